@@ -1,0 +1,52 @@
+import type { ErrorCode } from './errors.js';
+
+/**
+ * The one table mapping error codes to HTTP status and OperationOutcome.issue.code
+ * (FHIR R4 valueset-issue-type). Statuses follow FHIR R4 http.html §3.1.0.4 and
+ * §3.1.0.1.x ("Response codes"). Keep docs/errors.md in step: a test compares them.
+ */
+export interface ErrorCatalogEntry {
+  readonly status: number;
+  readonly issueCode: string;
+  readonly summary: string;
+}
+
+export const ERROR_CATALOG: Readonly<Record<ErrorCode, ErrorCatalogEntry>> = Object.freeze({
+  'request-malformed': { status: 400, issueCode: 'invalid', summary: 'The request is not well formed (URL, header or parameter).' },
+  'json-malformed': { status: 400, issueCode: 'structure', summary: 'The body is not valid JSON.' },
+  'payload-too-large': { status: 413, issueCode: 'too-long', summary: 'The body exceeds the configured size limit.' },
+  'unsupported-media-type': { status: 415, issueCode: 'not-supported', summary: 'The body is not application/fhir+json or application/json.' },
+  'not-acceptable': { status: 406, issueCode: 'not-supported', summary: 'The requested format (Accept or _format) is not offered; only JSON is.' },
+  'method-not-allowed': { status: 405, issueCode: 'not-supported', summary: 'The HTTP method is not allowed on this URL.' },
+  'unknown-resource-type': { status: 404, issueCode: 'not-supported', summary: 'The resource type is not a FHIR R4 resource type.' },
+  'resource-structure': { status: 400, issueCode: 'structure', summary: 'The resource does not follow the R4 structure (unknown element, wrong JSON type).' },
+  'resource-invalid': { status: 422, issueCode: 'invariant', summary: 'The resource breaks an R4 rule (cardinality, required element, primitive format).' },
+  'id-mismatch': { status: 400, issueCode: 'invalid', summary: 'The id in the body does not match the id in the URL.' },
+  'resource-not-found': { status: 404, issueCode: 'not-found', summary: 'No such resource, or the caller may not know that it exists.' },
+  'resource-gone': { status: 410, issueCode: 'deleted', summary: 'The resource was deleted.' },
+  'version-not-found': { status: 404, issueCode: 'not-found', summary: 'No such version of the resource.' },
+  'version-conflict': { status: 409, issueCode: 'conflict', summary: 'A concurrent change won; retry against the current version.' },
+  'precondition-failed': { status: 412, issueCode: 'conflict', summary: 'If-Match does not name the current version.' },
+  'multiple-matches': { status: 412, issueCode: 'multiple-matches', summary: 'A conditional operation matched more than one resource.' },
+  'search-invalid': { status: 400, issueCode: 'invalid', summary: 'A search parameter or value cannot be parsed.' },
+  'search-unsupported': { status: 400, issueCode: 'not-supported', summary: 'A search parameter, modifier or feature is not supported (strict handling).' },
+  'search-too-costly': { status: 400, issueCode: 'too-costly', summary: 'The search would return or inspect more than the server allows.' },
+  'page-expired': { status: 410, issueCode: 'expired', summary: 'The paging link has expired or does not belong to this caller.' },
+  'bundle-invalid': { status: 400, issueCode: 'invalid', summary: 'The batch or transaction Bundle is not processable.' },
+  'reference-unresolved': { status: 400, issueCode: 'not-found', summary: 'A conditional or urn:uuid reference in a transaction does not resolve to exactly one resource.' },
+  'not-supported': { status: 501, issueCode: 'not-supported', summary: 'The interaction or operation is not implemented.' },
+  unauthenticated: { status: 401, issueCode: 'login', summary: 'A valid bearer token is required.' },
+  'token-invalid': { status: 401, issueCode: 'security', summary: 'The bearer token is malformed, expired, or not signed by this server.' },
+  forbidden: { status: 403, issueCode: 'forbidden', summary: 'The token does not grant this interaction.' },
+  'rate-limited': { status: 429, issueCode: 'throttled', summary: 'Too many requests; slow down.' },
+  'import-failed': { status: 400, issueCode: 'processing', summary: 'An import line or file could not be loaded.' },
+  'config-invalid': { status: 500, issueCode: 'exception', summary: 'The server configuration is invalid.' },
+  'storage-unavailable': { status: 503, issueCode: 'transient', summary: 'The database is unreachable or busy; retry later.' },
+  'storage-conflict': { status: 409, issueCode: 'conflict', summary: 'The database rejected a concurrent write; retry.' },
+  internal: { status: 500, issueCode: 'exception', summary: 'An unexpected server error. Details are in the server log, never in the response.' },
+});
+
+/** The catalogue entry for `code`. */
+export function catalogEntry(code: ErrorCode): ErrorCatalogEntry {
+  return ERROR_CATALOG[code];
+}

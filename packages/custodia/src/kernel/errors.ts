@@ -1,0 +1,67 @@
+/**
+ * One error base class with a closed union of stable string codes.
+ * Each code maps to an HTTP status and a FHIR OperationOutcome issue code in
+ * `error-catalog.ts`; `docs/errors.md` lists them for operators and clients.
+ *
+ * @example
+ *   throw new CustodiaError('resource-not-found', 'Patient/123 is not known');
+ */
+export type ErrorCode =
+  | 'request-malformed'
+  | 'json-malformed'
+  | 'payload-too-large'
+  | 'unsupported-media-type'
+  | 'not-acceptable'
+  | 'method-not-allowed'
+  | 'unknown-resource-type'
+  | 'resource-structure'
+  | 'resource-invalid'
+  | 'id-mismatch'
+  | 'resource-not-found'
+  | 'resource-gone'
+  | 'version-not-found'
+  | 'version-conflict'
+  | 'precondition-failed'
+  | 'multiple-matches'
+  | 'search-invalid'
+  | 'search-unsupported'
+  | 'search-too-costly'
+  | 'page-expired'
+  | 'bundle-invalid'
+  | 'reference-unresolved'
+  | 'not-supported'
+  | 'unauthenticated'
+  | 'token-invalid'
+  | 'forbidden'
+  | 'rate-limited'
+  | 'import-failed'
+  | 'config-invalid'
+  | 'storage-unavailable'
+  | 'storage-conflict'
+  | 'internal';
+
+/** One problem inside an error, pointing at where it happened (a FHIRPath into the resource or request). */
+export interface ErrorIssue {
+  readonly diagnostics: string;
+  /** FHIRPath expressions locating the problem, e.g. `Patient.birthDate`. */
+  readonly expression?: readonly string[];
+  /** Overrides the catalogue's OperationOutcome issue code for this issue. */
+  readonly issueCode?: string;
+}
+
+export class CustodiaError extends Error {
+  readonly code: ErrorCode;
+  readonly issues: readonly ErrorIssue[];
+
+  constructor(code: ErrorCode, message: string, options: { issues?: readonly ErrorIssue[]; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'CustodiaError';
+    this.code = code;
+    this.issues = options.issues ?? [];
+  }
+}
+
+/** True when `e` is a CustodiaError, optionally with one of the given codes. */
+export function isCustodiaError(e: unknown, ...codes: ErrorCode[]): e is CustodiaError {
+  return e instanceof CustodiaError && (codes.length === 0 || codes.includes(e.code));
+}
