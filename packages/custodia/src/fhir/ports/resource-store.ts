@@ -1,0 +1,114 @@
+/**
+ * The storage port the FHIR domain owns (architecture guide §3.2: ports are tiny
+ * interfaces that the consumer owns). Adapters for SQLite and PostgreSQL live in
+ * `src/store/`; the domain never sees SQL.
+ *
+ * Resource versions are immutable: a write adds a version and moves the "current"
+ * pointer; search index rows are derived from the new current version and replaced
+ * in the same transaction.
+ */
+import type { IndexRows } from '../search/index-rows.js';
+import type { IncludeSpec, SearchQuery } from '../search/query.js';
+
+/** One stored version of a resource. */
+export interface StoredVersion {
+  readonly type: string;
+  readonly id: string;
+  readonly versionId: number;
+  /** Epoch milliseconds. */
+  readonly lastUpdated: number;
+  readonly deleted: boolean;
+  /** How this version came to be, for history bundles (R4 http.html §3.1.0.9). */
+  readonly method: 'POST' | 'PUT' | 'DELETE';
+  /** The resource JSON (with meta.versionId and meta.lastUpdated set); null for a deletion. */
+  readonly json: string | null;
+}
+
+/** The current state of a resource as seen inside a write transaction. */
+export interface CurrentState {
+  readonly versionId: number;
+  readonly deleted: boolean;
+}
+
+/** A new version to append. */
+export interface VersionWrite {
+  readonly type: string;
+  readonly id: string;
+  readonly versionId: number;
+  readonly lastUpdated: number;
+  readonly method: 'POST' | 'PUT' | 'DELETE';
+  /** null for a deletion. */
+  readonly json: string | null;
+  /** Index rows of the new version; ignored for a deletion (its rows are removed). */
+  readonly index: IndexRows | null;
+  /**
+   * The version this write replaces: null when the resource must not exist yet.
+   * The adapter fails with `version-conflict` if another writer got there first.
+   */
+  readonly expected: CurrentState | null;
+}
+
+export interface HistoryFilter {
+  readonly type?: string;
+  readonly id?: string;
+  /** Only versions with lastUpdated >= since (epoch ms). */
+  readonly since?: number;
+  /** Only versions with lastUpdated <= at (epoch ms); used to pin a history snapshot for paging. */
+  readonly until?: number;
+}
+
+/** An ordered, paged result: opaque keys of matching resources (current versions). */
+export interface SearchResult {
+  readonly keys: readonly number[];
+  /** Set when the query asked for a total and it was computed. */
+  readonly total?: number;
+  /** True when more keys matched than `limit`. */
+  readonly truncated: boolean;
+}
+
+/** A saved result list, so that paging is stable while data changes (search.html §3.1.1.6). */
+export interface SavedPageSet {
+  readonly id: string;
+  /** Who may page through it (hash of the requesting principal). */
+  readonly owner: string;
+  readonly keys: readonly number[];
+  readonly total: number | null;
+  /** Non-identifying presentation state (includes, summary, elements) as JSON. */
+  readonly stateJson: string;
+  readonly createdAt: number;
+  readonly expiresAt: number;
+}
+
+/** Reads that are consistent within one call; used inside and outside transactions. */
+export interface ResourceReader {
+  readCurrent(type: string, id: string): Promise<StoredVersion | undefined>;
+  /** Current state of several resources at once, keyed by `Type/id`. */
+  currentStates(refs: readonly { type: string; id: string }[]): Promise<Map<string, CurrentState>>;
+  search(query: SearchQuery, limit: number): Promise<SearchResult>;
+}
+
+export interface ResourceWriter extends ResourceReader {
+  /** Appends versions atomically with their index rows. */
+  writeVersions(writes: readonly VersionWrite[]): Promise<void>;
+}
+
+export interface ResourceStore extends ResourceReader {
+  readonly dialect: 'sqlite' | 'postgres';
+  readVersion(type: string, id: string, versionId: number): Promise<StoredVersion | undefined>;
+  /** Versions newest first, at most `limit`, skipping `offset`. */
+  history(filter: HistoryFilter, limit: number, offset: number): Promise<StoredVersion[]>;
+  countHistory(filter: HistoryFilter): Promise<number>;
+  /** Current, non-deleted versions for keys, in the order given (missing keys are skipped). */
+  loadByKeys(keys: readonly number[]): Promise<StoredVersion[]>;
+  /** Keys of the resources that `keys` reference (`_include`), excluding `exclude`. */
+  includeKeys(keys: readonly number[], specs: readonly IncludeSpec[], limit: number): Promise<number[]>;
+  /** Keys of the resources that reference `keys` (`_revinclude`). */
+  revincludeKeys(keys: readonly number[], specs: readonly IncludeSpec[], limit: number): Promise<number[]>;
+  /** Runs `fn` in one ACID transaction; everything rolls back if it throws. */
+  transaction<T>(fn: (tx: ResourceWriter) => Promise<T>): Promise<T>;
+  savePageSet(set: SavedPageSet): Promise<void>;
+  loadPageSet(id: string, now: number): Promise<SavedPageSet | undefined>;
+  /** Number of current, non-deleted resources (all types when `type` is omitted). */
+  countResources(type?: string): Promise<number>;
+  close(): Promise<void>;
+}

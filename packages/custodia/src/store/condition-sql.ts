@@ -1,0 +1,152 @@
+/**
+ * Translates the parsed search AST (fhir/search/query.ts) into SQL predicates over the
+ * index tables. Every value reaches SQL as a bound parameter; identifiers come only from
+ * the constant table/column names below. Each predicate is of the form
+ * `<alias>.pk IN (SELECT res_pk FROM <index> WHERE …)`, which both planners can drive
+ * from the `(res_type, param, value)` indexes.
+ *
+ * Range semantics (R4 search.html §3.1.1.4.1.1 prefixes), target t=[lo,hi], search s:
+ *   eq: t ⊆ s · ne: not eq · gt: t.hi > s.hi · lt: t.lo < s.lo · ge: gt or eq ·
+ *   le: lt or eq · sa: t.lo > s.hi · eb: t.hi < s.lo · ap: t overlaps s (s already widened).
+ */
+import { sql, type RawBuilder } from 'kysely';
+import { CustodiaError } from '../kernel/index.js';
+import type { Condition, QuantityValue, RangeValue, ReferenceValue, TokenValue } from '../fhir/index.js';
+import type { DialectSql } from './dialect-sql.js';
+import { INDEX_TABLES } from './schema.js';
+
+type Sql = RawBuilder<unknown>;
+
+export interface ConditionContext {
+  readonly d: DialectSql;
+  /** Allocates a fresh table alias for nested subqueries. */
+  alias(prefix: string): string;
+}
+
+const ref = (alias: string, column: string): Sql => sql.ref(`${alias}.${column}`);
+const or = (parts: Sql[]): Sql => (parts.length === 1 ? parts[0]! : sql`(${sql.join(parts, sql` OR `)})`);
+const and = (parts: Sql[]): Sql => (parts.length === 1 ? parts[0]! : sql`(${sql.join(parts, sql` AND `)})`);
+
+/** `value` starts with `prefix`, as a byte-order range so that an index can serve it. */
+function startsWith(ctx: ConditionContext, column: Sql, prefix: string): Sql {
+  return sql`(${column} >= ${prefix} AND ${column} < ${prefix + ctx.d.maxChar})`;
+}
+
+/** LIKE pattern for a substring, with the wildcard characters of the input escaped. */
+function containsPattern(s: string): string {
+  return `%${s.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+export function rangeMatch(lo: Sql, hi: Sql, v: RangeValue): Sql {
+  const { lo: slo, hi: shi } = v.range;
+  const eq = sql`(${lo} >= ${slo} AND ${hi} <= ${shi})`;
+  switch (v.prefix) {
+    case 'eq':
+      return eq;
+    case 'ne':
+      return sql`NOT ${eq}`;
+    case 'gt':
+      return sql`${hi} > ${shi}`;
+    case 'lt':
+      return sql`${lo} < ${slo}`;
+    case 'ge':
+      return sql`(${hi} > ${shi} OR ${eq})`;
+    case 'le':
+      return sql`(${lo} < ${slo} OR ${eq})`;
+    case 'sa':
+      return sql`${lo} > ${shi}`;
+    case 'eb':
+      return sql`${hi} < ${slo}`;
+    case 'ap':
+      return sql`(${lo} <= ${shi} AND ${hi} >= ${slo})`;
+  }
+}
+
+function tokenMatch(a: string, v: TokenValue): Sql {
+  const parts: Sql[] = [];
+  if (v.system === null) parts.push(sql`${ref(a, 'system')} IS NULL`);
+  else if (v.system !== undefined) parts.push(sql`${ref(a, 'system')} = ${v.system}`);
+  if (v.code !== undefined) parts.push(sql`${ref(a, 'code')} = ${v.code}`);
+  if (parts.length === 0) return sql`1 = 1`;
+  return and(parts);
+}
+
+function identifierMatch(a: string, v: TokenValue): Sql {
+  const parts: Sql[] = [];
+  if (v.system === null) parts.push(sql`${ref(a, 'ident_system')} IS NULL`);
+  else if (v.system !== undefined) parts.push(sql`${ref(a, 'ident_system')} = ${v.system}`);
+  if (v.code !== undefined) parts.push(sql`${ref(a, 'ident_value')} = ${v.code}`);
+  if (parts.length === 0) return sql`${ref(a, 'ident_value')} IS NOT NULL`;
+  return and(parts);
+}
+
+function referenceMatch(a: string, v: ReferenceValue): Sql {
+  if (v.kind === 'url') return sql`${ref(a, 'url')} = ${v.url}`;
+  const id = sql`${ref(a, 'target_id')} = ${v.id}`;
+  if (v.types.length === 0) return id;
+  return sql`(${id} AND ${ref(a, 'target_type')} IN (${sql.join(v.types.map((t) => sql`${t}`))}))`;
+}
+
+function quantityMatch(a: string, v: QuantityValue): Sql {
+  const parts: Sql[] = [rangeMatch(ref(a, 'lo'), ref(a, 'hi'), v)];
+  if (v.system !== undefined) parts.push(sql`${ref(a, 'system')} = ${v.system}`);
+  if (v.code !== undefined) {
+    parts.push(v.system !== undefined ? sql`${ref(a, 'code')} = ${v.code}` : sql`(${ref(a, 'code')} = ${v.code} OR ${ref(a, 'unit')} = ${v.code})`);
+  }
+  return and(parts);
+}
+
+/** Above: the stored URI is the search URI or one of its parents at a `/` boundary. */
+function uriAncestors(uri: string): string[] {
+  const out = [uri];
+  let i = uri.lastIndexOf('/');
+  while (i > 0 && out.length < 64) {
+    const parent = uri.slice(0, i);
+    if (parent.endsWith('/') || parent.endsWith(':')) break;
+    out.push(parent, `${parent}/`);
+    i = parent.lastIndexOf('/');
+  }
+  return out;
+}
+
+/** The row predicate of a plain (non-chain, non-has) condition on index alias `a`. */
+export function valuePredicate(ctx: ConditionContext, c: Condition, a: string): { table: string; where: Sql } {
+  switch (c.kind) {
+    case 'string': {
+      const where = or(
+        c.values.map((v) => {
+          if (c.match === 'exact') return sql`${ref(a, 'exact')} = ${v}`;
+          if (c.match === 'contains') return sql`${ref(a, 'value')} LIKE ${containsPattern(v)} ESCAPE '\\'`;
+          return startsWith(ctx, ref(a, 'value'), v);
+        }),
+      );
+      return { table: INDEX_TABLES.string, where };
+    }
+    case 'token':
+      return { table: INDEX_TABLES.token, where: or(c.values.map((v) => tokenMatch(a, v))) };
+    case 'token-text':
+      return { table: INDEX_TABLES.token, where: or(c.values.map((v) => startsWith(ctx, ref(a, 'text'), v))) };
+    case 'reference':
+      return { table: INDEX_TABLES.reference, where: or(c.values.map((v) => referenceMatch(a, v))) };
+    case 'reference-identifier':
+      return { table: INDEX_TABLES.reference, where: or(c.values.map((v) => identifierMatch(a, v))) };
+    case 'date':
+      return { table: INDEX_TABLES.date, where: or(c.values.map((v) => rangeMatch(ref(a, 'lo'), ref(a, 'hi'), v))) };
+    case 'number':
+      return { table: INDEX_TABLES.number, where: or(c.values.map((v) => rangeMatch(ref(a, 'lo'), ref(a, 'hi'), v))) };
+    case 'quantity':
+      return { table: INDEX_TABLES.quantity, where: or(c.values.map((v) => quantityMatch(a, v))) };
+    case 'uri': {
+      const where = or(
+        c.values.map((v) => {
+          if (c.match === 'below') return startsWith(ctx, ref(a, 'value'), v);
+          if (c.match === 'above') return sql`${ref(a, 'value')} IN (${sql.join(uriAncestors(v).map((u) => sql`${u}`))})`;
+          return sql`${ref(a, 'value')} = ${v}`;
+        }),
+      );
+      return { table: INDEX_TABLES.uri, where };
+    }
+    default:
+      throw new CustodiaError('internal', `condition ${c.kind} has no row predicate`);
+  }
+}

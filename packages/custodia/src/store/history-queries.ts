@@ -1,0 +1,32 @@
+/**
+ * History queries (R4 http.html §3.1.0.9): versions newest first, at instance, type or
+ * system level, optionally bounded by `_since` and a pinned upper time for stable paging.
+ */
+import { sql, type Kysely, type RawBuilder } from 'kysely';
+import type { HistoryFilter } from '../fhir/index.js';
+import type { VersionRow } from './read-queries.js';
+
+function filterSql(f: HistoryFilter): RawBuilder<unknown> {
+  const parts: RawBuilder<unknown>[] = [];
+  if (f.type !== undefined && f.id !== undefined) {
+    parts.push(sql`v.res_pk = (SELECT pk FROM resources WHERE res_type = ${f.type} AND res_id = ${f.id})`);
+  } else if (f.type !== undefined) {
+    parts.push(sql`v.res_type = ${f.type}`);
+  }
+  if (f.since !== undefined) parts.push(sql`v.last_updated >= ${f.since}`);
+  if (f.until !== undefined) parts.push(sql`v.last_updated <= ${f.until}`);
+  return parts.length === 0 ? sql`1 = 1` : sql.join(parts, sql` AND `);
+}
+
+export async function historyRows(db: Kysely<unknown>, f: HistoryFilter, limit: number, offset: number): Promise<VersionRow[]> {
+  const result = await sql<VersionRow>`
+    SELECT v.res_type, v.res_id, v.version_id, v.last_updated, v.deleted, v.method, v.content
+    FROM resource_versions v WHERE ${filterSql(f)}
+    ORDER BY v.last_updated DESC, v.seq DESC LIMIT ${limit} OFFSET ${offset}`.execute(db);
+  return result.rows;
+}
+
+export async function countHistoryRows(db: Kysely<unknown>, f: HistoryFilter): Promise<number> {
+  const result = await sql<{ n: number }>`SELECT COUNT(*) AS n FROM resource_versions v WHERE ${filterSql(f)}`.execute(db);
+  return Number(result.rows[0]?.n ?? 0);
+}

@@ -1,0 +1,1 @@
+export { openStore, isPostgresUrl, type StoreOptions } from './open-store.js';

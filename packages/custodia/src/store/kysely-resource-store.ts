@@ -1,0 +1,161 @@
+/**
+ * The ResourceStore port over kysely, for SQLite and PostgreSQL alike. Dialect
+ * differences are confined to `dialect-sql.ts`, the migrations and `beginWrite`.
+ */
+import { sql, type Kysely } from 'kysely';
+import type {
+  CurrentState,
+  HistoryFilter,
+  IncludeSpec,
+  ResourceStore,
+  ResourceWriter,
+  SavedPageSet,
+  SearchQuery,
+  SearchResult,
+  StoredVersion,
+  VersionWrite,
+} from '../fhir/index.js';
+import { guarded } from './db-errors.js';
+import type { DialectSql } from './dialect-sql.js';
+import { currentStates, readCurrent, search, toStoredVersion, type VersionRow } from './read-queries.js';
+import { includeKeys, revincludeKeys } from './include-queries.js';
+import { historyRows, countHistoryRows } from './history-queries.js';
+import { writeVersions } from './write-versions.js';
+
+export interface StoreHandles {
+  readonly d: DialectSql;
+  /** For reads outside transactions. */
+  readonly read: Kysely<unknown>;
+  /** Runs `fn` inside one write transaction (serialised across writers). */
+  readonly inWriteTransaction: <T>(fn: (db: Kysely<unknown>) => Promise<T>) => Promise<T>;
+  readonly close: () => Promise<void>;
+}
+
+class TransactionWriter implements ResourceWriter {
+  constructor(
+    private readonly db: Kysely<unknown>,
+    private readonly d: DialectSql,
+  ) {}
+  readCurrent(type: string, id: string): Promise<StoredVersion | undefined> {
+    return readCurrent(this.db, type, id);
+  }
+  currentStates(refs: readonly { type: string; id: string }[]): Promise<Map<string, CurrentState>> {
+    return currentStates(this.db, this.d, refs);
+  }
+  search(query: SearchQuery, limit: number): Promise<SearchResult> {
+    return search(this.db, this.d, query, limit);
+  }
+  writeVersions(writes: readonly VersionWrite[]): Promise<void> {
+    return writeVersions(this.db, this.d, writes);
+  }
+}
+
+export class KyselyResourceStore implements ResourceStore {
+  readonly dialect: 'sqlite' | 'postgres';
+
+  constructor(private readonly h: StoreHandles) {
+    this.dialect = h.d.name;
+  }
+
+  readCurrent(type: string, id: string): Promise<StoredVersion | undefined> {
+    return guarded(() => readCurrent(this.h.read, type, id));
+  }
+
+  currentStates(refs: readonly { type: string; id: string }[]): Promise<Map<string, CurrentState>> {
+    return guarded(() => currentStates(this.h.read, this.h.d, refs));
+  }
+
+  search(query: SearchQuery, limit: number): Promise<SearchResult> {
+    return guarded(() => search(this.h.read, this.h.d, query, limit));
+  }
+
+  readVersion(type: string, id: string, versionId: number): Promise<StoredVersion | undefined> {
+    return guarded(async () => {
+      const result = await sql<VersionRow>`
+        SELECT v.res_type, v.res_id, v.version_id, v.last_updated, v.deleted, v.method, v.content
+        FROM resources r JOIN resource_versions v ON v.res_pk = r.pk
+        WHERE r.res_type = ${type} AND r.res_id = ${id} AND v.version_id = ${versionId}`.execute(this.h.read);
+      const row = result.rows[0];
+      return row === undefined ? undefined : toStoredVersion(row);
+    });
+  }
+
+  history(filter: HistoryFilter, limit: number, offset: number): Promise<StoredVersion[]> {
+    return guarded(async () => (await historyRows(this.h.read, filter, limit, offset)).map(toStoredVersion));
+  }
+
+  countHistory(filter: HistoryFilter): Promise<number> {
+    return guarded(() => countHistoryRows(this.h.read, filter));
+  }
+
+  loadByKeys(keys: readonly number[]): Promise<StoredVersion[]> {
+    return guarded(async () => {
+      if (keys.length === 0) return [];
+      const result = await sql<VersionRow & { pk: number }>`
+        SELECT r.pk, v.res_type, v.res_id, v.version_id, v.last_updated, v.deleted, v.method, v.content
+        FROM resources r JOIN resource_versions v ON v.res_pk = r.pk AND v.version_id = r.version_id
+        WHERE ${this.h.d.inKeys('r.pk', keys)} AND r.deleted = 0`.execute(this.h.read);
+      const byPk = new Map(result.rows.map((row) => [Number(row.pk), row]));
+      const out: StoredVersion[] = [];
+      for (const k of keys) {
+        const row = byPk.get(k);
+        if (row !== undefined) out.push(toStoredVersion(row));
+      }
+      return out;
+    });
+  }
+
+  includeKeys(keys: readonly number[], specs: readonly IncludeSpec[], limit: number): Promise<number[]> {
+    return guarded(() => includeKeys(this.h.read, this.h.d, keys, specs, limit));
+  }
+
+  revincludeKeys(keys: readonly number[], specs: readonly IncludeSpec[], limit: number): Promise<number[]> {
+    return guarded(() => revincludeKeys(this.h.read, this.h.d, keys, specs, limit));
+  }
+
+  transaction<T>(fn: (tx: ResourceWriter) => Promise<T>): Promise<T> {
+    return guarded(() => this.h.inWriteTransaction((db) => fn(new TransactionWriter(db, this.h.d))));
+  }
+
+  savePageSet(set: SavedPageSet): Promise<void> {
+    return guarded(() =>
+      this.h.inWriteTransaction(async (db) => {
+        await sql`DELETE FROM search_pages WHERE expires_at < ${set.createdAt}`.execute(db);
+        await sql`INSERT INTO search_pages (id, owner, created_at, expires_at, total, keys, state)
+          VALUES (${set.id}, ${set.owner}, ${set.createdAt}, ${set.expiresAt}, ${set.total}, ${JSON.stringify(set.keys)}, ${set.stateJson})`.execute(db);
+      }),
+    );
+  }
+
+  loadPageSet(id: string, now: number): Promise<SavedPageSet | undefined> {
+    return guarded(async () => {
+      const result = await sql<{ id: string; owner: string; created_at: number; expires_at: number; total: number | null; keys: string; state: string }>`
+        SELECT id, owner, created_at, expires_at, total, keys, state FROM search_pages WHERE id = ${id} AND expires_at > ${now}`.execute(this.h.read);
+      const row = result.rows[0];
+      if (row === undefined) return undefined;
+      return {
+        id: row.id,
+        owner: row.owner,
+        keys: JSON.parse(row.keys) as number[],
+        total: row.total === null ? null : Number(row.total),
+        stateJson: row.state,
+        createdAt: Number(row.created_at),
+        expiresAt: Number(row.expires_at),
+      };
+    });
+  }
+
+  countResources(type?: string): Promise<number> {
+    return guarded(async () => {
+      const result =
+        type === undefined
+          ? await sql<{ n: number }>`SELECT COUNT(*) AS n FROM resources WHERE deleted = 0`.execute(this.h.read)
+          : await sql<{ n: number }>`SELECT COUNT(*) AS n FROM resources WHERE res_type = ${type} AND deleted = 0`.execute(this.h.read);
+      return Number(result.rows[0]?.n ?? 0);
+    });
+  }
+
+  close(): Promise<void> {
+    return this.h.close();
+  }
+}

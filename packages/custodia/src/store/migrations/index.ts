@@ -1,0 +1,26 @@
+/**
+ * Versioned schema migrations, applied in order by kysely's Migrator (which records
+ * them in `kysely_migration` and locks concurrent runs). Never edit a released
+ * migration; add the next one.
+ */
+import { sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import type { SqlDialect } from '../schema.js';
+import { initialSchema } from './0001-initial.js';
+
+function statements(list: string[]): Migration {
+  return {
+    async up(db: Kysely<unknown>): Promise<void> {
+      for (const stmt of list) await sql.raw(stmt).execute(db);
+    },
+  };
+}
+
+export function migrationProvider(dialect: SqlDialect): MigrationProvider {
+  return {
+    async getMigrations(): Promise<Record<string, Migration>> {
+      return {
+        '0001-initial': statements(initialSchema(dialect)),
+      };
+    },
+  };
+}

@@ -1,0 +1,96 @@
+/**
+ * Opens the configured database, applies pending migrations, and returns the
+ * ResourceStore adapter. `postgres://` / `postgresql://` URLs select PostgreSQL;
+ * anything else is a SQLite file path.
+ */
+import { Migrator, sql, type Kysely } from 'kysely';
+import { CustodiaError } from '../kernel/index.js';
+import type { ResourceStore } from '../fhir/index.js';
+import { postgresSql, sqliteSql } from './dialect-sql.js';
+import { KyselyResourceStore } from './kysely-resource-store.js';
+import { migrationProvider } from './migrations/index.js';
+import { openPostgres } from './postgres-database.js';
+import type { SqlDialect } from './schema.js';
+import { openSqlite } from './sqlite-database.js';
+
+export interface StoreOptions {
+  /** A `postgres://` URL or a SQLite file path (`:memory:` for a throwaway database). */
+  readonly database: string;
+  /** PostgreSQL only: the schema to use (created if missing). */
+  readonly schema?: string;
+}
+
+export function isPostgresUrl(database: string): boolean {
+  return /^postgres(ql)?:\/\//i.test(database);
+}
+
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
+async function migrate(db: Kysely<unknown>, dialect: SqlDialect): Promise<void> {
+  const migrator = new Migrator({ db, provider: migrationProvider(dialect) });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error !== undefined) {
+    const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
+    throw new CustodiaError('storage-unavailable', `Database migration ${failed} failed`, { cause: error });
+  }
+}
+
+export async function openStore(options: StoreOptions): Promise<ResourceStore> {
+  if (isPostgresUrl(options.database)) return openPostgresStore(options);
+  const h = openSqlite(options.database);
+  try {
+    await migrate(h.write as Kysely<unknown>, 'sqlite');
+  } catch (e) {
+    await h.close();
+    throw e;
+  }
+  return new KyselyResourceStore({
+    d: sqliteSql,
+    read: h.read as Kysely<unknown>,
+    // BEGIN IMMEDIATE takes the write lock up front, so a transaction never fails
+    // half-way on a lock upgrade when another process (an offline import) also writes.
+    inWriteTransaction: (fn) =>
+      (h.write as Kysely<unknown>).connection().execute(async (conn) => {
+        await sql`BEGIN IMMEDIATE`.execute(conn);
+        try {
+          const result = await fn(conn);
+          await sql`COMMIT`.execute(conn);
+          return result;
+        } catch (e) {
+          await sql`ROLLBACK`.execute(conn);
+          throw e;
+        }
+      }),
+    close: () => h.close(),
+  });
+}
+
+
+async function openPostgresStore(options: StoreOptions): Promise<ResourceStore> {
+  if (options.schema !== undefined && !SCHEMA_NAME.test(options.schema)) {
+    throw new CustodiaError('config-invalid', 'The PostgreSQL schema name must be a lower-case SQL identifier');
+  }
+  const { db } = openPostgres({ url: options.database, ...(options.schema === undefined ? {} : { schema: options.schema }) });
+  const raw = db as Kysely<unknown>;
+  try {
+    if (options.schema !== undefined) await sql`CREATE SCHEMA IF NOT EXISTS ${sql.id(options.schema)}`.execute(raw);
+    await migrate(raw, 'postgres');
+  } catch (e) {
+    await db.destroy();
+    if (e instanceof CustodiaError) throw e;
+    throw new CustodiaError('storage-unavailable', 'Cannot open the PostgreSQL database', { cause: e });
+  }
+  return new KyselyResourceStore({
+    d: postgresSql,
+    read: raw,
+    // One writer at a time per vault (schema), like SQLite: conditional operations and
+    // transaction bundles then see a stable state without SERIALIZABLE retries.
+    inWriteTransaction: (fn) =>
+      raw.transaction().execute(async (trx) => {
+        await sql`SELECT pg_advisory_xact_lock(hashtext('custodia.write.' || current_schema()))`.execute(trx);
+        return fn(trx);
+      }),
+    close: () => db.destroy(),
+  });
+}
+

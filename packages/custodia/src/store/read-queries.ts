@@ -1,0 +1,72 @@
+/**
+ * Read queries shared by the store and its transactions: current versions, batch
+ * current-state lookups and searches.
+ */
+import { sql, type Kysely } from 'kysely';
+import type { CurrentState, SearchQuery, SearchResult, StoredVersion } from '../fhir/index.js';
+import type { DialectSql } from './dialect-sql.js';
+import { newContext, orderBySql, whereSql } from './search-sql.js';
+
+export interface VersionRow {
+  res_type: string;
+  res_id: string;
+  version_id: number;
+  last_updated: number;
+  deleted: number;
+  method: string;
+  content: Uint8Array | null;
+}
+
+export function toStoredVersion(row: VersionRow): StoredVersion {
+  return {
+    type: row.res_type,
+    id: row.res_id,
+    versionId: Number(row.version_id),
+    lastUpdated: Number(row.last_updated),
+    deleted: Number(row.deleted) === 1,
+    method: row.method as StoredVersion['method'],
+    json: row.content === null ? null : Buffer.from(row.content.buffer, row.content.byteOffset, row.content.byteLength).toString('utf8'),
+  };
+}
+
+export async function readCurrent(db: Kysely<unknown>, type: string, id: string): Promise<StoredVersion | undefined> {
+  const result = await sql<VersionRow>`
+    SELECT v.res_type, v.res_id, v.version_id, v.last_updated, v.deleted, v.method, v.content
+    FROM resources r JOIN resource_versions v ON v.res_pk = r.pk AND v.version_id = r.version_id
+    WHERE r.res_type = ${type} AND r.res_id = ${id}`.execute(db);
+  const row = result.rows[0];
+  return row === undefined ? undefined : toStoredVersion(row);
+}
+
+export async function currentStates(db: Kysely<unknown>, d: DialectSql, refs: readonly { type: string; id: string }[]): Promise<Map<string, CurrentState>> {
+  const out = new Map<string, CurrentState>();
+  if (refs.length === 0) return out;
+  const json = JSON.stringify(refs.map((r) => [r.type, r.id]));
+  const result = await sql<{ res_type: string; res_id: string; version_id: number; deleted: number }>`
+    SELECT r.res_type, r.res_id, r.version_id, r.deleted
+    FROM resources r JOIN (SELECT ${sql.raw(`${d.jsonColumn(0, 'text')} AS t, ${d.jsonColumn(1, 'text')} AS i`)} FROM ${d.jsonRowsFrom(json)}) j
+      ON r.res_type = j.t AND r.res_id = j.i`.execute(db);
+  for (const row of result.rows) {
+    out.set(`${row.res_type}/${row.res_id}`, { versionId: Number(row.version_id), deleted: Number(row.deleted) === 1 });
+  }
+  return out;
+}
+
+export async function search(db: Kysely<unknown>, d: DialectSql, q: SearchQuery, limit: number): Promise<SearchResult> {
+  const ctx = newContext(d);
+  const where = whereSql(ctx, q, 'r');
+  const keys: number[] = [];
+  let truncated = false;
+  if (limit > 0) {
+    const result = await sql<{ pk: number }>`
+      SELECT r.pk FROM resources r WHERE ${where} ORDER BY ${orderBySql(q.sort, 'r')} LIMIT ${limit + 1}`.execute(db);
+    for (const row of result.rows) keys.push(Number(row.pk));
+    truncated = keys.length > limit;
+    if (truncated) keys.length = limit;
+  }
+  // When every match fitted under the limit the total is known for free.
+  if (limit > 0 && !truncated) return { keys, truncated, total: keys.length };
+  if (q.total === 'none') return { keys, truncated };
+  const count = await sql<{ n: number }>`SELECT COUNT(*) AS n FROM resources r WHERE ${whereSql(newContext(d), q, 'r')}`.execute(db);
+  return { keys, truncated, total: Number(count.rows[0]?.n ?? 0) };
+}

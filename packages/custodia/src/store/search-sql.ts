@@ -1,0 +1,134 @@
+/**
+ * Resource-level search predicates and ordering: each condition of a SearchQuery
+ * becomes one predicate on a `resources` alias. Chains and `_has` recurse with fresh
+ * aliases (R4 search.html §3.1.1.4.8.5 chaining, §3.1.1.4.9 reverse chaining).
+ */
+import { sql, type RawBuilder } from 'kysely';
+import { CustodiaError } from '../kernel/index.js';
+import type { Condition, SearchQuery, SortKey } from '../fhir/index.js';
+import { rangeMatch, valuePredicate, type ConditionContext } from './condition-sql.js';
+import type { DialectSql } from './dialect-sql.js';
+import { INDEX_TABLES } from './schema.js';
+
+type Sql = RawBuilder<unknown>;
+
+const ref = (alias: string, column: string): Sql => sql.ref(`${alias}.${column}`);
+const list = (values: readonly string[]): Sql => sql.join(values.map((v) => sql`${v}`));
+
+export function newContext(d: DialectSql): ConditionContext {
+  let n = 0;
+  return { d, alias: (prefix) => `${prefix}${++n}` };
+}
+
+/** `r.res_type IN (…)` narrowing for index subqueries, so the lookup index applies. */
+function typeFilter(a: string, types: readonly string[]): Sql {
+  if (types.length === 0) return sql`1 = 1`;
+  return types.length === 1 ? sql`${ref(a, 'res_type')} = ${types[0]!}` : sql`${ref(a, 'res_type')} IN (${list(types)})`;
+}
+
+/** A predicate true for rows of `resources` alias `r` (of one of `types`) matching `c`. */
+export function conditionSql(ctx: ConditionContext, c: Condition, r: string, types: readonly string[]): Sql {
+  switch (c.kind) {
+    case 'id':
+      return sql`${ref(r, 'res_id')} IN (${list(c.values)})`;
+    case 'last-updated':
+      return sql`(${sql.join(c.values.map((v) => rangeMatch(ref(r, 'last_updated'), ref(r, 'last_updated'), v)), sql` OR `)})`;
+    case 'missing': {
+      const a = ctx.alias('m');
+      const table = INDEX_TABLES[c.table];
+      const sub = sql`SELECT ${ref(a, 'res_pk')} FROM ${sql.table(table).as(a)} WHERE ${typeFilter(a, types)} AND ${ref(a, 'param')} = ${c.param}`;
+      return c.missing ? sql`${ref(r, 'pk')} NOT IN (${sub})` : sql`${ref(r, 'pk')} IN (${sub})`;
+    }
+    case 'composite':
+      return sql`(${sql.join(c.values.map((components) => compositeSql(ctx, components, r, types)), sql` OR `)})`;
+    case 'chain': {
+      const x = ctx.alias('x');
+      const t = ctx.alias('t');
+      const inner = conditionSql(ctx, c.condition, t, c.targetTypes);
+      return sql`${ref(r, 'pk')} IN (SELECT ${ref(x, 'res_pk')} FROM ${sql.table(INDEX_TABLES.reference).as(x)}
+        JOIN ${sql.table('resources').as(t)} ON ${ref(t, 'res_type')} = ${ref(x, 'target_type')} AND ${ref(t, 'res_id')} = ${ref(x, 'target_id')}
+        WHERE ${typeFilter(x, types)} AND ${ref(x, 'param')} = ${c.param} AND ${typeFilter(t, c.targetTypes)} AND ${ref(t, 'deleted')} = 0 AND ${inner})`;
+    }
+    case 'has': {
+      const x = ctx.alias('x');
+      const s = ctx.alias('s');
+      const inner = conditionSql(ctx, c.condition, s, [c.sourceType]);
+      return sql`(${ref(r, 'res_type')}, ${ref(r, 'res_id')}) IN (SELECT ${ref(x, 'target_type')}, ${ref(x, 'target_id')}
+        FROM ${sql.table(INDEX_TABLES.reference).as(x)} JOIN ${sql.table('resources').as(s)} ON ${ref(s, 'pk')} = ${ref(x, 'res_pk')}
+        WHERE ${ref(x, 'res_type')} = ${c.sourceType} AND ${ref(x, 'param')} = ${c.param} AND ${ref(s, 'deleted')} = 0 AND ${inner})`;
+    }
+    case 'token':
+      if (c.not) {
+        // :not — no index row of this parameter matches (search.html §3.1.1.4.5.3); resources without the element match too.
+        const a = ctx.alias('i');
+        const p = valuePredicate(ctx, { ...c, not: false }, a);
+        return sql`${ref(r, 'pk')} NOT IN (SELECT ${ref(a, 'res_pk')} FROM ${sql.table(p.table).as(a)} WHERE ${typeFilter(a, types)} AND ${ref(a, 'param')} = ${c.param} AND ${p.where})`;
+      }
+      return plainSql(ctx, c, r, types);
+    default:
+      return plainSql(ctx, c, r, types);
+  }
+}
+
+function plainSql(ctx: ConditionContext, c: Condition & { param: string }, r: string, types: readonly string[]): Sql {
+  const a = ctx.alias('i');
+  const p = valuePredicate(ctx, c, a);
+  return sql`${ref(r, 'pk')} IN (SELECT ${ref(a, 'res_pk')} FROM ${sql.table(p.table).as(a)} WHERE ${typeFilter(a, types)} AND ${ref(a, 'param')} = ${c.param} AND ${p.where})`;
+}
+
+/** All components must match index rows of the same element occurrence (`grp`). */
+function compositeSql(ctx: ConditionContext, components: readonly Condition[], r: string, types: readonly string[]): Sql {
+  if (components.length === 0) throw new CustodiaError('search-invalid', 'A composite value needs its components');
+  const parts = components.map((comp) => {
+    if (!('param' in comp)) throw new CustodiaError('search-invalid', 'A composite component must be a plain value');
+    const a = ctx.alias('c');
+    return { a, comp, p: valuePredicate(ctx, comp, a) };
+  });
+  const [first, ...rest] = parts;
+  const from = sql.join(
+    [
+      sql`${sql.table(first!.p.table).as(first!.a)}`,
+      ...rest.map(
+        (x) =>
+          sql`JOIN ${sql.table(x.p.table).as(x.a)} ON ${ref(x.a, 'res_pk')} = ${ref(first!.a, 'res_pk')} AND ${ref(x.a, 'grp')} = ${ref(first!.a, 'grp')} AND ${ref(x.a, 'param')} = ${x.comp.param}`,
+      ),
+    ],
+    sql` `,
+  );
+  const wheres = parts.map((x) => x.p.where);
+  return sql`${ref(r, 'pk')} IN (SELECT ${ref(first!.a, 'res_pk')} FROM ${from}
+    WHERE ${typeFilter(first!.a, types)} AND ${ref(first!.a, 'param')} = ${first!.comp.param} AND ${ref(first!.a, 'grp')} > 0 AND ${sql.join(wheres, sql` AND `)})`;
+}
+
+const SORT_COLUMNS: Record<string, { asc: string; desc: string }> = {
+  string: { asc: 'MIN(value)', desc: 'MAX(value)' },
+  token: { asc: 'MIN(code)', desc: 'MAX(code)' },
+  reference: { asc: 'MIN(COALESCE(target_id, url))', desc: 'MAX(COALESCE(target_id, url))' },
+  date: { asc: 'MIN(lo)', desc: 'MAX(hi)' },
+  number: { asc: 'MIN(lo)', desc: 'MAX(hi)' },
+  quantity: { asc: 'MIN(lo)', desc: 'MAX(hi)' },
+  uri: { asc: 'MIN(value)', desc: 'MAX(value)' },
+};
+
+/** ORDER BY for `_sort` (search.html §3.1.1.5.4); missing values sort last, `pk` breaks ties. */
+export function orderBySql(sort: readonly SortKey[], r: string): Sql {
+  const keys: Sql[] = sort.map((k) => {
+    const dir = sql.raw(k.descending ? 'DESC' : 'ASC');
+    if (k.param === '_id') return sql`${ref(r, 'res_id')} ${dir}`;
+    if (k.param === '_lastUpdated') return sql`${ref(r, 'last_updated')} ${dir}`;
+    if (k.table === 'meta') throw new CustodiaError('search-invalid', `Cannot sort by ${k.param}`);
+    const col = SORT_COLUMNS[k.table]!;
+    const agg = sql.raw(k.descending ? col.desc : col.asc);
+    return sql`(SELECT ${agg} FROM ${sql.table(INDEX_TABLES[k.table])} s WHERE s.res_pk = ${ref(r, 'pk')} AND s.param = ${k.param} AND s.grp = 0) ${dir} NULLS LAST`;
+  });
+  keys.push(sql`${ref(r, 'pk')} ASC`);
+  return sql.join(keys);
+}
+
+/** The full WHERE clause for a query over `resources` alias `r`. */
+export function whereSql(ctx: ConditionContext, q: SearchQuery, r: string): Sql {
+  const parts: Sql[] = [sql`${ref(r, 'deleted')} = 0`];
+  if (q.types.length > 0) parts.push(typeFilter(r, q.types));
+  for (const c of q.conditions) parts.push(conditionSql(ctx, c, r, q.types));
+  return sql.join(parts, sql` AND `);
+}

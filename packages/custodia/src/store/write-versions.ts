@@ -1,0 +1,96 @@
+/**
+ * Appends resource versions and replaces their search index rows, inside the caller's
+ * transaction. The `resources` row is the current-version pointer; it only moves when
+ * it still points where the writer expected (optimistic concurrency), otherwise the
+ * whole transaction fails with `version-conflict`.
+ */
+import { sql, type Kysely } from 'kysely';
+import { CustodiaError } from '../kernel/index.js';
+import type { IndexRows, VersionWrite } from '../fhir/index.js';
+import { BULK_TABLES, bulkInsert } from './bulk-insert.js';
+import type { DialectSql } from './dialect-sql.js';
+import { INDEX_TABLES } from './schema.js';
+
+const keyOf = (type: string, id: string): string => `${type}/${id}`;
+
+export async function writeVersions(db: Kysely<unknown>, d: DialectSql, writes: readonly VersionWrite[]): Promise<void> {
+  if (writes.length === 0) return;
+  const seen = new Set<string>();
+  for (const w of writes) {
+    const k = keyOf(w.type, w.id);
+    if (seen.has(k)) throw new CustodiaError('bundle-invalid', `${k} appears more than once in one write`);
+    seen.add(k);
+  }
+  const pks = new Map<string, number>();
+  await insertNewResources(db, d, writes.filter((w) => w.expected === null), pks);
+  const updates = writes.filter((w) => w.expected !== null);
+  await moveCurrentPointers(db, d, updates, pks);
+  if (updates.length > 0) await deleteIndexRows(db, d, updates.map((w) => pkOf(pks, w)));
+  await bulkInsert(db, d, BULK_TABLES.versions, writes.map((w) => versionRow(w, pkOf(pks, w))));
+  await insertIndexRows(db, d, writes, pks);
+}
+
+function pkOf(pks: Map<string, number>, w: VersionWrite): number {
+  const pk = pks.get(keyOf(w.type, w.id));
+  if (pk === undefined) throw new CustodiaError('internal', 'write lost its resource key');
+  return pk;
+}
+
+async function insertNewResources(db: Kysely<unknown>, d: DialectSql, creates: readonly VersionWrite[], pks: Map<string, number>): Promise<void> {
+  if (creates.length === 0) return;
+  const json = JSON.stringify(creates.map((w) => [w.type, w.id, w.versionId, w.lastUpdated, w.json === null ? 1 : 0]));
+  const cols = [d.jsonColumn(0, 'text'), d.jsonColumn(1, 'text'), d.jsonColumn(2, 'int'), d.jsonColumn(3, 'int'), d.jsonColumn(4, 'int')].join(', ');
+  // A duplicate (type, id) violates the UNIQUE constraint: another writer created it first.
+  const result = await sql<{ pk: number; res_type: string; res_id: string }>`
+    INSERT INTO resources (res_type, res_id, version_id, last_updated, deleted)
+    SELECT ${sql.raw(cols)} FROM ${d.jsonRowsFrom(json)}
+    RETURNING pk, res_type, res_id`.execute(db);
+  for (const row of result.rows) pks.set(keyOf(row.res_type, row.res_id), Number(row.pk));
+}
+
+async function moveCurrentPointers(db: Kysely<unknown>, d: DialectSql, updates: readonly VersionWrite[], pks: Map<string, number>): Promise<void> {
+  if (updates.length === 0) return;
+  const json = JSON.stringify(updates.map((w) => [w.type, w.id, w.versionId, w.lastUpdated, w.json === null ? 1 : 0, w.expected?.versionId ?? 0]));
+  const c = (i: number, k: 'text' | 'int'): string => d.jsonColumn(i, k);
+  const result = await sql<{ pk: number; res_type: string; res_id: string }>`
+    UPDATE resources SET version_id = j.version_id, last_updated = j.last_updated, deleted = j.deleted
+    FROM (SELECT ${sql.raw(`${c(0, 'text')} AS res_type, ${c(1, 'text')} AS res_id, ${c(2, 'int')} AS version_id, ${c(3, 'int')} AS last_updated, ${c(4, 'int')} AS deleted, ${c(5, 'int')} AS expected`)}
+          FROM ${d.jsonRowsFrom(json)}) j
+    WHERE resources.res_type = j.res_type AND resources.res_id = j.res_id AND resources.version_id = j.expected
+    RETURNING resources.pk, resources.res_type, resources.res_id`.execute(db);
+  if (result.rows.length !== updates.length) {
+    throw new CustodiaError('version-conflict', 'A concurrent write changed the resource; retry against its current version');
+  }
+  for (const row of result.rows) pks.set(keyOf(row.res_type, row.res_id), Number(row.pk));
+}
+
+async function deleteIndexRows(db: Kysely<unknown>, d: DialectSql, pks: readonly number[]): Promise<void> {
+  for (const table of Object.values(INDEX_TABLES)) {
+    await sql`DELETE FROM ${sql.raw(table)} WHERE ${d.inKeys('res_pk', pks)}`.execute(db);
+  }
+}
+
+function versionRow(w: VersionWrite, pk: number): unknown[] {
+  const content = w.json === null ? null : Buffer.from(w.json, 'utf8').toString('hex');
+  return [pk, w.type, w.id, w.versionId, w.lastUpdated, w.json === null ? 1 : 0, w.method, content];
+}
+
+async function insertIndexRows(db: Kysely<unknown>, d: DialectSql, writes: readonly VersionWrite[], pks: Map<string, number>): Promise<void> {
+  const rows: Record<keyof IndexRows, unknown[][]> = { string: [], token: [], reference: [], date: [], number: [], quantity: [], uri: [] };
+  for (const w of writes) {
+    if (w.json === null || w.index === null) continue;
+    const pk = pkOf(pks, w);
+    const t = w.type;
+    const ix = w.index;
+    for (const r of ix.string) rows.string.push([pk, t, r.param, r.grp, r.value, r.exact]);
+    for (const r of ix.token) rows.token.push([pk, t, r.param, r.grp, r.system, r.code, r.text]);
+    for (const r of ix.reference) rows.reference.push([pk, t, r.param, r.grp, r.targetType, r.targetId, r.url, r.identifierSystem, r.identifierValue]);
+    for (const r of ix.date) rows.date.push([pk, t, r.param, r.grp, r.lo, r.hi]);
+    for (const r of ix.number) rows.number.push([pk, t, r.param, r.grp, r.lo, r.hi]);
+    for (const r of ix.quantity) rows.quantity.push([pk, t, r.param, r.grp, r.system, r.code, r.unit, r.lo, r.hi]);
+    for (const r of ix.uri) rows.uri.push([pk, t, r.param, r.grp, r.value]);
+  }
+  for (const kind of Object.keys(rows) as (keyof IndexRows)[]) {
+    await bulkInsert(db, d, BULK_TABLES[kind], rows[kind]);
+  }
+}
