@@ -1,1 +1,38 @@
-export async function runCli(argv: string[]): Promise<number> { console.log(argv.length); return 0; }
+/**
+ * `custodia`: the command line. Errors are one line on stderr with a non-zero exit
+ * code, never a stack trace (2: bad usage or configuration, 1: partial failure such as
+ * import lines that failed, 70: internal error).
+ */
+import { Command, CommanderError } from '@commander-js/extra-typings';
+import { isCustodiaError } from '../app/index.js';
+import { importCommand } from './import-command.js';
+import { serveCommand } from './serve-command.js';
+import { tokenCommand } from './token-command.js';
+
+export function buildProgram(): Command {
+  const program = new Command('custodia')
+    .description('Custodia: a FHIR R4 health-data vault that secures itself')
+    .version('0.1.0')
+    .exitOverride()
+    .showHelpAfterError();
+  program.addCommand(serveCommand());
+  program.addCommand(importCommand());
+  program.addCommand(tokenCommand());
+  for (const c of program.commands) c.exitOverride();
+  return program as unknown as Command;
+}
+
+export async function runCli(argv: string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync(argv);
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
+    if (isCustodiaError(e)) {
+      process.stderr.write(`custodia: ${e.message}\n`);
+      return e.code === 'internal' ? 70 : 2;
+    }
+    process.stderr.write(`custodia: internal error: ${e instanceof Error ? e.message : String(e)}\n`);
+    return 70;
+  }
+}

@@ -11,6 +11,6 @@ export type {
   SearchResult,
   SavedPageSet,
 } from './ports/resource-store.js';
-export type * from './search/index-rows.js';
-export { RANGE_MIN, RANGE_MAX, emptyIndexRows } from './search/index-rows.js';
-export type * from './search/query.js';
+export * from './search/index.js';
+export { validateResource, isResourceType, RESOURCE_TYPES, type ValidationIssue } from './validation/index.js';
+export * from './rest/index.js';

@@ -17,9 +17,10 @@ import type {
 } from '../fhir/index.js';
 import { guarded } from './db-errors.js';
 import type { DialectSql } from './dialect-sql.js';
-import { currentStates, readCurrent, search, toStoredVersion, type VersionRow } from './read-queries.js';
+import { currentStates, loadByKeys, readCurrent, readVersion, search } from './read-queries.js';
 import { includeKeys, revincludeKeys } from './include-queries.js';
 import { historyRows, countHistoryRows } from './history-queries.js';
+import { toStoredVersion } from './read-queries.js';
 import { writeVersions } from './write-versions.js';
 
 export interface StoreHandles {
@@ -29,6 +30,8 @@ export interface StoreHandles {
   /** Runs `fn` inside one write transaction (serialised across writers). */
   readonly inWriteTransaction: <T>(fn: (db: Kysely<unknown>) => Promise<T>) => Promise<T>;
   readonly close: () => Promise<void>;
+  /** Refreshes planner statistics. */
+  readonly optimize: () => Promise<void>;
 }
 
 class TransactionWriter implements ResourceWriter {
@@ -39,11 +42,17 @@ class TransactionWriter implements ResourceWriter {
   readCurrent(type: string, id: string): Promise<StoredVersion | undefined> {
     return readCurrent(this.db, type, id);
   }
+  readVersion(type: string, id: string, versionId: number): Promise<StoredVersion | undefined> {
+    return readVersion(this.db, type, id, versionId);
+  }
   currentStates(refs: readonly { type: string; id: string }[]): Promise<Map<string, CurrentState>> {
     return currentStates(this.db, this.d, refs);
   }
   search(query: SearchQuery, limit: number): Promise<SearchResult> {
     return search(this.db, this.d, query, limit);
+  }
+  loadByKeys(keys: readonly number[]): Promise<StoredVersion[]> {
+    return loadByKeys(this.db, this.d, keys);
   }
   writeVersions(writes: readonly VersionWrite[]): Promise<void> {
     return writeVersions(this.db, this.d, writes);
@@ -70,14 +79,7 @@ export class KyselyResourceStore implements ResourceStore {
   }
 
   readVersion(type: string, id: string, versionId: number): Promise<StoredVersion | undefined> {
-    return guarded(async () => {
-      const result = await sql<VersionRow>`
-        SELECT v.res_type, v.res_id, v.version_id, v.last_updated, v.deleted, v.method, v.content
-        FROM resources r JOIN resource_versions v ON v.res_pk = r.pk
-        WHERE r.res_type = ${type} AND r.res_id = ${id} AND v.version_id = ${versionId}`.execute(this.h.read);
-      const row = result.rows[0];
-      return row === undefined ? undefined : toStoredVersion(row);
-    });
+    return guarded(() => readVersion(this.h.read, type, id, versionId));
   }
 
   history(filter: HistoryFilter, limit: number, offset: number): Promise<StoredVersion[]> {
@@ -89,20 +91,7 @@ export class KyselyResourceStore implements ResourceStore {
   }
 
   loadByKeys(keys: readonly number[]): Promise<StoredVersion[]> {
-    return guarded(async () => {
-      if (keys.length === 0) return [];
-      const result = await sql<VersionRow & { pk: number }>`
-        SELECT r.pk, v.res_type, v.res_id, v.version_id, v.last_updated, v.deleted, v.method, v.content
-        FROM resources r JOIN resource_versions v ON v.res_pk = r.pk AND v.version_id = r.version_id
-        WHERE ${this.h.d.inKeys('r.pk', keys)} AND r.deleted = 0`.execute(this.h.read);
-      const byPk = new Map(result.rows.map((row) => [Number(row.pk), row]));
-      const out: StoredVersion[] = [];
-      for (const k of keys) {
-        const row = byPk.get(k);
-        if (row !== undefined) out.push(toStoredVersion(row));
-      }
-      return out;
-    });
+    return guarded(() => loadByKeys(this.h.read, this.h.d, keys));
   }
 
   includeKeys(keys: readonly number[], specs: readonly IncludeSpec[], limit: number): Promise<number[]> {
@@ -143,6 +132,10 @@ export class KyselyResourceStore implements ResourceStore {
         expiresAt: Number(row.expires_at),
       };
     });
+  }
+
+  optimize(): Promise<void> {
+    return guarded(() => this.h.optimize());
   }
 
   countResources(type?: string): Promise<number> {

@@ -27,7 +27,10 @@ export function isPostgresUrl(database: string): boolean {
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
 async function migrate(db: Kysely<unknown>, dialect: SqlDialect): Promise<void> {
-  const migrator = new Migrator({ db, provider: migrationProvider(dialect) });
+  // Without an explicit schema kysely would take a migration table in ANY schema of the
+  // database for ours, and skip creating it: vaults sharing a database must not collide.
+  const schema = dialect === 'postgres' ? (await sql<{ s: string }>`SELECT current_schema() AS s`.execute(db)).rows[0]?.s : undefined;
+  const migrator = new Migrator({ db, provider: migrationProvider(dialect), ...(schema === undefined ? {} : { migrationTableSchema: schema }) });
   const { error, results } = await migrator.migrateToLatest();
   if (error !== undefined) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
@@ -62,6 +65,10 @@ export async function openStore(options: StoreOptions): Promise<ResourceStore> {
         }
       }),
     close: () => h.close(),
+    // 0x10002: analyse every table whose statistics are missing or stale (SQLite ≥ 3.46).
+    optimize: async () => {
+      await sql`PRAGMA optimize = 0x10002`.execute(h.write as Kysely<unknown>);
+    },
   });
 }
 
@@ -91,6 +98,10 @@ async function openPostgresStore(options: StoreOptions): Promise<ResourceStore> 
         return fn(trx);
       }),
     close: () => db.destroy(),
+    // Only this vault's tables: a bare ANALYZE would scan every schema of the database.
+    optimize: async () => {
+      await sql`ANALYZE resources, resource_versions, sp_string, sp_token, sp_reference, sp_date, sp_number, sp_quantity, sp_uri`.execute(raw);
+    },
   });
 }
 

@@ -38,6 +38,15 @@ export async function readCurrent(db: Kysely<unknown>, type: string, id: string)
   return row === undefined ? undefined : toStoredVersion(row);
 }
 
+export async function readVersion(db: Kysely<unknown>, type: string, id: string, versionId: number): Promise<StoredVersion | undefined> {
+  const result = await sql<VersionRow>`
+    SELECT v.res_type, v.res_id, v.version_id, v.last_updated, v.deleted, v.method, v.content
+    FROM resources r JOIN resource_versions v ON v.res_pk = r.pk
+    WHERE r.res_type = ${type} AND r.res_id = ${id} AND v.version_id = ${versionId}`.execute(db);
+  const row = result.rows[0];
+  return row === undefined ? undefined : toStoredVersion(row);
+}
+
 export async function currentStates(db: Kysely<unknown>, d: DialectSql, refs: readonly { type: string; id: string }[]): Promise<Map<string, CurrentState>> {
   const out = new Map<string, CurrentState>();
   if (refs.length === 0) return out;
@@ -69,4 +78,19 @@ export async function search(db: Kysely<unknown>, d: DialectSql, q: SearchQuery,
   if (q.total === 'none') return { keys, truncated };
   const count = await sql<{ n: number }>`SELECT COUNT(*) AS n FROM resources r WHERE ${whereSql(newContext(d), q, 'r')}`.execute(db);
   return { keys, truncated, total: Number(count.rows[0]?.n ?? 0) };
+}
+
+export async function loadByKeys(db: Kysely<unknown>, d: DialectSql, keys: readonly number[]): Promise<StoredVersion[]> {
+  if (keys.length === 0) return [];
+  const result = await sql<VersionRow & { pk: number }>`
+    SELECT r.pk, v.res_type, v.res_id, v.version_id, v.last_updated, v.deleted, v.method, v.content
+    FROM resources r JOIN resource_versions v ON v.res_pk = r.pk AND v.version_id = r.version_id
+    WHERE ${d.inKeys('r.pk', keys)} AND r.deleted = 0`.execute(db);
+  const byPk = new Map(result.rows.map((row) => [Number(row.pk), row]));
+  const out: StoredVersion[] = [];
+  for (const k of keys) {
+    const row = byPk.get(k);
+    if (row !== undefined) out.push(toStoredVersion(row));
+  }
+  return out;
 }

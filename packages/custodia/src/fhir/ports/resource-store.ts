@@ -82,9 +82,12 @@ export interface SavedPageSet {
 /** Reads that are consistent within one call; used inside and outside transactions. */
 export interface ResourceReader {
   readCurrent(type: string, id: string): Promise<StoredVersion | undefined>;
+  readVersion(type: string, id: string, versionId: number): Promise<StoredVersion | undefined>;
   /** Current state of several resources at once, keyed by `Type/id`. */
   currentStates(refs: readonly { type: string; id: string }[]): Promise<Map<string, CurrentState>>;
   search(query: SearchQuery, limit: number): Promise<SearchResult>;
+  /** Current, non-deleted versions for keys, in the order given (missing keys are skipped). */
+  loadByKeys(keys: readonly number[]): Promise<StoredVersion[]>;
 }
 
 export interface ResourceWriter extends ResourceReader {
@@ -94,12 +97,9 @@ export interface ResourceWriter extends ResourceReader {
 
 export interface ResourceStore extends ResourceReader {
   readonly dialect: 'sqlite' | 'postgres';
-  readVersion(type: string, id: string, versionId: number): Promise<StoredVersion | undefined>;
   /** Versions newest first, at most `limit`, skipping `offset`. */
   history(filter: HistoryFilter, limit: number, offset: number): Promise<StoredVersion[]>;
   countHistory(filter: HistoryFilter): Promise<number>;
-  /** Current, non-deleted versions for keys, in the order given (missing keys are skipped). */
-  loadByKeys(keys: readonly number[]): Promise<StoredVersion[]>;
   /** Keys of the resources that `keys` reference (`_include`), excluding `exclude`. */
   includeKeys(keys: readonly number[], specs: readonly IncludeSpec[], limit: number): Promise<number[]>;
   /** Keys of the resources that reference `keys` (`_revinclude`). */
@@ -108,6 +108,8 @@ export interface ResourceStore extends ResourceReader {
   transaction<T>(fn: (tx: ResourceWriter) => Promise<T>): Promise<T>;
   savePageSet(set: SavedPageSet): Promise<void>;
   loadPageSet(id: string, now: number): Promise<SavedPageSet | undefined>;
+  /** Refreshes the planner's statistics after bulk loads (ANALYZE / PRAGMA optimize). */
+  optimize(): Promise<void>;
   /** Number of current, non-deleted resources (all types when `type` is omitted). */
   countResources(type?: string): Promise<number>;
   close(): Promise<void>;

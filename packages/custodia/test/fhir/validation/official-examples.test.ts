@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { validateResource } from '../../../src/fhir/validation/index.js';
-import { officialExamples } from './fixture-files.js';
+import { officialExamples } from '../../helpers/fixture-files.js';
 
 /**
  * Official R4 examples the validator rejects, with the issues it must report and why the

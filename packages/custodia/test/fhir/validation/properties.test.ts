@@ -2,7 +2,7 @@ import { fc, test } from '@fast-check/vitest';
 import { describe, expect } from 'vitest';
 import { RESOURCE_TYPES, validateResource, type ValidationIssue } from '../../../src/fhir/validation/index.js';
 import { loadStructureTable } from '../../../src/fhir/validation/structure-table.js';
-import { officialExamples } from './fixture-files.js';
+import { officialExamples } from '../../helpers/fixture-files.js';
 
 const KINDS = new Set(['structure', 'invalid']);
 

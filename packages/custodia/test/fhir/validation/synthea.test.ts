@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { validateResource } from '../../../src/fhir/validation/index.js';
-import { fixtureResources, type FixtureResource } from './fixture-files.js';
+import { fixtureResources, type FixtureResource } from '../../helpers/fixture-files.js';
 
 function failures(resources: readonly FixtureResource[]): Record<string, unknown> {
   const found: Record<string, unknown> = {};
@@ -18,9 +18,9 @@ describe('Synthea data (valid R4)', () => {
     expect(failures(resources)).toEqual({});
   });
 
-  it('validates the HIV transaction Bundles, entry resources included', () => {
+  it('validates the HIV transaction Bundles (three patients and their providers), entry resources included', () => {
     const bundles = fixtureResources('test/fixtures/synthea-hiv-bundles');
-    expect(bundles).toHaveLength(3);
+    expect(bundles).toHaveLength(4);
     for (const { resource } of bundles) expect((resource as { type: string }).type).toBe('transaction');
     expect(failures(bundles)).toEqual({});
   });

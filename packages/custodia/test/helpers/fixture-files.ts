@@ -2,7 +2,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 
-const packageRoot = new URL('../../../', import.meta.url);
+const packageRoot = new URL('../../', import.meta.url);
 
 function readGzip(relative: string): string {
   return gunzipSync(readFileSync(new URL(relative, packageRoot))).toString('utf8');

@@ -1,0 +1,30 @@
+// HTTP figures: FHIR read, search and create against a running vault, each with a
+// baseline measured in the same run (a bare fastify route in this process, or a raw
+// durable SQLite commit).
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import Fastify from 'fastify';
+
+const LOAD = fileURLToPath(new URL('./load.mjs', import.meta.url));
+
+/** Runs the load generator in a child process; the server keeps its own event loop free. */
+export async function load(config) {
+  const child = spawn(process.execPath, [LOAD, JSON.stringify(config)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (c) => (stdout += c));
+  child.stderr.on('data', (c) => (stderr += c));
+  const code = await new Promise((resolve) => child.on('close', resolve));
+  if (code !== 0) throw new Error(`load generator failed: ${stderr}`);
+  const out = JSON.parse(stdout);
+  if (out.non2xx > 0 || out.errors > 0) throw new Error(`load run had ${out.non2xx} non-2xx responses and ${out.errors} errors (${config.url}${config.paths?.[0] ?? ''})`);
+  return out;
+}
+
+/** A bare fastify route in this process: the ceiling any fastify handler can reach here. */
+export async function startHello() {
+  const app = Fastify({ logger: false });
+  app.get('/hello', async () => ({ hello: 'world' }));
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  return { app, url: `http://127.0.0.1:${app.server.address().port}` };
+}

@@ -1,0 +1,70 @@
+#!/usr/bin/env node
+// `npm run bench`: one JSON line per figure, each as a ratio to a baseline measured in
+// the same run (these machines are noisy; absolute numbers alone mean little).
+// Fields: {name, value, unit, baseline, baseline_value, ratio}. Progress goes to stderr.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildServer } from '../dist/server/index.js';
+import { createVault, importFiles, localImportTarget, resolveConfig } from '../dist/app/index.js';
+import { durableCommitsOnce, importOnce, rawInsertOnce, syntheaLines, SYNTHEA_DIRS } from './import.mjs';
+import { load, startHello } from './http.mjs';
+
+const DURATION = Number(process.env.CUSTODIA_BENCH_SECONDS ?? 10);
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const log = (m) => process.stderr.write(`[bench] ${m}\n`);
+function emit(name, value, unit, baseline, baselineValue) {
+  const round = (x) => Math.round(x * 100) / 100;
+  process.stdout.write(`${JSON.stringify({ name, value: round(value), unit, baseline, baseline_value: round(baselineValue), ratio: Math.round((value / baselineValue) * 1000) / 1000 })}\n`);
+}
+
+// import.synthea
+const lines = syntheaLines();
+log(`import: ${lines.length} Synthea resources, 3 runs each`);
+const raw = [];
+const imported = [];
+for (let i = 0; i < 3; i++) {
+  raw.push(rawInsertOnce(lines));
+  imported.push(await importOnce());
+}
+emit('import.synthea', median(imported), 'resources/s', 'sqlite.raw_insert', median(raw));
+
+// HTTP: one vault with the Synthea sample, one bare route, in this process.
+const dir = mkdtempSync(join(tmpdir(), 'custodia-bench-http-'));
+const vault = await createVault(resolveConfig({ dataDir: dir, logLevel: 'silent', port: 0 }));
+await importFiles(localImportTarget(vault.fhir), SYNTHEA_DIRS);
+const app = buildServer(vault);
+await app.listen({ host: '127.0.0.1', port: 0 });
+const base = `http://127.0.0.1:${app.server.address().port}`;
+const hello = await startHello();
+const token = await vault.tokens.issue({ subject: 'bench', scope: 'system/*.cruds', ttlSeconds: 3600 });
+const headers = { authorization: `Bearer ${token}` };
+const patients = lines.map((l) => JSON.parse(l)).filter((r) => r.resourceType === 'Patient');
+
+log(`http: ${DURATION}s per run, 10 connections`);
+const helloRun = await load({ url: hello.url, paths: ['/hello'], duration: DURATION });
+const readRun = await load({ url: base, paths: patients.map((p) => `/fhir/Patient/${p.id}`), headers, duration: DURATION });
+emit('http.read', readRun.rps, 'requests/s', 'http.hello', helloRun.rps);
+emit('http.read.p50', readRun.p50, 'ms', 'http.hello.p50', helloRun.p50);
+emit('http.read.p99', readRun.p99, 'ms', 'http.hello.p99', helloRun.p99);
+
+const searches = patients.slice(0, 200).map((p) => {
+  const family = (p.name?.[0]?.family ?? 'a').slice(0, 4);
+  const year = Number((p.birthDate ?? '1950').slice(0, 4)) - 1;
+  return `/fhir/Patient?family=${encodeURIComponent(family)}&birthdate=ge${year}-01-01`;
+});
+const searchRun = await load({ url: base, paths: searches, headers, duration: DURATION });
+emit('http.search', searchRun.rps, 'requests/s', 'http.hello', helloRun.rps);
+emit('http.search.p50', searchRun.p50, 'ms', 'http.hello.p50', helloRun.p50);
+emit('http.search.p99', searchRun.p99, 'ms', 'http.hello.p99', helloRun.p99);
+
+const commits = durableCommitsOnce(3);
+const body = JSON.stringify({ resourceType: 'Patient', name: [{ family: 'Bench', given: ['Load'] }], gender: 'other', birthDate: '1990-01-01' });
+const createRun = await load({ url: base, paths: ['/fhir/Patient'], method: 'POST', body, headers: { ...headers, 'content-type': 'application/fhir+json', prefer: 'return=minimal' }, duration: DURATION });
+emit('http.create', createRun.rps, 'creates/s', 'sqlite.durable_commit', commits);
+emit('http.create.p99', createRun.p99, 'ms', 'http.hello.p99', helloRun.p99);
+
+await app.close();
+await hello.app.close();
+await vault.close();
+rmSync(dir, { recursive: true, force: true });

@@ -1,0 +1,99 @@
+/**
+ * The vault's configuration: resolved once from CLI options and the environment,
+ * validated, and frozen (architecture guide §3.7: no getConfig() globals).
+ */
+import { isAbsolute, join, resolve } from 'node:path';
+import { CustodiaError } from '../kernel/index.js';
+import type { FhirLimits } from '../fhir/index.js';
+
+export interface VaultConfig {
+  readonly dataDir: string;
+  /** A postgres:// URL or an absolute SQLite file path. */
+  readonly database: string;
+  /** PostgreSQL only: schema holding this vault's tables. */
+  readonly postgresSchema?: string;
+  readonly host: string;
+  readonly port: number;
+  /** Public base URL of the FHIR API, e.g. http://127.0.0.1:8080/fhir. */
+  readonly fhirBaseUrl: string;
+  readonly bodyLimitBytes: number;
+  readonly limits: FhirLimits;
+  /** Allow plain HTTP on a non-loopback address (never do this outside a lab). */
+  readonly insecureHttp: boolean;
+  readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'silent';
+}
+
+export interface ConfigInput {
+  readonly dataDir?: string;
+  readonly database?: string;
+  readonly postgresSchema?: string;
+  readonly host?: string;
+  readonly port?: number | string;
+  readonly baseUrl?: string;
+  readonly bodyLimitBytes?: number;
+  readonly limits?: Partial<FhirLimits>;
+  readonly insecureHttp?: boolean;
+  readonly logLevel?: VaultConfig['logLevel'];
+}
+
+export const DEFAULT_LIMITS: FhirLimits = Object.freeze({
+  defaultCount: 20,
+  maxCount: 1000,
+  maxResults: 10_000,
+  maxIncludes: 1000,
+  maxBundleEntries: 10_000,
+  pageTtlMs: 30 * 60_000,
+});
+
+function invalid(message: string): never {
+  throw new CustodiaError('config-invalid', message);
+}
+
+const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
+
+export function isLoopback(host: string): boolean {
+  return LOOPBACK.has(host) || host.startsWith('127.');
+}
+
+function parsePort(p: number | string | undefined): number {
+  if (p === undefined) return 8080;
+  const n = typeof p === 'number' ? p : /^\d{1,5}$/.test(p) ? Number(p) : Number.NaN;
+  if (!Number.isInteger(n) || n < 0 || n > 65535) invalid('--port must be an integer from 0 to 65535');
+  return n;
+}
+
+/**
+ * Resolves the configuration. `env` supplies CUSTODIA_DATABASE_URL and CUSTODIA_DATA_DIR;
+ * explicit options win over the environment.
+ */
+export function resolveConfig(input: ConfigInput, env: NodeJS.ProcessEnv = {}): VaultConfig {
+  const dataDir = resolve(input.dataDir ?? env['CUSTODIA_DATA_DIR'] ?? './data');
+  const rawDb = input.database ?? env['CUSTODIA_DATABASE_URL'];
+  const database = rawDb === undefined || rawDb === '' ? join(dataDir, 'custodia.db') : /^postgres(ql)?:\/\//i.test(rawDb) ? rawDb : isAbsolute(rawDb) ? rawDb : resolve(rawDb);
+  const host = input.host ?? '127.0.0.1';
+  const port = parsePort(input.port);
+  const insecureHttp = input.insecureHttp ?? false;
+  if (!isLoopback(host) && !insecureHttp) {
+    invalid(`Refusing to serve plain HTTP on ${host}: patient data would cross the network unencrypted. Bind 127.0.0.1, or pass --insecure-http in a lab.`);
+  }
+  const limits = { ...DEFAULT_LIMITS, ...(input.limits ?? {}) };
+  for (const [k, v] of Object.entries(limits)) {
+    if (!Number.isInteger(v) || v < 1) invalid(`limit ${k} must be a positive integer`);
+  }
+  const displayHost = host.includes(':') ? `[${host}]` : host;
+  const fhirBaseUrl = (input.baseUrl ?? `http://${displayHost}:${port}/fhir`).replace(/\/+$/, '');
+  if (!/^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/.test(fhirBaseUrl)) invalid('--base-url must be an absolute http(s) URL');
+  const config: VaultConfig = {
+    dataDir,
+    database,
+    host,
+    port,
+    fhirBaseUrl,
+    bodyLimitBytes: input.bodyLimitBytes ?? 32 * 1024 * 1024,
+    limits: Object.freeze(limits),
+    insecureHttp,
+    logLevel: input.logLevel ?? 'info',
+    ...(input.postgresSchema === undefined ? {} : { postgresSchema: input.postgresSchema }),
+  };
+  return Object.freeze(config);
+}

@@ -1,0 +1,12 @@
+export { resolveConfig, isLoopback, DEFAULT_LIMITS, type VaultConfig, type ConfigInput } from './config.js';
+export { createVault, type Vault, type VaultOverrides } from './vault.js';
+export { handleFhirRequest, authenticate, parsePrefer, type FhirHttpRequest } from './fhir-gateway.js';
+export { errorResponse, type ErrorResponse } from './error-response.js';
+export { loggerOptions, serializeError } from './logging.js';
+export { importFiles, type ImportProgress, type ImportReport } from './importer.js';
+export { localImportTarget, remoteImportTarget, type ImportTarget, type ImportOutcome } from './import-target.js';
+export { loadDemoDataIfEmpty, DEMO_DIR } from './demo-data.js';
+export { CustodiaError, isCustodiaError, ERROR_CATALOG, type ErrorCode } from '../kernel/index.js';
+export { etagOf, type FhirResult } from '../fhir/index.js';
+export { TOKEN_AUDIENCE, TOKEN_ISSUER } from '../access/index.js';
+export { mintOperatorToken, type OperatorTokenOptions } from './operator-token.js';

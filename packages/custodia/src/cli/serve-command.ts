@@ -1,0 +1,49 @@
+import { Command, Option } from '@commander-js/extra-typings';
+import { createVault, loadDemoDataIfEmpty, loggerOptions, resolveConfig } from '../app/index.js';
+import { buildServer } from '../server/index.js';
+import { databaseOption, dataDirOption, schemaOption } from './storage-options.js';
+
+export function serveCommand(): Command<[], Record<string, unknown>> {
+  return new Command('serve')
+    .description('run the vault: FHIR R4 API at <base>/fhir, health at /healthz')
+    .addOption(dataDirOption())
+    .addOption(databaseOption())
+    .addOption(schemaOption())
+    .option('--host <host>', 'address to bind', '127.0.0.1')
+    .option('--port <port>', 'port to listen on', '8080')
+    .option('--base-url <url>', 'public base URL of the FHIR API (default http://<host>:<port>/fhir)')
+    .option('--demo', 'load the bundled Synthea demo data into an empty vault', false)
+    .option('--insecure-http', 'allow plain HTTP on a non-loopback address (lab use only)', false)
+    .addOption(new Option('--log-level <level>', 'log level').choices(['fatal', 'error', 'warn', 'info', 'debug', 'silent'] as const).default('info' as const))
+    .action(async (o) => {
+      const config = resolveConfig(
+        {
+          dataDir: o.dataDir,
+          host: o.host,
+          port: o.port,
+          insecureHttp: o.insecureHttp,
+          logLevel: o.logLevel,
+          ...(o.database === undefined ? {} : { database: o.database }),
+          ...(o.schema === undefined ? {} : { postgresSchema: o.schema }),
+          ...(o.baseUrl === undefined ? {} : { baseUrl: o.baseUrl }),
+        },
+        process.env,
+      );
+      const vault = await createVault(config);
+      if (o.demo) {
+        const report = await loadDemoDataIfEmpty(vault);
+        if (report !== undefined) process.stdout.write(`Loaded demo data: ${report.resources} resources from ${report.files} files.\n`);
+      }
+      const app = buildServer(vault, { logger: loggerOptions(config.logLevel) });
+      const close = async (): Promise<void> => {
+        await app.close();
+        await vault.close();
+        process.exit(0);
+      };
+      process.once('SIGINT', () => void close());
+      process.once('SIGTERM', () => void close());
+      await app.listen({ host: config.host, port: config.port });
+      process.stdout.write(`Custodia is listening at ${config.fhirBaseUrl}\n`);
+      process.stdout.write(`Get an operator token with: npx custodia token --data-dir ${o.dataDir}\n`);
+    });
+}

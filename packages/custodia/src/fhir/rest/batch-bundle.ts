@@ -1,0 +1,52 @@
+/**
+ * batch (R4 http.html §3.1.0.11.1): each entry succeeds or fails on its own, in its own
+ * transaction, and the response says which. Entries may not depend on each other, so a
+ * `urn:uuid:` reference is an error; conditional references are resolved per entry.
+ */
+import { isCustodiaError, uuidV4, CustodiaError } from '../../kernel/index.js';
+import type { FhirContext } from './fhir-context.js';
+import type { FhirInteraction, RequestOptions } from './fhir-interaction.js';
+import { etagOf, statusLine, type FhirResult } from './fhir-result.js';
+import { bundleJson, type BundleEntryJson } from './bundle-json.js';
+import { atEntry, type BundleEntryRequest } from './bundle-request.js';
+import { outcomeFromError } from './operation-outcome.js';
+import { ReferenceResolver } from './reference-resolution.js';
+import { catalogEntry } from '../../kernel/index.js';
+
+export type Executor = (i: FhirInteraction, options: RequestOptions) => Promise<FhirResult>;
+
+export async function processBatch(ctx: FhirContext, entries: readonly BundleEntryRequest[], options: RequestOptions, execute: Executor): Promise<FhirResult> {
+  const out: BundleEntryJson[] = [];
+  for (const e of entries) {
+    try {
+      if (e.interaction.kind === 'bundle') throw new CustodiaError('bundle-invalid', 'A batch cannot contain another batch or transaction');
+      const interaction = await withResolvedReferences(ctx, e.interaction);
+      const r = await execute(interaction, { ...options, returnPreference: options.returnPreference ?? 'minimal' });
+      out.push(entryOf(r, options, e.interaction.kind));
+    } catch (err) {
+      const located = atEntry(e.index, err);
+      if (!isCustodiaError(located)) throw err;
+      const entry = catalogEntry(located.code);
+      out.push({ response: { status: statusLine(entry.status), outcome: outcomeFromError(located) } });
+    }
+  }
+  const body = bundleJson({ type: 'batch-response', id: uuidV4(ctx.random), timestamp: new Date(ctx.clock.now()).toISOString() }, out);
+  return { status: 200, body };
+}
+
+async function withResolvedReferences(ctx: FhirContext, i: FhirInteraction): Promise<FhirInteraction> {
+  if (i.kind !== 'create' && i.kind !== 'update' && i.kind !== 'conditional-update') return i;
+  const body = structuredClone(i.body);
+  await new ReferenceResolver(ctx, ctx.store).rewrite(body);
+  return { ...i, body };
+}
+
+function entryOf(r: FhirResult, options: RequestOptions, kind: FhirInteraction['kind']): BundleEntryJson {
+  const response: NonNullable<BundleEntryJson['response']> = { status: statusLine(r.status) };
+  if (r.location !== undefined) response.location = r.location;
+  if (r.versionId !== undefined) response.etag = etagOf(r.versionId);
+  if (r.lastModified !== undefined) response.lastModified = new Date(r.lastModified).toISOString();
+  const isRead = kind === 'read' || kind === 'vread' || kind === 'search' || kind === 'history' || kind === 'page' || kind === 'capabilities';
+  const withBody = r.body !== undefined && (isRead || options.returnPreference === 'representation');
+  return withBody ? { resource: r.body!, response } : { response };
+}

@@ -1,0 +1,30 @@
+/**
+ * Conditional interactions match with a search (R4 http.html §3.1.0.5.5, §3.1.0.4.3,
+ * §3.1.0.7.1). Unknown parameters are always an error here: ignoring one would widen the
+ * match and could overwrite or delete the wrong record.
+ */
+import { CustodiaError } from '../../kernel/index.js';
+import type { ResourceReader, StoredVersion } from '../ports/resource-store.js';
+import type { FhirContext } from './fhir-context.js';
+
+/** Parses `a=1&b=2` (the part after `?`). Input is attacker-controlled. */
+export function parseQueryString(query: string): [string, string][] {
+  const params = new URLSearchParams(query);
+  const out: [string, string][] = [];
+  for (const [k, v] of params) out.push([k, v]);
+  return out;
+}
+
+/** Up to two matches: enough to tell none, one and many apart. */
+export async function findMatches(ctx: FhirContext, reader: ResourceReader, type: string, params: [string, string][]): Promise<StoredVersion[]> {
+  if (params.length === 0) throw new CustodiaError('search-invalid', 'A conditional operation needs search parameters');
+  const query = ctx.search.parse([type], params, 'strict');
+  const { keys } = await reader.search({ ...query, count: 2, total: 'none', sort: [] }, 2);
+  return reader.loadByKeys(keys);
+}
+
+/** Exactly one match, or the error the spec asks for. */
+export function singleMatch(matches: StoredVersion[], what: string): StoredVersion | undefined {
+  if (matches.length > 1) throw new CustodiaError('multiple-matches', `The ${what} criteria match more than one resource`);
+  return matches[0];
+}

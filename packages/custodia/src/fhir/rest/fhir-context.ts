@@ -1,0 +1,71 @@
+/**
+ * Everything a FHIR interaction needs, built once by the composition root and frozen.
+ * The validator, indexer and search parser are injected as small interfaces so that
+ * interactions can be tested with the real implementations or narrowed ones.
+ */
+import type { Clock, Random } from '../../kernel/index.js';
+import type { FhirResource } from '../resource.js';
+import type { ResourceStore } from '../ports/resource-store.js';
+import type { IndexRows } from '../search/index-rows.js';
+import type { SearchQuery } from '../search/query.js';
+
+export interface StructureIssue {
+  readonly kind: 'structure' | 'invalid';
+  readonly code: string;
+  readonly expression: string;
+  readonly diagnostics: string;
+}
+
+export interface ResourceValidator {
+  validate(input: unknown): readonly StructureIssue[];
+  isResourceType(name: string): boolean;
+  readonly resourceTypes: readonly string[];
+}
+
+export interface ResourceIndexer {
+  extract(resource: FhirResource): IndexRows;
+}
+
+export interface SearchSyntax {
+  /** Parses attacker-controlled query parameters. `types` empty for a system-level search. */
+  parse(types: readonly string[], params: ReadonlyArray<readonly [string, string]>, handling: 'strict' | 'lenient'): SearchQuery;
+  /** The canonical query string of a parsed search, for the Bundle's self link. */
+  format(query: SearchQuery): [string, string][];
+  /** The search parameters a resource type supports, for the CapabilityStatement. */
+  describe(type: string): readonly SearchParamSummary[];
+}
+
+export interface SearchParamSummary {
+  readonly name: string;
+  readonly type: string;
+  readonly definition: string;
+}
+
+export interface FhirLimits {
+  /** Page size when `_count` is absent. */
+  readonly defaultCount: number;
+  /** Largest page size a client may ask for. */
+  readonly maxCount: number;
+  /** Most matches remembered for paging one search; more must be narrowed by the client. */
+  readonly maxResults: number;
+  /** Most resources added to one page by `_include`/`_revinclude`. */
+  readonly maxIncludes: number;
+  /** Most entries in one batch or transaction Bundle. */
+  readonly maxBundleEntries: number;
+  /** How long paging links stay valid. */
+  readonly pageTtlMs: number;
+}
+
+export interface FhirContext {
+  /** Absolute base URL of the FHIR endpoint, without a trailing slash (e.g. http://127.0.0.1:8080/fhir). */
+  readonly baseUrl: string;
+  readonly store: ResourceStore;
+  readonly validator: ResourceValidator;
+  readonly indexer: ResourceIndexer;
+  readonly search: SearchSyntax;
+  readonly clock: Clock;
+  readonly random: Random;
+  readonly limits: FhirLimits;
+  /** Software name/version for the CapabilityStatement. */
+  readonly software: { readonly name: string; readonly version: string };
+}

@@ -1,0 +1,33 @@
+/**
+ * The interactions of R4 http.html, as a closed union. A request is parsed into one of
+ * these before anything else happens, so that authentication, authorisation and audit
+ * see exactly what will be executed: parse → authenticate → authorize → execute → audit.
+ */
+export type FhirInteraction =
+  | { readonly kind: 'capabilities' }
+  | { readonly kind: 'read'; readonly type: string; readonly id: string }
+  | { readonly kind: 'vread'; readonly type: string; readonly id: string; readonly version: string }
+  | { readonly kind: 'create'; readonly type: string; readonly body: unknown; readonly ifNoneExist?: string }
+  | { readonly kind: 'update'; readonly type: string; readonly id: string; readonly body: unknown; readonly ifMatch?: number }
+  | { readonly kind: 'conditional-update'; readonly type: string; readonly query: string; readonly body: unknown; readonly ifMatch?: number }
+  | { readonly kind: 'patch'; readonly type: string; readonly id: string }
+  | { readonly kind: 'delete'; readonly type: string; readonly id: string }
+  | { readonly kind: 'conditional-delete'; readonly type: string; readonly query: string }
+  | { readonly kind: 'search'; readonly types: readonly string[]; readonly params: ReadonlyArray<readonly [string, string]> }
+  | { readonly kind: 'page'; readonly pageId: string; readonly offset: number; readonly count: number }
+  | { readonly kind: 'history'; readonly type?: string; readonly id?: string; readonly params: ReadonlyArray<readonly [string, string]> }
+  | { readonly kind: 'bundle'; readonly body: unknown }
+  | { readonly kind: 'operation'; readonly name: string };
+
+/** Request-wide options from headers (R4 http.html §3.1.0.1.8 Prefer). */
+export interface RequestOptions {
+  readonly returnPreference: 'minimal' | 'representation' | 'OperationOutcome' | undefined;
+  readonly handling: 'strict' | 'lenient';
+  /** Opaque identity of the caller, binding paging links to it. */
+  readonly owner: string;
+}
+
+/** Read-only interactions, which never change stored data. */
+export function isReadOnly(i: FhirInteraction): boolean {
+  return i.kind === 'capabilities' || i.kind === 'read' || i.kind === 'vread' || i.kind === 'search' || i.kind === 'page' || i.kind === 'history';
+}

@@ -1,0 +1,12 @@
+export type { FhirContext, FhirLimits, ResourceValidator, ResourceIndexer, SearchSyntax, SearchParamSummary, StructureIssue } from './fhir-context.js';
+export type { FhirInteraction, RequestOptions } from './fhir-interaction.js';
+export { isReadOnly } from './fhir-interaction.js';
+export { parseInteraction, type RawFhirRequest } from './parse-interaction.js';
+export { executeInteraction, type InteractionGuard } from './execute-interaction.js';
+export { etagOf, parseEtag, statusLine, type FhirResult } from './fhir-result.js';
+export { outcomeFromError, informationOutcome, ERROR_CODE_SYSTEM, type OperationOutcome } from './operation-outcome.js';
+export { parseResourceBody } from './resource-input.js';
+export { planPut, stampResource, type PlannedWrite } from './version-plan.js';
+export { processTransaction } from './transaction-bundle.js';
+export { parseBundleRequest } from './bundle-request.js';
+export { importBatch, type ImportItem, type ImportFailure, type ImportBatchResult } from './import-batch.js';

@@ -1,0 +1,115 @@
+/**
+ * Maps method + path below the FHIR base + query + headers to a FhirInteraction
+ * (R4 http.html §3.1.0 "RESTful API" summary table). Everything here is
+ * attacker-controlled; nothing is trusted beyond its shape.
+ */
+import { CustodiaError } from '../../kernel/index.js';
+import type { FhirInteraction } from './fhir-interaction.js';
+import { parseEtag } from './fhir-result.js';
+
+export interface RawFhirRequest {
+  readonly method: string;
+  /** Path below the FHIR base, without the leading slash and without the query (e.g. `Patient/123`). */
+  readonly path: string;
+  /** The raw query string without `?` (may be empty). */
+  readonly query: string;
+  readonly body: unknown;
+  /** For POST _search with application/x-www-form-urlencoded bodies: the body's parameters. */
+  readonly formParams?: ReadonlyArray<readonly [string, string]>;
+  readonly ifMatch?: string;
+  readonly ifNoneExist?: string;
+}
+
+const MAX_SEGMENTS = 4;
+
+function params(query: string): [string, string][] {
+  const out: [string, string][] = [];
+  for (const [k, v] of new URLSearchParams(query)) out.push([k, v]);
+  return out;
+}
+
+function notAllowed(method: string): never {
+  throw new CustodiaError('method-not-allowed', `${method} is not allowed on this URL`);
+}
+
+function ifMatchOf(raw: RawFhirRequest): number | undefined {
+  if (raw.ifMatch === undefined) return undefined;
+  const v = parseEtag(raw.ifMatch);
+  if (v === undefined) throw new CustodiaError('request-malformed', 'If-Match must be an ETag such as W/"3"');
+  return v;
+}
+
+function pageOf(p: [string, string][]): FhirInteraction | undefined {
+  const get = (name: string): string | undefined => p.find(([k]) => k === name)?.[1];
+  const pageId = get('_getpages');
+  if (pageId === undefined) return undefined;
+  const int = (v: string | undefined, dflt: number): number => (v !== undefined && /^\d{1,9}$/.test(v) ? Number(v) : dflt);
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(pageId)) throw new CustodiaError('page-expired', 'This paging link has expired; run the search again');
+  return { kind: 'page', pageId, offset: int(get('_getpagesoffset'), 0), count: int(get('_count'), 20) };
+}
+
+export function parseInteraction(raw: RawFhirRequest): FhirInteraction {
+  const method = raw.method === 'HEAD' ? 'GET' : raw.method;
+  const segments = raw.path === '' ? [] : raw.path.split('/');
+  if (segments.length > MAX_SEGMENTS || segments.some((s) => s === '')) throw new CustodiaError('resource-not-found', 'No such FHIR endpoint');
+  const seg = segments.map((s) => {
+    try {
+      return decodeURIComponent(s);
+    } catch {
+      throw new CustodiaError('request-malformed', 'The URL is not well formed');
+    }
+  });
+  const q = params(raw.query);
+  const [a, b, c, d] = seg;
+  if (seg.some((s) => s.startsWith('$'))) return { kind: 'operation', name: seg.find((s) => s.startsWith('$'))! };
+
+  if (a === undefined) {
+    if (method === 'GET') return pageOf(q) ?? { kind: 'search', types: [], params: q };
+    if (method === 'POST') return { kind: 'bundle', body: raw.body };
+    return notAllowed(method);
+  }
+  if (seg.length === 1 && a === 'metadata') return method === 'GET' ? { kind: 'capabilities' } : notAllowed(method);
+  if (seg.length === 1 && a === '_history') return method === 'GET' ? { kind: 'history', params: q } : notAllowed(method);
+  if (seg.length === 1 && a === '_search') return method === 'POST' ? { kind: 'search', types: [], params: [...q, ...(raw.formParams ?? [])] } : notAllowed(method);
+  const type = a;
+  if (b === undefined) {
+    switch (method) {
+      case 'GET':
+        return { kind: 'search', types: [type], params: q };
+      case 'POST':
+        return raw.ifNoneExist === undefined ? { kind: 'create', type, body: raw.body } : { kind: 'create', type, body: raw.body, ifNoneExist: raw.ifNoneExist };
+      case 'PUT': {
+        if (raw.query === '') return notAllowed(method);
+        const ifMatch = ifMatchOf(raw);
+        return ifMatch === undefined ? { kind: 'conditional-update', type, query: raw.query, body: raw.body } : { kind: 'conditional-update', type, query: raw.query, body: raw.body, ifMatch };
+      }
+      case 'DELETE':
+        return raw.query === '' ? notAllowed(method) : { kind: 'conditional-delete', type, query: raw.query };
+      default:
+        return notAllowed(method);
+    }
+  }
+  if (c === undefined) {
+    if (b === '_search') return method === 'POST' ? { kind: 'search', types: [type], params: [...q, ...(raw.formParams ?? [])] } : notAllowed(method);
+    if (b === '_history') return method === 'GET' ? { kind: 'history', type, params: q } : notAllowed(method);
+    const id = b;
+    switch (method) {
+      case 'GET':
+        return { kind: 'read', type, id };
+      case 'PUT': {
+        const ifMatch = ifMatchOf(raw);
+        return ifMatch === undefined ? { kind: 'update', type, id, body: raw.body } : { kind: 'update', type, id, body: raw.body, ifMatch };
+      }
+      case 'DELETE':
+        return { kind: 'delete', type, id };
+      case 'PATCH':
+        return { kind: 'patch', type, id };
+      default:
+        return notAllowed(method);
+    }
+  }
+  if (c !== '_history') throw new CustodiaError('resource-not-found', 'No such FHIR endpoint');
+  if (method !== 'GET') return notAllowed(method);
+  if (d === undefined) return { kind: 'history', type, id: b, params: q };
+  return { kind: 'vread', type, id: b, version: d };
+}

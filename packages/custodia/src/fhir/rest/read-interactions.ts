@@ -1,0 +1,33 @@
+/**
+ * read and vread (R4 http.html §3.1.0.2, §3.1.0.3). The stored JSON is returned as is:
+ * no parse, no re-serialisation.
+ */
+import { CustodiaError } from '../../kernel/index.js';
+import type { StoredVersion } from '../ports/resource-store.js';
+import type { FhirContext } from './fhir-context.js';
+import type { FhirResult } from './fhir-result.js';
+import { assertId, assertResourceType, parseVersionId } from './resource-input.js';
+
+export function resultOf(v: StoredVersion): FhirResult {
+  if (v.deleted || v.json === null) {
+    throw new CustodiaError('resource-gone', `${v.type}/${v.id} was deleted`);
+  }
+  return { status: 200, body: v.json, versionId: v.versionId, lastModified: v.lastUpdated };
+}
+
+export async function readResource(ctx: FhirContext, type: string, id: string): Promise<FhirResult> {
+  assertResourceType(ctx, type);
+  assertId(id);
+  const v = await ctx.store.readCurrent(type, id);
+  if (v === undefined) throw new CustodiaError('resource-not-found', `${type}/${id} is not known`);
+  return resultOf(v);
+}
+
+export async function vreadResource(ctx: FhirContext, type: string, id: string, version: string): Promise<FhirResult> {
+  assertResourceType(ctx, type);
+  assertId(id);
+  const versionId = parseVersionId(version);
+  const v = await ctx.store.readVersion(type, id, versionId);
+  if (v === undefined) throw new CustodiaError('version-not-found', `${type}/${id} has no version ${versionId}`);
+  return resultOf(v);
+}

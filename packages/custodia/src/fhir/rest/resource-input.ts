@@ -1,0 +1,46 @@
+/**
+ * Checks on the parts of a request that name or carry a resource. All of it is
+ * attacker-controlled: URL segments, headers and the parsed body.
+ */
+import { CustodiaError } from '../../kernel/index.js';
+import { isJsonObject, type FhirResource } from '../resource.js';
+import type { FhirContext } from './fhir-context.js';
+
+/** R4 datatypes.html#id: 1–64 characters of [A-Za-z0-9\-\.]. */
+const ID = /^[A-Za-z0-9\-.]{1,64}$/;
+
+export function assertResourceType(ctx: FhirContext, type: string): void {
+  if (!ctx.validator.isResourceType(type)) {
+    throw new CustodiaError('unknown-resource-type', 'The URL does not name a FHIR R4 resource type');
+  }
+}
+
+export function assertId(id: string): void {
+  if (!ID.test(id)) throw new CustodiaError('request-malformed', 'A resource id is 1–64 characters of A–Z, a–z, 0–9, "-" and "."');
+}
+
+export function parseVersionId(v: string): number {
+  if (!/^[1-9]\d{0,8}$/.test(v)) throw new CustodiaError('version-not-found', 'No such version of the resource');
+  return Number(v);
+}
+
+/**
+ * The body must be a JSON object of the URL's resource type that passes structural
+ * validation (R4 http.html §3.1.0.5, §3.1.0.4).
+ */
+export function parseResourceBody(ctx: FhirContext, body: unknown, type: string, where = ''): FhirResource {
+  if (!isJsonObject(body)) throw new CustodiaError('resource-structure', 'The body must be a JSON object holding a FHIR resource');
+  if (body['resourceType'] !== type) {
+    throw new CustodiaError('resource-structure', `The body's resourceType must be ${type}`, {
+      issues: [{ diagnostics: `The body's resourceType must be ${type}`, expression: [`${where}resourceType`] }],
+    });
+  }
+  const issues = ctx.validator.validate(body);
+  if (issues.length > 0) {
+    const structural = issues.some((i) => i.kind === 'structure');
+    throw new CustodiaError(structural ? 'resource-structure' : 'resource-invalid', `The ${type} resource is not valid R4`, {
+      issues: issues.map((i) => ({ diagnostics: i.diagnostics, expression: [where + i.expression], issueCode: i.code })),
+    });
+  }
+  return body as FhirResource;
+}

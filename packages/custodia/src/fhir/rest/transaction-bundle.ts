@@ -1,0 +1,182 @@
+/**
+ * transaction (R4 http.html §3.1.0.11.2): all entries succeed or none does. Entries are
+ * processed in the order the spec fixes — DELETE, POST, PUT, then GET — inside one
+ * store transaction; ids are assigned before references are rewritten, so entries can
+ * reference each other in any direction; every write is appended in one batch.
+ */
+import { CustodiaError, uuidV4 } from '../../kernel/index.js';
+import type { CurrentState, ResourceWriter, VersionWrite } from '../ports/resource-store.js';
+import type { FhirResource } from '../resource.js';
+import type { FhirContext } from './fhir-context.js';
+import type { RequestOptions } from './fhir-interaction.js';
+import { etagOf, statusLine, type FhirResult } from './fhir-result.js';
+import { bundleJson, type BundleEntryJson } from './bundle-json.js';
+import { atEntry, type BundleEntryRequest } from './bundle-request.js';
+import { findMatches, parseQueryString, singleMatch } from './conditional-match.js';
+import { ReferenceResolver } from './reference-resolution.js';
+import { assertId, assertResourceType, parseResourceBody } from './resource-input.js';
+import { checkIfMatch, planDelete, planPut } from './version-plan.js';
+import { readInTransaction } from './transaction-reads.js';
+
+type Step =
+  | { kind: 'write'; entry: BundleEntryRequest; type: string; id: string; resource: FhirResource | null; ifMatch?: number; method: 'POST' | 'PUT' | 'DELETE' }
+  | { kind: 'existing'; entry: BundleEntryRequest; type: string; id: string; versionId: number; lastUpdated: number; json: string | null }
+  | { kind: 'noop'; entry: BundleEntryRequest }
+  | { kind: 'read'; entry: BundleEntryRequest };
+
+const ORDER: Record<string, number> = { DELETE: 0, POST: 1, PUT: 2, PATCH: 2, GET: 3, HEAD: 3 };
+
+export async function processTransaction(ctx: FhirContext, entries: readonly BundleEntryRequest[], options: RequestOptions): Promise<FhirResult> {
+  // Structural validation first, outside the transaction: cheap failures hold no lock.
+  const resources = new Map<number, FhirResource>();
+  for (const e of entries) {
+    const i = e.interaction;
+    try {
+      if (i.kind === 'create' || i.kind === 'update' || i.kind === 'conditional-update') {
+        assertResourceType(ctx, i.type);
+        resources.set(e.index, structuredClone(parseResourceBody(ctx, i.body, i.type)));
+      } else if (!['delete', 'conditional-delete', 'read', 'vread', 'search'].includes(i.kind)) {
+        throw new CustodiaError('bundle-invalid', `A transaction entry cannot be a ${i.kind} interaction`);
+      }
+    } catch (err) {
+      throw atEntry(e.index, err);
+    }
+  }
+  const ordered = [...entries].sort((a, b) => (ORDER[a.method] ?? 9) - (ORDER[b.method] ?? 9) || a.index - b.index);
+  const now = ctx.clock.now();
+  const responses = await ctx.store.transaction(async (tx) => {
+    const resolver = new ReferenceResolver(ctx, tx);
+    const steps: Step[] = [];
+    for (const e of ordered) {
+      try {
+        steps.push(await identify(ctx, tx, e, resources.get(e.index) ?? null, resolver));
+      } catch (err) {
+        throw atEntry(e.index, err);
+      }
+    }
+    for (const s of steps) {
+      if (s.kind !== 'write' || s.resource === null) continue;
+      try {
+        await resolver.rewrite(s.resource);
+      } catch (err) {
+        throw atEntry(s.entry.index, err);
+      }
+    }
+    const writes = await planWrites(ctx, tx, steps, now);
+    await tx.writeVersions(writes.map((w) => w.write));
+    const out = new Map<number, BundleEntryJson>();
+    for (const w of writes) out.set(w.index, writtenEntry(w.write, w.status, options));
+    for (const s of steps) {
+      if (s.kind === 'existing') out.set(s.entry.index, existingEntry(s, options));
+      else if (s.kind === 'noop') out.set(s.entry.index, { response: { status: statusLine(204) } });
+      else if (s.kind === 'read') out.set(s.entry.index, await readEntry(ctx, tx, s.entry, options));
+    }
+    return out;
+  });
+  const body = bundleJson(
+    { type: 'transaction-response', id: uuidV4(ctx.random), timestamp: new Date(now).toISOString() },
+    entries.map((e) => responses.get(e.index) ?? { response: { status: statusLine(500) } }),
+  );
+  return { status: 200, body };
+}
+
+/** Decides which resource each entry acts on, and binds its fullUrl to that resource. */
+async function identify(ctx: FhirContext, tx: ResourceWriter, e: BundleEntryRequest, resource: FhirResource | null, resolver: ReferenceResolver): Promise<Step> {
+  const i = e.interaction;
+  switch (i.kind) {
+    case 'create': {
+      if (i.ifNoneExist !== undefined) {
+        const existing = singleMatch(await findMatches(ctx, tx, i.type, parseQueryString(i.ifNoneExist)), 'ifNoneExist');
+        if (existing !== undefined) {
+          resolver.bind(e.fullUrl, `${i.type}/${existing.id}`);
+          return { kind: 'existing', entry: e, type: i.type, id: existing.id, versionId: existing.versionId, lastUpdated: existing.lastUpdated, json: existing.json };
+        }
+      }
+      const id = uuidV4(ctx.random);
+      resolver.bind(e.fullUrl, `${i.type}/${id}`);
+      return { kind: 'write', entry: e, type: i.type, id, resource, method: 'POST' };
+    }
+    case 'update': {
+      assertId(i.id);
+      if (resource?.id !== i.id) throw new CustodiaError('id-mismatch', 'The resource id must be present and equal to the id in request.url');
+      resolver.bind(e.fullUrl, `${i.type}/${i.id}`);
+      return { kind: 'write', entry: e, type: i.type, id: i.id, resource, method: 'PUT', ...(i.ifMatch === undefined ? {} : { ifMatch: i.ifMatch }) };
+    }
+    case 'conditional-update': {
+      const match = singleMatch(await findMatches(ctx, tx, i.type, parseQueryString(i.query)), 'conditional update');
+      if (match !== undefined && resource?.id !== undefined && resource.id !== match.id) {
+        throw new CustodiaError('id-mismatch', 'The resource id does not match the resource the criteria found');
+      }
+      if (resource?.id !== undefined) assertId(resource.id);
+      const id = match?.id ?? resource?.id ?? uuidV4(ctx.random);
+      resolver.bind(e.fullUrl, `${i.type}/${id}`);
+      return { kind: 'write', entry: e, type: i.type, id, resource, method: 'PUT', ...(i.ifMatch === undefined ? {} : { ifMatch: i.ifMatch }) };
+    }
+    case 'delete':
+      assertResourceType(ctx, i.type);
+      assertId(i.id);
+      return { kind: 'write', entry: e, type: i.type, id: i.id, resource: null, method: 'DELETE' };
+    case 'conditional-delete': {
+      assertResourceType(ctx, i.type);
+      const match = singleMatch(await findMatches(ctx, tx, i.type, parseQueryString(i.query)), 'conditional delete');
+      return match === undefined ? { kind: 'noop', entry: e } : { kind: 'write', entry: e, type: i.type, id: match.id, resource: null, method: 'DELETE' };
+    }
+    default:
+      return { kind: 'read', entry: e };
+  }
+}
+
+interface PlannedEntryWrite {
+  readonly index: number;
+  readonly write: VersionWrite;
+  readonly status: number;
+}
+
+async function planWrites(ctx: FhirContext, tx: ResourceWriter, steps: readonly Step[], now: number): Promise<PlannedEntryWrite[]> {
+  const targets = steps.filter((s): s is Extract<Step, { kind: 'write' }> => s.kind === 'write');
+  const seen = new Set<string>();
+  for (const s of targets) {
+    const key = `${s.type}/${s.id}`;
+    if (seen.has(key)) throw atEntry(s.entry.index, new CustodiaError('bundle-invalid', `${key} is the target of more than one entry`));
+    seen.add(key);
+  }
+  const states: Map<string, CurrentState> = await tx.currentStates(targets.filter((s) => s.method !== 'POST').map((s) => ({ type: s.type, id: s.id })));
+  const out: PlannedEntryWrite[] = [];
+  for (const s of targets) {
+    try {
+      const current = states.get(`${s.type}/${s.id}`);
+      if (s.method === 'DELETE') {
+        const write = planDelete(s.type, s.id, current, now);
+        if (write !== null) out.push({ index: s.entry.index, write, status: 204 });
+        continue;
+      }
+      checkIfMatch(current, s.ifMatch);
+      const plan = planPut(ctx, s.resource!, s.id, current, now, s.method);
+      out.push({ index: s.entry.index, write: plan.write, status: plan.status });
+    } catch (err) {
+      throw atEntry(s.entry.index, err);
+    }
+  }
+  return out;
+}
+
+function writtenEntry(w: VersionWrite, status: number, options: RequestOptions): BundleEntryJson {
+  const lastModified = new Date(w.lastUpdated).toISOString();
+  if (w.json === null) return { response: { status: statusLine(204), etag: etagOf(w.versionId), lastModified } };
+  const response = { status: statusLine(status), location: `${w.type}/${w.id}/_history/${w.versionId}`, etag: etagOf(w.versionId), lastModified };
+  return options.returnPreference === 'representation' ? { resource: w.json, response } : { response };
+}
+
+function existingEntry(s: Extract<Step, { kind: 'existing' }>, options: RequestOptions): BundleEntryJson {
+  const response = { status: statusLine(200), location: `${s.type}/${s.id}/_history/${s.versionId}`, etag: etagOf(s.versionId), lastModified: new Date(s.lastUpdated).toISOString() };
+  return options.returnPreference === 'representation' && s.json !== null ? { resource: s.json, response } : { response };
+}
+
+async function readEntry(ctx: FhirContext, tx: ResourceWriter, e: BundleEntryRequest, options: RequestOptions): Promise<BundleEntryJson> {
+  try {
+    const r = await readInTransaction(ctx, tx, e.interaction, options);
+    return { ...(r.body === undefined ? {} : { resource: r.body }), response: { status: statusLine(r.status), ...(r.versionId === undefined ? {} : { etag: etagOf(r.versionId) }) } };
+  } catch (err) {
+    throw atEntry(e.index, err);
+  }
+}

@@ -1,0 +1,69 @@
+/**
+ * Planning a write: the new version's number, its stamped JSON and index rows, and the
+ * version it must replace. Planning is pure; the caller applies the plan inside a store
+ * transaction, so a batch of plans (a transaction Bundle, an import) commits at once.
+ */
+import { CustodiaError } from '../../kernel/index.js';
+import type { FhirResource } from '../resource.js';
+import type { CurrentState, VersionWrite } from '../ports/resource-store.js';
+import type { FhirContext } from './fhir-context.js';
+
+export interface PlannedWrite {
+  readonly write: VersionWrite;
+  /** 201 for a new resource (or one brought back after deletion), 200 for an update. */
+  readonly status: 200 | 201;
+}
+
+/**
+ * R4 resource.html#Meta: the server owns meta.versionId and meta.lastUpdated. The stamped
+ * copy puts resourceType, id and meta first, as people expect to read them.
+ */
+export function stampResource(resource: FhirResource, id: string, versionId: number, lastUpdated: number): FhirResource {
+  const { resourceType, id: _ignored, meta, ...rest } = resource;
+  const { versionId: _v, lastUpdated: _l, ...otherMeta } = meta ?? {};
+  return {
+    resourceType,
+    id,
+    meta: { versionId: String(versionId), lastUpdated: new Date(lastUpdated).toISOString(), ...otherMeta },
+    ...rest,
+  };
+}
+
+export function planPut(
+  ctx: FhirContext,
+  resource: FhirResource,
+  id: string,
+  current: CurrentState | undefined,
+  now: number,
+  method: 'POST' | 'PUT',
+): PlannedWrite {
+  const versionId = current === undefined ? 1 : current.versionId + 1;
+  const stamped = stampResource(resource, id, versionId, now);
+  return {
+    status: current === undefined || current.deleted ? 201 : 200,
+    write: {
+      type: resource.resourceType,
+      id,
+      versionId,
+      lastUpdated: now,
+      method,
+      json: JSON.stringify(stamped),
+      index: ctx.indexer.extract(stamped),
+      expected: current ?? null,
+    },
+  };
+}
+
+/** A deletion version, or null when there is nothing live to delete (R4 http.html §3.1.0.7). */
+export function planDelete(type: string, id: string, current: CurrentState | undefined, now: number): VersionWrite | null {
+  if (current === undefined || current.deleted) return null;
+  return { type, id, versionId: current.versionId + 1, lastUpdated: now, method: 'DELETE', json: null, index: null, expected: current };
+}
+
+/** If-Match (R4 http.html §3.1.0.4.2): the update must name the current version. */
+export function checkIfMatch(current: CurrentState | undefined, ifMatch: number | undefined): void {
+  if (ifMatch === undefined) return;
+  if (current === undefined || current.deleted || current.versionId !== ifMatch) {
+    throw new CustodiaError('precondition-failed', 'If-Match does not name the current version of the resource');
+  }
+}

@@ -1,0 +1,1 @@
+export { readFhirFile, listImportFiles, totalBytes, type FhirFileItem } from './fhir-file-source.js';

@@ -1,0 +1,77 @@
+/**
+ * The fastify adapter: HTTP in, plain requests to the app, HTTP out. It holds no
+ * domain logic. Logs carry method, route, status and timing, never URLs with search
+ * values, bodies or tokens (patient data stays out of logs).
+ */
+import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify';
+import { CustodiaError, errorResponse, type Vault } from '../app/index.js';
+import { registerBodyParsers } from './body-parsers.js';
+import { FHIR_JSON, registerFhirRoutes } from './fhir-routes.js';
+
+export interface ServerOptions {
+  /** A pino logger configuration, or false for none (tests). */
+  readonly logger?: FastifyServerOptions['logger'];
+}
+
+/** Fastify's own errors mapped to our catalogue. */
+function fastifyError(e: unknown): unknown {
+  const code = typeof e === 'object' && e !== null && 'code' in e ? String((e as { code: unknown }).code) : '';
+  switch (code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new CustodiaError('payload-too-large', 'The body is larger than this server accepts');
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new CustodiaError('unsupported-media-type', 'Send application/fhir+json');
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return new CustodiaError('json-malformed', 'The body is empty or its length is wrong');
+    default:
+      if (typeof e === 'object' && e !== null && 'statusCode' in e && (e as { statusCode: number }).statusCode < 500 && !(e instanceof CustodiaError)) {
+        return new CustodiaError('request-malformed', 'The request is not well formed');
+      }
+      return e;
+  }
+}
+
+export function buildServer(vault: Vault, options: ServerOptions = {}): FastifyInstance {
+  const app = Fastify({
+    logger: options.logger ?? false,
+    bodyLimit: vault.config.bodyLimitBytes,
+    // Fastify's own request logs include the URL (search values); ours below do not.
+    logController: new LogController({ disableRequestLogging: true }),
+    return503OnClosing: true,
+    routerOptions: { maxParamLength: 512 },
+    // Errors fastify raises before routing (a URL that does not decode, a bad Content-Type
+    // header) get the same OperationOutcome treatment as everything else.
+    frameworkErrors: (error, _req, reply) => {
+      const r = errorResponse(fastifyError(error));
+      void (reply as FastifyReply).code(r.status).header('content-type', FHIR_JSON).send(JSON.stringify(r.body));
+    },
+  });
+  registerBodyParsers(app);
+
+  app.addHook('onSend', async (_req, reply) => {
+    // Responses carry patient data: never cache them, never sniff them, never frame them.
+    reply.header('cache-control', 'no-store');
+    reply.header('x-content-type-options', 'nosniff');
+    reply.header('content-security-policy', "default-src 'none'; frame-ancestors 'none'");
+    reply.header('referrer-policy', 'no-referrer');
+  });
+  app.addHook('onResponse', async (req, reply) => {
+    req.log.info({ method: req.method, route: req.routeOptions.url ?? 'unmatched', status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
+  });
+
+  app.setErrorHandler(async (error, req, reply) => {
+    const r = errorResponse(fastifyError(error));
+    if (r.internal) req.log.error({ err: error }, 'request failed');
+    if (r.status === 401) reply.header('www-authenticate', 'Bearer realm="custodia"');
+    return reply.code(r.status).header('content-type', FHIR_JSON).send(JSON.stringify(r.body));
+  });
+  app.setNotFoundHandler(async (_req, reply) => {
+    const r = errorResponse(new CustodiaError('resource-not-found', 'No such endpoint'));
+    return reply.code(r.status).header('content-type', FHIR_JSON).send(JSON.stringify(r.body));
+  });
+
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  registerFhirRoutes(app, vault);
+  return app;
+}

@@ -1,0 +1,121 @@
+/**
+ * Bad input gets an OperationOutcome with the right status, never a 500 and never a
+ * crash (R4 http.html §3.1.0.4 status codes; the vault's error catalogue).
+ */
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestVault, type TestVault } from '../helpers/test-vault.js';
+
+describe('bad input', () => {
+  let t: TestVault;
+  beforeAll(async () => {
+    t = await startTestVault('sqlite', { config: { bodyLimitBytes: 64 * 1024 } });
+  });
+  afterAll(async () => t?.close());
+
+  const expectOutcome = (res: { status: number; body: any }, status: number, code?: string) => {
+    expect(res.status).toBe(status);
+    expect(res.body.resourceType).toBe('OperationOutcome');
+    if (code !== undefined) expect(res.body.issue[0].details.coding[0].code).toBe(code);
+  };
+
+  it('malformed JSON → 400', async () => {
+    expectOutcome(await t.request('POST', '/fhir/Patient', '{"resourceType": "Patient",'), 400, 'json-malformed');
+  });
+
+  it('unknown resource type in the URL → 404, in the body → 400', async () => {
+    expectOutcome(await t.request('GET', '/fhir/Spaceship/1'), 404, 'unknown-resource-type');
+    expectOutcome(await t.request('POST', '/fhir/Patient', { resourceType: 'Spaceship' }), 400, 'resource-structure');
+  });
+
+  it('wrong value types → 400 with the offending path', async () => {
+    const res = await t.request('POST', '/fhir/Patient', { resourceType: 'Patient', active: 'yes', name: [{ family: 42 }] });
+    expectOutcome(res, 400, 'resource-structure');
+    const paths = res.body.issue.flatMap((i: any) => i.expression);
+    expect(paths).toEqual(expect.arrayContaining(['Patient.active', 'Patient.name[0].family']));
+  });
+
+  it('a missing required element or a bad format → 422 with the path', async () => {
+    const res = await t.request('POST', '/fhir/Observation', { resourceType: 'Observation', code: { text: 'x' } });
+    expectOutcome(res, 422, 'resource-invalid');
+    expect(res.body.issue[0].expression).toEqual(['Observation.status']);
+    const date = await t.request('POST', '/fhir/Patient', { resourceType: 'Patient', birthDate: '1970-13-45' });
+    expectOutcome(date, 422);
+    expect(date.body.issue[0].expression).toEqual(['Patient.birthDate']);
+    expect(JSON.stringify(date.body)).not.toContain('1970-13-45');
+  });
+
+  it('an unknown element → 400', async () => {
+    const res = await t.request('POST', '/fhir/Patient', { resourceType: 'Patient', nickname: 'x' });
+    expectOutcome(res, 400, 'resource-structure');
+    expect(res.body.issue[0].expression).toEqual(['Patient.nickname']);
+  });
+
+  it('an id that does not match the URL, or a body of another type → 400', async () => {
+    expectOutcome(await t.request('PUT', '/fhir/Patient/a', { resourceType: 'Patient', id: 'b' }), 400, 'id-mismatch');
+    expectOutcome(await t.request('PUT', '/fhir/Patient/a', { resourceType: 'Patient' }), 400, 'id-mismatch');
+    expectOutcome(await t.request('POST', '/fhir/Patient', { resourceType: 'Observation', status: 'final', code: { text: 'x' } }), 400);
+  });
+
+  it('a body over the limit → 413', async () => {
+    const big = { resourceType: 'Patient', name: [{ text: 'x'.repeat(100 * 1024) }] };
+    expectOutcome(await t.request('POST', '/fhir/Patient', big), 413, 'payload-too-large');
+  });
+
+  it('no token → 401 with WWW-Authenticate; a bad token → 401; missing scope → 403', async () => {
+    const none = await t.app.inject({ method: 'GET', url: '/fhir/Patient' });
+    expect(none.statusCode).toBe(401);
+    expect(none.headers['www-authenticate']).toMatch(/^Bearer/);
+    const bad = await t.request('GET', '/fhir/Patient', undefined, { authorization: 'Bearer abc.def.ghi' });
+    expectOutcome(bad, 401, 'token-invalid');
+    const readOnly = await t.tokenFor('system/Patient.rs');
+    expectOutcome(await t.request('POST', '/fhir/Patient', { resourceType: 'Patient' }, { authorization: `Bearer ${readOnly}` }), 403, 'forbidden');
+    expectOutcome(await t.request('GET', '/fhir/Observation', undefined, { authorization: `Bearer ${readOnly}` }), 403, 'forbidden');
+    expect((await t.request('GET', '/fhir/Patient', undefined, { authorization: `Bearer ${readOnly}` })).status).toBe(200);
+    const patientScope = await t.tokenFor('patient/*.rs');
+    expectOutcome(await t.request('GET', '/fhir/Patient', undefined, { authorization: `Bearer ${patientScope}` }), 403, 'forbidden');
+  });
+
+  it('other media types → 415, XML → 406, PATCH → 501, operations → 501', async () => {
+    const xml = await t.app.inject({ method: 'POST', url: '/fhir/Patient', headers: { authorization: `Bearer ${t.token}`, 'content-type': 'application/fhir+xml' }, payload: '<Patient/>' });
+    expect(xml.statusCode).toBe(415);
+    expectOutcome(await t.request('GET', '/fhir/Patient', undefined, { accept: 'application/fhir+xml' }), 406, 'not-acceptable');
+    expectOutcome(await t.request('GET', '/fhir/Patient?_format=xml'), 406, 'not-acceptable');
+    expectOutcome(await t.request('PATCH', '/fhir/Patient/x', []), 501, 'not-supported');
+    expectOutcome(await t.request('GET', '/fhir/Patient/$everything'), 501, 'not-supported');
+  });
+
+  it('bad search parameters → 400; unknown ones are ignored leniently and refused strictly', async () => {
+    expectOutcome(await t.request('GET', '/fhir/Patient?birthdate=not-a-date'), 400, 'search-invalid');
+    const lenient = await t.request('GET', '/fhir/Patient?unknown-param=1');
+    expect(lenient.status).toBe(200);
+    expect(lenient.body.entry?.find((e: any) => e.search?.mode === 'outcome')).toBeDefined();
+    expectOutcome(await t.request('GET', '/fhir/Patient?unknown-param=1', undefined, { prefer: 'handling=strict' }), 400);
+  });
+
+  it('malformed ids, versions and paths are clean errors', async () => {
+    expectOutcome(await t.request('GET', `/fhir/Patient/${'a'.repeat(65)}`), 400, 'request-malformed');
+    expectOutcome(await t.request('GET', '/fhir/Patient/x/_history/abc'), 404, 'version-not-found');
+    expectOutcome(await t.request('GET', '/fhir/Patient/%E0%A4%A'), 400);
+    expectOutcome(await t.request('GET', '/fhir/Patient/x/y/z/w/v'), 404);
+    expectOutcome(await t.request('GET', '/fhir/Patient/not-there'), 404, 'resource-not-found');
+  });
+
+  it('never answers 500 to arbitrary requests (property)', async () => {
+    const methods = fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD');
+    const segment = fc.oneof(fc.constantFrom('Patient', 'Observation', '_history', '_search', 'metadata', '$x', 'Bundle', '..', '%00'), fc.string({ maxLength: 12 }));
+    const path = fc.array(segment, { maxLength: 5 }).map((s) => `/fhir/${s.map(encodeURIComponent).join('/')}`);
+    const query = fc.array(fc.tuple(fc.constantFrom('_count', '_sort', 'name', 'birthdate', '_include', '_has:Observation:subject:code', 'subject:Patient.name', '_id', '_since'), fc.string({ maxLength: 20 })), { maxLength: 4 });
+    const body = fc.oneof(fc.constant(undefined), fc.jsonValue({ maxDepth: 4 }).map((v) => JSON.stringify(v)), fc.string({ maxLength: 50 }));
+    await fc.assert(
+      fc.asyncProperty(methods, path, query, body, async (method, p, q, b) => {
+        const qs = new URLSearchParams(q).toString();
+        const res = await t.request(method, qs === '' ? p : `${p}?${qs}`, method === 'GET' || method === 'HEAD' ? undefined : b);
+        // 501 (PATCH, operations) is a deliberate answer; any other 5xx is a bug.
+        if (res.status >= 500) expect(res.status).toBe(501);
+      }),
+      { numRuns: 300, seed: 42 },
+    );
+    expect((await t.app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
+  });
+});

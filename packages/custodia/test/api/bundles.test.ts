@@ -1,0 +1,175 @@
+/**
+ * batch and transaction Bundles (R4 http.html §3.1.0.11): atomicity, urn:uuid and
+ * conditional reference resolution, processing order, and Synthea transaction bundles.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ALL_DATABASES, isAvailable } from '../helpers/databases.js';
+import { fixtureResources } from '../helpers/fixture-files.js';
+import { startTestVault, type TestVault } from '../helpers/test-vault.js';
+
+const tx = (entry: unknown[], type = 'transaction') => ({ resourceType: 'Bundle', type, entry });
+const post = (fullUrl: string, resource: object) => ({ fullUrl, resource, request: { method: 'POST', url: (resource as { resourceType: string }).resourceType } });
+
+function references(v: unknown, out: string[] = []): string[] {
+  if (Array.isArray(v)) v.forEach((x) => references(x, out));
+  else if (v !== null && typeof v === 'object') {
+    for (const [k, x] of Object.entries(v)) {
+      if (k === 'reference' && typeof x === 'string') out.push(x);
+      else references(x, out);
+    }
+  }
+  return out;
+}
+
+for (const dialect of ALL_DATABASES) {
+  describe.skipIf(!isAvailable(dialect))(`Bundles on ${dialect}`, () => {
+    let t: TestVault;
+    const count = async (type: string): Promise<number> => (await t.request('GET', `/fhir/${type}?_summary=count`)).body.total as number;
+    beforeAll(async () => {
+      t = await startTestVault(dialect);
+    });
+    afterAll(async () => t?.close());
+
+    it('resolves urn:uuid references between entries, in any direction', async () => {
+      const res = await t.request(
+        'POST',
+        '/fhir',
+        tx([
+          post('urn:uuid:00000000-0000-4000-8000-000000000002', { resourceType: 'Observation', status: 'final', code: { text: 'pulse' }, subject: { reference: 'urn:uuid:00000000-0000-4000-8000-000000000001' } }),
+          post('urn:uuid:00000000-0000-4000-8000-000000000001', { resourceType: 'Patient', name: [{ family: 'Urn' }] }),
+        ]),
+      );
+      expect(res.status).toBe(200);
+      expect(res.body.type).toBe('transaction-response');
+      const [obsLoc, patLoc] = res.body.entry.map((e: any) => e.response.location as string);
+      expect(res.body.entry.map((e: any) => e.response.status)).toEqual(['201 Created', '201 Created']);
+      const obs = await t.request('GET', `/fhir/${obsLoc.split('/_history')[0]}`);
+      expect(obs.body.subject.reference).toBe(patLoc.split('/_history')[0]);
+    });
+
+    it('leaves no trace when one entry is invalid', async () => {
+      const before = await count('Patient');
+      const res = await t.request(
+        'POST',
+        '/fhir',
+        tx([post('urn:uuid:a', { resourceType: 'Patient', name: [{ family: 'Ok' }] }), post('urn:uuid:b', { resourceType: 'Observation', code: { text: 'no status' } })]),
+      );
+      expect(res.status).toBe(422);
+      expect(res.body.issue[0].expression[0]).toBe('Bundle.entry[1].resource.status');
+      expect(await count('Patient')).toBe(before);
+    });
+
+    it('rolls back everything when a later entry fails at write time (stale If-Match)', async () => {
+      const existing = (await t.request('POST', '/fhir/Patient', { resourceType: 'Patient', name: [{ family: 'Existing' }] })).body;
+      const before = await count('Patient');
+      const res = await t.request(
+        'POST',
+        '/fhir',
+        tx([
+          post('urn:uuid:c', { resourceType: 'Patient', name: [{ family: 'RolledBack' }] }),
+          { resource: { ...existing, active: true }, request: { method: 'PUT', url: `Patient/${existing.id}`, ifMatch: 'W/"7"' } },
+        ]),
+      );
+      expect(res.status).toBe(412);
+      expect(await count('Patient')).toBe(before);
+      expect((await t.request('GET', '/fhir/Patient?family=RolledBack')).body.total).toBe(0);
+      expect((await t.request('GET', `/fhir/Patient/${existing.id}`)).body.meta.versionId).toBe('1');
+    });
+
+    it('resolves conditional references and refuses unresolvable ones', async () => {
+      await t.request('POST', '/fhir/Patient', { resourceType: 'Patient', identifier: [{ system: 'urn:mrn', value: 'cond-1' }] });
+      const ok = await t.request('POST', '/fhir', tx([post('urn:uuid:d', { resourceType: 'Observation', status: 'final', code: { text: 'x' }, subject: { reference: 'Patient?identifier=urn:mrn|cond-1' } })]));
+      expect(ok.status).toBe(200);
+      const obs = await t.request('GET', `/fhir/${ok.body.entry[0].response.location.split('/_history')[0]}`);
+      expect(obs.body.subject.reference).toMatch(/^Patient\/[0-9a-f-]{36}$/);
+      const none = await t.request('POST', '/fhir', tx([post('urn:uuid:e', { resourceType: 'Observation', status: 'final', code: { text: 'x' }, subject: { reference: 'Patient?identifier=urn:mrn|nobody' } })]));
+      expect(none.status).toBe(400);
+      const dangling = await t.request('POST', '/fhir', tx([post('urn:uuid:f', { resourceType: 'Observation', status: 'final', code: { text: 'x' }, subject: { reference: 'urn:uuid:missing' } })]));
+      expect(dangling.status).toBe(400);
+      expect(dangling.body.issue[0].details.coding[0].code).toBe('reference-unresolved');
+    });
+
+    it('processes DELETE, POST, PUT, then GET; GET sees the writes', async () => {
+      const victim = (await t.request('POST', '/fhir/Patient', { resourceType: 'Patient', name: [{ family: 'Victim' }] })).body.id as string;
+      const res = await t.request(
+        'POST',
+        '/fhir',
+        tx([
+          { request: { method: 'GET', url: 'Patient?family=Ordered' } },
+          { resource: { resourceType: 'Patient', id: 'ordered-1', name: [{ family: 'Ordered' }] }, request: { method: 'PUT', url: 'Patient/ordered-1' } },
+          { request: { method: 'DELETE', url: `Patient/${victim}` } },
+        ]),
+      );
+      expect(res.status).toBe(200);
+      expect(res.body.entry[0].resource.total).toBe(1);
+      expect(res.body.entry[1].response.status).toBe('201 Created');
+      expect(res.body.entry[2].response.status).toBe('204 No Content');
+      expect((await t.request('GET', `/fhir/Patient/${victim}`)).status).toBe(410);
+    });
+
+    it('refuses two entries on one resource, and entries of the wrong kind', async () => {
+      const dup = await t.request(
+        'POST',
+        '/fhir',
+        tx([
+          { resource: { resourceType: 'Patient', id: 'dup-1' }, request: { method: 'PUT', url: 'Patient/dup-1' } },
+          { request: { method: 'DELETE', url: 'Patient/dup-1' } },
+        ]),
+      );
+      expect(dup.status).toBe(400);
+      expect((await t.request('GET', '/fhir/Patient/dup-1')).status).toBe(404);
+      expect((await t.request('POST', '/fhir', { resourceType: 'Bundle', type: 'collection' })).status).toBe(400);
+      expect((await t.request('POST', '/fhir', tx([{ request: { method: 'GET', url: 'http://elsewhere.example/fhir/Patient' } }]))).status).toBe(400);
+    });
+
+    it('batch: each entry succeeds or fails on its own', async () => {
+      const res = await t.request(
+        'POST',
+        '/fhir',
+        tx(
+          [
+            { resource: { resourceType: 'Patient', name: [{ family: 'BatchOk' }] }, request: { method: 'POST', url: 'Patient' } },
+            { resource: { resourceType: 'Patient', birthDate: 'not-a-date' }, request: { method: 'POST', url: 'Patient' } },
+            { request: { method: 'GET', url: 'Patient/does-not-exist' } },
+            { request: { method: 'GET', url: 'Patient?family=BatchOk' } },
+          ],
+          'batch',
+        ),
+      );
+      expect(res.status).toBe(200);
+      expect(res.body.type).toBe('batch-response');
+      expect(res.body.entry.map((e: any) => e.response.status)).toEqual(['201 Created', '422 Unprocessable Entity', '404 Not Found', '200 OK']);
+      expect(res.body.entry[1].response.outcome.issue[0].expression[0]).toBe('Bundle.entry[1].resource.birthDate');
+      expect(res.body.entry[3].resource.total).toBe(1);
+    });
+
+    it('imports the Synthea transaction bundles with every reference resolved', async () => {
+      const bundles = fixtureResources('test/fixtures/synthea-hiv-bundles');
+      const providers = bundles.find((b) => b.source === 'providers.json.gz')!;
+      const first = await t.request('POST', '/fhir', providers.resource);
+      expect(first.status).toBe(200);
+      // Conditional creates: a second run finds every provider and creates nothing.
+      const again = await t.request('POST', '/fhir', providers.resource);
+      expect(again.body.entry.every((e: any) => e.response.status === '200 OK')).toBe(true);
+      for (const b of bundles.filter((x) => x !== providers)) {
+        const entries = (b.resource as { entry: unknown[] }).entry.length;
+        const res = await t.request('POST', '/fhir', b.resource);
+        expect(res.status, b.source).toBe(200);
+        expect(res.body.entry).toHaveLength(entries);
+        const patientLoc = res.body.entry[0].response.location.split('/_history')[0] as string;
+        const everything = await t.request('GET', `/fhir/Encounter?subject=${patientLoc}&_count=1000`);
+        expect(everything.body.total).toBeGreaterThan(0);
+        const refs = new Set<string>();
+        for (const e of res.body.entry.slice(0, 40)) {
+          const stored = await t.request('GET', `/fhir/${e.response.location.split('/_history')[0]}`);
+          for (const r of references(stored.body)) refs.add(r);
+        }
+        for (const r of refs) {
+          expect(r).not.toMatch(/^urn:uuid:|\?/);
+          if (r.startsWith('#')) continue;
+          expect((await t.request('GET', `/fhir/${r}`)).status, r).toBe(200);
+        }
+      }
+    });
+  });
+}

@@ -1,0 +1,157 @@
+/**
+ * The instance and type interactions of R4 http.html over real HTTP handling
+ * (fastify.inject), on every database.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ALL_DATABASES, isAvailable } from '../helpers/databases.js';
+import { BASE, startTestVault, type TestVault } from '../helpers/test-vault.js';
+
+const patient = (family: string, extra: object = {}) => ({ resourceType: 'Patient', name: [{ family, given: ['Ada'] }], gender: 'female', birthDate: '1970-05-06', ...extra });
+
+for (const dialect of ALL_DATABASES) {
+  describe.skipIf(!isAvailable(dialect))(`FHIR CRUD on ${dialect}`, () => {
+    let t: TestVault;
+    beforeAll(async () => {
+      t = await startTestVault(dialect);
+    });
+    afterAll(async () => t?.close());
+
+    it('creates with a server-assigned id, Location, ETag and Last-Modified (http.html §3.1.0.5)', async () => {
+      const res = await t.request('POST', '/fhir/Patient', patient('Lovelace', { id: 'client-chosen' }));
+      expect(res.status).toBe(201);
+      expect(res.headers['content-type']).toMatch(/^application\/fhir\+json/);
+      expect(res.body.id).toMatch(/^[0-9a-f-]{36}$/);
+      expect(res.body.id).not.toBe('client-chosen');
+      expect(res.headers['location']).toBe(`${BASE}/Patient/${res.body.id}/_history/1`);
+      expect(res.headers['etag']).toBe('W/"1"');
+      expect(new Date(res.headers['last-modified'] as string).getTime()).toBeGreaterThan(0);
+      expect(res.body.meta).toMatchObject({ versionId: '1' });
+      const read = await t.request('GET', `/fhir/Patient/${res.body.id}`);
+      expect(read.status).toBe(200);
+      expect(read.body).toEqual(res.body);
+      expect(read.headers['etag']).toBe('W/"1"');
+      expect(read.headers['cache-control']).toBe('no-store');
+    });
+
+    it('updates with If-Match, refuses a stale If-Match with 412, and keeps every version', async () => {
+      const created = (await t.request('POST', '/fhir/Patient', patient('Hopper'))).body;
+      const id = created.id as string;
+      const v2 = await t.request('PUT', `/fhir/Patient/${id}`, { ...patient('Hopper', { id }), active: true }, { 'if-match': 'W/"1"' });
+      expect(v2.status).toBe(200);
+      expect(v2.body.meta.versionId).toBe('2');
+      const stale = await t.request('PUT', `/fhir/Patient/${id}`, { ...patient('Hopper', { id }), active: false }, { 'if-match': 'W/"1"' });
+      expect(stale.status).toBe(412);
+      expect(stale.body.resourceType).toBe('OperationOutcome');
+      const v1 = await t.request('GET', `/fhir/Patient/${id}/_history/1`);
+      expect(v1.status).toBe(200);
+      expect(v1.body.active).toBeUndefined();
+      const history = await t.request('GET', `/fhir/Patient/${id}/_history`);
+      expect(history.body.type).toBe('history');
+      expect(history.body.total).toBe(2);
+      expect(history.body.entry.map((e: any) => e.resource.meta.versionId)).toEqual(['2', '1']);
+      expect(history.body.entry[1].request).toEqual({ method: 'POST', url: 'Patient' });
+    });
+
+    it('update-as-create keeps the client id and answers 201', async () => {
+      const res = await t.request('PUT', '/fhir/Patient/chosen-1', patient('Turing', { id: 'chosen-1' }));
+      expect(res.status).toBe(201);
+      expect(res.body.id).toBe('chosen-1');
+      expect((await t.request('PUT', '/fhir/Patient/chosen-1', patient('Turing', { id: 'chosen-1', active: true }))).status).toBe(200);
+    });
+
+    it('deletes as a new version: a later read is 410, vread of the old version still works', async () => {
+      const id = (await t.request('POST', '/fhir/Patient', patient('Gone'))).body.id as string;
+      const del = await t.request('DELETE', `/fhir/Patient/${id}`);
+      expect(del.status).toBe(204);
+      const read = await t.request('GET', `/fhir/Patient/${id}`);
+      expect(read.status).toBe(410);
+      expect(read.body.issue[0].code).toBe('deleted');
+      expect((await t.request('GET', `/fhir/Patient/${id}/_history/1`)).status).toBe(200);
+      expect((await t.request('GET', `/fhir/Patient/${id}/_history/2`)).status).toBe(410);
+      const history = await t.request('GET', `/fhir/Patient/${id}/_history`);
+      expect(history.body.entry[0].request).toEqual({ method: 'DELETE', url: `Patient/${id}` });
+      expect(history.body.entry[0].resource).toBeUndefined();
+      // Deleting what is already gone, or never was, is not an error (http.html §3.1.0.7).
+      expect((await t.request('DELETE', `/fhir/Patient/${id}`)).status).toBe(204);
+      expect((await t.request('DELETE', '/fhir/Patient/never-was')).status).toBe(204);
+      // A deleted resource can be brought back with PUT.
+      const back = await t.request('PUT', `/fhir/Patient/${id}`, patient('Gone', { id }));
+      expect(back.status).toBe(201);
+      expect(back.body.meta.versionId).toBe('3');
+    });
+
+    it('honours Prefer: return=minimal and return=OperationOutcome', async () => {
+      const minimal = await t.request('POST', '/fhir/Patient', patient('Min'), { prefer: 'return=minimal' });
+      expect(minimal.status).toBe(201);
+      expect(minimal.text).toBe('');
+      expect(minimal.headers['location']).toMatch(/\/Patient\/[0-9a-f-]{36}\/_history\/1$/);
+      const oo = await t.request('POST', '/fhir/Patient', patient('Oo'), { prefer: 'return=OperationOutcome' });
+      expect(oo.status).toBe(201);
+      expect(oo.body.resourceType).toBe('OperationOutcome');
+    });
+
+    it('conditional create (If-None-Exist) returns the match instead of creating, and 412 on several', async () => {
+      const body = patient('Conditional', { identifier: [{ system: 'urn:test', value: 'cc-1' }] });
+      const first = await t.request('POST', '/fhir/Patient', body, { 'if-none-exist': 'identifier=urn:test|cc-1' });
+      expect(first.status).toBe(201);
+      const again = await t.request('POST', '/fhir/Patient', body, { 'if-none-exist': 'identifier=urn:test|cc-1' });
+      expect(again.status).toBe(200);
+      expect(again.body.id).toBe(first.body.id);
+      await t.request('POST', '/fhir/Patient', body);
+      const many = await t.request('POST', '/fhir/Patient', body, { 'if-none-exist': 'identifier=urn:test|cc-1' });
+      expect(many.status).toBe(412);
+    });
+
+    it('conditional update creates on no match, updates the single match, and refuses several', async () => {
+      const body = patient('CondUpd', { identifier: [{ system: 'urn:test', value: 'cu-1' }] });
+      const created = await t.request('PUT', '/fhir/Patient?identifier=urn:test|cu-1', body);
+      expect(created.status).toBe(201);
+      const updated = await t.request('PUT', '/fhir/Patient?identifier=urn:test|cu-1', { ...body, active: true });
+      expect(updated.status).toBe(200);
+      expect(updated.body.id).toBe(created.body.id);
+      expect(updated.body.meta.versionId).toBe('2');
+      const unknownParam = await t.request('PUT', '/fhir/Patient?not-a-param=1', body);
+      expect(unknownParam.status).toBe(400);
+    });
+
+    it('conditional delete removes the single match', async () => {
+      const body = patient('CondDel', { identifier: [{ system: 'urn:test', value: 'cd-1' }] });
+      const id = (await t.request('POST', '/fhir/Patient', body)).body.id as string;
+      expect((await t.request('DELETE', '/fhir/Patient?identifier=urn:test|cd-1')).status).toBe(204);
+      expect((await t.request('GET', `/fhir/Patient/${id}`)).status).toBe(410);
+    });
+
+    it('serves history at type and system level with _since and _count', async () => {
+      const before = new Date(Date.now() - 1000).toISOString();
+      const type = await t.request('GET', `/fhir/Patient/_history?_count=2&_since=${encodeURIComponent(before)}`);
+      expect(type.status).toBe(200);
+      expect(type.body.entry).toHaveLength(2);
+      expect(type.body.link.find((l: any) => l.relation === 'next')).toBeDefined();
+      const next = type.body.link.find((l: any) => l.relation === 'next').url.replace(BASE, '/fhir');
+      const page2 = await t.request('GET', next);
+      expect(page2.body.entry[0].fullUrl).not.toBe(type.body.entry[0].fullUrl);
+      const system = await t.request('GET', '/fhir/_history?_count=1');
+      expect(system.body.total).toBeGreaterThan(5);
+      const future = await t.request('GET', `/fhir/_history?_since=${encodeURIComponent(new Date(Date.now() + 3_600_000).toISOString())}`);
+      expect(future.body.total).toBe(0);
+      expect((await t.request('GET', '/fhir/_history?_since=yesterday')).status).toBe(400);
+    });
+
+    it('publishes a CapabilityStatement without a token', async () => {
+      const res = await t.app.inject({ method: 'GET', url: '/fhir/metadata' });
+      expect(res.statusCode).toBe(200);
+      const cs = JSON.parse(res.body);
+      expect(cs.resourceType).toBe('CapabilityStatement');
+      expect(cs.fhirVersion).toBe('4.0.1');
+      const pat = cs.rest[0].resource.find((r: any) => r.type === 'Patient');
+      expect(pat.interaction.map((i: any) => i.code)).toContain('vread');
+      expect(pat.searchParam.map((p: any) => p.name)).toEqual(expect.arrayContaining(['family', 'birthdate', 'identifier', '_id', '_lastUpdated']));
+      expect(cs.rest[0].resource).toHaveLength(t.vault.fhir.validator.resourceTypes.length);
+    });
+
+    it('answers /healthz', async () => {
+      const res = await t.app.inject({ method: 'GET', url: '/healthz' });
+      expect(res.statusCode).toBe(200);
+    });
+  });
+}
