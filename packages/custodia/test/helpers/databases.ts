@@ -18,17 +18,6 @@ export interface TestDatabase {
   cleanup(): Promise<void>;
 }
 
-let warned = false;
-function warnSkipped(): void {
-  if (warned || POSTGRES_URL !== undefined) return;
-  warned = true;
-  process.stderr.write('[custodia tests] CUSTODIA_TEST_POSTGRES_URL is not set: the PostgreSQL legs of the store suites are skipped.\n');
-}
-
-export function databaseNames(): ('sqlite' | 'postgres')[] {
-  warnSkipped();
-  return POSTGRES_URL === undefined ? ['sqlite'] : ['sqlite', 'postgres'];
-}
 
 /** Describes every dialect, including skipped ones, so the report names what was skipped. */
 export const ALL_DATABASES = ['sqlite', 'postgres'] as const;
