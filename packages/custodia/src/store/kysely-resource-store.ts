@@ -21,7 +21,6 @@ import { currentStates, loadByKeys, readCurrent, readVersion, search } from './r
 import { includeKeys, revincludeKeys } from './include-queries.js';
 import { historyRows, countHistoryRows } from './history-queries.js';
 import { toStoredVersion } from './read-queries.js';
-import { writeVersions } from './write-versions.js';
 
 export interface StoreHandles {
   readonly d: DialectSql;
@@ -32,12 +31,17 @@ export interface StoreHandles {
   readonly close: () => Promise<void>;
   /** Refreshes planner statistics. */
   readonly optimize: () => Promise<void>;
+  /** Appends versions inside a write transaction (`db` is the transaction). */
+  readonly writeVersions: (db: Kysely<unknown>, writes: readonly VersionWrite[]) => Promise<void>;
+  /** Reads a current version outside any transaction. */
+  readonly readCurrent: (type: string, id: string) => Promise<StoredVersion | undefined>;
 }
 
 class TransactionWriter implements ResourceWriter {
   constructor(
     private readonly db: Kysely<unknown>,
     private readonly d: DialectSql,
+    private readonly write: StoreHandles['writeVersions'],
   ) {}
   readCurrent(type: string, id: string): Promise<StoredVersion | undefined> {
     return readCurrent(this.db, type, id);
@@ -55,7 +59,7 @@ class TransactionWriter implements ResourceWriter {
     return loadByKeys(this.db, this.d, keys);
   }
   writeVersions(writes: readonly VersionWrite[]): Promise<void> {
-    return writeVersions(this.db, this.d, writes);
+    return this.write(this.db, writes);
   }
 }
 
@@ -67,7 +71,7 @@ export class KyselyResourceStore implements ResourceStore {
   }
 
   readCurrent(type: string, id: string): Promise<StoredVersion | undefined> {
-    return guarded(() => readCurrent(this.h.read, type, id));
+    return guarded(() => this.h.readCurrent(type, id));
   }
 
   currentStates(refs: readonly { type: string; id: string }[]): Promise<Map<string, CurrentState>> {
@@ -103,7 +107,7 @@ export class KyselyResourceStore implements ResourceStore {
   }
 
   transaction<T>(fn: (tx: ResourceWriter) => Promise<T>): Promise<T> {
-    return guarded(() => this.h.inWriteTransaction((db) => fn(new TransactionWriter(db, this.h.d))));
+    return guarded(() => this.h.inWriteTransaction((db) => fn(new TransactionWriter(db, this.h.d, this.h.writeVersions))));
   }
 
   savePageSet(set: SavedPageSet): Promise<void> {

@@ -12,6 +12,9 @@ import { migrationProvider } from './migrations/index.js';
 import { openPostgres } from './postgres-database.js';
 import type { SqlDialect } from './schema.js';
 import { openSqlite } from './sqlite-database.js';
+import { sqliteFastPath } from './sqlite-fast-path.js';
+import { writeVersions } from './write-versions.js';
+import { readCurrent } from './read-queries.js';
 
 export interface StoreOptions {
   /** A `postgres://` URL or a SQLite file path (`:memory:` for a throwaway database). */
@@ -47,9 +50,12 @@ export async function openStore(options: StoreOptions): Promise<ResourceStore> {
     await h.close();
     throw e;
   }
+  const fast = sqliteFastPath(h.writer, h.reader);
   return new KyselyResourceStore({
     d: sqliteSql,
     read: h.read as Kysely<unknown>,
+    writeVersions: async (_db, writes) => fast.writeVersions(writes),
+    readCurrent: async (type, id) => fast.readCurrent(type, id),
     // BEGIN IMMEDIATE takes the write lock up front, so a transaction never fails
     // half-way on a lock upgrade when another process (an offline import) also writes.
     inWriteTransaction: (fn) =>
@@ -90,6 +96,8 @@ async function openPostgresStore(options: StoreOptions): Promise<ResourceStore> 
   return new KyselyResourceStore({
     d: postgresSql,
     read: raw,
+    writeVersions: (db, writes) => writeVersions(db, postgresSql, writes),
+    readCurrent: (type, id) => readCurrent(raw, type, id),
     // One writer at a time per vault (schema), like SQLite: conditional operations and
     // transaction bundles then see a stable state without SERIALIZABLE retries.
     inWriteTransaction: (fn) =>

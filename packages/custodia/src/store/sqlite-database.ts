@@ -31,6 +31,9 @@ function withStatementCache(db: BetterSqlite3.Database, max = 512): SqliteDataba
 export interface SqliteHandles {
   readonly write: Kysely<Database>;
   readonly read: Kysely<Database>;
+  /** The raw connections, for the adapter's synchronous fast paths. */
+  readonly writer: BetterSqlite3.Database;
+  readonly reader: BetterSqlite3.Database;
   close(): Promise<void>;
 }
 
@@ -50,6 +53,8 @@ export function openSqlite(path: string): SqliteHandles {
   return {
     write,
     read,
+    writer,
+    reader,
     async close() {
       if (read !== write) await read.destroy();
       await write.destroy();

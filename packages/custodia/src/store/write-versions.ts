@@ -6,21 +6,27 @@
  */
 import { sql, type Kysely } from 'kysely';
 import { CustodiaError } from '../kernel/index.js';
-import type { IndexRows, VersionWrite } from '../fhir/index.js';
+import type { VersionWrite } from '../fhir/index.js';
 import { BULK_TABLES, bulkInsert } from './bulk-insert.js';
 import type { DialectSql } from './dialect-sql.js';
 import { INDEX_TABLES } from './schema.js';
+import { INDEX_KINDS, indexRowValues } from './index-row-values.js';
 
 const keyOf = (type: string, id: string): string => `${type}/${id}`;
 
-export async function writeVersions(db: Kysely<unknown>, d: DialectSql, writes: readonly VersionWrite[]): Promise<void> {
-  if (writes.length === 0) return;
+/** One write per resource per call: a resource cannot take two versions in one step. */
+export function assertDistinctTargets(writes: readonly VersionWrite[]): void {
   const seen = new Set<string>();
   for (const w of writes) {
     const k = keyOf(w.type, w.id);
     if (seen.has(k)) throw new CustodiaError('bundle-invalid', `${k} appears more than once in one write`);
     seen.add(k);
   }
+}
+
+export async function writeVersions(db: Kysely<unknown>, d: DialectSql, writes: readonly VersionWrite[]): Promise<void> {
+  if (writes.length === 0) return;
+  assertDistinctTargets(writes);
   const pks = new Map<string, number>();
   await insertNewResources(db, d, writes.filter((w) => w.expected === null), pks);
   const updates = writes.filter((w) => w.expected !== null);
@@ -76,21 +82,13 @@ function versionRow(w: VersionWrite, pk: number): unknown[] {
 }
 
 async function insertIndexRows(db: Kysely<unknown>, d: DialectSql, writes: readonly VersionWrite[], pks: Map<string, number>): Promise<void> {
-  const rows: Record<keyof IndexRows, unknown[][]> = { string: [], token: [], reference: [], date: [], number: [], quantity: [], uri: [] };
-  for (const w of writes) {
-    if (w.json === null || w.index === null) continue;
-    const pk = pkOf(pks, w);
-    const t = w.type;
-    const ix = w.index;
-    for (const r of ix.string) rows.string.push([pk, t, r.param, r.grp, r.value, r.exact]);
-    for (const r of ix.token) rows.token.push([pk, t, r.param, r.grp, r.system, r.code, r.text]);
-    for (const r of ix.reference) rows.reference.push([pk, t, r.param, r.grp, r.targetType, r.targetId, r.url, r.identifierSystem, r.identifierValue]);
-    for (const r of ix.date) rows.date.push([pk, t, r.param, r.grp, r.lo, r.hi]);
-    for (const r of ix.number) rows.number.push([pk, t, r.param, r.grp, r.lo, r.hi]);
-    for (const r of ix.quantity) rows.quantity.push([pk, t, r.param, r.grp, r.system, r.code, r.unit, r.lo, r.hi]);
-    for (const r of ix.uri) rows.uri.push([pk, t, r.param, r.grp, r.value]);
-  }
-  for (const kind of Object.keys(rows) as (keyof IndexRows)[]) {
-    await bulkInsert(db, d, BULK_TABLES[kind], rows[kind]);
+  for (const kind of INDEX_KINDS) {
+    const rows: unknown[][] = [];
+    for (const w of writes) {
+      if (w.json === null || w.index === null) continue;
+      const pk = pkOf(pks, w);
+      for (const values of indexRowValues(w.index, kind)) rows.push([pk, w.type, ...values]);
+    }
+    await bulkInsert(db, d, BULK_TABLES[kind], rows);
   }
 }

@@ -1,0 +1,88 @@
+/**
+ * SQLite's hot paths, on better-sqlite3 prepared statements directly. better-sqlite3 is
+ * synchronous, so a statement costs microseconds when it is not wrapped in kysely's
+ * async connection handling; bulk import and reads by id spend their time here.
+ * Semantics are those of `write-versions.ts` and `read-queries.ts` exactly: the store
+ * suite runs the same expectations against both paths (SQLite here, PostgreSQL there).
+ *
+ * The write path runs on the write connection inside the transaction the adapter
+ * opened with BEGIN IMMEDIATE, so it commits or rolls back with everything else.
+ */
+import type BetterSqlite3 from 'better-sqlite3';
+import { CustodiaError } from '../kernel/index.js';
+import type { StoredVersion, VersionWrite } from '../fhir/index.js';
+import { toStoredVersion, type VersionRow } from './read-queries.js';
+import { INDEX_KINDS, indexRowValues, type IndexKind } from './index-row-values.js';
+import { BULK_TABLES } from './bulk-insert.js';
+import { INDEX_TABLES } from './schema.js';
+import { assertDistinctTargets } from './write-versions.js';
+
+interface WriteStatements {
+  readonly insertResource: BetterSqlite3.Statement;
+  readonly moveCurrent: BetterSqlite3.Statement;
+  readonly insertVersion: BetterSqlite3.Statement;
+  readonly deleteIndex: readonly BetterSqlite3.Statement[];
+  readonly insertIndex: Readonly<Record<IndexKind, BetterSqlite3.Statement>>;
+}
+
+function prepareWrites(db: BetterSqlite3.Database): WriteStatements {
+  const insertIndex = {} as Record<IndexKind, BetterSqlite3.Statement>;
+  for (const kind of INDEX_KINDS) {
+    const spec = BULK_TABLES[kind];
+    insertIndex[kind] = db.prepare(`INSERT INTO ${spec.table} (${spec.columns.map(([n]) => n).join(', ')}) VALUES (${spec.columns.map(() => '?').join(', ')})`);
+  }
+  return {
+    insertResource: db.prepare('INSERT INTO resources (res_type, res_id, version_id, last_updated, deleted) VALUES (?, ?, ?, ?, ?) RETURNING pk'),
+    moveCurrent: db.prepare('UPDATE resources SET version_id = ?, last_updated = ?, deleted = ? WHERE res_type = ? AND res_id = ? AND version_id = ? RETURNING pk'),
+    insertVersion: db.prepare(
+      'INSERT INTO resource_versions (res_pk, res_type, res_id, version_id, last_updated, deleted, method, content) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    ),
+    deleteIndex: Object.values(INDEX_TABLES).map((t) => db.prepare(`DELETE FROM ${t} WHERE res_pk = ?`)),
+    insertIndex,
+  };
+}
+
+export interface SqliteFastPath {
+  writeVersions(writes: readonly VersionWrite[]): void;
+  readCurrent(type: string, id: string): StoredVersion | undefined;
+}
+
+export function sqliteFastPath(writer: BetterSqlite3.Database, reader: BetterSqlite3.Database): SqliteFastPath {
+  let w: WriteStatements | undefined;
+  const read = reader.prepare(
+    `SELECT v.res_type, v.res_id, v.version_id, v.last_updated, v.deleted, v.method, v.content
+     FROM resources r JOIN resource_versions v ON v.res_pk = r.pk AND v.version_id = r.version_id
+     WHERE r.res_type = ? AND r.res_id = ?`,
+  );
+  return {
+    writeVersions(writes) {
+      if (writes.length === 0) return;
+      assertDistinctTargets(writes);
+      w ??= prepareWrites(writer);
+      const s = w;
+      for (const v of writes) {
+        const deleted = v.json === null ? 1 : 0;
+        let pk: number;
+        if (v.expected === null) {
+          // A duplicate (type, id) violates UNIQUE: another writer created it first.
+          pk = Number((s.insertResource.get(v.type, v.id, v.versionId, v.lastUpdated, deleted) as { pk: number }).pk);
+        } else {
+          const row = s.moveCurrent.get(v.versionId, v.lastUpdated, deleted, v.type, v.id, v.expected.versionId) as { pk: number } | undefined;
+          if (row === undefined) throw new CustodiaError('version-conflict', 'A concurrent write changed the resource; retry against its current version');
+          pk = Number(row.pk);
+          for (const del of s.deleteIndex) del.run(pk);
+        }
+        s.insertVersion.run(pk, v.type, v.id, v.versionId, v.lastUpdated, deleted, v.method, v.json === null ? null : Buffer.from(v.json, 'utf8'));
+        if (v.json === null || v.index === null) continue;
+        for (const kind of INDEX_KINDS) {
+          const stmt = s.insertIndex[kind];
+          for (const values of indexRowValues(v.index, kind)) stmt.run(pk, v.type, ...values);
+        }
+      }
+    },
+    readCurrent(type, id) {
+      const row = read.get(type, id) as VersionRow | undefined;
+      return row === undefined ? undefined : toStoredVersion(row);
+    },
+  };
+}
