@@ -9,6 +9,7 @@ import type { Condition, SearchQuery, SortKey } from '../fhir/index.js';
 import { rangeMatch, valuePredicate, type ConditionContext } from './condition-sql.js';
 import type { DialectSql } from './dialect-sql.js';
 import { INDEX_TABLES } from './schema.js';
+import { pickDriver } from './condition-rank.js';
 
 type Sql = RawBuilder<unknown>;
 
@@ -26,8 +27,14 @@ function typeFilter(a: string, types: readonly string[]): Sql {
   return types.length === 1 ? sql`${ref(a, 'res_type')} = ${types[0]!}` : sql`${ref(a, 'res_type')} IN (${list(types)})`;
 }
 
-/** A predicate true for rows of `resources` alias `r` (of one of `types`) matching `c`. */
-export function conditionSql(ctx: ConditionContext, c: Condition, r: string, types: readonly string[]): Sql {
+/** How a condition joins the row it filters: read from the value index, or probed per row. */
+export type JoinMode = 'drive' | 'probe';
+
+/**
+ * A predicate true for rows of `resources` alias `r` (of one of `types`) matching `c`.
+ * See condition-rank.ts for when a condition drives and when it probes.
+ */
+export function conditionSql(ctx: ConditionContext, c: Condition, r: string, types: readonly string[], mode: JoinMode): Sql {
   switch (c.kind) {
     case 'id':
       return sql`${ref(r, 'res_id')} IN (${list(c.values)})`;
@@ -35,49 +42,54 @@ export function conditionSql(ctx: ConditionContext, c: Condition, r: string, typ
       return sql`(${sql.join(c.values.map((v) => rangeMatch(ref(r, 'last_updated'), ref(r, 'last_updated'), v)), sql` OR `)})`;
     case 'missing': {
       const a = ctx.alias('m');
-      const table = INDEX_TABLES[c.table];
-      const sub = sql`SELECT ${ref(a, 'res_pk')} FROM ${sql.table(table).as(a)} WHERE ${typeFilter(a, types)} AND ${ref(a, 'param')} = ${c.param}`;
-      return c.missing ? sql`${ref(r, 'pk')} NOT IN (${sub})` : sql`${ref(r, 'pk')} IN (${sub})`;
+      const sub = sql`SELECT 1 FROM ${sql.table(INDEX_TABLES[c.table]).as(a)} WHERE ${ref(a, 'res_pk')} = ${ref(r, 'pk')} AND ${ref(a, 'param')} = ${c.param}`;
+      return c.missing ? sql`NOT EXISTS (${sub})` : sql`EXISTS (${sub})`;
     }
     case 'composite':
-      return sql`(${sql.join(c.values.map((components) => compositeSql(ctx, components, r, types)), sql` OR `)})`;
+      return sql`(${sql.join(c.values.map((components) => compositeSql(ctx, components, r, types, mode)), sql` OR `)})`;
     case 'chain': {
       const x = ctx.alias('x');
       const t = ctx.alias('t');
-      const inner = conditionSql(ctx, c.condition, t, c.targetTypes);
-      return sql`${ref(r, 'pk')} IN (SELECT ${ref(x, 'res_pk')} FROM ${sql.table(INDEX_TABLES.reference).as(x)}
-        JOIN ${sql.table('resources').as(t)} ON ${ref(t, 'res_type')} = ${ref(x, 'target_type')} AND ${ref(t, 'res_id')} = ${ref(x, 'target_id')}
-        WHERE ${typeFilter(x, types)} AND ${ref(x, 'param')} = ${c.param} AND ${typeFilter(t, c.targetTypes)} AND ${ref(t, 'deleted')} = 0 AND ${inner})`;
+      const inner = conditionSql(ctx, c.condition, t, c.targetTypes, mode);
+      const join = sql`FROM ${sql.table(INDEX_TABLES.reference).as(x)}
+        JOIN ${sql.table('resources').as(t)} ON ${ref(t, 'res_type')} = ${ref(x, 'target_type')} AND ${ref(t, 'res_id')} = ${ref(x, 'target_id')}`;
+      const where = sql`${ref(x, 'param')} = ${c.param} AND ${typeFilter(t, c.targetTypes)} AND ${ref(t, 'deleted')} = 0 AND ${inner}`;
+      return mode === 'drive'
+        ? sql`${ref(r, 'pk')} IN (SELECT ${ref(x, 'res_pk')} ${join} WHERE ${typeFilter(x, types)} AND ${where})`
+        : sql`EXISTS (SELECT 1 ${join} WHERE ${ref(x, 'res_pk')} = ${ref(r, 'pk')} AND ${where})`;
     }
     case 'has': {
       const x = ctx.alias('x');
       const s = ctx.alias('s');
-      const inner = conditionSql(ctx, c.condition, s, [c.sourceType]);
-      return sql`(${ref(r, 'res_type')}, ${ref(r, 'res_id')}) IN (SELECT ${ref(x, 'target_type')}, ${ref(x, 'target_id')}
-        FROM ${sql.table(INDEX_TABLES.reference).as(x)} JOIN ${sql.table('resources').as(s)} ON ${ref(s, 'pk')} = ${ref(x, 'res_pk')}
-        WHERE ${ref(x, 'res_type')} = ${c.sourceType} AND ${ref(x, 'param')} = ${c.param} AND ${ref(s, 'deleted')} = 0 AND ${inner})`;
+      const inner = conditionSql(ctx, c.condition, s, [c.sourceType], mode);
+      const join = sql`FROM ${sql.table(INDEX_TABLES.reference).as(x)} JOIN ${sql.table('resources').as(s)} ON ${ref(s, 'pk')} = ${ref(x, 'res_pk')}`;
+      const where = sql`${ref(x, 'res_type')} = ${c.sourceType} AND ${ref(x, 'param')} = ${c.param} AND ${ref(s, 'deleted')} = 0 AND ${inner}`;
+      return mode === 'drive'
+        ? sql`(${ref(r, 'res_type')}, ${ref(r, 'res_id')}) IN (SELECT ${ref(x, 'target_type')}, ${ref(x, 'target_id')} ${join} WHERE ${where})`
+        : sql`EXISTS (SELECT 1 ${join} WHERE ${ref(x, 'target_type')} = ${ref(r, 'res_type')} AND ${ref(x, 'target_id')} = ${ref(r, 'res_id')} AND ${where})`;
     }
     case 'token':
       if (c.not) {
         // :not — no index row of this parameter matches (search.html §3.1.1.4.5.3); resources without the element match too.
-        const a = ctx.alias('i');
-        const p = valuePredicate(ctx, { ...c, not: false }, a);
-        return sql`${ref(r, 'pk')} NOT IN (SELECT ${ref(a, 'res_pk')} FROM ${sql.table(p.table).as(a)} WHERE ${typeFilter(a, types)} AND ${ref(a, 'param')} = ${c.param} AND ${p.where})`;
+        return sql`NOT ${plainSql(ctx, { ...c, not: false }, r, types, 'probe')}`;
       }
-      return plainSql(ctx, c, r, types);
+      return plainSql(ctx, c, r, types, mode);
     default:
-      return plainSql(ctx, c, r, types);
+      return plainSql(ctx, c, r, types, mode);
   }
 }
 
-function plainSql(ctx: ConditionContext, c: Condition & { param: string }, r: string, types: readonly string[]): Sql {
+function plainSql(ctx: ConditionContext, c: Condition & { param: string }, r: string, types: readonly string[], mode: JoinMode): Sql {
   const a = ctx.alias('i');
   const p = valuePredicate(ctx, c, a);
-  return sql`${ref(r, 'pk')} IN (SELECT ${ref(a, 'res_pk')} FROM ${sql.table(p.table).as(a)} WHERE ${typeFilter(a, types)} AND ${ref(a, 'param')} = ${c.param} AND ${p.where})`;
+  if (mode === 'drive') {
+    return sql`${ref(r, 'pk')} IN (SELECT ${ref(a, 'res_pk')} FROM ${sql.table(p.table).as(a)} WHERE ${typeFilter(a, types)} AND ${ref(a, 'param')} = ${c.param} AND ${p.where})`;
+  }
+  return sql`EXISTS (SELECT 1 FROM ${sql.table(p.table).as(a)} WHERE ${ref(a, 'res_pk')} = ${ref(r, 'pk')} AND ${ref(a, 'param')} = ${c.param} AND ${p.where})`;
 }
 
 /** All components must match index rows of the same element occurrence (`grp`). */
-function compositeSql(ctx: ConditionContext, components: readonly Condition[], r: string, types: readonly string[]): Sql {
+function compositeSql(ctx: ConditionContext, components: readonly Condition[], r: string, types: readonly string[], mode: JoinMode): Sql {
   if (components.length === 0) throw new CustodiaError('search-invalid', 'A composite value needs its components');
   const parts = components.map((comp) => {
     if (!('param' in comp)) throw new CustodiaError('search-invalid', 'A composite component must be a plain value');
@@ -95,9 +107,10 @@ function compositeSql(ctx: ConditionContext, components: readonly Condition[], r
     ],
     sql` `,
   );
-  const wheres = parts.map((x) => x.p.where);
-  return sql`${ref(r, 'pk')} IN (SELECT ${ref(first!.a, 'res_pk')} FROM ${from}
-    WHERE ${typeFilter(first!.a, types)} AND ${ref(first!.a, 'param')} = ${first!.comp.param} AND ${ref(first!.a, 'grp')} > 0 AND ${sql.join(wheres, sql` AND `)})`;
+  const wheres = sql`${ref(first!.a, 'param')} = ${first!.comp.param} AND ${ref(first!.a, 'grp')} > 0 AND ${sql.join(parts.map((x) => x.p.where), sql` AND `)}`;
+  return mode === 'drive'
+    ? sql`${ref(r, 'pk')} IN (SELECT ${ref(first!.a, 'res_pk')} FROM ${from} WHERE ${typeFilter(first!.a, types)} AND ${wheres})`
+    : sql`EXISTS (SELECT 1 FROM ${from} WHERE ${ref(first!.a, 'res_pk')} = ${ref(r, 'pk')} AND ${wheres})`;
 }
 
 const SORT_COLUMNS: Record<string, { asc: string; desc: string }> = {
@@ -129,6 +142,7 @@ export function orderBySql(sort: readonly SortKey[], r: string): Sql {
 export function whereSql(ctx: ConditionContext, q: SearchQuery, r: string): Sql {
   const parts: Sql[] = [sql`${ref(r, 'deleted')} = 0`];
   if (q.types.length > 0) parts.push(typeFilter(r, q.types));
-  for (const c of q.conditions) parts.push(conditionSql(ctx, c, r, q.types));
+  const driver = pickDriver(q.conditions);
+  q.conditions.forEach((c, i) => parts.push(conditionSql(ctx, c, r, q.types, i === driver ? 'drive' : 'probe')));
   return sql.join(parts, sql` AND `);
 }
