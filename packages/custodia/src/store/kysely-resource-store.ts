@@ -28,6 +28,12 @@ export interface StoreHandles {
   readonly read: Kysely<unknown>;
   /** Runs `fn` inside one write transaction (serialised across writers). */
   readonly inWriteTransaction: <T>(fn: (db: Kysely<unknown>) => Promise<T>) => Promise<T>;
+  /**
+   * Like inWriteTransaction, for data that may be lost in a power cut (saved search
+   * pages): the commit is not fsynced, so searches do not pay for durability they do
+   * not need. Patient data never goes through here.
+   */
+  readonly inEphemeralWriteTransaction: <T>(fn: (db: Kysely<unknown>) => Promise<T>) => Promise<T>;
   readonly close: () => Promise<void>;
   /** Refreshes planner statistics. */
   readonly optimize: () => Promise<void>;
@@ -112,7 +118,7 @@ export class KyselyResourceStore implements ResourceStore {
 
   savePageSet(set: SavedPageSet): Promise<void> {
     return guarded(() =>
-      this.h.inWriteTransaction(async (db) => {
+      this.h.inEphemeralWriteTransaction(async (db) => {
         await sql`DELETE FROM search_pages WHERE expires_at < ${set.createdAt}`.execute(db);
         await sql`INSERT INTO search_pages (id, owner, created_at, expires_at, total, keys, state)
           VALUES (${set.id}, ${set.owner}, ${set.createdAt}, ${set.expiresAt}, ${set.total}, ${JSON.stringify(set.keys)}, ${set.stateJson})`.execute(db);

@@ -51,15 +51,11 @@ export async function openStore(options: StoreOptions): Promise<ResourceStore> {
     throw e;
   }
   const fast = sqliteFastPath(h.writer, h.reader);
-  return new KyselyResourceStore({
-    d: sqliteSql,
-    read: h.read as Kysely<unknown>,
-    writeVersions: async (_db, writes) => fast.writeVersions(writes),
-    readCurrent: async (type, id) => fast.readCurrent(type, id),
-    // BEGIN IMMEDIATE takes the write lock up front, so a transaction never fails
-    // half-way on a lock upgrade when another process (an offline import) also writes.
-    inWriteTransaction: (fn) =>
-      (h.write as Kysely<unknown>).connection().execute(async (conn) => {
+  const inWriteTransaction = <T>(fn: (db: Kysely<unknown>) => Promise<T>, durable = true): Promise<T> =>
+    (h.write as Kysely<unknown>).connection().execute(async (conn) => {
+      // Inside the connection mutex: no other transaction can be affected by the pragma.
+      if (!durable) h.writer.pragma('synchronous = NORMAL');
+      try {
         await sql`BEGIN IMMEDIATE`.execute(conn);
         try {
           const result = await fn(conn);
@@ -69,7 +65,21 @@ export async function openStore(options: StoreOptions): Promise<ResourceStore> {
           await sql`ROLLBACK`.execute(conn);
           throw e;
         }
-      }),
+      } finally {
+        if (!durable) h.writer.pragma('synchronous = FULL');
+      }
+    });
+  return new KyselyResourceStore({
+    d: sqliteSql,
+    read: h.read as Kysely<unknown>,
+    writeVersions: async (_db, writes) => fast.writeVersions(writes),
+    readCurrent: async (type, id) => fast.readCurrent(type, id),
+    // BEGIN IMMEDIATE takes the write lock up front, so a transaction never fails
+    // half-way on a lock upgrade when another process (an offline import) also writes.
+    inWriteTransaction: (fn) => inWriteTransaction(fn),
+    // WAL with synchronous=NORMAL: the commit survives a process crash but is not fsynced.
+    // The next durable commit fsyncs the WAL, these frames included.
+    inEphemeralWriteTransaction: (fn) => inWriteTransaction(fn, false),
     close: () => h.close(),
     // 0x10002: analyse every table whose statistics are missing or stale (SQLite ≥ 3.46).
     optimize: async () => {
@@ -103,6 +113,12 @@ async function openPostgresStore(options: StoreOptions): Promise<ResourceStore> 
     inWriteTransaction: (fn) =>
       raw.transaction().execute(async (trx) => {
         await sql`SELECT pg_advisory_xact_lock(hashtext('custodia.write.' || current_schema()))`.execute(trx);
+        return fn(trx);
+      }),
+    // Saved search pages only: no WAL flush wait at commit, and no writer lock needed.
+    inEphemeralWriteTransaction: (fn) =>
+      raw.transaction().execute(async (trx) => {
+        await sql`SET LOCAL synchronous_commit = off`.execute(trx);
         return fn(trx);
       }),
     close: () => db.destroy(),
