@@ -47,8 +47,58 @@ export interface SqliteFastPath {
   readCurrent(type: string, id: string): StoredVersion | undefined;
 }
 
+/**
+ * Current versions recently read, valid while the database has not changed.
+ * `PRAGMA data_version` changes on the read connection whenever any other connection
+ * (this process's writer, or another process) commits, so a stale entry is never
+ * served; any commit empties the cache. Bounded by the bytes of JSON it holds.
+ */
+class CurrentVersionCache {
+  readonly #entries = new Map<string, StoredVersion>();
+  #bytes = 0;
+  #dataVersion = -1;
+  constructor(
+    private readonly dataVersion: BetterSqlite3.Statement,
+    private readonly maxBytes: number,
+  ) {}
+
+  /** Empties the cache if the database changed since the last call. */
+  validate(): void {
+    const v = Number(this.dataVersion.get());
+    if (v !== this.#dataVersion) {
+      this.#entries.clear();
+      this.#bytes = 0;
+      this.#dataVersion = v;
+    }
+  }
+
+  get(key: string): StoredVersion | undefined {
+    const hit = this.#entries.get(key);
+    if (hit !== undefined) {
+      this.#entries.delete(key);
+      this.#entries.set(key, hit);
+    }
+    return hit;
+  }
+
+  set(key: string, v: StoredVersion): void {
+    const size = v.json?.length ?? 0;
+    if (size > this.maxBytes / 16) return;
+    this.#entries.set(key, v);
+    this.#bytes += size;
+    for (const [k, old] of this.#entries) {
+      if (this.#bytes <= this.maxBytes) break;
+      this.#entries.delete(k);
+      this.#bytes -= old.json?.length ?? 0;
+    }
+  }
+}
+
+const CACHE_BYTES = 32 * 1024 * 1024;
+
 export function sqliteFastPath(writer: BetterSqlite3.Database, reader: BetterSqlite3.Database): SqliteFastPath {
   let w: WriteStatements | undefined;
+  const cache = new CurrentVersionCache(reader.prepare('PRAGMA data_version').pluck(), CACHE_BYTES);
   const read = reader.prepare(
     `SELECT v.res_type, v.res_id, v.version_id, v.last_updated, v.deleted, v.method, v.content
      FROM resources r JOIN resource_versions v ON v.res_pk = r.pk AND v.version_id = r.version_id
@@ -81,8 +131,15 @@ export function sqliteFastPath(writer: BetterSqlite3.Database, reader: BetterSql
       }
     },
     readCurrent(type, id) {
+      cache.validate();
+      const key = `${type}/${id}`;
+      const hit = cache.get(key);
+      if (hit !== undefined) return hit;
       const row = read.get(type, id) as VersionRow | undefined;
-      return row === undefined ? undefined : toStoredVersion(row);
+      if (row === undefined) return undefined;
+      const v = toStoredVersion(row);
+      cache.set(key, v);
+      return v;
     },
   };
 }
