@@ -49,7 +49,7 @@ function splitPrefix(param: string, text: string): { prefix: Prefix; rest: strin
 export function parseDateValue(param: string, text: string, ctx: Pick<SearchParseContext, 'now'>): RangeValue {
   const { prefix, rest } = splitPrefix(param, text);
   const parsed = parseDateRange(unescapeValue(rest));
-  if (parsed === undefined) throw invalid(param, `${quote(rest)} is not a FHIR date`);
+  if (parsed === undefined) throw invalid(param, 'the value is not a FHIR date');
   if (prefix !== 'ap') return { prefix, range: { lo: parsed.lo, hi: parsed.hi } };
   const gap = Math.floor(Math.abs(ctx.now - (parsed.lo + parsed.hi) / 2) / 10);
   const value: RangeValue = { prefix, range: { lo: Math.max(RANGE_MIN, parsed.lo - gap), hi: Math.min(RANGE_MAX, parsed.hi + gap) } };
@@ -65,7 +65,7 @@ export function parseDateValue(param: string, text: string, ctx: Pick<SearchPars
 export function parseNumberValue(param: string, text: string): RangeValue {
   const { prefix, rest } = splitPrefix(param, text);
   const d = parseDecimal(unescapeValue(rest));
-  if (d === undefined) throw invalid(param, `${quote(rest)} is not a number`);
+  if (d === undefined) throw invalid(param, 'the value is not a number');
   if (prefix !== 'ap') return { prefix, range: impliedRange(d) };
   const value: RangeValue = { prefix, range: approximateRange(d) };
   rememberCanonical(value, `ap${formatDecimal(d.digits, d.exponent)}`);
@@ -79,7 +79,7 @@ export function parseNumberValue(param: string, text: string): RangeValue {
  */
 export function parseQuantityValue(param: string, text: string): QuantityValue {
   const parts = splitUnescaped(text, '|', 3);
-  if (parts === undefined || parts.length === 2) throw invalid(param, `${quote(text)} is not [prefix]number|system|code`);
+  if (parts === undefined || parts.length === 2) throw invalid(param, 'the value is not [prefix]number|system|code');
   const number = parseNumberValue(param, parts[0]!);
   const system = parts[1] === undefined ? '' : unescapeValue(parts[1]);
   const code = parts[2] === undefined ? '' : unescapeValue(parts[2]);
@@ -102,7 +102,7 @@ export function parseQuantityValue(param: string, text: string): QuantityValue {
  */
 export function parseTokenValue(param: string, text: string): TokenValue {
   const parts = splitUnescaped(text, '|', 2);
-  if (parts === undefined) throw invalid(param, `${quote(text)} has more than one unescaped '|'`);
+  if (parts === undefined) throw invalid(param, "the value has more than one unescaped '|'");
   if (parts.length === 1) return { code: unescapeValue(parts[0]!) };
   const system = unescapeValue(parts[0]!);
   const code = unescapeValue(parts[1]!);
@@ -130,18 +130,18 @@ export function parseReferenceValue(
   if (parsed?.kind === 'url') return { kind: 'url', url: parsed.url };
   if (parsed?.kind === 'local') {
     if (!targets.includes(parsed.type)) throw invalid(param, `${parsed.type} is not a target type of this reference`);
-    if (typeModifier !== undefined && typeModifier !== parsed.type) throw invalid(param, `${quote(value)} is not a ${typeModifier}`);
+    if (typeModifier !== undefined && typeModifier !== parsed.type) throw invalid(param, `the reference is not a ${typeModifier}`);
     return { kind: 'local', types: [parsed.type], id: parsed.id };
   }
   if (parsed === undefined && isResourceId(value)) {
     return { kind: 'local', types: typeModifier === undefined ? targets : [typeModifier], id: value };
   }
-  throw invalid(param, `${quote(value)} is not a reference`);
+  throw invalid(param, 'the value is not a reference');
 }
 
 /** A resource id (`_id`). */
 export function parseIdValue(param: string, text: string): string {
   const id = unescapeValue(text);
-  if (!isResourceId(id)) throw invalid(param, `${quote(id)} is not a resource id`);
+  if (!isResourceId(id)) throw invalid(param, 'the value is not a resource id');
   return id;
 }

@@ -7,7 +7,7 @@
 import { indexTableOf, type SearchParameter, type SearchParamType } from './search-parameter.js';
 import { normalizeString } from './normalize.js';
 import type { Condition } from './query.js';
-import { invalid, quote, reject, type SearchParseContext } from './search-context.js';
+import { invalid, reject, type SearchParseContext } from './search-context.js';
 import { splitUnescaped, unescapeValue } from './search-escape.js';
 import type { ParamScope } from './parse-condition.js';
 import {
@@ -107,7 +107,7 @@ const ALLOWED: Readonly<Record<SearchParamType, readonly string[]>> = {
 
 /** `:missing=true|false` (search.html §3.1.1.4.x :missing); composites test their first component. */
 function parseMissing(param: SearchParameter, raw: string, label: string): Condition {
-  if (raw !== 'true' && raw !== 'false') throw invalid(label, `:missing takes true or false, not ${quote(raw)}`);
+  if (raw !== 'true' && raw !== 'false') throw invalid(label, ':missing takes true or false');
   const first = param.components[0];
   const table = param.type === 'composite' && first !== undefined ? indexTableOf(first.type) : indexTableOf(param.type);
   if (table === undefined) throw invalid(label, `${param.code} cannot be tested with :missing`);
