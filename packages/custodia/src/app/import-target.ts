@@ -18,14 +18,14 @@ export interface ImportTarget {
   finish(): Promise<void>;
 }
 
-function reasonOf(e: CustodiaError): string {
+export function reasonOf(e: CustodiaError): string {
   const first = e.issues[0];
   if (first === undefined) return e.message;
   return first.expression !== undefined && first.expression.length > 0 ? `${first.expression[0]}: ${first.diagnostics}` : first.diagnostics;
 }
 
 /** Entries of a collection-like Bundle, imported as resources that keep their ids. */
-function bundleItems(bundle: Record<string, unknown>, source: string): ImportItem[] {
+export function bundleItems(bundle: Record<string, unknown>, source: string): ImportItem[] {
   const entries = Array.isArray(bundle['entry']) ? (bundle['entry'] as unknown[]) : [];
   return entries.map((e, i) => ({ value: isJsonObject(e) ? e['resource'] : undefined, source: `${source}#entry[${i}]` }));
 }
@@ -99,7 +99,15 @@ export function remoteImportTarget(fhirBase: string, token: string, fetchFn: typ
       const entries: unknown[] = [];
       const sources: string[] = [];
       for (const item of items) {
-        const v = item.value;
+        let v: unknown = item.value;
+        if (item.text !== undefined) {
+          try {
+            v = JSON.parse(item.text) as unknown;
+          } catch {
+            failures.push({ source: item.source, reason: 'not valid JSON' });
+            continue;
+          }
+        }
         if (!isJsonObject(v) || typeof v['resourceType'] !== 'string') {
           failures.push({ source: item.source, reason: 'not a FHIR resource' });
           continue;

@@ -32,12 +32,10 @@ function softwareVersion(): string {
   }
 }
 
-export async function createVault(config: VaultConfig, overrides: VaultOverrides = {}): Promise<Vault> {
-  const clock = monotonicClock(overrides.clock ?? systemClock);
-  const random = overrides.random ?? secureRandom;
-  const key = await loadSigningKey(config.dataDir, true);
+/** The store and FHIR context of a config: what the server, the CLI and import workers share. */
+export async function createFhirContext(config: VaultConfig, clock: Clock, random: Random): Promise<FhirContext> {
   const store = await openStore({ database: config.database, ...(config.postgresSchema === undefined ? {} : { schema: config.postgresSchema }) });
-  const fhir: FhirContext = Object.freeze({
+  return Object.freeze({
     baseUrl: config.fhirBaseUrl,
     store,
     ...fhirComponents(config.fhirBaseUrl, config.limits, clock),
@@ -46,6 +44,14 @@ export async function createVault(config: VaultConfig, overrides: VaultOverrides
     limits: config.limits,
     software: { name: 'Custodia', version: softwareVersion() },
   });
+}
+
+export async function createVault(config: VaultConfig, overrides: VaultOverrides = {}): Promise<Vault> {
+  const clock = monotonicClock(overrides.clock ?? systemClock);
+  const random = overrides.random ?? secureRandom;
+  const key = await loadSigningKey(config.dataDir, true);
+  const fhir = await createFhirContext(config, clock, random);
+  const store = fhir.store;
   const tokens = new TokenService(key, clock, random);
   return Object.freeze({
     config,

@@ -12,6 +12,8 @@ import { createInterface } from 'node:readline';
 import { createGunzip, gunzipSync } from 'node:zlib';
 
 export type FhirFileItem =
+  /** One NDJSON line, unparsed: whoever imports it parses it (possibly in another thread). */
+  | { readonly kind: 'line'; readonly text: string; readonly source: string }
   | { readonly kind: 'resource'; readonly value: unknown; readonly source: string }
   | { readonly kind: 'bundle'; readonly value: unknown; readonly source: string }
   | { readonly kind: 'error'; readonly reason: string; readonly source: string };
@@ -60,11 +62,7 @@ async function* readNdjson(file: string, onBytes: (n: number) => void): AsyncGen
         yield { kind: 'error', reason: 'line too long', source };
         continue;
       }
-      try {
-        yield { kind: 'resource', value: JSON.parse(line) as unknown, source };
-      } catch {
-        yield { kind: 'error', reason: 'not valid JSON', source };
-      }
+      yield { kind: 'line', text: line, source };
     }
   } catch {
     yield { kind: 'error', reason: 'the file cannot be read (corrupt gzip?)', source: `${name}:${n + 1}` };

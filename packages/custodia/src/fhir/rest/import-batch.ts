@@ -7,13 +7,15 @@
 import { CustodiaError, isCustodiaError, uuidV4 } from '../../kernel/index.js';
 import type { FhirResource } from '../resource.js';
 import { isJsonObject } from '../resource.js';
-import type { VersionWrite } from '../ports/resource-store.js';
 import type { FhirContext } from './fhir-context.js';
 import { assertId, parseResourceBody } from './resource-input.js';
-import { planPut } from './version-plan.js';
+import { planPrepared, prepareResource, type PreparedResource } from './version-plan.js';
 
 export interface ImportItem {
-  readonly value: unknown;
+  /** A parsed resource, or… */
+  readonly value?: unknown;
+  /** …its JSON text (an NDJSON line), parsed here. Attacker-controlled either way. */
+  readonly text?: string;
   /** Where it came from, e.g. `Patient.ndjson:12`, for error reports. */
   readonly source: string;
 }
@@ -28,45 +30,68 @@ export interface ImportBatchResult {
   readonly failures: readonly ImportFailure[];
 }
 
-function validated(ctx: FhirContext, item: ImportItem): FhirResource {
-  const type = isJsonObject(item.value) && typeof item.value['resourceType'] === 'string' ? item.value['resourceType'] : '';
+function parsed(item: ImportItem): unknown {
+  if (item.text === undefined) return item.value;
+  try {
+    return JSON.parse(item.text) as unknown;
+  } catch {
+    throw new CustodiaError('json-malformed', 'not valid JSON');
+  }
+}
+
+function validated(ctx: Pick<FhirContext, 'validator'>, item: ImportItem): FhirResource {
+  const value = parsed(item);
+  const type = isJsonObject(value) && typeof value['resourceType'] === 'string' ? value['resourceType'] : '';
   if (!ctx.validator.isResourceType(type)) {
     throw new CustodiaError('resource-structure', 'resourceType is missing or not an R4 resource type', {
       issues: [{ diagnostics: 'resourceType is missing or not an R4 resource type', expression: ['resourceType'] }],
     });
   }
-  const resource = parseResourceBody(ctx, item.value, type);
+  const resource = parseResourceBody(ctx, value, type);
   if (resource.id !== undefined) assertId(resource.id);
   return resource;
 }
 
-export async function importBatch(ctx: FhirContext, items: readonly ImportItem[]): Promise<ImportBatchResult> {
+export interface PreparedBatch {
+  readonly prepared: readonly PreparedResource[];
+  readonly failures: readonly ImportFailure[];
+}
+
+/**
+ * Everything that can happen without the database: parse, validate, index, serialise.
+ * Pure, so it can run on another thread than the write.
+ */
+export function prepareBatch(ctx: Pick<FhirContext, 'validator' | 'indexer' | 'random'>, items: readonly ImportItem[]): PreparedBatch {
   const failures: ImportFailure[] = [];
-  const accepted: { resource: FhirResource; id: string; source: string }[] = [];
-  const seen = new Set<string>();
+  const byKey = new Map<string, PreparedResource>();
   for (const item of items) {
     try {
       const resource = validated(ctx, item);
-      const id = resource.id ?? uuidV4(ctx.random);
-      const key = `${resource.resourceType}/${id}`;
+      const prepared = prepareResource(ctx, resource, resource.id ?? uuidV4(ctx.random));
+      const key = `${prepared.type}/${prepared.id}`;
       // The same resource twice in one batch: keep the last, as two sequential PUTs would.
-      if (seen.has(key)) {
-        const i = accepted.findIndex((a) => `${a.resource.resourceType}/${a.id}` === key);
-        if (i >= 0) accepted.splice(i, 1);
-      }
-      seen.add(key);
-      accepted.push({ resource, id, source: item.source });
+      byKey.delete(key);
+      byKey.set(key, prepared);
     } catch (e) {
       if (!isCustodiaError(e)) throw e;
       failures.push({ source: item.source, error: e });
     }
   }
-  if (accepted.length === 0) return { written: 0, failures };
-  const now = ctx.clock.now();
+  return { prepared: [...byKey.values()], failures };
+}
+
+/** Writes prepared resources as the next version of each (update-as-create), in one transaction. */
+export async function writePrepared(ctx: FhirContext, prepared: readonly PreparedResource[]): Promise<number> {
+  if (prepared.length === 0) return 0;
   await ctx.store.transaction(async (tx) => {
-    const states = await tx.currentStates(accepted.map((a) => ({ type: a.resource.resourceType, id: a.id })));
-    const writes: VersionWrite[] = accepted.map((a) => planPut(ctx, a.resource, a.id, states.get(`${a.resource.resourceType}/${a.id}`), now, 'PUT').write);
-    await tx.writeVersions(writes);
+    const now = ctx.clock.now();
+    const states = await tx.currentStates(prepared.map((a) => ({ type: a.type, id: a.id })));
+    await tx.writeVersions(prepared.map((a) => planPrepared(a, states.get(`${a.type}/${a.id}`), now, 'PUT').write));
   });
-  return { written: accepted.length, failures };
+  return prepared.length;
+}
+
+export async function importBatch(ctx: FhirContext, items: readonly ImportItem[]): Promise<ImportBatchResult> {
+  const { prepared, failures } = prepareBatch(ctx, items);
+  return { written: await writePrepared(ctx, prepared), failures };
 }

@@ -6,7 +6,7 @@ export { executeInteraction, type InteractionGuard } from './execute-interaction
 export { etagOf, parseEtag, statusLine, type FhirResult } from './fhir-result.js';
 export { outcomeFromError, informationOutcome, ERROR_CODE_SYSTEM, type OperationOutcome } from './operation-outcome.js';
 export { parseResourceBody } from './resource-input.js';
-export { planPut, stampResource, type PlannedWrite } from './version-plan.js';
+export { planPut, planPrepared, prepareResource, composeStamped, stampResource, type PlannedWrite, type PreparedResource } from './version-plan.js';
 export { processTransaction } from './transaction-bundle.js';
 export { parseBundleRequest } from './bundle-request.js';
-export { importBatch, type ImportItem, type ImportFailure, type ImportBatchResult } from './import-batch.js';
+export { importBatch, prepareBatch, writePrepared, type ImportItem, type ImportFailure, type ImportBatchResult, type PreparedBatch } from './import-batch.js';

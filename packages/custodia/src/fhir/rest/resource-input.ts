@@ -28,7 +28,7 @@ export function parseVersionId(v: string): number {
  * The body must be a JSON object of the URL's resource type that passes structural
  * validation (R4 http.html §3.1.0.5, §3.1.0.4).
  */
-export function parseResourceBody(ctx: FhirContext, body: unknown, type: string, where = ''): FhirResource {
+export function parseResourceBody(ctx: Pick<FhirContext, 'validator'>, body: unknown, type: string, where = ''): FhirResource {
   if (!isJsonObject(body)) throw new CustodiaError('resource-structure', 'The body must be a JSON object holding a FHIR resource');
   if (body['resourceType'] !== type) {
     throw new CustodiaError('resource-structure', `The body's resourceType must be ${type}`, {

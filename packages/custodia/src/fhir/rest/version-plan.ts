@@ -5,6 +5,7 @@
  */
 import { CustodiaError } from '../../kernel/index.js';
 import type { FhirResource } from '../resource.js';
+import type { IndexRows } from '../search/index-rows.js';
 import type { CurrentState, VersionWrite } from '../ports/resource-store.js';
 import type { FhirContext } from './fhir-context.js';
 
@@ -29,6 +30,48 @@ export function stampResource(resource: FhirResource, id: string, versionId: num
   };
 }
 
+/**
+ * Everything about a new version that does not depend on its number or time: its index
+ * rows and its JSON around the meta the server stamps. Computed before the store
+ * transaction, so the transaction (and the database's write lock) only has to compose
+ * and write.
+ */
+export interface PreparedResource {
+  readonly type: string;
+  readonly id: string;
+  readonly index: IndexRows;
+  /** JSON members of `meta` other than versionId and lastUpdated, without braces ('' if none). */
+  readonly metaRest: string;
+  /** JSON members other than resourceType, id and meta, without braces ('' if none). */
+  readonly bodyRest: string;
+}
+
+export function prepareResource(ctx: Pick<FhirContext, 'indexer'>, resource: FhirResource, id: string): PreparedResource {
+  const { resourceType, id: _ignored, meta, ...rest } = resource;
+  const { versionId: _v, lastUpdated: _l, ...otherMeta } = meta ?? {};
+  return {
+    type: resourceType,
+    id,
+    index: ctx.indexer.extract(resource.id === id ? resource : { ...resource, id }),
+    metaRest: JSON.stringify(otherMeta).slice(1, -1),
+    bodyRest: JSON.stringify(rest).slice(1, -1),
+  };
+}
+
+/** The stored JSON: exactly `JSON.stringify(stampResource(…))`, composed without a second serialisation. */
+export function composeStamped(p: PreparedResource, versionId: number, lastUpdated: number): string {
+  const meta = `"versionId":"${versionId}","lastUpdated":"${new Date(lastUpdated).toISOString()}"${p.metaRest === '' ? '' : `,${p.metaRest}`}`;
+  return `{"resourceType":${JSON.stringify(p.type)},"id":${JSON.stringify(p.id)},"meta":{${meta}}${p.bodyRest === '' ? '' : `,${p.bodyRest}`}}`;
+}
+
+export function planPrepared(p: PreparedResource, current: CurrentState | undefined, now: number, method: 'POST' | 'PUT'): PlannedWrite {
+  const versionId = current === undefined ? 1 : current.versionId + 1;
+  return {
+    status: current === undefined || current.deleted ? 201 : 200,
+    write: { type: p.type, id: p.id, versionId, lastUpdated: now, method, json: composeStamped(p, versionId, now), index: p.index, expected: current ?? null },
+  };
+}
+
 export function planPut(
   ctx: FhirContext,
   resource: FhirResource,
@@ -37,21 +80,7 @@ export function planPut(
   now: number,
   method: 'POST' | 'PUT',
 ): PlannedWrite {
-  const versionId = current === undefined ? 1 : current.versionId + 1;
-  const stamped = stampResource(resource, id, versionId, now);
-  return {
-    status: current === undefined || current.deleted ? 201 : 200,
-    write: {
-      type: resource.resourceType,
-      id,
-      versionId,
-      lastUpdated: now,
-      method,
-      json: JSON.stringify(stamped),
-      index: ctx.indexer.extract(stamped),
-      expected: current ?? null,
-    },
-  };
+  return planPrepared(prepareResource(ctx, resource, id), current, now, method);
 }
 
 /** A deletion version, or null when there is nothing live to delete (R4 http.html §3.1.0.7). */
