@@ -1,7 +1,7 @@
 /**
  * Search answers checked against counts computed independently from the raw data,
  * on every database; and the same questions answered identically by both.
- * Data: 1,144 Synthea patients and the 10-patient Synthea demo set (7,144 resources).
+ * Data: 1,144 Synthea patients and the 10-patient Synthea demo set (7,160 resources).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { importFiles, localImportTarget, DEMO_DIR } from '../../src/app/index.js';
