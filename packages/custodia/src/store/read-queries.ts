@@ -5,17 +5,11 @@
 import { sql, type Kysely } from 'kysely';
 import type { CurrentState, SearchQuery, SearchResult, StoredVersion } from '../fhir/index.js';
 import type { DialectSql } from './dialect-sql.js';
+import type { ResourceVersionsTable } from './schema.js';
 import { newContext, orderBySql, whereSql } from './search-sql.js';
 
-export interface VersionRow {
-  res_type: string;
-  res_id: string;
-  version_id: number;
-  last_updated: number;
-  deleted: number;
-  method: string;
-  content: Uint8Array | null;
-}
+/** The columns of `resource_versions` that make a StoredVersion. */
+export type VersionRow = Omit<ResourceVersionsTable, 'seq' | 'res_pk'>;
 
 export function toStoredVersion(row: VersionRow): StoredVersion {
   return {
