@@ -16,6 +16,7 @@ import type {
   VersionWrite,
 } from '../fhir/index.js';
 import { guarded } from './db-errors.js';
+import { GroupCommit } from './group-commit.js';
 import type { DialectSql } from './dialect-sql.js';
 import { currentStates, loadByKeys, readCurrent, readVersion, search } from './read-queries.js';
 import { includeKeys, revincludeKeys } from './include-queries.js';
@@ -71,9 +72,11 @@ class TransactionWriter implements ResourceWriter {
 
 export class KyselyResourceStore implements ResourceStore {
   readonly dialect: 'sqlite' | 'postgres';
+  readonly #group: GroupCommit;
 
   constructor(private readonly h: StoreHandles) {
     this.dialect = h.d.name;
+    this.#group = new GroupCommit(h.inWriteTransaction);
   }
 
   readCurrent(type: string, id: string): Promise<StoredVersion | undefined> {
@@ -113,7 +116,7 @@ export class KyselyResourceStore implements ResourceStore {
   }
 
   transaction<T>(fn: (tx: ResourceWriter) => Promise<T>): Promise<T> {
-    return guarded(() => this.h.inWriteTransaction((db) => fn(new TransactionWriter(db, this.h.d, this.h.writeVersions))));
+    return guarded(() => this.#group.submit((db) => fn(new TransactionWriter(db, this.h.d, this.h.writeVersions))));
   }
 
   savePageSet(set: SavedPageSet): Promise<void> {

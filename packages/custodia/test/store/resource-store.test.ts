@@ -138,6 +138,32 @@ for (const name of ALL_DATABASES) {
       expect(await ids(query(['Patient'], [{ kind: 'string', param: 'family', match: 'exact', values: ['Ghost'] }]))).toEqual([]);
     });
 
+    it('group commit: concurrent transactions share a commit but fail alone', async () => {
+      const before = await store.countResources('Basic');
+      const results = await Promise.allSettled(
+        Array.from({ length: 12 }, (_, i) =>
+          store.transaction(async (tx) => {
+            await tx.writeVersions([create('Basic', `g${i}`, rows({}))]);
+            if (i % 4 === 3) throw new Error(`job ${i} fails after writing`);
+            // A later job sees what earlier jobs of the same batch wrote, as if run serially.
+            return (await tx.currentStates([{ type: 'Basic', id: 'g0' }])).has('Basic/g0');
+          }),
+        ),
+      );
+      expect(results.map((r) => r.status)).toEqual(Array.from({ length: 12 }, (_, i) => (i % 4 === 3 ? 'rejected' : 'fulfilled')));
+      expect(results.filter((r) => r.status === 'fulfilled').every((r) => (r as PromiseFulfilledResult<boolean>).value)).toBe(true);
+      expect(await store.countResources('Basic')).toBe(before + 9);
+      expect(await store.readCurrent('Basic', 'g3')).toBeUndefined();
+      expect(await store.readCurrent('Basic', 'g4')).toBeDefined();
+      // A duplicate create fails alone too (a database constraint error inside the batch).
+      const dup = await Promise.allSettled([
+        store.transaction((tx) => tx.writeVersions([create('Basic', 'g0', rows({}))])),
+        store.transaction((tx) => tx.writeVersions([create('Basic', 'g-new', rows({}))])),
+      ]);
+      expect(dup.map((r) => r.status)).toEqual(['rejected', 'fulfilled']);
+      expect((dup[0] as PromiseRejectedResult).reason).toSatisfy((e: unknown) => isCustodiaError(e, 'version-conflict'));
+    });
+
     it('refuses to change or remove a stored version, even with direct SQL', async () => {
       if (name === 'sqlite') {
         const raw = new BetterSqlite3(db.options.database);

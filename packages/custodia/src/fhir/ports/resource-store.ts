@@ -104,7 +104,11 @@ export interface ResourceStore extends ResourceReader {
   includeKeys(keys: readonly number[], specs: readonly IncludeSpec[], limit: number): Promise<number[]>;
   /** Keys of the resources that reference `keys` (`_revinclude`). */
   revincludeKeys(keys: readonly number[], specs: readonly IncludeSpec[], limit: number): Promise<number[]>;
-  /** Runs `fn` in one ACID transaction; everything rolls back if it throws. */
+  /**
+   * Runs `fn` atomically: everything it wrote rolls back if it throws. Concurrent calls
+   * may share one database transaction and one commit (group commit), each isolated by
+   * a savepoint; the promise settles only after the commit is durable.
+   */
   transaction<T>(fn: (tx: ResourceWriter) => Promise<T>): Promise<T>;
   savePageSet(set: SavedPageSet): Promise<void>;
   loadPageSet(id: string, now: number): Promise<SavedPageSet | undefined>;
