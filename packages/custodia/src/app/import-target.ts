@@ -14,8 +14,8 @@ export interface ImportOutcome {
 export interface ImportTarget {
   importResources(items: readonly ImportItem[]): Promise<ImportOutcome>;
   importBundle(bundle: unknown, source: string): Promise<ImportOutcome>;
-  /** Called once at the end of an import. */
-  finish(): Promise<void>;
+  /** Runs a whole import (the local target tunes the store for bulk loading). */
+  run<T>(fn: () => Promise<T>): Promise<T>;
 }
 
 export function reasonOf(e: CustodiaError): string {
@@ -51,9 +51,9 @@ export function localImportTarget(ctx: FhirContext): ImportTarget {
         return { written: 0, failures: [{ source, reason: reasonOf(e) }] };
       }
     },
-    // A bulk load changes the data's shape: without fresh statistics PostgreSQL plans
-    // joins as if tables were empty.
-    finish: () => ctx.store.optimize(),
+    // Afterwards the store refreshes its statistics: without them PostgreSQL plans joins
+    // as if the tables were still empty.
+    run: (fn) => ctx.store.bulkLoad(fn),
   };
 }
 
@@ -134,6 +134,6 @@ export function remoteImportTarget(fhirBase: string, token: string, fetchFn: typ
       }
     },
     // The server's database maintenance (autovacuum) is the server's business.
-    finish: async () => undefined,
+    run: (fn) => fn(),
   };
 }

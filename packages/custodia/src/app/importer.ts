@@ -27,8 +27,12 @@ export interface ImportReport {
 
 const BATCH = 1000;
 
-export async function importFiles(target: ImportTarget, paths: readonly string[], onProgress: (p: ImportProgress) => void = () => undefined): Promise<ImportReport> {
+export function importFiles(target: ImportTarget, paths: readonly string[], onProgress: (p: ImportProgress) => void = () => undefined): Promise<ImportReport> {
   const files = listImportFiles(paths);
+  return target.run(() => importAll(target, files, onProgress));
+}
+
+async function importAll(target: ImportTarget, files: readonly string[], onProgress: (p: ImportProgress) => void): Promise<ImportReport> {
   const bytesTotal = totalBytes(files);
   let bytesRead = 0;
   let resources = 0;
@@ -61,7 +65,6 @@ export async function importFiles(target: ImportTarget, paths: readonly string[]
     }
     await flush();
   }
-  await target.finish();
   record({ written: 0, failures: [] });
   return { files: files.length, resources, bundles, failures };
 }

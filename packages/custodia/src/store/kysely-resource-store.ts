@@ -38,6 +38,8 @@ export interface StoreHandles {
   readonly close: () => Promise<void>;
   /** Refreshes planner statistics. */
   readonly optimize: () => Promise<void>;
+  /** Adapter settings for a bulk load; returns a function that restores them. */
+  readonly enterBulkLoad: () => Promise<() => Promise<void>>;
   /** Appends versions inside a write transaction (`db` is the transaction). */
   readonly writeVersions: (db: Kysely<unknown>, writes: readonly VersionWrite[]) => Promise<void>;
   /** Reads a current version outside any transaction. */
@@ -149,6 +151,16 @@ export class KyselyResourceStore implements ResourceStore {
 
   optimize(): Promise<void> {
     return guarded(() => this.h.optimize());
+  }
+
+  async bulkLoad<T>(fn: () => Promise<T>): Promise<T> {
+    const restore = await guarded(() => this.h.enterBulkLoad());
+    try {
+      return await fn();
+    } finally {
+      await guarded(restore);
+      await this.optimize();
+    }
   }
 
   countResources(type?: string): Promise<number> {

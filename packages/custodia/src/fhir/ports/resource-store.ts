@@ -114,6 +114,12 @@ export interface ResourceStore extends ResourceReader {
   loadPageSet(id: string, now: number): Promise<SavedPageSet | undefined>;
   /** Refreshes the planner's statistics after bulk loads (ANALYZE / PRAGMA optimize). */
   optimize(): Promise<void>;
+  /**
+   * Runs a bulk load: the adapter may tune itself for throughput while `fn` runs
+   * (SQLite checkpoints its WAL less often), then restores its settings, checkpoints,
+   * and refreshes statistics. Durability of each commit is unchanged.
+   */
+  bulkLoad<T>(fn: () => Promise<T>): Promise<T>;
   /** Number of current, non-deleted resources (all types when `type` is omitted). */
   countResources(type?: string): Promise<number>;
   close(): Promise<void>;
