@@ -1,2 +1,2 @@
-export { openStore, isPostgresUrl, type StoreOptions } from './open-store.js';
+export { openStore, openDatabase, isPostgresUrl, type StoreOptions, type DatabaseHandle, type VaultDatabase } from './open-store.js';
 export { loadSigningKey, keysDir } from './signing-key-file.js';

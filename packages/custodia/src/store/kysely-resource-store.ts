@@ -16,7 +16,6 @@ import type {
   VersionWrite,
 } from '../fhir/index.js';
 import { guarded } from './db-errors.js';
-import { GroupCommit } from './group-commit.js';
 import type { DialectSql } from './dialect-sql.js';
 import { currentStates, loadByKeys, readCurrent, readVersion, search } from './read-queries.js';
 import { includeKeys, revincludeKeys } from './include-queries.js';
@@ -27,10 +26,10 @@ export interface StoreHandles {
   readonly d: DialectSql;
   /** For reads outside transactions. */
   readonly read: Kysely<unknown>;
-  /** Runs `fn` inside one write transaction (serialised across writers). */
-  readonly inWriteTransaction: <T>(fn: (db: Kysely<unknown>) => Promise<T>) => Promise<T>;
+  /** Runs `fn` in a write transaction (group-committed with concurrent writers; see group-commit.ts). */
+  readonly transaction: <T>(fn: (db: Kysely<unknown>) => Promise<T>) => Promise<T>;
   /**
-   * Like inWriteTransaction, for data that may be lost in a power cut (saved search
+   * A write transaction of its own (not group-committed), for data that may be lost in a power cut (saved search
    * pages): the commit is not fsynced, so searches do not pay for durability they do
    * not need. Patient data never goes through here.
    */
@@ -74,11 +73,9 @@ class TransactionWriter implements ResourceWriter {
 
 export class KyselyResourceStore implements ResourceStore {
   readonly dialect: 'sqlite' | 'postgres';
-  readonly #group: GroupCommit;
 
   constructor(private readonly h: StoreHandles) {
     this.dialect = h.d.name;
-    this.#group = new GroupCommit(h.inWriteTransaction);
   }
 
   readCurrent(type: string, id: string): Promise<StoredVersion | undefined> {
@@ -118,7 +115,7 @@ export class KyselyResourceStore implements ResourceStore {
   }
 
   transaction<T>(fn: (tx: ResourceWriter) => Promise<T>): Promise<T> {
-    return guarded(() => this.#group.submit((db) => fn(new TransactionWriter(db, this.h.d, this.h.writeVersions))));
+    return guarded(() => this.h.transaction((db) => fn(new TransactionWriter(db, this.h.d, this.h.writeVersions))));
   }
 
   savePageSet(set: SavedPageSet): Promise<void> {

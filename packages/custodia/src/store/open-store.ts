@@ -7,7 +7,8 @@ import { Migrator, sql, type Kysely } from 'kysely';
 import { CustodiaError } from '../kernel/index.js';
 import type { ResourceStore } from '../fhir/index.js';
 import { postgresSql, sqliteSql } from './dialect-sql.js';
-import { KyselyResourceStore } from './kysely-resource-store.js';
+import { KyselyResourceStore, type StoreHandles } from './kysely-resource-store.js';
+import { GroupCommit } from './group-commit.js';
 import { migrationProvider } from './migrations/index.js';
 import { openPostgres } from './postgres-database.js';
 import type { SqlDialect } from './schema.js';
@@ -41,8 +42,34 @@ async function migrate(db: Kysely<unknown>, dialect: SqlDialect): Promise<void> 
   }
 }
 
+/** The database of a vault, for every adapter that keeps state in it. */
+export interface DatabaseHandle {
+  readonly dialect: SqlDialect;
+  /** For reads outside write transactions. */
+  readonly read: Kysely<unknown>;
+  /** A durable write transaction, group-committed with concurrent writers (group-commit.ts). */
+  transaction<T>(fn: (db: Kysely<unknown>) => Promise<T>): Promise<T>;
+}
+
+export interface VaultDatabase {
+  readonly handle: DatabaseHandle;
+  readonly resources: ResourceStore;
+  close(): Promise<void>;
+}
+
+/** Opens the vault's database with every adapter over it. */
+export async function openDatabase(options: StoreOptions): Promise<VaultDatabase> {
+  const h = isPostgresUrl(options.database) ? await openPostgresStore(options) : await openSqliteStore(options);
+  const resources = new KyselyResourceStore(h);
+  return { handle: { dialect: h.d.name, read: h.read, transaction: h.transaction }, resources, close: () => resources.close() };
+}
+
+/** The resource store alone (tests and tools that need nothing else). */
 export async function openStore(options: StoreOptions): Promise<ResourceStore> {
-  if (isPostgresUrl(options.database)) return openPostgresStore(options);
+  return (await openDatabase(options)).resources;
+}
+
+async function openSqliteStore(options: StoreOptions): Promise<StoreHandles> {
   const h = openSqlite(options.database);
   try {
     await migrate(h.write as Kysely<unknown>, 'sqlite');
@@ -69,14 +96,15 @@ export async function openStore(options: StoreOptions): Promise<ResourceStore> {
         if (!durable) h.writer.pragma('synchronous = FULL');
       }
     });
-  return new KyselyResourceStore({
+  const group = new GroupCommit((fn) => inWriteTransaction(fn));
+  return {
     d: sqliteSql,
     read: h.read as Kysely<unknown>,
     writeVersions: async (_db, writes) => fast.writeVersions(writes),
     readCurrent: async (type, id) => fast.readCurrent(type, id),
     // BEGIN IMMEDIATE takes the write lock up front, so a transaction never fails
     // half-way on a lock upgrade when another process (an offline import) also writes.
-    inWriteTransaction: (fn) => inWriteTransaction(fn),
+    transaction: (fn) => group.submit(fn),
     // WAL with synchronous=NORMAL: the commit survives a process crash but is not fsynced.
     // The next durable commit fsyncs the WAL, these frames included.
     inEphemeralWriteTransaction: (fn) => inWriteTransaction(fn, false),
@@ -95,11 +123,11 @@ export async function openStore(options: StoreOptions): Promise<ResourceStore> {
         h.writer.pragma('wal_checkpoint(TRUNCATE)');
       };
     },
-  });
+  };
 }
 
 
-async function openPostgresStore(options: StoreOptions): Promise<ResourceStore> {
+async function openPostgresStore(options: StoreOptions): Promise<StoreHandles> {
   if (options.schema !== undefined && !SCHEMA_NAME.test(options.schema)) {
     throw new CustodiaError('config-invalid', 'The PostgreSQL schema name must be a lower-case SQL identifier');
   }
@@ -113,18 +141,20 @@ async function openPostgresStore(options: StoreOptions): Promise<ResourceStore> 
     if (e instanceof CustodiaError) throw e;
     throw new CustodiaError('storage-unavailable', 'Cannot open the PostgreSQL database', { cause: e });
   }
-  return new KyselyResourceStore({
+  const inWriteTransaction = <T>(fn: (db: Kysely<unknown>) => Promise<T>): Promise<T> =>
+    raw.transaction().execute(async (trx) => {
+      await sql`SELECT pg_advisory_xact_lock(hashtext('custodia.write.' || current_schema()))`.execute(trx);
+      return fn(trx);
+    });
+  const group = new GroupCommit(inWriteTransaction);
+  return {
     d: postgresSql,
     read: raw,
     writeVersions: (db, writes) => writeVersions(db, postgresSql, writes),
     readCurrent: (type, id) => readCurrent(raw, type, id),
     // One writer at a time per vault (schema), like SQLite: conditional operations and
     // transaction bundles then see a stable state without SERIALIZABLE retries.
-    inWriteTransaction: (fn) =>
-      raw.transaction().execute(async (trx) => {
-        await sql`SELECT pg_advisory_xact_lock(hashtext('custodia.write.' || current_schema()))`.execute(trx);
-        return fn(trx);
-      }),
+    transaction: (fn) => group.submit(fn),
     // Saved search pages only: no WAL flush wait at commit, and no writer lock needed.
     inEphemeralWriteTransaction: (fn) =>
       raw.transaction().execute(async (trx) => {
@@ -137,6 +167,6 @@ async function openPostgresStore(options: StoreOptions): Promise<ResourceStore> 
     optimize: async () => {
       await sql`ANALYZE resources, resource_versions, sp_string, sp_token, sp_reference, sp_date, sp_number, sp_quantity, sp_uri`.execute(raw);
     },
-  });
+  };
 }
 
