@@ -45,6 +45,7 @@ export const BULK_TABLES = {
     columns: [...INDEX_PREFIX, ['system', 'text'], ['code', 'text'], ['unit', 'text'], ['lo', 'real'], ['hi', 'real']],
   },
   uri: { table: 'sp_uri', columns: [...INDEX_PREFIX, ['value', 'text']] },
+  compartment: { table: 'sp_compartment', columns: [['res_pk', 'int'], ['res_type', 'text'], ['compartment', 'text'], ['comp_id', 'text']] },
 } as const satisfies Record<string, BulkTable>;
 
 /** Rows per statement: bounds the size of one JSON parameter. */

@@ -11,7 +11,7 @@
  */
 import { sql, type RawBuilder } from 'kysely';
 import { CustodiaError } from '../kernel/index.js';
-import type { Condition, QuantityValue, RangeValue, ReferenceValue, TokenValue } from '../fhir/index.js';
+import type { Condition, QuantityValue, RangeValue, ReferenceValue, TokenValue, Visibility } from '../fhir/index.js';
 import type { DialectSql } from './dialect-sql.js';
 import { INDEX_TABLES } from './schema.js';
 
@@ -19,6 +19,8 @@ type Sql = RawBuilder<unknown>;
 
 export interface ConditionContext {
   readonly d: DialectSql;
+  /** The caller's visibility, applied to every resource a chain or _has looks through. */
+  readonly visibility: Visibility;
   /** Allocates a fresh table alias for nested subqueries. */
   alias(prefix: string): string;
 }

@@ -3,8 +3,9 @@
  * system level, optionally bounded by `_since` and a pinned upper time for stable paging.
  */
 import { sql, type Kysely, type RawBuilder } from 'kysely';
-import type { HistoryFilter } from '../fhir/index.js';
-import type { VersionRow } from './read-queries.js';
+import { SEE_ALL, type HistoryFilter, type Visibility } from '../fhir/index.js';
+import { visibleClause, type VersionRow } from './read-queries.js';
+import type { DialectSql } from './dialect-sql.js';
 
 function filterSql(f: HistoryFilter): RawBuilder<unknown> {
   const parts: RawBuilder<unknown>[] = [];
@@ -18,15 +19,20 @@ function filterSql(f: HistoryFilter): RawBuilder<unknown> {
   return parts.length === 0 ? sql`1 = 1` : sql.join(parts, sql` AND `);
 }
 
-export async function historyRows(db: Kysely<unknown>, f: HistoryFilter, limit: number, offset: number): Promise<VersionRow[]> {
+/** Versions are visible when their resource (its current version) is: join it when that matters. */
+function visibleVersions(d: DialectSql, visibility: Visibility): RawBuilder<unknown> {
+  return visibility.kind === 'all' ? sql`` : sql`JOIN resources r ON r.pk = v.res_pk ${visibleClause(d, visibility)}`;
+}
+
+export async function historyRows(db: Kysely<unknown>, d: DialectSql, f: HistoryFilter, limit: number, offset: number, visibility: Visibility = SEE_ALL): Promise<VersionRow[]> {
   const result = await sql<VersionRow>`
     SELECT v.res_type, v.res_id, v.version_id, v.last_updated, v.deleted, v.method, v.content
-    FROM resource_versions v WHERE ${filterSql(f)}
+    FROM resource_versions v ${visibleVersions(d, visibility)} WHERE ${filterSql(f)}
     ORDER BY v.last_updated DESC, v.seq DESC LIMIT ${limit} OFFSET ${offset}`.execute(db);
   return result.rows;
 }
 
-export async function countHistoryRows(db: Kysely<unknown>, f: HistoryFilter): Promise<number> {
-  const result = await sql<{ n: number }>`SELECT COUNT(*) AS n FROM resource_versions v WHERE ${filterSql(f)}`.execute(db);
+export async function countHistoryRows(db: Kysely<unknown>, d: DialectSql, f: HistoryFilter, visibility: Visibility = SEE_ALL): Promise<number> {
+  const result = await sql<{ n: number }>`SELECT COUNT(*) AS n FROM resource_versions v ${visibleVersions(d, visibility)} WHERE ${filterSql(f)}`.execute(db);
   return Number(result.rows[0]?.n ?? 0);
 }

@@ -3,7 +3,9 @@
  * differences are confined to `dialect-sql.ts`, the migrations and `beginWrite`.
  */
 import { sql, type Kysely } from 'kysely';
+import { SEE_ALL } from '../fhir/index.js';
 import type {
+  Visibility,
   CurrentState,
   HistoryFilter,
   IncludeSpec,
@@ -51,20 +53,20 @@ class TransactionWriter implements ResourceWriter {
     private readonly d: DialectSql,
     private readonly write: StoreHandles['writeVersions'],
   ) {}
-  readCurrent(type: string, id: string): Promise<StoredVersion | undefined> {
-    return readCurrent(this.db, type, id);
+  readCurrent(type: string, id: string, visibility: Visibility = SEE_ALL): Promise<StoredVersion | undefined> {
+    return readCurrent(this.db, type, id, this.d, visibility);
   }
-  readVersion(type: string, id: string, versionId: number): Promise<StoredVersion | undefined> {
-    return readVersion(this.db, type, id, versionId);
+  readVersion(type: string, id: string, versionId: number, visibility: Visibility = SEE_ALL): Promise<StoredVersion | undefined> {
+    return readVersion(this.db, this.d, type, id, versionId, visibility);
   }
   currentStates(refs: readonly { type: string; id: string }[]): Promise<Map<string, CurrentState>> {
     return currentStates(this.db, this.d, refs);
   }
-  search(query: SearchQuery, limit: number): Promise<SearchResult> {
-    return search(this.db, this.d, query, limit);
+  search(query: SearchQuery, limit: number, visibility: Visibility = SEE_ALL): Promise<SearchResult> {
+    return search(this.db, this.d, query, limit, visibility);
   }
-  loadByKeys(keys: readonly number[]): Promise<StoredVersion[]> {
-    return loadByKeys(this.db, this.d, keys);
+  loadByKeys(keys: readonly number[], visibility: Visibility = SEE_ALL): Promise<StoredVersion[]> {
+    return loadByKeys(this.db, this.d, keys, visibility);
   }
   writeVersions(writes: readonly VersionWrite[]): Promise<void> {
     return this.write(this.db, writes);
@@ -78,40 +80,42 @@ export class KyselyResourceStore implements ResourceStore {
     this.dialect = h.d.name;
   }
 
-  readCurrent(type: string, id: string): Promise<StoredVersion | undefined> {
-    return guarded(() => this.h.readCurrent(type, id));
+  readCurrent(type: string, id: string, visibility: Visibility = SEE_ALL): Promise<StoredVersion | undefined> {
+    // Callers who see everything take the adapter's fast path (and its cache).
+    if (visibility.kind === 'all') return guarded(() => this.h.readCurrent(type, id));
+    return guarded(() => readCurrent(this.h.read, type, id, this.h.d, visibility));
   }
 
   currentStates(refs: readonly { type: string; id: string }[]): Promise<Map<string, CurrentState>> {
     return guarded(() => currentStates(this.h.read, this.h.d, refs));
   }
 
-  search(query: SearchQuery, limit: number): Promise<SearchResult> {
-    return guarded(() => search(this.h.read, this.h.d, query, limit));
+  search(query: SearchQuery, limit: number, visibility: Visibility = SEE_ALL): Promise<SearchResult> {
+    return guarded(() => search(this.h.read, this.h.d, query, limit, visibility));
   }
 
-  readVersion(type: string, id: string, versionId: number): Promise<StoredVersion | undefined> {
-    return guarded(() => readVersion(this.h.read, type, id, versionId));
+  readVersion(type: string, id: string, versionId: number, visibility: Visibility = SEE_ALL): Promise<StoredVersion | undefined> {
+    return guarded(() => readVersion(this.h.read, this.h.d, type, id, versionId, visibility));
   }
 
-  history(filter: HistoryFilter, limit: number, offset: number): Promise<StoredVersion[]> {
-    return guarded(async () => (await historyRows(this.h.read, filter, limit, offset)).map(toStoredVersion));
+  history(filter: HistoryFilter, limit: number, offset: number, visibility: Visibility = SEE_ALL): Promise<StoredVersion[]> {
+    return guarded(async () => (await historyRows(this.h.read, this.h.d, filter, limit, offset, visibility)).map(toStoredVersion));
   }
 
-  countHistory(filter: HistoryFilter): Promise<number> {
-    return guarded(() => countHistoryRows(this.h.read, filter));
+  countHistory(filter: HistoryFilter, visibility: Visibility = SEE_ALL): Promise<number> {
+    return guarded(() => countHistoryRows(this.h.read, this.h.d, filter, visibility));
   }
 
-  loadByKeys(keys: readonly number[]): Promise<StoredVersion[]> {
-    return guarded(() => loadByKeys(this.h.read, this.h.d, keys));
+  loadByKeys(keys: readonly number[], visibility: Visibility = SEE_ALL): Promise<StoredVersion[]> {
+    return guarded(() => loadByKeys(this.h.read, this.h.d, keys, visibility));
   }
 
-  includeKeys(keys: readonly number[], specs: readonly IncludeSpec[], limit: number): Promise<number[]> {
-    return guarded(() => includeKeys(this.h.read, this.h.d, keys, specs, limit));
+  includeKeys(keys: readonly number[], specs: readonly IncludeSpec[], limit: number, visibility: Visibility = SEE_ALL): Promise<number[]> {
+    return guarded(() => includeKeys(this.h.read, this.h.d, keys, specs, limit, visibility));
   }
 
-  revincludeKeys(keys: readonly number[], specs: readonly IncludeSpec[], limit: number): Promise<number[]> {
-    return guarded(() => revincludeKeys(this.h.read, this.h.d, keys, specs, limit));
+  revincludeKeys(keys: readonly number[], specs: readonly IncludeSpec[], limit: number, visibility: Visibility = SEE_ALL): Promise<number[]> {
+    return guarded(() => revincludeKeys(this.h.read, this.h.d, keys, specs, limit, visibility));
   }
 
   transaction<T>(fn: (tx: ResourceWriter) => Promise<T>): Promise<T> {

@@ -2,11 +2,12 @@
  * Read queries shared by the store and its transactions: current versions, batch
  * current-state lookups and searches.
  */
-import { sql, type Kysely } from 'kysely';
-import type { CurrentState, SearchQuery, SearchResult, StoredVersion } from '../fhir/index.js';
+import { sql, type Kysely, type RawBuilder } from 'kysely';
+import { SEE_ALL, type CurrentState, type SearchQuery, type SearchResult, type StoredVersion, type Visibility } from '../fhir/index.js';
 import type { DialectSql } from './dialect-sql.js';
 import type { ResourceVersionsTable } from './schema.js';
 import { newContext, orderBySql, whereSql } from './search-sql.js';
+import { visibilitySql } from './visibility-sql.js';
 
 /** The columns of `resource_versions` that make a StoredVersion. */
 export type VersionRow = Omit<ResourceVersionsTable, 'seq' | 'res_pk'>;
@@ -23,20 +24,25 @@ export function toStoredVersion(row: VersionRow): StoredVersion {
   };
 }
 
-export async function readCurrent(db: Kysely<unknown>, type: string, id: string): Promise<StoredVersion | undefined> {
+/** `AND <visibility of r>`, or nothing for callers who see everything. */
+export function visibleClause(d: DialectSql, visibility: Visibility, r = 'r'): RawBuilder<unknown> {
+  return visibility.kind === 'all' ? sql`` : sql`AND ${visibilitySql(newContext(d, visibility), visibility, r)}`;
+}
+
+export async function readCurrent(db: Kysely<unknown>, type: string, id: string, d?: DialectSql, visibility: Visibility = SEE_ALL): Promise<StoredVersion | undefined> {
   const result = await sql<VersionRow>`
     SELECT v.res_type, v.res_id, v.version_id, v.last_updated, v.deleted, v.method, v.content
     FROM resources r JOIN resource_versions v ON v.res_pk = r.pk AND v.version_id = r.version_id
-    WHERE r.res_type = ${type} AND r.res_id = ${id}`.execute(db);
+    WHERE r.res_type = ${type} AND r.res_id = ${id} ${d === undefined ? sql`` : visibleClause(d, visibility)}`.execute(db);
   const row = result.rows[0];
   return row === undefined ? undefined : toStoredVersion(row);
 }
 
-export async function readVersion(db: Kysely<unknown>, type: string, id: string, versionId: number): Promise<StoredVersion | undefined> {
+export async function readVersion(db: Kysely<unknown>, d: DialectSql, type: string, id: string, versionId: number, visibility: Visibility = SEE_ALL): Promise<StoredVersion | undefined> {
   const result = await sql<VersionRow>`
     SELECT v.res_type, v.res_id, v.version_id, v.last_updated, v.deleted, v.method, v.content
     FROM resources r JOIN resource_versions v ON v.res_pk = r.pk
-    WHERE r.res_type = ${type} AND r.res_id = ${id} AND v.version_id = ${versionId}`.execute(db);
+    WHERE r.res_type = ${type} AND r.res_id = ${id} AND v.version_id = ${versionId} ${visibleClause(d, visibility)}`.execute(db);
   const row = result.rows[0];
   return row === undefined ? undefined : toStoredVersion(row);
 }
@@ -55,8 +61,8 @@ export async function currentStates(db: Kysely<unknown>, d: DialectSql, refs: re
   return out;
 }
 
-export async function search(db: Kysely<unknown>, d: DialectSql, q: SearchQuery, limit: number): Promise<SearchResult> {
-  const ctx = newContext(d);
+export async function search(db: Kysely<unknown>, d: DialectSql, q: SearchQuery, limit: number, visibility: Visibility = SEE_ALL): Promise<SearchResult> {
+  const ctx = newContext(d, visibility);
   const where = whereSql(ctx, q, 'r');
   const keys: number[] = [];
   let truncated = false;
@@ -70,16 +76,16 @@ export async function search(db: Kysely<unknown>, d: DialectSql, q: SearchQuery,
   // When every match fitted under the limit the total is known for free.
   if (limit > 0 && !truncated) return { keys, truncated, total: keys.length };
   if (q.total === 'none') return { keys, truncated };
-  const count = await sql<{ n: number }>`SELECT COUNT(*) AS n FROM resources r WHERE ${whereSql(newContext(d), q, 'r')}`.execute(db);
+  const count = await sql<{ n: number }>`SELECT COUNT(*) AS n FROM resources r WHERE ${whereSql(newContext(d, visibility), q, 'r')}`.execute(db);
   return { keys, truncated, total: Number(count.rows[0]?.n ?? 0) };
 }
 
-export async function loadByKeys(db: Kysely<unknown>, d: DialectSql, keys: readonly number[]): Promise<StoredVersion[]> {
+export async function loadByKeys(db: Kysely<unknown>, d: DialectSql, keys: readonly number[], visibility: Visibility = SEE_ALL): Promise<StoredVersion[]> {
   if (keys.length === 0) return [];
   const result = await sql<VersionRow & { pk: number }>`
     SELECT r.pk, v.res_type, v.res_id, v.version_id, v.last_updated, v.deleted, v.method, v.content
     FROM resources r JOIN resource_versions v ON v.res_pk = r.pk AND v.version_id = r.version_id
-    WHERE ${d.inKeys('r.pk', keys)} AND r.deleted = 0`.execute(db);
+    WHERE ${d.inKeys('r.pk', keys)} AND r.deleted = 0 ${visibleClause(d, visibility)}`.execute(db);
   const byPk = new Map(result.rows.map((row) => [Number(row.pk), row]));
   const out: StoredVersion[] = [];
   for (const k of keys) {

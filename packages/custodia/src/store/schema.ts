@@ -47,6 +47,13 @@ export interface RangeIndexTable extends IndexBase { lo: number; hi: number }
 export interface QuantityIndexTable extends IndexBase { system: string | null; code: string | null; unit: string | null; lo: number; hi: number }
 export interface UriIndexTable extends IndexBase { value: string }
 
+export interface CompartmentTable {
+  res_pk: number;
+  res_type: string;
+  compartment: string;
+  comp_id: string;
+}
+
 export interface SearchPagesTable {
   id: string;
   owner: string;
@@ -67,6 +74,7 @@ export interface Database {
   sp_number: RangeIndexTable;
   sp_quantity: QuantityIndexTable;
   sp_uri: UriIndexTable;
+  sp_compartment: CompartmentTable;
   search_pages: SearchPagesTable;
 }
 

@@ -5,20 +5,26 @@
  */
 import { sql, type RawBuilder } from 'kysely';
 import { CustodiaError } from '../kernel/index.js';
-import type { Condition, SearchQuery, SortKey } from '../fhir/index.js';
+import { SEE_ALL, type Condition, type SearchQuery, type SortKey, type Visibility } from '../fhir/index.js';
 import { rangeMatch, valuePredicate, type ConditionContext } from './condition-sql.js';
 import type { DialectSql } from './dialect-sql.js';
 import { INDEX_TABLES } from './schema.js';
 import { pickDriver } from './condition-rank.js';
+import { visibilitySql } from './visibility-sql.js';
 
 type Sql = RawBuilder<unknown>;
 
 const ref = (alias: string, column: string): Sql => sql.ref(`${alias}.${column}`);
 const list = (values: readonly string[]): Sql => sql.join(values.map((v) => sql`${v}`));
 
-export function newContext(d: DialectSql): ConditionContext {
+export function newContext(d: DialectSql, visibility: Visibility = SEE_ALL): ConditionContext {
   let n = 0;
-  return { d, alias: (prefix) => `${prefix}${++n}` };
+  return { d, visibility, alias: (prefix) => `${prefix}${++n}` };
+}
+
+/** The caller's visibility on a resources alias, or nothing when the caller sees everything. */
+function visible(ctx: ConditionContext, alias: string): Sql {
+  return ctx.visibility.kind === 'all' ? sql`1 = 1` : visibilitySql(ctx, ctx.visibility, alias);
 }
 
 /** `r.res_type IN (…)` narrowing for index subqueries, so the lookup index applies. */
@@ -53,7 +59,7 @@ export function conditionSql(ctx: ConditionContext, c: Condition, r: string, typ
       const inner = conditionSql(ctx, c.condition, t, c.targetTypes, mode);
       const join = sql`FROM ${sql.table(INDEX_TABLES.reference).as(x)}
         JOIN ${sql.table('resources').as(t)} ON ${ref(t, 'res_type')} = ${ref(x, 'target_type')} AND ${ref(t, 'res_id')} = ${ref(x, 'target_id')}`;
-      const where = sql`${ref(x, 'param')} = ${c.param} AND ${typeFilter(t, c.targetTypes)} AND ${ref(t, 'deleted')} = 0 AND ${inner}`;
+      const where = sql`${ref(x, 'param')} = ${c.param} AND ${typeFilter(t, c.targetTypes)} AND ${ref(t, 'deleted')} = 0 AND ${visible(ctx, t)} AND ${inner}`;
       return mode === 'drive'
         ? sql`${ref(r, 'pk')} IN (SELECT ${ref(x, 'res_pk')} ${join} WHERE ${typeFilter(x, types)} AND ${where})`
         : sql`EXISTS (SELECT 1 ${join} WHERE ${ref(x, 'res_pk')} = ${ref(r, 'pk')} AND ${where})`;
@@ -63,7 +69,7 @@ export function conditionSql(ctx: ConditionContext, c: Condition, r: string, typ
       const s = ctx.alias('s');
       const inner = conditionSql(ctx, c.condition, s, [c.sourceType], mode);
       const join = sql`FROM ${sql.table(INDEX_TABLES.reference).as(x)} JOIN ${sql.table('resources').as(s)} ON ${ref(s, 'pk')} = ${ref(x, 'res_pk')}`;
-      const where = sql`${ref(x, 'res_type')} = ${c.sourceType} AND ${ref(x, 'param')} = ${c.param} AND ${ref(s, 'deleted')} = 0 AND ${inner}`;
+      const where = sql`${ref(x, 'res_type')} = ${c.sourceType} AND ${ref(x, 'param')} = ${c.param} AND ${ref(s, 'deleted')} = 0 AND ${visible(ctx, s)} AND ${inner}`;
       return mode === 'drive'
         ? sql`(${ref(r, 'res_type')}, ${ref(r, 'res_id')}) IN (SELECT ${ref(x, 'target_type')}, ${ref(x, 'target_id')} ${join} WHERE ${where})`
         : sql`EXISTS (SELECT 1 ${join} WHERE ${ref(x, 'target_type')} = ${ref(r, 'res_type')} AND ${ref(x, 'target_id')} = ${ref(r, 'res_id')} AND ${where})`;
@@ -142,6 +148,7 @@ export function orderBySql(sort: readonly SortKey[], r: string): Sql {
 export function whereSql(ctx: ConditionContext, q: SearchQuery, r: string): Sql {
   const parts: Sql[] = [sql`${ref(r, 'deleted')} = 0`];
   if (q.types.length > 0) parts.push(typeFilter(r, q.types));
+  if (ctx.visibility.kind !== 'all') parts.push(visibilitySql(ctx, ctx.visibility, r));
   const driver = pickDriver(q.conditions);
   q.conditions.forEach((c, i) => parts.push(conditionSql(ctx, c, r, q.types, i === driver ? 'drive' : 'probe')));
   return sql.join(parts, sql` AND `);

@@ -22,6 +22,7 @@ interface WriteStatements {
   readonly moveCurrent: BetterSqlite3.Statement;
   readonly insertVersion: BetterSqlite3.Statement;
   readonly deleteIndex: readonly BetterSqlite3.Statement[];
+  readonly insertCompartment: BetterSqlite3.Statement;
   readonly insertIndex: Readonly<Record<IndexKind, BetterSqlite3.Statement>>;
 }
 
@@ -37,7 +38,8 @@ function prepareWrites(db: BetterSqlite3.Database): WriteStatements {
     insertVersion: db.prepare(
       'INSERT INTO resource_versions (res_pk, res_type, res_id, version_id, last_updated, deleted, method, content) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     ),
-    deleteIndex: Object.values(INDEX_TABLES).map((t) => db.prepare(`DELETE FROM ${t} WHERE res_pk = ?`)),
+    deleteIndex: [...Object.values(INDEX_TABLES), 'sp_compartment'].map((t) => db.prepare(`DELETE FROM ${t} WHERE res_pk = ?`)),
+    insertCompartment: db.prepare('INSERT INTO sp_compartment (res_pk, res_type, compartment, comp_id) VALUES (?, ?, ?, ?)'),
     insertIndex,
   };
 }
@@ -128,6 +130,7 @@ export function sqliteFastPath(writer: BetterSqlite3.Database, reader: BetterSql
           const stmt = s.insertIndex[kind];
           for (const values of indexRowValues(v.index, kind)) stmt.run(pk, v.type, ...values);
         }
+        for (const c of v.compartments ?? []) s.insertCompartment.run(pk, v.type, c.compartment, c.id);
       }
     },
     readCurrent(type, id) {

@@ -71,7 +71,7 @@ async function moveCurrentPointers(db: Kysely<unknown>, d: DialectSql, updates: 
 }
 
 async function deleteIndexRows(db: Kysely<unknown>, d: DialectSql, pks: readonly number[]): Promise<void> {
-  for (const table of Object.values(INDEX_TABLES)) {
+  for (const table of [...Object.values(INDEX_TABLES), 'sp_compartment']) {
     await sql`DELETE FROM ${sql.raw(table)} WHERE ${d.inKeys('res_pk', pks)}`.execute(db);
   }
 }
@@ -91,4 +91,10 @@ async function insertIndexRows(db: Kysely<unknown>, d: DialectSql, writes: reado
     }
     await bulkInsert(db, d, BULK_TABLES[kind], rows);
   }
+  const memberships: unknown[][] = [];
+  for (const w of writes) {
+    if (w.json === null) continue;
+    for (const c of w.compartments ?? []) memberships.push([pkOf(pks, w), w.type, c.compartment, c.id]);
+  }
+  await bulkInsert(db, d, BULK_TABLES.compartment, memberships);
 }

@@ -33,7 +33,7 @@ describe('SQLite current-version cache', () => {
 
   it('serves its own writes and deletions on the next read', async () => {
     await a.transaction((tx) =>
-      tx.writeVersions([{ type: 'Patient', id: 'c1', versionId: 3, lastUpdated: 1, method: 'DELETE', json: null, index: null, expected: { versionId: 2, deleted: false } }]),
+      tx.writeVersions([{ type: 'Patient', id: 'c1', versionId: 3, lastUpdated: 1, method: 'DELETE', json: null, index: null, compartments: null, expected: { versionId: 2, deleted: false } }]),
     );
     expect(await a.readCurrent('Patient', 'c1')).toMatchObject({ versionId: 3, deleted: true });
   });

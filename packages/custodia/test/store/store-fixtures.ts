@@ -4,7 +4,7 @@ export function rows(partial: Partial<{ [K in keyof IndexRows]: IndexRows[K] }>)
   return { ...emptyIndexRows(), ...partial };
 }
 
-export function create(type: string, id: string, index: IndexRows, at = 1_700_000_000_000): VersionWrite {
+export function create(type: string, id: string, index: IndexRows, at = 1_700_000_000_000, compartments: VersionWrite['compartments'] = []): VersionWrite {
   return {
     type,
     id,
@@ -13,6 +13,7 @@ export function create(type: string, id: string, index: IndexRows, at = 1_700_00
     method: 'POST',
     json: JSON.stringify({ resourceType: type, id, meta: { versionId: '1' } }),
     index,
+    compartments,
     expected: null,
   };
 }

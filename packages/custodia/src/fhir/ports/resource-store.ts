@@ -8,6 +8,8 @@
  * in the same transaction.
  */
 import type { IndexRows } from '../search/index-rows.js';
+import type { CompartmentRow } from '../search/compartment-membership.js';
+import type { Visibility } from './visibility.js';
 import type { IncludeSpec, SearchQuery } from '../search/query.js';
 
 /** One stored version of a resource. */
@@ -41,6 +43,8 @@ export interface VersionWrite {
   readonly json: string | null;
   /** Index rows of the new version; ignored for a deletion (its rows are removed). */
   readonly index: IndexRows | null;
+  /** The compartments the new version is in (access control); ignored for a deletion. */
+  readonly compartments: readonly CompartmentRow[] | null;
   /**
    * The version this write replaces: null when the resource must not exist yet.
    * The adapter fails with `version-conflict` if another writer got there first.
@@ -80,14 +84,19 @@ export interface SavedPageSet {
 }
 
 /** Reads that are consistent within one call; used inside and outside transactions. */
+/**
+ * Reads take the caller's Visibility (default: everything, for the operator and for
+ * internal work); what it excludes is indistinguishable from what does not exist.
+ * Versions (vread, history) are visible when their resource's current version is.
+ */
 export interface ResourceReader {
-  readCurrent(type: string, id: string): Promise<StoredVersion | undefined>;
-  readVersion(type: string, id: string, versionId: number): Promise<StoredVersion | undefined>;
-  /** Current state of several resources at once, keyed by `Type/id`. */
+  readCurrent(type: string, id: string, visibility?: Visibility): Promise<StoredVersion | undefined>;
+  readVersion(type: string, id: string, versionId: number, visibility?: Visibility): Promise<StoredVersion | undefined>;
+  /** Current state of several resources at once, keyed by `Type/id` (internal: no visibility). */
   currentStates(refs: readonly { type: string; id: string }[]): Promise<Map<string, CurrentState>>;
-  search(query: SearchQuery, limit: number): Promise<SearchResult>;
-  /** Current, non-deleted versions for keys, in the order given (missing keys are skipped). */
-  loadByKeys(keys: readonly number[]): Promise<StoredVersion[]>;
+  search(query: SearchQuery, limit: number, visibility?: Visibility): Promise<SearchResult>;
+  /** Current, non-deleted versions for keys, in the order given (missing and invisible keys are skipped). */
+  loadByKeys(keys: readonly number[], visibility?: Visibility): Promise<StoredVersion[]>;
 }
 
 export interface ResourceWriter extends ResourceReader {
@@ -98,12 +107,12 @@ export interface ResourceWriter extends ResourceReader {
 export interface ResourceStore extends ResourceReader {
   readonly dialect: 'sqlite' | 'postgres';
   /** Versions newest first, at most `limit`, skipping `offset`. */
-  history(filter: HistoryFilter, limit: number, offset: number): Promise<StoredVersion[]>;
-  countHistory(filter: HistoryFilter): Promise<number>;
-  /** Keys of the resources that `keys` reference (`_include`), excluding `exclude`. */
-  includeKeys(keys: readonly number[], specs: readonly IncludeSpec[], limit: number): Promise<number[]>;
-  /** Keys of the resources that reference `keys` (`_revinclude`). */
-  revincludeKeys(keys: readonly number[], specs: readonly IncludeSpec[], limit: number): Promise<number[]>;
+  history(filter: HistoryFilter, limit: number, offset: number, visibility?: Visibility): Promise<StoredVersion[]>;
+  countHistory(filter: HistoryFilter, visibility?: Visibility): Promise<number>;
+  /** Keys of the visible resources that `keys` reference (`_include`). */
+  includeKeys(keys: readonly number[], specs: readonly IncludeSpec[], limit: number, visibility?: Visibility): Promise<number[]>;
+  /** Keys of the visible resources that reference `keys` (`_revinclude`). */
+  revincludeKeys(keys: readonly number[], specs: readonly IncludeSpec[], limit: number, visibility?: Visibility): Promise<number[]>;
   /**
    * Runs `fn` atomically: everything it wrote rolls back if it throws. Concurrent calls
    * may share one database transaction and one commit (group commit), each isolated by

@@ -6,6 +6,7 @@
 import { CustodiaError } from '../../kernel/index.js';
 import type { FhirResource } from '../resource.js';
 import type { IndexRows } from '../search/index-rows.js';
+import { compartmentMemberships, type CompartmentRow } from '../search/compartment-membership.js';
 import type { CurrentState, VersionWrite } from '../ports/resource-store.js';
 import type { FhirContext } from './fhir-context.js';
 
@@ -40,6 +41,7 @@ export interface PreparedResource {
   readonly type: string;
   readonly id: string;
   readonly index: IndexRows;
+  readonly compartments: readonly CompartmentRow[];
   /** JSON members of `meta` other than versionId and lastUpdated, without braces ('' if none). */
   readonly metaRest: string;
   /** JSON members other than resourceType, id and meta, without braces ('' if none). */
@@ -49,10 +51,12 @@ export interface PreparedResource {
 export function prepareResource(ctx: Pick<FhirContext, 'indexer'>, resource: FhirResource, id: string): PreparedResource {
   const { resourceType, id: _ignored, meta, ...rest } = resource;
   const { versionId: _v, lastUpdated: _l, ...otherMeta } = meta ?? {};
+  const index = ctx.indexer.extract(resource.id === id ? resource : { ...resource, id });
   return {
     type: resourceType,
     id,
-    index: ctx.indexer.extract(resource.id === id ? resource : { ...resource, id }),
+    index,
+    compartments: compartmentMemberships(resourceType, id, index),
     metaRest: JSON.stringify(otherMeta).slice(1, -1),
     bodyRest: JSON.stringify(rest).slice(1, -1),
   };
@@ -68,7 +72,17 @@ export function planPrepared(p: PreparedResource, current: CurrentState | undefi
   const versionId = current === undefined ? 1 : current.versionId + 1;
   return {
     status: current === undefined || current.deleted ? 201 : 200,
-    write: { type: p.type, id: p.id, versionId, lastUpdated: now, method, json: composeStamped(p, versionId, now), index: p.index, expected: current ?? null },
+    write: {
+      type: p.type,
+      id: p.id,
+      versionId,
+      lastUpdated: now,
+      method,
+      json: composeStamped(p, versionId, now),
+      index: p.index,
+      compartments: p.compartments,
+      expected: current ?? null,
+    },
   };
 }
 
@@ -86,7 +100,7 @@ export function planPut(
 /** A deletion version, or null when there is nothing live to delete (R4 http.html §3.1.0.7). */
 export function planDelete(type: string, id: string, current: CurrentState | undefined, now: number): VersionWrite | null {
   if (current === undefined || current.deleted) return null;
-  return { type, id, versionId: current.versionId + 1, lastUpdated: now, method: 'DELETE', json: null, index: null, expected: current };
+  return { type, id, versionId: current.versionId + 1, lastUpdated: now, method: 'DELETE', json: null, index: null, compartments: null, expected: current };
 }
 
 /** If-Match (R4 http.html §3.1.0.4.2): the update must name the current version. */

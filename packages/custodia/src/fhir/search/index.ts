@@ -18,3 +18,4 @@ export { SEARCH_LIMITS } from './search-limits.js';
 export { splitUnescaped, unescapeValue, escapeValue } from './search-escape.js';
 export { compileSearchExpression, compileCompositeExpression, type SearchAccessor, type CompositeAccessor } from './search-expression.js';
 export type { ValueSink } from './fhirpath-fallback.js';
+export { compartmentMemberships, compartmentResourceTypes, MATERIALISED_COMPARTMENTS, type CompartmentRow } from './compartment-membership.js';

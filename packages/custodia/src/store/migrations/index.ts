@@ -6,6 +6,7 @@
 import { sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import type { SqlDialect } from '../schema.js';
 import { initialSchema } from './0001-initial.js';
+import { compartmentSchema } from './0003-compartments.js';
 
 function statements(list: string[]): Migration {
   return {
@@ -20,6 +21,7 @@ export function migrationProvider(dialect: SqlDialect): MigrationProvider {
     async getMigrations(): Promise<Record<string, Migration>> {
       return {
         '0001-initial': statements(initialSchema(dialect)),
+        '0003-compartments': statements(compartmentSchema(dialect)),
       };
     },
   };

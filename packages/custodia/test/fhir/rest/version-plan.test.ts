@@ -8,7 +8,7 @@ const noIndex = { string: [], token: [], reference: [], date: [], number: [], qu
 function prepared(r: FhirResource, id: string): PreparedResource {
   const { resourceType, id: _i, meta, ...rest } = r;
   const { versionId: _v, lastUpdated: _l, ...otherMeta } = meta ?? {};
-  return { type: resourceType, id, index: noIndex, metaRest: JSON.stringify(otherMeta).slice(1, -1), bodyRest: JSON.stringify(rest).slice(1, -1) };
+  return { type: resourceType, id, index: noIndex, compartments: [], metaRest: JSON.stringify(otherMeta).slice(1, -1), bodyRest: JSON.stringify(rest).slice(1, -1) };
 }
 
 describe('composeStamped', () => {
