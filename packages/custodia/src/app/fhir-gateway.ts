@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { CustodiaError } from '../kernel/index.js';
 import { authorize, type Principal, type TokenService } from '../access/index.js';
-import { executeInteraction, parseInteraction, type FhirContext, type FhirResult, type RequestOptions } from '../fhir/index.js';
+import { executeInteraction, parseInteraction, SEE_ALL, type FhirContext, type FhirResult, type RequestOptions } from '../fhir/index.js';
 
 export interface FhirHttpRequest {
   readonly method: string;
@@ -58,7 +58,7 @@ export async function handleFhirRequest(ctx: FhirContext, tokens: TokenService, 
     ...(req.ifMatch === undefined ? {} : { ifMatch: req.ifMatch }),
     ...(req.ifNoneExist === undefined ? {} : { ifNoneExist: req.ifNoneExist }),
   });
-  const options: RequestOptions = { ...parsePrefer(req.prefer), owner: principal === undefined ? 'anonymous' : ownerOf(principal) };
+  const options: RequestOptions = { ...parsePrefer(req.prefer), owner: principal === undefined ? 'anonymous' : ownerOf(principal), visibility: SEE_ALL };
   const types = ctx.validator.resourceTypes;
   return executeInteraction(ctx, interaction, options, (i) => {
     if (principal === undefined) {

@@ -4,7 +4,7 @@
  * resources that keep their ids, and whole Bundles.
  */
 import { CustodiaError, isCustodiaError } from '../kernel/index.js';
-import { executeInteraction, importBatch, isJsonObject, type FhirContext, type ImportItem } from '../fhir/index.js';
+import { executeInteraction, importBatch, isJsonObject, SEE_ALL, type FhirContext, type ImportItem } from '../fhir/index.js';
 
 export interface ImportOutcome {
   readonly written: number;
@@ -43,7 +43,7 @@ export function localImportTarget(ctx: FhirContext): ImportTarget {
       if (type !== 'transaction' && type !== 'batch') return this.importResources(bundleItems(bundle, source));
       const entries = Array.isArray(bundle['entry']) ? bundle['entry'].length : 0;
       try {
-        const r = await executeInteraction(ctx, { kind: 'bundle', body: bundle }, { returnPreference: 'minimal', handling: 'strict', owner: 'import' }, () => undefined);
+        const r = await executeInteraction(ctx, { kind: 'bundle', body: bundle }, { returnPreference: 'minimal', handling: 'strict', owner: 'import', visibility: SEE_ALL }, () => undefined);
         if (type === 'transaction') return { written: entries, failures: [] };
         return batchOutcome(typeof r.body === 'string' ? (JSON.parse(r.body) as unknown) : r.body, source);
       } catch (e) {

@@ -20,7 +20,7 @@ export async function processBatch(ctx: FhirContext, entries: readonly BundleEnt
   for (const e of entries) {
     try {
       if (e.interaction.kind === 'bundle') throw new CustodiaError('bundle-invalid', 'A batch cannot contain another batch or transaction');
-      const interaction = await withResolvedReferences(ctx, e.interaction);
+      const interaction = await withResolvedReferences(ctx, e.interaction, options);
       const r = await execute(interaction, { ...options, returnPreference: options.returnPreference ?? 'minimal' });
       out.push(entryOf(r, options, e.interaction.kind));
     } catch (err) {
@@ -34,10 +34,10 @@ export async function processBatch(ctx: FhirContext, entries: readonly BundleEnt
   return { status: 200, body };
 }
 
-async function withResolvedReferences(ctx: FhirContext, i: FhirInteraction): Promise<FhirInteraction> {
+async function withResolvedReferences(ctx: FhirContext, i: FhirInteraction, options: RequestOptions): Promise<FhirInteraction> {
   if (i.kind !== 'create' && i.kind !== 'update' && i.kind !== 'conditional-update') return i;
   const body = structuredClone(i.body);
-  await new ReferenceResolver(ctx, ctx.store).rewrite(body);
+  await new ReferenceResolver(ctx, ctx.store, options.visibility).rewrite(body);
   return { ...i, body };
 }
 

@@ -5,6 +5,7 @@
  */
 import { CustodiaError } from '../../kernel/index.js';
 import type { ResourceReader, StoredVersion } from '../ports/resource-store.js';
+import type { Visibility } from '../ports/visibility.js';
 import type { FhirContext } from './fhir-context.js';
 
 /** Parses `a=1&b=2` (the part after `?`). Input is attacker-controlled. */
@@ -16,11 +17,11 @@ export function parseQueryString(query: string): [string, string][] {
 }
 
 /** Up to two matches: enough to tell none, one and many apart. */
-export async function findMatches(ctx: FhirContext, reader: ResourceReader, type: string, params: [string, string][]): Promise<StoredVersion[]> {
+export async function findMatches(ctx: FhirContext, reader: ResourceReader, type: string, params: [string, string][], visibility: Visibility): Promise<StoredVersion[]> {
   if (params.length === 0) throw new CustodiaError('search-invalid', 'A conditional operation needs search parameters');
   const query = ctx.search.parse([type], params, 'strict');
-  const { keys } = await reader.search({ ...query, count: 2, total: 'none', sort: [] }, 2);
-  return reader.loadByKeys(keys);
+  const { keys } = await reader.search({ ...query, count: 2, total: 'none', sort: [] }, 2, visibility);
+  return reader.loadByKeys(keys, visibility);
 }
 
 /** Exactly one match, or the error the spec asks for. */

@@ -41,25 +41,25 @@ export async function executeInteraction(ctx: FhirContext, i: FhirInteraction, o
     case 'capabilities':
       return { status: 200, body: capabilityStatement(ctx, new Date(ctx.clock.now()).toISOString()) };
     case 'read':
-      return readResource(ctx, i.type, i.id);
+      return readResource(ctx, i.type, i.id, options.visibility);
     case 'vread':
-      return vreadResource(ctx, i.type, i.id, i.version);
+      return vreadResource(ctx, i.type, i.id, i.version, options.visibility);
     case 'create':
-      return preferred(await createResource(ctx, i.type, i.body, i.ifNoneExist), options);
+      return preferred(await createResource(ctx, i.type, i.body, i.ifNoneExist, options.visibility), options);
     case 'update':
-      return preferred(await updateResource(ctx, i.type, i.id, i.body, i.ifMatch), options);
+      return preferred(await updateResource(ctx, i.type, i.id, i.body, i.ifMatch, options.visibility), options);
     case 'conditional-update':
-      return preferred(await conditionalUpdate(ctx, i.type, i.query, i.body, i.ifMatch), options);
+      return preferred(await conditionalUpdate(ctx, i.type, i.query, i.body, i.ifMatch, options.visibility), options);
     case 'delete':
-      return deleteResource(ctx, i.type, i.id);
+      return deleteResource(ctx, i.type, i.id, options.visibility);
     case 'conditional-delete':
-      return conditionalDelete(ctx, i.type, i.query);
+      return conditionalDelete(ctx, i.type, i.query, options.visibility);
     case 'search':
-      return searchResources(ctx, { types: i.types, params: i.params, handling: options.handling, owner: options.owner });
+      return searchResources(ctx, { types: i.types, params: i.params, handling: options.handling, owner: options.owner, visibility: options.visibility });
     case 'page':
-      return searchPage(ctx, i.pageId, i.offset, i.count, options.owner);
+      return searchPage(ctx, i.pageId, i.offset, i.count, options.owner, options.visibility);
     case 'history':
-      return historyResources(ctx, { ...(i.type === undefined ? {} : { type: i.type }), ...(i.id === undefined ? {} : { id: i.id }), params: i.params });
+      return historyResources(ctx, { ...(i.type === undefined ? {} : { type: i.type }), ...(i.id === undefined ? {} : { id: i.id }), params: i.params, visibility: options.visibility });
     case 'bundle': {
       const bundle = parseBundleRequest(ctx, i.body);
       if (bundle.type === 'transaction') {

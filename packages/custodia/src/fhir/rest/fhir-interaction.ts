@@ -3,6 +3,8 @@
  * these before anything else happens, so that authentication, authorisation and audit
  * see exactly what will be executed: parse → authenticate → authorize → execute → audit.
  */
+import type { Visibility } from '../ports/visibility.js';
+
 export type FhirInteraction =
   | { readonly kind: 'capabilities' }
   | { readonly kind: 'read'; readonly type: string; readonly id: string }
@@ -25,6 +27,8 @@ export interface RequestOptions {
   readonly handling: 'strict' | 'lenient';
   /** Opaque identity of the caller, binding paging links to it. */
   readonly owner: string;
+  /** What the caller may see (the access decision's data-dependent part). */
+  readonly visibility: Visibility;
 }
 
 /** Read-only interactions, which never change stored data. */

@@ -5,6 +5,7 @@
  */
 import { CustodiaError, uuidV4 } from '../../kernel/index.js';
 import type { HistoryFilter, StoredVersion } from '../ports/resource-store.js';
+import type { Visibility } from '../ports/visibility.js';
 import type { FhirContext } from './fhir-context.js';
 import { etagOf, statusLine, type FhirResult } from './fhir-result.js';
 import { bundleJson, type BundleEntryJson } from './bundle-json.js';
@@ -14,6 +15,7 @@ export interface HistoryRequest {
   readonly type?: string;
   readonly id?: string;
   readonly params: ReadonlyArray<readonly [string, string]>;
+  readonly visibility: Visibility;
 }
 
 /** An instant as FHIR writes it; `_since` must carry a time and zone (R4 http.html §3.1.0.9). Input is attacker-controlled. */
@@ -51,11 +53,11 @@ export async function historyResources(ctx: FhirContext, req: HistoryRequest): P
     ...(since === undefined ? {} : { since }),
     until,
   };
-  if (req.type !== undefined && req.id !== undefined && (await ctx.store.readCurrent(req.type, req.id)) === undefined) {
+  if (req.type !== undefined && req.id !== undefined && (await ctx.store.readCurrent(req.type, req.id, req.visibility)) === undefined) {
     throw new CustodiaError('resource-not-found', `${req.type}/${req.id} is not known`);
   }
-  const total = await ctx.store.countHistory(filter);
-  const versions = count === 0 ? [] : await ctx.store.history(filter, count, offset);
+  const total = await ctx.store.countHistory(filter, req.visibility);
+  const versions = count === 0 ? [] : await ctx.store.history(filter, count, offset, req.visibility);
   const path = [ctx.baseUrl, req.type, req.id, '_history'].filter((p) => p !== undefined).join('/');
   const link = historyLinks(path, count, offset, total, since, until);
   const body = bundleJson({ type: 'history', id: uuidV4(ctx.random), timestamp: new Date(now).toISOString(), total, link }, versions.map((v) => entryOf(ctx, v)));

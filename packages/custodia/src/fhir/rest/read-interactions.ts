@@ -4,6 +4,7 @@
  */
 import { CustodiaError } from '../../kernel/index.js';
 import type { StoredVersion } from '../ports/resource-store.js';
+import type { Visibility } from '../ports/visibility.js';
 import type { FhirContext } from './fhir-context.js';
 import type { FhirResult } from './fhir-result.js';
 import { assertId, assertResourceType, parseVersionId } from './resource-input.js';
@@ -15,19 +16,19 @@ export function resultOf(v: StoredVersion): FhirResult {
   return { status: 200, body: v.json, versionId: v.versionId, lastModified: v.lastUpdated };
 }
 
-export async function readResource(ctx: FhirContext, type: string, id: string): Promise<FhirResult> {
+export async function readResource(ctx: FhirContext, type: string, id: string, visibility: Visibility): Promise<FhirResult> {
   assertResourceType(ctx, type);
   assertId(id);
-  const v = await ctx.store.readCurrent(type, id);
+  const v = await ctx.store.readCurrent(type, id, visibility);
   if (v === undefined) throw new CustodiaError('resource-not-found', `${type}/${id} is not known`);
   return resultOf(v);
 }
 
-export async function vreadResource(ctx: FhirContext, type: string, id: string, version: string): Promise<FhirResult> {
+export async function vreadResource(ctx: FhirContext, type: string, id: string, version: string, visibility: Visibility): Promise<FhirResult> {
   assertResourceType(ctx, type);
   assertId(id);
   const versionId = parseVersionId(version);
-  const v = await ctx.store.readVersion(type, id, versionId);
+  const v = await ctx.store.readVersion(type, id, versionId, visibility);
   if (v === undefined) throw new CustodiaError('version-not-found', `${type}/${id} has no version ${versionId}`);
   return resultOf(v);
 }

@@ -6,6 +6,7 @@
  */
 import { CustodiaError } from '../../kernel/index.js';
 import type { ResourceReader } from '../ports/resource-store.js';
+import type { Visibility } from '../ports/visibility.js';
 import type { FhirContext } from './fhir-context.js';
 import { findMatches } from './conditional-match.js';
 
@@ -18,6 +19,8 @@ export class ReferenceResolver {
   constructor(
     private readonly ctx: FhirContext,
     private readonly reader: ResourceReader,
+    /** Conditional references only find what the writer may see. */
+    private readonly visibility: Visibility,
   ) {}
 
   /** Records that `fullUrl` (a urn:uuid or an absolute URL) stands for `Type/id`. */
@@ -45,7 +48,7 @@ export class ReferenceResolver {
     const type = m[1]!;
     if (!this.ctx.validator.isResourceType(type)) throw new CustodiaError('reference-unresolved', 'A conditional reference names an unknown resource type');
     const params = [...new URLSearchParams(m[2]!)].map(([k, v]) => [k, v] as [string, string]);
-    const matches = await findMatches(this.ctx, this.reader, type, params);
+    const matches = await findMatches(this.ctx, this.reader, type, params, this.visibility);
     if (matches.length !== 1) {
       throw new CustodiaError(matches.length === 0 ? 'reference-unresolved' : 'multiple-matches', `A conditional reference to ${type} matches ${matches.length === 0 ? 'nothing' : 'more than one resource'}`);
     }

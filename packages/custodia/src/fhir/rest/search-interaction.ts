@@ -11,6 +11,7 @@
 import { CustodiaError, uuidV4 } from '../../kernel/index.js';
 import type { IncludeSpec, SearchQuery, SummaryMode } from '../search/query.js';
 import type { StoredVersion } from '../ports/resource-store.js';
+import type { Visibility } from '../ports/visibility.js';
 import type { FhirContext } from './fhir-context.js';
 import type { FhirResult } from './fhir-result.js';
 import { bundleJson, type BundleEntryJson } from './bundle-json.js';
@@ -26,6 +27,7 @@ export interface SearchRequest {
   readonly handling: 'strict' | 'lenient';
   /** Opaque identity of the caller; paging links only work for the same owner. */
   readonly owner: string;
+  readonly visibility: Visibility;
 }
 
 interface PageState {
@@ -43,10 +45,10 @@ export async function searchResources(ctx: FhirContext, req: SearchRequest): Pro
   const now = ctx.clock.now();
   const self = selfLink(ctx, req.types, ctx.search.format(query));
   if (query.summary === 'count' || query.count === 0) {
-    const { total } = await ctx.store.search({ ...query, total: 'accurate' }, 0);
+    const { total } = await ctx.store.search({ ...query, total: 'accurate' }, 0, req.visibility);
     return { status: 200, body: bundleJson({ type: 'searchset', timestamp: iso(now), total: total ?? 0, link: [{ relation: 'self', url: self }] }, []) };
   }
-  const result = await ctx.store.search(query, ctx.limits.maxResults);
+  const result = await ctx.store.search(query, ctx.limits.maxResults, req.visibility);
   const state: PageState = stateOf(query);
   const links = [{ relation: 'self', url: self }];
   if (result.keys.length > query.count) {
@@ -63,12 +65,12 @@ export async function searchResources(ctx: FhirContext, req: SearchRequest): Pro
     links.push(...pageLinks(ctx, pageId, 0, query.count, result.keys.length));
   }
   const outcome = outcomeEntry(query, result.truncated, ctx.limits.maxResults);
-  const body = await pageBundle(ctx, state, result.keys.slice(0, query.count), totalFor(query, result.total), links, now, outcome);
+  const body = await pageBundle(ctx, state, result.keys.slice(0, query.count), totalFor(query, result.total), links, now, outcome, req.visibility);
   return { status: 200, body };
 }
 
 /** A page of a saved result set (`_getpages`). */
-export async function searchPage(ctx: FhirContext, pageId: string, offset: number, count: number, owner: string): Promise<FhirResult> {
+export async function searchPage(ctx: FhirContext, pageId: string, offset: number, count: number, owner: string, visibility: Visibility): Promise<FhirResult> {
   const now = ctx.clock.now();
   const set = await ctx.store.loadPageSet(pageId, now);
   // A set that belongs to someone else is reported exactly like an expired one.
@@ -77,7 +79,8 @@ export async function searchPage(ctx: FhirContext, pageId: string, offset: numbe
   const size = Math.min(Math.max(count, 1), ctx.limits.maxCount);
   const start = Math.min(Math.max(offset, 0), set.keys.length);
   const links = [{ relation: 'self', url: pageUrl(ctx, pageId, start, size) }, ...pageLinks(ctx, pageId, start, size, set.keys.length)];
-  const body = await pageBundle(ctx, state, set.keys.slice(start, start + size), set.total ?? undefined, links, now, undefined);
+  // Visibility is applied again: a consent that changed since the search takes effect on this page.
+  const body = await pageBundle(ctx, state, set.keys.slice(start, start + size), set.total ?? undefined, links, now, undefined, visibility);
   return { status: 200, body };
 }
 
@@ -122,7 +125,7 @@ function pageLinks(ctx: FhirContext, id: string, offset: number, count: number, 
 }
 
 /** `_include` / `_revinclude`, with `:iterate` followed until nothing new turns up (bounded). */
-async function includedKeys(ctx: FhirContext, state: PageState, keys: readonly number[]): Promise<number[]> {
+async function includedKeys(ctx: FhirContext, state: PageState, keys: readonly number[], visibility: Visibility): Promise<number[]> {
   if (state.include.length === 0 && state.revinclude.length === 0) return [];
   const seen = new Set(keys);
   const out: number[] = [];
@@ -132,7 +135,7 @@ async function includedKeys(ctx: FhirContext, state: PageState, keys: readonly n
   for (let round = 0; round < 4 && frontier.length > 0 && (include.length > 0 || revinclude.length > 0); round++) {
     const room = ctx.limits.maxIncludes - out.length;
     if (room <= 0) break;
-    const found = [...(await ctx.store.includeKeys(frontier, include, room)), ...(await ctx.store.revincludeKeys(frontier, revinclude, room))];
+    const found = [...(await ctx.store.includeKeys(frontier, include, room, visibility)), ...(await ctx.store.revincludeKeys(frontier, revinclude, room, visibility))];
     const fresh: number[] = [];
     for (const k of found) {
       if (!seen.has(k) && out.length < ctx.limits.maxIncludes) {
@@ -162,9 +165,10 @@ async function pageBundle(
   link: { relation: string; url: string }[],
   now: number,
   outcome: BundleEntryJson | undefined,
+  visibility: Visibility,
 ): Promise<string> {
-  const matches = await ctx.store.loadByKeys(keys);
-  const included = await ctx.store.loadByKeys(await includedKeys(ctx, state, keys));
+  const matches = await ctx.store.loadByKeys(keys, visibility);
+  const included = await ctx.store.loadByKeys(await includedKeys(ctx, state, keys, visibility), visibility);
   const entries = [...matches.map((v) => entryOf(ctx, v, 'match', state)), ...included.map((v) => entryOf(ctx, v, 'include', state))];
   if (outcome !== undefined) entries.push(outcome);
   return bundleJson({ type: 'searchset', id: uuidV4(ctx.random), timestamp: iso(now), ...(total === undefined ? {} : { total }), link }, entries);

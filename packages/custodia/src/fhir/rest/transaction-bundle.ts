@@ -17,6 +17,8 @@ import { ReferenceResolver } from './reference-resolution.js';
 import { assertId, assertResourceType, parseResourceBody } from './resource-input.js';
 import { checkIfMatch, planDelete, planPut } from './version-plan.js';
 import { readInTransaction } from './transaction-reads.js';
+import { assertMayCreateWithId, assertWritable, visibleState } from './write-access.js';
+import type { Visibility } from '../ports/visibility.js';
 
 type Step =
   | { kind: 'write'; entry: BundleEntryRequest; type: string; id: string; resource: FhirResource | null; ifMatch?: number; method: 'POST' | 'PUT' | 'DELETE' }
@@ -45,11 +47,11 @@ export async function processTransaction(ctx: FhirContext, entries: readonly Bun
   const ordered = [...entries].sort((a, b) => (ORDER[a.method] ?? 9) - (ORDER[b.method] ?? 9) || a.index - b.index);
   const now = ctx.clock.now();
   const responses = await ctx.store.transaction(async (tx) => {
-    const resolver = new ReferenceResolver(ctx, tx);
+    const resolver = new ReferenceResolver(ctx, tx, options.visibility);
     const steps: Step[] = [];
     for (const e of ordered) {
       try {
-        steps.push(await identify(ctx, tx, e, resources.get(e.index) ?? null, resolver));
+        steps.push(await identify(ctx, tx, e, resources.get(e.index) ?? null, resolver, options.visibility));
       } catch (err) {
         throw atEntry(e.index, err);
       }
@@ -62,7 +64,7 @@ export async function processTransaction(ctx: FhirContext, entries: readonly Bun
         throw atEntry(s.entry.index, err);
       }
     }
-    const writes = await planWrites(ctx, tx, steps, now);
+    const writes = await planWrites(ctx, tx, steps, now, options.visibility);
     await tx.writeVersions(writes.map((w) => w.write));
     const out = new Map<number, BundleEntryJson>();
     for (const w of writes) out.set(w.index, writtenEntry(w.write, w.status, options));
@@ -81,12 +83,19 @@ export async function processTransaction(ctx: FhirContext, entries: readonly Bun
 }
 
 /** Decides which resource each entry acts on, and binds its fullUrl to that resource. */
-async function identify(ctx: FhirContext, tx: ResourceWriter, e: BundleEntryRequest, resource: FhirResource | null, resolver: ReferenceResolver): Promise<Step> {
+async function identify(
+  ctx: FhirContext,
+  tx: ResourceWriter,
+  e: BundleEntryRequest,
+  resource: FhirResource | null,
+  resolver: ReferenceResolver,
+  visibility: Visibility,
+): Promise<Step> {
   const i = e.interaction;
   switch (i.kind) {
     case 'create': {
       if (i.ifNoneExist !== undefined) {
-        const existing = singleMatch(await findMatches(ctx, tx, i.type, parseQueryString(i.ifNoneExist)), 'ifNoneExist');
+        const existing = singleMatch(await findMatches(ctx, tx, i.type, parseQueryString(i.ifNoneExist), visibility), 'ifNoneExist');
         if (existing !== undefined) {
           resolver.bind(e.fullUrl, `${i.type}/${existing.id}`);
           return { kind: 'existing', entry: e, type: i.type, id: existing.id, versionId: existing.versionId, lastUpdated: existing.lastUpdated, json: existing.json };
@@ -103,7 +112,7 @@ async function identify(ctx: FhirContext, tx: ResourceWriter, e: BundleEntryRequ
       return { kind: 'write', entry: e, type: i.type, id: i.id, resource, method: 'PUT', ...(i.ifMatch === undefined ? {} : { ifMatch: i.ifMatch }) };
     }
     case 'conditional-update': {
-      const match = singleMatch(await findMatches(ctx, tx, i.type, parseQueryString(i.query)), 'conditional update');
+      const match = singleMatch(await findMatches(ctx, tx, i.type, parseQueryString(i.query), visibility), 'conditional update');
       if (match !== undefined && resource?.id !== undefined && resource.id !== match.id) {
         throw new CustodiaError('id-mismatch', 'The resource id does not match the resource the criteria found');
       }
@@ -118,7 +127,7 @@ async function identify(ctx: FhirContext, tx: ResourceWriter, e: BundleEntryRequ
       return { kind: 'write', entry: e, type: i.type, id: i.id, resource: null, method: 'DELETE' };
     case 'conditional-delete': {
       assertResourceType(ctx, i.type);
-      const match = singleMatch(await findMatches(ctx, tx, i.type, parseQueryString(i.query)), 'conditional delete');
+      const match = singleMatch(await findMatches(ctx, tx, i.type, parseQueryString(i.query), visibility), 'conditional delete');
       return match === undefined ? { kind: 'noop', entry: e } : { kind: 'write', entry: e, type: i.type, id: match.id, resource: null, method: 'DELETE' };
     }
     default:
@@ -132,7 +141,7 @@ interface PlannedEntryWrite {
   readonly status: number;
 }
 
-async function planWrites(ctx: FhirContext, tx: ResourceWriter, steps: readonly Step[], now: number): Promise<PlannedEntryWrite[]> {
+async function planWrites(ctx: FhirContext, tx: ResourceWriter, steps: readonly Step[], now: number, visibility: Visibility): Promise<PlannedEntryWrite[]> {
   const targets = steps.filter((s): s is Extract<Step, { kind: 'write' }> => s.kind === 'write');
   const seen = new Set<string>();
   for (const s of targets) {
@@ -145,13 +154,17 @@ async function planWrites(ctx: FhirContext, tx: ResourceWriter, steps: readonly 
   for (const s of targets) {
     try {
       const current = states.get(`${s.type}/${s.id}`);
+      // What the caller may not see behaves like what does not exist (write-access.ts).
+      const known = s.method === 'POST' || current === undefined ? current : await visibleState(tx, s.type, s.id, visibility);
       if (s.method === 'DELETE') {
-        const write = planDelete(s.type, s.id, current, now);
+        const write = planDelete(s.type, s.id, known, now);
         if (write !== null) out.push({ index: s.entry.index, write, status: 204 });
         continue;
       }
-      checkIfMatch(current, s.ifMatch);
+      if (s.method === 'PUT' && (known === undefined || known.deleted)) assertMayCreateWithId(visibility, s.type, s.id);
+      checkIfMatch(known, s.ifMatch);
       const plan = planPut(ctx, s.resource!, s.id, current, now, s.method);
+      assertWritable(visibility, plan.write);
       out.push({ index: s.entry.index, write: plan.write, status: plan.status });
     } catch (err) {
       throw atEntry(s.entry.index, err);

@@ -16,22 +16,22 @@ export async function readInTransaction(ctx: FhirContext, tx: ResourceReader, i:
     case 'read': {
       assertResourceType(ctx, i.type);
       assertId(i.id);
-      const v = await tx.readCurrent(i.type, i.id);
+      const v = await tx.readCurrent(i.type, i.id, options.visibility);
       if (v === undefined) throw new CustodiaError('resource-not-found', `${i.type}/${i.id} is not known`);
       return resultOf(v);
     }
     case 'vread': {
       assertResourceType(ctx, i.type);
       assertId(i.id);
-      const v = await tx.readVersion(i.type, i.id, parseVersionId(i.version));
+      const v = await tx.readVersion(i.type, i.id, parseVersionId(i.version), options.visibility);
       if (v === undefined) throw new CustodiaError('version-not-found', `${i.type}/${i.id} has no such version`);
       return resultOf(v);
     }
     case 'search': {
       for (const t of i.types) assertResourceType(ctx, t);
       const query = ctx.search.parse(i.types, i.params, options.handling);
-      const { keys, total } = await tx.search(query, query.count);
-      const found = await tx.loadByKeys(keys);
+      const { keys, total } = await tx.search(query, query.count, options.visibility);
+      const found = await tx.loadByKeys(keys, options.visibility);
       const body = bundleJson(
         { type: 'searchset', id: uuidV4(ctx.random), timestamp: new Date(ctx.clock.now()).toISOString(), ...(total === undefined ? {} : { total }) },
         found.map((v) => ({ fullUrl: `${ctx.baseUrl}/${v.type}/${v.id}`, resource: v.json ?? '{}', search: { mode: 'match' as const } })),

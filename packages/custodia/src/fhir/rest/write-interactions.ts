@@ -1,13 +1,16 @@
 /**
  * create, update, delete and their conditional forms (R4 http.html §3.1.0.4–§3.1.0.7).
- * Each runs in one store transaction: check, plan, write.
+ * Each runs in one store transaction: check, plan, write — under the caller's visibility
+ * (write-access.ts): what the caller may not see behaves like what does not exist.
  */
 import { CustodiaError, uuidV4 } from '../../kernel/index.js';
+import type { Visibility } from '../ports/visibility.js';
 import type { FhirContext } from './fhir-context.js';
 import type { FhirResult } from './fhir-result.js';
 import { findMatches, parseQueryString, singleMatch } from './conditional-match.js';
 import { assertId, assertResourceType, parseResourceBody } from './resource-input.js';
 import { checkIfMatch, planDelete, planPut, type PlannedWrite } from './version-plan.js';
+import { assertMayCreateWithId, assertWritable, visibleState } from './write-access.js';
 
 function written(p: PlannedWrite): FhirResult {
   const w = p.write;
@@ -15,67 +18,76 @@ function written(p: PlannedWrite): FhirResult {
 }
 
 /** POST [type], optionally with If-None-Exist (conditional create). */
-export async function createResource(ctx: FhirContext, type: string, body: unknown, ifNoneExist?: string): Promise<FhirResult> {
+export async function createResource(ctx: FhirContext, type: string, body: unknown, ifNoneExist: string | undefined, visibility: Visibility): Promise<FhirResult> {
   assertResourceType(ctx, type);
   const resource = parseResourceBody(ctx, body, type);
   return ctx.store.transaction(async (tx) => {
     if (ifNoneExist !== undefined) {
-      const existing = singleMatch(await findMatches(ctx, tx, type, parseQueryString(ifNoneExist)), 'If-None-Exist');
+      const existing = singleMatch(await findMatches(ctx, tx, type, parseQueryString(ifNoneExist), visibility), 'If-None-Exist');
       if (existing !== undefined) {
         return { status: 200, body: existing.json ?? undefined, location: `${type}/${existing.id}/_history/${existing.versionId}`, versionId: existing.versionId, lastModified: existing.lastUpdated } as FhirResult;
       }
     }
     const plan = planPut(ctx, resource, uuidV4(ctx.random), undefined, ctx.clock.now(), 'POST');
+    assertWritable(visibility, plan.write);
     await tx.writeVersions([plan.write]);
     return written(plan);
   });
 }
 
 /** PUT [type]/[id]: update, or update-as-create when the id is new (client-assigned ids). */
-export async function updateResource(ctx: FhirContext, type: string, id: string, body: unknown, ifMatch?: number): Promise<FhirResult> {
+export async function updateResource(ctx: FhirContext, type: string, id: string, body: unknown, ifMatch: number | undefined, visibility: Visibility): Promise<FhirResult> {
   assertResourceType(ctx, type);
   assertId(id);
   const resource = parseResourceBody(ctx, body, type);
   if (resource.id !== id) throw new CustodiaError('id-mismatch', 'The resource id must be present and equal to the id in the URL');
   return ctx.store.transaction(async (tx) => {
-    const current = (await tx.currentStates([{ type, id }])).get(`${type}/${id}`);
+    const current = await visibleState(tx, type, id, visibility);
+    if (current === undefined || current.deleted) assertMayCreateWithId(visibility, type, id);
     checkIfMatch(current, ifMatch);
-    const plan = planPut(ctx, resource, id, current, ctx.clock.now(), 'PUT');
+    // An invisible resource looks absent; writing over it would be a create of an existing id.
+    const existing = current ?? (await tx.currentStates([{ type, id }])).get(`${type}/${id}`);
+    const plan = planPut(ctx, resource, id, existing, ctx.clock.now(), 'PUT');
+    assertWritable(visibility, plan.write);
     await tx.writeVersions([plan.write]);
     return written(plan);
   });
 }
 
 /** PUT [type]?criteria (R4 http.html §3.1.0.4.3). */
-export async function conditionalUpdate(ctx: FhirContext, type: string, query: string, body: unknown, ifMatch?: number): Promise<FhirResult> {
+export async function conditionalUpdate(ctx: FhirContext, type: string, query: string, body: unknown, ifMatch: number | undefined, visibility: Visibility): Promise<FhirResult> {
   assertResourceType(ctx, type);
   const resource = parseResourceBody(ctx, body, type);
   return ctx.store.transaction(async (tx) => {
-    const match = singleMatch(await findMatches(ctx, tx, type, parseQueryString(query)), 'conditional update');
+    const match = singleMatch(await findMatches(ctx, tx, type, parseQueryString(query), visibility), 'conditional update');
     let id: string;
     if (match !== undefined) {
       if (resource.id !== undefined && resource.id !== match.id) {
         throw new CustodiaError('id-mismatch', 'The resource id does not match the resource the criteria found');
       }
       id = match.id;
+    } else if (resource.id !== undefined) {
+      assertId(resource.id);
+      assertMayCreateWithId(visibility, type, resource.id);
+      id = resource.id;
     } else {
-      if (resource.id !== undefined) assertId(resource.id);
-      id = resource.id ?? uuidV4(ctx.random);
+      id = uuidV4(ctx.random);
     }
     const current = (await tx.currentStates([{ type, id }])).get(`${type}/${id}`);
     checkIfMatch(current, ifMatch);
     const plan = planPut(ctx, resource, id, current, ctx.clock.now(), 'PUT');
+    assertWritable(visibility, plan.write);
     await tx.writeVersions([plan.write]);
     return written(plan);
   });
 }
 
-/** DELETE [type]/[id]: a deletion version; deleting what does not exist is not an error. */
-export async function deleteResource(ctx: FhirContext, type: string, id: string): Promise<FhirResult> {
+/** DELETE [type]/[id]: a deletion version; deleting what does not exist (or cannot be seen) changes nothing. */
+export async function deleteResource(ctx: FhirContext, type: string, id: string, visibility: Visibility): Promise<FhirResult> {
   assertResourceType(ctx, type);
   assertId(id);
   return ctx.store.transaction(async (tx) => {
-    const current = (await tx.currentStates([{ type, id }])).get(`${type}/${id}`);
+    const current = await visibleState(tx, type, id, visibility);
     const write = planDelete(type, id, current, ctx.clock.now());
     if (write === null) return { status: 204 };
     await tx.writeVersions([write]);
@@ -84,10 +96,10 @@ export async function deleteResource(ctx: FhirContext, type: string, id: string)
 }
 
 /** DELETE [type]?criteria, single-match mode (R4 http.html §3.1.0.7.1). */
-export async function conditionalDelete(ctx: FhirContext, type: string, query: string): Promise<FhirResult> {
+export async function conditionalDelete(ctx: FhirContext, type: string, query: string, visibility: Visibility): Promise<FhirResult> {
   assertResourceType(ctx, type);
   return ctx.store.transaction(async (tx) => {
-    const match = singleMatch(await findMatches(ctx, tx, type, parseQueryString(query)), 'conditional delete');
+    const match = singleMatch(await findMatches(ctx, tx, type, parseQueryString(query), visibility), 'conditional delete');
     if (match === undefined) return { status: 204 };
     const write = planDelete(type, match.id, { versionId: match.versionId, deleted: false }, ctx.clock.now());
     if (write === null) return { status: 204 };
