@@ -19,18 +19,24 @@
  *   { "fhirVersion": "4.0.1",
  *     "primitives": { "<type>": { "json": "string"|"number"|"boolean", "regex"?: "...", "maxLength"?: n } },
  *     "types": { "<type or backbone path>": { "kind": "resource"|"complex"|"backbone",
- *                "elements": { "<json name>": [type, min, max, choice?] } } } }
+ *                "elements": { "<json name>": [type, min, max, choice?] } } },
+ *     "valueSets": { "<value set URL>": ["<code>", …] },
+ *     "bindings": { "<type or backbone path>": { "<json name>": "<value set URL>" } } }
  *   - type: a primitive name, a key of "types", or "Resource" (a nested resource that declares
  *     its own resourceType). A leading "@" marks a primitive that has no `_name` sibling in
  *     JSON (Element.id, Resource.id, xhtml).
  *   - max: 0 (prohibited by a constraint profile), 1 (single JSON value) or "*" (JSON array).
  *   - choice: for the expanded variants of a choice element (valueString, valueQuantity …),
  *     the name of the choice element ("value[x]"); only one variant may be present.
+ *   - valueSets / bindings: the `code` elements with a REQUIRED binding to a closed value set,
+ *     and that value set's codes, one shared list per URL (see code-bindings.mjs for where the
+ *     codes come from and which value sets are left open).
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
+import { buildCodeBindings, isRequiredCodeBinding } from './code-bindings.mjs';
 import { findSchemaDifferences } from './structure-schema-check.mjs';
 
 const packageRoot = fileURLToPath(new URL('..', import.meta.url));
@@ -122,6 +128,9 @@ function isResourceDefinition(rootPath) {
 
 const KIND_BY_SD = { resource: 'resource', 'complex-type': 'complex' };
 
+/** The required `code` elements met by addDefinition: [{ typeKey, name, element }]. */
+const requiredCodeElements = [];
+
 /** Adds one StructureDefinition's elements, under its own name and its backbone paths. */
 function addDefinition(types, sd, typeName) {
   const elements = sd.snapshot.element;
@@ -152,6 +161,7 @@ function addDefinition(types, sd, typeName) {
     if (elementTypes.length !== 1) fail(`expected one type at ${element.path}`);
     const type = tableType(element, elementTypes[0], rootPath);
     parent.elements[name] = [type, element.min, max];
+    if (isRequiredCodeBinding(element)) requiredCodeElements.push({ typeKey: parentKey, name, element });
     if (type === element.path) types[element.path] = { kind: 'backbone', elements: {} };
   }
 }
@@ -191,13 +201,20 @@ for (const [typeName, type] of Object.entries(types)) {
 const differences = findSchemaDifferences(schema, { primitives, types });
 if (differences.length > 0) fail(`the JSON Schema disagrees with the StructureDefinitions:\n  ${differences.join('\n  ')}`);
 
+// ---- required bindings of code elements ----------------------------------------------------
+const { valueSets, bindings } = buildCodeBindings(schema, requiredCodeElements, fail);
+
 // ---- output ------------------------------------------------------------------------------
 function serialiseTable() {
   const lines = ['{', `"fhirVersion":${JSON.stringify(FHIR_VERSION)},`, '"primitives":{'];
   const primitiveLines = Object.entries(primitives).map(([name, entry]) => `${JSON.stringify(name)}:${JSON.stringify(entry)}`);
   lines.push(primitiveLines.join(',\n'), '},', '"types":{');
   const typeLines = Object.entries(types).map(([name, entry]) => `${JSON.stringify(name)}:${JSON.stringify(entry)}`);
-  lines.push(typeLines.join(',\n'), '}', '}');
+  lines.push(typeLines.join(',\n'), '},', '"valueSets":{');
+  const valueSetLines = Object.entries(valueSets).map(([url, codes]) => `${JSON.stringify(url)}:${JSON.stringify(codes)}`);
+  lines.push(valueSetLines.join(',\n'), '},', '"bindings":{');
+  const bindingLines = Object.entries(bindings).map(([name, byElement]) => `${JSON.stringify(name)}:${JSON.stringify(byElement)}`);
+  lines.push(bindingLines.join(',\n'), '}', '}');
   return `${lines.join('\n')}\n`;
 }
 

@@ -4,6 +4,7 @@
  * and the expanded variants of choice elements), with bit masks for required elements and
  * choice groups.
  */
+import { codeBindingOf, type CodeBinding } from './code-bindings.js';
 import { primitiveFormats, type PrimitiveFormat } from './primitive-formats.js';
 import { loadStructureTable, type ElementEntry, type TypeEntry } from './structure-table.js';
 
@@ -44,6 +45,8 @@ export interface CompiledElement {
   readonly partnerName: string;
   /** Set for primitives. */
   readonly format: PrimitiveFormat | undefined;
+  /** Set for `code` primitives with a required binding to a closed value set. */
+  readonly binding: CodeBinding | undefined;
   /** Set for complex elements and siblings on first use (see complexTypeOf). */
   complexType: CompiledType | undefined;
   /** DomainResource.contained: the nested resource is a contained one. */
@@ -79,7 +82,10 @@ function bitAllocator(typeName: string): (key: string) => number {
   };
 }
 
-type ElementFields = Omit<CompiledElement, 'complexType' | 'pathName'> & { readonly pathName?: string };
+type ElementFields = Omit<CompiledElement, 'complexType' | 'pathName' | 'binding'> & {
+  readonly pathName?: string;
+  readonly binding?: CodeBinding | undefined;
+};
 
 /** Builds every element with the same property order, so the walker's property reads stay monomorphic. */
 function makeElement(fields: ElementFields): CompiledElement {
@@ -95,6 +101,7 @@ function makeElement(fields: ElementFields): CompiledElement {
     choiceName: fields.choiceName,
     partnerName: fields.partnerName,
     format: fields.format,
+    binding: fields.binding,
     complexType: undefined,
     contained: fields.contained,
   };
@@ -123,7 +130,8 @@ function compileType(name: string, entry: TypeEntry, formats: ReadonlyMap<string
     };
     if (format !== undefined) {
       const partnerName = noSibling ? '' : `_${jsonName}`;
-      elements.set(jsonName, makeElement({ ...shared, name: jsonName, kind: ElementKind.Primitive, partnerName, format }));
+      const binding = codeBindingOf(name, jsonName);
+      elements.set(jsonName, makeElement({ ...shared, name: jsonName, kind: ElementKind.Primitive, partnerName, format, binding }));
       if (partnerName !== '') {
         const sibling = { ...shared, typeName: 'Element', name: partnerName, pathName: jsonName, kind: ElementKind.Sibling };
         elements.set(partnerName, makeElement({ ...sibling, partnerName: jsonName, format: undefined }));

@@ -30,6 +30,10 @@ export interface StructureTable {
   readonly fhirVersion: string;
   readonly primitives: Readonly<Record<string, PrimitiveEntry>>;
   readonly types: Readonly<Record<string, TypeEntry>>;
+  /** The codes of each closed value set that a `code` element is required-bound to, by URL. */
+  readonly valueSets: Readonly<Record<string, readonly string[]>>;
+  /** Per type (`Patient`, `Patient.contact`), the value set URL of each required-bound `code` element. */
+  readonly bindings: Readonly<Record<string, Readonly<Record<string, string>>>>;
 }
 
 let table: StructureTable | undefined;

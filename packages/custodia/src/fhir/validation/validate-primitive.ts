@@ -1,6 +1,6 @@
 /**
  * Validation of one primitive value: its JSON type, the `null` placeholders of repeating
- * primitives, and its lexical format.
+ * primitives, its lexical format, and for `code` elements with a required binding, its code.
  */
 import { isJsonObject, type JsonObject } from '../resource.js';
 import type { CompiledElement } from './compiled-types.js';
@@ -32,6 +32,11 @@ export function validatePrimitive(
     const failure = format.check(value as string | number | boolean);
     if (failure !== undefined) {
       ctx.report('invalid', failure.code, `${element.name} (${element.typeName}): expected ${failure.expected}`);
+    } else if (element.binding !== undefined && !element.binding.codes.has(value as string)) {
+      // FHIR R4 terminologies.html#required ("binding strength required"): the code SHALL be
+      // from the value set. The value is attacker-controlled and may be patient data: it is only
+      // looked up in a Set, and the diagnostics name the element and value set, not the value.
+      ctx.report('invalid', 'code-invalid', element.binding.diagnostics);
     }
     return;
   }

@@ -19,8 +19,9 @@ function issueLimit(maxIssues: number | undefined): number {
  *
  * Checks: resourceType; unknown properties; JSON types; arrays only for repeating elements and
  * never empty; `null` only in aligned primitive arrays; no empty objects or strings; min/max
- * cardinality; choice elements; primitive formats; `_element` siblings; contained resources;
- * nested resources (Bundle.entry.resource, Parameters.parameter.resource …) with their own type.
+ * cardinality; choice elements; primitive formats; codes of `code` elements with a required
+ * binding to a closed value set; `_element` siblings; contained resources; nested resources
+ * (Bundle.entry.resource, Parameters.parameter.resource …) with their own type.
  *
  * @example
  *   validateResource({ resourceType: 'Observation', status: 'final' })

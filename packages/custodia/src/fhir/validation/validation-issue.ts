@@ -7,7 +7,8 @@
  */
 export interface ValidationIssue {
   /** 'structure': not R4 JSON at all (unknown element, wrong JSON type, array vs single) → HTTP 400.
-   *  'invalid': R4-shaped but breaks a rule (cardinality, required element, primitive format, empty value) → HTTP 422. */
+   *  'invalid': R4-shaped but breaks a rule (cardinality, required element, primitive format, empty value,
+   *  code outside a required value set) → HTTP 422. */
   readonly kind: IssueKind;
   /** OperationOutcome.issue.code from http://hl7.org/fhir/issue-type: 'structure' | 'required' | 'value' | 'invariant' | 'too-long' | … */
   readonly code: IssueCode;
@@ -20,7 +21,16 @@ export interface ValidationIssue {
 export type IssueKind = 'structure' | 'invalid';
 
 /** The subset of http://hl7.org/fhir/issue-type codes the validator emits. */
-export type IssueCode = 'structure' | 'required' | 'value' | 'invariant' | 'too-long' | 'too-costly' | 'not-supported' | 'exception';
+export type IssueCode =
+  | 'structure'
+  | 'required'
+  | 'value'
+  | 'invariant'
+  | 'code-invalid'
+  | 'too-long'
+  | 'too-costly'
+  | 'not-supported'
+  | 'exception';
 
 /** Options of `validateResource`. */
 export interface ValidateOptions {

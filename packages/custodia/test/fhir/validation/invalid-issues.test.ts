@@ -84,7 +84,8 @@ describe('invalid issues (R4-shaped but breaking a rule → 422)', () => {
       ['id', 'id', 'Observation.id', ['a', 'A-1.b', 'x'.repeat(64)], ['', 'a_b', 'a b', 'x'.repeat(65), 'é']],
       ['uri', 'implicitRules', 'Observation.implicitRules', ['urn:x', 'http://example.org/a?b=c'], ['', 'has space', 'tab\there']],
       // The R4 regex [^\s]+(\s[^\s]+)* allows one whitespace character of any kind between words.
-      ['code', 'status', 'Observation.status', ['final', 'a b', 'a\tb'], ['', ' final', 'final ', 'a  b', 'a \tb']],
+      // Resource.language (preferred binding) is not enum-checked: only the format applies.
+      ['code', 'language', 'Observation.language', ['en', 'a b', 'a\tb'], ['', ' en', 'en ', 'a  b', 'a \tb']],
       ['string', 'valueString', 'Observation.valueString', ['x', ' padded ', 'line\nbreak\ttab', 'non\u00a0breaking'], ['', '   ', 'bell\u0007', 'nul\u0000', 'vt\u000b']],
       ['integer', 'valueInteger', 'Observation.valueInteger', [0, -2147483648, 2147483647], [2147483648, -2147483649, 1.5, Number.NaN]],
       ['decimal', 'valueQuantity', 'Observation.valueQuantity.value', [0, -1.5, 1e300], [Number.NaN, Number.POSITIVE_INFINITY]],
