@@ -1,8 +1,17 @@
-/** Who is asking: the verified content of a bearer token. */
+/**
+ * Who is asking: the verified content of a bearer token. Tokens are signed by this
+ * server, so their claims are trusted once the signature, issuer, audience and expiry
+ * check out; everything here comes from a token this server issued.
+ */
+import type { Role } from './identity/roles.js';
 import type { ResourceScope } from './smart-scopes.js';
 
+/** HL7 v3 PurposeOfUse (http://terminology.hl7.org/CodeSystem/v3-ActReason) codes the vault acts on. */
+export const TREATMENT = 'TREAT';
+export const BREAK_THE_GLASS = 'BTG';
+
 export interface Principal {
-  /** Token subject (`operator` for tokens minted by `custodia token`). */
+  /** Token subject: a user id, a client id, or `operator` for `custodia token`. */
   readonly subject: string;
   readonly issuer: string;
   /** Token id (jti), for audit. */
@@ -11,4 +20,19 @@ export interface Principal {
   readonly scopes: readonly ResourceScope[];
   /** Epoch seconds. */
   readonly expiresAt: number;
+  /** operator: `custodia token` without --user; user: a person; client: a backend service. */
+  readonly kind: 'operator' | 'user' | 'client';
+  /** The OAuth client the token was issued to, when there is one. */
+  readonly clientId?: string;
+  readonly role?: Role;
+  /** The FHIR resource the user is (`Practitioner/…`, `PractitionerRole/…`, `Patient/…`). */
+  readonly fhirUser?: string;
+  /** SMART launch context: the patient `patient/` scopes are about. */
+  readonly patient?: string;
+  /** Purpose of use (HL7 v3 ActReason), TREAT unless the token says otherwise. */
+  readonly purposeOfUse: string;
+  /** The free-text reason given with purpose of use BTG. */
+  readonly breakGlassReason?: string;
+  /** Sensitive-data labels (v3 codes such as HIV, ETH) this user has been explicitly granted. */
+  readonly clearances: readonly string[];
 }

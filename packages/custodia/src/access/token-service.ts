@@ -7,9 +7,10 @@
  */
 import * as crypto from 'node:crypto';
 import { createHash } from 'node:crypto';
-import { SignJWT, jwtVerify, type CryptoKey, type JWK, type KeyObject } from 'jose';
+import { SignJWT, jwtVerify, type CryptoKey, type JWK, type JWTPayload, type KeyObject } from 'jose';
 import { CustodiaError, type Clock, type Random, uuidV4 } from '../kernel/index.js';
-import type { Principal } from './principal.js';
+import { TREATMENT, type Principal } from './principal.js';
+import { isRole, type Role } from './identity/roles.js';
 import { parseScopes } from './smart-scopes.js';
 
 export const TOKEN_ISSUER = 'urn:custodia:vault';
@@ -27,9 +28,50 @@ export interface IssueOptions {
   readonly scope: string;
   /** Lifetime in seconds. */
   readonly ttlSeconds: number;
+  readonly kind?: Principal['kind'];
+  readonly clientId?: string;
+  readonly role?: Role;
+  readonly fhirUser?: string;
+  readonly patient?: string;
+  readonly purposeOfUse?: string;
+  readonly breakGlassReason?: string;
+  readonly clearances?: readonly string[];
 }
 
 const MAX_TTL_SECONDS = 24 * 3600;
+
+const str = (v: unknown): string | undefined => (typeof v === 'string' && v.length > 0 && v.length <= 1024 ? v : undefined);
+
+/**
+ * The principal a verified payload describes. Every token this server issues names its
+ * kind; tokens minted by `custodia token` before kinds existed are operator tokens.
+ */
+function principalOf(payload: JWTPayload): Principal {
+  const scope = typeof payload['scope'] === 'string' ? payload['scope'] : '';
+  const kindClaim = payload['kind'];
+  const kind: Principal['kind'] = kindClaim === 'user' || kindClaim === 'client' ? kindClaim : 'operator';
+  const role = str(payload['role']);
+  const clearance = Array.isArray(payload['clearance']) ? payload['clearance'].filter((c): c is string => typeof c === 'string') : [];
+  const optional = {
+    ...(str(payload['client_id']) === undefined ? {} : { clientId: str(payload['client_id'])! }),
+    ...(role !== undefined && isRole(role) ? { role } : {}),
+    ...(str(payload['fhirUser']) === undefined ? {} : { fhirUser: str(payload['fhirUser'])! }),
+    ...(str(payload['patient']) === undefined ? {} : { patient: str(payload['patient'])! }),
+    ...(str(payload['btg_reason']) === undefined ? {} : { breakGlassReason: str(payload['btg_reason'])! }),
+  };
+  return {
+    subject: payload.sub!,
+    issuer: payload.iss!,
+    tokenId: payload.jti!,
+    scope,
+    scopes: parseScopes(scope),
+    expiresAt: payload.exp!,
+    kind,
+    purposeOfUse: str(payload['purpose_of_use']) ?? TREATMENT,
+    clearances: clearance,
+    ...optional,
+  };
+}
 
 /** One-shot SHA-256 (crypto.hash, Node ≥ 20.12) where available: it skips a Hash object per request. */
 const oneShot = (crypto as { hash?: (alg: string, data: string, enc: 'base64url') => string }).hash;
@@ -52,7 +94,15 @@ export class TokenService {
       throw new CustodiaError('request-malformed', `A token lives between 1 second and ${MAX_TTL_SECONDS / 3600} hours`);
     }
     const now = Math.floor(this.clock.now() / 1000);
-    return new SignJWT({ scope: o.scope })
+    const claims: Record<string, unknown> = { scope: o.scope, kind: o.kind ?? 'operator' };
+    if (o.clientId !== undefined) claims['client_id'] = o.clientId;
+    if (o.role !== undefined) claims['role'] = o.role;
+    if (o.fhirUser !== undefined) claims['fhirUser'] = o.fhirUser;
+    if (o.patient !== undefined) claims['patient'] = o.patient;
+    if (o.purposeOfUse !== undefined) claims['purpose_of_use'] = o.purposeOfUse;
+    if (o.breakGlassReason !== undefined) claims['btg_reason'] = o.breakGlassReason;
+    if (o.clearances !== undefined && o.clearances.length > 0) claims['clearance'] = [...o.clearances];
+    return new SignJWT(claims)
       .setProtectedHeader({ alg: 'EdDSA', typ: 'at+jwt', kid: this.key.kid })
       .setIssuer(TOKEN_ISSUER)
       .setAudience(TOKEN_AUDIENCE)
@@ -86,15 +136,7 @@ export class TokenService {
     } catch (e) {
       throw new CustodiaError('token-invalid', 'The bearer token is not valid', { cause: e });
     }
-    const scope = typeof payload['scope'] === 'string' ? payload['scope'] : '';
-    const principal: Principal = {
-      subject: payload.sub!,
-      issuer: payload.iss!,
-      tokenId: payload.jti!,
-      scope,
-      scopes: parseScopes(scope),
-      expiresAt: payload.exp!,
-    };
+    const principal = principalOf(payload);
     if (this.#cache.size >= CACHE_MAX) this.#cache.delete(this.#cache.keys().next().value as string);
     this.#cache.set(digest, principal);
     return principal;

@@ -4,23 +4,28 @@
  */
 import { readFileSync } from 'node:fs';
 import { monotonicClock, secureRandom, systemClock, type Clock, type Random } from '../kernel/index.js';
-import { TokenService } from '../access/index.js';
+import { IdentityService, TokenService, type IdentityOptions } from '../access/index.js';
 import type { FhirContext, ResourceStore } from '../fhir/index.js';
-import { loadSigningKey, openStore } from '../store/index.js';
+import { loadSigningKey, openDatabase, type VaultDatabase } from '../store/index.js';
 import type { VaultConfig } from './config.js';
 import { fhirComponents } from './fhir-components.js';
+import { commonPasswords } from './common-passwords.js';
 
 export interface Vault {
   readonly config: VaultConfig;
   readonly fhir: FhirContext;
   readonly tokens: TokenService;
   readonly store: ResourceStore;
+  /** Users, second factors, lockout and clients (the OAuth server and admin endpoints build on it). */
+  readonly identity: IdentityService;
   close(): Promise<void>;
 }
 
 export interface VaultOverrides {
   readonly clock?: Clock;
   readonly random?: Random;
+  /** Identity settings (tests lower the scrypt cost here; production keeps the defaults). */
+  readonly identity?: Partial<IdentityOptions>;
 }
 
 function softwareVersion(): string {
@@ -32,9 +37,19 @@ function softwareVersion(): string {
   }
 }
 
+/** The vault's database with every adapter over it. */
+export function openVaultDatabase(config: VaultConfig): Promise<VaultDatabase> {
+  return openDatabase({ database: config.database, ...(config.postgresSchema === undefined ? {} : { schema: config.postgresSchema }) });
+}
+
+/** The identity service over a vault database, with the shipped common-password list. */
+export function createIdentityService(database: VaultDatabase, clock: Clock, random: Random, options: Partial<IdentityOptions> = {}): IdentityService {
+  return new IdentityService(database.identity, clock, random, { commonPasswords, ...options });
+}
+
 /** The store and FHIR context of a config: what the server, the CLI and import workers share. */
-export async function createFhirContext(config: VaultConfig, clock: Clock, random: Random): Promise<FhirContext> {
-  const store = await openStore({ database: config.database, ...(config.postgresSchema === undefined ? {} : { schema: config.postgresSchema }) });
+export async function createFhirContext(config: VaultConfig, clock: Clock, random: Random, database?: VaultDatabase): Promise<FhirContext> {
+  const store = (database ?? (await openVaultDatabase(config))).resources;
   return Object.freeze({
     baseUrl: config.fhirBaseUrl,
     store,
@@ -50,14 +65,17 @@ export async function createVault(config: VaultConfig, overrides: VaultOverrides
   const clock = monotonicClock(overrides.clock ?? systemClock);
   const random = overrides.random ?? secureRandom;
   const key = await loadSigningKey(config.dataDir, true);
-  const fhir = await createFhirContext(config, clock, random);
+  const database = await openVaultDatabase(config);
+  const fhir = await createFhirContext(config, clock, random, database);
   const store = fhir.store;
   const tokens = new TokenService(key, clock, random);
+  const identity = createIdentityService(database, clock, random, overrides.identity);
   return Object.freeze({
     config,
     fhir,
     tokens,
     store,
+    identity,
     close: () => store.close(),
   });
 }

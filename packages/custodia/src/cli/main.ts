@@ -8,6 +8,9 @@ import { isCustodiaError } from '../app/index.js';
 import { importCommand } from './import-command.js';
 import { serveCommand } from './serve-command.js';
 import { tokenCommand } from './token-command.js';
+import { userCommand } from './user-command.js';
+import { clientCommand } from './client-command.js';
+import { roleCommand } from './role-command.js';
 
 export function buildProgram(): Command {
   const program = new Command('custodia')
@@ -18,6 +21,9 @@ export function buildProgram(): Command {
   program.addCommand(serveCommand());
   program.addCommand(importCommand());
   program.addCommand(tokenCommand());
+  program.addCommand(userCommand());
+  program.addCommand(clientCommand());
+  program.addCommand(roleCommand());
   for (const c of program.commands) c.exitOverride();
   return program as unknown as Command;
 }

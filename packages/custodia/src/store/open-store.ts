@@ -6,9 +6,11 @@
 import { Migrator, sql, type Kysely } from 'kysely';
 import { CustodiaError } from '../kernel/index.js';
 import type { ResourceStore } from '../fhir/index.js';
+import type { IdentityStore } from '../access/index.js';
 import { postgresSql, sqliteSql } from './dialect-sql.js';
 import { KyselyResourceStore, type StoreHandles } from './kysely-resource-store.js';
 import { GroupCommit } from './group-commit.js';
+import { KyselyIdentityStore } from './identity-store.js';
 import { migrationProvider } from './migrations/index.js';
 import { openPostgres } from './postgres-database.js';
 import type { SqlDialect } from './schema.js';
@@ -54,6 +56,7 @@ export interface DatabaseHandle {
 export interface VaultDatabase {
   readonly handle: DatabaseHandle;
   readonly resources: ResourceStore;
+  readonly identity: IdentityStore;
   close(): Promise<void>;
 }
 
@@ -61,7 +64,8 @@ export interface VaultDatabase {
 export async function openDatabase(options: StoreOptions): Promise<VaultDatabase> {
   const h = isPostgresUrl(options.database) ? await openPostgresStore(options) : await openSqliteStore(options);
   const resources = new KyselyResourceStore(h);
-  return { handle: { dialect: h.d.name, read: h.read, transaction: h.transaction }, resources, close: () => resources.close() };
+  const handle: DatabaseHandle = { dialect: h.d.name, read: h.read, transaction: h.transaction };
+  return { handle, resources, identity: new KyselyIdentityStore(handle), close: () => resources.close() };
 }
 
 /** The resource store alone (tests and tools that need nothing else). */

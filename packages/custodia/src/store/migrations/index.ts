@@ -7,6 +7,8 @@ import { sql, type Kysely, type Migration, type MigrationProvider } from 'kysely
 import type { SqlDialect } from '../schema.js';
 import { initialSchema } from './0001-initial.js';
 import { compartmentSchema } from './0003-compartments.js';
+import { identitySchema } from './0004-identity.js';
+import { breakGlassSchema } from './0005-break-glass.js';
 
 function statements(list: string[]): Migration {
   return {
@@ -22,6 +24,9 @@ export function migrationProvider(dialect: SqlDialect): MigrationProvider {
       return {
         '0001-initial': statements(initialSchema(dialect)),
         '0003-compartments': statements(compartmentSchema(dialect)),
+        // 0004 was written after 0003 had landed: keys follow the order of landing.
+        '0004-identity': statements(identitySchema(dialect)),
+        '0005-break-glass': statements(breakGlassSchema(dialect)),
       };
     },
   };

@@ -1,0 +1,64 @@
+/**
+ * The storage port of the identity domain: what the identity service needs from a
+ * database, and nothing more. `store/identity-store.ts` implements it over the vault's
+ * database; `InMemoryIdentityStore` implements it for tests.
+ *
+ * Every method that must not race (failure counting, claiming a TOTP step, spending a
+ * recovery code) is one atomic operation here, so two concurrent requests can never both
+ * use the same code or both escape a lockout.
+ */
+import type { ClientRecord } from './client.js';
+import type { Role, RolePolicy } from './roles.js';
+import type { AccountStatus, TotpEnrolment, UserRecord } from './user.js';
+
+export interface StoredRecoveryCode {
+  readonly id: string;
+  readonly hash: string;
+}
+
+export interface IdentityStore {
+  /** Adds a user; `identity-conflict` when the username (or id) is taken. */
+  insertUser(user: UserRecord): Promise<void>;
+  findUserById(id: string): Promise<UserRecord | undefined>;
+  /** `username` is normalised. */
+  findUserByUsername(username: string): Promise<UserRecord | undefined>;
+  /** False when there is no such user. */
+  setUserStatus(id: string, status: AccountStatus, now: number): Promise<boolean>;
+  setPasswordHash(id: string, passwordHash: string, now: number): Promise<void>;
+
+  /**
+   * Atomically counts one more consecutive failure and sets the lock that
+   * `lockedUntil(failures)` gives for the new count (undefined: no lock). Returns the count.
+   */
+  recordLoginFailure(id: string, now: number, lockedUntil: (failures: number) => number | undefined): Promise<number>;
+  /** Clears the failure count and any lock. */
+  resetLoginFailures(id: string, now: number): Promise<void>;
+
+  /** Stores an unconfirmed TOTP enrolment, replacing any unconfirmed one. */
+  setPendingTotp(id: string, totp: TotpEnrolment, now: number): Promise<void>;
+  /**
+   * Atomically marks the pending TOTP enrolment confirmed and replaces the user's
+   * recovery codes with `recoveryCodeHashes`. False when no enrolment is pending.
+   */
+  activateTotp(id: string, recoveryCodeHashes: readonly string[], now: number): Promise<boolean>;
+  /** Removes TOTP, the last used step and every recovery code. False when there is no such user. */
+  clearMfa(id: string, now: number): Promise<boolean>;
+  /**
+   * Atomically records `step` as the user's last used TOTP time step, only if it is
+   * later than the last one recorded. False when the step (or a later one) was used.
+   */
+  claimTotpStep(id: string, step: number): Promise<boolean>;
+
+  /** The user's unused recovery codes. */
+  listRecoveryCodes(userId: string): Promise<StoredRecoveryCode[]>;
+  /** Atomically marks a code used; false when it was already used (or is not the user's). */
+  consumeRecoveryCode(userId: string, codeId: string, now: number): Promise<boolean>;
+
+  /** The stored policy of a role; undefined when none was ever set. */
+  getRolePolicy(role: Role): Promise<RolePolicy | undefined>;
+  setRolePolicy(role: Role, policy: RolePolicy, now: number): Promise<void>;
+
+  /** Adds a client; `identity-conflict` when the client id is taken. */
+  insertClient(client: ClientRecord): Promise<void>;
+  findClient(clientId: string): Promise<ClientRecord | undefined>;
+}

@@ -1,0 +1,66 @@
+/**
+ * The interaction-level part of the decision: the token's SMART scopes intersected with
+ * the user's role (role-permissions.ts). It depends only on who asks and what they ask
+ * for — never on stored data — so refusing here (403) reveals nothing about records.
+ *
+ * - operator (`custodia token`): its scopes.
+ * - client (backend services): `system/` scopes.
+ * - user: the role must grant the permission, and a `user/` scope grants it everywhere
+ *   the role reaches, while a `patient/` scope grants it only inside the compartment of
+ *   the token's patient. A user whose role is `patient` is always limited to their own
+ *   compartment.
+ * Deny by default: a requirement nothing grants is refused.
+ */
+import { CustodiaError } from '../kernel/index.js';
+import type { Principal } from './principal.js';
+import { roleGrants } from './role-permissions.js';
+import { scopesGrant } from './smart-scopes.js';
+import type { Requirement } from './interaction-permissions.js';
+
+export interface TypeClasses {
+  /** Types the Patient CompartmentDefinition can place in a patient's compartment. */
+  isPatientData(type: string): boolean;
+}
+
+export interface PermissionOutcome {
+  /** Types this request may reach only inside `compartmentPatient`'s compartment. */
+  readonly compartmentTypes: ReadonlySet<string>;
+  /** The patient whose compartment bounds those types. */
+  readonly compartmentPatient?: string;
+}
+
+function forbidden(): never {
+  throw new CustodiaError('forbidden', 'The token does not grant this interaction');
+}
+
+/** The patient a patient-role user is (their fhirUser), or undefined. */
+export function ownPatientId(p: Principal): string | undefined {
+  return p.role === 'patient' && p.fhirUser?.startsWith('Patient/') === true ? p.fhirUser.slice('Patient/'.length) : undefined;
+}
+
+export function checkPermissions(p: Principal, requirements: readonly Requirement[], classes: TypeClasses): PermissionOutcome {
+  const compartmentTypes = new Set<string>();
+  if (p.kind === 'operator') {
+    for (const r of requirements) if (!scopesGrant(p.scopes, r.type, r.permission, ['system', 'user', 'patient'])) forbidden();
+    return { compartmentTypes };
+  }
+  if (p.kind === 'client') {
+    for (const r of requirements) if (!scopesGrant(p.scopes, r.type, r.permission, ['system'])) forbidden();
+    return { compartmentTypes };
+  }
+  if (p.role === undefined) forbidden();
+  const own = ownPatientId(p);
+  if (p.role === 'patient' && own === undefined) forbidden();
+  const patient = own ?? p.patient;
+  for (const r of requirements) {
+    const patientData = classes.isPatientData(r.type);
+    if (!roleGrants(p.role, r.type, r.permission, patientData)) forbidden();
+    const userWide = own === undefined && scopesGrant(p.scopes, r.type, r.permission, ['user']);
+    if (userWide) continue;
+    if (!scopesGrant(p.scopes, r.type, r.permission, ['patient', 'user'])) forbidden();
+    // Only a patient-context grant remains: bounded by that patient's compartment.
+    if (patient === undefined) forbidden();
+    if (patientData) compartmentTypes.add(r.type);
+  }
+  return patient === undefined ? { compartmentTypes } : { compartmentTypes, compartmentPatient: patient };
+}

@@ -1,0 +1,82 @@
+/**
+ * The data-dependent part of the decision, as one Visibility predicate (fhir/ports/
+ * visibility.ts) that the store ANDs into every query for this request:
+ *
+ *   compartment  ∧  ( break-glass patients  ∨  ( labels  ∧  consent ) )
+ *
+ * - compartment: types the request reaches only through a patient-context grant are
+ *   limited to that patient's compartment (permission-check.ts).
+ * - labels: every sensitive label the principal has not been granted hides what carries it.
+ * - consent: for each group of patients whose consents reduce (for this principal and
+ *   purpose) to the same rule, resources in those patients' compartments must satisfy it.
+ * - break-glass: for a patient with an active break-glass session, labels and consent
+ *   do not apply; scopes, role and compartment still do.
+ * - a patient is never hidden from their own record by their own consent or labels.
+ * The operator sees everything; every other principal goes through all of it.
+ */
+import { SEE_ALL, simplifyVisibility, type Visibility } from '../fhir/index.js';
+import type { PermissionOutcome } from './permission-check.js';
+import { ownPatientId } from './permission-check.js';
+import type { Principal } from './principal.js';
+
+export interface LabelRequirement {
+  readonly system: string;
+  readonly code: string;
+  /** The clearance (granted to users by an administrator) that lifts it. */
+  readonly clearance: string;
+}
+
+export interface ConsentGroup {
+  readonly patients: readonly string[];
+  /** What these patients' consents permit this principal to see of their records. */
+  readonly permitted: Visibility;
+  /** Why, for explanations. */
+  readonly reasons: readonly string[];
+}
+
+export interface VisibilityInputs {
+  readonly principal: Principal;
+  readonly permissions: PermissionOutcome;
+  readonly labels: readonly LabelRequirement[];
+  readonly consent: readonly ConsentGroup[];
+  readonly breakGlassPatients: readonly string[];
+}
+
+export interface VisibilityDecision {
+  readonly visibility: Visibility;
+  readonly reasons: readonly string[];
+}
+
+const inCompartment = (ids: readonly string[]): Visibility => ({ kind: 'in-compartment', compartment: 'Patient', ids });
+
+export function buildVisibility(i: VisibilityInputs): VisibilityDecision {
+  const p = i.principal;
+  if (p.kind === 'operator') return { visibility: SEE_ALL, reasons: ['operator token: sees everything its scopes allow'] };
+  const reasons: string[] = [];
+  const parts: Visibility[] = [];
+  const { compartmentTypes, compartmentPatient } = i.permissions;
+  if (compartmentTypes.size > 0 && compartmentPatient !== undefined) {
+    parts.push({ kind: 'or', items: [{ kind: 'not', item: { kind: 'type-in', types: [...compartmentTypes].sort() } }, inCompartment([compartmentPatient])] });
+    reasons.push(`limited to the compartment of Patient/${compartmentPatient} for ${[...compartmentTypes].length} resource type(s)`);
+  }
+  const own = ownPatientId(p);
+  if (own !== undefined) return { visibility: simplifyVisibility({ kind: 'and', items: parts }), reasons: [...reasons, 'a patient sees their own record'] };
+
+  const protections: Visibility[] = [];
+  for (const l of i.labels) {
+    if (p.clearances.includes(l.clearance)) continue;
+    protections.push({ kind: 'not', item: { kind: 'has-label', system: l.system, code: l.code } });
+    reasons.push(`hides data labelled ${l.code} (no ${l.clearance} clearance)`);
+  }
+  for (const g of i.consent) {
+    protections.push({ kind: 'or', items: [{ kind: 'not', item: inCompartment(g.patients) }, g.permitted] });
+    reasons.push(...g.reasons);
+  }
+  let protectedView: Visibility = { kind: 'and', items: protections };
+  if (i.breakGlassPatients.length > 0) {
+    protectedView = { kind: 'or', items: [inCompartment(i.breakGlassPatients), protectedView] };
+    reasons.push(`break-glass: consent and labels lifted for ${i.breakGlassPatients.map((id) => `Patient/${id}`).join(', ')}`);
+  }
+  parts.push(protectedView);
+  return { visibility: simplifyVisibility({ kind: 'and', items: parts }), reasons };
+}

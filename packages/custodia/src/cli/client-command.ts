@@ -1,0 +1,46 @@
+/**
+ * `custodia client add`: registers an OAuth client application. Public clients (PKCE
+ * only) get no secret; clients with --jwks-file/--jwks-uri authenticate with
+ * private_key_jwt (RFC 7523, SMART Backend Services); every other client gets a
+ * generated secret, printed once and stored hashed.
+ */
+import { Command } from '@commander-js/extra-typings';
+import { addClient } from '../app/index.js';
+import { databaseOption, dataDirOption, schemaOption } from './storage-options.js';
+import { storageConfig } from './storage-config.js';
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+export function clientCommand(): Command<[], Record<string, unknown>> {
+  const client = new Command('client').description('manage the applications that may ask for tokens').exitOverride();
+  client.addCommand(
+    new Command('add')
+      .description('register a client application')
+      .addOption(dataDirOption())
+      .addOption(databaseOption())
+      .addOption(schemaOption())
+      .requiredOption('--client-id <id>', 'OAuth client_id')
+      .requiredOption('--name <name>', 'name shown to users')
+      .option('--redirect-uri <uri>', 'allowed redirect URI (repeatable)', collect, [] as string[])
+      .option('--public', 'a public client: no secret, PKCE only', false)
+      .option('--jwks-file <file>', "file with the client's public JWKS (private_key_jwt)")
+      .option('--jwks-uri <url>', "URL of the client's public JWKS (private_key_jwt)")
+      .option('--scope <scopes>', 'space-separated scopes the client may be granted', '')
+      .exitOverride()
+      .action(async (o) => {
+        const added = await addClient(storageConfig(o), {
+          clientId: o.clientId,
+          name: o.name,
+          redirectUris: o.redirectUri,
+          public: o.public,
+          scope: o.scope,
+          ...(o.jwksFile === undefined ? {} : { jwksFile: o.jwksFile }),
+          ...(o.jwksUri === undefined ? {} : { jwksUri: o.jwksUri }),
+        });
+        const c = added.client;
+        process.stdout.write(`Client ${c.clientId} added: ${c.kind} (${c.tokenEndpointAuthMethod}).\n`);
+        if (added.clientSecret !== undefined) process.stdout.write(`Client secret (shown once; store it now): ${added.clientSecret}\n`);
+      }),
+  );
+  return client as unknown as Command<[], Record<string, unknown>>;
+}
