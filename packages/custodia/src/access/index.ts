@@ -7,5 +7,5 @@ export { TREATMENT, BREAK_THE_GLASS } from './principal.js';
 export { BreakGlassService, checkClaim, DEFAULT_BREAK_GLASS_MINUTES, type BreakGlassSession, type BreakGlassStore, type BreakGlassClaim, type ReviewStatus } from './break-glass.js';
 export { ROLE_GRANTS, roleGrants } from './role-permissions.js';
 export { requirementsOf, type Requirement } from './interaction-permissions.js';
-export { checkPermissions, ownPatientId, type PermissionOutcome, type TypeClasses } from './permission-check.js';
+export { checkPermissions, compartmentBoundTypes, ownPatientId, type PermissionOutcome, type TypeClasses } from './permission-check.js';
 export { buildVisibility, type VisibilityInputs, type VisibilityDecision, type LabelRequirement, type ConsentGroup } from './visibility-builder.js';

@@ -33,6 +33,29 @@ function forbidden(): never {
   throw new CustodiaError('forbidden', 'The token does not grant this interaction');
 }
 
+/**
+ * Patient-data types this principal may reach only inside one patient's compartment,
+ * for any permission: such a type is bounded for every interaction (deny more, never
+ * less), so one Visibility serves the whole request, bundle entries included.
+ */
+export function compartmentBoundTypes(p: Principal, patientDataTypes: readonly string[]): PermissionOutcome {
+  const types = new Set<string>();
+  if (p.kind !== 'user' || p.role === undefined) return { compartmentTypes: types };
+  const own = ownPatientId(p);
+  const patient = own ?? p.patient;
+  for (const type of patientDataTypes) {
+    for (const perm of ['c', 'r', 'u', 'd', 's'] as const) {
+      if (!roleGrants(p.role, type, perm, true)) continue;
+      const userWide = own === undefined && scopesGrant(p.scopes, type, perm, ['user']);
+      if (!userWide && scopesGrant(p.scopes, type, perm, ['patient', 'user'])) {
+        types.add(type);
+        break;
+      }
+    }
+  }
+  return patient === undefined ? { compartmentTypes: types } : { compartmentTypes: types, compartmentPatient: patient };
+}
+
 /** The patient a patient-role user is (their fhirUser), or undefined. */
 export function ownPatientId(p: Principal): string | undefined {
   return p.role === 'patient' && p.fhirUser?.startsWith('Patient/') === true ? p.fhirUser.slice('Patient/'.length) : undefined;
