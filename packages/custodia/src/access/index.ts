@@ -9,3 +9,8 @@ export { ROLE_GRANTS, roleGrants } from './role-permissions.js';
 export { requirementsOf, type Requirement } from './interaction-permissions.js';
 export { checkPermissions, compartmentBoundTypes, ownPatientId, type PermissionOutcome, type TypeClasses } from './permission-check.js';
 export { buildVisibility, type VisibilityInputs, type VisibilityDecision, type LabelRequirement, type ConsentGroup } from './visibility-builder.js';
+export { type TokenServiceOptions, type IssuedToken } from './token-service.js';
+export type { RevocationList } from './revocation-list.js';
+export * from './oauth/index.js';
+export * from './policy/index.js';
+export { LABEL_REQUIREMENTS, CLEARANCES, categoryLabel } from './label-requirements.js';

@@ -3,7 +3,7 @@
  * the user's role (role-permissions.ts). It depends only on who asks and what they ask
  * for — never on stored data — so refusing here (403) reveals nothing about records.
  *
- * - operator (`custodia token`): its scopes.
+ * - operator (`custodia token`): its system/ and user/ scopes.
  * - client (backend services): `system/` scopes.
  * - user: the role must grant the permission, and a `user/` scope grants it everywhere
  *   the role reaches, while a `patient/` scope grants it only inside the compartment of
@@ -64,7 +64,8 @@ export function ownPatientId(p: Principal): string | undefined {
 export function checkPermissions(p: Principal, requirements: readonly Requirement[], classes: TypeClasses): PermissionOutcome {
   const compartmentTypes = new Set<string>();
   if (p.kind === 'operator') {
-    for (const r of requirements) if (!scopesGrant(p.scopes, r.type, r.permission, ['system', 'user', 'patient'])) forbidden();
+    // An operator token has no patient context: patient/ scopes grant it nothing.
+    for (const r of requirements) if (!scopesGrant(p.scopes, r.type, r.permission, ['system', 'user'])) forbidden();
     return { compartmentTypes };
   }
   if (p.kind === 'client') {

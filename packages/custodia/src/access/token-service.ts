@@ -1,9 +1,13 @@
 /**
  * Bearer tokens signed by this server (RFC 6750 usage, RFC 7519 JWT, EdDSA/Ed25519 per
- * RFC 8037). `custodia token` mints them for operators; the SMART authorization server
- * of a later issue mints them for apps. Verification checks signature, issuer,
- * audience, expiry and not-before against the injected clock, and caches the result
- * by the token's SHA-256 (never by the token string itself) until it expires.
+ * RFC 8037). `custodia token` mints them for operators (issuer `urn:custodia:vault`,
+ * audience `urn:custodia:fhir`); the SMART authorization server mints them for apps
+ * (issuer: the origin of the FHIR base URL; audience: the FHIR base URL itself, as
+ * SMART App Launch's `aud` parameter names it). Verification checks signature (EdDSA
+ * only), issuer, the audience that belongs to that issuer, expiry and not-before
+ * against the injected clock, and caches the result by the token's SHA-256 (never by
+ * the token string itself) until it expires. Revocation (RFC 7009) is checked on every
+ * verification, cached or not.
  */
 import * as crypto from 'node:crypto';
 import { createHash } from 'node:crypto';
@@ -12,6 +16,7 @@ import { CustodiaError, type Clock, type Random, uuidV4 } from '../kernel/index.
 import { TREATMENT, type Principal } from './principal.js';
 import { isRole, type Role } from './identity/roles.js';
 import { parseScopes } from './smart-scopes.js';
+import type { RevocationList } from './revocation-list.js';
 
 export const TOKEN_ISSUER = 'urn:custodia:vault';
 export const TOKEN_AUDIENCE = 'urn:custodia:fhir';
@@ -36,6 +41,29 @@ export interface IssueOptions {
   readonly purposeOfUse?: string;
   readonly breakGlassReason?: string;
   readonly clearances?: readonly string[];
+  /**
+   * Who issues the token: `operator` (the default: `custodia token`, the operator
+   * issuer and audience) or `oauth` (the SMART authorization server: its issuer, the
+   * FHIR base URL as audience). `oauth` needs `TokenServiceOptions.oauth`.
+   */
+  readonly authority?: 'operator' | 'oauth';
+}
+
+/** A freshly signed token and the claims callers keep track of (never log `token`). */
+export interface IssuedToken {
+  readonly token: string;
+  readonly tokenId: string;
+  /** Epoch seconds. */
+  readonly issuedAt: number;
+  /** Epoch seconds. */
+  readonly expiresAt: number;
+}
+
+export interface TokenServiceOptions {
+  /** The SMART authorization server: its issuer URL and the audience of its tokens (the FHIR base URL). */
+  readonly oauth?: { readonly issuer: string; readonly audience: string };
+  /** Revoked token ids; without it nothing is ever revoked. */
+  readonly revocations?: RevocationList;
 }
 
 const MAX_TTL_SECONDS = 24 * 3600;
@@ -87,12 +115,21 @@ export class TokenService {
     private readonly key: SigningKey,
     private readonly clock: Clock,
     private readonly random: Random,
+    private readonly options: TokenServiceOptions = {},
   ) {}
 
   async issue(o: IssueOptions): Promise<string> {
+    return (await this.mint(o)).token;
+  }
+
+  /** `issue`, also returning the token id and times (the OAuth server records them to revoke tokens later). */
+  async mint(o: IssueOptions): Promise<IssuedToken> {
     if (!Number.isInteger(o.ttlSeconds) || o.ttlSeconds <= 0 || o.ttlSeconds > MAX_TTL_SECONDS) {
       throw new CustodiaError('request-malformed', `A token lives between 1 second and ${MAX_TTL_SECONDS / 3600} hours`);
     }
+    const oauth = this.options.oauth;
+    if (o.authority === 'oauth' && oauth === undefined) throw new CustodiaError('config-invalid', 'The token service has no OAuth issuer');
+    const [issuer, audience] = o.authority === 'oauth' ? [oauth!.issuer, oauth!.audience] : [TOKEN_ISSUER, TOKEN_AUDIENCE];
     const now = Math.floor(this.clock.now() / 1000);
     const claims: Record<string, unknown> = { scope: o.scope, kind: o.kind ?? 'operator' };
     if (o.clientId !== undefined) claims['client_id'] = o.clientId;
@@ -102,16 +139,19 @@ export class TokenService {
     if (o.purposeOfUse !== undefined) claims['purpose_of_use'] = o.purposeOfUse;
     if (o.breakGlassReason !== undefined) claims['btg_reason'] = o.breakGlassReason;
     if (o.clearances !== undefined && o.clearances.length > 0) claims['clearance'] = [...o.clearances];
-    return new SignJWT(claims)
+    const tokenId = uuidV4(this.random);
+    const expiresAt = now + o.ttlSeconds;
+    const token = await new SignJWT(claims)
       .setProtectedHeader({ alg: 'EdDSA', typ: 'at+jwt', kid: this.key.kid })
-      .setIssuer(TOKEN_ISSUER)
-      .setAudience(TOKEN_AUDIENCE)
+      .setIssuer(issuer)
+      .setAudience(audience)
       .setSubject(o.subject)
-      .setJti(uuidV4(this.random))
+      .setJti(tokenId)
       .setIssuedAt(now)
       .setNotBefore(now)
-      .setExpirationTime(now + o.ttlSeconds)
+      .setExpirationTime(expiresAt)
       .sign(this.key.privateKey);
+    return { token, tokenId, issuedAt: now, expiresAt };
   }
 
   /** Verifies an attacker-supplied token string. */
@@ -121,24 +161,39 @@ export class TokenService {
     const nowSeconds = this.clock.now() / 1000;
     const cached = this.#cache.get(digest);
     if (cached !== undefined) {
-      if (cached.expiresAt > nowSeconds) return cached;
+      if (cached.expiresAt > nowSeconds) return this.#notRevoked(cached);
       this.#cache.delete(digest);
     }
+    const oauth = this.options.oauth;
     let payload;
     try {
-      ({ payload } = await jwtVerify(token, this.key.publicKey, {
-        issuer: TOKEN_ISSUER,
-        audience: TOKEN_AUDIENCE,
+      let header;
+      ({ payload, protectedHeader: header } = await jwtVerify(token, this.key.publicKey, {
+        issuer: oauth === undefined ? TOKEN_ISSUER : [TOKEN_ISSUER, oauth.issuer],
+        audience: oauth === undefined ? TOKEN_AUDIENCE : [TOKEN_AUDIENCE, oauth.audience],
         algorithms: ['EdDSA'],
         currentDate: new Date(this.clock.now()),
         requiredClaims: ['exp', 'sub', 'jti'],
       }));
+      // Each issuer has its own audience: an operator token is not valid for the SMART
+      // audience nor the reverse. OAuth access tokens are typed (RFC 9068 §2.1), so an ID
+      // token signed with the same key can never pass for one.
+      const audience = payload.iss === TOKEN_ISSUER ? TOKEN_AUDIENCE : oauth!.audience;
+      const aud = payload.aud;
+      if (!(aud === audience || (Array.isArray(aud) && aud.includes(audience)))) throw new Error('audience of another issuer');
+      if (payload.iss !== TOKEN_ISSUER && header.typ !== 'at+jwt') throw new Error('not an access token');
     } catch (e) {
       throw new CustodiaError('token-invalid', 'The bearer token is not valid', { cause: e });
     }
     const principal = principalOf(payload);
     if (this.#cache.size >= CACHE_MAX) this.#cache.delete(this.#cache.keys().next().value as string);
     this.#cache.set(digest, principal);
-    return principal;
+    return this.#notRevoked(principal);
+  }
+
+  async #notRevoked(p: Principal): Promise<Principal> {
+    const list = this.options.revocations;
+    if (list !== undefined && (await list.isRevoked(p.tokenId))) throw new CustodiaError('token-invalid', 'The bearer token is not valid');
+    return p;
   }
 }

@@ -24,6 +24,8 @@ export interface LabelRequirement {
   readonly code: string;
   /** The clearance (granted to users by an administrator) that lifts it. */
   readonly clearance: string;
+  /** Also lifted where the resource carries a sensitive category the principal is cleared for. */
+  readonly liftedByCarriedCategory?: boolean;
 }
 
 export interface ConsentGroup {
@@ -63,9 +65,12 @@ export function buildVisibility(i: VisibilityInputs): VisibilityDecision {
   if (own !== undefined) return { visibility: simplifyVisibility({ kind: 'and', items: parts }), reasons: [...reasons, 'a patient sees their own record'] };
 
   const protections: Visibility[] = [];
+  const clearedCategories = i.labels.filter((l) => l.liftedByCarriedCategory !== true && p.clearances.includes(l.clearance));
   for (const l of i.labels) {
     if (p.clearances.includes(l.clearance)) continue;
-    protections.push({ kind: 'not', item: { kind: 'has-label', system: l.system, code: l.code } });
+    const hidden: Visibility = { kind: 'not', item: { kind: 'has-label', system: l.system, code: l.code } };
+    const lifts: Visibility[] = l.liftedByCarriedCategory === true ? clearedCategories.map((c) => ({ kind: 'has-label', system: c.system, code: c.code })) : [];
+    protections.push(lifts.length === 0 ? hidden : { kind: 'or', items: [hidden, ...lifts] });
     reasons.push(`hides data labelled ${l.code} (no ${l.clearance} clearance)`);
   }
   for (const g of i.consent) {

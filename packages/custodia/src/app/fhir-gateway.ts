@@ -5,8 +5,9 @@
  */
 import { createHash } from 'node:crypto';
 import { CustodiaError } from '../kernel/index.js';
-import { authorize, type Principal, type TokenService } from '../access/index.js';
-import { executeInteraction, parseInteraction, SEE_ALL, type FhirContext, type FhirResult, type RequestOptions } from '../fhir/index.js';
+import type { Principal, TokenService } from '../access/index.js';
+import type { AccessControl, BreakGlassRequest } from './access-control.js';
+import { executeInteraction, parseInteraction, type FhirContext, type FhirResult, type RequestOptions } from '../fhir/index.js';
 
 export interface FhirHttpRequest {
   readonly method: string;
@@ -19,6 +20,8 @@ export interface FhirHttpRequest {
   readonly ifMatch?: string;
   readonly ifNoneExist?: string;
   readonly prefer?: string;
+  /** Break-the-glass by header: X-Purpose-Of-Use, X-Break-Glass-Reason, X-Break-Glass-Patient. */
+  readonly breakGlass?: BreakGlassRequest;
 }
 
 /** RFC 6750 §2.1: `Authorization: Bearer <token>`. The header is attacker-controlled. */
@@ -46,7 +49,11 @@ function ownerOf(p: Principal): string {
   return createHash('sha256').update(`${p.issuer}\u0000${p.subject}`).digest('base64url');
 }
 
-export async function handleFhirRequest(ctx: FhirContext, tokens: TokenService, req: FhirHttpRequest): Promise<FhirResult> {
+/**
+ * authenticate → parse → decide (scopes ∩ role ∩ compartment ∩ consent ∩ labels) →
+ * execute with the decision's guard and visibility.
+ */
+export async function handleFhirRequest(ctx: FhirContext, tokens: TokenService, access: AccessControl, req: FhirHttpRequest): Promise<FhirResult> {
   const isMetadata = req.path === 'metadata' && (req.method === 'GET' || req.method === 'HEAD');
   const principal = isMetadata ? undefined : await authenticate(tokens, req.authorization);
   const interaction = parseInteraction({
@@ -58,13 +65,16 @@ export async function handleFhirRequest(ctx: FhirContext, tokens: TokenService, 
     ...(req.ifMatch === undefined ? {} : { ifMatch: req.ifMatch }),
     ...(req.ifNoneExist === undefined ? {} : { ifNoneExist: req.ifNoneExist }),
   });
-  const options: RequestOptions = { ...parsePrefer(req.prefer), owner: principal === undefined ? 'anonymous' : ownerOf(principal), visibility: SEE_ALL };
-  const types = ctx.validator.resourceTypes;
-  return executeInteraction(ctx, interaction, options, (i) => {
-    if (principal === undefined) {
+  if (principal === undefined) {
+    const anonymous: RequestOptions = { ...parsePrefer(req.prefer), owner: 'anonymous', visibility: { kind: 'none' } };
+    return executeInteraction(ctx, interaction, anonymous, (i) => {
       if (i.kind !== 'capabilities') throw new CustodiaError('unauthenticated', 'This endpoint needs a bearer token');
-      return;
-    }
-    authorize(principal, i, types);
-  });
+    });
+  }
+  // The interaction-level check first: a refusal that depends on nothing stored (403),
+  // before anything is looked up or a break-the-glass session is opened.
+  access.guardFor(principal)(interaction);
+  const decision = await access.forRequest(principal, req.breakGlass ?? {});
+  const options: RequestOptions = { ...parsePrefer(req.prefer), owner: ownerOf(principal), visibility: decision.visibility };
+  return executeInteraction(ctx, interaction, options, decision.guard);
 }

@@ -4,12 +4,15 @@
  */
 import { readFileSync } from 'node:fs';
 import { monotonicClock, secureRandom, systemClock, type Clock, type Random } from '../kernel/index.js';
-import { IdentityService, TokenService, type IdentityOptions } from '../access/index.js';
+import { BreakGlassService, IdentityService, LABEL_REQUIREMENTS, TokenService, oauthEndpoints, type IdentityOptions, type OAuthOptions } from '../access/index.js';
+import { AccessControl } from './access-control.js';
+import { ConsentDirectory } from './consent-directory.js';
 import type { FhirContext, ResourceStore } from '../fhir/index.js';
 import { loadSigningKey, openDatabase, type VaultDatabase } from '../store/index.js';
 import type { VaultConfig } from './config.js';
 import { fhirComponents } from './fhir-components.js';
 import { commonPasswords } from './common-passwords.js';
+import { createOAuthServer, type OAuthServer } from './oauth-server.js';
 
 export interface Vault {
   readonly config: VaultConfig;
@@ -18,6 +21,11 @@ export interface Vault {
   readonly store: ResourceStore;
   /** Users, second factors, lockout and clients (the OAuth server and admin endpoints build on it). */
   readonly identity: IdentityService;
+  /** The SMART App Launch authorization server (discovery, authorize, token, introspect, revoke, launch). */
+  readonly oauth: OAuthServer;
+  /** The decision point: scopes ∩ role ∩ compartment ∩ consent ∩ labels, and break-the-glass. */
+  readonly access: AccessControl;
+  readonly breakGlass: BreakGlassService;
   close(): Promise<void>;
 }
 
@@ -26,6 +34,8 @@ export interface VaultOverrides {
   readonly random?: Random;
   /** Identity settings (tests lower the scrypt cost here; production keeps the defaults). */
   readonly identity?: Partial<IdentityOptions>;
+  /** Authorization-server settings (lifetimes, JWKS fetching). */
+  readonly oauth?: OAuthOptions;
 }
 
 function softwareVersion(): string {
@@ -68,14 +78,21 @@ export async function createVault(config: VaultConfig, overrides: VaultOverrides
   const database = await openVaultDatabase(config);
   const fhir = await createFhirContext(config, clock, random, database);
   const store = fhir.store;
-  const tokens = new TokenService(key, clock, random);
+  // Access tokens of the authorization server: its issuer, for this FHIR base URL; revocations in the database.
+  const tokens = new TokenService(key, clock, random, { oauth: { issuer: oauthEndpoints(config.fhirBaseUrl).issuer, audience: config.fhirBaseUrl }, revocations: database.oauth });
   const identity = createIdentityService(database, clock, random, overrides.identity);
+  const breakGlass = new BreakGlassService(database.breakGlass, random);
+  const access = new AccessControl(fhir.validator.resourceTypes, LABEL_REQUIREMENTS, new ConsentDirectory(store), breakGlass, clock);
+  const oauth = createOAuthServer({ fhirBaseUrl: config.fhirBaseUrl, key, tokens, identity, store: database.oauth, fhir, clock, random, ...(overrides.oauth === undefined ? {} : { options: overrides.oauth }) });
   return Object.freeze({
     config,
     fhir,
     tokens,
     store,
     identity,
+    oauth,
+    access,
+    breakGlass,
     close: () => store.close(),
   });
 }

@@ -44,7 +44,9 @@ export function registerFhirRoutes(app: FastifyInstance, vault: Vault): void {
     const path = pathname.replace(/^\/fhir\/?/, '').replace(/\/+$/, '');
     const body = req.body;
     const form = body instanceof URLSearchParams ? [...body].map(([k, v]) => [k, v] as const) : undefined;
-    const result = await handleFhirRequest(vault.fhir, vault.tokens, {
+    const purposeOfUse = header(req, 'x-purpose-of-use');
+    const breakGlass = purposeOfUse === undefined ? undefined : { purposeOfUse, reason: header(req, 'x-break-glass-reason'), patient: header(req, 'x-break-glass-patient') };
+    const result = await handleFhirRequest(vault.fhir, vault.tokens, vault.access, {
       method: req.method,
       path,
       query,
@@ -54,6 +56,7 @@ export function registerFhirRoutes(app: FastifyInstance, vault: Vault): void {
       ...optional('ifMatch', header(req, 'if-match')),
       ...optional('ifNoneExist', header(req, 'if-none-exist')),
       ...optional('prefer', header(req, 'prefer')),
+      ...(breakGlass === undefined ? {} : { breakGlass }),
     });
     return send(reply, vault, result);
   };

@@ -7,6 +7,7 @@ import Fastify, { LogController, type FastifyInstance, type FastifyReply, type F
 import { CustodiaError, errorResponse, type Vault } from '../app/index.js';
 import { registerBodyParsers } from './body-parsers.js';
 import { FHIR_JSON, registerFhirRoutes } from './fhir-routes.js';
+import { registerOAuthRoutes } from './oauth-routes.js';
 
 export interface ServerOptions {
   /** A pino logger configuration, or false for none (tests). */
@@ -53,7 +54,8 @@ export function buildServer(vault: Vault, options: ServerOptions = {}): FastifyI
     // Responses carry patient data: never cache them, never sniff them, never frame them.
     reply.header('cache-control', 'no-store');
     reply.header('x-content-type-options', 'nosniff');
-    reply.header('content-security-policy', "default-src 'none'; frame-ancestors 'none'");
+    // The sign-in pages set their own (stricter where it matters) policy.
+    if (!reply.hasHeader('content-security-policy')) reply.header('content-security-policy', "default-src 'none'; frame-ancestors 'none'");
     reply.header('referrer-policy', 'no-referrer');
   });
   app.addHook('onResponse', async (req, reply) => {
@@ -73,5 +75,6 @@ export function buildServer(vault: Vault, options: ServerOptions = {}): FastifyI
 
   app.get('/healthz', async () => ({ status: 'ok' }));
   registerFhirRoutes(app, vault);
+  registerOAuthRoutes(app, vault);
   return app;
 }

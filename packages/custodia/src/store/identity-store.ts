@@ -38,6 +38,7 @@ interface UserRow {
   totp_confirmed: number;
   failed_logins: number;
   locked_until: number | null;
+  clearances: string;
   created_at: number;
   updated_at: number;
 }
@@ -56,7 +57,7 @@ interface ClientRow {
   updated_at: number;
 }
 
-const USER_COLUMNS = sql`id, username, role, fhir_user, status, password_hash, totp_secret, totp_algorithm, totp_digits, totp_confirmed, failed_logins, locked_until, created_at, updated_at`;
+const USER_COLUMNS = sql`id, username, role, fhir_user, status, password_hash, totp_secret, totp_algorithm, totp_digits, totp_confirmed, failed_logins, locked_until, clearances, created_at, updated_at`;
 const CLIENT_COLUMNS = sql`client_id, name, kind, redirect_uris, scope, secret_hash, jwks, jwks_uri, status, created_at, updated_at`;
 const CLIENT_KINDS: readonly string[] = ['public', 'confidential-symmetric', 'confidential-asymmetric'];
 
@@ -86,9 +87,16 @@ function toUser(r: UserRow): UserRecord {
     ...(totp === undefined ? {} : { totp }),
     failedLogins: Number(r.failed_logins),
     ...(r.locked_until === null ? {} : { lockedUntil: Number(r.locked_until) }),
+    clearances: parseClearances(r.clearances),
     createdAt: Number(r.created_at),
     updatedAt: Number(r.updated_at),
   });
+}
+
+function parseClearances(text: string): string[] {
+  const v = JSON.parse(text) as unknown;
+  if (!Array.isArray(v) || !v.every((c) => typeof c === 'string')) corrupt('clearance list');
+  return v;
 }
 
 function toClient(r: ClientRow): ClientRecord {
@@ -134,9 +142,9 @@ export class KyselyIdentityStore implements IdentityStore {
 
   insertUser(u: UserRecord): Promise<void> {
     return this.#insert('A user with this username already exists', (db) =>
-      sql`INSERT INTO identity_users (id, username, role, fhir_user, status, password_hash, totp_secret, totp_algorithm, totp_digits, totp_confirmed, failed_logins, locked_until, created_at, updated_at)
+      sql`INSERT INTO identity_users (id, username, role, fhir_user, status, password_hash, totp_secret, totp_algorithm, totp_digits, totp_confirmed, failed_logins, locked_until, clearances, created_at, updated_at)
           VALUES (${u.id}, ${u.username}, ${u.role}, ${u.fhirUser ?? null}, ${u.status}, ${u.passwordHash}, ${u.totp?.secret ?? null}, ${u.totp?.algorithm ?? null},
-                  ${u.totp?.digits ?? null}, ${u.totp?.confirmed === true ? 1 : 0}, ${u.failedLogins}, ${u.lockedUntil ?? null}, ${u.createdAt}, ${u.updatedAt})`.execute(db),
+                  ${u.totp?.digits ?? null}, ${u.totp?.confirmed === true ? 1 : 0}, ${u.failedLogins}, ${u.lockedUntil ?? null}, ${JSON.stringify(u.clearances)}, ${u.createdAt}, ${u.updatedAt})`.execute(db),
     );
   }
 
@@ -159,6 +167,11 @@ export class KyselyIdentityStore implements IdentityStore {
       const r = await sql<{ id: string }>`UPDATE identity_users SET status = ${status}, updated_at = ${now} WHERE id = ${id} RETURNING id`.execute(db);
       return r.rows.length > 0;
     });
+  }
+
+  async setClearances(id: string, clearances: readonly string[], now: number): Promise<boolean> {
+    const r = await this.#write((db) => sql`UPDATE identity_users SET clearances = ${JSON.stringify(clearances)}, updated_at = ${now} WHERE id = ${id}`.execute(db));
+    return Number(r.numAffectedRows ?? 0) === 1;
   }
 
   async setPasswordHash(id: string, passwordHash: string, now: number): Promise<void> {

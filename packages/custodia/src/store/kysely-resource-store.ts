@@ -5,6 +5,7 @@
 import { sql, type Kysely } from 'kysely';
 import { SEE_ALL } from '../fhir/index.js';
 import type {
+  VisibilityFacts,
   Visibility,
   CurrentState,
   HistoryFilter,
@@ -162,6 +163,29 @@ export class KyselyResourceStore implements ResourceStore {
       await guarded(restore);
       await this.optimize();
     }
+  }
+
+  visibilityFacts(type: string, id: string): Promise<VisibilityFacts | undefined> {
+    return guarded(async () => {
+      const r = (await sql<{ pk: number }>`SELECT pk FROM resources WHERE res_type = ${type} AND res_id = ${id} AND deleted = 0`.execute(this.h.read)).rows[0];
+      if (r === undefined) return undefined;
+      const compartments = await sql<{ compartment: string; comp_id: string }>`SELECT compartment, comp_id FROM sp_compartment WHERE res_pk = ${r.pk} ORDER BY compartment, comp_id`.execute(this.h.read);
+      const labels = await sql<{ system: string | null; code: string | null }>`SELECT system, code FROM sp_token WHERE res_pk = ${r.pk} AND param = '_security' ORDER BY system, code`.execute(this.h.read);
+      return {
+        type,
+        id,
+        compartments: compartments.rows.map((c) => ({ compartment: c.compartment, id: c.comp_id })),
+        labels: labels.rows,
+      };
+    });
+  }
+
+  changeMarker(type: string): Promise<string> {
+    return guarded(async () => {
+      // Versions are append-only and seq only grows: the newest seq of a type marks its last change.
+      const result = await sql<{ s: number | null }>`SELECT MAX(seq) AS s FROM resource_versions WHERE res_type = ${type}`.execute(this.h.read);
+      return String(result.rows[0]?.s ?? 0);
+    });
   }
 
   countResources(type?: string): Promise<number> {

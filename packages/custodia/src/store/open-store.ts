@@ -6,12 +6,14 @@
 import { Migrator, sql, type Kysely } from 'kysely';
 import { CustodiaError } from '../kernel/index.js';
 import type { ResourceStore } from '../fhir/index.js';
-import type { IdentityStore } from '../access/index.js';
+import type { BreakGlassStore, IdentityStore, OAuthStore } from '../access/index.js';
 import { postgresSql, sqliteSql } from './dialect-sql.js';
 import { KyselyResourceStore, type StoreHandles } from './kysely-resource-store.js';
 import { GroupCommit } from './group-commit.js';
 import { KyselyIdentityStore } from './identity-store.js';
 import { migrationProvider } from './migrations/index.js';
+import { KyselyOAuthStore } from './oauth-store.js';
+import { breakGlassStore } from './break-glass-store.js';
 import { openPostgres } from './postgres-database.js';
 import type { SqlDialect } from './schema.js';
 import { openSqlite } from './sqlite-database.js';
@@ -57,6 +59,9 @@ export interface VaultDatabase {
   readonly handle: DatabaseHandle;
   readonly resources: ResourceStore;
   readonly identity: IdentityStore;
+  /** The SMART authorization server's state (also the token service's revocation list). */
+  readonly oauth: OAuthStore;
+  readonly breakGlass: BreakGlassStore;
   close(): Promise<void>;
 }
 
@@ -65,7 +70,14 @@ export async function openDatabase(options: StoreOptions): Promise<VaultDatabase
   const h = isPostgresUrl(options.database) ? await openPostgresStore(options) : await openSqliteStore(options);
   const resources = new KyselyResourceStore(h);
   const handle: DatabaseHandle = { dialect: h.d.name, read: h.read, transaction: h.transaction };
-  return { handle, resources, identity: new KyselyIdentityStore(handle), close: () => resources.close() };
+  return {
+    handle,
+    resources,
+    identity: new KyselyIdentityStore(handle),
+    oauth: new KyselyOAuthStore(handle),
+    breakGlass: breakGlassStore(handle),
+    close: () => resources.close(),
+  };
 }
 
 /** The resource store alone (tests and tools that need nothing else). */

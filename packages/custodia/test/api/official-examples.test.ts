@@ -7,8 +7,14 @@ import { ALL_DATABASES, isAvailable } from '../helpers/databases.js';
 import { officialExamples } from '../helpers/fixture-files.js';
 import { startTestVault, type TestVault } from '../helpers/test-vault.js';
 
-/** Examples the vault rejects, with the spec's reason. None today; keep the list honest. */
-const REJECTED: Record<string, string> = {};
+/**
+ * Examples the vault rejects, with the spec's reason. Keep the list honest.
+ * - consent-example-pkb: its nested provisions have no `type`, which R4 requires
+ *   (consent.html, Consent.provision.type: "Not permitted in root rule, required in all
+ *   nested rules"), so the vault cannot tell whether they permit or deny, and refuses to
+ *   store a Consent it could not enforce (422 business-rule at `Consent`).
+ */
+const REJECTED: Record<string, string> = { 'Consent-consent-example-pkb.json': '422 ["Consent"]' };
 
 function withoutMetaAndId(r: Record<string, unknown>): Record<string, unknown> {
   const { meta: _m, id: _i, ...rest } = r;

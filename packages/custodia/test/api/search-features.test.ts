@@ -31,7 +31,8 @@ for (const dialect of ALL_DATABASES) {
       beforeImport = new Date(Date.now() - 1000).toISOString();
       const target = localImportTarget(t.vault.fhir);
       const report = await target.importResources(examples.map((value, i) => ({ value, source: `example ${i}` })));
-      expect(report.failures).toEqual([]);
+      // consent-example-pkb cannot be enforced as written (see official-examples.test.ts).
+      expect(report.failures.map((f) => f.reason)).toEqual([expect.stringContaining('consent-example-pkb')]);
       expect((await importFiles(target, [DEMO_DIR])).failures).toEqual([]);
     }, 300_000);
     afterAll(async () => t?.close());

@@ -28,6 +28,7 @@ const user = (id: string, username: string, over: Partial<UserRecord> = {}): Use
   role: 'clinician',
   status: 'active',
   passwordHash: '$scrypt$ln=4,r=8,p=1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA',
+  clearances: [],
   failedLogins: 0,
   createdAt: T0,
   updatedAt: T0,

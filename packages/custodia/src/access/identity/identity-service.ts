@@ -185,6 +185,7 @@ export class IdentityService {
       status: 'active',
       passwordHash: await this.#hasher.hash(normalized),
       failedLogins: 0,
+      clearances: [],
       createdAt: now,
       updatedAt: now,
     };
@@ -214,6 +215,19 @@ export class IdentityService {
     const r = await this.#requireUser(username);
     await this.store.setUserStatus(r.id, 'disabled', this.clock.now());
     return publicUser({ ...r, status: 'disabled' });
+  }
+
+  /**
+   * Grants exactly these sensitive-data clearances (replacing the previous set). Codes are
+   * checked against `known` (the vault's label catalogue) so a typo cannot grant nothing silently.
+   */
+  async setClearances(username: string, clearances: readonly string[], known: ReadonlySet<string>): Promise<User> {
+    const unknown = clearances.filter((c) => !known.has(c));
+    if (unknown.length > 0) throw new CustodiaError('request-malformed', `Unknown clearance(s): ${unknown.join(', ')}; known: ${[...known].sort().join(', ')}`);
+    const r = await this.#requireUser(username);
+    const set = [...new Set(clearances)].sort();
+    await this.store.setClearances(r.id, set, this.clock.now());
+    return publicUser({ ...r, clearances: set });
   }
 
   /** Lets a disabled user sign in again, and lifts any lockout. */

@@ -25,6 +25,8 @@ export interface IdentityStore {
   /** False when there is no such user. */
   setUserStatus(id: string, status: AccountStatus, now: number): Promise<boolean>;
   setPasswordHash(id: string, passwordHash: string, now: number): Promise<void>;
+  /** Replaces the user's sensitive-data clearances. False when there is no such user. */
+  setClearances(id: string, clearances: readonly string[], now: number): Promise<boolean>;
 
   /**
    * Atomically counts one more consecutive failure and sets the lock that

@@ -46,6 +46,13 @@ export class InMemoryIdentityStore implements IdentityStore {
     return Object.freeze({ ...rest });
   }
 
+  async setClearances(id: string, clearances: readonly string[], now: number): Promise<boolean> {
+    const u = this.#users.get(id);
+    if (u === undefined) return false;
+    this.#users.set(id, { ...u, clearances: [...clearances], updatedAt: now });
+    return true;
+  }
+
   async setUserStatus(id: string, status: AccountStatus, now: number): Promise<boolean> {
     const u = this.#users.get(id);
     if (u === undefined) return false;

@@ -34,6 +34,8 @@ export interface UserRecord {
   readonly failedLogins: number;
   /** Epoch ms until which sign-in is refused; absent when not locked. */
   readonly lockedUntil?: number;
+  /** Sensitive-data clearances an administrator granted (v3 codes such as HIV, ETH, PSY, R). */
+  readonly clearances: readonly string[];
   readonly createdAt: number;
   readonly updatedAt: number;
 }
@@ -47,6 +49,7 @@ export interface User {
   readonly status: AccountStatus;
   /** A confirmed TOTP authenticator is enrolled. */
   readonly mfaEnrolled: boolean;
+  readonly clearances: readonly string[];
   readonly createdAt: number;
 }
 
@@ -58,6 +61,7 @@ export function publicUser(r: UserRecord): User {
     ...(r.fhirUser === undefined ? {} : { fhirUser: r.fhirUser }),
     status: r.status,
     mfaEnrolled: r.totp?.confirmed === true,
+    clearances: [...r.clearances],
     createdAt: r.createdAt,
   });
 }

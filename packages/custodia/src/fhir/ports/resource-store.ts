@@ -9,7 +9,7 @@
  */
 import type { IndexRows } from '../search/index-rows.js';
 import type { CompartmentRow } from '../search/compartment-membership.js';
-import type { Visibility } from './visibility.js';
+import type { Visibility, VisibilityFacts } from './visibility.js';
 import type { IncludeSpec, SearchQuery } from '../search/query.js';
 
 /** One stored version of a resource. */
@@ -129,6 +129,14 @@ export interface ResourceStore extends ResourceReader {
    * and refreshes statistics. Durability of each commit is unchanged.
    */
   bulkLoad<T>(fn: () => Promise<T>): Promise<T>;
+  /** What visibility depends on for one current resource (for explanations), or undefined. */
+  visibilityFacts(type: string, id: string): Promise<VisibilityFacts | undefined>;
+  /**
+   * A marker that changes whenever any resource of `type` gets a new version (cheap:
+   * one index lookup). Caches of derived policy — compiled consents — compare it on
+   * every request, so changes take effect on the next request.
+   */
+  changeMarker(type: string): Promise<string>;
   /** Number of current, non-deleted resources (all types when `type` is omitted). */
   countResources(type?: string): Promise<number>;
   close(): Promise<void>;

@@ -26,6 +26,20 @@ export interface ResourceIndexer {
   extract(resource: FhirResource): IndexRows;
 }
 
+/**
+ * Security labels of a resource: its explicit `meta.security` and those the vault derives
+ * from its coded data (sensitive categories). Stored as `_security` index rows, which
+ * access control filters on.
+ */
+export interface ResourceLabeler {
+  label(resource: FhirResource): readonly { readonly system: string; readonly code: string }[];
+}
+
+/** Rules beyond R4 structure that a resource must meet to be stored (e.g. a Consent the vault can enforce). */
+export interface ResourceRules {
+  check(resource: FhirResource): readonly StructureIssue[];
+}
+
 export interface SearchSyntax {
   /** Parses attacker-controlled query parameters. `types` empty for a system-level search. */
   parse(types: readonly string[], params: ReadonlyArray<readonly [string, string]>, handling: 'strict' | 'lenient'): SearchQuery;
@@ -62,6 +76,8 @@ export interface FhirContext {
   readonly store: ResourceStore;
   readonly validator: ResourceValidator;
   readonly indexer: ResourceIndexer;
+  readonly labeler: ResourceLabeler;
+  readonly rules: ResourceRules;
   readonly search: SearchSyntax;
   readonly clock: Clock;
   readonly random: Random;

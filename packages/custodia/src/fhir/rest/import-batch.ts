@@ -39,7 +39,7 @@ function parsed(item: ImportItem): unknown {
   }
 }
 
-function validated(ctx: Pick<FhirContext, 'validator'>, item: ImportItem): FhirResource {
+function validated(ctx: Pick<FhirContext, 'validator' | 'rules'>, item: ImportItem): FhirResource {
   const value = parsed(item);
   const type = isJsonObject(value) && typeof value['resourceType'] === 'string' ? value['resourceType'] : '';
   if (!ctx.validator.isResourceType(type)) {
@@ -61,7 +61,7 @@ export interface PreparedBatch {
  * Everything that can happen without the database: parse, validate, index, serialise.
  * Pure, so it can run on another thread than the write.
  */
-export function prepareBatch(ctx: Pick<FhirContext, 'validator' | 'indexer' | 'random'>, items: readonly ImportItem[]): PreparedBatch {
+export function prepareBatch(ctx: Pick<FhirContext, 'validator' | 'rules' | 'indexer' | 'labeler' | 'random'>, items: readonly ImportItem[]): PreparedBatch {
   const failures: ImportFailure[] = [];
   const byKey = new Map<string, PreparedResource>();
   for (const item of items) {

@@ -1,4 +1,4 @@
-export type { FhirContext, FhirLimits, ResourceValidator, ResourceIndexer, SearchSyntax, SearchParamSummary, StructureIssue } from './fhir-context.js';
+export type { FhirContext, FhirLimits, ResourceValidator, ResourceIndexer, ResourceLabeler, ResourceRules, SearchSyntax, SearchParamSummary, StructureIssue } from './fhir-context.js';
 export type { FhirInteraction, RequestOptions } from './fhir-interaction.js';
 export { isReadOnly } from './fhir-interaction.js';
 export { parseInteraction, type RawFhirRequest } from './parse-interaction.js';

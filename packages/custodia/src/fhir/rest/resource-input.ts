@@ -28,7 +28,7 @@ export function parseVersionId(v: string): number {
  * The body must be a JSON object of the URL's resource type that passes structural
  * validation (R4 http.html §3.1.0.5, §3.1.0.4).
  */
-export function parseResourceBody(ctx: Pick<FhirContext, 'validator'>, body: unknown, type: string, where = ''): FhirResource {
+export function parseResourceBody(ctx: Pick<FhirContext, 'validator' | 'rules'>, body: unknown, type: string, where = ''): FhirResource {
   if (!isJsonObject(body)) throw new CustodiaError('resource-structure', 'The body must be a JSON object holding a FHIR resource');
   if (body['resourceType'] !== type) {
     throw new CustodiaError('resource-structure', `The body's resourceType must be ${type}`, {
@@ -40,6 +40,12 @@ export function parseResourceBody(ctx: Pick<FhirContext, 'validator'>, body: unk
     const structural = issues.some((i) => i.kind === 'structure');
     throw new CustodiaError(structural ? 'resource-structure' : 'resource-invalid', `The ${type} resource is not valid R4`, {
       issues: issues.map((i) => ({ diagnostics: i.diagnostics, expression: [where + i.expression], issueCode: i.code })),
+    });
+  }
+  const ruleIssues = ctx.rules.check(body as FhirResource);
+  if (ruleIssues.length > 0) {
+    throw new CustodiaError('resource-invalid', `The ${type} resource breaks a rule of this vault`, {
+      issues: ruleIssues.map((i) => ({ diagnostics: i.diagnostics, expression: [where + i.expression], issueCode: i.code })),
     });
   }
   return body as FhirResource;

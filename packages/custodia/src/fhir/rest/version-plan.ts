@@ -48,10 +48,10 @@ export interface PreparedResource {
   readonly bodyRest: string;
 }
 
-export function prepareResource(ctx: Pick<FhirContext, 'indexer'>, resource: FhirResource, id: string): PreparedResource {
+export function prepareResource(ctx: Pick<FhirContext, 'indexer' | 'labeler'>, resource: FhirResource, id: string): PreparedResource {
   const { resourceType, id: _ignored, meta, ...rest } = resource;
   const { versionId: _v, lastUpdated: _l, ...otherMeta } = meta ?? {};
-  const index = ctx.indexer.extract(resource.id === id ? resource : { ...resource, id });
+  const index = withLabels(ctx.indexer.extract(resource.id === id ? resource : { ...resource, id }), ctx.labeler.label(resource));
   return {
     type: resourceType,
     id,
@@ -60,6 +60,14 @@ export function prepareResource(ctx: Pick<FhirContext, 'indexer'>, resource: Fhi
     metaRest: JSON.stringify(otherMeta).slice(1, -1),
     bodyRest: JSON.stringify(rest).slice(1, -1),
   };
+}
+
+/** Adds the resource's security labels (explicit and derived) as `_security` token rows, once each. */
+function withLabels(index: IndexRows, labels: readonly { system: string; code: string }[]): IndexRows {
+  if (labels.length === 0) return index;
+  const have = new Set(index.token.filter((t) => t.param === '_security').map((t) => `${t.system}|${t.code}`));
+  const extra = labels.filter((l) => !have.has(`${l.system}|${l.code}`)).map((l) => ({ param: '_security', grp: 0, system: l.system, code: l.code, text: null }));
+  return extra.length === 0 ? index : { ...index, token: [...index.token, ...extra] };
 }
 
 /** The stored JSON: exactly `JSON.stringify(stampResource(…))`, composed without a second serialisation. */

@@ -9,6 +9,9 @@ import { initialSchema } from './0001-initial.js';
 import { compartmentSchema } from './0003-compartments.js';
 import { identitySchema } from './0004-identity.js';
 import { breakGlassSchema } from './0005-break-glass.js';
+import { oauthSchema } from './0006-oauth.js';
+import { typeSequenceSchema } from './0007-type-sequence.js';
+import { clearanceSchema } from './0008-clearances.js';
 
 function statements(list: string[]): Migration {
   return {
@@ -27,6 +30,9 @@ export function migrationProvider(dialect: SqlDialect): MigrationProvider {
         // 0004 was written after 0003 had landed: keys follow the order of landing.
         '0004-identity': statements(identitySchema(dialect)),
         '0005-break-glass': statements(breakGlassSchema(dialect)),
+        '0006-oauth': statements(oauthSchema(dialect)),
+        '0007-type-sequence': statements(typeSequenceSchema()),
+        '0008-clearances': statements(clearanceSchema()),
       };
     },
   };

@@ -1,0 +1,63 @@
+/**
+ * The authorization code grant at the token endpoint (RFC 6749 §4.1.3–4.1.4; RFC 7636
+ * §4.5–4.6; SMART App Launch 2.x app-launch.html §2.0.7). The code (attacker input) is
+ * looked up by its SHA-256 and must be unused, unexpired, issued to this client for this
+ * redirect URI, and match the PKCE verifier. RFC 6749 §4.1.2: "If an authorization code
+ * is used more than once, the authorization server MUST deny the request and SHOULD
+ * revoke (when possible) all tokens previously issued based on that authorization code"
+ * — the store revokes the grant and every token issued under it. A failed exchange burns
+ * the code.
+ */
+import type { Clock } from '../../kernel/index.js';
+import type { Client, IdentityService } from '../identity/index.js';
+import type { RequestParams } from './authorization-request.js';
+import { OAuthError } from './oauth-error.js';
+import type { OAuthStore } from './oauth-store.js';
+import { verifyCodeVerifier } from './pkce.js';
+import { sha256 } from './secrets.js';
+import type { TokenIssuer } from './token-issuer.js';
+
+export interface GrantDeps {
+  readonly identity: IdentityService;
+  readonly store: OAuthStore;
+  readonly issuer: TokenIssuer;
+  readonly clock: Clock;
+}
+
+const invalidGrant = (): OAuthError => new OAuthError('invalid_grant', 'The authorization code is invalid, expired, already used, or was issued to another client or redirect URI');
+
+export async function exchangeAuthorizationCode(p: RequestParams, client: Client, d: GrantDeps): Promise<Record<string, unknown>> {
+  const code = p.get('code');
+  const redirectUri = p.get('redirect_uri');
+  const verifier = p.get('code_verifier');
+  if (code === undefined || redirectUri === undefined) throw new OAuthError('invalid_request', 'code and redirect_uri are required');
+  if (verifier === undefined) throw new OAuthError('invalid_request', 'code_verifier is required (PKCE)');
+  if (code.length > 256) throw invalidGrant();
+  const codeHash = sha256(code);
+  const now = d.clock.now();
+  const record = await d.store.findCode(codeHash);
+  if (record === undefined) throw invalidGrant();
+  if (record.usedAt !== undefined) {
+    // Reuse: redeemCode sees the code used and revokes its grant.
+    await d.store.redeemCode(codeHash, now, undefined);
+    throw invalidGrant();
+  }
+  const grant = await d.store.findGrant(record.grantId);
+  const user = grant === undefined ? undefined : await d.identity.getUser(grant.context.userId);
+  const valid =
+    record.expiresAt > now &&
+    record.clientId === client.clientId &&
+    record.redirectUri === redirectUri &&
+    verifyCodeVerifier(verifier, record.codeChallenge) &&
+    grant !== undefined &&
+    grant.revokedAt === undefined &&
+    user?.status === 'active';
+  if (!valid) {
+    await d.store.redeemCode(codeHash, now, undefined);
+    throw invalidGrant();
+  }
+  const tokens = await d.issuer.forUser(grant!, user!, grant!.context.scope, true);
+  // The tokens are handed out only if this request is the one that redeemed the code.
+  if ((await d.store.redeemCode(codeHash, now, tokens.issue)) !== 'issued') throw invalidGrant();
+  return tokens.body;
+}

@@ -1,0 +1,17 @@
+/**
+ * The client credentials grant (RFC 6749 §4.4) as SMART Backend Services profiles it
+ * (backend-services.html §"Obtaining an access token"): only for clients that
+ * authenticate with `private_key_jwt`, only `system/` scopes, only within the client's
+ * registered scope; no refresh token (§4.4.3).
+ */
+import type { Client } from '../identity/index.js';
+import type { RequestParams } from './authorization-request.js';
+import { OAuthError } from './oauth-error.js';
+import { grantScopes, parseRequestedScope } from './scope-grant.js';
+import type { TokenIssuer } from './token-issuer.js';
+
+export async function clientCredentials(p: RequestParams, client: Client, issuer: TokenIssuer): Promise<Record<string, unknown>> {
+  if (client.kind !== 'confidential-asymmetric') throw new OAuthError('unauthorized_client', 'Only backend services clients (private_key_jwt) may use the client_credentials grant');
+  const scopes = grantScopes(parseRequestedScope(p.get('scope')), client.scope, 'client_credentials');
+  return issuer.forClient(client, scopes.join(' '));
+}

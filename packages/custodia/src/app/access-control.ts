@@ -1,0 +1,141 @@
+/**
+ * The one decision point every FHIR request goes through after authentication:
+ *
+ *   scopes ∩ role permissions   (interaction level: permission-check.ts, 403 when refused)
+ *   ∩ compartment ∩ consent ∩ security labels   (data level: one Visibility, applied
+ *                                               inside every query: 404-alike when hidden)
+ *
+ * Break-the-glass claims are honoured here (a session is opened and recorded) and lift
+ * consent and labels for that one patient only. Deny by default throughout.
+ */
+import {
+  buildVisibility,
+  checkClaim,
+  checkPermissions,
+  compartmentBoundTypes,
+  requirementsOf,
+  BREAK_THE_GLASS,
+  type BreakGlassService,
+  type BreakGlassSession,
+  type CompiledConsent,
+  type ConsentGroup,
+  evaluateConsents,
+  type LabelRequirement,
+  type Principal,
+} from '../access/index.js';
+import { compartmentParams, isVisible, SEE_ALL, type FhirInteraction, type InteractionGuard, type Visibility, type VisibilityFacts } from '../fhir/index.js';
+import { actorReferences } from './consent-directory.js';
+import type { Clock } from '../kernel/index.js';
+
+/** Consent, reduced for one principal: which patients' records it may see, and how much. */
+export interface ConsentSource {
+  groupsFor(p: Principal, now: number): Promise<readonly ConsentGroup[]>;
+  consentsOf(patientId: string): Promise<readonly CompiledConsent[]>;
+  unreadableOf(patientId: string): Promise<readonly string[]>;
+}
+
+/** One layer of the decision, for "why was I denied". */
+export interface ExplainedLayer {
+  readonly layer: 'permissions' | 'compartment' | 'labels' | 'consent' | 'break-glass';
+  readonly allows: boolean;
+  readonly reasons: readonly string[];
+}
+
+/** Break-the-glass as asked for by request headers (the token may carry it too). */
+export interface BreakGlassRequest {
+  readonly purposeOfUse?: string | undefined;
+  readonly reason?: string | undefined;
+  readonly patient?: string | undefined;
+}
+
+export interface RequestAccess {
+  readonly visibility: Visibility;
+  readonly guard: InteractionGuard;
+  readonly reasons: readonly string[];
+  /** Set when this request opened a new break-the-glass session. */
+  readonly openedBreakGlass?: BreakGlassSession;
+}
+
+export class AccessControl {
+  readonly #patientDataTypes: readonly string[];
+  readonly #allTypes: readonly string[];
+
+  constructor(
+    resourceTypes: readonly string[],
+    private readonly labels: readonly LabelRequirement[],
+    private readonly consent: ConsentSource,
+    private readonly breakGlass: BreakGlassService,
+    private readonly clock: Clock,
+  ) {
+    this.#allTypes = resourceTypes;
+    this.#patientDataTypes = resourceTypes.filter((t) => compartmentParams('Patient', t).length > 0);
+  }
+
+  isPatientData = (type: string): boolean => this.#patientDataTypes.includes(type);
+
+  /** The interaction-level check for one interaction (each bundle entry goes through it too). */
+  guardFor(p: Principal): InteractionGuard {
+    return (i: FhirInteraction) => {
+      checkPermissions(p, requirementsOf(i, this.#allTypes), { isPatientData: this.isPatientData });
+    };
+  }
+
+  /**
+   * Why `p` may or may not read the resource with these facts: each layer on its own,
+   * then the whole. For administrators and privacy officers; never shown to `p`.
+   */
+  async explain(p: Principal, facts: VisibilityFacts): Promise<{ allowed: boolean; layers: ExplainedLayer[] }> {
+    const layers: ExplainedLayer[] = [];
+    try {
+      this.guardFor(p)({ kind: 'read', type: facts.type, id: facts.id });
+      layers.push({ layer: 'permissions', allows: true, reasons: [`scopes and role ${p.role ?? p.kind} allow reading ${facts.type}`] });
+    } catch {
+      layers.push({ layer: 'permissions', allows: false, reasons: [`scopes ∩ role ${p.role ?? p.kind} do not allow reading ${facts.type}`] });
+    }
+    const now = this.clock.now();
+    const permissions = compartmentBoundTypes(p, this.#patientDataTypes);
+    const compartment = buildVisibility({ principal: p, permissions, labels: [], consent: [], breakGlassPatients: [] });
+    layers.push({ layer: 'compartment', allows: isVisible(compartment.visibility, facts), reasons: compartment.reasons.length > 0 ? compartment.reasons : ['no compartment bound'] });
+    const noBounds = { compartmentTypes: new Set<string>() };
+    const labels = buildVisibility({ principal: p, permissions: noBounds, labels: this.labels, consent: [], breakGlassPatients: [] });
+    const carried = facts.labels.map((l) => l.code).filter((c): c is string => c !== null);
+    layers.push({ layer: 'labels', allows: isVisible(labels.visibility, facts), reasons: [`resource labels: ${carried.length === 0 ? 'none' : carried.join(', ')}`, ...labels.reasons] });
+    const consent = buildVisibility({ principal: p, permissions: noBounds, labels: [], consent: await this.consent.groupsFor(p, now), breakGlassPatients: [] });
+    const consentReasons: string[] = [];
+    for (const c of facts.compartments.filter((m) => m.compartment === 'Patient')) {
+      const consents = await this.consent.consentsOf(c.id);
+      const item = { resourceType: facts.type, id: facts.id, labels: facts.labels.filter((l): l is { system: string; code: string } => l.system !== null && l.code !== null) };
+      const request = { actor: { references: actorReferences(p) }, purposeOfUse: p.purposeOfUse, action: 'access' as const, now };
+      const d = consents.length === 0 ? undefined : evaluateConsents(consents, request, item);
+      consentReasons.push(d === undefined ? `Patient/${c.id} has no active consent` : `Patient/${c.id}: ${d.decision} — ${d.reasons.join('; ')}`);
+      for (const u of await this.consent.unreadableOf(c.id)) consentReasons.push(`Patient/${c.id}: ${u}`);
+    }
+    layers.push({ layer: 'consent', allows: isVisible(consent.visibility, facts), reasons: consentReasons.length > 0 ? consentReasons : ['not in any patient compartment'] });
+    const breakGlass = p.kind === 'user' ? await this.breakGlass.activePatients(p.subject, now) : [];
+    if (breakGlass.length > 0) layers.push({ layer: 'break-glass', allows: true, reasons: [`active break-the-glass for ${breakGlass.map((id) => `Patient/${id}`).join(', ')}`] });
+    const whole = await this.forRequest(p);
+    return { allowed: layers[0]!.allows && isVisible(whole.visibility, facts), layers };
+  }
+
+  async forRequest(p: Principal, btg: BreakGlassRequest = {}): Promise<RequestAccess> {
+    const guard = this.guardFor(p);
+    if (p.kind === 'operator') return { visibility: SEE_ALL, guard, reasons: ['operator token'] };
+    const now = this.clock.now();
+    let opened: BreakGlassSession | undefined;
+    const purpose = btg.purposeOfUse ?? p.purposeOfUse;
+    if (purpose === BREAK_THE_GLASS) {
+      const claim = checkClaim(p, { patientId: btg.patient ?? p.patient, reason: btg.reason ?? p.breakGlassReason });
+      const r = await this.breakGlass.open(p, claim, now);
+      if (r.created) opened = r.session;
+    }
+    const breakGlassPatients = p.kind === 'user' ? await this.breakGlass.activePatients(p.subject, now) : [];
+    const decision = buildVisibility({
+      principal: p,
+      permissions: compartmentBoundTypes(p, this.#patientDataTypes),
+      labels: this.labels,
+      consent: await this.consent.groupsFor(p, now),
+      breakGlassPatients,
+    });
+    return { visibility: decision.visibility, guard, reasons: decision.reasons, ...(opened === undefined ? {} : { openedBreakGlass: opened }) };
+  }
+}

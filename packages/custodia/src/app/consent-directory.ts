@@ -1,0 +1,144 @@
+/**
+ * The patients' Consent resources, compiled (access/policy), and reduced per request to
+ * what each principal may see of each consenting patient's record. Recompiled whenever
+ * any Consent changes — the store's change marker is checked on every request, so a
+ * consent change takes effect on the next request. Reductions are cached per principal
+ * and purpose for at most 30 seconds, so a provision period that starts or ends takes
+ * effect within 30 seconds.
+ */
+import {
+  compileConsent,
+  consentDataRule,
+  predicateKey,
+  type CompiledConsent,
+  type ConsentGroup,
+  type DataPredicate,
+  type Principal,
+} from '../access/index.js';
+import { isCustodiaError } from '../kernel/index.js';
+import type { ResourceStore, SearchQuery, Visibility } from '../fhir/index.js';
+import type { ConsentSource } from './access-control.js';
+
+const CACHE_MS = 30_000;
+const MAX_CONSENTS = 1_000_000;
+
+/** A consent predicate as a store Visibility (the two languages are the same shape). */
+export function toVisibility(p: DataPredicate): Visibility {
+  switch (p.kind) {
+    case 'true':
+      return { kind: 'all' };
+    case 'false':
+      return { kind: 'none' };
+    case 'type-in':
+      return { kind: 'type-in', types: p.types };
+    case 'has-label':
+      return { kind: 'has-label', system: p.system, code: p.code };
+    case 'ref-in':
+      return { kind: 'ref-in', refs: p.refs };
+    case 'and':
+    case 'or':
+      return { kind: p.kind, items: p.items.map(toVisibility) };
+    case 'not':
+      return { kind: 'not', item: toVisibility(p.item) };
+  }
+}
+
+/** What a principal is, as Consent.provision.actor references can name it. */
+export function actorReferences(p: Principal): string[] {
+  const refs: string[] = [];
+  if (p.fhirUser !== undefined) refs.push(p.fhirUser);
+  return refs;
+}
+
+interface Compiled {
+  readonly byPatient: ReadonlyMap<string, readonly CompiledConsent[]>;
+  /** Patients with a consent that could not be interpreted safely: hidden from everyone but themselves and the operator. */
+  readonly unreadable: ReadonlyMap<string, string[]>;
+}
+
+export class ConsentDirectory implements ConsentSource {
+  #marker: string | undefined;
+  #compiled: Compiled = { byPatient: new Map(), unreadable: new Map() };
+  #loading: Promise<void> | undefined;
+  readonly #cache = new Map<string, { until: number; groups: readonly ConsentGroup[] }>();
+
+  constructor(private readonly store: ResourceStore) {}
+
+  /** The active compiled consents of one patient, for explanations. */
+  async consentsOf(patientId: string): Promise<readonly CompiledConsent[]> {
+    await this.#refresh();
+    return this.#compiled.byPatient.get(patientId) ?? [];
+  }
+
+  /** Why a consent of this patient could not be compiled, if one could not. */
+  async unreadableOf(patientId: string): Promise<readonly string[]> {
+    await this.#refresh();
+    return this.#compiled.unreadable.get(patientId) ?? [];
+  }
+
+  async groupsFor(p: Principal, now: number): Promise<readonly ConsentGroup[]> {
+    await this.#refresh();
+    const key = `${this.#marker}\u0000${actorReferences(p).join(',')}\u0000${p.purposeOfUse}`;
+    const hit = this.#cache.get(key);
+    if (hit !== undefined && hit.until > now) return hit.groups;
+    const groups = this.#reduce(p, now);
+    if (this.#cache.size > 10_000) this.#cache.clear();
+    this.#cache.set(key, { until: now + CACHE_MS, groups });
+    return groups;
+  }
+
+  #reduce(p: Principal, now: number): ConsentGroup[] {
+    const request = { actor: { references: actorReferences(p) }, purposeOfUse: p.purposeOfUse, action: 'access' as const, now };
+    const byRule = new Map<string, { rule: DataPredicate; patients: string[]; reasons: string[] }>();
+    for (const [patient, consents] of this.#compiled.byPatient) {
+      const rule = consentDataRule(consents, request);
+      if (rule.kind === 'true') continue;
+      const k = predicateKey(rule);
+      const g = byRule.get(k) ?? { rule, patients: [], reasons: [] };
+      g.patients.push(patient);
+      g.reasons.push(`consent of Patient/${patient} (${consents.map((c) => c.reference).join(', ')}) restricts this requester`);
+      byRule.set(k, g);
+    }
+    const groups: ConsentGroup[] = [...byRule.values()].map((g) => ({ patients: g.patients.sort(), permitted: toVisibility(g.rule), reasons: g.reasons.slice(0, 20) }));
+    if (this.#compiled.unreadable.size > 0) {
+      const patients = [...this.#compiled.unreadable.keys()].sort();
+      groups.push({ patients, permitted: { kind: 'none' }, reasons: patients.map((id) => `a consent of Patient/${id} could not be interpreted safely: hidden (${this.#compiled.unreadable.get(id)!.join('; ')})`) });
+    }
+    return groups;
+  }
+
+  async #refresh(): Promise<void> {
+    const marker = await this.store.changeMarker('Consent');
+    if (marker === this.#marker) return;
+    // One reload at a time; concurrent requests wait for it.
+    this.#loading ??= this.#load(marker).finally(() => (this.#loading = undefined));
+    await this.#loading;
+  }
+
+  async #load(marker: string): Promise<void> {
+    const query: SearchQuery = { types: ['Consent'], conditions: [], sort: [], count: MAX_CONSENTS, total: 'none', include: [], revinclude: [], ignored: [] };
+    const { keys } = await this.store.search(query, MAX_CONSENTS);
+    const byPatient = new Map<string, CompiledConsent[]>();
+    const unreadable = new Map<string, string[]>();
+    for (let i = 0; i < keys.length; i += 1000) {
+      for (const v of await this.store.loadByKeys(keys.slice(i, i + 1000))) {
+        if (v.json === null) continue;
+        const resource = JSON.parse(v.json) as { patient?: { reference?: unknown } };
+        const patientRef = typeof resource.patient?.reference === 'string' ? resource.patient.reference : undefined;
+        try {
+          const c = compileConsent(resource);
+          if (!c.active) continue;
+          const id = c.patient.replace(/^Patient\//, '');
+          byPatient.set(id, [...(byPatient.get(id) ?? []), c]);
+        } catch (e) {
+          if (!isCustodiaError(e)) throw e;
+          const id = patientRef?.startsWith('Patient/') === true ? patientRef.slice('Patient/'.length) : undefined;
+          if (id !== undefined) unreadable.set(id, [...(unreadable.get(id) ?? []), `Consent/${v.id}: ${e.message}`]);
+        }
+      }
+    }
+    this.#compiled = { byPatient, unreadable };
+    this.#cache.clear();
+    this.#marker = marker;
+  }
+}

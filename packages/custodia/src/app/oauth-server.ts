@@ -1,0 +1,110 @@
+/**
+ * The SMART App Launch 2.x authorization server, composed: the facade the HTTP adapter
+ * calls (server/oauth-routes.ts). Each method takes what arrived over HTTP (parameters,
+ * the form body, the Authorization and Cookie headers, the peer address) and returns an
+ * HTTP-neutral response to copy out as it is.
+ */
+import type { Clock, Random } from '../kernel/index.js';
+import {
+  AuthorizationFlow,
+  ClientAuthenticator,
+  clientKeys,
+  jwksDocument,
+  LaunchService,
+  oauthEndpoints,
+  openidConfiguration,
+  resolveLifetimes,
+  smartConfiguration,
+  TokenEndpoint,
+  TokenIssuer,
+  type BrowserRequest,
+  type IdentityService,
+  type OAuthEndpoints,
+  type OAuthHttpResponse,
+  type OAuthOptions,
+  type OAuthStore,
+  type SigningKey,
+  type TokenService,
+} from '../access/index.js';
+import type { FhirContext } from '../fhir/index.js';
+import { fhirPatientDirectory } from './oauth-patients.js';
+
+export interface OAuthServer {
+  readonly endpoints: OAuthEndpoints;
+  smartConfiguration(): Record<string, unknown>;
+  openidConfiguration(): Record<string, unknown>;
+  jwks(): Record<string, unknown>;
+  /** `GET`/`POST /oauth/authorize`. */
+  authorize(params: Iterable<readonly [string, string]>, browser: BrowserRequest, method: 'GET' | 'POST'): Promise<OAuthHttpResponse>;
+  /** `POST /oauth/interaction`: the sign-in, second-factor, consent and patient forms. */
+  interact(body: unknown, browser: BrowserRequest): Promise<OAuthHttpResponse>;
+  token(body: unknown, authorization: string | undefined): Promise<OAuthHttpResponse>;
+  introspect(body: unknown, authorization: string | undefined): Promise<OAuthHttpResponse>;
+  revoke(body: unknown, authorization: string | undefined): Promise<OAuthHttpResponse>;
+  /** `POST /oauth/launch`: an EHR launch context. */
+  launch(authorization: string | undefined, body: unknown): Promise<OAuthHttpResponse>;
+}
+
+export interface OAuthServerDeps {
+  readonly fhirBaseUrl: string;
+  readonly key: SigningKey;
+  readonly tokens: TokenService;
+  readonly identity: IdentityService;
+  readonly store: OAuthStore;
+  readonly fhir: FhirContext;
+  readonly clock: Clock;
+  readonly random: Random;
+  readonly options?: OAuthOptions;
+}
+
+/** Expired rows are deleted at most this often, by whichever request comes along. */
+const PURGE_INTERVAL_MS = 10 * 60_000;
+
+export function createOAuthServer(d: OAuthServerDeps): OAuthServer {
+  const endpoints = oauthEndpoints(d.fhirBaseUrl);
+  const lifetimes = resolveLifetimes(d.options?.lifetimes);
+  const patients = fhirPatientDirectory(d.fhir);
+  const issuer = new TokenIssuer(d.tokens, d.key, d.clock, d.random, endpoints, lifetimes);
+  const authenticator = new ClientAuthenticator(d.identity, d.store, d.clock, clientKeys({ fetchJwksUri: d.options?.fetchJwksUri ?? true }), endpoints.token);
+  const flow = new AuthorizationFlow({
+    identity: d.identity,
+    store: d.store,
+    patients,
+    clock: d.clock,
+    random: d.random,
+    endpoints,
+    lifetimes,
+    maxAttempts: d.options?.maxInteractionAttempts ?? 10,
+  });
+  const tokenEndpoint = new TokenEndpoint({ identity: d.identity, store: d.store, tokens: d.tokens, issuer, authenticator, clock: d.clock, endpoints });
+  const launches = new LaunchService(d.tokens, d.store, patients, d.clock, d.random, lifetimes);
+  const smart = smartConfiguration(endpoints);
+  const oidc = openidConfiguration(endpoints);
+  const jwks = jwksDocument(d.key.publicJwk);
+
+  let lastPurge = d.clock.now();
+  const housekeeping = (): void => {
+    const now = d.clock.now();
+    if (now - lastPurge < PURGE_INTERVAL_MS) return;
+    lastPurge = now;
+    // Best effort: a failed purge leaves expired rows, which every lookup ignores anyway.
+    d.store.purgeExpired(now).catch(() => undefined);
+  };
+  const kept = <A extends unknown[]>(fn: (...args: A) => Promise<OAuthHttpResponse>) => (...args: A): Promise<OAuthHttpResponse> => {
+    housekeeping();
+    return fn(...args);
+  };
+
+  return Object.freeze({
+    endpoints,
+    smartConfiguration: () => smart,
+    openidConfiguration: () => oidc,
+    jwks: () => jwks,
+    authorize: kept((params: Iterable<readonly [string, string]>, browser: BrowserRequest, method: 'GET' | 'POST') => flow.start(params, browser, method)),
+    interact: kept((body: unknown, browser: BrowserRequest) => flow.interact(body, browser)),
+    token: kept((body: unknown, authorization: string | undefined) => tokenEndpoint.token(body, authorization)),
+    introspect: kept((body: unknown, authorization: string | undefined) => tokenEndpoint.introspect(body, authorization)),
+    revoke: kept((body: unknown, authorization: string | undefined) => tokenEndpoint.revoke(body, authorization)),
+    launch: kept((authorization: string | undefined, body: unknown) => launches.create(authorization, body)),
+  });
+}
