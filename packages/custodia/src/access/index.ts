@@ -14,3 +14,4 @@ export type { RevocationList } from './revocation-list.js';
 export * from './oauth/index.js';
 export * from './policy/index.js';
 export { LABEL_REQUIREMENTS, CLEARANCES, categoryLabel } from './label-requirements.js';
+export type { OperatorAction, OperatorLog } from './operator-log.js';

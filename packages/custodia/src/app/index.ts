@@ -16,3 +16,5 @@ export { commonPasswords, COMMON_PASSWORDS_FILE } from './common-passwords.js';
 export { ROLES, isRole, type Role, type RolePolicy, type User, type Client, type NewUser, type AddedUser, type NewClient, type AddedClient, type IdentityService, type LoginResult } from '../access/index.js';
 export { createOAuthServer, type OAuthServer, type OAuthServerDeps } from './oauth-server.js';
 export { OAUTH_PATHS, type OAuthHttpResponse, type BrowserRequest, type OAuthOptions } from '../access/index.js';
+export { AccessControl, type BreakGlassRequest, type ExplainedLayer } from './access-control.js';
+export { AdminApi, type Explanation } from './admin-api.js';

@@ -3,9 +3,10 @@
  * patient search of a standalone launch's patient-selection step, and the existence
  * check of an EHR launch.
  */
-import { CustodiaError } from '../kernel/index.js';
-import type { PatientChoice, PatientDirectory, Principal, User } from '../access/index.js';
-import { executeInteraction, isJsonObject, parseInteraction, SEE_ALL, type FhirContext, type JsonObject } from '../fhir/index.js';
+import { CustodiaError, isCustodiaError } from '../kernel/index.js';
+import { parseScopes, TREATMENT, type PatientChoice, type PatientDirectory, type Principal, type User } from '../access/index.js';
+import { executeInteraction, isJsonObject, parseInteraction, type FhirContext, type JsonObject, type Visibility } from '../fhir/index.js';
+import type { AccessControl } from './access-control.js';
 
 const MAX_RESULTS = 20;
 
@@ -31,14 +32,11 @@ function choiceOf(p: JsonObject): PatientChoice | undefined {
   return { id, name: nameOf(p), ...(birthDate === undefined ? {} : { birthDate }), ...(identifier === undefined ? {} : { identifier }) };
 }
 
-async function searchPatients(fhir: FhirContext, params: [string, string][], owner: string): Promise<PatientChoice[]> {
+async function searchPatients(fhir: FhirContext, params: [string, string][], owner: string, visibility: Visibility): Promise<PatientChoice[]> {
   const interaction = parseInteraction({ method: 'GET', path: 'Patient', query: new URLSearchParams([...params, ['_count', String(MAX_RESULTS)]]).toString(), body: undefined });
-  // TODO(lead): run this search through the access decision (AccessControl.forRequest for
-  // the signing-in user) so that only patients the user may see are offered; today every
-  // match is (SEE_ALL), and the user's token is limited by the decision afterwards.
   let result;
   try {
-    result = await executeInteraction(fhir, interaction, { returnPreference: undefined, handling: 'lenient', owner, visibility: SEE_ALL }, () => undefined);
+    result = await executeInteraction(fhir, interaction, { returnPreference: undefined, handling: 'lenient', owner, visibility }, () => undefined);
   } catch (e) {
     if (e instanceof CustodiaError && e.code === 'search-invalid') return [];
     throw e;
@@ -48,19 +46,49 @@ async function searchPatients(fhir: FhirContext, params: [string, string][], own
   return entries.map((e) => e['resource']).filter(isJsonObject).filter((r) => r['resourceType'] === 'Patient').map(choiceOf).filter((c): c is PatientChoice => c !== undefined);
 }
 
-export function fhirPatientDirectory(fhir: FhirContext): PatientDirectory {
+/** The signing-in user as the access decision sees them when picking a patient: their role, reading patients. */
+function pickerPrincipal(user: User): Principal {
+  const scope = 'user/Patient.rs';
+  return {
+    subject: user.id,
+    issuer: 'oauth-sign-in',
+    tokenId: `sign-in:${user.id}`,
+    scope,
+    scopes: parseScopes(scope),
+    expiresAt: Number.MAX_SAFE_INTEGER,
+    kind: 'user',
+    role: user.role,
+    ...(user.fhirUser === undefined ? {} : { fhirUser: user.fhirUser }),
+    purposeOfUse: TREATMENT,
+    clearances: user.clearances,
+  };
+}
+
+/** What `p` may see of Patients, or nothing when its role may not read them at all. */
+async function patientVisibility(access: AccessControl, p: Principal): Promise<Visibility> {
+  try {
+    access.guardFor(p)({ kind: 'search', types: ['Patient'], params: [] });
+  } catch (e) {
+    if (isCustodiaError(e, 'forbidden')) return { kind: 'none' };
+    throw e;
+  }
+  return (await access.forRequest(p)).visibility;
+}
+
+export function fhirPatientDirectory(fhir: FhirContext, access: AccessControl): PatientDirectory {
   return {
     // `query` is attacker-controlled; it only ever becomes a search parameter value.
     async search(query: string, user: User): Promise<readonly PatientChoice[]> {
       const owner = `oauth-patient-search:${user.id}`;
-      const byName = await searchPatients(fhir, [['name', query]], owner);
-      const byIdentifier = /\s/.test(query) ? [] : await searchPatients(fhir, [['identifier', query]], owner);
+      // Only patients the user may see are offered (the access decision, as for any search).
+      const visibility = await patientVisibility(access, pickerPrincipal(user));
+      const byName = await searchPatients(fhir, [['name', query]], owner, visibility);
+      const byIdentifier = /\s/.test(query) ? [] : await searchPatients(fhir, [['identifier', query]], owner, visibility);
       const seen = new Set<string>();
       return [...byIdentifier, ...byName].filter((c) => !seen.has(c.id) && seen.add(c.id)).slice(0, MAX_RESULTS);
     },
-    async canLaunch(patientId: string, _p: Principal): Promise<boolean> {
-      // TODO(lead): ask the access decision whether `_p` may see this patient.
-      const v = await fhir.store.readCurrent('Patient', patientId);
+    async canLaunch(patientId: string, p: Principal): Promise<boolean> {
+      const v = await fhir.store.readCurrent('Patient', patientId, await patientVisibility(access, p));
       return v !== undefined && !v.deleted;
     },
   };

@@ -28,6 +28,7 @@ import {
 } from '../access/index.js';
 import type { FhirContext } from '../fhir/index.js';
 import { fhirPatientDirectory } from './oauth-patients.js';
+import type { AccessControl } from './access-control.js';
 
 export interface OAuthServer {
   readonly endpoints: OAuthEndpoints;
@@ -47,6 +48,8 @@ export interface OAuthServer {
 
 export interface OAuthServerDeps {
   readonly fhirBaseUrl: string;
+  /** The access decision: a sign-in only ever offers or launches patients the user may see. */
+  readonly access: AccessControl;
   readonly key: SigningKey;
   readonly tokens: TokenService;
   readonly identity: IdentityService;
@@ -63,7 +66,7 @@ const PURGE_INTERVAL_MS = 10 * 60_000;
 export function createOAuthServer(d: OAuthServerDeps): OAuthServer {
   const endpoints = oauthEndpoints(d.fhirBaseUrl);
   const lifetimes = resolveLifetimes(d.options?.lifetimes);
-  const patients = fhirPatientDirectory(d.fhir);
+  const patients = fhirPatientDirectory(d.fhir, d.access);
   const issuer = new TokenIssuer(d.tokens, d.key, d.clock, d.random, endpoints, lifetimes);
   const authenticator = new ClientAuthenticator(d.identity, d.store, d.clock, clientKeys({ fetchJwksUri: d.options?.fetchJwksUri ?? true }), endpoints.token);
   const flow = new AuthorizationFlow({

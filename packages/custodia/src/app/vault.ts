@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { monotonicClock, secureRandom, systemClock, type Clock, type Random } from '../kernel/index.js';
 import { BreakGlassService, IdentityService, LABEL_REQUIREMENTS, TokenService, oauthEndpoints, type IdentityOptions, type OAuthOptions } from '../access/index.js';
 import { AccessControl } from './access-control.js';
+import { AdminApi } from './admin-api.js';
 import { ConsentDirectory } from './consent-directory.js';
 import type { FhirContext, ResourceStore } from '../fhir/index.js';
 import { loadSigningKey, openDatabase, type VaultDatabase } from '../store/index.js';
@@ -26,6 +27,8 @@ export interface Vault {
   /** The decision point: scopes ∩ role ∩ compartment ∩ consent ∩ labels, and break-the-glass. */
   readonly access: AccessControl;
   readonly breakGlass: BreakGlassService;
+  /** `/admin/*`: explanations, break-the-glass reviews, users and clearances. */
+  readonly admin: AdminApi;
   close(): Promise<void>;
 }
 
@@ -83,7 +86,7 @@ export async function createVault(config: VaultConfig, overrides: VaultOverrides
   const identity = createIdentityService(database, clock, random, overrides.identity);
   const breakGlass = new BreakGlassService(database.breakGlass, random);
   const access = new AccessControl(fhir.validator.resourceTypes, LABEL_REQUIREMENTS, new ConsentDirectory(store), breakGlass, clock);
-  const oauth = createOAuthServer({ fhirBaseUrl: config.fhirBaseUrl, key, tokens, identity, store: database.oauth, fhir, clock, random, ...(overrides.oauth === undefined ? {} : { options: overrides.oauth }) });
+  const oauth = createOAuthServer({ fhirBaseUrl: config.fhirBaseUrl, access, key, tokens, identity, store: database.oauth, fhir, clock, random, ...(overrides.oauth === undefined ? {} : { options: overrides.oauth }) });
   return Object.freeze({
     config,
     fhir,
@@ -93,6 +96,7 @@ export async function createVault(config: VaultConfig, overrides: VaultOverrides
     oauth,
     access,
     breakGlass,
+    admin: new AdminApi(access, identity, breakGlass, store, database.operatorLog, clock),
     close: () => store.close(),
   });
 }

@@ -8,6 +8,7 @@ import { CustodiaError, errorResponse, type Vault } from '../app/index.js';
 import { registerBodyParsers } from './body-parsers.js';
 import { FHIR_JSON, registerFhirRoutes } from './fhir-routes.js';
 import { registerOAuthRoutes } from './oauth-routes.js';
+import { registerAdminRoutes } from './admin-routes.js';
 
 export interface ServerOptions {
   /** A pino logger configuration, or false for none (tests). */
@@ -76,5 +77,6 @@ export function buildServer(vault: Vault, options: ServerOptions = {}): FastifyI
   app.get('/healthz', async () => ({ status: 'ok' }));
   registerFhirRoutes(app, vault);
   registerOAuthRoutes(app, vault);
+  registerAdminRoutes(app, vault);
   return app;
 }

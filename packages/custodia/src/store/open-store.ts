@@ -6,7 +6,7 @@
 import { Migrator, sql, type Kysely } from 'kysely';
 import { CustodiaError } from '../kernel/index.js';
 import type { ResourceStore } from '../fhir/index.js';
-import type { BreakGlassStore, IdentityStore, OAuthStore } from '../access/index.js';
+import type { BreakGlassStore, IdentityStore, OAuthStore, OperatorLog } from '../access/index.js';
 import { postgresSql, sqliteSql } from './dialect-sql.js';
 import { KyselyResourceStore, type StoreHandles } from './kysely-resource-store.js';
 import { GroupCommit } from './group-commit.js';
@@ -14,6 +14,7 @@ import { KyselyIdentityStore } from './identity-store.js';
 import { migrationProvider } from './migrations/index.js';
 import { KyselyOAuthStore } from './oauth-store.js';
 import { breakGlassStore } from './break-glass-store.js';
+import { operatorLogStore } from './operator-log-store.js';
 import { openPostgres } from './postgres-database.js';
 import type { SqlDialect } from './schema.js';
 import { openSqlite } from './sqlite-database.js';
@@ -62,6 +63,7 @@ export interface VaultDatabase {
   /** The SMART authorization server's state (also the token service's revocation list). */
   readonly oauth: OAuthStore;
   readonly breakGlass: BreakGlassStore;
+  readonly operatorLog: OperatorLog;
   close(): Promise<void>;
 }
 
@@ -76,6 +78,7 @@ export async function openDatabase(options: StoreOptions): Promise<VaultDatabase
     identity: new KyselyIdentityStore(handle),
     oauth: new KyselyOAuthStore(handle),
     breakGlass: breakGlassStore(handle),
+    operatorLog: operatorLogStore(handle),
     close: () => resources.close(),
   };
 }

@@ -58,7 +58,7 @@ export class TokenIssuer {
       role: user.role,
       ...(user.fhirUser === undefined ? {} : { fhirUser: user.fhirUser }),
       ...(c.patient === undefined ? {} : { patient: c.patient }),
-      // TODO(lead): pass the user's sensitive-data clearances here once User carries them.
+      clearances: user.clearances,
     });
     const now = this.clock.now();
     const kind = refreshKind(grant.context.scope.split(' '));

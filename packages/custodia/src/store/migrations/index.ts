@@ -12,6 +12,7 @@ import { breakGlassSchema } from './0005-break-glass.js';
 import { oauthSchema } from './0006-oauth.js';
 import { typeSequenceSchema } from './0007-type-sequence.js';
 import { clearanceSchema } from './0008-clearances.js';
+import { operatorLogSchema } from './0009-operator-log.js';
 
 function statements(list: string[]): Migration {
   return {
@@ -33,6 +34,7 @@ export function migrationProvider(dialect: SqlDialect): MigrationProvider {
         '0006-oauth': statements(oauthSchema(dialect)),
         '0007-type-sequence': statements(typeSequenceSchema()),
         '0008-clearances': statements(clearanceSchema()),
+        '0009-operator-log': statements(operatorLogSchema(dialect)),
       };
     },
   };

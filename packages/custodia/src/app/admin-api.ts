@@ -1,0 +1,139 @@
+/**
+ * The administration API behind `/admin/*`: explanations of access decisions, the
+ * break-the-glass review queue, and user and client management. Framework-free: the
+ * server adapter authenticates the bearer token and passes the Principal. Every call
+ * checks the caller's role first (deny by default), and every change is recorded in the
+ * operator log.
+ */
+import { CLEARANCES, parseScopes, TREATMENT, type BreakGlassService, type BreakGlassSession, type IdentityService, type OperatorLog, type Principal } from '../access/index.js';
+import { CustodiaError, type Clock } from '../kernel/index.js';
+import type { ResourceStore } from '../fhir/index.js';
+import type { AccessControl, ExplainedLayer } from './access-control.js';
+
+type AdminRole = 'admin' | 'privacy-officer';
+
+function require(caller: Principal, ...roles: AdminRole[]): void {
+  if (caller.kind === 'operator') return;
+  if (caller.kind === 'user' && caller.role !== undefined && (roles as string[]).includes(caller.role)) return;
+  throw new CustodiaError('forbidden', `This needs the ${roles.join(' or ')} role`);
+}
+
+/** Attacker-controlled query and body values: strings of bounded length, or nothing. */
+function str(v: unknown, name: string, max = 256): string {
+  if (typeof v !== 'string' || v.trim() === '' || v.length > max) throw new CustodiaError('request-malformed', `${name} is required (at most ${max} characters)`);
+  return v.trim();
+}
+
+function optionalStr(v: unknown, name: string, max = 256): string | undefined {
+  return v === undefined || v === null || v === '' ? undefined : str(v, name, max);
+}
+
+export interface Explanation {
+  readonly user: string;
+  readonly resource: string;
+  readonly purposeOfUse: string;
+  readonly exists: boolean;
+  readonly allowed: boolean;
+  readonly layers: readonly ExplainedLayer[];
+}
+
+export class AdminApi {
+  constructor(
+    private readonly access: AccessControl,
+    private readonly identity: IdentityService,
+    private readonly breakGlass: BreakGlassService,
+    private readonly store: ResourceStore,
+    private readonly log: OperatorLog,
+    private readonly clock: Clock,
+  ) {}
+
+  async #record(caller: Principal, action: string, detail: Record<string, string | number | boolean | null>): Promise<void> {
+    await this.log.record({ at: this.clock.now(), action, actor: caller.kind === 'operator' ? 'operator' : caller.subject, detail });
+  }
+
+  /** "Why was this user allowed or denied this resource?" — for administrators and privacy officers only. */
+  async explain(caller: Principal, q: { user?: unknown; resource?: unknown; purpose?: unknown; scope?: unknown }): Promise<Explanation> {
+    require(caller, 'admin', 'privacy-officer');
+    const username = str(q.user, 'user');
+    const resource = str(q.resource, 'resource', 200);
+    const m = /^([A-Z][A-Za-z]{1,63})\/([A-Za-z0-9\-.]{1,64})$/.exec(resource);
+    if (m === null) throw new CustodiaError('request-malformed', 'resource must be Type/id');
+    const purposeOfUse = optionalStr(q.purpose, 'purpose', 16) ?? TREATMENT;
+    const scope = optionalStr(q.scope, 'scope', 2000) ?? 'user/*.cruds';
+    const user = await this.identity.getUserByUsername(username);
+    if (user === undefined) throw new CustodiaError('identity-not-found', 'No such user');
+    const p: Principal = {
+      subject: user.id,
+      issuer: 'explain',
+      tokenId: 'explain',
+      scope,
+      scopes: parseScopes(scope),
+      expiresAt: Number.MAX_SAFE_INTEGER,
+      kind: 'user',
+      role: user.role,
+      ...(user.fhirUser === undefined ? {} : { fhirUser: user.fhirUser }),
+      purposeOfUse,
+      clearances: user.clearances,
+    };
+    const facts = await this.store.visibilityFacts(m[1]!, m[2]!);
+    await this.#record(caller, 'access.explain', { user: username, resource, purpose: purposeOfUse });
+    if (facts === undefined) return { user: username, resource, purposeOfUse, exists: false, allowed: false, layers: [] };
+    const r = await this.access.explain(p, facts);
+    return { user: username, resource, purposeOfUse, exists: true, allowed: r.allowed, layers: r.layers };
+  }
+
+  async breakGlassReviews(caller: Principal, status: unknown): Promise<BreakGlassSession[]> {
+    require(caller, 'privacy-officer');
+    return status === 'all' ? this.breakGlass.list(500) : this.breakGlass.pending(500);
+  }
+
+  async reviewBreakGlass(caller: Principal, id: string, body: unknown): Promise<BreakGlassSession> {
+    require(caller, 'privacy-officer');
+    const b = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
+    const disposition = b['disposition'];
+    if (disposition !== 'justified' && disposition !== 'unjustified') throw new CustodiaError('request-malformed', 'disposition must be justified or unjustified');
+    const note = optionalStr(b['note'], 'note', 2000) ?? '';
+    const s = await this.breakGlass.review(str(id, 'id', 64), disposition, caller, note, this.clock.now());
+    await this.#record(caller, 'btg.review', { session: s.id, disposition });
+    return s;
+  }
+
+  async addUser(caller: Principal, body: unknown): Promise<{ user: unknown; generatedPassword?: string }> {
+    require(caller, 'admin');
+    const b = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
+    const fhirUser = optionalStr(b['fhirUser'], 'fhirUser', 200);
+    const password = optionalStr(b['password'], 'password', 1024);
+    const r = await this.identity.addUser({
+      username: str(b['username'], 'username'),
+      role: str(b['role'], 'role', 32),
+      ...(fhirUser === undefined ? {} : { fhirUser }),
+      ...(password === undefined ? {} : { password }),
+    });
+    await this.#record(caller, 'user.add', { username: r.user.username, role: r.user.role });
+    return r.generatedPassword === undefined ? { user: r.user } : { user: r.user, generatedPassword: r.generatedPassword };
+  }
+
+  async disableUser(caller: Principal, username: string): Promise<unknown> {
+    require(caller, 'admin');
+    const u = await this.identity.disableUser(str(username, 'username'));
+    await this.#record(caller, 'user.disable', { username: u.username });
+    return u;
+  }
+
+  async resetMfa(caller: Principal, username: string): Promise<unknown> {
+    require(caller, 'admin');
+    const u = await this.identity.resetMfa(str(username, 'username'));
+    await this.#record(caller, 'user.reset-mfa', { username: u.username });
+    return u;
+  }
+
+  /** Sensitive-data clearances are a privacy decision: the privacy officer (or the operator) grants them. */
+  async setClearances(caller: Principal, username: string, body: unknown): Promise<unknown> {
+    require(caller, 'privacy-officer');
+    const list = (typeof body === 'object' && body !== null ? (body as Record<string, unknown>)['clearances'] : undefined) as unknown;
+    if (!Array.isArray(list) || list.length > 32 || !list.every((c) => typeof c === 'string')) throw new CustodiaError('request-malformed', 'clearances must be a list of codes');
+    const u = await this.identity.setClearances(str(username, 'username'), list, CLEARANCES);
+    await this.#record(caller, 'user.clearances', { username: u.username, clearances: u.clearances.join(',') });
+    return u;
+  }
+}

@@ -1,0 +1,29 @@
+/**
+ * `/admin/*`: the administration API (app/admin-api.ts) over HTTP. Every route needs a
+ * bearer token; the API checks the caller's role. Bodies are JSON; answers are JSON,
+ * and errors are OperationOutcomes like everywhere else.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { authenticate, type Vault } from '../app/index.js';
+
+function bearer(req: FastifyRequest): string | undefined {
+  const v = req.headers['authorization'];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+function json(reply: FastifyReply, status: number, body: unknown): FastifyReply {
+  return reply.code(status).header('content-type', 'application/json; charset=utf-8').send(JSON.stringify(body));
+}
+
+export function registerAdminRoutes(app: FastifyInstance, vault: Vault): void {
+  const caller = (req: FastifyRequest) => authenticate(vault.tokens, bearer(req));
+  const params = (req: FastifyRequest): Record<string, string> => req.params as Record<string, string>;
+
+  app.get('/admin/explain', async (req, reply) => json(reply, 200, await vault.admin.explain(await caller(req), req.query as Record<string, unknown>)));
+  app.get('/admin/btg-reviews', async (req, reply) => json(reply, 200, await vault.admin.breakGlassReviews(await caller(req), (req.query as Record<string, unknown>)['status'])));
+  app.post('/admin/btg-reviews/:id', async (req, reply) => json(reply, 200, await vault.admin.reviewBreakGlass(await caller(req), params(req)['id'] ?? '', req.body)));
+  app.post('/admin/users', async (req, reply) => json(reply, 201, await vault.admin.addUser(await caller(req), req.body)));
+  app.post('/admin/users/:username/disable', async (req, reply) => json(reply, 200, await vault.admin.disableUser(await caller(req), params(req)['username'] ?? '')));
+  app.post('/admin/users/:username/reset-mfa', async (req, reply) => json(reply, 200, await vault.admin.resetMfa(await caller(req), params(req)['username'] ?? '')));
+  app.put('/admin/users/:username/clearances', async (req, reply) => json(reply, 200, await vault.admin.setClearances(await caller(req), params(req)['username'] ?? '', req.body)));
+}
