@@ -43,7 +43,8 @@ export async function startTestVault(dialect: 'sqlite' | 'postgres', options: { 
     logLevel: 'silent',
     ...(options.config ?? {}),
   });
-  const vault = await createVault(config, { clock: options.clock ?? systemClock, random: seededRandom(options.seed ?? `vault-${dialect}`) });
+  // Cheap scrypt: tests create many users; production keeps N=2^17.
+  const vault = await createVault(config, { clock: options.clock ?? systemClock, random: seededRandom(options.seed ?? `vault-${dialect}`), identity: { scrypt: { logN: 4, r: 8, p: 1 } } });
   const app = buildServer(vault);
   await app.ready();
   const tokenFor = (scope: string, subject = 'test-operator'): Promise<string> => vault.tokens.issue({ subject, scope, ttlSeconds: 3600 });

@@ -27,14 +27,15 @@ export function compartmentMemberships(resourceType: string, id: string, index: 
   const seen = new Set<string>();
   for (const compartment of MATERIALISED_COMPARTMENTS) {
     const params = compartmentParams(compartment, resourceType);
-    if (params.length === 0) continue;
+    if (params.length === 0 && resourceType !== compartment) continue;
     const add = (memberId: string): void => {
       const key = `${compartment}/${memberId}`;
       if (seen.has(key)) return;
       seen.add(key);
       out.push({ compartment, id: memberId });
     };
-    if (resourceType === compartment && params.includes('_id')) add(id);
+    // The compartment's own resource is in it ({def}), whatever its parameters say.
+    if (resourceType === compartment) add(id);
     for (const r of index.reference) {
       if (r.targetType === compartment && r.targetId !== null && params.includes(r.param)) add(r.targetId);
     }
