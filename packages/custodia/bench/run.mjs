@@ -52,6 +52,15 @@ emit('http.read.p50', readLatency.p50, 'ms', 'http.hello.p50', helloLatency.p50)
 emit('http.read.p99', readLatency.p99, 'ms', 'http.hello.p99', helloLatency.p99);
 emit('http.read.p99_loaded', readRun.p99, 'ms', 'http.hello.p99_loaded', helloRun.p99);
 
+// The same reads by a clinician: the full decision point (scopes ∩ role ∩ compartment ∩
+// consent ∩ labels) against the operator token above, which the decision lets through.
+const clinician = await vault.identity.addUser({ username: 'bench-clinician', role: 'clinician', fhirUser: 'Practitioner/bench', password: 'a long enough bench passphrase' });
+const clinicianToken = await vault.tokens.issue({ subject: clinician.user.id, scope: 'user/*.cruds', ttlSeconds: 3600, kind: 'user', role: 'clinician', fhirUser: 'Practitioner/bench' });
+const authorizedRun = await load({ url: base, paths: readPaths, headers: { authorization: `Bearer ${clinicianToken}` }, duration: DURATION });
+const authorizedLatency = await latency({ url: base, paths: readPaths, headers: { authorization: `Bearer ${clinicianToken}` } });
+emit('http.read.authorized', authorizedRun.rps, 'requests/s', 'http.read', readRun.rps);
+emit('http.read.authorized.p50', authorizedLatency.p50, 'ms', 'http.read.p50', readLatency.p50);
+
 const searches = patients.slice(0, 200).map((p) => {
   const family = (p.name?.[0]?.family ?? 'a').slice(0, 4);
   const year = Number((p.birthDate ?? '1950').slice(0, 4)) - 1;

@@ -45,7 +45,9 @@ export interface StoreHandles {
   /** Appends versions inside a write transaction (`db` is the transaction). */
   readonly writeVersions: (db: Kysely<unknown>, writes: readonly VersionWrite[]) => Promise<void>;
   /** Reads a current version outside any transaction. */
-  readonly readCurrent: (type: string, id: string) => Promise<StoredVersion | undefined>;
+  readonly readCurrent: (type: string, id: string, visibility: Visibility) => Promise<StoredVersion | undefined>;
+  /** ResourceStore.changeMarker. */
+  readonly changeMarker: (type: string) => Promise<string>;
 }
 
 class TransactionWriter implements ResourceWriter {
@@ -82,9 +84,7 @@ export class KyselyResourceStore implements ResourceStore {
   }
 
   readCurrent(type: string, id: string, visibility: Visibility = SEE_ALL): Promise<StoredVersion | undefined> {
-    // Callers who see everything take the adapter's fast path (and its cache).
-    if (visibility.kind === 'all') return guarded(() => this.h.readCurrent(type, id));
-    return guarded(() => readCurrent(this.h.read, type, id, this.h.d, visibility));
+    return guarded(() => this.h.readCurrent(type, id, visibility));
   }
 
   currentStates(refs: readonly { type: string; id: string }[]): Promise<Map<string, CurrentState>> {
@@ -181,11 +181,7 @@ export class KyselyResourceStore implements ResourceStore {
   }
 
   changeMarker(type: string): Promise<string> {
-    return guarded(async () => {
-      // Versions are append-only and seq only grows: the newest seq of a type marks its last change.
-      const result = await sql<{ s: number | null }>`SELECT MAX(seq) AS s FROM resource_versions WHERE res_type = ${type}`.execute(this.h.read);
-      return String(result.rows[0]?.s ?? 0);
-    });
+    return guarded(() => this.h.changeMarker(type));
   }
 
   countResources(type?: string): Promise<number> {

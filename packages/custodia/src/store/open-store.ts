@@ -20,7 +20,7 @@ import type { SqlDialect } from './schema.js';
 import { openSqlite } from './sqlite-database.js';
 import { sqliteFastPath } from './sqlite-fast-path.js';
 import { writeVersions } from './write-versions.js';
-import { readCurrent } from './read-queries.js';
+import { newestSeqOf, readCurrent } from './read-queries.js';
 
 export interface StoreOptions {
   /** A `postgres://` URL or a SQLite file path (`:memory:` for a throwaway database). */
@@ -120,7 +120,8 @@ async function openSqliteStore(options: StoreOptions): Promise<StoreHandles> {
     d: sqliteSql,
     read: h.read as Kysely<unknown>,
     writeVersions: async (_db, writes) => fast.writeVersions(writes),
-    readCurrent: async (type, id) => fast.readCurrent(type, id),
+    readCurrent: async (type, id, visibility) => fast.readCurrent(type, id, visibility),
+    changeMarker: async (type) => fast.changeMarker(type),
     // BEGIN IMMEDIATE takes the write lock up front, so a transaction never fails
     // half-way on a lock upgrade when another process (an offline import) also writes.
     transaction: (fn) => group.submit(fn),
@@ -170,7 +171,8 @@ async function openPostgresStore(options: StoreOptions): Promise<StoreHandles> {
     d: postgresSql,
     read: raw,
     writeVersions: (db, writes) => writeVersions(db, postgresSql, writes),
-    readCurrent: (type, id) => readCurrent(raw, type, id),
+    readCurrent: (type, id, visibility) => readCurrent(raw, type, id, postgresSql, visibility),
+    changeMarker: (type) => newestSeqOf(raw, type),
     // One writer at a time per vault (schema), like SQLite: conditional operations and
     // transaction bundles then see a stable state without SERIALIZABLE retries.
     transaction: (fn) => group.submit(fn),

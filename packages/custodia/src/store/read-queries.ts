@@ -38,6 +38,12 @@ export async function readCurrent(db: Kysely<unknown>, type: string, id: string,
   return row === undefined ? undefined : toStoredVersion(row);
 }
 
+/** The newest version sequence number of a type: versions are append-only and seq only grows, so it marks the type's last change. */
+export async function newestSeqOf(db: Kysely<unknown>, type: string): Promise<string> {
+  const result = await sql<{ s: number | string | null }>`SELECT MAX(seq) AS s FROM resource_versions WHERE res_type = ${type}`.execute(db);
+  return String(result.rows[0]?.s ?? 0);
+}
+
 export async function readVersion(db: Kysely<unknown>, d: DialectSql, type: string, id: string, versionId: number, visibility: Visibility = SEE_ALL): Promise<StoredVersion | undefined> {
   const result = await sql<VersionRow>`
     SELECT v.res_type, v.res_id, v.version_id, v.last_updated, v.deleted, v.method, v.content

@@ -10,7 +10,7 @@
  */
 import type BetterSqlite3 from 'better-sqlite3';
 import { CustodiaError } from '../kernel/index.js';
-import type { StoredVersion, VersionWrite } from '../fhir/index.js';
+import { isVisible, SEE_ALL, type StoredVersion, type VersionWrite, type Visibility, type VisibilityFacts } from '../fhir/index.js';
 import { toStoredVersion, type VersionRow } from './read-queries.js';
 import { INDEX_KINDS, indexRowValues, type IndexKind } from './index-row-values.js';
 import { BULK_TABLES } from './bulk-insert.js';
@@ -46,7 +46,17 @@ function prepareWrites(db: BetterSqlite3.Database): WriteStatements {
 
 export interface SqliteFastPath {
   writeVersions(writes: readonly VersionWrite[]): void;
-  readCurrent(type: string, id: string): StoredVersion | undefined;
+  /** The current version if it exists and `visibility` allows it (same rule as the SQL of read-queries.ts). */
+  readCurrent(type: string, id: string, visibility?: Visibility): StoredVersion | undefined;
+  /** ResourceStore.changeMarker. */
+  changeMarker(type: string): string;
+}
+
+/** A current version with what its visibility depends on (loaded the first time a caller needs it). */
+interface CachedCurrent {
+  readonly version: StoredVersion;
+  readonly pk: number;
+  facts?: VisibilityFacts;
 }
 
 /**
@@ -56,7 +66,9 @@ export interface SqliteFastPath {
  * served; any commit empties the cache. Bounded by the bytes of JSON it holds.
  */
 class CurrentVersionCache {
-  readonly #entries = new Map<string, StoredVersion>();
+  readonly #entries = new Map<string, CachedCurrent>();
+  /** Per-type change markers, under the same validity rule. */
+  readonly markers = new Map<string, string>();
   #bytes = 0;
   #dataVersion = -1;
   constructor(
@@ -69,12 +81,13 @@ class CurrentVersionCache {
     const v = Number(this.dataVersion.get());
     if (v !== this.#dataVersion) {
       this.#entries.clear();
+      this.markers.clear();
       this.#bytes = 0;
       this.#dataVersion = v;
     }
   }
 
-  get(key: string): StoredVersion | undefined {
+  get(key: string): CachedCurrent | undefined {
     const hit = this.#entries.get(key);
     if (hit !== undefined) {
       this.#entries.delete(key);
@@ -83,15 +96,15 @@ class CurrentVersionCache {
     return hit;
   }
 
-  set(key: string, v: StoredVersion): void {
-    const size = v.json?.length ?? 0;
+  set(key: string, e: CachedCurrent): void {
+    const size = e.version.json?.length ?? 0;
     if (size > this.maxBytes / 16) return;
-    this.#entries.set(key, v);
+    this.#entries.set(key, e);
     this.#bytes += size;
     for (const [k, old] of this.#entries) {
       if (this.#bytes <= this.maxBytes) break;
       this.#entries.delete(k);
-      this.#bytes -= old.json?.length ?? 0;
+      this.#bytes -= old.version.json?.length ?? 0;
     }
   }
 }
@@ -102,10 +115,21 @@ export function sqliteFastPath(writer: BetterSqlite3.Database, reader: BetterSql
   let w: WriteStatements | undefined;
   const cache = new CurrentVersionCache(reader.prepare('PRAGMA data_version').pluck(), CACHE_BYTES);
   const read = reader.prepare(
-    `SELECT v.res_type, v.res_id, v.version_id, v.last_updated, v.deleted, v.method, v.content
+    `SELECT r.pk, v.res_type, v.res_id, v.version_id, v.last_updated, v.deleted, v.method, v.content
      FROM resources r JOIN resource_versions v ON v.res_pk = r.pk AND v.version_id = r.version_id
      WHERE r.res_type = ? AND r.res_id = ?`,
   );
+  // The rows visibility-sql.ts looks at: the resource's compartments and `_security` labels.
+  const compartmentsOf = reader.prepare('SELECT compartment, comp_id AS id FROM sp_compartment WHERE res_pk = ?');
+  const labelsOf = reader.prepare("SELECT system, code FROM sp_token WHERE res_pk = ? AND param = '_security'");
+  // Versions are append-only and seq only grows: the newest seq of a type marks its last change.
+  const newestSeq = reader.prepare('SELECT MAX(seq) FROM resource_versions WHERE res_type = ?').pluck();
+  const factsOf = (e: CachedCurrent): VisibilityFacts => ({
+    type: e.version.type,
+    id: e.version.id,
+    compartments: compartmentsOf.all(e.pk) as { compartment: string; id: string }[],
+    labels: labelsOf.all(e.pk) as { system: string | null; code: string | null }[],
+  });
   return {
     writeVersions(writes) {
       if (writes.length === 0) return;
@@ -133,16 +157,30 @@ export function sqliteFastPath(writer: BetterSqlite3.Database, reader: BetterSql
         for (const c of v.compartments ?? []) s.insertCompartment.run(pk, v.type, c.compartment, c.id);
       }
     },
-    readCurrent(type, id) {
+    readCurrent(type, id, visibility = SEE_ALL) {
       cache.validate();
       const key = `${type}/${id}`;
-      const hit = cache.get(key);
-      if (hit !== undefined) return hit;
-      const row = read.get(type, id) as VersionRow | undefined;
-      if (row === undefined) return undefined;
-      const v = toStoredVersion(row);
-      cache.set(key, v);
-      return v;
+      let e = cache.get(key);
+      if (e === undefined) {
+        const row = read.get(type, id) as (VersionRow & { pk: number }) | undefined;
+        if (row === undefined) return undefined;
+        e = { version: toStoredVersion(row), pk: Number(row.pk) };
+        cache.set(key, e);
+      }
+      if (visibility.kind === 'all') return e.version;
+      // The predicate in memory over the same rows the SQL would test (a store test
+      // checks isVisible against the SQL for every query shape on both databases).
+      e.facts ??= factsOf(e);
+      return isVisible(visibility, e.facts) ? e.version : undefined;
+    },
+    changeMarker(type) {
+      cache.validate();
+      let m = cache.markers.get(type);
+      if (m === undefined) {
+        m = String((newestSeq.get(type) as number | null) ?? 0);
+        cache.markers.set(type, m);
+      }
+      return m;
     },
   };
 }

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore } from '../../src/store/index.js';
 import type { ResourceStore } from '../../src/fhir/index.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/databases.js';
-import { create, rows } from './store-fixtures.js';
+import { create, rows, tok } from './store-fixtures.js';
 
 describe('SQLite current-version cache', () => {
   let db: TestDatabase;
@@ -29,6 +29,32 @@ describe('SQLite current-version cache', () => {
     expect((await a.readCurrent('Patient', 'c1'))?.versionId).toBe(1);
     await b.transaction((tx) => tx.writeVersions([{ ...create('Patient', 'c1', rows({})), versionId: 2, method: 'PUT', expected: { versionId: 1, deleted: false } }]));
     expect((await a.readCurrent('Patient', 'c1'))?.versionId).toBe(2);
+  });
+
+  it('re-evaluates visibility when another connection changes a label or a compartment', async () => {
+    const hiv = { system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'HIV' };
+    const noHiv = { kind: 'not', item: { kind: 'has-label', ...hiv } } as const;
+    const ofP1 = { kind: 'in-compartment', compartment: 'Patient', ids: ['p1'] } as const;
+    await a.transaction((tx) => tx.writeVersions([create('Observation', 'o1', rows({}), 1, [{ compartment: 'Patient', id: 'p1' }])]));
+    expect((await a.readCurrent('Observation', 'o1', noHiv))?.versionId).toBe(1);
+    expect((await a.readCurrent('Observation', 'o1', ofP1))?.versionId).toBe(1);
+    await b.transaction((tx) =>
+      tx.writeVersions([
+        { ...create('Observation', 'o1', rows({ token: [tok('_security', hiv.system, hiv.code)] }), 2, [{ compartment: 'Patient', id: 'p2' }]), versionId: 2, method: 'PUT', expected: { versionId: 1, deleted: false } },
+      ]),
+    );
+    expect(await a.readCurrent('Observation', 'o1', noHiv)).toBeUndefined();
+    expect(await a.readCurrent('Observation', 'o1', ofP1)).toBeUndefined();
+    expect((await a.readCurrent('Observation', 'o1', { kind: 'has-label', ...hiv }))?.versionId).toBe(2);
+    expect((await a.readCurrent('Observation', 'o1'))?.versionId).toBe(2);
+  });
+
+  it('moves the change marker of a type written by another connection, and only that type', async () => {
+    const before = await a.changeMarker('Consent');
+    const patients = await a.changeMarker('Patient');
+    await b.transaction((tx) => tx.writeVersions([create('Consent', 'k1', rows({}))]));
+    expect(await a.changeMarker('Consent')).not.toBe(before);
+    expect(await a.changeMarker('Patient')).toBe(patients);
   });
 
   it('serves its own writes and deletions on the next read', async () => {
