@@ -73,6 +73,13 @@ export class AccessControl {
 
   isPatientData = (type: string): boolean => this.#patientDataTypes.includes(type);
 
+  /**
+   * The last decision per principal (the token service hands out one Principal object per
+   * token), reused while its inputs — the consent groups object, the break-the-glass
+   * patients — are the same. Everything else the decision depends on is in the principal.
+   */
+  readonly #decisions = new WeakMap<Principal, { groups: readonly ConsentGroup[]; breakGlass: string; decision: ReturnType<typeof buildVisibility> }>();
+
   /** The interaction-level check for one interaction (each bundle entry goes through it too). */
   guardFor(p: Principal): InteractionGuard {
     return (i: FhirInteraction) => {
@@ -129,13 +136,20 @@ export class AccessControl {
       if (r.created) opened = r.session;
     }
     const breakGlassPatients = p.kind === 'user' ? await this.breakGlass.activePatients(p.subject, now) : [];
-    const decision = buildVisibility({
-      principal: p,
-      permissions: compartmentBoundTypes(p, this.#patientDataTypes),
-      labels: this.labels,
-      consent: await this.consent.groupsFor(p, now),
-      breakGlassPatients,
-    });
+    const groups = await this.consent.groupsFor(p, now);
+    const breakGlassKey = breakGlassPatients.join('\u0000');
+    const last = this.#decisions.get(p);
+    let decision = last !== undefined && last.groups === groups && last.breakGlass === breakGlassKey ? last.decision : undefined;
+    if (decision === undefined) {
+      decision = buildVisibility({
+        principal: p,
+        permissions: compartmentBoundTypes(p, this.#patientDataTypes),
+        labels: this.labels,
+        consent: groups,
+        breakGlassPatients,
+      });
+      this.#decisions.set(p, { groups, breakGlass: breakGlassKey, decision });
+    }
     return { visibility: decision.visibility, guard, reasons: decision.reasons, ...(opened === undefined ? {} : { openedBreakGlass: opened }) };
   }
 }

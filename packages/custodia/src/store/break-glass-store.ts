@@ -35,10 +35,22 @@ function toSession(r: Row): BreakGlassSession {
 
 const COLUMNS = sql`id, user_id, patient_id, reason, started_at, expires_at, review, reviewer, review_note, reviewed_at`;
 
+const ACTIVE_SQL = 'SELECT id, user_id, patient_id, reason, started_at, expires_at, review, reviewer, review_note, reviewed_at FROM break_glass_sessions WHERE user_id = ? AND expires_at > ? ORDER BY started_at';
+
 export function breakGlassStore(db: DatabaseHandle): BreakGlassStore {
   return {
+    // Asked on every request by a user. On SQLite the answer is remembered until the next
+    // commit: sessions active at the first ask, filtered again by the time of each ask,
+    // are exactly the sessions active then (opening one is a commit).
     active: (userId, now) =>
-      guarded(async () => (await sql<Row>`SELECT ${COLUMNS} FROM break_glass_sessions WHERE user_id = ${userId} AND expires_at > ${now} ORDER BY started_at`.execute(db.read)).rows.map(toSession)),
+      guarded(async () => {
+        const { readNow, memo } = db;
+        const rows =
+          readNow !== undefined && memo !== undefined
+            ? memo(`break-glass\u0000${userId}`, () => readNow(ACTIVE_SQL, [userId, now]) as Row[])
+            : (await sql<Row>`SELECT ${COLUMNS} FROM break_glass_sessions WHERE user_id = ${userId} AND expires_at > ${now} ORDER BY started_at`.execute(db.read)).rows;
+        return rows.filter((r) => Number(r.expires_at) > now).map(toSession);
+      }),
     insert: (s) =>
       guarded(async () => {
         await db.transaction((tx) =>

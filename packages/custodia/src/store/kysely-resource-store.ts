@@ -48,6 +48,13 @@ export interface StoreHandles {
   readonly readCurrent: (type: string, id: string, visibility: Visibility) => Promise<StoredVersion | undefined>;
   /** ResourceStore.changeMarker. */
   readonly changeMarker: (type: string) => Promise<string>;
+  /**
+   * SQLite only: runs a read on the read connection synchronously (a prepared statement
+   * is cached by SQL text). Hot per-request lookups use it to skip kysely's async driver.
+   */
+  readonly readNow?: (sqlText: string, params: readonly unknown[]) => unknown[];
+  /** SQLite only: a result remembered until the next commit by anyone (SqliteFastPath.memo). */
+  readonly memo?: <T>(key: string, compute: () => T) => T;
 }
 
 class TransactionWriter implements ResourceWriter {

@@ -292,7 +292,12 @@ export class KyselyOAuthStore implements OAuthStore {
     await this.#write((db) => sql`INSERT INTO oauth_revoked_tokens (jti, expires_at) VALUES (${tokenId}, ${expiresAt}) ON CONFLICT (jti) DO NOTHING`.execute(db));
   }
 
+  /** Asked for every request: synchronous on SQLite. */
   isRevoked(tokenId: string): Promise<boolean> {
+    const { readNow, memo } = this.h;
+    if (readNow !== undefined && memo !== undefined) {
+      return guarded(async () => memo(`revoked\u0000${tokenId}`, () => readNow('SELECT 1 AS one FROM oauth_revoked_tokens WHERE jti = ?', [tokenId]).length > 0));
+    }
     return this.#read(async (db) => (await sql<{ one: number }>`SELECT 1 AS one FROM oauth_revoked_tokens WHERE jti = ${tokenId}`.execute(db)).rows.length > 0);
   }
 

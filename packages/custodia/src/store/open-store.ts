@@ -54,6 +54,10 @@ export interface DatabaseHandle {
   readonly read: Kysely<unknown>;
   /** A durable write transaction, group-committed with concurrent writers (group-commit.ts). */
   transaction<T>(fn: (db: Kysely<unknown>) => Promise<T>): Promise<T>;
+  /** SQLite only: a synchronous read for per-request lookups (StoreHandles.readNow). */
+  readonly readNow?: (sqlText: string, params: readonly unknown[]) => unknown[];
+  /** SQLite only: a result remembered until the next commit by anyone (StoreHandles.memo). */
+  readonly memo?: <T>(key: string, compute: () => T) => T;
 }
 
 export interface VaultDatabase {
@@ -71,7 +75,7 @@ export interface VaultDatabase {
 export async function openDatabase(options: StoreOptions): Promise<VaultDatabase> {
   const h = isPostgresUrl(options.database) ? await openPostgresStore(options) : await openSqliteStore(options);
   const resources = new KyselyResourceStore(h);
-  const handle: DatabaseHandle = { dialect: h.d.name, read: h.read, transaction: h.transaction };
+  const handle: DatabaseHandle = { dialect: h.d.name, read: h.read, transaction: h.transaction, ...(h.readNow === undefined ? {} : { readNow: h.readNow }), ...(h.memo === undefined ? {} : { memo: h.memo }) };
   return {
     handle,
     resources,
@@ -106,6 +110,7 @@ async function openSqliteStore(options: StoreOptions): Promise<StoreHandles> {
         try {
           const result = await fn(conn);
           await sql`COMMIT`.execute(conn);
+          fast.committed();
           return result;
         } catch (e) {
           await sql`ROLLBACK`.execute(conn);
@@ -122,6 +127,8 @@ async function openSqliteStore(options: StoreOptions): Promise<StoreHandles> {
     writeVersions: async (_db, writes) => fast.writeVersions(writes),
     readCurrent: async (type, id, visibility) => fast.readCurrent(type, id, visibility),
     changeMarker: async (type) => fast.changeMarker(type),
+    readNow: (sqlText, params) => fast.readNow(sqlText, params),
+    memo: (key, compute) => fast.memo(key, compute),
     // BEGIN IMMEDIATE takes the write lock up front, so a transaction never fails
     // half-way on a lock upgrade when another process (an offline import) also writes.
     transaction: (fn) => group.submit(fn),

@@ -50,6 +50,15 @@ export interface SqliteFastPath {
   readCurrent(type: string, id: string, visibility?: Visibility): StoredVersion | undefined;
   /** ResourceStore.changeMarker. */
   changeMarker(type: string): string;
+  /**
+   * `compute()`'s result, remembered until the database next changes (any commit, by any
+   * connection). For small per-request lookups whose answer only a commit can change.
+   */
+  memo<T>(key: string, compute: () => T): T;
+  /** Call after every commit by this process: the next read checks data_version again. */
+  committed(): void;
+  /** A read on the read connection, synchronously; statements are cached by SQL text (a small fixed set). */
+  readNow(sqlText: string, params: readonly unknown[]): unknown[];
 }
 
 /** A current version with what its visibility depends on (loaded the first time a caller needs it). */
@@ -69,6 +78,8 @@ class CurrentVersionCache {
   readonly #entries = new Map<string, CachedCurrent>();
   /** Per-type change markers, under the same validity rule. */
   readonly markers = new Map<string, string>();
+  /** Results of other per-request reads (SqliteFastPath.memo), under the same validity rule. */
+  readonly memo = new Map<string, unknown>();
   #bytes = 0;
   #dataVersion = -1;
   constructor(
@@ -76,12 +87,31 @@ class CurrentVersionCache {
     private readonly maxBytes: number,
   ) {}
 
-  /** Empties the cache if the database changed since the last call. */
+  /** Whether data_version was read in this turn of the event loop (and nothing was written since). */
+  #checkedThisTurn = false;
+
+  /** The next validate() reads data_version again (this process is about to commit). */
+  invalidate(): void {
+    this.#checkedThisTurn = false;
+  }
+
+  /**
+   * Empties the cache if the database changed since data_version was last read. It is
+   * read at most once per turn of the event loop: another process's commit that lands
+   * later in the same turn is concurrent with every request being served in it, so
+   * answering from the state at the check is still a state the request could have seen
+   * (the check is the read's linearization point). This process's own commits call
+   * invalidate() first.
+   */
   validate(): void {
+    if (this.#checkedThisTurn) return;
+    this.#checkedThisTurn = true;
+    setImmediate(() => (this.#checkedThisTurn = false));
     const v = Number(this.dataVersion.get());
     if (v !== this.#dataVersion) {
       this.#entries.clear();
       this.markers.clear();
+      this.memo.clear();
       this.#bytes = 0;
       this.#dataVersion = v;
     }
@@ -124,6 +154,7 @@ export function sqliteFastPath(writer: BetterSqlite3.Database, reader: BetterSql
   const labelsOf = reader.prepare("SELECT system, code FROM sp_token WHERE res_pk = ? AND param = '_security'");
   // Versions are append-only and seq only grows: the newest seq of a type marks its last change.
   const newestSeq = reader.prepare('SELECT MAX(seq) FROM resource_versions WHERE res_type = ?').pluck();
+  const statements = new Map<string, BetterSqlite3.Statement>();
   const factsOf = (e: CachedCurrent): VisibilityFacts => ({
     type: e.version.type,
     id: e.version.id,
@@ -172,6 +203,26 @@ export function sqliteFastPath(writer: BetterSqlite3.Database, reader: BetterSql
       // checks isVisible against the SQL for every query shape on both databases).
       e.facts ??= factsOf(e);
       return isVisible(visibility, e.facts) ? e.version : undefined;
+    },
+    memo<T>(key: string, compute: () => T): T {
+      cache.validate();
+      if (cache.memo.has(key)) return cache.memo.get(key) as T;
+      const value = compute();
+      if (cache.memo.size >= 10_000) cache.memo.clear();
+      cache.memo.set(key, value);
+      return value;
+    },
+    committed() {
+      cache.invalidate();
+    },
+    readNow(sqlText, params) {
+      let stmt = statements.get(sqlText);
+      if (stmt === undefined) {
+        if (statements.size >= 64) statements.clear();
+        stmt = reader.prepare(sqlText);
+        statements.set(sqlText, stmt);
+      }
+      return stmt.all(...params);
     },
     changeMarker(type) {
       cache.validate();

@@ -3,7 +3,7 @@
  * connection — this store's own or another process's — must make the next read fresh.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openStore } from '../../src/store/index.js';
+import { openDatabase, openStore, type VaultDatabase } from '../../src/store/index.js';
 import type { ResourceStore } from '../../src/fhir/index.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/databases.js';
 import { create, rows, tok } from './store-fixtures.js';
@@ -62,5 +62,37 @@ describe('SQLite current-version cache', () => {
       tx.writeVersions([{ type: 'Patient', id: 'c1', versionId: 3, lastUpdated: 1, method: 'DELETE', json: null, index: null, compartments: null, expected: { versionId: 2, deleted: false } }]),
     );
     expect(await a.readCurrent('Patient', 'c1')).toMatchObject({ versionId: 3, deleted: true });
+  });
+});
+
+describe('SQLite per-request lookups remembered until the next commit', () => {
+  let db: TestDatabase;
+  let a: VaultDatabase;
+  let b: VaultDatabase;
+  beforeAll(async () => {
+    db = await createTestDatabase('sqlite');
+    a = await openDatabase(db.options);
+    b = await openDatabase(db.options);
+  });
+  afterAll(async () => {
+    await a.close();
+    await b.close();
+    await db.cleanup();
+  });
+
+  it('sees a break-the-glass session opened through another connection, and its expiry', async () => {
+    const T = 1_800_000_000_000;
+    expect(await a.breakGlass.active('u1', T)).toEqual([]);
+    await b.breakGlass.insert({ id: 's1', userId: 'u1', patientId: 'p1', reason: 'unconscious, allergies unknown', purposeOfUse: 'BTG', startedAt: T, expiresAt: T + 60_000, review: 'pending' });
+    expect((await a.breakGlass.active('u1', T + 1)).map((s) => s.id)).toEqual(['s1']);
+    expect(await a.breakGlass.active('u1', T + 60_000)).toEqual([]);
+    expect(await a.breakGlass.active('u2', T + 1)).toEqual([]);
+  });
+
+  it('sees a token revoked through another connection', async () => {
+    expect(await a.oauth.isRevoked('jti-1')).toBe(false);
+    await b.oauth.revokeAccessToken('jti-1', 1_900_000_000);
+    expect(await a.oauth.isRevoked('jti-1')).toBe(true);
+    expect(await a.oauth.isRevoked('jti-2')).toBe(false);
   });
 });
