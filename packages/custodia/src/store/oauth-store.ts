@@ -82,7 +82,7 @@ interface LaunchRow {
   expires_at: Num;
 }
 
-const STAGES: readonly string[] = ['login', 'mfa', 'consent', 'patient'];
+const STAGES: readonly string[] = ['login', 'mfa', 'enrol', 'recovery', 'consent', 'patient'];
 
 /** Grants (with their codes and refresh tokens) are kept this long past their end, so a late reuse still finds them. */
 const GRANT_RETENTION_MS = 24 * 3600_000;

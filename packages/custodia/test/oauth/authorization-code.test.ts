@@ -172,12 +172,40 @@ for (const name of ALL_DATABASES) {
       expect(new URL(unknown.location!).searchParams.get('error')).toBe('invalid_request');
     });
 
-    it('refuses a user whose role requires a second factor they have not enrolled, and says what to do', async () => {
+    it('has a user whose role requires a second factor, and who has none, enrol an authenticator at sign-in', async () => {
       const browser = new Browser();
-      const page = await browser.submit(await browser.get((await start()).url), { username: 'nina', password: PASSWORD });
-      expect(page.status).toBe(403);
-      expect(page.text).toContain('Ask an administrator to enrol one for you');
-      expect(page.location).toBeUndefined();
+      const a = await start();
+      let page = await browser.submit(await browser.get(a.url), { username: 'nina', password: PASSWORD });
+      expect(page.status).toBe(200);
+      expect(parseForm(page.text).fields['step']).toBe('enrol');
+      expect(page.text).toContain('<svg');
+      expect(page.text).not.toMatch(/<script|style=/);
+      const key = /Key: <code>([A-Z2-7 ]+)<\/code>/.exec(page.text)![1]!.replace(/ /g, '');
+      const params = { algorithm: 'SHA1', digits: 6, period: 30 } as const;
+      const codeAt = (t: number) => totpAt(base32Decode(key)!, t, params);
+      // A wrong code shows the same key again (the enrolment is still pending).
+      const wrong = String((Number(codeAt(h.clock.now())) + 1) % 1_000_000).padStart(6, '0');
+      page = await browser.submit(page, { code: wrong });
+      expect(page.status).toBe(401);
+      expect(page.text).toContain(key.slice(0, 4));
+      expect(parseForm(page.text).fields['step']).toBe('enrol');
+      page = await browser.submit(page, { code: codeAt(h.clock.now()) });
+      expect(parseForm(page.text).fields['step']).toBe('recovery');
+      const recovery = [...page.text.matchAll(/<li>([A-Za-z0-9-]{8,})<\/li>/g)].map((m) => m[1]!);
+      expect(recovery.length).toBeGreaterThanOrEqual(8);
+      page = await browser.submit(page, {});
+      expect(parseForm(page.text).fields['step']).toBe('consent');
+      page = await browser.submit(page, { decision: 'approve' });
+      if (parseForm(page.text).fields['step'] === 'patient') {
+        page = await browser.submit(page, { action: 'search', query: 'Lovelace' });
+        page = await browser.submit(page, { action: 'select', patient: parseForm(page.text).choices['patient']![0]! });
+      }
+      expect((await exchange(page.location!, a)).access_token).toBeTruthy();
+      // From now on the authenticator is asked for; a recovery code works once instead.
+      h.clock.advance(60_000);
+      await expect(signIn(new Browser(), (await start()).url, { username: 'nina', code: () => codeAt(h.clock.now()), patientQuery: 'Lovelace' })).resolves.toContain('code=');
+      await expect(signIn(new Browser(), (await start()).url, { username: 'nina', code: () => recovery[0]!, patientQuery: 'Lovelace' })).resolves.toContain('code=');
+      await expect(signIn(new Browser(), (await start()).url, { username: 'nina', code: () => recovery[0]!, patientQuery: 'Lovelace' })).rejects.toThrow(/expected the consent page, got 401/);
     });
 
     it('answers a wrong password and an unknown user alike', async () => {

@@ -13,6 +13,7 @@ import {
   pageHeaders,
   patientPage,
   RequestParams,
+  redirectUriMatches,
   verifyCodeVerifier,
   PAGE_STYLE_HASH,
 } from '../../src/access/index.js';
@@ -56,6 +57,25 @@ describe('scope grants', () => {
     expect(describeScope('patient/Observation.rs')).toBe('Read, search Observation records of the selected patient');
     expect(describeScope('user/*.cruds')).toBe('Create, read, update, delete, search all kinds of records that you may access');
     expect(describeScope('offline_access')).toMatch(/until you revoke it/);
+  });
+});
+
+describe('redirect URI matching (RFC 6749 §3.1.2.3, RFC 8252 §7.3)', () => {
+  it('compares as strings, except the port of a loopback IP literal', () => {
+    expect(redirectUriMatches('https://app.example/cb', 'https://app.example/cb')).toBe(true);
+    expect(redirectUriMatches('https://app.example/cb', 'https://app.example/cb/')).toBe(false);
+    expect(redirectUriMatches('https://app.example/cb', 'https://app.example:444/cb')).toBe(false);
+    expect(redirectUriMatches('http://127.0.0.1/callback', 'http://127.0.0.1:53124/callback')).toBe(true);
+    expect(redirectUriMatches('http://127.0.0.1:8765/callback', 'http://127.0.0.1:53124/callback')).toBe(true);
+    expect(redirectUriMatches('http://[::1]/callback', 'http://[::1]:4000/callback')).toBe(true);
+    expect(redirectUriMatches('http://127.0.0.1/callback', 'http://127.0.0.1:53124/other')).toBe(false);
+    expect(redirectUriMatches('http://127.0.0.1/callback', 'http://127.0.0.1:53124/callback?x=1')).toBe(false);
+    expect(redirectUriMatches('http://127.0.0.1/callback', 'http://localhost:53124/callback')).toBe(false);
+    expect(redirectUriMatches('http://localhost/callback', 'http://localhost:53124/callback')).toBe(false);
+    expect(redirectUriMatches('http://127.0.0.1/callback', 'http://127.0.0.2:53124/callback')).toBe(false);
+    expect(redirectUriMatches('http://127.0.0.1/callback', 'https://127.0.0.1:53124/callback')).toBe(false);
+    expect(redirectUriMatches('http://127.0.0.1/callback', 'http://user@127.0.0.1:53124/callback')).toBe(false);
+    expect(redirectUriMatches('http://127.0.0.1/callback', 'http://127.0.0.1:53124/callback#frag')).toBe(false);
   });
 });
 

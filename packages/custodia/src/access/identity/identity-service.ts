@@ -379,8 +379,21 @@ export class IdentityService {
   }
 
   /**
+   * The enrolment `enrollTotp` started and nobody confirmed yet, to show again after a
+   * mistyped first code; undefined when none is pending.
+   */
+  async pendingTotpEnrolment(userId: string): Promise<TotpEnrolmentStart | undefined> {
+    const r = await this.store.findUserById(userId);
+    const secret = r?.totp === undefined || r.totp.confirmed ? undefined : base32Decode(r.totp.secret);
+    if (r?.totp === undefined || secret === undefined) return undefined;
+    const params = { algorithm: r.totp.algorithm, digits: r.totp.digits, period: this.#totp.period };
+    return { secret: r.totp.secret, otpauthUri: otpauthUri({ issuer: this.#issuer, account: r.username, secret, params }), ...params };
+  }
+
+  /**
    * Completes enrolment with a code from the new authenticator; returns the recovery
-   * codes, once. The code's time step counts as used.
+   * codes, once. The code's time step counts as used. With the password already
+   * accepted, this completes a sign-in: earlier failures stop counting.
    */
   async confirmTotp(userId: string, code: string): Promise<TotpConfirmation> {
     return this.#serial(`id:${userId}`, async () => {
@@ -393,6 +406,7 @@ export class IdentityService {
       const recoveryCodes = generateRecoveryCodes(this.random, this.#recoveryCodeCount);
       const hashes = recoveryCodes.map((c) => hashRecoveryCode(r.id, normalizeRecoveryCode(c)!));
       if (!(await this.store.activateTotp(r.id, hashes, now))) throw new CustodiaError('identity-conflict', 'No authenticator enrolment is pending');
+      await this.store.resetLoginFailures(r.id, now);
       return { recoveryCodes: Object.freeze(recoveryCodes) };
     });
   }

@@ -3,8 +3,10 @@
  * app-launch.html §2.0.6) as a sequence of server-rendered steps:
  *
  *   authorization request ─▶ sign-in ─▶ second factor (TOTP enrolled or required by the
- *   role) ─▶ consent ─▶ patient selection (standalone `launch/patient` by a user who is
- *   not a patient) ─▶ redirect to the client with `code`, `state` and `iss`
+ *   role; a user whose role requires one and who has none enrols an authenticator here
+ *   and is shown recovery codes once) ─▶ consent ─▶ patient selection (standalone
+ *   `launch/patient` by a user who is not a patient) ─▶ redirect to the client with
+ *   `code`, `state` and `iss`
  *
  * The validated request and the progress are kept in the database (a pending
  * authorization, 10 minutes), addressed by a random handle in each form and bound to the
@@ -13,13 +15,15 @@
  * fields are attacker-controlled.
  */
 import { isCustodiaError, uuidV4, type Clock, type Random } from '../../kernel/index.js';
-import { parseFhirUser, type Client, type IdentityService, type User } from '../identity/index.js';
+import { parseFhirUser, type Client, type IdentityService, type TotpEnrolmentStart, type User } from '../identity/index.js';
 import { AuthorizationError, checkClientTarget, redirectTo, RequestParams, validateAuthorizationRequest, type AuthorizationRequest } from './authorization-request.js';
 import { bindingCookie, readBrowserId } from './browser-binding.js';
+import type { SafeHtml } from './html.js';
 import { pageResponse, redirectResponse, type OAuthHttpResponse } from './http-response.js';
 import type { GrantRecord, OAuthStore, PendingAuthorization, PendingStage, PendingUpdate } from './oauth-store.js';
 import type { OAuthEndpoints, OAuthLifetimes } from './oauth-settings.js';
-import { consentPage, errorPage, formTargetOf, loginPage, patientPage, secondFactorPage, type FormBinding, type PageContent } from './pages.js';
+import { consentPage, enrolPage, errorPage, formTargetOf, loginPage, patientPage, recoveryCodesPage, secondFactorPage, type FormBinding, type PageContent } from './pages.js';
+import { qrCodeSvg } from './qr-code.js';
 import type { PatientDirectory } from './patient-directory.js';
 import { isHandle, randomHandle, sameSecret, sha256 } from './secrets.js';
 import { grantExpiry, refreshKind } from './token-issuer.js';
@@ -140,6 +144,10 @@ export class AuthorizationFlow {
         return this.#login(step);
       case 'mfa':
         return this.#secondFactor(step);
+      case 'enrol':
+        return this.#enrol(step);
+      case 'recovery':
+        return this.#afterRecoveryCodes(step);
       case 'consent':
         return this.#consent(step);
       case 'patient':
@@ -162,12 +170,12 @@ export class AuthorizationFlow {
       );
     }
     if (result.mfaRequired && !result.mfaEnrolled) {
-      await this.d.store.deletePending(s.pending.handleHash);
-      return this.#error(
-        403,
-        'Your role requires a second sign-in factor, but no authenticator app is enrolled for your account. Ask an administrator to enrol one for you, then try again.',
-        'Second factor required',
-      );
+      // First sign-in since the account was created or its authenticator was reset: the
+      // password is accepted, the second factor is set up now (docs/threat-model.md
+      // discusses what this trusts).
+      const enrolment = await this.d.identity.enrollTotp(result.user.id);
+      const qr = await qrCodeSvg(enrolment.otpauthUri);
+      return this.#advance(s, { stage: 'enrol', userId: result.user.id }, () => this.#enrolPage(s, enrolment, qr));
     }
     if (result.mfaRequired) {
       return this.#advance(s, { stage: 'mfa', userId: result.user.id }, () => secondFactorPage({ binding: this.#binding(s, 'mfa'), action: this.d.endpoints.interaction }));
@@ -188,6 +196,34 @@ export class AuthorizationFlow {
       );
     }
     return this.#toConsent(s, user);
+  }
+
+  async #enrol(s: Step): Promise<OAuthHttpResponse> {
+    const userId = s.pending.userId!;
+    let codes: readonly string[];
+    try {
+      ({ recoveryCodes: codes } = await this.d.identity.confirmTotp(userId, s.form.get('code') ?? ''));
+    } catch (e) {
+      if (!isCustodiaError(e, 'login-failed')) {
+        if (isCustodiaError(e, 'identity-conflict')) return this.#abandon(s, 'The authenticator set-up was changed elsewhere. Return to the application and start again.');
+        throw e;
+      }
+      const enrolment = await this.d.identity.pendingTotpEnrolment(userId);
+      if (enrolment === undefined) return this.#abandon(s, 'The authenticator set-up was changed elsewhere. Return to the application and start again.');
+      const qr = await qrCodeSvg(enrolment.otpauthUri);
+      return this.#retry(s, 'enrol', 401, () => this.#enrolPage(s, enrolment, qr, 'The code is not valid. Enter the code your authenticator app shows now.'));
+    }
+    return this.#advance(s, { stage: 'recovery', userId }, () => recoveryCodesPage({ binding: this.#binding(s, 'recovery'), action: this.d.endpoints.interaction, codes }));
+  }
+
+  async #afterRecoveryCodes(s: Step): Promise<OAuthHttpResponse> {
+    const user = await this.#activeUser(s);
+    if (user === undefined) return this.#abandon(s, 'This account cannot sign in now.');
+    return this.#toConsent(s, user);
+  }
+
+  #enrolPage(s: Step, e: TotpEnrolmentStart, qrSvg: SafeHtml, error?: string): PageContent {
+    return enrolPage({ binding: this.#binding(s, 'enrol'), action: this.d.endpoints.interaction, secret: e.secret, otpauthUri: e.otpauthUri, qrSvg, ...(error === undefined ? {} : { error }) });
   }
 
   /** The user is known: check the launch fits them, then ask for consent. */

@@ -81,6 +81,32 @@ const MAX_STATE = 1024;
 const MAX_NONCE = 512;
 const MAX_LAUNCH = 256;
 
+/** A loopback IP literal redirect URI (RFC 8252 §7.3), without its port; undefined for any other URI. */
+function loopbackWithoutPort(uri: string): string | undefined {
+  let u: URL;
+  try {
+    u = new URL(uri);
+  } catch {
+    return undefined;
+  }
+  // Not `localhost` (RFC 8252 §8.3): a name can resolve elsewhere.
+  if (u.protocol !== 'http:' || (u.hostname !== '127.0.0.1' && u.hostname !== '[::1]') || u.username !== '' || u.password !== '' || u.hash !== '') return undefined;
+  u.port = '';
+  return u.href;
+}
+
+/**
+ * RFC 6749 §3.1.2.3: the redirect URI is compared with the registered ones as strings;
+ * RFC 8252 §7.3: except that for a loopback IP redirect URI any port is allowed, since a
+ * native app listens on whatever port is free when it asks. `requested` is hostile.
+ */
+export function redirectUriMatches(registered: string, requested: string): boolean {
+  if (registered === requested) return true;
+  if (requested.length > 2048) return false;
+  const r = loopbackWithoutPort(registered);
+  return r !== undefined && r === loopbackWithoutPort(requested);
+}
+
 /** Step 1 (RFC 6749 §3.1.2.3, §4.1.2.1): the client is registered and active, and the redirect URI is exactly one of its own. */
 export function checkClientTarget(p: RequestParams, client: Client | undefined): { client: Client; redirectUri: string } {
   if (p.get('client_id') === undefined) throw new AuthorizationError('invalid_request', 'The request does not name the application (client_id).');
@@ -88,7 +114,7 @@ export function checkClientTarget(p: RequestParams, client: Client | undefined):
   const redirectUri = p.get('redirect_uri');
   if (redirectUri === undefined) throw new AuthorizationError('invalid_request', 'The request does not say where to return to (redirect_uri).');
   // Exact string comparison (RFC 9700 §4.1.3): no prefix, pattern or normalisation.
-  if (!client.redirectUris.includes(redirectUri)) throw new AuthorizationError('invalid_request', 'The return address (redirect_uri) is not registered for this application.');
+  if (!client.redirectUris.some((registered) => redirectUriMatches(registered, redirectUri))) throw new AuthorizationError('invalid_request', 'The return address (redirect_uri) is not registered for this application.');
   return { client, redirectUri };
 }
 

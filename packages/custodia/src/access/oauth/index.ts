@@ -3,7 +3,7 @@ export { OAuthError, isOAuthError, type OAuthErrorCode } from './oauth-error.js'
 export { oauthEndpoints, resolveLifetimes, DEFAULT_LIFETIMES, OAUTH_PATHS, type OAuthEndpoints, type OAuthLifetimes, type OAuthOptions } from './oauth-settings.js';
 export { smartConfiguration, openidConfiguration, jwksDocument, ASSERTION_ALGORITHMS, SMART_CAPABILITIES, SCOPES_SUPPORTED } from './smart-configuration.js';
 export { AuthorizationFlow, type AuthorizationFlowDeps, type BrowserRequest } from './authorization-flow.js';
-export { RequestParams, type AuthorizationRequest, type LaunchContext } from './authorization-request.js';
+export { RequestParams, redirectUriMatches, type AuthorizationRequest, type LaunchContext } from './authorization-request.js';
 export { TokenEndpoint, type TokenEndpointDeps } from './token-endpoint.js';
 export { TokenIssuer } from './token-issuer.js';
 export { ClientAuthenticator } from './client-authenticator.js';

@@ -14,7 +14,8 @@
 import type { RevocationList } from '../revocation-list.js';
 import type { AuthorizationRequest } from './authorization-request.js';
 
-export type PendingStage = 'login' | 'mfa' | 'consent' | 'patient';
+/** Where a sign-in is: `enrol` sets up an authenticator, `recovery` shows its recovery codes once. */
+export type PendingStage = 'login' | 'mfa' | 'enrol' | 'recovery' | 'consent' | 'patient';
 
 /** A sign-in in progress: the validated authorization request and how far the user got. */
 export interface PendingAuthorization {
