@@ -11,6 +11,7 @@ import { tokenCommand } from './token-command.js';
 import { userCommand } from './user-command.js';
 import { clientCommand } from './client-command.js';
 import { roleCommand } from './role-command.js';
+import { loginCommand } from './login-command.js';
 
 export function buildProgram(): Command {
   const program = new Command('custodia')
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   program.addCommand(userCommand());
   program.addCommand(clientCommand());
   program.addCommand(roleCommand());
+  program.addCommand(loginCommand());
   for (const c of program.commands) c.exitOverride();
   return program as unknown as Command;
 }
