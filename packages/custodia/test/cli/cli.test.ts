@@ -40,7 +40,20 @@ describe('custodia CLI', () => {
   it('prints help with every command', () => {
     const r = run(['--help']);
     expect(r.code).toBe(0);
-    for (const c of ['serve', 'import', 'token']) expect(r.stdout).toContain(c);
+    for (const c of ['serve', 'import', 'token', 'login']) expect(r.stdout).toContain(c);
+  });
+
+  it('refuses a login it cannot do with exit code 2 and one line: bad options, no vault there', () => {
+    for (const args of [['--timeout', 'soon'], ['--port', '99999'], ['--fhir-url', 'not a url']]) {
+      const r = run(['login', ...args]);
+      expect(r.code).toBe(2);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stdout).toBe('');
+    }
+    // Port 9 (discard) on loopback: nothing listens there.
+    const r = run(['login', '--fhir-url', 'http://127.0.0.1:9/fhir']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^custodia: Cannot reach the vault at http:\/\/127\.0\.0\.1:9\/fhir\n$/);
   });
 
   it('refuses bad usage with exit code 2 and a one-line message', () => {
