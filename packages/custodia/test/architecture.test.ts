@@ -47,7 +47,7 @@ const PACKAGES: Record<Module, readonly string[]> = {
   store: ['kysely', 'better-sqlite3', 'pg', 'jose'],
   ingest: ['mqtt', '@nats-io/transport-node', '@nats-io/jetstream'],
   app: ['pino'],
-  server: ['fastify'],
+  server: ['fastify', '@fastify/helmet', '@fastify/cors'],
   cli: ['commander', '@commander-js/extra-typings', 'cli-progress'],
 };
 

@@ -9,6 +9,7 @@ import { registerBodyParsers } from './body-parsers.js';
 import { FHIR_JSON, registerFhirRoutes } from './fhir-routes.js';
 import { registerOAuthRoutes } from './oauth-routes.js';
 import { registerAdminRoutes } from './admin-routes.js';
+import { PRE_ROUTING_HEADERS, registerSecurityHeaders } from './security-headers.js';
 
 export interface ServerOptions {
   /** A pino logger configuration, or false for none (tests). */
@@ -44,21 +45,15 @@ export function buildServer(vault: Vault, options: ServerOptions = {}): FastifyI
     routerOptions: { maxParamLength: 512 },
     // Errors fastify raises before routing (a URL that does not decode, a bad Content-Type
     // header) get the same OperationOutcome treatment as everything else.
+    // These run before any hook (so before helmet): they get the essential headers by hand.
     frameworkErrors: (error, _req, reply) => {
       const r = errorResponse(fastifyError(error));
-      void (reply as FastifyReply).code(r.status).header('content-type', FHIR_JSON).send(JSON.stringify(r.body));
+      void (reply as FastifyReply).code(r.status).headers({ 'content-type': FHIR_JSON, ...PRE_ROUTING_HEADERS }).send(JSON.stringify(r.body));
     },
   });
   registerBodyParsers(app);
 
-  app.addHook('onSend', async (_req, reply) => {
-    // Responses carry patient data: never cache them, never sniff them, never frame them.
-    reply.header('cache-control', 'no-store');
-    reply.header('x-content-type-options', 'nosniff');
-    // The sign-in pages set their own (stricter where it matters) policy.
-    if (!reply.hasHeader('content-security-policy')) reply.header('content-security-policy', "default-src 'none'; frame-ancestors 'none'");
-    reply.header('referrer-policy', 'no-referrer');
-  });
+  registerSecurityHeaders(app, vault.config.fhirBaseUrl);
   app.addHook('onResponse', async (req, reply) => {
     req.log.info({ method: req.method, route: req.routeOptions.url ?? 'unmatched', status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
   });

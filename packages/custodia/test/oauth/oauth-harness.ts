@@ -13,7 +13,7 @@ import * as client from 'openid-client';
 import { importJWK, type CryptoKey, type JWK } from 'jose';
 import { ManualClock, secureRandom } from '../../src/kernel/index.js';
 import { executeInteraction, parseInteraction, SEE_ALL } from '../../src/fhir/index.js';
-import { createVault, resolveConfig, type Vault } from '../../src/app/index.js';
+import { createVault, resolveConfig, type ConfigInput, type Vault } from '../../src/app/index.js';
 import { buildServer } from '../../src/server/index.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/databases.js';
 import { TEST_SCRYPT } from '../access/identity/identity-fixtures.js';
@@ -50,7 +50,12 @@ export interface OAuthHarness {
   close(): Promise<void>;
 }
 
-export async function startOAuthServer(dialect: 'sqlite' | 'postgres'): Promise<OAuthHarness> {
+export interface HarnessOptions {
+  /** Settings over the harness's own (CORS origins, rate limits, a public https base URL). */
+  readonly config?: Partial<ConfigInput>;
+}
+
+export async function startOAuthServer(dialect: 'sqlite' | 'postgres', options: HarnessOptions = {}): Promise<OAuthHarness> {
   const db = await createTestDatabase(dialect);
   const dataDir = mkdtempSync(join(tmpdir(), 'custodia-oauth-'));
   const port = await freePort();
@@ -62,6 +67,7 @@ export async function startOAuthServer(dialect: 'sqlite' | 'postgres'): Promise<
     port,
     baseUrl: `${issuer}/fhir`,
     logLevel: 'silent',
+    ...options.config,
   });
   const clock = new ManualClock(Date.now());
   const vault = await createVault(config, {
