@@ -13,12 +13,13 @@
  */
 import { CustodiaError } from '../kernel/index.js';
 import type { Principal } from './principal.js';
+import { isReferenceData } from './reference-data.js';
 import { roleGrants } from './role-permissions.js';
 import { scopesGrant } from './smart-scopes.js';
 import type { Requirement } from './interaction-permissions.js';
 
 export interface TypeClasses {
-  /** Types the Patient CompartmentDefinition can place in a patient's compartment. */
+  /** Types the Patient CompartmentDefinition can place in a patient's compartment (the role matrix's "patient data" group). */
   isPatientData(type: string): boolean;
 }
 
@@ -34,18 +35,21 @@ function forbidden(): never {
 }
 
 /**
- * Patient-data types this principal may reach only inside one patient's compartment,
- * for any permission: such a type is bounded for every interaction (deny more, never
- * less), so one Visibility serves the whole request, bundle entries included.
+ * Types this principal may reach only inside one patient's compartment, for any
+ * permission: such a type is bounded for every interaction (deny more, never less), so
+ * one Visibility serves the whole request, bundle entries included. Every type but
+ * reference data (reference-data.ts) is bounded: a type that cannot be in the
+ * compartment is then hidden from a patient-bound request, not open to it.
  */
-export function compartmentBoundTypes(p: Principal, patientDataTypes: readonly string[]): PermissionOutcome {
+export function compartmentBoundTypes(p: Principal, allTypes: readonly string[], classes: TypeClasses): PermissionOutcome {
   const types = new Set<string>();
   if (p.kind !== 'user' || p.role === undefined) return { compartmentTypes: types };
   const own = ownPatientId(p);
   const patient = own ?? p.patient;
-  for (const type of patientDataTypes) {
+  for (const type of allTypes) {
+    if (isReferenceData(type)) continue;
     for (const perm of ['c', 'r', 'u', 'd', 's'] as const) {
-      if (!roleGrants(p.role, type, perm, true)) continue;
+      if (!roleGrants(p.role, type, perm, classes.isPatientData(type))) continue;
       const userWide = own === undefined && scopesGrant(p.scopes, type, perm, ['user']);
       if (!userWide && scopesGrant(p.scopes, type, perm, ['patient', 'user'])) {
         types.add(type);
@@ -84,7 +88,7 @@ export function checkPermissions(p: Principal, requirements: readonly Requiremen
     if (!scopesGrant(p.scopes, r.type, r.permission, ['patient', 'user'])) forbidden();
     // Only a patient-context grant remains: bounded by that patient's compartment.
     if (patient === undefined) forbidden();
-    if (patientData) compartmentTypes.add(r.type);
+    if (!isReferenceData(r.type)) compartmentTypes.add(r.type);
   }
   return patient === undefined ? { compartmentTypes } : { compartmentTypes, compartmentPatient: patient };
 }

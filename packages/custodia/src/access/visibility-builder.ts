@@ -62,7 +62,6 @@ export function buildVisibility(i: VisibilityInputs): VisibilityDecision {
     reasons.push(`limited to the compartment of Patient/${compartmentPatient} for ${[...compartmentTypes].length} resource type(s)`);
   }
   const own = ownPatientId(p);
-  if (own !== undefined) return { visibility: simplifyVisibility({ kind: 'and', items: parts }), reasons: [...reasons, 'a patient sees their own record'] };
 
   const protections: Visibility[] = [];
   const clearedCategories = i.labels.filter((l) => l.liftedByCarriedCategory !== true && p.clearances.includes(l.clearance));
@@ -72,6 +71,12 @@ export function buildVisibility(i: VisibilityInputs): VisibilityDecision {
     const lifts: Visibility[] = l.liftedByCarriedCategory === true ? clearedCategories.map((c) => ({ kind: 'has-label', system: c.system, code: c.code })) : [];
     protections.push(lifts.length === 0 ? hidden : { kind: 'or', items: [hidden, ...lifts] });
     reasons.push(`hides data labelled ${l.code} (no ${l.clearance} clearance)`);
+  }
+  if (own !== undefined) {
+    // A patient sees all of their own record; anything else they reach (reference data
+    // only, by the compartment bound above) keeps its labels' protection.
+    parts.push({ kind: 'or', items: [inCompartment([own]), { kind: 'and', items: protections }] });
+    return { visibility: simplifyVisibility({ kind: 'and', items: parts }), reasons: [...reasons, 'a patient sees their own record'] };
   }
   for (const g of i.consent) {
     protections.push({ kind: 'or', items: [{ kind: 'not', item: inCompartment(g.patients) }, g.permitted] });

@@ -100,7 +100,7 @@ export class AccessControl {
       layers.push({ layer: 'permissions', allows: false, reasons: [`scopes ∩ role ${p.role ?? p.kind} do not allow reading ${facts.type}`] });
     }
     const now = this.clock.now();
-    const permissions = compartmentBoundTypes(p, this.#patientDataTypes);
+    const permissions = compartmentBoundTypes(p, this.#allTypes, this);
     const compartment = buildVisibility({ principal: p, permissions, labels: [], consent: [], breakGlassPatients: [] });
     layers.push({ layer: 'compartment', allows: isVisible(compartment.visibility, facts), reasons: compartment.reasons.length > 0 ? compartment.reasons : ['no compartment bound'] });
     const noBounds = { compartmentTypes: new Set<string>() };
@@ -143,7 +143,7 @@ export class AccessControl {
     if (decision === undefined) {
       decision = buildVisibility({
         principal: p,
-        permissions: compartmentBoundTypes(p, this.#patientDataTypes),
+        permissions: compartmentBoundTypes(p, this.#allTypes, this),
         labels: this.labels,
         consent: groups,
         breakGlassPatients,

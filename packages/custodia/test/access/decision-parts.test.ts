@@ -84,7 +84,7 @@ describe('buildVisibility', () => {
 
   it('hides uncleared labels, lifts them with a clearance or break-the-glass for that patient only', () => {
     const clinician = withScope('user/*.cruds', { role: 'clinician' });
-    const base = { permissions: compartmentBoundTypes(clinician, [...PATIENT_DATA]), labels: HIV, consent: [], breakGlassPatients: [] };
+    const base = { permissions: compartmentBoundTypes(clinician, [...PATIENT_DATA], classes), labels: HIV, consent: [], breakGlassPatients: [] };
     const v = buildVisibility({ ...base, principal: clinician }).visibility;
     expect(isVisible(v, facts('Observation', 'p1', ['HIV']))).toBe(false);
     expect(isVisible(v, facts('Observation', 'p1'))).toBe(true);
@@ -99,7 +99,7 @@ describe('buildVisibility', () => {
     const clinician = withScope('user/*.cruds', { role: 'clinician' });
     const v = buildVisibility({
       principal: clinician,
-      permissions: compartmentBoundTypes(clinician, [...PATIENT_DATA]),
+      permissions: compartmentBoundTypes(clinician, [...PATIENT_DATA], classes),
       labels: [],
       consent: [{ patients: ['p1'], permitted: { kind: 'none' }, reasons: ['Consent/c1 denies'] }],
       breakGlassPatients: [],
@@ -114,7 +114,7 @@ describe('buildVisibility', () => {
     const patient = withScope('user/*.rs', { role: 'patient', fhirUser: 'Patient/me' });
     const v = buildVisibility({
       principal: patient,
-      permissions: compartmentBoundTypes(patient, [...PATIENT_DATA]),
+      permissions: compartmentBoundTypes(patient, [...PATIENT_DATA], classes),
       labels: HIV,
       consent: [{ patients: ['me'], permitted: { kind: 'none' }, reasons: [] }],
       breakGlassPatients: [],
