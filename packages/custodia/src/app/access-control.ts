@@ -15,6 +15,7 @@ import {
   compartmentBoundTypes,
   requirementsOf,
   BREAK_THE_GLASS,
+  TREATMENT,
   type BreakGlassService,
   type BreakGlassSession,
   type CompiledConsent,
@@ -136,7 +137,10 @@ export class AccessControl {
       if (r.created) opened = r.session;
     }
     const breakGlassPatients = p.kind === 'user' ? await this.breakGlass.activePatients(p.subject, now) : [];
-    const groups = await this.consent.groupsFor(p, now);
+    // Break-the-glass is for the session's patient, whose consent and labels it lifts
+    // outright. Everyone else's consent sees an ordinary treatment request: a BTG purpose
+    // in a token must not satisfy emergency provisions in every patient's consent.
+    const groups = await this.consent.groupsFor(p.purposeOfUse === BREAK_THE_GLASS ? { ...p, purposeOfUse: TREATMENT } : p, now);
     const breakGlassKey = breakGlassPatients.join('\u0000');
     const last = this.#decisions.get(p);
     let decision = last !== undefined && last.groups === groups && last.breakGlass === breakGlassKey ? last.decision : undefined;
