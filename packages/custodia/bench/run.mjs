@@ -31,7 +31,9 @@ emit('import.synthea', median(imported), 'resources/s', 'sqlite.raw_insert', med
 
 // HTTP: one vault with the Synthea sample, one bare route, in this process.
 const dir = mkdtempSync(join(tmpdir(), 'custodia-bench-http-'));
-const vault = await createVault(resolveConfig({ dataDir: dir, logLevel: 'silent', port: 0 }));
+// One clinician token makes ~10k requests/s here, far above a person's default rate limit
+// (the operator token is exempt): lift the per-user limit for the measurement.
+const vault = await createVault(resolveConfig({ dataDir: dir, logLevel: 'silent', port: 0, rateLimits: { user: { perSecond: 1e6, burst: 1e6 } } }));
 await importFiles(localImportTarget(vault.fhir), SYNTHEA_DIRS);
 const app = buildServer(vault);
 await app.listen({ host: '127.0.0.1', port: 0 });

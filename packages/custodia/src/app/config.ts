@@ -5,6 +5,8 @@
 import { isAbsolute, join, resolve } from 'node:path';
 import { CustodiaError } from '../kernel/index.js';
 import type { FhirLimits } from '../fhir/index.js';
+import type { RateLimits } from '../access/index.js';
+import { parseRateLimitSpecs, resolveRateLimits, type RateLimitInput } from './rate-limit-config.js';
 
 export interface VaultConfig {
   readonly dataDir: string;
@@ -21,6 +23,8 @@ export interface VaultConfig {
   /** Allow plain HTTP on a non-loopback address (never do this outside a lab). */
   readonly insecureHttp: boolean;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'silent';
+  /** Request rate limits per user and per client (access/rate-limiter.ts). */
+  readonly rateLimits: RateLimits;
 }
 
 export interface ConfigInput {
@@ -34,6 +38,7 @@ export interface ConfigInput {
   readonly limits?: Partial<FhirLimits>;
   readonly insecureHttp?: boolean;
   readonly logLevel?: VaultConfig['logLevel'];
+  readonly rateLimits?: RateLimitInput;
 }
 
 export const DEFAULT_LIMITS: FhirLimits = Object.freeze({
@@ -63,8 +68,8 @@ function parsePort(p: number | string | undefined): number {
 }
 
 /**
- * Resolves the configuration. `env` supplies CUSTODIA_DATABASE_URL and CUSTODIA_DATA_DIR;
- * explicit options win over the environment.
+ * Resolves the configuration. `env` supplies CUSTODIA_DATABASE_URL, CUSTODIA_DATA_DIR and
+ * CUSTODIA_RATE_LIMITS (comma-separated); explicit options win over the environment.
  */
 export function resolveConfig(input: ConfigInput, env: NodeJS.ProcessEnv = {}): VaultConfig {
   const dataDir = resolve(input.dataDir ?? env['CUSTODIA_DATA_DIR'] ?? './data');
@@ -93,6 +98,7 @@ export function resolveConfig(input: ConfigInput, env: NodeJS.ProcessEnv = {}): 
     limits: Object.freeze(limits),
     insecureHttp,
     logLevel: input.logLevel ?? 'info',
+    rateLimits: resolveRateLimits(input.rateLimits ?? parseRateLimitSpecs([env['CUSTODIA_RATE_LIMITS'] ?? ''])),
     ...(input.postgresSchema === undefined ? {} : { postgresSchema: input.postgresSchema }),
   };
   return Object.freeze(config);

@@ -1,11 +1,12 @@
 /**
  * The security pipeline every FHIR request goes through, in the order the architecture
- * fixes: authenticate → parse → authorize → execute. (Audit joins after execute with
- * the ledger issue.) Only `GET metadata` is answered without a token, as SMART requires.
+ * fixes: authenticate → rate-limit → parse → authorize → execute. (Audit joins after
+ * execute with the ledger issue.) Only `GET metadata` is answered without a token, as
+ * SMART requires.
  */
 import { createHash } from 'node:crypto';
 import { CustodiaError } from '../kernel/index.js';
-import type { Principal, TokenService } from '../access/index.js';
+import type { Principal, RateLimiter, TokenService } from '../access/index.js';
 import type { AccessControl, BreakGlassRequest } from './access-control.js';
 import { executeInteraction, parseInteraction, type FhirContext, type FhirResult, type RequestOptions } from '../fhir/index.js';
 
@@ -22,6 +23,14 @@ export interface FhirHttpRequest {
   readonly prefer?: string;
   /** Break-the-glass by header: X-Purpose-Of-Use, X-Break-Glass-Reason, X-Break-Glass-Patient. */
   readonly breakGlass?: BreakGlassRequest;
+}
+
+/** What the pipeline needs of the vault. */
+export interface FhirGateway {
+  readonly fhir: FhirContext;
+  readonly tokens: TokenService;
+  readonly access: AccessControl;
+  readonly rateLimiter: Pick<RateLimiter, 'admit'>;
 }
 
 /** RFC 6750 §2.1: `Authorization: Bearer <token>`. The header is attacker-controlled. */
@@ -50,12 +59,15 @@ function ownerOf(p: Principal): string {
 }
 
 /**
- * authenticate → parse → decide (scopes ∩ role ∩ compartment ∩ consent ∩ labels) →
- * execute with the decision's guard and visibility.
+ * authenticate → rate-limit (per user and client, before any parsing or lookup) → parse →
+ * decide (scopes ∩ role ∩ compartment ∩ consent ∩ labels) → execute with the decision's
+ * guard and visibility.
  */
-export async function handleFhirRequest(ctx: FhirContext, tokens: TokenService, access: AccessControl, req: FhirHttpRequest): Promise<FhirResult> {
+export async function handleFhirRequest(gateway: FhirGateway, req: FhirHttpRequest): Promise<FhirResult> {
+  const { fhir: ctx, access } = gateway;
   const isMetadata = req.path === 'metadata' && (req.method === 'GET' || req.method === 'HEAD');
-  const principal = isMetadata ? undefined : await authenticate(tokens, req.authorization);
+  const principal = isMetadata ? undefined : await authenticate(gateway.tokens, req.authorization);
+  if (principal !== undefined) gateway.rateLimiter.admit(principal);
   const interaction = parseInteraction({
     method: req.method,
     path: req.path,

@@ -1,6 +1,7 @@
 export { resolveConfig, isLoopback, DEFAULT_LIMITS, type VaultConfig, type ConfigInput } from './config.js';
+export { parseRateLimitSpecs, type RateLimitInput } from './rate-limit-config.js';
 export { createVault, type Vault, type VaultOverrides } from './vault.js';
-export { handleFhirRequest, authenticate, parsePrefer, type FhirHttpRequest } from './fhir-gateway.js';
+export { handleFhirRequest, authenticate, parsePrefer, type FhirGateway, type FhirHttpRequest } from './fhir-gateway.js';
 export { errorResponse, type ErrorResponse } from './error-response.js';
 export { loggerOptions, serializeError } from './logging.js';
 export { importFiles, type ImportProgress, type ImportReport } from './importer.js';

@@ -23,6 +23,7 @@ import {
   type OAuthHttpResponse,
   type OAuthOptions,
   type OAuthStore,
+  type RateLimiter,
   type SigningKey,
   type TokenService,
 } from '../access/index.js';
@@ -57,6 +58,8 @@ export interface OAuthServerDeps {
   readonly fhir: FhirContext;
   readonly clock: Clock;
   readonly random: Random;
+  /** Token requests per client (the token endpoint); without it, none are limited. */
+  readonly rateLimiter?: RateLimiter;
   readonly options?: OAuthOptions;
 }
 
@@ -79,7 +82,7 @@ export function createOAuthServer(d: OAuthServerDeps): OAuthServer {
     lifetimes,
     maxAttempts: d.options?.maxInteractionAttempts ?? 10,
   });
-  const tokenEndpoint = new TokenEndpoint({ identity: d.identity, store: d.store, tokens: d.tokens, issuer, authenticator, clock: d.clock, endpoints });
+  const tokenEndpoint = new TokenEndpoint({ identity: d.identity, store: d.store, tokens: d.tokens, issuer, authenticator, clock: d.clock, endpoints, ...(d.rateLimiter === undefined ? {} : { rateLimiter: d.rateLimiter }) });
   const launches = new LaunchService(d.tokens, d.store, patients, d.clock, d.random, lifetimes);
   const smart = smartConfiguration(endpoints);
   const oidc = openidConfiguration(endpoints);

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { monotonicClock, secureRandom, systemClock, type Clock, type Random } from '../kernel/index.js';
-import { BreakGlassService, IdentityService, LABEL_REQUIREMENTS, TokenService, oauthEndpoints, type IdentityOptions, type OAuthOptions } from '../access/index.js';
+import { BreakGlassService, IdentityService, LABEL_REQUIREMENTS, RateLimiter, TokenService, oauthEndpoints, type IdentityOptions, type OAuthOptions } from '../access/index.js';
 import { AccessControl } from './access-control.js';
 import { AdminApi } from './admin-api.js';
 import { ConsentDirectory } from './consent-directory.js';
@@ -29,6 +29,8 @@ export interface Vault {
   readonly breakGlass: BreakGlassService;
   /** `/admin/*`: explanations, break-the-glass reviews, users and clearances. */
   readonly admin: AdminApi;
+  /** Request rate limits per user and per client (FHIR API and token endpoint), in this process. */
+  readonly rateLimiter: RateLimiter;
   close(): Promise<void>;
 }
 
@@ -75,7 +77,8 @@ export async function createFhirContext(config: VaultConfig, clock: Clock, rando
 }
 
 export async function createVault(config: VaultConfig, overrides: VaultOverrides = {}): Promise<Vault> {
-  const clock = monotonicClock(overrides.clock ?? systemClock);
+  const wallClock = overrides.clock ?? systemClock;
+  const clock = monotonicClock(wallClock);
   const random = overrides.random ?? secureRandom;
   const key = await loadSigningKey(config.dataDir, true);
   const database = await openVaultDatabase(config);
@@ -86,7 +89,10 @@ export async function createVault(config: VaultConfig, overrides: VaultOverrides
   const identity = createIdentityService(database, clock, random, overrides.identity);
   const breakGlass = new BreakGlassService(database.breakGlass, random);
   const access = new AccessControl(fhir.validator.resourceTypes, LABEL_REQUIREMENTS, new ConsentDirectory(store), breakGlass, clock);
-  const oauth = createOAuthServer({ fhirBaseUrl: config.fhirBaseUrl, access, key, tokens, identity, store: database.oauth, fhir, clock, random, ...(overrides.oauth === undefined ? {} : { options: overrides.oauth }) });
+  // Rate limits measure elapsed time: the wall clock, not the monotonic one, which runs
+  // ahead of it whenever it is read more than once a millisecond.
+  const rateLimiter = new RateLimiter(wallClock, config.rateLimits);
+  const oauth = createOAuthServer({ fhirBaseUrl: config.fhirBaseUrl, access, key, tokens, identity, store: database.oauth, fhir, clock, random, rateLimiter, ...(overrides.oauth === undefined ? {} : { options: overrides.oauth }) });
   return Object.freeze({
     config,
     fhir,
@@ -97,6 +103,7 @@ export async function createVault(config: VaultConfig, overrides: VaultOverrides
     access,
     breakGlass,
     admin: new AdminApi(access, identity, breakGlass, store, database.operatorLog, clock),
+    rateLimiter,
     close: () => store.close(),
   });
 }

@@ -1,7 +1,10 @@
 import { Command, Option } from '@commander-js/extra-typings';
-import { createVault, loadDemoDataIfEmpty, loggerOptions, resolveConfig } from '../app/index.js';
+import { createVault, loadDemoDataIfEmpty, loggerOptions, parseRateLimitSpecs, resolveConfig } from '../app/index.js';
 import { buildServer } from '../server/index.js';
 import { databaseOption, dataDirOption, schemaOption } from './storage-options.js';
+
+/** A repeatable option's values, in order. */
+const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
 
 export function serveCommand(): Command<[], Record<string, unknown>> {
   return new Command('serve')
@@ -15,6 +18,7 @@ export function serveCommand(): Command<[], Record<string, unknown>> {
     .option('--demo', 'load the bundled Synthea demo data into an empty vault', false)
     .option('--insecure-http', 'allow plain HTTP on a non-loopback address (lab use only)', false)
     .addOption(new Option('--log-level <level>', 'log level').choices(['fatal', 'error', 'warn', 'info', 'debug', 'silent'] as const).default('info' as const))
+    .option('--rate-limit <kind=rate/burst>', 'requests per second and burst for user, client or token, e.g. user=50/200 (repeatable; env CUSTODIA_RATE_LIMITS)', collect, undefined)
     .action(async (o) => {
       const config = resolveConfig(
         {
@@ -26,6 +30,7 @@ export function serveCommand(): Command<[], Record<string, unknown>> {
           ...(o.database === undefined ? {} : { database: o.database }),
           ...(o.schema === undefined ? {} : { postgresSchema: o.schema }),
           ...(o.baseUrl === undefined ? {} : { baseUrl: o.baseUrl }),
+          ...(o.rateLimit === undefined ? {} : { rateLimits: parseRateLimitSpecs(o.rateLimit) }),
         },
         process.env,
       );

@@ -38,7 +38,7 @@ export const ERROR_CATALOG: Readonly<Record<ErrorCode, ErrorCatalogEntry>> = Obj
   unauthenticated: { status: 401, issueCode: 'login', summary: 'A valid bearer token is required.' },
   'token-invalid': { status: 401, issueCode: 'security', summary: 'The bearer token is malformed, expired, or not signed by this server.' },
   forbidden: { status: 403, issueCode: 'forbidden', summary: 'The token does not grant this interaction.' },
-  'rate-limited': { status: 429, issueCode: 'throttled', summary: 'Too many requests; slow down.' },
+  'rate-limited': { status: 429, issueCode: 'throttled', summary: 'Too many requests from this user or client; Retry-After says how many seconds to wait.' },
   'login-failed': { status: 401, issueCode: 'login', summary: 'The sign-in failed. Unknown user, wrong password or code, locked or disabled account all get this same answer.' },
   'login-throttled': { status: 429, issueCode: 'throttled', summary: 'Too many sign-in attempts from this address; retry later.' },
   'password-rejected': { status: 400, issueCode: 'invalid', summary: 'The new password breaks the password policy (length, common or context-specific); the reason never quotes it.' },

@@ -55,19 +55,36 @@ export interface ErrorIssue {
   readonly issueCode?: string;
 }
 
+export interface CustodiaErrorOptions {
+  readonly issues?: readonly ErrorIssue[];
+  readonly cause?: unknown;
+  /** How long the caller should wait before trying again (a throttle's refusal); becomes Retry-After. */
+  readonly retryAfterMs?: number;
+}
+
 export class CustodiaError extends Error {
   readonly code: ErrorCode;
   readonly issues: readonly ErrorIssue[];
+  readonly retryAfterMs?: number;
 
-  constructor(code: ErrorCode, message: string, options: { issues?: readonly ErrorIssue[]; cause?: unknown } = {}) {
+  constructor(code: ErrorCode, message: string, options: CustodiaErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'CustodiaError';
     this.code = code;
     this.issues = options.issues ?? [];
+    if (options.retryAfterMs !== undefined) this.retryAfterMs = options.retryAfterMs;
   }
 }
 
 /** True when `e` is a CustodiaError, optionally with one of the given codes. */
 export function isCustodiaError(e: unknown, ...codes: ErrorCode[]): e is CustodiaError {
   return e instanceof CustodiaError && (codes.length === 0 || codes.includes(e.code));
+}
+
+/**
+ * RFC 9110 §10.2.3: a Retry-After value in delay-seconds, rounded up (and at least 1) so
+ * that a client that waits that long finds room.
+ */
+export function retryAfterSeconds(ms: number): string {
+  return String(Math.max(1, Math.ceil(ms / 1000)));
 }

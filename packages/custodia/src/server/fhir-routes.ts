@@ -46,7 +46,7 @@ export function registerFhirRoutes(app: FastifyInstance, vault: Vault): void {
     const form = body instanceof URLSearchParams ? [...body].map(([k, v]) => [k, v] as const) : undefined;
     const purposeOfUse = header(req, 'x-purpose-of-use');
     const breakGlass = purposeOfUse === undefined ? undefined : { purposeOfUse, reason: header(req, 'x-break-glass-reason'), patient: header(req, 'x-break-glass-patient') };
-    const result = await handleFhirRequest(vault.fhir, vault.tokens, vault.access, {
+    const result = await handleFhirRequest(vault, {
       method: req.method,
       path,
       query,

@@ -62,7 +62,7 @@ export function buildServer(vault: Vault, options: ServerOptions = {}): FastifyI
     const r = errorResponse(fastifyError(error));
     if (r.internal) req.log.error({ err: error }, 'request failed');
     if (r.status === 401) reply.header('www-authenticate', 'Bearer realm="custodia"');
-    return reply.code(r.status).header('content-type', FHIR_JSON).send(JSON.stringify(r.body));
+    return reply.code(r.status).headers(r.headers).header('content-type', FHIR_JSON).send(JSON.stringify(r.body));
   });
   app.setNotFoundHandler(async (_req, reply) => {
     const r = errorResponse(new CustodiaError('resource-not-found', 'No such endpoint'));

@@ -40,6 +40,7 @@ interface PendingRow {
   user_id: string | null;
   auth_time: Num | null;
   candidates: string | null;
+  enrolment_hash: string | null;
   attempts: Num;
   created_at: Num;
   expires_at: Num;
@@ -99,6 +100,7 @@ function toPending(r: PendingRow): PendingAuthorization {
     ...(r.user_id === null ? {} : { userId: r.user_id }),
     ...(r.auth_time === null ? {} : { authTime: num(r.auth_time) }),
     ...(r.candidates === null ? {} : { candidates: JSON.parse(r.candidates) as string[] }),
+    ...(r.enrolment_hash === null ? {} : { enrolmentHash: r.enrolment_hash }),
     attempts: num(r.attempts),
     createdAt: num(r.created_at),
     expiresAt: num(r.expires_at),
@@ -182,9 +184,9 @@ export class KyselyOAuthStore implements OAuthStore {
 
   async insertPending(p: PendingAuthorization): Promise<void> {
     await this.#write((db) =>
-      sql`INSERT INTO oauth_pending (handle_hash, browser_hash, csrf_hash, client_id, request, stage, version, user_id, auth_time, candidates, attempts, created_at, expires_at)
+      sql`INSERT INTO oauth_pending (handle_hash, browser_hash, csrf_hash, client_id, request, stage, version, user_id, auth_time, candidates, enrolment_hash, attempts, created_at, expires_at)
           VALUES (${p.handleHash}, ${p.browserHash}, ${p.csrfHash}, ${p.request.clientId}, ${JSON.stringify(p.request)}, ${p.stage}, ${p.version}, ${p.userId ?? null},
-                  ${p.authTime ?? null}, ${p.candidates === undefined ? null : JSON.stringify(p.candidates)}, ${p.attempts}, ${p.createdAt}, ${p.expiresAt})`.execute(db),
+                  ${p.authTime ?? null}, ${p.candidates === undefined ? null : JSON.stringify(p.candidates)}, ${p.enrolmentHash ?? null}, ${p.attempts}, ${p.createdAt}, ${p.expiresAt})`.execute(db),
     );
   }
 
@@ -200,7 +202,8 @@ export class KyselyOAuthStore implements OAuthStore {
       const r = await sql<{ handle_hash: string }>`
         UPDATE oauth_pending SET stage = ${u.stage}, version = version + 1, attempts = attempts + ${u.countAttempt === true ? 1 : 0},
           user_id = COALESCE(${u.userId ?? null}, user_id), auth_time = COALESCE(${u.authTime ?? null}, auth_time),
-          candidates = COALESCE(${u.candidates === undefined ? null : JSON.stringify(u.candidates)}, candidates)
+          candidates = COALESCE(${u.candidates === undefined ? null : JSON.stringify(u.candidates)}, candidates),
+          enrolment_hash = COALESCE(${u.enrolmentHash ?? null}, enrolment_hash)
         WHERE handle_hash = ${handleHash} AND version = ${version} RETURNING handle_hash`.execute(db);
       return r.rows.length > 0;
     });

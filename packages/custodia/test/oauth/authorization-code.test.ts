@@ -208,6 +208,24 @@ for (const name of ALL_DATABASES) {
       await expect(signIn(new Browser(), (await start()).url, { username: 'nina', code: () => recovery[0]!, patientQuery: 'Lovelace' })).rejects.toThrow(/expected the consent page, got 401/);
     });
 
+    it('lets only the secret a sign-in showed be confirmed through it, when a second sign-in starts enrolment too', async () => {
+      await h.vault.identity.addUser({ username: 'nadia', role: 'nurse', password: PASSWORD });
+      const params = { algorithm: 'SHA1', digits: 6, period: 30 } as const;
+      const keyOf = (text: string) => /Key: <code>([A-Z2-7 ]+)<\/code>/.exec(text)![1]!.replace(/ /g, '');
+      const first = new Browser();
+      const firstPage = await first.submit(await first.get((await start()).url), { username: 'nadia', password: PASSWORD });
+      const second = new Browser();
+      const secondPage = await second.submit(await second.get((await start()).url), { username: 'nadia', password: PASSWORD });
+      const firstKey = keyOf(firstPage.text);
+      expect(keyOf(secondPage.text)).not.toBe(firstKey);
+      // The first page's secret was replaced: its right code no longer enrols anything.
+      const stale = await first.submit(firstPage, { code: totpAt(base32Decode(firstKey)!, h.clock.now(), params) });
+      expect(stale.status).toBe(403);
+      expect(stale.text).toContain('started again elsewhere');
+      const ok = await second.submit(secondPage, { code: totpAt(base32Decode(keyOf(secondPage.text))!, h.clock.now(), params) });
+      expect(parseForm(ok.text).fields['step']).toBe('recovery');
+    });
+
     it('answers a wrong password and an unknown user alike', async () => {
       const browser = new Browser();
       const wrong = await browser.submit(await browser.get((await start()).url), { username: 'someone', password: 'not the password' });

@@ -11,6 +11,7 @@
  * Secrets — passwords, TOTP secrets and codes, recovery codes, client secrets — are
  * never logged, never put in an error message, and compared in constant time.
  */
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { CustodiaError, type Clock, type Random, uuidV4 } from '../../kernel/index.js';
 import { base32Decode, base32Encode } from './base32.js';
 import {
@@ -116,6 +117,11 @@ export interface AddedClient {
 const loginFailed = (): CustodiaError => new CustodiaError('login-failed', 'The username, password or code is not valid, or the account cannot sign in now');
 const notFound = (what: 'user' | 'client'): CustodiaError => new CustodiaError('identity-not-found', `No such ${what}`);
 const MAX_CODE_INPUT = 64;
+
+/** Constant-time equality of two secrets of any length (their SHA-256 digests are compared). */
+function sameText(a: string, b: string): boolean {
+  return timingSafeEqual(createHash('sha256').update(a).digest(), createHash('sha256').update(b).digest());
+}
 
 export class IdentityService {
   readonly #hasher: PasswordHasher;
@@ -395,11 +401,14 @@ export class IdentityService {
    * codes, once. The code's time step counts as used. With the password already
    * accepted, this completes a sign-in: earlier failures stop counting.
    */
-  async confirmTotp(userId: string, code: string): Promise<TotpConfirmation> {
+  async confirmTotp(userId: string, code: string, expectedSecret?: string): Promise<TotpConfirmation> {
     return this.#serial(`id:${userId}`, async () => {
       const now = this.clock.now();
       const r = await this.store.findUserById(userId);
       if (r?.totp === undefined || r.totp.confirmed) throw new CustodiaError('identity-conflict', 'No authenticator enrolment is pending');
+      // Only the secret the caller showed may be confirmed: another enrolment started
+      // since (a second sign-in, perhaps not by this person) replaced it.
+      if (expectedSecret !== undefined && !sameText(r.totp.secret, expectedSecret)) throw new CustodiaError('identity-conflict', 'The pending enrolment changed');
       const compact = code.length > MAX_CODE_INPUT ? '' : code.replace(/\s/g, '');
       const step = this.#matchTotp(r, compact, now);
       if (step === undefined || !(await this.store.claimTotpStep(r.id, step))) throw loginFailed();

@@ -1,14 +1,13 @@
 /**
- * Sign-in throttling per client address: a token bucket per address (or per IPv6 /64,
- * which one subscriber usually holds whole), refilled continuously from the injected
- * clock. It complements the per-account lockout: the lockout stops guessing at one
- * account, the throttle stops one address from spraying a common password at many.
- *
- * Buckets live in memory (one process), at most `maxKeys` of them; the least recently
- * used is forgotten first, which only ever gives an address a full bucket again.
+ * Sign-in throttling per client address: a token bucket (token-buckets.ts) per address
+ * (or per IPv6 /64, which one subscriber usually holds whole), refilled continuously
+ * from the injected clock. It complements the per-account lockout: the lockout stops
+ * guessing at one account, the throttle stops one address from spraying a common
+ * password at many. Buckets live in this process's memory, bounded as token-buckets.ts says.
  */
 import { isIPv4, isIPv6 } from 'node:net';
 import { CustodiaError, type Clock } from '../../kernel/index.js';
+import { TokenBuckets, type BucketDecision } from '../token-buckets.js';
 
 export interface ThrottleOptions {
   /** Attempts an address may make at once (burst). */
@@ -22,12 +21,13 @@ export interface ThrottleOptions {
 /** 20 at once, then one every 3 seconds: a ward sharing one NAT address still signs in at shift change. */
 export const DEFAULT_THROTTLE: ThrottleOptions = Object.freeze({ capacity: 20, refillPerMinute: 20, maxKeys: 100_000 });
 
-export type ThrottleDecision = { readonly allowed: true } | { readonly allowed: false; readonly retryAfterMs: number };
+export type ThrottleDecision = BucketDecision;
 
 /** `login-throttled`, with how long to wait (for a Retry-After header). */
 export class LoginThrottledError extends CustodiaError {
-  constructor(readonly retryAfterMs: number) {
-    super('login-throttled', 'Too many sign-in attempts from this address; retry later');
+  declare readonly retryAfterMs: number;
+  constructor(retryAfterMs: number) {
+    super('login-throttled', 'Too many sign-in attempts from this address; retry later', { retryAfterMs });
   }
 }
 
@@ -68,46 +68,17 @@ export function throttleKey(ip: string): string {
   return `other:${s.slice(0, 64)}`;
 }
 
-interface Bucket {
-  tokens: number;
-  at: number;
-}
-
 export class IpThrottle {
-  readonly #buckets = new Map<string, Bucket>();
-  readonly #options: ThrottleOptions;
+  readonly #buckets: TokenBuckets;
 
-  constructor(
-    private readonly clock: Clock,
-    options: Partial<ThrottleOptions> = {},
-  ) {
-    this.#options = Object.freeze({ ...DEFAULT_THROTTLE, ...options });
-    const o = this.#options;
-    if (!(o.capacity >= 1) || !(o.refillPerMinute > 0) || !Number.isInteger(o.maxKeys) || o.maxKeys < 1) {
-      throw new CustodiaError('config-invalid', 'Throttle capacity, refill rate and key count must be positive');
-    }
+  constructor(clock: Clock, options: Partial<ThrottleOptions> = {}) {
+    const o = { ...DEFAULT_THROTTLE, ...options };
+    this.#buckets = new TokenBuckets(clock, { capacity: o.capacity, refill: o.refillPerMinute, intervalMs: 60_000, maxKeys: o.maxKeys });
   }
 
   /** Takes one attempt from the address's bucket. */
   take(ip: string): ThrottleDecision {
-    const key = throttleKey(ip);
-    const now = this.clock.now();
-    const { capacity, refillPerMinute, maxKeys } = this.#options;
-    const perMs = refillPerMinute / 60_000;
-    const b = this.#buckets.get(key);
-    let tokens = capacity;
-    if (b !== undefined) {
-      tokens = Math.min(capacity, b.tokens + Math.max(0, now - b.at) * perMs);
-      this.#buckets.delete(key); // re-inserted below: Map order is recency order
-    } else if (this.#buckets.size >= maxKeys) {
-      this.#buckets.delete(this.#buckets.keys().next().value as string);
-    }
-    if (tokens < 1) {
-      this.#buckets.set(key, { tokens, at: now });
-      return { allowed: false, retryAfterMs: Math.ceil((1 - tokens) / perMs) };
-    }
-    this.#buckets.set(key, { tokens: tokens - 1, at: now });
-    return { allowed: true };
+    return this.#buckets.take(throttleKey(ip));
   }
 
   /** `take`, throwing `LoginThrottledError` when the bucket is empty. */

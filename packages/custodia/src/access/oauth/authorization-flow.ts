@@ -175,7 +175,7 @@ export class AuthorizationFlow {
       // discusses what this trusts).
       const enrolment = await this.d.identity.enrollTotp(result.user.id);
       const qr = await qrCodeSvg(enrolment.otpauthUri);
-      return this.#advance(s, { stage: 'enrol', userId: result.user.id }, () => this.#enrolPage(s, enrolment, qr));
+      return this.#advance(s, { stage: 'enrol', userId: result.user.id, enrolmentHash: sha256(enrolment.secret) }, () => this.#enrolPage(s, enrolment, qr));
     }
     if (result.mfaRequired) {
       return this.#advance(s, { stage: 'mfa', userId: result.user.id }, () => secondFactorPage({ binding: this.#binding(s, 'mfa'), action: this.d.endpoints.interaction }));
@@ -200,16 +200,20 @@ export class AuthorizationFlow {
 
   async #enrol(s: Step): Promise<OAuthHttpResponse> {
     const userId = s.pending.userId!;
+    const changed = 'The authenticator set-up was started again elsewhere, so this one no longer counts. Return to the application and start again; if you did not start it, tell your administrator.';
+    // The secret this sign-in showed, and no other: a concurrent enrolment (another
+    // sign-in with the same password) replaces the pending secret.
+    const shown = await this.d.identity.pendingTotpEnrolment(userId);
+    if (shown === undefined || s.pending.enrolmentHash === undefined || !sameSecret(sha256(shown.secret), s.pending.enrolmentHash)) return this.#abandon(s, changed);
     let codes: readonly string[];
     try {
-      ({ recoveryCodes: codes } = await this.d.identity.confirmTotp(userId, s.form.get('code') ?? ''));
+      ({ recoveryCodes: codes } = await this.d.identity.confirmTotp(userId, s.form.get('code') ?? '', shown.secret));
     } catch (e) {
       if (!isCustodiaError(e, 'login-failed')) {
-        if (isCustodiaError(e, 'identity-conflict')) return this.#abandon(s, 'The authenticator set-up was changed elsewhere. Return to the application and start again.');
+        if (isCustodiaError(e, 'identity-conflict')) return this.#abandon(s, changed);
         throw e;
       }
-      const enrolment = await this.d.identity.pendingTotpEnrolment(userId);
-      if (enrolment === undefined) return this.#abandon(s, 'The authenticator set-up was changed elsewhere. Return to the application and start again.');
+      const enrolment = shown;
       const qr = await qrCodeSvg(enrolment.otpauthUri);
       return this.#retry(s, 'enrol', 401, () => this.#enrolPage(s, enrolment, qr, 'The code is not valid. Enter the code your authenticator app shows now.'));
     }

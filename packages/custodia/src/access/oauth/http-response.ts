@@ -3,6 +3,7 @@
  * headers and body as they are. JSON answers carry RFC 6749 §5.1's `Cache-Control:
  * no-store` and `Pragma: no-cache`.
  */
+import { retryAfterSeconds } from '../../kernel/index.js';
 import type { OAuthError } from './oauth-error.js';
 import { layout, pageHeaders, type PageContent } from './pages.js';
 
@@ -24,6 +25,15 @@ export function oauthErrorResponse(e: OAuthError): OAuthHttpResponse {
   if (e.basicChallenge) headers['www-authenticate'] = 'Basic realm="custodia"';
   if (e.error === 'invalid_token' || e.error === 'insufficient_scope') headers['www-authenticate'] = `Bearer realm="custodia", error="${e.error}"`;
   return jsonResponse(e.status, e.toJSON(), headers);
+}
+
+/**
+ * A client over its token-request budget. RFC 6749 §5.2 has no code for this; the status
+ * (RFC 6585 §4: 429) and Retry-After (RFC 9110 §10.2.3) carry the meaning, and
+ * `temporarily_unavailable` (RFC 6749 §4.1.2.1) is the nearest registered code.
+ */
+export function rateLimitedResponse(retryAfterMs: number): OAuthHttpResponse {
+  return jsonResponse(429, { error: 'temporarily_unavailable', error_description: 'Too many token requests from this client; retry after the time in Retry-After' }, { 'retry-after': retryAfterSeconds(retryAfterMs) });
 }
 
 export function pageResponse(status: number, content: PageContent, options: { formTargets?: readonly string[]; cookie?: string } = {}): OAuthHttpResponse {

@@ -33,6 +33,8 @@ export interface PendingAuthorization {
   readonly authTime?: number;
   /** Patient ids offered by the last patient search; only these can be chosen. */
   readonly candidates?: readonly string[];
+  /** SHA-256 of the authenticator secret this sign-in showed for enrolment. */
+  readonly enrolmentHash?: string;
   readonly attempts: number;
   readonly createdAt: number;
   readonly expiresAt: number;
@@ -44,6 +46,7 @@ export interface PendingUpdate {
   readonly userId?: string;
   readonly authTime?: number;
   readonly candidates?: readonly string[];
+  readonly enrolmentHash?: string;
   /** Count one more form submission against the request's attempt limit. */
   readonly countAttempt?: boolean;
 }

@@ -7,13 +7,14 @@ import { decodeJwt } from 'jose';
 import { isCustodiaError, type Clock } from '../../kernel/index.js';
 import type { Client, IdentityService } from '../identity/index.js';
 import type { Principal } from '../principal.js';
+import type { RateLimiter } from '../rate-limiter.js';
 import type { TokenService } from '../token-service.js';
 import { exchangeAuthorizationCode } from './authorization-code-grant.js';
 import { RequestParams } from './authorization-request.js';
 import type { ClientAuthenticator } from './client-authenticator.js';
 import { clientCredentials } from './client-credentials-grant.js';
 import { presentedCredentials } from './client-credentials.js';
-import { jsonResponse, oauthErrorResponse, type OAuthHttpResponse } from './http-response.js';
+import { jsonResponse, oauthErrorResponse, rateLimitedResponse, type OAuthHttpResponse } from './http-response.js';
 import { OAuthError } from './oauth-error.js';
 import type { OAuthStore } from './oauth-store.js';
 import type { OAuthEndpoints } from './oauth-settings.js';
@@ -29,6 +30,8 @@ export interface TokenEndpointDeps {
   readonly authenticator: ClientAuthenticator;
   readonly clock: Clock;
   readonly endpoints: OAuthEndpoints;
+  /** Limits token requests per authenticated client; without it there is no limit. */
+  readonly rateLimiter?: Pick<RateLimiter, 'admitTokenRequest'>;
 }
 
 const MAX_TOKEN = 8192;
@@ -39,6 +42,9 @@ export class TokenEndpoint {
   /** `POST /oauth/token`. */
   token(body: unknown, authorization: string | undefined): Promise<OAuthHttpResponse> {
     return this.#handle(body, authorization, this.d.endpoints.token, async (p, client) => {
+      // Counted once the client is authenticated, so nobody can spend another client's
+      // budget by naming its client_id.
+      this.d.rateLimiter?.admitTokenRequest(client.clientId);
       const grantType = p.get('grant_type');
       const deps = { identity: this.d.identity, store: this.d.store, issuer: this.d.issuer, clock: this.d.clock };
       switch (grantType) {
@@ -105,6 +111,7 @@ export class TokenEndpoint {
       return await fn(p, client);
     } catch (e) {
       if (e instanceof OAuthError) return oauthErrorResponse(e);
+      if (isCustodiaError(e, 'rate-limited')) return rateLimitedResponse(e.retryAfterMs ?? 1000);
       throw e;
     }
   }

@@ -13,6 +13,7 @@ import { oauthSchema } from './0006-oauth.js';
 import { typeSequenceSchema } from './0007-type-sequence.js';
 import { clearanceSchema } from './0008-clearances.js';
 import { operatorLogSchema } from './0009-operator-log.js';
+import { pendingEnrolmentSchema } from './0010-pending-enrolment.js';
 
 function statements(list: string[]): Migration {
   return {
@@ -35,6 +36,7 @@ export function migrationProvider(dialect: SqlDialect): MigrationProvider {
         '0007-type-sequence': statements(typeSequenceSchema()),
         '0008-clearances': statements(clearanceSchema()),
         '0009-operator-log': statements(operatorLogSchema(dialect)),
+        '0010-pending-enrolment': statements(pendingEnrolmentSchema()),
       };
     },
   };

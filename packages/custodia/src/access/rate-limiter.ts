@@ -1,0 +1,86 @@
+/**
+ * Request rate limits per authenticated identity: a token bucket (token-buckets.ts) per
+ * user and one per OAuth client for the FHIR API, and one per client at the token
+ * endpoint. A request is admitted only when every bucket it draws on has a token, and
+ * a refused request spends none, so a refusal by one bucket never drains another.
+ *
+ * Keys come from verified tokens (principal.ts) or an authenticated client, never from
+ * anything a caller merely claims: an attacker cannot spend someone else's budget.
+ *
+ * Who draws on what:
+ * - a person (kind `user`): their own bucket, and the bucket of the app the token was
+ *   issued to, when there is one (all users of one SMART app share the app's bucket);
+ * - a backend service (kind `client`): its client bucket;
+ * - the operator (kind `operator`, `custodia token` without --user): nothing. Whoever
+ *   can mint that token holds the signing key and the database files; a limit would
+ *   stop no one, only slow bulk work.
+ *
+ * Limits hold per process (see token-buckets.ts).
+ */
+import { CustodiaError, type Clock } from '../kernel/index.js';
+import type { Principal } from './principal.js';
+import { TokenBuckets } from './token-buckets.js';
+
+/** A sustained rate and the burst above it. */
+export interface RateLimit {
+  /** Requests regained per second. */
+  readonly perSecond: number;
+  /** Requests allowed at once after a quiet spell (the bucket's capacity). */
+  readonly burst: number;
+}
+
+export interface RateLimits {
+  /** FHIR requests of one person, whatever app or token they use. */
+  readonly user: RateLimit;
+  /** FHIR requests of one OAuth client: a backend service, or all users of one SMART app together. */
+  readonly client: RateLimit;
+  /** Token requests of one authenticated client at the token endpoint. */
+  readonly token: RateLimit;
+  /** Identities remembered per kind of bucket. */
+  readonly maxKeys: number;
+}
+
+/**
+ * 50 requests a second per person with bursts of 200 (a chart opening fans out into a
+ * few dozen searches); ten times that per app; token requests are rarer (a sign-in or a
+ * refresh every few minutes per user).
+ */
+export const DEFAULT_RATE_LIMITS: RateLimits = Object.freeze({
+  user: Object.freeze({ perSecond: 50, burst: 200 }),
+  client: Object.freeze({ perSecond: 500, burst: 2000 }),
+  token: Object.freeze({ perSecond: 10, burst: 100 }),
+  maxKeys: 100_000,
+});
+
+const refused = (what: string, retryAfterMs: number): CustodiaError =>
+  new CustodiaError('rate-limited', `Too many requests ${what}; retry after the time in Retry-After`, { retryAfterMs });
+
+export class RateLimiter {
+  readonly #users: TokenBuckets;
+  readonly #clients: TokenBuckets;
+  readonly #tokenRequests: TokenBuckets;
+
+  constructor(clock: Clock, limits: RateLimits = DEFAULT_RATE_LIMITS) {
+    const buckets = (l: RateLimit) => new TokenBuckets(clock, { capacity: l.burst, refill: l.perSecond, intervalMs: 1000, maxKeys: limits.maxKeys });
+    this.#users = buckets(limits.user);
+    this.#clients = buckets(limits.client);
+    this.#tokenRequests = buckets(limits.token);
+  }
+
+  /** Admits one FHIR request of `principal`, or throws `rate-limited` with the wait. */
+  admit(principal: Principal): void {
+    if (principal.kind === 'operator') return;
+    const user = principal.kind === 'user' ? principal.subject : undefined;
+    const client = principal.kind === 'client' ? (principal.clientId ?? principal.subject) : principal.clientId;
+    const wait = Math.max(user === undefined ? 0 : this.#users.waitMs(user), client === undefined ? 0 : this.#clients.waitMs(client));
+    if (wait > 0) throw refused(user === undefined ? 'from this client' : 'from this user or app', wait);
+    if (user !== undefined) this.#users.take(user);
+    if (client !== undefined) this.#clients.take(client);
+  }
+
+  /** Admits one token request of an authenticated client, or throws `rate-limited` with the wait. */
+  admitTokenRequest(clientId: string): void {
+    const d = this.#tokenRequests.take(clientId);
+    if (!d.allowed) throw refused('from this client', d.retryAfterMs);
+  }
+}

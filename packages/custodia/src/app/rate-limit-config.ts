@@ -1,0 +1,43 @@
+/**
+ * Rate limits as the operator writes them: `user=50/200` is 50 requests a second
+ * sustained with bursts of 200 (access/rate-limiter.ts says who draws on which bucket).
+ */
+import { CustodiaError } from '../kernel/index.js';
+import { DEFAULT_RATE_LIMITS, type RateLimit, type RateLimits } from '../access/index.js';
+
+const KINDS = ['user', 'client', 'token'] as const;
+type Kind = (typeof KINDS)[number];
+
+export type RateLimitInput = Partial<Record<Kind, RateLimit>> & { readonly maxKeys?: number };
+
+function invalid(message: string): never {
+  throw new CustodiaError('config-invalid', message);
+}
+
+/** `--rate-limit` values (or CUSTODIA_RATE_LIMITS, comma-separated): `<user|client|token>=<per second>/<burst>`. */
+export function parseRateLimitSpecs(specs: readonly string[]): RateLimitInput {
+  const out: Partial<Record<Kind, RateLimit>> = {};
+  for (const spec of specs.flatMap((s) => s.split(',')).map((s) => s.trim()).filter((s) => s !== '')) {
+    const m = /^(user|client|token)=(\d+(?:\.\d+)?)\/(\d+)$/.exec(spec);
+    if (m === null) invalid(`rate limit ${JSON.stringify(spec.slice(0, 100))}: write <user|client|token>=<requests per second>/<burst>, e.g. user=50/200`);
+    out[m[1] as Kind] = { perSecond: Number(m[2]), burst: Number(m[3]) };
+  }
+  return out;
+}
+
+/** The defaults with `input` over them, checked. */
+export function resolveRateLimits(input: RateLimitInput = {}): RateLimits {
+  const limits: RateLimits = {
+    user: input.user ?? DEFAULT_RATE_LIMITS.user,
+    client: input.client ?? DEFAULT_RATE_LIMITS.client,
+    token: input.token ?? DEFAULT_RATE_LIMITS.token,
+    maxKeys: input.maxKeys ?? DEFAULT_RATE_LIMITS.maxKeys,
+  };
+  for (const kind of KINDS) {
+    const { perSecond, burst } = limits[kind];
+    if (!(perSecond > 0) || !Number.isFinite(perSecond)) invalid(`rate limit ${kind}: the rate must be a positive number of requests per second`);
+    if (!Number.isSafeInteger(burst) || burst < 1) invalid(`rate limit ${kind}: the burst must be a whole number of at least 1`);
+  }
+  if (!Number.isSafeInteger(limits.maxKeys) || limits.maxKeys < 1) invalid('rate limits: maxKeys must be a positive whole number');
+  return Object.freeze({ ...limits, user: Object.freeze({ ...limits.user }), client: Object.freeze({ ...limits.client }), token: Object.freeze({ ...limits.token }) });
+}

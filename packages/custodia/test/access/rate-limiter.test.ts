@@ -1,0 +1,123 @@
+/** Token buckets and the per-user / per-client rate limiter, with an injected clock. */
+import { describe, expect, it } from 'vitest';
+import { RateLimiter, TokenBuckets, type Principal } from '../../src/access/index.js';
+import { CustodiaError, ManualClock } from '../../src/kernel/index.js';
+
+const principal = (p: Partial<Principal> & Pick<Principal, 'kind' | 'subject'>): Principal => ({
+  issuer: 'urn:test',
+  tokenId: 't',
+  scope: '',
+  scopes: [],
+  expiresAt: 0,
+  purposeOfUse: 'TREAT',
+  clearances: [],
+  ...p,
+});
+
+/** The error `fn` throws (fails the test when it throws none). */
+function thrown(fn: () => void): CustodiaError {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof CustodiaError) return e;
+    throw e;
+  }
+  throw new Error('expected a refusal');
+}
+
+describe('TokenBuckets', () => {
+  it('allows the burst, then one per refill interval, with the exact wait', () => {
+    const clock = new ManualClock(0);
+    const b = new TokenBuckets(clock, { capacity: 4, refill: 2, intervalMs: 1000, maxKeys: 10 });
+    expect([1, 2, 3, 4].map(() => b.take('k').allowed)).toEqual([true, true, true, true]);
+    expect(b.take('k')).toEqual({ allowed: false, retryAfterMs: 500 });
+    expect(b.waitMs('k')).toBe(500);
+    expect(b.waitMs('other')).toBe(0);
+    clock.advance(499);
+    expect(b.take('k').allowed).toBe(false);
+    clock.advance(1);
+    expect(b.take('k').allowed).toBe(true);
+  });
+
+  it('forgets a bucket once it has refilled, and never keeps more than maxKeys', () => {
+    const clock = new ManualClock(0);
+    const b = new TokenBuckets(clock, { capacity: 2, refill: 1, intervalMs: 1000, maxKeys: 3 });
+    for (const k of ['a', 'b', 'c', 'd', 'e']) b.take(k);
+    expect(b.size).toBe(3);
+    // 'a' and 'b' were evicted (least recently used): they start full again.
+    expect(b.waitMs('a')).toBe(0);
+    // Two seconds later every bucket is full; each call sweeps idle ones away.
+    clock.advance(2000);
+    b.take('x');
+    b.take('y');
+    expect(b.size).toBeLessThan(3);
+    for (let i = 0; i < 1000; i++) {
+      clock.advance(2000);
+      b.take(`key-${i}`);
+    }
+    expect(b.size).toBeLessThanOrEqual(2);
+  });
+
+  it('refuses nonsensical settings', () => {
+    const clock = new ManualClock(0);
+    for (const o of [
+      { capacity: 0, refill: 1, intervalMs: 1000, maxKeys: 1 },
+      { capacity: 1, refill: 0, intervalMs: 1000, maxKeys: 1 },
+      { capacity: 1, refill: 1, intervalMs: 0, maxKeys: 1 },
+      { capacity: 1, refill: 1, intervalMs: 1000, maxKeys: 0 },
+      { capacity: Number.POSITIVE_INFINITY, refill: 1, intervalMs: 1000, maxKeys: 1 },
+    ]) {
+      expect(() => new TokenBuckets(clock, o)).toThrow(expect.objectContaining({ code: 'config-invalid' }));
+    }
+  });
+});
+
+describe('RateLimiter', () => {
+  const limits = { user: { perSecond: 1, burst: 3 }, client: { perSecond: 2, burst: 5 }, token: { perSecond: 1, burst: 2 }, maxKeys: 100 };
+
+  it('limits each user on their own, with Retry-After for the next token', () => {
+    const clock = new ManualClock(0);
+    const limiter = new RateLimiter(clock, limits);
+    const alice = principal({ kind: 'user', subject: 'alice' });
+    const bob = principal({ kind: 'user', subject: 'bob' });
+    for (let i = 0; i < 3; i++) limiter.admit(alice);
+    const e = thrown(() => limiter.admit(alice));
+    expect(e.code).toBe('rate-limited');
+    expect(e.retryAfterMs).toBe(1000);
+    limiter.admit(bob);
+    clock.advance(1000);
+    limiter.admit(alice);
+    expect(() => limiter.admit(alice)).toThrow(CustodiaError);
+  });
+
+  it("draws a SMART app user's requests from the app's bucket too; a refusal spends from neither", () => {
+    const clock = new ManualClock(0);
+    const limiter = new RateLimiter(clock, limits);
+    // Five users of one app: the app's burst of 5 is the limit, not theirs.
+    const users = ['u1', 'u2', 'u3', 'u4', 'u5', 'u6'].map((subject) => principal({ kind: 'user', subject, clientId: 'app' }));
+    for (const u of users.slice(0, 5)) limiter.admit(u);
+    expect(thrown(() => limiter.admit(users[5]!)).retryAfterMs).toBe(500);
+    // u6 was refused by the app's bucket: its own bucket is untouched (3 left), and so
+    // is everyone else's; the same user through no app is admitted.
+    for (let i = 0; i < 3; i++) limiter.admit(principal({ kind: 'user', subject: 'u6' }));
+    expect(() => limiter.admit(principal({ kind: 'user', subject: 'u6' }))).toThrow(CustodiaError);
+  });
+
+  it('limits a backend service by its client id, and never the operator', () => {
+    const clock = new ManualClock(0);
+    const limiter = new RateLimiter(clock, limits);
+    const service = principal({ kind: 'client', subject: 'backend', clientId: 'backend' });
+    for (let i = 0; i < 5; i++) limiter.admit(service);
+    expect(() => limiter.admit(service)).toThrow(expect.objectContaining({ code: 'rate-limited' }));
+    const operator = principal({ kind: 'operator', subject: 'operator' });
+    for (let i = 0; i < 10_000; i++) limiter.admit(operator);
+  });
+
+  it('limits token requests per client', () => {
+    const limiter = new RateLimiter(new ManualClock(0), limits);
+    limiter.admitTokenRequest('a');
+    limiter.admitTokenRequest('a');
+    expect(thrown(() => limiter.admitTokenRequest('a')).retryAfterMs).toBe(1000);
+    limiter.admitTokenRequest('b');
+  });
+});
