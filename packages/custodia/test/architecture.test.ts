@@ -40,7 +40,7 @@ const PACKAGES: Record<Module, readonly string[]> = {
   crypto: ['jose'],
   fhir: ['fhirpath', '@types/fhir'],
   ledger: [],
-  access: ['jose'],
+  access: ['jose', 'qrcode'],
   detect: [],
   intel: [],
   compliance: [],
@@ -48,7 +48,7 @@ const PACKAGES: Record<Module, readonly string[]> = {
   ingest: ['mqtt', '@nats-io/transport-node', '@nats-io/jetstream'],
   app: ['pino'],
   server: ['fastify', '@fastify/helmet', '@fastify/cors'],
-  cli: ['commander', '@commander-js/extra-typings', 'cli-progress'],
+  cli: ['commander', '@commander-js/extra-typings', 'cli-progress', 'openid-client'],
 };
 
 function sourceFiles(dir: string): string[] {

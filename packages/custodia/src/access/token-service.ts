@@ -72,12 +72,15 @@ const str = (v: unknown): string | undefined => (typeof v === 'string' && v.leng
 
 /**
  * The principal a verified payload describes. Every token this server issues names its
- * kind; tokens minted by `custodia token` before kinds existed are operator tokens.
+ * kind; deny by default: a token without a known kind is not valid, and only the
+ * operator issuer (`custodia token`) issues operator tokens.
  */
 function principalOf(payload: JWTPayload): Principal {
   const scope = typeof payload['scope'] === 'string' ? payload['scope'] : '';
   const kindClaim = payload['kind'];
-  const kind: Principal['kind'] = kindClaim === 'user' || kindClaim === 'client' ? kindClaim : 'operator';
+  if (kindClaim !== 'user' && kindClaim !== 'client' && kindClaim !== 'operator') throw new Error('the token names no known kind');
+  if (kindClaim === 'operator' && payload.iss !== TOKEN_ISSUER) throw new Error('an operator token from another issuer');
+  const kind: Principal['kind'] = kindClaim;
   const role = str(payload['role']);
   const clearance = Array.isArray(payload['clearance']) ? payload['clearance'].filter((c): c is string => typeof c === 'string') : [];
   const optional = {
@@ -129,6 +132,7 @@ export class TokenService {
     }
     const oauth = this.options.oauth;
     if (o.authority === 'oauth' && oauth === undefined) throw new CustodiaError('config-invalid', 'The token service has no OAuth issuer');
+    if (o.authority === 'oauth' && (o.kind ?? 'operator') === 'operator') throw new CustodiaError('internal', 'The authorization server issues user and client tokens only');
     const [issuer, audience] = o.authority === 'oauth' ? [oauth!.issuer, oauth!.audience] : [TOKEN_ISSUER, TOKEN_AUDIENCE];
     const now = Math.floor(this.clock.now() / 1000);
     const claims: Record<string, unknown> = { scope: o.scope, kind: o.kind ?? 'operator' };
@@ -166,6 +170,7 @@ export class TokenService {
     }
     const oauth = this.options.oauth;
     let payload;
+    let principal: Principal;
     try {
       let header;
       ({ payload, protectedHeader: header } = await jwtVerify(token, this.key.publicKey, {
@@ -182,10 +187,10 @@ export class TokenService {
       const aud = payload.aud;
       if (!(aud === audience || (Array.isArray(aud) && aud.includes(audience)))) throw new Error('audience of another issuer');
       if (payload.iss !== TOKEN_ISSUER && header.typ !== 'at+jwt') throw new Error('not an access token');
+      principal = principalOf(payload);
     } catch (e) {
       throw new CustodiaError('token-invalid', 'The bearer token is not valid', { cause: e });
     }
-    const principal = principalOf(payload);
     if (this.#cache.size >= CACHE_MAX) this.#cache.delete(this.#cache.keys().next().value as string);
     this.#cache.set(digest, principal);
     return this.#notRevoked(principal);

@@ -76,6 +76,12 @@ for (const name of ALL_DATABASES) {
       expect(await fhirStatus(h, other)).toBe(401);
     });
 
+    it('refuses a signed token that names no known kind, or claims to be an operator token from the OAuth issuer', async () => {
+      expect(await fhirStatus(h, await forged({ kind: undefined }))).toBe(401);
+      expect(await fhirStatus(h, await forged({ kind: 'root' }))).toBe(401);
+      expect(await fhirStatus(h, await forged({ kind: 'operator', scope: 'system/*.cruds' }))).toBe(401);
+    });
+
     it('refuses a revoked token, even one verified (and cached) before', async () => {
       const t = await smartToken();
       expect(await fhirStatus(h, t.token)).not.toBe(401);
@@ -116,7 +122,7 @@ describe('TokenService with an OAuth issuer and a revocation list', () => {
   it('asks the revocation list on every verification, cached or not', async () => {
     const revoked = new Set<string>();
     const { tokens, calls } = await service(revoked);
-    const t = await tokens.mint({ authority: 'oauth', subject: 's', scope: 'system/*.rs', ttlSeconds: 60 });
+    const t = await tokens.mint({ authority: 'oauth', kind: 'client', subject: 's', scope: 'system/*.rs', ttlSeconds: 60 });
     expect((await tokens.verify(t.token)).issuer).toBe('https://vault.example');
     expect((await tokens.verify(t.token)).tokenId).toBe(t.tokenId);
     expect(calls).toEqual([t.tokenId, t.tokenId]);
