@@ -19,7 +19,11 @@ function filterSql(f: HistoryFilter): RawBuilder<unknown> {
   return parts.length === 0 ? sql`1 = 1` : sql.join(parts, sql` AND `);
 }
 
-/** Versions are visible when their resource (its current version) is: join it when that matters. */
+/**
+ * Versions are visible when their resource is, judged on the facts its `resources` row
+ * keys: the current version's, or for a deleted resource its last live version's (a
+ * deletion keeps them, write-versions.ts). Join it when that matters.
+ */
 function visibleVersions(d: DialectSql, visibility: Visibility): RawBuilder<unknown> {
   return visibility.kind === 'all' ? sql`` : sql`JOIN resources r ON r.pk = v.res_pk ${visibleClause(d, visibility)}`;
 }

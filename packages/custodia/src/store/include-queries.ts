@@ -1,7 +1,8 @@
 /**
  * `_include` and `_revinclude` (R4 search.html §3.1.1.5.5): follow reference index rows
  * from a page of results to the resources they point at, or back to those that point at
- * them. Only current, non-deleted resources are returned.
+ * them. Only current, non-deleted resources are returned : what is found is
+ * filtered on `deleted = 0` (a deleted resource keeps its visibility rows, see schema.ts).
  */
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import { SEE_ALL, type IncludeSpec, type Visibility } from '../fhir/index.js';
@@ -31,7 +32,7 @@ export async function revincludeKeys(db: Kysely<unknown>, d: DialectSql, keys: r
     SELECT DISTINCT x.res_pk AS pk FROM resources t
     JOIN sp_reference x ON x.target_type = t.res_type AND x.target_id = t.res_id
     JOIN resources s ON s.pk = x.res_pk
-    WHERE ${d.inKeys('t.pk', keys)} AND (${sql.join(specs.map((s) => specSql(s, 'x')), sql` OR `)}) ${visibleClause(d, visibility, 's')}
+    WHERE ${d.inKeys('t.pk', keys)} AND s.deleted = 0 AND (${sql.join(specs.map((s) => specSql(s, 'x')), sql` OR `)}) ${visibleClause(d, visibility, 's')}
     ORDER BY x.res_pk LIMIT ${limit}`.execute(db);
   return result.rows.map((r) => Number(r.pk));
 }

@@ -5,7 +5,7 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import { SEE_ALL, type CurrentState, type SearchQuery, type SearchResult, type StoredVersion, type Visibility } from '../fhir/index.js';
 import type { DialectSql } from './dialect-sql.js';
-import type { ResourceVersionsTable } from './schema.js';
+import { VISIBILITY_FACT_ROWS, type ResourceVersionsTable } from './schema.js';
 import { newContext, orderBySql, whereSql } from './search-sql.js';
 import { visibilitySql } from './visibility-sql.js';
 
@@ -57,12 +57,24 @@ export async function currentStates(db: Kysely<unknown>, d: DialectSql, refs: re
   const out = new Map<string, CurrentState>();
   if (refs.length === 0) return out;
   const json = JSON.stringify(refs.map((r) => [r.type, r.id]));
-  const result = await sql<{ res_type: string; res_id: string; version_id: number; deleted: number }>`
-    SELECT r.res_type, r.res_id, r.version_id, r.deleted
+  const result = await sql<{ pk: number; res_type: string; res_id: string; version_id: number; deleted: number }>`
+    SELECT r.pk, r.res_type, r.res_id, r.version_id, r.deleted
     FROM resources r JOIN (SELECT ${sql.raw(`${d.jsonColumn(0, 'text')} AS t, ${d.jsonColumn(1, 'text')} AS i`)} FROM ${d.jsonRowsFrom(json)}) j
       ON r.res_type = j.t AND r.res_id = j.i`.execute(db);
+  if (result.rows.length === 0) return out;
+  const labels = new Map<number, { system: string; code: string }[]>();
+  const labelRows = await sql<{ res_pk: number; system: string | null; code: string | null }>`
+    SELECT res_pk, system, code FROM sp_token
+    WHERE ${d.inKeys('res_pk', result.rows.map((r) => Number(r.pk)))} AND param = ${VISIBILITY_FACT_ROWS.labels.param}`.execute(db);
+  for (const l of labelRows.rows) {
+    if (l.system === null || l.code === null) continue;
+    const list = labels.get(Number(l.res_pk)) ?? [];
+    list.push({ system: l.system, code: l.code });
+    labels.set(Number(l.res_pk), list);
+  }
   for (const row of result.rows) {
-    out.set(`${row.res_type}/${row.res_id}`, { versionId: Number(row.version_id), deleted: Number(row.deleted) === 1 });
+    const state: CurrentState = { versionId: Number(row.version_id), deleted: Number(row.deleted) === 1, labels: labels.get(Number(row.pk)) ?? [] };
+    out.set(`${row.res_type}/${row.res_id}`, state);
   }
   return out;
 }

@@ -89,4 +89,15 @@ export const INDEX_TABLES = {
   uri: 'sp_uri',
 } as const;
 
+/**
+ * The index rows a resource's visibility is decided on (store/visibility-sql.ts): its
+ * compartment memberships and its `_security` tokens. A deleted resource keeps them (those
+ * of its last live version), so its history stays under the same rule as before the
+ * delete; every other index row of a deleted resource is removed.
+ */
+export const VISIBILITY_FACT_ROWS = {
+  compartments: { table: 'sp_compartment' },
+  labels: { table: 'sp_token', param: '_security' },
+} as const;
+
 export type SqlDialect = 'sqlite' | 'postgres';

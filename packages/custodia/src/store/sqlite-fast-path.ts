@@ -14,14 +14,17 @@ import { isVisible, SEE_ALL, type StoredVersion, type VersionWrite, type Visibil
 import { toStoredVersion, type VersionRow } from './read-queries.js';
 import { INDEX_KINDS, indexRowValues, type IndexKind } from './index-row-values.js';
 import { BULK_TABLES } from './bulk-insert.js';
-import { INDEX_TABLES } from './schema.js';
+import { INDEX_TABLES, VISIBILITY_FACT_ROWS } from './schema.js';
 import { assertDistinctTargets } from './write-versions.js';
 
 interface WriteStatements {
   readonly insertResource: BetterSqlite3.Statement;
   readonly moveCurrent: BetterSqlite3.Statement;
   readonly insertVersion: BetterSqlite3.Statement;
+  /** Every index row of a resource (a new live version replaces them all). */
   readonly deleteIndex: readonly BetterSqlite3.Statement[];
+  /** Every index row but the visibility facts (a deletion keeps those; see write-versions.ts). */
+  readonly deleteSearchRows: readonly BetterSqlite3.Statement[];
   readonly insertCompartment: BetterSqlite3.Statement;
   readonly insertIndex: Readonly<Record<IndexKind, BetterSqlite3.Statement>>;
 }
@@ -39,6 +42,11 @@ function prepareWrites(db: BetterSqlite3.Database): WriteStatements {
       'INSERT INTO resource_versions (res_pk, res_type, res_id, version_id, last_updated, deleted, method, content) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     ),
     deleteIndex: [...Object.values(INDEX_TABLES), 'sp_compartment'].map((t) => db.prepare(`DELETE FROM ${t} WHERE res_pk = ?`)),
+    deleteSearchRows: Object.values(INDEX_TABLES).map((t) =>
+      t === VISIBILITY_FACT_ROWS.labels.table
+        ? db.prepare(`DELETE FROM ${t} WHERE res_pk = ? AND param <> '${VISIBILITY_FACT_ROWS.labels.param}'`)
+        : db.prepare(`DELETE FROM ${t} WHERE res_pk = ?`),
+    ),
     insertCompartment: db.prepare('INSERT INTO sp_compartment (res_pk, res_type, compartment, comp_id) VALUES (?, ?, ?, ?)'),
     insertIndex,
   };
@@ -177,7 +185,7 @@ export function sqliteFastPath(writer: BetterSqlite3.Database, reader: BetterSql
           const row = s.moveCurrent.get(v.versionId, v.lastUpdated, deleted, v.type, v.id, v.expected.versionId) as { pk: number } | undefined;
           if (row === undefined) throw new CustodiaError('version-conflict', 'A concurrent write changed the resource; retry against its current version');
           pk = Number(row.pk);
-          for (const del of s.deleteIndex) del.run(pk);
+          for (const del of deleted === 1 ? s.deleteSearchRows : s.deleteIndex) del.run(pk);
         }
         s.insertVersion.run(pk, v.type, v.id, v.versionId, v.lastUpdated, deleted, v.method, v.json === null ? null : Buffer.from(v.json, 'utf8'));
         if (v.json === null || v.index === null) continue;

@@ -2,14 +2,15 @@
  * Appends resource versions and replaces their search index rows, inside the caller's
  * transaction. The `resources` row is the current-version pointer; it only moves when
  * it still points where the writer expected (optimistic concurrency), otherwise the
- * whole transaction fails with `version-conflict`.
+ * whole transaction fails with `version-conflict`. A deletion keeps the resource's
+ * visibility facts (its compartments and `_security` labels) and drops its other rows.
  */
 import { sql, type Kysely } from 'kysely';
 import { CustodiaError } from '../kernel/index.js';
 import type { VersionWrite } from '../fhir/index.js';
 import { BULK_TABLES, bulkInsert } from './bulk-insert.js';
 import type { DialectSql } from './dialect-sql.js';
-import { INDEX_TABLES } from './schema.js';
+import { INDEX_TABLES, VISIBILITY_FACT_ROWS } from './schema.js';
 import { INDEX_KINDS, indexRowValues } from './index-row-values.js';
 
 const keyOf = (type: string, id: string): string => `${type}/${id}`;
@@ -31,7 +32,8 @@ export async function writeVersions(db: Kysely<unknown>, d: DialectSql, writes: 
   await insertNewResources(db, d, writes.filter((w) => w.expected === null), pks);
   const updates = writes.filter((w) => w.expected !== null);
   await moveCurrentPointers(db, d, updates, pks);
-  if (updates.length > 0) await deleteIndexRows(db, d, updates.map((w) => pkOf(pks, w)));
+  await deleteIndexRows(db, d, updates.filter((w) => w.json !== null).map((w) => pkOf(pks, w)));
+  await deleteSearchRows(db, d, updates.filter((w) => w.json === null).map((w) => pkOf(pks, w)));
   await bulkInsert(db, d, BULK_TABLES.versions, writes.map((w) => versionRow(w, pkOf(pks, w))));
   await insertIndexRows(db, d, writes, pks);
 }
@@ -70,9 +72,25 @@ async function moveCurrentPointers(db: Kysely<unknown>, d: DialectSql, updates: 
   for (const row of result.rows) pks.set(keyOf(row.res_type, row.res_id), Number(row.pk));
 }
 
+/** A new live version replaces every index row, visibility facts included. */
 async function deleteIndexRows(db: Kysely<unknown>, d: DialectSql, pks: readonly number[]): Promise<void> {
+  if (pks.length === 0) return;
   for (const table of [...Object.values(INDEX_TABLES), 'sp_compartment']) {
     await sql`DELETE FROM ${sql.raw(table)} WHERE ${d.inKeys('res_pk', pks)}`.execute(db);
+  }
+}
+
+/**
+ * A deletion removes what searches match on, but keeps the rows visibility is decided on
+ * (`sp_compartment` and the `_security` tokens, see {@link VISIBILITY_FACT_ROWS}): reads
+ * of the deleted resource and of its earlier versions stay under the facts of its last
+ * live version. Searches never see these rows: they only look at `deleted = 0` resources.
+ */
+async function deleteSearchRows(db: Kysely<unknown>, d: DialectSql, pks: readonly number[]): Promise<void> {
+  if (pks.length === 0) return;
+  for (const table of Object.values(INDEX_TABLES)) {
+    const keep = table === VISIBILITY_FACT_ROWS.labels.table ? sql` AND param <> ${VISIBILITY_FACT_ROWS.labels.param}` : sql``;
+    await sql`DELETE FROM ${sql.raw(table)} WHERE ${d.inKeys('res_pk', pks)}${keep}`.execute(db);
   }
 }
 

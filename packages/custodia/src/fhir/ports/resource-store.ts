@@ -30,6 +30,12 @@ export interface StoredVersion {
 export interface CurrentState {
   readonly versionId: number;
   readonly deleted: boolean;
+  /**
+   * The resource's security labels (its `_security` index rows: those of the current
+   * version or, once deleted, of its last live version). A new version keeps them
+   * (version-plan.ts): labels are never removed by a write.
+   */
+  readonly labels?: readonly { readonly system: string; readonly code: string }[];
 }
 
 /** A new version to append. */
@@ -41,9 +47,13 @@ export interface VersionWrite {
   readonly method: 'POST' | 'PUT' | 'DELETE';
   /** null for a deletion. */
   readonly json: string | null;
-  /** Index rows of the new version; ignored for a deletion (its rows are removed). */
+  /**
+   * Index rows of the new version; null for a deletion, which removes the resource's index
+   * rows except its visibility facts (compartments and `_security` labels), kept from its
+   * last live version so that its history stays under the same access rule.
+   */
   readonly index: IndexRows | null;
-  /** The compartments the new version is in (access control); ignored for a deletion. */
+  /** The compartments the new version is in (access control); null for a deletion (the last live version's are kept). */
   readonly compartments: readonly CompartmentRow[] | null;
   /**
    * The version this write replaces: null when the resource must not exist yet.
@@ -87,7 +97,8 @@ export interface SavedPageSet {
 /**
  * Reads take the caller's Visibility (default: everything, for the operator and for
  * internal work); what it excludes is indistinguishable from what does not exist.
- * Versions (vread, history) are visible when their resource's current version is.
+ * Every version of a resource (vread, history) is judged by one set of facts: those of its
+ * current version or, once deleted, those of its last live version.
  */
 export interface ResourceReader {
   readCurrent(type: string, id: string, visibility?: Visibility): Promise<StoredVersion | undefined>;

@@ -76,7 +76,22 @@ export function composeStamped(p: PreparedResource, versionId: number, lastUpdat
   return `{"resourceType":${JSON.stringify(p.type)},"id":${JSON.stringify(p.id)},"meta":{${meta}}${p.bodyRest === '' ? '' : `,${p.bodyRest}`}}`;
 }
 
-export function planPrepared(p: PreparedResource, current: CurrentState | undefined, now: number, method: 'POST' | 'PUT'): PlannedWrite {
+/**
+ * Labels are never removed by a write (docs/sensitive-data.md): a new version keeps every
+ * label of the version it replaces, or of the last live version of a deleted resource.
+ * Every version of a resource is judged by one set of facts (ports/resource-store.ts), so
+ * dropping a label would expose the earlier, labelled versions through vread and history.
+ * The kept labels go into the index only; the stored JSON is what the writer sent.
+ */
+function keepingLabels(p: PreparedResource, current: CurrentState | undefined): PreparedResource {
+  const labels = current?.labels ?? [];
+  if (labels.length === 0) return p;
+  const index = withLabels(p.index, labels);
+  return index === p.index ? p : { ...p, index };
+}
+
+export function planPrepared(prepared: PreparedResource, current: CurrentState | undefined, now: number, method: 'POST' | 'PUT'): PlannedWrite {
+  const p = keepingLabels(prepared, current);
   const versionId = current === undefined ? 1 : current.versionId + 1;
   return {
     status: current === undefined || current.deleted ? 201 : 200,
