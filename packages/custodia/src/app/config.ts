@@ -6,7 +6,11 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { CustodiaError } from '../kernel/index.js';
 import type { FhirLimits } from '../fhir/index.js';
 import type { RateLimits } from '../access/index.js';
+import { parseCorsOrigins } from './cors-origins.js';
+import { isLoopback } from './loopback.js';
 import { parseRateLimitSpecs, resolveRateLimits, type RateLimitInput } from './rate-limit-config.js';
+
+export { isLoopback };
 
 export interface VaultConfig {
   readonly dataDir: string;
@@ -23,6 +27,8 @@ export interface VaultConfig {
   /** Allow plain HTTP on a non-loopback address (never do this outside a lab). */
   readonly insecureHttp: boolean;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'silent';
+  /** Origins whose browser apps may call /fhir and the token endpoints (CORS); empty: none. */
+  readonly corsOrigins: readonly string[];
   /** Request rate limits per user and per client (access/rate-limiter.ts). */
   readonly rateLimits: RateLimits;
 }
@@ -38,6 +44,8 @@ export interface ConfigInput {
   readonly limits?: Partial<FhirLimits>;
   readonly insecureHttp?: boolean;
   readonly logLevel?: VaultConfig['logLevel'];
+  /** Exact origins (e.g. https://app.example.org); each entry may also be a comma-separated list. */
+  readonly corsOrigins?: readonly string[];
   readonly rateLimits?: RateLimitInput;
 }
 
@@ -54,12 +62,6 @@ function invalid(message: string): never {
   throw new CustodiaError('config-invalid', message);
 }
 
-const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
-
-export function isLoopback(host: string): boolean {
-  return LOOPBACK.has(host) || host.startsWith('127.');
-}
-
 function parsePort(p: number | string | undefined): number {
   if (p === undefined) return 8080;
   const n = typeof p === 'number' ? p : /^\d{1,5}$/.test(p) ? Number(p) : Number.NaN;
@@ -68,8 +70,9 @@ function parsePort(p: number | string | undefined): number {
 }
 
 /**
- * Resolves the configuration. `env` supplies CUSTODIA_DATABASE_URL, CUSTODIA_DATA_DIR and
- * CUSTODIA_RATE_LIMITS (comma-separated); explicit options win over the environment.
+ * Resolves the configuration. `env` supplies CUSTODIA_DATABASE_URL, CUSTODIA_DATA_DIR,
+ * CUSTODIA_CORS_ORIGINS and CUSTODIA_RATE_LIMITS (both comma-separated); explicit options
+ * win over the environment.
  */
 export function resolveConfig(input: ConfigInput, env: NodeJS.ProcessEnv = {}): VaultConfig {
   const dataDir = resolve(input.dataDir ?? env['CUSTODIA_DATA_DIR'] ?? './data');
@@ -98,6 +101,7 @@ export function resolveConfig(input: ConfigInput, env: NodeJS.ProcessEnv = {}): 
     limits: Object.freeze(limits),
     insecureHttp,
     logLevel: input.logLevel ?? 'info',
+    corsOrigins: parseCorsOrigins(input.corsOrigins ?? [env['CUSTODIA_CORS_ORIGINS'] ?? '']),
     rateLimits: resolveRateLimits(input.rateLimits ?? parseRateLimitSpecs([env['CUSTODIA_RATE_LIMITS'] ?? ''])),
     ...(input.postgresSchema === undefined ? {} : { postgresSchema: input.postgresSchema }),
   };

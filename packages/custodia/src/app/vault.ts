@@ -73,6 +73,7 @@ export async function createFhirContext(config: VaultConfig, clock: Clock, rando
     random,
     limits: config.limits,
     software: { name: 'Custodia', version: softwareVersion() },
+    cors: config.corsOrigins.length > 0,
   });
 }
 

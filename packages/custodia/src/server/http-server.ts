@@ -10,6 +10,7 @@ import { FHIR_JSON, registerFhirRoutes } from './fhir-routes.js';
 import { registerOAuthRoutes } from './oauth-routes.js';
 import { registerAdminRoutes } from './admin-routes.js';
 import { PRE_ROUTING_HEADERS, registerSecurityHeaders } from './security-headers.js';
+import { registerCors } from './cors.js';
 
 export interface ServerOptions {
   /** A pino logger configuration, or false for none (tests). */
@@ -54,6 +55,7 @@ export function buildServer(vault: Vault, options: ServerOptions = {}): FastifyI
   registerBodyParsers(app);
 
   registerSecurityHeaders(app, vault.config.fhirBaseUrl);
+  registerCors(app, vault.config.corsOrigins);
   app.addHook('onResponse', async (req, reply) => {
     req.log.info({ method: req.method, route: req.routeOptions.url ?? 'unmatched', status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
   });

@@ -1,9 +1,51 @@
-/** Rate limits in the configuration: parsed strictly, from options or the environment. */
+/** CORS origins and rate limits in the configuration: parsed strictly, from options or the environment. */
 import { describe, expect, it } from 'vitest';
-import { parseRateLimitSpecs, resolveConfig } from '../../src/app/index.js';
+import { parseCorsOrigins, parseRateLimitSpecs, resolveConfig } from '../../src/app/index.js';
 import { DEFAULT_RATE_LIMITS } from '../../src/access/index.js';
 
 const configInvalid = expect.objectContaining({ code: 'config-invalid' });
+
+describe('CORS origins', () => {
+  it('accepts exact https origins, and http for loopback hosts, serialised as browsers send them', () => {
+    expect(parseCorsOrigins(['https://app.example.org', 'HTTPS://App.Example.ORG:443/', 'https://app.example.org:8443', 'http://localhost:3000', 'http://127.0.0.1:5173', 'http://[::1]:8080'])).toEqual([
+      'https://app.example.org',
+      'https://app.example.org:8443',
+      'http://localhost:3000',
+      'http://127.0.0.1:5173',
+      'http://[::1]:8080',
+    ]);
+    expect(parseCorsOrigins(['https://a.example, https://b.example,,'])).toEqual(['https://a.example', 'https://b.example']);
+    expect(parseCorsOrigins([])).toEqual([]);
+  });
+
+  it('refuses wildcards, null, plain http elsewhere, paths, credentials and non-URLs', () => {
+    for (const bad of [
+      '*',
+      'https://*.example.org',
+      'null',
+      'NULL',
+      'http://app.example.org',
+      'http://192.168.1.10:3000',
+      'https://app.example.org/app',
+      'https://app.example.org/?x=1',
+      'https://app.example.org#frag',
+      'https://user:pw@app.example.org',
+      'app.example.org',
+      'ftp://app.example.org',
+      'file:///etc/passwd',
+    ]) {
+      expect(() => parseCorsOrigins([bad]), bad).toThrow(configInvalid);
+    }
+  });
+
+  it('comes from the option, else from CUSTODIA_CORS_ORIGINS; none by default', () => {
+    const env = { CUSTODIA_CORS_ORIGINS: 'https://env.example' };
+    expect(resolveConfig({}).corsOrigins).toEqual([]);
+    expect(resolveConfig({}, env).corsOrigins).toEqual(['https://env.example']);
+    expect(resolveConfig({ corsOrigins: ['https://flag.example'] }, env).corsOrigins).toEqual(['https://flag.example']);
+    expect(() => resolveConfig({}, { CUSTODIA_CORS_ORIGINS: '*' })).toThrow(configInvalid);
+  });
+});
 
 describe('rate limits', () => {
   it('reads <kind>=<per second>/<burst> over the defaults', () => {

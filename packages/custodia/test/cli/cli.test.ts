@@ -2,7 +2,7 @@
  * The `custodia` command as users run it: the built binary in a child process.
  * (`npm test` builds first.)
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -32,6 +32,22 @@ async function freePort(): Promise<number> {
       s.close(() => resolve(port));
     });
   });
+}
+
+/** `custodia serve` on a free port, once it says where it listens. */
+async function serve(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ server: ChildProcess; port: number; base: string }> {
+  const port = await freePort();
+  const server = spawn(process.execPath, [BIN, 'serve', '--port', String(port), '--log-level', 'silent', ...args], { env: { ...process.env, CUSTODIA_DATABASE_URL: '', ...env } });
+  const base = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    server.stdout.on('data', (c: Buffer) => {
+      out += c.toString();
+      const m = /listening at (\S+)/.exec(out);
+      if (m) resolve(m[1]!);
+    });
+    server.on('exit', (code) => reject(new Error(`serve exited with ${code}`)));
+  });
+  return { server, port, base };
 }
 
 const patientLine = (id: string, family: string) => JSON.stringify({ resourceType: 'Patient', id, name: [{ family }] });
@@ -64,6 +80,37 @@ describe('custodia CLI', () => {
     const insecure = run(['serve', '--data-dir', tempDir(), '--host', '0.0.0.0']);
     expect(insecure.code).toBe(2);
     expect(insecure.stderr).toMatch(/plain HTTP/);
+    for (const [args, env, message] of [
+      [['--cors-origin', '*'], {}, /CORS origin "\*": wildcards are not allowed/],
+      [[], { CUSTODIA_CORS_ORIGINS: 'https://ok.example,http://app.example' }, /CORS origin "http:\/\/app.example": must be https/],
+      [['--rate-limit', 'user=lots'], {}, /rate limit "user=lots"/],
+    ] as const) {
+      const r = run(['serve', '--data-dir', tempDir(), ...args], env);
+      expect(r.code).toBe(2);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr).toMatch(message);
+    }
+  });
+
+  it('serves CORS for --cors-origin (repeatable) and applies --rate-limit', async () => {
+    const d = tempDir();
+    const { server, base } = await serve(['--data-dir', d, '--cors-origin', 'https://a.example', '--cors-origin', 'http://localhost:3000', '--rate-limit', 'user=0.01/2']);
+    try {
+      const metadata = await fetch(`${base}/metadata`, { headers: { origin: 'http://localhost:3000' } });
+      expect(metadata.headers.get('access-control-allow-origin')).toBe('http://localhost:3000');
+      expect(((await metadata.json()) as { rest: [{ security: { cors: boolean } }] }).rest[0].security.cors).toBe(true);
+      const preflight = await fetch(`${base}/Patient`, { method: 'OPTIONS', headers: { origin: 'https://a.example', 'access-control-request-method': 'GET' } });
+      expect(preflight.status).toBe(204);
+      expect(preflight.headers.get('access-control-allow-origin')).toBe('https://a.example');
+      expect(run(['user', 'add', '--data-dir', d, '--username', 'nia', '--role', 'clinician']).code).toBe(0);
+      const token = run(['token', '--data-dir', d, '--user', 'nia']).stdout.trim();
+      const statuses: number[] = [];
+      for (let i = 0; i < 3; i++) statuses.push((await fetch(`${base}/Patient`, { headers: { authorization: `Bearer ${token}` } })).status);
+      // A burst of 2, then one per 100 seconds: the third request in a row is refused.
+      expect(statuses).toEqual([200, 200, 429]);
+    } finally {
+      server.kill('SIGTERM');
+    }
   });
 
   it('mints a token from a key file only its owner can read', () => {
@@ -85,18 +132,8 @@ describe('custodia CLI', () => {
     expect(r.stderr).toMatch(/Patient\.ndjson:4: Patient\.birthDate/);
     expect(r.stdout).toMatch(/Imported 2 resources/);
 
-    const port = await freePort();
-    const server = spawn(process.execPath, [BIN, 'serve', '--data-dir', d, '--port', String(port), '--log-level', 'silent'], { env: { ...process.env, CUSTODIA_DATABASE_URL: '' } });
+    const { server, port, base } = await serve(['--data-dir', d]);
     try {
-      const base = await new Promise<string>((resolve, reject) => {
-        let out = '';
-        server.stdout.on('data', (c: Buffer) => {
-          out += c.toString();
-          const m = /listening at (\S+)/.exec(out);
-          if (m) resolve(m[1]!);
-        });
-        server.on('exit', (code) => reject(new Error(`serve exited with ${code}`)));
-      });
       expect(base).toBe(`http://127.0.0.1:${port}/fhir`);
       expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
       expect((await fetch(`${base}/Patient`)).status).toBe(401);

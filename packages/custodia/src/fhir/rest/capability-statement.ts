@@ -45,7 +45,10 @@ export function capabilityStatement(ctx: FhirContext, fhirDate: string): object 
       {
         mode: 'server',
         security: {
-          cors: false,
+          // R4 capabilitystatement-definitions.html#CapabilityStatement.rest.security.cors:
+          // "Server adds CORS headers when responding to requests - this enables Javascript
+          // applications to use the server". Only when the operator listed origins.
+          cors: ctx.cors,
           description: 'Every request except /metadata needs an OAuth 2.0 bearer token (RFC 6750) signed by this server.',
         },
         resource: resources,

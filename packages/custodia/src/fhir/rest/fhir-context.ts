@@ -84,4 +84,6 @@ export interface FhirContext {
   readonly limits: FhirLimits;
   /** Software name/version for the CapabilityStatement. */
   readonly software: { readonly name: string; readonly version: string };
+  /** True when browser apps of other origins may call this endpoint (CapabilityStatement.rest.security.cors). */
+  readonly cors: boolean;
 }
