@@ -13,6 +13,7 @@ export { checkPermissions, compartmentBoundTypes, ownPatientId, type PermissionO
 export { buildVisibility, type VisibilityInputs, type VisibilityDecision, type LabelRequirement, type ConsentGroup } from './visibility-builder.js';
 export { type TokenServiceOptions, type IssuedToken } from './token-service.js';
 export type { RevocationList } from './revocation-list.js';
+export type { UserAccounts, UserStanding } from './user-standing.js';
 export * from './oauth/index.js';
 export * from './policy/index.js';
 export { LABEL_REQUIREMENTS, CLEARANCES, categoryLabel } from './label-requirements.js';

@@ -17,6 +17,7 @@ import { TREATMENT, type Principal } from './principal.js';
 import { isRole, type Role } from './identity/roles.js';
 import { parseScopes } from './smart-scopes.js';
 import type { RevocationList } from './revocation-list.js';
+import type { UserAccounts } from './user-standing.js';
 
 export const TOKEN_ISSUER = 'urn:custodia:vault';
 export const TOKEN_AUDIENCE = 'urn:custodia:fhir';
@@ -64,6 +65,8 @@ export interface TokenServiceOptions {
   readonly oauth?: { readonly issuer: string; readonly audience: string };
   /** Revoked token ids; without it nothing is ever revoked. */
   readonly revocations?: RevocationList;
+  /** User accounts as they stand now; without it a user token is judged on its claims alone. */
+  readonly accounts?: UserAccounts;
 }
 
 const MAX_TTL_SECONDS = 24 * 3600;
@@ -199,6 +202,23 @@ export class TokenService {
   async #notRevoked(p: Principal): Promise<Principal> {
     const list = this.options.revocations;
     if (list !== undefined && (await list.isRevoked(p.tokenId))) throw new CustodiaError('token-invalid', 'The bearer token is not valid');
-    return p;
+    return p.kind === 'user' ? this.#asAccountStands(p) : p;
+  }
+
+  /**
+   * A user's token holds only while the account does (user-standing.ts): refused once the
+   * account is disabled or gone, or its role or fhirUser changed since issue; clearances
+   * withdrawn since issue are dropped from the principal. Deny by default: an answer that
+   * cannot be had fails the request.
+   */
+  async #asAccountStands(p: Principal): Promise<Principal> {
+    const accounts = this.options.accounts;
+    if (accounts === undefined) return p;
+    const now = await accounts.standing(p.subject);
+    if (now === undefined || !now.active || now.role !== p.role || (p.fhirUser !== undefined && now.fhirUser !== p.fhirUser)) {
+      throw new CustodiaError('token-invalid', 'The bearer token is not valid');
+    }
+    if (p.clearances.every((c) => now.clearances.includes(c))) return p;
+    return { ...p, clearances: p.clearances.filter((c) => now.clearances.includes(c)) };
   }
 }

@@ -86,7 +86,7 @@ export async function createVault(config: VaultConfig, overrides: VaultOverrides
   const fhir = await createFhirContext(config, clock, random, database);
   const store = fhir.store;
   // Access tokens of the authorization server: its issuer, for this FHIR base URL; revocations in the database.
-  const tokens = new TokenService(key, clock, random, { oauth: { issuer: oauthEndpoints(config.fhirBaseUrl).issuer, audience: config.fhirBaseUrl }, revocations: database.oauth });
+  const tokens = new TokenService(key, clock, random, { oauth: { issuer: oauthEndpoints(config.fhirBaseUrl).issuer, audience: config.fhirBaseUrl }, revocations: database.oauth, accounts: database.identity });
   const identity = createIdentityService(database, clock, random, overrides.identity);
   const breakGlass = new BreakGlassService(database.breakGlass, random);
   const access = new AccessControl(fhir.validator.resourceTypes, LABEL_REQUIREMENTS, new ConsentDirectory(store), breakGlass, clock);

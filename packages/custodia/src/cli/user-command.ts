@@ -54,7 +54,7 @@ export function userCommand(): Command<[], Record<string, unknown>> {
       }),
   );
   user.addCommand(
-    storageCommand('disable', 'refuse every further sign-in of a user')
+    storageCommand('disable', 'refuse every further sign-in of a user and end their tokens')
       .requiredOption('--username <name>', 'login name')
       .action(async (o) => {
         const u = await disableUser(storageConfig(o), o.username);

@@ -21,6 +21,7 @@ import {
   type TotpEnrolment,
   type AccountStatus,
   type UserRecord,
+  type UserStanding,
 } from '../access/index.js';
 import { guarded, translateDbError } from './db-errors.js';
 import type { DatabaseHandle } from './open-store.js';
@@ -153,6 +154,23 @@ export class KyselyIdentityStore implements IdentityStore {
       const r = await sql<UserRow>`SELECT ${USER_COLUMNS} FROM identity_users WHERE id = ${id}`.execute(this.h.read);
       return r.rows[0] === undefined ? undefined : toUser(r.rows[0]);
     });
+  }
+
+  /**
+   * Asked for every request with a user's token (access/user-standing.ts): synchronous and
+   * remembered until the next commit on SQLite, one indexed read on PostgreSQL.
+   */
+  standing(userId: string): Promise<UserStanding | undefined> {
+    type Row = Pick<UserRow, 'status' | 'role' | 'fhir_user' | 'clearances'>;
+    const toStanding = (r: Row | undefined): UserStanding | undefined =>
+      r === undefined
+        ? undefined
+        : { active: r.status === 'active', role: r.role, ...(r.fhir_user === null ? {} : { fhirUser: r.fhir_user }), clearances: parseClearances(r.clearances) };
+    const { readNow, memo } = this.h;
+    if (readNow !== undefined && memo !== undefined) {
+      return guarded(async () => memo(`standing\u0000${userId}`, () => toStanding(readNow('SELECT status, role, fhir_user, clearances FROM identity_users WHERE id = ?', [userId])[0] as Row | undefined)));
+    }
+    return guarded(async () => toStanding((await sql<Row>`SELECT status, role, fhir_user, clearances FROM identity_users WHERE id = ${userId}`.execute(this.h.read)).rows[0]));
   }
 
   findUserByUsername(username: string): Promise<UserRecord | undefined> {

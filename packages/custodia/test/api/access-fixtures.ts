@@ -1,5 +1,6 @@
 /** Users, tokens and data for the access-control suites. */
 import type { TestVault } from '../helpers/test-vault.js';
+import { CLEARANCES } from '../../src/access/index.js';
 
 export type RoleName = 'clinician' | 'nurse' | 'admin' | 'privacy-officer' | 'patient';
 
@@ -91,8 +92,26 @@ export async function createUsers(t: TestVault): Promise<Users> {
       ...(extra.breakGlassReason === undefined ? {} : { breakGlassReason: extra.breakGlassReason }),
       ...(extra.patient === undefined ? {} : { patient: extra.patient }),
     });
+  // Tokens are held to the account (access/user-standing.ts): a token with clearances
+  // belongs to a user who holds them, one account per role and set of clearances.
+  const cleared = new Map<string, Promise<string>>();
+  const holder = (role: RoleName, clearances: readonly string[] | undefined): Promise<string> => {
+    if (clearances === undefined || clearances.length === 0) return Promise.resolve(ids.get(role)!);
+    const key = `${role}-${[...clearances].sort().join('-')}`;
+    let id = cleared.get(key);
+    if (id === undefined) {
+      const f = fhirUser[role];
+      id = (async () => {
+        const r = await t.vault.identity.addUser({ username: `u-${key}`.toLowerCase(), role, password: PASSWORD, ...(f === undefined ? {} : { fhirUser: f }) });
+        await t.vault.identity.setClearances(r.user.username, clearances, CLEARANCES);
+        return r.user.id;
+      })();
+      cleared.set(key, id);
+    }
+    return id;
+  };
   return {
-    token: (role, extra) => mint(ids.get(role)!, role, fhirUser[role], extra),
+    token: async (role, extra) => mint(await holder(role, extra?.clearances), role, fhirUser[role], extra),
     otherClinician: () => mint(dr2.user.id, 'clinician', 'Practitioner/dr2'),
   };
 }

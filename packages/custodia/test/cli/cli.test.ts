@@ -92,6 +92,21 @@ describe('custodia CLI', () => {
     }
   });
 
+  it('ends a running server’s acceptance of a user’s tokens when another process disables the account', async () => {
+    const d = tempDir();
+    expect(run(['user', 'add', '--data-dir', d, '--username', 'ivy', '--role', 'clinician']).code).toBe(0);
+    const { server, base } = await serve(['--data-dir', d]);
+    try {
+      const token = run(['token', '--data-dir', d, '--user', 'ivy']).stdout.trim();
+      const get = async () => (await fetch(`${base}/Patient`, { headers: { authorization: `Bearer ${token}` } })).status;
+      expect(await get()).toBe(200);
+      expect(run(['user', 'disable', '--data-dir', d, '--username', 'ivy']).code).toBe(0);
+      expect(await get()).toBe(401);
+    } finally {
+      server.kill('SIGTERM');
+    }
+  });
+
   it('serves CORS for --cors-origin (repeatable) and applies --rate-limit', async () => {
     const d = tempDir();
     const { server, base } = await serve(['--data-dir', d, '--cors-origin', 'https://a.example', '--cors-origin', 'http://localhost:3000', '--rate-limit', 'user=0.01/2']);

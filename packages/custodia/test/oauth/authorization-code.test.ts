@@ -157,7 +157,8 @@ for (const name of ALL_DATABASES) {
         fetch(`${h.issuer}/oauth/launch`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
       expect((await post(await h.operatorToken(), { patient: 'nope' })).status).toBe(400);
       expect((await post('garbage', { patient: patientId })).status).toBe(401);
-      const nurse = await h.vault.tokens.issue({ subject: 'n', kind: 'user', role: 'nurse', scope: 'user/*.rs', ttlSeconds: 60 });
+      const nora = await h.vault.identity.addUser({ username: 'nora-launch', role: 'nurse', password: PASSWORD });
+      const nurse = await h.vault.tokens.issue({ subject: nora.user.id, kind: 'user', role: 'nurse', scope: 'user/*.rs', ttlSeconds: 60 });
       expect((await post(nurse, { patient: patientId })).status).toBe(403);
       // A clinician's launch is bound to that clinician: carol cannot sign in with alice's.
       const alice = await h.vault.tokens.issue({ subject: aliceId, kind: 'user', role: 'clinician', scope: 'user/*.rs', ttlSeconds: 60 });

@@ -10,13 +10,14 @@
 import type { ClientRecord } from './client.js';
 import type { Role, RolePolicy } from './roles.js';
 import type { AccountStatus, TotpEnrolment, UserRecord } from './user.js';
+import type { UserAccounts } from '../user-standing.js';
 
 export interface StoredRecoveryCode {
   readonly id: string;
   readonly hash: string;
 }
 
-export interface IdentityStore {
+export interface IdentityStore extends UserAccounts {
   /** Adds a user; `identity-conflict` when the username (or id) is taken. */
   insertUser(user: UserRecord): Promise<void>;
   findUserById(id: string): Promise<UserRecord | undefined>;

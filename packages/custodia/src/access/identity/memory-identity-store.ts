@@ -8,6 +8,7 @@ import type { ClientRecord } from './client.js';
 import type { IdentityStore, StoredRecoveryCode } from './identity-store.js';
 import type { Role, RolePolicy } from './roles.js';
 import type { AccountStatus, TotpEnrolment, UserRecord } from './user.js';
+import type { UserStanding } from '../user-standing.js';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
@@ -34,6 +35,11 @@ export class InMemoryIdentityStore implements IdentityStore {
 
   async findUserById(id: string): Promise<UserRecord | undefined> {
     return this.#snapshot(this.#users.get(id));
+  }
+
+  async standing(userId: string): Promise<UserStanding | undefined> {
+    const u = this.#users.get(userId);
+    return u === undefined ? undefined : { active: u.status === 'active', role: u.role, ...(u.fhirUser === undefined ? {} : { fhirUser: u.fhirUser }), clearances: [...u.clearances] };
   }
 
   async findUserByUsername(username: string): Promise<UserRecord | undefined> {
