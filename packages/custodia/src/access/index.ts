@@ -14,6 +14,7 @@ export { buildVisibility, type VisibilityInputs, type VisibilityDecision, type L
 export { type TokenServiceOptions, type IssuedToken } from './token-service.js';
 export type { RevocationList } from './revocation-list.js';
 export type { UserAccounts, UserStanding } from './user-standing.js';
+export { ADMIN_SCOPE, ADMIN_ROLES, hasAdminScope, scopesForRole } from './admin-scope.js';
 export * from './oauth/index.js';
 export * from './policy/index.js';
 export { LABEL_REQUIREMENTS, CLEARANCES, categoryLabel } from './label-requirements.js';

@@ -5,18 +5,32 @@
  * checks the caller's role first (deny by default), and every change is recorded in the
  * operator log.
  */
-import { CLEARANCES, parseScopes, TREATMENT, type BreakGlassService, type BreakGlassSession, type IdentityService, type OperatorLog, type Principal } from '../access/index.js';
+import { ADMIN_ROLES, ADMIN_SCOPE, CLEARANCES, hasAdminScope, parseScopes, TREATMENT, type BreakGlassService, type BreakGlassSession, type IdentityService, type OperatorLog, type Principal } from '../access/index.js';
 import { CustodiaError, type Clock } from '../kernel/index.js';
 import type { ResourceStore } from '../fhir/index.js';
 import type { AccessControl, ExplainedLayer } from './access-control.js';
 
 type AdminRole = 'admin' | 'privacy-officer';
 
+/**
+ * Deny by default: the operator, or a user in one of `roles` whose token was issued for
+ * administration (the `custodia/admin` scope, access/admin-scope.ts). Clients never.
+ */
 function require(caller: Principal, ...roles: AdminRole[]): void {
   if (caller.kind === 'operator') return;
-  if (caller.kind === 'user' && caller.role !== undefined && (roles as string[]).includes(caller.role)) return;
-  throw new CustodiaError('forbidden', `This needs the ${roles.join(' or ')} role`);
+  if (caller.kind !== 'user' || caller.role === undefined || !(roles as string[]).includes(caller.role)) {
+    throw new CustodiaError('forbidden', `This needs the ${roles.join(' or ')} role`);
+  }
+  if (!hasAdminScope(caller.scope)) throw new CustodiaError('forbidden', `This needs a token with the ${ADMIN_SCOPE} scope`);
 }
+
+/**
+ * Separation of duties: the accounts that administer the vault or its privacy decisions
+ * are created by the operator (`custodia user add`, which needs the data directory), never
+ * through the API, so that one administrator cannot mint a privacy officer (or another
+ * administrator) whose password they know and grant themselves clearances through it.
+ */
+const OPERATOR_ONLY_ROLES: readonly string[] = ADMIN_ROLES;
 
 /** Attacker-controlled query and body values: strings of bounded length, or nothing. */
 function str(v: unknown, name: string, max = 256): string {
@@ -103,9 +117,13 @@ export class AdminApi {
     const b = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
     const fhirUser = optionalStr(b['fhirUser'], 'fhirUser', 200);
     const password = optionalStr(b['password'], 'password', 1024);
+    const role = str(b['role'], 'role', 32);
+    if (caller.kind !== 'operator' && OPERATOR_ONLY_ROLES.includes(role)) {
+      throw new CustodiaError('forbidden', `Accounts with the ${role} role are created by the operator (custodia user add), not through the API`);
+    }
     const r = await this.identity.addUser({
       username: str(b['username'], 'username'),
-      role: str(b['role'], 'role', 32),
+      role,
       ...(fhirUser === undefined ? {} : { fhirUser }),
       ...(password === undefined ? {} : { password }),
     });

@@ -8,7 +8,7 @@
  * role, fhirUser and clearances, optionally a patient context (--patient) and a purpose
  * of use (--purpose BTG --reason …, which opens a break-the-glass session on first use).
  */
-import { CLEARANCES, TokenService, type Principal } from '../access/index.js';
+import { ADMIN_ROLES, ADMIN_SCOPE, CLEARANCES, hasAdminScope, TokenService, type Principal } from '../access/index.js';
 import { CustodiaError, secureRandom, systemClock } from '../kernel/index.js';
 import { loadSigningKey } from '../store/index.js';
 import { resolveConfig, type ConfigInput } from './config.js';
@@ -19,7 +19,8 @@ export interface OperatorTokenOptions {
   readonly database?: string;
   readonly postgresSchema?: string;
   readonly subject: string;
-  readonly scope: string;
+  /** Default: system/*.cruds; with a user, user/*.cruds (and custodia/admin for administrative roles). */
+  readonly scope?: string;
   readonly ttlSeconds: number;
   readonly user?: string;
   readonly patient?: string;
@@ -45,6 +46,7 @@ export async function mintOperatorToken(o: OperatorTokenOptions): Promise<string
     const tokens = new TokenService(key, systemClock, secureRandom);
     let claims: Partial<Principal> & { kind: Principal['kind'] } = { kind: 'operator' };
     let subject = o.subject;
+    let scope = o.scope ?? 'system/*.cruds';
     if (o.user !== undefined) {
       const user = await createIdentityService(database, systemClock, secureRandom).getUserByUsername(o.user);
       if (user === undefined || user.status !== 'active') throw new CustodiaError('identity-not-found', 'No active user with that username');
@@ -55,10 +57,13 @@ export async function mintOperatorToken(o: OperatorTokenOptions): Promise<string
         ...(user.fhirUser === undefined ? {} : { fhirUser: user.fhirUser }),
         clearances: user.clearances.filter((c) => CLEARANCES.has(c)),
       };
+      const administers = ADMIN_ROLES.includes(user.role);
+      scope = o.scope ?? (administers ? `user/*.cruds ${ADMIN_SCOPE}` : 'user/*.cruds');
+      if (!administers && hasAdminScope(scope)) throw new CustodiaError('request-malformed', `--scope ${ADMIN_SCOPE} is only for admin and privacy-officer users`);
     }
     const token = await tokens.issue({
       subject,
-      scope: o.scope,
+      scope,
       ttlSeconds: o.ttlSeconds,
       kind: claims.kind,
       ...(claims.role === undefined ? {} : { role: claims.role }),
@@ -72,7 +77,7 @@ export async function mintOperatorToken(o: OperatorTokenOptions): Promise<string
       at: systemClock.now(),
       action: 'token.mint',
       actor: 'operator',
-      detail: { subject, user: o.user ?? null, kind: claims.kind, scope: o.scope, patient: o.patient ?? null, purpose: o.purpose ?? null, ttl: o.ttlSeconds },
+      detail: { subject, user: o.user ?? null, kind: claims.kind, scope, patient: o.patient ?? null, purpose: o.purpose ?? null, ttl: o.ttlSeconds },
     });
     return token;
   } finally {

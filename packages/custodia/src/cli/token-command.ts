@@ -11,7 +11,7 @@ export function tokenCommand(): Command<[], Record<string, unknown>> {
     .addOption(schemaOption())
     .option('--user <username>', "a token for this user: their role, fhirUser and clearances")
     .option('--patient <id>', 'patient context (what patient/ scopes are about)')
-    .option('--scope <scopes>', 'SMART scopes, space separated (default system/*.cruds, or user/*.cruds with --user)')
+    .option('--scope <scopes>', 'SMART scopes, space separated (default system/*.cruds; with --user, user/*.cruds, plus custodia/admin for admin and privacy-officer users)')
     .option('--purpose <code>', 'purpose of use (HL7 v3), e.g. TREAT or BTG')
     .option('--reason <text>', 'the reason, with --purpose BTG')
     .option('--subject <sub>', 'token subject of an operator token', 'operator')
@@ -22,7 +22,7 @@ export function tokenCommand(): Command<[], Record<string, unknown>> {
       const token = await mintOperatorToken({
         dataDir: o.dataDir,
         subject: o.subject,
-        scope: o.scope ?? (o.user === undefined ? 'system/*.cruds' : 'user/*.cruds'),
+        ...(o.scope === undefined ? {} : { scope: o.scope }),
         ttlSeconds: ttl,
         ...(o.database === undefined ? {} : { database: o.database }),
         ...(o.schema === undefined ? {} : { postgresSchema: o.schema }),

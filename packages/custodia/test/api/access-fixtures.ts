@@ -82,7 +82,7 @@ export async function createUsers(t: TestVault): Promise<Users> {
   const mint = (subject: string, role: RoleName, fhir: string | undefined, extra: Parameters<Users['token']>[1] = {}) =>
     t.vault.tokens.issue({
       subject,
-      scope: extra.scope ?? (role === 'patient' ? 'patient/*.cruds' : 'user/*.cruds'),
+      scope: extra.scope ?? (role === 'patient' ? 'patient/*.cruds' : role === 'admin' || role === 'privacy-officer' ? 'user/*.cruds custodia/admin' : 'user/*.cruds'),
       ttlSeconds: 3600,
       kind: 'user',
       role,

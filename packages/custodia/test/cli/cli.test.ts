@@ -100,6 +100,10 @@ describe('custodia CLI', () => {
       const token = run(['token', '--data-dir', d, '--user', 'ivy']).stdout.trim();
       const get = async () => (await fetch(`${base}/Patient`, { headers: { authorization: `Bearer ${token}` } })).status;
       expect(await get()).toBe(200);
+      // The administration scope is for administrative roles only.
+      const refused = run(['token', '--data-dir', d, '--user', 'ivy', '--scope', 'user/*.rs custodia/admin']);
+      expect(refused.code).toBe(2);
+      expect(refused.stderr).toMatch(/custodia\/admin is only for admin and privacy-officer users/);
       expect(run(['user', 'disable', '--data-dir', d, '--username', 'ivy']).code).toBe(0);
       expect(await get()).toBe(401);
     } finally {

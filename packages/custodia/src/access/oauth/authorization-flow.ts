@@ -27,6 +27,7 @@ import { qrCodeSvg } from './qr-code.js';
 import type { PatientDirectory } from './patient-directory.js';
 import { isHandle, randomHandle, sameSecret, sha256 } from './secrets.js';
 import { grantExpiry, refreshKind } from './token-issuer.js';
+import { scopesForRole } from '../admin-scope.js';
 
 /** What the HTTP adapter passes about the browser. */
 export interface BrowserRequest {
@@ -241,7 +242,7 @@ export class AuthorizationFlow {
       return this.#abandon(s, 'Your account is not linked to this patient record. Ask an administrator to link it.');
     }
     return this.#advance(s, { stage: 'consent', userId: user.id, authTime: Math.floor(this.d.clock.now() / 1000) }, () =>
-      consentPage({ binding: this.#binding(s, 'consent'), action: this.d.endpoints.interaction, clientName: s.client.name, username: user.username, scopes: r.scopes }),
+      consentPage({ binding: this.#binding(s, 'consent'), action: this.d.endpoints.interaction, clientName: s.client.name, username: user.username, scopes: scopesForRole(r.scopes, user.role) }),
     );
   }
 
@@ -294,7 +295,7 @@ export class AuthorizationFlow {
       clientId: r.clientId,
       context: {
         userId: user.id,
-        scope: r.scopes.join(' '),
+        scope: scopesForRole(r.scopes, user.role).join(' '),
         ...(patient === undefined ? {} : { patient }),
         ...(encounter === undefined ? {} : { encounter }),
         ...(r.nonce === undefined ? {} : { nonce: r.nonce }),

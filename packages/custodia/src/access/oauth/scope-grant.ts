@@ -9,6 +9,7 @@
  * only with the authorization code grant.
  */
 import { parseResourceScope } from '../smart-scopes.js';
+import { ADMIN_SCOPE } from '../admin-scope.js';
 import { OAuthError } from './oauth-error.js';
 
 /** SMART App Launch 2.x scopes that are not resource scopes (scopes-and-launch-context.html). */
@@ -45,7 +46,7 @@ function belongsTo(scope: string, flow: GrantFlow): boolean {
   const resource = parseResourceScope(scope);
   if (flow === 'client_credentials') return resource?.context === 'system';
   if (resource !== undefined) return resource.context !== 'system';
-  return (CONTEXT_SCOPES as readonly string[]).includes(scope);
+  return (CONTEXT_SCOPES as readonly string[]).includes(scope) || scope === ADMIN_SCOPE;
 }
 
 /** The granted subset of `requested`, in request order; `invalid_scope` when nothing is left. */
@@ -75,6 +76,8 @@ export function describeScope(scope: string): string {
       return 'Keep access when you are not using the app, until you revoke it';
     case 'online_access':
       return 'Keep access while you are using the app';
+    case ADMIN_SCOPE:
+      return 'Administer this vault: users, access explanations and break-the-glass reviews';
   }
   const r = parseResourceScope(scope);
   if (r === undefined) return scope;

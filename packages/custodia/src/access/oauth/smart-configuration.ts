@@ -6,6 +6,7 @@
  *   clients (`sso-openid-connect`).
  * - RFC 7517 §5 JWK Set of the token-signing key (public members only).
  */
+import { ADMIN_SCOPE } from '../admin-scope.js';
 import type { JWK } from 'jose';
 import { CONTEXT_SCOPES } from './scope-grant.js';
 import type { OAuthEndpoints } from './oauth-settings.js';
@@ -57,6 +58,7 @@ export const SCOPES_SUPPORTED = [
   'system/*.read',
   'system/*.write',
   'system/*.*',
+  ADMIN_SCOPE,
 ] as const;
 
 export function smartConfiguration(e: OAuthEndpoints): Record<string, unknown> {
