@@ -53,9 +53,14 @@ export function parsePrefer(header: string | undefined): Pick<RequestOptions, 'r
   return { returnPreference, handling };
 }
 
-/** Paging links belong to the identity that ran the search, not to one token. */
+/**
+ * Paging links belong to the identity that ran the search and to what it was allowed: the
+ * same user through another client, with other scopes, another patient context or another
+ * purpose of use cannot page through it (a refreshed token with the same grant can).
+ */
 function ownerOf(p: Principal): string {
-  return createHash('sha256').update(`${p.issuer}\u0000${p.subject}`).digest('base64url');
+  const grant = [p.issuer, p.kind, p.subject, p.clientId ?? '', [...p.scope.split(' ')].filter((s) => s !== '').sort().join(' '), p.patient ?? '', p.purposeOfUse];
+  return createHash('sha256').update(JSON.stringify(grant)).digest('base64url');
 }
 
 /**
