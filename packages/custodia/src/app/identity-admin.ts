@@ -10,34 +10,46 @@ import type { AddedClient, AddedUser, IdentityService, NewClient, NewUser, RoleP
 import type { VaultConfig } from './config.js';
 import { createIdentityService, openVaultDatabase } from './vault.js';
 
-async function withIdentity<T>(config: VaultConfig, fn: (identity: IdentityService) => Promise<T>): Promise<T> {
+type Detail = Record<string, string | number | boolean | null>;
+
+/**
+ * Opens the database, acts, and records the change in the operator log (as the HTTP admin
+ * API does) in the same run: who acted is "operator", since only someone with access to
+ * the database can run these commands. The detail names accounts and roles, never a
+ * password, secret or key.
+ */
+async function withIdentity<T>(config: VaultConfig, action: string, fn: (identity: IdentityService) => Promise<T>, detail: (result: T) => Detail): Promise<T> {
   const database = await openVaultDatabase(config);
   try {
-    return await fn(createIdentityService(database, systemClock, secureRandom));
+    const result = await fn(createIdentityService(database, systemClock, secureRandom));
+    await database.operatorLog.record({ at: systemClock.now(), action, actor: 'operator', detail: { ...detail(result), via: 'cli' } });
+    return result;
   } finally {
     await database.close();
   }
 }
 
+const userDetail = (u: User): Detail => ({ username: u.username, role: u.role });
+
 /** Adds a user. Without `password` a strong one is generated and returned once in `generatedPassword`. */
 export function addUser(config: VaultConfig, input: NewUser): Promise<AddedUser> {
-  return withIdentity(config, (identity) => identity.addUser(input));
+  return withIdentity(config, 'user.add', (identity) => identity.addUser(input), (r) => ({ ...userDetail(r.user), fhirUser: r.user.fhirUser ?? null }));
 }
 
 export function disableUser(config: VaultConfig, username: string): Promise<User> {
-  return withIdentity(config, (identity) => identity.disableUser(username));
+  return withIdentity(config, 'user.disable', (identity) => identity.disableUser(username), userDetail);
 }
 
 export function enableUser(config: VaultConfig, username: string): Promise<User> {
-  return withIdentity(config, (identity) => identity.enableUser(username));
+  return withIdentity(config, 'user.enable', (identity) => identity.enableUser(username), userDetail);
 }
 
 export function resetUserMfa(config: VaultConfig, username: string): Promise<User> {
-  return withIdentity(config, (identity) => identity.resetMfa(username));
+  return withIdentity(config, 'user.reset-mfa', (identity) => identity.resetMfa(username), userDetail);
 }
 
 export function setRoleMfaRequired(config: VaultConfig, role: string, required: boolean): Promise<RolePolicy> {
-  return withIdentity(config, (identity) => identity.setRoleMfaRequired(role, required));
+  return withIdentity(config, 'role.require-mfa', (identity) => identity.setRoleMfaRequired(role, required), () => ({ role, required }));
 }
 
 const MAX_JWKS_FILE = 64 * 1024;
@@ -76,5 +88,5 @@ export async function addClient(config: VaultConfig, input: NewClientInput): Pro
   const { jwksFile, ...rest } = input;
   if (jwksFile !== undefined && rest.jwks !== undefined) throw new CustodiaError('request-malformed', 'Give --jwks-file or a JWKS, not both');
   const client: NewClient = jwksFile === undefined ? rest : { ...rest, jwks: readJwksFile(jwksFile) };
-  return withIdentity(config, (identity) => identity.addClient(client));
+  return withIdentity(config, 'client.add', (identity) => identity.addClient(client), (r) => ({ clientId: r.client.clientId, kind: r.client.kind, scope: r.client.scope }));
 }

@@ -203,3 +203,38 @@ describe('custodia client and role', () => {
     }
   });
 });
+
+describe('the operator log', () => {
+  it('records every account, client, role and token command, without passwords, secrets or tokens', async () => {
+    const d = tempDir();
+    const added = run(['user', 'add', '--data-dir', d, '--username', 'olga', '--role', 'clinician', '--fhir-user', 'Practitioner/olga']);
+    expect(added.code).toBe(0);
+    const password = /Password \(shown once; store it now\): (\S+)/.exec(added.stdout)![1]!;
+    expect(run(['user', 'disable', '--data-dir', d, '--username', 'olga']).code).toBe(0);
+    expect(run(['user', 'enable', '--data-dir', d, '--username', 'olga']).code).toBe(0);
+    expect(run(['user', 'reset-mfa', '--data-dir', d, '--username', 'olga']).code).toBe(0);
+    expect(run(['role', 'require-mfa', '--data-dir', d, '--role', 'nurse']).code).toBe(0);
+    const client = run(['client', 'add', '--data-dir', d, '--client-id', 'ehr', '--name', 'EHR', '--redirect-uri', 'https://ehr.example/cb', '--scope', 'openid user/*.rs']);
+    expect(client.code).toBe(0);
+    const secret = /Client secret \(shown once; store it now\): (\S+)/.exec(client.stdout)![1]!;
+    const token = run(['token', '--data-dir', d, '--user', 'olga', '--ttl', '5m']);
+    expect(token.code).toBe(0);
+    // A refused command changes nothing and records nothing.
+    expect(run(['user', 'disable', '--data-dir', d, '--username', 'nobody']).code).toBe(2);
+
+    const database = await openVaultDatabase(resolveConfig({ dataDir: d }, {}));
+    try {
+      const log = (await database.operatorLog.recent(50)).reverse();
+      expect(log.map((e) => e.action)).toEqual(['user.add', 'user.disable', 'user.enable', 'user.reset-mfa', 'role.require-mfa', 'client.add', 'token.mint']);
+      expect(log.every((e) => e.actor === 'operator')).toBe(true);
+      expect(log[0]!.detail).toMatchObject({ username: 'olga', role: 'clinician', fhirUser: 'Practitioner/olga', via: 'cli' });
+      expect(log[4]!.detail).toMatchObject({ role: 'nurse', required: true });
+      expect(log[5]!.detail).toMatchObject({ clientId: 'ehr', scope: 'openid user/*.rs' });
+      expect(log[6]!.detail).toMatchObject({ user: 'olga', kind: 'user', scope: 'user/*.cruds', ttl: 300 });
+      const text = JSON.stringify(log);
+      for (const s of [password, secret, token.stdout.trim()]) expect(text).not.toContain(s);
+    } finally {
+      await database.close();
+    }
+  });
+});
