@@ -18,6 +18,7 @@ import {
   TREATMENT,
   type BreakGlassService,
   type BreakGlassSession,
+  type AccessRequest,
   type CompiledConsent,
   type ConsentGroup,
   evaluateConsents,
@@ -25,7 +26,6 @@ import {
   type Principal,
 } from '../access/index.js';
 import { compartmentParams, isVisible, SEE_ALL, type FhirInteraction, type InteractionGuard, type Visibility, type VisibilityFacts } from '../fhir/index.js';
-import { actorReferences } from './consent-directory.js';
 import type { Clock } from '../kernel/index.js';
 
 /** Consent, reduced for one principal: which patients' records it may see, and how much. */
@@ -33,6 +33,8 @@ export interface ConsentSource {
   groupsFor(p: Principal, now: number): Promise<readonly ConsentGroup[]>;
   consentsOf(patientId: string): Promise<readonly CompiledConsent[]>;
   unreadableOf(patientId: string): Promise<readonly string[]>;
+  /** Every reference a Consent provision actor may use to name `p` (their fhirUser, roles, organisations, care teams, groups). */
+  actorOf(p: Principal, now: number): Promise<AccessRequest['actor']>;
 }
 
 /** One layer of the decision, for "why was I denied". */
@@ -55,6 +57,14 @@ export interface RequestAccess {
   readonly reasons: readonly string[];
   /** Set when this request opened a new break-the-glass session. */
   readonly openedBreakGlass?: BreakGlassSession;
+}
+
+/** The requester as consent actors can name them, for explanations. */
+function describeActor(a: AccessRequest['actor']): string {
+  const parts = [`requester as a consent actor: ${a.references.length === 0 ? 'no reference' : a.references.join(', ')}`];
+  if ((a.possibly ?? []).length > 0) parts.push(`possibly (link not in effect) ${a.possibly!.join(', ')}`);
+  if ((a.unresolvedTypes ?? []).length > 0) parts.push(`${a.unresolvedTypes!.join(', ')} links not all looked up`);
+  return parts.join('; ');
 }
 
 export class AccessControl {
@@ -110,14 +120,16 @@ export class AccessControl {
     layers.push({ layer: 'labels', allows: isVisible(labels.visibility, facts), reasons: [`resource labels: ${carried.length === 0 ? 'none' : carried.join(', ')}`, ...labels.reasons] });
     const consent = buildVisibility({ principal: p, permissions: noBounds, labels: [], consent: await this.consent.groupsFor(p, now), breakGlassPatients: [] });
     const consentReasons: string[] = [];
+    const actor = await this.consent.actorOf(p, now);
     for (const c of facts.compartments.filter((m) => m.compartment === 'Patient')) {
       const consents = await this.consent.consentsOf(c.id);
       const item = { resourceType: facts.type, id: facts.id, labels: facts.labels.filter((l): l is { system: string; code: string } => l.system !== null && l.code !== null) };
-      const request = { actor: { references: actorReferences(p) }, purposeOfUse: p.purposeOfUse, action: 'access' as const, now };
+      const request = { actor, purposeOfUse: p.purposeOfUse, action: 'access' as const, now };
       const d = consents.length === 0 ? undefined : evaluateConsents(consents, request, item);
       consentReasons.push(d === undefined ? `Patient/${c.id} has no active consent` : `Patient/${c.id}: ${d.decision} — ${d.reasons.join('; ')}`);
       for (const u of await this.consent.unreadableOf(c.id)) consentReasons.push(`Patient/${c.id}: ${u}`);
     }
+    if (consentReasons.length > 0) consentReasons.unshift(describeActor(actor));
     layers.push({ layer: 'consent', allows: isVisible(consent.visibility, facts), reasons: consentReasons.length > 0 ? consentReasons : ['not in any patient compartment'] });
     const breakGlass = p.kind === 'user' ? await this.breakGlass.activePatients(p.subject, now) : [];
     if (breakGlass.length > 0) layers.push({ layer: 'break-glass', allows: true, reasons: [`active break-the-glass for ${breakGlass.map((id) => `Patient/${id}`).join(', ')}`] });

@@ -2,15 +2,17 @@
  * The patients' Consent resources, compiled (access/policy), and reduced per request to
  * what each principal may see of each consenting patient's record. Recompiled whenever
  * any Consent changes — the store's change marker is checked on every request, so a
- * consent change takes effect on the next request. Reductions are cached per principal
- * and purpose for at most 30 seconds, so a provision period that starts or ends takes
- * effect within 30 seconds.
+ * consent change takes effect on the next request. Reductions are cached per requester
+ * (as the consents can name them: actor-directory.ts) and purpose for at most 30 seconds,
+ * so a provision period that starts or ends takes effect within 30 seconds.
  */
 import {
   compileConsent,
   consentDataRule,
   predicateKey,
+  type AccessRequest,
   type CompiledConsent,
+  type CompiledProvision,
   type ConsentGroup,
   type DataPredicate,
   type Principal,
@@ -18,6 +20,8 @@ import {
 import { isCustodiaError } from '../kernel/index.js';
 import type { ResourceStore, SearchQuery, Visibility } from '../fhir/index.js';
 import type { ConsentSource } from './access-control.js';
+import { ActorDirectory } from './actor-directory.js';
+import type { ActorLimits } from './actor-resolution.js';
 
 const CACHE_MS = 30_000;
 const MAX_CONSENTS = 1_000_000;
@@ -43,26 +47,83 @@ export function toVisibility(p: DataPredicate): Visibility {
   }
 }
 
-/** What a principal is, as Consent.provision.actor references can name it. */
-export function actorReferences(p: Principal): string[] {
-  const refs: string[] = [];
-  if (p.fhirUser !== undefined) refs.push(p.fhirUser);
-  return refs;
+type RequestActor = AccessRequest['actor'];
+
+const NOBODY: RequestActor = { references: [] };
+
+/**
+ * The types of the references actor resolution can add to a `fhirUser` of each type
+ * (actor-resolution.ts): when the consents name none of them, no lookup is needed.
+ */
+function linkedTypes(fhirUserType: string): readonly string[] {
+  if (fhirUserType === 'Practitioner') return ['PractitionerRole', 'Organization', 'CareTeam', 'Group'];
+  if (fhirUserType === 'PractitionerRole') return ['Practitioner', 'PractitionerRole', 'Organization', 'CareTeam', 'Group'];
+  return ['CareTeam', 'Group'];
+}
+
+/** The requester-side actor references named anywhere in these consents, and their types. */
+interface NamedActors {
+  readonly refs: ReadonlySet<string>;
+  readonly types: ReadonlySet<string>;
+}
+
+function namedActors(consents: Iterable<readonly CompiledConsent[]>): NamedActors {
+  const refs = new Set<string>();
+  const visit = (p: CompiledProvision): void => {
+    for (const a of p.actors) if (a.side === 'requester' && a.reference !== undefined) refs.add(a.reference);
+    for (const child of p.provisions) visit(child);
+  };
+  for (const list of consents) for (const c of list) if (c.root !== undefined) visit(c.root);
+  return { refs, types: new Set([...refs].map((r) => r.slice(0, r.indexOf('/')))) };
 }
 
 interface Compiled {
   readonly byPatient: ReadonlyMap<string, readonly CompiledConsent[]>;
   /** Patients with a consent that could not be interpreted safely: hidden from everyone but themselves and the operator. */
   readonly unreadable: ReadonlyMap<string, string[]>;
+  readonly named: NamedActors;
 }
 
 export class ConsentDirectory implements ConsentSource {
   #marker: string | undefined;
-  #compiled: Compiled = { byPatient: new Map(), unreadable: new Map() };
+  #compiled: Compiled = { byPatient: new Map(), unreadable: new Map(), named: { refs: new Set(), types: new Set() } };
   #loading: Promise<void> | undefined;
   readonly #cache = new Map<string, { until: number; groups: readonly ConsentGroup[] }>();
+  readonly #actors: ActorDirectory;
 
-  constructor(private readonly store: ResourceStore) {}
+  /** `baseUrl`: this vault's FHIR base, so that absolute references under it count as local ones (as in search). */
+  constructor(
+    private readonly store: ResourceStore,
+    options: { readonly baseUrl?: string; readonly actorLimits?: ActorLimits } = {},
+  ) {
+    this.#actors = new ActorDirectory(store, {
+      ...(options.baseUrl === undefined ? {} : { baseUrl: options.baseUrl }),
+      ...(options.actorLimits === undefined ? {} : { limits: options.actorLimits }),
+    });
+  }
+
+  /** Every reference a Consent actor may use to name `p` (for explanations; not narrowed to what consents name). */
+  async actorOf(p: Principal, now: number): Promise<RequestActor> {
+    return p.fhirUser === undefined ? NOBODY : this.#actors.resolve(p.fhirUser, now);
+  }
+
+  /**
+   * `p` as the stored consents can name them: the resolved references narrowed to those some
+   * consent names, so that requesters nobody names share one reduction, and no lookup runs
+   * when the consents name nothing resolution could add.
+   */
+  async #relevantActor(p: Principal, now: number): Promise<RequestActor> {
+    if (p.fhirUser === undefined) return NOBODY;
+    const { refs, types } = this.#compiled.named;
+    const linked = linkedTypes(p.fhirUser.slice(0, p.fhirUser.indexOf('/')));
+    if (!linked.some((t) => types.has(t))) return { references: refs.has(p.fhirUser) ? [p.fhirUser] : [] };
+    const full = await this.#actors.resolve(p.fhirUser, now);
+    return {
+      references: full.references.filter((r) => refs.has(r)),
+      possibly: full.possibly.filter((r) => refs.has(r)),
+      unresolvedTypes: full.unresolvedTypes.filter((t) => types.has(t)),
+    };
+  }
 
   /** The active compiled consents of one patient, for explanations. */
   async consentsOf(patientId: string): Promise<readonly CompiledConsent[]> {
@@ -78,17 +139,19 @@ export class ConsentDirectory implements ConsentSource {
 
   async groupsFor(p: Principal, now: number): Promise<readonly ConsentGroup[]> {
     await this.#refresh();
-    const key = `${this.#marker}\u0000${actorReferences(p).join(',')}\u0000${p.purposeOfUse}`;
+    const actor = await this.#relevantActor(p, now);
+    const who = [actor.references, actor.possibly ?? [], actor.unresolvedTypes ?? []].map((l) => l.join(',')).join('|');
+    const key = `${this.#marker}\u0000${who}\u0000${p.purposeOfUse}`;
     const hit = this.#cache.get(key);
     if (hit !== undefined && hit.until > now) return hit.groups;
-    const groups = this.#reduce(p, now);
+    const groups = this.#reduce(actor, p.purposeOfUse, now);
     if (this.#cache.size > 10_000) this.#cache.clear();
     this.#cache.set(key, { until: now + CACHE_MS, groups });
     return groups;
   }
 
-  #reduce(p: Principal, now: number): ConsentGroup[] {
-    const request = { actor: { references: actorReferences(p) }, purposeOfUse: p.purposeOfUse, action: 'access' as const, now };
+  #reduce(actor: RequestActor, purposeOfUse: string, now: number): ConsentGroup[] {
+    const request: AccessRequest = { actor, purposeOfUse, action: 'access', now };
     const byRule = new Map<string, { rule: DataPredicate; patients: string[]; reasons: string[] }>();
     for (const [patient, consents] of this.#compiled.byPatient) {
       const rule = consentDataRule(consents, request);
@@ -137,7 +200,7 @@ export class ConsentDirectory implements ConsentSource {
         }
       }
     }
-    this.#compiled = { byPatient, unreadable };
+    this.#compiled = { byPatient, unreadable, named: namedActors(byPatient.values()) };
     this.#cache.clear();
     this.#marker = marker;
   }

@@ -116,6 +116,18 @@ export interface AccessRequest {
     /** Everything the requester is, as literal relative references (user, role, organisation, groups; or the client id). */
     readonly references: readonly string[];
     /**
+     * References the requester may or may not be: a link to them that is not in effect now (a
+     * PractitionerRole that is inactive or outside its period, a CareTeam that is suspended, a
+     * Group membership marked inactive). An actor entry naming one matches `unknown`: a deny
+     * still applies, a permit does not.
+     */
+    readonly possibly?: readonly string[];
+    /**
+     * Resource types whose references to the requester could not all be looked up (a limit was
+     * reached). An actor entry of such a type that is in neither list matches `unknown`.
+     */
+    readonly unresolvedTypes?: readonly string[];
+    /**
      * The roles (codes of `Consent.provision.actor.role`, e.g. v3-ParticipationType `PRCP`) the
      * requester acts in. When given, a requester-side actor entry whose role is not among them
      * only `unknown`-matches: a deny still applies, a permit does not. When absent, roles are

@@ -58,7 +58,12 @@ function matchActor(p: CompiledProvision, request: AccessRequest): Match {
       const role = a.roles.map((r) => r.code ?? '?').join('|') || 'no role';
       if (a.side === 'data') return unknown(`actor ${a.text} (${role}) describes the data, not the requester`);
       if (a.reference === undefined) return unknown(`actor ${a.text} is not a literal relative reference`);
-      if (!request.actor.references.includes(a.reference)) return NO;
+      if (!request.actor.references.includes(a.reference)) {
+        if (request.actor.possibly?.includes(a.reference) === true) return unknown(`the requester's link to actor ${a.text} is not in effect now`);
+        const type = a.reference.slice(0, a.reference.indexOf('/'));
+        if (request.actor.unresolvedTypes?.includes(type) === true) return unknown(`the requester's links of type ${type} could not all be looked up`);
+        return NO;
+      }
       const roleCodes = request.actor.roleCodes;
       if (roleCodes !== undefined && a.roles.length > 0 && !a.roles.some((r) => r.code !== undefined && roleCodes.includes(r.code))) {
         return unknown(`actor ${a.text} is named in role ${role}, which the request does not claim`);

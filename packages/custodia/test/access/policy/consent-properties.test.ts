@@ -5,6 +5,8 @@
  * - the SQL-side predicate and the per-item decision agree;
  * - adding a deny provision, or another consent, never permits more;
  * - adding a label to an item never permits more;
+ * - knowing less about who the requester is (a reference only "possibly" theirs, a type whose
+ *   references could not all be looked up) never permits more;
  * - the predicate does not depend on the order of the consents.
  */
 import fc from 'fast-check';
@@ -27,6 +29,7 @@ const actorEntry = fc.constantFrom<Json>(
   actor('Practitioner/a'),
   actor('Practitioner/b'),
   actor('Organization/o'),
+  actor('CareTeam/t'),
   actor('Patient/p1', 'PRCP'),
   actor('Organization/o', 'CST'),
   actor('Practitioner/a', 'AUT'),
@@ -97,6 +100,16 @@ const dataConditions = fc.record(
   { requiredKeys: [] },
 );
 
+/** Mostly requester conditions (who asks), so that who the requester is decides often. */
+const actorConditions = fc.record(
+  {
+    actor: sometimes(fc.constantFrom<Json>(actor('Practitioner/a'), actor('Organization/o'), actor('CareTeam/t'), actor('Practitioner/b', 'IRCP')), 1),
+    purpose: sometimes(purposeEntry, 6),
+    securityLabel: sometimes(fc.constantFrom<Json>(sensitivity('HIV'), confidentiality('R')), 3),
+  },
+  { requiredKeys: [] },
+);
+
 function clean(o: Record<string, unknown>): Json {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
 }
@@ -142,15 +155,28 @@ const consentArb = fc.oneof(consentOf(conditions), consentOf(dataConditions));
 /** Consents whose predicates have shape: mostly opt-in with data-side exceptions. */
 const shapedConsentsArb = fc.array(consentOf(dataConditions, ['OPTIN', 'OPTIN', 'OPTIN', undefined, 'OPTOUT']), { minLength: 1, maxLength: 2 });
 
+const ACTOR_REFS = ['Practitioner/a', 'Practitioner/b', 'Organization/o', 'CareTeam/t', 'Patient/p1'];
+const ACTOR_TYPES = ['Practitioner', 'Organization', 'CareTeam'];
+
 const requestArb: fc.Arbitrary<AccessRequest> = fc
   .record({
-    references: fc.subarray(['Practitioner/a', 'Practitioner/b', 'Organization/o', 'Patient/p1']),
+    references: fc.subarray(ACTOR_REFS),
+    possibly: fc.option(fc.subarray(ACTOR_REFS, { maxLength: 2 }), { nil: undefined }),
+    unresolvedTypes: fc.option(fc.subarray(ACTOR_TYPES, { maxLength: 1 }), { nil: undefined }),
     roleCodes: fc.constantFrom(undefined, ['PRCP'], ['IRCP'], ['AUT', 'PRCP']),
     purposeOfUse: fc.constantFrom('TREAT', 'ETREAT', 'BTG', 'HPAYMT', 'HRESCH'),
     action: fc.constantFrom('access', 'correct') as fc.Arbitrary<'access' | 'correct'>,
     now: fc.constantFrom(T0 - DAY, T0 + DAY, T0 + 2.5 * DAY, T0 + 5 * DAY, T0 + 9.5 * DAY, T0 + 30 * DAY),
   })
-  .map(({ references, roleCodes, ...rest }) => ({ actor: { references, ...(roleCodes === undefined ? {} : { roleCodes }) }, ...rest }));
+  .map(({ references, possibly, unresolvedTypes, roleCodes, ...rest }) => ({
+    actor: {
+      references,
+      ...(possibly === undefined ? {} : { possibly: possibly.filter((r) => !references.includes(r)) }),
+      ...(unresolvedTypes === undefined ? {} : { unresolvedTypes }),
+      ...(roleCodes === undefined ? {} : { roleCodes }),
+    },
+    ...rest,
+  }));
 
 const LABELS = ['U', 'L', 'N', 'R', 'V', 'HIV', 'ETH', 'PSY'];
 const itemArb: fc.Arbitrary<DataItem> = fc
@@ -256,6 +282,35 @@ describe('consent engine properties', () => {
         if (permitted(cs, req, more)) expect(permitted(cs, req, it)).toBe(true);
         const rule = consentDataRule(cs, req);
         if (evaluatePredicate(rule, more)) expect(evaluatePredicate(rule, it)).toBe(true);
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
+  it('knowing less about who the requester is never permits more', () => {
+    // A reference moved from "surely" to "possibly", one added as "possibly", or a type marked
+    // as not fully looked up: each turns an actor match from yes or no into unknown.
+    const lessKnown = fc.oneof(
+      fc.constantFrom(...ACTOR_REFS).map((ref) => (a: AccessRequest['actor']): AccessRequest['actor'] => ({
+        ...a,
+        references: a.references.filter((r) => r !== ref),
+        possibly: [...(a.possibly ?? []), ref],
+      })),
+      fc.constantFrom(...ACTOR_TYPES).map((type) => (a: AccessRequest['actor']): AccessRequest['actor'] => ({
+        ...a,
+        unresolvedTypes: [...(a.unresolvedTypes ?? []), type],
+      })),
+    );
+    fc.assert(
+      fc.property(fc.oneof(consentsArb, fc.array(consentOf(actorConditions), { minLength: 1, maxLength: 2 })), requestArb, lessKnown, fc.array(itemArb, { minLength: 1, maxLength: 4 }), (json, req, weaken, items) => {
+        const cs = compileAll(json);
+        const weaker: AccessRequest = { ...req, actor: weaken(req.actor) };
+        const rule = consentDataRule(cs, weaker);
+        for (const it of items) {
+          if (permitted(cs, weaker, it)) expect(permitted(cs, req, it)).toBe(true);
+          if (evaluatePredicate(rule, it)) expect(evaluatePredicate(consentDataRule(cs, req), it)).toBe(true);
+          expect(evaluatePredicate(rule, it)).toBe(permitted(cs, weaker, it));
+        }
       }),
       { numRuns: RUNS },
     );
