@@ -62,7 +62,7 @@ export interface RequestAccess {
 /** The requester as consent actors can name them, for explanations. */
 function describeActor(a: AccessRequest['actor']): string {
   const parts = [`requester as a consent actor: ${a.references.length === 0 ? 'no reference' : a.references.join(', ')}`];
-  if ((a.possibly ?? []).length > 0) parts.push(`possibly (link not in effect) ${a.possibly!.join(', ')}`);
+  if ((a.possibly ?? []).length > 0) parts.push(`possibly (counts for denies only) ${a.possibly!.join(', ')}`);
   if ((a.unresolvedTypes ?? []).length > 0) parts.push(`${a.unresolvedTypes!.join(', ')} links not all looked up`);
   return parts.join('; ');
 }

@@ -20,7 +20,8 @@
  * participant or member outside its period, a Group member marked `inactive`, an inactive
  * Group — makes the reference "possibly" the user: a deny naming it applies, a permit does
  * not (the consent engine's rule for what it cannot tell). Organisations as CareTeam members
- * do not make their staff members of the team.
+ * do not make their staff members of the team. CareTeam and Group memberships are always
+ * "possibly": clinicians may write those resources, so a membership must never open a permit.
  *
  * Lookups are bounded (hostile or merely large data must not blow up memory or time): when a
  * limit is reached, the type is reported as unresolved, and every actor of that type the
@@ -54,6 +55,9 @@ export interface Resolution {
 type Certainty = 'yes' | 'maybe';
 type Json = Record<string, unknown>;
 
+/** Actor types whose membership lists the users being resolved may write themselves. */
+const SELF_WRITTEN_TYPES: readonly string[] = ['CareTeam', 'Group'];
+
 const weaker = (a: Certainty, b: Certainty): Certainty => (a === 'yes' && b === 'yes' ? 'yes' : 'maybe');
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 const listOf = (v: unknown): Json[] => (Array.isArray(v) ? v.filter(isObject) : []);
@@ -69,6 +73,7 @@ class Walk {
     readonly now: number,
     readonly limits: ActorLimits,
     private readonly baseUrl: string | undefined,
+    private readonly trustMemberships: boolean,
   ) {}
 
   /** Records `ref` at certainty `c`; true when it is new or became more certain. */
@@ -109,8 +114,16 @@ class Walk {
     return { resources, truncated };
   }
 
+  /**
+   * CareTeam and Group memberships count for denies only: both types are clinical data that
+   * clinicians may write, so a user could add themselves to a team a consent permits. A
+   * membership therefore makes the team "possibly" the user, never surely. (Removing oneself
+   * from a team to escape a deny naming it is still possible: docs/access-control.md.)
+   * Organisations and PractitionerRoles, which only administrators write, count both ways.
+   */
   result(): Resolution {
-    const of = (c: Certainty) => [...this.found].filter(([, v]) => v === c).map(([k]) => k).sort();
+    const certainty = (ref: string, c: Certainty): Certainty => (!this.trustMemberships && SELF_WRITTEN_TYPES.includes(typeOf(ref)) ? 'maybe' : c);
+    const of = (c: Certainty) => [...this.found].filter(([k, v]) => certainty(k, v) === c).map(([k]) => k).sort();
     return { actor: { references: of('yes'), possibly: of('maybe'), unresolvedTypes: [...this.unresolved].sort() }, validUntil: this.validUntil };
   }
 }
@@ -209,6 +222,16 @@ async function addMemberships(w: Walk, kind: Membership, members: ReadonlyMap<st
   }
 }
 
+export interface ResolveOptions {
+  readonly limits?: ActorLimits;
+  readonly baseUrl?: string;
+  /**
+   * Report CareTeam and Group memberships as certain when they are in effect (default: always
+   * "possibly", see Walk.result). Only for examining the walk itself: never in the vault.
+   */
+  readonly trustMemberships?: boolean;
+}
+
 /**
  * Resolves `fhirUser` (`Type/id`) at time `now`, reading the store with full visibility.
  *
@@ -216,8 +239,8 @@ async function addMemberships(w: Walk, kind: Membership, members: ReadonlyMap<st
  *   await resolveActor(store, 'Practitioner/dr1', Date.now())
  *   // { actor: { references: ['Organization/o1', 'Practitioner/dr1', 'PractitionerRole/r1'], possibly: [], unresolvedTypes: [] }, validUntil: Infinity }
  */
-export async function resolveActor(store: ResourceStore, fhirUser: string, now: number, options: { limits?: ActorLimits; baseUrl?: string } = {}): Promise<Resolution> {
-  const w = new Walk(store, now, options.limits ?? DEFAULT_ACTOR_LIMITS, options.baseUrl);
+export async function resolveActor(store: ResourceStore, fhirUser: string, now: number, options: ResolveOptions = {}): Promise<Resolution> {
+  const w = new Walk(store, now, options.limits ?? DEFAULT_ACTOR_LIMITS, options.baseUrl, options.trustMemberships === true);
   const self = w.refOf({ reference: fhirUser }, [typeOf(fhirUser)]);
   if (self === undefined) return { actor: { references: [fhirUser], possibly: [], unresolvedTypes: [] }, validUntil: w.validUntil };
   w.add(self, 'yes');

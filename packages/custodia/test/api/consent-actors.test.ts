@@ -164,7 +164,19 @@ for (const dialect of ALL_DATABASES) {
       const po = bearer(await users.token('privacy-officer'));
       const r = await t.app.inject({ method: 'GET', url: '/admin/explain?user=u-pp-inactive&resource=Patient/p5', headers: po });
       const layer = (JSON.parse(r.body).layers as { layer: string; reasons: string[] }[]).find((l) => l.layer === 'consent')!;
-      expect(layer.reasons[0]).toBe('requester as a consent actor: Practitioner/pp-inactive; possibly (link not in effect) Organization/org-p, PractitionerRole/r-pp-inactive');
+      expect(layer.reasons[0]).toBe('requester as a consent actor: Practitioner/pp-inactive; possibly (counts for denies only) Organization/org-p, PractitionerRole/r-pp-inactive');
+    });
+
+    it('a permit naming a care team never opens the record: a clinician could write themselves into the team', async () => {
+      await patient('p7');
+      const joiner = await clinician('pjoin');
+      await put({ resourceType: 'CareTeam', id: 'team-open', status: 'active', participant: [{ member: { reference: 'Practitioner/someone-else' } }] });
+      await put(onlyFor('only-team', 'p7', 'CareTeam/team-open'));
+      expect(await sees(joiner, 'p7')).toEqual(HIDDEN);
+      // The clinician may write CareTeams, and adds themselves to the one the permit names.
+      const joined = await t.request('PUT', '/fhir/CareTeam/team-open', { resourceType: 'CareTeam', id: 'team-open', status: 'active', participant: [{ member: { reference: 'Practitioner/someone-else' } }, { member: { reference: 'Practitioner/pjoin' } }] }, joiner);
+      expect(joined.status).toBe(200);
+      expect(await sees(joiner, 'p7')).toEqual(HIDDEN);
     });
 
     it('a role or an organisation change takes effect on the next request', async () => {

@@ -54,7 +54,8 @@ for (const dialect of ALL_DATABASES) {
         if (res.status >= 300) throw new Error(`PUT ${r.resourceType}/${r.id}: ${res.status} ${res.text}`);
       }
     }
-    const resolve = (fhirUser: string, now = NOW, limits?: ActorLimits) => resolveActor(t.vault.store, fhirUser, now, { baseUrl: BASE, ...(limits === undefined ? {} : { limits }) });
+    // The walk's own certainty, memberships included (the vault reports every membership as "possibly": see the test below).
+    const resolve = (fhirUser: string, now = NOW, limits?: ActorLimits) => resolveActor(t.vault.store, fhirUser, now, { baseUrl: BASE, trustMemberships: true, ...(limits === undefined ? {} : { limits }) });
 
     it('a practitioner is their roles, their roles’ organisations, and every organisation above those (partOf)', async () => {
       await put({ resourceType: 'Practitioner', id: 'pr-a' }, org('hosp-a'), org('dept-a', 'hosp-a'), org('ward-a', 'dept-a'), role('r-a1', 'pr-a', 'ward-a'), org('other-a'));
@@ -216,6 +217,12 @@ for (const dialect of ALL_DATABASES) {
       expect(teams.actor.unresolvedTypes).toEqual([]);
     });
 
+    it('reports every CareTeam and Group membership as only possibly, so that writing oneself into a team never opens a permit', async () => {
+      await put(careTeam('team-w', ['Practitioner/pr-w']), group('group-w', ['Practitioner/pr-w']));
+      const r = await resolveActor(t.vault.store, 'Practitioner/pr-w', NOW, { baseUrl: BASE });
+      expect(r.actor).toEqual({ references: ['Practitioner/pr-w'], possibly: ['CareTeam/team-w', 'Group/group-w'], unresolvedTypes: [] });
+    });
+
     it('the directory caches per user, until a role, organisation, team or group changes, or a period it looked at starts or ends', async () => {
       const directory = new ActorDirectory(t.vault.store, { baseUrl: BASE });
       await put(org('org-i1'), org('org-i0'));
@@ -234,13 +241,15 @@ for (const dialect of ALL_DATABASES) {
       expect((await directory.resolve('Practitioner/pr-i', NOW + 4000)).references).toContain('Organization/org-i0');
       // A team and a group.
       await put(careTeam('team-i', ['PractitionerRole/r-i1']));
-      expect((await directory.resolve('Practitioner/pr-i', NOW + 5000)).references).toContain('CareTeam/team-i');
+      expect((await directory.resolve('Practitioner/pr-i', NOW + 5000)).possibly).toContain('CareTeam/team-i');
       await put(group('group-i', ['Practitioner/pr-i']));
-      expect((await directory.resolve('Practitioner/pr-i', NOW + 6000)).references).toContain('Group/group-i');
+      expect((await directory.resolve('Practitioner/pr-i', NOW + 6000)).possibly).toContain('Group/group-i');
 
       // Deleted: gone on the next call.
       expect((await t.request('DELETE', '/fhir/PractitionerRole/r-i1')).status).toBe(204);
-      expect((await directory.resolve('Practitioner/pr-i', NOW + 7000)).references).toEqual(['Group/group-i', 'Practitioner/pr-i']);
+      const afterDelete = await directory.resolve('Practitioner/pr-i', NOW + 7000);
+      expect(afterDelete.references).toEqual(['Practitioner/pr-i']);
+      expect(afterDelete.possibly).toEqual(['Group/group-i']);
 
       // A role through 10 June: cached until it ends, "possibly" from then on, with no write in between.
       const end = Date.parse('2025-06-11T00:00:00Z');
@@ -250,7 +259,7 @@ for (const dialect of ALL_DATABASES) {
       expect(await directory.resolve('Practitioner/pr-i', end - 1)).toBe(before);
       const after = await directory.resolve('Practitioner/pr-i', end);
       expect(after.references).not.toContain('PractitionerRole/r-i2');
-      expect(after.possibly).toEqual(['Organization/org-i0', 'Organization/org-i1', 'PractitionerRole/r-i2']);
+      expect(after.possibly).toEqual(['Group/group-i', 'Organization/org-i0', 'Organization/org-i1', 'PractitionerRole/r-i2']);
 
       // Users are cached separately.
       expect((await directory.resolve('Practitioner/pr-a', end)).references).toContain('Organization/hosp-a');
