@@ -25,12 +25,13 @@ import {
   type LabelRequirement,
   type Principal,
 } from '../access/index.js';
-import { compartmentParams, isVisible, SEE_ALL, type FhirInteraction, type InteractionGuard, type Visibility, type VisibilityFacts } from '../fhir/index.js';
+import { compartmentParams, isVisible, SEE_ALL, simplifyVisibility, type FhirInteraction, type InteractionGuard, type Visibility, type VisibilityFacts } from '../fhir/index.js';
 import type { Clock } from '../kernel/index.js';
 
 /** Consent, reduced for one principal: which patients' records it may see, and how much. */
 export interface ConsentSource {
-  groupsFor(p: Principal, now: number): Promise<readonly ConsentGroup[]>;
+  /** The consents reduced for `p` and a consent action (`access` when not given). */
+  groupsFor(p: Principal, now: number, action?: AccessRequest['action']): Promise<readonly ConsentGroup[]>;
   consentsOf(patientId: string): Promise<readonly CompiledConsent[]>;
   unreadableOf(patientId: string): Promise<readonly string[]>;
   /** Every reference a Consent provision actor may use to name `p` (their fhirUser, roles, organisations, care teams, groups). */
@@ -53,6 +54,12 @@ export interface BreakGlassRequest {
 
 export interface RequestAccess {
   readonly visibility: Visibility;
+  /**
+   * What the caller may change: `visibility` narrowed by the patients' consents for the
+   * action `correct` (consent.html, Consent.provision.action). Computed on demand, for
+   * interactions that write.
+   */
+  writeVisibility(): Promise<Visibility>;
   readonly guard: InteractionGuard;
   readonly reasons: readonly string[];
   /** Set when this request opened a new break-the-glass session. */
@@ -139,7 +146,7 @@ export class AccessControl {
 
   async forRequest(p: Principal, btg: BreakGlassRequest = {}): Promise<RequestAccess> {
     const guard = this.guardFor(p);
-    if (p.kind === 'operator') return { visibility: SEE_ALL, guard, reasons: ['operator token'] };
+    if (p.kind === 'operator') return { visibility: SEE_ALL, writeVisibility: async () => SEE_ALL, guard, reasons: ['operator token'] };
     const now = this.clock.now();
     let opened: BreakGlassSession | undefined;
     const purpose = btg.purposeOfUse ?? p.purposeOfUse;
@@ -152,20 +159,24 @@ export class AccessControl {
     // Break-the-glass is for the session's patient, whose consent and labels it lifts
     // outright. Everyone else's consent sees an ordinary treatment request: a BTG purpose
     // in a token must not satisfy emergency provisions in every patient's consent.
-    const groups = await this.consent.groupsFor(p.purposeOfUse === BREAK_THE_GLASS ? { ...p, purposeOfUse: TREATMENT } : p, now);
+    const consentPrincipal = p.purposeOfUse === BREAK_THE_GLASS ? { ...p, purposeOfUse: TREATMENT } : p;
+    const groups = await this.consent.groupsFor(consentPrincipal, now);
     const breakGlassKey = breakGlassPatients.join('\u0000');
+    const decide = (consent: readonly ConsentGroup[]) =>
+      buildVisibility({ principal: p, permissions: compartmentBoundTypes(p, this.#allTypes, this), labels: this.labels, consent, breakGlassPatients });
     const last = this.#decisions.get(p);
     let decision = last !== undefined && last.groups === groups && last.breakGlass === breakGlassKey ? last.decision : undefined;
     if (decision === undefined) {
-      decision = buildVisibility({
-        principal: p,
-        permissions: compartmentBoundTypes(p, this.#allTypes, this),
-        labels: this.labels,
-        consent: groups,
-        breakGlassPatients,
-      });
+      decision = decide(groups);
       this.#decisions.set(p, { groups, breakGlass: breakGlassKey, decision });
     }
-    return { visibility: decision.visibility, guard, reasons: decision.reasons, ...(opened === undefined ? {} : { openedBreakGlass: opened }) };
+    const visibility = decision.visibility;
+    // Changing a record needs the consents' leave to correct it as well as to access it;
+    // break-the-glass lifts both for its patient.
+    const writeVisibility = async (): Promise<Visibility> => {
+      const correct = await this.consent.groupsFor(consentPrincipal, now, 'correct');
+      return correct === groups || (correct.length === 0 && groups.length === 0) ? visibility : simplifyVisibility({ kind: 'and', items: [visibility, decide(correct).visibility] });
+    };
+    return { visibility, writeVisibility, guard, reasons: decision.reasons, ...(opened === undefined ? {} : { openedBreakGlass: opened }) };
   }
 }

@@ -137,21 +137,25 @@ export class ConsentDirectory implements ConsentSource {
     return this.#compiled.unreadable.get(patientId) ?? [];
   }
 
-  async groupsFor(p: Principal, now: number): Promise<readonly ConsentGroup[]> {
+  /**
+   * The consents reduced for `p` and one consent action (consentaction codes): `access` for
+   * reading, `correct` for changing a record.
+   */
+  async groupsFor(p: Principal, now: number, action: AccessRequest['action'] = 'access'): Promise<readonly ConsentGroup[]> {
     await this.#refresh();
     const actor = await this.#relevantActor(p, now);
     const who = [actor.references, actor.possibly ?? [], actor.unresolvedTypes ?? []].map((l) => l.join(',')).join('|');
-    const key = `${this.#marker}\u0000${who}\u0000${p.purposeOfUse}`;
+    const key = `${this.#marker}\u0000${who}\u0000${p.purposeOfUse}\u0000${action}`;
     const hit = this.#cache.get(key);
     if (hit !== undefined && hit.until > now) return hit.groups;
-    const groups = this.#reduce(actor, p.purposeOfUse, now);
+    const groups = this.#reduce(actor, p.purposeOfUse, action, now);
     if (this.#cache.size > 10_000) this.#cache.clear();
     this.#cache.set(key, { until: now + CACHE_MS, groups });
     return groups;
   }
 
-  #reduce(actor: RequestActor, purposeOfUse: string, now: number): ConsentGroup[] {
-    const request: AccessRequest = { actor, purposeOfUse, action: 'access', now };
+  #reduce(actor: RequestActor, purposeOfUse: string, action: AccessRequest['action'], now: number): ConsentGroup[] {
+    const request: AccessRequest = { actor, purposeOfUse, action, now };
     const byRule = new Map<string, { rule: DataPredicate; patients: string[]; reasons: string[] }>();
     for (const [patient, consents] of this.#compiled.byPatient) {
       const rule = consentDataRule(consents, request);

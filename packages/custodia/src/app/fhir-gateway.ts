@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { CustodiaError } from '../kernel/index.js';
 import type { Principal, RateLimiter, TokenService } from '../access/index.js';
 import type { AccessControl, BreakGlassRequest } from './access-control.js';
-import { executeInteraction, parseInteraction, type FhirContext, type FhirResult, type RequestOptions } from '../fhir/index.js';
+import { executeInteraction, isReadOnly, parseInteraction, type FhirContext, type FhirResult, type RequestOptions } from '../fhir/index.js';
 
 export interface FhirHttpRequest {
   readonly method: string;
@@ -92,6 +92,11 @@ export async function handleFhirRequest(gateway: FhirGateway, req: FhirHttpReque
   // before anything is looked up or a break-the-glass session is opened.
   access.guardFor(principal)(interaction);
   const decision = await access.forRequest(principal, req.breakGlass ?? {});
-  const options: RequestOptions = { ...parsePrefer(req.prefer), owner: ownerOf(principal), visibility: decision.visibility };
+  const options: RequestOptions = {
+    ...parsePrefer(req.prefer),
+    owner: ownerOf(principal),
+    visibility: decision.visibility,
+    ...(isReadOnly(interaction) ? {} : { writeVisibility: await decision.writeVisibility() }),
+  };
   return executeInteraction(ctx, interaction, options, decision.guard);
 }

@@ -15,6 +15,7 @@ import { readResource, vreadResource } from './read-interactions.js';
 import { searchPage, searchResources } from './search-interaction.js';
 import { processTransaction } from './transaction-bundle.js';
 import { conditionalDelete, conditionalUpdate, createResource, deleteResource, updateResource } from './write-interactions.js';
+import { writeAccessOf } from './write-access.js';
 
 /** Prefer: return (R4 http.html §3.1.0.1.8) for create and update. */
 function preferred(r: FhirResult, options: RequestOptions): FhirResult {
@@ -45,15 +46,15 @@ export async function executeInteraction(ctx: FhirContext, i: FhirInteraction, o
     case 'vread':
       return vreadResource(ctx, i.type, i.id, i.version, options.visibility);
     case 'create':
-      return preferred(await createResource(ctx, i.type, i.body, i.ifNoneExist, options.visibility), options);
+      return preferred(await createResource(ctx, i.type, i.body, i.ifNoneExist, writeAccessOf(options)), options);
     case 'update':
-      return preferred(await updateResource(ctx, i.type, i.id, i.body, i.ifMatch, options.visibility), options);
+      return preferred(await updateResource(ctx, i.type, i.id, i.body, i.ifMatch, writeAccessOf(options)), options);
     case 'conditional-update':
-      return preferred(await conditionalUpdate(ctx, i.type, i.query, i.body, i.ifMatch, options.visibility), options);
+      return preferred(await conditionalUpdate(ctx, i.type, i.query, i.body, i.ifMatch, writeAccessOf(options)), options);
     case 'delete':
-      return deleteResource(ctx, i.type, i.id, options.visibility);
+      return deleteResource(ctx, i.type, i.id, writeAccessOf(options));
     case 'conditional-delete':
-      return conditionalDelete(ctx, i.type, i.query, options.visibility);
+      return conditionalDelete(ctx, i.type, i.query, writeAccessOf(options));
     case 'search':
       return searchResources(ctx, { types: i.types, params: i.params, handling: options.handling, owner: options.owner, visibility: options.visibility });
     case 'page':

@@ -29,6 +29,12 @@ export interface RequestOptions {
   readonly owner: string;
   /** What the caller may see (the access decision's data-dependent part). */
   readonly visibility: Visibility;
+  /**
+   * What the caller may change, for interactions that write: the patients' consents for
+   * the action `correct` as well as `access` (consent.html, Consent.provision.action).
+   * Absent: the same as `visibility`.
+   */
+  readonly writeVisibility?: Visibility;
 }
 
 /** Read-only interactions, which never change stored data. */

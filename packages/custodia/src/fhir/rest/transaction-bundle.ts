@@ -17,7 +17,7 @@ import { ReferenceResolver } from './reference-resolution.js';
 import { assertId, assertResourceType, parseResourceBody } from './resource-input.js';
 import { checkIfMatch, planDelete, planPut } from './version-plan.js';
 import { readInTransaction } from './transaction-reads.js';
-import { assertMayCreateWithId, assertWritable, visibleState } from './write-access.js';
+import { assertChangeable, assertMayCreateWithId, assertWritable, visibleState, writeAccessOf, type WriteAccess } from './write-access.js';
 import type { Visibility } from '../ports/visibility.js';
 
 type Step =
@@ -64,7 +64,7 @@ export async function processTransaction(ctx: FhirContext, entries: readonly Bun
         throw atEntry(s.entry.index, err);
       }
     }
-    const writes = await planWrites(ctx, tx, steps, now, options.visibility);
+    const writes = await planWrites(ctx, tx, steps, now, writeAccessOf(options));
     await tx.writeVersions(writes.map((w) => w.write));
     const out = new Map<number, BundleEntryJson>();
     for (const w of writes) out.set(w.index, writtenEntry(w.write, w.status, options));
@@ -141,7 +141,8 @@ interface PlannedEntryWrite {
   readonly status: number;
 }
 
-async function planWrites(ctx: FhirContext, tx: ResourceWriter, steps: readonly Step[], now: number, visibility: Visibility): Promise<PlannedEntryWrite[]> {
+async function planWrites(ctx: FhirContext, tx: ResourceWriter, steps: readonly Step[], now: number, access: WriteAccess): Promise<PlannedEntryWrite[]> {
+  const { visibility } = access;
   const targets = steps.filter((s): s is Extract<Step, { kind: 'write' }> => s.kind === 'write');
   const seen = new Set<string>();
   for (const s of targets) {
@@ -156,6 +157,7 @@ async function planWrites(ctx: FhirContext, tx: ResourceWriter, steps: readonly 
       const current = states.get(`${s.type}/${s.id}`);
       // What the caller may not see behaves like what does not exist (write-access.ts).
       const known = s.method === 'POST' || current === undefined ? current : await visibleState(tx, s.type, s.id, visibility);
+      if (known !== undefined && !known.deleted) await assertChangeable(tx, access, s.type, s.id);
       if (s.method === 'DELETE') {
         const write = planDelete(s.type, s.id, known, now);
         if (write !== null) out.push({ index: s.entry.index, write, status: 204 });
@@ -164,7 +166,7 @@ async function planWrites(ctx: FhirContext, tx: ResourceWriter, steps: readonly 
       if (s.method === 'PUT' && (known === undefined || known.deleted)) assertMayCreateWithId(visibility, s.type, s.id);
       checkIfMatch(known, s.ifMatch);
       const plan = planPut(ctx, s.resource!, s.id, current, now, s.method);
-      assertWritable(visibility, plan.write);
+      assertWritable(access, plan.write);
       out.push({ index: s.entry.index, write: plan.write, status: plan.status });
     } catch (err) {
       throw atEntry(s.entry.index, err);

@@ -31,12 +31,37 @@ export function assertMayCreateWithId(visibility: Visibility, type: string, id: 
   if (isRestricted(visibility)) throw new CustodiaError('resource-not-found', `${type}/${id} is not known`);
 }
 
-/** The new version must be visible to the one writing it. */
-export function assertWritable(visibility: Visibility, w: VersionWrite): void {
-  if (!isRestricted(visibility) || w.json === null) return;
+/**
+ * What a writer may see and what it may change. `changeable` adds the patients' consents
+ * for the action `correct` (R4 consent.html, Consent.provision.action): a patient can let
+ * a practitioner read their record but not amend it. Whoever may see a resource learns
+ * nothing from a refusal to change it, so that refusal is a 403.
+ */
+export interface WriteAccess {
+  readonly visibility: Visibility;
+  readonly changeable: Visibility;
+}
+
+export function writeAccessOf(o: { readonly visibility: Visibility; readonly writeVisibility?: Visibility }): WriteAccess {
+  return { visibility: o.visibility, changeable: o.writeVisibility ?? o.visibility };
+}
+
+const notChangeable = (type: string, id: string): CustodiaError =>
+  new CustodiaError('forbidden', `The patient's consent does not allow this caller to change ${type}/${id}`);
+
+/** The new version must be visible to the one writing it, and theirs to change. */
+export function assertWritable(access: WriteAccess, w: VersionWrite): void {
+  if (!isRestricted(access.visibility) || w.json === null) return;
   const labels = (w.index?.token ?? []).filter((t) => t.param === '_security').map((t) => ({ system: t.system, code: t.code }));
   const facts = { type: w.type, id: w.id, compartments: w.compartments ?? [], labels };
-  if (!isVisible(visibility, facts)) {
+  if (!isVisible(access.visibility, facts)) {
     throw new CustodiaError('forbidden', 'The token does not allow writing this resource (its patient or its labels are outside what the caller may see)');
   }
+  if (access.changeable !== access.visibility && !isVisible(access.changeable, facts)) throw notChangeable(w.type, w.id);
+}
+
+/** An existing resource the caller can see (update, delete) must also be theirs to change. */
+export async function assertChangeable(reader: ResourceReader, access: WriteAccess, type: string, id: string): Promise<void> {
+  if (access.changeable === access.visibility) return;
+  if ((await reader.readCurrent(type, id, access.changeable)) === undefined) throw notChangeable(type, id);
 }

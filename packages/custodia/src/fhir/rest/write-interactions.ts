@@ -4,13 +4,12 @@
  * (write-access.ts): what the caller may not see behaves like what does not exist.
  */
 import { CustodiaError, uuidV4 } from '../../kernel/index.js';
-import type { Visibility } from '../ports/visibility.js';
 import type { FhirContext } from './fhir-context.js';
 import type { FhirResult } from './fhir-result.js';
 import { findMatches, parseQueryString, singleMatch } from './conditional-match.js';
 import { assertId, assertResourceType, parseResourceBody } from './resource-input.js';
 import { checkIfMatch, planDelete, planPut, type PlannedWrite } from './version-plan.js';
-import { assertMayCreateWithId, assertWritable, visibleState } from './write-access.js';
+import { assertChangeable, assertMayCreateWithId, assertWritable, visibleState, type WriteAccess } from './write-access.js';
 
 function written(p: PlannedWrite): FhirResult {
   const w = p.write;
@@ -18,7 +17,8 @@ function written(p: PlannedWrite): FhirResult {
 }
 
 /** POST [type], optionally with If-None-Exist (conditional create). */
-export async function createResource(ctx: FhirContext, type: string, body: unknown, ifNoneExist: string | undefined, visibility: Visibility): Promise<FhirResult> {
+export async function createResource(ctx: FhirContext, type: string, body: unknown, ifNoneExist: string | undefined, access: WriteAccess): Promise<FhirResult> {
+  const { visibility } = access;
   assertResourceType(ctx, type);
   const resource = parseResourceBody(ctx, body, type);
   return ctx.store.transaction(async (tx) => {
@@ -29,14 +29,15 @@ export async function createResource(ctx: FhirContext, type: string, body: unkno
       }
     }
     const plan = planPut(ctx, resource, uuidV4(ctx.random), undefined, ctx.clock.now(), 'POST');
-    assertWritable(visibility, plan.write);
+    assertWritable(access, plan.write);
     await tx.writeVersions([plan.write]);
     return written(plan);
   });
 }
 
 /** PUT [type]/[id]: update, or update-as-create when the id is new (client-assigned ids). */
-export async function updateResource(ctx: FhirContext, type: string, id: string, body: unknown, ifMatch: number | undefined, visibility: Visibility): Promise<FhirResult> {
+export async function updateResource(ctx: FhirContext, type: string, id: string, body: unknown, ifMatch: number | undefined, access: WriteAccess): Promise<FhirResult> {
+  const { visibility } = access;
   assertResourceType(ctx, type);
   assertId(id);
   const resource = parseResourceBody(ctx, body, type);
@@ -44,18 +45,20 @@ export async function updateResource(ctx: FhirContext, type: string, id: string,
   return ctx.store.transaction(async (tx) => {
     const current = await visibleState(tx, type, id, visibility);
     if (current === undefined || current.deleted) assertMayCreateWithId(visibility, type, id);
+    else await assertChangeable(tx, access, type, id);
     checkIfMatch(current, ifMatch);
     // An invisible resource looks absent; writing over it would be a create of an existing id.
     const existing = current ?? (await tx.currentStates([{ type, id }])).get(`${type}/${id}`);
     const plan = planPut(ctx, resource, id, existing, ctx.clock.now(), 'PUT');
-    assertWritable(visibility, plan.write);
+    assertWritable(access, plan.write);
     await tx.writeVersions([plan.write]);
     return written(plan);
   });
 }
 
 /** PUT [type]?criteria (R4 http.html §3.1.0.4.3). */
-export async function conditionalUpdate(ctx: FhirContext, type: string, query: string, body: unknown, ifMatch: number | undefined, visibility: Visibility): Promise<FhirResult> {
+export async function conditionalUpdate(ctx: FhirContext, type: string, query: string, body: unknown, ifMatch: number | undefined, access: WriteAccess): Promise<FhirResult> {
+  const { visibility } = access;
   assertResourceType(ctx, type);
   const resource = parseResourceBody(ctx, body, type);
   return ctx.store.transaction(async (tx) => {
@@ -66,6 +69,7 @@ export async function conditionalUpdate(ctx: FhirContext, type: string, query: s
         throw new CustodiaError('id-mismatch', 'The resource id does not match the resource the criteria found');
       }
       id = match.id;
+      await assertChangeable(tx, access, type, id);
     } else if (resource.id !== undefined) {
       assertId(resource.id);
       assertMayCreateWithId(visibility, type, resource.id);
@@ -76,31 +80,35 @@ export async function conditionalUpdate(ctx: FhirContext, type: string, query: s
     const current = (await tx.currentStates([{ type, id }])).get(`${type}/${id}`);
     checkIfMatch(current, ifMatch);
     const plan = planPut(ctx, resource, id, current, ctx.clock.now(), 'PUT');
-    assertWritable(visibility, plan.write);
+    assertWritable(access, plan.write);
     await tx.writeVersions([plan.write]);
     return written(plan);
   });
 }
 
 /** DELETE [type]/[id]: a deletion version; deleting what does not exist (or cannot be seen) changes nothing. */
-export async function deleteResource(ctx: FhirContext, type: string, id: string, visibility: Visibility): Promise<FhirResult> {
+export async function deleteResource(ctx: FhirContext, type: string, id: string, access: WriteAccess): Promise<FhirResult> {
+  const { visibility } = access;
   assertResourceType(ctx, type);
   assertId(id);
   return ctx.store.transaction(async (tx) => {
     const current = await visibleState(tx, type, id, visibility);
     const write = planDelete(type, id, current, ctx.clock.now());
     if (write === null) return { status: 204 };
+    await assertChangeable(tx, access, type, id);
     await tx.writeVersions([write]);
     return { status: 204, versionId: write.versionId, lastModified: write.lastUpdated } as FhirResult;
   });
 }
 
 /** DELETE [type]?criteria, single-match mode (R4 http.html §3.1.0.7.1). */
-export async function conditionalDelete(ctx: FhirContext, type: string, query: string, visibility: Visibility): Promise<FhirResult> {
+export async function conditionalDelete(ctx: FhirContext, type: string, query: string, access: WriteAccess): Promise<FhirResult> {
+  const { visibility } = access;
   assertResourceType(ctx, type);
   return ctx.store.transaction(async (tx) => {
     const match = singleMatch(await findMatches(ctx, tx, type, parseQueryString(query), visibility), 'conditional delete');
     if (match === undefined) return { status: 204 };
+    await assertChangeable(tx, access, type, match.id);
     const write = planDelete(type, match.id, { versionId: match.versionId, deleted: false }, ctx.clock.now());
     if (write === null) return { status: 204 };
     await tx.writeVersions([write]);
