@@ -1,5 +1,5 @@
 /** Users, tokens and data for the access-control suites. */
-import type { TestVault } from '../helpers/test-vault.js';
+import { startTestVault, type TestVault } from '../helpers/test-vault.js';
 import { CLEARANCES } from '../../src/access/index.js';
 
 export type RoleName = 'clinician' | 'nurse' | 'admin' | 'privacy-officer' | 'patient';
@@ -117,3 +117,10 @@ export async function createUsers(t: TestVault): Promise<Users> {
 }
 
 export const bearer = (token: string): Record<string, string> => ({ authorization: `Bearer ${token}` });
+
+/** A vault on `dialect` with the access-control seed data and one user per role. */
+export async function seededVault(dialect: 'sqlite' | 'postgres'): Promise<{ t: TestVault; users: Users }> {
+  const t = await startTestVault(dialect);
+  await seed(t);
+  return { t, users: await createUsers(t) };
+}

@@ -7,8 +7,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLEARANCES } from '../../src/access/index.js';
 import { ALL_DATABASES, isAvailable } from '../helpers/databases.js';
-import { startTestVault, type TestVault } from '../helpers/test-vault.js';
-import { bearer, blockPractitioner, createUsers, PASSWORD, seed, type Users } from './access-fixtures.js';
+import { type TestVault } from '../helpers/test-vault.js';
+import { bearer, blockPractitioner, PASSWORD, type Users, seededVault } from './access-fixtures.js';
 
 const BTG_HEADERS = { 'x-purpose-of-use': 'BTG', 'x-break-glass-reason': 'Unconscious in the emergency department', 'x-break-glass-patient': 'p2' };
 
@@ -24,9 +24,7 @@ for (const dialect of ALL_DATABASES) {
     };
 
     beforeAll(async () => {
-      t = await startTestVault(dialect);
-      await seed(t);
-      users = await createUsers(t);
+      ({ t, users } = await seededVault(dialect));
       expect((await t.request('PUT', '/fhir/Consent/block-dr1', blockPractitioner('block-dr1', 'p2', 'dr1'))).status).toBe(201);
     }, 120_000);
     afterAll(async () => t?.close());

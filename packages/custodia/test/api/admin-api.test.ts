@@ -7,8 +7,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_SCOPE } from '../../src/access/index.js';
 import { ALL_DATABASES, isAvailable } from '../helpers/databases.js';
-import { startTestVault, type TestVault } from '../helpers/test-vault.js';
-import { bearer, createUsers, PASSWORD, seed, type Users } from './access-fixtures.js';
+import { type TestVault } from '../helpers/test-vault.js';
+import { bearer, PASSWORD, type Users, seededVault } from './access-fixtures.js';
 
 const JSON_TYPE = { 'content-type': 'application/json' };
 
@@ -21,9 +21,7 @@ for (const dialect of ALL_DATABASES) {
     const call = (method: string, url: string, headers: Record<string, string>, body?: unknown) => t.request(method, url, body, { ...headers, ...(body === undefined ? {} : JSON_TYPE) });
 
     beforeAll(async () => {
-      t = await startTestVault(dialect);
-      await seed(t);
-      users = await createUsers(t);
+      ({ t, users } = await seededVault(dialect));
       admin = bearer(await users.token('admin'));
       po = bearer(await users.token('privacy-officer'));
     }, 120_000);

@@ -5,8 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ALL_DATABASES, isAvailable } from '../helpers/databases.js';
-import { startTestVault, type TestVault } from '../helpers/test-vault.js';
-import { bearer, createUsers, permitConsent, seed, type Users } from './access-fixtures.js';
+import { type TestVault } from '../helpers/test-vault.js';
+import { bearer, permitConsent, type Users, seededVault } from './access-fixtures.js';
 
 /** Nobody but emergency treatment (v3-ActReason ETREAT, which BTG specialises). */
 const emergencyOnly = (id: string, patient: string) => ({
@@ -22,9 +22,7 @@ for (const dialect of ALL_DATABASES) {
     let t: TestVault;
     let users: Users;
     beforeAll(async () => {
-      t = await startTestVault(dialect);
-      await seed(t);
-      users = await createUsers(t);
+      ({ t, users } = await seededVault(dialect));
       for (const p of ['p1', 'p2']) expect((await t.request('PUT', `/fhir/Consent/emergency-${p}`, emergencyOnly(`emergency-${p}`, p))).status).toBe(201);
     }, 120_000);
     afterAll(async () => t?.close());

@@ -7,8 +7,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ALL_DATABASES, isAvailable } from '../helpers/databases.js';
-import { startTestVault, type TestVault } from '../helpers/test-vault.js';
-import { bearer, createUsers, PASSWORD, permitConsent, seed, type Users } from './access-fixtures.js';
+import { type TestVault } from '../helpers/test-vault.js';
+import { bearer, PASSWORD, permitConsent, type Users, seededVault } from './access-fixtures.js';
 
 type Resource = { resourceType: string; id: string } & Record<string, unknown>;
 
@@ -50,9 +50,7 @@ for (const dialect of ALL_DATABASES) {
     let t: TestVault;
     let users: Users;
     beforeAll(async () => {
-      t = await startTestVault(dialect);
-      await seed(t);
-      users = await createUsers(t);
+      ({ t, users } = await seededVault(dialect));
     }, 120_000);
     afterAll(async () => t?.close());
 

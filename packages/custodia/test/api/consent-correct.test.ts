@@ -8,8 +8,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ALL_DATABASES, isAvailable } from '../helpers/databases.js';
-import { startTestVault, type TestVault } from '../helpers/test-vault.js';
-import { bearer, createUsers, permitConsent, seed, type Users } from './access-fixtures.js';
+import { type TestVault } from '../helpers/test-vault.js';
+import { bearer, permitConsent, type Users, seededVault } from './access-fixtures.js';
 
 const PRCP = { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType', code: 'PRCP' }] };
 const action = (code: string) => ({ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/consentaction', code }] });
@@ -28,9 +28,7 @@ for (const dialect of ALL_DATABASES) {
     let users: Users;
     let dr1: Record<string, string>;
     beforeAll(async () => {
-      t = await startTestVault(dialect);
-      await seed(t);
-      users = await createUsers(t);
+      ({ t, users } = await seededVault(dialect));
       dr1 = bearer(await users.token('clinician'));
       expect((await t.request('PUT', '/fhir/Consent/no-corrections', noCorrectionsBy('dr1'))).status).toBe(201);
     }, 120_000);

@@ -6,17 +6,15 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ALL_DATABASES, isAvailable } from '../helpers/databases.js';
-import { startTestVault, type TestVault } from '../helpers/test-vault.js';
-import { bearer, blockPractitioner, createUsers, seed, type Users } from './access-fixtures.js';
+import { type TestVault } from '../helpers/test-vault.js';
+import { bearer, blockPractitioner, type Users, seededVault } from './access-fixtures.js';
 
 for (const dialect of ALL_DATABASES) {
   describe.skipIf(!isAvailable(dialect))(`consent, labels and break-the-glass on ${dialect}`, () => {
     let t: TestVault;
     let users: Users;
     beforeAll(async () => {
-      t = await startTestVault(dialect);
-      await seed(t);
-      users = await createUsers(t);
+      ({ t, users } = await seededVault(dialect));
     }, 120_000);
     afterAll(async () => t?.close());
 

@@ -7,17 +7,15 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ALL_DATABASES, isAvailable } from '../helpers/databases.js';
-import { startTestVault, type TestVault } from '../helpers/test-vault.js';
-import { bearer, blockPractitioner, createUsers, HIV_CONDITION, seed, type Users } from './access-fixtures.js';
+import { type TestVault } from '../helpers/test-vault.js';
+import { bearer, blockPractitioner, HIV_CONDITION, type Users, seededVault } from './access-fixtures.js';
 
 for (const dialect of ALL_DATABASES) {
   describe.skipIf(!isAvailable(dialect))(`deleted resources keep their protection on ${dialect}`, () => {
     let t: TestVault;
     let users: Users;
     beforeAll(async () => {
-      t = await startTestVault(dialect);
-      await seed(t);
-      users = await createUsers(t);
+      ({ t, users } = await seededVault(dialect));
       // An HIV-labelled Condition of p1 (labelled automatically from its code), updated once, then deleted.
       const hiv = { ...HIV_CONDITION, id: 'c-hiv-gone', subject: { reference: 'Patient/p1' } };
       expect((await t.request('PUT', '/fhir/Condition/c-hiv-gone', hiv)).status).toBe(201);

@@ -5,17 +5,15 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ALL_DATABASES, isAvailable } from '../helpers/databases.js';
-import { BASE, startTestVault, type TestVault } from '../helpers/test-vault.js';
-import { bearer, createUsers, seed, type Users } from './access-fixtures.js';
+import { BASE, type TestVault } from '../helpers/test-vault.js';
+import { bearer, type Users, seededVault } from './access-fixtures.js';
 
 for (const dialect of ALL_DATABASES) {
   describe.skipIf(!isAvailable(dialect))(`paging links and their owner on ${dialect}`, () => {
     let t: TestVault;
     let users: Users;
     beforeAll(async () => {
-      t = await startTestVault(dialect);
-      await seed(t);
-      users = await createUsers(t);
+      ({ t, users } = await seededVault(dialect));
     }, 120_000);
     afterAll(async () => t?.close());
 

@@ -10,8 +10,8 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isReferenceData } from '../../src/access/reference-data.js';
 import { ALL_DATABASES, isAvailable } from '../helpers/databases.js';
-import { startTestVault, type TestVault } from '../helpers/test-vault.js';
-import { bearer, createUsers, seed, type Users } from './access-fixtures.js';
+import { type TestVault } from '../helpers/test-vault.js';
+import { bearer, type Users, seededVault } from './access-fixtures.js';
 
 const compartments = JSON.parse(readFileSync(fileURLToPath(new URL('../../generated/compartments.json', import.meta.url)), 'utf8')) as Record<string, Record<string, string[]>>;
 const resourceTypes = Object.keys((JSON.parse(readFileSync(fileURLToPath(new URL('../../generated/search-parameters.json', import.meta.url)), 'utf8')) as { resourceTypes: Record<string, string> }).resourceTypes);
@@ -36,9 +36,7 @@ for (const dialect of ALL_DATABASES) {
     let t: TestVault;
     let users: Users;
     beforeAll(async () => {
-      t = await startTestVault(dialect);
-      await seed(t);
-      users = await createUsers(t);
+      ({ t, users } = await seededVault(dialect));
       const put = async (r: { resourceType: string; id: string } & Record<string, unknown>) => {
         const res = await t.request('PUT', `/fhir/${r.resourceType}/${r.id}`, r);
         if (res.status >= 300) throw new Error(`${r.resourceType}/${r.id}: ${res.status} ${res.text}`);

@@ -7,8 +7,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ALL_DATABASES, isAvailable } from '../helpers/databases.js';
-import { startTestVault, type TestVault } from '../helpers/test-vault.js';
-import { bearer, createUsers, permitConsent, seed, type RoleName, type Users } from './access-fixtures.js';
+import { type TestVault } from '../helpers/test-vault.js';
+import { bearer, permitConsent, type RoleName, type Users, seededVault } from './access-fixtures.js';
 
 type Interaction = 'read' | 'search' | 'history' | 'create' | 'update' | 'delete';
 const INTERACTIONS: Interaction[] = ['read', 'search', 'history', 'create', 'update', 'delete'];
@@ -50,9 +50,7 @@ for (const dialect of ALL_DATABASES) {
     let users: Users;
     let n = 0;
     beforeAll(async () => {
-      t = await startTestVault(dialect);
-      await seed(t);
-      users = await createUsers(t);
+      ({ t, users } = await seededVault(dialect));
     }, 120_000);
     afterAll(async () => t?.close());
 
