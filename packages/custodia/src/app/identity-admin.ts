@@ -44,6 +44,11 @@ export function enableUser(config: VaultConfig, username: string): Promise<User>
   return withIdentity(config, 'user.enable', (identity) => identity.enableUser(username), userDetail);
 }
 
+/** A new password for a user (given, or generated and returned once); recorded without it. */
+export function setUserPassword(config: VaultConfig, username: string, password?: string): Promise<AddedUser> {
+  return withIdentity(config, 'user.set-password', (identity) => identity.setPassword(username, password), (r) => ({ ...userDetail(r.user), generated: r.generatedPassword !== undefined }));
+}
+
 export function resetUserMfa(config: VaultConfig, username: string): Promise<User> {
   return withIdentity(config, 'user.reset-mfa', (identity) => identity.resetMfa(username), userDetail);
 }

@@ -5,7 +5,7 @@
  * never appears in the process list or shell history. Passwords are never echoed.
  */
 import { Command, Option } from '@commander-js/extra-typings';
-import { CustodiaError, ROLES, addUser, disableUser, enableUser, resetUserMfa } from '../app/index.js';
+import { CustodiaError, ROLES, addUser, disableUser, enableUser, resetUserMfa, setUserPassword } from '../app/index.js';
 import { databaseOption, dataDirOption, schemaOption } from './storage-options.js';
 import { storageConfig } from './storage-config.js';
 
@@ -75,6 +75,17 @@ export function userCommand(): Command<[], Record<string, unknown>> {
       .action(async (o) => {
         const u = await resetUserMfa(storageConfig(o), o.username);
         process.stdout.write(`Second factor of user ${u.username} reset.\n`);
+      }),
+  );
+  user.addCommand(
+    storageCommand('set-password', 'give a user a new password (a forgotten one): generated and shown once, or read from stdin; lifts a lockout')
+      .requiredOption('--username <name>', 'login name')
+      .option('--password-stdin', 'read the password from one line of standard input', false)
+      .action(async (o) => {
+        const password = o.passwordStdin ? await readStdinLine() : undefined;
+        const r = await setUserPassword(storageConfig(o), o.username, password);
+        process.stdout.write(`Password of user ${r.user.username} set.\n`);
+        if (r.generatedPassword !== undefined) process.stdout.write(`Password (shown once; store it now): ${r.generatedPassword}\n`);
       }),
   );
   return user as unknown as Command<[], Record<string, unknown>>;

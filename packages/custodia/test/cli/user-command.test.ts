@@ -144,6 +144,25 @@ describe('custodia user', () => {
       expect((await s.getUserByUsername('fay'))?.mfaEnrolled).toBe(false);
     });
   });
+
+  it('sets a new password, generated or from stdin, under the same policy, and lifts a lockout', async () => {
+    const d = tempDir();
+    run(['user', 'add', '--data-dir', d, '--username', 'gil', '--role', 'nurse', '--password-stdin'], `${PASSWORD}\n`);
+    const generated = run(['user', 'set-password', '--data-dir', d, '--username', 'gil']);
+    expect(generated.code).toBe(0);
+    const fresh = /^Password of user gil set\.\nPassword \(shown once; store it now\): (\S+)\n$/.exec(generated.stdout)![1]!;
+    await withService(d, async (s) => {
+      await expect(s.authenticate('gil', PASSWORD, '127.0.0.1')).rejects.toMatchObject({ code: 'login-failed' });
+      expect((await s.authenticate('gil', fresh, '127.0.0.1')).user.username).toBe('gil');
+    });
+    const chosen = 'another long enough passphrase 7';
+    const r = run(['user', 'set-password', '--data-dir', d, '--username', 'gil', '--password-stdin'], `${chosen}\n`);
+    expect(r).toMatchObject({ code: 0, stdout: 'Password of user gil set.\n' });
+    expect(r.stdout + r.stderr).not.toContain(chosen);
+    await withService(d, async (s) => expect((await s.authenticate('gil', chosen, '127.0.0.1')).user.username).toBe('gil'));
+    expectUsageError(run(['user', 'set-password', '--data-dir', d, '--username', 'gil', '--password-stdin'], 'short\n'));
+    expectUsageError(run(['user', 'set-password', '--data-dir', d, '--username', 'nobody']));
+  });
 });
 
 describe('custodia client and role', () => {
@@ -213,6 +232,9 @@ describe('the operator log', () => {
     expect(run(['user', 'disable', '--data-dir', d, '--username', 'olga']).code).toBe(0);
     expect(run(['user', 'enable', '--data-dir', d, '--username', 'olga']).code).toBe(0);
     expect(run(['user', 'reset-mfa', '--data-dir', d, '--username', 'olga']).code).toBe(0);
+    const reset = run(['user', 'set-password', '--data-dir', d, '--username', 'olga']);
+    expect(reset.code).toBe(0);
+    const newPassword = /Password \(shown once; store it now\): (\S+)/.exec(reset.stdout)![1]!;
     expect(run(['role', 'require-mfa', '--data-dir', d, '--role', 'nurse']).code).toBe(0);
     const client = run(['client', 'add', '--data-dir', d, '--client-id', 'ehr', '--name', 'EHR', '--redirect-uri', 'https://ehr.example/cb', '--scope', 'openid user/*.rs']);
     expect(client.code).toBe(0);
@@ -225,14 +247,15 @@ describe('the operator log', () => {
     const database = await openVaultDatabase(resolveConfig({ dataDir: d }, {}));
     try {
       const log = (await database.operatorLog.recent(50)).reverse();
-      expect(log.map((e) => e.action)).toEqual(['user.add', 'user.disable', 'user.enable', 'user.reset-mfa', 'role.require-mfa', 'client.add', 'token.mint']);
+      expect(log.map((e) => e.action)).toEqual(['user.add', 'user.disable', 'user.enable', 'user.reset-mfa', 'user.set-password', 'role.require-mfa', 'client.add', 'token.mint']);
       expect(log.every((e) => e.actor === 'operator')).toBe(true);
       expect(log[0]!.detail).toMatchObject({ username: 'olga', role: 'clinician', fhirUser: 'Practitioner/olga', via: 'cli' });
-      expect(log[4]!.detail).toMatchObject({ role: 'nurse', required: true });
-      expect(log[5]!.detail).toMatchObject({ clientId: 'ehr', scope: 'openid user/*.rs' });
-      expect(log[6]!.detail).toMatchObject({ user: 'olga', kind: 'user', scope: 'user/*.cruds', ttl: 300 });
+      expect(log[4]!.detail).toMatchObject({ username: 'olga', generated: true });
+      expect(log[5]!.detail).toMatchObject({ role: 'nurse', required: true });
+      expect(log[6]!.detail).toMatchObject({ clientId: 'ehr', scope: 'openid user/*.rs' });
+      expect(log[7]!.detail).toMatchObject({ user: 'olga', kind: 'user', scope: 'user/*.cruds', ttl: 300 });
       const text = JSON.stringify(log);
-      for (const s of [password, secret, token.stdout.trim()]) expect(text).not.toContain(s);
+      for (const s of [password, newPassword, secret, token.stdout.trim()]) expect(text).not.toContain(s);
     } finally {
       await database.close();
     }

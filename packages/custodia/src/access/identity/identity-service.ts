@@ -171,17 +171,7 @@ export class IdentityService {
     if (!isRole(input.role)) throw new CustodiaError('request-malformed', 'The role must be clinician, nurse, admin, privacy-officer or patient');
     const role: Role = input.role;
     const fhirUser = input.fhirUser === undefined ? undefined : checkFhirUser(input.fhirUser, role);
-    let generatedPassword: string | undefined;
-    let normalized: string;
-    if (input.password === undefined) {
-      do {
-        generatedPassword = generatePassword(this.random);
-        const check = this.#policy.check(generatedPassword, { username });
-        normalized = check.ok ? check.normalized : '';
-      } while (normalized === '');
-    } else {
-      normalized = this.#policy.enforce(input.password, { username });
-    }
+    const { normalized, generatedPassword } = this.#newPassword(input.password, username);
     const now = this.clock.now();
     const record: UserRecord = {
       id: uuidV4(this.random),
@@ -197,6 +187,29 @@ export class IdentityService {
     };
     await this.store.insertUser(record);
     return { user: publicUser(record), ...(generatedPassword === undefined ? {} : { generatedPassword }) };
+  }
+
+  /** `password` checked against the policy, or a generated one (returned once) when none is given. */
+  #newPassword(password: string | undefined, username: string): { normalized: string; generatedPassword?: string } {
+    if (password !== undefined) return { normalized: this.#policy.enforce(password, { username }) };
+    for (;;) {
+      const generatedPassword = generatePassword(this.random);
+      const check = this.#policy.check(generatedPassword, { username });
+      if (check.ok) return { normalized: check.normalized, generatedPassword };
+    }
+  }
+
+  /**
+   * Sets a new password (the operator's reset for a forgotten one), checked against the same
+   * policy, or a generated one returned once. Lifts a lockout. The second factor stays.
+   */
+  async setPassword(username: string, password?: string): Promise<AddedUser> {
+    const r = await this.#requireUser(username);
+    const { normalized, generatedPassword } = this.#newPassword(password, r.username);
+    const now = this.clock.now();
+    await this.store.setPasswordHash(r.id, await this.#hasher.hash(normalized), now);
+    await this.store.resetLoginFailures(r.id, now);
+    return { user: publicUser(r), ...(generatedPassword === undefined ? {} : { generatedPassword }) };
   }
 
   async getUser(userId: string): Promise<User | undefined> {
