@@ -325,9 +325,10 @@ export class KyselyOAuthStore implements OAuthStore {
     );
   }
 
-  findLaunch(idHash: string, now: number): Promise<LaunchRecord | undefined> {
-    return this.#read(async (db) => {
-      const row = (await sql<LaunchRow>`SELECT * FROM oauth_launches WHERE id_hash = ${idHash} AND expires_at > ${now}`.execute(db)).rows[0];
+  /** Single use: the row is deleted by the statement that returns it, so only one caller gets it. */
+  claimLaunch(idHash: string, now: number): Promise<LaunchRecord | undefined> {
+    return this.#write(async (db) => {
+      const row = (await sql<LaunchRow>`DELETE FROM oauth_launches WHERE id_hash = ${idHash} AND expires_at > ${now} RETURNING *`.execute(db)).rows[0];
       return row === undefined ? undefined : toLaunch(row);
     });
   }

@@ -164,11 +164,15 @@ for (const name of ALL_DATABASES) {
       const alice = await h.vault.tokens.issue({ subject: aliceId, kind: 'user', role: 'clinician', scope: 'user/*.rs', ttlSeconds: 60 });
       const res = await post(alice, { patient: patientId });
       expect(res.status).toBe(201);
-      const a = await start({ launch: ((await res.json()) as { launch: string }).launch }, 'launch patient/*.rs');
+      const launchId = ((await res.json()) as { launch: string }).launch;
+      const a = await start({ launch: launchId }, 'launch patient/*.rs');
       const browser = new Browser();
       const refused = await browser.submit(await browser.get(a.url), { username: 'carol', password: PASSWORD });
       expect(refused.status).toBe(403);
       expect(refused.text).toContain('This launch was opened for another user');
+      // A launch id is single use: the authorization request above claimed it.
+      const again = await new Browser().get((await start({ launch: launchId }, 'launch patient/*.rs')).url);
+      expect(new URL(again.location!).searchParams.get('error')).toBe('invalid_request');
       const unknown = await browser.get((await start({ launch: 'A'.repeat(43) }, 'launch patient/*.rs')).url);
       expect(new URL(unknown.location!).searchParams.get('error')).toBe('invalid_request');
     });

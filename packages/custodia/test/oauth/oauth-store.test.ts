@@ -132,10 +132,12 @@ for (const name of ALL_DATABASES) {
       expect(await vdb.oauth.claimAssertionId('backend', 'jti-1', T0 + 900_000, T0 + 300_000)).toBe(true);
     });
 
-    it('finds launches until they expire, and purges what has expired', async () => {
+    it('gives out a launch once, until it expires, and purges what has expired', async () => {
       await vdb.oauth.insertLaunch({ idHash: 'l1', patient: 'p1', encounter: 'e1', createdBy: 'operator', createdAt: T0, expiresAt: T0 + 300_000 });
-      expect(await vdb.oauth.findLaunch('l1', T0)).toEqual({ idHash: 'l1', patient: 'p1', encounter: 'e1', createdBy: 'operator', createdAt: T0, expiresAt: T0 + 300_000 });
-      expect(await vdb.oauth.findLaunch('l1', T0 + 300_000)).toBeUndefined();
+      expect(await vdb.oauth.claimLaunch('l1', T0 + 300_000)).toBeUndefined();
+      expect(await vdb.oauth.claimLaunch('l1', T0)).toEqual({ idHash: 'l1', patient: 'p1', encounter: 'e1', createdBy: 'operator', createdAt: T0, expiresAt: T0 + 300_000 });
+      // Single use.
+      expect(await vdb.oauth.claimLaunch('l1', T0)).toBeUndefined();
       const g = grant({ expiresAt: T0 + 1000 });
       const c = code(g);
       await issued(g, c);

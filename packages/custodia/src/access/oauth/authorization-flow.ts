@@ -82,9 +82,11 @@ export class AuthorizationFlow {
       const now = this.d.clock.now();
       let request: AuthorizationRequest = v.request;
       if (v.launchId !== undefined) {
-        // SMART EHR launch: the launch id names a context created by POST /oauth/launch.
-        const launch = await this.d.store.findLaunch(sha256(v.launchId), now);
-        if (launch === undefined) throw new AuthorizationError('invalid_request', 'The launch is unknown or has expired', { redirectUri, state: v.request.state });
+        // SMART EHR launch: the launch id names a context created by POST /oauth/launch. It
+        // is claimed here, once: a launch id that leaked (logs, referrers, history) cannot
+        // start another sign-in.
+        const launch = await this.d.store.claimLaunch(sha256(v.launchId), now);
+        if (launch === undefined) throw new AuthorizationError('invalid_request', 'The launch is unknown, has expired or was already used', { redirectUri, state: v.request.state });
         request = {
           ...request,
           launch: { patient: launch.patient, ...(launch.encounter === undefined ? {} : { encounter: launch.encounter }), ...(launch.boundUser === undefined ? {} : { boundUser: launch.boundUser }) },

@@ -151,7 +151,8 @@ export interface OAuthStore extends RevocationList {
   claimAssertionId(clientId: string, jti: string, expiresAt: number, now: number): Promise<boolean>;
 
   insertLaunch(l: LaunchRecord): Promise<void>;
-  findLaunch(idHash: string, now: number): Promise<LaunchRecord | undefined>;
+  /** The launch, once: it is gone for every later caller (an EHR launch id is single use). */
+  claimLaunch(idHash: string, now: number): Promise<LaunchRecord | undefined>;
 
   /** Deletes what has expired: pending requests, launches, assertion ids, revocations, grants past their end. */
   purgeExpired(now: number): Promise<void>;
