@@ -7,6 +7,7 @@ import { CustodiaError } from '../kernel/index.js';
 import type { FhirLimits } from '../fhir/index.js';
 import type { RateLimits } from '../access/index.js';
 import { parseCorsOrigins } from './cors-origins.js';
+import { parseTrustedProxies } from './trusted-proxies.js';
 import { isLoopback } from './loopback.js';
 import { parseRateLimitSpecs, resolveRateLimits, type RateLimitInput } from './rate-limit-config.js';
 
@@ -29,6 +30,8 @@ export interface VaultConfig {
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'silent';
   /** Origins whose browser apps may call /fhir and the token endpoints (CORS); empty: none. */
   readonly corsOrigins: readonly string[];
+  /** Reverse proxies (addresses or CIDR ranges) whose X-Forwarded-For gives the client's address; empty: none. */
+  readonly trustedProxies: readonly string[];
   /** Request rate limits per user and per client (access/rate-limiter.ts). */
   readonly rateLimits: RateLimits;
 }
@@ -46,6 +49,8 @@ export interface ConfigInput {
   readonly logLevel?: VaultConfig['logLevel'];
   /** Exact origins (e.g. https://app.example.org); each entry may also be a comma-separated list. */
   readonly corsOrigins?: readonly string[];
+  /** Proxy addresses or CIDR ranges; each entry may also be a comma-separated list. */
+  readonly trustedProxies?: readonly string[];
   readonly rateLimits?: RateLimitInput;
 }
 
@@ -71,8 +76,8 @@ function parsePort(p: number | string | undefined): number {
 
 /**
  * Resolves the configuration. `env` supplies CUSTODIA_DATABASE_URL, CUSTODIA_DATA_DIR,
- * CUSTODIA_CORS_ORIGINS and CUSTODIA_RATE_LIMITS (both comma-separated); explicit options
- * win over the environment.
+ * CUSTODIA_CORS_ORIGINS, CUSTODIA_TRUSTED_PROXIES and CUSTODIA_RATE_LIMITS (comma-separated);
+ * explicit options win over the environment.
  */
 export function resolveConfig(input: ConfigInput, env: NodeJS.ProcessEnv = {}): VaultConfig {
   const dataDir = resolve(input.dataDir ?? env['CUSTODIA_DATA_DIR'] ?? './data');
@@ -102,6 +107,7 @@ export function resolveConfig(input: ConfigInput, env: NodeJS.ProcessEnv = {}): 
     insecureHttp,
     logLevel: input.logLevel ?? 'info',
     corsOrigins: parseCorsOrigins(input.corsOrigins ?? [env['CUSTODIA_CORS_ORIGINS'] ?? '']),
+    trustedProxies: parseTrustedProxies(input.trustedProxies ?? [env['CUSTODIA_TRUSTED_PROXIES'] ?? '']),
     rateLimits: resolveRateLimits(input.rateLimits ?? parseRateLimitSpecs([env['CUSTODIA_RATE_LIMITS'] ?? ''])),
     ...(input.postgresSchema === undefined ? {} : { postgresSchema: input.postgresSchema }),
   };

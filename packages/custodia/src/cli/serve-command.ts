@@ -19,6 +19,7 @@ export function serveCommand(): Command<[], Record<string, unknown>> {
     .option('--insecure-http', 'allow plain HTTP on a non-loopback address (lab use only)', false)
     .addOption(new Option('--log-level <level>', 'log level').choices(['fatal', 'error', 'warn', 'info', 'debug', 'silent'] as const).default('info' as const))
     .option('--cors-origin <origin>', 'let browser apps of this exact origin call /fhir and the token endpoints (repeatable; env CUSTODIA_CORS_ORIGINS)', collect, undefined)
+    .option('--trust-proxy <address>', 'a reverse proxy (IP or CIDR) whose X-Forwarded-For names the client (repeatable; env CUSTODIA_TRUSTED_PROXIES)', collect, undefined)
     .option('--rate-limit <kind=rate/burst>', 'requests per second and burst for user, client or token, e.g. user=50/200 (repeatable; env CUSTODIA_RATE_LIMITS)', collect, undefined)
     .action(async (o) => {
       const config = resolveConfig(
@@ -32,6 +33,7 @@ export function serveCommand(): Command<[], Record<string, unknown>> {
           ...(o.schema === undefined ? {} : { postgresSchema: o.schema }),
           ...(o.baseUrl === undefined ? {} : { baseUrl: o.baseUrl }),
           ...(o.corsOrigin === undefined ? {} : { corsOrigins: o.corsOrigin }),
+          ...(o.trustProxy === undefined ? {} : { trustedProxies: o.trustProxy }),
           ...(o.rateLimit === undefined ? {} : { rateLimits: parseRateLimitSpecs(o.rateLimit) }),
         },
         process.env,

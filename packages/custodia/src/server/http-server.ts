@@ -43,6 +43,9 @@ export function buildServer(vault: Vault, options: ServerOptions = {}): FastifyI
     // Fastify's own request logs include the URL (search values); ours below do not.
     logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
+    // Client addresses (the sign-in throttle) from X-Forwarded-For only when the request
+    // comes from a proxy the operator named (app/trusted-proxies.ts); never from anyone else.
+    trustProxy: vault.config.trustedProxies.length === 0 ? false : [...vault.config.trustedProxies],
     routerOptions: { maxParamLength: 512 },
     // Errors fastify raises before routing (a URL that does not decode, a bad Content-Type
     // header) get the same OperationOutcome treatment as everything else.

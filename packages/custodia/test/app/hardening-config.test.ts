@@ -1,6 +1,6 @@
 /** CORS origins and rate limits in the configuration: parsed strictly, from options or the environment. */
 import { describe, expect, it } from 'vitest';
-import { parseCorsOrigins, parseRateLimitSpecs, resolveConfig } from '../../src/app/index.js';
+import { parseCorsOrigins, parseRateLimitSpecs, parseTrustedProxies, resolveConfig } from '../../src/app/index.js';
 import { DEFAULT_RATE_LIMITS } from '../../src/access/index.js';
 
 const configInvalid = expect.objectContaining({ code: 'config-invalid' });
@@ -44,6 +44,21 @@ describe('CORS origins', () => {
     expect(resolveConfig({}, env).corsOrigins).toEqual(['https://env.example']);
     expect(resolveConfig({ corsOrigins: ['https://flag.example'] }, env).corsOrigins).toEqual(['https://flag.example']);
     expect(() => resolveConfig({}, { CUSTODIA_CORS_ORIGINS: '*' })).toThrow(configInvalid);
+  });
+});
+
+describe('trusted proxies', () => {
+  it('accepts addresses and CIDR ranges of either family, from the option or CUSTODIA_TRUSTED_PROXIES; none by default', () => {
+    expect(parseTrustedProxies(['10.0.0.5', '10.0.0.0/8, fd00::/8', '::1', '10.0.0.5'])).toEqual(['10.0.0.5', '10.0.0.0/8', 'fd00::/8', '::1']);
+    expect(resolveConfig({}).trustedProxies).toEqual([]);
+    expect(resolveConfig({}, { CUSTODIA_TRUSTED_PROXIES: '192.0.2.1' }).trustedProxies).toEqual(['192.0.2.1']);
+    expect(resolveConfig({ trustedProxies: ['192.0.2.2'] }, { CUSTODIA_TRUSTED_PROXIES: '192.0.2.1' }).trustedProxies).toEqual(['192.0.2.2']);
+  });
+
+  it('refuses names, ranges that trust everyone, bad prefixes and anything else', () => {
+    for (const bad of ['proxy.example', 'true', '*', '0.0.0.0/0', '::/0', '10.0.0.0/33', 'fd00::/129', '10.0.0.0/x', '10.0.0.0/8/8', '10.0.0.256', 'loopback']) {
+      expect(() => parseTrustedProxies([bad]), bad).toThrow(configInvalid);
+    }
   });
 });
 

@@ -84,6 +84,8 @@ describe('custodia CLI', () => {
       [['--cors-origin', '*'], {}, /CORS origin "\*": wildcards are not allowed/],
       [[], { CUSTODIA_CORS_ORIGINS: 'https://ok.example,http://app.example' }, /CORS origin "http:\/\/app.example": must be https/],
       [['--rate-limit', 'user=lots'], {}, /rate limit "user=lots"/],
+      [['--trust-proxy', 'proxy.example'], {}, /trusted proxy "proxy.example": not an IP address or CIDR range/],
+      [[], { CUSTODIA_TRUSTED_PROXIES: '0.0.0.0/0' }, /trusted proxy "0.0.0.0\/0": a \/0 range would trust every client/],
     ] as const) {
       const r = run(['serve', '--data-dir', tempDir(), ...args], env);
       expect(r.code).toBe(2);

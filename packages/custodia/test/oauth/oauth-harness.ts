@@ -53,6 +53,8 @@ export interface OAuthHarness {
 export interface HarnessOptions {
   /** Settings over the harness's own (CORS origins, rate limits, a public https base URL). */
   readonly config?: Partial<ConfigInput>;
+  /** The per-address sign-in throttle (default: so large it never applies). */
+  readonly throttle?: { readonly capacity: number; readonly refillPerMinute: number };
 }
 
 export async function startOAuthServer(dialect: 'sqlite' | 'postgres', options: HarnessOptions = {}): Promise<OAuthHarness> {
@@ -73,7 +75,7 @@ export async function startOAuthServer(dialect: 'sqlite' | 'postgres', options: 
   const vault = await createVault(config, {
     clock,
     random: secureRandom,
-    identity: { scrypt: TEST_SCRYPT, throttle: { capacity: 10_000, refillPerMinute: 10_000 } },
+    identity: { scrypt: TEST_SCRYPT, throttle: options.throttle ?? { capacity: 10_000, refillPerMinute: 10_000 } },
     oauth: { fetchJwksUri: false },
   });
   // OAUTH_TEST_LOG=1 shows the server's error log while debugging a test.
@@ -139,9 +141,12 @@ export interface Page {
 export class Browser {
   readonly cookies = new Map<string, string>();
 
+  /** `headers`: sent with every request (e.g. the X-Forwarded-For a proxy would add). */
+  constructor(private readonly headers: Record<string, string> = {}) {}
+
   async #fetch(url: string, init: RequestInit): Promise<Page> {
     const cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
-    const res = await fetch(url, { ...init, redirect: 'manual', headers: { ...(init.headers as Record<string, string>), ...(cookie === '' ? {} : { cookie }) } });
+    const res = await fetch(url, { ...init, redirect: 'manual', headers: { ...this.headers, ...(init.headers as Record<string, string>), ...(cookie === '' ? {} : { cookie }) } });
     for (const c of res.headers.getSetCookie()) {
       const [pair] = c.split(';');
       const eq = pair!.indexOf('=');
