@@ -1,6 +1,7 @@
 /**
  * `/admin/*`: the administration API (app/admin-api.ts) over HTTP. Every route needs a
- * bearer token; the API checks the caller's role. Bodies are JSON; answers are JSON,
+ * bearer token and counts against the caller's request rate limit; the API checks the
+ * caller's role and scope. Bodies are JSON; answers are JSON,
  * and errors are OperationOutcomes like everywhere else.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -16,7 +17,12 @@ function json(reply: FastifyReply, status: number, body: unknown): FastifyReply 
 }
 
 export function registerAdminRoutes(app: FastifyInstance, vault: Vault): void {
-  const caller = (req: FastifyRequest) => authenticate(vault.tokens, bearer(req));
+  // authenticate → rate-limit (the same per-user and per-client buckets as /fhir) → the API.
+  const caller = async (req: FastifyRequest) => {
+    const principal = await authenticate(vault.tokens, bearer(req));
+    vault.rateLimiter.admit(principal);
+    return principal;
+  };
   const params = (req: FastifyRequest): Record<string, string> => req.params as Record<string, string>;
 
   app.get('/admin/explain', async (req, reply) => json(reply, 200, await vault.admin.explain(await caller(req), req.query as Record<string, unknown>)));

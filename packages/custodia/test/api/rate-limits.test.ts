@@ -84,6 +84,18 @@ for (const name of ALL_DATABASES) {
       for (let i = 0; i < 5; i++) expect((await search(alice)).status).toBe(200);
     });
 
+    it('counts the admin API against the same per-user bucket', async () => {
+      h.clock.advance(60_000);
+      const po = await h.vault.identity.addUser({ username: 'paula', role: 'privacy-officer', password: 'a long enough test passphrase' });
+      const token = await h.vault.tokens.issue({ subject: po.user.id, kind: 'user', role: 'privacy-officer', scope: 'user/*.rs custodia/admin', ttlSeconds: 3600 });
+      const queue = async () => (await fetch(`${h.issuer}/admin/btg-reviews`, { headers: { authorization: `Bearer ${token}` } })).status;
+      for (let i = 0; i < 4; i++) expect(await queue()).toBe(200);
+      expect((await search(token)).status).toBe(200);
+      const refused = await fetch(`${h.issuer}/admin/btg-reviews`, { headers: { authorization: `Bearer ${token}` } });
+      expect(refused.status).toBe(429);
+      expect(refused.headers.get('retry-after')).toBe('1');
+    });
+
     it('lets the operator token through at any rate', async () => {
       const operator = await h.operatorToken();
       const statuses = await Promise.all(Array.from({ length: 40 }, () => search(operator).then((a) => a.status)));
