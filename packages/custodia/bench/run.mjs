@@ -56,14 +56,14 @@ emit('http.read.p99_loaded', readRun.p99, 'ms', 'http.hello.p99_loaded', helloRu
 
 // The same reads by a clinician: the full decision point (scopes ∩ role ∩ compartment ∩
 // consent ∩ labels) against the operator token, which the decision lets through without
-// filtering. Runs alternate (operator, clinician) three times; medians, so that drift on
+// filtering. Runs alternate (operator, clinician) five times; medians, so that drift on
 // a noisy machine hits both sides alike.
 const clinician = await vault.identity.addUser({ username: 'bench-clinician', role: 'clinician', fhirUser: 'Practitioner/bench', password: 'a long enough bench passphrase' });
 const clinicianToken = await vault.tokens.issue({ subject: clinician.user.id, scope: 'user/*.cruds', ttlSeconds: 3600, kind: 'user', role: 'clinician', fhirUser: 'Practitioner/bench' });
 const clinicianHeaders = { authorization: `Bearer ${clinicianToken}` };
 const operatorRps = [];
 const clinicianRps = [];
-for (let i = 0; i < 3; i++) {
+for (let i = 0; i < 5; i++) {
   operatorRps.push((await load({ url: base, paths: readPaths, headers, duration: DURATION / 2 })).rps);
   clinicianRps.push((await load({ url: base, paths: readPaths, headers: clinicianHeaders, duration: DURATION / 2 })).rps);
 }
