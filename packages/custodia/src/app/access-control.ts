@@ -106,16 +106,18 @@ export class AccessControl {
   }
 
   /**
-   * Why `p` may or may not read the resource with these facts: each layer on its own,
-   * then the whole. For administrators and privacy officers; never shown to `p`.
+   * Why `p` may or may not read (`access`) or change (`correct`) the resource with these
+   * facts: each layer on its own, then the whole. For administrators and privacy officers;
+   * never shown to `p`.
    */
-  async explain(p: Principal, facts: VisibilityFacts): Promise<{ allowed: boolean; layers: ExplainedLayer[] }> {
+  async explain(p: Principal, facts: VisibilityFacts, action: AccessRequest['action'] = 'access'): Promise<{ allowed: boolean; layers: ExplainedLayer[] }> {
     const layers: ExplainedLayer[] = [];
+    const verb = action === 'access' ? 'reading' : 'changing';
     try {
-      this.guardFor(p)({ kind: 'read', type: facts.type, id: facts.id });
-      layers.push({ layer: 'permissions', allows: true, reasons: [`scopes and role ${p.role ?? p.kind} allow reading ${facts.type}`] });
+      this.guardFor(p)(action === 'access' ? { kind: 'read', type: facts.type, id: facts.id } : { kind: 'update', type: facts.type, id: facts.id, body: undefined });
+      layers.push({ layer: 'permissions', allows: true, reasons: [`scopes and role ${p.role ?? p.kind} allow ${verb} ${facts.type}`] });
     } catch {
-      layers.push({ layer: 'permissions', allows: false, reasons: [`scopes ∩ role ${p.role ?? p.kind} do not allow reading ${facts.type}`] });
+      layers.push({ layer: 'permissions', allows: false, reasons: [`scopes ∩ role ${p.role ?? p.kind} do not allow ${verb} ${facts.type}`] });
     }
     const now = this.clock.now();
     const permissions = compartmentBoundTypes(p, this.#allTypes, this);
@@ -125,23 +127,29 @@ export class AccessControl {
     const labels = buildVisibility({ principal: p, permissions: noBounds, labels: this.labels, consent: [], breakGlassPatients: [] });
     const carried = facts.labels.map((l) => l.code).filter((c): c is string => c !== null);
     layers.push({ layer: 'labels', allows: isVisible(labels.visibility, facts), reasons: [`resource labels: ${carried.length === 0 ? 'none' : carried.join(', ')}`, ...labels.reasons] });
-    const consent = buildVisibility({ principal: p, permissions: noBounds, labels: [], consent: await this.consent.groupsFor(p, now), breakGlassPatients: [] });
+    const consentFor = async (a: AccessRequest['action']) => buildVisibility({ principal: p, permissions: noBounds, labels: [], consent: await this.consent.groupsFor(p, now, a), breakGlassPatients: [] }).visibility;
+    // Changing a record needs the consents' leave to access it as well as to correct it.
+    const consentAllows = isVisible(await consentFor('access'), facts) && (action === 'access' || isVisible(await consentFor('correct'), facts));
     const consentReasons: string[] = [];
     const actor = await this.consent.actorOf(p, now);
     for (const c of facts.compartments.filter((m) => m.compartment === 'Patient')) {
       const consents = await this.consent.consentsOf(c.id);
       const item = { resourceType: facts.type, id: facts.id, labels: facts.labels.filter((l): l is { system: string; code: string } => l.system !== null && l.code !== null) };
-      const request = { actor, purposeOfUse: p.purposeOfUse, action: 'access' as const, now };
-      const d = consents.length === 0 ? undefined : evaluateConsents(consents, request, item);
-      consentReasons.push(d === undefined ? `Patient/${c.id} has no active consent` : `Patient/${c.id}: ${d.decision} — ${d.reasons.join('; ')}`);
+      for (const a of action === 'access' ? (['access'] as const) : (['access', 'correct'] as const)) {
+        const d = consents.length === 0 ? undefined : evaluateConsents(consents, { actor, purposeOfUse: p.purposeOfUse, action: a, now }, item);
+        const what = action === 'access' ? '' : ` (${a})`;
+        consentReasons.push(d === undefined ? `Patient/${c.id} has no active consent` : `Patient/${c.id}${what}: ${d.decision} — ${d.reasons.join('; ')}`);
+        if (d === undefined) break;
+      }
       for (const u of await this.consent.unreadableOf(c.id)) consentReasons.push(`Patient/${c.id}: ${u}`);
     }
     if (consentReasons.length > 0) consentReasons.unshift(describeActor(actor));
-    layers.push({ layer: 'consent', allows: isVisible(consent.visibility, facts), reasons: consentReasons.length > 0 ? consentReasons : ['not in any patient compartment'] });
+    layers.push({ layer: 'consent', allows: consentAllows, reasons: consentReasons.length > 0 ? consentReasons : ['not in any patient compartment'] });
     const breakGlass = p.kind === 'user' ? await this.breakGlass.activePatients(p.subject, now) : [];
     if (breakGlass.length > 0) layers.push({ layer: 'break-glass', allows: true, reasons: [`active break-the-glass for ${breakGlass.map((id) => `Patient/${id}`).join(', ')}`] });
     const whole = await this.forRequest(p);
-    return { allowed: layers[0]!.allows && isVisible(whole.visibility, facts), layers };
+    const visibility = action === 'access' ? whole.visibility : await whole.writeVisibility();
+    return { allowed: layers[0]!.allows && isVisible(visibility, facts), layers };
   }
 
   async forRequest(p: Principal, btg: BreakGlassRequest = {}): Promise<RequestAccess> {

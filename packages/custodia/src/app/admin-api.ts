@@ -46,6 +46,8 @@ export interface Explanation {
   readonly user: string;
   readonly resource: string;
   readonly purposeOfUse: string;
+  /** `access` (may they read it) or `correct` (may they change it). */
+  readonly action: 'access' | 'correct';
   readonly exists: boolean;
   readonly allowed: boolean;
   readonly layers: readonly ExplainedLayer[];
@@ -66,7 +68,7 @@ export class AdminApi {
   }
 
   /** "Why was this user allowed or denied this resource?" — for administrators and privacy officers only. */
-  async explain(caller: Principal, q: { user?: unknown; resource?: unknown; purpose?: unknown; scope?: unknown }): Promise<Explanation> {
+  async explain(caller: Principal, q: { user?: unknown; resource?: unknown; purpose?: unknown; scope?: unknown; action?: unknown }): Promise<Explanation> {
     require(caller, 'admin', 'privacy-officer');
     const username = str(q.user, 'user');
     const resource = str(q.resource, 'resource', 200);
@@ -74,6 +76,8 @@ export class AdminApi {
     if (m === null) throw new CustodiaError('request-malformed', 'resource must be Type/id');
     const purposeOfUse = optionalStr(q.purpose, 'purpose', 16) ?? TREATMENT;
     const scope = optionalStr(q.scope, 'scope', 2000) ?? 'user/*.cruds';
+    const action = optionalStr(q.action, 'action', 16) ?? 'access';
+    if (action !== 'access' && action !== 'correct') throw new CustodiaError('request-malformed', 'action must be access or correct');
     const user = await this.identity.getUserByUsername(username);
     if (user === undefined) throw new CustodiaError('identity-not-found', 'No such user');
     const p: Principal = {
@@ -90,10 +94,10 @@ export class AdminApi {
       clearances: user.clearances,
     };
     const facts = await this.store.visibilityFacts(m[1]!, m[2]!);
-    await this.#record(caller, 'access.explain', { user: username, resource, purpose: purposeOfUse });
-    if (facts === undefined) return { user: username, resource, purposeOfUse, exists: false, allowed: false, layers: [] };
-    const r = await this.access.explain(p, facts);
-    return { user: username, resource, purposeOfUse, exists: true, allowed: r.allowed, layers: r.layers };
+    await this.#record(caller, 'access.explain', { user: username, resource, purpose: purposeOfUse, action });
+    if (facts === undefined) return { user: username, resource, purposeOfUse, action, exists: false, allowed: false, layers: [] };
+    const r = await this.access.explain(p, facts, action);
+    return { user: username, resource, purposeOfUse, action, exists: true, allowed: r.allowed, layers: r.layers };
   }
 
   async breakGlassReviews(caller: Principal, status: unknown): Promise<BreakGlassSession[]> {

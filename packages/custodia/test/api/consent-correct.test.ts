@@ -56,6 +56,24 @@ for (const dialect of ALL_DATABASES) {
       expect((await t.request('GET', '/fhir/Observation/o-p1')).body.code.text).toBe('pulse');
     });
 
+    it('is explained to a privacy officer with action=correct', async () => {
+      const po = bearer(await users.token('privacy-officer'));
+      const explain = async (action?: string) => {
+        const r = await t.request('GET', `/admin/explain?user=u-clinician&resource=Observation/o-p2${action === undefined ? '' : `&action=${action}`}`, undefined, po);
+        expect(r.status).toBe(200);
+        return r.body as { action: string; allowed: boolean; layers: { layer: string; allows: boolean; reasons: string[] }[] };
+      };
+      const read = await explain();
+      expect(read).toMatchObject({ action: 'access', allowed: true });
+      const change = await explain('correct');
+      expect(change).toMatchObject({ action: 'correct', allowed: false });
+      const consent = change.layers.find((l) => l.layer === 'consent')!;
+      expect(consent.allows).toBe(false);
+      expect(consent.reasons.some((r) => r.startsWith('Patient/p2 (correct): deny'))).toBe(true);
+      expect(change.layers.find((l) => l.layer === 'permissions')).toMatchObject({ allows: true });
+      expect((await t.request('GET', '/admin/explain?user=u-clinician&resource=Observation/o-p2&action=delete', undefined, po)).status).toBe(400);
+    });
+
     it('applies to the practitioner it names and to the patient it belongs to only', async () => {
       const dr2 = bearer(await users.otherClinician());
       expect((await t.request('PUT', '/fhir/Condition/c-p2', { resourceType: 'Condition', id: 'c-p2', code: { text: 'cough, better' }, subject: { reference: 'Patient/p2' } }, dr2)).status).toBe(200);
