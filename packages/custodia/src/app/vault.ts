@@ -62,6 +62,10 @@ export function createIdentityService(database: VaultDatabase, clock: Clock, ran
   return new IdentityService(database.identity, clock, random, { commonPasswords, ...options });
 }
 
+function oauthUrisOf(e: ReturnType<typeof oauthEndpoints>): NonNullable<FhirContext['oauthUris']> {
+  return { authorize: e.authorization, token: e.token, revoke: e.revocation, introspect: e.introspection };
+}
+
 /** The store and FHIR context of a config: what the server, the CLI and import workers share. */
 export async function createFhirContext(config: VaultConfig, clock: Clock, random: Random, database?: VaultDatabase): Promise<FhirContext> {
   const store = (database ?? (await openVaultDatabase(config))).resources;
@@ -74,6 +78,7 @@ export async function createFhirContext(config: VaultConfig, clock: Clock, rando
     limits: config.limits,
     software: { name: 'Custodia', version: softwareVersion() },
     cors: config.corsOrigins.length > 0,
+    oauthUris: oauthUrisOf(oauthEndpoints(config.fhirBaseUrl)),
   });
 }
 

@@ -64,6 +64,17 @@ describe('discovery documents', () => {
     }
   });
 
+  it('names the same endpoints in the CapabilityStatement (SMART oauth-uris extension and service code), and the statement stays valid', async () => {
+    const { status, body } = await get('/fhir/metadata');
+    expect(status).toBe(200);
+    const security = body.rest[0].security;
+    expect(security.service[0].coding).toEqual([{ system: 'http://terminology.hl7.org/CodeSystem/restful-security-service', code: 'SMART-on-FHIR' }]);
+    const uris = Object.fromEntries(security.extension.find((e: any) => e.url === 'http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris').extension.map((e: any) => [e.url, e.valueUri]));
+    const smart = (await get('/.well-known/smart-configuration')).body;
+    expect(uris).toEqual({ authorize: smart.authorization_endpoint, token: smart.token_endpoint, revoke: smart.revocation_endpoint, introspect: smart.introspection_endpoint });
+    expect(h.vault.fhir.validator.validate(body)).toEqual([]);
+  });
+
   it('serves OpenID Connect provider metadata', async () => {
     const { body } = await get('/.well-known/openid-configuration');
     expect(body).toMatchObject({

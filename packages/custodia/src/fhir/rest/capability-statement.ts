@@ -49,6 +49,26 @@ export function capabilityStatement(ctx: FhirContext, fhirDate: string): object 
           // "Server adds CORS headers when responding to requests - this enables Javascript
           // applications to use the server". Only when the operator listed origins.
           cors: ctx.cors,
+          // SMART App Launch: the authoritative discovery document is
+          // /.well-known/smart-configuration (conformance.html); the oauth-uris extension and
+          // the SMART-on-FHIR service code are also given for clients of SMART v1, which
+          // read them from here.
+          ...(ctx.oauthUris === undefined
+            ? {}
+            : {
+                extension: [
+                  {
+                    url: 'http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris',
+                    extension: Object.entries(ctx.oauthUris).map(([url, valueUri]) => ({ url, valueUri })),
+                  },
+                ],
+                service: [
+                  {
+                    coding: [{ system: 'http://terminology.hl7.org/CodeSystem/restful-security-service', code: 'SMART-on-FHIR' }],
+                    text: 'OAuth 2.0 with the SMART App Launch profile (see /.well-known/smart-configuration)',
+                  },
+                ],
+              }),
           description: 'Every request except /metadata needs an OAuth 2.0 bearer token (RFC 6750) signed by this server.',
         },
         resource: resources,

@@ -86,4 +86,6 @@ export interface FhirContext {
   readonly software: { readonly name: string; readonly version: string };
   /** True when browser apps of other origins may call this endpoint (CapabilityStatement.rest.security.cors). */
   readonly cors: boolean;
+  /** The SMART authorization server's endpoints, announced in the CapabilityStatement (absent: none). */
+  readonly oauthUris?: { readonly authorize: string; readonly token: string; readonly revoke: string; readonly introspect: string };
 }
