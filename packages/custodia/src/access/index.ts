@@ -2,7 +2,7 @@ export { TokenService, TOKEN_AUDIENCE, TOKEN_ISSUER, type SigningKey, type Issue
 export type { Principal } from './principal.js';
 export { RateLimiter, DEFAULT_RATE_LIMITS, type RateLimit, type RateLimits } from './rate-limiter.js';
 export { TokenBuckets, type TokenBucketOptions, type BucketDecision } from './token-buckets.js';
-export { parseScopes, parseResourceScope, scopesGrant, type ResourceScope, type Permission, type ScopeContext } from './smart-scopes.js';
+export { parseScopes, parseResourceScope, scopesGrant, type ResourceScope, type ScopeRestriction, type Permission, type ScopeContext } from './smart-scopes.js';
 export { authorize } from './authorize.js';
 export * from './identity/index.js';
 export { TREATMENT, BREAK_THE_GLASS } from './principal.js';

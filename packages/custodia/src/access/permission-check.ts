@@ -15,12 +15,15 @@ import { CustodiaError } from '../kernel/index.js';
 import type { Principal } from './principal.js';
 import { isReferenceData } from './reference-data.js';
 import { roleGrants } from './role-permissions.js';
-import { scopesGrant } from './smart-scopes.js';
+import { isEnforceable, scopesGrant, type ResourceScope, type RestrictionSupport, type ScopeContext } from './smart-scopes.js';
+import { simplifyVisibility, type Visibility } from '../fhir/index.js';
 import type { Requirement } from './interaction-permissions.js';
 
 export interface TypeClasses {
   /** Types the Patient CompartmentDefinition can place in a patient's compartment (the role matrix's "patient data" group). */
   isPatientData(type: string): boolean;
+  /** Which scope queries the decision enforces (restricted scopes it cannot enforce grant nothing). */
+  readonly supportsRestriction?: RestrictionSupport;
 }
 
 export interface PermissionOutcome {
@@ -28,6 +31,39 @@ export interface PermissionOutcome {
   readonly compartmentTypes: ReadonlySet<string>;
   /** The patient whose compartment bounds those types. */
   readonly compartmentPatient?: string;
+  /**
+   * What the token's restricted scopes leave of the types they limit (SMART finer-grained
+   * scopes): for each such type, "not of this type, or matching one of its scopes' queries".
+   */
+  readonly restriction?: Visibility;
+}
+
+const WIDER_OR_SAME: Readonly<Record<ScopeContext, readonly ScopeContext[]>> = { patient: ['patient', 'user'], user: ['user'], system: ['system'] };
+
+/**
+ * The scope queries that limit each type, for the contexts a principal's scopes count in.
+ * A type is limited when an enforceable restricted scope names it and no unrestricted scope
+ * of the same or a wider context lets the principal read or search it; then only what one
+ * of those queries matches is
+ * reachable, for every interaction (deny more, never less): with one predicate per
+ * request, a write of something outside the queries is refused too.
+ */
+export function scopeRestriction(scopes: readonly ResourceScope[], contexts: readonly ScopeContext[], supports: RestrictionSupport | undefined): Visibility | undefined {
+  const byType = new Map<string, { queries: Visibility[]; limits: boolean }>();
+  for (const s of scopes) {
+    if (!contexts.includes(s.context) || !isEnforceable(s, supports)) continue;
+    const all = s.restrictions!.map((r): Visibility => ({ kind: 'or', items: r.values.map((v) => ({ kind: 'has-token', param: r.param, code: v.code, ...(v.system === undefined ? {} : { system: v.system }) })) }));
+    // It limits the type unless an unrestricted scope as wide (user/ is wider than patient/) lets the type be read or searched.
+    const asWide = WIDER_OR_SAME[s.context];
+    const open = scopesGrant(scopes, s.type, 'r', asWide) || scopesGrant(scopes, s.type, 's', asWide);
+    const had = byType.get(s.type) ?? { queries: [], limits: false };
+    byType.set(s.type, { queries: [...had.queries, { kind: 'and', items: all }], limits: had.limits || !open });
+  }
+  const parts: Visibility[] = [];
+  for (const [type, { queries, limits }] of [...byType].sort(([a], [b]) => a.localeCompare(b))) {
+    if (limits) parts.push({ kind: 'or', items: [{ kind: 'not', item: { kind: 'type-in', types: [type] } }, ...queries] });
+  }
+  return parts.length === 0 ? undefined : simplifyVisibility({ kind: 'and', items: parts });
 }
 
 function forbidden(): never {
@@ -43,21 +79,28 @@ function forbidden(): never {
  */
 export function compartmentBoundTypes(p: Principal, allTypes: readonly string[], classes: TypeClasses): PermissionOutcome {
   const types = new Set<string>();
+  const supports = classes.supportsRestriction;
+  if (p.kind === 'client') {
+    const restriction = scopeRestriction(p.scopes, ['system'], supports);
+    return restriction === undefined ? { compartmentTypes: types } : { compartmentTypes: types, restriction };
+  }
   if (p.kind !== 'user' || p.role === undefined) return { compartmentTypes: types };
+  const restriction = scopeRestriction(p.scopes, ['patient', 'user'], supports);
+  const restricted = restriction === undefined ? {} : { restriction };
   const own = ownPatientId(p);
   const patient = own ?? p.patient;
   for (const type of allTypes) {
     if (isReferenceData(type)) continue;
     for (const perm of ['c', 'r', 'u', 'd', 's'] as const) {
       if (!roleGrants(p.role, type, perm, classes.isPatientData(type))) continue;
-      const userWide = own === undefined && scopesGrant(p.scopes, type, perm, ['user']);
-      if (!userWide && scopesGrant(p.scopes, type, perm, ['patient', 'user'])) {
+      const userWide = own === undefined && scopesGrant(p.scopes, type, perm, ['user'], supports);
+      if (!userWide && scopesGrant(p.scopes, type, perm, ['patient', 'user'], supports)) {
         types.add(type);
         break;
       }
     }
   }
-  return patient === undefined ? { compartmentTypes: types } : { compartmentTypes: types, compartmentPatient: patient };
+  return patient === undefined ? { compartmentTypes: types, ...restricted } : { compartmentTypes: types, compartmentPatient: patient, ...restricted };
 }
 
 /** The patient a patient-role user is (their fhirUser), or undefined. */
@@ -72,8 +115,9 @@ export function checkPermissions(p: Principal, requirements: readonly Requiremen
     for (const r of requirements) if (!scopesGrant(p.scopes, r.type, r.permission, ['system', 'user'])) forbidden();
     return { compartmentTypes };
   }
+  const supports = classes.supportsRestriction;
   if (p.kind === 'client') {
-    for (const r of requirements) if (!scopesGrant(p.scopes, r.type, r.permission, ['system'])) forbidden();
+    for (const r of requirements) if (!scopesGrant(p.scopes, r.type, r.permission, ['system'], supports)) forbidden();
     return { compartmentTypes };
   }
   if (p.role === undefined) forbidden();
@@ -83,9 +127,9 @@ export function checkPermissions(p: Principal, requirements: readonly Requiremen
   for (const r of requirements) {
     const patientData = classes.isPatientData(r.type);
     if (!roleGrants(p.role, r.type, r.permission, patientData)) forbidden();
-    const userWide = own === undefined && scopesGrant(p.scopes, r.type, r.permission, ['user']);
+    const userWide = own === undefined && scopesGrant(p.scopes, r.type, r.permission, ['user'], supports);
     if (userWide) continue;
-    if (!scopesGrant(p.scopes, r.type, r.permission, ['patient', 'user'])) forbidden();
+    if (!scopesGrant(p.scopes, r.type, r.permission, ['patient', 'user'], supports)) forbidden();
     // Only a patient-context grant remains: bounded by that patient's compartment.
     if (patient === undefined) forbidden();
     if (!isReferenceData(r.type)) compartmentTypes.add(r.type);

@@ -2,10 +2,12 @@
  * The data-dependent part of the decision, as one Visibility predicate (fhir/ports/
  * visibility.ts) that the store ANDs into every query for this request:
  *
- *   compartment  ∧  ( break-glass patients  ∨  ( labels  ∧  consent ) )
+ *   compartment  ∧  scope queries  ∧  ( break-glass patients  ∨  ( labels  ∧  consent ) )
  *
  * - compartment: types the request reaches only through a patient-context grant are
  *   limited to that patient's compartment (permission-check.ts).
+ * - scope queries: types reached only through restricted scopes (`?category=…`) are
+ *   limited to what the queries match (permission-check.ts `scopeRestriction`).
  * - labels: every sensitive label the principal has not been granted hides what carries it.
  * - consent: for each group of patients whose consents reduce (for this principal and
  *   purpose) to the same rule, resources in those patients' compartments must satisfy it.
@@ -60,6 +62,10 @@ export function buildVisibility(i: VisibilityInputs): VisibilityDecision {
   if (compartmentTypes.size > 0 && compartmentPatient !== undefined) {
     parts.push({ kind: 'or', items: [{ kind: 'not', item: { kind: 'type-in', types: [...compartmentTypes].sort() } }, inCompartment([compartmentPatient])] });
     reasons.push(`limited to the compartment of Patient/${compartmentPatient} for ${[...compartmentTypes].length} resource type(s)`);
+  }
+  if (i.permissions.restriction !== undefined) {
+    parts.push(i.permissions.restriction);
+    reasons.push('limited by the queries of restricted scopes');
   }
   const own = ownPatientId(p);
 

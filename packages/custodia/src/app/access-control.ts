@@ -24,6 +24,7 @@ import {
   evaluateConsents,
   type LabelRequirement,
   type Principal,
+  type ScopeRestriction,
 } from '../access/index.js';
 import { compartmentParams, isVisible, SEE_ALL, simplifyVisibility, type FhirInteraction, type InteractionGuard, type Visibility, type VisibilityFacts } from '../fhir/index.js';
 import type { Clock } from '../kernel/index.js';
@@ -78,18 +79,26 @@ export class AccessControl {
   readonly #patientDataTypes: readonly string[];
   readonly #allTypes: readonly string[];
 
+  readonly #tokenParams: ReadonlySet<string>;
+
+  /** `tokenParams`: the token search parameters per type (`Type.name`), which scope queries may use. */
   constructor(
     resourceTypes: readonly string[],
     private readonly labels: readonly LabelRequirement[],
     private readonly consent: ConsentSource,
     private readonly breakGlass: BreakGlassService,
     private readonly clock: Clock,
+    tokenParams: Iterable<string> = [],
   ) {
     this.#allTypes = resourceTypes;
     this.#patientDataTypes = resourceTypes.filter((t) => compartmentParams('Patient', t).length > 0);
+    this.#tokenParams = new Set(tokenParams);
   }
 
   isPatientData = (type: string): boolean => this.#patientDataTypes.includes(type);
+
+  /** A scope query is enforced when every parameter is a token search parameter of the type (has-token over its index rows). */
+  supportsRestriction = (type: string, restrictions: readonly ScopeRestriction[]): boolean => restrictions.every((r) => this.#tokenParams.has(`${type}.${r.param}`));
 
   /**
    * The last decision per principal (the token service hands out one Principal object per
@@ -101,7 +110,7 @@ export class AccessControl {
   /** The interaction-level check for one interaction (each bundle entry goes through it too). */
   guardFor(p: Principal): InteractionGuard {
     return (i: FhirInteraction) => {
-      checkPermissions(p, requirementsOf(i, this.#allTypes), { isPatientData: this.isPatientData });
+      checkPermissions(p, requirementsOf(i, this.#allTypes), { isPatientData: this.isPatientData, supportsRestriction: this.supportsRestriction });
     };
   }
 

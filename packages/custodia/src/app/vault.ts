@@ -94,7 +94,8 @@ export async function createVault(config: VaultConfig, overrides: VaultOverrides
   const tokens = new TokenService(key, clock, random, { oauth: { issuer: oauthEndpoints(config.fhirBaseUrl).issuer, audience: config.fhirBaseUrl }, revocations: database.oauth, accounts: database.identity });
   const identity = createIdentityService(database, clock, random, overrides.identity);
   const breakGlass = new BreakGlassService(database.breakGlass, random);
-  const access = new AccessControl(fhir.validator.resourceTypes, LABEL_REQUIREMENTS, new ConsentDirectory(store, { baseUrl: config.fhirBaseUrl }), breakGlass, clock);
+  const tokenParams = fhir.validator.resourceTypes.flatMap((t) => fhir.search.describe(t).filter((p) => p.type === 'token').map((p) => `${t}.${p.name}`));
+  const access = new AccessControl(fhir.validator.resourceTypes, LABEL_REQUIREMENTS, new ConsentDirectory(store, { baseUrl: config.fhirBaseUrl }), breakGlass, clock, tokenParams);
   // Rate limits measure elapsed time: the wall clock, not the monotonic one, which runs
   // ahead of it whenever it is read more than once a millisecond.
   const rateLimiter = new RateLimiter(wallClock, config.rateLimits);

@@ -14,4 +14,4 @@ export type {
 export * from './search/index.js';
 export { validateResource, isResourceType, RESOURCE_TYPES, type ValidationIssue } from './validation/index.js';
 export * from './rest/index.js';
-export { SEE_ALL, simplifyVisibility, isVisible, type Visibility, type VisibilityFacts } from './ports/visibility.js';
+export { SEE_ALL, simplifyVisibility, isVisible, needsTokens, type Visibility, type VisibilityFacts } from './ports/visibility.js';

@@ -10,7 +10,7 @@
  */
 import type BetterSqlite3 from 'better-sqlite3';
 import { CustodiaError } from '../kernel/index.js';
-import { isVisible, SEE_ALL, type StoredVersion, type VersionWrite, type Visibility, type VisibilityFacts } from '../fhir/index.js';
+import { isVisible, needsTokens, SEE_ALL, type StoredVersion, type VersionWrite, type Visibility, type VisibilityFacts } from '../fhir/index.js';
 import { toStoredVersion, type VersionRow } from './read-queries.js';
 import { INDEX_KINDS, indexRowValues, type IndexKind } from './index-row-values.js';
 import { BULK_TABLES } from './bulk-insert.js';
@@ -74,6 +74,8 @@ interface CachedCurrent {
   readonly version: StoredVersion;
   readonly pk: number;
   facts?: VisibilityFacts;
+  /** `facts` with the token rows, for predicates that test them (SMART scope restrictions). */
+  factsWithTokens?: VisibilityFacts;
 }
 
 /**
@@ -160,6 +162,7 @@ export function sqliteFastPath(writer: BetterSqlite3.Database, reader: BetterSql
   // The rows visibility-sql.ts looks at: the resource's compartments and `_security` labels.
   const compartmentsOf = reader.prepare('SELECT compartment, comp_id AS id FROM sp_compartment WHERE res_pk = ?');
   const labelsOf = reader.prepare("SELECT system, code FROM sp_token WHERE res_pk = ? AND param = '_security'");
+  const tokensOf = reader.prepare('SELECT param, system, code FROM sp_token WHERE res_pk = ?');
   // Versions are append-only and seq only grows: the newest seq of a type marks its last change.
   const newestSeq = reader.prepare('SELECT MAX(seq) FROM resource_versions WHERE res_type = ?').pluck();
   const statements = new Map<string, BetterSqlite3.Statement>();
@@ -210,6 +213,10 @@ export function sqliteFastPath(writer: BetterSqlite3.Database, reader: BetterSql
       // The predicate in memory over the same rows the SQL would test (a store test
       // checks isVisible against the SQL for every query shape on both databases).
       e.facts ??= factsOf(e);
+      if (needsTokens(visibility)) {
+        e.factsWithTokens ??= { ...e.facts, tokens: tokensOf.all(e.pk) as { param: string; system: string | null; code: string | null }[] };
+        return isVisible(visibility, e.factsWithTokens) ? e.version : undefined;
+      }
       return isVisible(visibility, e.facts) ? e.version : undefined;
     },
     memo<T>(key: string, compute: () => T): T {

@@ -42,5 +42,10 @@ export function visibilitySql(ctx: ConditionContext, v: Visibility, r: string): 
     }
     case 'ref-in':
       return inStrings(ctx, sql`(${ref(r, 'res_type')} || '/' || ${ref(r, 'res_id')})`, v.refs);
+    case 'has-token': {
+      const t = ctx.alias('vt');
+      const system = v.system === undefined ? sql`` : sql` AND ${ref(t, 'system')} = ${v.system}`;
+      return sql`EXISTS (SELECT 1 FROM sp_token ${sql.raw(t)} WHERE ${ref(t, 'res_pk')} = ${ref(r, 'pk')} AND ${ref(t, 'param')} = ${v.param} AND ${ref(t, 'code')} = ${v.code}${system})`;
+    }
   }
 }

@@ -18,6 +18,13 @@ const LABELS = [
   { system: 'http://terminology.hl7.org/CodeSystem/v3-Confidentiality', code: 'R' },
 ];
 
+/** Token values of another parameter, for `has-token` (SMART scope restrictions); one code in two systems. */
+const CATEGORIES = [
+  { system: 'http://terminology.hl7.org/CodeSystem/observation-category', code: 'laboratory' },
+  { system: 'http://example.org/local-categories', code: 'laboratory' },
+  { system: 'http://terminology.hl7.org/CodeSystem/observation-category', code: 'imaging' },
+];
+
 const facts: VisibilityFacts[] = [];
 for (let i = 0; i < 60; i++) {
   const type = TYPES[i % TYPES.length]!;
@@ -26,7 +33,9 @@ for (let i = 0; i < 60; i++) {
   const owner = `p${4 * ((i >> 2) % 3)}`;
   const compartments = type === 'Organization' ? [] : type === 'Patient' ? [{ compartment: 'Patient', id }] : [{ compartment: 'Patient', id: owner }, ...(i % 7 === 0 ? [{ compartment: 'Patient', id: 'p12' }] : [])];
   const labels = LABELS.filter((_, j) => (i >> j) % 3 === 0);
-  facts.push({ type, id, compartments, labels });
+  const categories = CATEGORIES.filter((_, j) => (i + j) % 4 === 0);
+  const tokens = [...labels.map((l) => ({ param: '_security', system: l.system, code: l.code })), ...categories.map((c) => ({ param: 'category', ...c }))];
+  facts.push({ type, id, compartments, labels, tokens });
 }
 
 const visibility: fc.Arbitrary<Visibility> = fc.letrec<{ v: Visibility }>((tie) => ({
@@ -37,6 +46,9 @@ const visibility: fc.Arbitrary<Visibility> = fc.letrec<{ v: Visibility }>((tie) 
     fc.subarray(TYPES, { minLength: 1 }).map((types): Visibility => ({ kind: 'type-in', types })),
     fc.subarray([...PATIENTS, 'p5', 'p16'], { minLength: 1 }).map((ids): Visibility => ({ kind: 'in-compartment', compartment: 'Patient', ids })),
     fc.constantFrom(...LABELS).map((l): Visibility => ({ kind: 'has-label', ...l })),
+    fc.constantFrom(...CATEGORIES).map((c): Visibility => ({ kind: 'has-token', param: 'category', ...c })),
+    fc.constantFrom('laboratory', 'imaging', 'HIV').map((code): Visibility => ({ kind: 'has-token', param: 'category', code })),
+    fc.constantFrom(...LABELS).map((l): Visibility => ({ kind: 'has-token', param: '_security', code: l.code })),
     fc.subarray(facts.map((f) => `${f.type}/${f.id}`), { minLength: 1, maxLength: 5 }).map((refs): Visibility => ({ kind: 'ref-in', refs })),
     fc.array(tie('v'), { minLength: 1, maxLength: 3 }).map((items): Visibility => ({ kind: 'and', items })),
     fc.array(tie('v'), { minLength: 1, maxLength: 3 }).map((items): Visibility => ({ kind: 'or', items })),
@@ -58,7 +70,7 @@ for (const name of ALL_DATABASES) {
               f.type,
               f.id,
               rows({
-                token: f.labels.map((l) => tok('_security', l.system, l.code!)),
+                token: f.tokens!.map((t) => tok(t.param, t.system!, t.code!)),
                 reference: f.type === 'Patient' || f.type === 'Organization' ? [refTo('organization', 'Organization', 'r3')] : [refTo('subject', 'Patient', f.compartments[0]!.id)],
               }),
               1_700_000_000_000,

@@ -20,7 +20,13 @@ export type Visibility =
   /** The resource carries this security label (explicit `meta.security` or automatic). */
   | { readonly kind: 'has-label'; readonly system: string; readonly code: string }
   /** The resource is one of these (`Type/id`). */
-  | { readonly kind: 'ref-in'; readonly refs: readonly string[] };
+  | { readonly kind: 'ref-in'; readonly refs: readonly string[] }
+  /**
+   * The resource has this value for a token search parameter (its index rows): a SMART
+   * scope restriction such as `patient/Observation.rs?category=laboratory`. Without
+   * `system`, a code of any system matches.
+   */
+  | { readonly kind: 'has-token'; readonly param: string; readonly system?: string; readonly code: string };
 
 export const SEE_ALL: Visibility = Object.freeze({ kind: 'all' });
 
@@ -61,6 +67,26 @@ export interface VisibilityFacts {
   readonly id: string;
   readonly compartments: readonly { readonly compartment: string; readonly id: string }[];
   readonly labels: readonly { readonly system: string | null; readonly code: string | null }[];
+  /**
+   * The resource's token index rows, needed only by `has-token` (see {@link needsTokens});
+   * when absent, `has-token` is false (deny by default).
+   */
+  readonly tokens?: readonly { readonly param: string; readonly system: string | null; readonly code: string | null }[];
+}
+
+/** Does evaluating `v` need the resource's token rows (VisibilityFacts.tokens)? */
+export function needsTokens(v: Visibility): boolean {
+  switch (v.kind) {
+    case 'has-token':
+      return true;
+    case 'and':
+    case 'or':
+      return v.items.some(needsTokens);
+    case 'not':
+      return needsTokens(v.item);
+    default:
+      return false;
+  }
 }
 
 /** Evaluates a visibility predicate in memory; the store's SQL must agree (a test checks it). */
@@ -84,5 +110,7 @@ export function isVisible(v: Visibility, f: VisibilityFacts): boolean {
       return f.labels.some((l) => l.system === v.system && l.code === v.code);
     case 'ref-in':
       return v.refs.includes(`${f.type}/${f.id}`);
+    case 'has-token':
+      return (f.tokens ?? []).some((t) => t.param === v.param && t.code === v.code && (v.system === undefined || t.system === v.system));
   }
 }

@@ -52,8 +52,9 @@ const notChangeable = (type: string, id: string): CustodiaError =>
 /** The new version must be visible to the one writing it, and theirs to change. */
 export function assertWritable(access: WriteAccess, w: VersionWrite): void {
   if (!isRestricted(access.visibility) || w.json === null) return;
-  const labels = (w.index?.token ?? []).filter((t) => t.param === '_security').map((t) => ({ system: t.system, code: t.code }));
-  const facts = { type: w.type, id: w.id, compartments: w.compartments ?? [], labels };
+  const tokens = w.index?.token ?? [];
+  const labels = tokens.filter((t) => t.param === '_security').map((t) => ({ system: t.system, code: t.code }));
+  const facts = { type: w.type, id: w.id, compartments: w.compartments ?? [], labels, tokens };
   if (!isVisible(access.visibility, facts)) {
     throw new CustodiaError('forbidden', 'The token does not allow writing this resource (its patient or its labels are outside what the caller may see)');
   }
