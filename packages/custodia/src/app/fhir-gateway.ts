@@ -94,7 +94,8 @@ export async function handleFhirRequest(gateway: FhirGateway, req: FhirHttpReque
   const decision = await access.forRequest(principal, req.breakGlass ?? {});
   const options: RequestOptions = {
     ...parsePrefer(req.prefer),
-    owner: ownerOf(principal),
+    // Only searches (and bundles, which may hold them) save a page set that needs an owner.
+    owner: interaction.kind === 'search' || interaction.kind === 'page' || interaction.kind === 'bundle' ? ownerOf(principal) : '',
     visibility: decision.visibility,
     ...(isReadOnly(interaction) ? {} : { writeVisibility: await decision.writeVisibility() }),
   };
