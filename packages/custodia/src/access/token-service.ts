@@ -202,6 +202,11 @@ export class TokenService {
   async #notRevoked(p: Principal): Promise<Principal> {
     const list = this.options.revocations;
     if (list !== undefined && (await list.isRevoked(p.tokenId))) throw new CustodiaError('token-invalid', 'The bearer token is not valid');
+    // A token issued to a client (OAuth) holds only while the client is active.
+    const accounts = this.options.accounts;
+    if (accounts !== undefined && p.clientId !== undefined && p.issuer !== TOKEN_ISSUER && !(await accounts.clientActive(p.clientId))) {
+      throw new CustodiaError('token-invalid', 'The bearer token is not valid');
+    }
     return p.kind === 'user' ? this.#asAccountStands(p) : p;
   }
 

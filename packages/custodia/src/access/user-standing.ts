@@ -17,4 +17,9 @@ export interface UserStanding {
 export interface UserAccounts {
   /** The account with this user id now, or undefined when there is none. */
   standing(userId: string): Promise<UserStanding | undefined>;
+  /**
+   * Is this registered client active now? A disabled client's tokens stop working, its
+   * backend-service tokens and the tokens its users got through it alike.
+   */
+  clientActive(clientId: string): Promise<boolean>;
 }

@@ -6,7 +6,7 @@
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { CustodiaError, secureRandom, systemClock } from '../kernel/index.js';
-import type { AddedClient, AddedUser, IdentityService, NewClient, NewUser, RolePolicy, User } from '../access/index.js';
+import type { AddedClient, AddedUser, Client, IdentityService, NewClient, NewUser, RolePolicy, User } from '../access/index.js';
 import type { VaultConfig } from './config.js';
 import { createIdentityService, openVaultDatabase } from './vault.js';
 
@@ -86,6 +86,14 @@ export function readJwksFile(path: string): string {
 export interface NewClientInput extends NewClient {
   /** Path of a JWKS file (instead of `jwks`). */
   readonly jwksFile?: string;
+}
+
+export function disableClient(config: VaultConfig, clientId: string): Promise<Client> {
+  return withIdentity(config, 'client.disable', (identity) => identity.disableClient(clientId), (c) => ({ clientId: c.clientId }));
+}
+
+export function enableClient(config: VaultConfig, clientId: string): Promise<Client> {
+  return withIdentity(config, 'client.enable', (identity) => identity.enableClient(clientId), (c) => ({ clientId: c.clientId }));
 }
 
 /** Registers a client. A confidential-symmetric client's secret is returned once in `clientSecret`. */

@@ -13,7 +13,7 @@ export { CustodiaError, isCustodiaError, ERROR_CATALOG, type ErrorCode } from '.
 export { etagOf, type FhirResult } from '../fhir/index.js';
 export { TOKEN_AUDIENCE, TOKEN_ISSUER } from '../access/index.js';
 export { mintOperatorToken, type OperatorTokenOptions } from './operator-token.js';
-export { addUser, disableUser, enableUser, resetUserMfa, setUserPassword, setRoleMfaRequired, addClient, readJwksFile, type NewClientInput } from './identity-admin.js';
+export { addUser, disableUser, enableUser, resetUserMfa, setUserPassword, setRoleMfaRequired, addClient, disableClient, enableClient, readJwksFile, type NewClientInput } from './identity-admin.js';
 export { createIdentityService, openVaultDatabase } from './vault.js';
 export { commonPasswords, COMMON_PASSWORDS_FILE } from './common-passwords.js';
 export { ROLES, isRole, type Role, type RolePolicy, type User, type Client, type NewUser, type AddedUser, type NewClient, type AddedClient, type IdentityService, type LoginResult } from '../access/index.js';

@@ -1,11 +1,12 @@
 /**
- * `custodia client add`: registers an OAuth client application. Public clients (PKCE
+ * `custodia client add|disable|enable`: registers an OAuth client application, or stops
+ * and restarts it. Public clients (PKCE
  * only) get no secret; clients with --jwks-file/--jwks-uri authenticate with
  * private_key_jwt (RFC 7523, SMART Backend Services); every other client gets a
  * generated secret, printed once and stored hashed.
  */
 import { Command } from '@commander-js/extra-typings';
-import { addClient } from '../app/index.js';
+import { addClient, disableClient, enableClient } from '../app/index.js';
 import { databaseOption, dataDirOption, schemaOption } from './storage-options.js';
 import { storageConfig } from './storage-config.js';
 
@@ -42,5 +43,23 @@ export function clientCommand(): Command<[], Record<string, unknown>> {
         if (added.clientSecret !== undefined) process.stdout.write(`Client secret (shown once; store it now): ${added.clientSecret}\n`);
       }),
   );
+  for (const [name, description, act] of [
+    ['disable', "refuse the client's authentication and end every token issued to it or through it", disableClient],
+    ['enable', 'let a disabled client authenticate again', enableClient],
+  ] as const) {
+    client.addCommand(
+      new Command(name)
+        .description(description)
+        .addOption(dataDirOption())
+        .addOption(databaseOption())
+        .addOption(schemaOption())
+        .requiredOption('--client-id <id>', 'OAuth client_id')
+        .exitOverride()
+        .action(async (o) => {
+          const c = await act(storageConfig(o), o.clientId);
+          process.stdout.write(`Client ${c.clientId} ${name}d.\n`);
+        }),
+    );
+  }
   return client as unknown as Command<[], Record<string, unknown>>;
 }

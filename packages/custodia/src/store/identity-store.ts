@@ -300,4 +300,20 @@ export class KyselyIdentityStore implements IdentityStore {
       return r.rows[0] === undefined ? undefined : toClient(r.rows[0]);
     });
   }
+
+  setClientStatus(clientId: string, status: ClientRecord['status'], now: number): Promise<boolean> {
+    return this.#write(async (db) => {
+      const r = await sql<{ client_id: string }>`UPDATE identity_clients SET status = ${status}, updated_at = ${now} WHERE client_id = ${clientId} RETURNING client_id`.execute(db);
+      return r.rows.length > 0;
+    });
+  }
+
+  /** Asked for every request with a client's token: synchronous and remembered until the next commit on SQLite. */
+  clientActive(clientId: string): Promise<boolean> {
+    const { readNow, memo } = this.h;
+    if (readNow !== undefined && memo !== undefined) {
+      return guarded(async () => memo(`client\u0000${clientId}`, () => (readNow('SELECT status FROM identity_clients WHERE client_id = ?', [clientId])[0] as { status: string } | undefined)?.status === 'active'));
+    }
+    return guarded(async () => (await sql<{ status: string }>`SELECT status FROM identity_clients WHERE client_id = ${clientId}`.execute(this.h.read)).rows[0]?.status === 'active');
+  }
 }

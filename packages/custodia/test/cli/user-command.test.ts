@@ -239,6 +239,9 @@ describe('the operator log', () => {
     const client = run(['client', 'add', '--data-dir', d, '--client-id', 'ehr', '--name', 'EHR', '--redirect-uri', 'https://ehr.example/cb', '--scope', 'openid user/*.rs']);
     expect(client.code).toBe(0);
     const secret = /Client secret \(shown once; store it now\): (\S+)/.exec(client.stdout)![1]!;
+    expect(run(['client', 'disable', '--data-dir', d, '--client-id', 'ehr'])).toMatchObject({ code: 0, stdout: 'Client ehr disabled.\n' });
+    expect(run(['client', 'enable', '--data-dir', d, '--client-id', 'ehr'])).toMatchObject({ code: 0, stdout: 'Client ehr enabled.\n' });
+    expectUsageError(run(['client', 'disable', '--data-dir', d, '--client-id', 'nobody']));
     const token = run(['token', '--data-dir', d, '--user', 'olga', '--ttl', '5m']);
     expect(token.code).toBe(0);
     // A refused command changes nothing and records nothing.
@@ -247,13 +250,14 @@ describe('the operator log', () => {
     const database = await openVaultDatabase(resolveConfig({ dataDir: d }, {}));
     try {
       const log = (await database.operatorLog.recent(50)).reverse();
-      expect(log.map((e) => e.action)).toEqual(['user.add', 'user.disable', 'user.enable', 'user.reset-mfa', 'user.set-password', 'role.require-mfa', 'client.add', 'token.mint']);
+      expect(log.map((e) => e.action)).toEqual(['user.add', 'user.disable', 'user.enable', 'user.reset-mfa', 'user.set-password', 'role.require-mfa', 'client.add', 'client.disable', 'client.enable', 'token.mint']);
       expect(log.every((e) => e.actor === 'operator')).toBe(true);
       expect(log[0]!.detail).toMatchObject({ username: 'olga', role: 'clinician', fhirUser: 'Practitioner/olga', via: 'cli' });
       expect(log[4]!.detail).toMatchObject({ username: 'olga', generated: true });
       expect(log[5]!.detail).toMatchObject({ role: 'nurse', required: true });
       expect(log[6]!.detail).toMatchObject({ clientId: 'ehr', scope: 'openid user/*.rs' });
-      expect(log[7]!.detail).toMatchObject({ user: 'olga', kind: 'user', scope: 'user/*.cruds', ttl: 300 });
+      expect(log[7]!.detail).toMatchObject({ clientId: 'ehr', via: 'cli' });
+      expect(log[9]!.detail).toMatchObject({ user: 'olga', kind: 'user', scope: 'user/*.cruds', ttl: 300 });
       const text = JSON.stringify(log);
       for (const s of [password, newPassword, secret, token.stdout.trim()]) expect(text).not.toContain(s);
     } finally {

@@ -470,6 +470,21 @@ export class IdentityService {
     return { client: publicClient(record), ...(clientSecret === undefined ? {} : { clientSecret }) };
   }
 
+  /** Refuses the client's authentication and ends its tokens (and those its users got through it). */
+  async disableClient(clientId: string): Promise<Client> {
+    return this.#setClientStatus(clientId, 'disabled');
+  }
+
+  async enableClient(clientId: string): Promise<Client> {
+    return this.#setClientStatus(clientId, 'active');
+  }
+
+  async #setClientStatus(clientId: string, status: 'active' | 'disabled'): Promise<Client> {
+    const r = clientId.length > 128 ? undefined : await this.store.findClient(clientId);
+    if (r === undefined || !(await this.store.setClientStatus(clientId, status, this.clock.now()))) throw notFound('client');
+    return publicClient({ ...r, status });
+  }
+
   async getClient(clientId: string): Promise<Client | undefined> {
     if (clientId.length > 128) return undefined;
     const r = await this.store.findClient(clientId);

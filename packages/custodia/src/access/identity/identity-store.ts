@@ -64,4 +64,6 @@ export interface IdentityStore extends UserAccounts {
   /** Adds a client; `identity-conflict` when the client id is taken. */
   insertClient(client: ClientRecord): Promise<void>;
   findClient(clientId: string): Promise<ClientRecord | undefined>;
+  /** false when there is no such client. */
+  setClientStatus(clientId: string, status: ClientRecord['status'], now: number): Promise<boolean>;
 }

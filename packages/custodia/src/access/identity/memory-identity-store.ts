@@ -158,4 +158,15 @@ export class InMemoryIdentityStore implements IdentityStore {
   async findClient(clientId: string): Promise<ClientRecord | undefined> {
     return this.#clients.get(clientId);
   }
+
+  async setClientStatus(clientId: string, status: ClientRecord['status'], now: number): Promise<boolean> {
+    const c = this.#clients.get(clientId);
+    if (c === undefined) return false;
+    this.#clients.set(clientId, Object.freeze({ ...c, status, updatedAt: now }));
+    return true;
+  }
+
+  async clientActive(clientId: string): Promise<boolean> {
+    return this.#clients.get(clientId)?.status === 'active';
+  }
 }
