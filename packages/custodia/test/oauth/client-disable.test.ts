@@ -3,7 +3,7 @@
  * token issued to it, or to its users through it, stops working on the next request;
  * enabling it again restores them. On every database (the check is memoised on SQLite).
  */
-import { exportJWK, generateKeyPair, SignJWT } from 'jose';
+import { exportJWK, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ALL_DATABASES, isAvailable } from '../helpers/databases.js';
