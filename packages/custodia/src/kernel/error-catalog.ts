@@ -49,6 +49,8 @@ export const ERROR_CATALOG: Readonly<Record<ErrorCode, ErrorCatalogEntry>> = Obj
   'config-invalid': { status: 500, issueCode: 'exception', summary: 'The server configuration is invalid.' },
   'storage-unavailable': { status: 503, issueCode: 'transient', summary: 'The database is unreachable or busy; retry later.' },
   'storage-conflict': { status: 409, issueCode: 'conflict', summary: 'The database rejected a concurrent write; retry.' },
+  'decrypt-failed': { status: 500, issueCode: 'exception', summary: 'Stored data failed its integrity check (tampered, moved or corrupted ciphertext, or the wrong key); nothing of it is returned.' },
+  'key-unavailable': { status: 503, issueCode: 'transient', summary: 'A key that protects the data is not available (key store missing, locked or unreachable).' },
   internal: { status: 500, issueCode: 'exception', summary: 'An unexpected server error. Details are in the server log, never in the response.' },
 });
 

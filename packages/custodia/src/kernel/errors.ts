@@ -44,6 +44,8 @@ export type ErrorCode =
   | 'config-invalid'
   | 'storage-unavailable'
   | 'storage-conflict'
+  | 'decrypt-failed'
+  | 'key-unavailable'
   | 'internal';
 
 /** One problem inside an error, pointing at where it happened (a FHIRPath into the resource or request). */

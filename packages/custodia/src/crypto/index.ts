@@ -1,0 +1,4 @@
+export { seal, open, encryptWithNonce, KEY_BYTES, NONCE_BYTES, TAG_BYTES } from './aead.js';
+export { wrapKey, unwrapKey } from './key-wrap.js';
+export { sealEnvelope, openEnvelope, envelopeKeyId, ENVELOPE_VERSION, type DataKey } from './envelope.js';
+export { resourceVersionAad } from './aad.js';
