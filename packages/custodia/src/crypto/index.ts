@@ -2,3 +2,4 @@ export { seal, open, encryptWithNonce, KEY_BYTES, NONCE_BYTES, TAG_BYTES } from 
 export { wrapKey, unwrapKey } from './key-wrap.js';
 export { sealEnvelope, openEnvelope, envelopeKeyId, ENVELOPE_VERSION, type DataKey } from './envelope.js';
 export { resourceVersionAad } from './aad.js';
+export { newKeyring, rotateKek, currentKek, serializeKeyring, parseKeyring, KEYRING_SCRYPT, type Kek, type Keyring, type KeyringProtection, type ScryptCost } from './keyring.js';

@@ -1,2 +1,3 @@
 export { openStore, openDatabase, isPostgresUrl, type StoreOptions, type DatabaseHandle, type VaultDatabase } from './open-store.js';
 export { loadSigningKey, keysDir } from './signing-key-file.js';
+export { loadKeyring, saveKeyring, keyringPath } from './keyring-file.js';
