@@ -27,6 +27,8 @@ export interface VaultConfig {
   readonly limits: FhirLimits;
   /** Allow plain HTTP on a non-loopback address (never do this outside a lab). */
   readonly insecureHttp: boolean;
+  /** Serve HTTPS (TLS 1.2 or later) with this PEM certificate chain and private key. */
+  readonly tls?: { readonly certFile: string; readonly keyFile: string };
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'silent';
   /** Origins whose browser apps may call /fhir and the token endpoints (CORS); empty: none. */
   readonly corsOrigins: readonly string[];
@@ -46,6 +48,9 @@ export interface ConfigInput {
   readonly bodyLimitBytes?: number;
   readonly limits?: Partial<FhirLimits>;
   readonly insecureHttp?: boolean;
+  /** PEM files: the certificate chain and its private key (env CUSTODIA_TLS_CERT, CUSTODIA_TLS_KEY). */
+  readonly tlsCert?: string;
+  readonly tlsKey?: string;
   readonly logLevel?: VaultConfig['logLevel'];
   /** Exact origins (e.g. https://app.example.org); each entry may also be a comma-separated list. */
   readonly corsOrigins?: readonly string[];
@@ -67,6 +72,8 @@ function invalid(message: string): never {
   throw new CustodiaError('config-invalid', message);
 }
 
+const nonEmpty = (v: string | undefined): string | undefined => (v === undefined || v === '' ? undefined : v);
+
 function parsePort(p: number | string | undefined): number {
   if (p === undefined) return 8080;
   const n = typeof p === 'number' ? p : /^\d{1,5}$/.test(p) ? Number(p) : Number.NaN;
@@ -86,15 +93,19 @@ export function resolveConfig(input: ConfigInput, env: NodeJS.ProcessEnv = {}): 
   const host = input.host ?? '127.0.0.1';
   const port = parsePort(input.port);
   const insecureHttp = input.insecureHttp ?? false;
-  if (!isLoopback(host) && !insecureHttp) {
-    invalid(`Refusing to serve plain HTTP on ${host}: patient data would cross the network unencrypted. Bind 127.0.0.1, or pass --insecure-http in a lab.`);
+  const certFile = input.tlsCert ?? nonEmpty(env['CUSTODIA_TLS_CERT']);
+  const keyFile = input.tlsKey ?? nonEmpty(env['CUSTODIA_TLS_KEY']);
+  if ((certFile === undefined) !== (keyFile === undefined)) invalid('TLS needs both --tls-cert and --tls-key');
+  const tls = certFile === undefined || keyFile === undefined ? undefined : { certFile: resolve(certFile), keyFile: resolve(keyFile) };
+  if (tls === undefined && !isLoopback(host) && !insecureHttp) {
+    invalid(`Refusing to serve plain HTTP on ${host}: patient data would cross the network unencrypted. Bind 127.0.0.1, give --tls-cert and --tls-key, or pass --insecure-http in a lab.`);
   }
   const limits = { ...DEFAULT_LIMITS, ...(input.limits ?? {}) };
   for (const [k, v] of Object.entries(limits)) {
     if (!Number.isInteger(v) || v < 1) invalid(`limit ${k} must be a positive integer`);
   }
   const displayHost = host.includes(':') ? `[${host}]` : host;
-  const fhirBaseUrl = (input.baseUrl ?? `http://${displayHost}:${port}/fhir`).replace(/\/+$/, '');
+  const fhirBaseUrl = (input.baseUrl ?? `${tls === undefined ? 'http' : 'https'}://${displayHost}:${port}/fhir`).replace(/\/+$/, '');
   if (!/^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/.test(fhirBaseUrl)) invalid('--base-url must be an absolute http(s) URL');
   const config: VaultConfig = {
     dataDir,
@@ -105,6 +116,7 @@ export function resolveConfig(input: ConfigInput, env: NodeJS.ProcessEnv = {}): 
     bodyLimitBytes: input.bodyLimitBytes ?? 32 * 1024 * 1024,
     limits: Object.freeze(limits),
     insecureHttp,
+    ...(tls === undefined ? {} : { tls }),
     logLevel: input.logLevel ?? 'info',
     corsOrigins: parseCorsOrigins(input.corsOrigins ?? [env['CUSTODIA_CORS_ORIGINS'] ?? '']),
     trustedProxies: parseTrustedProxies(input.trustedProxies ?? [env['CUSTODIA_TRUSTED_PROXIES'] ?? '']),

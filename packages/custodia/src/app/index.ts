@@ -1,6 +1,7 @@
 export { resolveConfig, isLoopback, DEFAULT_LIMITS, type VaultConfig, type ConfigInput } from './config.js';
 export { parseCorsOrigins } from './cors-origins.js';
 export { parseTrustedProxies } from './trusted-proxies.js';
+export { loadTlsMaterial } from './tls-files.js';
 export { parseRateLimitSpecs, type RateLimitInput } from './rate-limit-config.js';
 export { createVault, type Vault, type VaultOverrides } from './vault.js';
 export { handleFhirRequest, authenticate, parsePrefer, type FhirGateway, type FhirHttpRequest } from './fhir-gateway.js';

@@ -17,6 +17,8 @@ export function serveCommand(): Command<[], Record<string, unknown>> {
     .option('--base-url <url>', 'public base URL of the FHIR API (default http://<host>:<port>/fhir)')
     .option('--demo', 'load the bundled Synthea demo data into an empty vault', false)
     .option('--insecure-http', 'allow plain HTTP on a non-loopback address (lab use only)', false)
+    .option('--tls-cert <file>', 'serve HTTPS (TLS 1.2 or later) with this PEM certificate chain (env CUSTODIA_TLS_CERT)')
+    .option('--tls-key <file>', 'the PEM private key of --tls-cert, mode 0600 (env CUSTODIA_TLS_KEY)')
     .addOption(new Option('--log-level <level>', 'log level').choices(['fatal', 'error', 'warn', 'info', 'debug', 'silent'] as const).default('info' as const))
     .option('--cors-origin <origin>', 'let browser apps of this exact origin call /fhir and the token endpoints (repeatable; env CUSTODIA_CORS_ORIGINS)', collect, undefined)
     .option('--trust-proxy <address>', 'a reverse proxy (IP or CIDR) whose X-Forwarded-For names the client (repeatable; env CUSTODIA_TRUSTED_PROXIES)', collect, undefined)
@@ -33,6 +35,8 @@ export function serveCommand(): Command<[], Record<string, unknown>> {
           ...(o.schema === undefined ? {} : { postgresSchema: o.schema }),
           ...(o.baseUrl === undefined ? {} : { baseUrl: o.baseUrl }),
           ...(o.corsOrigin === undefined ? {} : { corsOrigins: o.corsOrigin }),
+          ...(o.tlsCert === undefined ? {} : { tlsCert: o.tlsCert }),
+          ...(o.tlsKey === undefined ? {} : { tlsKey: o.tlsKey }),
           ...(o.trustProxy === undefined ? {} : { trustedProxies: o.trustProxy }),
           ...(o.rateLimit === undefined ? {} : { rateLimits: parseRateLimitSpecs(o.rateLimit) }),
         },

@@ -4,7 +4,7 @@
  * values, bodies or tokens (patient data stays out of logs).
  */
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify';
-import { CustodiaError, errorResponse, type Vault } from '../app/index.js';
+import { CustodiaError, errorResponse, loadTlsMaterial, type Vault } from '../app/index.js';
 import { registerBodyParsers } from './body-parsers.js';
 import { FHIR_JSON, registerFhirRoutes } from './fhir-routes.js';
 import { registerOAuthRoutes } from './oauth-routes.js';
@@ -37,7 +37,11 @@ function fastifyError(e: unknown): unknown {
 }
 
 export function buildServer(vault: Vault, options: ServerOptions = {}): FastifyInstance {
+  // TLS 1.2 at least (issue 4, transport): older versions are refused in the handshake.
+  const tls = loadTlsMaterial(vault.config);
+  const https = tls === undefined ? {} : { https: { cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2' as const } };
   const app = Fastify({
+    ...https,
     logger: options.logger ?? false,
     bodyLimit: vault.config.bodyLimitBytes,
     // Fastify's own request logs include the URL (search values); ours below do not.
@@ -54,7 +58,7 @@ export function buildServer(vault: Vault, options: ServerOptions = {}): FastifyI
       const r = errorResponse(fastifyError(error));
       void (reply as FastifyReply).code(r.status).headers({ 'content-type': FHIR_JSON, ...PRE_ROUTING_HEADERS }).send(JSON.stringify(r.body));
     },
-  });
+  } as FastifyServerOptions) as unknown as FastifyInstance;
   registerBodyParsers(app);
 
   registerSecurityHeaders(app, vault.config.fhirBaseUrl);

@@ -85,6 +85,7 @@ describe('custodia CLI', () => {
       [[], { CUSTODIA_CORS_ORIGINS: 'https://ok.example,http://app.example' }, /CORS origin "http:\/\/app.example": must be https/],
       [['--rate-limit', 'user=lots'], {}, /rate limit "user=lots"/],
       [['--trust-proxy', 'proxy.example'], {}, /trusted proxy "proxy.example": not an IP address or CIDR range/],
+      [['--tls-cert', '/nonexistent/cert.pem'], {}, /TLS needs both --tls-cert and --tls-key/],
       [[], { CUSTODIA_TRUSTED_PROXIES: '0.0.0.0/0' }, /trusted proxy "0.0.0.0\/0": a \/0 range would trust every client/],
     ] as const) {
       const r = run(['serve', '--data-dir', tempDir(), ...args], env);
