@@ -20,6 +20,8 @@ export interface Principal {
   readonly scopes: readonly ResourceScope[];
   /** Epoch seconds. */
   readonly expiresAt: number;
+  /** When the token was issued, epoch ms (the `iat_ms` claim this server adds, else `iat` × 1000). */
+  readonly issuedAtMs?: number;
   /** operator: `custodia token` without --user; user: a person; client: a backend service. */
   readonly kind: 'operator' | 'user' | 'client';
   /** The OAuth client the token was issued to, when there is one. */

@@ -100,6 +100,7 @@ function principalOf(payload: JWTPayload): Principal {
     scope,
     scopes: parseScopes(scope),
     expiresAt: payload.exp!,
+    ...(typeof payload['iat_ms'] === 'number' && Number.isSafeInteger(payload['iat_ms']) ? { issuedAtMs: payload['iat_ms'] } : typeof payload.iat === 'number' ? { issuedAtMs: payload.iat * 1000 } : {}),
     kind,
     purposeOfUse: str(payload['purpose_of_use']) ?? TREATMENT,
     clearances: clearance,
@@ -138,7 +139,8 @@ export class TokenService {
     if (o.authority === 'oauth' && (o.kind ?? 'operator') === 'operator') throw new CustodiaError('internal', 'The authorization server issues user and client tokens only');
     const [issuer, audience] = o.authority === 'oauth' ? [oauth!.issuer, oauth!.audience] : [TOKEN_ISSUER, TOKEN_AUDIENCE];
     const now = Math.floor(this.clock.now() / 1000);
-    const claims: Record<string, unknown> = { scope: o.scope, kind: o.kind ?? 'operator' };
+    // iat has whole seconds; the ms lets a token issued just after a session cut-off (user-standing.ts) count as after it.
+    const claims: Record<string, unknown> = { scope: o.scope, kind: o.kind ?? 'operator', iat_ms: this.clock.now() };
     if (o.clientId !== undefined) claims['client_id'] = o.clientId;
     if (o.role !== undefined) claims['role'] = o.role;
     if (o.fhirUser !== undefined) claims['fhirUser'] = o.fhirUser;
@@ -212,7 +214,8 @@ export class TokenService {
 
   /**
    * A user's token holds only while the account does (user-standing.ts): refused once the
-   * account is disabled or gone, or its role or fhirUser changed since issue; clearances
+   * account is disabled or gone, its sessions ended (disable, password or second-factor
+   * reset) after the token was issued, or its role or fhirUser changed since issue; clearances
    * withdrawn since issue are dropped from the principal. Deny by default: an answer that
    * cannot be had fails the request.
    */
@@ -220,7 +223,8 @@ export class TokenService {
     const accounts = this.options.accounts;
     if (accounts === undefined) return p;
     const now = await accounts.standing(p.subject);
-    if (now === undefined || !now.active || now.role !== p.role || (p.fhirUser !== undefined && now.fhirUser !== p.fhirUser)) {
+    const cutOff = now?.sessionsNotBefore !== undefined && (p.issuedAtMs === undefined || p.issuedAtMs <= now.sessionsNotBefore);
+    if (now === undefined || !now.active || cutOff || now.role !== p.role || (p.fhirUser !== undefined && now.fhirUser !== p.fhirUser)) {
       throw new CustodiaError('token-invalid', 'The bearer token is not valid');
     }
     if (p.clearances.every((c) => now.clearances.includes(c))) return p;

@@ -12,6 +12,8 @@ export interface UserStanding {
   readonly role: string;
   readonly fhirUser?: string;
   readonly clearances: readonly string[];
+  /** Tokens issued before this instant (epoch ms) are void: the account was disabled, or its password or second factor reset. */
+  readonly sessionsNotBefore?: number;
 }
 
 export interface UserAccounts {

@@ -161,16 +161,24 @@ export class KyselyIdentityStore implements IdentityStore {
    * remembered until the next commit on SQLite, one indexed read on PostgreSQL.
    */
   standing(userId: string): Promise<UserStanding | undefined> {
-    type Row = Pick<UserRow, 'status' | 'role' | 'fhir_user' | 'clearances'>;
+    type Row = Pick<UserRow, 'status' | 'role' | 'fhir_user' | 'clearances'> & { sessions_not_before: number | string | null };
     const toStanding = (r: Row | undefined): UserStanding | undefined =>
       r === undefined
         ? undefined
-        : { active: r.status === 'active', role: r.role, ...(r.fhir_user === null ? {} : { fhirUser: r.fhir_user }), clearances: parseClearances(r.clearances) };
+        : {
+            active: r.status === 'active',
+            role: r.role,
+            ...(r.fhir_user === null ? {} : { fhirUser: r.fhir_user }),
+            clearances: parseClearances(r.clearances),
+            ...(r.sessions_not_before === null ? {} : { sessionsNotBefore: Number(r.sessions_not_before) }),
+          };
     const { readNow, memo } = this.h;
     if (readNow !== undefined && memo !== undefined) {
-      return guarded(async () => memo(`standing\u0000${userId}`, () => toStanding(readNow('SELECT status, role, fhir_user, clearances FROM identity_users WHERE id = ?', [userId])[0] as Row | undefined)));
+      return guarded(async () =>
+        memo(`standing\u0000${userId}`, () => toStanding(readNow('SELECT status, role, fhir_user, clearances, sessions_not_before FROM identity_users WHERE id = ?', [userId])[0] as Row | undefined)),
+      );
     }
-    return guarded(async () => toStanding((await sql<Row>`SELECT status, role, fhir_user, clearances FROM identity_users WHERE id = ${userId}`.execute(this.h.read)).rows[0]));
+    return guarded(async () => toStanding((await sql<Row>`SELECT status, role, fhir_user, clearances, sessions_not_before FROM identity_users WHERE id = ${userId}`.execute(this.h.read)).rows[0]));
   }
 
   findUserByUsername(username: string): Promise<UserRecord | undefined> {
@@ -178,6 +186,10 @@ export class KyselyIdentityStore implements IdentityStore {
       const r = await sql<UserRow>`SELECT ${USER_COLUMNS} FROM identity_users WHERE username = ${username}`.execute(this.h.read);
       return r.rows[0] === undefined ? undefined : toUser(r.rows[0]);
     });
+  }
+
+  async endSessions(id: string, now: number): Promise<void> {
+    await this.#write((db) => sql`UPDATE identity_users SET sessions_not_before = ${now}, updated_at = ${now} WHERE id = ${id}`.execute(db));
   }
 
   setUserStatus(id: string, status: AccountStatus, now: number): Promise<boolean> {

@@ -1,8 +1,9 @@
 /**
  * A user's token holds only while the account does (access/user-standing.ts): disabling an
  * account ends its tokens on the next request, break-the-glass included; a clearance
- * withdrawn after issue is no longer honoured; re-enabling the account lets unexpired
- * tokens work again. On every database.
+ * withdrawn after issue is no longer honoured; disabling the account, or resetting its
+ * password or second factor, voids every token issued before (re-enabling does not bring
+ * them back). On every database.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLEARANCES } from '../../src/access/index.js';
@@ -38,8 +39,22 @@ for (const dialect of ALL_DATABASES) {
       // Exactly the answer to a token that was never valid.
       const garbage = await t.request('GET', '/fhir/Patient/p1', undefined, bearer('not-a-token'));
       expect(refused.body).toEqual(garbage.body);
+      // Re-enabling the account does not bring its older tokens back; new ones work.
       await t.vault.identity.enableUser('kim');
-      expect((await t.request('GET', '/fhir/Patient/p1', undefined, token)).status).toBe(200);
+      expect((await t.request('GET', '/fhir/Patient/p1', undefined, token)).status).toBe(401);
+      const kim = (await t.vault.identity.getUserByUsername('kim'))!;
+      const fresh = await t.vault.tokens.issue({ subject: kim.id, kind: 'user', role: 'clinician', fhirUser: 'Practitioner/dr1', scope: 'user/*.cruds', ttlSeconds: 3600 });
+      expect((await t.request('GET', '/fhir/Patient/p1', undefined, bearer(fresh))).status).toBe(200);
+    });
+
+    it('ends the tokens issued before an operator password reset or a second-factor reset', async () => {
+      for (const reset of [(u: string) => t.vault.identity.setPassword(u), (u: string) => t.vault.identity.resetMfa(u)]) {
+        const username = `reset-${Math.random().toString(36).slice(2, 8)}`;
+        const token = bearer(await clinician(username));
+        expect((await t.request('GET', '/fhir/Patient/p1', undefined, token)).status).toBe(200);
+        await reset(username);
+        expect((await t.request('GET', '/fhir/Patient/p1', undefined, token)).status).toBe(401);
+      }
     });
 
     it('never lets break-the-glass override a disabled account, and opens no session for it', async () => {

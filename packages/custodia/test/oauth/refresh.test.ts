@@ -89,8 +89,26 @@ for (const name of ALL_DATABASES) {
     it('refuses refresh tokens of a disabled user', async () => {
       await h.vault.identity.addUser({ username: 'leaver', role: 'clinician', password: PASSWORD });
       const first = await codeFlow(h, config, { scope: SCOPE, username: 'leaver' });
+      h.clock.advance(1000);
       await h.vault.identity.disableUser('leaver');
       await expect(client.refreshTokenGrant(config, first.refresh_token!)).rejects.toMatchObject({ error: 'invalid_grant' });
+      // Enabled again: the sign-in from before the disable stays over, access and refresh token alike.
+      await h.vault.identity.enableUser('leaver');
+      await expect(client.refreshTokenGrant(config, first.refresh_token!)).rejects.toMatchObject({ error: 'invalid_grant' });
+      expect(await fhirStatus(h, first.access_token)).toBe(401);
+      // A new sign-in works.
+      h.clock.advance(1000);
+      const again = await codeFlow(h, config, { scope: SCOPE, username: 'leaver' });
+      expect(await fhirStatus(h, again.access_token)).toBe(200);
+    });
+
+    it('ends a sign-in when the password or second factor is reset by the operator', async () => {
+      await h.vault.identity.addUser({ username: 'lost-phone', role: 'clinician', password: PASSWORD });
+      const first = await codeFlow(h, config, { scope: SCOPE, username: 'lost-phone' });
+      h.clock.advance(1000);
+      await h.vault.identity.resetMfa('lost-phone');
+      await expect(client.refreshTokenGrant(config, first.refresh_token!)).rejects.toMatchObject({ error: 'invalid_grant' });
+      expect(await fhirStatus(h, first.access_token)).toBe(401);
     });
   });
 }

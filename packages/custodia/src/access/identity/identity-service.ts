@@ -209,7 +209,14 @@ export class IdentityService {
     const now = this.clock.now();
     await this.store.setPasswordHash(r.id, await this.#hasher.hash(normalized), now);
     await this.store.resetLoginFailures(r.id, now);
+    await this.store.endSessions(r.id, now);
     return { user: publicUser(r), ...(generatedPassword === undefined ? {} : { generatedPassword }) };
+  }
+
+  /** Did the user's sessions end (disable, password or second-factor reset) at or after `instant` (epoch ms)? Then what was granted before is void. */
+  async sessionsEndedSince(userId: string, instant: number): Promise<boolean> {
+    const cutoff = (await this.store.standing(userId))?.sessionsNotBefore;
+    return cutoff !== undefined && instant <= cutoff;
   }
 
   async getUser(userId: string): Promise<User | undefined> {
@@ -232,7 +239,9 @@ export class IdentityService {
   /** Refuses every further sign-in of the user (tokens already issued are the token service's business). */
   async disableUser(username: string): Promise<User> {
     const r = await this.#requireUser(username);
-    await this.store.setUserStatus(r.id, 'disabled', this.clock.now());
+    const now = this.clock.now();
+    await this.store.setUserStatus(r.id, 'disabled', now);
+    await this.store.endSessions(r.id, now);
     return publicUser({ ...r, status: 'disabled' });
   }
 
@@ -261,7 +270,10 @@ export class IdentityService {
   /** Removes the user's TOTP authenticator and recovery codes (a lost phone). They enrol again at the next sign-in if their role requires it. */
   async resetMfa(username: string): Promise<User> {
     const r = await this.#requireUser(username);
-    await this.store.clearMfa(r.id, this.clock.now());
+    const now = this.clock.now();
+    await this.store.clearMfa(r.id, now);
+    // A lost authenticator may be in someone else's hands: what it opened ends too.
+    await this.store.endSessions(r.id, now);
     const { totp: _, ...rest } = r;
     return publicUser(rest);
   }

@@ -25,6 +25,8 @@ export interface IdentityStore extends UserAccounts {
   findUserByUsername(username: string): Promise<UserRecord | undefined>;
   /** False when there is no such user. */
   setUserStatus(id: string, status: AccountStatus, now: number): Promise<boolean>;
+  /** Voids every token of the user issued before `now` (user-standing.ts `sessionsNotBefore`). */
+  endSessions(id: string, now: number): Promise<void>;
   setPasswordHash(id: string, passwordHash: string, now: number): Promise<void>;
   /** Replaces the user's sensitive-data clearances. False when there is no such user. */
   setClearances(id: string, clearances: readonly string[], now: number): Promise<boolean>;

@@ -39,7 +39,10 @@ export class InMemoryIdentityStore implements IdentityStore {
 
   async standing(userId: string): Promise<UserStanding | undefined> {
     const u = this.#users.get(userId);
-    return u === undefined ? undefined : { active: u.status === 'active', role: u.role, ...(u.fhirUser === undefined ? {} : { fhirUser: u.fhirUser }), clearances: [...u.clearances] };
+    const cutoff = this.#sessionsNotBefore.get(userId);
+    return u === undefined
+      ? undefined
+      : { active: u.status === 'active', role: u.role, ...(u.fhirUser === undefined ? {} : { fhirUser: u.fhirUser }), clearances: [...u.clearances], ...(cutoff === undefined ? {} : { sessionsNotBefore: cutoff }) };
   }
 
   async findUserByUsername(username: string): Promise<UserRecord | undefined> {
@@ -57,6 +60,12 @@ export class InMemoryIdentityStore implements IdentityStore {
     if (u === undefined) return false;
     this.#users.set(id, { ...u, clearances: [...clearances], updatedAt: now });
     return true;
+  }
+
+  readonly #sessionsNotBefore = new Map<string, number>();
+
+  async endSessions(id: string, now: number): Promise<void> {
+    this.#sessionsNotBefore.set(id, now);
   }
 
   async setUserStatus(id: string, status: AccountStatus, now: number): Promise<boolean> {

@@ -51,7 +51,8 @@ export async function exchangeAuthorizationCode(p: RequestParams, client: Client
     verifyCodeVerifier(verifier, record.codeChallenge) &&
     grant !== undefined &&
     grant.revokedAt === undefined &&
-    user?.status === 'active';
+    user?.status === 'active' &&
+    !(await d.identity.sessionsEndedSince(user.id, grant.createdAt));
   if (!valid) {
     await d.store.redeemCode(codeHash, now, undefined);
     throw invalidGrant();

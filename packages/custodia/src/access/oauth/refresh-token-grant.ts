@@ -39,6 +39,11 @@ export async function exchangeRefreshToken(p: RequestParams, client: Client, d: 
   }
   const user = await d.identity.getUser(grant.context.userId);
   if (user?.status !== 'active') throw invalidGrant();
+  // Signed in before the account was disabled or its password or second factor reset: the family is over.
+  if (await d.identity.sessionsEndedSince(user.id, grant.createdAt)) {
+    await d.store.revokeGrant(grant.id, now);
+    throw invalidGrant();
+  }
   const tokens = await d.issuer.forUser(grant, user, scope, false);
   if ((await d.store.rotateRefreshToken(tokenHash, now, tokens.issue)) !== 'issued') throw invalidGrant();
   return tokens.body;

@@ -14,6 +14,7 @@ import { typeSequenceSchema } from './0007-type-sequence.js';
 import { clearanceSchema } from './0008-clearances.js';
 import { operatorLogSchema } from './0009-operator-log.js';
 import { pendingEnrolmentSchema } from './0010-pending-enrolment.js';
+import { sessionCutoffSchema } from './0011-session-cutoff.js';
 
 function statements(list: string[]): Migration {
   return {
@@ -37,6 +38,7 @@ export function migrationProvider(dialect: SqlDialect): MigrationProvider {
         '0008-clearances': statements(clearanceSchema()),
         '0009-operator-log': statements(operatorLogSchema(dialect)),
         '0010-pending-enrolment': statements(pendingEnrolmentSchema()),
+        '0011-session-cutoff': statements(sessionCutoffSchema()),
       };
     },
   };
