@@ -7,11 +7,11 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { freePort } from '../oauth/oauth-harness.js';
 
 const BIN = fileURLToPath(new URL('../../bin/custodia.mjs', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'custodia-logs-'));
@@ -23,17 +23,6 @@ const MRN = 'MRN-7Q4-99871';
 const PHONE = '+1 555 0199 4321';
 const BIRTH = '1937-02-17';
 const SECRETS = [FAMILY, GIVEN, MRN, PHONE, BIRTH];
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 describe('server logs', () => {
   it('hold none of a patient’s identifiers after a full session, at log level debug', async () => {
