@@ -74,8 +74,11 @@ describe('server logs', () => {
         expect(r.status, path).toBeLessThan(500);
         await r.arrayBuffer();
       }
-      // The server did log the session (so the search below looks at something).
-      expect(output.split('\n').filter((l) => l.includes('"msg":"request"')).length).toBeGreaterThanOrEqual(calls.length);
+      // The server did log the session (so the search below looks at something). Its log
+      // is written asynchronously: wait for the lines to arrive.
+      const logged = () => output.split('\n').filter((l) => l.includes('"msg":"request"')).length;
+      for (let i = 0; i < 100 && logged() < calls.length + 1; i++) await new Promise((r) => setTimeout(r, 50));
+      expect(logged()).toBeGreaterThanOrEqual(calls.length + 1);
     } finally {
       server.kill('SIGTERM');
       await new Promise((r) => server.on('exit', r));
