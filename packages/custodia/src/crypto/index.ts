@@ -3,3 +3,4 @@ export { wrapKey, unwrapKey } from './key-wrap.js';
 export { sealEnvelope, openEnvelope, envelopeKeyId, ENVELOPE_VERSION, type DataKey } from './envelope.js';
 export { resourceVersionAad } from './aad.js';
 export { newKeyring, rotateKek, currentKek, serializeKeyring, parseKeyring, KEYRING_SCRYPT, type Kek, type Keyring, type KeyringProtection, type ScryptCost } from './keyring.js';
+export { blindIndex, blindPrefixes, blindPrefixQuery, MAX_PREFIX } from './blind-index.js';
