@@ -5,7 +5,7 @@ export { TokenBuckets, type TokenBucketOptions, type BucketDecision } from './to
 export { parseScopes, parseResourceScope, scopesGrant, type ResourceScope, type ScopeRestriction, type Permission, type ScopeContext } from './smart-scopes.js';
 export { authorize } from './authorize.js';
 export * from './identity/index.js';
-export { TREATMENT, BREAK_THE_GLASS } from './principal.js';
+export { TREATMENT, BREAK_THE_GLASS, userPrincipal } from './principal.js';
 export { BreakGlassService, checkClaim, DEFAULT_BREAK_GLASS_MINUTES, type BreakGlassSession, type BreakGlassStore, type BreakGlassClaim, type ReviewStatus } from './break-glass.js';
 export { ROLE_GRANTS, roleGrants } from './role-permissions.js';
 export { requirementsOf, type Requirement } from './interaction-permissions.js';

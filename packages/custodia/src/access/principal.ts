@@ -4,7 +4,7 @@
  * check out; everything here comes from a token this server issued.
  */
 import type { Role } from './identity/roles.js';
-import type { ResourceScope } from './smart-scopes.js';
+import { parseScopes, type ResourceScope } from './smart-scopes.js';
 
 /** HL7 v3 PurposeOfUse (http://terminology.hl7.org/CodeSystem/v3-ActReason) codes the vault acts on. */
 export const TREATMENT = 'TREAT';
@@ -37,4 +37,31 @@ export interface Principal {
   readonly breakGlassReason?: string;
   /** Sensitive-data labels (v3 codes such as HIV, ETH) this user has been explicitly granted. */
   readonly clearances: readonly string[];
+}
+
+/**
+ * A principal that stands for a user in a decision the server makes on their behalf,
+ * with no token behind it: an administrator's explanation of their access, the sign-in
+ * page's patient picker. It carries the account's role, fhirUser and clearances.
+ *
+ * @example
+ *   userPrincipal(user, { issuer: 'explain', tokenId: 'explain', scope: 'user/*.cruds' })
+ */
+export function userPrincipal(
+  user: { readonly id: string; readonly role: Role; readonly fhirUser?: string; readonly clearances: readonly string[] },
+  o: { readonly issuer: string; readonly tokenId: string; readonly scope: string; readonly purposeOfUse?: string },
+): Principal {
+  return {
+    subject: user.id,
+    issuer: o.issuer,
+    tokenId: o.tokenId,
+    scope: o.scope,
+    scopes: parseScopes(o.scope),
+    expiresAt: Number.MAX_SAFE_INTEGER,
+    kind: 'user',
+    role: user.role,
+    ...(user.fhirUser === undefined ? {} : { fhirUser: user.fhirUser }),
+    purposeOfUse: o.purposeOfUse ?? TREATMENT,
+    clearances: user.clearances,
+  };
 }

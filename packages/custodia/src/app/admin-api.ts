@@ -5,7 +5,7 @@
  * checks the caller's role first (deny by default), and every change is recorded in the
  * operator log.
  */
-import { ADMIN_ROLES, ADMIN_SCOPE, CLEARANCES, hasAdminScope, parseScopes, TREATMENT, type BreakGlassService, type BreakGlassSession, type IdentityService, type OperatorLog, type Principal } from '../access/index.js';
+import { ADMIN_ROLES, ADMIN_SCOPE, CLEARANCES, hasAdminScope, TREATMENT, userPrincipal, type BreakGlassService, type BreakGlassSession, type IdentityService, type OperatorLog, type Principal } from '../access/index.js';
 import { CustodiaError, type Clock } from '../kernel/index.js';
 import type { ResourceStore } from '../fhir/index.js';
 import type { AccessControl, ExplainedLayer } from './access-control.js';
@@ -80,19 +80,7 @@ export class AdminApi {
     if (action !== 'access' && action !== 'correct') throw new CustodiaError('request-malformed', 'action must be access or correct');
     const user = await this.identity.getUserByUsername(username);
     if (user === undefined) throw new CustodiaError('identity-not-found', 'No such user');
-    const p: Principal = {
-      subject: user.id,
-      issuer: 'explain',
-      tokenId: 'explain',
-      scope,
-      scopes: parseScopes(scope),
-      expiresAt: Number.MAX_SAFE_INTEGER,
-      kind: 'user',
-      role: user.role,
-      ...(user.fhirUser === undefined ? {} : { fhirUser: user.fhirUser }),
-      purposeOfUse,
-      clearances: user.clearances,
-    };
+    const p = userPrincipal(user, { issuer: 'explain', tokenId: 'explain', scope, purposeOfUse });
     const facts = await this.store.visibilityFacts(m[1]!, m[2]!);
     await this.#record(caller, 'access.explain', { user: username, resource, purpose: purposeOfUse, action });
     if (facts === undefined) return { user: username, resource, purposeOfUse, action, exists: false, allowed: false, layers: [] };

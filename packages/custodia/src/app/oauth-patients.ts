@@ -4,7 +4,7 @@
  * check of an EHR launch.
  */
 import { CustodiaError, isCustodiaError } from '../kernel/index.js';
-import { parseScopes, TREATMENT, type PatientChoice, type PatientDirectory, type Principal, type User } from '../access/index.js';
+import { userPrincipal, type PatientChoice, type PatientDirectory, type Principal, type User } from '../access/index.js';
 import { executeInteraction, isJsonObject, parseInteraction, type FhirContext, type JsonObject, type Visibility } from '../fhir/index.js';
 import type { AccessControl } from './access-control.js';
 
@@ -48,20 +48,7 @@ async function searchPatients(fhir: FhirContext, params: [string, string][], own
 
 /** The signing-in user as the access decision sees them when picking a patient: their role, reading patients. */
 function pickerPrincipal(user: User): Principal {
-  const scope = 'user/Patient.rs';
-  return {
-    subject: user.id,
-    issuer: 'oauth-sign-in',
-    tokenId: `sign-in:${user.id}`,
-    scope,
-    scopes: parseScopes(scope),
-    expiresAt: Number.MAX_SAFE_INTEGER,
-    kind: 'user',
-    role: user.role,
-    ...(user.fhirUser === undefined ? {} : { fhirUser: user.fhirUser }),
-    purposeOfUse: TREATMENT,
-    clearances: user.clearances,
-  };
+  return userPrincipal(user, { issuer: 'oauth-sign-in', tokenId: `sign-in:${user.id}`, scope: 'user/Patient.rs' });
 }
 
 /** What `p` may see of Patients, or nothing when its role may not read them at all. */
