@@ -3,7 +3,6 @@ export type { Principal } from './principal.js';
 export { RateLimiter, DEFAULT_RATE_LIMITS, type RateLimit, type RateLimits } from './rate-limiter.js';
 export { TokenBuckets, type TokenBucketOptions, type BucketDecision } from './token-buckets.js';
 export { parseScopes, parseResourceScope, scopesGrant, type ResourceScope, type ScopeRestriction, type Permission, type ScopeContext } from './smart-scopes.js';
-export { authorize } from './authorize.js';
 export * from './identity/index.js';
 export { TREATMENT, BREAK_THE_GLASS, userPrincipal } from './principal.js';
 export { BreakGlassService, checkClaim, DEFAULT_BREAK_GLASS_MINUTES, type BreakGlassSession, type BreakGlassStore, type BreakGlassClaim, type ReviewStatus } from './break-glass.js';
