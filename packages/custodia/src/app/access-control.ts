@@ -179,8 +179,11 @@ export class AccessControl {
     const consentPrincipal = p.purposeOfUse === BREAK_THE_GLASS ? { ...p, purposeOfUse: TREATMENT } : p;
     const groups = await this.consent.groupsFor(consentPrincipal, now);
     const breakGlassKey = breakGlassPatients.join('\u0000');
+    // The token's bounds (compartment, scope queries) depend on the principal alone: worked out
+    // at most once per request, shared by the read and the write decision.
+    let permissions: ReturnType<typeof compartmentBoundTypes> | undefined;
     const decide = (consent: readonly ConsentGroup[]) =>
-      buildVisibility({ principal: p, permissions: compartmentBoundTypes(p, this.#allTypes, this), labels: this.labels, consent, breakGlassPatients });
+      buildVisibility({ principal: p, permissions: (permissions ??= compartmentBoundTypes(p, this.#allTypes, this)), labels: this.labels, consent, breakGlassPatients });
     const last = this.#decisions.get(p);
     let decision = last !== undefined && last.groups === groups && last.breakGlass === breakGlassKey ? last.decision : undefined;
     if (decision === undefined) {
