@@ -11,7 +11,7 @@
  * Secrets — passwords, TOTP secrets and codes, recovery codes, client secrets — are
  * never logged, never put in an error message, and compared in constant time.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { sameSecret } from '../same-secret.js';
 import { CustodiaError, type Clock, type Random, uuidV4 } from '../../kernel/index.js';
 import { base32Decode, base32Encode } from './base32.js';
 import {
@@ -119,10 +119,6 @@ const notFound = (what: 'user' | 'client'): CustodiaError => new CustodiaError('
 const MAX_CODE_INPUT = 64;
 
 /** Constant-time equality of two secrets of any length (their SHA-256 digests are compared). */
-function sameText(a: string, b: string): boolean {
-  return timingSafeEqual(createHash('sha256').update(a).digest(), createHash('sha256').update(b).digest());
-}
-
 export class IdentityService {
   readonly #hasher: PasswordHasher;
   readonly #policy: PasswordPolicy;
@@ -433,7 +429,7 @@ export class IdentityService {
       if (r?.totp === undefined || r.totp.confirmed) throw new CustodiaError('identity-conflict', 'No authenticator enrolment is pending');
       // Only the secret the caller showed may be confirmed: another enrolment started
       // since (a second sign-in, perhaps not by this person) replaced it.
-      if (expectedSecret !== undefined && !sameText(r.totp.secret, expectedSecret)) throw new CustodiaError('identity-conflict', 'The pending enrolment changed');
+      if (expectedSecret !== undefined && !sameSecret(r.totp.secret, expectedSecret)) throw new CustodiaError('identity-conflict', 'The pending enrolment changed');
       const compact = code.length > MAX_CODE_INPUT ? '' : code.replace(/\s/g, '');
       const step = this.#matchTotp(r, compact, now);
       if (step === undefined || !(await this.store.claimTotpStep(r.id, step))) throw loginFailed();

@@ -5,7 +5,7 @@
  * SHA-256, so a copy of the database cannot be replayed. Comparisons of stored hashes
  * with presented values run in constant time.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { Random } from '../../kernel/index.js';
 
 /** 32 random bytes, base64url (43 characters). */
@@ -22,13 +22,4 @@ export function sha256(text: string): string {
   return createHash('sha256').update(text, 'utf8').digest('base64url');
 }
 
-/** Constant-time equality of two hashes (or other equal-length secrets). */
-export function sameSecret(a: string, b: string): boolean {
-  const x = Buffer.from(a, 'utf8');
-  const y = Buffer.from(b, 'utf8');
-  if (x.length !== y.length) {
-    timingSafeEqual(x, x);
-    return false;
-  }
-  return timingSafeEqual(x, y);
-}
+export { sameSecret } from '../same-secret.js';
