@@ -74,19 +74,30 @@ export interface VisibilityFacts {
   readonly tokens?: readonly { readonly param: string; readonly system: string | null; readonly code: string | null }[];
 }
 
+/** Answers per predicate object: a request's predicate is asked on every read it makes. */
+const tokenNeeds = new WeakMap<Visibility, boolean>();
+
 /** Does evaluating `v` need the resource's token rows (VisibilityFacts.tokens)? */
 export function needsTokens(v: Visibility): boolean {
+  const known = tokenNeeds.get(v);
+  if (known !== undefined) return known;
+  let need: boolean;
   switch (v.kind) {
     case 'has-token':
-      return true;
+      need = true;
+      break;
     case 'and':
     case 'or':
-      return v.items.some(needsTokens);
+      need = v.items.some(needsTokens);
+      break;
     case 'not':
-      return needsTokens(v.item);
+      need = needsTokens(v.item);
+      break;
     default:
-      return false;
+      need = false;
   }
+  tokenNeeds.set(v, need);
+  return need;
 }
 
 /** Evaluates a visibility predicate in memory; the store's SQL must agree (a test checks it). */
