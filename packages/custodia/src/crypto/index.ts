@@ -4,3 +4,4 @@ export { sealEnvelope, openEnvelope, envelopeKeyId, ENVELOPE_VERSION, type DataK
 export { resourceVersionAad } from './aad.js';
 export { newKeyring, rotateKek, currentKek, serializeKeyring, parseKeyring, KEYRING_SCRYPT, type Kek, type Keyring, type KeyringProtection, type ScryptCost } from './keyring.js';
 export { blindIndex, blindPrefixes, blindPrefixQuery, MAX_PREFIX } from './blind-index.js';
+export * from './key-provider.js';
