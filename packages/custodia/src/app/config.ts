@@ -10,6 +10,7 @@ import { parseCorsOrigins } from './cors-origins.js';
 import { parseTrustedProxies } from './trusted-proxies.js';
 import { isLoopback } from './loopback.js';
 import { parseRateLimitSpecs, resolveRateLimits, type RateLimitInput } from './rate-limit-config.js';
+import { resolveEncryption, type EncryptionConfig, type EncryptionInput } from './encryption-config.js';
 
 export { isLoopback };
 
@@ -36,6 +37,8 @@ export interface VaultConfig {
   readonly trustedProxies: readonly string[];
   /** Request rate limits per user and per client (access/rate-limiter.ts). */
   readonly rateLimits: RateLimits;
+  /** Encryption at rest: on by default, with the KEKs in the local keyring or an HSM. */
+  readonly encryption: EncryptionConfig;
 }
 
 export interface ConfigInput {
@@ -57,6 +60,7 @@ export interface ConfigInput {
   /** Proxy addresses or CIDR ranges; each entry may also be a comma-separated list. */
   readonly trustedProxies?: readonly string[];
   readonly rateLimits?: RateLimitInput;
+  readonly encryption?: EncryptionInput;
 }
 
 export const DEFAULT_LIMITS: FhirLimits = Object.freeze({
@@ -121,6 +125,7 @@ export function resolveConfig(input: ConfigInput, env: NodeJS.ProcessEnv = {}): 
     corsOrigins: parseCorsOrigins(input.corsOrigins ?? [env['CUSTODIA_CORS_ORIGINS'] ?? '']),
     trustedProxies: parseTrustedProxies(input.trustedProxies ?? [env['CUSTODIA_TRUSTED_PROXIES'] ?? '']),
     rateLimits: resolveRateLimits(input.rateLimits ?? parseRateLimitSpecs([env['CUSTODIA_RATE_LIMITS'] ?? ''])),
+    encryption: resolveEncryption(input.encryption ?? {}, env),
     ...(input.postgresSchema === undefined ? {} : { postgresSchema: input.postgresSchema }),
   };
   return Object.freeze(config);

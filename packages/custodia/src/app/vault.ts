@@ -14,6 +14,7 @@ import type { VaultConfig } from './config.js';
 import { fhirComponents } from './fhir-components.js';
 import { commonPasswords } from './common-passwords.js';
 import { createOAuthServer, type OAuthServer } from './oauth-server.js';
+import { openKeyManagement, type KeyManagement } from './key-management.js';
 
 export interface Vault {
   readonly config: VaultConfig;
@@ -52,9 +53,26 @@ function softwareVersion(): string {
   }
 }
 
-/** The vault's database with every adapter over it. */
-export function openVaultDatabase(config: VaultConfig): Promise<VaultDatabase> {
-  return openDatabase({ database: config.database, ...(config.postgresSchema === undefined ? {} : { schema: config.postgresSchema }) });
+/** The vault's database with every adapter over it, sealed under the vault's key store (key-management.ts). */
+export async function openVaultDatabase(config: VaultConfig, clock: Clock = systemClock, random: Random = secureRandom): Promise<VaultDatabase & { readonly keyManagement: KeyManagement }> {
+  const keyManagement = openKeyManagement(config, clock, random);
+  try {
+    const database = await openDatabase({ database: config.database, atRest: keyManagement.atRest, ...(config.postgresSchema === undefined ? {} : { schema: config.postgresSchema }) });
+    return {
+      ...database,
+      keyManagement,
+      async close() {
+        try {
+          await database.close();
+        } finally {
+          keyManagement.close();
+        }
+      },
+    };
+  } catch (e) {
+    keyManagement.close();
+    throw e;
+  }
 }
 
 /** The identity service over a vault database, with the shipped common-password list. */
@@ -87,7 +105,7 @@ export async function createVault(config: VaultConfig, overrides: VaultOverrides
   const clock = monotonicClock(wallClock);
   const random = overrides.random ?? secureRandom;
   const key = await loadSigningKey(config.dataDir, true);
-  const database = await openVaultDatabase(config);
+  const database = await openVaultDatabase(config, clock, random);
   const fhir = await createFhirContext(config, clock, random, database);
   const store = fhir.store;
   // Access tokens of the authorization server: its issuer, for this FHIR base URL; revocations in the database.
@@ -111,6 +129,6 @@ export async function createVault(config: VaultConfig, overrides: VaultOverrides
     breakGlass,
     admin: new AdminApi(access, identity, breakGlass, store, database.operatorLog, clock),
     rateLimiter,
-    close: () => store.close(),
+    close: () => database.close(),
   });
 }

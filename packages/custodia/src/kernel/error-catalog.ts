@@ -51,6 +51,8 @@ export const ERROR_CATALOG: Readonly<Record<ErrorCode, ErrorCatalogEntry>> = Obj
   'storage-conflict': { status: 409, issueCode: 'conflict', summary: 'The database rejected a concurrent write; retry.' },
   'decrypt-failed': { status: 500, issueCode: 'exception', summary: 'Stored data failed its integrity check (tampered, moved or corrupted ciphertext, or the wrong key); nothing of it is returned.' },
   'key-unavailable': { status: 503, issueCode: 'transient', summary: 'A key that protects the data is not available (key store missing, locked or unreachable).' },
+  'resource-erased': { status: 410, issueCode: 'deleted', summary: 'The record was erased at the patient\'s request (crypto-shredding): its data key is destroyed and nothing of it can be read or added.' },
+  'erasure-refused': { status: 409, issueCode: 'business-rule', summary: 'The erasure is refused: a legal hold or a retention period still applies (GDPR Art. 17(3)); the reason names which.' },
   internal: { status: 500, issueCode: 'exception', summary: 'An unexpected server error. Details are in the server log, never in the response.' },
 });
 

@@ -46,6 +46,8 @@ export type ErrorCode =
   | 'storage-conflict'
   | 'decrypt-failed'
   | 'key-unavailable'
+  | 'resource-erased'
+  | 'erasure-refused'
   | 'internal';
 
 /** One problem inside an error, pointing at where it happened (a FHIRPath into the resource or request). */

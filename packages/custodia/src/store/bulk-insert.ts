@@ -30,6 +30,7 @@ export const BULK_TABLES = {
       ['deleted', 'int'],
       ['method', 'text'],
       ['content', 'hexblob'],
+      ['key_id', 'text'],
     ],
   },
   string: { table: 'sp_string', columns: [...INDEX_PREFIX, ['value', 'text'], ['exact', 'text']] },

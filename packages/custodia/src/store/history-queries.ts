@@ -4,11 +4,12 @@
  */
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import { SEE_ALL, type HistoryFilter, type Visibility } from '../fhir/index.js';
-import { visibleClause, type VersionRow } from './read-queries.js';
+import { VERSION_COLUMNS, visibleClause, type VersionRow } from './read-queries.js';
 import type { DialectSql } from './dialect-sql.js';
 
 function filterSql(f: HistoryFilter): RawBuilder<unknown> {
-  const parts: RawBuilder<unknown>[] = [];
+  // Versions an erasure destroyed (content gone, key id kept; see erasure.ts) are not history any more.
+  const parts: RawBuilder<unknown>[] = [sql`(v.content IS NOT NULL OR v.key_id IS NULL)`];
   if (f.type !== undefined && f.id !== undefined) {
     parts.push(sql`v.res_pk = (SELECT pk FROM resources WHERE res_type = ${f.type} AND res_id = ${f.id})`);
   } else if (f.type !== undefined) {
@@ -16,7 +17,7 @@ function filterSql(f: HistoryFilter): RawBuilder<unknown> {
   }
   if (f.since !== undefined) parts.push(sql`v.last_updated >= ${f.since}`);
   if (f.until !== undefined) parts.push(sql`v.last_updated <= ${f.until}`);
-  return parts.length === 0 ? sql`1 = 1` : sql.join(parts, sql` AND `);
+  return sql.join(parts, sql` AND `);
 }
 
 /**
@@ -30,7 +31,7 @@ function visibleVersions(d: DialectSql, visibility: Visibility): RawBuilder<unkn
 
 export async function historyRows(db: Kysely<unknown>, d: DialectSql, f: HistoryFilter, limit: number, offset: number, visibility: Visibility = SEE_ALL): Promise<VersionRow[]> {
   const result = await sql<VersionRow>`
-    SELECT v.res_type, v.res_id, v.version_id, v.last_updated, v.deleted, v.method, v.content
+    SELECT ${sql.raw(VERSION_COLUMNS)}
     FROM resource_versions v ${visibleVersions(d, visibility)} WHERE ${filterSql(f)}
     ORDER BY v.last_updated DESC, v.seq DESC LIMIT ${limit} OFFSET ${offset}`.execute(db);
   return result.rows;

@@ -24,9 +24,12 @@ import { currentStates, loadByKeys, readCurrent, readVersion, search } from './r
 import { includeKeys, revincludeKeys } from './include-queries.js';
 import { historyRows, countHistoryRows } from './history-queries.js';
 import { toStoredVersion } from './read-queries.js';
+import type { AtRest } from './at-rest.js';
 
 export interface StoreHandles {
   readonly d: DialectSql;
+  /** How versions and search values are stored (sealed under the key store, or clear). */
+  readonly at: AtRest;
   /** For reads outside transactions. */
   readonly read: Kysely<unknown>;
   /** Runs `fn` in a write transaction (group-committed with concurrent writers; see group-commit.ts). */
@@ -61,22 +64,23 @@ class TransactionWriter implements ResourceWriter {
   constructor(
     private readonly db: Kysely<unknown>,
     private readonly d: DialectSql,
+    private readonly at: AtRest,
     private readonly write: StoreHandles['writeVersions'],
   ) {}
   readCurrent(type: string, id: string, visibility: Visibility = SEE_ALL): Promise<StoredVersion | undefined> {
-    return readCurrent(this.db, type, id, this.d, visibility);
+    return readCurrent(this.db, this.at, type, id, this.d, visibility);
   }
   readVersion(type: string, id: string, versionId: number, visibility: Visibility = SEE_ALL): Promise<StoredVersion | undefined> {
-    return readVersion(this.db, this.d, type, id, versionId, visibility);
+    return readVersion(this.db, this.d, this.at, type, id, versionId, visibility);
   }
   currentStates(refs: readonly { type: string; id: string }[]): Promise<Map<string, CurrentState>> {
     return currentStates(this.db, this.d, refs);
   }
   search(query: SearchQuery, limit: number, visibility: Visibility = SEE_ALL): Promise<SearchResult> {
-    return search(this.db, this.d, query, limit, visibility);
+    return search(this.db, this.d, this.at, query, limit, visibility);
   }
   loadByKeys(keys: readonly number[], visibility: Visibility = SEE_ALL): Promise<StoredVersion[]> {
-    return loadByKeys(this.db, this.d, keys, visibility);
+    return loadByKeys(this.db, this.d, this.at, keys, visibility);
   }
   writeVersions(writes: readonly VersionWrite[]): Promise<void> {
     return this.write(this.db, writes);
@@ -99,15 +103,15 @@ export class KyselyResourceStore implements ResourceStore {
   }
 
   search(query: SearchQuery, limit: number, visibility: Visibility = SEE_ALL): Promise<SearchResult> {
-    return guarded(() => search(this.h.read, this.h.d, query, limit, visibility));
+    return guarded(() => search(this.h.read, this.h.d, this.h.at, query, limit, visibility));
   }
 
   readVersion(type: string, id: string, versionId: number, visibility: Visibility = SEE_ALL): Promise<StoredVersion | undefined> {
-    return guarded(() => readVersion(this.h.read, this.h.d, type, id, versionId, visibility));
+    return guarded(() => readVersion(this.h.read, this.h.d, this.h.at, type, id, versionId, visibility));
   }
 
   history(filter: HistoryFilter, limit: number, offset: number, visibility: Visibility = SEE_ALL): Promise<StoredVersion[]> {
-    return guarded(async () => (await historyRows(this.h.read, this.h.d, filter, limit, offset, visibility)).map(toStoredVersion));
+    return guarded(async () => (await historyRows(this.h.read, this.h.d, filter, limit, offset, visibility)).map((row) => toStoredVersion(row, this.h.at)));
   }
 
   countHistory(filter: HistoryFilter, visibility: Visibility = SEE_ALL): Promise<number> {
@@ -115,7 +119,7 @@ export class KyselyResourceStore implements ResourceStore {
   }
 
   loadByKeys(keys: readonly number[], visibility: Visibility = SEE_ALL): Promise<StoredVersion[]> {
-    return guarded(() => loadByKeys(this.h.read, this.h.d, keys, visibility));
+    return guarded(() => loadByKeys(this.h.read, this.h.d, this.h.at, keys, visibility));
   }
 
   includeKeys(keys: readonly number[], specs: readonly IncludeSpec[], limit: number, visibility: Visibility = SEE_ALL): Promise<number[]> {
@@ -127,7 +131,7 @@ export class KyselyResourceStore implements ResourceStore {
   }
 
   transaction<T>(fn: (tx: ResourceWriter) => Promise<T>): Promise<T> {
-    return guarded(() => this.h.transaction((db) => fn(new TransactionWriter(db, this.h.d, this.h.writeVersions))));
+    return guarded(() => this.h.transaction((db) => fn(new TransactionWriter(db, this.h.d, this.h.at, this.h.writeVersions))));
   }
 
   savePageSet(set: SavedPageSet): Promise<void> {

@@ -21,12 +21,15 @@ import { openSqlite } from './sqlite-database.js';
 import { sqliteFastPath } from './sqlite-fast-path.js';
 import { writeVersions } from './write-versions.js';
 import { newestSeqOf, readCurrent } from './read-queries.js';
+import { CLEAR_AT_REST, type AtRest } from './at-rest.js';
 
 export interface StoreOptions {
   /** A `postgres://` URL or a SQLite file path (`:memory:` for a throwaway database). */
   readonly database: string;
   /** PostgreSQL only: the schema to use (created if missing). */
   readonly schema?: string;
+  /** How data is stored at rest: sealed under a key store (the vault always passes one), or clear when omitted. */
+  readonly atRest?: AtRest;
 }
 
 export function isPostgresUrl(database: string): boolean {
@@ -100,7 +103,8 @@ async function openSqliteStore(options: StoreOptions): Promise<StoreHandles> {
     await h.close();
     throw e;
   }
-  const fast = sqliteFastPath(h.writer, h.reader);
+  const at = options.atRest ?? CLEAR_AT_REST;
+  const fast = sqliteFastPath(h.writer, h.reader, at);
   const inWriteTransaction = <T>(fn: (db: Kysely<unknown>) => Promise<T>, durable = true): Promise<T> =>
     (h.write as Kysely<unknown>).connection().execute(async (conn) => {
       // Inside the connection mutex: no other transaction can be affected by the pragma.
@@ -123,6 +127,7 @@ async function openSqliteStore(options: StoreOptions): Promise<StoreHandles> {
   const group = new GroupCommit((fn) => inWriteTransaction(fn));
   return {
     d: sqliteSql,
+    at,
     read: h.read as Kysely<unknown>,
     writeVersions: async (_db, writes) => fast.writeVersions(writes),
     readCurrent: async (type, id, visibility) => fast.readCurrent(type, id, visibility),
@@ -174,11 +179,13 @@ async function openPostgresStore(options: StoreOptions): Promise<StoreHandles> {
       return fn(trx);
     });
   const group = new GroupCommit(inWriteTransaction);
+  const at = options.atRest ?? CLEAR_AT_REST;
   return {
     d: postgresSql,
+    at,
     read: raw,
-    writeVersions: (db, writes) => writeVersions(db, postgresSql, writes),
-    readCurrent: (type, id, visibility) => readCurrent(raw, type, id, postgresSql, visibility),
+    writeVersions: (db, writes) => writeVersions(db, postgresSql, at, writes),
+    readCurrent: (type, id, visibility) => readCurrent(raw, at, type, id, postgresSql, visibility),
     changeMarker: (type) => newestSeqOf(raw, type),
     // One writer at a time per vault (schema), like SQLite: conditional operations and
     // transaction bundles then see a stable state without SERIALIZABLE retries.

@@ -8,11 +8,15 @@ import type { DialectSql } from './dialect-sql.js';
 import { VISIBILITY_FACT_ROWS, type ResourceVersionsTable } from './schema.js';
 import { newContext, orderBySql, whereSql } from './search-sql.js';
 import { visibilitySql } from './visibility-sql.js';
+import type { AtRest } from './at-rest.js';
 
 /** The columns of `resource_versions` that make a StoredVersion. */
 export type VersionRow = Omit<ResourceVersionsTable, 'seq' | 'res_pk'>;
 
-export function toStoredVersion(row: VersionRow): StoredVersion {
+/** The columns of a version row, for every SELECT that makes StoredVersions. */
+export const VERSION_COLUMNS = 'v.res_type, v.res_id, v.version_id, v.last_updated, v.deleted, v.method, v.content, v.key_id';
+
+export function toStoredVersion(row: VersionRow, at: AtRest): StoredVersion {
   return {
     type: row.res_type,
     id: row.res_id,
@@ -20,7 +24,7 @@ export function toStoredVersion(row: VersionRow): StoredVersion {
     lastUpdated: Number(row.last_updated),
     deleted: Number(row.deleted) === 1,
     method: row.method as StoredVersion['method'],
-    json: row.content === null ? null : Buffer.from(row.content.buffer, row.content.byteOffset, row.content.byteLength).toString('utf8'),
+    json: at.openVersion(row),
   };
 }
 
@@ -29,13 +33,13 @@ export function visibleClause(d: DialectSql, visibility: Visibility, r = 'r'): R
   return visibility.kind === 'all' ? sql`` : sql`AND ${visibilitySql(newContext(d, visibility), visibility, r)}`;
 }
 
-export async function readCurrent(db: Kysely<unknown>, type: string, id: string, d?: DialectSql, visibility: Visibility = SEE_ALL): Promise<StoredVersion | undefined> {
+export async function readCurrent(db: Kysely<unknown>, at: AtRest, type: string, id: string, d?: DialectSql, visibility: Visibility = SEE_ALL): Promise<StoredVersion | undefined> {
   const result = await sql<VersionRow>`
-    SELECT v.res_type, v.res_id, v.version_id, v.last_updated, v.deleted, v.method, v.content
+    SELECT ${sql.raw(VERSION_COLUMNS)}
     FROM resources r JOIN resource_versions v ON v.res_pk = r.pk AND v.version_id = r.version_id
     WHERE r.res_type = ${type} AND r.res_id = ${id} ${d === undefined ? sql`` : visibleClause(d, visibility)}`.execute(db);
   const row = result.rows[0];
-  return row === undefined ? undefined : toStoredVersion(row);
+  return row === undefined ? undefined : toStoredVersion(row, at);
 }
 
 /** The newest version sequence number of a type: versions are append-only and seq only grows, so it marks the type's last change. */
@@ -44,13 +48,13 @@ export async function newestSeqOf(db: Kysely<unknown>, type: string): Promise<st
   return String(result.rows[0]?.s ?? 0);
 }
 
-export async function readVersion(db: Kysely<unknown>, d: DialectSql, type: string, id: string, versionId: number, visibility: Visibility = SEE_ALL): Promise<StoredVersion | undefined> {
+export async function readVersion(db: Kysely<unknown>, d: DialectSql, at: AtRest, type: string, id: string, versionId: number, visibility: Visibility = SEE_ALL): Promise<StoredVersion | undefined> {
   const result = await sql<VersionRow>`
-    SELECT v.res_type, v.res_id, v.version_id, v.last_updated, v.deleted, v.method, v.content
+    SELECT ${sql.raw(VERSION_COLUMNS)}
     FROM resources r JOIN resource_versions v ON v.res_pk = r.pk
     WHERE r.res_type = ${type} AND r.res_id = ${id} AND v.version_id = ${versionId} ${visibleClause(d, visibility)}`.execute(db);
   const row = result.rows[0];
-  return row === undefined ? undefined : toStoredVersion(row);
+  return row === undefined ? undefined : toStoredVersion(row, at);
 }
 
 export async function currentStates(db: Kysely<unknown>, d: DialectSql, refs: readonly { type: string; id: string }[]): Promise<Map<string, CurrentState>> {
@@ -79,7 +83,8 @@ export async function currentStates(db: Kysely<unknown>, d: DialectSql, refs: re
   return out;
 }
 
-export async function search(db: Kysely<unknown>, d: DialectSql, q: SearchQuery, limit: number, visibility: Visibility = SEE_ALL): Promise<SearchResult> {
+export async function search(db: Kysely<unknown>, d: DialectSql, at: AtRest, query: SearchQuery, limit: number, visibility: Visibility = SEE_ALL): Promise<SearchResult> {
+  const q = at.query(query);
   const ctx = newContext(d, visibility);
   const where = whereSql(ctx, q, 'r');
   const keys: number[] = [];
@@ -98,17 +103,17 @@ export async function search(db: Kysely<unknown>, d: DialectSql, q: SearchQuery,
   return { keys, truncated, total: Number(count.rows[0]?.n ?? 0) };
 }
 
-export async function loadByKeys(db: Kysely<unknown>, d: DialectSql, keys: readonly number[], visibility: Visibility = SEE_ALL): Promise<StoredVersion[]> {
+export async function loadByKeys(db: Kysely<unknown>, d: DialectSql, at: AtRest, keys: readonly number[], visibility: Visibility = SEE_ALL): Promise<StoredVersion[]> {
   if (keys.length === 0) return [];
   const result = await sql<VersionRow & { pk: number }>`
-    SELECT r.pk, v.res_type, v.res_id, v.version_id, v.last_updated, v.deleted, v.method, v.content
+    SELECT r.pk, ${sql.raw(VERSION_COLUMNS)}
     FROM resources r JOIN resource_versions v ON v.res_pk = r.pk AND v.version_id = r.version_id
     WHERE ${d.inKeys('r.pk', keys)} AND r.deleted = 0 ${visibleClause(d, visibility)}`.execute(db);
   const byPk = new Map(result.rows.map((row) => [Number(row.pk), row]));
   const out: StoredVersion[] = [];
   for (const k of keys) {
     const row = byPk.get(k);
-    if (row !== undefined) out.push(toStoredVersion(row));
+    if (row !== undefined) out.push(toStoredVersion(row, at));
   }
   return out;
 }

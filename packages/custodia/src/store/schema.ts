@@ -25,6 +25,8 @@ export interface ResourceVersionsTable {
   deleted: number;
   method: string;
   content: Uint8Array | null;
+  /** The data key that sealed `content` (migration 0012); null when stored in clear. */
+  key_id: string | null;
 }
 
 interface IndexBase {

@@ -11,7 +11,8 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import { CustodiaError } from '../kernel/index.js';
 import { isVisible, needsTokens, SEE_ALL, type StoredVersion, type VersionWrite, type Visibility, type VisibilityFacts } from '../fhir/index.js';
-import { toStoredVersion, type VersionRow } from './read-queries.js';
+import { toStoredVersion, VERSION_COLUMNS, type VersionRow } from './read-queries.js';
+import type { AtRest } from './at-rest.js';
 import { INDEX_KINDS, indexRowValues, type IndexKind } from './index-row-values.js';
 import { BULK_TABLES } from './bulk-insert.js';
 import { INDEX_TABLES, VISIBILITY_FACT_ROWS } from './schema.js';
@@ -39,7 +40,7 @@ function prepareWrites(db: BetterSqlite3.Database): WriteStatements {
     insertResource: db.prepare('INSERT INTO resources (res_type, res_id, version_id, last_updated, deleted) VALUES (?, ?, ?, ?, ?) RETURNING pk'),
     moveCurrent: db.prepare('UPDATE resources SET version_id = ?, last_updated = ?, deleted = ? WHERE res_type = ? AND res_id = ? AND version_id = ? RETURNING pk'),
     insertVersion: db.prepare(
-      'INSERT INTO resource_versions (res_pk, res_type, res_id, version_id, last_updated, deleted, method, content) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      'INSERT INTO resource_versions (res_pk, res_type, res_id, version_id, last_updated, deleted, method, content, key_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
     ),
     deleteIndex: [...Object.values(INDEX_TABLES), 'sp_compartment'].map((t) => db.prepare(`DELETE FROM ${t} WHERE res_pk = ?`)),
     deleteSearchRows: Object.values(INDEX_TABLES).map((t) =>
@@ -151,11 +152,11 @@ class CurrentVersionCache {
 
 const CACHE_BYTES = 32 * 1024 * 1024;
 
-export function sqliteFastPath(writer: BetterSqlite3.Database, reader: BetterSqlite3.Database): SqliteFastPath {
+export function sqliteFastPath(writer: BetterSqlite3.Database, reader: BetterSqlite3.Database, at: AtRest): SqliteFastPath {
   let w: WriteStatements | undefined;
   const cache = new CurrentVersionCache(reader.prepare('PRAGMA data_version').pluck(), CACHE_BYTES);
   const read = reader.prepare(
-    `SELECT r.pk, v.res_type, v.res_id, v.version_id, v.last_updated, v.deleted, v.method, v.content
+    `SELECT r.pk, ${VERSION_COLUMNS}
      FROM resources r JOIN resource_versions v ON v.res_pk = r.pk AND v.version_id = r.version_id
      WHERE r.res_type = ? AND r.res_id = ?`,
   );
@@ -190,11 +191,13 @@ export function sqliteFastPath(writer: BetterSqlite3.Database, reader: BetterSql
           pk = Number(row.pk);
           for (const del of deleted === 1 ? s.deleteSearchRows : s.deleteIndex) del.run(pk);
         }
-        s.insertVersion.run(pk, v.type, v.id, v.versionId, v.lastUpdated, deleted, v.method, v.json === null ? null : Buffer.from(v.json, 'utf8'));
+        const sealed = at.sealVersion(v);
+        s.insertVersion.run(pk, v.type, v.id, v.versionId, v.lastUpdated, deleted, v.method, sealed.content, sealed.keyId);
         if (v.json === null || v.index === null) continue;
+        const index = at.indexRows(v.type, v.index);
         for (const kind of INDEX_KINDS) {
           const stmt = s.insertIndex[kind];
-          for (const values of indexRowValues(v.index, kind)) stmt.run(pk, v.type, ...values);
+          for (const values of indexRowValues(index, kind)) stmt.run(pk, v.type, ...values);
         }
         for (const c of v.compartments ?? []) s.insertCompartment.run(pk, v.type, c.compartment, c.id);
       }
@@ -206,7 +209,7 @@ export function sqliteFastPath(writer: BetterSqlite3.Database, reader: BetterSql
       if (e === undefined) {
         const row = read.get(type, id) as (VersionRow & { pk: number }) | undefined;
         if (row === undefined) return undefined;
-        e = { version: toStoredVersion(row), pk: Number(row.pk) };
+        e = { version: toStoredVersion(row, at), pk: Number(row.pk) };
         cache.set(key, e);
       }
       if (visibility.kind === 'all') return e.version;

@@ -12,6 +12,7 @@ import { BULK_TABLES, bulkInsert } from './bulk-insert.js';
 import type { DialectSql } from './dialect-sql.js';
 import { INDEX_TABLES, VISIBILITY_FACT_ROWS } from './schema.js';
 import { INDEX_KINDS, indexRowValues } from './index-row-values.js';
+import type { AtRest } from './at-rest.js';
 
 const keyOf = (type: string, id: string): string => `${type}/${id}`;
 
@@ -25,7 +26,7 @@ export function assertDistinctTargets(writes: readonly VersionWrite[]): void {
   }
 }
 
-export async function writeVersions(db: Kysely<unknown>, d: DialectSql, writes: readonly VersionWrite[]): Promise<void> {
+export async function writeVersions(db: Kysely<unknown>, d: DialectSql, at: AtRest, writes: readonly VersionWrite[]): Promise<void> {
   if (writes.length === 0) return;
   assertDistinctTargets(writes);
   const pks = new Map<string, number>();
@@ -34,8 +35,8 @@ export async function writeVersions(db: Kysely<unknown>, d: DialectSql, writes: 
   await moveCurrentPointers(db, d, updates, pks);
   await deleteIndexRows(db, d, updates.filter((w) => w.json !== null).map((w) => pkOf(pks, w)));
   await deleteSearchRows(db, d, updates.filter((w) => w.json === null).map((w) => pkOf(pks, w)));
-  await bulkInsert(db, d, BULK_TABLES.versions, writes.map((w) => versionRow(w, pkOf(pks, w))));
-  await insertIndexRows(db, d, writes, pks);
+  await bulkInsert(db, d, BULK_TABLES.versions, writes.map((w) => versionRow(at, w, pkOf(pks, w))));
+  await insertIndexRows(db, d, at, writes, pks);
 }
 
 function pkOf(pks: Map<string, number>, w: VersionWrite): number {
@@ -94,19 +95,21 @@ async function deleteSearchRows(db: Kysely<unknown>, d: DialectSql, pks: readonl
   }
 }
 
-function versionRow(w: VersionWrite, pk: number): unknown[] {
-  const content = w.json === null ? null : Buffer.from(w.json, 'utf8').toString('hex');
-  return [pk, w.type, w.id, w.versionId, w.lastUpdated, w.json === null ? 1 : 0, w.method, content];
+function versionRow(at: AtRest, w: VersionWrite, pk: number): unknown[] {
+  const sealed = at.sealVersion(w);
+  return [pk, w.type, w.id, w.versionId, w.lastUpdated, w.json === null ? 1 : 0, w.method, sealed.content === null ? null : sealed.content.toString('hex'), sealed.keyId];
 }
 
-async function insertIndexRows(db: Kysely<unknown>, d: DialectSql, writes: readonly VersionWrite[], pks: Map<string, number>): Promise<void> {
+async function insertIndexRows(db: Kysely<unknown>, d: DialectSql, at: AtRest, writes: readonly VersionWrite[], pks: Map<string, number>): Promise<void> {
+  const stored = writes.map((w) => (w.json === null || w.index === null ? null : at.indexRows(w.type, w.index)));
   for (const kind of INDEX_KINDS) {
     const rows: unknown[][] = [];
-    for (const w of writes) {
-      if (w.json === null || w.index === null) continue;
+    writes.forEach((w, i) => {
+      const index = stored[i];
+      if (index === null || index === undefined) return;
       const pk = pkOf(pks, w);
-      for (const values of indexRowValues(w.index, kind)) rows.push([pk, w.type, ...values]);
-    }
+      for (const values of indexRowValues(index, kind)) rows.push([pk, w.type, ...values]);
+    });
     await bulkInsert(db, d, BULK_TABLES[kind], rows);
   }
   const memberships: unknown[][] = [];

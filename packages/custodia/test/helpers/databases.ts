@@ -8,13 +8,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { KeyStore, openKeyringProvider, sealedAtRest, type AtRest } from '../../src/store/index.js';
+import { secureRandom } from '../../src/kernel/index.js';
 
 export const POSTGRES_URL = process.env['CUSTODIA_TEST_POSTGRES_URL'];
 
 export interface TestDatabase {
   readonly name: 'sqlite' | 'postgres';
-  /** `database` (and `schema`) options for openStore / the vault config. */
-  readonly options: { database: string; schema?: string };
+  /**
+   * `database` (and `schema`) options for openStore / the vault config, and the at-rest
+   * codec: every store suite runs sealed, as the vault does (a fresh key store per database).
+   */
+  readonly options: { database: string; schema?: string; atRest: AtRest };
+  /** The key store the options seal under. */
+  readonly keys: KeyStore;
   cleanup(): Promise<void>;
 }
 
@@ -23,13 +30,23 @@ export interface TestDatabase {
 export const ALL_DATABASES = ['sqlite', 'postgres'] as const;
 export const isAvailable = (name: 'sqlite' | 'postgres'): boolean => name === 'sqlite' || POSTGRES_URL !== undefined;
 
+/** A key store in `dir`/keys with a fresh local keyring. */
+export function testKeyStore(dir: string): KeyStore {
+  const now = (): number => Date.now();
+  return new KeyStore(join(dir, 'keys', 'keystore.db'), openKeyringProvider({ dataDir: dir, random: secureRandom, now }), secureRandom, now);
+}
+
 export async function createTestDatabase(name: 'sqlite' | 'postgres'): Promise<TestDatabase> {
+  const dir = mkdtempSync(join(tmpdir(), 'custodia-test-'));
+  const keys = testKeyStore(dir);
+  const atRest = sealedAtRest(keys, secureRandom);
   if (name === 'sqlite') {
-    const dir = mkdtempSync(join(tmpdir(), 'custodia-test-'));
     return {
       name,
-      options: { database: join(dir, 'custodia.db') },
+      options: { database: join(dir, 'custodia.db'), atRest },
+      keys,
       async cleanup() {
+        keys.close();
         rmSync(dir, { recursive: true, force: true });
       },
     };
@@ -38,8 +55,11 @@ export async function createTestDatabase(name: 'sqlite' | 'postgres'): Promise<T
   const schema = `t_${randomBytes(6).toString('hex')}`;
   return {
     name,
-    options: { database: POSTGRES_URL, schema },
+    options: { database: POSTGRES_URL, schema, atRest },
+    keys,
     async cleanup() {
+      keys.close();
+      rmSync(dir, { recursive: true, force: true });
       const client = new pg.Client({ connectionString: POSTGRES_URL });
       await client.connect();
       try {

@@ -1,11 +1,13 @@
 /**
  * One store suite, every dialect (architecture guide §3.11). The SQL of each search
  * condition is exercised on SQLite and PostgreSQL with the same data and expectations.
+ * It stores in clear, so that names and birth dates can stand in for any string and date
+ * parameter; blind-search.test.ts runs the same kinds of query against a sealed store.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
-import { openStore } from '../../src/store/index.js';
+import { CLEAR_AT_REST, openStore } from '../../src/store/index.js';
 import type { ResourceStore, SearchQuery } from '../../src/fhir/index.js';
 import { isCustodiaError } from '../../src/kernel/index.js';
 import { ALL_DATABASES, createTestDatabase, isAvailable, type TestDatabase } from '../helpers/databases.js';
@@ -25,7 +27,7 @@ for (const name of ALL_DATABASES) {
 
     beforeAll(async () => {
       db = await createTestDatabase(name);
-      store = await openStore(db.options);
+      store = await openStore({ ...db.options, atRest: CLEAR_AT_REST });
       await store.transaction((tx) =>
         tx.writeVersions([
           create('Patient', 'p1', rows({ string: [str('family', 'Smith'), str('given', 'Ann')], token: [tok('gender', 'http://hl7.org/fhir/administrative-gender', 'female')], date: [date('birthdate', Y2000, Y2000 + 86_399_999)] })),

@@ -1,0 +1,117 @@
+/**
+ * How resource versions and their search values look at rest (issue 4): the one place
+ * both write paths (write-versions.ts, sqlite-fast-path.ts) and every read path turn a
+ * version into stored bytes and back.
+ *
+ * Sealed: each version is an envelope (crypto/envelope.ts) under its owner's data key —
+ * the patient whose compartment it is in, or the tenant key for everything else — with
+ * AES-256-GCM and the AAD `type ‖ id ‖ versionId` (crypto/aad.ts), so a row moved to
+ * another record or version fails to open. Identifying search values are blinded
+ * (blind-search.ts). Clear: the JSON as UTF-8, for stores opened without a key store
+ * (tools and tests that do not care); a sealed store still reads clear rows written
+ * before encryption was on, and data-key rotation seals them.
+ */
+import { CustodiaError, type Random } from '../kernel/index.js';
+import { ENVELOPE_VERSION, openEnvelope, resourceVersionAad, sealEnvelope } from '../crypto/index.js';
+import type { IndexRows, SearchQuery, VersionWrite } from '../fhir/index.js';
+import { blindIndexRows, blindQuery } from './blind-search.js';
+import { TENANT_OWNER, type KeyStore } from './key-store.js';
+
+/** The stored columns of a version (`resource_versions.content`, `.key_id`). */
+export interface SealedContent {
+  readonly content: Buffer | null;
+  readonly keyId: string | null;
+}
+
+/** The columns a version is opened from. */
+export interface StoredContent {
+  readonly res_type: string;
+  readonly res_id: string;
+  readonly version_id: number | string;
+  readonly content: Uint8Array | null;
+  readonly key_id?: string | null;
+}
+
+export interface AtRest {
+  /** Whether versions are sealed and identifiers blinded. */
+  readonly sealed: boolean;
+  /** The key store, when sealed (erasure, rotation, status). */
+  readonly keys?: KeyStore;
+  sealVersion(w: VersionWrite): SealedContent;
+  /** The JSON of a stored version; null for a deletion. `resource-erased` for a version whose key was destroyed. */
+  openVersion(row: StoredContent): string | null;
+  /** Index rows as stored. */
+  indexRows(type: string, rows: IndexRows): IndexRows;
+  /** A query over the index rows as stored. */
+  query(q: SearchQuery): SearchQuery;
+}
+
+const erased = (): CustodiaError => new CustodiaError('resource-erased', 'This record was erased at the patient’s request');
+
+/** A stored version whose key was destroyed by an erasure (its content is gone too, or unreadable). */
+export const isErasedRow = (row: StoredContent): boolean => row.content === null && row.key_id !== null && row.key_id !== undefined;
+
+function asText(content: Uint8Array): string {
+  return Buffer.from(content.buffer, content.byteOffset, content.byteLength).toString('utf8');
+}
+
+/** Stores everything in clear (no key store). A sealed row cannot be opened: `key-unavailable`. */
+export const CLEAR_AT_REST: AtRest = Object.freeze({
+  sealed: false,
+  sealVersion: (w: VersionWrite): SealedContent => ({ content: w.json === null ? null : Buffer.from(w.json, 'utf8'), keyId: null }),
+  openVersion(row: StoredContent): string | null {
+    if (isErasedRow(row)) throw erased();
+    if (row.content === null) return null;
+    if (row.key_id !== null && row.key_id !== undefined) throw new CustodiaError('key-unavailable', 'This data is encrypted and the store was opened without its key store');
+    return asText(row.content);
+  },
+  indexRows: (_type: string, rows: IndexRows): IndexRows => rows,
+  query: (q: SearchQuery): SearchQuery => q,
+});
+
+/**
+ * Whose data key seals a version: a Patient its own; anything in exactly one patient's
+ * compartment that patient's; everything else (shared by several patients, or in none)
+ * the tenant's. Erasing a patient therefore destroys what is theirs alone.
+ */
+export function ownerOf(w: VersionWrite): string {
+  if (w.type === 'Patient') return `Patient/${w.id}`;
+  let owner: string | undefined;
+  for (const c of w.compartments ?? []) {
+    if (c.compartment !== 'Patient') continue;
+    const o = `Patient/${c.id}`;
+    if (owner !== undefined && owner !== o) return TENANT_OWNER;
+    owner = o;
+  }
+  return owner ?? TENANT_OWNER;
+}
+
+export function sealedAtRest(keys: KeyStore, random: Random): AtRest {
+  const lookup = (id: string): Uint8Array | undefined => {
+    const k = keys.lookup(id);
+    if (k?.kind === 'erased') throw erased();
+    return k?.key;
+  };
+  return Object.freeze({
+    sealed: true,
+    keys,
+    sealVersion(w: VersionWrite): SealedContent {
+      if (w.json === null) return { content: null, keyId: null };
+      const dk = keys.activeKey(ownerOf(w));
+      return { content: sealEnvelope(dk, Buffer.from(w.json, 'utf8'), resourceVersionAad(w.type, w.id, w.versionId), random), keyId: dk.id };
+    },
+    openVersion(row: StoredContent): string | null {
+      if (isErasedRow(row)) throw erased();
+      if (row.content === null) return null;
+      // The first byte decides, not the key_id column: JSON never starts with the envelope's version byte,
+      // so clearing key_id in the database cannot make ciphertext pass for text.
+      if (row.content[0] !== ENVELOPE_VERSION) {
+        if (row.key_id !== null && row.key_id !== undefined) throw new CustodiaError('decrypt-failed', 'A version marked as sealed is not an envelope');
+        return asText(row.content);
+      }
+      return openEnvelope(lookup, row.content, resourceVersionAad(row.res_type, row.res_id, Number(row.version_id))).toString('utf8');
+    },
+    indexRows: (type: string, rows: IndexRows): IndexRows => blindIndexRows(keys.indexKey(), type, rows),
+    query: (q: SearchQuery): SearchQuery => blindQuery(keys.indexKey(), q),
+  });
+}

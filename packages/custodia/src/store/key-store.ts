@@ -1,0 +1,308 @@
+/**
+ * The key store (issue 4): every data key of the vault, wrapped by a KEK of the
+ * KeyProvider, in its own SQLite file `<data-dir>/keys/keystore.db` — never in the
+ * database it protects, so a database file, dump or backup alone cannot be decrypted,
+ * and destroying a patient's key here defeats every copy of their data made before.
+ *
+ * Owners: `Patient/<id>` (one patient compartment) or `tenant` (everything else). Each
+ * owner has one active data key; rotation retires it (it still opens what it sealed until
+ * re-encryption has moved everything to the new key, then it is dropped); erasure turns
+ * every key of the owner into a tombstone without key material. The blind-index key
+ * (crypto/blind-index.ts) is kept here too, wrapped the same way.
+ *
+ * The file runs with `secure_delete` (SQLite overwrites freed content with zeros) and a
+ * rollback journal (no WAL keeping old pages around), and commits with a full fsync: a
+ * data key is durable before anything it seals is written. What SQLite cannot reach —
+ * the deleted journal's disk blocks, file-system snapshots, copies of this file — is in
+ * docs/threat-model.md; retiring the KEK afterwards makes such residue undecryptable.
+ *
+ * Every call is synchronous (better-sqlite3 and the KeyProvider port are), for SQLite's
+ * synchronous read path. Unwrapped keys are cached; another process's change (the CLI
+ * erasing a patient while the server runs) is noticed through `PRAGMA data_version`,
+ * read at most once per turn of the event loop.
+ */
+import Database from 'better-sqlite3';
+import { chmodSync, existsSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { CustodiaError, type Random } from '../kernel/index.js';
+import { KEY_BYTES, type DataKey, type KeyProvider } from '../crypto/index.js';
+
+export const TENANT_OWNER = 'tenant';
+const OWNER = /^(tenant|Patient\/[A-Za-z0-9\-.]{1,64})$/;
+
+export type DataKeyState = 'active' | 'retired' | 'erased';
+
+export interface KeyCount {
+  readonly state: DataKeyState;
+  readonly kekId: string | null;
+  readonly keys: number;
+}
+
+/** What a key id stands for: a usable key, or a tombstone (erased), or nothing known. */
+export type KeyLookup = { readonly kind: 'key'; readonly key: Buffer } | { readonly kind: 'erased' } | undefined;
+
+interface KeyRow {
+  id: string;
+  owner: string;
+  kek_id: string | null;
+  wrapped: Buffer | null;
+  state: DataKeyState;
+}
+
+const SCHEMA = [
+  `CREATE TABLE IF NOT EXISTS data_keys (
+     id TEXT PRIMARY KEY,
+     owner TEXT NOT NULL,
+     kek_id TEXT,
+     wrapped BLOB,
+     state TEXT NOT NULL CHECK (state IN ('active', 'retired', 'erased')),
+     created_at INTEGER NOT NULL,
+     erased_at INTEGER,
+     CHECK ((state = 'erased') = (wrapped IS NULL))
+   )`,
+  `CREATE UNIQUE INDEX IF NOT EXISTS data_keys_active ON data_keys (owner) WHERE state = 'active'`,
+  'CREATE INDEX IF NOT EXISTS data_keys_owner ON data_keys (owner, state)',
+  'CREATE INDEX IF NOT EXISTS data_keys_kek ON data_keys (kek_id)',
+  `CREATE TABLE IF NOT EXISTS secrets (name TEXT PRIMARY KEY, kek_id TEXT NOT NULL, wrapped BLOB NOT NULL, created_at INTEGER NOT NULL)`,
+];
+
+const INDEX_KEY = 'blind-index';
+/** Unwrapped data keys kept in memory (32 bytes each, plus the map's overhead). */
+const CACHE_KEYS = 200_000;
+
+export class KeyStore {
+  readonly #db: Database.Database;
+  readonly #cache = new Map<string, Buffer | 'erased'>();
+  readonly #active = new Map<string, DataKey>();
+  readonly #dataVersion: Database.Statement;
+  #seenVersion = -1;
+  #checkedThisTurn = false;
+  #indexKey: Buffer | undefined;
+
+  /** `path` is a file (`<data-dir>/keys/keystore.db`) or `:memory:` (tests). */
+  constructor(
+    path: string,
+    readonly provider: KeyProvider,
+    private readonly random: Random,
+    private readonly now: () => number,
+  ) {
+    if (path !== ':memory:') {
+      const dir = dirname(path);
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      chmodSync(dir, 0o700);
+    }
+    const existed = path !== ':memory:' && existsSync(path);
+    this.#db = new Database(path);
+    if (path !== ':memory:' && !existed) chmodSync(path, 0o600);
+    this.#db.pragma('journal_mode = DELETE');
+    this.#db.pragma('secure_delete = ON');
+    this.#db.pragma('synchronous = FULL');
+    this.#db.pragma('busy_timeout = 5000');
+    for (const s of SCHEMA) this.#db.exec(s);
+    this.#dataVersion = this.#db.prepare('PRAGMA data_version').pluck();
+  }
+
+  /** Forgets cached keys if another connection changed the file (read once per event-loop turn). */
+  #validate(): void {
+    if (this.#checkedThisTurn) return;
+    this.#checkedThisTurn = true;
+    setImmediate(() => (this.#checkedThisTurn = false));
+    const v = Number(this.#dataVersion.get());
+    if (v !== this.#seenVersion) {
+      this.#seenVersion = v;
+      this.#cache.clear();
+      this.#active.clear();
+    }
+  }
+
+  /** This process changed the file: the next lookup must not trust a check made earlier in this turn. */
+  #changed(): void {
+    this.#checkedThisTurn = false;
+    this.#cache.clear();
+    this.#active.clear();
+  }
+
+  #unwrap(row: { kek_id: string | null; wrapped: Buffer | null }): Buffer {
+    if (row.kek_id === null || row.wrapped === null) throw new CustodiaError('internal', 'An erased key has no material');
+    const key = this.provider.unwrap({ kekId: row.kek_id, wrapped: row.wrapped });
+    if (key.length !== KEY_BYTES) throw new CustodiaError('decrypt-failed', 'A wrapped data key has the wrong length');
+    return key;
+  }
+
+  #remember(id: string, value: Buffer | 'erased'): void {
+    if (this.#cache.size >= CACHE_KEYS) this.#cache.delete(this.#cache.keys().next().value!);
+    this.#cache.set(id, value);
+  }
+
+  /** The key a stored envelope names (`openEnvelope`'s lookup): its material, a tombstone, or undefined. */
+  lookup(id: string): KeyLookup {
+    this.#validate();
+    const hit = this.#cache.get(id);
+    if (hit !== undefined) return hit === 'erased' ? { kind: 'erased' } : { kind: 'key', key: hit };
+    const row = this.#db.prepare('SELECT id, owner, kek_id, wrapped, state FROM data_keys WHERE id = ?').get(id) as KeyRow | undefined;
+    if (row === undefined) return undefined;
+    if (row.state === 'erased') {
+      this.#remember(id, 'erased');
+      return { kind: 'erased' };
+    }
+    const key = this.#unwrap(row);
+    this.#remember(id, key);
+    return { kind: 'key', key };
+  }
+
+  /** Whether the owner was erased (writes into an erased compartment are refused). */
+  isErased(owner: string): boolean {
+    return this.#db.prepare("SELECT 1 FROM data_keys WHERE owner = ? AND state = 'erased' LIMIT 1").get(owner) !== undefined;
+  }
+
+  /**
+   * The owner's active data key, created (and made durable) on first use. Refused for
+   * an erased owner: their records are gone and must not come back under a new key.
+   */
+  activeKey(owner: string): DataKey {
+    this.#validate();
+    const cached = this.#active.get(owner);
+    if (cached !== undefined) return cached;
+    if (!OWNER.test(owner)) throw new CustodiaError('internal', 'A data-key owner is `tenant` or `Patient/<id>`');
+    const create = this.#db.transaction((): KeyRow => {
+      const existing = this.#db.prepare("SELECT id, owner, kek_id, wrapped, state FROM data_keys WHERE owner = ? AND state = 'active'").get(owner) as KeyRow | undefined;
+      if (existing !== undefined) return existing;
+      if (this.isErased(owner)) throw new CustodiaError('resource-erased', 'This patient’s record was erased; nothing can be added to it');
+      const key = this.random.bytes(KEY_BYTES);
+      const w = this.provider.wrap(key);
+      const id = `dk-${this.random.bytes(12).toString('hex')}`;
+      this.#db.prepare("INSERT INTO data_keys (id, owner, kek_id, wrapped, state, created_at) VALUES (?, ?, ?, ?, 'active', ?)").run(id, owner, w.kekId, w.wrapped, this.now());
+      this.#changed();
+      return { id, owner, kek_id: w.kekId, wrapped: w.wrapped, state: 'active' };
+    });
+    const row = create.immediate();
+    const dk: DataKey = { id: row.id, key: this.#unwrap(row) };
+    this.#remember(row.id, dk.key as Buffer);
+    this.#active.set(owner, dk);
+    return dk;
+  }
+
+  /** The blind-index key, created on first use. */
+  indexKey(): Buffer {
+    if (this.#indexKey !== undefined) return this.#indexKey;
+    const get = (): { kek_id: string; wrapped: Buffer } | undefined => this.#db.prepare('SELECT kek_id, wrapped FROM secrets WHERE name = ?').get(INDEX_KEY) as { kek_id: string; wrapped: Buffer } | undefined;
+    let row = get();
+    if (row === undefined) {
+      this.#db.transaction(() => {
+        if (get() !== undefined) return;
+        const w = this.provider.wrap(this.random.bytes(KEY_BYTES));
+        this.#db.prepare('INSERT INTO secrets (name, kek_id, wrapped, created_at) VALUES (?, ?, ?, ?)').run(INDEX_KEY, w.kekId, w.wrapped, this.now());
+      }).immediate();
+      row = get()!;
+    }
+    this.#indexKey = this.#unwrap(row);
+    return this.#indexKey;
+  }
+
+  /**
+   * Crypto-shredding (GDPR Art. 17): every key of `owner` becomes a tombstone. From the
+   * commit on, nothing they sealed can be opened, in this database or any copy of it.
+   * Returns the ids of the destroyed keys.
+   */
+  erase(owner: string): string[] {
+    const ids = this.#db.transaction((): string[] => {
+      const rows = this.#db.prepare("SELECT id FROM data_keys WHERE owner = ? AND state <> 'erased'").pluck().all(owner) as string[];
+      this.#db.prepare("UPDATE data_keys SET kek_id = NULL, wrapped = NULL, state = 'erased', erased_at = ? WHERE owner = ? AND state <> 'erased'").run(this.now(), owner);
+      if (rows.length === 0 && !this.isErased(owner)) {
+        // A patient with no data key yet is still marked, so that nothing is added later.
+        this.#db.prepare("INSERT INTO data_keys (id, owner, state, created_at, erased_at) VALUES (?, ?, 'erased', ?, ?)").run(`dk-${this.random.bytes(12).toString('hex')}`, owner, this.now(), this.now());
+      }
+      return rows;
+    }).immediate();
+    this.#changed();
+    return ids;
+  }
+
+  /** Every erased key id (replayed against a database restored from an older backup). */
+  erasedKeyIds(): string[] {
+    return this.#db.prepare("SELECT id FROM data_keys WHERE state = 'erased'").pluck().all() as string[];
+  }
+
+  /** Retires every active key (data-key rotation); new writes get fresh keys, re-encryption moves the rest. */
+  retireActiveKeys(): number {
+    const n = this.#db.prepare("UPDATE data_keys SET state = 'retired' WHERE state = 'active'").run().changes;
+    this.#changed();
+    return n;
+  }
+
+  /** Retired keys, with their owners (the re-encryption worker's to-do list). */
+  retiredKeys(): { id: string; owner: string }[] {
+    return this.#db.prepare("SELECT id, owner FROM data_keys WHERE state = 'retired' ORDER BY created_at").all() as { id: string; owner: string }[];
+  }
+
+  /** The owner of a key id, if known. */
+  ownerOf(id: string): string | undefined {
+    return this.#db.prepare('SELECT owner FROM data_keys WHERE id = ?').pluck().get(id) as string | undefined;
+  }
+
+  /** Drops a retired key once nothing is sealed under it any more (the caller checked). */
+  dropRetired(id: string): void {
+    this.#db.prepare("DELETE FROM data_keys WHERE id = ? AND state = 'retired'").run(id);
+    this.#changed();
+  }
+
+  /**
+   * KEK rotation: rewraps every data key and secret under the provider's current KEK —
+   * no data is rewritten — then destroys KEKs that wrap nothing any more. Returns how
+   * many keys were rewrapped.
+   */
+  rewrapAll(): number {
+    const current = this.provider.keks().find((k) => k.current)?.id;
+    if (current === undefined) throw new CustodiaError('key-unavailable', 'The key provider has no current KEK');
+    let n = 0;
+    for (;;) {
+      const batch = this.#db.prepare("SELECT id, kek_id, wrapped FROM data_keys WHERE state <> 'erased' AND kek_id <> ? LIMIT 1000").all(current) as KeyRow[];
+      const secrets = this.#db.prepare('SELECT name AS id, kek_id, wrapped FROM secrets WHERE kek_id <> ?').all(current) as KeyRow[];
+      if (batch.length === 0 && secrets.length === 0) break;
+      this.#db.transaction(() => {
+        for (const row of batch) {
+          const w = this.provider.wrap(this.#unwrap(row));
+          this.#db.prepare('UPDATE data_keys SET kek_id = ?, wrapped = ? WHERE id = ? AND kek_id = ?').run(w.kekId, w.wrapped, row.id, row.kek_id);
+        }
+        for (const row of secrets) {
+          const w = this.provider.wrap(this.#unwrap(row));
+          this.#db.prepare('UPDATE secrets SET kek_id = ?, wrapped = ? WHERE name = ? AND kek_id = ?').run(w.kekId, w.wrapped, row.id, row.kek_id);
+        }
+      }).immediate();
+      n += batch.length + secrets.length;
+    }
+    this.#changed();
+    for (const kek of this.provider.keks()) {
+      if (kek.current) continue;
+      const used = this.#db.prepare('SELECT 1 FROM data_keys WHERE kek_id = ? UNION ALL SELECT 1 FROM secrets WHERE kek_id = ? LIMIT 1').get(kek.id, kek.id);
+      if (used === undefined) this.provider.destroy(kek.id);
+    }
+    return n;
+  }
+
+  /** Key counts by state and KEK (`custodia keys status`). */
+  counts(): KeyCount[] {
+    const rows = this.#db.prepare('SELECT state, kek_id, COUNT(*) AS n FROM data_keys GROUP BY state, kek_id ORDER BY state, kek_id').all() as { state: DataKeyState; kek_id: string | null; n: number }[];
+    return rows.map((r) => ({ state: r.state, kekId: r.kek_id, keys: Number(r.n) }));
+  }
+
+  /** States of the given key ids (`custodia keys status` joins them with version counts). */
+  statesOf(ids: readonly string[]): Map<string, DataKeyState> {
+    const out = new Map<string, DataKeyState>();
+    const stmt = this.#db.prepare('SELECT state FROM data_keys WHERE id = ?').pluck();
+    for (const id of ids) {
+      const s = stmt.get(id) as DataKeyState | undefined;
+      if (s !== undefined) out.set(id, s);
+    }
+    return out;
+  }
+
+  close(): void {
+    for (const k of this.#cache.values()) if (k !== 'erased') k.fill(0);
+    this.#cache.clear();
+    this.#active.clear();
+    this.#indexKey?.fill(0);
+    this.#db.close();
+    this.provider.close();
+  }
+}
