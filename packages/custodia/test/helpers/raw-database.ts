@@ -1,0 +1,76 @@
+/**
+ * Raw SQL on a test database, outside the store: what someone holding the database file
+ * or a PostgreSQL login can do (read bytes, edit rows, bypass the immutability triggers).
+ * Tests use it to tamper with stored versions and to look at what is really stored.
+ */
+import BetterSqlite3 from 'better-sqlite3';
+import pg from 'pg';
+import type { TestDatabase } from './databases.js';
+
+export interface RawDatabase {
+  /** Runs one statement with `?` placeholders (turned into `$n` on PostgreSQL); rows for a SELECT. */
+  query<T = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<T[]>;
+  /** Runs `fn` with the resource_versions immutability triggers out of the way (an attacker with the database can). */
+  withVersionsUnlocked<T>(fn: () => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+// The triggers of migration 0001 (SQLite), restored after a tampering step.
+const SQLITE_TRIGGERS = [
+  `CREATE TRIGGER resource_versions_immutable_update BEFORE UPDATE ON resource_versions
+      BEGIN SELECT RAISE(ABORT, 'resource versions are immutable'); END`,
+  `CREATE TRIGGER resource_versions_immutable_delete BEFORE DELETE ON resource_versions
+      BEGIN SELECT RAISE(ABORT, 'resource versions are immutable'); END`,
+];
+
+export async function openRawDatabase(db: TestDatabase): Promise<RawDatabase> {
+  if (db.name === 'sqlite') {
+    const raw = new BetterSqlite3(db.options.database);
+    raw.pragma('busy_timeout = 5000');
+    const query = async <T>(text: string, params: readonly unknown[] = []): Promise<T[]> => {
+      const stmt = raw.prepare(text);
+      if (stmt.reader) return stmt.all(...params) as T[];
+      stmt.run(...params);
+      return [];
+    };
+    return {
+      query,
+      async withVersionsUnlocked(fn) {
+        raw.exec('DROP TRIGGER IF EXISTS resource_versions_immutable_update; DROP TRIGGER IF EXISTS resource_versions_immutable_delete');
+        try {
+          return await fn();
+        } finally {
+          for (const t of SQLITE_TRIGGERS) raw.exec(t);
+        }
+      },
+      async close() {
+        raw.close();
+      },
+    };
+  }
+  const client = new pg.Client({ connectionString: db.options.database });
+  await client.connect();
+  await client.query(`SET search_path TO ${db.options.schema}`);
+  const query = async <T>(text: string, params: readonly unknown[] = []): Promise<T[]> => {
+    let n = 0;
+    const r = await client.query(
+      text.replace(/\?/g, () => `$${++n}`),
+      params as unknown[],
+    );
+    return r.rows as T[];
+  };
+  return {
+    query,
+    async withVersionsUnlocked(fn) {
+      await client.query('ALTER TABLE resource_versions DISABLE TRIGGER resource_versions_immutable');
+      try {
+        return await fn();
+      } finally {
+        await client.query('ALTER TABLE resource_versions ENABLE TRIGGER resource_versions_immutable');
+      }
+    },
+    async close() {
+      await client.end();
+    },
+  };
+}
