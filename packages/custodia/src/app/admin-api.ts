@@ -9,6 +9,28 @@ import { ADMIN_ROLES, ADMIN_SCOPE, CLEARANCES, hasAdminScope, TREATMENT, userPri
 import { CustodiaError, type Clock } from '../kernel/index.js';
 import type { ResourceStore } from '../fhir/index.js';
 import type { AccessControl, ExplainedLayer } from './access-control.js';
+import type { LegalHold, LegalHoldStore } from '../store/index.js';
+import type { ErasureReport, ErasureService } from './erasure-service.js';
+import type { KeyRotation, KeyStatus } from './key-rotation.js';
+
+/** Key management behind the admin API; erasure and rotation are absent when encryption at rest is off. */
+export interface KeyAdministration {
+  readonly holds: LegalHoldStore;
+  readonly erasure?: ErasureService;
+  readonly keyRotation?: KeyRotation;
+}
+
+const encryptionOff = (): CustodiaError => new CustodiaError('not-supported', 'Encryption at rest is off in this vault: there are no keys to destroy or rotate');
+
+/** A reason from `{ "reason": … }` or a FHIR Parameters body with a `reason` string (attacker-controlled). */
+function reasonOf(body: unknown): string {
+  const b = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
+  if (b['resourceType'] === 'Parameters' && Array.isArray(b['parameter'])) {
+    const p = (b['parameter'] as unknown[]).find((x): x is Record<string, unknown> => typeof x === 'object' && x !== null && (x as Record<string, unknown>)['name'] === 'reason');
+    return str(p?.['valueString'], 'reason', 500);
+  }
+  return str(b['reason'], 'reason', 500);
+}
 
 type AdminRole = 'admin' | 'privacy-officer';
 
@@ -61,6 +83,7 @@ export class AdminApi {
     private readonly store: ResourceStore,
     private readonly log: OperatorLog,
     private readonly clock: Clock,
+    private readonly keys: KeyAdministration,
   ) {}
 
   async #record(caller: Principal, action: string, detail: Record<string, string | number | boolean | null>): Promise<void> {
@@ -145,5 +168,44 @@ export class AdminApi {
     const u = await this.identity.setClearances(str(username, 'username'), list, CLEARANCES);
     await this.#record(caller, 'user.clearances', { username: u.username, clearances: u.clearances.join(',') });
     return u;
+  }
+
+  /**
+   * `POST /fhir/Patient/{id}/$erase`: crypto-shredding erasure (erasure-service.ts), for an
+   * administrator or the privacy officer, with a reason. Legal holds and retention refuse it.
+   */
+  async erasePatient(caller: Principal, patientId: string, body: unknown): Promise<ErasureReport> {
+    require(caller, 'admin', 'privacy-officer');
+    const reason = reasonOf(body);
+    if (this.keys.erasure === undefined) throw encryptionOff();
+    return this.keys.erasure.erasePatient(patientId, caller.kind === 'operator' ? 'operator' : caller.subject, reason);
+  }
+
+  /** Legal holds are a privacy decision: the privacy officer (or the operator). */
+  async placeHold(caller: Principal, patientId: string, body: unknown): Promise<LegalHold> {
+    require(caller, 'privacy-officer');
+    const hold: LegalHold = { patientId: str(patientId, 'patient', 64), reason: reasonOf(body), placedBy: caller.kind === 'operator' ? 'operator' : caller.subject, placedAt: this.clock.now() };
+    await this.keys.holds.place(hold);
+    await this.#record(caller, 'legal-hold.place', { patient: hold.patientId, reason: hold.reason });
+    return hold;
+  }
+
+  async releaseHold(caller: Principal, patientId: string): Promise<{ released: boolean }> {
+    require(caller, 'privacy-officer');
+    const released = await this.keys.holds.release(str(patientId, 'patient', 64));
+    if (released) await this.#record(caller, 'legal-hold.release', { patient: patientId });
+    return { released };
+  }
+
+  async legalHolds(caller: Principal): Promise<LegalHold[]> {
+    require(caller, 'admin', 'privacy-officer');
+    return this.keys.holds.list();
+  }
+
+  /** Which keys protect how much data (`custodia keys status` over HTTP). */
+  async keyStatus(caller: Principal): Promise<KeyStatus> {
+    require(caller, 'admin');
+    if (this.keys.keyRotation === undefined) throw encryptionOff();
+    return this.keys.keyRotation.status();
   }
 }

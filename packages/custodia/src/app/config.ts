@@ -11,6 +11,7 @@ import { parseTrustedProxies } from './trusted-proxies.js';
 import { isLoopback } from './loopback.js';
 import { parseRateLimitSpecs, resolveRateLimits, type RateLimitInput } from './rate-limit-config.js';
 import { resolveEncryption, type EncryptionConfig, type EncryptionInput } from './encryption-config.js';
+import { loadRetentionPolicy, NO_RETENTION, type RetentionPolicy } from './retention-policy.js';
 
 export { isLoopback };
 
@@ -39,6 +40,8 @@ export interface VaultConfig {
   readonly rateLimits: RateLimits;
   /** Encryption at rest: on by default, with the KEKs in the local keyring or an HSM. */
   readonly encryption: EncryptionConfig;
+  /** Retention rules that refuse erasure while they apply (retention-policy.ts); none by default. */
+  readonly retention: RetentionPolicy;
 }
 
 export interface ConfigInput {
@@ -61,6 +64,8 @@ export interface ConfigInput {
   readonly trustedProxies?: readonly string[];
   readonly rateLimits?: RateLimitInput;
   readonly encryption?: EncryptionInput;
+  /** A retention policy JSON file (env CUSTODIA_RETENTION_POLICY). */
+  readonly retentionPolicy?: string;
 }
 
 export const DEFAULT_LIMITS: FhirLimits = Object.freeze({
@@ -83,6 +88,10 @@ function parsePort(p: number | string | undefined): number {
   const n = typeof p === 'number' ? p : /^\d{1,5}$/.test(p) ? Number(p) : Number.NaN;
   if (!Number.isInteger(n) || n < 0 || n > 65535) invalid('--port must be an integer from 0 to 65535');
   return n;
+}
+
+function retentionOf(path: string | undefined): RetentionPolicy {
+  return path === undefined ? NO_RETENTION : loadRetentionPolicy(resolve(path));
 }
 
 /**
@@ -126,6 +135,7 @@ export function resolveConfig(input: ConfigInput, env: NodeJS.ProcessEnv = {}): 
     trustedProxies: parseTrustedProxies(input.trustedProxies ?? [env['CUSTODIA_TRUSTED_PROXIES'] ?? '']),
     rateLimits: resolveRateLimits(input.rateLimits ?? parseRateLimitSpecs([env['CUSTODIA_RATE_LIMITS'] ?? ''])),
     encryption: resolveEncryption(input.encryption ?? {}, env),
+    retention: retentionOf(input.retentionPolicy ?? nonEmpty(env['CUSTODIA_RETENTION_POLICY'])),
     ...(input.postgresSchema === undefined ? {} : { postgresSchema: input.postgresSchema }),
   };
   return Object.freeze(config);

@@ -15,6 +15,8 @@ import { fhirComponents } from './fhir-components.js';
 import { commonPasswords } from './common-passwords.js';
 import { createOAuthServer, type OAuthServer } from './oauth-server.js';
 import { openKeyManagement, type KeyManagement } from './key-management.js';
+import { ErasureService } from './erasure-service.js';
+import { KeyRotation } from './key-rotation.js';
 
 export interface Vault {
   readonly config: VaultConfig;
@@ -32,6 +34,9 @@ export interface Vault {
   readonly admin: AdminApi;
   /** Request rate limits per user and per client (FHIR API and token endpoint), in this process. */
   readonly rateLimiter: RateLimiter;
+  /** Crypto-shredding erasure and KEK/data-key rotation; absent when encryption at rest is off. */
+  readonly erasure?: ErasureService;
+  readonly keyRotation?: KeyRotation;
   close(): Promise<void>;
 }
 
@@ -117,6 +122,11 @@ export async function createVault(config: VaultConfig, overrides: VaultOverrides
   // Rate limits measure elapsed time: the wall clock, not the monotonic one, which runs
   // ahead of it whenever it is read more than once a millisecond.
   const rateLimiter = new RateLimiter(wallClock, config.rateLimits);
+  const keys = database.keyManagement.keys;
+  const erasure = keys === undefined ? undefined : new ErasureService(keys, database.sealedData, database.legalHolds, config.retention, database.operatorLog, clock);
+  const keyRotation = keys === undefined ? undefined : new KeyRotation(keys, database.sealedData, database.keyManagement.atRest, database.operatorLog, clock);
+  // A database restored from a backup taken before an erasure loses the erased records again.
+  await erasure?.replay();
   const oauth = createOAuthServer({ fhirBaseUrl: config.fhirBaseUrl, access, key, tokens, identity, store: database.oauth, fhir, clock, random, rateLimiter, ...(overrides.oauth === undefined ? {} : { options: overrides.oauth }) });
   return Object.freeze({
     config,
@@ -127,8 +137,13 @@ export async function createVault(config: VaultConfig, overrides: VaultOverrides
     oauth,
     access,
     breakGlass,
-    admin: new AdminApi(access, identity, breakGlass, store, database.operatorLog, clock),
+    admin: new AdminApi(access, identity, breakGlass, store, database.operatorLog, clock, { holds: database.legalHolds, ...(erasure === undefined ? {} : { erasure }), ...(keyRotation === undefined ? {} : { keyRotation }) }),
     rateLimiter,
-    close: () => database.close(),
+    ...(erasure === undefined ? {} : { erasure }),
+    ...(keyRotation === undefined ? {} : { keyRotation }),
+    async close() {
+      await keyRotation?.stop();
+      await database.close();
+    },
   });
 }

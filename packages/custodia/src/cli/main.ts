@@ -12,6 +12,8 @@ import { userCommand } from './user-command.js';
 import { clientCommand } from './client-command.js';
 import { roleCommand } from './role-command.js';
 import { loginCommand } from './login-command.js';
+import { keysCommand } from './keys-command.js';
+import { patientCommand } from './patient-command.js';
 
 export function buildProgram(): Command {
   const program = new Command('custodia')
@@ -26,6 +28,8 @@ export function buildProgram(): Command {
   program.addCommand(clientCommand());
   program.addCommand(roleCommand());
   program.addCommand(loginCommand());
+  program.addCommand(keysCommand());
+  program.addCommand(patientCommand());
   for (const c of program.commands) c.exitOverride();
   return program as unknown as Command;
 }

@@ -56,6 +56,12 @@ export function serveCommand(): Command<[], Record<string, unknown>> {
       process.once('SIGINT', () => void close());
       process.once('SIGTERM', () => void close());
       await app.listen({ host: config.host, port: config.port });
+      // Data-key rotation re-seals in the background; counts only, never record contents.
+      vault.keyRotation?.start(
+        10_000,
+        (p) => app.log.info({ resealed: p.resealed, remaining: p.remaining }, 'data-key rotation: re-sealed a batch'),
+        (e) => app.log.error({ err: e }, 'data-key rotation stopped; it retries'),
+      );
       process.stdout.write(`Custodia is listening at ${config.fhirBaseUrl}\n`);
       process.stdout.write(`Get an operator token with: npx custodia token --data-dir ${o.dataDir}\n`);
     });

@@ -31,5 +31,25 @@ export function registerAdminRoutes(app: FastifyInstance, vault: Vault): void {
   app.post('/admin/users', async (req, reply) => json(reply, 201, await vault.admin.addUser(await caller(req), req.body)));
   app.post('/admin/users/:username/disable', async (req, reply) => json(reply, 200, await vault.admin.disableUser(await caller(req), params(req)['username'] ?? '')));
   app.post('/admin/users/:username/reset-mfa', async (req, reply) => json(reply, 200, await vault.admin.resetMfa(await caller(req), params(req)['username'] ?? '')));
+  app.get('/admin/legal-holds', async (req, reply) => json(reply, 200, await vault.admin.legalHolds(await caller(req))));
+  app.put('/admin/legal-holds/:patient', async (req, reply) => json(reply, 200, await vault.admin.placeHold(await caller(req), params(req)['patient'] ?? '', req.body)));
+  app.delete('/admin/legal-holds/:patient', async (req, reply) => json(reply, 200, await vault.admin.releaseHold(await caller(req), params(req)['patient'] ?? '')));
+  app.get('/admin/keys', async (req, reply) => json(reply, 200, await vault.admin.keyStatus(await caller(req))));
+  // A FHIR operation on the instance (R4 operations.html), answered with a Parameters resource.
+  app.post('/fhir/Patient/:id/$erase', async (req, reply) => {
+    const r = await vault.admin.erasePatient(await caller(req), params(req)['id'] ?? '', req.body);
+    const parameters = {
+      resourceType: 'Parameters',
+      parameter: [
+        { name: 'patient', valueReference: { reference: `Patient/${r.patient}` } },
+        { name: 'erasedAt', valueInstant: new Date(r.erasedAt).toISOString() },
+        { name: 'keysDestroyed', valueInteger: r.keys },
+        { name: 'versionsErased', valueInteger: r.versions },
+        { name: 'resourcesErased', valueInteger: r.resources },
+        { name: 'sharedRecordsKept', valueInteger: r.sharedKept },
+      ],
+    };
+    return reply.code(200).header('content-type', 'application/fhir+json; charset=utf-8').send(JSON.stringify(parameters));
+  });
   app.put('/admin/users/:username/clearances', async (req, reply) => json(reply, 200, await vault.admin.setClearances(await caller(req), params(req)['username'] ?? '', req.body)));
 }

@@ -40,6 +40,11 @@ export interface AtRest {
   sealVersion(w: VersionWrite): SealedContent;
   /** The JSON of a stored version; null for a deletion. `resource-erased` for a version whose key was destroyed. */
   openVersion(row: StoredContent): string | null;
+  /**
+   * Data-key rotation: the version opened and sealed again under the current key of the
+   * owner of the key that sealed it (same AAD). `resource-erased` if that owner was erased.
+   */
+  resealVersion(row: StoredContent & { readonly key_id: string; readonly content: Uint8Array }): SealedContent;
   /** Index rows as stored. */
   indexRows(type: string, rows: IndexRows): IndexRows;
   /** A query over the index rows as stored. */
@@ -64,6 +69,9 @@ export const CLEAR_AT_REST: AtRest = Object.freeze({
     if (row.content === null) return null;
     if (row.key_id !== null && row.key_id !== undefined) throw new CustodiaError('key-unavailable', 'This data is encrypted and the store was opened without its key store');
     return asText(row.content);
+  },
+  resealVersion(): SealedContent {
+    throw new CustodiaError('key-unavailable', 'The store was opened without its key store');
   },
   indexRows: (_type: string, rows: IndexRows): IndexRows => rows,
   query: (q: SearchQuery): SearchQuery => q,
@@ -92,13 +100,23 @@ export function sealedAtRest(keys: KeyStore, random: Random): AtRest {
     if (k?.kind === 'erased') throw erased();
     return k?.key;
   };
-  return Object.freeze({
+  const sealUnder = (owner: string, json: string, type: string, id: string, versionId: number): SealedContent => {
+    const dk = keys.activeKey(owner);
+    return { content: sealEnvelope(dk, Buffer.from(json, 'utf8'), resourceVersionAad(type, id, versionId), random), keyId: dk.id };
+  };
+  const at: AtRest = {
     sealed: true,
     keys,
     sealVersion(w: VersionWrite): SealedContent {
       if (w.json === null) return { content: null, keyId: null };
-      const dk = keys.activeKey(ownerOf(w));
-      return { content: sealEnvelope(dk, Buffer.from(w.json, 'utf8'), resourceVersionAad(w.type, w.id, w.versionId), random), keyId: dk.id };
+      return sealUnder(ownerOf(w), w.json, w.type, w.id, w.versionId);
+    },
+    resealVersion(row): SealedContent {
+      const owner = keys.ownerOf(row.key_id);
+      if (owner === undefined) throw new CustodiaError('key-unavailable', 'The key that sealed this data is not in the key store');
+      const json = at.openVersion(row);
+      if (json === null) throw new CustodiaError('internal', 'A sealed version has no content');
+      return sealUnder(owner, json, row.res_type, row.res_id, Number(row.version_id));
     },
     openVersion(row: StoredContent): string | null {
       if (isErasedRow(row)) throw erased();
@@ -113,5 +131,6 @@ export function sealedAtRest(keys: KeyStore, random: Random): AtRest {
     },
     indexRows: (type: string, rows: IndexRows): IndexRows => blindIndexRows(keys.indexKey(), type, rows),
     query: (q: SearchQuery): SearchQuery => blindQuery(keys.indexKey(), q),
-  });
+  };
+  return Object.freeze(at);
 }

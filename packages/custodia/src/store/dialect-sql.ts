@@ -18,6 +18,8 @@ export interface DialectSql {
   jsonColumn(i: number, kind: ColumnKind): string;
   /** `col IN (<keys>)` for a list of integer keys. */
   inKeys(column: string, keys: readonly number[]): RawBuilder<unknown>;
+  /** `col IN (<values>)` for a list of text values (one parameter, whatever the length). */
+  inTexts(column: string, values: readonly string[]): RawBuilder<unknown>;
   /** The largest code point, appended to a prefix to bound a byte-order range scan. */
   readonly maxChar: string;
 }
@@ -33,6 +35,7 @@ export const sqliteSql: DialectSql = {
     return v;
   },
   inKeys: (column, keys) => sql`${sql.ref(column)} IN (SELECT value FROM json_each(${JSON.stringify(keys)}))`,
+  inTexts: (column, values) => sql`${sql.ref(column)} IN (SELECT value FROM json_each(${JSON.stringify(values)}))`,
   maxChar: MAX_CHAR,
 };
 
@@ -53,6 +56,7 @@ export const postgresSql: DialectSql = {
     }
   },
   inKeys: (column, keys) => sql`${sql.ref(column)} = ANY(${keys as number[]}::bigint[])`,
+  inTexts: (column, values) => sql`${sql.ref(column)} = ANY(${values as string[]}::text[])`,
   maxChar: MAX_CHAR,
 };
 

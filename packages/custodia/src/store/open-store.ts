@@ -22,6 +22,8 @@ import { sqliteFastPath } from './sqlite-fast-path.js';
 import { writeVersions } from './write-versions.js';
 import { newestSeqOf, readCurrent } from './read-queries.js';
 import { CLEAR_AT_REST, type AtRest } from './at-rest.js';
+import { sealedDataStore, type SealedDataStore } from './sealed-data-store.js';
+import { legalHoldStore, type LegalHoldStore } from './legal-hold-store.js';
 
 export interface StoreOptions {
   /** A `postgres://` URL or a SQLite file path (`:memory:` for a throwaway database). */
@@ -71,6 +73,9 @@ export interface VaultDatabase {
   readonly oauth: OAuthStore;
   readonly breakGlass: BreakGlassStore;
   readonly operatorLog: OperatorLog;
+  /** Key usage, erasure and re-sealing of resource versions (key management). */
+  readonly sealedData: SealedDataStore;
+  readonly legalHolds: LegalHoldStore;
   close(): Promise<void>;
 }
 
@@ -86,6 +91,8 @@ export async function openDatabase(options: StoreOptions): Promise<VaultDatabase
     oauth: new KyselyOAuthStore(handle),
     breakGlass: breakGlassStore(handle),
     operatorLog: operatorLogStore(handle),
+    sealedData: sealedDataStore(h),
+    legalHolds: legalHoldStore(handle),
     close: () => resources.close(),
   };
 }

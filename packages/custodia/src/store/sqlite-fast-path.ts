@@ -72,8 +72,10 @@ export interface SqliteFastPath {
 
 /** A current version with what its visibility depends on (loaded the first time a caller needs it). */
 interface CachedCurrent {
-  readonly version: StoredVersion;
+  /** The row as stored; opened (decrypted) only once visibility allows it, so an erased record the caller may not see stays a 404. */
+  readonly row: VersionRow;
   readonly pk: number;
+  version?: StoredVersion;
   facts?: VisibilityFacts;
   /** `facts` with the token rows, for predicates that test them (SMART scope restrictions). */
   factsWithTokens?: VisibilityFacts;
@@ -138,14 +140,14 @@ class CurrentVersionCache {
   }
 
   set(key: string, e: CachedCurrent): void {
-    const size = e.version.json?.length ?? 0;
+    const size = e.row.content?.byteLength ?? 0;
     if (size > this.maxBytes / 16) return;
     this.#entries.set(key, e);
     this.#bytes += size;
     for (const [k, old] of this.#entries) {
       if (this.#bytes <= this.maxBytes) break;
       this.#entries.delete(k);
-      this.#bytes -= old.version.json?.length ?? 0;
+      this.#bytes -= old.row.content?.byteLength ?? 0;
     }
   }
 }
@@ -168,8 +170,8 @@ export function sqliteFastPath(writer: BetterSqlite3.Database, reader: BetterSql
   const newestSeq = reader.prepare('SELECT MAX(seq) FROM resource_versions WHERE res_type = ?').pluck();
   const statements = new Map<string, BetterSqlite3.Statement>();
   const factsOf = (e: CachedCurrent): VisibilityFacts => ({
-    type: e.version.type,
-    id: e.version.id,
+    type: e.row.res_type,
+    id: e.row.res_id,
     compartments: compartmentsOf.all(e.pk) as { compartment: string; id: string }[],
     labels: labelsOf.all(e.pk) as { system: string | null; code: string | null }[],
   });
@@ -209,18 +211,18 @@ export function sqliteFastPath(writer: BetterSqlite3.Database, reader: BetterSql
       if (e === undefined) {
         const row = read.get(type, id) as (VersionRow & { pk: number }) | undefined;
         if (row === undefined) return undefined;
-        e = { version: toStoredVersion(row, at), pk: Number(row.pk) };
+        e = { row, pk: Number(row.pk) };
         cache.set(key, e);
       }
-      if (visibility.kind === 'all') return e.version;
-      // The predicate in memory over the same rows the SQL would test (a store test
-      // checks isVisible against the SQL for every query shape on both databases).
-      e.facts ??= factsOf(e);
-      if (needsTokens(visibility)) {
-        e.factsWithTokens ??= { ...e.facts, tokens: tokensOf.all(e.pk) as { param: string; system: string | null; code: string | null }[] };
-        return isVisible(visibility, e.factsWithTokens) ? e.version : undefined;
+      if (visibility.kind !== 'all') {
+        // The predicate in memory over the same rows the SQL would test (a store test
+        // checks isVisible against the SQL for every query shape on both databases).
+        e.facts ??= factsOf(e);
+        if (needsTokens(visibility)) e.factsWithTokens ??= { ...e.facts, tokens: tokensOf.all(e.pk) as { param: string; system: string | null; code: string | null }[] };
+        if (!isVisible(visibility, needsTokens(visibility) ? e.factsWithTokens! : e.facts)) return undefined;
       }
-      return isVisible(visibility, e.facts) ? e.version : undefined;
+      e.version ??= toStoredVersion(e.row, at);
+      return e.version;
     },
     memo<T>(key: string, compute: () => T): T {
       cache.validate();

@@ -87,7 +87,7 @@ async function deleteIndexRows(db: Kysely<unknown>, d: DialectSql, pks: readonly
  * of the deleted resource and of its earlier versions stay under the facts of its last
  * live version. Searches never see these rows: they only look at `deleted = 0` resources.
  */
-async function deleteSearchRows(db: Kysely<unknown>, d: DialectSql, pks: readonly number[]): Promise<void> {
+export async function deleteSearchRows(db: Kysely<unknown>, d: DialectSql, pks: readonly number[]): Promise<void> {
   if (pks.length === 0) return;
   for (const table of Object.values(INDEX_TABLES)) {
     const keep = table === VISIBILITY_FACT_ROWS.labels.table ? sql` AND param <> ${VISIBILITY_FACT_ROWS.labels.param}` : sql``;

@@ -16,6 +16,7 @@ import { operatorLogSchema } from './0009-operator-log.js';
 import { pendingEnrolmentSchema } from './0010-pending-enrolment.js';
 import { sessionCutoffSchema } from './0011-session-cutoff.js';
 import { keyIdSchema } from './0012-key-ids.js';
+import { legalHoldSchema } from './0013-legal-holds.js';
 
 function statements(list: string[]): Migration {
   return {
@@ -41,6 +42,7 @@ export function migrationProvider(dialect: SqlDialect): MigrationProvider {
         '0010-pending-enrolment': statements(pendingEnrolmentSchema()),
         '0011-session-cutoff': statements(sessionCutoffSchema()),
         '0012-key-ids': statements(keyIdSchema()),
+        '0013-legal-holds': statements(legalHoldSchema(dialect)),
       };
     },
   };
