@@ -17,7 +17,7 @@ import { ALL_DATABASES, createTestDatabase, isAvailable, type TestDatabase } fro
 import { create, query, rows, tok } from './store-fixtures.js';
 
 const SEED = Number(process.env['CUSTODIA_TEST_SEED'] ?? 20_261_129);
-const RUNS = 30;
+const RUNS = 40;
 const PREFIXES: readonly Prefix[] = ['eq', 'ne', 'gt', 'lt', 'ge', 'le', 'sa', 'eb', 'ap'];
 const ID_SYSTEMS = ['urn:oid:2.16.840.1.113883.4.1', 'http://hospital.example.org/mrn', null] as const;
 
@@ -47,7 +47,7 @@ interface PatientData {
 const letter = fc.constantFrom('a', 'A', 'á', 'Á', 'e', 'é', 'É', 'è', 'o', 'ö', 'Ö', 'n', 'ñ', 'N', 's', 'z', 'ß', 'ç', 'Å', 'ø', 'l', '-', "'");
 const name = fc.array(letter, { minLength: 1, maxLength: 8 }).map((a) => a.join(''));
 const birth: fc.Arbitrary<BirthDate> = fc
-  .record({ precision: fc.constantFrom('year', 'month', 'day'), y: fc.oneof(fc.integer({ min: 1850, max: 2150 }), fc.constantFrom(1850, 1999, 2000, 2150)), m: fc.integer({ min: 1, max: 12 }), d: fc.integer({ min: 1, max: 31 }) })
+  .record({ precision: fc.constantFrom('year', 'month', 'day'), y: fc.oneof({ arbitrary: fc.integer({ min: 1850, max: 2150 }), weight: 1 }, { arbitrary: fc.constantFrom(1850, 1999, 2000, 2001, 2150), weight: 3 }), m: fc.integer({ min: 1, max: 12 }), d: fc.integer({ min: 1, max: 31 }) })
   .map((b) => {
     const days = new Date(Date.UTC(b.y, b.m, 0)).getUTCDate();
     return b.precision === 'year' ? { ...b, m: 1, d: 1 } : b.precision === 'month' ? { ...b, d: 1 } : { ...b, d: Math.min(b.d, days) };
@@ -122,7 +122,7 @@ function conditionArb(ps: readonly PatientData[]): fc.Arbitrary<Condition> {
       const r = parseDateRange(dateText(at))!;
       return { kind: 'date', param: 'birthdate', values: [{ prefix, range: { lo: r.lo, hi: r.hi } }] };
     });
-  return fc.oneof(familyPrefix, namePrefix, familyExact, identifier, telecom, birthdate, birthdate);
+  return fc.oneof(familyPrefix, namePrefix, familyExact, identifier, telecom, { arbitrary: birthdate, weight: 5 });
 }
 
 for (const dbName of ALL_DATABASES) {
@@ -252,7 +252,7 @@ describe('blindIndexRows', () => {
         birth: birth.filter((b) => b.precision !== 'year'),
       }),
     ],
-    { numRuns: 200, seed: SEED },
+    { numRuns: 100, seed: SEED },
   )('leaves no identifying plaintext in the rows', (p) => {
     const input = indexRowsOf({ family: p.family, given: p.given, identifiers: [{ system: ID_SYSTEMS[1], value: p.identifier }], phone: p.phone, email: p.email, birth: p.birth });
     input.reference.push({ param: 'subject', grp: 0, targetType: null, targetId: null, url: null, identifierSystem: ID_SYSTEMS[1], identifierValue: p.identifier });
