@@ -41,7 +41,7 @@ export function migrationProvider(dialect: SqlDialect): MigrationProvider {
         '0009-operator-log': statements(operatorLogSchema(dialect)),
         '0010-pending-enrolment': statements(pendingEnrolmentSchema()),
         '0011-session-cutoff': statements(sessionCutoffSchema()),
-        '0012-key-ids': statements(keyIdSchema()),
+        '0012-key-ids': statements(keyIdSchema(dialect)),
         '0013-legal-holds': statements(legalHoldSchema(dialect)),
       };
     },
