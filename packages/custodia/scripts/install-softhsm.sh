@@ -11,7 +11,7 @@ set -euo pipefail
 
 MODULE_CANDIDATES=(
   /usr/lib/softhsm/libsofthsm2.so
-  "/usr/lib/$(uname -m)-linux-gnu/softhsm/libsofthsm2.so"
+  "/usr/lib/$(uname -m 2>/dev/null || echo unknown)-linux-gnu/softhsm/libsofthsm2.so"
 )
 
 say() { printf '[install-softhsm] %s\n' "$*" >&2; }
