@@ -122,7 +122,8 @@ class Pkcs11KeyProvider implements KeyProvider {
   /** A new current KEK, strictly newer than every other so that a clock set back cannot demote it. */
   #create(): TokenKek {
     const newest = this.#keks.at(-1)?.createdAt ?? -1;
-    const createdAt = Math.max(Math.floor(this.#clock.now()), newest + 1, 0);
+    const now = Math.floor(this.#clock.now());
+    const createdAt = Math.max(Number.isSafeInteger(now) ? now : 0, newest + 1, 0);
     const kek = generateTokenKek(this.#token.driver, this.#token.session, { random: this.#random, createdAt, taken: new Set(this.#keks.map((k) => k.id)) });
     this.#keks = [...this.#keks, kek];
     return kek;
