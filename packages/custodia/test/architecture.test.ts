@@ -44,7 +44,7 @@ const PACKAGES: Record<Module, readonly string[]> = {
   detect: [],
   intel: [],
   compliance: [],
-  store: ['kysely', 'better-sqlite3', 'pg', 'jose'],
+  store: ['kysely', 'better-sqlite3', 'pg', 'jose', 'pkcs11js'],
   ingest: ['mqtt', '@nats-io/transport-node', '@nats-io/jetstream'],
   app: ['pino'],
   server: ['fastify', '@fastify/helmet', '@fastify/cors'],

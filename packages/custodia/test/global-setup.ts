@@ -1,6 +1,6 @@
 /**
  * Runs once in the main vitest process: says which suites are skipped on this machine
- * and why, so a green run on a laptop never pretends it tested PostgreSQL.
+ * and why, so a green run on a laptop never pretends it tested PostgreSQL or an HSM.
  */
 export default function setup(): void {
   if (process.env['CUSTODIA_TEST_POSTGRES_URL'] === undefined) {
@@ -10,5 +10,13 @@ export default function setup(): void {
     );
   } else {
     process.stdout.write('\n[custodia] PostgreSQL legs ON (CUSTODIA_TEST_POSTGRES_URL is set).\n\n');
+  }
+  if (process.env['CUSTODIA_TEST_SOFTHSM'] !== '1') {
+    process.stdout.write(
+      '[custodia] CUSTODIA_TEST_SOFTHSM is not set: the PKCS#11 key-provider suite (SoftHSM2) is SKIPPED.\n' +
+        '[custodia] Install SoftHSM2 (packages/custodia/scripts/install-softhsm.sh) and set CUSTODIA_TEST_SOFTHSM=1 to run it; .ci/run does.\n\n',
+    );
+  } else {
+    process.stdout.write('[custodia] PKCS#11 key-provider suite ON (CUSTODIA_TEST_SOFTHSM=1, SoftHSM2).\n\n');
   }
 }
