@@ -15,14 +15,6 @@ export interface RawDatabase {
   close(): Promise<void>;
 }
 
-// The triggers of migration 0001 (SQLite), restored after a tampering step.
-const SQLITE_TRIGGERS = [
-  `CREATE TRIGGER resource_versions_immutable_update BEFORE UPDATE ON resource_versions
-      BEGIN SELECT RAISE(ABORT, 'resource versions are immutable'); END`,
-  `CREATE TRIGGER resource_versions_immutable_delete BEFORE DELETE ON resource_versions
-      BEGIN SELECT RAISE(ABORT, 'resource versions are immutable'); END`,
-];
-
 export async function openRawDatabase(db: TestDatabase): Promise<RawDatabase> {
   if (db.name === 'sqlite') {
     const raw = new BetterSqlite3(db.options.database);
@@ -36,11 +28,13 @@ export async function openRawDatabase(db: TestDatabase): Promise<RawDatabase> {
     return {
       query,
       async withVersionsUnlocked(fn) {
-        raw.exec('DROP TRIGGER IF EXISTS resource_versions_immutable_update; DROP TRIGGER IF EXISTS resource_versions_immutable_delete');
+        // Whatever triggers the migrations put there: dropped, then recreated from their own SQL.
+        const triggers = raw.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'resource_versions'").all() as { name: string; sql: string }[];
+        for (const t of triggers) raw.exec(`DROP TRIGGER "${t.name}"`);
         try {
           return await fn();
         } finally {
-          for (const t of SQLITE_TRIGGERS) raw.exec(t);
+          for (const t of triggers) raw.exec(t.sql);
         }
       },
       async close() {
@@ -62,11 +56,12 @@ export async function openRawDatabase(db: TestDatabase): Promise<RawDatabase> {
   return {
     query,
     async withVersionsUnlocked(fn) {
-      await client.query('ALTER TABLE resource_versions DISABLE TRIGGER resource_versions_immutable');
+      // Every user trigger on the table, whatever the migrations named them.
+      await client.query('ALTER TABLE resource_versions DISABLE TRIGGER USER');
       try {
         return await fn();
       } finally {
-        await client.query('ALTER TABLE resource_versions ENABLE TRIGGER resource_versions_immutable');
+        await client.query('ALTER TABLE resource_versions ENABLE TRIGGER USER');
       }
     },
     async close() {
