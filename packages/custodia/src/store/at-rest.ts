@@ -8,11 +8,11 @@
  * AES-256-GCM and the AAD `type ‖ id ‖ versionId` (crypto/aad.ts), so a row moved to
  * another record or version fails to open. Identifying search values are blinded
  * (blind-search.ts). Clear: the JSON as UTF-8, for stores opened without a key store
- * (tools and tests that do not care); a sealed store still reads clear rows written
- * before encryption was on, and data-key rotation seals them.
+ * (tools and tests that do not care, and benchmarks). A sealed store reads no clear row:
+ * a vault is sealed from its first write, so JSON in place of an envelope is a forgery.
  */
 import { CustodiaError, type Random } from '../kernel/index.js';
-import { ENVELOPE_VERSION, openEnvelope, resourceVersionAad, sealEnvelope } from '../crypto/index.js';
+import { ENVELOPE_VERSION, envelopeKeyId, openEnvelope, resourceVersionAad, sealEnvelope } from '../crypto/index.js';
 import type { IndexRows, SearchQuery, VersionWrite } from '../fhir/index.js';
 import { blindIndexRows, blindQuery } from './blind-search.js';
 import { TENANT_OWNER, type KeyStore } from './key-store.js';
@@ -30,6 +30,8 @@ export interface StoredContent {
   readonly version_id: number | string;
   readonly content: Uint8Array | null;
   readonly key_id?: string | null;
+  /** The version is a deletion (no content by design); absent where only content rows are read. */
+  readonly deleted?: number | string;
 }
 
 export interface AtRest {
@@ -51,6 +53,7 @@ export interface AtRest {
   query(q: SearchQuery): SearchQuery;
 }
 
+const tampered = (why: string): CustodiaError => new CustodiaError('decrypt-failed', `${why}: the stored data was changed outside Custodia`);
 const erased = (): CustodiaError => new CustodiaError('resource-erased', 'This record was erased at the patient’s request');
 
 /** A stored version whose key was destroyed by an erasure (its content is gone too, or unreadable). */
@@ -120,13 +123,14 @@ export function sealedAtRest(keys: KeyStore, random: Random): AtRest {
     },
     openVersion(row: StoredContent): string | null {
       if (isErasedRow(row)) throw erased();
-      if (row.content === null) return null;
-      // The first byte decides, not the key_id column: JSON never starts with the envelope's version byte,
-      // so clearing key_id in the database cannot make ciphertext pass for text.
-      if (row.content[0] !== ENVELOPE_VERSION) {
-        if (row.key_id !== null && row.key_id !== undefined) throw new CustodiaError('decrypt-failed', 'A version marked as sealed is not an envelope');
-        return asText(row.content);
+      // Rows are attacker-reachable (a database copy, or write access to it): nothing is taken on trust.
+      if (row.content === null) {
+        if (row.deleted !== undefined && Number(row.deleted) !== 1) throw tampered('A live version has no content');
+        return null;
       }
+      // A sealed vault stores nothing in clear: JSON put in place of an envelope is a forgery, not data.
+      if (row.content[0] !== ENVELOPE_VERSION) throw tampered('A version is stored in clear in a sealed vault');
+      if (row.key_id !== envelopeKeyId(row.content)) throw tampered('A version names another key than the one that sealed it');
       return openEnvelope(lookup, row.content, resourceVersionAad(row.res_type, row.res_id, Number(row.version_id))).toString('utf8');
     },
     indexRows: (type: string, rows: IndexRows): IndexRows => blindIndexRows(keys.indexKey(), type, rows),

@@ -71,8 +71,8 @@ export function openKeyringProvider(o: KeyringProviderOptions): KeyProvider {
     },
     destroy(kekId: string): void {
       refresh();
-      if (kekId === ring.current) throw new CustodiaError('config-invalid', 'The current KEK cannot be destroyed; rotate first');
-      if (kekOf(kekId) === undefined) return;
+      if (kekId === ring.current) throw new CustodiaError('request-malformed', 'The current KEK cannot be destroyed; rotate first');
+      if (kekOf(kekId) === undefined) throw new CustodiaError('key-unavailable', `The keyring has no KEK ${kekId}`);
       const dropped = ring.keks.find((k) => k.id === kekId);
       save({ keks: ring.keks.filter((k) => k.id !== kekId), current: ring.current });
       dropped?.key.fill(0);

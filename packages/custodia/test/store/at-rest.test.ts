@@ -160,15 +160,14 @@ for (const dbName of ALL_DATABASES) {
       expect(JSON.parse((await readCurrent('Patient', 'swap-q'))!.json!).id).toBe('swap-q');
     });
 
-    it('(c) the envelope, not the key_id column, decides: a cleared key_id never makes ciphertext pass for text', async () => {
+    it('(c) the key_id column must name the key in the envelope: a cleared key_id never makes ciphertext pass for text', async () => {
       const json = body('Basic', 'kid', { x: 1 });
       await store.transaction((tx) => tx.writeVersions([write('Basic', 'kid', json)]));
       const [row] = await stored('Basic', 'kid');
-      // key_id NULL on a sealed row: the first byte still says "envelope", so it is opened as one
-      // (and authenticated) — the ciphertext is not handed out as if it were JSON.
+      // key_id NULL on a sealed row: the column no longer names the key in the envelope, which is
+      // tampering — refused, and the ciphertext is never handed out as if it were JSON.
       await setContent('Basic', 'kid', 1, row!.content, null);
-      const read = await readCurrent('Basic', 'kid');
-      expect(read?.json).toBe(json);
+      await expect(readCurrent('Basic', 'kid')).rejects.toSatisfy(failsWith('decrypt-failed'));
       // key_id NULL and a damaged envelope: still authenticated, still refused.
       const bad = Buffer.from(row!.content!);
       bad[bad.length - 1] = bad[bad.length - 1]! ^ 1;
@@ -181,14 +180,13 @@ for (const dbName of ALL_DATABASES) {
       expect((await readCurrent('Basic', 'kid'))?.json).toBe(json);
     });
 
-    // KNOWN GAP (reported, not fixed here): a sealed store still accepts rows in clear (written
-    // before encryption was on), so whoever can write to the database can replace a sealed
-    // version by forged JSON with key_id NULL, and it is served as authentic. `it.fails`
-    // keeps this visible: it starts failing, and must become a plain `it`, once the codec
-    // refuses clear rows (e.g. after a completed migration, or when the key store says so).
-    it.fails('(c) a sealed version replaced by forged clear JSON with key_id NULL is refused', async () => {
+    // A vault is sealed from its first write: JSON in place of an envelope can only be a forgery.
+    it('(c) a sealed version replaced by forged clear JSON with key_id NULL is refused', async () => {
       await store.transaction((tx) => tx.writeVersions([write('Basic', 'forge', body('Basic', 'forge', 'genuine'))]));
       await setContent('Basic', 'forge', 1, Buffer.from(body('Basic', 'forge', 'forged'), 'utf8'), null);
+      await expect(readCurrent('Basic', 'forge')).rejects.toSatisfy(failsWith('decrypt-failed'));
+      // A live version blanked out does not pass for a deletion either.
+      await setContent('Basic', 'forge', 1, null, null);
       await expect(readCurrent('Basic', 'forge')).rejects.toSatisfy(failsWith('decrypt-failed'));
     });
 
