@@ -22,6 +22,10 @@ export function serveCommand(): Command<[], Record<string, unknown>> {
     .addOption(new Option('--log-level <level>', 'log level').choices(['fatal', 'error', 'warn', 'info', 'debug', 'silent'] as const).default('info' as const))
     .option('--cors-origin <origin>', 'let browser apps of this exact origin call /fhir and the token endpoints (repeatable; env CUSTODIA_CORS_ORIGINS)', collect, undefined)
     .option('--trust-proxy <address>', 'a reverse proxy (IP or CIDR) whose X-Forwarded-For names the client (repeatable; env CUSTODIA_TRUSTED_PROXIES)', collect, undefined)
+    .addOption(new Option('--key-provider <kind>', 'where the key-encryption keys live: the keyring file in <data-dir>/keys, or a PKCS#11 HSM (env CUSTODIA_KEY_PROVIDER)').choices(['keyring', 'pkcs11'] as const))
+    .option('--pkcs11-module <path>', 'PKCS#11 module, e.g. /usr/lib/softhsm/libsofthsm2.so (env CUSTODIA_PKCS11_MODULE; the PIN only from CUSTODIA_PKCS11_PIN)')
+    .option('--pkcs11-token <label>', 'PKCS#11 token label (env CUSTODIA_PKCS11_TOKEN)')
+    .option('--retention-policy <file>', 'retention rules (JSON) that refuse erasure while they apply (env CUSTODIA_RETENTION_POLICY)')
     .option('--rate-limit <kind=rate/burst>', 'requests per second and burst for user, client or token, e.g. user=50/200 (repeatable; env CUSTODIA_RATE_LIMITS)', collect, undefined)
     .action(async (o) => {
       const config = resolveConfig(
@@ -39,6 +43,12 @@ export function serveCommand(): Command<[], Record<string, unknown>> {
           ...(o.tlsKey === undefined ? {} : { tlsKey: o.tlsKey }),
           ...(o.trustProxy === undefined ? {} : { trustedProxies: o.trustProxy }),
           ...(o.rateLimit === undefined ? {} : { rateLimits: parseRateLimitSpecs(o.rateLimit) }),
+          ...(o.retentionPolicy === undefined ? {} : { retentionPolicy: o.retentionPolicy }),
+          encryption: {
+            ...(o.keyProvider === undefined ? {} : { keyProvider: o.keyProvider }),
+            ...(o.pkcs11Module === undefined ? {} : { pkcs11Module: o.pkcs11Module }),
+            ...(o.pkcs11Token === undefined ? {} : { pkcs11Token: o.pkcs11Token }),
+          },
         },
         process.env,
       );

@@ -64,7 +64,21 @@ const SCHEMA = [
   'CREATE INDEX IF NOT EXISTS data_keys_owner ON data_keys (owner, state)',
   'CREATE INDEX IF NOT EXISTS data_keys_kek ON data_keys (kek_id)',
   `CREATE TABLE IF NOT EXISTS secrets (name TEXT PRIMARY KEY, kek_id TEXT NOT NULL, wrapped BLOB NOT NULL, created_at INTEGER NOT NULL)`,
+  // Which kind of KeyProvider wraps the keys: a store made with an HSM is never opened with the keyring file.
+  `CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)`,
 ];
+
+/** The provider kind a key store file was made with, if the file exists and says (read before opening a provider). */
+export function keyStoreProviderKind(path: string): string | undefined {
+  if (path === ':memory:' || !existsSync(path)) return undefined;
+  const db = new Database(path, { readonly: true });
+  try {
+    const table = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").get();
+    return table === undefined ? undefined : (db.prepare("SELECT value FROM meta WHERE name = 'provider'").pluck().get() as string | undefined);
+  } finally {
+    db.close();
+  }
+}
 
 const INDEX_KEY = 'blind-index';
 /** Unwrapped data keys kept in memory (32 bytes each, plus the map's overhead). */
@@ -99,6 +113,12 @@ export class KeyStore {
     this.#db.pragma('synchronous = FULL');
     this.#db.pragma('busy_timeout = 5000');
     for (const s of SCHEMA) this.#db.exec(s);
+    this.#db.prepare("INSERT OR IGNORE INTO meta (name, value) VALUES ('provider', ?)").run(provider.kind);
+    const kind = this.#db.prepare("SELECT value FROM meta WHERE name = 'provider'").pluck().get() as string;
+    if (kind !== provider.kind) {
+      this.#db.close();
+      throw new CustodiaError('config-invalid', `This key store's keys are wrapped by a ${kind} key provider, not ${provider.kind}: set --key-provider / CUSTODIA_KEY_PROVIDER`);
+    }
     this.#dataVersion = this.#db.prepare('PRAGMA data_version').pluck();
   }
 
