@@ -20,10 +20,11 @@ export function syntheaLines() {
   );
 }
 
-export async function importOnce() {
+/** One import into a fresh vault; `encryption: false` stores in clear (the encryption-overhead baseline). */
+export async function importOnce({ encryption = true } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'custodia-bench-'));
   try {
-    const vault = await createVault(resolveConfig({ dataDir: dir, logLevel: 'silent' }));
+    const vault = await createVault(resolveConfig({ dataDir: dir, logLevel: 'silent', encryption: { encryption } }));
     const started = process.hrtime.bigint();
     const report = await importFiles(localImportTarget(vault.fhir), SYNTHEA_DIRS);
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;

@@ -29,6 +29,16 @@ for (let i = 0; i < 3; i++) {
 }
 emit('import.synthea', median(imported), 'resources/s', 'sqlite.raw_insert', median(raw));
 
+// Encryption at rest (issue 4): the same import sealed and in clear, alternating runs.
+log('import: encryption on and off, 3 alternating runs each');
+const sealedImports = [];
+const clearImports = [];
+for (let i = 0; i < 3; i++) {
+  clearImports.push(await importOnce({ encryption: false }));
+  sealedImports.push(await importOnce({ encryption: true }));
+}
+emit('import.synthea.encrypted', median(sealedImports), 'resources/s', 'import.synthea.clear', median(clearImports));
+
 // HTTP: one vault with the Synthea sample, one bare route, in this process.
 const dir = mkdtempSync(join(tmpdir(), 'custodia-bench-http-'));
 // One clinician token makes ~10k requests/s here, far above a person's default rate limit
@@ -89,6 +99,34 @@ const body = JSON.stringify({ resourceType: 'Patient', name: [{ family: 'Bench',
 const createRun = await load({ url: base, paths: ['/fhir/Patient'], method: 'POST', body, headers: { ...headers, 'content-type': 'application/fhir+json', prefer: 'return=minimal' }, duration: DURATION });
 emit('http.create', createRun.rps, 'creates/s', 'sqlite.durable_commit', commits);
 emit('http.create.p99_loaded', createRun.p99, 'ms', 'http.hello.p99_loaded', helloRun.p99);
+
+// Encryption at rest: reads by id and 50-resource searches (each result opened from its
+// envelope, no cache) against a second vault with the same data stored in clear.
+const clearDir = mkdtempSync(join(tmpdir(), 'custodia-bench-clear-'));
+const clearVault = await createVault(resolveConfig({ dataDir: clearDir, logLevel: 'silent', port: 0, encryption: { encryption: false } }));
+await importFiles(localImportTarget(clearVault.fhir), SYNTHEA_DIRS);
+const clearApp = buildServer(clearVault);
+await clearApp.listen({ host: '127.0.0.1', port: 0 });
+const clearBase = `http://127.0.0.1:${clearApp.server.address().port}`;
+const clearToken = await clearVault.tokens.issue({ subject: 'bench', scope: 'system/*.cruds', ttlSeconds: 3600 });
+const clearHeaders = { authorization: `Bearer ${clearToken}` };
+const obsSearch = ['/fhir/Observation?code=http://loinc.org|8302-2&_count=50', '/fhir/Observation?category=vital-signs&_count=50', '/fhir/Condition?_count=50'];
+const sealedRead = [];
+const clearRead = [];
+const sealedSearch = [];
+const clearSearch = [];
+log('encryption: reads and searches, sealed vs clear, 3 alternating runs');
+for (let i = 0; i < 3; i++) {
+  clearRead.push((await load({ url: clearBase, paths: readPaths, headers: clearHeaders, duration: DURATION / 2 })).rps);
+  sealedRead.push((await load({ url: base, paths: readPaths, headers, duration: DURATION / 2 })).rps);
+  clearSearch.push((await load({ url: clearBase, paths: obsSearch, headers: clearHeaders, duration: DURATION / 2 })).rps);
+  sealedSearch.push((await load({ url: base, paths: obsSearch, headers, duration: DURATION / 2 })).rps);
+}
+emit('http.read.encrypted', median(sealedRead), 'requests/s', 'http.read.clear', median(clearRead));
+emit('http.search50.encrypted', median(sealedSearch), 'requests/s', 'http.search50.clear', median(clearSearch));
+await clearApp.close();
+await clearVault.close();
+rmSync(clearDir, { recursive: true, force: true });
 
 await app.close();
 await hello.app.close();

@@ -7,7 +7,9 @@
  *   the background (the server's worker) or in the foreground (`custodia keys rotate
  *   --data --wait`). It can stop at any point and resume: each batch is its own
  *   transaction and only moves versions still under the key they were read under. A
- *   retired key is dropped once nothing is sealed under it.
+ *   retired key is dropped once nothing is sealed under it — no version, and no
+ *   second-factor secret (store/identity-secrets.ts: sealed under the tenant key, moved
+ *   with the last batch).
  */
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { CustodiaError, isCustodiaError, type Clock } from '../kernel/index.js';
@@ -103,7 +105,9 @@ export class KeyRotation {
     }
     const resealed = await this.data.reseal(updates);
     if (rows.length < limit) {
-      for (const id of ids) if ((await this.data.sealedBy([id], 1)).length === 0) this.keys.dropRetired(id);
+      await this.data.resealSecrets(ids);
+      const sealingSecrets = await this.data.secretKeyIds();
+      for (const id of ids) if (!sealingSecrets.has(id) && (await this.data.sealedBy([id], 1)).length === 0) this.keys.dropRetired(id);
     }
     const left = this.keys.retiredKeys();
     const remaining = left.length === 0 ? 0 : (await this.status()).versions.retired;

@@ -10,6 +10,11 @@
  * (blind-search.ts). Clear: the JSON as UTF-8, for stores opened without a key store
  * (tools and tests that do not care, and benchmarks). A sealed store reads no clear row:
  * a vault is sealed from its first write, so JSON in place of an envelope is a forgery.
+ *
+ * Secrets the vault must read back — TOTP shared secrets, pending or confirmed — are
+ * sealed too, under the tenant key, with the AAD `custodia/secret/v1 ‖ purpose ‖ subject`
+ * (secretAad), so a secret copied onto another user's row fails to open. RFC 6238 §5.1
+ * recommends exactly this: keys encrypted at rest, decrypted only when needed to verify.
  */
 import { CustodiaError, type Random } from '../kernel/index.js';
 import { ENVELOPE_VERSION, envelopeKeyId, openEnvelope, resourceVersionAad, sealEnvelope } from '../crypto/index.js';
@@ -39,6 +44,8 @@ export interface AtRest {
   readonly sealed: boolean;
   /** The key store, when sealed (erasure, rotation, status). */
   readonly keys?: KeyStore;
+  /** Creates the data keys a batch of writes will need, in one key-store commit, before the writes seal. */
+  prepare(writes: readonly VersionWrite[]): void;
   sealVersion(w: VersionWrite): SealedContent;
   /** The JSON of a stored version; null for a deletion. `resource-erased` for a version whose key was destroyed. */
   openVersion(row: StoredContent): string | null;
@@ -51,6 +58,32 @@ export interface AtRest {
   indexRows(type: string, rows: IndexRows): IndexRows;
   /** A query over the index rows as stored. */
   query(q: SearchQuery): SearchQuery;
+  /**
+   * A secret the vault must read back (a TOTP shared secret), as stored: an envelope under
+   * the tenant key bound to `purpose` (e.g. `totp`) and `subject` (the user id); the bytes
+   * as they are when clear.
+   */
+  sealSecret(purpose: string, subject: string, plaintext: Buffer): Buffer;
+  /**
+   * The secret `sealSecret` stored for this purpose and subject. Sealed: `decrypt-failed`
+   * for anything that is not its envelope (clear bytes, another subject's or purpose's
+   * envelope, a changed byte); `key-unavailable` if the key is gone.
+   */
+  openSecret(purpose: string, subject: string, stored: Uint8Array): Buffer;
+}
+
+const SECRET_PURPOSE = /^[a-z][a-z0-9-]{0,31}$/;
+
+/**
+ * The AAD of a sealed secret: `custodia/secret/v1 \0 purpose \0 subject`. The purpose
+ * cannot contain NUL and the subject is refused if it does, so two different pairs never
+ * give the same bytes (and never those of a resource version, crypto/aad.ts).
+ */
+export function secretAad(purpose: string, subject: string): Buffer {
+  if (!SECRET_PURPOSE.test(purpose) || subject.length === 0 || subject.length > 256 || subject.includes('\u0000')) {
+    throw new CustodiaError('internal', 'A sealed secret is named by a purpose (lower-case word) and a subject (1–256 characters, no NUL)');
+  }
+  return Buffer.from(`custodia/secret/v1\u0000${purpose}\u0000${subject}`, 'utf8');
 }
 
 const tampered = (why: string): CustodiaError => new CustodiaError('decrypt-failed', `${why}: the stored data was changed outside Custodia`);
@@ -66,6 +99,7 @@ function asText(content: Uint8Array): string {
 /** Stores everything in clear (no key store). A sealed row cannot be opened: `key-unavailable`. */
 export const CLEAR_AT_REST: AtRest = Object.freeze({
   sealed: false,
+  prepare: (): void => undefined,
   sealVersion: (w: VersionWrite): SealedContent => ({ content: w.json === null ? null : Buffer.from(w.json, 'utf8'), keyId: null }),
   openVersion(row: StoredContent): string | null {
     if (isErasedRow(row)) throw erased();
@@ -78,6 +112,15 @@ export const CLEAR_AT_REST: AtRest = Object.freeze({
   },
   indexRows: (_type: string, rows: IndexRows): IndexRows => rows,
   query: (q: SearchQuery): SearchQuery => q,
+  // The bytes as they are; the names are still checked, so a caller's mistake shows in clear tests too.
+  sealSecret(purpose: string, subject: string, plaintext: Buffer): Buffer {
+    secretAad(purpose, subject);
+    return Buffer.from(plaintext);
+  },
+  openSecret(purpose: string, subject: string, stored: Uint8Array): Buffer {
+    secretAad(purpose, subject);
+    return Buffer.from(stored);
+  },
 });
 
 /**
@@ -110,6 +153,9 @@ export function sealedAtRest(keys: KeyStore, random: Random): AtRest {
   const at: AtRest = {
     sealed: true,
     keys,
+    prepare(writes: readonly VersionWrite[]): void {
+      keys.prepare(writes.filter((w) => w.json !== null).map(ownerOf));
+    },
     sealVersion(w: VersionWrite): SealedContent {
       if (w.json === null) return { content: null, keyId: null };
       return sealUnder(ownerOf(w), w.json, w.type, w.id, w.versionId);
@@ -135,6 +181,13 @@ export function sealedAtRest(keys: KeyStore, random: Random): AtRest {
     },
     indexRows: (type: string, rows: IndexRows): IndexRows => blindIndexRows(keys.indexKey(), type, rows),
     query: (q: SearchQuery): SearchQuery => blindQuery(keys.indexKey(), q),
+    sealSecret: (purpose: string, subject: string, plaintext: Buffer): Buffer => sealEnvelope(keys.activeKey(TENANT_OWNER), plaintext, secretAad(purpose, subject), random),
+    openSecret(purpose: string, subject: string, stored: Uint8Array): Buffer {
+      const aad = secretAad(purpose, subject);
+      // As for versions: a sealed vault stores no secret in clear, so clear bytes are a forgery (or a row from before secrets were sealed: identity-secrets.ts).
+      if (stored[0] !== ENVELOPE_VERSION) throw tampered('A secret is stored in clear in a sealed vault');
+      return openEnvelope(lookup, stored, aad);
+    },
   };
   return Object.freeze(at);
 }

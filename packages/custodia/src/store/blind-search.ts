@@ -31,6 +31,14 @@ const ANY_TOKENS: ReadonlySet<string> = new Set(['identifier']);
 
 type Kind = 'string' | 'token' | 'date';
 
+/**
+ * R4 defines `phonetic` over the same elements as `name` (Patient.name, …) and leaves the
+ * algorithm to the server; this one indexes the same normalised text. Sealed, its rows
+ * would duplicate `name`'s (a fifth of a patient's index rows), so `phonetic` is answered
+ * from `name`'s rows and not stored.
+ */
+const SAME_ROWS_AS: Readonly<Record<string, string>> = { phonetic: 'name' };
+
 function isBlindFor(type: string, kind: Kind, param: string): boolean {
   if (kind === 'token' && ANY_TOKENS.has(param)) return true;
   if (!PERSON_TYPES.has(type)) return false;
@@ -127,9 +135,17 @@ function prefixHolds(prefix: RangeValue['prefix'], tlo: number, thi: number, s: 
 function rangeTokens(v: RangeValue): string[] {
   const out: string[] = [];
   const holds = (lo: number, hi: number): boolean => prefixHolds(v.prefix, lo, hi, v.range);
+  const s = v.range;
+  // Every comparison of a prefix is against s.lo or s.hi: inside a span that neither falls in,
+  // all values match alike, and the span's own value says how.
+  const uniform = (lo: number, hi: number): boolean => (s.lo <= lo || s.lo > hi) && (s.hi < lo || s.hi >= hi);
   for (let y = BIRTH_YEARS.first; y <= BIRTH_YEARS.last; y++) {
     const ylo = Date.UTC(y, 0, 1);
     const yhi = Date.UTC(y + 1, 0, 1) - 1;
+    if (uniform(ylo, yhi)) {
+      if (holds(ylo, yhi)) out.push(`y:${pad(y, 4)}`);
+      continue;
+    }
     const months: { m: number; all: boolean; self: boolean; days: number[] }[] = [];
     let yearAll = holds(ylo, yhi);
     const yearSelf = yearAll;
@@ -139,6 +155,11 @@ function rangeTokens(v: RangeValue): string[] {
       const self = holds(mlo, mhi);
       const days: number[] = [];
       let all = self;
+      if (uniform(mlo, mhi)) {
+        if (!self) yearAll = false;
+        months.push({ m, all: self, self, days });
+        continue;
+      }
       for (let d = mlo, n = 1; d < mhi; d += DAY, n++) {
         if (holds(d, d + DAY - 1)) days.push(n);
         else all = false;
@@ -172,6 +193,7 @@ function rangeTokens(v: RangeValue): string[] {
 export function blindIndexRows(key: Uint8Array, type: string, rows: IndexRows): IndexRows {
   const string = rows.string.flatMap((r) => {
     if (!isBlindFor(type, 'string', r.param)) return [r];
+    if (SAME_ROWS_AS[r.param] !== undefined) return [];
     const exact = blindIndex(key, `${r.param}:exact`, r.exact);
     return blindPrefixes(key, r.param, r.value).map((value) => ({ param: r.param, grp: r.grp, value, exact }));
   });
@@ -207,6 +229,8 @@ function blindCondition(key: Uint8Array, c: Condition, types: readonly string[])
   switch (c.kind) {
     case 'string': {
       if (!blindOver(types, 'string', c.param)) return c;
+      const same = SAME_ROWS_AS[c.param];
+      if (same !== undefined) return blindCondition(key, { ...c, param: same }, types);
       if (c.match === 'contains') throw unsupported(`'${c.param}:contains' is not available: '${c.param}' is stored as a blind index`);
       if (c.match === 'exact') return { ...c, values: c.values.map((v) => blindIndex(key, `${c.param}:exact`, v)) };
       // Every blind value has the same length, so the store's starts-with range on it is an equality lookup.
@@ -226,6 +250,7 @@ function blindCondition(key: Uint8Array, c: Condition, types: readonly string[])
     case 'reference-identifier':
       return { ...c, values: c.values.map((v) => (v.code === undefined ? v : { ...v, code: blindIndex(key, `${c.param}:identifier`, v.code) })) };
     case 'missing':
+      if (c.table === 'string' && SAME_ROWS_AS[c.param] !== undefined && blindOver(types, 'string', c.param)) return { ...c, param: SAME_ROWS_AS[c.param]! };
       return c.table === 'date' && blindOver(types, 'date', c.param) ? { ...c, table: 'token' } : c;
     case 'chain':
       return { ...c, condition: blindCondition(key, c.condition, c.targetTypes) };

@@ -3,7 +3,8 @@
  * 0002. Reads use the read connection; every change is one group-committed write
  * transaction, so the atomic operations of the port (counting a failure, claiming a TOTP
  * step, spending a recovery code) are single statements or single transactions. Every
- * value is a bound parameter.
+ * value is a bound parameter. TOTP secrets are sealed on write and opened only when used
+ * (identity-secrets.ts).
  */
 import { sql, type Kysely } from 'kysely';
 import { CustodiaError } from '../kernel/index.js';
@@ -25,6 +26,8 @@ import {
 } from '../access/index.js';
 import { guarded, translateDbError } from './db-errors.js';
 import type { DatabaseHandle } from './open-store.js';
+import { CLEAR_AT_REST, type AtRest } from './at-rest.js';
+import { openTotpSecret, storedTotpSecret } from './identity-secrets.js';
 
 interface UserRow {
   id: string;
@@ -70,14 +73,29 @@ function isStatus(s: string): s is AccountStatus {
   return s === 'active' || s === 'disabled';
 }
 
-function toUser(r: UserRow): UserRecord {
+/**
+ * The enrolment of a row. Its secret is opened when read — only to check or show a code
+ * (RFC 6238 §5.1: decrypted when needed to verify) — so that looking a user up (sign-in's
+ * password step, an administrator's reset) neither decrypts it nor fails on a secret that
+ * does not open; the check that needs it fails closed with that error instead.
+ */
+function toTotp(r: UserRow, stored: string, at: AtRest): TotpEnrolment {
+  if (r.totp_algorithm === null || !TOTP_ALGORITHMS.includes(r.totp_algorithm as TotpAlgorithm) || r.totp_digits === null) corrupt('TOTP enrolment');
+  const userId = r.id;
+  return Object.freeze({
+    get secret(): string {
+      return openTotpSecret(at, userId, stored);
+    },
+    algorithm: r.totp_algorithm as TotpAlgorithm,
+    digits: Number(r.totp_digits),
+    confirmed: Number(r.totp_confirmed) === 1,
+  });
+}
+
+function toUser(r: UserRow, at: AtRest): UserRecord {
   if (!isRole(r.role)) corrupt('role');
   if (!isStatus(r.status)) corrupt('status');
-  let totp: TotpEnrolment | undefined;
-  if (r.totp_secret !== null) {
-    if (r.totp_algorithm === null || !TOTP_ALGORITHMS.includes(r.totp_algorithm as TotpAlgorithm) || r.totp_digits === null) corrupt('TOTP enrolment');
-    totp = { secret: r.totp_secret, algorithm: r.totp_algorithm as TotpAlgorithm, digits: Number(r.totp_digits), confirmed: Number(r.totp_confirmed) === 1 };
-  }
+  const totp = r.totp_secret === null ? undefined : toTotp(r, r.totp_secret, at);
   return Object.freeze({
     id: r.id,
     username: r.username,
@@ -126,7 +144,10 @@ function isUniqueViolation(e: unknown): boolean {
 }
 
 export class KyselyIdentityStore implements IdentityStore {
-  constructor(private readonly h: DatabaseHandle) {}
+  constructor(
+    private readonly h: DatabaseHandle,
+    private readonly at: AtRest = CLEAR_AT_REST,
+  ) {}
 
   #write<T>(fn: (db: Kysely<unknown>) => Promise<T>): Promise<T> {
     return guarded(() => this.h.transaction(fn));
@@ -141,10 +162,12 @@ export class KyselyIdentityStore implements IdentityStore {
     }
   }
 
-  insertUser(u: UserRecord): Promise<void> {
+  async insertUser(u: UserRecord): Promise<void> {
+    // Sealed before the transaction: a first tenant key is made durable without holding the write lock.
+    const secret = u.totp === undefined ? null : storedTotpSecret(this.at, u.id, u.totp.secret);
     return this.#insert('A user with this username already exists', (db) =>
       sql`INSERT INTO identity_users (id, username, role, fhir_user, status, password_hash, totp_secret, totp_algorithm, totp_digits, totp_confirmed, failed_logins, locked_until, clearances, created_at, updated_at)
-          VALUES (${u.id}, ${u.username}, ${u.role}, ${u.fhirUser ?? null}, ${u.status}, ${u.passwordHash}, ${u.totp?.secret ?? null}, ${u.totp?.algorithm ?? null},
+          VALUES (${u.id}, ${u.username}, ${u.role}, ${u.fhirUser ?? null}, ${u.status}, ${u.passwordHash}, ${secret}, ${u.totp?.algorithm ?? null},
                   ${u.totp?.digits ?? null}, ${u.totp?.confirmed === true ? 1 : 0}, ${u.failedLogins}, ${u.lockedUntil ?? null}, ${JSON.stringify(u.clearances)}, ${u.createdAt}, ${u.updatedAt})`.execute(db),
     );
   }
@@ -152,7 +175,7 @@ export class KyselyIdentityStore implements IdentityStore {
   findUserById(id: string): Promise<UserRecord | undefined> {
     return guarded(async () => {
       const r = await sql<UserRow>`SELECT ${USER_COLUMNS} FROM identity_users WHERE id = ${id}`.execute(this.h.read);
-      return r.rows[0] === undefined ? undefined : toUser(r.rows[0]);
+      return r.rows[0] === undefined ? undefined : toUser(r.rows[0], this.at);
     });
   }
 
@@ -184,7 +207,7 @@ export class KyselyIdentityStore implements IdentityStore {
   findUserByUsername(username: string): Promise<UserRecord | undefined> {
     return guarded(async () => {
       const r = await sql<UserRow>`SELECT ${USER_COLUMNS} FROM identity_users WHERE username = ${username}`.execute(this.h.read);
-      return r.rows[0] === undefined ? undefined : toUser(r.rows[0]);
+      return r.rows[0] === undefined ? undefined : toUser(r.rows[0], this.at);
     });
   }
 
@@ -225,8 +248,9 @@ export class KyselyIdentityStore implements IdentityStore {
   }
 
   async setPendingTotp(id: string, t: TotpEnrolment, now: number): Promise<void> {
+    const secret = storedTotpSecret(this.at, id, t.secret);
     await this.#write((db) =>
-      sql`UPDATE identity_users SET totp_secret = ${t.secret}, totp_algorithm = ${t.algorithm}, totp_digits = ${t.digits}, totp_confirmed = 0, updated_at = ${now}
+      sql`UPDATE identity_users SET totp_secret = ${secret}, totp_algorithm = ${t.algorithm}, totp_digits = ${t.digits}, totp_confirmed = 0, updated_at = ${now}
           WHERE id = ${id} AND totp_confirmed = 0`.execute(db),
     );
   }

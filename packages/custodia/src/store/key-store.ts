@@ -10,11 +10,13 @@
  * every key of the owner into a tombstone without key material. The blind-index key
  * (crypto/blind-index.ts) is kept here too, wrapped the same way.
  *
- * The file runs with `secure_delete` (SQLite overwrites freed content with zeros) and a
- * rollback journal (no WAL keeping old pages around), and commits with a full fsync: a
- * data key is durable before anything it seals is written. What SQLite cannot reach —
- * the deleted journal's disk blocks, file-system snapshots, copies of this file — is in
- * docs/threat-model.md; retiring the KEK afterwards makes such residue undecryptable.
+ * The file runs with `secure_delete` (SQLite overwrites freed content with zeros) in WAL
+ * mode with a full fsync per commit (one fsync: a data key is durable before anything it
+ * seals is written), and every destructive change (erasure, rewrap, dropping a retired
+ * key) is followed by a TRUNCATE checkpoint, so the zeroed pages reach the file and no old
+ * page stays behind in the WAL. What SQLite cannot reach — freed disk blocks, file-system
+ * snapshots, copies of this file — is in docs/threat-model.md; retiring the KEK afterwards
+ * makes such residue undecryptable.
  *
  * Every call is synchronous (better-sqlite3 and the KeyProvider port are), for SQLite's
  * synchronous read path. Unwrapped keys are cached; another process's change (the CLI
@@ -108,7 +110,7 @@ export class KeyStore {
     const existed = path !== ':memory:' && existsSync(path);
     this.#db = new Database(path);
     if (path !== ':memory:' && !existed) chmodSync(path, 0o600);
-    this.#db.pragma('journal_mode = DELETE');
+    this.#db.pragma('journal_mode = WAL');
     this.#db.pragma('secure_delete = ON');
     this.#db.pragma('synchronous = FULL');
     this.#db.pragma('busy_timeout = 5000');
@@ -133,6 +135,11 @@ export class KeyStore {
       this.#cache.clear();
       this.#active.clear();
     }
+  }
+
+  /** After a destructive change: the zeroed pages into the file, the WAL emptied (see the header). */
+  #scrub(): void {
+    this.#db.pragma('wal_checkpoint(TRUNCATE)');
   }
 
   /** This process changed the file: the next lookup must not trust a check made earlier in this turn. */
@@ -183,23 +190,37 @@ export class KeyStore {
     this.#validate();
     const cached = this.#active.get(owner);
     if (cached !== undefined) return cached;
-    if (!OWNER.test(owner)) throw new CustodiaError('internal', 'A data-key owner is `tenant` or `Patient/<id>`');
-    const create = this.#db.transaction((): KeyRow => {
-      const existing = this.#db.prepare("SELECT id, owner, kek_id, wrapped, state FROM data_keys WHERE owner = ? AND state = 'active'").get(owner) as KeyRow | undefined;
-      if (existing !== undefined) return existing;
-      if (this.isErased(owner)) throw new CustodiaError('resource-erased', 'This patient’s record was erased; nothing can be added to it');
-      const key = this.random.bytes(KEY_BYTES);
-      const w = this.provider.wrap(key);
-      const id = `dk-${this.random.bytes(12).toString('hex')}`;
-      this.#db.prepare("INSERT INTO data_keys (id, owner, kek_id, wrapped, state, created_at) VALUES (?, ?, ?, ?, 'active', ?)").run(id, owner, w.kekId, w.wrapped, this.now());
-      this.#changed();
-      return { id, owner, kek_id: w.kekId, wrapped: w.wrapped, state: 'active' };
-    });
-    const row = create.immediate();
-    const dk: DataKey = { id: row.id, key: this.#unwrap(row) };
-    this.#remember(row.id, dk.key as Buffer);
-    this.#active.set(owner, dk);
-    return dk;
+    this.prepare([owner]);
+    return this.#active.get(owner)!;
+  }
+
+  /**
+   * Makes sure every owner has an active key, creating the missing ones in one durable
+   * transaction (one fsync for a whole batch of new patients, not one each).
+   */
+  prepare(owners: Iterable<string>): void {
+    this.#validate();
+    const missing = [...new Set(owners)].filter((o) => !this.#active.has(o));
+    if (missing.length === 0) return;
+    for (const o of missing) if (!OWNER.test(o)) throw new CustodiaError('internal', 'A data-key owner is `tenant` or `Patient/<id>`');
+    const existing = this.#db.prepare("SELECT id, owner, kek_id, wrapped, state FROM data_keys WHERE owner = ? AND state = 'active'");
+    const create = this.#db.transaction((): KeyRow[] =>
+      missing.map((owner) => {
+        const row = existing.get(owner) as KeyRow | undefined;
+        if (row !== undefined) return row;
+        if (this.isErased(owner)) throw new CustodiaError('resource-erased', 'This patient’s record was erased; nothing can be added to it');
+        const w = this.provider.wrap(this.random.bytes(KEY_BYTES));
+        const id = `dk-${this.random.bytes(12).toString('hex')}`;
+        this.#db.prepare("INSERT INTO data_keys (id, owner, kek_id, wrapped, state, created_at) VALUES (?, ?, ?, ?, 'active', ?)").run(id, owner, w.kekId, w.wrapped, this.now());
+        return { id, owner, kek_id: w.kekId, wrapped: w.wrapped, state: 'active' };
+      }),
+    );
+    const rows = create.immediate();
+    for (const row of rows) {
+      const dk: DataKey = { id: row.id, key: this.#unwrap(row) };
+      this.#remember(row.id, dk.key as Buffer);
+      this.#active.set(row.owner, dk);
+    }
   }
 
   /** The blind-index key, created on first use. */
@@ -234,6 +255,7 @@ export class KeyStore {
       }
       return rows;
     }).immediate();
+    this.#scrub();
     this.#changed();
     return ids;
   }
@@ -263,6 +285,7 @@ export class KeyStore {
   /** Drops a retired key once nothing is sealed under it any more (the caller checked). */
   dropRetired(id: string): void {
     this.#db.prepare("DELETE FROM data_keys WHERE id = ? AND state = 'retired'").run(id);
+    this.#scrub();
     this.#changed();
   }
 
@@ -291,6 +314,7 @@ export class KeyStore {
       }).immediate();
       n += batch.length + secrets.length;
     }
+    this.#scrub();
     this.#changed();
     for (const kek of this.provider.keks()) {
       if (kek.current) continue;

@@ -87,7 +87,7 @@ export async function openDatabase(options: StoreOptions): Promise<VaultDatabase
   return {
     handle,
     resources,
-    identity: new KyselyIdentityStore(handle),
+    identity: new KyselyIdentityStore(handle, h.at),
     oauth: new KyselyOAuthStore(handle),
     breakGlass: breakGlassStore(handle),
     operatorLog: operatorLogStore(handle),

@@ -179,6 +179,7 @@ export function sqliteFastPath(writer: BetterSqlite3.Database, reader: BetterSql
     writeVersions(writes) {
       if (writes.length === 0) return;
       assertDistinctTargets(writes);
+      at.prepare(writes);
       w ??= prepareWrites(writer);
       const s = w;
       for (const v of writes) {

@@ -29,6 +29,7 @@ export function assertDistinctTargets(writes: readonly VersionWrite[]): void {
 export async function writeVersions(db: Kysely<unknown>, d: DialectSql, at: AtRest, writes: readonly VersionWrite[]): Promise<void> {
   if (writes.length === 0) return;
   assertDistinctTargets(writes);
+  at.prepare(writes);
   const pks = new Map<string, number>();
   await insertNewResources(db, d, writes.filter((w) => w.expected === null), pks);
   const updates = writes.filter((w) => w.expected !== null);
