@@ -14,9 +14,12 @@ import type { VaultConfig } from './config.js';
 import { fhirComponents } from './fhir-components.js';
 import { commonPasswords } from './common-passwords.js';
 import { createOAuthServer, type OAuthServer } from './oauth-server.js';
+import { prepareTlsMaterial, type TlsMaterial } from './tls-files.js';
 
 export interface Vault {
   readonly config: VaultConfig;
+  /** What HTTPS serves with (certificate, key, client CAs), checked; undefined for plain HTTP. */
+  readonly tls?: TlsMaterial;
   readonly fhir: FhirContext;
   readonly tokens: TokenService;
   readonly store: ResourceStore;
@@ -86,6 +89,8 @@ export async function createVault(config: VaultConfig, overrides: VaultOverrides
   const wallClock = overrides.clock ?? systemClock;
   const clock = monotonicClock(wallClock);
   const random = overrides.random ?? secureRandom;
+  // First, so a TLS mistake stops the start before anything is opened.
+  const tls = await prepareTlsMaterial(config, wallClock, random);
   const key = await loadSigningKey(config.dataDir, true);
   const database = await openVaultDatabase(config);
   const fhir = await createFhirContext(config, clock, random, database);
@@ -102,6 +107,7 @@ export async function createVault(config: VaultConfig, overrides: VaultOverrides
   const oauth = createOAuthServer({ fhirBaseUrl: config.fhirBaseUrl, access, key, tokens, identity, store: database.oauth, fhir, clock, random, rateLimiter, ...(overrides.oauth === undefined ? {} : { options: overrides.oauth }) });
   return Object.freeze({
     config,
+    ...(tls === undefined ? {} : { tls }),
     fhir,
     tokens,
     store,
