@@ -1,6 +1,8 @@
 export { resolveConfig, isLoopback, selfSignedTlsFiles, DEFAULT_LIMITS, type VaultConfig, type ConfigInput, type TlsConfig } from './config.js';
 export { parseCorsOrigins } from './cors-origins.js';
 export { parseTrustedProxies } from './trusted-proxies.js';
+export { verifiedClientCertificate, type PeerSocket } from './client-certificate.js';
+export type { ClientCertificate } from '../access/index.js';
 export { loadTlsMaterial, prepareTlsMaterial, type TlsMaterial } from './tls-files.js';
 export { ensureSelfSignedCertificate, VALIDITY_DAYS, RENEW_BEFORE_DAYS, type SelfSignedCertificate } from './self-signed-certificate.js';
 export { parseRateLimitSpecs, type RateLimitInput } from './rate-limit-config.js';

@@ -104,7 +104,7 @@ export async function createVault(config: VaultConfig, overrides: VaultOverrides
   // Rate limits measure elapsed time: the wall clock, not the monotonic one, which runs
   // ahead of it whenever it is read more than once a millisecond.
   const rateLimiter = new RateLimiter(wallClock, config.rateLimits);
-  const oauth = createOAuthServer({ fhirBaseUrl: config.fhirBaseUrl, access, key, tokens, identity, store: database.oauth, fhir, clock, random, rateLimiter, ...(overrides.oauth === undefined ? {} : { options: overrides.oauth }) });
+  const oauth = createOAuthServer({ fhirBaseUrl: config.fhirBaseUrl, mutualTls: tls?.clientCa !== undefined, access, key, tokens, identity, store: database.oauth, fhir, clock, random, rateLimiter, ...(overrides.oauth === undefined ? {} : { options: overrides.oauth }) });
   return Object.freeze({
     config,
     ...(tls === undefined ? {} : { tls }),

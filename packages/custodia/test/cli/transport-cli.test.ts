@@ -5,7 +5,7 @@
  * plain HTTP on a non-loopback address unless --insecure-http (or CUSTODIA_INSECURE_HTTP=1)
  * says so, loudly. The built binary in a child process, real TLS clients.
  */
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { connect, type PeerCertificate } from 'node:tls';
 import { X509Certificate } from 'node:crypto';
@@ -13,6 +13,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli, serveCli } from '../helpers/cli-process.js';
+import { httpsFetch } from '../helpers/https-client.js';
+import { createTestCa } from '../helpers/test-pki.js';
 
 const dirs: string[] = [];
 const tempDir = (): string => {
@@ -153,5 +155,42 @@ describe('plain HTTP off loopback', () => {
     } finally {
       await s.stop();
     }
+  });
+});
+
+describe('mutual TLS from the command line', () => {
+  it('registers a client by certificate subject and serves it with --tls-client-ca', async () => {
+    const d = tempDir();
+    const added = runCli(['client', 'add', '--data-dir', d, '--client-id', 'lab', '--name', 'Lab system', '--tls-subject-dn', 'cn=lab-system, O=Hospital', '--scope', 'system/Patient.rs']);
+    expect(added.code).toBe(0);
+    expect(added.stdout).toBe('Client lab added: confidential-asymmetric (tls_client_auth).\nIt authenticates with a client certificate, issued by a --tls-client-ca CA, whose subject is: CN=lab-system,O=Hospital\n');
+    for (const bad of [['--tls-subject-dn', 'lab-system'], ['--tls-subject-dn', 'CN=a', '--public', '--redirect-uri', 'http://127.0.0.1/cb']]) {
+      const r = runCli(['client', 'add', '--data-dir', d, '--client-id', 'x', '--name', 'X', ...bad]);
+      expect(r.code).toBe(2);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    }
+
+    const ca = await createTestCa('CLI Test CA');
+    const lab = await ca.issue([{ O: ['Hospital'] }, { CN: ['lab-system'] }]);
+    const caFile = join(d, 'client-ca.pem');
+    writeFileSync(caFile, ca.cert);
+    const s = await serveCli(['--data-dir', d, '--tls-self-signed'], { CUSTODIA_TLS_CLIENT_CA: caFile }, /Mutual TLS/);
+    try {
+      const serverCert = readFileSync(join(d, 'keys', 'tls', 'localhost.crt'));
+      const res = await httpsFetch(serverCert, lab)(`https://127.0.0.1:${s.port}/oauth/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'grant_type=client_credentials&client_id=lab&scope=system%2FPatient.rs',
+      });
+      expect(res.status).toBe(200);
+      const { access_token } = (await res.json()) as { access_token: string };
+      expect((await httpsFetch(serverCert, lab)(`${s.base}/Patient`, { headers: { authorization: `Bearer ${access_token}` } })).status).toBe(200);
+      expect((await httpsFetch(serverCert)(`${s.base}/Patient`, { headers: { authorization: `Bearer ${access_token}` } })).status).toBe(401);
+    } finally {
+      await s.stop();
+    }
+    const missing = runCli(['serve', '--data-dir', d, '--tls-self-signed', '--tls-client-ca', join(d, 'nope.pem')]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/client CA file .*nope\.pem cannot be read/);
   });
 });
