@@ -13,7 +13,7 @@
  * never by a vault that does not make certificates.
  */
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { createPrivateKey, createPublicKey, webcrypto, X509Certificate, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, generateKeyPairSync, webcrypto, X509Certificate, type KeyObject } from 'node:crypto';
 import { dirname } from 'node:path';
 import { CustodiaError, type Clock, type Random } from '../kernel/index.js';
 
@@ -69,7 +69,7 @@ function writeAtomically(path: string, data: string, mode: number): void {
 }
 
 /** The stored key, or a new P-256 key written with mode 0600. */
-async function loadOrCreateKey(keyFile: string): Promise<KeyObject> {
+function loadOrCreateKey(keyFile: string): KeyObject {
   if (existsSync(keyFile)) {
     try {
       const key = createPrivateKey(readFileSync(keyFile));
@@ -78,15 +78,13 @@ async function loadOrCreateKey(keyFile: string): Promise<KeyObject> {
       // Not a key we can use: replaced below.
     }
   }
-  const pair = await webcrypto.subtle.generateKey(EC_P256, true, ['sign', 'verify']);
-  const pkcs8 = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', pair.privateKey));
-  const pem = `-----BEGIN PRIVATE KEY-----\n${pkcs8.toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n?$/, '\n')}-----END PRIVATE KEY-----\n`;
-  writeAtomically(keyFile, pem, 0o600);
-  return createPrivateKey(pem);
+  const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  writeAtomically(keyFile, privateKey.export({ type: 'pkcs8', format: 'pem' }) as string, 0o600);
+  return privateKey;
 }
 
 /**
- * RFC 5280 certificate for the localhost names: v3, a random positive 128-bit serial
+ * RFC 5280 certificate for the localhost names: v3, a random positive serial of up to 127 bits
  * (§4.1.2.2), subject = issuer = CN=localhost, an end-entity certificate (basicConstraints
  * cA false, §4.2.1.9) for TLS servers only (keyUsage digitalSignature, §4.2.1.3;
  * extKeyUsage serverAuth, §4.2.1.12), ECDSA with SHA-256 (RFC 5758 §3.2).
@@ -98,7 +96,8 @@ async function issueCertificate(key: KeyObject, now: number, random: Random): Pr
   const spki = createPublicKey(key).export({ type: 'spki', format: 'der' });
   const publicKey = await webcrypto.subtle.importKey('spki', spki, EC_P256, true, ['verify']);
   const serial = random.bytes(16);
-  serial[0] = serial[0]! & 0x7f;
+  // Positive, and no leading zero octet (DER INTEGERs are minimal): the first octet is 0x01-0x7f.
+  serial[0] = serial[0]! & 0x7f || 0x01;
   const cert = await x509.X509CertificateGenerator.create(
     {
       serialNumber: serial.toString('hex'),
@@ -134,7 +133,7 @@ export async function ensureSelfSignedCertificate(files: { readonly certFile: st
   const now = clock.now();
   try {
     mkdirSync(dirname(files.keyFile), { recursive: true, mode: 0o700 });
-    const key = await loadOrCreateKey(files.keyFile);
+    const key = loadOrCreateKey(files.keyFile);
     let cert = usableCertificate(files.certFile, key, now);
     const issued = cert === undefined;
     if (cert === undefined) {
