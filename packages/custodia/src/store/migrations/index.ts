@@ -15,7 +15,7 @@ import { clearanceSchema } from './0008-clearances.js';
 import { operatorLogSchema } from './0009-operator-log.js';
 import { pendingEnrolmentSchema } from './0010-pending-enrolment.js';
 import { sessionCutoffSchema } from './0011-session-cutoff.js';
-import { clientCertificateSchema } from './0012-client-certificate.js';
+import { clientCertificateSchema } from './0014-client-certificate.js';
 
 function statements(list: string[]): Migration {
   return {
@@ -40,7 +40,7 @@ export function migrationProvider(dialect: SqlDialect): MigrationProvider {
         '0009-operator-log': statements(operatorLogSchema(dialect)),
         '0010-pending-enrolment': statements(pendingEnrolmentSchema()),
         '0011-session-cutoff': statements(sessionCutoffSchema()),
-        '0012-client-certificate': statements(clientCertificateSchema()),
+        '0014-client-certificate': statements(clientCertificateSchema()),
       };
     },
   };
