@@ -46,7 +46,7 @@ const PACKAGES: Record<Module, readonly string[]> = {
   compliance: [],
   store: ['kysely', 'better-sqlite3', 'pg', 'jose', 'pkcs11js'],
   ingest: ['mqtt', '@nats-io/transport-node', '@nats-io/jetstream'],
-  app: ['pino'],
+  app: ['pino', '@peculiar/x509', 'reflect-metadata'],
   server: ['fastify', '@fastify/helmet', '@fastify/cors'],
   cli: ['commander', '@commander-js/extra-typings', 'cli-progress', 'openid-client'],
 };

@@ -18,3 +18,5 @@ export * from './oauth/index.js';
 export * from './policy/index.js';
 export { LABEL_REQUIREMENTS, CLEARANCES, categoryLabel } from './label-requirements.js';
 export type { OperatorAction, OperatorLog } from './operator-log.js';
+export { certificateThumbprint, requireBoundCertificate, isThumbprint, type ClientCertificate } from './client-certificate.js';
+export { parseDistinguishedName, parseCertificateSubject, sameDistinguishedName, formatDistinguishedName, type DistinguishedName, type DnAttribute } from './distinguished-name.js';

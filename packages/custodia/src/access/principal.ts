@@ -37,6 +37,11 @@ export interface Principal {
   readonly breakGlassReason?: string;
   /** Sensitive-data labels (v3 codes such as HIV, ETH) this user has been explicitly granted. */
   readonly clearances: readonly string[];
+  /**
+   * RFC 8705 §3.1 `cnf.x5t#S256`: the token is bound to the client certificate with this
+   * SHA-256 thumbprint and is good only over a connection that presents it.
+   */
+  readonly certificateThumbprint?: string;
 }
 
 /**

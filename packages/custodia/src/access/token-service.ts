@@ -18,6 +18,7 @@ import { isRole, type Role } from './identity/roles.js';
 import { parseScopes } from './smart-scopes.js';
 import type { RevocationList } from './revocation-list.js';
 import type { UserAccounts } from './user-standing.js';
+import { isThumbprint } from './client-certificate.js';
 
 export const TOKEN_ISSUER = 'urn:custodia:vault';
 export const TOKEN_AUDIENCE = 'urn:custodia:fhir';
@@ -42,6 +43,8 @@ export interface IssueOptions {
   readonly purposeOfUse?: string;
   readonly breakGlassReason?: string;
   readonly clearances?: readonly string[];
+  /** Bind the token to this client certificate (RFC 8705 §3.1 `cnf.x5t#S256`, a base64url SHA-256 thumbprint). */
+  readonly certificateThumbprint?: string;
   /**
    * Who issues the token: `operator` (the default: `custodia token`, the operator
    * issuer and audience) or `oauth` (the SMART authorization server: its issuer, the
@@ -86,12 +89,17 @@ function principalOf(payload: JWTPayload): Principal {
   const kind: Principal['kind'] = kindClaim;
   const role = str(payload['role']);
   const clearance = Array.isArray(payload['clearance']) ? payload['clearance'].filter((c): c is string => typeof c === 'string') : [];
+  // RFC 7800 §3.1 confirmation; RFC 8705 §3.1 its x5t#S256 member. A cnf this server cannot honour voids the token.
+  const cnf = payload['cnf'];
+  const thumbprint = typeof cnf === 'object' && cnf !== null ? (cnf as Record<string, unknown>)['x5t#S256'] : undefined;
+  if (cnf !== undefined && !isThumbprint(thumbprint)) throw new Error('a confirmation claim other than a certificate thumbprint');
   const optional = {
     ...(str(payload['client_id']) === undefined ? {} : { clientId: str(payload['client_id'])! }),
     ...(role !== undefined && isRole(role) ? { role } : {}),
     ...(str(payload['fhirUser']) === undefined ? {} : { fhirUser: str(payload['fhirUser'])! }),
     ...(str(payload['patient']) === undefined ? {} : { patient: str(payload['patient'])! }),
     ...(str(payload['btg_reason']) === undefined ? {} : { breakGlassReason: str(payload['btg_reason'])! }),
+    ...(isThumbprint(thumbprint) ? { certificateThumbprint: thumbprint } : {}),
   };
   return {
     subject: payload.sub!,
@@ -148,6 +156,10 @@ export class TokenService {
     if (o.purposeOfUse !== undefined) claims['purpose_of_use'] = o.purposeOfUse;
     if (o.breakGlassReason !== undefined) claims['btg_reason'] = o.breakGlassReason;
     if (o.clearances !== undefined && o.clearances.length > 0) claims['clearance'] = [...o.clearances];
+    if (o.certificateThumbprint !== undefined) {
+      if (!isThumbprint(o.certificateThumbprint)) throw new CustodiaError('internal', 'A certificate thumbprint is 43 base64url characters');
+      claims['cnf'] = { 'x5t#S256': o.certificateThumbprint };
+    }
     const tokenId = uuidV4(this.random);
     const expiresAt = now + o.ttlSeconds;
     const token = await new SignJWT(claims)

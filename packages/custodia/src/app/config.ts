@@ -29,8 +29,8 @@ export interface VaultConfig {
   readonly limits: FhirLimits;
   /** Allow plain HTTP on a non-loopback address (never do this outside a lab). */
   readonly insecureHttp: boolean;
-  /** Serve HTTPS (TLS 1.2 or later) with this PEM certificate chain and private key. */
-  readonly tls?: { readonly certFile: string; readonly keyFile: string };
+  /** Serve HTTPS (TLS 1.2 or later); see {@link TlsConfig}. */
+  readonly tls?: TlsConfig;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'silent';
   /** Origins whose browser apps may call /fhir and the token endpoints (CORS); empty: none. */
   readonly corsOrigins: readonly string[];
@@ -42,6 +42,23 @@ export interface VaultConfig {
   readonly encryption: EncryptionConfig;
   /** Retention rules that refuse erasure while they apply (retention-policy.ts); none by default. */
   readonly retention: RetentionPolicy;
+}
+
+/**
+ * HTTPS: a PEM certificate chain and its private key, either the operator's
+ * (`--tls-cert/--tls-key`) or a self-signed pair for localhost that the vault makes and
+ * renews itself under `<data-dir>/keys/tls/` (`--tls-self-signed`, app/self-signed-certificate.ts).
+ */
+export interface TlsConfig {
+  readonly certFile: string;
+  readonly keyFile: string;
+  readonly selfSigned: boolean;
+  /**
+   * Mutual TLS (RFC 8705): ask every client for a certificate and accept it when it
+   * chains to one of the CA certificates in this PEM file. Clients without one still
+   * connect; only what needs a certificate (tls_client_auth, bound tokens) refuses them.
+   */
+  readonly clientCaFile?: string;
 }
 
 export interface ConfigInput {
@@ -57,6 +74,10 @@ export interface ConfigInput {
   /** PEM files: the certificate chain and its private key (env CUSTODIA_TLS_CERT, CUSTODIA_TLS_KEY). */
   readonly tlsCert?: string;
   readonly tlsKey?: string;
+  /** Make and serve a self-signed certificate for localhost (env CUSTODIA_TLS_SELF_SIGNED=1). */
+  readonly tlsSelfSigned?: boolean;
+  /** PEM file of the CA certificates client certificates must chain to (env CUSTODIA_TLS_CLIENT_CA). */
+  readonly tlsClientCa?: string;
   readonly logLevel?: VaultConfig['logLevel'];
   /** Exact origins (e.g. https://app.example.org); each entry may also be a comma-separated list. */
   readonly corsOrigins?: readonly string[];
@@ -83,6 +104,36 @@ function invalid(message: string): never {
 
 const nonEmpty = (v: string | undefined): string | undefined => (v === undefined || v === '' ? undefined : v);
 
+/** A yes/no environment variable: 1/true/yes or 0/false/no (any case), or unset. */
+function envFlag(env: NodeJS.ProcessEnv, name: string): boolean | undefined {
+  const v = nonEmpty(env[name])?.trim().toLowerCase();
+  if (v === undefined) return undefined;
+  if (v === '1' || v === 'true' || v === 'yes') return true;
+  if (v === '0' || v === 'false' || v === 'no') return false;
+  return invalid(`${name} must be 1 or 0`);
+}
+
+/** Where `--tls-self-signed` keeps its key and certificate. */
+export function selfSignedTlsFiles(dataDir: string): { readonly certFile: string; readonly keyFile: string } {
+  const dir = join(dataDir, 'keys', 'tls');
+  return { certFile: join(dir, 'localhost.crt'), keyFile: join(dir, 'localhost.key') };
+}
+
+function resolveTls(input: ConfigInput, env: NodeJS.ProcessEnv, dataDir: string): TlsConfig | undefined {
+  const certFile = input.tlsCert ?? nonEmpty(env['CUSTODIA_TLS_CERT']);
+  const keyFile = input.tlsKey ?? nonEmpty(env['CUSTODIA_TLS_KEY']);
+  const selfSigned = input.tlsSelfSigned ?? envFlag(env, 'CUSTODIA_TLS_SELF_SIGNED') ?? false;
+  const clientCa = input.tlsClientCa ?? nonEmpty(env['CUSTODIA_TLS_CLIENT_CA']);
+  if ((certFile === undefined) !== (keyFile === undefined)) invalid('TLS needs both --tls-cert and --tls-key');
+  if (selfSigned && certFile !== undefined) invalid('Give --tls-cert and --tls-key, or --tls-self-signed, not both');
+  const files = selfSigned ? selfSignedTlsFiles(dataDir) : certFile === undefined || keyFile === undefined ? undefined : { certFile: resolve(certFile), keyFile: resolve(keyFile) };
+  if (files === undefined) {
+    if (clientCa !== undefined) invalid('--tls-client-ca needs TLS: give --tls-cert and --tls-key, or --tls-self-signed');
+    return undefined;
+  }
+  return Object.freeze({ ...files, selfSigned, ...(clientCa === undefined ? {} : { clientCaFile: resolve(clientCa) }) });
+}
+
 function parsePort(p: number | string | undefined): number {
   if (p === undefined) return 8080;
   const n = typeof p === 'number' ? p : /^\d{1,5}$/.test(p) ? Number(p) : Number.NaN;
@@ -96,8 +147,10 @@ function retentionOf(path: string | undefined): RetentionPolicy {
 
 /**
  * Resolves the configuration. `env` supplies CUSTODIA_DATABASE_URL, CUSTODIA_DATA_DIR,
- * CUSTODIA_CORS_ORIGINS, CUSTODIA_TRUSTED_PROXIES and CUSTODIA_RATE_LIMITS (comma-separated);
- * explicit options win over the environment.
+ * CUSTODIA_CORS_ORIGINS, CUSTODIA_TRUSTED_PROXIES and CUSTODIA_RATE_LIMITS (comma-separated),
+ * CUSTODIA_TLS_CERT, CUSTODIA_TLS_KEY, CUSTODIA_TLS_CLIENT_CA (paths), and the flags
+ * CUSTODIA_TLS_SELF_SIGNED and CUSTODIA_INSECURE_HTTP (1 or 0); explicit options win over
+ * the environment.
  */
 export function resolveConfig(input: ConfigInput, env: NodeJS.ProcessEnv = {}): VaultConfig {
   const dataDir = resolve(input.dataDir ?? env['CUSTODIA_DATA_DIR'] ?? './data');
@@ -105,13 +158,10 @@ export function resolveConfig(input: ConfigInput, env: NodeJS.ProcessEnv = {}): 
   const database = rawDb === undefined || rawDb === '' ? join(dataDir, 'custodia.db') : /^postgres(ql)?:\/\//i.test(rawDb) ? rawDb : isAbsolute(rawDb) ? rawDb : resolve(rawDb);
   const host = input.host ?? '127.0.0.1';
   const port = parsePort(input.port);
-  const insecureHttp = input.insecureHttp ?? false;
-  const certFile = input.tlsCert ?? nonEmpty(env['CUSTODIA_TLS_CERT']);
-  const keyFile = input.tlsKey ?? nonEmpty(env['CUSTODIA_TLS_KEY']);
-  if ((certFile === undefined) !== (keyFile === undefined)) invalid('TLS needs both --tls-cert and --tls-key');
-  const tls = certFile === undefined || keyFile === undefined ? undefined : { certFile: resolve(certFile), keyFile: resolve(keyFile) };
+  const insecureHttp = input.insecureHttp ?? envFlag(env, 'CUSTODIA_INSECURE_HTTP') ?? false;
+  const tls = resolveTls(input, env, dataDir);
   if (tls === undefined && !isLoopback(host) && !insecureHttp) {
-    invalid(`Refusing to serve plain HTTP on ${host}: patient data would cross the network unencrypted. Bind 127.0.0.1, give --tls-cert and --tls-key, or pass --insecure-http in a lab.`);
+    invalid(`Refusing to serve plain HTTP on ${host}: patient data would cross the network unencrypted. Bind 127.0.0.1, give --tls-cert and --tls-key (or --tls-self-signed), or pass --insecure-http in a lab.`);
   }
   const limits = { ...DEFAULT_LIMITS, ...(input.limits ?? {}) };
   for (const [k, v] of Object.entries(limits)) {

@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { CustodiaError } from '../kernel/index.js';
-import type { Principal, RateLimiter, TokenService } from '../access/index.js';
+import { requireBoundCertificate, type ClientCertificate, type Principal, type RateLimiter, type TokenService } from '../access/index.js';
 import type { AccessControl, BreakGlassRequest } from './access-control.js';
 import { executeInteraction, isReadOnly, parseInteraction, type FhirContext, type FhirResult, type RequestOptions } from '../fhir/index.js';
 
@@ -18,6 +18,8 @@ export interface FhirHttpRequest {
   readonly body: unknown;
   readonly formParams?: ReadonlyArray<readonly [string, string]>;
   readonly authorization?: string;
+  /** The connection's client certificate, verified by the TLS stack (mutual TLS), if any. */
+  readonly clientCertificate?: ClientCertificate;
   readonly ifMatch?: string;
   readonly ifNoneExist?: string;
   readonly prefer?: string;
@@ -33,12 +35,18 @@ export interface FhirGateway {
   readonly rateLimiter: Pick<RateLimiter, 'admit'>;
 }
 
-/** RFC 6750 §2.1: `Authorization: Bearer <token>`. The header is attacker-controlled. */
-export async function authenticate(tokens: TokenService, header: string | undefined): Promise<Principal> {
+/**
+ * RFC 6750 §2.1: `Authorization: Bearer <token>`. The header is attacker-controlled. A
+ * certificate-bound token (RFC 8705 §3) holds only over a connection presenting its
+ * certificate.
+ */
+export async function authenticate(tokens: TokenService, header: string | undefined, certificate?: ClientCertificate): Promise<Principal> {
   if (header === undefined || header === '') throw new CustodiaError('unauthenticated', 'This endpoint needs a bearer token (Authorization: Bearer …)');
   const m = /^Bearer[ ]+([A-Za-z0-9._~+/=-]+)$/i.exec(header.trim());
   if (m === null) throw new CustodiaError('token-invalid', 'The Authorization header must be "Bearer <token>"');
-  return tokens.verify(m[1]!);
+  const principal = await tokens.verify(m[1]!);
+  requireBoundCertificate(principal, certificate);
+  return principal;
 }
 
 /** Prefer (RFC 7240; R4 http.html §3.1.0.1.8 and search.html §3.1.1.3.2). */
@@ -71,7 +79,7 @@ function ownerOf(p: Principal): string {
 export async function handleFhirRequest(gateway: FhirGateway, req: FhirHttpRequest): Promise<FhirResult> {
   const { fhir: ctx, access } = gateway;
   const isMetadata = req.path === 'metadata' && (req.method === 'GET' || req.method === 'HEAD');
-  const principal = isMetadata ? undefined : await authenticate(gateway.tokens, req.authorization);
+  const principal = isMetadata ? undefined : await authenticate(gateway.tokens, req.authorization, req.clientCertificate);
   if (principal !== undefined) gateway.rateLimiter.admit(principal);
   const interaction = parseInteraction({
     method: req.method,

@@ -101,5 +101,5 @@ export async function addClient(config: VaultConfig, input: NewClientInput): Pro
   const { jwksFile, ...rest } = input;
   if (jwksFile !== undefined && rest.jwks !== undefined) throw new CustodiaError('request-malformed', 'Give --jwks-file or a JWKS, not both');
   const client: NewClient = jwksFile === undefined ? rest : { ...rest, jwks: readJwksFile(jwksFile) };
-  return withIdentity(config, 'client.add', (identity) => identity.addClient(client), (r) => ({ clientId: r.client.clientId, kind: r.client.kind, scope: r.client.scope }));
+  return withIdentity(config, 'client.add', (identity) => identity.addClient(client), (r) => ({ clientId: r.client.clientId, kind: r.client.kind, scope: r.client.scope, ...(r.client.tlsSubjectDn === undefined ? {} : { tlsSubjectDn: r.client.tlsSubjectDn }) }));
 }

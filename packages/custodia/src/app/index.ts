@@ -1,7 +1,10 @@
-export { resolveConfig, isLoopback, DEFAULT_LIMITS, type VaultConfig, type ConfigInput } from './config.js';
+export { resolveConfig, isLoopback, selfSignedTlsFiles, DEFAULT_LIMITS, type VaultConfig, type ConfigInput, type TlsConfig } from './config.js';
 export { parseCorsOrigins } from './cors-origins.js';
 export { parseTrustedProxies } from './trusted-proxies.js';
-export { loadTlsMaterial } from './tls-files.js';
+export { verifiedClientCertificate, type PeerSocket } from './client-certificate.js';
+export type { ClientCertificate } from '../access/index.js';
+export { loadTlsMaterial, prepareTlsMaterial, type TlsMaterial } from './tls-files.js';
+export { ensureSelfSignedCertificate, VALIDITY_DAYS, RENEW_BEFORE_DAYS, type SelfSignedCertificate } from './self-signed-certificate.js';
 export { parseRateLimitSpecs, type RateLimitInput } from './rate-limit-config.js';
 export { createVault, type Vault, type VaultOverrides } from './vault.js';
 export { handleFhirRequest, authenticate, parsePrefer, type FhirGateway, type FhirHttpRequest } from './fhir-gateway.js';

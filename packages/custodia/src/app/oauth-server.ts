@@ -18,6 +18,7 @@ import {
   TokenEndpoint,
   TokenIssuer,
   type BrowserRequest,
+  type ClientCertificate,
   type IdentityService,
   type OAuthEndpoints,
   type OAuthHttpResponse,
@@ -40,15 +41,18 @@ export interface OAuthServer {
   authorize(params: Iterable<readonly [string, string]>, browser: BrowserRequest, method: 'GET' | 'POST'): Promise<OAuthHttpResponse>;
   /** `POST /oauth/interaction`: the sign-in, second-factor, consent and patient forms. */
   interact(body: unknown, browser: BrowserRequest): Promise<OAuthHttpResponse>;
-  token(body: unknown, authorization: string | undefined): Promise<OAuthHttpResponse>;
-  introspect(body: unknown, authorization: string | undefined): Promise<OAuthHttpResponse>;
-  revoke(body: unknown, authorization: string | undefined): Promise<OAuthHttpResponse>;
+  /** `certificate`, here and below: the connection's verified client certificate (mutual TLS), if any. */
+  token(body: unknown, authorization: string | undefined, certificate?: ClientCertificate): Promise<OAuthHttpResponse>;
+  introspect(body: unknown, authorization: string | undefined, certificate?: ClientCertificate): Promise<OAuthHttpResponse>;
+  revoke(body: unknown, authorization: string | undefined, certificate?: ClientCertificate): Promise<OAuthHttpResponse>;
   /** `POST /oauth/launch`: an EHR launch context. */
-  launch(authorization: string | undefined, body: unknown): Promise<OAuthHttpResponse>;
+  launch(authorization: string | undefined, body: unknown, certificate?: ClientCertificate): Promise<OAuthHttpResponse>;
 }
 
 export interface OAuthServerDeps {
   readonly fhirBaseUrl: string;
+  /** Mutual TLS is configured: discovery announces tls_client_auth and certificate-bound tokens (RFC 8705). */
+  readonly mutualTls?: boolean;
   /** The access decision: a sign-in only ever offers or launches patients the user may see. */
   readonly access: AccessControl;
   readonly key: SigningKey;
@@ -84,8 +88,9 @@ export function createOAuthServer(d: OAuthServerDeps): OAuthServer {
   });
   const tokenEndpoint = new TokenEndpoint({ identity: d.identity, store: d.store, tokens: d.tokens, issuer, authenticator, clock: d.clock, endpoints, ...(d.rateLimiter === undefined ? {} : { rateLimiter: d.rateLimiter }) });
   const launches = new LaunchService(d.tokens, d.store, patients, d.clock, d.random, lifetimes);
-  const smart = smartConfiguration(endpoints);
-  const oidc = openidConfiguration(endpoints);
+  const discovery = { mutualTls: d.mutualTls === true };
+  const smart = smartConfiguration(endpoints, discovery);
+  const oidc = openidConfiguration(endpoints, discovery);
   const jwks = jwksDocument(d.key.publicJwk);
 
   let lastPurge = d.clock.now();
@@ -108,9 +113,9 @@ export function createOAuthServer(d: OAuthServerDeps): OAuthServer {
     jwks: () => jwks,
     authorize: kept((params: Iterable<readonly [string, string]>, browser: BrowserRequest, method: 'GET' | 'POST') => flow.start(params, browser, method)),
     interact: kept((body: unknown, browser: BrowserRequest) => flow.interact(body, browser)),
-    token: kept((body: unknown, authorization: string | undefined) => tokenEndpoint.token(body, authorization)),
-    introspect: kept((body: unknown, authorization: string | undefined) => tokenEndpoint.introspect(body, authorization)),
-    revoke: kept((body: unknown, authorization: string | undefined) => tokenEndpoint.revoke(body, authorization)),
-    launch: kept((authorization: string | undefined, body: unknown) => launches.create(authorization, body)),
+    token: kept((body: unknown, authorization: string | undefined, certificate?: ClientCertificate) => tokenEndpoint.token(body, authorization, certificate)),
+    introspect: kept((body: unknown, authorization: string | undefined, certificate?: ClientCertificate) => tokenEndpoint.introspect(body, authorization, certificate)),
+    revoke: kept((body: unknown, authorization: string | undefined, certificate?: ClientCertificate) => tokenEndpoint.revoke(body, authorization, certificate)),
+    launch: kept((authorization: string | undefined, body: unknown, certificate?: ClientCertificate) => launches.create(authorization, body, certificate)),
   });
 }

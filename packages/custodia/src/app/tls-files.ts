@@ -1,13 +1,29 @@
 /**
- * The TLS certificate chain and private key of `custodia serve --tls-cert/--tls-key`
- * (PEM files, operator input). The key must be private to its owner, like the token
- * signing key; both are checked to be PEM before the server starts, so a wrong path or
- * file is a one-line configuration error, not a failed handshake later.
+ * The TLS material of `custodia serve`: the certificate chain and private key
+ * (`--tls-cert/--tls-key`, or the self-signed pair of `--tls-self-signed`) and the CA
+ * certificates client certificates must chain to (`--tls-client-ca`, mutual TLS). All are
+ * PEM files, operator input. The key must be private to its owner, like the token signing
+ * key; every file is checked before the server starts, so a wrong path or file is a
+ * one-line configuration error, not a failed handshake later.
  */
 import { readFileSync, statSync } from 'node:fs';
 import { createPrivateKey, X509Certificate } from 'node:crypto';
-import { CustodiaError } from '../kernel/index.js';
+import { CustodiaError, type Clock, type Random } from '../kernel/index.js';
 import type { VaultConfig } from './config.js';
+import { ensureSelfSignedCertificate } from './self-signed-certificate.js';
+
+export interface TlsMaterial {
+  readonly cert: Buffer;
+  readonly key: Buffer;
+  /** The CA certificates of mutual TLS, when configured. */
+  readonly clientCa?: Buffer;
+  /** SHA-256 fingerprint of the (first) server certificate, colon-separated hex. */
+  readonly fingerprint: string;
+  readonly notAfter: Date;
+  readonly selfSigned: boolean;
+  /** `--tls-self-signed` only: a certificate was issued at this start (first start or renewal). */
+  readonly issued?: boolean;
+}
 
 const invalid = (message: string, cause?: unknown): never => {
   throw new CustodiaError('config-invalid', message, cause === undefined ? undefined : { cause });
@@ -21,22 +37,49 @@ function read(path: string, what: string): Buffer {
   }
 }
 
-/** The PEM material to serve with, or undefined without TLS. */
-export function loadTlsMaterial(config: VaultConfig): { readonly cert: Buffer; readonly key: Buffer } | undefined {
+const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
+
+/** The CA certificates of `--tls-client-ca`: one or more PEM certificates, each parsed. */
+function readClientCa(path: string): Buffer {
+  const pem = read(path, 'client CA file');
+  const blocks = pem.toString('utf8').match(PEM_CERTIFICATE) ?? [];
+  if (blocks.length === 0) invalid(`${path} holds no PEM certificate`);
+  for (const block of blocks) {
+    try {
+      new X509Certificate(block);
+    } catch (e) {
+      invalid(`${path} holds a PEM block that is not a certificate`, e);
+    }
+  }
+  return pem;
+}
+
+/** The PEM material to serve with, or undefined without TLS. Reads files only: see {@link prepareTlsMaterial}. */
+export function loadTlsMaterial(config: VaultConfig): TlsMaterial | undefined {
   if (config.tls === undefined) return undefined;
   const cert = read(config.tls.certFile, 'certificate');
   const key = read(config.tls.keyFile, 'private key');
   const mode = statSync(config.tls.keyFile).mode & 0o777;
   if ((mode & 0o077) !== 0) invalid(`${config.tls.keyFile} is readable by other users (mode ${mode.toString(8)}); chmod 600 it`);
+  let x509: X509Certificate;
   try {
-    new X509Certificate(cert);
+    x509 = new X509Certificate(cert);
   } catch (e) {
-    invalid(`${config.tls.certFile} is not a PEM certificate`, e);
+    return invalid(`${config.tls.certFile} is not a PEM certificate`, e);
   }
   try {
     createPrivateKey(key);
   } catch (e) {
     invalid(`${config.tls.keyFile} is not a PEM private key (or it is encrypted)`, e);
   }
-  return { cert, key };
+  const clientCa = config.tls.clientCaFile === undefined ? undefined : readClientCa(config.tls.clientCaFile);
+  return { cert, key, ...(clientCa === undefined ? {} : { clientCa }), fingerprint: x509.fingerprint256, notAfter: new Date(x509.validTo), selfSigned: config.tls.selfSigned };
+}
+
+/** {@link loadTlsMaterial}, after making or renewing the self-signed pair of `--tls-self-signed`. */
+export async function prepareTlsMaterial(config: VaultConfig, clock: Clock, random: Random): Promise<TlsMaterial | undefined> {
+  if (config.tls?.selfSigned !== true) return loadTlsMaterial(config);
+  const made = await ensureSelfSignedCertificate(config.tls, clock, random);
+  const material = loadTlsMaterial(config)!;
+  return { ...material, issued: made.issued };
 }

@@ -17,9 +17,12 @@ import { createOAuthServer, type OAuthServer } from './oauth-server.js';
 import { openKeyManagement, type KeyManagement } from './key-management.js';
 import { ErasureService } from './erasure-service.js';
 import { KeyRotation } from './key-rotation.js';
+import { prepareTlsMaterial, type TlsMaterial } from './tls-files.js';
 
 export interface Vault {
   readonly config: VaultConfig;
+  /** What HTTPS serves with (certificate, key, client CAs), checked; undefined for plain HTTP. */
+  readonly tls?: TlsMaterial;
   readonly fhir: FhirContext;
   readonly tokens: TokenService;
   readonly store: ResourceStore;
@@ -109,6 +112,8 @@ export async function createVault(config: VaultConfig, overrides: VaultOverrides
   const wallClock = overrides.clock ?? systemClock;
   const clock = monotonicClock(wallClock);
   const random = overrides.random ?? secureRandom;
+  // First, so a TLS mistake stops the start before anything is opened.
+  const tls = await prepareTlsMaterial(config, wallClock, random);
   const key = await loadSigningKey(config.dataDir, true);
   const database = await openVaultDatabase(config, clock, random);
   const fhir = await createFhirContext(config, clock, random, database);
@@ -127,9 +132,10 @@ export async function createVault(config: VaultConfig, overrides: VaultOverrides
   const keyRotation = keys === undefined ? undefined : new KeyRotation(keys, database.sealedData, database.keyManagement.atRest, database.operatorLog, clock);
   // A database restored from a backup taken before an erasure loses the erased records again.
   await erasure?.replay();
-  const oauth = createOAuthServer({ fhirBaseUrl: config.fhirBaseUrl, access, key, tokens, identity, store: database.oauth, fhir, clock, random, rateLimiter, ...(overrides.oauth === undefined ? {} : { options: overrides.oauth }) });
+  const oauth = createOAuthServer({ fhirBaseUrl: config.fhirBaseUrl, mutualTls: tls?.clientCa !== undefined, access, key, tokens, identity, store: database.oauth, fhir, clock, random, rateLimiter, ...(overrides.oauth === undefined ? {} : { options: overrides.oauth }) });
   return Object.freeze({
     config,
+    ...(tls === undefined ? {} : { tls }),
     fhir,
     tokens,
     store,

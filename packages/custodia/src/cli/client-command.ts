@@ -2,8 +2,10 @@
  * `custodia client add|disable|enable`: registers an OAuth client application, or stops
  * and restarts it. Public clients (PKCE
  * only) get no secret; clients with --jwks-file/--jwks-uri authenticate with
- * private_key_jwt (RFC 7523, SMART Backend Services); every other client gets a
- * generated secret, printed once and stored hashed.
+ * private_key_jwt (RFC 7523, SMART Backend Services); clients with --tls-subject-dn
+ * authenticate with a client certificate over mutual TLS (tls_client_auth, RFC 8705
+ * §2.1; the server needs --tls-client-ca); every other client gets a generated secret,
+ * printed once and stored hashed.
  */
 import { Command } from '@commander-js/extra-typings';
 import { addClient, disableClient, enableClient } from '../app/index.js';
@@ -26,6 +28,7 @@ export function clientCommand(): Command<[], Record<string, unknown>> {
       .option('--public', 'a public client: no secret, PKCE only', false)
       .option('--jwks-file <file>', "file with the client's public JWKS (private_key_jwt)")
       .option('--jwks-uri <url>', "URL of the client's public JWKS (private_key_jwt)")
+      .option('--tls-subject-dn <dn>', 'subject of the client\'s TLS certificate, RFC 4514 text such as "CN=lab-system,O=Hospital" (tls_client_auth)')
       .option('--scope <scopes>', 'space-separated scopes the client may be granted', '')
       .exitOverride()
       .action(async (o) => {
@@ -37,9 +40,11 @@ export function clientCommand(): Command<[], Record<string, unknown>> {
           scope: o.scope,
           ...(o.jwksFile === undefined ? {} : { jwksFile: o.jwksFile }),
           ...(o.jwksUri === undefined ? {} : { jwksUri: o.jwksUri }),
+          ...(o.tlsSubjectDn === undefined ? {} : { tlsSubjectDn: o.tlsSubjectDn }),
         });
         const c = added.client;
         process.stdout.write(`Client ${c.clientId} added: ${c.kind} (${c.tokenEndpointAuthMethod}).\n`);
+        if (c.tlsSubjectDn !== undefined) process.stdout.write(`It authenticates with a client certificate, issued by a --tls-client-ca CA, whose subject is: ${c.tlsSubjectDn}\n`);
         if (added.clientSecret !== undefined) process.stdout.write(`Client secret (shown once; store it now): ${added.clientSecret}\n`);
       }),
   );

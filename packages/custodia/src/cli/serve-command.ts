@@ -1,10 +1,17 @@
 import { Command, Option } from '@commander-js/extra-typings';
-import { createVault, loadDemoDataIfEmpty, loggerOptions, parseRateLimitSpecs, resolveConfig } from '../app/index.js';
+import { createVault, isLoopback, loadDemoDataIfEmpty, loggerOptions, parseRateLimitSpecs, resolveConfig, type TlsMaterial } from '../app/index.js';
 import { buildServer } from '../server/index.js';
 import { databaseOption, dataDirOption, schemaOption } from './storage-options.js';
 
 /** A repeatable option's values, in order. */
 const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
+
+/** What a user needs to trust or pin the server's certificate. */
+function tlsSummary(tls: TlsMaterial): string {
+  const what = tls.selfSigned ? `self-signed for localhost, 127.0.0.1 and ::1${tls.issued === true ? ', newly issued' : ''}` : 'from --tls-cert';
+  const clients = tls.clientCa === undefined ? '' : 'Mutual TLS: client certificates are requested and checked against --tls-client-ca.\n';
+  return `TLS certificate (${what}), valid until ${tls.notAfter.toISOString()}\nSHA-256 fingerprint: ${tls.fingerprint}\n${clients}`;
+}
 
 export function serveCommand(): Command<[], Record<string, unknown>> {
   return new Command('serve')
@@ -16,9 +23,11 @@ export function serveCommand(): Command<[], Record<string, unknown>> {
     .option('--port <port>', 'port to listen on', '8080')
     .option('--base-url <url>', 'public base URL of the FHIR API (default http://<host>:<port>/fhir)')
     .option('--demo', 'load the bundled Synthea demo data into an empty vault', false)
-    .option('--insecure-http', 'allow plain HTTP on a non-loopback address (lab use only)', false)
+    .option('--insecure-http', 'allow plain HTTP on a non-loopback address (lab use only; env CUSTODIA_INSECURE_HTTP=1)')
     .option('--tls-cert <file>', 'serve HTTPS (TLS 1.2 or later) with this PEM certificate chain (env CUSTODIA_TLS_CERT)')
     .option('--tls-key <file>', 'the PEM private key of --tls-cert, mode 0600 (env CUSTODIA_TLS_KEY)')
+    .option('--tls-self-signed', 'serve HTTPS with a self-signed certificate for localhost, made and renewed under <data-dir>/keys/tls (env CUSTODIA_TLS_SELF_SIGNED=1)')
+    .option('--tls-client-ca <file>', 'mutual TLS: ask clients for a certificate and accept those issued by these PEM CA certificates (env CUSTODIA_TLS_CLIENT_CA)')
     .addOption(new Option('--log-level <level>', 'log level').choices(['fatal', 'error', 'warn', 'info', 'debug', 'silent'] as const).default('info' as const))
     .option('--cors-origin <origin>', 'let browser apps of this exact origin call /fhir and the token endpoints (repeatable; env CUSTODIA_CORS_ORIGINS)', collect, undefined)
     .option('--trust-proxy <address>', 'a reverse proxy (IP or CIDR) whose X-Forwarded-For names the client (repeatable; env CUSTODIA_TRUSTED_PROXIES)', collect, undefined)
@@ -33,7 +42,9 @@ export function serveCommand(): Command<[], Record<string, unknown>> {
           dataDir: o.dataDir,
           host: o.host,
           port: o.port,
-          insecureHttp: o.insecureHttp,
+          ...(o.insecureHttp === undefined ? {} : { insecureHttp: o.insecureHttp }),
+          ...(o.tlsSelfSigned === undefined ? {} : { tlsSelfSigned: o.tlsSelfSigned }),
+          ...(o.tlsClientCa === undefined ? {} : { tlsClientCa: o.tlsClientCa }),
           logLevel: o.logLevel,
           ...(o.database === undefined ? {} : { database: o.database }),
           ...(o.schema === undefined ? {} : { postgresSchema: o.schema }),
@@ -66,6 +77,11 @@ export function serveCommand(): Command<[], Record<string, unknown>> {
       process.once('SIGINT', () => void close());
       process.once('SIGTERM', () => void close());
       await app.listen({ host: config.host, port: config.port });
+      if (vault.tls === undefined && !isLoopback(config.host)) {
+        const warning = `Serving PLAIN HTTP on ${config.host}:${config.port} (--insecure-http): tokens and patient data cross the network unencrypted. Lab use only.`;
+        app.log.warn({ host: config.host, port: config.port }, warning);
+        process.stderr.write(`custodia: WARNING: ${warning}\n`);
+      }
       // Data-key rotation re-seals in the background; counts only, never record contents.
       vault.keyRotation?.start(
         10_000,
@@ -73,6 +89,7 @@ export function serveCommand(): Command<[], Record<string, unknown>> {
         (e) => app.log.error({ err: e }, 'data-key rotation stopped; it retries'),
       );
       process.stdout.write(`Custodia is listening at ${config.fhirBaseUrl}\n`);
+      if (vault.tls !== undefined) process.stdout.write(tlsSummary(vault.tls));
       process.stdout.write(`Get an operator token with: npx custodia token --data-dir ${o.dataDir}\n`);
     });
 }

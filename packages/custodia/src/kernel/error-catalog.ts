@@ -36,7 +36,7 @@ export const ERROR_CATALOG: Readonly<Record<ErrorCode, ErrorCatalogEntry>> = Obj
   'reference-unresolved': { status: 400, issueCode: 'not-found', summary: 'A conditional or urn:uuid reference in a transaction does not resolve to exactly one resource.' },
   'not-supported': { status: 501, issueCode: 'not-supported', summary: 'The interaction or operation is not implemented.' },
   unauthenticated: { status: 401, issueCode: 'login', summary: 'A valid bearer token is required.' },
-  'token-invalid': { status: 401, issueCode: 'security', summary: 'The bearer token is malformed, expired, or not signed by this server.' },
+  'token-invalid': { status: 401, issueCode: 'security', summary: 'The bearer token is malformed, expired, not signed by this server, or bound to a client certificate (RFC 8705) the connection did not present.' },
   forbidden: { status: 403, issueCode: 'forbidden', summary: 'The token does not grant this interaction.' },
   'rate-limited': { status: 429, issueCode: 'throttled', summary: 'Too many requests from this user or client; Retry-After says how many seconds to wait.' },
   'login-failed': { status: 401, issueCode: 'login', summary: 'The sign-in failed. Unknown user, wrong password or code, locked or disabled account all get this same answer.' },

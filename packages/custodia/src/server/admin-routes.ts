@@ -6,6 +6,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { authenticate, type Vault } from '../app/index.js';
+import { clientCertificate } from './client-certificate.js';
 
 function bearer(req: FastifyRequest): string | undefined {
   const v = req.headers['authorization'];
@@ -19,7 +20,7 @@ function json(reply: FastifyReply, status: number, body: unknown): FastifyReply 
 export function registerAdminRoutes(app: FastifyInstance, vault: Vault): void {
   // authenticate → rate-limit (the same per-user and per-client buckets as /fhir) → the API.
   const caller = async (req: FastifyRequest) => {
-    const principal = await authenticate(vault.tokens, bearer(req));
+    const principal = await authenticate(vault.tokens, bearer(req), clientCertificate(req));
     vault.rateLimiter.admit(principal);
     return principal;
   };

@@ -6,6 +6,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { CustodiaError, handleFhirRequest, type FhirResult, type Vault } from '../app/index.js';
 import { etagOf } from '../app/index.js';
+import { clientCertificate } from './client-certificate.js';
 
 export const FHIR_JSON = 'application/fhir+json; charset=utf-8';
 
@@ -46,6 +47,7 @@ export function registerFhirRoutes(app: FastifyInstance, vault: Vault): void {
     const form = body instanceof URLSearchParams ? [...body].map(([k, v]) => [k, v] as const) : undefined;
     const purposeOfUse = header(req, 'x-purpose-of-use');
     const breakGlass = purposeOfUse === undefined ? undefined : { purposeOfUse, reason: header(req, 'x-break-glass-reason'), patient: header(req, 'x-break-glass-patient') };
+    const certificate = clientCertificate(req);
     const result = await handleFhirRequest(vault, {
       method: req.method,
       path,
@@ -53,6 +55,7 @@ export function registerFhirRoutes(app: FastifyInstance, vault: Vault): void {
       body: form === undefined ? body : undefined,
       ...(form === undefined ? {} : { formParams: form }),
       ...optional('authorization', header(req, 'authorization')),
+      ...(certificate === undefined ? {} : { clientCertificate: certificate }),
       ...optional('ifMatch', header(req, 'if-match')),
       ...optional('ifNoneExist', header(req, 'if-none-exist')),
       ...optional('prefer', header(req, 'prefer')),

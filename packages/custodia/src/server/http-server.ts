@@ -4,7 +4,7 @@
  * values, bodies or tokens (patient data stays out of logs).
  */
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify';
-import { CustodiaError, errorResponse, loadTlsMaterial, type Vault } from '../app/index.js';
+import { CustodiaError, errorResponse, type Vault } from '../app/index.js';
 import { registerBodyParsers } from './body-parsers.js';
 import { FHIR_JSON, registerFhirRoutes } from './fhir-routes.js';
 import { registerOAuthRoutes } from './oauth-routes.js';
@@ -38,8 +38,13 @@ function fastifyError(e: unknown): unknown {
 
 export function buildServer(vault: Vault, options: ServerOptions = {}): FastifyInstance {
   // TLS 1.2 at least (issue 4, transport): older versions are refused in the handshake.
-  const tls = loadTlsMaterial(vault.config);
-  const https = tls === undefined ? {} : { https: { cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2' as const } };
+  // Mutual TLS (RFC 8705 §2.1): every client is asked for a certificate and verified
+  // against the configured CAs; one without a certificate, or with an unverifiable one,
+  // still connects (browsers, public apps) and is simply not authenticated by it
+  // (app/client-certificate.ts reads only verified ones).
+  const tls = vault.tls;
+  const mutual = tls?.clientCa === undefined ? {} : { requestCert: true, rejectUnauthorized: false, ca: tls.clientCa };
+  const https = tls === undefined ? {} : { https: { cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2' as const, ...mutual } };
   const app = Fastify({
     ...https,
     logger: options.logger ?? false,

@@ -8,6 +8,7 @@
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { CustodiaError, errorResponse, OAUTH_PATHS, type OAuthHttpResponse, type Vault } from '../app/index.js';
+import { clientCertificate } from './client-certificate.js';
 
 /** OAuth requests are small forms: 64 KiB is plenty. */
 const BODY_LIMIT = 64 * 1024;
@@ -61,8 +62,8 @@ export function registerOAuthRoutes(app: FastifyInstance, vault: Vault): void {
     send(reply, await oauth.authorize(req.body instanceof URLSearchParams ? req.body : [], browser(req), 'POST')),
   );
   app.post(OAUTH_PATHS.interaction, options, async (req, reply) => send(reply, await oauth.interact(req.body, browser(req))));
-  app.post(OAUTH_PATHS.token, options, async (req, reply) => send(reply, await oauth.token(req.body, header(req, 'authorization'))));
-  app.post(OAUTH_PATHS.introspection, options, async (req, reply) => send(reply, await oauth.introspect(req.body, header(req, 'authorization'))));
-  app.post(OAUTH_PATHS.revocation, options, async (req, reply) => send(reply, await oauth.revoke(req.body, header(req, 'authorization'))));
-  app.post(OAUTH_PATHS.launch, options, async (req, reply) => send(reply, await oauth.launch(header(req, 'authorization'), req.body)));
+  app.post(OAUTH_PATHS.token, options, async (req, reply) => send(reply, await oauth.token(req.body, header(req, 'authorization'), clientCertificate(req))));
+  app.post(OAUTH_PATHS.introspection, options, async (req, reply) => send(reply, await oauth.introspect(req.body, header(req, 'authorization'), clientCertificate(req))));
+  app.post(OAUTH_PATHS.revocation, options, async (req, reply) => send(reply, await oauth.revoke(req.body, header(req, 'authorization'), clientCertificate(req))));
+  app.post(OAUTH_PATHS.launch, options, async (req, reply) => send(reply, await oauth.launch(header(req, 'authorization'), req.body, clientCertificate(req))));
 }

@@ -56,13 +56,14 @@ interface ClientRow {
   secret_hash: string | null;
   jwks: string | null;
   jwks_uri: string | null;
+  tls_subject_dn: string | null;
   status: string;
   created_at: number;
   updated_at: number;
 }
 
 const USER_COLUMNS = sql`id, username, role, fhir_user, status, password_hash, totp_secret, totp_algorithm, totp_digits, totp_confirmed, failed_logins, locked_until, clearances, created_at, updated_at`;
-const CLIENT_COLUMNS = sql`client_id, name, kind, redirect_uris, scope, secret_hash, jwks, jwks_uri, status, created_at, updated_at`;
+const CLIENT_COLUMNS = sql`client_id, name, kind, redirect_uris, scope, secret_hash, jwks, jwks_uri, tls_subject_dn, status, created_at, updated_at`;
 const CLIENT_KINDS: readonly string[] = ['public', 'confidential-symmetric', 'confidential-asymmetric'];
 
 function corrupt(what: string): never {
@@ -132,6 +133,7 @@ function toClient(r: ClientRow): ClientRecord {
     ...(r.secret_hash === null ? {} : { secretHash: r.secret_hash }),
     ...(r.jwks === null ? {} : { jwks: JSON.parse(r.jwks) as PublicJwks }),
     ...(r.jwks_uri === null ? {} : { jwksUri: r.jwks_uri }),
+    ...(r.tls_subject_dn === null ? {} : { tlsSubjectDn: r.tls_subject_dn }),
     status: r.status,
     createdAt: Number(r.created_at),
     updatedAt: Number(r.updated_at),
@@ -324,9 +326,9 @@ export class KyselyIdentityStore implements IdentityStore {
 
   insertClient(c: ClientRecord): Promise<void> {
     return this.#insert('A client with this client id already exists', (db) =>
-      sql`INSERT INTO identity_clients (client_id, name, kind, redirect_uris, scope, secret_hash, jwks, jwks_uri, status, created_at, updated_at)
+      sql`INSERT INTO identity_clients (client_id, name, kind, redirect_uris, scope, secret_hash, jwks, jwks_uri, tls_subject_dn, status, created_at, updated_at)
           VALUES (${c.clientId}, ${c.name}, ${c.kind}, ${JSON.stringify(c.redirectUris)}, ${c.scope}, ${c.secretHash ?? null},
-                  ${c.jwks === undefined ? null : JSON.stringify(c.jwks)}, ${c.jwksUri ?? null}, ${c.status}, ${c.createdAt}, ${c.updatedAt})`.execute(db),
+                  ${c.jwks === undefined ? null : JSON.stringify(c.jwks)}, ${c.jwksUri ?? null}, ${c.tlsSubjectDn ?? null}, ${c.status}, ${c.createdAt}, ${c.updatedAt})`.execute(db),
     );
   }
 

@@ -36,7 +36,7 @@ export function freePort(): Promise<number> {
 export interface OAuthHarness {
   readonly vault: Vault;
   readonly app: FastifyInstance;
-  /** The issuer: http://127.0.0.1:<port> */
+  /** The issuer: http://127.0.0.1:<port> (https with TLS configured) */
   readonly issuer: string;
   /** The FHIR base URL: <issuer>/fhir */
   readonly fhirBase: string;
@@ -61,7 +61,8 @@ export async function startOAuthServer(dialect: 'sqlite' | 'postgres', options: 
   const db = await createTestDatabase(dialect);
   const dataDir = mkdtempSync(join(tmpdir(), 'custodia-oauth-'));
   const port = await freePort();
-  const issuer = `http://127.0.0.1:${port}`;
+  const tls = options.config?.tlsCert !== undefined || options.config?.tlsSelfSigned === true;
+  const issuer = `${tls ? 'https' : 'http'}://127.0.0.1:${port}`;
   const config = resolveConfig({
     dataDir,
     database: db.options.database,
@@ -141,12 +142,18 @@ export interface Page {
 export class Browser {
   readonly cookies = new Map<string, string>();
 
-  /** `headers`: sent with every request (e.g. the X-Forwarded-For a proxy would add). */
-  constructor(private readonly headers: Record<string, string> = {}) {}
+  /**
+   * `headers`: sent with every request (e.g. the X-Forwarded-For a proxy would add);
+   * `fetcher`: how requests go out (test/helpers/https-client.ts for a TLS server).
+   */
+  constructor(
+    private readonly headers: Record<string, string> = {},
+    private readonly fetcher: (url: string, init?: RequestInit) => Promise<Response> = fetch,
+  ) {}
 
   async #fetch(url: string, init: RequestInit): Promise<Page> {
     const cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
-    const res = await fetch(url, { ...init, redirect: 'manual', headers: { ...this.headers, ...(init.headers as Record<string, string>), ...(cookie === '' ? {} : { cookie }) } });
+    const res = await this.fetcher(url, { ...init, redirect: 'manual', headers: { ...this.headers, ...(init.headers as Record<string, string>), ...(cookie === '' ? {} : { cookie }) } });
     for (const c of res.headers.getSetCookie()) {
       const [pair] = c.split(';');
       const eq = pair!.indexOf('=');

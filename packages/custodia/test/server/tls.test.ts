@@ -98,4 +98,18 @@ describe('TLS configuration', () => {
     expect(() => loadTlsMaterial(resolveConfig({ dataDir: dir, tlsCert: join(FIXTURES, 'localhost-test.crt'), tlsKey: junk }))).toThrow(invalid);
     expect(() => loadTlsMaterial(resolveConfig({ dataDir: dir, tlsCert: join(dir, 'missing.pem'), tlsKey: material().tlsKey }))).toThrow(/cannot be read/);
   });
+
+  it('reads the client CAs of mutual TLS (one or more PEM certificates), only with TLS', () => {
+    const ca = join(dir, 'client-ca.pem');
+    writeFileSync(ca, `${CA.toString()}\n${CA.toString()}`);
+    const both = loadTlsMaterial(resolveConfig({ dataDir: dir, ...material(), tlsClientCa: ca }))!;
+    expect(both.clientCa?.toString()).toContain('BEGIN CERTIFICATE');
+    expect(resolveConfig({ dataDir: dir, ...material() }, { CUSTODIA_TLS_CLIENT_CA: ca }).tls?.clientCaFile).toBe(ca);
+    expect(() => resolveConfig({ dataDir: dir, tlsClientCa: ca })).toThrow(/--tls-client-ca needs TLS/);
+    const junk = join(dir, 'junk-ca.pem');
+    writeFileSync(junk, 'no certificate here');
+    expect(() => loadTlsMaterial(resolveConfig({ dataDir: dir, ...material(), tlsClientCa: junk }))).toThrow(/holds no PEM certificate/);
+    writeFileSync(junk, '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n');
+    expect(() => loadTlsMaterial(resolveConfig({ dataDir: dir, ...material(), tlsClientCa: junk }))).toThrow(/not a certificate/);
+  });
 });

@@ -8,12 +8,15 @@
  *   (`client_secret_basic`), generated here, shown once and stored hashed.
  * - `confidential-asymmetric`: authenticates with a JWT signed by one of its registered
  *   keys (`private_key_jwt`, RFC 7523), from a JWKS given inline or by URL. SMART
- *   Backend Services clients are of this kind.
+ *   Backend Services clients are of this kind. So are clients registered with a
+ *   certificate subject: they authenticate with a client certificate over mutual TLS
+ *   (`tls_client_auth`, RFC 8705 §2.1, PKI method), the private key never leaving them.
  */
 import { CustodiaError } from '../../kernel/index.js';
+import { formatDistinguishedName, parseDistinguishedName } from '../distinguished-name.js';
 
 export type ClientKind = 'public' | 'confidential-symmetric' | 'confidential-asymmetric';
-export type TokenEndpointAuthMethod = 'none' | 'client_secret_basic' | 'private_key_jwt';
+export type TokenEndpointAuthMethod = 'none' | 'client_secret_basic' | 'private_key_jwt' | 'tls_client_auth';
 
 export const AUTH_METHOD: Readonly<Record<ClientKind, TokenEndpointAuthMethod>> = Object.freeze({
   public: 'none',
@@ -37,6 +40,8 @@ export interface ClientRecord {
   readonly secretHash?: string;
   readonly jwks?: PublicJwks;
   readonly jwksUri?: string;
+  /** RFC 8705 §2.1.2 `tls_client_auth_subject_dn` (RFC 4514 text): the client authenticates with a certificate of this subject. */
+  readonly tlsSubjectDn?: string;
   readonly status: 'active' | 'disabled';
   readonly createdAt: number;
   readonly updatedAt: number;
@@ -52,6 +57,8 @@ export interface Client {
   readonly scope: string;
   readonly jwks?: PublicJwks;
   readonly jwksUri?: string;
+  /** RFC 8705 §2.1.2: the subject its client certificate must have (`tls_client_auth`). */
+  readonly tlsSubjectDn?: string;
   readonly status: 'active' | 'disabled';
   readonly createdAt: number;
 }
@@ -61,11 +68,12 @@ export function publicClient(r: ClientRecord): Client {
     clientId: r.clientId,
     name: r.name,
     kind: r.kind,
-    tokenEndpointAuthMethod: AUTH_METHOD[r.kind],
+    tokenEndpointAuthMethod: r.tlsSubjectDn === undefined ? AUTH_METHOD[r.kind] : 'tls_client_auth',
     redirectUris: r.redirectUris,
     scope: r.scope,
     ...(r.jwks === undefined ? {} : { jwks: r.jwks }),
     ...(r.jwksUri === undefined ? {} : { jwksUri: r.jwksUri }),
+    ...(r.tlsSubjectDn === undefined ? {} : { tlsSubjectDn: r.tlsSubjectDn }),
     status: r.status,
     createdAt: r.createdAt,
   });
@@ -126,6 +134,11 @@ export function checkJwksUri(uri: string): string {
   if (uri.length > 2048 || u.hash !== '' || u.username !== '' || u.password !== '') malformed('The JWKS URI must be an https URL without credentials or fragment');
   if (u.protocol === 'https:' || (u.protocol === 'http:' && LOOPBACK_HOSTS.has(u.hostname))) return uri;
   return malformed('The JWKS URI must use https');
+}
+
+/** A certificate subject (RFC 4514 text, operator input), checked and written back in canonical form. */
+export function checkSubjectDn(text: string): string {
+  return formatDistinguishedName(parseDistinguishedName(text.trim()));
 }
 
 /** RFC 6749 §3.3 scope tokens: %x21 / %x23-5B / %x5D-7E, separated by single spaces. */

@@ -18,6 +18,7 @@ import {
   checkClientId,
   checkClientName,
   checkJwksUri,
+  checkSubjectDn,
   checkRedirectUri,
   checkScope,
   parsePublicJwks,
@@ -104,6 +105,8 @@ export interface NewClient {
   readonly jwks?: string | PublicJwks;
   /** Where the client publishes its JWKS, for private_key_jwt. */
   readonly jwksUri?: string;
+  /** The subject (RFC 4514 text) of the client's certificate, for tls_client_auth (RFC 8705 §2.1). */
+  readonly tlsSubjectDn?: string;
   /** Space-separated scopes the client may be granted. */
   readonly scope?: string;
 }
@@ -445,20 +448,24 @@ export class IdentityService {
 
   /**
    * Registers a client: public with `public`, confidential-asymmetric with `jwks` or
-   * `jwksUri`, otherwise confidential-symmetric with a generated secret (returned once).
+   * `jwksUri` (private_key_jwt) or `tlsSubjectDn` (tls_client_auth), otherwise
+   * confidential-symmetric with a generated secret (returned once).
    */
   async addClient(input: NewClient): Promise<AddedClient> {
     const clientId = checkClientId(input.clientId);
     const name = checkClientName(input.name);
     const redirectUris = [...new Set((input.redirectUris ?? []).map(checkRedirectUri))];
     const scope = checkScope(input.scope ?? '');
-    const hasKeys = input.jwks !== undefined || input.jwksUri !== undefined;
+    const hasKeys = input.jwks !== undefined || input.jwksUri !== undefined || input.tlsSubjectDn !== undefined;
     if (input.jwks !== undefined && input.jwksUri !== undefined) throw new CustodiaError('request-malformed', 'Give the JWKS inline or by URI, not both');
-    if (input.public === true && hasKeys) throw new CustodiaError('request-malformed', 'A public client has no keys: it authenticates with PKCE only');
+    // RFC 7591 §2: one token_endpoint_auth_method per client.
+    if (input.tlsSubjectDn !== undefined && (input.jwks !== undefined || input.jwksUri !== undefined)) throw new CustodiaError('request-malformed', 'A client authenticates with a certificate subject or a JWKS, not both');
+    if (input.public === true && hasKeys) throw new CustodiaError('request-malformed', 'A public client has no keys or certificate: it authenticates with PKCE only');
     if (input.public === true && redirectUris.length === 0) throw new CustodiaError('request-malformed', 'A public client needs at least one redirect URI');
     const kind: ClientKind = input.public === true ? 'public' : hasKeys ? 'confidential-asymmetric' : 'confidential-symmetric';
     const jwks = input.jwks === undefined ? undefined : typeof input.jwks === 'string' ? parsePublicJwks(input.jwks) : parsePublicJwks(JSON.stringify(input.jwks));
     const jwksUri = input.jwksUri === undefined ? undefined : checkJwksUri(input.jwksUri);
+    const tlsSubjectDn = input.tlsSubjectDn === undefined ? undefined : checkSubjectDn(input.tlsSubjectDn);
     const clientSecret = kind === 'confidential-symmetric' ? generateClientSecret(this.random) : undefined;
     const now = this.clock.now();
     const record: ClientRecord = {
@@ -470,6 +477,7 @@ export class IdentityService {
       ...(clientSecret === undefined ? {} : { secretHash: hashClientSecret(clientSecret) }),
       ...(jwks === undefined ? {} : { jwks }),
       ...(jwksUri === undefined ? {} : { jwksUri }),
+      ...(tlsSubjectDn === undefined ? {} : { tlsSubjectDn }),
       status: 'active',
       createdAt: now,
       updatedAt: now,

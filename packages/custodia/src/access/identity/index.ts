@@ -9,6 +9,7 @@ export {
   checkClientName,
   checkRedirectUri,
   checkJwksUri,
+  checkSubjectDn,
   checkScope,
   parsePublicJwks,
   type Client,

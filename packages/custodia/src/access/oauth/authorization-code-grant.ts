@@ -22,6 +22,8 @@ export interface GrantDeps {
   readonly store: OAuthStore;
   readonly issuer: TokenIssuer;
   readonly clock: Clock;
+  /** The verified client certificate of the token request: its access tokens are bound to it (RFC 8705 §3). */
+  readonly certificateThumbprint?: string;
 }
 
 const invalidGrant = (): OAuthError => new OAuthError('invalid_grant', 'The authorization code is invalid, expired, already used, or was issued to another client or redirect URI');
@@ -57,7 +59,7 @@ export async function exchangeAuthorizationCode(p: RequestParams, client: Client
     await d.store.redeemCode(codeHash, now, undefined);
     throw invalidGrant();
   }
-  const tokens = await d.issuer.forUser(grant!, user!, grant!.context.scope, true);
+  const tokens = await d.issuer.forUser(grant!, user!, grant!.context.scope, true, d.certificateThumbprint);
   // The tokens are handed out only if this request is the one that redeemed the code.
   if ((await d.store.redeemCode(codeHash, now, tokens.issue)) !== 'issued') throw invalidGrant();
   return tokens.body;

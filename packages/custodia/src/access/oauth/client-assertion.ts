@@ -50,7 +50,7 @@ export async function verifyClientAssertion(assertion: string, claimedClientId: 
   if (typeof clientId !== 'string' || clientId.length === 0 || clientId.length > 128 || unverified.sub !== clientId) throw refused();
   if (claimedClientId !== undefined && claimedClientId !== clientId) throw refused();
   const client = await ctx.identity.getClient(clientId);
-  if (client === undefined || client.status !== 'active' || client.kind !== 'confidential-asymmetric') throw refused();
+  if (client === undefined || client.status !== 'active' || client.tokenEndpointAuthMethod !== 'private_key_jwt') throw refused();
   const keys = ctx.keys.keysFor(client);
   if (keys === undefined) throw refused();
   const now = ctx.clock.now();

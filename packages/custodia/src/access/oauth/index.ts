@@ -1,7 +1,7 @@
 /** The SMART App Launch 2.x / OAuth 2.0 authorization server: domain pieces and ports. */
 export { OAuthError, isOAuthError, type OAuthErrorCode } from './oauth-error.js';
 export { oauthEndpoints, resolveLifetimes, DEFAULT_LIFETIMES, OAUTH_PATHS, type OAuthEndpoints, type OAuthLifetimes, type OAuthOptions } from './oauth-settings.js';
-export { smartConfiguration, openidConfiguration, jwksDocument, ASSERTION_ALGORITHMS, SMART_CAPABILITIES, SCOPES_SUPPORTED } from './smart-configuration.js';
+export { smartConfiguration, openidConfiguration, jwksDocument, ASSERTION_ALGORITHMS, SMART_CAPABILITIES, SCOPES_SUPPORTED, type DiscoveryOptions } from './smart-configuration.js';
 export { AuthorizationFlow, type AuthorizationFlowDeps, type BrowserRequest } from './authorization-flow.js';
 export { RequestParams, redirectUriMatches, type AuthorizationRequest, type LaunchContext } from './authorization-request.js';
 export { TokenEndpoint, type TokenEndpointDeps } from './token-endpoint.js';

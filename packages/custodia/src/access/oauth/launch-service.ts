@@ -6,6 +6,7 @@
  * encounter) for a few minutes; when a user created it, only that user can sign in with
  * it. The launch id is a 256-bit random value, stored as its SHA-256.
  */
+import { requireBoundCertificate, type ClientCertificate } from '../client-certificate.js';
 import type { Clock, Random } from '../../kernel/index.js';
 import { isCustodiaError } from '../../kernel/index.js';
 import type { Principal } from '../principal.js';
@@ -36,9 +37,10 @@ export class LaunchService {
     private readonly lifetimes: OAuthLifetimes,
   ) {}
 
-  async create(authorization: string | undefined, body: unknown): Promise<OAuthHttpResponse> {
+  /** `certificate`: the connection's verified client certificate, for a certificate-bound token (RFC 8705 §3). */
+  async create(authorization: string | undefined, body: unknown, certificate?: ClientCertificate): Promise<OAuthHttpResponse> {
     try {
-      const principal = await this.#caller(authorization);
+      const principal = await this.#caller(authorization, certificate);
       if (!(principal.kind === 'operator' || (principal.kind === 'user' && principal.role === 'clinician'))) {
         throw new OAuthError('insufficient_scope', 'Only an operator or a clinician can open an EHR launch');
       }
@@ -68,11 +70,13 @@ export class LaunchService {
   }
 
   /** RFC 6750 §2.1: `Authorization: Bearer <token>` (attacker-controlled). */
-  async #caller(authorization: string | undefined): Promise<Principal> {
+  async #caller(authorization: string | undefined, certificate: ClientCertificate | undefined): Promise<Principal> {
     const m = authorization === undefined ? null : /^Bearer[ ]+([A-Za-z0-9._~+/=-]{1,8192})$/i.exec(authorization.trim());
     if (m === null) throw new OAuthError('invalid_token', 'A bearer token is required');
     try {
-      return await this.tokens.verify(m[1]!);
+      const principal = await this.tokens.verify(m[1]!);
+      requireBoundCertificate(principal, certificate);
+      return principal;
     } catch (e) {
       if (isCustodiaError(e, 'token-invalid')) throw new OAuthError('invalid_token', 'The bearer token is not valid');
       throw e;

@@ -44,7 +44,7 @@ export async function exchangeRefreshToken(p: RequestParams, client: Client, d: 
     await d.store.revokeGrant(grant.id, now);
     throw invalidGrant();
   }
-  const tokens = await d.issuer.forUser(grant, user, scope, false);
+  const tokens = await d.issuer.forUser(grant, user, scope, false, d.certificateThumbprint);
   if ((await d.store.rotateRefreshToken(tokenHash, now, tokens.issue)) !== 'issued') throw invalidGrant();
   return tokens.body;
 }

@@ -61,7 +61,20 @@ export const SCOPES_SUPPORTED = [
   ADMIN_SCOPE,
 ] as const;
 
-export function smartConfiguration(e: OAuthEndpoints): Record<string, unknown> {
+/** What the deployment offers beyond the fixed set. */
+export interface DiscoveryOptions {
+  /**
+   * Mutual TLS is configured (`--tls-client-ca`): RFC 8705 §2.1 `tls_client_auth` client
+   * authentication and §3.3 certificate-bound access tokens
+   * (`tls_client_certificate_bound_access_tokens`).
+   */
+  readonly mutualTls?: boolean;
+}
+
+const authMethods = (o: DiscoveryOptions, methods: readonly string[]): string[] => [...methods, ...(o.mutualTls === true ? ['tls_client_auth'] : [])];
+const mtlsMetadata = (o: DiscoveryOptions): Record<string, unknown> => (o.mutualTls === true ? { tls_client_certificate_bound_access_tokens: true } : {});
+
+export function smartConfiguration(e: OAuthEndpoints, o: DiscoveryOptions = {}): Record<string, unknown> {
   return {
     issuer: e.issuer,
     jwks_uri: e.jwks,
@@ -73,13 +86,14 @@ export function smartConfiguration(e: OAuthEndpoints): Record<string, unknown> {
     response_types_supported: ['code'],
     scopes_supported: [...SCOPES_SUPPORTED],
     code_challenge_methods_supported: ['S256'],
-    token_endpoint_auth_methods_supported: [...TOKEN_ENDPOINT_AUTH_METHODS],
+    token_endpoint_auth_methods_supported: authMethods(o, TOKEN_ENDPOINT_AUTH_METHODS),
     token_endpoint_auth_signing_alg_values_supported: [...ASSERTION_ALGORITHMS],
     capabilities: [...SMART_CAPABILITIES],
+    ...mtlsMetadata(o),
   };
 }
 
-export function openidConfiguration(e: OAuthEndpoints): Record<string, unknown> {
+export function openidConfiguration(e: OAuthEndpoints, o: DiscoveryOptions = {}): Record<string, unknown> {
   return {
     issuer: e.issuer,
     authorization_endpoint: e.authorization,
@@ -93,11 +107,11 @@ export function openidConfiguration(e: OAuthEndpoints): Record<string, unknown> 
     grant_types_supported: [...GRANT_TYPES],
     subject_types_supported: ['public'],
     id_token_signing_alg_values_supported: ['EdDSA'],
-    token_endpoint_auth_methods_supported: [...TOKEN_ENDPOINT_AUTH_METHODS],
+    token_endpoint_auth_methods_supported: authMethods(o, TOKEN_ENDPOINT_AUTH_METHODS),
     token_endpoint_auth_signing_alg_values_supported: [...ASSERTION_ALGORITHMS],
-    introspection_endpoint_auth_methods_supported: [...CONFIDENTIAL_AUTH_METHODS],
+    introspection_endpoint_auth_methods_supported: authMethods(o, CONFIDENTIAL_AUTH_METHODS),
     introspection_endpoint_auth_signing_alg_values_supported: [...ASSERTION_ALGORITHMS],
-    revocation_endpoint_auth_methods_supported: [...TOKEN_ENDPOINT_AUTH_METHODS],
+    revocation_endpoint_auth_methods_supported: authMethods(o, TOKEN_ENDPOINT_AUTH_METHODS),
     revocation_endpoint_auth_signing_alg_values_supported: [...ASSERTION_ALGORITHMS],
     code_challenge_methods_supported: ['S256'],
     claims_supported: ['iss', 'sub', 'aud', 'exp', 'iat', 'auth_time', 'nonce', 'fhirUser'],
@@ -106,6 +120,7 @@ export function openidConfiguration(e: OAuthEndpoints): Record<string, unknown> 
     request_uri_parameter_supported: false,
     // RFC 9207: the authorization response names its issuer (mix-up defence).
     authorization_response_iss_parameter_supported: true,
+    ...mtlsMetadata(o),
   };
 }
 

@@ -5,6 +5,7 @@
  */
 import { decodeJwt } from 'jose';
 import { isCustodiaError, type Clock } from '../../kernel/index.js';
+import type { ClientCertificate } from '../client-certificate.js';
 import type { Client, IdentityService } from '../identity/index.js';
 import type { Principal } from '../principal.js';
 import type { RateLimiter } from '../rate-limiter.js';
@@ -40,20 +41,21 @@ export class TokenEndpoint {
   constructor(private readonly d: TokenEndpointDeps) {}
 
   /** `POST /oauth/token`. */
-  token(body: unknown, authorization: string | undefined): Promise<OAuthHttpResponse> {
-    return this.#handle(body, authorization, this.d.endpoints.token, async (p, client) => {
+  token(body: unknown, authorization: string | undefined, certificate?: ClientCertificate): Promise<OAuthHttpResponse> {
+    return this.#handle(body, authorization, certificate, this.d.endpoints.token, async (p, client) => {
       // Counted once the client is authenticated, so nobody can spend another client's
       // budget by naming its client_id.
       this.d.rateLimiter?.admitTokenRequest(client.clientId);
       const grantType = p.get('grant_type');
-      const deps = { identity: this.d.identity, store: this.d.store, issuer: this.d.issuer, clock: this.d.clock };
+      const bound = certificate?.thumbprint;
+      const deps = { identity: this.d.identity, store: this.d.store, issuer: this.d.issuer, clock: this.d.clock, ...(bound === undefined ? {} : { certificateThumbprint: bound }) };
       switch (grantType) {
         case 'authorization_code':
           return jsonResponse(200, await exchangeAuthorizationCode(p, client, deps));
         case 'refresh_token':
           return jsonResponse(200, await exchangeRefreshToken(p, client, deps));
         case 'client_credentials':
-          return jsonResponse(200, await clientCredentials(p, client, this.d.issuer));
+          return jsonResponse(200, await clientCredentials(p, client, this.d.issuer, bound));
         case undefined:
           throw new OAuthError('invalid_request', 'grant_type is required');
         default:
@@ -67,8 +69,8 @@ export class TokenEndpoint {
    * expired, revoked, not issued by this authorization server, or a refresh token of
    * another client is `{"active": false}` and nothing more (§2.2).
    */
-  introspect(body: unknown, authorization: string | undefined): Promise<OAuthHttpResponse> {
-    return this.#handle(body, authorization, this.d.endpoints.introspection, async (p, client) => {
+  introspect(body: unknown, authorization: string | undefined, certificate?: ClientCertificate): Promise<OAuthHttpResponse> {
+    return this.#handle(body, authorization, certificate, this.d.endpoints.introspection, async (p, client) => {
       if (client.kind === 'public') throw new OAuthError('invalid_client', 'Only confidential clients may introspect tokens');
       const token = p.get('token');
       if (token === undefined) throw new OAuthError('invalid_request', 'token is required');
@@ -85,8 +87,8 @@ export class TokenEndpoint {
    * token that is unknown, invalid or another client's changes nothing, and the answer
    * is 200 all the same (§2.2).
    */
-  revoke(body: unknown, authorization: string | undefined): Promise<OAuthHttpResponse> {
-    return this.#handle(body, authorization, this.d.endpoints.revocation, async (p, client) => {
+  revoke(body: unknown, authorization: string | undefined, certificate?: ClientCertificate): Promise<OAuthHttpResponse> {
+    return this.#handle(body, authorization, certificate, this.d.endpoints.revocation, async (p, client) => {
       const token = p.get('token');
       if (token === undefined) throw new OAuthError('invalid_request', 'token is required');
       const now = this.d.clock.now();
@@ -102,12 +104,18 @@ export class TokenEndpoint {
     });
   }
 
-  async #handle(body: unknown, authorization: string | undefined, endpoint: string, fn: (p: RequestParams, client: Client) => Promise<OAuthHttpResponse>): Promise<OAuthHttpResponse> {
+  async #handle(
+    body: unknown,
+    authorization: string | undefined,
+    certificate: ClientCertificate | undefined,
+    endpoint: string,
+    fn: (p: RequestParams, client: Client) => Promise<OAuthHttpResponse>,
+  ): Promise<OAuthHttpResponse> {
     try {
       if (!(body instanceof URLSearchParams)) throw new OAuthError('invalid_request', 'The body must be application/x-www-form-urlencoded');
       const p = new RequestParams(body);
       if (p.anyRepeated) throw new OAuthError('invalid_request', 'A parameter was given more than once');
-      const client = await this.d.authenticator.authenticate(presentedCredentials(authorization, p), endpoint);
+      const client = await this.d.authenticator.authenticate(presentedCredentials(authorization, p), endpoint, certificate);
       return await fn(p, client);
     } catch (e) {
       if (e instanceof OAuthError) return oauthErrorResponse(e);
@@ -145,6 +153,8 @@ export class TokenEndpoint {
       jti: p.tokenId,
       ...(p.patient === undefined ? {} : { patient: p.patient }),
       ...(p.fhirUser === undefined ? {} : { fhirUser: `${this.d.endpoints.fhirBaseUrl}/${p.fhirUser}` }),
+      // RFC 8705 §3.2: the resource server learns the binding from introspection too.
+      ...(p.certificateThumbprint === undefined ? {} : { cnf: { 'x5t#S256': p.certificateThumbprint } }),
     };
   }
 

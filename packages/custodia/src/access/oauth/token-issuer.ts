@@ -43,9 +43,11 @@ export class TokenIssuer {
 
   /**
    * Tokens for a user's grant. `scope` may be narrower than the grant's (RFC 6749 §6);
-   * `withIdToken` for the authorization code grant (OIDC Core §3.1.3.3).
+   * `withIdToken` for the authorization code grant (OIDC Core §3.1.3.3);
+   * `certificateThumbprint` binds the access token to the client certificate the request
+   * came with (RFC 8705 §3).
    */
-  async forUser(grant: GrantRecord, user: User, scope: string, withIdToken: boolean): Promise<TokenResponse> {
+  async forUser(grant: GrantRecord, user: User, scope: string, withIdToken: boolean, certificateThumbprint?: string): Promise<TokenResponse> {
     const c = grant.context;
     const scopes = scope.split(' ');
     const access = await this.tokens.mint({
@@ -59,6 +61,7 @@ export class TokenIssuer {
       ...(user.fhirUser === undefined ? {} : { fhirUser: user.fhirUser }),
       ...(c.patient === undefined ? {} : { patient: c.patient }),
       clearances: user.clearances,
+      ...(certificateThumbprint === undefined ? {} : { certificateThumbprint }),
     });
     const now = this.clock.now();
     const kind = refreshKind(grant.context.scope.split(' '));
@@ -83,9 +86,17 @@ export class TokenIssuer {
     return { body, issue: { accessTokenId: access.tokenId, accessExpiresAt: access.expiresAt * 1000, ...(refresh === undefined ? {} : { refresh }) } };
   }
 
-  /** SMART Backend Services: an access token for the client itself, no refresh token. */
-  async forClient(client: Client, scope: string): Promise<Record<string, unknown>> {
-    const access = await this.tokens.mint({ authority: 'oauth', kind: 'client', subject: client.clientId, clientId: client.clientId, scope, ttlSeconds: this.lifetimes.accessToken });
+  /** SMART Backend Services: an access token for the client itself, no refresh token; bound as in {@link forUser}. */
+  async forClient(client: Client, scope: string, certificateThumbprint?: string): Promise<Record<string, unknown>> {
+    const access = await this.tokens.mint({
+      authority: 'oauth',
+      kind: 'client',
+      subject: client.clientId,
+      clientId: client.clientId,
+      scope,
+      ttlSeconds: this.lifetimes.accessToken,
+      ...(certificateThumbprint === undefined ? {} : { certificateThumbprint }),
+    });
     return { access_token: access.token, token_type: 'Bearer', expires_in: access.expiresAt - access.issuedAt, scope };
   }
 

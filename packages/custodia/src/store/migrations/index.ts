@@ -17,6 +17,7 @@ import { pendingEnrolmentSchema } from './0010-pending-enrolment.js';
 import { sessionCutoffSchema } from './0011-session-cutoff.js';
 import { keyIdSchema } from './0012-key-ids.js';
 import { legalHoldSchema } from './0013-legal-holds.js';
+import { clientCertificateSchema } from './0014-client-certificate.js';
 
 function statements(list: string[]): Migration {
   return {
@@ -43,6 +44,7 @@ export function migrationProvider(dialect: SqlDialect): MigrationProvider {
         '0011-session-cutoff': statements(sessionCutoffSchema()),
         '0012-key-ids': statements(keyIdSchema(dialect)),
         '0013-legal-holds': statements(legalHoldSchema(dialect)),
+        '0014-client-certificate': statements(clientCertificateSchema()),
       };
     },
   };

@@ -271,6 +271,22 @@ describe('clients', () => {
     expect(await h.service.getClient('missing')).toBeUndefined();
   });
 
+  it('backend services may register the subject of their TLS client certificate instead (RFC 8705 tls_client_auth)', async () => {
+    const { client, clientSecret } = await h.service.addClient({ clientId: 'lab', name: 'Lab system', tlsSubjectDn: ' cn=lab-system,  O=Hospital\\, Inc. ', scope: 'system/Observation.cruds' });
+    expect(client).toMatchObject({ kind: 'confidential-asymmetric', tokenEndpointAuthMethod: 'tls_client_auth', tlsSubjectDn: 'CN=lab-system,O=Hospital\\, Inc.' });
+    expect(clientSecret).toBeUndefined();
+    expect((await h.service.getClient('lab'))?.tlsSubjectDn).toBe('CN=lab-system,O=Hospital\\, Inc.');
+    expect((await errorOf(h.service.authenticateClientSecret('lab', ''))).code).toBe('client-auth-failed');
+    for (const input of [
+      { clientId: 'b', name: 'x', tlsSubjectDn: 'lab-system' },
+      { clientId: 'b', name: 'x', tlsSubjectDn: 'CN=a', jwksUri: 'https://svc.example/jwks' },
+      { clientId: 'b', name: 'x', tlsSubjectDn: 'CN=a', jwks: JSON.stringify({ keys: [rsaJwk] }) },
+      { clientId: 'b', name: 'x', tlsSubjectDn: 'CN=a', public: true, redirectUris: ['https://a.example/cb'] },
+    ]) {
+      expect((await errorOf(h.service.addClient(input))).code).toBe('request-malformed');
+    }
+  });
+
   it('refuses private keys, bad redirect URIs, bad ids and bad scopes', async () => {
     for (const jwks of ['not json', '{}', '{"keys":[]}', JSON.stringify({ keys: [{ ...rsaJwk, d: 'secret' }] }), JSON.stringify({ keys: [{ kty: 'oct', k: 'c2VjcmV0' }] }), JSON.stringify({ keys: [{ kty: 'EC', crv: 'P-384', x: 'a' }] })]) {
       expect(() => parsePublicJwks(jwks)).toThrow();

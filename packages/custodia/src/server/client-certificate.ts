@@ -1,0 +1,7 @@
+/** The verified client certificate of a request's mutual-TLS connection (RFC 8705), if any: the app reads the socket. */
+import type { FastifyRequest } from 'fastify';
+import { verifiedClientCertificate, type ClientCertificate, type PeerSocket } from '../app/index.js';
+
+export function clientCertificate(req: FastifyRequest): ClientCertificate | undefined {
+  return verifiedClientCertificate(req.raw.socket as PeerSocket);
+}
