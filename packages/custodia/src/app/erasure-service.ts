@@ -54,11 +54,13 @@ export class ErasureService {
     }
     this.#checkRetention(entries);
     const now = this.clock.now();
+    // Recorded before the keys go: an erasure never happens unlogged (the outcome follows).
+    await this.log.record({ at: now, action: 'patient.erase', actor, detail: { phase: 'start', patient: patientId, reason } });
     const destroyed = this.keys.erase(owner);
     const counts = await this.replay();
     const sharedKept = entries.filter((e) => e.keyId !== null && this.keys.ownerOf(e.keyId) !== owner).length;
     // The audit hook: the operator log today, the ledger (issue 5) when it lands. Never the patient's data, only the id.
-    await this.log.record({ at: now, action: 'patient.erase', actor, detail: { patient: patientId, reason, keys: destroyed.length, versions: counts.versions, resources: counts.resources, sharedKept } });
+    await this.log.record({ at: now, action: 'patient.erase', actor, detail: { phase: 'done', patient: patientId, reason, keys: destroyed.length, versions: counts.versions, resources: counts.resources, sharedKept } });
     return { patient: patientId, erasedAt: now, keys: destroyed.length, versions: counts.versions, resources: counts.resources, sharedKept };
   }
 

@@ -73,17 +73,23 @@ export class KeyRotation {
   }
 
   /** KEK rotation. Returns the new KEK id and how many keys were rewrapped. */
+  /**
+   * KEK rotation. The operator log is written first: if it cannot be (a busy database), no
+   * key changes unrecorded; the outcome follows in a second entry.
+   */
   async rotateKek(actor: string): Promise<{ kek: string; rewrapped: number }> {
+    await this.log.record({ at: this.clock.now(), action: 'keys.rotate-kek', actor, detail: { phase: 'start' } });
     const kek = this.keys.provider.rotate();
     const rewrapped = this.keys.rewrapAll();
-    await this.log.record({ at: this.clock.now(), action: 'keys.rotate-kek', actor, detail: { kek, rewrapped } });
+    await this.log.record({ at: this.clock.now(), action: 'keys.rotate-kek', actor, detail: { phase: 'done', kek, rewrapped } });
     return { kek, rewrapped };
   }
 
-  /** Data-key rotation: retires every active key; re-sealing follows. */
+  /** Data-key rotation: retires every active key; re-sealing follows. Logged before, like {@link rotateKek}. */
   async retireDataKeys(actor: string): Promise<number> {
+    await this.log.record({ at: this.clock.now(), action: 'keys.rotate-data', actor, detail: { phase: 'start' } });
     const retired = this.keys.retireActiveKeys();
-    await this.log.record({ at: this.clock.now(), action: 'keys.rotate-data', actor, detail: { retired } });
+    await this.log.record({ at: this.clock.now(), action: 'keys.rotate-data', actor, detail: { phase: 'done', retired } });
     return retired;
   }
 

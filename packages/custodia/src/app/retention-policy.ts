@@ -48,7 +48,7 @@ export function parseRetentionPolicy(text: string): RetentionPolicy {
     const types = r['resourceTypes'];
     if (!Array.isArray(types) || types.length === 0 || !types.every((t) => typeof t === 'string' && TYPE.test(t))) throw invalid(`rule ${i}: resourceTypes is a list of FHIR types or "*"`);
     const years = r['years'];
-    if (typeof years !== 'number' || !Number.isFinite(years) || years <= 0 || years > 200) throw invalid(`rule ${i}: years is a number from 0 to 200`);
+    if (typeof years !== 'number' || !Number.isInteger(years) || years < 1 || years > 200) throw invalid(`rule ${i}: years is a whole number from 1 to 200`);
     if (typeof r['basis'] !== 'string' || r['basis'].trim() === '' || r['basis'].length > 500) throw invalid(`rule ${i}: basis names the law or policy`);
     return Object.freeze({ resourceTypes: Object.freeze([...(types as string[])]), years, basis: r['basis'] });
   });
@@ -65,14 +65,19 @@ export function loadRetentionPolicy(path: string): RetentionPolicy {
   return parseRetentionPolicy(text);
 }
 
-const YEAR_MS = 365.2425 * 86_400_000;
+/** `at` plus whole calendar years, in UTC (29 February moves to 1 March in a common year, as Date does). */
+function addYears(at: number, years: number): number {
+  const d = new Date(at);
+  d.setUTCFullYear(d.getUTCFullYear() + years);
+  return d.getTime();
+}
 
 /** The rule that keeps a record of `type` last updated at `lastUpdated` longest, and until when; undefined if none applies. */
 export function retainedUntil(policy: RetentionPolicy, type: string, lastUpdated: number): { until: number; rule: RetentionRule } | undefined {
   let best: { until: number; rule: RetentionRule } | undefined;
   for (const rule of policy.rules) {
     if (!rule.resourceTypes.includes('*') && !rule.resourceTypes.includes(type)) continue;
-    const until = lastUpdated + rule.years * YEAR_MS;
+    const until = addYears(lastUpdated, rule.years);
     if (best === undefined || until > best.until) best = { until, rule };
   }
   return best;

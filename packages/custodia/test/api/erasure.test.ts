@@ -101,7 +101,8 @@ for (const dialect of ALL_DATABASES) {
       const db = await openVaultDatabase(t.vault.config);
       try {
         const entries = await db.operatorLog.recent(50);
-        const erase = entries.find((e) => e.action === 'patient.erase');
+        expect(entries.some((e) => e.action === 'patient.erase' && e.detail['phase'] === 'start' && e.detail['patient'] === 'p1')).toBe(true);
+        const erase = entries.find((e) => e.action === 'patient.erase' && e.detail['phase'] === 'done');
         expect(erase).toBeDefined();
         expect(erase!.actor).not.toBe('operator');
         expect(erase!.detail).toMatchObject({ patient: 'p1', reason: 'Art. 17 request of 2026-11-20, ticket 4711', keys: 1, sharedKept: 1 });

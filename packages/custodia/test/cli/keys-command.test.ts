@@ -176,10 +176,12 @@ describe('custodia keys', () => {
 
   it('the operator log records each rotation, and no key material', async () => {
     const log = await operatorLogAt(dataDir);
-    const kek = log.filter((a) => a.action === 'keys.rotate-kek');
+    // Each change is logged before it is made (phase start) and after (phase done, with the outcome).
+    for (const action of ['keys.rotate-kek', 'keys.rotate-data']) expect(log.filter((a) => a.action === action && a.detail['phase'] === 'start')).toHaveLength(1);
+    const kek = log.filter((a) => a.action === 'keys.rotate-kek' && a.detail['phase'] === 'done');
     expect(kek).toHaveLength(1);
     expect(kek[0]).toMatchObject({ actor: 'operator', detail: { kek: newKek, rewrapped: PATIENTS.length + 1 } });
-    const data = log.filter((a) => a.action === 'keys.rotate-data');
+    const data = log.filter((a) => a.action === 'keys.rotate-data' && a.detail['phase'] === 'done');
     expect(data).toHaveLength(1);
     expect(data[0]).toMatchObject({ actor: 'operator', detail: { retired: PATIENTS.length } });
     expect(kek[0]!.at).toBeLessThanOrEqual(data[0]!.at);
