@@ -10,7 +10,7 @@
  * `family` and under `given` gives unrelated values. The output is the first 128 bits,
  * base64url: collisions are negligible at any vault size.
  */
-import { createHmac } from 'node:crypto';
+import { createHash, createHmac, type Hash } from 'node:crypto';
 import { CustodiaError } from '../kernel/index.js';
 import { KEY_BYTES } from './aead.js';
 
@@ -41,10 +41,38 @@ export function blindIndex(key: Uint8Array, param: string, value: string): strin
  * prefix never splits a surrogate pair.
  */
 export function blindPrefixes(key: Uint8Array, param: string, normalized: string): string[] {
+  check(key, param);
   const chars = [...normalized].slice(0, MAX_PREFIX);
+  if (chars.length === 0) return [];
+  // HMAC (RFC 2104) of every prefix, computed incrementally: the inner hash of prefix n+1
+  // continues from a copy of prefix n's, and the outer hash from a copy of the keyed pad.
+  // Same output as blindIndex(key, `${param}:prefix`, prefix) (a property test checks),
+  // without re-keying an HMAC for each of up to 64 prefixes.
+  const { inner, outer } = pads(key);
+  const h = inner.copy().update(`${DOMAIN}\u0000${param}:prefix\u0000`, 'utf8');
   const out: string[] = [];
-  for (let n = 1; n <= chars.length; n++) out.push(blindIndex(key, `${param}:prefix`, chars.slice(0, n).join('')));
+  for (const c of chars) {
+    h.update(c, 'utf8');
+    out.push(outer.copy().update(h.copy().digest()).digest().subarray(0, 16).toString('base64url'));
+  }
   return out;
+}
+
+const BLOCK = 64;
+/** SHA-256 states after the keyed inner and outer pads (RFC 2104: K ⊕ ipad, K ⊕ opad), per key. */
+const padCache = new WeakMap<Uint8Array, { inner: Hash; outer: Hash }>();
+
+function pads(key: Uint8Array): { inner: Hash; outer: Hash } {
+  let p = padCache.get(key);
+  if (p === undefined) {
+    const k = Buffer.alloc(BLOCK);
+    Buffer.from(key).copy(k); // 32-byte keys are shorter than the block: zero-padded, never hashed
+    const ipad = Buffer.from(k.map((b) => b ^ 0x36));
+    const opad = Buffer.from(k.map((b) => b ^ 0x5c));
+    p = { inner: createHash('sha256').update(ipad), outer: createHash('sha256').update(opad) };
+    padCache.set(key, p);
+  }
+  return p;
 }
 
 /** The blind index a search term looks up among the prefixes {@link blindPrefixes} stored. */

@@ -28,13 +28,22 @@ interface WriteStatements {
   readonly deleteSearchRows: readonly BetterSqlite3.Statement[];
   readonly insertCompartment: BetterSqlite3.Statement;
   readonly insertIndex: Readonly<Record<IndexKind, BetterSqlite3.Statement>>;
+  /** The same, {@link ROWS_PER_INSERT} rows per statement: one call into SQLite instead of 32. */
+  readonly insertIndexMany: Readonly<Record<IndexKind, BetterSqlite3.Statement>>;
 }
+
+/** Index rows per multi-row INSERT on the write path (the parameters stay far below SQLite's limit). */
+const ROWS_PER_INSERT = 32;
 
 function prepareWrites(db: BetterSqlite3.Database): WriteStatements {
   const insertIndex = {} as Record<IndexKind, BetterSqlite3.Statement>;
+  const insertIndexMany = {} as Record<IndexKind, BetterSqlite3.Statement>;
   for (const kind of INDEX_KINDS) {
     const spec = BULK_TABLES[kind];
-    insertIndex[kind] = db.prepare(`INSERT INTO ${spec.table} (${spec.columns.map(([n]) => n).join(', ')}) VALUES (${spec.columns.map(() => '?').join(', ')})`);
+    const head = `INSERT INTO ${spec.table} (${spec.columns.map(([n]) => n).join(', ')}) VALUES `;
+    const row = `(${spec.columns.map(() => '?').join(', ')})`;
+    insertIndex[kind] = db.prepare(head + row);
+    insertIndexMany[kind] = db.prepare(head + Array.from({ length: ROWS_PER_INSERT }, () => row).join(', '));
   }
   return {
     insertResource: db.prepare('INSERT INTO resources (res_type, res_id, version_id, last_updated, deleted) VALUES (?, ?, ?, ?, ?) RETURNING pk'),
@@ -50,7 +59,40 @@ function prepareWrites(db: BetterSqlite3.Database): WriteStatements {
     ),
     insertCompartment: db.prepare('INSERT INTO sp_compartment (res_pk, res_type, compartment, comp_id) VALUES (?, ?, ?, ?)'),
     insertIndex,
+    insertIndexMany,
   };
+}
+
+/** Collects a batch's index rows per table and inserts them {@link ROWS_PER_INSERT} at a time. */
+class IndexRowBuffer {
+  readonly #pending = new Map<IndexKind, unknown[]>();
+  readonly #rows = new Map<IndexKind, number>();
+  constructor(private readonly s: WriteStatements) {}
+
+  add(kind: IndexKind, values: readonly unknown[]): void {
+    let flat = this.#pending.get(kind);
+    if (flat === undefined) this.#pending.set(kind, (flat = []));
+    for (const v of values) flat.push(v);
+    const n = (this.#rows.get(kind) ?? 0) + 1;
+    if (n < ROWS_PER_INSERT) {
+      this.#rows.set(kind, n);
+      return;
+    }
+    this.s.insertIndexMany[kind].run(...flat);
+    flat.length = 0;
+    this.#rows.set(kind, 0);
+  }
+
+  flush(): void {
+    for (const [kind, flat] of this.#pending) {
+      const n = this.#rows.get(kind) ?? 0;
+      if (n === 0) continue;
+      const width = flat.length / n;
+      for (let i = 0; i < flat.length; i += width) this.s.insertIndex[kind].run(...flat.slice(i, i + width));
+      flat.length = 0;
+      this.#rows.set(kind, 0);
+    }
+  }
 }
 
 export interface SqliteFastPath {
@@ -182,6 +224,7 @@ export function sqliteFastPath(writer: BetterSqlite3.Database, reader: BetterSql
       at.prepare(writes);
       w ??= prepareWrites(writer);
       const s = w;
+      const buffer = new IndexRowBuffer(s);
       for (const v of writes) {
         const deleted = v.json === null ? 1 : 0;
         let pk: number;
@@ -198,12 +241,11 @@ export function sqliteFastPath(writer: BetterSqlite3.Database, reader: BetterSql
         s.insertVersion.run(pk, v.type, v.id, v.versionId, v.lastUpdated, deleted, v.method, sealed.content, sealed.keyId);
         if (v.json === null || v.index === null) continue;
         const index = at.indexRows(v.type, v.index);
-        for (const kind of INDEX_KINDS) {
-          const stmt = s.insertIndex[kind];
-          for (const values of indexRowValues(index, kind)) stmt.run(pk, v.type, ...values);
-        }
+        for (const kind of INDEX_KINDS) for (const values of indexRowValues(index, kind)) buffer.add(kind, [pk, v.type, ...values]);
         for (const c of v.compartments ?? []) s.insertCompartment.run(pk, v.type, c.compartment, c.id);
       }
+      // One write per resource per call (assertDistinctTargets): no later delete in this batch touches these rows.
+      buffer.flush();
     },
     readCurrent(type, id, visibility = SEE_ALL) {
       cache.validate();

@@ -38,3 +38,13 @@ describe('blind indexes', () => {
     },
   );
 });
+
+describe('blindPrefixes, computed incrementally', () => {
+  test.prop([fc.uint8Array({ minLength: 32, maxLength: 32 }), fc.string({ unit: 'grapheme', maxLength: 80 }), fc.constantFrom('family', 'given', 'address', 'name')])(
+    'equals the HMAC of each prefix computed on its own (RFC 2104), for any key and text',
+    (key, text, param) => {
+      const chars = [...text].slice(0, MAX_PREFIX);
+      expect(blindPrefixes(key, param, text)).toEqual(chars.map((_, n) => blindIndex(key, `${param}:prefix`, chars.slice(0, n + 1).join(''))));
+    },
+  );
+});
