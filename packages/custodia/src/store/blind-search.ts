@@ -39,6 +39,30 @@ type Kind = 'string' | 'token' | 'date';
  */
 const SAME_ROWS_AS: Readonly<Record<string, string>> = { phonetic: 'name' };
 
+/**
+ * `name` matches any part of a HumanName, `address` any part of an Address: sealed, each
+ * part is blinded once, in one domain per element (`name`, `address`), under the
+ * parameter of the part (`family`, `given`, `address-city`, …), and a `name` or `address`
+ * search looks up all of them. Only parts no other parameter covers (prefix, suffix, text;
+ * line, district, text) are stored under `name` and `address` themselves — every blind
+ * prefix row costs a random index insert, and these would double them.
+ */
+const SHARED: Readonly<Record<string, readonly string[]>> = {
+  name: ['family', 'given'],
+  address: ['address-city', 'address-state', 'address-postalcode', 'address-country'],
+};
+const DOMAIN_OF: Readonly<Record<string, string>> = Object.fromEntries(Object.entries(SHARED).flatMap(([whole, parts]) => [[whole, whole], ...parts.map((p) => [p, whole])]));
+const domainOf = (param: string): string => DOMAIN_OF[param] ?? param;
+
+/** A condition with the parameters its rows are stored under, when more than its own (search-sql.ts reads it). */
+export type StoredStringCondition = Condition & { readonly storedParams?: readonly string[] };
+
+/** The parameters a search on `param` looks up once sealed. */
+export function storedParamsOf(param: string): readonly string[] | undefined {
+  const parts = SHARED[param];
+  return parts === undefined ? undefined : [param, ...parts];
+}
+
 function isBlindFor(type: string, kind: Kind, param: string): boolean {
   if (kind === 'token' && ANY_TOKENS.has(param)) return true;
   if (!PERSON_TYPES.has(type)) return false;
@@ -191,11 +215,22 @@ function rangeTokens(v: RangeValue): string[] {
  * blind indexes. Birth dates move from the date table to the token table.
  */
 export function blindIndexRows(key: Uint8Array, type: string, rows: IndexRows): IndexRows {
+  // Parts another parameter already holds (a family name, a city) are not stored again under name / address.
+  const covered = new Map<string, Set<string>>();
+  for (const r of rows.string) {
+    const whole = DOMAIN_OF[r.param];
+    if (whole === undefined || whole === r.param) continue;
+    let set = covered.get(whole);
+    if (set === undefined) covered.set(whole, (set = new Set()));
+    set.add(r.exact);
+  }
   const string = rows.string.flatMap((r) => {
     if (!isBlindFor(type, 'string', r.param)) return [r];
     if (SAME_ROWS_AS[r.param] !== undefined) return [];
-    const exact = blindIndex(key, `${r.param}:exact`, r.exact);
-    return blindPrefixes(key, r.param, r.value).map((value) => ({ param: r.param, grp: r.grp, value, exact }));
+    if (SHARED[r.param] !== undefined && covered.get(r.param)?.has(r.exact) === true) return [];
+    const domain = domainOf(r.param);
+    const exact = blindIndex(key, `${domain}:exact`, r.exact);
+    return blindPrefixes(key, domain, r.value).map((value) => ({ param: r.param, grp: r.grp, value, exact }));
   });
   const token = rows.token.map((r) => (r.code !== null && isBlindFor(type, 'token', r.param) ? { ...r, code: blindIndex(key, r.param, r.code) } : r));
   const date: IndexRows['date'][number][] = [];
@@ -232,11 +267,14 @@ function blindCondition(key: Uint8Array, c: Condition, types: readonly string[])
       const same = SAME_ROWS_AS[c.param];
       if (same !== undefined) return blindCondition(key, { ...c, param: same }, types);
       if (c.match === 'contains') throw unsupported(`'${c.param}:contains' is not available: '${c.param}' is stored as a blind index`);
-      if (c.match === 'exact') return { ...c, values: c.values.map((v) => blindIndex(key, `${c.param}:exact`, v)) };
+      const domain = domainOf(c.param);
+      const stored = storedParamsOf(c.param);
+      const withParams = <T extends Condition>(x: T): T => (stored === undefined ? x : ({ ...x, storedParams: stored } as T));
+      if (c.match === 'exact') return withParams({ ...c, values: c.values.map((v) => blindIndex(key, `${domain}:exact`, v)) });
       // Every blind value has the same length, so the store's starts-with range on it is an equality lookup.
-      const values = c.values.map((v) => blindPrefixQuery(key, c.param, v));
-      if (values.some((v) => v === undefined)) return { kind: 'missing', param: c.param, table: 'string', missing: false };
-      return { ...c, values: values as string[] };
+      const values = c.values.map((v) => blindPrefixQuery(key, domain, v));
+      if (values.some((v) => v === undefined)) return withParams({ kind: 'missing', param: c.param, table: 'string', missing: false });
+      return withParams({ ...c, values: values as string[] });
     }
     case 'token':
       return blindOver(types, 'token', c.param) ? { ...c, values: blindTokens(key, c.param, c.values) } : c;
@@ -250,7 +288,11 @@ function blindCondition(key: Uint8Array, c: Condition, types: readonly string[])
     case 'reference-identifier':
       return { ...c, values: c.values.map((v) => (v.code === undefined ? v : { ...v, code: blindIndex(key, `${c.param}:identifier`, v.code) })) };
     case 'missing':
-      if (c.table === 'string' && SAME_ROWS_AS[c.param] !== undefined && blindOver(types, 'string', c.param)) return { ...c, param: SAME_ROWS_AS[c.param]! };
+      if (c.table === 'string' && blindOver(types, 'string', c.param)) {
+        const param = SAME_ROWS_AS[c.param] ?? c.param;
+        const stored = storedParamsOf(param);
+        return stored === undefined ? { ...c, param } : ({ ...c, param, storedParams: stored } as StoredStringCondition);
+      }
       return c.table === 'date' && blindOver(types, 'date', c.param) ? { ...c, table: 'token' } : c;
     case 'chain':
       return { ...c, condition: blindCondition(key, c.condition, c.targetTypes) };

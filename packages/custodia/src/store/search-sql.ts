@@ -17,6 +17,14 @@ type Sql = RawBuilder<unknown>;
 const ref = (alias: string, column: string): Sql => sql.ref(`${alias}.${column}`);
 const list = (values: readonly string[]): Sql => sql.join(values.map((v) => sql`${v}`));
 
+/**
+ * `<a>.param = …`, or `IN (…)` when the condition's rows are stored under several
+ * parameters (sealed `name` and `address`, blind-search.ts).
+ */
+function paramIs(a: string, c: { readonly param: string; readonly storedParams?: readonly string[] }): Sql {
+  return c.storedParams === undefined ? sql`${ref(a, 'param')} = ${c.param}` : sql`${ref(a, 'param')} IN (${list(c.storedParams)})`;
+}
+
 export function newContext(d: DialectSql, visibility: Visibility = SEE_ALL): ConditionContext {
   let n = 0;
   return { d, visibility, alias: (prefix) => `${prefix}${++n}` };
@@ -48,7 +56,7 @@ export function conditionSql(ctx: ConditionContext, c: Condition, r: string, typ
       return sql`(${sql.join(c.values.map((v) => rangeMatch(ref(r, 'last_updated'), ref(r, 'last_updated'), v)), sql` OR `)})`;
     case 'missing': {
       const a = ctx.alias('m');
-      const sub = sql`SELECT 1 FROM ${sql.table(INDEX_TABLES[c.table]).as(a)} WHERE ${ref(a, 'res_pk')} = ${ref(r, 'pk')} AND ${ref(a, 'param')} = ${c.param}`;
+      const sub = sql`SELECT 1 FROM ${sql.table(INDEX_TABLES[c.table]).as(a)} WHERE ${ref(a, 'res_pk')} = ${ref(r, 'pk')} AND ${paramIs(a, c)}`;
       return c.missing ? sql`NOT EXISTS (${sub})` : sql`EXISTS (${sub})`;
     }
     case 'composite':
@@ -89,9 +97,9 @@ function plainSql(ctx: ConditionContext, c: Condition & { param: string }, r: st
   const a = ctx.alias('i');
   const p = valuePredicate(ctx, c, a);
   if (mode === 'drive') {
-    return sql`${ref(r, 'pk')} IN (SELECT ${ref(a, 'res_pk')} FROM ${sql.table(p.table).as(a)} WHERE ${typeFilter(a, types)} AND ${ref(a, 'param')} = ${c.param} AND ${p.where})`;
+    return sql`${ref(r, 'pk')} IN (SELECT ${ref(a, 'res_pk')} FROM ${sql.table(p.table).as(a)} WHERE ${typeFilter(a, types)} AND ${paramIs(a, c)} AND ${p.where})`;
   }
-  return sql`EXISTS (SELECT 1 FROM ${sql.table(p.table).as(a)} WHERE ${ref(a, 'res_pk')} = ${ref(r, 'pk')} AND ${ref(a, 'param')} = ${c.param} AND ${p.where})`;
+  return sql`EXISTS (SELECT 1 FROM ${sql.table(p.table).as(a)} WHERE ${ref(a, 'res_pk')} = ${ref(r, 'pk')} AND ${paramIs(a, c)} AND ${p.where})`;
 }
 
 /** All components must match index rows of the same element occurrence (`grp`). */

@@ -92,6 +92,25 @@ for (const dialect of ALL_DATABASES) {
       expect(contains.body.issue[0].diagnostics).toMatch(/blind index/);
     });
 
+    it('name and address match any of their parts (sealed: looked up across the parts blinded once each)', async () => {
+      const strings = (v: unknown): string[] => (Array.isArray(v) ? v : v === undefined ? [] : [v]).filter((x): x is string => typeof x === 'string');
+      const nameParts = (p: R): string[] => (p.name ?? []).flatMap((n: R) => ['family', 'given', 'prefix', 'suffix', 'text'].flatMap((k) => strings(n[k])));
+      const addressParts = (p: R): string[] => (p.address ?? []).flatMap((a: R) => ['line', 'city', 'district', 'state', 'postalCode', 'country', 'text'].flatMap((k) => strings(a[k])));
+      const some = allPatients[11]!;
+      const terms = [...new Set([nameParts(some)[0]!.slice(0, 3), 'Mr', 'Mrs', families(allPatients[3]!)[0]!])];
+      for (const term of terms) {
+        expect(await total(`Patient?name=${encodeURIComponent(term)}`), term).toBe(allPatients.filter((p) => nameParts(p).some((x) => norm(x).startsWith(norm(term)))).length);
+        expect(await total(`Patient?name:exact=${encodeURIComponent(term)}`), term).toBe(allPatients.filter((p) => nameParts(p).some((x) => x === term)).length);
+      }
+      const line = addressParts(some)[0]!;
+      const city = (some.address as R[])[0]!.city as string;
+      for (const term of [line.slice(0, 5), city, 'US', '0']) {
+        expect(await total(`Patient?address=${encodeURIComponent(term)}`), term).toBe(allPatients.filter((p) => addressParts(p).some((x) => norm(x).startsWith(norm(term)))).length);
+      }
+      expect(await total(`Patient?address-city=${encodeURIComponent(city)}`)).toBe(allPatients.filter((p) => (p.address ?? []).some((a: R) => norm(a.city ?? '').startsWith(norm(city)))).length);
+      expect(await total('Patient?name:missing=true')).toBe(allPatients.filter((p) => nameParts(p).length === 0).length);
+    });
+
     it('address-state', async () => {
       const states = new Set(allPatients.flatMap((p) => (p.address ?? []).map((a: R) => a.state as string)));
       for (const s of states) {
