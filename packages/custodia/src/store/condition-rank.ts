@@ -23,6 +23,8 @@ export function rankCondition(c: Condition): number {
       return 2;
     case 'token':
       if (c.not) return NEVER_DRIVES;
+      // Many alternatives are a range in disguise (a sealed birth-date range becomes hundreds of year, month and day tokens).
+      if (c.values.length > 16) return 7;
       return c.values.every((v) => v.code !== undefined) ? 2 : 6;
     case 'string':
       if (c.match === 'exact') return 3;

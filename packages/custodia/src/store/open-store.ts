@@ -40,12 +40,27 @@ export function isPostgresUrl(database: string): boolean {
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
+/** PostgreSQL's invalid_schema_name (3F000), anywhere in the cause chain. */
+function isSchemaVanished(e: unknown): boolean {
+  for (let c: unknown = e, i = 0; c !== null && typeof c === 'object' && i < 5; c = (c as { cause?: unknown }).cause, i++) {
+    if ((c as { code?: unknown }).code === '3F000') return true;
+  }
+  return false;
+}
+
 async function migrate(db: Kysely<unknown>, dialect: SqlDialect): Promise<void> {
   // Without an explicit schema kysely would take a migration table in ANY schema of the
   // database for ours, and skip creating it: vaults sharing a database must not collide.
   const schema = dialect === 'postgres' ? (await sql<{ s: string }>`SELECT current_schema() AS s`.execute(db)).rows[0]?.s : undefined;
   const migrator = new Migrator({ db, provider: migrationProvider(dialect), ...(schema === undefined ? {} : { migrationTableSchema: schema }) });
-  const { error, results } = await migrator.migrateToLatest();
+  let { error, results } = await migrator.migrateToLatest();
+  // kysely looks for its migration table by listing the tables of every schema; a schema
+  // another vault drops at that moment makes the listing fail (3F000) before anything of
+  // ours ran. The run is idempotent and nothing was applied: try again.
+  for (let attempt = 1; attempt <= 5 && error !== undefined && isSchemaVanished(error) && (results ?? []).every((r) => r.status !== 'Success'); attempt++) {
+    await new Promise((r) => setTimeout(r, 20 * attempt));
+    ({ error, results } = await migrator.migrateToLatest());
+  }
   if (error !== undefined) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
     throw new CustodiaError('storage-unavailable', `Database migration ${failed} failed`, { cause: error });
