@@ -28,3 +28,4 @@ export { AdminApi, type Explanation } from './admin-api.js';
 export { keyStatus, rotateKek, rotateDataKeys, resumeReseal, erasePatient, placeLegalHold, releaseLegalHold } from './key-admin.js';
 export type { KeyStatus, ResealProgress } from './key-rotation.js';
 export type { ErasureReport } from './erasure-service.js';
+export { startTlsRenewal, type TlsRenewal } from './tls-renewal.js';

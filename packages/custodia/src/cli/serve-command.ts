@@ -1,6 +1,7 @@
 import { Command, Option } from '@commander-js/extra-typings';
-import { createVault, isLoopback, loadDemoDataIfEmpty, loggerOptions, parseRateLimitSpecs, resolveConfig, type TlsMaterial } from '../app/index.js';
-import { buildServer } from '../server/index.js';
+import type { Server as SecureServer } from 'node:https';
+import { createVault, isLoopback, loadDemoDataIfEmpty, loggerOptions, parseRateLimitSpecs, resolveConfig, startTlsRenewal, type TlsMaterial } from '../app/index.js';
+import { buildServer, secureContextOptions } from '../server/index.js';
 import { databaseOption, dataDirOption, schemaOption } from './storage-options.js';
 
 /** A repeatable option's values, in order. */
@@ -88,6 +89,18 @@ export function serveCommand(): Command<[], Record<string, unknown>> {
         (p) => app.log.info({ resealed: p.resealed, remaining: p.remaining }, 'data-key rotation: re-sealed a batch'),
         (e) => app.log.error({ err: e }, 'data-key rotation stopped; it retries'),
       );
+      // A certificate that is renewed (self-signed) or replaced on disk is taken up without a restart.
+      if (vault.tls !== undefined) {
+        const server = app.server as unknown as SecureServer;
+        startTlsRenewal(config, vault.tls, {
+          intervalMs: 6 * 3600_000,
+          apply: (m) => {
+            server.setSecureContext(secureContextOptions(m));
+            app.log.info({ notAfter: m.notAfter.toISOString(), fingerprint: m.fingerprint }, 'TLS certificate renewed');
+          },
+          onError: (e) => app.log.error({ err: e }, 'TLS certificate renewal failed; the current certificate stays'),
+        });
+      }
       process.stdout.write(`Custodia is listening at ${config.fhirBaseUrl}\n`);
       if (vault.tls !== undefined) process.stdout.write(tlsSummary(vault.tls));
       process.stdout.write(`Get an operator token with: npx custodia token --data-dir ${o.dataDir}\n`);

@@ -4,7 +4,7 @@
  * values, bodies or tokens (patient data stays out of logs).
  */
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify';
-import { CustodiaError, errorResponse, type Vault } from '../app/index.js';
+import { CustodiaError, errorResponse, type TlsMaterial, type Vault } from '../app/index.js';
 import { registerBodyParsers } from './body-parsers.js';
 import { FHIR_JSON, registerFhirRoutes } from './fhir-routes.js';
 import { registerOAuthRoutes } from './oauth-routes.js';
@@ -36,6 +36,11 @@ function fastifyError(e: unknown): unknown {
   }
 }
 
+/** The certificate, key and TLS floor (TLS 1.2) of the server, also for replacing them while it runs (app/tls-renewal.ts). */
+export function secureContextOptions(tls: TlsMaterial): { cert: Buffer; key: Buffer; minVersion: 'TLSv1.2'; ca?: Buffer } {
+  return { cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2', ...(tls.clientCa === undefined ? {} : { ca: tls.clientCa }) };
+}
+
 export function buildServer(vault: Vault, options: ServerOptions = {}): FastifyInstance {
   // TLS 1.2 at least (issue 4, transport): older versions are refused in the handshake.
   // Mutual TLS (RFC 8705 §2.1): every client is asked for a certificate and verified
@@ -43,8 +48,8 @@ export function buildServer(vault: Vault, options: ServerOptions = {}): FastifyI
   // still connects (browsers, public apps) and is simply not authenticated by it
   // (app/client-certificate.ts reads only verified ones).
   const tls = vault.tls;
-  const mutual = tls?.clientCa === undefined ? {} : { requestCert: true, rejectUnauthorized: false, ca: tls.clientCa };
-  const https = tls === undefined ? {} : { https: { cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2' as const, ...mutual } };
+  const mutual = tls?.clientCa === undefined ? {} : { requestCert: true, rejectUnauthorized: false };
+  const https = tls === undefined ? {} : { https: { ...secureContextOptions(tls), ...mutual } };
   const app = Fastify({
     ...https,
     logger: options.logger ?? false,

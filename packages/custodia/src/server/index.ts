@@ -1,1 +1,1 @@
-export { buildServer, type ServerOptions } from './http-server.js';
+export { buildServer, secureContextOptions, type ServerOptions } from './http-server.js';

@@ -1,0 +1,40 @@
+/**
+ * Keeps a running server's certificate current: every `intervalMs` the TLS material is
+ * prepared again — the `--tls-self-signed` certificate is re-issued when it is within 30
+ * days of expiring, and `--tls-cert/--tls-key` files an operator replaced are read again —
+ * and handed to `apply` (the server's `setSecureContext`) when it changed. New connections
+ * get the new certificate; open ones keep theirs. A failure (a half-written file, a key
+ * that does not match) keeps the current certificate and is reported to `onError`.
+ */
+import { secureRandom, systemClock, type Clock, type Random } from '../kernel/index.js';
+import type { VaultConfig } from './config.js';
+import { prepareTlsMaterial, type TlsMaterial } from './tls-files.js';
+
+export interface TlsRenewal {
+  /** Checks now; resolves to the material when it changed and was applied. */
+  check(): Promise<TlsMaterial | undefined>;
+  stop(): void;
+}
+
+export function startTlsRenewal(
+  config: VaultConfig,
+  current: TlsMaterial,
+  o: { readonly clock?: Clock; readonly random?: Random; readonly intervalMs: number; readonly apply: (m: TlsMaterial) => void; readonly onError: (e: unknown) => void },
+): TlsRenewal {
+  let serving = current;
+  const check = async (): Promise<TlsMaterial | undefined> => {
+    try {
+      const next = await prepareTlsMaterial(config, o.clock ?? systemClock, o.random ?? secureRandom);
+      if (next === undefined || (next.fingerprint === serving.fingerprint && next.key.equals(serving.key))) return undefined;
+      o.apply(next);
+      serving = next;
+      return next;
+    } catch (e) {
+      o.onError(e);
+      return undefined;
+    }
+  };
+  const timer = setInterval(() => void check(), o.intervalMs);
+  timer.unref();
+  return { check, stop: () => clearInterval(timer) };
+}
