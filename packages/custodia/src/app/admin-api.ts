@@ -7,10 +7,10 @@
  */
 import { ADMIN_ROLES, ADMIN_SCOPE, CLEARANCES, hasAdminScope, TREATMENT, userPrincipal, type BreakGlassService, type BreakGlassSession, type IdentityService, type OperatorLog, type Principal } from '../access/index.js';
 import { CustodiaError, type Clock } from '../kernel/index.js';
-import type { ResourceStore } from '../fhir/index.js';
+import { isFhirId, type ResourceStore } from '../fhir/index.js';
 import type { AccessControl, ExplainedLayer } from './access-control.js';
 import type { LegalHold, LegalHoldStore } from '../store/index.js';
-import type { ErasureReport, ErasureService } from './erasure-service.js';
+import { badPatientId, type ErasureReport, type ErasureService } from './erasure-service.js';
 import type { KeyRotation, KeyStatus } from './key-rotation.js';
 
 /** Key management behind the admin API; erasure and rotation are absent when encryption at rest is off. */
@@ -184,7 +184,8 @@ export class AdminApi {
   /** Legal holds are a privacy decision: the privacy officer (or the operator). */
   async placeHold(caller: Principal, patientId: string, body: unknown): Promise<LegalHold> {
     require(caller, 'privacy-officer');
-    const hold: LegalHold = { patientId: str(patientId, 'patient', 64), reason: reasonOf(body), placedBy: caller.kind === 'operator' ? 'operator' : caller.subject, placedAt: this.clock.now() };
+    if (!isFhirId(patientId)) throw badPatientId();
+    const hold: LegalHold = { patientId, reason: reasonOf(body), placedBy: caller.kind === 'operator' ? 'operator' : caller.subject, placedAt: this.clock.now() };
     await this.keys.holds.place(hold);
     await this.#record(caller, 'legal-hold.place', { patient: hold.patientId, reason: hold.reason });
     return hold;
@@ -192,7 +193,8 @@ export class AdminApi {
 
   async releaseHold(caller: Principal, patientId: string): Promise<{ released: boolean }> {
     require(caller, 'privacy-officer');
-    const released = await this.keys.holds.release(str(patientId, 'patient', 64));
+    if (!isFhirId(patientId)) throw badPatientId();
+    const released = await this.keys.holds.release(patientId);
     if (released) await this.#record(caller, 'legal-hold.release', { patient: patientId });
     return { released };
   }

@@ -12,8 +12,12 @@
  */
 import { CustodiaError, type Clock } from '../kernel/index.js';
 import type { OperatorLog } from '../access/index.js';
+import { isFhirId } from '../fhir/index.js';
 import type { ErasedCounts, KeyStore, LegalHoldStore, SealedDataStore } from '../store/index.js';
 import { retainedUntil, type RetentionPolicy } from './retention-policy.js';
+
+/** A patient id that is not a FHIR id (operator and HTTP input). */
+export const badPatientId = (): CustodiaError => new CustodiaError('request-malformed', 'A patient id is 1–64 letters, digits, - or .');
 
 export interface ErasureReport {
   readonly patient: string;
@@ -25,8 +29,6 @@ export interface ErasureReport {
   /** Records in their compartment that are shared with other patients (tenant key) and stay. */
   readonly sharedKept: number;
 }
-
-const ID = /^[A-Za-z0-9\-.]{1,64}$/;
 
 export class ErasureService {
   constructor(
@@ -43,7 +45,7 @@ export class ErasureService {
    * `reason` is recorded. Refused (`erasure-refused`) under a legal hold or retention.
    */
   async erasePatient(patientId: string, actor: string, reason: string): Promise<ErasureReport> {
-    if (!ID.test(patientId)) throw new CustodiaError('request-malformed', 'A patient id is 1–64 letters, digits, - or .');
+    if (!isFhirId(patientId)) throw badPatientId();
     const owner = `Patient/${patientId}`;
     if (this.keys.isErased(owner)) throw new CustodiaError('resource-erased', `Patient/${patientId} was already erased`);
     const entries = await this.data.compartment(patientId);
@@ -58,7 +60,9 @@ export class ErasureService {
     await this.log.record({ at: now, action: 'patient.erase', actor, detail: { phase: 'start', patient: patientId, reason } });
     const destroyed = this.keys.erase(owner);
     const counts = await this.replay();
-    const sharedKept = entries.filter((e) => e.keyId !== null && this.keys.ownerOf(e.keyId) !== owner).length;
+    // Everything of theirs was sealed by a key just destroyed; the rest of their compartment is shared.
+    const gone = new Set(destroyed);
+    const sharedKept = entries.filter((e) => e.keyId !== null && !gone.has(e.keyId)).length;
     // The audit hook: the operator log today, the ledger (issue 5) when it lands. Never the patient's data, only the id.
     await this.log.record({ at: now, action: 'patient.erase', actor, detail: { phase: 'done', patient: patientId, reason, keys: destroyed.length, versions: counts.versions, resources: counts.resources, sharedKept } });
     return { patient: patientId, erasedAt: now, keys: destroyed.length, versions: counts.versions, resources: counts.resources, sharedKept };

@@ -6,8 +6,9 @@
  */
 import { CustodiaError, secureRandom, systemClock, type Clock } from '../kernel/index.js';
 import type { LegalHold } from '../store/index.js';
+import { isFhirId } from '../fhir/index.js';
 import type { VaultConfig } from './config.js';
-import { ErasureService, type ErasureReport } from './erasure-service.js';
+import { badPatientId, ErasureService, type ErasureReport } from './erasure-service.js';
 import { KeyRotation, type KeyStatus, type ResealProgress } from './key-rotation.js';
 import { openVaultDatabase } from './vault.js';
 
@@ -57,6 +58,7 @@ export function erasePatient(config: VaultConfig, patientId: string, reason: str
 }
 
 export function placeLegalHold(config: VaultConfig, patientId: string, reason: string): Promise<LegalHold> {
+  if (!isFhirId(patientId)) throw badPatientId();
   return withKeys(config, async (db) => {
     const hold: LegalHold = { patientId, reason, placedBy: 'operator', placedAt: systemClock.now() };
     await db.legalHolds.place(hold);
@@ -66,6 +68,7 @@ export function placeLegalHold(config: VaultConfig, patientId: string, reason: s
 }
 
 export function releaseLegalHold(config: VaultConfig, patientId: string): Promise<boolean> {
+  if (!isFhirId(patientId)) throw badPatientId();
   return withKeys(config, async (db) => {
     const released = await db.legalHolds.release(patientId);
     if (released) await db.operatorLog.record({ at: systemClock.now(), action: 'legal-hold.release', actor: 'operator', detail: { patient: patientId, via: 'cli' } });

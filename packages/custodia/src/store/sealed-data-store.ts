@@ -55,6 +55,8 @@ export interface SealedDataStore {
    * replayed against a restored backup it erases the same records again.
    */
   eraseSealedBy(keyIds: readonly string[]): Promise<ErasedCounts>;
+  /** How many versions `keyIds` still seal (through the key_id index: re-sealing's progress). */
+  countSealedBy(keyIds: readonly string[]): Promise<number>;
   /** Up to `limit` versions sealed by `keyIds`, oldest first (re-encryption's batch). */
   sealedBy(keyIds: readonly string[], limit: number): Promise<SealedRow[]>;
   /** Replaces content and key id of versions still sealed by the key they were read under; returns how many. */
@@ -108,6 +110,12 @@ export function sealedDataStore(h: StoreHandles): SealedDataStore {
           resources += counts.resources;
         }
         return { versions, resources };
+      }),
+    countSealedBy: (keyIds) =>
+      guarded(async () => {
+        if (keyIds.length === 0) return 0;
+        const r = await sql<{ n: number | string }>`SELECT COUNT(*) AS n FROM resource_versions WHERE ${d.inTexts('key_id', keyIds)} AND content IS NOT NULL`.execute(h.read);
+        return Number(r.rows[0]?.n ?? 0);
       }),
     sealedBy: (keyIds, limit) =>
       guarded(async () => {

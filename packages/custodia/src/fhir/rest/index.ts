@@ -5,7 +5,7 @@ export { parseInteraction, type RawFhirRequest } from './parse-interaction.js';
 export { executeInteraction, type InteractionGuard } from './execute-interaction.js';
 export { etagOf, parseEtag, statusLine, type FhirResult } from './fhir-result.js';
 export { outcomeFromError, informationOutcome, ERROR_CODE_SYSTEM, type OperationOutcome } from './operation-outcome.js';
-export { parseResourceBody } from './resource-input.js';
+export { parseResourceBody, assertId, isFhirId } from './resource-input.js';
 export { planPut, planPrepared, prepareResource, composeStamped, stampResource, type PlannedWrite, type PreparedResource } from './version-plan.js';
 export { processTransaction } from './transaction-bundle.js';
 export { parseBundleRequest } from './bundle-request.js';

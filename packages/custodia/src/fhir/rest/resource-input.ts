@@ -15,8 +15,13 @@ export function assertResourceType(ctx: FhirContext, type: string): void {
   }
 }
 
+/** Whether `id` is a FHIR id (R4 datatypes.html#id): 1–64 of A–Z, a–z, 0–9, `-` and `.`. */
+export function isFhirId(id: string): boolean {
+  return ID.test(id);
+}
+
 export function assertId(id: string): void {
-  if (!ID.test(id)) throw new CustodiaError('request-malformed', 'A resource id is 1–64 characters of A–Z, a–z, 0–9, "-" and "."');
+  if (!isFhirId(id)) throw new CustodiaError('request-malformed', 'A resource id is 1–64 characters of A–Z, a–z, 0–9, "-" and "."');
 }
 
 export function parseVersionId(v: string): number {
