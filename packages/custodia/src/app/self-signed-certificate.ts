@@ -12,10 +12,11 @@
  * certificate. It needs a Reflect metadata polyfill, so both are loaded on first use only,
  * never by a vault that does not make certificates.
  */
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createPrivateKey, createPublicKey, generateKeyPairSync, webcrypto, X509Certificate, type KeyObject } from 'node:crypto';
 import { dirname } from 'node:path';
 import { CustodiaError, type Clock, type Random } from '../kernel/index.js';
+import { writeFileAtomically } from '../store/index.js';
 
 /** Lifetime of a certificate this module issues. */
 export const VALIDITY_DAYS = 90;
@@ -60,16 +61,8 @@ function usableCertificate(certFile: string, key: KeyObject, now: number): X509C
   return fresh && cert.subjectAltName === EXPECTED_SAN && cert.checkPrivateKey(key) ? cert : undefined;
 }
 
-/** Writes a file by rename, so a crash never leaves half a key or certificate behind. */
-function writeAtomically(path: string, data: string, mode: number): void {
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, data, { mode });
-  chmodSync(tmp, mode);
-  renameSync(tmp, path);
-}
-
 /** The stored key, or a new P-256 key written with mode 0600. */
-function loadOrCreateKey(keyFile: string): KeyObject {
+function loadOrCreateKey(keyFile: string, random: Random): KeyObject {
   if (existsSync(keyFile)) {
     try {
       const key = createPrivateKey(readFileSync(keyFile));
@@ -79,7 +72,7 @@ function loadOrCreateKey(keyFile: string): KeyObject {
     }
   }
   const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  writeAtomically(keyFile, privateKey.export({ type: 'pkcs8', format: 'pem' }) as string, 0o600);
+  writeFileAtomically(keyFile, privateKey.export({ type: 'pkcs8', format: 'pem' }) as string, 0o600, random);
   return privateKey;
 }
 
@@ -133,12 +126,12 @@ export async function ensureSelfSignedCertificate(files: { readonly certFile: st
   const now = clock.now();
   try {
     mkdirSync(dirname(files.keyFile), { recursive: true, mode: 0o700 });
-    const key = loadOrCreateKey(files.keyFile);
+    const key = loadOrCreateKey(files.keyFile, random);
     let cert = usableCertificate(files.certFile, key, now);
     const issued = cert === undefined;
     if (cert === undefined) {
       const certPem = await issueCertificate(key, now, random);
-      writeAtomically(files.certFile, certPem, 0o644);
+      writeFileAtomically(files.certFile, certPem, 0o644, random);
       cert = new X509Certificate(certPem);
     }
     return { certFile: files.certFile, keyFile: files.keyFile, issued, fingerprint: cert.fingerprint256, notAfter: new Date(cert.validTo) };

@@ -7,3 +7,4 @@ export { CLEAR_AT_REST, sealedAtRest, ownerOf, type AtRest } from './at-rest.js'
 export type { SealedDataStore, KeyUsage, SealedRow, ErasedCounts, CompartmentEntry } from './sealed-data-store.js';
 export type { LegalHold, LegalHoldStore } from './legal-hold-store.js';
 export { openPkcs11KeyProvider, type Pkcs11KeyProviderOptions } from './pkcs11-key-provider.js';
+export { writeFileAtomically } from './atomic-file.js';

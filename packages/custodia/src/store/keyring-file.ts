@@ -5,7 +5,8 @@
  * file beside it, flushes it, and renames it over the old one, so a crash leaves either
  * the old keyring or the new one, never half of one.
  */
-import { chmodSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, writeSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { writeFileAtomically } from './atomic-file.js';
 import { join } from 'node:path';
 import { CustodiaError, type Random } from '../kernel/index.js';
 import { newKeyring, parseKeyring, serializeKeyring, type Keyring, type KeyringProtection } from '../crypto/index.js';
@@ -22,31 +23,12 @@ function checkPrivate(path: string): void {
   if ((mode & 0o077) !== 0) throw new CustodiaError('config-invalid', `${path} is readable by other users (mode ${mode.toString(8)}); chmod 600 it`);
 }
 
-/** Writes `text` to `path` atomically (write, fsync, rename, fsync the directory). */
-function writeAtomically(dir: string, path: string, text: string, random: Random): void {
-  const tmp = join(dir, `.${FILE}.${random.bytes(6).toString('hex')}.tmp`);
-  const fd = openSync(tmp, 'wx', 0o600);
-  try {
-    writeSync(fd, text);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, path);
-  const d = openSync(dir, 'r');
-  try {
-    fsyncSync(d);
-  } finally {
-    closeSync(d);
-  }
-}
-
 /** Saves the keyring under `protection` (a passphrase, or none). */
 export function saveKeyring(dataDir: string, keyring: Keyring, protection: KeyringProtection, random: Random): void {
   const dir = keysDir(dataDir);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   chmodSync(dir, 0o700);
-  writeAtomically(dir, keyringPath(dataDir), serializeKeyring(keyring, protection, random), random);
+  writeFileAtomically(keyringPath(dataDir), serializeKeyring(keyring, protection, random), 0o600, random);
 }
 
 /**

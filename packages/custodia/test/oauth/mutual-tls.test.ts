@@ -22,7 +22,6 @@ import { authorizeUrl, basicAuth, Browser, PASSWORD, pkce, REDIRECT, signIn, sta
 const FIXTURES = fileURLToPath(new URL('../server/fixtures/', import.meta.url));
 /** The server's certificate (the committed localhost test pair): what clients trust. */
 const SERVER_CA = readFileSync(join(FIXTURES, 'localhost-test.crt'));
-const LAB_DN = 'CN=lab-system,O=Hospital';
 const USER_SCOPE = 'user/Patient.rs offline_access';
 
 interface Reply {
