@@ -5,13 +5,13 @@
  * leaves one KEK and readable data, a data-key rotation that re-seals every version under
  * new keys, and an operator log that records each change without a byte of key material.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keyringPath } from '../../src/store/index.js';
-import { expectOneLineError, runCustodia } from '../helpers/spawn-cli.js';
+import { expectOneLineError, importWithCli, runCustodia } from '../helpers/spawn-cli.js';
 import { operatorLogAt, readAt, withoutMeta } from '../helpers/vault-at-data-dir.js';
 
 const MRN = 'http://hospital.example.org/mrn';
@@ -77,11 +77,7 @@ describe('custodia keys', () => {
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'custodia-keys-cli-'));
     dataDir = join(dir, 'data');
-    const file = join(dir, 'records.ndjson');
-    writeFileSync(file, `${RESOURCES.map((r) => JSON.stringify(r)).join('\n')}\n`);
-    const r = runCustodia(['import', '--data-dir', dataDir, file]);
-    expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(new RegExp(`^Imported ${RESOURCES.length} resources`));
+    importWithCli(dir, dataDir, RESOURCES);
     collectKeyMaterial();
   }, 120_000);
   afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectOneLineError, runCustodia } from '../helpers/spawn-cli.js';
+import { expectOneLineError, importWithCli, runCustodia } from '../helpers/spawn-cli.js';
 import { operatorLogAt, readAt, withoutMeta } from '../helpers/vault-at-data-dir.js';
 
 const PATIENTS = ['pa', 'pb', 'pc'] as const;
@@ -47,11 +47,7 @@ describe('custodia patient', () => {
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'custodia-patient-cli-'));
     dataDir = join(dir, 'data');
-    const file = join(dir, 'records.ndjson');
-    writeFileSync(file, `${RESOURCES.map((r) => JSON.stringify(r)).join('\n')}\n`);
-    const r = runCustodia(['import', '--data-dir', dataDir, file]);
-    expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(new RegExp(`^Imported ${RESOURCES.length} resources`));
+    importWithCli(dir, dataDir, RESOURCES);
   }, 120_000);
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -2,34 +2,12 @@
  * The built `custodia` binary in a child process, as users run it (`npm run build`
  * first): one-shot commands, and `serve` on a free port until it says where it listens.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
-import { fileURLToPath } from 'node:url';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { CUSTODIA_BIN } from './spawn-cli.js';
+import { freePort } from './free-port.js';
 
-export const BIN = fileURLToPath(new URL('../../bin/custodia.mjs', import.meta.url));
-
-export interface CliResult {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** Runs `custodia <args>` to its end (SQLite unless env names a database). */
-export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): CliResult {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, CUSTODIA_DATABASE_URL: '', ...env }, timeout: 120_000 });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
+/** One-shot commands: spawn-cli.ts's runCustodia (the child gets no CUSTODIA_* setting the test did not give it). */
+export { runCustodia as runCli, type CliRun as CliResult } from './spawn-cli.js';
 
 export interface RunningServer {
   readonly server: ChildProcess;
@@ -49,7 +27,7 @@ export interface RunningServer {
  */
 export async function serveCli(args: string[], env: NodeJS.ProcessEnv = {}, ready: RegExp = /listening at (\S+)/): Promise<RunningServer> {
   const port = await freePort();
-  const server = spawn(process.execPath, [BIN, 'serve', '--port', String(port), '--log-level', 'silent', ...args], { env: { ...process.env, CUSTODIA_DATABASE_URL: '', ...env } });
+  const server = spawn(process.execPath, [CUSTODIA_BIN, 'serve', '--port', String(port), '--log-level', 'silent', ...args], { env: { ...process.env, CUSTODIA_DATABASE_URL: '', ...env } });
   let out = '';
   let err = '';
   server.stderr.on('data', (c: Buffer) => (err += c.toString()));

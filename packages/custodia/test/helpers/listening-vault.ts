@@ -6,7 +6,7 @@
  * data-key ids as the first), and rate limits so high they never apply.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { freePort } from './free-port.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -14,17 +14,6 @@ import { secureRandom, systemClock } from '../../src/kernel/index.js';
 import { createVault, resolveConfig, type ConfigInput, type Vault, type VaultConfig } from '../../src/app/index.js';
 import { buildServer } from '../../src/server/index.js';
 import { createTestDatabase, type TestDatabase } from './databases.js';
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 export interface HttpResult {
   readonly status: number;

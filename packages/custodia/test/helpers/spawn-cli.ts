@@ -5,6 +5,8 @@
  * schema or retention policy; `env` adds what a test means to set.
  */
 import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
 
@@ -30,4 +32,13 @@ export function expectOneLineError(r: CliRun, message: RegExp | string): void {
   expect(r.stderr).not.toMatch(/\n\s+at /);
   if (typeof message === 'string') expect(r.stderr).toContain(message);
   else expect(r.stderr).toMatch(message);
+}
+
+/** Loads `resources` into a new vault in `dataDir` with `custodia import`, as an operator would (an NDJSON file in `dir`). */
+export function importWithCli(dir: string, dataDir: string, resources: readonly unknown[]): void {
+  const file = join(dir, 'records.ndjson');
+  writeFileSync(file, `${resources.map((r) => JSON.stringify(r)).join('\n')}\n`);
+  const r = runCustodia(['import', '--data-dir', dataDir, file]);
+  expect(r.code, r.stderr).toBe(0);
+  expect(r.stdout).toMatch(new RegExp(`^Imported ${resources.length} resources`));
 }

@@ -5,7 +5,9 @@
  * way a person would: read the form, fill it in, post it, follow redirects by hand.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { freePort } from '../helpers/free-port.js';
+
+export { freePort };
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -21,17 +23,6 @@ import { TEST_SCRYPT } from '../access/identity/identity-fixtures.js';
 export const PASSWORD = 'correct horse battery staple';
 /** A registered redirect URI (nothing listens there: the tests read the Location header). */
 export const REDIRECT = 'http://127.0.0.1:9/callback';
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 export interface OAuthHarness {
   readonly vault: Vault;
