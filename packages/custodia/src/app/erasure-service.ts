@@ -87,8 +87,11 @@ export class ErasureService {
    * failure half-way, and on every start (a database restored from a backup taken before
    * an erasure loses the erased records again). Cheap when there is nothing to do.
    */
-  replay(): Promise<ErasedCounts> {
+  async replay(): Promise<ErasedCounts> {
     const ids = this.keys.erasedKeyIds();
-    return ids.length === 0 ? Promise.resolve({ versions: 0, resources: 0 }) : this.data.eraseSealedBy(ids);
+    // Start-up reads first (the key_id index) and writes only when a restored backup or an
+    // interrupted erasure left something behind: no durable commit per start otherwise.
+    if (ids.length === 0 || (await this.data.countSealedBy(ids)) === 0) return { versions: 0, resources: 0 };
+    return this.data.eraseSealedBy(ids);
   }
 }
