@@ -111,9 +111,8 @@ export class KeyRotation {
     }
     const resealed = await this.data.reseal(updates);
     if (rows.length < limit) {
-      await this.data.resealSecrets(ids);
-      const sealingSecrets = await this.data.secretKeyIds();
-      for (const id of ids) if (!sealingSecrets.has(id) && (await this.data.countSealedBy([id])) === 0) this.keys.dropRetired(id);
+      const secrets = await this.data.resealSecrets(ids);
+      for (const id of ids) if (!secrets.stillSealing.has(id) && (await this.data.countSealedBy([id])) === 0) this.keys.dropRetired(id);
     }
     // Progress through the key_id index, not status()'s scan of every version after each batch.
     const remaining = await this.data.countSealedBy(this.keys.retiredKeys().map((k) => k.id));

@@ -20,7 +20,7 @@
  *
  * Data-key rotation retires the tenant key too: app/key-rotation.ts re-seals these
  * secrets under the new tenant key (resealSecrets) and keeps any key that still seals
- * one (secretKeyIds) before it drops retired keys.
+ * one (what resealSecrets reports) before it drops retired keys.
  */
 import { sql, type Kysely } from 'kysely';
 import { CustodiaError, isCustodiaError } from '../kernel/index.js';
@@ -68,31 +68,34 @@ async function sealedSecrets(read: Kysely<unknown>): Promise<(SecretRow & { keyI
   });
 }
 
-/** The ids of the keys that seal a second-factor secret (one scan of the users). */
-export async function secretKeyIds(read: Kysely<unknown>, at: AtRest): Promise<Set<string>> {
-  if (!at.sealed) return new Set();
-  return new Set((await sealedSecrets(read)).flatMap((r) => (r.keyId === undefined ? [] : [r.keyId])));
-}
-
 /**
- * Re-seals under the current tenant key the secrets sealed by `keyIds`; returns how many.
- * A row changed meanwhile (a new enrolment, a reset) is left as it now is. A secret that
- * does not open is left under its key, which is then kept: it fails where it is used.
+ * Re-seals under the current tenant key the secrets sealed by `keyIds`, in one scan of the
+ * users. Returns how many moved, and which of `keyIds` still seal a secret afterwards and
+ * so must not be dropped: a secret that does not open is left under its key (it fails
+ * where it is used), and a row changed meanwhile (a new enrolment, a reset) is left as it
+ * now is.
  */
-export async function resealSecrets(read: Kysely<unknown>, transaction: <T>(fn: (db: Kysely<unknown>) => Promise<T>) => Promise<T>, at: AtRest, keyIds: readonly string[]): Promise<number> {
-  if (!at.sealed || keyIds.length === 0) return 0;
+export async function resealSecrets(
+  read: Kysely<unknown>,
+  transaction: <T>(fn: (db: Kysely<unknown>) => Promise<T>) => Promise<T>,
+  at: AtRest,
+  keyIds: readonly string[],
+): Promise<{ resealed: number; stillSealing: Set<string> }> {
+  const stillSealing = new Set<string>();
+  if (!at.sealed || keyIds.length === 0) return { resealed: 0, stillSealing };
   const wanted = new Set(keyIds);
-  const updates: { id: string; from: string; to: string }[] = [];
+  const updates: { id: string; from: string; to: string; keyId: string }[] = [];
   for (const row of await sealedSecrets(read)) {
     if (row.keyId === undefined || !wanted.has(row.keyId)) continue;
     try {
-      updates.push({ id: row.id, from: row.totp_secret, to: storedTotpSecret(at, row.id, openTotpSecret(at, row.id, row.totp_secret)) });
+      updates.push({ id: row.id, from: row.totp_secret, to: storedTotpSecret(at, row.id, openTotpSecret(at, row.id, row.totp_secret)), keyId: row.keyId });
     } catch (e) {
       if (!isCustodiaError(e, 'decrypt-failed')) throw e;
+      stillSealing.add(row.keyId);
     }
   }
-  if (updates.length === 0) return 0;
-  return transaction(async (db) => {
+  if (updates.length === 0) return { resealed: 0, stillSealing };
+  const resealed = await transaction(async (db) => {
     let n = 0;
     for (const u of updates) {
       const r = await sql`UPDATE identity_users SET totp_secret = ${u.to} WHERE id = ${u.id} AND totp_secret = ${u.from}`.execute(db);
@@ -100,4 +103,5 @@ export async function resealSecrets(read: Kysely<unknown>, transaction: <T>(fn: 
     }
     return n;
   });
+  return { resealed, stillSealing };
 }

@@ -9,7 +9,7 @@ import type { DialectSql } from './dialect-sql.js';
 import type { StoreHandles } from './kysely-resource-store.js';
 import type { StoredContent } from './at-rest.js';
 import { deleteSearchRows } from './write-versions.js';
-import { resealSecrets, secretKeyIds } from './identity-secrets.js';
+import { resealSecrets } from './identity-secrets.js';
 
 export interface KeyUsage {
   /** null: versions stored in clear (written with encryption off) or deletions. */
@@ -61,10 +61,11 @@ export interface SealedDataStore {
   sealedBy(keyIds: readonly string[], limit: number): Promise<SealedRow[]>;
   /** Replaces content and key id of versions still sealed by the key they were read under; returns how many. */
   reseal(rows: readonly { seq: number; fromKeyId: string; content: Buffer; keyId: string }[]): Promise<number>;
-  /** The keys that seal a second-factor secret (identity-secrets.ts), which must not be dropped. */
-  secretKeyIds(): Promise<Set<string>>;
-  /** Re-seals the second-factor secrets sealed by `keyIds` under the current tenant key; returns how many. */
-  resealSecrets(keyIds: readonly string[]): Promise<number>;
+  /**
+   * Re-seals the second-factor secrets sealed by `keyIds` under the current tenant key
+   * (identity-secrets.ts); returns how many, and which of `keyIds` still seal one and must not be dropped.
+   */
+  resealSecrets(keyIds: readonly string[]): Promise<{ resealed: number; stillSealing: Set<string> }>;
 }
 
 const CHUNK = 500;
@@ -137,7 +138,6 @@ export function sealedDataStore(h: StoreHandles): SealedDataStore {
           return n;
         });
       }),
-    secretKeyIds: () => guarded(() => secretKeyIds(h.read, h.at)),
     resealSecrets: (keyIds) => guarded(() => resealSecrets(h.read, h.transaction, h.at, keyIds)),
   };
 }
