@@ -10,9 +10,9 @@
  * `family` and under `given` gives unrelated values. The output is the first 128 bits,
  * base64url: collisions are negligible at any vault size.
  */
-import { createHash, createHmac, type Hash } from 'node:crypto';
 import { CustodiaError } from '../kernel/index.js';
 import { KEY_BYTES } from './aead.js';
+import { HmacSha256, Sha256State } from './hmac-sha256.js';
 
 const DOMAIN = 'custodia/blind-index/v1';
 /** Prefixes are indexed up to this many characters; a longer search term matches on its first 64. */
@@ -31,52 +31,100 @@ function check(key: Uint8Array, param: string): void {
  */
 export function blindIndex(key: Uint8Array, param: string, value: string): string {
   check(key, param);
-  return createHmac('sha256', key).update(`${DOMAIN}\u0000${param}\u0000${value}`, 'utf8').digest().subarray(0, 16).toString('base64url');
+  return base64url16(macOf(key).macInto(Buffer.from(`${DOMAIN}\u0000${param}\u0000${value}`, 'utf8'), DIGEST));
 }
 
 /**
  * The blind indexes of every prefix of an already normalised value (R4 search.html string
- * search: "starts with"), from one character up to {@link MAX_PREFIX}: a row stores them
- * all, a search term looks up the one of its own length. Characters are code points, so a
- * prefix never splits a surrogate pair.
+ * search: "starts with"), from one character up to {@link MAX_PREFIX}. Characters are code
+ * points, so a prefix never splits a surrogate pair. Each equals
+ * blindIndex(key, `${param}:prefix`, prefix) (a property test checks), computed
+ * incrementally: the inner hash of prefix n+1 continues from prefix n's.
  */
 export function blindPrefixes(key: Uint8Array, param: string, normalized: string): string[] {
   check(key, param);
-  const chars = [...normalized].slice(0, MAX_PREFIX);
-  if (chars.length === 0) return [];
-  // HMAC (RFC 2104) of every prefix, computed incrementally: the inner hash of prefix n+1
-  // continues from a copy of prefix n's, and the outer hash from a copy of the keyed pad.
-  // Same output as blindIndex(key, `${param}:prefix`, prefix) (a property test checks),
-  // without re-keying an HMAC for each of up to 64 prefixes.
-  const { inner, outer } = pads(key);
-  const h = inner.copy().update(`${DOMAIN}\u0000${param}:prefix\u0000`, 'utf8');
+  const mac = macOf(key);
+  const inner = mac.begin(INNER, Buffer.from(`${DOMAIN}\u0000${param}:prefix\u0000`, 'utf8'));
+  const bytes = Buffer.from(normalized, 'utf8');
   const out: string[] = [];
-  for (const c of chars) {
-    h.update(c, 'utf8');
-    out.push(outer.copy().update(h.copy().digest()).digest().subarray(0, 16).toString('base64url'));
+  for (let at = 0; at < bytes.length && out.length < MAX_PREFIX; ) {
+    const end = at + utf8Length(bytes[at]!);
+    inner.update(bytes, at, end);
+    out.push(base64url16(mac.finishInto(inner, DIGEST)));
+    at = end;
   }
   return out;
 }
 
-const BLOCK = 64;
-/** SHA-256 states after the keyed inner and outer pads (RFC 2104: K ⊕ ipad, K ⊕ opad), per key. */
-const padCache = new WeakMap<Uint8Array, { inner: Hash; outer: Hash }>();
+/** The bytes of the UTF-8 sequence a lead byte starts (Buffer.from never yields a malformed one). */
+const utf8Length = (lead: number): number => (lead < 0x80 ? 1 : lead < 0xe0 ? 2 : lead < 0xf0 ? 3 : 4);
 
-function pads(key: Uint8Array): { inner: Hash; outer: Hash } {
-  let p = padCache.get(key);
-  if (p === undefined) {
-    const k = Buffer.alloc(BLOCK);
-    Buffer.from(key).copy(k); // 32-byte keys are shorter than the block: zero-padded, never hashed
-    const ipad = Buffer.from(k.map((b) => b ^ 0x36));
-    const opad = Buffer.from(k.map((b) => b ^ 0x5c));
-    p = { inner: createHash('sha256').update(ipad), outer: createHash('sha256').update(opad) };
-    padCache.set(key, p);
-  }
-  return p;
+const base64url16 = (digest: Uint8Array): string => Buffer.from(digest.buffer, digest.byteOffset, 16).toString('base64url');
+
+/** Scratch space: blind indexes are computed synchronously, one at a time. */
+const DIGEST = new Uint8Array(32);
+const INNER = new Sha256State();
+
+/** The keyed pads of each index key, hashed once. */
+const macs = new WeakMap<Uint8Array, HmacSha256>();
+
+/** Forgets the pads derived from `key` (the key store calls it when it closes and wipes the key). */
+export function forgetBlindIndexKey(key: Uint8Array): void {
+  macs.delete(key);
 }
 
-/** The blind index a search term looks up among the prefixes {@link blindPrefixes} stored. */
-export function blindPrefixQuery(key: Uint8Array, param: string, normalizedTerm: string): string | undefined {
+function macOf(key: Uint8Array): HmacSha256 {
+  let m = macs.get(key);
+  if (m === undefined) macs.set(key, (m = new HmacSha256(key)));
+  return m;
+}
+
+/**
+ * Prefixes up to this many characters get an index row of their own; the blind indexes of
+ * the longer ones travel in the last row's {@link BlindPrefixRows.tail}. Four characters
+ * already narrow a name to a few candidates, and a 25-character address line then costs
+ * four index rows instead of twenty-five.
+ */
+export const PREFIX_ROWS = 4;
+/** Characters per blind prefix in a tail: the first 96 bits, base64url. */
+export const TAIL_CHARS = 16;
+
+/** How a value's prefixes are stored: one row per head, the rest in the last head's tail. */
+export interface BlindPrefixRows {
+  /** The blind indexes of the prefixes of 1 … min(length, {@link PREFIX_ROWS}) characters. */
+  readonly heads: readonly string[];
+  /**
+   * The blind indexes of the prefixes of {@link PREFIX_ROWS}+1 … length characters, each cut to
+   * {@link TAIL_CHARS}, in order; stored with the last head. Absent for short values.
+   */
+  readonly tail?: string;
+}
+
+/** {@link blindPrefixes}, laid out as stored rows. */
+export function blindPrefixRows(key: Uint8Array, param: string, normalized: string): BlindPrefixRows {
+  const all = blindPrefixes(key, param, normalized);
+  if (all.length <= PREFIX_ROWS) return { heads: all };
+  return { heads: all.slice(0, PREFIX_ROWS), tail: all.slice(PREFIX_ROWS).map((p) => p.slice(0, TAIL_CHARS)).join('') };
+}
+
+/**
+ * What a search term looks up among {@link blindPrefixRows}: the head of its own length;
+ * or, for a longer term, the last head and, in that row's tail, the blind index of the
+ * term at `tailAt` (1-based, as SQL's substr). `whole` is the term's full blind prefix,
+ * which rows written before tails existed (one row per prefix) still hold.
+ */
+export interface BlindPrefixMatch {
+  readonly head: string;
+  readonly tail?: { readonly at: number; readonly value: string; readonly whole: string };
+}
+
+export function blindPrefixMatch(key: Uint8Array, param: string, normalizedTerm: string): BlindPrefixMatch | undefined {
   const chars = [...normalizedTerm].slice(0, MAX_PREFIX);
-  return chars.length === 0 ? undefined : blindIndex(key, `${param}:prefix`, chars.join(''));
+  if (chars.length === 0) return undefined;
+  if (chars.length <= PREFIX_ROWS) return { head: blindIndex(key, `${param}:prefix`, chars.join('')) };
+  const whole = blindIndex(key, `${param}:prefix`, chars.join(''));
+  return {
+    head: blindIndex(key, `${param}:prefix`, chars.slice(0, PREFIX_ROWS).join('')),
+    tail: { at: (chars.length - PREFIX_ROWS - 1) * TAIL_CHARS + 1, value: whole.slice(0, TAIL_CHARS), whole },
+  };
 }

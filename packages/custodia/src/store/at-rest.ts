@@ -19,7 +19,7 @@
 import { CustodiaError, type Random } from '../kernel/index.js';
 import { ENVELOPE_VERSION, envelopeKeyId, openEnvelope, resourceVersionAad, sealEnvelope } from '../crypto/index.js';
 import type { IndexRows, SearchQuery, VersionWrite } from '../fhir/index.js';
-import { blindIndexRows, blindQuery } from './blind-search.js';
+import { blindIndexRows, blindQuery, type BlindPartMemo } from './blind-search.js';
 import { TENANT_OWNER, type KeyStore } from './key-store.js';
 
 /** The stored columns of a version (`resource_versions.content`, `.key_id`). */
@@ -150,10 +150,12 @@ export function sealedAtRest(keys: KeyStore, random: Random): AtRest {
     const dk = keys.activeKey(owner);
     return { content: sealEnvelope(dk, Buffer.from(json, 'utf8'), resourceVersionAad(type, id, versionId), random), keyId: dk.id };
   };
+  const memo: BlindPartMemo = new Map();
   const at: AtRest = {
     sealed: true,
     keys,
     prepare(writes: readonly VersionWrite[]): void {
+      memo.clear();
       keys.prepare(writes.filter((w) => w.json !== null).map(ownerOf));
     },
     sealVersion(w: VersionWrite): SealedContent {
@@ -179,7 +181,7 @@ export function sealedAtRest(keys: KeyStore, random: Random): AtRest {
       if (row.key_id !== envelopeKeyId(row.content)) throw tampered('A version names another key than the one that sealed it');
       return openEnvelope(lookup, row.content, resourceVersionAad(row.res_type, row.res_id, Number(row.version_id))).toString('utf8');
     },
-    indexRows: (type: string, rows: IndexRows): IndexRows => blindIndexRows(keys.indexKey(), type, rows),
+    indexRows: (type: string, rows: IndexRows): IndexRows => blindIndexRows(keys.indexKey(), type, rows, memo),
     query: (q: SearchQuery): SearchQuery => blindQuery(keys.indexKey(), q),
     sealSecret: (purpose: string, subject: string, plaintext: Buffer): Buffer => sealEnvelope(keys.activeKey(TENANT_OWNER), plaintext, secretAad(purpose, subject), random),
     openSecret(purpose: string, subject: string, stored: Uint8Array): Buffer {

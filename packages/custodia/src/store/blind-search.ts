@@ -5,7 +5,7 @@
  *
  * | values                                                     | stored as                                 | searches that still work        |
  * |------------------------------------------------------------|-------------------------------------------|---------------------------------|
- * | names, addresses of Patient/Person/Practitioner/RelatedPerson (string) | one row per normalised prefix (≤ 64), `exact` blinded | default (starts-with), `:exact` |
+ * | names, addresses of Patient/Person/Practitioner/RelatedPerson (string) | a row per normalised prefix of ≤ 4 characters, longer ones (≤ 64) in its `tail`; `exact` blinded | default (starts-with), `:exact` |
  * | `telecom`, `phone`, `email` of those types (token)         | system in clear, code blinded             | `code`, `system\|code`, `system\|` |
  * | `identifier` of every type (token)                         | system in clear, value blinded            | the same                        |
  * | `birthdate` of those types (date)                          | blinded year, month, day tokens           | every prefix, years 1850–2150   |
@@ -18,7 +18,7 @@
  * with the database still learns is in docs/threat-model.md ("Encryption at rest").
  */
 import { CustodiaError } from '../kernel/index.js';
-import { blindIndex, blindPrefixes, blindPrefixQuery } from '../crypto/index.js';
+import { blindIndex, blindPrefixMatch, blindPrefixRows, type BlindPrefixMatch } from '../crypto/index.js';
 import type { Condition, IndexRows, RangeValue, SearchQuery, TokenValue } from '../fhir/index.js';
 
 /** The resource types whose names, contact details and birth dates identify a person. */
@@ -54,8 +54,12 @@ const SHARED: Readonly<Record<string, readonly string[]>> = {
 const DOMAIN_OF: Readonly<Record<string, string>> = Object.fromEntries(Object.entries(SHARED).flatMap(([whole, parts]) => [[whole, whole], ...parts.map((p) => [p, whole])]));
 const domainOf = (param: string): string => DOMAIN_OF[param] ?? param;
 
-/** A condition with the parameters its rows are stored under, when more than its own (search-sql.ts reads it). */
-export type StoredStringCondition = Condition & { readonly storedParams?: readonly string[] };
+/**
+ * A condition as the store runs it (search-sql.ts, condition-sql.ts read it): the
+ * parameters its rows are stored under, when more than its own; for a sealed starts-with
+ * search, what each value looks up (`values[i]` is then `prefixes[i].head`).
+ */
+export type StoredStringCondition = Condition & { readonly storedParams?: readonly string[]; readonly prefixes?: readonly BlindPrefixMatch[] };
 
 /** The parameters a search on `param` looks up once sealed. */
 export function storedParamsOf(param: string): readonly string[] | undefined {
@@ -210,11 +214,39 @@ function rangeTokens(v: RangeValue): string[] {
   return out;
 }
 
+/** A part's stored prefix rows and blinded `:exact` value. */
+interface BlindPart {
+  readonly heads: readonly string[];
+  readonly tail?: string;
+  readonly exact: string;
+}
+
+/**
+ * The blind rows of the name and address parts of one write batch, by domain and value:
+ * a city, a state or a common name is blinded once per batch, not once per patient. It
+ * holds no more than the batch itself does; the codec empties it at every batch
+ * (at-rest.ts) and it never grows past {@link MEMO_PARTS} entries.
+ */
+export type BlindPartMemo = Map<string, BlindPart>;
+const MEMO_PARTS = 4096;
+
+function blindPart(key: Uint8Array, domain: string, r: { readonly value: string; readonly exact: string }, memo: BlindPartMemo | undefined): BlindPart {
+  const id = `${domain}\u0000${r.value}\u0000${r.exact}`;
+  const hit = memo?.get(id);
+  if (hit !== undefined) return hit;
+  const part = { ...blindPrefixRows(key, domain, r.value), exact: blindIndex(key, `${domain}:exact`, r.exact) };
+  if (memo !== undefined) {
+    if (memo.size >= MEMO_PARTS) memo.clear();
+    memo.set(id, part);
+  }
+  return part;
+}
+
 /**
  * The index rows of a version of `type` as stored: identifying values replaced by their
  * blind indexes. Birth dates move from the date table to the token table.
  */
-export function blindIndexRows(key: Uint8Array, type: string, rows: IndexRows): IndexRows {
+export function blindIndexRows(key: Uint8Array, type: string, rows: IndexRows, memo?: BlindPartMemo): IndexRows {
   // Parts another parameter already holds (a family name, a city) are not stored again under name / address.
   const covered = new Map<string, Set<string>>();
   for (const r of rows.string) {
@@ -228,9 +260,8 @@ export function blindIndexRows(key: Uint8Array, type: string, rows: IndexRows): 
     if (!isBlindFor(type, 'string', r.param)) return [r];
     if (SAME_ROWS_AS[r.param] !== undefined) return [];
     if (SHARED[r.param] !== undefined && covered.get(r.param)?.has(r.exact) === true) return [];
-    const domain = domainOf(r.param);
-    const exact = blindIndex(key, `${domain}:exact`, r.exact);
-    return blindPrefixes(key, domain, r.value).map((value) => ({ param: r.param, grp: r.grp, value, exact }));
+    const { heads, tail, exact } = blindPart(key, domainOf(r.param), r, memo);
+    return heads.map((value, i) => (tail !== undefined && i === heads.length - 1 ? { param: r.param, grp: r.grp, value, exact, tail } : { param: r.param, grp: r.grp, value, exact }));
   });
   const token = rows.token.map((r) => (r.code !== null && isBlindFor(type, 'token', r.param) ? { ...r, code: blindIndex(key, r.param, r.code) } : r));
   const date: IndexRows['date'][number][] = [];
@@ -271,10 +302,10 @@ function blindCondition(key: Uint8Array, c: Condition, types: readonly string[])
       const stored = storedParamsOf(c.param);
       const withParams = <T extends Condition>(x: T): T => (stored === undefined ? x : ({ ...x, storedParams: stored } as T));
       if (c.match === 'exact') return withParams({ ...c, values: c.values.map((v) => blindIndex(key, `${domain}:exact`, v)) });
-      // Every blind value has the same length, so the store's starts-with range on it is an equality lookup.
-      const values = c.values.map((v) => blindPrefixQuery(key, domain, v));
-      if (values.some((v) => v === undefined)) return withParams({ kind: 'missing', param: c.param, table: 'string', missing: false });
-      return withParams({ ...c, values: values as string[] });
+      const prefixes = c.values.map((v) => blindPrefixMatch(key, domain, v));
+      if (prefixes.some((p) => p === undefined)) return withParams({ kind: 'missing', param: c.param, table: 'string', missing: false });
+      const matches = prefixes as BlindPrefixMatch[];
+      return withParams({ ...c, values: matches.map((p) => p.head), prefixes: matches } as StoredStringCondition);
     }
     case 'token':
       return blindOver(types, 'token', c.param) ? { ...c, values: blindTokens(key, c.param, c.values) } : c;

@@ -33,7 +33,7 @@ export const BULK_TABLES = {
       ['key_id', 'text'],
     ],
   },
-  string: { table: 'sp_string', columns: [...INDEX_PREFIX, ['value', 'text'], ['exact', 'text']] },
+  string: { table: 'sp_string', columns: [...INDEX_PREFIX, ['value', 'text'], ['exact', 'text'], ['tail', 'text']] },
   token: { table: 'sp_token', columns: [...INDEX_PREFIX, ['system', 'text'], ['code', 'text'], ['text', 'text']] },
   reference: {
     table: 'sp_reference',

@@ -14,6 +14,8 @@ import { CustodiaError } from '../kernel/index.js';
 import type { Condition, QuantityValue, RangeValue, ReferenceValue, TokenValue, Visibility } from '../fhir/index.js';
 import type { DialectSql } from './dialect-sql.js';
 import { INDEX_TABLES } from './schema.js';
+import { TAIL_CHARS, type BlindPrefixMatch } from '../crypto/index.js';
+import type { StoredStringCondition } from './blind-search.js';
 
 type Sql = RawBuilder<unknown>;
 
@@ -32,6 +34,18 @@ const and = (parts: Sql[]): Sql => (parts.length === 1 ? parts[0]! : sql`(${sql.
 /** `value` starts with `prefix`, as a byte-order range so that an index can serve it. */
 function startsWith(ctx: ConditionContext, column: Sql, prefix: string): Sql {
   return sql`(${column} >= ${prefix} AND ${column} < ${prefix + ctx.d.maxChar})`;
+}
+
+/**
+ * A sealed starts-with search (store/blind-search.ts, crypto/blind-index.ts): the row of
+ * the term's own prefix; or, for a term longer than the rows, the last row whose tail holds
+ * the term's blind index at `at`. Rows written before tails (migration 0015) hold the
+ * term's whole prefix as a row of its own, so that value is looked up too.
+ */
+function blindStartsWith(a: string, p: BlindPrefixMatch): Sql {
+  if (p.tail === undefined) return sql`${ref(a, 'value')} = ${p.head}`;
+  const { at, value, whole } = p.tail;
+  return sql`(${ref(a, 'value')} IN (${p.head}, ${whole}) AND (${ref(a, 'value')} = ${whole} OR substr(${ref(a, 'tail')}, ${at}, ${TAIL_CHARS}) = ${value}))`;
 }
 
 /** LIKE pattern for a substring, with the wildcard characters of the input escaped. */
@@ -115,8 +129,11 @@ function uriAncestors(uri: string): string[] {
 export function valuePredicate(ctx: ConditionContext, c: Condition, a: string): { table: string; where: Sql } {
   switch (c.kind) {
     case 'string': {
+      const prefixes = (c as StoredStringCondition).prefixes;
       const where = or(
-        c.values.map((v) => {
+        c.values.map((v, i) => {
+          const blind = prefixes?.[i];
+          if (blind !== undefined) return blindStartsWith(a, blind);
           if (c.match === 'exact') return sql`${ref(a, 'exact')} = ${v}`;
           if (c.match === 'contains') return sql`${ref(a, 'value')} LIKE ${containsPattern(v)} ESCAPE '\\'`;
           return startsWith(ctx, ref(a, 'value'), v);

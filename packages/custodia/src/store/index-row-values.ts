@@ -13,7 +13,7 @@ export const INDEX_KINDS: readonly IndexKind[] = ['string', 'token', 'reference'
 export function indexRowValues(ix: IndexRows, kind: IndexKind): unknown[][] {
   switch (kind) {
     case 'string':
-      return ix.string.map((r) => [r.param, r.grp, r.value, r.exact]);
+      return ix.string.map((r) => [r.param, r.grp, r.value, r.exact, r.tail ?? null]);
     case 'token':
       return ix.token.map((r) => [r.param, r.grp, r.system, r.code, r.text]);
     case 'reference':

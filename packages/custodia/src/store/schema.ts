@@ -36,7 +36,7 @@ interface IndexBase {
   grp: number;
 }
 
-export interface StringIndexTable extends IndexBase { value: string; exact: string }
+export interface StringIndexTable extends IndexBase { value: string; exact: string; tail: string | null }
 export interface TokenIndexTable extends IndexBase { system: string | null; code: string | null; text: string | null }
 export interface ReferenceIndexTable extends IndexBase {
   target_type: string | null;

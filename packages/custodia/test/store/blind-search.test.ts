@@ -10,6 +10,8 @@
 import { fc, test } from '@fast-check/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { blindIndexRows } from '../../src/store/blind-search.js';
+import { blindPrefixes } from '../../src/crypto/index.js';
+import { openRawDatabase } from '../helpers/raw-database.js';
 import { CLEAR_AT_REST, openStore } from '../../src/store/index.js';
 import { normalizeString, parseDateRange, type Condition, type IndexRows, type Prefix, type ResourceStore, type SearchQuery } from '../../src/fhir/index.js';
 import { isCustodiaError } from '../../src/kernel/index.js';
@@ -202,6 +204,27 @@ for (const dbName of ALL_DATABASES) {
       }
     });
 
+    it('still finds a name stored before prefix tails (one row per prefix, migration 0015), and nothing longer', async () => {
+      const p: PatientData = { family: 'Vandermeulen', given: 'Ann', identifiers: [] };
+      await sealed.transaction((tx) => tx.writeVersions([create('Patient', 'legacy-rows', indexRowsOf(p))]));
+      const raw = await openRawDatabase(sealedDb);
+      try {
+        const [{ pk }] = (await raw.query<{ pk: number }>("SELECT pk FROM resources WHERE res_type = 'Patient' AND res_id = 'legacy-rows'")) as [{ pk: number }];
+        const [{ exact }] = (await raw.query<{ exact: string }>("SELECT exact FROM sp_string WHERE res_pk = ? AND param = 'family'", [pk])) as [{ exact: string }];
+        await raw.query("DELETE FROM sp_string WHERE res_pk = ? AND param = 'family'", [pk]);
+        // The layout before tails: every prefix a row of its own (family is blinded in the `name` domain).
+        for (const value of blindPrefixes(sealedDb.keys.indexKey(), 'name', 'vandermeulen')) {
+          await raw.query("INSERT INTO sp_string (res_pk, res_type, param, grp, value, exact) VALUES (?, 'Patient', 'family', 0, ?, ?)", [pk, value, exact]);
+        }
+      } finally {
+        await raw.close();
+      }
+      const family = (term: string) => idsOf(sealed, query(['Patient'], [{ kind: 'string', param: 'family', match: 'prefix', values: [term] }]));
+      for (const term of ['v', 'vand', 'vande', 'vandermeule', 'vandermeulen']) expect(await family(term), term).toContain('legacy-rows');
+      expect(await family('vandermeulenx')).not.toContain('legacy-rows');
+      expect(await family('vandy')).not.toContain('legacy-rows');
+    });
+
     it('refuses :contains and _sort on blinded parameters with search-unsupported; the clear store answers them', async () => {
       const contains = query(['Patient'], [{ kind: 'string', param: 'family', match: 'contains', values: ['ab'] }]);
       await expect(sealed.search(contains, 10)).rejects.toSatisfy((e) => isCustodiaError(e, 'search-unsupported'));
@@ -234,7 +257,7 @@ describe('blindIndexRows', () => {
   const KEY = Buffer.alloc(32, 0x5a);
   /** Every text a stored row holds. */
   const texts = (r: IndexRows): string[] => [
-    ...r.string.flatMap((s) => [s.value, s.exact]),
+    ...r.string.flatMap((s) => [s.value, s.exact, s.tail ?? '']),
     ...r.token.flatMap((t) => [t.system, t.code, t.text]),
     ...r.reference.flatMap((x) => [x.identifierValue, x.identifierSystem, x.url]),
   ].filter((s): s is string => s !== null);

@@ -22,6 +22,8 @@ export interface StringRow {
   readonly value: string;
   /** The original value, for :exact. */
   readonly exact: string;
+  /** Only on stored blind prefix rows: the blind indexes of longer prefixes (store/blind-search.ts). */
+  readonly tail?: string;
 }
 
 export interface TokenRow {

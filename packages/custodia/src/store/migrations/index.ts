@@ -18,6 +18,7 @@ import { sessionCutoffSchema } from './0011-session-cutoff.js';
 import { keyIdSchema } from './0012-key-ids.js';
 import { legalHoldSchema } from './0013-legal-holds.js';
 import { clientCertificateSchema } from './0014-client-certificate.js';
+import { blindPrefixTailSchema } from './0015-blind-prefix-tails.js';
 
 function statements(list: string[]): Migration {
   return {
@@ -45,6 +46,7 @@ export function migrationProvider(dialect: SqlDialect): MigrationProvider {
         '0012-key-ids': statements(keyIdSchema(dialect)),
         '0013-legal-holds': statements(legalHoldSchema(dialect)),
         '0014-client-certificate': statements(clientCertificateSchema()),
+        '0015-blind-prefix-tails': statements(blindPrefixTailSchema(dialect)),
       };
     },
   };
