@@ -40,8 +40,25 @@ export function encryptWithNonce(key: Uint8Array, nonce: Uint8Array, plaintext: 
  *   open(key, sealed, aad).toString(); // '{"resourceType":"Patient"}'
  */
 export function seal(key: Uint8Array, plaintext: Uint8Array, aad: Uint8Array, random: Random): Buffer {
+  const out = Buffer.allocUnsafe(sealedLength(plaintext.length));
+  sealInto(out, key, plaintext, aad, random);
+  return out;
+}
+
+/** The length of {@link seal}'s output for a plaintext of `n` bytes. */
+export const sealedLength = (n: number): number => NONCE_BYTES + n + TAG_BYTES;
+
+/** {@link seal}, written into `out` (exactly {@link sealedLength} bytes): no intermediate buffers. */
+export function sealInto(out: Buffer, key: Uint8Array, plaintext: Uint8Array, aad: Uint8Array, random: Random): void {
+  checkKey(key);
+  if (out.length !== sealedLength(plaintext.length)) throw new CustodiaError('internal', 'The output of a seal has the wrong length');
   const nonce = random.bytes(NONCE_BYTES);
-  return Buffer.concat([nonce, encryptWithNonce(key, nonce, plaintext, aad)]);
+  nonce.copy(out, 0);
+  const cipher = createCipheriv('aes-256-gcm', key, nonce, { authTagLength: TAG_BYTES });
+  cipher.setAAD(aad);
+  let at = NONCE_BYTES + cipher.update(plaintext).copy(out, NONCE_BYTES);
+  at += cipher.final().copy(out, at);
+  cipher.getAuthTag().copy(out, at);
 }
 
 /** Opens what {@link seal} made (attacker-reachable bytes: a stolen or edited database); `decrypt-failed` on any mismatch. */

@@ -11,7 +11,7 @@
  * by the header, so a key id cannot be swapped without the tag failing.
  */
 import { CustodiaError, type Random } from '../kernel/index.js';
-import { open, seal } from './aead.js';
+import { open, sealedLength, sealInto } from './aead.js';
 
 export const ENVELOPE_VERSION = 1;
 
@@ -25,10 +25,6 @@ const KEY_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 
 const malformed = (): CustodiaError => new CustodiaError('decrypt-failed', 'The stored envelope is malformed');
 
-function header(keyId: string): Buffer {
-  if (!KEY_ID.test(keyId)) throw new CustodiaError('internal', 'A key id is 1–64 letters, digits, or . _ : -');
-  return Buffer.concat([Buffer.from([ENVELOPE_VERSION, keyId.length]), Buffer.from(keyId, 'ascii')]);
-}
 
 /**
  * Seals `plaintext` under `dataKey`, bound to `aad`.
@@ -38,8 +34,15 @@ function header(keyId: string): Buffer {
  *   envelopeKeyId(stored); // 'dk:patient:123:1'
  */
 export function sealEnvelope(dataKey: DataKey, plaintext: Uint8Array, aad: Uint8Array, random: Random): Buffer {
-  const h = header(dataKey.id);
-  return Buffer.concat([h, seal(dataKey.key, plaintext, Buffer.concat([aad, h]), random)]);
+  if (!KEY_ID.test(dataKey.id)) throw new CustodiaError('internal', 'A key id is 1–64 letters, digits, or . _ : -');
+  const headerLength = 2 + dataKey.id.length;
+  const out = Buffer.allocUnsafe(headerLength + sealedLength(plaintext.length));
+  out[0] = ENVELOPE_VERSION;
+  out[1] = dataKey.id.length;
+  out.write(dataKey.id, 2, 'ascii');
+  const header = out.subarray(0, headerLength);
+  sealInto(out.subarray(headerLength), dataKey.key, plaintext, Buffer.concat([aad, header]), random);
+  return out;
 }
 
 /** The header of stored bytes (attacker-reachable: a database copy). */

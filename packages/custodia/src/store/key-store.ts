@@ -27,7 +27,7 @@ import Database from 'better-sqlite3';
 import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { CustodiaError, type Random } from '../kernel/index.js';
-import { KEY_BYTES, type DataKey, type KeyProvider } from '../crypto/index.js';
+import { forgetBlindIndexKey, KEY_BYTES, type DataKey, type KeyProvider } from '../crypto/index.js';
 
 export const TENANT_OWNER = 'tenant';
 const OWNER = /^(tenant|Patient\/[A-Za-z0-9\-.]{1,64})$/;
@@ -124,6 +124,15 @@ export class KeyStore {
     this.#dataVersion = this.#db.prepare('PRAGMA data_version').pluck();
   }
 
+  readonly #statements = new Map<string, Database.Statement>();
+
+  /** A prepared statement, compiled once per SQL text (all of them constants of this file). */
+  #stmt(sqlText: string): Database.Statement {
+    let s = this.#statements.get(sqlText);
+    if (s === undefined) this.#statements.set(sqlText, (s = this.#db.prepare(sqlText)));
+    return s;
+  }
+
   /** Forgets cached keys if another connection changed the file (read once per event-loop turn). */
   #validate(): void {
     if (this.#checkedThisTurn) return;
@@ -166,7 +175,7 @@ export class KeyStore {
     this.#validate();
     const hit = this.#cache.get(id);
     if (hit !== undefined) return hit === 'erased' ? { kind: 'erased' } : { kind: 'key', key: hit };
-    const row = this.#db.prepare('SELECT id, owner, kek_id, wrapped, state FROM data_keys WHERE id = ?').get(id) as KeyRow | undefined;
+    const row = this.#stmt('SELECT id, owner, kek_id, wrapped, state FROM data_keys WHERE id = ?').get(id) as KeyRow | undefined;
     if (row === undefined) return undefined;
     if (row.state === 'erased') {
       this.#remember(id, 'erased');
@@ -179,7 +188,7 @@ export class KeyStore {
 
   /** Whether the owner was erased (writes into an erased compartment are refused). */
   isErased(owner: string): boolean {
-    return this.#db.prepare("SELECT 1 FROM data_keys WHERE owner = ? AND state = 'erased' LIMIT 1").get(owner) !== undefined;
+    return this.#stmt("SELECT 1 FROM data_keys WHERE owner = ? AND state = 'erased' LIMIT 1").get(owner) !== undefined;
   }
 
   /**
@@ -203,36 +212,37 @@ export class KeyStore {
     const missing = [...new Set(owners)].filter((o) => !this.#active.has(o));
     if (missing.length === 0) return;
     for (const o of missing) if (!OWNER.test(o)) throw new CustodiaError('internal', 'A data-key owner is `tenant` or `Patient/<id>`');
-    const existing = this.#db.prepare("SELECT id, owner, kek_id, wrapped, state FROM data_keys WHERE owner = ? AND state = 'active'");
-    const create = this.#db.transaction((): KeyRow[] =>
+    const existing = this.#stmt("SELECT id, owner, kek_id, wrapped, state FROM data_keys WHERE owner = ? AND state = 'active'");
+    const insert = this.#stmt("INSERT INTO data_keys (id, owner, kek_id, wrapped, state, created_at) VALUES (?, ?, ?, ?, 'active', ?)");
+    const create = this.#db.transaction((): { owner: string; id: string; key: Buffer }[] =>
       missing.map((owner) => {
         const row = existing.get(owner) as KeyRow | undefined;
-        if (row !== undefined) return row;
+        if (row !== undefined) return { owner, id: row.id, key: this.#unwrap(row) };
         if (this.isErased(owner)) throw new CustodiaError('resource-erased', 'This patient’s record was erased; nothing can be added to it');
-        const w = this.provider.wrap(this.random.bytes(KEY_BYTES));
+        const key = this.random.bytes(KEY_BYTES);
+        const w = this.provider.wrap(key);
         const id = `dk-${this.random.bytes(12).toString('hex')}`;
-        this.#db.prepare("INSERT INTO data_keys (id, owner, kek_id, wrapped, state, created_at) VALUES (?, ?, ?, ?, 'active', ?)").run(id, owner, w.kekId, w.wrapped, this.now());
-        return { id, owner, kek_id: w.kekId, wrapped: w.wrapped, state: 'active' };
+        insert.run(id, owner, w.kekId, w.wrapped, this.now());
+        return { owner, id, key };
       }),
     );
-    const rows = create.immediate();
-    for (const row of rows) {
-      const dk: DataKey = { id: row.id, key: this.#unwrap(row) };
-      this.#remember(row.id, dk.key as Buffer);
-      this.#active.set(row.owner, dk);
+    // Keys are remembered only once their transaction has committed.
+    for (const { owner, id, key } of create.immediate()) {
+      this.#remember(id, key);
+      this.#active.set(owner, { id, key });
     }
   }
 
   /** The blind-index key, created on first use. */
   indexKey(): Buffer {
     if (this.#indexKey !== undefined) return this.#indexKey;
-    const get = (): { kek_id: string; wrapped: Buffer } | undefined => this.#db.prepare('SELECT kek_id, wrapped FROM secrets WHERE name = ?').get(INDEX_KEY) as { kek_id: string; wrapped: Buffer } | undefined;
+    const get = (): { kek_id: string; wrapped: Buffer } | undefined => this.#stmt('SELECT kek_id, wrapped FROM secrets WHERE name = ?').get(INDEX_KEY) as { kek_id: string; wrapped: Buffer } | undefined;
     let row = get();
     if (row === undefined) {
       this.#db.transaction(() => {
         if (get() !== undefined) return;
         const w = this.provider.wrap(this.random.bytes(KEY_BYTES));
-        this.#db.prepare('INSERT INTO secrets (name, kek_id, wrapped, created_at) VALUES (?, ?, ?, ?)').run(INDEX_KEY, w.kekId, w.wrapped, this.now());
+        this.#stmt('INSERT INTO secrets (name, kek_id, wrapped, created_at) VALUES (?, ?, ?, ?)').run(INDEX_KEY, w.kekId, w.wrapped, this.now());
       }).immediate();
       row = get()!;
     }
@@ -247,11 +257,11 @@ export class KeyStore {
    */
   erase(owner: string): string[] {
     const ids = this.#db.transaction((): string[] => {
-      const rows = this.#db.prepare("SELECT id FROM data_keys WHERE owner = ? AND state <> 'erased'").pluck().all(owner) as string[];
-      this.#db.prepare("UPDATE data_keys SET kek_id = NULL, wrapped = NULL, state = 'erased', erased_at = ? WHERE owner = ? AND state <> 'erased'").run(this.now(), owner);
+      const rows = this.#stmt("SELECT id FROM data_keys WHERE owner = ? AND state <> 'erased'").pluck().all(owner) as string[];
+      this.#stmt("UPDATE data_keys SET kek_id = NULL, wrapped = NULL, state = 'erased', erased_at = ? WHERE owner = ? AND state <> 'erased'").run(this.now(), owner);
       if (rows.length === 0 && !this.isErased(owner)) {
         // A patient with no data key yet is still marked, so that nothing is added later.
-        this.#db.prepare("INSERT INTO data_keys (id, owner, state, created_at, erased_at) VALUES (?, ?, 'erased', ?, ?)").run(`dk-${this.random.bytes(12).toString('hex')}`, owner, this.now(), this.now());
+        this.#stmt("INSERT INTO data_keys (id, owner, state, created_at, erased_at) VALUES (?, ?, 'erased', ?, ?)").run(`dk-${this.random.bytes(12).toString('hex')}`, owner, this.now(), this.now());
       }
       return rows;
     }).immediate();
@@ -262,29 +272,29 @@ export class KeyStore {
 
   /** Every erased key id (replayed against a database restored from an older backup). */
   erasedKeyIds(): string[] {
-    return this.#db.prepare("SELECT id FROM data_keys WHERE state = 'erased'").pluck().all() as string[];
+    return this.#stmt("SELECT id FROM data_keys WHERE state = 'erased'").pluck().all() as string[];
   }
 
   /** Retires every active key (data-key rotation); new writes get fresh keys, re-encryption moves the rest. */
   retireActiveKeys(): number {
-    const n = this.#db.prepare("UPDATE data_keys SET state = 'retired' WHERE state = 'active'").run().changes;
+    const n = this.#stmt("UPDATE data_keys SET state = 'retired' WHERE state = 'active'").run().changes;
     this.#changed();
     return n;
   }
 
   /** Retired keys, with their owners (the re-encryption worker's to-do list). */
   retiredKeys(): { id: string; owner: string }[] {
-    return this.#db.prepare("SELECT id, owner FROM data_keys WHERE state = 'retired' ORDER BY created_at").all() as { id: string; owner: string }[];
+    return this.#stmt("SELECT id, owner FROM data_keys WHERE state = 'retired' ORDER BY created_at").all() as { id: string; owner: string }[];
   }
 
   /** The owner of a key id, if known. */
   ownerOf(id: string): string | undefined {
-    return this.#db.prepare('SELECT owner FROM data_keys WHERE id = ?').pluck().get(id) as string | undefined;
+    return this.#stmt('SELECT owner FROM data_keys WHERE id = ?').pluck().get(id) as string | undefined;
   }
 
   /** Drops a retired key once nothing is sealed under it any more (the caller checked). */
   dropRetired(id: string): void {
-    this.#db.prepare("DELETE FROM data_keys WHERE id = ? AND state = 'retired'").run(id);
+    this.#stmt("DELETE FROM data_keys WHERE id = ? AND state = 'retired'").run(id);
     this.#scrub();
     this.#changed();
   }
@@ -299,17 +309,17 @@ export class KeyStore {
     if (current === undefined) throw new CustodiaError('key-unavailable', 'The key provider has no current KEK');
     let n = 0;
     for (;;) {
-      const batch = this.#db.prepare("SELECT id, kek_id, wrapped FROM data_keys WHERE state <> 'erased' AND kek_id <> ? LIMIT 1000").all(current) as KeyRow[];
-      const secrets = this.#db.prepare('SELECT name AS id, kek_id, wrapped FROM secrets WHERE kek_id <> ?').all(current) as KeyRow[];
+      const batch = this.#stmt("SELECT id, kek_id, wrapped FROM data_keys WHERE state <> 'erased' AND kek_id <> ? LIMIT 1000").all(current) as KeyRow[];
+      const secrets = this.#stmt('SELECT name AS id, kek_id, wrapped FROM secrets WHERE kek_id <> ?').all(current) as KeyRow[];
       if (batch.length === 0 && secrets.length === 0) break;
       this.#db.transaction(() => {
         for (const row of batch) {
           const w = this.provider.wrap(this.#unwrap(row));
-          this.#db.prepare('UPDATE data_keys SET kek_id = ?, wrapped = ? WHERE id = ? AND kek_id = ?').run(w.kekId, w.wrapped, row.id, row.kek_id);
+          this.#stmt('UPDATE data_keys SET kek_id = ?, wrapped = ? WHERE id = ? AND kek_id = ?').run(w.kekId, w.wrapped, row.id, row.kek_id);
         }
         for (const row of secrets) {
           const w = this.provider.wrap(this.#unwrap(row));
-          this.#db.prepare('UPDATE secrets SET kek_id = ?, wrapped = ? WHERE name = ? AND kek_id = ?').run(w.kekId, w.wrapped, row.id, row.kek_id);
+          this.#stmt('UPDATE secrets SET kek_id = ?, wrapped = ? WHERE name = ? AND kek_id = ?').run(w.kekId, w.wrapped, row.id, row.kek_id);
         }
       }).immediate();
       n += batch.length + secrets.length;
@@ -318,7 +328,7 @@ export class KeyStore {
     this.#changed();
     for (const kek of this.provider.keks()) {
       if (kek.current) continue;
-      const used = this.#db.prepare('SELECT 1 FROM data_keys WHERE kek_id = ? UNION ALL SELECT 1 FROM secrets WHERE kek_id = ? LIMIT 1').get(kek.id, kek.id);
+      const used = this.#stmt('SELECT 1 FROM data_keys WHERE kek_id = ? UNION ALL SELECT 1 FROM secrets WHERE kek_id = ? LIMIT 1').get(kek.id, kek.id);
       if (used === undefined) this.provider.destroy(kek.id);
     }
     return n;
@@ -326,14 +336,14 @@ export class KeyStore {
 
   /** Key counts by state and KEK (`custodia keys status`). */
   counts(): KeyCount[] {
-    const rows = this.#db.prepare('SELECT state, kek_id, COUNT(*) AS n FROM data_keys GROUP BY state, kek_id ORDER BY state, kek_id').all() as { state: DataKeyState; kek_id: string | null; n: number }[];
+    const rows = this.#stmt('SELECT state, kek_id, COUNT(*) AS n FROM data_keys GROUP BY state, kek_id ORDER BY state, kek_id').all() as { state: DataKeyState; kek_id: string | null; n: number }[];
     return rows.map((r) => ({ state: r.state, kekId: r.kek_id, keys: Number(r.n) }));
   }
 
   /** States of the given key ids (`custodia keys status` joins them with version counts). */
   statesOf(ids: readonly string[]): Map<string, DataKeyState> {
     const out = new Map<string, DataKeyState>();
-    const stmt = this.#db.prepare('SELECT state FROM data_keys WHERE id = ?').pluck();
+    const stmt = this.#stmt('SELECT state FROM data_keys WHERE id = ?').pluck();
     for (const id of ids) {
       const s = stmt.get(id) as DataKeyState | undefined;
       if (s !== undefined) out.set(id, s);
@@ -345,7 +355,10 @@ export class KeyStore {
     for (const k of this.#cache.values()) if (k !== 'erased') k.fill(0);
     this.#cache.clear();
     this.#active.clear();
-    this.#indexKey?.fill(0);
+    if (this.#indexKey !== undefined) {
+      forgetBlindIndexKey(this.#indexKey);
+      this.#indexKey.fill(0);
+    }
     this.#db.close();
     this.provider.close();
   }
