@@ -36,6 +36,38 @@ export async function importOnce({ encryption = true } = {}) {
   }
 }
 
+export const RECORD_BUNDLES = fileURLToPath(new URL('../test/fixtures/synthea-hiv-bundles/', import.meta.url));
+
+/**
+ * Whole patient records: the three Synthea transaction Bundles (Patient, Encounters,
+ * Observations, reports, claims, …; about 295 resources each) imported `rounds` times
+ * into a fresh vault. Their urn:uuid entries are created anew each round, so every round
+ * adds three more patients with their records; the providers bundle's conditional
+ * creates match after the first. This is the mix a hospital loads, where the demographics
+ * import above is all Patients and their identifying index rows.
+ */
+export async function importRecordsOnce({ encryption = true, rounds = 8 } = {}) {
+  const dir = mkdtempSync(join(tmpdir(), 'custodia-bench-records-'));
+  try {
+    const vault = await createVault(resolveConfig({ dataDir: dir, logLevel: 'silent', encryption: { encryption } }));
+    const target = localImportTarget(vault.fhir);
+    const bundles = readdirSync(RECORD_BUNDLES).filter((f) => f.endsWith('.json.gz') && f !== 'providers.json.gz').map((f) => join(RECORD_BUNDLES, f));
+    let resources = 0;
+    const started = process.hrtime.bigint();
+    for (let i = 0; i < rounds; i++) {
+      // The practitioners and organizations the records reference by identifier come first.
+      const report = await importFiles(target, i === 0 ? [join(RECORD_BUNDLES, 'providers.json.gz'), ...bundles] : bundles);
+      if (report.failures.length > 0) throw new Error(`import failed: ${JSON.stringify(report.failures.slice(0, 3))}`);
+      resources += report.resources;
+    }
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    await vault.close();
+    return resources / seconds;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 /** The same JSON rows, inserted with a prepared statement in one durable transaction. */
 export function rawInsertOnce(lines) {
   const dir = mkdtempSync(join(tmpdir(), 'custodia-bench-raw-'));
