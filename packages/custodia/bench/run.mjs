@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildServer } from '../dist/server/index.js';
 import { createVault, importFiles, localImportTarget, resolveConfig } from '../dist/app/index.js';
-import { durableCommitsOnce, importOnce, rawInsertOnce, syntheaLines, SYNTHEA_DIRS } from './import.mjs';
+import { durableCommitsOnce, importOnce, importRecordsOnce, rawInsertOnce, syntheaLines, SYNTHEA_DIRS } from './import.mjs';
 import { latency, load, startHello } from './http.mjs';
 
 const DURATION = Number(process.env.CUSTODIA_BENCH_SECONDS ?? 10);
@@ -38,6 +38,16 @@ for (let i = 0; i < 3; i++) {
   sealedImports.push(await importOnce({ encryption: true }));
 }
 emit('import.synthea.encrypted', median(sealedImports), 'resources/s', 'import.synthea.clear', median(clearImports));
+
+// The same comparison on whole patient records (transaction Bundles: encounters, observations, claims, …).
+log('import: whole patient records, encryption on and off, 3 alternating runs each');
+const sealedRecords = [];
+const clearRecords = [];
+for (let i = 0; i < 3; i++) {
+  clearRecords.push(await importRecordsOnce({ encryption: false }));
+  sealedRecords.push(await importRecordsOnce({ encryption: true }));
+}
+emit('import.records.encrypted', median(sealedRecords), 'resources/s', 'import.records.clear', median(clearRecords));
 
 // HTTP: one vault with the Synthea sample, one bare route, in this process.
 const dir = mkdtempSync(join(tmpdir(), 'custodia-bench-http-'));
