@@ -39,7 +39,7 @@ const PACKAGES: Record<Module, readonly string[]> = {
   kernel: [],
   crypto: ['jose'],
   fhir: ['fhirpath', '@types/fhir'],
-  ledger: [],
+  ledger: ['canonicalize'],
   access: ['jose', 'qrcode'],
   detect: [],
   intel: [],

@@ -48,6 +48,8 @@ export type ErrorCode =
   | 'key-unavailable'
   | 'resource-erased'
   | 'erasure-refused'
+  | 'ledger-invalid'
+  | 'audit-unavailable'
   | 'internal';
 
 /** One problem inside an error, pointing at where it happened (a FHIRPath into the resource or request). */
