@@ -38,7 +38,7 @@ type AdminRole = 'admin' | 'privacy-officer';
  * Deny by default: the operator, or a user in one of `roles` whose token was issued for
  * administration (the `custodia/admin` scope, access/admin-scope.ts). Clients never.
  */
-function require(caller: Principal, ...roles: AdminRole[]): void {
+export function requireAdministrator(caller: Principal, ...roles: AdminRole[]): void {
   if (caller.kind === 'operator') return;
   if (caller.kind !== 'user' || caller.role === undefined || !(roles as string[]).includes(caller.role)) {
     throw new CustodiaError('forbidden', `This needs the ${roles.join(' or ')} role`);
@@ -92,7 +92,7 @@ export class AdminApi {
 
   /** "Why was this user allowed or denied this resource?" — for administrators and privacy officers only. */
   async explain(caller: Principal, q: { user?: unknown; resource?: unknown; purpose?: unknown; scope?: unknown; action?: unknown }): Promise<Explanation> {
-    require(caller, 'admin', 'privacy-officer');
+    requireAdministrator(caller, 'admin', 'privacy-officer');
     const username = str(q.user, 'user');
     const resource = str(q.resource, 'resource', 200);
     const m = /^([A-Z][A-Za-z]{1,63})\/([A-Za-z0-9\-.]{1,64})$/.exec(resource);
@@ -112,12 +112,12 @@ export class AdminApi {
   }
 
   async breakGlassReviews(caller: Principal, status: unknown): Promise<BreakGlassSession[]> {
-    require(caller, 'privacy-officer');
+    requireAdministrator(caller, 'privacy-officer');
     return status === 'all' ? this.breakGlass.list(500) : this.breakGlass.pending(500);
   }
 
   async reviewBreakGlass(caller: Principal, id: string, body: unknown): Promise<BreakGlassSession> {
-    require(caller, 'privacy-officer');
+    requireAdministrator(caller, 'privacy-officer');
     const b = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
     const disposition = b['disposition'];
     if (disposition !== 'justified' && disposition !== 'unjustified') throw new CustodiaError('request-malformed', 'disposition must be justified or unjustified');
@@ -128,7 +128,7 @@ export class AdminApi {
   }
 
   async addUser(caller: Principal, body: unknown): Promise<{ user: unknown; generatedPassword?: string }> {
-    require(caller, 'admin');
+    requireAdministrator(caller, 'admin');
     const b = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
     const fhirUser = optionalStr(b['fhirUser'], 'fhirUser', 200);
     const password = optionalStr(b['password'], 'password', 1024);
@@ -147,14 +147,14 @@ export class AdminApi {
   }
 
   async disableUser(caller: Principal, username: string): Promise<unknown> {
-    require(caller, 'admin');
+    requireAdministrator(caller, 'admin');
     const u = await this.identity.disableUser(str(username, 'username'));
     await this.#record(caller, 'user.disable', { username: u.username });
     return u;
   }
 
   async resetMfa(caller: Principal, username: string): Promise<unknown> {
-    require(caller, 'admin');
+    requireAdministrator(caller, 'admin');
     const u = await this.identity.resetMfa(str(username, 'username'));
     await this.#record(caller, 'user.reset-mfa', { username: u.username });
     return u;
@@ -162,7 +162,7 @@ export class AdminApi {
 
   /** Sensitive-data clearances are a privacy decision: the privacy officer (or the operator) grants them. */
   async setClearances(caller: Principal, username: string, body: unknown): Promise<unknown> {
-    require(caller, 'privacy-officer');
+    requireAdministrator(caller, 'privacy-officer');
     const list = (typeof body === 'object' && body !== null ? (body as Record<string, unknown>)['clearances'] : undefined) as unknown;
     if (!Array.isArray(list) || list.length > 32 || !list.every((c) => typeof c === 'string')) throw new CustodiaError('request-malformed', 'clearances must be a list of codes');
     const u = await this.identity.setClearances(str(username, 'username'), list, CLEARANCES);
@@ -175,7 +175,7 @@ export class AdminApi {
    * administrator or the privacy officer, with a reason. Legal holds and retention refuse it.
    */
   async erasePatient(caller: Principal, patientId: string, body: unknown): Promise<ErasureReport> {
-    require(caller, 'admin', 'privacy-officer');
+    requireAdministrator(caller, 'admin', 'privacy-officer');
     const reason = reasonOf(body);
     if (this.keys.erasure === undefined) throw encryptionOff();
     return this.keys.erasure.erasePatient(patientId, caller.kind === 'operator' ? 'operator' : caller.subject, reason);
@@ -183,7 +183,7 @@ export class AdminApi {
 
   /** Legal holds are a privacy decision: the privacy officer (or the operator). */
   async placeHold(caller: Principal, patientId: string, body: unknown): Promise<LegalHold> {
-    require(caller, 'privacy-officer');
+    requireAdministrator(caller, 'privacy-officer');
     if (!isFhirId(patientId)) throw badPatientId();
     const hold: LegalHold = { patientId, reason: reasonOf(body), placedBy: caller.kind === 'operator' ? 'operator' : caller.subject, placedAt: this.clock.now() };
     await this.keys.holds.place(hold);
@@ -192,7 +192,7 @@ export class AdminApi {
   }
 
   async releaseHold(caller: Principal, patientId: string): Promise<{ released: boolean }> {
-    require(caller, 'privacy-officer');
+    requireAdministrator(caller, 'privacy-officer');
     if (!isFhirId(patientId)) throw badPatientId();
     const released = await this.keys.holds.release(patientId);
     if (released) await this.#record(caller, 'legal-hold.release', { patient: patientId });
@@ -200,13 +200,13 @@ export class AdminApi {
   }
 
   async legalHolds(caller: Principal): Promise<LegalHold[]> {
-    require(caller, 'admin', 'privacy-officer');
+    requireAdministrator(caller, 'admin', 'privacy-officer');
     return this.keys.holds.list();
   }
 
   /** Which keys protect how much data (`custodia keys status` over HTTP). */
   async keyStatus(caller: Principal): Promise<KeyStatus> {
-    require(caller, 'admin');
+    requireAdministrator(caller, 'admin');
     if (this.keys.keyRotation === undefined) throw encryptionOff();
     return this.keys.keyRotation.status();
   }

@@ -12,6 +12,7 @@ import { isLoopback } from './loopback.js';
 import { parseRateLimitSpecs, resolveRateLimits, type RateLimitInput } from './rate-limit-config.js';
 import { resolveEncryption, type EncryptionConfig, type EncryptionInput } from './encryption-config.js';
 import { loadRetentionPolicy, NO_RETENTION, type RetentionPolicy } from './retention-policy.js';
+import { resolveLedger, type LedgerConfig, type LedgerInput } from './ledger-config.js';
 
 export { isLoopback };
 
@@ -42,6 +43,8 @@ export interface VaultConfig {
   readonly encryption: EncryptionConfig;
   /** Retention rules that refuse erasure while they apply (retention-policy.ts); none by default. */
   readonly retention: RetentionPolicy;
+  /** The audit ledger: origin and checkpoint cadence (ledger-config.ts). */
+  readonly ledger: LedgerConfig;
 }
 
 /**
@@ -87,6 +90,7 @@ export interface ConfigInput {
   readonly encryption?: EncryptionInput;
   /** A retention policy JSON file (env CUSTODIA_RETENTION_POLICY). */
   readonly retentionPolicy?: string;
+  readonly ledger?: LedgerInput;
 }
 
 export const DEFAULT_LIMITS: FhirLimits = Object.freeze({
@@ -186,6 +190,7 @@ export function resolveConfig(input: ConfigInput, env: NodeJS.ProcessEnv = {}): 
     rateLimits: resolveRateLimits(input.rateLimits ?? parseRateLimitSpecs([env['CUSTODIA_RATE_LIMITS'] ?? ''])),
     encryption: resolveEncryption(input.encryption ?? {}, env),
     retention: retentionOf(input.retentionPolicy ?? nonEmpty(env['CUSTODIA_RETENTION_POLICY'])),
+    ledger: resolveLedger(input.ledger ?? {}, fhirBaseUrl, env),
     ...(input.postgresSchema === undefined ? {} : { postgresSchema: input.postgresSchema }),
   };
   return Object.freeze(config);

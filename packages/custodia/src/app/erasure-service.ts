@@ -38,6 +38,8 @@ export class ErasureService {
     private readonly retention: RetentionPolicy,
     private readonly log: OperatorLog,
     private readonly clock: Clock,
+    /** Records the erasure in the audit ledger (the destroyed key ids, and who erased whom); durable before it returns. */
+    private readonly onErased: (e: { readonly patient: string; readonly keyIds: readonly string[]; readonly actor: string; readonly at: number }) => Promise<void> = async () => undefined,
   ) {}
 
   /**
@@ -63,7 +65,8 @@ export class ErasureService {
     // Everything of theirs was sealed by a key just destroyed; the rest of their compartment is shared.
     const gone = new Set(destroyed);
     const sharedKept = entries.filter((e) => e.keyId !== null && !gone.has(e.keyId)).length;
-    // The audit hook: the operator log today, the ledger (issue 5) when it lands. Never the patient's data, only the id.
+    // The ledger commits to which keys went (so `custodia ledger verify` accepts the emptied versions), and audits who erased.
+    await this.onErased({ patient: patientId, keyIds: destroyed, actor, at: now });
     await this.log.record({ at: now, action: 'patient.erase', actor, detail: { phase: 'done', patient: patientId, reason, keys: destroyed.length, versions: counts.versions, resources: counts.resources, sharedKept } });
     return { patient: patientId, erasedAt: now, keys: destroyed.length, versions: counts.versions, resources: counts.resources, sharedKept };
   }

@@ -1,14 +1,18 @@
 /**
  * The security pipeline every FHIR request goes through, in the order the architecture
- * fixes: authenticate → rate-limit → parse → authorize → execute. (Audit joins after
- * execute with the ledger issue.) Only `GET metadata` is answered without a token, as
- * SMART requires.
+ * fixes: authenticate → rate-limit → parse → authorize → execute → audit. A write is
+ * audited inside its own transaction; a read's record, and a refusal's, is durable before
+ * the response leaves (audit-trail.ts). Only `GET metadata` is answered without a token,
+ * as SMART requires.
  */
 import { createHash } from 'node:crypto';
-import { CustodiaError } from '../kernel/index.js';
+import { CustodiaError, isCustodiaError } from '../kernel/index.js';
 import { requireBoundCertificate, type ClientCertificate, type Principal, type RateLimiter, type TokenService } from '../access/index.js';
 import type { AccessControl, BreakGlassRequest } from './access-control.js';
-import { executeInteraction, isReadOnly, parseInteraction, type FhirContext, type FhirResult, type RequestOptions } from '../fhir/index.js';
+import { executeInteraction, isReadOnly, parseInteraction, type FhirContext, type FhirInteraction, type FhirResult, type RequestOptions, type StoredVersion } from '../fhir/index.js';
+import type { WriteAuditContext, WriteAuditTemplate } from '../ledger/index.js';
+import type { AuditTrail } from './audit-trail.js';
+import { agentOf, disclosed, disclosureRecord, failureRecord, templateOf } from './fhir-audit.js';
 
 export interface FhirHttpRequest {
   readonly method: string;
@@ -25,6 +29,8 @@ export interface FhirHttpRequest {
   readonly prefer?: string;
   /** Break-the-glass by header: X-Purpose-Of-Use, X-Break-Glass-Reason, X-Break-Glass-Patient. */
   readonly breakGlass?: BreakGlassRequest;
+  /** The client's network address (after trusted proxies), for the audit record. */
+  readonly address?: string;
 }
 
 /** What the pipeline needs of the vault. */
@@ -33,6 +39,9 @@ export interface FhirGateway {
   readonly tokens: TokenService;
   readonly access: AccessControl;
   readonly rateLimiter: Pick<RateLimiter, 'admit'>;
+  readonly audit: AuditTrail;
+  /** The patients a returned version is about (fhir-audit.ts patientsOfVersion). */
+  readonly patientsOf: (v: StoredVersion) => readonly string[];
 }
 
 /**
@@ -77,11 +86,47 @@ function ownerOf(p: Principal): string {
  * guard and visibility.
  */
 export async function handleFhirRequest(gateway: FhirGateway, req: FhirHttpRequest): Promise<FhirResult> {
-  const { fhir: ctx, access } = gateway;
   const isMetadata = req.path === 'metadata' && (req.method === 'GET' || req.method === 'HEAD');
-  const principal = isMetadata ? undefined : await authenticate(gateway.tokens, req.authorization, req.clientCertificate);
-  if (principal !== undefined) gateway.rateLimiter.admit(principal);
-  const interaction = parseInteraction({
+  if (isMetadata) return answerMetadata(gateway, req);
+  const { audit } = gateway;
+  let principal: Principal | undefined;
+  let interaction: FhirInteraction | undefined;
+  try {
+    principal = await authenticate(gateway.tokens, req.authorization, req.clientCertificate);
+    gateway.rateLimiter.admit(principal);
+    interaction = parse(req);
+    const template = templateOf(interaction, principal, req.address, req.breakGlass?.purposeOfUse);
+    const context: WriteAuditContext = { template, now: () => audit.clock.now(), recorded: false };
+    const result = await audit.runAudited(context, () => authorizeAndExecute(gateway, req, principal!, interaction!));
+    const returned = disclosed(result);
+    // A write was audited in its transaction; what a response discloses is audited here, before it leaves.
+    if (returned.length > 0 || !context.recorded) await audit.record([disclosureRecord(template, returned, gateway.patientsOf, audit.clock.now())]);
+    return result;
+  } catch (e) {
+    await auditFailure(gateway, req, principal, interaction, e);
+    throw e;
+  }
+}
+
+/** A request that failed is audited too (failed sign-ins, refusals, not found); a flood of 429s is not, to keep it from amplifying. */
+async function auditFailure(gateway: FhirGateway, req: FhirHttpRequest, principal: Principal | undefined, interaction: FhirInteraction | undefined, e: unknown): Promise<void> {
+  if (isCustodiaError(e, 'rate-limited') || isCustodiaError(e, 'audit-unavailable')) return;
+  const { audit } = gateway;
+  const template: WriteAuditTemplate =
+    principal === undefined
+      ? { type: 'authn-failure', subtype: 'bearer-token', agent: agentOf(undefined, req.address) }
+      : interaction === undefined
+        ? { type: 'rest', subtype: 'unparsed', agent: agentOf(principal, req.address), purposeOfUse: principal.purposeOfUse }
+        : templateOf(interaction, principal, req.address, req.breakGlass?.purposeOfUse);
+  try {
+    await audit.record([failureRecord(template, interaction, e, audit.clock.now())]);
+  } catch {
+    // The request fails anyway with its own error; the lost record is the operator's to see (audit-unavailable is logged by the server).
+  }
+}
+
+function parse(req: FhirHttpRequest): FhirInteraction {
+  return parseInteraction({
     method: req.method,
     path: req.path,
     query: req.query,
@@ -90,12 +135,22 @@ export async function handleFhirRequest(gateway: FhirGateway, req: FhirHttpReque
     ...(req.ifMatch === undefined ? {} : { ifMatch: req.ifMatch }),
     ...(req.ifNoneExist === undefined ? {} : { ifNoneExist: req.ifNoneExist }),
   });
-  if (principal === undefined) {
-    const anonymous: RequestOptions = { ...parsePrefer(req.prefer), owner: 'anonymous', visibility: { kind: 'none' } };
-    return executeInteraction(ctx, interaction, anonymous, (i) => {
-      if (i.kind !== 'capabilities') throw new CustodiaError('unauthenticated', 'This endpoint needs a bearer token');
-    });
-  }
+}
+
+/** `GET metadata`: the CapabilityStatement, the one answer without a token (nothing stored is disclosed; not audited). */
+function answerMetadata(gateway: FhirGateway, req: FhirHttpRequest): Promise<FhirResult> {
+  const anonymous: RequestOptions = { ...parsePrefer(req.prefer), owner: 'anonymous', visibility: { kind: 'none' } };
+  return executeInteraction(gateway.fhir, parse(req), anonymous, (i) => {
+    if (i.kind !== 'capabilities') throw new CustodiaError('unauthenticated', 'This endpoint needs a bearer token');
+  });
+}
+
+/**
+ * decide (scopes ∩ role ∩ compartment ∩ consent ∩ labels) → execute with the decision's
+ * guard and visibility.
+ */
+async function authorizeAndExecute(gateway: FhirGateway, req: FhirHttpRequest, principal: Principal, interaction: FhirInteraction): Promise<FhirResult> {
+  const { fhir: ctx, access } = gateway;
   // The interaction-level check first: a refusal that depends on nothing stored (403),
   // before anything is looked up or a break-the-glass session is opened.
   access.guardFor(principal)(interaction);

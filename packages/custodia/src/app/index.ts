@@ -29,3 +29,9 @@ export { keyStatus, rotateKek, rotateDataKeys, resumeReseal, erasePatient, place
 export type { KeyStatus, ResealProgress } from './key-rotation.js';
 export type { ErasureReport } from './erasure-service.js';
 export { startTlsRenewal, type TlsRenewal } from './tls-renewal.js';
+export { readLedgerEntry } from './ledger-access.js';
+export { LedgerService } from './ledger-service.js';
+export { AuditTrail } from './audit-trail.js';
+export { parseTilePath } from '../ledger/index.js';
+export { ledgerVerifierKey, verifyVaultLedger } from './ledger-admin.js';
+export { verifyLedger, type LedgerVerification } from './ledger-verify.js';

@@ -3,13 +3,19 @@
  * else in the code base constructs adapters (architecture guide §2, import rules).
  */
 import { readFileSync } from 'node:fs';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { monotonicClock, secureRandom, systemClock, type Clock, type Random } from '../kernel/index.js';
 import { BreakGlassService, IdentityService, LABEL_REQUIREMENTS, RateLimiter, TokenService, oauthEndpoints, type IdentityOptions, type OAuthOptions } from '../access/index.js';
 import { AccessControl } from './access-control.js';
 import { AdminApi } from './admin-api.js';
 import { ConsentDirectory } from './consent-directory.js';
-import type { FhirContext, ResourceStore } from '../fhir/index.js';
-import { loadSigningKey, openDatabase, type VaultDatabase } from '../store/index.js';
+import type { FhirContext, ResourceStore, StoredVersion } from '../fhir/index.js';
+import type { WriteAuditContext } from '../ledger/index.js';
+import { ledgerErasureRecorder } from './erasure-record.js';
+import { AuditTrail } from './audit-trail.js';
+import { LedgerService } from './ledger-service.js';
+import { patientsOfVersion } from './fhir-audit.js';
+import { loadLedgerKey, loadSigningKey, openDatabase, type VaultDatabase } from '../store/index.js';
 import type { VaultConfig } from './config.js';
 import { fhirComponents } from './fhir-components.js';
 import { commonPasswords } from './common-passwords.js';
@@ -40,6 +46,12 @@ export interface Vault {
   /** Crypto-shredding erasure and KEK/data-key rotation; absent when encryption at rest is off. */
   readonly erasure?: ErasureService;
   readonly keyRotation?: KeyRotation;
+  /** Every access on the record (issue 5): durable audit records, in the Merkle ledger. */
+  readonly audit: AuditTrail;
+  /** The ledger's sequencer, checkpoints, tiles and proofs. */
+  readonly ledger: LedgerService;
+  /** The patients a returned version is about (for audit records). */
+  readonly patientsOf: (v: StoredVersion) => readonly string[];
   close(): Promise<void>;
 }
 
@@ -61,11 +73,25 @@ function softwareVersion(): string {
   }
 }
 
-/** The vault's database with every adapter over it, sealed under the vault's key store (key-management.ts). */
-export async function openVaultDatabase(config: VaultConfig, clock: Clock = systemClock, random: Random = secureRandom): Promise<VaultDatabase & { readonly keyManagement: KeyManagement }> {
+/**
+ * The vault's database with every adapter over it, sealed under the vault's key store
+ * (key-management.ts), with its audit ledger; `auditScope` carries a request's write-audit
+ * context into the store's transactions (audit-trail.ts).
+ */
+export async function openVaultDatabase(
+  config: VaultConfig,
+  clock: Clock = systemClock,
+  random: Random = secureRandom,
+  auditScope?: AsyncLocalStorage<WriteAuditContext>,
+): Promise<VaultDatabase & { readonly keyManagement: KeyManagement }> {
   const keyManagement = openKeyManagement(config, clock, random);
   try {
-    const database = await openDatabase({ database: config.database, atRest: keyManagement.atRest, ...(config.postgresSchema === undefined ? {} : { schema: config.postgresSchema }) });
+    const database = await openDatabase({
+      database: config.database,
+      atRest: keyManagement.atRest,
+      ledger: { enabled: config.ledger.audit, random, clock, ...(auditScope === undefined ? {} : { auditScope }) },
+      ...(config.postgresSchema === undefined ? {} : { schema: config.postgresSchema }),
+    });
     return {
       ...database,
       keyManagement,
@@ -115,8 +141,13 @@ export async function createVault(config: VaultConfig, overrides: VaultOverrides
   // First, so a TLS mistake stops the start before anything is opened.
   const tls = await prepareTlsMaterial(config, wallClock, random);
   const key = await loadSigningKey(config.dataDir, true);
-  const database = await openVaultDatabase(config, clock, random);
+  const ledgerKey = loadLedgerKey(config.dataDir, { ...(config.ledger.origin === undefined ? {} : { explicit: config.ledger.origin }), fallback: config.ledger.defaultOrigin }, random, true);
+  const auditScope = new AsyncLocalStorage<WriteAuditContext>();
+  const database = await openVaultDatabase(config, clock, random, auditScope);
   const fhir = await createFhirContext(config, clock, random, database);
+  const ledger = new LedgerService(database.ledger, ledgerKey, config.ledger, clock);
+  const audit = new AuditTrail(auditScope, database, clock, config.ledger.audit, (n) => ledger.appended(n));
+  const patientsOf = patientsOfVersion((r) => fhir.indexer.patients(r));
   const store = fhir.store;
   // Access tokens of the authorization server: its issuer, for this FHIR base URL; revocations in the database.
   const tokens = new TokenService(key, clock, random, { oauth: { issuer: oauthEndpoints(config.fhirBaseUrl).issuer, audience: config.fhirBaseUrl }, revocations: database.oauth, accounts: database.identity });
@@ -128,7 +159,7 @@ export async function createVault(config: VaultConfig, overrides: VaultOverrides
   // ahead of it whenever it is read more than once a millisecond.
   const rateLimiter = new RateLimiter(wallClock, config.rateLimits);
   const keys = database.keyManagement.keys;
-  const erasure = keys === undefined ? undefined : new ErasureService(keys, database.sealedData, database.legalHolds, config.retention, database.operatorLog, clock);
+  const erasure = keys === undefined ? undefined : new ErasureService(keys, database.sealedData, database.legalHolds, config.retention, database.operatorLog, clock, ledgerErasureRecorder(database, config.ledger.audit, (n) => ledger.appended(n)));
   const keyRotation = keys === undefined ? undefined : new KeyRotation(keys, database.sealedData, database.keyManagement.atRest, database.operatorLog, clock);
   // A database restored from a backup taken before an erasure loses the erased records again.
   await erasure?.replay();
@@ -147,8 +178,12 @@ export async function createVault(config: VaultConfig, overrides: VaultOverrides
     rateLimiter,
     ...(erasure === undefined ? {} : { erasure }),
     ...(keyRotation === undefined ? {} : { keyRotation }),
+    audit,
+    ledger,
+    patientsOf,
     async close() {
       await keyRotation?.stop();
+      await ledger.stop();
       await database.close();
     },
   });

@@ -13,6 +13,7 @@ import { clientCommand } from './client-command.js';
 import { roleCommand } from './role-command.js';
 import { loginCommand } from './login-command.js';
 import { keysCommand } from './keys-command.js';
+import { ledgerCommand } from './ledger-command.js';
 import { patientCommand } from './patient-command.js';
 
 export function buildProgram(): Command {
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
   program.addCommand(roleCommand());
   program.addCommand(loginCommand());
   program.addCommand(keysCommand());
+  program.addCommand(ledgerCommand());
   program.addCommand(patientCommand());
   for (const c of program.commands) c.exitOverride();
   return program as unknown as Command;

@@ -36,6 +36,7 @@ export function serveCommand(): Command<[], Record<string, unknown>> {
     .option('--pkcs11-module <path>', 'PKCS#11 module, e.g. /usr/lib/softhsm/libsofthsm2.so (env CUSTODIA_PKCS11_MODULE; the PIN only from CUSTODIA_PKCS11_PIN)')
     .option('--pkcs11-token <label>', 'PKCS#11 token label (env CUSTODIA_PKCS11_TOKEN)')
     .option('--retention-policy <file>', 'retention rules (JSON) that refuse erasure while they apply (env CUSTODIA_RETENTION_POLICY)')
+    .option('--ledger-origin <origin>', 'the audit log\'s origin, fixed when the log is created (default <host:port>/ledger; env CUSTODIA_LEDGER_ORIGIN)')
     .option('--rate-limit <kind=rate/burst>', 'requests per second and burst for user, client or token, e.g. user=50/200 (repeatable; env CUSTODIA_RATE_LIMITS)', collect, undefined)
     .action(async (o) => {
       const config = resolveConfig(
@@ -56,6 +57,7 @@ export function serveCommand(): Command<[], Record<string, unknown>> {
           ...(o.trustProxy === undefined ? {} : { trustedProxies: o.trustProxy }),
           ...(o.rateLimit === undefined ? {} : { rateLimits: parseRateLimitSpecs(o.rateLimit) }),
           ...(o.retentionPolicy === undefined ? {} : { retentionPolicy: o.retentionPolicy }),
+          ...(o.ledgerOrigin === undefined ? {} : { ledger: { origin: o.ledgerOrigin } }),
           encryption: {
             ...(o.keyProvider === undefined ? {} : { keyProvider: o.keyProvider }),
             ...(o.pkcs11Module === undefined ? {} : { pkcs11Module: o.pkcs11Module }),
@@ -83,6 +85,8 @@ export function serveCommand(): Command<[], Record<string, unknown>> {
         app.log.warn({ host: config.host, port: config.port }, warning);
         process.stderr.write(`custodia: WARNING: ${warning}\n`);
       }
+      // Checkpoints of the audit ledger: signed as entries arrive (counts only in the log).
+      vault.ledger.start((e) => app.log.error({ err: e }, 'ledger sequencer failed; it retries'));
       // Data-key rotation re-seals in the background; counts only, never record contents.
       vault.keyRotation?.start(
         10_000,

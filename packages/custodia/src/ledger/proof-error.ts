@@ -7,9 +7,8 @@
  * - mismatch: the input is well formed but does not lead to the root it claims. From a
  *   log this is evidence of misbehaviour (a forked or rewritten log), not a typo.
  *
- * Both are `request-malformed` for now: the kernel's closed list of codes has no code for
- * a failed proof yet, and the ledger may not change the kernel. `mismatch` carries the
- * issue code `conflict` so that callers (and OperationOutcome) can tell them apart.
+ * Both are `ledger-invalid`; `mismatch` carries the issue code `conflict` so that callers
+ * (and OperationOutcome) can tell them apart.
  */
 import { CustodiaError } from '../kernel/index.js';
 
@@ -20,7 +19,7 @@ import { CustodiaError } from '../kernel/index.js';
  *   throw malformedProof('the leaf index is beyond the tree');
  */
 export function malformedProof(message: string): CustodiaError {
-  return new CustodiaError('request-malformed', `Malformed Merkle input: ${message}`);
+  return new CustodiaError('ledger-invalid', `Malformed Merkle input: ${message}`);
 }
 
 /**
@@ -30,7 +29,7 @@ export function malformedProof(message: string): CustodiaError {
  *   throw proofMismatch('the inclusion proof does not lead to the root');
  */
 export function proofMismatch(message: string): CustodiaError {
-  return new CustodiaError('request-malformed', `Merkle proof does not verify: ${message}`, {
+  return new CustodiaError('ledger-invalid', `Merkle proof does not verify: ${message}`, {
     issues: [{ diagnostics: message, issueCode: 'conflict' }],
   });
 }

@@ -25,7 +25,7 @@ export interface TreeNode {
  *
  * @example
  *   checkTreeSize(70_000, 'tree size'); // 70000
- *   checkTreeSize(2 ** 64, 'leaf index'); // throws request-malformed
+ *   checkTreeSize(2 ** 64, 'leaf index'); // throws ledger-invalid
  */
 export function checkTreeSize(value: unknown, what: string): number {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {

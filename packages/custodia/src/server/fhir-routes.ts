@@ -60,6 +60,7 @@ export function registerFhirRoutes(app: FastifyInstance, vault: Vault): void {
       ...optional('ifNoneExist', header(req, 'if-none-exist')),
       ...optional('prefer', header(req, 'prefer')),
       ...(breakGlass === undefined ? {} : { breakGlass }),
+      address: req.ip,
     });
     return send(reply, vault, result);
   };

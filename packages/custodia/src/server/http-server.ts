@@ -9,6 +9,7 @@ import { registerBodyParsers } from './body-parsers.js';
 import { FHIR_JSON, registerFhirRoutes } from './fhir-routes.js';
 import { registerOAuthRoutes } from './oauth-routes.js';
 import { registerAdminRoutes } from './admin-routes.js';
+import { registerLedgerRoutes } from './ledger-routes.js';
 import { PRE_ROUTING_HEADERS, registerSecurityHeaders } from './security-headers.js';
 import { registerCors } from './cors.js';
 
@@ -92,5 +93,6 @@ export function buildServer(vault: Vault, options: ServerOptions = {}): FastifyI
   registerFhirRoutes(app, vault);
   registerOAuthRoutes(app, vault);
   registerAdminRoutes(app, vault);
+  registerLedgerRoutes(app, vault);
   return app;
 }

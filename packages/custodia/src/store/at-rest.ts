@@ -70,6 +70,13 @@ export interface AtRest {
    * envelope, a changed byte); `key-unavailable` if the key is gone.
    */
   openSecret(purpose: string, subject: string, stored: Uint8Array): Buffer;
+  /**
+   * Data that belongs to one owner (`Patient/<id>` or the tenant) and must be read back:
+   * ledger entries about a patient (issue 5), sealed under that patient's data key so that
+   * erasing the patient makes them unreadable. Opened with {@link openSecret}. Clear: the
+   * bytes as they are, no key id.
+   */
+  sealFor(owner: string, purpose: string, subject: string, plaintext: Buffer): SealedContent;
 }
 
 const SECRET_PURPOSE = /^[a-z][a-z0-9-]{0,31}$/;
@@ -120,6 +127,10 @@ export const CLEAR_AT_REST: AtRest = Object.freeze({
   openSecret(purpose: string, subject: string, stored: Uint8Array): Buffer {
     secretAad(purpose, subject);
     return Buffer.from(stored);
+  },
+  sealFor(_owner: string, purpose: string, subject: string, plaintext: Buffer): SealedContent {
+    secretAad(purpose, subject);
+    return { content: Buffer.from(plaintext), keyId: null };
   },
 });
 
@@ -184,6 +195,10 @@ export function sealedAtRest(keys: KeyStore, random: Random): AtRest {
     indexRows: (type: string, rows: IndexRows): IndexRows => blindIndexRows(keys.indexKey(), type, rows, memo),
     query: (q: SearchQuery): SearchQuery => blindQuery(keys.indexKey(), q),
     sealSecret: (purpose: string, subject: string, plaintext: Buffer): Buffer => sealEnvelope(keys.activeKey(TENANT_OWNER), plaintext, secretAad(purpose, subject), random),
+    sealFor(owner: string, purpose: string, subject: string, plaintext: Buffer): SealedContent {
+      const dk = keys.activeKey(owner);
+      return { content: sealEnvelope(dk, plaintext, secretAad(purpose, subject), random), keyId: dk.id };
+    },
     openSecret(purpose: string, subject: string, stored: Uint8Array): Buffer {
       const aad = secretAad(purpose, subject);
       // As for versions: a sealed vault stores no secret in clear, so clear bytes are a forgery (or a row from before secrets were sealed: identity-secrets.ts).

@@ -25,6 +25,10 @@ import { includeKeys, revincludeKeys } from './include-queries.js';
 import { historyRows, countHistoryRows } from './history-queries.js';
 import { toStoredVersion } from './read-queries.js';
 import type { AtRest } from './at-rest.js';
+import type { AsyncLocalStorage } from 'node:async_hooks';
+import { writeAuditRecord, type WriteAuditContext, type WrittenVersion } from '../ledger/index.js';
+import type { LedgerLog } from './ledger-log.js';
+import type { StoredDigest } from './stored-digest.js';
 
 export interface StoreHandles {
   readonly d: DialectSql;
@@ -46,7 +50,7 @@ export interface StoreHandles {
   /** Adapter settings for a bulk load; returns a function that restores them. */
   readonly enterBulkLoad: () => Promise<() => Promise<void>>;
   /** Appends versions inside a write transaction (`db` is the transaction). */
-  readonly writeVersions: (db: Kysely<unknown>, writes: readonly VersionWrite[]) => Promise<void>;
+  readonly writeVersions: (db: Kysely<unknown>, writes: readonly VersionWrite[]) => Promise<StoredDigest[]>;
   /** Reads a current version outside any transaction. */
   readonly readCurrent: (type: string, id: string, visibility: Visibility) => Promise<StoredVersion | undefined>;
   /** ResourceStore.changeMarker. */
@@ -61,11 +65,14 @@ export interface StoreHandles {
 }
 
 class TransactionWriter implements ResourceWriter {
+  /** What this transaction wrote, for its audit record (ledger/write-audit.ts). */
+  readonly written: WrittenVersion[] = [];
   constructor(
     private readonly db: Kysely<unknown>,
     private readonly d: DialectSql,
     private readonly at: AtRest,
     private readonly write: StoreHandles['writeVersions'],
+    private readonly ledger: LedgerLog | undefined,
   ) {}
   readCurrent(type: string, id: string, visibility: Visibility = SEE_ALL): Promise<StoredVersion | undefined> {
     return readCurrent(this.db, this.at, type, id, this.d, visibility);
@@ -82,15 +89,31 @@ class TransactionWriter implements ResourceWriter {
   loadByKeys(keys: readonly number[], visibility: Visibility = SEE_ALL): Promise<StoredVersion[]> {
     return loadByKeys(this.db, this.d, this.at, keys, visibility);
   }
-  writeVersions(writes: readonly VersionWrite[]): Promise<void> {
-    return this.write(this.db, writes);
+  /** Appends the versions and, in the same transaction, the ledger's commitment to each as stored. */
+  async writeVersions(writes: readonly VersionWrite[]): Promise<void> {
+    const digests = await this.write(this.db, writes);
+    await this.ledger?.append(this.db, { versions: digests });
+    for (const w of writes) this.written.push({ type: w.type, id: w.id, versionId: w.versionId, method: w.method, patients: patientsOf(w) });
   }
+}
+
+/** The patients a written version is about: itself for a Patient, else its Patient compartments (a deletion keeps its last ones, unknown here). */
+function patientsOf(w: VersionWrite): string[] {
+  const out = (w.compartments ?? []).filter((c) => c.compartment === 'Patient').map((c) => c.id);
+  if (w.type === 'Patient' && !out.includes(w.id)) out.push(w.id);
+  return out;
 }
 
 export class KyselyResourceStore implements ResourceStore {
   readonly dialect: 'sqlite' | 'postgres';
 
-  constructor(private readonly h: StoreHandles) {
+  constructor(
+    private readonly h: StoreHandles,
+    /** The audit ledger, when the store keeps one (the vault's always does). */
+    private readonly ledger?: LedgerLog,
+    /** The write-audit context of the request being served, if any (ledger/write-audit.ts). */
+    private readonly auditScope?: AsyncLocalStorage<WriteAuditContext>,
+  ) {
     this.dialect = h.d.name;
   }
 
@@ -130,8 +153,28 @@ export class KyselyResourceStore implements ResourceStore {
     return guarded(() => revincludeKeys(this.h.read, this.h.d, keys, specs, limit, visibility));
   }
 
+  /**
+   * The transaction body, then — in the same transaction — the audit record of what it
+   * wrote, when a request's write-audit context is open: the write and its audit commit
+   * together or not at all.
+   */
   transaction<T>(fn: (tx: ResourceWriter) => Promise<T>): Promise<T> {
-    return guarded(() => this.h.transaction((db) => fn(new TransactionWriter(db, this.h.d, this.h.at, this.h.writeVersions))));
+    // Read in the caller's async context: group commit runs the body in another one.
+    const audit = this.auditScope?.getStore();
+    let audited = false;
+    return guarded(async () => {
+      const result = await this.h.transaction(async (db) => {
+        const writer = new TransactionWriter(db, this.h.d, this.h.at, this.h.writeVersions, this.ledger);
+        const r = await fn(writer);
+        if (audit !== undefined && this.ledger !== undefined && writer.written.length > 0) {
+          await this.ledger.append(db, { audits: [writeAuditRecord(audit, writer.written)] });
+          audited = true;
+        }
+        return r;
+      });
+      if (audit !== undefined && audited) audit.recorded = true;
+      return result;
+    });
   }
 
   savePageSet(set: SavedPageSet): Promise<void> {

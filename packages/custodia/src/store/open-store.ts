@@ -4,7 +4,10 @@
  * anything else is a SQLite file path.
  */
 import { Migrator, sql, type Kysely } from 'kysely';
-import { CustodiaError } from '../kernel/index.js';
+import type { AsyncLocalStorage } from 'node:async_hooks';
+import { CustodiaError, secureRandom, systemClock, type Clock, type Random } from '../kernel/index.js';
+import type { WriteAuditContext } from '../ledger/index.js';
+import { ledgerLog, type LedgerLog } from './ledger-log.js';
 import type { ResourceStore } from '../fhir/index.js';
 import type { BreakGlassStore, IdentityStore, OAuthStore, OperatorLog } from '../access/index.js';
 import { postgresSql, sqliteSql } from './dialect-sql.js';
@@ -32,6 +35,14 @@ export interface StoreOptions {
   readonly schema?: string;
   /** How data is stored at rest: sealed under a key store (the vault always passes one), or clear when omitted. */
   readonly atRest?: AtRest;
+  /** The audit ledger's sources of randomness (entry salts) and time, and the request's write-audit context. */
+  readonly ledger?: {
+    /** False: no ledger entries at all (the benchmark that measures auditing's cost). Default true. */
+    readonly enabled?: boolean;
+    readonly random?: Random;
+    readonly clock?: Clock;
+    readonly auditScope?: AsyncLocalStorage<WriteAuditContext>;
+  };
 }
 
 export function isPostgresUrl(database: string): boolean {
@@ -91,14 +102,18 @@ export interface VaultDatabase {
   /** Key usage, erasure and re-sealing of resource versions (key management). */
   readonly sealedData: SealedDataStore;
   readonly legalHolds: LegalHoldStore;
+  /** The audit ledger's tables (append, sequencer storage, entries). */
+  readonly ledger: LedgerLog;
   close(): Promise<void>;
 }
 
 /** Opens the vault's database with every adapter over it. */
 export async function openDatabase(options: StoreOptions): Promise<VaultDatabase> {
   const h = isPostgresUrl(options.database) ? await openPostgresStore(options) : await openSqliteStore(options);
-  const resources = new KyselyResourceStore(h);
   const handle: DatabaseHandle = { dialect: h.d.name, read: h.read, transaction: h.transaction, ...(h.readNow === undefined ? {} : { readNow: h.readNow }), ...(h.memo === undefined ? {} : { memo: h.memo }) };
+  const clock = options.ledger?.clock ?? systemClock;
+  const ledger = ledgerLog(handle, h.d, h.at, options.ledger?.random ?? secureRandom, () => clock.now());
+  const resources = options.ledger?.enabled === false ? new KyselyResourceStore(h) : new KyselyResourceStore(h, ledger, options.ledger?.auditScope);
   return {
     handle,
     resources,
@@ -106,8 +121,9 @@ export async function openDatabase(options: StoreOptions): Promise<VaultDatabase
     oauth: new KyselyOAuthStore(handle),
     breakGlass: breakGlassStore(handle),
     operatorLog: operatorLogStore(handle),
-    sealedData: sealedDataStore(h),
+    sealedData: sealedDataStore(h, options.ledger?.enabled === false ? undefined : ledger),
     legalHolds: legalHoldStore(handle),
+    ledger,
     close: () => resources.close(),
   };
 }

@@ -10,6 +10,8 @@ import type { StoreHandles } from './kysely-resource-store.js';
 import type { StoredContent } from './at-rest.js';
 import { deleteSearchRows } from './write-versions.js';
 import { resealSecrets } from './identity-secrets.js';
+import type { LedgerLog } from './ledger-log.js';
+import { storedDigest, type StoredDigest } from './stored-digest.js';
 
 export interface KeyUsage {
   /** null: versions stored in clear (written with encryption off) or deletions. */
@@ -70,7 +72,8 @@ export interface SealedDataStore {
 
 const CHUNK = 500;
 
-export function sealedDataStore(h: StoreHandles): SealedDataStore {
+/** `ledger`: where re-sealing commits to the new bytes of each version (the vault's audit ledger). */
+export function sealedDataStore(h: StoreHandles, ledger?: LedgerLog): SealedDataStore {
   const d: DialectSql = h.d;
   return {
     keyUsage: () =>
@@ -130,12 +133,17 @@ export function sealedDataStore(h: StoreHandles): SealedDataStore {
       guarded(async () => {
         if (rows.length === 0) return 0;
         return h.transaction(async (db) => {
-          let n = 0;
+          const digests: StoredDigest[] = [];
           for (const row of rows) {
-            const r = await sql`UPDATE resource_versions SET content = ${row.content}, key_id = ${row.keyId} WHERE seq = ${row.seq} AND key_id = ${row.fromKeyId} AND content IS NOT NULL`.execute(db);
-            n += Number(r.numAffectedRows ?? 0);
+            const r = await sql<{ res_type: string; res_id: string; version_id: number | string }>`
+              UPDATE resource_versions SET content = ${row.content}, key_id = ${row.keyId}
+              WHERE seq = ${row.seq} AND key_id = ${row.fromKeyId} AND content IS NOT NULL
+              RETURNING res_type, res_id, version_id`.execute(db);
+            for (const v of r.rows) digests.push(storedDigest({ type: v.res_type, id: v.res_id, versionId: Number(v.version_id) }, row.content));
           }
-          return n;
+          // The ledger commits to the new bytes in the same transaction: `custodia ledger verify` then accepts them.
+          await ledger?.append(db, { reseals: digests });
+          return digests.length;
         });
       }),
     resealSecrets: (keyIds) => guarded(() => resealSecrets(h.read, h.transaction, h.at, keyIds)),

@@ -17,6 +17,7 @@ import { INDEX_KINDS, indexRowValues, type IndexKind } from './index-row-values.
 import { BULK_TABLES } from './bulk-insert.js';
 import { INDEX_TABLES, VISIBILITY_FACT_ROWS } from './schema.js';
 import { assertDistinctTargets } from './write-versions.js';
+import { storedDigest, type StoredDigest } from './stored-digest.js';
 
 interface WriteStatements {
   readonly insertResource: BetterSqlite3.Statement;
@@ -96,7 +97,8 @@ class IndexRowBuffer {
 }
 
 export interface SqliteFastPath {
-  writeVersions(writes: readonly VersionWrite[]): void;
+  /** Appends the versions; returns the SHA-256 of each as stored (the ledger commits to it). */
+  writeVersions(writes: readonly VersionWrite[]): StoredDigest[];
   /** The current version if it exists and `visibility` allows it (same rule as the SQL of read-queries.ts). */
   readCurrent(type: string, id: string, visibility?: Visibility): StoredVersion | undefined;
   /** ResourceStore.changeMarker. */
@@ -219,7 +221,8 @@ export function sqliteFastPath(writer: BetterSqlite3.Database, reader: BetterSql
   });
   return {
     writeVersions(writes) {
-      if (writes.length === 0) return;
+      if (writes.length === 0) return [];
+      const digests: StoredDigest[] = [];
       assertDistinctTargets(writes);
       at.prepare(writes);
       w ??= prepareWrites(writer);
@@ -239,6 +242,7 @@ export function sqliteFastPath(writer: BetterSqlite3.Database, reader: BetterSql
         }
         const sealed = at.sealVersion(v);
         s.insertVersion.run(pk, v.type, v.id, v.versionId, v.lastUpdated, deleted, v.method, sealed.content, sealed.keyId);
+        digests.push(storedDigest(v, sealed.content));
         if (v.json === null || v.index === null) continue;
         const index = at.indexRows(v.type, v.index);
         for (const kind of INDEX_KINDS) for (const values of indexRowValues(index, kind)) buffer.add(kind, [pk, v.type, ...values]);
@@ -246,6 +250,7 @@ export function sqliteFastPath(writer: BetterSqlite3.Database, reader: BetterSql
       }
       // One write per resource per call (assertDistinctTargets): no later delete in this batch touches these rows.
       buffer.flush();
+      return digests;
     },
     readCurrent(type, id, visibility = SEE_ALL) {
       cache.validate();

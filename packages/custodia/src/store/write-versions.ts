@@ -12,6 +12,7 @@ import { BULK_TABLES, bulkInsert } from './bulk-insert.js';
 import type { DialectSql } from './dialect-sql.js';
 import { INDEX_TABLES, VISIBILITY_FACT_ROWS } from './schema.js';
 import { INDEX_KINDS, indexRowValues } from './index-row-values.js';
+import { storedDigest, type StoredDigest } from './stored-digest.js';
 import type { AtRest } from './at-rest.js';
 
 const keyOf = (type: string, id: string): string => `${type}/${id}`;
@@ -26,8 +27,8 @@ export function assertDistinctTargets(writes: readonly VersionWrite[]): void {
   }
 }
 
-export async function writeVersions(db: Kysely<unknown>, d: DialectSql, at: AtRest, writes: readonly VersionWrite[]): Promise<void> {
-  if (writes.length === 0) return;
+export async function writeVersions(db: Kysely<unknown>, d: DialectSql, at: AtRest, writes: readonly VersionWrite[]): Promise<StoredDigest[]> {
+  if (writes.length === 0) return [];
   assertDistinctTargets(writes);
   at.prepare(writes);
   const pks = new Map<string, number>();
@@ -36,8 +37,10 @@ export async function writeVersions(db: Kysely<unknown>, d: DialectSql, at: AtRe
   await moveCurrentPointers(db, d, updates, pks);
   await deleteIndexRows(db, d, updates.filter((w) => w.json !== null).map((w) => pkOf(pks, w)));
   await deleteSearchRows(db, d, updates.filter((w) => w.json === null).map((w) => pkOf(pks, w)));
-  await bulkInsert(db, d, BULK_TABLES.versions, writes.map((w) => versionRow(at, w, pkOf(pks, w))));
+  const digests: StoredDigest[] = [];
+  await bulkInsert(db, d, BULK_TABLES.versions, writes.map((w) => versionRow(at, w, pkOf(pks, w), digests)));
   await insertIndexRows(db, d, at, writes, pks);
+  return digests;
 }
 
 function pkOf(pks: Map<string, number>, w: VersionWrite): number {
@@ -96,8 +99,9 @@ export async function deleteSearchRows(db: Kysely<unknown>, d: DialectSql, pks: 
   }
 }
 
-function versionRow(at: AtRest, w: VersionWrite, pk: number): unknown[] {
+function versionRow(at: AtRest, w: VersionWrite, pk: number, digests: StoredDigest[]): unknown[] {
   const sealed = at.sealVersion(w);
+  digests.push(storedDigest(w, sealed.content));
   return [pk, w.type, w.id, w.versionId, w.lastUpdated, w.json === null ? 1 : 0, w.method, sealed.content === null ? null : sealed.content.toString('hex'), sealed.keyId];
 }
 

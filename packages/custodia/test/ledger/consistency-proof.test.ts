@@ -14,7 +14,7 @@ import { consistency, mth } from './rfc-oracle.js';
 import { runs } from './seeded.js';
 import { consistencyVectors, referenceTree } from './vectors.js';
 
-const malformed = expect.objectContaining({ code: 'request-malformed' });
+const malformed = expect.objectContaining({ code: 'ledger-invalid' });
 const LEAVES = seededLeaves(1100, 'consistency');
 const STORE = nodeStore(LEAVES);
 const ROOTS = new Map<number, Buffer>();
@@ -128,7 +128,7 @@ describe('consistency proofs (RFC 9162 §2.1.4)', () => {
     expect(isProofMismatch(new Error('other'))).toBe(false);
   });
 
-  it('refuses malformed, attacker-controlled input with request-malformed', () => {
+  it('refuses malformed, attacker-controlled input with ledger-invalid', () => {
     const proof = generateConsistencyProof(STORE, 6, 8);
     const [r6, r8] = [rootOf(6), rootOf(8)];
     for (const [a, b] of [

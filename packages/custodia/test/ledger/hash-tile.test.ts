@@ -11,7 +11,7 @@ import { nodeStore, seededLeaves } from './node-store.js';
 import { mth } from './rfc-oracle.js';
 import { runs } from './seeded.js';
 
-const malformed = expect.objectContaining({ code: 'request-malformed' });
+const malformed = expect.objectContaining({ code: 'ledger-invalid' });
 const N = 70_000;
 const LEAVES = seededLeaves(N, 'hash-tile');
 const STORE = nodeStore(LEAVES);

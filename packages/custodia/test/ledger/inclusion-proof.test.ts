@@ -14,7 +14,7 @@ import { mth, path } from './rfc-oracle.js';
 import { runs } from './seeded.js';
 import { inclusionVectors, referenceTree } from './vectors.js';
 
-const malformed = expect.objectContaining({ code: 'request-malformed' });
+const malformed = expect.objectContaining({ code: 'ledger-invalid' });
 const LEAVES = seededLeaves(1100, 'inclusion');
 const STORE = nodeStore(LEAVES);
 const ROOTS = Array.from({ length: LEAVES.length + 1 }, (_, n) => (n <= 70 || n % 97 === 0 ? mth(LEAVES.slice(0, n)) : undefined));
@@ -104,7 +104,7 @@ describe('inclusion proofs (RFC 9162 §2.1.3)', () => {
     },
   );
 
-  it('refuses malformed, attacker-controlled input with request-malformed', () => {
+  it('refuses malformed, attacker-controlled input with ledger-invalid', () => {
     const proof = generateInclusionProof(STORE, 5, 8);
     const root = rootOf(8);
     const leaf = LEAVES[5]!;

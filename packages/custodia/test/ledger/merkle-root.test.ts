@@ -15,7 +15,7 @@ import { mth } from './rfc-oracle.js';
 import { runs } from './seeded.js';
 import { referenceTree } from './vectors.js';
 
-const malformed = expect.objectContaining({ code: 'request-malformed' });
+const malformed = expect.objectContaining({ code: 'ledger-invalid' });
 const { leafInputs, roots } = referenceTree();
 const LEAVES = seededLeaves(600, 'merkle-root');
 const STORE = nodeStore(LEAVES);

@@ -9,7 +9,7 @@ import { assembleProof, foldRange, planNodes, readProof } from '../../src/ledger
 import { nodeStore, seededLeaves } from './node-store.js';
 import { consistency, mth, nodeHash, path } from './rfc-oracle.js';
 
-const malformed = expect.objectContaining({ code: 'request-malformed' });
+const malformed = expect.objectContaining({ code: 'ledger-invalid' });
 const LEAVES = seededLeaves(13, 'proof-plan');
 const STORE = nodeStore(LEAVES);
 

@@ -9,7 +9,7 @@ import { TreeBuilder } from '../../src/ledger/tree-builder.js';
 import type { TreeNode } from '../../src/ledger/tree-math.js';
 import { runs } from './seeded.js';
 
-const malformed = expect.objectContaining({ code: 'request-malformed' });
+const malformed = expect.objectContaining({ code: 'ledger-invalid' });
 
 describe('stored hash index', () => {
   it('numbers the nodes of a growing tree in append order', () => {

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { entryBundlePath, hashTilePath, parseTilePath, tileIndexPath, type HashTile } from '../../src/ledger/tile-path.js';
 import { runs } from './seeded.js';
 
-const malformed = expect.objectContaining({ code: 'request-malformed' });
+const malformed = expect.objectContaining({ code: 'ledger-invalid' });
 
 const tile = fc.record({
   level: fc.integer({ min: 0, max: 63 }),

@@ -26,7 +26,7 @@ import { nodeStore, seededLeaves } from './node-store.js';
 import { mth } from './rfc-oracle.js';
 import { runs } from './seeded.js';
 
-const malformed = expect.objectContaining({ code: 'request-malformed' });
+const malformed = expect.objectContaining({ code: 'ledger-invalid' });
 const N = 70_000;
 const LEAVES = seededLeaves(N, 'tile-proofs');
 const STORE = nodeStore(LEAVES);

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { bitLength, checkTreeSize, largestPowerOfTwoBelow, nodeRange, popCount, rangeNodes, trailingZeros } from '../../src/ledger/tree-math.js';
 import { runs } from './seeded.js';
 
-const malformed = expect.objectContaining({ code: 'request-malformed' });
+const malformed = expect.objectContaining({ code: 'ledger-invalid' });
 const safe = fc.oneof(fc.nat({ max: 1 << 20 }), fc.maxSafeNat(), fc.integer({ min: 0, max: 62 }).map((e) => Math.min(2 ** e, Number.MAX_SAFE_INTEGER)));
 
 describe('tree arithmetic', () => {

@@ -5,6 +5,7 @@
  */
 import { isCustodiaError, uuidV4, CustodiaError } from '../../kernel/index.js';
 import type { FhirContext } from './fhir-context.js';
+import type { StoredVersion } from '../ports/resource-store.js';
 import type { FhirInteraction, RequestOptions } from './fhir-interaction.js';
 import { etagOf, statusLine, type FhirResult } from './fhir-result.js';
 import { bundleJson, type BundleEntryJson } from './bundle-json.js';
@@ -17,12 +18,14 @@ export type Executor = (i: FhirInteraction, options: RequestOptions) => Promise<
 
 export async function processBatch(ctx: FhirContext, entries: readonly BundleEntryRequest[], options: RequestOptions, execute: Executor): Promise<FhirResult> {
   const out: BundleEntryJson[] = [];
+  const returned: StoredVersion[] = [];
   for (const e of entries) {
     try {
       if (e.interaction.kind === 'bundle') throw new CustodiaError('bundle-invalid', 'A batch cannot contain another batch or transaction');
       const interaction = await withResolvedReferences(ctx, e.interaction, options);
       const r = await execute(interaction, { ...options, returnPreference: options.returnPreference ?? 'minimal' });
       out.push(entryOf(r, options, e.interaction.kind));
+      if (r.returned !== undefined) returned.push(...r.returned);
     } catch (err) {
       const located = atEntry(e.index, err);
       if (!isCustodiaError(located)) throw err;
@@ -31,7 +34,7 @@ export async function processBatch(ctx: FhirContext, entries: readonly BundleEnt
     }
   }
   const body = bundleJson({ type: 'batch-response', id: uuidV4(ctx.random), timestamp: new Date(ctx.clock.now()).toISOString() }, out);
-  return { status: 200, body };
+  return { status: 200, body, returned };
 }
 
 async function withResolvedReferences(ctx: FhirContext, i: FhirInteraction, options: RequestOptions): Promise<FhirInteraction> {

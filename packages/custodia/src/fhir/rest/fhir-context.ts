@@ -24,6 +24,8 @@ export interface ResourceValidator {
 
 export interface ResourceIndexer {
   extract(resource: FhirResource): IndexRows;
+  /** The ids of the Patients whose compartment the resource is in (for the audit of reads). */
+  patients(resource: FhirResource): string[];
 }
 
 /**

@@ -3,6 +3,8 @@
  * http.html asks for (ETag, Last-Modified, Location). The server adapter turns it into
  * an HTTP response; batch/transaction processing turns it into a Bundle entry.
  */
+import type { StoredVersion } from '../ports/resource-store.js';
+
 export interface FhirResult {
   readonly status: number;
   /** JSON text (stored resources are returned as stored) or an object to serialise. */
@@ -12,6 +14,12 @@ export interface FhirResult {
   readonly versionId?: number;
   /** Epoch milliseconds. */
   readonly lastModified?: number;
+  /**
+   * The stored versions the response discloses (read, vread, search matches and includes,
+   * history): what the audit names as the entities read and the patients whose data was
+   * returned. Never sent.
+   */
+  readonly returned?: readonly StoredVersion[];
 }
 
 /** ETag per R4 http.html §3.1.0.1.4: a weak tag of the version id. */

@@ -61,7 +61,7 @@ export async function historyResources(ctx: FhirContext, req: HistoryRequest): P
   const path = [ctx.baseUrl, req.type, req.id, '_history'].filter((p) => p !== undefined).join('/');
   const link = historyLinks(path, count, offset, total, since, until);
   const body = bundleJson({ type: 'history', id: uuidV4(ctx.random), timestamp: new Date(now).toISOString(), total, link }, versions.map((v) => entryOf(ctx, v)));
-  return { status: 200, body };
+  return { status: 200, body, returned: versions };
 }
 
 function historyLinks(path: string, count: number, offset: number, total: number, since: number | undefined, until: number): { relation: string; url: string }[] {

@@ -13,7 +13,7 @@ export function resultOf(v: StoredVersion): FhirResult {
   if (v.deleted || v.json === null) {
     throw new CustodiaError('resource-gone', `${v.type}/${v.id} was deleted`);
   }
-  return { status: 200, body: v.json, versionId: v.versionId, lastModified: v.lastUpdated };
+  return { status: 200, body: v.json, versionId: v.versionId, lastModified: v.lastUpdated, returned: [v] };
 }
 
 export async function readResource(ctx: FhirContext, type: string, id: string, visibility: Visibility): Promise<FhirResult> {

@@ -65,8 +65,7 @@ export async function searchResources(ctx: FhirContext, req: SearchRequest): Pro
     links.push(...pageLinks(ctx, pageId, 0, query.count, result.keys.length));
   }
   const outcome = outcomeEntry(query, result.truncated, ctx.limits.maxResults);
-  const body = await pageBundle(ctx, state, result.keys.slice(0, query.count), totalFor(query, result.total), links, now, outcome, req.visibility);
-  return { status: 200, body };
+  return pageBundle(ctx, state, result.keys.slice(0, query.count), totalFor(query, result.total), links, now, outcome, req.visibility);
 }
 
 /** A page of a saved result set (`_getpages`). */
@@ -80,8 +79,7 @@ export async function searchPage(ctx: FhirContext, pageId: string, offset: numbe
   const start = Math.min(Math.max(offset, 0), set.keys.length);
   const links = [{ relation: 'self', url: pageUrl(ctx, pageId, start, size) }, ...pageLinks(ctx, pageId, start, size, set.keys.length)];
   // Visibility is applied again: a consent that changed since the search takes effect on this page.
-  const body = await pageBundle(ctx, state, set.keys.slice(start, start + size), set.total ?? undefined, links, now, undefined, visibility);
-  return { status: 200, body };
+  return pageBundle(ctx, state, set.keys.slice(start, start + size), set.total ?? undefined, links, now, undefined, visibility);
 }
 
 function stateOf(q: SearchQuery): PageState {
@@ -166,10 +164,11 @@ async function pageBundle(
   now: number,
   outcome: BundleEntryJson | undefined,
   visibility: Visibility,
-): Promise<string> {
+): Promise<FhirResult> {
   const matches = await ctx.store.loadByKeys(keys, visibility);
   const included = await ctx.store.loadByKeys(await includedKeys(ctx, state, keys, visibility), visibility);
   const entries = [...matches.map((v) => entryOf(ctx, v, 'match', state)), ...included.map((v) => entryOf(ctx, v, 'include', state))];
   if (outcome !== undefined) entries.push(outcome);
-  return bundleJson({ type: 'searchset', id: uuidV4(ctx.random), timestamp: iso(now), ...(total === undefined ? {} : { total }), link }, entries);
+  const body = bundleJson({ type: 'searchset', id: uuidV4(ctx.random), timestamp: iso(now), ...(total === undefined ? {} : { total }), link }, entries);
+  return { status: 200, body, returned: [...matches, ...included] };
 }

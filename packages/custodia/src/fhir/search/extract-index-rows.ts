@@ -16,7 +16,8 @@ import { addDateRows, addNumberRows, addQuantityRows } from './range-values.js';
 import { addReferenceRows, addUriRows, type ReferenceContext } from './reference-values.js';
 import { RowSink } from './row-sink.js';
 import { compileCompositeExpression, compileSearchExpression, type AccessorOptions, type CompositeAccessor, type SearchAccessor } from './search-expression.js';
-import type { SearchParamRegistry } from './search-param-registry.js';
+import { compartmentParams, type SearchParamRegistry } from './search-param-registry.js';
+import { compartmentMemberships } from './compartment-membership.js';
 import type { SearchParamType } from './search-parameter.js';
 import { addStringRows } from './string-values.js';
 import { addTokenRows } from './token-values.js';
@@ -33,6 +34,12 @@ export interface Indexer {
    * @example createIndexer(SearchParamRegistry.loadR4()).extract(patient).string // [{ param: 'family', … }]
    */
   extract(resource: FhirResource): IndexRows;
+  /**
+   * The ids of the Patients whose compartment `resource` is in (compartmentdefinition.html),
+   * from its Patient-compartment parameters only: what the audit needs of each resource a
+   * read returns, at a fraction of `extract`'s cost.
+   */
+  patients(resource: FhirResource): string[];
   /** The `(resourceType, code)` pairs whose expressions the fhirpath library evaluates (compiled so far). */
   fallbacks(): readonly string[];
 }
@@ -122,7 +129,39 @@ export function createIndexer(registry: SearchParamRegistry, options: IndexerOpt
     return list;
   };
 
+  const compartmentPlans = new Map<string, readonly Plan[]>();
+  const compartmentPlansFor = (resourceType: string): readonly Plan[] => {
+    let list = compartmentPlans.get(resourceType);
+    if (list === undefined) {
+      const params = compartmentParams('Patient', resourceType);
+      list = planFor(resourceType).filter((p) => p.kind === 'simple' && p.type === 'reference' && params.includes(p.code));
+      compartmentPlans.set(resourceType, list);
+    }
+    return list;
+  };
+
   return {
+    patients(resource) {
+      const resourceType = typeof resource === 'object' && resource !== null ? resource.resourceType : undefined;
+      if (typeof resourceType !== 'string' || !registry.isResourceType(resourceType)) return [];
+      const root = resource as JsonObject;
+      const rows = new RowSink();
+      const sink = new ParamSink(rows, model, refs);
+      for (const plan of compartmentPlansFor(resourceType)) {
+        if (plan.kind !== 'simple') continue;
+        rows.beginParam();
+        try {
+          sink.code = plan.code;
+          sink.type = plan.type;
+          sink.targets = plan.targets;
+          plan.accessor.evaluate(root, root, sink);
+        } catch {
+          // As in extract: a value the indexer cannot handle gives fewer rows, never a failure.
+        }
+      }
+      const id = typeof root['id'] === 'string' ? root['id'] : '';
+      return compartmentMemberships(resourceType, id, rows.rows).filter((c) => c.compartment === 'Patient' && c.id !== '').map((c) => c.id);
+    },
     extract(resource) {
       const resourceType = typeof resource === 'object' && resource !== null ? resource.resourceType : undefined;
       if (typeof resourceType !== 'string' || !registry.isResourceType(resourceType)) return emptyIndexRows();

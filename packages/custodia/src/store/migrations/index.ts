@@ -19,6 +19,7 @@ import { keyIdSchema } from './0012-key-ids.js';
 import { legalHoldSchema } from './0013-legal-holds.js';
 import { clientCertificateSchema } from './0014-client-certificate.js';
 import { blindPrefixTailSchema } from './0015-blind-prefix-tails.js';
+import { ledgerSchema } from './0016-ledger.js';
 
 function statements(list: string[]): Migration {
   return {
@@ -47,6 +48,7 @@ export function migrationProvider(dialect: SqlDialect): MigrationProvider {
         '0013-legal-holds': statements(legalHoldSchema(dialect)),
         '0014-client-certificate': statements(clientCertificateSchema()),
         '0015-blind-prefix-tails': statements(blindPrefixTailSchema(dialect)),
+        '0016-ledger': statements(ledgerSchema(dialect)),
       };
     },
   };

@@ -1,0 +1,128 @@
+/**
+ * The audit ledger as the vault runs it: the sequencer, on a timer and whenever enough
+ * entries are pending, and what the log publishes — the latest signed checkpoint, the
+ * verifier key, hash tiles (C2SP tlog-tiles) and RFC 9162 proofs. All of it is public:
+ * hashes only, never entry data (entries are served separately, to authorised callers).
+ */
+import { CustodiaError, type Clock } from '../kernel/index.js';
+import {
+  assembleProof,
+  ed25519NoteSigner,
+  formatVerifierKey,
+  planConsistencyProof,
+  planInclusionProof,
+  planNodes,
+  Sequencer,
+  tileNodes,
+  tileWidth,
+  type HashTile,
+  type NotePrivateKey,
+  type SequencerRun,
+  type StoredCheckpoint,
+} from '../ledger/index.js';
+import type { LedgerLog } from '../store/index.js';
+import type { LedgerConfig } from './ledger-config.js';
+
+export class LedgerService {
+  readonly origin: string;
+  /** The log's verifier key (C2SP signed-note vkey). */
+  readonly verifierKey: string;
+  readonly #sequencer: Sequencer;
+  #timer: NodeJS.Timeout | undefined;
+  #running: Promise<SequencerRun> | undefined;
+  #pending = 0;
+  #onError: (e: unknown) => void = () => undefined;
+
+  constructor(
+    private readonly log: LedgerLog,
+    key: NotePrivateKey,
+    private readonly config: LedgerConfig,
+    clock: Clock,
+  ) {
+    this.origin = key.name;
+    this.verifierKey = formatVerifierKey(key.name, key.type, key.publicKey);
+    this.#sequencer = new Sequencer(log, { origin: key.name, signer: ed25519NoteSigner(key), clock });
+  }
+
+  /** Publishes checkpoints every interval while entries arrive; `onError` hears of a failed run (the next one retries). */
+  start(onError: (e: unknown) => void): void {
+    if (this.#timer !== undefined) return;
+    this.#onError = onError;
+    this.#timer = setInterval(() => void this.sequence().catch(this.#onError), this.config.checkpointIntervalMs);
+    this.#timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.#timer !== undefined) clearInterval(this.#timer);
+    this.#timer = undefined;
+    await this.#running?.catch(() => undefined);
+  }
+
+  /** Entries were appended: integrate now if enough are waiting. */
+  appended(n = 1): void {
+    this.#pending += n;
+    if (this.#pending >= this.config.checkpointEntries && this.#timer !== undefined) void this.sequence().catch(this.#onError);
+  }
+
+  /** Integrates what is pending and signs a checkpoint (one run at a time; callers share it). */
+  sequence(): Promise<SequencerRun> {
+    if (this.#running !== undefined) return this.#running;
+    this.#pending = 0;
+    this.#running = this.#sequencer.run().finally(() => (this.#running = undefined));
+    return this.#running;
+  }
+
+  /** Integrates everything appended so far (tests, `custodia ledger` tools, shutdown). */
+  async catchUp(): Promise<StoredCheckpoint> {
+    for (;;) {
+      const run = await this.sequence();
+      if (run.checkpoint !== undefined && run.checkpoint.size >= (await this.log.appendedSize())) return run.checkpoint;
+    }
+  }
+
+  /** The newest signed checkpoint (the empty tree's before anything was audited). */
+  async checkpoint(): Promise<StoredCheckpoint> {
+    return (await this.log.latestCheckpoint()) ?? (await this.catchUp());
+  }
+
+  /** RFC 9162 §2.1.3.1 inclusion proof of leaf `index` in the tree of `size` (both attacker-controlled, checked). */
+  async inclusionProof(index: number, size: number): Promise<Buffer[]> {
+    await this.#requirePublished(size);
+    const plan = planInclusionProof(index, size);
+    return assembleProof(plan, await this.log.readHashes(planNodes(plan)));
+  }
+
+  /** RFC 9162 §2.1.4.1 consistency proof between two published sizes. */
+  async consistencyProof(from: number, to: number): Promise<Buffer[]> {
+    await this.#requirePublished(to);
+    if (from > to) throw new CustodiaError('ledger-invalid', 'A consistency proof goes from a smaller tree to a larger one');
+    if (from === 0 || from === to) return [];
+    const plan = planConsistencyProof(from, to);
+    return assembleProof(plan, await this.log.readHashes(planNodes(plan)));
+  }
+
+  /**
+   * A hash tile (C2SP tlog-tiles) of the published tree: a full tile, or a partial one no
+   * wider than the tree reaches (its hashes never change once the tree has them).
+   */
+  async tile(tile: HashTile): Promise<Buffer> {
+    const { size } = await this.checkpoint();
+    if (tile.width > tileWidth(tile.level, tile.index, size)) throw new CustodiaError('resource-not-found', 'No such tile in the published tree');
+    return Buffer.concat(await this.log.readHashes(tileNodes(tile)));
+  }
+
+  /** The bytes of entry `index` as committed (its leaf data); `resource-erased` once its patient was erased. */
+  async entry(index: number): Promise<Buffer> {
+    if (!Number.isSafeInteger(index) || index < 0) throw new CustodiaError('ledger-invalid', 'An entry index is a non-negative integer');
+    const e = await this.log.entry(index);
+    if (e === undefined) throw new CustodiaError('resource-not-found', 'No such ledger entry');
+    return e.bytes;
+  }
+
+  async #requirePublished(size: number): Promise<void> {
+    const { size: published } = await this.checkpoint();
+    if (!Number.isSafeInteger(size) || size < 1 || size > published) {
+      throw new CustodiaError('ledger-invalid', `Proofs are served for published tree sizes 1–${published}`);
+    }
+  }
+}

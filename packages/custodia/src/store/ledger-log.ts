@@ -1,0 +1,219 @@
+/**
+ * The audit ledger's tables (migration 0016) behind the LedgerStorage port
+ * (ledger/ledger-storage.ts). Entries are appended inside the caller's write transaction —
+ * a write's audit record and version commitments commit with the write, or not at all —
+ * and given the next leaf indexes there: the vault has one writer at a time (SQLite's
+ * write lock; PostgreSQL's per-vault advisory lock), so indexes are dense and in commit
+ * order. The sequencer later hashes them into the tree (ledger_hashes) and signs.
+ */
+import { sql, type Kysely } from 'kysely';
+import { CustodiaError, type Random } from '../kernel/index.js';
+import { encodeEntry, hashLeaf, SALT_BYTES, storedHashIndex, type AuditRecord, type LedgerEntry, type LedgerStorage, type StoredCheckpoint, type TreeNode } from '../ledger/index.js';
+import { bulkInsert, type BulkTable } from './bulk-insert.js';
+import type { DialectSql } from './dialect-sql.js';
+import { TENANT_OWNER } from './key-store.js';
+import type { AtRest } from './at-rest.js';
+import type { StoredDigest } from './stored-digest.js';
+import type { DatabaseHandle } from './open-store.js';
+
+const LEAVES: BulkTable = {
+  table: 'ledger_leaves',
+  columns: [
+    ['idx', 'int'],
+    ['leaf_hash', 'hexblob'],
+    ['kind', 'text'],
+    ['entry', 'hexblob'],
+    ['key_id', 'text'],
+    ['ref', 'text'],
+    ['at', 'int'],
+  ],
+};
+const AUDIT_PATIENTS: BulkTable = { table: 'audit_patients', columns: [['patient', 'text'], ['idx', 'int'], ['at', 'int']] };
+const HASHES: BulkTable = { table: 'ledger_hashes', columns: [['n', 'int'], ['hash', 'hexblob']] };
+
+/** An audit event about exactly one patient is sealed under that patient's key (erasure then makes it unreadable). */
+export function auditOwner(record: AuditRecord): string {
+  return record.patients.length === 1 ? `Patient/${record.patients[0]!}` : TENANT_OWNER;
+}
+
+/** The `ref` of a version commitment: the version it is about. */
+export const versionRef = (type: string, id: string, versionId: number): string => `${type}/${id}/_history/${versionId}`;
+
+/** What one append adds, in this order: version commitments, re-seal commitments, erasures, audit events. */
+export interface LedgerItems {
+  readonly versions?: readonly StoredDigest[];
+  readonly reseals?: readonly StoredDigest[];
+  readonly erasures?: readonly { readonly patient: string; readonly keyIds: readonly string[] }[];
+  readonly audits?: readonly AuditRecord[];
+}
+
+export interface LedgerLog extends LedgerStorage {
+  /** Appends audit events and version commitments in the write transaction `db`; returns the first index used. */
+  append(db: Kysely<unknown>, items: LedgerItems): Promise<number>;
+  /** The entry at `idx` as committed (opened when sealed): `resource-erased` when its key was destroyed. */
+  entry(idx: number): Promise<{ readonly leafHash: Buffer; readonly bytes: Buffer } | undefined>;
+  /** For `custodia ledger verify`: up to `limit` leaves from `from` on, in index order, as stored. */
+  scanLeaves(from: number, limit: number): Promise<StoredLeaf[]>;
+  /** Opens a leaf's stored entry bytes (sealed ones through the key store; `resource-erased` once its key is gone). */
+  openLeaf(leaf: StoredLeaf): Buffer;
+  /** Up to `limit` stored tree hashes from stored-hash number `from` on, in order. */
+  scanHashes(from: number, limit: number): Promise<{ readonly n: number; readonly hash: Buffer }[]>;
+  /** Every stored checkpoint, smallest size first. */
+  checkpoints(): Promise<StoredCheckpoint[]>;
+  /** Up to `limit` resource versions after `afterSeq`, in seq order, with their stored bytes. */
+  scanVersions(afterSeq: number, limit: number): Promise<StoredVersionRow[]>;
+}
+
+/** A ledger row as stored (attacker-reachable: `custodia ledger verify` checks everything in it). */
+export interface StoredLeaf {
+  readonly idx: number;
+  readonly leafHash: Buffer;
+  readonly kind: string;
+  readonly stored: Buffer;
+  readonly keyId: string | null;
+  readonly ref: string | null;
+}
+
+export interface StoredVersionRow {
+  readonly seq: number;
+  readonly ref: string;
+  readonly deleted: boolean;
+  readonly content: Buffer | null;
+  readonly keyId: string | null;
+}
+
+interface Row {
+  readonly leafHash: Buffer;
+  readonly kind: string;
+  readonly stored: Buffer;
+  readonly keyId: string | null;
+  readonly ref: string | null;
+  readonly patients: readonly string[];
+}
+
+export function ledgerLog(handle: Pick<DatabaseHandle, 'read' | 'transaction'>, d: DialectSql, at: AtRest, random: Random, now: () => number): LedgerLog {
+  const read = handle.read;
+  const salt = (): string => random.bytes(SALT_BYTES).toString('base64');
+  const aadSubject = (idx: number): string => `leaf-${idx}`;
+
+  function seal(idx: number, entry: LedgerEntry, patients: readonly string[], owner: string | undefined): Row {
+    const bytes = encodeEntry(entry);
+    const leafHash = hashLeaf(bytes);
+    if (owner === undefined) return { leafHash, kind: entry.kind, stored: bytes, keyId: null, ref: refOf(entry), patients };
+    let sealed;
+    try {
+      sealed = at.sealFor(owner, 'ledger', aadSubject(idx), bytes);
+    } catch (e) {
+      // An event about an erased patient (an attempt to read their record) is kept under the tenant key.
+      if (!(e instanceof CustodiaError && e.code === 'resource-erased')) throw e;
+      sealed = at.sealFor(TENANT_OWNER, 'ledger', aadSubject(idx), bytes);
+    }
+    return { leafHash, kind: entry.kind, stored: sealed.content ?? bytes, keyId: sealed.keyId, ref: null, patients };
+  }
+
+  return {
+    async append(db, items) {
+      const next = Number((await sql<{ n: number | string | null }>`SELECT MAX(idx) AS n FROM ledger_leaves`.execute(db)).rows[0]?.n ?? -1) + 1;
+      const t = now();
+      const rows: Row[] = [];
+      for (const v of items.versions ?? []) rows.push(seal(next + rows.length, { kind: 'version', salt: salt(), type: v.type, id: v.id, versionId: v.versionId, sha256: v.sha256?.toString('base64') ?? null }, [], undefined));
+      for (const v of items.reseals ?? []) rows.push(seal(next + rows.length, { kind: 'reseal', salt: salt(), type: v.type, id: v.id, versionId: v.versionId, sha256: v.sha256?.toString('base64') ?? null }, [], undefined));
+      for (const e of items.erasures ?? []) rows.push(seal(next + rows.length, { kind: 'erasure', salt: salt(), patient: e.patient, keyIds: [...e.keyIds], at: t }, [], undefined));
+      for (const r of items.audits ?? []) rows.push(seal(next + rows.length, { kind: 'audit', salt: salt(), event: r }, r.patients, auditOwner(r)));
+      if (rows.length === 0) return next;
+      await bulkInsert(db, d, LEAVES, rows.map((r, i) => [next + i, r.leafHash.toString('hex'), r.kind, r.stored.toString('hex'), r.keyId, r.ref, t]));
+      const patients = rows.flatMap((r, i) => [...new Set(r.patients)].map((p) => [p, next + i, t]));
+      await bulkInsert(db, d, AUDIT_PATIENTS, patients);
+      return next;
+    },
+
+    async entry(idx) {
+      const row = (await sql<{ leaf_hash: Buffer; entry: Buffer; key_id: string | null }>`SELECT leaf_hash, entry, key_id FROM ledger_leaves WHERE idx = ${idx}`.execute(read)).rows[0];
+      if (row === undefined) return undefined;
+      const bytes = row.key_id === null ? Buffer.from(row.entry) : at.openSecret('ledger', aadSubject(idx), row.entry);
+      return { leafHash: Buffer.from(row.leaf_hash), bytes };
+    },
+
+    async scanLeaves(from, limit) {
+      const rows = (
+        await sql<{ idx: number | string; leaf_hash: Buffer; kind: string; entry: Buffer; key_id: string | null; ref: string | null }>`
+          SELECT idx, leaf_hash, kind, entry, key_id, ref FROM ledger_leaves WHERE idx >= ${from} ORDER BY idx LIMIT ${limit}`.execute(read)
+      ).rows;
+      return rows.map((r) => ({ idx: Number(r.idx), leafHash: Buffer.from(r.leaf_hash), kind: r.kind, stored: Buffer.from(r.entry), keyId: r.key_id, ref: r.ref }));
+    },
+
+    openLeaf(leaf) {
+      return leaf.keyId === null ? leaf.stored : at.openSecret('ledger', aadSubject(leaf.idx), leaf.stored);
+    },
+
+    async scanHashes(from, limit) {
+      const rows = (await sql<{ n: number | string; hash: Buffer }>`SELECT n, hash FROM ledger_hashes WHERE n >= ${from} ORDER BY n LIMIT ${limit}`.execute(read)).rows;
+      return rows.map((r) => ({ n: Number(r.n), hash: Buffer.from(r.hash) }));
+    },
+
+    async checkpoints() {
+      const rows = (await sql<{ size: number | string; note: string; at: number | string }>`SELECT size, note, at FROM ledger_checkpoints ORDER BY size`.execute(read)).rows;
+      return rows.map((r) => ({ size: Number(r.size), note: r.note, at: Number(r.at) }));
+    },
+
+    async scanVersions(afterSeq, limit) {
+      const rows = (
+        await sql<{ seq: number | string; res_type: string; res_id: string; version_id: number | string; deleted: number | string; content: Buffer | null; key_id: string | null }>`
+          SELECT seq, res_type, res_id, version_id, deleted, content, key_id FROM resource_versions WHERE seq > ${afterSeq} ORDER BY seq LIMIT ${limit}`.execute(read)
+      ).rows;
+      return rows.map((r) => ({
+        seq: Number(r.seq),
+        ref: versionRef(r.res_type, r.res_id, Number(r.version_id)),
+        deleted: Number(r.deleted) === 1,
+        content: r.content === null ? null : Buffer.from(r.content),
+        keyId: r.key_id,
+      }));
+    },
+
+    async appendedSize() {
+      return Number((await sql<{ n: number | string | null }>`SELECT MAX(idx) AS n FROM ledger_leaves`.execute(read)).rows[0]?.n ?? -1) + 1;
+    },
+
+    async leafHashes(from, to) {
+      const rows = (await sql<{ leaf_hash: Buffer }>`SELECT leaf_hash FROM ledger_leaves WHERE idx >= ${from} AND idx < ${to} ORDER BY idx`.execute(read)).rows;
+      if (rows.length !== to - from) throw new CustodiaError('ledger-invalid', `Ledger leaves ${from}–${to - 1} are not all stored`);
+      return rows.map((r) => Buffer.from(r.leaf_hash));
+    },
+
+    async readHashes(nodes: readonly TreeNode[]) {
+      if (nodes.length === 0) return [];
+      const ns = nodes.map((n) => storedHashIndex(n));
+      const rows = (await sql<{ n: number | string; hash: Buffer }>`SELECT n, hash FROM ledger_hashes WHERE ${d.inKeys('n', ns)}`.execute(read)).rows;
+      const byN = new Map(rows.map((r) => [Number(r.n), Buffer.from(r.hash)]));
+      return ns.map((n) => {
+        const h = byN.get(n);
+        if (h === undefined) throw new CustodiaError('ledger-invalid', 'A tree hash the proof needs is not stored (the tree is not integrated that far)');
+        return h;
+      });
+    },
+
+    async latestCheckpoint() {
+      const row = (await sql<{ size: number | string; note: string; at: number | string }>`SELECT size, note, at FROM ledger_checkpoints ORDER BY size DESC LIMIT 1`.execute(read)).rows[0];
+      return row === undefined ? undefined : { size: Number(row.size), note: row.note, at: Number(row.at) };
+    },
+
+    async checkpointAt(size) {
+      const row = (await sql<{ size: number | string; note: string; at: number | string }>`SELECT size, note, at FROM ledger_checkpoints WHERE size = ${size}`.execute(read)).rows[0];
+      return row === undefined ? undefined : { size: Number(row.size), note: row.note, at: Number(row.at) };
+    },
+
+    integrate: (firstStored, hashes, checkpoint: StoredCheckpoint, fromSize) =>
+      handle.transaction(async (db) => {
+      const latest = Number((await sql<{ s: number | string | null }>`SELECT MAX(size) AS s FROM ledger_checkpoints`.execute(db)).rows[0]?.s ?? 0);
+      // Another sequencer (another server on the same database) got there first.
+      if (latest !== fromSize) return false;
+      await bulkInsert(db, d, HASHES, hashes.map((h, i) => [firstStored + i, h.toString('hex')]));
+      await sql`INSERT INTO ledger_checkpoints (size, note, at) VALUES (${checkpoint.size}, ${checkpoint.note}, ${checkpoint.at})`.execute(db);
+      return true;
+      }),
+  };
+}
+
+function refOf(entry: LedgerEntry): string | null {
+  return entry.kind === 'version' || entry.kind === 'reseal' ? versionRef(entry.type, entry.id, entry.versionId) : null;
+}
