@@ -37,9 +37,16 @@ export interface KeyStatus {
 }
 
 export interface ResealProgress {
+  /** Versions re-sealed in this batch. */
   readonly resealed: number;
   /** Versions still under retired keys after this batch. */
   readonly remaining: number;
+  /**
+   * Audit-ledger entries re-sealed in this batch, and still under retired keys after it:
+   * they move once every version has (a key is dropped when it seals nothing at all).
+   */
+  readonly entries: number;
+  readonly entriesRemaining: number;
 }
 
 export class KeyRotation {
@@ -96,7 +103,7 @@ export class KeyRotation {
   /** Re-seals up to `limit` versions under the current keys of their owners. */
   async resealBatch(limit = 500): Promise<ResealProgress> {
     const retired = this.keys.retiredKeys();
-    if (retired.length === 0) return { resealed: 0, remaining: 0 };
+    if (retired.length === 0) return { resealed: 0, remaining: 0, entries: 0, entriesRemaining: 0 };
     const ids = retired.map((k) => k.id);
     const rows = await this.data.sealedBy(ids, limit);
     const updates: { seq: number; fromKeyId: string; content: Buffer; keyId: string }[] = [];
@@ -110,13 +117,19 @@ export class KeyRotation {
       }
     }
     const resealed = await this.data.reseal(updates);
-    if (rows.length < limit) {
-      const secrets = await this.data.resealSecrets(ids);
-      for (const id of ids) if (!secrets.stillSealing.has(id) && (await this.data.countSealedBy([id])) === 0) this.keys.dropRetired(id);
-    }
     // Progress through the key_id index, not status()'s scan of every version after each batch.
-    const remaining = await this.data.countSealedBy(this.keys.retiredKeys().map((k) => k.id));
-    return { resealed, remaining };
+    const remaining = await this.data.countSealedBy(ids);
+    let entries = 0;
+    let entriesRemaining = 0;
+    if (remaining === 0) {
+      const secrets = await this.data.resealSecrets(ids);
+      // The audit ledger's sealed entries move once the versions have (leaf hashes, over the plaintext, stay).
+      const ledger = await this.data.resealLedger(ids, limit);
+      entries = ledger.resealed;
+      entriesRemaining = ledger.remaining;
+      for (const id of ids) if (!secrets.stillSealing.has(id) && !ledger.stillSealing.has(id)) this.keys.dropRetired(id);
+    }
+    return { resealed, remaining, entries, entriesRemaining };
   }
 
   /** Re-seals until nothing is left under retired keys, reporting after each batch. */
@@ -126,9 +139,9 @@ export class KeyRotation {
       const p = await this.resealBatch(limit);
       total += p.resealed;
       onProgress(p);
-      if (p.remaining === 0) return total;
-      // Nothing moved but something is left: versions under a retired key that cannot be opened (a damaged row).
-      if (p.resealed === 0) throw new CustodiaError('decrypt-failed', `${p.remaining} versions under retired keys could not be re-sealed`);
+      if (p.remaining === 0 && p.entriesRemaining === 0) return total;
+      // Nothing moved but something is left: a version or entry under a retired key that cannot be opened (a damaged row).
+      if (p.resealed === 0 && p.entries === 0) throw new CustodiaError('decrypt-failed', `${p.remaining} versions and ${p.entriesRemaining} ledger entries under retired keys could not be re-sealed`);
       await nextTurn();
     }
   }

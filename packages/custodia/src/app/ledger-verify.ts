@@ -154,8 +154,12 @@ export async function verifyLedger(log: LedgerLog, verifierKey: string): Promise
       seen.add(v.ref);
       const committed = commitments.get(v.ref);
       if (committed === undefined) {
-        if (!commitments.has(v.ref)) problem(`${v.ref} has no commitment in the ledger`);
-        else if (v.content !== null) problem(`${v.ref} has content, but was committed as a deletion`);
+        problem(`${v.ref} has no commitment in the ledger`);
+        continue;
+      }
+      if (committed === null) {
+        // Committed as a deletion: no content, ever.
+        if (v.content !== null || !v.deleted) problem(`${v.ref} was committed as a deletion but is stored as content`);
         continue;
       }
       if (v.content === null) {

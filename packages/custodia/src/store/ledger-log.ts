@@ -62,6 +62,19 @@ export interface LedgerLog extends LedgerStorage {
   checkpoints(): Promise<StoredCheckpoint[]>;
   /** Up to `limit` resource versions after `afterSeq`, in seq order, with their stored bytes. */
   scanVersions(afterSeq: number, limit: number): Promise<StoredVersionRow[]>;
+  /**
+   * Data-key rotation: re-seals up to `limit` entries sealed by `keyIds` under their
+   * owner's current key (same AAD; the leaf hash, over the plaintext, is untouched).
+   * Returns how many moved and which of the keys still seal an entry.
+   */
+  resealSealedBy(keyIds: readonly string[], limit: number): Promise<LedgerResealProgress>;
+}
+
+export interface LedgerResealProgress {
+  readonly resealed: number;
+  /** The keys (of those asked about) that still seal an entry, and how many entries they seal. */
+  readonly stillSealing: ReadonlySet<string>;
+  readonly remaining: number;
 }
 
 /** A ledger row as stored (attacker-reachable: `custodia ledger verify` checks everything in it). */
@@ -168,6 +181,36 @@ export function ledgerLog(handle: Pick<DatabaseHandle, 'read' | 'transaction'>, 
         content: r.content === null ? null : Buffer.from(r.content),
         keyId: r.key_id,
       }));
+    },
+
+    async resealSealedBy(keyIds, limit) {
+      if (keyIds.length === 0) return { resealed: 0, stillSealing: new Set<string>(), remaining: 0 };
+      const rows = (await sql<{ idx: number | string; entry: Buffer; key_id: string }>`
+        SELECT idx, entry, key_id FROM ledger_leaves WHERE ${d.inTexts('key_id', keyIds)} ORDER BY idx LIMIT ${limit}`.execute(read)).rows;
+      const moves: { idx: number; from: string; content: Buffer; keyId: string }[] = [];
+      for (const r of rows) {
+        const idx = Number(r.idx);
+        const owner = at.keys?.ownerOf(r.key_id);
+        if (owner === undefined) continue;
+        try {
+          const bytes = at.openSecret('ledger', aadSubject(idx), r.entry);
+          const sealed = at.sealFor(owner, 'ledger', aadSubject(idx), bytes);
+          if (sealed.content !== null && sealed.keyId !== null) moves.push({ idx, from: r.key_id, content: sealed.content, keyId: sealed.keyId });
+        } catch (e) {
+          // Its patient was erased meanwhile: the entry stays unreadable, as it should.
+          if (!(e instanceof CustodiaError && e.code === 'resource-erased')) throw e;
+        }
+      }
+      let resealed = 0;
+      if (moves.length > 0) {
+        resealed = await handle.transaction(async (db) => {
+          let n = 0;
+          for (const m of moves) n += Number((await sql`UPDATE ledger_leaves SET entry = ${m.content}, key_id = ${m.keyId} WHERE idx = ${m.idx} AND key_id = ${m.from}`.execute(db)).numAffectedRows ?? 0);
+          return n;
+        });
+      }
+      const left = (await sql<{ key_id: string; n: number | string }>`SELECT key_id, COUNT(*) AS n FROM ledger_leaves WHERE ${d.inTexts('key_id', keyIds)} GROUP BY key_id`.execute(read)).rows;
+      return { resealed, stillSealing: new Set(left.map((r) => r.key_id)), remaining: left.reduce((n, r) => n + Number(r.n), 0) };
     },
 
     async appendedSize() {

@@ -10,7 +10,7 @@ import type { StoreHandles } from './kysely-resource-store.js';
 import type { StoredContent } from './at-rest.js';
 import { deleteSearchRows } from './write-versions.js';
 import { resealSecrets } from './identity-secrets.js';
-import type { LedgerLog } from './ledger-log.js';
+import type { LedgerLog, LedgerResealProgress } from './ledger-log.js';
 import { storedDigest, type StoredDigest } from './stored-digest.js';
 
 export interface KeyUsage {
@@ -68,6 +68,8 @@ export interface SealedDataStore {
    * (identity-secrets.ts); returns how many, and which of `keyIds` still seal one and must not be dropped.
    */
   resealSecrets(keyIds: readonly string[]): Promise<{ resealed: number; stillSealing: Set<string> }>;
+  /** The same for the audit ledger's sealed entries, a batch of at most `limit`; which keys still seal one. */
+  resealLedger(keyIds: readonly string[], limit: number): Promise<LedgerResealProgress>;
 }
 
 const CHUNK = 500;
@@ -147,5 +149,6 @@ export function sealedDataStore(h: StoreHandles, ledger?: LedgerLog): SealedData
         });
       }),
     resealSecrets: (keyIds) => guarded(() => resealSecrets(h.read, h.transaction, h.at, keyIds)),
+    resealLedger: (keyIds, limit) => guarded(async () => (ledger === undefined ? { resealed: 0, stillSealing: new Set<string>(), remaining: 0 } : ledger.resealSealedBy(keyIds, limit))),
   };
 }

@@ -12,6 +12,8 @@ export interface RawDatabase {
   query<T = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<T[]>;
   /** Runs `fn` with the resource_versions immutability triggers out of the way (an attacker with the database can). */
   withVersionsUnlocked<T>(fn: () => Promise<T>): Promise<T>;
+  /** The same for any tables (the ledger's append-only ones too). */
+  withTablesUnlocked<T>(tables: readonly string[], fn: () => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -19,6 +21,16 @@ export async function openRawDatabase(db: TestDatabase): Promise<RawDatabase> {
   if (db.name === 'sqlite') {
     const raw = new BetterSqlite3(db.options.database);
     raw.pragma('busy_timeout = 5000');
+    // Whatever triggers the migrations put there: dropped, then recreated from their own SQL.
+    const unlockSqlite = async <T>(tables: readonly string[], fn: () => Promise<T>): Promise<T> => {
+      const triggers = tables.flatMap((t) => raw.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?").all(t) as { name: string; sql: string }[]);
+      for (const t of triggers) raw.exec(`DROP TRIGGER "${t.name}"`);
+      try {
+        return await fn();
+      } finally {
+        for (const t of triggers) raw.exec(t.sql);
+      }
+    };
     const query = async <T>(text: string, params: readonly unknown[] = []): Promise<T[]> => {
       const stmt = raw.prepare(text);
       if (stmt.reader) return stmt.all(...params) as T[];
@@ -27,16 +39,8 @@ export async function openRawDatabase(db: TestDatabase): Promise<RawDatabase> {
     };
     return {
       query,
-      async withVersionsUnlocked(fn) {
-        // Whatever triggers the migrations put there: dropped, then recreated from their own SQL.
-        const triggers = raw.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'resource_versions'").all() as { name: string; sql: string }[];
-        for (const t of triggers) raw.exec(`DROP TRIGGER "${t.name}"`);
-        try {
-          return await fn();
-        } finally {
-          for (const t of triggers) raw.exec(t.sql);
-        }
-      },
+      withVersionsUnlocked: (fn) => unlockSqlite(['resource_versions'], fn),
+      withTablesUnlocked: (tables, fn) => unlockSqlite(tables, fn),
       async close() {
         raw.close();
       },
@@ -45,6 +49,15 @@ export async function openRawDatabase(db: TestDatabase): Promise<RawDatabase> {
   const client = new pg.Client({ connectionString: db.options.database });
   await client.connect();
   await client.query(`SET search_path TO ${db.options.schema}`);
+  // Every user trigger on the tables, whatever the migrations named them.
+  const unlockPostgres = async <T>(tables: readonly string[], fn: () => Promise<T>): Promise<T> => {
+    for (const t of tables) await client.query(`ALTER TABLE ${t} DISABLE TRIGGER USER`);
+    try {
+      return await fn();
+    } finally {
+      for (const t of tables) await client.query(`ALTER TABLE ${t} ENABLE TRIGGER USER`);
+    }
+  };
   const query = async <T>(text: string, params: readonly unknown[] = []): Promise<T[]> => {
     let n = 0;
     const r = await client.query(
@@ -55,15 +68,8 @@ export async function openRawDatabase(db: TestDatabase): Promise<RawDatabase> {
   };
   return {
     query,
-    async withVersionsUnlocked(fn) {
-      // Every user trigger on the table, whatever the migrations named them.
-      await client.query('ALTER TABLE resource_versions DISABLE TRIGGER USER');
-      try {
-        return await fn();
-      } finally {
-        await client.query('ALTER TABLE resource_versions ENABLE TRIGGER USER');
-      }
-    },
+    withVersionsUnlocked: (fn) => unlockPostgres(['resource_versions'], fn),
+    withTablesUnlocked: (tables, fn) => unlockPostgres(tables, fn),
     async close() {
       await client.end();
     },

@@ -15,7 +15,10 @@
  * - `audit_patients`: which patients each audit event is about (`$access-log`, AuditEvent
  *   search). Patient ids are already in clear in the compartment index.
  *
- * The database refuses to change or remove a leaf, a hash or a checkpoint.
+ * The database refuses to change or remove a leaf, a hash or a checkpoint — except that a
+ * sealed entry may be re-sealed under another data key (data-key rotation): its bytes and
+ * key id change together, never its leaf hash, index or kind, and the leaf hash (over the
+ * plaintext) lets `custodia ledger verify` check the result.
  */
 import type { SqlDialect } from '../schema.js';
 
@@ -37,19 +40,26 @@ export function ledgerSchema(dialect: SqlDialect): string[] {
       at ${big} NOT NULL
     )`,
     `CREATE INDEX ledger_leaves_ref ON ledger_leaves (ref)`,
+    `CREATE INDEX ledger_leaves_key ON ledger_leaves (key_id)`,
     `CREATE TABLE ledger_hashes (n ${big} PRIMARY KEY, hash ${blob} NOT NULL)`,
     `CREATE TABLE ledger_checkpoints (size ${big} PRIMARY KEY, note TEXT NOT NULL, at ${big} NOT NULL)`,
     `CREATE TABLE ledger_cosignatures (size ${big} NOT NULL, witness ${text} NOT NULL, line TEXT NOT NULL, at ${big} NOT NULL, PRIMARY KEY (size, witness))`,
     `CREATE TABLE audit_patients (patient ${text} NOT NULL, idx ${big} NOT NULL, at ${big} NOT NULL, PRIMARY KEY (patient, idx))`,
     `CREATE INDEX audit_patients_at ON audit_patients (patient, at)`,
   ];
+  const frozenLeaf = ['idx', 'leaf_hash', 'kind', 'ref', 'at'];
   if (pg) {
     s.push(`CREATE FUNCTION custodia_refuse_ledger_change() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN RAISE EXCEPTION 'the ledger is append-only'; END $$`);
-    for (const t of FROZEN) s.push(`CREATE TRIGGER ${t}_append_only BEFORE UPDATE OR DELETE ON ${t} FOR EACH ROW EXECUTE FUNCTION custodia_refuse_ledger_change()`);
+    for (const t of FROZEN) {
+      s.push(`CREATE TRIGGER ${t}_no_delete BEFORE DELETE ON ${t} FOR EACH ROW EXECUTE FUNCTION custodia_refuse_ledger_change()`);
+      const resealOnly = `NOT (${frozenLeaf.map((c) => `NEW.${c} IS NOT DISTINCT FROM OLD.${c}`).join(' AND ')} AND OLD.key_id IS NOT NULL AND NEW.key_id IS NOT NULL AND NEW.key_id <> OLD.key_id)`;
+      s.push(`CREATE TRIGGER ${t}_no_update BEFORE UPDATE ON ${t} FOR EACH ROW ${t === 'ledger_leaves' ? `WHEN (${resealOnly}) ` : ''}EXECUTE FUNCTION custodia_refuse_ledger_change()`);
+    }
   } else {
     for (const t of FROZEN) {
-      s.push(`CREATE TRIGGER ${t}_no_update BEFORE UPDATE ON ${t} BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END`);
+      const resealOnly = `NOT (${frozenLeaf.map((c) => `NEW.${c} IS OLD.${c}`).join(' AND ')} AND OLD.key_id IS NOT NULL AND NEW.key_id IS NOT NULL AND NEW.key_id <> OLD.key_id)`;
+      s.push(`CREATE TRIGGER ${t}_no_update BEFORE UPDATE ON ${t} ${t === 'ledger_leaves' ? `WHEN ${resealOnly} ` : ''}BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END`);
       s.push(`CREATE TRIGGER ${t}_no_delete BEFORE DELETE ON ${t} BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END`);
     }
   }
