@@ -9,6 +9,7 @@ import { buildServer } from '../dist/server/index.js';
 import { createVault, importFiles, localImportTarget, resolveConfig } from '../dist/app/index.js';
 import { durableCommitsOnce, importOnce, importRecordsOnce, rawInsertOnce, syntheaLines, SYNTHEA_DIRS } from './import.mjs';
 import { latency, load, startHello } from './http.mjs';
+import { appendAndSequence, proofLatency, rawLeafHashing } from './ledger.mjs';
 
 const DURATION = Number(process.env.CUSTODIA_BENCH_SECONDS ?? 10);
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -138,7 +139,40 @@ await clearApp.close();
 await clearVault.close();
 rmSync(clearDir, { recursive: true, force: true });
 
+// Auditing (issue 5): reads by id, each audited durably before it is answered (group
+// commit), against a vault with the same data and auditing off.
+const quietDir = mkdtempSync(join(tmpdir(), 'custodia-bench-noaudit-'));
+const quietVault = await createVault(resolveConfig({ dataDir: quietDir, logLevel: 'silent', port: 0, ledger: { audit: false }, rateLimits: { user: { perSecond: 1e6, burst: 1e6 } } }));
+await importFiles(localImportTarget(quietVault.fhir), SYNTHEA_DIRS);
+const quietApp = buildServer(quietVault);
+await quietApp.listen({ host: '127.0.0.1', port: 0 });
+const quietBase = `http://127.0.0.1:${quietApp.server.address().port}`;
+const quietHeaders = { authorization: `Bearer ${await quietVault.tokens.issue({ subject: 'bench', scope: 'system/*.cruds', ttlSeconds: 3600 })}` };
+const auditedRead = [];
+const quietRead = [];
+log('audit: reads by id, audited vs not, 3 alternating runs');
+for (let i = 0; i < 3; i++) {
+  quietRead.push((await load({ url: quietBase, paths: readPaths, headers: quietHeaders, duration: DURATION / 2 })).rps);
+  auditedRead.push((await load({ url: base, paths: readPaths, headers, duration: DURATION / 2 })).rps);
+}
+emit('http.read.audited', median(auditedRead), 'requests/s', 'http.read.unaudited', median(quietRead));
+await quietApp.close();
+await quietVault.close();
+rmSync(quietDir, { recursive: true, force: true });
+
 await app.close();
 await hello.app.close();
 await vault.close();
 rmSync(dir, { recursive: true, force: true });
+
+// The ledger itself: appends (transactions of 10,000, as group commit batches requests) and
+// the sequencer integrating them, against raw SHA-256 leaf hashing of the same entries;
+// inclusion proofs at 2^20 entries against a point lookup of one stored hash.
+log('ledger: append and sequence 200,000 entries');
+const rawHash = rawLeafHashing();
+const rates = await appendAndSequence();
+emit('ledger.append', rates.append, 'entries/s', 'sha256.leaf_hash', rawHash);
+emit('ledger.sequence', rates.sequence, 'entries/s', 'sha256.leaf_hash', rawHash);
+const proofs = await proofLatency();
+emit('ledger.proof.inclusion.p50', proofs.p50, 'ms', 'sqlite.hash_lookup.p50', proofs.lookupP50);
+emit('ledger.proof.inclusion.p99', proofs.p99, 'ms', 'sqlite.hash_lookup.p99', proofs.lookupP99);

@@ -26,15 +26,44 @@ export class AuditTrail {
     private readonly onAppended: (n: number) => void = () => undefined,
   ) {}
 
-  /** Appends `records` and returns once they are durable; `audit-unavailable` when they cannot be. */
-  async record(records: readonly AuditRecord[]): Promise<void> {
-    if (!this.enabled || records.length === 0) return;
+  /** Records waiting for the next flush, with the callers waiting on them. */
+  #pending: { readonly records: readonly AuditRecord[]; readonly done: (e?: unknown) => void }[] = [];
+  #flushing = false;
+
+  /**
+   * Appends `records` and returns once they are durable; `audit-unavailable` when they
+   * cannot be. Records of concurrent requests are appended together, in one transaction:
+   * one commit (and one fsync) for all of them, as group commit does for writes.
+   */
+  record(records: readonly AuditRecord[]): Promise<void> {
+    if (!this.enabled || records.length === 0) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      this.#pending.push({ records, done: (e) => (e === undefined ? resolve() : reject(e)) });
+      if (!this.#flushing) void this.#flush();
+    });
+  }
+
+  async #flush(): Promise<void> {
+    this.#flushing = true;
     try {
-      await this.db.handle.transaction((tx) => this.db.ledger.append(tx, { audits: records }));
-    } catch (e) {
-      throw new CustodiaError('audit-unavailable', 'The audit record of this request could not be written, so the request was not served', { cause: e });
+      while (this.#pending.length > 0) {
+        // Let the requests being answered in this turn of the event loop join the batch.
+        await new Promise<void>((r) => setImmediate(r));
+        const batch = this.#pending.splice(0);
+        const records = batch.flatMap((b) => b.records);
+        try {
+          await this.db.ledger.appendDurably({ audits: records });
+        } catch (e) {
+          const failure = new CustodiaError('audit-unavailable', 'The audit record of this request could not be written, so the request was not served', { cause: e });
+          for (const b of batch) b.done(failure);
+          continue;
+        }
+        for (const b of batch) b.done();
+        this.onAppended(records.length);
+      }
+    } finally {
+      this.#flushing = false;
     }
-    this.onAppended(records.length);
   }
 
   /** Runs `fn` with a write-audit context open: a store transaction inside it appends its record before committing. */

@@ -13,7 +13,7 @@ export function ledgerErasureRecorder(db: { readonly handle: DatabaseHandle; rea
   return async (e) => {
     if (!enabled) return;
     const event: AuditRecord = { at: e.at, type: 'erasure', subtype: 'patient-erase', action: 'D', outcome: '0', agent: { who: e.actor.slice(0, 256) }, patients: [e.patient], entities: [`Patient/${e.patient}`] };
-    await db.handle.transaction((tx) => db.ledger.append(tx, { erasures: [{ patient: e.patient, keyIds: e.keyIds }], audits: [event] }));
+    await db.ledger.appendDurably({ erasures: [{ patient: e.patient, keyIds: e.keyIds }], audits: [event] });
     onAppended(2);
   };
 }

@@ -60,8 +60,17 @@ function queryOf(i: FhirInteraction): string | undefined {
   return q === '' ? undefined : q.slice(0, 4096);
 }
 
+/**
+ * The purpose of use the access decision acted on: break-the-glass when the request asked
+ * for it (X-Purpose-Of-Use: BTG, checked by the decision), else the token's. Any other
+ * header value is not what access was decided on, so it is not recorded as such.
+ */
+function purposeOf(p: Principal, requested: string | undefined): string {
+  return (requested === BREAK_THE_GLASS ? BREAK_THE_GLASS : p.purposeOfUse).slice(0, 64) || 'TREAT';
+}
+
 export function templateOf(i: FhirInteraction, p: Principal, address: string | undefined, purposeOfUse: string | undefined): WriteAuditTemplate {
-  const purpose = purposeOfUse ?? p.purposeOfUse;
+  const purpose = purposeOf(p, purposeOfUse);
   const query = queryOf(i);
   return {
     type: 'rest',

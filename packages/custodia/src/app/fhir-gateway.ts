@@ -108,6 +108,12 @@ export async function handleFhirRequest(gateway: FhirGateway, req: FhirHttpReque
   }
 }
 
+/** A bearer token refused outside the FHIR pipeline (the ledger's entry route) is audited like one inside it. */
+export function recordAuthnFailure(gateway: Pick<FhirGateway, 'audit'>, e: unknown, address: string | undefined): Promise<void> {
+  const template: WriteAuditTemplate = { type: 'authn-failure', subtype: 'bearer-token', agent: agentOf(undefined, address) };
+  return gateway.audit.record([failureRecord(template, undefined, e, gateway.audit.clock.now())]);
+}
+
 /** A request that failed is audited too (failed sign-ins, refusals, not found); a flood of 429s is not, to keep it from amplifying. */
 async function auditFailure(gateway: FhirGateway, req: FhirHttpRequest, principal: Principal | undefined, interaction: FhirInteraction | undefined, e: unknown): Promise<void> {
   if (isCustodiaError(e, 'rate-limited') || isCustodiaError(e, 'audit-unavailable')) return;
@@ -116,7 +122,7 @@ async function auditFailure(gateway: FhirGateway, req: FhirHttpRequest, principa
     principal === undefined
       ? { type: 'authn-failure', subtype: 'bearer-token', agent: agentOf(undefined, req.address) }
       : interaction === undefined
-        ? { type: 'rest', subtype: 'unparsed', agent: agentOf(principal, req.address), purposeOfUse: principal.purposeOfUse }
+        ? { type: 'rest', subtype: 'unparsed', agent: agentOf(principal, req.address), purposeOfUse: principal.purposeOfUse.slice(0, 64) || 'TREAT' }
         : templateOf(interaction, principal, req.address, req.breakGlass?.purposeOfUse);
   try {
     await audit.record([failureRecord(template, interaction, e, audit.clock.now())]);

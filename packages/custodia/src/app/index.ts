@@ -7,7 +7,7 @@ export { loadTlsMaterial, prepareTlsMaterial, type TlsMaterial } from './tls-fil
 export { ensureSelfSignedCertificate, VALIDITY_DAYS, RENEW_BEFORE_DAYS, type SelfSignedCertificate } from './self-signed-certificate.js';
 export { parseRateLimitSpecs, type RateLimitInput } from './rate-limit-config.js';
 export { createVault, type Vault, type VaultOverrides } from './vault.js';
-export { handleFhirRequest, authenticate, parsePrefer, type FhirGateway, type FhirHttpRequest } from './fhir-gateway.js';
+export { handleFhirRequest, authenticate, parsePrefer, recordAuthnFailure, type FhirGateway, type FhirHttpRequest } from './fhir-gateway.js';
 export { errorResponse, type ErrorResponse } from './error-response.js';
 export { loggerOptions, serializeError } from './logging.js';
 export { importFiles, type ImportProgress, type ImportReport } from './importer.js';

@@ -34,7 +34,8 @@ export class LedgerService {
   #onError: (e: unknown) => void = () => undefined;
 
   constructor(
-    private readonly log: LedgerLog,
+    /** The ledger's storage (tests and tools read entries through it). */
+    readonly log: LedgerLog,
     key: NotePrivateKey,
     private readonly config: LedgerConfig,
     clock: Clock,

@@ -5,7 +5,7 @@
  * entry's bytes are an audit record and need an administration token (app/ledger-access.ts).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { authenticate, CustodiaError, parseTilePath, readLedgerEntry, type Vault } from '../app/index.js';
+import { authenticate, CustodiaError, parseTilePath, readLedgerEntry, recordAuthnFailure, type Vault } from '../app/index.js';
 import { clientCertificate } from './client-certificate.js';
 
 const DECIMAL = /^(?:0|[1-9][0-9]{0,15})$/;
@@ -39,7 +39,11 @@ export function registerLedgerRoutes(app: FastifyInstance, vault: Vault): void {
   app.get('/ledger/proof/consistency', async (req, reply) => proof(reply, await ledger.consistencyProof(sizeParam(req, 'from'), sizeParam(req, 'to'))));
   app.get('/ledger/entry/:index', async (req, reply) => {
     const header = req.headers['authorization'];
-    const caller = await authenticate(vault.tokens, Array.isArray(header) ? header[0] : header, clientCertificate(req));
+    const caller = await authenticate(vault.tokens, Array.isArray(header) ? header[0] : header, clientCertificate(req)).catch(async (e: unknown) => {
+      // A failed sign-in at the audit trail is on it too.
+      await recordAuthnFailure(vault, e, req.ip).catch(() => undefined);
+      throw e;
+    });
     vault.rateLimiter.admit(caller);
     const raw = (req.params as Record<string, string>)['index'] ?? '';
     if (!DECIMAL.test(raw)) throw new CustodiaError('ledger-invalid', 'An entry index is a non-negative decimal integer');

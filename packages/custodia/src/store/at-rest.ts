@@ -77,6 +77,8 @@ export interface AtRest {
    * bytes as they are, no key id.
    */
   sealFor(owner: string, purpose: string, subject: string, plaintext: Buffer): SealedContent;
+  /** Whether `owner` has a data key now (never creates one); always true in clear. */
+  hasLiveKey(owner: string): boolean;
 }
 
 const SECRET_PURPOSE = /^[a-z][a-z0-9-]{0,31}$/;
@@ -132,6 +134,7 @@ export const CLEAR_AT_REST: AtRest = Object.freeze({
     secretAad(purpose, subject);
     return { content: Buffer.from(plaintext), keyId: null };
   },
+  hasLiveKey: (): boolean => true,
 });
 
 /**
@@ -195,6 +198,7 @@ export function sealedAtRest(keys: KeyStore, random: Random): AtRest {
     indexRows: (type: string, rows: IndexRows): IndexRows => blindIndexRows(keys.indexKey(), type, rows, memo),
     query: (q: SearchQuery): SearchQuery => blindQuery(keys.indexKey(), q),
     sealSecret: (purpose: string, subject: string, plaintext: Buffer): Buffer => sealEnvelope(keys.activeKey(TENANT_OWNER), plaintext, secretAad(purpose, subject), random),
+    hasLiveKey: (owner: string): boolean => keys.hasActiveKey(owner),
     sealFor(owner: string, purpose: string, subject: string, plaintext: Buffer): SealedContent {
       const dk = keys.activeKey(owner);
       return { content: sealEnvelope(dk, plaintext, secretAad(purpose, subject), random), keyId: dk.id };

@@ -13,6 +13,8 @@ import { sql, type Kysely } from 'kysely';
 
 type Job = {
   readonly fn: (db: Kysely<unknown>) => Promise<unknown>;
+  /** False for a job that writes only the audit ledger (caches of resource data stay valid). */
+  readonly touchesData: boolean;
   readonly resolve: (v: unknown) => void;
   readonly reject: (e: unknown) => void;
 };
@@ -24,14 +26,14 @@ export class GroupCommit {
   #draining = false;
 
   constructor(
-    /** Runs a body in one write transaction (BEGIN … COMMIT). */
-    private readonly inTransaction: <T>(body: (db: Kysely<unknown>) => Promise<T>) => Promise<T>,
+    /** Runs a body in one write transaction (BEGIN … COMMIT); `touchesData` when any job of it may change resource data. */
+    private readonly inTransaction: <T>(body: (db: Kysely<unknown>) => Promise<T>, touchesData: boolean) => Promise<T>,
     private readonly maxJobs = 64,
   ) {}
 
-  submit<T>(fn: (db: Kysely<unknown>) => Promise<T>): Promise<T> {
+  submit<T>(fn: (db: Kysely<unknown>) => Promise<T>, touchesData = true): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.#queue.push({ fn, resolve: resolve as (v: unknown) => void, reject });
+      this.#queue.push({ fn, touchesData, resolve: resolve as (v: unknown) => void, reject });
       if (!this.#draining) void this.#drain();
     });
   }
@@ -48,7 +50,7 @@ export class GroupCommit {
         try {
           await this.inTransaction(async (db) => {
             for (const job of batch) outcomes.push(await runInSavepoint(db, job));
-          });
+          }, batch.some((j) => j.touchesData));
         } catch (error) {
           // The shared COMMIT (or BEGIN) failed: nothing of this batch was written.
           for (const job of batch) job.reject(error);

@@ -186,6 +186,12 @@ export class KeyStore {
     return { kind: 'key', key };
   }
 
+  /** Whether the owner has an active data key (without creating one). */
+  hasActiveKey(owner: string): boolean {
+    this.#validate();
+    return this.#active.has(owner) || this.#stmt("SELECT 1 FROM data_keys WHERE owner = ? AND state = 'active' LIMIT 1").get(owner) !== undefined;
+  }
+
   /** Whether the owner was erased (writes into an erased compartment are refused). */
   isErased(owner: string): boolean {
     return this.#stmt("SELECT 1 FROM data_keys WHERE owner = ? AND state = 'erased' LIMIT 1").get(owner) !== undefined;

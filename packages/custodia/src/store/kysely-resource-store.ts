@@ -4,6 +4,7 @@
  */
 import { sql, type Kysely } from 'kysely';
 import { SEE_ALL } from '../fhir/index.js';
+import { CustodiaError } from '../kernel/index.js';
 import type {
   VisibilityFacts,
   Visibility,
@@ -27,7 +28,7 @@ import { toStoredVersion } from './read-queries.js';
 import type { AtRest } from './at-rest.js';
 import type { AsyncLocalStorage } from 'node:async_hooks';
 import { writeAuditRecord, type WriteAuditContext, type WrittenVersion } from '../ledger/index.js';
-import type { LedgerLog } from './ledger-log.js';
+import type { LedgerLog, SyncLedgerWrites } from './ledger-log.js';
 import type { StoredDigest } from './stored-digest.js';
 
 export interface StoreHandles {
@@ -37,7 +38,7 @@ export interface StoreHandles {
   /** For reads outside transactions. */
   readonly read: Kysely<unknown>;
   /** Runs `fn` in a write transaction (group-committed with concurrent writers; see group-commit.ts). */
-  readonly transaction: <T>(fn: (db: Kysely<unknown>) => Promise<T>) => Promise<T>;
+  readonly transaction: <T>(fn: (db: Kysely<unknown>) => Promise<T>, options?: { readonly ledgerOnly?: boolean }) => Promise<T>;
   /**
    * A write transaction of its own (not group-committed), for data that may be lost in a power cut (saved search
    * pages): the commit is not fsynced, so searches do not pay for durability they do
@@ -62,6 +63,8 @@ export interface StoreHandles {
   readonly readNow?: (sqlText: string, params: readonly unknown[]) => unknown[];
   /** SQLite only: a result remembered until the next commit by anyone (SqliteFastPath.memo). */
   readonly memo?: <T>(key: string, compute: () => T) => T;
+  /** SQLite only: the ledger's synchronous write path (ledger-log.ts). */
+  readonly syncLedger?: SyncLedgerWrites;
 }
 
 class TransactionWriter implements ResourceWriter {
@@ -92,16 +95,35 @@ class TransactionWriter implements ResourceWriter {
   /** Appends the versions and, in the same transaction, the ledger's commitment to each as stored. */
   async writeVersions(writes: readonly VersionWrite[]): Promise<void> {
     const digests = await this.write(this.db, writes);
-    await this.ledger?.append(this.db, { versions: digests });
-    for (const w of writes) this.written.push({ type: w.type, id: w.id, versionId: w.versionId, method: w.method, patients: patientsOf(w) });
+    if (this.ledger !== undefined) await auditedAppend(() => this.ledger!.append(this.db, { versions: digests }));
+    for (const w of writes) this.written.push({ type: w.type, id: w.id, versionId: w.versionId, method: w.method, patients: await this.#patientsOf(w) });
+  }
+
+  /**
+   * The patients a written version is about: itself for a Patient, else its Patient
+   * compartments — for a deletion those of its last live version, which the store keeps.
+   */
+  async #patientsOf(w: VersionWrite): Promise<string[]> {
+    const out =
+      w.compartments !== null
+        ? w.compartments.filter((c) => c.compartment === 'Patient').map((c) => c.id)
+        : (
+            await sql<{ comp_id: string }>`SELECT c.comp_id FROM sp_compartment c JOIN resources r ON r.pk = c.res_pk
+              WHERE r.res_type = ${w.type} AND r.res_id = ${w.id} AND c.compartment = 'Patient'`.execute(this.db)
+          ).rows.map((r) => r.comp_id);
+    if (w.type === 'Patient' && !out.includes(w.id)) out.push(w.id);
+    return out;
   }
 }
 
-/** The patients a written version is about: itself for a Patient, else its Patient compartments (a deletion keeps its last ones, unknown here). */
-function patientsOf(w: VersionWrite): string[] {
-  const out = (w.compartments ?? []).filter((c) => c.compartment === 'Patient').map((c) => c.id);
-  if (w.type === 'Patient' && !out.includes(w.id)) out.push(w.id);
-  return out;
+/** A ledger append inside a write: if it fails the write fails too, as `audit-unavailable` (auditing fails closed). */
+async function auditedAppend<T>(append: () => Promise<T>): Promise<T> {
+  try {
+    return await append();
+  } catch (e) {
+    if (e instanceof CustodiaError && e.code === 'audit-unavailable') throw e;
+    throw new CustodiaError('audit-unavailable', 'The audit ledger could not record this write, so it was not made', { cause: e });
+  }
 }
 
 export class KyselyResourceStore implements ResourceStore {
@@ -167,7 +189,7 @@ export class KyselyResourceStore implements ResourceStore {
         const writer = new TransactionWriter(db, this.h.d, this.h.at, this.h.writeVersions, this.ledger);
         const r = await fn(writer);
         if (audit !== undefined && this.ledger !== undefined && writer.written.length > 0) {
-          await this.ledger.append(db, { audits: [writeAuditRecord(audit, writer.written)] });
+          await auditedAppend(() => this.ledger!.append(db, { audits: [writeAuditRecord(audit, writer.written)] }));
           audited = true;
         }
         return r;

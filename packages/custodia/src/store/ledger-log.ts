@@ -8,7 +8,7 @@
  */
 import { sql, type Kysely } from 'kysely';
 import { CustodiaError, type Random } from '../kernel/index.js';
-import { encodeEntry, hashLeaf, SALT_BYTES, storedHashIndex, type AuditRecord, type LedgerEntry, type LedgerStorage, type StoredCheckpoint, type TreeNode } from '../ledger/index.js';
+import { encodeEntry, hashLeaf, isAuditRecord, SALT_BYTES, storedHashIndex, type AuditRecord, type LedgerEntry, type LedgerStorage, type StoredCheckpoint, type TreeNode } from '../ledger/index.js';
 import { bulkInsert, type BulkTable } from './bulk-insert.js';
 import type { DialectSql } from './dialect-sql.js';
 import { TENANT_OWNER } from './key-store.js';
@@ -50,6 +50,8 @@ export interface LedgerItems {
 export interface LedgerLog extends LedgerStorage {
   /** Appends audit events and version commitments in the write transaction `db`; returns the first index used. */
   append(db: Kysely<unknown>, items: LedgerItems): Promise<number>;
+  /** Appends in a durable transaction of its own that changes nothing but the ledger (audited reads, erasures). */
+  appendDurably(items: LedgerItems): Promise<number>;
   /** The entry at `idx` as committed (opened when sealed): `resource-erased` when its key was destroyed. */
   entry(idx: number): Promise<{ readonly leafHash: Buffer; readonly bytes: Buffer } | undefined>;
   /** For `custodia ledger verify`: up to `limit` leaves from `from` on, in index order, as stored. */
@@ -104,8 +106,29 @@ interface Row {
   readonly patients: readonly string[];
 }
 
-export function ledgerLog(handle: Pick<DatabaseHandle, 'read' | 'transaction'>, d: DialectSql, at: AtRest, random: Random, now: () => number): LedgerLog {
+/** SQLite's synchronous write path (sqlite-fast-path.ts), when the store has one. */
+export interface SyncLedgerWrites {
+  /** Rows inserted with prepared statements in the write transaction open on the writer. */
+  insert(spec: BulkTable, rows: readonly (readonly unknown[])[]): void;
+  /**
+   * Runs `fn` as a durable transaction of its own on the writer, synchronously (BEGIN
+   * IMMEDIATE … COMMIT), once no other transaction holds it; for ledger-only appends.
+   */
+  transaction<T>(fn: (query: (sqlText: string) => unknown) => T): Promise<T>;
+}
+
+/**
+ * `sync`: SQLite's prepared-statement path (the audit of every read goes through it); on
+ * PostgreSQL a batch is inserted as one JSON parameter.
+ */
+export function ledgerLog(handle: Pick<DatabaseHandle, 'read' | 'transaction'>, d: DialectSql, at: AtRest, random: Random, now: () => number, sync?: SyncLedgerWrites): LedgerLog {
   const read = handle.read;
+  const insert = async (db: Kysely<unknown>, spec: BulkTable, rows: unknown[][], blobs: readonly number[]): Promise<void> => {
+    if (rows.length === 0) return;
+    if (sync !== undefined) return sync.insert(spec, rows);
+    // The JSON path takes BLOBs as hex.
+    await bulkInsert(db, d, spec, rows.map((r) => r.map((v, i) => (blobs.includes(i) && Buffer.isBuffer(v) ? v.toString('hex') : v))));
+  };
   const salt = (): string => random.bytes(SALT_BYTES).toString('base64');
   const aadSubject = (idx: number): string => `leaf-${idx}`;
 
@@ -113,31 +136,55 @@ export function ledgerLog(handle: Pick<DatabaseHandle, 'read' | 'transaction'>, 
     const bytes = encodeEntry(entry);
     const leafHash = hashLeaf(bytes);
     if (owner === undefined) return { leafHash, kind: entry.kind, stored: bytes, keyId: null, ref: refOf(entry), patients };
-    let sealed;
-    try {
-      sealed = at.sealFor(owner, 'ledger', aadSubject(idx), bytes);
-    } catch (e) {
-      // An event about an erased patient (an attempt to read their record) is kept under the tenant key.
-      if (!(e instanceof CustodiaError && e.code === 'resource-erased')) throw e;
-      sealed = at.sealFor(TENANT_OWNER, 'ledger', aadSubject(idx), bytes);
-    }
+    // A patient's existing key, else the tenant's: an audit record never creates a key (a
+    // request naming a patient who does not exist must not grow the key store) and an
+    // erased patient's events stay readable as events about an id.
+    const sealed = at.sealFor(at.hasLiveKey(owner) ? owner : TENANT_OWNER, 'ledger', aadSubject(idx), bytes);
     return { leafHash, kind: entry.kind, stored: sealed.content ?? bytes, keyId: sealed.keyId, ref: null, patients };
   }
 
+  /** The rows of `items` from index `next` on, in order: commitments, re-seals, erasures, audit events. */
+  function rowsOf(next: number, items: LedgerItems, t: number): Row[] {
+    const rows: Row[] = [];
+    for (const v of items.versions ?? []) rows.push(seal(next + rows.length, { kind: 'version', salt: salt(), type: v.type, id: v.id, versionId: v.versionId, sha256: v.sha256?.toString('base64') ?? null }, [], undefined));
+    for (const v of items.reseals ?? []) rows.push(seal(next + rows.length, { kind: 'reseal', salt: salt(), type: v.type, id: v.id, versionId: v.versionId, sha256: v.sha256?.toString('base64') ?? null }, [], undefined));
+    for (const e of items.erasures ?? []) rows.push(seal(next + rows.length, { kind: 'erasure', salt: salt(), patient: e.patient, keyIds: [...e.keyIds], at: t }, [], undefined));
+    for (const r of items.audits ?? []) {
+      // What a request put into its record (a header, a query) is checked before it is committed: nothing the verifier would refuse gets in.
+      if (!isAuditRecord(r)) throw new CustodiaError('internal', 'An audit record is malformed');
+      rows.push(seal(next + rows.length, { kind: 'audit', salt: salt(), event: r }, r.patients, auditOwner(r)));
+    }
+    return rows;
+  }
+
+  const leafRows = (rows: readonly Row[], next: number, t: number): unknown[][] => rows.map((r, i) => [next + i, r.leafHash, r.kind, r.stored, r.keyId, r.ref, t]);
+  const patientRows = (rows: readonly Row[], next: number, t: number): unknown[][] => rows.flatMap((r, i) => [...new Set(r.patients)].map((p) => [p, next + i, t]));
+  const nextIndex = (n: unknown): number => Number(n ?? -1) + 1;
+
   return {
     async append(db, items) {
-      const next = Number((await sql<{ n: number | string | null }>`SELECT MAX(idx) AS n FROM ledger_leaves`.execute(db)).rows[0]?.n ?? -1) + 1;
+      const next = nextIndex((await sql<{ n: number | string | null }>`SELECT MAX(idx) AS n FROM ledger_leaves`.execute(db)).rows[0]?.n);
       const t = now();
-      const rows: Row[] = [];
-      for (const v of items.versions ?? []) rows.push(seal(next + rows.length, { kind: 'version', salt: salt(), type: v.type, id: v.id, versionId: v.versionId, sha256: v.sha256?.toString('base64') ?? null }, [], undefined));
-      for (const v of items.reseals ?? []) rows.push(seal(next + rows.length, { kind: 'reseal', salt: salt(), type: v.type, id: v.id, versionId: v.versionId, sha256: v.sha256?.toString('base64') ?? null }, [], undefined));
-      for (const e of items.erasures ?? []) rows.push(seal(next + rows.length, { kind: 'erasure', salt: salt(), patient: e.patient, keyIds: [...e.keyIds], at: t }, [], undefined));
-      for (const r of items.audits ?? []) rows.push(seal(next + rows.length, { kind: 'audit', salt: salt(), event: r }, r.patients, auditOwner(r)));
+      const rows = rowsOf(next, items, t);
       if (rows.length === 0) return next;
-      await bulkInsert(db, d, LEAVES, rows.map((r, i) => [next + i, r.leafHash.toString('hex'), r.kind, r.stored.toString('hex'), r.keyId, r.ref, t]));
-      const patients = rows.flatMap((r, i) => [...new Set(r.patients)].map((p) => [p, next + i, t]));
-      await bulkInsert(db, d, AUDIT_PATIENTS, patients);
+      await insert(db, LEAVES, leafRows(rows, next, t), [1, 3]);
+      await insert(db, AUDIT_PATIENTS, patientRows(rows, next, t), []);
       return next;
+    },
+
+    appendDurably(items) {
+      if (sync === undefined) return handle.transaction((db) => this.append(db, items), { ledgerOnly: true });
+      // SQLite: one synchronous transaction, no async driver round trips (one per audited read batch).
+      return sync.transaction((query) => {
+        const next = nextIndex(query('SELECT MAX(idx) FROM ledger_leaves'));
+        const t = now();
+        const rows = rowsOf(next, items, t);
+        if (rows.length > 0) {
+          sync.insert(LEAVES, leafRows(rows, next, t));
+          sync.insert(AUDIT_PATIENTS, patientRows(rows, next, t));
+        }
+        return next;
+      });
     },
 
     async entry(idx) {
@@ -207,7 +254,7 @@ export function ledgerLog(handle: Pick<DatabaseHandle, 'read' | 'transaction'>, 
           let n = 0;
           for (const m of moves) n += Number((await sql`UPDATE ledger_leaves SET entry = ${m.content}, key_id = ${m.keyId} WHERE idx = ${m.idx} AND key_id = ${m.from}`.execute(db)).numAffectedRows ?? 0);
           return n;
-        });
+        }, { ledgerOnly: true });
       }
       const left = (await sql<{ key_id: string; n: number | string }>`SELECT key_id, COUNT(*) AS n FROM ledger_leaves WHERE ${d.inTexts('key_id', keyIds)} GROUP BY key_id`.execute(read)).rows;
       return { resealed, stillSealing: new Set(left.map((r) => r.key_id)), remaining: left.reduce((n, r) => n + Number(r.n), 0) };
@@ -250,10 +297,10 @@ export function ledgerLog(handle: Pick<DatabaseHandle, 'read' | 'transaction'>, 
       const latest = Number((await sql<{ s: number | string | null }>`SELECT MAX(size) AS s FROM ledger_checkpoints`.execute(db)).rows[0]?.s ?? 0);
       // Another sequencer (another server on the same database) got there first.
       if (latest !== fromSize) return false;
-      await bulkInsert(db, d, HASHES, hashes.map((h, i) => [firstStored + i, h.toString('hex')]));
+      await insert(db, HASHES, hashes.map((h, i) => [firstStored + i, h]), [1]);
       await sql`INSERT INTO ledger_checkpoints (size, note, at) VALUES (${checkpoint.size}, ${checkpoint.note}, ${checkpoint.at})`.execute(db);
       return true;
-      }),
+      }, { ledgerOnly: true }),
   };
 }
 

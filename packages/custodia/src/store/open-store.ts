@@ -22,6 +22,7 @@ import { openPostgres } from './postgres-database.js';
 import type { SqlDialect } from './schema.js';
 import { openSqlite } from './sqlite-database.js';
 import { sqliteFastPath } from './sqlite-fast-path.js';
+import { walSync } from './wal-sync.js';
 import { writeVersions } from './write-versions.js';
 import { newestSeqOf, readCurrent } from './read-queries.js';
 import { CLEAR_AT_REST, type AtRest } from './at-rest.js';
@@ -78,13 +79,21 @@ async function migrate(db: Kysely<unknown>, dialect: SqlDialect): Promise<void> 
   }
 }
 
+export interface TransactionOptions {
+  readonly ledgerOnly?: boolean;
+}
+
 /** The database of a vault, for every adapter that keeps state in it. */
 export interface DatabaseHandle {
   readonly dialect: SqlDialect;
   /** For reads outside write transactions. */
   readonly read: Kysely<unknown>;
-  /** A durable write transaction, group-committed with concurrent writers (group-commit.ts). */
-  transaction<T>(fn: (db: Kysely<unknown>) => Promise<T>): Promise<T>;
+  /**
+   * A durable write transaction, group-committed with concurrent writers (group-commit.ts).
+   * `ledgerOnly`: it appends to the audit ledger and changes no resource data, so caches of
+   * resource data stay valid (one such commit per audited read).
+   */
+  transaction<T>(fn: (db: Kysely<unknown>) => Promise<T>, options?: TransactionOptions): Promise<T>;
   /** SQLite only: a synchronous read for per-request lookups (StoreHandles.readNow). */
   readonly readNow?: (sqlText: string, params: readonly unknown[]) => unknown[];
   /** SQLite only: a result remembered until the next commit by anyone (StoreHandles.memo). */
@@ -112,7 +121,7 @@ export async function openDatabase(options: StoreOptions): Promise<VaultDatabase
   const h = isPostgresUrl(options.database) ? await openPostgresStore(options) : await openSqliteStore(options);
   const handle: DatabaseHandle = { dialect: h.d.name, read: h.read, transaction: h.transaction, ...(h.readNow === undefined ? {} : { readNow: h.readNow }), ...(h.memo === undefined ? {} : { memo: h.memo }) };
   const clock = options.ledger?.clock ?? systemClock;
-  const ledger = ledgerLog(handle, h.d, h.at, options.ledger?.random ?? secureRandom, () => clock.now());
+  const ledger = ledgerLog(handle, h.d, h.at, options.ledger?.random ?? secureRandom, () => clock.now(), h.syncLedger);
   const resources = options.ledger?.enabled === false ? new KyselyResourceStore(h) : new KyselyResourceStore(h, ledger, options.ledger?.auditScope);
   return {
     handle,
@@ -143,7 +152,8 @@ async function openSqliteStore(options: StoreOptions): Promise<StoreHandles> {
   }
   const at = options.atRest ?? CLEAR_AT_REST;
   const fast = sqliteFastPath(h.writer, h.reader, at);
-  const inWriteTransaction = <T>(fn: (db: Kysely<unknown>) => Promise<T>, durable = true): Promise<T> =>
+  const wal = walSync(options.database);
+  const inWriteTransaction = <T>(fn: (db: Kysely<unknown>) => Promise<T>, durable = true, touchesData = true): Promise<T> =>
     (h.write as Kysely<unknown>).connection().execute(async (conn) => {
       // Inside the connection mutex: no other transaction can be affected by the pragma.
       if (!durable) h.writer.pragma('synchronous = NORMAL');
@@ -152,7 +162,7 @@ async function openSqliteStore(options: StoreOptions): Promise<StoreHandles> {
         try {
           const result = await fn(conn);
           await sql`COMMIT`.execute(conn);
-          fast.committed();
+          fast.committed(touchesData);
           return result;
         } catch (e) {
           await sql`ROLLBACK`.execute(conn);
@@ -162,7 +172,7 @@ async function openSqliteStore(options: StoreOptions): Promise<StoreHandles> {
         if (!durable) h.writer.pragma('synchronous = FULL');
       }
     });
-  const group = new GroupCommit((fn) => inWriteTransaction(fn));
+  const group = new GroupCommit((fn, touchesData) => inWriteTransaction(fn, true, touchesData));
   return {
     d: sqliteSql,
     at,
@@ -172,13 +182,35 @@ async function openSqliteStore(options: StoreOptions): Promise<StoreHandles> {
     changeMarker: async (type) => fast.changeMarker(type),
     readNow: (sqlText, params) => fast.readNow(sqlText, params),
     memo: (key, compute) => fast.memo(key, compute),
+    syncLedger: {
+      insert: (spec, rows) => fast.insertRows(spec, rows),
+      // Inside kysely's connection lock, so no other transaction is open on the writer; synchronous=FULL makes the COMMIT durable.
+      transaction: async (fn) => {
+        const result = await (h.write as Kysely<unknown>).connection().execute(async () => {
+          // Committed without an fsync on this thread; made durable below, off it (wal-sync.ts).
+          if (wal !== undefined) h.writer.pragma('synchronous = NORMAL');
+          try {
+            return h.writer.transaction(() => fn((sqlText) => fast.writerValue(sqlText))).immediate();
+          } finally {
+            if (wal !== undefined) h.writer.pragma('synchronous = FULL');
+            fast.committed(false);
+          }
+        });
+        await wal?.flush();
+        return result;
+      },
+    },
     // BEGIN IMMEDIATE takes the write lock up front, so a transaction never fails
     // half-way on a lock upgrade when another process (an offline import) also writes.
-    transaction: (fn) => group.submit(fn),
+    transaction: (fn, options) => group.submit(fn, options?.ledgerOnly !== true),
     // WAL with synchronous=NORMAL: the commit survives a process crash but is not fsynced.
     // The next durable commit fsyncs the WAL, these frames included.
-    inEphemeralWriteTransaction: (fn) => inWriteTransaction(fn, false),
-    close: () => h.close(),
+    // Saved search pages only: no resource data changes.
+    inEphemeralWriteTransaction: (fn) => inWriteTransaction(fn, false, false),
+    close: async () => {
+      await wal?.close();
+      await h.close();
+    },
     // 0x10002: analyse every table whose statistics are missing or stale (SQLite ≥ 3.46).
     optimize: async () => {
       await sql`PRAGMA optimize = 0x10002`.execute(h.write as Kysely<unknown>);

@@ -14,7 +14,7 @@ import { isVisible, needsTokens, SEE_ALL, type StoredVersion, type VersionWrite,
 import { toStoredVersion, VERSION_COLUMNS, type VersionRow } from './read-queries.js';
 import type { AtRest } from './at-rest.js';
 import { INDEX_KINDS, indexRowValues, type IndexKind } from './index-row-values.js';
-import { BULK_TABLES } from './bulk-insert.js';
+import { BULK_TABLES, type BulkTable } from './bulk-insert.js';
 import { INDEX_TABLES, VISIBILITY_FACT_ROWS } from './schema.js';
 import { assertDistinctTargets } from './write-versions.js';
 import { storedDigest, type StoredDigest } from './stored-digest.js';
@@ -108,10 +108,21 @@ export interface SqliteFastPath {
    * connection). For small per-request lookups whose answer only a commit can change.
    */
   memo<T>(key: string, compute: () => T): T;
-  /** Call after every commit by this process: the next read checks data_version again. */
-  committed(): void;
+  /**
+   * Call after every commit by this process: `touchedData` when it may have changed resource
+   * data (anything but an audit-ledger append), which empties the caches.
+   */
+  committed(touchedData: boolean): void;
   /** A read on the read connection, synchronously; statements are cached by SQL text (a small fixed set). */
   readNow(sqlText: string, params: readonly unknown[]): unknown[];
+  /**
+   * Inserts rows into `spec`'s table on the write connection, inside the transaction the
+   * adapter has open there, {@link ROWS_PER_INSERT} rows per statement. Values as SQLite
+   * takes them (Buffers for BLOBs, not hex).
+   */
+  insertRows(spec: BulkTable, rows: readonly (readonly unknown[])[]): void;
+  /** The first column of the first row of a constant query, on the write connection (inside its transaction). */
+  writerValue(sqlText: string): unknown;
 }
 
 /** A current version with what its visibility depends on (loaded the first time a caller needs it). */
@@ -147,9 +158,12 @@ class CurrentVersionCache {
   /** Whether data_version was read in this turn of the event loop (and nothing was written since). */
   #checkedThisTurn = false;
 
-  /** The next validate() reads data_version again (this process is about to commit). */
-  invalidate(): void {
-    this.#checkedThisTurn = false;
+  /** This process committed a change to resource data: everything cached may be stale. */
+  clear(): void {
+    this.#entries.clear();
+    this.markers.clear();
+    this.memo.clear();
+    this.#bytes = 0;
   }
 
   /**
@@ -157,8 +171,10 @@ class CurrentVersionCache {
    * read at most once per turn of the event loop: another process's commit that lands
    * later in the same turn is concurrent with every request being served in it, so
    * answering from the state at the check is still a state the request could have seen
-   * (the check is the read's linearization point). This process's own commits call
-   * invalidate() first.
+   * (the check is the read's linearization point). `data_version` is read on the write
+   * connection, where it changes only for other connections' commits (other processes):
+   * this process's own commits that change data call clear(), and those that append to
+   * the audit ledger only — one per audited read — leave the cache alone.
    */
   validate(): void {
     if (this.#checkedThisTurn) return;
@@ -166,10 +182,7 @@ class CurrentVersionCache {
     setImmediate(() => (this.#checkedThisTurn = false));
     const v = Number(this.dataVersion.get());
     if (v !== this.#dataVersion) {
-      this.#entries.clear();
-      this.markers.clear();
-      this.memo.clear();
-      this.#bytes = 0;
+      this.clear();
       this.#dataVersion = v;
     }
   }
@@ -200,7 +213,7 @@ const CACHE_BYTES = 32 * 1024 * 1024;
 
 export function sqliteFastPath(writer: BetterSqlite3.Database, reader: BetterSqlite3.Database, at: AtRest): SqliteFastPath {
   let w: WriteStatements | undefined;
-  const cache = new CurrentVersionCache(reader.prepare('PRAGMA data_version').pluck(), CACHE_BYTES);
+  const cache = new CurrentVersionCache(writer.prepare('PRAGMA data_version').pluck(), CACHE_BYTES);
   const read = reader.prepare(
     `SELECT r.pk, ${VERSION_COLUMNS}
      FROM resources r JOIN resource_versions v ON v.res_pk = r.pk AND v.version_id = r.version_id
@@ -213,6 +226,7 @@ export function sqliteFastPath(writer: BetterSqlite3.Database, reader: BetterSql
   // Versions are append-only and seq only grows: the newest seq of a type marks its last change.
   const newestSeq = reader.prepare('SELECT MAX(seq) FROM resource_versions WHERE res_type = ?').pluck();
   const statements = new Map<string, BetterSqlite3.Statement>();
+  const inserts = new Map<string, BetterSqlite3.Statement>();
   const factsOf = (e: CachedCurrent): VisibilityFacts => ({
     type: e.row.res_type,
     id: e.row.res_id,
@@ -280,8 +294,26 @@ export function sqliteFastPath(writer: BetterSqlite3.Database, reader: BetterSql
       cache.memo.set(key, value);
       return value;
     },
-    committed() {
-      cache.invalidate();
+    committed(touchedData) {
+      if (touchedData) cache.clear();
+    },
+    insertRows(spec, rows) {
+      const head = `INSERT INTO ${spec.table} (${spec.columns.map(([n]) => n).join(', ')}) VALUES `;
+      const one = `(${spec.columns.map(() => '?').join(', ')})`;
+      const stmt = (n: number): BetterSqlite3.Statement => {
+        const key = `${spec.table}:${n}`;
+        let st = inserts.get(key);
+        if (st === undefined) inserts.set(key, (st = writer.prepare(head + Array.from({ length: n }, () => one).join(', '))));
+        return st;
+      };
+      let i = 0;
+      for (; i + ROWS_PER_INSERT <= rows.length; i += ROWS_PER_INSERT) stmt(ROWS_PER_INSERT).run(...rows.slice(i, i + ROWS_PER_INSERT).flat());
+      for (; i < rows.length; i++) stmt(1).run(...rows[i]!);
+    },
+    writerValue(sqlText) {
+      let st = inserts.get(sqlText);
+      if (st === undefined) inserts.set(sqlText, (st = writer.prepare(sqlText).pluck()));
+      return st.get();
     },
     readNow(sqlText, params) {
       let stmt = statements.get(sqlText);

@@ -6,7 +6,8 @@
  *   clear for version commitments (which say nothing the `resource_versions` row does not)
  *   and sealed for audit events (under the patient's data key when the event is about one
  *   patient, so an erasure makes it unreadable while its leaf hash keeps the log whole).
- *   `ref` names the version a commitment is about, for `custodia ledger verify`.
+ *   `ref` names the version a commitment is about, for `custodia ledger verify` (which
+ *   reads every leaf in order, so it needs no index).
  * - `ledger_hashes`: every node hash of the tree, keyed by its stored-hash index (the Go
  *   checksum database's numbering, ledger/stored-hash-index.ts), written by the one
  *   sequencer as it integrates leaves; proofs and tiles are served from it.
@@ -39,13 +40,12 @@ export function ledgerSchema(dialect: SqlDialect): string[] {
       ref ${text},
       at ${big} NOT NULL
     )`,
-    `CREATE INDEX ledger_leaves_ref ON ledger_leaves (ref)`,
     `CREATE INDEX ledger_leaves_key ON ledger_leaves (key_id)`,
     `CREATE TABLE ledger_hashes (n ${big} PRIMARY KEY, hash ${blob} NOT NULL)`,
     `CREATE TABLE ledger_checkpoints (size ${big} PRIMARY KEY, note TEXT NOT NULL, at ${big} NOT NULL)`,
     `CREATE TABLE ledger_cosignatures (size ${big} NOT NULL, witness ${text} NOT NULL, line TEXT NOT NULL, at ${big} NOT NULL, PRIMARY KEY (size, witness))`,
-    `CREATE TABLE audit_patients (patient ${text} NOT NULL, idx ${big} NOT NULL, at ${big} NOT NULL, PRIMARY KEY (patient, idx))`,
-    `CREATE INDEX audit_patients_at ON audit_patients (patient, at)`,
+    // One B-tree: by patient, then log order (which is time order: \`at\` is taken when the index is).
+    `CREATE TABLE audit_patients (patient ${text} NOT NULL, idx ${big} NOT NULL, at ${big} NOT NULL, PRIMARY KEY (patient, idx))${pg ? '' : ' WITHOUT ROWID'}`,
   ];
   const frozenLeaf = ['idx', 'leaf_hash', 'kind', 'ref', 'at'];
   if (pg) {
