@@ -21,6 +21,7 @@ export function ledgerVerifierKey(config: VaultConfig): string {
  */
 export async function verifyVaultLedger(config: VaultConfig, vkey?: string): Promise<LedgerVerification & { readonly verifierKey: string }> {
   const verifierKey = vkey ?? ledgerVerifierKey(config);
+  // The auditor's key is input from outside: a malformed one is a clear error, not a verification failure.
   parseVerifierKey(verifierKey);
   const db = await openVaultDatabase(config, systemClock, secureRandom);
   try {
