@@ -12,6 +12,7 @@ import { ConsentDirectory } from './consent-directory.js';
 import type { FhirContext, ResourceStore, StoredVersion } from '../fhir/index.js';
 import type { WriteAuditContext } from '../ledger/index.js';
 import { ledgerErasureRecorder } from './erasure-record.js';
+import { auditedOperatorLog } from './audited-operator-log.js';
 import { AuditTrail } from './audit-trail.js';
 import { LedgerService } from './ledger-service.js';
 import { patientsOfVersion } from './fhir-audit.js';
@@ -94,6 +95,7 @@ export async function openVaultDatabase(
     });
     return {
       ...database,
+      ...(config.ledger.audit ? { operatorLog: auditedOperatorLog(database.operatorLog, database.ledger) } : {}),
       keyManagement,
       async close() {
         try {

@@ -129,13 +129,15 @@ describe('custodia keys', () => {
     expect(m, r.stdout).not.toBeNull();
     newKek = m![1]!;
     expect(newKek).not.toBe(old);
-    // The patients' data keys and the blind-index key.
-    expect(Number(m![2])).toBe(PATIENTS.length + 1);
+    // The patients' data keys, the tenant key (it seals the audit ledger's records of the
+    // operator's own actions, e.g. the token mint) and the blind-index key.
+    expect(Number(m![2])).toBe(PATIENTS.length + 2);
     collectKeyMaterial();
 
     const s = status();
     expect(s.keks).toEqual([{ id: newKek, current: true, createdAt: expect.any(Number) }]);
-    expect(s.dataKeys).toEqual([{ state: 'active', kekId: newKek, keys: PATIENTS.length }]);
+    // The patients' keys and, since the first audited operator action, the tenant key.
+    expect(s.dataKeys).toEqual([{ state: 'active', kekId: newKek, keys: PATIENTS.length + 1 }]);
     expect(s.versions).toEqual({ active: RESOURCES.length, retired: 0, erased: 0, clear: 0, unknownKey: 0 });
     // The old KEK is gone from the keyring file; no version was rewritten.
     expect(keyringKeks().map((k) => k.id)).toEqual([newKek]);
@@ -147,7 +149,7 @@ describe('custodia keys', () => {
     const before = onDisk().versionKeys;
     const r = runCustodia(['keys', 'rotate', '--data', '--wait', '--data-dir', dataDir]);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toBe(`${PATIENTS.length} data keys retired; ${RESOURCES.length} versions re-sealed under new keys.\n`);
+    expect(r.stdout).toBe(`${PATIENTS.length + 1} data keys retired; ${RESOURCES.length} versions re-sealed under new keys.\n`);
     // Progress on stderr (not a terminal: a line per batch), ending with nothing left.
     expect(r.stderr).toMatch(new RegExp(`re-sealed ${RESOURCES.length}, 0 left\\n$`));
     collectKeyMaterial();
@@ -155,7 +157,8 @@ describe('custodia keys', () => {
     const s = status();
     expect(s.versions).toEqual({ active: RESOURCES.length, retired: 0, erased: 0, clear: 0, unknownKey: 0 });
     // The retired keys were dropped: only the new active ones are left, still under the current KEK.
-    expect(s.dataKeys).toEqual([{ state: 'active', kekId: newKek, keys: PATIENTS.length }]);
+    // The patients' keys and, since the first audited operator action, the tenant key.
+    expect(s.dataKeys).toEqual([{ state: 'active', kekId: newKek, keys: PATIENTS.length + 1 }]);
     expect(s.keks.map((k) => k.id)).toEqual([newKek]);
     // Every version moved to a new key; none is left under an old one.
     const after = onDisk().versionKeys;
@@ -176,10 +179,10 @@ describe('custodia keys', () => {
     for (const action of ['keys.rotate-kek', 'keys.rotate-data']) expect(log.filter((a) => a.action === action && a.detail['phase'] === 'start')).toHaveLength(1);
     const kek = log.filter((a) => a.action === 'keys.rotate-kek' && a.detail['phase'] === 'done');
     expect(kek).toHaveLength(1);
-    expect(kek[0]).toMatchObject({ actor: 'operator', detail: { kek: newKek, rewrapped: PATIENTS.length + 1 } });
+    expect(kek[0]).toMatchObject({ actor: 'operator', detail: { kek: newKek, rewrapped: PATIENTS.length + 2 } });
     const data = log.filter((a) => a.action === 'keys.rotate-data' && a.detail['phase'] === 'done');
     expect(data).toHaveLength(1);
-    expect(data[0]).toMatchObject({ actor: 'operator', detail: { retired: PATIENTS.length } });
+    expect(data[0]).toMatchObject({ actor: 'operator', detail: { retired: PATIENTS.length + 1 } });
     expect(kek[0]!.at).toBeLessThanOrEqual(data[0]!.at);
 
     const text = JSON.stringify(log);
