@@ -111,10 +111,20 @@ const createRun = await load({ url: base, paths: ['/fhir/Patient'], method: 'POS
 emit('http.create', createRun.rps, 'creates/s', 'sqlite.durable_commit', commits);
 emit('http.create.p99_loaded', createRun.p99, 'ms', 'http.hello.p99_loaded', helloRun.p99);
 
+// A vault with the same data, sealed, with auditing off: the baseline of the audit figure,
+// and the sealed side of the encryption figures (so that they measure encryption alone).
+const quietDir = mkdtempSync(join(tmpdir(), 'custodia-bench-noaudit-'));
+const quietVault = await createVault(resolveConfig({ dataDir: quietDir, logLevel: 'silent', port: 0, ledger: { audit: false }, rateLimits: { user: { perSecond: 1e6, burst: 1e6 } } }));
+await importFiles(localImportTarget(quietVault.fhir), SYNTHEA_DIRS);
+const quietApp = buildServer(quietVault);
+await quietApp.listen({ host: '127.0.0.1', port: 0 });
+const quietBase = `http://127.0.0.1:${quietApp.server.address().port}`;
+const quietHeaders = { authorization: `Bearer ${await quietVault.tokens.issue({ subject: 'bench', scope: 'system/*.cruds', ttlSeconds: 3600 })}` };
+
 // Encryption at rest: reads by id and 50-resource searches (each result opened from its
-// envelope, no cache) against a second vault with the same data stored in clear.
+// envelope, no cache) against a vault with the same data stored in clear; auditing off in both.
 const clearDir = mkdtempSync(join(tmpdir(), 'custodia-bench-clear-'));
-const clearVault = await createVault(resolveConfig({ dataDir: clearDir, logLevel: 'silent', port: 0, encryption: { encryption: false } }));
+const clearVault = await createVault(resolveConfig({ dataDir: clearDir, logLevel: 'silent', port: 0, encryption: { encryption: false }, ledger: { audit: false } }));
 await importFiles(localImportTarget(clearVault.fhir), SYNTHEA_DIRS);
 const clearApp = buildServer(clearVault);
 await clearApp.listen({ host: '127.0.0.1', port: 0 });
@@ -129,9 +139,9 @@ const clearSearch = [];
 log('encryption: reads and searches, sealed vs clear, 3 alternating runs');
 for (let i = 0; i < 3; i++) {
   clearRead.push((await load({ url: clearBase, paths: readPaths, headers: clearHeaders, duration: DURATION / 2 })).rps);
-  sealedRead.push((await load({ url: base, paths: readPaths, headers, duration: DURATION / 2 })).rps);
+  sealedRead.push((await load({ url: quietBase, paths: readPaths, headers: quietHeaders, duration: DURATION / 2 })).rps);
   clearSearch.push((await load({ url: clearBase, paths: obsSearch, headers: clearHeaders, duration: DURATION / 2 })).rps);
-  sealedSearch.push((await load({ url: base, paths: obsSearch, headers, duration: DURATION / 2 })).rps);
+  sealedSearch.push((await load({ url: quietBase, paths: obsSearch, headers: quietHeaders, duration: DURATION / 2 })).rps);
 }
 emit('http.read.encrypted', median(sealedRead), 'requests/s', 'http.read.clear', median(clearRead));
 emit('http.search50.encrypted', median(sealedSearch), 'requests/s', 'http.search50.clear', median(clearSearch));
@@ -140,14 +150,7 @@ await clearVault.close();
 rmSync(clearDir, { recursive: true, force: true });
 
 // Auditing (issue 5): reads by id, each audited durably before it is answered (group
-// commit), against a vault with the same data and auditing off.
-const quietDir = mkdtempSync(join(tmpdir(), 'custodia-bench-noaudit-'));
-const quietVault = await createVault(resolveConfig({ dataDir: quietDir, logLevel: 'silent', port: 0, ledger: { audit: false }, rateLimits: { user: { perSecond: 1e6, burst: 1e6 } } }));
-await importFiles(localImportTarget(quietVault.fhir), SYNTHEA_DIRS);
-const quietApp = buildServer(quietVault);
-await quietApp.listen({ host: '127.0.0.1', port: 0 });
-const quietBase = `http://127.0.0.1:${quietApp.server.address().port}`;
-const quietHeaders = { authorization: `Bearer ${await quietVault.tokens.issue({ subject: 'bench', scope: 'system/*.cruds', ttlSeconds: 3600 })}` };
+// commit), against the same data in a vault with auditing off (both sealed).
 const auditedRead = [];
 const quietRead = [];
 log('audit: reads by id, audited vs not, 3 alternating runs');
@@ -156,6 +159,10 @@ for (let i = 0; i < 3; i++) {
   auditedRead.push((await load({ url: base, paths: readPaths, headers, duration: DURATION / 2 })).rps);
 }
 emit('http.read.audited', median(auditedRead), 'requests/s', 'http.read.unaudited', median(quietRead));
+// With 50 clients group commit has more requests to share each flush.
+const quiet50 = (await load({ url: quietBase, paths: readPaths, headers: quietHeaders, duration: DURATION / 2, connections: 50 })).rps;
+const audited50 = (await load({ url: base, paths: readPaths, headers, duration: DURATION / 2, connections: 50 })).rps;
+emit('http.read.audited.c50', audited50, 'requests/s', 'http.read.unaudited.c50', quiet50);
 await quietApp.close();
 await quietVault.close();
 rmSync(quietDir, { recursive: true, force: true });
