@@ -49,7 +49,7 @@ export class LedgerService {
   start(onError: (e: unknown) => void): void {
     if (this.#timer !== undefined) return;
     this.#onError = onError;
-    this.#timer = setInterval(() => void this.sequence().catch(this.#onError), this.config.checkpointIntervalMs);
+    this.#timer = setInterval(() => void this.#tick().catch(this.#onError), this.config.checkpointIntervalMs);
     this.#timer.unref();
   }
 
@@ -62,7 +62,12 @@ export class LedgerService {
   /** Entries were appended: integrate now if enough are waiting. */
   appended(n = 1): void {
     this.#pending += n;
-    if (this.#pending >= this.config.checkpointEntries && this.#timer !== undefined) void this.sequence().catch(this.#onError);
+    if (this.#pending >= this.config.checkpointEntries && this.#timer !== undefined) void this.#tick().catch(this.#onError);
+  }
+
+  /** A sequencer run, if this server holds the sequencer lease (one per log on a shared PostgreSQL database). */
+  async #tick(): Promise<void> {
+    if (await this.log.holdsSequencerLease()) await this.sequence();
   }
 
   /** Integrates what is pending and signs a checkpoint (one run at a time; callers share it). */

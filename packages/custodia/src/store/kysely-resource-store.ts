@@ -65,6 +65,8 @@ export interface StoreHandles {
   readonly memo?: <T>(key: string, compute: () => T) => T;
   /** SQLite only: the ledger's synchronous write path (ledger-log.ts). */
   readonly syncLedger?: SyncLedgerWrites;
+  /** PostgreSQL only: whether this process holds the ledger's sequencer lease (sequencer-lease.ts). */
+  readonly sequencerLease?: () => Promise<boolean>;
 }
 
 class TransactionWriter implements ResourceWriter {

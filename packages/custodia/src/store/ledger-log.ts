@@ -70,6 +70,11 @@ export interface LedgerLog extends LedgerStorage {
    * Returns how many moved and which of the keys still seal an entry.
    */
   resealSealedBy(keyIds: readonly string[], limit: number): Promise<LedgerResealProgress>;
+  /**
+   * Whether this process may run the sequencer: on PostgreSQL one server of those sharing
+   * the database holds a session advisory lock (taken here when free); on SQLite, always.
+   */
+  holdsSequencerLease(): Promise<boolean>;
 }
 
 export interface LedgerResealProgress {
@@ -121,7 +126,15 @@ export interface SyncLedgerWrites {
  * `sync`: SQLite's prepared-statement path (the audit of every read goes through it); on
  * PostgreSQL a batch is inserted as one JSON parameter.
  */
-export function ledgerLog(handle: Pick<DatabaseHandle, 'read' | 'transaction'>, d: DialectSql, at: AtRest, random: Random, now: () => number, sync?: SyncLedgerWrites): LedgerLog {
+export function ledgerLog(
+  handle: Pick<DatabaseHandle, 'read' | 'transaction'>,
+  d: DialectSql,
+  at: AtRest,
+  random: Random,
+  now: () => number,
+  sync?: SyncLedgerWrites,
+  lease: () => Promise<boolean> = async () => true,
+): LedgerLog {
   const read = handle.read;
   const insert = async (db: Kysely<unknown>, spec: BulkTable, rows: unknown[][], blobs: readonly number[]): Promise<void> => {
     if (rows.length === 0) return;
@@ -259,6 +272,8 @@ export function ledgerLog(handle: Pick<DatabaseHandle, 'read' | 'transaction'>, 
       const left = (await sql<{ key_id: string; n: number | string }>`SELECT key_id, COUNT(*) AS n FROM ledger_leaves WHERE ${d.inTexts('key_id', keyIds)} GROUP BY key_id`.execute(read)).rows;
       return { resealed, stillSealing: new Set(left.map((r) => r.key_id)), remaining: left.reduce((n, r) => n + Number(r.n), 0) };
     },
+
+    holdsSequencerLease: () => lease(),
 
     async appendedSize() {
       return Number((await sql<{ n: number | string | null }>`SELECT MAX(idx) AS n FROM ledger_leaves`.execute(read)).rows[0]?.n ?? -1) + 1;

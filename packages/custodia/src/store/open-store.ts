@@ -19,6 +19,7 @@ import { KyselyOAuthStore } from './oauth-store.js';
 import { breakGlassStore } from './break-glass-store.js';
 import { operatorLogStore } from './operator-log-store.js';
 import { openPostgres } from './postgres-database.js';
+import { sequencerLease } from './sequencer-lease.js';
 import type { SqlDialect } from './schema.js';
 import { openSqlite } from './sqlite-database.js';
 import { sqliteFastPath } from './sqlite-fast-path.js';
@@ -121,7 +122,7 @@ export async function openDatabase(options: StoreOptions): Promise<VaultDatabase
   const h = isPostgresUrl(options.database) ? await openPostgresStore(options) : await openSqliteStore(options);
   const handle: DatabaseHandle = { dialect: h.d.name, read: h.read, transaction: h.transaction, ...(h.readNow === undefined ? {} : { readNow: h.readNow }), ...(h.memo === undefined ? {} : { memo: h.memo }) };
   const clock = options.ledger?.clock ?? systemClock;
-  const ledger = ledgerLog(handle, h.d, h.at, options.ledger?.random ?? secureRandom, () => clock.now(), h.syncLedger);
+  const ledger = ledgerLog(handle, h.d, h.at, options.ledger?.random ?? secureRandom, () => clock.now(), h.syncLedger, h.sequencerLease);
   const resources = options.ledger?.enabled === false ? new KyselyResourceStore(h) : new KyselyResourceStore(h, ledger, options.ledger?.auditScope);
   return {
     handle,
@@ -233,7 +234,8 @@ async function openPostgresStore(options: StoreOptions): Promise<StoreHandles> {
   if (options.schema !== undefined && !SCHEMA_NAME.test(options.schema)) {
     throw new CustodiaError('config-invalid', 'The PostgreSQL schema name must be a lower-case SQL identifier');
   }
-  const { db } = openPostgres({ url: options.database, ...(options.schema === undefined ? {} : { schema: options.schema }) });
+  const { db, pool } = openPostgres({ url: options.database, ...(options.schema === undefined ? {} : { schema: options.schema }) });
+  const lease = sequencerLease(pool);
   const raw = db as Kysely<unknown>;
   try {
     if (options.schema !== undefined) await sql`CREATE SCHEMA IF NOT EXISTS ${sql.id(options.schema)}`.execute(raw);
@@ -266,7 +268,11 @@ async function openPostgresStore(options: StoreOptions): Promise<StoreHandles> {
         await sql`SET LOCAL synchronous_commit = off`.execute(trx);
         return fn(trx);
       }),
-    close: () => db.destroy(),
+    close: async () => {
+      await lease.release();
+      await db.destroy();
+    },
+    sequencerLease: () => lease.acquire(),
     enterBulkLoad: async () => async () => undefined,
     // Only this vault's tables: a bare ANALYZE would scan every schema of the database.
     optimize: async () => {
