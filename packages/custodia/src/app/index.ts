@@ -35,3 +35,5 @@ export { AuditTrail } from './audit-trail.js';
 export { parseTilePath } from '../ledger/index.js';
 export { ledgerVerifierKey, verifyVaultLedger } from './ledger-admin.js';
 export { verifyLedger, type LedgerVerification } from './ledger-verify.js';
+export { exportAuditEvents, jsonLinesSink, syslogSink, type SiemSink, type ExportReport } from './siem-export.js';
+export { siemEvent, syslogMessage, octetCounted, type SiemEvent } from './siem-event.js';
