@@ -14,6 +14,9 @@ import { CustodiaError, type Clock } from '../kernel/index.js';
 import type { AuditRecord, WriteAuditContext } from '../ledger/index.js';
 import type { DatabaseHandle, LedgerLog } from '../store/index.js';
 
+const unavailable = (cause: unknown): CustodiaError =>
+  new CustodiaError('audit-unavailable', 'The audit record of this request could not be written, so the request was not served', { cause });
+
 export class AuditTrail {
   constructor(
     /** The write-audit context of the request being served (the store reads it in its transactions). */
@@ -26,25 +29,30 @@ export class AuditTrail {
     private readonly onAppended: (n: number) => void = () => undefined,
   ) {}
 
-  /** Records waiting for the next flush, with the callers waiting on them. */
+  /** Records waiting to be committed, with the callers waiting on them. */
   #pending: { readonly records: readonly AuditRecord[]; readonly done: (e?: unknown) => void }[] = [];
-  #flushing = false;
+  /** Committed, waiting for the next flush to stable storage. */
+  #committed: ((e?: unknown) => void)[] = [];
+  #committing = false;
+  #syncing = false;
 
   /**
    * Appends `records` and returns once they are durable; `audit-unavailable` when they
-   * cannot be. Records of concurrent requests are appended together, in one transaction:
-   * one commit (and one fsync) for all of them, as group commit does for writes.
+   * cannot be. Two loops share the work (as a database's group commit does): the records
+   * of concurrent requests are committed together, one transaction per turn of the event
+   * loop; and flushes to stable storage run back to back, each covering every commit made
+   * before it started. Commits never wait for flushes, so batches grow with the load.
    */
   record(records: readonly AuditRecord[]): Promise<void> {
     if (!this.enabled || records.length === 0) return Promise.resolve();
     return new Promise((resolve, reject) => {
       this.#pending.push({ records, done: (e) => (e === undefined ? resolve() : reject(e)) });
-      if (!this.#flushing) void this.#flush();
+      if (!this.#committing) void this.#commitLoop();
     });
   }
 
-  async #flush(): Promise<void> {
-    this.#flushing = true;
+  async #commitLoop(): Promise<void> {
+    this.#committing = true;
     try {
       while (this.#pending.length > 0) {
         // Let the requests being answered in this turn of the event loop join the batch.
@@ -52,17 +60,35 @@ export class AuditTrail {
         const batch = this.#pending.splice(0);
         const records = batch.flatMap((b) => b.records);
         try {
-          await this.db.ledger.appendDurably({ audits: records });
+          await this.db.ledger.appendUnsynced({ audits: records });
         } catch (e) {
-          const failure = new CustodiaError('audit-unavailable', 'The audit record of this request could not be written, so the request was not served', { cause: e });
-          for (const b of batch) b.done(failure);
+          for (const b of batch) b.done(unavailable(e));
           continue;
         }
-        for (const b of batch) b.done();
+        this.#committed.push(...batch.map((b) => b.done));
         this.onAppended(records.length);
+        if (!this.#syncing) void this.#syncLoop();
       }
     } finally {
-      this.#flushing = false;
+      this.#committing = false;
+    }
+  }
+
+  async #syncLoop(): Promise<void> {
+    this.#syncing = true;
+    try {
+      while (this.#committed.length > 0) {
+        const waiting = this.#committed.splice(0);
+        try {
+          await this.db.ledger.flushAppends();
+        } catch (e) {
+          for (const done of waiting) done(unavailable(e));
+          continue;
+        }
+        for (const done of waiting) done();
+      }
+    } finally {
+      this.#syncing = false;
     }
   }
 

@@ -52,6 +52,13 @@ export interface LedgerLog extends LedgerStorage {
   append(db: Kysely<unknown>, items: LedgerItems): Promise<number>;
   /** Appends in a durable transaction of its own that changes nothing but the ledger (audited reads, erasures). */
   appendDurably(items: LedgerItems): Promise<number>;
+  /**
+   * The same, committed but not necessarily durable yet (SQLite defers the fsync; on
+   * PostgreSQL it is durable already); {@link flushAppends} makes every such append so.
+   * Whoever answers a request on it must wait for the flush.
+   */
+  appendUnsynced(items: LedgerItems): Promise<number>;
+  flushAppends(): Promise<void>;
   /** The entry at `idx` as committed (opened when sealed): `resource-erased` when its key was destroyed. */
   entry(idx: number): Promise<{ readonly leafHash: Buffer; readonly bytes: Buffer } | undefined>;
   /** For `custodia ledger verify`: up to `limit` leaves from `from` on, in index order, as stored. */
@@ -116,10 +123,13 @@ export interface SyncLedgerWrites {
   /** Rows inserted with prepared statements in the write transaction open on the writer. */
   insert(spec: BulkTable, rows: readonly (readonly unknown[])[]): void;
   /**
-   * Runs `fn` as a durable transaction of its own on the writer, synchronously (BEGIN
-   * IMMEDIATE … COMMIT), once no other transaction holds it; for ledger-only appends.
+   * Runs `fn` as a transaction of its own on the writer, synchronously (BEGIN IMMEDIATE …
+   * COMMIT), once no other transaction holds it; for ledger-only appends. The commit is not
+   * yet durable: {@link flush} makes it so.
    */
   transaction<T>(fn: (query: (sqlText: string) => unknown) => T): Promise<T>;
+  /** Resolves once every commit made so far is on stable storage. */
+  flush(): Promise<void>;
 }
 
 /**
@@ -185,7 +195,13 @@ export function ledgerLog(
       return next;
     },
 
-    appendDurably(items) {
+    async appendDurably(items) {
+      const next = await this.appendUnsynced(items);
+      await this.flushAppends();
+      return next;
+    },
+
+    appendUnsynced(items) {
       if (sync === undefined) return handle.transaction((db) => this.append(db, items), { ledgerOnly: true });
       // SQLite: one synchronous transaction, no async driver round trips (one per audited read batch).
       return sync.transaction((query) => {
@@ -271,6 +287,10 @@ export function ledgerLog(
       }
       const left = (await sql<{ key_id: string; n: number | string }>`SELECT key_id, COUNT(*) AS n FROM ledger_leaves WHERE ${d.inTexts('key_id', keyIds)} GROUP BY key_id`.execute(read)).rows;
       return { resealed, stillSealing: new Set(left.map((r) => r.key_id)), remaining: left.reduce((n, r) => n + Number(r.n), 0) };
+    },
+
+    flushAppends: async () => {
+      await sync?.flush();
     },
 
     holdsSequencerLease: () => lease(),

@@ -186,9 +186,9 @@ async function openSqliteStore(options: StoreOptions): Promise<StoreHandles> {
     syncLedger: {
       insert: (spec, rows) => fast.insertRows(spec, rows),
       // Inside kysely's connection lock, so no other transaction is open on the writer; synchronous=FULL makes the COMMIT durable.
-      transaction: async (fn) => {
-        const result = await (h.write as Kysely<unknown>).connection().execute(async () => {
-          // Committed without an fsync on this thread; made durable below, off it (wal-sync.ts).
+      // Committed without an fsync on this thread; `flush` makes it durable, off it (wal-sync.ts).
+      transaction: (fn) =>
+        (h.write as Kysely<unknown>).connection().execute(async () => {
           if (wal !== undefined) h.writer.pragma('synchronous = NORMAL');
           try {
             return h.writer.transaction(() => fn((sqlText) => fast.writerValue(sqlText))).immediate();
@@ -196,9 +196,9 @@ async function openSqliteStore(options: StoreOptions): Promise<StoreHandles> {
             if (wal !== undefined) h.writer.pragma('synchronous = FULL');
             fast.committed(false);
           }
-        });
+        }),
+      flush: async () => {
         await wal?.flush();
-        return result;
       },
     },
     // BEGIN IMMEDIATE takes the write lock up front, so a transaction never fails
