@@ -4,8 +4,8 @@
  */
 import { fileURLToPath } from 'node:url';
 import type { Vault } from './vault.js';
-import { importFiles, type ImportReport } from './importer.js';
-import { localImportTarget } from './import-target.js';
+import type { ImportReport } from './importer.js';
+import { importAsOperator } from './operator-import.js';
 
 /** src/app and dist/app sit at the same depth below the package root. */
 export const DEMO_DIR = fileURLToPath(new URL('../../demo/synthea-10-patients/', import.meta.url));
@@ -13,5 +13,5 @@ export const DEMO_DIR = fileURLToPath(new URL('../../demo/synthea-10-patients/',
 /** Loads the demo set when the vault holds no resources; returns undefined when it was not empty. */
 export async function loadDemoDataIfEmpty(vault: Vault): Promise<ImportReport | undefined> {
   if ((await vault.store.countResources()) > 0) return undefined;
-  return importFiles(localImportTarget(vault.fhir), [DEMO_DIR]);
+  return importAsOperator(vault, [DEMO_DIR], undefined, 'import-demo');
 }

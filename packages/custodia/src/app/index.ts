@@ -37,3 +37,4 @@ export { ledgerVerifierKey, verifyVaultLedger } from './ledger-admin.js';
 export { verifyLedger, type LedgerVerification } from './ledger-verify.js';
 export { exportAuditEvents, jsonLinesSink, syslogSink, type SiemSink, type ExportReport } from './siem-export.js';
 export { siemEvent, syslogMessage, octetCounted, type SiemEvent } from './siem-event.js';
+export { importAsOperator } from './operator-import.js';

@@ -1,6 +1,6 @@
 import { Command } from '@commander-js/extra-typings';
 import cliProgress from 'cli-progress';
-import { CustodiaError, createVault, importFiles, localImportTarget, remoteImportTarget, resolveConfig, type ImportProgress } from '../app/index.js';
+import { CustodiaError, createVault, importAsOperator, importFiles, remoteImportTarget, resolveConfig, type ImportProgress } from '../app/index.js';
 import { databaseOption, dataDirOption, schemaOption } from './storage-options.js';
 
 const MAX_LISTED_FAILURES = 50;
@@ -36,7 +36,7 @@ export function importCommand(): Command<[string[]], Record<string, unknown>> {
         }, process.env);
         const vault = await createVault(config);
         try {
-          report = await importFiles(localImportTarget(vault.fhir), paths, onProgress);
+          report = await importAsOperator(vault, paths, onProgress);
         } finally {
           await vault.close();
         }

@@ -93,7 +93,8 @@ describe('custodia keys', () => {
     expect(keks[0]![2]).toBe(' (current)');
     const kek = keks[0]![1]!;
     // One data key per patient (their Observations are sealed under it), all active, wrapped by that KEK.
-    expect(out).toMatch(new RegExp(`^ {2}active +${PATIENTS.length} +wrapped by ${kek}$`, 'm'));
+    // The patients' keys and the tenant key, which seals the import's audit record (it names several patients).
+    expect(out).toMatch(new RegExp(`^ {2}active +${PATIENTS.length + 1} +wrapped by ${kek}$`, 'm'));
     const count = (label: string): number => Number(new RegExp(`^ {2}${label} +(\\d+)`, 'm').exec(out)?.[1]);
     expect(count('sealed by active keys')).toBe(RESOURCES.length);
     for (const label of ['sealed by retired keys', 'erased', 'stored in clear', 'under unknown keys']) expect(count(label), label).toBe(0);
@@ -101,7 +102,7 @@ describe('custodia keys', () => {
     const j = status();
     expect(j.provider).toBe('keyring');
     expect(j.keks).toEqual([{ id: kek, current: true, createdAt: expect.any(Number) }]);
-    expect(j.dataKeys).toEqual([{ state: 'active', kekId: kek, keys: PATIENTS.length }]);
+    expect(j.dataKeys).toEqual([{ state: 'active', kekId: kek, keys: PATIENTS.length + 1 }]);
     expect(j.versions).toEqual({ active: count('sealed by active keys'), retired: 0, erased: 0, clear: 0, unknownKey: 0 });
     // And it is what is on disk.
     expect(keyringKeks().map((k) => k.id)).toEqual([kek]);
@@ -116,7 +117,7 @@ describe('custodia keys', () => {
     // --wait alone is not a rotation either.
     expectOneLineError(runCustodia(['keys', 'rotate', '--wait', '--data-dir', dataDir]), 'Say what to rotate');
     expect(readFileSync(keyringPath(dataDir), 'utf8')).toBe(before);
-    expect(status().dataKeys).toEqual([{ state: 'active', kekId: expect.any(String), keys: PATIENTS.length }]);
+    expect(status().dataKeys).toEqual([{ state: 'active', kekId: expect.any(String), keys: PATIENTS.length + 1 }]);
   });
 
   let newKek = '';
@@ -129,14 +130,14 @@ describe('custodia keys', () => {
     expect(m, r.stdout).not.toBeNull();
     newKek = m![1]!;
     expect(newKek).not.toBe(old);
-    // The patients' data keys, the tenant key (it seals the audit ledger's records of the
-    // operator's own actions, e.g. the token mint) and the blind-index key.
+    // The patients' data keys, the tenant key (it seals the audit records of the import and
+    // of the operator's own actions) and the blind-index key.
     expect(Number(m![2])).toBe(PATIENTS.length + 2);
     collectKeyMaterial();
 
     const s = status();
     expect(s.keks).toEqual([{ id: newKek, current: true, createdAt: expect.any(Number) }]);
-    // The patients' keys and, since the first audited operator action, the tenant key.
+    // The patients' keys and the tenant key.
     expect(s.dataKeys).toEqual([{ state: 'active', kekId: newKek, keys: PATIENTS.length + 1 }]);
     expect(s.versions).toEqual({ active: RESOURCES.length, retired: 0, erased: 0, clear: 0, unknownKey: 0 });
     // The old KEK is gone from the keyring file; no version was rewritten.
@@ -157,7 +158,7 @@ describe('custodia keys', () => {
     const s = status();
     expect(s.versions).toEqual({ active: RESOURCES.length, retired: 0, erased: 0, clear: 0, unknownKey: 0 });
     // The retired keys were dropped: only the new active ones are left, still under the current KEK.
-    // The patients' keys and, since the first audited operator action, the tenant key.
+    // The patients' keys and the tenant key.
     expect(s.dataKeys).toEqual([{ state: 'active', kekId: newKek, keys: PATIENTS.length + 1 }]);
     expect(s.keks.map((k) => k.id)).toEqual([newKek]);
     // Every version moved to a new key; none is left under an old one.

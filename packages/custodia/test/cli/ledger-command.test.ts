@@ -52,8 +52,8 @@ describe('custodia ledger', () => {
     expect(ok.stdout).toMatch(/Resource versions: 2 /);
     const json = JSON.parse(runCustodia(['ledger', 'verify', '--data-dir', dataDir, '--json']).stdout) as { ok: boolean; leaves: number; problems: string[] };
     expect(json).toMatchObject({ ok: true, problems: [] });
-    // Two version commitments (the import) and the audited read.
-    expect(json.leaves).toBe(3);
+    // The import's two version commitments and its audit record, and the audited read.
+    expect(json.leaves).toBe(4);
 
     const db = new BetterSqlite3(join(dataDir, 'custodia.db'));
     const triggers = db.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'resource_versions'").all() as { name: string; sql: string }[];
