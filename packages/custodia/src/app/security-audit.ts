@@ -40,18 +40,24 @@ export function auditedSecurityEvents(audit: Pick<AuditTrail, 'record' | 'clock'
   return { record: (e) => audit.record([securityRecord(e, audit.clock.now())]) };
 }
 
+/** `client` and `address` as the record holds them: bounded, and absent rather than empty (a record the ledger refuses would fail a sign-in for nothing). */
+function whereFrom(client: string | undefined, address: string | undefined): Pick<AuditAgent, 'client' | 'address'> {
+  return { ...(client === undefined || client === '' ? {} : { client: client.slice(0, 256) }), ...(address === undefined || address === '' ? {} : { address: address.slice(0, 64) }) };
+}
+
 function userAgent(u: EventUser, client: string | undefined, address: string | undefined): AuditAgent {
+  const { client: c, address: a } = whereFrom(client, address);
   return {
     who: (u.fhirUser ?? `user:${u.id}`).slice(0, 256),
-    ...(client === undefined ? {} : { client: client.slice(0, 256) }),
+    ...(c === undefined ? {} : { client: c }),
     ...(u.fhirUser === undefined ? {} : { onBehalfOf: `user:${u.id}`.slice(0, 256) }),
     ...(u.role === undefined ? {} : { roles: [u.role] }),
-    ...(address === undefined ? {} : { address: address.slice(0, 64) }),
+    ...(a === undefined ? {} : { address: a }),
   };
 }
 
 function otherAgent(who: string, client: string | undefined, address: string | undefined): AuditAgent {
-  return { who: who.slice(0, 256), ...(client === undefined ? {} : { client: client.slice(0, 256) }), ...(address === undefined ? {} : { address: address.slice(0, 64) }) };
+  return { who: who.slice(0, 256), ...whereFrom(client, address) };
 }
 
 /**
@@ -72,7 +78,7 @@ export function eventQuery(pairs: readonly (readonly [string, string | undefined
   return cut;
 }
 
-const patientsOf = (patient: string | undefined): string[] => (patient === undefined ? [] : [patient.slice(0, 64)]);
+const patientsOf = (patient: string | undefined): string[] => (patient === undefined || patient === '' ? [] : [patient.slice(0, 64)]);
 const grantEntity = (grant: string | undefined): string[] => (grant === undefined ? [] : [`oauth-grant/${grant}`.slice(0, 256)]);
 
 type Shape = Omit<AuditRecord, 'at' | 'patients' | 'entities' | 'query'> & { patients?: readonly string[]; entities?: readonly string[]; query?: string | undefined };
