@@ -5,9 +5,15 @@
  * review queue for a privacy officer's disposition. It never overrides an administrative
  * deny: a disabled account, a missing scope, a role without the permission, or a
  * compartment bound.
+ *
+ * Opening a session is a security event (security-events.ts): its record — with the
+ * reason, which only the sealed ledger entry holds besides the session itself — is
+ * durable before the session exists; when it cannot be written no session is opened and
+ * the request fails (`audit-unavailable`).
  */
 import { CustodiaError, uuidV4, type Random } from '../kernel/index.js';
 import type { Principal } from './principal.js';
+import { eventUser, type SecurityEventSink } from './security-events.js';
 
 export type ReviewStatus = 'pending' | 'justified' | 'unjustified';
 
@@ -68,11 +74,16 @@ export class BreakGlassService {
   constructor(
     private readonly store: BreakGlassStore,
     private readonly random: Random,
+    /** Where the opening of a session is recorded (the audit ledger). */
+    private readonly events: SecurityEventSink,
     private readonly minutes: number = DEFAULT_BREAK_GLASS_MINUTES,
   ) {}
 
-  /** Starts a session for the claim unless one is already running for that user and patient. */
-  async open(p: Principal, claim: BreakGlassClaim, now: number): Promise<{ session: BreakGlassSession; created: boolean }> {
+  /**
+   * Starts a session for the claim unless one is already running for that user and
+   * patient; `address` is the requester's network address, for the record.
+   */
+  async open(p: Principal, claim: BreakGlassClaim, now: number, address?: string): Promise<{ session: BreakGlassSession; created: boolean }> {
     const running = (await this.store.active(p.subject, now)).find((s) => s.patientId === claim.patientId);
     if (running !== undefined) return { session: running, created: false };
     const session: BreakGlassSession = {
@@ -85,6 +96,16 @@ export class BreakGlassService {
       expiresAt: now + this.minutes * 60_000,
       review: 'pending',
     };
+    await this.events.record({
+      kind: 'break-glass-opened',
+      user: eventUser({ id: p.subject, role: p.role, fhirUser: p.fhirUser }),
+      ...(p.clientId === undefined ? {} : { client: p.clientId }),
+      patient: session.patientId,
+      reason: session.reason,
+      session: session.id,
+      expiresAt: session.expiresAt,
+      ...(address === undefined ? {} : { address }),
+    });
     await this.store.insert(session);
     return { session, created: true };
   }

@@ -12,6 +12,18 @@ export { checkPermissions, compartmentBoundTypes, ownPatientId, type PermissionO
 export { buildVisibility, type VisibilityInputs, type VisibilityDecision, type LabelRequirement, type ConsentGroup } from './visibility-builder.js';
 export { type TokenServiceOptions, type IssuedToken } from './token-service.js';
 export type { RevocationList } from './revocation-list.js';
+export {
+  eventUser,
+  recordBestEffort,
+  MAX_USERNAME,
+  type SecurityEvent,
+  type SecurityEventKind,
+  type SecurityEventSink,
+  type EventUser,
+  type EventGrantType,
+  type RevocationReason,
+  type SecondFactor,
+} from './security-events.js';
 export type { UserAccounts, UserStanding } from './user-standing.js';
 export { ADMIN_SCOPE, ADMIN_ROLES, hasAdminScope, scopesForRole } from './admin-scope.js';
 export * from './oauth/index.js';

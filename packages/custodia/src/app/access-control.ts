@@ -161,7 +161,8 @@ export class AccessControl {
     return { allowed: layers[0]!.allows && isVisible(visibility, facts), layers };
   }
 
-  async forRequest(p: Principal, btg: BreakGlassRequest = {}): Promise<RequestAccess> {
+  /** `address`: the requester's network address, for the record of a break-the-glass session it opens. */
+  async forRequest(p: Principal, btg: BreakGlassRequest = {}, address?: string): Promise<RequestAccess> {
     const guard = this.guardFor(p);
     if (p.kind === 'operator') return { visibility: SEE_ALL, writeVisibility: async () => SEE_ALL, guard, reasons: ['operator token'] };
     const now = this.clock.now();
@@ -169,7 +170,7 @@ export class AccessControl {
     const purpose = btg.purposeOfUse ?? p.purposeOfUse;
     if (purpose === BREAK_THE_GLASS) {
       const claim = checkClaim(p, { patientId: btg.patient ?? p.patient, reason: btg.reason ?? p.breakGlassReason });
-      const r = await this.breakGlass.open(p, claim, now);
+      const r = await this.breakGlass.open(p, claim, now, address);
       if (r.created) opened = r.session;
     }
     const breakGlassPatients = p.kind === 'user' ? await this.breakGlass.activePatients(p.subject, now) : [];

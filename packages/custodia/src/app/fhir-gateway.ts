@@ -160,7 +160,7 @@ async function authorizeAndExecute(gateway: FhirGateway, req: FhirHttpRequest, p
   // The interaction-level check first: a refusal that depends on nothing stored (403),
   // before anything is looked up or a break-the-glass session is opened.
   access.guardFor(principal)(interaction);
-  const decision = await access.forRequest(principal, req.breakGlass ?? {});
+  const decision = await access.forRequest(principal, req.breakGlass ?? {}, req.address);
   const options: RequestOptions = {
     ...parsePrefer(req.prefer),
     // Only searches (and bundles, which may hold them) save a page set that needs an owner.

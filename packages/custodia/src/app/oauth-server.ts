@@ -25,6 +25,7 @@ import {
   type OAuthOptions,
   type OAuthStore,
   type RateLimiter,
+  type SecurityEventSink,
   type SigningKey,
   type TokenService,
 } from '../access/index.js';
@@ -41,10 +42,13 @@ export interface OAuthServer {
   authorize(params: Iterable<readonly [string, string]>, browser: BrowserRequest, method: 'GET' | 'POST'): Promise<OAuthHttpResponse>;
   /** `POST /oauth/interaction`: the sign-in, second-factor, consent and patient forms. */
   interact(body: unknown, browser: BrowserRequest): Promise<OAuthHttpResponse>;
-  /** `certificate`, here and below: the connection's verified client certificate (mutual TLS), if any. */
-  token(body: unknown, authorization: string | undefined, certificate?: ClientCertificate): Promise<OAuthHttpResponse>;
-  introspect(body: unknown, authorization: string | undefined, certificate?: ClientCertificate): Promise<OAuthHttpResponse>;
-  revoke(body: unknown, authorization: string | undefined, certificate?: ClientCertificate): Promise<OAuthHttpResponse>;
+  /**
+   * `certificate`, here and below: the connection's verified client certificate (mutual
+   * TLS), if any; `address`: the caller's network address, for the audit trail.
+   */
+  token(body: unknown, authorization: string | undefined, certificate?: ClientCertificate, address?: string): Promise<OAuthHttpResponse>;
+  introspect(body: unknown, authorization: string | undefined, certificate?: ClientCertificate, address?: string): Promise<OAuthHttpResponse>;
+  revoke(body: unknown, authorization: string | undefined, certificate?: ClientCertificate, address?: string): Promise<OAuthHttpResponse>;
   /** `POST /oauth/launch`: an EHR launch context. */
   launch(authorization: string | undefined, body: unknown, certificate?: ClientCertificate): Promise<OAuthHttpResponse>;
 }
@@ -64,6 +68,8 @@ export interface OAuthServerDeps {
   readonly random: Random;
   /** Token requests per client (the token endpoint); without it, none are limited. */
   readonly rateLimiter?: RateLimiter;
+  /** Sign-in, second-factor, consent, token and client-authentication events (the audit ledger: security-audit.ts). */
+  readonly events: SecurityEventSink;
   readonly options?: OAuthOptions;
 }
 
@@ -85,8 +91,9 @@ export function createOAuthServer(d: OAuthServerDeps): OAuthServer {
     endpoints,
     lifetimes,
     maxAttempts: d.options?.maxInteractionAttempts ?? 10,
+    events: d.events,
   });
-  const tokenEndpoint = new TokenEndpoint({ identity: d.identity, store: d.store, tokens: d.tokens, issuer, authenticator, clock: d.clock, endpoints, ...(d.rateLimiter === undefined ? {} : { rateLimiter: d.rateLimiter }) });
+  const tokenEndpoint = new TokenEndpoint({ identity: d.identity, store: d.store, tokens: d.tokens, issuer, authenticator, clock: d.clock, endpoints, events: d.events, ...(d.rateLimiter === undefined ? {} : { rateLimiter: d.rateLimiter }) });
   const launches = new LaunchService(d.tokens, d.store, patients, d.clock, d.random, lifetimes);
   const discovery = { mutualTls: d.mutualTls === true };
   const smart = smartConfiguration(endpoints, discovery);
@@ -113,9 +120,9 @@ export function createOAuthServer(d: OAuthServerDeps): OAuthServer {
     jwks: () => jwks,
     authorize: kept((params: Iterable<readonly [string, string]>, browser: BrowserRequest, method: 'GET' | 'POST') => flow.start(params, browser, method)),
     interact: kept((body: unknown, browser: BrowserRequest) => flow.interact(body, browser)),
-    token: kept((body: unknown, authorization: string | undefined, certificate?: ClientCertificate) => tokenEndpoint.token(body, authorization, certificate)),
-    introspect: kept((body: unknown, authorization: string | undefined, certificate?: ClientCertificate) => tokenEndpoint.introspect(body, authorization, certificate)),
-    revoke: kept((body: unknown, authorization: string | undefined, certificate?: ClientCertificate) => tokenEndpoint.revoke(body, authorization, certificate)),
+    token: kept((body: unknown, authorization: string | undefined, certificate?: ClientCertificate, address?: string) => tokenEndpoint.token(body, authorization, certificate, address)),
+    introspect: kept((body: unknown, authorization: string | undefined, certificate?: ClientCertificate, address?: string) => tokenEndpoint.introspect(body, authorization, certificate, address)),
+    revoke: kept((body: unknown, authorization: string | undefined, certificate?: ClientCertificate, address?: string) => tokenEndpoint.revoke(body, authorization, certificate, address)),
     launch: kept((authorization: string | undefined, body: unknown, certificate?: ClientCertificate) => launches.create(authorization, body, certificate)),
   });
 }

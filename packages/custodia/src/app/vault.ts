@@ -14,6 +14,7 @@ import type { WriteAuditContext } from '../ledger/index.js';
 import { ledgerErasureRecorder } from './erasure-record.js';
 import { auditedOperatorLog } from './audited-operator-log.js';
 import { AuditTrail } from './audit-trail.js';
+import { auditedSecurityEvents } from './security-audit.js';
 import { LedgerService } from './ledger-service.js';
 import { patientsOfVersion } from './fhir-audit.js';
 import { loadLedgerKey, loadSigningKey, openDatabase, type VaultDatabase } from '../store/index.js';
@@ -154,7 +155,9 @@ export async function createVault(config: VaultConfig, overrides: VaultOverrides
   // Access tokens of the authorization server: its issuer, for this FHIR base URL; revocations in the database.
   const tokens = new TokenService(key, clock, random, { oauth: { issuer: oauthEndpoints(config.fhirBaseUrl).issuer, audience: config.fhirBaseUrl }, revocations: database.oauth, accounts: database.identity });
   const identity = createIdentityService(database, clock, random, overrides.identity);
-  const breakGlass = new BreakGlassService(database.breakGlass, random);
+  // Sign-in, MFA, consent, token and break-the-glass events, in the ledger like FHIR requests.
+  const securityEvents = auditedSecurityEvents(audit);
+  const breakGlass = new BreakGlassService(database.breakGlass, random, securityEvents);
   const tokenParams = fhir.validator.resourceTypes.flatMap((t) => fhir.search.describe(t).filter((p) => p.type === 'token').map((p) => `${t}.${p.name}`));
   const access = new AccessControl(fhir.validator.resourceTypes, LABEL_REQUIREMENTS, new ConsentDirectory(store, { baseUrl: config.fhirBaseUrl }), breakGlass, clock, tokenParams);
   // Rate limits measure elapsed time: the wall clock, not the monotonic one, which runs
@@ -165,7 +168,7 @@ export async function createVault(config: VaultConfig, overrides: VaultOverrides
   const keyRotation = keys === undefined ? undefined : new KeyRotation(keys, database.sealedData, database.keyManagement.atRest, database.operatorLog, clock);
   // A database restored from a backup taken before an erasure loses the erased records again.
   await erasure?.replay();
-  const oauth = createOAuthServer({ fhirBaseUrl: config.fhirBaseUrl, mutualTls: tls?.clientCa !== undefined, access, key, tokens, identity, store: database.oauth, fhir, clock, random, rateLimiter, ...(overrides.oauth === undefined ? {} : { options: overrides.oauth }) });
+  const oauth = createOAuthServer({ fhirBaseUrl: config.fhirBaseUrl, mutualTls: tls?.clientCa !== undefined, access, key, tokens, identity, store: database.oauth, fhir, clock, random, rateLimiter, events: securityEvents, ...(overrides.oauth === undefined ? {} : { options: overrides.oauth }) });
   return Object.freeze({
     config,
     ...(tls === undefined ? {} : { tls }),

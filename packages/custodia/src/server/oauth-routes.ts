@@ -62,8 +62,8 @@ export function registerOAuthRoutes(app: FastifyInstance, vault: Vault): void {
     send(reply, await oauth.authorize(req.body instanceof URLSearchParams ? req.body : [], browser(req), 'POST')),
   );
   app.post(OAUTH_PATHS.interaction, options, async (req, reply) => send(reply, await oauth.interact(req.body, browser(req))));
-  app.post(OAUTH_PATHS.token, options, async (req, reply) => send(reply, await oauth.token(req.body, header(req, 'authorization'), clientCertificate(req))));
-  app.post(OAUTH_PATHS.introspection, options, async (req, reply) => send(reply, await oauth.introspect(req.body, header(req, 'authorization'), clientCertificate(req))));
-  app.post(OAUTH_PATHS.revocation, options, async (req, reply) => send(reply, await oauth.revoke(req.body, header(req, 'authorization'), clientCertificate(req))));
+  app.post(OAUTH_PATHS.token, options, async (req, reply) => send(reply, await oauth.token(req.body, header(req, 'authorization'), clientCertificate(req), req.ip)));
+  app.post(OAUTH_PATHS.introspection, options, async (req, reply) => send(reply, await oauth.introspect(req.body, header(req, 'authorization'), clientCertificate(req), req.ip)));
+  app.post(OAUTH_PATHS.revocation, options, async (req, reply) => send(reply, await oauth.revoke(req.body, header(req, 'authorization'), clientCertificate(req), req.ip)));
   app.post(OAUTH_PATHS.launch, options, async (req, reply) => send(reply, await oauth.launch(header(req, 'authorization'), req.body, clientCertificate(req))));
 }

@@ -122,6 +122,14 @@ const notFound = (what: 'user' | 'client'): CustodiaError => new CustodiaError('
 const MAX_CODE_INPUT = 64;
 
 /** Constant-time equality of two secrets of any length (their SHA-256 digests are compared). */
+/**
+ * Which kind of second factor a submitted code is (attacker input): digits are a TOTP
+ * code, anything else is taken for a recovery code — as `verifySecondFactor` checks it.
+ */
+export function secondFactorKind(code: string): 'totp' | 'recovery-code' {
+  return /^[0-9]+$/.test(code.replace(/\s/g, '')) ? 'totp' : 'recovery-code';
+}
+
 export class IdentityService {
   readonly #hasher: PasswordHasher;
   readonly #policy: PasswordPolicy;
@@ -350,7 +358,7 @@ export class IdentityService {
   async #checkSecondFactor(r: UserRecord, code: string, now: number): Promise<boolean> {
     if (code.length > MAX_CODE_INPUT) return false;
     const compact = code.replace(/\s/g, '');
-    if (/^[0-9]+$/.test(compact)) {
+    if (secondFactorKind(compact) === 'totp') {
       const step = this.#matchTotp(r, compact, now);
       return step !== undefined && (await this.store.claimTotpStep(r.id, step));
     }

@@ -57,6 +57,7 @@ export type { IdentityStore, StoredRecoveryCode } from './identity-store.js';
 export { InMemoryIdentityStore } from './memory-identity-store.js';
 export {
   IdentityService,
+  secondFactorKind,
   type IdentityOptions,
   type NewUser,
   type AddedUser,

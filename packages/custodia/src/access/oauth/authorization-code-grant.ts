@@ -9,7 +9,8 @@
  * the code.
  */
 import type { Clock } from '../../kernel/index.js';
-import type { Client, IdentityService } from '../identity/index.js';
+import type { Client, IdentityService, User } from '../identity/index.js';
+import type { RevocationReason } from '../security-events.js';
 import type { RequestParams } from './authorization-request.js';
 import { OAuthError } from './oauth-error.js';
 import type { OAuthStore } from './oauth-store.js';
@@ -24,11 +25,23 @@ export interface GrantDeps {
   readonly clock: Clock;
   /** The verified client certificate of the token request: its access tokens are bound to it (RFC 8705 §3). */
   readonly certificateThumbprint?: string;
+  /** Told when the grant ends a family it no longer trusts (reuse, sessions ended), for the audit trail. */
+  readonly revoked?: (grantId: string, reason: Exclude<RevocationReason, 'client-request'>) => void;
+}
+
+/** What a grant hands out (`body`), and what its audit record names: never the tokens themselves. */
+export interface IssuedTokens {
+  readonly body: Record<string, unknown>;
+  readonly scope: string;
+  /** The user the tokens act for; absent for client_credentials. */
+  readonly user?: User;
+  readonly patient?: string;
+  readonly grantId?: string;
 }
 
 const invalidGrant = (): OAuthError => new OAuthError('invalid_grant', 'The authorization code is invalid, expired, already used, or was issued to another client or redirect URI');
 
-export async function exchangeAuthorizationCode(p: RequestParams, client: Client, d: GrantDeps): Promise<Record<string, unknown>> {
+export async function exchangeAuthorizationCode(p: RequestParams, client: Client, d: GrantDeps): Promise<IssuedTokens> {
   const code = p.get('code');
   const redirectUri = p.get('redirect_uri');
   const verifier = p.get('code_verifier');
@@ -42,6 +55,7 @@ export async function exchangeAuthorizationCode(p: RequestParams, client: Client
   if (record.usedAt !== undefined) {
     // Reuse: redeemCode sees the code used and revokes its grant.
     await d.store.redeemCode(codeHash, now, undefined);
+    d.revoked?.(record.grantId, 'code-reuse');
     throw invalidGrant();
   }
   const grant = await d.store.findGrant(record.grantId);
@@ -61,6 +75,9 @@ export async function exchangeAuthorizationCode(p: RequestParams, client: Client
   }
   const tokens = await d.issuer.forUser(grant!, user!, grant!.context.scope, true, d.certificateThumbprint);
   // The tokens are handed out only if this request is the one that redeemed the code.
-  if ((await d.store.redeemCode(codeHash, now, tokens.issue)) !== 'issued') throw invalidGrant();
-  return tokens.body;
+  const outcome = await d.store.redeemCode(codeHash, now, tokens.issue);
+  if (outcome === 'reused') d.revoked?.(grant!.id, 'code-reuse');
+  if (outcome !== 'issued') throw invalidGrant();
+  const patient = grant!.context.patient;
+  return { body: tokens.body, scope: grant!.context.scope, user: user!, ...(patient === undefined ? {} : { patient }), grantId: grant!.id };
 }

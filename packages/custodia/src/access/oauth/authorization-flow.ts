@@ -13,9 +13,15 @@
  * browser (browser-binding.ts) and a CSRF token. Every step moves the stored stage
  * forward by compare-and-set, so a form cannot be replayed or skip a step. All form
  * fields are attacker-controlled.
+ *
+ * Each step's security event (security-events.ts) is recorded as it happens. A success
+ * — sign-in, second factor, enrolment, consent — is recorded before the sign-in moves on,
+ * and when it cannot be the sign-in ends there (503, start again); a failure is recorded
+ * if it can be, and the user sees the same refusal either way.
  */
 import { isCustodiaError, uuidV4, type Clock, type Random } from '../../kernel/index.js';
-import { parseFhirUser, type Client, type IdentityService, type TotpEnrolmentStart, type User } from '../identity/index.js';
+import { parseFhirUser, secondFactorKind, type Client, type IdentityService, type TotpEnrolmentStart, type User } from '../identity/index.js';
+import { eventUser, MAX_USERNAME, recordBestEffort, type SecondFactor, type SecurityEvent, type SecurityEventSink } from '../security-events.js';
 import { AuthorizationError, checkClientTarget, redirectTo, RequestParams, validateAuthorizationRequest, type AuthorizationRequest } from './authorization-request.js';
 import { bindingCookie, readBrowserId } from './browser-binding.js';
 import type { SafeHtml } from './html.js';
@@ -45,6 +51,8 @@ export interface AuthorizationFlowDeps {
   readonly endpoints: OAuthEndpoints;
   readonly lifetimes: OAuthLifetimes;
   readonly maxAttempts: number;
+  /** Where sign-in, second-factor and consent events go (the audit ledger). */
+  readonly events: SecurityEventSink;
 }
 
 /** One form submission, once the pending request and its bindings are verified. */
@@ -61,6 +69,7 @@ const MESSAGES = {
   loginFailed: 'The username or password is not valid, or the account cannot sign in now.',
   codeFailed: 'The code is not valid. Enter the current code from your authenticator app, or an unused recovery code.',
   throttled: 'Too many sign-in attempts from this address. Wait a few minutes, then try again.',
+  unrecorded: 'This sign-in could not be recorded in the audit trail, so it cannot continue. Wait a few minutes, return to the application and start again.',
 } as const;
 
 export class AuthorizationFlow {
@@ -168,6 +177,11 @@ export class AuthorizationFlow {
     } catch (e) {
       if (!isCustodiaError(e, 'login-failed', 'login-throttled')) throw e;
       const throttled = isCustodiaError(e, 'login-throttled');
+      const typed = username.slice(0, MAX_USERNAME);
+      await recordBestEffort(
+        this.d.events,
+        throttled ? { kind: 'login-throttled', step: 'password', ...(typed === '' ? {} : { username: typed }), ...this.#place(s) } : { kind: 'login-failed', username: typed, ...this.#place(s) },
+      );
       return this.#retry(s, 'login', throttled ? 429 : 401, () =>
         loginPage({ binding: this.#binding(s, 'login'), action: this.d.endpoints.interaction, clientName: s.client.name, error: throttled ? MESSAGES.throttled : MESSAGES.loginFailed, username: username.slice(0, 128) }),
       );
@@ -183,22 +197,31 @@ export class AuthorizationFlow {
     if (result.mfaRequired) {
       return this.#advance(s, { stage: 'mfa', userId: result.user.id }, () => secondFactorPage({ binding: this.#binding(s, 'mfa'), action: this.d.endpoints.interaction }));
     }
-    return this.#toConsent(s, result.user);
+    return (await this.#recorded(s, this.#signedIn(s, result.user, 'none'))) ?? this.#toConsent(s, result.user);
   }
 
   async #secondFactor(s: Step): Promise<OAuthHttpResponse> {
     const userId = s.pending.userId!;
+    const code = s.form.get('code') ?? '';
+    const method = secondFactorKind(code);
     let user: User;
     try {
-      user = await this.d.identity.verifySecondFactor(userId, s.form.get('code') ?? '', s.ip);
+      user = await this.d.identity.verifySecondFactor(userId, code, s.ip);
     } catch (e) {
       if (!isCustodiaError(e, 'login-failed', 'login-throttled')) throw e;
       const throttled = isCustodiaError(e, 'login-throttled');
+      await recordBestEffort(
+        this.d.events,
+        throttled
+          ? { kind: 'login-throttled', step: 'second-factor', user: { id: userId }, ...this.#place(s) }
+          : { kind: 'mfa-failed', user: { id: userId }, method, enrolment: false, ...this.#place(s) },
+      );
       return this.#retry(s, 'mfa', throttled ? 429 : 401, () =>
         secondFactorPage({ binding: this.#binding(s, 'mfa'), action: this.d.endpoints.interaction, error: throttled ? MESSAGES.throttled : MESSAGES.codeFailed }),
       );
     }
-    return this.#toConsent(s, user);
+    const factor: SecurityEvent = { kind: method === 'totp' ? 'mfa-succeeded' : 'recovery-code-used', user: eventUser(user), ...this.#place(s) };
+    return (await this.#recorded(s, factor, this.#signedIn(s, user, method))) ?? this.#toConsent(s, user);
   }
 
   async #enrol(s: Step): Promise<OAuthHttpResponse> {
@@ -216,11 +239,15 @@ export class AuthorizationFlow {
         if (isCustodiaError(e, 'identity-conflict')) return this.#abandon(s, changed);
         throw e;
       }
+      await recordBestEffort(this.d.events, { kind: 'mfa-failed', user: { id: userId }, method: 'totp', enrolment: true, ...this.#place(s) });
       const enrolment = shown;
       const qr = await qrCodeSvg(enrolment.otpauthUri);
       return this.#retry(s, 'enrol', 401, () => this.#enrolPage(s, enrolment, qr, 'The code is not valid. Enter the code your authenticator app shows now.'));
     }
-    return this.#advance(s, { stage: 'recovery', userId }, () => recoveryCodesPage({ binding: this.#binding(s, 'recovery'), action: this.d.endpoints.interaction, codes }));
+    // The password was accepted and the new authenticator confirmed: the sign-in is complete.
+    const user = (await this.d.identity.getUser(userId)) ?? { id: userId };
+    const refused = await this.#recorded(s, { kind: 'mfa-enrolled', user: eventUser(user), ...this.#place(s) }, this.#signedIn(s, user, 'enrolled'));
+    return refused ?? this.#advance(s, { stage: 'recovery', userId }, () => recoveryCodesPage({ binding: this.#binding(s, 'recovery'), action: this.d.endpoints.interaction, codes }));
   }
 
   async #afterRecoveryCodes(s: Step): Promise<OAuthHttpResponse> {
@@ -318,10 +345,52 @@ export class AuthorizationFlow {
       expiresAt: now + this.d.lifetimes.code * 1000,
     });
     if (!stored) return this.#error(409, 'This sign-in was already completed. Return to the application.');
+    const consent: SecurityEvent = {
+      kind: 'consent-granted',
+      user: eventUser(user),
+      scope: grant.context.scope,
+      ...(patient === undefined ? {} : { patient }),
+      grant: grant.id,
+      ...this.#place(s),
+    };
+    try {
+      await this.d.events.record(consent);
+    } catch (e) {
+      // The code never leaves the server; the grant it would redeem is ended all the same.
+      await this.d.store.revokeGrant(grant.id, this.d.clock.now()).catch(() => undefined);
+      if (!isCustodiaError(e, 'audit-unavailable')) throw e;
+      return this.#error(503, MESSAGES.unrecorded);
+    }
     return redirectResponse(303, redirectTo(r, this.d.endpoints.issuer, { code }));
   }
 
   // ── helpers ─────────────────────────────────────────────────────────────────
+
+  /** The client and browser address every sign-in event names. */
+  #place(s: Step): { client: string; address: string } {
+    return { client: s.pending.request.clientId, address: s.ip };
+  }
+
+  #signedIn(s: Step, user: Pick<User, 'id'> & Partial<Pick<User, 'role' | 'fhirUser'>>, secondFactor: SecondFactor): SecurityEvent {
+    return { kind: 'login-succeeded', user: eventUser(user), secondFactor, ...this.#place(s) };
+  }
+
+  /**
+   * Records the events of a step that succeeded, durably, before the sign-in moves on.
+   * Undefined when they are recorded; otherwise the sign-in ends here with a 503 page: a
+   * sign-in the audit trail does not know of does not go on.
+   */
+  async #recorded(s: Step, ...events: SecurityEvent[]): Promise<OAuthHttpResponse | undefined> {
+    try {
+      // Together: the audit trail writes records that arrive in one turn in one commit.
+      await Promise.all(events.map((e) => this.d.events.record(e)));
+      return undefined;
+    } catch (e) {
+      await this.d.store.deletePending(s.pending.handleHash);
+      if (!isCustodiaError(e, 'audit-unavailable')) throw e;
+      return this.#error(503, MESSAGES.unrecorded);
+    }
+  }
 
   async #activeUser(s: Step): Promise<User | undefined> {
     const user = s.pending.userId === undefined ? undefined : await this.d.identity.getUser(s.pending.userId);

@@ -8,12 +8,14 @@
  */
 import type { Client } from '../identity/index.js';
 import type { RequestParams } from './authorization-request.js';
+import type { IssuedTokens } from './authorization-code-grant.js';
 import { OAuthError } from './oauth-error.js';
 import { grantScopes, parseRequestedScope } from './scope-grant.js';
 import type { TokenIssuer } from './token-issuer.js';
 
-export async function clientCredentials(p: RequestParams, client: Client, issuer: TokenIssuer, certificateThumbprint?: string): Promise<Record<string, unknown>> {
+export async function clientCredentials(p: RequestParams, client: Client, issuer: TokenIssuer, certificateThumbprint?: string): Promise<IssuedTokens> {
   if (client.kind !== 'confidential-asymmetric') throw new OAuthError('unauthorized_client', 'Only backend services clients (private_key_jwt or tls_client_auth) may use the client_credentials grant');
   const scopes = grantScopes(parseRequestedScope(p.get('scope')), client.scope, 'client_credentials');
-  return issuer.forClient(client, scopes.join(' '), certificateThumbprint);
+  const scope = scopes.join(' ');
+  return { body: await issuer.forClient(client, scope, certificateThumbprint), scope };
 }

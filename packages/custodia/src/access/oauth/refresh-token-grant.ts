@@ -8,14 +8,14 @@
  */
 import type { Client } from '../identity/index.js';
 import type { RequestParams } from './authorization-request.js';
-import type { GrantDeps } from './authorization-code-grant.js';
+import type { GrantDeps, IssuedTokens } from './authorization-code-grant.js';
 import { OAuthError } from './oauth-error.js';
 import { parseRequestedScope } from './scope-grant.js';
 import { isHandle, sha256 } from './secrets.js';
 
 const invalidGrant = (): OAuthError => new OAuthError('invalid_grant', 'The refresh token is invalid, expired, revoked or was issued to another client');
 
-export async function exchangeRefreshToken(p: RequestParams, client: Client, d: GrantDeps): Promise<Record<string, unknown>> {
+export async function exchangeRefreshToken(p: RequestParams, client: Client, d: GrantDeps): Promise<IssuedTokens> {
   const token = p.get('refresh_token');
   if (token === undefined) throw new OAuthError('invalid_request', 'refresh_token is required');
   if (!isHandle(token)) throw invalidGrant();
@@ -26,6 +26,7 @@ export async function exchangeRefreshToken(p: RequestParams, client: Client, d: 
   if (record === undefined || grant === undefined || grant.clientId !== client.clientId) throw invalidGrant();
   if (record.usedAt !== undefined) {
     await d.store.revokeGrant(grant.id, now);
+    d.revoked?.(grant.id, 'refresh-reuse');
     throw invalidGrant();
   }
   if (record.expiresAt <= now || grant.revokedAt !== undefined || grant.expiresAt <= now) throw invalidGrant();
@@ -42,9 +43,13 @@ export async function exchangeRefreshToken(p: RequestParams, client: Client, d: 
   // Signed in before the account was disabled or its password or second factor reset: the family is over.
   if (await d.identity.sessionsEndedSince(user.id, grant.createdAt)) {
     await d.store.revokeGrant(grant.id, now);
+    d.revoked?.(grant.id, 'sessions-ended');
     throw invalidGrant();
   }
   const tokens = await d.issuer.forUser(grant, user, scope, false, d.certificateThumbprint);
-  if ((await d.store.rotateRefreshToken(tokenHash, now, tokens.issue)) !== 'issued') throw invalidGrant();
-  return tokens.body;
+  const outcome = await d.store.rotateRefreshToken(tokenHash, now, tokens.issue);
+  if (outcome === 'reused') d.revoked?.(grant.id, 'refresh-reuse');
+  if (outcome !== 'issued') throw invalidGrant();
+  const patient = grant.context.patient;
+  return { body: tokens.body, scope, user, ...(patient === undefined ? {} : { patient }), grantId: grant.id };
 }
