@@ -14,7 +14,7 @@
  *     event           valueReference    AuditEvent/ledger-<index>
  *     leafHash        valueBase64Binary SHA-256(0x00 ‖ data), RFC 9162 §2.1.1
  *     data            valueBase64Binary the entry's bytes (RFC 8785 canonical JSON), or instead
- *     withheld        valueString       why the bytes are not given (the event is also about others)
+ *     withheld        valueString       why the bytes are not given (the event also names other patients)
  *     inclusionProof  valueBase64Binary × n, the RFC 9162 §2.1.3 audit path, leaf's sibling first
  *
  * Parsing is strict: the Bundle comes back from whoever holds it (the verifier's input
@@ -27,8 +27,8 @@ import { ledgerEventId } from './audit-event-resource.js';
 
 export const ACCESS_LOG_PROOF_ID = 'access-log-proof';
 export const ACCESS_LOG_PROOF_FORMAT = 'https://custodia.dev/fhir/access-log-proof/v1';
-/** Why a shared event's bytes are not in a patient's proof. */
-export const WITHHELD_SHARED = 'also about other patients: the entry is not disclosed, only its leaf hash and inclusion';
+/** Why an event's bytes are not in a patient's proof. */
+export const WITHHELD_SHARED = 'the event also names other patients: its entry is not disclosed, only its leaf hash and its inclusion';
 
 export interface ProofItem {
   readonly index: number;

@@ -44,7 +44,7 @@ export interface AccessLogVerification {
   readonly keyPinned: boolean;
   /** Entries whose bytes were checked against their leaf, the root and their AuditEvent. */
   readonly verified: number;
-  /** Entries included by leaf hash only (also about other patients). */
+  /** Entries included by leaf hash only (they also name other patients). */
   readonly withheld: number;
   /** Events the vault says it left out because their patient was erased (its claim; not verifiable). */
   readonly erased: number;

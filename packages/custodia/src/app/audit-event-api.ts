@@ -9,8 +9,8 @@
  *   is in the signed log.
  *
  * The privacy officer and the operator read everything; a patient reads what is filed
- * under their own id, and an event also about other patients only in part (their part,
- * no proof data); everyone else gets 403 (audit-trail-access.ts). A patient asking for
+ * under their own id, and an event that also names other patients only in part (their
+ * part, no proof data); everyone else gets 403 (audit-trail-access.ts). A patient asking for
  * another patient's events gets what a read of that Patient gets: 404. Events whose
  * patient was erased cannot be opened: 410 for a read, counted and left out of lists.
  * Every answer, and every refusal (by the gateway), is itself on the audit trail.
@@ -205,7 +205,7 @@ export class AuditEventApi {
 function accessLogNotes(shown: number, erased: number, shared: number, size: number, ignored: readonly string[]): string {
   return [
     `${shown} audit event(s) with a proof of inclusion in the signed ledger checkpoint of ${size} entries.`,
-    ...(shared > 0 ? [`${shared} of them are also about other patients: only your part is shown, and the proof covers the entry's hash, not its content.`] : []),
+    ...(shared > 0 ? [`${shared} of them also name other patients (as subjects, or as who acted): only your part is shown, and the proof covers the entry's hash, not its content.`] : []),
     ...(erased > 0 ? [`${erased} event(s) are left out: their patient was erased, so they can no longer be read.`] : []),
     'The proofs show that each event shown is in the log as signed; they do not show that no other event about this patient exists (the list of events by patient is an index the vault keeps, not part of the signed tree).',
     ...ignored.map((name) => `The parameter ${name} is not supported and was ignored.`),

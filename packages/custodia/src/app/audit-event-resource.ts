@@ -120,19 +120,26 @@ function userAgentType(r: AuditRecord): Coding {
   return { system: PARTICIPATION_TYPE, code: 'IRCP', display: 'information recipient' };
 }
 
-function agentsOf(r: AuditRecord, origin: string): Json[] {
+/** `who` names a Patient other than `patient`. */
+const isOtherPatient = (who: string | undefined, patient: string): boolean => who !== undefined && who.startsWith('Patient/') && who !== `Patient/${patient}`;
+
+function agentsOf(r: AuditRecord, origin: string, hidePatientsBut: string | undefined): Json[] {
   const a = r.agent;
+  // In a patient's view, another patient acting (say, trying to read this one's record) stays anonymous.
+  const anonymous = hidePatientsBut !== undefined && isOtherPatient(a.who, hidePatientsBut);
   const user: Json = {
     type: { coding: [userAgentType(r)] },
     ...(a.roles === undefined || a.roles.length === 0 ? {} : { role: a.roles.map((code) => ({ coding: [{ system: ROLE_SYSTEM, code }] })) }),
-    who: referenceOf(a.who),
+    who: anonymous ? { display: 'another patient' } : referenceOf(a.who),
     // The vault account behind a FHIR identity (agentOf in fhir-audit.ts records it as `user:<id>`).
-    ...(a.onBehalfOf?.startsWith('user:') === true ? { altId: a.onBehalfOf } : {}),
+    ...(a.onBehalfOf?.startsWith('user:') === true && !anonymous ? { altId: a.onBehalfOf } : {}),
     requestor: true,
-    ...(a.address !== undefined && a.client === undefined ? { network: network(a.address) } : {}),
+    ...(a.address !== undefined && a.client === undefined && !anonymous ? { network: network(a.address) } : {}),
   };
   const agents: Json[] = [user];
-  if (a.onBehalfOf !== undefined && !a.onBehalfOf.startsWith('user:')) agents.push({ who: referenceOf(a.onBehalfOf), requestor: false });
+  if (a.onBehalfOf !== undefined && !a.onBehalfOf.startsWith('user:')) {
+    agents.push({ who: hidePatientsBut !== undefined && isOtherPatient(a.onBehalfOf, hidePatientsBut) ? { display: 'another patient' } : referenceOf(a.onBehalfOf), requestor: false });
+  }
   if (a.client !== undefined) {
     agents.push({
       type: { coding: [dcm('110153', 'Source Role ID')] },
@@ -180,14 +187,19 @@ export interface AuditEventView {
   /** The log's origin (the vault, as source and destination). */
   readonly origin: string;
   /**
-   * Shown to this patient: an event that is also about other patients keeps only this
-   * patient as entity (no other patient, resource or query), and is tagged `redacted`.
+   * Shown to this patient: an event that names another patient (also about them, or done
+   * by them) keeps only this patient as entity (no other patient, resource or query),
+   * shows another patient acting only as "another patient", and is tagged `redacted`.
    */
   readonly forPatient?: string;
 }
 
-/** Whether `record` would be redacted for `patient` (it names anyone else). */
-export const isSharedWithOthers = (record: AuditRecord, patient: string): boolean => record.patients.some((p) => p !== patient);
+/**
+ * Whether `record` names a patient other than `patient` — among those it is about, or as
+ * who acted — and is therefore shown to `patient` only in part (and its entry withheld).
+ */
+export const isSharedWithOthers = (record: AuditRecord, patient: string): boolean =>
+  record.patients.some((p) => p !== patient) || isOtherPatient(record.agent.who, patient) || isOtherPatient(record.agent.onBehalfOf, patient);
 
 /**
  * The AuditEvent of ledger entry `index`.
@@ -204,7 +216,7 @@ export function auditEventResource(index: number, record: AuditRecord, view: Aud
   return {
     resourceType: 'AuditEvent',
     id: ledgerEventId(index),
-    ...(redacted ? { meta: { tag: [{ system: AUDIT_VIEW_SYSTEM, code: 'redacted', display: 'Also about other patients: only your part is shown' }] } } : {}),
+    ...(redacted ? { meta: { tag: [{ system: AUDIT_VIEW_SYSTEM, code: 'redacted', display: 'Also names other patients: only your part is shown' }] } } : {}),
     type,
     subtype,
     action: record.action,
@@ -212,7 +224,7 @@ export function auditEventResource(index: number, record: AuditRecord, view: Aud
     outcome: record.outcome,
     ...(record.outcomeCode === undefined ? {} : { outcomeDesc: record.outcomeCode }),
     ...(purposes === undefined ? {} : { purposeOfEvent: purposes }),
-    agent: agentsOf(record, view.origin),
+    agent: agentsOf(record, view.origin, redacted ? view.forPatient : undefined),
     source: {
       site: view.origin,
       observer: { identifier: { system: LEDGER_ORIGIN_SYSTEM, value: view.origin }, display: 'Custodia vault' },

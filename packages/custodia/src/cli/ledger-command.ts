@@ -75,7 +75,7 @@ export function ledgerCommand(): Command<[], Record<string, unknown>> {
             `Checkpoint: ${r.origin}, ${r.treeSize} entries, root ${r.rootHash}`,
             r.keyPinned ? `Signed by: ${r.verifierKey}` : `Signed by: ${r.verifierKey} (taken from the file, NOT pinned: this shows only that the file is consistent with itself)`,
             `Verified: ${r.verified} event(s) — entry bytes, leaf hash, inclusion proof and AuditEvent`,
-            ...(r.withheld > 0 ? [`Included by hash only: ${r.withheld} event(s) also about other patients (their content is withheld)`] : []),
+            ...(r.withheld > 0 ? [`Included by hash only: ${r.withheld} event(s) that also name other patients (their content is withheld)`] : []),
             ...(r.erased > 0 ? [`Left out by the vault as erased: ${r.erased} (its statement; not verifiable)`] : []),
             'OK: every event in the file is in the signed log as shown. This does not show that the log holds no other event about this patient.',
           ].join('\n') + '\n',

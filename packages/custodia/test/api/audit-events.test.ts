@@ -50,6 +50,10 @@ for (const dialect of ALL_DATABASES) {
       expect((await get('/fhir/Patient/p1', clinician)).status).toBe(200);
       expect((await get('/fhir/Observation/o-p2', clinician)).status).toBe(200);
       expect((await get('/fhir/Patient?_id=p1,p2&name=Family', clinician)).body.entry).toHaveLength(2);
+      // Another patient tries p1's record (404 to them; on p1's trail, without saying who).
+      const p2 = await t.vault.identity.addUser({ username: 'u-patient-p2', role: 'patient', password: 'a long enough passphrase 42', fhirUser: 'Patient/p2' });
+      const p2Token = bearer(await t.vault.tokens.issue({ subject: p2.user.id, kind: 'user', role: 'patient', fhirUser: 'Patient/p2', scope: 'patient/*.rs', ttlSeconds: 600 }));
+      expect((await get('/fhir/Patient/p1', p2Token)).status).toBe(404);
     }, 120_000);
     afterAll(async () => t?.close());
 
@@ -95,6 +99,10 @@ for (const dialect of ALL_DATABASES) {
       const shared = mine.body.entry.map((e: any) => e.resource).find((e: any) => e.meta?.tag?.[0]?.code === 'redacted' && e.agent[0].who.reference === 'Practitioner/dr1');
       expect(shared.subtype).toEqual([expect.objectContaining({ code: 'search-type' })]);
       expect(JSON.stringify(mine.body)).not.toMatch(/p2|Family/);
+      // Another patient's attempt is there, with who it was withheld.
+      const attempt = mine.body.entry.map((e: any) => e.resource).find((e: any) => e.outcome === '4' && e.agent[0].who.display === 'another patient');
+      expect(attempt).toMatchObject({ meta: { tag: [{ code: 'redacted' }] }, entity: [{ what: { reference: 'Patient/p1' } }] });
+      expect(attempt.agent[0].network).toBeUndefined();
       // The privacy officer sees the same event in full.
       const full = await get(`/fhir/AuditEvent/${shared.id}`, po);
       expect(patientsIn(full.body)).toEqual(['Patient/p1', 'Patient/p2']);
@@ -177,7 +185,7 @@ for (const dialect of ALL_DATABASES) {
       expect(validateResource(r.body)).toEqual([]);
       const v = verifyAccessLogBundle(Buffer.from(r.text), { vkey: t.vault.ledger.verifierKey });
       expect(v.verified).toBeGreaterThan(3);
-      // Withheld: the clinician's search about p1 and p2, and the privacy officer's reads of it.
+      // Withheld: the clinician's search about p1 and p2, p2's attempt, and the privacy officer's reads of them.
       expect(v.withheld).toBeGreaterThan(0);
       expect(v.withheld).toBe(r.body.entry.filter((e: any) => e.resource.meta?.tag?.[0]?.code === 'redacted').length);
       expect(v.indexes).toEqual(ids(r).map(indexOf));

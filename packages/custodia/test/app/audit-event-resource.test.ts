@@ -152,6 +152,18 @@ describe('AuditEvent from an audit record', () => {
     expect(auditEventResource(7, read, { origin: ORIGIN, forPatient: 'p1' })).toEqual(auditEventResource(7, read, { origin: ORIGIN }));
   });
 
+  it("another patient acting is anonymous in a patient's view, and the event redacted", () => {
+    const attempt: AuditRecord = { ...read, outcome: '4', outcomeCode: 'resource-not-found', agent: { who: 'Patient/p2', onBehalfOf: 'user:u-2', roles: ['patient'], address: '198.51.100.4' }, entities: ['Observation/o1'] };
+    const e = auditEventResource(3, attempt, { origin: ORIGIN, forPatient: 'p1' }) as any;
+    expect(validateResource(e)).toEqual([]);
+    expect(e.meta.tag[0].code).toBe('redacted');
+    expect(e.agent[0]).toEqual({ type: { coding: [expect.objectContaining({ code: 'PAT' })] }, role: [{ coding: [{ system: 'https://custodia.dev/fhir/CodeSystem/role', code: 'patient' }] }], who: { display: 'another patient' }, requestor: true });
+    expect(JSON.stringify(e)).not.toMatch(/p2|u-2|198\.51/);
+    // Their own view, and the privacy officer's, name them.
+    expect((auditEventResource(3, attempt, { origin: ORIGIN, forPatient: 'p2' }) as any).agent[0].who).toEqual({ reference: 'Patient/p2' });
+    expect((auditEventResource(3, attempt, { origin: ORIGIN }) as any).agent[0].who).toEqual({ reference: 'Patient/p2' });
+  });
+
   it('refuses a time outside the years 1–9999 (a decoded entry may hold any safe integer)', () => {
     expect(() => auditEventResource(1, { ...read, at: 8.7e15 }, { origin: ORIGIN })).toThrow(/outside the years/);
     expect(() => auditEventResource(1, { ...read, at: -6.3e13 }, { origin: ORIGIN })).toThrow(/outside the years/);
