@@ -3,7 +3,7 @@
  * the ledger against storage (app/ledger-admin.ts), and the offline check of a saved
  * `$access-log` Bundle (app/access-log-verify.ts).
  */
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { Command } from '@commander-js/extra-typings';
 import { CustodiaError, isCustodiaError, ledgerVerifierKey, MAX_PROOF_BUNDLE_BYTES, verifyAccessLogBundle, verifyVaultLedger, type AccessLogVerification } from '../app/index.js';
 import { databaseOption, dataDirOption, schemaOption } from './storage-options.js';
@@ -89,7 +89,8 @@ export function ledgerCommand(): Command<[], Record<string, unknown>> {
 function readBounded(file: string, max: number): Buffer {
   let fd: number;
   try {
-    fd = openSync(file, 'r');
+    // Non-blocking, so that a FIFO cannot hold the command waiting for a writer.
+    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch {
     throw new CustodiaError('request-malformed', `Cannot open ${file}`);
   }
