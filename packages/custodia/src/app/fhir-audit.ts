@@ -27,7 +27,8 @@ export function restSubtype(i: FhirInteraction): string {
       return t === 'transaction' ? 'transaction' : 'batch';
     }
     case 'operation':
-      return `$${i.name}`.slice(0, 64);
+      // The parsed name keeps its `$` (parse-interaction.ts).
+      return (i.name.startsWith('$') ? i.name : `$${i.name}`).slice(0, 64);
     default:
       return i.kind;
   }

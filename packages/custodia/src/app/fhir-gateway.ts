@@ -13,6 +13,7 @@ import { executeInteraction, isReadOnly, parseInteraction, type FhirContext, typ
 import type { WriteAuditContext, WriteAuditTemplate } from '../ledger/index.js';
 import type { AuditTrail } from './audit-trail.js';
 import { agentOf, disclosed, disclosureRecord, failureRecord, templateOf } from './fhir-audit.js';
+import type { AuditEventApi } from './audit-event-api.js';
 
 export interface FhirHttpRequest {
   readonly method: string;
@@ -42,6 +43,8 @@ export interface FhirGateway {
   readonly audit: AuditTrail;
   /** The patients a returned version is about (fhir-audit.ts patientsOfVersion). */
   readonly patientsOf: (v: StoredVersion) => readonly string[];
+  /** The audit trail as AuditEvents and `$access-log` (audit-event-api.ts), served from the ledger. */
+  readonly auditEvents?: Pick<AuditEventApi, 'handles' | 'serve'>;
 }
 
 /**
@@ -95,6 +98,14 @@ export async function handleFhirRequest(gateway: FhirGateway, req: FhirHttpReque
     principal = await authenticate(gateway.tokens, req.authorization, req.clientCertificate);
     gateway.rateLimiter.admit(principal);
     interaction = parse(req);
+    if (gateway.auditEvents?.handles(interaction) === true) {
+      // The audit trail: its own access rule and audit record. Break-the-glass does not
+      // apply to it, so a BTG header is not what access was decided on and is not recorded.
+      const { breakGlass: _notApplicable, ...rest } = req;
+      req = rest;
+      if (interaction.kind === 'operation' && req.method !== 'GET' && req.method !== 'HEAD') throw new CustodiaError('method-not-allowed', `${interaction.name} is invoked with GET`);
+      return await gateway.auditEvents.serve(interaction, principal, { ...(req.address === undefined ? {} : { address: req.address }), handling: parsePrefer(req.prefer).handling });
+    }
     const template = templateOf(interaction, principal, req.address, req.breakGlass?.purposeOfUse);
     const context: WriteAuditContext = { template, now: () => audit.clock.now(), recorded: false };
     const result = await audit.runAudited(context, () => authorizeAndExecute(gateway, req, principal!, interaction!));

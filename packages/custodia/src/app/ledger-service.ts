@@ -86,6 +86,22 @@ export class LedgerService {
     }
   }
 
+  /**
+   * A signed checkpoint of at least `size` leaves (proofs for entries below `size` need
+   * one): the newest if it is large enough, else the sequencer integrates until it is.
+   * Unlike {@link catchUp} it does not chase entries appended meanwhile.
+   */
+  async checkpointCovering(size: number): Promise<StoredCheckpoint> {
+    let latest = await this.checkpoint();
+    // Each run integrates up to a batch (50,000 leaves); the bound only stops a sequencer that makes no progress.
+    for (let runs = 0; latest.size < size; runs++) {
+      if (runs >= 1000) throw new CustodiaError('storage-unavailable', 'The ledger sequencer is not integrating entries');
+      const run = await this.sequence();
+      latest = run.checkpoint !== undefined && run.checkpoint.size >= latest.size ? run.checkpoint : ((await this.log.latestCheckpoint()) ?? latest);
+    }
+    return latest;
+  }
+
   /** The newest signed checkpoint (the empty tree's before anything was audited). */
   async checkpoint(): Promise<StoredCheckpoint> {
     return (await this.log.latestCheckpoint()) ?? (await this.catchUp());
@@ -96,6 +112,20 @@ export class LedgerService {
     await this.#requirePublished(size);
     const plan = planInclusionProof(index, size);
     return assembleProof(plan, await this.log.readHashes(planNodes(plan)));
+  }
+
+  /** Inclusion proofs of several leaves in the tree of `size`, with one read of the stored hashes. */
+  async inclusionProofs(indexes: readonly number[], size: number): Promise<Buffer[][]> {
+    await this.#requirePublished(size);
+    const plans = indexes.map((i) => planInclusionProof(i, size));
+    const nodes = plans.map(planNodes);
+    const hashes = await this.log.readHashes(nodes.flat());
+    let at = 0;
+    return plans.map((plan, i) => {
+      const mine = hashes.slice(at, at + nodes[i]!.length);
+      at += nodes[i]!.length;
+      return assembleProof(plan, mine);
+    });
   }
 
   /** RFC 9162 §2.1.4.1 consistency proof between two published sizes. */

@@ -16,6 +16,7 @@ import { auditedOperatorLog } from './audited-operator-log.js';
 import { AuditTrail } from './audit-trail.js';
 import { auditedSecurityEvents } from './security-audit.js';
 import { LedgerService } from './ledger-service.js';
+import { AuditEventApi } from './audit-event-api.js';
 import { patientsOfVersion } from './fhir-audit.js';
 import { loadLedgerKey, loadSigningKey, openDatabase, type VaultDatabase } from '../store/index.js';
 import type { VaultConfig } from './config.js';
@@ -54,6 +55,8 @@ export interface Vault {
   readonly ledger: LedgerService;
   /** The patients a returned version is about (for audit records). */
   readonly patientsOf: (v: StoredVersion) => readonly string[];
+  /** The audit trail on the FHIR API: AuditEvent search and read, `Patient/{id}/$access-log`. */
+  readonly auditEvents: AuditEventApi;
   close(): Promise<void>;
 }
 
@@ -186,6 +189,7 @@ export async function createVault(config: VaultConfig, overrides: VaultOverrides
     audit,
     ledger,
     patientsOf,
+    auditEvents: new AuditEventApi({ ledger, audit, guardFor: (p) => access.guardFor(p), baseUrl: config.fhirBaseUrl, limits: config.limits, clock }),
     async close() {
       await keyRotation?.stop();
       await ledger.stop();

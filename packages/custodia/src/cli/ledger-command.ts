@@ -1,6 +1,11 @@
-/** `custodia ledger vkey|verify`: the audit log's verifier key, and a full check of the ledger against storage (app/ledger-admin.ts). */
+/**
+ * `custodia ledger vkey|verify|verify-proof|export`: the audit log's verifier key, a full
+ * check of the ledger against storage (app/ledger-admin.ts), the offline check of a saved
+ * `$access-log` Bundle (app/access-log-verify.ts), and the SIEM export (app/siem-export.ts).
+ */
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { Command } from '@commander-js/extra-typings';
-import { CustodiaError, exportAuditEvents, jsonLinesSink, ledgerVerifierKey, syslogSink, verifyVaultLedger } from '../app/index.js';
+import { CustodiaError, exportAuditEvents, isCustodiaError, jsonLinesSink, ledgerVerifierKey, MAX_PROOF_BUNDLE_BYTES, syslogSink, verifyAccessLogBundle, verifyVaultLedger, type AccessLogVerification } from '../app/index.js';
 import { databaseOption, dataDirOption, schemaOption } from './storage-options.js';
 import { storageConfig } from './storage-config.js';
 
@@ -72,5 +77,64 @@ export function ledgerCommand(): Command<[], Record<string, unknown>> {
         }
       }),
   );
+  ledger.addCommand(
+    new Command('verify-proof')
+      .description("check a saved $access-log Bundle offline: the checkpoint's signature under the log's key, each entry's leaf hash, canonical form and inclusion proof, and that each AuditEvent matches its entry; exits 1 naming the first failure")
+      .argument('<file>', 'the Bundle as saved (JSON)')
+      .option('--vkey <vkey>', "the log's verifier key, as you obtained it from the vault operator or `custodia ledger vkey` (pin it: do not take it from the file)")
+      .option('--trust-embedded-vkey', 'use the verifier key written in the Bundle instead (proves only that the Bundle is consistent with itself)', false)
+      .option('--json', 'print the result as JSON', false)
+      .exitOverride()
+      .action((file, o) => {
+        let r: AccessLogVerification;
+        try {
+          r = verifyAccessLogBundle(readBounded(file, MAX_PROOF_BUNDLE_BYTES), { ...(o.vkey === undefined ? {} : { vkey: o.vkey }), trustEmbeddedKey: o.trustEmbeddedVkey });
+        } catch (e) {
+          // A bad key or option is the caller's mistake (exit 2); anything wrong with the file is a failed verification.
+          if (!isCustodiaError(e, 'ledger-invalid')) throw e;
+          process.stdout.write(o.json ? `${JSON.stringify({ ok: false, failure: e.message })}\n` : `FAILED: ${e.message}\n`);
+          process.exitCode = 1;
+          return;
+        }
+        if (o.json) {
+          process.stdout.write(`${JSON.stringify({ ok: true, ...r }, null, 2)}\n`);
+          return;
+        }
+        process.stdout.write(
+          [
+            `Patient/${r.patient}${r.since === undefined ? '' : `, events since ${new Date(r.since).toISOString()}`}`,
+            `Checkpoint: ${r.origin}, ${r.treeSize} entries, root ${r.rootHash}`,
+            r.keyPinned ? `Signed by: ${r.verifierKey}` : `Signed by: ${r.verifierKey} (taken from the file, NOT pinned: this shows only that the file is consistent with itself)`,
+            `Verified: ${r.verified} event(s) — entry bytes, leaf hash, inclusion proof and AuditEvent`,
+            ...(r.withheld > 0 ? [`Included by hash only: ${r.withheld} event(s) that also name other patients (their content is withheld)`] : []),
+            ...(r.erased > 0 ? [`Left out by the vault as erased: ${r.erased} (its statement; not verifiable)`] : []),
+            'OK: every event in the file is in the signed log as shown. This does not show that the log holds no other event about this patient.',
+          ].join('\n') + '\n',
+        );
+      }),
+  );
   return ledger;
+}
+
+/** Reads at most `max` bytes of `file` (attacker-supplied: its size is checked before it is read). */
+function readBounded(file: string, max: number): Buffer {
+  let fd: number;
+  try {
+    // Non-blocking, so that a FIFO cannot hold the command waiting for a writer.
+    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch {
+    throw new CustodiaError('request-malformed', `Cannot open ${file}`);
+  }
+  try {
+    const stat = fstatSync(fd);
+    if (!stat.isFile()) throw new CustodiaError('request-malformed', `${file} is not a regular file`);
+    if (stat.size > max) throw new CustodiaError('ledger-invalid', `The file is larger than ${max} bytes`);
+    // One byte more than it claims, to notice a file that grew meanwhile (the parser refuses anything over the limit).
+    const buffer = Buffer.alloc(stat.size + 1);
+    let n = 0;
+    for (let r = 1; r > 0 && n < buffer.length; n += r) r = readSync(fd, buffer, n, buffer.length - n, null);
+    return buffer.subarray(0, n);
+  } finally {
+    closeSync(fd);
+  }
 }

@@ -63,6 +63,13 @@ export interface LedgerLog extends LedgerStorage {
   entry(idx: number): Promise<{ readonly leafHash: Buffer; readonly bytes: Buffer } | undefined>;
   /** For `custodia ledger verify`: up to `limit` leaves from `from` on, in index order, as stored. */
   scanLeaves(from: number, limit: number): Promise<StoredLeaf[]>;
+  /**
+   * Indexes of audit entries (AuditEvent search, `$access-log`): every audit entry, or those
+   * `audit_patients` files under one patient, within the bounds, in index order.
+   */
+  auditIndexes(query: AuditIndexQuery): Promise<number[]>;
+  /** The stored leaves at these indexes (those that exist), in index order. */
+  leavesAt(indexes: readonly number[]): Promise<StoredLeaf[]>;
   /** Opens a leaf's stored entry bytes (sealed ones through the key store; `resource-erased` once its key is gone). */
   openLeaf(leaf: StoredLeaf): Buffer;
   /** Up to `limit` stored tree hashes from stored-hash number `from` on, in order. */
@@ -82,6 +89,22 @@ export interface LedgerLog extends LedgerStorage {
    * the database holds a session advisory lock (taken here when free); on SQLite, always.
    */
   holdsSequencerLease(): Promise<boolean>;
+}
+
+/** Which audit entries to list; every bound is optional and they all hold together. */
+export interface AuditIndexQuery {
+  /** Only entries filed under this patient in `audit_patients`; otherwise every audit entry. */
+  readonly patient?: string;
+  /** Only these indexes. */
+  readonly indexes?: readonly number[];
+  /** Exclusive index bounds (paging). */
+  readonly below?: number;
+  readonly above?: number;
+  /** Inclusive bounds on when the entry was appended (epoch ms; the append time is never before the record's own `at`). */
+  readonly appendedFrom?: number;
+  readonly appendedTo?: number;
+  readonly order: 'asc' | 'desc';
+  readonly limit: number;
 }
 
 export interface LedgerResealProgress {
@@ -227,6 +250,29 @@ export function ledgerLog(
       const rows = (
         await sql<{ idx: number | string; leaf_hash: Buffer; kind: string; entry: Buffer; key_id: string | null; ref: string | null }>`
           SELECT idx, leaf_hash, kind, entry, key_id, ref FROM ledger_leaves WHERE idx >= ${from} ORDER BY idx LIMIT ${limit}`.execute(read)
+      ).rows;
+      return rows.map((r) => ({ idx: Number(r.idx), leafHash: Buffer.from(r.leaf_hash), kind: r.kind, stored: Buffer.from(r.entry), keyId: r.key_id, ref: r.ref }));
+    },
+
+    async auditIndexes(q) {
+      const byPatient = q.patient !== undefined;
+      const where = [byPatient ? sql`patient = ${q.patient}` : sql`kind = 'audit'`];
+      if (q.indexes !== undefined) where.push(d.inKeys('idx', q.indexes));
+      if (q.below !== undefined) where.push(sql`idx < ${q.below}`);
+      if (q.above !== undefined) where.push(sql`idx > ${q.above}`);
+      if (q.appendedFrom !== undefined) where.push(sql`at >= ${q.appendedFrom}`);
+      if (q.appendedTo !== undefined) where.push(sql`at <= ${q.appendedTo}`);
+      const table = sql.table(byPatient ? 'audit_patients' : 'ledger_leaves');
+      const order = sql.raw(q.order === 'asc' ? 'ASC' : 'DESC');
+      const rows = (await sql<{ idx: number | string }>`SELECT idx FROM ${table} WHERE ${sql.join(where, sql` AND `)} ORDER BY idx ${order} LIMIT ${q.limit}`.execute(read)).rows;
+      return rows.map((r) => Number(r.idx));
+    },
+
+    async leavesAt(indexes) {
+      if (indexes.length === 0) return [];
+      const rows = (
+        await sql<{ idx: number | string; leaf_hash: Buffer; kind: string; entry: Buffer; key_id: string | null; ref: string | null }>`
+          SELECT idx, leaf_hash, kind, entry, key_id, ref FROM ledger_leaves WHERE ${d.inKeys('idx', indexes)} ORDER BY idx`.execute(read)
       ).rows;
       return rows.map((r) => ({ idx: Number(r.idx), leafHash: Buffer.from(r.leaf_hash), kind: r.kind, stored: Buffer.from(r.entry), keyId: r.key_id, ref: r.ref }));
     },

@@ -19,7 +19,8 @@ export type FhirInteraction =
   | { readonly kind: 'page'; readonly pageId: string; readonly offset: number; readonly count: number }
   | { readonly kind: 'history'; readonly type?: string; readonly id?: string; readonly params: ReadonlyArray<readonly [string, string]> }
   | { readonly kind: 'bundle'; readonly body: unknown }
-  | { readonly kind: 'operation'; readonly name: string };
+  /** `[type/[id/]]$name`: the operation, the type and instance it is invoked on, and its query parameters. */
+  | { readonly kind: 'operation'; readonly name: string; readonly type?: string; readonly id?: string; readonly params?: ReadonlyArray<readonly [string, string]> };
 
 /** Request-wide options from headers (R4 http.html §3.1.0.1.8 Prefer). */
 export interface RequestOptions {

@@ -61,7 +61,12 @@ export function parseInteraction(raw: RawFhirRequest): FhirInteraction {
   });
   const q = params(raw.query);
   const [a, b, c, d] = seg;
-  if (seg.some((s) => s.startsWith('$'))) return { kind: 'operation', name: seg.find((s) => s.startsWith('$'))! };
+  const op = seg.findIndex((s) => s.startsWith('$'));
+  if (op >= 0) {
+    // `$name`, `Type/$name`, `Type/id/$name` (R4 operations.html); anything longer names no type or instance.
+    const last = op === seg.length - 1;
+    return { kind: 'operation', name: seg[op]!, ...(last && op >= 1 ? { type: a! } : {}), ...(last && op === 2 ? { id: b! } : {}), params: q };
+  }
 
   if (a === undefined) {
     if (method === 'GET') return pageOf(q) ?? { kind: 'search', types: [], params: q };

@@ -1,0 +1,194 @@
+/**
+ * `custodia ledger verify-proof` (issue 5 §5): checks a saved `$access-log` Bundle offline
+ * — no server, no database — against the log's verifier key:
+ *
+ *  1. the file is strict JSON of bounded size, a collection Bundle with exactly one proof
+ *     Parameters (access-log-proof.ts), AuditEvents and informational OperationOutcomes;
+ *  2. the checkpoint is signed by the pinned key (C2SP signed-note) and is that key's log;
+ *  3. for each proof entry, in increasing index order: the inclusion proof leads from the
+ *     leaf hash to the checkpoint's root (RFC 9162 §2.1.3.2), and, when the entry's bytes
+ *     are given, they hash to the leaf (SHA-256(0x00 ‖ entry), §2.1.1), decode as a
+ *     canonical audit entry (RFC 8785), are about the Bundle's patient and not before its
+ *     `since`, and render exactly as the AuditEvent the Bundle shows;
+ *  4. every AuditEvent of the Bundle has a proof entry.
+ *
+ * The first failure is thrown as `ledger-invalid`, naming it. What a success proves, and
+ * what it does not (completeness), is in docs/operations.md § Access log proofs.
+ */
+import { CustodiaError, isCustodiaError } from '../kernel/index.js';
+import { decodeEntry, ed25519NoteVerifier, encodeBase64, hashLeaf, NoteVerifierSet, openCheckpoint, parseVerifierKey, SIGNATURE_TYPE_ED25519, verifyInclusion, type AuditRecord, type Checkpoint } from '../ledger/index.js';
+import { ACCESS_LOG_PROOF_ID, parseProofParameters, PROOF_LIMITS, type AccessLogProof, type ProofItem } from './access-log-proof.js';
+import { AUDIT_VIEW_SYSTEM, auditEventResource, ledgerEventId } from './audit-event-resource.js';
+import { parseStrictJson } from './strict-json.js';
+
+/** The largest Bundle file accepted (10,000 entries of a few kB each fit comfortably). */
+export const MAX_PROOF_BUNDLE_BYTES = 64 * 1024 * 1024;
+
+export interface VerifyProofOptions {
+  /** The log's verifier key as the auditor knows it (pinned). */
+  readonly vkey?: string;
+  /** Use the key the Bundle names instead: proves only that the Bundle is self-consistent. */
+  readonly trustEmbeddedKey?: boolean;
+  readonly maxBytes?: number;
+}
+
+export interface AccessLogVerification {
+  readonly patient: string;
+  readonly since?: number;
+  readonly origin: string;
+  readonly treeSize: number;
+  /** base64 root hash of the checkpoint. */
+  readonly rootHash: string;
+  /** The key the checkpoint was verified with, and whether it was pinned (given) or taken from the Bundle. */
+  readonly verifierKey: string;
+  readonly keyPinned: boolean;
+  /** Entries whose bytes were checked against their leaf, the root and their AuditEvent. */
+  readonly verified: number;
+  /** Entries included by leaf hash only (they also name other patients). */
+  readonly withheld: number;
+  /** Events the vault says it left out because their patient was erased (its claim; not verifiable). */
+  readonly erased: number;
+  /** Ledger indexes of the entries, in order. */
+  readonly indexes: readonly number[];
+}
+
+const fail = (why: string, cause?: unknown): CustodiaError => new CustodiaError('ledger-invalid', why, cause === undefined ? undefined : { cause });
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const BUNDLE_KEYS = ['resourceType', 'id', 'meta', 'type', 'timestamp', 'link', 'entry'];
+
+/**
+ * JSON equality, member order aside. The recursion follows `expected` (the vault's own
+ * rendering, a few levels deep), so a deeply nested `actual` costs nothing.
+ */
+function sameJson(expected: unknown, actual: unknown): boolean {
+  if (Array.isArray(expected)) return Array.isArray(actual) && actual.length === expected.length && expected.every((v, i) => sameJson(v, actual[i]));
+  if (isObject(expected)) {
+    if (!isObject(actual)) return false;
+    const keys = Object.keys(expected);
+    return keys.length === Object.keys(actual).length && keys.every((k) => Object.hasOwn(actual, k) && sameJson(expected[k], actual[k]));
+  }
+  return expected === actual;
+}
+
+/** The Bundle's proof Parameters and its AuditEvents by id. */
+function readBundle(value: unknown): { proof: AccessLogProof; events: Map<string, Record<string, unknown>> } {
+  if (!isObject(value) || value['resourceType'] !== 'Bundle' || value['type'] !== 'collection') throw fail('The file is not a collection Bundle');
+  if (Object.keys(value).some((k) => !BUNDLE_KEYS.includes(k))) throw fail('The Bundle has unexpected elements');
+  const entries = value['entry'];
+  if (!Array.isArray(entries) || entries.length > PROOF_LIMITS.items + 16) throw fail('The Bundle has no entry list, or too many entries');
+  let proof: unknown;
+  const events = new Map<string, Record<string, unknown>>();
+  for (const e of entries as unknown[]) {
+    if (!isObject(e) || Object.keys(e).some((k) => k !== 'fullUrl' && k !== 'resource') || !isObject(e['resource'])) throw fail('A Bundle entry is not { fullUrl, resource }');
+    const r = e['resource'];
+    if (r['resourceType'] === 'Parameters') {
+      if (r['id'] !== ACCESS_LOG_PROOF_ID || proof !== undefined) throw fail(`The Bundle must hold exactly one Parameters, with id ${ACCESS_LOG_PROOF_ID}`);
+      proof = r;
+    } else if (r['resourceType'] === 'AuditEvent') {
+      const id = r['id'];
+      if (typeof id !== 'string' || events.has(id)) throw fail('An AuditEvent has no id, or the id is repeated');
+      events.set(id, r);
+    } else if (r['resourceType'] !== 'OperationOutcome') {
+      throw fail('The Bundle holds a resource that is not an AuditEvent, the proof or an OperationOutcome');
+    }
+  }
+  if (proof === undefined) throw fail(`The Bundle has no proof (Parameters ${ACCESS_LOG_PROOF_ID})`);
+  return { proof: parseProofParameters(proof), events };
+}
+
+/** The signed checkpoint under the key: signature (signed-note), then origin = key name. */
+function openPinnedCheckpoint(note: string, vkey: string): Checkpoint {
+  const key = parseVerifierKey(vkey);
+  if (key.type !== SIGNATURE_TYPE_ED25519) throw new CustodiaError('config-invalid', 'The verifier key is not a log key (signature type 0x01)');
+  let checkpoint: Checkpoint;
+  try {
+    checkpoint = openCheckpoint(note, new NoteVerifierSet([ed25519NoteVerifier(key)])).checkpoint;
+  } catch (e) {
+    throw fail(isCustodiaError(e, 'forbidden') ? `The checkpoint is not signed by the log key ${key.name}` : 'The checkpoint is not a well-formed signed note', e);
+  }
+  if (checkpoint.origin !== key.name) throw fail(`The checkpoint is of the log ${JSON.stringify(checkpoint.origin.slice(0, 128))}, not of ${key.name}`);
+  return checkpoint;
+}
+
+/** Step 3 for one entry; returns its audit record when its bytes were given. */
+function verifyItem(item: ProofItem, n: number, checkpoint: Checkpoint, proof: AccessLogProof, events: ReadonlyMap<string, Record<string, unknown>>): AuditRecord | undefined {
+  const where = `Entry ${n} (ledger index ${item.index})`;
+  if (item.index >= checkpoint.size) throw fail(`${where} is beyond the checkpoint's ${checkpoint.size} entries`);
+  try {
+    verifyInclusion(item.index, checkpoint.size, item.leafHash, item.inclusionProof, checkpoint.rootHash);
+  } catch (e) {
+    throw fail(`${where}: its inclusion proof does not lead to the checkpoint's root`, e);
+  }
+  const shown = events.get(ledgerEventId(item.index));
+  if (shown === undefined) throw fail(`${where}: the Bundle has no AuditEvent/${ledgerEventId(item.index)}`);
+  if (item.data === undefined) {
+    // Withheld: proven in the log by hash; the AuditEvent must say it is a partial view.
+    const tags = isObject(shown['meta']) ? shown['meta']['tag'] : undefined;
+    if (!Array.isArray(tags) || !tags.some((t) => isObject(t) && t['system'] === AUDIT_VIEW_SYSTEM && t['code'] === 'redacted')) throw fail(`${where}: its entry is withheld but its AuditEvent is not marked as a partial view`);
+    return undefined;
+  }
+  if (!hashLeaf(item.data).equals(item.leafHash)) throw fail(`${where}: the entry's bytes do not hash to its leaf hash`);
+  let entry;
+  try {
+    entry = decodeEntry(item.data);
+  } catch (e) {
+    throw fail(`${where}: the entry is not a canonical ledger entry`, e);
+  }
+  if (entry.kind !== 'audit') throw fail(`${where}: the entry is not an audit event`);
+  if (!entry.event.patients.includes(proof.patient)) throw fail(`${where}: the event is not about Patient/${proof.patient}`);
+  if (proof.since !== undefined && entry.event.at < proof.since) throw fail(`${where}: the event is older than the Bundle's since`);
+  let expected: unknown;
+  try {
+    expected = auditEventResource(item.index, entry.event, { origin: checkpoint.origin });
+  } catch (e) {
+    throw fail(`${where}: the entry cannot be shown as an AuditEvent`, e);
+  }
+  if (!sameJson(expected, shown)) throw fail(`${where}: AuditEvent/${ledgerEventId(item.index)} does not match its entry`);
+  return entry.event;
+}
+
+/**
+ * Verifies a saved `$access-log` Bundle; throws `ledger-invalid` naming the first failure
+ * (`config-invalid` for a bad key or options, which are the caller's, not the file's).
+ *
+ * @example
+ *   const r = verifyAccessLogBundle(readFileSync('log.json'), { vkey: 'hospital.example/ledger+1a2b3c4d+AX…' });
+ *   console.log(`${r.verified} events proven in ${r.origin} at size ${r.treeSize}`);
+ */
+export function verifyAccessLogBundle(bytes: Uint8Array, options: VerifyProofOptions): AccessLogVerification {
+  if (options.vkey === undefined && options.trustEmbeddedKey !== true) throw new CustodiaError('config-invalid', "Give the log's verifier key (--vkey), or explicitly trust the one in the Bundle");
+  if (options.vkey !== undefined) parseVerifierKey(options.vkey); // the caller's input: config-invalid when malformed
+  const { proof, events } = readBundle(parseStrictJson(bytes, options.maxBytes ?? MAX_PROOF_BUNDLE_BYTES));
+  let vkey = options.vkey;
+  if (vkey === undefined) {
+    try {
+      parseVerifierKey(proof.verifierKey);
+    } catch (e) {
+      throw fail('The verifier key in the Bundle is malformed', e);
+    }
+    vkey = proof.verifierKey;
+  }
+  const checkpoint = openPinnedCheckpoint(proof.checkpoint, vkey);
+  let previous = -1;
+  let withheld = 0;
+  proof.items.forEach((item, n) => {
+    if (item.index <= previous) throw fail(`Entry ${n} (ledger index ${item.index}) is out of order or repeated`);
+    previous = item.index;
+    if (verifyItem(item, n, checkpoint, proof, events) === undefined) withheld++;
+  });
+  const proven = new Set(proof.items.map((i) => ledgerEventId(i.index)));
+  for (const id of events.keys()) if (!proven.has(id)) throw fail(`AuditEvent/${id.slice(0, 64)} has no proof`);
+  return {
+    patient: proof.patient,
+    ...(proof.since === undefined ? {} : { since: proof.since }),
+    origin: checkpoint.origin,
+    treeSize: checkpoint.size,
+    rootHash: encodeBase64(checkpoint.rootHash),
+    verifierKey: vkey,
+    keyPinned: options.vkey !== undefined,
+    verified: proof.items.length - withheld,
+    withheld,
+    erased: proof.erased,
+    indexes: proof.items.map((i) => i.index),
+  };
+}

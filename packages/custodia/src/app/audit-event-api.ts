@@ -1,0 +1,213 @@
+/**
+ * The audit trail on the FHIR API (issue 5 §5), served from the ledger, read-only:
+ *
+ * - `GET /fhir/AuditEvent?patient&date&_id&_count&_before`: search, newest first, paged by
+ *   ledger index (audit-event-query.ts);
+ * - `GET /fhir/AuditEvent/ledger-<index>`: read;
+ * - `GET /fhir/Patient/{id}/$access-log?_since&_count&_after`: the events about one
+ *   patient, oldest first, as a Bundle with a proof (access-log-proof.ts) that each event
+ *   is in the signed log.
+ *
+ * The privacy officer and the operator read everything; a patient reads what is filed
+ * under their own id, and an event that also names other patients only in part (their
+ * part, no proof data); everyone else gets 403 (audit-trail-access.ts). A patient asking for
+ * another patient's events gets what a read of that Patient gets: 404. Events whose
+ * patient was erased cannot be opened: 410 for a read, counted and left out of lists.
+ * Every answer, and every refusal (by the gateway), is itself on the audit trail.
+ *
+ * AuditEvents stored as ordinary resources (records of other systems, imported) keep
+ * their own ids and are read, versioned and written as before; AuditEvent search and the
+ * `ledger-` ids belong to the vault's own trail.
+ */
+import { CustodiaError, type Clock } from '../kernel/index.js';
+import { MAX_ENTITIES, type AuditRecord } from '../ledger/index.js';
+import { informationOutcome, isFhirId, type FhirInteraction, type FhirResult, type InteractionGuard } from '../fhir/index.js';
+import type { Principal } from '../access/index.js';
+import type { AuditTrail } from './audit-trail.js';
+import type { LedgerService } from './ledger-service.js';
+import { auditEventResource, isSharedWithOthers, ledgerEventId, parseLedgerEventId } from './audit-event-resource.js';
+import { parseAccessLogQuery, parseAuditEventSearch, type PageLimits } from './audit-event-query.js';
+import { auditTrailScope, type AuditTrailScope } from './audit-trail-access.js';
+import { openAudit, scanAuditEvents, type ScannedEvent } from './audit-event-scan.js';
+import { proofParameters, WITHHELD_SHARED } from './access-log-proof.js';
+import { templateOf } from './fhir-audit.js';
+
+type Json = Record<string, unknown>;
+
+/** What the gateway passes along with the interaction. */
+export interface AuditTrailRequest {
+  readonly address?: string;
+  /** Prefer: handling (R4 search.html §3.1.1.3.2): unknown parameters refused when strict. */
+  readonly handling: 'strict' | 'lenient';
+}
+
+export interface AuditEventApiDeps {
+  readonly ledger: LedgerService;
+  readonly audit: AuditTrail;
+  /** The interaction-level check (scopes ∩ role) of a principal. */
+  readonly guardFor: (p: Principal) => InteractionGuard;
+  readonly baseUrl: string;
+  readonly limits: PageLimits;
+  readonly clock: Clock;
+}
+
+export class AuditEventApi {
+  constructor(private readonly deps: AuditEventApiDeps) {}
+
+  /** Whether `i` is the audit trail's: AuditEvent search, anything on a `ledger-` id, `$access-log`. */
+  handles(i: FhirInteraction): boolean {
+    switch (i.kind) {
+      case 'search':
+        return i.types.length === 1 && i.types[0] === 'AuditEvent';
+      case 'read':
+      case 'vread':
+      case 'update':
+      case 'patch':
+      case 'delete':
+        return i.type === 'AuditEvent' && parseLedgerEventId(i.id) !== undefined;
+      case 'history':
+        return i.type === 'AuditEvent' && i.id !== undefined && parseLedgerEventId(i.id) !== undefined;
+      case 'operation':
+        return i.name === '$access-log';
+      default:
+        return false;
+    }
+  }
+
+  /** Serves an interaction `handles` accepted, for an authenticated caller; a successful answer is audited before it returns. */
+  async serve(i: FhirInteraction, caller: Principal, req: AuditTrailRequest): Promise<FhirResult> {
+    switch (i.kind) {
+      case 'search':
+        return this.#search(i.params, caller, i, req);
+      case 'read':
+        return this.#read(i.id, caller, i, req);
+      case 'operation':
+        if (i.type !== 'Patient' || i.id === undefined) throw new CustodiaError('not-supported', '$access-log is an operation on a Patient: GET /fhir/Patient/{id}/$access-log');
+        return this.#accessLog(i.id, i.params ?? [], caller, i, req);
+      case 'vread':
+      case 'history':
+        throw new CustodiaError('not-supported', 'Audit events have one version: read them with GET /fhir/AuditEvent/{id}');
+      default:
+        throw new CustodiaError('method-not-allowed', 'The audit trail is read-only');
+    }
+  }
+
+  async #search(params: ReadonlyArray<readonly [string, string]>, caller: Principal, i: FhirInteraction, req: AuditTrailRequest): Promise<FhirResult> {
+    const scope = auditTrailScope(caller, this.deps.guardFor(caller));
+    const q = parseAuditEventSearch(params, this.deps.baseUrl, this.deps.limits, req.handling);
+    // A patient searches their own events; naming anyone else is refused outright (it depends only on who asks).
+    if (scope.kind === 'patient' && q.patient !== undefined && q.patient !== scope.patient) throw new CustodiaError('forbidden', 'A patient may search only the audit events about themself');
+    const patient = scope.kind === 'patient' ? scope.patient : q.patient;
+    const page = await scanAuditEvents(this.deps.ledger.log, {
+      ...(patient === undefined ? {} : { patient }),
+      ...(q.indexes === undefined ? {} : { indexes: q.indexes }),
+      ...(q.from === undefined ? {} : { from: q.from }),
+      ...(q.to === undefined ? {} : { to: q.to }),
+      ...(q.before === undefined ? {} : { cursor: q.before }),
+      order: 'desc',
+      count: q.count,
+    });
+    const origin = this.deps.ledger.origin;
+    const forPatient = scope.kind === 'patient' ? { forPatient: scope.patient } : {};
+    const link = (extra: [string, string][]): string => `${this.deps.baseUrl}/AuditEvent?${new URLSearchParams([...q.used, ...extra] as [string, string][]).toString()}`;
+    const issues = [
+      ...(page.erased > 0 ? [`${page.erased} audit event(s) in this page's range are left out: their patient was erased, so they can no longer be read`] : []),
+      ...q.ignored.map((name) => `The parameter ${name} is not supported and was ignored`),
+    ];
+    const bundle: Json = {
+      resourceType: 'Bundle',
+      type: 'searchset',
+      link: [{ relation: 'self', url: link(q.before === undefined ? [] : [['_before', String(q.before)]]) }, ...(page.next === undefined ? [] : [{ relation: 'next', url: link([['_before', String(page.next)]]) }])],
+      entry: [
+        ...page.events.map((e) => ({ fullUrl: `${this.deps.baseUrl}/AuditEvent/${ledgerEventId(e.index)}`, resource: auditEventResource(e.index, e.record, { origin, ...forPatient }), search: { mode: 'match' } })),
+        ...(issues.length === 0 ? [] : [{ resource: informationOutcome(issues.join('. ')), search: { mode: 'outcome' } }]),
+      ],
+    };
+    await this.#recordDisclosure(caller, i, req, page.events, scope);
+    return { status: 200, body: bundle };
+  }
+
+  async #read(id: string, caller: Principal, i: FhirInteraction, req: AuditTrailRequest): Promise<FhirResult> {
+    const scope = auditTrailScope(caller, this.deps.guardFor(caller));
+    const index = parseLedgerEventId(id)!;
+    const log = this.deps.ledger.log;
+    const notFound = (): CustodiaError => new CustodiaError('resource-not-found', `No AuditEvent/${id}`);
+    // A patient sees only what is filed under them; anything else looks like nothing at all.
+    if (scope.kind === 'patient' && (await log.auditIndexes({ patient: scope.patient, indexes: [index], order: 'asc', limit: 1 })).length === 0) throw notFound();
+    const [leaf] = await log.leavesAt([index]);
+    if (leaf === undefined || leaf.kind !== 'audit') throw notFound();
+    const event = openAudit(log, leaf);
+    if (event === 'erased') throw new CustodiaError('resource-erased', `AuditEvent/${id} is about a patient who was erased: it can no longer be read`);
+    const body = auditEventResource(index, event.record, { origin: this.deps.ledger.origin, ...(scope.kind === 'patient' ? { forPatient: scope.patient } : {}) });
+    await this.#recordDisclosure(caller, i, req, [event], scope);
+    return { status: 200, body, lastModified: event.record.at };
+  }
+
+  async #accessLog(patient: string, params: ReadonlyArray<readonly [string, string]>, caller: Principal, i: FhirInteraction, req: AuditTrailRequest): Promise<FhirResult> {
+    const scope = auditTrailScope(caller, this.deps.guardFor(caller));
+    if (!isFhirId(patient)) throw new CustodiaError('request-malformed', 'A patient id is 1–64 letters, digits, - or .');
+    // Another patient's log is as invisible to a patient as that patient's record (GET Patient/{id} answers 404 too).
+    if (scope.kind === 'patient' && scope.patient !== patient) throw new CustodiaError('resource-not-found', `No Patient/${patient}`);
+    const q = parseAccessLogQuery(params, this.deps.limits, req.handling);
+    const page = await scanAuditEvents(this.deps.ledger.log, { patient, ...(q.since === undefined ? {} : { from: q.since }), ...(q.after === undefined ? {} : { cursor: q.after }), order: 'asc', count: q.count });
+    const { ledger } = this.deps;
+    // The proofs need a checkpoint that covers every event shown: integrate them now if the sequencer has not yet.
+    const last = page.events.length === 0 ? -1 : page.events[page.events.length - 1]!.index;
+    const checkpoint = await ledger.checkpointCovering(last + 1);
+    const paths = page.events.length === 0 ? [] : await ledger.inclusionProofs(page.events.map((e) => e.index), checkpoint.size);
+    const forPatient = scope.kind === 'patient' ? patient : undefined;
+    const withheld = (e: ScannedEvent): boolean => forPatient !== undefined && isSharedWithOthers(e.record, forPatient);
+    const proof = proofParameters({
+      patient,
+      ...(q.since === undefined ? {} : { since: q.since }),
+      checkpoint: checkpoint.note,
+      verifierKey: ledger.verifierKey,
+      erased: page.erased,
+      items: page.events.map((e, n) => ({ index: e.index, leafHash: e.leafHash, inclusionProof: paths[n]!, ...(withheld(e) ? { withheld: WITHHELD_SHARED } : { data: e.bytes }) })),
+    });
+    const self = `${this.deps.baseUrl}/Patient/${patient}/$access-log`;
+    const link = (extra: [string, string][]): string => `${self}?${new URLSearchParams([...q.used, ...extra] as [string, string][]).toString()}`;
+    const shared = page.events.filter(withheld).length;
+    const bundle: Json = {
+      resourceType: 'Bundle',
+      type: 'collection',
+      timestamp: new Date(this.deps.clock.now()).toISOString(),
+      link: [{ relation: 'self', url: link(q.after === undefined ? [] : [['_after', String(q.after)]]) }, ...(page.next === undefined ? [] : [{ relation: 'next', url: link([['_after', String(page.next)]]) }])],
+      entry: [
+        ...page.events.map((e) => ({ fullUrl: `${this.deps.baseUrl}/AuditEvent/${ledgerEventId(e.index)}`, resource: auditEventResource(e.index, e.record, { origin: ledger.origin, ...(forPatient === undefined ? {} : { forPatient }) }) })),
+        { resource: proof },
+        { resource: informationOutcome(accessLogNotes(page.events.length, page.erased, shared, checkpoint.size, q.ignored)) },
+      ],
+    };
+    await this.#recordDisclosure(caller, i, req, page.events, scope, patient);
+    return { status: 200, body: bundle };
+  }
+
+  /** The read of the audit trail, on the audit trail: who read which events about which patients. */
+  async #recordDisclosure(caller: Principal, i: FhirInteraction, req: AuditTrailRequest, events: readonly ScannedEvent[], scope: AuditTrailScope, about?: string): Promise<void> {
+    const patients = new Set<string>(about === undefined ? [] : [about]);
+    for (const e of events) for (const p of scope.kind === 'patient' ? [scope.patient] : e.record.patients) patients.add(p);
+    const template = templateOf(i, caller, req.address, undefined);
+    const record: AuditRecord = {
+      ...template,
+      at: this.deps.audit.clock.now(),
+      action: i.kind === 'operation' ? 'E' : 'R',
+      outcome: '0',
+      patients: [...patients].sort().slice(0, MAX_ENTITIES),
+      entities: events.slice(0, MAX_ENTITIES).map((e) => `AuditEvent/${ledgerEventId(e.index)}`),
+      ...(events.length > MAX_ENTITIES ? { entitiesTruncated: true } : {}),
+    };
+    await this.deps.audit.record([record]);
+  }
+}
+
+/** What the patient can and cannot conclude from the Bundle (docs/operations.md § Access log proofs). */
+function accessLogNotes(shown: number, erased: number, shared: number, size: number, ignored: readonly string[]): string {
+  return [
+    `${shown} audit event(s) with a proof of inclusion in the signed ledger checkpoint of ${size} entries.`,
+    ...(shared > 0 ? [`${shared} of them also name other patients (as subjects, or as who acted): only your part is shown, and the proof covers the entry's hash, not its content.`] : []),
+    ...(erased > 0 ? [`${erased} event(s) are left out: their patient was erased, so they can no longer be read.`] : []),
+    'The proofs show that each event shown is in the log as signed; they do not show that no other event about this patient exists (the list of events by patient is an index the vault keeps, not part of the signed tree).',
+    ...ignored.map((name) => `The parameter ${name} is not supported and was ignored.`),
+  ].join(' ');
+}

@@ -1,0 +1,249 @@
+/**
+ * The audit trail on the FHIR API (issue 5 §5), on every database: AuditEvent search and
+ * read and `Patient/{id}/$access-log` are served from the ledger; the privacy officer and
+ * the operator read everything, a patient their own events (an event also about others
+ * only in part), everyone else is refused, and a patient cannot tell another patient's
+ * events, or that patient, from nothing; search filters and pages by patient, date and
+ * ledger index; events of an erased patient answer 410 and are counted out of lists;
+ * reading the trail is on the trail; every AuditEvent and Bundle is valid R4; the proof
+ * Bundle verifies against the log's key.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ALL_DATABASES, isAvailable } from '../helpers/databases.js';
+import type { TestResponse, TestVault } from '../helpers/test-vault.js';
+import { bearer, seededVault, type Users } from './access-fixtures.js';
+import { verifyAccessLogBundle } from '../../src/app/index.js';
+import { decodeEntry, type AuditEntry, type AuditRecord } from '../../src/ledger/index.js';
+import { validateResource } from '../../src/fhir/index.js';
+import type { LedgerLog } from '../../src/store/index.js';
+
+const REASON = { resourceType: 'Parameters', parameter: [{ name: 'reason', valueString: 'Art. 17 request, ticket 4712' }] };
+
+const ids = (r: TestResponse): string[] => (r.body.entry ?? []).filter((e: any) => e.resource.resourceType === 'AuditEvent').map((e: any) => e.resource.id as string);
+const indexOf = (id: string): number => Number(id.slice('ledger-'.length));
+const patientsIn = (event: any): string[] => (event.entity ?? []).filter((e: any) => e.role?.code === '1').map((e: any) => e.what.reference as string);
+const outcome = (r: TestResponse): string => (r.body.entry ?? []).filter((e: any) => e.resource.resourceType === 'OperationOutcome').map((e: any) => e.resource.issue[0].diagnostics).join(' ');
+
+for (const dialect of ALL_DATABASES) {
+  describe.skipIf(!isAvailable(dialect))(`AuditEvent and $access-log on ${dialect}`, () => {
+    let t: TestVault;
+    let users: Users;
+    let po: Record<string, string>;
+    let patient: Record<string, string>;
+    let clinician: Record<string, string>;
+    const get = (url: string, headers: Record<string, string>) => t.request('GET', url, undefined, headers);
+    const log = (): LedgerLog => t.vault.ledger.log;
+    /** The audit records appended while `fn` ran. */
+    const recordedBy = async (fn: () => Promise<unknown>): Promise<AuditRecord[]> => {
+      const from = await log().appendedSize();
+      await fn();
+      const leaves = await log().scanLeaves(from, 10_000);
+      return leaves.filter((l) => l.kind === 'audit').map((l) => (decodeEntry(log().openLeaf(l)) as AuditEntry).event);
+    };
+
+    beforeAll(async () => {
+      ({ t, users } = await seededVault(dialect));
+      po = bearer(await users.token('privacy-officer'));
+      patient = bearer(await users.token('patient')); // Patient/p1
+      clinician = bearer(await users.token('clinician'));
+      // A read of each patient, and a search that discloses both at once.
+      expect((await get('/fhir/Patient/p1', clinician)).status).toBe(200);
+      expect((await get('/fhir/Observation/o-p2', clinician)).status).toBe(200);
+      expect((await get('/fhir/Patient?_id=p1,p2&name=Family', clinician)).body.entry).toHaveLength(2);
+      // Another patient tries p1's record (404 to them; on p1's trail, without saying who).
+      const p2 = await t.vault.identity.addUser({ username: 'u-patient-p2', role: 'patient', password: 'a long enough passphrase 42', fhirUser: 'Patient/p2' });
+      const p2Token = bearer(await t.vault.tokens.issue({ subject: p2.user.id, kind: 'user', role: 'patient', fhirUser: 'Patient/p2', scope: 'patient/*.rs', ttlSeconds: 600 }));
+      expect((await get('/fhir/Patient/p1', p2Token)).status).toBe(404);
+    }, 120_000);
+    afterAll(async () => t?.close());
+
+    it('is refused to clinicians, nurses, administrators and backend clients (403), whatever their scopes', async () => {
+      const client = bearer(await t.vault.tokens.issue({ subject: 'backend-1', kind: 'client', clientId: 'backend-1', scope: 'system/*.rs', ttlSeconds: 600 }));
+      const refused = [clinician, bearer(await users.token('nurse')), bearer(await users.token('admin')), client, bearer(await users.otherClinician())];
+      for (const h of refused) {
+        for (const url of ['/fhir/AuditEvent', '/fhir/AuditEvent/ledger-0', '/fhir/Patient/p1/$access-log']) {
+          const r = await get(url, h);
+          expect(r.status, url).toBe(403);
+          expect(r.body.resourceType).toBe('OperationOutcome');
+        }
+      }
+      // A patient app granted only Observation cannot read the patient's audit trail.
+      const narrow = bearer(await users.token('patient', { scope: 'patient/Observation.rs' }));
+      expect((await get('/fhir/AuditEvent', narrow)).status).toBe(403);
+      expect((await get('/fhir/Patient/p1/$access-log', narrow)).status).toBe(403);
+      expect((await get('/fhir/AuditEvent', {})).status).toBe(200); // the test operator token
+    });
+
+    it('the privacy officer reads every event, newest first; each is a valid R4 AuditEvent and the Bundle is valid', async () => {
+      const r = await get('/fhir/AuditEvent?_count=1000', po);
+      expect(r.status).toBe(200);
+      expect(validateResource(r.body)).toEqual([]);
+      const events = ids(r).map(indexOf);
+      expect(events.length).toBeGreaterThan(10);
+      expect(events).toEqual([...events].sort((a, b) => b - a));
+      const about = new Set(r.body.entry.flatMap((e: any) => patientsIn(e.resource)));
+      expect(about).toEqual(new Set(['Patient/p1', 'Patient/p2']));
+      const one = await get(`/fhir/AuditEvent/ledger-${events[0]}`, po);
+      expect(one.status).toBe(200);
+      expect(validateResource(one.body)).toEqual([]);
+      expect(one.body).toEqual(r.body.entry[0].resource);
+    });
+
+    it('a patient reads only the events about themself; an event also about another patient only in part', async () => {
+      const mine = await get('/fhir/AuditEvent?_count=1000', patient);
+      expect(mine.status).toBe(200);
+      expect(validateResource(mine.body)).toEqual([]);
+      expect(ids(mine).length).toBeGreaterThan(3);
+      for (const e of mine.body.entry.filter((x: any) => x.resource.resourceType === 'AuditEvent')) expect(patientsIn(e.resource)).toEqual(['Patient/p1']);
+      // The search that disclosed p1 and p2 together: the patient learns who searched, not who else was found.
+      const shared = mine.body.entry.map((e: any) => e.resource).find((e: any) => e.meta?.tag?.[0]?.code === 'redacted' && e.agent[0].who.reference === 'Practitioner/dr1');
+      expect(shared.subtype).toEqual([expect.objectContaining({ code: 'search-type' })]);
+      expect(JSON.stringify(mine.body)).not.toMatch(/p2|Family/);
+      // Another patient's attempt is there, with who it was withheld.
+      const attempt = mine.body.entry.map((e: any) => e.resource).find((e: any) => e.outcome === '4' && e.agent[0].who.display === 'another patient');
+      expect(attempt).toMatchObject({ meta: { tag: [{ code: 'redacted' }] }, entity: [{ what: { reference: 'Patient/p1' } }] });
+      expect(attempt.agent[0].network).toBeUndefined();
+      // The privacy officer sees the same event in full.
+      const full = await get(`/fhir/AuditEvent/${shared.id}`, po);
+      expect(patientsIn(full.body)).toEqual(['Patient/p1', 'Patient/p2']);
+      expect((await get(`/fhir/AuditEvent/${shared.id}`, patient)).body).toEqual(shared);
+      // patient=Patient/p1 is allowed and the same; anyone else is refused outright.
+      // (The trail grew meanwhile by the reads of it: compare what was there.)
+      expect(ids(await get('/fhir/AuditEvent?_count=1000&patient=Patient/p1', patient)).slice(-ids(mine).length)).toEqual(ids(mine));
+      expect((await get('/fhir/AuditEvent?patient=p2', patient)).status).toBe(403);
+    });
+
+    it("a patient cannot tell another patient's events, or another patient, from nothing (404 alike)", async () => {
+      const all = ids(await get('/fhir/AuditEvent?_count=1000&patient=p2', po));
+      const mine = new Set(ids(await get('/fhir/AuditEvent?_count=1000', patient)));
+      const theirs = all.find((id) => !mine.has(id))!;
+      expect(theirs).toBeDefined();
+      const other = await get(`/fhir/AuditEvent/${theirs}`, patient);
+      const missing = await get('/fhir/AuditEvent/ledger-99999999', patient);
+      expect(other.status).toBe(404);
+      expect(missing.status).toBe(404);
+      expect(other.body.issue[0].code).toBe(missing.body.issue[0].code);
+      const otherLog = await get('/fhir/Patient/p2/$access-log', patient);
+      const noLog = await get('/fhir/Patient/nobody/$access-log', patient);
+      expect(otherLog.status).toBe(404);
+      expect(noLog.status).toBe(404);
+      expect(otherLog.text.replace('p2', 'X')).toBe(noLog.text.replace('nobody', 'X'));
+    });
+
+    it('searches by patient and date, and pages by ledger index with next links, without gaps or repeats', async () => {
+      const all = await get('/fhir/AuditEvent?_count=1000&patient=Patient/p1', po);
+      const every = all.body.entry.filter((e: any) => e.resource.resourceType === 'AuditEvent').map((e: any) => e.resource);
+      const pages: string[] = [];
+      let url: string | undefined = '/fhir/AuditEvent?patient=p1&_count=3';
+      while (url !== undefined) {
+        const page = await get(url, po);
+        expect(page.status).toBe(200);
+        expect(ids(page).length).toBeLessThanOrEqual(3);
+        pages.push(...ids(page));
+        const next = page.body.link.find((l: any) => l.relation === 'next')?.url as string | undefined;
+        url = next?.replace('http://127.0.0.1:8080', '');
+      }
+      // Reading the trail adds events about p1 as it goes: the pages hold at least what was there before, in order, once.
+      expect(pages.slice(pages.length - every.length)).toEqual(every.map((e: any) => e.id));
+      expect(new Set(pages).size).toBe(pages.length);
+      // Dates: a window around the middle event, then empty windows.
+      const mid = every[Math.floor(every.length / 2)];
+      const at = Date.parse(mid.recorded);
+      const around = await get(`/fhir/AuditEvent?patient=p1&_count=1000&date=ge${new Date(at).toISOString()}&date=le${new Date(at).toISOString()}`, po);
+      expect(ids(around)).toContain(mid.id);
+      for (const e of around.body.entry) expect(Date.parse(e.resource.recorded)).toBe(at);
+      expect(ids(await get(`/fhir/AuditEvent?_count=1000&date=gt${new Date(Date.now() + 86_400_000).toISOString()}`, po))).toEqual([]);
+      expect(ids(await get('/fhir/AuditEvent?_count=1000&date=lt2000-01-01', po))).toEqual([]);
+      expect(ids(await get(`/fhir/AuditEvent?_id=${mid.id},ae-p1`, po))).toEqual([mid.id]);
+      expect((await get('/fhir/AuditEvent?date=sa2026', po)).status).toBe(400);
+      expect((await get('/fhir/AuditEvent?date=yesterday', po)).status).toBe(400);
+      expect((await get('/fhir/AuditEvent?_before=-1', po)).status).toBe(400);
+      expect((await get('/fhir/AuditEvent?subtype=read', po, )).status).toBe(200);
+      expect((await t.request('GET', '/fhir/AuditEvent?subtype=read', undefined, { ...po, prefer: 'handling=strict' })).status).toBe(400);
+    });
+
+    it('reading the audit trail is on the audit trail, and so is a refusal', async () => {
+      const [searched] = await recordedBy(() => get('/fhir/AuditEvent?patient=p2&_count=2', po));
+      // Filed under every patient the events shown are about (p2's events may also be about others).
+      expect(searched).toMatchObject({ type: 'rest', subtype: 'search-type', action: 'R', outcome: '0', agent: { roles: ['privacy-officer'] } });
+      expect(searched!.patients).toContain('p2');
+      expect(searched!.entities).toHaveLength(2);
+      expect(searched!.entities.every((e) => /^AuditEvent\/ledger-\d+$/.test(e))).toBe(true);
+      const [logged] = await recordedBy(() => get('/fhir/Patient/p1/$access-log', patient));
+      expect(logged).toMatchObject({ subtype: '$access-log', action: 'E', outcome: '0', patients: ['p1'], agent: { who: 'Patient/p1' } });
+      const [refused] = await recordedBy(() => get('/fhir/Patient/p1/$access-log', clinician));
+      expect(refused).toMatchObject({ subtype: '$access-log', outcome: '4', outcomeCode: 'forbidden', patients: ['p1'] });
+      // The patient sees both in their own log.
+      const own = ids(await get('/fhir/AuditEvent?_count=5', patient));
+      expect(own.length).toBeGreaterThan(0);
+    });
+
+    it('the access log: a collection Bundle, valid R4, whose proof verifies against the log key; _since narrows it', async () => {
+      const r = await get('/fhir/Patient/p1/$access-log', patient);
+      expect(r.status).toBe(200);
+      expect(r.body).toMatchObject({ resourceType: 'Bundle', type: 'collection' });
+      expect(validateResource(r.body)).toEqual([]);
+      const v = verifyAccessLogBundle(Buffer.from(r.text), { vkey: t.vault.ledger.verifierKey });
+      expect(v.verified).toBeGreaterThan(3);
+      // Withheld: the clinician's search about p1 and p2, p2's attempt, and the privacy officer's reads of them.
+      expect(v.withheld).toBeGreaterThan(0);
+      expect(v.withheld).toBe(r.body.entry.filter((e: any) => e.resource.meta?.tag?.[0]?.code === 'redacted').length);
+      expect(v.indexes).toEqual(ids(r).map(indexOf));
+      expect(outcome(r)).toMatch(/do not show that no other event about this patient exists/);
+      // The privacy officer's copy withholds nothing.
+      const full = verifyAccessLogBundle(Buffer.from((await get('/fhir/Patient/p1/$access-log', po)).text), { vkey: t.vault.ledger.verifierKey });
+      expect(full.withheld).toBe(0);
+      const events = r.body.entry.filter((e: any) => e.resource.resourceType === 'AuditEvent').map((e: any) => e.resource);
+      const since = events[Math.floor(events.length / 2)].recorded;
+      const later = await get(`/fhir/Patient/p1/$access-log?_since=${encodeURIComponent(since)}`, patient);
+      expect(ids(later)[0]).toBe(events.find((e: any) => e.recorded >= since).id);
+      expect(verifyAccessLogBundle(Buffer.from(later.text), { vkey: t.vault.ledger.verifierKey }).since).toBe(Date.parse(since));
+      expect((await get('/fhir/Patient/p1/$access-log?_since=last-week', patient)).status).toBe(400);
+      expect((await t.request('POST', '/fhir/Patient/p1/$access-log', {}, patient)).status).toBe(405);
+      // Paged, oldest first: each page verifies on its own.
+      const first = await get('/fhir/Patient/p1/$access-log?_count=2', patient);
+      expect(ids(first)).toEqual(ids(r).slice(0, 2));
+      const next = first.body.link.find((l: any) => l.relation === 'next').url.replace('http://127.0.0.1:8080', '');
+      const second = await get(next, patient);
+      expect(ids(second)).toEqual(ids(r).slice(2, 4));
+      expect(verifyAccessLogBundle(Buffer.from(second.text), { vkey: t.vault.ledger.verifierKey }).verified).toBeGreaterThan(0);
+    });
+
+    it('the stored AuditEvent resources keep their ids; ledger ids cannot be written', async () => {
+      expect((await get('/fhir/AuditEvent/ae-p1', po)).body).toMatchObject({ resourceType: 'AuditEvent', id: 'ae-p1' });
+      expect((await t.request('PUT', '/fhir/AuditEvent/ledger-1', { resourceType: 'AuditEvent', id: 'ledger-1' })).status).toBe(405);
+      expect((await t.request('DELETE', '/fhir/AuditEvent/ledger-1')).status).toBe(405);
+      expect((await get('/fhir/AuditEvent/ledger-1/_history', po)).status).toBe(501);
+    });
+
+    it("an erased patient's events answer 410 and are counted out of searches and access logs", async () => {
+      const put = (r: Record<string, unknown>) => t.request('PUT', `/fhir/${String(r['resourceType'])}/${String(r['id'])}`, r);
+      expect((await put({ resourceType: 'Patient', id: 'pe', name: [{ family: 'Erased' }] })).status).toBe(201);
+      expect((await put({ resourceType: 'Observation', id: 'o-pe', status: 'final', code: { text: 'pulse' }, subject: { reference: 'Patient/pe' } })).status).toBe(201);
+      expect((await get('/fhir/Observation/o-pe', clinician)).status).toBe(200);
+      const before = ids(await get('/fhir/AuditEvent?patient=pe&_count=1000', po));
+      expect(before.length).toBe(3);
+      expect((await t.request('POST', '/fhir/Patient/pe/$erase', REASON, po)).status).toBe(200);
+      for (const id of before) {
+        const r = await get(`/fhir/AuditEvent/${id}`, po);
+        expect(r.status).toBe(410);
+        expect(r.body.issue[0].diagnostics).toMatch(/erased/);
+      }
+      const after = await get('/fhir/AuditEvent?patient=pe&_count=1000', po);
+      expect(after.status).toBe(200);
+      expect(validateResource(after.body)).toEqual([]);
+      // Left: the erasure's own record (sealed under the tenant key) and the reads of the trail since. Out: the
+      // three events, and the privacy officer's search that listed them (it was about pe, so sealed under pe's key).
+      expect(ids(after).some((id) => before.includes(id))).toBe(false);
+      expect(after.body.entry.map((e: any) => e.resource).find((e: any) => e.type?.code === '110110')).toMatchObject({ action: 'D', subtype: [{ code: 'patient-erase' }] });
+      expect(outcome(after)).toMatch(/^4 audit event\(s\) .* erased/);
+      const accessLog = await get('/fhir/Patient/pe/$access-log', po);
+      expect(accessLog.status).toBe(200);
+      const v = verifyAccessLogBundle(Buffer.from(accessLog.text), { vkey: t.vault.ledger.verifierKey });
+      expect(v.erased).toBe(4);
+      expect(outcome(accessLog)).toMatch(/4 event\(s\) are left out: their patient was erased/);
+      const all = await get('/fhir/AuditEvent?_count=1000', po);
+      expect(outcome(all)).toMatch(/^4 audit event\(s\)/);
+    });
+  });
+}
