@@ -232,18 +232,19 @@ for (const dialect of ALL_DATABASES) {
       const after = await get('/fhir/AuditEvent?patient=pe&_count=1000', po);
       expect(after.status).toBe(200);
       expect(validateResource(after.body)).toEqual([]);
-      // Left: the erasure's own record (sealed under the tenant key) and the reads of the trail since. Out: the
-      // three events, and the privacy officer's search that listed them (it was about pe, so sealed under pe's key).
+      // Left: the erasure's own records (sealed under the tenant key: the erasure, and the operator log's
+      // "done") and the reads of the trail since. Out: the three events, the privacy officer's search that
+      // listed them, and the operator log's "start" of the erasure (about pe, so sealed under pe's key).
       expect(ids(after).some((id) => before.includes(id))).toBe(false);
-      expect(after.body.entry.map((e: any) => e.resource).find((e: any) => e.type?.code === '110110')).toMatchObject({ action: 'D', subtype: [{ code: 'patient-erase' }] });
-      expect(outcome(after)).toMatch(/^4 audit event\(s\) .* erased/);
+      expect(after.body.entry.map((e: any) => e.resource).find((e: any) => e.subtype?.[0]?.code === 'patient-erase')).toMatchObject({ action: 'D' });
+      expect(outcome(after)).toMatch(/^5 audit event\(s\) .* erased/);
       const accessLog = await get('/fhir/Patient/pe/$access-log', po);
       expect(accessLog.status).toBe(200);
       const v = verifyAccessLogBundle(Buffer.from(accessLog.text), { vkey: t.vault.ledger.verifierKey });
-      expect(v.erased).toBe(4);
-      expect(outcome(accessLog)).toMatch(/4 event\(s\) are left out: their patient was erased/);
+      expect(v.erased).toBe(5);
+      expect(outcome(accessLog)).toMatch(/5 event\(s\) are left out: their patient was erased/);
       const all = await get('/fhir/AuditEvent?_count=1000', po);
-      expect(outcome(all)).toMatch(/^4 audit event\(s\)/);
+      expect(outcome(all)).toMatch(/^5 audit event\(s\)/);
     });
   });
 }
