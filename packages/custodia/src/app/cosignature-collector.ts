@@ -152,6 +152,11 @@ export class CosignatureCollector {
     for (const p of this.#peers) this.#kick(p);
   }
 
+  /** Resolves once no request is in flight (retries scheduled for later do not count). */
+  async idle(): Promise<void> {
+    while (this.#peers.some((p) => p.running !== undefined)) await Promise.all(this.#peers.map((p) => p.running?.catch(() => undefined)));
+  }
+
   /** Waits for requests in flight and stops retrying. */
   async stop(): Promise<void> {
     this.#stopped = true;
