@@ -38,6 +38,8 @@ export class CosignedCheckpoints {
   readonly #refs: readonly string[];
   /** Verification results by size, keyed by the note and the lines they were computed from. */
   readonly #verified = new Map<number, { readonly key: string; readonly sigs: readonly NoteSignature[] }>();
+  /** The size last published with a quorum (0: none yet). */
+  #floor = 0;
 
   constructor(
     private readonly log: Pick<LedgerStorage, 'checkpointAt'>,
@@ -58,12 +60,19 @@ export class CosignedCheckpoints {
    *   const { note } = await cosigned.published(() => ledger.checkpoint());
    */
   async published(fallback: () => Promise<StoredCheckpoint>): Promise<PublishedCheckpoint> {
-    for (const size of await this.store.quorumSizes(this.#refs, this.quorum, CANDIDATES)) {
-      const checkpoint = await this.log.checkpointAt(size);
-      if (checkpoint === undefined) continue;
-      const sigs = await this.#verify(checkpoint);
-      if (sigs.length >= this.quorum) return { ...checkpoint, note: cosignNote(checkpoint.note, sigs), cosignatures: sigs.length };
+    // Only sizes from the last one published up are searched (the published size only
+    // grows while the log is honest); from the start again when none of them verifies.
+    for (const from of this.#floor > 0 ? [this.#floor, 0] : [0]) {
+      for (const size of await this.store.quorumSizes(this.#refs, this.quorum, CANDIDATES, from)) {
+        const checkpoint = await this.log.checkpointAt(size);
+        if (checkpoint === undefined) continue;
+        const sigs = await this.#verify(checkpoint);
+        if (sigs.length < this.quorum) continue;
+        this.#floor = size;
+        return { ...checkpoint, note: cosignNote(checkpoint.note, sigs), cosignatures: sigs.length };
+      }
     }
+    this.#floor = 0;
     return { ...(await fallback()), cosignatures: 0 };
   }
 

@@ -23,8 +23,11 @@ export interface CosignatureStore {
   at(size: number): Promise<StoredCosignature[]>;
   /** The largest size each of `witnesses` has a stored line for (absent: none). */
   latestSizes(witnesses: readonly string[]): Promise<Map<string, number>>;
-  /** Sizes with lines from at least `quorum` of `witnesses`, largest first, at most `limit` of them. */
-  quorumSizes(witnesses: readonly string[], quorum: number, limit: number): Promise<number[]>;
+  /**
+   * Sizes from `fromSize` up with lines from at least `quorum` of `witnesses`, largest
+   * first, at most `limit` of them (`fromSize` keeps the search to the recent rows).
+   */
+  quorumSizes(witnesses: readonly string[], quorum: number, limit: number, fromSize?: number): Promise<number[]>;
   /** For `custodia ledger verify`: up to `limit` stored lines after (`afterSize`, `afterWitness`), in (size, witness) order. */
   scan(afterSize: number, afterWitness: string, limit: number): Promise<StoredCosignature[]>;
 }

@@ -40,10 +40,11 @@ export function ledgerCosignatures(handle: Pick<DatabaseHandle, 'read' | 'transa
       return new Map(rows.map((r) => [r.witness, Number(r.s)]));
     },
 
-    async quorumSizes(witnesses, quorum, limit) {
+    async quorumSizes(witnesses, quorum, limit, fromSize = 0) {
       if (witnesses.length === 0) return [];
+      // The (witness, size) index serves "witness in … and size ≥ fromSize" as a range per witness.
       const rows = (await sql<{ size: number | string }>`
-        SELECT size FROM ledger_cosignatures WHERE ${d.inTexts('witness', witnesses)}
+        SELECT size FROM ledger_cosignatures WHERE ${d.inTexts('witness', witnesses)} AND size >= ${fromSize}
         GROUP BY size HAVING COUNT(*) >= ${quorum} ORDER BY size DESC LIMIT ${limit}`.execute(read)).rows;
       return rows.map((r) => Number(r.size));
     },

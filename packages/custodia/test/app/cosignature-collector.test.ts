@@ -58,9 +58,9 @@ class MemoryCosignatures implements CosignatureStore {
     for (const r of this.rows) if (witnesses.includes(r.witness)) m.set(r.witness, Math.max(m.get(r.witness) ?? -1, r.size));
     return m;
   }
-  async quorumSizes(witnesses: readonly string[], quorum: number, limit: number): Promise<number[]> {
+  async quorumSizes(witnesses: readonly string[], quorum: number, limit: number, fromSize = 0): Promise<number[]> {
     const counts = new Map<number, number>();
-    for (const r of this.rows) if (witnesses.includes(r.witness)) counts.set(r.size, (counts.get(r.size) ?? 0) + 1);
+    for (const r of this.rows) if (witnesses.includes(r.witness) && r.size >= fromSize) counts.set(r.size, (counts.get(r.size) ?? 0) + 1);
     return [...counts].filter(([, n]) => n >= quorum).map(([s]) => s).sort((a, b) => b - a).slice(0, limit);
   }
   async scan(): Promise<StoredCosignature[]> {

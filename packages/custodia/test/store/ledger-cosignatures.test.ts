@@ -50,6 +50,8 @@ for (const dialect of ALL_DATABASES) {
       expect(await vdb.cosignatures.quorumSizes(['w1+00000001', 'w2+00000002'], 2, 10)).toEqual([5]);
       expect(await vdb.cosignatures.quorumSizes(['w1+00000001', 'w2+00000002', 'w3+00000003'], 1, 2)).toEqual([14, 12]);
       expect(await vdb.cosignatures.quorumSizes([], 1, 10)).toEqual([]);
+      expect(await vdb.cosignatures.quorumSizes(['w1+00000001', 'w2+00000002', 'w3+00000003'], 1, 10, 12)).toEqual([14, 12]);
+      expect(await vdb.cosignatures.quorumSizes(['w1+00000001', 'w2+00000002', 'w3+00000003'], 2, 10, 13)).toEqual([]);
     });
 
     it('scans in (size, witness) order, page by page', async () => {
