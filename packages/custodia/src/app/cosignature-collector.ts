@@ -202,6 +202,7 @@ export class CosignatureCollector {
       peer.known = size ?? 0;
       peer.stored = size ?? -1;
     }
+    if (peer.known === checkpoint.size && peer.stored === checkpoint.size) return; // the common case: nothing new
     const note = parseSignedNote(checkpoint.note);
     for (let conflicts = 0; conflicts <= MAX_CONFLICTS; conflicts++) {
       const oldSize: number = peer.known!;
