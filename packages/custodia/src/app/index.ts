@@ -36,8 +36,13 @@ export { auditEventResource, ledgerEventId, parseLedgerEventId } from './audit-e
 export { verifyAccessLogBundle, MAX_PROOF_BUNDLE_BYTES, type AccessLogVerification, type VerifyProofOptions } from './access-log-verify.js';
 export { AuditTrail } from './audit-trail.js';
 export { parseTilePath } from '../ledger/index.js';
-export { ledgerVerifierKey, verifyVaultLedger } from './ledger-admin.js';
+export { ledgerVerifierKey, verifyVaultLedger, type VaultLedgerVerification } from './ledger-admin.js';
 export { verifyLedger, type LedgerVerification } from './ledger-verify.js';
 export { exportAuditEvents, jsonLinesSink, syslogSink, type SiemSink, type ExportReport } from './siem-export.js';
 export { siemEvent, syslogMessage, octetCounted, type SiemEvent } from './siem-event.js';
 export { importAsOperator } from './operator-import.js';
+export { WitnessService, MAX_ADD_CHECKPOINT_BYTES, type WitnessAnswer, type WitnessCounts } from './witness-service.js';
+export { CosignatureCollector, httpWitnessTransport, type CosignatureReport, type WitnessTransport } from './cosignature-collector.js';
+export type { PublishedCheckpoint } from './cosigned-checkpoints.js';
+export { resolveWitnessNodeConfig, openWitnessNode, witnessVerifierKey, witnessPlainHttpWarning, type WitnessNodeConfig, type WitnessNodeInput } from './witness-node.js';
+export { parseWitnessPeer, parseWitnessedLog, type WitnessPeer, type WitnessedLog } from './witness-config.js';

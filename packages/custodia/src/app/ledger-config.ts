@@ -5,6 +5,7 @@
  */
 import { CustodiaError } from '../kernel/index.js';
 import { isValidKeyName } from '../ledger/index.js';
+import { logVerifiers, parseWitnessedLog, resolveWitnesses, type WitnessedLog, type WitnessPeer } from './witness-config.js';
 
 export interface LedgerConfig {
   /** Off only for the benchmark that measures auditing's overhead (CUSTODIA_AUDIT=off). */
@@ -20,6 +21,16 @@ export interface LedgerConfig {
   readonly checkpointIntervalMs: number;
   /** …and as soon as this many entries are pending. */
   readonly checkpointEntries: number;
+  /** The witnesses asked to cosign every checkpoint (`--witness`); none by default. */
+  readonly witnesses: readonly WitnessPeer[];
+  /** How many of them must cosign a checkpoint before GET /ledger/checkpoint serves it (`--witness-quorum`). */
+  readonly witnessQuorum: number;
+  /** The other logs this vault witnesses (`--witness-for`); none by default. */
+  readonly witnessFor: readonly WitnessedLog[];
+  /** The name of this vault's witness key when set explicitly (`--witness-name`); fixed when the key is created. */
+  readonly witnessName?: string;
+  /** The name a new witness key gets when none is set: the FHIR base URL's host and path, then `/witness`. */
+  readonly defaultWitnessName: string;
 }
 
 export interface LedgerInput {
@@ -27,6 +38,12 @@ export interface LedgerInput {
   readonly origin?: string;
   readonly checkpointIntervalMs?: number;
   readonly checkpointEntries?: number;
+  /** `URL=VKEY` specs (witness-config.ts). */
+  readonly witnesses?: readonly string[];
+  readonly witnessQuorum?: number | string;
+  /** `ORIGIN=VKEY` specs. */
+  readonly witnessFor?: readonly string[];
+  readonly witnessName?: string;
 }
 
 const invalid = (m: string): never => {
@@ -34,9 +51,9 @@ const invalid = (m: string): never => {
 };
 
 /** The default origin: the FHIR base URL's host and path, without the scheme (C2SP recommends a schema-less URL). */
-export function defaultOrigin(fhirBaseUrl: string): string {
+export function defaultOrigin(fhirBaseUrl: string, last = 'ledger'): string {
   const u = new URL(fhirBaseUrl);
-  return `${u.host}${u.pathname.replace(/\/fhir\/?$/, '')}/ledger`.replace(/\/+/g, '/');
+  return `${u.host}${u.pathname.replace(/\/fhir\/?$/, '')}/${last}`.replace(/\/+/g, '/');
 }
 
 export function resolveLedger(input: LedgerInput, fhirBaseUrl: string, env: NodeJS.ProcessEnv): LedgerConfig {
@@ -51,5 +68,21 @@ export function resolveLedger(input: LedgerInput, fhirBaseUrl: string, env: Node
   const checkpointEntries = input.checkpointEntries ?? 1000;
   if (!Number.isInteger(checkpointIntervalMs) || checkpointIntervalMs < 10) invalid('The checkpoint interval is a whole number of milliseconds, at least 10');
   if (!Number.isInteger(checkpointEntries) || checkpointEntries < 1) invalid('The checkpoint entry count is a positive whole number');
-  return Object.freeze({ audit: input.audit ?? flag !== 'off', ...(origin === undefined ? {} : { origin }), defaultOrigin: fallback, checkpointIntervalMs, checkpointEntries });
+  const { witnesses, quorum: witnessQuorum } = resolveWitnesses(input.witnesses ?? [], input.witnessQuorum);
+  const witnessFor = Object.freeze((input.witnessFor ?? []).map((s) => parseWitnessedLog(s)));
+  logVerifiers(witnessFor); // refuses a log key given twice
+  const witnessName = input.witnessName;
+  if (witnessName !== undefined && (!isValidKeyName(witnessName) || witnessName.length > 128)) invalid('--witness-name must be 1–128 characters without spaces or "+" (C2SP signed-note key name)');
+  return Object.freeze({
+    audit: input.audit ?? flag !== 'off',
+    ...(origin === undefined ? {} : { origin }),
+    defaultOrigin: fallback,
+    checkpointIntervalMs,
+    checkpointEntries,
+    witnesses,
+    witnessQuorum,
+    witnessFor,
+    ...(witnessName === undefined ? {} : { witnessName }),
+    defaultWitnessName: defaultOrigin(fhirBaseUrl, 'witness'),
+  });
 }

@@ -21,6 +21,7 @@ import {
   type StoredCheckpoint,
 } from '../ledger/index.js';
 import type { LedgerLog } from '../store/index.js';
+import type { CosignedCheckpoints, PublishedCheckpoint } from './cosigned-checkpoints.js';
 import type { LedgerConfig } from './ledger-config.js';
 
 export class LedgerService {
@@ -32,6 +33,7 @@ export class LedgerService {
   #running: Promise<SequencerRun> | undefined;
   #pending = 0;
   #onError: (e: unknown) => void = () => undefined;
+  readonly #listeners: ((checkpoint: StoredCheckpoint) => void)[] = [];
 
   constructor(
     /** The ledger's storage (tests and tools read entries through it). */
@@ -39,6 +41,8 @@ export class LedgerService {
     key: NotePrivateKey,
     private readonly config: LedgerConfig,
     clock: Clock,
+    /** With witnesses: which checkpoint is published (cosigned-checkpoints.ts). */
+    private readonly cosigned?: CosignedCheckpoints,
   ) {
     this.origin = key.name;
     this.verifierKey = formatVerifierKey(key.name, key.type, key.publicKey);
@@ -74,8 +78,29 @@ export class LedgerService {
   sequence(): Promise<SequencerRun> {
     if (this.#running !== undefined) return this.#running;
     this.#pending = 0;
-    this.#running = this.#sequencer.run().finally(() => (this.#running = undefined));
+    this.#running = this.#sequencer
+      .run()
+      .then((run) => {
+        if (run.checkpoint !== undefined) this.#announce(run.checkpoint);
+        return run;
+      })
+      .finally(() => (this.#running = undefined));
     return this.#running;
+  }
+
+  /** `listener` hears of the newest checkpoint after every sequencer run (the witness client submits it). */
+  onCheckpoint(listener: (checkpoint: StoredCheckpoint) => void): void {
+    this.#listeners.push(listener);
+  }
+
+  #announce(checkpoint: StoredCheckpoint): void {
+    for (const l of this.#listeners) {
+      try {
+        l(checkpoint);
+      } catch (e) {
+        this.#onError(e);
+      }
+    }
   }
 
   /** Integrates everything appended so far (tests, `custodia ledger` tools, shutdown). */
@@ -102,7 +127,17 @@ export class LedgerService {
     return latest;
   }
 
-  /** The newest signed checkpoint (the empty tree's before anything was audited). */
+  /**
+   * What GET /ledger/checkpoint serves: with witnesses, the newest checkpoint cosigned by
+   * a quorum of them (cosignature lines appended), until there is one the newest signed
+   * checkpoint; without witnesses, always the newest signed checkpoint.
+   */
+  async publishedCheckpoint(): Promise<PublishedCheckpoint> {
+    if (this.cosigned === undefined) return { ...(await this.checkpoint()), cosignatures: 0 };
+    return this.cosigned.published(() => this.checkpoint());
+  }
+
+  /** The newest signed checkpoint (the empty tree's before anything was audited); proofs and tiles are served up to it. */
   async checkpoint(): Promise<StoredCheckpoint> {
     return (await this.log.latestCheckpoint()) ?? (await this.catchUp());
   }

@@ -17,6 +17,10 @@ import { AuditTrail } from './audit-trail.js';
 import { auditedSecurityEvents } from './security-audit.js';
 import { LedgerService } from './ledger-service.js';
 import { AuditEventApi } from './audit-event-api.js';
+import { CosignedCheckpoints } from './cosigned-checkpoints.js';
+import { CosignatureCollector } from './cosignature-collector.js';
+import { openWitnessService } from './witness-node.js';
+import type { WitnessService } from './witness-service.js';
 import { patientsOfVersion } from './fhir-audit.js';
 import { loadLedgerKey, loadSigningKey, openDatabase, type VaultDatabase } from '../store/index.js';
 import type { VaultConfig } from './config.js';
@@ -53,6 +57,10 @@ export interface Vault {
   readonly audit: AuditTrail;
   /** The ledger's sequencer, checkpoints, tiles and proofs. */
   readonly ledger: LedgerService;
+  /** With `--witness`: asks the witnesses to cosign each checkpoint (cosignature-collector.ts). */
+  readonly cosigning?: CosignatureCollector;
+  /** With `--witness-for`: this vault as a witness of other logs (served under /witness). */
+  readonly witness?: WitnessService;
   /** The patients a returned version is about (for audit records). */
   readonly patientsOf: (v: StoredVersion) => readonly string[];
   /** The audit trail on the FHIR API: AuditEvent search and read, `Patient/{id}/$access-log`. */
@@ -151,7 +159,14 @@ export async function createVault(config: VaultConfig, overrides: VaultOverrides
   const auditScope = new AsyncLocalStorage<WriteAuditContext>();
   const database = await openVaultDatabase(config, clock, random, auditScope);
   const fhir = await createFhirContext(config, clock, random, database);
-  const ledger = new LedgerService(database.ledger, ledgerKey, config.ledger, clock);
+  // Witnesses (issue 5 §3): the log's own, and the other logs this vault witnesses.
+  const { witnesses, witnessQuorum, witnessFor } = config.ledger;
+  const cosigned = witnesses.length === 0 ? undefined : new CosignedCheckpoints(database.ledger, database.cosignatures, witnesses.map((w) => w.vkey), witnessQuorum);
+  const ledger = new LedgerService(database.ledger, ledgerKey, config.ledger, clock, cosigned);
+  const cosigning = witnesses.length === 0 ? undefined : new CosignatureCollector(ledger, database.cosignatures, witnesses, { clock: wallClock });
+  if (cosigning !== undefined) ledger.onCheckpoint((cp) => cosigning.notify(cp));
+  const witnessName = { ...(config.ledger.witnessName === undefined ? {} : { explicit: config.ledger.witnessName }), fallback: config.ledger.defaultWitnessName };
+  const witness = witnessFor.length === 0 ? undefined : openWitnessService(config.dataDir, witnessName, witnessFor, wallClock, random);
   const audit = new AuditTrail(auditScope, database, clock, config.ledger.audit, (n) => ledger.appended(n));
   const patientsOf = patientsOfVersion((r) => fhir.indexer.patients(r));
   const store = fhir.store;
@@ -188,11 +203,15 @@ export async function createVault(config: VaultConfig, overrides: VaultOverrides
     ...(keyRotation === undefined ? {} : { keyRotation }),
     audit,
     ledger,
+    ...(cosigning === undefined ? {} : { cosigning }),
+    ...(witness === undefined ? {} : { witness }),
     patientsOf,
     auditEvents: new AuditEventApi({ ledger, audit, guardFor: (p) => access.guardFor(p), baseUrl: config.fhirBaseUrl, limits: config.limits, clock }),
     async close() {
       await keyRotation?.stop();
       await ledger.stop();
+      await cosigning?.stop();
+      witness?.close();
       await database.close();
     },
   });

@@ -27,10 +27,11 @@ export function ledgerCommand(): Command<[], Record<string, unknown>> {
       .addOption(databaseOption())
       .addOption(schemaOption())
       .option('--vkey <vkey>', "the log's verifier key as you know it (default: from the key file in --data-dir)")
+      .option('--witness-vkey <vkey>', "a witness's verifier key: its stored cosignatures must verify over the stored checkpoints (repeatable)", (v: string, p: string[] | undefined) => [...(p ?? []), v], undefined)
       .option('--json', 'print the full report as JSON', false)
       .exitOverride()
       .action(async (o) => {
-        const r = await verifyVaultLedger(storageConfig(o), o.vkey);
+        const r = await verifyVaultLedger(storageConfig(o), o.vkey, o.witnessVkey ?? []);
         if (o.json) process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
         else {
           const lines = [
@@ -38,6 +39,7 @@ export function ledgerCommand(): Command<[], Record<string, unknown>> {
             `Leaves: ${r.leaves} (${r.erasedEntries} audit entries of erased patients, checked by hash only)`,
             `Checkpoints: ${r.checkpoints}, newest at size ${r.checkpointedSize}${r.leaves > r.checkpointedSize ? ` (${r.leaves - r.checkpointedSize} leaves await the sequencer)` : ''}`,
             `Resource versions: ${r.versions} (${r.erasedVersions} emptied by recorded erasures)`,
+            `Cosignatures: ${r.cosignatures} verified${r.uncheckedCosignatures > 0 ? `, ${r.uncheckedCosignatures} of witnesses not given with --witness-vkey (not checked)` : ''}`,
             r.ok ? 'OK: the ledger and the stored data agree.' : `FAILED: ${r.problemCount} problem(s); the first: ${r.problems[0]}`,
             ...r.problems.slice(1, 20).map((p) => `  also: ${p}`),
           ];

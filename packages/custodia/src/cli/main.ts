@@ -15,6 +15,7 @@ import { loginCommand } from './login-command.js';
 import { keysCommand } from './keys-command.js';
 import { ledgerCommand } from './ledger-command.js';
 import { patientCommand } from './patient-command.js';
+import { witnessCommand } from './witness-command.js';
 
 export function buildProgram(): Command {
   const program = new Command('custodia')
@@ -32,6 +33,7 @@ export function buildProgram(): Command {
   program.addCommand(keysCommand());
   program.addCommand(ledgerCommand());
   program.addCommand(patientCommand());
+  program.addCommand(witnessCommand());
   for (const c of program.commands) c.exitOverride();
   return program as unknown as Command;
 }

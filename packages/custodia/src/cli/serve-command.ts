@@ -37,6 +37,10 @@ export function serveCommand(): Command<[], Record<string, unknown>> {
     .option('--pkcs11-token <label>', 'PKCS#11 token label (env CUSTODIA_PKCS11_TOKEN)')
     .option('--retention-policy <file>', 'retention rules (JSON) that refuse erasure while they apply (env CUSTODIA_RETENTION_POLICY)')
     .option('--ledger-origin <origin>', 'the audit log\'s origin, fixed when the log is created (default <host:port>/ledger; env CUSTODIA_LEDGER_ORIGIN)')
+    .option('--witness <url=vkey>', "a witness to cosign the ledger's checkpoints: its submission URL (POST <url>/add-checkpoint) and its verifier key (repeatable)", collect, undefined)
+    .option('--witness-quorum <n>', 'how many witnesses must cosign a checkpoint before GET /ledger/checkpoint serves it (default: all of them)')
+    .option('--witness-for <origin=vkey>', "act as a witness (under /witness) for another log: its origin and verifier key (repeatable; this vault's witness key is keys/witness-note.key)", collect, undefined)
+    .option('--witness-name <name>', "this vault's witness name, fixed when its key is created (default <host:port>/witness)")
     .option('--rate-limit <kind=rate/burst>', 'requests per second and burst for user, client or token, e.g. user=50/200 (repeatable; env CUSTODIA_RATE_LIMITS)', collect, undefined)
     .action(async (o) => {
       const config = resolveConfig(
@@ -57,7 +61,13 @@ export function serveCommand(): Command<[], Record<string, unknown>> {
           ...(o.trustProxy === undefined ? {} : { trustedProxies: o.trustProxy }),
           ...(o.rateLimit === undefined ? {} : { rateLimits: parseRateLimitSpecs(o.rateLimit) }),
           ...(o.retentionPolicy === undefined ? {} : { retentionPolicy: o.retentionPolicy }),
-          ...(o.ledgerOrigin === undefined ? {} : { ledger: { origin: o.ledgerOrigin } }),
+          ledger: {
+            ...(o.ledgerOrigin === undefined ? {} : { origin: o.ledgerOrigin }),
+            ...(o.witness === undefined ? {} : { witnesses: o.witness }),
+            ...(o.witnessQuorum === undefined ? {} : { witnessQuorum: o.witnessQuorum }),
+            ...(o.witnessFor === undefined ? {} : { witnessFor: o.witnessFor }),
+            ...(o.witnessName === undefined ? {} : { witnessName: o.witnessName }),
+          },
           encryption: {
             ...(o.keyProvider === undefined ? {} : { keyProvider: o.keyProvider }),
             ...(o.pkcs11Module === undefined ? {} : { pkcs11Module: o.pkcs11Module }),
@@ -87,6 +97,12 @@ export function serveCommand(): Command<[], Record<string, unknown>> {
       }
       // Checkpoints of the audit ledger: signed as entries arrive (counts only in the log).
       vault.ledger.start((e) => app.log.error({ err: e }, 'ledger sequencer failed; it retries'));
+      // Witnesses: each exchange, sizes and counts only; failures never hold up a request (they are retried with backoff).
+      vault.cosigning?.onReport((r) => {
+        const fields = { witness: r.witness, event: r.event, size: r.size, failures: r.failures, ...(r.status === undefined ? {} : { status: r.status }) };
+        if (r.event === 'cosigned' || r.event === 'conflict') app.log.debug(fields, 'witness exchange');
+        else app.log.warn(fields, 'witness did not cosign; retrying with backoff');
+      });
       // Data-key rotation re-seals in the background; counts only, never record contents.
       vault.keyRotation?.start(
         10_000,
@@ -106,6 +122,9 @@ export function serveCommand(): Command<[], Record<string, unknown>> {
         });
       }
       process.stdout.write(`Custodia is listening at ${config.fhirBaseUrl}\n`);
+      if (vault.witness !== undefined) {
+        process.stdout.write(`Witnessing ${vault.witness.origins.join(', ')} at ${config.fhirBaseUrl.replace(/\/fhir$/, '')}/witness as ${vault.witness.verifierKey}\n`);
+      }
       if (vault.tls !== undefined) process.stdout.write(tlsSummary(vault.tls));
       process.stdout.write(`Get an operator token with: npx custodia token --data-dir ${o.dataDir}\n`);
     });

@@ -26,8 +26,12 @@ export { ed25519NoteVerifier, NoteVerifierSet, verifyNote, openNote, type NoteVe
 export { parseCheckpoint, formatCheckpoint, signCheckpoint, openCheckpoint, EMPTY_TREE_ROOT, type Checkpoint } from './checkpoint.js';
 export { cosignatureSigner, cosignatureVerifier, cosignatureTimestamp, type CosignatureSigner } from './cosignature.js';
 export { parseAddCheckpointRequest, formatAddCheckpointRequest, formatTreeSizeBody, parseTreeSizeBody, formatCosignatureBody, parseCosignatureBody, TLOG_SIZE_CONTENT_TYPE } from './add-checkpoint-request.js';
-export { witnessAddCheckpoint, witnessResponse, requestOrigin, type WitnessConfig, type WitnessLogState, type AddCheckpointOutcome, type ConsistencyProofVerifier } from './witness-protocol.js';
-export { addCheckpoint, type WitnessStateStore } from './add-checkpoint.js';
+export { witnessAddCheckpoint, witnessResponse, requestOrigin, type WitnessConfig, type WitnessLogState, type AddCheckpointOutcome, type ConsistencyProofVerifier, type ConsistencyProof, type WitnessResponse } from './witness-protocol.js';
+export { addCheckpoint, type WitnessStateStore, type AddCheckpointOptions } from './add-checkpoint.js';
+export { merkleConsistency } from './consistency-verifier.js';
+export { readWitnessReply, MAX_WITNESS_REPLY_BYTES, type WitnessReply, type WitnessReplyOutcome } from './witness-reply.js';
+export { verifiedCosignatures, cosignNote } from './cosigned-note.js';
+export { witnessKeyRef, type CosignatureStore, type StoredCosignature } from './cosignature-store.js';
 // What the log holds, and how the vault appends and integrates it.
 export { encodeEntry, decodeEntry, SALT_BYTES, type LedgerEntry, type AuditEntry, type VersionEntry, type ResealEntry, type ErasureEntry } from './ledger-entry.js';
 export { isAuditRecord, AUDIT_TYPES, MAX_ENTITIES, type AuditRecord, type AuditAgent, type AuditAction, type AuditOutcome, type AuditType } from './audit-record.js';

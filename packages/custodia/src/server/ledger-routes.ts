@@ -25,7 +25,8 @@ const proof = (reply: FastifyReply, hashes: readonly Buffer[]): FastifyReply =>
 
 export function registerLedgerRoutes(app: FastifyInstance, vault: Vault): void {
   const { ledger } = vault;
-  app.get('/ledger/checkpoint', async (_req, reply) => text(reply, (await ledger.checkpoint()).note, 'no-cache'));
+  // With witnesses, the newest checkpoint a quorum of them cosigned (app/cosigned-checkpoints.ts).
+  app.get('/ledger/checkpoint', async (_req, reply) => text(reply, (await ledger.publishedCheckpoint()).note, 'no-cache'));
   app.get('/ledger/vkey', async (_req, reply) => text(reply, `${ledger.verifierKey}\n`, 'public, max-age=86400'));
   app.get('/ledger/tile/*', async (req, reply) => {
     // C2SP tlog-tiles paths; the path is attacker-controlled and parsed strictly.

@@ -11,3 +11,6 @@ export { writeFileAtomically } from './atomic-file.js';
 export { ledgerLog, auditOwner, versionRef, type LedgerLog, type AuditIndexQuery, type StoredLeaf } from './ledger-log.js';
 export { loadLedgerKey, ledgerKeyPath } from './ledger-key-file.js';
 export type { StoredDigest } from './stored-digest.js';
+export { ledgerCosignatures } from './ledger-cosignatures.js';
+export { openWitnessStateFile, EVIDENCE_PER_LOG, type WitnessStateFile, type WitnessEvidence } from './witness-state-file.js';
+export { loadWitnessKey, witnessKeyPath } from './witness-key-file.js';

@@ -6,8 +6,9 @@
 import { Migrator, sql, type Kysely } from 'kysely';
 import type { AsyncLocalStorage } from 'node:async_hooks';
 import { CustodiaError, secureRandom, systemClock, type Clock, type Random } from '../kernel/index.js';
-import type { WriteAuditContext } from '../ledger/index.js';
+import type { CosignatureStore, WriteAuditContext } from '../ledger/index.js';
 import { ledgerLog, type LedgerLog } from './ledger-log.js';
+import { ledgerCosignatures } from './ledger-cosignatures.js';
 import type { ResourceStore } from '../fhir/index.js';
 import type { BreakGlassStore, IdentityStore, OAuthStore, OperatorLog } from '../access/index.js';
 import { postgresSql, sqliteSql } from './dialect-sql.js';
@@ -114,6 +115,8 @@ export interface VaultDatabase {
   readonly legalHolds: LegalHoldStore;
   /** The audit ledger's tables (append, sequencer storage, entries). */
   readonly ledger: LedgerLog;
+  /** The witnesses' cosignatures of the ledger's checkpoints. */
+  readonly cosignatures: CosignatureStore;
   close(): Promise<void>;
 }
 
@@ -134,6 +137,7 @@ export async function openDatabase(options: StoreOptions): Promise<VaultDatabase
     sealedData: sealedDataStore(h, options.ledger?.enabled === false ? undefined : ledger),
     legalHolds: legalHoldStore(handle),
     ledger,
+    cosignatures: ledgerCosignatures(handle, h.d),
     close: () => resources.close(),
   };
 }

@@ -20,6 +20,7 @@ import { legalHoldSchema } from './0013-legal-holds.js';
 import { clientCertificateSchema } from './0014-client-certificate.js';
 import { blindPrefixTailSchema } from './0015-blind-prefix-tails.js';
 import { ledgerSchema } from './0016-ledger.js';
+import { ledgerCosignatureSchema } from './0017-ledger-cosignatures.js';
 
 function statements(list: string[]): Migration {
   return {
@@ -49,6 +50,7 @@ export function migrationProvider(dialect: SqlDialect): MigrationProvider {
         '0014-client-certificate': statements(clientCertificateSchema()),
         '0015-blind-prefix-tails': statements(blindPrefixTailSchema(dialect)),
         '0016-ledger': statements(ledgerSchema(dialect)),
+        '0017-ledger-cosignatures': statements(ledgerCosignatureSchema(dialect)),
       };
     },
   };
