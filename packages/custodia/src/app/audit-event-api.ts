@@ -26,7 +26,11 @@ import type { Principal } from '../access/index.js';
 import type { AuditTrail } from './audit-trail.js';
 import type { LedgerService } from './ledger-service.js';
 import { auditEventResource, isSharedWithOthers, ledgerEventId, parseLedgerEventId } from './audit-event-resource.js';
-import { parseAccessLogQuery, parseAuditEventSearch, type PageLimits } from './audit-event-query.js';
+import { parseAccessLogQuery, parseAuditEventSearch, parseDisclosureQuery, type PageLimits } from './audit-event-query.js';
+import { disclosureOf, disclosuresHtml, LOOK_BACK_MS, type Disclosure } from './disclosure-accounting.js';
+
+/** An accounting lists at most this many disclosures (a longer period is asked for in parts). */
+const MAX_DISCLOSURES = 10_000;
 import { auditTrailScope, type AuditTrailScope } from './audit-trail-access.js';
 import { openAudit, scanAuditEvents, type ScannedEvent } from './audit-event-scan.js';
 import { proofParameters, WITHHELD_SHARED } from './access-log-proof.js';
@@ -68,7 +72,7 @@ export class AuditEventApi {
       case 'history':
         return i.type === 'AuditEvent' && i.id !== undefined && parseLedgerEventId(i.id) !== undefined;
       case 'operation':
-        return i.name === '$access-log';
+        return i.name === '$access-log' || i.name === '$disclosures';
       default:
         return false;
     }
@@ -82,8 +86,8 @@ export class AuditEventApi {
       case 'read':
         return this.#read(i.id, caller, i, req);
       case 'operation':
-        if (i.type !== 'Patient' || i.id === undefined) throw new CustodiaError('not-supported', '$access-log is an operation on a Patient: GET /fhir/Patient/{id}/$access-log');
-        return this.#accessLog(i.id, i.params ?? [], caller, i, req);
+        if (i.type !== 'Patient' || i.id === undefined) throw new CustodiaError('not-supported', `${i.name} is an operation on a Patient: GET /fhir/Patient/{id}/${i.name}`);
+        return i.name === '$disclosures' ? this.#disclosures(i.id, i.params ?? [], caller, i, req) : this.#accessLog(i.id, i.params ?? [], caller, i, req);
       case 'vread':
       case 'history':
         throw new CustodiaError('not-supported', 'Audit events have one version: read them with GET /fhir/AuditEvent/{id}');
@@ -180,6 +184,53 @@ export class AuditEventApi {
       ],
     };
     await this.#recordDisclosure(caller, i, req, page.events, scope, patient);
+    return { status: 200, body: bundle };
+  }
+
+  /**
+   * HIPAA accounting of disclosures (45 CFR 164.528; disclosure-accounting.ts): the
+   * disclosures of the patient's data in [start, end] (at most six years back), as their
+   * AuditEvents, with the same page in readable form as an HTML Binary. Who may ask: the
+   * patient themself and the privacy officer, as for `$access-log`.
+   */
+  async #disclosures(patient: string, params: ReadonlyArray<readonly [string, string]>, caller: Principal, i: FhirInteraction, req: AuditTrailRequest): Promise<FhirResult> {
+    const scope = auditTrailScope(caller, this.deps.guardFor(caller));
+    if (!isFhirId(patient)) throw new CustodiaError('request-malformed', 'A patient id is 1–64 letters, digits, - or .');
+    if (scope.kind === 'patient' && scope.patient !== patient) throw new CustodiaError('resource-not-found', `No Patient/${patient}`);
+    const now = this.deps.clock.now();
+    const q = parseDisclosureQuery(params, now, LOOK_BACK_MS, req.handling);
+    const found: { event: ScannedEvent; disclosure: Disclosure }[] = [];
+    let erased = 0;
+    // Every event about the patient in the period, oldest first (bounded: an accounting is not paged).
+    for (let cursor: number | undefined; ; ) {
+      const page = await scanAuditEvents(this.deps.ledger.log, { patient, from: q.start, to: q.end, order: 'asc', count: 1000, ...(cursor === undefined ? {} : { cursor }) });
+      erased += page.erased;
+      for (const event of page.events) {
+        const disclosure = disclosureOf(event.index, event.record, patient);
+        if (disclosure !== null) found.push({ event, disclosure });
+      }
+      if (page.next === undefined || found.length >= MAX_DISCLOSURES) break;
+      cursor = page.next;
+    }
+    const forPatient = scope.kind === 'patient' ? { forPatient: patient } : {};
+    const html = disclosuresHtml(patient, q.start, q.end, found.map((f) => f.disclosure));
+    const notes = [
+      `Accounting of disclosures for Patient/${patient} from ${new Date(q.start).toISOString()} to ${new Date(q.end).toISOString()} (45 CFR 164.528): ${found.length} disclosure(s). Disclosures for treatment, payment and health-care operations, and to the patient, are not listed.`,
+      ...(erased > 0 ? [`${erased} audit event(s) in the period can no longer be read (their patient was erased).`] : []),
+      ...(found.length >= MAX_DISCLOSURES ? [`Only the first ${MAX_DISCLOSURES} are listed: ask for a shorter period.`] : []),
+      ...q.ignored.map((name) => `The parameter ${name} is not supported and was ignored`),
+    ];
+    const bundle: Json = {
+      resourceType: 'Bundle',
+      type: 'collection',
+      timestamp: new Date(now).toISOString(),
+      entry: [
+        ...found.map((f) => ({ fullUrl: `${this.deps.baseUrl}/AuditEvent/${ledgerEventId(f.event.index)}`, resource: auditEventResource(f.event.index, f.event.record, { origin: this.deps.ledger.origin, ...forPatient }) })),
+        { resource: { resourceType: 'Binary', id: 'disclosures-html', contentType: 'text/html', data: Buffer.from(html, 'utf8').toString('base64') } },
+        { resource: informationOutcome(notes.join(' ')) },
+      ],
+    };
+    await this.#recordDisclosure(caller, i, req, found.map((f) => f.event), scope, patient);
     return { status: 200, body: bundle };
   }
 

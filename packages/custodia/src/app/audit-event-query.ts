@@ -152,3 +152,32 @@ export function parseAccessLogQuery(params: Params, limits: PageLimits, handling
   const used: [string, string][] = [...(sinceText === undefined ? [] : [['_since', sinceText] as [string, string]]), ['_count', String(count)]];
   return { ...(since === undefined ? {} : { since }), ...(after === undefined ? {} : { after }), count, used, ignored };
 }
+
+const DISCLOSURE_PARAMS = new Set(['start', 'end']);
+
+export interface DisclosureQuery {
+  /** Epoch ms, inclusive; never earlier than six years before `now` (§164.528(a)(3)). */
+  readonly start: number;
+  readonly end: number;
+  readonly ignored: readonly string[];
+}
+
+/**
+ * `$disclosures?start&end` (R4 dates or instants; attacker-controlled, parsed strictly):
+ * by default the six years up to now, and never further back.
+ */
+export function parseDisclosureQuery(params: Params, now: number, lookBackMs: number, handling: 'strict' | 'lenient'): DisclosureQuery {
+  const ignored = unknownParams(params, DISCLOSURE_PARAMS, handling);
+  const bound = (name: 'start' | 'end'): number | undefined => {
+    const text = single(params, name);
+    if (text === undefined) return undefined;
+    const r = parseDateRange(text);
+    if (r === undefined) throw invalid(`${name} must be a FHIR date or instant, such as 2026-01-01`);
+    return name === 'start' ? r.lo : r.hi;
+  };
+  const floor = now - lookBackMs;
+  const start = Math.max(bound('start') ?? floor, floor);
+  const end = Math.min(bound('end') ?? now, now);
+  if (end < start) throw invalid('end is before start (or before the six-year look-back)');
+  return { start, end, ignored };
+}
