@@ -111,7 +111,7 @@ export async function handleFhirRequest(gateway: FhirGateway, req: FhirHttpReque
     const result = await audit.runAudited(context, () => authorizeAndExecute(gateway, req, principal!, interaction!));
     const returned = disclosed(result);
     // A write was audited in its transaction; what a response discloses is audited here, before it leaves.
-    if (returned.length > 0 || !context.recorded) await audit.record([disclosureRecord(template, returned, gateway.patientsOf, audit.clock.now())]);
+    if (audit.enabled && (returned.length > 0 || !context.recorded)) await audit.record([disclosureRecord(template, returned, gateway.patientsOf, audit.clock.now())]);
     return result;
   } catch (e) {
     await auditFailure(gateway, req, principal, interaction, e);
