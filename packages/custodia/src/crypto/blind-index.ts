@@ -81,11 +81,16 @@ function macOf(key: Uint8Array): HmacSha256 {
 
 /**
  * Prefixes up to this many characters get an index row of their own; the blind indexes of
- * the longer ones travel in the last row's {@link BlindPrefixRows.tail}. Four characters
+ * the longer ones travel in the last row's {@link BlindPrefixRows.tail}. Three characters
  * already narrow a name to a few candidates, and a 25-character address line then costs
- * four index rows instead of twenty-five.
+ * three index rows instead of twenty-five.
  */
-export const PREFIX_ROWS = 4;
+export const PREFIX_ROWS = 3;
+/**
+ * Head-row counts that stored rows of earlier releases use (searches still find them):
+ * four head rows with a tail. Rows of one row per prefix are found through `whole`.
+ */
+export const EARLIER_PREFIX_ROWS: readonly number[] = [4];
 /** Characters per blind prefix in a tail: the first 96 bits, base64url. */
 export const TAIL_CHARS = 16;
 
@@ -101,30 +106,30 @@ export interface BlindPrefixRows {
 }
 
 /** {@link blindPrefixes}, laid out as stored rows. */
-export function blindPrefixRows(key: Uint8Array, param: string, normalized: string): BlindPrefixRows {
+export function blindPrefixRows(key: Uint8Array, param: string, normalized: string, headRows = PREFIX_ROWS): BlindPrefixRows {
   const all = blindPrefixes(key, param, normalized);
-  if (all.length <= PREFIX_ROWS) return { heads: all };
-  return { heads: all.slice(0, PREFIX_ROWS), tail: all.slice(PREFIX_ROWS).map((p) => p.slice(0, TAIL_CHARS)).join('') };
+  if (all.length <= headRows) return { heads: all };
+  return { heads: all.slice(0, headRows), tail: all.slice(headRows).map((p) => p.slice(0, TAIL_CHARS)).join('') };
 }
 
 /**
- * What a search term looks up among {@link blindPrefixRows}: the head of its own length;
- * or, for a longer term, the last head and, in that row's tail, the blind index of the
- * term at `tailAt` (1-based, as SQL's substr). `whole` is the term's full blind prefix,
- * which rows written before tails existed (one row per prefix) still hold.
+ * What a search term looks up among stored prefix rows: a row whose value is `whole`, the
+ * term's own blind prefix (a head row when the term is short, or a row of the layout with
+ * one row per prefix); or, for each layout with fewer head rows than the term has
+ * characters, a row whose value is that layout's last head and whose tail holds the term's
+ * blind index (cut to {@link TAIL_CHARS}) at `at` (1-based, as SQL's substr).
  */
 export interface BlindPrefixMatch {
-  readonly head: string;
-  readonly tail?: { readonly at: number; readonly value: string; readonly whole: string };
+  readonly whole: string;
+  readonly tails: readonly { readonly head: string; readonly at: number; readonly value: string }[];
 }
 
 export function blindPrefixMatch(key: Uint8Array, param: string, normalizedTerm: string): BlindPrefixMatch | undefined {
   const chars = [...normalizedTerm].slice(0, MAX_PREFIX);
   if (chars.length === 0) return undefined;
-  if (chars.length <= PREFIX_ROWS) return { head: blindIndex(key, `${param}:prefix`, chars.join('')) };
   const whole = blindIndex(key, `${param}:prefix`, chars.join(''));
-  return {
-    head: blindIndex(key, `${param}:prefix`, chars.slice(0, PREFIX_ROWS).join('')),
-    tail: { at: (chars.length - PREFIX_ROWS - 1) * TAIL_CHARS + 1, value: whole.slice(0, TAIL_CHARS), whole },
-  };
+  const tails = [PREFIX_ROWS, ...EARLIER_PREFIX_ROWS]
+    .filter((k) => chars.length > k)
+    .map((k) => ({ head: blindIndex(key, `${param}:prefix`, chars.slice(0, k).join('')), at: (chars.length - k - 1) * TAIL_CHARS + 1, value: whole.slice(0, TAIL_CHARS) }));
+  return { whole, tails };
 }

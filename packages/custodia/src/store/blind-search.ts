@@ -5,7 +5,7 @@
  *
  * | values                                                     | stored as                                 | searches that still work        |
  * |------------------------------------------------------------|-------------------------------------------|---------------------------------|
- * | names, addresses of Patient/Person/Practitioner/RelatedPerson (string) | a row per normalised prefix of ≤ 4 characters, longer ones (≤ 64) in its `tail`; `exact` blinded | default (starts-with), `:exact` |
+ * | names, addresses of Patient/Person/Practitioner/RelatedPerson (string) | a row per normalised prefix of ≤ 3 characters, longer ones (≤ 64) in its `tail`; `exact` blinded | default (starts-with), `:exact` |
  * | `telecom`, `phone`, `email` of those types (token)         | system in clear, code blinded             | `code`, `system\|code`, `system\|` |
  * | `identifier` of every type (token)                         | system in clear, value blinded            | the same                        |
  * | `birthdate` of those types (date)                          | blinded year, month, day tokens           | every prefix, years 1850–2150   |
@@ -57,7 +57,7 @@ const domainOf = (param: string): string => DOMAIN_OF[param] ?? param;
 /**
  * A condition as the store runs it (search-sql.ts, condition-sql.ts read it): the
  * parameters its rows are stored under, when more than its own; for a sealed starts-with
- * search, what each value looks up (`values[i]` is then `prefixes[i].head`).
+ * search, what each value looks up (`values[i]` is then `prefixes[i].whole`).
  */
 export type StoredStringCondition = Condition & { readonly storedParams?: readonly string[]; readonly prefixes?: readonly BlindPrefixMatch[] };
 
@@ -305,7 +305,7 @@ function blindCondition(key: Uint8Array, c: Condition, types: readonly string[])
       const prefixes = c.values.map((v) => blindPrefixMatch(key, domain, v));
       if (prefixes.some((p) => p === undefined)) return withParams({ kind: 'missing', param: c.param, table: 'string', missing: false });
       const matches = prefixes as BlindPrefixMatch[];
-      return withParams({ ...c, values: matches.map((p) => p.head), prefixes: matches } as StoredStringCondition);
+      return withParams({ ...c, values: matches.map((p) => p.whole), prefixes: matches } as StoredStringCondition);
     }
     case 'token':
       return blindOver(types, 'token', c.param) ? { ...c, values: blindTokens(key, c.param, c.values) } : c;

@@ -37,15 +37,17 @@ function startsWith(ctx: ConditionContext, column: Sql, prefix: string): Sql {
 }
 
 /**
- * A sealed starts-with search (store/blind-search.ts, crypto/blind-index.ts): the row of
- * the term's own prefix; or, for a term longer than the rows, the last row whose tail holds
- * the term's blind index at `at`. Rows written before tails (migration 0015) hold the
- * term's whole prefix as a row of its own, so that value is looked up too.
+ * A sealed starts-with search (store/blind-search.ts, crypto/blind-index.ts): a row holding
+ * the term's own blind prefix (a head row, or a row of the layout of one row per prefix
+ * written before tails, migration 0015); or the last head row of a layout with tails
+ * (three head rows now, four in earlier rows) whose tail holds the term's blind index.
  */
 function blindStartsWith(a: string, p: BlindPrefixMatch): Sql {
-  if (p.tail === undefined) return sql`${ref(a, 'value')} = ${p.head}`;
-  const { at, value, whole } = p.tail;
-  return sql`(${ref(a, 'value')} IN (${p.head}, ${whole}) AND (${ref(a, 'value')} = ${whole} OR substr(${ref(a, 'tail')}, ${at}, ${TAIL_CHARS}) = ${value}))`;
+  const value = ref(a, 'value');
+  if (p.tails.length === 0) return sql`${value} = ${p.whole}`;
+  const heads = sql.join([p.whole, ...p.tails.map((t) => t.head)].map((v) => sql`${v}`));
+  const inTail = p.tails.map((t) => sql`(${value} = ${t.head} AND substr(${ref(a, 'tail')}, ${t.at}, ${TAIL_CHARS}) = ${t.value})`);
+  return sql`(${value} IN (${heads}) AND (${value} = ${p.whole} OR ${sql.join(inTail, sql` OR `)}))`;
 }
 
 /** LIKE pattern for a substring, with the wildcard characters of the input escaped. */

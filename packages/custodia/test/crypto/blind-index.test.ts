@@ -1,7 +1,7 @@
 /** Keyed blind indexes: deterministic under one key, unrelated across keys and parameters, prefix lookups that agree with "starts with". */
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
-import { blindIndex, blindPrefixes, blindPrefixMatch, blindPrefixRows, MAX_PREFIX, PREFIX_ROWS, TAIL_CHARS } from '../../src/crypto/index.js';
+import { blindIndex, blindPrefixes, blindPrefixMatch, blindPrefixRows, EARLIER_PREFIX_ROWS, MAX_PREFIX, PREFIX_ROWS, TAIL_CHARS } from '../../src/crypto/index.js';
 
 const KEY = Buffer.alloc(32, 0x42);
 const OTHER = Buffer.alloc(32, 0x43);
@@ -16,7 +16,7 @@ describe('blind indexes', () => {
 
   it('differ across keys, parameters and values', () => {
     const v = 'medhurst';
-    const all = [blindIndex(KEY, 'family', v), blindIndex(OTHER, 'family', v), blindIndex(KEY, 'given', v), blindIndex(KEY, 'family', 'medhursT'), blindPrefixMatch(KEY, 'family', v)!.head];
+    const all = [blindIndex(KEY, 'family', v), blindIndex(OTHER, 'family', v), blindIndex(KEY, 'given', v), blindIndex(KEY, 'family', 'medhursT'), blindPrefixMatch(KEY, 'family', v)!.whole];
     expect(new Set(all).size).toBe(all.length);
   });
 
@@ -26,42 +26,43 @@ describe('blind indexes', () => {
     expect(() => blindIndex(KEY, 'a\u0000b', 'x')).toThrow();
   });
 
-  /** What the store's SQL does with a match (condition-sql.ts blindStartsWith), on the rows of one value. */
-  function found(value: string, term: string): boolean {
-    const { heads, tail } = blindPrefixRows(KEY, 'family', value);
+  /** A stored row: its value and, on a last head row, its tail. */
+  type Row = { value: string; tail?: string };
+  /** The rows of one value in a layout: `k` head rows with a tail, or (k = 0) one row per prefix, as before tails. */
+  function rowsOf(value: string, k: number): Row[] {
+    if (k === 0) return blindPrefixes(KEY, 'family', value).map((v) => ({ value: v }));
+    const { heads, tail } = blindPrefixRows(KEY, 'family', value, k);
+    return heads.map((v, i) => (tail !== undefined && i === heads.length - 1 ? { value: v, tail } : { value: v }));
+  }
+  /** What the store's SQL does with a match (condition-sql.ts blindStartsWith), on some rows. */
+  function found(rows: readonly Row[], term: string): boolean {
     const q = blindPrefixMatch(KEY, 'family', term);
     if (q === undefined) return false;
-    if (q.tail === undefined) return heads.includes(q.head);
-    return heads.length === PREFIX_ROWS && heads.at(-1) === q.head && tail?.substr(q.tail.at - 1, TAIL_CHARS) === q.tail.value;
+    return rows.some((r) => r.value === q.whole || q.tails.some((t) => r.value === t.head && r.tail?.substr(t.at - 1, TAIL_CHARS) === t.value));
   }
+  const LAYOUTS = [PREFIX_ROWS, ...EARLIER_PREFIX_ROWS, 0];
 
   test.prop([fc.string({ maxLength: 80, unit: 'grapheme' }), fc.string({ maxLength: 80, unit: 'grapheme' })])(
-    'a prefix lookup finds a stored value exactly when the value starts with the term (up to 64 characters)',
+    'a prefix lookup finds a stored value exactly when the value starts with the term (up to 64 characters), in every stored layout',
     (value, term) => {
       const v = [...value];
       const t = [...term].slice(0, MAX_PREFIX);
       const startsWith = t.length > 0 && t.length <= v.length && t.every((c, i) => v[i] === c);
-      expect(found(value, term)).toBe(startsWith);
+      for (const k of LAYOUTS) expect(found(rowsOf(value, k), term), `layout ${k}`).toBe(startsWith);
     },
   );
 
-  test.prop([fc.string({ minLength: 1, maxLength: 80, unit: 'grapheme' }), fc.nat(90)])(
-    'a term that is a prefix is found, and so are the rows of one prefix each written before tails existed',
-    (value, cut) => {
-      const v = [...value].slice(0, MAX_PREFIX);
-      const term = v.slice(0, 1 + (cut % v.length)).join('');
-      expect(found(value, term)).toBe(true);
-      const q = blindPrefixMatch(KEY, 'family', term)!;
-      const legacyRows = blindPrefixes(KEY, 'family', value);
-      expect(legacyRows).toContain(q.tail === undefined ? q.head : q.tail.whole);
-    },
-  );
+  test.prop([fc.string({ minLength: 1, maxLength: 80, unit: 'grapheme' }), fc.nat(90)])('every prefix of a stored value is found, in every layout', (value, cut) => {
+    const v = [...value].slice(0, MAX_PREFIX);
+    const term = v.slice(0, 1 + (cut % v.length)).join('');
+    for (const k of LAYOUTS) expect(found(rowsOf(value, k), term), `layout ${k}`).toBe(true);
+  });
 
-  it('stores a long value as four rows, the last carrying the longer prefixes', () => {
+  it('stores a long value as PREFIX_ROWS rows, the last carrying the longer prefixes', () => {
     const { heads, tail } = blindPrefixRows(KEY, 'address', '1234 kuhlman gateway suite 52');
     expect(heads).toHaveLength(PREFIX_ROWS);
     expect(tail).toHaveLength((29 - PREFIX_ROWS) * TAIL_CHARS);
-    expect(blindPrefixRows(KEY, 'address', 'abcd')).toEqual({ heads: blindPrefixes(KEY, 'address', 'abcd') });
+    expect(blindPrefixRows(KEY, 'address', 'abc')).toEqual({ heads: blindPrefixes(KEY, 'address', 'abc') });
   });
 });
 

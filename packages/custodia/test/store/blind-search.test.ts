@@ -10,7 +10,7 @@
 import { fc, test } from '@fast-check/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { blindIndexRows } from '../../src/store/blind-search.js';
-import { blindPrefixes } from '../../src/crypto/index.js';
+import { blindPrefixes, blindPrefixRows } from '../../src/crypto/index.js';
 import { openRawDatabase } from '../helpers/raw-database.js';
 import { CLEAR_AT_REST, openStore } from '../../src/store/index.js';
 import { normalizeString, parseDateRange, type Condition, type IndexRows, type Prefix, type ResourceStore, type SearchQuery } from '../../src/fhir/index.js';
@@ -223,6 +223,27 @@ for (const dbName of ALL_DATABASES) {
       for (const term of ['v', 'vand', 'vande', 'vandermeule', 'vandermeulen']) expect(await family(term), term).toContain('legacy-rows');
       expect(await family('vandermeulenx')).not.toContain('legacy-rows');
       expect(await family('vandy')).not.toContain('legacy-rows');
+    });
+
+    it('still finds a name stored with four head rows and a tail (the layout before three)', async () => {
+      const p: PatientData = { family: 'Oosterhuisen', given: 'Bea', identifiers: [] };
+      await sealed.transaction((tx) => tx.writeVersions([create('Patient', 'four-heads', indexRowsOf(p))]));
+      const raw = await openRawDatabase(sealedDb);
+      try {
+        const [{ pk }] = (await raw.query<{ pk: number }>("SELECT pk FROM resources WHERE res_type = 'Patient' AND res_id = 'four-heads'")) as [{ pk: number }];
+        const [{ exact }] = (await raw.query<{ exact: string }>("SELECT exact FROM sp_string WHERE res_pk = ? AND param = 'family'", [pk])) as [{ exact: string }];
+        await raw.query("DELETE FROM sp_string WHERE res_pk = ? AND param = 'family'", [pk]);
+        const { heads, tail } = blindPrefixRows(sealedDb.keys.indexKey(), 'name', 'oosterhuisen', 4);
+        for (const [i, value] of heads.entries()) {
+          await raw.query("INSERT INTO sp_string (res_pk, res_type, param, grp, value, exact, tail) VALUES (?, 'Patient', 'family', 0, ?, ?, ?)", [pk, value, exact, i === heads.length - 1 ? tail : null]);
+        }
+      } finally {
+        await raw.close();
+      }
+      const family = (term: string) => idsOf(sealed, query(['Patient'], [{ kind: 'string', param: 'family', match: 'prefix', values: [term] }]));
+      for (const term of ['o', 'oos', 'oost', 'ooste', 'oosterhuisen']) expect(await family(term), term).toContain('four-heads');
+      expect(await family('oosterhuisenx')).not.toContain('four-heads');
+      expect(await family('oostx')).not.toContain('four-heads');
     });
 
     it('refuses :contains and _sort on blinded parameters with search-unsupported; the clear store answers them', async () => {
