@@ -12,7 +12,7 @@
 import type { AsyncLocalStorage } from 'node:async_hooks';
 import { CustodiaError, type Clock } from '../kernel/index.js';
 import type { AuditRecord, WriteAuditContext } from '../ledger/index.js';
-import type { DatabaseHandle, LedgerLog } from '../store/index.js';
+import type { LedgerLog } from '../store/index.js';
 
 const unavailable = (cause: unknown): CustodiaError =>
   new CustodiaError('audit-unavailable', 'The audit record of this request could not be written, so the request was not served', { cause });
@@ -21,7 +21,7 @@ export class AuditTrail {
   constructor(
     /** The write-audit context of the request being served (the store reads it in its transactions). */
     readonly scope: AsyncLocalStorage<WriteAuditContext>,
-    private readonly db: { readonly handle: DatabaseHandle; readonly ledger: LedgerLog },
+    private readonly ledger: LedgerLog,
     readonly clock: Clock,
     /** False only for the benchmark that measures auditing's cost (config.audit). */
     readonly enabled: boolean,
@@ -60,7 +60,7 @@ export class AuditTrail {
         const batch = this.#pending.splice(0);
         const records = batch.flatMap((b) => b.records);
         try {
-          await this.db.ledger.appendUnsynced({ audits: records });
+          await this.ledger.appendUnsynced({ audits: records });
         } catch (e) {
           for (const b of batch) b.done(unavailable(e));
           continue;
@@ -80,7 +80,7 @@ export class AuditTrail {
       while (this.#committed.length > 0) {
         const waiting = this.#committed.splice(0);
         try {
-          await this.db.ledger.flushAppends();
+          await this.ledger.flushAppends();
         } catch (e) {
           for (const done of waiting) done(unavailable(e));
           continue;

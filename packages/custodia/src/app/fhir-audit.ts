@@ -7,7 +7,7 @@
 import { isCustodiaError, catalogEntry } from '../kernel/index.js';
 import { BREAK_THE_GLASS, type Principal } from '../access/index.js';
 import { MAX_ENTITIES, type AuditAgent, type AuditOutcome, type AuditRecord, type WriteAuditTemplate } from '../ledger/index.js';
-import type { FhirInteraction, FhirResource, FhirResult, StoredVersion } from '../fhir/index.js';
+import type { FhirInteraction, FhirResource, StoredVersion } from '../fhir/index.js';
 
 /** R4 restful-interaction code (or `$operation`) of an interaction. */
 export function restSubtype(i: FhirInteraction): string {
@@ -143,6 +143,3 @@ export function patientsOfVersion(patients: (r: FhirResource) => string[]): (v: 
     }
   };
 }
-
-/** Whether a successful result disclosed stored data that its write record (if any) did not already cover. */
-export const disclosed = (r: FhirResult): readonly StoredVersion[] => r.returned ?? [];

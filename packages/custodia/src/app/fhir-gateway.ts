@@ -12,7 +12,7 @@ import type { AccessControl, BreakGlassRequest } from './access-control.js';
 import { executeInteraction, isReadOnly, parseInteraction, type FhirContext, type FhirInteraction, type FhirResult, type RequestOptions, type StoredVersion } from '../fhir/index.js';
 import type { WriteAuditContext, WriteAuditTemplate } from '../ledger/index.js';
 import type { AuditTrail } from './audit-trail.js';
-import { agentOf, disclosed, disclosureRecord, failureRecord, templateOf } from './fhir-audit.js';
+import { agentOf, disclosureRecord, failureRecord, templateOf } from './fhir-audit.js';
 import type { AuditEventApi } from './audit-event-api.js';
 
 export interface FhirHttpRequest {
@@ -109,7 +109,7 @@ export async function handleFhirRequest(gateway: FhirGateway, req: FhirHttpReque
     const template = templateOf(interaction, principal, req.address, req.breakGlass?.purposeOfUse);
     const context: WriteAuditContext = { template, now: () => audit.clock.now(), recorded: false };
     const result = await audit.runAudited(context, () => authorizeAndExecute(gateway, req, principal!, interaction!));
-    const returned = disclosed(result);
+    const returned = result.returned ?? [];
     // A write was audited in its transaction; what a response discloses is audited here, before it leaves.
     if (audit.enabled && (returned.length > 0 || !context.recorded)) await audit.record([disclosureRecord(template, returned, gateway.patientsOf, audit.clock.now())]);
     return result;

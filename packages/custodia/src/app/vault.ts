@@ -167,7 +167,7 @@ export async function createVault(config: VaultConfig, overrides: VaultOverrides
   if (cosigning !== undefined) ledger.onCheckpoint((cp) => cosigning.notify(cp));
   const witnessName = { ...(config.ledger.witnessName === undefined ? {} : { explicit: config.ledger.witnessName }), fallback: config.ledger.defaultWitnessName };
   const witness = witnessFor.length === 0 ? undefined : openWitnessService(config.dataDir, witnessName, witnessFor, wallClock, random);
-  const audit = new AuditTrail(auditScope, database, clock, config.ledger.audit, (n) => ledger.appended(n));
+  const audit = new AuditTrail(auditScope, database.ledger, clock, config.ledger.audit, (n) => ledger.appended(n));
   const patientsOf = patientsOfVersion((r) => fhir.indexer.patients(r));
   const store = fhir.store;
   // Access tokens of the authorization server: its issuer, for this FHIR base URL; revocations in the database.
