@@ -34,10 +34,10 @@ export function registerSecurityHeaders(app: FastifyInstance, publicBaseUrl: str
     // over https; announcing HSTS for a plain-http deployment would lock browsers out.
     strictTransportSecurity: publicBaseUrl.startsWith('https:') ? { maxAge: HSTS_MAX_AGE_SECONDS, includeSubDomains: true } : false,
   });
-  app.addHook('onSend', async (req, reply) => {
-    // Responses carry patient data, tokens or sign-in state: never store them. The public
-    // ledger answers (checkpoint, vkey, tiles, proofs: hashes only) set their own caching;
-    // nothing else may.
-    if (!(req.url.startsWith('/ledger/') && !req.url.startsWith('/ledger/entry/') && reply.getHeader('cache-control') !== undefined)) reply.header('cache-control', 'no-store');
+  app.addHook('onSend', async (_req, reply) => {
+    // Responses carry patient data, tokens or sign-in state: never store them — unless the
+    // route itself chose how its answer is cached (only the public, hash-only answers of
+    // the ledger and the witness do).
+    if (reply.getHeader('cache-control') === undefined) reply.header('cache-control', 'no-store');
   });
 }
