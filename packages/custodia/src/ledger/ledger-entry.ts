@@ -12,7 +12,7 @@
  *     itself is detectable; `reseal` and `erasure` commit to what key rotation and
  *     crypto-shredding legitimately do to those bytes.
  */
-import canonicalize from 'canonicalize';
+import { canonicalJson } from './canonical-json.js';
 import { CustodiaError } from '../kernel/index.js';
 import { isAuditRecord, type AuditRecord } from './audit-record.js';
 
@@ -55,7 +55,7 @@ export type LedgerEntry = AuditEntry | VersionEntry | ResealEntry | ErasureEntry
 
 /** The leaf data of an entry: its RFC 8785 canonical JSON, UTF-8. */
 export function encodeEntry(entry: LedgerEntry): Buffer {
-  const text = canonicalize(entry);
+  const text = canonicalJson(entry);
   if (text === undefined) throw new CustodiaError('internal', 'A ledger entry has no JSON form');
   return Buffer.from(text, 'utf8');
 }
