@@ -40,8 +40,10 @@ export class AuditTrail {
    * Appends `records` and returns once they are durable; `audit-unavailable` when they
    * cannot be. Two loops share the work (as a database's group commit does): the records
    * of concurrent requests are committed together, one transaction per turn of the event
-   * loop; and flushes to stable storage run back to back, each covering every commit made
-   * before it started. Commits never wait for flushes, so batches grow with the load.
+   * loop, each sent without waiting for the one before; and flushes to stable storage run
+   * back to back, each covering every commit made before it started. Commits never wait
+   * for flushes, so batches grow with the load. (With the SQLite writer thread a commit is
+   * durable when it resolves, and the flush has nothing left to do.)
    */
   record(records: readonly AuditRecord[]): Promise<void> {
     if (!this.enabled || records.length === 0) return Promise.resolve();
@@ -59,15 +61,18 @@ export class AuditTrail {
         await new Promise<void>((r) => setImmediate(r));
         const batch = this.#pending.splice(0);
         const records = batch.flatMap((b) => b.records);
-        try {
-          await this.ledger.appendUnsynced({ audits: records });
-        } catch (e) {
-          for (const b of batch) b.done(unavailable(e));
-          continue;
-        }
-        this.#committed.push(...batch.map((b) => b.done));
-        this.onAppended(records.length);
-        if (!this.#syncing) void this.#syncLoop();
+        // Not awaited: the next turn's batch goes out while this one is written (the
+        // writer thread, or the database's connection queue, keeps them in order).
+        this.ledger.appendUnsynced({ audits: records }).then(
+          () => {
+            this.#committed.push(...batch.map((b) => b.done));
+            this.onAppended(records.length);
+            if (!this.#syncing) void this.#syncLoop();
+          },
+          (e: unknown) => {
+            for (const b of batch) b.done(unavailable(e));
+          },
+        );
       }
     } finally {
       this.#committing = false;

@@ -8,7 +8,8 @@ export type { SealedDataStore, KeyUsage, SealedRow, ErasedCounts, CompartmentEnt
 export type { LegalHold, LegalHoldStore } from './legal-hold-store.js';
 export { openPkcs11KeyProvider, type Pkcs11KeyProviderOptions } from './pkcs11-key-provider.js';
 export { writeFileAtomically } from './atomic-file.js';
-export { ledgerLog, auditOwner, versionRef, type LedgerLog, type AuditIndexQuery, type StoredLeaf } from './ledger-log.js';
+export { ledgerLog, type LedgerLog, type AuditIndexQuery, type StoredLeaf } from './ledger-log.js';
+export { auditOwner, versionRef } from './ledger-rows.js';
 export { loadLedgerKey, ledgerKeyPath } from './ledger-key-file.js';
 export type { StoredDigest } from './stored-digest.js';
 export { ledgerCosignatures } from './ledger-cosignatures.js';

@@ -29,6 +29,7 @@ import type { AtRest } from './at-rest.js';
 import type { AsyncLocalStorage } from 'node:async_hooks';
 import { writeAuditRecord, type WriteAuditContext, type WrittenVersion } from '../ledger/index.js';
 import type { LedgerLog, SyncLedgerWrites } from './ledger-log.js';
+import type { LedgerAppender } from './ledger-appender.js';
 import type { StoredDigest } from './stored-digest.js';
 
 export interface StoreHandles {
@@ -67,6 +68,8 @@ export interface StoreHandles {
   readonly syncLedger?: SyncLedgerWrites;
   /** PostgreSQL only: whether this process holds the ledger's sequencer lease (sequencer-lease.ts). */
   readonly sequencerLease?: () => Promise<boolean>;
+  /** SQLite files: the audit writer thread that appends audited reads' records (ledger-appender.ts). */
+  readonly appender?: LedgerAppender;
 }
 
 class TransactionWriter implements ResourceWriter {

@@ -8,44 +8,17 @@
  */
 import { sql, type Kysely } from 'kysely';
 import { CustodiaError, type Random } from '../kernel/index.js';
-import { encodeEntry, hashLeaf, isAuditRecord, SALT_BYTES, storedHashIndex, type AuditRecord, type LedgerEntry, type LedgerStorage, type StoredCheckpoint, type TreeNode } from '../ledger/index.js';
+import { storedHashIndex, type AuditRecord, type LedgerStorage, type StoredCheckpoint, type TreeNode } from '../ledger/index.js';
+import { aadSubject, auditOwner, AUDIT_PATIENTS, encodeItems, LEAVES, leafRows, nextIndex, patientRows, sealEntries, versionRef, type LedgerItems } from './ledger-rows.js';
 import { bulkInsert, type BulkTable } from './bulk-insert.js';
 import type { DialectSql } from './dialect-sql.js';
-import { TENANT_OWNER } from './key-store.js';
 import type { AtRest } from './at-rest.js';
-import type { StoredDigest } from './stored-digest.js';
+import type { LedgerAppender } from './ledger-appender.js';
+import { TENANT_OWNER } from './key-store.js';
+import type { DataKey } from '../crypto/index.js';
 import type { DatabaseHandle } from './open-store.js';
 
-const LEAVES: BulkTable = {
-  table: 'ledger_leaves',
-  columns: [
-    ['idx', 'int'],
-    ['leaf_hash', 'hexblob'],
-    ['kind', 'text'],
-    ['entry', 'hexblob'],
-    ['key_id', 'text'],
-    ['ref', 'text'],
-    ['at', 'int'],
-  ],
-};
-const AUDIT_PATIENTS: BulkTable = { table: 'audit_patients', columns: [['patient', 'text'], ['idx', 'int'], ['at', 'int']] };
 const HASHES: BulkTable = { table: 'ledger_hashes', columns: [['n', 'int'], ['hash', 'hexblob']] };
-
-/** An audit event about exactly one patient is sealed under that patient's key (erasure then makes it unreadable). */
-export function auditOwner(record: AuditRecord): string {
-  return record.patients.length === 1 ? `Patient/${record.patients[0]!}` : TENANT_OWNER;
-}
-
-/** The `ref` of a version commitment: the version it is about. */
-export const versionRef = (type: string, id: string, versionId: number): string => `${type}/${id}/_history/${versionId}`;
-
-/** What one append adds, in this order: version commitments, re-seal commitments, erasures, audit events. */
-export interface LedgerItems {
-  readonly versions?: readonly StoredDigest[];
-  readonly reseals?: readonly StoredDigest[];
-  readonly erasures?: readonly { readonly patient: string; readonly keyIds: readonly string[] }[];
-  readonly audits?: readonly AuditRecord[];
-}
 
 export interface LedgerLog extends LedgerStorage {
   /** Appends audit events and version commitments in the write transaction `db`; returns the first index used. */
@@ -132,15 +105,6 @@ export interface StoredVersionRow {
   readonly keyId: string | null;
 }
 
-interface Row {
-  readonly leafHash: Buffer;
-  readonly kind: string;
-  readonly stored: Buffer;
-  readonly keyId: string | null;
-  readonly ref: string | null;
-  readonly patients: readonly string[];
-}
-
 /** SQLite's synchronous write path (sqlite-fast-path.ts), when the store has one. */
 export interface SyncLedgerWrites {
   /** Rows inserted with prepared statements in the write transaction open on the writer. */
@@ -165,9 +129,30 @@ export function ledgerLog(
   at: AtRest,
   random: Random,
   now: () => number,
-  sync?: SyncLedgerWrites,
-  lease: () => Promise<boolean> = async () => true,
+  paths: {
+    /** SQLite: the writer connection's synchronous path (appends inside a write, and in-process audit batches). */
+    readonly sync?: SyncLedgerWrites | undefined;
+    /** SQLite files: the audit writer thread, which takes the batches of audit records. */
+    readonly appender?: LedgerAppender | undefined;
+    /** PostgreSQL: the sequencer lease. */
+    readonly lease?: (() => Promise<boolean>) | undefined;
+  } = {},
 ): LedgerLog {
+  const { sync, appender } = paths;
+  const lease = paths.lease ?? (async () => true);
+  /** Whether the writer connection committed an append that is not yet flushed (flushAppends). */
+  let unflushed = false;
+  /** The data keys the writer thread may seal `audits` with: each patient's live key, and the tenant's. */
+  const handedKeys = (audits: readonly AuditRecord[]): [string, DataKey][] | null => {
+    const keys = at.keys;
+    if (!at.sealed || keys === undefined) return null;
+    const owners = new Set([TENANT_OWNER]);
+    for (const r of audits) {
+      const owner = auditOwner(r);
+      if (at.hasLiveKey(owner)) owners.add(owner);
+    }
+    return [...owners].map((o) => [o, keys.activeKey(o)]);
+  };
   const read = handle.read;
   const insert = async (db: Kysely<unknown>, spec: BulkTable, rows: unknown[][], blobs: readonly number[]): Promise<void> => {
     if (rows.length === 0) return;
@@ -175,43 +160,11 @@ export function ledgerLog(
     // The JSON path takes BLOBs as hex.
     await bulkInsert(db, d, spec, rows.map((r) => r.map((v, i) => (blobs.includes(i) && Buffer.isBuffer(v) ? v.toString('hex') : v))));
   };
-  const salt = (): string => random.bytes(SALT_BYTES).toString('base64');
-  const aadSubject = (idx: number): string => `leaf-${idx}`;
-
-  function seal(idx: number, entry: LedgerEntry, patients: readonly string[], owner: string | undefined): Row {
-    const bytes = encodeEntry(entry);
-    const leafHash = hashLeaf(bytes);
-    if (owner === undefined) return { leafHash, kind: entry.kind, stored: bytes, keyId: null, ref: refOf(entry), patients };
-    // A patient's existing key, else the tenant's: an audit record never creates a key (a
-    // request naming a patient who does not exist must not grow the key store) and an
-    // erased patient's events stay readable as events about an id.
-    const sealed = at.sealFor(at.hasLiveKey(owner) ? owner : TENANT_OWNER, 'ledger', aadSubject(idx), bytes);
-    return { leafHash, kind: entry.kind, stored: sealed.content ?? bytes, keyId: sealed.keyId, ref: null, patients };
-  }
-
-  /** The rows of `items` from index `next` on, in order: commitments, re-seals, erasures, audit events. */
-  function rowsOf(next: number, items: LedgerItems, t: number): Row[] {
-    const rows: Row[] = [];
-    for (const v of items.versions ?? []) rows.push(seal(next + rows.length, { kind: 'version', salt: salt(), type: v.type, id: v.id, versionId: v.versionId, sha256: v.sha256?.toString('base64') ?? null }, [], undefined));
-    for (const v of items.reseals ?? []) rows.push(seal(next + rows.length, { kind: 'reseal', salt: salt(), type: v.type, id: v.id, versionId: v.versionId, sha256: v.sha256?.toString('base64') ?? null }, [], undefined));
-    for (const e of items.erasures ?? []) rows.push(seal(next + rows.length, { kind: 'erasure', salt: salt(), patient: e.patient, keyIds: [...e.keyIds], at: t }, [], undefined));
-    for (const r of items.audits ?? []) {
-      // What a request put into its record (a header, a query) is checked before it is committed: nothing the verifier would refuse gets in.
-      if (!isAuditRecord(r)) throw new CustodiaError('internal', 'An audit record is malformed');
-      rows.push(seal(next + rows.length, { kind: 'audit', salt: salt(), event: r }, r.patients, auditOwner(r)));
-    }
-    return rows;
-  }
-
-  const leafRows = (rows: readonly Row[], next: number, t: number): unknown[][] => rows.map((r, i) => [next + i, r.leafHash, r.kind, r.stored, r.keyId, r.ref, t]);
-  const patientRows = (rows: readonly Row[], next: number, t: number): unknown[][] => rows.flatMap((r, i) => [...new Set(r.patients)].map((p) => [p, next + i, t]));
-  const nextIndex = (n: unknown): number => Number(n ?? -1) + 1;
-
   return {
     async append(db, items) {
       const next = nextIndex((await sql<{ n: number | string | null }>`SELECT MAX(idx) AS n FROM ledger_leaves`.execute(db)).rows[0]?.n);
       const t = now();
-      const rows = rowsOf(next, items, t);
+      const rows = sealEntries(at, encodeItems(random, items, t), next);
       if (rows.length === 0) return next;
       await insert(db, LEAVES, leafRows(rows, next, t), [1, 3]);
       await insert(db, AUDIT_PATIENTS, patientRows(rows, next, t), []);
@@ -225,12 +178,17 @@ export function ledgerLog(
     },
 
     appendUnsynced(items) {
+      // Audit records alone (every audited read): the writer thread, which answers once they are durable.
+      if (appender !== undefined && items.audits !== undefined && items.versions === undefined && items.reseals === undefined && items.erasures === undefined) {
+        return appender.append(items.audits, handedKeys(items.audits), now());
+      }
       if (sync === undefined) return handle.transaction((db) => this.append(db, items), { ledgerOnly: true });
       // SQLite: one synchronous transaction, no async driver round trips (one per audited read batch).
+      unflushed = true;
       return sync.transaction((query) => {
         const next = nextIndex(query('SELECT MAX(idx) FROM ledger_leaves'));
         const t = now();
-        const rows = rowsOf(next, items, t);
+        const rows = sealEntries(at, encodeItems(random, items, t), next);
         if (rows.length > 0) {
           sync.insert(LEAVES, leafRows(rows, next, t));
           sync.insert(AUDIT_PATIENTS, patientRows(rows, next, t));
@@ -336,6 +294,8 @@ export function ledgerLog(
     },
 
     flushAppends: async () => {
+      if (!unflushed) return;
+      unflushed = false;
       await sync?.flush();
     },
 
@@ -383,8 +343,4 @@ export function ledgerLog(
       return true;
       }, { ledgerOnly: true }),
   };
-}
-
-function refOf(entry: LedgerEntry): string | null {
-  return entry.kind === 'version' || entry.kind === 'reseal' ? versionRef(entry.type, entry.id, entry.versionId) : null;
 }

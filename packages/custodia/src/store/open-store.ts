@@ -25,6 +25,7 @@ import type { SqlDialect } from './schema.js';
 import { openSqlite } from './sqlite-database.js';
 import { sqliteFastPath } from './sqlite-fast-path.js';
 import { walSync } from './wal-sync.js';
+import { ledgerAppender } from './ledger-appender.js';
 import { writeVersions } from './write-versions.js';
 import { newestSeqOf, readCurrent } from './read-queries.js';
 import { CLEAR_AT_REST, type AtRest } from './at-rest.js';
@@ -125,7 +126,7 @@ export async function openDatabase(options: StoreOptions): Promise<VaultDatabase
   const h = isPostgresUrl(options.database) ? await openPostgresStore(options) : await openSqliteStore(options);
   const handle: DatabaseHandle = { dialect: h.d.name, read: h.read, transaction: h.transaction, ...(h.readNow === undefined ? {} : { readNow: h.readNow }), ...(h.memo === undefined ? {} : { memo: h.memo }) };
   const clock = options.ledger?.clock ?? systemClock;
-  const ledger = ledgerLog(handle, h.d, h.at, options.ledger?.random ?? secureRandom, () => clock.now(), h.syncLedger, h.sequencerLease);
+  const ledger = ledgerLog(handle, h.d, h.at, options.ledger?.random ?? secureRandom, () => clock.now(), { sync: h.syncLedger, appender: h.appender, lease: h.sequencerLease });
   const resources = options.ledger?.enabled === false ? new KyselyResourceStore(h) : new KyselyResourceStore(h, ledger, options.ledger?.auditScope);
   return {
     handle,
@@ -158,6 +159,7 @@ async function openSqliteStore(options: StoreOptions): Promise<StoreHandles> {
   const at = options.atRest ?? CLEAR_AT_REST;
   const fast = sqliteFastPath(h.writer, h.reader, at);
   const wal = walSync(options.database);
+  const appender = ledgerAppender(options.database);
   const inWriteTransaction = <T>(fn: (db: Kysely<unknown>) => Promise<T>, durable = true, touchesData = true): Promise<T> =>
     (h.write as Kysely<unknown>).connection().execute(async (conn) => {
       // Inside the connection mutex: no other transaction can be affected by the pragma.
@@ -166,6 +168,7 @@ async function openSqliteStore(options: StoreOptions): Promise<StoreHandles> {
         await sql`BEGIN IMMEDIATE`.execute(conn);
         try {
           const result = await fn(conn);
+          if (touchesData) fast.bumpEpoch();
           await sql`COMMIT`.execute(conn);
           fast.committed(touchesData);
           return result;
@@ -212,7 +215,9 @@ async function openSqliteStore(options: StoreOptions): Promise<StoreHandles> {
     // The next durable commit fsyncs the WAL, these frames included.
     // Saved search pages only: no resource data changes.
     inEphemeralWriteTransaction: (fn) => inWriteTransaction(fn, false, false),
+    ...(appender === undefined ? {} : { appender }),
     close: async () => {
+      await appender?.close();
       await wal?.close();
       await h.close();
     },

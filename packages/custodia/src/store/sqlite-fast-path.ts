@@ -14,10 +14,11 @@ import { isVisible, needsTokens, SEE_ALL, type StoredVersion, type VersionWrite,
 import { toStoredVersion, VERSION_COLUMNS, type VersionRow } from './read-queries.js';
 import type { AtRest } from './at-rest.js';
 import { INDEX_KINDS, indexRowValues, type IndexKind } from './index-row-values.js';
-import { BULK_TABLES, type BulkTable } from './bulk-insert.js';
+import { BULK_TABLES } from './bulk-insert.js';
 import { INDEX_TABLES, VISIBILITY_FACT_ROWS } from './schema.js';
 import { assertDistinctTargets } from './write-versions.js';
 import { storedDigest, type StoredDigest } from './stored-digest.js';
+import { preparedInserts, ROWS_PER_INSERT, type InsertRows } from './prepared-inserts.js';
 
 interface WriteStatements {
   readonly insertResource: BetterSqlite3.Statement;
@@ -33,8 +34,6 @@ interface WriteStatements {
   readonly insertIndexMany: Readonly<Record<IndexKind, BetterSqlite3.Statement>>;
 }
 
-/** Index rows per multi-row INSERT on the write path (the parameters stay far below SQLite's limit). */
-const ROWS_PER_INSERT = 32;
 
 function prepareWrites(db: BetterSqlite3.Database): WriteStatements {
   const insertIndex = {} as Record<IndexKind, BetterSqlite3.Statement>;
@@ -113,6 +112,8 @@ export interface SqliteFastPath {
    * data (anything but an audit-ledger append), which empties the caches.
    */
   committed(touchedData: boolean): void;
+  /** In a write transaction that may change data (anything but an audit-ledger append), before COMMIT: other processes' caches must drop what they hold. */
+  bumpEpoch(): void;
   /** A read on the read connection, synchronously; statements are cached by SQL text (a small fixed set). */
   readNow(sqlText: string, params: readonly unknown[]): unknown[];
   /**
@@ -120,7 +121,7 @@ export interface SqliteFastPath {
    * adapter has open there, {@link ROWS_PER_INSERT} rows per statement. Values as SQLite
    * takes them (Buffers for BLOBs, not hex).
    */
-  insertRows(spec: BulkTable, rows: readonly (readonly unknown[])[]): void;
+  readonly insertRows: InsertRows;
   /** The first column of the first row of a constant query, on the write connection (inside its transaction). */
   writerValue(sqlText: string): unknown;
 }
@@ -137,10 +138,12 @@ interface CachedCurrent {
 }
 
 /**
- * Current versions recently read, valid while the database has not changed.
- * `PRAGMA data_version` changes on the read connection whenever any other connection
- * (this process's writer, or another process) commits, so a stale entry is never
- * served; any commit empties the cache. Bounded by the bytes of JSON it holds.
+ * Current versions recently read, valid while the data has not changed. Any commit by
+ * another connection moves `PRAGMA data_version` on this one; the store epoch (migration
+ * 0018), which every commit that may change data increments, then tells whether it was
+ * one that did (another process's write) or an audit-ledger append (the audit writer
+ * thread's, one per batch of audited reads), which leaves the cache valid. A stale entry
+ * is never served. Bounded by the bytes of JSON it holds.
  */
 class CurrentVersionCache {
   readonly #entries = new Map<string, CachedCurrent>();
@@ -150,8 +153,10 @@ class CurrentVersionCache {
   readonly memo = new Map<string, unknown>();
   #bytes = 0;
   #dataVersion = -1;
+  #epoch = -1;
   constructor(
     private readonly dataVersion: BetterSqlite3.Statement,
+    private readonly epoch: BetterSqlite3.Statement,
     private readonly maxBytes: number,
   ) {}
 
@@ -172,18 +177,20 @@ class CurrentVersionCache {
    * later in the same turn is concurrent with every request being served in it, so
    * answering from the state at the check is still a state the request could have seen
    * (the check is the read's linearization point). `data_version` is read on the write
-   * connection, where it changes only for other connections' commits (other processes):
-   * this process's own commits that change data call clear(), and those that append to
-   * the audit ledger only — one per audited read — leave the cache alone.
+   * connection, where it changes only for other connections' commits (other processes,
+   * the audit writer thread): this process's own commits that change data call clear().
    */
   validate(): void {
     if (this.#checkedThisTurn) return;
     this.#checkedThisTurn = true;
     setImmediate(() => (this.#checkedThisTurn = false));
     const v = Number(this.dataVersion.get());
-    if (v !== this.#dataVersion) {
+    if (v === this.#dataVersion) return;
+    this.#dataVersion = v;
+    const e = Number(this.epoch.get());
+    if (e !== this.#epoch) {
       this.clear();
-      this.#dataVersion = v;
+      this.#epoch = e;
     }
   }
 
@@ -213,7 +220,8 @@ const CACHE_BYTES = 32 * 1024 * 1024;
 
 export function sqliteFastPath(writer: BetterSqlite3.Database, reader: BetterSqlite3.Database, at: AtRest): SqliteFastPath {
   let w: WriteStatements | undefined;
-  const cache = new CurrentVersionCache(writer.prepare('PRAGMA data_version').pluck(), CACHE_BYTES);
+  const cache = new CurrentVersionCache(writer.prepare('PRAGMA data_version').pluck(), writer.prepare('SELECT n FROM store_epoch').pluck(), CACHE_BYTES);
+  const bumpEpoch = writer.prepare('UPDATE store_epoch SET n = n + 1');
   const read = reader.prepare(
     `SELECT r.pk, ${VERSION_COLUMNS}
      FROM resources r JOIN resource_versions v ON v.res_pk = r.pk AND v.version_id = r.version_id
@@ -226,7 +234,7 @@ export function sqliteFastPath(writer: BetterSqlite3.Database, reader: BetterSql
   // Versions are append-only and seq only grows: the newest seq of a type marks its last change.
   const newestSeq = reader.prepare('SELECT MAX(seq) FROM resource_versions WHERE res_type = ?').pluck();
   const statements = new Map<string, BetterSqlite3.Statement>();
-  const inserts = new Map<string, BetterSqlite3.Statement>();
+  const writerValues = new Map<string, BetterSqlite3.Statement>();
   const factsOf = (e: CachedCurrent): VisibilityFacts => ({
     type: e.row.res_type,
     id: e.row.res_id,
@@ -297,22 +305,13 @@ export function sqliteFastPath(writer: BetterSqlite3.Database, reader: BetterSql
     committed(touchedData) {
       if (touchedData) cache.clear();
     },
-    insertRows(spec, rows) {
-      const head = `INSERT INTO ${spec.table} (${spec.columns.map(([n]) => n).join(', ')}) VALUES `;
-      const one = `(${spec.columns.map(() => '?').join(', ')})`;
-      const stmt = (n: number): BetterSqlite3.Statement => {
-        const key = `${spec.table}:${n}`;
-        let st = inserts.get(key);
-        if (st === undefined) inserts.set(key, (st = writer.prepare(head + Array.from({ length: n }, () => one).join(', '))));
-        return st;
-      };
-      let i = 0;
-      for (; i + ROWS_PER_INSERT <= rows.length; i += ROWS_PER_INSERT) stmt(ROWS_PER_INSERT).run(...rows.slice(i, i + ROWS_PER_INSERT).flat());
-      for (; i < rows.length; i++) stmt(1).run(...rows[i]!);
+    bumpEpoch() {
+      bumpEpoch.run();
     },
+    insertRows: preparedInserts(writer),
     writerValue(sqlText) {
-      let st = inserts.get(sqlText);
-      if (st === undefined) inserts.set(sqlText, (st = writer.prepare(sqlText).pluck()));
+      let st = writerValues.get(sqlText);
+      if (st === undefined) writerValues.set(sqlText, (st = writer.prepare(sqlText).pluck()));
       return st.get();
     },
     readNow(sqlText, params) {

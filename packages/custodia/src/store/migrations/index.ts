@@ -21,6 +21,7 @@ import { clientCertificateSchema } from './0014-client-certificate.js';
 import { blindPrefixTailSchema } from './0015-blind-prefix-tails.js';
 import { ledgerSchema } from './0016-ledger.js';
 import { ledgerCosignatureSchema } from './0017-ledger-cosignatures.js';
+import { storeEpochSchema } from './0018-store-epoch.js';
 
 function statements(list: string[]): Migration {
   return {
@@ -51,6 +52,7 @@ export function migrationProvider(dialect: SqlDialect): MigrationProvider {
         '0015-blind-prefix-tails': statements(blindPrefixTailSchema(dialect)),
         '0016-ledger': statements(ledgerSchema(dialect)),
         '0017-ledger-cosignatures': statements(ledgerCosignatureSchema(dialect)),
+        '0018-store-epoch': statements(storeEpochSchema(dialect)),
       };
     },
   };

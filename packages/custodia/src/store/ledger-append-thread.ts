@@ -1,0 +1,167 @@
+/**
+ * The audit writer thread (SQLite): appends the audit records of reads — and of
+ * everything else audited outside a write's own transaction — to the ledger on a database
+ * connection of its own, and answers once they are on stable storage. Encoding, hashing,
+ * sealing, the inserts, the commit and the fsync all run here, off the thread that serves
+ * requests; this is the SQLite counterpart of a database's WAL writer.
+ *
+ * Group commit: the vault gathers the records of every request that arrives while one
+ * batch is being committed into the next (ledger-appender.ts), and each flush covers
+ * every batch committed before it, so batches grow with the load. The two sides share
+ * memory, not messages (ledger-append-channel.ts).
+ *
+ * Durability: the transaction commits with `synchronous = NORMAL` (its WAL frames
+ * written), and the WAL is then flushed with fdatasync before anyone is answered — on
+ * libuv's thread pool, outside the write lock, so that neither the vault's writers nor
+ * the next batch wait for the disk (see wal-sync.ts for why that flushes exactly what the
+ * commit wrote, and every earlier frame).
+ *
+ * Indexes stay dense and in commit order: each batch takes `MAX(idx) + 1` under SQLite's
+ * write lock, as the vault's write transactions do for their own records.
+ *
+ * The requests come from ledger-appender.ts in this process (trusted); the records in
+ * them carry request data (a header, a query), which `encodeItems` checks field by field.
+ */
+import { closeSync, fdatasync, openSync } from 'node:fs';
+import { parentPort, workerData } from 'node:worker_threads';
+import BetterSqlite3 from 'better-sqlite3';
+import { secureRandom } from '../kernel/index.js';
+import { sealEnvelope, type DataKey } from '../crypto/index.js';
+import type { AuditRecord } from '../ledger/index.js';
+import { CLEAR_AT_REST, secretAad } from './at-rest.js';
+import { AUDIT_PATIENTS, encodeItems, LEAVES, leafRows, nextIndex, patientRows, sealEntries, type EntrySealer } from './ledger-rows.js';
+import { preparedInserts } from './prepared-inserts.js';
+import { AppendChannel, type ChannelMemory } from './ledger-append-channel.js';
+
+/**
+ * One request to append: its records, the data keys that may seal them (null in a clear
+ * vault: owner, key id, base64 key), and the append time. It travels as JSON text: one
+ * string is copied across threads far faster than a graph of objects is cloned.
+ */
+export interface AppendRequest {
+  readonly id: number;
+  readonly audits: readonly AuditRecord[];
+  readonly keys: readonly (readonly [owner: string, keyId: string, key: string])[] | null;
+  readonly at: number;
+}
+
+/** Posted (the one message on the port): write what was sent, flush, and stop. */
+export const CLOSE = 'close';
+
+export interface AppendThreadData {
+  readonly path: string;
+  readonly memory: ChannelMemory;
+}
+
+/** Seals with the keys the vault handed over for this request: those owners have a live key, and the tenant. */
+function handedKeys(keys: AppendRequest['keys']): EntrySealer {
+  if (keys === null) return CLEAR_AT_REST;
+  const byOwner = new Map<string, DataKey>(keys.map(([owner, id, key]) => [owner, { id, key: Buffer.from(key, 'base64') }]));
+  return {
+    hasLiveKey: (owner) => byOwner.has(owner),
+    sealFor(owner, purpose, subject, plaintext) {
+      const key = byOwner.get(owner);
+      if (key === undefined) throw new Error(`No data key was handed over for ${owner}`);
+      return { content: sealEnvelope(key, plaintext, secretAad(purpose, subject), secureRandom), keyId: key.id };
+    },
+  };
+}
+
+function run(port: NonNullable<typeof parentPort>, data: AppendThreadData): void {
+  const channel = new AppendChannel(data.memory);
+  const db = new BetterSqlite3(data.path, { timeout: 10_000 });
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  const insert = preparedInserts(db);
+  const maxIdx = db.prepare('SELECT MAX(idx) FROM ledger_leaves').pluck();
+  let wal: number | undefined;
+
+  /** Commits request `r` (not yet durable); the first index of its records. */
+  function commit(r: AppendRequest): number {
+    // Encoded and hashed before the write lock is taken; sealed under it (bound to the index).
+    const entries = encodeItems(secureRandom, { audits: r.audits }, r.at);
+    return db
+      .transaction(() => {
+        const next = nextIndex(maxIdx.get());
+        const rows = sealEntries(handedKeys(r.keys), entries, next);
+        insert(LEAVES, leafRows(rows, next, r.at));
+        insert(AUDIT_PATIENTS, patientRows(rows, next, r.at));
+        return next;
+      })
+      .immediate();
+  }
+
+  /** Requests taken, not yet settled: from `settled` to `taken` (exclusive); those that failed, with why. */
+  let settled = 0;
+  let taken = 0;
+  const failed = new Map<number, string>();
+  let syncing = false;
+  let closing = false;
+
+  /**
+   * Flushes the WAL on libuv's thread pool, so that the next request commits meanwhile;
+   * each flush settles every request taken before it started.
+   */
+  function flush(): void {
+    if (syncing || settled === taken) return;
+    syncing = true;
+    const upTo = taken;
+    const done = (e: NodeJS.ErrnoException | null): void => {
+      syncing = false;
+      const why = new Map([...failed].filter(([id]) => id < upTo));
+      for (const id of why.keys()) failed.delete(id);
+      if (e !== null) for (let id = settled; id < upTo; id++) if (!why.has(id)) why.set(id, `the flush to stable storage failed: ${e.code ?? 'error'}`);
+      settled = upTo;
+      channel.settle(upTo, why);
+      flush();
+      if (closing) stopWhenSettled();
+    };
+    try {
+      wal ??= openSync(`${data.path}-wal`, 'r+');
+    } catch (e) {
+      done(e as NodeJS.ErrnoException);
+      return;
+    }
+    fdatasync(wal, done);
+  }
+
+  function take(): void {
+    if (closing) return;
+    const sent = channel.sent;
+    if (sent > taken) {
+      // One request at a time: the vault sends the next only once this one is taken.
+      const id = taken;
+      channel.clearStatus(id);
+      let first: number | undefined;
+      try {
+        first = commit(JSON.parse(channel.read()) as AppendRequest);
+      } catch (e) {
+        // No detail of the records: only what failed (a constraint, a full disk, a locked database).
+        failed.set(id, e instanceof Error ? e.message.slice(0, 300) : 'the append failed');
+      }
+      taken = id + 1;
+      channel.took(id, first);
+      flush();
+    }
+    channel.onSent(taken, take);
+  }
+
+  function stopWhenSettled(): void {
+    if (syncing || settled < taken) return;
+    if (wal !== undefined) closeSync(wal);
+    db.close();
+    port.close();
+  }
+
+  // The vault says when to stop (after its last request is taken); the port keeps this thread alive until then.
+  port.on('message', (m: unknown) => {
+    if (m !== CLOSE) return;
+    take();
+    closing = true;
+    flush();
+    stopWhenSettled();
+  });
+  take();
+}
+
+if (parentPort !== null) run(parentPort, workerData as AppendThreadData);

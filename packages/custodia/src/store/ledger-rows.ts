@@ -1,0 +1,113 @@
+/**
+ * The rows one ledger append adds (migration 0016): a `ledger_leaves` row per entry and an
+ * `audit_patients` row per patient an audit event is about. Built in one place for both
+ * ways entries are appended: in a write's own transaction (ledger-log.ts) and by the
+ * audit writer thread (ledger-append-thread.ts).
+ */
+import { CustodiaError, type Random } from '../kernel/index.js';
+import { encodeEntry, hashLeaf, isAuditRecord, SALT_BYTES, type AuditRecord, type LedgerEntry } from '../ledger/index.js';
+import type { BulkTable } from './bulk-insert.js';
+import type { SealedContent } from './at-rest.js';
+import { TENANT_OWNER } from './key-store.js';
+import type { StoredDigest } from './stored-digest.js';
+
+export const LEAVES: BulkTable = {
+  table: 'ledger_leaves',
+  columns: [
+    ['idx', 'int'],
+    ['leaf_hash', 'hexblob'],
+    ['kind', 'text'],
+    ['entry', 'hexblob'],
+    ['key_id', 'text'],
+    ['ref', 'text'],
+    ['at', 'int'],
+  ],
+};
+export const AUDIT_PATIENTS: BulkTable = { table: 'audit_patients', columns: [['patient', 'text'], ['idx', 'int'], ['at', 'int']] };
+
+/** An audit event about exactly one patient is sealed under that patient's key (erasure then makes it unreadable). */
+export function auditOwner(record: AuditRecord): string {
+  return record.patients.length === 1 ? `Patient/${record.patients[0]!}` : TENANT_OWNER;
+}
+
+/** The `ref` of a version commitment: the version it is about. */
+export const versionRef = (type: string, id: string, versionId: number): string => `${type}/${id}/_history/${versionId}`;
+
+/** The AAD subject of a sealed entry: its leaf index (so a sealed entry cannot be moved to another leaf). */
+export const aadSubject = (idx: number): string => `leaf-${idx}`;
+
+/** What one append adds, in this order: version commitments, re-seal commitments, erasures, audit events. */
+export interface LedgerItems {
+  readonly versions?: readonly StoredDigest[];
+  readonly reseals?: readonly StoredDigest[];
+  readonly erasures?: readonly { readonly patient: string; readonly keyIds: readonly string[] }[];
+  readonly audits?: readonly AuditRecord[];
+}
+
+/** How audit entries are sealed: AtRest in the vault; the data keys the vault handed over in the writer thread. */
+export interface EntrySealer {
+  /** Whether `owner` has a data key now (never creates one). */
+  hasLiveKey(owner: string): boolean;
+  sealFor(owner: string, purpose: string, subject: string, plaintext: Buffer): SealedContent;
+}
+
+export interface LedgerRow {
+  readonly leafHash: Buffer;
+  readonly kind: string;
+  readonly stored: Buffer;
+  readonly keyId: string | null;
+  readonly ref: string | null;
+  readonly patients: readonly string[];
+}
+
+function refOf(entry: LedgerEntry): string | null {
+  return entry.kind === 'version' || entry.kind === 'reseal' ? versionRef(entry.type, entry.id, entry.versionId) : null;
+}
+
+/** An entry encoded and hashed, not yet sealed (sealing binds it to its index, known only under the write lock). */
+export interface EncodedEntry {
+  readonly bytes: Buffer;
+  readonly leafHash: Buffer;
+  readonly kind: string;
+  readonly ref: string | null;
+  readonly patients: readonly string[];
+  /** Whose key seals it (audit events); undefined: stored in clear (commitments say nothing the stored rows do not). */
+  readonly owner: string | undefined;
+}
+
+function encoded(entry: LedgerEntry, patients: readonly string[], owner: string | undefined): EncodedEntry {
+  const bytes = encodeEntry(entry);
+  return { bytes, leafHash: hashLeaf(bytes), kind: entry.kind, ref: refOf(entry), patients, owner };
+}
+
+/** The entries of `items`, in append order: commitments, re-seals, erasures, audit events. */
+export function encodeItems(random: Random, items: LedgerItems, t: number): EncodedEntry[] {
+  const salt = (): string => random.bytes(SALT_BYTES).toString('base64');
+  const out: EncodedEntry[] = [];
+  for (const v of items.versions ?? []) out.push(encoded({ kind: 'version', salt: salt(), type: v.type, id: v.id, versionId: v.versionId, sha256: v.sha256?.toString('base64') ?? null }, [], undefined));
+  for (const v of items.reseals ?? []) out.push(encoded({ kind: 'reseal', salt: salt(), type: v.type, id: v.id, versionId: v.versionId, sha256: v.sha256?.toString('base64') ?? null }, [], undefined));
+  for (const e of items.erasures ?? []) out.push(encoded({ kind: 'erasure', salt: salt(), patient: e.patient, keyIds: [...e.keyIds], at: t }, [], undefined));
+  for (const r of items.audits ?? []) {
+    // What a request put into its record (a header, a query) is checked before it is committed: nothing the verifier would refuse gets in.
+    if (!isAuditRecord(r)) throw new CustodiaError('internal', 'An audit record is malformed');
+    out.push(encoded({ kind: 'audit', salt: salt(), event: r }, r.patients, auditOwner(r)));
+  }
+  return out;
+}
+
+/** The rows of encoded entries stored from index `next` on (audit events sealed, bound to their index). */
+export function sealEntries(sealer: EntrySealer, entries: readonly EncodedEntry[], next: number): LedgerRow[] {
+  return entries.map((e, i) => {
+    if (e.owner === undefined) return { leafHash: e.leafHash, kind: e.kind, stored: e.bytes, keyId: null, ref: e.ref, patients: e.patients };
+    // A patient's existing key, else the tenant's: an audit record never creates a key (a
+    // request naming a patient who does not exist must not grow the key store) and an
+    // erased patient's events stay readable as events about an id.
+    const sealed = sealer.sealFor(sealer.hasLiveKey(e.owner) ? e.owner : TENANT_OWNER, 'ledger', aadSubject(next + i), e.bytes);
+    return { leafHash: e.leafHash, kind: e.kind, stored: sealed.content ?? e.bytes, keyId: sealed.keyId, ref: null, patients: e.patients };
+  });
+}
+
+export const leafRows = (rows: readonly LedgerRow[], next: number, t: number): unknown[][] => rows.map((r, i) => [next + i, r.leafHash, r.kind, r.stored, r.keyId, r.ref, t]);
+export const patientRows = (rows: readonly LedgerRow[], next: number, t: number): unknown[][] => rows.flatMap((r, i) => [...new Set(r.patients)].map((p) => [p, next + i, t]));
+/** The index after `MAX(idx)` (null on an empty ledger). */
+export const nextIndex = (n: unknown): number => Number(n ?? -1) + 1;

@@ -1,0 +1,119 @@
+/**
+ * The audit writer thread (store/ledger-append-thread.ts) on a SQLite file: audited
+ * reads' records appended by it, concurrently with the vault's own write transactions
+ * (which append their version commitments and records themselves), give one dense log in
+ * commit order, each entry sealed under the right key and bound to its leaf; the cache of
+ * current versions outlives the thread's commits but not another connection's writes;
+ * and closing the store settles every append it accepted.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import BetterSqlite3 from 'better-sqlite3';
+import { openDatabase, TENANT_OWNER, type VaultDatabase } from '../../src/store/index.js';
+import { decodeEntry, hashLeaf, type AuditRecord } from '../../src/ledger/index.js';
+import { envelopeKeyId } from '../../src/crypto/index.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/databases.js';
+import { create, rows } from './store-fixtures.js';
+
+const built = existsSync(fileURLToPath(new URL('../../dist/store/ledger-append-thread.js', import.meta.url)));
+
+function read(patient: string, n: number): AuditRecord {
+  return {
+    type: 'rest',
+    subtype: 'read',
+    agent: { who: 'Practitioner/dr-a', roles: ['clinician'], address: '10.0.0.7' },
+    purposeOfUse: 'TREAT',
+    at: 1_800_000_000_000 + n,
+    action: 'R',
+    outcome: '0',
+    patients: [patient],
+    entities: [`Patient/${patient}/_history/1`],
+  };
+}
+
+describe.skipIf(!built)('audit writer thread (SQLite file)', () => {
+  let db: TestDatabase;
+  let vault: VaultDatabase;
+  beforeEach(async () => {
+    db = await createTestDatabase('sqlite');
+    vault = await openDatabase(db.options);
+  });
+  afterEach(async () => {
+    await vault.close();
+    await db.cleanup();
+  });
+
+  it('appends concurrently with write transactions into one dense log, each entry sealed and bound to its leaf', async () => {
+    // p1 and p2 exist (their writes create their data keys); ghost does not.
+    await vault.resources.transaction((tx) => tx.writeVersions([create('Patient', 'p1', rows({})), create('Patient', 'p2', rows({}))]));
+    const appends: Promise<number>[] = [];
+    const writes: Promise<unknown>[] = [];
+    for (let i = 0; i < 300; i++) {
+      appends.push(vault.ledger.appendUnsynced({ audits: [read(['p1', 'p2', 'ghost'][i % 3]!, i)] }));
+      if (i % 25 === 0) writes.push(vault.resources.transaction((tx) => tx.writeVersions([create('Observation', `o${i}`, rows({}), 1_700_000_000_000, [{ compartment: 'Patient', id: 'p1' }])])));
+      if (i % 7 === 0) await new Promise((r) => setImmediate(r));
+    }
+    const firsts = await Promise.all(appends);
+    await Promise.all(writes);
+
+    const leaves = await vault.ledger.scanLeaves(0, 10_000);
+    expect(leaves.map((l) => l.idx)).toEqual(leaves.map((_, i) => i));
+    expect(new Set(firsts).size).toBe(300);
+    const p1Key = db.keys.activeKey('Patient/p1').id;
+    const tenantKey = db.keys.activeKey(TENANT_OWNER).id;
+    for (const [i, first] of firsts.entries()) {
+      const leaf = leaves[first]!;
+      const bytes = vault.ledger.openLeaf(leaf);
+      expect(hashLeaf(bytes).equals(leaf.leafHash)).toBe(true);
+      const entry = decodeEntry(bytes);
+      // Each append's index is where its own record is.
+      expect(entry).toMatchObject({ kind: 'audit', event: { at: 1_800_000_000_000 + i } });
+      expect(leaf.keyId).toBe(envelopeKeyId(leaf.stored));
+      if (i % 3 === 0) expect(leaf.keyId).toBe(p1Key);
+      // A record about a patient without a key is sealed under the tenant's: it creates no key.
+      if (i % 3 === 2) expect(leaf.keyId).toBe(tenantKey);
+    }
+    expect(db.keys.hasActiveKey('Patient/ghost')).toBe(false);
+    // Sealed entries are bound to their leaf: moved to another index they do not open.
+    expect(() => vault.ledger.openLeaf({ ...leaves[firsts[0]!]!, idx: firsts[1]! })).toThrow();
+    // The writes' own version commitments are in the same log.
+    expect(leaves.filter((l) => l.kind === 'version')).toHaveLength(2 + 12);
+  });
+
+  it('keeps the cache of current versions across its commits, and drops it for another connection’s write', async () => {
+    await vault.resources.transaction((tx) => tx.writeVersions([create('Patient', 'c1', rows({}))]));
+    expect((await vault.resources.readCurrent('Patient', 'c1'))?.versionId).toBe(1);
+    // A change that does not pass through the store (no epoch): while only the writer thread
+    // commits, the cached version is what a read gets — the cache was not emptied.
+    const raw = new BetterSqlite3(db.options.database);
+    try {
+      raw.prepare("UPDATE resources SET version_id = 42 WHERE res_type = 'Patient' AND res_id = 'c1'").run();
+      await vault.ledger.appendUnsynced({ audits: [read('c1', 1)] });
+      await new Promise((r) => setImmediate(r));
+      expect((await vault.resources.readCurrent('Patient', 'c1'))?.versionId).toBe(1);
+      // Another connection's write through a store moves the epoch: the next read is fresh.
+      const other = await openDatabase(db.options);
+      try {
+        await other.resources.transaction((tx) => tx.writeVersions([create('Patient', 'c2', rows({}))]));
+      } finally {
+        await other.close();
+      }
+      await new Promise((r) => setImmediate(r));
+      // (The current row now names a version that does not exist.)
+      expect(await vault.resources.readCurrent('Patient', 'c1')).toBeUndefined();
+    } finally {
+      raw.close();
+    }
+  });
+
+  it('writes every append it accepted before the store closes, and refuses appends after', async () => {
+    const appends = Array.from({ length: 200 }, (_, i) => vault.ledger.appendUnsynced({ audits: [read('p9', i)] }));
+    const settled = Promise.allSettled(appends);
+    await vault.close();
+    expect((await settled).every((o) => o.status === 'fulfilled')).toBe(true);
+    await expect(vault.ledger.appendUnsynced({ audits: [read('p9', 999)] })).rejects.toThrow(/closed/);
+    vault = await openDatabase(db.options);
+    expect(await vault.ledger.appendedSize()).toBe(200);
+  });
+});
