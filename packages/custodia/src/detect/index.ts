@@ -1,0 +1,10 @@
+/**
+ * Anomaly detection for medical-device networks (issue 6): feature schemas and encoding,
+ * the NSL-KDD features, the isolation forest, per-device robust baselines, model files
+ * and the evaluation helpers.
+ */
+// Features.
+export { parseFeatureSchema, defineFeatureSchema, sameFeatureSchema, SCHEMA_LIMITS, type FeatureSchema, type FeatureSpec, type NumericFeature, type CategoricalFeature } from './feature-schema.js';
+export { FeatureEncoder, type FeatureRecord, type FeatureRow, type FeatureMatrix } from './feature-encoder.js';
+export { NSL_KDD_SCHEMA, NSL_KDD_FEATURE_COLUMNS, NSL_KDD_LABEL_COLUMNS, NSL_KDD_EXCLUDED, NSL_KDD_PROTOCOLS, NSL_KDD_SERVICES, NSL_KDD_FLAGS, nslKddRow, type NslKddRow } from './nsl-kdd-features.js';
+export { nslKddLabel, ATTACK_CLASSES, NSL_KDD_TRAINING_ATTACK_TYPES, type AttackClass, type NslKddLabel } from './nsl-kdd-labels.js';
