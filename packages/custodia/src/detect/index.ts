@@ -8,3 +8,9 @@ export { parseFeatureSchema, defineFeatureSchema, sameFeatureSchema, SCHEMA_LIMI
 export { FeatureEncoder, type FeatureRecord, type FeatureRow, type FeatureMatrix } from './feature-encoder.js';
 export { NSL_KDD_SCHEMA, NSL_KDD_FEATURE_COLUMNS, NSL_KDD_LABEL_COLUMNS, NSL_KDD_EXCLUDED, NSL_KDD_PROTOCOLS, NSL_KDD_SERVICES, NSL_KDD_FLAGS, nslKddRow, type NslKddRow } from './nsl-kdd-features.js';
 export { nslKddLabel, ATTACK_CLASSES, NSL_KDD_TRAINING_ATTACK_TYPES, type AttackClass, type NslKddLabel } from './nsl-kdd-labels.js';
+// The isolation forest (Liu, Ting, Zhou 2008).
+export { averagePathLength, harmonic, EULER_GAMMA } from './average-path-length.js';
+export { IsolationForest, heightLimit, FOREST_LIMITS, type IsolationForestParams } from './isolation-forest.js';
+export { trainIsolationForest, type IsolationForestOptions } from './train-isolation-forest.js';
+export type { IsolationTreeArrays } from './isolation-tree.js';
+export { UniformRandom } from './uniform-random.js';
