@@ -14,3 +14,6 @@ export { IsolationForest, heightLimit, FOREST_LIMITS, type IsolationForestParams
 export { trainIsolationForest, type IsolationForestOptions } from './train-isolation-forest.js';
 export type { IsolationTreeArrays } from './isolation-tree.js';
 export { UniformRandom } from './uniform-random.js';
+// Evaluation.
+export { rocAuc } from './roc-auc.js';
+export { assignFolds } from './k-fold.js';
