@@ -17,3 +17,5 @@ export { UniformRandom } from './uniform-random.js';
 // Evaluation.
 export { rocAuc } from './roc-auc.js';
 export { assignFolds } from './k-fold.js';
+// Model files.
+export { parseModelFile, formatModelFile, MODEL_FORMAT, MODEL_FORMAT_VERSION, type DetectionModel, type IsolationForestModel, type ModelFileLimits } from './model-file.js';
