@@ -19,3 +19,7 @@ export { rocAuc } from './roc-auc.js';
 export { assignFolds } from './k-fold.js';
 // Model files.
 export { parseModelFile, formatModelFile, MODEL_FORMAT, MODEL_FORMAT_VERSION, type DetectionModel, type IsolationForestModel, type ModelFileLimits } from './model-file.js';
+// Per-device robust baselines.
+export { SortedWindow } from './sorted-window.js';
+export { RobustBaseline, type RobustBaselineOptions, type BaselineAssessment, type FeatureDeviation, type ScaleRule } from './robust-baseline.js';
+export { DeviceBaselines, type DeviceBaselinesOptions, type DeviceAssessment } from './device-baselines.js';
