@@ -193,8 +193,28 @@ export class IsolationForest {
     const child = this.#child;
     const leaf = this.#leaf;
     const steps = this.params.heightLimit;
+    const trees = root.length;
     let sum = 0;
-    for (let t = 0; t < root.length; t++) {
+    let t = 0;
+    // Four trees at once: four independent chains of loads in flight. The sum is still
+    // taken tree by tree, in order, so it equals scoreBatch's to the bit.
+    for (; t + 4 <= trees; t += 4) {
+      let a = root[t]!;
+      let b = root[t + 1]!;
+      let c = root[t + 2]!;
+      let d = root[t + 3]!;
+      for (let k = 0; k < steps; k++) {
+        a = child[2 * a + +(rows[offset + feature[a]!]! >= split[a]!)]!;
+        b = child[2 * b + +(rows[offset + feature[b]!]! >= split[b]!)]!;
+        c = child[2 * c + +(rows[offset + feature[c]!]! >= split[c]!)]!;
+        d = child[2 * d + +(rows[offset + feature[d]!]! >= split[d]!)]!;
+      }
+      sum += leaf[a]!;
+      sum += leaf[b]!;
+      sum += leaf[c]!;
+      sum += leaf[d]!;
+    }
+    for (; t < trees; t++) {
       let node = root[t]!;
       for (let k = 0; k < steps; k++) node = child[2 * node + +(rows[offset + feature[node]!]! >= split[node]!)]!;
       sum += leaf[node]!;
