@@ -26,6 +26,8 @@ export { OAUTH_PATHS, type OAuthHttpResponse, type BrowserRequest, type OAuthOpt
 export { AccessControl, type BreakGlassRequest, type ExplainedLayer } from './access-control.js';
 export { AdminApi, type Explanation } from './admin-api.js';
 export { FindingService, DEFAULT_FINDING_POLICY, type FindingPolicy } from './finding-service.js';
+export { withFindings } from './finding-admin.js';
+export type { FindingQuery } from '../store/index.js';
 export { isFindingStatus, isSeverity, type Finding, type FindingDraft } from '../detect/index.js';
 export { keyStatus, rotateKek, rotateDataKeys, resumeReseal, erasePatient, placeLegalHold, releaseLegalHold } from './key-admin.js';
 export type { KeyStatus, ResealProgress } from './key-rotation.js';

@@ -28,8 +28,8 @@ export interface FindingQuery {
   readonly device?: string;
   /** Only findings last seen at or after (epoch ms). */
   readonly since?: number;
-  /** Paging: only findings last seen before this (epoch ms), newest first. */
-  readonly before?: number;
+  /** Paging: only findings after this one in the list's order (last seen, then id, both descending). */
+  readonly after?: { readonly lastSeen: number; readonly id: string };
   readonly limit: number;
 }
 
@@ -127,7 +127,7 @@ export function findingStore(h: Pick<DatabaseHandle, 'read' | 'transaction'>, at
         if (q.severity !== undefined) where.push(sql`severity = ${q.severity}`);
         if (q.device !== undefined) where.push(sql`device = ${q.device}`);
         if (q.since !== undefined) where.push(sql`last_seen >= ${q.since}`);
-        if (q.before !== undefined) where.push(sql`last_seen < ${q.before}`);
+        if (q.after !== undefined) where.push(sql`(last_seen < ${q.after.lastSeen} OR (last_seen = ${q.after.lastSeen} AND id < ${q.after.id}))`);
         const rows = (await sql<Row>`SELECT * FROM detect_findings WHERE ${sql.join(where, sql` AND `)} ORDER BY last_seen DESC, id DESC LIMIT ${q.limit}`.execute(h.read)).rows;
         return rows.map((r) => toFinding(at, r).finding);
       }),

@@ -85,13 +85,18 @@ for (const dialect of ALL_DATABASES) {
       expect(pump.body.findings.reduce((n: number, f: { count: number }) => n + f.count, 0)).toBe(300);
       const seen = pump.body.findings.map((f: { lastSeen: number }) => f.lastSeen);
       expect(seen).toEqual([...seen].sort((a: number, b: number) => b - a));
-      // Paging: `next` is the `before` of the next page, and the pages do not overlap.
-      const page1 = await call('GET', '/detect/findings?device=Device/pump-9&_count=10', po);
-      const page2 = await call('GET', `/detect/findings?device=Device/pump-9&_count=10&before=${page1.body.next}`, po);
-      expect(page2.body.findings).toHaveLength(10);
-      expect(page2.body.findings[0].lastSeen).toBeLessThan(page1.body.findings[9].lastSeen);
+      // Paging: `next` is the `after` of the next page; the pages cover the list without overlap.
+      const ids: string[] = [];
+      let next: string | undefined;
+      do {
+        const page = await call('GET', `/detect/findings?device=Device/pump-9&_count=4${next === undefined ? '' : `&after=${encodeURIComponent(next)}`}`, po);
+        expect(page.status).toBe(200);
+        ids.push(...page.body.findings.map((f: { id: string }) => f.id));
+        next = page.body.next;
+      } while (next !== undefined);
+      expect(ids).toEqual(pump.body.findings.map((f: { id: string }) => f.id));
       expect((await call('GET', '/detect/findings?severity=critical', po)).body.findings.map((f: { id: string }) => f.id)).toEqual([first.id]);
-      for (const bad of ['status=open', 'severity=urgent', '_count=0', '_count=5000', 'since=yesterday', 'colour=red', `device=${'x'.repeat(300)}`]) {
+      for (const bad of ['status=open', 'severity=urgent', '_count=0', '_count=5000', 'since=yesterday', 'after=12', 'colour=red', `device=${'x'.repeat(300)}`]) {
         const r = await call('GET', `/detect/findings?${bad}`, admin);
         expect(r.status, bad).toBe(400);
         expect(r.body.resourceType).toBe('OperationOutcome');
