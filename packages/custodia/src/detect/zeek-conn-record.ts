@@ -48,7 +48,7 @@ export interface ZeekConnFeatures {
 /**
  * A value of a column this code does not know, typed by its `#types` entry (or by its
  * JSON type): numbers for time/interval/count/int/double/port, booleans for bool,
- * strings for addr/subnet/string/enum and anything else, arrays for set/vector/table,
- * null for unset.
+ * strings for addr/subnet/string/enum and anything else, arrays for set/vector/table.
+ * An unset column is absent, as in Zeek's JSON logs.
  */
-export type ZeekValue = string | number | boolean | null | readonly ZeekValue[];
+export type ZeekValue = string | number | boolean | readonly ZeekValue[];

@@ -19,6 +19,7 @@
  *   record: it is counted, not read as a flow.
  * - A column named twice refuses the header, except CIC-IDS2017's second
  *   "Fwd Header Length", which is ignored.
+ * - An empty identifier, timestamp or label is absent (an unlabelled row).
  * - Bytes that are not UTF-8 are read as U+FFFD (CIC-IDS2017's "Web Attack – …" labels
  *   carry a Windows-1252 dash), not refused.
  */
@@ -91,6 +92,7 @@ export class CicFlowCsv implements FlowLineParser {
       const column = header.columns[i];
       if (column === undefined) continue;
       const value = fields[i]!;
+      if (value === '' && column.kind !== 'feature') continue; // an empty id, address, time or label: absent
       switch (column.kind) {
         case 'feature':
           if (MISSING.test(value)) missing++;

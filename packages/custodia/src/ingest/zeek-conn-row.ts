@@ -14,8 +14,8 @@ import { ZEEK_TRANSPORTS, type FlowEndpoints, type ZeekConnFeatures, type ZeekFl
 import { checkPort, readAddress, readMac } from './field-values.js';
 import { excerpt, refuse } from './record-refused.js';
 
-/** A row: column name → value, null for unset. A null-prototype object. */
-export type ZeekRow = Record<string, ZeekValue | undefined>;
+/** A row: column name → value, null (or absent) for unset. A null-prototype object. */
+export type ZeekRow = Record<string, ZeekValue | null | undefined>;
 
 const UID = /^[A-Za-z0-9]{1,64}$/;
 const SERVICE = /^[A-Za-z0-9_.,-]{1,128}$/;
@@ -37,11 +37,11 @@ export const ZEEK_CONN_REQUIRED = ['ts', 'uid', 'id.orig_h', 'id.orig_p', 'id.re
 
 const COUNTS = ['orig_bytes', 'resp_bytes', 'missed_bytes', 'orig_pkts', 'orig_ip_bytes', 'resp_pkts', 'resp_ip_bytes', 'ip_proto'] as const;
 
-function isSet(v: ZeekValue | undefined): v is Exclude<ZeekValue, null> {
+function isSet(v: ZeekValue | null | undefined): v is ZeekValue {
   return v !== undefined && v !== null;
 }
 
-function required(row: ZeekRow, name: string): Exclude<ZeekValue, null> {
+function required(row: ZeekRow, name: string): ZeekValue {
   const v = row[name];
   if (!isSet(v)) refuse(`${name}: missing`);
   return v;
@@ -87,11 +87,11 @@ function features(row: ZeekRow): ZeekConnFeatures {
   const proto = text(required(row, 'proto'), 'proto', /^[a-z_]{1,32}$/);
   if (!TRANSPORTS.has(proto)) refuse(`proto: not a transport protocol: ${excerpt(proto)}`);
   const out: { -readonly [K in keyof ZeekConnFeatures]: ZeekConnFeatures[K] } = { proto: proto as ZeekTransport };
-  const v = (name: string): Exclude<ZeekValue, null> | undefined => {
+  const v = (name: string): ZeekValue | undefined => {
     const x = row[name];
     return isSet(x) ? x : undefined;
   };
-  let x: Exclude<ZeekValue, null> | undefined;
+  let x: ZeekValue | undefined;
   if ((x = v('service')) !== undefined) out.service = text(x, 'service', SERVICE);
   if ((x = v('duration')) !== undefined) {
     out.duration = number(x, 'duration');

@@ -67,8 +67,8 @@ export function parseZeekJsonLine(text: string, line: number): ZeekFlowRecord | 
   for (const key of Object.keys(object)) {
     const value = object[key];
     if (ZEEK_CONN_COLUMNS.has(key)) {
-      row[key] = key === 'ts' && typeof value === 'string' ? isoSeconds(value) : (value as ZeekValue);
-    } else if (extras < MAX_EXTRA && EXTRA_NAME.test(key) && (scalar(value) || value === null || (Array.isArray(value) && value.every(scalar)))) {
+      row[key] = key === 'ts' && typeof value === 'string' ? isoSeconds(value) : (value as ZeekValue | null);
+    } else if (extras < MAX_EXTRA && EXTRA_NAME.test(key) && (scalar(value) || (Array.isArray(value) && value.every(scalar)))) {
       (extra ??= Object.create(null) as Record<string, ZeekValue>)[key] = value as ZeekValue;
       extras++;
     }

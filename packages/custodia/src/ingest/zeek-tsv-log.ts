@@ -151,7 +151,7 @@ export class ZeekTsvLog {
       const name = schema.fields[i]!;
       const value = zeekFieldValue(values[i]!, schema.types[i]!, name, this.markers);
       if (schema.known[i]) row[name] = value;
-      else (extra ??= Object.create(null) as Record<string, ZeekValue>)[name] = value;
+      else if (value !== null) (extra ??= Object.create(null) as Record<string, ZeekValue>)[name] = value;
     }
     return zeekConnRecord(row, line, extra);
   }

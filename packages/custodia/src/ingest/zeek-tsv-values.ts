@@ -90,7 +90,7 @@ function scalarValue(text: string, scalar: Scalar, field: string, markers: ZeekM
 }
 
 /** The value of one field of type `type`: null when unset. */
-export function zeekFieldValue(text: string, type: ZeekType, field: string, markers: ZeekMarkers): ZeekValue {
+export function zeekFieldValue(text: string, type: ZeekType, field: string, markers: ZeekMarkers): ZeekValue | null {
   if (text === markers.unsetField) return null;
   if (!type.container) return scalarValue(text, type.scalar, field, markers);
   if (text === markers.emptyField) return [];
