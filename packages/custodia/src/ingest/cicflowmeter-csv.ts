@@ -70,6 +70,7 @@ export class CicFlowCsv implements FlowLineParser {
     if (this.headerProblem !== undefined) refuse(`no usable header (${this.headerProblem})`);
     if (this.header === undefined) {
       try {
+        // Hostile input: the header decides what every column means; names are matched, never executed or interpolated.
         this.header = readHeader(text, splitCsvLine(text));
       } catch (e) {
         this.headerProblem = e instanceof Error ? e.message : 'header unreadable';
@@ -78,6 +79,7 @@ export class CicFlowCsv implements FlowLineParser {
       return undefined;
     }
     if (text === this.header.text) refuse('a repeated header row');
+    // Hostile input: a bounded line from an untrusted file; the header typed each column, each value is checked.
     return this.row(this.header, splitCsvLine(text), line);
   }
 

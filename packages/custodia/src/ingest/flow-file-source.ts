@@ -65,7 +65,11 @@ export function openFlowFile(path: string, format: FlowFormat, options: FlowStre
  * The format the first line of `head` (a file's first bytes) looks like, or undefined:
  * a Zeek header (`#separator`, `#fields`) or JSON object is `zeek`; a CSV row of 41–43
  * fields whose second is tcp/udp/icmp, or the NSL-KDD column names, is `nsl-kdd`; a CSV
- * header with a "Flow Duration" column is `cicflowmeter`.
+ * header with a "Flow Duration" column is `cicflowmeter`. A guess only: the reader of
+ * the guessed format still checks every line.
+ *
+ * @example
+ *   detectFlowFormat(Buffer.from('#separator \\x09\n#set_separator\t,\n')); // 'zeek'
  */
 export function detectFlowFormat(head: Uint8Array): FlowFormat | undefined {
   let text = Buffer.from(head.buffer, head.byteOffset, head.length).toString('utf8');
@@ -79,7 +83,12 @@ export function detectFlowFormat(head: Uint8Array): FlowFormat | undefined {
   return undefined;
 }
 
-/** The format of the file at `path`, from its first 64 KiB. */
+/**
+ * The format of the file at `path`, from its first 64 KiB.
+ *
+ * @example
+ *   const format = (await detectFlowFileFormat('conn.log')) ?? 'zeek';
+ */
 export async function detectFlowFileFormat(path: string): Promise<FlowFormat | undefined> {
   const file = await open(path, 'r');
   try {

@@ -109,6 +109,7 @@ function readTruth(fields: readonly string[]): GroundTruth | undefined {
  */
 export function parseNslKddLine(text: string, line: number): NslKddFlowRecord | undefined {
   if (text === '') return undefined;
+  // Hostile input: a bounded line from an untrusted file; every field is checked below.
   const fields = splitCsvLine(text);
   if (fields[0] === 'duration' && fields[1] === 'protocol_type') return undefined;
   if (fields.length < 41 || fields.length > 43) refuse(`${fields.length} fields, not 41 to 43`);

@@ -58,6 +58,7 @@ export class ZeekTsvLog {
   }
 
   private directive(text: string): void {
+    // Hostile input too: a header line decides how every later line is read, so each directive is checked.
     if (text.startsWith('#separator ')) {
       const sep = unescapeZeek(text.slice('#separator '.length));
       if (sep.length === 0 || sep.length > 8) this.refuseHeader(`#separator: not a separator: ${excerpt(sep)}`);
@@ -142,6 +143,7 @@ export class ZeekTsvLog {
   }
 
   private row(schema: Schema, text: string, line: number): ZeekFlowRecord {
+    // Hostile input: a bounded line from an untrusted log; each value is typed by #types, then checked as Conn::Info.
     const values = text.split(this.separator, schema.fields.length + 1);
     const n = schema.fields.length;
     if (values.length !== n) refuse(`${values.length > n ? `more than ${n}` : values.length} fields, the header declares ${n}`);
