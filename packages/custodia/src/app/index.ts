@@ -25,6 +25,10 @@ export { createOAuthServer, type OAuthServer, type OAuthServerDeps } from './oau
 export { OAUTH_PATHS, type OAuthHttpResponse, type BrowserRequest, type OAuthOptions } from '../access/index.js';
 export { AccessControl, type BreakGlassRequest, type ExplainedLayer } from './access-control.js';
 export { AdminApi, type Explanation } from './admin-api.js';
+export { FindingService, DEFAULT_FINDING_POLICY, type FindingPolicy } from './finding-service.js';
+export { withFindings } from './finding-admin.js';
+export type { FindingQuery } from '../store/index.js';
+export { isFindingStatus, isSeverity, type Finding, type FindingDraft } from '../detect/index.js';
 export { keyStatus, rotateKek, rotateDataKeys, resumeReseal, erasePatient, placeLegalHold, releaseLegalHold } from './key-admin.js';
 export type { KeyStatus, ResealProgress } from './key-rotation.js';
 export type { ErasureReport } from './erasure-service.js';

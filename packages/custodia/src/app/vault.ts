@@ -16,6 +16,7 @@ import { auditedOperatorLog } from './audited-operator-log.js';
 import { AuditTrail } from './audit-trail.js';
 import { auditedSecurityEvents } from './security-audit.js';
 import { LedgerService } from './ledger-service.js';
+import { FindingService } from './finding-service.js';
 import { AuditEventApi } from './audit-event-api.js';
 import { CosignedCheckpoints } from './cosigned-checkpoints.js';
 import { CosignatureCollector } from './cosignature-collector.js';
@@ -65,6 +66,8 @@ export interface Vault {
   readonly patientsOf: (v: StoredVersion) => readonly string[];
   /** The audit trail on the FHIR API: AuditEvent search and read, `Patient/{id}/$access-log`. */
   readonly auditEvents: AuditEventApi;
+  /** Detection findings (issue 6 §4). */
+  readonly findings: FindingService;
   close(): Promise<void>;
 }
 
@@ -207,6 +210,7 @@ export async function createVault(config: VaultConfig, overrides: VaultOverrides
     ...(witness === undefined ? {} : { witness }),
     patientsOf,
     auditEvents: new AuditEventApi({ ledger, audit, guardFor: (p) => access.guardFor(p), baseUrl: config.fhirBaseUrl, limits: config.limits, clock }),
+    findings: new FindingService(database.findings, audit, clock, random),
     async close() {
       await keyRotation?.stop();
       await ledger.stop();

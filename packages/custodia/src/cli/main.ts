@@ -16,6 +16,7 @@ import { keysCommand } from './keys-command.js';
 import { ledgerCommand } from './ledger-command.js';
 import { patientCommand } from './patient-command.js';
 import { witnessCommand } from './witness-command.js';
+import { detectCommand } from './detect-command.js';
 
 export function buildProgram(): Command {
   const program = new Command('custodia')
@@ -34,6 +35,7 @@ export function buildProgram(): Command {
   program.addCommand(ledgerCommand());
   program.addCommand(patientCommand());
   program.addCommand(witnessCommand());
+  program.addCommand(detectCommand());
   for (const c of program.commands) c.exitOverride();
   return program as unknown as Command;
 }

@@ -1,12 +1,33 @@
-/**
- * Anomaly detection for medical-device networks (issue 6): feature schemas and encoding,
- * the NSL-KDD features, the isolation forest, per-device robust baselines, model files
- * and the evaluation helpers.
- */
-// Features.
+export {
+  SEVERITIES,
+  FINDING_STATUSES,
+  isSeverity,
+  isFindingStatus,
+  severityRank,
+  isOpen,
+  transition,
+  dedupKey,
+  mergeRepeat,
+  type Severity,
+  type FindingStatus,
+  type FeatureContribution,
+  type FindingExplanation,
+  type FindingDraft,
+  type Finding,
+} from './finding.js';
+export { gate, overLimitDraft, RATE_LIMIT_DETECTOR, type GatePolicy, type GateDecision } from './finding-gate.js';
+export { FLOW_FORMATS, type FlowFormat, type FlowRecord, type FlowEndpoints, type GroundTruth, type ZeekFlowRecord, type CicFlowRecord, type NslKddFlowRecord } from './flow-record.js';
+export { type FlowSource, type FlowSourceReport, type BadRecord } from './flow-source.js';
+export { ZEEK_TRANSPORTS, ZEEK_CONN_STATES, type ZeekTransport, type ZeekConnFeatures, type ZeekValue } from './zeek-conn-record.js';
+export { CIC_FEATURES, type CicFeatureName, type CicFlowFeatures } from './cic-flow-record.js';
+export {
+  NSL_KDD_FEATURES, NSL_KDD_PROTOCOLS, NSL_KDD_FLAGS, NSL_KDD_SERVICES, NSL_KDD_BINARY, NSL_KDD_RATES, NSL_KDD_MAX_DIFFICULTY,
+  type NslKddFeatureName, type NslKddFeatures, type NslKddProtocol, type NslKddFlag,
+} from './nsl-kdd-record.js';
+// Features and encoding.
 export { parseFeatureSchema, defineFeatureSchema, sameFeatureSchema, SCHEMA_LIMITS, type FeatureSchema, type FeatureSpec, type NumericFeature, type CategoricalFeature } from './feature-schema.js';
 export { FeatureEncoder, type FeatureRecord, type FeatureRow, type FeatureMatrix } from './feature-encoder.js';
-export { NSL_KDD_SCHEMA, NSL_KDD_FEATURE_COLUMNS, NSL_KDD_LABEL_COLUMNS, NSL_KDD_EXCLUDED, NSL_KDD_PROTOCOLS, NSL_KDD_SERVICES, NSL_KDD_FLAGS, nslKddRow, type NslKddRow } from './nsl-kdd-features.js';
+export { NSL_KDD_SCHEMA, NSL_KDD_LABEL_COLUMNS, NSL_KDD_EXCLUDED, nslKddRow, type NslKddRow } from './nsl-kdd-features.js';
 export { nslKddLabel, ATTACK_CLASSES, NSL_KDD_TRAINING_ATTACK_TYPES, type AttackClass, type NslKddLabel } from './nsl-kdd-labels.js';
 // The isolation forest (Liu, Ting, Zhou 2008).
 export { averagePathLength, harmonic, EULER_GAMMA } from './average-path-length.js';

@@ -32,6 +32,8 @@
  * normal traffic uses. We measured the unsupervised model with and without it (see the
  * real-data test and docs/detect.md).
  *
+ * Columns and vocabularies are those of nsl-kdd-record.ts (the ARFF header).
+ *
  * Encoding: protocol_type, service and flag are categorical with the ARFF vocabularies;
  * land, logged_in and is_guest_login are the numbers 0/1; duration, src_bytes and
  * dst_bytes are heavy-tailed (0 to 10⁹) and are taken as ln(1 + x); everything else is
@@ -40,17 +42,7 @@
 import { CustodiaError } from '../kernel/index.js';
 import { defineFeatureSchema, type FeatureSchema, type FeatureSpec } from './feature-schema.js';
 import type { FeatureRecord } from './feature-encoder.js';
-
-/** The 41 feature columns, in file order (NSL-KDD ARFF header). */
-export const NSL_KDD_FEATURE_COLUMNS: readonly string[] = Object.freeze([
-  'duration', 'protocol_type', 'service', 'flag', 'src_bytes', 'dst_bytes', 'land', 'wrong_fragment', 'urgent',
-  'hot', 'num_failed_logins', 'logged_in', 'num_compromised', 'root_shell', 'su_attempted', 'num_root',
-  'num_file_creations', 'num_shells', 'num_access_files', 'num_outbound_cmds', 'is_host_login', 'is_guest_login',
-  'count', 'srv_count', 'serror_rate', 'srv_serror_rate', 'rerror_rate', 'srv_rerror_rate', 'same_srv_rate',
-  'diff_srv_rate', 'srv_diff_host_rate', 'dst_host_count', 'dst_host_srv_count', 'dst_host_same_srv_rate',
-  'dst_host_diff_srv_rate', 'dst_host_same_src_port_rate', 'dst_host_srv_diff_host_rate', 'dst_host_serror_rate',
-  'dst_host_srv_serror_rate', 'dst_host_rerror_rate', 'dst_host_srv_rerror_rate',
-]);
+import { NSL_KDD_FEATURES, NSL_KDD_FLAGS, NSL_KDD_PROTOCOLS, NSL_KDD_SERVICES } from './nsl-kdd-record.js';
 
 /** Columns 42 and 43 of the .txt files: the label (`normal` or an attack type) and the difficulty (0–21). */
 export const NSL_KDD_LABEL_COLUMNS: readonly string[] = Object.freeze(['label', 'difficulty']);
@@ -60,20 +52,6 @@ export const NSL_KDD_EXCLUDED: Readonly<Record<string, string>> = Object.freeze(
   num_outbound_cmds: 'constant (0) in the 20% training subset',
   is_host_login: 'constant (0) in the 20% training subset',
 });
-
-export const NSL_KDD_PROTOCOLS: readonly string[] = Object.freeze(['tcp', 'udp', 'icmp']);
-
-export const NSL_KDD_SERVICES: readonly string[] = Object.freeze([
-  'aol', 'auth', 'bgp', 'courier', 'csnet_ns', 'ctf', 'daytime', 'discard', 'domain', 'domain_u', 'echo', 'eco_i',
-  'ecr_i', 'efs', 'exec', 'finger', 'ftp', 'ftp_data', 'gopher', 'harvest', 'hostnames', 'http', 'http_2784',
-  'http_443', 'http_8001', 'imap4', 'IRC', 'iso_tsap', 'klogin', 'kshell', 'ldap', 'link', 'login', 'mtp', 'name',
-  'netbios_dgm', 'netbios_ns', 'netbios_ssn', 'netstat', 'nnsp', 'nntp', 'ntp_u', 'other', 'pm_dump', 'pop_2',
-  'pop_3', 'printer', 'private', 'red_i', 'remote_job', 'rje', 'shell', 'smtp', 'sql_net', 'ssh', 'sunrpc',
-  'supdup', 'systat', 'telnet', 'tftp_u', 'tim_i', 'time', 'urh_i', 'urp_i', 'uucp', 'uucp_path', 'vmnet', 'whois',
-  'X11', 'Z39_50',
-]);
-
-export const NSL_KDD_FLAGS: readonly string[] = Object.freeze(['OTH', 'REJ', 'RSTO', 'RSTOS0', 'RSTR', 'S0', 'S1', 'S2', 'S3', 'SF', 'SH']);
 
 const CATEGORICAL: Readonly<Record<string, readonly string[]>> = { protocol_type: NSL_KDD_PROTOCOLS, service: NSL_KDD_SERVICES, flag: NSL_KDD_FLAGS };
 const LOG1P = new Set(['duration', 'src_bytes', 'dst_bytes']);
@@ -93,7 +71,7 @@ function spec(name: string): FeatureSpec {
 export const NSL_KDD_SCHEMA: FeatureSchema = defineFeatureSchema({
   id: 'nsl-kdd',
   version: 1,
-  features: NSL_KDD_FEATURE_COLUMNS.filter((c) => !(c in NSL_KDD_EXCLUDED)).map(spec),
+  features: NSL_KDD_FEATURES.filter((c) => !(c in NSL_KDD_EXCLUDED)).map(spec),
 });
 
 /** One NSL-KDD line, split: its features by name and, when present, its label and difficulty. */
@@ -113,10 +91,10 @@ export interface NslKddRow {
  *   nslKddRow(line.split(',')).label; // 'normal'
  */
 export function nslKddRow(fields: readonly string[]): NslKddRow {
-  const n = NSL_KDD_FEATURE_COLUMNS.length;
+  const n = NSL_KDD_FEATURES.length;
   if (fields.length < n || fields.length > n + 2) throw new CustodiaError('import-failed', `An NSL-KDD record has ${n} to ${n + 2} fields`);
   const features: Record<string, string> = {};
-  for (let i = 0; i < n; i++) features[NSL_KDD_FEATURE_COLUMNS[i]!] = fields[i]!;
+  for (let i = 0; i < n; i++) features[NSL_KDD_FEATURES[i]!] = fields[i]!;
   const label = fields[n];
   const difficulty = fields[n + 1];
   return {

@@ -51,6 +51,7 @@ export type ErrorCode =
   | 'ledger-invalid'
   | 'model-invalid'
   | 'audit-unavailable'
+  | 'finding-transition-invalid'
   | 'internal';
 
 /** One problem inside an error, pointing at where it happened (a FHIRPath into the resource or request). */

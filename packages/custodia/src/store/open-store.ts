@@ -31,6 +31,7 @@ import { newestSeqOf, readCurrent } from './read-queries.js';
 import { CLEAR_AT_REST, type AtRest } from './at-rest.js';
 import { sealedDataStore, type SealedDataStore } from './sealed-data-store.js';
 import { legalHoldStore, type LegalHoldStore } from './legal-hold-store.js';
+import { findingStore, type FindingStore } from './finding-store.js';
 
 export interface StoreOptions {
   /** A `postgres://` URL or a SQLite file path (`:memory:` for a throwaway database). */
@@ -114,6 +115,8 @@ export interface VaultDatabase {
   /** Key usage, erasure and re-sealing of resource versions (key management). */
   readonly sealedData: SealedDataStore;
   readonly legalHolds: LegalHoldStore;
+  /** Detection findings (issue 6). */
+  readonly findings: FindingStore;
   /** The audit ledger's tables (append, sequencer storage, entries). */
   readonly ledger: LedgerLog;
   /** The witnesses' cosignatures of the ledger's checkpoints. */
@@ -137,6 +140,7 @@ export async function openDatabase(options: StoreOptions): Promise<VaultDatabase
     operatorLog: operatorLogStore(handle),
     sealedData: sealedDataStore(h, options.ledger?.enabled === false ? undefined : ledger),
     legalHolds: legalHoldStore(handle),
+    findings: findingStore(handle, h.at),
     ledger,
     cosignatures: ledgerCosignatures(handle, h.d),
     close: () => resources.close(),

@@ -10,6 +10,7 @@ import type { StoreHandles } from './kysely-resource-store.js';
 import type { StoredContent } from './at-rest.js';
 import { deleteSearchRows } from './write-versions.js';
 import { resealSecrets } from './identity-secrets.js';
+import { findingStore } from './finding-store.js';
 import type { LedgerLog, LedgerResealProgress } from './ledger-log.js';
 import { storedDigest, type StoredDigest } from './stored-digest.js';
 
@@ -64,8 +65,9 @@ export interface SealedDataStore {
   /** Replaces content and key id of versions still sealed by the key they were read under; returns how many. */
   reseal(rows: readonly { seq: number; fromKeyId: string; content: Buffer; keyId: string }[]): Promise<number>;
   /**
-   * Re-seals the second-factor secrets sealed by `keyIds` under the current tenant key
-   * (identity-secrets.ts); returns how many, and which of `keyIds` still seal one and must not be dropped.
+   * Re-seals what else the tenant key seals — second-factor secrets (identity-secrets.ts)
+   * and findings' details (finding-store.ts) — sealed by `keyIds` under the current tenant
+   * key; returns how many, and which of `keyIds` still seal one and must not be dropped.
    */
   resealSecrets(keyIds: readonly string[]): Promise<{ resealed: number; stillSealing: Set<string> }>;
   /** The same for the audit ledger's sealed entries, a batch of at most `limit`; which keys still seal one. */
@@ -148,7 +150,12 @@ export function sealedDataStore(h: StoreHandles, ledger?: LedgerLog): SealedData
           return digests.length;
         });
       }),
-    resealSecrets: (keyIds) => guarded(() => resealSecrets(h.read, h.transaction, h.at, keyIds)),
+    resealSecrets: (keyIds) =>
+      guarded(async () => {
+        const totp = await resealSecrets(h.read, h.transaction, h.at, keyIds);
+        const findings = await findingStore(h, h.at).resealFindings(keyIds);
+        return { resealed: totp.resealed + findings.resealed, stillSealing: new Set([...totp.stillSealing, ...findings.stillSealing]) };
+      }),
     resealLedger: (keyIds, limit) => guarded(async () => (ledger === undefined ? { resealed: 0, stillSealing: new Set<string>(), remaining: 0 } : ledger.resealSealedBy(keyIds, limit))),
   };
 }

@@ -3,13 +3,13 @@
  * constant columns it leaves out, no identifier among them, the standard attack classes.
  */
 import { describe, expect, it } from 'vitest';
-import { ATTACK_CLASSES, NSL_KDD_EXCLUDED, NSL_KDD_FEATURE_COLUMNS, NSL_KDD_SCHEMA, NSL_KDD_SERVICES, NSL_KDD_TRAINING_ATTACK_TYPES, nslKddLabel, nslKddRow } from '../../src/detect/index.js';
+import { ATTACK_CLASSES, NSL_KDD_EXCLUDED, NSL_KDD_FEATURES, NSL_KDD_SCHEMA, NSL_KDD_SERVICES, NSL_KDD_TRAINING_ATTACK_TYPES, nslKddLabel, nslKddRow } from '../../src/detect/index.js';
 import { loadNslKdd, nslKddRows } from './nsl-kdd-fixture.js';
 
 describe('NSL-KDD features', () => {
   it('uses the 41 columns but the two excluded ones, in file order', () => {
-    expect(NSL_KDD_FEATURE_COLUMNS).toHaveLength(41);
-    expect(NSL_KDD_SCHEMA.features.map((f) => f.name)).toEqual(NSL_KDD_FEATURE_COLUMNS.filter((c) => !(c in NSL_KDD_EXCLUDED)));
+    expect(NSL_KDD_FEATURES).toHaveLength(41);
+    expect(NSL_KDD_SCHEMA.features.map((f) => f.name)).toEqual(NSL_KDD_FEATURES.filter((c) => !(c in NSL_KDD_EXCLUDED)));
     expect(NSL_KDD_SCHEMA.features).toHaveLength(39);
     expect(NSL_KDD_SCHEMA.features.filter((f) => f.kind === 'categorical').map((f) => f.name)).toEqual(['protocol_type', 'service', 'flag']);
     expect(NSL_KDD_SERVICES).toHaveLength(70);

@@ -22,6 +22,7 @@ import { blindPrefixTailSchema } from './0015-blind-prefix-tails.js';
 import { ledgerSchema } from './0016-ledger.js';
 import { ledgerCosignatureSchema } from './0017-ledger-cosignatures.js';
 import { storeEpochSchema } from './0018-store-epoch.js';
+import { findingSchema } from './0019-findings.js';
 
 function statements(list: string[]): Migration {
   return {
@@ -53,6 +54,7 @@ export function migrationProvider(dialect: SqlDialect): MigrationProvider {
         '0016-ledger': statements(ledgerSchema(dialect)),
         '0017-ledger-cosignatures': statements(ledgerCosignatureSchema(dialect)),
         '0018-store-epoch': statements(storeEpochSchema(dialect)),
+        '0019-findings': statements(findingSchema(dialect)),
       };
     },
   };

@@ -1,0 +1,27 @@
+/**
+ * `custodia detect findings …`: the findings on the command line, for whoever holds the
+ * data directory (the operator). The same service as `/detect/findings`, so every read and
+ * decision is an audit record here too, with the operator as the agent.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { Principal } from '../access/index.js';
+import { secureRandom, systemClock } from '../kernel/index.js';
+import type { WriteAuditContext } from '../ledger/index.js';
+import { AuditTrail } from './audit-trail.js';
+import type { VaultConfig } from './config.js';
+import { FindingService } from './finding-service.js';
+import { openVaultDatabase } from './vault.js';
+
+/** Who acts from the command line: the operator (the holder of the data directory). */
+const CLI_OPERATOR: Principal = Object.freeze({ kind: 'operator', subject: 'operator', issuer: 'custodia-cli', tokenId: 'cli', scope: '', scopes: [], expiresAt: 0, purposeOfUse: 'TREAT', clearances: [] });
+
+/** Runs `fn` with the findings service of the vault in `config`, as the operator. */
+export async function withFindings<T>(config: VaultConfig, fn: (findings: FindingService, operator: Principal) => Promise<T>): Promise<T> {
+  const db = await openVaultDatabase(config, systemClock, secureRandom);
+  try {
+    const audit = new AuditTrail(new AsyncLocalStorage<WriteAuditContext>(), db.ledger, systemClock, config.ledger.audit);
+    return await fn(new FindingService(db.findings, audit, systemClock, secureRandom), CLI_OPERATOR);
+  } finally {
+    await db.close();
+  }
+}

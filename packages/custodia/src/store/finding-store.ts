@@ -1,0 +1,167 @@
+/**
+ * Detection findings (migration 0019) over the vault's database. The explanation and the
+ * analyst's note are sealed together as `detail` under the tenant key (purpose `finding`,
+ * subject the finding id, so a detail copied onto another finding does not open); data-key
+ * rotation re-seals them (`resealFindings`). Every update is a compare-and-set on
+ * `version`: two analysts, or an analyst and a detector merging a repeat, cannot undo
+ * each other silently (`storage-conflict`, retry).
+ */
+import { sql, type Kysely } from 'kysely';
+import { CustodiaError, isCustodiaError } from '../kernel/index.js';
+import { envelopeKeyId } from '../crypto/index.js';
+import { isFindingStatus, isSeverity, type Finding, type FindingExplanation, type FindingStatus, type Severity } from '../detect/index.js';
+import type { AtRest } from './at-rest.js';
+import { guarded } from './db-errors.js';
+import type { DatabaseHandle } from './open-store.js';
+
+const PURPOSE = 'finding';
+
+/** A finding as stored, with the version its next update must name. */
+export interface StoredFinding {
+  readonly finding: Finding;
+  readonly version: number;
+}
+
+export interface FindingQuery {
+  readonly status?: FindingStatus;
+  readonly severity?: Severity;
+  readonly device?: string;
+  /** Only findings last seen at or after (epoch ms). */
+  readonly since?: number;
+  /** Paging: only findings after this one in the list's order (last seen, then id, both descending). */
+  readonly after?: { readonly lastSeen: number; readonly id: string };
+  readonly limit: number;
+}
+
+export interface FindingStore {
+  /** The most recently seen finding under a dedup key (detect/finding.ts). */
+  latestByKey(key: string): Promise<StoredFinding | undefined>;
+  get(id: string): Promise<StoredFinding | undefined>;
+  /** Inserts a new finding (`version` undefined) or replaces one still at `version`; `storage-conflict` otherwise. */
+  save(f: Finding, key: string, version: number | undefined): Promise<void>;
+  /** Newest first. */
+  list(q: FindingQuery): Promise<Finding[]>;
+  /** Re-seals details sealed by `keyIds` under the current tenant key; which of them still seal one. */
+  resealFindings(keyIds: readonly string[]): Promise<{ resealed: number; stillSealing: Set<string> }>;
+}
+
+interface Row {
+  id: string;
+  device: string;
+  severity: string;
+  status: string;
+  count: number | string;
+  start_at: number | string;
+  end_at: number | string;
+  first_seen: number | string;
+  last_seen: number | string;
+  updated_at: number | string;
+  updated_by: string | null;
+  summary: string;
+  detail: Buffer;
+  version: number | string;
+}
+
+interface Detail {
+  readonly explanation: FindingExplanation;
+  readonly note?: string;
+}
+
+const damaged = (): CustodiaError => new CustodiaError('decrypt-failed', 'A stored finding is damaged');
+
+function toFinding(at: AtRest, r: Row): StoredFinding {
+  // The row is what the database holds: its detail is authenticated (sealed), its plain columns are checked.
+  if (!isSeverity(r.severity) || !isFindingStatus(r.status)) throw damaged();
+  const detail = JSON.parse(at.openSecret(PURPOSE, r.id, r.detail).toString('utf8')) as Detail;
+  const finding: Finding = {
+    id: r.id,
+    device: r.device,
+    severity: r.severity,
+    status: r.status,
+    count: Number(r.count),
+    start: Number(r.start_at),
+    end: Number(r.end_at),
+    firstSeen: Number(r.first_seen),
+    lastSeen: Number(r.last_seen),
+    updatedAt: Number(r.updated_at),
+    ...(r.updated_by === null ? {} : { updatedBy: r.updated_by }),
+    summary: r.summary,
+    explanation: detail.explanation,
+    ...(detail.note === undefined ? {} : { note: detail.note }),
+  };
+  return { finding, version: Number(r.version) };
+}
+
+function sealDetail(at: AtRest, f: Finding): Buffer {
+  const detail: Detail = { explanation: f.explanation, ...(f.note === undefined ? {} : { note: f.note }) };
+  return at.sealSecret(PURPOSE, f.id, Buffer.from(JSON.stringify(detail), 'utf8'));
+}
+
+export function findingStore(h: Pick<DatabaseHandle, 'read' | 'transaction'>, at: AtRest): FindingStore {
+  const one = async (q: ReturnType<typeof sql<Row>>): Promise<StoredFinding | undefined> => {
+    const row = (await q.execute(h.read)).rows[0];
+    return row === undefined ? undefined : toFinding(at, row);
+  };
+  return {
+    latestByKey: (key) => guarded(() => one(sql<Row>`SELECT * FROM detect_findings WHERE dedup_key = ${key} ORDER BY last_seen DESC, id DESC LIMIT 1`)),
+    get: (id) => guarded(() => one(sql<Row>`SELECT * FROM detect_findings WHERE id = ${id}`)),
+    save: (f, key, version) =>
+      guarded(() =>
+        h.transaction(async (db: Kysely<unknown>) => {
+          const detail = sealDetail(at, f);
+          if (version === undefined) {
+            await sql`INSERT INTO detect_findings (id, dedup_key, device, detector, severity, status, count, start_at, end_at, first_seen, last_seen, updated_at, updated_by, summary, detail, version)
+              VALUES (${f.id}, ${key}, ${f.device}, ${f.explanation.detector}, ${f.severity}, ${f.status}, ${f.count}, ${f.start}, ${f.end}, ${f.firstSeen}, ${f.lastSeen}, ${f.updatedAt}, ${f.updatedBy ?? null}, ${f.summary}, ${detail}, 1)`.execute(db);
+            return;
+          }
+          const r = await sql`UPDATE detect_findings SET severity = ${f.severity}, status = ${f.status}, count = ${f.count}, start_at = ${f.start}, end_at = ${f.end},
+              last_seen = ${f.lastSeen}, updated_at = ${f.updatedAt}, updated_by = ${f.updatedBy ?? null}, detail = ${detail}, version = ${version + 1}
+            WHERE id = ${f.id} AND version = ${version}`.execute(db);
+          if (Number(r.numAffectedRows ?? 0) !== 1) throw new CustodiaError('storage-conflict', 'The finding changed meanwhile; read it again and retry');
+        }),
+      ),
+    list: (q) =>
+      guarded(async () => {
+        const where = [sql`1 = 1`];
+        if (q.status !== undefined) where.push(sql`status = ${q.status}`);
+        if (q.severity !== undefined) where.push(sql`severity = ${q.severity}`);
+        if (q.device !== undefined) where.push(sql`device = ${q.device}`);
+        if (q.since !== undefined) where.push(sql`last_seen >= ${q.since}`);
+        if (q.after !== undefined) where.push(sql`(last_seen < ${q.after.lastSeen} OR (last_seen = ${q.after.lastSeen} AND id < ${q.after.id}))`);
+        const rows = (await sql<Row>`SELECT * FROM detect_findings WHERE ${sql.join(where, sql` AND `)} ORDER BY last_seen DESC, id DESC LIMIT ${q.limit}`.execute(h.read)).rows;
+        return rows.map((r) => toFinding(at, r).finding);
+      }),
+    resealFindings: (keyIds) =>
+      guarded(async () => {
+        const stillSealing = new Set<string>();
+        if (!at.sealed || keyIds.length === 0) return { resealed: 0, stillSealing };
+        const wanted = new Set(keyIds);
+        const moves: { id: string; version: number; detail: Buffer; keyId: string }[] = [];
+        for (const r of (await sql<{ id: string; detail: Buffer; version: number | string }>`SELECT id, detail, version FROM detect_findings`.execute(h.read)).rows) {
+          let keyId: string;
+          try {
+            keyId = envelopeKeyId(r.detail);
+          } catch {
+            continue; // damaged: under no key, refused when read
+          }
+          if (!wanted.has(keyId)) continue;
+          try {
+            moves.push({ id: r.id, version: Number(r.version), detail: at.sealSecret(PURPOSE, r.id, at.openSecret(PURPOSE, r.id, r.detail)), keyId });
+          } catch (e) {
+            if (!isCustodiaError(e, 'decrypt-failed')) throw e;
+            stillSealing.add(keyId);
+          }
+        }
+        let resealed = 0;
+        if (moves.length > 0) {
+          resealed = await h.transaction(async (db) => {
+            let n = 0;
+            for (const m of moves) n += Number((await sql`UPDATE detect_findings SET detail = ${m.detail} WHERE id = ${m.id} AND version = ${m.version}`.execute(db)).numAffectedRows ?? 0);
+            return n;
+          });
+          // A finding updated meanwhile was sealed under the current key by that update.
+        }
+        return { resealed, stillSealing };
+      }),
+  };
+}

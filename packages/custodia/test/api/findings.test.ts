@@ -1,0 +1,176 @@
+/**
+ * Detection findings over HTTP (/detect/findings, issue 6 §4), on every database: only the
+ * security staff (administrator, privacy officer, with an administration token) see and
+ * decide them; repeats merge and a flood folds into one visible finding; the lifecycle
+ * is enforced (409 otherwise); the explanation and the analyst's note are not stored in
+ * clear; and every read and decision is on the audit ledger.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { FindingDraft, Vault } from '../../src/app/index.js';
+import { decodeEntry, type AuditEntry } from '../../src/ledger/index.js';
+import { envelopeKeyId } from '../../src/crypto/index.js';
+import type { LedgerLog } from '../../src/store/index.js';
+import { ALL_DATABASES, isAvailable } from '../helpers/databases.js';
+import { openRawDatabase } from '../helpers/raw-database.js';
+import { type TestVault } from '../helpers/test-vault.js';
+import { bearer, type Users, seededVault } from './access-fixtures.js';
+
+const JSON_TYPE = { 'content-type': 'application/json' };
+const ledgerLog = (vault: Vault): LedgerLog => (vault.ledger as unknown as { log: LedgerLog }).log;
+
+const spoof = (device: string, at: number, over: Partial<FindingDraft> = {}): FindingDraft => ({
+  device,
+  severity: 'high',
+  start: at,
+  end: at + 1_000,
+  summary: 'Vital signs inconsistent with this monitor’s baseline (possible alteration in transit)',
+  explanation: {
+    detector: 'baseline',
+    score: 8.4,
+    threshold: 3.5,
+    features: [
+      { feature: 'SpO2', value: 71.5, baseline: 97, z: -8.4 },
+      { feature: 'Pulse_Rate', value: 141, baseline: 78, z: 6.1 },
+    ],
+  },
+  ...over,
+});
+
+for (const dialect of ALL_DATABASES) {
+  describe.skipIf(!isAvailable(dialect))(`detection findings on ${dialect}`, () => {
+    let t: TestVault;
+    let users: Users;
+    let admin: Record<string, string>;
+    let po: Record<string, string>;
+    const call = (method: string, url: string, headers: Record<string, string>, body?: unknown) => t.request(method, url, body, { ...headers, ...(body === undefined ? {} : JSON_TYPE) });
+
+    beforeAll(async () => {
+      ({ t, users } = await seededVault(dialect));
+      admin = bearer(await users.token('admin'));
+      po = bearer(await users.token('privacy-officer'));
+    }, 120_000);
+    afterAll(async () => t?.close());
+
+    it('keeps everyone but the security staff out, before saying whether a finding exists', async () => {
+      const f = await t.vault.findings.raise(spoof('Device/monitor-1', 1_000));
+      for (const role of ['clinician', 'nurse', 'patient'] as const) {
+        const who = bearer(await users.token(role, { scope: 'user/*.cruds custodia/admin' }).catch(() => users.token(role)));
+        expect((await call('GET', '/detect/findings', who)).status, role).toBe(403);
+        expect((await call('GET', `/detect/findings/${f.id}`, who)).status, role).toBe(403);
+        expect((await call('GET', '/detect/findings/no-such-finding', who)).status, role).toBe(403);
+        expect((await call('PATCH', `/detect/findings/${f.id}`, who, { status: 'false-positive' })).status, role).toBe(403);
+      }
+      expect((await call('GET', '/detect/findings', bearer('garbage'))).status).toBe(401);
+      // An administrator signed in for an app (no administration scope) is not let in either.
+      expect((await call('GET', '/detect/findings', bearer(await users.token('admin', { scope: 'openid fhirUser user/*.cruds' })))).status).toBe(403);
+      // The operator token (custodia token) is let in, as for every administration route.
+      expect((await call('GET', `/detect/findings/${f.id}`, bearer(t.token))).body.status).toBe('new');
+    });
+
+    it('merges repeats, folds a flood into one visible finding, and lists newest first with filters and paging', async () => {
+      const base = 10_000_000;
+      const first = await t.vault.findings.raise(spoof('Device/monitor-2', base));
+      const again = await t.vault.findings.raise(spoof('Device/monitor-2', base + 5_000, { severity: 'critical' }));
+      expect(again.id).toBe(first.id);
+      expect(again).toMatchObject({ count: 2, severity: 'critical' });
+      // 300 distinct detections on one pump: 20 findings (the default burst), the rest in one.
+      for (let i = 0; i < 300; i++) {
+        await t.vault.findings.raise(spoof('Device/pump-9', base + i, { severity: 'low', explanation: { detector: 'isolation-forest', model: 'iforest-v1', score: 0.7, threshold: 0.6, features: [{ feature: `f${i}`, value: i }] } }));
+      }
+      const pump = await call('GET', '/detect/findings?device=Device/pump-9&_count=1000', admin);
+      expect(pump.status).toBe(200);
+      expect(pump.body.findings).toHaveLength(21);
+      const folded = pump.body.findings.find((f: { explanation: { detector: string } }) => f.explanation.detector === 'rate-limit');
+      expect(folded.count).toBe(280);
+      expect(pump.body.findings.reduce((n: number, f: { count: number }) => n + f.count, 0)).toBe(300);
+      const seen = pump.body.findings.map((f: { lastSeen: number }) => f.lastSeen);
+      expect(seen).toEqual([...seen].sort((a: number, b: number) => b - a));
+      // Paging: `next` is the `after` of the next page; the pages cover the list without overlap.
+      const ids: string[] = [];
+      let next: string | undefined;
+      do {
+        const page = await call('GET', `/detect/findings?device=Device/pump-9&_count=4${next === undefined ? '' : `&after=${encodeURIComponent(next)}`}`, po);
+        expect(page.status).toBe(200);
+        ids.push(...page.body.findings.map((f: { id: string }) => f.id));
+        next = page.body.next;
+      } while (next !== undefined);
+      expect(ids).toEqual(pump.body.findings.map((f: { id: string }) => f.id));
+      expect((await call('GET', '/detect/findings?severity=critical', po)).body.findings.map((f: { id: string }) => f.id)).toEqual([first.id]);
+      for (const bad of ['status=open', 'severity=urgent', '_count=0', '_count=5000', 'since=yesterday', 'after=12', 'colour=red', `device=${'x'.repeat(300)}`]) {
+        const r = await call('GET', `/detect/findings?${bad}`, admin);
+        expect(r.status, bad).toBe(400);
+        expect(r.body.resourceType).toBe('OperationOutcome');
+      }
+    });
+
+    it('follows the lifecycle: triage, close, reopen; anything else is refused with 409', async () => {
+      const f = await t.vault.findings.raise(spoof('Device/monitor-3', 20_000_000));
+      const triaged = await call('PATCH', `/detect/findings/${f.id}`, admin, { status: 'triaged', note: 'Asked biomed to check the monitor on ward 4' });
+      expect(triaged.status).toBe(200);
+      expect(triaged.body).toMatchObject({ status: 'triaged', note: 'Asked biomed to check the monitor on ward 4' });
+      expect((await call('PATCH', `/detect/findings/${f.id}`, po, { status: 'confirmed' })).body.status).toBe('confirmed');
+      const again = await call('PATCH', `/detect/findings/${f.id}`, po, { status: 'false-positive' });
+      expect(again.status).toBe(409);
+      expect(again.body.issue[0].code).toBe('business-rule');
+      expect((await call('PATCH', `/detect/findings/${f.id}`, po, { status: 'new' })).status).toBe(409);
+      expect((await call('PATCH', `/detect/findings/${f.id}`, po, { status: 'triaged' })).body.status).toBe('triaged');
+      // A repeat of a closed finding is news; of a triaged one, part of it.
+      for (const body of [{ status: 'done' }, { status: 'confirmed', note: 7 }, { status: 'confirmed', colour: 'red' }, [1], 'x']) {
+        expect((await call('PATCH', `/detect/findings/${f.id}`, admin, body)).status, JSON.stringify(body)).toBe(400);
+      }
+      expect((await call('PATCH', '/detect/findings/no-such-finding', admin, { status: 'triaged' })).status).toBe(404);
+      expect((await call('GET', '/detect/findings/no-such-finding', admin)).status).toBe(404);
+    });
+
+    it('stores neither the explanation nor the note in clear, and records every read and decision', async () => {
+      const f = await t.vault.findings.raise(spoof('Device/monitor-4', 30_000_000, { explanation: { detector: 'baseline', score: 9, threshold: 3.5, features: [{ feature: 'Resp_Rate_marker_7731', value: 123.456 }] } }));
+      const from = await ledgerLog(t.vault).appendedSize();
+      await call('PATCH', `/detect/findings/${f.id}`, admin, { status: 'triaged', note: 'note-marker-5512' });
+      await call('GET', `/detect/findings/${f.id}`, po);
+      await call('GET', '/detect/findings', bearer(await users.token('clinician')));
+      const raw = await openRawDatabase(t.db);
+      try {
+        const rows = await raw.query<{ detail: Uint8Array; summary: string }>('SELECT detail, summary FROM detect_findings WHERE id = ?', [f.id]);
+        const stored = Buffer.from(rows[0]!.detail).toString('latin1');
+        expect(stored).not.toContain('Resp_Rate_marker_7731');
+        expect(stored).not.toContain('note-marker-5512');
+      } finally {
+        await raw.close();
+      }
+      const leaves = await ledgerLog(t.vault).scanLeaves(from, 10_000);
+      const events = leaves
+        .map((l) => decodeEntry(ledgerLog(t.vault).openLeaf(l)))
+        .filter((e): e is AuditEntry => e.kind === 'audit' && e.event.type === 'admin')
+        .map((e) => e.event);
+      expect(events.map((e) => [e.subtype, e.outcome])).toEqual(
+        expect.arrayContaining([
+          ['finding-decision', '0'],
+          ['findings-read', '0'],
+          ['findings-read', '4'],
+        ]),
+      );
+      expect(events.find((e) => e.subtype === 'finding-decision')?.entities).toEqual([`detect/findings/${f.id}`]);
+    });
+
+    it('re-seals findings under the new tenant key when data keys rotate, and still reads them', async () => {
+      const f = await t.vault.findings.raise(spoof('Device/monitor-5', 40_000_000));
+      const raw = await openRawDatabase(t.db);
+      const sealedBy = async (): Promise<string> => {
+        const [row] = await raw.query<{ detail: Uint8Array }>('SELECT detail FROM detect_findings WHERE id = ?', [f.id]);
+        return envelopeKeyId(Buffer.from(row!.detail));
+      };
+      try {
+        const before = await sealedBy();
+        const rotation = t.vault.keyRotation!;
+        expect(await rotation.retireDataKeys('test')).toBeGreaterThan(0);
+        await rotation.resealAll();
+        // Moved off the retired key, which rotation could then drop.
+        expect(await sealedBy()).not.toBe(before);
+        expect((await rotation.status()).dataKeys.filter((k) => k.state === 'retired').reduce((n, k) => n + k.keys, 0)).toBe(0);
+      } finally {
+        await raw.close();
+      }
+      expect((await call('GET', `/detect/findings/${f.id}`, admin)).body.explanation.features[0].feature).toBe('SpO2');
+    });
+  });
+}
