@@ -3,7 +3,7 @@
  * constant columns it leaves out, no identifier among them, the standard attack classes.
  */
 import { describe, expect, it } from 'vitest';
-import { ATTACK_CLASSES, NSL_KDD_EXCLUDED, NSL_KDD_FEATURES, NSL_KDD_SCHEMA, NSL_KDD_SERVICES, NSL_KDD_TRAINING_ATTACK_TYPES, nslKddLabel, nslKddRow } from '../../src/detect/index.js';
+import { ATTACK_CLASSES, FeatureEncoder, NSL_KDD_EXCLUDED, NSL_KDD_FEATURES, NSL_KDD_SCHEMA, NSL_KDD_SERVICES, NSL_KDD_TRAINING_ATTACK_TYPES, nslKddLabel, nslKddRow, type NslKddFeatures } from '../../src/detect/index.js';
 import { loadNslKdd, nslKddRows } from './nsl-kdd-fixture.js';
 
 describe('NSL-KDD features', () => {
@@ -32,6 +32,15 @@ describe('NSL-KDD features', () => {
       if (f.kind !== 'categorical') return;
       for (let r = 0; r < matrix.rows; r++) expect(matrix.data[r * matrix.width + col]).toBeLessThan(f.vocabulary.length);
     });
+  });
+
+  it('encodes the typed features of an ingested NSL-KDD flow record exactly as their text', () => {
+    const encoder = new FeatureEncoder(NSL_KDD_SCHEMA);
+    const symbolic = new Set(['protocol_type', 'service', 'flag']);
+    for (const row of nslKddRows().slice(0, 200)) {
+      const typed = Object.fromEntries(Object.entries(row.features).map(([k, v]) => [k, symbolic.has(k) ? v : Number(v)])) as unknown as NslKddFeatures;
+      expect(encoder.encode(typed)).toEqual(encoder.encode(row.features));
+    }
   });
 
   it('names the fields of a record with 41, 42 or 43 fields, and refuses other counts', () => {
