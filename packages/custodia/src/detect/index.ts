@@ -24,3 +24,23 @@ export {
   NSL_KDD_FEATURES, NSL_KDD_PROTOCOLS, NSL_KDD_FLAGS, NSL_KDD_SERVICES, NSL_KDD_BINARY, NSL_KDD_RATES, NSL_KDD_MAX_DIFFICULTY,
   type NslKddFeatureName, type NslKddFeatures, type NslKddProtocol, type NslKddFlag,
 } from './nsl-kdd-record.js';
+// Features and encoding.
+export { parseFeatureSchema, defineFeatureSchema, sameFeatureSchema, SCHEMA_LIMITS, type FeatureSchema, type FeatureSpec, type NumericFeature, type CategoricalFeature } from './feature-schema.js';
+export { FeatureEncoder, type FeatureRecord, type FeatureRow, type FeatureMatrix } from './feature-encoder.js';
+export { NSL_KDD_SCHEMA, NSL_KDD_LABEL_COLUMNS, NSL_KDD_EXCLUDED, nslKddRow, type NslKddRow } from './nsl-kdd-features.js';
+export { nslKddLabel, ATTACK_CLASSES, NSL_KDD_TRAINING_ATTACK_TYPES, type AttackClass, type NslKddLabel } from './nsl-kdd-labels.js';
+// The isolation forest (Liu, Ting, Zhou 2008).
+export { averagePathLength, harmonic, EULER_GAMMA } from './average-path-length.js';
+export { IsolationForest, heightLimit, FOREST_LIMITS, type IsolationForestParams } from './isolation-forest.js';
+export { trainIsolationForest, type IsolationForestOptions } from './train-isolation-forest.js';
+export type { IsolationTreeArrays } from './isolation-tree.js';
+export { UniformRandom } from './uniform-random.js';
+// Evaluation.
+export { rocAuc } from './roc-auc.js';
+export { assignFolds } from './k-fold.js';
+// Model files.
+export { parseModelFile, formatModelFile, MODEL_FORMAT, MODEL_FORMAT_VERSION, type DetectionModel, type IsolationForestModel, type ModelFileLimits } from './model-file.js';
+// Per-device robust baselines.
+export { SortedWindow } from './sorted-window.js';
+export { RobustBaseline, type RobustBaselineOptions, type BaselineAssessment, type FeatureDeviation, type ScaleRule } from './robust-baseline.js';
+export { DeviceBaselines, type DeviceBaselinesOptions, type DeviceAssessment } from './device-baselines.js';

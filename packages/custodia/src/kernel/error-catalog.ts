@@ -54,6 +54,7 @@ export const ERROR_CATALOG: Readonly<Record<ErrorCode, ErrorCatalogEntry>> = Obj
   'resource-erased': { status: 410, issueCode: 'deleted', summary: 'The record was erased at the patient\'s request (crypto-shredding): its data key is destroyed and nothing of it can be read or added.' },
   'erasure-refused': { status: 409, issueCode: 'business-rule', summary: 'The erasure is refused: a legal hold or a retention period still applies (GDPR Art. 17(3)); the reason names which.' },
   'ledger-invalid': { status: 400, issueCode: 'invalid', summary: 'A ledger entry, checkpoint, proof or index is malformed or does not verify (attacker-reachable input, checked before use).' },
+  'model-invalid': { status: 400, issueCode: 'invalid', summary: 'A detection model file or its feature schema is malformed, out of bounds or of an unsupported version (attacker-reachable input, checked before use); nothing of it is loaded.' },
   'audit-unavailable': { status: 503, issueCode: 'transient', summary: 'The audit record of this request could not be made durable, so the request was refused (auditing fails closed); retry later.' },
   'finding-transition-invalid': { status: 409, issueCode: 'business-rule', summary: 'The finding cannot move to that status from its current one (new → triaged → false-positive or confirmed; a closed finding reopens to triaged).' },
   internal: { status: 500, issueCode: 'exception', summary: 'An unexpected server error. Details are in the server log, never in the response.' },

@@ -49,6 +49,7 @@ export type ErrorCode =
   | 'resource-erased'
   | 'erasure-refused'
   | 'ledger-invalid'
+  | 'model-invalid'
   | 'audit-unavailable'
   | 'finding-transition-invalid'
   | 'internal';

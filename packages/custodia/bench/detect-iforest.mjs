@@ -1,0 +1,37 @@
+// Isolation-forest scoring throughput on one core (issue 6 target: ≥ 200,000 rows/s for
+// ~41 features). Trains on the normal rows of the NSL-KDD 20% fixture (t = 100, ψ = 256,
+// the paper's defaults), then scores all 25,192 rows with scoreBatch, repeatedly, for
+// about CUSTODIA_BENCH_SECONDS (default 3) seconds, and reports the median of the runs.
+// Run after `npm run build`:  node packages/custodia/bench/detect-iforest.mjs
+import { readFileSync } from 'node:fs';
+import { FeatureEncoder, NSL_KDD_SCHEMA, nslKddLabel, nslKddRow, trainIsolationForest } from '../dist/detect/index.js';
+import { seededRandom } from '../dist/kernel/index.js';
+
+const FIXTURE = new URL('../test/fixtures/nsl-kdd/KDDTrain+_20Percent.txt', import.meta.url);
+
+/** { rowsPerSecond, rows, width, trainMs } for scoreBatch over the fixture. */
+export function isolationForestScoring(seconds = 3) {
+  const records = readFileSync(FIXTURE, 'utf8').trim().split('\n').map((l) => nslKddRow(l.split(',')));
+  const encoder = new FeatureEncoder(NSL_KDD_SCHEMA);
+  const all = encoder.encodeAll(records.map((r) => r.features));
+  const normal = encoder.encodeAll(records.filter((r) => !nslKddLabel(r.label).attack).map((r) => r.features));
+  const t0 = performance.now();
+  const forest = trainIsolationForest(normal, { random: seededRandom('bench') });
+  const trainMs = performance.now() - t0;
+  const out = new Float64Array(all.rows);
+  const rates = [];
+  const until = performance.now() + seconds * 1000;
+  forest.scoreBatch(all.data, all.width, out); // warm-up
+  while (performance.now() < until) {
+    const s = performance.now();
+    forest.scoreBatch(all.data, all.width, out);
+    rates.push(all.rows / ((performance.now() - s) / 1000));
+  }
+  rates.sort((a, b) => a - b);
+  return { rowsPerSecond: rates[Math.floor(rates.length / 2)], runs: rates.length, rows: all.rows, width: all.width, trainMs };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const r = isolationForestScoring(Number(process.env.CUSTODIA_BENCH_SECONDS ?? 3));
+  process.stdout.write(`${JSON.stringify({ name: 'detect.iforest.score', value: Math.round(r.rowsPerSecond), unit: 'rows/s', runs: r.runs, rows: r.rows, width: r.width, train_ms: Math.round(r.trainMs) })}\n`);
+}
