@@ -10,6 +10,7 @@ import { createVault, importFiles, localImportTarget, resolveConfig } from '../d
 import { durableCommitsOnce, importOnce, importRecordsOnce, rawInsertOnce, syntheaLines, SYNTHEA_DIRS } from './import.mjs';
 import { latency, load, startHello } from './http.mjs';
 import { appendAndSequence, proofLatency, rawLeafHashing } from './ledger.mjs';
+import { detectionFigures } from './detect.mjs';
 
 const DURATION = Number(process.env.CUSTODIA_BENCH_SECONDS ?? 10);
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -185,3 +186,17 @@ emit('ledger.sequence', rates.sequence, 'entries/s', 'sha256.leaf_hash', rawHash
 const proofs = await proofLatency();
 emit('ledger.proof.inclusion.p50', proofs.p50, 'ms', 'sqlite.hash_lookup.p50', proofs.lookupP50);
 emit('ledger.proof.inclusion.p99', proofs.p99, 'ms', 'sqlite.hash_lookup.p99', proofs.lookupP99);
+
+// Detection (issue 6): the isolation forest against scikit-learn's on the same NSL-KDD
+// rows, features and 5 folds: scoring throughput on one core, training time, and the
+// cross-validated AUC of a forest trained on normal rows only.
+log('detect: isolation forest vs scikit-learn (NSL-KDD 20%, one core)');
+const detect = detectionFigures(Math.max(3, DURATION / 2));
+if (detect.sklearn === undefined) {
+  log('detect: scikit-learn is not installed (bash packages/custodia/scripts/install-sklearn.sh): comparison skipped');
+  log(`detect: ours alone: ${Math.round(detect.ours.rowsPerSecond)} rows/s, AUC ${detect.ours.auc.toFixed(4)}`);
+} else {
+  emit('detect.iforest.score', detect.ours.rowsPerSecond, 'rows/s', 'sklearn.iforest.score', detect.sklearn.rows_per_second);
+  emit('detect.iforest.train', detect.ours.trainMs, 'ms', 'sklearn.iforest.train', detect.sklearn.train_ms);
+  emit('detect.iforest.auc', detect.ours.auc, 'AUC', 'sklearn.iforest.auc', detect.sklearn.auc);
+}
