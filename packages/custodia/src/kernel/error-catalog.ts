@@ -55,6 +55,7 @@ export const ERROR_CATALOG: Readonly<Record<ErrorCode, ErrorCatalogEntry>> = Obj
   'erasure-refused': { status: 409, issueCode: 'business-rule', summary: 'The erasure is refused: a legal hold or a retention period still applies (GDPR Art. 17(3)); the reason names which.' },
   'ledger-invalid': { status: 400, issueCode: 'invalid', summary: 'A ledger entry, checkpoint, proof or index is malformed or does not verify (attacker-reachable input, checked before use).' },
   'audit-unavailable': { status: 503, issueCode: 'transient', summary: 'The audit record of this request could not be made durable, so the request was refused (auditing fails closed); retry later.' },
+  'model-invalid': { status: 400, issueCode: 'invalid', summary: 'A detection model file is malformed, out of bounds or inconsistent (attacker-reachable input, checked before use); nothing of it is loaded.' },
   internal: { status: 500, issueCode: 'exception', summary: 'An unexpected server error. Details are in the server log, never in the response.' },
 });
 

@@ -50,6 +50,7 @@ export type ErrorCode =
   | 'erasure-refused'
   | 'ledger-invalid'
   | 'audit-unavailable'
+  | 'model-invalid'
   | 'internal';
 
 /** One problem inside an error, pointing at where it happened (a FHIRPath into the resource or request). */
