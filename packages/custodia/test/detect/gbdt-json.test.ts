@@ -7,14 +7,16 @@
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
 import { isCustodiaError } from '../../src/kernel/index.js';
-import { denseMatrix, gbdtModelFromJson, gbdtModelToJson, parseGbdtModel, trainGbdt, type GbdtModelJson } from '../../src/detect/index.js';
+import { denseMatrix, gbdtModelFromJson, gbdtModelToJson, parseGbdtModel, trainGbdt, type GbdtModelJson, type GbdtTreeJson } from '../../src/detect/index.js';
 import { runs } from '../ledger/seeded.js';
 import { blobs, xor } from './gbdt-data.js';
 
 const binary = trainGbdt(xor(600, 21, 1).x, xor(600, 21, 1).y, { rounds: 8, numLeaves: 6, featureNames: ['a', 'b', 'noise'] }).model;
 const multi = trainGbdt(blobs(600, 3, 2, 22).x, blobs(600, 3, 2, 22).y, { rounds: 4, numLeaves: 4 }).model;
 const text = JSON.stringify(gbdtModelToJson(binary));
-const fresh = (): GbdtModelJson & Record<string, unknown> => JSON.parse(text);
+type MutableTree = { -readonly [K in keyof GbdtTreeJson]: GbdtTreeJson[K] };
+type MutableModel = { -readonly [K in keyof GbdtModelJson]: K extends 'trees' ? MutableTree[] : GbdtModelJson[K] } & Record<string, unknown>;
+const fresh = (): MutableModel => JSON.parse(text);
 
 function refusal(f: () => unknown): string {
   try {
@@ -47,7 +49,7 @@ describe('model file', () => {
     ['another format', (j) => ((j as { format: string }).format = 'lightgbm'), /\$\.format/],
     ['a future version', (j) => ((j as { version: number }).version = 2), /\$\.version/],
     ['an unknown member', (j) => (j['extra'] = 1), /exactly the members/],
-    ['a missing member', (j) => delete (j as Partial<GbdtModelJson>).initScore, /exactly the members/],
+    ['a missing member', (j) => delete (j as Record<string, unknown>)['initScore'], /exactly the members/],
     ['an unknown objective', (j) => ((j as { objective: string }).objective = 'regression'), /\$\.objective/],
     ['binary with 3 classes', (j) => ((j as { numClasses: number }).numClasses = 3), /\$\.numClasses/],
     ['feature names of the wrong length', (j) => j.featureNames!.pop(), /\$\.featureNames/],
