@@ -24,7 +24,7 @@ const MAX_FEATURES = 100_000;
 const MAX_CLASSES = 65_536;
 const MAX_TREES = 1_000_000;
 const MAX_TREE_NODES = 2 * 65_536 - 1;
-const MAX_TOTAL_NODES = 20_000_000;
+const MAX_TOTAL_NODES = 4_000_000;
 const MAX_NAME_LENGTH = 256;
 
 export interface GbdtTreeJson {

@@ -40,7 +40,7 @@ export class GbdtModel implements GbdtModelSpec {
     this.initScore = spec.initScore;
     this.trees = Object.freeze([...spec.trees]);
     this.outputs = outputsOf(spec.objective, spec.numClasses);
-    this.#forest = packForest(this.trees, this.outputs);
+    this.#forest = packForest(this.trees, this.outputs, spec.numFeatures);
     Object.freeze(this);
   }
 
