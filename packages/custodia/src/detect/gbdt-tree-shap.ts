@@ -40,89 +40,107 @@ export function expectedValue(tree: GbdtTree): number {
  * `scratch` must come from {@link shapScratch} with at least the tree's depth.
  */
 export function addTreeShap(tree: GbdtTree, data: ArrayLike<number>, offset: number, phi: Float64Array, phiOffset: number, scratch: ShapScratch): void {
-  const { feature: pf, zero: pz, one: po, weight: pw } = scratch;
+  recurse({ tree, data, offset, phi, phiOffset, s: scratch }, 0, 0, 0, 1, 1, -1);
+}
 
-  const extend = (off: number, d: number, zeroFraction: number, oneFraction: number, f: number): void => {
-    pf[off + d] = f;
-    pz[off + d] = zeroFraction;
-    po[off + d] = oneFraction;
-    pw[off + d] = d === 0 ? 1 : 0;
-    for (let i = d - 1; i >= 0; i--) {
-      pw[off + i + 1]! += (oneFraction * pw[off + i]! * (i + 1)) / (d + 1);
-      pw[off + i] = (zeroFraction * pw[off + i]! * (d - i)) / (d + 1);
-    }
-  };
+interface ShapCall {
+  readonly tree: GbdtTree;
+  readonly data: ArrayLike<number>;
+  readonly offset: number;
+  readonly phi: Float64Array;
+  readonly phiOffset: number;
+  readonly s: ShapScratch;
+}
 
-  const unwind = (off: number, d: number, index: number): void => {
-    const one = po[off + index]!;
-    const zero = pz[off + index]!;
-    let next = pw[off + d]!;
-    for (let i = d - 1; i >= 0; i--) {
-      if (one !== 0) {
-        const tmp = pw[off + i]!;
-        pw[off + i] = (next * (d + 1)) / ((i + 1) * one);
-        next = tmp - (pw[off + i]! * zero * (d - i)) / (d + 1);
-      } else {
-        pw[off + i] = (pw[off + i]! * (d + 1)) / (zero * (d - i));
-      }
-    }
-    for (let i = index; i < d; i++) {
-      pf[off + i] = pf[off + i + 1]!;
-      pz[off + i] = pz[off + i + 1]!;
-      po[off + i] = po[off + i + 1]!;
-    }
-  };
+function recurse(c: ShapCall, node: number, d: number, parentOff: number, zeroFraction: number, oneFraction: number, parentFeature: number): void {
+  const { tree, s } = c;
+  const { feature: pf, zero: pz, one: po, weight: pw } = s;
+  // This level's path: the parent's, then extended by the edge just taken.
+  const off = parentOff + d + 1;
+  for (let i = 0; i <= d; i++) {
+    pf[off + i] = pf[parentOff + i]!;
+    pz[off + i] = pz[parentOff + i]!;
+    po[off + i] = po[parentOff + i]!;
+    pw[off + i] = pw[parentOff + i]!;
+  }
+  extend(s, off, d, zeroFraction, oneFraction, parentFeature);
 
-  const unwoundSum = (off: number, d: number, index: number): number => {
-    const one = po[off + index]!;
-    const zero = pz[off + index]!;
-    let next = pw[off + d]!;
-    let total = 0;
-    for (let i = d - 1; i >= 0; i--) {
-      if (one !== 0) {
-        const tmp = (next * (d + 1)) / ((i + 1) * one);
-        total += tmp;
-        next = pw[off + i]! - tmp * zero * ((d - i) / (d + 1));
-      } else {
-        total += pw[off + i]! / zero / ((d - i) / (d + 1));
-      }
+  const f = tree.feature[node]!;
+  if (f < 0) {
+    const v = tree.value[node]!;
+    for (let i = 1; i <= d; i++) c.phi[c.phiOffset + pf[off + i]!]! += unwoundSum(s, off, d, i) * (po[off + i]! - pz[off + i]!) * v;
+    return;
+  }
+  const hot = childOf(tree, node, c.data[c.offset + f]!);
+  const cold = hot === tree.left[node] ? tree.right[node]! : tree.left[node]!;
+  const cover = tree.count[node]!;
+  let incomingZero = 1;
+  let incomingOne = 1;
+  let depth = d;
+  for (let k = 1; k <= depth; k++) {
+    if (pf[off + k] === f) {
+      // The feature was split on above: undo that split, to redo it here.
+      incomingZero = pz[off + k]!;
+      incomingOne = po[off + k]!;
+      unwind(s, off, depth, k);
+      depth -= 1;
+      break;
     }
-    return total;
-  };
+  }
+  recurse(c, hot, depth + 1, off, (tree.count[hot]! / cover) * incomingZero, incomingOne, f);
+  recurse(c, cold, depth + 1, off, (tree.count[cold]! / cover) * incomingZero, 0, f);
+}
 
-  const recurse = (node: number, d: number, parentOff: number, zeroFraction: number, oneFraction: number, parentFeature: number): void => {
-    const off = parentOff + d + 1;
-    pf.copyWithin(off, parentOff, parentOff + d + 1);
-    pz.copyWithin(off, parentOff, parentOff + d + 1);
-    po.copyWithin(off, parentOff, parentOff + d + 1);
-    pw.copyWithin(off, parentOff, parentOff + d + 1);
-    extend(off, d, zeroFraction, oneFraction, parentFeature);
+/** Adds an edge to the path: every permutation weight shifts by the new element's fractions. */
+function extend(s: ShapScratch, off: number, d: number, zeroFraction: number, oneFraction: number, f: number): void {
+  const pw = s.weight;
+  s.feature[off + d] = f;
+  s.zero[off + d] = zeroFraction;
+  s.one[off + d] = oneFraction;
+  pw[off + d] = d === 0 ? 1 : 0;
+  for (let i = d - 1; i >= 0; i--) {
+    pw[off + i + 1]! += (oneFraction * pw[off + i]! * (i + 1)) / (d + 1);
+    pw[off + i] = (zeroFraction * pw[off + i]! * (d - i)) / (d + 1);
+  }
+}
 
-    const f = tree.feature[node]!;
-    if (f < 0) {
-      const v = tree.value[node]!;
-      for (let i = 1; i <= d; i++) phi[phiOffset + pf[off + i]!]! += unwoundSum(off, d, i) * (po[off + i]! - pz[off + i]!) * v;
-      return;
+/** Removes element `index` from the path, undoing its {@link extend}. */
+function unwind(s: ShapScratch, off: number, d: number, index: number): void {
+  const { feature: pf, zero: pz, one: po, weight: pw } = s;
+  const one = po[off + index]!;
+  const zero = pz[off + index]!;
+  let next = pw[off + d]!;
+  for (let i = d - 1; i >= 0; i--) {
+    if (one !== 0) {
+      const tmp = pw[off + i]!;
+      pw[off + i] = (next * (d + 1)) / ((i + 1) * one);
+      next = tmp - (pw[off + i]! * zero * (d - i)) / (d + 1);
+    } else {
+      pw[off + i] = (pw[off + i]! * (d + 1)) / (zero * (d - i));
     }
-    const hot = childOf(tree, node, data[offset + f]!);
-    const cold = hot === tree.left[node] ? tree.right[node]! : tree.left[node]!;
-    const cover = tree.count[node]!;
-    let incomingZero = 1;
-    let incomingOne = 1;
-    let depth = d;
-    for (let k = 1; k <= depth; k++) {
-      if (pf[off + k] === f) {
-        // The feature was split on above: undo that split, to redo it here.
-        incomingZero = pz[off + k]!;
-        incomingOne = po[off + k]!;
-        unwind(off, depth, k);
-        depth -= 1;
-        break;
-      }
-    }
-    recurse(hot, depth + 1, off, (tree.count[hot]! / cover) * incomingZero, incomingOne, f);
-    recurse(cold, depth + 1, off, (tree.count[cold]! / cover) * incomingZero, 0, f);
-  };
+  }
+  for (let i = index; i < d; i++) {
+    pf[off + i] = pf[off + i + 1]!;
+    pz[off + i] = pz[off + i + 1]!;
+    po[off + i] = po[off + i + 1]!;
+  }
+}
 
-  recurse(0, 0, 0, 1, 1, -1);
+/** The total permutation weight of the path with element `index` unwound, without changing the path. */
+function unwoundSum(s: ShapScratch, off: number, d: number, index: number): number {
+  const { zero: pz, one: po, weight: pw } = s;
+  const one = po[off + index]!;
+  const zero = pz[off + index]!;
+  let next = pw[off + d]!;
+  let total = 0;
+  for (let i = d - 1; i >= 0; i--) {
+    if (one !== 0) {
+      const tmp = (next * (d + 1)) / ((i + 1) * one);
+      total += tmp;
+      next = pw[off + i]! - tmp * zero * ((d - i) / (d + 1));
+    } else {
+      total += pw[off + i]! / zero / ((d - i) / (d + 1));
+    }
+  }
+  return total;
 }
