@@ -3,7 +3,9 @@
  * Boosting Decision Tree", NeurIPS 2017, §2 "histogram-based algorithm"): each feature's
  * values are cut once, before training, into at most 255 bins at quantiles of a sample
  * of the rows, plus one bin for missing values; the matrix becomes a Uint8Array of bin
- * numbers, and split finding then scans bins instead of sorted values.
+ * numbers, and split finding then scans bins instead of sorted values. The bin matrix is
+ * stored feature by feature (column-major), as LightGBM's dense bins are: a histogram is
+ * built one feature at a time, reading one column and writing one feature's bins.
  *
  * A bin is a value range: value `v` falls in the first bin `b` with `v <= edges[b]`, or in
  * the last bin. So "bin <= b" is exactly "v <= edges[b]", and a split learnt on bins is
@@ -98,12 +100,13 @@ export function binOf(edges: Float64Array, v: number): number {
   return lo;
 }
 
-/** The matrix as bin numbers, row-major like the input: `rows × features` bytes. */
+/** The matrix as bin numbers, column-major: the bin of row `r`, feature `f` is at `f × rows + r`. */
 export function binMatrix(m: DenseMatrix, bins: FeatureBins): Uint8Array {
   const out = new Uint8Array(m.rows * m.features);
   for (let f = 0; f < m.features; f++) {
     const e = bins.edges[f]!;
-    for (let r = 0, i = f; r < m.rows; r++, i += m.features) out[i] = binOf(e, m.data[i]!);
+    const column = f * m.rows;
+    for (let r = 0, i = f; r < m.rows; r++, i += m.features) out[column + r] = binOf(e, m.data[i]!);
   }
   return out;
 }

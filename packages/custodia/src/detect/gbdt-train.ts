@@ -53,7 +53,7 @@ export function trainGbdt(m: DenseMatrix, labels: ArrayLike<number>, options: Gb
   const { fit, validation } = o.earlyStopping === null ? { fit: all, validation: new Uint32Array(0) } : stratifiedSplit(prng, labels, o.numClasses, all, o.earlyStopping.validationFraction);
   const bins = computeFeatureBins(m, fit.length <= o.binSampleRows ? fit : pick(fit, sampleSorted(prng, fit.length, o.binSampleRows)), o.maxBins);
   const binned = binMatrix(m, bins);
-  const ctx = treeContext(bins, histogramLayout(bins), binned, m.features, o);
+  const ctx = treeContext(bins, histogramLayout(bins), binned, m.rows, o);
 
   const initScore = initialScores(o.objective, o.numClasses, labels, weights, fit);
   const scores = new Float64Array(m.rows * k);
@@ -88,7 +88,7 @@ export function trainGbdt(m: DenseMatrix, labels: ArrayLike<number>, options: Gb
         for (let i = 0; i < rows.length; i++) {
           const r = rows[i]!;
           if (inBag[r] === 1) continue;
-          scores[r * k + c]! += grown.tree.value[binnedLeafOf(grown, bins.numBins, binned, r * m.features)]!;
+          scores[r * k + c]! += grown.tree.value[binnedLeafOf(grown, bins.numBins, binned, m.rows, r)]!;
         }
       }
     }

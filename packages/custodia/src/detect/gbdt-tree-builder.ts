@@ -25,12 +25,14 @@ export interface TreeParams extends SplitParams {
 export interface TreeContext {
   readonly bins: FeatureBins;
   readonly layout: HistogramLayout;
-  /** Row-major bin numbers of the training rows, `width` per row. */
+  /** Column-major bin numbers of all rows, `stride` rows a column. */
   readonly binned: Uint8Array;
-  readonly width: number;
+  readonly stride: number;
   readonly params: TreeParams;
   /** Histogram buffers, reused across trees: one per leaf at most. */
   readonly pool: Float64Array[];
+  /** Room for the gradients and hessians of every row, gathered in leaf order. */
+  readonly ordered: Float64Array;
 }
 
 export interface GrownTree {
@@ -55,8 +57,8 @@ interface Leaf {
   split: Split | null;
 }
 
-export function treeContext(bins: FeatureBins, layout: HistogramLayout, binned: Uint8Array, width: number, params: TreeParams): TreeContext {
-  return Object.freeze({ bins, layout, binned, width, params, pool: [] });
+export function treeContext(bins: FeatureBins, layout: HistogramLayout, binned: Uint8Array, stride: number, params: TreeParams): TreeContext {
+  return Object.freeze({ bins, layout, binned, stride, params, pool: [], ordered: new Float64Array(2 * stride) });
 }
 
 /**
@@ -64,7 +66,7 @@ export function treeContext(bins: FeatureBins, layout: HistogramLayout, binned: 
  * splitting only on `features` (sorted).
  */
 export function growTree(ctx: TreeContext, grad: Float64Array, hess: Float64Array, bag: Uint32Array, features: Int32Array): GrownTree {
-  const { params: p, bins, layout, binned, width } = ctx;
+  const { params: p, bins, layout, binned, stride } = ctx;
   const rows = Uint32Array.from(bag);
   const scratch = new Uint32Array(rows.length);
   const feature: number[] = [];
@@ -85,7 +87,7 @@ export function growTree(ctx: TreeContext, grad: Float64Array, hess: Float64Arra
   const acquire = (): Float64Array => ctx.pool.pop() ?? new Float64Array(layout.length);
   const canSplit = (l: Leaf): boolean => (p.maxDepth <= 0 || l.depth < p.maxDepth) && l.end - l.begin >= 2 * p.minChildSamples;
   const histogramOf = (l: Leaf, hist: Float64Array): void => {
-    buildHistogram(hist, layout, bins, features, binned, width, rows, l.begin, l.end, grad, hess);
+    buildHistogram(hist, layout, bins, features, binned, stride, rows, l.begin, l.end, grad, hess, ctx.ordered);
   };
 
   let g0 = 0;
@@ -116,9 +118,10 @@ export function growTree(ctx: TreeContext, grad: Float64Array, hess: Float64Arra
     const missingBin = bins.numBins[s.feature]!;
     let nLeft = 0;
     let nRight = 0;
+    const column = s.feature * stride;
     for (let i = parent.begin; i < parent.end; i++) {
       const r = rows[i]!;
-      const b = binned[r * width + s.feature]!;
+      const b = binned[column + r]!;
       if (b === missingBin ? s.defaultLeft : b <= s.bin) rows[parent.begin + nLeft++] = r;
       else scratch[nRight++] = r;
     }
@@ -181,14 +184,14 @@ export function growTree(ctx: TreeContext, grad: Float64Array, hess: Float64Arra
   };
 }
 
-/** The leaf a binned row reaches (rows outside the bag, and validation rows, are routed this way). */
-export function binnedLeafOf(grown: GrownTree, missingBins: Uint16Array, binned: Uint8Array, offset: number): number {
+/** The leaf binned row `row` reaches (rows outside the bag, and validation rows, are routed this way). */
+export function binnedLeafOf(grown: GrownTree, missingBins: Uint16Array, binned: Uint8Array, stride: number, row: number): number {
   const { feature, left, right, defaultLeft } = grown.tree;
   const bin = grown.bin;
   let n = 0;
   while (feature[n]! >= 0) {
     const f = feature[n]!;
-    const b = binned[offset + f]!;
+    const b = binned[f * stride + row]!;
     n = (b === missingBins[f] ? defaultLeft[n] === 1 : b <= bin[n]!) ? left[n]! : right[n]!;
   }
   return n;

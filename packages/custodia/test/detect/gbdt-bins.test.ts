@@ -45,7 +45,7 @@ describe('feature bins', () => {
     const m = denseMatrix(Float64Array.of(7, NaN, 7, NaN, NaN, NaN), 2);
     const bins = computeFeatureBins(m, allRows(3));
     expect([...bins.numBins]).toEqual([1, 1]);
-    expect([...binMatrix(m, bins)]).toEqual([0, 1, 0, 1, 1, 1]);
+    expect([...binMatrix(m, bins)]).toEqual([0, 0, 1, 1, 1, 1]); // column-major: feature 0's rows, then feature 1's
   });
 
   it('keeps edges finite around infinities', () => {

@@ -25,7 +25,7 @@ function setUp(rows: [number, number, number, number, number][]) {
   const grad = Float64Array.from(rows, (r) => r[3]);
   const hess = Float64Array.from(rows, (r) => r[4]);
   const features = Int32Array.of(0, 1, 2);
-  return { m, all, bins, layout, binned, grad, hess, features, width };
+  return { m, all, bins, layout, binned, grad, hess, features, stride: rows.length, ordered: new Float64Array(2 * rows.length) };
 }
 
 test.prop([rowsArb, fc.integer({ min: 1, max: 59 })], runs(200))('parent − one child = the other child, bin for bin', (rows, cut) => {
@@ -34,9 +34,9 @@ test.prop([rowsArb, fc.integer({ min: 1, max: 59 })], runs(200))('parent − one
   const parent = new Float64Array(s.layout.length);
   const left = new Float64Array(s.layout.length);
   const right = new Float64Array(s.layout.length);
-  buildHistogram(parent, s.layout, s.bins, s.features, s.binned, s.width, s.all, 0, rows.length, s.grad, s.hess);
-  buildHistogram(left, s.layout, s.bins, s.features, s.binned, s.width, s.all, 0, k, s.grad, s.hess);
-  buildHistogram(right, s.layout, s.bins, s.features, s.binned, s.width, s.all, k, rows.length, s.grad, s.hess);
+  buildHistogram(parent, s.layout, s.bins, s.features, s.binned, s.stride, s.all, 0, rows.length, s.grad, s.hess, s.ordered);
+  buildHistogram(left, s.layout, s.bins, s.features, s.binned, s.stride, s.all, 0, k, s.grad, s.hess, s.ordered);
+  buildHistogram(right, s.layout, s.bins, s.features, s.binned, s.stride, s.all, k, rows.length, s.grad, s.hess, s.ordered);
   subtractHistogram(parent, left, s.layout, s.bins, s.features);
   for (let i = 0; i < parent.length; i++) expect(parent[i]).toBeCloseTo(right[i]!, 9);
 });
@@ -47,7 +47,7 @@ test.prop([rowsArb, fc.double({ min: 0, max: 2, noNaN: true }), fc.integer({ min
     const s = setUp(rows);
     const p: SplitParams = { lambda, minChildSamples, minChildWeight: 1e-3, minGainToSplit: 0 };
     const hist = new Float64Array(s.layout.length);
-    buildHistogram(hist, s.layout, s.bins, s.features, s.binned, s.width, s.all, 0, rows.length, s.grad, s.hess);
+    buildHistogram(hist, s.layout, s.bins, s.features, s.binned, s.stride, s.all, 0, rows.length, s.grad, s.hess, s.ordered);
     const G = s.grad.reduce((a, b) => a + b, 0);
     const H = s.hess.reduce((a, b) => a + b, 0);
     const split = findBestSplit(hist, s.layout, s.bins, s.features, G, H, rows.length, p);
