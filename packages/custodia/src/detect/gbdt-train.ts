@@ -4,7 +4,8 @@
  *
  *   bin the features → start from the class priors → each round: gradients and hessians
  *   at the current scores → one leaf-wise tree per output → shrink and add → watch the
- *   validation loss, stop when it has not improved for `patience` rounds, keep the best.
+ *   validation loss, stop when it has not improved (by more than `tolerance`) for
+ *   `patience` rounds, keep the best.
  *
  * Everything random (the validation split, the bin sample, row bagging, feature
  * fractions) is drawn from one generator seeded by the injected Random, and every sum
@@ -97,7 +98,7 @@ export function trainGbdt(m: DenseMatrix, labels: ArrayLike<number>, options: Gb
     if (o.earlyStopping !== null) {
       const loss = meanLoss(o.objective, k, scores, labels, weights, validation);
       validationLoss.push(loss);
-      if (loss < best.loss) best = { loss, rounds: round };
+      if (loss < best.loss - o.earlyStopping.tolerance) best = { loss, rounds: round };
       else if (round - best.rounds >= o.earlyStopping.patience) break;
     }
   }

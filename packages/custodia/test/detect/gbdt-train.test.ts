@@ -67,6 +67,16 @@ describe('gradient-boosted trees: early stopping', () => {
     expect(t.validationLoss.indexOf(best)).toBe(t.bestRounds - 1);
   });
 
+  it('counts only improvements larger than the tolerance', () => {
+    const d = circles(1500, 8);
+    const loose = trainGbdt(d.x, d.y, { rounds: 200, learningRate: 0.3, earlyStopping: { patience: 5, tolerance: 1e-2 } });
+    const strict = trainGbdt(d.x, d.y, { rounds: 200, learningRate: 0.3, earlyStopping: { patience: 5, tolerance: 0 } });
+    expect(loose.bestRounds).toBeLessThan(strict.bestRounds);
+    const v = loose.validationLoss;
+    // Each kept round improved on the best before it by more than the tolerance; the rounds after it did not.
+    for (let i = loose.bestRounds; i < v.length; i++) expect(v[i]!).toBeGreaterThanOrEqual(v[loose.bestRounds - 1]! - 1e-2);
+  });
+
   it('runs every round when the validation loss keeps falling', () => {
     const d = circles(1500, 8);
     const t = trainGbdt(d.x, d.y, { rounds: 20, learningRate: 0.05, earlyStopping: { patience: 5 } });
@@ -161,6 +171,7 @@ describe('gradient-boosted trees: options', () => {
     [{ classWeight: [1] }],
     [{ objective: 'binary' as const, numClasses: 3 }],
     [{ earlyStopping: { validationFraction: 1 } }],
+    [{ earlyStopping: { tolerance: -1 } }],
     [{ featureNames: ['a'] }],
   ] satisfies [GbdtOptions][])('refuses %j as config-invalid', (o) => {
     expect(() => trainGbdt(d.x, d.y, o)).toThrow(expect.objectContaining({ code: 'config-invalid' }));
