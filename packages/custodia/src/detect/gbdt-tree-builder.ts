@@ -78,8 +78,15 @@ export function growTree(ctx: TreeContext, grad: Float64Array, hess: Float64Arra
   const count: number[] = [];
   const gain: number[] = [];
   const splitBin: number[] = [];
+  // A new node starts as a leaf; splitting it fills in its split fields.
   const addNode = (g: number, h: number, n: number): number => {
-    feature.push(-1), threshold.push(0), left.push(-1), right.push(-1), defaultLeft.push(0), gain.push(0), splitBin.push(-1);
+    feature.push(-1);
+    threshold.push(0);
+    left.push(-1);
+    right.push(-1);
+    defaultLeft.push(0);
+    gain.push(0);
+    splitBin.push(-1);
     value.push(p.learningRate * leafOutput(g, h, p.lambda));
     count.push(n);
     return feature.length - 1;

@@ -43,6 +43,18 @@ describe('gradient-boosted trees: learning', () => {
     }
   });
 
+  it('keeps its running scores equal to what the model predicts, with bagging and feature fractions', () => {
+    // The training loss is computed from scores updated leaf by leaf (in-bag rows) and by
+    // routing binned rows (out-of-bag rows); the model scores raw values. They must agree.
+    for (const [d, k] of [[xor(1200, 16, 2), 2], [blobs(1200, 3, 4, 17), 3]] as const) {
+      const t = trainGbdt(d.x, d.y, { rounds: 12, subsample: 0.6, featureFraction: 0.5, random: seededRandom(3) });
+      const p = t.model.predictProba(d.x);
+      let loss = 0;
+      for (let r = 0; r < d.x.rows; r++) loss -= Math.log(p[r * k + d.y[r]!]!);
+      expect(t.trainLoss[t.trainLoss.length - 1]).toBeCloseTo(loss / d.x.rows, 10);
+    }
+  });
+
   it('starts from the class priors', () => {
     const y = Int32Array.from({ length: 100 }, (_, i) => (i < 20 ? 1 : 0));
     const x = denseMatrix(new Float64Array(100), 1);
