@@ -18,7 +18,7 @@ export const FINDING_STATUSES = ['new', 'triaged', 'false-positive', 'confirmed'
 export type FindingStatus = (typeof FINDING_STATUSES)[number];
 
 /** One feature's weight in a decision. */
-export interface FeatureContribution {
+export interface ExplainedFeature {
   readonly feature: string;
   /** The value observed. */
   readonly value: number;
@@ -40,7 +40,7 @@ export interface FindingExplanation {
   /** The attack class a supervised model named, if any. */
   readonly label?: string;
   /** The top contributing features, largest first. */
-  readonly features: readonly FeatureContribution[];
+  readonly features: readonly ExplainedFeature[];
 }
 
 /** What a detector hands over. */

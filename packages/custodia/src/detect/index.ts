@@ -10,7 +10,7 @@ export {
   mergeRepeat,
   type Severity,
   type FindingStatus,
-  type FeatureContribution,
+  type ExplainedFeature,
   type FindingExplanation,
   type FindingDraft,
   type Finding,
@@ -44,3 +44,17 @@ export { parseModelFile, formatModelFile, MODEL_FORMAT, MODEL_FORMAT_VERSION, ty
 export { SortedWindow } from './sorted-window.js';
 export { RobustBaseline, type RobustBaselineOptions, type BaselineAssessment, type FeatureDeviation, type ScaleRule } from './robust-baseline.js';
 export { DeviceBaselines, type DeviceBaselinesOptions, type DeviceAssessment } from './device-baselines.js';
+/**
+ * Anomaly and attack detection for device networks (issue 6). This file exposes the
+ * supervised model: histogram gradient-boosted trees (LightGBM-style), trained and scored
+ * in TypeScript on typed arrays.
+ */
+// Gradient-boosted trees: input, training, the model, its file and its explanations.
+export { denseMatrix, type DenseMatrix } from './gbdt-matrix.js';
+export { type GbdtOptions, type EarlyStoppingOptions, type ResolvedGbdtOptions } from './gbdt-options.js';
+export { type ObjectiveName } from './gbdt-objective.js';
+export { trainGbdt, type GbdtTraining } from './gbdt-train.js';
+export { GbdtModel, type GbdtModelSpec } from './gbdt-model.js';
+export { type GbdtTree } from './gbdt-tree.js';
+export { topContributions, type Attribution, type ImportanceKind, type FeatureContribution } from './gbdt-explain.js';
+export { GBDT_FORMAT, GBDT_VERSION, gbdtModelToJson, gbdtModelFromJson, parseGbdtModel, type GbdtModelJson, type GbdtTreeJson } from './gbdt-json.js';

@@ -1,0 +1,77 @@
+/**
+ * Gradient histograms of one leaf (Ke et al., LightGBM, NeurIPS 2017, Algorithm 1): per
+ * feature and bin, the sums of the gradients, of the hessians and the count of the leaf's
+ * rows. The histogram of one child is built from its rows; its sibling's is the parent's
+ * minus it (the "histogram subtraction" of §2), so only the smaller child is ever scanned.
+ *
+ * One histogram is a Float64Array of triples `[Σg, Σh, n]`, feature `f` taking
+ * `numBins[f] + 1` triples (its value bins, then its missing bin) from `offsets[f]`.
+ */
+import type { FeatureBins } from './gbdt-bins.js';
+
+export interface HistogramLayout {
+  /** Per feature, the index of its first bin triple. */
+  readonly offsets: Uint32Array;
+  /** Length of one histogram in numbers (3 per bin). */
+  readonly length: number;
+}
+
+export function histogramLayout(bins: FeatureBins): HistogramLayout {
+  const offsets = new Uint32Array(bins.numBins.length);
+  let slot = 0;
+  for (let f = 0; f < bins.numBins.length; f++) {
+    offsets[f] = slot;
+    slot += bins.numBins[f]! + 1;
+  }
+  return Object.freeze({ offsets, length: slot * 3 });
+}
+
+/**
+ * Fills `hist` for the rows `rows[begin … end)` over the features `features` (the other
+ * features' regions are left as they were). `binned` is column-major, `stride` rows a
+ * column. The rows' gradients are first gathered in order into `ordered` (LightGBM's
+ * "ordered gradients"); then each feature is one pass over its column, its few kilobytes
+ * of bins staying in the L1 cache.
+ */
+export function buildHistogram(
+  hist: Float64Array,
+  layout: HistogramLayout,
+  bins: FeatureBins,
+  features: Int32Array,
+  binned: Uint8Array,
+  stride: number,
+  rows: Uint32Array,
+  begin: number,
+  end: number,
+  grad: Float64Array,
+  hess: Float64Array,
+  ordered: Float64Array,
+): void {
+  const n = end - begin;
+  for (let i = 0; i < n; i++) {
+    const r = rows[begin + i]!;
+    ordered[2 * i] = grad[r]!;
+    ordered[2 * i + 1] = hess[r]!;
+  }
+  for (let j = 0; j < features.length; j++) {
+    const f = features[j]!;
+    const base = layout.offsets[f]! * 3;
+    hist.fill(0, base, base + (bins.numBins[f]! + 1) * 3);
+    const column = f * stride;
+    for (let i = 0; i < n; i++) {
+      const o = base + binned[column + rows[begin + i]!]! * 3;
+      hist[o]! += ordered[2 * i]!;
+      hist[o + 1]! += ordered[2 * i + 1]!;
+      hist[o + 2]! += 1;
+    }
+  }
+}
+
+/** `parent ← parent − child` over the features `features`: the parent's histogram becomes the sibling's. */
+export function subtractHistogram(parent: Float64Array, child: Float64Array, layout: HistogramLayout, bins: FeatureBins, features: Int32Array): void {
+  for (let j = 0; j < features.length; j++) {
+    const f = features[j]!;
+    const end = (layout.offsets[f]! + bins.numBins[f]! + 1) * 3;
+    for (let k = layout.offsets[f]! * 3; k < end; k++) parent[k]! -= child[k]!;
+  }
+}
