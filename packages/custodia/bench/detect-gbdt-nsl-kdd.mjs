@@ -2,95 +2,39 @@
 // validation of the gradient-boosted trees on the NSL-KDD 20% training subset
 // (Tavallaee et al., "A Detailed Analysis of the KDD CUP 99 Data Set", CISDA 2009).
 //
-//   npm run build && node packages/custodia/bench/detect-gbdt-nsl-kdd.mjs PATH/KDDTrain+_20Percent.txt [config]
+//   npm run build && node packages/custodia/bench/detect-gbdt-nsl-kdd.mjs [FILE] [config]
+//   node packages/custodia/bench/detect-gbdt-nsl-kdd.mjs --sklearn [FILE]   (scikit-learn's, same folds)
 //
-// The 41 features are used as they are, the three categorical ones (protocol_type,
-// service, flag) coded by their position in the ARFF header's value lists; column 42 is
-// the label (normal or an attack name, mapped to DoS/Probe/R2L/U2R by the usual table),
-// column 43 (difficulty) is dropped: it is not a property of the traffic. Reports, over
-// the same folds: binary AUC (normal vs attack, from a binary model and from the 5-class
-// model's 1 − P(normal)), 5-class macro-F1, per-class recall, and training time.
-import { readFileSync } from 'node:fs';
-import { denseMatrix, trainGbdt } from '../dist/detect/index.js';
+// FILE defaults to the repository's fixture (test/fixtures/nsl-kdd). The rows are encoded
+// with the detection feature schema (detect/nsl-kdd-features.ts: 39 features, no
+// identifiers) and labelled with detect/nsl-kdd-labels.ts (normal, DoS, Probe, R2L, U2R);
+// the folds are stratified by attack type (detect/k-fold.ts) and the AUC is
+// detect/roc-auc.ts, as in the isolation forest's figures. Reports, over the same folds:
+// binary AUC (normal vs attack, from a binary model and from the 5-class model's
+// 1 − P(normal)), 5-class macro-F1, per-class recall, and training time.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { assignFolds, ATTACK_CLASSES, denseMatrix, FeatureEncoder, NSL_KDD_SCHEMA, nslKddLabel, nslKddRow, rocAuc, trainGbdt } from '../dist/detect/index.js';
 import { seededRandom } from '../dist/kernel/index.js';
 
 const log = (m) => process.stderr.write(`${m}\n`);
+const FIXTURE = new URL('../test/fixtures/nsl-kdd/KDDTrain+_20Percent.txt', import.meta.url);
+const CLASSES = ['normal', ...ATTACK_CLASSES];
 
-const PROTOCOLS = ['tcp', 'udp', 'icmp'];
-const SERVICES = ['aol', 'auth', 'bgp', 'courier', 'csnet_ns', 'ctf', 'daytime', 'discard', 'domain', 'domain_u', 'echo', 'eco_i', 'ecr_i', 'efs', 'exec', 'finger', 'ftp', 'ftp_data', 'gopher', 'harvest', 'hostnames', 'http', 'http_2784', 'http_443', 'http_8001', 'imap4', 'IRC', 'iso_tsap', 'klogin', 'kshell', 'ldap', 'link', 'login', 'mtp', 'name', 'netbios_dgm', 'netbios_ns', 'netbios_ssn', 'netstat', 'nnsp', 'nntp', 'ntp_u', 'other', 'pm_dump', 'pop_2', 'pop_3', 'printer', 'private', 'red_i', 'remote_job', 'rje', 'shell', 'smtp', 'sql_net', 'ssh', 'sunrpc', 'supdup', 'systat', 'telnet', 'tftp_u', 'tim_i', 'time', 'urh_i', 'urp_i', 'uucp', 'uucp_path', 'vmnet', 'whois', 'X11', 'Z39_50'];
-const FLAGS = ['OTH', 'REJ', 'RSTO', 'RSTOS0', 'RSTR', 'S0', 'S1', 'S2', 'S3', 'SF', 'SH'];
-const CLASSES = ['normal', 'DoS', 'Probe', 'R2L', 'U2R'];
-// The usual NSL-KDD attack categories (Tavallaee et al. 2009; the KDD'99 task description).
-const CATEGORY = {
-  normal: 0,
-  back: 1, land: 1, neptune: 1, pod: 1, smurf: 1, teardrop: 1, apache2: 1, mailbomb: 1, processtable: 1, udpstorm: 1,
-  ipsweep: 2, nmap: 2, portsweep: 2, satan: 2, mscan: 2, saint: 2,
-  ftp_write: 3, guess_passwd: 3, imap: 3, multihop: 3, phf: 3, spy: 3, warezclient: 3, warezmaster: 3, sendmail: 3, named: 3, snmpgetattack: 3, snmpguess: 3, xlock: 3, xsnoop: 3, worm: 3,
-  buffer_overflow: 4, loadmodule: 4, perl: 4, rootkit: 4, ps: 4, sqlattack: 4, xterm: 4, httptunnel: 4,
-};
-
-export function readNslKdd(path) {
-  const lines = readFileSync(path, 'utf8').split('\n').filter((l) => l.trim() !== '');
-  const data = new Float64Array(lines.length * 41);
-  const y = new Int32Array(lines.length);
-  lines.forEach((line, r) => {
-    const c = line.split(',');
-    if (c.length < 42) throw new Error(`line ${r + 1}: ${c.length} columns`);
-    for (let f = 0; f < 41; f++) {
-      const v = f === 1 ? PROTOCOLS.indexOf(c[f]) : f === 2 ? SERVICES.indexOf(c[f]) : f === 3 ? FLAGS.indexOf(c[f]) : Number(c[f]);
-      data[r * 41 + f] = v < 0 || Number.isNaN(v) ? NaN : v;
-    }
-    const category = CATEGORY[c[41]];
-    if (category === undefined) throw new Error(`line ${r + 1}: unknown label`);
-    y[r] = category;
+/** The file's rows encoded ({ x, y } with y the class index in CLASSES) and each row's attack type. */
+export function readNslKdd(path = FIXTURE) {
+  const rows = readFileSync(path, 'utf8').split('\n').filter((l) => l.trim() !== '').map((l) => nslKddRow(l.split(',')));
+  const labels = rows.map((r) => nslKddLabel(r.label ?? ''));
+  const encoded = new FeatureEncoder(NSL_KDD_SCHEMA).encodeAll(rows.map((r) => r.features));
+  const y = Int32Array.from(labels, (l, i) => {
+    const c = l.attack ? CLASSES.indexOf(l.attackClass) : 0;
+    if (c < 0) throw new Error(`line ${i + 1}: attack type ${l.type} has no class`);
+    return c;
   });
-  return { x: denseMatrix(data, 41), y };
-}
-
-/** mulberry32 */
-function uniform(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** Stratified k folds: each class's rows shuffled (seeded) and dealt round-robin. */
-export function stratifiedFolds(y, k, seed) {
-  const u = uniform(seed);
-  const fold = new Int32Array(y.length);
-  const byClass = new Map();
-  y.forEach((c, i) => (byClass.get(c) ?? byClass.set(c, []).get(c)).push(i));
-  let offset = 0;
-  for (const rows of [...byClass.entries()].sort((a, b) => a[0] - b[0]).map((e) => e[1])) {
-    for (let i = rows.length - 1; i > 0; i--) {
-      const j = Math.floor(u() * (i + 1));
-      [rows[i], rows[j]] = [rows[j], rows[i]];
-    }
-    rows.forEach((r, i) => (fold[r] = (i + offset) % k));
-    offset += rows.length;
-  }
-  return fold;
-}
-
-/** ROC AUC by ranks (Mann–Whitney U), ties averaged. */
-export function auc(scores, positive) {
-  const idx = [...scores.keys()].sort((a, b) => scores[a] - scores[b]);
-  let rankSum = 0;
-  let pos = 0;
-  for (let i = 0; i < idx.length; ) {
-    let j = i;
-    while (j + 1 < idx.length && scores[idx[j + 1]] === scores[idx[i]]) j++;
-    const rank = (i + j) / 2 + 1;
-    for (let t = i; t <= j; t++) if (positive[idx[t]]) (rankSum += rank), pos++;
-    i = j + 1;
-  }
-  const neg = idx.length - pos;
-  return (rankSum - (pos * (pos + 1)) / 2) / (pos * neg);
+  return { x: denseMatrix(encoded.data, encoded.width), y, types: labels.map((l) => l.type) };
 }
 
 function subset(x, y, rows) {
@@ -108,8 +52,8 @@ const CONFIGS = {
 
 export function crossValidate(path, configName = 'default', k = 5) {
   const config = CONFIGS[configName];
-  const { x, y } = readNslKdd(path);
-  const fold = stratifiedFolds(y, k, 2009);
+  const { x, y, types } = readNslKdd(path);
+  const fold = assignFolds(types, k, seededRandom('nsl-kdd-gbdt-cv'));
   const binaryScore = new Float64Array(y.length);
   const multiAttackScore = new Float64Array(y.length);
   const predicted = new Int32Array(y.length);
@@ -161,8 +105,8 @@ export function crossValidate(path, configName = 'default', k = 5) {
   return {
     config: configName,
     rows: y.length,
-    aucBinaryModel: auc(binaryScore, attack),
-    aucFrom5ClassModel: auc(multiAttackScore, attack),
+    aucBinaryModel: rocAuc(binaryScore, attack),
+    aucFrom5ClassModel: rocAuc(multiAttackScore, attack),
     macroF1: f1.reduce((a, b) => a + b, 0) / f1.length,
     perClass: Object.fromEntries(CLASSES.map((c, i) => [c, { n: recall[i].n, recall: recall[i].recall, f1: f1[i] }])),
     confusion,
@@ -171,8 +115,36 @@ export function crossValidate(path, configName = 'default', k = 5) {
   };
 }
 
+/**
+ * scikit-learn's HistGradientBoostingClassifier on the same rows, features and folds
+ * (bench/sklearn_gbdt.py), one core; undefined when scikit-learn is not installed.
+ */
+export function sklearnCrossValidate(path = FIXTURE, k = 5) {
+  const python = process.env.CUSTODIA_PYTHON ?? (existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3');
+  if (spawnSync(python, ['-c', 'import sklearn'], { stdio: 'ignore' }).status !== 0) return undefined;
+  const { x, y, types } = readNslKdd(path);
+  const fold = assignFolds(types, k, seededRandom('nsl-kdd-gbdt-cv'));
+  const dir = mkdtempSync(join(tmpdir(), 'custodia-gbdt-sklearn-'));
+  try {
+    const data = Float64Array.from(x.data);
+    writeFileSync(join(dir, 'matrix.f64'), Buffer.from(data.buffer));
+    writeFileSync(join(dir, 'y.i32'), Buffer.from(y.buffer, y.byteOffset, y.byteLength));
+    writeFileSync(join(dir, 'fold.i32'), Buffer.from(Int32Array.from(fold).buffer));
+    writeFileSync(join(dir, 'meta.json'), JSON.stringify({ rows: y.length, width: x.features, folds: k }));
+    const env = { ...process.env, OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1', MKL_NUM_THREADS: '1' };
+    const r = spawnSync(python, [fileURLToPath(new URL('./sklearn_gbdt.py', import.meta.url)), dir], { env, encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`sklearn_gbdt.py failed: ${r.stderr}`);
+    return JSON.parse(r.stdout);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const path = process.argv[2];
-  if (!path) throw new Error('usage: detect-gbdt-nsl-kdd.mjs KDDTrain+_20Percent.txt [default|small_leaves|balanced]');
+  if (process.argv[2] === '--sklearn') {
+    process.stdout.write(`${JSON.stringify(sklearnCrossValidate(process.argv[3] ?? FIXTURE) ?? 'scikit-learn is not installed (scripts/install-sklearn.sh)', null, 1)}\n`);
+    process.exit(0);
+  }
+  const path = process.argv[2] === undefined || process.argv[2] === '-' ? FIXTURE : process.argv[2];
   process.stdout.write(`${JSON.stringify(crossValidate(path, process.argv[3] ?? 'default'), null, 1)}\n`);
 }
