@@ -4,26 +4,13 @@
  * caller's role and scope. Bodies are JSON; answers are JSON,
  * and errors are OperationOutcomes like everywhere else.
  */
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { authenticate, type Vault } from '../app/index.js';
-import { clientCertificate } from './client-certificate.js';
-
-function bearer(req: FastifyRequest): string | undefined {
-  const v = req.headers['authorization'];
-  return Array.isArray(v) ? v[0] : v;
-}
-
-function json(reply: FastifyReply, status: number, body: unknown): FastifyReply {
-  return reply.code(status).header('content-type', 'application/json; charset=utf-8').send(JSON.stringify(body));
-}
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Vault } from '../app/index.js';
+import { apiCaller, json } from './api-caller.js';
 
 export function registerAdminRoutes(app: FastifyInstance, vault: Vault): void {
   // authenticate → rate-limit (the same per-user and per-client buckets as /fhir) → the API.
-  const caller = async (req: FastifyRequest) => {
-    const principal = await authenticate(vault.tokens, bearer(req), clientCertificate(req));
-    vault.rateLimiter.admit(principal);
-    return principal;
-  };
+  const caller = apiCaller(vault);
   const params = (req: FastifyRequest): Record<string, string> => req.params as Record<string, string>;
 
   app.get('/admin/explain', async (req, reply) => json(reply, 200, await vault.admin.explain(await caller(req), req.query as Record<string, unknown>)));

@@ -9,17 +9,13 @@
  * Bearer token (an administrator or privacy officer with the administration scope), the
  * caller's rate limit, JSON answers, OperationOutcome errors as everywhere else.
  */
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { authenticate, CustodiaError, isFindingStatus, isSeverity, type FindingQuery, type Vault } from '../app/index.js';
-import { clientCertificate } from './client-certificate.js';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { CustodiaError, isFindingStatus, isSeverity, type FindingQuery, type Vault } from '../app/index.js';
+import { apiCaller, json } from './api-caller.js';
 
 const INSTANT_MS = /^\d{1,15}$/;
 /** A page cursor: the last finding's last-seen time and id. */
 const CURSOR = /^(\d{1,15})~([A-Za-z0-9-]{1,64})$/;
-
-function json(reply: FastifyReply, status: number, body: unknown): FastifyReply {
-  return reply.code(status).header('content-type', 'application/json; charset=utf-8').send(JSON.stringify(body));
-}
 
 /** The query string is attacker-controlled: every value is checked, unknown names refused. */
 function listQuery(raw: Record<string, unknown>): FindingQuery {
@@ -54,12 +50,7 @@ function listQuery(raw: Record<string, unknown>): FindingQuery {
 }
 
 export function registerDetectRoutes(app: FastifyInstance, vault: Vault): void {
-  const caller = async (req: FastifyRequest) => {
-    const header = req.headers['authorization'];
-    const principal = await authenticate(vault.tokens, Array.isArray(header) ? header[0] : header, clientCertificate(req));
-    vault.rateLimiter.admit(principal);
-    return principal;
-  };
+  const caller = apiCaller(vault);
   const id = (req: FastifyRequest): string => (req.params as Record<string, string>)['id'] ?? '';
 
   app.get('/detect/findings', async (req, reply) => {

@@ -1,0 +1,24 @@
+/**
+ * What the JSON APIs outside /fhir share (`/admin/*`, `/detect/*`): the caller, authenticated
+ * from the bearer token (and the client certificate it may be bound to) and held to the
+ * same per-user and per-client rate limits as /fhir; and a JSON answer.
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { authenticate, type Vault } from '../app/index.js';
+
+type Caller = Awaited<ReturnType<typeof authenticate>>;
+import { clientCertificate } from './client-certificate.js';
+
+/** authenticate → rate-limit: the caller of a request, or the error that refuses it. */
+export function apiCaller(vault: Vault): (req: FastifyRequest) => Promise<Caller> {
+  return async (req) => {
+    const header = req.headers['authorization'];
+    const principal = await authenticate(vault.tokens, Array.isArray(header) ? header[0] : header, clientCertificate(req));
+    vault.rateLimiter.admit(principal);
+    return principal;
+  };
+}
+
+export function json(reply: FastifyReply, status: number, body: unknown): FastifyReply {
+  return reply.code(status).header('content-type', 'application/json; charset=utf-8').send(JSON.stringify(body));
+}
