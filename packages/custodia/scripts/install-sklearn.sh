@@ -24,32 +24,9 @@ if v=$(version); then
   exit 0
 fi
 
-if ! command -v apt-get >/dev/null 2>&1; then
-  say "scikit-learn is missing and there is no apt-get here: install python3-sklearn by hand"
-  exit 1
-fi
-
-sudo=()
-if [ "$(id -u)" -ne 0 ]; then
-  if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
-    sudo=(sudo -n)
-  else
-    say "scikit-learn is missing and installing it needs root (or passwordless sudo)"
-    exit 1
-  fi
-fi
-
-export DEBIAN_FRONTEND=noninteractive
-apt_timeout=${SKLEARN_APT_TIMEOUT:-900}
-say "installing Debian's python3-sklearn (apt-get, at most ${apt_timeout}s per step)"
-if ! timeout "$apt_timeout" "${sudo[@]}" apt-get update -qq >&2; then
-  say "apt-get update failed or timed out"
-  exit 1
-fi
-if ! timeout "$apt_timeout" "${sudo[@]}" apt-get install -y -qq --no-install-recommends python3-sklearn </dev/null >&2; then
-  say "apt-get install python3-sklearn failed or timed out"
-  exit 1
-fi
+# shellcheck source=apt-install.sh
+. "$(dirname "${BASH_SOURCE[0]}")/apt-install.sh"
+apt_install "${SKLEARN_APT_TIMEOUT:-900}" python3-sklearn || exit 1
 
 if ! v=$(version); then
   say "python3-sklearn installed but $python cannot import sklearn"

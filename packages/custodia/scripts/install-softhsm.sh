@@ -29,32 +29,9 @@ if command -v softhsm2-util >/dev/null 2>&1 && module=$(find_module); then
   exit 0
 fi
 
-if ! command -v apt-get >/dev/null 2>&1; then
-  say "softhsm2-util is missing and there is no apt-get here: install SoftHSM2 by hand"
-  exit 1
-fi
-
-sudo=()
-if [ "$(id -u)" -ne 0 ]; then
-  if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
-    sudo=(sudo -n)
-  else
-    say "softhsm2-util is missing and installing it needs root (or passwordless sudo)"
-    exit 1
-  fi
-fi
-
-export DEBIAN_FRONTEND=noninteractive
-apt_timeout=${SOFTHSM_APT_TIMEOUT:-600}
-say "installing Debian's softhsm2 (apt-get, at most ${apt_timeout}s per step)"
-if ! timeout "$apt_timeout" "${sudo[@]}" apt-get update -qq >&2; then
-  say "apt-get update failed or timed out"
-  exit 1
-fi
-if ! timeout "$apt_timeout" "${sudo[@]}" apt-get install -y -qq --no-install-recommends softhsm2 </dev/null >&2; then
-  say "apt-get install softhsm2 failed or timed out"
-  exit 1
-fi
+# shellcheck source=apt-install.sh
+. "$(dirname "${BASH_SOURCE[0]}")/apt-install.sh"
+apt_install "${SOFTHSM_APT_TIMEOUT:-600}" softhsm2 || exit 1
 
 if ! command -v softhsm2-util >/dev/null 2>&1 || ! module=$(find_module); then
   say "softhsm2 installed but softhsm2-util or libsofthsm2.so is not where expected"
