@@ -3,22 +3,16 @@
 // calling thread) on seeded synthetic data of 40 features, for a binary model of 300
 // trees and a 5-class model of 60 rounds × 5 trees, with Float64Array and Float32Array
 // input. Run `npm run build` first; then `node packages/custodia/bench/detect-gbdt.mjs`.
-import { denseMatrix, trainGbdt } from '../dist/detect/index.js';
+import { denseMatrix, trainGbdt, UniformRandom } from '../dist/detect/index.js';
 import { seededRandom } from '../dist/kernel/index.js';
 
 const log = (m) => process.stderr.write(`[bench] ${m}\n`);
 const FEATURES = 40;
 
-/** mulberry32 uniforms. */
+/** Uniform numbers in [0, 1) from the kernel's seeded source. */
 function uniform(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const u = new UniformRandom(seededRandom(`bench-gbdt-${seed}`));
+  return () => u.next();
 }
 
 /** Rows of 40 features (some heavy-tailed, some discrete, 2% missing) and a nonlinear label in `classes` classes. */

@@ -3,30 +3,16 @@
 // scikit-learn comes from Debian's python3-sklearn (scripts/install-sklearn.sh); without
 // it only our own figures are reported, and the run says so.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { assignFolds, FeatureEncoder, NSL_KDD_SCHEMA, nslKddLabel, nslKddRow, rocAuc, trainIsolationForest } from '../dist/detect/index.js';
+import { assignFolds, rocAuc, trainIsolationForest } from '../dist/detect/index.js';
 import { seededRandom } from '../dist/kernel/index.js';
-import { isolationForestScoring } from './detect-iforest.mjs';
+import { isolationForestScoring, nslKddFixture, selectRows } from './detect-iforest.mjs';
 
-const FIXTURE = new URL('../test/fixtures/nsl-kdd/KDDTrain+_20Percent.txt', import.meta.url);
 const PYTHON = process.env.CUSTODIA_PYTHON ?? (existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3');
 const FOLDS = 5;
-
-function fixture() {
-  const rows = readFileSync(FIXTURE, 'utf8').trim().split('\n').map((l) => nslKddRow(l.split(',')));
-  const labels = rows.map((r) => nslKddLabel(r.label ?? ''));
-  const matrix = new FeatureEncoder(NSL_KDD_SCHEMA).encodeAll(rows.map((r) => r.features));
-  return { labels, matrix };
-}
-
-function select(matrix, pick) {
-  const data = new Float64Array(pick.length * matrix.width);
-  pick.forEach((r, i) => data.set(matrix.data.subarray(r * matrix.width, (r + 1) * matrix.width), i * matrix.width));
-  return { data, rows: pick.length, width: matrix.width };
-}
 
 /** Our 5-fold CV AUC (trained on the normal rows of the other folds), and the folds used. */
 function ourAuc({ labels, matrix }) {
@@ -36,8 +22,8 @@ function ourAuc({ labels, matrix }) {
   for (let f = 0; f < FOLDS; f++) {
     const train = labels.flatMap((l, i) => (fold[i] !== f && !l.attack ? [i] : []));
     const test = labels.flatMap((_, i) => (fold[i] === f ? [i] : []));
-    const forest = trainIsolationForest(select(matrix, train), { random: seededRandom(`bench-fold-${f}`) });
-    const held = forest.scoreBatch(select(matrix, test).data, matrix.width);
+    const forest = trainIsolationForest(selectRows(matrix, train), { random: seededRandom(`bench-fold-${f}`) });
+    const held = forest.scoreBatch(selectRows(matrix, test).data, matrix.width);
     test.forEach((r, i) => (scores[r] = held[i]));
   }
   return { auc: rocAuc(scores, attack), fold, attack };
@@ -65,8 +51,8 @@ function sklearn(matrix, fold, attack, seconds) {
 
 /** { ours: {auc, rowsPerSecond, trainMs}, sklearn?: {auc, rows_per_second, train_ms} } */
 export function detectionFigures(seconds = 3) {
-  const data = fixture();
+  const data = nslKddFixture();
   const { auc, fold, attack } = ourAuc(data);
-  const speed = isolationForestScoring(seconds);
+  const speed = isolationForestScoring(seconds, data);
   return { ours: { auc, rowsPerSecond: speed.rowsPerSecond, trainMs: speed.trainMs }, sklearn: sklearn(data.matrix, fold, attack, seconds) };
 }

@@ -1,25 +1,20 @@
 /**
  * Seeded synthetic data sets for the gradient-boosted tree tests: shapes a linear model
- * cannot separate (XOR, concentric circles) and Gaussian blobs for multiclass. The
- * generator is mulberry32 (a 32-bit counter hash), seeded, so every run sees the same rows.
+ * cannot separate (XOR, concentric circles) and Gaussian blobs for multiclass, drawn from
+ * the kernel's seeded source, so every run sees the same rows.
  */
-import { denseMatrix, type DenseMatrix } from '../../src/detect/index.js';
+import { denseMatrix, UniformRandom, type DenseMatrix } from '../../src/detect/index.js';
+import { seededRandom } from '../../src/kernel/index.js';
 
 export interface LabelledData {
   readonly x: DenseMatrix;
   readonly y: Int32Array;
 }
 
-/** mulberry32: uniform numbers in [0, 1) from a 32-bit seed. */
+/** Uniform numbers in [0, 1) from the kernel's seeded source (detect/uniform-random.ts). */
 export function uniform(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const u = new UniformRandom(seededRandom(`gbdt-data-${seed}`));
+  return () => u.next();
 }
 
 /** Standard normal draws (Box–Muller). */
