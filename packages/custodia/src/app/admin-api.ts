@@ -32,7 +32,7 @@ function reasonOf(body: unknown): string {
   return str(b['reason'], 'reason', 500);
 }
 
-type AdminRole = 'admin' | 'privacy-officer';
+export type AdminRole = 'admin' | 'privacy-officer';
 
 /**
  * Deny by default: the operator, or a user in one of `roles` whose token was issued for

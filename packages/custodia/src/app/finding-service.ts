@@ -6,13 +6,12 @@
  * like every other access to what the vault holds.
  */
 import { TokenBuckets, type Principal, type TokenBucketOptions } from '../access/index.js';
-import { catalogEntry, CustodiaError, isCustodiaError, uuidV4, type Clock, type Random } from '../kernel/index.js';
+import { CustodiaError, isCustodiaError, uuidV4, type Clock, type Random } from '../kernel/index.js';
 import { dedupKey, gate, isFindingStatus, isSeverity, transition, type Finding, type FindingDraft, type FindingStatus } from '../detect/index.js';
 import type { AuditRecord } from '../ledger/index.js';
 import type { FindingQuery, FindingStore } from '../store/index.js';
-import { requireAdministrator } from './admin-api.js';
+import { auditedAdmin } from './audited-admin.js';
 import type { AuditTrail } from './audit-trail.js';
-import { agentOf } from './fhir-audit.js';
 
 export interface FindingPolicy {
   /** How long after its last detection an open finding absorbs repeats. */
@@ -115,28 +114,8 @@ export class FindingService {
   }
 
   /** Runs `fn` for the security staff only, and records the access whatever its outcome. */
-  async #audited<T>(caller: Principal, action: AuditRecord['action'], entities: string[], address: string | undefined, fn: () => Promise<T>): Promise<T> {
-    const record = (outcome: AuditRecord['outcome'], code?: string): AuditRecord => ({
-      at: this.clock.now(),
-      type: 'admin',
-      subtype: action === 'R' ? 'findings-read' : 'finding-decision',
-      action,
-      outcome,
-      ...(code === undefined ? {} : { outcomeCode: code }),
-      agent: agentOf(caller, address),
-      purposeOfUse: caller.purposeOfUse.slice(0, 64) || 'TREAT',
-      patients: [],
-      entities,
-    });
-    let result: T;
-    try {
-      requireAdministrator(caller, 'admin', 'privacy-officer');
-      result = await fn();
-    } catch (e) {
-      await this.audit.record([record(isCustodiaError(e) && catalogEntry(e.code).status < 500 ? '4' : '8', isCustodiaError(e) ? e.code : 'internal')]).catch(() => undefined);
-      throw e;
-    }
-    await this.audit.record([record('0')]);
-    return result;
+  #audited<T>(caller: Principal, action: AuditRecord['action'], entities: string[], address: string | undefined, fn: () => Promise<T>): Promise<T> {
+    const subtype = action === 'R' ? 'findings-read' : 'finding-decision';
+    return auditedAdmin(this.audit, { caller, roles: ['admin', 'privacy-officer'], subtype, action, entities, address }, fn);
   }
 }
