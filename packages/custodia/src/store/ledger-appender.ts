@@ -106,16 +106,13 @@ export function ledgerAppender(path: string): LedgerAppender | undefined {
           x.resolve(first);
           first += x.audits.length;
         }
-        }
       }
+    }
   }
 
   /** Settles what the thread has settled, sends what is buffered if it may, and waits for the thread if anything is left. */
   function pump(): void {
-    if (buffered.length === 0 && inFlight.size === 0) {
-      thread?.worker.unref();
-      return;
-    }
+    if (buffered.length === 0 && inFlight.size === 0 && thread === undefined) return;
     thread ??= start();
     const { worker, channel } = thread;
     // Read before looking, so that progress made while looking is not missed by the wait.
