@@ -8,14 +8,22 @@
  *   since         valueInstant       (when `_since` was given)
  *   checkpoint    valueString        the signed C2SP checkpoint (note text and signatures)
  *   verifierKey   valueString        the log's vkey, for information only: pin your own
- *   erased        valueInteger       events about the patient left out because they were erased
- *   entry (one per AuditEvent, in the Bundle's order), parts:
+ *   erased        valueInteger       entries of the run that can no longer be read (their patient was erased)
+ *   after         valueString        the index this page follows (`_after`), when paged
+ *   boundary      parts as an entry   the chain entry just before the first one (or the
+ *                                     patient's newest, when there is none), when the run
+ *                                     does not start the chain and no `after` is given
+ *   entry (one per chain entry, oldest first: each readable one is an AuditEvent of the Bundle), parts:
  *     index           valueString       the ledger index, decimal (may exceed 32 bits)
  *     event           valueReference    AuditEvent/ledger-<index>
  *     leafHash        valueBase64Binary SHA-256(0x00 ‖ data), RFC 9162 §2.1.1
  *     data            valueBase64Binary the entry's bytes (RFC 8785 canonical JSON), or instead
- *     withheld        valueString       why the bytes are not given (the event also names other patients)
+ *     withheld        valueString       why the bytes are not given (the event also names other
+ *                                       patients, or its patient was erased)
  *     inclusionProof  valueBase64Binary × n, the RFC 9162 §2.1.3 audit path, leaf's sibling first
+ *
+ * The entries are a contiguous run of the patient's chain (ledger/patient-chain.ts): each
+ * links to the one before, so the verifier can tell that none is missing.
  *
  * Parsing is strict: the Bundle comes back from whoever holds it (the verifier's input
  * is attacker-controlled), so every name, count, type and length is checked.
@@ -26,9 +34,10 @@ import { isFhirId } from '../fhir/index.js';
 import { ledgerEventId } from './audit-event-resource.js';
 
 export const ACCESS_LOG_PROOF_ID = 'access-log-proof';
-export const ACCESS_LOG_PROOF_FORMAT = 'https://custodia.dev/fhir/access-log-proof/v1';
+export const ACCESS_LOG_PROOF_FORMAT = 'https://custodia.dev/fhir/access-log-proof/v2';
 /** Why an event's bytes are not in a patient's proof. */
 export const WITHHELD_SHARED = 'the event also names other patients: its entry is not disclosed, only its leaf hash and its inclusion';
+export const WITHHELD_ERASED = 'the patient was erased: the entry can no longer be read, only its leaf hash and its inclusion are shown';
 
 export interface ProofItem {
   readonly index: number;
@@ -46,6 +55,9 @@ export interface AccessLogProof {
   readonly checkpoint: string;
   readonly verifierKey: string;
   readonly erased: number;
+  /** The index the page follows, when paged. */
+  readonly after?: number;
+  readonly boundary?: ProofItem;
   readonly items: readonly ProofItem[];
 }
 
@@ -61,8 +73,8 @@ type Json = Record<string, unknown>;
  *   proofParameters({ patient: 'p1', checkpoint, verifierKey, erased: 0, items });
  */
 export function proofParameters(p: AccessLogProof): Json {
-  const entry = (i: ProofItem): Json => ({
-    name: 'entry',
+  const entry = (i: ProofItem, name = 'entry'): Json => ({
+    name,
     part: [
       { name: 'index', valueString: String(i.index) },
       { name: 'event', valueReference: { reference: `AuditEvent/${ledgerEventId(i.index)}` } },
@@ -81,7 +93,9 @@ export function proofParameters(p: AccessLogProof): Json {
       { name: 'checkpoint', valueString: p.checkpoint },
       { name: 'verifierKey', valueString: p.verifierKey },
       { name: 'erased', valueInteger: p.erased },
-      ...p.items.map(entry),
+      ...(p.after === undefined ? [] : [{ name: 'after', valueString: String(p.after) }]),
+      ...(p.boundary === undefined ? [] : [entry(p.boundary, 'boundary')]),
+      ...p.items.map((i) => entry(i)),
     ],
   };
 }
@@ -116,8 +130,12 @@ function reference(v: unknown, pattern: RegExp, where: string): string {
   return m[1]!;
 }
 
-function parseItem(p: Json, n: number): ProofItem {
-  const where = `entry ${n}`;
+function indexOf(v: unknown, where: string): number {
+  if (typeof v !== 'string' || !INDEX.test(v) || !Number.isSafeInteger(Number(v))) throw bad(`${where} has no valid index`);
+  return Number(v);
+}
+
+function parseItem(p: Json, where: string): ProofItem {
   const keys = Object.keys(p);
   if (keys.length !== 2 || !keys.includes('name') || !Array.isArray(p['part'])) throw bad(`${where} must have exactly a name and parts`);
   const parts = p['part'] as unknown[];
@@ -152,9 +170,7 @@ function parseItem(p: Json, n: number): ProofItem {
         throw bad(`${where} has an unknown part`);
     }
   }
-  const indexText = seen.get('index');
-  if (typeof indexText !== 'string' || !INDEX.test(indexText) || !Number.isSafeInteger(Number(indexText))) throw bad(`${where} has no valid index`);
-  const index = Number(indexText);
+  const index = indexOf(seen.get('index'), where);
   if (reference(seen.get('event'), /^AuditEvent\/(.+)$/, `${where} event`) !== ledgerEventId(index)) throw bad(`${where}: its event is not AuditEvent/${ledgerEventId(index)}`);
   const leafHash = seen.get('leafHash');
   if (!Buffer.isBuffer(leafHash) || leafHash.length !== 32) throw bad(`${where} has no 32-byte leaf hash`);
@@ -175,6 +191,7 @@ export function parseProofParameters(resource: unknown): AccessLogProof {
   if (!Array.isArray(params) || params.length > PROOF_LIMITS.items + 10) throw bad('parameter must be a list of at most the allowed size');
   const single = new Map<string, unknown>();
   const items: ProofItem[] = [];
+  let boundary: ProofItem | undefined;
   for (const p of params as unknown[]) {
     if (!isObject(p) || typeof p['name'] !== 'string') throw bad('a parameter has no name');
     const name = p['name'];
@@ -194,13 +211,18 @@ export function parseProofParameters(resource: unknown): AccessLogProof {
         break;
       case 'checkpoint':
       case 'verifierKey':
+      case 'after':
         once('valueString');
+        break;
+      case 'boundary':
+        if (boundary !== undefined) throw bad('boundary is given twice');
+        boundary = parseItem(p, 'the boundary');
         break;
       case 'erased':
         once('valueInteger');
         break;
       case 'entry':
-        items.push(parseItem(p, items.length));
+        items.push(parseItem(p, `entry ${items.length}`));
         break;
       default:
         throw bad('an unknown parameter');
@@ -220,6 +242,8 @@ export function parseProofParameters(resource: unknown): AccessLogProof {
     checkpoint: text(single.get('checkpoint'), PROOF_LIMITS.noteBytes, 'checkpoint'),
     verifierKey: text(single.get('verifierKey'), PROOF_LIMITS.keyLength, 'verifierKey'),
     erased: erased as number,
+    ...(single.has('after') ? { after: indexOf(single.get('after'), 'after') } : {}),
+    ...(boundary === undefined ? {} : { boundary }),
     items,
   };
 }

@@ -5,18 +5,24 @@
  *  1. the file is strict JSON of bounded size, a collection Bundle with exactly one proof
  *     Parameters (access-log-proof.ts), AuditEvents and informational OperationOutcomes;
  *  2. the checkpoint is signed by the pinned key (C2SP signed-note) and is that key's log;
- *  3. for each proof entry, in increasing index order: the inclusion proof leads from the
- *     leaf hash to the checkpoint's root (RFC 9162 §2.1.3.2), and, when the entry's bytes
- *     are given, they hash to the leaf (SHA-256(0x00 ‖ entry), §2.1.1), decode as a
- *     canonical audit entry (RFC 8785), are about the Bundle's patient and not before its
- *     `since`, and render exactly as the AuditEvent the Bundle shows;
- *  4. every AuditEvent of the Bundle has a proof entry.
+ *  3. for the boundary and each proof entry, in increasing index order: the inclusion
+ *     proof leads from the leaf hash to the checkpoint's root (RFC 9162 §2.1.3.2), and,
+ *     when the entry's bytes are given, they hash to the leaf (SHA-256(0x00 ‖ entry),
+ *     §2.1.1), decode as a canonical entry of the patient's chain (RFC 8785; ledger/
+ *     patient-chain.ts), and render exactly as the AuditEvent the Bundle shows;
+ *  4. every AuditEvent of the Bundle has a proof entry;
+ *  5. completeness: the entries are a contiguous run of the patient's chain. Each readable
+ *     entry links to the one listed before it (the first: to `after`, to the boundary —
+ *     recorded before `since` — or to nothing, the chain's first entry). A link that
+ *     points elsewhere means entries were left out: that fails. An entry that cannot be
+ *     read (withheld, erased, or appended before chains were kept) cannot show its link:
+ *     that is reported as a gap, and the run is not proven complete.
  *
  * The first failure is thrown as `ledger-invalid`, naming it. What a success proves, and
- * what it does not (completeness), is in docs/operations.md § Access log proofs.
+ * what it does not, is in docs/operations.md § Access log proofs.
  */
 import { CustodiaError, isCustodiaError } from '../kernel/index.js';
-import { decodeEntry, ed25519NoteVerifier, encodeBase64, hashLeaf, NoteVerifierSet, openCheckpoint, parseVerifierKey, SIGNATURE_TYPE_ED25519, verifyInclusion, type AuditRecord, type Checkpoint } from '../ledger/index.js';
+import { chainLinkOf, decodeEntry, ed25519NoteVerifier, encodeBase64, hashLeaf, NoteVerifierSet, openCheckpoint, parseVerifierKey, SIGNATURE_TYPE_ED25519, verifyInclusion, type AuditRecord, type ChainLink, type Checkpoint } from '../ledger/index.js';
 import { ACCESS_LOG_PROOF_ID, parseProofParameters, PROOF_LIMITS, type AccessLogProof, type ProofItem } from './access-log-proof.js';
 import { AUDIT_VIEW_SYSTEM, auditEventResource, ledgerEventId } from './audit-event-resource.js';
 import { parseStrictJson } from './strict-json.js';
@@ -44,8 +50,16 @@ export interface AccessLogVerification {
   readonly keyPinned: boolean;
   /** Entries whose bytes were checked against their leaf, the root and their AuditEvent. */
   readonly verified: number;
-  /** Entries included by leaf hash only (they also name other patients). */
+  /** Entries included by leaf hash only (they also name other patients, or their patient was erased). */
   readonly withheld: number;
+  /**
+   * Whether the run is proven complete: no entry about the patient between its start (the
+   * chain's first entry, the boundary before `since`, or `after`) and its last entry is
+   * missing. Entries after the last one, up to the checkpoint, are not covered.
+   */
+  readonly complete: boolean;
+  /** Why it is not proven complete: where a link could not be checked. */
+  readonly gaps: readonly string[];
   /** Events the vault says it left out because their patient was erased (its claim; not verifiable). */
   readonly erased: number;
   /** Ledger indexes of the entries, in order. */
@@ -110,9 +124,14 @@ function openPinnedCheckpoint(note: string, vkey: string): Checkpoint {
   return checkpoint;
 }
 
-/** Step 3 for one entry; returns its audit record when its bytes were given. */
-function verifyItem(item: ProofItem, n: number, checkpoint: Checkpoint, proof: AccessLogProof, events: ReadonlyMap<string, Record<string, unknown>>): AuditRecord | undefined {
-  const where = `Entry ${n} (ledger index ${item.index})`;
+/** What step 3 learnt of one entry: its record and chain link, when its bytes were given. */
+interface ItemView {
+  readonly record?: AuditRecord;
+  readonly link?: ChainLink;
+}
+
+/** Step 3 for one entry (`shownAs`: whether a readable entry must be an AuditEvent of the Bundle). */
+function verifyItem(item: ProofItem, where: string, checkpoint: Checkpoint, proof: AccessLogProof, events: ReadonlyMap<string, Record<string, unknown>>, shownAs: boolean): ItemView {
   if (item.index >= checkpoint.size) throw fail(`${where} is beyond the checkpoint's ${checkpoint.size} entries`);
   try {
     verifyInclusion(item.index, checkpoint.size, item.leafHash, item.inclusionProof, checkpoint.rootHash);
@@ -120,12 +139,11 @@ function verifyItem(item: ProofItem, n: number, checkpoint: Checkpoint, proof: A
     throw fail(`${where}: its inclusion proof does not lead to the checkpoint's root`, e);
   }
   const shown = events.get(ledgerEventId(item.index));
-  if (shown === undefined) throw fail(`${where}: the Bundle has no AuditEvent/${ledgerEventId(item.index)}`);
   if (item.data === undefined) {
-    // Withheld: proven in the log by hash; the AuditEvent must say it is a partial view.
-    const tags = isObject(shown['meta']) ? shown['meta']['tag'] : undefined;
-    if (!Array.isArray(tags) || !tags.some((t) => isObject(t) && t['system'] === AUDIT_VIEW_SYSTEM && t['code'] === 'redacted')) throw fail(`${where}: its entry is withheld but its AuditEvent is not marked as a partial view`);
-    return undefined;
+    // Withheld: proven in the log by hash; an AuditEvent shown for it must say it is a partial view.
+    const tags = isObject(shown?.['meta']) ? shown['meta']['tag'] : undefined;
+    if (shown !== undefined && (!Array.isArray(tags) || !tags.some((t) => isObject(t) && t['system'] === AUDIT_VIEW_SYSTEM && t['code'] === 'redacted'))) throw fail(`${where}: its entry is withheld but its AuditEvent is not marked as a partial view`);
+    return {};
   }
   if (!hashLeaf(item.data).equals(item.leafHash)) throw fail(`${where}: the entry's bytes do not hash to its leaf hash`);
   let entry;
@@ -134,17 +152,59 @@ function verifyItem(item: ProofItem, n: number, checkpoint: Checkpoint, proof: A
   } catch (e) {
     throw fail(`${where}: the entry is not a canonical ledger entry`, e);
   }
-  if (entry.kind !== 'audit') throw fail(`${where}: the entry is not an audit event`);
+  if (entry.kind !== 'audit' && entry.kind !== 'access') throw fail(`${where}: the entry is not an audit event`);
   if (!entry.event.patients.includes(proof.patient)) throw fail(`${where}: the event is not about Patient/${proof.patient}`);
-  if (proof.since !== undefined && entry.event.at < proof.since) throw fail(`${where}: the event is older than the Bundle's since`);
+  if (entry.kind === 'access' && entry.of >= item.index) throw fail(`${where}: it is an account of an event that comes after it`);
+  const link = chainLinkOf(entry);
+  if (link !== undefined && link.patient !== proof.patient) throw fail(`${where}: the entry is of another patient's chain`);
+  if (link !== undefined && link.prev !== null && link.prev >= item.index) throw fail(`${where}: it links forward`);
+  if (!shownAs) return { record: entry.event, ...(link === undefined ? {} : { link }) };
+  if (shown === undefined) throw fail(`${where}: the Bundle has no AuditEvent/${ledgerEventId(item.index)}`);
   let expected: unknown;
   try {
-    expected = auditEventResource(item.index, entry.event, { origin: checkpoint.origin });
+    expected = auditEventResource(item.index, entry.event, { origin: checkpoint.origin, ...(entry.kind === 'access' ? { accountOf: entry.of } : {}) });
   } catch (e) {
     throw fail(`${where}: the entry cannot be shown as an AuditEvent`, e);
   }
   if (!sameJson(expected, shown)) throw fail(`${where}: AuditEvent/${ledgerEventId(item.index)} does not match its entry`);
-  return entry.event;
+  return { record: entry.event, ...(link === undefined ? {} : { link }) };
+}
+
+/**
+ * Step 5: whether the entries join up into one run of the patient's chain. Throws when a
+ * link shows that entries were left out; returns the gaps it could not check.
+ */
+function checkRun(proof: AccessLogProof, boundary: ItemView | undefined, views: readonly ItemView[]): string[] {
+  const gaps: string[] = [];
+  const items = proof.items;
+  const since = proof.since;
+  // Where the run must start: after the previous page, after the boundary, or at the chain's first entry.
+  let start: number | null;
+  if (proof.after !== undefined) {
+    if (proof.boundary !== undefined) throw fail('The proof gives both a boundary and an after index');
+    start = proof.after;
+  } else if (proof.boundary !== undefined) {
+    if (since === undefined) throw fail('The proof gives a boundary but no since: the run should start at the chain\'s first entry');
+    if (items.length > 0 && proof.boundary.index >= items[0]!.index) throw fail('The boundary is not before the first entry');
+    if (boundary?.record === undefined) gaps.push(`the boundary (ledger index ${proof.boundary.index}) cannot be read, so where the run starts is not proven`);
+    else if (boundary.link === undefined) gaps.push(`the boundary (ledger index ${proof.boundary.index}) was appended before chains were kept`);
+    else if (since !== undefined && boundary.record.at >= since) throw fail(`The boundary (ledger index ${proof.boundary.index}) is an event at or after since, yet it is not listed`);
+    start = proof.boundary.index;
+  } else {
+    start = null;
+  }
+  const first = views[0]?.record;
+  if (proof.after === undefined && since !== undefined && first !== undefined && first.at < since) throw fail('The first entry is an event before since');
+  items.forEach((item, n) => {
+    const expected = n === 0 ? start : items[n - 1]!.index;
+    const link = views[n]!.link;
+    if (link === undefined) {
+      gaps.push(`entry ${n} (ledger index ${item.index}) ${views[n]!.record === undefined ? 'cannot be read' : 'was appended before chains were kept'}, so its link is not proven`);
+    } else if (link.prev !== expected) {
+      throw fail(`Entry ${n} (ledger index ${item.index}) follows ledger index ${link.prev ?? 'nothing (it is the first of the chain)'} in the patient's chain, but the list has ${expected ?? 'nothing'} before it: entries were left out`);
+    }
+  });
+  return gaps;
 }
 
 /**
@@ -169,13 +229,15 @@ export function verifyAccessLogBundle(bytes: Uint8Array, options: VerifyProofOpt
     vkey = proof.verifierKey;
   }
   const checkpoint = openPinnedCheckpoint(proof.checkpoint, vkey);
+  const boundary = proof.boundary === undefined ? undefined : verifyItem(proof.boundary, `The boundary (ledger index ${proof.boundary.index})`, checkpoint, proof, events, false);
   let previous = -1;
-  let withheld = 0;
-  proof.items.forEach((item, n) => {
+  const views = proof.items.map((item, n) => {
     if (item.index <= previous) throw fail(`Entry ${n} (ledger index ${item.index}) is out of order or repeated`);
     previous = item.index;
-    if (verifyItem(item, n, checkpoint, proof, events) === undefined) withheld++;
+    return verifyItem(item, `Entry ${n} (ledger index ${item.index})`, checkpoint, proof, events, true);
   });
+  const withheld = views.filter((v) => v.record === undefined).length;
+  const gaps = checkRun(proof, boundary, views);
   const proven = new Set(proof.items.map((i) => ledgerEventId(i.index)));
   for (const id of events.keys()) if (!proven.has(id)) throw fail(`AuditEvent/${id.slice(0, 64)} has no proof`);
   return {
@@ -188,6 +250,8 @@ export function verifyAccessLogBundle(bytes: Uint8Array, options: VerifyProofOpt
     keyPinned: options.vkey !== undefined,
     verified: proof.items.length - withheld,
     withheld,
+    complete: gaps.length === 0,
+    gaps,
     erased: proof.erased,
     indexes: proof.items.map((i) => i.index),
   };

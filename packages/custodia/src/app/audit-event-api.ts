@@ -32,8 +32,9 @@ import { disclosureOf, disclosuresHtml, LOOK_BACK_MS, type Disclosure } from './
 /** An accounting lists at most this many disclosures (a longer period is asked for in parts). */
 const MAX_DISCLOSURES = 10_000;
 import { auditTrailScope, type AuditTrailScope } from './audit-trail-access.js';
-import { openAudit, scanAuditEvents, type ScannedEvent } from './audit-event-scan.js';
-import { proofParameters, WITHHELD_SHARED } from './access-log-proof.js';
+import { isAuditKind, openAudit, scanAuditEvents, type ScannedEvent } from './audit-event-scan.js';
+import { proofParameters, WITHHELD_ERASED, WITHHELD_SHARED, type ProofItem } from './access-log-proof.js';
+import { scanPatientChain, type ChainItem } from './patient-chain-scan.js';
 import { templateOf } from './fhir-audit.js';
 
 type Json = Record<string, unknown>;
@@ -123,7 +124,7 @@ export class AuditEventApi {
       type: 'searchset',
       link: [{ relation: 'self', url: link(q.before === undefined ? [] : [['_before', String(q.before)]]) }, ...(page.next === undefined ? [] : [{ relation: 'next', url: link([['_before', String(page.next)]]) }])],
       entry: [
-        ...page.events.map((e) => ({ fullUrl: `${this.deps.baseUrl}/AuditEvent/${ledgerEventId(e.index)}`, resource: auditEventResource(e.index, e.record, { origin, ...forPatient }), search: { mode: 'match' } })),
+        ...page.events.map((e) => ({ fullUrl: `${this.deps.baseUrl}/AuditEvent/${ledgerEventId(e.index)}`, resource: auditEventResource(e.index, e.record, { origin, ...forPatient, ...accountOf(e) }), search: { mode: 'match' } })),
         ...(issues.length === 0 ? [] : [{ resource: informationOutcome(issues.join('. ')), search: { mode: 'outcome' } }]),
       ],
     };
@@ -139,10 +140,10 @@ export class AuditEventApi {
     // A patient sees only what is filed under them; anything else looks like nothing at all.
     if (scope.kind === 'patient' && (await log.auditIndexes({ patient: scope.patient, indexes: [index], order: 'asc', limit: 1 })).length === 0) throw notFound();
     const [leaf] = await log.leavesAt([index]);
-    if (leaf === undefined || leaf.kind !== 'audit') throw notFound();
+    if (leaf === undefined || !isAuditKind(leaf.kind)) throw notFound();
     const event = openAudit(log, leaf);
     if (event === 'erased') throw new CustodiaError('resource-erased', `AuditEvent/${id} is about a patient who was erased: it can no longer be read`);
-    const body = auditEventResource(index, event.record, { origin: this.deps.ledger.origin, ...(scope.kind === 'patient' ? { forPatient: scope.patient } : {}) });
+    const body = auditEventResource(index, event.record, { origin: this.deps.ledger.origin, ...(scope.kind === 'patient' ? { forPatient: scope.patient } : {}), ...accountOf(event) });
     await this.#recordDisclosure(caller, i, req, [event], scope);
     return { status: 200, body, lastModified: event.record.at };
   }
@@ -153,37 +154,48 @@ export class AuditEventApi {
     // Another patient's log is as invisible to a patient as that patient's record (GET Patient/{id} answers 404 too).
     if (scope.kind === 'patient' && scope.patient !== patient) throw new CustodiaError('resource-not-found', `No Patient/${patient}`);
     const q = parseAccessLogQuery(params, this.deps.limits, req.handling);
-    const page = await scanAuditEvents(this.deps.ledger.log, { patient, ...(q.since === undefined ? {} : { from: q.since }), ...(q.after === undefined ? {} : { cursor: q.after }), order: 'asc', count: q.count });
+    const run = await scanPatientChain(this.deps.ledger.log, { patient, ...(q.since === undefined ? {} : { since: q.since }), ...(q.after === undefined ? {} : { after: q.after }), count: q.count });
+    const events = run.items.flatMap((item) => (item.event === undefined ? [] : [item.event]));
+    const erased = run.items.length - events.length;
     const { ledger } = this.deps;
-    // The proofs need a checkpoint that covers every event shown: integrate them now if the sequencer has not yet.
-    const last = page.events.length === 0 ? -1 : page.events[page.events.length - 1]!.index;
-    const checkpoint = await ledger.checkpointCovering(last + 1);
-    const paths = page.events.length === 0 ? [] : await ledger.inclusionProofs(page.events.map((e) => e.index), checkpoint.size);
+    // The proofs need a checkpoint that covers every entry given: integrate them now if the sequencer has not yet.
+    const proven = [...(run.boundary === undefined ? [] : [run.boundary]), ...run.items];
+    const checkpoint = await ledger.checkpointCovering(Math.max(-1, ...proven.map((p) => p.index)) + 1);
+    const paths = proven.length === 0 ? [] : await ledger.inclusionProofs(proven.map((p) => p.index), checkpoint.size);
     const forPatient = scope.kind === 'patient' ? patient : undefined;
     const withheld = (e: ScannedEvent): boolean => forPatient !== undefined && isSharedWithOthers(e.record, forPatient);
+    const proofItem = (item: ChainItem, n: number): ProofItem => ({
+      index: item.index,
+      leafHash: item.leafHash,
+      inclusionProof: paths[n]!,
+      ...(item.event === undefined ? { withheld: WITHHELD_ERASED } : withheld(item.event) ? { withheld: WITHHELD_SHARED } : { data: item.event.bytes }),
+    });
+    const offset = run.boundary === undefined ? 0 : 1;
     const proof = proofParameters({
       patient,
       ...(q.since === undefined ? {} : { since: q.since }),
       checkpoint: checkpoint.note,
       verifierKey: ledger.verifierKey,
-      erased: page.erased,
-      items: page.events.map((e, n) => ({ index: e.index, leafHash: e.leafHash, inclusionProof: paths[n]!, ...(withheld(e) ? { withheld: WITHHELD_SHARED } : { data: e.bytes }) })),
+      erased,
+      ...(q.after === undefined ? {} : { after: q.after }),
+      ...(run.boundary === undefined ? {} : { boundary: proofItem(run.boundary, 0) }),
+      items: run.items.map((item, n) => proofItem(item, n + offset)),
     });
     const self = `${this.deps.baseUrl}/Patient/${patient}/$access-log`;
     const link = (extra: [string, string][]): string => `${self}?${new URLSearchParams([...q.used, ...extra] as [string, string][]).toString()}`;
-    const shared = page.events.filter(withheld).length;
+    const shared = events.filter(withheld).length;
     const bundle: Json = {
       resourceType: 'Bundle',
       type: 'collection',
       timestamp: new Date(this.deps.clock.now()).toISOString(),
-      link: [{ relation: 'self', url: link(q.after === undefined ? [] : [['_after', String(q.after)]]) }, ...(page.next === undefined ? [] : [{ relation: 'next', url: link([['_after', String(page.next)]]) }])],
+      link: [{ relation: 'self', url: link(q.after === undefined ? [] : [['_after', String(q.after)]]) }, ...(run.next === undefined ? [] : [{ relation: 'next', url: link([['_after', String(run.next)]]) }])],
       entry: [
-        ...page.events.map((e) => ({ fullUrl: `${this.deps.baseUrl}/AuditEvent/${ledgerEventId(e.index)}`, resource: auditEventResource(e.index, e.record, { origin: ledger.origin, ...(forPatient === undefined ? {} : { forPatient }) }) })),
+        ...events.map((e) => ({ fullUrl: `${this.deps.baseUrl}/AuditEvent/${ledgerEventId(e.index)}`, resource: auditEventResource(e.index, e.record, { origin: ledger.origin, ...(forPatient === undefined ? {} : { forPatient }), ...accountOf(e) }) })),
         { resource: proof },
-        { resource: informationOutcome(accessLogNotes(page.events.length, page.erased, shared, checkpoint.size, q.ignored)) },
+        { resource: informationOutcome(accessLogNotes(events.length, erased, shared, checkpoint.size, q.ignored)) },
       ],
     };
-    await this.#recordDisclosure(caller, i, req, page.events, scope, patient);
+    await this.#recordDisclosure(caller, i, req, events, scope, patient);
     return { status: 200, body: bundle };
   }
 
@@ -225,7 +237,7 @@ export class AuditEventApi {
       type: 'collection',
       timestamp: new Date(now).toISOString(),
       entry: [
-        ...found.map((f) => ({ fullUrl: `${this.deps.baseUrl}/AuditEvent/${ledgerEventId(f.event.index)}`, resource: auditEventResource(f.event.index, f.event.record, { origin: this.deps.ledger.origin, ...forPatient }) })),
+        ...found.map((f) => ({ fullUrl: `${this.deps.baseUrl}/AuditEvent/${ledgerEventId(f.event.index)}`, resource: auditEventResource(f.event.index, f.event.record, { origin: this.deps.ledger.origin, ...forPatient, ...accountOf(f.event) }) })),
         { resource: { resourceType: 'Binary', id: 'disclosures-html', contentType: 'text/html', data: Buffer.from(html, 'utf8').toString('base64') } },
         { resource: informationOutcome(notes.join(' ')) },
       ],
@@ -252,13 +264,16 @@ export class AuditEventApi {
   }
 }
 
+/** The view option of an account entry (audit-event-resource.ts). */
+const accountOf = (e: ScannedEvent): { accountOf?: number } => (e.of === undefined ? {} : { accountOf: e.of });
+
 /** What the patient can and cannot conclude from the Bundle (docs/operations.md § Access log proofs). */
 function accessLogNotes(shown: number, erased: number, shared: number, size: number, ignored: readonly string[]): string {
   return [
     `${shown} audit event(s) with a proof of inclusion in the signed ledger checkpoint of ${size} entries.`,
     ...(shared > 0 ? [`${shared} of them also name other patients (as subjects, or as who acted): only your part is shown, and the proof covers the entry's hash, not its content.`] : []),
     ...(erased > 0 ? [`${erased} event(s) are left out: their patient was erased, so they can no longer be read.`] : []),
-    'The proofs show that each event shown is in the log as signed; they do not show that no other event about this patient exists (the list of events by patient is an index the vault keeps, not part of the signed tree).',
+    'The proofs show that each event shown is in the log as signed, and the events form an unbroken run of your chain (each names the one before it about you), so none between the first and the last was left out. Events after the last one shown, up to this checkpoint, are not covered: a later access log shows them.',
     ...ignored.map((name) => `The parameter ${name} is not supported and was ignored.`),
   ].join(' ');
 }

@@ -192,6 +192,12 @@ export interface AuditEventView {
    * shows another patient acting only as "another patient", and is tagged `redacted`.
    */
   readonly forPatient?: string;
+  /**
+   * The entry is one patient's account (ledger/patient-chain.ts) of the event at this
+   * ledger index, which names several patients: tagged `account`, with the full event as
+   * an entity (readable by the privacy officer).
+   */
+  readonly accountOf?: number;
 }
 
 /**
@@ -208,15 +214,24 @@ export const isSharedWithOthers = (record: AuditRecord, patient: string): boolea
  *   auditEventResource(12, record, { origin: 'hospital.example/ledger' });
  *   // { resourceType: 'AuditEvent', id: 'ledger-12', type: { system: '…audit-event-type', code: 'rest' }, … }
  */
+/** The full event an account is of: a system object (DICOM audit-entity-type 2) the privacy officer can read. */
+function accountEntity(of: number): Json {
+  return { what: { reference: `AuditEvent/${ledgerEventId(of)}` }, type: { system: 'http://terminology.hl7.org/CodeSystem/audit-entity-type', code: '2', display: 'System Object' }, description: 'the full event, which names several patients' };
+}
+
 export function auditEventResource(index: number, record: AuditRecord, view: AuditEventView): Json {
   const redacted = view.forPatient !== undefined && isSharedWithOthers(record, view.forPatient);
   const { type, subtype } = typeAndSubtype(record);
   const purposes = purposesOf(record);
-  const entity = redacted ? [patientEntity(view.forPatient!)] : entitiesOf(record);
+  const entity = [...(redacted ? [patientEntity(view.forPatient!)] : entitiesOf(record)), ...(view.accountOf === undefined ? [] : [accountEntity(view.accountOf)])];
+  const tags = [
+    ...(redacted ? [{ system: AUDIT_VIEW_SYSTEM, code: 'redacted', display: 'Also names other patients: only your part is shown' }] : []),
+    ...(view.accountOf === undefined ? [] : [{ system: AUDIT_VIEW_SYSTEM, code: 'account', display: "One patient's account of an event that names several patients" }]),
+  ];
   return {
     resourceType: 'AuditEvent',
     id: ledgerEventId(index),
-    ...(redacted ? { meta: { tag: [{ system: AUDIT_VIEW_SYSTEM, code: 'redacted', display: 'Also names other patients: only your part is shown' }] } } : {}),
+    ...(tags.length === 0 ? {} : { meta: { tag: tags } }),
     type,
     subtype,
     action: record.action,

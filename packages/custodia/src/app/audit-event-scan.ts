@@ -11,7 +11,7 @@
  * the upper bound is widened by {@link APPEND_SLACK_MS} and then applied exactly.
  */
 import { CustodiaError, isCustodiaError } from '../kernel/index.js';
-import { decodeEntry, type AuditRecord } from '../ledger/index.js';
+import { chainLinkOf, decodeEntry, type AuditRecord, type ChainLink } from '../ledger/index.js';
 import type { LedgerLog, StoredLeaf } from '../store/index.js';
 
 /** How much later than its record's `at` an entry may have been appended, for the SQL pre-filter. */
@@ -39,7 +39,14 @@ export interface ScannedEvent {
   /** The entry's bytes (the leaf data). */
   readonly bytes: Buffer;
   readonly record: AuditRecord;
+  /** Its link in its patient's chain (ledger/patient-chain.ts), when it has one. */
+  readonly link?: ChainLink;
+  /** For one patient's account of an event naming several: the full event's index. */
+  readonly of?: number;
 }
+
+/** Leaf kinds that hold an audit event: the event itself, or one patient's account of it. */
+export const isAuditKind = (kind: string): boolean => kind === 'audit' || kind === 'access';
 
 export interface ScanPage {
   readonly events: readonly ScannedEvent[];
@@ -75,7 +82,7 @@ export async function scanAuditEvents(log: LedgerLog, q: ScanRequest): Promise<S
     const leaves = new Map((await log.leavesAt(candidates)).map((l) => [l.idx, l]));
     for (const index of candidates) {
       const leaf = leaves.get(index);
-      if (leaf === undefined || leaf.kind !== 'audit') continue;
+      if (leaf === undefined || !isAuditKind(leaf.kind)) continue;
       const opened = openAudit(log, leaf);
       if (opened === 'erased') {
         erasedSinceLast++;
@@ -109,6 +116,7 @@ export function openAudit(log: LedgerLog, leaf: StoredLeaf): ScannedEvent | 'era
     throw e;
   }
   const entry = decodeEntry(bytes);
-  if (entry.kind !== 'audit') throw new CustodiaError('ledger-invalid', `Ledger entry ${leaf.idx} is filed as an audit event but is not one`);
-  return { index: leaf.idx, leafHash: leaf.leafHash, bytes, record: entry.event };
+  if ((entry.kind !== 'audit' && entry.kind !== 'access') || entry.kind !== leaf.kind) throw new CustodiaError('ledger-invalid', `Ledger entry ${leaf.idx} is filed as an audit event but is not one`);
+  const link = chainLinkOf(entry);
+  return { index: leaf.idx, leafHash: leaf.leafHash, bytes, record: entry.event, ...(link === undefined ? {} : { link }), ...(entry.kind === 'access' ? { of: entry.of } : {}) };
 }

@@ -11,7 +11,12 @@
  *     checkpoint's root at its size;
  *  4. every stored resource version matches the SHA-256 its latest commitment (version
  *     or re-seal entry) holds; a version whose content is gone was emptied by an erasure
- *     the ledger records; no committed version is missing.
+ *     the ledger records; no committed version is missing;
+ *  5. every patient's chain (ledger/patient-chain.ts): each audit event about one patient,
+ *     and each account, links to exactly the previous entry about that patient (no fork,
+ *     no skip), and an event naming several patients is followed by an account for each
+ *     of them, in order. An entry that cannot be read (its patient erased) is taken on
+ *     trust as a link target, as it can no longer be checked.
  *
  * It stops at nothing: every problem is collected (the first few reported in full), and
  * the first one is named so that an operator knows where to look.
@@ -19,6 +24,8 @@
 import { createHash } from 'node:crypto';
 import { isCustodiaError } from '../kernel/index.js';
 import {
+  chainedPatients,
+  chainLinkOf,
   decodeEntry,
   ed25519NoteVerifier,
   hashLeaf,
@@ -102,6 +109,9 @@ export async function verifyLedger(log: LedgerLog, verifierKey: string): Promise
     nodeHashes.length = 0;
   };
 
+  // 5. Patient chains, checked as the leaves go by.
+  const chains = new PatientChains(problem);
+
   let next = 0;
   for (;;) {
     const leaves = await log.scanLeaves(next, BATCH);
@@ -130,6 +140,8 @@ export async function verifyLedger(log: LedgerLog, verifierKey: string): Promise
       } else if (entry?.kind === 'erasure') {
         for (const k of entry.keyIds) erasedKeys.add(k);
       }
+      if (entry === undefined && (leaf.kind === 'audit' || leaf.kind === 'access')) chains.unreadable(leaf.idx);
+      else if (entry !== undefined) chains.check(leaf.idx, entry);
       tree.append(leaf.leafHash);
       const root = roots.get(tree.size);
       if (root !== undefined && !root.equals(tree.root())) problem(`checkpoint ${tree.size}: its root is not the root of the stored leaves`);
@@ -137,6 +149,7 @@ export async function verifyLedger(log: LedgerLog, verifierKey: string): Promise
     }
     await checkStoredHashes();
   }
+  chains.end();
   for (const [size] of roots) if (size > tree.size) problem(`checkpoint ${size}: the log has only ${tree.size} leaves`);
   if (storedN < expectedHashes) problem(`tree hashes ${storedN}–${expectedHashes - 1} are missing from storage`);
   const extra = await log.scanHashes(expectedHashes, 1);
@@ -174,4 +187,53 @@ export async function verifyLedger(log: LedgerLog, verifierKey: string): Promise
   for (const ref of commitments.keys()) if (!seen.has(ref)) problem(`${ref} is committed in the ledger but missing from storage (deleted?)`);
 
   return { ok: problemCount === 0, leaves: tree.size, erasedEntries, checkpoints: stored.length, checkpointedSize, versions, erasedVersions, problems, problemCount };
+}
+
+/**
+ * Check 5: each patient's chain, entry by entry in index order. Problems never name the
+ * patient (the report may be shared); the leaf index is enough to look.
+ */
+class PatientChains {
+  readonly #heads = new Map<string, number>();
+  /** Entries that could not be read (erased): a link to one cannot be checked. */
+  readonly #unreadable = new Set<number>();
+  /** The event naming several patients whose accounts come next, and which of them is due. */
+  #accounts: { of: number; patients: readonly string[]; due: number } | undefined;
+
+  constructor(private readonly problem: (p: string) => void) {}
+
+  unreadable(idx: number): void {
+    this.#unreadable.add(idx);
+    // An unreadable account still takes its place in the run of accounts.
+    if (this.#accounts !== undefined) this.#advance();
+  }
+
+  check(idx: number, entry: LedgerEntry): void {
+    if (entry.kind === 'access') {
+      const due = this.#accounts;
+      if (due === undefined || entry.of !== due.of || entry.event.patients[0] !== due.patients[due.due]) this.problem(`leaf ${idx}: an account that is not the one due (of the event at leaf ${entry.of})`);
+      else this.#advance();
+    } else if (this.#accounts !== undefined) {
+      this.problem(`leaf ${this.#accounts.of}: the event names several patients but is not followed by an account for each`);
+      this.#accounts = undefined;
+    }
+    if (entry.kind === 'audit' && entry.event.patients.length === 1 && entry.prev === undefined) this.problem(`leaf ${idx}: an event about one patient has no link in the patient's chain`);
+    if (entry.kind === 'audit' && entry.event.patients.length > 1) this.#accounts = { of: idx, patients: chainedPatients(entry.event), due: 0 };
+    const link = chainLinkOf(entry);
+    if (link === undefined) return;
+    const expected = this.#heads.get(link.patient) ?? null;
+    // Past an unreadable entry, the link may lead to it (it was this patient's; it can no longer be told).
+    const unverifiable = link.prev !== null && this.#unreadable.has(link.prev) && (expected === null || link.prev > expected);
+    if (link.prev !== expected && !unverifiable) this.problem(`leaf ${idx}: it links to ${link.prev === null ? 'nothing' : `leaf ${link.prev}`} in its patient's chain, but the previous entry about that patient is ${expected === null ? 'none' : `leaf ${expected}`}`);
+    this.#heads.set(link.patient, idx);
+  }
+
+  end(): void {
+    if (this.#accounts !== undefined) this.problem(`leaf ${this.#accounts.of}: the event names several patients but is not followed by an account for each`);
+  }
+
+  #advance(): void {
+    const a = this.#accounts!;
+    this.#accounts = a.due + 1 === a.patients.length ? undefined : { ...a, due: a.due + 1 };
+  }
 }

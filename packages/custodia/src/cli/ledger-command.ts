@@ -108,9 +108,11 @@ export function ledgerCommand(): Command<[], Record<string, unknown>> {
             `Checkpoint: ${r.origin}, ${r.treeSize} entries, root ${r.rootHash}`,
             r.keyPinned ? `Signed by: ${r.verifierKey}` : `Signed by: ${r.verifierKey} (taken from the file, NOT pinned: this shows only that the file is consistent with itself)`,
             `Verified: ${r.verified} event(s) — entry bytes, leaf hash, inclusion proof and AuditEvent`,
-            ...(r.withheld > 0 ? [`Included by hash only: ${r.withheld} event(s) that also name other patients (their content is withheld)`] : []),
-            ...(r.erased > 0 ? [`Left out by the vault as erased: ${r.erased} (its statement; not verifiable)`] : []),
-            'OK: every event in the file is in the signed log as shown. This does not show that the log holds no other event about this patient.',
+            ...(r.withheld > 0 ? [`Included by hash only: ${r.withheld} entr(ies) that also name other patients or can no longer be read (erased)`] : []),
+            ...r.gaps.map((g) => `Not proven: ${g}`),
+            r.complete
+              ? `OK: every event in the file is in the signed log as shown, and none about this patient is missing between ${r.indexes.length === 0 ? 'the start and the checkpoint' : `the start of the run and ledger index ${r.indexes[r.indexes.length - 1]}`} (events after the last one, up to the checkpoint, are not covered).`
+              : 'OK: every event in the file is in the signed log as shown. Completeness is NOT proven (see above).',
           ].join('\n') + '\n',
         );
       }),

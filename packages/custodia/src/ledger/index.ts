@@ -33,7 +33,8 @@ export { readWitnessReply, MAX_WITNESS_REPLY_BYTES, type WitnessReply, type Witn
 export { verifiedCosignatures, cosignNote } from './cosigned-note.js';
 export { witnessKeyRef, type CosignatureStore, type StoredCosignature } from './cosignature-store.js';
 // What the log holds, and how the vault appends and integrates it.
-export { encodeEntry, decodeEntry, SALT_BYTES, type LedgerEntry, type AuditEntry, type VersionEntry, type ResealEntry, type ErasureEntry } from './ledger-entry.js';
+export { encodeEntry, decodeEntry, SALT_BYTES, type LedgerEntry, type AuditEntry, type AccessEntry, type VersionEntry, type ResealEntry, type ErasureEntry } from './ledger-entry.js';
+export { chainLinkOf, chainedPatients, patientAccount, type ChainLink } from './patient-chain.js';
 export { isAuditRecord, AUDIT_TYPES, MAX_ENTITIES, type AuditRecord, type AuditAgent, type AuditAction, type AuditOutcome, type AuditType } from './audit-record.js';
 export { writeAuditRecord, type WriteAuditContext, type WriteAuditTemplate, type WrittenVersion } from './write-audit.js';
 export type { LedgerStorage, StoredCheckpoint } from './ledger-storage.js';

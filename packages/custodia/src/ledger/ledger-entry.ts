@@ -6,7 +6,8 @@
  * an attacker could guess ("did Dr X read patient Y at 10:00?").
  *
  * Two kinds of entry:
- *   - `audit`: one audited interaction (audit-record.ts);
+ *   - `audit`: one audited interaction (audit-record.ts); `access`, one patient's account
+ *     of an audited interaction that named several patients (patient-chain.ts);
  *   - `version`: the commitment to one stored resource version, the SHA-256 of the bytes
  *     as stored (the ciphertext in a sealed vault), so that a silent change to the data
  *     itself is detectable; `reseal` and `erasure` commit to what key rotation and
@@ -22,6 +23,26 @@ export interface AuditEntry {
   readonly kind: 'audit';
   /** base64 of {@link SALT_BYTES} random bytes. */
   readonly salt: string;
+  readonly event: AuditRecord;
+  /**
+   * For an event about exactly one patient: the ledger index of the previous entry of that
+   * patient's chain, or null for the first (patient-chain.ts). Absent on events about
+   * several patients or none, and on entries appended before chains were kept.
+   */
+  readonly prev?: number | null;
+}
+
+/**
+ * One patient's account of an audit event that named several patients (patient-chain.ts):
+ * the event as that patient may see it (only them as subject, no query), the index of the
+ * full event it accounts for, and the link of the patient's chain.
+ */
+export interface AccessEntry {
+  readonly kind: 'access';
+  readonly salt: string;
+  /** Ledger index of the full `audit` entry (always lower than this entry's). */
+  readonly of: number;
+  readonly prev: number | null;
   readonly event: AuditRecord;
 }
 
@@ -51,7 +72,7 @@ export interface ErasureEntry {
   readonly at: number;
 }
 
-export type LedgerEntry = AuditEntry | VersionEntry | ResealEntry | ErasureEntry;
+export type LedgerEntry = AuditEntry | AccessEntry | VersionEntry | ResealEntry | ErasureEntry;
 
 /** The leaf data of an entry: its RFC 8785 canonical JSON, UTF-8. */
 export function encodeEntry(entry: LedgerEntry): Buffer {
@@ -65,6 +86,25 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 const isText = (v: unknown, max = 256): v is string => typeof v === 'string' && v.length > 0 && v.length <= max;
 const isSha = (v: unknown): boolean => v === null || (typeof v === 'string' && BASE64_32.test(v));
 const hasOnly = (o: Record<string, unknown>, keys: readonly string[]): boolean => Object.keys(o).every((k) => keys.includes(k)) && keys.every((k) => k in o);
+const isIndex = (v: unknown): boolean => Number.isSafeInteger(v) && (v as number) >= 0;
+const isLink = (v: unknown): boolean => v === null || isIndex(v);
+
+function isAudit(o: Record<string, unknown>): boolean {
+  if (!('prev' in o)) return hasOnly(o, ['kind', 'salt', 'event']) && isAuditRecord(o['event']);
+  // A chain link only on an event about exactly one patient.
+  return hasOnly(o, ['kind', 'salt', 'event', 'prev']) && isAuditRecord(o['event']) && o['event'].patients.length === 1 && isLink(o['prev']);
+}
+
+function isAccess(o: Record<string, unknown>): boolean {
+  return (
+    hasOnly(o, ['kind', 'salt', 'of', 'prev', 'event']) &&
+    isIndex(o['of']) &&
+    isLink(o['prev']) &&
+    isAuditRecord(o['event']) &&
+    o['event'].patients.length === 1 &&
+    o['event'].query === undefined
+  );
+}
 
 function isVersionLike(o: Record<string, unknown>): boolean {
   return (
@@ -95,7 +135,9 @@ export function decodeEntry(bytes: Uint8Array): LedgerEntry {
   const ok = (() => {
     switch (value['kind']) {
       case 'audit':
-        return hasOnly(value, ['kind', 'salt', 'event']) && isAuditRecord(value['event']);
+        return isAudit(value);
+      case 'access':
+        return isAccess(value);
       case 'version':
       case 'reseal':
         return isVersionLike(value);

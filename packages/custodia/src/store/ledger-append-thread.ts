@@ -29,7 +29,7 @@ import { secureRandom } from '../kernel/index.js';
 import { sealEnvelope, type DataKey } from '../crypto/index.js';
 import type { AuditRecord } from '../ledger/index.js';
 import { CLEAR_AT_REST, secretAad } from './at-rest.js';
-import { AUDIT_PATIENTS, encodeItems, LEAVES, leafRows, nextIndex, patientRows, sealEntries, type EntrySealer } from './ledger-rows.js';
+import { AUDIT_PATIENTS, chainHeads, CHAIN_HEAD_SQL, encodeItems, LEAVES, leafRows, nextIndex, patientRows, sealEntries, type EntrySealer } from './ledger-rows.js';
 import { preparedInserts } from './prepared-inserts.js';
 import { AppendChannel, type ChannelMemory } from './ledger-append-channel.js';
 
@@ -74,15 +74,16 @@ function run(port: NonNullable<typeof parentPort>, data: AppendThreadData): void
   db.pragma('synchronous = NORMAL');
   const insert = preparedInserts(db);
   const maxIdx = db.prepare('SELECT MAX(idx) FROM ledger_leaves').pluck();
+  const chainHead = db.prepare(CHAIN_HEAD_SQL).pluck();
   let wal: number | undefined;
 
   /** Commits request `r` (not yet durable); the first index of its records. */
   function commit(r: AppendRequest): number {
-    // Encoded and hashed before the write lock is taken; sealed under it (bound to the index).
-    const entries = encodeItems(secureRandom, { audits: r.audits }, r.at);
+    // Encoded under the write lock: the indexes and each patient's chain head are exact there (ledger/patient-chain.ts).
     return db
       .transaction(() => {
         const next = nextIndex(maxIdx.get());
+        const entries = encodeItems(secureRandom, { audits: r.audits }, r.at, next, (patients) => chainHeads(patients, (p) => chainHead.get(p)));
         const rows = sealEntries(handedKeys(r.keys), entries, next);
         insert(LEAVES, leafRows(rows, next, r.at));
         insert(AUDIT_PATIENTS, patientRows(rows, next, r.at));

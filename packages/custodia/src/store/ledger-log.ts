@@ -9,7 +9,7 @@
 import { sql, type Kysely } from 'kysely';
 import { CustodiaError, type Random } from '../kernel/index.js';
 import { storedHashIndex, type AuditRecord, type LedgerStorage, type StoredCheckpoint, type TreeNode } from '../ledger/index.js';
-import { aadSubject, auditOwner, AUDIT_PATIENTS, encodeItems, LEAVES, leafRows, nextIndex, patientRows, sealEntries, versionRef, type LedgerItems } from './ledger-rows.js';
+import { aadSubject, auditOwners, AUDIT_PATIENTS, chainHeads, CHAIN_HEAD_SQL, encodeItems, LEAVES, leafRows, nextIndex, patientRows, sealEntries, versionRef, type LedgerItems } from './ledger-rows.js';
 import { bulkInsert, type BulkTable } from './bulk-insert.js';
 import type { DialectSql } from './dialect-sql.js';
 import type { AtRest } from './at-rest.js';
@@ -114,7 +114,7 @@ export interface SyncLedgerWrites {
    * COMMIT), once no other transaction holds it; for ledger-only appends. The commit is not
    * yet durable: {@link flush} makes it so.
    */
-  transaction<T>(fn: (query: (sqlText: string) => unknown) => T): Promise<T>;
+  transaction<T>(fn: (query: (sqlText: string, params?: readonly unknown[]) => unknown) => T): Promise<T>;
   /** Resolves once every commit made so far is on stable storage. */
   flush(): Promise<void>;
 }
@@ -147,10 +147,7 @@ export function ledgerLog(
     const keys = at.keys;
     if (!at.sealed || keys === undefined) return null;
     const owners = new Set([TENANT_OWNER]);
-    for (const r of audits) {
-      const owner = auditOwner(r);
-      if (at.hasLiveKey(owner)) owners.add(owner);
-    }
+    for (const r of audits) for (const owner of auditOwners(r)) if (at.hasLiveKey(owner)) owners.add(owner);
     return [...owners].map((o) => [o, keys.activeKey(o)]);
   };
   const read = handle.read;
@@ -164,7 +161,13 @@ export function ledgerLog(
     async append(db, items) {
       const next = nextIndex((await sql<{ n: number | string | null }>`SELECT MAX(idx) AS n FROM ledger_leaves`.execute(db)).rows[0]?.n);
       const t = now();
-      const rows = sealEntries(at, encodeItems(random, items, t), next);
+      const patients = [...new Set((items.audits ?? []).flatMap((r) => r.patients))];
+      const heads = new Map<string, number>();
+      if (patients.length > 0) {
+        const found = await sql<{ patient: string; n: number | string }>`SELECT patient, MAX(idx) AS n FROM audit_patients WHERE ${d.inTexts('patient', patients)} GROUP BY patient`.execute(db);
+        for (const r of found.rows) heads.set(r.patient, Number(r.n));
+      }
+      const rows = sealEntries(at, encodeItems(random, items, t, next, () => heads), next);
       if (rows.length === 0) return next;
       await insert(db, LEAVES, leafRows(rows, next, t), [1, 3]);
       await insert(db, AUDIT_PATIENTS, patientRows(rows, next, t), []);
@@ -188,7 +191,7 @@ export function ledgerLog(
       return sync.transaction((query) => {
         const next = nextIndex(query('SELECT MAX(idx) FROM ledger_leaves'));
         const t = now();
-        const rows = sealEntries(at, encodeItems(random, items, t), next);
+        const rows = sealEntries(at, encodeItems(random, items, t, next, (patients) => chainHeads(patients, (p) => query(CHAIN_HEAD_SQL, [p]))), next);
         if (rows.length > 0) {
           sync.insert(LEAVES, leafRows(rows, next, t));
           sync.insert(AUDIT_PATIENTS, patientRows(rows, next, t));

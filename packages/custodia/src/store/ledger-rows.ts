@@ -5,7 +5,7 @@
  * audit writer thread (ledger-append-thread.ts).
  */
 import { CustodiaError, type Random } from '../kernel/index.js';
-import { encodeEntry, hashLeaf, isAuditRecord, SALT_BYTES, type AuditRecord, type LedgerEntry } from '../ledger/index.js';
+import { chainedPatients, encodeEntry, hashLeaf, isAuditRecord, patientAccount, SALT_BYTES, type AuditRecord, type LedgerEntry } from '../ledger/index.js';
 import type { BulkTable } from './bulk-insert.js';
 import type { SealedContent } from './at-rest.js';
 import { TENANT_OWNER } from './key-store.js';
@@ -25,9 +25,33 @@ export const LEAVES: BulkTable = {
 };
 export const AUDIT_PATIENTS: BulkTable = { table: 'audit_patients', columns: [['patient', 'text'], ['idx', 'int'], ['at', 'int']] };
 
+const patientOwner = (patient: string): string => `Patient/${patient}`;
+
 /** An audit event about exactly one patient is sealed under that patient's key (erasure then makes it unreadable). */
 export function auditOwner(record: AuditRecord): string {
-  return record.patients.length === 1 ? `Patient/${record.patients[0]!}` : TENANT_OWNER;
+  return record.patients.length === 1 ? patientOwner(record.patients[0]!) : TENANT_OWNER;
+}
+
+/** Every key owner the entries of `record` may be sealed for: its patients (their own entry or account), and the tenant. */
+export const auditOwners = (record: AuditRecord): string[] => [...chainedPatients(record).map(patientOwner), TENANT_OWNER];
+
+/**
+ * The newest entry of each patient's chain as stored (`MAX(idx)` in `audit_patients`),
+ * for those that have one; read under the write lock, as the indexes are taken.
+ */
+export type ChainHeads = (patients: readonly string[]) => ReadonlyMap<string, number>;
+
+/** The newest chain entry of one patient (SQLite: a seek on the `(patient, idx)` primary key). */
+export const CHAIN_HEAD_SQL = 'SELECT MAX(idx) FROM audit_patients WHERE patient = ?';
+
+/** {@link ChainHeads} from a one-patient lookup ({@link CHAIN_HEAD_SQL}'s single value). */
+export function chainHeads(patients: readonly string[], headOf: (patient: string) => unknown): Map<string, number> {
+  const heads = new Map<string, number>();
+  for (const p of patients) {
+    const n = headOf(p);
+    if (n !== null && n !== undefined) heads.set(p, Number(n));
+  }
+  return heads;
 }
 
 /** The `ref` of a version commitment: the version it is about. */
@@ -80,17 +104,42 @@ function encoded(entry: LedgerEntry, patients: readonly string[], owner: string 
   return { bytes, leafHash: hashLeaf(bytes), kind: entry.kind, ref: refOf(entry), patients, owner };
 }
 
-/** The entries of `items`, in append order: commitments, re-seals, erasures, audit events. */
-export function encodeItems(random: Random, items: LedgerItems, t: number): EncodedEntry[] {
+/**
+ * The entries of `items`, stored from index `next` on, in append order: commitments,
+ * re-seals, erasures, audit events. An audit event about one patient links into that
+ * patient's chain; one about several is followed by an `access` entry for each of them
+ * (ledger/patient-chain.ts). Called under the write lock: `next` and `heads` are exact.
+ */
+export function encodeItems(random: Random, items: LedgerItems, t: number, next: number, heads: ChainHeads): EncodedEntry[] {
   const salt = (): string => random.bytes(SALT_BYTES).toString('base64');
   const out: EncodedEntry[] = [];
   for (const v of items.versions ?? []) out.push(encoded({ kind: 'version', salt: salt(), type: v.type, id: v.id, versionId: v.versionId, sha256: v.sha256?.toString('base64') ?? null }, [], undefined));
   for (const v of items.reseals ?? []) out.push(encoded({ kind: 'reseal', salt: salt(), type: v.type, id: v.id, versionId: v.versionId, sha256: v.sha256?.toString('base64') ?? null }, [], undefined));
   for (const e of items.erasures ?? []) out.push(encoded({ kind: 'erasure', salt: salt(), patient: e.patient, keyIds: [...e.keyIds], at: t }, [], undefined));
-  for (const r of items.audits ?? []) {
+  const audits = items.audits ?? [];
+  if (audits.length === 0) return out;
+  const chained = new Set<string>();
+  for (const r of audits) {
     // What a request put into its record (a header, a query) is checked before it is committed: nothing the verifier would refuse gets in.
     if (!isAuditRecord(r)) throw new CustodiaError('internal', 'An audit record is malformed');
-    out.push(encoded({ kind: 'audit', salt: salt(), event: r }, r.patients, auditOwner(r)));
+    for (const p of r.patients) chained.add(p);
+  }
+  const head = new Map(chained.size === 0 ? [] : heads([...chained]));
+  /** The link to `patient`'s previous entry, and the entry about to be pushed made their newest. */
+  const link = (patient: string): number | null => {
+    const prev = head.get(patient) ?? null;
+    head.set(patient, next + out.length);
+    return prev;
+  };
+  for (const r of audits) {
+    if (r.patients.length === 1) {
+      const p = r.patients[0]!;
+      out.push(encoded({ kind: 'audit', salt: salt(), event: r, prev: link(p) }, [p], patientOwner(p)));
+      continue;
+    }
+    const of = next + out.length;
+    out.push(encoded({ kind: 'audit', salt: salt(), event: r }, [], TENANT_OWNER));
+    for (const p of chainedPatients(r)) out.push(encoded({ kind: 'access', salt: salt(), of, prev: link(p), event: patientAccount(r, p) }, [p], patientOwner(p)));
   }
   return out;
 }

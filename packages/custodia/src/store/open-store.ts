@@ -202,7 +202,7 @@ async function openSqliteStore(options: StoreOptions): Promise<StoreHandles> {
         (h.write as Kysely<unknown>).connection().execute(async () => {
           if (wal !== undefined) h.writer.pragma('synchronous = NORMAL');
           try {
-            return h.writer.transaction(() => fn((sqlText) => fast.writerValue(sqlText))).immediate();
+            return h.writer.transaction(() => fn((sqlText, params) => fast.writerValue(sqlText, params))).immediate();
           } finally {
             if (wal !== undefined) h.writer.pragma('synchronous = FULL');
             fast.committed(false);

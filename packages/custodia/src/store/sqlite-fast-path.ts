@@ -122,8 +122,8 @@ export interface SqliteFastPath {
    * takes them (Buffers for BLOBs, not hex).
    */
   readonly insertRows: InsertRows;
-  /** The first column of the first row of a constant query, on the write connection (inside its transaction). */
-  writerValue(sqlText: string): unknown;
+  /** The first column of the first row of a query (a fixed text, bound parameters), on the write connection (inside its transaction). */
+  writerValue(sqlText: string, params?: readonly unknown[]): unknown;
 }
 
 /** A current version with what its visibility depends on (loaded the first time a caller needs it). */
@@ -309,10 +309,10 @@ export function sqliteFastPath(writer: BetterSqlite3.Database, reader: BetterSql
       bumpEpoch.run();
     },
     insertRows: preparedInserts(writer),
-    writerValue(sqlText) {
+    writerValue(sqlText, params = []) {
       let st = writerValues.get(sqlText);
       if (st === undefined) writerValues.set(sqlText, (st = writer.prepare(sqlText).pluck()));
-      return st.get();
+      return st.get(...params);
     },
     readNow(sqlText, params) {
       let stmt = statements.get(sqlText);

@@ -95,17 +95,22 @@ for (const dialect of ALL_DATABASES) {
       expect(validateResource(mine.body)).toEqual([]);
       expect(ids(mine).length).toBeGreaterThan(3);
       for (const e of mine.body.entry.filter((x: any) => x.resource.resourceType === 'AuditEvent')) expect(patientsIn(e.resource)).toEqual(['Patient/p1']);
-      // The search that disclosed p1 and p2 together: the patient learns who searched, not who else was found.
-      const shared = mine.body.entry.map((e: any) => e.resource).find((e: any) => e.meta?.tag?.[0]?.code === 'redacted' && e.agent[0].who.reference === 'Practitioner/dr1');
+      // The search that disclosed p1 and p2 together: the patient reads their own account of it (who searched, not who else was found).
+      const shared = mine.body.entry.map((e: any) => e.resource).find((e: any) => e.meta?.tag?.[0]?.code === 'account' && e.agent[0].who.reference === 'Practitioner/dr1');
       expect(shared.subtype).toEqual([expect.objectContaining({ code: 'search-type' })]);
+      const refs = shared.entity.map((e: any) => e.what.reference);
+      expect(refs.filter((r: string) => !r.startsWith('Patient/p1'))).toEqual([expect.stringMatching(/^AuditEvent\/ledger-\d+$/)]);
       expect(JSON.stringify(mine.body)).not.toMatch(/p2|Family/);
       // Another patient's attempt is there, with who it was withheld.
       const attempt = mine.body.entry.map((e: any) => e.resource).find((e: any) => e.outcome === '4' && e.agent[0].who.display === 'another patient');
       expect(attempt).toMatchObject({ meta: { tag: [{ code: 'redacted' }] }, entity: [{ what: { reference: 'Patient/p1' } }] });
       expect(attempt.agent[0].network).toBeUndefined();
-      // The privacy officer sees the same event in full.
-      const full = await get(`/fhir/AuditEvent/${shared.id}`, po);
+      // The privacy officer sees the same account, and through it the event in full; the patient cannot read the full event.
+      const fullId = refs.find((r: string) => r.startsWith('AuditEvent/')).slice('AuditEvent/'.length);
+      expect(patientsIn((await get(`/fhir/AuditEvent/${shared.id}`, po)).body)).toEqual(['Patient/p1']);
+      const full = await get(`/fhir/AuditEvent/${fullId}`, po);
       expect(patientsIn(full.body)).toEqual(['Patient/p1', 'Patient/p2']);
+      expect((await get(`/fhir/AuditEvent/${fullId}`, patient)).status).toBe(404);
       expect((await get(`/fhir/AuditEvent/${shared.id}`, patient)).body).toEqual(shared);
       // patient=Patient/p1 is allowed and the same; anyone else is refused outright.
       // (The trail grew meanwhile by the reads of it: compare what was there.)
@@ -185,19 +190,34 @@ for (const dialect of ALL_DATABASES) {
       expect(validateResource(r.body)).toEqual([]);
       const v = verifyAccessLogBundle(Buffer.from(r.text), { vkey: t.vault.ledger.verifierKey });
       expect(v.verified).toBeGreaterThan(3);
-      // Withheld: the clinician's search about p1 and p2, p2's attempt, and the privacy officer's reads of them.
+      // Withheld: p2's attempt on p1 (it names another patient as who acted), so the chain's link there is not proven.
       expect(v.withheld).toBeGreaterThan(0);
       expect(v.withheld).toBe(r.body.entry.filter((e: any) => e.resource.meta?.tag?.[0]?.code === 'redacted').length);
       expect(v.indexes).toEqual(ids(r).map(indexOf));
-      expect(outcome(r)).toMatch(/do not show that no other event about this patient exists/);
-      // The privacy officer's copy withholds nothing.
-      const full = verifyAccessLogBundle(Buffer.from((await get('/fhir/Patient/p1/$access-log', po)).text), { vkey: t.vault.ledger.verifierKey });
+      expect(v.complete).toBe(false);
+      expect(v.gaps[0]).toMatch(/cannot be read, so its link is not proven/);
+      expect(outcome(r)).toMatch(/unbroken run of your chain/);
+      // The privacy officer's copy withholds nothing, and its run is proven complete from the chain's first entry.
+      const poCopy = await get('/fhir/Patient/p1/$access-log', po);
+      const full = verifyAccessLogBundle(Buffer.from(poCopy.text), { vkey: t.vault.ledger.verifierKey });
       expect(full.withheld).toBe(0);
+      expect(full).toMatchObject({ complete: true, gaps: [] });
+      // Leaving an event out of the list breaks the chain: the verifier names where.
+      const cut = JSON.parse(poCopy.text);
+      const proofParams = cut.entry.find((e: any) => e.resource.resourceType === 'Parameters').resource.parameter;
+      const dropped = proofParams.findIndex((p: any) => p.name === 'entry') + 1;
+      const droppedId = `ledger-${proofParams[dropped].part[0].valueString}`;
+      proofParams.splice(dropped, 1);
+      cut.entry = cut.entry.filter((e: any) => e.resource.id !== droppedId);
+      expect(() => verifyAccessLogBundle(Buffer.from(JSON.stringify(cut)), { vkey: t.vault.ledger.verifierKey })).toThrow(/entries were left out/);
       const events = r.body.entry.filter((e: any) => e.resource.resourceType === 'AuditEvent').map((e: any) => e.resource);
       const since = events[Math.floor(events.length / 2)].recorded;
       const later = await get(`/fhir/Patient/p1/$access-log?_since=${encodeURIComponent(since)}`, patient);
       expect(ids(later)[0]).toBe(events.find((e: any) => e.recorded >= since).id);
       expect(verifyAccessLogBundle(Buffer.from(later.text), { vkey: t.vault.ledger.verifierKey }).since).toBe(Date.parse(since));
+      // From since on, proven complete: the run starts right after a boundary event recorded before since.
+      const laterPo = verifyAccessLogBundle(Buffer.from((await get(`/fhir/Patient/p1/$access-log?_since=${encodeURIComponent(since)}`, po)).text), { vkey: t.vault.ledger.verifierKey });
+      expect(laterPo).toMatchObject({ complete: true, gaps: [] });
       expect((await get('/fhir/Patient/p1/$access-log?_since=last-week', patient)).status).toBe(400);
       expect((await t.request('POST', '/fhir/Patient/p1/$access-log', {}, patient)).status).toBe(405);
       // Paged, oldest first: each page verifies on its own.
@@ -207,6 +227,8 @@ for (const dialect of ALL_DATABASES) {
       const second = await get(next, patient);
       expect(ids(second)).toEqual(ids(r).slice(2, 4));
       expect(verifyAccessLogBundle(Buffer.from(second.text), { vkey: t.vault.ledger.verifierKey }).verified).toBeGreaterThan(0);
+      const secondPo = await get(next, po);
+      expect(verifyAccessLogBundle(Buffer.from(secondPo.text), { vkey: t.vault.ledger.verifierKey })).toMatchObject({ complete: true, gaps: [] });
     });
 
     it('the stored AuditEvent resources keep their ids; ledger ids cannot be written', async () => {

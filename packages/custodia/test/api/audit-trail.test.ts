@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ALL_DATABASES, isAvailable, type TestDatabase } from '../helpers/databases.js';
 import { startListeningVault, type ListeningVault } from '../helpers/listening-vault.js';
 import { openRawDatabase, type RawDatabase } from '../helpers/raw-database.js';
-import { decodeEntry, ed25519NoteVerifier, encodeEntry, hashLeaf, merkleRoot, NoteVerifierSet, openCheckpoint, verifyInclusion, type AuditEntry, type AuditRecord, type LedgerEntry, type VersionEntry } from '../../src/ledger/index.js';
+import { decodeEntry, ed25519NoteVerifier, encodeEntry, hashLeaf, merkleRoot, NoteVerifierSet, openCheckpoint, verifyInclusion, type AuditEntry, type AccessEntry, type AuditRecord, type LedgerEntry, type VersionEntry } from '../../src/ledger/index.js';
 import type { LedgerLog } from '../../src/store/index.js';
 import { verifyLedger, type Vault } from '../../src/app/index.js';
 import { isCustodiaError } from '../../src/kernel/index.js';
@@ -194,8 +194,11 @@ for (const dialect of ALL_DATABASES) {
       });
       expect(res.status).toBe(200);
       expect(res.body.entry).toHaveLength(2);
-      expect(s.entries).toHaveLength(1);
+      // The event in full, then each patient's account of it (ledger/patient-chain.ts): theirs alone, without the query.
+      expect(s.entries.map((e) => e.entry.kind)).toEqual(['audit', 'access', 'access']);
       expect(s.record).toMatchObject({ type: 'rest', subtype: 'search-type', action: 'R', outcome: '0', agent: clinicianAgent(), purposeOfUse: 'TREAT', patients: ['pa', 'pb'] });
+      const accounts = s.entries.slice(1).map((e) => e.entry as AccessEntry);
+      expect(accounts.map((a) => [a.of, a.event.patients, a.event.query])).toEqual([[s.entries[0]!.idx, ['pa'], undefined], [s.entries[0]!.idx, ['pb'], undefined]]);
       expect([...s.record.entities].sort()).toEqual(['Observation/o-pa/_history/1', 'Observation/o-pb/_history/1']);
       expect(new URLSearchParams(s.record.query).get('_id')).toBe('o-pa,o-pb');
 

@@ -10,6 +10,8 @@ import { rotateDataKeys, verifyVaultLedger, type LedgerVerification } from '../.
 import { ALL_DATABASES, isAvailable, type TestDatabase } from '../helpers/databases.js';
 import { startListeningVault, type ListeningVault } from '../helpers/listening-vault.js';
 import { openRawDatabase, type RawDatabase } from '../helpers/raw-database.js';
+import { randomBytes } from 'node:crypto';
+import { encodeEntry, hashLeaf, type LedgerEntry } from '../../src/ledger/index.js';
 
 const LEDGER = ['ledger_leaves', 'ledger_hashes', 'ledger_checkpoints'];
 
@@ -178,6 +180,34 @@ for (const dialect of ALL_DATABASES) {
       expect(r.problems).toEqual([]);
       expect(r.erasedVersions).toBeGreaterThan(0);
       expect(r.erasedEntries).toBeGreaterThan(0);
+    });
+
+    // Last: it leaves the ledger unsound. A rogue writer appends entries that the sequencer then
+    // signs, as a vault run by someone hiding accesses would: one that starts a patient's chain
+    // afresh (so a list from it leaves out everything before), and an event naming two patients
+    // without their accounts (so neither patient's list shows it).
+    it("finds a patient's chain forked, and an event naming several patients without its accounts", async () => {
+      const event = (ps: string[]) => ({ at: Date.now(), type: 'rest', subtype: 'read', action: 'R', outcome: '0', agent: { who: 'Practitioner/rogue' }, patients: ps, entities: ps.map((p) => `Patient/${p}`) });
+      const rogue = [
+        { kind: 'audit', salt: randomBytes(32).toString('base64'), event: event([patients[0]!]), prev: null },
+        { kind: 'audit', salt: randomBytes(32).toString('base64'), event: event([patients[0]!, patients[2]!]) },
+      ] as LedgerEntry[];
+      await raw.withTablesUnlocked(LEDGER, async () => {
+        const [{ n }] = (await raw.query<{ n: number | string }>('SELECT MAX(idx) AS n FROM ledger_leaves')) as [{ n: number | string }];
+        for (const [i, entry] of rogue.entries()) {
+          const bytes = encodeEntry(entry);
+          await raw.query('INSERT INTO ledger_leaves (idx, leaf_hash, kind, entry, key_id, ref, at) VALUES (?, ?, ?, ?, NULL, NULL, ?)', [Number(n) + 1 + i, hashLeaf(bytes), 'audit', bytes, Date.now()]);
+        }
+        return async () => {};
+      });
+      await lv.vault.ledger.catchUp();
+      const r = await verify();
+      expect(r.ok).toBe(false);
+      const problems = r.problems.join('\n');
+      expect(problems).toMatch(/leaf \d+: it links to nothing in its patient's chain, but the previous entry about that patient is leaf \d+/);
+      expect(problems).toMatch(/leaf \d+: the event names several patients but is not followed by an account for each/);
+      // Neither problem names the patient.
+      for (const p of patients) expect(problems).not.toContain(p);
     });
   });
 }

@@ -147,9 +147,9 @@ describe('custodia ledger verify-proof', () => {
     expect(r.stdout).toContain('Patient/p1');
     expect(r.stdout).toContain(`Verified: ${n} event(s)`);
     expect(r.stdout).toMatch(/Signed by: .*\+[0-9a-f]{8}\+/);
-    expect(r.stdout).toMatch(/OK: every event in the file is in the signed log as shown\. This does not show that the log holds no other event/);
+    expect(r.stdout).toMatch(/OK: every event in the file is in the signed log as shown, and none about this patient is missing between the start of the run and ledger index \d+/);
     const json = JSON.parse(verify(save('full.json', full), '--vkey', vkeyA, '--json').stdout);
-    expect(json).toMatchObject({ ok: true, patient: 'p1', verified: n, withheld: 0, keyPinned: true });
+    expect(json).toMatchObject({ ok: true, patient: 'p1', verified: n, withheld: 0, keyPinned: true, complete: true, gaps: [] });
   });
 
   it('the same Bundle verifies with an independent RFC 9162 / signed-note verifier written in this test', () => {
@@ -159,12 +159,32 @@ describe('custodia ledger verify-proof', () => {
     expect(independentlyVerify(own, vkeyA).checked).toBe(entries(own).length - withheldIn(own));
   });
 
-  it("a patient's copy verifies too, the events shared with another patient by hash only", () => {
+  it("a patient's copy verifies too, complete: the search that named p1 and p2 is there as p1's own account of it", () => {
     const r = verify(save('own.json', own), '--vkey', vkeyA);
     expect(r.code, r.stdout).toBe(0);
-    // The clinician's search of p1 and p2, and the privacy officer's read of p1's log (which showed it).
-    expect(withheldIn(own)).toBe(2);
-    expect(r.stdout).toMatch(/Included by hash only: 2 event\(s\) that also name other patients/);
+    expect(withheldIn(own)).toBe(0);
+    const account = own.entry.map((e: Json) => e.resource).find((e: Json) => e.meta?.tag?.[0]?.code === 'account');
+    expect(account.subtype[0].code).toBe('search-type');
+    // Neither the AuditEvents nor the entries' bytes name the other patient.
+    expect(JSON.stringify(own.entry.filter((e: Json) => e.resource.resourceType === 'AuditEvent'))).not.toMatch(/p2/);
+    for (const e of entries(own)) expect(Buffer.from(part(e, 'data').valueBase64Binary, 'base64').toString('utf8')).not.toMatch(/p2/);
+    expect(r.stdout).toMatch(/none about this patient is missing/);
+  });
+
+  it('an entry left out of the list, or a list that does not start where the chain does, fails', () => {
+    const cut = copy(full);
+    const params = proofOf(cut).parameter as Json[];
+    const second = params.indexOf(entries(cut)[1]);
+    const id = `ledger-${part(params[second], 'index').valueString}`;
+    params.splice(second, 1);
+    cut.entry = cut.entry.filter((e: Json) => e.resource.id !== id);
+    expectFailure(save('cut.json', cut), /Entry 1 \(ledger index \d+\) follows ledger index \d+ in the patient's chain, but the list has \d+ before it: entries were left out/);
+    const headless = copy(full);
+    const hp = proofOf(headless).parameter as Json[];
+    const firstId = `ledger-${part(entries(headless)[0], 'index').valueString}`;
+    hp.splice(hp.indexOf(entries(headless)[0]), 1);
+    headless.entry = headless.entry.filter((e: Json) => e.resource.id !== firstId);
+    expectFailure(save('headless.json', headless), /Entry 0 \(ledger index \d+\) follows ledger index \d+ in the patient's chain, but the list has nothing before it/);
   });
 
   it('a changed entry fails, whether or not its leaf hash was changed to match', () => {
@@ -193,7 +213,7 @@ describe('custodia ledger verify-proof', () => {
     expectFailure(save('changed-event.json', changed), /AuditEvent\/ledger-\d+ does not match its entry/);
     const unmarked = copy(own);
     delete unmarked.entry.find((e: Json) => e.resource.meta?.tag !== undefined).resource.meta;
-    expectFailure(save('unmarked.json', unmarked), /its entry is withheld but its AuditEvent is not marked as a partial view/);
+    expectFailure(save('unmarked.json', unmarked), /AuditEvent\/ledger-\d+ does not match its entry/);
   });
 
   it('the wrong key, and a checkpoint of another log, fail', () => {

@@ -1,0 +1,92 @@
+/**
+ * Patient chains (ledger/patient-chain.ts) as each append path writes them, on both
+ * databases: on SQLite the audit writer thread (audits alone) and the writer's own
+ * transaction (anything else), on PostgreSQL the one in-process path; appended
+ * concurrently, every entry about one patient links to exactly the previous entry about
+ * that patient, and an event naming several patients is followed by one account each.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openDatabase, type VaultDatabase } from '../../src/store/index.js';
+import { chainLinkOf, decodeEntry, type AuditRecord, type LedgerEntry } from '../../src/ledger/index.js';
+import { ALL_DATABASES, createTestDatabase, isAvailable, type TestDatabase } from '../helpers/databases.js';
+import { create, rows } from './store-fixtures.js';
+
+function event(patients: string[], n: number, query?: string): AuditRecord {
+  return {
+    type: 'rest',
+    subtype: patients.length === 1 ? 'read' : 'search-type',
+    agent: { who: 'Practitioner/dr-a', roles: ['clinician'] },
+    at: 1_800_000_000_000 + n,
+    action: 'R',
+    outcome: '0',
+    patients,
+    entities: patients.flatMap((p) => [`Patient/${p}/_history/1`, `Observation/of-${p}`]),
+    ...(query === undefined ? {} : { query }),
+  };
+}
+
+for (const dialect of ALL_DATABASES) {
+  describe.skipIf(!isAvailable(dialect))(`patient chains on ${dialect}`, () => {
+    let db: TestDatabase;
+    let vault: VaultDatabase;
+    beforeEach(async () => {
+      db = await createTestDatabase(dialect);
+      vault = await openDatabase(db.options);
+    });
+    afterEach(async () => {
+      await vault.close();
+      await db.cleanup();
+    });
+
+    it('links every entry about a patient to the previous one, whichever path appended it', async () => {
+      await vault.resources.transaction((tx) => tx.writeVersions([create('Patient', 'p1', rows({})), create('Patient', 'p2', rows({})), create('Patient', 'p3', rows({}))]));
+      const groups = [['p1'], ['p2'], ['p1', 'p2', 'p3'], ['p3'], [], ['p2', 'p1']];
+      const appends: Promise<number>[] = [];
+      for (let i = 0; i < 240; i++) {
+        const audits = [event(groups[i % groups.length]!, i, 'name=Doe')];
+        // Every fourth append goes through the writer's own transaction (it carries an item besides audits).
+        appends.push(vault.ledger.appendUnsynced(i % 4 === 3 ? { audits, erasures: [] } : { audits }));
+        if (i % 9 === 0) await new Promise((r) => setImmediate(r));
+      }
+      await Promise.all(appends);
+      await vault.ledger.flushAppends();
+
+      const leaves = await vault.ledger.scanLeaves(0, 10_000);
+      const entries: [number, LedgerEntry][] = leaves.filter((l) => l.kind === 'audit' || l.kind === 'access').map((l) => [l.idx, decodeEntry(vault.ledger.openLeaf(l))]);
+      const heads = new Map<string, number>();
+      const perPatient = new Map<string, number>();
+      let accountsDue: string[] = [];
+      let of = -1;
+      for (const [idx, entry] of entries) {
+        if (entry.kind === 'access') {
+          // The accounts follow their event, one per patient, in order; each says only what is the patient's own.
+          expect(entry.of).toBe(of);
+          expect(entry.event.patients).toEqual([accountsDue.shift()]);
+          expect(entry.event.query).toBeUndefined();
+          expect(entry.event.entities).toEqual([`Patient/${entry.event.patients[0]}/_history/1`]);
+        } else {
+          expect(accountsDue).toEqual([]);
+          if (entry.kind === 'audit' && entry.event.patients.length > 1) {
+            accountsDue = [...entry.event.patients];
+            of = idx;
+            expect(entry.prev).toBeUndefined();
+          }
+        }
+        const link = chainLinkOf(entry);
+        if (entry.kind === 'audit' && entry.event.patients.length === 1) expect(link).toBeDefined();
+        if (link === undefined) continue;
+        expect(link.prev).toBe(heads.get(link.patient) ?? null);
+        heads.set(link.patient, idx);
+        perPatient.set(link.patient, (perPatient.get(link.patient) ?? 0) + 1);
+      }
+      expect(accountsDue).toEqual([]);
+      // p1: its own reads (40) and the two shared events' accounts (40 + 40).
+      expect(perPatient.get('p1')).toBe(120);
+      expect(perPatient.get('p3')).toBe(80);
+      // What audit_patients files under a patient is exactly their chain.
+      const filed = await vault.ledger.auditIndexes({ patient: 'p1', order: 'asc', limit: 10_000 });
+      expect(filed).toHaveLength(120);
+      expect(filed[filed.length - 1]).toBe(heads.get('p1'));
+    });
+  });
+}
