@@ -5,6 +5,7 @@
  * flight is dropped (the same deduplication JetStream gives). The queue is bounded:
  * beyond `capacity`, publish rejects, so a flood slows ingestion rather than memory.
  */
+import { CustodiaError } from '../kernel/index.js';
 import type { BusConsumer, TelemetryBus, TelemetryHandler } from './telemetry-bus.js';
 import type { TelemetryRecord, TelemetryReport } from './telemetry-record.js';
 
@@ -21,9 +22,9 @@ export class InProcessBus implements TelemetryBus {
   constructor(readonly capacity = 100_000) {}
 
   async publish(record: TelemetryRecord): Promise<void> {
-    if (this.#closed) throw new Error('the bus is closed');
+    if (this.#closed) throw new CustodiaError('stream-unavailable', 'The in-process bus is closed');
     if (this.#pending.has(record.id)) return;
-    if (this.#queue.length >= this.capacity) throw new Error('the bus is full');
+    if (this.#queue.length >= this.capacity) throw new CustodiaError('stream-unavailable', 'The in-process bus is full: the scorers are behind');
     this.#pending.add(record.id);
     this.#offer(record, false);
   }

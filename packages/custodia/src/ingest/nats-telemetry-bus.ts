@@ -12,7 +12,7 @@
  * - consume: every consumer pulls from one durable consumer with explicit acks, so the
  *   server hands each message to one puller at a time. The handler's success acks it
  *   (and waits for the server's confirmation, so a counted record is an acknowledged
- *   one); a rejection naks it for immediate redelivery; a message a consumer held when it
+ *   one); a rejection naks it for redelivery a second later; a message a consumer held when it
  *   stopped or died is redelivered to another once `ackWaitMs` passes.
  * - what arrives is hostile (any client with publish rights on the subject can write
  *   there): each message is parsed by the same strict parser as MQTT, and a bad one is
@@ -116,7 +116,7 @@ export class NatsTelemetryBus implements TelemetryBus {
       try {
         await handler(record);
       } catch {
-        if (!stopping) m.nak();
+        if (!stopping) m.nak(1_000); // redelivered after a second, not in a tight loop
         return;
       }
       if (stopping) return; // not acknowledged: redelivered to another consumer
