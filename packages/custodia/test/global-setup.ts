@@ -1,6 +1,7 @@
 /**
  * Runs once in the main vitest process: says which suites are skipped on this machine
- * and why, so a green run on a laptop never pretends it tested PostgreSQL or an HSM.
+ * and why, so a green run on a laptop never pretends it tested PostgreSQL, an HSM or the
+ * message brokers.
  */
 export default function setup(): void {
   if (process.env['CUSTODIA_TEST_POSTGRES_URL'] === undefined) {
@@ -18,5 +19,21 @@ export default function setup(): void {
     );
   } else {
     process.stdout.write('[custodia] PKCS#11 key-provider suite ON (CUSTODIA_TEST_SOFTHSM=1, SoftHSM2).\n\n');
+  }
+  if (process.env['CUSTODIA_TEST_MQTT_URL'] === undefined) {
+    process.stdout.write(
+      '[custodia] CUSTODIA_TEST_MQTT_URL is not set: the MQTT telemetry suites (Mosquitto, end to end to /detect/findings) are SKIPPED.\n' +
+        '[custodia] Start Mosquitto and set it (e.g. mqtt://127.0.0.1:1883) to run them; .ci/run does.\n\n',
+    );
+  } else {
+    process.stdout.write('[custodia] MQTT telemetry suites ON (CUSTODIA_TEST_MQTT_URL is set).\n\n');
+  }
+  if (process.env['CUSTODIA_TEST_NATS_URL'] === undefined) {
+    process.stdout.write(
+      '[custodia] CUSTODIA_TEST_NATS_URL is not set: the NATS JetStream bus suites are SKIPPED.\n' +
+        '[custodia] Start nats-server with -js and set it (e.g. nats://127.0.0.1:4222) to run them; .ci/run does.\n\n',
+    );
+  } else {
+    process.stdout.write('[custodia] NATS JetStream suites ON (CUSTODIA_TEST_NATS_URL is set).\n\n');
   }
 }

@@ -13,6 +13,7 @@ import { parseRateLimitSpecs, resolveRateLimits, type RateLimitInput } from './r
 import { resolveEncryption, type EncryptionConfig, type EncryptionInput } from './encryption-config.js';
 import { loadRetentionPolicy, NO_RETENTION, type RetentionPolicy } from './retention-policy.js';
 import { resolveLedger, type LedgerConfig, type LedgerInput } from './ledger-config.js';
+import { resolveDetectStream, type DetectStreamConfig, type DetectStreamInput } from './detect-stream-config.js';
 
 export { isLoopback };
 
@@ -45,6 +46,8 @@ export interface VaultConfig {
   readonly retention: RetentionPolicy;
   /** The audit ledger: origin and checkpoint cadence (ledger-config.ts). */
   readonly ledger: LedgerConfig;
+  /** Live device telemetry → scoring → findings (detect-stream-config.ts); off when absent. */
+  readonly detectStream?: DetectStreamConfig;
 }
 
 /**
@@ -91,6 +94,8 @@ export interface ConfigInput {
   /** A retention policy JSON file (env CUSTODIA_RETENTION_POLICY). */
   readonly retentionPolicy?: string;
   readonly ledger?: LedgerInput;
+  /** The detection stream (env CUSTODIA_DETECT_MQTT_URL, CUSTODIA_DETECT_TOPIC, CUSTODIA_DETECT_NATS_URL). */
+  readonly detectStream?: DetectStreamInput;
 }
 
 export const DEFAULT_LIMITS: FhirLimits = Object.freeze({
@@ -145,6 +150,11 @@ function parsePort(p: number | string | undefined): number {
   return n;
 }
 
+function detectStreamOf(input: DetectStreamInput, env: NodeJS.ProcessEnv): { detectStream?: DetectStreamConfig } {
+  const detectStream = resolveDetectStream(input, env);
+  return detectStream === undefined ? {} : { detectStream };
+}
+
 function retentionOf(path: string | undefined): RetentionPolicy {
   return path === undefined ? NO_RETENTION : loadRetentionPolicy(resolve(path));
 }
@@ -191,6 +201,7 @@ export function resolveConfig(input: ConfigInput, env: NodeJS.ProcessEnv = {}): 
     encryption: resolveEncryption(input.encryption ?? {}, env),
     retention: retentionOf(input.retentionPolicy ?? nonEmpty(env['CUSTODIA_RETENTION_POLICY'])),
     ledger: resolveLedger(input.ledger ?? {}, fhirBaseUrl, env),
+    ...detectStreamOf(input.detectStream ?? {}, env),
     ...(input.postgresSchema === undefined ? {} : { postgresSchema: input.postgresSchema }),
   };
   return Object.freeze(config);

@@ -13,7 +13,7 @@ import { FindingService } from './finding-service.js';
 import { openVaultDatabase } from './vault.js';
 
 /** Who acts from the command line: the operator (the holder of the data directory). */
-const CLI_OPERATOR: Principal = Object.freeze({ kind: 'operator', subject: 'operator', issuer: 'custodia-cli', tokenId: 'cli', scope: '', scopes: [], expiresAt: 0, purposeOfUse: 'TREAT', clearances: [] });
+export const CLI_OPERATOR: Principal = Object.freeze({ kind: 'operator', subject: 'operator', issuer: 'custodia-cli', tokenId: 'cli', scope: '', scopes: [], expiresAt: 0, purposeOfUse: 'TREAT', clearances: [] });
 
 /** Runs `fn` with the findings service of the vault in `config`, as the operator. */
 export async function withFindings<T>(config: VaultConfig, fn: (findings: FindingService, operator: Principal) => Promise<T>): Promise<T> {

@@ -27,6 +27,12 @@ export { AccessControl, type BreakGlassRequest, type ExplainedLayer } from './ac
 export { AdminApi, type Explanation } from './admin-api.js';
 export { FindingService, DEFAULT_FINDING_POLICY, type FindingPolicy } from './finding-service.js';
 export { withFindings } from './finding-admin.js';
+export { listInventory } from './inventory-admin.js';
+export { DetectStream, type DetectStreamReport } from './detect-stream.js';
+export { DEFAULT_TOPIC, DEFAULT_SUBJECT, type DetectStreamConfig, type DetectStreamInput } from './detect-stream-config.js';
+export { DeviceDirectory, ETHERNET_ADDRESS_SYSTEM, canonicalMac } from './device-directory.js';
+export { TalkerInventory } from './talker-inventory.js';
+export type { Talker, TalkerQuery } from '../store/index.js';
 export type { FindingQuery } from '../store/index.js';
 export { isFindingStatus, isSeverity, type Finding, type FindingDraft } from '../detect/index.js';
 export { keyStatus, rotateKek, rotateDataKeys, resumeReseal, erasePatient, placeLegalHold, releaseLegalHold } from './key-admin.js';

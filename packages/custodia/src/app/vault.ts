@@ -17,6 +17,9 @@ import { AuditTrail } from './audit-trail.js';
 import { auditedSecurityEvents } from './security-audit.js';
 import { LedgerService } from './ledger-service.js';
 import { FindingService } from './finding-service.js';
+import { DeviceDirectory } from './device-directory.js';
+import { DetectStream } from './detect-stream.js';
+import { TalkerInventory } from './talker-inventory.js';
 import { AuditEventApi } from './audit-event-api.js';
 import { CosignedCheckpoints } from './cosigned-checkpoints.js';
 import { CosignatureCollector } from './cosignature-collector.js';
@@ -68,6 +71,10 @@ export interface Vault {
   readonly auditEvents: AuditEventApi;
   /** Detection findings (issue 6 §4). */
   readonly findings: FindingService;
+  /** Unknown talkers of the device network (issue 6 §2). */
+  readonly inventory: TalkerInventory;
+  /** With `--detect-mqtt`: device telemetry → scoring → findings; started by `start()` (serve). */
+  readonly detectStream?: DetectStream;
   close(): Promise<void>;
 }
 
@@ -189,6 +196,9 @@ export async function createVault(config: VaultConfig, overrides: VaultOverrides
   const keyRotation = keys === undefined ? undefined : new KeyRotation(keys, database.sealedData, database.keyManagement.atRest, database.operatorLog, clock);
   // A database restored from a backup taken before an erasure loses the erased records again.
   await erasure?.replay();
+  const findings = new FindingService(database.findings, audit, clock, random);
+  const inventory = new TalkerInventory(database.talkers, audit, clock);
+  const detectStream = config.detectStream === undefined ? undefined : new DetectStream({ config: config.detectStream, findings, devices: new DeviceDirectory(store, clock), inventory, clock, random });
   const oauth = createOAuthServer({ fhirBaseUrl: config.fhirBaseUrl, mutualTls: tls?.clientCa !== undefined, access, key, tokens, identity, store: database.oauth, fhir, clock, random, rateLimiter, events: securityEvents, ...(overrides.oauth === undefined ? {} : { options: overrides.oauth }) });
   return Object.freeze({
     config,
@@ -210,8 +220,12 @@ export async function createVault(config: VaultConfig, overrides: VaultOverrides
     ...(witness === undefined ? {} : { witness }),
     patientsOf,
     auditEvents: new AuditEventApi({ ledger, audit, guardFor: (p) => access.guardFor(p), baseUrl: config.fhirBaseUrl, limits: config.limits, clock }),
-    findings: new FindingService(database.findings, audit, clock, random),
+    findings,
+    inventory,
+    ...(detectStream === undefined ? {} : { detectStream }),
     async close() {
+      await detectStream?.close();
+      await inventory.flush().catch(() => undefined);
       await keyRotation?.stop();
       await ledger.stop();
       await cosigning?.stop();

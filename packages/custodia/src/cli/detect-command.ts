@@ -7,6 +7,7 @@ import { Command } from '@commander-js/extra-typings';
 import { CustodiaError, isFindingStatus, isSeverity, withFindings, type Finding } from '../app/index.js';
 import { databaseOption, dataDirOption, schemaOption } from './storage-options.js';
 import { storageConfig } from './storage-config.js';
+import { detectInventoryCommand } from './detect-inventory-command.js';
 
 interface FilterFlags {
   readonly status?: string | undefined;
@@ -85,5 +86,6 @@ export function detectCommand(): Command<[], Record<string, unknown>> {
     }),
   );
   detect.addCommand(findings);
+  detect.addCommand(detectInventoryCommand());
   return detect;
 }

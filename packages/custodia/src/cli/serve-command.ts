@@ -42,6 +42,11 @@ export function serveCommand(): Command<[], Record<string, unknown>> {
     .option('--witness-for <origin=vkey>', "act as a witness (under /witness) for another log: its origin and verifier key (repeatable; this vault's witness key is keys/witness-note.key)", collect, undefined)
     .option('--witness-name <name>', "this vault's witness name, fixed when its key is created (default <host:port>/witness)")
     .option('--rate-limit <kind=rate/burst>', 'requests per second and burst for user, client or token, e.g. user=50/200 (repeatable; env CUSTODIA_RATE_LIMITS)', collect, undefined)
+    .option('--detect-mqtt <url>', 'score live device telemetry from this MQTT broker, mqtt://host:port (env CUSTODIA_DETECT_MQTT_URL; off by default)')
+    .option('--detect-topic <filter>', 'the MQTT topic filter of the telemetry (default custodia/telemetry/#; env CUSTODIA_DETECT_TOPIC)')
+    .option('--detect-nats <url>', 'carry telemetry to the scorers over NATS JetStream, nats://host:port (env CUSTODIA_DETECT_NATS_URL; default: in process)')
+    .option('--detect-subject <subject>', 'the JetStream subject of the telemetry (default custodia.detect.telemetry)')
+    .option('--detect-scorers <n>', 'scorers in this process sharing the bus (default 1)')
     .action(async (o) => {
       const config = resolveConfig(
         {
@@ -68,6 +73,7 @@ export function serveCommand(): Command<[], Record<string, unknown>> {
             ...(o.witnessFor === undefined ? {} : { witnessFor: o.witnessFor }),
             ...(o.witnessName === undefined ? {} : { witnessName: o.witnessName }),
           },
+          detectStream: { mqttUrl: o.detectMqtt, topic: o.detectTopic, natsUrl: o.detectNats, subject: o.detectSubject, scorers: o.detectScorers },
           encryption: {
             ...(o.keyProvider === undefined ? {} : { keyProvider: o.keyProvider }),
             ...(o.pkcs11Module === undefined ? {} : { pkcs11Module: o.pkcs11Module }),
@@ -97,6 +103,16 @@ export function serveCommand(): Command<[], Record<string, unknown>> {
       }
       // Checkpoints of the audit ledger: signed as entries arrive (counts only in the log).
       vault.ledger.start((e) => app.log.error({ err: e }, 'ledger sequencer failed; it retries'));
+      // The detection stream: telemetry → scoring → findings; counts only in the log, never readings.
+      if (vault.detectStream !== undefined && config.detectStream !== undefined) {
+        const stream = vault.detectStream;
+        await stream.start((e) => app.log.error({ err: e }, 'detect stream: a record could not be scored'));
+        app.log.info({ mqtt: config.detectStream.mqttUrl, topic: config.detectStream.topic, bus: config.detectStream.nats === undefined ? 'in-process' : config.detectStream.nats.url }, 'detect stream started');
+        setInterval(() => {
+          const r = stream.report();
+          app.log.info({ received: r.source.received, bad: r.source.badRecords, dropped: r.source.dropped, firstBad: r.source.firstBad.slice(0, 3), scored: r.scored, findings: r.findings, failures: r.failures, devices: r.devices.baselines }, 'detect stream');
+        }, 60_000).unref();
+      }
       // Witnesses: each exchange, sizes and counts only; failures never hold up a request (they are retried with backoff).
       vault.cosigning?.onReport((r) => {
         const fields = { witness: r.witness, event: r.event, size: r.size, failures: r.failures, ...(r.status === undefined ? {} : { status: r.status }) };

@@ -44,6 +44,12 @@ export { parseModelFile, formatModelFile, MODEL_FORMAT, MODEL_FORMAT_VERSION, ty
 export { SortedWindow } from './sorted-window.js';
 export { RobustBaseline, type RobustBaselineOptions, type BaselineAssessment, type FeatureDeviation, type ScaleRule } from './robust-baseline.js';
 export { DeviceBaselines, type DeviceBaselinesOptions, type DeviceAssessment } from './device-baselines.js';
+// Device telemetry (WUSTL-EHMS shape), the bus between ingestion and scoring, and its scorer.
+export { NETWORK_FEATURES, VITAL_SIGNS, type NetworkFeature, type VitalSign, type TelemetryRecord, type TelemetryPosition, type BadTelemetry, type TelemetryReport } from './telemetry-record.js';
+export { type TelemetryBus, type BusConsumer, type TelemetryHandler } from './telemetry-bus.js';
+export { InProcessBus } from './in-process-bus.js';
+export { checkVitalSigns, pulseTolerance, PLAUSIBLE_VITALS, type PlausibleRange, type VitalSignIssue } from './vital-sign-checks.js';
+export { TelemetryScorer, RATE_FEATURES, type TelemetryScorerOptions } from './telemetry-scorer.js';
 /**
  * Anomaly and attack detection for device networks (issue 6). This file exposes the
  * supervised model: histogram gradient-boosted trees (LightGBM-style), trained and scored

@@ -57,6 +57,7 @@ export const ERROR_CATALOG: Readonly<Record<ErrorCode, ErrorCatalogEntry>> = Obj
   'model-invalid': { status: 400, issueCode: 'invalid', summary: 'A detection model file or its feature schema is malformed, out of bounds or of an unsupported version (attacker-reachable input, checked before use); nothing of it is loaded.' },
   'audit-unavailable': { status: 503, issueCode: 'transient', summary: 'The audit record of this request could not be made durable, so the request was refused (auditing fails closed); retry later.' },
   'finding-transition-invalid': { status: 409, issueCode: 'business-rule', summary: 'The finding cannot move to that status from its current one (new → triaged → false-positive or confirmed; a closed finding reopens to triaged).' },
+  'stream-unavailable': { status: 503, issueCode: 'transient', summary: 'The message broker of the detection stream (MQTT or NATS) cannot be reached, or lacks JetStream; the stream does not start.' },
   internal: { status: 500, issueCode: 'exception', summary: 'An unexpected server error. Details are in the server log, never in the response.' },
 });
 

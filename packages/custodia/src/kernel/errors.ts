@@ -52,6 +52,7 @@ export type ErrorCode =
   | 'model-invalid'
   | 'audit-unavailable'
   | 'finding-transition-invalid'
+  | 'stream-unavailable'
   | 'internal';
 
 /** One problem inside an error, pointing at where it happened (a FHIRPath into the resource or request). */

@@ -11,6 +11,7 @@ import { registerOAuthRoutes } from './oauth-routes.js';
 import { registerAdminRoutes } from './admin-routes.js';
 import { registerLedgerRoutes } from './ledger-routes.js';
 import { registerDetectRoutes } from './detect-routes.js';
+import { registerInventoryRoutes } from './inventory-routes.js';
 import { registerWitnessRoutes } from './witness-routes.js';
 import { PRE_ROUTING_HEADERS, registerSecurityHeaders } from './security-headers.js';
 import { registerCors } from './cors.js';
@@ -97,6 +98,7 @@ export function buildServer(vault: Vault, options: ServerOptions = {}): FastifyI
   registerAdminRoutes(app, vault);
   registerLedgerRoutes(app, vault);
   registerDetectRoutes(app, vault);
+  registerInventoryRoutes(app, vault);
   // With --witness-for: this vault cosigns other logs' checkpoints (C2SP tlog-witness) under /witness.
   if (vault.witness !== undefined) registerWitnessRoutes(app, vault.witness, '/witness');
   return app;

@@ -7,6 +7,7 @@ export { CLEAR_AT_REST, sealedAtRest, ownerOf, type AtRest } from './at-rest.js'
 export type { SealedDataStore, KeyUsage, SealedRow, ErasedCounts, CompartmentEntry } from './sealed-data-store.js';
 export type { LegalHold, LegalHoldStore } from './legal-hold-store.js';
 export type { FindingStore, FindingQuery, StoredFinding } from './finding-store.js';
+export type { TalkerStore, TalkerQuery, Talker } from './talker-store.js';
 export { openPkcs11KeyProvider, type Pkcs11KeyProviderOptions } from './pkcs11-key-provider.js';
 export { writeFileAtomically } from './atomic-file.js';
 export { ledgerLog, type LedgerLog, type AuditIndexQuery, type StoredLeaf } from './ledger-log.js';

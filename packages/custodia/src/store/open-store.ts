@@ -32,6 +32,7 @@ import { CLEAR_AT_REST, type AtRest } from './at-rest.js';
 import { sealedDataStore, type SealedDataStore } from './sealed-data-store.js';
 import { legalHoldStore, type LegalHoldStore } from './legal-hold-store.js';
 import { findingStore, type FindingStore } from './finding-store.js';
+import { talkerStore, type TalkerStore } from './talker-store.js';
 
 export interface StoreOptions {
   /** A `postgres://` URL or a SQLite file path (`:memory:` for a throwaway database). */
@@ -117,6 +118,8 @@ export interface VaultDatabase {
   readonly legalHolds: LegalHoldStore;
   /** Detection findings (issue 6). */
   readonly findings: FindingStore;
+  /** Unknown talkers of the device network (issue 6 §2). */
+  readonly talkers: TalkerStore;
   /** The audit ledger's tables (append, sequencer storage, entries). */
   readonly ledger: LedgerLog;
   /** The witnesses' cosignatures of the ledger's checkpoints. */
@@ -141,6 +144,7 @@ export async function openDatabase(options: StoreOptions): Promise<VaultDatabase
     sealedData: sealedDataStore(h, options.ledger?.enabled === false ? undefined : ledger),
     legalHolds: legalHoldStore(handle),
     findings: findingStore(handle, h.at),
+    talkers: talkerStore(handle),
     ledger,
     cosignatures: ledgerCosignatures(handle, h.d),
     close: () => resources.close(),

@@ -23,6 +23,7 @@ import { ledgerSchema } from './0016-ledger.js';
 import { ledgerCosignatureSchema } from './0017-ledger-cosignatures.js';
 import { storeEpochSchema } from './0018-store-epoch.js';
 import { findingSchema } from './0019-findings.js';
+import { talkerSchema } from './0020-talkers.js';
 
 function statements(list: string[]): Migration {
   return {
@@ -55,6 +56,7 @@ export function migrationProvider(dialect: SqlDialect): MigrationProvider {
         '0017-ledger-cosignatures': statements(ledgerCosignatureSchema(dialect)),
         '0018-store-epoch': statements(storeEpochSchema(dialect)),
         '0019-findings': statements(findingSchema(dialect)),
+        '0020-talkers': statements(talkerSchema(dialect)),
       };
     },
   };

@@ -1,0 +1,80 @@
+/**
+ * The detection stream's configuration (issue 6 §1): off unless an MQTT broker is given.
+ *
+ *   --detect-mqtt URL      mqtt:// or mqtts:// broker to subscribe to (env CUSTODIA_DETECT_MQTT_URL)
+ *   --detect-topic FILTER  MQTT topic filter (default custodia/telemetry/#; env CUSTODIA_DETECT_TOPIC)
+ *   --detect-nats URL      nats:// server with JetStream: the bus between ingestion and
+ *                          scoring (env CUSTODIA_DETECT_NATS_URL); default the in-process bus
+ *   --detect-subject S     JetStream subject (default custodia.detect.telemetry)
+ *   --detect-scorers N     consumers of the bus in this process (default 1, at most 16)
+ *
+ * Every value is checked here, once; the result is frozen.
+ */
+import { CustodiaError } from '../kernel/index.js';
+
+export interface DetectStreamConfig {
+  readonly mqttUrl: string;
+  readonly topic: string;
+  readonly nats?: { readonly url: string; readonly subject: string; readonly stream: string; readonly durable: string };
+  readonly scorers: number;
+}
+
+export interface DetectStreamInput {
+  readonly mqttUrl?: string | undefined;
+  readonly topic?: string | undefined;
+  readonly natsUrl?: string | undefined;
+  readonly subject?: string | undefined;
+  readonly scorers?: number | string | undefined;
+}
+
+export const DEFAULT_TOPIC = 'custodia/telemetry/#';
+export const DEFAULT_SUBJECT = 'custodia.detect.telemetry';
+
+const invalid = (m: string): never => {
+  throw new CustodiaError('config-invalid', m);
+};
+
+function brokerUrl(text: string, protocols: readonly string[], flag: string): string {
+  let u: URL;
+  try {
+    u = new URL(text);
+  } catch {
+    return invalid(`${flag} must be a URL (${protocols.join(' or ')}//host:port)`);
+  }
+  if (!protocols.includes(u.protocol) || u.hostname === '') invalid(`${flag} must be a ${protocols.join(' or ')}//host:port URL`);
+  return text;
+}
+
+/** An MQTT topic filter (MQTT 3.1.1 §4.7.1): `#` only as the whole last level, `+` only as a whole level. */
+function topicFilter(t: string): string {
+  const levels = t.split('/');
+  const ok = t.length > 0 && Buffer.byteLength(t) <= 65535 && !t.includes('\u0000') && levels.every((l, i) => (l.includes('#') ? l === '#' && i === levels.length - 1 : !l.includes('+') || l === '+'));
+  if (!ok) invalid('--detect-topic is an MQTT topic filter, e.g. hospital/+/telemetry or custodia/telemetry/#');
+  return t;
+}
+
+/** A NATS subject without wildcards: dot-separated tokens of letters, digits, `-` and `_`. */
+function subject(s: string): string {
+  if (!/^[A-Za-z0-9_-]{1,64}(\.[A-Za-z0-9_-]{1,64}){0,15}$/.test(s)) invalid('--detect-subject is a NATS subject such as custodia.detect.telemetry (no wildcards)');
+  return s;
+}
+
+export function resolveDetectStream(input: DetectStreamInput, env: NodeJS.ProcessEnv): DetectStreamConfig | undefined {
+  const pick = (v: string | undefined, name: string): string | undefined => (v !== undefined && v !== '' ? v : env[name] !== undefined && env[name] !== '' ? env[name] : undefined);
+  const mqtt = pick(input.mqttUrl, 'CUSTODIA_DETECT_MQTT_URL');
+  const nats = pick(input.natsUrl, 'CUSTODIA_DETECT_NATS_URL');
+  const topic = pick(input.topic, 'CUSTODIA_DETECT_TOPIC');
+  if (mqtt === undefined) {
+    if (nats !== undefined || topic !== undefined || input.subject !== undefined || input.scorers !== undefined) invalid('The detection stream needs --detect-mqtt: its other options do nothing without it');
+    return undefined;
+  }
+  const scorers = input.scorers === undefined ? 1 : typeof input.scorers === 'number' ? input.scorers : /^\d{1,2}$/.test(input.scorers) ? Number(input.scorers) : Number.NaN;
+  if (!Number.isInteger(scorers) || scorers < 1 || scorers > 16) invalid('--detect-scorers is a whole number from 1 to 16');
+  const subj = subject(input.subject ?? DEFAULT_SUBJECT);
+  return Object.freeze({
+    mqttUrl: brokerUrl(mqtt, ['mqtt:', 'mqtts:'], '--detect-mqtt'),
+    topic: topicFilter(topic ?? DEFAULT_TOPIC),
+    ...(nats === undefined ? {} : { nats: Object.freeze({ url: brokerUrl(nats, ['nats:', 'tls:'], '--detect-nats'), subject: subj, stream: `CUSTODIA_${subj.replace(/[.-]/g, '_').toUpperCase()}`, durable: 'custodia-scorers' }) }),
+    scorers,
+  });
+}

@@ -1,0 +1,114 @@
+/**
+ * Which FHIR Device a network endpoint is (issue 6 §2). A Device is linked:
+ *
+ * 1. by MAC: a `Device.identifier` whose system is
+ *    `http://terminology.hl7.org/NamingSystem/ethernet-address-identifier` — the
+ *    NamingSystem IHE Patient Care Devices registered in HL7 Terminology (THO) for an
+ *    Ethernet MAC address (IEEE EUI-48) used as a device identifier. The value is
+ *    matched in any common spelling (`00:1B:63:84:45:E6`, `00-1b-63-84-45-e6`,
+ *    `001b.6384.45e6`).
+ * 2. else by IP: `Device.url` (R4: "network address to contact device") whose host is an
+ *    IP literal, e.g. `http://10.0.4.17/` or `10.0.4.17`.
+ *
+ * MAC first, because addresses are leased (DHCP) and move between devices; a MAC stays
+ * with its network card (spoofable, as every identifier in a packet is — the checks on
+ * what the device reports are what catch an impostor). A Device `entered-in-error` links
+ * nothing. The table is rebuilt when the store's change marker for Device moves, checked
+ * at most every `refreshMs`, so a Device registered now links within that time.
+ */
+import { isIP } from 'node:net';
+import type { FlowEndpoints } from '../detect/index.js';
+import type { ResourceStore, SearchQuery } from '../fhir/index.js';
+import type { Clock } from '../kernel/index.js';
+
+export const ETHERNET_ADDRESS_SYSTEM = 'http://terminology.hl7.org/NamingSystem/ethernet-address-identifier';
+const MAX_DEVICES = 200_000;
+
+/** A MAC in canonical form (lower case, colons), from any common spelling; undefined if it is not an EUI-48. */
+export function canonicalMac(text: string): string | undefined {
+  const hex = text.replace(/[:.-]/g, '').toLowerCase();
+  if (!/^[0-9a-f]{12}$/.test(hex)) return undefined;
+  return hex.match(/../g)!.join(':');
+}
+
+/** The IP literal a Device.url names, if it names one. */
+function ipOfUrl(url: string): string | undefined {
+  if (isIP(url) !== 0) return url;
+  try {
+    const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
+    return isIP(host) !== 0 ? host : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+interface DeviceJson {
+  id?: unknown;
+  status?: unknown;
+  url?: unknown;
+  identifier?: { system?: unknown; value?: unknown }[];
+}
+
+export class DeviceDirectory {
+  #byMac = new Map<string, string>();
+  #byIp = new Map<string, string>();
+  #marker: string | undefined;
+  #checkedAt = -Infinity;
+  #loading: Promise<void> | undefined;
+
+  constructor(
+    private readonly store: ResourceStore,
+    private readonly clock: Clock,
+    private readonly refreshMs = 5_000,
+  ) {}
+
+  /**
+   * The Device (`Device/<id>`) of a flow's originator, or undefined for an unknown talker.
+   *
+   * @example
+   *   const device = (await directory.deviceOf(record.endpoints)) ?? inventory.talkerOf(record.endpoints);
+   */
+  async deviceOf(e: FlowEndpoints): Promise<string | undefined> {
+    await this.#refresh();
+    const mac = e.origMac === undefined ? undefined : this.#byMac.get(e.origMac);
+    return mac ?? (e.origAddr === undefined ? undefined : this.#byIp.get(e.origAddr));
+  }
+
+  async #refresh(): Promise<void> {
+    const now = this.clock.now();
+    if (now - this.#checkedAt < this.refreshMs) return;
+    this.#loading ??= (async () => {
+      this.#checkedAt = now;
+      const marker = await this.store.changeMarker('Device');
+      if (marker !== this.#marker) {
+        await this.#load();
+        this.#marker = marker;
+      }
+    })().finally(() => (this.#loading = undefined));
+    await this.#loading;
+  }
+
+  async #load(): Promise<void> {
+    const query: SearchQuery = { types: ['Device'], conditions: [], sort: [], count: MAX_DEVICES, total: 'none', include: [], revinclude: [], ignored: [] };
+    const { keys } = await this.store.search(query, MAX_DEVICES);
+    const byMac = new Map<string, string>();
+    const byIp = new Map<string, string>();
+    for (let i = 0; i < keys.length; i += 1000) {
+      for (const v of await this.store.loadByKeys(keys.slice(i, i + 1000))) {
+        if (v.json === null) continue;
+        const d = JSON.parse(v.json) as DeviceJson;
+        if (typeof d.id !== 'string' || d.status === 'entered-in-error') continue;
+        const ref = `Device/${d.id}`;
+        for (const id of Array.isArray(d.identifier) ? d.identifier : []) {
+          if (id?.system !== ETHERNET_ADDRESS_SYSTEM || typeof id.value !== 'string') continue;
+          const mac = canonicalMac(id.value);
+          if (mac !== undefined && !byMac.has(mac)) byMac.set(mac, ref);
+        }
+        const ip = typeof d.url === 'string' ? ipOfUrl(d.url) : undefined;
+        if (ip !== undefined && !byIp.has(ip)) byIp.set(ip, ref);
+      }
+    }
+    this.#byMac = byMac;
+    this.#byIp = byIp;
+  }
+}

@@ -1,0 +1,32 @@
+/**
+ * The bus between ingestion and scoring (issue 6 §1): ingestion publishes telemetry
+ * records to a subject; scorers consume them. Several consumers of one bus share the
+ * work: each record goes to one of them, and a record a consumer took but did not finish
+ * (it stopped, crashed, or its handler threw) goes to another. Delivery is at least once;
+ * the flow id lets the bus drop duplicate publishes.
+ *
+ * Adapters: {@link InProcessBus} (the default: one process, no broker) and the NATS
+ * JetStream adapter in ingest/ (a work-queue stream and a durable pull consumer with
+ * explicit acks).
+ */
+import type { TelemetryRecord, TelemetryReport } from './telemetry-record.js';
+
+/** Handles one record; the bus acknowledges it when the promise resolves, and redelivers it when it rejects. */
+export type TelemetryHandler = (record: TelemetryRecord) => Promise<void>;
+
+export interface BusConsumer {
+  /** Stops taking records. Records taken and not yet handled are redelivered to other consumers. */
+  stop(): Promise<void>;
+  /** What this consumer received, handled and refused. */
+  report(): TelemetryReport;
+  /** Settles when the consumer has stopped (by `stop`, or because the bus closed). */
+  readonly done: Promise<void>;
+}
+
+export interface TelemetryBus {
+  /** Publishes one record; resolves when the bus holds it. */
+  publish(record: TelemetryRecord): Promise<void>;
+  /** Starts a consumer that shares this bus's records with the others. */
+  consume(handler: TelemetryHandler): Promise<BusConsumer>;
+  close(): Promise<void>;
+}

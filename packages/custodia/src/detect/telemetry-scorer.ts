@@ -1,0 +1,158 @@
+/**
+ * Scores device telemetry (issue 6 §2, §3) into explained finding drafts, per device:
+ *
+ * - `vital-signs` / implausible and inconsistent (vital-sign-checks.ts): no baseline needed,
+ *   from the first message. Critical and high.
+ * - `vital-signs` / deviation: the robust z-scores of the vital signs against the device's
+ *   own baseline (robust-baseline.ts). A man-in-the-middle who rewrites plausible-looking
+ *   values still moves them far from what this patient's monitor has been reporting. High.
+ * - `flood`: a rate feature (packets, bytes, load, rate) far above the device's baseline:
+ *   z above `floodZ` *and* at least `floodFactor` times its median, so that a quiet device's
+ *   tiny MAD does not turn a doubling into a flood. High.
+ * - `baseline` / network: any other network feature with |z| ≥ `networkZ`, where the
+ *   scale is measured (not the "never seen" cap of a constant feature). Low.
+ *
+ * Baselines learn before they alert: until a device's baseline holds `minSamples`
+ * samples, only the physiological checks can raise anything. Time comes from the
+ * records. Pure: no clock, no I/O; the app feeds records in and raises the drafts.
+ */
+import { DeviceBaselines, type DeviceAssessment } from './device-baselines.js';
+import type { ExplainedFeature, FindingDraft, Severity } from './finding.js';
+import type { FeatureDeviation } from './robust-baseline.js';
+import { checkVitalSigns, PLAUSIBLE_VITALS, type PlausibleRange, type VitalSignIssue } from './vital-sign-checks.js';
+import { NETWORK_FEATURES, VITAL_SIGNS, type NetworkFeature, type TelemetryRecord, type VitalSign } from './telemetry-record.js';
+
+/** The network features a flood raises. */
+export const RATE_FEATURES: readonly NetworkFeature[] = ['Rate', 'Load', 'SrcLoad', 'DstLoad', 'TotPkts', 'TotBytes', 'SrcBytes', 'DstBytes', 'Packet_num'];
+
+export interface TelemetryScorerOptions {
+  /** Samples before a device's baselines alert (default 30). */
+  readonly minSamples?: number;
+  /** Samples kept per device (default 256). */
+  readonly capacity?: number;
+  /** Baseline window (default 1 hour). */
+  readonly windowMs?: number;
+  /** |z| of a vital sign that counts as an alteration (default 5). */
+  readonly vitalZ?: number;
+  /** z of a rate feature, and its multiple of the median, that make a flood (defaults 5 and 5). */
+  readonly floodZ?: number;
+  readonly floodFactor?: number;
+  /** |z| of another network feature that is reported (default 8). */
+  readonly networkZ?: number;
+  /** Devices with baselines (default 10,000; beyond, new devices are only checked physiologically). */
+  readonly maxDevices?: number;
+  readonly plausible?: Readonly<Record<VitalSign, PlausibleRange>>;
+}
+
+/** Whole units for the vitals reported in whole units; a tenth of a degree; a hundredth of a mV. */
+const VITAL_RESOLUTION: Record<VitalSign, number> = { Temp: 0.1, SpO2: 1, Pulse_Rate: 1, SYS: 1, DIA: 1, Heart_rate: 1, Resp_Rate: 1, ST: 0.01 };
+/** Counts and sizes in whole packets and bytes. */
+const NETWORK_RESOLUTION: Partial<Record<NetworkFeature, number>> = Object.fromEntries(
+  (['SrcBytes', 'DstBytes', 'sMaxPktSz', 'dMaxPktSz', 'sMinPktSz', 'dMinPktSz', 'Trans', 'TotPkts', 'TotBytes', 'Packet_num', 'Loss', 'Rate', 'Load', 'SrcLoad', 'DstLoad'] as const).map((f) => [f, 1]),
+);
+
+const explained = (d: FeatureDeviation): ExplainedFeature => ({ feature: d.feature, value: d.value, baseline: d.median, z: round(d.z) });
+const round = (x: number): number => Math.round(x * 1000) / 1000;
+
+export class TelemetryScorer {
+  readonly #network: DeviceBaselines;
+  readonly #vitals: DeviceBaselines;
+  readonly #vitalZ: number;
+  readonly #floodZ: number;
+  readonly #floodFactor: number;
+  readonly #networkZ: number;
+  readonly #plausible: Readonly<Record<VitalSign, PlausibleRange>>;
+
+  constructor(options: TelemetryScorerOptions = {}) {
+    const common = { minSamples: options.minSamples ?? 30, capacity: options.capacity ?? 256, windowMs: options.windowMs ?? 3_600_000, maxDevices: options.maxDevices ?? 10_000 };
+    this.#network = new DeviceBaselines({ ...common, features: NETWORK_FEATURES, resolution: NETWORK_RESOLUTION });
+    this.#vitals = new DeviceBaselines({ ...common, features: VITAL_SIGNS, resolution: VITAL_RESOLUTION });
+    this.#vitalZ = options.vitalZ ?? 5;
+    this.#floodZ = options.floodZ ?? 5;
+    this.#floodFactor = options.floodFactor ?? 5;
+    this.#networkZ = options.networkZ ?? 8;
+    this.#plausible = options.plausible ?? PLAUSIBLE_VITALS;
+  }
+
+  /** Devices with baselines, and devices refused one because the set was full. */
+  get devices(): { readonly baselines: number; readonly refused: number } {
+    return { baselines: this.#vitals.size, refused: this.#vitals.refused };
+  }
+
+  /**
+   * Scores one record of `device` (a `Device/<id>` or an inventory entry): the drafts it
+   * raises, most severe first; an empty list for a normal record or a learning device.
+   *
+   * @example
+   *   for (const draft of scorer.score('Device/monitor-1', record)) await findings.raise(draft);
+   */
+  score(device: string, r: TelemetryRecord): FindingDraft[] {
+    const window = { device, start: r.timeMs, end: r.timeMs };
+    const drafts: FindingDraft[] = checkVitalSigns(r.vitals, this.#plausible).map((issue) => this.#physiology(window, issue));
+    const vitals = this.#vitals.observe(device, r.timeMs, VITAL_SIGNS.map((f) => r.vitals[f]));
+    const network = this.#network.observe(device, r.timeMs, NETWORK_FEATURES.map((f) => r.network[f]));
+    const alteration = this.#alteration(window, vitals);
+    if (alteration !== undefined) drafts.push(alteration);
+    drafts.push(...this.#networkDrafts(window, network));
+    return drafts;
+  }
+
+  #physiology(w: Window, issue: VitalSignIssue): FindingDraft {
+    const implausible = issue.kind === 'implausible';
+    const names = issue.features.map((f) => f.feature).join(' and ');
+    return {
+      ...w,
+      severity: implausible ? 'critical' : 'high',
+      summary: implausible ? `${names} outside what a patient can show (possible alteration in transit, or a failed sensor)` : `${names} contradict each other (possible alteration in transit)`,
+      explanation: {
+        detector: 'vital-signs',
+        label: issue.kind,
+        score: round(issue.excess),
+        threshold: round(issue.tolerance),
+        features: issue.features.map((f) => ({ feature: f.feature, value: f.value })),
+      },
+    };
+  }
+
+  #alteration(w: Window, a: DeviceAssessment): FindingDraft | undefined {
+    if (a.refused || a.learning || a.maxAbsZ < this.#vitalZ) return undefined;
+    const top = a.deviations.filter((d) => Math.abs(d.z) >= this.#vitalZ).slice(0, 3);
+    return {
+      ...w,
+      severity: 'high',
+      summary: `Vital signs far from this device’s own baseline (${top.map((d) => d.feature).join(', ')}): possible alteration in transit`,
+      explanation: { detector: 'vital-signs', label: 'deviation', score: round(a.maxAbsZ), threshold: this.#vitalZ, features: a.deviations.slice(0, 5).map(explained) },
+    };
+  }
+
+  #networkDrafts(w: Window, a: DeviceAssessment): FindingDraft[] {
+    if (a.refused || a.learning) return [];
+    const flood = a.deviations.filter((d) => RATE_FEATURES.includes(d.feature as NetworkFeature) && d.z >= this.#floodZ && d.value >= this.#floodFactor * Math.max(d.median, 1));
+    const out: FindingDraft[] = [];
+    if (flood.length > 0) {
+      out.push({
+        ...w,
+        severity: 'high',
+        summary: `Traffic far above this device’s baseline (${flood.map((d) => d.feature).slice(0, 3).join(', ')}): possible flood`,
+        explanation: { detector: 'flood', score: round(flood[0]!.z), threshold: this.#floodZ, features: flood.slice(0, 5).map(explained) },
+      });
+      return out;
+    }
+    const odd = a.deviations.filter((d) => d.rule !== 'constant' && Math.abs(d.z) >= this.#networkZ);
+    if (odd.length > 0) {
+      out.push({
+        ...w,
+        severity: 'low' satisfies Severity,
+        summary: `Network behaviour unlike this device’s baseline (${odd.map((d) => d.feature).slice(0, 3).join(', ')})`,
+        explanation: { detector: 'baseline', label: 'network', score: round(Math.abs(odd[0]!.z)), threshold: this.#networkZ, features: odd.slice(0, 5).map(explained) },
+      });
+    }
+    return out;
+  }
+}
+
+interface Window {
+  readonly device: string;
+  readonly start: number;
+  readonly end: number;
+}

@@ -1,0 +1,95 @@
+/**
+ * The telemetry scorer (detect/telemetry-scorer.ts): devices learn before their baselines
+ * alert; a man-in-the-middle's alteration of vital signs (implausible, inconsistent, or far
+ * from the device's own baseline) and a flood each raise an explained draft; normal
+ * telemetry raises nothing.
+ */
+import { describe, expect, it } from 'vitest';
+import { checkVitalSigns, InProcessBus, TelemetryScorer, type TelemetryRecord } from '../../src/detect/index.js';
+import { parseTelemetryMessage } from '../../src/ingest/index.js';
+import { encode, jitter, normalMessage } from '../helpers/telemetry.js';
+
+const monitor = { mac: '02:00:00:00:00:aa', addr: '10.0.4.17' };
+const T0 = 1_764_000_000_000;
+let seq = 0;
+const record = (o: Record<string, unknown>, i: number): TelemetryRecord =>
+  parseTelemetryMessage(encode({ ...o, ts: T0 + i * 1000 }), { position: { topic: 't', sequence: ++seq }, fallbackId: `f-${seq}`, receivedMs: 0 });
+
+describe('telemetry scorer', () => {
+  it('raises nothing on normal telemetry, and nothing from its baselines while learning', () => {
+    const s = new TelemetryScorer({ minSamples: 30 });
+    const rand = jitter(11);
+    for (let i = 0; i < 300; i++) expect(s.score('Device/m1', record(normalMessage(monitor, rand), i)), `record ${i}`).toEqual([]);
+    // A flood during the learning period of a new device: no baseline yet, no alert.
+    const fresh = new TelemetryScorer({ minSamples: 30 });
+    for (let i = 0; i < 29; i++) fresh.score('Device/m2', record(normalMessage(monitor, rand), i));
+    expect(fresh.score('Device/m2', record(normalMessage(monitor, rand, { Rate: 9000, TotPkts: 50_000 }), 29))).toEqual([]);
+  });
+
+  it('explains a vital-sign alteration against the device baseline, and a flood', () => {
+    const s = new TelemetryScorer({ minSamples: 30 });
+    const rand = jitter(12);
+    for (let i = 0; i < 60; i++) s.score('Device/m1', record(normalMessage(monitor, rand), i));
+    // Plausible on their own, and consistent (pulse = heart rate), but not this patient's.
+    const [altered, ...rest] = s.score('Device/m1', record(normalMessage(monitor, rand, { SpO2: 84, Pulse_Rate: 128, Heart_rate: 128 }), 60));
+    expect(rest).toEqual([]);
+    expect(altered).toMatchObject({ device: 'Device/m1', severity: 'high', explanation: { detector: 'vital-signs', label: 'deviation', threshold: 5 } });
+    const top = altered!.explanation.features.map((f) => f.feature);
+    expect(top.slice(0, 3).sort()).toEqual(['Heart_rate', 'Pulse_Rate', 'SpO2']);
+    const spo2 = altered!.explanation.features.find((f) => f.feature === 'SpO2')!;
+    expect(spo2).toMatchObject({ value: 84, baseline: 97 });
+    expect(spo2.z!).toBeLessThan(-5);
+
+    const [flood] = s.score('Device/m1', record(normalMessage(monitor, rand, { Rate: 4000, TotPkts: 9000, TotBytes: 1_200_000, Load: 4_000_000 }), 61));
+    expect(flood).toMatchObject({ severity: 'high', explanation: { detector: 'flood', threshold: 5 } });
+    expect(flood!.explanation.features.map((f) => f.feature)).toEqual(expect.arrayContaining(['Rate', 'TotPkts']));
+    const rate = flood!.explanation.features.find((f) => f.feature === 'Rate')!;
+    expect(rate.value).toBe(4000);
+    expect(rate.baseline!).toBeLessThan(14);
+  });
+
+  it('raises implausible and inconsistent vital signs from the first message', () => {
+    const s = new TelemetryScorer();
+    const drafts = s.score('talker:mac:02:00:00:00:00:bb', record(normalMessage(monitor, jitter(13), { SpO2: 140, Pulse_Rate: 150, Heart_rate: 75 }), 0));
+    expect(drafts.map((d) => [d.severity, d.explanation.label, d.explanation.features.map((f) => f.feature)])).toEqual([
+      ['critical', 'implausible', ['SpO2']],
+      ['high', 'inconsistent', ['Pulse_Rate', 'Heart_rate']],
+    ]);
+    expect(checkVitalSigns({ Temp: 36.6, SpO2: 97, Pulse_Rate: 80, SYS: 70, DIA: 90, Heart_rate: 80, Resp_Rate: 14, ST: 0 }).map((i) => i.features.map((f) => f.feature))).toEqual([['SYS', 'DIA']]);
+    // A pulse deficit within max(20, 25 %) is not a contradiction.
+    expect(checkVitalSigns({ Temp: 36.6, SpO2: 97, Pulse_Rate: 110, SYS: 120, DIA: 80, Heart_rate: 140, Resp_Rate: 14, ST: 0 })).toEqual([]);
+  });
+});
+
+describe('in-process bus', () => {
+  it('shares records between consumers, each once, and redelivers what a failing handler gave back', async () => {
+    const bus = new InProcessBus();
+    const rand = jitter(14);
+    const all = Array.from({ length: 200 }, (_, i) => record(normalMessage(monitor, rand, { FlowId: `b-${i}` }), i));
+    const seen: string[][] = [[], []];
+    let failures = 0;
+    const a = await bus.consume(async (r) => {
+      if (r.id.endsWith('3') && failures < 10) {
+        failures += 1;
+        throw new Error('try elsewhere');
+      }
+      seen[0]!.push(r.id);
+      await new Promise((res) => setImmediate(res));
+    });
+    const b = await bus.consume(async (r) => {
+      seen[1]!.push(r.id);
+      await new Promise((res) => setImmediate(res));
+    });
+    for (const r of all) await bus.publish(r);
+    await bus.publish(all[0]!); // a duplicate still queued or in flight is dropped
+    while (seen[0]!.length + seen[1]!.length < 200) await new Promise((res) => setTimeout(res, 5));
+    await a.stop();
+    await b.stop();
+    const union = [...seen[0]!, ...seen[1]!];
+    expect(union.length).toBeGreaterThanOrEqual(200);
+    expect(new Set(union)).toEqual(new Set(all.map((r) => r.id)));
+    expect(seen[0]!.length).toBeGreaterThan(0);
+    expect(seen[1]!.length).toBeGreaterThan(0);
+    await bus.close();
+  });
+});
