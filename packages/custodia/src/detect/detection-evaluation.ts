@@ -44,7 +44,7 @@ export interface DetectionEvaluation {
   readonly binaryConfusion: readonly [readonly [number, number], readonly [number, number]];
   /** True classes (in the truth), then predicted-only ones (`unknown`). */
   readonly classes: readonly string[];
-  /** confusion[t][p]: rows of true class classes[t] predicted as classes[p]. */
+  /** confusion[t][p]: rows of true class classes[t] predicted as classes[p]; one row per true class. */
   readonly confusion: readonly (readonly number[])[];
   readonly perClass: readonly ClassMetrics[];
   /** Mean F1 over the classes that occur in the truth. */
@@ -72,7 +72,7 @@ export function evaluateDetections(truth: readonly string[], predicted: readonly
   const trueClasses = [...new Set(truth)].sort((a, b) => (a === NORMAL_CLASS ? -1 : b === NORMAL_CLASS ? 1 : a < b ? -1 : a > b ? 1 : 0));
   const classes = [...trueClasses, ...[...new Set(predicted)].filter((c) => !trueClasses.includes(c)).sort()];
   const index = new Map(classes.map((c, i) => [c, i]));
-  const confusion = classes.map(() => new Array<number>(classes.length).fill(0));
+  const confusion = trueClasses.map(() => new Array<number>(classes.length).fill(0));
   const binary: [[number, number], [number, number]] = [[0, 0], [0, 0]];
   for (let r = 0; r < n; r++) {
     confusion[index.get(truth[r]!)!]![index.get(predicted[r]!)!]!++;
