@@ -79,6 +79,6 @@ export function detectScoreCommand() {
         if (fd !== undefined && fd !== 1) closeSync(fd);
       }
       reportBadRecords(report);
-      process.stderr.write(`Scored ${report.rows} flows with a ${model.kind} model: ${flagged} labelled attack.\n`);
+      process.stderr.write(`Scored ${report.rows} flows with ${/^[aeiou]/.test(model.kind) ? "an" : "a"} ${model.kind} model: ${flagged} labelled attack.\n`);
     });
 }

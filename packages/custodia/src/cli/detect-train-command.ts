@@ -40,6 +40,6 @@ export function detectTrainCommand() {
       writeFileSync(o.model, trained.text);
       reportBadRecords(trained.report);
       const classes = Object.entries(trained.classes).map(([c, n]) => `${c} ${n}`).join(', ');
-      process.stdout.write(`Trained a ${trained.model.kind} model on ${trained.trainedRows} of ${trained.report.rows} flows${classes === '' ? '' : ` (${classes})`}; wrote ${o.model}.\n`);
+      process.stdout.write(`Trained ${/^[aeiou]/.test(trained.model.kind) ? "an" : "a"} ${trained.model.kind} model on ${trained.trainedRows} of ${trained.report.rows} flows${classes === '' ? '' : ` (${classes})`}; wrote ${o.model}.\n`);
     });
 }
