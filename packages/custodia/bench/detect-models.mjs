@@ -75,7 +75,7 @@ export function ourModelFigures(seconds = 3, log = () => {}) {
         scores[name].cls[r] = className(model, s.classIndex[i]);
       });
     }
-    log(`fold ${f + 1}/${FOLDS}: trees ${(treesDone - t0).toFixed(1)} s, hybrid ${(t1 - t0).toFixed(1)} s CPU`);
+    log(`fold ${f + 1}/${FOLDS}: trees ${(treesDone - t0).toFixed(1)} s (${hybrid.gbdt.rounds} rounds kept), hybrid ${(t1 - t0).toFixed(1)} s CPU`);
   }
   const out = {};
   for (const name of ['gbdt', 'hybrid']) {
