@@ -2,7 +2,8 @@
  * Flow files as model rows: read with the ingest adapters (every line hostile input,
  * a bad one counted and skipped, never fatal), each record's features encoded under a
  * schema, its ground-truth class kept beside it. A record whose features do not encode
- * (a negative byte count, a malformed number) is skipped and counted the same way.
+ * (a negative byte count, a malformed number) is skipped and counted the same way; the
+ * encoder's message names the feature, never the value (feature-encoder.ts).
  */
 import { stat } from 'node:fs/promises';
 import { FeatureEncoder, flowClass, flowFeatureRecord, type BadRecord, type FeatureMatrix, type FeatureSchema, type FlowFormat } from '../detect/index.js';
@@ -74,6 +75,7 @@ export async function readFlowRows(path: string, format: FlowFormat, schema: Fea
     } catch (e) {
       if (!isCustodiaError(e)) throw e;
       unencodable++;
+      // The reader knows a record's line but not its byte offset once parsed: −1 says so.
       if (unencodableFirst.length < 20) unencodableFirst.push({ line: flow.line, offset: -1, reason: e.message });
       continue;
     }
