@@ -56,3 +56,6 @@ export { CosignatureCollector, httpWitnessTransport, type CosignatureReport, typ
 export type { PublishedCheckpoint } from './cosigned-checkpoints.js';
 export { resolveWitnessNodeConfig, openWitnessNode, witnessVerifierKey, witnessPlainHttpWarning, type WitnessNodeConfig, type WitnessNodeInput } from './witness-node.js';
 export { parseWitnessPeer, parseWitnessedLog, type WitnessPeer, type WitnessedLog } from './witness-config.js';
+export { trainDetectorFromFile, readDetectorModel, formatFor, scoreFlowFile, evaluateFlowFile, type TrainingMode, type DetectorProgress, type TrainedDetector, type ScoredBatch } from './detector-files.js';
+export { MAX_FLOW_ROWS, type FlowReadReport } from './flow-rows.js';
+export { FLOW_FORMATS, type FlowFormat, type DetectionEvaluation, type DetectionExplanation } from '../detect/index.js';

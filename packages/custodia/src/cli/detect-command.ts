@@ -2,12 +2,18 @@
  * `custodia detect findings list|decide|export`: detection findings (issue 6 §4) from the
  * command line (app/finding-admin.ts). `export` writes every finding matching the filters
  * as JSON lines, newest first, for a SIEM.
+ *
+ * `custodia detect train|score|evaluate`: detection models (issue 6 §5), each in its own
+ * file (detect-train-command.ts, detect-score-command.ts, detect-evaluate-command.ts).
  */
 import { Command } from '@commander-js/extra-typings';
 import { CustodiaError, isFindingStatus, isSeverity, withFindings, type Finding } from '../app/index.js';
 import { databaseOption, dataDirOption, schemaOption } from './storage-options.js';
 import { storageConfig } from './storage-config.js';
 import { detectInventoryCommand } from './detect-inventory-command.js';
+import { detectTrainCommand } from './detect-train-command.js';
+import { detectScoreCommand } from './detect-score-command.js';
+import { detectEvaluateCommand } from './detect-evaluate-command.js';
 
 interface FilterFlags {
   readonly status?: string | undefined;
@@ -43,7 +49,7 @@ function filtered(name: string, description: string) {
 }
 
 export function detectCommand(): Command<[], Record<string, unknown>> {
-  const detect = new Command('detect').description('anomaly detection on the device network: findings').exitOverride();
+  const detect = new Command('detect').description('anomaly detection on the device network: models and findings').exitOverride();
   const findings = new Command('findings').description('the findings detectors raised, and the analysts’ decisions').exitOverride();
   findings.addCommand(
     filtered('list', 'the newest findings first')
@@ -87,5 +93,8 @@ export function detectCommand(): Command<[], Record<string, unknown>> {
   );
   detect.addCommand(findings);
   detect.addCommand(detectInventoryCommand());
+  detect.addCommand(detectTrainCommand());
+  detect.addCommand(detectScoreCommand());
+  detect.addCommand(detectEvaluateCommand());
   return detect;
 }

@@ -39,7 +39,17 @@ export { UniformRandom } from './uniform-random.js';
 export { rocAuc } from './roc-auc.js';
 export { assignFolds } from './k-fold.js';
 // Model files.
-export { parseModelFile, formatModelFile, MODEL_FORMAT, MODEL_FORMAT_VERSION, type DetectionModel, type IsolationForestModel, type ModelFileLimits } from './model-file.js';
+export { parseModelFile, formatModelFile, MODEL_FORMAT, MODEL_FORMAT_VERSION, MAX_MODEL_CLASSES, type ModelFileLimits } from './model-file.js';
+// Detection models: unsupervised, supervised and hybrid; training, scoring, explanations, evaluation.
+export { NORMAL_CLASS, UNKNOWN_CLASS, type DetectionModel, type DetectionModelKind, type IsolationForestModel, type GbdtDetectionModel, type HybridModel } from './detection-model.js';
+export { normalQuantile, forestLevel } from './normal-threshold.js';
+export { trainUnsupervisedDetector, trainSupervisedDetector, trainHybridDetector, selectRows, DETECTOR_GBDT_OPTIONS, type DetectorTrainingOptions } from './train-detector.js';
+export { scoreDetections, scoreThreshold, modelClasses, className, DETECTED_BY_TREES, DETECTED_BY_FOREST, DEFAULT_FOREST_THRESHOLD, type DetectionScores } from './detection-scores.js';
+export { forestContributions } from './isolation-forest-explain.js';
+export { explainDetection, observedValue, type DetectionExplanation, type DetectionFeature } from './detection-explanation.js';
+export { evaluateDetections, type DetectionEvaluation, type ClassMetrics } from './detection-evaluation.js';
+export { ZEEK_CONN_SCHEMA, CIC_FLOW_SCHEMA } from './flow-feature-schemas.js';
+export { schemaForFormat, formatOfSchema, flowFeatureRecord, flowClass } from './flow-features.js';
 // Per-device robust baselines.
 export { SortedWindow } from './sorted-window.js';
 export { RobustBaseline, type RobustBaselineOptions, type BaselineAssessment, type FeatureDeviation, type ScaleRule } from './robust-baseline.js';

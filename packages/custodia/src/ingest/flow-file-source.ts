@@ -40,9 +40,12 @@ export function readFlows(chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Arra
   return readFlowStream(chunks, format, lineParser(format), { ...options, invalidUtf8: format === 'cicflowmeter' ? 'replace' : 'refuse' });
 }
 
-async function* fileChunks(path: string): AsyncGenerator<Uint8Array> {
+async function* fileChunks(path: string, onBytes?: (bytes: number) => void): AsyncGenerator<Uint8Array> {
   try {
-    for await (const chunk of createReadStream(path, { highWaterMark: CHUNK_BYTES })) yield chunk as Buffer;
+    for await (const chunk of createReadStream(path, { highWaterMark: CHUNK_BYTES })) {
+      onBytes?.((chunk as Buffer).length);
+      yield chunk as Buffer;
+    }
   } catch (e) {
     const code = (e as { code?: unknown }).code;
     throw new CustodiaError('import-failed', `cannot read the flow file ${basename(path)}${typeof code === 'string' ? ` (${code})` : ''}`, { cause: e });
@@ -50,15 +53,16 @@ async function* fileChunks(path: string): AsyncGenerator<Uint8Array> {
 }
 
 /**
- * The flows in the file at `path`, read as `format`.
+ * The flows in the file at `path`, read as `format`. `onBytes`, when given, is told the
+ * size of each chunk as it is read (for a progress bar).
  *
  * @example
  *   const source = openFlowFile('KDDTrain+.txt', 'nsl-kdd');
  *   for await (const flow of source) train(flow);
  *   console.log(source.report().badRecords);
  */
-export function openFlowFile(path: string, format: FlowFormat, options: FlowStreamOptions = {}): FlowSource {
-  return readFlows(fileChunks(path), format, options);
+export function openFlowFile(path: string, format: FlowFormat, options: FlowStreamOptions = {}, onBytes?: (bytes: number) => void): FlowSource {
+  return readFlows(fileChunks(path, onBytes), format, options);
 }
 
 /**

@@ -11,6 +11,13 @@ import { runs } from '../ledger/seeded.js';
 
 const modelInvalid = expect.objectContaining({ code: 'model-invalid' });
 
+/** A file these tests expect to hold an isolation forest. */
+function parseForestFile(input: string | Uint8Array): IsolationForestModel {
+  const m = parseModelFile(input);
+  if (m.kind !== 'isolation-forest') throw new Error(`expected an isolation forest, read ${m.kind}`);
+  return m;
+}
+
 const SCHEMA = parseFeatureSchema({
   id: 'demo',
   version: 1,
@@ -42,14 +49,14 @@ describe('formatModelFile / parseModelFile', () => {
   test.prop([fc.string({ maxLength: 6 }), fc.integer({ min: 2, max: 300 }), fc.integer({ min: 1, max: 30 })], runs(25))('round-trips: same schema, same trees, same scores, same bytes', (seed, rows, trees) => {
     const m = model(seed, rows, trees);
     const text = formatModelFile(m);
-    const back = parseModelFile(text);
+    const back = parseForestFile(text);
     expect(sameFeatureSchema(back.schema, m.schema)).toBe(true);
     expect(back.forest.params).toEqual(m.forest.params);
     expect(back.forest.trees).toEqual(m.forest.trees);
     const probe = Float64Array.from({ length: 30 }, (_, i) => (i * 7.3) % 11);
     expect(back.forest.scoreBatch(probe, 3)).toEqual(m.forest.scoreBatch(probe, 3));
     expect(formatModelFile(back)).toBe(text);
-    expect(parseModelFile(Buffer.from(text)).forest.trees).toEqual(m.forest.trees);
+    expect(parseForestFile(Buffer.from(text)).forest.trees).toEqual(m.forest.trees);
   });
 
   it('refuses files that are not model files of a supported version and kind', () => {
@@ -121,7 +128,7 @@ describe('formatModelFile / parseModelFile', () => {
     refused({ ...parsed(), model: { width: 3, subsampleSize: 4, heightLimit: 2, trees: [deep] } });
     expect(() => parseModelFile(JSON.stringify({ ...parsed(), model: { width: 3, subsampleSize: 4, heightLimit: 2, trees: [deep] } }))).toThrow(/deeper than the height limit/);
     const ok = { feature: [0, -1, -1], split: [1, 0, 0], left: [1, -1, -1], right: [2, -1, -1], size: [3, 2, 1] };
-    expect(parseModelFile(JSON.stringify({ ...parsed(), model: { width: 3, subsampleSize: 3, heightLimit: 2, trees: [ok] } })).forest.score([0, 0, 0])).toBeGreaterThan(0);
+    expect(parseForestFile(JSON.stringify({ ...parsed(), model: { width: 3, subsampleSize: 3, heightLimit: 2, trees: [ok] } })).forest.score([0, 0, 0])).toBeGreaterThan(0);
   });
 
   it('refuses forests with no trees, too many trees, or a root that does not hold ψ points', () => {
@@ -147,6 +154,7 @@ describe('formatModelFile / parseModelFile', () => {
     holder[path[path.length - 1]!] = replacement;
     try {
       const m = parseModelFile(JSON.stringify(f));
+      if (m.kind !== 'isolation-forest') throw new Error('a mutation changed the kind and still parsed');
       for (const s of m.forest.scoreBatch(new Float64Array(9).fill(0.5), 3)) expect(s > 0 && s < 1).toBe(true);
     } catch (e) {
       expect(isCustodiaError(e, 'model-invalid')).toBe(true);

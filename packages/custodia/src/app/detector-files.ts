@@ -1,0 +1,151 @@
+/**
+ * Detection models from the command line's point of view (issue 6 §5): train one from a
+ * flow file, score a flow file with one, evaluate one on a labelled flow file. The CLI
+ * subcommands (cli/detect-*-command.ts) only parse flags and print; everything else is here.
+ *
+ * Training modes:
+ * - `unsupervised`: an isolation forest. With labels, on the rows labelled normal; without,
+ *   on every row (which assumes the traffic is mostly normal). Its threshold is the 0.99
+ *   quantile of held-out rows' scores.
+ * - `supervised`: gradient-boosted trees over the classes of the labels.
+ * - `hybrid`: both (detect/train-detector.ts).
+ * Supervised and hybrid need every row labelled, and refuse (`request-malformed`, exit 2)
+ * otherwise. `auto` is hybrid for a labelled input and unsupervised for an unlabelled one.
+ */
+import { readFile, stat } from 'node:fs/promises';
+import {
+  className, evaluateDetections, explainDetection, formatModelFile, formatOfSchema, NORMAL_CLASS, parseModelFile, schemaForFormat,
+  scoreDetections, trainHybridDetector, trainSupervisedDetector, trainUnsupervisedDetector, selectRows,
+  type DetectionEvaluation, type DetectionExplanation, type DetectionModel, type DetectionScores, type FlowFormat,
+} from '../detect/index.js';
+import { CustodiaError, isCustodiaError, seededRandom } from '../kernel/index.js';
+import { readAllFlowRows, readFlowRows, type FlowReadProgress, type FlowReadReport } from './flow-rows.js';
+
+export type TrainingMode = 'unsupervised' | 'supervised' | 'hybrid';
+
+/** Where a long step is: reading (with bytes), then the training stages. */
+export type DetectorProgress = ({ readonly stage: 'reading' } & FlowReadProgress) | { readonly stage: 'trees' | 'forest' | 'threshold' | 'scoring' };
+
+export interface TrainedDetector {
+  readonly mode: TrainingMode;
+  readonly model: DetectionModel;
+  /** The model file's text (deterministic for a seed). */
+  readonly text: string;
+  readonly trainedRows: number;
+  readonly classes: Readonly<Record<string, number>>;
+  readonly report: FlowReadReport;
+}
+
+const MAX_MODEL_BYTES = 64 * 1024 * 1024;
+
+function refuse(message: string): CustodiaError {
+  return new CustodiaError('request-malformed', message);
+}
+
+/**
+ * Trains a model of `mode` on the flows of `input`, seeded with `seed`.
+ *
+ * @example
+ *   const { text } = await trainDetectorFromFile({ input: 'KDDTrain+_20Percent.txt', format: 'nsl-kdd', mode: 'hybrid', seed: '1' });
+ */
+export async function trainDetectorFromFile(o: { input: string; format: FlowFormat; mode: TrainingMode | 'auto'; seed: string; onProgress?: (p: DetectorProgress) => void }): Promise<TrainedDetector> {
+  const schema = schemaForFormat(o.format);
+  const { matrix, classes, report } = await readAllFlowRows(o.input, o.format, schema, (p) => o.onProgress?.({ stage: 'reading', ...p }));
+  if (matrix.rows === 0) throw refuse('the input holds no readable flow records');
+  const counts: Record<string, number> = {};
+  let unlabelled = 0;
+  for (const c of classes) {
+    if (c === undefined) unlabelled++;
+    else counts[c] = (counts[c] ?? 0) + 1;
+  }
+  const mode: TrainingMode = o.mode !== 'auto' ? o.mode : unlabelled === matrix.rows ? 'unsupervised' : 'hybrid';
+  const options = { random: seededRandom(`custodia-detect:${o.seed}`), onStage: (stage: 'trees' | 'forest' | 'threshold') => o.onProgress?.({ stage }) };
+  let model: DetectionModel;
+  let trainedRows = matrix.rows;
+  if (mode === 'unsupervised') {
+    const normal = unlabelled === matrix.rows ? null : classes.flatMap((c, i) => (c === NORMAL_CLASS ? [i] : []));
+    if (normal !== null && normal.length === 0) throw refuse('the input is labelled but has no normal rows to learn from');
+    const rows = normal === null ? matrix : selectRows(matrix, normal);
+    trainedRows = rows.rows;
+    model = trainUnsupervisedDetector(schema, rows, options);
+  } else {
+    if (unlabelled === matrix.rows) throw refuse(`--${mode} needs labelled flows, and the input has no labels (train with --unsupervised)`);
+    if (unlabelled > 0) throw refuse(`--${mode} needs every flow labelled; ${unlabelled} of ${matrix.rows} have no label`);
+    if (counts[NORMAL_CLASS] === undefined) throw refuse('the input has no rows labelled normal (or BENIGN)');
+    const names = [NORMAL_CLASS, ...Object.keys(counts).filter((c) => c !== NORMAL_CLASS).sort()];
+    if (names.length < 2) throw refuse('the input has no attack rows to learn from');
+    const index = new Map(names.map((c, i) => [c, i]));
+    const y = Int32Array.from(classes, (c) => index.get(c!)!);
+    model = mode === 'supervised' ? trainSupervisedDetector(schema, matrix, y, names, options) : trainHybridDetector(schema, matrix, y, names, options);
+  }
+  return { mode, model, text: formatModelFile(model), trainedRows, classes: counts, report };
+}
+
+/**
+ * Reads a model file: at most 64 MiB, then parsed as hostile input (`model-invalid`).
+ *
+ * @example
+ *   const model = await readDetectorModel('model.json');
+ */
+export async function readDetectorModel(path: string): Promise<DetectionModel> {
+  try {
+    const s = await stat(path);
+    if (!s.isFile()) throw refuse('the model is not a file');
+    if (s.size > MAX_MODEL_BYTES) throw new CustodiaError('model-invalid', `Invalid model file: it is larger than ${MAX_MODEL_BYTES} bytes`);
+    return parseModelFile(await readFile(path), { maxBytes: MAX_MODEL_BYTES });
+  } catch (e) {
+    if (isCustodiaError(e)) throw e;
+    throw refuse(`cannot read the model file (${(e as { code?: string }).code ?? 'error'})`);
+  }
+}
+
+/** The format to read with: the one asked for, which must be the model's, or the model's. */
+export function formatFor(model: DetectionModel, asked: FlowFormat | undefined): FlowFormat {
+  const own = formatOfSchema(model.schema);
+  if (own === undefined) throw refuse(`the model's feature schema (${model.schema.id}) is not one of a flow format`);
+  if (asked !== undefined && asked !== own) throw refuse(`the model was trained on ${own} flows, not ${asked}`);
+  return own;
+}
+
+export interface ScoredBatch {
+  readonly lines: readonly number[];
+  readonly scores: DetectionScores;
+  readonly classNames: readonly string[];
+  /** For rows labelled attack when explanations were asked for. */
+  readonly explanations?: readonly (DetectionExplanation | undefined)[];
+}
+
+/**
+ * Scores every flow of `input` with `model`, batch by batch (rows are never all held).
+ *
+ * @example
+ *   await scoreFlowFile({ model, input: 'conn.log', format: 'zeek', onBatch: (b) => write(b) });
+ */
+export async function scoreFlowFile(o: { model: DetectionModel; input: string; format: FlowFormat; explain?: number; onBatch: (b: ScoredBatch) => void; onProgress?: (p: DetectorProgress) => void }): Promise<FlowReadReport> {
+  const { model } = o;
+  return readFlowRows(o.input, o.format, model.schema, (batch) => {
+    const scores = scoreDetections(model, batch.matrix);
+    const classNames = Array.from(scores.classIndex, (c) => className(model, c));
+    const w = batch.matrix.width;
+    const explanations = o.explain === undefined ? undefined : batch.lines.map((_, r) => (scores.label[r] === 1 ? explainDetection(model, batch.matrix.data.slice(r * w, (r + 1) * w), o.explain, scores, r) : undefined));
+    o.onBatch({ lines: batch.lines, scores, classNames, ...(explanations === undefined ? {} : { explanations }) });
+  }, (p) => o.onProgress?.({ stage: 'reading', ...p }));
+}
+
+/**
+ * Evaluates `model` on the labelled flows of `input` (unlabelled rows are skipped and counted).
+ *
+ * @example
+ *   const { evaluation } = await evaluateFlowFile({ model, input: 'test.txt', format: 'nsl-kdd' });
+ */
+export async function evaluateFlowFile(o: { model: DetectionModel; input: string; format: FlowFormat; onProgress?: (p: DetectorProgress) => void }): Promise<{ evaluation: DetectionEvaluation; unlabelled: number; report: FlowReadReport }> {
+  const { matrix, classes, report } = await readAllFlowRows(o.input, o.format, o.model.schema, (p) => o.onProgress?.({ stage: 'reading', ...p }));
+  const labelled = classes.flatMap((c, i) => (c === undefined ? [] : [i]));
+  if (labelled.length === 0) throw refuse('evaluation needs labelled flows, and the input has none');
+  o.onProgress?.({ stage: 'scoring' });
+  const rows = labelled.length === matrix.rows ? matrix : selectRows(matrix, labelled);
+  const scores = scoreDetections(o.model, rows);
+  const predicted = Array.from(scores.classIndex, (c) => className(o.model, c));
+  const evaluation = evaluateDetections(labelled.map((i) => classes[i]!), predicted, scores);
+  return { evaluation, unlabelled: matrix.rows - labelled.length, report };
+}

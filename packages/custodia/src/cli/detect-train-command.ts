@@ -1,0 +1,45 @@
+/**
+ * `custodia detect train --format F --input FILE --model OUT.json [--supervised |
+ * --unsupervised | --hybrid] [--seed N]` (issue 6 §5): trains a detection model on a
+ * flow file and writes it as a versioned model file (app/detector-files.ts). Without a
+ * mode flag: hybrid for labelled input, unsupervised for unlabelled.
+ */
+import { writeFileSync } from 'node:fs';
+import { Command } from '@commander-js/extra-typings';
+import { CustodiaError, trainDetectorFromFile, type TrainingMode } from '../app/index.js';
+import { detectProgress } from './detect-progress.js';
+import { formatOption, reportBadRecords } from './detect-options.js';
+
+function modeOf(o: { supervised?: boolean; unsupervised?: boolean; hybrid?: boolean }): TrainingMode | 'auto' {
+  const chosen = (['supervised', 'unsupervised', 'hybrid'] as const).filter((m) => o[m] === true);
+  if (chosen.length > 1) throw new CustodiaError('request-malformed', 'choose one of --supervised, --unsupervised and --hybrid');
+  return chosen[0] ?? 'auto';
+}
+
+export function detectTrainCommand() {
+  return new Command('train')
+    .description('train a detection model on a flow file (labelled: hybrid by default; unlabelled: unsupervised)')
+    .addOption(formatOption(true))
+    .requiredOption('--input <file>', 'the flow file')
+    .requiredOption('--model <file>', 'where to write the model (JSON)')
+    .option('--supervised', 'gradient-boosted trees over the label classes')
+    .option('--unsupervised', 'an isolation forest (on the rows labelled normal when there are labels)')
+    .option('--hybrid', 'both: the trees, and the forest for attack types they never saw')
+    .option('--seed <n>', 'the seed: the same seed and input give the same model file', '0')
+    .exitOverride()
+    .action(async (o) => {
+      if (!/^\d{1,15}$/.test(o.seed)) throw new CustodiaError('request-malformed', '--seed is a non-negative integer');
+      const mode = modeOf(o);
+      const progress = detectProgress('reading');
+      let trained;
+      try {
+        trained = await trainDetectorFromFile({ input: o.input, format: o.format!, mode, seed: o.seed, onProgress: progress.update });
+      } finally {
+        progress.stop();
+      }
+      writeFileSync(o.model, trained.text);
+      reportBadRecords(trained.report);
+      const classes = Object.entries(trained.classes).map(([c, n]) => `${c} ${n}`).join(', ');
+      process.stdout.write(`Trained ${/^[aeiou]/.test(trained.model.kind) ? "an" : "a"} ${trained.model.kind} model on ${trained.trainedRows} of ${trained.report.rows} flows${classes === '' ? '' : ` (${classes})`}; wrote ${o.model}.\n`);
+    });
+}

@@ -1,0 +1,98 @@
+/**
+ * Every alert explains itself (issue 6 §3): the model, the score and the threshold it
+ * crossed, the class, and the features that contributed most, with their values as
+ * observed (log1p undone, categories by name).
+ *
+ * - Trees (gbdt, hybrid): TreeSHAP contributions (gbdt-tree-shap.ts) to the raw score of
+ *   the named attack class; when the trees call the row normal (a forest-only alert, or
+ *   no alert), the features that pushed it away from `normal` most (the most negative
+ *   contributions to the normal class's score). Binary models: the attack log-odds.
+ * - Forest (isolation-forest, hybrid): each feature's share of the row's isolation
+ *   (isolation-forest-explain.ts).
+ */
+import { NORMAL_CLASS, type DetectionModel } from './detection-model.js';
+import { className, scoreDetections, scoreThreshold, type DetectionScores } from './detection-scores.js';
+import type { FeatureSchema } from './feature-schema.js';
+import { denseMatrix } from './gbdt-matrix.js';
+import { forestContributions } from './isolation-forest-explain.js';
+
+export interface DetectionFeature {
+  readonly feature: string;
+  /** As observed: a number (log1p undone) or a category (`unseen` outside the vocabulary). */
+  readonly value: number | string;
+  /** In the source's units: SHAP (log-odds) for trees, a share of the isolation for the forest. */
+  readonly contribution: number;
+  readonly source: 'trees' | 'forest';
+}
+
+export interface DetectionExplanation {
+  readonly model: DetectionModel['kind'];
+  readonly score: number;
+  readonly threshold: number;
+  readonly label: 0 | 1;
+  readonly class: string;
+  readonly attackProbability?: number;
+  readonly forestScore?: number;
+  readonly forestThreshold?: number;
+  readonly features: readonly DetectionFeature[];
+}
+
+/** The value of feature `f` as observed, from its encoded value. */
+export function observedValue(schema: FeatureSchema, f: number, encoded: number): number | string {
+  const spec = schema.features[f]!;
+  if (spec.kind === 'categorical') return spec.vocabulary[encoded] ?? 'unseen';
+  if (spec.transform === 'log1p') return Math.round(Math.expm1(encoded) * 1e6) / 1e6;
+  return encoded;
+}
+
+function top(values: Float64Array, sign: number, count: number): number[] {
+  return Array.from(values, (_, f) => f)
+    .filter((f) => sign * values[f]! > 0)
+    .sort((a, b) => sign * (values[b]! - values[a]!) || a - b)
+    .slice(0, count);
+}
+
+function treeFeatures(model: DetectionModel, row: Float64Array, classIndex: number, count: number): DetectionFeature[] {
+  if (model.kind === 'isolation-forest') return [];
+  const w = model.schema.features.length;
+  const outputs = model.gbdt.outputs;
+  const phi = model.gbdt.contributions(denseMatrix(row, w), 'tree-shap');
+  // Binary: one output, the attack log-odds. Multiclass: the named class's, or away from normal.
+  const output = outputs === 1 ? 0 : classIndex > 0 ? classIndex : 0;
+  const sign = outputs === 1 || classIndex > 0 ? 1 : -1;
+  const slice = phi.subarray(output * (w + 1), output * (w + 1) + w);
+  return top(slice, sign, count).map((f) => ({ feature: model.schema.features[f]!.name, value: observedValue(model.schema, f, row[f]!), contribution: slice[f]!, source: 'trees' }));
+}
+
+function forestFeatures(model: DetectionModel, row: Float64Array, count: number): DetectionFeature[] {
+  if (model.kind === 'gbdt') return [];
+  const share = forestContributions(model.forest, row);
+  return top(share, 1, count).map((f) => ({ feature: model.schema.features[f]!.name, value: observedValue(model.schema, f, row[f]!), contribution: share[f]!, source: 'forest' }));
+}
+
+/**
+ * The explanation of one encoded row (`row`, the schema's width), with up to `count`
+ * features from each part of the model. `scores` may be passed when already computed
+ * for a batch (`at` is then the row's index in it).
+ *
+ * @example
+ *   const e = explainDetection(model, encoder.encode(record) as Float64Array);
+ *   e.features[0]; // { feature: 'src_bytes', value: 54540, contribution: 2.1, source: 'trees' }
+ */
+export function explainDetection(model: DetectionModel, row: Float64Array, count = 5, scores?: DetectionScores, at = 0): DetectionExplanation {
+  const w = model.schema.features.length;
+  if (row.length !== w) throw new RangeError(`a row has ${w} columns`);
+  const s = scores ?? scoreDetections(model, { data: row, rows: 1, width: w });
+  const cls = s.classIndex[at]!;
+  return {
+    model: model.kind,
+    score: s.score[at]!,
+    threshold: scoreThreshold(model),
+    label: s.label[at] === 1 ? 1 : 0,
+    class: cls === 0 ? NORMAL_CLASS : className(model, cls),
+    ...(s.attackProbability.length > 0 ? { attackProbability: s.attackProbability[at]! } : {}),
+    ...(s.forestScore.length > 0 ? { forestScore: s.forestScore[at]! } : {}),
+    ...(model.kind === 'hybrid' ? { forestThreshold: model.forestThreshold } : model.kind === 'isolation-forest' ? { forestThreshold: scoreThreshold(model) } : {}),
+    features: [...treeFeatures(model, row, cls, count), ...forestFeatures(model, row, count)],
+  };
+}

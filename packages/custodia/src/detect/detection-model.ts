@@ -1,0 +1,53 @@
+/**
+ * The three kinds of detection model a model file holds (issue 6 §3), each with the
+ * feature schema its rows must be encoded with:
+ *
+ * - `isolation-forest`: unsupervised, trained on normal traffic; optionally with the
+ *   score threshold above which a row is an attack (calibrated on held-out normal rows).
+ * - `gbdt`: supervised gradient-boosted trees over named classes, `classes[0]` being
+ *   `normal`.
+ * - `hybrid`: both; a row is an attack when the trees say so or when the forest scores it
+ *   above its threshold (hybrid-decision.ts). The forest is what still alerts on attack
+ *   types the trees never saw.
+ */
+import type { FeatureSchema } from './feature-schema.js';
+import type { GbdtModel } from './gbdt-model.js';
+import type { IsolationForest } from './isolation-forest.js';
+
+/** The name of the class of ordinary traffic; always class 0 of a supervised model. */
+export const NORMAL_CLASS = 'normal';
+
+/** What a forest-only alert is labelled when no supervised class applies. */
+export const UNKNOWN_CLASS = 'unknown';
+
+export interface IsolationForestModel {
+  readonly kind: 'isolation-forest';
+  readonly schema: FeatureSchema;
+  readonly forest: IsolationForest;
+  /** Scores at or above this are attacks; absent in files written before thresholds were kept. */
+  readonly threshold?: number;
+}
+
+export interface GbdtDetectionModel {
+  readonly kind: 'gbdt';
+  readonly schema: FeatureSchema;
+  /** Class names by model output; `classes[0]` is {@link NORMAL_CLASS}. */
+  readonly classes: readonly string[];
+  readonly gbdt: GbdtModel;
+}
+
+export interface HybridModel {
+  readonly kind: 'hybrid';
+  readonly schema: FeatureSchema;
+  readonly classes: readonly string[];
+  readonly gbdt: GbdtModel;
+  /** Trained on normal rows only. */
+  readonly forest: IsolationForest;
+  /** Forest scores at or above this are attacks: the `normalQuantile` quantile of held-out normal rows' scores. */
+  readonly forestThreshold: number;
+  /** The quantile the threshold was taken at (0.99: about 1% of normal rows alert). */
+  readonly normalQuantile: number;
+}
+
+export type DetectionModel = IsolationForestModel | GbdtDetectionModel | HybridModel;
+export type DetectionModelKind = DetectionModel['kind'];

@@ -1,0 +1,141 @@
+/**
+ * `custodia detect train|score|evaluate` as an operator runs them (the built binary):
+ * on NSL-KDD (every fifth line of the 20% fixture for training, to keep the test short;
+ * the whole fixture for evaluation), on Zeek conn.log (unlabelled: unsupervised only) and
+ * on a small labelled CICFlowMeter file. Refused input is one line on stderr, exit 2, no
+ * stack trace, and no output file left behind.
+ */
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectOneLineError, runCustodia } from '../helpers/spawn-cli.js';
+
+const FIXTURES = new URL('../fixtures/', import.meta.url).pathname;
+const KDD = join(FIXTURES, 'nsl-kdd/KDDTrain+_20Percent.txt');
+const ZEEK = join(FIXTURES, 'flows/zeek-conn.log');
+const ZEEK_JSON = join(FIXTURES, 'flows/zeek-conn.json.log');
+
+let dir: string;
+let kddPart: string;
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'custodia-detect-models-'));
+  kddPart = join(dir, 'kdd-part.txt');
+  writeFileSync(kddPart, readFileSync(KDD, 'utf8').split('\n').filter((l, i) => l !== '' && i % 5 === 0).join('\n') + '\n');
+});
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function csv(path: string): string[][] {
+  return readFileSync(path, 'utf8').trim().split('\n').map((l) => l.split(','));
+}
+
+describe('custodia detect train|score|evaluate on NSL-KDD', () => {
+  it('trains a hybrid model, the same file for the same seed', () => {
+    const a = runCustodia(['detect', 'train', '--format', 'nsl-kdd', '--input', kddPart, '--model', join(dir, 'a.json'), '--hybrid', '--seed', '7']);
+    expect(a.code, a.stderr).toBe(0);
+    expect(a.stdout).toMatch(/^Trained a hybrid model on 5039 of 5039 flows \(normal \d+, DoS \d+/);
+    expect(a.stderr).toBe(''); // no progress bar when stderr is not a terminal
+    const b = runCustodia(['detect', 'train', '--format', 'nsl-kdd', '--input', kddPart, '--model', join(dir, 'b.json'), '--hybrid', '--seed', '7']);
+    expect(b.code, b.stderr).toBe(0);
+    expect(readFileSync(join(dir, 'b.json'), 'utf8')).toBe(readFileSync(join(dir, 'a.json'), 'utf8'));
+    expect(JSON.parse(readFileSync(join(dir, 'a.json'), 'utf8'))).toMatchObject({ format: 'custodia-detect-model', version: 1, kind: 'hybrid', schema: { id: 'nsl-kdd' }, classes: ['normal', 'DoS', 'Probe', 'R2L', 'U2R'] });
+  });
+
+  it('scores one row per input row, with score, label, class and explanations', () => {
+    const out = join(dir, 'scores.csv');
+    const r = runCustodia(['detect', 'score', '--model', join(dir, 'a.json'), '--input', join(FIXTURES, 'flows/nsl-kdd-excerpt.txt'), '--output', out, '--explain', '2']);
+    expect(r.code, r.stderr).toBe(0);
+    const rows = csv(out);
+    expect(rows[0]).toEqual(['line', 'score', 'label', 'class', 'detected_by', 'explanation']);
+    expect(rows).toHaveLength(61);
+    expect(rows.slice(1).map((row) => Number(row[0]))).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
+    const labels = readFileSync(join(FIXTURES, 'flows/nsl-kdd-excerpt.txt'), 'utf8').trim().split('\n').map((l) => l.split(',')[41]);
+    let agree = 0;
+    rows.slice(1).forEach((row, i) => {
+      expect(Number(row[2])).toBe(Number(row[1]) > 0.5 ? 1 : 0);
+      if ((row[2] === '1') === (labels[i] !== 'normal')) agree++;
+      if (row[2] === '1') expect(row.slice(5).join(',')).toMatch(/=.*\((trees|forest) /);
+    });
+    expect(agree).toBeGreaterThanOrEqual(57);
+  });
+
+  it('evaluates on the whole fixture: AUC, precision, recall, macro-F1, confusion matrix, per class', () => {
+    const r = runCustodia(['detect', 'evaluate', '--model', join(dir, 'a.json'), '--input', KDD, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const e = JSON.parse(r.stdout) as { auc: number; precision: number; recall: number; macroF1: number; rows: number; classes: string[]; confusion: number[][]; perClass: { class: string; recall: number }[] };
+    expect(e.rows).toBe(25192);
+    expect(e.auc).toBeGreaterThan(0.99);
+    expect(e.precision).toBeGreaterThan(0.95);
+    expect(e.recall).toBeGreaterThan(0.95);
+    expect(e.macroF1).toBeGreaterThan(0.6);
+    expect(e.perClass.map((c) => c.class)).toEqual(['normal', 'DoS', 'Probe', 'R2L', 'U2R']);
+    expect(e.confusion.flat().reduce((a, b) => a + b, 0)).toBe(25192);
+    const text = runCustodia(['detect', 'evaluate', '--model', join(dir, 'a.json'), '--input', join(FIXTURES, 'flows/nsl-kdd-excerpt.txt')]);
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toMatch(/attack vs normal: AUC [\d.]+ +precision/);
+    expect(text.stdout).toMatch(/confusion matrix/);
+  });
+
+  it('trains an unsupervised forest on the normal rows of a labelled file', () => {
+    const r = runCustodia(['detect', 'train', '--format', 'nsl-kdd', '--input', kddPart, '--model', join(dir, 'u.json'), '--unsupervised']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^Trained an isolation-forest model on (\d+) of 5039 flows/);
+    const e = JSON.parse(runCustodia(['detect', 'evaluate', '--model', join(dir, 'u.json'), '--input', KDD, '--json']).stdout) as { auc: number };
+    expect(e.auc).toBeGreaterThan(0.95);
+  });
+});
+
+describe('custodia detect on Zeek and CICFlowMeter flows', () => {
+  it('trains unsupervised on an unlabelled conn.log and scores the JSON log with it', () => {
+    const model = join(dir, 'zeek.json');
+    const r = runCustodia(['detect', 'train', '--format', 'zeek', '--input', ZEEK, '--model', model]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/isolation-forest model on 8 of 8 flows/);
+    const out = join(dir, 'zeek.csv');
+    const s = runCustodia(['detect', 'score', '--model', model, '--input', ZEEK_JSON, '--output', out]);
+    expect(s.code, s.stderr).toBe(0);
+    const rows = csv(out);
+    expect(rows[0]).toEqual(['line', 'score', 'label', 'class', 'detected_by']);
+    expect(rows).toHaveLength(7);
+    for (const row of rows.slice(1)) expect(['normal', 'unknown']).toContain(row[3]);
+  });
+
+  it('refuses supervised training without labels, a format other than the model’s, and hostile model files', () => {
+    expectOneLineError(runCustodia(['detect', 'train', '--format', 'zeek', '--input', ZEEK, '--model', join(dir, 'no.json'), '--supervised']), /needs labelled flows/);
+    expectOneLineError(runCustodia(['detect', 'train', '--format', 'zeek', '--input', ZEEK, '--model', join(dir, 'no.json'), '--hybrid']), /needs labelled flows/);
+    expect(existsSync(join(dir, 'no.json'))).toBe(false);
+    expectOneLineError(runCustodia(['detect', 'train', '--format', 'zeek', '--input', ZEEK, '--model', join(dir, 'no.json'), '--hybrid', '--supervised']), /choose one/);
+    expectOneLineError(runCustodia(['detect', 'train', '--format', 'zeek', '--input', join(dir, 'missing.log'), '--model', join(dir, 'no.json')]), /cannot read the flow file/);
+    expect(runCustodia(['detect', 'train', '--format', 'pcap', '--input', ZEEK, '--model', join(dir, 'no.json')]).code).toBe(2);
+    expectOneLineError(runCustodia(['detect', 'score', '--model', join(dir, 'zeek.json'), '--input', KDD, '--format', 'nsl-kdd', '--output', join(dir, 'no.csv')]), /trained on zeek flows, not nsl-kdd/);
+    const hostile = join(dir, 'hostile.json');
+    const model = JSON.parse(readFileSync(join(dir, 'a.json'), 'utf8')) as Record<string, any>;
+    model['model'].forest.trees[0].left[0] = 0;
+    writeFileSync(hostile, JSON.stringify(model));
+    expectOneLineError(runCustodia(['detect', 'score', '--model', hostile, '--input', kddPart, '--output', join(dir, 'no.csv')]), /Invalid isolation tree 0/);
+    writeFileSync(hostile, '{"format": "custodia-detect-model", "version": 1, "kind": "hybrid", "__proto__": {}}');
+    expectOneLineError(runCustodia(['detect', 'evaluate', '--model', hostile, '--input', kddPart]), /Invalid model file/);
+    expect(existsSync(join(dir, 'no.csv'))).toBe(false);
+    expectOneLineError(runCustodia(['detect', 'evaluate', '--model', join(dir, 'zeek.json'), '--input', ZEEK]), /needs labelled flows/);
+  });
+
+  it('trains a hybrid on labelled CICFlowMeter flows and evaluates it', () => {
+    const [header, ...rows] = readFileSync(join(FIXTURES, 'flows/cic-ids2017-style.csv'), 'utf8').trim().split(/\r?\n/);
+    const benign = rows.find((r) => r.endsWith(',BENIGN'))!;
+    const attacks = rows.filter((r) => r.endsWith(',DoS Hulk') || r.endsWith(',PortScan'));
+    // Flow Duration (column 2) varied so that the rows are not all duplicates.
+    const vary = (row: string, i: number): string => row.split(',').map((v, c) => (c === 1 ? String(Number(v) + i * 1000) : v)).join(',');
+    const lines = [header!, ...Array.from({ length: 30 }, (_, i) => vary(benign, i)), ...attacks.flatMap((a) => Array.from({ length: 10 }, (_, i) => vary(a, i)))];
+    const file = join(dir, 'cic.csv');
+    writeFileSync(file, `${lines.join('\n')}\n`);
+    const model = join(dir, 'cic.json');
+    const r = runCustodia(['detect', 'train', '--format', 'cicflowmeter', '--input', file, '--model', model, '--seed', '1']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/hybrid model on 50 of 50 flows \(normal 30, DoS Hulk 10, PortScan 10\)/);
+    const e = runCustodia(['detect', 'evaluate', '--model', model, '--input', file, '--json']);
+    expect(e.code, e.stderr).toBe(0);
+    expect((JSON.parse(e.stdout) as { perClass: { class: string }[] }).perClass.map((c) => c.class)).toEqual(['normal', 'DoS Hulk', 'PortScan']);
+  });
+});

@@ -1,0 +1,72 @@
+/**
+ * The evaluation figures (detect/detection-evaluation.ts) on a hand-checked example, the
+ * normal-traffic threshold (normal-threshold.ts), and the flow schemas' refusal to use
+ * identifiers (flow-features.ts).
+ */
+import { describe, expect, it } from 'vitest';
+import { CIC_FLOW_SCHEMA, evaluateDetections, flowClass, flowFeatureRecord, forestLevel, normalQuantile, ZEEK_CONN_SCHEMA, FeatureEncoder, type DetectionScores, type FlowRecord } from '../../src/detect/index.js';
+
+function scores(score: number[]): DetectionScores {
+  return {
+    rows: score.length,
+    score: Float64Array.from(score),
+    label: Uint8Array.from(score, (s) => (s > 0.5 ? 1 : 0)),
+    classIndex: new Int32Array(score.length),
+    detectedBy: new Uint8Array(score.length),
+    attackProbability: new Float64Array(0),
+    forestScore: new Float64Array(0),
+  };
+}
+
+describe('evaluateDetections', () => {
+  it('computes binary and per-class figures, with unknown predictions charged to recall only', () => {
+    const truth = ['normal', 'normal', 'normal', 'DoS', 'DoS', 'R2L'];
+    const predicted = ['normal', 'normal', 'unknown', 'DoS', 'normal', 'unknown'];
+    const e = evaluateDetections(truth, predicted, scores([0.1, 0.2, 0.7, 0.9, 0.3, 0.6]));
+    expect(e.binaryConfusion).toEqual([[2, 1], [1, 2]]);
+    expect(e.precision).toBeCloseTo(2 / 3);
+    expect(e.recall).toBeCloseTo(2 / 3);
+    expect(e.falsePositiveRate).toBeCloseTo(1 / 3);
+    expect(e.auc).toBeCloseTo(7 / 9); // positives 0.9, 0.3, 0.6 against 0.1, 0.2, 0.7
+    expect(e.classes).toEqual(['normal', 'DoS', 'R2L', 'unknown']);
+    expect(e.confusion).toEqual([[2, 0, 0, 1], [1, 1, 0, 0], [0, 0, 0, 1]]);
+    const by = Object.fromEntries(e.perClass.map((c) => [c.class, c]));
+    expect(by['normal']).toMatchObject({ support: 3, precision: 2 / 3, recall: 2 / 3, detectionRate: 1 / 3, auc: null });
+    expect(by['DoS']).toMatchObject({ support: 2, precision: 1, recall: 0.5, detectionRate: 0.5 });
+    expect(by['R2L']).toMatchObject({ support: 1, precision: 0, recall: 0, f1: 0, detectionRate: 1, auc: 2 / 3 });
+    expect(e.macroF1).toBeCloseTo((2 / 3 + 2 / 3 + 0) / 3);
+  });
+});
+
+describe('normal-traffic thresholds', () => {
+  it('takes the order statistic at rank ceil(q·n), and maps the threshold to 0.5 monotonically', () => {
+    const s = Float64Array.from({ length: 100 }, (_, i) => i / 100);
+    expect(normalQuantile(s, 0.99)).toBe(0.98);
+    expect(normalQuantile(s, 0.5)).toBe(0.49);
+    expect(() => normalQuantile(s, 1)).toThrow(RangeError);
+    expect(forestLevel(0.6, 0.6)).toBe(0.5);
+    expect(forestLevel(0.3, 0.6)).toBeCloseTo(0.25);
+    expect(forestLevel(0.8, 0.6)).toBeCloseTo(0.75);
+    expect(forestLevel(1, 0.6)).toBe(1);
+  });
+});
+
+describe('flow features', () => {
+  it('encodes Zeek and CICFlowMeter flows without their identifiers, unset counts as 0', () => {
+    const zeek: FlowRecord = {
+      source: 'zeek', line: 9, startTime: 1, endpoints: { origAddr: '10.0.0.5', origPort: 50000, respAddr: '10.0.0.9', respPort: 2575, flowId: 'C1' },
+      features: { proto: 'tcp', conn_state: 'S0', orig_pkts: 1, orig_ip_bytes: 60 },
+    };
+    const names = ZEEK_CONN_SCHEMA.features.map((f) => f.name);
+    for (const id of ['id.orig_h', 'id.resp_p', 'uid', 'orig_l2_addr']) expect(names).not.toContain(id);
+    const row = new FeatureEncoder(ZEEK_CONN_SCHEMA).encode(flowFeatureRecord(zeek));
+    expect(row[names.indexOf('service')]).toBe(0); // 'none'
+    expect(row[names.indexOf('duration')]).toBe(0);
+    expect(row[names.indexOf('orig_ip_bytes')]).toBeCloseTo(Math.log1p(60));
+    expect(flowClass(zeek)).toBeUndefined();
+    const cic: FlowRecord = { source: 'cicflowmeter', line: 2, endpoints: { respPort: 80 }, features: { flow_duration: 5 }, truth: { label: 'BENIGN' } };
+    expect(new FeatureEncoder(CIC_FLOW_SCHEMA).encode(flowFeatureRecord(cic)).length).toBe(CIC_FLOW_SCHEMA.features.length);
+    expect(flowClass(cic)).toBe('normal');
+    expect(flowClass({ ...cic, truth: { label: 'PortScan' } })).toBe('PortScan');
+  });
+});
