@@ -11,10 +11,12 @@
  * memory, not messages (ledger-append-channel.ts).
  *
  * Durability: the transaction commits with `synchronous = NORMAL` (its WAL frames
- * written), and the WAL is then flushed with fdatasync before anyone is answered — on
- * libuv's thread pool, outside the write lock, so that neither the vault's writers nor
- * the next batch wait for the disk (see wal-sync.ts for why that flushes exactly what the
- * commit wrote, and every earlier frame).
+ * written), and the WAL is then flushed with fdatasync before anyone is answered, outside
+ * the write lock, so that the vault's writers do not wait for the disk (see wal-sync.ts
+ * for why that flushes exactly what the commit wrote, and every earlier frame). The
+ * thread blocks in the flush; requests sent meanwhile are committed together after it.
+ * Blocking, rather than flushing on libuv's pool and waiting on the event loop, keeps
+ * each hand-off a futex wake (ledger-append-channel.ts).
  *
  * Indexes stay dense and in commit order: each batch takes `MAX(idx) + 1` under SQLite's
  * write lock, as the vault's write transactions do for their own records.
@@ -22,8 +24,8 @@
  * The requests come from ledger-appender.ts in this process (trusted); the records in
  * them carry request data (a header, a query), which `encodeItems` checks field by field.
  */
-import { closeSync, fdatasync, openSync } from 'node:fs';
-import { parentPort, workerData } from 'node:worker_threads';
+import { closeSync, fdatasyncSync, openSync } from 'node:fs';
+import { isMainThread, workerData } from 'node:worker_threads';
 import BetterSqlite3 from 'better-sqlite3';
 import { secureRandom } from '../kernel/index.js';
 import { sealEnvelope, type DataKey } from '../crypto/index.js';
@@ -45,8 +47,11 @@ export interface AppendRequest {
   readonly at: number;
 }
 
-/** Posted (the one message on the port): write what was sent, flush, and stop. */
-export const CLOSE = 'close';
+/** While busy, the thread looks for the next request this often (ledger-append-channel.ts)... */
+const POLL_MS = 0.25;
+/** ...for this long after its last request, and then sleeps until woken, looking whether it should stop this often. */
+const BUSY_MS = 20;
+const SLEEP_MS = 100;
 
 export interface AppendThreadData {
   readonly path: string;
@@ -67,7 +72,7 @@ function handedKeys(keys: AppendRequest['keys']): EntrySealer {
   };
 }
 
-function run(port: NonNullable<typeof parentPort>, data: AppendThreadData): void {
+function run(data: AppendThreadData): void {
   const channel = new AppendChannel(data.memory);
   const db = new BetterSqlite3(data.path, { timeout: 10_000 });
   db.pragma('journal_mode = WAL');
@@ -96,41 +101,10 @@ function run(port: NonNullable<typeof parentPort>, data: AppendThreadData): void
   let settled = 0;
   let taken = 0;
   const failed = new Map<number, string>();
-  let syncing = false;
-  let closing = false;
 
-  /**
-   * Flushes the WAL on libuv's thread pool, so that the next request commits meanwhile;
-   * each flush settles every request taken before it started.
-   */
-  function flush(): void {
-    if (syncing || settled === taken) return;
-    syncing = true;
-    const upTo = taken;
-    const done = (e: NodeJS.ErrnoException | null): void => {
-      syncing = false;
-      const why = new Map([...failed].filter(([id]) => id < upTo));
-      for (const id of why.keys()) failed.delete(id);
-      if (e !== null) for (let id = settled; id < upTo; id++) if (!why.has(id)) why.set(id, `the flush to stable storage failed: ${e.code ?? 'error'}`);
-      settled = upTo;
-      channel.settle(upTo, why);
-      flush();
-      if (closing) stopWhenSettled();
-    };
-    try {
-      wal ??= openSync(`${data.path}-wal`, 'r+');
-    } catch (e) {
-      done(e as NodeJS.ErrnoException);
-      return;
-    }
-    fdatasync(wal, done);
-  }
-
-  function take(): void {
-    if (closing) return;
-    const sent = channel.sent;
-    if (sent > taken) {
-      // One request at a time: the vault sends the next only once this one is taken.
+  /** Commits every request sent so far (one in the slot at a time; the vault sends the next once this one is taken). */
+  function takeAll(): void {
+    while (channel.sent > taken) {
       const id = taken;
       channel.clearStatus(id);
       let first: number | undefined;
@@ -142,27 +116,43 @@ function run(port: NonNullable<typeof parentPort>, data: AppendThreadData): void
       }
       taken = id + 1;
       channel.took(id, first);
-      flush();
     }
-    channel.onSent(taken, take);
   }
 
-  function stopWhenSettled(): void {
-    if (syncing || settled < taken) return;
-    if (wal !== undefined) closeSync(wal);
-    db.close();
-    port.close();
+  /** Flushes the WAL and settles every request taken so far (durable, or failed with why). */
+  function flush(): void {
+    if (settled === taken) return;
+    const upTo = taken;
+    const why = new Map(failed);
+    failed.clear();
+    try {
+      wal ??= openSync(`${data.path}-wal`, 'r+');
+      fdatasyncSync(wal);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code ?? 'error';
+      for (let id = settled; id < upTo; id++) if (!why.has(id)) why.set(id, `the flush to stable storage failed: ${code}`);
+    }
+    settled = upTo;
+    channel.settle(upTo, why);
   }
 
-  // The vault says when to stop (after its last request is taken); the port keeps this thread alive until then.
-  port.on('message', (m: unknown) => {
-    if (m !== CLOSE) return;
-    take();
-    closing = true;
+  // Blocking waits (see ledger-append-channel.ts for why): commit what was sent, flush, and
+  // wait for more; requests sent during a flush are committed together after it.
+  let lastWork = performance.now();
+  for (;;) {
+    const before = taken;
+    takeAll();
     flush();
-    stopWhenSettled();
-  });
-  take();
+    if (channel.closing && channel.sent === taken) break;
+    const now = performance.now();
+    if (taken !== before) lastWork = now;
+    const busy = now - lastWork < BUSY_MS;
+    channel.waitForSent(taken, busy ? POLL_MS : SLEEP_MS, !busy);
+  }
+  if (wal !== undefined) closeSync(wal);
+  db.close();
 }
 
-if (parentPort !== null) run(parentPort, workerData as AppendThreadData);
+// Only as the thread ledger-appender.ts starts (another worker that imports this module has other data).
+const given = workerData as Partial<AppendThreadData> | null;
+if (!isMainThread && given?.memory !== undefined && given.path !== undefined) run(given as AppendThreadData);

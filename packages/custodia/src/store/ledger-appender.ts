@@ -13,7 +13,7 @@ import { Worker } from 'node:worker_threads';
 import { CustodiaError } from '../kernel/index.js';
 import type { DataKey } from '../crypto/index.js';
 import type { AuditRecord } from '../ledger/index.js';
-import { CLOSE, type AppendRequest, type AppendThreadData } from './ledger-append-thread.js';
+import type { AppendRequest, AppendThreadData } from './ledger-append-thread.js';
 import { AppendChannel, channelMemory, RING } from './ledger-append-channel.js';
 
 export interface LedgerAppender {
@@ -174,7 +174,7 @@ export function ledgerAppender(path: string): LedgerAppender | undefined {
       if (t === undefined) return;
       const exited = new Promise<void>((r) => t.worker.once('exit', () => r()));
       t.worker.ref();
-      t.worker.postMessage(CLOSE);
+      t.channel.close();
       await exited;
     },
   };
