@@ -19,7 +19,7 @@ import {
   type DetectionEvaluation, type DetectionExplanation, type DetectionModel, type DetectionScores, type FlowFormat,
 } from '../detect/index.js';
 import { CustodiaError, isCustodiaError, seededRandom } from '../kernel/index.js';
-import { readAllFlowRows, readFlowRows, type FlowReadProgress, type FlowReadReport } from './flow-rows.js';
+import { readAllFlowRows, readFlowRows, type FlowReadProgress, type FlowReadReport, type FlowRowBatch } from './flow-rows.js';
 
 export type TrainingMode = 'unsupervised' | 'supervised' | 'hybrid';
 
@@ -109,6 +109,8 @@ export function formatFor(model: DetectionModel, asked: FlowFormat | undefined):
 
 export interface ScoredBatch {
   readonly lines: readonly number[];
+  readonly endpoints: FlowRowBatch['endpoints'];
+  readonly startTimes: FlowRowBatch['startTimes'];
   readonly scores: DetectionScores;
   readonly classNames: readonly string[];
   /** For rows labelled attack when explanations were asked for. */
@@ -121,14 +123,14 @@ export interface ScoredBatch {
  * @example
  *   await scoreFlowFile({ model, input: 'conn.log', format: 'zeek', onBatch: (b) => write(b) });
  */
-export async function scoreFlowFile(o: { model: DetectionModel; input: string; format: FlowFormat; explain?: number; onBatch: (b: ScoredBatch) => void; onProgress?: (p: DetectorProgress) => void }): Promise<FlowReadReport> {
+export async function scoreFlowFile(o: { model: DetectionModel; input: string; format: FlowFormat; explain?: number; onBatch: (b: ScoredBatch) => void | Promise<void>; onProgress?: (p: DetectorProgress) => void }): Promise<FlowReadReport> {
   const { model } = o;
   return readFlowRows(o.input, o.format, model.schema, (batch) => {
     const scores = scoreDetections(model, batch.matrix);
     const classNames = Array.from(scores.classIndex, (c) => className(model, c));
     const w = batch.matrix.width;
     const explanations = o.explain === undefined ? undefined : batch.lines.map((_, r) => (scores.label[r] === 1 ? explainDetection(model, batch.matrix.data.slice(r * w, (r + 1) * w), o.explain, scores, r) : undefined));
-    o.onBatch({ lines: batch.lines, scores, classNames, ...(explanations === undefined ? {} : { explanations }) });
+    return o.onBatch({ lines: batch.lines, endpoints: batch.endpoints, startTimes: batch.startTimes, scores, classNames, ...(explanations === undefined ? {} : { explanations }) });
   }, (p) => o.onProgress?.({ stage: 'reading', ...p }));
 }
 

@@ -6,7 +6,7 @@
  * encoder's message names the feature, never the value (feature-encoder.ts).
  */
 import { stat } from 'node:fs/promises';
-import { FeatureEncoder, flowClass, flowFeatureRecord, type BadRecord, type FeatureMatrix, type FeatureSchema, type FlowFormat } from '../detect/index.js';
+import { FeatureEncoder, flowClass, flowFeatureRecord, type BadRecord, type FeatureMatrix, type FeatureSchema, type FlowEndpoints, type FlowFormat } from '../detect/index.js';
 import { openFlowFile } from '../ingest/index.js';
 import { CustodiaError, isCustodiaError } from '../kernel/index.js';
 
@@ -26,6 +26,10 @@ export interface FlowRowBatch {
   readonly lines: readonly number[];
   /** Each row's class (flow-features.ts), undefined when unlabelled. */
   readonly classes: readonly (string | undefined)[];
+  /** Each row's endpoints (identifiers, never features): which device a finding is about. */
+  readonly endpoints: readonly FlowEndpoints[];
+  /** When each flow started (epoch ms), when the format says (Zeek's `ts`). */
+  readonly startTimes: readonly (number | undefined)[];
 }
 
 export interface FlowReadReport {
@@ -39,7 +43,7 @@ export interface FlowReadReport {
  * Reads `path` as `format`, encodes under `schema`, and hands over rows in batches of
  * 8192. Returns what was read and refused.
  */
-export async function readFlowRows(path: string, format: FlowFormat, schema: FeatureSchema, onBatch: (batch: FlowRowBatch) => void, onProgress?: (p: FlowReadProgress) => void): Promise<FlowReadReport> {
+export async function readFlowRows(path: string, format: FlowFormat, schema: FeatureSchema, onBatch: (batch: FlowRowBatch) => void | Promise<void>, onProgress?: (p: FlowReadProgress) => void): Promise<FlowReadReport> {
   let totalBytes: number;
   try {
     const s = await stat(path);
@@ -62,12 +66,16 @@ export async function readFlowRows(path: string, format: FlowFormat, schema: Fea
   let data = new Float64Array(BATCH_ROWS * width);
   let lines: number[] = [];
   let classes: (string | undefined)[] = [];
-  const flush = (): void => {
+  let endpoints: FlowEndpoints[] = [];
+  let startTimes: (number | undefined)[] = [];
+  const flush = async (): Promise<void> => {
     if (lines.length === 0) return;
-    onBatch({ matrix: { data: data.subarray(0, lines.length * width), rows: lines.length, width }, lines, classes });
+    await onBatch({ matrix: { data: data.subarray(0, lines.length * width), rows: lines.length, width }, lines, classes, endpoints, startTimes });
     data = new Float64Array(BATCH_ROWS * width);
     lines = [];
     classes = [];
+    endpoints = [];
+    startTimes = [];
   };
   for await (const flow of source) {
     try {
@@ -82,9 +90,12 @@ export async function readFlowRows(path: string, format: FlowFormat, schema: Fea
     if (++rows > MAX_FLOW_ROWS) throw new CustodiaError('import-failed', `the flow file holds more than ${MAX_FLOW_ROWS} records`);
     lines.push(flow.line);
     classes.push(flowClass(flow));
-    if (lines.length === BATCH_ROWS) flush();
+    endpoints.push(flow.endpoints);
+    // Zeek's ts is seconds since the epoch (hostile: only a plausible instant is kept).
+    startTimes.push(flow.source === 'zeek' && Number.isFinite(flow.startTime) && flow.startTime > 0 && flow.startTime < 1e11 ? Math.round(flow.startTime * 1000) : undefined);
+    if (lines.length === BATCH_ROWS) await flush();
   }
-  flush();
+  await flush();
   onProgress?.({ bytesRead: totalBytes, totalBytes, rows });
   const report = source.report();
   return { rows, badRecords: report.badRecords + unencodable, firstBad: [...report.firstBad, ...unencodableFirst].slice(0, 20) };
@@ -93,7 +104,9 @@ export async function readFlowRows(path: string, format: FlowFormat, schema: Fea
 /** Every row of a file in one matrix, with lines and classes. */
 export async function readAllFlowRows(path: string, format: FlowFormat, schema: FeatureSchema, onProgress?: (p: FlowReadProgress) => void): Promise<FlowRowBatch & { report: FlowReadReport }> {
   const batches: FlowRowBatch[] = [];
-  const report = await readFlowRows(path, format, schema, (b) => batches.push(b), onProgress);
+  const report = await readFlowRows(path, format, schema, (b) => {
+    batches.push(b);
+  }, onProgress);
   const width = schema.features.length;
   const data = new Float64Array(report.rows * width);
   let at = 0;
@@ -101,5 +114,12 @@ export async function readAllFlowRows(path: string, format: FlowFormat, schema: 
     data.set(b.matrix.data, at * width);
     at += b.matrix.rows;
   }
-  return { matrix: { data, rows: report.rows, width }, lines: batches.flatMap((b) => b.lines), classes: batches.flatMap((b) => b.classes), report };
+  return {
+    matrix: { data, rows: report.rows, width },
+    lines: batches.flatMap((b) => b.lines),
+    classes: batches.flatMap((b) => b.classes),
+    endpoints: batches.flatMap((b) => b.endpoints),
+    startTimes: batches.flatMap((b) => b.startTimes),
+    report,
+  };
 }

@@ -10,10 +10,17 @@
  * features per model part (TreeSHAP and forest path shares), as `name=value (source
  * contribution)` separated by `; `. TreeSHAP costs about 3 ms a row: explain what you
  * will read.
+ *
+ * With `--raise-findings`, every attack row also becomes an explained finding in the vault
+ * of `--data-dir` / `--database` (app/flow-findings.ts): about the FHIR Device its
+ * originator names, else the unknown talker (inventoried), with dedup and rate limits, as
+ * `/detect/findings` and `custodia detect findings list` then show.
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { Command } from '@commander-js/extra-typings';
-import { CustodiaError, formatFor, readDetectorModel, scoreFlowFile, type DetectionExplanation, type FlowFormat, type ScoredBatch } from '../app/index.js';
+import { CustodiaError, FLOW_FINDING_FEATURES, formatFor, readDetectorModel, scoreFlowFile, withFlowAlerts, type DetectionExplanation, type FlowAlerts, type FlowFormat, type ScoredBatch } from '../app/index.js';
+import { databaseOption, dataDirOption, schemaOption } from './storage-options.js';
+import { storageConfig } from './storage-config.js';
 import { detectProgress } from './detect-progress.js';
 import { formatOption, reportBadRecords } from './detect-options.js';
 
@@ -29,11 +36,11 @@ function explanationText(e: DetectionExplanation | undefined): string {
   return e.features.map((f) => `${f.feature}=${f.value} (${f.source} ${f.contribution >= 0 ? '+' : ''}${f.contribution.toPrecision(3)})`).join('; ');
 }
 
-function csvRows(b: ScoredBatch): string {
+function csvRows(b: ScoredBatch, showExplanations: boolean): string {
   let out = '';
   for (let r = 0; r < b.lines.length; r++) {
     const fields = [String(b.lines[r]), b.scores.score[r]!.toFixed(6), String(b.scores.label[r]), csvField(b.classNames[r]!), BY[b.scores.detectedBy[r]!]!];
-    if (b.explanations !== undefined) fields.push(csvField(explanationText(b.explanations[r])));
+    if (showExplanations) fields.push(csvField(explanationText(b.explanations?.[r])));
     out += `${fields.join(',')}\n`;
   }
   return out;
@@ -47,38 +54,56 @@ export function detectScoreCommand() {
     .addOption(formatOption(false))
     .requiredOption('--output <file>', 'the CSV to write (- for stdout)')
     .option('--explain <n>', 'name the top n features of each attack row (slower)')
+    .option('--raise-findings', 'also raise an explained finding in the vault for every attack row', false)
+    .addOption(dataDirOption())
+    .addOption(databaseOption())
+    .addOption(schemaOption())
     .exitOverride()
     .action(async (o) => {
       const explain = o.explain === undefined ? undefined : Number(o.explain);
       if (explain !== undefined && !(Number.isInteger(explain) && explain >= 1 && explain <= 20)) throw new CustodiaError('request-malformed', '--explain is an integer from 1 to 20');
       const model = await readDetectorModel(o.model);
-      const format = formatFor(model, o.format as FlowFormat | undefined);
-      // The output is opened at the first scored batch, so that a refused input leaves no file behind.
-      let fd: number | undefined;
-      const write = (text: string): void => {
-        if (fd === undefined) {
-          fd = o.output === '-' ? 1 : openSync(o.output, 'w');
-          writeSync(fd, `line,score,label,class,detected_by${explain === undefined ? '' : ',explanation'}\n`);
-        }
-        writeSync(fd, text);
-      };
-      const progress = detectProgress('scoring');
-      let flagged = 0;
-      let report;
-      try {
-        report = await scoreFlowFile({
-          model, input: o.input, format, ...(explain === undefined ? {} : { explain }), onProgress: progress.update,
-          onBatch: (b) => {
-            for (const l of b.scores.label) flagged += l;
-            write(csvRows(b));
-          },
+      if (o.raiseFindings) {
+        const alerts = await withFlowAlerts(storageConfig(o), model, o.input, async (a) => {
+          await score(o, model, explain ?? FLOW_FINDING_FEATURES, explain !== undefined, a);
+          return a;
         });
-        write('');
-      } finally {
-        progress.stop();
-        if (fd !== undefined && fd !== 1) closeSync(fd);
+        process.stderr.write(`Raised ${alerts.raised} alert(s) as ${alerts.findings} finding(s) (repeats fold into one by deduplication and rate limits).\n`);
+        return;
       }
-      reportBadRecords(report);
-      process.stderr.write(`Scored ${report.rows} flows with ${/^[aeiou]/.test(model.kind) ? "an" : "a"} ${model.kind} model: ${flagged} labelled attack.\n`);
+      await score(o, model, explain, explain !== undefined);
     });
+}
+
+/** Scores the file into the CSV (explanations in it when `showExplanations`), raising findings through `alerts` when given. */
+async function score(o: { input: string; output: string; format?: string | undefined }, model: Awaited<ReturnType<typeof readDetectorModel>>, explain: number | undefined, showExplanations: boolean, alerts?: FlowAlerts): Promise<void> {
+  const format = formatFor(model, o.format as FlowFormat | undefined);
+  // The output is opened at the first scored batch, so that a refused input leaves no file behind.
+  let fd: number | undefined;
+  const write = (text: string): void => {
+    if (fd === undefined) {
+      fd = o.output === '-' ? 1 : openSync(o.output, 'w');
+      writeSync(fd, `line,score,label,class,detected_by${showExplanations ? ',explanation' : ''}\n`);
+    }
+    writeSync(fd, text);
+  };
+  const progress = detectProgress('scoring');
+  let flagged = 0;
+  let report;
+  try {
+    report = await scoreFlowFile({
+      model, input: o.input, format, ...(explain === undefined ? {} : { explain }), onProgress: progress.update,
+      onBatch: async (b) => {
+        for (const l of b.scores.label) flagged += l;
+        write(csvRows(b, showExplanations));
+        await alerts?.raise(b);
+      },
+    });
+    write('');
+  } finally {
+    progress.stop();
+    if (fd !== undefined && fd !== 1) closeSync(fd);
+  }
+  reportBadRecords(report);
+  process.stderr.write(`Scored ${report.rows} flows with ${/^[aeiou]/.test(model.kind) ? "an" : "a"} ${model.kind} model: ${flagged} labelled attack.\n`);
 }

@@ -43,6 +43,32 @@ describe('custodia detect train|score|evaluate on NSL-KDD', () => {
     expect(JSON.parse(readFileSync(join(dir, 'a.json'), 'utf8'))).toMatchObject({ format: 'custodia-detect-model', version: 1, kind: 'hybrid', schema: { id: 'nsl-kdd' }, classes: ['normal', 'DoS', 'Probe', 'R2L', 'U2R'] });
   });
 
+  it('raises an explained finding for every attack row in the vault, folded by dedup and rate limits, listed by detect findings', () => {
+    const vault = join(dir, 'vault');
+    const out = join(dir, 'raised.csv');
+    const r = runCustodia(['detect', 'score', '--model', join(dir, 'a.json'), '--input', join(FIXTURES, 'flows/nsl-kdd-excerpt.txt'), '--output', out, '--raise-findings', '--data-dir', vault]);
+    expect(r.code, r.stderr).toBe(0);
+    const attacks = csv(out).slice(1).filter((row) => row[2] === '1').length;
+    expect(attacks).toBeGreaterThan(5);
+    // Without --explain the CSV has no explanation column; the findings are explained all the same.
+    expect(csv(out)[0]).toEqual(['line', 'score', 'label', 'class', 'detected_by']);
+    const [, raised, findings] = /Raised (\d+) alert\(s\) as (\d+) finding\(s\)/.exec(r.stderr) ?? [];
+    expect(Number(raised)).toBe(attacks);
+    expect(Number(findings)).toBeGreaterThan(0);
+    expect(Number(findings)).toBeLessThanOrEqual(attacks);
+    const listed = runCustodia(['detect', 'findings', 'list', '--json', '--limit', '1000', '--data-dir', vault]);
+    expect(listed.code, listed.stderr).toBe(0);
+    const list = listed.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(list).toHaveLength(Number(findings));
+    expect(list.reduce((n: number, f: { count: number }) => n + f.count, 0)).toBe(attacks);
+    for (const f of list) {
+      // NSL-KDD has no endpoints: the findings are about the file.
+      expect(f).toMatchObject({ device: 'flows:nsl-kdd-excerpt.txt', status: 'new', explanation: { detector: 'flow-hybrid', threshold: 0.5 } });
+      expect(f.explanation.features.length).toBeGreaterThan(0);
+      expect(f.explanation.score).toBeGreaterThan(0.5);
+    }
+  });
+
   it('scores one row per input row, with score, label, class and explanations', () => {
     const out = join(dir, 'scores.csv');
     const r = runCustodia(['detect', 'score', '--model', join(dir, 'a.json'), '--input', join(FIXTURES, 'flows/nsl-kdd-excerpt.txt'), '--output', out, '--explain', '2']);
