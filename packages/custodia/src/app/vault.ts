@@ -197,6 +197,8 @@ export async function createVault(config: VaultConfig, overrides: VaultOverrides
   const keyRotation = keys === undefined ? undefined : new KeyRotation(keys, database.sealedData, database.keyManagement.atRest, database.operatorLog, clock);
   // A database restored from a backup taken before an erasure loses the erased records again.
   await erasure?.replay();
+  // Break-the-glass reasons written before they were sealed (migration 0021) are sealed now, once.
+  await database.breakGlass.sealClearReasons();
   const findings = new FindingService(database.findings, audit, clock, random);
   const inventory = new TalkerInventory(database.talkers, audit, clock);
   const detectStream = config.detectStream === undefined ? undefined : new DetectStream({ config: config.detectStream, findings, devices: new DeviceDirectory(store, clock), inventory, clock, random });
