@@ -7,9 +7,6 @@
  * a sealed reason copied onto another session does not open; data-key rotation moves the
  * reasons to the new tenant key before the old one is dropped.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createVault, resolveConfig } from '../../src/app/index.js';
 import { KeyRotation } from '../../src/app/key-rotation.js';
