@@ -81,6 +81,19 @@ export type SecurityEvent =
       readonly address?: string;
     }
   /**
+   * A client asked about a token (RFC 7662): what it was told — `active` (with the kind of
+   * token), `inactive`, or `refused` with the OAuth error. Never the token, nor what the
+   * answer said about its subject or patient.
+   */
+  | {
+      readonly kind: 'token-introspected';
+      readonly client: string;
+      readonly outcome: 'active' | 'inactive' | 'refused';
+      readonly token?: 'refresh_token' | 'access_token';
+      readonly error?: OAuthErrorCode;
+      readonly address?: string;
+    }
+  /**
    * Client authentication failed at the token, introspection or revocation endpoint.
    * `clientId` is the id presented (attacker-controlled, unauthenticated), if any.
    */

@@ -128,7 +128,14 @@ export function selfSignedTlsFiles(dataDir: string): { readonly certFile: string
   return { certFile: join(dir, 'localhost.crt'), keyFile: join(dir, 'localhost.key') };
 }
 
-function resolveTls(input: ConfigInput, env: NodeJS.ProcessEnv, dataDir: string): TlsConfig | undefined {
+/** The TLS options of a server (`custodia serve`, `custodia witness serve`). */
+export type TlsInput = Pick<ConfigInput, 'tlsCert' | 'tlsKey' | 'tlsSelfSigned' | 'tlsClientCa'>;
+
+/**
+ * `--tls-cert/--tls-key`, `--tls-self-signed` and `--tls-client-ca` (each also from its
+ * CUSTODIA_TLS_* variable in `env`), resolved to files; undefined without TLS.
+ */
+export function resolveTls(input: TlsInput, env: NodeJS.ProcessEnv, dataDir: string): TlsConfig | undefined {
   const certFile = input.tlsCert ?? nonEmpty(env['CUSTODIA_TLS_CERT']);
   const keyFile = input.tlsKey ?? nonEmpty(env['CUSTODIA_TLS_KEY']);
   const selfSigned = input.tlsSelfSigned ?? envFlag(env, 'CUSTODIA_TLS_SELF_SIGNED') ?? false;

@@ -13,7 +13,6 @@ import type { Clock } from '../kernel/index.js';
 import {
   cosignatureVerifier,
   formatAddCheckpointRequest,
-  MAX_WITNESS_REPLY_BYTES,
   parseSignedNote,
   parseVerifierKey,
   readWitnessReply,
@@ -24,9 +23,9 @@ import {
   type WitnessReply,
 } from '../ledger/index.js';
 import type { WitnessPeer } from './witness-config.js';
+import { httpWitnessTransport, type WitnessTransport } from './witness-transport.js';
 
-/** Sends one add-checkpoint body to `url` and reads the answer (throws when there is none). */
-export type WitnessTransport = (url: string, body: string) => Promise<WitnessReply>;
+export type { WitnessTransport } from './witness-transport.js';
 
 /** Where the checkpoints and proofs come from (LedgerService). */
 export interface CheckpointSource {
@@ -57,6 +56,8 @@ export interface CollectorOptions {
   readonly maxBackoffMs?: number;
   /** Per-request timeout of the default transport (ms). */
   readonly timeoutMs?: number;
+  /** PEM CA bundle of the default transport: the only trust anchor for https witnesses (`--witness-ca`). */
+  readonly ca?: Buffer;
 }
 
 interface Peer {
@@ -76,33 +77,6 @@ interface Peer {
 
 /** A 409 may send the log back at most this many times for one checkpoint. */
 const MAX_CONFLICTS = 3;
-
-/**
- * The default transport: `fetch` with a timeout, no redirects, and the answer read up
- * to {@link MAX_WITNESS_REPLY_BYTES} (a witness is not trusted with the log's memory).
- */
-export function httpWitnessTransport(timeoutMs: number): WitnessTransport {
-  return async (url, body) => {
-    const res = await fetch(url, { method: 'POST', body, headers: { 'content-type': 'text/plain; charset=utf-8' }, redirect: 'error', signal: AbortSignal.timeout(timeoutMs) });
-    const chunks: Uint8Array[] = [];
-    let total = 0;
-    if (res.body !== null) {
-      const reader = res.body.getReader();
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        total += value.byteLength;
-        if (total > MAX_WITNESS_REPLY_BYTES) {
-          await reader.cancel();
-          throw new Error('The witness answered with too large a body');
-        }
-        chunks.push(value);
-      }
-    }
-    const text = new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(chunks));
-    return { status: res.status, contentType: res.headers.get('content-type') ?? undefined, body: text };
-  };
-}
 
 export class CosignatureCollector {
   readonly #peers: Peer[];
@@ -125,7 +99,7 @@ export class CosignatureCollector {
       const verifier = cosignatureVerifier(k, { clock: options.clock });
       return { url: `${w.url}/add-checkpoint`, ref: witnessKeyRef(k.name, k.keyId), verifier, known: undefined, stored: -1, running: undefined, again: false, failures: 0, retryAt: 0, timer: undefined };
     });
-    this.#transport = options.transport ?? httpWitnessTransport(options.timeoutMs ?? 10_000);
+    this.#transport = options.transport ?? httpWitnessTransport(options.timeoutMs ?? 10_000, options.ca);
     this.#minBackoff = options.minBackoffMs ?? 1000;
     this.#maxBackoff = options.maxBackoffMs ?? 300_000;
   }

@@ -52,9 +52,10 @@ export { exportAuditEvents, jsonLinesSink, syslogSink, type SiemSink, type Expor
 export { siemEvent, syslogMessage, octetCounted, type SiemEvent } from './siem-event.js';
 export { importAsOperator } from './operator-import.js';
 export { WitnessService, MAX_ADD_CHECKPOINT_BYTES, type WitnessAnswer, type WitnessCounts } from './witness-service.js';
-export { CosignatureCollector, httpWitnessTransport, type CosignatureReport, type WitnessTransport } from './cosignature-collector.js';
+export { CosignatureCollector, type CosignatureReport } from './cosignature-collector.js';
+export { httpWitnessTransport, type WitnessTransport } from './witness-transport.js';
 export type { PublishedCheckpoint } from './cosigned-checkpoints.js';
-export { resolveWitnessNodeConfig, openWitnessNode, witnessVerifierKey, witnessPlainHttpWarning, type WitnessNodeConfig, type WitnessNodeInput } from './witness-node.js';
+export { resolveWitnessNodeConfig, openWitnessNode, prepareWitnessTls, witnessVerifierKey, witnessPlainHttpWarning, type WitnessNodeConfig, type WitnessNodeInput } from './witness-node.js';
 export { parseWitnessPeer, parseWitnessedLog, type WitnessPeer, type WitnessedLog } from './witness-config.js';
 export { trainDetectorFromFile, readDetectorModel, formatFor, scoreFlowFile, evaluateFlowFile, type TrainingMode, type DetectorProgress, type TrainedDetector, type ScoredBatch } from './detector-files.js';
 export { MAX_FLOW_ROWS, type FlowReadReport } from './flow-rows.js';

@@ -3,6 +3,7 @@
  * and the name of its signing key), how often checkpoints are published, and whether
  * auditing is on at all — always, except in the benchmark that measures its cost.
  */
+import { resolve } from 'node:path';
 import { CustodiaError } from '../kernel/index.js';
 import { isValidKeyName } from '../ledger/index.js';
 import { logVerifiers, parseWitnessedLog, resolveWitnesses, type WitnessedLog, type WitnessPeer } from './witness-config.js';
@@ -25,6 +26,10 @@ export interface LedgerConfig {
   readonly witnesses: readonly WitnessPeer[];
   /** How many of them must cosign a checkpoint before GET /ledger/checkpoint serves it (`--witness-quorum`). */
   readonly witnessQuorum: number;
+  /** A PEM CA bundle, the only trust anchor of https witnesses (`--witness-ca`); the system's roots when absent. */
+  readonly witnessCaFile?: string;
+  /** Plain-http witnesses beyond loopback were allowed (`--witness-insecure-http`). */
+  readonly witnessInsecureHttp: boolean;
   /** The other logs this vault witnesses (`--witness-for`); none by default. */
   readonly witnessFor: readonly WitnessedLog[];
   /** The name of this vault's witness key when set explicitly (`--witness-name`); fixed when the key is created. */
@@ -41,6 +46,9 @@ export interface LedgerInput {
   /** `URL=VKEY` specs (witness-config.ts). */
   readonly witnesses?: readonly string[];
   readonly witnessQuorum?: number | string;
+  /** PEM file of the CA certificates https witnesses must chain to. */
+  readonly witnessCa?: string;
+  readonly witnessInsecureHttp?: boolean;
   /** `ORIGIN=VKEY` specs. */
   readonly witnessFor?: readonly string[];
   readonly witnessName?: string;
@@ -68,7 +76,9 @@ export function resolveLedger(input: LedgerInput, fhirBaseUrl: string, env: Node
   const checkpointEntries = input.checkpointEntries ?? 1000;
   if (!Number.isInteger(checkpointIntervalMs) || checkpointIntervalMs < 10) invalid('The checkpoint interval is a whole number of milliseconds, at least 10');
   if (!Number.isInteger(checkpointEntries) || checkpointEntries < 1) invalid('The checkpoint entry count is a positive whole number');
-  const { witnesses, quorum: witnessQuorum } = resolveWitnesses(input.witnesses ?? [], input.witnessQuorum);
+  const witnessInsecureHttp = input.witnessInsecureHttp ?? false;
+  const { witnesses, quorum: witnessQuorum } = resolveWitnesses(input.witnesses ?? [], input.witnessQuorum, witnessInsecureHttp);
+  if (input.witnessCa !== undefined && !witnesses.some((w) => w.url.startsWith('https:'))) invalid('--witness-ca is the trust anchor of https witnesses: give at least one https --witness');
   const witnessFor = Object.freeze((input.witnessFor ?? []).map((s) => parseWitnessedLog(s)));
   logVerifiers(witnessFor); // refuses a log key given twice
   const witnessName = input.witnessName;
@@ -81,6 +91,8 @@ export function resolveLedger(input: LedgerInput, fhirBaseUrl: string, env: Node
     checkpointEntries,
     witnesses,
     witnessQuorum,
+    ...(input.witnessCa === undefined ? {} : { witnessCaFile: resolve(input.witnessCa) }),
+    witnessInsecureHttp,
     witnessFor,
     ...(witnessName === undefined ? {} : { witnessName }),
     defaultWitnessName: defaultOrigin(fhirBaseUrl, 'witness'),

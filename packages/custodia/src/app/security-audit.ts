@@ -15,6 +15,7 @@
  * | token-issued       | token         | the grant type                        | C      | 0       |
  * | token-refused      | token         | the grant type, or `other`            | E      | 4       |
  * | token-revoked      | token         | revoke                                | D      | 0       |
+ * | token-introspected | token         | introspect                            | E      | 0 or 4  |
  * | client-auth-failed | authn-failure | client                                | E      | 4       |
  * | break-glass-opened | break-glass   | open                                  | C      | 0       |
  *
@@ -151,6 +152,19 @@ function shapeOf(e: SecurityEvent): Shape {
         query: eventQuery([
           ['token', e.token],
           ['reason', e.reason],
+        ]),
+      };
+    case 'token-introspected':
+      // The client learned about a token; which one, and whose, is not recorded (no token, no subject).
+      return {
+        type: 'token',
+        subtype: 'introspect',
+        action: 'E',
+        ...(e.outcome === 'refused' ? refused(e.error ?? 'invalid_request') : ok),
+        agent: otherAgent(`client:${e.client}`, undefined, e.address),
+        query: eventQuery([
+          ['active', e.outcome === 'refused' ? undefined : String(e.outcome === 'active')],
+          ['token', e.token],
         ]),
       };
     case 'client-auth-failed':

@@ -1,5 +1,5 @@
 /**
- * The TLS material of `custodia serve`: the certificate chain and private key
+ * The TLS material of `custodia serve` and `custodia witness serve`: the certificate chain and private key
  * (`--tls-cert/--tls-key`, or the self-signed pair of `--tls-self-signed`) and the CA
  * certificates client certificates must chain to (`--tls-client-ca`, mutual TLS). All are
  * PEM files, operator input. The key must be private to its owner, like the token signing
@@ -9,7 +9,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { CustodiaError, type Clock, type Random } from '../kernel/index.js';
-import type { VaultConfig } from './config.js';
+import type { TlsConfig } from './config.js';
 import { ensureSelfSignedCertificate } from './self-signed-certificate.js';
 
 export interface TlsMaterial {
@@ -39,9 +39,13 @@ function read(path: string, what: string): Buffer {
 
 const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
 
-/** The CA certificates of `--tls-client-ca`: one or more PEM certificates, each parsed. */
-function readClientCa(path: string): Buffer {
-  const pem = read(path, 'client CA file');
+/**
+ * A PEM bundle of CA certificates (`--tls-client-ca`, `--witness-ca`): one or more PEM
+ * certificates, each parsed. Operator input: a file without a certificate, or with a block
+ * that does not parse, is refused before anything starts.
+ */
+export function readCaBundle(path: string, what = 'client CA file'): Buffer {
+  const pem = read(path, what);
   const blocks = pem.toString('utf8').match(PEM_CERTIFICATE) ?? [];
   if (blocks.length === 0) invalid(`${path} holds no PEM certificate`);
   for (const block of blocks) {
@@ -54,8 +58,13 @@ function readClientCa(path: string): Buffer {
   return pem;
 }
 
+/** What the TLS of a server is configured by: the vault's config, or a witness's (app/witness-node.ts). */
+export interface TlsSettings {
+  readonly tls?: TlsConfig;
+}
+
 /** The PEM material to serve with, or undefined without TLS. Reads files only: see {@link prepareTlsMaterial}. */
-export function loadTlsMaterial(config: VaultConfig): TlsMaterial | undefined {
+export function loadTlsMaterial(config: TlsSettings): TlsMaterial | undefined {
   if (config.tls === undefined) return undefined;
   const cert = read(config.tls.certFile, 'certificate');
   const key = read(config.tls.keyFile, 'private key');
@@ -72,12 +81,12 @@ export function loadTlsMaterial(config: VaultConfig): TlsMaterial | undefined {
   } catch (e) {
     invalid(`${config.tls.keyFile} is not a PEM private key (or it is encrypted)`, e);
   }
-  const clientCa = config.tls.clientCaFile === undefined ? undefined : readClientCa(config.tls.clientCaFile);
+  const clientCa = config.tls.clientCaFile === undefined ? undefined : readCaBundle(config.tls.clientCaFile);
   return { cert, key, ...(clientCa === undefined ? {} : { clientCa }), fingerprint: x509.fingerprint256, notAfter: new Date(x509.validTo), selfSigned: config.tls.selfSigned };
 }
 
 /** {@link loadTlsMaterial}, after making or renewing the self-signed pair of `--tls-self-signed`. */
-export async function prepareTlsMaterial(config: VaultConfig, clock: Clock, random: Random): Promise<TlsMaterial | undefined> {
+export async function prepareTlsMaterial(config: TlsSettings, clock: Clock, random: Random): Promise<TlsMaterial | undefined> {
   if (config.tls?.selfSigned !== true) return loadTlsMaterial(config);
   const made = await ensureSelfSignedCertificate(config.tls, clock, random);
   const material = loadTlsMaterial(config)!;

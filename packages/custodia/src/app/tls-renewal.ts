@@ -7,8 +7,7 @@
  * that does not match) keeps the current certificate and is reported to `onError`.
  */
 import { secureRandom, systemClock, type Clock, type Random } from '../kernel/index.js';
-import type { VaultConfig } from './config.js';
-import { prepareTlsMaterial, type TlsMaterial } from './tls-files.js';
+import { prepareTlsMaterial, type TlsMaterial, type TlsSettings } from './tls-files.js';
 
 export interface TlsRenewal {
   /** Checks now; resolves to the material when it changed and was applied. */
@@ -17,7 +16,7 @@ export interface TlsRenewal {
 }
 
 export function startTlsRenewal(
-  config: VaultConfig,
+  config: TlsSettings,
   current: TlsMaterial,
   o: { readonly clock?: Clock; readonly random?: Random; readonly intervalMs: number; readonly apply: (m: TlsMaterial) => void; readonly onError: (e: unknown) => void },
 ): TlsRenewal {

@@ -34,7 +34,7 @@ import { createOAuthServer, type OAuthServer } from './oauth-server.js';
 import { openKeyManagement, type KeyManagement } from './key-management.js';
 import { ErasureService } from './erasure-service.js';
 import { KeyRotation } from './key-rotation.js';
-import { prepareTlsMaterial, type TlsMaterial } from './tls-files.js';
+import { prepareTlsMaterial, readCaBundle, type TlsMaterial } from './tls-files.js';
 
 export interface Vault {
   readonly config: VaultConfig;
@@ -164,6 +164,7 @@ export async function createVault(config: VaultConfig, overrides: VaultOverrides
   const random = overrides.random ?? secureRandom;
   // First, so a TLS mistake stops the start before anything is opened.
   const tls = await prepareTlsMaterial(config, wallClock, random);
+  const witnessCa = config.ledger.witnessCaFile === undefined ? undefined : readCaBundle(config.ledger.witnessCaFile, 'witness CA file');
   const key = await loadSigningKey(config.dataDir, true);
   const ledgerKey = loadLedgerKey(config.dataDir, { ...(config.ledger.origin === undefined ? {} : { explicit: config.ledger.origin }), fallback: config.ledger.defaultOrigin }, random, true);
   const auditScope = new AsyncLocalStorage<WriteAuditContext>();
@@ -173,7 +174,7 @@ export async function createVault(config: VaultConfig, overrides: VaultOverrides
   const { witnesses, witnessQuorum, witnessFor } = config.ledger;
   const cosigned = witnesses.length === 0 ? undefined : new CosignedCheckpoints(database.ledger, database.cosignatures, witnesses.map((w) => w.vkey), witnessQuorum);
   const ledger = new LedgerService(database.ledger, ledgerKey, config.ledger, clock, cosigned);
-  const cosigning = witnesses.length === 0 ? undefined : new CosignatureCollector(ledger, database.cosignatures, witnesses, { clock: wallClock });
+  const cosigning = witnesses.length === 0 ? undefined : new CosignatureCollector(ledger, database.cosignatures, witnesses, { clock: wallClock, ...(witnessCa === undefined ? {} : { ca: witnessCa }) });
   if (cosigning !== undefined) ledger.onCheckpoint((cp) => cosigning.notify(cp));
   const witnessName = { ...(config.ledger.witnessName === undefined ? {} : { explicit: config.ledger.witnessName }), fallback: config.ledger.defaultWitnessName };
   const witness = witnessFor.length === 0 ? undefined : openWitnessService(config.dataDir, witnessName, witnessFor, wallClock, random);
@@ -196,6 +197,8 @@ export async function createVault(config: VaultConfig, overrides: VaultOverrides
   const keyRotation = keys === undefined ? undefined : new KeyRotation(keys, database.sealedData, database.keyManagement.atRest, database.operatorLog, clock);
   // A database restored from a backup taken before an erasure loses the erased records again.
   await erasure?.replay();
+  // Break-the-glass reasons written before they were sealed (migration 0021) are sealed now, once.
+  await database.breakGlass.sealClearReasons();
   const findings = new FindingService(database.findings, audit, clock, random);
   const inventory = new TalkerInventory(database.talkers, audit, clock);
   const detectStream = config.detectStream === undefined ? undefined : new DetectStream({ config: config.detectStream, findings, devices: new DeviceDirectory(store, clock), inventory, clock, random });

@@ -11,6 +11,7 @@
  * the split is where the right-hand side is a well-formed vkey whose key ID matches.
  */
 import { CustodiaError } from '../kernel/index.js';
+import { isLoopback } from './loopback.js';
 import { cosignatureVerifier, ed25519NoteVerifier, isValidKeyName, NoteVerifierSet, parseVerifierKey, witnessKeyRef } from '../ledger/index.js';
 
 /** A witness the log asks for cosignatures. */
@@ -92,12 +93,23 @@ export function logVerifiers(logs: readonly WitnessedLog[]): Map<string, NoteVer
   return new Map([...byOrigin].map(([origin, vkeys]) => [origin, new NoteVerifierSet(vkeys.map((k) => ed25519NoteVerifier(k)))]));
 }
 
+/** The URL's host as `isLoopback` wants it (IPv6 without brackets). */
+const hostOf = (url: string): string => new URL(url).hostname.replace(/^\[(.*)\]$/, '$1');
+
 /**
  * The witnesses and quorum: each witness key once, quorum from 1 to the number of
- * witnesses (default: all of them).
+ * witnesses (default: all of them). A plain-http witness beyond loopback is refused
+ * unless `allowHttp` (`--witness-insecure-http`): cosignatures are signed, but on plain
+ * HTTP anyone on the path can cut the log off from its witness or pose as it unnoticed
+ * until the quorum stalls.
  */
-export function resolveWitnesses(specs: readonly string[], quorum: number | string | undefined): { witnesses: readonly WitnessPeer[]; quorum: number } {
+export function resolveWitnesses(specs: readonly string[], quorum: number | string | undefined, allowHttp = false): { witnesses: readonly WitnessPeer[]; quorum: number } {
   const witnesses = specs.map(parseWitnessPeer);
+  for (const w of witnesses) {
+    if (!allowHttp && w.url.startsWith('http:') && !isLoopback(hostOf(w.url))) {
+      invalid(`--witness ${w.url} is plain HTTP beyond loopback: give the witness TLS (https, with --witness-ca for a private CA) or pass --witness-insecure-http`);
+    }
+  }
   const refs = witnesses.map((w) => {
     const k = parseVerifierKey(w.vkey);
     return witnessKeyRef(k.name, k.keyId);

@@ -39,6 +39,8 @@ export function serveCommand(): Command<[], Record<string, unknown>> {
     .option('--ledger-origin <origin>', 'the audit log\'s origin, fixed when the log is created (default <host:port>/ledger; env CUSTODIA_LEDGER_ORIGIN)')
     .option('--witness <url=vkey>', "a witness to cosign the ledger's checkpoints: its submission URL (POST <url>/add-checkpoint) and its verifier key (repeatable)", collect, undefined)
     .option('--witness-quorum <n>', 'how many witnesses must cosign a checkpoint before GET /ledger/checkpoint serves it (default: all of them)')
+    .option('--witness-ca <file>', 'PEM CA certificates that https witnesses must chain to, instead of the system roots (e.g. a witness\'s --tls-self-signed certificate)')
+    .option('--witness-insecure-http', 'allow plain-http --witness URLs beyond loopback (a network attacker can then cut the log off from its witnesses)')
     .option('--witness-for <origin=vkey>', "act as a witness (under /witness) for another log: its origin and verifier key (repeatable; this vault's witness key is keys/witness-note.key)", collect, undefined)
     .option('--witness-name <name>', "this vault's witness name, fixed when its key is created (default <host:port>/witness)")
     .option('--rate-limit <kind=rate/burst>', 'requests per second and burst for user, client or token, e.g. user=50/200 (repeatable; env CUSTODIA_RATE_LIMITS)', collect, undefined)
@@ -70,6 +72,8 @@ export function serveCommand(): Command<[], Record<string, unknown>> {
             ...(o.ledgerOrigin === undefined ? {} : { origin: o.ledgerOrigin }),
             ...(o.witness === undefined ? {} : { witnesses: o.witness }),
             ...(o.witnessQuorum === undefined ? {} : { witnessQuorum: o.witnessQuorum }),
+            ...(o.witnessCa === undefined ? {} : { witnessCa: o.witnessCa }),
+            ...(o.witnessInsecureHttp === undefined ? {} : { witnessInsecureHttp: o.witnessInsecureHttp }),
             ...(o.witnessFor === undefined ? {} : { witnessFor: o.witnessFor }),
             ...(o.witnessName === undefined ? {} : { witnessName: o.witnessName }),
           },

@@ -5,8 +5,9 @@
  * (app/witness-node.ts).
  */
 import { Command, Option } from '@commander-js/extra-typings';
-import { loggerOptions, openWitnessNode, resolveWitnessNodeConfig, witnessPlainHttpWarning, witnessVerifierKey } from '../app/index.js';
-import { buildWitnessServer } from '../server/index.js';
+import type { Server as SecureServer } from 'node:https';
+import { loggerOptions, openWitnessNode, prepareWitnessTls, resolveWitnessNodeConfig, startTlsRenewal, witnessPlainHttpWarning, witnessVerifierKey } from '../app/index.js';
+import { buildWitnessServer, secureContextOptions } from '../server/index.js';
 
 const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
 const dataDir = () => new Option('--data-dir <dir>', "the witness's directory (its key in keys/witness-note.key, its state in witness-state.db)").default('./witness');
@@ -21,12 +22,27 @@ export function witnessCommand(): Command<[], Record<string, unknown>> {
       .option('--port <port>', 'port to listen on', '8090')
       .option('--log <origin=vkey>', "a log to witness: its origin and a verifier key of its checkpoints (repeatable; e.g. the output of `custodia ledger vkey`)", collect, undefined)
       .option('--name <name>', "the witness's name (its key's name), fixed when the key is created (default <host>:<port>/witness)")
+      .option('--tls-cert <file>', 'serve HTTPS (TLS 1.2 or later) with this PEM certificate chain, checked as for `custodia serve`')
+      .option('--tls-key <file>', 'the PEM private key of --tls-cert, mode 0600')
+      .option('--tls-self-signed', 'serve HTTPS with a self-signed certificate for localhost, made and renewed under <data-dir>/keys/tls (logs pin it with --witness-ca)')
       .addOption(new Option('--log-level <level>', 'log level').choices(['fatal', 'error', 'warn', 'info', 'debug', 'silent'] as const).default('info' as const))
       .exitOverride()
       .action(async (o) => {
-        const config = resolveWitnessNodeConfig({ dataDir: o.dataDir, host: o.host, port: o.port, logLevel: o.logLevel, ...(o.log === undefined ? {} : { logs: o.log }), ...(o.name === undefined ? {} : { name: o.name }) });
+        const config = resolveWitnessNodeConfig({
+          dataDir: o.dataDir,
+          host: o.host,
+          port: o.port,
+          logLevel: o.logLevel,
+          ...(o.log === undefined ? {} : { logs: o.log }),
+          ...(o.name === undefined ? {} : { name: o.name }),
+          ...(o.tlsCert === undefined ? {} : { tlsCert: o.tlsCert }),
+          ...(o.tlsKey === undefined ? {} : { tlsKey: o.tlsKey }),
+          ...(o.tlsSelfSigned === undefined ? {} : { tlsSelfSigned: o.tlsSelfSigned }),
+        });
+        // First, so a TLS mistake stops the start before the key or state is opened.
+        const tls = await prepareWitnessTls(config);
         const service = openWitnessNode(config);
-        const app = buildWitnessServer(service, { logger: loggerOptions(config.logLevel) });
+        const app = buildWitnessServer(service, { logger: loggerOptions(config.logLevel), ...(tls === undefined ? {} : { tls }) });
         const close = async (): Promise<void> => {
           await app.close();
           service.close();
@@ -41,9 +57,22 @@ export function witnessCommand(): Command<[], Record<string, unknown>> {
         const address = app.server.address();
         const port = typeof address === 'object' && address !== null ? address.port : config.port;
         const host = config.host.includes(':') ? `[${config.host}]` : config.host;
-        process.stdout.write(`Witness ${service.name} is listening at http://${host}:${port}\n`);
+        if (tls !== undefined) {
+          // A renewed self-signed certificate, or files the operator replaced, are taken up without a restart.
+          const server = app.server as unknown as SecureServer;
+          startTlsRenewal(config, tls, {
+            intervalMs: 6 * 3600_000,
+            apply: (m) => {
+              server.setSecureContext(secureContextOptions(m));
+              app.log.info({ notAfter: m.notAfter.toISOString(), fingerprint: m.fingerprint }, 'TLS certificate renewed');
+            },
+            onError: (e) => app.log.error({ err: e }, 'TLS certificate renewal failed; the current certificate stays'),
+          });
+        }
+        process.stdout.write(`Witness ${service.name} is listening at ${tls === undefined ? 'http' : 'https'}://${host}:${port}\n`);
         process.stdout.write(`Verifier key: ${service.verifierKey}\n`);
         process.stdout.write(`Witnessing: ${service.origins.length === 0 ? '(no logs)' : service.origins.join(', ')}\n`);
+        if (tls !== undefined) process.stdout.write(`TLS certificate (${tls.selfSigned ? 'self-signed for localhost, 127.0.0.1 and ::1' : 'from --tls-cert'}), valid until ${tls.notAfter.toISOString()}\nSHA-256 fingerprint: ${tls.fingerprint}\n`);
       }),
   );
   witness.addCommand(

@@ -1,2 +1,2 @@
 export { buildServer, secureContextOptions, type ServerOptions } from './http-server.js';
-export { buildWitnessServer } from './witness-server.js';
+export { buildWitnessServer, type WitnessServerOptions } from './witness-server.js';

@@ -2,15 +2,22 @@
  * `custodia witness serve`: a C2SP tlog-witness on its own, with nothing else — no FHIR,
  * no tokens, no patient data. The add-checkpoint and monitoring endpoints sit at the
  * root (submission and monitoring prefix: the server's base URL), beside /healthz.
+ * With `tls` it serves HTTPS, TLS 1.2 at least, like the vault (http-server.ts).
  */
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify';
-import type { WitnessService } from '../app/index.js';
+import type { TlsMaterial, WitnessService } from '../app/index.js';
 import { PRE_ROUTING_HEADERS } from './security-headers.js';
 import { registerWitnessRoutes } from './witness-routes.js';
-import type { ServerOptions } from './http-server.js';
+import { secureContextOptions, type ServerOptions } from './http-server.js';
 
-export function buildWitnessServer(witness: WitnessService, options: ServerOptions = {}): FastifyInstance {
+export interface WitnessServerOptions extends ServerOptions {
+  /** Serve HTTPS with this certificate and key (a witness's TLS has no client CA: nobody is asked for a certificate). */
+  readonly tls?: TlsMaterial;
+}
+
+export function buildWitnessServer(witness: WitnessService, options: WitnessServerOptions = {}): FastifyInstance {
   const app = Fastify({
+    ...(options.tls === undefined ? {} : { https: secureContextOptions(options.tls) }),
     logger: options.logger ?? false,
     logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,

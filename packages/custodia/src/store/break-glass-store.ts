@@ -1,14 +1,43 @@
-/** The BreakGlassStore port over the vault's database. */
+/**
+ * The BreakGlassStore port over the vault's database.
+ *
+ * The clinician's reason is free text that may name the patient's condition, so it is
+ * sealed at rest like a TOTP secret or a finding's detail (at-rest.ts `sealSecret`): an
+ * envelope under the tenant key in `reason_sealed` (migration 0021), AAD purpose
+ * `break-glass` and subject the session id, so a reason copied onto another session does
+ * not open. Tenant key, not the patient's: the review queue is accountability for an
+ * emergency access and must still read after the patient is erased (the ledger's copy of
+ * the reason is under the patient's key and goes with them).
+ *
+ * Rows written before 0021 kept the reason in clear in `reason`. They are sealed when the
+ * vault opens ({@link SealingBreakGlassStore.sealClearReasons}, an eager pass rather than
+ * a re-seal on read: break-the-glass sessions are few, and a reason must not stay in clear
+ * until someone happens to list the queue). Until then, and for a row an older binary
+ * writes during a rolling upgrade on PostgreSQL, the clear reason is read as it is: the
+ * session's other columns are not authenticated either (who, which patient, until when),
+ * so refusing such a row would protect nothing and would lock its user out.
+ *
+ * Data-key rotation re-seals the reasons sealed by a retired tenant key
+ * (`resealReasons`, through sealed-data-store.ts `resealSecrets`).
+ */
 import { sql } from 'kysely';
 import type { BreakGlassSession, BreakGlassStore, ReviewStatus } from '../access/index.js';
+import { envelopeKeyId } from '../crypto/index.js';
+import { isCustodiaError } from '../kernel/index.js';
+import type { AtRest } from './at-rest.js';
 import { guarded } from './db-errors.js';
 import type { DatabaseHandle } from './open-store.js';
+
+/** The purpose a break-the-glass reason is sealed for (the AAD's; the subject is the session id). */
+export const BREAK_GLASS_REASON = 'break-glass';
 
 interface Row {
   id: string;
   user_id: string;
   patient_id: string;
+  /** Clear reason of a row from before migration 0021 not yet sealed; '' otherwise. */
   reason: string;
+  reason_sealed: Uint8Array | null;
   started_at: number;
   expires_at: number;
   review: string;
@@ -17,12 +46,24 @@ interface Row {
   reviewed_at: number | null;
 }
 
-function toSession(r: Row): BreakGlassSession {
+/** The break-the-glass store with what only the vault's composition root and key rotation call. */
+export interface SealingBreakGlassStore extends BreakGlassStore {
+  /** Seals every reason still in clear (rows from before migration 0021); returns how many. */
+  sealClearReasons(): Promise<number>;
+  /** Re-seals the reasons sealed by `keyIds` under the current tenant key; which of them still seal one. */
+  resealReasons(keyIds: readonly string[]): Promise<{ resealed: number; stillSealing: Set<string> }>;
+}
+
+const sealReason = (at: AtRest, id: string, reason: string): Buffer => at.sealSecret(BREAK_GLASS_REASON, id, Buffer.from(reason, 'utf8'));
+
+function toSession(at: AtRest, r: Row): BreakGlassSession {
+  // reason_sealed is database content (hostile if the database was written outside Custodia): openSecret authenticates it against this row's id.
+  const reason = r.reason_sealed === null ? r.reason : at.openSecret(BREAK_GLASS_REASON, r.id, r.reason_sealed).toString('utf8');
   return {
     id: r.id,
     userId: r.user_id,
     patientId: r.patient_id,
-    reason: r.reason,
+    reason,
     purposeOfUse: 'BTG',
     startedAt: Number(r.started_at),
     expiresAt: Number(r.expires_at),
@@ -33,11 +74,11 @@ function toSession(r: Row): BreakGlassSession {
   };
 }
 
-const COLUMNS = sql`id, user_id, patient_id, reason, started_at, expires_at, review, reviewer, review_note, reviewed_at`;
+const COLUMNS = sql`id, user_id, patient_id, reason, reason_sealed, started_at, expires_at, review, reviewer, review_note, reviewed_at`;
 
-const ACTIVE_SQL = 'SELECT id, user_id, patient_id, reason, started_at, expires_at, review, reviewer, review_note, reviewed_at FROM break_glass_sessions WHERE user_id = ? AND expires_at > ? ORDER BY started_at';
+const ACTIVE_SQL = 'SELECT id, user_id, patient_id, reason, reason_sealed, started_at, expires_at, review, reviewer, review_note, reviewed_at FROM break_glass_sessions WHERE user_id = ? AND expires_at > ? ORDER BY started_at';
 
-export function breakGlassStore(db: DatabaseHandle): BreakGlassStore {
+export function breakGlassStore(db: Pick<DatabaseHandle, 'read' | 'transaction' | 'readNow' | 'memo'>, at: AtRest): SealingBreakGlassStore {
   return {
     // Asked on every request by a user. On SQLite the answer is remembered until the next
     // commit: sessions active at the first ask, filtered again by the time of each ask,
@@ -49,31 +90,74 @@ export function breakGlassStore(db: DatabaseHandle): BreakGlassStore {
           readNow !== undefined && memo !== undefined
             ? memo(`break-glass\u0000${userId}`, () => readNow(ACTIVE_SQL, [userId, now]) as Row[])
             : (await sql<Row>`SELECT ${COLUMNS} FROM break_glass_sessions WHERE user_id = ${userId} AND expires_at > ${now} ORDER BY started_at`.execute(db.read)).rows;
-        return rows.filter((r) => Number(r.expires_at) > now).map(toSession);
+        return rows.filter((r) => Number(r.expires_at) > now).map((r) => toSession(at, r));
       }),
     insert: (s) =>
       guarded(async () => {
+        const sealed = sealReason(at, s.id, s.reason);
         await db.transaction((tx) =>
-          sql`INSERT INTO break_glass_sessions (id, user_id, patient_id, reason, started_at, expires_at, review)
-              VALUES (${s.id}, ${s.userId}, ${s.patientId}, ${s.reason}, ${s.startedAt}, ${s.expiresAt}, ${s.review})`.execute(tx),
+          sql`INSERT INTO break_glass_sessions (id, user_id, patient_id, reason, reason_sealed, started_at, expires_at, review)
+              VALUES (${s.id}, ${s.userId}, ${s.patientId}, '', ${sealed}, ${s.startedAt}, ${s.expiresAt}, ${s.review})`.execute(tx),
         );
       }),
     list: (filter, limit) =>
       guarded(async () => {
         const where = filter.review === undefined ? sql`1 = 1` : sql`review = ${filter.review}`;
-        return (await sql<Row>`SELECT ${COLUMNS} FROM break_glass_sessions WHERE ${where} ORDER BY started_at DESC LIMIT ${limit}`.execute(db.read)).rows.map(toSession);
+        return (await sql<Row>`SELECT ${COLUMNS} FROM break_glass_sessions WHERE ${where} ORDER BY started_at DESC LIMIT ${limit}`.execute(db.read)).rows.map((r) => toSession(at, r));
       }),
-    get: (id) => guarded(async () => {
-      const row = (await sql<Row>`SELECT ${COLUMNS} FROM break_glass_sessions WHERE id = ${id}`.execute(db.read)).rows[0];
-      return row === undefined ? undefined : toSession(row);
-    }),
-    review: (id, status, reviewer, note, at) =>
+    get: (id) =>
+      guarded(async () => {
+        const row = (await sql<Row>`SELECT ${COLUMNS} FROM break_glass_sessions WHERE id = ${id}`.execute(db.read)).rows[0];
+        return row === undefined ? undefined : toSession(at, row);
+      }),
+    review: (id, status, reviewer, note, reviewedAt) =>
       guarded(async () => {
         const r = await db.transaction((tx) =>
-          sql`UPDATE break_glass_sessions SET review = ${status}, reviewer = ${reviewer}, review_note = ${note}, reviewed_at = ${at}
+          sql`UPDATE break_glass_sessions SET review = ${status}, reviewer = ${reviewer}, review_note = ${note}, reviewed_at = ${reviewedAt}
               WHERE id = ${id} AND review = 'pending'`.execute(tx),
         );
         return Number(r.numAffectedRows ?? 0) === 1;
+      }),
+    sealClearReasons: () =>
+      guarded(async () => {
+        const clear = (await sql<{ id: string; reason: string }>`SELECT id, reason FROM break_glass_sessions WHERE reason_sealed IS NULL`.execute(db.read)).rows;
+        if (clear.length === 0) return 0;
+        const sealed = clear.map((r) => ({ id: r.id, sealed: sealReason(at, r.id, r.reason) }));
+        return db.transaction(async (tx) => {
+          let n = 0;
+          // Only rows still in clear: a row sealed meanwhile (another server of the same database) is left as it is.
+          for (const r of sealed) n += Number((await sql`UPDATE break_glass_sessions SET reason_sealed = ${r.sealed}, reason = '' WHERE id = ${r.id} AND reason_sealed IS NULL`.execute(tx)).numAffectedRows ?? 0);
+          return n;
+        });
+      }),
+    resealReasons: (keyIds) =>
+      guarded(async () => {
+        const stillSealing = new Set<string>();
+        if (!at.sealed || keyIds.length === 0) return { resealed: 0, stillSealing };
+        const wanted = new Set(keyIds);
+        const moves: { id: string; from: Uint8Array; to: Buffer }[] = [];
+        for (const r of (await sql<{ id: string; reason_sealed: Uint8Array }>`SELECT id, reason_sealed FROM break_glass_sessions WHERE reason_sealed IS NOT NULL`.execute(db.read)).rows) {
+          let keyId: string;
+          try {
+            keyId = envelopeKeyId(Buffer.from(r.reason_sealed));
+          } catch {
+            continue; // damaged: under no key, refused when read
+          }
+          if (!wanted.has(keyId)) continue;
+          try {
+            moves.push({ id: r.id, from: r.reason_sealed, to: at.sealSecret(BREAK_GLASS_REASON, r.id, at.openSecret(BREAK_GLASS_REASON, r.id, r.reason_sealed)) });
+          } catch (e) {
+            if (!isCustodiaError(e, 'decrypt-failed')) throw e;
+            stillSealing.add(keyId);
+          }
+        }
+        if (moves.length === 0) return { resealed: 0, stillSealing };
+        const resealed = await db.transaction(async (tx) => {
+          let n = 0;
+          for (const m of moves) n += Number((await sql`UPDATE break_glass_sessions SET reason_sealed = ${m.to} WHERE id = ${m.id} AND reason_sealed = ${m.from}`.execute(tx)).numAffectedRows ?? 0);
+          return n;
+        });
+        return { resealed, stillSealing };
       }),
   };
 }

@@ -10,14 +10,14 @@ import type { CosignatureStore, WriteAuditContext } from '../ledger/index.js';
 import { ledgerLog, type LedgerLog } from './ledger-log.js';
 import { ledgerCosignatures } from './ledger-cosignatures.js';
 import type { ResourceStore } from '../fhir/index.js';
-import type { BreakGlassStore, IdentityStore, OAuthStore, OperatorLog } from '../access/index.js';
+import type { IdentityStore, OAuthStore, OperatorLog } from '../access/index.js';
 import { postgresSql, sqliteSql } from './dialect-sql.js';
 import { KyselyResourceStore, type StoreHandles } from './kysely-resource-store.js';
 import { GroupCommit } from './group-commit.js';
 import { KyselyIdentityStore } from './identity-store.js';
 import { migrationProvider } from './migrations/index.js';
 import { KyselyOAuthStore } from './oauth-store.js';
-import { breakGlassStore } from './break-glass-store.js';
+import { breakGlassStore, type SealingBreakGlassStore } from './break-glass-store.js';
 import { operatorLogStore } from './operator-log-store.js';
 import { openPostgres } from './postgres-database.js';
 import { sequencerLease } from './sequencer-lease.js';
@@ -111,7 +111,7 @@ export interface VaultDatabase {
   readonly identity: IdentityStore;
   /** The SMART authorization server's state (also the token service's revocation list). */
   readonly oauth: OAuthStore;
-  readonly breakGlass: BreakGlassStore;
+  readonly breakGlass: SealingBreakGlassStore;
   readonly operatorLog: OperatorLog;
   /** Key usage, erasure and re-sealing of resource versions (key management). */
   readonly sealedData: SealedDataStore;
@@ -139,7 +139,7 @@ export async function openDatabase(options: StoreOptions): Promise<VaultDatabase
     resources,
     identity: new KyselyIdentityStore(handle, h.at),
     oauth: new KyselyOAuthStore(handle),
-    breakGlass: breakGlassStore(handle),
+    breakGlass: breakGlassStore(handle, h.at),
     operatorLog: operatorLogStore(handle),
     sealedData: sealedDataStore(h, options.ledger?.enabled === false ? undefined : ledger),
     legalHolds: legalHoldStore(handle),

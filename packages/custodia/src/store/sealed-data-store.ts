@@ -11,6 +11,7 @@ import type { StoredContent } from './at-rest.js';
 import { deleteSearchRows } from './write-versions.js';
 import { resealSecrets } from './identity-secrets.js';
 import { findingStore } from './finding-store.js';
+import { breakGlassStore } from './break-glass-store.js';
 import type { LedgerLog, LedgerResealProgress } from './ledger-log.js';
 import { storedDigest, type StoredDigest } from './stored-digest.js';
 
@@ -65,8 +66,8 @@ export interface SealedDataStore {
   /** Replaces content and key id of versions still sealed by the key they were read under; returns how many. */
   reseal(rows: readonly { seq: number; fromKeyId: string; content: Buffer; keyId: string }[]): Promise<number>;
   /**
-   * Re-seals what else the tenant key seals — second-factor secrets (identity-secrets.ts)
-   * and findings' details (finding-store.ts) — sealed by `keyIds` under the current tenant
+   * Re-seals what else the tenant key seals — second-factor secrets (identity-secrets.ts),
+   * findings' details (finding-store.ts) and break-the-glass reasons (break-glass-store.ts) — sealed by `keyIds` under the current tenant
    * key; returns how many, and which of `keyIds` still seal one and must not be dropped.
    */
   resealSecrets(keyIds: readonly string[]): Promise<{ resealed: number; stillSealing: Set<string> }>;
@@ -154,7 +155,8 @@ export function sealedDataStore(h: StoreHandles, ledger?: LedgerLog): SealedData
       guarded(async () => {
         const totp = await resealSecrets(h.read, h.transaction, h.at, keyIds);
         const findings = await findingStore(h, h.at).resealFindings(keyIds);
-        return { resealed: totp.resealed + findings.resealed, stillSealing: new Set([...totp.stillSealing, ...findings.stillSealing]) };
+        const reasons = await breakGlassStore(h, h.at).resealReasons(keyIds);
+        return { resealed: totp.resealed + findings.resealed + reasons.resealed, stillSealing: new Set([...totp.stillSealing, ...findings.stillSealing, ...reasons.stillSealing]) };
       }),
     resealLedger: (keyIds, limit) => guarded(async () => (ledger === undefined ? { resealed: 0, stillSealing: new Set<string>(), remaining: 0 } : ledger.resealSealedBy(keyIds, limit))),
   };

@@ -3,15 +3,19 @@
  * (the built binary): a missing key, a log given with a witness's key type, a bad quorum
  * and a malformed URL=VKEY are one-line errors with exit 2; `witness vkey` prints the key
  * the first start created, for a standalone witness and a vault's data directory alike.
+ * `witness serve --tls-self-signed` serves HTTPS that a client pinning its certificate
+ * reaches; a plain-http witness beyond loopback and a bad `--witness-ca` are refused.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { get } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { seededRandom, secureRandom } from '../../src/kernel/index.js';
 import { formatVerifierKey, generateNoteKey, SIGNATURE_TYPE_COSIGNATURE_V1, SIGNATURE_TYPE_ED25519 } from '../../src/ledger/index.js';
 import { loadWitnessKey } from '../../src/store/index.js';
-import { expectOneLineError, runCustodia } from '../helpers/spawn-cli.js';
+import { CUSTODIA_BIN, expectOneLineError, runCustodia } from '../helpers/spawn-cli.js';
 
 const dirs: string[] = [];
 afterAll(() => {
@@ -45,6 +49,42 @@ describe('custodia witness', () => {
   });
 });
 
+describe('custodia witness serve over TLS', () => {
+  it('--tls-self-signed: prints an https URL and the fingerprint, and answers a client that pins the certificate', { timeout: 60_000 }, async () => {
+    const dir = tempDir();
+    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('CUSTODIA_')));
+    const child = spawn(process.execPath, [CUSTODIA_BIN, 'witness', 'serve', '--data-dir', dir, '--port', '0', '--tls-self-signed', '--log-level', 'silent', '--log', `hospital.example/ledger=${log.verifierKey}`], { env });
+    try {
+      let out = '';
+      child.stderr!.on('data', (c: Buffer) => (out += c.toString()));
+      await new Promise<void>((resolve, reject) => {
+        child.stdout!.on('data', (c: Buffer) => {
+          out += c.toString();
+          if (/SHA-256 fingerprint: /.test(out)) resolve();
+        });
+        child.once('exit', (code) => reject(new Error(`witness serve exited with ${code}: ${out}`)));
+      });
+      expect(out).toMatch(/listening at https:\/\/127\.0\.0\.1:\d+/);
+      expect(out).not.toMatch(/WARNING/);
+      const port = Number(/https:\/\/127\.0\.0\.1:(\d+)/.exec(out)![1]);
+      const ca = readFileSync(join(dir, 'keys', 'tls', 'localhost.crt'));
+      const status = await new Promise<number>((resolve, reject) => get({ host: '127.0.0.1', port, path: '/healthz', ca }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      }).on('error', reject));
+      expect(status).toBe(200);
+    } finally {
+      child.kill('SIGTERM');
+    }
+  });
+
+  it('refuses --tls-cert without --tls-key, and files that cannot be read', () => {
+    const dir = tempDir();
+    expectOneLineError(runCustodia(['witness', 'serve', '--data-dir', dir, '--port', '0', '--tls-cert', join(dir, 'c.pem')]), /needs both --tls-cert and --tls-key/);
+    expectOneLineError(runCustodia(['witness', 'serve', '--data-dir', dir, '--port', '0', '--tls-cert', join(dir, 'missing.pem'), '--tls-key', join(dir, 'missing.key')]), /cannot be read/);
+  });
+});
+
 describe('custodia serve witness flags', () => {
   it('refuses a quorum larger than the witnesses, a log key as a witness key, and --witness-for with a witness key', () => {
     const dir = tempDir();
@@ -53,5 +93,7 @@ describe('custodia serve witness flags', () => {
     expectOneLineError(runCustodia(['serve', '--data-dir', dir, '--port', '0', '--witness', `http://127.0.0.1:9=${log.verifierKey}`]), /0x04/);
     expectOneLineError(runCustodia(['serve', '--data-dir', dir, '--port', '0', '--witness-for', `hospital.example/ledger=${wit.verifierKey}`]), /type 0x01/);
     expectOneLineError(runCustodia(['serve', '--data-dir', dir, '--port', '0', '--witness-quorum', '1']), /needs at least one --witness/);
+    expectOneLineError(runCustodia(['serve', '--data-dir', dir, '--port', '0', '--witness', `http://witness.example/w1=${wit.verifierKey}`]), /plain HTTP beyond loopback/);
+    expectOneLineError(runCustodia(['serve', '--data-dir', dir, '--port', '0', '--witness', `https://witness.example/w1=${wit.verifierKey}`, '--witness-ca', join(dir, 'no-such-ca.pem')]), /witness CA file .* cannot be read/);
   });
 });

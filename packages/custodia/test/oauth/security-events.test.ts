@@ -1,13 +1,14 @@
 /**
  * Security events in the audit ledger (issue 5 §1: "login, logout, failed authentication
  * and MFA events; token issuance, consent changes, break-the-glass"), driven over real
- * HTTP through the sign-in pages, the token and revocation endpoints and the FHIR API,
+ * HTTP through the sign-in pages, the token, introspection and revocation endpoints and the FHIR API,
  * then read back from the ledger and decoded as an auditor would: who, from where,
  * through which client, what happened, for which patient. No password, code, token or
  * secret reaches any entry or the stored bytes; the username typed into a failed sign-in
  * and a break-the-glass reason are in the sealed entry only. When the ledger cannot be
- * written, a sign-in, a consent, a token or a break-the-glass session does not happen,
- * while a refusal stays the same refusal and a revocation still holds. On SQLite and
+ * written, a sign-in, a consent, a token, an active introspection answer or a
+ * break-the-glass session does not happen, while a refusal stays the same refusal and a
+ * revocation still holds. On SQLite and
  * PostgreSQL.
  */
 import { existsSync, readFileSync } from 'node:fs';
@@ -329,6 +330,28 @@ for (const name of ALL_DATABASES) {
       expect(Object.fromEntries(paramsOf(security(revoked)[0]!))).toEqual({ token: 'refresh_token', reason: 'client-request' });
     });
 
+    it('records each introspection: the client that asked and what it was told (active, inactive, refused), never the token', async () => {
+      const auth = basicAuth('server-app', serverSecret);
+      const a = await start(nextAddress(), 'server-app', SERVER_SCOPE);
+      const tokens = (await redeem(codeOf(await signIn(a.browser, a.url, { username: 'alice' })), a.verifier, { auth })).body;
+      const address = nextAddress();
+      const introspect = (form: Record<string, string>, headers: Record<string, string> = { authorization: auth }) => postForm(`${h.issuer}/oauth/introspect`, form, { ...headers, 'x-forwarded-for': address });
+      const appended = await appendedBy(async () => {
+        expect((await introspect({ token: tokens.access_token })).body.active).toBe(true);
+        expect((await introspect({ token: tokens.refresh_token })).body.active).toBe(true);
+        expect((await introspect({ token: 'not-a-token' })).body).toEqual({ active: false });
+        expect((await introspect({})).body.error).toBe('invalid_request');
+        expect((await introspect({ token: tokens.access_token, client_id: 'web-app' }, {})).body.error).toBe('invalid_client');
+      });
+      const records = security(appended);
+      expect(records.map(summary)).toEqual(['token/introspect/0', 'token/introspect/0', 'token/introspect/0', 'token/introspect/4/invalid_request', 'token/introspect/4/invalid_client']);
+      expect(records.map((r) => Object.fromEntries(paramsOf(r)))).toEqual([{ active: 'true', token: 'access_token' }, { active: 'true', token: 'refresh_token' }, { active: 'false' }, {}, {}]);
+      expect(records[0]).toMatchObject({ action: 'E', agent: { who: 'client:server-app', address }, patients: [], entities: [] });
+      expect(records[4]!.agent).toEqual({ who: 'client:web-app', address });
+      const stored = JSON.stringify(records);
+      for (const t of [tokens.access_token, tokens.refresh_token, 'not-a-token']) expect(stored).not.toContain(t);
+    });
+
     it('records failed client authentication with the id presented, and refused token requests with the OAuth error', async () => {
       const wrongSecret = 'definitely-not-the-client-secret-0123456789';
       secrets.add(wrongSecret);
@@ -482,6 +505,20 @@ for (const name of ALL_DATABASES) {
         expect((await h.vault.breakGlass.list(100)).filter((s) => s.userId === bobId)).toEqual([]);
       });
 
+      it('answers no active introspection it cannot record (503), and an inactive one as before', async () => {
+        const auth = basicAuth('server-app', serverSecret);
+        const a = await start(nextAddress(), 'server-app', SERVER_SCOPE);
+        const tokens = (await redeem(codeOf(await signIn(a.browser, a.url, { username: 'alice' })), a.verifier, { auth })).body;
+        const [active, inactive] = await whileBlocked(async () => [
+          await postForm(`${h.issuer}/oauth/introspect`, { token: tokens.access_token }, { authorization: auth }),
+          await postForm(`${h.issuer}/oauth/introspect`, { token: 'not-a-token' }, { authorization: auth }),
+        ]);
+        expect(active!.status).toBe(503);
+        expect(active!.body).toEqual({ error: 'temporarily_unavailable', error_description: expect.any(String) });
+        expect(inactive!.status).toBe(200);
+        expect(inactive!.body).toEqual({ active: false });
+      });
+
       it('still revokes a token the client revokes', async () => {
         const a = await start(nextAddress());
         const tokens = (await redeem(codeOf(await signIn(a.browser, a.url, { username: 'alice', patientQuery: 'Lovelace' })), a.verifier)).body;
@@ -510,8 +547,8 @@ for (const name of ALL_DATABASES) {
         const file = h.db.options.database;
         const files = new Map<string, Buffer>([[file, readFileSync(file)]]);
         if (existsSync(`${file}-wal`)) files.set(`${file}-wal`, readFileSync(`${file}-wal`));
-        // The session table keeps a break-the-glass reason for the privacy officer's review; the ledger never in clear.
-        expect(scan(files, [...secrets, ...[...sealedOnly].filter((s) => s !== BTG_REASON)].flatMap(formsOf))).toEqual([]);
+        // The session table keeps a break-the-glass reason for the privacy officer's review sealed too (migration 0021).
+        expect(scan(files, [...secrets, ...sealedOnly].flatMap(formsOf))).toEqual([]);
       }
       await h.vault.ledger.catchUp();
       expect((await verifyLedger(ledgerLog(h), h.vault.ledger.verifierKey)).problems).toEqual([]);

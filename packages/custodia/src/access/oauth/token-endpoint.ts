@@ -133,16 +133,34 @@ export class TokenEndpoint {
   /**
    * `POST /oauth/introspect` (RFC 7662 §2): confidential clients only. Anything invalid,
    * expired, revoked, not issued by this authorization server, or a refresh token of
-   * another client is `{"active": false}` and nothing more (§2.2).
+   * another client is `{"active": false}` and nothing more (§2.2). Each answer is in the
+   * audit ledger (`token-introspected`: the client, active or not, or the refusal): an
+   * active one only once its record is durable (503 otherwise), the others best effort.
    */
   introspect(body: unknown, authorization: string | undefined, certificate?: ClientCertificate, address?: string): Promise<OAuthHttpResponse> {
     return this.#handle(body, authorization, certificate, 'introspection', address, async (p, client) => {
-      if (client.kind === 'public') throw new OAuthError('invalid_client', 'Only confidential clients may introspect tokens');
+      const asked = { kind: 'token-introspected', client: client.clientId, ...(address === undefined ? {} : { address }) } as const;
       const token = p.get('token');
-      if (token === undefined) throw new OAuthError('invalid_request', 'token is required');
+      const refusal = client.kind === 'public' ? new OAuthError('invalid_client', 'Only confidential clients may introspect tokens') : token === undefined ? new OAuthError('invalid_request', 'token is required') : undefined;
+      if (refusal !== undefined || token === undefined) {
+        const e = refusal!;
+        await recordBestEffort(this.d.events, { ...asked, outcome: 'refused', error: e.error });
+        throw e;
+      }
       const refresh = await this.#refreshInfo(token, client);
       const info = refresh ?? (await this.#accessInfo(token));
-      return jsonResponse(200, info ?? { active: false });
+      if (info?.['active'] !== true) {
+        await recordBestEffort(this.d.events, { ...asked, outcome: 'inactive' });
+        return jsonResponse(200, { active: false });
+      }
+      // An active answer discloses the token's scope, subject and patient: like a read, it leaves only once recorded.
+      try {
+        await this.d.events.record({ ...asked, outcome: 'active', token: refresh === undefined ? 'access_token' : 'refresh_token' });
+      } catch (e) {
+        if (!isCustodiaError(e, 'audit-unavailable')) throw e;
+        throw new OAuthError('temporarily_unavailable', 'The introspection could not be recorded in the audit trail; try again later', { cause: e });
+      }
+      return jsonResponse(200, info);
     });
   }
 

@@ -24,6 +24,7 @@ import { ledgerCosignatureSchema } from './0017-ledger-cosignatures.js';
 import { storeEpochSchema } from './0018-store-epoch.js';
 import { findingSchema } from './0019-findings.js';
 import { talkerSchema } from './0020-talkers.js';
+import { breakGlassSealedReasonSchema } from './0021-break-glass-sealed-reason.js';
 
 function statements(list: string[]): Migration {
   return {
@@ -57,6 +58,7 @@ export function migrationProvider(dialect: SqlDialect): MigrationProvider {
         '0018-store-epoch': statements(storeEpochSchema(dialect)),
         '0019-findings': statements(findingSchema(dialect)),
         '0020-talkers': statements(talkerSchema(dialect)),
+        '0021-break-glass-sealed-reason': statements(breakGlassSealedReasonSchema(dialect)),
       };
     },
   };
