@@ -17,7 +17,8 @@ const DURATION = Number(process.env.CUSTODIA_BENCH_SECONDS ?? 10);
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const log = (m) => process.stderr.write(`[bench] ${m}\n`);
 function emit(name, value, unit, baseline, baselineValue) {
-  const round = (x) => Math.round(x * 1000) / 1000;
+  // Three decimals, or four significant digits for a figure below 1 (1 − AUC is about 1e-4).
+  const round = (x) => (Math.abs(x) >= 1 || x === 0 ? Math.round(x * 1000) / 1000 : Number(x.toPrecision(4)));
   process.stdout.write(`${JSON.stringify({ name, value: round(value), unit, baseline, baseline_value: round(baselineValue), ratio: Math.round((value / baselineValue) * 1000) / 1000 })}\n`);
 }
 
