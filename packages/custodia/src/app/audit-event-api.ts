@@ -112,8 +112,7 @@ export class AuditEventApi {
       order: 'desc',
       count: q.count,
     });
-    const origin = this.deps.ledger.origin;
-    const forPatient = scope.kind === 'patient' ? { forPatient: scope.patient } : {};
+    const forPatient = scope.kind === 'patient' ? scope.patient : undefined;
     const link = (extra: [string, string][]): string => `${this.deps.baseUrl}/AuditEvent?${new URLSearchParams([...q.used, ...extra] as [string, string][]).toString()}`;
     const issues = [
       ...(page.erased > 0 ? [`${page.erased} audit event(s) in this page's range are left out: their patient was erased, so they can no longer be read`] : []),
@@ -124,7 +123,7 @@ export class AuditEventApi {
       type: 'searchset',
       link: [{ relation: 'self', url: link(q.before === undefined ? [] : [['_before', String(q.before)]]) }, ...(page.next === undefined ? [] : [{ relation: 'next', url: link([['_before', String(page.next)]]) }])],
       entry: [
-        ...page.events.map((e) => ({ fullUrl: `${this.deps.baseUrl}/AuditEvent/${ledgerEventId(e.index)}`, resource: auditEventResource(e.index, e.record, { origin, ...forPatient, ...accountOf(e) }), search: { mode: 'match' } })),
+        ...page.events.map((e) => ({ ...this.#entry(e, forPatient), search: { mode: 'match' } })),
         ...(issues.length === 0 ? [] : [{ resource: informationOutcome(issues.join('. ')), search: { mode: 'outcome' } }]),
       ],
     };
@@ -143,7 +142,7 @@ export class AuditEventApi {
     if (leaf === undefined || !isAuditKind(leaf.kind)) throw notFound();
     const event = openAudit(log, leaf);
     if (event === 'erased') throw new CustodiaError('resource-erased', `AuditEvent/${id} is about a patient who was erased: it can no longer be read`);
-    const body = auditEventResource(index, event.record, { origin: this.deps.ledger.origin, ...(scope.kind === 'patient' ? { forPatient: scope.patient } : {}), ...accountOf(event) });
+    const body = this.#entry(event, scope.kind === 'patient' ? scope.patient : undefined).resource;
     await this.#recordDisclosure(caller, i, req, [event], scope);
     return { status: 200, body, lastModified: event.record.at };
   }
@@ -190,7 +189,7 @@ export class AuditEventApi {
       timestamp: new Date(this.deps.clock.now()).toISOString(),
       link: [{ relation: 'self', url: link(q.after === undefined ? [] : [['_after', String(q.after)]]) }, ...(run.next === undefined ? [] : [{ relation: 'next', url: link([['_after', String(run.next)]]) }])],
       entry: [
-        ...events.map((e) => ({ fullUrl: `${this.deps.baseUrl}/AuditEvent/${ledgerEventId(e.index)}`, resource: auditEventResource(e.index, e.record, { origin: ledger.origin, ...(forPatient === undefined ? {} : { forPatient }), ...accountOf(e) }) })),
+        ...events.map((e) => this.#entry(e, forPatient)),
         { resource: proof },
         { resource: informationOutcome(accessLogNotes(events.length, erased, shared, checkpoint.size, q.ignored)) },
       ],
@@ -224,7 +223,7 @@ export class AuditEventApi {
       if (page.next === undefined || found.length >= MAX_DISCLOSURES) break;
       cursor = page.next;
     }
-    const forPatient = scope.kind === 'patient' ? { forPatient: patient } : {};
+    const forPatient = scope.kind === 'patient' ? patient : undefined;
     const html = disclosuresHtml(patient, q.start, q.end, found.map((f) => f.disclosure));
     const notes = [
       `Accounting of disclosures for Patient/${patient} from ${new Date(q.start).toISOString()} to ${new Date(q.end).toISOString()} (45 CFR 164.528): ${found.length} disclosure(s). Disclosures for treatment, payment and health-care operations, and to the patient, are not listed.`,
@@ -237,13 +236,19 @@ export class AuditEventApi {
       type: 'collection',
       timestamp: new Date(now).toISOString(),
       entry: [
-        ...found.map((f) => ({ fullUrl: `${this.deps.baseUrl}/AuditEvent/${ledgerEventId(f.event.index)}`, resource: auditEventResource(f.event.index, f.event.record, { origin: this.deps.ledger.origin, ...forPatient, ...accountOf(f.event) }) })),
+        ...found.map((f) => this.#entry(f.event, forPatient)),
         { resource: { resourceType: 'Binary', id: 'disclosures-html', contentType: 'text/html', data: Buffer.from(html, 'utf8').toString('base64') } },
         { resource: informationOutcome(notes.join(' ')) },
       ],
     };
     await this.#recordDisclosure(caller, i, req, found.map((f) => f.event), scope, patient);
     return { status: 200, body: bundle };
+  }
+
+  /** A Bundle entry of an event read from the ledger, as `forPatient` (if given) may see it; an account refers to its full event. */
+  #entry(e: ScannedEvent, forPatient: string | undefined): { fullUrl: string; resource: Json } {
+    const view = { origin: this.deps.ledger.origin, ...(forPatient === undefined ? {} : { forPatient }), ...(e.of === undefined ? {} : { accountOf: e.of }) };
+    return { fullUrl: `${this.deps.baseUrl}/AuditEvent/${ledgerEventId(e.index)}`, resource: auditEventResource(e.index, e.record, view) };
   }
 
   /** The read of the audit trail, on the audit trail: who read which events about which patients. */
@@ -263,9 +268,6 @@ export class AuditEventApi {
     await this.deps.audit.record([record]);
   }
 }
-
-/** The view option of an account entry (audit-event-resource.ts). */
-const accountOf = (e: ScannedEvent): { accountOf?: number } => (e.of === undefined ? {} : { accountOf: e.of });
 
 /** What the patient can and cannot conclude from the Bundle (docs/operations.md § Access log proofs). */
 function accessLogNotes(shown: number, erased: number, shared: number, size: number, ignored: readonly string[]): string {
