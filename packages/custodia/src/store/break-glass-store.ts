@@ -86,11 +86,12 @@ export function breakGlassStore(db: Pick<DatabaseHandle, 'read' | 'transaction' 
     active: (userId, now) =>
       guarded(async () => {
         const { readNow, memo } = db;
-        const rows =
+        // Remembered opened, so that a reason is decrypted once per commit, not on every request.
+        const sessions =
           readNow !== undefined && memo !== undefined
-            ? memo(`break-glass\u0000${userId}`, () => readNow(ACTIVE_SQL, [userId, now]) as Row[])
-            : (await sql<Row>`SELECT ${COLUMNS} FROM break_glass_sessions WHERE user_id = ${userId} AND expires_at > ${now} ORDER BY started_at`.execute(db.read)).rows;
-        return rows.filter((r) => Number(r.expires_at) > now).map((r) => toSession(at, r));
+            ? memo(`break-glass\u0000${userId}`, () => (readNow(ACTIVE_SQL, [userId, now]) as Row[]).map((r) => toSession(at, r)))
+            : (await sql<Row>`SELECT ${COLUMNS} FROM break_glass_sessions WHERE user_id = ${userId} AND expires_at > ${now} ORDER BY started_at`.execute(db.read)).rows.map((r) => toSession(at, r));
+        return sessions.filter((s) => s.expiresAt > now);
       }),
     insert: (s) =>
       guarded(async () => {
