@@ -36,6 +36,7 @@ import {
   type LedgerEntry,
 } from '../ledger/index.js';
 import type { LedgerLog } from '../store/index.js';
+import { isAuditKind } from './audit-event-scan.js';
 
 export interface LedgerVerification {
   readonly ok: boolean;
@@ -140,7 +141,7 @@ export async function verifyLedger(log: LedgerLog, verifierKey: string): Promise
       } else if (entry?.kind === 'erasure') {
         for (const k of entry.keyIds) erasedKeys.add(k);
       }
-      if (entry === undefined && (leaf.kind === 'audit' || leaf.kind === 'access')) chains.unreadable(leaf.idx);
+      if (entry === undefined && isAuditKind(leaf.kind)) chains.unreadable(leaf.idx);
       else if (entry !== undefined) chains.check(leaf.idx, entry);
       tree.append(leaf.leafHash);
       const root = roots.get(tree.size);

@@ -11,7 +11,7 @@ export type { TalkerStore, TalkerQuery, Talker } from './talker-store.js';
 export { openPkcs11KeyProvider, type Pkcs11KeyProviderOptions } from './pkcs11-key-provider.js';
 export { writeFileAtomically } from './atomic-file.js';
 export { ledgerLog, type LedgerLog, type AuditIndexQuery, type StoredLeaf } from './ledger-log.js';
-export { auditOwner, versionRef } from './ledger-rows.js';
+export { versionRef } from './ledger-rows.js';
 export { loadLedgerKey, ledgerKeyPath } from './ledger-key-file.js';
 export type { StoredDigest } from './stored-digest.js';
 export { ledgerCosignatures } from './ledger-cosignatures.js';

@@ -27,12 +27,7 @@ export const AUDIT_PATIENTS: BulkTable = { table: 'audit_patients', columns: [['
 
 const patientOwner = (patient: string): string => `Patient/${patient}`;
 
-/** An audit event about exactly one patient is sealed under that patient's key (erasure then makes it unreadable). */
-export function auditOwner(record: AuditRecord): string {
-  return record.patients.length === 1 ? patientOwner(record.patients[0]!) : TENANT_OWNER;
-}
-
-/** Every key owner the entries of `record` may be sealed for: its patients (their own entry or account), and the tenant. */
+/** Every key owner the entries of `record` may be sealed for: its patients (their own entry or account, unreadable once they are erased), and the tenant. */
 export const auditOwners = (record: AuditRecord): string[] => [...chainedPatients(record).map(patientOwner), TENANT_OWNER];
 
 /**
