@@ -10,18 +10,15 @@
  *   - the explanation: the model, its score and threshold, the class, and the top features
  *     with their values and contributions (detection-explanation.ts).
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { basename } from 'node:path';
 import { type DetectionExplanation, type DetectionModel, type ExplainedFeature, type FindingDraft, type Severity } from '../detect/index.js';
 import { CustodiaError, secureRandom, systemClock, type Clock } from '../kernel/index.js';
-import type { WriteAuditContext } from '../ledger/index.js';
-import { AuditTrail } from './audit-trail.js';
 import type { VaultConfig } from './config.js';
 import { DeviceDirectory } from './device-directory.js';
 import type { ScoredBatch } from './detector-files.js';
 import { FindingService } from './finding-service.js';
 import { TalkerInventory } from './talker-inventory.js';
-import { openVaultDatabase } from './vault.js';
+import { withAuditedDatabase } from './finding-admin.js';
 
 /** Features named in a finding's explanation (the scorer's `explain`). */
 export const FLOW_FINDING_FEATURES = 5;
@@ -63,10 +60,8 @@ export function flowFindingDraft(model: DetectionModel, batch: ScoredBatch, r: n
  * @example
  *   await withFlowAlerts(config, model, 'conn.log', (alerts) => scoreFlowFile({ model, input, format, explain: 5, onBatch: (b) => alerts.raise(b) }));
  */
-export async function withFlowAlerts<T>(config: VaultConfig, model: DetectionModel, input: string, fn: (alerts: FlowAlerts) => Promise<T>, clock: Clock = systemClock): Promise<T> {
-  const db = await openVaultDatabase(config, clock, secureRandom);
-  try {
-    const audit = new AuditTrail(new AsyncLocalStorage<WriteAuditContext>(), db.ledger, clock, config.ledger.audit);
+export function withFlowAlerts<T>(config: VaultConfig, model: DetectionModel, input: string, fn: (alerts: FlowAlerts) => Promise<T>, clock: Clock = systemClock): Promise<T> {
+  return withAuditedDatabase(config, async (db, audit) => {
     const findings = new FindingService(db.findings, audit, clock, secureRandom);
     const devices = new DeviceDirectory(db.resources, clock);
     const inventory = new TalkerInventory(db.talkers, audit, clock);
@@ -103,7 +98,5 @@ export async function withFlowAlerts<T>(config: VaultConfig, model: DetectionMod
     const result = await fn(alerts);
     await inventory.flush();
     return result;
-  } finally {
-    await db.close();
-  }
+  }, clock);
 }
