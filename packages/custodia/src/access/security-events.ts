@@ -70,6 +70,11 @@ export type SecurityEvent =
     }
   /** An authenticated client's token request refused, with the RFC 6749 §5.2 error code. */
   | { readonly kind: 'token-refused'; readonly grantType: EventGrantType; readonly client: string; readonly error: OAuthErrorCode; readonly address?: string }
+  /**
+   * Tokens ended: by the server (a reused code or refresh token, sessions ended), or by a
+   * client revoking an access token, or its own (RFC 7009). A client revoking a user's
+   * refresh token is that user's `logout` instead.
+   */
   | {
       readonly kind: 'token-revoked';
       readonly client: string;
@@ -78,6 +83,21 @@ export type SecurityEvent =
       readonly grant?: string;
       readonly user?: EventUser;
       readonly patient?: string;
+      readonly address?: string;
+    }
+  /**
+   * The user signed out of an app: its client revoked a refresh token of theirs (RFC 7009,
+   * `via: 'revocation'`), or the app sent them to the end-session endpoint (OpenID Connect
+   * RP-Initiated Logout 1.0, `via: 'end-session'`). `grants` are the grants this ended
+   * (none when the user had already signed out), `patients` their patient contexts.
+   */
+  | {
+      readonly kind: 'logout';
+      readonly user: EventUser;
+      readonly client: string;
+      readonly via: 'revocation' | 'end-session';
+      readonly grants: readonly string[];
+      readonly patients: readonly string[];
       readonly address?: string;
     }
   /**

@@ -15,6 +15,7 @@
  * | token-issued       | token         | the grant type                        | C      | 0       |
  * | token-refused      | token         | the grant type, or `other`            | E      | 4       |
  * | token-revoked      | token         | revoke                                | D      | 0       |
+ * | logout             | logout        | revocation, end-session               | E      | 0       |
  * | token-introspected | token         | introspect                            | E      | 0 or 4  |
  * | client-auth-failed | authn-failure | client                                | E      | 4       |
  * | break-glass-opened | break-glass   | open                                  | C      | 0       |
@@ -22,13 +23,17 @@
  * The agent is the user (their fhirUser, on behalf of `user:<id>`, as for FHIR requests),
  * `client:<id>` for a backend service, or `anonymous` before anyone is known; with the
  * OAuth client and the network address. `patients` names the patient context of a grant
- * or token and the patient of a break-the-glass session, so those records are sealed
+ * or token (every grant a logout ended) and the patient of a break-the-glass session, so those records are sealed
  * under that patient's key and listed in the patient's audit index. `outcomeCode` is the
  * vault's error code (`login-failed`, `login-throttled`) or the RFC 6749 §5.2 OAuth error
  * code (`invalid_grant`, `invalid_client`, …). `query` carries the event's parameters,
  * form-encoded (scope, second factor, reason for revocation, and — in the sealed entry
  * only, as every audit entry is sealed — the username typed into a failed sign-in and a
  * break-the-glass reason). Nothing a caller could authenticate with is ever recorded.
+ *
+ * A logout is action E (Execute), as a login is: IHE ATNA's User Authentication event
+ * (DICOM 110114, subtype 110123 Logout) records both with E; the grants it ended are its
+ * entities, as for a revocation (D), which it takes the place of.
  */
 import type { EventUser, SecurityEvent, SecurityEventSink } from '../access/index.js';
 import { MAX_ENTITIES, type AuditAgent, type AuditRecord } from '../ledger/index.js';
@@ -153,6 +158,16 @@ function shapeOf(e: SecurityEvent): Shape {
           ['token', e.token],
           ['reason', e.reason],
         ]),
+      };
+    case 'logout':
+      return {
+        type: 'logout',
+        subtype: e.via,
+        action: 'E',
+        ...ok,
+        agent: userAgent(e.user, e.client, e.address),
+        patients: [...new Set(e.patients.flatMap(patientsOf))],
+        entities: e.grants.flatMap(grantEntity),
       };
     case 'token-introspected':
       // The client learned about a token; which one, and whose, is not recorded (no token, no subject).

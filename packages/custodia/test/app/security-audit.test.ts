@@ -36,6 +36,8 @@ function everyKind(text: string, address: string): SecurityEvent[] {
     { kind: 'token-refused', grantType: 'other', client: at.client, error: 'unsupported_grant_type', address },
     { kind: 'token-revoked', client: at.client, token: 'grant', reason: 'refresh-reuse', grant: 'g-1', address },
     { kind: 'token-revoked', client: at.client, token: 'access_token', reason: 'client-request', user, patient: 'p-1' },
+    { kind: 'logout', user, client: at.client, via: 'revocation', grants: ['g-1'], patients: ['p-1'], address },
+    { kind: 'logout', user: { id: 'u1' }, client: text.slice(0, 128), via: 'end-session', grants: [], patients: [] },
     { kind: 'token-introspected', client: at.client, outcome: 'active', token: 'refresh_token', address },
     { kind: 'token-introspected', client: at.client, outcome: 'inactive' },
     { kind: 'token-introspected', client: at.client, outcome: 'refused', error: 'invalid_client', address },
@@ -66,6 +68,20 @@ describe('security events as audit records', () => {
     expect(btg.agent).toEqual({ who: 'Practitioner/alice', onBehalfOf: `user:${user.id}`, roles: ['clinician'] });
     expect(new URLSearchParams(btg.query).get('reason')).toBe('Unconscious & bleeding');
     expect(JSON.stringify({ ...btg, query: undefined })).not.toContain('Unconscious');
+  });
+
+  it('records a logout as the user signing out of the client: the grants it ended and their patients, once each', () => {
+    const logout = securityRecord({ kind: 'logout', user, via: 'end-session', grants: ['g-1', 'g-2'], patients: ['p-1', 'p-1'], ...place }, 1);
+    expect(logout).toEqual({
+      at: 1,
+      type: 'logout',
+      subtype: 'end-session',
+      action: 'E',
+      outcome: '0',
+      agent: { who: 'Practitioner/alice', client: place.client, onBehalfOf: `user:${user.id}`, roles: ['clinician'], address: place.address },
+      patients: ['p-1'],
+      entities: ['oauth-grant/g-1', 'oauth-grant/g-2'],
+    });
   });
 
   it('cuts a query that does not fit before an incomplete escape or character', () => {

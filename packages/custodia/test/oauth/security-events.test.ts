@@ -16,7 +16,7 @@ import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { base32Decode, totpAt } from '../../src/access/index.js';
-import { verifyLedger } from '../../src/app/index.js';
+import { auditEventResource, verifyLedger } from '../../src/app/index.js';
 import { decodeEntry, type AuditRecord } from '../../src/ledger/index.js';
 import type { LedgerLog } from '../../src/store/index.js';
 import { ALL_DATABASES, isAvailable } from '../helpers/databases.js';
@@ -325,9 +325,44 @@ for (const name of ALL_DATABASES) {
         const reply = await postForm(`${h.issuer}/oauth/revoke`, { token: third.refresh_token, token_type_hint: 'refresh_token' }, { authorization: auth, 'x-forwarded-for': address });
         expect(reply.status).toBe(200);
       });
-      expect(security(revoked).map(summary)).toEqual(['token/revoke/0']);
-      expect(security(revoked)[0]).toMatchObject({ action: 'D', agent: { who: `user:${aliceId}`, client: 'server-app', address }, entities: [expect.stringMatching(/^oauth-grant\//)] });
-      expect(Object.fromEntries(paramsOf(security(revoked)[0]!))).toEqual({ token: 'refresh_token', reason: 'client-request' });
+      // The app signing its user out: a logout (DICOM 110123), not a revocation.
+      expect(security(revoked).map(summary)).toEqual(['logout/revocation/0']);
+      expect(security(revoked)[0]).toEqual({
+        at: expect.any(Number),
+        type: 'logout',
+        subtype: 'revocation',
+        action: 'E',
+        outcome: '0',
+        agent: { who: 'Practitioner/alice', client: 'server-app', onBehalfOf: `user:${aliceId}`, roles: ['clinician'], address },
+        patients: [],
+        entities: [expect.stringMatching(/^oauth-grant\//)],
+      });
+      // Revoked again: the grant was over already, so no second sign-out.
+      const again = await appendedBy(async () => expect((await postForm(`${h.issuer}/oauth/revoke`, { token: third.refresh_token }, { authorization: auth })).status).toBe(200));
+      expect(security(again)).toEqual([]);
+    });
+
+    it("records a user's sign-out with the patient of the grant, and an access token the client revokes as a revocation", async () => {
+      const a = await start(nextAddress());
+      const tokens = (await redeem(codeOf(await signIn(a.browser, a.url, { username: 'alice', patientQuery: 'Lovelace' })), a.verifier)).body;
+      const address = nextAddress();
+      const accessRevoked = await appendedBy(async () => expect((await postForm(`${h.issuer}/oauth/revoke`, { token: tokens.access_token, client_id: 'web-app' }, { 'x-forwarded-for': address })).status).toBe(200));
+      expect(security(accessRevoked).map(summary)).toEqual(['token/revoke/0']);
+      expect(security(accessRevoked)[0]).toMatchObject({ action: 'D', agent: { who: 'Practitioner/alice', client: 'web-app', address }, patients: [patientId] });
+      expect(Object.fromEntries(paramsOf(security(accessRevoked)[0]!))).toEqual({ token: 'access_token', reason: 'client-request' });
+
+      const loggedOut = await appendedBy(async () => expect((await postForm(`${h.issuer}/oauth/revoke`, { token: tokens.refresh_token, client_id: 'web-app' }, { 'x-forwarded-for': address })).status).toBe(200));
+      expect(security(loggedOut).map(summary)).toEqual(['logout/revocation/0']);
+      expect(security(loggedOut)[0]).toMatchObject({ action: 'E', agent: { who: 'Practitioner/alice', client: 'web-app', onBehalfOf: `user:${aliceId}`, address }, patients: [patientId], entities: [expect.stringMatching(/^oauth-grant\//)] });
+      expect(security(loggedOut)[0]!.query).toBeUndefined();
+      // As an auditor reads it: DICOM 110114 User Authentication, 110123 Logout.
+      const logout = loggedOut.find((x) => x.record.type === 'logout')!;
+      expect(logout.keyId).not.toBeNull();
+      const resource = auditEventResource(logout.idx, logout.record, { origin: h.issuer }) as any;
+      expect(resource.type).toMatchObject({ code: '110114' });
+      expect(resource.subtype).toEqual([expect.objectContaining({ code: '110123', display: 'Logout' }), expect.objectContaining({ code: 'revocation' })]);
+      expect(resource.action).toBe('E');
+      expect(resource.outcome).toBe('0');
     });
 
     it('records each introspection: the client that asked and what it was told (active, inactive, refused), never the token', async () => {

@@ -167,7 +167,8 @@ export class TokenEndpoint {
   /**
    * `POST /oauth/revoke` (RFC 7009 §2): a refresh token revokes its whole family
    * (§2.1: "SHOULD also invalidate all access tokens based on the same authorization
-   * grant"); an access token goes on the revocation list the token service checks. A
+   * grant") and is recorded as its user's `logout` from the app; an access token goes on
+   * the revocation list the token service checks (`token-revoked`: the grant lives on). A
    * token that is unknown, invalid or another client's changes nothing, and the answer
    * is 200 all the same (§2.2).
    */
@@ -183,8 +184,21 @@ export class TokenEndpoint {
         const grant = record === undefined ? undefined : await this.d.store.findGrant(record.grantId);
         if (grant !== undefined && grant.clientId === client.clientId) {
           await this.d.store.revokeGrant(grant.id, now);
-          const patient = grant.context.patient;
-          await recordBestEffort(this.d.events, { ...revoked, token: 'refresh_token', grant: grant.id, user: { id: grant.context.userId }, ...(patient === undefined ? {} : { patient }) });
+          // Every grant is a user's (client_credentials has none): the app signs its user out.
+          // A grant that was over already ends nothing, and is no sign-out.
+          if (grant.revokedAt === undefined) {
+            const patient = grant.context.patient;
+            const user = await this.d.identity.getUser(grant.context.userId).catch(() => undefined);
+            await recordBestEffort(this.d.events, {
+              kind: 'logout',
+              user: eventUser(user ?? { id: grant.context.userId }),
+              client: client.clientId,
+              via: 'revocation',
+              grants: [grant.id],
+              patients: patient === undefined ? [] : [patient],
+              ...(address === undefined ? {} : { address }),
+            });
+          }
         }
       } else {
         const principal = await this.#verifiedAccessToken(token);
