@@ -289,6 +289,17 @@ export class KyselyOAuthStore implements OAuthStore {
     await this.#write((db) => revokeGrantIn(db, grantId, now));
   }
 
+  revokeUserGrants(userId: string, clientId: string, now: number): Promise<GrantRecord[]> {
+    return this.#write(async (db) => {
+      const rows = (
+        await sql<GrantRow>`SELECT id, client_id, context, created_at, expires_at, revoked_at FROM oauth_grants
+                            WHERE user_id = ${userId} AND client_id = ${clientId} AND revoked_at IS NULL AND expires_at > ${now}`.execute(db)
+      ).rows;
+      for (const row of rows) await revokeGrantIn(db, row.id, now);
+      return rows.map((row) => ({ ...toGrant(row), revokedAt: now }));
+    });
+  }
+
   // ── revocation list ─────────────────────────────────────────────────────────
 
   async revokeAccessToken(tokenId: string, expiresAt: number): Promise<void> {

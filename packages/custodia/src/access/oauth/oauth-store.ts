@@ -144,6 +144,11 @@ export interface OAuthStore extends RevocationList {
 
   /** Revokes the grant, its refresh tokens and every unexpired access token issued under it. */
   revokeGrant(grantId: string, now: number): Promise<void>;
+  /**
+   * Revokes, as {@link revokeGrant} does, every live grant `userId` gave `clientId` (a
+   * sign-out: OpenID Connect RP-Initiated Logout); the grants it ended.
+   */
+  revokeUserGrants(userId: string, clientId: string, now: number): Promise<GrantRecord[]>;
   /** Adds an access token id to the revocation list until `expiresAt`. */
   revokeAccessToken(tokenId: string, expiresAt: number): Promise<void>;
 
