@@ -8,6 +8,7 @@ import type { Clock, Random } from '../kernel/index.js';
 import {
   AuthorizationFlow,
   ClientAuthenticator,
+  EndSessionEndpoint,
   clientKeys,
   jwksDocument,
   LaunchService,
@@ -49,6 +50,8 @@ export interface OAuthServer {
   token(body: unknown, authorization: string | undefined, certificate?: ClientCertificate, address?: string): Promise<OAuthHttpResponse>;
   introspect(body: unknown, authorization: string | undefined, certificate?: ClientCertificate, address?: string): Promise<OAuthHttpResponse>;
   revoke(body: unknown, authorization: string | undefined, certificate?: ClientCertificate, address?: string): Promise<OAuthHttpResponse>;
+  /** `GET`/`POST /oauth/logout`: OpenID Connect RP-Initiated Logout (the query, or the form body). */
+  endSession(params: Iterable<readonly [string, string]>, method: 'GET' | 'POST', address?: string): Promise<OAuthHttpResponse>;
   /** `POST /oauth/launch`: an EHR launch context. */
   launch(authorization: string | undefined, body: unknown, certificate?: ClientCertificate): Promise<OAuthHttpResponse>;
 }
@@ -94,6 +97,7 @@ export function createOAuthServer(d: OAuthServerDeps): OAuthServer {
     events: d.events,
   });
   const tokenEndpoint = new TokenEndpoint({ identity: d.identity, store: d.store, tokens: d.tokens, issuer, authenticator, clock: d.clock, endpoints, events: d.events, ...(d.rateLimiter === undefined ? {} : { rateLimiter: d.rateLimiter }) });
+  const endSession = new EndSessionEndpoint({ identity: d.identity, store: d.store, clock: d.clock, endpoints, idTokenKey: d.key.publicKey, events: d.events });
   const launches = new LaunchService(d.tokens, d.store, patients, d.clock, d.random, lifetimes);
   const discovery = { mutualTls: d.mutualTls === true };
   const smart = smartConfiguration(endpoints, discovery);
@@ -123,6 +127,7 @@ export function createOAuthServer(d: OAuthServerDeps): OAuthServer {
     token: kept((body: unknown, authorization: string | undefined, certificate?: ClientCertificate, address?: string) => tokenEndpoint.token(body, authorization, certificate, address)),
     introspect: kept((body: unknown, authorization: string | undefined, certificate?: ClientCertificate, address?: string) => tokenEndpoint.introspect(body, authorization, certificate, address)),
     revoke: kept((body: unknown, authorization: string | undefined, certificate?: ClientCertificate, address?: string) => tokenEndpoint.revoke(body, authorization, certificate, address)),
+    endSession: kept((params: Iterable<readonly [string, string]>, method: 'GET' | 'POST', address?: string) => endSession.endSession(params, method, address)),
     launch: kept((authorization: string | undefined, body: unknown, certificate?: ClientCertificate) => launches.create(authorization, body, certificate)),
   });
 }

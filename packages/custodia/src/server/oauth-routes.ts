@@ -1,7 +1,8 @@
 /**
  * The authorization server over HTTP (SMART App Launch 2.x; RFC 6749, 7009, 7662):
  * discovery documents, the authorization endpoint and its forms, the token,
- * introspection and revocation endpoints, and EHR launch creation. Each route hands the
+ * introspection and revocation endpoints, the end-session endpoint (OpenID Connect
+ * RP-Initiated Logout 1.0), and EHR launch creation. Each route hands the
  * raw inputs to `vault.oauth` and copies its response out; nothing here decides anything.
  * Errors are OAuth JSON (RFC 6749 §5.2), never an OperationOutcome; bodies, codes and
  * tokens are never logged.
@@ -65,5 +66,8 @@ export function registerOAuthRoutes(app: FastifyInstance, vault: Vault): void {
   app.post(OAUTH_PATHS.token, options, async (req, reply) => send(reply, await oauth.token(req.body, header(req, 'authorization'), clientCertificate(req), req.ip)));
   app.post(OAUTH_PATHS.introspection, options, async (req, reply) => send(reply, await oauth.introspect(req.body, header(req, 'authorization'), clientCertificate(req), req.ip)));
   app.post(OAUTH_PATHS.revocation, options, async (req, reply) => send(reply, await oauth.revoke(req.body, header(req, 'authorization'), clientCertificate(req), req.ip)));
+  // OpenID Connect RP-Initiated Logout 1.0 §2: GET and form POST. No automatic HEAD route: it signs out.
+  app.get(OAUTH_PATHS.endSession, { ...options, exposeHeadRoute: false }, async (req, reply) => send(reply, await oauth.endSession(queryPairs(req), 'GET', req.ip)));
+  app.post(OAUTH_PATHS.endSession, options, async (req, reply) => send(reply, await oauth.endSession(req.body instanceof URLSearchParams ? req.body : [], 'POST', req.ip)));
   app.post(OAUTH_PATHS.launch, options, async (req, reply) => send(reply, await oauth.launch(header(req, 'authorization'), req.body, clientCertificate(req))));
 }

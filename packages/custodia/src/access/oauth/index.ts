@@ -5,6 +5,7 @@ export { smartConfiguration, openidConfiguration, jwksDocument, ASSERTION_ALGORI
 export { AuthorizationFlow, type AuthorizationFlowDeps, type BrowserRequest } from './authorization-flow.js';
 export { RequestParams, redirectUriMatches, type AuthorizationRequest, type LaunchContext } from './authorization-request.js';
 export { TokenEndpoint, type TokenEndpointDeps } from './token-endpoint.js';
+export { EndSessionEndpoint, type EndSessionDeps } from './end-session.js';
 export { TokenIssuer } from './token-issuer.js';
 export { ClientAuthenticator } from './client-authenticator.js';
 export { clientKeys, type ClientKeys } from './client-keys.js';

@@ -16,6 +16,8 @@ export interface OAuthEndpoints {
   readonly token: string;
   readonly introspection: string;
   readonly revocation: string;
+  /** OpenID Connect RP-Initiated Logout 1.0 `end_session_endpoint`. */
+  readonly endSession: string;
   readonly jwks: string;
   readonly launch: string;
 }
@@ -26,6 +28,7 @@ export const OAUTH_PATHS = Object.freeze({
   token: '/oauth/token',
   introspection: '/oauth/introspect',
   revocation: '/oauth/revoke',
+  endSession: '/oauth/logout',
   jwks: '/.well-known/jwks.json',
   launch: '/oauth/launch',
   smartConfiguration: '/.well-known/smart-configuration',
@@ -47,6 +50,7 @@ export function oauthEndpoints(fhirBaseUrl: string): OAuthEndpoints {
     token: issuer + OAUTH_PATHS.token,
     introspection: issuer + OAUTH_PATHS.introspection,
     revocation: issuer + OAUTH_PATHS.revocation,
+    endSession: issuer + OAUTH_PATHS.endSession,
     jwks: issuer + OAUTH_PATHS.jwks,
     launch: issuer + OAUTH_PATHS.launch,
   });

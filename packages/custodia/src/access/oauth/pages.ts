@@ -1,6 +1,6 @@
 /**
  * The server-rendered pages of the authorization endpoint: sign-in, second factor,
- * consent, patient selection and errors. Pure functions from values to HTML; every
+ * consent, patient selection, signed out (end-session.ts) and errors. Pure functions from values to HTML; every
  * value is escaped (html.ts). The pages have no scripts at all; their one inline style
  * block is allowed by hash in the Content-Security-Policy, which also allows forms to
  * post only to this server (and, since a form's answer may redirect there, to the
@@ -146,6 +146,11 @@ ${hidden(o.binding, o.action)}
 <button type="submit" name="action" value="search">Search</button>
 ${results}</form>`,
   };
+}
+
+/** After RP-initiated logout without a return address (end-session.ts). */
+export function signedOutPage(o: { clientName: string }): PageContent {
+  return { title: 'Signed out', body: html`<h2>Signed out</h2><p>You are signed out of ${o.clientName}: it can no longer reach your records until you sign in again.</p><p class="muted">You can close this page.</p>` };
 }
 
 export function errorPage(o: { title: string; message: string }): PageContent {

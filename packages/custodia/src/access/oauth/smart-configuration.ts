@@ -82,6 +82,7 @@ export function smartConfiguration(e: OAuthEndpoints, o: DiscoveryOptions = {}):
     token_endpoint: e.token,
     introspection_endpoint: e.introspection,
     revocation_endpoint: e.revocation,
+    end_session_endpoint: e.endSession,
     grant_types_supported: [...GRANT_TYPES],
     response_types_supported: ['code'],
     scopes_supported: [...SCOPES_SUPPORTED],
@@ -101,6 +102,8 @@ export function openidConfiguration(e: OAuthEndpoints, o: DiscoveryOptions = {})
     jwks_uri: e.jwks,
     introspection_endpoint: e.introspection,
     revocation_endpoint: e.revocation,
+    // OpenID Connect RP-Initiated Logout 1.0 §2.1.
+    end_session_endpoint: e.endSession,
     scopes_supported: [...SCOPES_SUPPORTED],
     response_types_supported: ['code'],
     response_modes_supported: ['query'],
