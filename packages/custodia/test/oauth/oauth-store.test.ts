@@ -125,6 +125,27 @@ for (const name of ALL_DATABASES) {
       expect(await vdb.oauth.isRevoked('single')).toBe(true);
     });
 
+    it("ends every live grant a user gave one client (a sign-out), and no one else's", async () => {
+      const ctx = (userId: string) => ({ ...grant().context, userId });
+      const mine = [grant({ context: ctx('u-out') }), grant({ context: { ...ctx('u-out'), patient: 'p2' } })];
+      const over = [grant({ context: ctx('u-out'), expiresAt: T0 + 5 }), grant({ context: ctx('u-out') })];
+      const others = [grant({ context: ctx('u-out'), clientId: 'other-app' }), grant({ context: ctx('u-else') })];
+      const codes = new Map([...mine, ...over, ...others].map((g) => [g.id, code(g, { clientId: g.clientId })]));
+      for (const g of [...mine, ...over, ...others]) await issued(g, codes.get(g.id)!);
+      await vdb.oauth.revokeGrant(over[1]!.id, T0 + 1);
+      await vdb.oauth.redeemCode(codes.get(mine[0]!.id)!.codeHash, T0, { accessTokenId: 'out-a', accessExpiresAt: T0 + 900_000 });
+      await vdb.oauth.redeemCode(codes.get(others[0]!.id)!.codeHash, T0, { accessTokenId: 'other-a', accessExpiresAt: T0 + 900_000 });
+      const ended = await vdb.oauth.revokeUserGrants('u-out', 'app', T0 + 10);
+      expect(ended.map((g) => g.id).sort()).toEqual(mine.map((g) => g.id).sort());
+      expect(ended.map((g) => g.context.patient).sort()).toEqual(['p1', 'p2']);
+      for (const g of mine) expect((await vdb.oauth.findGrant(g.id))?.revokedAt).toBe(T0 + 10);
+      expect((await vdb.oauth.findGrant(over[1]!.id))?.revokedAt).toBe(T0 + 1);
+      for (const g of others) expect((await vdb.oauth.findGrant(g.id))?.revokedAt).toBeUndefined();
+      expect(await vdb.oauth.isRevoked('out-a')).toBe(true);
+      expect(await vdb.oauth.isRevoked('other-a')).toBe(false);
+      expect(await vdb.oauth.revokeUserGrants('u-out', 'app', T0 + 20)).toEqual([]);
+    });
+
     it('claims a client-assertion id once until it expires', async () => {
       const results = await Promise.all([1, 2, 3].map(() => vdb.oauth.claimAssertionId('backend', 'jti-1', T0 + 300_000, T0)));
       expect(results.filter(Boolean)).toHaveLength(1);
