@@ -25,6 +25,7 @@ import { storeEpochSchema } from './0018-store-epoch.js';
 import { findingSchema } from './0019-findings.js';
 import { talkerSchema } from './0020-talkers.js';
 import { breakGlassSealedReasonSchema } from './0021-break-glass-sealed-reason.js';
+import { grantsByUserSchema } from './0022-grants-by-user.js';
 
 function statements(list: string[]): Migration {
   return {
@@ -59,6 +60,7 @@ export function migrationProvider(dialect: SqlDialect): MigrationProvider {
         '0019-findings': statements(findingSchema(dialect)),
         '0020-talkers': statements(talkerSchema(dialect)),
         '0021-break-glass-sealed-reason': statements(breakGlassSealedReasonSchema(dialect)),
+        '0022-grants-by-user': statements(grantsByUserSchema()),
       };
     },
   };
