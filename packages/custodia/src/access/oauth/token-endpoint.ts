@@ -186,7 +186,7 @@ export class TokenEndpoint {
           await this.d.store.revokeGrant(grant.id, now);
           // Every grant is a user's (client_credentials has none): the app signs its user out.
           // A grant that was over already ends nothing, and is no sign-out.
-          if (grant.revokedAt === undefined) {
+          if (grant.revokedAt === undefined && grant.expiresAt > now) {
             const patient = grant.context.patient;
             const user = await this.d.identity.getUser(grant.context.userId).catch(() => undefined);
             await recordBestEffort(this.d.events, {
