@@ -199,6 +199,8 @@ export async function createVault(config: VaultConfig, overrides: VaultOverrides
   await erasure?.replay();
   // Break-the-glass reasons written before they were sealed (migration 0021) are sealed now, once.
   await database.breakGlass.sealClearReasons();
+  // Audit index rows filed under a clear patient id (before blind filing) are filed blind now, once.
+  await database.ledger.refileClearPatients();
   const findings = new FindingService(database.findings, audit, clock, random);
   const inventory = new TalkerInventory(database.talkers, audit, clock);
   const detectStream = config.detectStream === undefined ? undefined : new DetectStream({ config: config.detectStream, findings, devices: new DeviceDirectory(store, clock), inventory, clock, random });

@@ -31,7 +31,7 @@ import { secureRandom } from '../kernel/index.js';
 import { sealEnvelope, type DataKey } from '../crypto/index.js';
 import type { AuditRecord } from '../ledger/index.js';
 import { CLEAR_AT_REST, secretAad } from './at-rest.js';
-import { AUDIT_PATIENTS, chainHeads, CHAIN_HEAD_SQL, encodeItems, LEAVES, leafRows, nextIndex, patientRows, sealEntries, type EntrySealer } from './ledger-rows.js';
+import { AUDIT_PATIENTS, blindFiling, chainHeads, CHAIN_HEAD_SQL, CLEAR_FILING, encodeItems, LEAVES, leafRows, nextIndex, patientRows, sealEntries, type EntrySealer, type PatientFiling } from './ledger-rows.js';
 import { preparedInserts } from './prepared-inserts.js';
 import { AppendChannel, type ChannelMemory } from './ledger-append-channel.js';
 
@@ -44,6 +44,8 @@ export interface AppendRequest {
   readonly id: number;
   readonly audits: readonly AuditRecord[];
   readonly keys: readonly (readonly [owner: string, keyId: string, key: string])[] | null;
+  /** The vault's index key (base64) its patients are filed under in `audit_patients`; null in a clear vault (ledger-rows.ts PatientFiling). */
+  readonly filingKey: string | null;
   readonly at: number;
 }
 
@@ -81,6 +83,12 @@ function run(data: AppendThreadData): void {
   const maxIdx = db.prepare('SELECT MAX(idx) FROM ledger_leaves').pluck();
   const chainHead = db.prepare(CHAIN_HEAD_SQL).pluck();
   let wal: number | undefined;
+  /** The filing of the last request's key (the vault's index key does not change while it runs). */
+  let filing: { readonly key: string | null; readonly file: PatientFiling } = { key: null, file: CLEAR_FILING };
+  const filingFor = (key: string | null): PatientFiling => {
+    if (key !== filing.key) filing = { key, file: key === null ? CLEAR_FILING : blindFiling(Buffer.from(key, 'base64')) };
+    return filing.file;
+  };
 
   /** Commits request `r` (not yet durable); the first index of its records. */
   function commit(r: AppendRequest): number {
@@ -88,10 +96,11 @@ function run(data: AppendThreadData): void {
     return db
       .transaction(() => {
         const next = nextIndex(maxIdx.get());
-        const entries = encodeItems(secureRandom, { audits: r.audits }, r.at, next, (patients) => chainHeads(patients, (p) => chainHead.get(p)));
+        const file = filingFor(r.filingKey);
+        const entries = encodeItems(secureRandom, { audits: r.audits }, r.at, next, (patients) => chainHeads(patients, file, (name) => chainHead.get(name)));
         const rows = sealEntries(handedKeys(r.keys), entries, next);
         insert(LEAVES, leafRows(rows, next, r.at));
-        insert(AUDIT_PATIENTS, patientRows(rows, next, r.at));
+        insert(AUDIT_PATIENTS, patientRows(rows, next, r.at, file));
         return next;
       })
       .immediate();

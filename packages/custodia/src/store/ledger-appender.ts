@@ -17,8 +17,11 @@ import type { AppendRequest, AppendThreadData } from './ledger-append-thread.js'
 import { AppendChannel, channelMemory, RING } from './ledger-append-channel.js';
 
 export interface LedgerAppender {
-  /** Appends `audits` (sealed with `keys`; null in a clear vault) at time `at` (or later); resolves to their first index once durable. */
-  append(audits: readonly AuditRecord[], keys: readonly (readonly [string, DataKey])[] | null, at: number): Promise<number>;
+  /**
+   * Appends `audits` (sealed with `keys`, their patients filed blind under `filingKey`: both
+   * null in a clear vault) at time `at` (or later); resolves to their first index once durable.
+   */
+  append(audits: readonly AuditRecord[], keys: readonly (readonly [string, DataKey])[] | null, filingKey: Buffer | null, at: number): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -36,6 +39,7 @@ function threadModule(): URL | undefined {
 interface Waiting {
   readonly audits: readonly AuditRecord[];
   readonly keys: readonly (readonly [string, DataKey])[] | null;
+  readonly filingKey: Buffer | null;
   readonly at: number;
   readonly resolve: (first: number) => void;
   readonly reject: (e: unknown) => void;
@@ -143,7 +147,8 @@ export function ledgerAppender(path: string): LedgerAppender | undefined {
     buffered = [];
     for (;;) {
       const keys = batch[0]!.keys === null ? null : [...new Map(batch.flatMap((x) => x.keys ?? [])).entries()].map(([owner, k]): [string, string, string] => [owner, k.id, Buffer.from(k.key).toString('base64')]);
-      const request: AppendRequest = { id: sent, audits: batch.flatMap((x) => x.audits), keys, at: Math.max(...batch.map((x) => x.at)) };
+      const filingKey = batch[0]!.filingKey?.toString('base64') ?? null;
+      const request: AppendRequest = { id: sent, audits: batch.flatMap((x) => x.audits), keys, filingKey, at: Math.max(...batch.map((x) => x.at)) };
       if (channel.send(sent, JSON.stringify(request))) break;
       if (batch.length === 1) {
         batch[0]!.reject(new CustodiaError('storage-unavailable', 'An audit record is too large to append'));
@@ -159,10 +164,10 @@ export function ledgerAppender(path: string): LedgerAppender | undefined {
   }
 
   return {
-    append(audits, keys, at) {
+    append(audits, keys, filingKey, at) {
       if (closed) return Promise.reject(new CustodiaError('storage-unavailable', 'The store is closed'));
       return new Promise((resolve, reject) => {
-        buffered.push({ audits, keys, at, resolve, reject });
+        buffered.push({ audits, keys, filingKey, at, resolve, reject });
         if (!parked) pump();
       });
     },

@@ -9,7 +9,7 @@
 import { sql, type Kysely } from 'kysely';
 import { CustodiaError, type Random } from '../kernel/index.js';
 import { storedHashIndex, type AuditRecord, type LedgerStorage, type StoredCheckpoint, type TreeNode } from '../ledger/index.js';
-import { aadSubject, auditOwners, AUDIT_PATIENTS, chainHeads, CHAIN_HEAD_SQL, encodeItems, LEAVES, leafRows, nextIndex, patientRows, sealEntries, versionRef, type LedgerItems } from './ledger-rows.js';
+import { aadSubject, auditOwners, AUDIT_PATIENTS, BLIND_FILED, blindFiling, chainHeads, CHAIN_HEAD_SQL, CLEAR_FILING, encodeItems, LEAVES, leafRows, nextIndex, patientRows, sealEntries, versionRef, type LedgerItems, type PatientFiling } from './ledger-rows.js';
 import { bulkInsert, type BulkTable } from './bulk-insert.js';
 import type { DialectSql } from './dialect-sql.js';
 import type { AtRest } from './at-rest.js';
@@ -41,6 +41,12 @@ export interface LedgerLog extends LedgerStorage {
    * `audit_patients` files under one patient, within the bounds, in index order.
    */
   auditIndexes(query: AuditIndexQuery): Promise<number[]>;
+  /**
+   * In a sealed vault, files under their blind name (ledger-rows.ts PatientFiling) the
+   * `audit_patients` rows still filed under a clear patient id (written before blind
+   * filing); how many patients were re-filed. Run as the vault opens, before it appends.
+   */
+  refileClearPatients(): Promise<number>;
   /** The stored leaves at these indexes (those that exist), in index order. */
   leavesAt(indexes: readonly number[]): Promise<StoredLeaf[]>;
   /** Opens a leaf's stored entry bytes (sealed ones through the key store; `resource-erased` once its key is gone). */
@@ -150,6 +156,11 @@ export function ledgerLog(
     for (const r of audits) for (const owner of auditOwners(r)) if (at.hasLiveKey(owner)) owners.add(owner);
     return [...owners].map((o) => [o, keys.activeKey(o)]);
   };
+  /** How patients are named in `audit_patients` (ledger-rows.ts): blind in a sealed vault (the index key is made on first use). */
+  let filing: PatientFiling | undefined;
+  const fileOf = (): PatientFiling => (filing ??= at.sealed && at.keys !== undefined ? blindFiling(at.keys.indexKey()) : CLEAR_FILING);
+  /** The key the writer thread files with; null in a clear vault. */
+  const filingKey = (): Buffer | null => (at.sealed && at.keys !== undefined ? at.keys.indexKey() : null);
   const read = handle.read;
   const insert = async (db: Kysely<unknown>, spec: BulkTable, rows: unknown[][], blobs: readonly number[]): Promise<void> => {
     if (rows.length === 0) return;
@@ -163,14 +174,19 @@ export function ledgerLog(
       const t = now();
       const patients = [...new Set((items.audits ?? []).flatMap((r) => r.patients))];
       const heads = new Map<string, number>();
+      const file = fileOf();
       if (patients.length > 0) {
-        const found = await sql<{ patient: string; n: number | string }>`SELECT patient, MAX(idx) AS n FROM audit_patients WHERE ${d.inTexts('patient', patients)} GROUP BY patient`.execute(db);
-        for (const r of found.rows) heads.set(r.patient, Number(r.n));
+        const byName = new Map(patients.map((p) => [file(p), p]));
+        const found = await sql<{ patient: string; n: number | string }>`SELECT patient, MAX(idx) AS n FROM audit_patients WHERE ${d.inTexts('patient', [...byName.keys()])} GROUP BY patient`.execute(db);
+        for (const r of found.rows) {
+          const p = byName.get(r.patient);
+          if (p !== undefined) heads.set(p, Number(r.n));
+        }
       }
       const rows = sealEntries(at, encodeItems(random, items, t, next, () => heads), next);
       if (rows.length === 0) return next;
       await insert(db, LEAVES, leafRows(rows, next, t), [1, 3]);
-      await insert(db, AUDIT_PATIENTS, patientRows(rows, next, t), []);
+      await insert(db, AUDIT_PATIENTS, patientRows(rows, next, t, file), []);
       return next;
     },
 
@@ -183,7 +199,7 @@ export function ledgerLog(
     appendUnsynced(items) {
       // Audit records alone (every audited read): the writer thread, which answers once they are durable.
       if (appender !== undefined && items.audits !== undefined && items.versions === undefined && items.reseals === undefined && items.erasures === undefined) {
-        return appender.append(items.audits, handedKeys(items.audits), now());
+        return appender.append(items.audits, handedKeys(items.audits), filingKey(), now());
       }
       if (sync === undefined) return handle.transaction((db) => this.append(db, items), { ledgerOnly: true });
       // SQLite: one synchronous transaction, no async driver round trips (one per audited read batch).
@@ -191,10 +207,11 @@ export function ledgerLog(
       return sync.transaction((query) => {
         const next = nextIndex(query('SELECT MAX(idx) FROM ledger_leaves'));
         const t = now();
-        const rows = sealEntries(at, encodeItems(random, items, t, next, (patients) => chainHeads(patients, (p) => query(CHAIN_HEAD_SQL, [p]))), next);
+        const file = fileOf();
+        const rows = sealEntries(at, encodeItems(random, items, t, next, (patients) => chainHeads(patients, file, (name) => query(CHAIN_HEAD_SQL, [name]))), next);
         if (rows.length > 0) {
           sync.insert(LEAVES, leafRows(rows, next, t));
-          sync.insert(AUDIT_PATIENTS, patientRows(rows, next, t));
+          sync.insert(AUDIT_PATIENTS, patientRows(rows, next, t, file));
         }
         return next;
       });
@@ -217,7 +234,7 @@ export function ledgerLog(
 
     async auditIndexes(q) {
       const byPatient = q.patient !== undefined;
-      const where = [byPatient ? sql`patient = ${q.patient}` : sql`kind = 'audit'`];
+      const where = [byPatient ? sql`patient = ${fileOf()(q.patient!)}` : sql`kind = 'audit'`];
       if (q.indexes !== undefined) where.push(d.inKeys('idx', q.indexes));
       if (q.below !== undefined) where.push(sql`idx < ${q.below}`);
       if (q.above !== undefined) where.push(sql`idx > ${q.above}`);
@@ -264,6 +281,19 @@ export function ledgerLog(
         content: r.content === null ? null : Buffer.from(r.content),
         keyId: r.key_id,
       }));
+    },
+
+    async refileClearPatients() {
+      const file = fileOf();
+      if (file === CLEAR_FILING) return 0;
+      return handle.transaction(
+        async (db) => {
+          const clear = (await sql<{ patient: string }>`SELECT DISTINCT patient FROM audit_patients WHERE substr(patient, 1, 2) <> ${BLIND_FILED}`.execute(db)).rows;
+          for (const r of clear) await sql`UPDATE audit_patients SET patient = ${file(r.patient)} WHERE patient = ${r.patient}`.execute(db);
+          return clear.length;
+        },
+        { ledgerOnly: true },
+      );
     },
 
     async resealSealedBy(keyIds, limit) {

@@ -4,6 +4,7 @@
  * ways entries are appended: in a write's own transaction (ledger-log.ts) and by the
  * audit writer thread (ledger-append-thread.ts).
  */
+import { blindIndex } from '../crypto/index.js';
 import { CustodiaError, type Random } from '../kernel/index.js';
 import { chainedPatients, encodeEntry, hashLeaf, isAuditRecord, patientAccount, SALT_BYTES, type AuditRecord, type LedgerEntry } from '../ledger/index.js';
 import type { BulkTable } from './bulk-insert.js';
@@ -25,6 +26,39 @@ export const LEAVES: BulkTable = {
 };
 export const AUDIT_PATIENTS: BulkTable = { table: 'audit_patients', columns: [['patient', 'text'], ['idx', 'int'], ['at', 'int']] };
 
+/**
+ * The name a patient's entries are filed under in `audit_patients`. The entries are
+ * sealed, but the index beside them would otherwise tell anyone who reads the database
+ * (a backup, an administrator) whose record was looked at, and when — the access
+ * pattern the sealing hides. In a sealed vault the name is `b:` + the patient id's blind
+ * index (crypto/blind-index.ts, under the vault's index key, in a domain of its own): equal
+ * for the same patient, so a chain's entries are still found together, and not computable
+ * without the key. A FHIR id has no `:`, so a filed name never reads as an id. In a clear
+ * vault it is the id.
+ */
+export type PatientFiling = (patient: string) => string;
+export const CLEAR_FILING: PatientFiling = (patient) => patient;
+/** What starts a blind filed name. */
+export const BLIND_FILED = 'b:';
+/** The blind-index domain of filed names (not a search parameter: search parameter names have no `:`). */
+const FILING_DOMAIN = 'ledger:patient';
+/** Filed names remembered per filing (each a keyed hash to compute). */
+const FILING_MEMO = 4096;
+
+/** The blind filing under `indexKey`. */
+export function blindFiling(indexKey: Uint8Array): PatientFiling {
+  const memo = new Map<string, string>();
+  return (patient) => {
+    let name = memo.get(patient);
+    if (name === undefined) {
+      name = BLIND_FILED + blindIndex(indexKey, FILING_DOMAIN, patient);
+      if (memo.size >= FILING_MEMO) memo.clear();
+      memo.set(patient, name);
+    }
+    return name;
+  };
+}
+
 const patientOwner = (patient: string): string => `Patient/${patient}`;
 
 /** Every key owner the entries of `record` may be sealed for: its patients (their own entry or account, unreadable once they are erased), and the tenant. */
@@ -36,14 +70,14 @@ export const auditOwners = (record: AuditRecord): string[] => [...chainedPatient
  */
 export type ChainHeads = (patients: readonly string[]) => ReadonlyMap<string, number>;
 
-/** The newest chain entry of one patient (SQLite: a seek on the `(patient, idx)` primary key). */
+/** The newest chain entry of one patient, by filed name (SQLite: a seek on the `(patient, idx)` primary key). */
 export const CHAIN_HEAD_SQL = 'SELECT MAX(idx) FROM audit_patients WHERE patient = ?';
 
-/** {@link ChainHeads} from a one-patient lookup ({@link CHAIN_HEAD_SQL}'s single value). */
-export function chainHeads(patients: readonly string[], headOf: (patient: string) => unknown): Map<string, number> {
+/** {@link ChainHeads} from a one-patient lookup ({@link CHAIN_HEAD_SQL}'s single value) by filed name. */
+export function chainHeads(patients: readonly string[], file: PatientFiling, headOf: (filed: string) => unknown): Map<string, number> {
   const heads = new Map<string, number>();
   for (const p of patients) {
-    const n = headOf(p);
+    const n = headOf(file(p));
     if (n !== null && n !== undefined) heads.set(p, Number(n));
   }
   return heads;
@@ -152,6 +186,6 @@ export function sealEntries(sealer: EntrySealer, entries: readonly EncodedEntry[
 }
 
 export const leafRows = (rows: readonly LedgerRow[], next: number, t: number): unknown[][] => rows.map((r, i) => [next + i, r.leafHash, r.kind, r.stored, r.keyId, r.ref, t]);
-export const patientRows = (rows: readonly LedgerRow[], next: number, t: number): unknown[][] => rows.flatMap((r, i) => [...new Set(r.patients)].map((p) => [p, next + i, t]));
+export const patientRows = (rows: readonly LedgerRow[], next: number, t: number, file: PatientFiling): unknown[][] => rows.flatMap((r, i) => [...new Set(r.patients)].map((p) => [file(p), next + i, t]));
 /** The index after `MAX(idx)` (null on an empty ledger). */
 export const nextIndex = (n: unknown): number => Number(n ?? -1) + 1;

@@ -9,6 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openDatabase, type VaultDatabase } from '../../src/store/index.js';
 import { chainLinkOf, decodeEntry, type AuditRecord, type LedgerEntry } from '../../src/ledger/index.js';
 import { ALL_DATABASES, createTestDatabase, isAvailable, type TestDatabase } from '../helpers/databases.js';
+import { openRawDatabase } from '../helpers/raw-database.js';
 import { create, rows } from './store-fixtures.js';
 
 function event(patients: string[], n: number, query?: string): AuditRecord {
@@ -87,6 +88,42 @@ for (const dialect of ALL_DATABASES) {
       const filed = await vault.ledger.auditIndexes({ patient: 'p1', order: 'asc', limit: 10_000 });
       expect(filed).toHaveLength(120);
       expect(filed[filed.length - 1]).toBe(heads.get('p1'));
+    });
+
+    it('files patients in audit_patients under a blind name, and re-files rows written under a clear id', async () => {
+      await vault.resources.transaction((tx) => tx.writeVersions([create('Patient', 'p1', rows({})), create('Patient', 'p2', rows({}))]));
+      // Both paths: the writer thread (audits alone) and the writer's own transaction.
+      for (let i = 0; i < 6; i++) await vault.ledger.appendUnsynced(i % 2 === 0 ? { audits: [event(['p1'], i)] } : { audits: [event(['p1', 'p2'], i)], erasures: [] });
+      await vault.ledger.flushAppends();
+      const raw = await openRawDatabase(db);
+      try {
+        const filedRows = async (): Promise<{ patient: string; idx: number }[]> =>
+          (await raw.query<{ patient: string; idx: number | string }>('SELECT patient, idx FROM audit_patients ORDER BY idx')).map((r) => ({ patient: r.patient, idx: Number(r.idx) }));
+        const before = await filedRows();
+        // p1: 3 own reads and 3 accounts; p2: 3 accounts.
+        expect(before).toHaveLength(9);
+        for (const r of before) expect(r.patient).toMatch(/^b:[A-Za-z0-9_-]{22}$/);
+        expect(new Set(before.map((r) => r.patient)).size).toBe(2);
+        const p1 = await vault.ledger.auditIndexes({ patient: 'p1', order: 'asc', limit: 100 });
+        expect(p1).toHaveLength(6);
+
+        // As a vault before blind filing wrote them: under the clear ids.
+        const p1Name = before.find((r) => r.idx === p1[0])!.patient;
+        await raw.query(`UPDATE audit_patients SET patient = CASE WHEN patient = ? THEN 'p1' ELSE 'p2' END`, [p1Name]);
+        expect(await vault.ledger.auditIndexes({ patient: 'p1', order: 'asc', limit: 100 })).toEqual([]);
+        expect(await vault.ledger.refileClearPatients()).toBe(2);
+        expect(await vault.ledger.refileClearPatients()).toBe(0);
+        expect(await filedRows()).toEqual(before);
+        expect(await vault.ledger.auditIndexes({ patient: 'p1', order: 'asc', limit: 100 })).toEqual(p1);
+
+        // The chain goes on from where it was.
+        const next = await vault.ledger.appendUnsynced({ audits: [event(['p1'], 99)] });
+        await vault.ledger.flushAppends();
+        const [leaf] = await vault.ledger.scanLeaves(next, 1);
+        expect(chainLinkOf(decodeEntry(vault.ledger.openLeaf(leaf!)))?.prev).toBe(p1[p1.length - 1]);
+      } finally {
+        await raw.close();
+      }
     });
   });
 }
