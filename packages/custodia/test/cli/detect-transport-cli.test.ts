@@ -1,0 +1,60 @@
+/**
+ * `custodia serve` refuses to carry device telemetry (patient data) insecurely, before it
+ * starts anything: plain MQTT or NATS beyond loopback without --detect-mqtt-insecure /
+ * --detect-nats-insecure, a password on the command line (there is no flag for it), a
+ * client certificate without its key, a TLS file that cannot be read. Exit code 2 and one
+ * line, as for every refused serve option. The built binary in a child process.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { expectOneLineError, runCustodia } from '../helpers/spawn-cli.js';
+
+const dirs: string[] = [];
+const tempDir = (): string => {
+  const d = mkdtempSync(join(tmpdir(), 'custodia-detect-transport-'));
+  dirs.push(d);
+  return d;
+};
+afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+const serve = (args: string[], env: Record<string, string> = {}) => runCustodia(['serve', '--data-dir', tempDir(), '--port', '0', ...args], env);
+
+describe('custodia serve: telemetry transport refusals', () => {
+  it('refuses plain MQTT and NATS beyond loopback unless the matching --…-insecure is given', () => {
+    expectOneLineError(serve(['--detect-mqtt', 'mqtt://broker.ward7.example:1883']), /--detect-mqtt mqtt:\/\/broker.ward7.example:1883 is plain MQTT beyond loopback: .*pass --detect-mqtt-insecure/);
+    expectOneLineError(serve([], { CUSTODIA_DETECT_MQTT_URL: 'mqtt://10.1.2.3:1883' }), /is plain MQTT beyond loopback/);
+    expectOneLineError(serve(['--detect-mqtt', 'mqtts://broker.example:8883', '--detect-nats', 'nats://nats.example:4222']), /--detect-nats nats:\/\/nats.example:4222 is plain NATS beyond loopback: .*pass --detect-nats-insecure/);
+    // The insecure flag of one broker does not excuse the other.
+    expectOneLineError(serve(['--detect-mqtt', 'mqtt://10.1.2.3:1883', '--detect-nats-insecure', '--detect-nats', 'nats://10.1.2.4:4222']), /plain MQTT beyond loopback/);
+  });
+
+  it('has no way to give a password on the command line, and refuses one in the URL', () => {
+    for (const flag of ['--detect-mqtt-password', '--detect-nats-password', '--detect-nats-token']) {
+      const r = serve(['--detect-mqtt', 'mqtts://broker.example:8883', flag, 'hunter2']);
+      expect(r.code, flag).toBe(2);
+      expect(r.stderr).toContain(`unknown option '${flag}'`);
+    }
+    expectOneLineError(serve(['--detect-mqtt', 'mqtts://vault:hunter2@broker.example:8883']), /--detect-mqtt: credentials in the URL are refused/);
+    expect(serve(['--detect-mqtt', 'mqtts://vault:hunter2@broker.example:8883']).stderr).not.toContain('hunter2');
+    expectOneLineError(serve(['--detect-mqtt', 'mqtts://broker.example:8883'], { CUSTODIA_DETECT_MQTT_PASSWORD: 'hunter2' }), /An MQTT password needs --detect-mqtt-username/);
+  });
+
+  it('refuses a client certificate without its key, unreadable files and TLS files for a plain URL', () => {
+    const d = tempDir();
+    expectOneLineError(serve(['--detect-mqtt', 'mqtts://broker.example:8883', '--detect-mqtt-cert', join(d, 'client.crt')]), /Mutual TLS needs both --detect-mqtt-cert and --detect-mqtt-key/);
+    expectOneLineError(serve(['--detect-mqtt', 'mqtts://broker.example:8883', '--detect-nats', 'tls://nats.example:4222', '--detect-nats-key', join(d, 'client.key')]), /Mutual TLS needs both --detect-nats-cert and --detect-nats-key/);
+    expectOneLineError(serve(['--detect-mqtt', 'mqtts://broker.example:8883', '--detect-mqtt-ca', join(d, 'missing-ca.pem')]), /--detect-mqtt-ca\) .*missing-ca\.pem cannot be read/);
+    const notPem = join(d, 'not-a-cert.pem');
+    writeFileSync(notPem, 'SECRET-LOOKING CONTENT\n');
+    const r = serve(['--detect-mqtt', 'mqtts://broker.example:8883', '--detect-mqtt-ca', notPem]);
+    expectOneLineError(r, /not-a-cert\.pem holds no PEM certificate/);
+    expect(r.stderr).not.toContain('SECRET-LOOKING'); // files are named, never quoted
+    const loose = join(d, 'password');
+    writeFileSync(loose, 'hunter2\n', { mode: 0o644 });
+    expectOneLineError(serve(['--detect-mqtt', 'mqtts://broker.example:8883', '--detect-mqtt-username', 'vault', '--detect-mqtt-password-file', loose]), /--detect-mqtt-password-file .* is readable by other users .*chmod 600/);
+    expectOneLineError(serve(['--detect-mqtt', 'mqtt://127.0.0.1:1883', '--detect-mqtt-ca', notPem]), /are for TLS: use an mqtts:\/\/ broker URL/);
+    expectOneLineError(serve(['--detect-mqtt', 'mqtts://broker.example:8883', '--detect-nats', 'tls://nats.example:4222', '--detect-nats-user', 'vault']), /needs both --detect-nats-user and CUSTODIA_DETECT_NATS_PASSWORD/);
+  });
+});
