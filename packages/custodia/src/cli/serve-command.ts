@@ -130,7 +130,14 @@ export function serveCommand(): Command<[], Record<string, unknown>> {
       // The detection stream: telemetry → scoring → findings; counts only in the log, never readings.
       if (vault.detectStream !== undefined && config.detectStream !== undefined) {
         const stream = vault.detectStream;
-        await stream.start((e) => app.log.error({ err: e }, 'detect stream: a record could not be scored'));
+        try {
+          await stream.start((e) => app.log.error({ err: e }, 'detect stream: a record could not be scored'));
+        } catch (e) {
+          // A broker that is unreachable, fails verification or refuses the credentials stops the start: close, then exit 2.
+          await app.close();
+          await vault.close();
+          throw e;
+        }
         const d = config.detectStream;
         // Where and how, never the credentials or the key material.
         app.log.info({ mqtt: d.mqttUrl, topic: d.topic, mqttTls: d.mqttTls !== undefined, mqttMutualTls: d.mqttTls?.cert !== undefined, mqttUser: d.mqttAuth?.username, bus: d.nats === undefined ? 'in-process' : d.nats.url, natsTls: d.nats?.tls !== undefined, natsAuth: d.nats?.auth?.kind }, 'detect stream started');
