@@ -3,13 +3,19 @@
  * starts anything: plain MQTT or NATS beyond loopback without --detect-mqtt-insecure /
  * --detect-nats-insecure, a password on the command line (there is no flag for it), a
  * client certificate without its key, a TLS file that cannot be read. Exit code 2 and one
- * line, as for every refused serve option. The built binary in a child process.
+ * line, as for every refused serve option; a broker it cannot use stops the start (exit 2)
+ * rather than leaving a server up without its stream. The built binary in a child process.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MQTT_URL, mqttSuite } from '../helpers/brokers.js';
+import { serveCli } from '../helpers/cli-process.js';
+import { freePort } from '../helpers/free-port.js';
+import { makeTestPki, type TestPki } from '../helpers/openssl-pki.js';
 import { expectOneLineError, runCustodia } from '../helpers/spawn-cli.js';
+import { MOSQUITTO, MOSQUITTO_PASSWD, OPENSSL, startMosquitto, type Broker } from '../helpers/tls-brokers.js';
 
 const dirs: string[] = [];
 const tempDir = (): string => {
@@ -19,7 +25,7 @@ const tempDir = (): string => {
 };
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
-const serve = (args: string[], env: Record<string, string> = {}) => runCustodia(['serve', '--data-dir', tempDir(), '--port', '0', ...args], env);
+const serve = (args: string[], env: Record<string, string> = {}) => runCustodia(['serve', '--data-dir', tempDir(), '--port', '0', '--log-level', 'silent', ...args], env);
 
 describe('custodia serve: telemetry transport refusals', () => {
   it('refuses plain MQTT and NATS beyond loopback unless the matching --…-insecure is given', () => {
@@ -57,4 +63,47 @@ describe('custodia serve: telemetry transport refusals', () => {
     expectOneLineError(serve(['--detect-mqtt', 'mqtt://127.0.0.1:1883', '--detect-mqtt-ca', notPem]), /are for TLS: use an mqtts:\/\/ broker URL/);
     expectOneLineError(serve(['--detect-mqtt', 'mqtts://broker.example:8883', '--detect-nats', 'tls://nats.example:4222', '--detect-nats-user', 'vault']), /needs both --detect-nats-user and CUSTODIA_DETECT_NATS_PASSWORD/);
   });
+});
+
+describe('custodia serve: a broker it cannot use stops the start', () => {
+  it('exits 2 with one line when the MQTT broker cannot be reached (the HTTP server it opened is closed)', () => {
+    // Port 9 (discard) on loopback: nothing listens there.
+    expectOneLineError(serve(['--detect-mqtt', 'mqtts://127.0.0.1:9']), /^custodia: The MQTT broker cannot be reached or refused the connection: .*ECONNREFUSED/);
+  });
+});
+
+const missingBinaries = [['openssl', OPENSSL], ['mosquitto', MOSQUITTO], ['mosquitto_passwd', MOSQUITTO_PASSWD]].filter(([, v]) => v === undefined).map(([k]) => k);
+
+describe.skipIf(MQTT_URL === undefined || missingBinaries.length > 0)(mqttSuite(`custodia serve against a Mosquitto with mutual TLS and a password${missingBinaries.length === 0 ? '' : `: skipped, ${missingBinaries.join(', ')} not found`}`), () => {
+  let dir: string;
+  let pki: TestPki;
+  let broker: Broker;
+  let port: number;
+  beforeAll(async () => {
+    dir = tempDir();
+    pki = makeTestPki(dir);
+    port = await freePort();
+    broker = await startMosquitto(dir, { mtlsPort: port, otherPort: await freePort(), ca: pki.caCert, cert: pki.serverCert, key: pki.serverKey, otherCa: pki.otherCaCert, otherCert: pki.otherServerCert, otherKey: pki.otherServerKey, users: { vault: 'vault-password' } });
+  }, 60_000);
+  afterAll(async () => {
+    await broker?.stop();
+  });
+  const tlsArgs = (): string[] => ['--detect-mqtt', `mqtts://127.0.0.1:${port}`, '--detect-mqtt-ca', pki.caCert, '--detect-mqtt-cert', pki.clientCert, '--detect-mqtt-key', pki.clientKey, '--detect-mqtt-username', 'vault'];
+
+  it('starts with the CA, the client certificate and the password from a 0600 file', async () => {
+    const passwordFile = join(dir, 'mqtt-password');
+    writeFileSync(passwordFile, 'vault-password\n', { mode: 0o600 });
+    const s = await serveCli(['--data-dir', tempDir(), ...tlsArgs(), '--detect-mqtt-password-file', passwordFile]);
+    try {
+      expect(s.stderr()).not.toContain('vault-password');
+    } finally {
+      await s.stop();
+    }
+  }, 60_000);
+
+  it('exits 2 on a wrong password from the environment, naming the refusal and not the password', () => {
+    const r = serve(tlsArgs(), { CUSTODIA_DETECT_MQTT_PASSWORD: 'not-the-password' });
+    expectOneLineError(r, /refused the connection: .*(Not authorized|Bad User Name or Password)/i);
+    expect(r.stderr).not.toContain('not-the-password');
+  }, 60_000);
 });
