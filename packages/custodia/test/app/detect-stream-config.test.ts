@@ -3,14 +3,17 @@
  * every value checked once, the environment as a fallback; and the MAC spellings the
  * Device directory accepts.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { canonicalMac, resolveConfig } from '../../src/app/index.js';
 import { isCustodiaError } from '../../src/kernel/index.js';
 
 const config = (detectStream: Record<string, unknown>, env: NodeJS.ProcessEnv = {}) => resolveConfig({ dataDir: '/tmp/custodia-config-test', detectStream }, env).detectStream;
-const refusal = (detectStream: Record<string, unknown>): string => {
+const refusal = (detectStream: Record<string, unknown>, env: NodeJS.ProcessEnv = {}): string => {
   try {
-    config(detectStream);
+    config(detectStream, env);
   } catch (e) {
     if (isCustodiaError(e, 'config-invalid')) return e.message;
     throw e;
@@ -81,6 +84,30 @@ describe('detection stream config', () => {
     expect(nats({ CUSTODIA_DETECT_NATS_TOKEN: 'tok', CUSTODIA_DETECT_NATS_PASSWORD: 'pw' }, { user: 'v' })).toMatch(/Give one NATS credential/);
     expect(nats({}, { creds: '/nonexistent/vault.creds' })).toMatch(/--detect-nats-creds \/nonexistent\/vault.creds cannot be read/);
     expect(nats({}, { cert: '/x/c.crt' })).toMatch(/Mutual TLS needs both --detect-nats-cert and --detect-nats-key/);
+  });
+
+  it('reads a password file (first line, owner-only) and a NATS .creds file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'custodia-detect-secrets-'));
+    try {
+      const pw = join(dir, 'pw');
+      writeFileSync(pw, 'p4ss word\n', { mode: 0o600 });
+      const creds = join(dir, 'vault.creds');
+      const text = '-----BEGIN NATS USER JWT-----\neyJ0eXAiOiJKV1QifQ.e30.sig\n------END NATS USER JWT------\n\n-----BEGIN USER NKEY SEED-----\nSUAEXAMPLE\n------END USER NKEY SEED------\n';
+      writeFileSync(creds, text, { mode: 0o600 });
+      const c = resolveConfig({ dataDir: dir, detectStream: { mqttUrl: 'mqtts://broker:8883', natsUrl: 'tls://nats:4222', mqtt: { username: 'vault', passwordFile: pw }, nats: { creds } } }, {}).detectStream!;
+      expect(c.mqttAuth).toEqual({ username: 'vault', password: 'p4ss word' });
+      expect(c.nats!.auth).toMatchObject({ kind: 'creds' });
+      expect(Buffer.from((c.nats!.auth as { creds: Uint8Array }).creds).toString()).toBe(text);
+      expect(JSON.stringify(c)).not.toMatch(/p4ss|SUAEXAMPLE/);
+      const bad = join(dir, 'bad.creds');
+      writeFileSync(bad, 'nope', { mode: 0o600 });
+      expect(refusal({ mqttUrl: 'mqtts://broker:8883', natsUrl: 'tls://nats:4222', nats: { creds: bad } })).toMatch(/is not a NATS credentials file/);
+      writeFileSync(join(dir, 'two'), 'a\nb\n', { mode: 0o600 });
+      expect(refusal({ mqttUrl: 'mqtts://broker:8883', mqtt: { username: 'v', passwordFile: join(dir, 'two') } })).toMatch(/must hold the password on one line/);
+      expect(refusal({ mqttUrl: 'mqtts://broker:8883', mqtt: { username: 'v', passwordFile: pw } }, { CUSTODIA_DETECT_MQTT_PASSWORD: 'x' })).toMatch(/not both/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('reads a MAC in the spellings devices and registries use', () => {
