@@ -8,14 +8,24 @@
  *   --detect-subject S     JetStream subject (default custodia.detect.telemetry)
  *   --detect-scorers N     consumers of the bus in this process (default 1, at most 16)
  *
+ * and the brokers' TLS and credentials (detect-broker-security.ts): --detect-mqtt-ca,
+ * --detect-mqtt-cert, --detect-mqtt-key, --detect-mqtt-username, --detect-mqtt-password-file
+ * (or CUSTODIA_DETECT_MQTT_PASSWORD), --detect-mqtt-insecure; --detect-nats-ca,
+ * --detect-nats-cert, --detect-nats-key, --detect-nats-creds, --detect-nats-user (with
+ * CUSTODIA_DETECT_NATS_PASSWORD), CUSTODIA_DETECT_NATS_TOKEN, --detect-nats-insecure.
+ *
  * Every value is checked here, once; the result is frozen.
  */
 import { CustodiaError } from '../kernel/index.js';
+import { resolveMqttSecurity, resolveNatsSecurity, type BrokerTls, type MqttAuth, type MqttSecurityInput, type NatsAuth, type NatsSecurityInput } from './detect-broker-security.js';
 
 export interface DetectStreamConfig {
   readonly mqttUrl: string;
   readonly topic: string;
-  readonly nats?: { readonly url: string; readonly subject: string; readonly stream: string; readonly durable: string };
+  /** mqtts:// only: the trust anchor and client certificate (system roots when no CA is given). */
+  readonly mqttTls?: BrokerTls;
+  readonly mqttAuth?: MqttAuth;
+  readonly nats?: { readonly url: string; readonly subject: string; readonly stream: string; readonly durable: string; readonly tls?: BrokerTls; readonly auth?: NatsAuth };
   readonly scorers: number;
 }
 
@@ -25,6 +35,8 @@ export interface DetectStreamInput {
   readonly natsUrl?: string | undefined;
   readonly subject?: string | undefined;
   readonly scorers?: number | string | undefined;
+  readonly mqtt?: MqttSecurityInput;
+  readonly nats?: NatsSecurityInput;
 }
 
 export const DEFAULT_TOPIC = 'custodia/telemetry/#';
@@ -34,7 +46,7 @@ const invalid = (m: string): never => {
   throw new CustodiaError('config-invalid', m);
 };
 
-function brokerUrl(text: string, protocols: readonly string[], flag: string): string {
+function brokerUrl(text: string, protocols: readonly string[], flag: string): URL {
   let u: URL;
   try {
     u = new URL(text);
@@ -42,8 +54,10 @@ function brokerUrl(text: string, protocols: readonly string[], flag: string): st
     return invalid(`${flag} must be a URL (${protocols.join(' or ')}//host:port)`);
   }
   if (!protocols.includes(u.protocol) || u.hostname === '') invalid(`${flag} must be a ${protocols.join(' or ')}//host:port URL`);
-  return text;
+  return u;
 }
+
+const given = (o: object | undefined): boolean => o !== undefined && Object.values(o).some((v) => v !== undefined && v !== false);
 
 /** An MQTT topic filter (MQTT 3.1.1 §4.7.1): `#` only as the whole last level, `+` only as a whole level. */
 function topicFilter(t: string): string {
@@ -65,16 +79,24 @@ export function resolveDetectStream(input: DetectStreamInput, env: NodeJS.Proces
   const nats = pick(input.natsUrl, 'CUSTODIA_DETECT_NATS_URL');
   const topic = pick(input.topic, 'CUSTODIA_DETECT_TOPIC');
   if (mqtt === undefined) {
-    if (nats !== undefined || topic !== undefined || input.subject !== undefined || input.scorers !== undefined) invalid('The detection stream needs --detect-mqtt: its other options do nothing without it');
+    if (nats !== undefined || topic !== undefined || input.subject !== undefined || input.scorers !== undefined || given(input.mqtt) || given(input.nats)) invalid('The detection stream needs --detect-mqtt: its other options do nothing without it');
     return undefined;
   }
+  if (nats === undefined && given(input.nats)) invalid('The --detect-nats-* options need --detect-nats: they do nothing without it');
   const scorers = input.scorers === undefined ? 1 : typeof input.scorers === 'number' ? input.scorers : /^\d{1,2}$/.test(input.scorers) ? Number(input.scorers) : Number.NaN;
   if (!Number.isInteger(scorers) || scorers < 1 || scorers > 16) invalid('--detect-scorers is a whole number from 1 to 16');
   const subj = subject(input.subject ?? DEFAULT_SUBJECT);
+  const mqttUrl = brokerUrl(mqtt, ['mqtt:', 'mqtts:'], '--detect-mqtt');
+  const natsUrl = nats === undefined ? undefined : brokerUrl(nats, ['nats:', 'tls:'], '--detect-nats');
+  const filter = topicFilter(topic ?? DEFAULT_TOPIC);
+  const mqttSecurity = resolveMqttSecurity(mqttUrl, input.mqtt ?? {}, env);
+  const natsSecurity = natsUrl === undefined ? {} : resolveNatsSecurity(natsUrl, input.nats ?? {}, env);
   return Object.freeze({
-    mqttUrl: brokerUrl(mqtt, ['mqtt:', 'mqtts:'], '--detect-mqtt'),
-    topic: topicFilter(topic ?? DEFAULT_TOPIC),
-    ...(nats === undefined ? {} : { nats: Object.freeze({ url: brokerUrl(nats, ['nats:', 'tls:'], '--detect-nats'), subject: subj, stream: `CUSTODIA_${subj.replace(/[.-]/g, '_').toUpperCase()}`, durable: 'custodia-scorers' }) }),
+    mqttUrl: mqtt,
+    topic: filter,
+    ...(mqttSecurity.tls === undefined ? {} : { mqttTls: mqttSecurity.tls }),
+    ...(mqttSecurity.auth === undefined ? {} : { mqttAuth: mqttSecurity.auth }),
+    ...(nats === undefined ? {} : { nats: Object.freeze({ url: nats, subject: subj, stream: `CUSTODIA_${subj.replace(/[.-]/g, '_').toUpperCase()}`, durable: 'custodia-scorers', ...natsSecurity }) }),
     scorers,
   });
 }

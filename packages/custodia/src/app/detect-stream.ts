@@ -65,7 +65,8 @@ export class DetectStream {
     this.#bus = bus;
     try {
       for (let i = 0; i < config.scorers; i++) this.#consumers.push(await bus.consume((r) => this.#score(r)));
-      this.#source = await openMqttTelemetry({ url: config.mqttUrl, topic: config.topic, clock, random }, (r) => bus.publish(r));
+      const mqtt = { url: config.mqttUrl, topic: config.topic, clock, random, ...(config.mqttTls === undefined ? {} : { tls: config.mqttTls }), ...config.mqttAuth };
+      this.#source = await openMqttTelemetry(mqtt, (r) => bus.publish(r));
     } catch (e) {
       await this.close();
       throw e;

@@ -44,9 +44,21 @@ export function serveCommand(): Command<[], Record<string, unknown>> {
     .option('--witness-for <origin=vkey>', "act as a witness (under /witness) for another log: its origin and verifier key (repeatable; this vault's witness key is keys/witness-note.key)", collect, undefined)
     .option('--witness-name <name>', "this vault's witness name, fixed when its key is created (default <host:port>/witness)")
     .option('--rate-limit <kind=rate/burst>', 'requests per second and burst for user, client or token, e.g. user=50/200 (repeatable; env CUSTODIA_RATE_LIMITS)', collect, undefined)
-    .option('--detect-mqtt <url>', 'score live device telemetry from this MQTT broker, mqtt://host:port (env CUSTODIA_DETECT_MQTT_URL; off by default)')
+    .option('--detect-mqtt <url>', 'score live device telemetry from this MQTT broker, mqtts://host:port (TLS) or mqtt://host:port on loopback (env CUSTODIA_DETECT_MQTT_URL; off by default)')
+    .option('--detect-mqtt-ca <file>', 'PEM CA certificates the mqtts:// broker must chain to, instead of the system roots')
+    .option('--detect-mqtt-cert <file>', 'mutual TLS: the PEM client certificate the vault presents to the MQTT broker')
+    .option('--detect-mqtt-key <file>', 'the PEM private key of --detect-mqtt-cert, mode 0600')
+    .option('--detect-mqtt-username <name>', 'the MQTT username (the password only from env CUSTODIA_DETECT_MQTT_PASSWORD or --detect-mqtt-password-file)')
+    .option('--detect-mqtt-password-file <file>', 'a file (mode 0600) holding the MQTT password on one line')
+    .option('--detect-mqtt-insecure', 'allow a plain mqtt:// broker beyond loopback (telemetry, which is patient data, and the password then cross the network unencrypted)')
     .option('--detect-topic <filter>', 'the MQTT topic filter of the telemetry (default custodia/telemetry/#; env CUSTODIA_DETECT_TOPIC)')
-    .option('--detect-nats <url>', 'carry telemetry to the scorers over NATS JetStream, nats://host:port (env CUSTODIA_DETECT_NATS_URL; default: in process)')
+    .option('--detect-nats <url>', 'carry telemetry to the scorers over NATS JetStream, tls://host:port or nats://host:port on loopback (env CUSTODIA_DETECT_NATS_URL; default: in process)')
+    .option('--detect-nats-ca <file>', 'PEM CA certificates the NATS server must chain to, instead of the system roots (implies TLS)')
+    .option('--detect-nats-cert <file>', 'mutual TLS: the PEM client certificate the vault presents to the NATS server (implies TLS)')
+    .option('--detect-nats-key <file>', 'the PEM private key of --detect-nats-cert, mode 0600')
+    .option('--detect-nats-creds <file>', 'a NATS .creds file (user JWT and nkey seed), mode 0600; or a token in env CUSTODIA_DETECT_NATS_TOKEN')
+    .option('--detect-nats-user <name>', 'the NATS user (the password only from env CUSTODIA_DETECT_NATS_PASSWORD)')
+    .option('--detect-nats-insecure', 'allow a plain nats:// server beyond loopback (telemetry, which is patient data, and the credentials then cross the network unencrypted)')
     .option('--detect-subject <subject>', 'the JetStream subject of the telemetry (default custodia.detect.telemetry)')
     .option('--detect-scorers <n>', 'scorers in this process sharing the bus (default 1)')
     .action(async (o) => {
@@ -77,7 +89,15 @@ export function serveCommand(): Command<[], Record<string, unknown>> {
             ...(o.witnessFor === undefined ? {} : { witnessFor: o.witnessFor }),
             ...(o.witnessName === undefined ? {} : { witnessName: o.witnessName }),
           },
-          detectStream: { mqttUrl: o.detectMqtt, topic: o.detectTopic, natsUrl: o.detectNats, subject: o.detectSubject, scorers: o.detectScorers },
+          detectStream: {
+            mqttUrl: o.detectMqtt,
+            topic: o.detectTopic,
+            natsUrl: o.detectNats,
+            subject: o.detectSubject,
+            scorers: o.detectScorers,
+            mqtt: { ca: o.detectMqttCa, cert: o.detectMqttCert, key: o.detectMqttKey, username: o.detectMqttUsername, passwordFile: o.detectMqttPasswordFile, insecure: o.detectMqttInsecure },
+            nats: { ca: o.detectNatsCa, cert: o.detectNatsCert, key: o.detectNatsKey, creds: o.detectNatsCreds, user: o.detectNatsUser, insecure: o.detectNatsInsecure },
+          },
           encryption: {
             ...(o.keyProvider === undefined ? {} : { keyProvider: o.keyProvider }),
             ...(o.pkcs11Module === undefined ? {} : { pkcs11Module: o.pkcs11Module }),
@@ -110,8 +130,23 @@ export function serveCommand(): Command<[], Record<string, unknown>> {
       // The detection stream: telemetry → scoring → findings; counts only in the log, never readings.
       if (vault.detectStream !== undefined && config.detectStream !== undefined) {
         const stream = vault.detectStream;
-        await stream.start((e) => app.log.error({ err: e }, 'detect stream: a record could not be scored'));
-        app.log.info({ mqtt: config.detectStream.mqttUrl, topic: config.detectStream.topic, bus: config.detectStream.nats === undefined ? 'in-process' : config.detectStream.nats.url }, 'detect stream started');
+        try {
+          await stream.start((e) => app.log.error({ err: e }, 'detect stream: a record could not be scored'));
+        } catch (e) {
+          // A broker that is unreachable, fails verification or refuses the credentials stops the start: close, then exit 2.
+          await app.close();
+          await vault.close();
+          throw e;
+        }
+        const d = config.detectStream;
+        // Where and how, never the credentials or the key material.
+        app.log.info({ mqtt: d.mqttUrl, topic: d.topic, mqttTls: d.mqttTls !== undefined, mqttMutualTls: d.mqttTls?.cert !== undefined, mqttUser: d.mqttAuth?.username, bus: d.nats === undefined ? 'in-process' : d.nats.url, natsTls: d.nats?.tls !== undefined, natsAuth: d.nats?.auth?.kind }, 'detect stream started');
+        for (const [url, tls] of [[d.mqttUrl, d.mqttTls], [d.nats?.url, d.nats?.tls]] as const) {
+          if (url === undefined || tls !== undefined || isLoopback(new URL(url).hostname.replace(/^\[(.*)\]$/, '$1'))) continue;
+          const warning = `Device telemetry from ${new URL(url).host} arrives in PLAIN TEXT (--detect-mqtt-insecure / --detect-nats-insecure): vital signs and broker credentials cross the network unencrypted. Lab use only.`;
+          app.log.warn({ broker: new URL(url).host }, warning);
+          process.stderr.write(`custodia: WARNING: ${warning}\n`);
+        }
         setInterval(() => {
           const r = stream.report();
           app.log.info({ received: r.source.received, bad: r.source.badRecords, dropped: r.source.dropped, firstBad: r.source.firstBad.slice(0, 3), scored: r.scored, findings: r.findings, failures: r.failures, devices: r.devices.baselines }, 'detect stream');

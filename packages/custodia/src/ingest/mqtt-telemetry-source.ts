@@ -10,6 +10,10 @@
  *   bounded memory. A message whose hand-on fails is counted as dropped too.
  * - Flow ids: the message's FlowId, else `<source id>-<sequence>`, where the source id is
  *   drawn from the injected Random when the source opens (unique across restarts).
+ * - Transport: mqtts:// is TLS with the broker's certificate always verified (against `tls.ca`
+ *   when given, else the system roots), a client certificate for mutual TLS when given;
+ *   a broker that is unreachable, fails verification or refuses the credentials is a
+ *   `stream-unavailable` error naming why, never the password.
  */
 import mqtt, { type MqttClient } from 'mqtt';
 import type { TelemetryRecord, TelemetryReport } from '../detect/index.js';
@@ -30,7 +34,12 @@ export interface MqttTelemetryOptions {
   /** Broker credentials, when it asks for them. */
   readonly username?: string;
   readonly password?: string;
+  /** mqtts:// only: PEM trust anchor, and client certificate and key (mutual TLS). */
+  readonly tls?: { readonly ca?: string; readonly cert?: string; readonly key?: string };
 }
+
+/** Why a connection failed, on one line and short: the library's message (never holds the password). */
+const why = (e: unknown): string => (e instanceof Error ? e.message : String(e)).replace(/\s+/g, ' ').slice(0, 200);
 
 export interface MqttTelemetrySource {
   report(): TelemetryReport;
@@ -55,9 +64,13 @@ export async function openMqttTelemetry(options: MqttTelemetryOptions, onRecord:
       connectTimeout: 10_000,
       ...(options.username === undefined ? {} : { username: options.username }),
       ...(options.password === undefined ? {} : { password: options.password }),
+      ...(options.tls?.ca === undefined ? {} : { ca: options.tls.ca }),
+      ...(options.tls?.cert === undefined ? {} : { cert: options.tls.cert }),
+      ...(options.tls?.key === undefined ? {} : { key: options.tls.key }),
+      rejectUnauthorized: true, // the broker's certificate is always verified
     });
   } catch (e) {
-    throw new CustodiaError('stream-unavailable', 'The MQTT broker cannot be reached', { cause: e });
+    throw new CustodiaError('stream-unavailable', `The MQTT broker cannot be reached or refused the connection: ${why(e)}`, { cause: e });
   }
   client.on('message', (topic, payload) => {
     tally.received += 1;

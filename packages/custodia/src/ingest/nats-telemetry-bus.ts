@@ -18,8 +18,12 @@
  *   there): each message is parsed by the same strict parser as MQTT, and a bad one is
  *   counted, reported (subject, stream sequence, reason) and terminated — never retried,
  *   never fatal.
+ * - transport: with `tls` the client insists on TLS and verifies the server's certificate
+ *   (against `tls.ca` when given, else the system roots), presenting a client certificate
+ *   when given; `auth` is a .creds file (JWT + nkey), a token or a user and password, given
+ *   to the library's authenticators. A refused connection is `stream-unavailable`.
  */
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { connect, credsAuthenticator, tokenAuthenticator, usernamePasswordAuthenticator, type Authenticator, type NatsConnection } from '@nats-io/transport-node';
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, RetentionPolicy, StorageType, type ConsumerMessages, type JetStreamClient, type JsMsg } from '@nats-io/jetstream';
 import type { BusConsumer, TelemetryBus, TelemetryHandler, TelemetryRecord } from '../detect/index.js';
 import { CustodiaError, type Clock } from '../kernel/index.js';
@@ -39,15 +43,39 @@ export interface NatsBusOptions {
   /** Messages each consumer pulls ahead (default 64). */
   readonly prefetch?: number;
   readonly clock: Clock;
+  /** TLS, required when present: PEM trust anchor, and client certificate and key (mutual TLS). */
+  readonly tls?: { readonly ca?: string; readonly cert?: string; readonly key?: string };
+  readonly auth?: { readonly kind: 'creds'; readonly creds: Uint8Array } | { readonly kind: 'token'; readonly token: string } | { readonly kind: 'user'; readonly user: string; readonly pass: string };
 }
 
 const NS_PER_MS = 1_000_000;
 
-async function open(url: string): Promise<NatsConnection> {
+function authenticator(auth: NonNullable<NatsBusOptions['auth']>): Authenticator {
+  switch (auth.kind) {
+    case 'creds':
+      return credsAuthenticator(auth.creds);
+    case 'token':
+      return tokenAuthenticator(auth.token);
+    case 'user':
+      return usernamePasswordAuthenticator(auth.user, auth.pass);
+  }
+}
+
+/** Why a connection failed, on one line and short: the library's message (never holds a secret). */
+const why = (e: unknown): string => (e instanceof Error ? e.message : String(e)).replace(/\s+/g, ' ').slice(0, 200);
+
+async function open(o: NatsBusOptions): Promise<NatsConnection> {
   try {
-    return await connect({ servers: url, name: 'custodia-detect', maxReconnectAttempts: -1 });
+    return await connect({
+      servers: o.url,
+      name: 'custodia-detect',
+      maxReconnectAttempts: -1,
+      // A tls options object makes the client refuse a server without TLS; certificates are always verified.
+      ...(o.tls === undefined ? {} : { tls: { ...o.tls } }),
+      ...(o.auth === undefined ? {} : { authenticator: authenticator(o.auth) }),
+    });
   } catch (e) {
-    throw new CustodiaError('stream-unavailable', 'The NATS server cannot be reached', { cause: e });
+    throw new CustodiaError('stream-unavailable', `The NATS server cannot be reached or refused the connection: ${why(e)}`, { cause: e });
   }
 }
 
@@ -79,7 +107,7 @@ export class NatsTelemetryBus implements TelemetryBus {
 
   /** Connects, and creates the stream and durable consumer when missing. */
   static async open(options: NatsBusOptions): Promise<NatsTelemetryBus> {
-    const nc = await open(options.url);
+    const nc = await open(options);
     try {
       await ensureTopology(nc, options);
     } catch (e) {
@@ -95,7 +123,7 @@ export class NatsTelemetryBus implements TelemetryBus {
 
   /** A consumer on a connection of its own, as a separate scorer process would have. */
   async consume(handler: TelemetryHandler): Promise<BusConsumer> {
-    const nc = await open(this.options.url);
+    const nc = await open(this.options);
     this.#connections.add(nc);
     const consumer = await jetstream(nc).consumers.get(this.options.stream, this.options.durable);
     const messages: ConsumerMessages = await consumer.consume({ max_messages: this.options.prefetch ?? 64 });

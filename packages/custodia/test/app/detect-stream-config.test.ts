@@ -3,14 +3,17 @@
  * every value checked once, the environment as a fallback; and the MAC spellings the
  * Device directory accepts.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { canonicalMac, resolveConfig } from '../../src/app/index.js';
 import { isCustodiaError } from '../../src/kernel/index.js';
 
 const config = (detectStream: Record<string, unknown>, env: NodeJS.ProcessEnv = {}) => resolveConfig({ dataDir: '/tmp/custodia-config-test', detectStream }, env).detectStream;
-const refusal = (detectStream: Record<string, unknown>): string => {
+const refusal = (detectStream: Record<string, unknown>, env: NodeJS.ProcessEnv = {}): string => {
   try {
-    config(detectStream);
+    config(detectStream, env);
   } catch (e) {
     if (isCustodiaError(e, 'config-invalid')) return e.message;
     throw e;
@@ -25,20 +28,86 @@ describe('detection stream config', () => {
     expect(config({}, { CUSTODIA_DETECT_MQTT_URL: 'mqtts://broker:8883', CUSTODIA_DETECT_TOPIC: 'hospital/+/telemetry', CUSTODIA_DETECT_NATS_URL: 'nats://127.0.0.1:4222' })).toEqual({
       mqttUrl: 'mqtts://broker:8883',
       topic: 'hospital/+/telemetry',
+      mqttTls: {},
       nats: { url: 'nats://127.0.0.1:4222', subject: 'custodia.detect.telemetry', stream: 'CUSTODIA_CUSTODIA_DETECT_TELEMETRY', durable: 'custodia-scorers' },
       scorers: 1,
     });
-    expect(Object.isFrozen(config({ mqttUrl: 'mqtt://h:1' }))).toBe(true);
+    expect(Object.isFrozen(config({ mqttUrl: 'mqtt://127.0.0.1:1' }))).toBe(true);
   });
 
   it('refuses what it cannot use, saying which option', () => {
     expect(refusal({ natsUrl: 'nats://h:4222' })).toMatch(/needs --detect-mqtt/);
     expect(refusal({ mqttUrl: 'http://h:1883' })).toMatch(/--detect-mqtt must be/);
     expect(refusal({ mqttUrl: 'not a url' })).toMatch(/--detect-mqtt must be a URL/);
-    expect(refusal({ mqttUrl: 'mqtt://h:1', natsUrl: 'redis://h:1' })).toMatch(/--detect-nats/);
+    expect(refusal({ mqttUrl: 'mqtt://127.0.0.1:1', natsUrl: 'redis://h:1' })).toMatch(/--detect-nats/);
     for (const topic of ['a/#/b', 'a/b#', 'a+/b', '']) expect(refusal({ mqttUrl: 'mqtt://h:1', topic: topic || '\u0000' }), topic).toMatch(/--detect-topic/);
     for (const subject of ['a.*', 'a.>', 'a..b', 'a b']) expect(refusal({ mqttUrl: 'mqtt://h:1', subject }), subject).toMatch(/--detect-subject/);
     for (const scorers of [0, 17, '1.5', 'x', 2.5]) expect(refusal({ mqttUrl: 'mqtt://h:1', scorers }), String(scorers)).toMatch(/--detect-scorers/);
+  });
+
+  it('refuses plain text beyond loopback unless told, and credentials in the URL', () => {
+    expect(refusal({ mqttUrl: 'mqtt://broker.ward:1883' })).toMatch(/--detect-mqtt mqtt:\/\/broker.ward:1883 is plain MQTT beyond loopback: .* pass --detect-mqtt-insecure/);
+    expect(refusal({ mqttUrl: 'mqtt://10.0.0.5:1883', mqtt: { insecure: true } })).toBe('accepted');
+    for (const mqttUrl of ['mqtt://localhost:1883', 'mqtt://127.0.0.1:1883', 'mqtt://[::1]:1883', 'mqtts://broker.ward:8883']) expect(refusal({ mqttUrl }), mqttUrl).toBe('accepted');
+    expect(refusal({ mqttUrl: 'mqtt://127.0.0.1:1', natsUrl: 'nats://nats.ward:4222' })).toMatch(/plain NATS beyond loopback: .* pass --detect-nats-insecure/);
+    expect(refusal({ mqttUrl: 'mqtt://127.0.0.1:1', natsUrl: 'nats://nats.ward:4222', nats: { insecure: true } })).toBe('accepted');
+    expect(refusal({ mqttUrl: 'mqtt://127.0.0.1:1', natsUrl: 'tls://nats.ward:4222' })).toBe('accepted');
+    expect(refusal({ mqttUrl: 'mqtts://vault:secret@broker:8883' })).toMatch(/credentials in the URL are refused/);
+    expect(refusal({ mqttUrl: 'mqtt://127.0.0.1:1', natsUrl: 'tls://token@nats:4222' })).toMatch(/--detect-nats: credentials in the URL are refused/);
+  });
+
+  it('takes secrets from the environment only, and refuses options that do nothing or half a pair', () => {
+    const env = (mqtt: Record<string, unknown>, e: NodeJS.ProcessEnv, nats?: Record<string, unknown>) => {
+      try {
+        return resolveConfig({ dataDir: '/tmp/custodia-config-test', detectStream: { mqttUrl: 'mqtts://broker:8883', ...(nats === undefined ? {} : { natsUrl: 'tls://nats:4222', nats }), mqtt } }, e).detectStream!;
+      } catch (err) {
+        if (isCustodiaError(err, 'config-invalid')) return err.message;
+        throw err;
+      }
+    };
+    const c = env({ username: 'vault' }, { CUSTODIA_DETECT_MQTT_PASSWORD: 's3cret' }) as Exclude<ReturnType<typeof env>, string>;
+    expect(c.mqttAuth).toEqual({ username: 'vault', password: 's3cret' });
+    expect(JSON.stringify(c)).not.toContain('s3cret');
+    expect(env({}, { CUSTODIA_DETECT_MQTT_PASSWORD: 's3cret' })).toMatch(/An MQTT password needs --detect-mqtt-username/);
+    expect(env({ cert: '/x/client.crt' }, {})).toMatch(/Mutual TLS needs both --detect-mqtt-cert and --detect-mqtt-key/);
+    expect(env({ key: '/x/client.key' }, {})).toMatch(/Mutual TLS needs both --detect-mqtt-cert and --detect-mqtt-key/);
+    expect(env({ username: 'v', passwordFile: '/nonexistent/pw' }, {})).toMatch(/--detect-mqtt-password-file \/nonexistent\/pw cannot be read/);
+    expect(env({ ca: '/nonexistent/ca.pem' }, {})).toMatch(/--detect-mqtt-ca\) \/nonexistent\/ca.pem cannot be read/);
+    expect(refusal({ mqttUrl: 'mqtt://127.0.0.1:1', mqtt: { ca: '/x/ca.pem' } })).toMatch(/are for TLS: use an mqtts:\/\/ broker URL/);
+    expect(refusal({ mqtt: { username: 'v' } })).toMatch(/needs --detect-mqtt/);
+    expect(refusal({ mqttUrl: 'mqtt://127.0.0.1:1', nats: { user: 'v' } })).toMatch(/--detect-nats-\* options need --detect-nats/);
+    const nats = (e: NodeJS.ProcessEnv, n: Record<string, unknown> = {}) => env({}, e, n);
+    expect((nats({ CUSTODIA_DETECT_NATS_TOKEN: 'tok' }) as { nats: { auth: unknown } }).nats.auth).toEqual({ kind: 'token', token: 'tok' });
+    expect((nats({ CUSTODIA_DETECT_NATS_PASSWORD: 'pw' }, { user: 'v' }) as { nats: { auth: unknown } }).nats.auth).toEqual({ kind: 'user', user: 'v', pass: 'pw' });
+    expect(nats({}, { user: 'v' })).toMatch(/needs both --detect-nats-user and CUSTODIA_DETECT_NATS_PASSWORD/);
+    expect(nats({ CUSTODIA_DETECT_NATS_PASSWORD: 'pw' })).toMatch(/needs both --detect-nats-user and CUSTODIA_DETECT_NATS_PASSWORD/);
+    expect(nats({ CUSTODIA_DETECT_NATS_TOKEN: 'tok', CUSTODIA_DETECT_NATS_PASSWORD: 'pw' }, { user: 'v' })).toMatch(/Give one NATS credential/);
+    expect(nats({}, { creds: '/nonexistent/vault.creds' })).toMatch(/--detect-nats-creds \/nonexistent\/vault.creds cannot be read/);
+    expect(nats({}, { cert: '/x/c.crt' })).toMatch(/Mutual TLS needs both --detect-nats-cert and --detect-nats-key/);
+  });
+
+  it('reads a password file (first line, owner-only) and a NATS .creds file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'custodia-detect-secrets-'));
+    try {
+      const pw = join(dir, 'pw');
+      writeFileSync(pw, 'p4ss word\n', { mode: 0o600 });
+      const creds = join(dir, 'vault.creds');
+      const text = '-----BEGIN NATS USER JWT-----\neyJ0eXAiOiJKV1QifQ.e30.sig\n------END NATS USER JWT------\n\n-----BEGIN USER NKEY SEED-----\nSUAEXAMPLE\n------END USER NKEY SEED------\n';
+      writeFileSync(creds, text, { mode: 0o600 });
+      const c = resolveConfig({ dataDir: dir, detectStream: { mqttUrl: 'mqtts://broker:8883', natsUrl: 'tls://nats:4222', mqtt: { username: 'vault', passwordFile: pw }, nats: { creds } } }, {}).detectStream!;
+      expect(c.mqttAuth).toEqual({ username: 'vault', password: 'p4ss word' });
+      expect(c.nats!.auth).toMatchObject({ kind: 'creds' });
+      expect(Buffer.from((c.nats!.auth as { creds: Uint8Array }).creds).toString()).toBe(text);
+      expect(JSON.stringify(c)).not.toMatch(/p4ss|SUAEXAMPLE/);
+      const bad = join(dir, 'bad.creds');
+      writeFileSync(bad, 'nope', { mode: 0o600 });
+      expect(refusal({ mqttUrl: 'mqtts://broker:8883', natsUrl: 'tls://nats:4222', nats: { creds: bad } })).toMatch(/is not a NATS credentials file/);
+      writeFileSync(join(dir, 'two'), 'a\nb\n', { mode: 0o600 });
+      expect(refusal({ mqttUrl: 'mqtts://broker:8883', mqtt: { username: 'v', passwordFile: join(dir, 'two') } })).toMatch(/must hold the password on one line/);
+      expect(refusal({ mqttUrl: 'mqtts://broker:8883', mqtt: { username: 'v', passwordFile: pw } }, { CUSTODIA_DETECT_MQTT_PASSWORD: 'x' })).toMatch(/not both/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('reads a MAC in the spellings devices and registries use', () => {

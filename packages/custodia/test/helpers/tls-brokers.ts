@@ -1,0 +1,111 @@
+/**
+ * Brokers of our own for the TLS and credential suites: a second `mosquitto` and a
+ * `nats-server` (with JetStream) in child processes, on free loopback ports, configured in
+ * a temporary directory, each killed by `stop`. Undefined binaries make those suites skip.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { join } from 'node:path';
+import { which } from './openssl-pki.js';
+
+export const MOSQUITTO = which('mosquitto');
+export const MOSQUITTO_PASSWD = which('mosquitto_passwd');
+export const NATS_SERVER = which('nats-server');
+export const OPENSSL = which('openssl');
+
+export interface Broker {
+  readonly process: ChildProcess;
+  /** Everything the broker wrote, for a failing test's message. */
+  output(): string;
+  stop(): Promise<void>;
+}
+
+const portOpen = (port: number): Promise<boolean> =>
+  new Promise((resolve) => {
+    const s = connect({ host: '127.0.0.1', port }, () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.on('error', () => resolve(false));
+  });
+
+async function startBroker(command: string, args: string[], ready: (output: string) => boolean, ports: readonly number[]): Promise<Broker> {
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout!.on('data', (d: Buffer) => (output += d.toString('utf8')));
+  child.stderr!.on('data', (d: Buffer) => (output += d.toString('utf8')));
+  const stop = async (): Promise<void> => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise<void>((r) => child.once('exit', () => r()));
+    child.kill('SIGTERM');
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 3_000))]);
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  };
+  const end = Date.now() + 15_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`${command} exited with ${child.exitCode}: ${output}`);
+    let up = ready(output);
+    for (const p of ports) up = up && (await portOpen(p));
+    if (up) break;
+    if (Date.now() > end) {
+      await stop();
+      throw new Error(`${command} did not start: ${output}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return { process: child, output: () => output, stop };
+}
+
+/**
+ * Mosquitto with two TLS listeners, both password-only (`allow_anonymous false`):
+ * `mtlsPort` with the server certificate of `ca` and `require_certificate` (mutual TLS),
+ * `otherPort` with a certificate from an unrelated CA.
+ */
+export async function startMosquitto(dir: string, o: { mtlsPort: number; otherPort: number; ca: string; cert: string; key: string; otherCert: string; otherKey: string; otherCa: string; users: Record<string, string> }): Promise<Broker> {
+  const passwords = join(dir, 'mosquitto.passwd');
+  writeFileSync(passwords, '', { mode: 0o600 });
+  for (const [user, password] of Object.entries(o.users)) {
+    const r = spawnSync(MOSQUITTO_PASSWD!, ['-b', passwords, user, password], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`mosquitto_passwd failed: ${r.stderr}`);
+  }
+  const conf = join(dir, 'mosquitto.conf');
+  writeFileSync(
+    conf,
+    [
+      'user root', // only when started as root: keeps it able to read the 0600 keys of this test
+      'persistence false',
+      'log_dest stderr',
+      'allow_anonymous false',
+      `password_file ${passwords}`,
+      `listener ${o.mtlsPort} 127.0.0.1`,
+      `cafile ${o.ca}`,
+      `certfile ${o.cert}`,
+      `keyfile ${o.key}`,
+      'require_certificate true',
+      `listener ${o.otherPort} 127.0.0.1`,
+      `cafile ${o.otherCa}`,
+      `certfile ${o.otherCert}`,
+      `keyfile ${o.otherKey}`,
+      '',
+    ].join('\n'),
+  );
+  return startBroker(MOSQUITTO!, ['-c', conf], () => true, [o.mtlsPort, o.otherPort]);
+}
+
+/** nats-server with JetStream, TLS (client certificates required: `verify`) and one user with a password. */
+export async function startNatsServer(dir: string, o: { port: number; ca: string; cert: string; key: string; user: string; password: string }): Promise<Broker> {
+  const conf = join(dir, 'nats.conf');
+  const q = JSON.stringify;
+  writeFileSync(
+    conf,
+    [
+      `listen: "127.0.0.1:${o.port}"`,
+      `jetstream { store_dir: ${q(join(dir, 'jetstream'))} }`,
+      `tls { cert_file: ${q(o.cert)}, key_file: ${q(o.key)}, ca_file: ${q(o.ca)}, verify: true, timeout: 2 }`,
+      `authorization { user: ${q(o.user)}, password: ${q(o.password)} }`,
+      '',
+    ].join('\n'),
+  );
+  return startBroker(NATS_SERVER!, ['-c', conf], (out) => out.includes('Server is ready'), [o.port]);
+}
