@@ -138,7 +138,10 @@ export class NatsTelemetryBus implements TelemetryBus {
       } catch (e) {
         if (!(e instanceof RecordRefused)) throw e;
         tally.bad(m.subject, sequence, e.reason);
-        m.term(e.reason.slice(0, 64));
+        // A bare +TERM: nats-server before 2.10 does not know `+TERM <reason>`, ignores it as
+        // an acknowledgement and redelivers the message after AckWait, again and again. The
+        // reason is in the consumer's own report.
+        m.term();
         return;
       }
       try {

@@ -117,6 +117,10 @@ describe.skipIf(NATS_URL === undefined)(natsSuite('the JetStream telemetry bus')
     expect(report.badRecords).toBe(2);
     expect(report.firstBad.map((b) => [b.sequence, b.topic.includes(tag)])).toEqual([[1, true], [2, true]]);
     expect(report.firstBad[1]!.reason).toBe('not UTF-8 JSON');
+    // Terminated for good: past the ack wait (1 s) neither comes back.
+    await new Promise((r) => setTimeout(r, 2_500));
+    expect(c.report().badRecords).toBe(2);
+    expect(c.report().received).toBe(3);
     await c.stop();
     await nc.close();
     await bus.close();
