@@ -40,6 +40,8 @@ export type PatientFiling = (patient: string) => string;
 export const CLEAR_FILING: PatientFiling = (patient) => patient;
 /** What starts a blind filed name. */
 export const BLIND_FILED = 'b:';
+/** The first name past every blind one, in byte order (`;` follows `:`). */
+export const BLIND_FILED_END = 'b;';
 /** The blind-index domain of filed names (not a search parameter: search parameter names have no `:`). */
 const FILING_DOMAIN = 'ledger:patient';
 /** Filed names remembered per filing (each a keyed hash to compute). */

@@ -91,16 +91,16 @@ for (const dialect of ALL_DATABASES) {
     });
 
     it('files patients in audit_patients under a blind name, and re-files rows written under a clear id', async () => {
-      await vault.resources.transaction((tx) => tx.writeVersions([create('Patient', 'p1', rows({})), create('Patient', 'p2', rows({}))]));
+      await vault.resources.transaction((tx) => tx.writeVersions([create('Patient', 'p1', rows({})), create('Patient', 'A2', rows({}))]));
       // Both paths: the writer thread (audits alone) and the writer's own transaction.
-      for (let i = 0; i < 6; i++) await vault.ledger.appendUnsynced(i % 2 === 0 ? { audits: [event(['p1'], i)] } : { audits: [event(['p1', 'p2'], i)], erasures: [] });
+      for (let i = 0; i < 6; i++) await vault.ledger.appendUnsynced(i % 2 === 0 ? { audits: [event(['p1'], i)] } : { audits: [event(['p1', 'A2'], i)], erasures: [] });
       await vault.ledger.flushAppends();
       const raw = await openRawDatabase(db);
       try {
         const filedRows = async (): Promise<{ patient: string; idx: number }[]> =>
           (await raw.query<{ patient: string; idx: number | string }>('SELECT patient, idx FROM audit_patients ORDER BY idx')).map((r) => ({ patient: r.patient, idx: Number(r.idx) }));
         const before = await filedRows();
-        // p1: 3 own reads and 3 accounts; p2: 3 accounts.
+        // p1: 3 own reads and 3 accounts; A2: 3 accounts. (Clear ids on both sides of the blind names' range: 'A2' < 'b:' < 'p1'.)
         expect(before).toHaveLength(9);
         for (const r of before) expect(r.patient).toMatch(/^b:[A-Za-z0-9_-]{22}$/);
         expect(new Set(before.map((r) => r.patient)).size).toBe(2);
@@ -109,7 +109,7 @@ for (const dialect of ALL_DATABASES) {
 
         // As a vault before blind filing wrote them: under the clear ids.
         const p1Name = before.find((r) => r.idx === p1[0])!.patient;
-        await raw.query(`UPDATE audit_patients SET patient = CASE WHEN patient = ? THEN 'p1' ELSE 'p2' END`, [p1Name]);
+        await raw.query(`UPDATE audit_patients SET patient = CASE WHEN patient = ? THEN 'p1' ELSE 'A2' END`, [p1Name]);
         expect(await vault.ledger.auditIndexes({ patient: 'p1', order: 'asc', limit: 100 })).toEqual([]);
         expect(await vault.ledger.refileClearPatients()).toBe(2);
         expect(await vault.ledger.refileClearPatients()).toBe(0);
