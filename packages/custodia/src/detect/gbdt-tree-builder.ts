@@ -9,8 +9,8 @@
  * The rows of the bag live in one array; each leaf owns a contiguous range of it, which a
  * split partitions in place (stably, so sums keep their order and the model its bits).
  */
-import type { FeatureBins } from './gbdt-bins.js';
-import { buildHistogram, subtractHistogram, type HistogramLayout } from './gbdt-histogram.js';
+import { rowMajorBins, type FeatureBins } from './gbdt-bins.js';
+import { buildHistogramRowWise, subtractHistogram, type HistogramLayout } from './gbdt-histogram.js';
 import { findBestSplit, leafOutput, type Split, type SplitParams } from './gbdt-split.js';
 import type { GbdtTree } from './gbdt-tree.js';
 
@@ -25,14 +25,16 @@ export interface TreeParams extends SplitParams {
 export interface TreeContext {
   readonly bins: FeatureBins;
   readonly layout: HistogramLayout;
-  /** Column-major bin numbers of all rows, `stride` rows a column. */
+  /** Column-major bin numbers of all rows, `stride` rows a column (to partition and route rows). */
   readonly binned: Uint8Array;
   readonly stride: number;
+  /** The same bins row-major, one row's features contiguous (to build histograms). */
+  readonly rowBinned: Uint8Array;
   readonly params: TreeParams;
   /** Histogram buffers, reused across trees: one per leaf at most. */
   readonly pool: Float64Array[];
-  /** Room for the gradients and hessians of every row, gathered in leaf order. */
-  readonly ordered: Float64Array;
+  /** Room for one histogram offset per feature. */
+  readonly base: Int32Array;
 }
 
 export interface GrownTree {
@@ -58,7 +60,8 @@ interface Leaf {
 }
 
 export function treeContext(bins: FeatureBins, layout: HistogramLayout, binned: Uint8Array, stride: number, params: TreeParams): TreeContext {
-  return Object.freeze({ bins, layout, binned, stride, params, pool: [], ordered: new Float64Array(2 * stride) });
+  const features = bins.numBins.length;
+  return Object.freeze({ bins, layout, binned, stride, rowBinned: rowMajorBins(binned, stride, features), params, pool: [], base: new Int32Array(features) });
 }
 
 /**
@@ -94,7 +97,7 @@ export function growTree(ctx: TreeContext, grad: Float64Array, hess: Float64Arra
   const acquire = (): Float64Array => ctx.pool.pop() ?? new Float64Array(layout.length);
   const canSplit = (l: Leaf): boolean => (p.maxDepth <= 0 || l.depth < p.maxDepth) && l.end - l.begin >= 2 * p.minChildSamples;
   const histogramOf = (l: Leaf, hist: Float64Array): void => {
-    buildHistogram(hist, layout, bins, features, binned, stride, rows, l.begin, l.end, grad, hess, ctx.ordered);
+    buildHistogramRowWise(hist, layout, bins, features, ctx.rowBinned, bins.numBins.length, rows, l.begin, l.end, grad, hess, ctx.base);
   };
 
   let g0 = 0;
