@@ -10,7 +10,7 @@
  * split partitions in place (stably, so sums keep their order and the model its bits).
  */
 import { rowMajorBins, type FeatureBins } from './gbdt-bins.js';
-import { buildHistogramRowWise, subtractHistogram, type HistogramLayout } from './gbdt-histogram.js';
+import { buildHistogramRowWise, buildHistogramSparse, sparseRowBins, subtractHistogram, type HistogramLayout, type SparseRowBins } from './gbdt-histogram.js';
 import { findBestSplit, leafOutput, type Split, type SplitParams } from './gbdt-split.js';
 import type { GbdtTree } from './gbdt-tree.js';
 
@@ -28,8 +28,10 @@ export interface TreeContext {
   /** Column-major bin numbers of all rows, `stride` rows a column (to partition and route rows). */
   readonly binned: Uint8Array;
   readonly stride: number;
-  /** The same bins row-major, one row's features contiguous (to build histograms). */
+  /** The same bins row-major, one row's features contiguous (histograms over some features). */
   readonly rowBinned: Uint8Array;
+  /** Each row's bins other than its features' most frequent ones (histograms over all features). */
+  readonly sparse: SparseRowBins;
   readonly params: TreeParams;
   /** Histogram buffers, reused across trees: one per leaf at most. */
   readonly pool: Float64Array[];
@@ -61,7 +63,7 @@ interface Leaf {
 
 export function treeContext(bins: FeatureBins, layout: HistogramLayout, binned: Uint8Array, stride: number, params: TreeParams): TreeContext {
   const features = bins.numBins.length;
-  return Object.freeze({ bins, layout, binned, stride, rowBinned: rowMajorBins(binned, stride, features), params, pool: [], base: new Int32Array(features) });
+  return Object.freeze({ bins, layout, binned, stride, rowBinned: rowMajorBins(binned, stride, features), sparse: sparseRowBins(binned, stride, bins, layout), params, pool: [], base: new Int32Array(features) });
 }
 
 /**
@@ -97,7 +99,8 @@ export function growTree(ctx: TreeContext, grad: Float64Array, hess: Float64Arra
   const acquire = (): Float64Array => ctx.pool.pop() ?? new Float64Array(layout.length);
   const canSplit = (l: Leaf): boolean => (p.maxDepth <= 0 || l.depth < p.maxDepth) && l.end - l.begin >= 2 * p.minChildSamples;
   const histogramOf = (l: Leaf, hist: Float64Array): void => {
-    buildHistogramRowWise(hist, layout, bins, features, ctx.rowBinned, bins.numBins.length, rows, l.begin, l.end, grad, hess, ctx.base);
+    if (features.length === bins.numBins.length) buildHistogramSparse(hist, layout, bins, ctx.sparse, rows, l.begin, l.end, grad, hess);
+    else buildHistogramRowWise(hist, layout, bins, features, ctx.rowBinned, bins.numBins.length, rows, l.begin, l.end, grad, hess, ctx.base);
   };
 
   let g0 = 0;

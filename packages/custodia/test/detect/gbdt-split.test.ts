@@ -7,7 +7,7 @@
 import { fc, test } from '@fast-check/vitest';
 import { expect } from 'vitest';
 import { binMatrix, computeFeatureBins, rowMajorBins } from '../../src/detect/gbdt-bins.js';
-import { buildHistogram, buildHistogramRowWise, histogramLayout, subtractHistogram } from '../../src/detect/gbdt-histogram.js';
+import { buildHistogram, buildHistogramRowWise, buildHistogramSparse, histogramLayout, sparseRowBins, subtractHistogram } from '../../src/detect/gbdt-histogram.js';
 import { findBestSplit, type SplitParams } from '../../src/detect/gbdt-split.js';
 import { denseMatrix } from '../../src/detect/index.js';
 import { runs } from '../ledger/seeded.js';
@@ -53,6 +53,23 @@ test.prop([rowsArb, fc.integer({ min: 0, max: 59 }), fc.subarray([0, 1, 2], { mi
     buildHistogram(column, s.layout, s.bins, features, s.binned, s.stride, order, begin, rows.length, s.grad, s.hess, s.ordered);
     buildHistogramRowWise(row, s.layout, s.bins, features, rowMajorBins(s.binned, rows.length, 3), 3, order, begin, rows.length, s.grad, s.hess, new Int32Array(3));
     expect([...row]).toEqual([...column]);
+  },
+);
+
+test.prop([rowsArb, fc.integer({ min: 0, max: 59 })], runs(200))(
+  'the sparse histogram (most frequent bins by difference) is the column-wise one: counts exactly, sums to rounding',
+  (rows, cut) => {
+    const s = setUp(rows);
+    const order = Uint32Array.from(s.all).reverse();
+    const begin = Math.min(cut, rows.length - 1);
+    const column = new Float64Array(s.layout.length);
+    const sparse = new Float64Array(s.layout.length).fill(7); // stale values from an earlier leaf must not survive
+    buildHistogram(column, s.layout, s.bins, s.features, s.binned, s.stride, order, begin, rows.length, s.grad, s.hess, s.ordered);
+    buildHistogramSparse(sparse, s.layout, s.bins, sparseRowBins(s.binned, rows.length, s.bins, s.layout), order, begin, rows.length, s.grad, s.hess);
+    for (let i = 0; i < column.length; i++) {
+      if (i % 3 === 2) expect(sparse[i]).toBe(column[i]);
+      else expect(sparse[i]).toBeCloseTo(column[i]!, 9);
+    }
   },
 );
 
