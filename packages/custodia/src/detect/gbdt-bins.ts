@@ -110,13 +110,3 @@ export function binMatrix(m: DenseMatrix, bins: FeatureBins): Uint8Array {
   }
   return out;
 }
-
-/** A column-major bin matrix of `rows` rows (binMatrix's) as row-major: the bin of row `r`, feature `f` at `r × features + f`. */
-export function rowMajorBins(binned: Uint8Array, rows: number, features: number): Uint8Array {
-  const out = new Uint8Array(rows * features);
-  for (let f = 0; f < features; f++) {
-    const column = f * rows;
-    for (let r = 0, i = f; r < rows; r++, i += features) out[i] = binned[column + r]!;
-  }
-  return out;
-}

@@ -27,7 +27,8 @@ export function histogramLayout(bins: FeatureBins): HistogramLayout {
 }
 
 /**
- * Fills `hist` for the rows `rows[begin … end)` over the features `features` (the other
+ * The direct scan, feature by feature (training uses {@link buildHistogramSparse}; this is
+ * its reference in the tests). Fills `hist` for the rows `rows[begin … end)` over the features `features` (the other
  * features' regions are left as they were). `binned` is column-major, `stride` rows a
  * column. The rows' gradients are first gathered in order into `ordered` (LightGBM's
  * "ordered gradients"); then each feature is one pass over its column, its few kilobytes
@@ -62,62 +63,6 @@ export function buildHistogram(
       const o = base + binned[column + rows[begin + i]!]! * 3;
       hist[o]! += ordered[2 * i]!;
       hist[o + 1]! += ordered[2 * i + 1]!;
-      hist[o + 2]! += 1;
-    }
-  }
-}
-
-/**
- * The same histogram as {@link buildHistogram}, from a row-major copy of the bins
- * (`rowBinned[r * width + f]`): one pass over the leaf's rows, each row's bins read as one
- * contiguous run and its gradient and hessian once (LightGBM's "row-wise" histograms, its
- * choice when there are few features, as here). Each bin still sums its rows in row order,
- * so the result is bit for bit that of the column-wise pass.
- */
-export function buildHistogramRowWise(
-  hist: Float64Array,
-  layout: HistogramLayout,
-  bins: FeatureBins,
-  features: Int32Array,
-  rowBinned: Uint8Array,
-  width: number,
-  rows: Uint32Array,
-  begin: number,
-  end: number,
-  grad: Float64Array,
-  hess: Float64Array,
-  base: Int32Array,
-): void {
-  const nf = features.length;
-  for (let j = 0; j < nf; j++) {
-    const f = features[j]!;
-    base[j] = layout.offsets[f]! * 3;
-    hist.fill(0, base[j]!, base[j]! + (bins.numBins[f]! + 1) * 3);
-  }
-  if (nf === width) {
-    for (let i = begin; i < end; i++) {
-      const r = rows[i]!;
-      const g = grad[r]!;
-      const h = hess[r]!;
-      const at = r * width;
-      for (let f = 0; f < width; f++) {
-        const o = base[f]! + rowBinned[at + f]! * 3;
-        hist[o]! += g;
-        hist[o + 1]! += h;
-        hist[o + 2]! += 1;
-      }
-    }
-    return;
-  }
-  for (let i = begin; i < end; i++) {
-    const r = rows[i]!;
-    const g = grad[r]!;
-    const h = hess[r]!;
-    const at = r * width;
-    for (let j = 0; j < nf; j++) {
-      const o = base[j]! + rowBinned[at + features[j]!]! * 3;
-      hist[o]! += g;
-      hist[o + 1]! += h;
       hist[o + 2]! += 1;
     }
   }

@@ -9,8 +9,8 @@
  * The rows of the bag live in one array; each leaf owns a contiguous range of it, which a
  * split partitions in place (stably, so sums keep their order and the model its bits).
  */
-import { rowMajorBins, type FeatureBins } from './gbdt-bins.js';
-import { buildHistogramRowWise, buildHistogramSparse, sparseRowBins, subtractHistogram, type HistogramLayout, type SparseRowBins } from './gbdt-histogram.js';
+import type { FeatureBins } from './gbdt-bins.js';
+import { buildHistogramSparse, sparseRowBins, subtractHistogram, type HistogramLayout, type SparseRowBins } from './gbdt-histogram.js';
 import { findBestSplit, leafOutput, type Split, type SplitParams } from './gbdt-split.js';
 import type { GbdtTree } from './gbdt-tree.js';
 
@@ -28,15 +28,13 @@ export interface TreeContext {
   /** Column-major bin numbers of all rows, `stride` rows a column (to partition and route rows). */
   readonly binned: Uint8Array;
   readonly stride: number;
-  /** The same bins row-major, one row's features contiguous (histograms over some features). */
-  readonly rowBinned: Uint8Array;
-  /** Each row's bins other than its features' most frequent ones (histograms over all features). */
+  /** Each row's bins other than its features' most frequent ones, to build histograms. */
   readonly sparse: SparseRowBins;
+  /** 0 … features − 1: histograms cover every feature, even when a tree may split on only some. */
+  readonly allFeatures: Int32Array;
   readonly params: TreeParams;
   /** Histogram buffers, reused across trees: one per leaf at most. */
   readonly pool: Float64Array[];
-  /** Room for one histogram offset per feature. */
-  readonly base: Int32Array;
 }
 
 export interface GrownTree {
@@ -63,7 +61,7 @@ interface Leaf {
 
 export function treeContext(bins: FeatureBins, layout: HistogramLayout, binned: Uint8Array, stride: number, params: TreeParams): TreeContext {
   const features = bins.numBins.length;
-  return Object.freeze({ bins, layout, binned, stride, rowBinned: rowMajorBins(binned, stride, features), sparse: sparseRowBins(binned, stride, bins, layout), params, pool: [], base: new Int32Array(features) });
+  return Object.freeze({ bins, layout, binned, stride, sparse: sparseRowBins(binned, stride, bins, layout), allFeatures: Int32Array.from({ length: features }, (_, f) => f), params, pool: [] });
 }
 
 /**
@@ -99,8 +97,7 @@ export function growTree(ctx: TreeContext, grad: Float64Array, hess: Float64Arra
   const acquire = (): Float64Array => ctx.pool.pop() ?? new Float64Array(layout.length);
   const canSplit = (l: Leaf): boolean => (p.maxDepth <= 0 || l.depth < p.maxDepth) && l.end - l.begin >= 2 * p.minChildSamples;
   const histogramOf = (l: Leaf, hist: Float64Array): void => {
-    if (features.length === bins.numBins.length) buildHistogramSparse(hist, layout, bins, ctx.sparse, rows, l.begin, l.end, grad, hess);
-    else buildHistogramRowWise(hist, layout, bins, features, ctx.rowBinned, bins.numBins.length, rows, l.begin, l.end, grad, hess, ctx.base);
+    buildHistogramSparse(hist, layout, bins, ctx.sparse, rows, l.begin, l.end, grad, hess);
   };
 
   let g0 = 0;
@@ -162,7 +159,7 @@ export function growTree(ctx: TreeContext, grad: Float64Array, hess: Float64Arra
       const [small, large] = nLeft <= nRight ? [l, r] : [r, l];
       small.hist = acquire();
       histogramOf(small, small.hist);
-      subtractHistogram(parentHist, small.hist, layout, bins, features);
+      subtractHistogram(parentHist, small.hist, layout, bins, ctx.allFeatures);
       large.hist = parentHist;
       for (const c of [l, r]) {
         if (canSplit(c)) c.split = findBestSplit(c.hist!, layout, bins, features, c.grad, c.hess, c.end - c.begin, p);

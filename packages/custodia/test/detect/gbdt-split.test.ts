@@ -6,8 +6,8 @@
  */
 import { fc, test } from '@fast-check/vitest';
 import { expect } from 'vitest';
-import { binMatrix, computeFeatureBins, rowMajorBins } from '../../src/detect/gbdt-bins.js';
-import { buildHistogram, buildHistogramRowWise, buildHistogramSparse, histogramLayout, sparseRowBins, subtractHistogram } from '../../src/detect/gbdt-histogram.js';
+import { binMatrix, computeFeatureBins } from '../../src/detect/gbdt-bins.js';
+import { buildHistogram, buildHistogramSparse, histogramLayout, sparseRowBins, subtractHistogram } from '../../src/detect/gbdt-histogram.js';
 import { findBestSplit, type SplitParams } from '../../src/detect/gbdt-split.js';
 import { denseMatrix } from '../../src/detect/index.js';
 import { runs } from '../ledger/seeded.js';
@@ -40,21 +40,6 @@ test.prop([rowsArb, fc.integer({ min: 1, max: 59 })], runs(200))('parent − one
   subtractHistogram(parent, left, s.layout, s.bins, s.features);
   for (let i = 0; i < parent.length; i++) expect(parent[i]).toBeCloseTo(right[i]!, 9);
 });
-
-test.prop([rowsArb, fc.integer({ min: 0, max: 59 }), fc.subarray([0, 1, 2], { minLength: 1 })], runs(200))(
-  'the row-wise histogram is the column-wise one, bit for bit, on any row range and feature subset',
-  (rows, cut, featureList) => {
-    const s = setUp(rows);
-    const features = Int32Array.from(featureList);
-    const order = Uint32Array.from(s.all).reverse(); // rows need not be in increasing order
-    const begin = Math.min(cut, rows.length - 1);
-    const column = new Float64Array(s.layout.length);
-    const row = new Float64Array(s.layout.length);
-    buildHistogram(column, s.layout, s.bins, features, s.binned, s.stride, order, begin, rows.length, s.grad, s.hess, s.ordered);
-    buildHistogramRowWise(row, s.layout, s.bins, features, rowMajorBins(s.binned, rows.length, 3), 3, order, begin, rows.length, s.grad, s.hess, new Int32Array(3));
-    expect([...row]).toEqual([...column]);
-  },
-);
 
 test.prop([rowsArb, fc.integer({ min: 0, max: 59 })], runs(200))(
   'the sparse histogram (most frequent bins by difference) is the column-wise one: counts exactly, sums to rounding',
