@@ -76,15 +76,16 @@ export function buildHistogram(
  */
 export interface SparseRowBins {
   readonly start: Uint32Array;
-  readonly slot: Uint16Array;
+  /** 16-bit while the histogram has at most 65,536 bins (257 features of 255 bins), else 32-bit. */
+  readonly slot: Uint16Array | Uint32Array;
   /** Per feature, the index of the triple of its most frequent bin (never stored). */
-  readonly frequentSlot: Uint16Array;
+  readonly frequentSlot: Uint32Array;
 }
 
 /** {@link SparseRowBins} of the column-major bin matrix `binned` (`rows` rows a column). */
 export function sparseRowBins(binned: Uint8Array, rows: number, bins: FeatureBins, layout: HistogramLayout): SparseRowBins {
   const features = bins.numBins.length;
-  const frequentSlot = new Uint16Array(features);
+  const frequentSlot = new Uint32Array(features);
   const counts = new Uint32Array(256);
   let kept = 0;
   for (let f = 0; f < features; f++) {
@@ -97,7 +98,7 @@ export function sparseRowBins(binned: Uint8Array, rows: number, bins: FeatureBin
     kept += rows - counts[best]!;
   }
   const start = new Uint32Array(rows + 1);
-  const slot = new Uint16Array(kept);
+  const slot = layout.length / 3 <= 0x10000 ? new Uint16Array(kept) : new Uint32Array(kept);
   let k = 0;
   for (let r = 0; r < rows; r++) {
     start[r] = k;

@@ -95,3 +95,26 @@ test.prop([rowsArb, fc.double({ min: 0, max: 2, noNaN: true }), fc.integer({ min
     }
   },
 );
+
+test('the sparse histogram holds bin indices past 16 bits (300 features of 255 bins)', () => {
+  const rows = 300;
+  const width = 300;
+  const x = new Float64Array(rows * width);
+  for (let r = 0; r < rows; r++) for (let f = 0; f < width; f++) x[r * width + f] = (r * 7 + f) % rows; // all distinct per feature
+  const m = denseMatrix(x, width);
+  const all = Uint32Array.from({ length: rows }, (_, i) => i);
+  const bins = computeFeatureBins(m, all);
+  const layout = histogramLayout(bins);
+  expect(layout.length / 3).toBeGreaterThan(0x10000);
+  const binned = binMatrix(m, bins);
+  const grad = Float64Array.from(all, (r) => Math.sin(r));
+  const hess = Float64Array.from(all, (r) => 1 + (r % 3));
+  const features = Int32Array.from({ length: width }, (_, f) => f);
+  const column = new Float64Array(layout.length);
+  const sparse = new Float64Array(layout.length);
+  buildHistogram(column, layout, bins, features, binned, rows, all, 10, rows, grad, hess, new Float64Array(2 * rows));
+  const sparseBins = sparseRowBins(binned, rows, bins, layout);
+  expect(sparseBins.slot).toBeInstanceOf(Uint32Array);
+  buildHistogramSparse(sparse, layout, bins, sparseBins, all, 10, rows, grad, hess);
+  for (let i = 0; i < column.length; i++) expect(sparse[i]).toBeCloseTo(column[i]!, 9);
+});
