@@ -3,8 +3,9 @@
  *
  * - `score` in [0, 1], higher meaning more anomalous; `label` 1 (attack) exactly when
  *   `score > 0.5`, or for a bare forest when its score is above its threshold.
- * - `gbdt`: score = 1 − P(normal). Attack when P(normal) < 0.5; the class is then the
- *   most probable attack class (not the overall argmax, so that label and class agree).
+ * - `gbdt`: score = 1 − P(normal), summed over the attack classes (exact near 0). Attack
+ *   when it is above 0.5 (P(normal) < 0.5); the class is then the most probable attack
+ *   class (not the overall argmax, so that label and class agree).
  * - `hybrid`: score = 1 − P(normal), raised to level(forest score) (normal-threshold.ts)
  *   where the forest alerts (level > 0.5): below its threshold the forest's score does not
  *   reorder the trees' (mixing it in there cost AUC: on the 20% NSL-KDD subset, fold 0,
@@ -92,12 +93,16 @@ export function scoreDetections(model: DetectionModel, matrix: FeatureMatrix): D
   const p = model.gbdt.predictProba(denseMatrix(matrix.data, matrix.width));
   attackProbability = new Float64Array(n);
   for (let r = 0; r < n; r++) {
-    const pAttack = 1 - p[r * k]!;
+    // 1 − P(normal) as the sum of the attack classes' probabilities: the same number, but
+    // exact to the last bits when it is tiny, where 1 − P(normal) rounds to 0 below 1e-16
+    // and would tie the rows the trees find most normal (which costs AUC on ties).
+    let pAttack = 0;
+    for (let c = 1; c < k; c++) pAttack += p[r * k + c]!;
     attackProbability[r] = pAttack;
     let s = pAttack;
     let cls = 0;
     let by = 0;
-    if (p[r * k]! < 0.5) {
+    if (pAttack > 0.5) {
       cls = 1;
       for (let c = 2; c < k; c++) if (p[r * k + c]! > p[r * k + cls]!) cls = c;
       by = DETECTED_BY_TREES;

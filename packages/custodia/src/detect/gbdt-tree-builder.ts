@@ -10,7 +10,7 @@
  * split partitions in place (stably, so sums keep their order and the model its bits).
  */
 import type { FeatureBins } from './gbdt-bins.js';
-import { buildHistogram, subtractHistogram, type HistogramLayout } from './gbdt-histogram.js';
+import { buildHistogramSparse, sparseRowBins, subtractHistogram, type HistogramLayout, type SparseRowBins } from './gbdt-histogram.js';
 import { findBestSplit, leafOutput, type Split, type SplitParams } from './gbdt-split.js';
 import type { GbdtTree } from './gbdt-tree.js';
 
@@ -25,14 +25,16 @@ export interface TreeParams extends SplitParams {
 export interface TreeContext {
   readonly bins: FeatureBins;
   readonly layout: HistogramLayout;
-  /** Column-major bin numbers of all rows, `stride` rows a column. */
+  /** Column-major bin numbers of all rows, `stride` rows a column (to partition and route rows). */
   readonly binned: Uint8Array;
   readonly stride: number;
+  /** Each row's bins other than its features' most frequent ones, to build histograms. */
+  readonly sparse: SparseRowBins;
+  /** 0 … features − 1: histograms cover every feature, even when a tree may split on only some. */
+  readonly allFeatures: Int32Array;
   readonly params: TreeParams;
   /** Histogram buffers, reused across trees: one per leaf at most. */
   readonly pool: Float64Array[];
-  /** Room for the gradients and hessians of every row, gathered in leaf order. */
-  readonly ordered: Float64Array;
 }
 
 export interface GrownTree {
@@ -58,7 +60,8 @@ interface Leaf {
 }
 
 export function treeContext(bins: FeatureBins, layout: HistogramLayout, binned: Uint8Array, stride: number, params: TreeParams): TreeContext {
-  return Object.freeze({ bins, layout, binned, stride, params, pool: [], ordered: new Float64Array(2 * stride) });
+  const features = bins.numBins.length;
+  return Object.freeze({ bins, layout, binned, stride, sparse: sparseRowBins(binned, stride, bins, layout), allFeatures: Int32Array.from({ length: features }, (_, f) => f), params, pool: [] });
 }
 
 /**
@@ -94,7 +97,7 @@ export function growTree(ctx: TreeContext, grad: Float64Array, hess: Float64Arra
   const acquire = (): Float64Array => ctx.pool.pop() ?? new Float64Array(layout.length);
   const canSplit = (l: Leaf): boolean => (p.maxDepth <= 0 || l.depth < p.maxDepth) && l.end - l.begin >= 2 * p.minChildSamples;
   const histogramOf = (l: Leaf, hist: Float64Array): void => {
-    buildHistogram(hist, layout, bins, features, binned, stride, rows, l.begin, l.end, grad, hess, ctx.ordered);
+    buildHistogramSparse(hist, layout, bins, ctx.sparse, rows, l.begin, l.end, grad, hess);
   };
 
   let g0 = 0;
@@ -156,7 +159,7 @@ export function growTree(ctx: TreeContext, grad: Float64Array, hess: Float64Arra
       const [small, large] = nLeft <= nRight ? [l, r] : [r, l];
       small.hist = acquire();
       histogramOf(small, small.hist);
-      subtractHistogram(parentHist, small.hist, layout, bins, features);
+      subtractHistogram(parentHist, small.hist, layout, bins, ctx.allFeatures);
       large.hist = parentHist;
       for (const c of [l, r]) {
         if (canSplit(c)) c.split = findBestSplit(c.hist!, layout, bins, features, c.grad, c.hess, c.end - c.begin, p);

@@ -7,7 +7,7 @@
 import { fc, test } from '@fast-check/vitest';
 import { expect } from 'vitest';
 import { binMatrix, computeFeatureBins } from '../../src/detect/gbdt-bins.js';
-import { buildHistogram, histogramLayout, subtractHistogram } from '../../src/detect/gbdt-histogram.js';
+import { buildHistogram, buildHistogramSparse, histogramLayout, sparseRowBins, subtractHistogram } from '../../src/detect/gbdt-histogram.js';
 import { findBestSplit, type SplitParams } from '../../src/detect/gbdt-split.js';
 import { denseMatrix } from '../../src/detect/index.js';
 import { runs } from '../ledger/seeded.js';
@@ -40,6 +40,23 @@ test.prop([rowsArb, fc.integer({ min: 1, max: 59 })], runs(200))('parent − one
   subtractHistogram(parent, left, s.layout, s.bins, s.features);
   for (let i = 0; i < parent.length; i++) expect(parent[i]).toBeCloseTo(right[i]!, 9);
 });
+
+test.prop([rowsArb, fc.integer({ min: 0, max: 59 })], runs(200))(
+  'the sparse histogram (most frequent bins by difference) is the column-wise one: counts exactly, sums to rounding',
+  (rows, cut) => {
+    const s = setUp(rows);
+    const order = Uint32Array.from(s.all).reverse();
+    const begin = Math.min(cut, rows.length - 1);
+    const column = new Float64Array(s.layout.length);
+    const sparse = new Float64Array(s.layout.length).fill(7); // stale values from an earlier leaf must not survive
+    buildHistogram(column, s.layout, s.bins, s.features, s.binned, s.stride, order, begin, rows.length, s.grad, s.hess, s.ordered);
+    buildHistogramSparse(sparse, s.layout, s.bins, sparseRowBins(s.binned, rows.length, s.bins, s.layout), order, begin, rows.length, s.grad, s.hess);
+    for (let i = 0; i < column.length; i++) {
+      if (i % 3 === 2) expect(sparse[i]).toBe(column[i]);
+      else expect(sparse[i]).toBeCloseTo(column[i]!, 9);
+    }
+  },
+);
 
 test.prop([rowsArb, fc.double({ min: 0, max: 2, noNaN: true }), fc.integer({ min: 1, max: 5 })], runs(200))(
   'the histogram split is the brute-force best split',
@@ -78,3 +95,26 @@ test.prop([rowsArb, fc.double({ min: 0, max: 2, noNaN: true }), fc.integer({ min
     }
   },
 );
+
+test('the sparse histogram holds bin indices past 16 bits (300 features of 255 bins)', () => {
+  const rows = 300;
+  const width = 300;
+  const x = new Float64Array(rows * width);
+  for (let r = 0; r < rows; r++) for (let f = 0; f < width; f++) x[r * width + f] = (r * 7 + f) % rows; // all distinct per feature
+  const m = denseMatrix(x, width);
+  const all = Uint32Array.from({ length: rows }, (_, i) => i);
+  const bins = computeFeatureBins(m, all);
+  const layout = histogramLayout(bins);
+  expect(layout.length / 3).toBeGreaterThan(0x10000);
+  const binned = binMatrix(m, bins);
+  const grad = Float64Array.from(all, (r) => Math.sin(r));
+  const hess = Float64Array.from(all, (r) => 1 + (r % 3));
+  const features = Int32Array.from({ length: width }, (_, f) => f);
+  const column = new Float64Array(layout.length);
+  const sparse = new Float64Array(layout.length);
+  buildHistogram(column, layout, bins, features, binned, rows, all, 10, rows, grad, hess, new Float64Array(2 * rows));
+  const sparseBins = sparseRowBins(binned, rows, bins, layout);
+  expect(sparseBins.slot).toBeInstanceOf(Uint32Array);
+  buildHistogramSparse(sparse, layout, bins, sparseBins, all, 10, rows, grad, hess);
+  for (let i = 0; i < column.length; i++) expect(sparse[i]).toBeCloseTo(column[i]!, 9);
+});
