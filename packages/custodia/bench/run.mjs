@@ -157,6 +157,13 @@ rmSync(clearDir, { recursive: true, force: true });
 // (both sealed). With 10 clients a read waits for a flush of the disk, so the figure
 // follows fsync latency; with 50 and 100 the flushes are shared and it measures the CPU
 // the audit costs. Alternating runs, medians.
+// What the 10-client figure is bound by: one read at a time, the time auditing adds to it
+// (waiting for its record to reach the disk) against a durable SQLite commit on this disk.
+const auditedLatency = await latency({ url: base, paths: readPaths, headers, count: 1000 });
+const quietLatency = await latency({ url: quietBase, paths: readPaths, headers: quietHeaders, count: 1000 });
+const commitMs = 1000 / durableCommitsOnce(2);
+emit('http.read.audited.p50', auditedLatency.p50, 'ms', 'http.read.unaudited.p50', quietLatency.p50);
+emit('http.read.audit_wait.p50', auditedLatency.p50 - quietLatency.p50, 'ms', 'sqlite.durable_commit.mean', commitMs);
 for (const connections of [10, 50, 100]) {
   const auditedRead = [];
   const quietRead = [];
