@@ -103,7 +103,7 @@ export async function openOnnxScorer(runtime: OnnxRuntime, bytes: Uint8Array, si
     for (let at = 0; at < matrix.rows; at += CHUNK_ROWS) {
       const rows = Math.min(CHUNK_ROWS, matrix.rows - at);
       const slice = matrix.data.subarray(at * width, (at + rows) * width);
-      const tensor = new runtime.Tensor(type, type === 'float32' ? Float32Array.from(slice) : Float64Array.from(slice), [rows, width]);
+      const tensor = new runtime.Tensor(type, type === 'float32' ? new Float32Array(slice) : new Float64Array(slice), [rows, width]);
       let out: Record<string, { dims: readonly number[]; data: unknown }>;
       try {
         out = await session.run({ [sidecar.input]: tensor }, [sidecar.output]);
