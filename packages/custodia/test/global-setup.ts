@@ -3,6 +3,8 @@
  * and why, so a green run on a laptop never pretends it tested PostgreSQL, an HSM or the
  * message brokers.
  */
+import { createRequire } from 'node:module';
+
 export default function setup(): void {
   if (process.env['CUSTODIA_TEST_POSTGRES_URL'] === undefined) {
     process.stdout.write(
@@ -35,5 +37,14 @@ export default function setup(): void {
     );
   } else {
     process.stdout.write('[custodia] NATS JetStream suites ON (CUSTODIA_TEST_NATS_URL is set).\n\n');
+  }
+  try {
+    createRequire(import.meta.url)('onnxruntime-node');
+    process.stdout.write('[custodia] ONNX model suites ON (the optional onnxruntime-node loads).\n\n');
+  } catch {
+    process.stdout.write(
+      '[custodia] The optional onnxruntime-node does not load here: the ONNX model suites are SKIPPED.\n' +
+        '[custodia] Install it with ONNXRUNTIME_NODE_INSTALL=skip npm ci to run them.\n\n',
+    );
   }
 }

@@ -14,9 +14,9 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import {
-  className, evaluateDetections, explainDetection, formatModelFile, formatOfSchema, NORMAL_CLASS, parseModelFile, schemaForFormat,
-  scoreDetections, trainHybridDetector, trainSupervisedDetector, trainUnsupervisedDetector, selectRows,
-  type DetectionEvaluation, type DetectionExplanation, type DetectionModel, type DetectionScores, type FlowFormat,
+  evaluateDetections, explainDetection, formatModelFile, formatOfSchema, NORMAL_CLASS, parseModelFile, schemaForFormat,
+  trainHybridDetector, trainSupervisedDetector, trainUnsupervisedDetector, selectRows,
+  type DetectionEvaluation, type DetectionExplanation, type DetectionModel, type DetectionScores, type FeatureSchema, type FlowFormat, type Scorer,
 } from '../detect/index.js';
 import { CustodiaError, isCustodiaError, seededRandom } from '../kernel/index.js';
 import { readAllFlowRows, readFlowRows, type FlowReadProgress, type FlowReadReport, type FlowRowBatch } from './flow-rows.js';
@@ -100,7 +100,7 @@ export async function readDetectorModel(path: string): Promise<DetectionModel> {
 }
 
 /** The format to read with: the one asked for, which must be the model's, or the model's. */
-export function formatFor(model: DetectionModel, asked: FlowFormat | undefined): FlowFormat {
+export function formatFor(model: { readonly schema: FeatureSchema }, asked: FlowFormat | undefined): FlowFormat {
   const own = formatOfSchema(model.schema);
   if (own === undefined) throw refuse(`the model's feature schema (${model.schema.id}) is not one of a flow format`);
   if (asked !== undefined && asked !== own) throw refuse(`the model was trained on ${own} flows, not ${asked}`);
@@ -118,36 +118,39 @@ export interface ScoredBatch {
 }
 
 /**
- * Scores every flow of `input` with `model`, batch by batch (rows are never all held).
+ * Scores every flow of `input` with `scorer`, batch by batch (rows are never all held).
+ * Explanations need one of our models (an imported ONNX model cannot explain its scores).
  *
  * @example
- *   await scoreFlowFile({ model, input: 'conn.log', format: 'zeek', onBatch: (b) => write(b) });
+ *   await scoreFlowFile({ scorer, input: 'conn.log', format: 'zeek', onBatch: (b) => write(b) });
  */
-export async function scoreFlowFile(o: { model: DetectionModel; input: string; format: FlowFormat; explain?: number; onBatch: (b: ScoredBatch) => void | Promise<void>; onProgress?: (p: DetectorProgress) => void }): Promise<FlowReadReport> {
-  const { model } = o;
-  return readFlowRows(o.input, o.format, model.schema, (batch) => {
-    const scores = scoreDetections(model, batch.matrix);
-    const classNames = Array.from(scores.classIndex, (c) => className(model, c));
+export async function scoreFlowFile(o: { scorer: Scorer; input: string; format: FlowFormat; explain?: number; onBatch: (b: ScoredBatch) => void | Promise<void>; onProgress?: (p: DetectorProgress) => void }): Promise<FlowReadReport> {
+  const { scorer } = o;
+  const model = scorer.model;
+  if (o.explain !== undefined && model === undefined) throw refuse(`an ${scorer.kind} model cannot explain its scores: --explain and --raise-findings need a Custodia model`);
+  return readFlowRows(o.input, o.format, scorer.schema, async (batch) => {
+    const scores = await scorer.score(batch.matrix);
+    const classNames = Array.from(scores.classIndex, (c) => scorer.className(c));
     const w = batch.matrix.width;
-    const explanations = o.explain === undefined ? undefined : batch.lines.map((_, r) => (scores.label[r] === 1 ? explainDetection(model, batch.matrix.data.slice(r * w, (r + 1) * w), o.explain, scores, r) : undefined));
+    const explanations = o.explain === undefined || model === undefined ? undefined : batch.lines.map((_, r) => (scores.label[r] === 1 ? explainDetection(model, batch.matrix.data.slice(r * w, (r + 1) * w), o.explain, scores, r) : undefined));
     return o.onBatch({ lines: batch.lines, endpoints: batch.endpoints, startTimes: batch.startTimes, scores, classNames, ...(explanations === undefined ? {} : { explanations }) });
   }, (p) => o.onProgress?.({ stage: 'reading', ...p }));
 }
 
 /**
- * Evaluates `model` on the labelled flows of `input` (unlabelled rows are skipped and counted).
+ * Evaluates `scorer` on the labelled flows of `input` (unlabelled rows are skipped and counted).
  *
  * @example
- *   const { evaluation } = await evaluateFlowFile({ model, input: 'test.txt', format: 'nsl-kdd' });
+ *   const { evaluation } = await evaluateFlowFile({ scorer, input: 'test.txt', format: 'nsl-kdd' });
  */
-export async function evaluateFlowFile(o: { model: DetectionModel; input: string; format: FlowFormat; onProgress?: (p: DetectorProgress) => void }): Promise<{ evaluation: DetectionEvaluation; unlabelled: number; report: FlowReadReport }> {
-  const { matrix, classes, report } = await readAllFlowRows(o.input, o.format, o.model.schema, (p) => o.onProgress?.({ stage: 'reading', ...p }));
+export async function evaluateFlowFile(o: { scorer: Scorer; input: string; format: FlowFormat; onProgress?: (p: DetectorProgress) => void }): Promise<{ evaluation: DetectionEvaluation; unlabelled: number; report: FlowReadReport }> {
+  const { matrix, classes, report } = await readAllFlowRows(o.input, o.format, o.scorer.schema, (p) => o.onProgress?.({ stage: 'reading', ...p }));
   const labelled = classes.flatMap((c, i) => (c === undefined ? [] : [i]));
   if (labelled.length === 0) throw refuse('evaluation needs labelled flows, and the input has none');
   o.onProgress?.({ stage: 'scoring' });
   const rows = labelled.length === matrix.rows ? matrix : selectRows(matrix, labelled);
-  const scores = scoreDetections(o.model, rows);
-  const predicted = Array.from(scores.classIndex, (c) => className(o.model, c));
+  const scores = await o.scorer.score(rows);
+  const predicted = Array.from(scores.classIndex, (c) => o.scorer.className(c));
   const evaluation = evaluateDetections(labelled.map((i) => classes[i]!), predicted, scores);
   return { evaluation, unlabelled: matrix.rows - labelled.length, report };
 }

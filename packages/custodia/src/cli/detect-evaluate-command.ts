@@ -5,7 +5,7 @@
  * (detect/detection-evaluation.ts for the definitions).
  */
 import { Command } from '@commander-js/extra-typings';
-import { evaluateFlowFile, formatFor, readDetectorModel, type DetectionEvaluation, type FlowFormat } from '../app/index.js';
+import { evaluateFlowFile, formatFor, readDetectorScorer, type DetectionEvaluation, type FlowFormat } from '../app/index.js';
 import { detectProgress } from './detect-progress.js';
 import { formatOption, reportBadRecords } from './detect-options.js';
 
@@ -36,22 +36,26 @@ function text(e: DetectionEvaluation, kind: string, unlabelled: number): string 
 export function detectEvaluateCommand() {
   return new Command('evaluate')
     .description('evaluate a model on a labelled flow file: AUC, precision, recall, macro-F1, confusion matrix, per class')
-    .requiredOption('--model <file>', 'a model file from `custodia detect train`')
+    .requiredOption('--model <file>', 'a model file from `custodia detect train`, or an ONNX model (*.onnx, with its sidecar *.onnx.json)')
     .requiredOption('--input <file>', 'a labelled flow file')
     .addOption(formatOption(false))
     .option('--json', 'print the figures as one JSON object', false)
     .exitOverride()
     .action(async (o) => {
-      const model = await readDetectorModel(o.model);
-      const format = formatFor(model, o.format as FlowFormat | undefined);
-      const progress = detectProgress('reading');
+      const scorer = await readDetectorScorer(o.model);
       let result;
       try {
-        result = await evaluateFlowFile({ model, input: o.input, format, onProgress: progress.update });
+        const format = formatFor(scorer, o.format as FlowFormat | undefined);
+        const progress = detectProgress('reading');
+        try {
+          result = await evaluateFlowFile({ scorer, input: o.input, format, onProgress: progress.update });
+        } finally {
+          progress.stop();
+        }
       } finally {
-        progress.stop();
+        await scorer.close();
       }
       reportBadRecords(result.report);
-      process.stdout.write(o.json ? `${JSON.stringify({ model: model.kind, unlabelled: result.unlabelled, ...result.evaluation })}\n` : text(result.evaluation, model.kind, result.unlabelled));
+      process.stdout.write(o.json ? `${JSON.stringify({ model: scorer.kind, unlabelled: result.unlabelled, ...result.evaluation })}\n` : text(result.evaluation, scorer.kind, result.unlabelled));
     });
 }

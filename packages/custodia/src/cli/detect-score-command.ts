@@ -18,7 +18,7 @@
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { Command } from '@commander-js/extra-typings';
-import { CustodiaError, FLOW_FINDING_FEATURES, formatFor, readDetectorModel, scoreFlowFile, withFlowAlerts, type DetectionExplanation, type FlowAlerts, type FlowFormat, type ScoredBatch } from '../app/index.js';
+import { CustodiaError, FLOW_FINDING_FEATURES, formatFor, readDetectorScorer, scoreFlowFile, withFlowAlerts, type DetectionExplanation, type FlowAlerts, type FlowFormat, type ScoredBatch, type Scorer } from '../app/index.js';
 import { databaseOption, dataDirOption, schemaOption } from './storage-options.js';
 import { storageConfig } from './storage-config.js';
 import { detectProgress } from './detect-progress.js';
@@ -49,7 +49,7 @@ function csvRows(b: ScoredBatch, showExplanations: boolean): string {
 export function detectScoreCommand() {
   return new Command('score')
     .description('score every flow of a file with a model: a CSV of score (higher: more anomalous) and label (1 attack)')
-    .requiredOption('--model <file>', 'a model file from `custodia detect train`')
+    .requiredOption('--model <file>', 'a model file from `custodia detect train`, or an ONNX model (*.onnx, with its sidecar *.onnx.json)')
     .requiredOption('--input <file>', 'the flow file')
     .addOption(formatOption(false))
     .requiredOption('--output <file>', 'the CSV to write (- for stdout)')
@@ -62,22 +62,28 @@ export function detectScoreCommand() {
     .action(async (o) => {
       const explain = o.explain === undefined ? undefined : Number(o.explain);
       if (explain !== undefined && !(Number.isInteger(explain) && explain >= 1 && explain <= 20)) throw new CustodiaError('request-malformed', '--explain is an integer from 1 to 20');
-      const model = await readDetectorModel(o.model);
-      if (o.raiseFindings) {
-        const alerts = await withFlowAlerts(storageConfig(o), model, o.input, async (a) => {
-          await score(o, model, explain ?? FLOW_FINDING_FEATURES, explain !== undefined, a);
-          return a;
-        });
-        process.stderr.write(`Raised ${alerts.raised} alert(s) as ${alerts.findings} finding(s) (repeats fold into one by deduplication and rate limits).\n`);
-        return;
+      const scorer = await readDetectorScorer(o.model);
+      try {
+        const model = scorer.model;
+        if (o.raiseFindings) {
+          if (model === undefined) throw new CustodiaError('request-malformed', `--raise-findings needs a Custodia model: an ${scorer.kind} model cannot explain its alerts`);
+          const alerts = await withFlowAlerts(storageConfig(o), model, o.input, async (a) => {
+            await score(o, scorer, explain ?? FLOW_FINDING_FEATURES, explain !== undefined, a);
+            return a;
+          });
+          process.stderr.write(`Raised ${alerts.raised} alert(s) as ${alerts.findings} finding(s) (repeats fold into one by deduplication and rate limits).\n`);
+          return;
+        }
+        await score(o, scorer, explain, explain !== undefined);
+      } finally {
+        await scorer.close();
       }
-      await score(o, model, explain, explain !== undefined);
     });
 }
 
 /** Scores the file into the CSV (explanations in it when `showExplanations`), raising findings through `alerts` when given. */
-async function score(o: { input: string; output: string; format?: string | undefined }, model: Awaited<ReturnType<typeof readDetectorModel>>, explain: number | undefined, showExplanations: boolean, alerts?: FlowAlerts): Promise<void> {
-  const format = formatFor(model, o.format as FlowFormat | undefined);
+async function score(o: { input: string; output: string; format?: string | undefined }, scorer: Scorer, explain: number | undefined, showExplanations: boolean, alerts?: FlowAlerts): Promise<void> {
+  const format = formatFor(scorer, o.format as FlowFormat | undefined);
   // The output is opened at the first scored batch, so that a refused input leaves no file behind.
   let fd: number | undefined;
   const write = (text: string): void => {
@@ -92,7 +98,7 @@ async function score(o: { input: string; output: string; format?: string | undef
   let report;
   try {
     report = await scoreFlowFile({
-      model, input: o.input, format, ...(explain === undefined ? {} : { explain }), onProgress: progress.update,
+      scorer, input: o.input, format, ...(explain === undefined ? {} : { explain }), onProgress: progress.update,
       onBatch: async (b) => {
         for (const l of b.scores.label) flagged += l;
         write(csvRows(b, showExplanations));
@@ -105,5 +111,5 @@ async function score(o: { input: string; output: string; format?: string | undef
     if (fd !== undefined && fd !== 1) closeSync(fd);
   }
   reportBadRecords(report);
-  process.stderr.write(`Scored ${report.rows} flows with ${/^[aeiou]/.test(model.kind) ? "an" : "a"} ${model.kind} model: ${flagged} labelled attack.\n`);
+  process.stderr.write(`Scored ${report.rows} flows with ${/^[aeiou]/.test(scorer.kind) ? "an" : "a"} ${scorer.kind} model: ${flagged} labelled attack.\n`);
 }

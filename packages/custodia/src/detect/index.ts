@@ -48,6 +48,9 @@ export { scoreDetections, scoreThreshold, modelClasses, className, DETECTED_BY_T
 export { forestContributions } from './isolation-forest-explain.js';
 export { explainDetection, observedValue, type DetectionExplanation, type DetectionFeature } from './detection-explanation.js';
 export { evaluateDetections, type DetectionEvaluation, type ClassMetrics } from './detection-evaluation.js';
+// The Scorer port (our models in process; imported ONNX models through src/onnx/) and the ONNX sidecar.
+export { modelScorer, attackProbabilityScores, type Scorer } from './scorer.js';
+export { parseOnnxSidecar, ONNX_SIDECAR_FORMAT, ONNX_SIDECAR_VERSION, MAX_ONNX_SIDECAR_BYTES, type OnnxSidecar } from './onnx-sidecar.js';
 export { ZEEK_CONN_SCHEMA, CIC_FLOW_SCHEMA } from './flow-feature-schemas.js';
 export { schemaForFormat, formatOfSchema, flowFeatureRecord, flowClass } from './flow-features.js';
 // Per-device robust baselines.

@@ -50,6 +50,7 @@ export type ErrorCode =
   | 'erasure-refused'
   | 'ledger-invalid'
   | 'model-invalid'
+  | 'model-unsupported'
   | 'audit-unavailable'
   | 'finding-transition-invalid'
   | 'stream-unavailable'

@@ -1,0 +1,117 @@
+/**
+ * The sidecar of an imported ONNX model (`model.onnx.json` beside `model.onnx`): what an
+ * ONNX file cannot say about itself — which of our feature schemas its input columns are,
+ * in which order, which output is the attack score, and where the alert threshold is.
+ *
+ *     { "format": "custodia-onnx-sidecar", "version": 1,
+ *       "schema": { "id": "nsl-kdd", "version": 1 },
+ *       "features": ["duration", "protocol_type", …],     (the schema's names, in its order)
+ *       "input": "X",                                       (the model's input tensor)
+ *       "output": { "name": "probabilities", "normalColumn": 0 },
+ *       "threshold": 0.5 }
+ *
+ * Rows are encoded exactly as for our own models (feature-schema.ts: categorical values as
+ * vocabulary indices, `log1p` features as ln(1 + x)), so the model must have been trained
+ * on rows encoded that way. The output is a [rows, classes] tensor of class probabilities;
+ * the score of a row is 1 − its `normalColumn` probability (the probability of any attack),
+ * and a row is an attack when its score is above `threshold`.
+ *
+ * The sidecar is hostile input like the model (it arrives with it): size-limited, strict
+ * UTF-8 and JSON, exact members, and every value checked; any failure is `model-invalid`.
+ */
+import { CustodiaError } from '../kernel/index.js';
+import type { FeatureSchema } from './feature-schema.js';
+import { schemaForFormat } from './flow-features.js';
+import { FLOW_FORMATS } from './flow-record.js';
+import { exactKeys, isRecord } from './model-json-checks.js';
+
+export const ONNX_SIDECAR_FORMAT = 'custodia-onnx-sidecar';
+export const ONNX_SIDECAR_VERSION = 1;
+/** The largest sidecar accepted (a schema of 1,024 names fits in far less). */
+export const MAX_ONNX_SIDECAR_BYTES = 256 * 1024;
+
+export interface OnnxSidecar {
+  /** Our schema the model's input columns are, in order. */
+  readonly schema: FeatureSchema;
+  /** The name of the model's input tensor ([rows, features]). */
+  readonly input: string;
+  /** The name of the output tensor of class probabilities ([rows, classes]). */
+  readonly output: string;
+  /** The output column holding P(normal). */
+  readonly normalColumn: number;
+  /** A row is an attack when 1 − P(normal) is above this; in (0, 1). */
+  readonly threshold: number;
+}
+
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+// ONNX value names are free text; ours are printable and short so that an error can name them.
+const TENSOR_NAME = /^[\x21-\x7e]{1,128}$/;
+
+function invalid(message: string): CustodiaError {
+  return new CustodiaError('model-invalid', `Invalid ONNX sidecar: ${message}`);
+}
+
+function tensorName(v: unknown, where: string): string {
+  if (typeof v !== 'string' || !TENSOR_NAME.test(v)) throw invalid(`${where} must be 1 to 128 printable ASCII characters`);
+  return v;
+}
+
+function decode(bytes: Uint8Array): unknown {
+  if (bytes.byteLength > MAX_ONNX_SIDECAR_BYTES) throw invalid(`it is larger than ${MAX_ONNX_SIDECAR_BYTES} bytes`);
+  let text: string;
+  try {
+    text = UTF8.decode(bytes);
+  } catch {
+    throw invalid('it is not UTF-8');
+  }
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw invalid('it is not JSON');
+  }
+}
+
+function parseSchema(v: Record<string, unknown>): FeatureSchema {
+  const ref = exactKeysOrInvalid(v['schema'], ['id', 'version'], 'schema');
+  const schema = FLOW_FORMATS.map(schemaForFormat).find((s) => s.id === ref['id']);
+  if (schema === undefined) throw invalid(`schema.id must be one of ${FLOW_FORMATS.map((f) => schemaForFormat(f).id).join(', ')}`);
+  if (ref['version'] !== schema.version) throw invalid(`schema ${schema.id} is at version ${schema.version}`);
+  const features = v['features'];
+  if (!Array.isArray(features) || !features.every((f) => typeof f === 'string')) throw invalid('features must be an array of feature names');
+  if (features.length !== schema.features.length) throw invalid(`it names ${features.length} features; schema ${schema.id} has ${schema.features.length}`);
+  const at = schema.features.findIndex((f, i) => f.name !== features[i]);
+  if (at >= 0) throw invalid(`feature ${at} must be ${schema.features[at]!.name} (the features are the schema's, in its order)`);
+  return schema;
+}
+
+function exactKeysOrInvalid(v: unknown, keys: readonly string[], where: string): Record<string, unknown> {
+  try {
+    return exactKeys(v, keys, where);
+  } catch {
+    throw invalid(`${where} must have exactly the members ${keys.join(', ')}`);
+  }
+}
+
+/**
+ * Reads a sidecar. Throws `model-invalid` for anything but a well-formed one naming one of
+ * our flow schemas with its features in order.
+ *
+ * @example
+ *   const sidecar = parseOnnxSidecar(readFileSync('model.onnx.json'));
+ *   sidecar.schema.id; // 'nsl-kdd'
+ */
+export function parseOnnxSidecar(bytes: Uint8Array): OnnxSidecar {
+  const v = decode(bytes);
+  if (!isRecord(v) || v['format'] !== ONNX_SIDECAR_FORMAT) throw invalid(`it is not a ${ONNX_SIDECAR_FORMAT} file`);
+  if (v['version'] !== ONNX_SIDECAR_VERSION) throw invalid(`format version ${ONNX_SIDECAR_VERSION} is the only one supported`);
+  const file = exactKeysOrInvalid(v, ['format', 'version', 'schema', 'features', 'input', 'output', 'threshold'], 'the sidecar');
+  const schema = parseSchema(file);
+  const input = tensorName(file['input'], 'input');
+  const out = exactKeysOrInvalid(file['output'], ['name', 'normalColumn'], 'output');
+  const output = tensorName(out['name'], 'output.name');
+  const normalColumn = out['normalColumn'];
+  if (typeof normalColumn !== 'number' || !Number.isInteger(normalColumn) || normalColumn < 0 || normalColumn > 1023) throw invalid('output.normalColumn must be an integer from 0 to 1023');
+  const threshold = file['threshold'];
+  if (typeof threshold !== 'number' || !(threshold > 0 && threshold < 1)) throw invalid('threshold must be a number in (0, 1)');
+  return Object.freeze({ schema, input, output, normalColumn, threshold });
+}

@@ -1,0 +1,72 @@
+/**
+ * The Scorer port (issue 6): what `custodia detect score|evaluate` needs of a model,
+ * whoever made it. Our JSON models (model-file.ts) implement it in process through
+ * {@link modelScorer}; a model trained elsewhere and imported as ONNX implements it in an
+ * adapter outside the domain (src/onnx/), so that detect/ never loads a native runtime.
+ *
+ * Scores follow detection-scores.ts: `score` in [0, 1], higher is more anomalous, and
+ * `label` 1 exactly when `score` is above the scorer's threshold. A scorer that only
+ * knows normal from attack (an imported binary model) names its attacks `unknown`, as a
+ * forest-only alert is named.
+ */
+import type { DetectionModel } from './detection-model.js';
+import { className, DETECTED_BY_TREES, scoreDetections, scoreThreshold, type DetectionScores } from './detection-scores.js';
+import type { FeatureMatrix } from './feature-encoder.js';
+import type { FeatureSchema } from './feature-schema.js';
+
+export interface Scorer {
+  /** What scores: a model kind of ours (`gbdt`, `hybrid`, `isolation-forest`) or `onnx`. */
+  readonly kind: string;
+  /** The schema rows must be encoded with, in this order. */
+  readonly schema: FeatureSchema;
+  /** The threshold {@link DetectionScores.score} is compared with. */
+  readonly threshold: number;
+  /** Our own model behind the scorer, when it is one (explanations and findings need it). */
+  readonly model?: DetectionModel;
+  /** Scores every row of `matrix` (encoded under {@link schema}). */
+  score(matrix: FeatureMatrix): Promise<DetectionScores>;
+  /** The name of a class index of {@link DetectionScores.classIndex}. */
+  className(index: number): string;
+  /** Releases what the scorer holds (a native session); idempotent. */
+  close(): Promise<void>;
+}
+
+/**
+ * Our JSON model as a Scorer.
+ *
+ * @example
+ *   const scorer = modelScorer(parseModelFile(readFileSync('model.json')));
+ *   const s = await scorer.score(matrix);
+ */
+export function modelScorer(model: DetectionModel): Scorer {
+  return Object.freeze({
+    kind: model.kind,
+    schema: model.schema,
+    threshold: scoreThreshold(model),
+    model,
+    score: (matrix: FeatureMatrix) => Promise.resolve(scoreDetections(model, matrix)),
+    className: (index: number) => className(model, index),
+    close: () => Promise.resolve(),
+  });
+}
+
+/**
+ * Scores of a binary scorer from each row's attack probability: attack (class `unknown`,
+ * detected by the model's trees) above `threshold`.
+ *
+ * @example
+ *   attackProbabilityScores(Float64Array.of(0.1, 0.9), 0.5).label; // [0, 1]
+ */
+export function attackProbabilityScores(pAttack: Float64Array, threshold: number): DetectionScores {
+  const n = pAttack.length;
+  const label = new Uint8Array(n);
+  const classIndex = new Int32Array(n);
+  const detectedBy = new Uint8Array(n);
+  for (let r = 0; r < n; r++) {
+    const alert = pAttack[r]! > threshold;
+    label[r] = alert ? 1 : 0;
+    classIndex[r] = alert ? -1 : 0;
+    detectedBy[r] = alert ? DETECTED_BY_TREES : 0;
+  }
+  return { rows: n, score: pAttack, label, classIndex, detectedBy, attackProbability: pAttack, forestScore: new Float64Array(0) };
+}

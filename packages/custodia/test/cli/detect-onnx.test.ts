@@ -1,0 +1,100 @@
+/**
+ * `custodia detect score|evaluate --model x.onnx` as an operator runs them (the built
+ * binary), with the imported scikit-learn model of test/fixtures/onnx. Scores and metrics
+ * come out as for our own models; a malformed model, a sidecar naming the wrong number of
+ * features and a missing sidecar are each one line on stderr and exit 2.
+ */
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectOneLineError, runCustodia } from '../helpers/spawn-cli.js';
+import { ONNX_FIXTURE, ONNX_RUNTIME_MISSING } from '../helpers/onnx-runtime.js';
+
+const EXCERPT = new URL('../fixtures/flows/nsl-kdd-excerpt.txt', import.meta.url).pathname;
+const KDD = new URL('../fixtures/nsl-kdd/KDDTrain+_20Percent.txt', import.meta.url).pathname;
+const EXPECTED = JSON.parse(readFileSync(ONNX_FIXTURE.replace(/\.onnx$/, '.expected.json'), 'utf8')) as { attackProbability: number[] };
+
+describe.skipIf(ONNX_RUNTIME_MISSING !== undefined)(`custodia detect score|evaluate with an ONNX model${ONNX_RUNTIME_MISSING === undefined ? '' : ` — SKIPPED: ${ONNX_RUNTIME_MISSING}`}`, () => {
+  let dir: string;
+  /** A copy of the fixture model and sidecar under `name` in the temporary folder. */
+  const copy = (name: string, sidecar?: (s: Record<string, unknown>) => unknown): string => {
+    const model = join(dir, name);
+    copyFileSync(ONNX_FIXTURE, model);
+    const s = JSON.parse(readFileSync(`${ONNX_FIXTURE}.json`, 'utf8')) as Record<string, unknown>;
+    writeFileSync(`${model}.json`, JSON.stringify(sidecar === undefined ? s : sidecar(s)));
+    return model;
+  };
+
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'custodia-detect-onnx-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('score writes one CSV row per flow, the scores being the model\'s', () => {
+    const input = join(dir, 'first.txt');
+    writeFileSync(input, readFileSync(KDD, 'utf8').split('\n').slice(0, 200).join('\n') + '\n');
+    const out = join(dir, 'scores.csv');
+    const r = runCustodia(['detect', 'score', '--model', ONNX_FIXTURE, '--input', input, '--output', out]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/^Scored 200 flows with an onnx model: \d+ labelled attack\.\n$/);
+    const rows = readFileSync(out, 'utf8').trim().split('\n').map((l) => l.split(','));
+    expect(rows[0]).toEqual(['line', 'score', 'label', 'class', 'detected_by']);
+    expect(rows).toHaveLength(201);
+    rows.slice(1).forEach((row, i) => {
+      expect(Number(row[0])).toBe(i + 1);
+      expect(Math.abs(Number(row[1]) - EXPECTED.attackProbability[i]!)).toBeLessThan(1e-6 + 5e-7); // CSV keeps 6 decimals
+      expect(row.slice(2)).toEqual(Number(row[1]) > 0.5 ? ['1', 'unknown', 'trees'] : ['0', 'normal', '']);
+    });
+  });
+
+  it('a model without the .onnx name is still recognised by its first byte', () => {
+    const model = copy('imported-model.bin');
+    const r = runCustodia(['detect', 'score', '--model', model, '--input', EXCERPT, '--output', '-']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.trim().split('\n')).toHaveLength(61);
+  });
+
+  it('evaluate prints the metrics on the labelled file (and as JSON)', () => {
+    const r = runCustodia(['detect', 'evaluate', '--model', ONNX_FIXTURE, '--input', EXCERPT]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^onnx model on 60 labelled flows \(\d+ attacks\)/);
+    expect(r.stdout).toMatch(/attack vs normal: AUC 0\.\d{4}  precision/);
+    expect(r.stdout).toContain('confusion matrix');
+    const j = runCustodia(['detect', 'evaluate', '--model', ONNX_FIXTURE, '--input', EXCERPT, '--json']);
+    expect(j.code, j.stderr).toBe(0);
+    const e = JSON.parse(j.stdout) as { model: string; rows: number; auc: number; classes: string[] };
+    expect(e).toMatchObject({ model: 'onnx', rows: 60 });
+    expect(e.auc).toBeGreaterThan(0.9);
+    expect(e.classes).toContain('unknown');
+  });
+
+  it('refuses a malformed ONNX file: exit 2, one line, no output file', () => {
+    const model = copy('broken.onnx');
+    writeFileSync(model, readFileSync(ONNX_FIXTURE).subarray(0, 1000));
+    const out = join(dir, 'never.csv');
+    expectOneLineError(runCustodia(['detect', 'score', '--model', model, '--input', EXCERPT, '--output', out]), /Invalid ONNX model: the ONNX runtime refused it/);
+    expect(existsSync(out)).toBe(false);
+    writeFileSync(model, 'not protobuf at all');
+    expectOneLineError(runCustodia(['detect', 'evaluate', '--model', model, '--input', EXCERPT]), /Invalid ONNX model: the ONNX runtime refused it/);
+  });
+
+  it('refuses a sidecar naming the wrong number of features: exit 2', () => {
+    const model = copy('narrow.onnx', (s) => ({ ...s, features: (s['features'] as string[]).slice(0, 38) }));
+    expectOneLineError(runCustodia(['detect', 'score', '--model', model, '--input', EXCERPT, '--output', '-']), 'Invalid ONNX sidecar: it names 38 features; schema nsl-kdd has 39');
+    expectOneLineError(runCustodia(['detect', 'evaluate', '--model', model, '--input', EXCERPT]), 'it names 38 features');
+  });
+
+  it('refuses an ONNX model without its sidecar: exit 2, naming the file it looked for', () => {
+    const model = join(dir, 'alone.onnx');
+    copyFileSync(ONNX_FIXTURE, model);
+    expectOneLineError(runCustodia(['detect', 'score', '--model', model, '--input', EXCERPT, '--output', '-']), `its sidecar ${model}.json is missing`);
+    expectOneLineError(runCustodia(['detect', 'evaluate', '--model', model, '--input', EXCERPT]), 'is missing');
+  });
+
+  it('refuses --explain and --raise-findings, which need a Custodia model: exit 2', () => {
+    expectOneLineError(runCustodia(['detect', 'score', '--model', ONNX_FIXTURE, '--input', EXCERPT, '--output', '-', '--explain', '3']), /onnx model cannot explain its scores/);
+    expectOneLineError(runCustodia(['detect', 'score', '--model', ONNX_FIXTURE, '--input', EXCERPT, '--output', '-', '--raise-findings', '--data-dir', join(dir, 'vault')]), /--raise-findings needs a Custodia model/);
+    expect(existsSync(join(dir, 'vault'))).toBe(false);
+  });
+});
