@@ -41,11 +41,11 @@ export async function appendAndSequence(n = 200_000, batch = 10_000) {
   const dir = mkdtempSync(join(tmpdir(), 'custodia-bench-ledger-'));
   const { db, ledger } = await openLedger(dir);
   try {
+    // The input is made before the clock starts, as rawLeafHashing's is: only appending is timed.
+    const batches = [];
+    for (let i = 0; i < n; i += batch) batches.push({ versions: digests(Math.min(batch, n - i), i) });
     let started = process.hrtime.bigint();
-    for (let i = 0; i < n; i += batch) {
-      const items = { versions: digests(Math.min(batch, n - i), i) };
-      await db.handle.transaction((tx) => db.ledger.append(tx, items));
-    }
+    for (const items of batches) await db.handle.transaction((tx) => db.ledger.append(tx, items));
     const append = n / (Number(process.hrtime.bigint() - started) / 1e9);
     started = process.hrtime.bigint();
     await ledger.catchUp();
