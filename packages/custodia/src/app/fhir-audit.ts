@@ -131,15 +131,32 @@ function actionOf(i: FhirInteraction): AuditRecord['action'] {
   }
 }
 
-/** The patients a returned version is about: itself for a Patient, else its Patient compartments. */
+/** How many versions' patients {@link patientsOfVersion} remembers. */
+const REMEMBERED_VERSIONS = 20_000;
+
+/**
+ * The patients a returned version is about: itself for a Patient, else its Patient
+ * compartments. Finding them parses the version and evaluates the compartment paths,
+ * for every resource a search returns: a version never changes, so the answer is
+ * remembered by type, id and version (the oldest forgotten first). An erased version
+ * (no JSON) is about nobody whatever was remembered: nothing of it was disclosed.
+ */
 export function patientsOfVersion(patients: (r: FhirResource) => string[]): (v: StoredVersion) => readonly string[] {
+  const remembered = new Map<string, readonly string[]>();
   return (v) => {
     if (v.type === 'Patient') return [v.id];
     if (v.json === null) return [];
+    const key = `${v.type}/${v.id}/${v.versionId}`;
+    const known = remembered.get(key);
+    if (known !== undefined) return known;
+    let found: readonly string[];
     try {
-      return patients(JSON.parse(v.json) as FhirResource);
+      found = patients(JSON.parse(v.json) as FhirResource);
     } catch {
-      return [];
+      found = [];
     }
+    if (remembered.size >= REMEMBERED_VERSIONS) remembered.delete(remembered.keys().next().value!);
+    remembered.set(key, found);
+    return found;
   };
 }
