@@ -19,13 +19,11 @@
  * connects. Messages name files, never their contents. The resolved secrets are frozen
  * objects whose JSON and inspect forms are `[redacted]`, so a logged config shows none.
  */
-import { readFileSync, statSync } from 'node:fs';
-import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { resolve } from 'node:path';
 import { inspect } from 'node:util';
 import { CustodiaError } from '../kernel/index.js';
 import { isLoopback } from './loopback.js';
-import { readCaBundle } from './tls-files.js';
+import { readCaBundle, readCertificateAndKey, readOwnerOnlyFile } from './tls-files.js';
 
 /** PEM text for the client side of TLS; absent members mean the system roots / no client certificate. */
 export interface BrokerTls {
@@ -71,19 +69,8 @@ function redacted<T extends object>(o: T): T {
   return Object.freeze(o);
 }
 
-/** A file holding a secret: readable, and private to its owner (like the TLS key of `serve`). */
-function readSecretFile(path: string, flag: string): Buffer {
-  const file = resolve(path);
-  let data: Buffer;
-  try {
-    data = readFileSync(file);
-  } catch (e) {
-    return invalid(`${flag} ${file} cannot be read`, e);
-  }
-  const mode = statSync(file).mode & 0o777;
-  if ((mode & 0o077) !== 0) invalid(`${flag} ${file} is readable by other users (mode ${mode.toString(8)}); chmod 600 it`);
-  return data;
-}
+/** A file holding a secret: readable, and private to its owner (as the TLS key of `serve`). */
+const readSecretFile = (path: string, flag: string): Buffer => readOwnerOnlyFile(resolve(path), flag);
 
 /** The URL's host as `isLoopback` wants it (IPv6 without brackets). */
 const hostOf = (u: URL): string => u.hostname.replace(/^\[(.*)\]$/, '$1');
@@ -97,26 +84,7 @@ function clientTls(input: BrokerSecurityInput, prefix: string): BrokerTls {
   if ((input.cert === undefined) !== (input.key === undefined)) invalid(`Mutual TLS needs both ${prefix}-cert and ${prefix}-key`);
   const ca = input.ca === undefined ? undefined : readCaBundle(resolve(input.ca), `CA file (${prefix}-ca)`).toString('utf8');
   if (input.cert === undefined || input.key === undefined) return redacted(ca === undefined ? {} : { ca });
-  const certFile = resolve(input.cert);
-  let cert: Buffer;
-  try {
-    cert = readFileSync(certFile);
-  } catch (e) {
-    return invalid(`${prefix}-cert ${certFile} cannot be read`, e);
-  }
-  let x509: X509Certificate;
-  try {
-    x509 = new X509Certificate(cert);
-  } catch (e) {
-    return invalid(`${prefix}-cert ${certFile} is not a PEM certificate`, e);
-  }
-  const key = readSecretFile(input.key, `${prefix}-key`);
-  try {
-    if (!x509.checkPrivateKey(createPrivateKey(key))) invalid(`${prefix}-key ${resolve(input.key)} is not the private key of ${prefix}-cert ${certFile}`);
-  } catch (e) {
-    if (e instanceof CustodiaError) throw e;
-    invalid(`${prefix}-key ${resolve(input.key)} is not a PEM private key (or it is encrypted)`, e);
-  }
+  const { cert, key } = readCertificateAndKey(resolve(input.cert), resolve(input.key), { cert: `${prefix}-cert`, key: `${prefix}-key` });
   return redacted({ ...(ca === undefined ? {} : { ca }), cert: cert.toString('utf8'), key: key.toString('utf8') });
 }
 

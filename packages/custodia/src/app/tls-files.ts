@@ -7,7 +7,7 @@
  * one-line configuration error, not a failed handshake later.
  */
 import { readFileSync, statSync } from 'node:fs';
-import { createPrivateKey, X509Certificate } from 'node:crypto';
+import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { CustodiaError, type Clock, type Random } from '../kernel/index.js';
 import type { TlsConfig } from './config.js';
 import { ensureSelfSignedCertificate } from './self-signed-certificate.js';
@@ -30,11 +30,50 @@ const invalid = (message: string, cause?: unknown): never => {
 };
 
 function read(path: string, what: string): Buffer {
+  return readLabelled(path, `The TLS ${what}`);
+}
+
+function readLabelled(path: string, label: string): Buffer {
   try {
     return readFileSync(path);
   } catch (e) {
-    return invalid(`The TLS ${what} ${path} cannot be read`, e);
+    return invalid(`${label} ${path} cannot be read`, e);
   }
+}
+
+/**
+ * A file only its owner may read (a private key, a password file): read, and refused when
+ * others can read it. `label` names it in errors (a flag, or what it is); never its contents.
+ */
+export function readOwnerOnlyFile(path: string, label: string): Buffer {
+  const data = readLabelled(path, label);
+  const mode = statSync(path).mode & 0o777;
+  if ((mode & 0o077) !== 0) invalid(`${label} ${path} is readable by other users (mode ${mode.toString(8)}); chmod 600 it`);
+  return data;
+}
+
+/**
+ * A PEM certificate (chain) and its private key, operator input: each parsed, the key
+ * private to its owner and the private key of the (first) certificate — a mismatched pair
+ * is a configuration error here, not a failed handshake later.
+ */
+export function readCertificateAndKey(certFile: string, keyFile: string, labels: { readonly cert: string; readonly key: string }): { readonly cert: Buffer; readonly key: Buffer; readonly x509: X509Certificate } {
+  const cert = readLabelled(certFile, labels.cert);
+  const key = readOwnerOnlyFile(keyFile, labels.key);
+  let x509: X509Certificate;
+  try {
+    x509 = new X509Certificate(cert);
+  } catch (e) {
+    return invalid(`${labels.cert} ${certFile} is not a PEM certificate`, e);
+  }
+  let privateKey: KeyObject;
+  try {
+    privateKey = createPrivateKey(key);
+  } catch (e) {
+    return invalid(`${labels.key} ${keyFile} is not a PEM private key (or it is encrypted)`, e);
+  }
+  if (!x509.checkPrivateKey(privateKey)) invalid(`${labels.key} ${keyFile} is not the private key of ${labels.cert} ${certFile}`);
+  return { cert, key, x509 };
 }
 
 const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
@@ -66,21 +105,7 @@ export interface TlsSettings {
 /** The PEM material to serve with, or undefined without TLS. Reads files only: see {@link prepareTlsMaterial}. */
 export function loadTlsMaterial(config: TlsSettings): TlsMaterial | undefined {
   if (config.tls === undefined) return undefined;
-  const cert = read(config.tls.certFile, 'certificate');
-  const key = read(config.tls.keyFile, 'private key');
-  const mode = statSync(config.tls.keyFile).mode & 0o777;
-  if ((mode & 0o077) !== 0) invalid(`${config.tls.keyFile} is readable by other users (mode ${mode.toString(8)}); chmod 600 it`);
-  let x509: X509Certificate;
-  try {
-    x509 = new X509Certificate(cert);
-  } catch (e) {
-    return invalid(`${config.tls.certFile} is not a PEM certificate`, e);
-  }
-  try {
-    createPrivateKey(key);
-  } catch (e) {
-    invalid(`${config.tls.keyFile} is not a PEM private key (or it is encrypted)`, e);
-  }
+  const { cert, key, x509 } = readCertificateAndKey(config.tls.certFile, config.tls.keyFile, { cert: 'The TLS certificate', key: 'The TLS private key' });
   const clientCa = config.tls.clientCaFile === undefined ? undefined : readCaBundle(config.tls.clientCaFile);
   return { cert, key, ...(clientCa === undefined ? {} : { clientCa }), fingerprint: x509.fingerprint256, notAfter: new Date(x509.validTo), selfSigned: config.tls.selfSigned };
 }
