@@ -27,7 +27,7 @@ import { parseFeatureSchema, type FeatureSchema } from './feature-schema.js';
 import { gbdtModelFromJson, gbdtModelToJson } from './gbdt-json.js';
 import type { GbdtModel } from './gbdt-model.js';
 import { forestFromJson, forestJsonNodes, forestToJson } from './isolation-forest-json.js';
-import { exactKeys, finiteNumber, invalidModel, isRecord } from './model-json-checks.js';
+import { decodeJsonFile, exactKeys, finiteNumber, invalidModel, isRecord } from './model-json-checks.js';
 
 export const MODEL_FORMAT = 'custodia-detect-model';
 export const MODEL_FORMAT_VERSION = 1;
@@ -43,31 +43,9 @@ export interface ModelFileLimits {
 
 const DEFAULT_MAX_BYTES = 64 * 1024 * 1024;
 const DEFAULT_MAX_NODES = 4_000_000;
-const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 const HEAD = ['format', 'version', 'kind', 'schema'] as const;
 // Class names come from data-set labels ("DoS Hulk", "Web Attack – XSS"): printable, no control characters.
 const CLASS_NAME = /^[^\p{Cc}\p{Cf}\p{Zl}\p{Zp}]{1,64}$/u;
-
-function decode(input: string | Uint8Array, maxBytes: number): unknown {
-  let text: string;
-  if (typeof input === 'string') {
-    // A UTF-16 code unit is at least one UTF-8 byte: longer than maxBytes units is too large.
-    if (input.length > maxBytes || Buffer.byteLength(input, 'utf8') > maxBytes) throw invalidModel(`it is larger than ${maxBytes} bytes`);
-    text = input;
-  } else {
-    if (input.byteLength > maxBytes) throw invalidModel(`it is larger than ${maxBytes} bytes`);
-    try {
-      text = UTF8.decode(input);
-    } catch {
-      throw invalidModel('it is not UTF-8');
-    }
-  }
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw invalidModel('it is not JSON');
-  }
-}
 
 function parseClasses(v: unknown): readonly string[] {
   if (!Array.isArray(v) || v.length < 2 || v.length > MAX_MODEL_CLASSES) throw invalidModel(`classes must be an array of 2 to ${MAX_MODEL_CLASSES} names`);
@@ -141,7 +119,7 @@ export function parseModelFile(input: string | Uint8Array, limits: ModelFileLimi
   const maxBytes = limits.maxBytes ?? DEFAULT_MAX_BYTES;
   const maxNodes = limits.maxNodes ?? DEFAULT_MAX_NODES;
   try {
-    return parseModel(decode(input, maxBytes), maxNodes);
+    return parseModel(decodeJsonFile(input, maxBytes), maxNodes);
   } catch (e) {
     if (isCustodiaError(e)) throw e.code === 'model-invalid' ? e : invalidModel(e.message, e);
     throw invalidModel('it could not be read', e); // a check we did not foresee: still typed, never a crash

@@ -13,11 +13,41 @@ export function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/** How a file's parser refuses it: `model-invalid` with the file's kind in the message. */
+export type Refusal = (message: string) => CustodiaError;
+
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/**
+ * A JSON file (a model, an ONNX sidecar), attacker-controlled: its size checked before
+ * anything is decoded, then UTF-8 without replacement, then JSON.
+ */
+export function decodeJsonFile(input: string | Uint8Array, maxBytes: number, refuse: Refusal = invalidModel): unknown {
+  let text: string;
+  if (typeof input === 'string') {
+    // A UTF-16 code unit is at least one UTF-8 byte: longer than maxBytes units is too large.
+    if (input.length > maxBytes || Buffer.byteLength(input, 'utf8') > maxBytes) throw refuse(`it is larger than ${maxBytes} bytes`);
+    text = input;
+  } else {
+    if (input.byteLength > maxBytes) throw refuse(`it is larger than ${maxBytes} bytes`);
+    try {
+      text = UTF8.decode(input);
+    } catch {
+      throw refuse('it is not UTF-8');
+    }
+  }
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw refuse('it is not JSON');
+  }
+}
+
 /** `v` as an object with exactly `keys` (no unknown member, so no `__proto__` either). */
-export function exactKeys(v: unknown, keys: readonly string[], where: string): Record<string, unknown> {
-  if (!isRecord(v)) throw invalidModel(`${where} is not an object`);
+export function exactKeys(v: unknown, keys: readonly string[], where: string, refuse: Refusal = invalidModel): Record<string, unknown> {
+  if (!isRecord(v)) throw refuse(`${where} is not an object`);
   const have = Object.keys(v);
-  if (have.length !== keys.length || !have.every((k) => keys.includes(k))) throw invalidModel(`${where} must have exactly the members ${keys.join(', ')}`);
+  if (have.length !== keys.length || !have.every((k) => keys.includes(k))) throw refuse(`${where} must have exactly the members ${keys.join(', ')}`);
   return v;
 }
 

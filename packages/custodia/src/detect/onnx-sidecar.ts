@@ -23,7 +23,7 @@ import { CustodiaError } from '../kernel/index.js';
 import type { FeatureSchema } from './feature-schema.js';
 import { schemaForFormat } from './flow-features.js';
 import { FLOW_FORMATS } from './flow-record.js';
-import { exactKeys, isRecord } from './model-json-checks.js';
+import { decodeJsonFile, exactKeys, isRecord } from './model-json-checks.js';
 
 export const ONNX_SIDECAR_FORMAT = 'custodia-onnx-sidecar';
 export const ONNX_SIDECAR_VERSION = 1;
@@ -43,7 +43,6 @@ export interface OnnxSidecar {
   readonly threshold: number;
 }
 
-const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 // ONNX value names are free text; ours are printable and short so that an error can name them.
 const TENSOR_NAME = /^[\x21-\x7e]{1,128}$/;
 
@@ -56,23 +55,8 @@ function tensorName(v: unknown, where: string): string {
   return v;
 }
 
-function decode(bytes: Uint8Array): unknown {
-  if (bytes.byteLength > MAX_ONNX_SIDECAR_BYTES) throw invalid(`it is larger than ${MAX_ONNX_SIDECAR_BYTES} bytes`);
-  let text: string;
-  try {
-    text = UTF8.decode(bytes);
-  } catch {
-    throw invalid('it is not UTF-8');
-  }
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw invalid('it is not JSON');
-  }
-}
-
 function parseSchema(v: Record<string, unknown>): FeatureSchema {
-  const ref = exactKeysOrInvalid(v['schema'], ['id', 'version'], 'schema');
+  const ref = exactKeys(v['schema'], ['id', 'version'], 'schema', invalid);
   const schema = FLOW_FORMATS.map(schemaForFormat).find((s) => s.id === ref['id']);
   if (schema === undefined) throw invalid(`schema.id must be one of ${FLOW_FORMATS.map((f) => schemaForFormat(f).id).join(', ')}`);
   if (ref['version'] !== schema.version) throw invalid(`schema ${schema.id} is at version ${schema.version}`);
@@ -84,14 +68,6 @@ function parseSchema(v: Record<string, unknown>): FeatureSchema {
   return schema;
 }
 
-function exactKeysOrInvalid(v: unknown, keys: readonly string[], where: string): Record<string, unknown> {
-  try {
-    return exactKeys(v, keys, where);
-  } catch {
-    throw invalid(`${where} must have exactly the members ${keys.join(', ')}`);
-  }
-}
-
 /**
  * Reads a sidecar. Throws `model-invalid` for anything but a well-formed one naming one of
  * our flow schemas with its features in order.
@@ -101,13 +77,13 @@ function exactKeysOrInvalid(v: unknown, keys: readonly string[], where: string):
  *   sidecar.schema.id; // 'nsl-kdd'
  */
 export function parseOnnxSidecar(bytes: Uint8Array): OnnxSidecar {
-  const v = decode(bytes);
+  const v = decodeJsonFile(bytes, MAX_ONNX_SIDECAR_BYTES, invalid);
   if (!isRecord(v) || v['format'] !== ONNX_SIDECAR_FORMAT) throw invalid(`it is not a ${ONNX_SIDECAR_FORMAT} file`);
   if (v['version'] !== ONNX_SIDECAR_VERSION) throw invalid(`format version ${ONNX_SIDECAR_VERSION} is the only one supported`);
-  const file = exactKeysOrInvalid(v, ['format', 'version', 'schema', 'features', 'input', 'output', 'threshold'], 'the sidecar');
+  const file = exactKeys(v, ['format', 'version', 'schema', 'features', 'input', 'output', 'threshold'], 'the sidecar', invalid);
   const schema = parseSchema(file);
   const input = tensorName(file['input'], 'input');
-  const out = exactKeysOrInvalid(file['output'], ['name', 'normalColumn'], 'output');
+  const out = exactKeys(file['output'], ['name', 'normalColumn'], 'output', invalid);
   const output = tensorName(out['name'], 'output.name');
   const normalColumn = out['normalColumn'];
   if (typeof normalColumn !== 'number' || !Number.isInteger(normalColumn) || normalColumn < 0 || normalColumn > 1023) throw invalid('output.normalColumn must be an integer from 0 to 1023');
