@@ -141,9 +141,8 @@ export class TokenEndpoint {
     return this.#handle(body, authorization, certificate, 'introspection', address, async (p, client) => {
       const asked = { kind: 'token-introspected', client: client.clientId, ...(address === undefined ? {} : { address }) } as const;
       const token = p.get('token');
-      const refusal = client.kind === 'public' ? new OAuthError('invalid_client', 'Only confidential clients may introspect tokens') : token === undefined ? new OAuthError('invalid_request', 'token is required') : undefined;
-      if (refusal !== undefined || token === undefined) {
-        const e = refusal!;
+      if (client.kind === 'public' || token === undefined) {
+        const e = client.kind === 'public' ? new OAuthError('invalid_client', 'Only confidential clients may introspect tokens') : new OAuthError('invalid_request', 'token is required');
         await recordBestEffort(this.d.events, { ...asked, outcome: 'refused', error: e.error });
         throw e;
       }
