@@ -12,13 +12,12 @@
  * Supervised and hybrid need every row labelled, and refuse (`request-malformed`, exit 2)
  * otherwise. `auto` is hybrid for a labelled input and unsupervised for an unlabelled one.
  */
-import { readFile, stat } from 'node:fs/promises';
 import {
-  evaluateDetections, explainDetection, formatModelFile, formatOfSchema, NORMAL_CLASS, parseModelFile, schemaForFormat,
+  evaluateDetections, explainDetection, formatModelFile, formatOfSchema, NORMAL_CLASS, schemaForFormat,
   trainHybridDetector, trainSupervisedDetector, trainUnsupervisedDetector, selectRows,
   type DetectionEvaluation, type DetectionExplanation, type DetectionModel, type DetectionScores, type FeatureSchema, type FlowFormat, type Scorer,
 } from '../detect/index.js';
-import { CustodiaError, isCustodiaError, seededRandom } from '../kernel/index.js';
+import { CustodiaError, seededRandom } from '../kernel/index.js';
 import { readAllFlowRows, readFlowRows, type FlowReadProgress, type FlowReadReport, type FlowRowBatch } from './flow-rows.js';
 
 export type TrainingMode = 'unsupervised' | 'supervised' | 'hybrid';
@@ -35,8 +34,6 @@ export interface TrainedDetector {
   readonly classes: Readonly<Record<string, number>>;
   readonly report: FlowReadReport;
 }
-
-const MAX_MODEL_BYTES = 64 * 1024 * 1024;
 
 function refuse(message: string): CustodiaError {
   return new CustodiaError('request-malformed', message);
@@ -79,24 +76,6 @@ export async function trainDetectorFromFile(o: { input: string; format: FlowForm
     model = mode === 'supervised' ? trainSupervisedDetector(schema, matrix, y, names, options) : trainHybridDetector(schema, matrix, y, names, options);
   }
   return { mode, model, text: formatModelFile(model), trainedRows, classes: counts, report };
-}
-
-/**
- * Reads a model file: at most 64 MiB, then parsed as hostile input (`model-invalid`).
- *
- * @example
- *   const model = await readDetectorModel('model.json');
- */
-export async function readDetectorModel(path: string): Promise<DetectionModel> {
-  try {
-    const s = await stat(path);
-    if (!s.isFile()) throw refuse('the model is not a file');
-    if (s.size > MAX_MODEL_BYTES) throw new CustodiaError('model-invalid', `Invalid model file: it is larger than ${MAX_MODEL_BYTES} bytes`);
-    return parseModelFile(await readFile(path), { maxBytes: MAX_MODEL_BYTES });
-  } catch (e) {
-    if (isCustodiaError(e)) throw e;
-    throw refuse(`cannot read the model file (${(e as { code?: string }).code ?? 'error'})`);
-  }
 }
 
 /** The format to read with: the one asked for, which must be the model's, or the model's. */
