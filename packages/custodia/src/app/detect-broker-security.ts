@@ -22,22 +22,15 @@
 import { resolve } from 'node:path';
 import { inspect } from 'node:util';
 import { CustodiaError } from '../kernel/index.js';
+import type { BrokerTls, NatsAuth } from '../ingest/index.js';
 import { isLoopback } from './loopback.js';
 import { readCaBundle, readCertificateAndKey, readOwnerOnlyFile } from './tls-files.js';
-
-/** PEM text for the client side of TLS; absent members mean the system roots / no client certificate. */
-export interface BrokerTls {
-  readonly ca?: string;
-  readonly cert?: string;
-  readonly key?: string;
-}
 
 export interface MqttAuth {
   readonly username: string;
   readonly password?: string;
 }
 
-export type NatsAuth = { readonly kind: 'creds'; readonly creds: Uint8Array } | { readonly kind: 'token'; readonly token: string } | { readonly kind: 'user'; readonly user: string; readonly pass: string };
 
 export interface BrokerSecurityInput {
   readonly ca?: string | undefined;
@@ -148,3 +141,5 @@ export function resolveNatsSecurity(url: URL, input: NatsSecurityInput, env: Nod
     ...(auth === undefined ? {} : { auth: redacted(auth) }),
   };
 }
+
+export type { BrokerTls, NatsAuth };

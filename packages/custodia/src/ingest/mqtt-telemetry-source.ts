@@ -16,6 +16,7 @@
  *   `stream-unavailable` error naming why, never the password.
  */
 import mqtt, { type MqttClient } from 'mqtt';
+import { connectionFailure, type BrokerTls } from './broker-connection.js';
 import type { TelemetryRecord, TelemetryReport } from '../detect/index.js';
 import { CustodiaError, type Clock, type Random } from '../kernel/index.js';
 import { TelemetryTally } from './bad-telemetry-log.js';
@@ -35,11 +36,9 @@ export interface MqttTelemetryOptions {
   readonly username?: string;
   readonly password?: string;
   /** mqtts:// only: PEM trust anchor, and client certificate and key (mutual TLS). */
-  readonly tls?: { readonly ca?: string; readonly cert?: string; readonly key?: string };
+  readonly tls?: BrokerTls;
 }
 
-/** Why a connection failed, on one line and short: the library's message (never holds the password). */
-const why = (e: unknown): string => (e instanceof Error ? e.message : String(e)).replace(/\s+/g, ' ').slice(0, 200);
 
 export interface MqttTelemetrySource {
   report(): TelemetryReport;
@@ -70,7 +69,7 @@ export async function openMqttTelemetry(options: MqttTelemetryOptions, onRecord:
       rejectUnauthorized: true, // the broker's certificate is always verified
     });
   } catch (e) {
-    throw new CustodiaError('stream-unavailable', `The MQTT broker cannot be reached or refused the connection: ${why(e)}`, { cause: e });
+    throw new CustodiaError('stream-unavailable', `The MQTT broker cannot be reached or refused the connection: ${connectionFailure(e)}`, { cause: e });
   }
   client.on('message', (topic, payload) => {
     tally.received += 1;

@@ -27,6 +27,7 @@ import { connect, credsAuthenticator, tokenAuthenticator, usernamePasswordAuthen
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, RetentionPolicy, StorageType, type ConsumerMessages, type JetStreamClient, type JsMsg } from '@nats-io/jetstream';
 import type { BusConsumer, TelemetryBus, TelemetryHandler, TelemetryRecord } from '../detect/index.js';
 import { CustodiaError, type Clock } from '../kernel/index.js';
+import { connectionFailure, type BrokerTls, type NatsAuth } from './broker-connection.js';
 import { TelemetryTally } from './bad-telemetry-log.js';
 import { RecordRefused } from './record-refused.js';
 import { formatTelemetryMessage, parseTelemetryMessage } from './wustl-message.js';
@@ -44,13 +45,13 @@ export interface NatsBusOptions {
   readonly prefetch?: number;
   readonly clock: Clock;
   /** TLS, required when present: PEM trust anchor, and client certificate and key (mutual TLS). */
-  readonly tls?: { readonly ca?: string; readonly cert?: string; readonly key?: string };
-  readonly auth?: { readonly kind: 'creds'; readonly creds: Uint8Array } | { readonly kind: 'token'; readonly token: string } | { readonly kind: 'user'; readonly user: string; readonly pass: string };
+  readonly tls?: BrokerTls;
+  readonly auth?: NatsAuth;
 }
 
 const NS_PER_MS = 1_000_000;
 
-function authenticator(auth: NonNullable<NatsBusOptions['auth']>): Authenticator {
+function authenticator(auth: NatsAuth): Authenticator {
   switch (auth.kind) {
     case 'creds':
       return credsAuthenticator(auth.creds);
@@ -61,8 +62,6 @@ function authenticator(auth: NonNullable<NatsBusOptions['auth']>): Authenticator
   }
 }
 
-/** Why a connection failed, on one line and short: the library's message (never holds a secret). */
-const why = (e: unknown): string => (e instanceof Error ? e.message : String(e)).replace(/\s+/g, ' ').slice(0, 200);
 
 async function open(o: NatsBusOptions): Promise<NatsConnection> {
   try {
@@ -75,7 +74,7 @@ async function open(o: NatsBusOptions): Promise<NatsConnection> {
       ...(o.auth === undefined ? {} : { authenticator: authenticator(o.auth) }),
     });
   } catch (e) {
-    throw new CustodiaError('stream-unavailable', `The NATS server cannot be reached or refused the connection: ${why(e)}`, { cause: e });
+    throw new CustodiaError('stream-unavailable', `The NATS server cannot be reached or refused the connection: ${connectionFailure(e)}`, { cause: e });
   }
 }
 
