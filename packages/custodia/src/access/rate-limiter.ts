@@ -7,6 +7,12 @@
  * Keys come from verified tokens (principal.ts) or an authenticated client, never from
  * anything a caller merely claims: an attacker cannot spend someone else's budget.
  *
+ * The end-session endpoint (oauth/end-session.ts) has no authenticated caller, so it is
+ * limited twice with the `logout` limit: per client address (as the sign-in throttle
+ * keys it, an IPv6 /64 as one), before the request is read at all; and per sign-in (the
+ * user and app a verified `id_token_hint` names), so that one leaked ID token used from
+ * many addresses cannot sign its user out, and fill the ledger with logouts, at will.
+ *
  * Who draws on what:
  * - a person (kind `user`): their own bucket, and the bucket of the app the token was
  *   issued to, when there is one (all users of one SMART app share the app's bucket);
@@ -18,6 +24,7 @@
  * Limits hold per process (see token-buckets.ts).
  */
 import { CustodiaError, type Clock } from '../kernel/index.js';
+import { throttleKey } from './identity/ip-throttle.js';
 import type { Principal } from './principal.js';
 import { TokenBuckets } from './token-buckets.js';
 
@@ -36,6 +43,8 @@ export interface RateLimits {
   readonly client: RateLimit;
   /** Token requests of one authenticated client at the token endpoint. */
   readonly token: RateLimit;
+  /** Requests at the end-session endpoint: of one client address, and (separately) of one user at one app. */
+  readonly logout: RateLimit;
   /** Identities remembered per kind of bucket. */
   readonly maxKeys: number;
 }
@@ -43,12 +52,15 @@ export interface RateLimits {
 /**
  * 50 requests a second per person with bursts of 200 (a chart opening fans out into a
  * few dozen searches); ten times that per app; token requests are rarer (a sign-in or a
- * refresh every few minutes per user).
+ * refresh every few minutes per user). A person signs out once per sign-in: the logout
+ * limit lets a ward behind one NAT address sign out together at shift change (20 at once,
+ * then 30 a minute), as the sign-in throttle lets it sign in.
  */
 export const DEFAULT_RATE_LIMITS: RateLimits = Object.freeze({
   user: Object.freeze({ perSecond: 50, burst: 200 }),
   client: Object.freeze({ perSecond: 500, burst: 2000 }),
   token: Object.freeze({ perSecond: 10, burst: 100 }),
+  logout: Object.freeze({ perSecond: 0.5, burst: 20 }),
   maxKeys: 100_000,
 });
 
@@ -59,12 +71,16 @@ export class RateLimiter {
   readonly #users: TokenBuckets;
   readonly #clients: TokenBuckets;
   readonly #tokenRequests: TokenBuckets;
+  readonly #logoutAddresses: TokenBuckets;
+  readonly #logoutSignIns: TokenBuckets;
 
   constructor(clock: Clock, limits: RateLimits = DEFAULT_RATE_LIMITS) {
     const buckets = (l: RateLimit) => new TokenBuckets(clock, { capacity: l.burst, refill: l.perSecond, intervalMs: 1000, maxKeys: limits.maxKeys });
     this.#users = buckets(limits.user);
     this.#clients = buckets(limits.client);
     this.#tokenRequests = buckets(limits.token);
+    this.#logoutAddresses = buckets(limits.logout);
+    this.#logoutSignIns = buckets(limits.logout);
   }
 
   /** Admits one FHIR request of `principal`, or throws `rate-limited` with the wait. */
@@ -82,5 +98,21 @@ export class RateLimiter {
   admitTokenRequest(clientId: string): void {
     const d = this.#tokenRequests.take(clientId);
     if (!d.allowed) throw refused('from this client', d.retryAfterMs);
+  }
+
+  /**
+   * Admits one end-session request from `address` (attacker-influenced: the peer, or a
+   * trusted proxy's header; undefined only in process, all such callers sharing one
+   * bucket), or throws `rate-limited` with the wait.
+   */
+  admitLogoutFrom(address: string | undefined): void {
+    const d = this.#logoutAddresses.take(address === undefined ? 'unknown' : throttleKey(address));
+    if (!d.allowed) throw refused('from this address', d.retryAfterMs);
+  }
+
+  /** Admits one sign-out of `userId` from `clientId` (from a verified ID token), or throws `rate-limited` with the wait. */
+  admitLogoutOf(userId: string, clientId: string): void {
+    const d = this.#logoutSignIns.take(JSON.stringify([userId, clientId]));
+    if (!d.allowed) throw refused('to sign this user out', d.retryAfterMs);
   }
 }

@@ -73,7 +73,7 @@ describe('TokenBuckets', () => {
 });
 
 describe('RateLimiter', () => {
-  const limits = { user: { perSecond: 1, burst: 3 }, client: { perSecond: 2, burst: 5 }, token: { perSecond: 1, burst: 2 }, maxKeys: 100 };
+  const limits = { user: { perSecond: 1, burst: 3 }, client: { perSecond: 2, burst: 5 }, token: { perSecond: 1, burst: 2 }, logout: { perSecond: 1, burst: 2 }, maxKeys: 100 };
 
   it('limits each user on their own, with Retry-After for the next token', () => {
     const clock = new ManualClock(0);
@@ -119,5 +119,23 @@ describe('RateLimiter', () => {
     limiter.admitTokenRequest('a');
     expect(thrown(() => limiter.admitTokenRequest('a')).retryAfterMs).toBe(1000);
     limiter.admitTokenRequest('b');
+  });
+
+  it('limits sign-outs per address (an IPv6 /64 as one) and, apart, per user and app', () => {
+    const clock = new ManualClock(0);
+    const limiter = new RateLimiter(clock, limits);
+    limiter.admitLogoutFrom('2001:db8:1:2::1');
+    limiter.admitLogoutFrom('2001:db8:1:2::ffff');
+    expect(thrown(() => limiter.admitLogoutFrom('2001:db8:1:2:aaaa::1')).retryAfterMs).toBe(1000);
+    limiter.admitLogoutFrom('2001:db8:1:3::1');
+    // The per-user buckets are apart from the address buckets, and per app.
+    limiter.admitLogoutOf('u1', 'app');
+    limiter.admitLogoutOf('u1', 'app');
+    expect(thrown(() => limiter.admitLogoutOf('u1', 'app')).code).toBe('rate-limited');
+    limiter.admitLogoutOf('u1', 'other-app');
+    limiter.admitLogoutOf('u2', 'app');
+    clock.advance(1000);
+    limiter.admitLogoutOf('u1', 'app');
+    limiter.admitLogoutFrom('2001:db8:1:2::1');
   });
 });

@@ -73,6 +73,7 @@ describe('rate limits', () => {
     expect(config.rateLimits).toEqual({ ...DEFAULT_RATE_LIMITS, user: { perSecond: 20, burst: 100 } });
     expect(resolveConfig({}).rateLimits).toEqual(DEFAULT_RATE_LIMITS);
     expect(resolveConfig({}, { CUSTODIA_RATE_LIMITS: 'client=10/20' }).rateLimits.client).toEqual({ perSecond: 10, burst: 20 });
+    expect(resolveConfig({}, { CUSTODIA_RATE_LIMITS: 'logout=0.2/5' }).rateLimits.logout).toEqual({ perSecond: 0.2, burst: 5 });
   });
 
   it('refuses what it cannot read and limits that could never admit a request', () => {
@@ -81,6 +82,7 @@ describe('rate limits', () => {
     }
     expect(() => resolveConfig({ rateLimits: { user: { perSecond: 0, burst: 10 } } })).toThrow(configInvalid);
     expect(() => resolveConfig({ rateLimits: { user: { perSecond: 1, burst: 0 } } })).toThrow(configInvalid);
+    expect(() => resolveConfig({ rateLimits: { logout: { perSecond: 0, burst: 10 } } })).toThrow(configInvalid);
     expect(() => resolveConfig({ rateLimits: { maxKeys: 0 } })).toThrow(configInvalid);
   });
 });
