@@ -69,7 +69,7 @@ export interface OAuthServerDeps {
   readonly fhir: FhirContext;
   readonly clock: Clock;
   readonly random: Random;
-  /** Token requests per client (the token endpoint); without it, none are limited. */
+  /** Token requests per client (the token endpoint) and sign-outs (the end-session endpoint); without it, none are limited. */
   readonly rateLimiter?: RateLimiter;
   /** Sign-in, second-factor, consent, token and client-authentication events (the audit ledger: security-audit.ts). */
   readonly events: SecurityEventSink;
@@ -96,8 +96,9 @@ export function createOAuthServer(d: OAuthServerDeps): OAuthServer {
     maxAttempts: d.options?.maxInteractionAttempts ?? 10,
     events: d.events,
   });
-  const tokenEndpoint = new TokenEndpoint({ identity: d.identity, store: d.store, tokens: d.tokens, issuer, authenticator, clock: d.clock, endpoints, events: d.events, ...(d.rateLimiter === undefined ? {} : { rateLimiter: d.rateLimiter }) });
-  const endSession = new EndSessionEndpoint({ identity: d.identity, store: d.store, clock: d.clock, endpoints, idTokenKey: d.key.publicKey, events: d.events });
+  const limited = d.rateLimiter === undefined ? {} : { rateLimiter: d.rateLimiter };
+  const tokenEndpoint = new TokenEndpoint({ identity: d.identity, store: d.store, tokens: d.tokens, issuer, authenticator, clock: d.clock, endpoints, events: d.events, ...limited });
+  const endSession = new EndSessionEndpoint({ identity: d.identity, store: d.store, clock: d.clock, endpoints, idTokenKey: d.key.publicKey, events: d.events, ...limited });
   const launches = new LaunchService(d.tokens, d.store, patients, d.clock, d.random, lifetimes);
   const discovery = { mutualTls: d.mutualTls === true };
   const smart = smartConfiguration(endpoints, discovery);

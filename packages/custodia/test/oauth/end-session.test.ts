@@ -6,8 +6,10 @@
  * registered address with `state`; an expired ID token still names the user; a bad,
  * forged or foreign hint, an unregistered or missing-client return address, a wrong
  * client_id and missing or repeated parameters get an error page and change nothing; when
- * the ledger cannot be written the user is signed out all the same, with a 503. (A
- * client's RFC 7009 revocation as a logout: security-events.test.ts.)
+ * the ledger cannot be written the user is signed out all the same, with a 503; past the
+ * `logout` rate limit, per address and per user and app, 429 with Retry-After and one
+ * page whatever the hint, nothing done or recorded. (A client's RFC 7009 revocation as a
+ * logout: security-events.test.ts.)
  * On SQLite and PostgreSQL.
  */
 import { SignJWT } from 'jose';
@@ -217,6 +219,81 @@ for (const name of ALL_DATABASES) {
       expect(await fhirStatus(h, tokens.access_token, `Patient/${patientId}`)).toBe(401);
       const retried = await appendedBy(async () => expect((await logout({ id_token_hint: tokens.id_token!, post_logout_redirect_uri: REDIRECT, state: 's' })).status).toBe(302));
       expect(retried.map((r) => r.record.type)).toEqual(['logout']);
+    });
+  });
+
+  describe.skipIf(!isAvailable(name))(`RP-initiated logout rate limits on ${name}`, () => {
+    let h: OAuthHarness;
+    let config: client.Configuration;
+    let otherConfig: client.Configuration;
+    let patientId: string;
+
+    beforeAll(async () => {
+      h = await startOAuthServer(name, { config: { trustedProxies: ['127.0.0.1'], rateLimits: { logout: { perSecond: 1, burst: 3 } } } });
+      patientId = await createPatient(h, 'Curie', 'Marie', 'MRN-1867');
+      await h.vault.identity.addUser({ username: 'alice', role: 'clinician', fhirUser: 'Practitioner/alice', password: PASSWORD });
+      const secret = (await h.vault.identity.addClient({ clientId: 'server-app', name: 'Server App', redirectUris: [REDIRECT], scope: SCOPE })).clientSecret!;
+      const other = await h.vault.identity.addClient({ clientId: 'other-app', name: 'Other App', redirectUris: [REDIRECT], scope: SCOPE });
+      config = await discover(h, 'server-app', client.ClientSecretBasic(secret));
+      otherConfig = await discover(h, 'other-app', client.ClientSecretBasic(other.clientSecret!));
+    });
+
+    afterAll(async () => {
+      await h?.close();
+    });
+
+    const flow = (c = config) => codeFlow(h, c, { scope: SCOPE, username: 'alice', patientQuery: 'Curie' });
+    const logout = async (params: Record<string, string>, address: string) => {
+      const res = await fetch(`${h.issuer}/oauth/logout?${new URLSearchParams(params)}`, { redirect: 'manual', headers: { 'x-forwarded-for': address } });
+      return { status: res.status, headers: res.headers, body: await res.text() };
+    };
+
+    it('refuses an address past its limit with 429 and Retry-After before reading the hint: the same page, valid hint or not, nothing done', async () => {
+      const live = await flow();
+      h.clock.advance(60_000); // full buckets
+      const before = await ledgerLog(h).appendedSize();
+      for (let i = 0; i < 3; i++) expect((await logout({ id_token_hint: 'not-a-token' }, '203.0.113.1')).status).toBe(400);
+      const garbage = await logout({ id_token_hint: 'not-a-token' }, '203.0.113.1');
+      const valid = await logout({ id_token_hint: live.id_token!, post_logout_redirect_uri: REDIRECT, state: 's' }, '203.0.113.1');
+      for (const refused of [garbage, valid]) {
+        expect(refused.status).toBe(429);
+        expect(refused.headers.get('retry-after')).toBe('1');
+        expect(refused.headers.get('location')).toBeNull();
+        expect(refused.headers.get('content-type')).toMatch(/^text\/html/);
+        expect(refused.headers.get('cache-control')).toBe('no-store');
+      }
+      // Nothing in the refusal tells a valid hint from garbage.
+      expect(valid.body).toBe(garbage.body);
+      expect(valid.body).toContain('Too many sign-out requests');
+      // Not recorded, and the grant lives on.
+      expect(await ledgerLog(h).appendedSize()).toBe(before);
+      expect(await fhirStatus(h, live.access_token, `Patient/${patientId}`)).toBe(200);
+      // Another address has its own budget; this one recovers with time.
+      expect((await logout({ id_token_hint: 'not-a-token' }, '203.0.113.2')).status).toBe(400);
+      h.clock.advance(1000);
+      expect((await logout({ id_token_hint: live.id_token! }, '203.0.113.1')).status).toBe(200);
+      expect(await fhirStatus(h, live.access_token, `Patient/${patientId}`)).toBe(401);
+    });
+
+    it("limits the sign-outs of one user from one app, from whatever address: one leaked ID token cannot sign them out at will", async () => {
+      const tokens = await flow();
+      const elsewhere = await flow(otherConfig);
+      h.clock.advance(60_000);
+      for (let i = 1; i <= 3; i++) expect((await logout({ id_token_hint: tokens.id_token! }, `198.51.100.${i}`)).status).toBe(200);
+      const again = await flow();
+      const before = await ledgerLog(h).appendedSize();
+      const refused = await logout({ id_token_hint: tokens.id_token! }, '198.51.100.4');
+      expect(refused.status).toBe(429);
+      expect(refused.headers.get('retry-after')).toBe('1');
+      expect(refused.body).toContain('Too many sign-out requests');
+      expect(await ledgerLog(h).appendedSize()).toBe(before);
+      // The grant made since is not ended by the refused request.
+      expect(await fhirStatus(h, again.access_token, `Patient/${patientId}`)).toBe(200);
+      // The same user signs out of another app, from the same address.
+      expect((await logout({ id_token_hint: elsewhere.id_token! }, '198.51.100.4')).status).toBe(200);
+      h.clock.advance(1000);
+      expect((await logout({ id_token_hint: tokens.id_token! }, '198.51.100.5')).status).toBe(200);
+      expect(await fhirStatus(h, again.access_token, `Patient/${patientId}`)).toBe(401);
     });
   });
 }

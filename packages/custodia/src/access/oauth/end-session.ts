@@ -13,6 +13,12 @@
  * client (§3), and `state` is passed back on it; anything else is refused with an error
  * page, before anything happens — never an open redirect.
  *
+ * Rate limited (rate-limiter.ts, the `logout` limit): per client address before anything
+ * of the request is read, so a refusal (429, Retry-After, one page) is the same whatever
+ * the request holds and costs no signature check; then per user and app of a valid
+ * hint, counted only for a sign-out that would be done. A refusal changes nothing and is
+ * not recorded, so a flood cannot fill the ledger.
+ *
  * Fail closed, as far as a sign-out can: the grants end first (ending access is always
  * safe); when the `logout` record cannot be made durable the answer is 503 with a page
  * that says the user is signed out but it was not recorded — no redirect, so the app
@@ -21,9 +27,10 @@
 import { compactVerify, decodeProtectedHeader, type CryptoKey, type KeyObject } from 'jose';
 import { isCustodiaError, type Clock } from '../../kernel/index.js';
 import type { Client, IdentityService } from '../identity/index.js';
+import type { RateLimiter } from '../rate-limiter.js';
 import { eventUser, type SecurityEventSink } from '../security-events.js';
 import { RequestParams } from './authorization-request.js';
-import { pageResponse, redirectResponse, type OAuthHttpResponse } from './http-response.js';
+import { pageResponse, rateLimitedPage, redirectResponse, type OAuthHttpResponse } from './http-response.js';
 import type { OAuthStore } from './oauth-store.js';
 import type { OAuthEndpoints } from './oauth-settings.js';
 import { errorPage, signedOutPage } from './pages.js';
@@ -36,12 +43,16 @@ export interface EndSessionDeps {
   /** The key ID tokens are signed with (token-issuer.ts). */
   readonly idTokenKey: CryptoKey | KeyObject;
   readonly events: SecurityEventSink;
+  /** Limits sign-outs per address and per user and app; without it there is no limit. */
+  readonly rateLimiter?: Pick<RateLimiter, 'admitLogoutFrom' | 'admitLogoutOf'>;
 }
 
 const MAX_ID_TOKEN = 8192;
 const MAX_STATE = 1024;
 const MAX_ID = 128;
 const MAX_URI = 2048;
+
+const TOO_MANY = errorPage({ title: 'Too many sign-out requests', message: 'Too many sign-out requests came in. Wait a moment, then try signing out again.' });
 
 /** A refused logout request: a page, nothing changed. */
 class LogoutRefused extends Error {}
@@ -63,9 +74,13 @@ export class EndSessionEndpoint {
   async endSession(params: Iterable<readonly [string, string]>, method: 'GET' | 'POST', address?: string): Promise<OAuthHttpResponse> {
     let request: { hint: Hint; client: Client | undefined; redirect: string | undefined };
     try {
+      this.d.rateLimiter?.admitLogoutFrom(address);
       request = await this.#parse(new RequestParams(params));
+      this.d.rateLimiter?.admitLogoutOf(request.hint.userId, request.hint.clientId);
     } catch (e) {
       if (e instanceof LogoutRefused) return pageResponse(400, errorPage({ title: 'This sign-out cannot be done', message: e.message }));
+      // One page for either limit: it says nothing of the request, valid hint or not.
+      if (isCustodiaError(e, 'rate-limited')) return rateLimitedPage(e.retryAfterMs ?? 1000, TOO_MANY);
       throw e;
     }
     const { hint, client, redirect } = request;

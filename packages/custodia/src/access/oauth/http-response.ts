@@ -27,13 +27,24 @@ export function oauthErrorResponse(e: OAuthError): OAuthHttpResponse {
   return jsonResponse(e.status, e.toJSON(), headers);
 }
 
+/** RFC 6585 §4: 429 Too Many Requests, with RFC 9110 §10.2.3 Retry-After in seconds. */
+const tooManyRequests = (retryAfterMs: number) => ({ status: 429, headers: { 'retry-after': retryAfterSeconds(retryAfterMs) } }) as const;
+
 /**
  * A client over its token-request budget. RFC 6749 §5.2 has no code for this; the status
- * (RFC 6585 §4: 429) and Retry-After (RFC 9110 §10.2.3) carry the meaning, and
- * `temporarily_unavailable` (RFC 6749 §4.1.2.1) is the nearest registered code.
+ * and Retry-After carry the meaning, and `temporarily_unavailable` (RFC 6749 §4.1.2.1) is
+ * the nearest registered code.
  */
 export function rateLimitedResponse(retryAfterMs: number): OAuthHttpResponse {
-  return jsonResponse(429, { error: 'temporarily_unavailable', error_description: 'Too many token requests from this client; retry after the time in Retry-After' }, { 'retry-after': retryAfterSeconds(retryAfterMs) });
+  const { status, headers } = tooManyRequests(retryAfterMs);
+  return jsonResponse(status, { error: 'temporarily_unavailable', error_description: 'Too many token requests from this client; retry after the time in Retry-After' }, headers);
+}
+
+/** The same refusal where a browser is the caller (the end-session endpoint): a page to read instead of JSON. */
+export function rateLimitedPage(retryAfterMs: number, content: PageContent): OAuthHttpResponse {
+  const { status, headers } = tooManyRequests(retryAfterMs);
+  const page = pageResponse(status, content);
+  return { ...page, headers: { ...page.headers, ...headers } };
 }
 
 export function pageResponse(status: number, content: PageContent, options: { formTargets?: readonly string[]; cookie?: string } = {}): OAuthHttpResponse {
