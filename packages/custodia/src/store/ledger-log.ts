@@ -9,7 +9,7 @@
 import { sql, type Kysely } from 'kysely';
 import { CustodiaError, type Random } from '../kernel/index.js';
 import { storedHashIndex, type AuditRecord, type LedgerStorage, type StoredCheckpoint, type TreeNode } from '../ledger/index.js';
-import { aadSubject, auditOwners, AUDIT_PATIENTS, BLIND_FILED, BLIND_FILED_END, blindFiling, chainHeads, CHAIN_HEAD_SQL, CLEAR_FILING, encodeItems, LEAVES, leafRows, nextIndex, patientRows, sealEntries, versionRef, type LedgerItems, type PatientFiling } from './ledger-rows.js';
+import { aadSubject, auditOwners, AUDIT_PATIENTS, blindFiling, chainHeads, CHAIN_HEAD_SQL, CLEAR_FILING, clearFiledSql, encodeItems, LEAVES, leafRows, nextIndex, patientRows, sealEntries, versionRef, type LedgerItems, type PatientFiling } from './ledger-rows.js';
 import { bulkInsert, type BulkTable } from './bulk-insert.js';
 import type { DialectSql } from './dialect-sql.js';
 import type { AtRest } from './at-rest.js';
@@ -288,13 +288,8 @@ export function ledgerLog(
       if (file === CLEAR_FILING) return 0;
       return handle.transaction(
         async (db) => {
-          // Names outside the blind range ['b:', 'b;') in byte order: on SQLite (BINARY) two seeks
-          // on the primary key, so a vault with nothing to re-file pays nothing as it opens.
-          const binary = d.name === 'postgres' ? sql.raw(' COLLATE "C"') : sql.raw('');
-          const clear = (
-            await sql<{ patient: string }>`SELECT DISTINCT patient FROM audit_patients WHERE patient${binary} < ${BLIND_FILED}
-              UNION SELECT DISTINCT patient FROM audit_patients WHERE patient${binary} >= ${BLIND_FILED_END}`.execute(db)
-          ).rows;
+          // Two seeks on the primary key, on either database.
+          const clear = (await sql.raw<{ patient: string }>(clearFiledSql(d.name)).execute(db)).rows;
           for (const r of clear) await sql`UPDATE audit_patients SET patient = ${file(r.patient)} WHERE patient = ${r.patient}`.execute(db);
           return clear.length;
         },

@@ -10,6 +10,7 @@ import { chainedPatients, encodeEntry, hashLeaf, isAuditRecord, patientAccount, 
 import type { BulkTable } from './bulk-insert.js';
 import type { SealedContent } from './at-rest.js';
 import { TENANT_OWNER } from './key-store.js';
+import type { SqlDialect } from './schema.js';
 import type { StoredDigest } from './stored-digest.js';
 
 export const LEAVES: BulkTable = {
@@ -39,9 +40,26 @@ export const AUDIT_PATIENTS: BulkTable = { table: 'audit_patients', columns: [['
 export type PatientFiling = (patient: string) => string;
 export const CLEAR_FILING: PatientFiling = (patient) => patient;
 /** What starts a blind filed name. */
-export const BLIND_FILED = 'b:';
+const BLIND_FILED = 'b:';
 /** The first name past every blind one, in byte order (`;` follows `:`). */
-export const BLIND_FILED_END = 'b;';
+const BLIND_FILED_END = 'b;';
+/**
+ * The names still filed under a clear id (to re-file, ledger-log.ts `refileClearPatients`):
+ * every name outside the blind range [`b:`, `b;`) in byte order, as two range seeks on the
+ * `(patient, idx)` primary key — so a vault with nothing to re-file pays nothing as it
+ * opens. The key is in byte order on both databases: SQLite compares TEXT as BINARY, and
+ * on PostgreSQL the column is `COLLATE "C"` (migration 0016) whatever the database's own
+ * collation. The query says `COLLATE "C"` there too, so that the answer stays right even
+ * on a column that is not (a scan then, which test/store/patient-chain.test.ts would
+ * catch). The bounds are this file's constants, written in as literals: no input.
+ */
+export function clearFiledSql(dialect: SqlDialect): string {
+  const bytes = dialect === 'postgres' ? ' COLLATE "C"' : '';
+  return (
+    `SELECT DISTINCT patient FROM audit_patients WHERE patient${bytes} < '${BLIND_FILED}'` +
+    ` UNION SELECT DISTINCT patient FROM audit_patients WHERE patient${bytes} >= '${BLIND_FILED_END}'`
+  );
+}
 /** The blind-index domain of filed names (not a search parameter: search parameter names have no `:`). */
 const FILING_DOMAIN = 'ledger:patient';
 /** Filed names remembered per filing (each a keyed hash to compute). */

@@ -4,12 +4,15 @@
  * transaction (anything else), on PostgreSQL the one in-process path; appended
  * concurrently, every entry about one patient links to exactly the previous entry about
  * that patient, and an event naming several patients is followed by one account each.
+ * Patients are filed under a blind name, rows filed under a clear id are re-filed, and
+ * finding those (as the vault opens) is two seeks on the primary key, never a scan.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openDatabase, type VaultDatabase } from '../../src/store/index.js';
 import { chainLinkOf, decodeEntry, type AuditRecord, type LedgerEntry } from '../../src/ledger/index.js';
 import { ALL_DATABASES, createTestDatabase, isAvailable, type TestDatabase } from '../helpers/databases.js';
 import { openRawDatabase } from '../helpers/raw-database.js';
+import { clearFiledSql } from '../../src/store/ledger-rows.js';
 import { create, rows } from './store-fixtures.js';
 
 function event(patients: string[], n: number, query?: string): AuditRecord {
@@ -121,6 +124,36 @@ for (const dialect of ALL_DATABASES) {
         await vault.ledger.flushAppends();
         const [leaf] = await vault.ledger.scanLeaves(next, 1);
         expect(chainLinkOf(decodeEntry(vault.ledger.openLeaf(leaf!)))?.prev).toBe(p1[p1.length - 1]);
+      } finally {
+        await raw.close();
+      }
+    });
+
+    it('finds the rows to re-file by two seeks on the primary key, never a scan of audit_patients', async () => {
+      const raw = await openRawDatabase(db);
+      try {
+        // Enough blind rows that a scan would cost something, and the planner's statistics for them.
+        const rows = 20_000;
+        if (dialect === 'postgres') {
+          await raw.query(`INSERT INTO audit_patients SELECT 'b:' || md5((g % 2000)::text), g, g FROM generate_series(1, ${rows}) g`);
+          await raw.query('ANALYZE audit_patients');
+        } else {
+          await raw.query(`WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < ${rows}) INSERT INTO audit_patients SELECT 'b:' || hex(n % 2000), n, n FROM g`);
+          await raw.query('ANALYZE');
+        }
+        const plan =
+          dialect === 'postgres'
+            ? (await raw.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${clearFiledSql('postgres')}`)).map((r) => r['QUERY PLAN'])
+            : (await raw.query<{ detail: string }>(`EXPLAIN QUERY PLAN ${clearFiledSql('sqlite')}`)).map((r) => r.detail);
+        const text = plan.join('\n');
+        if (dialect === 'postgres') {
+          expect(text).not.toMatch(/Seq Scan/);
+          expect(text.match(/Index (Only )?Scan using audit_patients_pkey/g)).toHaveLength(2);
+        } else {
+          expect(text).not.toMatch(/SCAN audit_patients/);
+          expect(text.match(/SEARCH audit_patients USING PRIMARY KEY/g)).toHaveLength(2);
+        }
+        expect(await vault.ledger.refileClearPatients()).toBe(0);
       } finally {
         await raw.close();
       }
