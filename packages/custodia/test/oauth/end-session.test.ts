@@ -25,6 +25,24 @@ import { codeFlow, createPatient, discover, fhirStatus, PASSWORD, REDIRECT, star
 const SCOPE = 'openid fhirUser launch/patient patient/*.rs offline_access';
 const ledgerLog = (h: OAuthHarness): LedgerLog => (h.vault.ledger as unknown as { log: LedgerLog }).log;
 
+interface Seeded {
+  readonly patientId: string;
+  readonly aliceId: string;
+  readonly config: client.Configuration;
+  readonly otherConfig: client.Configuration;
+}
+
+/** A patient, alice, and two apps she can sign in to (server-app and other-app). */
+async function seed(h: OAuthHarness): Promise<Seeded> {
+  const patientId = await createPatient(h, 'Curie', 'Marie', 'MRN-1867');
+  const aliceId = (await h.vault.identity.addUser({ username: 'alice', role: 'clinician', fhirUser: 'Practitioner/alice', password: PASSWORD })).user.id;
+  const app = async (clientId: string, name: string) => {
+    const secret = (await h.vault.identity.addClient({ clientId, name, redirectUris: [REDIRECT], scope: SCOPE })).clientSecret!;
+    return discover(h, clientId, client.ClientSecretBasic(secret));
+  };
+  return { patientId, aliceId, config: await app('server-app', 'Server App'), otherConfig: await app('other-app', 'Other App') };
+}
+
 for (const name of ALL_DATABASES) {
   describe.skipIf(!isAvailable(name))(`RP-initiated logout on ${name}`, () => {
     let h: OAuthHarness;
@@ -37,12 +55,7 @@ for (const name of ALL_DATABASES) {
     beforeAll(async () => {
       h = await startOAuthServer(name, { config: { trustedProxies: ['127.0.0.1'] } });
       raw = await openRawDatabase(h.db);
-      patientId = await createPatient(h, 'Curie', 'Marie', 'MRN-1867');
-      aliceId = (await h.vault.identity.addUser({ username: 'alice', role: 'clinician', fhirUser: 'Practitioner/alice', password: PASSWORD })).user.id;
-      const secret = (await h.vault.identity.addClient({ clientId: 'server-app', name: 'Server App', redirectUris: [REDIRECT], scope: SCOPE })).clientSecret!;
-      const other = await h.vault.identity.addClient({ clientId: 'other-app', name: 'Other App', redirectUris: [REDIRECT], scope: SCOPE });
-      config = await discover(h, 'server-app', client.ClientSecretBasic(secret));
-      otherConfig = await discover(h, 'other-app', client.ClientSecretBasic(other.clientSecret!));
+      ({ patientId, aliceId, config, otherConfig } = await seed(h));
     });
 
     afterAll(async () => {
@@ -230,12 +243,7 @@ for (const name of ALL_DATABASES) {
 
     beforeAll(async () => {
       h = await startOAuthServer(name, { config: { trustedProxies: ['127.0.0.1'], rateLimits: { logout: { perSecond: 1, burst: 3 } } } });
-      patientId = await createPatient(h, 'Curie', 'Marie', 'MRN-1867');
-      await h.vault.identity.addUser({ username: 'alice', role: 'clinician', fhirUser: 'Practitioner/alice', password: PASSWORD });
-      const secret = (await h.vault.identity.addClient({ clientId: 'server-app', name: 'Server App', redirectUris: [REDIRECT], scope: SCOPE })).clientSecret!;
-      const other = await h.vault.identity.addClient({ clientId: 'other-app', name: 'Other App', redirectUris: [REDIRECT], scope: SCOPE });
-      config = await discover(h, 'server-app', client.ClientSecretBasic(secret));
-      otherConfig = await discover(h, 'other-app', client.ClientSecretBasic(other.clientSecret!));
+      ({ patientId, config, otherConfig } = await seed(h));
     });
 
     afterAll(async () => {
