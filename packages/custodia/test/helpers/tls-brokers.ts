@@ -108,3 +108,21 @@ export function startNatsServer(dir: string, o: { port: number; ca: string; cert
     `authorization { user: ${q(o.user)}, password: ${q(o.password)} }`,
   ]);
 }
+
+/**
+ * nats-server in operator (JWT) mode with JetStream: it trusts `operatorJwt`, and knows
+ * the `accounts` (id → account JWT, the system account `systemAccount` among them) from a
+ * MEMORY resolver preloaded with them; a user authenticates with a user JWT its account
+ * signed and a signature by its nkey. It logs at debug level, so `output()` gives the
+ * reason of a refusal.
+ */
+export function startNatsOperatorServer(dir: string, o: { port: number; operatorJwt: string; systemAccount: string; accounts: Record<string, string> }): Promise<Broker> {
+  const q = JSON.stringify;
+  return startNats(dir, 'nats-operator', o.port, [
+    `operator: ${q(o.operatorJwt)}`,
+    `system_account: ${o.systemAccount}`,
+    'resolver: MEMORY',
+    'debug: true', // the log says why a client was refused (`Signature not verified`, `account missing`)
+    `resolver_preload: { ${Object.entries(o.accounts).map(([id, jwt]) => `${id}: ${q(jwt)}`).join(', ')} }`,
+  ]);
+}
