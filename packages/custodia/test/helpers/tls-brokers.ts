@@ -93,19 +93,36 @@ export async function startMosquitto(dir: string, o: { mtlsPort: number; otherPo
   return startBroker(MOSQUITTO!, ['-c', conf], () => true, [o.mtlsPort, o.otherPort]);
 }
 
+/** nats-server on loopback `port` with JetStream (its store in `dir`), configured by `lines`, written to `dir/name`. */
+function startNats(dir: string, name: string, port: number, lines: readonly string[]): Promise<Broker> {
+  const conf = join(dir, `${name}.conf`);
+  writeFileSync(conf, [`listen: "127.0.0.1:${port}"`, `jetstream { store_dir: ${JSON.stringify(join(dir, `${name}-jetstream`))} }`, ...lines, ''].join('\n'));
+  return startBroker(NATS_SERVER!, ['-c', conf], (out) => out.includes('Server is ready'), [port]);
+}
+
 /** nats-server with JetStream, TLS (client certificates required: `verify`) and one user with a password. */
-export async function startNatsServer(dir: string, o: { port: number; ca: string; cert: string; key: string; user: string; password: string }): Promise<Broker> {
-  const conf = join(dir, 'nats.conf');
+export function startNatsServer(dir: string, o: { port: number; ca: string; cert: string; key: string; user: string; password: string }): Promise<Broker> {
   const q = JSON.stringify;
-  writeFileSync(
-    conf,
-    [
-      `listen: "127.0.0.1:${o.port}"`,
-      `jetstream { store_dir: ${q(join(dir, 'jetstream'))} }`,
-      `tls { cert_file: ${q(o.cert)}, key_file: ${q(o.key)}, ca_file: ${q(o.ca)}, verify: true, timeout: 2 }`,
-      `authorization { user: ${q(o.user)}, password: ${q(o.password)} }`,
-      '',
-    ].join('\n'),
-  );
-  return startBroker(NATS_SERVER!, ['-c', conf], (out) => out.includes('Server is ready'), [o.port]);
+  return startNats(dir, 'nats', o.port, [
+    `tls { cert_file: ${q(o.cert)}, key_file: ${q(o.key)}, ca_file: ${q(o.ca)}, verify: true, timeout: 2 }`,
+    `authorization { user: ${q(o.user)}, password: ${q(o.password)} }`,
+  ]);
+}
+
+/**
+ * nats-server in operator (JWT) mode with JetStream: it trusts `operatorJwt`, and knows
+ * the `accounts` (id → account JWT, the system account `systemAccount` among them) from a
+ * MEMORY resolver preloaded with them; a user authenticates with a user JWT its account
+ * signed and a signature by its nkey. It logs at debug level, so `output()` gives the
+ * reason of a refusal.
+ */
+export function startNatsOperatorServer(dir: string, o: { port: number; operatorJwt: string; systemAccount: string; accounts: Record<string, string> }): Promise<Broker> {
+  const q = JSON.stringify;
+  return startNats(dir, 'nats-operator', o.port, [
+    `operator: ${q(o.operatorJwt)}`,
+    `system_account: ${o.systemAccount}`,
+    'resolver: MEMORY',
+    'debug: true', // the log says why a client was refused (`Signature not verified`, `account missing`)
+    `resolver_preload: { ${Object.entries(o.accounts).map(([id, jwt]) => `${id}: ${q(jwt)}`).join(', ')} }`,
+  ]);
 }

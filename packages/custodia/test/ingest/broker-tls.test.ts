@@ -22,6 +22,7 @@ import { isCustodiaError, secureRandom, systemClock } from '../../src/kernel/ind
 import { MQTT_URL, NATS_URL, mqttSuite, natsSuite } from '../helpers/brokers.js';
 import { freePort } from '../helpers/free-port.js';
 import { makeTestPki, type TestPki } from '../helpers/openssl-pki.js';
+import { unavailable } from '../helpers/stream-unavailable.js';
 import { encode, jitter, normalMessage } from '../helpers/telemetry.js';
 import { MOSQUITTO, MOSQUITTO_PASSWD, NATS_SERVER, OPENSSL, startMosquitto, startNatsServer, type Broker } from '../helpers/tls-brokers.js';
 
@@ -32,17 +33,6 @@ const missing = (names: Record<string, string | undefined>): string[] => Object.
 const mqttMissing = missing({ openssl: OPENSSL, mosquitto: MOSQUITTO, mosquitto_passwd: MOSQUITTO_PASSWD });
 const natsMissing = missing({ openssl: OPENSSL, 'nats-server': NATS_SERVER });
 const why = (names: string[]): string => (names.length === 0 ? '' : `: skipped, ${names.join(', ')} not found`);
-
-/** The error of a promise that must fail: a `stream-unavailable` CustodiaError. */
-async function unavailable(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (e) {
-    if (isCustodiaError(e, 'stream-unavailable')) return e.message;
-    throw e;
-  }
-  throw new Error('connected, though it should have been refused');
-}
 
 let dir: string;
 let pki: TestPki;
