@@ -8,13 +8,19 @@
  *       "features": ["duration", "protocol_type", …],     (the schema's names, in its order)
  *       "input": "X",                                       (the model's input tensor)
  *       "output": { "name": "probabilities", "normalColumn": 0 },
- *       "threshold": 0.5 }
+ *       "threshold": 0.5,
+ *       "reference": [0, 1, 20, 9, 5.4, …] }               (optional: one value per feature)
  *
  * Rows are encoded exactly as for our own models (feature-schema.ts: categorical values as
  * vocabulary indices, `log1p` features as ln(1 + x)), so the model must have been trained
  * on rows encoded that way. The output is a [rows, classes] tensor of class probabilities;
  * the score of a row is 1 − its `normalColumn` probability (the probability of any attack),
  * and a row is an attack when its score is above `threshold`.
+ *
+ * `reference`, when present, is the row alerts are explained against (reference-row.ts,
+ * occlusion-explanation.ts): one value per feature, encoded as rows are — for instance
+ * each numeric feature's median and each category's most frequent value over the normal
+ * rows the model was trained on. Without it the model's alerts cannot be explained.
  *
  * The sidecar is hostile input like the model (it arrives with it): size-limited, strict
  * UTF-8 and JSON, exact members, and every value checked; any failure is `model-invalid`.
@@ -24,6 +30,7 @@ import type { FeatureSchema } from './feature-schema.js';
 import { schemaForFormat } from './flow-features.js';
 import { FLOW_FORMATS } from './flow-record.js';
 import { decodeJsonFile, exactKeys, isRecord } from './model-json-checks.js';
+import { parseReferenceRow } from './reference-row.js';
 
 export const ONNX_SIDECAR_FORMAT = 'custodia-onnx-sidecar';
 export const ONNX_SIDECAR_VERSION = 1;
@@ -41,6 +48,8 @@ export interface OnnxSidecar {
   readonly normalColumn: number;
   /** A row is an attack when 1 − P(normal) is above this; in (0, 1). */
   readonly threshold: number;
+  /** The row alerts are explained against (encoded, the schema's width), when the sidecar gives one. */
+  readonly reference?: Float64Array;
 }
 
 // ONNX value names are free text; ours are printable and short so that an error can name them.
@@ -80,7 +89,8 @@ export function parseOnnxSidecar(bytes: Uint8Array): OnnxSidecar {
   const v = decodeJsonFile(bytes, MAX_ONNX_SIDECAR_BYTES, invalid);
   if (!isRecord(v) || v['format'] !== ONNX_SIDECAR_FORMAT) throw invalid(`it is not a ${ONNX_SIDECAR_FORMAT} file`);
   if (v['version'] !== ONNX_SIDECAR_VERSION) throw invalid(`format version ${ONNX_SIDECAR_VERSION} is the only one supported`);
-  const file = exactKeys(v, ['format', 'version', 'schema', 'features', 'input', 'output', 'threshold'], 'the sidecar', invalid);
+  const members = ['format', 'version', 'schema', 'features', 'input', 'output', 'threshold'];
+  const file = exactKeys(v, Object.hasOwn(v, 'reference') ? [...members, 'reference'] : members, 'the sidecar', invalid);
   const schema = parseSchema(file);
   const input = tensorName(file['input'], 'input');
   const out = exactKeys(file['output'], ['name', 'normalColumn'], 'output', invalid);
@@ -89,5 +99,6 @@ export function parseOnnxSidecar(bytes: Uint8Array): OnnxSidecar {
   if (typeof normalColumn !== 'number' || !Number.isInteger(normalColumn) || normalColumn < 0 || normalColumn > 1023) throw invalid('output.normalColumn must be an integer from 0 to 1023');
   const threshold = file['threshold'];
   if (typeof threshold !== 'number' || !(threshold > 0 && threshold < 1)) throw invalid('threshold must be a number in (0, 1)');
-  return Object.freeze({ schema, input, output, normalColumn, threshold });
+  const reference = Object.hasOwn(file, 'reference') ? { reference: parseReferenceRow(file['reference'], schema, invalid) } : {};
+  return Object.freeze({ schema, input, output, normalColumn, threshold, ...reference });
 }

@@ -9,8 +9,11 @@
  * a probability, or the batch is refused (`model-invalid`) rather than half-scored.
  *
  * The session runs on one thread (the machine is shared with the vault), sequentially.
+ *
+ * With a reference row in the sidecar, the scorer explains its alerts by occlusion
+ * (detect/occlusion-explanation.ts), through its own `score`; without one it has no `explain`.
  */
-import { attackProbabilityScores, UNKNOWN_CLASS, NORMAL_CLASS, type DetectionScores, type FeatureMatrix, type OnnxSidecar, type Scorer } from '../detect/index.js';
+import { attackProbabilityScores, explainByOcclusion, UNKNOWN_CLASS, NORMAL_CLASS, type DetectionScores, type FeatureMatrix, type OnnxSidecar, type Scorer } from '../detect/index.js';
 import { CustodiaError } from '../kernel/index.js';
 import type { OnnxRuntime, OrtSession, OrtValueMetadata } from './onnx-runtime.js';
 
@@ -114,7 +117,7 @@ export async function openOnnxScorer(runtime: OnnxRuntime, bytes: Uint8Array, si
     }
     return attackProbabilityScores(pAttack, sidecar.threshold);
   };
-  return Object.freeze({
+  const scorer = {
     kind: 'onnx',
     schema: sidecar.schema,
     threshold: sidecar.threshold,
@@ -125,5 +128,8 @@ export async function openOnnxScorer(runtime: OnnxRuntime, bytes: Uint8Array, si
       released = true;
       await session.release();
     },
-  });
+  };
+  const { reference } = sidecar;
+  if (reference === undefined) return Object.freeze(scorer);
+  return Object.freeze({ ...scorer, explain: (matrix: FeatureMatrix, scores: DetectionScores, count: number) => explainByOcclusion(scorer, reference, matrix, scores, count) });
 }

@@ -25,6 +25,21 @@ describe('parseOnnxSidecar', () => {
     const s = parseOnnxSidecar(bytes(GOOD));
     expect(s.schema).toBe(NSL_KDD_SCHEMA);
     expect(s).toMatchObject({ input: 'X', output: 'probabilities', normalColumn: 0, threshold: 0.5 });
+    expect(s.reference).toEqual(Float64Array.from(GOOD['reference'] as number[]));
+  });
+
+  it('reads a sidecar without a reference row (its model scores but cannot explain)', () => {
+    const { reference: _, ...plain } = GOOD;
+    expect(parseOnnxSidecar(bytes(plain)).reference).toBeUndefined();
+  });
+
+  it('refuses a reference row that is not one finite float32 per feature, categories by index', () => {
+    const ref = GOOD['reference'] as number[];
+    const at = (i: number, v: unknown) => bytes({ ...GOOD, reference: [...ref.slice(0, i), v, ...ref.slice(i + 1)] });
+    expect(refusal(bytes({ ...GOOD, reference: ref.slice(1) }))).toMatch(/reference must be an array of 39 numbers, one per feature of schema nsl-kdd/);
+    expect(refusal(bytes({ ...GOOD, reference: {} }))).toMatch(/reference must be an array/);
+    for (const v of [null, '1', true, 1e39, -1e39, 1e400]) expect(refusal(at(4, v))).toMatch(/reference 4 \(src_bytes\) must be a finite number a float32 can hold/);
+    for (const v of [-1, 0.5, 3]) expect(refusal(at(1, v))).toMatch(/reference 1 \(protocol_type\) must be the index of one of its 3 categories/);
   });
 
   it('refuses a feature list of the wrong length or order, naming what is expected', () => {
