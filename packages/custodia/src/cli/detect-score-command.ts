@@ -8,8 +8,9 @@
  * `class` the model's class (`unknown` for a forest-only alert); `detected_by` `trees`,
  * `forest`, `trees+forest` or empty. With `--explain N`, attack rows also get their top N
  * features per model part (TreeSHAP and forest path shares), as `name=value (source
- * contribution)` separated by `; `. TreeSHAP costs about 3 ms a row: explain what you
- * will read.
+ * contribution)` separated by `; `; an imported ONNX model's by occlusion against its
+ * sidecar's reference row, as `name=value vs reference (occlusion contribution)`.
+ * TreeSHAP costs about 3 ms a row: explain what you will read.
  *
  * With `--raise-findings`, every attack row also becomes an explained finding in the vault
  * of `--data-dir` / `--database` (app/flow-findings.ts): about the FHIR Device its
