@@ -55,7 +55,12 @@ export function observedValue(schema: FeatureSchema, f: number, encoded: number)
   return encoded;
 }
 
-/** The (up to) `count` features whose `values` are largest in the direction of `sign`, ties by index; none at 0. */
+/**
+ * The (up to) `count` features whose `values` are largest in the direction of `sign`, ties by index; none at 0.
+ *
+ * @example
+ *   topFeatures(Float64Array.of(0.1, -2, 0.3), 1, 5); // [2, 0]
+ */
 export function topFeatures(values: Float64Array, sign: number, count: number): number[] {
   return Array.from(values, (_, f) => f)
     .filter((f) => sign * values[f]! > 0)
@@ -82,6 +87,26 @@ function forestFeatures(model: DetectionModel, row: Float64Array, count: number)
 }
 
 /**
+ * What every explanation of row `at` of `s` starts with, whatever explains the features:
+ * the scorer's kind, the score against its threshold, the label, the class (by the
+ * scorer's `className`) and the attack probability when the scores have one.
+ *
+ * @example
+ *   explainedScore(scores, 3, scorer); // { model: 'onnx', score: 0.97, threshold: 0.5, label: 1, class: 'DoS', attackProbability: 0.97 }
+ */
+export function explainedScore(s: DetectionScores, at: number, scorer: { readonly kind: string; readonly threshold: number; className(index: number): string }): Omit<DetectionExplanation, 'features'> {
+  const cls = s.classIndex[at]!;
+  return {
+    model: scorer.kind,
+    score: s.score[at]!,
+    threshold: scorer.threshold,
+    label: s.label[at] === 1 ? 1 : 0,
+    class: cls === 0 ? NORMAL_CLASS : scorer.className(cls),
+    ...(s.attackProbability.length > 0 ? { attackProbability: s.attackProbability[at]! } : {}),
+  };
+}
+
+/**
  * The explanation of one encoded row (`row`, the schema's width), with up to `count`
  * features from each part of the model. `scores` may be passed when already computed
  * for a batch (`at` is then the row's index in it).
@@ -96,12 +121,7 @@ export function explainDetection(model: DetectionModel, row: Float64Array, count
   const s = scores ?? scoreDetections(model, { data: row, rows: 1, width: w });
   const cls = s.classIndex[at]!;
   return {
-    model: model.kind,
-    score: s.score[at]!,
-    threshold: scoreThreshold(model),
-    label: s.label[at] === 1 ? 1 : 0,
-    class: cls === 0 ? NORMAL_CLASS : className(model, cls),
-    ...(s.attackProbability.length > 0 ? { attackProbability: s.attackProbability[at]! } : {}),
+    ...explainedScore(s, at, { kind: model.kind, threshold: scoreThreshold(model), className: (index) => className(model, index) }),
     ...(s.forestScore.length > 0 ? { forestScore: s.forestScore[at]! } : {}),
     ...(model.kind === 'hybrid' ? { forestThreshold: model.forestThreshold } : model.kind === 'isolation-forest' ? { forestThreshold: scoreThreshold(model) } : {}),
     features: [...treeFeatures(model, row, cls, count), ...forestFeatures(model, row, count)],

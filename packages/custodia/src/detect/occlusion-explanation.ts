@@ -20,8 +20,7 @@
  * cost of hundreds to thousands of sampled coalitions per row instead of w rows.
  */
 import type { DetectionExplanation } from './detection-explanation.js';
-import { observedValue, topFeatures } from './detection-explanation.js';
-import { NORMAL_CLASS } from './detection-model.js';
+import { explainedScore, observedValue, topFeatures } from './detection-explanation.js';
 import type { DetectionScores } from './detection-scores.js';
 import type { FeatureMatrix } from './feature-encoder.js';
 import type { Scorer } from './scorer.js';
@@ -55,14 +54,8 @@ function occludedRows(matrix: FeatureMatrix, reference: Float64Array, rows: read
 
 function explanation(scorer: OcclusionScorer, reference: Float64Array, row: Float64Array, contribution: Float64Array, scores: DetectionScores, at: number, count: number): DetectionExplanation {
   const { schema } = scorer;
-  const cls = scores.classIndex[at]!;
   return {
-    model: scorer.kind,
-    score: scores.score[at]!,
-    threshold: scorer.threshold,
-    label: scores.label[at] === 1 ? 1 : 0,
-    class: cls === 0 ? NORMAL_CLASS : scorer.className(cls),
-    ...(scores.attackProbability.length > 0 ? { attackProbability: scores.attackProbability[at]! } : {}),
+    ...explainedScore(scores, at, scorer),
     features: topFeatures(contribution, 1, count).map((f) => ({
       feature: schema.features[f]!.name,
       value: observedValue(schema, f, row[f]!),
