@@ -12,4 +12,6 @@ tmp=$(mktemp -t custodia-nsl-kdd-encoded-XXXXXX.csv)
 trap 'rm -f "$tmp"' EXIT
 node "$here/encode-nsl-kdd.mjs" > "$tmp"
 "${CUSTODIA_PYTHON:-/usr/bin/python3}" "$here/make-nsl-kdd-onnx.py" "$tmp" "$out"
-node "$here/add-reference.mjs" "$out/nsl-kdd-random-forest.onnx.json"
+for sidecar in "$out"/nsl-kdd-random-forest.onnx.json "$out"/nsl-kdd-random-forest-classes.onnx.json; do
+  node "$here/add-reference.mjs" "$sidecar"
+done
