@@ -63,13 +63,15 @@ export function modelScorer(model: DetectionModel): Scorer {
 }
 
 /**
- * Scores of a binary scorer from each row's attack probability: attack (class `unknown`,
- * detected by the model's trees) above `threshold`.
+ * Scores of an imported classifier from each row's attack probability: attack (detected by
+ * the model's trees) above `threshold`, of class `attackClass[r]` when the classifier names
+ * its classes, else `unknown`.
  *
  * @example
  *   attackProbabilityScores(Float64Array.of(0.1, 0.9), 0.5).label; // [0, 1]
+ *   attackProbabilityScores(Float64Array.of(0.1, 0.9), 0.5, Int32Array.of(2, 1)).classIndex; // [0, 1]
  */
-export function attackProbabilityScores(pAttack: Float64Array, threshold: number): DetectionScores {
+export function attackProbabilityScores(pAttack: Float64Array, threshold: number, attackClass?: Int32Array): DetectionScores {
   const n = pAttack.length;
   const label = new Uint8Array(n);
   const classIndex = new Int32Array(n);
@@ -77,7 +79,7 @@ export function attackProbabilityScores(pAttack: Float64Array, threshold: number
   for (let r = 0; r < n; r++) {
     const alert = pAttack[r]! > threshold;
     label[r] = alert ? 1 : 0;
-    classIndex[r] = alert ? -1 : 0;
+    classIndex[r] = alert ? (attackClass?.[r] ?? -1) : 0;
     detectedBy[r] = alert ? DETECTED_BY_TREES : 0;
   }
   return { rows: n, score: pAttack, label, classIndex, detectedBy, attackProbability: pAttack, forestScore: new Float64Array(0) };

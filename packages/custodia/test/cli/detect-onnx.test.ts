@@ -70,6 +70,21 @@ describe.skipIf(ONNX_RUNTIME_MISSING !== undefined)(`custodia detect score|evalu
     expect(e.classes).toContain('unknown');
   });
 
+  it('a five-class model names its alerts, is evaluated per class, and explains them', () => {
+    const classes = ONNX_FIXTURE.replace(/\.onnx$/, '-classes.onnx');
+    const j = runCustodia(['detect', 'evaluate', '--model', classes, '--input', EXCERPT, '--json']);
+    expect(j.code, j.stderr).toBe(0);
+    const e = JSON.parse(j.stdout) as { model: string; classes: string[] };
+    expect(e.model).toBe('onnx');
+    expect(e.classes).toEqual(expect.arrayContaining(['normal', 'DoS']));
+    expect(e.classes).not.toContain('unknown');
+    const r = runCustodia(['detect', 'score', '--model', classes, '--input', EXCERPT, '--output', '-', '--explain', '2']);
+    expect(r.code, r.stderr).toBe(0);
+    const attacks = r.stdout.trim().split('\n').slice(1).filter((l) => l.split(',')[2] === '1');
+    expect(attacks.length).toBeGreaterThan(5);
+    for (const l of attacks) expect(l).toMatch(/^\d+,[\d.]+,1,(DoS|Probe|R2L|U2R),trees,.* vs .*\(occlusion \+/);
+  });
+
   it('refuses a malformed ONNX file: exit 2, one line, no output file', () => {
     const model = copy('broken.onnx');
     writeFileSync(model, readFileSync(ONNX_FIXTURE).subarray(0, 1000));

@@ -59,6 +59,23 @@ describe('parseOnnxSidecar', () => {
     expect(refusal(bytes({ ...GOOD, format: 'other' }))).toMatch(/not a custodia-onnx-sidecar/);
   });
 
+  it('reads named classes: the normal column is normal\'s', () => {
+    const s = parseOnnxSidecar(bytes({ ...GOOD, output: { name: 'probabilities', classes: ['DoS', 'Probe', 'normal'] } }));
+    expect(s).toMatchObject({ normalColumn: 2, classes: ['DoS', 'Probe', 'normal'] });
+    expect(parseOnnxSidecar(bytes(GOOD)).classes).toBeUndefined();
+  });
+
+  it('refuses classes that are not unique printable names with normal exactly once and no unknown', () => {
+    const classes = (v: unknown) => bytes({ ...GOOD, output: { name: 'probabilities', classes: v } });
+    expect(refusal(classes(['normal', 'DoS', 'DoS']))).toMatch(/unique/);
+    expect(refusal(classes(['normal', 'normal']))).toMatch(/unique/);
+    expect(refusal(classes(['DoS', 'Probe']))).toMatch(/must include normal/);
+    expect(refusal(classes(['normal', 'unknown']))).toMatch(/must not include unknown/);
+    for (const bad of [['normal', ''], ['normal', 'a b'], ['normal', 'x'.repeat(65)], ['normal', 1]]) expect(refusal(classes(bad))).toMatch(/printable ASCII/);
+    for (const bad of [['normal'], [], 'normal', null]) expect(refusal(classes(bad))).toMatch(/array of 2 to 1024/);
+    expect(refusal(bytes({ ...GOOD, output: { name: 'probabilities', normalColumn: 0, classes: ['normal', 'DoS'] } }))).toMatch(/exactly the members name, classes/);
+  });
+
   it('refuses what is not small UTF-8 JSON', () => {
     expect(refusal(Uint8Array.of(0xff, 0xfe))).toMatch(/not UTF-8/);
     expect(refusal(bytes('{"format":'))).toMatch(/not JSON/);
