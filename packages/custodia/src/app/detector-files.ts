@@ -13,7 +13,7 @@
  * otherwise. `auto` is hybrid for a labelled input and unsupervised for an unlabelled one.
  */
 import {
-  evaluateDetections, explainDetection, formatModelFile, formatOfSchema, NORMAL_CLASS, schemaForFormat,
+  evaluateDetections, formatModelFile, formatOfSchema, NORMAL_CLASS, schemaForFormat,
   trainHybridDetector, trainSupervisedDetector, trainUnsupervisedDetector, selectRows,
   type DetectionEvaluation, type DetectionExplanation, type DetectionModel, type DetectionScores, type FeatureSchema, type FlowFormat, type Scorer,
 } from '../detect/index.js';
@@ -98,20 +98,20 @@ export interface ScoredBatch {
 
 /**
  * Scores every flow of `input` with `scorer`, batch by batch (rows are never all held).
- * Explanations need one of our models (an imported ONNX model cannot explain its scores).
+ * Explanations need a scorer that can explain (`Scorer.explain`): our models, or an imported
+ * ONNX model whose sidecar gives a reference row.
  *
  * @example
  *   await scoreFlowFile({ scorer, input: 'conn.log', format: 'zeek', onBatch: (b) => write(b) });
  */
 export async function scoreFlowFile(o: { scorer: Scorer; input: string; format: FlowFormat; explain?: number; onBatch: (b: ScoredBatch) => void | Promise<void>; onProgress?: (p: DetectorProgress) => void }): Promise<FlowReadReport> {
   const { scorer } = o;
-  const model = scorer.model;
-  if (o.explain !== undefined && model === undefined) throw refuse(`an ${scorer.kind} model cannot explain its scores: --explain and --raise-findings need a Custodia model`);
+  const { explain } = o;
+  if (explain !== undefined && scorer.explain === undefined) throw refuse(`this ${scorer.kind} model cannot explain its scores: --explain and --raise-findings need a Custodia model, or an ONNX sidecar with a reference row`);
   return readFlowRows(o.input, o.format, scorer.schema, async (batch) => {
     const scores = await scorer.score(batch.matrix);
     const classNames = Array.from(scores.classIndex, (c) => scorer.className(c));
-    const w = batch.matrix.width;
-    const explanations = o.explain === undefined || model === undefined ? undefined : batch.lines.map((_, r) => (scores.label[r] === 1 ? explainDetection(model, batch.matrix.data.slice(r * w, (r + 1) * w), o.explain, scores, r) : undefined));
+    const explanations = explain === undefined ? undefined : await scorer.explain?.(batch.matrix, scores, explain);
     return o.onBatch({ lines: batch.lines, endpoints: batch.endpoints, startTimes: batch.startTimes, scores, classNames, ...(explanations === undefined ? {} : { explanations }) });
   }, (p) => o.onProgress?.({ stage: 'reading', ...p }));
 }

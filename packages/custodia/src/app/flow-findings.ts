@@ -8,10 +8,11 @@
  *     for a data set without endpoints (NSL-KDD), the input file (`flows:<name>`);
  *   - the window: the flow's start when the format gives it (Zeek `ts`), else now;
  *   - the explanation: the model, its score and threshold, the class, and the top features
- *     with their values and contributions (detection-explanation.ts).
+ *     with their values and contributions (detection-explanation.ts), and for an imported
+ *     model explained by occlusion, each feature's reference value as its baseline.
  */
 import { basename } from 'node:path';
-import { type DetectionExplanation, type DetectionModel, type ExplainedFeature, type FindingDraft, type Severity } from '../detect/index.js';
+import { type DetectionExplanation, type DetectionFeature, type ExplainedFeature, type FindingDraft, type Severity } from '../detect/index.js';
 import { CustodiaError, secureRandom, systemClock, type Clock } from '../kernel/index.js';
 import type { VaultConfig } from './config.js';
 import { DeviceDirectory } from './device-directory.js';
@@ -33,23 +34,29 @@ export interface FlowAlerts {
   readonly findings: number;
 }
 
-/** The draft for attack row `r` of `batch` about `device`. */
-export function flowFindingDraft(model: DetectionModel, batch: ScoredBatch, r: number, e: DetectionExplanation, device: string, now: number, source: string): FindingDraft {
+/**
+ * A feature of an explanation as a finding's. A categorical feature is named with its
+ * category, as its one-hot column: value 1, and baseline 1 when the reference is that
+ * category too, else 0.
+ */
+function explainedFeature(f: DetectionFeature): ExplainedFeature {
+  const contribution = Math.round(f.contribution * 1000) / 1000;
+  if (typeof f.value === 'number') return { feature: f.feature, value: f.value, ...(typeof f.reference === 'number' ? { baseline: f.reference } : {}), contribution };
+  return { feature: `${f.feature}=${f.value.slice(0, 40)}`, value: 1, ...(f.reference === undefined ? {} : { baseline: f.reference === f.value ? 1 : 0 }), contribution };
+}
+
+/** The draft for attack row `r` of `batch`, explained by `e`, about `device`. */
+export function flowFindingDraft(batch: ScoredBatch, r: number, e: DetectionExplanation, device: string, now: number, source: string): FindingDraft {
   const cls = batch.classNames[r]!;
   const start = batch.startTimes[r] ?? now;
-  // A categorical feature is named with its category, as its one-hot column (value 1).
-  const features: ExplainedFeature[] = e.features.slice(0, FLOW_FINDING_FEATURES).map((f) => ({
-    feature: typeof f.value === 'number' ? f.feature : `${f.feature}=${f.value.slice(0, 40)}`,
-    value: typeof f.value === 'number' ? f.value : 1,
-    contribution: Math.round(f.contribution * 1000) / 1000,
-  }));
+  const features = e.features.slice(0, FLOW_FINDING_FEATURES).map(explainedFeature);
   return {
     device,
     severity: (cls !== 'unknown' && e.score >= HIGH_SCORE ? 'high' : 'medium') satisfies Severity,
     start,
     end: start,
-    summary: cls === 'unknown' ? `A flow unlike the normal traffic the ${model.kind} model learnt (${source}, line ${batch.lines[r]})` : `A flow classified as ${cls} by the ${model.kind} model (${source}, line ${batch.lines[r]})`,
-    explanation: { detector: `flow-${model.kind}`, score: Math.round(e.score * 1e6) / 1e6, threshold: e.threshold, label: cls, features },
+    summary: cls === 'unknown' ? `A flow unlike the normal traffic the ${e.model} model learnt (${source}, line ${batch.lines[r]})` : `A flow classified as ${cls} by the ${e.model} model (${source}, line ${batch.lines[r]})`,
+    explanation: { detector: `flow-${e.model}`, score: Math.round(e.score * 1e6) / 1e6, threshold: e.threshold, label: cls, features },
   };
 }
 
@@ -58,9 +65,9 @@ export function flowFindingDraft(model: DetectionModel, batch: ScoredBatch, r: n
  * inventory, its findings), flushing the inventory before the vault closes.
  *
  * @example
- *   await withFlowAlerts(config, model, 'conn.log', (alerts) => scoreFlowFile({ model, input, format, explain: 5, onBatch: (b) => alerts.raise(b) }));
+ *   await withFlowAlerts(config, 'conn.log', (alerts) => scoreFlowFile({ scorer, input, format, explain: 5, onBatch: (b) => alerts.raise(b) }));
  */
-export function withFlowAlerts<T>(config: VaultConfig, model: DetectionModel, input: string, fn: (alerts: FlowAlerts) => Promise<T>, clock: Clock = systemClock): Promise<T> {
+export function withFlowAlerts<T>(config: VaultConfig, input: string, fn: (alerts: FlowAlerts) => Promise<T>, clock: Clock = systemClock): Promise<T> {
   return withAuditedDatabase(config, async (db, audit) => {
     const findings = new FindingService(db.findings, audit, clock, secureRandom);
     const devices = new DeviceDirectory(db.resources, clock);
@@ -83,7 +90,7 @@ export function withFlowAlerts<T>(config: VaultConfig, model: DetectionModel, in
               device = `talker:${key}`;
             }
           }
-          const finding = await findings.raise(flowFindingDraft(model, batch, r, e, device ?? `flows:${source}`, clock.now(), source));
+          const finding = await findings.raise(flowFindingDraft(batch, r, e, device ?? `flows:${source}`, clock.now(), source));
           ids.add(finding.id);
           raised++;
         }

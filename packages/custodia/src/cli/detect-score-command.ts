@@ -8,8 +8,9 @@
  * `class` the model's class (`unknown` for a forest-only alert); `detected_by` `trees`,
  * `forest`, `trees+forest` or empty. With `--explain N`, attack rows also get their top N
  * features per model part (TreeSHAP and forest path shares), as `name=value (source
- * contribution)` separated by `; `. TreeSHAP costs about 3 ms a row: explain what you
- * will read.
+ * contribution)` separated by `; `; an imported ONNX model's by occlusion against its
+ * sidecar's reference row, as `name=value vs reference (occlusion contribution)`.
+ * TreeSHAP costs about 3 ms a row: explain what you will read.
  *
  * With `--raise-findings`, every attack row also becomes an explained finding in the vault
  * of `--data-dir` / `--database` (app/flow-findings.ts): about the FHIR Device its
@@ -33,7 +34,7 @@ const BY = ['', 'trees', 'forest', 'trees+forest'];
 
 function explanationText(e: DetectionExplanation | undefined): string {
   if (e === undefined) return '';
-  return e.features.map((f) => `${f.feature}=${f.value} (${f.source} ${f.contribution >= 0 ? '+' : ''}${f.contribution.toPrecision(3)})`).join('; ');
+  return e.features.map((f) => `${f.feature}=${f.value}${f.reference === undefined ? '' : ` vs ${f.reference}`} (${f.source} ${f.contribution >= 0 ? '+' : ''}${f.contribution.toPrecision(3)})`).join('; ');
 }
 
 function csvRows(b: ScoredBatch, showExplanations: boolean): string {
@@ -64,10 +65,9 @@ export function detectScoreCommand() {
       if (explain !== undefined && !(Number.isInteger(explain) && explain >= 1 && explain <= 20)) throw new CustodiaError('request-malformed', '--explain is an integer from 1 to 20');
       const scorer = await readDetectorScorer(o.model);
       try {
-        const model = scorer.model;
         if (o.raiseFindings) {
-          if (model === undefined) throw new CustodiaError('request-malformed', `--raise-findings needs a Custodia model: an ${scorer.kind} model cannot explain its alerts`);
-          const alerts = await withFlowAlerts(storageConfig(o), model, o.input, async (a) => {
+          if (scorer.explain === undefined) throw new CustodiaError('request-malformed', `--raise-findings needs a model that explains its alerts: a Custodia model, or an ONNX sidecar with a reference row`);
+          const alerts = await withFlowAlerts(storageConfig(o), o.input, async (a) => {
             await score(o, scorer, explain ?? FLOW_FINDING_FEATURES, explain !== undefined, a);
             return a;
           });

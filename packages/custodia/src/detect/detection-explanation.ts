@@ -9,6 +9,9 @@
  *   contributions to the normal class's score). Binary models: the attack log-odds.
  * - Forest (isolation-forest, hybrid): each feature's share of the row's isolation
  *   (isolation-forest-explain.ts).
+ *
+ * A model we cannot look inside (an imported ONNX model) explains itself through the same
+ * types by occlusion against a reference row (occlusion-explanation.ts).
  */
 import { NORMAL_CLASS, type DetectionModel } from './detection-model.js';
 import { className, scoreDetections, scoreThreshold, type DetectionScores } from './detection-scores.js';
@@ -20,13 +23,20 @@ export interface DetectionFeature {
   readonly feature: string;
   /** As observed: a number (log1p undone) or a category (`unseen` outside the vocabulary). */
   readonly value: number | string;
-  /** In the source's units: SHAP (log-odds) for trees, a share of the isolation for the forest. */
+  /**
+   * In the source's units: SHAP (log-odds) for trees, a share of the isolation for the
+   * forest, the fall in the score when the feature alone is put back to its reference value
+   * for occlusion.
+   */
   readonly contribution: number;
-  readonly source: 'trees' | 'forest';
+  readonly source: 'trees' | 'forest' | 'occlusion';
+  /** The reference ("normal") value the row's value was judged against (occlusion), as observed. */
+  readonly reference?: number | string;
 }
 
 export interface DetectionExplanation {
-  readonly model: DetectionModel['kind'];
+  /** The kind of the scorer (Scorer.kind): one of our model kinds, or `onnx`. */
+  readonly model: string;
   readonly score: number;
   readonly threshold: number;
   readonly label: 0 | 1;
@@ -45,7 +55,13 @@ export function observedValue(schema: FeatureSchema, f: number, encoded: number)
   return encoded;
 }
 
-function top(values: Float64Array, sign: number, count: number): number[] {
+/**
+ * The (up to) `count` features whose `values` are largest in the direction of `sign`, ties by index; none at 0.
+ *
+ * @example
+ *   topFeatures(Float64Array.of(0.1, -2, 0.3), 1, 5); // [2, 0]
+ */
+export function topFeatures(values: Float64Array, sign: number, count: number): number[] {
   return Array.from(values, (_, f) => f)
     .filter((f) => sign * values[f]! > 0)
     .sort((a, b) => sign * (values[b]! - values[a]!) || a - b)
@@ -61,13 +77,33 @@ function treeFeatures(model: DetectionModel, row: Float64Array, classIndex: numb
   const output = outputs === 1 ? 0 : classIndex > 0 ? classIndex : 0;
   const sign = outputs === 1 || classIndex > 0 ? 1 : -1;
   const slice = phi.subarray(output * (w + 1), output * (w + 1) + w);
-  return top(slice, sign, count).map((f) => ({ feature: model.schema.features[f]!.name, value: observedValue(model.schema, f, row[f]!), contribution: slice[f]!, source: 'trees' }));
+  return topFeatures(slice, sign, count).map((f) => ({ feature: model.schema.features[f]!.name, value: observedValue(model.schema, f, row[f]!), contribution: slice[f]!, source: 'trees' }));
 }
 
 function forestFeatures(model: DetectionModel, row: Float64Array, count: number): DetectionFeature[] {
   if (model.kind === 'gbdt') return [];
   const share = forestContributions(model.forest, row);
-  return top(share, 1, count).map((f) => ({ feature: model.schema.features[f]!.name, value: observedValue(model.schema, f, row[f]!), contribution: share[f]!, source: 'forest' }));
+  return topFeatures(share, 1, count).map((f) => ({ feature: model.schema.features[f]!.name, value: observedValue(model.schema, f, row[f]!), contribution: share[f]!, source: 'forest' }));
+}
+
+/**
+ * What every explanation of row `at` of `s` starts with, whatever explains the features:
+ * the scorer's kind, the score against its threshold, the label, the class (by the
+ * scorer's `className`) and the attack probability when the scores have one.
+ *
+ * @example
+ *   explainedScore(scores, 3, scorer); // { model: 'onnx', score: 0.97, threshold: 0.5, label: 1, class: 'DoS', attackProbability: 0.97 }
+ */
+export function explainedScore(s: DetectionScores, at: number, scorer: { readonly kind: string; readonly threshold: number; className(index: number): string }): Omit<DetectionExplanation, 'features'> {
+  const cls = s.classIndex[at]!;
+  return {
+    model: scorer.kind,
+    score: s.score[at]!,
+    threshold: scorer.threshold,
+    label: s.label[at] === 1 ? 1 : 0,
+    class: cls === 0 ? NORMAL_CLASS : scorer.className(cls),
+    ...(s.attackProbability.length > 0 ? { attackProbability: s.attackProbability[at]! } : {}),
+  };
 }
 
 /**
@@ -85,12 +121,7 @@ export function explainDetection(model: DetectionModel, row: Float64Array, count
   const s = scores ?? scoreDetections(model, { data: row, rows: 1, width: w });
   const cls = s.classIndex[at]!;
   return {
-    model: model.kind,
-    score: s.score[at]!,
-    threshold: scoreThreshold(model),
-    label: s.label[at] === 1 ? 1 : 0,
-    class: cls === 0 ? NORMAL_CLASS : className(model, cls),
-    ...(s.attackProbability.length > 0 ? { attackProbability: s.attackProbability[at]! } : {}),
+    ...explainedScore(s, at, { kind: model.kind, threshold: scoreThreshold(model), className: (index) => className(model, index) }),
     ...(s.forestScore.length > 0 ? { forestScore: s.forestScore[at]! } : {}),
     ...(model.kind === 'hybrid' ? { forestThreshold: model.forestThreshold } : model.kind === 'isolation-forest' ? { forestThreshold: scoreThreshold(model) } : {}),
     features: [...treeFeatures(model, row, cls, count), ...forestFeatures(model, row, count)],

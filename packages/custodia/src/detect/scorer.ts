@@ -8,7 +8,13 @@
  * `label` 1 exactly when `score` is above the scorer's threshold. A scorer that only
  * knows normal from attack (an imported binary model) names its attacks `unknown`, as a
  * forest-only alert is named.
+ *
+ * Every alert explains itself (issue 6 §3) through `explain`: our models by TreeSHAP and
+ * forest path shares (detection-explanation.ts), an imported model by occlusion against
+ * the reference row its sidecar gives (occlusion-explanation.ts); a scorer without one has
+ * no `explain`.
  */
+import { explainDetection, type DetectionExplanation } from './detection-explanation.js';
 import type { DetectionModel } from './detection-model.js';
 import { className, DETECTED_BY_TREES, scoreDetections, scoreThreshold, type DetectionScores } from './detection-scores.js';
 import type { FeatureMatrix } from './feature-encoder.js';
@@ -21,10 +27,13 @@ export interface Scorer {
   readonly schema: FeatureSchema;
   /** The threshold {@link DetectionScores.score} is compared with. */
   readonly threshold: number;
-  /** Our own model behind the scorer, when it is one (explanations and findings need it). */
-  readonly model?: DetectionModel;
   /** Scores every row of `matrix` (encoded under {@link schema}). */
   score(matrix: FeatureMatrix): Promise<DetectionScores>;
+  /**
+   * Explains the alerts (label 1) of `scores`, this scorer's scores of `matrix`, with up to
+   * `count` features each; `undefined` for the other rows. Absent when the scorer cannot.
+   */
+  readonly explain?: (matrix: FeatureMatrix, scores: DetectionScores, count: number) => Promise<readonly (DetectionExplanation | undefined)[]>;
   /** The name of a class index of {@link DetectionScores.classIndex}. */
   className(index: number): string;
   /** Releases what the scorer holds (a native session); idempotent. */
@@ -43,21 +52,26 @@ export function modelScorer(model: DetectionModel): Scorer {
     kind: model.kind,
     schema: model.schema,
     threshold: scoreThreshold(model),
-    model,
     score: (matrix: FeatureMatrix) => Promise.resolve(scoreDetections(model, matrix)),
+    explain: (matrix: FeatureMatrix, scores: DetectionScores, count: number) => {
+      const w = matrix.width;
+      return Promise.resolve(Array.from(scores.label, (l, r) => (l === 1 ? explainDetection(model, matrix.data.slice(r * w, (r + 1) * w), count, scores, r) : undefined)));
+    },
     className: (index: number) => className(model, index),
     close: () => Promise.resolve(),
   });
 }
 
 /**
- * Scores of a binary scorer from each row's attack probability: attack (class `unknown`,
- * detected by the model's trees) above `threshold`.
+ * Scores of an imported classifier from each row's attack probability: attack (detected by
+ * the model's trees) above `threshold`, of class `attackClass[r]` when the classifier names
+ * its classes, else `unknown`.
  *
  * @example
  *   attackProbabilityScores(Float64Array.of(0.1, 0.9), 0.5).label; // [0, 1]
+ *   attackProbabilityScores(Float64Array.of(0.1, 0.9), 0.5, Int32Array.of(2, 1)).classIndex; // [0, 1]
  */
-export function attackProbabilityScores(pAttack: Float64Array, threshold: number): DetectionScores {
+export function attackProbabilityScores(pAttack: Float64Array, threshold: number, attackClass?: Int32Array): DetectionScores {
   const n = pAttack.length;
   const label = new Uint8Array(n);
   const classIndex = new Int32Array(n);
@@ -65,7 +79,7 @@ export function attackProbabilityScores(pAttack: Float64Array, threshold: number
   for (let r = 0; r < n; r++) {
     const alert = pAttack[r]! > threshold;
     label[r] = alert ? 1 : 0;
-    classIndex[r] = alert ? -1 : 0;
+    classIndex[r] = alert ? (attackClass?.[r] ?? -1) : 0;
     detectedBy[r] = alert ? DETECTED_BY_TREES : 0;
   }
   return { rows: n, score: pAttack, label, classIndex, detectedBy, attackProbability: pAttack, forestScore: new Float64Array(0) };

@@ -5,12 +5,20 @@
  * protobuf), and everything it refuses is `model-invalid`, never a crash. Then its
  * signature must be what the sidecar (detect/onnx-sidecar.ts) says: one input, a float
  * tensor [rows, features] whose width is the schema's; the sidecar's output, a float tensor
- * [rows, classes] with the normal column inside it. At scoring, every output value must be
- * a probability, or the batch is refused (`model-invalid`) rather than half-scored.
+ * [rows, classes] with the normal column inside it (and, when the sidecar names the classes,
+ * exactly one column per class). At scoring, every output value read must be a
+ * probability, or the batch is refused (`model-invalid`) rather than half-scored.
+ *
+ * A row's score is 1 − P(normal). A model whose sidecar names its classes (a multi-class
+ * classifier) calls an alert after its most probable attack class (the lowest column on a
+ * tie); otherwise its alerts are `unknown`.
  *
  * The session runs on one thread (the machine is shared with the vault), sequentially.
+ *
+ * With a reference row in the sidecar, the scorer explains its alerts by occlusion
+ * (detect/occlusion-explanation.ts), through its own `score`; without one it has no `explain`.
  */
-import { attackProbabilityScores, UNKNOWN_CLASS, NORMAL_CLASS, type DetectionScores, type FeatureMatrix, type OnnxSidecar, type Scorer } from '../detect/index.js';
+import { attackProbabilityScores, explainByOcclusion, UNKNOWN_CLASS, NORMAL_CLASS, type DetectionScores, type FeatureMatrix, type OnnxSidecar, type Scorer } from '../detect/index.js';
 import { CustodiaError } from '../kernel/index.js';
 import type { OnnxRuntime, OrtSession, OrtValueMetadata } from './onnx-runtime.js';
 
@@ -51,6 +59,7 @@ function checkSignature(session: OrtSession, sidecar: OnnxSidecar): FloatType {
   const output = floatTensor(session.outputMetadata[at], `output ${sidecar.output}`);
   const classes = output.shape[1];
   if (typeof classes === 'number' && classes <= sidecar.normalColumn) throw invalid(`output ${sidecar.output} has ${classes} columns; the sidecar's normal column is ${sidecar.normalColumn}`);
+  if (typeof classes === 'number' && sidecar.classes !== undefined && classes !== sidecar.classes.length) throw invalid(`output ${sidecar.output} has ${classes} columns; the sidecar names ${sidecar.classes.length} classes`);
   return input.type;
 }
 
@@ -64,17 +73,35 @@ async function createSession(runtime: OnnxRuntime, bytes: Uint8Array): Promise<O
   }
 }
 
-/** 1 − P(normal) of each row of one run's output, checked to be probabilities. */
-function attackProbabilities(out: { dims: readonly number[]; data: unknown } | undefined, rows: number, sidecar: OnnxSidecar, into: Float64Array, at: number): void {
+function probability(p: number, sidecar: OnnxSidecar, row: number): number {
+  if (!(p >= -PROBABILITY_SLACK && p <= 1 + PROBABILITY_SLACK)) throw invalid(`output ${sidecar.output} is not a probability (row ${row})`);
+  return p;
+}
+
+/**
+ * 1 − P(normal) of each row of one run's output, checked to be probabilities, into
+ * `pAttack`; with named classes, also each row's most probable attack class into
+ * `attackClass` (an index of {@link classNames}: attack columns in order, from 1).
+ */
+function readProbabilities(out: { dims: readonly number[]; data: unknown } | undefined, rows: number, sidecar: OnnxSidecar, into: { pAttack: Float64Array; attackClass?: Int32Array }, at: number): void {
   const data = out?.data;
   if (out === undefined || !(data instanceof Float32Array || data instanceof Float64Array)) throw invalid(`output ${sidecar.output} is not a float tensor`);
   const [n, k] = out.dims;
-  if (out.dims.length !== 2 || n !== rows || k === undefined || k <= sidecar.normalColumn || data.length !== rows * k) throw invalid(`output ${sidecar.output} is not [rows, classes] with the normal column inside`);
+  const normal = sidecar.normalColumn;
+  if (out.dims.length !== 2 || n !== rows || k === undefined || k <= normal || data.length !== rows * k) throw invalid(`output ${sidecar.output} is not [rows, classes] with the normal column inside`);
+  if (into.attackClass !== undefined && k !== sidecar.classes?.length) throw invalid(`output ${sidecar.output} does not have one column per class the sidecar names`);
   for (let r = 0; r < rows; r++) {
-    const p = data[r * k + sidecar.normalColumn]!;
-    if (!(p >= -PROBABILITY_SLACK && p <= 1 + PROBABILITY_SLACK)) throw invalid(`output ${sidecar.output} is not a probability (row ${at + r + 1})`);
-    into[at + r] = Math.min(1, Math.max(0, 1 - p));
+    into.pAttack[at + r] = Math.min(1, Math.max(0, 1 - probability(data[r * k + normal]!, sidecar, at + r + 1)));
+    if (into.attackClass === undefined) continue;
+    let best = -1;
+    for (let c = 0; c < k; c++) if (c !== normal && probability(data[r * k + c]!, sidecar, at + r + 1) > (best < 0 ? -Infinity : data[r * k + best]!)) best = c;
+    into.attackClass[at + r] = best < normal ? best + 1 : best;
   }
+}
+
+/** The names of the scorer's class indices: normal, then the attack classes in column order. */
+function classNames(sidecar: OnnxSidecar): readonly string[] {
+  return [NORMAL_CLASS, ...(sidecar.classes ?? []).filter((c) => c !== NORMAL_CLASS)];
 }
 
 /**
@@ -99,7 +126,7 @@ export async function openOnnxScorer(runtime: OnnxRuntime, bytes: Uint8Array, si
   let released = false;
   const score = async (matrix: FeatureMatrix): Promise<DetectionScores> => {
     if (matrix.width !== width) throw new RangeError(`rows of ${matrix.width} features, the model takes ${width}`);
-    const pAttack = new Float64Array(matrix.rows);
+    const into = { pAttack: new Float64Array(matrix.rows), ...(sidecar.classes === undefined ? {} : { attackClass: new Int32Array(matrix.rows) }) };
     for (let at = 0; at < matrix.rows; at += CHUNK_ROWS) {
       const rows = Math.min(CHUNK_ROWS, matrix.rows - at);
       const slice = matrix.data.subarray(at * width, (at + rows) * width);
@@ -110,20 +137,24 @@ export async function openOnnxScorer(runtime: OnnxRuntime, bytes: Uint8Array, si
       } catch (e) {
         throw invalid(`the ONNX runtime failed to score it (${runtimeMessage(e)})`, e);
       }
-      attackProbabilities(out[sidecar.output], rows, sidecar, pAttack, at);
+      readProbabilities(out[sidecar.output], rows, sidecar, into, at);
     }
-    return attackProbabilityScores(pAttack, sidecar.threshold);
+    return attackProbabilityScores(into.pAttack, sidecar.threshold, into.attackClass);
   };
-  return Object.freeze({
+  const names = classNames(sidecar);
+  const scorer = {
     kind: 'onnx',
     schema: sidecar.schema,
     threshold: sidecar.threshold,
     score,
-    className: (index: number) => (index < 0 ? UNKNOWN_CLASS : NORMAL_CLASS),
+    className: (index: number) => (index < 0 ? UNKNOWN_CLASS : names[index] ?? UNKNOWN_CLASS),
     close: async () => {
       if (released) return;
       released = true;
       await session.release();
     },
-  });
+  };
+  const { reference } = sidecar;
+  if (reference === undefined) return Object.freeze(scorer);
+  return Object.freeze({ ...scorer, explain: (matrix: FeatureMatrix, scores: DetectionScores, count: number) => explainByOcclusion(scorer, reference, matrix, scores, count) });
 }

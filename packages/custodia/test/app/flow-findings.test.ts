@@ -6,8 +6,8 @@
  * finding carries the flow's start, the model, score, threshold, class and features.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ETHERNET_ADDRESS_SYSTEM, listInventory, withFindings, withFlowAlerts, type ScoredBatch } from '../../src/app/index.js';
-import type { DetectionExplanation, DetectionModel } from '../../src/detect/index.js';
+import { ETHERNET_ADDRESS_SYSTEM, flowFindingDraft, listInventory, withFindings, withFlowAlerts, type ScoredBatch } from '../../src/app/index.js';
+import type { DetectionExplanation } from '../../src/detect/index.js';
 import { ALL_DATABASES, isAvailable } from '../helpers/databases.js';
 import { startListeningVault, type ListeningVault } from '../helpers/listening-vault.js';
 
@@ -37,6 +37,27 @@ function batch(): ScoredBatch {
   };
 }
 
+it("an occlusion explanation's reference values become the finding's baselines (a category's one-hot column: 1 or 0)", () => {
+  const e: DetectionExplanation = {
+    model: 'onnx', score: 0.8, threshold: 0.5, label: 1, class: 'unknown',
+    features: [
+      { feature: 'src_bytes', value: 0, reference: 234, contribution: 0.36216, source: 'occlusion' },
+      { feature: 'protocol_type', value: 'udp', reference: 'tcp', contribution: 0.1, source: 'occlusion' },
+      { feature: 'flag', value: 'SF', reference: 'SF', contribution: 0.01, source: 'occlusion' },
+    ],
+  };
+  const draft = flowFindingDraft(batch(), 1, e, 'flows:x', 0, 'x');
+  expect(draft.summary).toMatch(/unlike the normal traffic the onnx model learnt/);
+  expect(draft.explanation).toEqual({
+    detector: 'flow-onnx', score: 0.8, threshold: 0.5, label: 'unknown',
+    features: [
+      { feature: 'src_bytes', value: 0, baseline: 234, contribution: 0.362 },
+      { feature: 'protocol_type=udp', value: 1, baseline: 0, contribution: 0.1 },
+      { feature: 'flag=SF', value: 1, baseline: 1, contribution: 0.01 },
+    ],
+  });
+});
+
 for (const dialect of ALL_DATABASES) {
   describe.skipIf(!isAvailable(dialect))(`flow findings on ${dialect}`, () => {
     let lv: ListeningVault;
@@ -50,8 +71,7 @@ for (const dialect of ALL_DATABASES) {
     });
 
     it('raises one finding per attack row, about its Device, its unknown talker or its file', async () => {
-      const model = { kind: 'hybrid' } as DetectionModel;
-      const counts = await withFlowAlerts(lv.config, model, '/captures/conn.log', async (alerts) => {
+      const counts = await withFlowAlerts(lv.config, '/captures/conn.log', async (alerts) => {
         await alerts.raise(batch());
         return { raised: alerts.raised, findings: alerts.findings };
       });

@@ -1,7 +1,8 @@
 /**
  * `custodia detect score|evaluate --model x.onnx` as an operator runs them (the built
  * binary), with the imported scikit-learn model of test/fixtures/onnx. Scores and metrics
- * come out as for our own models; a malformed model, a sidecar naming the wrong number of
+ * come out as for our own models, and so do explanations and findings (by occlusion against
+ * the sidecar's reference row); a malformed model, a sidecar naming the wrong number of
  * features and a missing sidecar are each one line on stderr and exit 2.
  */
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -69,6 +70,21 @@ describe.skipIf(ONNX_RUNTIME_MISSING !== undefined)(`custodia detect score|evalu
     expect(e.classes).toContain('unknown');
   });
 
+  it('a five-class model names its alerts, is evaluated per class, and explains them', () => {
+    const classes = ONNX_FIXTURE.replace(/\.onnx$/, '-classes.onnx');
+    const j = runCustodia(['detect', 'evaluate', '--model', classes, '--input', EXCERPT, '--json']);
+    expect(j.code, j.stderr).toBe(0);
+    const e = JSON.parse(j.stdout) as { model: string; classes: string[] };
+    expect(e.model).toBe('onnx');
+    expect(e.classes).toEqual(expect.arrayContaining(['normal', 'DoS']));
+    expect(e.classes).not.toContain('unknown');
+    const r = runCustodia(['detect', 'score', '--model', classes, '--input', EXCERPT, '--output', '-', '--explain', '2']);
+    expect(r.code, r.stderr).toBe(0);
+    const attacks = r.stdout.trim().split('\n').slice(1).filter((l) => l.split(',')[2] === '1');
+    expect(attacks.length).toBeGreaterThan(5);
+    for (const l of attacks) expect(l).toMatch(/^\d+,[\d.]+,1,(DoS|Probe|R2L|U2R),trees,.* vs .*\(occlusion \+/);
+  });
+
   it('refuses a malformed ONNX file: exit 2, one line, no output file', () => {
     const model = copy('broken.onnx');
     writeFileSync(model, readFileSync(ONNX_FIXTURE).subarray(0, 1000));
@@ -92,9 +108,41 @@ describe.skipIf(ONNX_RUNTIME_MISSING !== undefined)(`custodia detect score|evalu
     expectOneLineError(runCustodia(['detect', 'evaluate', '--model', model, '--input', EXCERPT]), 'is missing');
   });
 
-  it('refuses --explain and --raise-findings, which need a Custodia model: exit 2', () => {
-    expectOneLineError(runCustodia(['detect', 'score', '--model', ONNX_FIXTURE, '--input', EXCERPT, '--output', '-', '--explain', '3']), /onnx model cannot explain its scores/);
-    expectOneLineError(runCustodia(['detect', 'score', '--model', ONNX_FIXTURE, '--input', EXCERPT, '--output', '-', '--raise-findings', '--data-dir', join(dir, 'vault')]), /--raise-findings needs a Custodia model/);
-    expect(existsSync(join(dir, 'vault'))).toBe(false);
+  it('--explain names the top features of each attack row, the value against the reference, by occlusion', () => {
+    const out = join(dir, 'explained.csv');
+    const r = runCustodia(['detect', 'score', '--model', ONNX_FIXTURE, '--input', EXCERPT, '--output', out, '--explain', '3']);
+    expect(r.code, r.stderr).toBe(0);
+    const lines = readFileSync(out, 'utf8').trim().split('\n');
+    expect(lines[0]).toBe('line,score,label,class,detected_by,explanation');
+    const rows = lines.slice(1).map((l) => /^(\d+),([\d.]+),([01]),(\w+),(\w*),(.*)$/.exec(l)!);
+    expect(rows.filter((m) => m[3] === '1').length).toBeGreaterThan(5);
+    for (const m of rows) {
+      if (m[3] === '0') expect(m[6]).toBe('');
+      else for (const f of m[6]!.replace(/^"|"$/g, '').split('; ')) expect(f).toMatch(/^\w+=[\w.]+ vs [\w.]+ \(occlusion \+\d\.\d+(e-\d+)?\)$/);
+    }
+  });
+
+  it('--raise-findings raises explained findings from an ONNX model, with reference values as baselines', () => {
+    const vault = join(dir, 'vault');
+    const r = runCustodia(['detect', 'score', '--model', ONNX_FIXTURE, '--input', EXCERPT, '--output', join(dir, 'raised.csv'), '--raise-findings', '--data-dir', vault]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/Raised \d+ alert\(s\) as \d+ finding\(s\)/);
+    const listed = runCustodia(['detect', 'findings', 'list', '--json', '--limit', '1000', '--data-dir', vault]);
+    expect(listed.code, listed.stderr).toBe(0);
+    const list = listed.stdout.trim().split('\n').map((l) => JSON.parse(l) as { explanation: { detector: string; threshold: number; score: number; features: { baseline?: number }[] } });
+    expect(list.length).toBeGreaterThan(0);
+    for (const f of list) {
+      expect(f.explanation).toMatchObject({ detector: 'flow-onnx', threshold: 0.5 });
+      expect(f.explanation.score).toBeGreaterThan(0.5);
+      expect(f.explanation.features.length).toBeGreaterThan(0);
+      for (const x of f.explanation.features) expect(typeof x.baseline).toBe('number');
+    }
+  });
+
+  it('refuses --explain and --raise-findings when the sidecar has no reference row: exit 2', () => {
+    const model = copy('no-reference.onnx', (s) => ({ ...s, reference: undefined }));
+    expectOneLineError(runCustodia(['detect', 'score', '--model', model, '--input', EXCERPT, '--output', '-', '--explain', '3']), /onnx model cannot explain its scores.*reference row/);
+    expectOneLineError(runCustodia(['detect', 'score', '--model', model, '--input', EXCERPT, '--output', '-', '--raise-findings', '--data-dir', join(dir, 'vault-never')]), /--raise-findings needs a model that explains its alerts/);
+    expect(existsSync(join(dir, 'vault-never'))).toBe(false);
   });
 });

@@ -25,6 +25,21 @@ describe('parseOnnxSidecar', () => {
     const s = parseOnnxSidecar(bytes(GOOD));
     expect(s.schema).toBe(NSL_KDD_SCHEMA);
     expect(s).toMatchObject({ input: 'X', output: 'probabilities', normalColumn: 0, threshold: 0.5 });
+    expect(s.reference).toEqual(Float64Array.from(GOOD['reference'] as number[]));
+  });
+
+  it('reads a sidecar without a reference row (its model scores but cannot explain)', () => {
+    const { reference: _, ...plain } = GOOD;
+    expect(parseOnnxSidecar(bytes(plain)).reference).toBeUndefined();
+  });
+
+  it('refuses a reference row that is not one finite float32 per feature, categories by index', () => {
+    const ref = GOOD['reference'] as number[];
+    const at = (i: number, v: unknown) => bytes({ ...GOOD, reference: [...ref.slice(0, i), v, ...ref.slice(i + 1)] });
+    expect(refusal(bytes({ ...GOOD, reference: ref.slice(1) }))).toMatch(/reference must be an array of 39 numbers, one per feature of schema nsl-kdd/);
+    expect(refusal(bytes({ ...GOOD, reference: {} }))).toMatch(/reference must be an array/);
+    for (const v of [null, '1', true, 1e39, -1e39, 1e400]) expect(refusal(at(4, v))).toMatch(/reference 4 \(src_bytes\) must be a finite number a float32 can hold/);
+    for (const v of [-1, 0.5, 3]) expect(refusal(at(1, v))).toMatch(/reference 1 \(protocol_type\) must be the index of one of its 3 categories/);
   });
 
   it('refuses a feature list of the wrong length or order, naming what is expected', () => {
@@ -42,6 +57,23 @@ describe('parseOnnxSidecar', () => {
     for (const threshold of [0, 1, 'x', null, 1e400]) expect(refusal(bytes({ ...GOOD, threshold }))).toMatch(/threshold/);
     expect(refusal(bytes({ ...GOOD, version: 2 }))).toMatch(/version 1/);
     expect(refusal(bytes({ ...GOOD, format: 'other' }))).toMatch(/not a custodia-onnx-sidecar/);
+  });
+
+  it('reads named classes: the normal column is normal\'s', () => {
+    const s = parseOnnxSidecar(bytes({ ...GOOD, output: { name: 'probabilities', classes: ['DoS', 'Probe', 'normal'] } }));
+    expect(s).toMatchObject({ normalColumn: 2, classes: ['DoS', 'Probe', 'normal'] });
+    expect(parseOnnxSidecar(bytes(GOOD)).classes).toBeUndefined();
+  });
+
+  it('refuses classes that are not unique printable names with normal exactly once and no unknown', () => {
+    const classes = (v: unknown) => bytes({ ...GOOD, output: { name: 'probabilities', classes: v } });
+    expect(refusal(classes(['normal', 'DoS', 'DoS']))).toMatch(/unique/);
+    expect(refusal(classes(['normal', 'normal']))).toMatch(/unique/);
+    expect(refusal(classes(['DoS', 'Probe']))).toMatch(/must include normal/);
+    expect(refusal(classes(['normal', 'unknown']))).toMatch(/must not include unknown/);
+    for (const bad of [['normal', ''], ['normal', 'a b'], ['normal', 'x'.repeat(65)], ['normal', 1]]) expect(refusal(classes(bad))).toMatch(/printable ASCII/);
+    for (const bad of [['normal'], [], 'normal', null]) expect(refusal(classes(bad))).toMatch(/array of 2 to 1024/);
+    expect(refusal(bytes({ ...GOOD, output: { name: 'probabilities', normalColumn: 0, classes: ['normal', 'DoS'] } }))).toMatch(/exactly the members name, classes/);
   });
 
   it('refuses what is not small UTF-8 JSON', () => {

@@ -3,7 +3,8 @@
  * scikit-learn random forest exported as an ai.onnx.ml TreeEnsembleClassifier
  * (test/fixtures/onnx/README.md). onnxruntime's scores of the fixture's first 500 NSL-KDD
  * records, encoded by Custodia, equal scikit-learn's predict_proba to 1e-6: that proves the
- * adapter, the feature encoding and the column order at once. Hostile model bytes and a
+ * adapter, the feature encoding and the column order at once; the same for a five-class
+ * model, whose alerts are named after their most probable attack class. Hostile model bytes and a
  * model whose signature disagrees with its sidecar are `model-invalid`; no runtime is
  * `model-unsupported`.
  */
@@ -72,6 +73,28 @@ describe.skipIf(ONNX_RUNTIME_MISSING !== undefined)(`ONNX scorer (onnxruntime-no
     expect(new Set(names)).toEqual(new Set(['normal', 'unknown']));
   });
 
+  it("scores the five-class fixture as scikit-learn did: 1 − P(normal) to 1e-6, each alert named after its most probable attack class", async () => {
+    const classes = ONNX_FIXTURE.replace(/\.onnx$/, '-classes.onnx');
+    const expected = JSON.parse(readFileSync(classes.replace(/\.onnx$/, '.expected.json'), 'utf8')) as { rows: number; attackProbability: number[]; attackClass: string[] };
+    const input = join(dir, 'first-classes.txt');
+    writeFileSync(input, readFileSync(KDD, 'utf8').split('\n').slice(0, expected.rows).join('\n') + '\n');
+    const scorer = await readDetectorScorer(classes);
+    const score: number[] = [];
+    const names: string[] = [];
+    try {
+      await scoreFlowFile({ scorer, input, format: 'nsl-kdd', onBatch: (b) => {
+        score.push(...b.scores.score);
+        names.push(...b.classNames);
+      } });
+    } finally {
+      await scorer.close();
+    }
+    expect(score).toHaveLength(expected.rows);
+    expect(Math.max(...score.map((s, i) => Math.abs(s - expected.attackProbability[i]!)))).toBeLessThan(1e-6);
+    expect(names).toEqual(score.map((s, i) => (s > 0.5 ? expected.attackClass[i] : 'normal')));
+    expect(new Set(names)).toEqual(new Set(['normal', 'DoS', 'Probe', 'R2L']));
+  });
+
   it('refuses bytes that are not an ONNX model, without crashing', async () => {
     for (const bad of [Buffer.from('not a model'), Buffer.alloc(0), model.subarray(0, model.length >> 1), Buffer.from([0x08, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01])]) {
       const r = await refusal(openOnnxScorer(ort, bad, sidecar));
@@ -86,6 +109,7 @@ describe.skipIf(ONNX_RUNTIME_MISSING !== undefined)(`ONNX scorer (onnxruntime-no
     expect((await refusal(openOnnxScorer(ort, model, { ...sidecar, output: 'scores' }))).message).toMatch(/no output named scores/);
     expect((await refusal(openOnnxScorer(ort, model, { ...sidecar, output: 'label' }))).message).toMatch(/output label is int64/);
     expect((await refusal(openOnnxScorer(ort, model, { ...sidecar, normalColumn: 2 }))).message).toMatch(/has 2 columns; the sidecar's normal column is 2/);
+    expect((await refusal(openOnnxScorer(ort, model, { ...sidecar, classes: ['normal', 'DoS', 'Probe'] }))).message).toMatch(/has 2 columns; the sidecar names 3 classes/);
     const narrow = { ...sidecar, schema: { ...sidecar.schema, features: sidecar.schema.features.slice(1) } };
     expect((await refusal(openOnnxScorer(ort, model, narrow))).message).toMatch(/takes 39 features; the sidecar's schema nsl-kdd has 38/);
   });
