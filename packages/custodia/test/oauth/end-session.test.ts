@@ -53,7 +53,9 @@ for (const name of ALL_DATABASES) {
     let aliceId: string;
 
     beforeAll(async () => {
-      h = await startOAuthServer(name, { config: { trustedProxies: ['127.0.0.1'] } });
+      // The default logout limit (bursts of 20 per address) would be spent by these tests, which all come
+      // from one address; the limit itself is tested below on a server of its own.
+      h = await startOAuthServer(name, { config: { trustedProxies: ['127.0.0.1'], rateLimits: { logout: { perSecond: 1000, burst: 1000 } } } });
       raw = await openRawDatabase(h.db);
       ({ patientId, aliceId, config, otherConfig } = await seed(h));
     });
