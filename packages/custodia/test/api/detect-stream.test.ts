@@ -18,19 +18,12 @@ import { ALL_DATABASES, isAvailable } from '../helpers/databases.js';
 import { MQTT_URL, NATS_URL, mqttSuite } from '../helpers/brokers.js';
 import { startTestVault, type TestVault } from '../helpers/test-vault.js';
 import { encode, jitter, normalMessage } from '../helpers/telemetry.js';
+import { until } from '../helpers/until.js';
 import { bearer, createUsers } from './access-fixtures.js';
 
 const MONITOR = { mac: '02:00:00:00:04:17', addr: '10.0.4.17' };
 const PUMP = { mac: '02:00:00:00:04:18', addr: '10.0.4.18' };
 const STRANGER = { mac: '02:00:00:00:99:99', addr: '10.0.9.9' };
-
-const until = async (what: string, cond: () => boolean, ms = 30_000): Promise<void> => {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-};
 
 const LEGS = [
   ...ALL_DATABASES.map((dialect) => ({ dialect, nats: false })),
