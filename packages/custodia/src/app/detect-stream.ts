@@ -7,11 +7,16 @@
  *   physiological checks, flood) → explained findings through the FindingService (where
  *   repeats merge and each device's rate limit applies).
  *
+ * How fast each device's messages arrive is counted where they arrive, before the bus, on
+ * the vault's clock (detect/arrival-rate.ts): a flood of ordinary-looking messages reports
+ * nothing unusual in any one of them. With several vaults subscribed, each counts what it
+ * receives.
+ *
  * Built by the composition root (vault.ts) from a validated config; `start` connects.
  * A failure while scoring one record (the database down when a finding is stored) is
  * counted and handed to `onError`; it does not stop the stream.
  */
-import { InProcessBus, TelemetryScorer, type BusConsumer, type TelemetryBus, type TelemetryRecord, type TelemetryReport, type TelemetryScorerOptions } from '../detect/index.js';
+import { ArrivalRates, InProcessBus, TelemetryScorer, type ArrivalRateOptions, type BusConsumer, type TelemetryBus, type TelemetryRecord, type TelemetryReport, type TelemetryScorerOptions } from '../detect/index.js';
 import { NatsTelemetryBus, openMqttTelemetry, type MqttTelemetrySource } from '../ingest/index.js';
 import type { Clock, Random } from '../kernel/index.js';
 import type { DetectStreamConfig } from './detect-stream-config.js';
@@ -28,6 +33,8 @@ export interface DetectStreamReport {
   readonly findings: number;
   readonly failures: number;
   readonly devices: { readonly baselines: number; readonly refused: number };
+  /** Devices whose arrival rate is tracked, and those refused because the set was full. */
+  readonly arrivals: { readonly tracked: number; readonly refused: number };
   readonly unknownTalkersRefused: number;
 }
 
@@ -39,12 +46,14 @@ export interface DetectStreamDeps {
   readonly clock: Clock;
   readonly random: Random;
   readonly scoring?: TelemetryScorerOptions;
+  readonly arrivals?: ArrivalRateOptions;
 }
 
 const EMPTY: TelemetryReport = { received: 0, records: 0, badRecords: 0, firstBad: [], dropped: 0 };
 
 export class DetectStream {
   readonly #scorer: TelemetryScorer;
+  readonly #arrivals: ArrivalRates;
   #bus: TelemetryBus | undefined;
   #source: MqttTelemetrySource | undefined;
   #consumers: BusConsumer[] = [];
@@ -55,6 +64,7 @@ export class DetectStream {
 
   constructor(private readonly deps: DetectStreamDeps) {
     this.#scorer = new TelemetryScorer(deps.scoring);
+    this.#arrivals = new ArrivalRates(deps.arrivals);
   }
 
   /** Connects the bus, starts the scorers, then subscribes to the broker; `stream-unavailable` if a broker is unreachable. */
@@ -66,22 +76,42 @@ export class DetectStream {
     try {
       for (let i = 0; i < config.scorers; i++) this.#consumers.push(await bus.consume((r) => this.#score(r)));
       const mqtt = { url: config.mqttUrl, topic: config.topic, clock, random, ...(config.mqttTls === undefined ? {} : { tls: config.mqttTls }), ...config.mqttAuth };
-      this.#source = await openMqttTelemetry(mqtt, (r) => bus.publish(r));
+      this.#source = await openMqttTelemetry(mqtt, async (r) => {
+        await this.#arrived(r);
+        await bus.publish(r);
+      });
     } catch (e) {
       await this.close();
       throw e;
     }
   }
 
+  /** The device that sent `r`: a stored Device, else its unknown-talker entry (noted as sighted when `sighted`). */
+  async #deviceOf(r: TelemetryRecord, sighted: boolean): Promise<string> {
+    const device = await this.deps.devices.deviceOf(r.endpoints);
+    if (device !== undefined) return device;
+    const key = TalkerInventory.keyOf(r.endpoints)!; // the parser insists on SrcAddr or SrcMac
+    if (sighted) await this.deps.inventory.sighted(key, r.endpoints, r.timeMs);
+    return `talker:${key}`;
+  }
+
+  /** Counts the arrival of `r` by its sender's address (MAC, else IP) on the vault's clock, and raises the flood it reveals. */
+  async #arrived(r: TelemetryRecord): Promise<void> {
+    const flood = this.#arrivals.observe(TalkerInventory.keyOf(r.endpoints)!, this.deps.clock.now());
+    if (flood === undefined) return;
+    try {
+      await this.deps.findings.raise({ ...flood, device: await this.#deviceOf(r, false) });
+      this.#findings += 1;
+    } catch (e) {
+      this.#failures += 1;
+      this.#onError(e);
+    }
+  }
+
   /** Scores one record from the bus: which device, its baselines and checks, its findings. */
   async #score(r: TelemetryRecord): Promise<void> {
     try {
-      let device = await this.deps.devices.deviceOf(r.endpoints);
-      if (device === undefined) {
-        const key = TalkerInventory.keyOf(r.endpoints)!; // the parser insists on SrcAddr or SrcMac
-        await this.deps.inventory.sighted(key, r.endpoints, r.timeMs);
-        device = `talker:${key}`;
-      }
+      const device = await this.#deviceOf(r, true);
       const drafts = this.#scorer.score(device, r);
       this.#scored += 1;
       for (const d of drafts) {
@@ -107,6 +137,7 @@ export class DetectStream {
       findings: this.#findings,
       failures: this.#failures,
       devices: this.#scorer.devices,
+      arrivals: this.#arrivals.devices,
       unknownTalkersRefused: this.deps.inventory.refused,
     };
   }

@@ -65,6 +65,7 @@ export { type TelemetryBus, type BusConsumer, type TelemetryHandler } from './te
 export { InProcessBus } from './in-process-bus.js';
 export { checkVitalSigns, pulseTolerance, PLAUSIBLE_VITALS, type PlausibleRange, type VitalSignIssue } from './vital-sign-checks.js';
 export { TelemetryScorer, RATE_FEATURES, type TelemetryScorerOptions } from './telemetry-scorer.js';
+export { ArrivalRates, ARRIVALS_FEATURE, type ArrivalRateOptions } from './arrival-rate.js';
 /**
  * Anomaly and attack detection for device networks (issue 6). This file exposes the
  * supervised model: histogram gradient-boosted trees (LightGBM-style), trained and scored
