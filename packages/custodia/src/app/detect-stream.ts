@@ -29,6 +29,8 @@ export interface DetectStreamReport {
   readonly source: TelemetryReport;
   /** Per scorer of this process: records taken from the bus and handled. */
   readonly scorers: readonly TelemetryReport[];
+  /** Records the bus dropped because it already held one with their flow id (a device, or someone, repeating a FlowId). */
+  readonly duplicates: number;
   readonly scored: number;
   readonly findings: number;
   readonly failures: number;
@@ -58,6 +60,7 @@ export class DetectStream {
   #source: MqttTelemetrySource | undefined;
   #consumers: BusConsumer[] = [];
   #scored = 0;
+  #duplicates = 0;
   #findings = 0;
   #failures = 0;
   #onError: (e: unknown) => void = () => undefined;
@@ -71,14 +74,14 @@ export class DetectStream {
   async start(onError: (e: unknown) => void = () => undefined): Promise<void> {
     this.#onError = onError;
     const { config, clock, random } = this.deps;
-    const bus: TelemetryBus = config.nats === undefined ? new InProcessBus() : await NatsTelemetryBus.open({ ...config.nats, clock });
+    const bus: TelemetryBus = config.nats === undefined ? new InProcessBus({ clock }) : await NatsTelemetryBus.open({ ...config.nats, clock });
     this.#bus = bus;
     try {
       for (let i = 0; i < config.scorers; i++) this.#consumers.push(await bus.consume((r) => this.#score(r)));
       const mqtt = { url: config.mqttUrl, topic: config.topic, clock, random, ...(config.mqttTls === undefined ? {} : { tls: config.mqttTls }), ...config.mqttAuth };
       this.#source = await openMqttTelemetry(mqtt, async (r) => {
         await this.#arrived(r);
-        await bus.publish(r);
+        if ((await bus.publish(r)) === 'duplicate') this.#duplicates += 1;
       });
     } catch (e) {
       await this.close();
@@ -133,6 +136,7 @@ export class DetectStream {
     return {
       source: this.#source?.report() ?? EMPTY,
       scorers: this.#consumers.map((c) => c.report()),
+      duplicates: this.#duplicates,
       scored: this.#scored,
       findings: this.#findings,
       failures: this.#failures,

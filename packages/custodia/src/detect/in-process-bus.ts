@@ -1,13 +1,26 @@
 /**
  * The default {@link TelemetryBus}: a queue in this process. Consumers take records in
  * turn; a record whose handler rejects, or that a stopped consumer held, goes back to the
- * front of the queue for another consumer. A publish of a flow id still queued or in
- * flight is dropped (the same deduplication JetStream gives). The queue is bounded:
- * beyond `capacity`, publish rejects, so a flood slows ingestion rather than memory.
+ * front of the queue for another consumer. A publish of a flow id published within the
+ * last `duplicateWindowMs` (default 2 minutes, JetStream's duplicate window as the NATS
+ * adapter sets it) is dropped and reported as a duplicate; the ids remembered for that
+ * are bounded (`maxRememberedIds`, oldest forgotten first). The queue is bounded: beyond
+ * `capacity`, publish rejects, so a flood slows ingestion rather than memory.
  */
-import { CustodiaError } from '../kernel/index.js';
-import type { BusConsumer, TelemetryBus, TelemetryHandler } from './telemetry-bus.js';
+import { CustodiaError, type Clock } from '../kernel/index.js';
+import type { BusConsumer, PublishOutcome, TelemetryBus, TelemetryHandler } from './telemetry-bus.js';
 import type { TelemetryRecord, TelemetryReport } from './telemetry-record.js';
+
+export interface InProcessBusOptions {
+  /** Records queued at most (default 100,000). */
+  readonly capacity?: number;
+  /** The clock the duplicate window runs on. */
+  readonly clock: Clock;
+  /** How long a flow id is remembered (default 120,000 ms). */
+  readonly duplicateWindowMs?: number;
+  /** Flow ids remembered at most (default 100,000). */
+  readonly maxRememberedIds?: number;
+}
 
 interface Waiter {
   readonly resolve: (r: TelemetryRecord | undefined) => void;
@@ -15,18 +28,34 @@ interface Waiter {
 
 export class InProcessBus implements TelemetryBus {
   readonly #queue: TelemetryRecord[] = [];
-  readonly #pending = new Set<string>();
+  /** Flow ids published, with when each is forgotten, oldest first. */
+  readonly #recent = new Map<string, number>();
   readonly #waiters: Waiter[] = [];
+  readonly capacity: number;
+  readonly #clock: Clock;
+  readonly #windowMs: number;
+  readonly #maxIds: number;
   #closed = false;
 
-  constructor(readonly capacity = 100_000) {}
+  constructor(options: InProcessBusOptions) {
+    this.capacity = options.capacity ?? 100_000;
+    this.#clock = options.clock;
+    this.#windowMs = options.duplicateWindowMs ?? 120_000;
+    this.#maxIds = options.maxRememberedIds ?? 100_000;
+  }
 
-  async publish(record: TelemetryRecord): Promise<void> {
+  async publish(record: TelemetryRecord): Promise<PublishOutcome> {
     if (this.#closed) throw new CustodiaError('stream-unavailable', 'The in-process bus is closed');
-    if (this.#pending.has(record.id)) return;
+    const now = this.#clock.now();
+    for (const [id, until] of this.#recent) {
+      if (until > now && this.#recent.size < this.#maxIds) break;
+      this.#recent.delete(id);
+    }
+    if (this.#recent.has(record.id)) return 'duplicate';
     if (this.#queue.length >= this.capacity) throw new CustodiaError('stream-unavailable', 'The in-process bus is full: the scorers are behind');
-    this.#pending.add(record.id);
+    this.#recent.set(record.id, now + this.#windowMs);
     this.#offer(record, false);
+    return 'held';
   }
 
   #offer(record: TelemetryRecord, front: boolean): void {
@@ -61,7 +90,6 @@ export class InProcessBus implements TelemetryBus {
         try {
           await handler(r);
           records += 1;
-          this.#pending.delete(r.id);
         } catch {
           this.#offer(r, true); // redelivered to whoever takes next
         }

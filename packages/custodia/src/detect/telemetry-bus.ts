@@ -23,9 +23,12 @@ export interface BusConsumer {
   readonly done: Promise<void>;
 }
 
+/** What became of a publish: the bus holds the record, or already held one with its flow id and dropped this one. */
+export type PublishOutcome = 'held' | 'duplicate';
+
 export interface TelemetryBus {
-  /** Publishes one record; resolves when the bus holds it. */
-  publish(record: TelemetryRecord): Promise<void>;
+  /** Publishes one record; resolves when the bus holds it (or has dropped it as a duplicate), saying which. */
+  publish(record: TelemetryRecord): Promise<PublishOutcome>;
   /** Starts a consumer that shares this bus's records with the others. */
   consume(handler: TelemetryHandler): Promise<BusConsumer>;
   close(): Promise<void>;

@@ -25,7 +25,7 @@
  */
 import { connect, credsAuthenticator, tokenAuthenticator, usernamePasswordAuthenticator, type Authenticator, type NatsConnection } from '@nats-io/transport-node';
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, RetentionPolicy, StorageType, type ConsumerMessages, type JetStreamClient, type JsMsg } from '@nats-io/jetstream';
-import type { BusConsumer, TelemetryBus, TelemetryHandler, TelemetryRecord } from '../detect/index.js';
+import type { BusConsumer, PublishOutcome, TelemetryBus, TelemetryHandler, TelemetryRecord } from '../detect/index.js';
 import { CustodiaError, type Clock } from '../kernel/index.js';
 import { connectionFailure, type BrokerTls, type NatsAuth } from './broker-connection.js';
 import { TelemetryTally } from './bad-telemetry-log.js';
@@ -116,8 +116,10 @@ export class NatsTelemetryBus implements TelemetryBus {
     return new NatsTelemetryBus(options, nc, jetstream(nc));
   }
 
-  async publish(record: TelemetryRecord): Promise<void> {
-    await this.js.publish(this.options.subject, formatTelemetryMessage(record), { msgID: record.id });
+  async publish(record: TelemetryRecord): Promise<PublishOutcome> {
+    // JetStream's publish acknowledgement says whether the stream already held this Nats-Msg-Id (within its duplicate window).
+    const ack = await this.js.publish(this.options.subject, formatTelemetryMessage(record), { msgID: record.id });
+    return ack.duplicate ? 'duplicate' : 'held';
   }
 
   /** A consumer on a connection of its own, as a separate scorer process would have. */

@@ -95,6 +95,15 @@ describe.skipIf(MQTT_URL === undefined)(mqttSuite('a flood of ordinary messages,
     expect(flood!.summary).toContain('20 in 10 s, usually 2');
     const talker = await t.request('GET', '/detect/findings', undefined, admin);
     expect((talker.body.findings as Finding[]).map((f) => f.device)).toEqual(['Device/monitor-1']);
-    expect(stream.report()).toMatchObject({ findings: 1, failures: 0 });
+    expect(stream.report()).toMatchObject({ findings: 1, duplicates: 0, failures: 0 });
+  });
+
+  it('counts a replayed message (the same FlowId again) as a duplicate the bus dropped, and scores it once', async () => {
+    const scored = stream.report().scored;
+    const replayed = encode(normalMessage(MONITOR, () => 0.5, { ts: clock.now(), FlowId: `replayed-${tag}` }));
+    for (let i = 0; i < 2; i++) await pub.publishAsync(`${base}/ward5/${MONITOR.mac}`, replayed, { qos: 1 });
+    published += 2;
+    await settle();
+    expect(stream.report()).toMatchObject({ scored: scored + 1, duplicates: 1, failures: 0 });
   });
 });

@@ -92,7 +92,7 @@ describe.skipIf(MQTT_URL === undefined)(mqttSuite('UL-ECE-MQTT-DDoS-H-IoT2025 re
     expect(report.source).toMatchObject({ received: ROWS.length + BAD.size, records: ROWS.length, badRecords: BAD.size, dropped: 0 });
     expect(report.source.firstBad.map((b) => [b.sequence, b.reason])).toEqual([...BAD.values()].map((b, i) => [badAt[i], b.reason]));
     expect(report.source.firstBad.every((b) => b.topic.startsWith(`"${base}/`))).toBe(true); // excerpted: 24 characters at most
-    expect(report).toMatchObject({ scored: ROWS.length, failures: 0, devices: { baselines: 19, refused: 0 }, unknownTalkersRefused: 0 });
+    expect(report).toMatchObject({ scored: ROWS.length, duplicates: 0, failures: 0, devices: { baselines: 19, refused: 0 }, unknownTalkersRefused: 0 });
 
     // Expected per node, from the rows; the data set's own running count agrees (one message per row).
     expect(PER_NODE.size).toBe(19);

@@ -7,6 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { checkVitalSigns, InProcessBus, TelemetryScorer, type TelemetryRecord } from '../../src/detect/index.js';
 import { parseTelemetryMessage } from '../../src/ingest/index.js';
+import { ManualClock, systemClock } from '../../src/kernel/index.js';
 import { encode, jitter, normalMessage } from '../helpers/telemetry.js';
 
 const monitor = { mac: '02:00:00:00:00:aa', addr: '10.0.4.17' };
@@ -63,7 +64,7 @@ describe('telemetry scorer', () => {
 
 describe('in-process bus', () => {
   it('shares records between consumers, each once, and redelivers what a failing handler gave back', async () => {
-    const bus = new InProcessBus();
+    const bus = new InProcessBus({ clock: systemClock });
     const rand = jitter(14);
     const all = Array.from({ length: 200 }, (_, i) => record(normalMessage(monitor, rand, { FlowId: `b-${i}` }), i));
     const seen: string[][] = [[], []];
@@ -81,7 +82,7 @@ describe('in-process bus', () => {
       await new Promise((res) => setImmediate(res));
     });
     for (const r of all) await bus.publish(r);
-    await bus.publish(all[0]!); // a duplicate still queued or in flight is dropped
+    expect(await bus.publish(all[0]!)).toBe('duplicate'); // a duplicate still queued or in flight is dropped, and says so
     while (seen[0]!.length + seen[1]!.length < 200) await new Promise((res) => setTimeout(res, 5));
     await a.stop();
     await b.stop();
@@ -90,6 +91,27 @@ describe('in-process bus', () => {
     expect(new Set(union)).toEqual(new Set(all.map((r) => r.id)));
     expect(seen[0]!.length).toBeGreaterThan(0);
     expect(seen[1]!.length).toBeGreaterThan(0);
+    await bus.close();
+  });
+
+  it('drops a flow id published again within its duplicate window, handled or not, and says so; remembers a bounded number of ids', async () => {
+    const clock = new ManualClock(1_790_000_000_000);
+    const bus = new InProcessBus({ clock, duplicateWindowMs: 120_000, maxRememberedIds: 3 });
+    const handled: string[] = [];
+    const c = await bus.consume(async (r) => void handled.push(r.id));
+    const flow = (id: string): TelemetryRecord => record(normalMessage(monitor, jitter(1), { FlowId: id }), 0);
+    expect(await bus.publish(flow('x'))).toBe('held');
+    while (handled.length < 1) await new Promise((res) => setImmediate(res));
+    clock.advance(60_000);
+    expect(await bus.publish(flow('x'))).toBe('duplicate'); // handled a minute ago: still within the window
+    clock.advance(60_001);
+    expect(await bus.publish(flow('x'))).toBe('held'); // the window has passed
+    for (const id of ['a', 'b', 'c']) expect(await bus.publish(flow(id))).toBe('held');
+    expect(await bus.publish(flow('x'))).toBe('held'); // forgotten: only the three newest ids are remembered
+    expect(await bus.publish(flow('c'))).toBe('duplicate');
+    while (handled.length < 6) await new Promise((res) => setImmediate(res));
+    expect(handled).toEqual(['x', 'x', 'a', 'b', 'c', 'x']);
+    await c.stop();
     await bus.close();
   });
 });

@@ -46,9 +46,9 @@ describe.skipIf(NATS_URL === undefined)(natsSuite('the JetStream telemetry bus')
   it('shares N flows between two consumers: every flow once, none lost', async () => {
     const bus = await openBus();
     const all = flows('share');
-    for (const f of all) await bus.publish(f);
-    // A repeated publish of the same flow id is stored once (Nats-Msg-Id deduplication).
-    for (const f of all.slice(0, 20)) await bus.publish(f);
+    for (const f of all) expect(await bus.publish(f)).toBe('held');
+    // A repeated publish of the same flow id is stored once (Nats-Msg-Id deduplication), and the publisher is told.
+    for (const f of all.slice(0, 20)) expect(await bus.publish(f)).toBe('duplicate');
     const seen: string[][] = [[], []];
     const handler = (k: number) => async (r: TelemetryRecord) => {
       seen[k]!.push(r.id);
