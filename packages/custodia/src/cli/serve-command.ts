@@ -149,7 +149,7 @@ export function serveCommand(): Command<[], Record<string, unknown>> {
         }
         setInterval(() => {
           const r = stream.report();
-          app.log.info({ received: r.source.received, bad: r.source.badRecords, dropped: r.source.dropped, firstBad: r.source.firstBad.slice(0, 3), scored: r.scored, findings: r.findings, failures: r.failures, devices: r.devices.baselines }, 'detect stream');
+          app.log.info({ received: r.source.received, bad: r.source.badRecords, dropped: r.source.dropped, firstBad: r.source.firstBad.slice(0, 3), duplicates: r.duplicates, scored: r.scored, findings: r.findings, failures: r.failures, devices: r.devices.baselines, arrivalsTracked: r.arrivals.tracked, arrivalsRefused: r.arrivals.refused }, 'detect stream');
         }, 60_000).unref();
       }
       // Witnesses: each exchange, sizes and counts only; failures never hold up a request (they are retried with backoff).
