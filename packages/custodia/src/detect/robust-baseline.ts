@@ -31,7 +31,7 @@
  * records (`timeMs`), never from a clock, so replaying a log gives the same results. A
  * baseline with fewer than `minSamples` samples is learning: it reports, never alerts.
  */
-import { SortedWindow } from './sorted-window.js';
+import { INITIAL_SLOTS, SortedWindow } from './sorted-window.js';
 
 export interface RobustBaselineOptions {
   /** The names of the row's columns, for explanations. */
@@ -103,9 +103,14 @@ export class RobustBaseline {
   readonly maxZ: number;
   readonly #resolution: Float64Array;
   readonly #windows: SortedWindow[];
-  /** Arrival-order ring of sample times and values (value of feature f at slot s: s·k + f). */
-  readonly #times: Float64Array;
-  readonly #ring: Float64Array;
+  /**
+   * Arrival-order ring of sample times and values (value of feature f at slot s: s·k + f),
+   * of `#slots` slots: it starts small and doubles up to `capacity` as samples come (see
+   * sorted-window.ts for why memory is not taken up front).
+   */
+  #times: Float64Array;
+  #ring: Float64Array;
+  #slots: number;
   #head = 0;
   #count = 0;
   #latest = -Infinity;
@@ -128,8 +133,31 @@ export class RobustBaseline {
       return r;
     });
     this.#windows = features.map(() => new SortedWindow(this.capacity));
-    this.#times = new Float64Array(this.capacity);
-    this.#ring = new Float64Array(this.capacity * features.length);
+    this.#slots = Math.min(this.capacity, INITIAL_SLOTS);
+    this.#times = new Float64Array(this.#slots);
+    this.#ring = new Float64Array(this.#slots * features.length);
+  }
+
+  /** Samples the baseline has room for now (it grows up to {@link capacity}). */
+  get allocated(): number {
+    return this.#slots;
+  }
+
+  /** Doubles the ring (up to capacity), unrolled so the oldest sample is in slot 0. */
+  #grow(): void {
+    const k = this.features.length;
+    const slots = Math.min(this.capacity, 2 * this.#slots);
+    const times = new Float64Array(slots);
+    const ring = new Float64Array(slots * k);
+    for (let i = 0; i < this.#count; i++) {
+      const from = (this.#head + i) % this.#slots;
+      times[i] = this.#times[from]!;
+      ring.set(this.#ring.subarray(from * k, from * k + k), i * k);
+    }
+    this.#times = times;
+    this.#ring = ring;
+    this.#slots = slots;
+    this.#head = 0;
   }
 
   /** Samples currently in the baseline. */
@@ -146,7 +174,7 @@ export class RobustBaseline {
     const k = this.features.length;
     const slot = this.#head;
     for (let f = 0; f < k; f++) this.#windows[f]!.remove(this.#ring[slot * k + f]!);
-    this.#head = (slot + 1) % this.capacity;
+    this.#head = (slot + 1) % this.#slots;
     this.#count -= 1;
   }
 
@@ -213,9 +241,12 @@ export class RobustBaseline {
     this.#checkRow(row);
     this.advance(timeMs);
     if (timeMs < this.#latest - this.windowMs) return;
-    if (this.#count === this.capacity) this.#dropOldest();
+    if (this.#count === this.#slots) {
+      if (this.#slots < this.capacity) this.#grow();
+      else this.#dropOldest();
+    }
     const k = this.features.length;
-    const slot = (this.#head + this.#count) % this.capacity;
+    const slot = (this.#head + this.#count) % this.#slots;
     this.#times[slot] = timeMs;
     for (let f = 0; f < k; f++) {
       const v = row[f]! === 0 ? 0 : row[f]!; // one zero: -0 and 0 would be two values to remove

@@ -6,15 +6,30 @@
  * above the median are two sorted sequences, so their k-th smallest is found by binary
  * search on how many come from each (the classic selection of the k-th element of the
  * union of two sorted arrays).
+ *
+ * Memory grows with use, up to the capacity: the array starts at {@link INITIAL_SLOTS}
+ * values and doubles when full. Baselines are made for whatever device address a message
+ * names (attacker-influenced), and most of a flood of invented addresses send a message
+ * or two: allocating the whole window up front would give them the memory of real devices.
  */
 
+/** Values a window holds before it first grows. */
+export const INITIAL_SLOTS = 16;
+
 export class SortedWindow {
-  readonly #values: Float64Array;
+  readonly capacity: number;
+  #values: Float64Array;
   #n = 0;
 
   constructor(capacity: number) {
     if (!Number.isSafeInteger(capacity) || capacity < 1) throw new RangeError('capacity must be a positive integer');
-    this.#values = new Float64Array(capacity);
+    this.capacity = capacity;
+    this.#values = new Float64Array(Math.min(capacity, INITIAL_SLOTS));
+  }
+
+  /** Values the window has room for now (it grows up to {@link capacity}). */
+  get allocated(): number {
+    return this.#values.length;
   }
 
   get size(): number {
@@ -35,7 +50,12 @@ export class SortedWindow {
 
   /** Adds a finite value; the caller keeps the count within capacity. */
   insert(v: number): void {
-    if (this.#n === this.#values.length) throw new RangeError('the window is full');
+    if (this.#n === this.#values.length) {
+      if (this.#n === this.capacity) throw new RangeError('the window is full');
+      const grown = new Float64Array(Math.min(this.capacity, 2 * this.#n));
+      grown.set(this.#values);
+      this.#values = grown;
+    }
     const at = this.#lowerBound(v);
     this.#values.copyWithin(at + 1, at, this.#n);
     this.#values[at] = v;

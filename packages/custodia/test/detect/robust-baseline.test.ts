@@ -122,6 +122,59 @@ describe('RobustBaseline', () => {
     expect(b.assess([1.5])).toEqual(last.assess([1.5]));
   });
 
+  test.prop([fc.array(fc.tuple(fc.oneof({ arbitrary: fc.integer({ min: 0, max: 2_000 }), weight: 9 }, { arbitrary: fc.integer({ min: 0, max: 45_000 }), weight: 1 }), values), { maxLength: 300 }), fc.integer({ min: 5, max: 100 })], runs(100))(
+    'grows its memory as samples come, never past capacity, and keeps exactly the samples a brute force keeps (by count and by time)',
+    (steps, capacity) => {
+      const windowMs = 60_000;
+      const b = new RobustBaseline({ features: ['x'], minSamples: 5, capacity, windowMs });
+      const kept: [number, number][] = [];
+      let t = 0;
+      let latest = -Infinity;
+      for (const [dt, x] of steps) {
+        t += dt;
+        b.learn(t, [x]);
+        latest = Math.max(latest, t);
+        while (kept.length > 0 && kept[0]![0] < latest - windowMs) kept.shift();
+        if (kept.length === capacity) kept.shift();
+        kept.push([t, x]);
+        expect(b.samples).toBe(kept.length);
+        expect(b.allocated).toBeLessThanOrEqual(capacity);
+        expect(b.allocated).toBeGreaterThanOrEqual(kept.length);
+      }
+      const fresh = new RobustBaseline({ features: ['x'], minSamples: 5, capacity, windowMs });
+      for (const [tk, x] of kept) fresh.learn(tk, [x]);
+      expect(b.assess([1.5])).toEqual(fresh.assess([1.5]));
+    },
+  );
+
+  it('grows correctly after samples have left by time (the ring wrapped): the same as a baseline fed only what is left', () => {
+    const b = new RobustBaseline({ features: ['x'], minSamples: 5, capacity: 64, windowMs: 10_000 });
+    for (let i = 0; i < 10; i++) b.learn(i * 1000, [i]); // 0–9 s
+    for (let i = 0; i < 10; i++) b.learn(15_000, [100 + i]); // samples before 5 s leave, and the ring wraps
+    expect(b.samples).toBe(15);
+    expect(b.allocated).toBe(16);
+    for (let i = 0; i < 10; i++) b.learn(20_000, [200 + i]); // grows while wrapped
+    expect(b.allocated).toBe(32);
+    expect(b.samples).toBe(20); // the 0–9 s samples have left (before 10 s)
+    b.advance(25_500); // everything before 15.5 s leaves: the oldest slots must be the right ones
+    const fresh = new RobustBaseline({ features: ['x'], minSamples: 5, capacity: 64, windowMs: 10_000 });
+    for (let i = 0; i < 10; i++) fresh.learn(20_000, [200 + i]);
+    expect(b.samples).toBe(10);
+    for (const x of [0, 105, 204, 1e6]) expect(b.assess([x])).toEqual(fresh.assess([x]));
+  });
+
+  it('takes memory as samples come: a device that sent one message holds 16 slots, not its capacity', () => {
+    const one = fed([7], { capacity: 256 });
+    expect(one.allocated).toBe(16);
+    const full = fed(Array.from({ length: 1000 }, (_, i) => i % 13), { capacity: 256 });
+    expect(full.allocated).toBe(256);
+    expect(full.samples).toBe(256);
+    const w = new SortedWindow(100);
+    expect(w.allocated).toBe(16);
+    for (let i = 0; i < 17; i++) w.insert(i);
+    expect(w.allocated).toBe(32);
+  });
+
   it('forgets samples older than windowMs, and learns again after a silence', () => {
     const b = fed(new Array<number>(30).fill(5), { windowMs: 60_000, minSamples: 10 });
     expect(b.samples).toBe(30);
