@@ -11,7 +11,7 @@
  * (exit 2 in the CLI). An ONNX model without the runtime installed is `model-unsupported`.
  */
 import { readFile, stat } from 'node:fs/promises';
-import { MAX_ONNX_SIDECAR_BYTES, modelScorer, parseModelFile, parseOnnxSidecar, type Scorer } from '../detect/index.js';
+import { MAX_ONNX_SIDECAR_BYTES, modelScorer, parseModelFile, parseOnnxSidecar, type OnnxSidecar, type Scorer } from '../detect/index.js';
 import { CustodiaError, isCustodiaError } from '../kernel/index.js';
 import { loadOnnxRuntime, MAX_ONNX_MODEL_BYTES, openOnnxScorer } from '../onnx/index.js';
 
@@ -36,11 +36,15 @@ export function isOnnxModel(path: string, bytes: Uint8Array): boolean {
   return /\.onnx$/i.test(path) || bytes[0] === ONNX_FIRST_BYTE;
 }
 
+/** The sidecar of the ONNX model at `modelPath` (`<model>.json`), read size-limited and checked: its bytes and what they say. */
+export async function readOnnxSidecar(modelPath: string): Promise<{ readonly path: string; readonly bytes: Buffer; readonly sidecar: OnnxSidecar }> {
+  const path = `${modelPath}.json`;
+  const bytes = await readLimited(path, MAX_ONNX_SIDECAR_BYTES, 'ONNX sidecar', () => new CustodiaError('model-invalid', `Invalid ONNX model: its sidecar ${path} is missing (it names the feature schema, the output and the threshold; see docs/operations.md)`));
+  return { path, bytes, sidecar: parseOnnxSidecar(bytes) };
+}
+
 async function openOnnx(path: string, bytes: Uint8Array): Promise<Scorer> {
-  const sidecarPath = `${path}.json`;
-  const sidecarBytes = await readLimited(sidecarPath, MAX_ONNX_SIDECAR_BYTES, 'ONNX sidecar', () => new CustodiaError('model-invalid', `Invalid ONNX model: its sidecar ${sidecarPath} is missing (it names the feature schema, the output and the threshold; see docs/operations.md)`));
-  const sidecar = parseOnnxSidecar(sidecarBytes);
-  return openOnnxScorer(await loadOnnxRuntime(), bytes, sidecar);
+  return openOnnxScorer(await loadOnnxRuntime(), bytes, (await readOnnxSidecar(path)).sidecar);
 }
 
 /**

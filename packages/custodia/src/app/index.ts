@@ -59,6 +59,7 @@ export { resolveWitnessNodeConfig, openWitnessNode, prepareWitnessTls, witnessVe
 export { parseWitnessPeer, parseWitnessedLog, type WitnessPeer, type WitnessedLog } from './witness-config.js';
 export { trainDetectorFromFile, formatFor, scoreFlowFile, evaluateFlowFile, type TrainingMode, type DetectorProgress, type TrainedDetector, type ScoredBatch } from './detector-files.js';
 export { readDetectorScorer, isOnnxModel } from './detector-scorer.js';
+export { writeOnnxReference, type OnnxReferenceResult } from './onnx-reference.js';
 export { MAX_FLOW_ROWS, type FlowReadReport } from './flow-rows.js';
 export { withFlowAlerts, flowFindingDraft, FLOW_FINDING_FEATURES, type FlowAlerts } from './flow-findings.js';
 export { FLOW_FORMATS, type FlowFormat, type DetectionEvaluation, type DetectionExplanation, type Scorer } from '../detect/index.js';

@@ -4,7 +4,8 @@
  * as JSON lines, newest first, for a SIEM.
  *
  * `custodia detect train|score|evaluate`: detection models (issue 6 §5), each in its own
- * file (detect-train-command.ts, detect-score-command.ts, detect-evaluate-command.ts).
+ * file (detect-train-command.ts, detect-score-command.ts, detect-evaluate-command.ts);
+ * `custodia detect reference`: an imported ONNX model's reference row (detect-reference-command.ts).
  */
 import { Command } from '@commander-js/extra-typings';
 import { CustodiaError, isFindingStatus, isSeverity, withFindings, type Finding } from '../app/index.js';
@@ -14,6 +15,7 @@ import { detectInventoryCommand } from './detect-inventory-command.js';
 import { detectTrainCommand } from './detect-train-command.js';
 import { detectScoreCommand } from './detect-score-command.js';
 import { detectEvaluateCommand } from './detect-evaluate-command.js';
+import { detectReferenceCommand } from './detect-reference-command.js';
 
 interface FilterFlags {
   readonly status?: string | undefined;
@@ -96,5 +98,6 @@ export function detectCommand(): Command<[], Record<string, unknown>> {
   detect.addCommand(detectTrainCommand());
   detect.addCommand(detectScoreCommand());
   detect.addCommand(detectEvaluateCommand());
+  detect.addCommand(detectReferenceCommand());
   return detect;
 }

@@ -3,7 +3,8 @@
  * binary), with the imported scikit-learn model of test/fixtures/onnx. Scores and metrics
  * come out as for our own models, and so do explanations and findings (by occlusion against
  * the sidecar's reference row); a malformed model, a sidecar naming the wrong number of
- * features and a missing sidecar are each one line on stderr and exit 2.
+ * features and a missing sidecar are each one line on stderr and exit 2. `detect reference`
+ * computes the reference row from normal traffic into the sidecar.
  */
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -144,5 +145,35 @@ describe.skipIf(ONNX_RUNTIME_MISSING !== undefined)(`custodia detect score|evalu
     expectOneLineError(runCustodia(['detect', 'score', '--model', model, '--input', EXCERPT, '--output', '-', '--explain', '3']), /onnx model cannot explain its scores.*reference row/);
     expectOneLineError(runCustodia(['detect', 'score', '--model', model, '--input', EXCERPT, '--output', '-', '--raise-findings', '--data-dir', join(dir, 'vault-never')]), /--raise-findings needs a model that explains its alerts/);
     expect(existsSync(join(dir, 'vault-never'))).toBe(false);
+  });
+
+  it('reference computes the reference row from the normal rows of a labelled file into the sidecar, and the model then explains', () => {
+    const fixture = JSON.parse(readFileSync(`${ONNX_FIXTURE}.json`, 'utf8')) as { reference: number[] };
+    const model = copy('made-reference.onnx', (s) => ({ ...s, reference: undefined }));
+    const r = runCustodia(['detect', 'reference', '--model', model, '--input', KDD]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toBe(`Reference row from 13449 normal flows written to ${model}.json.\n`);
+    const written = JSON.parse(readFileSync(`${model}.json`, 'utf8')) as Record<string, unknown>;
+    // The same row the fixture's script computed from the same file, and every other member kept.
+    expect(written).toEqual({ ...JSON.parse(readFileSync(`${ONNX_FIXTURE}.json`, 'utf8')), reference: fixture.reference });
+    const scored = runCustodia(['detect', 'score', '--model', model, '--input', EXCERPT, '--output', '-', '--explain', '2']);
+    expect(scored.code, scored.stderr).toBe(0);
+    expect(scored.stdout).toMatch(/ vs [^ ]+ \(occlusion [+-]/);
+  });
+
+  it('reference takes an unlabelled file only with --all-normal, and leaves the sidecar as it was when it refuses', () => {
+    const model = copy('unlabelled-reference.onnx', (s) => ({ ...s, reference: undefined }));
+    const before = readFileSync(`${model}.json`, 'utf8');
+    // The first 100 normal records without their label and difficulty columns.
+    const normal = readFileSync(KDD, 'utf8').split('\n').filter((l) => l.split(',')[41] === 'normal').slice(0, 100);
+    const input = join(dir, 'unlabelled-normal.txt');
+    writeFileSync(input, `${normal.map((l) => l.split(',').slice(0, 41).join(',')).join('\n')}\n`);
+    expectOneLineError(runCustodia(['detect', 'reference', '--model', model, '--input', input]), /has no labels: give --all-normal/);
+    expect(readFileSync(`${model}.json`, 'utf8')).toBe(before);
+    const r = runCustodia(['detect', 'reference', '--model', model, '--input', input, '--all-normal']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/^Reference row from 100 normal flows written to /);
+    expect((JSON.parse(readFileSync(`${model}.json`, 'utf8')) as { reference: number[] }).reference).toHaveLength(39);
+    expectOneLineError(runCustodia(['detect', 'reference', '--model', join(dir, 'absent.onnx'), '--input', input, '--all-normal']), /sidecar .* is missing/);
   });
 });
