@@ -22,11 +22,12 @@
  * flood alerts in each window (the finding service merges the repeats into one finding)
  * until it has filled half the baseline, which then takes it for the device's normal.
  *
- * Bounded: at most `maxDevices` devices are tracked; a new one beyond that is refused
- * and counted, never evicting a tracked one (as DeviceBaselines does, for the same reason).
+ * Bounded: the baselines are a DeviceBaselines set (device-baselines.ts): at most
+ * `maxDevices` devices, a new one beyond that refused and counted, never evicting one.
  */
+import { DeviceBaselines } from './device-baselines.js';
 import type { FindingDraft } from './finding.js';
-import { RobustBaseline } from './robust-baseline.js';
+import { positiveInteger, type RobustBaseline } from './robust-baseline.js';
 
 export interface ArrivalRateOptions {
   /** The counting window (default 10 s). */
@@ -47,47 +48,38 @@ export interface ArrivalRateOptions {
 /** The feature an arrival flood names. */
 export const ARRIVALS_FEATURE = 'messages_per_window';
 
-interface DeviceWindow {
-  readonly baseline: RobustBaseline;
-  /** Start of the open window (a multiple of windowMs), its count, and whether it has alerted. */
+/** A device's open window: its start (a multiple of windowMs), its count, and whether it has alerted. */
+interface OpenWindow {
   start: number;
   count: number;
   alerted: boolean;
 }
 
-const positiveInteger = (v: number, what: string): number => {
-  if (!Number.isSafeInteger(v) || v < 1) throw new RangeError(`${what} must be a positive integer`);
-  return v;
-};
-
 const round = (x: number): number => Math.round(x * 1000) / 1000;
 
 export class ArrivalRates {
   readonly windowMs: number;
-  readonly #minWindows: number;
   readonly #capacity: number;
   readonly #floodZ: number;
   readonly #floodFactor: number;
   readonly #minMessages: number;
-  readonly #maxDevices: number;
-  readonly #devices = new Map<string, DeviceWindow>();
-  #refused = 0;
+  readonly #baselines: DeviceBaselines;
+  readonly #open = new Map<string, OpenWindow>();
 
   constructor(options: ArrivalRateOptions = {}) {
     this.windowMs = positiveInteger(options.windowMs ?? 10_000, 'windowMs');
-    this.#minWindows = positiveInteger(options.minWindows ?? 30, 'minWindows');
     this.#capacity = positiveInteger(options.capacity ?? 360, 'capacity');
     this.#floodZ = options.floodZ ?? 5;
     this.#floodFactor = options.floodFactor ?? 5;
     this.#minMessages = positiveInteger(options.minMessages ?? 20, 'minMessages');
-    this.#maxDevices = positiveInteger(options.maxDevices ?? 10_000, 'maxDevices');
     if (!(this.#floodZ > 0) || !(this.#floodFactor >= 1)) throw new RangeError('floodZ must be positive and floodFactor at least 1');
-    if (this.#minWindows > this.#capacity) throw new RangeError('minWindows cannot exceed capacity');
+    // Checks minWindows and capacity (positive, minWindows ≤ capacity) and maxDevices.
+    this.#baselines = new DeviceBaselines({ features: [ARRIVALS_FEATURE], capacity: this.#capacity, minSamples: options.minWindows ?? 30, resolution: { [ARRIVALS_FEATURE]: 1 }, maxDevices: options.maxDevices ?? 10_000 });
   }
 
   /** Devices tracked, and new devices refused because the set was full. */
   get devices(): { readonly tracked: number; readonly refused: number } {
-    return { tracked: this.#devices.size, refused: this.#refused };
+    return { tracked: this.#baselines.size, refused: this.#baselines.refused };
   }
 
   /**
@@ -100,11 +92,12 @@ export class ArrivalRates {
    */
   observe(device: string, nowMs: number): FindingDraft | undefined {
     if (!Number.isFinite(nowMs)) throw new RangeError('time must be a finite number of milliseconds');
-    const w = this.#windowOf(device, nowMs);
-    if (w === undefined) return undefined;
+    const baseline = this.#baselines.admit(device);
+    if (baseline === undefined) return undefined;
+    const w = this.#windowOf(device, baseline, nowMs);
     w.count += 1;
     if (w.alerted || w.count < this.#minMessages) return undefined;
-    const a = w.baseline.assess([w.count]);
+    const a = baseline.assess([w.count]);
     const d = a.deviations[0];
     if (a.learning || d === undefined) return undefined;
     // The scale is at least one message (resolution 1): z is then at most the excess in messages.
@@ -121,24 +114,20 @@ export class ArrivalRates {
     };
   }
 
-  /** The open window of `device` at `nowMs`, the windows closed since learned; undefined when the device is refused. */
-  #windowOf(device: string, nowMs: number): DeviceWindow | undefined {
+  /** The open window of `device` at `nowMs`, the windows closed since learned by `baseline`. */
+  #windowOf(device: string, baseline: RobustBaseline, nowMs: number): OpenWindow {
     const start = nowMs - (((nowMs % this.windowMs) + this.windowMs) % this.windowMs);
-    let w = this.#devices.get(device);
+    let w = this.#open.get(device);
     if (w === undefined) {
-      if (this.#devices.size >= this.#maxDevices) {
-        this.#refused += 1;
-        return undefined;
-      }
-      w = { baseline: new RobustBaseline({ features: [ARRIVALS_FEATURE], capacity: this.#capacity, minSamples: this.#minWindows, resolution: { [ARRIVALS_FEATURE]: 1 } }), start, count: 0, alerted: false };
-      this.#devices.set(device, w);
+      w = { start, count: 0, alerted: false };
+      this.#open.set(device, w);
       return w;
     }
     // A clock that steps back counts into the open window; it never reopens a closed one.
     if (start <= w.start) return w;
-    w.baseline.learn(w.start, [w.count]);
+    baseline.learn(w.start, [w.count]);
     const silent = Math.min(this.#capacity, (start - w.start) / this.windowMs - 1);
-    for (let i = 1; i <= silent; i++) w.baseline.learn(w.start + i * this.windowMs, [0]);
+    for (let i = 1; i <= silent; i++) baseline.learn(w.start + i * this.windowMs, [0]);
     w.start = start;
     w.count = 0;
     w.alerted = false;

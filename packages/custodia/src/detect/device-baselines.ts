@@ -53,16 +53,28 @@ export class DeviceBaselines {
    *   if (!a.refused && a.anomalous) …
    */
   observe(key: string, timeMs: number, row: ArrayLike<number>): DeviceAssessment {
+    const baseline = this.admit(key);
+    return baseline === undefined ? { refused: true } : { ...baseline.observe(timeMs, row), refused: false };
+  }
+
+  /**
+   * The baseline of `key`, created (learning) on first sight; undefined, and counted, when
+   * the set is full — for callers that assess and learn at times of their own.
+   *
+   * @example
+   *   const b = baselines.admit(device); // undefined: refused
+   */
+  admit(key: string): RobustBaseline | undefined {
     let baseline = this.#baselines.get(key);
     if (baseline === undefined) {
       if (this.#baselines.size >= this.maxDevices) {
         this.#refused += 1;
-        return { refused: true };
+        return undefined;
       }
       baseline = new RobustBaseline(this.#options);
       this.#baselines.set(key, baseline);
     }
-    return { ...baseline.observe(timeMs, row), refused: false };
+    return baseline;
   }
 
   /** Drops `key`'s baseline (a decommissioned device); true if there was one. */

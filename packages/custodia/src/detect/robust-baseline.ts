@@ -84,7 +84,8 @@ const MEAN_AD_TO_SIGMA = Math.sqrt(Math.PI / 2);
 /** Φ⁻¹(3/4): MAD / σ for a normal X. */
 const MAD_TO_Z = 0.6745;
 
-function positiveInteger(v: number, what: string): number {
+/** An option that must be a positive integer (RangeError naming it otherwise). */
+export function positiveInteger(v: number, what: string): number {
   if (!Number.isSafeInteger(v) || v < 1) throw new RangeError(`${what} must be a positive integer`);
   return v;
 }
