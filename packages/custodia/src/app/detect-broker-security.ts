@@ -68,6 +68,16 @@ const readSecretFile = (path: string, flag: string): Buffer => readOwnerOnlyFile
 /** The URL's host as `isLoopback` wants it (IPv6 without brackets). */
 const hostOf = (u: URL): string => u.hostname.replace(/^\[(.*)\]$/, '$1');
 
+/**
+ * Whether the vault talks plain text to `url` beyond loopback: refused (`refusal`) unless
+ * `insecure`; true when allowed so, for `serve` to warn about (config: plainTextBrokers).
+ */
+function plainTextBeyondLoopback(url: URL, secure: boolean, insecure: boolean | undefined, refusal: string): boolean {
+  if (secure || isLoopback(hostOf(url))) return false;
+  if (insecure !== true) invalid(refusal);
+  return true;
+}
+
 function refuseUserinfo(u: URL, flag: string, how: string): void {
   if (u.username !== '' || u.password !== '') invalid(`${flag}: credentials in the URL are refused (they would show in the process list and the logs); ${how}`);
 }
@@ -85,13 +95,11 @@ function clientTls(input: BrokerSecurityInput, prefix: string): BrokerTls {
  * MQTT: TLS for mqtts:// only (its files with mqtt:// are refused: they would do nothing),
  * plain mqtt:// beyond loopback only with `insecure`, the password from env or file.
  */
-export function resolveMqttSecurity(url: URL, input: MqttSecurityInput, env: NodeJS.ProcessEnv): { tls?: BrokerTls; auth?: MqttAuth } {
+export function resolveMqttSecurity(url: URL, input: MqttSecurityInput, env: NodeJS.ProcessEnv): { tls?: BrokerTls; auth?: MqttAuth; plainText: boolean } {
   refuseUserinfo(url, '--detect-mqtt', 'give --detect-mqtt-username, and the password in CUSTODIA_DETECT_MQTT_PASSWORD or --detect-mqtt-password-file');
   const secure = url.protocol === 'mqtts:';
   if (!secure && (input.ca ?? input.cert ?? input.key) !== undefined) invalid('--detect-mqtt-ca, --detect-mqtt-cert and --detect-mqtt-key are for TLS: use an mqtts:// broker URL');
-  if (!secure && input.insecure !== true && !isLoopback(hostOf(url))) {
-    invalid(`--detect-mqtt ${url.protocol}//${url.host} is plain MQTT beyond loopback: device telemetry (patient data) and the broker password would cross the network unencrypted. Give the broker TLS (mqtts://, with --detect-mqtt-ca for a private CA) or pass --detect-mqtt-insecure`);
-  }
+  const plainText = plainTextBeyondLoopback(url, secure, input.insecure, `--detect-mqtt ${url.protocol}//${url.host} is plain MQTT beyond loopback: device telemetry (patient data) and the broker password would cross the network unencrypted. Give the broker TLS (mqtts://, with --detect-mqtt-ca for a private CA) or pass --detect-mqtt-insecure`);
   const envPassword = nonEmpty(env['CUSTODIA_DETECT_MQTT_PASSWORD']);
   if (envPassword !== undefined && input.passwordFile !== undefined) invalid('Give the MQTT password once: CUSTODIA_DETECT_MQTT_PASSWORD or --detect-mqtt-password-file, not both');
   const password = input.passwordFile === undefined ? envPassword : passwordOf(readSecretFile(input.passwordFile, '--detect-mqtt-password-file'), '--detect-mqtt-password-file');
@@ -100,6 +108,7 @@ export function resolveMqttSecurity(url: URL, input: MqttSecurityInput, env: Nod
   return {
     ...(secure ? { tls: clientTls(input, '--detect-mqtt') } : {}),
     ...(username === undefined ? {} : { auth: redacted({ username, ...(password === undefined ? {} : { password }) }) }),
+    plainText,
   };
 }
 
@@ -122,12 +131,10 @@ function credsOf(path: string): Uint8Array {
  * NATS: TLS with tls:// or any of the TLS files (the client then insists on it), plain
  * nats:// beyond loopback only with `insecure`; at most one way of authenticating.
  */
-export function resolveNatsSecurity(url: URL, input: NatsSecurityInput, env: NodeJS.ProcessEnv): { tls?: BrokerTls; auth?: NatsAuth } {
+export function resolveNatsSecurity(url: URL, input: NatsSecurityInput, env: NodeJS.ProcessEnv): { tls?: BrokerTls; auth?: NatsAuth; plainText: boolean } {
   refuseUserinfo(url, '--detect-nats', 'give --detect-nats-creds, CUSTODIA_DETECT_NATS_TOKEN, or --detect-nats-user with CUSTODIA_DETECT_NATS_PASSWORD');
   const secure = url.protocol === 'tls:' || (input.ca ?? input.cert ?? input.key) !== undefined;
-  if (!secure && input.insecure !== true && !isLoopback(hostOf(url))) {
-    invalid(`--detect-nats ${url.protocol}//${url.host} is plain NATS beyond loopback: device telemetry (patient data) and the credentials would cross the network unencrypted. Give the server TLS (tls://, with --detect-nats-ca for a private CA) or pass --detect-nats-insecure`);
-  }
+  const plainText = plainTextBeyondLoopback(url, secure, input.insecure, `--detect-nats ${url.protocol}//${url.host} is plain NATS beyond loopback: device telemetry (patient data) and the credentials would cross the network unencrypted. Give the server TLS (tls://, with --detect-nats-ca for a private CA) or pass --detect-nats-insecure`);
   const token = nonEmpty(env['CUSTODIA_DETECT_NATS_TOKEN']);
   const pass = nonEmpty(env['CUSTODIA_DETECT_NATS_PASSWORD']);
   const user = nonEmpty(input.user);
@@ -139,6 +146,7 @@ export function resolveNatsSecurity(url: URL, input: NatsSecurityInput, env: Nod
   return {
     ...(secure ? { tls: clientTls(input, '--detect-nats') } : {}),
     ...(auth === undefined ? {} : { auth: redacted(auth) }),
+    plainText,
   };
 }
 

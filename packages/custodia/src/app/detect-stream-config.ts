@@ -27,6 +27,8 @@ export interface DetectStreamConfig {
   readonly mqttAuth?: MqttAuth;
   readonly nats?: { readonly url: string; readonly subject: string; readonly stream: string; readonly durable: string; readonly tls?: BrokerTls; readonly auth?: NatsAuth };
   readonly scorers: number;
+  /** Brokers (host:port) beyond loopback reached in plain text, as --detect-*-insecure allowed; absent when none. */
+  readonly plainTextBrokers?: readonly string[];
 }
 
 export interface DetectStreamInput {
@@ -89,8 +91,9 @@ export function resolveDetectStream(input: DetectStreamInput, env: NodeJS.Proces
   const mqttUrl = brokerUrl(mqtt, ['mqtt:', 'mqtts:'], '--detect-mqtt');
   const natsUrl = nats === undefined ? undefined : brokerUrl(nats, ['nats:', 'tls:'], '--detect-nats');
   const filter = topicFilter(topic ?? DEFAULT_TOPIC);
-  const mqttSecurity = resolveMqttSecurity(mqttUrl, input.mqtt ?? {}, env);
-  const natsSecurity = natsUrl === undefined ? {} : resolveNatsSecurity(natsUrl, input.nats ?? {}, env);
+  const { plainText: mqttPlain, ...mqttSecurity } = resolveMqttSecurity(mqttUrl, input.mqtt ?? {}, env);
+  const { plainText: natsPlain, ...natsSecurity } = natsUrl === undefined ? { plainText: false } : resolveNatsSecurity(natsUrl, input.nats ?? {}, env);
+  const plainTextBrokers = [...(mqttPlain ? [mqttUrl.host] : []), ...(natsPlain && natsUrl !== undefined ? [natsUrl.host] : [])];
   return Object.freeze({
     mqttUrl: mqtt,
     topic: filter,
@@ -98,5 +101,6 @@ export function resolveDetectStream(input: DetectStreamInput, env: NodeJS.Proces
     ...(mqttSecurity.auth === undefined ? {} : { mqttAuth: mqttSecurity.auth }),
     ...(nats === undefined ? {} : { nats: Object.freeze({ url: nats, subject: subj, stream: `CUSTODIA_${subj.replace(/[.-]/g, '_').toUpperCase()}`, durable: 'custodia-scorers', ...natsSecurity }) }),
     scorers,
+    ...(plainTextBrokers.length === 0 ? {} : { plainTextBrokers: Object.freeze(plainTextBrokers) }),
   });
 }

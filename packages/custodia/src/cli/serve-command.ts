@@ -141,10 +141,9 @@ export function serveCommand(): Command<[], Record<string, unknown>> {
         const d = config.detectStream;
         // Where and how, never the credentials or the key material.
         app.log.info({ mqtt: d.mqttUrl, topic: d.topic, mqttTls: d.mqttTls !== undefined, mqttMutualTls: d.mqttTls?.cert !== undefined, mqttUser: d.mqttAuth?.username, bus: d.nats === undefined ? 'in-process' : d.nats.url, natsTls: d.nats?.tls !== undefined, natsAuth: d.nats?.auth?.kind }, 'detect stream started');
-        for (const [url, tls] of [[d.mqttUrl, d.mqttTls], [d.nats?.url, d.nats?.tls]] as const) {
-          if (url === undefined || tls !== undefined || isLoopback(new URL(url).hostname.replace(/^\[(.*)\]$/, '$1'))) continue;
-          const warning = `Device telemetry from ${new URL(url).host} arrives in PLAIN TEXT (--detect-mqtt-insecure / --detect-nats-insecure): vital signs and broker credentials cross the network unencrypted. Lab use only.`;
-          app.log.warn({ broker: new URL(url).host }, warning);
+        for (const broker of d.plainTextBrokers ?? []) {
+          const warning = `Device telemetry from ${broker} arrives in PLAIN TEXT (--detect-mqtt-insecure / --detect-nats-insecure): vital signs and broker credentials cross the network unencrypted. Lab use only.`;
+          app.log.warn({ broker }, warning);
           process.stderr.write(`custodia: WARNING: ${warning}\n`);
         }
         setInterval(() => {

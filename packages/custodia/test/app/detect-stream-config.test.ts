@@ -56,6 +56,11 @@ describe('detection stream config', () => {
     expect(refusal({ mqttUrl: 'mqtt://127.0.0.1:1', natsUrl: 'tls://token@nats:4222' })).toMatch(/--detect-nats: credentials in the URL are refused/);
   });
 
+  it('names the brokers it reaches in plain text beyond loopback (serve warns of each), and only those', () => {
+    expect(config({ mqttUrl: 'mqtt://10.0.0.5:1883', mqtt: { insecure: true }, natsUrl: 'nats://nats.ward:4222', nats: { insecure: true } })?.plainTextBrokers).toEqual(['10.0.0.5:1883', 'nats.ward:4222']);
+    expect(config({ mqttUrl: 'mqtt://127.0.0.1:1883', mqtt: { insecure: true }, natsUrl: 'tls://nats.ward:4222', nats: { insecure: true } })?.plainTextBrokers).toBeUndefined();
+  });
+
   it('takes secrets from the environment only, and refuses options that do nothing or half a pair', () => {
     const env = (mqtt: Record<string, unknown>, e: NodeJS.ProcessEnv, nats?: Record<string, unknown>) => {
       try {
