@@ -28,9 +28,10 @@ import { compactVerify, decodeProtectedHeader, type CryptoKey, type KeyObject } 
 import { isCustodiaError, type Clock } from '../../kernel/index.js';
 import type { Client, IdentityService } from '../identity/index.js';
 import type { RateLimiter } from '../rate-limiter.js';
-import { eventUser, type SecurityEventSink } from '../security-events.js';
+import type { SecurityEventSink } from '../security-events.js';
 import { RequestParams } from './authorization-request.js';
 import { pageResponse, rateLimitedPage, redirectResponse, type OAuthHttpResponse } from './http-response.js';
+import { logoutEvent } from './logout-event.js';
 import type { OAuthStore } from './oauth-store.js';
 import type { OAuthEndpoints } from './oauth-settings.js';
 import { errorPage, signedOutPage } from './pages.js';
@@ -85,18 +86,9 @@ export class EndSessionEndpoint {
     }
     const { hint, client, redirect } = request;
     const ended = await this.d.store.revokeUserGrants(hint.userId, hint.clientId, this.d.clock.now());
-    const user = await this.d.identity.getUser(hint.userId).catch(() => undefined);
     const appName = client?.name ?? 'the application';
     try {
-      await this.d.events.record({
-        kind: 'logout',
-        user: eventUser(user ?? { id: hint.userId }),
-        client: hint.clientId,
-        via: 'end-session',
-        grants: ended.map((g) => g.id),
-        patients: ended.flatMap((g) => (g.context.patient === undefined ? [] : [g.context.patient])),
-        ...(address === undefined ? {} : { address }),
-      });
+      await this.d.events.record(await logoutEvent(this.d.identity, { userId: hint.userId, clientId: hint.clientId, via: 'end-session', ended, address }));
     } catch (e) {
       if (!isCustodiaError(e, 'audit-unavailable')) throw e;
       return pageResponse(503, errorPage({ title: 'Signed out, but not recorded', message: `You are signed out of ${appName}, but the sign-out could not be recorded in the audit trail. Try signing out again later.` }));

@@ -24,6 +24,7 @@ import { presentedCredentials, type PresentedCredentials } from './client-creden
 import type { GrantDeps, IssuedTokens } from './authorization-code-grant.js';
 import { eventUser, recordBestEffort, type EventGrantType, type SecurityEvent, type SecurityEventSink } from '../security-events.js';
 import { jsonResponse, oauthErrorResponse, rateLimitedResponse, type OAuthHttpResponse } from './http-response.js';
+import { logoutEvent } from './logout-event.js';
 import { OAuthError } from './oauth-error.js';
 import type { OAuthStore } from './oauth-store.js';
 import type { OAuthEndpoints } from './oauth-settings.js';
@@ -186,17 +187,7 @@ export class TokenEndpoint {
           // Every grant is a user's (client_credentials has none): the app signs its user out.
           // A grant that was over already ends nothing, and is no sign-out.
           if (grant.revokedAt === undefined && grant.expiresAt > now) {
-            const patient = grant.context.patient;
-            const user = await this.d.identity.getUser(grant.context.userId).catch(() => undefined);
-            await recordBestEffort(this.d.events, {
-              kind: 'logout',
-              user: eventUser(user ?? { id: grant.context.userId }),
-              client: client.clientId,
-              via: 'revocation',
-              grants: [grant.id],
-              patients: patient === undefined ? [] : [patient],
-              ...(address === undefined ? {} : { address }),
-            });
+            await recordBestEffort(this.d.events, await logoutEvent(this.d.identity, { userId: grant.context.userId, clientId: client.clientId, via: 'revocation', ended: [grant], address }));
           }
         }
       } else {
