@@ -156,11 +156,17 @@ export function ledgerLog(
     for (const r of audits) for (const owner of auditOwners(r)) if (at.hasLiveKey(owner)) owners.add(owner);
     return [...owners].map((o) => [o, keys.activeKey(o)]);
   };
-  /** How patients are named in `audit_patients` (ledger-rows.ts): blind in a sealed vault (the index key is made on first use). */
-  let filing: PatientFiling | undefined;
-  const fileOf = (): PatientFiling => (filing ??= at.sealed && at.keys !== undefined ? blindFiling(at.keys.indexKey()) : CLEAR_FILING);
-  /** The key the writer thread files with; null in a clear vault. */
+  /** The key patients are filed blind under in `audit_patients` (ledger-rows.ts; made on first use); null in a clear vault. The writer thread is handed it. */
   const filingKey = (): Buffer | null => (at.sealed && at.keys !== undefined ? at.keys.indexKey() : null);
+  /** How patients are named in `audit_patients`: blind under {@link filingKey}, or by id in a clear vault. */
+  let filing: PatientFiling | undefined;
+  const fileOf = (): PatientFiling => {
+    if (filing === undefined) {
+      const key = filingKey();
+      filing = key === null ? CLEAR_FILING : blindFiling(key);
+    }
+    return filing;
+  };
   const read = handle.read;
   const insert = async (db: Kysely<unknown>, spec: BulkTable, rows: unknown[][], blobs: readonly number[]): Promise<void> => {
     if (rows.length === 0) return;
