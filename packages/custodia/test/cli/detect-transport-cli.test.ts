@@ -6,8 +6,7 @@
  * line, as for every refused serve option; a broker it cannot use stops the start (exit 2)
  * rather than leaving a server up without its stream. The built binary in a child process.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MQTT_URL, mqttSuite } from '../helpers/brokers.js';
@@ -16,14 +15,9 @@ import { freePort } from '../helpers/free-port.js';
 import { makeTestPki, type TestPki } from '../helpers/openssl-pki.js';
 import { expectOneLineError, runCustodia } from '../helpers/spawn-cli.js';
 import { MOSQUITTO, MOSQUITTO_PASSWD, OPENSSL, startMosquitto, type Broker } from '../helpers/tls-brokers.js';
+import { tempDirs } from '../helpers/temp-dirs.js';
 
-const dirs: string[] = [];
-const tempDir = (): string => {
-  const d = mkdtempSync(join(tmpdir(), 'custodia-detect-transport-'));
-  dirs.push(d);
-  return d;
-};
-afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+const tempDir = tempDirs('custodia-detect-transport-');
 
 const serve = (args: string[], env: Record<string, string> = {}) => runCustodia(['serve', '--data-dir', tempDir(), '--port', '0', '--log-level', 'silent', ...args], env);
 

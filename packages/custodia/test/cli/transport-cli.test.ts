@@ -5,24 +5,18 @@
  * plain HTTP on a non-loopback address unless --insecure-http (or CUSTODIA_INSECURE_HTTP=1)
  * says so, loudly. The built binary in a child process, real TLS clients.
  */
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { connect } from 'node:tls';
 import { X509Certificate } from 'node:crypto';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runCli, serveCli } from '../helpers/cli-process.js';
 import { httpsFetch } from '../helpers/https-client.js';
 import { createTestCa } from '../helpers/test-pki.js';
+import { tempDirs } from '../helpers/temp-dirs.js';
 
-const dirs: string[] = [];
-const tempDir = (): string => {
-  const d = mkdtempSync(join(tmpdir(), 'custodia-transport-'));
-  dirs.push(d);
-  return d;
-};
-afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+const tempDir = tempDirs('custodia-transport-');
 
 interface Handshake {
   readonly protocol: string | null;

@@ -4,23 +4,17 @@
  * against the same database.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createIdentityService, openVaultDatabase, resolveConfig, type IdentityService } from '../../src/app/index.js';
 import { systemClock, seededRandom } from '../../src/kernel/index.js';
 import { createTestDatabase, isAvailable } from '../helpers/databases.js';
+import { tempDirs } from '../helpers/temp-dirs.js';
 
 const BIN = fileURLToPath(new URL('../../bin/custodia.mjs', import.meta.url));
-const dirs: string[] = [];
-const tempDir = (): string => {
-  const d = mkdtempSync(join(tmpdir(), 'custodia-user-cli-'));
-  dirs.push(d);
-  return d;
-};
-afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+const tempDir = tempDirs('custodia-user-cli-');
 
 interface Run {
   code: number;

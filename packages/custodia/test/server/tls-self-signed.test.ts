@@ -4,24 +4,18 @@
  * within 30 days of expiring, or when the stored certificate is not one for this key and
  * these names. Time from a ManualClock; the server side is in test/cli/transport-cli.test.ts.
  */
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { X509Certificate } from 'node:crypto';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ManualClock, secureRandom } from '../../src/kernel/index.js';
 import { ensureSelfSignedCertificate, RENEW_BEFORE_DAYS, resolveConfig, selfSignedTlsFiles, VALIDITY_DAYS } from '../../src/app/index.js';
+import { tempDirs } from '../helpers/temp-dirs.js';
 
 const DAY = 24 * 3600_000;
 const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));
-const dirs: string[] = [];
-const tempDir = (): string => {
-  const d = mkdtempSync(join(tmpdir(), 'custodia-selfsigned-'));
-  dirs.push(d);
-  return d;
-};
-afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+const tempDir = tempDirs('custodia-selfsigned-');
 
 const spki = (pem: Buffer): string => new X509Certificate(pem).publicKey.export({ type: 'spki', format: 'der' }).toString('base64');
 

@@ -4,23 +4,17 @@
  * passphrase (scrypt), rotated without losing older KEKs, saved atomically; a wrong
  * passphrase or a damaged file is a typed error, never a crash.
  */
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { currentKek, parseKeyring, rotateKek, serializeKeyring, wrapKey, unwrapKey, type ScryptCost } from '../../src/crypto/index.js';
 import { seededRandom, secureRandom } from '../../src/kernel/index.js';
 import { keyringPath, loadKeyring, saveKeyring } from '../../src/store/index.js';
+import { tempDirs } from '../helpers/temp-dirs.js';
 
 /** Cheaper than production (N=2^17) so the suite stays fast; the lowest the parser accepts. */
 const TEST_COST: ScryptCost = { N: 2 ** 14, r: 8, p: 1 };
-const dirs: string[] = [];
-const dataDir = (): string => {
-  const d = mkdtempSync(join(tmpdir(), 'custodia-keyring-'));
-  dirs.push(d);
-  return d;
-};
-afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+const dataDir = tempDirs('custodia-keyring-');
 
 describe('the local keyring', () => {
   it('is created on first start, private to its owner, and read back the same', () => {
