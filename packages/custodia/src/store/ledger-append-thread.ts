@@ -34,6 +34,7 @@ import { CLEAR_AT_REST, secretAad } from './at-rest.js';
 import { AUDIT_PATIENTS, blindFiling, chainHeads, CHAIN_HEAD_SQL, CLEAR_FILING, encodeItems, LEAVES, leafRows, nextIndex, patientRows, sealEntries, type EntrySealer, type PatientFiling } from './ledger-rows.js';
 import { preparedInserts } from './prepared-inserts.js';
 import { AppendChannel, type ChannelMemory } from './ledger-append-channel.js';
+import { checkpointPolicy } from './wal-checkpoints.js';
 
 /**
  * One request to append: its records, the data keys that may seal them (null in a clear
@@ -79,6 +80,7 @@ function run(data: AppendThreadData): void {
   const db = new BetterSqlite3(data.path, { timeout: 10_000 });
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
+  checkpointPolicy(db);
   const insert = preparedInserts(db);
   const maxIdx = db.prepare('SELECT MAX(idx) FROM ledger_leaves').pluck();
   const chainHead = db.prepare(CHAIN_HEAD_SQL).pluck();

@@ -10,6 +10,7 @@ import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, SqliteDialect, type SqliteDatabase, type SqliteStatement } from 'kysely';
 import type { Database } from './schema.js';
+import { checkpointPolicy } from './wal-checkpoints.js';
 
 /** Prepared statements are cached by SQL text: the store's SQL is a small fixed set. */
 function withStatementCache(db: BetterSqlite3.Database, max = 512): SqliteDatabase {
@@ -43,6 +44,7 @@ export function openSqlite(path: string): SqliteHandles {
   writer.pragma('journal_mode = WAL');
   writer.pragma('synchronous = FULL');
   writer.pragma('foreign_keys = ON');
+  checkpointPolicy(writer);
   const reader = path === ':memory:' ? writer : new BetterSqlite3(path, { timeout: 10_000, readonly: false });
   if (reader !== writer) {
     reader.pragma('foreign_keys = ON');

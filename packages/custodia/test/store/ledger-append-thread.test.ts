@@ -4,10 +4,11 @@
  * (which append their version commitments and records themselves), give one dense log in
  * commit order, each entry sealed under the right key and bound to its leaf; the cache of
  * current versions outlives the thread's commits but not another connection's writes;
- * and closing the store settles every append it accepted.
+ * closing the store settles every append it accepted; and the WAL is checkpointed only
+ * past the vault's own threshold (store/wal-checkpoints.ts), not SQLite's 1,000 pages.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import BetterSqlite3 from 'better-sqlite3';
 import { openDatabase, TENANT_OWNER, type VaultDatabase } from '../../src/store/index.js';
@@ -15,6 +16,8 @@ import { decodeEntry, hashLeaf, type AuditRecord } from '../../src/ledger/index.
 import { envelopeKeyId } from '../../src/crypto/index.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/databases.js';
 import { create, rows } from './store-fixtures.js';
+import { openSqlite } from '../../src/store/sqlite-database.js';
+import { WAL_CHECKPOINT_PAGES, WAL_SIZE_LIMIT } from '../../src/store/wal-checkpoints.js';
 
 const built = existsSync(fileURLToPath(new URL('../../dist/store/ledger-append-thread.js', import.meta.url)));
 
@@ -104,6 +107,23 @@ describe.skipIf(!built)('audit writer thread (SQLite file)', () => {
       expect(await vault.resources.readCurrent('Patient', 'c1')).toBeUndefined();
     } finally {
       raw.close();
+    }
+  });
+
+  it('checkpoints the WAL past the vault’s threshold, not SQLite’s default 1,000 pages, on its connection and the writer’s', async () => {
+    // Records about 5,000 patients: each dirties pages of its own in audit_patients and the key_id index.
+    for (let b = 0; b < 100; b++) await Promise.all(Array.from({ length: 50 }, (_, i) => vault.ledger.appendUnsynced({ audits: [read(`w${b * 50 + i}`, i)] })));
+    // At SQLite's default the WAL would restart after 1,000 pages (4 MiB) and stay near that size.
+    const walPages = statSync(`${db.options.database}-wal`).size / 4096;
+    expect(walPages).toBeGreaterThan(1_500);
+    expect(walPages).toBeLessThan(WAL_CHECKPOINT_PAGES + 1_000);
+    // The server's own writer connection takes the same policy.
+    const h = openSqlite(db.options.database);
+    try {
+      expect(h.writer.pragma('wal_autocheckpoint', { simple: true })).toBe(WAL_CHECKPOINT_PAGES);
+      expect(h.writer.pragma('journal_size_limit', { simple: true })).toBe(WAL_SIZE_LIMIT);
+    } finally {
+      await h.close();
     }
   });
 
