@@ -34,10 +34,10 @@ const UNLIMITED = { conn: -1, subs: -1, data: -1, payload: -1, imports: -1, expo
 /** JetStream on: no limit on memory and file storage, streams and consumers. */
 const JETSTREAM = { mem_storage: -1, disk_storage: -1, streams: -1, consumer: -1 };
 
-/** An account signed by `operator`, with JetStream when `jetstream`. */
-async function signAccount(name: string, operator: KeyPair, jetstream: boolean): Promise<NatsAccount> {
+/** An account signed by `operator`, with JetStream when `jetstream`; `connections` caps its client connections (no cap by default). */
+async function signAccount(name: string, operator: KeyPair, jetstream: boolean, connections = -1): Promise<NatsAccount> {
   const key = createAccount();
-  const jwt = await encodeAccount(name, key, { limits: { ...UNLIMITED, ...(jetstream ? JETSTREAM : {}) } }, { signer: operator });
+  const jwt = await encodeAccount(name, key, { limits: { ...UNLIMITED, conn: connections, ...(jetstream ? JETSTREAM : {}) } }, { signer: operator });
   return { id: key.getPublicKey(), key, jwt };
 }
 
@@ -48,8 +48,8 @@ export async function makeOperator(name: string): Promise<NatsOperator> {
   return { key, jwt: await encodeOperator(name, key, { system_account: system.id }), system };
 }
 
-/** An account of `operator` with JetStream on. */
-export const makeAccount = (name: string, operator: NatsOperator): Promise<NatsAccount> => signAccount(name, operator.key, true);
+/** An account of `operator` with JetStream on, and at most `connections` client connections (-1: no cap). */
+export const makeAccount = (name: string, operator: NatsOperator, connections = -1): Promise<NatsAccount> => signAccount(name, operator.key, true, connections);
 
 /** A user signed by `account`, with the default (unrestricted) permissions. */
 export async function makeUser(name: string, account: NatsAccount): Promise<NatsUser> {

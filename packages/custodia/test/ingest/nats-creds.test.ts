@@ -8,7 +8,8 @@
  *
  *   - a user of the trusted account: connected, telemetry published and consumed, each record once;
  *   - a user whose JWT an account of another operator signed: refused, `stream-unavailable`;
- *   - a user JWT with the seed of another user (the nonce signature does not match): refused.
+ *   - a user JWT with the seed of another user (the nonce signature does not match): refused;
+ *   - a user of an account with no connection left: given up on at the connect deadline, not the library's 20 s.
  */
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -43,6 +44,7 @@ describe.skipIf(NATS_URL === undefined || NATS_SERVER === undefined)(natsSuite(`
   let user: NatsUser;
   let stranger: NatsUser;
   let otherUser: NatsUser;
+  let fullUser: NatsUser;
 
   /** Whether the server's (debug) log, after its first `from` characters, gives `reason`: the refusal was for that cause, not another. */
   const serverLogged = async (from: number, reason: string): Promise<boolean> => {
@@ -65,8 +67,11 @@ describe.skipIf(NATS_URL === undefined || NATS_SERVER === undefined)(natsSuite(`
     otherUser = await makeUser('another', account);
     // An account the server has never heard of, under an operator it does not trust.
     stranger = await makeUser('stranger', await makeAccount('elsewhere', await makeOperator('another-operator')));
+    // A trusted account with no client connection left (its limit is 0).
+    const full = await makeAccount('full', operator, 0);
+    fullUser = await makeUser('no-room', full);
     port = await freePort();
-    server = await startNatsOperatorServer(dir, { port, operatorJwt: operator.jwt, systemAccount: operator.system.id, accounts: { [operator.system.id]: operator.system.jwt, [account.id]: account.jwt } });
+    server = await startNatsOperatorServer(dir, { port, operatorJwt: operator.jwt, systemAccount: operator.system.id, accounts: { [operator.system.id]: operator.system.jwt, [account.id]: account.jwt, [full.id]: full.jwt } });
   }, 60_000);
   afterAll(async () => {
     await server?.stop();
@@ -107,6 +112,15 @@ describe.skipIf(NATS_URL === undefined || NATS_SERVER === undefined)(natsSuite(`
     expect(message).not.toContain(stranger.jwt);
     expect(await serverLogged(logged, 'Account JWT lookup error: account missing'), server.output().slice(logged)).toBe(true);
   }, 20_000);
+
+  it('gives up within the connect deadline, pointing at the server log, when the account has no connection left', async () => {
+    // The server refuses with `-ERR 'maximum account active connections exceeded'`, which the client does not report (nats-io/nats.js#292): it only times out.
+    const [started, logged] = [Date.now(), server.output().length];
+    const message = await unavailable(NatsTelemetryBus.open({ ...optionsOf(writeCreds(join(dir, 'no-room.creds'), fullUser)), connectTimeoutMs: 2_000 }));
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(message).toMatch(/^The NATS server did not complete the connection within 2 s: .*connection limit.*the server's log says why/);
+    expect(await serverLogged(logged, 'maximum account active connections exceeded'), server.output().slice(logged)).toBe(true);
+  }, 30_000);
 
   it('is refused when the seed is not the key of the JWT\'s user (the nonce signature does not verify)', async () => {
     const [started, logged] = [Date.now(), server.output().length];
