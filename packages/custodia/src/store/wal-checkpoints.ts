@@ -7,10 +7,12 @@
  * adds a row to two B-trees ordered by patient (`audit_patients`, and the `key_id` index
  * of `ledger_leaves`): with reads spread over many patients, each row dirties a page of
  * its own, and a checkpoint every 1,000 frames copies nearly every one of those pages
- * back, again and again. Measured on this project's bench machine (bench/: 1,200
- * patients, batches of 40 records): at 1,000 pages the checkpoint was 40% of the audit
- * thread's commit time; at 10,000 pages the commit cost per record fell from 51 µs to
- * 22 µs, because a page written many times between checkpoints is copied back once.
+ * back, again and again. Measured once, with a scratch script (not kept), on the bench
+ * machine: a copy of the bench's audited vault after its Synthea import, and the thread's
+ * inserts and commits for 1,200 patients in batches of 40, each followed by an fdatasync.
+ * At 1,000 pages the checkpoint was 40% of the commit time; at 10,000 pages the commit
+ * cost per record fell from 51 µs to 22 µs, because a page written many times between
+ * checkpoints is copied back once.
  *
  * What it costs: the WAL grows to about 40 MB before it is reset (a checkpoint resets it
  * only when no reader still needs it, as before), and a crash recovery reads at most that
