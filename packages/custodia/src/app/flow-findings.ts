@@ -9,7 +9,7 @@
  *   - the window: the flow's start when the format gives it (Zeek `ts`), else now;
  *   - the explanation: the model, its score and threshold, the class, and the top features
  *     with their values and contributions (detection-explanation.ts), and for an imported
- *     model explained by occlusion, each feature's reference value as its baseline.
+ *     model explained by Shapley values, each feature's reference value as its baseline.
  */
 import { basename } from 'node:path';
 import { type DetectionExplanation, type DetectionFeature, type ExplainedFeature, type FindingDraft, type Severity } from '../detect/index.js';

@@ -1,7 +1,7 @@
 /**
  * The reference row of an imported ONNX model, computed from the operator's own normal
  * traffic and written into the model's sidecar (`custodia detect reference`): what its
- * alerts are then explained against by occlusion (detect/occlusion-explanation.ts,
+ * alerts are then explained against by Shapley values (detect/shapley-explanation.ts,
  * detect/reference-row.ts). Without one an imported model scores but cannot explain.
  *
  * The rows used are those labelled `normal` in a labelled file, or every row of an

@@ -8,8 +8,8 @@
  * `class` the model's class (`unknown` for a forest-only alert); `detected_by` `trees`,
  * `forest`, `trees+forest` or empty. With `--explain N`, attack rows also get their top N
  * features per model part (TreeSHAP and forest path shares), as `name=value (source
- * contribution)` separated by `; `; an imported ONNX model's by occlusion against its
- * sidecar's reference row, as `name=value vs reference (occlusion contribution)`.
+ * contribution)` separated by `; `; an imported ONNX model's by Shapley values against its
+ * sidecar's reference row, as `name=value vs reference (shapley contribution)`.
  * TreeSHAP costs about 3 ms a row: explain what you will read.
  *
  * With `--raise-findings`, every attack row also becomes an explained finding in the vault

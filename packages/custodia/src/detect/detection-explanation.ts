@@ -11,7 +11,7 @@
  *   (isolation-forest-explain.ts).
  *
  * A model we cannot look inside (an imported ONNX model) explains itself through the same
- * types by occlusion against a reference row (occlusion-explanation.ts).
+ * types by Shapley values against a reference row (shapley-explanation.ts).
  */
 import { NORMAL_CLASS, type DetectionModel } from './detection-model.js';
 import { className, scoreDetections, scoreThreshold, type DetectionScores } from './detection-scores.js';
@@ -25,12 +25,12 @@ export interface DetectionFeature {
   readonly value: number | string;
   /**
    * In the source's units: SHAP (log-odds) for trees, a share of the isolation for the
-   * forest, the fall in the score when the feature alone is put back to its reference value
-   * for occlusion.
+   * forest, the feature's Shapley value in the score against the reference row (the
+   * values of a row add up to its score minus the reference's) for `shapley`.
    */
   readonly contribution: number;
-  readonly source: 'trees' | 'forest' | 'occlusion';
-  /** The reference ("normal") value the row's value was judged against (occlusion), as observed. */
+  readonly source: 'trees' | 'forest' | 'shapley';
+  /** The reference ("normal") value the row's value was judged against (shapley), as observed. */
   readonly reference?: number | string;
 }
 

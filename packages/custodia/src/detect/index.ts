@@ -47,7 +47,7 @@ export { trainUnsupervisedDetector, trainSupervisedDetector, trainHybridDetector
 export { scoreDetections, scoreThreshold, modelClasses, className, DETECTED_BY_TREES, DETECTED_BY_FOREST, DEFAULT_FOREST_THRESHOLD, type DetectionScores } from './detection-scores.js';
 export { forestContributions } from './isolation-forest-explain.js';
 export { explainDetection, observedValue, type DetectionExplanation, type DetectionFeature } from './detection-explanation.js';
-export { explainByOcclusion, MAX_OCCLUSION_ROWS, type OcclusionScorer } from './occlusion-explanation.js';
+export { explainByShapley, MAX_SCORED_ROWS, ORDERINGS, shapleyValues, type ShapleyScorer } from './shapley-explanation.js';
 export { normalReferenceRow, parseReferenceRow } from './reference-row.js';
 export { evaluateDetections, type DetectionEvaluation, type ClassMetrics } from './detection-evaluation.js';
 // The Scorer port (our models in process; imported ONNX models through src/onnx/) and the ONNX sidecar.

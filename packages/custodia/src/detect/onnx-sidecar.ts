@@ -21,7 +21,7 @@
  * named after its most probable attack class; without names, attacks are `unknown`.
  *
  * `reference`, when present, is the row alerts are explained against (reference-row.ts,
- * occlusion-explanation.ts): one value per feature, encoded as rows are — for instance
+ * shapley-explanation.ts): one value per feature, encoded as rows are — for instance
  * each numeric feature's median and each category's most frequent value over the normal
  * rows the model was trained on. Without it the model's alerts cannot be explained.
  *

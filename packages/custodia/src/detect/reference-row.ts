@@ -1,8 +1,8 @@
 /**
- * The reference row of occlusion explanations (occlusion-explanation.ts): one value per
+ * The reference row of Shapley explanations (shapley-explanation.ts): one value per
  * feature of a schema, encoded as rows are (feature-schema.ts: a category as its vocabulary
- * index, a `log1p` feature as ln(1 + x)), that stands for normal traffic. An alert's feature
- * is judged by how far the score falls when that feature alone is put back to its reference.
+ * index, a `log1p` feature as ln(1 + x)), that stands for normal traffic. An alert's score
+ * is shared among the features where it differs from the reference.
  *
  * - {@link normalReferenceRow} computes one from rows of normal traffic: each numeric
  *   feature's median (of the encoded value; ln(1 + x) is monotone, so that is ln(1 + the

@@ -10,8 +10,8 @@
  * forest-only alert is named.
  *
  * Every alert explains itself (issue 6 §3) through `explain`: our models by TreeSHAP and
- * forest path shares (detection-explanation.ts), an imported model by occlusion against
- * the reference row its sidecar gives (occlusion-explanation.ts); a scorer without one has
+ * forest path shares (detection-explanation.ts), an imported model by Shapley values against
+ * the reference row its sidecar gives (shapley-explanation.ts); a scorer without one has
  * no `explain`.
  */
 import { explainDetection, type DetectionExplanation } from './detection-explanation.js';

@@ -15,10 +15,10 @@
  *
  * The session runs on one thread (the machine is shared with the vault), sequentially.
  *
- * With a reference row in the sidecar, the scorer explains its alerts by occlusion
- * (detect/occlusion-explanation.ts), through its own `score`; without one it has no `explain`.
+ * With a reference row in the sidecar, the scorer explains its alerts by Shapley values
+ * (detect/shapley-explanation.ts), through its own `score`; without one it has no `explain`.
  */
-import { attackProbabilityScores, explainByOcclusion, UNKNOWN_CLASS, NORMAL_CLASS, type DetectionScores, type FeatureMatrix, type OnnxSidecar, type Scorer } from '../detect/index.js';
+import { attackProbabilityScores, explainByShapley, UNKNOWN_CLASS, NORMAL_CLASS, type DetectionScores, type FeatureMatrix, type OnnxSidecar, type Scorer } from '../detect/index.js';
 import { CustodiaError } from '../kernel/index.js';
 import type { OnnxRuntime, OrtSession, OrtValueMetadata } from './onnx-runtime.js';
 
@@ -156,5 +156,5 @@ export async function openOnnxScorer(runtime: OnnxRuntime, bytes: Uint8Array, si
   };
   const { reference } = sidecar;
   if (reference === undefined) return Object.freeze(scorer);
-  return Object.freeze({ ...scorer, explain: (matrix: FeatureMatrix, scores: DetectionScores, count: number) => explainByOcclusion(scorer, reference, matrix, scores, count) });
+  return Object.freeze({ ...scorer, explain: (matrix: FeatureMatrix, scores: DetectionScores, count: number) => explainByShapley(scorer, reference, matrix, scores, count) });
 }

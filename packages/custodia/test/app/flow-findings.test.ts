@@ -37,13 +37,13 @@ function batch(): ScoredBatch {
   };
 }
 
-it("an occlusion explanation's reference values become the finding's baselines (a category's one-hot column: 1 or 0)", () => {
+it("a Shapley explanation's reference values become the finding's baselines (a category's one-hot column: 1 or 0)", () => {
   const e: DetectionExplanation = {
     model: 'onnx', score: 0.8, threshold: 0.5, label: 1, class: 'unknown',
     features: [
-      { feature: 'src_bytes', value: 0, reference: 234, contribution: 0.36216, source: 'occlusion' },
-      { feature: 'protocol_type', value: 'udp', reference: 'tcp', contribution: 0.1, source: 'occlusion' },
-      { feature: 'flag', value: 'SF', reference: 'SF', contribution: 0.01, source: 'occlusion' },
+      { feature: 'src_bytes', value: 0, reference: 234, contribution: 0.36216, source: 'shapley' },
+      { feature: 'protocol_type', value: 'udp', reference: 'tcp', contribution: 0.1, source: 'shapley' },
+      { feature: 'flag', value: 'SF', reference: 'SF', contribution: 0.01, source: 'shapley' },
     ],
   };
   const draft = flowFindingDraft(batch(), 1, e, 'flows:x', 0, 'x');

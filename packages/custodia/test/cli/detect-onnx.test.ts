@@ -1,7 +1,7 @@
 /**
  * `custodia detect score|evaluate --model x.onnx` as an operator runs them (the built
  * binary), with the imported scikit-learn model of test/fixtures/onnx. Scores and metrics
- * come out as for our own models, and so do explanations and findings (by occlusion against
+ * come out as for our own models, and so do explanations and findings (by Shapley values against
  * the sidecar's reference row); a malformed model, a sidecar naming the wrong number of
  * features and a missing sidecar are each one line on stderr and exit 2. `detect reference`
  * computes the reference row from normal traffic into the sidecar.
@@ -83,7 +83,7 @@ describe.skipIf(ONNX_RUNTIME_MISSING !== undefined)(`custodia detect score|evalu
     expect(r.code, r.stderr).toBe(0);
     const attacks = r.stdout.trim().split('\n').slice(1).filter((l) => l.split(',')[2] === '1');
     expect(attacks.length).toBeGreaterThan(5);
-    for (const l of attacks) expect(l).toMatch(/^\d+,[\d.]+,1,(DoS|Probe|R2L|U2R),trees,.* vs .*\(occlusion \+/);
+    for (const l of attacks) expect(l).toMatch(/^\d+,[\d.]+,1,(DoS|Probe|R2L|U2R),trees,.* vs .*\(shapley \+/);
   });
 
   it('refuses a malformed ONNX file: exit 2, one line, no output file', () => {
@@ -109,7 +109,7 @@ describe.skipIf(ONNX_RUNTIME_MISSING !== undefined)(`custodia detect score|evalu
     expectOneLineError(runCustodia(['detect', 'evaluate', '--model', model, '--input', EXCERPT]), 'is missing');
   });
 
-  it('--explain names the top features of each attack row, the value against the reference, by occlusion', () => {
+  it('--explain names the top features of each attack row, the value against the reference, by Shapley values', () => {
     const out = join(dir, 'explained.csv');
     const r = runCustodia(['detect', 'score', '--model', ONNX_FIXTURE, '--input', EXCERPT, '--output', out, '--explain', '3']);
     expect(r.code, r.stderr).toBe(0);
@@ -119,7 +119,7 @@ describe.skipIf(ONNX_RUNTIME_MISSING !== undefined)(`custodia detect score|evalu
     expect(rows.filter((m) => m[3] === '1').length).toBeGreaterThan(5);
     for (const m of rows) {
       if (m[3] === '0') expect(m[6]).toBe('');
-      else for (const f of m[6]!.replace(/^"|"$/g, '').split('; ')) expect(f).toMatch(/^\w+=[\w.]+ vs [\w.]+ \(occlusion \+\d\.\d+(e-\d+)?\)$/);
+      else for (const f of m[6]!.replace(/^"|"$/g, '').split('; ')) expect(f).toMatch(/^\w+=[\w.]+ vs [\w.]+ \(shapley \+\d\.\d+(e-\d+)?\)$/);
     }
   });
 
@@ -158,7 +158,7 @@ describe.skipIf(ONNX_RUNTIME_MISSING !== undefined)(`custodia detect score|evalu
     expect(written).toEqual({ ...JSON.parse(readFileSync(`${ONNX_FIXTURE}.json`, 'utf8')), reference: fixture.reference });
     const scored = runCustodia(['detect', 'score', '--model', model, '--input', EXCERPT, '--output', '-', '--explain', '2']);
     expect(scored.code, scored.stderr).toBe(0);
-    expect(scored.stdout).toMatch(/ vs [^ ]+ \(occlusion [+-]/);
+    expect(scored.stdout).toMatch(/ vs [^ ]+ \(shapley [+-]/);
   });
 
   it('reference takes an unlabelled file only with --all-normal, and leaves the sidecar as it was when it refuses', () => {

@@ -1,5 +1,5 @@
 /**
- * The reference row occlusion explanations judge alerts against (reference-row.ts): each
+ * The reference row Shapley explanations judge alerts against (reference-row.ts): each
  * numeric feature's median over the normal rows, each categorical feature's most frequent
  * category, lowest index on a tie.
  */

@@ -1,10 +1,10 @@
 /**
- * Imported ONNX models explain their alerts by occlusion against the reference row of their
- * sidecar (detect/occlusion-explanation.ts), on the real scikit-learn model of
+ * Imported ONNX models explain their alerts by Shapley values against the reference row of
+ * their sidecar (detect/shapley-explanation.ts), on the real scikit-learn model of
  * test/fixtures/onnx scored by the real onnxruntime-node: the explanations are
- * deterministic, each contribution is the score's fall with that one feature put back to
- * its reference (checked one row at a time against the batched computation), a normal
- * record made an alert by one change names that change first, and a sidecar whose
+ * deterministic and do not depend on the batch, an alert's values add up to its score
+ * minus the reference's (checked against the model's own scores of the two rows), a
+ * normal record made an alert by one change names that change first, and a sidecar whose
  * reference is not one float per feature is `model-invalid`, as any bad model file is.
  */
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -13,13 +13,13 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readDetectorScorer } from '../../src/app/index.js';
 import { readAllFlowRows } from '../../src/app/flow-rows.js';
-import type { DetectionExplanation, FeatureMatrix, Scorer } from '../../src/detect/index.js';
+import { shapleyValues, type DetectionExplanation, type FeatureMatrix, type Scorer } from '../../src/detect/index.js';
 import { ONNX_FIXTURE, ONNX_RUNTIME_MISSING } from '../helpers/onnx-runtime.js';
 
 const KDD = new URL('../fixtures/nsl-kdd/KDDTrain+_20Percent.txt', import.meta.url).pathname;
 const SIDECAR = JSON.parse(readFileSync(`${ONNX_FIXTURE}.json`, 'utf8')) as Record<string, unknown> & { reference: number[] };
 
-describe.skipIf(ONNX_RUNTIME_MISSING !== undefined)(`ONNX explanations by occlusion${ONNX_RUNTIME_MISSING === undefined ? '' : ` — SKIPPED: ${ONNX_RUNTIME_MISSING}`}`, () => {
+describe.skipIf(ONNX_RUNTIME_MISSING !== undefined)(`ONNX explanations by Shapley values${ONNX_RUNTIME_MISSING === undefined ? '' : ` — SKIPPED: ${ONNX_RUNTIME_MISSING}`}`, () => {
   let dir: string;
   let scorer: Scorer;
   let records: FeatureMatrix;
@@ -52,34 +52,35 @@ describe.skipIf(ONNX_RUNTIME_MISSING !== undefined)(`ONNX explanations by occlus
       expect(e.score).toBeGreaterThan(0.5);
       expect(e.features.length).toBeGreaterThan(0);
       expect(e.features.length).toBeLessThanOrEqual(5);
-      for (const f of e.features) expect(f).toMatchObject({ source: 'occlusion', reference: expect.anything() });
+      for (const f of e.features) expect(f).toMatchObject({ source: 'shapley', reference: expect.anything() });
     }
   });
 
-  it("each contribution is the score's fall with that feature alone at its reference, scored one row at a time", async () => {
+  it("an alert's values add up to its score minus the reference's, and a row is explained the same alone as in a batch", async () => {
     const first = { data: records.data.slice(0, 100 * w), rows: 100, width: w };
+    const scores = await scorer.score(first);
     const explained = await explainAll(first);
     const reference = Float64Array.from(SIDECAR.reference);
-    let checked = 0;
-    for (let r = 0; r < 100 && checked < 5; r++) {
-      const e = explained[r];
-      if (e === undefined) continue;
-      for (const f of e.features) {
-        const at = scorer.schema.features.findIndex((s) => s.name === f.feature);
-        const occluded = rowOf(r);
-        occluded[at] = reference[at]!;
-        const fall = e.score - (await scorer.score(one(occluded))).score[0]!;
-        expect(f.contribution).toBeCloseTo(fall, 12);
-        expect(f.contribution).toBeGreaterThan(0);
-      }
-      checked++;
+    const referenceScore = (await scorer.score(one(reference.slice()))).score[0]!;
+    const alerts = Array.from(scores.label, (l, r) => (l === 1 ? r : -1)).filter((r) => r >= 0).slice(0, 5);
+    expect(alerts).toHaveLength(5);
+    const values = await shapleyValues(scorer, reference, referenceScore, first, alerts, (r) => scores.score[r]!);
+    for (const [i, r] of alerts.entries()) {
+      const v = values[i]!;
+      expect(v.reduce((a, b) => a + b, 0)).toBeCloseTo(scores.score[r]! - referenceScore, 9);
+      rowOf(r).forEach((x, f) => x === reference[f] && expect(v[f]).toBe(0));
+      // The explanation lists the largest positive values, in order.
+      const top = explained[r]!.features;
+      expect(top.map((f) => f.contribution)).toEqual(top.map((f) => v[scorer.schema.features.findIndex((s) => s.name === f.feature)]));
+      expect(top[0]!.contribution).toBe(Math.max(...v));
+      // The same row alone: the same explanation.
+      expect((await explainAll(one(rowOf(r))))[0]).toEqual(explained[r]);
     }
-    expect(checked).toBe(5);
   });
 
   // Two normal records of the fixture that one change makes alerts. Not every such change
-  // comes first: occlusion judges each feature against the reference, not against the
-  // record before the change (docs/detect.md).
+  // comes first: the values are against the reference, not against the record before the
+  // change (docs/detect.md).
   for (const { line, feature, value, observed, reference } of [
     { line: 137, feature: 'src_bytes', value: 0, observed: 0, reference: 234 },
     { line: 56, feature: 'dst_bytes', value: 0, observed: 0, reference: 382 },
@@ -91,7 +92,7 @@ describe.skipIf(ONNX_RUNTIME_MISSING !== undefined)(`ONNX explanations by occlus
       changed[scorer.schema.features.findIndex((s) => s.name === feature)] = value;
       const [e] = await explainAll(one(changed));
       expect(e).toMatchObject({ model: 'onnx', label: 1, threshold: 0.5 });
-      expect(e!.features[0]).toMatchObject({ feature, value: observed, reference, source: 'occlusion' });
+      expect(e!.features[0]).toMatchObject({ feature, value: observed, reference, source: 'shapley' });
     });
   }
 
