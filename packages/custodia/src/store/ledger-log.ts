@@ -148,6 +148,18 @@ export function ledgerLog(
   const lease = paths.lease ?? (async () => true);
   /** Whether the writer connection committed an append that is not yet flushed (flushAppends). */
   let unflushed = false;
+  /**
+   * Data-key rotation's pass over the ledger (resealSealedBy): which keys it re-seals, the
+   * index it has read up to, and how many entries each key still seals (counted once as the
+   * pass starts, then decremented as entries move, instead of a count of the whole table
+   * per batch). Keys drop out of the rotation as they are emptied, and the pass goes on for
+   * the rest; a key it did not start with starts a new pass.
+   */
+  let resealPass: { readonly keys: ReadonlySet<string>; after: number; left: Map<string, number> | undefined } | undefined;
+  const resealPassFor = (keyIds: readonly string[]): NonNullable<typeof resealPass> => {
+    if (resealPass === undefined || !keyIds.every((k) => resealPass!.keys.has(k))) resealPass = { keys: new Set(keyIds), after: -1, left: undefined };
+    return resealPass;
+  };
   /** The data keys the writer thread may seal `audits` with: each patient's live key, and the tenant's. */
   const handedKeys = (audits: readonly AuditRecord[]): [string, DataKey][] | null => {
     const keys = at.keys;
@@ -305,11 +317,27 @@ export function ledgerLog(
 
     async resealSealedBy(keyIds, limit) {
       if (keyIds.length === 0) return { resealed: 0, stillSealing: new Set<string>(), remaining: 0 };
-      const rows = (await sql<{ idx: number | string; entry: Buffer; key_id: string }>`
-        SELECT idx, entry, key_id FROM ledger_leaves WHERE ${d.inTexts('key_id', keyIds)} ORDER BY idx LIMIT ${limit}`.execute(read)).rows;
+      // No index on key_id (migration 0023): one pass in index order, resumed where the last batch stopped.
+      const pass = resealPassFor(keyIds);
+      const counted = async (): Promise<Map<string, number>> =>
+        new Map(
+          (await sql<{ key_id: string; n: number | string }>`SELECT key_id, COUNT(*) AS n FROM ledger_leaves WHERE ${d.inTexts('key_id', keyIds)} GROUP BY key_id`.execute(read)).rows.map((r) => [r.key_id, Number(r.n)]),
+        );
+      const batch = async (after: number) =>
+        (await sql<{ idx: number | string; entry: Buffer; key_id: string }>`
+          SELECT idx, entry, key_id FROM ledger_leaves WHERE idx > ${after} AND ${d.inTexts('key_id', keyIds)} ORDER BY idx LIMIT ${limit}`.execute(read)).rows;
+      pass.left ??= await counted();
+      let rows = await batch(pass.after);
+      // The last pass ended at the last batch: what is left (behind it) is for a new one, started now.
+      if (rows.length === 0 && pass.after >= 0) {
+        pass.after = -1;
+        pass.left = await counted();
+        rows = await batch(-1);
+      }
       const moves: { idx: number; from: string; content: Buffer; keyId: string }[] = [];
       for (const r of rows) {
         const idx = Number(r.idx);
+        pass.after = idx;
         const owner = at.keys?.ownerOf(r.key_id);
         if (owner === undefined) continue;
         try {
@@ -325,12 +353,25 @@ export function ledgerLog(
       if (moves.length > 0) {
         resealed = await handle.transaction(async (db) => {
           let n = 0;
-          for (const m of moves) n += Number((await sql`UPDATE ledger_leaves SET entry = ${m.content}, key_id = ${m.keyId} WHERE idx = ${m.idx} AND key_id = ${m.from}`.execute(db)).numAffectedRows ?? 0);
+          for (const m of moves) {
+            const moved = Number((await sql`UPDATE ledger_leaves SET entry = ${m.content}, key_id = ${m.keyId} WHERE idx = ${m.idx} AND key_id = ${m.from}`.execute(db)).numAffectedRows ?? 0);
+            if (moved > 0) pass.left!.set(m.from, (pass.left!.get(m.from) ?? moved) - moved);
+            n += moved;
+          }
           return n;
         }, { ledgerOnly: true });
       }
-      const left = (await sql<{ key_id: string; n: number | string }>`SELECT key_id, COUNT(*) AS n FROM ledger_leaves WHERE ${d.inTexts('key_id', keyIds)} GROUP BY key_id`.execute(read)).rows;
-      return { resealed, stillSealing: new Set(left.map((r) => r.key_id)), remaining: left.reduce((n, r) => n + Number(r.n), 0) };
+      const asked = new Set(keyIds);
+      // At the end of a pass, counted again: exact. Within one the count is what moved since it
+      // started, and an entry sealed meanwhile may not be in it, so no key is said to be done
+      // (the caller would drop it) and `remaining` is never 0 before the pass has ended.
+      if (rows.length < limit) {
+        pass.left = await counted();
+        const left = [...pass.left].filter(([k, n]) => n > 0 && asked.has(k));
+        return { resealed, stillSealing: new Set(left.map(([k]) => k)), remaining: left.reduce((n, [, c]) => n + c, 0) };
+      }
+      const counting = [...pass.left].reduce((n, [k, c]) => (asked.has(k) && c > 0 ? n + c : n), 0);
+      return { resealed, stillSealing: asked, remaining: Math.max(1, counting) };
     },
 
     flushAppends: async () => {

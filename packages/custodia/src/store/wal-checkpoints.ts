@@ -4,10 +4,10 @@
  * (sqlite-database.ts) and the audit writer thread (ledger-append-thread.ts).
  *
  * SQLite's default checkpoints once the WAL holds 1,000 pages (4 MB). Each audited read
- * adds a row to two B-trees ordered by patient (`audit_patients`, and the `key_id` index
- * of `ledger_leaves`): with reads spread over many patients, each row dirties a page of
- * its own, and a checkpoint every 1,000 frames copies nearly every one of those pages
- * back, again and again. Measured once, with a scratch script (not kept), on the bench
+ * adds a row to a B-tree ordered by patient (`audit_patients`; until migration 0023 also
+ * to the `key_id` index of `ledger_leaves`): with reads spread over many patients, each
+ * row dirties a page of its own, and a checkpoint every 1,000 frames copies nearly every
+ * one of those pages back, again and again. Measured once, with a scratch script (not kept), on the bench
  * machine: a copy of the bench's audited vault after its Synthea import, and the thread's
  * inserts and commits for 1,200 patients in batches of 40, each followed by an fdatasync.
  * At 1,000 pages the checkpoint was 40% of the commit time; at 10,000 pages the commit

@@ -26,6 +26,7 @@ import { findingSchema } from './0019-findings.js';
 import { talkerSchema } from './0020-talkers.js';
 import { breakGlassSealedReasonSchema } from './0021-break-glass-sealed-reason.js';
 import { grantsByUserSchema } from './0022-grants-by-user.js';
+import { ledgerKeyIndexSchema } from './0023-ledger-key-index.js';
 
 function statements(list: string[]): Migration {
   return {
@@ -61,6 +62,7 @@ export function migrationProvider(dialect: SqlDialect): MigrationProvider {
         '0020-talkers': statements(talkerSchema(dialect)),
         '0021-break-glass-sealed-reason': statements(breakGlassSealedReasonSchema(dialect)),
         '0022-grants-by-user': statements(grantsByUserSchema()),
+        '0023-ledger-key-index': statements(ledgerKeyIndexSchema()),
       };
     },
   };
