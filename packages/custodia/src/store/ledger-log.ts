@@ -150,15 +150,21 @@ export function ledgerLog(
   let unflushed = false;
   /**
    * Data-key rotation's pass over the ledger (resealSealedBy): which keys it re-seals, the
-   * index it has read up to, and how many entries each key still seals (counted once as the
-   * pass starts, then decremented as entries move, instead of a count of the whole table
-   * per batch). Keys drop out of the rotation as they are emptied, and the pass goes on for
-   * the rest; a key it did not start with starts a new pass.
+   * index it has read up to, how many entries those keys sealed as it started (counted once
+   * it outlasts a batch), and how many it has moved since: its progress, without a count of
+   * the whole table per batch. Keys
+   * drop out of the rotation as they are emptied and the pass goes on for the rest; a key it
+   * did not start with starts a new pass.
    */
-  let resealPass: { readonly keys: ReadonlySet<string>; after: number; left: Map<string, number> | undefined } | undefined;
+  let resealPass: { readonly keys: ReadonlySet<string>; after: number; atStart: number | undefined; moved: number } | undefined;
   const resealPassFor = (keyIds: readonly string[]): NonNullable<typeof resealPass> => {
-    if (resealPass === undefined || !keyIds.every((k) => resealPass!.keys.has(k))) resealPass = { keys: new Set(keyIds), after: -1, left: undefined };
+    if (resealPass === undefined || !keyIds.every((k) => resealPass!.keys.has(k))) resealPass = { keys: new Set(keyIds), after: -1, atStart: undefined, moved: 0 };
     return resealPass;
+  };
+  const restartPass = (pass: NonNullable<typeof resealPass>): void => {
+    pass.after = -1;
+    pass.atStart = undefined;
+    pass.moved = 0;
   };
   /** The data keys the writer thread may seal `audits` with: each patient's live key, and the tenant's. */
   const handedKeys = (audits: readonly AuditRecord[]): [string, DataKey][] | null => {
@@ -326,12 +332,10 @@ export function ledgerLog(
       const batch = async (after: number) =>
         (await sql<{ idx: number | string; entry: Buffer; key_id: string }>`
           SELECT idx, entry, key_id FROM ledger_leaves WHERE idx > ${after} AND ${d.inTexts('key_id', keyIds)} ORDER BY idx LIMIT ${limit}`.execute(read)).rows;
-      pass.left ??= await counted();
       let rows = await batch(pass.after);
       // The last pass ended at the last batch: what is left (behind it) is for a new one, started now.
       if (rows.length === 0 && pass.after >= 0) {
-        pass.after = -1;
-        pass.left = await counted();
+        restartPass(pass);
         rows = await batch(-1);
       }
       const moves: { idx: number; from: string; content: Buffer; keyId: string }[] = [];
@@ -353,25 +357,22 @@ export function ledgerLog(
       if (moves.length > 0) {
         resealed = await handle.transaction(async (db) => {
           let n = 0;
-          for (const m of moves) {
-            const moved = Number((await sql`UPDATE ledger_leaves SET entry = ${m.content}, key_id = ${m.keyId} WHERE idx = ${m.idx} AND key_id = ${m.from}`.execute(db)).numAffectedRows ?? 0);
-            if (moved > 0) pass.left!.set(m.from, (pass.left!.get(m.from) ?? moved) - moved);
-            n += moved;
-          }
+          for (const m of moves) n += Number((await sql`UPDATE ledger_leaves SET entry = ${m.content}, key_id = ${m.keyId} WHERE idx = ${m.idx} AND key_id = ${m.from}`.execute(db)).numAffectedRows ?? 0);
           return n;
         }, { ledgerOnly: true });
       }
-      const asked = new Set(keyIds);
-      // At the end of a pass, counted again: exact. Within one the count is what moved since it
-      // started, and an entry sealed meanwhile may not be in it, so no key is said to be done
+      pass.moved += resealed;
+      // At the end of a pass, counted again: exact. Within one the progress is what moved since
+      // it started, and an entry sealed meanwhile may not be in it, so no key is said to be done
       // (the caller would drop it) and `remaining` is never 0 before the pass has ended.
       if (rows.length < limit) {
-        pass.left = await counted();
-        const left = [...pass.left].filter(([k, n]) => n > 0 && asked.has(k));
+        restartPass(pass);
+        const left = [...(await counted())].filter(([, n]) => n > 0);
         return { resealed, stillSealing: new Set(left.map(([k]) => k)), remaining: left.reduce((n, [, c]) => n + c, 0) };
       }
-      const counting = [...pass.left].reduce((n, [k, c]) => (asked.has(k) && c > 0 ? n + c : n), 0);
-      return { resealed, stillSealing: asked, remaining: Math.max(1, counting) };
+      // Counted once a pass outlasts its first batch: what is left now and what moved so far.
+      pass.atStart ??= [...(await counted()).values()].reduce((a, b) => a + b, 0) + pass.moved;
+      return { resealed, stillSealing: new Set(keyIds), remaining: Math.max(1, pass.atStart - pass.moved) };
     },
 
     flushAppends: async () => {
