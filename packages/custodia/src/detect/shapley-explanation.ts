@@ -62,11 +62,6 @@ function orderings(row: Float64Array, players: readonly number[]): number[][] {
   return out;
 }
 
-/** One alert's orderings of its players (the features away from the reference). */
-interface Walks {
-  readonly orders: readonly (readonly number[])[];
-}
-
 /**
  * The Shapley values of the rows `rows` of `matrix` against `reference`, given their own
  * scores (`scoreOf`) and the reference's (`referenceScore`); one array of `width` values
@@ -81,25 +76,26 @@ export async function shapleyValues(scorer: Pick<Scorer, 'score'>, reference: Fl
     for (let f = 0; f < w; f++) if (x[f] !== reference[f]) players.push(f);
     return players;
   };
-  // Rows scored per alert: ORDERINGS walks of d − 1 steps (the last step, x itself, is already scored).
-  const cost = (k: number): number => ORDERINGS * Math.max(0, playersOf(xOf(k)).length - 1);
+  // Rows scored per alert: ORDERINGS walks of d − 1 steps for its d players (the last step, x itself, is already scored).
+  const cost = Int32Array.from(rows, (_, k) => ORDERINGS * Math.max(0, playersOf(xOf(k)).length - 1));
   let i = 0;
   while (i < rows.length) {
     // A chunk of alerts whose walks fit one score() call (one alert at least: 16 · 1023 rows at most, SCHEMA_LIMITS).
     let end = i;
     let n = 0;
-    while (end < rows.length && (end === i || n + cost(end) <= MAX_SCORED_ROWS)) n += cost(end++);
-    const walks: Walks[] = [];
+    while (end < rows.length && (end === i || n + cost[end]! <= MAX_SCORED_ROWS)) n += cost[end++]!;
+    // Each alert's orderings of its players (the features away from the reference).
+    const walks: number[][][] = [];
     for (let k = i; k < end; k++) {
       const x = xOf(k);
       const players = playersOf(x);
-      walks.push({ orders: players.length === 0 ? [] : orderings(x, players) });
+      walks.push(players.length === 0 ? [] : orderings(x, players));
     }
     const data = new Float64Array(n * w);
     let at = 0;
     for (let k = i; k < end; k++) {
       const x = xOf(k);
-      for (const order of walks[k - i]!.orders) {
+      for (const order of walks[k - i]!) {
         // The walk from r: after step j, the first j + 1 players of the ordering have x's values.
         const step = Float64Array.from(reference);
         for (let j = 0; j < order.length - 1; j++) {
@@ -112,7 +108,7 @@ export async function shapleyValues(scorer: Pick<Scorer, 'score'>, reference: Fl
     const scored = n === 0 ? undefined : (await scorer.score({ data, rows: n, width: w })).score;
     at = 0;
     for (let k = i; k < end; k++) {
-      const { orders } = walks[k - i]!;
+      const orders = walks[k - i]!;
       const v = values[k]!;
       const full = scoreOf(rows[k]!);
       for (const order of orders) {
