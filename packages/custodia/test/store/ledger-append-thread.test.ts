@@ -127,6 +127,15 @@ describe.skipIf(!built)('audit writer thread (SQLite file)', () => {
     }
   });
 
+  it('goes back to the vault’s checkpoint threshold on the writer after a bulk load, not to SQLite’s default', async () => {
+    await vault.resources.bulkLoad(async () => {});
+    // Writes through the server's writer connection, spread over many patients' compartments.
+    for (let b = 0; b < 40; b++) {
+      await vault.resources.transaction((tx) => tx.writeVersions(Array.from({ length: 50 }, (_, i) => create('Observation', `b${b}-${i}`, rows({}), 1_700_000_000_000, [{ compartment: 'Patient', id: `q${b * 50 + i}` }]))));
+    }
+    expect(statSync(`${db.options.database}-wal`).size / 4096).toBeGreaterThan(1_500);
+  });
+
   it('writes every append it accepted before the store closes, and refuses appends after', async () => {
     const appends = Array.from({ length: 200 }, (_, i) => vault.ledger.appendUnsynced({ audits: [read('p9', i)] }));
     const settled = Promise.allSettled(appends);
