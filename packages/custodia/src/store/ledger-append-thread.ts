@@ -5,10 +5,10 @@
  * sealing, the inserts, the commit and the fsync all run here, off the thread that serves
  * requests; this is the SQLite counterpart of a database's WAL writer.
  *
- * Group commit: the vault gathers the records of every request that arrives while one
- * batch is being committed into the next (ledger-appender.ts), and each flush covers
- * every batch committed before it, so batches grow with the load. The two sides share
- * memory, not messages (ledger-append-channel.ts).
+ * Group commit: the vault writes each append into a ring the moment it is made
+ * (ledger-append-channel.ts), and the thread commits everything written there while it
+ * committed and flushed the last batch as the next one, so batches grow with the load.
+ * The two sides share memory, not messages.
  *
  * Durability: the transaction commits with `synchronous = NORMAL` (its WAL frames
  * written), and the WAL is then flushed with fdatasync before anyone is answered, outside
@@ -113,21 +113,46 @@ function run(data: AppendThreadData): void {
   let taken = 0;
   const failed = new Map<number, string>();
 
-  /** Commits every request sent so far (one in the slot at a time; the vault sends the next once this one is taken). */
+  /**
+   * Commits every request sent so far, as one transaction for each run of requests filed
+   * under the same key: the records of request after request, in order. Requests that
+   * fail together are all answered with why.
+   */
   function takeAll(): void {
-    while (channel.sent > taken) {
-      const id = taken;
-      channel.clearStatus(id);
-      let first: number | undefined;
+    const texts = channel.readFrom(taken);
+    let group: AppendRequest[] = [];
+    const commitGroup = (): void => {
+      if (group.length === 0) return;
       try {
-        first = commit(JSON.parse(channel.read()) as AppendRequest);
+        let first = commit(merged(group));
+        for (const r of group) {
+          channel.committed(r.id, first);
+          first += r.audits.length;
+        }
       } catch (e) {
         // No detail of the records: only what failed (a constraint, a full disk, a locked database).
-        failed.set(id, e instanceof Error ? e.message.slice(0, 300) : 'the append failed');
+        const why = e instanceof Error ? e.message.slice(0, 300) : 'the append failed';
+        for (const r of group) failed.set(r.id, why);
       }
-      taken = id + 1;
-      channel.took(id, first);
+      group = [];
+    };
+    for (const [i, text] of texts.entries()) {
+      const id = taken + i;
+      let r: AppendRequest;
+      try {
+        r = JSON.parse(text) as AppendRequest;
+      } catch {
+        failed.set(id, 'the append request could not be read');
+        continue;
+      }
+      if (r.id !== id) failed.set(id, 'the append request is out of order');
+      else {
+        if (group.length > 0 && group[0]!.filingKey !== r.filingKey) commitGroup();
+        group.push(r);
+      }
     }
+    commitGroup();
+    taken += texts.length;
   }
 
   /** Flushes the WAL and settles every request taken so far (durable, or failed with why). */
@@ -148,20 +173,29 @@ function run(data: AppendThreadData): void {
   }
 
   // Blocking waits (see ledger-append-channel.ts for why): commit what was sent, flush, and
-  // wait for more; requests sent during a flush are committed together after it.
+  // at once commit what was sent meanwhile; wait only when nothing was.
   let lastWork = performance.now();
+  let takenAtWait = 0;
   for (;;) {
-    const before = taken;
     takeAll();
     flush();
-    if (channel.closing && channel.sent === taken) break;
+    if (channel.sent > taken) continue;
+    if (channel.closing) break;
     const now = performance.now();
-    if (taken !== before) lastWork = now;
+    if (taken !== takenAtWait) lastWork = now;
+    takenAtWait = taken;
     const busy = now - lastWork < BUSY_MS;
     channel.waitForSent(taken, busy ? POLL_MS : SLEEP_MS, !busy);
   }
   if (wal !== undefined) closeSync(wal);
   db.close();
+}
+
+/** Requests one after another as one: their records in order, their keys, the latest time. */
+function merged(group: readonly AppendRequest[]): AppendRequest {
+  if (group.length === 1) return group[0]!;
+  const keys = group[0]!.keys === null ? null : [...new Map(group.flatMap((r) => r.keys ?? []).map((k) => [k[0], k] as const)).values()];
+  return { id: group[0]!.id, audits: group.flatMap((r) => r.audits), keys, filingKey: group[0]!.filingKey, at: Math.max(...group.map((r) => r.at)) };
 }
 
 // Only as the thread ledger-appender.ts starts (another worker that imports this module has other data).

@@ -45,20 +45,18 @@ interface Waiting {
   readonly reject: (e: unknown) => void;
 }
 
-/** Appends that go at once even while the thread flushes. */
-const GATHER = 64;
-
 const stopped = (cause?: unknown): CustodiaError => new CustodiaError('storage-unavailable', 'The audit writer thread stopped', cause === undefined ? {} : { cause });
 
 /**
  * An appender for the SQLite file at `path`; undefined when there is no thread to run
  * (`:memory:`, an unbuilt source tree).
  *
- * One request is with the thread at a time until it is committed: appends made meanwhile
- * wait here and go as one request as soon as it is, so a busy server sends few, large
- * requests. The thread flushes while it commits the next one and settles requests after
- * each flush. While anything is in flight the thread is ref'd, so that the process does
- * not exit before a record it waits for is durable.
+ * Each append goes into the channel's ring as it is made, and the thread commits what it
+ * finds there after each flush as one batch, so a busy server's batches grow with the load
+ * without the vault gathering them. Appends wait here only while the ring is full. The
+ * vault wakes when the thread settles requests (after each flush). While anything is in
+ * flight the thread is ref'd, so that the process does not exit before a record it waits
+ * for is durable.
  */
 export function ledgerAppender(path: string): LedgerAppender | undefined {
   const module = path === ':memory:' ? undefined : threadModule();
@@ -68,11 +66,12 @@ export function ledgerAppender(path: string): LedgerAppender | undefined {
   let settled = 0;
   let closed = false;
   let parked = false;
-  let buffered: Waiting[] = [];
+  /** Appends not yet in the ring (it was full), in order. */
+  let waiting: Waiting[] = [];
   /** Who waits for everything to be settled (close). */
   const drained: (() => void)[] = [];
-  /** Sent, not yet settled: each request's callers, by request id. */
-  const inFlight = new Map<number, Waiting[]>();
+  /** Sent, not yet settled, by request id. */
+  const inFlight = new Map<number, Waiting>();
 
   function start(): NonNullable<typeof thread> {
     const memory = channelMemory();
@@ -85,7 +84,7 @@ export function ledgerAppender(path: string): LedgerAppender | undefined {
       if (thread !== t) return;
       thread = undefined;
       settle(t.channel);
-      for (const ws of inFlight.values()) for (const w of ws) w.reject(stopped(cause));
+      for (const w of inFlight.values()) w.reject(stopped(cause));
       inFlight.clear();
       pump();
       for (const r of drained.splice(0)) r();
@@ -95,39 +94,42 @@ export function ledgerAppender(path: string): LedgerAppender | undefined {
     return t;
   }
 
-  /** Answers the appends of every request the thread has settled. */
+  /** Answers every append the thread has settled. */
   function settle(channel: AppendChannel): void {
     for (const durable = channel.durable; settled < durable; settled++) {
-      const ws = inFlight.get(settled) ?? [];
+      const w = inFlight.get(settled);
       inFlight.delete(settled);
+      if (w === undefined) continue;
       const outcome = channel.outcome(settled);
-      if ('error' in outcome) {
-        const error = new CustodiaError('storage-unavailable', `The audit ledger append failed: ${outcome.error}`);
-        for (const x of ws) x.reject(error);
-      } else {
-        let first = outcome.first;
-        for (const x of ws) {
-          x.resolve(first);
-          first += x.audits.length;
-        }
-      }
+      if ('error' in outcome) w.reject(new CustodiaError('storage-unavailable', `The audit ledger append failed: ${outcome.error}`));
+      else w.resolve(outcome.first);
     }
   }
 
-  /** Settles what the thread has settled, sends what is buffered if it may, and waits for the thread if anything is left. */
+  /** Puts `w` into the ring; false if there is no room for it now. */
+  function send(channel: AppendChannel, w: Waiting): boolean {
+    if (sent - settled >= RING) return false;
+    const keys = w.keys === null ? null : w.keys.map(([owner, k]): [string, string, string] => [owner, k.id, Buffer.from(k.key).toString('base64')]);
+    const request: AppendRequest = { id: sent, audits: w.audits, keys, filingKey: w.filingKey?.toString('base64') ?? null, at: w.at };
+    const done = channel.send(sent, JSON.stringify(request));
+    if (done === 'full') return false;
+    if (done === 'too-large') w.reject(new CustodiaError('storage-unavailable', 'An audit record is too large to append'));
+    else inFlight.set(sent++, w);
+    return true;
+  }
+
+  /** Settles what the thread has settled, sends what waits if there is room, and waits for the thread if anything is left. */
   function pump(): void {
-    if (buffered.length === 0 && inFlight.size === 0 && thread === undefined) return;
+    if (waiting.length === 0 && inFlight.size === 0 && thread === undefined) return;
     thread ??= start();
     const { worker, channel } = thread;
     // Read before looking, so that progress made while looking is not missed by the wait.
-    const seen = channel.progress;
+    const seen = channel.durable;
     settle(channel);
-    // The thread takes one request at a time; and while it flushes, a request sent now would
-    // be committed alone and wait for the next flush anyway: unless many are waiting, they
-    // gather here until the flush ends and go as one.
-    const idle = channel.taken === sent && (channel.durable === sent || buffered.length >= GATHER);
-    if (buffered.length > 0 && idle && sent - settled < RING) sendBuffered(channel);
-    if (buffered.length === 0 && inFlight.size === 0) {
+    let i = 0;
+    while (i < waiting.length && send(channel, waiting[i]!)) i++;
+    if (i > 0) waiting = waiting.slice(i);
+    if (waiting.length === 0 && inFlight.size === 0) {
       worker.unref();
       for (const r of drained.splice(0)) r();
       return;
@@ -135,46 +137,26 @@ export function ledgerAppender(path: string): LedgerAppender | undefined {
     worker.ref();
     if (parked) return;
     parked = true;
-    channel.onProgress(seen, () => {
+    channel.onDurable(seen, () => {
       parked = false;
       pump();
     });
-  }
-
-  /** Sends the buffered appends as one request (as many as fit in the slot). */
-  function sendBuffered(channel: AppendChannel): void {
-    let batch = buffered;
-    buffered = [];
-    for (;;) {
-      const keys = batch[0]!.keys === null ? null : [...new Map(batch.flatMap((x) => x.keys ?? [])).entries()].map(([owner, k]): [string, string, string] => [owner, k.id, Buffer.from(k.key).toString('base64')]);
-      const filingKey = batch[0]!.filingKey?.toString('base64') ?? null;
-      const request: AppendRequest = { id: sent, audits: batch.flatMap((x) => x.audits), keys, filingKey, at: Math.max(...batch.map((x) => x.at)) };
-      if (channel.send(sent, JSON.stringify(request))) break;
-      if (batch.length === 1) {
-        batch[0]!.reject(new CustodiaError('storage-unavailable', 'An audit record is too large to append'));
-        return;
-      }
-      // Too large for the slot: the first half now, the rest next time.
-      const half = Math.ceil(batch.length / 2);
-      buffered = [...batch.slice(half), ...buffered];
-      batch = batch.slice(0, half);
-    }
-    inFlight.set(sent, batch);
-    sent++;
   }
 
   return {
     append(audits, keys, filingKey, at) {
       if (closed) return Promise.reject(new CustodiaError('storage-unavailable', 'The store is closed'));
       return new Promise((resolve, reject) => {
-        buffered.push({ audits, keys, filingKey, at, resolve, reject });
+        const w: Waiting = { audits, keys, filingKey, at, resolve, reject };
+        // Straight into the ring when nothing waits before it; the vault is already waiting for the thread if anything is in flight.
+        if (thread === undefined || waiting.length > 0 || !send(thread.channel, w)) waiting.push(w);
         if (!parked) pump();
       });
     },
     async close() {
       closed = true;
       // Everything accepted is written and flushed before the thread stops.
-      while (thread !== undefined && (buffered.length > 0 || inFlight.size > 0)) await new Promise<void>((r) => drained.push(r));
+      while (thread !== undefined && (waiting.length > 0 || inFlight.size > 0)) await new Promise<void>((r) => drained.push(r));
       const t = thread;
       if (t === undefined) return;
       const exited = new Promise<void>((r) => t.worker.once('exit', () => r()));
