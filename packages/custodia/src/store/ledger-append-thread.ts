@@ -113,26 +113,38 @@ function run(data: AppendThreadData): void {
   let taken = 0;
   const failed = new Map<number, string>();
 
+  /** Commits `group` as one transaction; false (nothing written) if it failed, with why for each request. */
+  function commitTogether(group: readonly AppendRequest[]): boolean {
+    try {
+      let first = commit(merged(group));
+      for (const r of group) {
+        channel.committed(r.id, first);
+        first += r.audits.length;
+      }
+      return true;
+    } catch (e) {
+      // No detail of the records: only what failed (a constraint, a full disk, a locked database).
+      const why = e instanceof Error ? e.message.slice(0, 300) : 'the append failed';
+      for (const r of group) failed.set(r.id, why);
+      return false;
+    }
+  }
+
   /**
    * Commits every request sent so far, as one transaction for each run of requests filed
-   * under the same key: the records of request after request, in order. Requests that
-   * fail together are all answered with why.
+   * under the same key: the records of request after request, in order. If that fails,
+   * each request is committed alone, so that one request's bad record (its records carry
+   * request data) fails that request only, not every read that happened to be batched with it.
    */
   function takeAll(): void {
     const texts = channel.readFrom(taken);
     let group: AppendRequest[] = [];
     const commitGroup = (): void => {
-      if (group.length === 0) return;
-      try {
-        let first = commit(merged(group));
+      if (group.length > 0 && !commitTogether(group) && group.length > 1) {
         for (const r of group) {
-          channel.committed(r.id, first);
-          first += r.audits.length;
+          failed.delete(r.id);
+          commitTogether([r]);
         }
-      } catch (e) {
-        // No detail of the records: only what failed (a constraint, a full disk, a locked database).
-        const why = e instanceof Error ? e.message.slice(0, 300) : 'the append failed';
-        for (const r of group) failed.set(r.id, why);
       }
       group = [];
     };

@@ -5,7 +5,9 @@
  * commit order, each entry sealed under the right key and bound to its leaf; the cache of
  * current versions outlives the thread's commits but not another connection's writes;
  * closing the store settles every append it accepted; and the WAL is checkpointed only
- * past the vault's own threshold (store/wal-checkpoints.ts), not SQLite's 1,000 pages.
+ * past the vault's own threshold (store/wal-checkpoints.ts), not SQLite's 1,000 pages,
+ * also after a bulk load. Appends made while the ring is full wait and go in order; a
+ * malformed record fails its own append, not those batched with it.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { existsSync, statSync } from 'node:fs';
@@ -134,6 +136,27 @@ describe.skipIf(!built)('audit writer thread (SQLite file)', () => {
       await vault.resources.transaction((tx) => tx.writeVersions(Array.from({ length: 50 }, (_, i) => create('Observation', `b${b}-${i}`, rows({}), 1_700_000_000_000, [{ compartment: 'Patient', id: `q${b * 50 + i}` }]))));
     }
     expect(statSync(`${db.options.database}-wal`).size / 4096).toBeGreaterThan(1_500);
+  });
+
+  it('holds appends back while the ring is full, and writes every one of them in order', async () => {
+    // The largest record a read can make (1,000 entities of 256 characters), four to an
+    // append: 60 appends are about 62 MB of requests, nearly four times what the 16 MiB ring holds.
+    const big = (n: number): AuditRecord => ({ ...read('p1', n), entities: Array.from({ length: 1000 }, (_, i) => `Observation/${String(i).padStart(4, '0')}${'x'.repeat(239)}`) });
+    const firsts = await Promise.all(Array.from({ length: 60 }, (_, i) => vault.ledger.appendUnsynced({ audits: [0, 1, 2, 3].map((k) => big(4 * i + k)) })));
+    expect(firsts).toEqual(Array.from({ length: 60 }, (_, i) => 4 * i));
+    const leaves = await vault.ledger.scanLeaves(0, 1_000);
+    expect(leaves).toHaveLength(240);
+    expect(decodeEntry(vault.ledger.openLeaf(leaves[239]!))).toMatchObject({ kind: 'audit', event: { at: 1_800_000_000_000 + 239 } });
+  });
+
+  it('fails only the append whose record is malformed, not the appends committed with it', async () => {
+    const appends = Array.from({ length: 40 }, (_, i) => vault.ledger.appendUnsynced({ audits: [i === 17 ? ({ ...read('p3', i), action: 'X' } as unknown as AuditRecord) : read('p3', i)] }));
+    const outcomes = await Promise.allSettled(appends);
+    expect(outcomes.map((o) => o.status)).toEqual(outcomes.map((_, i) => (i === 17 ? 'rejected' : 'fulfilled')));
+    expect((outcomes[17] as PromiseRejectedResult).reason).toMatchObject({ code: 'storage-unavailable' });
+    const leaves = await vault.ledger.scanLeaves(0, 1_000);
+    expect(leaves.map((l) => l.idx)).toEqual(Array.from({ length: 39 }, (_, i) => i));
+    expect(leaves.map((l) => (decodeEntry(vault.ledger.openLeaf(l)) as { event: AuditRecord }).event.at - 1_800_000_000_000)).toEqual(Array.from({ length: 40 }, (_, i) => i).filter((i) => i !== 17));
   });
 
   it('writes every append it accepted before the store closes, and refuses appends after', async () => {
