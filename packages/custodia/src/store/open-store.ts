@@ -25,7 +25,7 @@ import type { SqlDialect } from './schema.js';
 import { openSqlite } from './sqlite-database.js';
 import { sqliteFastPath } from './sqlite-fast-path.js';
 import { walSync } from './wal-sync.js';
-import { checkpointPolicy } from './wal-checkpoints.js';
+import { enterBulkLoad } from './wal-checkpoints.js';
 import { ledgerAppender } from './ledger-appender.js';
 import { writeVersions } from './write-versions.js';
 import { newestSeqOf, readCurrent } from './read-queries.js';
@@ -234,16 +234,10 @@ async function openSqliteStore(options: StoreOptions): Promise<StoreHandles> {
     optimize: async () => {
       await sql`PRAGMA optimize = 0x10002`.execute(h.write as Kysely<unknown>);
     },
-    // Each automatic checkpoint copies the WAL into the database and fsyncs it; during a
-    // bulk load that is most of the I/O. Checkpoint every ~400 MB of WAL instead of ~40 MB
-    // (wal-checkpoints.ts), then once at the end, and go back to the vault's policy.
-    // Commits are fsynced (synchronous=FULL) as always.
+    // Fewer checkpoints while it runs (wal-checkpoints.ts); commits are fsynced (synchronous=FULL) as always.
     enterBulkLoad: async () => {
-      h.writer.pragma('wal_autocheckpoint = 100000');
-      return async () => {
-        checkpointPolicy(h.writer);
-        h.writer.pragma('wal_checkpoint(TRUNCATE)');
-      };
+      const end = enterBulkLoad(h.writer);
+      return async () => end();
     },
   };
 }

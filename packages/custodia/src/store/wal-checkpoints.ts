@@ -39,3 +39,19 @@ export function checkpointPolicy(db: Pragmas): void {
   db.pragma(`wal_autocheckpoint = ${WAL_CHECKPOINT_PAGES}`);
   db.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT}`);
 }
+
+/** WAL pages between checkpoints during a bulk load (an import): about 400 MB. */
+export const BULK_LOAD_CHECKPOINT_PAGES = 100_000;
+
+/**
+ * A bulk load on `db`: each automatic checkpoint copies the WAL into the database and
+ * fsyncs it, most of a bulk load's I/O, so it checkpoints ten times less often still. The
+ * function returned ends it: one checkpoint that truncates the WAL, and the policy above again.
+ */
+export function enterBulkLoad(db: Pragmas): () => void {
+  db.pragma(`wal_autocheckpoint = ${BULK_LOAD_CHECKPOINT_PAGES}`);
+  return () => {
+    checkpointPolicy(db);
+    db.pragma('wal_checkpoint(TRUNCATE)');
+  };
+}
