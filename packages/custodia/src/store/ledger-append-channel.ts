@@ -177,7 +177,9 @@ export class AppendChannel {
 
   /**
    * Reads the requests from the `from`th up to `sent` (the text of each) and gives their
-   * bytes back to the vault; clears the status slots they will use.
+   * bytes back to the vault, zeroed: a request carries data keys, and no copy of a key may
+   * outlive its request here (an erasure destroys the key in the key store). Clears the
+   * status slots they will use.
    */
   readFrom(from: number): string[] {
     const to = this.#load(SENT);
@@ -190,6 +192,7 @@ export class AppendChannel {
         n = this.#words[0]!;
       }
       out.push(this.#ring.toString('utf8', at + 4, at + 4 + n));
+      this.#ring.fill(0, at, at + 4 + n);
       at = (at + 4 + padded(n)) % this.#ring.length;
       Atomics.store(this.#control, STATUS + (id % RING), 0);
     }

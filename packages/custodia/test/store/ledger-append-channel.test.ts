@@ -75,6 +75,16 @@ describe('audit append channel', () => {
     expect(channel.readFrom(3)).toEqual(['d'.repeat(16)]);
   });
 
+  it('zeroes what it has read: no copy of a request (its data keys) stays in the ring', () => {
+    const memory = channelMemory(256);
+    const channel = new AppendChannel(memory);
+    for (let id = 0; id < 20; id++) {
+      expect(channel.send(id, `{"key":"${'k'.repeat(id)}"}`)).toBe('sent');
+      expect(channel.readFrom(id)).toHaveLength(1);
+      expect(Buffer.from(memory.ring).every((b) => b === 0 || b === 0xff)).toBe(true);
+    }
+  });
+
   it('reports each settled request’s first index, or why it failed', () => {
     const channel = new AppendChannel(channelMemory(1024));
     for (let id = 0; id < 3; id++) channel.send(id, '{}');
