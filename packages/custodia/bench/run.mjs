@@ -183,16 +183,32 @@ const quietLatency = await latency({ url: quietBase, paths: readPaths, headers: 
 const commitMs = 1000 / durableCommitsOnce(2);
 emit('http.read.audited.p50', auditedLatency.p50, 'ms', 'http.read.unaudited.p50', quietLatency.p50);
 emit('http.read.audit_wait.p50', auditedLatency.p50 - quietLatency.p50, 'ms', 'sqlite.durable_commit.mean', commitMs);
+// Beside each throughput, the CPU this process (the server: its event loop, the audit
+// writer thread, V8's helpers; not the load generator, a child) spent per read: what an
+// audited read costs whatever the concurrency and the machine's core count. On these
+// 2-core machines the audit writer thread shares the cores with the event loop and the
+// load generator, so the throughput ratio mixes that cost with contention and, with few
+// clients, with the wait for the disk.
+const cpuMicros = () => {
+  const u = process.cpuUsage();
+  return u.user + u.system;
+};
+async function cpuTimedReads(url, runHeaders, connections) {
+  const before = cpuMicros();
+  const out = await load({ url, paths: readPaths, headers: runHeaders, duration: DURATION / 2, connections });
+  return { rps: out.rps, cpu: (cpuMicros() - before) / out.requests };
+}
 for (const connections of [10, 50, 100]) {
   const auditedRead = [];
   const quietRead = [];
   log(`audit: reads by id, audited vs not, ${connections} connections, 3 alternating runs`);
   for (let i = 0; i < 3; i++) {
-    quietRead.push((await load({ url: quietBase, paths: readPaths, headers: quietHeaders, duration: DURATION / 2, connections })).rps);
-    auditedRead.push((await load({ url: base, paths: readPaths, headers, duration: DURATION / 2, connections })).rps);
+    quietRead.push(await cpuTimedReads(quietBase, quietHeaders, connections));
+    auditedRead.push(await cpuTimedReads(base, headers, connections));
   }
   const suffix = connections === 10 ? '' : `.c${connections}`;
-  emit(`http.read.audited${suffix}`, median(auditedRead), 'requests/s', `http.read.unaudited${suffix}`, median(quietRead));
+  emit(`http.read.audited${suffix}`, median(auditedRead.map((r) => r.rps)), 'requests/s', `http.read.unaudited${suffix}`, median(quietRead.map((r) => r.rps)));
+  emit(`http.read.audited${suffix}.cpu`, median(auditedRead.map((r) => r.cpu)), 'µs/request', `http.read.unaudited${suffix}.cpu`, median(quietRead.map((r) => r.cpu)));
 }
 await quietApp.close();
 await quietVault.close();
