@@ -111,7 +111,8 @@ export function ledgerAppender(path: string): LedgerAppender | undefined {
     if (sent - settled >= RING) return false;
     const keys = w.keys === null ? null : w.keys.map(([owner, k]): [string, string, string] => [owner, k.id, Buffer.from(k.key).toString('base64')]);
     const request: AppendRequest = { id: sent, audits: w.audits, keys, filingKey: w.filingKey?.toString('base64') ?? null, at: w.at };
-    const done = channel.send(sent, JSON.stringify(request));
+    // Nothing in flight: the thread is waiting for work (polling or asleep), so wake it now rather than at its next poll.
+    const done = channel.send(sent, JSON.stringify(request), inFlight.size === 0);
     if (done === 'full') return false;
     if (done === 'too-large') w.reject(new CustodiaError('storage-unavailable', 'An audit record is too large to append'));
     else inFlight.set(sent++, w);

@@ -3,9 +3,13 @@
  * both sides driven from one thread: every request sent is read back once, whole and in
  * order, across wrap-arounds; the ring refuses a request only when it has no room for it
  * (and takes it once the reader has caught up), and refuses for good one it could never hold;
- * settlement reports each request's first leaf index or why it failed.
+ * settlement reports each request's first leaf index or why it failed; a send into an idle
+ * channel wakes a thread that is polling, and another send leaves it to its poll.
  */
 import { describe, expect, it } from 'vitest';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import { fc, test } from '@fast-check/vitest';
 import { AppendChannel, channelMemory, maxRequestBytes } from '../../src/store/ledger-append-channel.js';
 
@@ -98,5 +102,41 @@ describe('audit append channel', () => {
     expect(channel.outcome(1)).toEqual({ error: 'disk full' });
     expect(channel.outcome(2)).toEqual({ first: 12 });
     // A status slot is cleared when its request is read again, RING requests later.
+  });
+
+  const built = new URL('../../dist/store/ledger-append-channel.js', import.meta.url);
+
+  /** How long a thread polling with `timeoutMs` waited after a send made 50 ms into its wait, with `wake` or not. */
+  async function pollingWait(timeoutMs: number, wake: boolean): Promise<number> {
+    const memory = channelMemory(1024);
+    // The built module (a worker thread cannot load TypeScript): the same code as the source.
+    const code = `const { parentPort, workerData } = require('node:worker_threads');
+      import(workerData.module).then(({ AppendChannel }) => {
+        const channel = new AppendChannel(workerData.memory);
+        parentPort.postMessage('waiting');
+        const started = performance.now();
+        channel.waitForSent(0, workerData.timeoutMs, false);
+        parentPort.postMessage(performance.now() - started);
+      });`;
+    const worker = new Worker(code, { eval: true, workerData: { module: built.href, memory, timeoutMs } });
+    try {
+      const waited = new Promise<number>((resolve, reject) => {
+        worker.on('message', (m: unknown) => {
+          if (m === 'waiting') setTimeout(() => new AppendChannel(memory).send(0, '{}', wake), 50);
+          else resolve(m as number);
+        });
+        worker.on('error', reject);
+      });
+      return await waited;
+    } finally {
+      await worker.terminate();
+    }
+  }
+
+  it.skipIf(!existsSync(fileURLToPath(built)))('wakes a polling thread when told to (an idle channel), and otherwise leaves it to its poll', async () => {
+    // Woken: back long before its 10 s poll would have ended.
+    expect(await pollingWait(10_000, true)).toBeLessThan(5_000);
+    // Not woken: it polls to the end of its wait, though the request is there.
+    expect(await pollingWait(400, false)).toBeGreaterThanOrEqual(350);
   });
 });
