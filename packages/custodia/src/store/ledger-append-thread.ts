@@ -113,20 +113,18 @@ function run(data: AppendThreadData): void {
   let taken = 0;
   const failed = new Map<number, string>();
 
-  /** Commits `group` as one transaction; false (nothing written) if it failed, with why for each request. */
-  function commitTogether(group: readonly AppendRequest[]): boolean {
+  /** Commits `group` as one transaction; why it failed (nothing written), or undefined. */
+  function commitTogether(group: readonly AppendRequest[]): string | undefined {
     try {
       let first = commit(merged(group));
       for (const r of group) {
         channel.committed(r.id, first);
         first += r.audits.length;
       }
-      return true;
+      return undefined;
     } catch (e) {
       // No detail of the records: only what failed (a constraint, a full disk, a locked database).
-      const why = e instanceof Error ? e.message.slice(0, 300) : 'the append failed';
-      for (const r of group) failed.set(r.id, why);
-      return false;
+      return e instanceof Error ? e.message.slice(0, 300) : 'the append failed';
     }
   }
 
@@ -140,10 +138,11 @@ function run(data: AppendThreadData): void {
     const texts = channel.readFrom(taken);
     let group: AppendRequest[] = [];
     const commitGroup = (): void => {
-      if (group.length > 0 && !commitTogether(group) && group.length > 1) {
+      const why = group.length > 0 ? commitTogether(group) : undefined;
+      if (why !== undefined) {
         for (const r of group) {
-          failed.delete(r.id);
-          commitTogether([r]);
+          const alone = group.length === 1 ? why : commitTogether([r]);
+          if (alone !== undefined) failed.set(r.id, alone);
         }
       }
       group = [];
