@@ -175,6 +175,7 @@ async function openSqliteStore(options: StoreOptions): Promise<StoreHandles> {
       if (!durable) h.writer.pragma('synchronous = NORMAL');
       try {
         await sql`BEGIN IMMEDIATE`.execute(conn);
+        fast.began();
         try {
           const result = await fn(conn);
           if (touchesData) fast.bumpEpoch();

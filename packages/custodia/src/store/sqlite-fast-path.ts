@@ -19,6 +19,7 @@ import { INDEX_TABLES, VISIBILITY_FACT_ROWS } from './schema.js';
 import { assertDistinctTargets } from './write-versions.js';
 import { storedDigest, type StoredDigest } from './stored-digest.js';
 import { preparedInserts, ROWS_PER_INSERT, type InsertRows } from './prepared-inserts.js';
+import { AUDIT_PATIENTS, LEAVES } from './ledger-rows.js';
 
 interface WriteStatements {
   readonly insertResource: BetterSqlite3.Statement;
@@ -107,9 +108,13 @@ export interface SqliteFastPath {
    * connection). For small per-request lookups whose answer only a commit can change.
    */
   memo<T>(key: string, compute: () => T): T;
+  /** Call right after BEGIN of every write transaction on the writer: starts counting its changes (see {@link committed}). */
+  began(): void;
   /**
    * Call after every commit by this process: `touchedData` when it may have changed resource
-   * data (anything but an audit-ledger append), which empties the caches.
+   * data (anything but an audit-ledger append). The per-request lookups are forgotten; of
+   * the current versions, only those the transaction wrote, if every row it changed was
+   * changed by `writeVersions`, a ledger insert or the epoch bump, else all of them.
    */
   committed(touchedData: boolean): void;
   /** In a write transaction that may change data (anything but an audit-ledger append), before COMMIT: other processes' caches must drop what they hold. */
@@ -172,6 +177,40 @@ class CurrentVersionCache {
   }
 
   /**
+   * This process committed a change it cannot account for: everything goes, and the next
+   * check reads the epoch afresh (this process's own commits do not move data_version, so
+   * without that the epoch this cache holds would stay behind the store's).
+   */
+  forgetAll(): void {
+    this.clear();
+    this.#dataVersion = -1;
+  }
+
+  /**
+   * This process committed a transaction whose only changes to resource data were the
+   * current versions of `refs` (`Type/id`), moving the store epoch from `epochBefore` to
+   * `epochAfter`: those entries, the change markers and the per-request lookups go; every
+   * other current version is as it was, and the new epoch is this cache's own. Unless the
+   * epoch had moved before the transaction began since this cache last checked it (another
+   * process changed data meanwhile): then everything goes.
+   */
+  forget(refs: Iterable<string>, epochBefore: number, epochAfter: number): void {
+    if (epochBefore !== this.#epoch) {
+      this.forgetAll();
+      return;
+    }
+    this.#epoch = epochAfter;
+    for (const ref of refs) {
+      const e = this.#entries.get(ref);
+      if (e === undefined) continue;
+      this.#entries.delete(ref);
+      this.#bytes -= e.row.content?.byteLength ?? 0;
+    }
+    this.markers.clear();
+    this.memo.clear();
+  }
+
+  /**
    * Empties the cache if the database changed since data_version was last read. It is
    * read at most once per turn of the event loop: another process's commit that lands
    * later in the same turn is concurrent with every request being served in it, so
@@ -222,6 +261,25 @@ export function sqliteFastPath(writer: BetterSqlite3.Database, reader: BetterSql
   let w: WriteStatements | undefined;
   const cache = new CurrentVersionCache(writer.prepare('PRAGMA data_version').pluck(), writer.prepare('SELECT n FROM store_epoch').pluck(), CACHE_BYTES);
   const bumpEpoch = writer.prepare('UPDATE store_epoch SET n = n + 1');
+  /**
+   * What the write transaction open on the writer has changed, for {@link SqliteFastPath.committed}:
+   * the connection's change count as it began, the changes made by the operations this file
+   * can account for (versions written, ledger rows, the epoch), and the resources written.
+   * SQLite counts every row any INSERT, UPDATE or DELETE changes (triggers included), so a
+   * change by anything else (an erasure's UPDATE, a consent or key table) leaves the
+   * transaction's count above the accounted one, and the whole cache goes, as before.
+   */
+  const totalChanges = writer.prepare('SELECT total_changes()').pluck();
+  const changesNow = (): number => Number(totalChanges.get());
+  const epochNow = writer.prepare('SELECT n FROM store_epoch').pluck();
+  let open: { readonly start: number; accounted: number; readonly wrote: Set<string>; epochBefore?: number; epochAfter?: number } | undefined;
+  const accounted = <T>(fn: () => T): T => {
+    const before = open === undefined ? 0 : changesNow();
+    const result = fn();
+    if (open !== undefined) open.accounted += changesNow() - before;
+    return result;
+  };
+  const inserts = preparedInserts(writer);
   const read = reader.prepare(
     `SELECT r.pk, ${VERSION_COLUMNS}
      FROM resources r JOIN resource_versions v ON v.res_pk = r.pk AND v.version_id = r.version_id
@@ -241,39 +299,44 @@ export function sqliteFastPath(writer: BetterSqlite3.Database, reader: BetterSql
     compartments: compartmentsOf.all(e.pk) as { compartment: string; id: string }[],
     labels: labelsOf.all(e.pk) as { system: string | null; code: string | null }[],
   });
-  return {
-    writeVersions(writes) {
-      if (writes.length === 0) return [];
-      const digests: StoredDigest[] = [];
-      assertDistinctTargets(writes);
-      at.prepare(writes);
-      w ??= prepareWrites(writer);
-      const s = w;
-      const buffer = new IndexRowBuffer(s);
-      for (const v of writes) {
-        const deleted = v.json === null ? 1 : 0;
-        let pk: number;
-        if (v.expected === null) {
-          // A duplicate (type, id) violates UNIQUE: another writer created it first.
-          pk = Number((s.insertResource.get(v.type, v.id, v.versionId, v.lastUpdated, deleted) as { pk: number }).pk);
-        } else {
-          const row = s.moveCurrent.get(v.versionId, v.lastUpdated, deleted, v.type, v.id, v.expected.versionId) as { pk: number } | undefined;
-          if (row === undefined) throw new CustodiaError('version-conflict', 'A concurrent write changed the resource; retry against its current version');
-          pk = Number(row.pk);
-          for (const del of deleted === 1 ? s.deleteSearchRows : s.deleteIndex) del.run(pk);
-        }
-        const sealed = at.sealVersion(v);
-        s.insertVersion.run(pk, v.type, v.id, v.versionId, v.lastUpdated, deleted, v.method, sealed.content, sealed.keyId);
-        digests.push(storedDigest(v, sealed.content));
-        if (v.json === null || v.index === null) continue;
-        const index = at.indexRows(v.type, v.index);
-        for (const kind of INDEX_KINDS) for (const values of indexRowValues(index, kind)) buffer.add(kind, [pk, v.type, ...values]);
-        for (const c of v.compartments ?? []) s.insertCompartment.run(pk, v.type, c.compartment, c.id);
+  const writeVersions = (writes: readonly VersionWrite[]): StoredDigest[] => {
+    for (const v of writes) open?.wrote.add(`${v.type}/${v.id}`);
+    return accounted(() => writeAll(writes));
+  };
+  const writeAll = (writes: readonly VersionWrite[]): StoredDigest[] => {
+    if (writes.length === 0) return [];
+    const digests: StoredDigest[] = [];
+    assertDistinctTargets(writes);
+    at.prepare(writes);
+    w ??= prepareWrites(writer);
+    const s = w;
+    const buffer = new IndexRowBuffer(s);
+    for (const v of writes) {
+      const deleted = v.json === null ? 1 : 0;
+      let pk: number;
+      if (v.expected === null) {
+        // A duplicate (type, id) violates UNIQUE: another writer created it first.
+        pk = Number((s.insertResource.get(v.type, v.id, v.versionId, v.lastUpdated, deleted) as { pk: number }).pk);
+      } else {
+        const row = s.moveCurrent.get(v.versionId, v.lastUpdated, deleted, v.type, v.id, v.expected.versionId) as { pk: number } | undefined;
+        if (row === undefined) throw new CustodiaError('version-conflict', 'A concurrent write changed the resource; retry against its current version');
+        pk = Number(row.pk);
+        for (const del of deleted === 1 ? s.deleteSearchRows : s.deleteIndex) del.run(pk);
       }
-      // One write per resource per call (assertDistinctTargets): no later delete in this batch touches these rows.
-      buffer.flush();
-      return digests;
-    },
+      const sealed = at.sealVersion(v);
+      s.insertVersion.run(pk, v.type, v.id, v.versionId, v.lastUpdated, deleted, v.method, sealed.content, sealed.keyId);
+      digests.push(storedDigest(v, sealed.content));
+      if (v.json === null || v.index === null) continue;
+      const index = at.indexRows(v.type, v.index);
+      for (const kind of INDEX_KINDS) for (const values of indexRowValues(index, kind)) buffer.add(kind, [pk, v.type, ...values]);
+      for (const c of v.compartments ?? []) s.insertCompartment.run(pk, v.type, c.compartment, c.id);
+    }
+    // One write per resource per call (assertDistinctTargets): no later delete in this batch touches these rows.
+    buffer.flush();
+    return digests;
+  };
+  return {
+    writeVersions,
     readCurrent(type, id, visibility = SEE_ALL) {
       cache.validate();
       const key = `${type}/${id}`;
@@ -302,13 +365,24 @@ export function sqliteFastPath(writer: BetterSqlite3.Database, reader: BetterSql
       cache.memo.set(key, value);
       return value;
     },
+    began() {
+      open = { start: changesNow(), accounted: 0, wrote: new Set() };
+    },
     committed(touchedData) {
-      if (touchedData) cache.clear();
+      const done = open;
+      open = undefined;
+      if (!touchedData) return;
+      if (done?.epochBefore !== undefined && done.epochAfter !== undefined && changesNow() - done.start === done.accounted) cache.forget(done.wrote, done.epochBefore, done.epochAfter);
+      else cache.forgetAll();
     },
     bumpEpoch() {
-      bumpEpoch.run();
+      // Inside the transaction, under the write lock: no other connection moves the epoch between these reads.
+      if (open !== undefined) open.epochBefore ??= Number(epochNow.get());
+      accounted(() => bumpEpoch.run());
+      if (open !== undefined) open.epochAfter = Number(epochNow.get());
     },
-    insertRows: preparedInserts(writer),
+    // Ledger rows (leaves, the patient index) hold no resource data; any other table's rows are not accounted for.
+    insertRows: (spec, rows) => (spec.table === LEAVES.table || spec.table === AUDIT_PATIENTS.table ? accounted(() => inserts(spec, rows)) : inserts(spec, rows)),
     writerValue(sqlText, params = []) {
       let st = writerValues.get(sqlText);
       if (st === undefined) writerValues.set(sqlText, (st = writer.prepare(sqlText).pluck()));
