@@ -138,6 +138,25 @@ const createRun = await load({ url: base, paths: ['/fhir/Patient'], method: 'POS
 emit('http.create', createRun.rps, 'creates/s', 'sqlite.durable_commit', commits);
 emit('http.create.p99_loaded', createRun.p99, 'ms', 'http.hello.p99_loaded', helloRun.p99);
 
+// A mixed load, as a hospital's is: 50 clients reading while one client creates patients,
+// against the same reads alone, and the creates against the same creates alone (the vault
+// as served: audited). Alternating runs, medians.
+log('http: reads by id beside one client creating patients, 3 alternating runs');
+const createLoad = { paths: ['/fhir/Patient'], method: 'POST', body, headers: { ...headers, 'content-type': 'application/fhir+json', prefer: 'return=minimal' }, connections: 1 };
+const readsAlone = [];
+const readsBeside = [];
+const createsBeside = [];
+const createsAlone = [];
+for (let i = 0; i < 3; i++) {
+  readsAlone.push((await load({ url: base, paths: readPaths, headers, duration: DURATION / 2, connections: 50 })).rps);
+  createsAlone.push((await load({ url: base, ...createLoad, duration: DURATION / 2 })).rps);
+  const [reads, creates] = await Promise.all([load({ url: base, paths: readPaths, headers, duration: DURATION / 2, connections: 50 }), load({ url: base, ...createLoad, duration: DURATION / 2 })]);
+  readsBeside.push(reads.rps);
+  createsBeside.push(creates.rps);
+}
+emit('http.read.beside_creates', median(readsBeside), 'requests/s', 'http.read.c50', median(readsAlone));
+emit('http.create.beside_reads', median(createsBeside), 'creates/s', 'http.create.c1', median(createsAlone));
+
 // A vault with the same data, sealed, with auditing off: the baseline of the audit figure,
 // and the sealed side of the encryption figures (so that they measure encryption alone).
 const quietDir = mkdtempSync(join(tmpdir(), 'custodia-bench-noaudit-'));
