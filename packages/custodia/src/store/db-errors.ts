@@ -10,6 +10,9 @@ function codeOf(e: unknown): string {
   return '';
 }
 
+/** Whether `e` is SQLite saying another connection holds a lock it needs (SQLITE_BUSY and its extended codes). */
+export const isSqliteBusy = (e: unknown): boolean => codeOf(e).startsWith('SQLITE_BUSY');
+
 export function translateDbError(e: unknown): unknown {
   if (e instanceof CustodiaError) return e;
   const code = codeOf(e);
@@ -21,7 +24,7 @@ export function translateDbError(e: unknown): unknown {
   if (code === '40001' || code === '40P01') {
     return new CustodiaError('storage-conflict', 'The database aborted a concurrent write; retry', { cause: e });
   }
-  if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED') || code === 'ECONNREFUSED' || code === 'ECONNRESET' || code === '57P01' || code === '53300') {
+  if (isSqliteBusy(e) || code.startsWith('SQLITE_LOCKED') || code === 'ECONNREFUSED' || code === 'ECONNRESET' || code === '57P01' || code === '53300') {
     return new CustodiaError('storage-unavailable', 'The database is busy or unreachable; retry later', { cause: e });
   }
   return new CustodiaError('internal', 'Storage failure', { cause: e });

@@ -35,6 +35,8 @@ import { AUDIT_PATIENTS, blindFiling, chainHeads, CHAIN_HEAD_SQL, CLEAR_FILING, 
 import { preparedInserts } from './prepared-inserts.js';
 import { AppendChannel, type ChannelMemory } from './ledger-append-channel.js';
 import { checkpointPolicy } from './wal-checkpoints.js';
+import { isSqliteBusy } from './db-errors.js';
+import { BUSY_TIMEOUT_MS } from './sqlite-write-lock.js';
 
 /**
  * One request to append: its records, the data keys that may seal them (null in a clear
@@ -55,6 +57,15 @@ const POLL_MS = 0.25;
 /** ...for this long after its last request, and then sleeps until woken, looking whether it should stop this often. */
 const BUSY_MS = 20;
 const SLEEP_MS = 100;
+
+/**
+ * While the vault's own writer holds SQLite's write lock (a write transaction: its commit
+ * and fsync), the thread tries again this often (for as long as the vault's connections
+ * wait for a lock, BUSY_TIMEOUT_MS). SQLite's busy handler would sleep 1 ms, then 2, then
+ * 5 and more between attempts, holding back every read in the batch long after the lock is
+ * free; the thread has nothing else to do, so it waits in short steps instead.
+ */
+const LOCK_RETRY_MS = 0.05;
 
 export interface AppendThreadData {
   readonly path: string;
@@ -77,10 +88,13 @@ function handedKeys(keys: AppendRequest['keys']): EntrySealer {
 
 function run(data: AppendThreadData): void {
   const channel = new AppendChannel(data.memory);
-  const db = new BetterSqlite3(data.path, { timeout: 10_000 });
+  const db = new BetterSqlite3(data.path, { timeout: BUSY_TIMEOUT_MS });
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   checkpointPolicy(db);
+  // From here on a locked database is retried by `commit` (the timeout above covers opening it).
+  db.pragma('busy_timeout = 0');
+  const pause = new Int32Array(new SharedArrayBuffer(4));
   const insert = preparedInserts(db);
   const maxIdx = db.prepare('SELECT MAX(idx) FROM ledger_leaves').pluck();
   const chainHead = db.prepare(CHAIN_HEAD_SQL).pluck();
@@ -92,8 +106,23 @@ function run(data: AppendThreadData): void {
     return filing.file;
   };
 
-  /** Commits request `r` (not yet durable); the first index of its records. */
+  /** Commits request `r` (not yet durable), waiting for the write lock; the first index of its records. */
   function commit(r: AppendRequest): number {
+    const started = performance.now();
+    for (;;) {
+      try {
+        return commitOnce(r);
+      } catch (e) {
+        // Another connection holds the write lock (BEGIN IMMEDIATE takes it first, so this is
+        // where it shows); the transaction was rolled back and runs again from the start. Any
+        // other error is the batch's failure.
+        if (!isSqliteBusy(e) || performance.now() - started > BUSY_TIMEOUT_MS) throw e;
+        Atomics.wait(pause, 0, 0, LOCK_RETRY_MS);
+      }
+    }
+  }
+
+  function commitOnce(r: AppendRequest): number {
     // Encoded under the write lock: the indexes and each patient's chain head are exact there (ledger/patient-chain.ts).
     return db
       .transaction(() => {

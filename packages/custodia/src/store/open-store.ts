@@ -23,6 +23,7 @@ import { openPostgres } from './postgres-database.js';
 import { sequencerLease } from './sequencer-lease.js';
 import type { SqlDialect } from './schema.js';
 import { openSqlite } from './sqlite-database.js';
+import { beginImmediate, BUSY_TIMEOUT_MS } from './sqlite-write-lock.js';
 import { sqliteFastPath } from './sqlite-fast-path.js';
 import { walSync } from './wal-sync.js';
 import { enterBulkLoad } from './wal-checkpoints.js';
@@ -174,7 +175,7 @@ async function openSqliteStore(options: StoreOptions): Promise<StoreHandles> {
       // Inside the connection mutex: no other transaction can be affected by the pragma.
       if (!durable) h.writer.pragma('synchronous = NORMAL');
       try {
-        await sql`BEGIN IMMEDIATE`.execute(conn);
+        await beginImmediate(h.writer, () => sql`BEGIN IMMEDIATE`.execute(conn), BUSY_TIMEOUT_MS);
         fast.began();
         try {
           const result = await fn(conn);

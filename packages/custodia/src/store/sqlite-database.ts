@@ -8,6 +8,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
+import { BUSY_TIMEOUT_MS } from './sqlite-write-lock.js';
 import { Kysely, SqliteDialect, type SqliteDatabase, type SqliteStatement } from 'kysely';
 import type { Database } from './schema.js';
 import { checkpointPolicy } from './wal-checkpoints.js';
@@ -40,12 +41,12 @@ export interface SqliteHandles {
 
 export function openSqlite(path: string): SqliteHandles {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-  const writer = new BetterSqlite3(path, { timeout: 10_000 });
+  const writer = new BetterSqlite3(path, { timeout: BUSY_TIMEOUT_MS });
   writer.pragma('journal_mode = WAL');
   writer.pragma('synchronous = FULL');
   writer.pragma('foreign_keys = ON');
   checkpointPolicy(writer);
-  const reader = path === ':memory:' ? writer : new BetterSqlite3(path, { timeout: 10_000, readonly: false });
+  const reader = path === ':memory:' ? writer : new BetterSqlite3(path, { timeout: BUSY_TIMEOUT_MS, readonly: false });
   if (reader !== writer) {
     reader.pragma('foreign_keys = ON');
     reader.pragma('query_only = ON');

@@ -7,7 +7,8 @@
  * closing the store settles every append it accepted; and the WAL is checkpointed only
  * past the vault's own threshold (store/wal-checkpoints.ts), not SQLite's 1,000 pages,
  * also after a bulk load. Appends made while the ring is full wait and go in order; a
- * malformed record fails its own append, not those batched with it.
+ * malformed record fails its own append, not those batched with it; appends made while
+ * another connection holds the write lock wait for it.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { existsSync, statSync } from 'node:fs';
@@ -47,6 +48,21 @@ describe.skipIf(!built)('audit writer thread (SQLite file)', () => {
   afterEach(async () => {
     await vault.close();
     await db.cleanup();
+  });
+
+  it('waits for a write lock another connection holds, and then commits every append', async () => {
+    const holder = new BetterSqlite3(db.options.database);
+    holder.exec('BEGIN IMMEDIATE');
+    const appends = Array.from({ length: 20 }, (_, i) => vault.ledger.appendUnsynced({ audits: [read('p1', i)] }));
+    let settled = 0;
+    for (const a of appends) void a.then(() => settled++, () => settled++);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(settled).toBe(0);
+    holder.exec('COMMIT');
+    holder.close();
+    const firsts = await Promise.all(appends);
+    expect([...firsts].sort((x, y) => x - y)).toEqual(firsts.map((_, i) => i));
+    expect((await vault.ledger.scanLeaves(0, 100)).length).toBe(20);
   });
 
   it('appends concurrently with write transactions into one dense log, each entry sealed and bound to its leaf', async () => {
