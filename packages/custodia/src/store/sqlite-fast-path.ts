@@ -260,7 +260,7 @@ const CACHE_BYTES = 32 * 1024 * 1024;
 export function sqliteFastPath(writer: BetterSqlite3.Database, reader: BetterSqlite3.Database, at: AtRest): SqliteFastPath {
   let w: WriteStatements | undefined;
   const cache = new CurrentVersionCache(writer.prepare('PRAGMA data_version').pluck(), writer.prepare('SELECT n FROM store_epoch').pluck(), CACHE_BYTES);
-  const bumpEpoch = writer.prepare('UPDATE store_epoch SET n = n + 1');
+  const bumpEpoch = writer.prepare('UPDATE store_epoch SET n = n + 1 RETURNING n').pluck();
   /**
    * What the write transaction open on the writer has changed, for {@link SqliteFastPath.committed}:
    * the connection's change count as it began, the changes made by the operations this file
@@ -271,7 +271,6 @@ export function sqliteFastPath(writer: BetterSqlite3.Database, reader: BetterSql
    */
   const totalChanges = writer.prepare('SELECT total_changes()').pluck();
   const changesNow = (): number => Number(totalChanges.get());
-  const epochNow = writer.prepare('SELECT n FROM store_epoch').pluck();
   let open: { readonly start: number; accounted: number; readonly wrote: Set<string>; epochBefore?: number; epochAfter?: number } | undefined;
   const accounted = <T>(fn: () => T): T => {
     const before = open === undefined ? 0 : changesNow();
@@ -376,10 +375,10 @@ export function sqliteFastPath(writer: BetterSqlite3.Database, reader: BetterSql
       else cache.forgetAll();
     },
     bumpEpoch() {
-      // Inside the transaction, under the write lock: no other connection moves the epoch between these reads.
-      if (open !== undefined) open.epochBefore ??= Number(epochNow.get());
-      accounted(() => bumpEpoch.run());
-      if (open !== undefined) open.epochAfter = Number(epochNow.get());
+      const n = Number(accounted(() => bumpEpoch.get()));
+      if (open === undefined) return;
+      open.epochBefore ??= n - 1;
+      open.epochAfter = n;
     },
     // Ledger rows (leaves, the patient index) hold no resource data; any other table's rows are not accounted for.
     insertRows: (spec, rows) => (spec.table === LEAVES.table || spec.table === AUDIT_PATIENTS.table ? accounted(() => inserts(spec, rows)) : inserts(spec, rows)),
