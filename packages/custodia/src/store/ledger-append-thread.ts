@@ -142,8 +142,11 @@ function run(data: AppendThreadData): void {
   let taken = 0;
   const failed = new Map<number, string>();
 
-  /** Commits `group` as one transaction; why it failed (nothing written), or undefined. */
-  function commitTogether(group: readonly AppendRequest[]): string | undefined {
+  /**
+   * Commits `group` as one transaction; undefined, or why it failed (nothing written) and
+   * whether it was the write lock, still held by another connection after the busy timeout.
+   */
+  function commitTogether(group: readonly AppendRequest[]): { readonly why: string; readonly locked: boolean } | undefined {
     try {
       let first = commit(merged(group));
       for (const r of group) {
@@ -153,7 +156,7 @@ function run(data: AppendThreadData): void {
       return undefined;
     } catch (e) {
       // No detail of the records: only what failed (a constraint, a full disk, a locked database).
-      return e instanceof Error ? e.message.slice(0, 300) : 'the append failed';
+      return { why: e instanceof Error ? e.message.slice(0, 300) : 'the append failed', locked: isSqliteBusy(e) };
     }
   }
 
@@ -161,17 +164,19 @@ function run(data: AppendThreadData): void {
    * Commits every request sent so far, as one transaction for each run of requests filed
    * under the same key: the records of request after request, in order. If that fails,
    * each request is committed alone, so that one request's bad record (its records carry
-   * request data) fails that request only, not every read that happened to be batched with it.
+   * request data) fails that request only, not every read that happened to be batched with it;
+   * unless the lock was what failed: no record is at fault, and each request alone would
+   * wait out the busy timeout again.
    */
   function takeAll(): void {
     const texts = channel.readFrom(taken);
     let group: AppendRequest[] = [];
     const commitGroup = (): void => {
-      const why = group.length > 0 ? commitTogether(group) : undefined;
-      if (why !== undefined) {
+      const failure = group.length > 0 ? commitTogether(group) : undefined;
+      if (failure !== undefined) {
         for (const r of group) {
-          const alone = group.length === 1 ? why : commitTogether([r]);
-          if (alone !== undefined) failed.set(r.id, alone);
+          const alone = group.length === 1 || failure.locked ? failure : commitTogether([r]);
+          if (alone !== undefined) failed.set(r.id, alone.why);
         }
       }
       group = [];

@@ -65,6 +65,24 @@ describe.skipIf(!built)('audit writer thread (SQLite file)', () => {
     expect((await vault.ledger.scanLeaves(0, 100)).length).toBe(20);
   });
 
+  it('fails a batch at once, not request by request, when the write lock is held past the busy timeout', async () => {
+    // The lock is held for 25 s. The thread takes the appends in at most two batches, each of
+    // which fails after the 10 s busy timeout (by 20 s); committing each request of a failed
+    // batch alone would wait 10 s per request and commit some of them once the lock is free.
+    const holder = new BetterSqlite3(db.options.database);
+    holder.exec('BEGIN IMMEDIATE');
+    const released = new Promise<void>((resolve) =>
+      setTimeout(() => {
+        holder.exec('COMMIT');
+        holder.close();
+        resolve();
+      }, 25_000),
+    );
+    const outcomes = await Promise.allSettled(Array.from({ length: 8 }, (_, i) => vault.ledger.appendUnsynced({ audits: [read('p1', i)] })));
+    await released;
+    expect(outcomes.map((o) => o.status)).toEqual(outcomes.map(() => 'rejected'));
+  }, 60_000);
+
   it('appends concurrently with write transactions into one dense log, each entry sealed and bound to its leaf', async () => {
     // p1 and p2 exist (their writes create their data keys); ghost does not.
     await vault.resources.transaction((tx) => tx.writeVersions([create('Patient', 'p1', rows({})), create('Patient', 'p2', rows({}))]));
