@@ -5,9 +5,11 @@ HistGradientBoostingClassifier with the settings the two libraries share (learni
 validation split with patience 30) and RandomForestClassifier (100 trees, scikit-learn's defaults otherwise). One core:
 n_jobs=1 and the caller sets the thread variables.
 
-Per model: 5-fold out-of-fold 5-class macro-F1 and binary AUC (1 - P(normal)), mean CPU
-seconds to train a fold, and scoring throughput (predict_proba on every row, the fold-0
-model, median rows/s over SECONDS).
+Per model: 5-fold out-of-fold 5-class macro-F1 and binary AUC (1 - P(normal)), each the
+mean over the repetitions of the cross-validation the JavaScript side ran (its folds, and
+random_state 1000 * repetition + fold), mean CPU seconds to train a fold, and scoring
+throughput (predict_proba on every row, the first repetition's fold-0 model, median rows/s
+over SECONDS). "runs" holds each repetition's figures.
 
 Usage: python3 sklearn_models.py DIR SECONDS  ->  one JSON object on stdout.
 """
@@ -46,7 +48,7 @@ def throughput(model, x, seconds):
     return rates[len(rates) // 2]
 
 
-def figures(make, x, y, fold, k, seconds):
+def cross_validate(make, x, y, fold, k, r):
     attack_score = np.empty(len(y))
     predicted = np.empty(len(y), dtype=np.int32)
     train_seconds = []
@@ -54,29 +56,35 @@ def figures(make, x, y, fold, k, seconds):
     for f in range(k):
         train, test = fold != f, fold == f
         t0 = time.process_time()
-        m = make(f).fit(x[train], y[train])
+        m = make(1000 * r + f).fit(x[train], y[train])
         train_seconds.append(time.process_time() - t0)
         p = m.predict_proba(x[test])
         attack_score[test] = 1 - p[:, list(m.classes_).index(0)]
         predicted[test] = m.classes_[p.argmax(axis=1)]
         if f == 0:
             first = m
-    return {
-        "macro_f1": f1_score(y, predicted, average="macro"),
-        "auc": roc_auc_score(y != 0, attack_score),
-        "train_s": sum(train_seconds) / k,
-        "rows_per_second": throughput(first, x, seconds),
-    }
+    run = {"macro_f1": f1_score(y, predicted, average="macro"), "auc": roc_auc_score(y != 0, attack_score), "train_s": sum(train_seconds) / k}
+    return run, first
+
+
+def figures(make, x, y, folds, k, seconds):
+    runs, first = [], None
+    for r, fold in enumerate(folds):
+        run, m = cross_validate(make, x, y, fold, k, r)
+        runs.append(run)
+        first = first or m
+    mean = lambda key: sum(run[key] for run in runs) / len(runs)
+    return {"macro_f1": mean("macro_f1"), "auc": mean("auc"), "train_s": mean("train_s"), "rows_per_second": throughput(first, x, seconds), "runs": runs}
 
 
 def main():
     directory, seconds = sys.argv[1], float(sys.argv[2])
     meta = json.load(open(os.path.join(directory, "meta.json")))
-    rows, width, k = meta["rows"], meta["width"], meta["folds"]
+    rows, width, k, repeats = meta["rows"], meta["width"], meta["folds"], meta["repeats"]
     x = np.fromfile(os.path.join(directory, "matrix.f64"), dtype="<f8").reshape(rows, width)
     y = np.fromfile(os.path.join(directory, "y.i32"), dtype="<i4")
-    fold = np.fromfile(os.path.join(directory, "fold.i32"), dtype="<i4")
-    print(json.dumps({"hgb": figures(hgb, x, y, fold, k, seconds), "rf": figures(rf, x, y, fold, k, seconds)}))
+    folds = np.fromfile(os.path.join(directory, "fold.i32"), dtype="<i4").reshape(repeats, rows)
+    print(json.dumps({"hgb": figures(hgb, x, y, folds, k, seconds), "rf": figures(rf, x, y, folds, k, seconds)}))
 
 
 main()
