@@ -279,8 +279,9 @@ if (detect.sklearn === undefined) {
 // isolation forest on normal rows) against scikit-learn's HistGradientBoostingClassifier
 // and RandomForestClassifier on the same NSL-KDD rows, features, 5 classes and 5 folds:
 // training CPU time per fold, scoring throughput on one core, 5-class macro-F1 and binary
-// AUC out of fold (bench/detect-models.mjs).
-log('detect: GBDT and hybrid vs scikit-learn HGB and RF (NSL-KDD 20%, 5 folds, one core)');
+// AUC out of fold, each the mean over three repetitions of the cross-validation
+// (bench/detect-models.mjs says why).
+log('detect: GBDT and hybrid vs scikit-learn HGB and RF (NSL-KDD 20%, 5 folds × 3 repetitions, one core)');
 const models = ourModelFigures(Math.max(2, DURATION / 5), (m) => log(`detect: ${m}`));
 const sklearnModels = sklearnModelFigures(models.data, Math.max(2, DURATION / 5));
 if (typeof sklearnModels === 'string') {
