@@ -40,12 +40,13 @@ function refuse(message: string): CustodiaError {
 }
 
 /**
- * Trains a model of `mode` on the flows of `input`, seeded with `seed`.
+ * Trains a model of `mode` on the flows of `input`, seeded with `seed`; `bags` boosted
+ * ensembles averaged for the trees (default 1; detect/train-detector.ts).
  *
  * @example
  *   const { text } = await trainDetectorFromFile({ input: 'KDDTrain+_20Percent.txt', format: 'nsl-kdd', mode: 'hybrid', seed: '1' });
  */
-export async function trainDetectorFromFile(o: { input: string; format: FlowFormat; mode: TrainingMode | 'auto'; seed: string; onProgress?: (p: DetectorProgress) => void }): Promise<TrainedDetector> {
+export async function trainDetectorFromFile(o: { input: string; format: FlowFormat; mode: TrainingMode | 'auto'; seed: string; bags?: number; onProgress?: (p: DetectorProgress) => void }): Promise<TrainedDetector> {
   const schema = schemaForFormat(o.format);
   const { matrix, classes, report } = await readAllFlowRows(o.input, o.format, schema, (p) => o.onProgress?.({ stage: 'reading', ...p }));
   if (matrix.rows === 0) throw refuse('the input holds no readable flow records');
@@ -56,7 +57,7 @@ export async function trainDetectorFromFile(o: { input: string; format: FlowForm
     else counts[c] = (counts[c] ?? 0) + 1;
   }
   const mode: TrainingMode = o.mode !== 'auto' ? o.mode : unlabelled === matrix.rows ? 'unsupervised' : 'hybrid';
-  const options = { random: seededRandom(`custodia-detect:${o.seed}`), onStage: (stage: 'trees' | 'forest' | 'threshold') => o.onProgress?.({ stage }) };
+  const options = { random: seededRandom(`custodia-detect:${o.seed}`), ...(o.bags === undefined ? {} : { bags: o.bags }), onStage: (stage: 'trees' | 'forest' | 'threshold') => o.onProgress?.({ stage }) };
   let model: DetectionModel;
   let trainedRows = matrix.rows;
   if (mode === 'unsupervised') {

@@ -43,6 +43,22 @@ describe('custodia detect train|score|evaluate on NSL-KDD', () => {
     expect(JSON.parse(readFileSync(join(dir, 'a.json'), 'utf8'))).toMatchObject({ format: 'custodia-detect-model', version: 1, kind: 'hybrid', schema: { id: 'nsl-kdd' }, classes: ['normal', 'DoS', 'Probe', 'R2L', 'U2R'] });
   });
 
+  it('averages boosted ensembles with --bags: another model than one ensemble, still one per seed', () => {
+    const one = JSON.parse(readFileSync(join(dir, 'a.json'), 'utf8')) as { model: { gbdt: { trees: unknown[] } } };
+    const bagged = join(dir, 'bagged.json');
+    const r = runCustodia(['detect', 'train', '--format', 'nsl-kdd', '--input', kddPart, '--model', bagged, '--hybrid', '--seed', '7', '--bags', '2']);
+    expect(r.code, r.stderr).toBe(0);
+    const two = JSON.parse(readFileSync(bagged, 'utf8')) as { model: { gbdt: { trees: unknown[] } } };
+    expect(two.model.gbdt.trees.length).not.toBe(one.model.gbdt.trees.length);
+    const again = join(dir, 'bagged-again.json');
+    expect(runCustodia(['detect', 'train', '--format', 'nsl-kdd', '--input', kddPart, '--model', again, '--hybrid', '--seed', '7', '--bags', '2']).code).toBe(0);
+    expect(readFileSync(again, 'utf8')).toBe(readFileSync(bagged, 'utf8'));
+    for (const bad of ['0', '17', '1.5', 'x', '-1']) {
+      expectOneLineError(runCustodia(['detect', 'train', '--format', 'nsl-kdd', '--input', kddPart, '--model', join(dir, 'no.json'), '--bags', bad]), /--bags is a whole number from 1 to 16/);
+    }
+    expect(existsSync(join(dir, 'no.json'))).toBe(false);
+  });
+
   it('raises an explained finding for every attack row in the vault, folded by dedup and rate limits, listed by detect findings', () => {
     const vault = join(dir, 'vault');
     const out = join(dir, 'raised.csv');
