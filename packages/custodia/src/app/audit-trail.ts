@@ -2,16 +2,16 @@
  * The vault's audit trail (issue 5 §1): every audited event becomes a ledger entry, and
  * nothing is answered before its record is durable.
  *
- * - A write's record commits in the write's own transaction: the request pipeline opens a
- *   write-audit context in `scope` and the store appends the record before it commits
- *   (ledger/write-audit.ts, store/kysely-resource-store.ts).
+ * - A write's record commits in the write's own transaction: the request pipeline hands
+ *   the store a view of itself that carries the request's write-audit context, and the
+ *   store appends the record before it commits (ledger/write-audit.ts,
+ *   store/kysely-resource-store.ts `withAudit`).
  * - Everything else (reads, refusals, sign-ins, key operations) is appended through the
  *   database's group commit and awaited, so concurrent requests share one fsync.
  * - If the record cannot be written the request fails closed with `audit-unavailable`.
  */
-import type { AsyncLocalStorage } from 'node:async_hooks';
 import { CustodiaError, type Clock } from '../kernel/index.js';
-import type { AuditRecord, WriteAuditContext } from '../ledger/index.js';
+import type { AuditRecord } from '../ledger/index.js';
 import type { LedgerLog } from '../store/index.js';
 
 const unavailable = (cause: unknown): CustodiaError =>
@@ -19,8 +19,6 @@ const unavailable = (cause: unknown): CustodiaError =>
 
 export class AuditTrail {
   constructor(
-    /** The write-audit context of the request being served (the store reads it in its transactions). */
-    readonly scope: AsyncLocalStorage<WriteAuditContext>,
     private readonly ledger: LedgerLog,
     readonly clock: Clock,
     /** False only for the benchmark that measures auditing's cost (config.audit). */
@@ -95,10 +93,5 @@ export class AuditTrail {
     } finally {
       this.#syncing = false;
     }
-  }
-
-  /** Runs `fn` with a write-audit context open: a store transaction inside it appends its record before committing. */
-  runAudited<T>(context: WriteAuditContext, fn: () => Promise<T>): Promise<T> {
-    return this.enabled ? this.scope.run(context, fn) : fn();
   }
 }

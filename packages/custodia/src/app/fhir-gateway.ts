@@ -37,6 +37,8 @@ export interface FhirHttpRequest {
 /** What the pipeline needs of the vault. */
 export interface FhirGateway {
   readonly fhir: FhirContext;
+  /** `fhir` for one request that may write: its transactions record the request's write audit in themselves (vault.ts). */
+  readonly auditedFhir: (audit: WriteAuditContext) => FhirContext;
   readonly tokens: TokenService;
   readonly access: AccessControl;
   readonly rateLimiter: Pick<RateLimiter, 'admit'>;
@@ -108,7 +110,9 @@ export async function handleFhirRequest(gateway: FhirGateway, req: FhirHttpReque
     }
     const template = templateOf(interaction, principal, req.address, req.breakGlass?.purposeOfUse);
     const context: WriteAuditContext = { template, now: () => audit.clock.now(), recorded: false };
-    const result = await audit.runAudited(context, () => authorizeAndExecute(gateway, req, principal!, interaction!));
+    // A read-only interaction writes nothing, so its store needs no write-audit context.
+    const ctx = isReadOnly(interaction) ? gateway.fhir : gateway.auditedFhir(context);
+    const result = await authorizeAndExecute(gateway, ctx, req, principal, interaction);
     const returned = result.returned ?? [];
     // A write was audited in its transaction; what a response discloses is audited here, before it leaves.
     if (audit.enabled && (returned.length > 0 || !context.recorded)) await audit.record([disclosureRecord(template, returned, gateway.patientsOf, audit.clock.now())]);
@@ -166,8 +170,8 @@ function answerMetadata(gateway: FhirGateway, req: FhirHttpRequest): Promise<Fhi
  * decide (scopes ∩ role ∩ compartment ∩ consent ∩ labels) → execute with the decision's
  * guard and visibility.
  */
-async function authorizeAndExecute(gateway: FhirGateway, req: FhirHttpRequest, principal: Principal, interaction: FhirInteraction): Promise<FhirResult> {
-  const { fhir: ctx, access } = gateway;
+async function authorizeAndExecute(gateway: FhirGateway, ctx: FhirContext, req: FhirHttpRequest, principal: Principal, interaction: FhirInteraction): Promise<FhirResult> {
+  const { access } = gateway;
   // The interaction-level check first: a refusal that depends on nothing stored (403),
   // before anything is looked up or a break-the-glass session is opened.
   access.guardFor(principal)(interaction);

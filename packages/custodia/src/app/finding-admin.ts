@@ -3,11 +3,9 @@
  * data directory (the operator). The same service as `/detect/findings`, so every read and
  * decision is an audit record here too, with the operator as the agent.
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Principal } from '../access/index.js';
 import { secureRandom, systemClock, type Clock } from '../kernel/index.js';
 import type { VaultDatabase } from '../store/index.js';
-import type { WriteAuditContext } from '../ledger/index.js';
 import { AuditTrail } from './audit-trail.js';
 import type { VaultConfig } from './config.js';
 import { FindingService } from './finding-service.js';
@@ -24,7 +22,7 @@ export const CLI_OPERATOR: Principal = Object.freeze({ kind: 'operator', subject
 export async function withAuditedDatabase<T>(config: VaultConfig, fn: (db: VaultDatabase, audit: AuditTrail, clock: Clock) => Promise<T>, clock: Clock = systemClock): Promise<T> {
   const db = await openVaultDatabase(config, clock, secureRandom);
   try {
-    return await fn(db, new AuditTrail(new AsyncLocalStorage<WriteAuditContext>(), db.ledger, clock, config.ledger.audit), clock);
+    return await fn(db, new AuditTrail(db.ledger, clock, config.ledger.audit), clock);
   } finally {
     await db.close();
   }

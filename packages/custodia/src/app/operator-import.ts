@@ -10,5 +10,5 @@ import type { Vault } from './vault.js';
 
 export function importAsOperator(vault: Vault, paths: readonly string[], onProgress?: (p: ImportProgress) => void, subtype = 'import'): Promise<ImportReport> {
   const context = { template: { type: 'admin' as const, subtype, agent: { who: 'operator' } }, now: () => vault.audit.clock.now(), recorded: false };
-  return vault.audit.runAudited(context, () => importFiles(localImportTarget(vault.fhir), paths, onProgress));
+  return importFiles(localImportTarget(vault.auditedFhir(context)), paths, onProgress);
 }

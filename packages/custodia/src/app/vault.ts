@@ -3,7 +3,6 @@
  * else in the code base constructs adapters (architecture guide §2, import rules).
  */
 import { readFileSync } from 'node:fs';
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { monotonicClock, secureRandom, systemClock, type Clock, type Random } from '../kernel/index.js';
 import { BreakGlassService, IdentityService, LABEL_REQUIREMENTS, RateLimiter, TokenService, oauthEndpoints, type IdentityOptions, type OAuthOptions } from '../access/index.js';
 import { AccessControl } from './access-control.js';
@@ -41,6 +40,8 @@ export interface Vault {
   /** What HTTPS serves with (certificate, key, client CAs), checked; undefined for plain HTTP. */
   readonly tls?: TlsMaterial;
   readonly fhir: FhirContext;
+  /** `fhir` as one request that may write sees it: its store's transactions record the request's write audit in themselves (audit-trail.ts). */
+  readonly auditedFhir: (audit: WriteAuditContext) => FhirContext;
   readonly tokens: TokenService;
   readonly store: ResourceStore;
   /** Users, second factors, lockout and clients (the OAuth server and admin endpoints build on it). */
@@ -98,21 +99,19 @@ function softwareVersion(): string {
 
 /**
  * The vault's database with every adapter over it, sealed under the vault's key store
- * (key-management.ts), with its audit ledger; `auditScope` carries a request's write-audit
- * context into the store's transactions (audit-trail.ts).
+ * (key-management.ts), with its audit ledger.
  */
 export async function openVaultDatabase(
   config: VaultConfig,
   clock: Clock = systemClock,
   random: Random = secureRandom,
-  auditScope?: AsyncLocalStorage<WriteAuditContext>,
 ): Promise<VaultDatabase & { readonly keyManagement: KeyManagement }> {
   const keyManagement = openKeyManagement(config, clock, random);
   try {
     const database = await openDatabase({
       database: config.database,
       atRest: keyManagement.atRest,
-      ledger: { enabled: config.ledger.audit, random, clock, ...(auditScope === undefined ? {} : { auditScope }) },
+      ledger: { enabled: config.ledger.audit, random, clock },
       ...(config.postgresSchema === undefined ? {} : { schema: config.postgresSchema }),
     });
     return {
@@ -167,8 +166,7 @@ export async function createVault(config: VaultConfig, overrides: VaultOverrides
   const witnessCa = config.ledger.witnessCaFile === undefined ? undefined : readCaBundle(config.ledger.witnessCaFile, 'witness CA file');
   const key = await loadSigningKey(config.dataDir, true);
   const ledgerKey = loadLedgerKey(config.dataDir, { ...(config.ledger.origin === undefined ? {} : { explicit: config.ledger.origin }), fallback: config.ledger.defaultOrigin }, random, true);
-  const auditScope = new AsyncLocalStorage<WriteAuditContext>();
-  const database = await openVaultDatabase(config, clock, random, auditScope);
+  const database = await openVaultDatabase(config, clock, random);
   const fhir = await createFhirContext(config, clock, random, database);
   // Witnesses (issue 5 §3): the log's own, and the other logs this vault witnesses.
   const { witnesses, witnessQuorum, witnessFor } = config.ledger;
@@ -178,7 +176,7 @@ export async function createVault(config: VaultConfig, overrides: VaultOverrides
   if (cosigning !== undefined) ledger.onCheckpoint((cp) => cosigning.notify(cp));
   const witnessName = { ...(config.ledger.witnessName === undefined ? {} : { explicit: config.ledger.witnessName }), fallback: config.ledger.defaultWitnessName };
   const witness = witnessFor.length === 0 ? undefined : openWitnessService(config.dataDir, witnessName, witnessFor, wallClock, random);
-  const audit = new AuditTrail(auditScope, database.ledger, clock, config.ledger.audit, (n) => ledger.appended(n));
+  const audit = new AuditTrail(database.ledger, clock, config.ledger.audit, (n) => ledger.appended(n));
   const patientsOf = patientsOfVersion((r) => fhir.indexer.patients(r));
   const store = fhir.store;
   // Access tokens of the authorization server: its issuer, for this FHIR base URL; revocations in the database.
@@ -209,6 +207,7 @@ export async function createVault(config: VaultConfig, overrides: VaultOverrides
     config,
     ...(tls === undefined ? {} : { tls }),
     fhir,
+    auditedFhir: config.ledger.audit ? (a: WriteAuditContext) => Object.freeze({ ...fhir, store: database.auditedResources(a) }) : () => fhir,
     tokens,
     store,
     identity,

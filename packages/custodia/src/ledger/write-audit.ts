@@ -2,8 +2,9 @@
  * A write's audit record commits in the same database transaction as the write (issue 5
  * §1). The request pipeline knows who is writing and why; only the store knows what was
  * written once the transaction body has run. The pipeline therefore opens a write-audit
- * context for the request (carried to the store by an AsyncLocalStorage the composition
- * root creates), and the store turns it into the record, with the versions it wrote,
+ * context for the request (handed to the store explicitly, in a view of the store for
+ * that request: store/kysely-resource-store.ts `withAudit`), and the store turns it into
+ * the record, with the versions it wrote,
  * inside the transaction, just before it commits. A request whose transaction rolled
  * back, or that never wrote, is audited by the pipeline afterwards as a failure or a read.
  */

@@ -4,7 +4,6 @@
  * anything else is a SQLite file path.
  */
 import { Migrator, sql, type Kysely } from 'kysely';
-import type { AsyncLocalStorage } from 'node:async_hooks';
 import { CustodiaError, secureRandom, systemClock, type Clock, type Random } from '../kernel/index.js';
 import type { CosignatureStore, WriteAuditContext } from '../ledger/index.js';
 import { ledgerLog, type LedgerLog } from './ledger-log.js';
@@ -43,13 +42,12 @@ export interface StoreOptions {
   readonly schema?: string;
   /** How data is stored at rest: sealed under a key store (the vault always passes one), or clear when omitted. */
   readonly atRest?: AtRest;
-  /** The audit ledger's sources of randomness (entry salts) and time, and the request's write-audit context. */
+  /** The audit ledger's sources of randomness (entry salts) and time. */
   readonly ledger?: {
     /** False: no ledger entries at all (the benchmark that measures auditing's cost). Default true. */
     readonly enabled?: boolean;
     readonly random?: Random;
     readonly clock?: Clock;
-    readonly auditScope?: AsyncLocalStorage<WriteAuditContext>;
   };
 }
 
@@ -110,6 +108,8 @@ export interface DatabaseHandle {
 export interface VaultDatabase {
   readonly handle: DatabaseHandle;
   readonly resources: ResourceStore;
+  /** The resource store as one request sees it: its transactions record the write's audit in themselves (KyselyResourceStore.withAudit). */
+  readonly auditedResources: (audit: WriteAuditContext) => ResourceStore;
   readonly identity: IdentityStore;
   /** The SMART authorization server's state (also the token service's revocation list). */
   readonly oauth: OAuthStore;
@@ -135,10 +135,11 @@ export async function openDatabase(options: StoreOptions): Promise<VaultDatabase
   const handle: DatabaseHandle = { dialect: h.d.name, read: h.read, transaction: h.transaction, ...(h.readNow === undefined ? {} : { readNow: h.readNow }), ...(h.memo === undefined ? {} : { memo: h.memo }) };
   const clock = options.ledger?.clock ?? systemClock;
   const ledger = ledgerLog(handle, h.d, h.at, options.ledger?.random ?? secureRandom, () => clock.now(), { sync: h.syncLedger, appender: h.appender, lease: h.sequencerLease });
-  const resources = options.ledger?.enabled === false ? new KyselyResourceStore(h) : new KyselyResourceStore(h, ledger, options.ledger?.auditScope);
+  const resources = options.ledger?.enabled === false ? new KyselyResourceStore(h) : new KyselyResourceStore(h, ledger);
   return {
     handle,
     resources,
+    auditedResources: (audit) => resources.withAudit(audit),
     identity: new KyselyIdentityStore(handle, h.at),
     oauth: new KyselyOAuthStore(handle),
     breakGlass: breakGlassStore(handle, h.at),
