@@ -207,7 +207,8 @@ export async function createVault(config: VaultConfig, overrides: VaultOverrides
     config,
     ...(tls === undefined ? {} : { tls }),
     fhir,
-    auditedFhir: config.ledger.audit ? (a: WriteAuditContext) => Object.freeze({ ...fhir, store: database.auditedResources(a) }) : () => fhir,
+    // Without a ledger the store's view is the store itself (KyselyResourceStore.withAudit).
+    auditedFhir: (a: WriteAuditContext) => Object.freeze({ ...fhir, store: database.auditedResources(a) }),
     tokens,
     store,
     identity,
