@@ -32,13 +32,13 @@ export function holdoutData() {
 const rate = (flags) => (flags.length === 0 ? 0 : flags.reduce((a, b) => a + b, 0) / flags.length);
 
 /** Trains without `family` (and without fold 0), scores fold 0 and the family; returns the figures. */
-export function holdOutFamily(data, family, fold, { seed = 'holdout', gbdt, bags } = {}) {
+export function holdOutFamily(data, family, fold, { seed = 'holdout', gbdt } = {}) {
   const { matrix, cls } = data;
   const classes = CLASSES.filter((c) => c !== family);
   const train = cls.flatMap((c, i) => (fold[i] !== 0 && c !== family ? [i] : []));
   const test = cls.flatMap((c, i) => (fold[i] === 0 || c === family ? [i] : []));
   const t0 = performance.now();
-  const hybrid = trainHybridDetector(NSL_KDD_SCHEMA, selectRows(matrix, train), Int32Array.from(train, (i) => classes.indexOf(cls[i])), classes, { random: seededRandom(`${seed}-${family}`), ...(gbdt ? { gbdt } : {}), ...(bags ? { bags } : {}) });
+  const hybrid = trainHybridDetector(NSL_KDD_SCHEMA, selectRows(matrix, train), Int32Array.from(train, (i) => classes.indexOf(cls[i])), classes, { random: seededRandom(`${seed}-${family}`), ...(gbdt ? { gbdt } : {}) });
   const trainSeconds = (performance.now() - t0) / 1000;
   const trees = { kind: 'gbdt', schema: hybrid.schema, classes: hybrid.classes, gbdt: hybrid.gbdt };
   const rows = selectRows(matrix, test);

@@ -30,6 +30,7 @@ export function detectTrainCommand() {
     .exitOverride()
     .action(async (o) => {
       if (!/^\d{1,15}$/.test(o.seed)) throw new CustodiaError('request-malformed', '--seed is a non-negative integer');
+      // Command-line text: hostile until it is a short run of digits in range.
       const bags = /^\d{1,2}$/.test(o.bags) ? Number(o.bags) : NaN;
       if (!(bags >= 1 && bags <= MAX_BAGS)) throw new CustodiaError('request-malformed', `--bags is a whole number from 1 to ${MAX_BAGS}`);
       const mode = modeOf(o);
