@@ -29,6 +29,7 @@ const PYTHON = process.env.CUSTODIA_PYTHON ?? (existsSync('/usr/bin/python3') ? 
 const FOLDS = 5;
 /** Repetitions of the cross-validation (CUSTODIA_BENCH_CV_REPEATS overrides). */
 export const REPEATS = Number(process.env.CUSTODIA_BENCH_CV_REPEATS ?? 3);
+if (!Number.isInteger(REPEATS) || REPEATS < 1) throw new Error('CUSTODIA_BENCH_CV_REPEATS must be a whole number ≥ 1');
 /** The folds of repetition `r` (the first: the folds the bench always used). */
 const foldSeed = (r) => (r === 0 ? 'bench-folds' : `bench-folds-${r}`);
 const modelSeed = (r, f) => (r === 0 ? `bench-models-${f}` : `bench-models-r${r}-${f}`);

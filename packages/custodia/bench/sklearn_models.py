@@ -72,7 +72,8 @@ def figures(make, x, y, folds, k, seconds):
     for r, fold in enumerate(folds):
         run, m = cross_validate(make, x, y, fold, k, r)
         runs.append(run)
-        first = first or m
+        if first is None:
+            first = m
     mean = lambda key: sum(run[key] for run in runs) / len(runs)
     return {"macro_f1": mean("macro_f1"), "auc": mean("auc"), "train_s": mean("train_s"), "rows_per_second": throughput(first, x, seconds), "runs": runs}
 
