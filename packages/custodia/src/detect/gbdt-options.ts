@@ -17,6 +17,12 @@ export interface EarlyStoppingOptions {
   readonly patience?: number;
   /** A round is better only if it lowers the best validation loss by more than this (default 1e-7, scikit-learn's `tol`). */
   readonly tolerance?: number;
+  /**
+   * Which rounds the model keeps once training stops: `best`, those up to the lowest
+   * validation loss (LightGBM's `best_iteration`; the default), or `all`, every round run,
+   * the `patience` rounds after the best included (scikit-learn's HistGradientBoosting).
+   */
+  readonly keep?: 'best' | 'all';
 }
 
 export interface GbdtOptions {
@@ -74,7 +80,7 @@ export interface ResolvedGbdtOptions {
   readonly subsample: number;
   readonly featureFraction: number;
   readonly classWeight: 'balanced' | readonly number[] | null;
-  readonly earlyStopping: { readonly validationFraction: number; readonly patience: number; readonly tolerance: number } | null;
+  readonly earlyStopping: { readonly validationFraction: number; readonly patience: number; readonly tolerance: number; readonly keep: 'best' | 'all' } | null;
   readonly featureNames: readonly string[] | null;
   readonly random: Random;
 }
@@ -92,11 +98,12 @@ export function resolveGbdtOptions(o: GbdtOptions, seenClasses: number, features
     if (classWeight.length !== numClasses || !classWeight.every((w) => Number.isFinite(w) && w > 0)) throw invalidInput('classWeight needs one positive weight per class');
   } else if (classWeight !== null && classWeight !== 'balanced') throw invalidInput("classWeight must be 'balanced' or one weight per class");
   const es = o.earlyStopping ?? false;
-  const earlyStopping = es === false ? null : Object.freeze({ validationFraction: es.validationFraction ?? 0.1, patience: es.patience ?? 10, tolerance: es.tolerance ?? 1e-7 });
+  const earlyStopping = es === false ? null : Object.freeze({ validationFraction: es.validationFraction ?? 0.1, patience: es.patience ?? 10, tolerance: es.tolerance ?? 1e-7, keep: es.keep ?? 'best' });
   if (earlyStopping !== null) {
     check(earlyStopping.validationFraction > 0 && earlyStopping.validationFraction < 1, 'earlyStopping.validationFraction must be in (0, 1)');
     check(Number.isInteger(earlyStopping.patience) && earlyStopping.patience >= 1, 'earlyStopping.patience must be a positive integer');
     check(earlyStopping.tolerance >= 0 && Number.isFinite(earlyStopping.tolerance), 'earlyStopping.tolerance must be a finite number >= 0');
+    check(earlyStopping.keep === 'best' || earlyStopping.keep === 'all', "earlyStopping.keep must be 'best' or 'all'");
   }
   const featureNames = o.featureNames === undefined ? null : Object.freeze([...o.featureNames]);
   if (featureNames !== null && (featureNames.length !== features || !featureNames.every((n) => typeof n === 'string'))) throw invalidInput('featureNames needs one name per feature');

@@ -5,7 +5,7 @@
  *   bin the features → start from the class priors → each round: gradients and hessians
  *   at the current scores → one leaf-wise tree per output → shrink and add → watch the
  *   validation loss, stop when it has not improved (by more than `tolerance`) for
- *   `patience` rounds, keep the best.
+ *   `patience` rounds, keep the best rounds (or, with `keep: 'all'`, every round run).
  *
  * Everything random (the validation split, the bin sample, row bagging, feature
  * fractions) is drawn from one generator seeded by the injected Random, and every sum
@@ -28,8 +28,10 @@ export interface GbdtTraining {
   readonly trainLoss: Float64Array;
   /** The same on the validation rows (empty without early stopping). */
   readonly validationLoss: Float64Array;
-  /** Rounds kept in the model: the best validation round, or all rounds. */
+  /** The round with the lowest validation loss (all rounds run, without early stopping). */
   readonly bestRounds: number;
+  /** Rounds kept in the model: {@link bestRounds}, or all rounds run with `earlyStopping.keep` `all`. */
+  readonly roundsKept: number;
   /** Rounds actually run. */
   readonly roundsRun: number;
   readonly options: ResolvedGbdtOptions;
@@ -103,8 +105,9 @@ export function trainGbdt(m: DenseMatrix, labels: ArrayLike<number>, options: Gb
     }
   }
   const bestRounds = o.earlyStopping === null ? round : Math.max(1, best.rounds);
-  const model = new GbdtModel({ objective: o.objective, numClasses: o.numClasses, numFeatures: m.features, featureNames: o.featureNames, initScore, trees: trees.slice(0, bestRounds * k) });
-  return { model, trainLoss: Float64Array.from(trainLoss), validationLoss: Float64Array.from(validationLoss), bestRounds, roundsRun: round, options: o };
+  const roundsKept = o.earlyStopping?.keep === 'all' ? round : bestRounds;
+  const model = new GbdtModel({ objective: o.objective, numClasses: o.numClasses, numFeatures: m.features, featureNames: o.featureNames, initScore, trees: trees.slice(0, roundsKept * k) });
+  return { model, trainLoss: Float64Array.from(trainLoss), validationLoss: Float64Array.from(validationLoss), bestRounds, roundsKept, roundsRun: round, options: o };
 }
 
 /** Each row's weight: its class's weight. */

@@ -74,9 +74,32 @@ describe('gradient-boosted trees: early stopping', () => {
     expect(t.roundsRun).toBeLessThan(500);
     expect(t.roundsRun).toBe(t.bestRounds + 8);
     expect(t.model.rounds).toBe(t.bestRounds);
+    expect(t.roundsKept).toBe(t.bestRounds);
     const best = Math.min(...t.validationLoss);
     expect(t.validationLoss[t.bestRounds - 1]).toBe(best);
     expect(t.validationLoss.indexOf(best)).toBe(t.bestRounds - 1);
+  });
+
+  it("keeps every round run with keep 'all', the same trees as 'best' up to the best round", () => {
+    const d = xor(2000, 7, 3);
+    const u = uniform(99);
+    const y = d.y.map((v) => (u() < 0.25 ? 1 - v : v));
+    const options = { rounds: 500, learningRate: 0.3, numLeaves: 63, minChildSamples: 2 };
+    const best = trainGbdt(d.x, y, { ...options, earlyStopping: { patience: 8, validationFraction: 0.2 } });
+    const all = trainGbdt(d.x, y, { ...options, earlyStopping: { patience: 8, validationFraction: 0.2, keep: 'all' } });
+    expect(all.roundsRun).toBe(best.roundsRun);
+    expect(all.bestRounds).toBe(best.bestRounds);
+    expect(all.roundsKept).toBe(all.roundsRun);
+    expect(all.model.rounds).toBe(best.model.rounds + 8);
+    expect(all.model.trees.slice(0, best.model.trees.length)).toEqual(best.model.trees);
+    // The rounds after the best fit the noise: the training loss falls on, and the model's predictions move.
+    expect(all.trainLoss[all.roundsRun - 1]!).toBeLessThan(all.trainLoss[all.bestRounds - 1]!);
+    expect(Array.from(all.model.predictProba(d.x))).not.toEqual(Array.from(best.model.predictProba(d.x)));
+  });
+
+  it("refuses a keep that is neither 'best' nor 'all'", () => {
+    const d = circles(200, 8);
+    expect(() => trainGbdt(d.x, d.y, { rounds: 5, earlyStopping: { keep: 'last' as 'all' } })).toThrow(/keep must be/);
   });
 
   it('counts only improvements larger than the tolerance', () => {
