@@ -37,6 +37,7 @@ import { AppendChannel, type ChannelMemory } from './ledger-append-channel.js';
 import { checkpointPolicy } from './wal-checkpoints.js';
 import { isSqliteBusy } from './db-errors.js';
 import { BUSY_TIMEOUT_MS } from './sqlite-write-lock.js';
+import { ChainHeadCache } from './chain-head-cache.js';
 
 /**
  * One request to append: its records, the data keys that may seal them (null in a clear
@@ -98,6 +99,8 @@ function run(data: AppendThreadData): void {
   const insert = preparedInserts(db);
   const maxIdx = db.prepare('SELECT MAX(idx) FROM ledger_leaves').pluck();
   const chainHead = db.prepare(CHAIN_HEAD_SQL).pluck();
+  const dataVersion = db.prepare('PRAGMA data_version').pluck();
+  const heads = new ChainHeadCache();
   let wal: number | undefined;
   /** The filing of the last request's key (the vault's index key does not change while it runs). */
   let filing: { readonly key: string | null; readonly file: PatientFiling } = { key: null, file: CLEAR_FILING };
@@ -124,17 +127,27 @@ function run(data: AppendThreadData): void {
 
   function commitOnce(r: AppendRequest): number {
     // Encoded under the write lock: the indexes and each patient's chain head are exact there (ledger/patient-chain.ts).
-    return db
-      .transaction(() => {
-        const next = nextIndex(maxIdx.get());
-        const file = filingFor(r.filingKey);
-        const entries = encodeItems(secureRandom, { audits: r.audits }, r.at, next, (patients) => chainHeads(patients, file, (name) => chainHead.get(name)));
-        const rows = sealEntries(handedKeys(r.keys), entries, next);
-        insert(LEAVES, leafRows(rows, next, r.at));
-        insert(AUDIT_PATIENTS, patientRows(rows, next, r.at, file));
-        return next;
-      })
-      .immediate();
+    let filed: unknown[][] = [];
+    try {
+      const next = db
+        .transaction(() => {
+          heads.begin(Number(dataVersion.get()));
+          const next = nextIndex(maxIdx.get());
+          const file = filingFor(r.filingKey);
+          const entries = encodeItems(secureRandom, { audits: r.audits }, r.at, next, (patients) => chainHeads(patients, file, (name) => heads.head(name, () => chainHead.get(name))));
+          const rows = sealEntries(handedKeys(r.keys), entries, next);
+          insert(LEAVES, leafRows(rows, next, r.at));
+          filed = patientRows(rows, next, r.at, file);
+          insert(AUDIT_PATIENTS, filed);
+          return next;
+        })
+        .immediate();
+      heads.committed(filed);
+      return next;
+    } catch (e) {
+      heads.forget();
+      throw e;
+    }
   }
 
   /** Requests taken, not yet settled: from `settled` to `taken` (exclusive); those that failed, with why. */

@@ -15,7 +15,7 @@ import { existsSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import BetterSqlite3 from 'better-sqlite3';
 import { openDatabase, TENANT_OWNER, type VaultDatabase } from '../../src/store/index.js';
-import { decodeEntry, hashLeaf, type AuditRecord } from '../../src/ledger/index.js';
+import { chainLinkOf, decodeEntry, hashLeaf, type AuditRecord } from '../../src/ledger/index.js';
 import { envelopeKeyId } from '../../src/crypto/index.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/databases.js';
 import { create, rows } from './store-fixtures.js';
@@ -191,6 +191,34 @@ describe.skipIf(!built)('audit writer thread (SQLite file)', () => {
     const leaves = await vault.ledger.scanLeaves(0, 1_000);
     expect(leaves.map((l) => l.idx)).toEqual(Array.from({ length: 39 }, (_, i) => i));
     expect(leaves.map((l) => (decodeEntry(vault.ledger.openLeaf(l)) as { event: AuditRecord }).event.at - 1_800_000_000_000)).toEqual(Array.from({ length: 40 }, (_, i) => i).filter((i) => i !== 17));
+  });
+
+  it('links every chain exactly while another process appends about the same patients between its commits', async () => {
+    // A second store on the same file is another process's connections, with its own audit
+    // writer thread: each thread remembers chain heads between its commits, and must drop
+    // them once the other has committed.
+    const other = await openDatabase(db.options);
+    try {
+      const appends: Promise<number>[] = [];
+      for (let i = 0; i < 200; i++) {
+        const into = Math.floor(i / 3) % 2 === 0 ? vault : other;
+        appends.push(into.ledger.appendUnsynced({ audits: [read(['p1', 'p2'][i % 2]!, i)] }));
+        if (i % 5 === 0) await Promise.all(appends);
+      }
+      await Promise.all(appends);
+    } finally {
+      await other.close();
+    }
+    const leaves = await vault.ledger.scanLeaves(0, 10_000);
+    expect(leaves).toHaveLength(200);
+    const last = new Map<string, number>();
+    for (const leaf of leaves) {
+      const entry = decodeEntry(vault.ledger.openLeaf(leaf));
+      const link = chainLinkOf(entry)!;
+      expect(link.prev).toBe(last.get(link.patient) ?? null);
+      last.set(link.patient, leaf.idx);
+    }
+    expect(await vault.ledger.auditIndexes({ patient: 'p1', order: 'asc', limit: 1_000 })).toHaveLength(100);
   });
 
   it('writes every append it accepted before the store closes, and refuses appends after', async () => {
