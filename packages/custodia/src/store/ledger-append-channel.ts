@@ -18,8 +18,9 @@
  * make the vault wake it while it is busy: waking another thread costs the waker
  * (measured under load on two cores, the vault's Atomics.notify took 0.5 ms at the 90th
  * percentile: the woken thread preempts the waker). So while requests keep coming the
- * thread polls the `sent` counter between flushes, blocking a quarter of a millisecond at
- * a time, and only once it has been idle for a while does it say it sleeps, and the vault
+ * thread polls the `sent` counter between flushes, blocking a millisecond at a time (a
+ * group-commit delay, ledger-append-thread.ts `POLL_MS`), and only once it has been idle
+ * for a while does it say it sleeps, and the vault
  * then wakes it. The vault also wakes a polling thread when it sends into an idle channel
  * (nothing in flight: a lightly loaded server, where the poll's wait was most of what
  * auditing added to a read — one client reading one record at a time: median 1.78 ms

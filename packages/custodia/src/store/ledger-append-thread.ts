@@ -53,8 +53,20 @@ export interface AppendRequest {
   readonly at: number;
 }
 
-/** While busy, the thread looks for the next request this often (ledger-append-channel.ts)... */
-const POLL_MS = 0.25;
+/**
+ * While busy, the thread looks for the next request this often (ledger-append-channel.ts)...
+ * A millisecond, not less: requests sent meanwhile wait for the look (the vault wakes the
+ * thread only when it had nothing in flight), so the wait is a group-commit delay, as
+ * PostgreSQL's `commit_delay`: under load it gathers larger batches, with fewer commits,
+ * flushes and wake-ups of the thread. Measured on the 2-core bench machine (2026-11-30, one
+ * process, one vault looking every 0.25 ms and one every 1 ms, interleaved 4-second runs,
+ * pairwise medians of the audited over unaudited ratios): 1.26 times the audited reads with
+ * 50 clients, the thread's CPU per read about a fifth lower; 1.10 times with 100; with 10
+ * clients 0.98 and 1.00 in two runs (four and six pairs), within this machine's noise. A
+ * lightly loaded server does not wait for the look: its sends find nothing in flight and
+ * wake the thread.
+ */
+const POLL_MS = 1;
 /** ...for this long after its last request, and then sleeps until woken, looking whether it should stop this often. */
 const BUSY_MS = 20;
 const SLEEP_MS = 100;
