@@ -13,6 +13,8 @@
  * transaction that fails empties it too (what it would have written is not there).
  */
 
+import type { PatientRow } from './ledger-rows.js';
+
 /** The most filed names remembered (about 150 bytes each); past it the cache starts again. */
 export const CHAIN_HEAD_CACHE_SIZE = 65_536;
 
@@ -47,9 +49,9 @@ export class ChainHeadCache {
     return head;
   }
 
-  /** After a commit: the `audit_patients` rows it wrote (`[filed name, index, …]`, in index order) are the new heads. */
-  committed(rows: readonly (readonly unknown[])[]): void {
-    for (const r of rows) this.#remember(r[0] as string, r[1] as number);
+  /** After a commit: the `audit_patients` rows it wrote, in index order, are the new heads. */
+  committed(rows: readonly PatientRow[]): void {
+    for (const [filed, idx] of rows) this.#remember(filed, idx);
   }
 
   /** A transaction failed: nothing remembered is trusted. */

@@ -139,9 +139,8 @@ function run(data: AppendThreadData): void {
 
   function commitOnce(r: AppendRequest): number {
     // Encoded under the write lock: the indexes and each patient's chain head are exact there (ledger/patient-chain.ts).
-    let filed: unknown[][] = [];
     try {
-      const next = db
+      const { next, filed } = db
         .transaction(() => {
           heads.begin(Number(dataVersion.get()));
           const next = nextIndex(maxIdx.get());
@@ -149,9 +148,9 @@ function run(data: AppendThreadData): void {
           const entries = encodeItems(secureRandom, { audits: r.audits }, r.at, next, (patients) => chainHeads(patients, file, (name) => heads.head(name, () => chainHead.get(name))));
           const rows = sealEntries(handedKeys(r.keys), entries, next);
           insert(LEAVES, leafRows(rows, next, r.at));
-          filed = patientRows(rows, next, r.at, file);
+          const filed = patientRows(rows, next, r.at, file);
           insert(AUDIT_PATIENTS, filed);
-          return next;
+          return { next, filed };
         })
         .immediate();
       heads.committed(filed);

@@ -206,6 +206,8 @@ export function sealEntries(sealer: EntrySealer, entries: readonly EncodedEntry[
 }
 
 export const leafRows = (rows: readonly LedgerRow[], next: number, t: number): unknown[][] => rows.map((r, i) => [next + i, r.leafHash, r.kind, r.stored, r.keyId, r.ref, t]);
-export const patientRows = (rows: readonly LedgerRow[], next: number, t: number, file: PatientFiling): unknown[][] => rows.flatMap((r, i) => [...new Set(r.patients)].map((p) => [file(p), next + i, t]));
+/** An `audit_patients` row: the patient's filed name, the entry's index, the append time. */
+export type PatientRow = [filed: string, idx: number, at: number];
+export const patientRows = (rows: readonly LedgerRow[], next: number, t: number, file: PatientFiling): PatientRow[] => rows.flatMap((r, i) => [...new Set(r.patients)].map((p): PatientRow => [file(p), next + i, t]));
 /** The index after `MAX(idx)` (null on an empty ledger). */
 export const nextIndex = (n: unknown): number => Number(n ?? -1) + 1;

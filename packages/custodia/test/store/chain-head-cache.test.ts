@@ -59,8 +59,8 @@ describe('chain head cache', () => {
             c.forget();
             continue;
           }
-          const rows = s.names.map((n) => [n, next++, 0]);
-          for (const [n, i] of rows) store.set(n as string, i as number);
+          const rows = s.names.map((n): [string, number, number] => [n, next++, 0]);
+          for (const [n, i] of rows) store.set(n, i);
           c.committed(rows);
         }
       }),
@@ -70,7 +70,7 @@ describe('chain head cache', () => {
   it('stays within its capacity', () => {
     const c = new ChainHeadCache(3);
     c.begin(0);
-    c.committed([['a', 1], ['b', 2], ['c', 3], ['d', 4]]);
+    c.committed([['a', 1, 0], ['b', 2, 0], ['c', 3, 0], ['d', 4, 0]]);
     expect(c.size).toBeLessThanOrEqual(3);
   });
 });
