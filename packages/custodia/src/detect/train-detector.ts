@@ -48,7 +48,7 @@ import { UniformRandom } from './uniform-random.js';
 export const DETECTOR_GBDT_OPTIONS: GbdtOptions = Object.freeze({ rounds: 300, learningRate: 0.1, numLeaves: 31, earlyStopping: Object.freeze({ validationFraction: 0.1, patience: 30, keep: 'all' }) });
 
 /** What each part of a bagged detector (`bags` > 1) grows on: 80% of the rows each round, 80% of the features each tree, so that the parts differ. */
-export const BAG_PART_OPTIONS: GbdtOptions = Object.freeze({ subsample: 0.8, featureFraction: 0.8 });
+const BAG_PART_OPTIONS: GbdtOptions = Object.freeze({ subsample: 0.8, featureFraction: 0.8 });
 
 /**
  * Boosted ensembles averaged into a detector's trees: one. More make the trees steadier
@@ -58,7 +58,7 @@ export const BAG_PART_OPTIONS: GbdtOptions = Object.freeze({ subsample: 0.8, fea
  * called more of the unseen U2R and R2L rows normal, in each of two seeds and three ways
  * of making the parts differ.
  */
-export const DETECTOR_BAGS = 1;
+const DETECTOR_BAGS = 1;
 
 /** The most boosted ensembles a detector averages. */
 export const MAX_BAGS = 16;

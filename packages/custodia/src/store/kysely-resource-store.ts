@@ -188,7 +188,9 @@ export class KyselyResourceStore implements ResourceStore {
    * AsyncLocalStorage runs a hook on every promise the process creates, measured here at
    * about a fifth of the read throughput of a busy server (2026-11-30).
    *
-   * A view: everything but `transaction` is this store's own (its prototype).
+   * A view: everything but `transaction` is this store's own (its prototype). So the
+   * class keeps TypeScript `private` members, not `#private` fields: a `#field` is not
+   * reachable through a prototype, and every method called on the view would throw.
    */
   withAudit(audit: WriteAuditContext): ResourceStore {
     if (this.ledger === undefined) return this;

@@ -10,9 +10,6 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createVault, importAsOperator, resolveConfig, type Vault } from '../../src/app/index.js';
 import { decodeEntry, type AuditEntry, type LedgerEntry } from '../../src/ledger/index.js';
-import type { LedgerLog } from '../../src/store/index.js';
-
-const ledgerLog = (vault: Vault): LedgerLog => (vault.ledger as unknown as { log: LedgerLog }).log;
 
 describe('an operator import', () => {
   let dir: string;
@@ -30,7 +27,7 @@ describe('an operator import', () => {
     const file = join(dir, 'patients.ndjson');
     const ids = ['imp-a', 'imp-b', 'imp-c'];
     writeFileSync(file, ids.map((id) => JSON.stringify({ resourceType: 'Patient', id, name: [{ family: `Family-${id}` }] })).join('\n') + '\n');
-    const log = ledgerLog(vault);
+    const log = vault.ledger.log;
     const from = await log.appendedSize();
     const report = await importAsOperator(vault, [file]);
     expect(report).toMatchObject({ files: 1, resources: 3, failures: [] });
