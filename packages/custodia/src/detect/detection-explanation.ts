@@ -42,6 +42,8 @@ export interface DetectionExplanation {
   readonly label: 0 | 1;
   readonly class: string;
   readonly attackProbability?: number;
+  /** The trees' cut on {@link attackProbability} (hybrid: a false-positive budget on normal rows, 0.5 at most; gbdt: 0.5). */
+  readonly attackThreshold?: number;
   readonly forestScore?: number;
   readonly forestThreshold?: number;
   readonly features: readonly DetectionFeature[];
@@ -122,6 +124,7 @@ export function explainDetection(model: DetectionModel, row: Float64Array, count
   const cls = s.classIndex[at]!;
   return {
     ...explainedScore(s, at, { kind: model.kind, threshold: scoreThreshold(model), className: (index) => className(model, index) }),
+    ...(model.kind === 'hybrid' ? { attackThreshold: model.treesThreshold } : model.kind === 'gbdt' ? { attackThreshold: 0.5 } : {}),
     ...(s.forestScore.length > 0 ? { forestScore: s.forestScore[at]! } : {}),
     ...(model.kind === 'hybrid' ? { forestThreshold: model.forestThreshold } : model.kind === 'isolation-forest' ? { forestThreshold: scoreThreshold(model) } : {}),
     features: [...treeFeatures(model, row, cls, count), ...forestFeatures(model, row, count)],

@@ -6,9 +6,10 @@
  *   score threshold above which a row is an attack (calibrated on held-out normal rows).
  * - `gbdt`: supervised gradient-boosted trees over named classes, `classes[0]` being
  *   `normal`.
- * - `hybrid`: both; a row is an attack when the trees say so or when the forest scores it
- *   above its threshold (hybrid-decision.ts). The forest is what still alerts on attack
- *   types the trees never saw.
+ * - `hybrid`: both; a row is an attack when the trees' attack probability is above their
+ *   threshold or when the forest scores it above its threshold (detection-scores.ts). Both
+ *   thresholds are false-positive budgets set on normal rows: that is what lets the hybrid
+ *   alert on attack types the trees never saw.
  */
 import type { FeatureSchema } from './feature-schema.js';
 import type { GbdtModel } from './gbdt-model.js';
@@ -45,8 +46,17 @@ export interface HybridModel {
   readonly forest: IsolationForest;
   /** Forest scores at or above this are attacks: the `normalQuantile` quantile of held-out normal rows' scores. */
   readonly forestThreshold: number;
-  /** The quantile the threshold was taken at (0.99: about 1% of normal rows alert). */
+  /** The quantile the threshold was taken at (0.995 by default: about 0.5% of normal rows alert through the forest). */
   readonly normalQuantile: number;
+  /**
+   * The trees call a row an attack when its attack probability (1 − P(normal)) is above
+   * this, in (0, 0.5]: the `treesQuantile` quantile of the attack probabilities of normal
+   * rows the trees did not fit, or 0.5 when there were none (and in files written before
+   * it was kept).
+   */
+  readonly treesThreshold: number;
+  /** The quantile {@link treesThreshold} was taken at; absent when it is 0.5 for want of rows. */
+  readonly treesQuantile?: number;
 }
 
 export type DetectionModel = IsolationForestModel | GbdtDetectionModel | HybridModel;

@@ -34,6 +34,8 @@ export interface GbdtTraining {
   readonly roundsKept: number;
   /** Rounds actually run. */
   readonly roundsRun: number;
+  /** The rows held out of fitting to watch for early stopping, in increasing order (empty without early stopping). */
+  readonly validationRows: Uint32Array;
   readonly options: ResolvedGbdtOptions;
 }
 
@@ -107,7 +109,7 @@ export function trainGbdt(m: DenseMatrix, labels: ArrayLike<number>, options: Gb
   const bestRounds = o.earlyStopping === null ? round : Math.max(1, best.rounds);
   const roundsKept = o.earlyStopping?.keep === 'all' ? round : bestRounds;
   const model = new GbdtModel({ objective: o.objective, numClasses: o.numClasses, numFeatures: m.features, featureNames: o.featureNames, initScore, trees: trees.slice(0, roundsKept * k) });
-  return { model, trainLoss: Float64Array.from(trainLoss), validationLoss: Float64Array.from(validationLoss), bestRounds, roundsKept, roundsRun: round, options: o };
+  return { model, trainLoss: Float64Array.from(trainLoss), validationLoss: Float64Array.from(validationLoss), bestRounds, roundsKept, roundsRun: round, validationRows: validation, options: o };
 }
 
 /** Each row's weight: its class's weight. */

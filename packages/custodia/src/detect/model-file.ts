@@ -8,7 +8,9 @@
  *       "threshold": 0.61 }                                   (threshold optional)
  *     { …, "kind": "gbdt", "schema", "classes": ["normal", …], "model": <custodia-gbdt JSON> }
  *     { …, "kind": "hybrid", "schema", "classes",
- *       "model": { "gbdt": <custodia-gbdt JSON>, "forest": <forest>, "forestThreshold", "normalQuantile" } }
+ *       "model": { "gbdt": <custodia-gbdt JSON>, "forest": <forest>, "forestThreshold", "normalQuantile",
+ *                  "treesThreshold", "treesQuantile" } }       (the trees' cut optional: 0.5
+ *                                                              without it; its quantile optional)
  *
  * Loading a model file is parsing hostile input: a model can arrive from another site,
  * an upload or a tampered disk. Everything is checked before use — a size limit before
@@ -94,15 +96,22 @@ function parseModel(value: unknown, maxNodes: number): DetectionModel {
     const file = exactKeys(value, [...HEAD, 'classes', 'model'], 'the file');
     const schema = parseFeatureSchema(file['schema']);
     const classes = parseClasses(file['classes']);
-    const model = exactKeys(file['model'], ['gbdt', 'forest', 'forestThreshold', 'normalQuantile'], 'the model');
+    const optional = isRecord(file['model']) ? ['treesThreshold', 'treesQuantile'].filter((k) => k in (file['model'] as object)) : [];
+    const model = exactKeys(file['model'], ['gbdt', 'forest', 'forestThreshold', 'normalQuantile', ...optional], 'the model');
     budget(gbdtNodes(model['gbdt']) + forestJsonNodes(model['forest']));
     const forestThreshold = finiteNumber(model['forestThreshold'], 'forestThreshold');
     const normalQuantile = finiteNumber(model['normalQuantile'], 'normalQuantile');
     if (forestThreshold <= 0 || forestThreshold > 1) throw invalidModel('forestThreshold must be in (0, 1]');
     if (normalQuantile <= 0 || normalQuantile >= 1) throw invalidModel('normalQuantile must be in (0, 1)');
+    // Files written before the trees' cut was kept have none: the trees then cut at 0.5, as they did.
+    const treesThreshold = model['treesThreshold'] === undefined ? 0.5 : finiteNumber(model['treesThreshold'], 'treesThreshold');
+    if (!(treesThreshold > 0 && treesThreshold <= 0.5)) throw invalidModel('treesThreshold must be in (0, 0.5]');
+    const treesQuantile = model['treesQuantile'] === undefined ? undefined : finiteNumber(model['treesQuantile'], 'treesQuantile');
+    if (treesQuantile !== undefined && !(treesQuantile > 0 && treesQuantile < 1)) throw invalidModel('treesQuantile must be in (0, 1)');
+    if (treesQuantile !== undefined && model['treesThreshold'] === undefined) throw invalidModel('treesQuantile without treesThreshold');
     const gbdt = parseGbdtPart(model['gbdt'], schema, classes);
     const forest = forestFromJson(model['forest'], schema.features.length);
-    return Object.freeze({ kind, schema, classes, gbdt, forest, forestThreshold, normalQuantile });
+    return Object.freeze({ kind, schema, classes, gbdt, forest, forestThreshold, normalQuantile, treesThreshold, ...(treesQuantile === undefined ? {} : { treesQuantile }) });
   }
   throw invalidModel('the model kind is not supported');
 }
@@ -144,7 +153,8 @@ function supervisedFile(model: GbdtDetectionModel | HybridModel): Record<string,
   if (model.classes.length !== model.gbdt.numClasses || model.classes[0] !== NORMAL_CLASS) throw new RangeError('the classes are not the outputs of the trees, normal first');
   if (model.kind === 'gbdt') return { classes: model.classes, model: gbdtModelToJson(model.gbdt) };
   checkWidth(model.forest.params.width, model.schema, 'forest');
-  return { classes: model.classes, model: { gbdt: gbdtModelToJson(model.gbdt), forest: forestToJson(model.forest), forestThreshold: model.forestThreshold, normalQuantile: model.normalQuantile } };
+  const trees = { treesThreshold: model.treesThreshold, ...(model.treesQuantile === undefined ? {} : { treesQuantile: model.treesQuantile }) };
+  return { classes: model.classes, model: { gbdt: gbdtModelToJson(model.gbdt), forest: forestToJson(model.forest), forestThreshold: model.forestThreshold, normalQuantile: model.normalQuantile, ...trees } };
 }
 
 /**

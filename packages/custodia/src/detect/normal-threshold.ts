@@ -6,13 +6,19 @@
  * about 1% of normal rows alert). Attacks play no part in it, which is the point: the
  * threshold must hold for attack types nobody has seen yet.
  *
- * The hybrid's score puts the forest on the scale of the supervised probability with a
- * monotone piecewise-linear map that sends the threshold to 0.5:
+ * The same holds for the hybrid's trees: their probability of an attack has a natural cut
+ * (0.5) for the attacks they were shown, but an attack of a kind they never saw tends to
+ * get a small probability, above what normal traffic gets yet below 0.5. Their cut is
+ * therefore also a false-positive budget: a quantile of the probabilities of normal rows
+ * they did not fit (train-detector.ts), never above 0.5.
+ *
+ * The hybrid's score puts each part on one scale with a monotone piecewise-linear map that
+ * sends the part's threshold to 0.5:
  *
  *     level(s) = 0.5 · s / τ                     for s ≤ τ
  *              = 0.5 + 0.5 · (s − τ) / (1 − τ)   for s > τ
  *
- * so `level(s) > 0.5` exactly when `s > τ`, and the order of forest scores is kept.
+ * so `level(s) > 0.5` exactly when `s > τ`, and the order of each part's scores is kept.
  */
 
 /**
@@ -32,12 +38,13 @@ export function normalQuantile(scores: ArrayLike<number>, q: number): number {
 }
 
 /**
- * The forest score `s` in (0, 1) on the hybrid's scale, where its threshold `tau` lands at 0.5.
+ * A score `s` in [0, 1] (the forest's s(x), the trees' attack probability) on the hybrid's
+ * scale, where the part's threshold `tau` (in (0, 1]) lands at 0.5.
  *
  * @example
- *   forestLevel(0.6, 0.6); // 0.5
+ *   thresholdLevel(0.6, 0.6); // 0.5
  */
-export function forestLevel(s: number, tau: number): number {
+export function thresholdLevel(s: number, tau: number): number {
   if (s <= tau) return (0.5 * s) / tau;
   return tau >= 1 ? 1 : Math.min(1, 0.5 + (0.5 * (s - tau)) / (1 - tau));
 }

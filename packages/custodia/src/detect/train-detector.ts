@@ -11,7 +11,10 @@
  * - hybrid: the same trees on every row, and a forest on the normal rows only, its
  *   threshold calibrated on held-out normal rows as above. Neither the trees nor the
  *   attacks have any say in the threshold: it is a false-positive budget on normal
- *   traffic, which is what makes it hold for attack types that were never seen.
+ *   traffic, which is what makes it hold for attack types that were never seen. The
+ *   trees' own cut is set the same way: the `treesQuantile` quantile of the attack
+ *   probabilities of the normal rows of their validation split (rows they did not fit),
+ *   0.5 at most; see {@link DETECTOR_TREES_QUANTILE}.
  *
  * Deterministic for a given `random` (seed it with the kernel's `seededRandom`): one key
  * is drawn from it and each part gets its own seeded stream, so the parts do not depend
@@ -60,6 +63,22 @@ const BAG_PART_OPTIONS: GbdtOptions = Object.freeze({ subsample: 0.8, featureFra
  */
 const DETECTOR_BAGS = 1;
 
+/**
+ * The hybrid's false-positive budget, about 1% of normal traffic, split evenly between its
+ * two parts. The trees alert when a row's attack probability is above the 0.995 quantile
+ * of the probabilities of normal rows they did not fit; the forest when its score is above
+ * the 0.995 quantile of held-out normal rows' scores. At 0.5 (a classifier's cut) the
+ * trees call most attacks of an unseen kind normal, though they rank them well above
+ * normal traffic; half a percent of normal traffic spent there finds far more of them than
+ * the same half percent spent on the forest (docs/detect.md, "Measured: attack families
+ * never seen in training", has the figures this was chosen on).
+ */
+export const DETECTOR_TREES_QUANTILE = 0.995;
+/** The hybrid forest's quantile (see {@link DETECTOR_TREES_QUANTILE}); a forest alone keeps the whole budget, {@link FOREST_QUANTILE}. */
+export const DETECTOR_HYBRID_FOREST_QUANTILE = 0.995;
+/** An unsupervised detector's threshold: the 0.99 quantile of held-out normal rows' scores (about 1% of normal rows alert). */
+const FOREST_QUANTILE = 0.99;
+
 /** The most boosted ensembles a detector averages. */
 export const MAX_BAGS = 16;
 
@@ -72,8 +91,10 @@ export interface DetectorTrainingOptions {
   readonly bags?: number;
   /** Isolation forest size (defaults: 100 trees, ψ = 256). */
   readonly forest?: { readonly trees?: number; readonly subsampleSize?: number };
-  /** The quantile of held-out normal scores the forest's threshold is set at (default 0.99). */
+  /** The quantile of held-out normal scores the forest's threshold is set at (default 0.99 alone, {@link DETECTOR_HYBRID_FOREST_QUANTILE} in a hybrid). */
   readonly normalQuantile?: number;
+  /** The quantile of the attack probabilities of normal rows the hybrid's trees did not fit that their cut is set at (default {@link DETECTOR_TREES_QUANTILE}); the cut is 0.5 at most. */
+  readonly treesQuantile?: number;
   /** Share of the forest's rows held out to calibrate its threshold (default 0.2). */
   readonly calibrationFraction?: number;
   /** Called as each stage starts: `trees`, `forest`, `threshold`. */
@@ -97,8 +118,8 @@ function refuse(message: string): CustodiaError {
 }
 
 /** A forest on `m` and its threshold from a held-out share of `m`'s rows. */
-function calibratedForest(m: FeatureMatrix, o: DetectorTrainingOptions, random: Random): { forest: IsolationForest; threshold: number; quantile: number } {
-  const quantile = o.normalQuantile ?? 0.99;
+function calibratedForest(m: FeatureMatrix, o: DetectorTrainingOptions, random: Random, defaultQuantile: number): { forest: IsolationForest; threshold: number; quantile: number } {
+  const quantile = o.normalQuantile ?? defaultQuantile;
   const fraction = o.calibrationFraction ?? 0.2;
   if (!(quantile > 0 && quantile < 1)) throw refuse('the normal quantile must be in (0, 1)');
   if (!(fraction > 0 && fraction < 1)) throw refuse('the calibration fraction must be in (0, 1)');
@@ -132,15 +153,39 @@ function checkClasses(classes: readonly string[], classIndex: ArrayLike<number>,
   if (normal === 0 || normal === rows) throw refuse('supervised training needs both normal and attack rows');
 }
 
-function trees(schema: FeatureSchema, m: FeatureMatrix, classIndex: ArrayLike<number>, classes: readonly string[], o: DetectorTrainingOptions, random: Random): GbdtModel {
+/** The trees, and the rows none of their ensembles fitted (a single ensemble's validation rows; none when bagged or without early stopping). */
+function trees(schema: FeatureSchema, m: FeatureMatrix, classIndex: ArrayLike<number>, classes: readonly string[], o: DetectorTrainingOptions, random: Random): { readonly model: GbdtModel; readonly unfitted: Uint32Array } {
   const bags = o.bags ?? DETECTOR_BAGS;
   if (!(Number.isInteger(bags) && bags >= 1 && bags <= MAX_BAGS)) throw refuse(`the number of bags must be a whole number from 1 to ${MAX_BAGS}`);
   o.onStage?.('trees');
   const options: GbdtOptions = { ...DETECTOR_GBDT_OPTIONS, ...(bags > 1 ? BAG_PART_OPTIONS : {}), ...(o.gbdt ?? {}), numClasses: classes.length, featureNames: schema.features.map((f) => f.name) };
   const x = denseMatrix(m.data, m.width);
-  if (bags === 1) return trainGbdt(x, classIndex, { ...options, random }).model;
+  if (bags === 1) {
+    const t = trainGbdt(x, classIndex, { ...options, random });
+    return { model: t.model, unfitted: t.validationRows };
+  }
   const part = streams(random);
-  return averageGbdtModels(Array.from({ length: bags }, (_, b) => trainGbdt(x, classIndex, { ...options, random: part(`bag-${b}`) }).model));
+  // Each part has its own validation split, and every row was fitted by some part.
+  return { model: averageGbdtModels(Array.from({ length: bags }, (_, b) => trainGbdt(x, classIndex, { ...options, random: part(`bag-${b}`) }).model)), unfitted: new Uint32Array(0) };
+}
+
+/**
+ * The trees' cut (normal-threshold.ts): the `quantile` quantile of the attack
+ * probabilities of the normal rows among `unfitted`, 0.5 at most; 0.5 when there are none.
+ */
+function treesCut(gbdt: GbdtModel, m: FeatureMatrix, classIndex: ArrayLike<number>, unfitted: Uint32Array, quantile: number): { threshold: number; quantile?: number } {
+  if (!(quantile > 0 && quantile < 1)) throw refuse('the trees quantile must be in (0, 1)');
+  const normal = Array.from(unfitted).filter((r) => classIndex[r] === 0);
+  if (normal.length === 0) return { threshold: 0.5 };
+  const k = gbdt.numClasses;
+  const p = gbdt.predictProba(denseMatrix(selectRows(m, normal).data, m.width));
+  // 1 − P(normal) as the sum of the attack classes', as detection-scores.ts computes it.
+  const attack = Float64Array.from(normal, (_, i) => {
+    let sum = 0;
+    for (let c = 1; c < k; c++) sum += p[i * k + c]!;
+    return sum;
+  });
+  return { threshold: Math.min(0.5, normalQuantile(attack, quantile)), quantile };
 }
 
 /**
@@ -151,7 +196,7 @@ function trees(schema: FeatureSchema, m: FeatureMatrix, classIndex: ArrayLike<nu
  */
 export function trainUnsupervisedDetector(schema: FeatureSchema, rows: FeatureMatrix, o: DetectorTrainingOptions): IsolationForestModel {
   checkRows(schema, rows);
-  const { forest, threshold } = calibratedForest(rows, o, streams(o.random)('forest'));
+  const { forest, threshold } = calibratedForest(rows, o, streams(o.random)('forest'), FOREST_QUANTILE);
   return Object.freeze({ kind: 'isolation-forest', schema, forest, threshold });
 }
 
@@ -164,7 +209,7 @@ export function trainUnsupervisedDetector(schema: FeatureSchema, rows: FeatureMa
 export function trainSupervisedDetector(schema: FeatureSchema, rows: FeatureMatrix, classIndex: ArrayLike<number>, classes: readonly string[], o: DetectorTrainingOptions): GbdtDetectionModel {
   checkRows(schema, rows);
   checkClasses(classes, classIndex, rows.rows);
-  const gbdt = trees(schema, rows, classIndex, classes, o, streams(o.random)('trees'));
+  const gbdt = trees(schema, rows, classIndex, classes, o, streams(o.random)('trees')).model;
   return Object.freeze({ kind: 'gbdt', schema, classes: Object.freeze([...classes]), gbdt });
 }
 
@@ -178,9 +223,10 @@ export function trainHybridDetector(schema: FeatureSchema, rows: FeatureMatrix, 
   checkRows(schema, rows);
   checkClasses(classes, classIndex, rows.rows);
   const stream = streams(o.random);
-  const gbdt = trees(schema, rows, classIndex, classes, o, stream('trees'));
+  const { model: gbdt, unfitted } = trees(schema, rows, classIndex, classes, o, stream('trees'));
+  const cut = treesCut(gbdt, rows, classIndex, unfitted, o.treesQuantile ?? DETECTOR_TREES_QUANTILE);
   const normal: number[] = [];
   for (let i = 0; i < rows.rows; i++) if (classIndex[i] === 0) normal.push(i);
-  const { forest, threshold, quantile } = calibratedForest(selectRows(rows, normal), o, stream('forest'));
-  return Object.freeze({ kind: 'hybrid', schema, classes: Object.freeze([...classes]), gbdt, forest, forestThreshold: threshold, normalQuantile: quantile });
+  const { forest, threshold, quantile } = calibratedForest(selectRows(rows, normal), o, stream('forest'), DETECTOR_HYBRID_FOREST_QUANTILE);
+  return Object.freeze({ kind: 'hybrid', schema, classes: Object.freeze([...classes]), gbdt, forest, forestThreshold: threshold, normalQuantile: quantile, treesThreshold: cut.threshold, ...(cut.quantile === undefined ? {} : { treesQuantile: cut.quantile }) });
 }

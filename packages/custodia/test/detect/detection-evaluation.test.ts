@@ -4,7 +4,7 @@
  * identifiers (flow-features.ts).
  */
 import { describe, expect, it } from 'vitest';
-import { CIC_FLOW_SCHEMA, evaluateDetections, flowClass, flowFeatureRecord, forestLevel, normalQuantile, ZEEK_CONN_SCHEMA, FeatureEncoder, type DetectionScores, type FlowRecord } from '../../src/detect/index.js';
+import { CIC_FLOW_SCHEMA, evaluateDetections, flowClass, flowFeatureRecord, thresholdLevel, normalQuantile, ZEEK_CONN_SCHEMA, FeatureEncoder, type DetectionScores, type FlowRecord } from '../../src/detect/index.js';
 
 function scores(score: number[]): DetectionScores {
   return {
@@ -44,10 +44,10 @@ describe('normal-traffic thresholds', () => {
     expect(normalQuantile(s, 0.99)).toBe(0.98);
     expect(normalQuantile(s, 0.5)).toBe(0.49);
     expect(() => normalQuantile(s, 1)).toThrow(RangeError);
-    expect(forestLevel(0.6, 0.6)).toBe(0.5);
-    expect(forestLevel(0.3, 0.6)).toBeCloseTo(0.25);
-    expect(forestLevel(0.8, 0.6)).toBeCloseTo(0.75);
-    expect(forestLevel(1, 0.6)).toBe(1);
+    expect(thresholdLevel(0.6, 0.6)).toBe(0.5);
+    expect(thresholdLevel(0.3, 0.6)).toBeCloseTo(0.25);
+    expect(thresholdLevel(0.8, 0.6)).toBeCloseTo(0.75);
+    expect(thresholdLevel(1, 0.6)).toBe(1);
   });
 });
 

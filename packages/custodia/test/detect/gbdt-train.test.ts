@@ -78,6 +78,11 @@ describe('gradient-boosted trees: early stopping', () => {
     const best = Math.min(...t.validationLoss);
     expect(t.validationLoss[t.bestRounds - 1]).toBe(best);
     expect(t.validationLoss.indexOf(best)).toBe(t.bestRounds - 1);
+    // The rows it watched: a fifth of each class, in increasing order, all distinct.
+    expect(t.validationRows.length).toBe(400);
+    for (const c of [0, 1]) expect(Array.from(t.validationRows).filter((r) => y[r] === c).length).toBe(Math.round(0.2 * y.filter((v) => v === c).length));
+    expect(t.validationRows.every((r, i) => i === 0 || r > t.validationRows[i - 1]!)).toBe(true);
+    expect(trainGbdt(d.x, y, { rounds: 3 }).validationRows.length).toBe(0);
   });
 
   it("keeps every round run with keep 'all', the same trees as 'best' up to the best round", () => {

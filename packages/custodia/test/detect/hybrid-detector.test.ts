@@ -12,13 +12,15 @@ import { fc, test } from '@fast-check/vitest';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   assignFolds, ATTACK_CLASSES, explainDetection, formatModelFile, NSL_KDD_SCHEMA, parseModelFile, scoreDetections, trainHybridDetector,
-  type DetectionModel, type HybridModel,
+  type DetectionModel, type DetectorTrainingOptions, type HybridModel,
 } from '../../src/detect/index.js';
 import { isCustodiaError, seededRandom } from '../../src/kernel/index.js';
 import { runs } from '../ledger/seeded.js';
 import { loadNslKdd, selectRows, type NslKddFixture } from './nsl-kdd-fixture.js';
 
 const SMALL = { gbdt: { rounds: 30, numLeaves: 15, earlyStopping: false as const }, forest: { trees: 50 } };
+/** As SMALL, with the validation split the trees' cut is set on. */
+const SMALL_WITH_CUT = { ...SMALL, gbdt: { rounds: 30, numLeaves: 15, earlyStopping: { validationFraction: 0.1, patience: 30 } } };
 const HELD_OUT = 'DoS';
 const CLASSES = ['normal', ...ATTACK_CLASSES.filter((c) => c !== HELD_OUT)];
 
@@ -27,9 +29,10 @@ let cls: string[];
 let fold: Int32Array;
 let train: number[];
 let model: HybridModel;
+let cutModel: HybridModel;
 
-function trainOn(rows: number[], seed: number): HybridModel {
-  return trainHybridDetector(NSL_KDD_SCHEMA, selectRows(data.matrix, rows), Int32Array.from(rows, (i) => CLASSES.indexOf(cls[i]!)), CLASSES, { random: seededRandom(seed), ...SMALL });
+function trainOn(rows: number[], seed: number, options: Omit<DetectorTrainingOptions, 'random'> = SMALL): HybridModel {
+  return trainHybridDetector(NSL_KDD_SCHEMA, selectRows(data.matrix, rows), Int32Array.from(rows, (i) => CLASSES.indexOf(cls[i]!)), CLASSES, { random: seededRandom(seed), ...options });
 }
 
 beforeAll(() => {
@@ -38,6 +41,7 @@ beforeAll(() => {
   fold = assignFolds(data.labels.map((l) => l.type), 5, seededRandom('hybrid-test-folds'));
   train = cls.flatMap((c, i) => (fold[i] === 1 && c !== HELD_OUT ? [i] : []));
   model = trainOn(train, 1);
+  cutModel = trainOn(train, 1, SMALL_WITH_CUT);
 });
 
 describe('the hybrid detector', () => {
@@ -50,7 +54,7 @@ describe('the hybrid detector', () => {
       const pick = test.flatMap((r, i) => ((cls[r] === HELD_OUT) === heldOut ? [i] : []));
       return pick.reduce((a, i) => a + s.label[i]!, 0) / pick.length;
     };
-    // Measured when written: trees 0.197, hybrid 0.900; false positives 0.6% and 2.5%.
+    // Measured (2026-11-30; this model's trees cut at 0.5, having no validation rows): trees 0.185, hybrid 0.897; false positives 0.48% and 1.38%.
     expect(rate(model, true)).toBeGreaterThan(0.8);
     expect(rate(model, true) - rate(trees, true)).toBeGreaterThan(0.4);
     expect(rate(model, false)).toBeLessThan(0.05);
@@ -90,6 +94,70 @@ describe('the hybrid detector', () => {
   });
 });
 
+describe("the trees' cut: a false-positive budget on normal rows they did not fit", () => {
+  const heldOutTest = (): number[] => cls.flatMap((c, i) => (fold[i] === 0 && (c === 'normal' || c === HELD_OUT) ? [i] : []));
+
+  it('is the 0.995 quantile of the attack probabilities of the normal validation rows, 0.5 at most', () => {
+    expect(cutModel.treesQuantile).toBe(0.995);
+    expect(cutModel.treesThreshold).toBeGreaterThan(0);
+    expect(cutModel.treesThreshold).toBeLessThan(0.5);
+    // An order statistic of normal training rows' probabilities: some normal row of the training set scores exactly it.
+    const s = scoreDetections({ kind: 'gbdt', schema: cutModel.schema, classes: cutModel.classes, gbdt: cutModel.gbdt }, selectRows(data.matrix, train));
+    expect(train.some((r, i) => cls[r] === 'normal' && s.attackProbability[i] === cutModel.treesThreshold)).toBe(true);
+    // A lower quantile spends more of the budget: the cut can only fall.
+    expect(trainOn(train, 1, { ...SMALL_WITH_CUT, treesQuantile: 0.9 }).treesThreshold).toBeLessThanOrEqual(cutModel.treesThreshold);
+  });
+
+  it('is 0.5, with no quantile, when no normal row was left unfitted (no early stopping, or bagged trees)', () => {
+    expect(model.treesThreshold).toBe(0.5);
+    expect(model.treesQuantile).toBeUndefined();
+    const bagged = trainOn(train, 1, { ...SMALL_WITH_CUT, bags: 2 });
+    expect(bagged.treesThreshold).toBe(0.5);
+    expect(bagged.treesQuantile).toBeUndefined();
+  });
+
+  it('refuses a quantile outside (0, 1)', () => {
+    for (const treesQuantile of [0, 1, Number.NaN]) expect(() => trainOn(train, 1, { ...SMALL_WITH_CUT, treesQuantile })).toThrow(expect.objectContaining({ code: 'request-malformed' }));
+  });
+
+  it('finds more of the family it never saw than the same trees cut at 0.5, at a small false-positive rate', () => {
+    const test = heldOutTest();
+    const rows = selectRows(data.matrix, test);
+    const rate = (m: DetectionModel, heldOut: boolean): number => {
+      const s = scoreDetections(m, rows);
+      const pick = test.flatMap((r, i) => ((cls[r] === HELD_OUT) === heldOut ? [i] : []));
+      return pick.reduce((a, i) => a + s.label[i]!, 0) / pick.length;
+    };
+    const atHalf: HybridModel = { ...cutModel, treesThreshold: 0.5 };
+    expect(rate(cutModel, true)).toBeGreaterThan(rate(atHalf, true));
+    expect(rate(cutModel, false)).toBeLessThan(0.05);
+  });
+
+  it('decides on it: attack exactly when the trees pass their cut or the forest its threshold; a trees alert names their class', () => {
+    const s = scoreDetections(cutModel, data.matrix);
+    const wrong: number[] = [];
+    let belowHalf = 0;
+    for (let r = 0; r < s.rows; r++) {
+      const trees = s.attackProbability[r]! > cutModel.treesThreshold;
+      const forest = s.forestScore[r]! > cutModel.forestThreshold;
+      if (s.label[r] !== (trees || forest ? 1 : 0) || s.label[r] !== (s.score[r]! > 0.5 ? 1 : 0)) wrong.push(r);
+      if (trees && s.classIndex[r]! < 1) wrong.push(r);
+      if (trees && s.attackProbability[r]! <= 0.5) belowHalf++;
+    }
+    expect(wrong).toEqual([]);
+    expect(belowHalf).toBeGreaterThan(0);
+    const row = data.matrix.data.slice(0, data.matrix.width);
+    expect(explainDetection(cutModel, row, 3).attackThreshold).toBe(cutModel.treesThreshold);
+  });
+
+  it('keeps the order of the trees\' probabilities where the forest does not alert', () => {
+    const s = scoreDetections(cutModel, data.matrix);
+    const quiet = Array.from({ length: s.rows }, (_, r) => r).filter((r) => s.forestScore[r]! <= cutModel.forestThreshold);
+    quiet.sort((a, b) => s.attackProbability[a]! - s.attackProbability[b]!);
+    for (let i = 1; i < quiet.length; i++) expect(s.score[quiet[i]!]!).toBeGreaterThanOrEqual(s.score[quiet[i - 1]!]!);
+  });
+});
+
 describe('hybrid model files', () => {
   let text: string;
   beforeAll(() => {
@@ -106,6 +174,23 @@ describe('hybrid model files', () => {
     expect(formatModelFile(back)).toBe(text);
     const probe = selectRows(data.matrix, Array.from({ length: 200 }, (_, i) => i * 97));
     expect(scoreDetections(back, probe)).toEqual(scoreDetections(model, probe));
+  });
+
+  it("round-trips the trees' cut and its quantile, and reads a file written before them as a cut at 0.5", () => {
+    const withCut = formatModelFile(cutModel);
+    const back = parseModelFile(withCut) as HybridModel;
+    expect(back).toMatchObject({ treesThreshold: cutModel.treesThreshold, treesQuantile: 0.995 });
+    expect(formatModelFile(back)).toBe(withCut);
+    const old = JSON.parse(withCut) as Record<string, any>;
+    delete old['model'].treesThreshold;
+    delete old['model'].treesQuantile;
+    const before = parseModelFile(JSON.stringify(old)) as HybridModel;
+    expect(before.treesThreshold).toBe(0.5);
+    expect(before.treesQuantile).toBeUndefined();
+    const bad = (model: Record<string, unknown>): void => refused({ ...old, model: { ...old['model'], ...model } });
+    for (const treesThreshold of [0, -0.1, 0.51, 1, 'low', null]) bad({ treesThreshold });
+    bad({ treesThreshold: 0.01, treesQuantile: 1 });
+    bad({ treesQuantile: 0.995 });
   });
 
   it('refuses hostile or inconsistent files with model-invalid', () => {
@@ -134,7 +219,7 @@ describe('hybrid model files', () => {
 
   test.prop([fc.nat(), fc.jsonValue()], runs(40))('never throws anything but model-invalid, whatever member is replaced by whatever JSON', (pick, replacement) => {
     const f = file();
-    const paths: string[][] = [['kind'], ['classes'], ['schema'], ['model'], ['model', 'gbdt'], ['model', 'forest'], ['model', 'forestThreshold'], ['model', 'normalQuantile'], ['model', 'gbdt', 'trees'], ['model', 'gbdt', 'numClasses'], ['model', 'forest', 'trees'], ['model', 'forest', 'subsampleSize']];
+    const paths: string[][] = [['kind'], ['classes'], ['schema'], ['model'], ['model', 'gbdt'], ['model', 'forest'], ['model', 'forestThreshold'], ['model', 'normalQuantile'], ['model', 'treesThreshold'], ['model', 'treesQuantile'], ['model', 'gbdt', 'trees'], ['model', 'gbdt', 'numClasses'], ['model', 'forest', 'trees'], ['model', 'forest', 'subsampleSize']];
     const path = paths[pick % paths.length]!;
     let holder: any = f;
     for (const k of path.slice(0, -1)) holder = holder[k];
