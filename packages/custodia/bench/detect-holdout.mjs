@@ -8,17 +8,30 @@
 // stratified by attack type (detect/k-fold.ts, seed 'holdout-folds').
 //
 // Leave one attack family out, for each of the four: train on folds 1–4 without any row
-// of that family (the trees learn normal + the three other families; the forest learns
-// the normal rows of folds 1–4, its threshold the 0.99 quantile of held-out normal
-// scores), then score fold 0 (normal rows and the three seen families) and every row of
-// the held-out family (none of which was trained on). Reported per family: the detection
-// rate (label 1) of the held-out rows for the trees alone (the hybrid's own trees, so the
-// comparison isolates the forest's part) and for the hybrid, their AUC against fold 0's
-// normal rows, the false-positive rate on fold 0's normal rows, and the detection rate of
-// the seen families in fold 0. One JSON line per family, then a summary line.
+// of that family (the trees learn normal + the three other families, their cut the 0.995
+// quantile of their validation normal rows' attack probabilities; the forest learns the
+// normal rows of folds 1–4, its threshold the 0.995 quantile of held-out normal scores),
+// then score fold 0 (normal rows and the three seen families) and every row of the
+// held-out family (none of which was trained on). Reported per family: the detection rate
+// (label 1) of the held-out rows for the trees alone (the hybrid's own trees as a
+// classifier, cut at 0.5, so the comparison isolates what the hybrid's two budgets add)
+// and for the hybrid, their AUC against fold 0's normal rows, the false-positive rate on
+// fold 0's normal rows, and the detection rate of the seen families in fold 0. One JSON
+// line per family, then a summary line.
+//
+// Beside ours, in the same run when Debian's python3-sklearn is installed:
+// scikit-learn's HistGradientBoosting and RandomForest trained on the same rows and
+// classifying the same rows (bench/sklearn_holdout.py), each by its own decision; one
+// JSON line. `npm run bench` reports the means (bench/run.mjs).
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { assignFolds, ATTACK_CLASSES, rocAuc, scoreDetections, selectRows, trainHybridDetector, NSL_KDD_SCHEMA } from '../dist/detect/index.js';
 import { seededRandom } from '../dist/kernel/index.js';
 import { nslKddFixture } from './detect-iforest.mjs';
+import { PYTHON } from './detect-models.mjs';
 
 const log = (m) => process.stderr.write(`[holdout] ${m}\n`);
 const CLASSES = ['normal', ...ATTACK_CLASSES];
@@ -60,20 +73,54 @@ export function holdOutFamily(data, family, fold, { seed = 'holdout', gbdt } = {
   };
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+const meanOf = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
+
+/**
+ * The experiment: one result per family (as {@link holdOutFamily}), the means over the
+ * four for the trees alone and the hybrid, and the data and fold for scikit-learn.
+ */
+export function holdoutFigures(logTo = log) {
   const data = holdoutData();
   const fold = assignFolds(data.types, 5, seededRandom('holdout-folds'));
-  const results = [];
-  for (const family of ATTACK_CLASSES) {
-    log(`leaving out ${family}`);
-    const r = holdOutFamily(data, family, fold);
-    results.push(r);
-    process.stdout.write(`${JSON.stringify(r)}\n`);
+  const results = ATTACK_CLASSES.map((family) => {
+    logTo(`leaving out ${family}`);
+    return holdOutFamily(data, family, fold);
+  });
+  const mean = (part) => ({ heldOutDetection: meanOf(results.map((r) => r[part].heldOutDetection)), falsePositiveRate: meanOf(results.map((r) => r[part].falsePositiveRate)) });
+  return { results, gbdt: mean('gbdt'), hybrid: mean('hybrid'), data, fold };
+}
+
+/** scikit-learn's { hgb, rf } held-out figures (per family, and their means), or a reason string when it cannot run. */
+export function sklearnHoldoutFigures({ matrix, cls }, fold) {
+  const probe = spawnSync(PYTHON, ['-c', 'import sklearn'], { stdio: 'ignore' });
+  if (probe.status !== 0) return `scikit-learn is not installed for ${PYTHON} (bash packages/custodia/scripts/install-sklearn.sh)`;
+  const dir = mkdtempSync(join(tmpdir(), 'custodia-bench-holdout-'));
+  try {
+    const y = Int32Array.from(cls, (c) => CLASSES.indexOf(c));
+    writeFileSync(join(dir, 'matrix.f64'), Buffer.from(matrix.data.buffer, matrix.data.byteOffset, matrix.data.byteLength));
+    writeFileSync(join(dir, 'y.i32'), Buffer.from(y.buffer));
+    writeFileSync(join(dir, 'fold.i32'), Buffer.from(Int32Array.from(fold).buffer));
+    writeFileSync(join(dir, 'meta.json'), JSON.stringify({ rows: matrix.rows, width: matrix.width, classes: CLASSES }));
+    // One core; no bytecode cache written beside the script (it imports sklearn_models.py).
+    const env = { ...process.env, OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1', MKL_NUM_THREADS: '1', PYTHONDONTWRITEBYTECODE: '1' };
+    const r = spawnSync(PYTHON, [fileURLToPath(new URL('./sklearn_holdout.py', import.meta.url)), dir], { env, encoding: 'utf8', maxBuffer: 1 << 20 });
+    if (r.status !== 0) throw new Error(`sklearn_holdout.py failed: ${r.stderr}`);
+    const out = JSON.parse(r.stdout);
+    for (const model of Object.values(out)) {
+      const families = Object.values(model);
+      model.mean = { heldOutDetection: meanOf(families.map((f) => f.detection)), falsePositiveRate: meanOf(families.map((f) => f.false_positive_rate)) };
+    }
+    return out;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
-  const mean = (f) => results.reduce((a, r) => a + f(r), 0) / results.length;
-  process.stdout.write(`${JSON.stringify({
-    summary: 'mean over the four held-out families',
-    gbdt: { heldOutDetection: mean((r) => r.gbdt.heldOutDetection), falsePositiveRate: mean((r) => r.gbdt.falsePositiveRate) },
-    hybrid: { heldOutDetection: mean((r) => r.hybrid.heldOutDetection), falsePositiveRate: mean((r) => r.hybrid.falsePositiveRate) },
-  })}\n`);
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const figures = holdoutFigures();
+  for (const r of figures.results) process.stdout.write(`${JSON.stringify(r)}\n`);
+  process.stdout.write(`${JSON.stringify({ summary: 'mean over the four held-out families', gbdt: figures.gbdt, hybrid: figures.hybrid })}\n`);
+  const sk = sklearnHoldoutFigures(figures.data, figures.fold);
+  if (typeof sk === 'string') log(`scikit-learn skipped: ${sk}`);
+  else process.stdout.write(`${JSON.stringify({ sklearn: sk })}\n`);
 }

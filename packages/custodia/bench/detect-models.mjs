@@ -25,7 +25,7 @@ import { assignFolds, ATTACK_CLASSES, className, evaluateDetections, NSL_KDD_SCH
 import { seededRandom } from '../dist/kernel/index.js';
 import { nslKddFixture } from './detect-iforest.mjs';
 
-const PYTHON = process.env.CUSTODIA_PYTHON ?? (existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3');
+export const PYTHON = process.env.CUSTODIA_PYTHON ?? (existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3');
 const FOLDS = 5;
 /** Repetitions of the cross-validation (CUSTODIA_BENCH_CV_REPEATS overrides). */
 export const REPEATS = Number(process.env.CUSTODIA_BENCH_CV_REPEATS ?? 3);

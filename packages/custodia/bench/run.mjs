@@ -13,6 +13,7 @@ import { latency, load, startHello } from './http.mjs';
 import { appendAndSequence, proofLatency, rawLeafHashing } from './ledger.mjs';
 import { detectionFigures } from './detect.mjs';
 import { modelComparisons, ourModelFigures, sklearnModelFigures } from './detect-models.mjs';
+import { holdoutFigures, sklearnHoldoutFigures } from './detect-holdout.mjs';
 
 const DURATION = Number(process.env.CUSTODIA_BENCH_SECONDS ?? 10);
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -292,4 +293,22 @@ if (typeof sklearnModels === 'string') {
   }
 } else {
   for (const l of modelComparisons(models.ours, sklearnModels)) emit(l.name, l.value, l.unit, l.baseline, l.baselineValue);
+}
+
+// Attacks of a kind never seen in training (issue 6: "so that attack types never seen in
+// training still raise alerts"): leave each attack family out of training in turn, then
+// the share of its rows detected and of fold 0's normal rows flagged, mean over the four
+// families (bench/detect-holdout.mjs). The hybrid against its own trees as a classifier
+// (cut at 0.5), and against scikit-learn's HGB and RF trained on the same rows.
+log('detect: attack families never seen in training (NSL-KDD 20%, each of the four left out)');
+const holdout = holdoutFigures((m) => log(`detect: ${m}`));
+emit('detect.hybrid.unseen_detection', holdout.hybrid.heldOutDetection, 'share detected', 'detect.gbdt.unseen_detection', holdout.gbdt.heldOutDetection);
+emit('detect.hybrid.unseen_false_positives', holdout.hybrid.falsePositiveRate, 'share of normal', 'detect.gbdt.unseen_false_positives', holdout.gbdt.falsePositiveRate);
+const sklearnHoldout = sklearnHoldoutFigures(holdout.data, holdout.fold);
+if (typeof sklearnHoldout === 'string') log(`detect: ${sklearnHoldout}: held-out comparison skipped`);
+else {
+  for (const [base, suffix] of [['hgb', '.vs_hgb'], ['rf', '.vs_rf']]) {
+    emit(`detect.hybrid.unseen_detection${suffix}`, holdout.hybrid.heldOutDetection, 'share detected', `sklearn.${base}.unseen_detection`, sklearnHoldout[base].mean.heldOutDetection);
+    emit(`detect.hybrid.unseen_false_positives${suffix}`, holdout.hybrid.falsePositiveRate, 'share of normal', `sklearn.${base}.unseen_false_positives`, sklearnHoldout[base].mean.falsePositiveRate);
+  }
 }

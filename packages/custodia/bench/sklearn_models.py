@@ -88,4 +88,5 @@ def main():
     print(json.dumps({"hgb": figures(hgb, x, y, folds, k, seconds), "rf": figures(rf, x, y, folds, k, seconds)}))
 
 
-main()
+if __name__ == "__main__":
+    main()
