@@ -5,10 +5,12 @@
  *
  * Training modes:
  * - `unsupervised`: an isolation forest. With labels, on the rows labelled normal; without,
- *   on every row (which assumes the traffic is mostly normal). Its threshold is the 0.99
- *   quantile of held-out rows' scores.
+ *   on every row (which assumes the traffic is mostly normal). Its threshold is the
+ *   1 − b quantile of held-out rows' scores, b the false-positive budget (default 0.01).
  * - `supervised`: gradient-boosted trees over the classes of the labels.
- * - `hybrid`: both (detect/train-detector.ts).
+ * - `hybrid`: both (detect/train-detector.ts); the budget is split evenly between the
+ *   trees' cut and the forest's threshold, each at the 1 − b/2 quantile of normal rows
+ *   the part did not train on.
  * Supervised and hybrid need every row labelled, and refuse (`request-malformed`, exit 2)
  * otherwise. `auto` is hybrid for a labelled input and unsupervised for an unlabelled one.
  */
@@ -39,14 +41,30 @@ function refuse(message: string): CustodiaError {
   return new CustodiaError('request-malformed', message);
 }
 
+/** The false-positive budget a model is trained with when none is given: about 1% of normal traffic alerts. */
+export const DEFAULT_FALSE_POSITIVE_BUDGET = 0.01;
+/** The largest budget accepted: a fifth of normal traffic alerting is not a detector any more. */
+export const MAX_FALSE_POSITIVE_BUDGET = 0.2;
+
+/** The quantile options of a budget `b` for `mode` (supervised trees have no budget: a classifier's cut). */
+function budgetOptions(mode: TrainingMode, b: number): { normalQuantile?: number; treesQuantile?: number } {
+  if (!(b > 0 && b <= MAX_FALSE_POSITIVE_BUDGET)) throw refuse(`the false-positive budget must be in (0, ${MAX_FALSE_POSITIVE_BUDGET}]`);
+  if (mode === 'unsupervised') return { normalQuantile: 1 - b };
+  if (mode === 'hybrid') return { normalQuantile: 1 - b / 2, treesQuantile: 1 - b / 2 };
+  return {};
+}
+
 /**
  * Trains a model of `mode` on the flows of `input`, seeded with `seed`; `bags` boosted
- * ensembles averaged for the trees (default 1; detect/train-detector.ts).
+ * ensembles averaged for the trees (default 1; detect/train-detector.ts); `falsePositiveBudget`
+ * the share of normal traffic an unsupervised or hybrid model may alert on (default
+ * {@link DEFAULT_FALSE_POSITIVE_BUDGET}; a supervised model refuses one).
  *
  * @example
  *   const { text } = await trainDetectorFromFile({ input: 'KDDTrain+_20Percent.txt', format: 'nsl-kdd', mode: 'hybrid', seed: '1' });
  */
-export async function trainDetectorFromFile(o: { input: string; format: FlowFormat; mode: TrainingMode | 'auto'; seed: string; bags?: number; onProgress?: (p: DetectorProgress) => void }): Promise<TrainedDetector> {
+export async function trainDetectorFromFile(o: { input: string; format: FlowFormat; mode: TrainingMode | 'auto'; seed: string; bags?: number; falsePositiveBudget?: number; onProgress?: (p: DetectorProgress) => void }): Promise<TrainedDetector> {
+  if (o.mode === 'supervised' && o.falsePositiveBudget !== undefined) throw refuse('a supervised model has no false-positive budget (it cuts at 0.5); train --hybrid or --unsupervised to set one');
   const schema = schemaForFormat(o.format);
   const { matrix, classes, report } = await readAllFlowRows(o.input, o.format, schema, (p) => o.onProgress?.({ stage: 'reading', ...p }));
   if (matrix.rows === 0) throw refuse('the input holds no readable flow records');
@@ -57,7 +75,12 @@ export async function trainDetectorFromFile(o: { input: string; format: FlowForm
     else counts[c] = (counts[c] ?? 0) + 1;
   }
   const mode: TrainingMode = o.mode !== 'auto' ? o.mode : unlabelled === matrix.rows ? 'unsupervised' : 'hybrid';
-  const options = { random: seededRandom(`custodia-detect:${o.seed}`), ...(o.bags === undefined ? {} : { bags: o.bags }), onStage: (stage: 'trees' | 'forest' | 'threshold') => o.onProgress?.({ stage }) };
+  const options = {
+    random: seededRandom(`custodia-detect:${o.seed}`),
+    ...(o.bags === undefined ? {} : { bags: o.bags }),
+    ...budgetOptions(mode, o.falsePositiveBudget ?? DEFAULT_FALSE_POSITIVE_BUDGET),
+    onStage: (stage: 'trees' | 'forest' | 'threshold') => o.onProgress?.({ stage }),
+  };
   let model: DetectionModel;
   let trainedRows = matrix.rows;
   if (mode === 'unsupervised') {

@@ -1,12 +1,12 @@
 /**
  * `custodia detect train --format F --input FILE --model OUT.json [--supervised |
- * --unsupervised | --hybrid] [--seed N] [--bags N]` (issue 6 §5): trains a detection model on a
+ * --unsupervised | --hybrid] [--seed N] [--bags N] [--false-positive-budget B]` (issue 6 §5): trains a detection model on a
  * flow file and writes it as a versioned model file (app/detector-files.ts). Without a
  * mode flag: hybrid for labelled input, unsupervised for unlabelled.
  */
 import { writeFileSync } from 'node:fs';
 import { Command } from '@commander-js/extra-typings';
-import { CustodiaError, MAX_BAGS, trainDetectorFromFile, type TrainingMode } from '../app/index.js';
+import { CustodiaError, DEFAULT_FALSE_POSITIVE_BUDGET, MAX_BAGS, MAX_FALSE_POSITIVE_BUDGET, trainDetectorFromFile, type DetectionModel, type TrainingMode } from '../app/index.js';
 import { detectProgress } from './detect-progress.js';
 import { formatOption, reportBadRecords } from './detect-options.js';
 
@@ -14,6 +14,15 @@ function modeOf(o: { supervised?: boolean; unsupervised?: boolean; hybrid?: bool
   const chosen = (['supervised', 'unsupervised', 'hybrid'] as const).filter((m) => o[m] === true);
   if (chosen.length > 1) throw new CustodiaError('request-malformed', 'choose one of --supervised, --unsupervised and --hybrid');
   return chosen[0] ?? 'auto';
+}
+
+/** Where the model alerts, and what set each cut. */
+function cuts(model: DetectionModel): string {
+  const at = (x: number): string => x.toPrecision(4);
+  if (model.kind === 'isolation-forest') return `It alerts when the forest scores a flow above ${at(model.threshold ?? 0.5)}.`;
+  if (model.kind === 'gbdt') return 'It alerts when the trees give a flow an attack probability above 0.5.';
+  const trees = model.treesQuantile === undefined ? 'above 0.5' : `above ${at(model.treesThreshold)} (the ${model.treesQuantile} quantile of normal flows they did not fit)`;
+  return `It alerts when the trees give a flow an attack probability ${trees}, or the forest scores it above ${at(model.forestThreshold)} (the ${model.normalQuantile} quantile of held-out normal flows).`;
 }
 
 export function detectTrainCommand() {
@@ -27,17 +36,21 @@ export function detectTrainCommand() {
     .option('--hybrid', 'both: the trees, and the forest for attack types they never saw')
     .option('--seed <n>', 'the seed: the same seed and input give the same model file', '0')
     .option('--bags <n>', `average this many boosted ensembles (1 to ${MAX_BAGS}): steadier on known attack types, fewer unseen ones caught (docs/detect.md)`, '1')
+    .option('--false-positive-budget <share>', `the share of normal traffic an unsupervised or hybrid model may alert on, up to ${MAX_FALSE_POSITIVE_BUDGET} (default ${DEFAULT_FALSE_POSITIVE_BUDGET}: 1%; a hybrid splits it between its trees and its forest)`)
     .exitOverride()
     .action(async (o) => {
       if (!/^\d{1,15}$/.test(o.seed)) throw new CustodiaError('request-malformed', '--seed is a non-negative integer');
       // Command-line text: hostile until it is a short run of digits in range.
       const bags = /^\d{1,2}$/.test(o.bags) ? Number(o.bags) : NaN;
       if (!(bags >= 1 && bags <= MAX_BAGS)) throw new CustodiaError('request-malformed', `--bags is a whole number from 1 to ${MAX_BAGS}`);
+      // Command-line text again: a plain decimal share, nothing Number() would also take (hex, exponents, Infinity).
+      const budget = o.falsePositiveBudget === undefined ? undefined : /^0?\.\d{1,6}$/.test(o.falsePositiveBudget) ? Number(o.falsePositiveBudget) : NaN;
+      if (budget !== undefined && !(budget > 0 && budget <= MAX_FALSE_POSITIVE_BUDGET)) throw new CustodiaError('request-malformed', `--false-positive-budget is a share above 0 and at most ${MAX_FALSE_POSITIVE_BUDGET}, such as 0.01`);
       const mode = modeOf(o);
       const progress = detectProgress('reading');
       let trained;
       try {
-        trained = await trainDetectorFromFile({ input: o.input, format: o.format!, mode, seed: o.seed, bags, onProgress: progress.update });
+        trained = await trainDetectorFromFile({ input: o.input, format: o.format!, mode, seed: o.seed, bags, ...(budget === undefined ? {} : { falsePositiveBudget: budget }), onProgress: progress.update });
       } finally {
         progress.stop();
       }
@@ -45,5 +58,6 @@ export function detectTrainCommand() {
       reportBadRecords(trained.report);
       const classes = Object.entries(trained.classes).map(([c, n]) => `${c} ${n}`).join(', ');
       process.stdout.write(`Trained ${/^[aeiou]/.test(trained.model.kind) ? "an" : "a"} ${trained.model.kind} model on ${trained.trainedRows} of ${trained.report.rows} flows${classes === '' ? '' : ` (${classes})`}; wrote ${o.model}.\n`);
+      process.stdout.write(`${cuts(trained.model)}\n`);
     });
 }

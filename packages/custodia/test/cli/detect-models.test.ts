@@ -43,6 +43,35 @@ describe('custodia detect train|score|evaluate on NSL-KDD', () => {
     expect(JSON.parse(readFileSync(join(dir, 'a.json'), 'utf8'))).toMatchObject({ format: 'custodia-detect-model', version: 1, kind: 'hybrid', schema: { id: 'nsl-kdd' }, classes: ['normal', 'DoS', 'Probe', 'R2L', 'U2R'] });
   });
 
+  it('says where the model alerts, and takes a false-positive budget that it splits between the trees and the forest', () => {
+    const a = runCustodia(['detect', 'train', '--format', 'nsl-kdd', '--input', kddPart, '--model', join(dir, 'budget-default.json'), '--hybrid', '--seed', '7']);
+    expect(a.stdout).toMatch(/It alerts when the trees give a flow an attack probability above 0\.\d+ \(the 0\.995 quantile of normal flows they did not fit\), or the forest scores it above 0\.\d+ \(the 0\.995 quantile/);
+    const wide = join(dir, 'budget-4.json');
+    const r = runCustodia(['detect', 'train', '--format', 'nsl-kdd', '--input', kddPart, '--model', wide, '--hybrid', '--seed', '7', '--false-positive-budget', '0.04']);
+    expect(r.code, r.stderr).toBe(0);
+    type Cuts = { model: { normalQuantile: number; treesQuantile: number; treesThreshold: number; forestThreshold: number } };
+    const narrow = (JSON.parse(readFileSync(join(dir, 'budget-default.json'), 'utf8')) as Cuts).model;
+    const wider = (JSON.parse(readFileSync(wide, 'utf8')) as Cuts).model;
+    expect(wider).toMatchObject({ normalQuantile: 0.98, treesQuantile: 0.98 });
+    // A larger budget can only lower the cuts.
+    expect(wider.treesThreshold).toBeLessThanOrEqual(narrow.treesThreshold);
+    expect(wider.forestThreshold).toBeLessThanOrEqual(narrow.forestThreshold);
+    // A forest alone keeps the whole budget: its threshold at the 1 − b quantile.
+    const forestAt = (budget: string[]): number => {
+      const out = join(dir, 'budget-forest.json');
+      const f = runCustodia(['detect', 'train', '--format', 'nsl-kdd', '--input', kddPart, '--model', out, '--unsupervised', '--seed', '7', ...budget]);
+      expect(f.code, f.stderr).toBe(0);
+      expect(f.stdout).toMatch(/It alerts when the forest scores a flow above 0\.\d+\./);
+      return (JSON.parse(readFileSync(out, 'utf8')) as { threshold: number }).threshold;
+    };
+    expect(forestAt(['--false-positive-budget', '.1'])).toBeLessThan(forestAt([]));
+    for (const bad of ['0', '0.0', '0.3', '1', '1e-2', '0x1', '-0.01', 'Infinity', '0.01%', '']) {
+      expectOneLineError(runCustodia(['detect', 'train', '--format', 'nsl-kdd', '--input', kddPart, '--model', join(dir, 'no.json'), '--false-positive-budget', bad]), /--false-positive-budget is a share above 0 and at most 0\.2/);
+    }
+    expectOneLineError(runCustodia(['detect', 'train', '--format', 'nsl-kdd', '--input', kddPart, '--model', join(dir, 'no.json'), '--supervised', '--false-positive-budget', '0.01']), /a supervised model has no false-positive budget/);
+    expect(existsSync(join(dir, 'no.json'))).toBe(false);
+  });
+
   it('averages boosted ensembles with --bags: another model than one ensemble, still one per seed', () => {
     const one = JSON.parse(readFileSync(join(dir, 'a.json'), 'utf8')) as { model: { gbdt: { trees: unknown[] } } };
     const bagged = join(dir, 'bagged.json');
