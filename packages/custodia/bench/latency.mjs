@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Unloaded latency: sequential requests over one keep-alive connection, timed with
 // hrtime (µs resolution; autocannon rounds to whole milliseconds). Run as a child
-// process. Usage: node latency.mjs <json-config>; config { url, paths[], headers, count }.
+// process. Usage: node latency.mjs <json-config>; config { url, paths[], headers, count,
+// method (default GET), body }.
 import http from 'node:http';
 
 const cfg = JSON.parse(process.argv[2]);
@@ -11,12 +12,12 @@ const target = new URL(cfg.url);
 function once(path) {
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint();
-    const req = http.request({ host: target.hostname, port: target.port, path, agent, headers: cfg.headers ?? {} }, (res) => {
+    const req = http.request({ host: target.hostname, port: target.port, path, agent, method: cfg.method ?? 'GET', headers: cfg.headers ?? {} }, (res) => {
       res.resume();
       res.on('end', () => (res.statusCode >= 200 && res.statusCode < 300 ? resolve(Number(process.hrtime.bigint() - started) / 1e6) : reject(new Error(`status ${res.statusCode}`))));
     });
     req.on('error', reject);
-    req.end();
+    req.end(cfg.body);
   });
 }
 
