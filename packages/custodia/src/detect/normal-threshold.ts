@@ -45,6 +45,13 @@ export function normalQuantile(scores: ArrayLike<number>, q: number): number {
  *   thresholdLevel(0.6, 0.6); // 0.5
  */
 export function thresholdLevel(s: number, tau: number): number {
-  if (s <= tau) return (0.5 * s) / tau;
-  return tau >= 1 ? 1 : Math.min(1, 0.5 + (0.5 * (s - tau)) / (1 - tau));
+  // Divided first: s / tau ≤ 1 then, and halving it cannot round above 0.5 (halving s first
+  // can, where s is subnormal).
+  if (s <= tau) return 0.5 * (s / tau);
+  // Above the threshold the level is above 0.5 even where the formula rounds to 0.5 (s a
+  // hair above tau, or a tiny tau): a row is an attack exactly when its score is above 0.5.
+  return tau >= 1 ? 1 : Math.min(1, Math.max(ABOVE_HALF, 0.5 + (0.5 * (s - tau)) / (1 - tau)));
 }
+
+/** The least double above 0.5 (doubles in [0.5, 1) are 2⁻⁵³ apart). */
+const ABOVE_HALF = 0.5 + 2 ** -53;

@@ -172,6 +172,8 @@ function trees(schema: FeatureSchema, m: FeatureMatrix, classIndex: ArrayLike<nu
 /**
  * The trees' cut (normal-threshold.ts): the `quantile` quantile of the attack
  * probabilities of the normal rows among `unfitted`, 0.5 at most; 0.5 when there are none.
+ * The trees did not fit those rows, but early stopping watched their loss, so the cut is
+ * a little optimistic: fresh normal traffic may pass it a little more often than the budget.
  */
 function treesCut(gbdt: GbdtModel, m: FeatureMatrix, classIndex: ArrayLike<number>, unfitted: Uint32Array, quantile: number): { threshold: number; quantile?: number } {
   if (!(quantile > 0 && quantile < 1)) throw refuse('the trees quantile must be in (0, 1)');
@@ -185,7 +187,10 @@ function treesCut(gbdt: GbdtModel, m: FeatureMatrix, classIndex: ArrayLike<numbe
     for (let c = 1; c < k; c++) sum += p[i * k + c]!;
     return sum;
   });
-  return { threshold: Math.min(0.5, normalQuantile(attack, quantile)), quantile };
+  // Not 0: probabilities that underflowed to 0 would make the cut 0, which a model file
+  // refuses and thresholdLevel cannot divide by; the least positive double keeps the meaning
+  // (any attack probability above 0 alerts) without either.
+  return { threshold: Math.min(0.5, Math.max(Number.MIN_VALUE, normalQuantile(attack, quantile))), quantile };
 }
 
 /**

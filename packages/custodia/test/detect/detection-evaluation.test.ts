@@ -3,7 +3,9 @@
  * normal-traffic threshold (normal-threshold.ts), and the flow schemas' refusal to use
  * identifiers (flow-features.ts).
  */
+import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
+import { runs } from '../ledger/seeded.js';
 import { CIC_FLOW_SCHEMA, evaluateDetections, flowClass, flowFeatureRecord, thresholdLevel, normalQuantile, ZEEK_CONN_SCHEMA, FeatureEncoder, type DetectionScores, type FlowRecord } from '../../src/detect/index.js';
 
 function scores(score: number[]): DetectionScores {
@@ -48,6 +50,18 @@ describe('normal-traffic thresholds', () => {
     expect(thresholdLevel(0.3, 0.6)).toBeCloseTo(0.25);
     expect(thresholdLevel(0.8, 0.6)).toBeCloseTo(0.75);
     expect(thresholdLevel(1, 0.6)).toBe(1);
+    // Where the formula would round to 0.5 just above the threshold, the level is still above it.
+    expect(thresholdLevel(0.6 + 2 ** -52, 0.6)).toBeGreaterThan(0.5);
+    expect(thresholdLevel(1e-300, Number.MIN_VALUE)).toBeGreaterThan(0.5);
+  });
+
+  const unit = fc.double({ min: 0, max: 1, noNaN: true });
+  const cut = fc.double({ min: Number.MIN_VALUE, max: 1, noNaN: true });
+  test.prop([unit, unit, cut], runs(500))('levels are in [0, 1], above 0.5 exactly above the threshold, and keep the order', (a, b, tau) => {
+    const [la, lb] = [thresholdLevel(a, tau), thresholdLevel(b, tau)];
+    expect(la >= 0 && la <= 1).toBe(true);
+    expect(la > 0.5).toBe(a > tau);
+    if (a <= b) expect(la).toBeLessThanOrEqual(lb);
   });
 });
 
