@@ -6,7 +6,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { Command } from '@commander-js/extra-typings';
-import { CustodiaError, DEFAULT_FALSE_POSITIVE_BUDGET, MAX_BAGS, MAX_FALSE_POSITIVE_BUDGET, trainDetectorFromFile, type DetectionModel, type TrainingMode } from '../app/index.js';
+import { attackThreshold, CustodiaError, DEFAULT_FALSE_POSITIVE_BUDGET, MAX_BAGS, MAX_FALSE_POSITIVE_BUDGET, scoreThreshold, trainDetectorFromFile, type DetectionModel, type TrainingMode } from '../app/index.js';
 import { detectProgress } from './detect-progress.js';
 import { formatOption, reportBadRecords } from './detect-options.js';
 
@@ -19,9 +19,10 @@ function modeOf(o: { supervised?: boolean; unsupervised?: boolean; hybrid?: bool
 /** Where the model alerts, and what set each cut. */
 function cuts(model: DetectionModel): string {
   const at = (x: number): string => x.toPrecision(4);
-  if (model.kind === 'isolation-forest') return `It alerts when the forest scores a flow above ${at(model.threshold ?? 0.5)}.`;
-  if (model.kind === 'gbdt') return 'It alerts when the trees give a flow an attack probability above 0.5.';
-  const trees = model.treesQuantile === undefined ? 'above 0.5' : `above ${at(model.treesThreshold)} (the ${model.treesQuantile} quantile of normal flows they did not fit)`;
+  if (model.kind === 'isolation-forest') return `It alerts when the forest scores a flow above ${at(scoreThreshold(model))}.`;
+  const cut = `above ${at(attackThreshold(model))}`;
+  if (model.kind === 'gbdt') return `It alerts when the trees give a flow an attack probability ${cut}.`;
+  const trees = model.treesQuantile === undefined ? cut : `${cut} (the ${model.treesQuantile} quantile of normal flows they did not fit)`;
   return `It alerts when the trees give a flow an attack probability ${trees}, or the forest scores it above ${at(model.forestThreshold)} (the ${model.normalQuantile} quantile of held-out normal flows).`;
 }
 

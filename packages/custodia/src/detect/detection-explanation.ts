@@ -14,7 +14,7 @@
  * types by Shapley values against a reference row (shapley-explanation.ts).
  */
 import { NORMAL_CLASS, type DetectionModel } from './detection-model.js';
-import { className, scoreDetections, scoreThreshold, type DetectionScores } from './detection-scores.js';
+import { attackThreshold, className, scoreDetections, scoreThreshold, type DetectionScores } from './detection-scores.js';
 import type { FeatureSchema } from './feature-schema.js';
 import { denseMatrix } from './gbdt-matrix.js';
 import { forestContributions } from './isolation-forest-explain.js';
@@ -124,7 +124,7 @@ export function explainDetection(model: DetectionModel, row: Float64Array, count
   const cls = s.classIndex[at]!;
   return {
     ...explainedScore(s, at, { kind: model.kind, threshold: scoreThreshold(model), className: (index) => className(model, index) }),
-    ...(model.kind === 'hybrid' ? { attackThreshold: model.treesThreshold } : model.kind === 'gbdt' ? { attackThreshold: 0.5 } : {}),
+    ...(model.kind === 'isolation-forest' ? {} : { attackThreshold: attackThreshold(model) }),
     ...(s.forestScore.length > 0 ? { forestScore: s.forestScore[at]! } : {}),
     ...(model.kind === 'hybrid' ? { forestThreshold: model.forestThreshold } : model.kind === 'isolation-forest' ? { forestThreshold: scoreThreshold(model) } : {}),
     features: [...treeFeatures(model, row, cls, count), ...forestFeatures(model, row, count)],

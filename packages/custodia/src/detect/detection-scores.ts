@@ -23,7 +23,7 @@
  * - `isolation-forest`: score = the forest's s(x); attack above the model's threshold
  *   (0.5, the paper's rule of thumb, when the file has none), class `unknown`.
  */
-import { NORMAL_CLASS, UNKNOWN_CLASS, type DetectionModel } from './detection-model.js';
+import { NORMAL_CLASS, UNKNOWN_CLASS, type DetectionModel, type GbdtDetectionModel, type HybridModel } from './detection-model.js';
 import type { FeatureMatrix } from './feature-encoder.js';
 import { denseMatrix } from './gbdt-matrix.js';
 import { thresholdLevel } from './normal-threshold.js';
@@ -61,6 +61,23 @@ export function modelClasses(model: DetectionModel): readonly string[] {
   return model.kind === 'isolation-forest' ? [NORMAL_CLASS] : model.classes;
 }
 
+/** The trees' cut on the attack probability: a hybrid's own (a false-positive budget, 0.5 at most), a classifier's 0.5. */
+export function attackThreshold(model: GbdtDetectionModel | HybridModel): number {
+  return model.kind === 'hybrid' ? model.treesThreshold : 0.5;
+}
+
+/**
+ * 1 − P(normal) of row `r` of `p` (`k` class probabilities a row, normal first), as the sum
+ * of the attack classes' probabilities: the same number, but exact to the last bits when
+ * it is tiny, where 1 − P(normal) rounds to 0 below 1e-16 and would tie the rows the trees
+ * find most normal (which costs AUC on ties).
+ */
+export function attackProbabilityOf(p: Float64Array, r: number, k: number): number {
+  let sum = 0;
+  for (let c = 1; c < k; c++) sum += p[r * k + c]!;
+  return sum;
+}
+
 /** The name of a class index of {@link DetectionScores.classIndex}. */
 export function className(model: DetectionModel, index: number): string {
   return index < 0 ? UNKNOWN_CLASS : modelClasses(model)[index]!;
@@ -96,14 +113,11 @@ export function scoreDetections(model: DetectionModel, matrix: FeatureMatrix): D
   const k = model.classes.length;
   const p = model.gbdt.predictProba(denseMatrix(matrix.data, matrix.width));
   attackProbability = new Float64Array(n);
+  const cut = attackThreshold(model);
   for (let r = 0; r < n; r++) {
-    // 1 − P(normal) as the sum of the attack classes' probabilities: the same number, but
-    // exact to the last bits when it is tiny, where 1 − P(normal) rounds to 0 below 1e-16
-    // and would tie the rows the trees find most normal (which costs AUC on ties).
-    let pAttack = 0;
-    for (let c = 1; c < k; c++) pAttack += p[r * k + c]!;
+    const pAttack = attackProbabilityOf(p, r, k);
     attackProbability[r] = pAttack;
-    const cut = model.kind === 'hybrid' ? model.treesThreshold : 0.5;
+    // At 0.5 the level is the probability itself: kept as it is, bit for bit.
     let s = cut === 0.5 ? pAttack : thresholdLevel(pAttack, cut);
     let cls = 0;
     let by = 0;

@@ -24,6 +24,7 @@ import { CustodiaError, seededRandom, type Random } from '../kernel/index.js';
 import { NORMAL_CLASS, type GbdtDetectionModel, type HybridModel, type IsolationForestModel } from './detection-model.js';
 import type { FeatureMatrix } from './feature-encoder.js';
 import type { FeatureSchema } from './feature-schema.js';
+import { attackProbabilityOf } from './detection-scores.js';
 import { denseMatrix } from './gbdt-matrix.js';
 import type { GbdtModel } from './gbdt-model.js';
 import type { GbdtOptions } from './gbdt-options.js';
@@ -179,14 +180,8 @@ function treesCut(gbdt: GbdtModel, m: FeatureMatrix, classIndex: ArrayLike<numbe
   if (!(quantile > 0 && quantile < 1)) throw refuse('the trees quantile must be in (0, 1)');
   const normal = Array.from(unfitted).filter((r) => classIndex[r] === 0);
   if (normal.length === 0) return { threshold: 0.5 };
-  const k = gbdt.numClasses;
   const p = gbdt.predictProba(denseMatrix(selectRows(m, normal).data, m.width));
-  // 1 − P(normal) as the sum of the attack classes', as detection-scores.ts computes it.
-  const attack = Float64Array.from(normal, (_, i) => {
-    let sum = 0;
-    for (let c = 1; c < k; c++) sum += p[i * k + c]!;
-    return sum;
-  });
+  const attack = Float64Array.from(normal, (_, i) => attackProbabilityOf(p, i, gbdt.numClasses));
   // Not 0: probabilities that underflowed to 0 would make the cut 0, which a model file
   // refuses and thresholdLevel cannot divide by; the least positive double keeps the meaning
   // (any attack probability above 0 alerts) without either.
