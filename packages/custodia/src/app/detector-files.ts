@@ -41,24 +41,11 @@ function refuse(message: string): CustodiaError {
   return new CustodiaError('request-malformed', message);
 }
 
-/** The false-positive budget a model is trained with when none is given: about 1% of normal traffic alerts. */
-export const DEFAULT_FALSE_POSITIVE_BUDGET = 0.01;
-/** The largest budget accepted: a fifth of normal traffic alerting is not a detector any more. */
-export const MAX_FALSE_POSITIVE_BUDGET = 0.2;
-
-/** The quantile options of a budget `b` for `mode` (supervised trees have no budget: a classifier's cut). */
-function budgetOptions(mode: TrainingMode, b: number): { normalQuantile?: number; treesQuantile?: number } {
-  if (!(b > 0 && b <= MAX_FALSE_POSITIVE_BUDGET)) throw refuse(`the false-positive budget must be in (0, ${MAX_FALSE_POSITIVE_BUDGET}]`);
-  if (mode === 'unsupervised') return { normalQuantile: 1 - b };
-  if (mode === 'hybrid') return { normalQuantile: 1 - b / 2, treesQuantile: 1 - b / 2 };
-  return {};
-}
-
 /**
  * Trains a model of `mode` on the flows of `input`, seeded with `seed`; `bags` boosted
  * ensembles averaged for the trees (default 1; detect/train-detector.ts); `falsePositiveBudget`
  * the share of normal traffic an unsupervised or hybrid model may alert on (default
- * {@link DEFAULT_FALSE_POSITIVE_BUDGET}; a supervised model refuses one).
+ * 0.01, detect/train-detector.ts; a supervised model refuses one).
  *
  * @example
  *   const { text } = await trainDetectorFromFile({ input: 'KDDTrain+_20Percent.txt', format: 'nsl-kdd', mode: 'hybrid', seed: '1' });
@@ -78,7 +65,7 @@ export async function trainDetectorFromFile(o: { input: string; format: FlowForm
   const options = {
     random: seededRandom(`custodia-detect:${o.seed}`),
     ...(o.bags === undefined ? {} : { bags: o.bags }),
-    ...budgetOptions(mode, o.falsePositiveBudget ?? DEFAULT_FALSE_POSITIVE_BUDGET),
+    ...(o.falsePositiveBudget === undefined ? {} : { falsePositiveBudget: o.falsePositiveBudget }),
     onStage: (stage: 'trees' | 'forest' | 'threshold') => o.onProgress?.({ stage }),
   };
   let model: DetectionModel;

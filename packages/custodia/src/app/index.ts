@@ -57,9 +57,9 @@ export { httpWitnessTransport, type WitnessTransport } from './witness-transport
 export type { PublishedCheckpoint } from './cosigned-checkpoints.js';
 export { resolveWitnessNodeConfig, openWitnessNode, prepareWitnessTls, witnessVerifierKey, witnessPlainHttpWarning, type WitnessNodeConfig, type WitnessNodeInput } from './witness-node.js';
 export { parseWitnessPeer, parseWitnessedLog, type WitnessPeer, type WitnessedLog } from './witness-config.js';
-export { trainDetectorFromFile, DEFAULT_FALSE_POSITIVE_BUDGET, MAX_FALSE_POSITIVE_BUDGET, formatFor, scoreFlowFile, evaluateFlowFile, type TrainingMode, type DetectorProgress, type TrainedDetector, type ScoredBatch } from './detector-files.js';
+export { trainDetectorFromFile, formatFor, scoreFlowFile, evaluateFlowFile, type TrainingMode, type DetectorProgress, type TrainedDetector, type ScoredBatch } from './detector-files.js';
 export { readDetectorScorer, isOnnxModel } from './detector-scorer.js';
 export { writeOnnxReference, type OnnxReferenceResult } from './onnx-reference.js';
 export { MAX_FLOW_ROWS, type FlowReadReport } from './flow-rows.js';
 export { withFlowAlerts, flowFindingDraft, FLOW_FINDING_FEATURES, type FlowAlerts } from './flow-findings.js';
-export { FLOW_FORMATS, MAX_BAGS, attackThreshold, scoreThreshold, type FlowFormat, type DetectionModel, type DetectionEvaluation, type DetectionExplanation, type Scorer } from '../detect/index.js';
+export { FLOW_FORMATS, MAX_BAGS, DEFAULT_FALSE_POSITIVE_BUDGET, MAX_FALSE_POSITIVE_BUDGET, attackThreshold, scoreThreshold, type FlowFormat, type DetectionModel, type DetectionEvaluation, type DetectionExplanation, type Scorer } from '../detect/index.js';

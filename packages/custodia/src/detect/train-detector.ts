@@ -14,7 +14,7 @@
  *   traffic, which is what makes it hold for attack types that were never seen. The
  *   trees' own cut is set the same way: the `treesQuantile` quantile of the attack
  *   probabilities of the normal rows of their validation split (rows they did not fit),
- *   0.5 at most; see {@link DETECTOR_TREES_QUANTILE}.
+ *   0.5 at most; see {@link DEFAULT_FALSE_POSITIVE_BUDGET}.
  *
  * Deterministic for a given `random` (seed it with the kernel's `seededRandom`): one key
  * is drawn from it and each part gets its own seeded stream, so the parts do not depend
@@ -65,20 +65,20 @@ const BAG_PART_OPTIONS: GbdtOptions = Object.freeze({ subsample: 0.8, featureFra
 const DETECTOR_BAGS = 1;
 
 /**
- * The hybrid's false-positive budget, about 1% of normal traffic, split evenly between its
- * two parts. The trees alert when a row's attack probability is above the 0.995 quantile
- * of the probabilities of normal rows they did not fit; the forest when its score is above
- * the 0.995 quantile of held-out normal rows' scores. At 0.5 (a classifier's cut) the
- * trees call most attacks of an unseen kind normal, though they rank them well above
- * normal traffic; half a percent of normal traffic spent there finds far more of them than
- * the same half percent spent on the forest (docs/detect.md, "Measured: attack families
- * never seen in training", has the figures this was chosen on).
+ * The false-positive budget b: the share of normal traffic a detector may alert on, about
+ * 1% by default. A forest alone spends all of it: its threshold is the 1 − b quantile of
+ * held-out normal rows' scores. A hybrid splits it evenly between its two parts: the trees
+ * alert when a row's attack probability is above the 1 − b/2 quantile of the
+ * probabilities of normal rows they did not fit, the forest when its score is above the
+ * 1 − b/2 quantile of held-out normal rows' scores. At 0.5 (a classifier's cut) the trees
+ * call most attacks of an unseen kind normal, though they rank them well above normal
+ * traffic; half a percent of normal traffic spent there finds far more of them than the
+ * same half percent spent on the forest (docs/detect.md, "Measured: attack families never
+ * seen in training", has the figures this was chosen on). Supervised trees have no budget.
  */
-export const DETECTOR_TREES_QUANTILE = 0.995;
-/** The hybrid forest's quantile (see {@link DETECTOR_TREES_QUANTILE}); a forest alone keeps the whole budget, {@link FOREST_QUANTILE}. */
-export const DETECTOR_HYBRID_FOREST_QUANTILE = 0.995;
-/** An unsupervised detector's threshold: the 0.99 quantile of held-out normal rows' scores (about 1% of normal rows alert). */
-const FOREST_QUANTILE = 0.99;
+export const DEFAULT_FALSE_POSITIVE_BUDGET = 0.01;
+/** The largest budget accepted: a fifth of normal traffic alerting is not a detector any more. */
+export const MAX_FALSE_POSITIVE_BUDGET = 0.2;
 
 /** The most boosted ensembles a detector averages. */
 export const MAX_BAGS = 16;
@@ -92,9 +92,11 @@ export interface DetectorTrainingOptions {
   readonly bags?: number;
   /** Isolation forest size (defaults: 100 trees, ψ = 256). */
   readonly forest?: { readonly trees?: number; readonly subsampleSize?: number };
-  /** The quantile of held-out normal scores the forest's threshold is set at (default 0.99 alone, {@link DETECTOR_HYBRID_FOREST_QUANTILE} in a hybrid). */
+  /** The share of normal traffic an unsupervised or hybrid detector may alert on, in (0, {@link MAX_FALSE_POSITIVE_BUDGET}] (default {@link DEFAULT_FALSE_POSITIVE_BUDGET}); it sets the quantiles below unless they are given. */
+  readonly falsePositiveBudget?: number;
+  /** The quantile of held-out normal scores the forest's threshold is set at (default 1 − b alone, 1 − b/2 in a hybrid). */
   readonly normalQuantile?: number;
-  /** The quantile of the attack probabilities of normal rows the hybrid's trees did not fit that their cut is set at (default {@link DETECTOR_TREES_QUANTILE}); the cut is 0.5 at most. */
+  /** The quantile of the attack probabilities of normal rows the hybrid's trees did not fit that their cut is set at (default 1 − b/2); the cut is 0.5 at most. */
   readonly treesQuantile?: number;
   /** Share of the forest's rows held out to calibrate its threshold (default 0.2). */
   readonly calibrationFraction?: number;
@@ -116,6 +118,12 @@ function streams(random: Random): (part: string) => Random {
 
 function refuse(message: string): CustodiaError {
   return new CustodiaError('request-malformed', message);
+}
+
+function budget(o: DetectorTrainingOptions): number {
+  const b = o.falsePositiveBudget ?? DEFAULT_FALSE_POSITIVE_BUDGET;
+  if (!(b > 0 && b <= MAX_FALSE_POSITIVE_BUDGET)) throw refuse(`the false-positive budget must be in (0, ${MAX_FALSE_POSITIVE_BUDGET}]`);
+  return b;
 }
 
 /** A forest on `m` and its threshold from a held-out share of `m`'s rows. */
@@ -196,7 +204,7 @@ function treesCut(gbdt: GbdtModel, m: FeatureMatrix, classIndex: ArrayLike<numbe
  */
 export function trainUnsupervisedDetector(schema: FeatureSchema, rows: FeatureMatrix, o: DetectorTrainingOptions): IsolationForestModel {
   checkRows(schema, rows);
-  const { forest, threshold } = calibratedForest(rows, o, streams(o.random)('forest'), FOREST_QUANTILE);
+  const { forest, threshold } = calibratedForest(rows, o, streams(o.random)('forest'), 1 - budget(o));
   return Object.freeze({ kind: 'isolation-forest', schema, forest, threshold });
 }
 
@@ -224,9 +232,10 @@ export function trainHybridDetector(schema: FeatureSchema, rows: FeatureMatrix, 
   checkClasses(classes, classIndex, rows.rows);
   const stream = streams(o.random);
   const { model: gbdt, unfitted } = trees(schema, rows, classIndex, classes, o, stream('trees'));
-  const cut = treesCut(gbdt, rows, classIndex, unfitted, o.treesQuantile ?? DETECTOR_TREES_QUANTILE);
+  const half = 1 - budget(o) / 2;
+  const cut = treesCut(gbdt, rows, classIndex, unfitted, o.treesQuantile ?? half);
   const normal: number[] = [];
   for (let i = 0; i < rows.rows; i++) if (classIndex[i] === 0) normal.push(i);
-  const { forest, threshold, quantile } = calibratedForest(selectRows(rows, normal), o, stream('forest'), DETECTOR_HYBRID_FOREST_QUANTILE);
+  const { forest, threshold, quantile } = calibratedForest(selectRows(rows, normal), o, stream('forest'), half);
   return Object.freeze({ kind: 'hybrid', schema, classes: Object.freeze([...classes]), gbdt, forest, forestThreshold: threshold, normalQuantile: quantile, treesThreshold: cut.threshold, ...(cut.quantile === undefined ? {} : { treesQuantile: cut.quantile }) });
 }

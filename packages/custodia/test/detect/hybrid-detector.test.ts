@@ -108,6 +108,11 @@ describe("the trees' cut: a false-positive budget on normal rows they did not fi
     expect(trainOn(train, 1, { ...SMALL_WITH_CUT, treesQuantile: 0.9 }).treesThreshold).toBeLessThanOrEqual(cutModel.treesThreshold);
   });
 
+  it('splits a false-positive budget evenly: each part at the 1 − b/2 quantile', () => {
+    expect(trainOn(train, 1, { ...SMALL_WITH_CUT, falsePositiveBudget: 0.04 })).toMatchObject({ treesQuantile: 0.98, normalQuantile: 0.98 });
+    expect(cutModel.normalQuantile).toBe(0.995);
+  });
+
   it('is 0.5, with no quantile, when no normal row was left unfitted (no early stopping, or bagged trees)', () => {
     expect(model.treesThreshold).toBe(0.5);
     expect(model.treesQuantile).toBeUndefined();
@@ -118,6 +123,7 @@ describe("the trees' cut: a false-positive budget on normal rows they did not fi
 
   it('refuses a quantile outside (0, 1)', () => {
     for (const treesQuantile of [0, 1, Number.NaN]) expect(() => trainOn(train, 1, { ...SMALL_WITH_CUT, treesQuantile })).toThrow(expect.objectContaining({ code: 'request-malformed' }));
+    for (const falsePositiveBudget of [0, 0.3, Number.NaN]) expect(() => trainOn(train, 1, { ...SMALL_WITH_CUT, falsePositiveBudget })).toThrow(expect.objectContaining({ code: 'request-malformed' }));
   });
 
   it('finds more of the family it never saw than the same trees cut at 0.5, at a small false-positive rate', () => {
