@@ -12,13 +12,10 @@
 // detect/roc-auc.ts, as in the isolation forest's figures. Reports, over the same folds:
 // binary AUC (normal vs attack, from a binary model and from the 5-class model's
 // 1 − P(normal)), 5-class macro-F1, per-class recall, and training time.
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
 import { assignFolds, ATTACK_CLASSES, denseMatrix, FeatureEncoder, NSL_KDD_SCHEMA, nslKddLabel, nslKddRow, rocAuc, trainGbdt } from '../dist/detect/index.js';
 import { seededRandom } from '../dist/kernel/index.js';
+import { runSklearn, sklearnMissing } from './sklearn.mjs';
 
 const log = (m) => process.stderr.write(`${m}\n`);
 const FIXTURE = new URL('../test/fixtures/nsl-kdd/KDDTrain+_20Percent.txt', import.meta.url);
@@ -120,24 +117,15 @@ export function crossValidate(path, configName = 'default', k = 5) {
  * (bench/sklearn_gbdt.py), one core; undefined when scikit-learn is not installed.
  */
 export function sklearnCrossValidate(path = FIXTURE, k = 5) {
-  const python = process.env.CUSTODIA_PYTHON ?? (existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3');
-  if (spawnSync(python, ['-c', 'import sklearn'], { stdio: 'ignore' }).status !== 0) return undefined;
+  if (sklearnMissing() !== undefined) return undefined;
   const { x, y, types } = readNslKdd(path);
   const fold = assignFolds(types, k, seededRandom('nsl-kdd-gbdt-cv'));
-  const dir = mkdtempSync(join(tmpdir(), 'custodia-gbdt-sklearn-'));
-  try {
-    const data = Float64Array.from(x.data);
-    writeFileSync(join(dir, 'matrix.f64'), Buffer.from(data.buffer));
-    writeFileSync(join(dir, 'y.i32'), Buffer.from(y.buffer, y.byteOffset, y.byteLength));
-    writeFileSync(join(dir, 'fold.i32'), Buffer.from(Int32Array.from(fold).buffer));
-    writeFileSync(join(dir, 'meta.json'), JSON.stringify({ rows: y.length, width: x.features, folds: k }));
-    const env = { ...process.env, OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1', MKL_NUM_THREADS: '1' };
-    const r = spawnSync(python, [fileURLToPath(new URL('./sklearn_gbdt.py', import.meta.url)), dir], { env, encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`sklearn_gbdt.py failed: ${r.stderr}`);
-    return JSON.parse(r.stdout);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  return runSklearn('sklearn_gbdt.py', {
+    'matrix.f64': Float64Array.from(x.data),
+    'y.i32': y,
+    'fold.i32': Int32Array.from(fold),
+    'meta.json': JSON.stringify({ rows: y.length, width: x.features, folds: k }),
+  });
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

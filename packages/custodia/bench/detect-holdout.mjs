@@ -23,15 +23,10 @@
 // scikit-learn's HistGradientBoosting and RandomForest trained on the same rows and
 // classifying the same rows (bench/sklearn_holdout.py), each by its own decision; one
 // JSON line. `npm run bench` reports the means (bench/run.mjs).
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { assignFolds, ATTACK_CLASSES, rocAuc, scoreDetections, selectRows, trainHybridDetector, NSL_KDD_SCHEMA } from '../dist/detect/index.js';
 import { seededRandom } from '../dist/kernel/index.js';
 import { nslKddFixture } from './detect-iforest.mjs';
-import { PYTHON } from './detect-models.mjs';
+import { runSklearn, sklearnMissing } from './sklearn.mjs';
 
 const log = (m) => process.stderr.write(`[holdout] ${m}\n`);
 const CLASSES = ['normal', ...ATTACK_CLASSES];
@@ -92,28 +87,19 @@ export function holdoutFigures(logTo = log) {
 
 /** scikit-learn's { hgb, rf } held-out figures (per family, and their means), or a reason string when it cannot run. */
 export function sklearnHoldoutFigures({ matrix, cls }, fold) {
-  const probe = spawnSync(PYTHON, ['-c', 'import sklearn'], { stdio: 'ignore' });
-  if (probe.status !== 0) return `scikit-learn is not installed for ${PYTHON} (bash packages/custodia/scripts/install-sklearn.sh)`;
-  const dir = mkdtempSync(join(tmpdir(), 'custodia-bench-holdout-'));
-  try {
-    const y = Int32Array.from(cls, (c) => CLASSES.indexOf(c));
-    writeFileSync(join(dir, 'matrix.f64'), Buffer.from(matrix.data.buffer, matrix.data.byteOffset, matrix.data.byteLength));
-    writeFileSync(join(dir, 'y.i32'), Buffer.from(y.buffer));
-    writeFileSync(join(dir, 'fold.i32'), Buffer.from(Int32Array.from(fold).buffer));
-    writeFileSync(join(dir, 'meta.json'), JSON.stringify({ rows: matrix.rows, width: matrix.width, classes: CLASSES }));
-    // One core; no bytecode cache written beside the script (it imports sklearn_models.py).
-    const env = { ...process.env, OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1', MKL_NUM_THREADS: '1', PYTHONDONTWRITEBYTECODE: '1' };
-    const r = spawnSync(PYTHON, [fileURLToPath(new URL('./sklearn_holdout.py', import.meta.url)), dir], { env, encoding: 'utf8', maxBuffer: 1 << 20 });
-    if (r.status !== 0) throw new Error(`sklearn_holdout.py failed: ${r.stderr}`);
-    const out = JSON.parse(r.stdout);
-    for (const model of Object.values(out)) {
-      const families = Object.values(model);
-      model.mean = { heldOutDetection: meanOf(families.map((f) => f.detection)), falsePositiveRate: meanOf(families.map((f) => f.false_positive_rate)) };
-    }
-    return out;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
+  const missing = sklearnMissing();
+  if (missing !== undefined) return missing;
+  const out = runSklearn('sklearn_holdout.py', {
+    'matrix.f64': matrix.data,
+    'y.i32': Int32Array.from(cls, (c) => CLASSES.indexOf(c)),
+    'fold.i32': Int32Array.from(fold),
+    'meta.json': JSON.stringify({ rows: matrix.rows, width: matrix.width, classes: CLASSES }),
+  });
+  for (const model of Object.values(out)) {
+    const families = Object.values(model);
+    model.mean = { heldOutDetection: meanOf(families.map((f) => f.detection)), falsePositiveRate: meanOf(families.map((f) => f.false_positive_rate)) };
   }
+  return out;
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

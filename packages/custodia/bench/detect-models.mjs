@@ -16,16 +16,11 @@
 // - scoring throughput: the first repetition's fold-0 model scoring all 25,192 rows, median rows/s.
 //
 // Alone:  npm run build && node packages/custodia/bench/detect-models.mjs
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { assignFolds, ATTACK_CLASSES, className, evaluateDetections, NSL_KDD_SCHEMA, scoreDetections, selectRows, trainHybridDetector } from '../dist/detect/index.js';
 import { seededRandom } from '../dist/kernel/index.js';
 import { nslKddFixture } from './detect-iforest.mjs';
+import { runSklearn, sklearnMissing } from './sklearn.mjs';
 
-export const PYTHON = process.env.CUSTODIA_PYTHON ?? (existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3');
 const FOLDS = 5;
 /** Repetitions of the cross-validation (CUSTODIA_BENCH_CV_REPEATS overrides). */
 export const REPEATS = Number(process.env.CUSTODIA_BENCH_CV_REPEATS ?? 3);
@@ -124,21 +119,14 @@ export function ourModelFigures(seconds = 3, log = () => {}) {
 
 /** scikit-learn's { hgb, rf } on the same data, or a reason string when it cannot run. */
 export function sklearnModelFigures({ matrix, y, folds }, seconds = 3) {
-  const probe = spawnSync(PYTHON, ['-c', 'import sklearn'], { stdio: 'ignore' });
-  if (probe.status !== 0) return `scikit-learn is not installed for ${PYTHON} (bash packages/custodia/scripts/install-sklearn.sh)`;
-  const dir = mkdtempSync(join(tmpdir(), 'custodia-bench-models-'));
-  try {
-    writeFileSync(join(dir, 'matrix.f64'), Buffer.from(matrix.data.buffer, matrix.data.byteOffset, matrix.data.byteLength));
-    writeFileSync(join(dir, 'y.i32'), Buffer.from(y.buffer, y.byteOffset, y.byteLength));
-    writeFileSync(join(dir, 'fold.i32'), Buffer.from(Int32Array.from(folds.flatMap((f) => Array.from(f))).buffer));
-    writeFileSync(join(dir, 'meta.json'), JSON.stringify({ rows: matrix.rows, width: matrix.width, folds: FOLDS, repeats: folds.length }));
-    const env = { ...process.env, OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1', MKL_NUM_THREADS: '1' };
-    const r = spawnSync(PYTHON, [fileURLToPath(new URL('./sklearn_models.py', import.meta.url)), dir, String(seconds)], { env, encoding: 'utf8', maxBuffer: 1 << 20 });
-    if (r.status !== 0) throw new Error(`sklearn_models.py failed: ${r.stderr}`);
-    return JSON.parse(r.stdout);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  const missing = sklearnMissing();
+  if (missing !== undefined) return missing;
+  return runSklearn('sklearn_models.py', {
+    'matrix.f64': matrix.data,
+    'y.i32': y,
+    'fold.i32': Int32Array.from(folds.flatMap((f) => Array.from(f))),
+    'meta.json': JSON.stringify({ rows: matrix.rows, width: matrix.width, folds: FOLDS, repeats: folds.length }),
+  }, [seconds]);
 }
 
 /** The bench lines: ours against each scikit-learn model, per metric (train time: lower is better). */
