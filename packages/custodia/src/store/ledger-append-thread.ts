@@ -114,6 +114,7 @@ function run(data: AppendThreadData): void {
   const dataVersion = db.prepare('PRAGMA data_version').pluck();
   const heads = new ChainHeadCache();
   let wal: number | undefined;
+  let flushFailure: unknown;
   /** The filing of the last request's key (the vault's index key does not change while it runs). */
   let filing: { readonly key: string | null; readonly file: PatientFiling } = { key: null, file: CLEAR_FILING };
   const filingFor = (key: string | null): PatientFiling => {
@@ -231,8 +232,15 @@ function run(data: AppendThreadData): void {
     const why = new Map(failed);
     failed.clear();
     try {
+      // A failed flush is final (wal-sync.ts): a later one may succeed without what the failed one lost.
+      if (flushFailure !== undefined) throw flushFailure;
       wal ??= openSync(`${data.path}-wal`, 'r+');
-      fdatasyncSync(wal);
+      try {
+        fdatasyncSync(wal);
+      } catch (e) {
+        flushFailure = e;
+        throw e;
+      }
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code ?? 'error';
       for (let id = settled; id < upTo; id++) if (!why.has(id)) why.set(id, `the flush to stable storage failed: ${code}`);
