@@ -3,7 +3,7 @@
  * else in the code base constructs adapters (architecture guide §2, import rules).
  */
 import { readFileSync } from 'node:fs';
-import { monotonicClock, secureRandom, systemClock, type Clock, type Random } from '../kernel/index.js';
+import { InFlight, monotonicClock, secureRandom, systemClock, type Clock, type Random } from '../kernel/index.js';
 import { BreakGlassService, IdentityService, LABEL_REQUIREMENTS, RateLimiter, TokenService, oauthEndpoints, type IdentityOptions, type OAuthOptions } from '../access/index.js';
 import { AccessControl } from './access-control.js';
 import { AdminApi } from './admin-api.js';
@@ -37,6 +37,8 @@ import { prepareTlsMaterial, readCaBundle, type TlsMaterial } from './tls-files.
 
 export interface Vault {
   readonly config: VaultConfig;
+  /** The requests being served: the server counts each from arrival to the end of its response. */
+  readonly inFlight: InFlight;
   /** What HTTPS serves with (certificate, key, client CAs), checked; undefined for plain HTTP. */
   readonly tls?: TlsMaterial;
   readonly fhir: FhirContext;
@@ -105,6 +107,8 @@ export async function openVaultDatabase(
   config: VaultConfig,
   clock: Clock = systemClock,
   random: Random = secureRandom,
+  /** The server's requests in flight (createVault); command-line tools pass none. */
+  inFlight?: InFlight,
 ): Promise<VaultDatabase & { readonly keyManagement: KeyManagement }> {
   const keyManagement = openKeyManagement(config, clock, random);
   try {
@@ -112,6 +116,7 @@ export async function openVaultDatabase(
       database: config.database,
       atRest: keyManagement.atRest,
       ledger: { enabled: config.ledger.audit, random, clock },
+      ...(inFlight === undefined ? {} : { inFlight }),
       ...(config.postgresSchema === undefined ? {} : { schema: config.postgresSchema }),
     });
     return {
@@ -166,7 +171,9 @@ export async function createVault(config: VaultConfig, overrides: VaultOverrides
   const witnessCa = config.ledger.witnessCaFile === undefined ? undefined : readCaBundle(config.ledger.witnessCaFile, 'witness CA file');
   const key = await loadSigningKey(config.dataDir, true);
   const ledgerKey = loadLedgerKey(config.dataDir, { ...(config.ledger.origin === undefined ? {} : { explicit: config.ledger.origin }), fallback: config.ledger.defaultOrigin }, random, true);
-  const database = await openVaultDatabase(config, clock, random);
+  // The server counts its requests here; the store flushes off the event loop while others wait (store/group-commit.ts).
+  const inFlight = new InFlight();
+  const database = await openVaultDatabase(config, clock, random, inFlight);
   const fhir = await createFhirContext(config, clock, random, database);
   // Witnesses (issue 5 §3): the log's own, and the other logs this vault witnesses.
   const { witnesses, witnessQuorum, witnessFor } = config.ledger;
@@ -205,6 +212,7 @@ export async function createVault(config: VaultConfig, overrides: VaultOverrides
   const oauth = createOAuthServer({ fhirBaseUrl: config.fhirBaseUrl, mutualTls: tls?.clientCa !== undefined, access, key, tokens, identity, store: database.oauth, fhir, clock, random, rateLimiter, events: securityEvents, ...(overrides.oauth === undefined ? {} : { options: overrides.oauth }) });
   return Object.freeze({
     config,
+    inFlight,
     ...(tls === undefined ? {} : { tls }),
     fhir,
     // Without a ledger the store's view is the store itself (KyselyResourceStore.withAudit).

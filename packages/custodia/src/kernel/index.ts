@@ -2,3 +2,4 @@ export { CustodiaError, isCustodiaError, retryAfterSeconds, type CustodiaErrorOp
 export { ERROR_CATALOG, catalogEntry, type ErrorCatalogEntry } from './error-catalog.js';
 export { type Clock, systemClock, ManualClock, monotonicClock } from './clock.js';
 export { type Random, secureRandom, seededRandom, uuidV4 } from './random.js';
+export { InFlight } from './in-flight.js';

@@ -75,6 +75,12 @@ export function buildServer(vault: Vault, options: ServerOptions = {}): FastifyI
   } as FastifyServerOptions) as unknown as FastifyInstance;
   registerBodyParsers(app);
 
+  // Every request counts as in flight from its arrival until its response has ended or its
+  // connection closed (the store decides from this whether an fsync may block the event loop).
+  app.addHook('onRequest', (_req, reply, done) => {
+    reply.raw.once('close', vault.inFlight.enter());
+    done();
+  });
   registerSecurityHeaders(app, vault.config.fhirBaseUrl);
   registerCors(app, vault.config.corsOrigins);
   app.addHook('onResponse', async (req, reply) => {

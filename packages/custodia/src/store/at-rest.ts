@@ -46,6 +46,11 @@ export interface AtRest {
   readonly keys?: KeyStore;
   /** Creates the data keys a batch of writes will need, in one key-store commit, before the writes seal. */
   prepare(writes: readonly VersionWrite[]): void;
+  /**
+   * The same, flushing the key store off the event loop (KeyStore.prepareDurably); resolves
+   * once the keys are durable. Writers await it before `prepare`, which then finds them.
+   */
+  prepareDurably(writes: readonly VersionWrite[]): Promise<void>;
   sealVersion(w: VersionWrite): SealedContent;
   /** The JSON of a stored version; null for a deletion. `resource-erased` for a version whose key was destroyed. */
   openVersion(row: StoredContent): string | null;
@@ -109,6 +114,7 @@ function asText(content: Uint8Array): string {
 export const CLEAR_AT_REST: AtRest = Object.freeze({
   sealed: false,
   prepare: (): void => undefined,
+  prepareDurably: async (): Promise<void> => undefined,
   sealVersion: (w: VersionWrite): SealedContent => ({ content: w.json === null ? null : Buffer.from(w.json, 'utf8'), keyId: null }),
   openVersion(row: StoredContent): string | null {
     if (isErasedRow(row)) throw erased();
@@ -172,6 +178,7 @@ export function sealedAtRest(keys: KeyStore, random: Random): AtRest {
       memo.clear();
       keys.prepare(writes.filter((w) => w.json !== null).map(ownerOf));
     },
+    prepareDurably: (writes: readonly VersionWrite[]): Promise<void> => keys.prepareDurably(writes.filter((w) => w.json !== null).map(ownerOf)),
     sealVersion(w: VersionWrite): SealedContent {
       if (w.json === null) return { content: null, keyId: null };
       return sealUnder(ownerOf(w), w.json, w.type, w.id, w.versionId);

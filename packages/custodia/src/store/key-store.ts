@@ -24,10 +24,11 @@
  * read at most once per turn of the event loop.
  */
 import Database from 'better-sqlite3';
-import { chmodSync, existsSync, mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, fdatasyncSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { CustodiaError, type Random } from '../kernel/index.js';
 import { forgetBlindIndexKey, KEY_BYTES, type DataKey, type KeyProvider } from '../crypto/index.js';
+import { walSync, type WalSync } from './wal-sync.js';
 
 export const TENANT_OWNER = 'tenant';
 const OWNER = /^(tenant|Patient\/[A-Za-z0-9\-.]{1,64})$/;
@@ -83,6 +84,14 @@ export function keyStoreProviderKind(path: string): string | undefined {
 }
 
 const INDEX_KEY = 'blind-index';
+
+/** An owner's active key as a key-store transaction found or made it. */
+interface CreatedKey {
+  readonly owner: string;
+  readonly id: string;
+  readonly key: Buffer;
+  readonly inserted: boolean;
+}
 /** Unwrapped data keys kept in memory (32 bytes each, plus the map's overhead). */
 const CACHE_KEYS = 200_000;
 
@@ -96,8 +105,15 @@ export class KeyStore {
   #indexKey: Buffer | undefined;
 
   /** `path` is a file (`<data-dir>/keys/keystore.db`) or `:memory:` (tests). */
+  /** Flushes this file's WAL off the event loop (undefined for `:memory:`). */
+  readonly #wal: WalSync | undefined;
+  /** Owners whose new key is committed and being flushed by {@link prepareDurably}. */
+  readonly #flushing = new Set<string>();
+  /** Set once a flush has failed (wal-sync.ts: final); every later key creation fails with it. */
+  #failure: CustodiaError | undefined;
+
   constructor(
-    path: string,
+    private readonly path: string,
     readonly provider: KeyProvider,
     private readonly random: Random,
     private readonly now: () => number,
@@ -122,6 +138,7 @@ export class KeyStore {
       throw new CustodiaError('config-invalid', `This key store's keys are wrapped by a ${kind} key provider, not ${provider.kind}: set --key-provider / CUSTODIA_KEY_PROVIDER`);
     }
     this.#dataVersion = this.#db.prepare('PRAGMA data_version').pluck();
+    this.#wal = walSync(path);
   }
 
   readonly #statements = new Map<string, Database.Statement>();
@@ -222,31 +239,93 @@ export class KeyStore {
 
   /**
    * Makes sure every owner has an active key, creating the missing ones in one durable
-   * transaction (one fsync for a whole batch of new patients, not one each).
+   * transaction (one fsync for a whole batch of new patients, not one each). The fsync
+   * blocks the caller's thread: writers on the event loop call {@link prepareDurably} first.
    */
   prepare(owners: Iterable<string>): void {
+    const missing = this.#missing(owners);
+    if (missing.length === 0) return;
+    // A key another caller committed and is still flushing is not durable yet: flush it here.
+    if (missing.some((o) => this.#flushing.has(o))) this.#flushNow();
+    this.#activate(this.#createKeys(missing, 'FULL'));
+  }
+
+  /**
+   * {@link prepare} without blocking the event loop: the keys are committed without an
+   * fsync and the key store's WAL is then flushed on libuv's thread pool (wal-sync.ts);
+   * the keys are used only once that has returned, so a data key is durable before
+   * anything it seals is written, as with `prepare`.
+   */
+  async prepareDurably(owners: Iterable<string>): Promise<void> {
+    const missing = this.#missing(owners);
+    if (missing.length === 0) return;
+    if (this.#wal === undefined) return this.prepare(missing);
+    const waitFor = missing.filter((o) => this.#flushing.has(o));
+    const created = this.#createKeys(missing, 'NORMAL');
+    // Keys that were already there, durable (written by this process before, or by another with FULL), need no flush.
+    if (waitFor.length === 0 && created.every((c) => !c.inserted)) return this.#activate(created);
+    for (const c of created) this.#flushing.add(c.owner);
+    try {
+      await this.#wal.flush();
+    } catch (e) {
+      // wal-sync.ts: a failed flush is final; no key of this file may be used as durable again.
+      this.#failure ??= new CustodiaError('key-unavailable', 'The key store could not be made durable; restart the server', { cause: e });
+      throw this.#failure;
+    } finally {
+      for (const c of created) this.#flushing.delete(c.owner);
+    }
+    this.#activate(created);
+  }
+
+  #missing(owners: Iterable<string>): string[] {
+    if (this.#failure !== undefined) throw this.#failure;
     this.#validate();
     const missing = [...new Set(owners)].filter((o) => !this.#active.has(o));
-    if (missing.length === 0) return;
     for (const o of missing) if (!OWNER.test(o)) throw new CustodiaError('internal', 'A data-key owner is `tenant` or `Patient/<id>`');
+    return missing;
+  }
+
+  /** Each owner's active key, inserted where missing, in one transaction committed with the given `synchronous` mode. */
+  #createKeys(owners: readonly string[], synchronous: 'FULL' | 'NORMAL'): CreatedKey[] {
     const existing = this.#stmt("SELECT id, owner, kek_id, wrapped, state FROM data_keys WHERE owner = ? AND state = 'active'");
     const insert = this.#stmt("INSERT INTO data_keys (id, owner, kek_id, wrapped, state, created_at) VALUES (?, ?, ?, ?, 'active', ?)");
-    const create = this.#db.transaction((): { owner: string; id: string; key: Buffer }[] =>
-      missing.map((owner) => {
+    const create = this.#db.transaction((): CreatedKey[] =>
+      owners.map((owner) => {
         const row = existing.get(owner) as KeyRow | undefined;
-        if (row !== undefined) return { owner, id: row.id, key: this.#unwrap(row) };
+        if (row !== undefined) return { owner, id: row.id, key: this.#unwrap(row), inserted: false };
         if (this.isErased(owner)) throw new CustodiaError('resource-erased', 'This patient’s record was erased; nothing can be added to it');
         const key = this.random.bytes(KEY_BYTES);
         const w = this.provider.wrap(key);
         const id = this.#newKeyId();
         insert.run(id, owner, w.kekId, w.wrapped, this.now());
-        return { owner, id, key };
+        return { owner, id, key, inserted: true };
       }),
     );
-    // Keys are remembered only once their transaction has committed.
-    for (const { owner, id, key } of create.immediate()) {
+    if (synchronous === 'FULL') return create.immediate();
+    // Synchronous code on one connection: nothing else runs on it until FULL is back.
+    this.#db.pragma('synchronous = NORMAL');
+    try {
+      return create.immediate();
+    } finally {
+      this.#db.pragma('synchronous = FULL');
+    }
+  }
+
+  /** Keys are remembered only once their transaction is committed and durable. */
+  #activate(created: readonly CreatedKey[]): void {
+    for (const { owner, id, key } of created) {
       this.#remember(id, key);
       this.#active.set(owner, { id, key });
+    }
+  }
+
+  /** fdatasync of the key store's WAL on this thread (rare: a key another caller is flushing). */
+  #flushNow(): void {
+    const fd = openSync(`${this.path}-wal`, 'r+');
+    try {
+      fdatasyncSync(fd);
+    } finally {
+      closeSync(fd);
     }
   }
 
@@ -376,6 +455,7 @@ export class KeyStore {
       forgetBlindIndexKey(this.#indexKey);
       this.#indexKey.fill(0);
     }
+    void this.#wal?.close();
     this.#db.close();
     this.provider.close();
   }

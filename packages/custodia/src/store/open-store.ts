@@ -4,7 +4,7 @@
  * anything else is a SQLite file path.
  */
 import { Migrator, sql, type Kysely } from 'kysely';
-import { CustodiaError, secureRandom, systemClock, type Clock, type Random } from '../kernel/index.js';
+import { CustodiaError, secureRandom, systemClock, type Clock, type InFlight, type Random } from '../kernel/index.js';
 import type { CosignatureStore, WriteAuditContext } from '../ledger/index.js';
 import { ledgerLog, type LedgerLog } from './ledger-log.js';
 import { ledgerCosignatures } from './ledger-cosignatures.js';
@@ -42,6 +42,12 @@ export interface StoreOptions {
   readonly schema?: string;
   /** How data is stored at rest: sealed under a key store (the vault always passes one), or clear when omitted. */
   readonly atRest?: AtRest;
+  /**
+   * The requests the server is serving (SQLite files): while others than a commit's own
+   * writers are in flight, the commit's fsync runs off the event loop (group-commit.ts).
+   * Without it (command-line tools) every commit fsyncs in place.
+   */
+  readonly inFlight?: InFlight;
   /** The audit ledger's sources of randomness (entry salts) and time. */
   readonly ledger?: {
     /** False: no ledger entries at all (the benchmark that measures auditing's cost). Default true. */
@@ -171,10 +177,12 @@ async function openSqliteStore(options: StoreOptions): Promise<StoreHandles> {
   const fast = sqliteFastPath(h.writer, h.reader, at);
   const wal = walSync(options.database);
   const appender = ledgerAppender(options.database);
-  const inWriteTransaction = <T>(fn: (db: Kysely<unknown>) => Promise<T>, durable = true, touchesData = true): Promise<T> =>
+  // `synchronous = FULL` (the connection's setting) fsyncs the WAL in the COMMIT, on the
+  // event loop; NORMAL leaves the flush to someone else (wal-sync.ts, or nobody).
+  const inWriteTransaction = <T>(fn: (db: Kysely<unknown>) => Promise<T>, fsyncInCommit: boolean, touchesData = true): Promise<T> =>
     (h.write as Kysely<unknown>).connection().execute(async (conn) => {
       // Inside the connection mutex: no other transaction can be affected by the pragma.
-      if (!durable) h.writer.pragma('synchronous = NORMAL');
+      if (!fsyncInCommit) h.writer.pragma('synchronous = NORMAL');
       try {
         await beginImmediate(h.writer, () => sql`BEGIN IMMEDIATE`.execute(conn), BUSY_TIMEOUT_MS);
         fast.began();
@@ -189,15 +197,30 @@ async function openSqliteStore(options: StoreOptions): Promise<StoreHandles> {
           throw e;
         }
       } finally {
-        if (!durable) h.writer.pragma('synchronous = FULL');
+        if (!fsyncInCommit) h.writer.pragma('synchronous = FULL');
       }
     });
-  const group = new GroupCommit((fn, touchesData) => inWriteTransaction(fn, true, touchesData));
+  // Every write is durable before its caller hears of it: fsynced in the COMMIT, or, while
+  // other requests are in flight, flushed off the event loop after it (group-commit.ts).
+  const inFlight = options.inFlight;
+  const othersWaiting = (jobs: number): boolean => inFlight !== undefined && inFlight.count > jobs;
+  const group: GroupCommit = new GroupCommit(
+    (fn, touchesData, deferFlush) => {
+      wal?.check();
+      return inWriteTransaction(fn, !deferFlush, touchesData);
+    },
+    64,
+    wal === undefined || inFlight === undefined ? undefined : { flush: () => wal.flush(), othersWaiting },
+  );
   return {
     d: sqliteSql,
     at,
     read: h.read as Kysely<unknown>,
-    writeVersions: async (_db, writes) => fast.writeVersions(writes),
+    writeVersions: async (_db, writes) => {
+      // New data keys: made durable off the event loop under the same rule as the COMMIT.
+      if (othersWaiting(group.jobs)) await at.prepareDurably(writes);
+      return fast.writeVersions(writes);
+    },
     readCurrent: async (type, id, visibility) => fast.readCurrent(type, id, visibility),
     changeMarker: async (type) => fast.changeMarker(type),
     readNow: (sqlText, params) => fast.readNow(sqlText, params),

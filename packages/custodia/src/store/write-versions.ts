@@ -30,6 +30,7 @@ export function assertDistinctTargets(writes: readonly VersionWrite[]): void {
 export async function writeVersions(db: Kysely<unknown>, d: DialectSql, at: AtRest, writes: readonly VersionWrite[]): Promise<StoredDigest[]> {
   if (writes.length === 0) return [];
   assertDistinctTargets(writes);
+  await at.prepareDurably(writes);
   at.prepare(writes);
   const pks = new Map<string, number>();
   await insertNewResources(db, d, writes.filter((w) => w.expected === null), pks);

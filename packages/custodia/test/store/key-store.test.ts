@@ -118,6 +118,45 @@ describe('KeyStore', () => {
     expect(() => ks.activeKey('Patient/never')).toThrow(expect.objectContaining({ code: 'resource-erased' }));
   });
 
+  it('prepareDurably: the keys are made, flushed off the event loop, then used; another instance reads the same ones', async () => {
+    const dir = newDir();
+    const ks = openKeys(dir);
+    await ks.prepareDurably(['Patient/a', 'Patient/b', 'Patient/a']);
+    const a = ks.activeKey('Patient/a');
+    const b = ks.activeKey('Patient/b');
+    expect(a.id).not.toBe(b.id);
+    // Nothing more to make: resolved without a new key.
+    await ks.prepareDurably(['Patient/a']);
+    expect(ks.activeKey('Patient/a').id).toBe(a.id);
+    const other = openKeys(dir);
+    expect(other.activeKey('Patient/a').id).toBe(a.id);
+    expect(copy(other.activeKey('Patient/b').key)).toEqual(copy(b.key));
+  });
+
+  it('prepareDurably: a synchronous caller for a key still being flushed gets that key, not a second one', async () => {
+    const dir = newDir();
+    const ks = openKeys(dir);
+    const flushing = ks.prepareDurably(['Patient/c']);
+    const meanwhile = ks.activeKey('Patient/c');
+    await flushing;
+    expect(ks.activeKey('Patient/c').id).toBe(meanwhile.id);
+    const raw = new BetterSqlite3(storePath(dir), { readonly: true });
+    try {
+      expect(raw.prepare("SELECT COUNT(*) FROM data_keys WHERE owner = 'Patient/c'").pluck().get()).toBe(1);
+    } finally {
+      raw.close();
+    }
+  });
+
+  it('prepareDurably: refused for an erased owner and for an owner that is not one', async () => {
+    const ks = openKeys(newDir());
+    ks.erase('Patient/gone');
+    await expect(ks.prepareDurably(['Patient/ok', 'Patient/gone'])).rejects.toMatchObject({ code: 'resource-erased' });
+    await expect(ks.prepareDurably(['Practitioner/x'])).rejects.toMatchObject({ code: 'internal' });
+    // Nothing of the refused batch was kept.
+    expect(ks.hasActiveKey('Patient/ok')).toBe(false);
+  });
+
   it('a second instance on the same file sees an erasure on its next event-loop turn', async () => {
     const dir = newDir();
     const first = openKeys(dir);
