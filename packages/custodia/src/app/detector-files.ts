@@ -18,6 +18,7 @@ import {
   evaluateDetections, formatModelFile, formatOfSchema, NORMAL_CLASS, schemaForFormat,
   trainHybridDetector, trainSupervisedDetector, trainUnsupervisedDetector, selectRows,
   type DetectionEvaluation, type DetectionExplanation, type DetectionModel, type DetectionScores, type FeatureSchema, type FlowFormat, type Scorer,
+  type Calibration,
 } from '../detect/index.js';
 import { CustodiaError, seededRandom } from '../kernel/index.js';
 import { readAllFlowRows, readFlowRows, type FlowReadProgress, type FlowReadReport, type FlowRowBatch } from './flow-rows.js';
@@ -35,6 +36,8 @@ export interface TrainedDetector {
   readonly trainedRows: number;
   readonly classes: Readonly<Record<string, number>>;
   readonly report: FlowReadReport;
+  /** Each cut set on normal rows, and on how many (detect/normal-threshold.ts: too few cannot keep the budget). */
+  readonly calibration: readonly Calibration[];
 }
 
 function refuse(message: string): CustodiaError {
@@ -67,7 +70,9 @@ export async function trainDetectorFromFile(o: { input: string; format: FlowForm
     ...(o.bags === undefined ? {} : { bags: o.bags }),
     ...(o.falsePositiveBudget === undefined ? {} : { falsePositiveBudget: o.falsePositiveBudget }),
     onStage: (stage: 'trees' | 'forest' | 'threshold') => o.onProgress?.({ stage }),
+    onCalibrated: (c: Calibration) => calibration.push(c),
   };
+  const calibration: Calibration[] = [];
   let model: DetectionModel;
   let trainedRows = matrix.rows;
   if (mode === 'unsupervised') {
@@ -86,7 +91,7 @@ export async function trainDetectorFromFile(o: { input: string; format: FlowForm
     const y = Int32Array.from(classes, (c) => index.get(c!)!);
     model = mode === 'supervised' ? trainSupervisedDetector(schema, matrix, y, names, options) : trainHybridDetector(schema, matrix, y, names, options);
   }
-  return { mode, model, text: formatModelFile(model), trainedRows, classes: counts, report };
+  return { mode, model, text: formatModelFile(model), trainedRows, classes: counts, report, calibration };
 }
 
 /** The format to read with: the one asked for, which must be the model's, or the model's. */

@@ -6,7 +6,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { Command } from '@commander-js/extra-typings';
-import { attackThreshold, CustodiaError, DEFAULT_FALSE_POSITIVE_BUDGET, MAX_BAGS, MAX_FALSE_POSITIVE_BUDGET, scoreThreshold, trainDetectorFromFile, type DetectionModel, type TrainingMode } from '../app/index.js';
+import { attackThreshold, CustodiaError, type Calibration, DEFAULT_FALSE_POSITIVE_BUDGET, MAX_BAGS, MAX_FALSE_POSITIVE_BUDGET, scoreThreshold, trainDetectorFromFile, type DetectionModel, type TrainingMode } from '../app/index.js';
 import { detectProgress } from './detect-progress.js';
 import { formatOption, reportBadRecords } from './detect-options.js';
 
@@ -24,6 +24,20 @@ function cuts(model: DetectionModel): string {
   if (model.kind === 'gbdt') return `It alerts when the trees give a flow an attack probability ${cut}.`;
   const trees = model.treesQuantile === undefined ? cut : `${cut} (the ${model.treesQuantile} quantile of normal flows they did not fit)`;
   return `It alerts when the trees give a flow an attack probability ${trees}, or the forest scores it above ${at(model.forestThreshold)} (the ${model.normalQuantile} quantile of held-out normal flows).`;
+}
+
+/**
+ * A cut set on too few normal flows to keep its budget (detect/normal-threshold.ts): it is
+ * the largest of their scores, which about 1 in n + 1 fresh normal flows passes.
+ */
+function calibrationWarnings(calibration: readonly Calibration[]): string[] {
+  const pct = (x: number): string => `${Number((100 * x).toPrecision(2))}%`;
+  return calibration
+    .filter((c) => c.rows < c.needed)
+    .map((c) => {
+      const what = c.part === 'forest' ? "The forest's cut was set on" : "The trees' cut was set on";
+      return `Warning: ${what} ${c.rows} normal flows it did not train on; a budget of ${pct(1 - c.quantile)} needs at least ${c.needed}, so expect about ${pct(1 / (c.rows + 1))} of normal flows to alert there. Train on more normal flows, or raise --false-positive-budget.`;
+    });
 }
 
 export function detectTrainCommand() {
@@ -60,5 +74,6 @@ export function detectTrainCommand() {
       const classes = Object.entries(trained.classes).map(([c, n]) => `${c} ${n}`).join(', ');
       process.stdout.write(`Trained ${/^[aeiou]/.test(trained.model.kind) ? "an" : "a"} ${trained.model.kind} model on ${trained.trainedRows} of ${trained.report.rows} flows${classes === '' ? '' : ` (${classes})`}; wrote ${o.model}.\n`);
       process.stdout.write(`${cuts(trained.model)}\n`);
+      for (const w of calibrationWarnings(trained.calibration)) process.stderr.write(`${w}\n`);
     });
 }

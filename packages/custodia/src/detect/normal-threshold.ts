@@ -22,19 +22,45 @@
  */
 
 /**
- * The q-quantile of `scores` as the order statistic at rank ⌈q·n⌉ (the smallest value
- * with at least a q share of the scores at or below it): at most a (1 − q) share of
- * `scores` lies strictly above it.
+ * The cut that keeps a false-positive budget 1 − q on fresh normal rows, set on `scores`:
+ * the scores of n normal rows the model did not train on. It is the order statistic at
+ * rank k = ⌈q·(n + 1)⌉, as split conformal prediction takes it (V. Vovk, A. Gammerman,
+ * G. Shafer, "Algorithmic Learning in a Random World", 2005; J. Lei et al., "Distribution-
+ * free predictive inference for regression", JASA 113, 2018, §2.2): if a fresh normal row
+ * and these are exchangeable, it scores above the k-th smallest with probability at most
+ * (n + 1 − k)/(n + 1) ≤ 1 − q. The plain empirical quantile, rank ⌈q·n⌉, promises that
+ * only of the rows themselves, and runs over budget when n is small.
+ *
+ * With fewer than {@link calibrationRowsFor}(q) rows, k > n and no cut set on them keeps
+ * the budget: the largest score is taken, which a fresh normal row passes with
+ * probability 1/(n + 1). Callers report that (the CLI says so when it trains).
  *
  * @example
- *   normalQuantile(Float64Array.of(0.3, 0.4, 0.5, 0.9), 0.75); // 0.5
+ *   normalQuantile(Float64Array.of(0.3, 0.4, 0.5, 0.9), 0.6); // 0.5: rank ⌈0.6 · 5⌉ = 3
  */
 export function normalQuantile(scores: ArrayLike<number>, q: number): number {
   if (!(q > 0 && q < 1)) throw new RangeError('q must be in (0, 1)');
   if (scores.length === 0) throw new RangeError('a quantile needs at least one score');
   const sorted = Float64Array.from(scores).sort();
   if (Number.isNaN(sorted[sorted.length - 1]!)) throw new RangeError('a score is NaN');
-  return sorted[Math.max(0, Math.ceil(q * sorted.length) - 1)]!;
+  return sorted[Math.min(sorted.length, conformalRank(sorted.length, q)) - 1]!;
+}
+
+/** ⌈q·(n + 1)⌉, where a product that should be a whole number is not pushed up by rounding (0.995 · 200 = 199.00000000000003). */
+function conformalRank(n: number, q: number): number {
+  return Math.ceil(q * (n + 1) - 1e-9);
+}
+
+/**
+ * The fewest normal rows a cut at the q quantile must be set on to keep its budget
+ * (normalQuantile): the least n with ⌈q·(n + 1)⌉ ≤ n, about q/(1 − q) — 99 for q = 0.99,
+ * 199 for 0.995.
+ */
+export function calibrationRowsFor(q: number): number {
+  if (!(q > 0 && q < 1)) throw new RangeError('q must be in (0, 1)');
+  let n = Math.max(1, Math.floor(q / (1 - q)) - 2);
+  while (conformalRank(n, q) > n) n++;
+  return n;
 }
 
 /**

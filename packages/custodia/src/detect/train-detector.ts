@@ -31,7 +31,7 @@ import type { GbdtOptions } from './gbdt-options.js';
 import { trainGbdt } from './gbdt-train.js';
 import { averageGbdtModels } from './gbdt-average.js';
 import type { IsolationForest } from './isolation-forest.js';
-import { normalQuantile } from './normal-threshold.js';
+import { calibrationRowsFor, normalQuantile } from './normal-threshold.js';
 import { trainIsolationForest } from './train-isolation-forest.js';
 import { UniformRandom } from './uniform-random.js';
 
@@ -102,6 +102,18 @@ export interface DetectorTrainingOptions {
   readonly calibrationFraction?: number;
   /** Called as each stage starts: `trees`, `forest`, `threshold`. */
   readonly onStage?: (stage: 'trees' | 'forest' | 'threshold') => void;
+  /** Called as each cut is set on normal rows, with how many (fewer than `needed`: the budget cannot be kept, normal-threshold.ts). */
+  readonly onCalibrated?: (c: Calibration) => void;
+}
+
+/** A cut set on normal rows the part did not train on. */
+export interface Calibration {
+  readonly part: 'trees' | 'forest';
+  /** The normal rows it was set on. */
+  readonly rows: number;
+  readonly quantile: number;
+  /** The fewest rows that keep the budget 1 − quantile (calibrationRowsFor). */
+  readonly needed: number;
 }
 
 /** Rows of `m` at `pick`, as a new matrix. */
@@ -147,6 +159,7 @@ function calibratedForest(m: FeatureMatrix, o: DetectorTrainingOptions, random: 
   const forest = trainIsolationForest(selectRows(m, order.subarray(held).sort()), { random, ...(o.forest ?? {}) });
   o.onStage?.('threshold');
   const calibration = selectRows(m, order.subarray(0, held).sort());
+  o.onCalibrated?.({ part: 'forest', rows: held, quantile, needed: calibrationRowsFor(quantile) });
   return { forest, threshold: normalQuantile(forest.scoreBatch(calibration.data, calibration.width), quantile), quantile };
 }
 
@@ -184,10 +197,11 @@ function trees(schema: FeatureSchema, m: FeatureMatrix, classIndex: ArrayLike<nu
  * The trees did not fit those rows, but early stopping watched their loss, so the cut is
  * a little optimistic: fresh normal traffic may pass it a little more often than the budget.
  */
-function treesCut(gbdt: GbdtModel, m: FeatureMatrix, classIndex: ArrayLike<number>, unfitted: Uint32Array, quantile: number): { threshold: number; quantile?: number } {
+function treesCut(gbdt: GbdtModel, m: FeatureMatrix, classIndex: ArrayLike<number>, unfitted: Uint32Array, quantile: number, o: DetectorTrainingOptions): { threshold: number; quantile?: number } {
   if (!(quantile > 0 && quantile < 1)) throw refuse('the trees quantile must be in (0, 1)');
   const normal = Array.from(unfitted).filter((r) => classIndex[r] === 0);
   if (normal.length === 0) return { threshold: 0.5 };
+  o.onCalibrated?.({ part: 'trees', rows: normal.length, quantile, needed: calibrationRowsFor(quantile) });
   const p = gbdt.predictProba(denseMatrix(selectRows(m, normal).data, m.width));
   const attack = Float64Array.from(normal, (_, i) => attackProbabilityOf(p, i, gbdt.numClasses));
   // Not 0: probabilities that underflowed to 0 would make the cut 0, which a model file
@@ -233,7 +247,7 @@ export function trainHybridDetector(schema: FeatureSchema, rows: FeatureMatrix, 
   const stream = streams(o.random);
   const { model: gbdt, unfitted } = trees(schema, rows, classIndex, classes, o, stream('trees'));
   const half = 1 - budget(o) / 2;
-  const cut = treesCut(gbdt, rows, classIndex, unfitted, o.treesQuantile ?? half);
+  const cut = treesCut(gbdt, rows, classIndex, unfitted, o.treesQuantile ?? half, o);
   const normal: number[] = [];
   for (let i = 0; i < rows.rows; i++) if (classIndex[i] === 0) normal.push(i);
   const { forest, threshold, quantile } = calibratedForest(selectRows(rows, normal), o, stream('forest'), half);

@@ -72,6 +72,20 @@ describe('custodia detect train|score|evaluate on NSL-KDD', () => {
     expect(existsSync(join(dir, 'no.json'))).toBe(false);
   });
 
+  it('warns when a cut was set on too few normal flows to keep its budget, and how many it would take', () => {
+    const small = join(dir, 'kdd-small.txt');
+    writeFileSync(small, readFileSync(KDD, 'utf8').split('\n').filter((l, i) => l !== '' && i % 25 === 0).join('\n') + '\n');
+    const r = runCustodia(['detect', 'train', '--format', 'nsl-kdd', '--input', small, '--model', join(dir, 'small.json'), '--hybrid', '--seed', '7']);
+    expect(r.code, r.stderr).toBe(0);
+    // 565 normal flows: a tenth validate the trees, a fifth calibrate the forest; a 0.5% budget needs 199.
+    expect(r.stderr).toMatch(/^Warning: The trees' cut was set on \d{2} normal flows it did not train on; a budget of 0\.5% needs at least 199, so expect about \d(\.\d)?% of normal flows to alert there\./m);
+    expect(r.stderr).toMatch(/^Warning: The forest's cut was set on 113 normal flows it did not train on; a budget of 0\.5% needs at least 199/m);
+    // A forest alone spends the whole 1%, which needs 99: 113 are enough.
+    const f = runCustodia(['detect', 'train', '--format', 'nsl-kdd', '--input', small, '--model', join(dir, 'small-forest.json'), '--unsupervised', '--seed', '7']);
+    expect(f.code, f.stderr).toBe(0);
+    expect(f.stderr).toBe('');
+  });
+
   it('averages boosted ensembles with --bags: another model than one ensemble, still one per seed', () => {
     const one = JSON.parse(readFileSync(join(dir, 'a.json'), 'utf8')) as { model: { gbdt: { trees: unknown[] } } };
     const bagged = join(dir, 'bagged.json');

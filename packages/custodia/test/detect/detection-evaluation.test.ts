@@ -6,7 +6,7 @@
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
 import { runs } from '../ledger/seeded.js';
-import { CIC_FLOW_SCHEMA, evaluateDetections, flowClass, flowFeatureRecord, thresholdLevel, normalQuantile, ZEEK_CONN_SCHEMA, FeatureEncoder, type DetectionScores, type FlowRecord } from '../../src/detect/index.js';
+import { calibrationRowsFor, CIC_FLOW_SCHEMA, evaluateDetections, flowClass, flowFeatureRecord, thresholdLevel, normalQuantile, ZEEK_CONN_SCHEMA, FeatureEncoder, type DetectionScores, type FlowRecord } from '../../src/detect/index.js';
 
 function scores(score: number[]): DetectionScores {
   return {
@@ -41,11 +41,19 @@ describe('evaluateDetections', () => {
 });
 
 describe('normal-traffic thresholds', () => {
-  it('takes the order statistic at rank ceil(q·n), and maps the threshold to 0.5 monotonically', () => {
+  it('takes the order statistic at rank ceil(q·(n + 1)), the largest when there are too few, and maps the threshold to 0.5 monotonically', () => {
     const s = Float64Array.from({ length: 100 }, (_, i) => i / 100);
-    expect(normalQuantile(s, 0.99)).toBe(0.98);
-    expect(normalQuantile(s, 0.5)).toBe(0.49);
+    expect(normalQuantile(s, 0.99)).toBe(0.99); // rank ⌈99.99⌉ = 100
+    expect(normalQuantile(s, 0.98)).toBe(0.98); // rank ⌈98.98⌉ = 99
+    expect(normalQuantile(s, 0.5)).toBe(0.5); // rank ⌈50.5⌉ = 51
+    expect(normalQuantile(s.subarray(0, 50), 0.99)).toBe(0.49); // 50 < 99 rows: the largest
+    // 0.995 · 200 is 199.00000000000003 in doubles: still rank 199 of 199, not past the end.
+    expect(normalQuantile(Float64Array.from({ length: 199 }, (_, i) => i), 0.995)).toBe(198);
+    expect(calibrationRowsFor(0.99)).toBe(99);
+    expect(calibrationRowsFor(0.995)).toBe(199);
+    expect(calibrationRowsFor(0.5)).toBe(1);
     expect(() => normalQuantile(s, 1)).toThrow(RangeError);
+    expect(() => calibrationRowsFor(0)).toThrow(RangeError);
     expect(thresholdLevel(0.6, 0.6)).toBe(0.5);
     expect(thresholdLevel(0.3, 0.6)).toBeCloseTo(0.25);
     expect(thresholdLevel(0.8, 0.6)).toBeCloseTo(0.75);
@@ -53,6 +61,20 @@ describe('normal-traffic thresholds', () => {
     // Where the formula would round to 0.5 just above the threshold, the level is still above it.
     expect(thresholdLevel(0.6 + 2 ** -52, 0.6)).toBeGreaterThan(0.5);
     expect(thresholdLevel(1e-300, Number.MIN_VALUE)).toBeGreaterThan(0.5);
+  });
+
+  // Split conformal (normal-threshold.ts): a fresh score exchangeable with n distinct ones is
+  // equally likely to take each of the n + 1 ranks, and passes the k-th smallest in n + 1 − k
+  // of them. The cut keeps that share at most 1 − q, and the rank below it would not.
+  test.prop([fc.integer({ min: 1, max: 3000 }), fc.double({ min: 0.5, max: 0.9995, noNaN: true })], runs(500))('the cut keeps the budget with the fewest alerts it can, once there are enough rows', (n, q) => {
+    const scores = Float64Array.from({ length: n }, (_, i) => (i + 1) / (n + 1));
+    const k = Math.round(normalQuantile(scores, q) * (n + 1)); // the cut's rank
+    if (n < calibrationRowsFor(q)) {
+      expect(k).toBe(n);
+      return;
+    }
+    expect((n + 1 - k) / (n + 1)).toBeLessThanOrEqual(1 - q + 1e-9);
+    expect((n + 2 - k) / (n + 1)).toBeGreaterThan(1 - q - 1e-9);
   });
 
   const unit = fc.double({ min: 0, max: 1, noNaN: true });

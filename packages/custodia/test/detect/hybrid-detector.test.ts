@@ -134,9 +134,16 @@ describe("the trees' cut: a false-positive budget on normal rows they did not fi
       const pick = test.flatMap((r, i) => ((cls[r] === HELD_OUT) === heldOut ? [i] : []));
       return pick.reduce((a, i) => a + s.label[i]!, 0) / pick.length;
     };
-    const atHalf: HybridModel = { ...cutModel, treesThreshold: 0.5 };
-    expect(rate(cutModel, true)).toBeGreaterThan(rate(atHalf, true));
-    expect(rate(cutModel, false)).toBeLessThan(0.05);
+    // About 270 normal validation rows: the default 0.5% for the trees takes rank ⌈0.995 · 271⌉ =
+    // 270, the largest (normal-threshold.ts), which finds no more here than 0.5 does; 1% for
+    // the trees (a budget of 2%) takes rank 269.
+    const wider = trainOn(train, 1, { ...SMALL_WITH_CUT, falsePositiveBudget: 0.02 });
+    const atHalf: HybridModel = { ...wider, treesThreshold: 0.5 };
+    // Measured: 0.9015 against 0.8999 of the unseen DoS rows (the forest finds most), false positives 3.1% against 2.0%.
+    expect(rate(wider, true)).toBeGreaterThan(rate(atHalf, true));
+    expect(rate(wider, false)).toBeLessThan(0.05);
+    // What the trees' lower cut costs on fresh normal rows: about their 1%.
+    expect(rate(wider, false) - rate(atHalf, false)).toBeLessThan(0.02);
   });
 
   it('decides on it: attack exactly when the trees pass their cut or the forest its threshold; a trees alert names their class', () => {
