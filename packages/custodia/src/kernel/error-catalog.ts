@@ -47,7 +47,7 @@ export const ERROR_CATALOG: Readonly<Record<ErrorCode, ErrorCatalogEntry>> = Obj
   'client-auth-failed': { status: 401, issueCode: 'security', summary: 'The client could not be authenticated (unknown client, wrong secret, or not a confidential client).' },
   'import-failed': { status: 400, issueCode: 'processing', summary: 'An import line or file could not be loaded.' },
   'config-invalid': { status: 500, issueCode: 'exception', summary: 'The server configuration is invalid.' },
-  'storage-unavailable': { status: 503, issueCode: 'transient', summary: 'The database is unreachable or busy; retry later.' },
+  'storage-unavailable': { status: 503, issueCode: 'transient', summary: 'The database is unreachable or busy, or could not make a write durable; retry later (after a failed flush to disk, only a restart clears it).' },
   'storage-conflict': { status: 409, issueCode: 'conflict', summary: 'The database rejected a concurrent write; retry.' },
   'decrypt-failed': { status: 500, issueCode: 'exception', summary: 'Stored data failed its integrity check (tampered, moved or corrupted ciphertext, or the wrong key); nothing of it is returned.' },
   'key-unavailable': { status: 503, issueCode: 'transient', summary: 'A key that protects the data is not available (key store missing, locked or unreachable).' },
