@@ -104,7 +104,6 @@ export class KeyStore {
   #checkedThisTurn = false;
   #indexKey: Buffer | undefined;
 
-  /** `path` is a file (`<data-dir>/keys/keystore.db`) or `:memory:` (tests). */
   /** Flushes this file's WAL off the event loop (undefined for `:memory:`). */
   readonly #wal: WalSync | undefined;
   /** Owners whose new key is committed and being flushed by {@link prepareDurably}. */
@@ -112,6 +111,7 @@ export class KeyStore {
   /** Set once a flush has failed (wal-sync.ts: final); every later key creation fails with it. */
   #failure: CustodiaError | undefined;
 
+  /** `path` is a file (`<data-dir>/keys/keystore.db`) or `:memory:` (tests). */
   constructor(
     private readonly path: string,
     readonly provider: KeyProvider,
@@ -277,11 +277,12 @@ export class KeyStore {
     this.#activate(created);
   }
 
+  /** The owners without a key in memory; refused once a flush has failed, when any is missing (keys already made stay usable). */
   #missing(owners: Iterable<string>): string[] {
-    if (this.#failure !== undefined) throw this.#failure;
     this.#validate();
     const missing = [...new Set(owners)].filter((o) => !this.#active.has(o));
     for (const o of missing) if (!OWNER.test(o)) throw new CustodiaError('internal', 'A data-key owner is `tenant` or `Patient/<id>`');
+    if (missing.length > 0 && this.#failure !== undefined) throw this.#failure;
     return missing;
   }
 
