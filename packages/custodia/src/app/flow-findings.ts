@@ -12,7 +12,7 @@
  *     model explained by Shapley values, each feature's reference value as its baseline.
  */
 import { basename } from 'node:path';
-import { type DetectionExplanation, type DetectionFeature, type ExplainedFeature, type FindingDraft, type Severity } from '../detect/index.js';
+import { displayScore, type DetectionExplanation, type DetectionFeature, type ExplainedFeature, type FindingDraft, type Severity } from '../detect/index.js';
 import { CustodiaError, secureRandom, systemClock, type Clock } from '../kernel/index.js';
 import type { VaultConfig } from './config.js';
 import { DeviceDirectory } from './device-directory.js';
@@ -56,7 +56,7 @@ export function flowFindingDraft(batch: ScoredBatch, r: number, e: DetectionExpl
     start,
     end: start,
     summary: cls === 'unknown' ? `A flow unlike the normal traffic the ${e.model} model learnt (${source}, line ${batch.lines[r]})` : `A flow classified as ${cls} by the ${e.model} model (${source}, line ${batch.lines[r]})`,
-    explanation: { detector: `flow-${e.model}`, score: Math.round(e.score * 1e6) / 1e6, threshold: e.threshold, label: cls, features },
+    explanation: { detector: `flow-${e.model}`, score: displayScore(e.score), threshold: e.threshold, label: cls, features },
   };
 }
 

@@ -19,7 +19,7 @@
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { Command } from '@commander-js/extra-typings';
-import { CustodiaError, FLOW_FINDING_FEATURES, formatFor, readDetectorScorer, scoreFlowFile, withFlowAlerts, type DetectionExplanation, type FlowAlerts, type FlowFormat, type ScoredBatch, type Scorer } from '../app/index.js';
+import { CustodiaError, displayScore, FLOW_FINDING_FEATURES, formatFor, readDetectorScorer, scoreFlowFile, withFlowAlerts, type DetectionExplanation, type FlowAlerts, type FlowFormat, type ScoredBatch, type Scorer } from '../app/index.js';
 import { databaseOption, dataDirOption, schemaOption } from './storage-options.js';
 import { storageConfig } from './storage-config.js';
 import { detectProgress } from './detect-progress.js';
@@ -40,7 +40,7 @@ function explanationText(e: DetectionExplanation | undefined): string {
 function csvRows(b: ScoredBatch, showExplanations: boolean): string {
   let out = '';
   for (let r = 0; r < b.lines.length; r++) {
-    const fields = [String(b.lines[r]), b.scores.score[r]!.toFixed(6), String(b.scores.label[r]), csvField(b.classNames[r]!), BY[b.scores.detectedBy[r]!]!];
+    const fields = [String(b.lines[r]), displayScore(b.scores.score[r]!).toFixed(6), String(b.scores.label[r]), csvField(b.classNames[r]!), BY[b.scores.detectedBy[r]!]!];
     if (showExplanations) fields.push(csvField(explanationText(b.explanations?.[r])));
     out += `${fields.join(',')}\n`;
   }

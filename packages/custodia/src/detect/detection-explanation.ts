@@ -8,7 +8,8 @@
  *   no alert), the features that pushed it away from `normal` most (the most negative
  *   contributions to the normal class's score). Binary models: the attack log-odds.
  * - Forest (isolation-forest, hybrid): each feature's share of the row's isolation
- *   (isolation-forest-explain.ts).
+ *   (isolation-forest-explain.ts); for a hybrid row that departs from a rare value
+ *   (rare-values.ts), the features it departs in, with the value normal traffic holds.
  *
  * A model we cannot look inside (an imported ONNX model) explains itself through the same
  * types by Shapley values against a reference row (shapley-explanation.ts).
@@ -18,6 +19,7 @@ import { attackThreshold, className, scoreDetections, scoreThreshold, type Detec
 import type { FeatureSchema } from './feature-schema.js';
 import { denseMatrix } from './gbdt-matrix.js';
 import { forestContributions } from './isolation-forest-explain.js';
+import { departures } from './rare-values.js';
 
 export interface DetectionFeature {
   readonly feature: string;
@@ -30,7 +32,7 @@ export interface DetectionFeature {
    */
   readonly contribution: number;
   readonly source: 'trees' | 'forest' | 'shapley';
-  /** The reference ("normal") value the row's value was judged against (shapley), as observed. */
+  /** The reference ("normal") value the row's value was judged against, as observed: the reference row's (shapley), or the rare value it departed from (forest, rare-values.ts). */
   readonly reference?: number | string;
 }
 
@@ -84,6 +86,11 @@ function treeFeatures(model: DetectionModel, row: Float64Array, classIndex: numb
 
 function forestFeatures(model: DetectionModel, row: Float64Array, count: number): DetectionFeature[] {
   if (model.kind === 'gbdt') return [];
+  // A departure from a rare value (rare-values.ts) is the whole of the forest part's score: those features, equal shares, each with the usual value.
+  const departed = model.kind === 'hybrid' && model.rareValues !== undefined ? departures(model.rareValues, row, row.length, 0) : [];
+  if (departed.length > 0) {
+    return departed.slice(0, count).map((x) => ({ feature: model.schema.features[x.feature]!.name, value: observedValue(model.schema, x.feature, row[x.feature]!), contribution: 1 / departed.length, source: 'forest', reference: observedValue(model.schema, x.feature, x.value) }));
+  }
   const share = forestContributions(model.forest, row);
   return topFeatures(share, 1, count).map((f) => ({ feature: model.schema.features[f]!.name, value: observedValue(model.schema, f, row[f]!), contribution: share[f]!, source: 'forest' }));
 }

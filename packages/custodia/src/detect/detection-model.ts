@@ -14,6 +14,7 @@
 import type { FeatureSchema } from './feature-schema.js';
 import type { GbdtModel } from './gbdt-model.js';
 import type { IsolationForest } from './isolation-forest.js';
+import type { RareValue } from './rare-values.js';
 
 /** The name of the class of ordinary traffic; always class 0 of a supervised model. */
 export const NORMAL_CLASS = 'normal';
@@ -57,6 +58,11 @@ export interface HybridModel {
   readonly treesThreshold: number;
   /** The quantile {@link treesThreshold} was taken at; absent when it is 0.5 for want of rows. */
   readonly treesQuantile?: number;
+  /**
+   * The forest part's rare values (rare-values.ts): a row that departs from one scores 1 in
+   * the forest part. Absent in files written before they were kept: none.
+   */
+  readonly rareValues?: readonly RareValue[];
 }
 
 export type DetectionModel = IsolationForestModel | GbdtDetectionModel | HybridModel;

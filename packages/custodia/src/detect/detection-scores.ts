@@ -26,6 +26,7 @@
 import { NORMAL_CLASS, UNKNOWN_CLASS, type DetectionModel, type GbdtDetectionModel, type HybridModel } from './detection-model.js';
 import type { FeatureMatrix } from './feature-encoder.js';
 import { denseMatrix } from './gbdt-matrix.js';
+import { forestPartScores } from './rare-values.js';
 import { thresholdLevel } from './normal-threshold.js';
 
 /** Which part of a model raised an alert (bits). */
@@ -99,6 +100,8 @@ export function scoreDetections(model: DetectionModel, matrix: FeatureMatrix): D
   let attackProbability: Float64Array = new Float64Array(0);
   let forestScore: Float64Array = new Float64Array(0);
   if (model.kind !== 'gbdt') forestScore = model.forest.scoreBatch(matrix.data, matrix.width);
+  // The hybrid's forest part: 1 where a row departs from a rare value (rare-values.ts).
+  if (model.kind === 'hybrid') forestPartScores(forestScore, model.rareValues, matrix.data, matrix.width, model.forestThreshold);
   if (model.kind === 'isolation-forest') {
     const tau = scoreThreshold(model);
     for (let r = 0; r < n; r++) {
@@ -141,4 +144,20 @@ export function scoreDetections(model: DetectionModel, matrix: FeatureMatrix): D
     detectedBy[r] = by;
   }
   return { rows: n, score, label, classIndex, detectedBy, attackProbability, forestScore };
+}
+
+/**
+ * A score rounded to six decimals for people and files (the score CSV, findings) that stays
+ * on its side of 0.5: `label = 1` exactly when the score is above 0.5, and a score a hair
+ * above it (a trees probability just past its cut, a rare-value departure: rare-values.ts)
+ * must not print as 0.500000.
+ *
+ * @example
+ *   displayScore(0.5 + 2 ** -53); // 0.500001
+ */
+export function displayScore(score: number): number {
+  const r = Math.round(score * 1e6) / 1e6;
+  if (score > 0.5 && r <= 0.5) return 0.500001;
+  if (score <= 0.5 && r > 0.5) return 0.5;
+  return r;
 }

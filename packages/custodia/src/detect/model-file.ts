@@ -9,8 +9,9 @@
  *     { …, "kind": "gbdt", "schema", "classes": ["normal", …], "model": <custodia-gbdt JSON> }
  *     { …, "kind": "hybrid", "schema", "classes",
  *       "model": { "gbdt": <custodia-gbdt JSON>, "forest": <forest>, "forestThreshold", "normalQuantile",
- *                  "treesThreshold", "treesQuantile" } }       (the trees' cut optional: 0.5
- *                                                              without it; its quantile optional)
+ *                  "treesThreshold", "treesQuantile",          (the trees' cut optional: 0.5
+ *                  "rareValues": [[feature, value], …] } }     without it; its quantile optional;
+ *                                                              rare values optional: none)
  *
  * Loading a model file is parsing hostile input: a model can arrive from another site,
  * an upload or a tampered disk. Everything is checked before use — a size limit before
@@ -29,6 +30,7 @@ import { parseFeatureSchema, type FeatureSchema } from './feature-schema.js';
 import { gbdtModelFromJson, gbdtModelToJson } from './gbdt-json.js';
 import type { GbdtModel } from './gbdt-model.js';
 import { forestFromJson, forestJsonNodes, forestToJson } from './isolation-forest-json.js';
+import type { RareValue } from './rare-values.js';
 import { decodeJsonFile, exactKeys, finiteNumber, invalidModel, isRecord } from './model-json-checks.js';
 
 export const MODEL_FORMAT = 'custodia-detect-model';
@@ -65,6 +67,27 @@ function parseGbdtPart(v: unknown, schema: FeatureSchema, classes: readonly stri
   return gbdt;
 }
 
+/**
+ * `[[feature, value], …]` (rare-values.ts), hostile like the rest of the file: at most one
+ * pair per feature, in increasing feature order, each a numeric feature of the schema and a
+ * finite value.
+ */
+function parseRareValues(v: unknown, schema: FeatureSchema): readonly RareValue[] {
+  if (!Array.isArray(v) || v.length > schema.features.length) throw invalidModel('rareValues must be a list of at most one [feature, value] per feature');
+  let last = -1;
+  return Object.freeze(
+    v.map((pair: unknown) => {
+      if (!Array.isArray(pair) || pair.length !== 2) throw invalidModel('each of rareValues is [feature, value]');
+      const feature = finiteNumber(pair[0], 'a rare-value feature');
+      const value = finiteNumber(pair[1], 'a rare value');
+      if (!Number.isInteger(feature) || feature <= last || feature >= schema.features.length) throw invalidModel('rare-value features are schema indexes in increasing order');
+      if (schema.features[feature]!.kind !== 'numeric') throw invalidModel('a rare-value feature must be numeric');
+      last = feature;
+      return Object.freeze({ feature, value });
+    }),
+  );
+}
+
 function gbdtNodes(v: unknown): number {
   const trees = isRecord(v) ? v['trees'] : undefined;
   return Array.isArray(trees) ? forestJsonNodes({ trees }) : 0;
@@ -96,7 +119,7 @@ function parseModel(value: unknown, maxNodes: number): DetectionModel {
     const file = exactKeys(value, [...HEAD, 'classes', 'model'], 'the file');
     const schema = parseFeatureSchema(file['schema']);
     const classes = parseClasses(file['classes']);
-    const optional = isRecord(file['model']) ? ['treesThreshold', 'treesQuantile'].filter((k) => k in (file['model'] as object)) : [];
+    const optional = isRecord(file['model']) ? ['treesThreshold', 'treesQuantile', 'rareValues'].filter((k) => k in (file['model'] as object)) : [];
     const model = exactKeys(file['model'], ['gbdt', 'forest', 'forestThreshold', 'normalQuantile', ...optional], 'the model');
     budget(gbdtNodes(model['gbdt']) + forestJsonNodes(model['forest']));
     const forestThreshold = finiteNumber(model['forestThreshold'], 'forestThreshold');
@@ -109,9 +132,11 @@ function parseModel(value: unknown, maxNodes: number): DetectionModel {
     const treesQuantile = model['treesQuantile'] === undefined ? undefined : finiteNumber(model['treesQuantile'], 'treesQuantile');
     if (treesQuantile !== undefined && !(treesQuantile > 0 && treesQuantile < 1)) throw invalidModel('treesQuantile must be in (0, 1)');
     if (treesQuantile !== undefined && model['treesThreshold'] === undefined) throw invalidModel('treesQuantile without treesThreshold');
+    // Files written before the rare values were kept have none: the forest part is the forest alone, as it was.
+    const rareValues = model['rareValues'] === undefined ? undefined : parseRareValues(model['rareValues'], schema);
     const gbdt = parseGbdtPart(model['gbdt'], schema, classes);
     const forest = forestFromJson(model['forest'], schema.features.length);
-    return Object.freeze({ kind, schema, classes, gbdt, forest, forestThreshold, normalQuantile, treesThreshold, ...(treesQuantile === undefined ? {} : { treesQuantile }) });
+    return Object.freeze({ kind, schema, classes, gbdt, forest, forestThreshold, normalQuantile, treesThreshold, ...(treesQuantile === undefined ? {} : { treesQuantile }), ...(rareValues === undefined ? {} : { rareValues }) });
   }
   throw invalidModel('the model kind is not supported');
 }
@@ -154,7 +179,8 @@ function supervisedFile(model: GbdtDetectionModel | HybridModel): Record<string,
   if (model.kind === 'gbdt') return { classes: model.classes, model: gbdtModelToJson(model.gbdt) };
   checkWidth(model.forest.params.width, model.schema, 'forest');
   const trees = { treesThreshold: model.treesThreshold, ...(model.treesQuantile === undefined ? {} : { treesQuantile: model.treesQuantile }) };
-  return { classes: model.classes, model: { gbdt: gbdtModelToJson(model.gbdt), forest: forestToJson(model.forest), forestThreshold: model.forestThreshold, normalQuantile: model.normalQuantile, ...trees } };
+  const rare = model.rareValues === undefined ? {} : { rareValues: model.rareValues.map((r) => [r.feature, r.value]) };
+  return { classes: model.classes, model: { gbdt: gbdtModelToJson(model.gbdt), forest: forestToJson(model.forest), forestThreshold: model.forestThreshold, normalQuantile: model.normalQuantile, ...trees, ...rare } };
 }
 
 /**

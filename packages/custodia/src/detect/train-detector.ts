@@ -32,6 +32,7 @@ import { trainGbdt } from './gbdt-train.js';
 import { averageGbdtModels } from './gbdt-average.js';
 import type { IsolationForest } from './isolation-forest.js';
 import { calibrationRowsFor, normalQuantile } from './normal-threshold.js';
+import { forestPartScores, rareValues, type RareValue } from './rare-values.js';
 import { trainIsolationForest } from './train-isolation-forest.js';
 import { UniformRandom } from './uniform-random.js';
 
@@ -139,7 +140,7 @@ function budget(o: DetectorTrainingOptions): number {
 }
 
 /** A forest on `m` and its threshold from a held-out share of `m`'s rows. */
-function calibratedForest(m: FeatureMatrix, o: DetectorTrainingOptions, random: Random, defaultQuantile: number): { forest: IsolationForest; threshold: number; quantile: number } {
+function calibratedForest(m: FeatureMatrix, o: DetectorTrainingOptions, random: Random, defaultQuantile: number, rareSchema?: FeatureSchema): { forest: IsolationForest; threshold: number; quantile: number; rare: RareValue[] } {
   const quantile = o.normalQuantile ?? defaultQuantile;
   const fraction = o.calibrationFraction ?? 0.2;
   if (!(quantile > 0 && quantile < 1)) throw refuse('the normal quantile must be in (0, 1)');
@@ -156,11 +157,19 @@ function calibratedForest(m: FeatureMatrix, o: DetectorTrainingOptions, random: 
     order[j] = v;
   }
   o.onStage?.('forest');
-  const forest = trainIsolationForest(selectRows(m, order.subarray(held).sort()), { random, ...(o.forest ?? {}) });
+  const fitted = selectRows(m, order.subarray(held).sort());
+  const forest = trainIsolationForest(fitted, { random, ...(o.forest ?? {}) });
+  // Half the forest part's budget for what the forest cannot see (rare-values.ts); the
+  // threshold below is set on the part's scores, rare values included, so the part keeps its budget.
+  const rare = rareSchema === undefined ? [] : rareValues(rareSchema, fitted, (1 - quantile) / 2);
   o.onStage?.('threshold');
   const calibration = selectRows(m, order.subarray(0, held).sort());
   o.onCalibrated?.({ part: 'forest', rows: held, quantile, needed: calibrationRowsFor(quantile) });
-  return { forest, threshold: normalQuantile(forest.scoreBatch(calibration.data, calibration.width), quantile), quantile };
+  const forestScores = forest.scoreBatch(calibration.data, calibration.width);
+  const threshold = normalQuantile(forestPartScores(Float64Array.from(forestScores), rare, calibration.data, calibration.width), quantile);
+  // So many held-out rows departing that the cut reached 1 (no row can pass it): the rare values are not rare here.
+  if (threshold >= 1 && rare.length > 0) return { forest, threshold: normalQuantile(forestScores, quantile), quantile, rare: [] };
+  return { forest, threshold, quantile, rare };
 }
 
 function checkRows(schema: FeatureSchema, m: FeatureMatrix): void {
@@ -250,6 +259,6 @@ export function trainHybridDetector(schema: FeatureSchema, rows: FeatureMatrix, 
   const cut = treesCut(gbdt, rows, classIndex, unfitted, o.treesQuantile ?? half, o);
   const normal: number[] = [];
   for (let i = 0; i < rows.rows; i++) if (classIndex[i] === 0) normal.push(i);
-  const { forest, threshold, quantile } = calibratedForest(selectRows(rows, normal), o, stream('forest'), half);
-  return Object.freeze({ kind: 'hybrid', schema, classes: Object.freeze([...classes]), gbdt, forest, forestThreshold: threshold, normalQuantile: quantile, treesThreshold: cut.threshold, ...(cut.quantile === undefined ? {} : { treesQuantile: cut.quantile }) });
+  const { forest, threshold, quantile, rare } = calibratedForest(selectRows(rows, normal), o, stream('forest'), half, schema);
+  return Object.freeze({ kind: 'hybrid', schema, classes: Object.freeze([...classes]), gbdt, forest, forestThreshold: threshold, normalQuantile: quantile, treesThreshold: cut.threshold, ...(cut.quantile === undefined ? {} : { treesQuantile: cut.quantile }), rareValues: Object.freeze(rare.map((r) => Object.freeze(r))) });
 }

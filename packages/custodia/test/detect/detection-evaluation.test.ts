@@ -6,7 +6,7 @@
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
 import { runs } from '../ledger/seeded.js';
-import { calibrationRowsFor, CIC_FLOW_SCHEMA, evaluateDetections, flowClass, flowFeatureRecord, thresholdLevel, normalQuantile, ZEEK_CONN_SCHEMA, FeatureEncoder, type DetectionScores, type FlowRecord } from '../../src/detect/index.js';
+import { calibrationRowsFor, CIC_FLOW_SCHEMA, displayScore, evaluateDetections, flowClass, flowFeatureRecord, thresholdLevel, normalQuantile, ZEEK_CONN_SCHEMA, FeatureEncoder, type DetectionScores, type FlowRecord } from '../../src/detect/index.js';
 
 function scores(score: number[]): DetectionScores {
   return {
@@ -75,6 +75,14 @@ describe('normal-traffic thresholds', () => {
     }
     expect((n + 1 - k) / (n + 1)).toBeLessThanOrEqual(1 - q + 1e-9);
     expect((n + 2 - k) / (n + 1)).toBeGreaterThan(1 - q - 1e-9);
+  });
+
+  test.prop([fc.double({ min: 0, max: 1, noNaN: true })], runs(500))('a displayed score stays on its side of 0.5, within a millionth', (x) => {
+    expect([displayScore(0.5 + 2 ** -53), displayScore(0.5), displayScore(0.5000004), displayScore(0.4999996), displayScore(0.7654321)]).toEqual([0.500001, 0.5, 0.500001, 0.5, 0.765432]);
+    const d = displayScore(x);
+    expect(d > 0.5).toBe(x > 0.5);
+    expect(Math.abs(d - x)).toBeLessThanOrEqual(1e-6);
+    expect(Number(d.toFixed(6))).toBe(d);
   });
 
   const unit = fc.double({ min: 0, max: 1, noNaN: true });

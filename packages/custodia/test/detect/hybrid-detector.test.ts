@@ -11,7 +11,7 @@
 import { fc, test } from '@fast-check/vitest';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
-  assignFolds, ATTACK_CLASSES, explainDetection, formatModelFile, NSL_KDD_SCHEMA, parseModelFile, scoreDetections, trainHybridDetector,
+  assignFolds, ATTACK_CLASSES, departures, explainDetection, forestPartScores, rareValues, formatModelFile, NSL_KDD_SCHEMA, parseModelFile, scoreDetections, trainHybridDetector,
   type DetectionModel, type DetectorTrainingOptions, type HybridModel,
 } from '../../src/detect/index.js';
 import { isCustodiaError, seededRandom } from '../../src/kernel/index.js';
@@ -171,6 +171,60 @@ describe("the trees' cut: a false-positive budget on normal rows they did not fi
   });
 });
 
+describe('rare values: what the forest cannot split on', () => {
+  const feature = (name: string): number => NSL_KDD_SCHEMA.features.findIndex((f) => f.name === name);
+
+  it('holds the features normal training rows almost never leave, within half the forest part\'s budget', () => {
+    const rare = cutModel.rareValues!;
+    const names = rare.map((r) => NSL_KDD_SCHEMA.features[r.feature]!.name);
+    // Never or nearly never anything but 0 in normal NSL-KDD traffic; a failed login is the password guesser's mark.
+    expect(names).toEqual(expect.arrayContaining(['wrong_fragment', 'urgent', 'num_failed_logins']));
+    expect(rare.every((r) => r.value === 0 && NSL_KDD_SCHEMA.features[r.feature]!.kind === 'numeric')).toBe(true);
+    const normal = train.filter((i) => cls[i] === 'normal');
+    const departing = normal.filter((i) => departures(rare, data.matrix.data, data.matrix.width, i).length > 0).length;
+    // Chosen on 80% of these rows with half of 0.5% to spend; on all of them, about that.
+    expect(departing / normal.length).toBeLessThanOrEqual(0.004);
+    // Not `logged_in` or `hot`: normal traffic leaves 0 there far too often.
+    expect(names).not.toContain('logged_in');
+    expect(names).not.toContain('hot');
+  });
+
+  it('a normal row given a failed login alerts through the forest part, explained by that feature and its usual value', () => {
+    const r = cls.findIndex((c, i) => c === 'normal' && fold[i] === 0 && departures(cutModel.rareValues!, data.matrix.data, data.matrix.width, i).length === 0 && scoreDetections(cutModel, selectRows(data.matrix, [i])).label[0] === 0);
+    const row = data.matrix.data.slice(r * data.matrix.width, (r + 1) * data.matrix.width);
+    row[feature('num_failed_logins')] = 1;
+    const s = scoreDetections(cutModel, { data: row, rows: 1, width: data.matrix.width });
+    // An alert through the forest part, ranked just above its threshold (not at 1, above the attacks the trees are sure of).
+    expect(s.forestScore[0]).toBeGreaterThan(cutModel.forestThreshold);
+    expect(s.forestScore[0]).toBeLessThan(1);
+    expect(s.label[0]).toBe(1);
+    expect(s.score[0]).toBeGreaterThan(0.5);
+    expect(s.score[0]).toBeLessThan(0.5 + 1e-9);
+    const e = explainDetection(cutModel, row, 3);
+    expect(e.features.filter((f) => f.source === 'forest')).toEqual([{ feature: 'num_failed_logins', value: 1, contribution: 1, source: 'forest', reference: 0 }]);
+  });
+
+  it('takes features in order of how rarely normal rows depart, while the departures fit the budget', () => {
+    const schema = { id: 'toy', version: 1, features: [
+      { name: 'never', kind: 'numeric' as const },
+      { name: 'once', kind: 'numeric' as const },
+      { name: 'five', kind: 'numeric' as const },
+      { name: 'proto', kind: 'categorical' as const, vocabulary: ['a', 'b'] },
+      { name: 'half', kind: 'numeric' as const },
+    ] };
+    const n = 1000;
+    const data = new Float64Array(n * 5);
+    for (let r = 0; r < n; r++) data.set([7, r === 3 ? 1 : 0, r < 5 ? 2 : 0, 0, r % 2], r * 5);
+    const m = { data, rows: n, width: 5 };
+    expect(rareValues(schema, m, 0.003)).toEqual([{ feature: 0, value: 7 }, { feature: 1, value: 0 }]);
+    expect(rareValues(schema, m, 0.006)).toEqual([{ feature: 0, value: 7 }, { feature: 1, value: 0 }, { feature: 2, value: 0 }]);
+    expect(rareValues(schema, m, 0)).toEqual([{ feature: 0, value: 7 }]);
+    const scores = forestPartScores(Float64Array.of(0.4, 0.5, 0.45), [{ feature: 1, value: 0 }], Float64Array.of(7, 0, 0, 0, 0, 7, 1, 0, 0, 1, 7, Number.NaN, 0, 0, 0), 5);
+    expect(Array.from(scores)).toEqual([0.4, 1, 1]); // a missing value departs too
+    expect(() => rareValues(schema, m, 1)).toThrow(RangeError);
+  });
+});
+
 describe('hybrid model files', () => {
   let text: string;
   beforeAll(() => {
@@ -206,6 +260,24 @@ describe('hybrid model files', () => {
     bad({ treesQuantile: 0.995 });
   });
 
+  it('round-trips the rare values, reads a file written before them as none, and refuses bad ones', () => {
+    const withRare = formatModelFile(cutModel);
+    expect(JSON.parse(withRare).model.rareValues.length).toBe(cutModel.rareValues!.length);
+    const back = parseModelFile(withRare) as HybridModel;
+    expect(back.rareValues).toEqual(cutModel.rareValues);
+    expect(formatModelFile(back)).toBe(withRare);
+    const old = JSON.parse(withRare) as Record<string, any>;
+    delete old['model'].rareValues;
+    const before = parseModelFile(JSON.stringify(old)) as HybridModel;
+    expect(before.rareValues).toBeUndefined();
+    const probe = selectRows(data.matrix, Array.from({ length: 300 }, (_, i) => i * 83));
+    // Without them the forest part is the forest alone.
+    expect(scoreDetections(before, probe).forestScore).toEqual(scoreDetections({ ...cutModel, rareValues: [] }, probe).forestScore);
+    const bad = (rareValues: unknown): void => refused({ ...old, model: { ...old['model'], rareValues } });
+    const failed = NSL_KDD_SCHEMA.features.findIndex((f) => f.name === 'num_failed_logins');
+    for (const v of [{}, 'x', [[failed]], [[failed, 0, 1]], [[failed, 'zero']], [[failed, null]], [[failed + 0.5, 0]], [[-1, 0]], [[39, 0]], [[1, 0]], [[failed, 0], [failed, 0]], [[failed, 0], [failed - 1, 0]], Array.from({ length: 40 }, (_, i) => [i, 0])]) bad(v);
+  });
+
   it('refuses hostile or inconsistent files with model-invalid', () => {
     const f = file();
     refused({ ...f, classes: ['DoS', 'normal', 'Probe', 'R2L'] });
@@ -232,7 +304,7 @@ describe('hybrid model files', () => {
 
   test.prop([fc.nat(), fc.jsonValue()], runs(40))('never throws anything but model-invalid, whatever member is replaced by whatever JSON', (pick, replacement) => {
     const f = file();
-    const paths: string[][] = [['kind'], ['classes'], ['schema'], ['model'], ['model', 'gbdt'], ['model', 'forest'], ['model', 'forestThreshold'], ['model', 'normalQuantile'], ['model', 'treesThreshold'], ['model', 'treesQuantile'], ['model', 'gbdt', 'trees'], ['model', 'gbdt', 'numClasses'], ['model', 'forest', 'trees'], ['model', 'forest', 'subsampleSize']];
+    const paths: string[][] = [['kind'], ['classes'], ['schema'], ['model'], ['model', 'gbdt'], ['model', 'forest'], ['model', 'forestThreshold'], ['model', 'normalQuantile'], ['model', 'treesThreshold'], ['model', 'treesQuantile'], ['model', 'rareValues'], ['model', 'gbdt', 'trees'], ['model', 'gbdt', 'numClasses'], ['model', 'forest', 'trees'], ['model', 'forest', 'subsampleSize']];
     const path = paths[pick % paths.length]!;
     let holder: any = f;
     for (const k of path.slice(0, -1)) holder = holder[k];
