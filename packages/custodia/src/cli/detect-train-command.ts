@@ -23,7 +23,9 @@ function cuts(model: DetectionModel): string {
   const cut = `above ${at(attackThreshold(model))}`;
   if (model.kind === 'gbdt') return `It alerts when the trees give a flow an attack probability ${cut}.`;
   const trees = model.treesQuantile === undefined ? cut : `${cut} (the ${model.treesQuantile} quantile of normal flows they did not fit)`;
-  return `It alerts when the trees give a flow an attack probability ${trees}, or the forest scores it above ${at(model.forestThreshold)} (the ${model.normalQuantile} quantile of held-out normal flows).`;
+  const rare = (model.rareValues ?? []).map((r) => `${model.schema.features[r.feature]!.name} ${r.value}`);
+  const departs = rare.length === 0 ? '' : ` It also alerts on a flow that departs from what normal flows almost always hold (${rare.join(', ')}), which the forest cannot split on.`;
+  return `It alerts when the trees give a flow an attack probability ${trees}, or the forest scores it above ${at(model.forestThreshold)} (the ${model.normalQuantile} quantile of held-out normal flows).${departs}`;
 }
 
 /**

@@ -46,6 +46,7 @@ describe('custodia detect train|score|evaluate on NSL-KDD', () => {
   it('says where the model alerts, and takes a false-positive budget that it splits between the trees and the forest', () => {
     const a = runCustodia(['detect', 'train', '--format', 'nsl-kdd', '--input', kddPart, '--model', join(dir, 'budget-default.json'), '--hybrid', '--seed', '7']);
     expect(a.stdout).toMatch(/It alerts when the trees give a flow an attack probability above 0\.\d+ \(the 0\.995 quantile of normal flows they did not fit\), or the forest scores it above 0\.\d+ \(the 0\.995 quantile/);
+    expect(a.stdout).toMatch(/It also alerts on a flow that departs from what normal flows almost always hold \([^)]*wrong_fragment 0[^)]*\), which the forest cannot split on\./);
     const wide = join(dir, 'budget-4.json');
     const r = runCustodia(['detect', 'train', '--format', 'nsl-kdd', '--input', kddPart, '--model', wide, '--hybrid', '--seed', '7', '--false-positive-budget', '0.04']);
     expect(r.code, r.stderr).toBe(0);
