@@ -16,16 +16,20 @@ function modeOf(o: { supervised?: boolean; unsupervised?: boolean; hybrid?: bool
   return chosen[0] ?? 'auto';
 }
 
+/** The rare values a model alerts on (detect/rare-values.ts), as a sentence, or nothing. */
+function departures(model: DetectionModel): string {
+  const rare = model.kind === 'gbdt' ? [] : (model.rareValues ?? []).map((r) => `${model.schema.features[r.feature]!.name} ${r.value}`);
+  return rare.length === 0 ? '' : ` It also alerts on a flow that departs from what normal flows almost always hold (${rare.join(', ')}), which the forest cannot split on.`;
+}
+
 /** Where the model alerts, and what set each cut. */
 function cuts(model: DetectionModel): string {
   const at = (x: number): string => x.toPrecision(4);
-  if (model.kind === 'isolation-forest') return `It alerts when the forest scores a flow above ${at(scoreThreshold(model))}.`;
+  if (model.kind === 'isolation-forest') return `It alerts when the forest scores a flow above ${at(scoreThreshold(model))}.${departures(model)}`;
   const cut = `above ${at(attackThreshold(model))}`;
   if (model.kind === 'gbdt') return `It alerts when the trees give a flow an attack probability ${cut}.`;
   const trees = model.treesQuantile === undefined ? cut : `${cut} (the ${model.treesQuantile} quantile of normal flows they did not fit)`;
-  const rare = (model.rareValues ?? []).map((r) => `${model.schema.features[r.feature]!.name} ${r.value}`);
-  const departs = rare.length === 0 ? '' : ` It also alerts on a flow that departs from what normal flows almost always hold (${rare.join(', ')}), which the forest cannot split on.`;
-  return `It alerts when the trees give a flow an attack probability ${trees}, or the forest scores it above ${at(model.forestThreshold)} (the ${model.normalQuantile} quantile of held-out normal flows).${departs}`;
+  return `It alerts when the trees give a flow an attack probability ${trees}, or the forest scores it above ${at(model.forestThreshold)} (the ${model.normalQuantile} quantile of held-out normal flows).${departures(model)}`;
 }
 
 /**

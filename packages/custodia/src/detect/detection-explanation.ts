@@ -8,7 +8,7 @@
  *   no alert), the features that pushed it away from `normal` most (the most negative
  *   contributions to the normal class's score). Binary models: the attack log-odds.
  * - Forest (isolation-forest, hybrid): each feature's share of the row's isolation
- *   (isolation-forest-explain.ts); for a hybrid row that departs from a rare value
+ *   (isolation-forest-explain.ts); for a row that departs from a rare value
  *   (rare-values.ts), the features it departs in, with the value normal traffic holds.
  *
  * A model we cannot look inside (an imported ONNX model) explains itself through the same
@@ -87,7 +87,7 @@ function treeFeatures(model: DetectionModel, row: Float64Array, classIndex: numb
 function forestFeatures(model: DetectionModel, row: Float64Array, count: number): DetectionFeature[] {
   if (model.kind === 'gbdt') return [];
   // A departure from a rare value (rare-values.ts) is the whole of the forest part's score: those features, equal shares, each with the usual value.
-  const departed = model.kind === 'hybrid' && model.rareValues !== undefined ? departures(model.rareValues, row, row.length, 0) : [];
+  const departed = model.rareValues !== undefined ? departures(model.rareValues, row, row.length, 0) : [];
   if (departed.length > 0) {
     return departed.slice(0, count).map((x) => ({ feature: model.schema.features[x.feature]!.name, value: observedValue(model.schema, x.feature, row[x.feature]!), contribution: 1 / departed.length, source: 'forest', reference: observedValue(model.schema, x.feature, x.value) }));
   }

@@ -28,6 +28,8 @@ export interface IsolationForestModel {
   readonly forest: IsolationForest;
   /** Scores at or above this are attacks; absent in files written before thresholds were kept. */
   readonly threshold?: number;
+  /** Rare values (rare-values.ts): a row that departs from one alerts. Absent in files written before they were kept: none. */
+  readonly rareValues?: readonly RareValue[];
 }
 
 export interface GbdtDetectionModel {

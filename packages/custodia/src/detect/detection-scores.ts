@@ -100,8 +100,8 @@ export function scoreDetections(model: DetectionModel, matrix: FeatureMatrix): D
   let attackProbability: Float64Array = new Float64Array(0);
   let forestScore: Float64Array = new Float64Array(0);
   if (model.kind !== 'gbdt') forestScore = model.forest.scoreBatch(matrix.data, matrix.width);
-  // The hybrid's forest part: 1 where a row departs from a rare value (rare-values.ts).
-  if (model.kind === 'hybrid') forestPartScores(forestScore, model.rareValues, matrix.data, matrix.width, model.forestThreshold);
+  // The forest part: a hair above its threshold at least where a row departs from a rare value (rare-values.ts).
+  if (model.kind !== 'gbdt') forestPartScores(forestScore, model.rareValues, matrix.data, matrix.width, model.kind === 'hybrid' ? model.forestThreshold : scoreThreshold(model));
   if (model.kind === 'isolation-forest') {
     const tau = scoreThreshold(model);
     for (let r = 0; r < n; r++) {

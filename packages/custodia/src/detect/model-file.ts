@@ -5,7 +5,7 @@
  *     { "format": "custodia-detect-model", "version": 1, "kind": "isolation-forest",
  *       "schema": { "id", "version", "features": [...] },
  *       "model": { "width", "subsampleSize", "heightLimit", "trees": [...] },
- *       "threshold": 0.61 }                                   (threshold optional)
+ *       "threshold": 0.61, "rareValues": [[feature, value], …] }  (both optional)
  *     { …, "kind": "gbdt", "schema", "classes": ["normal", …], "model": <custodia-gbdt JSON> }
  *     { …, "kind": "hybrid", "schema", "classes",
  *       "model": { "gbdt": <custodia-gbdt JSON>, "forest": <forest>, "forestThreshold", "normalQuantile",
@@ -101,12 +101,14 @@ function parseModel(value: unknown, maxNodes: number): DetectionModel {
     if (nodes > maxNodes) throw invalidModel(`the trees hold more than ${maxNodes} nodes`);
   };
   if (kind === 'isolation-forest') {
-    const file = exactKeys(value, [...HEAD, 'model', ...('threshold' in value ? ['threshold'] : [])], 'the file');
+    const file = exactKeys(value, [...HEAD, 'model', ...['threshold', 'rareValues'].filter((k) => k in value)], 'the file');
     const schema = parseFeatureSchema(file['schema']);
     budget(forestJsonNodes(file['model']));
     const forest = forestFromJson(file['model'], schema.features.length);
     const threshold = file['threshold'] === undefined ? undefined : finiteNumber(file['threshold'], 'threshold');
-    return Object.freeze({ kind, schema, forest, ...(threshold === undefined ? {} : { threshold }) });
+    // Files written before the rare values were kept have none: the forest alone, as it was.
+    const rareValues = file['rareValues'] === undefined ? undefined : parseRareValues(file['rareValues'], schema);
+    return Object.freeze({ kind, schema, forest, ...(threshold === undefined ? {} : { threshold }), ...(rareValues === undefined ? {} : { rareValues }) });
   }
   if (kind === 'gbdt') {
     const file = exactKeys(value, [...HEAD, 'classes', 'model'], 'the file');
@@ -168,9 +170,13 @@ function checkWidth(width: number, schema: FeatureSchema, what: string): void {
   if (width !== schema.features.length) throw new RangeError(`the ${what} width is not the number of schema features`);
 }
 
+function rareValuesJson(model: IsolationForestModel | HybridModel): { rareValues?: number[][] } {
+  return model.rareValues === undefined ? {} : { rareValues: model.rareValues.map((r) => [r.feature, r.value]) };
+}
+
 function forestFile(model: IsolationForestModel): Record<string, unknown> {
   checkWidth(model.forest.params.width, model.schema, 'forest');
-  return { model: forestToJson(model.forest), ...(model.threshold === undefined ? {} : { threshold: model.threshold }) };
+  return { model: forestToJson(model.forest), ...(model.threshold === undefined ? {} : { threshold: model.threshold }), ...rareValuesJson(model) };
 }
 
 function supervisedFile(model: GbdtDetectionModel | HybridModel): Record<string, unknown> {
@@ -179,8 +185,7 @@ function supervisedFile(model: GbdtDetectionModel | HybridModel): Record<string,
   if (model.kind === 'gbdt') return { classes: model.classes, model: gbdtModelToJson(model.gbdt) };
   checkWidth(model.forest.params.width, model.schema, 'forest');
   const trees = { treesThreshold: model.treesThreshold, ...(model.treesQuantile === undefined ? {} : { treesQuantile: model.treesQuantile }) };
-  const rare = model.rareValues === undefined ? {} : { rareValues: model.rareValues.map((r) => [r.feature, r.value]) };
-  return { classes: model.classes, model: { gbdt: gbdtModelToJson(model.gbdt), forest: forestToJson(model.forest), forestThreshold: model.forestThreshold, normalQuantile: model.normalQuantile, ...trees, ...rare } };
+  return { classes: model.classes, model: { gbdt: gbdtModelToJson(model.gbdt), forest: forestToJson(model.forest), forestThreshold: model.forestThreshold, normalQuantile: model.normalQuantile, ...trees, ...rareValuesJson(model) } };
 }
 
 /**

@@ -8,7 +8,7 @@
  * normal NSL-KDD rows have 0), and the forest, which the hybrid keeps for attacks nobody
  * labelled, misses them (docs/detect.md, "attack families never seen in training").
  *
- * So the hybrid's forest part also knows, for the numeric features on which its normal
+ * So a detection model's forest part (the forest alone, or the hybrid's) also knows, for the numeric features on which its normal
  * training rows leave their most common value least often, that value; a row that departs
  * from it in any of them alerts through the forest part (`forestPartScores`). The
  * features are taken in order of how rarely normal rows depart (never first) while the

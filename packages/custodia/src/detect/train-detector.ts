@@ -227,8 +227,8 @@ function treesCut(gbdt: GbdtModel, m: FeatureMatrix, classIndex: ArrayLike<numbe
  */
 export function trainUnsupervisedDetector(schema: FeatureSchema, rows: FeatureMatrix, o: DetectorTrainingOptions): IsolationForestModel {
   checkRows(schema, rows);
-  const { forest, threshold } = calibratedForest(rows, o, streams(o.random)('forest'), 1 - budget(o));
-  return Object.freeze({ kind: 'isolation-forest', schema, forest, threshold });
+  const { forest, threshold, rare } = calibratedForest(rows, o, streams(o.random)('forest'), 1 - budget(o), schema);
+  return Object.freeze({ kind: 'isolation-forest', schema, forest, threshold, rareValues: Object.freeze(rare.map((r) => Object.freeze(r))) });
 }
 
 /**

@@ -11,8 +11,8 @@
 import { fc, test } from '@fast-check/vitest';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
-  assignFolds, ATTACK_CLASSES, departures, explainDetection, forestPartScores, rareValues, formatModelFile, NSL_KDD_SCHEMA, parseModelFile, scoreDetections, trainHybridDetector,
-  type DetectionModel, type DetectorTrainingOptions, type HybridModel,
+  assignFolds, ATTACK_CLASSES, departures, explainDetection, forestPartScores, rareValues, formatModelFile, NSL_KDD_SCHEMA, parseModelFile, scoreDetections, trainHybridDetector, trainUnsupervisedDetector,
+  type DetectionModel, type DetectorTrainingOptions, type HybridModel, type IsolationForestModel,
 } from '../../src/detect/index.js';
 import { isCustodiaError, seededRandom } from '../../src/kernel/index.js';
 import { runs } from '../ledger/seeded.js';
@@ -202,6 +202,25 @@ describe('rare values: what the forest cannot split on', () => {
     expect(s.score[0]).toBeLessThan(0.5 + 1e-9);
     const e = explainDetection(cutModel, row, 3);
     expect(e.features.filter((f) => f.source === 'forest')).toEqual([{ feature: 'num_failed_logins', value: 1, contribution: 1, source: 'forest', reference: 0 }]);
+  });
+
+  it('a forest alone keeps them too: in its file, and as alerts on departures', () => {
+    const normal = train.filter((i) => cls[i] === 'normal');
+    const alone = trainUnsupervisedDetector(NSL_KDD_SCHEMA, selectRows(data.matrix, normal), { random: seededRandom(3), forest: { trees: 50 } });
+    expect(alone.rareValues!.map((r) => NSL_KDD_SCHEMA.features[r.feature]!.name)).toEqual(expect.arrayContaining(['wrong_fragment', 'num_failed_logins']));
+    const r = cls.findIndex((c, i) => c === 'normal' && fold[i] === 0 && scoreDetections(alone, selectRows(data.matrix, [i])).label[0] === 0);
+    const row = data.matrix.data.slice(r * data.matrix.width, (r + 1) * data.matrix.width);
+    row[feature('num_failed_logins')] = 2;
+    const s = scoreDetections(alone, { data: row, rows: 1, width: data.matrix.width });
+    expect(s.label[0]).toBe(1);
+    expect(s.score[0]).toBeGreaterThan(alone.threshold!);
+    expect(explainDetection(alone, row, 3).features).toEqual([{ feature: 'num_failed_logins', value: 2, contribution: 1, source: 'forest', reference: 0 }]);
+    const text = formatModelFile(alone);
+    expect(formatModelFile(parseModelFile(text))).toBe(text);
+    const old = JSON.parse(text) as Record<string, unknown>;
+    delete old['rareValues'];
+    expect((parseModelFile(JSON.stringify(old)) as IsolationForestModel).rareValues).toBeUndefined();
+    for (const rareValues of [[[1, 0]], [[feature('num_failed_logins'), 'x']], 7]) expect(() => parseModelFile(JSON.stringify({ ...old, rareValues }))).toThrow(expect.objectContaining({ code: 'model-invalid' }));
   });
 
   it('takes features in order of how rarely normal rows depart, while the departures fit the budget', () => {
