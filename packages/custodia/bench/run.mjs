@@ -280,6 +280,8 @@ if (detect.sklearn === undefined) {
   emit('detect.iforest.train', detect.ours.trainMs, 'ms', 'sklearn.iforest.train', detect.sklearn.train_ms);
   emit('detect.iforest.auc', detect.ours.auc, 'AUC', 'sklearn.iforest.auc', detect.sklearn.auc);
 }
+// The unsupervised detector as shipped (its threshold and rare values) against the bare forest it is built on, same folds.
+emit('detect.unsupervised.auc', detect.ours.detectorAuc, 'AUC', 'detect.iforest.auc', detect.ours.auc);
 
 // Detection (issue 6): our gradient-boosted trees and the hybrid (the same trees + the
 // isolation forest on normal rows) against scikit-learn's HistGradientBoostingClassifier
