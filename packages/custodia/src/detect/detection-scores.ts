@@ -23,7 +23,7 @@
  * - `isolation-forest`: score = the forest's s(x); attack above the model's threshold
  *   (0.5, the paper's rule of thumb, when the file has none), class `unknown`.
  */
-import { NORMAL_CLASS, UNKNOWN_CLASS, type DetectionModel, type GbdtDetectionModel, type HybridModel } from './detection-model.js';
+import { NORMAL_CLASS, UNKNOWN_CLASS, type DetectionModel, type GbdtDetectionModel, type HybridModel, type IsolationForestModel } from './detection-model.js';
 import type { FeatureMatrix } from './feature-encoder.js';
 import { denseMatrix } from './gbdt-matrix.js';
 import { forestPartScores } from './rare-values.js';
@@ -97,13 +97,12 @@ export function scoreDetections(model: DetectionModel, matrix: FeatureMatrix): D
   const label = new Uint8Array(n);
   const classIndex = new Int32Array(n);
   const detectedBy = new Uint8Array(n);
-  let attackProbability: Float64Array = new Float64Array(0);
-  let forestScore: Float64Array = new Float64Array(0);
-  if (model.kind !== 'gbdt') forestScore = model.forest.scoreBatch(matrix.data, matrix.width);
   // The forest part: a hair above its threshold at least where a row departs from a rare value (rare-values.ts).
-  if (model.kind !== 'gbdt') forestPartScores(forestScore, model.rareValues, matrix.data, matrix.width, model.kind === 'hybrid' ? model.forestThreshold : scoreThreshold(model));
+  const forestPart = (m: IsolationForestModel | HybridModel, tau: number): Float64Array => forestPartScores(m.forest.scoreBatch(matrix.data, matrix.width), m.rareValues, matrix.data, matrix.width, tau);
   if (model.kind === 'isolation-forest') {
+    const attackProbability = new Float64Array(0);
     const tau = scoreThreshold(model);
+    const forestScore = forestPart(model, tau);
     for (let r = 0; r < n; r++) {
       score[r] = forestScore[r]!;
       const alert = forestScore[r]! > tau;
@@ -113,9 +112,10 @@ export function scoreDetections(model: DetectionModel, matrix: FeatureMatrix): D
     }
     return { rows: n, score, label, classIndex, detectedBy, attackProbability, forestScore };
   }
+  const forestScore = model.kind === 'hybrid' ? forestPart(model, model.forestThreshold) : new Float64Array(0);
   const k = model.classes.length;
   const p = model.gbdt.predictProba(denseMatrix(matrix.data, matrix.width));
-  attackProbability = new Float64Array(n);
+  const attackProbability = new Float64Array(n);
   const cut = attackThreshold(model);
   for (let r = 0; r < n; r++) {
     const pAttack = attackProbabilityOf(p, r, k);

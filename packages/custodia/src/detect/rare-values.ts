@@ -65,8 +65,10 @@ export function rareValues(schema: FeatureSchema, m: FeatureMatrix, budget: numb
  * is never the usual value).
  */
 export function departures(rare: readonly RareValue[], data: ArrayLike<number>, width: number, r: number): RareValue[] {
-  return rare.filter((x) => data[r * width + x.feature] !== x.value);
+  return rare.filter((x) => departs(x, data, width, r));
 }
+
+const departs = (x: RareValue, data: ArrayLike<number>, width: number, r: number): boolean => data[r * width + x.feature] !== x.value;
 
 /**
  * The forest part's scores: the forest's, and for a row that departs from a rare value at
@@ -80,12 +82,7 @@ export function forestPartScores(forestScores: Float64Array, rare: readonly Rare
   if (rare === undefined || rare.length === 0) return forestScores;
   const floor = tau === undefined ? 1 : Math.min(1, tau + Math.max(Number.MIN_VALUE, tau * 2 ** -52));
   for (let r = 0; r < forestScores.length; r++) {
-    for (const x of rare) {
-      if (data[r * width + x.feature] !== x.value) {
-        if (forestScores[r]! < floor) forestScores[r] = floor;
-        break;
-      }
-    }
+    if (forestScores[r]! < floor && rare.some((x) => departs(x, data, width, r))) forestScores[r] = floor;
   }
   return forestScores;
 }
