@@ -35,7 +35,7 @@ export class GroupCommit {
   readonly #queue: Job[] = [];
   #draining = false;
 
-  #running = 0;
+  #deferring = false;
 
   constructor(
     /**
@@ -53,9 +53,13 @@ export class GroupCommit {
     },
   ) {}
 
-  /** Jobs submitted and not yet committed: queued, or in the batch being committed. */
-  get jobs(): number {
-    return this.#queue.length + this.#running;
+  /**
+   * Whether the batch being committed leaves its flush for later (`deferred.flush`): a job
+   * that makes something durable of its own on the way (a new data key) follows the same
+   * decision, taken once per batch.
+   */
+  get deferring(): boolean {
+    return this.#deferring;
   }
 
   submit<T>(fn: (db: Kysely<unknown>) => Promise<T>, touchesData = true): Promise<T> {
@@ -73,9 +77,9 @@ export class GroupCommit {
         // ran on it, synchronously, in SQLite), so that they join this batch.
         await new Promise<void>((resolve) => setImmediate(resolve));
         const batch = this.#queue.splice(0, this.maxJobs);
-        this.#running = batch.length;
         const outcomes: Outcome[] = [];
-        const defer = this.deferred?.othersWaiting(this.jobs) === true;
+        const defer = this.deferred?.othersWaiting(batch.length + this.#queue.length) === true;
+        this.#deferring = defer;
         try {
           await this.inTransaction(
             async (db) => {
@@ -89,7 +93,7 @@ export class GroupCommit {
           for (const job of batch) job.reject(error);
           continue;
         } finally {
-          this.#running = 0;
+          this.#deferring = false;
         }
         const settle = (): void =>
           batch.forEach((job, i) => {

@@ -203,22 +203,21 @@ async function openSqliteStore(options: StoreOptions): Promise<StoreHandles> {
   // Every write is durable before its caller hears of it: fsynced in the COMMIT, or, while
   // other requests are in flight, flushed off the event loop after it (group-commit.ts).
   const inFlight = options.inFlight;
-  const othersWaiting = (jobs: number): boolean => inFlight !== undefined && inFlight.count > jobs;
   const group: GroupCommit = new GroupCommit(
     (fn, touchesData, deferFlush) => {
       wal?.check();
       return inWriteTransaction(fn, !deferFlush, touchesData);
     },
     64,
-    wal === undefined || inFlight === undefined ? undefined : { flush: () => wal.flush(), othersWaiting },
+    wal === undefined || inFlight === undefined ? undefined : { flush: () => wal.flush(), othersWaiting: (jobs) => inFlight.count > jobs },
   );
   return {
     d: sqliteSql,
     at,
     read: h.read as Kysely<unknown>,
     writeVersions: async (_db, writes) => {
-      // New data keys: made durable off the event loop under the same rule as the COMMIT.
-      if (othersWaiting(group.jobs)) await at.prepareDurably(writes);
+      // New data keys: made durable off the event loop when the batch's COMMIT is.
+      if (group.deferring) await at.prepareDurably(writes);
       return fast.writeVersions(writes);
     },
     readCurrent: async (type, id, visibility) => fast.readCurrent(type, id, visibility),

@@ -82,10 +82,16 @@ describe('GroupCommit', () => {
     expect(h.flushes).toHaveLength(0);
     const other = inFlight.enter();
     const w = h.insert(2);
+    // What a job sees: the batch's decision, which its own durable work (a new data key) follows.
+    const asking = inFlight.enter();
+    const seenByJob = h.group.submit(async () => h.group.deferring);
     await until(() => h.flushes.length === 1);
     expect(h.commits.at(-1)).toEqual({ deferFlush: true, rows: 2 });
     h.flushes[0]!.resolve();
     await expect(w).resolves.toBe(2);
+    await expect(seenByJob).resolves.toBe(true);
+    expect(h.group.deferring).toBe(false);
+    asking();
     // Three writers together, three requests in flight: nobody else waits.
     inFlight.enter();
     await Promise.all([h.insert(3), h.insert(4), h.insert(5)]);
