@@ -62,4 +62,4 @@ export { readDetectorScorer, isOnnxModel } from './detector-scorer.js';
 export { writeOnnxReference, type OnnxReferenceResult } from './onnx-reference.js';
 export { MAX_FLOW_ROWS, type FlowReadReport } from './flow-rows.js';
 export { withFlowAlerts, flowFindingDraft, FLOW_FINDING_FEATURES, type FlowAlerts } from './flow-findings.js';
-export { FLOW_FORMATS, MAX_BAGS, DEFAULT_FALSE_POSITIVE_BUDGET, MAX_FALSE_POSITIVE_BUDGET, attackThreshold, displayScore, scoreThreshold, type Calibration, type FlowFormat, type DetectionModel, type DetectionEvaluation, type DetectionExplanation, type Scorer } from '../detect/index.js';
+export { FLOW_FORMATS, MAX_BAGS, DEFAULT_FALSE_POSITIVE_BUDGET, MAX_FALSE_POSITIVE_BUDGET, attackThreshold, calibrationRowsFor, displayScore, scoreThreshold, type Calibration, type FlowFormat, type DetectionModel, type DetectionEvaluation, type DetectionExplanation, type Scorer } from '../detect/index.js';

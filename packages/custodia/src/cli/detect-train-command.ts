@@ -6,7 +6,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { Command } from '@commander-js/extra-typings';
-import { attackThreshold, CustodiaError, type Calibration, DEFAULT_FALSE_POSITIVE_BUDGET, MAX_BAGS, MAX_FALSE_POSITIVE_BUDGET, scoreThreshold, trainDetectorFromFile, type DetectionModel, type TrainingMode } from '../app/index.js';
+import { attackThreshold, calibrationRowsFor, CustodiaError, type Calibration, DEFAULT_FALSE_POSITIVE_BUDGET, MAX_BAGS, MAX_FALSE_POSITIVE_BUDGET, scoreThreshold, trainDetectorFromFile, type DetectionModel, type TrainingMode } from '../app/index.js';
 import { detectProgress } from './detect-progress.js';
 import { formatOption, reportBadRecords } from './detect-options.js';
 
@@ -17,7 +17,7 @@ function modeOf(o: { supervised?: boolean; unsupervised?: boolean; hybrid?: bool
 }
 
 /** The rare values a model alerts on (detect/rare-values.ts), as a sentence, or nothing. */
-function departures(model: DetectionModel): string {
+function rareValuesSentence(model: DetectionModel): string {
   const rare = model.kind === 'gbdt' ? [] : (model.rareValues ?? []).map((r) => `${model.schema.features[r.feature]!.name} ${r.value}`);
   return rare.length === 0 ? '' : ` It also alerts on a flow that departs from what normal flows almost always hold (${rare.join(', ')}), which the forest cannot split on.`;
 }
@@ -25,11 +25,11 @@ function departures(model: DetectionModel): string {
 /** Where the model alerts, and what set each cut. */
 function cuts(model: DetectionModel): string {
   const at = (x: number): string => x.toPrecision(4);
-  if (model.kind === 'isolation-forest') return `It alerts when the forest scores a flow above ${at(scoreThreshold(model))}.${departures(model)}`;
+  if (model.kind === 'isolation-forest') return `It alerts when the forest scores a flow above ${at(scoreThreshold(model))}.${rareValuesSentence(model)}`;
   const cut = `above ${at(attackThreshold(model))}`;
   if (model.kind === 'gbdt') return `It alerts when the trees give a flow an attack probability ${cut}.`;
   const trees = model.treesQuantile === undefined ? cut : `${cut} (the ${model.treesQuantile} quantile of normal flows they did not fit)`;
-  return `It alerts when the trees give a flow an attack probability ${trees}, or the forest scores it above ${at(model.forestThreshold)} (the ${model.normalQuantile} quantile of held-out normal flows).${departures(model)}`;
+  return `It alerts when the trees give a flow an attack probability ${trees}, or the forest scores it above ${at(model.forestThreshold)} (the ${model.normalQuantile} quantile of held-out normal flows).${rareValuesSentence(model)}`;
 }
 
 /**
@@ -38,12 +38,12 @@ function cuts(model: DetectionModel): string {
  */
 function calibrationWarnings(calibration: readonly Calibration[]): string[] {
   const pct = (x: number): string => `${Number((100 * x).toPrecision(2))}%`;
-  return calibration
-    .filter((c) => c.rows < c.needed)
-    .map((c) => {
-      const what = c.part === 'forest' ? "The forest's cut was set on" : "The trees' cut was set on";
-      return `Warning: ${what} ${c.rows} normal flows it did not train on; a budget of ${pct(1 - c.quantile)} needs at least ${c.needed}, so expect about ${pct(1 / (c.rows + 1))} of normal flows to alert there. Train on more normal flows, or raise --false-positive-budget.`;
-    });
+  return calibration.flatMap((c) => {
+    const needed = calibrationRowsFor(c.quantile);
+    if (c.rows >= needed) return [];
+    const what = c.part === 'forest' ? "The forest's cut was set on" : "The trees' cut was set on";
+    return [`Warning: ${what} ${c.rows} normal flows it did not train on; a budget of ${pct(1 - c.quantile)} needs at least ${needed}, so expect about ${pct(1 / (c.rows + 1))} of normal flows to alert there. Train on more normal flows, or raise --false-positive-budget.`];
+  });
 }
 
 export function detectTrainCommand() {

@@ -31,7 +31,7 @@ import type { GbdtOptions } from './gbdt-options.js';
 import { trainGbdt } from './gbdt-train.js';
 import { averageGbdtModels } from './gbdt-average.js';
 import type { IsolationForest } from './isolation-forest.js';
-import { calibrationRowsFor, normalQuantile } from './normal-threshold.js';
+import { normalQuantile } from './normal-threshold.js';
 import { forestPartScores, rareValues, type RareValue } from './rare-values.js';
 import { trainIsolationForest } from './train-isolation-forest.js';
 import { UniformRandom } from './uniform-random.js';
@@ -103,7 +103,7 @@ export interface DetectorTrainingOptions {
   readonly calibrationFraction?: number;
   /** Called as each stage starts: `trees`, `forest`, `threshold`. */
   readonly onStage?: (stage: 'trees' | 'forest' | 'threshold') => void;
-  /** Called as each cut is set on normal rows, with how many (fewer than `needed`: the budget cannot be kept, normal-threshold.ts). */
+  /** Called as each cut is set on normal rows, with how many (fewer than calibrationRowsFor(quantile): the budget cannot be kept, normal-threshold.ts). */
   readonly onCalibrated?: (c: Calibration) => void;
 }
 
@@ -113,8 +113,6 @@ export interface Calibration {
   /** The normal rows it was set on. */
   readonly rows: number;
   readonly quantile: number;
-  /** The fewest rows that keep the budget 1 − quantile (calibrationRowsFor). */
-  readonly needed: number;
 }
 
 /** Rows of `m` at `pick`, as a new matrix. */
@@ -164,7 +162,7 @@ function calibratedForest(m: FeatureMatrix, o: DetectorTrainingOptions, random: 
   const rare = rareSchema === undefined ? [] : rareValues(rareSchema, fitted, (1 - quantile) / 2);
   o.onStage?.('threshold');
   const calibration = selectRows(m, order.subarray(0, held).sort());
-  o.onCalibrated?.({ part: 'forest', rows: held, quantile, needed: calibrationRowsFor(quantile) });
+  o.onCalibrated?.({ part: 'forest', rows: held, quantile });
   const forestScores = forest.scoreBatch(calibration.data, calibration.width);
   const threshold = normalQuantile(forestPartScores(Float64Array.from(forestScores), rare, calibration.data, calibration.width), quantile);
   // So many held-out rows departing that the cut reached 1 (no row can pass it): the rare values are not rare here.
@@ -210,7 +208,7 @@ function treesCut(gbdt: GbdtModel, m: FeatureMatrix, classIndex: ArrayLike<numbe
   if (!(quantile > 0 && quantile < 1)) throw refuse('the trees quantile must be in (0, 1)');
   const normal = Array.from(unfitted).filter((r) => classIndex[r] === 0);
   if (normal.length === 0) return { threshold: 0.5 };
-  o.onCalibrated?.({ part: 'trees', rows: normal.length, quantile, needed: calibrationRowsFor(quantile) });
+  o.onCalibrated?.({ part: 'trees', rows: normal.length, quantile });
   const p = gbdt.predictProba(denseMatrix(selectRows(m, normal).data, m.width));
   const attack = Float64Array.from(normal, (_, i) => attackProbabilityOf(p, i, gbdt.numClasses));
   // Not 0: probabilities that underflowed to 0 would make the cut 0, which a model file

@@ -160,6 +160,9 @@ export function ownerOf(w: VersionWrite): string {
   return owner ?? TENANT_OWNER;
 }
 
+/** The data-key owners of the versions a batch of writes seals (deletions seal nothing). */
+const ownersOf = (writes: readonly VersionWrite[]): string[] => writes.filter((w) => w.json !== null).map(ownerOf);
+
 export function sealedAtRest(keys: KeyStore, random: Random): AtRest {
   const lookup = (id: string): Uint8Array | undefined => {
     const k = keys.lookup(id);
@@ -176,9 +179,9 @@ export function sealedAtRest(keys: KeyStore, random: Random): AtRest {
     keys,
     prepare(writes: readonly VersionWrite[]): void {
       memo.clear();
-      keys.prepare(writes.filter((w) => w.json !== null).map(ownerOf));
+      keys.prepare(ownersOf(writes));
     },
-    prepareDurably: (writes: readonly VersionWrite[]): Promise<void> => keys.prepareDurably(writes.filter((w) => w.json !== null).map(ownerOf)),
+    prepareDurably: (writes: readonly VersionWrite[]): Promise<void> => keys.prepareDurably(ownersOf(writes)),
     sealVersion(w: VersionWrite): SealedContent {
       if (w.json === null) return { content: null, keyId: null };
       return sealUnder(ownerOf(w), w.json, w.type, w.id, w.versionId);
