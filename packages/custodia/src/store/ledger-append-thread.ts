@@ -31,13 +31,13 @@ import { secureRandom } from '../kernel/index.js';
 import { sealEnvelope, type DataKey } from '../crypto/index.js';
 import type { AuditRecord } from '../ledger/index.js';
 import { CLEAR_AT_REST, secretAad } from './at-rest.js';
-import { AUDIT_PATIENTS, blindFiling, chainHeads, CHAIN_HEAD_SQL, CLEAR_FILING, encodeItems, LEAVES, leafRows, nextIndex, patientRows, sealEntries, type EntrySealer, type PatientFiling } from './ledger-rows.js';
+import { AUDIT_FILINGS, blindFiling, chainHeads, CHAIN_HEAD_SQL, CLEAR_FILING, encodeItems, filingMergeDue, LEAVES, leafRows, MERGED_THROUGH_SET_SQL, MERGED_THROUGH_SQL, MERGE_FILINGS_SQL, nextIndex, patientRows, sealEntries, TAIL_AFTER_SQL, type EntrySealer, type PatientFiling } from './ledger-rows.js';
 import { preparedInserts } from './prepared-inserts.js';
 import { AppendChannel, type ChannelMemory } from './ledger-append-channel.js';
 import { checkpointPolicy } from './wal-checkpoints.js';
 import { isSqliteBusy } from './db-errors.js';
 import { BUSY_TIMEOUT_MS } from './sqlite-write-lock.js';
-import { ChainHeadCache } from './chain-head-cache.js';
+import { FilingTail } from './filing-tail.js';
 
 /**
  * One request to append: its records, the data keys that may seal them (null in a clear
@@ -111,8 +111,11 @@ function run(data: AppendThreadData): void {
   const insert = preparedInserts(db);
   const maxIdx = db.prepare('SELECT MAX(idx) FROM ledger_leaves').pluck();
   const chainHead = db.prepare(CHAIN_HEAD_SQL).pluck();
-  const dataVersion = db.prepare('PRAGMA data_version').pluck();
-  const heads = new ChainHeadCache();
+  const mergedThrough = db.prepare(MERGED_THROUGH_SQL).pluck();
+  const tailAfter = db.prepare(TAIL_AFTER_SQL).raw();
+  const merge = MERGE_FILINGS_SQL.map((q) => db.prepare(q));
+  const setMergedThrough = db.prepare(MERGED_THROUGH_SET_SQL);
+  const tail = new FilingTail();
   let wal: number | undefined;
   let flushFailure: unknown;
   /** The filing of the last request's key (the vault's index key does not change while it runs). */
@@ -141,23 +144,28 @@ function run(data: AppendThreadData): void {
   function commitOnce(r: AppendRequest): number {
     // Encoded under the write lock: the indexes and each patient's chain head are exact there (ledger/patient-chain.ts).
     try {
-      const { next, filed } = db
+      const { next, filed, mergedThrough: merged } = db
         .transaction(() => {
-          heads.begin(Number(dataVersion.get()));
+          tail.observe(tailAfter.iterate(tail.readFrom(Number(mergedThrough.get()))) as Iterable<[string, number]>);
           const next = nextIndex(maxIdx.get());
           const file = filingFor(r.filingKey);
-          const entries = encodeItems(secureRandom, { audits: r.audits }, r.at, next, (patients) => chainHeads(patients, file, (name) => heads.head(name, () => chainHead.get(name))));
+          const entries = encodeItems(secureRandom, { audits: r.audits }, r.at, next, (patients) => chainHeads(patients, file, (name) => tail.head(name, () => chainHead.get(name))));
           const rows = sealEntries(handedKeys(r.keys), entries, next);
           insert(LEAVES, leafRows(rows, next, r.at));
           const filed = patientRows(rows, next, r.at, file);
-          insert(AUDIT_PATIENTS, filed);
-          return { next, filed };
+          insert(AUDIT_FILINGS, filed);
+          // The append that makes the tail span FILING_MERGE_SPAN entries merges it (migration 0024).
+          const last = next + rows.length - 1;
+          if (!filingMergeDue(tail.through, last)) return { next, filed, mergedThrough: undefined };
+          for (const m of merge) m.run();
+          setMergedThrough.run(last);
+          return { next, filed, mergedThrough: last };
         })
         .immediate();
-      heads.committed(filed);
+      tail.committed(filed, merged);
       return next;
     } catch (e) {
-      heads.forget();
+      tail.forget();
       throw e;
     }
   }

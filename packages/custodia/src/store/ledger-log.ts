@@ -9,7 +9,7 @@
 import { sql, type Kysely } from 'kysely';
 import { CustodiaError, type Random } from '../kernel/index.js';
 import { storedHashIndex, type AuditRecord, type LedgerStorage, type StoredCheckpoint, type TreeNode } from '../ledger/index.js';
-import { aadSubject, auditOwners, AUDIT_PATIENTS, blindFiling, chainHeads, CHAIN_HEAD_SQL, CLEAR_FILING, clearFiledSql, encodeItems, LEAVES, leafRows, nextIndex, patientRows, sealEntries, versionRef, type LedgerItems, type PatientFiling } from './ledger-rows.js';
+import { aadSubject, auditOwners, AUDIT_FILINGS, AUDIT_PATIENTS, blindFiling, chainHeads, CHAIN_HEAD_SQL, CLEAR_FILING, clearFiledSql, clearTailSql, encodeItems, filingMergeDue, LEAVES, leafRows, MERGED_THROUGH_SET_SQL, MERGED_THROUGH_SQL, MERGE_FILINGS_SQL, nextIndex, patientRows, sealEntries, TAIL_HEAD_SQL, versionRef, type LedgerItems, type PatientFiling } from './ledger-rows.js';
 import { bulkInsert, type BulkTable } from './bulk-insert.js';
 import type { DialectSql } from './dialect-sql.js';
 import type { AtRest } from './at-rest.js';
@@ -186,6 +186,13 @@ export function ledgerLog(
     return filing;
   };
   const read = handle.read;
+  /**
+   * SQLite files patients in the tail first (migration 0024: it logs whole pages, and a
+   * row per read spread over patients cost a page per read). PostgreSQL logs a whole page
+   * only at its first change after a checkpoint and the changed row after that: it files
+   * straight into audit_patients, and its tail stays empty.
+   */
+  const tailed = d.name === 'sqlite';
   const insert = async (db: Kysely<unknown>, spec: BulkTable, rows: unknown[][], blobs: readonly number[]): Promise<void> => {
     if (rows.length === 0) return;
     if (sync !== undefined) return sync.insert(spec, rows);
@@ -201,16 +208,30 @@ export function ledgerLog(
       const file = fileOf();
       if (patients.length > 0) {
         const byName = new Map(patients.map((p) => [file(p), p]));
-        const found = await sql<{ patient: string; n: number | string }>`SELECT patient, MAX(idx) AS n FROM audit_patients WHERE ${d.inTexts('patient', [...byName.keys()])} GROUP BY patient`.execute(db);
-        for (const r of found.rows) {
-          const p = byName.get(r.patient);
-          if (p !== undefined) heads.set(p, Number(r.n));
-        }
+        // A name's newest row is in the tail when it has one there (migration 0024); else in audit_patients.
+        const newest = async (table: string, names: readonly string[]): Promise<void> => {
+          if (names.length === 0) return;
+          const found = await sql<{ patient: string; n: number | string }>`SELECT patient, MAX(idx) AS n FROM ${sql.table(table)} WHERE ${d.inTexts('patient', names)} GROUP BY patient`.execute(db);
+          for (const r of found.rows) {
+            const p = byName.get(r.patient);
+            if (p !== undefined) heads.set(p, Number(r.n));
+          }
+        };
+        if (tailed) await newest(AUDIT_FILINGS.table, [...byName.keys()]);
+        await newest(AUDIT_PATIENTS.table, [...byName].filter(([, p]) => !heads.has(p)).map(([name]) => name));
       }
       const rows = sealEntries(at, encodeItems(random, items, t, next, () => heads), next);
       if (rows.length === 0) return next;
       await insert(db, LEAVES, leafRows(rows, next, t), [1, 3]);
-      await insert(db, AUDIT_PATIENTS, patientRows(rows, next, t, file), []);
+      await insert(db, tailed ? AUDIT_FILINGS : AUDIT_PATIENTS, patientRows(rows, next, t, file), []);
+      if (tailed) {
+        const last = next + rows.length - 1;
+        const through = Number((await sql<{ through: number | string }>`SELECT through FROM audit_filing_merges`.execute(db)).rows[0]?.through ?? -1);
+        if (filingMergeDue(through, last)) {
+          for (const q of MERGE_FILINGS_SQL) await sql.raw(q).execute(db);
+          await sql`UPDATE audit_filing_merges SET through = ${last}`.execute(db);
+        }
+      }
       return next;
     },
 
@@ -232,10 +253,16 @@ export function ledgerLog(
         const next = nextIndex(query('SELECT MAX(idx) FROM ledger_leaves'));
         const t = now();
         const file = fileOf();
-        const rows = sealEntries(at, encodeItems(random, items, t, next, (patients) => chainHeads(patients, file, (name) => query(CHAIN_HEAD_SQL, [name]))), next);
+        const headOf = (name: string): unknown => query(TAIL_HEAD_SQL, [name]) ?? query(CHAIN_HEAD_SQL, [name]);
+        const rows = sealEntries(at, encodeItems(random, items, t, next, (patients) => chainHeads(patients, file, headOf)), next);
         if (rows.length > 0) {
           sync.insert(LEAVES, leafRows(rows, next, t));
-          sync.insert(AUDIT_PATIENTS, patientRows(rows, next, t, file));
+          sync.insert(AUDIT_FILINGS, patientRows(rows, next, t, file));
+          const last = next + rows.length - 1;
+          if (filingMergeDue(Number(query(MERGED_THROUGH_SQL)), last)) {
+            for (const q of MERGE_FILINGS_SQL) query(q);
+            query(MERGED_THROUGH_SET_SQL, [last]);
+          }
         }
         return next;
       });
@@ -264,9 +291,13 @@ export function ledgerLog(
       if (q.above !== undefined) where.push(sql`idx > ${q.above}`);
       if (q.appendedFrom !== undefined) where.push(sql`at >= ${q.appendedFrom}`);
       if (q.appendedTo !== undefined) where.push(sql`at <= ${q.appendedTo}`);
-      const table = sql.table(byPatient ? 'audit_patients' : 'ledger_leaves');
       const order = sql.raw(q.order === 'asc' ? 'ASC' : 'DESC');
-      const rows = (await sql<{ idx: number | string }>`SELECT idx FROM ${table} WHERE ${sql.join(where, sql` AND `)} ORDER BY idx ${order} LIMIT ${q.limit}`.execute(read)).rows;
+      const first = (table: string) => sql`SELECT idx FROM ${sql.table(table)} WHERE ${sql.join(where, sql` AND `)} ORDER BY idx ${order} LIMIT ${q.limit}`;
+      // A patient's entries are in audit_patients and in the tail (migration 0024): the first of each, in index order, then the first of both.
+      const query = byPatient
+        ? sql<{ idx: number | string }>`SELECT idx FROM (${first(AUDIT_PATIENTS.table)}) AS merged UNION ALL SELECT idx FROM (${first(AUDIT_FILINGS.table)}) AS tail ORDER BY idx ${order} LIMIT ${q.limit}`
+        : sql<{ idx: number | string }>`${first(LEAVES.table)}`;
+      const rows = (await query.execute(read)).rows;
       return rows.map((r) => Number(r.idx));
     },
 
@@ -312,10 +343,14 @@ export function ledgerLog(
       if (file === CLEAR_FILING) return 0;
       return handle.transaction(
         async (db) => {
-          // Two seeks on the primary key, on either database.
-          const clear = (await sql.raw<{ patient: string }>(clearFiledSql(d.name)).execute(db)).rows;
-          for (const r of clear) await sql`UPDATE audit_patients SET patient = ${file(r.patient)} WHERE patient = ${r.patient}`.execute(db);
-          return clear.length;
+          // Two seeks on the primary key, on either database; the tail (migration 0024) is short.
+          const clear = new Set((await sql.raw<{ patient: string }>(clearFiledSql(d.name)).execute(db)).rows.map((r) => r.patient));
+          for (const r of (await sql.raw<{ patient: string }>(clearTailSql(d.name)).execute(db)).rows) clear.add(r.patient);
+          for (const patient of clear) {
+            await sql`UPDATE audit_patients SET patient = ${file(patient)} WHERE patient = ${patient}`.execute(db);
+            await sql`UPDATE audit_filings SET patient = ${file(patient)} WHERE patient = ${patient}`.execute(db);
+          }
+          return clear.size;
         },
         { ledgerOnly: true },
       );

@@ -26,6 +26,30 @@ export const LEAVES: BulkTable = {
   ],
 };
 export const AUDIT_PATIENTS: BulkTable = { table: 'audit_patients', columns: [['patient', 'text'], ['idx', 'int'], ['at', 'int']] };
+/** The tail of recent filings, in index order (migration 0024), merged into `audit_patients` in bulk. */
+export const AUDIT_FILINGS: BulkTable = { table: 'audit_filings', columns: [['patient', 'text'], ['idx', 'int'], ['at', 'int']] };
+
+/**
+ * Ledger entries the tail spans before the append that reaches it merges it: at most this
+ * many rows move in one transaction (a few milliseconds under the write lock), and a page
+ * of `audit_patients` is written once for every row it gets in that span.
+ */
+export const FILING_MERGE_SPAN = 4096;
+/** The last index the last merge covered (-1: none yet). */
+export const MERGED_THROUGH_SQL = 'SELECT through FROM audit_filing_merges';
+/** The tail after an index, in index order, as [filed name, index] (the writer thread's catching up: filing-tail.ts). */
+export const TAIL_AFTER_SQL = 'SELECT patient, idx FROM audit_filings WHERE idx > ? ORDER BY idx';
+/** The newest tail row of one filed name (a scan of the tail, which stays short). */
+export const TAIL_HEAD_SQL = 'SELECT MAX(idx) FROM audit_filings WHERE patient = ?';
+/** Whether an append whose last entry is `last` merges the tail, last merged through `through`. */
+export const filingMergeDue = (through: number, last: number): boolean => last - through >= FILING_MERGE_SPAN;
+/**
+ * The merge, in the transaction of the append that reached the span: the whole tail into
+ * `audit_patients` in key order, the tail emptied, and then {@link MERGED_THROUGH_SET_SQL}
+ * with the append's last index.
+ */
+export const MERGE_FILINGS_SQL: readonly string[] = ['INSERT INTO audit_patients (patient, idx, at) SELECT patient, idx, at FROM audit_filings ORDER BY patient, idx', 'DELETE FROM audit_filings'];
+export const MERGED_THROUGH_SET_SQL = 'UPDATE audit_filing_merges SET through = ?';
 
 /**
  * The name a patient's entries are filed under in `audit_patients`. The entries are
@@ -59,6 +83,12 @@ export function clearFiledSql(dialect: SqlDialect): string {
     `SELECT DISTINCT patient FROM audit_patients WHERE patient${bytes} < '${BLIND_FILED}'` +
     ` UNION SELECT DISTINCT patient FROM audit_patients WHERE patient${bytes} >= '${BLIND_FILED_END}'`
   );
+}
+
+/** The same in the tail (migration 0024), which is short: one pass over it. */
+export function clearTailSql(dialect: SqlDialect): string {
+  const bytes = dialect === 'postgres' ? ' COLLATE "C"' : '';
+  return `SELECT DISTINCT patient FROM audit_filings WHERE patient${bytes} < '${BLIND_FILED}' OR patient${bytes} >= '${BLIND_FILED_END}'`;
 }
 /** The blind-index domain of filed names (not a search parameter: search parameter names have no `:`). */
 const FILING_DOMAIN = 'ledger:patient';

@@ -19,7 +19,7 @@ import { INDEX_TABLES, VISIBILITY_FACT_ROWS } from './schema.js';
 import { assertDistinctTargets } from './write-versions.js';
 import { storedDigest, type StoredDigest } from './stored-digest.js';
 import { preparedInserts, ROWS_PER_INSERT, type InsertRows } from './prepared-inserts.js';
-import { AUDIT_PATIENTS, LEAVES } from './ledger-rows.js';
+import { AUDIT_FILINGS, AUDIT_PATIENTS, LEAVES } from './ledger-rows.js';
 
 interface WriteStatements {
   readonly insertResource: BetterSqlite3.Statement;
@@ -127,7 +127,12 @@ export interface SqliteFastPath {
    * takes them (Buffers for BLOBs, not hex).
    */
   readonly insertRows: InsertRows;
-  /** The first column of the first row of a query (a fixed text, bound parameters), on the write connection (inside its transaction). */
+  /**
+   * The first column of the first row of a query (a fixed text, bound parameters), on the
+   * write connection (inside its transaction); for a statement that returns no rows, the
+   * rows it changed. Only the ledger's own statements come here (ledger-log.ts), so their
+   * changes are accounted as ledger rows.
+   */
   writerValue(sqlText: string, params?: readonly unknown[]): unknown;
 }
 
@@ -381,11 +386,16 @@ export function sqliteFastPath(writer: BetterSqlite3.Database, reader: BetterSql
       open.epochAfter = n;
     },
     // Ledger rows (leaves, the patient index) hold no resource data; any other table's rows are not accounted for.
-    insertRows: (spec, rows) => (spec.table === LEAVES.table || spec.table === AUDIT_PATIENTS.table ? accounted(() => inserts(spec, rows)) : inserts(spec, rows)),
+    insertRows: (spec, rows) => (spec.table === LEAVES.table || spec.table === AUDIT_PATIENTS.table || spec.table === AUDIT_FILINGS.table ? accounted(() => inserts(spec, rows)) : inserts(spec, rows)),
     writerValue(sqlText, params = []) {
       let st = writerValues.get(sqlText);
-      if (st === undefined) writerValues.set(sqlText, (st = writer.prepare(sqlText).pluck()));
-      return st.get(...params);
+      if (st === undefined) {
+        st = writer.prepare(sqlText);
+        if (st.reader) st.pluck();
+        writerValues.set(sqlText, st);
+      }
+      const statement = st;
+      return statement.reader ? statement.get(...params) : accounted(() => statement.run(...params).changes);
     },
     readNow(sqlText, params) {
       let stmt = statements.get(sqlText);

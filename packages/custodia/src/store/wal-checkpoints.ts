@@ -4,7 +4,8 @@
  * (sqlite-database.ts) and the audit writer thread (ledger-append-thread.ts).
  *
  * SQLite's default checkpoints once the WAL holds 1,000 pages (4 MB). Each audited read
- * adds a row to a B-tree ordered by patient (`audit_patients`; until migration 0023 also
+ * added a row to a B-tree ordered by patient (`audit_patients`, since migration 0024
+ * through a tail in log order merged in bulk; until migration 0023 also
  * to the `key_id` index of `ledger_leaves`): with reads spread over many patients, each
  * row dirties a page of its own, and a checkpoint every 1,000 frames copies nearly every
  * one of those pages back, again and again. Measured once, with a scratch script (not kept), on the bench

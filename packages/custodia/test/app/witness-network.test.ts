@@ -360,9 +360,10 @@ for (const dialect of ALL_DATABASES) {
       // ---- 3. A is truncated back to the checkpoint still witnessed (a restored old backup). ----
       await A.proc!.stop();
       const T = stillWitnessed;
-      await A.raw!.withTablesUnlocked([...LEDGER_TABLES, 'audit_patients'], async () => {
+      await A.raw!.withTablesUnlocked([...LEDGER_TABLES, 'audit_patients', 'audit_filings'], async () => {
         await A.raw!.query('DELETE FROM ledger_leaves WHERE idx >= ?', [T]);
         await A.raw!.query('DELETE FROM audit_patients WHERE idx >= ?', [T]);
+        await A.raw!.query('DELETE FROM audit_filings WHERE idx >= ?', [T]);
         await A.raw!.query('DELETE FROM ledger_hashes WHERE n >= ?', [storedHashCount(T)]);
         await A.raw!.query('DELETE FROM ledger_checkpoints WHERE size > ?', [T]);
         await A.raw!.query('DELETE FROM ledger_cosignatures WHERE size > ?', [T]);

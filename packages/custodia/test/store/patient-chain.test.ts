@@ -12,7 +12,7 @@ import { openDatabase, type VaultDatabase } from '../../src/store/index.js';
 import { chainLinkOf, decodeEntry, type AuditRecord, type LedgerEntry } from '../../src/ledger/index.js';
 import { ALL_DATABASES, createTestDatabase, isAvailable, type TestDatabase } from '../helpers/databases.js';
 import { openRawDatabase } from '../helpers/raw-database.js';
-import { clearFiledSql } from '../../src/store/ledger-rows.js';
+import { clearFiledSql, FILING_MERGE_SPAN } from '../../src/store/ledger-rows.js';
 import { create, rows } from './store-fixtures.js';
 
 function event(patients: string[], n: number, query?: string): AuditRecord {
@@ -93,6 +93,51 @@ for (const dialect of ALL_DATABASES) {
       expect(filed[filed.length - 1]).toBe(heads.get('p1'));
     });
 
+    it('keeps every chain whole and every patient\'s filing complete across merges of the tail (migration 0024)', async () => {
+      const patients = Array.from({ length: 40 }, (_, i) => `m${i}`);
+      await vault.resources.transaction((tx) => tx.writeVersions(patients.map((p) => create('Patient', p, rows({})))));
+      const appends: Promise<number>[] = [];
+      // Past FILING_MERGE_SPAN twice: batches of ten events through the writer thread, every seventh through the writer's own transaction.
+      for (let i = 0; i < 1000; i++) {
+        const audits = Array.from({ length: 10 }, (_, k) => event(k === 9 ? [patients[i % 40]!, patients[(i + 7) % 40]!] : [patients[(i * 10 + k) % 40]!], i * 10 + k));
+        appends.push(vault.ledger.appendUnsynced(i % 7 === 3 ? { audits, erasures: [] } : { audits }));
+        if (i % 50 === 0) await new Promise((r) => setImmediate(r));
+      }
+      await Promise.all(appends);
+      await vault.ledger.flushAppends();
+      const heads = new Map<string, number>();
+      const chains = new Map<string, number[]>();
+      for (let from = 0; ; ) {
+        const leaves = await vault.ledger.scanLeaves(from, 2000);
+        if (leaves.length === 0) break;
+        from = leaves[leaves.length - 1]!.idx + 1;
+        for (const l of leaves) {
+          if (l.kind !== 'audit' && l.kind !== 'access') continue;
+          const link = chainLinkOf(decodeEntry(vault.ledger.openLeaf(l)));
+          if (link === undefined) continue;
+          expect(link.prev, `entry ${l.idx}`).toBe(heads.get(link.patient) ?? null);
+          heads.set(link.patient, l.idx);
+          chains.set(link.patient, [...(chains.get(link.patient) ?? []), l.idx]);
+        }
+      }
+      expect([...chains.values()].reduce((n, c) => n + c.length, 0)).toBe(9 * 1000 + 2 * 1000); // a two-patient event links through its two accounts
+      for (const p of patients) {
+        expect(await vault.ledger.auditIndexes({ patient: p, order: 'asc', limit: 100_000 })).toEqual(chains.get(p));
+        const newest = await vault.ledger.auditIndexes({ patient: p, order: 'desc', limit: 3 });
+        expect(newest).toEqual(chains.get(p)!.slice(-3).reverse());
+      }
+      const raw = await openRawDatabase(db);
+      try {
+        const count = async (sqlText: string): Promise<number> => Number(Object.values((await raw.query<Record<string, unknown>>(sqlText))[0]!)[0]);
+        if (dialect === 'sqlite') {
+          expect(await count('SELECT through FROM audit_filing_merges')).toBeGreaterThanOrEqual(2 * FILING_MERGE_SPAN - 1);
+          expect(await count('SELECT COUNT(*) FROM audit_filings')).toBeLessThan(FILING_MERGE_SPAN);
+        } else expect(await count('SELECT COUNT(*) FROM audit_filings')).toBe(0);
+      } finally {
+        await raw.close();
+      }
+    });
+
     it('files patients in audit_patients under a blind name, and re-files rows written under a clear id', async () => {
       await vault.resources.transaction((tx) => tx.writeVersions([create('Patient', 'p1', rows({})), create('Patient', 'A2', rows({}))]));
       // Both paths: the writer thread (audits alone) and the writer's own transaction.
@@ -101,7 +146,8 @@ for (const dialect of ALL_DATABASES) {
       const raw = await openRawDatabase(db);
       try {
         const filedRows = async (): Promise<{ patient: string; idx: number }[]> =>
-          (await raw.query<{ patient: string; idx: number | string }>('SELECT patient, idx FROM audit_patients ORDER BY idx')).map((r) => ({ patient: r.patient, idx: Number(r.idx) }));
+          // Filed in audit_patients or, on SQLite, still in the tail (migration 0024).
+          (await raw.query<{ patient: string; idx: number | string }>('SELECT patient, idx FROM audit_patients UNION ALL SELECT patient, idx FROM audit_filings ORDER BY idx')).map((r) => ({ patient: r.patient, idx: Number(r.idx) }));
         const before = await filedRows();
         // p1: 3 own reads and 3 accounts; A2: 3 accounts. (Clear ids on both sides of the blind names' range: 'A2' < 'b:' < 'p1'.)
         expect(before).toHaveLength(9);
@@ -112,7 +158,7 @@ for (const dialect of ALL_DATABASES) {
 
         // As a vault before blind filing wrote them: under the clear ids.
         const p1Name = before.find((r) => r.idx === p1[0])!.patient;
-        await raw.query(`UPDATE audit_patients SET patient = CASE WHEN patient = ? THEN 'p1' ELSE 'A2' END`, [p1Name]);
+        for (const table of ['audit_patients', 'audit_filings']) await raw.query(`UPDATE ${table} SET patient = CASE WHEN patient = ? THEN 'p1' ELSE 'A2' END`, [p1Name]);
         expect(await vault.ledger.auditIndexes({ patient: 'p1', order: 'asc', limit: 100 })).toEqual([]);
         expect(await vault.ledger.refileClearPatients()).toBe(2);
         expect(await vault.ledger.refileClearPatients()).toBe(0);

@@ -27,6 +27,7 @@ import { talkerSchema } from './0020-talkers.js';
 import { breakGlassSealedReasonSchema } from './0021-break-glass-sealed-reason.js';
 import { grantsByUserSchema } from './0022-grants-by-user.js';
 import { ledgerKeyIndexSchema } from './0023-ledger-key-index.js';
+import { auditFilingSchema } from './0024-audit-filings.js';
 
 function statements(list: string[]): Migration {
   return {
@@ -63,6 +64,7 @@ export function migrationProvider(dialect: SqlDialect): MigrationProvider {
         '0021-break-glass-sealed-reason': statements(breakGlassSealedReasonSchema(dialect)),
         '0022-grants-by-user': statements(grantsByUserSchema()),
         '0023-ledger-key-index': statements(ledgerKeyIndexSchema()),
+        '0024-audit-filings': statements(auditFilingSchema(dialect)),
       };
     },
   };
