@@ -6,21 +6,14 @@
  * The failing flush is real: fdatasync(2) of a FIFO fails with EINVAL.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { walSync } from '../../src/store/wal-sync.js';
+import { tempDirs } from '../helpers/temp-dirs.js';
 
-const dirs: string[] = [];
-afterAll(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
-const newDb = (): string => {
-  const d = mkdtempSync(join(tmpdir(), 'custodia-walsync-'));
-  dirs.push(d);
-  return join(d, 'db.sqlite');
-};
+const tempDir = tempDirs('custodia-walsync-');
+const newDb = (): string => join(tempDir(), 'db.sqlite');
 
 describe('walSync', () => {
   it('is undefined for an in-memory database', () => {
