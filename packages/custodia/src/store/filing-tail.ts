@@ -49,7 +49,7 @@ export class FilingTail {
   }
 
   /** The tail rows after {@link readFrom}'s index, in index order: each is its name's newest. */
-  observe(rows: Iterable<readonly [filed: string, idx: number]>): void {
+  observe(rows: Iterable<readonly [filed: string, idx: number, ...rest: unknown[]]>): void {
     for (const [filed, idx] of rows) {
       this.#heads.set(filed, idx);
       if (idx > this.#seen) this.#seen = idx;
@@ -76,7 +76,7 @@ export class FilingTail {
    * tail (what is known stays true: a merge keeps every index).
    */
   committed(rows: readonly (readonly [filed: string, idx: number, at: number])[], mergedThrough?: number): void {
-    this.observe(rows.map(([filed, idx]) => [filed, idx] as const));
+    this.observe(rows);
     if (mergedThrough !== undefined) {
       this.#through = mergedThrough;
       if (mergedThrough > this.#seen) this.#seen = mergedThrough;

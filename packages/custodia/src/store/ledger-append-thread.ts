@@ -31,7 +31,7 @@ import { secureRandom } from '../kernel/index.js';
 import { sealEnvelope, type DataKey } from '../crypto/index.js';
 import type { AuditRecord } from '../ledger/index.js';
 import { CLEAR_AT_REST, secretAad } from './at-rest.js';
-import { AUDIT_FILINGS, blindFiling, chainHeads, CHAIN_HEAD_SQL, CLEAR_FILING, encodeItems, filingMergeDue, LEAVES, leafRows, MERGED_THROUGH_SET_SQL, MERGED_THROUGH_SQL, MERGE_FILINGS_SQL, nextIndex, patientRows, sealEntries, TAIL_AFTER_SQL, type EntrySealer, type PatientFiling } from './ledger-rows.js';
+import { AUDIT_FILINGS, blindFiling, chainHeads, CHAIN_HEAD_SQL, CLEAR_FILING, encodeItems, filingMerge, LEAVES, leafRows, MERGED_THROUGH_SQL, nextIndex, patientRows, sealEntries, TAIL_AFTER_SQL, type EntrySealer, type PatientFiling } from './ledger-rows.js';
 import { preparedInserts } from './prepared-inserts.js';
 import { AppendChannel, type ChannelMemory } from './ledger-append-channel.js';
 import { checkpointPolicy } from './wal-checkpoints.js';
@@ -113,8 +113,6 @@ function run(data: AppendThreadData): void {
   const chainHead = db.prepare(CHAIN_HEAD_SQL).pluck();
   const mergedThrough = db.prepare(MERGED_THROUGH_SQL).pluck();
   const tailAfter = db.prepare(TAIL_AFTER_SQL).raw();
-  const merge = MERGE_FILINGS_SQL.map((q) => db.prepare(q));
-  const setMergedThrough = db.prepare(MERGED_THROUGH_SET_SQL);
   const tail = new FilingTail();
   let wal: number | undefined;
   let flushFailure: unknown;
@@ -156,10 +154,9 @@ function run(data: AppendThreadData): void {
           insert(AUDIT_FILINGS, filed);
           // The append that makes the tail span FILING_MERGE_SPAN entries merges it (migration 0024).
           const last = next + rows.length - 1;
-          if (!filingMergeDue(tail.through, last)) return { next, filed, mergedThrough: undefined };
-          for (const m of merge) m.run();
-          setMergedThrough.run(last);
-          return { next, filed, mergedThrough: last };
+          const merge = filingMerge(tail.through, last);
+          for (const [q, params] of merge) db.prepare(q).run(...params);
+          return { next, filed, mergedThrough: merge.length > 0 ? last : undefined };
         })
         .immediate();
       tail.committed(filed, merged);

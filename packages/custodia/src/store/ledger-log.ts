@@ -6,10 +6,10 @@
  * write lock; PostgreSQL's per-vault advisory lock), so indexes are dense and in commit
  * order. The sequencer later hashes them into the tree (ledger_hashes) and signs.
  */
-import { sql, type Kysely } from 'kysely';
+import { CompiledQuery, sql, type Kysely } from 'kysely';
 import { CustodiaError, type Random } from '../kernel/index.js';
 import { storedHashIndex, type AuditRecord, type LedgerStorage, type StoredCheckpoint, type TreeNode } from '../ledger/index.js';
-import { aadSubject, auditOwners, AUDIT_FILINGS, AUDIT_PATIENTS, blindFiling, chainHeads, CHAIN_HEAD_SQL, CLEAR_FILING, clearFiledSql, clearTailSql, encodeItems, filingMergeDue, LEAVES, leafRows, MERGED_THROUGH_SET_SQL, MERGED_THROUGH_SQL, MERGE_FILINGS_SQL, nextIndex, patientRows, sealEntries, TAIL_HEAD_SQL, versionRef, type LedgerItems, type PatientFiling } from './ledger-rows.js';
+import { aadSubject, auditOwners, AUDIT_FILINGS, AUDIT_PATIENTS, blindFiling, chainHeads, CHAIN_HEAD_SQL, CLEAR_FILING, clearFiledSql, clearTailSql, encodeItems, filingMerge, LEAVES, leafRows, MERGED_THROUGH_SQL, nextIndex, patientRows, sealEntries, TAIL_HEAD_SQL, versionRef, type LedgerItems, type PatientFiling } from './ledger-rows.js';
 import { bulkInsert, type BulkTable } from './bulk-insert.js';
 import type { DialectSql } from './dialect-sql.js';
 import type { AtRest } from './at-rest.js';
@@ -226,11 +226,8 @@ export function ledgerLog(
       await insert(db, tailed ? AUDIT_FILINGS : AUDIT_PATIENTS, patientRows(rows, next, t, file), []);
       if (tailed) {
         const last = next + rows.length - 1;
-        const through = Number((await sql<{ through: number | string }>`SELECT through FROM audit_filing_merges`.execute(db)).rows[0]?.through ?? -1);
-        if (filingMergeDue(through, last)) {
-          for (const q of MERGE_FILINGS_SQL) await sql.raw(q).execute(db);
-          await sql`UPDATE audit_filing_merges SET through = ${last}`.execute(db);
-        }
+        const through = Number((await sql.raw<{ through: number | string }>(MERGED_THROUGH_SQL).execute(db)).rows[0]?.through ?? -1);
+        for (const [q, params] of filingMerge(through, last)) await db.executeQuery(CompiledQuery.raw(q, [...params]));
       }
       return next;
     },
@@ -259,10 +256,7 @@ export function ledgerLog(
           sync.insert(LEAVES, leafRows(rows, next, t));
           sync.insert(AUDIT_FILINGS, patientRows(rows, next, t, file));
           const last = next + rows.length - 1;
-          if (filingMergeDue(Number(query(MERGED_THROUGH_SQL)), last)) {
-            for (const q of MERGE_FILINGS_SQL) query(q);
-            query(MERGED_THROUGH_SET_SQL, [last]);
-          }
+          for (const [q, params] of filingMerge(Number(query(MERGED_THROUGH_SQL)), last)) query(q, params);
         }
         return next;
       });
@@ -292,11 +286,11 @@ export function ledgerLog(
       if (q.appendedFrom !== undefined) where.push(sql`at >= ${q.appendedFrom}`);
       if (q.appendedTo !== undefined) where.push(sql`at <= ${q.appendedTo}`);
       const order = sql.raw(q.order === 'asc' ? 'ASC' : 'DESC');
-      const first = (table: string) => sql`SELECT idx FROM ${sql.table(table)} WHERE ${sql.join(where, sql` AND `)} ORDER BY idx ${order} LIMIT ${q.limit}`;
+      const first = (table: string) => sql<{ idx: number | string }>`SELECT idx FROM ${sql.table(table)} WHERE ${sql.join(where, sql` AND `)} ORDER BY idx ${order} LIMIT ${q.limit}`;
       // A patient's entries are in audit_patients and in the tail (migration 0024): the first of each, in index order, then the first of both.
       const query = byPatient
         ? sql<{ idx: number | string }>`SELECT idx FROM (${first(AUDIT_PATIENTS.table)}) AS merged UNION ALL SELECT idx FROM (${first(AUDIT_FILINGS.table)}) AS tail ORDER BY idx ${order} LIMIT ${q.limit}`
-        : sql<{ idx: number | string }>`${first(LEAVES.table)}`;
+        : first(LEAVES.table);
       const rows = (await query.execute(read)).rows;
       return rows.map((r) => Number(r.idx));
     },

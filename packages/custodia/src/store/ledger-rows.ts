@@ -41,15 +41,22 @@ export const MERGED_THROUGH_SQL = 'SELECT through FROM audit_filing_merges';
 export const TAIL_AFTER_SQL = 'SELECT patient, idx FROM audit_filings WHERE idx > ? ORDER BY idx';
 /** The newest tail row of one filed name (a scan of the tail, which stays short). */
 export const TAIL_HEAD_SQL = 'SELECT MAX(idx) FROM audit_filings WHERE patient = ?';
-/** Whether an append whose last entry is `last` merges the tail, last merged through `through`. */
-export const filingMergeDue = (through: number, last: number): boolean => last - through >= FILING_MERGE_SPAN;
+/** A statement of a fixed text and its bound parameters (SQLite's `?`). */
+export type BoundStatement = readonly [sqlText: string, params: readonly unknown[]];
 /**
- * The merge, in the transaction of the append that reached the span: the whole tail into
- * `audit_patients` in key order, the tail emptied, and then {@link MERGED_THROUGH_SET_SQL}
- * with the append's last index.
+ * The merge an append whose last entry is `last` makes, the tail last merged through
+ * `through`: none before the tail spans FILING_MERGE_SPAN entries; then, in the append's
+ * transaction, the whole tail into `audit_patients` in key order, the tail emptied, and
+ * `last` as the index merged through. SQLite only (PostgreSQL has no tail).
  */
-export const MERGE_FILINGS_SQL: readonly string[] = ['INSERT INTO audit_patients (patient, idx, at) SELECT patient, idx, at FROM audit_filings ORDER BY patient, idx', 'DELETE FROM audit_filings'];
-export const MERGED_THROUGH_SET_SQL = 'UPDATE audit_filing_merges SET through = ?';
+export function filingMerge(through: number, last: number): readonly BoundStatement[] {
+  if (last - through < FILING_MERGE_SPAN) return [];
+  return [
+    ['INSERT INTO audit_patients (patient, idx, at) SELECT patient, idx, at FROM audit_filings ORDER BY patient, idx', []],
+    ['DELETE FROM audit_filings', []],
+    ['UPDATE audit_filing_merges SET through = ?', [last]],
+  ];
+}
 
 /**
  * The name a patient's entries are filed under in `audit_patients`. The entries are
