@@ -24,7 +24,7 @@
  * read at most once per turn of the event loop.
  */
 import Database from 'better-sqlite3';
-import { chmodSync, closeSync, existsSync, fdatasyncSync, mkdirSync, openSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { CustodiaError, type Random } from '../kernel/index.js';
 import { forgetBlindIndexKey, KEY_BYTES, type DataKey, type KeyProvider } from '../crypto/index.js';
@@ -85,6 +85,12 @@ export function keyStoreProviderKind(path: string): string | undefined {
 
 const INDEX_KEY = 'blind-index';
 
+/**
+ * A flush of the key store's WAL failed, now or before: that is final (wal-sync.ts), and no
+ * new key of this file may be used as durable again; keys already made stay usable.
+ */
+const notDurable = (cause: unknown): CustodiaError => new CustodiaError('key-unavailable', 'The key store could not be made durable; restart the server', { cause });
+
 /** An owner's active key as a key-store transaction found or made it. */
 interface CreatedKey {
   readonly owner: string;
@@ -104,16 +110,14 @@ export class KeyStore {
   #checkedThisTurn = false;
   #indexKey: Buffer | undefined;
 
-  /** Flushes this file's WAL off the event loop (undefined for `:memory:`). */
+  /** Flushes this file's WAL, fail-stop (undefined for `:memory:`). */
   readonly #wal: WalSync | undefined;
   /** Owners whose new key is committed and being flushed by {@link prepareDurably}. */
   readonly #flushing = new Set<string>();
-  /** Set once a flush has failed (wal-sync.ts: final); every later key creation fails with it. */
-  #failure: CustodiaError | undefined;
 
   /** `path` is a file (`<data-dir>/keys/keystore.db`) or `:memory:` (tests). */
   constructor(
-    private readonly path: string,
+    path: string,
     readonly provider: KeyProvider,
     private readonly random: Random,
     private readonly now: () => number,
@@ -246,7 +250,13 @@ export class KeyStore {
     const missing = this.#missing(owners);
     if (missing.length === 0) return;
     // A key another caller committed and is still flushing is not durable yet: flush it here.
-    if (missing.some((o) => this.#flushing.has(o))) this.#flushNow();
+    if (missing.some((o) => this.#flushing.has(o))) {
+      try {
+        this.#wal!.flushSync();
+      } catch (e) {
+        throw notDurable(e);
+      }
+    }
     this.#activate(this.#createKeys(missing, 'FULL'));
   }
 
@@ -268,9 +278,7 @@ export class KeyStore {
     try {
       await this.#wal.flush();
     } catch (e) {
-      // wal-sync.ts: a failed flush is final; no key of this file may be used as durable again.
-      this.#failure ??= new CustodiaError('key-unavailable', 'The key store could not be made durable; restart the server', { cause: e });
-      throw this.#failure;
+      throw notDurable(e);
     } finally {
       for (const c of created) this.#flushing.delete(c.owner);
     }
@@ -282,7 +290,13 @@ export class KeyStore {
     this.#validate();
     const missing = [...new Set(owners)].filter((o) => !this.#active.has(o));
     for (const o of missing) if (!OWNER.test(o)) throw new CustodiaError('internal', 'A data-key owner is `tenant` or `Patient/<id>`');
-    if (missing.length > 0 && this.#failure !== undefined) throw this.#failure;
+    if (missing.length > 0) {
+      try {
+        this.#wal?.check();
+      } catch (e) {
+        throw notDurable(e);
+      }
+    }
     return missing;
   }
 
@@ -317,16 +331,6 @@ export class KeyStore {
     for (const { owner, id, key } of created) {
       this.#remember(id, key);
       this.#active.set(owner, { id, key });
-    }
-  }
-
-  /** fdatasync of the key store's WAL on this thread (rare: a key another caller is flushing). */
-  #flushNow(): void {
-    const fd = openSync(`${this.path}-wal`, 'r+');
-    try {
-      fdatasyncSync(fd);
-    } finally {
-      closeSync(fd);
     }
   }
 

@@ -24,7 +24,6 @@
  * The requests come from ledger-appender.ts in this process (trusted); the records in
  * them carry request data (a header, a query), which `encodeItems` checks field by field.
  */
-import { closeSync, fdatasyncSync, openSync } from 'node:fs';
 import { isMainThread, workerData } from 'node:worker_threads';
 import BetterSqlite3 from 'better-sqlite3';
 import { secureRandom } from '../kernel/index.js';
@@ -35,6 +34,7 @@ import { AUDIT_FILINGS, blindFiling, chainHeads, CHAIN_HEAD_SQL, CLEAR_FILING, e
 import { preparedInserts } from './prepared-inserts.js';
 import { AppendChannel, type ChannelMemory } from './ledger-append-channel.js';
 import { checkpointPolicy } from './wal-checkpoints.js';
+import { walSync } from './wal-sync.js';
 import { isSqliteBusy } from './db-errors.js';
 import { BUSY_TIMEOUT_MS } from './sqlite-write-lock.js';
 import { FilingTail } from './filing-tail.js';
@@ -114,8 +114,8 @@ function run(data: AppendThreadData): void {
   const mergedThrough = db.prepare(MERGED_THROUGH_SQL).pluck();
   const tailAfter = db.prepare(TAIL_AFTER_SQL).raw();
   const tail = new FilingTail();
-  let wal: number | undefined;
-  let flushFailure: unknown;
+  // Blocking flushes, fail-stop (wal-sync.ts): a failed one fails every later one.
+  const wal = walSync(data.path)!;
   /** The filing of the last request's key (the vault's index key does not change while it runs). */
   let filing: { readonly key: string | null; readonly file: PatientFiling } = { key: null, file: CLEAR_FILING };
   const filingFor = (key: string | null): PatientFiling => {
@@ -237,17 +237,10 @@ function run(data: AppendThreadData): void {
     const why = new Map(failed);
     failed.clear();
     try {
-      // A failed flush is final (wal-sync.ts): a later one may succeed without what the failed one lost.
-      if (flushFailure !== undefined) throw flushFailure;
-      wal ??= openSync(`${data.path}-wal`, 'r+');
-      try {
-        fdatasyncSync(wal);
-      } catch (e) {
-        flushFailure = e;
-        throw e;
-      }
+      wal.flushSync();
     } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code ?? 'error';
+      // The errno of the flush (wrapped by wal-sync.ts) or of opening the WAL file.
+      const code = ((e as { cause?: NodeJS.ErrnoException }).cause ?? (e as NodeJS.ErrnoException)).code ?? 'error';
       for (let id = settled; id < upTo; id++) if (!why.has(id)) why.set(id, `the flush to stable storage failed: ${code}`);
     }
     settled = upTo;
@@ -269,7 +262,7 @@ function run(data: AppendThreadData): void {
     const busy = now - lastWork < BUSY_MS;
     channel.waitForSent(taken, busy ? POLL_MS : SLEEP_MS, !busy);
   }
-  if (wal !== undefined) closeSync(wal);
+  void wal.close();
   db.close();
 }
 

@@ -22,12 +22,19 @@
  *
  * Not for `:memory:` databases, which have no WAL file (and no durability to wait for).
  */
+import { closeSync, fdatasyncSync, openSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { CustodiaError } from '../kernel/index.js';
 
 export interface WalSync {
   /** Resolves once everything committed to the WAL so far is on stable storage; rejects for good once a flush has failed. */
   flush(): Promise<void>;
+  /**
+   * The same flush on the calling thread, blocking it (the audit writer thread, whose
+   * whole job is to wait for it; a key store caller that needs a key another caller is
+   * flushing); it shares the fail-stop with {@link flush}.
+   */
+  flushSync(): void;
   /** Throws the error of a failed flush, if one has failed: nothing committed after it may be called durable. */
   check(): void;
   close(): Promise<void>;
@@ -36,7 +43,9 @@ export interface WalSync {
 export function walSync(databasePath: string): WalSync | undefined {
   if (databasePath === ':memory:') return undefined;
   let handle: Promise<FileHandle> | undefined;
+  let syncFd: number | undefined;
   let failure: unknown;
+  const failed = (e: unknown): unknown => (failure ??= new CustodiaError('storage-unavailable', 'The database log could not be flushed to stable storage; nothing more is acknowledged until the server restarts', { cause: e }));
   // One flush at a time: callers who arrive while one runs (it may have begun before their
   // commit) share the next one, so a burst of commits costs two flushes, not one each.
   let running: Promise<void> | undefined;
@@ -55,8 +64,7 @@ export function walSync(databasePath: string): WalSync | undefined {
     try {
       await file.datasync();
     } catch (e) {
-      failure ??= new CustodiaError('storage-unavailable', 'The database log could not be flushed to stable storage; nothing more is acknowledged until the server restarts', { cause: e });
-      throw failure;
+      throw failed(e);
     }
   }
   function start(): Promise<void> {
@@ -77,10 +85,22 @@ export function walSync(databasePath: string): WalSync | undefined {
       });
       return next;
     },
+    flushSync() {
+      if (failure !== undefined) throw failure;
+      // As in datasync: a file that cannot be opened flushes nothing and loses nothing.
+      syncFd ??= openSync(`${databasePath}-wal`, 'r+');
+      try {
+        fdatasyncSync(syncFd);
+      } catch (e) {
+        throw failed(e);
+      }
+    },
     check() {
       if (failure !== undefined) throw failure;
     },
     async close() {
+      if (syncFd !== undefined) closeSync(syncFd);
+      syncFd = undefined;
       const h = handle;
       handle = undefined;
       if (h !== undefined) await (await h).close().catch(() => undefined);

@@ -3,7 +3,8 @@
  * callers all get a flush that began after they called; a WAL file not there yet is a
  * failure that passes; a failed fdatasync is final — every later flush, and `check`, fail
  * with it (fail-stop: a later fsync may succeed without what the failed one lost).
- * The failing flush is real: fdatasync(2) of a FIFO fails with EINVAL.
+ * The failing flush is real: fdatasync(2) of a FIFO fails with EINVAL. The blocking flush
+ * (flushSync) shares that fail-stop.
  */
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -56,6 +57,36 @@ describe('walSync', () => {
         (e: unknown) => e,
       );
       expect(first).toMatchObject({ code: 'storage-unavailable', cause: expect.objectContaining({ code: 'EINVAL' }) });
+      await expect(wal.flush()).rejects.toBe(first);
+      expect(() => wal.check()).toThrow(first as Error);
+    } finally {
+      await wal.close();
+    }
+  });
+
+  it('flushes on the calling thread too, and a failed blocking flush is as final as a failed one off it', async () => {
+    const db = newDb();
+    writeFileSync(`${db}-wal`, 'frames');
+    const good = walSync(db)!;
+    try {
+      good.flushSync();
+      good.flushSync();
+      await good.flush();
+    } finally {
+      await good.close();
+    }
+    const fifo = newDb();
+    execFileSync('mkfifo', [`${fifo}-wal`]);
+    const wal = walSync(fifo)!;
+    try {
+      let first: unknown;
+      try {
+        wal.flushSync();
+      } catch (e) {
+        first = e;
+      }
+      expect(first).toMatchObject({ code: 'storage-unavailable', cause: expect.objectContaining({ code: 'EINVAL' }) });
+      expect(() => wal.flushSync()).toThrow(first as Error);
       await expect(wal.flush()).rejects.toBe(first);
       expect(() => wal.check()).toThrow(first as Error);
     } finally {
