@@ -50,6 +50,8 @@ export interface StoreHandles {
   readonly optimize: () => Promise<void>;
   /** Adapter settings for a bulk load; returns a function that restores them. */
   readonly enterBulkLoad: () => Promise<() => Promise<void>>;
+  /** ResourceStore.prepareKeys: the data keys of writes to come, made durable before their transaction (or left to it). */
+  readonly prepareKeys: (writes: readonly VersionWrite[]) => Promise<void>;
   /** Appends versions inside a write transaction (`db` is the transaction). */
   readonly writeVersions: (db: Kysely<unknown>, writes: readonly VersionWrite[]) => Promise<StoredDigest[]>;
   /** Reads a current version outside any transaction. */
@@ -175,6 +177,10 @@ export class KyselyResourceStore implements ResourceStore {
 
   revincludeKeys(keys: readonly number[], specs: readonly IncludeSpec[], limit: number, visibility: Visibility = SEE_ALL): Promise<number[]> {
     return guarded(() => revincludeKeys(this.h.read, this.h.d, keys, specs, limit, visibility));
+  }
+
+  prepareKeys(writes: readonly VersionWrite[]): Promise<void> {
+    return guarded(() => this.h.prepareKeys(writes));
   }
 
   transaction<T>(fn: (tx: ResourceWriter) => Promise<T>): Promise<T> {

@@ -215,8 +215,13 @@ async function openSqliteStore(options: StoreOptions): Promise<StoreHandles> {
     d: sqliteSql,
     at,
     read: h.read as Kysely<unknown>,
+    // Made durable off the event loop only while others are in flight, as the COMMIT is;
+    // alone, the transaction's `prepare` makes a new key durable in place, sparing the
+    // hand-off to libuv's pool and back (the header of group-commit.ts).
+    prepareKeys: (writes) => (inFlight !== undefined && inFlight.count > 1 ? at.prepareDurably(writes) : Promise.resolve()),
     writeVersions: async (_db, writes) => {
-      // New data keys: made durable off the event loop when the batch's COMMIT is.
+      // New data keys: made durable off the event loop when the batch's COMMIT is. Writes
+      // that can prepare them before their transaction do (prepareKeys above), and find none.
       if (group.deferring) await at.prepareDurably(writes);
       return fast.writeVersions(writes);
     },
@@ -294,6 +299,8 @@ async function openPostgresStore(options: StoreOptions): Promise<StoreHandles> {
     d: postgresSql,
     at,
     read: raw,
+    // PostgreSQL's commits never block the event loop: new keys are always made durable off it.
+    prepareKeys: (writes) => at.prepareDurably(writes),
     writeVersions: (db, writes) => writeVersions(db, postgresSql, at, writes),
     readCurrent: (type, id, visibility) => readCurrent(raw, at, type, id, postgresSql, visibility),
     changeMarker: (type) => newestSeqOf(raw, type),

@@ -117,6 +117,13 @@ export interface ResourceWriter extends ResourceReader {
 
 export interface ResourceStore extends ResourceReader {
   readonly dialect: 'sqlite' | 'postgres';
+  /**
+   * Makes the data keys that `writes` would seal under durable now, before any transaction
+   * (a new patient's key), so that the transaction that writes them need not wait for it
+   * while it holds the write lock. Only an early start: a transaction that still finds a
+   * key missing makes it durable itself.
+   */
+  prepareKeys(writes: readonly VersionWrite[]): Promise<void>;
   /** Versions newest first, at most `limit`, skipping `offset`. */
   history(filter: HistoryFilter, limit: number, offset: number, visibility?: Visibility): Promise<StoredVersion[]>;
   countHistory(filter: HistoryFilter, visibility?: Visibility): Promise<number>;

@@ -51,14 +51,23 @@ const notChangeable = (type: string, id: string): CustodiaError =>
 
 /** The new version must be visible to the one writing it, and theirs to change. */
 export function assertWritable(access: WriteAccess, w: VersionWrite): void {
-  if (!isRestricted(access.visibility) || w.json === null) return;
+  const refused = refusal(access, w);
+  if (refused !== undefined) throw refused;
+}
+
+/** Whether {@link assertWritable} lets the caller write `w`. */
+export const mayWrite = (access: WriteAccess, w: VersionWrite): boolean => refusal(access, w) === undefined;
+
+function refusal(access: WriteAccess, w: VersionWrite): CustodiaError | undefined {
+  if (!isRestricted(access.visibility) || w.json === null) return undefined;
   const tokens = w.index?.token ?? [];
   const labels = tokens.filter((t) => t.param === '_security').map((t) => ({ system: t.system, code: t.code }));
   const facts = { type: w.type, id: w.id, compartments: w.compartments ?? [], labels, tokens };
   if (!isVisible(access.visibility, facts)) {
-    throw new CustodiaError('forbidden', 'The token does not allow writing this resource (its patient or its labels are outside what the caller may see)');
+    return new CustodiaError('forbidden', 'The token does not allow writing this resource (its patient or its labels are outside what the caller may see)');
   }
-  if (access.changeable !== access.visibility && !isVisible(access.changeable, facts)) throw notChangeable(w.type, w.id);
+  if (access.changeable !== access.visibility && !isVisible(access.changeable, facts)) return notChangeable(w.type, w.id);
+  return undefined;
 }
 
 /** An existing resource the caller can see (update, delete) must also be theirs to change. */

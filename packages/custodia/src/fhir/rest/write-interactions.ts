@@ -8,8 +8,23 @@ import type { FhirContext } from './fhir-context.js';
 import type { FhirResult } from './fhir-result.js';
 import { findMatches, parseQueryString, singleMatch } from './conditional-match.js';
 import { assertId, assertResourceType, parseResourceBody } from './resource-input.js';
-import { checkIfMatch, planDelete, planPut, type PlannedWrite } from './version-plan.js';
-import { assertChangeable, assertMayCreateWithId, assertWritable, visibleState, type WriteAccess } from './write-access.js';
+import { checkIfMatch, planDelete, planPrepared, planPut, prepareResource, type PlannedWrite, type PreparedResource } from './version-plan.js';
+import { assertChangeable, assertMayCreateWithId, assertWritable, mayWrite, visibleState, type WriteAccess } from './write-access.js';
+
+/**
+ * What a write needs that does not depend on the store, done before its transaction takes
+ * the write lock, which also holds back the audit records of every read being served
+ * (docs/architecture.md, "Durability"): the index rows and security labels, and the data key the
+ * version will be sealed under, made durable now if it is new (a new patient's). A
+ * version the caller may not write gets no key; the transaction refuses it, as before.
+ */
+async function beforeTheLock(ctx: FhirContext, access: WriteAccess, prepared: PreparedResource, method: 'POST' | 'PUT'): Promise<PreparedResource> {
+  const provisional = planPrepared(prepared, undefined, ctx.clock.now(), method).write;
+  // Only an early start: what refuses a key (an erased patient) refuses the write inside
+  // the transaction, after the checks that come first there, as before.
+  if (mayWrite(access, provisional)) await ctx.store.prepareKeys([provisional]).catch(() => undefined);
+  return prepared;
+}
 
 function written(p: PlannedWrite): FhirResult {
   const w = p.write;
@@ -21,6 +36,7 @@ export async function createResource(ctx: FhirContext, type: string, body: unkno
   const { visibility } = access;
   assertResourceType(ctx, type);
   const resource = parseResourceBody(ctx, body, type);
+  const prepared = await beforeTheLock(ctx, access, prepareResource(ctx, resource, uuidV4(ctx.random)), 'POST');
   return ctx.store.transaction(async (tx) => {
     if (ifNoneExist !== undefined) {
       const existing = singleMatch(await findMatches(ctx, tx, type, parseQueryString(ifNoneExist), visibility), 'If-None-Exist');
@@ -28,7 +44,7 @@ export async function createResource(ctx: FhirContext, type: string, body: unkno
         return { status: 200, body: existing.json ?? undefined, location: `${type}/${existing.id}/_history/${existing.versionId}`, versionId: existing.versionId, lastModified: existing.lastUpdated } as FhirResult;
       }
     }
-    const plan = planPut(ctx, resource, uuidV4(ctx.random), undefined, ctx.clock.now(), 'POST');
+    const plan = planPrepared(prepared, undefined, ctx.clock.now(), 'POST');
     assertWritable(access, plan.write);
     await tx.writeVersions([plan.write]);
     return written(plan);
@@ -42,6 +58,7 @@ export async function updateResource(ctx: FhirContext, type: string, id: string,
   assertId(id);
   const resource = parseResourceBody(ctx, body, type);
   if (resource.id !== id) throw new CustodiaError('id-mismatch', 'The resource id must be present and equal to the id in the URL');
+  const prepared = await beforeTheLock(ctx, access, prepareResource(ctx, resource, id), 'PUT');
   return ctx.store.transaction(async (tx) => {
     const current = await visibleState(tx, type, id, visibility);
     if (current === undefined || current.deleted) assertMayCreateWithId(visibility, type, id);
@@ -49,7 +66,7 @@ export async function updateResource(ctx: FhirContext, type: string, id: string,
     checkIfMatch(current, ifMatch);
     // An invisible resource looks absent; writing over it would be a create of an existing id.
     const existing = current ?? (await tx.currentStates([{ type, id }])).get(`${type}/${id}`);
-    const plan = planPut(ctx, resource, id, existing, ctx.clock.now(), 'PUT');
+    const plan = planPrepared(prepared, existing, ctx.clock.now(), 'PUT');
     assertWritable(access, plan.write);
     await tx.writeVersions([plan.write]);
     return written(plan);

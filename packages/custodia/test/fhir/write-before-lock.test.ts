@@ -1,0 +1,75 @@
+/**
+ * create and update do what does not depend on the store before their transaction takes
+ * the write lock (fhir/rest/write-interactions.ts): the new patient's data key is durable
+ * before the transaction begins, which then need not wait for the key store's flush while
+ * it holds the lock that also holds back every audited read. Real vault and store; the
+ * store is only watched. A caller who may not write the version gets no key made for it.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ResourceStore, ResourceWriter, Visibility } from '../../src/fhir/index.js';
+import { SEE_ALL } from '../../src/fhir/index.js';
+import { createResource, updateResource } from '../../src/fhir/rest/write-interactions.js';
+import { writeAccessOf } from '../../src/fhir/rest/write-access.js';
+import { startTestVault, type TestVault } from '../helpers/test-vault.js';
+
+let tv: TestVault;
+beforeAll(async () => {
+  tv = await startTestVault('sqlite');
+});
+afterAll(async () => {
+  await tv?.close();
+});
+
+/** The vault's store, recording when each `prepareKeys` has resolved (its keys durable) and when each transaction body runs. */
+function watchedStore(): { store: ResourceStore; calls: string[] } {
+  const real = tv.vault.fhir.store;
+  const calls: string[] = [];
+  const store = Object.create(real) as ResourceStore;
+  Object.defineProperty(store, 'prepareKeys', {
+    value: async (writes: Parameters<ResourceStore['prepareKeys']>[0]) => {
+      await real.prepareKeys(writes);
+      calls.push(`keys ${writes.map((w) => `${w.type}/${w.id}`).join()}`);
+    },
+  });
+  Object.defineProperty(store, 'transaction', {
+    value: <T>(fn: (tx: ResourceWriter) => Promise<T>) =>
+      real.transaction((tx) => {
+        calls.push('transaction body');
+        return fn(tx);
+      }),
+  });
+  return { store, calls };
+}
+
+describe('writes, before the write lock', () => {
+  it('a new patient’s key is durable before the transaction begins, while other requests are in flight', async () => {
+    // Others in flight: the vault flushes off the event loop (a key left to the transaction would be flushed inside it).
+    const leave = [tv.vault.inFlight.enter(), tv.vault.inFlight.enter(), tv.vault.inFlight.enter()];
+    try {
+      const { store, calls } = watchedStore();
+      const ctx = { ...tv.vault.fhir, store };
+      const created = await createResource(ctx, 'Patient', { resourceType: 'Patient', name: [{ family: 'Early' }] }, undefined, writeAccessOf({ visibility: SEE_ALL }));
+      expect(created.status).toBe(201);
+      const id = String(created.location).split('/')[1];
+      expect(calls).toEqual([`keys Patient/${id}`, 'transaction body']);
+
+      calls.length = 0;
+      const put = await updateResource(ctx, 'Patient', 'client-chosen', { resourceType: 'Patient', id: 'client-chosen' }, undefined, writeAccessOf({ visibility: SEE_ALL }));
+      expect(put.status).toBe(201);
+      expect(calls).toEqual(['keys Patient/client-chosen', 'transaction body']);
+      expect((await tv.request('GET', '/fhir/Patient/client-chosen')).status).toBe(200);
+    } finally {
+      for (const l of leave) l();
+    }
+  });
+
+  it('makes no key for a version the caller may not write, and the transaction refuses it as before', async () => {
+    const { store, calls } = watchedStore();
+    const ctx = { ...tv.vault.fhir, store };
+    // Only what is in Patient/other's record is visible to this caller.
+    const visibility: Visibility = { kind: 'in-compartment', compartment: 'Patient', ids: ['other'] };
+    await expect(createResource(ctx, 'Patient', { resourceType: 'Patient' }, undefined, writeAccessOf({ visibility }))).rejects.toMatchObject({ code: 'forbidden' });
+    // No key was asked for: only the transaction ran, and refused the version.
+    expect(calls).toEqual(['transaction body']);
+  });
+});
