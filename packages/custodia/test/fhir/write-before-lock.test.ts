@@ -72,4 +72,19 @@ describe('writes, before the write lock', () => {
     // No key was asked for: only the transaction ran, and refused the version.
     expect(calls).toEqual(['transaction body']);
   });
+
+  it('makes no key ahead for a write that may well not happen: a conditional create, an update-as-create the caller may not make', async () => {
+    const { store, calls } = watchedStore();
+    const ctx = { ...tv.vault.fhir, store };
+    const first = await createResource(ctx, 'Patient', { resourceType: 'Patient', identifier: [{ system: 'urn:test', value: 'once' }] }, 'identifier=urn:test|once', writeAccessOf({ visibility: SEE_ALL }));
+    expect(first.status).toBe(201);
+    const again = await createResource(ctx, 'Patient', { resourceType: 'Patient', identifier: [{ system: 'urn:test', value: 'once' }] }, 'identifier=urn:test|once', writeAccessOf({ visibility: SEE_ALL }));
+    expect(again.status).toBe(200);
+    expect(calls).toEqual(['transaction body', 'transaction body']);
+
+    calls.length = 0;
+    const visibility: Visibility = { kind: 'in-compartment', compartment: 'Patient', ids: ['not-yet'] };
+    await expect(updateResource(ctx, 'Patient', 'not-yet', { resourceType: 'Patient', id: 'not-yet' }, undefined, writeAccessOf({ visibility }))).rejects.toMatchObject({ code: 'resource-not-found' });
+    expect(calls).toEqual(['transaction body']);
+  });
 });

@@ -28,8 +28,10 @@ export async function visibleState(reader: ResourceReader, type: string, id: str
 
 /** Update-as-create is for callers who see everything (the operator, system clients). */
 export function assertMayCreateWithId(visibility: Visibility, type: string, id: string): void {
-  if (isRestricted(visibility)) throw new CustodiaError('resource-not-found', `${type}/${id} is not known`);
+  if (!mayCreateWithId(visibility)) throw new CustodiaError('resource-not-found', `${type}/${id} is not known`);
 }
+
+export const mayCreateWithId = (visibility: Visibility): boolean => !isRestricted(visibility);
 
 /**
  * What a writer may see and what it may change. `changeable` adds the patients' consents
