@@ -203,13 +203,15 @@ async function openSqliteStore(options: StoreOptions): Promise<StoreHandles> {
   // Every write is durable before its caller hears of it: fsynced in the COMMIT, or, while
   // other requests are in flight, flushed off the event loop after it (group-commit.ts).
   const inFlight = options.inFlight;
+  /** Whether requests other than `own` are in flight: then flushes leave the event loop. */
+  const othersInFlight = (own: number): boolean => inFlight !== undefined && inFlight.count > own;
   const group: GroupCommit = new GroupCommit(
     (fn, touchesData, deferFlush) => {
       wal?.check();
       return inWriteTransaction(fn, !deferFlush, touchesData);
     },
     64,
-    wal === undefined || inFlight === undefined ? undefined : { flush: () => wal.flush(), othersWaiting: (jobs) => inFlight.count > jobs },
+    wal === undefined || inFlight === undefined ? undefined : { flush: () => wal.flush(), othersWaiting: othersInFlight },
   );
   return {
     d: sqliteSql,
@@ -218,7 +220,7 @@ async function openSqliteStore(options: StoreOptions): Promise<StoreHandles> {
     // Made durable off the event loop only while others are in flight, as the COMMIT is;
     // alone, the transaction's `prepare` makes a new key durable in place, sparing the
     // hand-off to libuv's pool and back (the header of group-commit.ts).
-    prepareKeys: (writes) => (inFlight !== undefined && inFlight.count > 1 ? at.prepareDurably(writes) : Promise.resolve()),
+    prepareKeys: (writes) => (othersInFlight(1) ? at.prepareDurably(writes) : Promise.resolve()),
     writeVersions: async (_db, writes) => {
       // New data keys: made durable off the event loop when the batch's COMMIT is. Writes
       // that can prepare them before their transaction do (prepareKeys above), and find none.

@@ -16,18 +16,16 @@ import { assertChangeable, assertMayCreateWithId, assertWritable, mayCreateWithI
  * the write lock, which also holds back the audit records of every read being served
  * (docs/architecture.md, "Durability"): the index rows and security labels, and the data key the
  * version will be sealed under, made durable now if it is new (a new patient's). No key
- * is made ahead for a write that may well not happen (`keyAhead` false: a conditional
- * create, which a match turns into a read; an update-as-create the caller may not make),
+ * is made ahead for a write that may well not happen (a conditional create, which a
+ * match turns into a read; an update-as-create the caller may not make),
  * nor for a version the caller may not write: the transaction makes what it needs, or
  * refuses the write, as before.
  */
-async function beforeTheLock(ctx: FhirContext, access: WriteAccess, prepared: PreparedResource, method: 'POST' | 'PUT', keyAhead: boolean): Promise<PreparedResource> {
-  if (!keyAhead) return prepared;
+async function keyAhead(ctx: FhirContext, access: WriteAccess, prepared: PreparedResource, method: 'POST' | 'PUT'): Promise<void> {
   const provisional = planPrepared(prepared, undefined, ctx.clock.now(), method).write;
   // Only an early start: what refuses a key (an erased patient) refuses the write inside
   // the transaction, after the checks that come first there, as before.
   if (mayWrite(access, provisional)) await ctx.store.prepareKeys([provisional]).catch(() => undefined);
-  return prepared;
 }
 
 function written(p: PlannedWrite): FhirResult {
@@ -40,7 +38,8 @@ export async function createResource(ctx: FhirContext, type: string, body: unkno
   const { visibility } = access;
   assertResourceType(ctx, type);
   const resource = parseResourceBody(ctx, body, type);
-  const prepared = await beforeTheLock(ctx, access, prepareResource(ctx, resource, uuidV4(ctx.random)), 'POST', ifNoneExist === undefined);
+  const prepared = prepareResource(ctx, resource, uuidV4(ctx.random));
+  if (ifNoneExist === undefined) await keyAhead(ctx, access, prepared, 'POST');
   return ctx.store.transaction(async (tx) => {
     if (ifNoneExist !== undefined) {
       const existing = singleMatch(await findMatches(ctx, tx, type, parseQueryString(ifNoneExist), visibility), 'If-None-Exist');
@@ -63,7 +62,8 @@ export async function updateResource(ctx: FhirContext, type: string, id: string,
   const resource = parseResourceBody(ctx, body, type);
   if (resource.id !== id) throw new CustodiaError('id-mismatch', 'The resource id must be present and equal to the id in the URL');
   // A restricted caller updates only what exists (assertMayCreateWithId), whose key does too.
-  const prepared = await beforeTheLock(ctx, access, prepareResource(ctx, resource, id), 'PUT', mayCreateWithId(visibility));
+  const prepared = prepareResource(ctx, resource, id);
+  if (mayCreateWithId(visibility)) await keyAhead(ctx, access, prepared, 'PUT');
   return ctx.store.transaction(async (tx) => {
     const current = await visibleState(tx, type, id, visibility);
     if (current === undefined || current.deleted) assertMayCreateWithId(visibility, type, id);
