@@ -10,6 +10,9 @@ import type { ResourceStore, ResourceWriter, Visibility } from '../../src/fhir/i
 import { SEE_ALL } from '../../src/fhir/index.js';
 import { createResource, updateResource } from '../../src/fhir/rest/write-interactions.js';
 import { writeAccessOf } from '../../src/fhir/rest/write-access.js';
+import { parseBundleRequest } from '../../src/fhir/rest/bundle-request.js';
+import { processTransaction } from '../../src/fhir/rest/transaction-bundle.js';
+import type { RequestOptions } from '../../src/fhir/rest/fhir-interaction.js';
 import { startTestVault, type TestVault } from '../helpers/test-vault.js';
 
 let tv: TestVault;
@@ -86,5 +89,52 @@ describe('writes, before the write lock', () => {
     const visibility: Visibility = { kind: 'in-compartment', compartment: 'Patient', ids: ['not-yet'] };
     await expect(updateResource(ctx, 'Patient', 'not-yet', { resourceType: 'Patient', id: 'not-yet' }, undefined, writeAccessOf({ visibility }))).rejects.toMatchObject({ code: 'resource-not-found' });
     expect(calls).toEqual(['transaction body']);
+  });
+
+  it('a transaction Bundle makes the keys of the patients it creates before its transaction, and creates them under the ids it made them for', async () => {
+    const leave = [tv.vault.inFlight.enter(), tv.vault.inFlight.enter()];
+    try {
+      const { store, calls } = watchedStore();
+      const ctx = { ...tv.vault.fhir, store };
+      const options = (visibility: Visibility): RequestOptions => ({ returnPreference: 'minimal', handling: 'strict', owner: 'test', visibility });
+      const bundle = {
+        resourceType: 'Bundle',
+        type: 'transaction',
+        entry: [
+          { fullUrl: 'urn:uuid:61ebe359-bfdc-4613-8bf2-c5e300945f0a', resource: { resourceType: 'Patient', name: [{ family: 'Bundled' }] }, request: { method: 'POST', url: 'Patient' } },
+          {
+            fullUrl: 'urn:uuid:88f151c0-a954-468a-88bd-5ae15c08e059',
+            resource: { resourceType: 'Observation', status: 'final', code: { text: 'pulse' }, subject: { reference: 'urn:uuid:61ebe359-bfdc-4613-8bf2-c5e300945f0a' } },
+            request: { method: 'POST', url: 'Observation' },
+          },
+          { resource: { resourceType: 'Patient', id: 'bundled-by-id' }, request: { method: 'PUT', url: 'Patient/bundled-by-id' } },
+          { resource: { resourceType: 'Patient', identifier: [{ system: 'urn:test', value: 'cond' }] }, request: { method: 'POST', url: 'Patient', ifNoneExist: 'identifier=urn:test|cond' } },
+        ],
+      };
+      const result = await processTransaction(ctx, parseBundleRequest(ctx, bundle).entries, options(SEE_ALL));
+      expect(result.status).toBe(200);
+      const locations = (JSON.parse(String(result.body)) as { entry: { response: { location: string } }[] }).entry.map((e) => e.response.location.split('/_history')[0]);
+      // Keys for the plain create and the PUT, under the ids the transaction then used; none for the conditional create.
+      expect(calls).toEqual([`keys ${locations[0]},Patient/bundled-by-id`, 'transaction body']);
+      // The Observation's reference was rewritten to the id the key was made for.
+      const observation = (await tv.request('GET', `/fhir/${locations[1]}`)).body as { subject: { reference: string } };
+      expect(observation.subject.reference).toBe(locations[0]);
+
+      // A caller restricted to one patient's record gets no key ahead, and the transaction refuses as before.
+      calls.length = 0;
+      const restricted: Visibility = { kind: 'in-compartment', compartment: 'Patient', ids: ['other'] };
+      const one = { resourceType: 'Bundle', type: 'transaction', entry: [bundle.entry[0]] };
+      await expect(processTransaction(ctx, parseBundleRequest(ctx, one).entries, options(restricted))).rejects.toBeDefined();
+      expect(calls).toEqual(['transaction body']);
+
+      // Nor for a PUT that would create a patient the caller may see but not create by id.
+      calls.length = 0;
+      const own: Visibility = { kind: 'in-compartment', compartment: 'Patient', ids: ['bundled-not-yet'] };
+      const put = { resourceType: 'Bundle', type: 'transaction', entry: [{ resource: { resourceType: 'Patient', id: 'bundled-not-yet' }, request: { method: 'PUT', url: 'Patient/bundled-not-yet' } }] };
+      await expect(processTransaction(ctx, parseBundleRequest(ctx, put).entries, options(own))).rejects.toBeDefined();
+      expect(calls).toEqual(['transaction body']);
+    } finally {
+      for (const l of leave) l();
+    }
   });
 });

@@ -14,10 +14,11 @@ import { bundleJson, type BundleEntryJson } from './bundle-json.js';
 import { atEntry, type BundleEntryRequest } from './bundle-request.js';
 import { findMatches, parseQueryString, singleMatch } from './conditional-match.js';
 import { ReferenceResolver } from './reference-resolution.js';
-import { assertId, assertResourceType, parseResourceBody } from './resource-input.js';
-import { checkIfMatch, planDelete, planPut } from './version-plan.js';
+import { assertId, assertResourceType, isFhirId, parseResourceBody } from './resource-input.js';
+import { checkIfMatch, planDelete, planPut, prepareResource } from './version-plan.js';
+import { keysAhead, type KeyAhead } from './keys-ahead.js';
 import { readInTransaction } from './transaction-reads.js';
-import { assertChangeable, assertMayCreateWithId, assertWritable, visibleState, writeAccessOf, type WriteAccess } from './write-access.js';
+import { assertChangeable, assertMayCreateWithId, assertWritable, mayCreateWithId, visibleState, writeAccessOf, type WriteAccess } from './write-access.js';
 import type { Visibility } from '../ports/visibility.js';
 
 type Step =
@@ -45,13 +46,14 @@ export async function processTransaction(ctx: FhirContext, entries: readonly Bun
     }
   }
   const ordered = [...entries].sort((a, b) => (ORDER[a.method] ?? 9) - (ORDER[b.method] ?? 9) || a.index - b.index);
+  const patientIds = await patientKeysAhead(ctx, ordered, resources, writeAccessOf(options));
   const now = ctx.clock.now();
   const responses = await ctx.store.transaction(async (tx) => {
     const resolver = new ReferenceResolver(ctx, tx, options.visibility);
     const steps: Step[] = [];
     for (const e of ordered) {
       try {
-        steps.push(await identify(ctx, tx, e, resources.get(e.index) ?? null, resolver, options.visibility));
+        steps.push(await identify(ctx, tx, e, resources.get(e.index) ?? null, resolver, options.visibility, patientIds.get(e.index)));
       } catch (err) {
         throw atEntry(e.index, err);
       }
@@ -82,7 +84,43 @@ export async function processTransaction(ctx: FhirContext, entries: readonly Bun
   return { status: 200, body };
 }
 
-/** Decides which resource each entry acts on, and binds its fullUrl to that resource. */
+/**
+ * The data keys of the new patients the bundle creates, made before its transaction
+ * (keys-ahead.ts): every other entry's version is sealed under a key that exists, or under
+ * one of theirs (ownerOf: a resource in one patient's compartment takes that patient's key).
+ * Plain creates of a Patient get their ids now (returned by entry index); a PUT creates
+ * under its own id. Conditional entries wait for their match inside the transaction, and a
+ * caller who may not create by id gets nothing ahead, as in write-interactions.ts. What
+ * fails here (a body the transaction will refuse) is only left to the transaction.
+ */
+async function patientKeysAhead(ctx: FhirContext, ordered: readonly BundleEntryRequest[], resources: ReadonlyMap<number, FhirResource>, access: WriteAccess): Promise<Map<number, string>> {
+  const ids = new Map<number, string>();
+  const ahead: KeyAhead[] = [];
+  for (const e of ordered) {
+    const i = e.interaction;
+    const resource = resources.get(e.index);
+    if (resource?.resourceType !== 'Patient') continue;
+    let id: string;
+    let method: 'POST' | 'PUT';
+    if (i.kind === 'create' && i.ifNoneExist === undefined) {
+      id = uuidV4(ctx.random);
+      ids.set(e.index, id);
+      method = 'POST';
+    } else if (i.kind === 'update' && mayCreateWithId(access.visibility) && resource.id === i.id && isFhirId(i.id)) {
+      id = i.id;
+      method = 'PUT';
+    } else continue;
+    try {
+      ahead.push({ prepared: prepareResource(ctx, resource, id), method });
+    } catch {
+      // The transaction plans this entry again after rewriting its references, and refuses it there.
+    }
+  }
+  await keysAhead(ctx, access, ahead);
+  return ids;
+}
+
+/** Decides which resource each entry acts on, and binds its fullUrl to that resource; a plain create takes `assigned` as its id when given. */
 async function identify(
   ctx: FhirContext,
   tx: ResourceWriter,
@@ -90,6 +128,7 @@ async function identify(
   resource: FhirResource | null,
   resolver: ReferenceResolver,
   visibility: Visibility,
+  assigned: string | undefined,
 ): Promise<Step> {
   const i = e.interaction;
   switch (i.kind) {
@@ -101,7 +140,7 @@ async function identify(
           return { kind: 'existing', entry: e, type: i.type, id: existing.id, versionId: existing.versionId, lastUpdated: existing.lastUpdated, json: existing.json };
         }
       }
-      const id = uuidV4(ctx.random);
+      const id = assigned ?? uuidV4(ctx.random);
       resolver.bind(e.fullUrl, `${i.type}/${id}`);
       return { kind: 'write', entry: e, type: i.type, id, resource, method: 'POST' };
     }

@@ -8,25 +8,9 @@ import type { FhirContext } from './fhir-context.js';
 import type { FhirResult } from './fhir-result.js';
 import { findMatches, parseQueryString, singleMatch } from './conditional-match.js';
 import { assertId, assertResourceType, parseResourceBody } from './resource-input.js';
-import { checkIfMatch, planDelete, planPrepared, planPut, prepareResource, type PlannedWrite, type PreparedResource } from './version-plan.js';
-import { assertChangeable, assertMayCreateWithId, assertWritable, mayCreateWithId, mayWrite, visibleState, type WriteAccess } from './write-access.js';
-
-/**
- * What a write needs that does not depend on the store, done before its transaction takes
- * the write lock, which also holds back the audit records of every read being served
- * (docs/architecture.md, "Durability"): the index rows and security labels, and the data key the
- * version will be sealed under, made durable now if it is new (a new patient's). No key
- * is made ahead for a write that may well not happen (a conditional create, which a
- * match turns into a read; an update-as-create the caller may not make),
- * nor for a version the caller may not write: the transaction makes what it needs, or
- * refuses the write, as before.
- */
-async function keyAhead(ctx: FhirContext, access: WriteAccess, prepared: PreparedResource, method: 'POST' | 'PUT'): Promise<void> {
-  const provisional = planPrepared(prepared, undefined, ctx.clock.now(), method).write;
-  // Only an early start: what refuses a key (an erased patient) refuses the write inside
-  // the transaction, after the checks that come first there, as before.
-  if (mayWrite(access, provisional)) await ctx.store.prepareKeys([provisional]).catch(() => undefined);
-}
+import { checkIfMatch, planDelete, planPrepared, planPut, prepareResource, type PlannedWrite } from './version-plan.js';
+import { assertChangeable, assertMayCreateWithId, assertWritable, mayCreateWithId, visibleState, type WriteAccess } from './write-access.js';
+import { keysAhead } from './keys-ahead.js';
 
 function written(p: PlannedWrite): FhirResult {
   const w = p.write;
@@ -39,7 +23,8 @@ export async function createResource(ctx: FhirContext, type: string, body: unkno
   assertResourceType(ctx, type);
   const resource = parseResourceBody(ctx, body, type);
   const prepared = prepareResource(ctx, resource, uuidV4(ctx.random));
-  if (ifNoneExist === undefined) await keyAhead(ctx, access, prepared, 'POST');
+  // Before the write lock: index rows, labels and a new patient's data key (keys-ahead.ts).
+  if (ifNoneExist === undefined) await keysAhead(ctx, access, [{ prepared, method: 'POST' }]);
   return ctx.store.transaction(async (tx) => {
     if (ifNoneExist !== undefined) {
       const existing = singleMatch(await findMatches(ctx, tx, type, parseQueryString(ifNoneExist), visibility), 'If-None-Exist');
@@ -63,7 +48,7 @@ export async function updateResource(ctx: FhirContext, type: string, id: string,
   if (resource.id !== id) throw new CustodiaError('id-mismatch', 'The resource id must be present and equal to the id in the URL');
   // A restricted caller updates only what exists (assertMayCreateWithId), whose key does too.
   const prepared = prepareResource(ctx, resource, id);
-  if (mayCreateWithId(visibility)) await keyAhead(ctx, access, prepared, 'PUT');
+  if (mayCreateWithId(visibility)) await keysAhead(ctx, access, [{ prepared, method: 'PUT' }]);
   return ctx.store.transaction(async (tx) => {
     const current = await visibleState(tx, type, id, visibility);
     if (current === undefined || current.deleted) assertMayCreateWithId(visibility, type, id);
