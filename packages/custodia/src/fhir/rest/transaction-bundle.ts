@@ -85,6 +85,16 @@ export async function processTransaction(ctx: FhirContext, entries: readonly Bun
 }
 
 /**
+ * At most this many patients' keys are made ahead of a Bundle's transaction. A key made
+ * ahead outlives a Bundle that its transaction then refuses (a bad reference, a failed
+ * If-Match): a writer sending failing Bundles of many new patients would otherwise fill
+ * the key store with keys that seal nothing, a thousand a request. A patient's record as
+ * apps and importers send it (Synthea: one patient and their data) is well under the cap;
+ * a larger Bundle makes its keys inside its transaction, as every Bundle did before.
+ */
+export const MAX_PATIENT_KEYS_AHEAD = 8;
+
+/**
  * The data keys of the new patients the bundle creates, made before its transaction
  * (keys-ahead.ts): every other entry's version is sealed under a key that exists, or under
  * one of theirs (ownerOf: a resource in one patient's compartment takes that patient's key).
@@ -116,6 +126,7 @@ async function patientKeysAhead(ctx: FhirContext, ordered: readonly BundleEntryR
       // The transaction plans this entry again after rewriting its references, and refuses it there.
     }
   }
+  if (ahead.length > MAX_PATIENT_KEYS_AHEAD) return new Map();
   await keysAhead(ctx, access, ahead);
   return ids;
 }
