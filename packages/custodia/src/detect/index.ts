@@ -43,7 +43,7 @@ export { parseModelFile, formatModelFile, MODEL_FORMAT, MODEL_FORMAT_VERSION, MA
 // Detection models: unsupervised, supervised and hybrid; training, scoring, explanations, evaluation.
 export { NORMAL_CLASS, UNKNOWN_CLASS, type DetectionModel, type DetectionModelKind, type IsolationForestModel, type GbdtDetectionModel, type HybridModel } from './detection-model.js';
 export { calibrationRowsFor, normalQuantile, thresholdLevel } from './normal-threshold.js';
-export { trainUnsupervisedDetector, trainSupervisedDetector, trainHybridDetector, selectRows, DETECTOR_GBDT_OPTIONS, MAX_BAGS, DEFAULT_FALSE_POSITIVE_BUDGET, MAX_FALSE_POSITIVE_BUDGET, type Calibration, type DetectorTrainingOptions } from './train-detector.js';
+export { trainUnsupervisedDetector, trainSupervisedDetector, trainHybridDetector, selectRows, DETECTOR_GBDT_OPTIONS, DETECTOR_FOREST_OPTIONS, MAX_BAGS, DEFAULT_FALSE_POSITIVE_BUDGET, MAX_FALSE_POSITIVE_BUDGET, type Calibration, type DetectorTrainingOptions } from './train-detector.js';
 export { scoreDetections, scoreThreshold, attackThreshold, displayScore, modelClasses, className, DETECTED_BY_TREES, DETECTED_BY_FOREST, DEFAULT_FOREST_THRESHOLD, type DetectionScores } from './detection-scores.js';
 export { forestContributions } from './isolation-forest-explain.js';
 export { explainDetection, observedValue, type DetectionExplanation, type DetectionFeature } from './detection-explanation.js';
