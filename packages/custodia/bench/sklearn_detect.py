@@ -1,9 +1,9 @@
 """scikit-learn's side of the detection benchmark (bench/detect.mjs), on exactly the rows,
 features and folds the JavaScript side used: it writes the encoded matrix (float64,
 row-major), the fold of each row and whether it is an attack; this trains and scores
-IsolationForest (the paper's defaults, t=100, psi=256, as ours) on one core.
+IsolationForest (t=100, at each subsample size psi given, as ours) on one core.
 
-Usage: python3 sklearn_detect.py DIR SECONDS  ->  one JSON object on stdout.
+Usage: python3 sklearn_detect.py DIR SECONDS PSI...  ->  one JSON object on stdout, keyed by psi.
 """
 import json
 import os
@@ -17,6 +17,13 @@ from sklearn.metrics import roc_auc_score
 
 def main():
     directory, seconds = sys.argv[1], float(sys.argv[2])
+    out = {}
+    for psi in sys.argv[3:]:
+        out[psi] = figures(directory, seconds, int(psi))
+    print(json.dumps(out))
+
+
+def figures(directory, seconds, psi):
     meta = json.load(open(os.path.join(directory, "meta.json")))
     rows, width = meta["rows"], meta["width"]
     x = np.fromfile(os.path.join(directory, "matrix.f64"), dtype="<f8").reshape(rows, width)
@@ -27,14 +34,14 @@ def main():
     scores = np.empty(rows)
     for f in range(meta["folds"]):
         train = (fold != f) & ~attack
-        model = IsolationForest(n_estimators=100, max_samples=256, random_state=f, n_jobs=1).fit(x[train])
+        model = IsolationForest(n_estimators=100, max_samples=psi, random_state=f, n_jobs=1).fit(x[train])
         held = fold == f
         scores[held] = -model.score_samples(x[held])
     auc = roc_auc_score(attack, scores)
 
     # Speed: trained on every normal row, scoring every row, repeatedly; median rows/s.
     t0 = time.perf_counter()
-    model = IsolationForest(n_estimators=100, max_samples=256, random_state=0, n_jobs=1).fit(x[~attack])
+    model = IsolationForest(n_estimators=100, max_samples=psi, random_state=0, n_jobs=1).fit(x[~attack])
     train_ms = (time.perf_counter() - t0) * 1000
     model.score_samples(x)
     rates = []
@@ -44,7 +51,7 @@ def main():
         model.score_samples(x)
         rates.append(rows / (time.perf_counter() - s))
     rates.sort()
-    print(json.dumps({"auc": auc, "rows_per_second": rates[len(rates) // 2], "runs": len(rates), "train_ms": train_ms}))
+    return {"auc": auc, "rows_per_second": rates[len(rates) // 2], "runs": len(rates), "train_ms": train_ms}
 
 
 main()
