@@ -274,11 +274,11 @@ log('detect: isolation forest vs scikit-learn (NSL-KDD 20%, one core)');
 // detectors' ψ (`detect.iforest.psi<ψ>.*`).
 const detect = detectionFigures(Math.max(3, DURATION / 2));
 const psiName = (psi) => (psi === 256 ? '' : `.psi${psi}`);
+if (detect.sklearn === undefined) log('detect: scikit-learn is not installed (bash packages/custodia/scripts/install-sklearn.sh): comparison skipped');
 for (const psi of [256, detect.detectorPsi]) {
   const ours = detect.ours[psi];
   const theirs = detect.sklearn?.[psi];
   if (theirs === undefined) {
-    log('detect: scikit-learn is not installed (bash packages/custodia/scripts/install-sklearn.sh): comparison skipped');
     log(`detect: ours alone, ψ = ${psi}: ${Math.round(ours.rowsPerSecond)} rows/s, AUC ${ours.auc.toFixed(4)}`);
     continue;
   }
