@@ -104,29 +104,26 @@ export const MAX_PATIENT_KEYS_AHEAD = 8;
  * fails here (a body the transaction will refuse) is only left to the transaction.
  */
 async function patientKeysAhead(ctx: FhirContext, ordered: readonly BundleEntryRequest[], resources: ReadonlyMap<number, FhirResource>, access: WriteAccess): Promise<Map<number, string>> {
-  const ids = new Map<number, string>();
-  const ahead: KeyAhead[] = [];
+  const creates: { index: number; resource: FhirResource; id?: string }[] = [];
   for (const e of ordered) {
     const i = e.interaction;
     const resource = resources.get(e.index);
     if (resource?.resourceType !== 'Patient') continue;
-    let id: string;
-    let method: 'POST' | 'PUT';
-    if (i.kind === 'create' && i.ifNoneExist === undefined) {
-      id = uuidV4(ctx.random);
-      ids.set(e.index, id);
-      method = 'POST';
-    } else if (i.kind === 'update' && mayCreateWithId(access.visibility) && resource.id === i.id && isFhirId(i.id)) {
-      id = i.id;
-      method = 'PUT';
-    } else continue;
+    if (i.kind === 'create' && i.ifNoneExist === undefined) creates.push({ index: e.index, resource });
+    else if (i.kind === 'update' && mayCreateWithId(access.visibility) && resource.id === i.id && isFhirId(i.id)) creates.push({ index: e.index, resource, id: i.id });
+  }
+  const ids = new Map<number, string>();
+  if (creates.length > MAX_PATIENT_KEYS_AHEAD) return ids;
+  const ahead: KeyAhead[] = [];
+  for (const c of creates) {
+    const id = c.id ?? uuidV4(ctx.random);
+    if (c.id === undefined) ids.set(c.index, id);
     try {
-      ahead.push({ prepared: prepareResource(ctx, resource, id), method });
+      ahead.push({ prepared: prepareResource(ctx, c.resource, id), method: c.id === undefined ? 'POST' : 'PUT' });
     } catch {
       // The transaction plans this entry again after rewriting its references, and refuses it there.
     }
   }
-  if (ahead.length > MAX_PATIENT_KEYS_AHEAD) return new Map();
   await keysAhead(ctx, access, ahead);
   return ids;
 }
