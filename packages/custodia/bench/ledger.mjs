@@ -75,8 +75,7 @@ export async function appendFigures(rounds = 3) {
     sequence.push(r.sequence);
   }
   raw.push(rawLeafHashing());
-  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-  return { rawHash: median(raw), append: median(append), sequence: median(sequence) };
+  return { rawHash: percentile(raw, 50), append: percentile(append, 50), sequence: percentile(sequence, 50) };
 }
 
 const percentile = (xs, p) => {
