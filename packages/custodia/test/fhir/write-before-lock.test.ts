@@ -76,16 +76,40 @@ describe('writes, before the write lock', () => {
     expect(calls).toEqual(['transaction body']);
   });
 
-  it('makes no key ahead for a write that may well not happen: a conditional create, an update-as-create the caller may not make', async () => {
+  it('a conditional create makes its key ahead only while nothing matches it; criteria the transaction refuses make none', async () => {
+    const leave = [tv.vault.inFlight.enter(), tv.vault.inFlight.enter()];
+    try {
+      const { store, calls } = watchedStore();
+      const ctx = { ...tv.vault.fhir, store };
+      const body = { resourceType: 'Patient', identifier: [{ system: 'urn:test', value: 'once' }] };
+      const first = await createResource(ctx, 'Patient', body, 'identifier=urn:test|once', writeAccessOf({ visibility: SEE_ALL }));
+      expect(first.status).toBe(201);
+      const id = String(first.location).split('/')[1];
+      expect(calls).toEqual([`keys Patient/${id}`, 'transaction body']);
+
+      calls.length = 0;
+      const again = await createResource(ctx, 'Patient', body, 'identifier=urn:test|once', writeAccessOf({ visibility: SEE_ALL }));
+      expect(again.status).toBe(200);
+      expect(String(again.location).split('/')[1]).toBe(id);
+      expect(calls).toEqual(['transaction body']);
+
+      // Nothing it may see matches, but the caller may not create this patient: no key, and the transaction refuses as before.
+      calls.length = 0;
+      const hidden: Visibility = { kind: 'in-compartment', compartment: 'Patient', ids: ['someone-else'] };
+      await expect(createResource(ctx, 'Patient', body, 'identifier=urn:test|once', writeAccessOf({ visibility: hidden }))).rejects.toMatchObject({ code: 'forbidden' });
+      expect(calls).toEqual(['transaction body']);
+
+      calls.length = 0;
+      await expect(createResource(ctx, 'Patient', body, 'no-such-parameter=1', writeAccessOf({ visibility: SEE_ALL }))).rejects.toMatchObject({ code: 'search-unsupported' });
+      expect(calls).toEqual(['transaction body']);
+    } finally {
+      for (const l of leave) l();
+    }
+  });
+
+  it('makes no key ahead for an update-as-create the caller may not make', async () => {
     const { store, calls } = watchedStore();
     const ctx = { ...tv.vault.fhir, store };
-    const first = await createResource(ctx, 'Patient', { resourceType: 'Patient', identifier: [{ system: 'urn:test', value: 'once' }] }, 'identifier=urn:test|once', writeAccessOf({ visibility: SEE_ALL }));
-    expect(first.status).toBe(201);
-    const again = await createResource(ctx, 'Patient', { resourceType: 'Patient', identifier: [{ system: 'urn:test', value: 'once' }] }, 'identifier=urn:test|once', writeAccessOf({ visibility: SEE_ALL }));
-    expect(again.status).toBe(200);
-    expect(calls).toEqual(['transaction body', 'transaction body']);
-
-    calls.length = 0;
     const visibility: Visibility = { kind: 'in-compartment', compartment: 'Patient', ids: ['not-yet'] };
     await expect(updateResource(ctx, 'Patient', 'not-yet', { resourceType: 'Patient', id: 'not-yet' }, undefined, writeAccessOf({ visibility }))).rejects.toMatchObject({ code: 'resource-not-found' });
     expect(calls).toEqual(['transaction body']);
@@ -114,11 +138,18 @@ describe('writes, before the write lock', () => {
       const result = await processTransaction(ctx, parseBundleRequest(ctx, bundle).entries, options(SEE_ALL));
       expect(result.status).toBe(200);
       const locations = (JSON.parse(String(result.body)) as { entry: { response: { location: string } }[] }).entry.map((e) => e.response.location.split('/_history')[0]);
-      // Keys for the plain create and the PUT, under the ids the transaction then used; none for the conditional create.
-      expect(calls).toEqual([`keys ${locations[0]},Patient/bundled-by-id`, 'transaction body']);
+      // Keys for the creates (POSTs first, in entry order) and the PUT, under the ids the transaction then used.
+      expect(calls).toEqual([`keys ${locations[0]},${locations[3]},Patient/bundled-by-id`, 'transaction body']);
       // The Observation's reference was rewritten to the id the key was made for.
       const observation = (await tv.request('GET', `/fhir/${locations[1]}`)).body as { subject: { reference: string } };
       expect(observation.subject.reference).toBe(locations[0]);
+
+      // The conditional create again: it matches now, so no key is made for it.
+      calls.length = 0;
+      const conditional = { resourceType: 'Bundle', type: 'transaction', entry: [bundle.entry[3]] };
+      const matched = await processTransaction(ctx, parseBundleRequest(ctx, conditional).entries, options(SEE_ALL));
+      expect((JSON.parse(String(matched.body)) as { entry: { response: { location: string; status: string } }[] }).entry[0]!.response).toMatchObject({ status: '200 OK', location: expect.stringContaining(locations[3]!) });
+      expect(calls).toEqual(['transaction body']);
 
       // A caller restricted to one patient's record gets no key ahead, and the transaction refuses as before.
       calls.length = 0;

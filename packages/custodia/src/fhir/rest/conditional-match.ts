@@ -24,6 +24,26 @@ export async function findMatches(ctx: FhirContext, reader: ResourceReader, type
   return reader.loadByKeys(keys, visibility);
 }
 
+/**
+ * Whether a conditional create finds nothing to match now, before its transaction: a hint
+ * that it will create, so that keys-ahead.ts may make the new patient's key before the write
+ * lock. Only a hint — the transaction matches again under the lock, and that match decides
+ * (a match made in between leaves one key that seals nothing). Criteria the transaction
+ * would refuse, or a search that fails, count as a match here: nothing is made ahead, and
+ * the transaction reports the error as before. Nothing of the result reaches the caller.
+ */
+export async function noMatchYet(ctx: FhirContext, reader: ResourceReader, type: string, query: string, visibility: Visibility): Promise<boolean> {
+  try {
+    const params = parseQueryString(query);
+    if (params.length === 0) return false;
+    const parsed = ctx.search.parse([type], params, 'strict');
+    const { keys } = await reader.search({ ...parsed, count: 1, total: 'none', sort: [] }, 1, visibility);
+    return keys.length === 0;
+  } catch {
+    return false;
+  }
+}
+
 /** Exactly one match, or the error the spec asks for. */
 export function singleMatch(matches: StoredVersion[], what: string): StoredVersion | undefined {
   if (matches.length > 1) throw new CustodiaError('multiple-matches', `The ${what} criteria match more than one resource`);

@@ -12,7 +12,7 @@ import type { RequestOptions } from './fhir-interaction.js';
 import { etagOf, statusLine, type FhirResult } from './fhir-result.js';
 import { bundleJson, type BundleEntryJson } from './bundle-json.js';
 import { atEntry, type BundleEntryRequest } from './bundle-request.js';
-import { findMatches, parseQueryString, singleMatch } from './conditional-match.js';
+import { findMatches, noMatchYet, parseQueryString, singleMatch } from './conditional-match.js';
 import { ReferenceResolver } from './reference-resolution.js';
 import { assertId, assertResourceType, isFhirId, parseResourceBody } from './resource-input.js';
 import { checkIfMatch, planDelete, planPut, prepareResource } from './version-plan.js';
@@ -98,24 +98,28 @@ export const MAX_PATIENT_KEYS_AHEAD = 8;
  * The data keys of the new patients the bundle creates, made before its transaction
  * (keys-ahead.ts): every other entry's version is sealed under a key that exists, or under
  * one of theirs (ownerOf: a resource in one patient's compartment takes that patient's key).
- * Plain creates of a Patient get their ids now (returned by entry index); a PUT creates
- * under its own id. Conditional entries wait for their match inside the transaction, and a
- * caller who may not create by id gets nothing ahead, as in write-interactions.ts. What
- * fails here (a body the transaction will refuse) is only left to the transaction.
+ * Plain creates of a Patient get their ids now (returned by entry index), and so do
+ * conditional ones whose criteria match nothing yet (conditional-match.ts `noMatchYet`;
+ * the transaction matches again and uses the id only if it still creates); a PUT creates
+ * under its own id. A caller who may not create by id gets nothing ahead for a PUT, as in
+ * write-interactions.ts. The entries are counted against the cap before any is searched
+ * or prepared. What fails here (a body or criteria the transaction will refuse) is only
+ * left to the transaction.
  */
 async function patientKeysAhead(ctx: FhirContext, ordered: readonly BundleEntryRequest[], resources: ReadonlyMap<number, FhirResource>, access: WriteAccess): Promise<Map<number, string>> {
-  const creates: { index: number; resource: FhirResource; id?: string }[] = [];
+  const creates: { index: number; resource: FhirResource; id?: string; ifNoneExist?: string }[] = [];
   for (const e of ordered) {
     const i = e.interaction;
     const resource = resources.get(e.index);
     if (resource?.resourceType !== 'Patient') continue;
-    if (i.kind === 'create' && i.ifNoneExist === undefined) creates.push({ index: e.index, resource });
+    if (i.kind === 'create') creates.push({ index: e.index, resource, ...(i.ifNoneExist === undefined ? {} : { ifNoneExist: i.ifNoneExist }) });
     else if (i.kind === 'update' && mayCreateWithId(access.visibility) && resource.id === i.id && isFhirId(i.id)) creates.push({ index: e.index, resource, id: i.id });
   }
   const ids = new Map<number, string>();
   if (creates.length > MAX_PATIENT_KEYS_AHEAD) return ids;
   const ahead: KeyAhead[] = [];
   for (const c of creates) {
+    if (c.ifNoneExist !== undefined && !(await noMatchYet(ctx, ctx.store, 'Patient', c.ifNoneExist, access.visibility))) continue;
     const id = c.id ?? uuidV4(ctx.random);
     if (c.id === undefined) ids.set(c.index, id);
     try {

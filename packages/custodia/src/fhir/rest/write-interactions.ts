@@ -6,7 +6,7 @@
 import { CustodiaError, uuidV4 } from '../../kernel/index.js';
 import type { FhirContext } from './fhir-context.js';
 import type { FhirResult } from './fhir-result.js';
-import { findMatches, parseQueryString, singleMatch } from './conditional-match.js';
+import { findMatches, noMatchYet, parseQueryString, singleMatch } from './conditional-match.js';
 import { assertId, assertResourceType, parseResourceBody } from './resource-input.js';
 import { checkIfMatch, planDelete, planPrepared, planPut, prepareResource, type PlannedWrite } from './version-plan.js';
 import { assertChangeable, assertMayCreateWithId, assertWritable, mayCreateWithId, visibleState, type WriteAccess } from './write-access.js';
@@ -23,8 +23,11 @@ export async function createResource(ctx: FhirContext, type: string, body: unkno
   assertResourceType(ctx, type);
   const resource = parseResourceBody(ctx, body, type);
   const prepared = prepareResource(ctx, resource, uuidV4(ctx.random));
-  // Before the write lock: index rows, labels and a new patient's data key (keys-ahead.ts).
-  if (ifNoneExist === undefined) await keysAhead(ctx, access, [{ prepared, method: 'POST' }]);
+  // Before the write lock: index rows, labels and a new patient's data key (keys-ahead.ts);
+  // for a conditional create of a patient, only when nothing matches it yet.
+  if (ifNoneExist === undefined || (type === 'Patient' && (await noMatchYet(ctx, ctx.store, type, ifNoneExist, visibility)))) {
+    await keysAhead(ctx, access, [{ prepared, method: 'POST' }]);
+  }
   return ctx.store.transaction(async (tx) => {
     if (ifNoneExist !== undefined) {
       const existing = singleMatch(await findMatches(ctx, tx, type, parseQueryString(ifNoneExist), visibility), 'If-None-Exist');
