@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ResourceStore, ResourceWriter, Visibility } from '../../src/fhir/index.js';
 import { SEE_ALL } from '../../src/fhir/index.js';
-import { createResource, updateResource } from '../../src/fhir/rest/write-interactions.js';
+import { conditionalUpdate, createResource, updateResource } from '../../src/fhir/rest/write-interactions.js';
 import { writeAccessOf } from '../../src/fhir/rest/write-access.js';
 import { parseBundleRequest } from '../../src/fhir/rest/bundle-request.js';
 import { MAX_PATIENT_KEYS_AHEAD, processTransaction } from '../../src/fhir/rest/transaction-bundle.js';
@@ -107,6 +107,39 @@ describe('writes, before the write lock', () => {
     }
   });
 
+  it('a conditional update that will create a patient makes the key ahead, under the id it then creates; one that matches makes none', async () => {
+    const leave = [tv.vault.inFlight.enter(), tv.vault.inFlight.enter()];
+    try {
+      const { store, calls } = watchedStore();
+      const ctx = { ...tv.vault.fhir, store };
+      const body = { resourceType: 'Patient', identifier: [{ system: 'urn:test', value: 'upsert' }] };
+      const made = await conditionalUpdate(ctx, 'Patient', 'identifier=urn:test|upsert', body, undefined, writeAccessOf({ visibility: SEE_ALL }));
+      expect(made.status).toBe(201);
+      const id = String(made.location).split('/')[1];
+      expect(calls).toEqual([`keys Patient/${id}`, 'transaction body']);
+
+      calls.length = 0;
+      const updated = await conditionalUpdate(ctx, 'Patient', 'identifier=urn:test|upsert', { ...body, gender: 'other' }, undefined, writeAccessOf({ visibility: SEE_ALL }));
+      expect(updated.status).toBe(200);
+      expect(String(updated.location).split('/')[1]).toBe(id);
+      expect(calls).toEqual(['transaction body']);
+
+      // With the id in the body: the key under that id.
+      calls.length = 0;
+      const withId = await conditionalUpdate(ctx, 'Patient', 'identifier=urn:test|upsert-by-id', { resourceType: 'Patient', id: 'upsert-by-id', identifier: [{ system: 'urn:test', value: 'upsert-by-id' }] }, undefined, writeAccessOf({ visibility: SEE_ALL }));
+      expect(withId.status).toBe(201);
+      expect(calls).toEqual(['keys Patient/upsert-by-id', 'transaction body']);
+
+      // A caller who may not create by id: nothing ahead, and the transaction decides as before.
+      calls.length = 0;
+      const own: Visibility = { kind: 'in-compartment', compartment: 'Patient', ids: ['upsert-own'] };
+      await expect(conditionalUpdate(ctx, 'Patient', 'identifier=urn:test|upsert-own', { resourceType: 'Patient', id: 'upsert-own' }, undefined, writeAccessOf({ visibility: own }))).rejects.toBeDefined();
+      expect(calls).toEqual(['transaction body']);
+    } finally {
+      for (const l of leave) l();
+    }
+  });
+
   it('makes no key ahead for an update-as-create the caller may not make', async () => {
     const { store, calls } = watchedStore();
     const ctx = { ...tv.vault.fhir, store };
@@ -133,22 +166,25 @@ describe('writes, before the write lock', () => {
           },
           { resource: { resourceType: 'Patient', id: 'bundled-by-id' }, request: { method: 'PUT', url: 'Patient/bundled-by-id' } },
           { resource: { resourceType: 'Patient', identifier: [{ system: 'urn:test', value: 'cond' }] }, request: { method: 'POST', url: 'Patient', ifNoneExist: 'identifier=urn:test|cond' } },
+          { resource: { resourceType: 'Patient', identifier: [{ system: 'urn:test', value: 'cond-put' }] }, request: { method: 'PUT', url: 'Patient?identifier=urn:test|cond-put' } },
         ],
       };
       const result = await processTransaction(ctx, parseBundleRequest(ctx, bundle).entries, options(SEE_ALL));
       expect(result.status).toBe(200);
       const locations = (JSON.parse(String(result.body)) as { entry: { response: { location: string } }[] }).entry.map((e) => e.response.location.split('/_history')[0]);
       // Keys for the creates (POSTs first, in entry order) and the PUT, under the ids the transaction then used.
-      expect(calls).toEqual([`keys ${locations[0]},${locations[3]},Patient/bundled-by-id`, 'transaction body']);
+      expect(calls).toEqual([`keys ${locations[0]},${locations[3]},Patient/bundled-by-id,${locations[4]}`, 'transaction body']);
       // The Observation's reference was rewritten to the id the key was made for.
       const observation = (await tv.request('GET', `/fhir/${locations[1]}`)).body as { subject: { reference: string } };
       expect(observation.subject.reference).toBe(locations[0]);
 
       // The conditional create again: it matches now, so no key is made for it.
       calls.length = 0;
-      const conditional = { resourceType: 'Bundle', type: 'transaction', entry: [bundle.entry[3]] };
+      const conditional = { resourceType: 'Bundle', type: 'transaction', entry: [bundle.entry[3], bundle.entry[4]] };
       const matched = await processTransaction(ctx, parseBundleRequest(ctx, conditional).entries, options(SEE_ALL));
-      expect((JSON.parse(String(matched.body)) as { entry: { response: { location: string; status: string } }[] }).entry[0]!.response).toMatchObject({ status: '200 OK', location: expect.stringContaining(locations[3]!) });
+      const responses = (JSON.parse(String(matched.body)) as { entry: { response: { location: string; status: string } }[] }).entry.map((e) => e.response);
+      expect(responses[0]).toMatchObject({ status: '200 OK', location: expect.stringContaining(locations[3]!) });
+      expect(responses[1]).toMatchObject({ status: '200 OK', location: expect.stringContaining(locations[4]!) });
       expect(calls).toEqual(['transaction body']);
 
       // A caller restricted to one patient's record gets no key ahead, and the transaction refuses as before.
@@ -163,6 +199,11 @@ describe('writes, before the write lock', () => {
       const own: Visibility = { kind: 'in-compartment', compartment: 'Patient', ids: ['bundled-not-yet'] };
       const put = { resourceType: 'Bundle', type: 'transaction', entry: [{ resource: { resourceType: 'Patient', id: 'bundled-not-yet' }, request: { method: 'PUT', url: 'Patient/bundled-not-yet' } }] };
       await expect(processTransaction(ctx, parseBundleRequest(ctx, put).entries, options(own))).rejects.toBeDefined();
+      expect(calls).toEqual(['transaction body']);
+      // Nor for a conditional update that would create it.
+      calls.length = 0;
+      const upsert = { resourceType: 'Bundle', type: 'transaction', entry: [{ resource: { resourceType: 'Patient', id: 'bundled-not-yet' }, request: { method: 'PUT', url: 'Patient?identifier=urn:test|bundled-not-yet' } }] };
+      await expect(processTransaction(ctx, parseBundleRequest(ctx, upsert).entries, options(own))).rejects.toBeDefined();
       expect(calls).toEqual(['transaction body']);
 
       // A Bundle of more new patients than the cap makes their keys inside its transaction:

@@ -99,31 +99,33 @@ export const MAX_PATIENT_KEYS_AHEAD = 8;
  * (keys-ahead.ts): every other entry's version is sealed under a key that exists, or under
  * one of theirs (ownerOf: a resource in one patient's compartment takes that patient's key).
  * Plain creates of a Patient get their ids now (returned by entry index), and so do
- * conditional ones whose criteria match nothing yet (conditional-match.ts `noMatchYet`;
- * the transaction matches again and uses the id only if it still creates); a PUT creates
- * under its own id. A caller who may not create by id gets nothing ahead for a PUT, as in
- * write-interactions.ts. The entries are counted against the cap before any is searched
+ * conditional creates and conditional updates without an id whose criteria match nothing
+ * yet (conditional-match.ts `noMatchYet`; the transaction matches again and uses the id
+ * only if it still creates); a PUT creates under its own id. A caller who may not create
+ * by id gets nothing ahead for a PUT or a conditional update, as in write-interactions.ts. The entries are counted against the cap before any is searched
  * or prepared. What fails here (a body or criteria the transaction will refuse) is only
  * left to the transaction.
  */
 async function patientKeysAhead(ctx: FhirContext, ordered: readonly BundleEntryRequest[], resources: ReadonlyMap<number, FhirResource>, access: WriteAccess): Promise<Map<number, string>> {
-  const creates: { index: number; resource: FhirResource; id?: string; ifNoneExist?: string }[] = [];
+  const creates: { index: number; resource: FhirResource; method: 'POST' | 'PUT'; id?: string; criteria?: string }[] = [];
+  const byId = mayCreateWithId(access.visibility);
   for (const e of ordered) {
     const i = e.interaction;
     const resource = resources.get(e.index);
     if (resource?.resourceType !== 'Patient') continue;
-    if (i.kind === 'create') creates.push({ index: e.index, resource, ...(i.ifNoneExist === undefined ? {} : { ifNoneExist: i.ifNoneExist }) });
-    else if (i.kind === 'update' && mayCreateWithId(access.visibility) && resource.id === i.id && isFhirId(i.id)) creates.push({ index: e.index, resource, id: i.id });
+    if (i.kind === 'create') creates.push({ index: e.index, resource, method: 'POST', ...(i.ifNoneExist === undefined ? {} : { criteria: i.ifNoneExist }) });
+    else if (i.kind === 'update' && byId && resource.id === i.id && isFhirId(i.id)) creates.push({ index: e.index, resource, method: 'PUT', id: i.id });
+    else if (i.kind === 'conditional-update' && byId && (resource.id === undefined || isFhirId(resource.id))) creates.push({ index: e.index, resource, method: 'PUT', criteria: i.query, ...(resource.id === undefined ? {} : { id: resource.id }) });
   }
   const ids = new Map<number, string>();
   if (creates.length > MAX_PATIENT_KEYS_AHEAD) return ids;
   const ahead: KeyAhead[] = [];
   for (const c of creates) {
-    if (c.ifNoneExist !== undefined && !(await noMatchYet(ctx, ctx.store, 'Patient', c.ifNoneExist, access.visibility))) continue;
+    if (c.criteria !== undefined && !(await noMatchYet(ctx, ctx.store, 'Patient', c.criteria, access.visibility))) continue;
     const id = c.id ?? uuidV4(ctx.random);
     if (c.id === undefined) ids.set(c.index, id);
     try {
-      ahead.push({ prepared: prepareResource(ctx, c.resource, id), method: c.id === undefined ? 'POST' : 'PUT' });
+      ahead.push({ prepared: prepareResource(ctx, c.resource, id), method: c.method });
     } catch {
       // The transaction plans this entry again after rewriting its references, and refuses it there.
     }
@@ -168,7 +170,7 @@ async function identify(
         throw new CustodiaError('id-mismatch', 'The resource id does not match the resource the criteria found');
       }
       if (resource?.id !== undefined) assertId(resource.id);
-      const id = match?.id ?? resource?.id ?? uuidV4(ctx.random);
+      const id = match?.id ?? resource?.id ?? assigned ?? uuidV4(ctx.random);
       resolver.bind(e.fullUrl, `${i.type}/${id}`);
       return { kind: 'write', entry: e, type: i.type, id, resource, method: 'PUT', ...(i.ifMatch === undefined ? {} : { ifMatch: i.ifMatch }) };
     }

@@ -7,8 +7,9 @@ import { CustodiaError, uuidV4 } from '../../kernel/index.js';
 import type { FhirContext } from './fhir-context.js';
 import type { FhirResult } from './fhir-result.js';
 import { findMatches, noMatchYet, parseQueryString, singleMatch } from './conditional-match.js';
-import { assertId, assertResourceType, parseResourceBody } from './resource-input.js';
-import { checkIfMatch, planDelete, planPrepared, planPut, prepareResource, type PlannedWrite } from './version-plan.js';
+import { assertId, assertResourceType, isFhirId, parseResourceBody } from './resource-input.js';
+import type { FhirResource } from '../resource.js';
+import { checkIfMatch, planDelete, planPrepared, planPut, prepareResource, type PlannedWrite, type PreparedResource } from './version-plan.js';
 import { assertChangeable, assertMayCreateWithId, assertWritable, mayCreateWithId, visibleState, type WriteAccess } from './write-access.js';
 import { keysAhead } from './keys-ahead.js';
 
@@ -71,6 +72,7 @@ export async function conditionalUpdate(ctx: FhirContext, type: string, query: s
   const { visibility } = access;
   assertResourceType(ctx, type);
   const resource = parseResourceBody(ctx, body, type);
+  const ahead = await createdPatientKeyAhead(ctx, type, resource, query, access);
   return ctx.store.transaction(async (tx) => {
     const match = singleMatch(await findMatches(ctx, tx, type, parseQueryString(query), visibility), 'conditional update');
     let id: string;
@@ -85,15 +87,39 @@ export async function conditionalUpdate(ctx: FhirContext, type: string, query: s
       assertMayCreateWithId(visibility, type, resource.id);
       id = resource.id;
     } else {
-      id = uuidV4(ctx.random);
+      id = ahead?.drawn ?? uuidV4(ctx.random);
     }
     const current = (await tx.currentStates([{ type, id }])).get(`${type}/${id}`);
     checkIfMatch(current, ifMatch);
-    const plan = planPut(ctx, resource, id, current, ctx.clock.now(), 'PUT');
+    // The version prepared ahead, when it is for this id (the usual case of a create).
+    const plan = ahead?.prepared.id === id ? planPrepared(ahead.prepared, current, ctx.clock.now(), 'PUT') : planPut(ctx, resource, id, current, ctx.clock.now(), 'PUT');
     assertWritable(access, plan.write);
     await tx.writeVersions([plan.write]);
     return written(plan);
   });
+}
+
+/**
+ * A conditional update that will likely create a patient (nothing matches its criteria
+ * yet, conditional-match.ts `noMatchYet`) makes that patient's key before the write lock
+ * (keys-ahead.ts), under the resource's own id or one drawn now (`drawn`), for the
+ * transaction to use if it still creates, with the version prepared for that id. Only for
+ * a caller who may create by id; an invalid body or id is left to the transaction, which
+ * refuses it in its usual order.
+ */
+async function createdPatientKeyAhead(ctx: FhirContext, type: string, resource: FhirResource, query: string, access: WriteAccess): Promise<{ prepared: PreparedResource; drawn?: string } | undefined> {
+  if (type !== 'Patient' || !mayCreateWithId(access.visibility)) return undefined;
+  if (resource.id !== undefined && !isFhirId(resource.id)) return undefined;
+  if (!(await noMatchYet(ctx, ctx.store, type, query, access.visibility))) return undefined;
+  const id = resource.id ?? uuidV4(ctx.random);
+  let prepared: PreparedResource;
+  try {
+    prepared = prepareResource(ctx, resource, id);
+  } catch {
+    return undefined;
+  }
+  await keysAhead(ctx, access, [{ prepared, method: 'PUT' }]);
+  return resource.id === undefined ? { prepared, drawn: id } : { prepared };
 }
 
 /** DELETE [type]/[id]: a deletion version; deleting what does not exist (or cannot be seen) changes nothing. */
