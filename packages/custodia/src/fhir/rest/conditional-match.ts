@@ -25,9 +25,9 @@ export async function findMatches(ctx: FhirContext, reader: ResourceReader, type
 }
 
 /**
- * Whether a conditional create finds nothing to match now, before its transaction: a hint
- * that it will create, so that keys-ahead.ts may make the new patient's key before the write
- * lock. Only a hint — the transaction matches again under the lock, and that match decides
+ * Whether a conditional create or update finds nothing to match now, before its
+ * transaction: a hint that it will create, so that keys-ahead.ts may make the new patient's
+ * key before the write lock. Input is attacker-controlled, as in findMatches. Only a hint — the transaction matches again under the lock, and that match decides
  * (a match made in between leaves one key that seals nothing). Criteria the transaction
  * would refuse, or a search that fails, count as a match here: nothing is made ahead, and
  * the transaction reports the error as before. Nothing of the result reaches the caller.

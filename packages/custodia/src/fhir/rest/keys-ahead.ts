@@ -7,9 +7,9 @@
  * Only an early start. No key is made for a version the caller may not write, and errors
  * are dropped: what refuses a key (an erased patient) refuses the write inside the
  * transaction, after the checks that come first there, so the response does not change.
- * Callers leave out writes that may well not happen: a conditional create whose criteria
- * match something already (a match turns it into a read; conditional-match.ts
- * `noMatchYet`), an update-as-create the caller may not make.
+ * Callers leave out writes that may well not happen: a conditional create or update whose
+ * criteria match something already (conditional-match.ts `noMatchYet`), an update-as-create
+ * the caller may not make.
  */
 import type { FhirContext } from './fhir-context.js';
 import { planPrepared, type PreparedResource } from './version-plan.js';

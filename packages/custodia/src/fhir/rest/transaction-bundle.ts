@@ -102,9 +102,9 @@ export const MAX_PATIENT_KEYS_AHEAD = 8;
  * conditional creates and conditional updates without an id whose criteria match nothing
  * yet (conditional-match.ts `noMatchYet`; the transaction matches again and uses the id
  * only if it still creates); a PUT creates under its own id. A caller who may not create
- * by id gets nothing ahead for a PUT or a conditional update, as in write-interactions.ts. The entries are counted against the cap before any is searched
- * or prepared. What fails here (a body or criteria the transaction will refuse) is only
- * left to the transaction.
+ * by id gets nothing ahead for a PUT or a conditional update, as in write-interactions.ts.
+ * The entries are counted against the cap before any is searched or prepared. What fails
+ * here (a body or criteria the transaction will refuse) is only left to the transaction.
  */
 async function patientKeysAhead(ctx: FhirContext, ordered: readonly BundleEntryRequest[], resources: ReadonlyMap<number, FhirResource>, access: WriteAccess): Promise<Map<number, string>> {
   const creates: { index: number; resource: FhirResource; method: 'POST' | 'PUT'; id?: string; criteria?: string }[] = [];
