@@ -16,29 +16,30 @@ export function parseQueryString(query: string): [string, string][] {
   return out;
 }
 
-/** Up to two matches: enough to tell none, one and many apart. */
-export async function findMatches(ctx: FhirContext, reader: ResourceReader, type: string, params: [string, string][], visibility: Visibility): Promise<StoredVersion[]> {
+/** The keys of up to `limit` resources the criteria match, as the caller sees them. */
+async function matchKeys(ctx: FhirContext, reader: ResourceReader, type: string, params: [string, string][], visibility: Visibility, limit: number): Promise<readonly number[]> {
   if (params.length === 0) throw new CustodiaError('search-invalid', 'A conditional operation needs search parameters');
   const query = ctx.search.parse([type], params, 'strict');
-  const { keys } = await reader.search({ ...query, count: 2, total: 'none', sort: [] }, 2, visibility);
-  return reader.loadByKeys(keys, visibility);
+  return (await reader.search({ ...query, count: limit, total: 'none', sort: [] }, limit, visibility)).keys;
+}
+
+/** Up to two matches: enough to tell none, one and many apart. */
+export async function findMatches(ctx: FhirContext, reader: ResourceReader, type: string, params: [string, string][], visibility: Visibility): Promise<StoredVersion[]> {
+  return reader.loadByKeys(await matchKeys(ctx, reader, type, params, visibility, 2), visibility);
 }
 
 /**
  * Whether a conditional create or update finds nothing to match now, before its
- * transaction: a hint that it will create, so that keys-ahead.ts may make the new patient's
- * key before the write lock. Input is attacker-controlled, as in findMatches. Only a hint — the transaction matches again under the lock, and that match decides
- * (a match made in between leaves one key that seals nothing). Criteria the transaction
- * would refuse, or a search that fails, count as a match here: nothing is made ahead, and
- * the transaction reports the error as before. Nothing of the result reaches the caller.
+ * transaction: a hint that it will create, so that keys-ahead.ts may make the new
+ * patient's key before the write lock. Only a hint: the transaction matches again under
+ * the lock, and that match decides (a match made in between leaves one key that seals
+ * nothing). Criteria the transaction would refuse, or a search that fails, count as a
+ * match here: nothing is made ahead, and the transaction reports the error as before.
+ * Nothing of the result reaches the caller. `query` is attacker-controlled, as in findMatches.
  */
 export async function noMatchYet(ctx: FhirContext, reader: ResourceReader, type: string, query: string, visibility: Visibility): Promise<boolean> {
   try {
-    const params = parseQueryString(query);
-    if (params.length === 0) return false;
-    const parsed = ctx.search.parse([type], params, 'strict');
-    const { keys } = await reader.search({ ...parsed, count: 1, total: 'none', sort: [] }, 1, visibility);
-    return keys.length === 0;
+    return (await matchKeys(ctx, reader, type, parseQueryString(query), visibility, 1)).length === 0;
   } catch {
     return false;
   }

@@ -12,13 +12,13 @@ import type { RequestOptions } from './fhir-interaction.js';
 import { etagOf, statusLine, type FhirResult } from './fhir-result.js';
 import { bundleJson, type BundleEntryJson } from './bundle-json.js';
 import { atEntry, type BundleEntryRequest } from './bundle-request.js';
-import { findMatches, noMatchYet, parseQueryString, singleMatch } from './conditional-match.js';
+import { findMatches, parseQueryString, singleMatch } from './conditional-match.js';
 import { ReferenceResolver } from './reference-resolution.js';
-import { assertId, assertResourceType, isFhirId, parseResourceBody } from './resource-input.js';
-import { checkIfMatch, planDelete, planPut, prepareResource } from './version-plan.js';
-import { keysAhead, type KeyAhead } from './keys-ahead.js';
+import { assertId, assertResourceType, parseResourceBody } from './resource-input.js';
+import { checkIfMatch, planDelete, planPut } from './version-plan.js';
+import { newPatientsAhead, type NewPatient } from './keys-ahead.js';
 import { readInTransaction } from './transaction-reads.js';
-import { assertChangeable, assertMayCreateWithId, assertWritable, mayCreateWithId, visibleState, writeAccessOf, type WriteAccess } from './write-access.js';
+import { assertChangeable, assertMayCreateWithId, assertWritable, visibleState, writeAccessOf, type WriteAccess } from './write-access.js';
 import type { Visibility } from '../ports/visibility.js';
 
 type Step =
@@ -96,45 +96,34 @@ export const MAX_PATIENT_KEYS_AHEAD = 8;
 
 /**
  * The data keys of the new patients the bundle creates, made before its transaction
- * (keys-ahead.ts): every other entry's version is sealed under a key that exists, or under
- * one of theirs (ownerOf: a resource in one patient's compartment takes that patient's key).
- * Plain creates of a Patient get their ids now (returned by entry index), and so do
- * conditional creates and conditional updates without an id whose criteria match nothing
- * yet (conditional-match.ts `noMatchYet`; the transaction matches again and uses the id
- * only if it still creates); a PUT creates under its own id. A caller who may not create
- * by id gets nothing ahead for a PUT or a conditional update, as in write-interactions.ts.
- * The entries are counted against the cap before any is searched or prepared. What fails
- * here (a body or criteria the transaction will refuse) is only left to the transaction.
+ * (keys-ahead.ts `newPatientsAhead`): every other entry's version is sealed under a key
+ * that exists, or under one of theirs (ownerOf: a resource in one patient's compartment
+ * takes that patient's key). Plain creates of a Patient get their ids now (returned by
+ * entry index), and so do conditional creates and conditional updates without an id
+ * whose criteria match nothing yet; a PUT creates under its own id. The entries are
+ * counted against the cap before any is searched or prepared.
  */
 async function patientKeysAhead(ctx: FhirContext, ordered: readonly BundleEntryRequest[], resources: ReadonlyMap<number, FhirResource>, access: WriteAccess): Promise<Map<number, string>> {
-  const creates: { index: number; resource: FhirResource; method: 'POST' | 'PUT'; id?: string; criteria?: string }[] = [];
-  const byId = mayCreateWithId(access.visibility);
+  const creates: (NewPatient & { index: number })[] = [];
   for (const e of ordered) {
     const i = e.interaction;
     const resource = resources.get(e.index);
     if (resource?.resourceType !== 'Patient') continue;
     if (i.kind === 'create') creates.push({ index: e.index, resource, method: 'POST', ...(i.ifNoneExist === undefined ? {} : { criteria: i.ifNoneExist }) });
-    else if (i.kind === 'update' && byId && resource.id === i.id && isFhirId(i.id)) creates.push({ index: e.index, resource, method: 'PUT', id: i.id });
-    else if (i.kind === 'conditional-update' && byId && (resource.id === undefined || isFhirId(resource.id))) creates.push({ index: e.index, resource, method: 'PUT', criteria: i.query, ...(resource.id === undefined ? {} : { id: resource.id }) });
+    else if (i.kind === 'update' && resource.id === i.id) creates.push({ index: e.index, resource, method: 'PUT', id: i.id });
+    else if (i.kind === 'conditional-update') creates.push({ index: e.index, resource, method: 'PUT', criteria: i.query, ...(resource.id === undefined ? {} : { id: resource.id }) });
   }
   const ids = new Map<number, string>();
   if (creates.length > MAX_PATIENT_KEYS_AHEAD) return ids;
-  const ahead: KeyAhead[] = [];
-  for (const c of creates) {
-    if (c.criteria !== undefined && !(await noMatchYet(ctx, ctx.store, 'Patient', c.criteria, access.visibility))) continue;
-    const id = c.id ?? uuidV4(ctx.random);
-    if (c.id === undefined) ids.set(c.index, id);
-    try {
-      ahead.push({ prepared: prepareResource(ctx, c.resource, id), method: c.method });
-    } catch {
-      // The transaction plans this entry again after rewriting its references, and refuses it there.
-    }
-  }
-  await keysAhead(ctx, access, ahead);
+  const made = await newPatientsAhead(ctx, access, creates);
+  creates.forEach((c, k) => {
+    const m = made[k];
+    if (m !== undefined && c.id === undefined) ids.set(c.index, m.id);
+  });
   return ids;
 }
 
-/** Decides which resource each entry acts on, and binds its fullUrl to that resource; a plain create takes `assigned` as its id when given. */
+/** Decides which resource each entry acts on, and binds its fullUrl to that resource; a create, or a conditional update that creates without an id, takes `assigned` as its id when given. */
 async function identify(
   ctx: FhirContext,
   tx: ResourceWriter,

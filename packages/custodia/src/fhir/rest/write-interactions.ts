@@ -7,11 +7,10 @@ import { CustodiaError, uuidV4 } from '../../kernel/index.js';
 import type { FhirContext } from './fhir-context.js';
 import type { FhirResult } from './fhir-result.js';
 import { findMatches, noMatchYet, parseQueryString, singleMatch } from './conditional-match.js';
-import { assertId, assertResourceType, isFhirId, parseResourceBody } from './resource-input.js';
-import type { FhirResource } from '../resource.js';
-import { checkIfMatch, planDelete, planPrepared, planPut, prepareResource, type PlannedWrite, type PreparedResource } from './version-plan.js';
+import { assertId, assertResourceType, parseResourceBody } from './resource-input.js';
+import { checkIfMatch, planDelete, planPrepared, planPut, prepareResource, type PlannedWrite } from './version-plan.js';
 import { assertChangeable, assertMayCreateWithId, assertWritable, mayCreateWithId, visibleState, type WriteAccess } from './write-access.js';
-import { keysAhead } from './keys-ahead.js';
+import { keysAhead, newPatientsAhead } from './keys-ahead.js';
 
 function written(p: PlannedWrite): FhirResult {
   const w = p.write;
@@ -72,7 +71,8 @@ export async function conditionalUpdate(ctx: FhirContext, type: string, query: s
   const { visibility } = access;
   assertResourceType(ctx, type);
   const resource = parseResourceBody(ctx, body, type);
-  const ahead = await createdPatientKeyAhead(ctx, type, resource, query, access);
+  // Before the write lock: if it will likely create a patient, that patient's key (keys-ahead.ts).
+  const [ahead] = type === 'Patient' ? await newPatientsAhead(ctx, access, [{ resource, method: 'PUT', criteria: query, ...(resource.id === undefined ? {} : { id: resource.id }) }]) : [];
   return ctx.store.transaction(async (tx) => {
     const match = singleMatch(await findMatches(ctx, tx, type, parseQueryString(query), visibility), 'conditional update');
     let id: string;
@@ -87,7 +87,7 @@ export async function conditionalUpdate(ctx: FhirContext, type: string, query: s
       assertMayCreateWithId(visibility, type, resource.id);
       id = resource.id;
     } else {
-      id = ahead?.drawn ?? uuidV4(ctx.random);
+      id = ahead?.id ?? uuidV4(ctx.random);
     }
     const current = (await tx.currentStates([{ type, id }])).get(`${type}/${id}`);
     checkIfMatch(current, ifMatch);
@@ -97,29 +97,6 @@ export async function conditionalUpdate(ctx: FhirContext, type: string, query: s
     await tx.writeVersions([plan.write]);
     return written(plan);
   });
-}
-
-/**
- * A conditional update that will likely create a patient (nothing matches its criteria
- * yet, conditional-match.ts `noMatchYet`) makes that patient's key before the write lock
- * (keys-ahead.ts), under the resource's own id or one drawn now (`drawn`), for the
- * transaction to use if it still creates, with the version prepared for that id. Only for
- * a caller who may create by id; an invalid body or id is left to the transaction, which
- * refuses it in its usual order.
- */
-async function createdPatientKeyAhead(ctx: FhirContext, type: string, resource: FhirResource, query: string, access: WriteAccess): Promise<{ prepared: PreparedResource; drawn?: string } | undefined> {
-  if (type !== 'Patient' || !mayCreateWithId(access.visibility)) return undefined;
-  if (resource.id !== undefined && !isFhirId(resource.id)) return undefined;
-  if (!(await noMatchYet(ctx, ctx.store, type, query, access.visibility))) return undefined;
-  const id = resource.id ?? uuidV4(ctx.random);
-  let prepared: PreparedResource;
-  try {
-    prepared = prepareResource(ctx, resource, id);
-  } catch {
-    return undefined;
-  }
-  await keysAhead(ctx, access, [{ prepared, method: 'PUT' }]);
-  return resource.id === undefined ? { prepared, drawn: id } : { prepared };
 }
 
 /** DELETE [type]/[id]: a deletion version; deleting what does not exist (or cannot be seen) changes nothing. */
