@@ -1,7 +1,8 @@
 // Isolation-forest scoring throughput on one core (issue 6 target: ≥ 200,000 rows/s for
 // ~41 features). Trains on the normal rows of the NSL-KDD 20% fixture (t = 100, ψ = 256,
-// the paper's defaults, or the ψ given: the detectors' is 1024), then scores all 25,192 rows with scoreBatch, repeatedly, for
-// about CUSTODIA_BENCH_SECONDS (default 3) seconds, and reports the median of the runs.
+// the paper's defaults, or the ψ given: the detectors' is 1024), then scores all 25,192
+// rows with scoreBatch, repeatedly, for about CUSTODIA_BENCH_SECONDS (default 3) seconds,
+// and reports the median of the runs.
 // Run after `npm run build`:  node packages/custodia/bench/detect-iforest.mjs
 import { readFileSync } from 'node:fs';
 import { FeatureEncoder, NSL_KDD_SCHEMA, nslKddLabel, nslKddRow, trainIsolationForest } from '../dist/detect/index.js';

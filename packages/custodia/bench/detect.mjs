@@ -54,7 +54,7 @@ function sklearn(matrix, fold, attack, seconds) {
  * Subsample sizes compared with scikit-learn: the paper's 256 (scikit-learn's default, and
  * this bench's only one until 2026-11-30) and the detectors' (DETECTOR_FOREST_OPTIONS).
  */
-const PSI = [256, DETECTOR_FOREST_OPTIONS.subsampleSize];
+export const PSI = [...new Set([256, DETECTOR_FOREST_OPTIONS.subsampleSize])];
 
 /**
  * { ours: {[ψ]: {auc, rowsPerSecond, trainMs}, detectorAuc}, sklearn?: {[ψ]: {auc, rows_per_second, train_ms}} }:
@@ -70,5 +70,5 @@ export function detectionFigures(seconds = 3) {
     ours[psi] = { auc: ourAuc(data, fold, attack, psi), rowsPerSecond: speed.rowsPerSecond, trainMs: speed.trainMs };
   }
   ours.detectorAuc = detectorAuc(data, fold, attack);
-  return { ours, detectorPsi: DETECTOR_FOREST_OPTIONS.subsampleSize, sklearn: sklearn(data.matrix, fold, attack, seconds) };
+  return { ours, sklearn: sklearn(data.matrix, fold, attack, seconds) };
 }

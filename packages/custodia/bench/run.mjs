@@ -11,7 +11,8 @@ import { createVault, importFiles, localImportTarget, resolveConfig } from '../d
 import { durableCommitsOnce, importOnce, importRecordsOnce, rawInsertOnce, syntheaLines, SYNTHEA_DIRS } from './import.mjs';
 import { latency, load, startHello } from './http.mjs';
 import { appendFigures, proofLatency } from './ledger.mjs';
-import { detectionFigures } from './detect.mjs';
+import { detectionFigures, PSI } from './detect.mjs';
+import { DETECTOR_FOREST_OPTIONS } from '../dist/detect/index.js';
 import { modelComparisons, ourModelFigures, sklearnModelFigures } from './detect-models.mjs';
 import { holdoutFigures, sklearnHoldoutFigures } from './detect-holdout.mjs';
 
@@ -273,9 +274,10 @@ log('detect: isolation forest vs scikit-learn (NSL-KDD 20%, one core)');
 // At ψ = 256 (the paper's and scikit-learn's default: `detect.iforest.*`) and at the
 // detectors' ψ (`detect.iforest.psi<ψ>.*`).
 const detect = detectionFigures(Math.max(3, DURATION / 2));
-const psiName = (psi) => (psi === 256 ? '' : `.psi${psi}`);
+const psiName = (psi) => (psi === PSI[0] ? '' : `.psi${psi}`);
+const detectorPsi = DETECTOR_FOREST_OPTIONS.subsampleSize;
 if (detect.sklearn === undefined) log('detect: scikit-learn is not installed (bash packages/custodia/scripts/install-sklearn.sh): comparison skipped');
-for (const psi of [256, detect.detectorPsi]) {
+for (const psi of PSI) {
   const ours = detect.ours[psi];
   const theirs = detect.sklearn?.[psi];
   if (theirs === undefined) {
@@ -287,7 +289,7 @@ for (const psi of [256, detect.detectorPsi]) {
   emit(`detect.iforest${psiName(psi)}.auc`, ours.auc, 'AUC', `sklearn.iforest${psiName(psi)}.auc`, theirs.auc);
 }
 // The unsupervised detector as shipped (its threshold and rare values) against the bare forest it is built on (same ψ), same folds.
-emit('detect.unsupervised.auc', detect.ours.detectorAuc, 'AUC', `detect.iforest${psiName(detect.detectorPsi)}.auc`, detect.ours[detect.detectorPsi].auc);
+emit('detect.unsupervised.auc', detect.ours.detectorAuc, 'AUC', `detect.iforest${psiName(detectorPsi)}.auc`, detect.ours[detectorPsi].auc);
 
 // Detection (issue 6): our gradient-boosted trees and the hybrid (the same trees + the
 // isolation forest on normal rows) against scikit-learn's HistGradientBoostingClassifier

@@ -17,22 +17,19 @@ from sklearn.metrics import roc_auc_score
 
 def main():
     directory, seconds = sys.argv[1], float(sys.argv[2])
-    out = {}
-    for psi in sys.argv[3:]:
-        out[psi] = figures(directory, seconds, int(psi))
-    print(json.dumps(out))
-
-
-def figures(directory, seconds, psi):
     meta = json.load(open(os.path.join(directory, "meta.json")))
     rows, width = meta["rows"], meta["width"]
     x = np.fromfile(os.path.join(directory, "matrix.f64"), dtype="<f8").reshape(rows, width)
     fold = np.fromfile(os.path.join(directory, "fold.i32"), dtype="<i4")
     attack = np.fromfile(os.path.join(directory, "attack.u8"), dtype="u1").astype(bool)
+    print(json.dumps({psi: figures(x, fold, attack, meta["folds"], seconds, int(psi)) for psi in sys.argv[3:]}))
 
+
+def figures(x, fold, attack, folds, seconds, psi):
+    rows = len(x)
     # Quality: 5-fold CV, each fold's forest trained on the normal rows of the others.
     scores = np.empty(rows)
-    for f in range(meta["folds"]):
+    for f in range(folds):
         train = (fold != f) & ~attack
         model = IsolationForest(n_estimators=100, max_samples=psi, random_state=f, n_jobs=1).fit(x[train])
         held = fold == f
