@@ -7,6 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ResourceStore, ResourceWriter, Visibility } from '../../src/fhir/index.js';
+import type { FhirContext } from '../../src/fhir/rest/fhir-context.js';
 import { SEE_ALL } from '../../src/fhir/index.js';
 import { conditionalUpdate, createResource, updateResource } from '../../src/fhir/rest/write-interactions.js';
 import { writeAccessOf } from '../../src/fhir/rest/write-access.js';
@@ -44,13 +45,23 @@ function watchedStore(): { store: ResourceStore; calls: string[] } {
   return { store, calls };
 }
 
+/**
+ * Runs `fn` on the watched store while `others` other requests are in flight: the vault
+ * then flushes off the event loop, so a key left to the transaction would be flushed inside it.
+ */
+async function whileOthersInFlight(others: number, fn: (ctx: FhirContext, calls: string[]) => Promise<void>): Promise<void> {
+  const leave = Array.from({ length: others }, () => tv.vault.inFlight.enter());
+  try {
+    const { store, calls } = watchedStore();
+    await fn({ ...tv.vault.fhir, store }, calls);
+  } finally {
+    for (const l of leave) l();
+  }
+}
+
 describe('writes, before the write lock', () => {
   it('a new patient’s key is durable before the transaction begins, while other requests are in flight', async () => {
-    // Others in flight: the vault flushes off the event loop (a key left to the transaction would be flushed inside it).
-    const leave = [tv.vault.inFlight.enter(), tv.vault.inFlight.enter(), tv.vault.inFlight.enter()];
-    try {
-      const { store, calls } = watchedStore();
-      const ctx = { ...tv.vault.fhir, store };
+    await whileOthersInFlight(3, async (ctx, calls) => {
       const created = await createResource(ctx, 'Patient', { resourceType: 'Patient', name: [{ family: 'Early' }] }, undefined, writeAccessOf({ visibility: SEE_ALL }));
       expect(created.status).toBe(201);
       const id = String(created.location).split('/')[1];
@@ -61,9 +72,7 @@ describe('writes, before the write lock', () => {
       expect(put.status).toBe(201);
       expect(calls).toEqual(['keys Patient/client-chosen', 'transaction body']);
       expect((await tv.request('GET', '/fhir/Patient/client-chosen')).status).toBe(200);
-    } finally {
-      for (const l of leave) l();
-    }
+    });
   });
 
   it('makes no key for a version the caller may not write, and the transaction refuses it as before', async () => {
@@ -77,10 +86,7 @@ describe('writes, before the write lock', () => {
   });
 
   it('a conditional create makes its key ahead only while nothing matches it; criteria the transaction refuses make none', async () => {
-    const leave = [tv.vault.inFlight.enter(), tv.vault.inFlight.enter()];
-    try {
-      const { store, calls } = watchedStore();
-      const ctx = { ...tv.vault.fhir, store };
+    await whileOthersInFlight(2, async (ctx, calls) => {
       const body = { resourceType: 'Patient', identifier: [{ system: 'urn:test', value: 'once' }] };
       const first = await createResource(ctx, 'Patient', body, 'identifier=urn:test|once', writeAccessOf({ visibility: SEE_ALL }));
       expect(first.status).toBe(201);
@@ -102,16 +108,11 @@ describe('writes, before the write lock', () => {
       calls.length = 0;
       await expect(createResource(ctx, 'Patient', body, 'no-such-parameter=1', writeAccessOf({ visibility: SEE_ALL }))).rejects.toMatchObject({ code: 'search-unsupported' });
       expect(calls).toEqual(['transaction body']);
-    } finally {
-      for (const l of leave) l();
-    }
+    });
   });
 
   it('a conditional update that will create a patient makes the key ahead, under the id it then creates; one that matches makes none', async () => {
-    const leave = [tv.vault.inFlight.enter(), tv.vault.inFlight.enter()];
-    try {
-      const { store, calls } = watchedStore();
-      const ctx = { ...tv.vault.fhir, store };
+    await whileOthersInFlight(2, async (ctx, calls) => {
       const body = { resourceType: 'Patient', identifier: [{ system: 'urn:test', value: 'upsert' }] };
       const made = await conditionalUpdate(ctx, 'Patient', 'identifier=urn:test|upsert', body, undefined, writeAccessOf({ visibility: SEE_ALL }));
       expect(made.status).toBe(201);
@@ -135,9 +136,7 @@ describe('writes, before the write lock', () => {
       const own: Visibility = { kind: 'in-compartment', compartment: 'Patient', ids: ['upsert-own'] };
       await expect(conditionalUpdate(ctx, 'Patient', 'identifier=urn:test|upsert-own', { resourceType: 'Patient', id: 'upsert-own' }, undefined, writeAccessOf({ visibility: own }))).rejects.toBeDefined();
       expect(calls).toEqual(['transaction body']);
-    } finally {
-      for (const l of leave) l();
-    }
+    });
   });
 
   it('makes no key ahead for an update-as-create the caller may not make', async () => {
@@ -149,10 +148,7 @@ describe('writes, before the write lock', () => {
   });
 
   it('a transaction Bundle makes the keys of the patients it creates before its transaction, and creates them under the ids it made them for', async () => {
-    const leave = [tv.vault.inFlight.enter(), tv.vault.inFlight.enter()];
-    try {
-      const { store, calls } = watchedStore();
-      const ctx = { ...tv.vault.fhir, store };
+    await whileOthersInFlight(2, async (ctx, calls) => {
       const options = (visibility: Visibility): RequestOptions => ({ returnPreference: 'minimal', handling: 'strict', owner: 'test', visibility });
       const bundle = {
         resourceType: 'Bundle',
@@ -217,8 +213,6 @@ describe('writes, before the write lock', () => {
       const atCap = { ...many, entry: many.entry.slice(1) };
       expect((await processTransaction(ctx, parseBundleRequest(ctx, atCap).entries, options(SEE_ALL))).status).toBe(200);
       expect(calls).toHaveLength(2);
-    } finally {
-      for (const l of leave) l();
-    }
+    });
   });
 });
