@@ -18,7 +18,7 @@ import { assertId, assertResourceType, parseResourceBody } from './resource-inpu
 import { checkIfMatch, planDelete, planPut } from './version-plan.js';
 import { newPatientsAhead, type NewPatient } from './keys-ahead.js';
 import { readInTransaction } from './transaction-reads.js';
-import { assertChangeable, assertMayCreateWithId, assertWritable, visibleState, writeAccessOf, type WriteAccess } from './write-access.js';
+import { assertChangeable, assertMayCreateWithId, assertPatientsSeen, assertWritable, visibleState, writeAccessOf, type WriteAccess } from './write-access.js';
 import type { Visibility } from '../ports/visibility.js';
 
 type Step =
@@ -193,6 +193,8 @@ async function planWrites(ctx: FhirContext, tx: ResourceWriter, steps: readonly 
     seen.add(key);
   }
   const states: Map<string, CurrentState> = await tx.currentStates(targets.filter((s) => s.method !== 'POST').map((s) => ({ type: s.type, id: s.id })));
+  // Patients this Bundle writes: their new records may name them (assertPatientsSeen).
+  const patientsWritten = new Set(targets.filter((s) => s.type === 'Patient' && s.method !== 'DELETE').map((s) => s.id));
   const out: PlannedEntryWrite[] = [];
   for (const s of targets) {
     try {
@@ -209,6 +211,7 @@ async function planWrites(ctx: FhirContext, tx: ResourceWriter, steps: readonly 
       checkIfMatch(known, s.ifMatch);
       const plan = planPut(ctx, s.resource!, s.id, current, now, s.method);
       assertWritable(access, plan.write);
+      await assertPatientsSeen(tx, access, plan.write, patientsWritten);
       out.push({ index: s.entry.index, write: plan.write, status: plan.status });
     } catch (err) {
       throw atEntry(s.entry.index, err);

@@ -8,6 +8,9 @@
  * - The version being written must itself be visible to its writer: nobody can write
  *   into a compartment, or under a label, they could not read back (403: the caller's
  *   own data, so nothing leaks).
+ * - A restricted caller writes only into the compartments of patients it can see
+ *   ({@link assertPatientsSeen}): the same 403 for a patient that does not exist as for
+ *   one whose consent hides them from the caller.
  */
 import { CustodiaError } from '../../kernel/index.js';
 import { isVisible, type Visibility } from '../ports/visibility.js';
@@ -60,14 +63,15 @@ export function assertWritable(access: WriteAccess, w: VersionWrite): void {
 /** Whether {@link assertWritable} lets the caller write `w`. */
 export const mayWrite = (access: WriteAccess, w: VersionWrite): boolean => refusal(access, w) === undefined;
 
+const outsideWhatIsSeen = (): CustodiaError =>
+  new CustodiaError('forbidden', 'The token does not allow writing this resource (its patient or its labels are outside what the caller may see)');
+
 function refusal(access: WriteAccess, w: VersionWrite): CustodiaError | undefined {
   if (!isRestricted(access.visibility) || w.json === null) return undefined;
   const tokens = w.index?.token ?? [];
   const labels = tokens.filter((t) => t.param === '_security').map((t) => ({ system: t.system, code: t.code }));
   const facts = { type: w.type, id: w.id, compartments: w.compartments ?? [], labels, tokens };
-  if (!isVisible(access.visibility, facts)) {
-    return new CustodiaError('forbidden', 'The token does not allow writing this resource (its patient or its labels are outside what the caller may see)');
-  }
+  if (!isVisible(access.visibility, facts)) return outsideWhatIsSeen();
   if (access.changeable !== access.visibility && !isVisible(access.changeable, facts)) return notChangeable(w.type, w.id);
   return undefined;
 }
@@ -77,3 +81,23 @@ export async function assertChangeable(reader: ResourceReader, access: WriteAcce
   if (access.changeable === access.visibility) return;
   if ((await reader.readCurrent(type, id, access.changeable)) === undefined) throw notChangeable(type, id);
 }
+
+/**
+ * A restricted caller writes only into the compartments of patients it can see: each
+ * Patient the new version's Patient compartments name must be one the caller can read
+ * now, or one written by the same request (`written`: ids of Patients a Bundle creates or
+ * updates), or the version itself when it is a Patient. Without this, a record for a
+ * patient whose Consent hides them from the caller (refused: the new version would be
+ * invisible to its writer) would be answered otherwise than one for a patient id that
+ * was never used (created, with a dangling reference): an oracle for which patients
+ * exist and have shut the caller out. Both now get {@link assertWritable}'s 403.
+ */
+export async function assertPatientsSeen(reader: ResourceReader, access: WriteAccess, w: VersionWrite, written: ReadonlySet<string> = NONE): Promise<void> {
+  if (!isRestricted(access.visibility) || w.json === null) return;
+  for (const c of w.compartments ?? []) {
+    if (c.compartment !== 'Patient' || (w.type === 'Patient' && c.id === w.id) || written.has(c.id)) continue;
+    if ((await reader.readCurrent('Patient', c.id, access.visibility)) === undefined) throw outsideWhatIsSeen();
+  }
+}
+
+const NONE: ReadonlySet<string> = new Set();

@@ -9,7 +9,7 @@ import type { FhirResult } from './fhir-result.js';
 import { findMatches, noMatchYet, parseQueryString, singleMatch } from './conditional-match.js';
 import { assertId, assertResourceType, parseResourceBody } from './resource-input.js';
 import { checkIfMatch, planDelete, planPrepared, planPut, prepareResource, type PlannedWrite } from './version-plan.js';
-import { assertChangeable, assertMayCreateWithId, assertWritable, mayCreateWithId, visibleState, type WriteAccess } from './write-access.js';
+import { assertChangeable, assertMayCreateWithId, assertPatientsSeen, assertWritable, mayCreateWithId, visibleState, type WriteAccess } from './write-access.js';
 import { keysAhead, newPatientsAhead } from './keys-ahead.js';
 
 function written(p: PlannedWrite): FhirResult {
@@ -37,6 +37,7 @@ export async function createResource(ctx: FhirContext, type: string, body: unkno
     }
     const plan = planPrepared(prepared, undefined, ctx.clock.now(), 'POST');
     assertWritable(access, plan.write);
+    await assertPatientsSeen(tx, access, plan.write);
     await tx.writeVersions([plan.write]);
     return written(plan);
   });
@@ -61,6 +62,7 @@ export async function updateResource(ctx: FhirContext, type: string, id: string,
     const existing = current ?? (await tx.currentStates([{ type, id }])).get(`${type}/${id}`);
     const plan = planPrepared(prepared, existing, ctx.clock.now(), 'PUT');
     assertWritable(access, plan.write);
+    await assertPatientsSeen(tx, access, plan.write);
     await tx.writeVersions([plan.write]);
     return written(plan);
   });
@@ -94,6 +96,7 @@ export async function conditionalUpdate(ctx: FhirContext, type: string, query: s
     // The version prepared ahead, when it is for this id (the usual case of a create).
     const plan = ahead?.prepared.id === id ? planPrepared(ahead.prepared, current, ctx.clock.now(), 'PUT') : planPut(ctx, resource, id, current, ctx.clock.now(), 'PUT');
     assertWritable(access, plan.write);
+    await assertPatientsSeen(tx, access, plan.write);
     await tx.writeVersions([plan.write]);
     return written(plan);
   });
