@@ -21,7 +21,8 @@
  *     "types": { "<type or backbone path>": { "kind": "resource"|"complex"|"backbone",
  *                "elements": { "<json name>": [type, min, max, choice?] } } },
  *     "valueSets": { "<value set URL>": ["<code>", …] },
- *     "bindings": { "<type or backbone path>": { "<json name>": "<value set URL>" } } }
+ *     "bindings": { "<type or backbone path>": { "<json name>": "<value set URL>" } },
+ *     "references": { "<type or backbone path>": { "<json name>": ["<resource type>", …] } } }
  *   - type: a primitive name, a key of "types", or "Resource" (a nested resource that declares
  *     its own resourceType). A leading "@" marks a primitive that has no `_name` sibling in
  *     JSON (Element.id, Resource.id, xhtml).
@@ -31,6 +32,9 @@
  *   - valueSets / bindings: the `code` elements with a REQUIRED binding to a closed value set,
  *     and that value set's codes, one shared list per URL (see code-bindings.mjs for where the
  *     codes come from and which value sets are left open).
+ *   - references: the resource types a `Reference` element may point to (its targetProfiles),
+ *     for every Reference element, or Reference variant of a choice element, whose targets
+ *     are not "any resource" (targetProfile absent or naming Resource).
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
@@ -131,6 +135,24 @@ const KIND_BY_SD = { resource: 'resource', 'complex-type': 'complex' };
 /** The required `code` elements met by addDefinition: [{ typeKey, name, element }]. */
 const requiredCodeElements = [];
 
+const STRUCTURE_DEFINITION_BASE = 'http://hl7.org/fhir/StructureDefinition/';
+/** Per type or backbone path, per JSON name: the resource types a Reference may point to. */
+const references = {};
+
+/** FHIR R4 references.html: a Reference's target SHALL be of a type its targetProfile allows. */
+function addReferenceTargets(typeKey, name, type) {
+  if (type.code !== 'Reference') return;
+  const profiles = type.targetProfile ?? [];
+  if (profiles.length === 0 || profiles.includes(`${STRUCTURE_DEFINITION_BASE}Resource`)) return;
+  const targets = profiles.map((url) => {
+    if (!url.startsWith(STRUCTURE_DEFINITION_BASE)) fail(`unexpected targetProfile ${url} at ${typeKey}.${name}`);
+    const target = url.slice(STRUCTURE_DEFINITION_BASE.length);
+    if (byId.get(target)?.kind !== 'resource') fail(`targetProfile ${url} at ${typeKey}.${name} is not a resource type`);
+    return target;
+  });
+  (references[typeKey] ??= {})[name] = [...new Set(targets)].sort();
+}
+
 /** Adds one StructureDefinition's elements, under its own name and its backbone paths. */
 function addDefinition(types, sd, typeName) {
   const elements = sd.snapshot.element;
@@ -155,12 +177,14 @@ function addDefinition(types, sd, typeName) {
       const base = name.slice(0, -3);
       for (const type of elementTypes) {
         parent.elements[base + capitalise(type.code)] = [tableType(element, type, rootPath), element.min, max, name];
+        addReferenceTargets(parentKey, base + capitalise(type.code), type);
       }
       continue;
     }
     if (elementTypes.length !== 1) fail(`expected one type at ${element.path}`);
     const type = tableType(element, elementTypes[0], rootPath);
     parent.elements[name] = [type, element.min, max];
+    addReferenceTargets(parentKey, name, elementTypes[0]);
     if (isRequiredCodeBinding(element)) requiredCodeElements.push({ typeKey: parentKey, name, element });
     if (type === element.path) types[element.path] = { kind: 'backbone', elements: {} };
   }
@@ -214,7 +238,11 @@ function serialiseTable() {
   const valueSetLines = Object.entries(valueSets).map(([url, codes]) => `${JSON.stringify(url)}:${JSON.stringify(codes)}`);
   lines.push(valueSetLines.join(',\n'), '},', '"bindings":{');
   const bindingLines = Object.entries(bindings).map(([name, byElement]) => `${JSON.stringify(name)}:${JSON.stringify(byElement)}`);
-  lines.push(bindingLines.join(',\n'), '}', '}');
+  lines.push(bindingLines.join(',\n'), '},', '"references":{');
+  const referenceLines = Object.keys(references)
+    .sort()
+    .map((key) => `${JSON.stringify(key)}:${JSON.stringify(Object.fromEntries(Object.entries(references[key]).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))))}`);
+  lines.push(referenceLines.join(',\n'), '}', '}');
   return `${lines.join('\n')}\n`;
 }
 

@@ -45,6 +45,12 @@ describe('bad input', () => {
     expect(JSON.stringify(date.body)).not.toContain('1970-13-45');
   });
 
+  it('a reference to a type its element does not allow → 422 at the reference', async () => {
+    const res = await t.request('POST', '/fhir/Observation', { resourceType: 'Observation', status: 'final', code: { text: 'x' }, subject: { reference: 'Encounter/e1' } });
+    expectOutcome(res, 422, 'resource-invalid');
+    expect(res.body.issue[0].expression).toEqual(['Observation.subject.reference']);
+  });
+
   it('an unknown element → 400', async () => {
     const res = await t.request('POST', '/fhir/Patient', { resourceType: 'Patient', nickname: 'x' });
     expectOutcome(res, 400, 'resource-structure');

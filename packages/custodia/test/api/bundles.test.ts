@@ -89,6 +89,21 @@ for (const dialect of ALL_DATABASES) {
       expect(dangling.body.issue[0].details.coding[0].code).toBe('reference-unresolved');
     });
 
+    it('checks the type a reference resolves to against what its element allows', async () => {
+      const before = await count('Observation');
+      const encounter = post('urn:uuid:enc-1', { resourceType: 'Encounter', status: 'finished', class: { code: 'AMB' } });
+      const viaEntry = await t.request('POST', '/fhir', tx([post('urn:uuid:g', { resourceType: 'Observation', status: 'final', code: { text: 'x' }, subject: { reference: 'urn:uuid:enc-1' } }), encounter]));
+      expect(viaEntry.status).toBe(422);
+      expect(viaEntry.body.issue[0].expression).toEqual(['Bundle.entry[0].resource.subject.reference']);
+      await t.request('POST', '/fhir/Encounter', { resourceType: 'Encounter', status: 'finished', class: { code: 'AMB' }, identifier: [{ system: 'urn:visit', value: 'v-1' }] });
+      const viaSearch = await t.request('POST', '/fhir', tx([post('urn:uuid:h', { resourceType: 'Observation', status: 'final', code: { text: 'x' }, subject: { reference: 'Encounter?identifier=urn:visit|v-1' } })]));
+      expect(viaSearch.status).toBe(422);
+      expect(await count('Observation')).toBe(before);
+      // The same references in the element that allows an Encounter are fine.
+      const fine = await t.request('POST', '/fhir', tx([post('urn:uuid:i', { resourceType: 'Observation', status: 'final', code: { text: 'x' }, encounter: { reference: 'urn:uuid:enc-2' } }), { ...encounter, fullUrl: 'urn:uuid:enc-2' }]));
+      expect(fine.status).toBe(200);
+    });
+
     it('processes DELETE, POST, PUT, then GET; GET sees the writes', async () => {
       const victim = (await t.request('POST', '/fhir/Patient', { resourceType: 'Patient', name: [{ family: 'Victim' }] })).body.id as string;
       const res = await t.request(

@@ -13,8 +13,17 @@ import { startTestVault, type TestVault } from '../helpers/test-vault.js';
  *   (consent.html, Consent.provision.type: "Not permitted in root rule, required in all
  *   nested rules"), so the vault cannot tell whether they permit or deny, and refuses to
  *   store a Consent it could not enforce (422 business-rule at `Consent`).
+ * - four examples whose references point to a resource of a type the element's
+ *   targetProfile does not allow (references.html; listed with each element in
+ *   test/fhir/validation/official-examples.test.ts): 422 at the reference.
  */
-const REJECTED: Record<string, string> = { 'Consent-consent-example-pkb.json': '422 ["Consent"]' };
+const REJECTED: Record<string, string> = {
+  'Consent-consent-example-pkb.json': '422 ["Consent"]',
+  'DeviceMetric-example.json': '422 ["DeviceMetric.parent.reference"]',
+  'DeviceUseStatement-example.json': '422 ["DeviceUseStatement.reasonReference[0].reference"]',
+  'MedicationRequest-medrx0301.json': '422 ["MedicationRequest.dispenseRequest.performer.reference"]',
+  'Observation-clinical-gender.json': '422 ["Observation.performer[0].reference"]',
+};
 
 function withoutMetaAndId(r: Record<string, unknown>): Record<string, unknown> {
   const { meta: _m, id: _i, ...rest } = r;

@@ -28,11 +28,18 @@ export class ReferenceResolver {
     if (fullUrl !== undefined) this.#byFullUrl.set(fullUrl, target);
   }
 
-  /** Rewrites every `reference` inside `value` in place. */
-  async rewrite(value: unknown): Promise<void> {
+  /** Rewrites every `reference` inside `value` in place; true when one changed. */
+  async rewrite(value: unknown): Promise<boolean> {
+    let changed = false;
     for (const holder of referenceHolders(value)) {
-      holder['reference'] = await this.resolve(holder['reference'] as string);
+      const before = holder['reference'] as string;
+      const after = await this.resolve(before);
+      if (after !== before) {
+        holder['reference'] = after;
+        changed = true;
+      }
     }
+    return changed;
   }
 
   async resolve(reference: string): Promise<string> {

@@ -61,7 +61,9 @@ export async function processTransaction(ctx: FhirContext, entries: readonly Bun
     for (const s of steps) {
       if (s.kind !== 'write' || s.resource === null) continue;
       try {
-        await resolver.rewrite(s.resource);
+        // A resolved reference names its target's type, which the element may not allow
+        // (reference-targets.ts): the rewritten resource is checked again.
+        if (await resolver.rewrite(s.resource)) parseResourceBody(ctx, s.resource, s.type);
       } catch (err) {
         throw atEntry(s.entry.index, err);
       }

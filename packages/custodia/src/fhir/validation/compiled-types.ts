@@ -6,6 +6,7 @@
  */
 import { codeBindingOf, type CodeBinding } from './code-bindings.js';
 import { primitiveFormats, type PrimitiveFormat } from './primitive-formats.js';
+import { referenceTargetsOf } from './reference-targets.js';
 import { loadStructureTable, type ElementEntry, type TypeEntry } from './structure-table.js';
 
 /** How a JSON property is validated. */
@@ -47,6 +48,8 @@ export interface CompiledElement {
   readonly format: PrimitiveFormat | undefined;
   /** Set for `code` primitives with a required binding to a closed value set. */
   readonly binding: CodeBinding | undefined;
+  /** Set for `Reference` elements that may point only to some resource types. */
+  readonly targets: ReadonlySet<string> | undefined;
   /** Set for complex elements and siblings on first use (see complexTypeOf). */
   complexType: CompiledType | undefined;
   /** DomainResource.contained: the nested resource is a contained one. */
@@ -82,9 +85,10 @@ function bitAllocator(typeName: string): (key: string) => number {
   };
 }
 
-type ElementFields = Omit<CompiledElement, 'complexType' | 'pathName' | 'binding'> & {
+type ElementFields = Omit<CompiledElement, 'complexType' | 'pathName' | 'binding' | 'targets'> & {
   readonly pathName?: string;
   readonly binding?: CodeBinding | undefined;
+  readonly targets?: ReadonlySet<string> | undefined;
 };
 
 /** Builds every element with the same property order, so the walker's property reads stay monomorphic. */
@@ -102,6 +106,7 @@ function makeElement(fields: ElementFields): CompiledElement {
     partnerName: fields.partnerName,
     format: fields.format,
     binding: fields.binding,
+    targets: fields.targets,
     complexType: undefined,
     contained: fields.contained,
   };
@@ -138,7 +143,8 @@ function compileType(name: string, entry: TypeEntry, formats: ReadonlyMap<string
       }
     } else {
       const kind = typeName === 'Resource' ? ElementKind.Resource : ElementKind.Complex;
-      elements.set(jsonName, makeElement({ ...shared, name: jsonName, kind, partnerName: '', format: undefined }));
+      const targets = typeName === 'Reference' ? referenceTargetsOf(name, jsonName) : undefined;
+      elements.set(jsonName, makeElement({ ...shared, name: jsonName, kind, partnerName: '', format: undefined, targets }));
     }
   }
   const isResource = entry.kind === 'resource';

@@ -34,6 +34,8 @@ export interface StructureTable {
   readonly valueSets: Readonly<Record<string, readonly string[]>>;
   /** Per type (`Patient`, `Patient.contact`), the value set URL of each required-bound `code` element. */
   readonly bindings: Readonly<Record<string, Readonly<Record<string, string>>>>;
+  /** Per type (`Observation`, `Annotation`), the resource types each `Reference` element may point to. */
+  readonly references: Readonly<Record<string, Readonly<Record<string, readonly string[]>>>>;
 }
 
 let table: StructureTable | undefined;

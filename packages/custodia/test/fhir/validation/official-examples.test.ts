@@ -5,12 +5,27 @@ import { officialExamples } from '../../helpers/fixture-files.js';
 /**
  * Official R4 examples the validator rejects, with the issues it must report and why the
  * example is not valid R4. Every entry has to be checked against the 4.0.1 definitions.
- * The list is currently empty: all 642 examples validate with zero issues. If an example ever
- * has to be added, the test below fails both when a listed example starts to pass and when an
- * unlisted one starts to fail.
+ * The test below fails both when a listed example starts to pass and when an unlisted one
+ * starts to fail. All four reference a resource of a type the element's targetProfile does
+ * not allow (references.html: "the reference SHALL point to a resource of a type" allowed).
  */
+const wrongTarget = (expression: string) => [{ kind: 'invalid', code: 'value', expression }];
 const REJECTED_EXAMPLES: ReadonlyMap<string, { readonly reason: string; readonly issues: readonly { kind: string; code: string; expression: string }[] }> =
-  new Map();
+  new Map([
+    ['DeviceMetric-example.json', { reason: 'DeviceMetric.parent is Reference(Device); the example points to DeviceDefinition/dc102', issues: wrongTarget('DeviceMetric.parent.reference') }],
+    [
+      'DeviceUseStatement-example.json',
+      { reason: 'DeviceUseStatement.reasonReference is Reference(Condition | Observation | DiagnosticReport | DocumentReference | Media); the example points to Procedure/example', issues: wrongTarget('DeviceUseStatement.reasonReference[0].reference') },
+    ],
+    [
+      'MedicationRequest-medrx0301.json',
+      { reason: 'MedicationRequest.dispenseRequest.performer is Reference(Organization); the example points to Practitioner/f001', issues: wrongTarget('MedicationRequest.dispenseRequest.performer.reference') },
+    ],
+    [
+      'Observation-clinical-gender.json',
+      { reason: 'Observation.performer allows Practitioner, PractitionerRole, Organization, CareTeam, Patient and RelatedPerson; the example points to Encounter/example', issues: wrongTarget('Observation.performer[0].reference') },
+    ],
+  ]);
 
 describe('the 642 official FHIR R4 examples', () => {
   const examples = officialExamples();

@@ -56,7 +56,10 @@ function objectNodes(value: unknown, path: string, out: ObjectNode[] = []): Obje
   return out;
 }
 
-const examples = officialExamples().map((example) => example.text);
+// The valid ones: four official examples reference a type their element does not allow (official-examples.test.ts).
+const examples = officialExamples()
+  .map((example) => example.text)
+  .filter((text) => validateResource(JSON.parse(text)).length === 0);
 const PRINTABLE = /^[A-Za-z_$][A-Za-z0-9_$]{0,63}$/;
 const unknownKey = fc.oneof(
   fc.constantFrom('fhir_comments', '__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf', 'value[x]', '_', ''),
