@@ -20,7 +20,7 @@ import {
   type DetectionEvaluation, type DetectionExplanation, type DetectionModel, type DetectionScores, type FeatureSchema, type FlowFormat, type Scorer,
   type Calibration,
 } from '../detect/index.js';
-import { CustodiaError, seededRandom } from '../kernel/index.js';
+import { CustodiaError, isCustodiaError, seededRandom } from '../kernel/index.js';
 import { readAllFlowRows, readFlowRows, type FlowReadProgress, type FlowReadReport, type FlowRowBatch } from './flow-rows.js';
 
 export type TrainingMode = 'unsupervised' | 'supervised' | 'hybrid';
@@ -56,7 +56,18 @@ function refuse(message: string): CustodiaError {
 export async function trainDetectorFromFile(o: { input: string; format: FlowFormat; mode: TrainingMode | 'auto'; seed: string; bags?: number; falsePositiveBudget?: number; onProgress?: (p: DetectorProgress) => void }): Promise<TrainedDetector> {
   if (o.mode === 'supervised' && o.falsePositiveBudget !== undefined) throw refuse('a supervised model has no false-positive budget (it cuts at 0.5); train --hybrid or --unsupervised to set one');
   const schema = schemaForFormat(o.format);
-  const { matrix, classes, report } = await readAllFlowRows(o.input, o.format, schema, (p) => o.onProgress?.({ stage: 'reading', ...p }));
+  const read = await readAllFlowRows(o.input, o.format, schema, (p) => o.onProgress?.({ stage: 'reading', ...p }));
+  try {
+    return trainOn(schema, read, o);
+  } catch (e) {
+    // A refusal after reading says which records were skipped: often they are why.
+    if (!isCustodiaError(e) || read.report.badRecords === 0) throw e;
+    const first = read.report.firstBad.slice(0, 3).map((b) => `line ${b.line}: ${b.reason}`).join('; ');
+    throw new CustodiaError(e.code, `${e.message} (${read.report.badRecords} bad records were skipped; ${first})`);
+  }
+}
+
+function trainOn(schema: FeatureSchema, { matrix, classes, report }: Awaited<ReturnType<typeof readAllFlowRows>>, o: Parameters<typeof trainDetectorFromFile>[0]): TrainedDetector {
   if (matrix.rows === 0) throw refuse('the input holds no readable flow records');
   const counts: Record<string, number> = {};
   let unlabelled = 0;

@@ -206,6 +206,14 @@ describe('custodia detect on Zeek and CICFlowMeter flows', () => {
     expectOneLineError(runCustodia(['detect', 'evaluate', '--model', hostile, '--input', kddPart]), /Invalid model file/);
     expect(existsSync(join(dir, 'no.csv'))).toBe(false);
     expectOneLineError(runCustodia(['detect', 'evaluate', '--model', join(dir, 'zeek.json'), '--input', ZEEK]), /needs labelled flows/);
+    // A refusal after reading names the records it skipped: here they are why.
+    const broken = join(dir, 'broken.txt');
+    writeFileSync(broken, `${readFileSync(KDD, 'utf8').split('\n')[0]}\n1,2,3\n"unterminated,\n`);
+    expectOneLineError(
+      runCustodia(['detect', 'train', '--format', 'nsl-kdd', '--input', broken, '--model', join(dir, 'no.json'), '--unsupervised']),
+      /at least 4 normal rows .*\(2 bad records were skipped; line 2: 3 fields, not 41 to 43; line 3: unterminated quoted field\)/,
+    );
+    expect(existsSync(join(dir, 'no.json'))).toBe(false);
   });
 
   it('trains a hybrid on labelled CICFlowMeter flows and evaluates it', () => {
