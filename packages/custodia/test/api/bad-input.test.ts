@@ -4,6 +4,7 @@
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { officialExamples } from '../helpers/fixture-files.js';
 import { startTestVault, type TestVault } from '../helpers/test-vault.js';
 
 describe('bad input', () => {
@@ -125,6 +126,45 @@ describe('bad input', () => {
         if (res.status >= 500) expect(res.status).toBe(501);
       }),
       { numRuns: 300, seed: 42 },
+    );
+    expect((await t.app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
+  });
+
+  it('never answers 500 to mutated official examples, as creates, updates and Bundle entries (property)', async () => {
+    const examples = officialExamples().map((e) => JSON.parse(e.text) as Record<string, unknown>);
+    const hostile = fc.oneof(fc.jsonValue({ maxDepth: 3 }), fc.constantFrom('__proto__', 'constructor', '', 'urn:uuid:x', 'Patient?name=x', '#c', 1e308, -0));
+    // One mutation: an element dropped, replaced by hostile JSON, or one level down.
+    const mutate = (v: unknown, path: readonly number[], replacement: unknown, depth = 0): unknown => {
+      if (v === null || typeof v !== 'object' || depth >= path.length) return replacement;
+      const keys = Object.keys(v);
+      if (keys.length === 0) return replacement;
+      const k = keys[path[depth]! % keys.length]!;
+      const copy: Record<string, unknown> = Array.isArray(v) ? ([...v] as unknown as Record<string, unknown>) : { ...(v as Record<string, unknown>) };
+      if (path[depth]! % 7 === 0 && depth > 0) delete copy[k];
+      else copy[k] = mutate(copy[k], path, replacement, depth + 1);
+      return copy;
+    };
+    const request = fc.record({
+      example: fc.nat({ max: examples.length - 1 }),
+      path: fc.array(fc.nat(), { minLength: 1, maxLength: 5 }),
+      replacement: hostile,
+      as: fc.constantFrom('create', 'update', 'conditional', 'transaction', 'batch'),
+    });
+    await fc.assert(
+      fc.asyncProperty(request, async ({ example, path, replacement, as }) => {
+        const r = mutate(examples[example], path, replacement) as Record<string, unknown>;
+        const type = typeof r?.['resourceType'] === 'string' ? (r['resourceType'] as string) : 'Patient';
+        const id = typeof r?.['id'] === 'string' ? (r['id'] as string) : 'x';
+        const entry = { fullUrl: 'urn:uuid:9b2b8e0e-0000-4000-8000-000000000001', resource: r, request: { method: as === 'batch' ? 'PUT' : 'POST', url: as === 'batch' ? `${type}/${id}` : type } };
+        const res =
+          as === 'create' ? await t.request('POST', `/fhir/${encodeURIComponent(type)}`, r)
+          : as === 'update' ? await t.request('PUT', `/fhir/${encodeURIComponent(type)}/${encodeURIComponent(id)}`, r)
+          : as === 'conditional' ? await t.request('PUT', `/fhir/${encodeURIComponent(type)}?identifier=x`, r)
+          : await t.request('POST', '/fhir', { resourceType: 'Bundle', type: as, entry: [entry] });
+        expect(res.status, JSON.stringify(res.body)).toBeLessThan(500);
+        if (res.status >= 400) expect(res.body.resourceType).toBe('OperationOutcome');
+      }),
+      { numRuns: 300, seed: 7 },
     );
     expect((await t.app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
   });
