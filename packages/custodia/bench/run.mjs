@@ -163,6 +163,9 @@ for (let i = 0; i < 3; i++) {
 }
 emit('http.read.beside_creates', median(readsBeside), 'requests/s', 'http.read.c50', median(readsAlone));
 emit('http.create.beside_reads', median(createsBeside), 'creates/s', 'http.create.c1', median(createsAlone));
+// The creator against one reader's share of the same run: near 1, it waits its turn like any
+// of the 51 clients; well below 1, reads starve writes.
+emit('http.create.beside_reads.share', median(createsBeside), 'creates/s', 'http.read.beside_creates.per_client', median(readsBeside) / 50);
 
 // A vault with the same data, sealed, with auditing off: the baseline of the audit figure,
 // and the sealed side of the encryption figures (so that they measure encryption alone).
