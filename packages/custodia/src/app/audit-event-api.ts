@@ -103,16 +103,22 @@ export class AuditEventApi {
     // A patient searches their own events; naming anyone else is refused outright (it depends only on who asks).
     if (scope.kind === 'patient' && q.patient !== undefined && q.patient !== scope.patient) throw new CustodiaError('forbidden', 'A patient may search only the audit events about themself');
     const patient = scope.kind === 'patient' ? scope.patient : q.patient;
+    const forPatient = scope.kind === 'patient' ? scope.patient : undefined;
+    // Filters see each event as this caller will (a patient's view hides other patients).
+    const accept = q.filters.length === 0 ? undefined : (e: ScannedEvent): boolean => {
+      const shown = this.#entry(e, forPatient).resource;
+      return q.filters.every((f) => f(shown));
+    };
     const page = await scanAuditEvents(this.deps.ledger.log, {
       ...(patient === undefined ? {} : { patient }),
       ...(q.indexes === undefined ? {} : { indexes: q.indexes }),
       ...(q.from === undefined ? {} : { from: q.from }),
       ...(q.to === undefined ? {} : { to: q.to }),
       ...(q.before === undefined ? {} : { cursor: q.before }),
+      ...(accept === undefined ? {} : { accept }),
       order: 'desc',
       count: q.count,
     });
-    const forPatient = scope.kind === 'patient' ? scope.patient : undefined;
     const link = (extra: [string, string][]): string => `${this.deps.baseUrl}/AuditEvent?${new URLSearchParams([...q.used, ...extra] as [string, string][]).toString()}`;
     const issues = [
       ...(page.erased > 0 ? [`${page.erased} audit event(s) in this page's range are left out: their patient was erased, so they can no longer be read`] : []),

@@ -13,6 +13,7 @@
 import { CustodiaError } from '../kernel/index.js';
 import { isFhirId, parseDateRange } from '../fhir/index.js';
 import { parseLedgerEventId } from './audit-event-resource.js';
+import { FILTER_PARAMS, parseEventFilters, type EventFilter } from './audit-event-filters.js';
 
 type Params = ReadonlyArray<readonly [string, string]>;
 
@@ -38,6 +39,8 @@ export interface AuditEventSearch extends Common {
   readonly to?: number;
   /** Only events with a smaller ledger index (the next page, newest first). */
   readonly before?: number;
+  /** Matched against each event as the caller receives it (audit-event-filters.ts). */
+  readonly filters: readonly EventFilter[];
 }
 
 export interface AccessLogQuery extends Common {
@@ -109,7 +112,9 @@ function dateBounds(params: Params): { from?: number; to?: number } {
   return { ...(from === -Infinity ? {} : { from }), ...(to === Infinity ? {} : { to }) };
 }
 
-const SEARCH_PARAMS = new Set(['patient', 'date', '_id', '_count', '_before']);
+/** The AuditEvent search parameters of the registry the audit trail takes (the CapabilityStatement lists these). */
+export const AUDIT_EVENT_SEARCH_PARAMS: readonly string[] = ['_id', 'patient', 'date', ...FILTER_PARAMS.filter((p) => !p.includes(':'))];
+const SEARCH_PARAMS = new Set([...AUDIT_EVENT_SEARCH_PARAMS, '_count', '_before', ...FILTER_PARAMS]);
 
 /**
  * AuditEvent search parameters.
@@ -126,12 +131,14 @@ export function parseAuditEventSearch(params: Params, baseUrl: string, limits: P
   const indexes = ids === undefined ? undefined : [...new Set(ids.split(',').map(parseLedgerEventId).filter((n): n is number => n !== undefined))].slice(0, limits.maxCount);
   const before = indexParam(params, '_before');
   const count = countParam(params, limits);
+  const filtered = parseEventFilters(params, baseUrl);
   const used: [string, string][] = [];
   if (patient !== undefined) used.push(['patient', `Patient/${patient}`]);
   for (const [k, v] of params) if (k === 'date') used.push([k, v]);
   if (ids !== undefined) used.push(['_id', ids]);
+  used.push(...filtered.used);
   used.push(['_count', String(count)]);
-  return { ...(patient === undefined ? {} : { patient }), ...(indexes === undefined ? {} : { indexes }), ...(from === undefined ? {} : { from }), ...(to === undefined ? {} : { to }), ...(before === undefined ? {} : { before }), count, used, ignored };
+  return { ...(patient === undefined ? {} : { patient }), ...(indexes === undefined ? {} : { indexes }), ...(from === undefined ? {} : { from }), ...(to === undefined ? {} : { to }), ...(before === undefined ? {} : { before }), filters: filtered.filters, count, used, ignored };
 }
 
 const ACCESS_LOG_PARAMS = new Set(['_since', '_count', '_after']);

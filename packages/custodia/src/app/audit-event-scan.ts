@@ -31,6 +31,8 @@ export interface ScanRequest {
   /** Exclusive: below it (desc) or above it (asc). */
   readonly cursor?: number;
   readonly count: number;
+  /** A further test of each event within the time bounds (AuditEvent search filters). */
+  readonly accept?: (e: ScannedEvent) => boolean;
 }
 
 export interface ScannedEvent {
@@ -86,7 +88,7 @@ export async function scanAuditEvents(log: LedgerLog, q: ScanRequest): Promise<S
       const opened = openAudit(log, leaf);
       if (opened === 'erased') {
         erasedSinceLast++;
-      } else if ((q.from === undefined || opened.record.at >= q.from) && (q.to === undefined || opened.record.at <= q.to)) {
+      } else if ((q.from === undefined || opened.record.at >= q.from) && (q.to === undefined || opened.record.at <= q.to) && (q.accept === undefined || q.accept(opened))) {
         if (events.length === q.count) {
           // One more than the page holds: there is a next page, from the last event shown.
           return { events, erased, next: events[events.length - 1]!.index };

@@ -20,6 +20,7 @@ import { DeviceDirectory } from './device-directory.js';
 import { DetectStream } from './detect-stream.js';
 import { TalkerInventory } from './talker-inventory.js';
 import { AuditEventApi } from './audit-event-api.js';
+import { AUDIT_EVENT_SEARCH_PARAMS } from './audit-event-query.js';
 import { CosignedCheckpoints } from './cosigned-checkpoints.js';
 import { CosignatureCollector } from './cosignature-collector.js';
 import { openWitnessService } from './witness-node.js';
@@ -159,6 +160,7 @@ export async function createFhirContext(config: VaultConfig, clock: Clock, rando
     software: { name: 'Custodia', version: softwareVersion() },
     cors: config.corsOrigins.length > 0,
     oauthUris: oauthUrisOf(oauthEndpoints(config.fhirBaseUrl)),
+    searchServedElsewhere: { AuditEvent: AUDIT_EVENT_SEARCH_PARAMS },
   });
 }
 

@@ -163,8 +163,62 @@ for (const dialect of ALL_DATABASES) {
       expect((await get('/fhir/AuditEvent?date=sa2026', po)).status).toBe(400);
       expect((await get('/fhir/AuditEvent?date=yesterday', po)).status).toBe(400);
       expect((await get('/fhir/AuditEvent?_before=-1', po)).status).toBe(400);
-      expect((await get('/fhir/AuditEvent?subtype=read', po, )).status).toBe(200);
-      expect((await t.request('GET', '/fhir/AuditEvent?subtype=read', undefined, { ...po, prefer: 'handling=strict' })).status).toBe(400);
+      expect((await get('/fhir/AuditEvent?policy=x', po)).status).toBe(200);
+      expect((await t.request('GET', '/fhir/AuditEvent?policy=x', undefined, { ...po, prefer: 'handling=strict' })).status).toBe(400);
+    });
+
+    it('filters by who, what, outcome, action, type and address, on each event as the caller sees it', async () => {
+      const events = async (query: string, as = po): Promise<any[]> => {
+        const r = await get(`/fhir/AuditEvent?_count=1000&${query}`, as);
+        expect(r.status, r.text).toBe(200);
+        return r.body.entry.filter((e: any) => e.resource.resourceType === 'AuditEvent').map((e: any) => e.resource);
+      };
+      const all = await events('');
+      const who = (e: any): string[] => e.agent.map((a: any) => a.who?.reference).filter((x: unknown) => x !== undefined);
+      const what = (e: any): string[] => (e.entity ?? []).map((x: any) => x.what?.reference).filter((x: unknown) => x !== undefined);
+      // Everything dr1 did: the reads of p1 and of p2's Observation, the search.
+      const byDr1 = await events('agent=Practitioner/dr1');
+      expect(byDr1.length).toBeGreaterThanOrEqual(3);
+      expect(byDr1.every((e) => who(e).includes('Practitioner/dr1'))).toBe(true);
+      expect(byDr1.map((e) => e.id)).toEqual(all.filter((e) => who(e).includes('Practitioner/dr1')).map((e) => e.id));
+      // Everything done to one record: `Observation/o-p2` matches its versions.
+      const toObservation = await events('entity=Observation/o-p2');
+      expect(toObservation.length).toBeGreaterThanOrEqual(2); // written by the seed, read by dr1
+      expect(toObservation.every((e) => what(e).some((r) => r === 'Observation/o-p2' || r.startsWith('Observation/o-p2/_history/')))).toBe(true);
+      // Repeated parameters narrow; commas widen.
+      const dr1OnP2 = await events('agent=Practitioner/dr1&entity=Patient/p2');
+      expect(dr1OnP2.length).toBeGreaterThanOrEqual(2);
+      expect(dr1OnP2.every((e) => who(e).includes('Practitioner/dr1') && what(e).includes('Patient/p2'))).toBe(true);
+      const refused = await events('outcome=4');
+      expect(refused.length).toBeGreaterThan(0);
+      expect(refused.every((e) => e.outcome === '4')).toBe(true);
+      // (Each search is itself recorded, so the trail grows as the test reads it.)
+      const zeroOrFour = await events('outcome=0,4');
+      expect(zeroOrFour.every((e) => e.outcome === '0' || e.outcome === '4')).toBe(true);
+      expect(zeroOrFour.map((e) => e.id)).toEqual(expect.arrayContaining(all.filter((e) => e.outcome === '0' || e.outcome === '4').map((e) => e.id)));
+      expect((await events('action=C')).every((e) => e.action === 'C')).toBe(true);
+      const reads = await events('subtype=http://hl7.org/fhir/restful-interaction|read');
+      expect(reads.length).toBeGreaterThan(0);
+      expect(reads.every((e) => e.subtype.some((c: any) => c.system === 'http://hl7.org/fhir/restful-interaction' && c.code === 'read'))).toBe(true);
+      expect((await events('subtype=read')).map((e) => e.id)).toEqual(reads.map((e) => e.id));
+      expect((await events('type=http://terminology.hl7.org/CodeSystem/audit-event-type|rest')).every((e) => e.type.code === 'rest')).toBe(true);
+      const fromLoopback = await events('address=127.');
+      expect(fromLoopback.length).toBeGreaterThan(0);
+      expect(fromLoopback.every((e) => e.agent.some((a: any) => a.network?.address?.startsWith('127.')))).toBe(true);
+      // p2's refused attempt on p1's record: the privacy officer finds it by who did it ...
+      expect((await events('agent=Patient/p2&outcome=4')).some((e) => what(e).includes('Patient/p1'))).toBe(true);
+      // ... p1 sees that someone tried (as "another patient"), but cannot find out who by filtering.
+      const mine = await events('', patient);
+      expect(mine.some((e) => e.agent.some((a: any) => a.who?.display === 'another patient'))).toBe(true);
+      expect(await events('agent=Patient/p2', patient)).toEqual([]);
+      // The filters stay in the page links; bad values are refused.
+      const page = await get('/fhir/AuditEvent?agent=Practitioner/dr1&outcome=0&_count=1', po);
+      expect(new URL(page.body.link.find((l: any) => l.relation === 'next').url).searchParams.get('agent')).toBe('Practitioner/dr1');
+      for (const bad of ['agent=dr1', 'entity=', 'outcome=a|b|c', `agent=${'Practitioner/x,'.repeat(21)}`]) {
+        const r = await get(`/fhir/AuditEvent?${bad}`, po);
+        expect(r.status, bad).toBe(400);
+        expect(r.body.issue[0].details.coding[0].code).toBe('search-invalid');
+      }
     });
 
     it('reading the audit trail is on the audit trail, and so is a refusal', async () => {

@@ -9,8 +9,10 @@ import type { FhirContext } from './fhir-context.js';
 const TYPE_INTERACTIONS = ['read', 'vread', 'update', 'delete', 'history-instance', 'history-type', 'create', 'search-type'];
 
 export function capabilityStatement(ctx: FhirContext, fhirDate: string): object {
+  const elsewhere = ctx.searchServedElsewhere ?? {};
   const resources = ctx.validator.resourceTypes.map((type) => {
-    const params = ctx.search.describe(type);
+    const served = Object.hasOwn(elsewhere, type) ? new Set(elsewhere[type]) : undefined;
+    const params = ctx.search.describe(type).filter((p) => served === undefined || served.has(p.name));
     const refs = params.filter((p) => p.type === 'reference');
     return {
       type,

@@ -90,4 +90,9 @@ export interface FhirContext {
   readonly cors: boolean;
   /** The SMART authorization server's endpoints, announced in the CapabilityStatement (absent: none). */
   readonly oauthUris?: { readonly authorize: string; readonly token: string; readonly revoke: string; readonly introspect: string };
+  /**
+   * Types whose search another component answers (AuditEvent: the ledger's audit trail),
+   * with the parameters it takes: the CapabilityStatement announces those, not the registry's.
+   */
+  readonly searchServedElsewhere?: Readonly<Record<string, readonly string[]>>;
 }
