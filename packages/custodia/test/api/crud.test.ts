@@ -137,6 +137,30 @@ for (const dialect of ALL_DATABASES) {
       expect((await t.request('GET', '/fhir/_history?_since=yesterday')).status).toBe(400);
     });
 
+    it('returns part of a resource on read and vread with _summary and _elements, tagged SUBSETTED (http.html §3.1.0.1.7)', async () => {
+      const full = (await t.request('POST', '/fhir/Patient', patient('Summary', { communication: [{ language: { text: 'English' } }], text: { status: 'generated', div: '<div xmlns="http://www.w3.org/1999/xhtml">Ada Summary</div>' } }))).body;
+      const id = full.id as string;
+      const subsetted = [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ObservationValue', code: 'SUBSETTED', display: 'subsetted' }];
+      const summary = await t.request('GET', `/fhir/Patient/${id}?_summary=true`);
+      expect(summary.status).toBe(200);
+      expect(summary.headers['etag']).toBe('W/"1"');
+      expect(Object.keys(summary.body).sort()).toEqual(['birthDate', 'gender', 'id', 'meta', 'name', 'resourceType']);
+      expect(summary.body.meta.tag).toEqual(subsetted);
+      const elements = await t.request('GET', `/fhir/Patient/${id}/_history/1?_elements=gender,birthDate`);
+      expect(elements.body).toEqual({ resourceType: 'Patient', id, meta: { ...full.meta, tag: subsetted }, gender: 'female', birthDate: '1970-05-06' });
+      expect(Object.keys((await t.request('GET', `/fhir/Patient/${id}?_summary=text`)).body).sort()).toEqual(['id', 'meta', 'resourceType', 'text']);
+      expect((await t.request('GET', `/fhir/Patient/${id}?_summary=data`)).body.text).toBeUndefined();
+      expect((await t.request('GET', `/fhir/Patient/${id}?_summary=false`)).body).toEqual(full);
+      // In a batch too.
+      const batch = await t.request('POST', '/fhir', { resourceType: 'Bundle', type: 'batch', entry: [{ request: { method: 'GET', url: `Patient/${id}?_elements=gender` } }] });
+      expect(Object.keys(batch.body.entry[0].resource).sort()).toEqual(['gender', 'id', 'meta', 'resourceType']);
+      for (const bad of ['_summary=count', '_summary=maybe', '_elements=a.b', '_summary=true&_summary=text']) {
+        const r = await t.request('GET', `/fhir/Patient/${id}?${bad}`);
+        expect(r.status, bad).toBe(400);
+        expect(r.body.resourceType).toBe('OperationOutcome');
+      }
+    });
+
     it('publishes a CapabilityStatement without a token', async () => {
       const res = await t.app.inject({ method: 'GET', url: '/fhir/metadata' });
       expect(res.statusCode).toBe(200);

@@ -42,9 +42,9 @@ export async function executeInteraction(ctx: FhirContext, i: FhirInteraction, o
     case 'capabilities':
       return { status: 200, body: capabilityStatement(ctx, new Date(ctx.clock.now()).toISOString()) };
     case 'read':
-      return readResource(ctx, i.type, i.id, options.visibility);
+      return readResource(ctx, i.type, i.id, options.visibility, i.projection);
     case 'vread':
-      return vreadResource(ctx, i.type, i.id, i.version, options.visibility);
+      return vreadResource(ctx, i.type, i.id, i.version, options.visibility, i.projection);
     case 'create':
       return preferred(await createResource(ctx, i.type, i.body, i.ifNoneExist, writeAccessOf(options)), options);
     case 'update':

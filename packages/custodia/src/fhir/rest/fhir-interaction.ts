@@ -4,11 +4,21 @@
  * see exactly what will be executed: parse → authenticate → authorize → execute → audit.
  */
 import type { Visibility } from '../ports/visibility.js';
+import type { SummaryMode } from '../search/query.js';
+
+/**
+ * `_summary` / `_elements` on a read or vread (R4 http.html §3.1.0.1.7: "for use with all
+ * of the interactions"): only part of the resource is returned, tagged SUBSETTED.
+ */
+export interface Projection {
+  readonly summary?: SummaryMode;
+  readonly elements?: readonly string[];
+}
 
 export type FhirInteraction =
   | { readonly kind: 'capabilities' }
-  | { readonly kind: 'read'; readonly type: string; readonly id: string }
-  | { readonly kind: 'vread'; readonly type: string; readonly id: string; readonly version: string }
+  | { readonly kind: 'read'; readonly type: string; readonly id: string; readonly projection?: Projection }
+  | { readonly kind: 'vread'; readonly type: string; readonly id: string; readonly version: string; readonly projection?: Projection }
   | { readonly kind: 'create'; readonly type: string; readonly body: unknown; readonly ifNoneExist?: string }
   | { readonly kind: 'update'; readonly type: string; readonly id: string; readonly body: unknown; readonly ifMatch?: number }
   | { readonly kind: 'conditional-update'; readonly type: string; readonly query: string; readonly body: unknown; readonly ifMatch?: number }

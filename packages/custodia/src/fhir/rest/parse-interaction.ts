@@ -4,7 +4,8 @@
  * attacker-controlled; nothing is trusted beyond its shape.
  */
 import { CustodiaError } from '../../kernel/index.js';
-import type { FhirInteraction } from './fhir-interaction.js';
+import type { FhirInteraction, Projection } from './fhir-interaction.js';
+import { parseElements, parseSummary } from '../search/parse-result-params.js';
 import { parseEtag } from './fhir-result.js';
 
 export interface RawFhirRequest {
@@ -26,6 +27,22 @@ function params(query: string): [string, string][] {
   const out: [string, string][] = [];
   for (const [k, v] of new URLSearchParams(query)) out.push([k, v]);
   return out;
+}
+
+/** `_summary` and `_elements` of a read (hostile query text: each given once, parsed as search parses them). */
+function projectionOf(q: readonly (readonly [string, string])[]): { projection?: Projection } {
+  const one = (name: string): string | undefined => {
+    const values = q.filter(([k]) => k === name);
+    if (values.length > 1) throw new CustodiaError('request-malformed', `${name} may be given once`);
+    return values[0]?.[1];
+  };
+  const rawSummary = one('_summary');
+  const rawElements = one('_elements');
+  const summary = rawSummary === undefined ? undefined : parseSummary(rawSummary);
+  if (summary === 'count') throw new CustodiaError('request-malformed', '_summary=count is for searches; a read returns one resource');
+  const elements = rawElements === undefined ? undefined : parseElements(rawElements);
+  if ((summary === undefined || summary === 'false') && (elements === undefined || elements.length === 0)) return {};
+  return { projection: { ...(summary === undefined || summary === 'false' ? {} : { summary }), ...(elements === undefined ? {} : { elements }) } };
 }
 
 function notAllowed(method: string): never {
@@ -100,7 +117,7 @@ export function parseInteraction(raw: RawFhirRequest): FhirInteraction {
     const id = b;
     switch (method) {
       case 'GET':
-        return { kind: 'read', type, id };
+        return { kind: 'read', type, id, ...projectionOf(q) };
       case 'PUT': {
         const ifMatch = ifMatchOf(raw);
         return ifMatch === undefined ? { kind: 'update', type, id, body: raw.body } : { kind: 'update', type, id, body: raw.body, ifMatch };
@@ -116,5 +133,5 @@ export function parseInteraction(raw: RawFhirRequest): FhirInteraction {
   if (c !== '_history') throw new CustodiaError('resource-not-found', 'No such FHIR endpoint');
   if (method !== 'GET') return notAllowed(method);
   if (d === undefined) return { kind: 'history', type, id: b, params: q };
-  return { kind: 'vread', type, id: b, version: d };
+  return { kind: 'vread', type, id: b, version: d, ...projectionOf(q) };
 }

@@ -1,6 +1,6 @@
 /**
- * read and vread (R4 http.html §3.1.0.2, §3.1.0.3). The stored JSON is returned as is:
- * no parse, no re-serialisation.
+ * read and vread (R4 http.html §3.1.0.2, §3.1.0.3). The stored JSON is returned as is —
+ * no parse, no re-serialisation — unless `_summary` or `_elements` ask for part of it.
  */
 import { CustodiaError } from '../../kernel/index.js';
 import type { StoredVersion } from '../ports/resource-store.js';
@@ -8,27 +8,31 @@ import type { Visibility } from '../ports/visibility.js';
 import type { FhirContext } from './fhir-context.js';
 import type { FhirResult } from './fhir-result.js';
 import { assertId, assertResourceType, parseVersionId } from './resource-input.js';
+import type { Projection } from './fhir-interaction.js';
+import type { FhirResource } from '../resource.js';
+import { needsProjection, projectResource } from './resource-projection.js';
 
-export function resultOf(v: StoredVersion): FhirResult {
+export function resultOf(v: StoredVersion, projection?: Projection): FhirResult {
   if (v.deleted || v.json === null) {
     throw new CustodiaError('resource-gone', `${v.type}/${v.id} was deleted`);
   }
-  return { status: 200, body: v.json, versionId: v.versionId, lastModified: v.lastUpdated, returned: [v] };
+  const body = projection === undefined || !needsProjection(projection.summary, projection.elements) ? v.json : JSON.stringify(projectResource(JSON.parse(v.json) as FhirResource, projection.summary, projection.elements));
+  return { status: 200, body, versionId: v.versionId, lastModified: v.lastUpdated, returned: [v] };
 }
 
-export async function readResource(ctx: FhirContext, type: string, id: string, visibility: Visibility): Promise<FhirResult> {
+export async function readResource(ctx: FhirContext, type: string, id: string, visibility: Visibility, projection?: Projection): Promise<FhirResult> {
   assertResourceType(ctx, type);
   assertId(id);
   const v = await ctx.store.readCurrent(type, id, visibility);
   if (v === undefined) throw new CustodiaError('resource-not-found', `${type}/${id} is not known`);
-  return resultOf(v);
+  return resultOf(v, projection);
 }
 
-export async function vreadResource(ctx: FhirContext, type: string, id: string, version: string, visibility: Visibility): Promise<FhirResult> {
+export async function vreadResource(ctx: FhirContext, type: string, id: string, version: string, visibility: Visibility, projection?: Projection): Promise<FhirResult> {
   assertResourceType(ctx, type);
   assertId(id);
   const versionId = parseVersionId(version);
   const v = await ctx.store.readVersion(type, id, versionId, visibility);
   if (v === undefined) throw new CustodiaError('version-not-found', `${type}/${id} has no version ${versionId}`);
-  return resultOf(v);
+  return resultOf(v, projection);
 }

@@ -18,14 +18,14 @@ export async function readInTransaction(ctx: FhirContext, tx: ResourceReader, i:
       assertId(i.id);
       const v = await tx.readCurrent(i.type, i.id, options.visibility);
       if (v === undefined) throw new CustodiaError('resource-not-found', `${i.type}/${i.id} is not known`);
-      return resultOf(v);
+      return resultOf(v, i.projection);
     }
     case 'vread': {
       assertResourceType(ctx, i.type);
       assertId(i.id);
       const v = await tx.readVersion(i.type, i.id, parseVersionId(i.version), options.visibility);
       if (v === undefined) throw new CustodiaError('version-not-found', `${i.type}/${i.id} has no such version`);
-      return resultOf(v);
+      return resultOf(v, i.projection);
     }
     case 'search': {
       for (const t of i.types) assertResourceType(ctx, t);
