@@ -39,8 +39,15 @@ export function requirementsOf(i: FhirInteraction, allTypes: readonly string[]):
       return (i.types.length > 0 ? i.types : allTypes).map((type) => ({ type, permission: 's' }));
     case 'history':
       return (i.type !== undefined ? [i.type] : allTypes).map((type) => ({ type, permission: 'r' }));
-    case 'operation':
-      // No operation is implemented yet; each one that is gets its own rule here.
+    case 'operation': {
+      // Each operation that is implemented gets its own rule here.
+      if (i.name === '$everything' && i.type === 'Patient' && i.id !== undefined) {
+        // Reading the patient, and searching the types _type names. Without _type it returns
+        // the types the caller may search (patient-everything.ts asks the guard of each).
+        const named = (i.params ?? []).filter(([k]) => k === '_type').flatMap(([, v]) => v.split(','));
+        return [{ type: 'Patient', permission: 'r' }, ...allTypes.filter((t) => named.includes(t)).map((type) => ({ type, permission: 's' as const }))];
+      }
       throw new CustodiaError('not-supported', 'This operation is not supported');
+    }
   }
 }

@@ -178,8 +178,8 @@ async function authorizeAndExecute(gateway: FhirGateway, ctx: FhirContext, req: 
   const decision = await access.forRequest(principal, req.breakGlass ?? {}, req.address);
   const options: RequestOptions = {
     ...parsePrefer(req.prefer),
-    // Only searches (and bundles, which may hold them) save a page set that needs an owner.
-    owner: interaction.kind === 'search' || interaction.kind === 'page' || interaction.kind === 'bundle' ? ownerOf(principal) : '',
+    // Only searches (and bundles, which may hold them, and operations that search) save a page set that needs an owner.
+    owner: interaction.kind === 'search' || interaction.kind === 'page' || interaction.kind === 'bundle' || interaction.kind === 'operation' ? ownerOf(principal) : '',
     visibility: decision.visibility,
     ...(isReadOnly(interaction) ? {} : { writeVisibility: await decision.writeVisibility() }),
   };

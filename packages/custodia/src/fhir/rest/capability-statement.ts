@@ -31,6 +31,7 @@ export function capabilityStatement(ctx: FhirContext, fhirDate: string): object 
       searchParam: params
         .filter((p) => !p.name.startsWith('_') || p.name === '_id' || p.name === '_lastUpdated' || p.name === '_tag' || p.name === '_profile' || p.name === '_security' || p.name === '_source')
         .map((p) => ({ name: p.name, definition: p.definition, type: p.type })),
+      ...(type === 'Patient' ? { operation: [{ name: 'everything', definition: 'http://hl7.org/fhir/OperationDefinition/Patient-everything' }] } : {}),
     };
   });
   return {

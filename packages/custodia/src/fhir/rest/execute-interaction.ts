@@ -9,6 +9,8 @@ import type { FhirResult } from './fhir-result.js';
 import { processBatch } from './batch-bundle.js';
 import { atEntry, parseBundleRequest } from './bundle-request.js';
 import { capabilityStatement } from './capability-statement.js';
+import { patientEverything } from './patient-everything.js';
+import { compartmentResourceTypes } from '../search/index.js';
 import { historyResources } from './history-interaction.js';
 import { informationOutcome } from './operation-outcome.js';
 import { readResource, vreadResource } from './read-interactions.js';
@@ -35,6 +37,18 @@ function preferred(r: FhirResult, options: RequestOptions): FhirResult {
  * (all transaction entries are checked before any executes). Throws to refuse.
  */
 export type InteractionGuard = (i: FhirInteraction) => void;
+
+/** The types of the Patient compartment the guard lets the caller search. */
+function searchable(ctx: FhirContext, guard: InteractionGuard): string[] {
+  return compartmentResourceTypes('Patient', ctx.validator.resourceTypes).filter((type) => {
+    try {
+      guard({ kind: 'search', types: [type], params: [] });
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
 
 export async function executeInteraction(ctx: FhirContext, i: FhirInteraction, options: RequestOptions, guard: InteractionGuard): Promise<FhirResult> {
   guard(i);
@@ -78,6 +92,7 @@ export async function executeInteraction(ctx: FhirContext, i: FhirInteraction, o
     case 'patch':
       throw new CustodiaError('not-supported', 'PATCH is not supported; use PUT with the whole resource');
     case 'operation':
+      if (i.name === '$everything' && i.type === 'Patient' && i.id !== undefined) return patientEverything(ctx, i.id, i.params ?? [], options, searchable(ctx, guard));
       throw new CustodiaError('not-supported', 'This operation is not supported');
   }
 }

@@ -82,6 +82,8 @@ export function parseInteraction(raw: RawFhirRequest): FhirInteraction {
   if (op >= 0) {
     // `$name`, `Type/$name`, `Type/id/$name` (R4 operations.html); anything longer names no type or instance.
     const last = op === seg.length - 1;
+    // $everything reads: GET (HEAD) only; it takes no Parameters body.
+    if (seg[op] === '$everything' && method !== 'GET' && method !== 'HEAD') return notAllowed(method);
     return { kind: 'operation', name: seg[op]!, ...(last && op >= 1 ? { type: a! } : {}), ...(last && op === 2 ? { id: b! } : {}), params: q };
   }
 

@@ -28,6 +28,10 @@ export interface SearchRequest {
   /** Opaque identity of the caller; paging links only work for the same owner. */
   readonly owner: string;
   readonly visibility: Visibility;
+  /** Matches must also be within this (a compartment operation); includes and pages use `visibility` alone. */
+  readonly within?: Visibility;
+  /** The self link, when the search stands for another request (an operation). */
+  readonly selfUrl?: string;
 }
 
 interface PageState {
@@ -43,12 +47,13 @@ export async function searchResources(ctx: FhirContext, req: SearchRequest): Pro
   for (const t of req.types) assertResourceType(ctx, t);
   const query = ctx.search.parse(req.types, req.params, req.handling);
   const now = ctx.clock.now();
-  const self = selfLink(ctx, req.types, ctx.search.format(query));
+  const self = req.selfUrl ?? selfLink(ctx, req.types, ctx.search.format(query));
+  const matching: Visibility = req.within === undefined ? req.visibility : { kind: 'and', items: [req.visibility, req.within] };
   if (query.summary === 'count' || query.count === 0) {
-    const { total } = await ctx.store.search({ ...query, total: 'accurate' }, 0, req.visibility);
+    const { total } = await ctx.store.search({ ...query, total: 'accurate' }, 0, matching);
     return { status: 200, body: bundleJson({ type: 'searchset', timestamp: iso(now), total: total ?? 0, link: [{ relation: 'self', url: self }] }, []) };
   }
-  const result = await ctx.store.search(query, ctx.limits.maxResults, req.visibility);
+  const result = await ctx.store.search(query, ctx.limits.maxResults, matching);
   const state: PageState = stateOf(query);
   const links = [{ relation: 'self', url: self }];
   if (result.keys.length > query.count) {

@@ -91,6 +91,8 @@ function parse(params: ReadonlyArray<readonly [string, string]>, context: ParseS
   let total: SearchQuery['total'] = context.defaultTotal ?? 'accurate';
   let summary: SummaryMode | undefined;
   let elements: string[] | undefined;
+  /** Include values given (SEARCH_LIMITS.maxIncludes counts values: `*` on a system search is one, whatever the types it covers). */
+  let includeValues = 0;
 
   for (const [name, value] of params) {
     if (HTTP_LEVEL.has(name) || name === '_type') continue;
@@ -102,7 +104,7 @@ function parse(params: ReadonlyArray<readonly [string, string]>, context: ParseS
     else if (name === '_include' || name === '_revinclude' || name.startsWith('_include:') || name.startsWith('_revinclude:')) {
       const { reverse, specs } = parseInclude(name, value, types, ctx);
       (reverse ? revinclude : include).push(...specs);
-      if (include.length + revinclude.length > SEARCH_LIMITS.maxIncludes) throw tooCostly(name, `more than ${SEARCH_LIMITS.maxIncludes} includes`);
+      if (++includeValues > SEARCH_LIMITS.maxIncludes) throw tooCostly(name, `more than ${SEARCH_LIMITS.maxIncludes} includes`);
     } else {
       const condition = parseCondition(name, value, { types, chainDepth: 0, hasDepth: 0, label: name }, ctx);
       if (condition !== null) conditions.push(condition);

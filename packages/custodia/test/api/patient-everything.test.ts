@@ -1,0 +1,85 @@
+/**
+ * `Patient/[id]/$everything` (R4 patient-operation-everything.html) on every database: the
+ * patient, their compartment and what it references, paged; under the caller's access
+ * decision like any search (compartment, labels, consent, scopes); audited as a
+ * disclosure of that patient; refused parameters and methods.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ALL_DATABASES, isAvailable } from '../helpers/databases.js';
+import type { TestResponse, TestVault } from '../helpers/test-vault.js';
+import { bearer, seededVault, type Users } from './access-fixtures.js';
+import { decodeEntry, type AuditEntry } from '../../src/ledger/index.js';
+
+const refs = (r: TestResponse, mode?: string): string[] =>
+  (r.body.entry ?? []).filter((e: any) => e.resource.resourceType !== 'OperationOutcome' && (mode === undefined || e.search?.mode === mode)).map((e: any) => `${e.resource.resourceType}/${e.resource.id}`).sort();
+
+for (const dialect of ALL_DATABASES) {
+  describe.skipIf(!isAvailable(dialect))(`Patient/$everything on ${dialect}`, () => {
+    let t: TestVault;
+    let users: Users;
+    beforeAll(async () => {
+      ({ t, users } = await seededVault(dialect));
+    }, 120_000);
+    afterAll(async () => t?.close());
+
+    it("returns the patient's compartment and what it references, and nothing of anyone else", async () => {
+      const r = await t.request('GET', '/fhir/Patient/p1/$everything', undefined, bearer(await users.token('patient')));
+      expect(r.status, r.text).toBe(200);
+      expect(r.body.type).toBe('searchset');
+      expect(refs(r, 'match')).toEqual(['AuditEvent/ae-p1', 'Condition/c-p1', 'Consent/cons-p1', 'Observation/o-p1', 'Patient/p1']);
+      // Referenced, outside the compartment: the managing organisation, the practitioner of the AuditEvent.
+      expect(refs(r, 'include')).toEqual(expect.arrayContaining(['Organization/org1']));
+      expect(JSON.stringify(r.body)).not.toContain('p2');
+      expect(r.body.link[0]).toEqual({ relation: 'self', url: 'http://127.0.0.1:8080/fhir/Patient/p1/$everything' });
+    });
+
+    it('applies labels and consent as a search does, and answers 404 for a patient the caller may not see', async () => {
+      const clinician = bearer(await users.token('clinician'));
+      const p2 = await t.request('GET', '/fhir/Patient/p2/$everything', undefined, clinician);
+      expect(refs(p2, 'match')).toEqual(['Condition/c-p2', 'Observation/o-p2', 'Patient/p2']); // not c-hiv (HIV label)
+      const cleared = await t.request('GET', '/fhir/Patient/p2/$everything', undefined, bearer(await users.token('clinician', { clearances: ['HIV'] })));
+      expect(refs(cleared, 'match')).toContain('Condition/c-hiv');
+      const patient = bearer(await users.token('patient'));
+      const hidden = await t.request('GET', '/fhir/Patient/p2/$everything', undefined, patient);
+      const missing = await t.request('GET', '/fhir/Patient/nobody/$everything', undefined, patient);
+      expect(hidden.status).toBe(404);
+      expect(hidden.text.replace('p2', 'X')).toBe(missing.text.replace('nobody', 'X'));
+    });
+
+    it('takes _type, _count (paging) and _since', async () => {
+      const h = bearer(await users.token('patient'));
+      expect(refs(await t.request('GET', '/fhir/Patient/p1/$everything?_type=Observation,Condition', undefined, h), 'match')).toEqual(['Condition/c-p1', 'Observation/o-p1']);
+      const seen: string[] = [];
+      let url: string | undefined = '/fhir/Patient/p1/$everything?_count=2';
+      while (url !== undefined) {
+        const page: TestResponse = await t.request('GET', url, undefined, h);
+        expect(page.status).toBe(200);
+        seen.push(...refs(page, 'match'));
+        url = page.body.link.find((l: any) => l.relation === 'next')?.url?.replace('http://127.0.0.1:8080', '');
+      }
+      expect(seen.sort()).toEqual(['AuditEvent/ae-p1', 'Condition/c-p1', 'Consent/cons-p1', 'Observation/o-p1', 'Patient/p1']);
+      expect(refs(await t.request('GET', `/fhir/Patient/p1/$everything?_since=${new Date(Date.now() + 60_000).toISOString()}`, undefined, h), 'match')).toEqual([]);
+    });
+
+    it('refuses other parameters, methods and scopes that do not cover it', async () => {
+      for (const q of ['start=2020-01-01', '_since=yesterday', '_count=1&_count=2', '_type=Spaceship']) {
+        const r = await t.request('GET', `/fhir/Patient/p1/$everything?${q}`);
+        expect(r.status, q).toBe(400);
+        expect(r.body.resourceType).toBe('OperationOutcome');
+      }
+      expect((await t.request('DELETE', '/fhir/Patient/p1/$everything')).status).toBe(405);
+      expect((await t.request('GET', '/fhir/Observation/o-p1/$everything')).status).toBe(501);
+      const narrow = bearer(await users.token('patient', { scope: 'patient/Observation.rs' }));
+      expect((await t.request('GET', '/fhir/Patient/p1/$everything?_type=Observation', undefined, narrow)).status).toBe(403);
+    });
+
+    it('is audited as a disclosure of the patient, naming what it returned', async () => {
+      const log = t.vault.ledger.log;
+      const from = await log.appendedSize();
+      await t.request('GET', '/fhir/Patient/p1/$everything?_type=Observation', undefined, bearer(await users.token('patient')));
+      const events = (await log.scanLeaves(from, 100)).filter((l) => l.kind === 'audit').map((l) => (decodeEntry(log.openLeaf(l)) as AuditEntry).event);
+      expect(events.find((e) => e.subtype === '$everything')).toMatchObject({ action: 'E', outcome: '0', patients: ['p1'] });
+      expect(events.find((e) => e.subtype === '$everything')!.entities).toContain('Observation/o-p1/_history/1');
+    });
+  });
+}
