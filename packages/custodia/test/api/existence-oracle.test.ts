@@ -37,6 +37,8 @@ const TEMPLATES: ReadonlyArray<(t: Target, mine: string) => Request> = [
   ([t, id]) => ({ method: 'GET', url: `/fhir/${t}/${id}/_history` }),
   ([t, id]) => ({ method: 'GET', url: `/fhir/${t}/${id}/$access-log` }),
   ([t, id]) => ({ method: 'GET', url: `/fhir/${t}/${id}/$disclosures` }),
+  ([t, id]) => ({ method: 'GET', url: `/fhir/${t}/${id}/$everything` }),
+  ([t, id]) => ({ method: 'GET', url: `/fhir/${t}/${id}?_elements=id` }),
   ([t, id]) => ({ method: 'DELETE', url: `/fhir/${t}/${id}` }),
   ([t, id], mine) => ({ method: 'PUT', url: `/fhir/${t}/${id}`, body: bodyOf(t, mine, id), headers: { 'if-match': 'W/"1"' } }),
   ([t, id], mine) => ({ method: 'PUT', url: `/fhir/${t}?_id=${id}`, body: bodyOf(t, mine) }),
