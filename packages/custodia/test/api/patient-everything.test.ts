@@ -73,6 +73,23 @@ for (const dialect of ALL_DATABASES) {
       expect((await t.request('GET', '/fhir/Patient/p1/$everything?_type=Observation', undefined, narrow)).status).toBe(403);
     });
 
+    it('compartment search: Patient/[id]/[type] and /*, under the same decision; an unknown or hidden patient gives an empty Bundle', async () => {
+      const h = bearer(await users.token('patient'));
+      const obs = await t.request('GET', '/fhir/Patient/p1/Observation?status=final', undefined, h);
+      expect(obs.status, obs.text).toBe(200);
+      expect(refs(obs, 'match')).toEqual(['Observation/o-p1']);
+      expect(obs.body.link[0].url).toBe('http://127.0.0.1:8080/fhir/Patient/p1/Observation?status=final');
+      expect(refs(await t.request('GET', '/fhir/Patient/p1/*'), 'match')).toEqual(['AuditEvent/ae-p1', 'Condition/c-p1', 'Consent/cons-p1', 'Observation/o-p1', 'Patient/p1']);
+      // The operator's compartment search of p2 holds no record of p1, and p1's patient sees nothing of p2's.
+      expect(refs(await t.request('GET', '/fhir/Patient/p2/Condition'), 'match')).toEqual(['Condition/c-hiv', 'Condition/c-p2']);
+      const hidden = await t.request('GET', '/fhir/Patient/p2/Observation', undefined, h);
+      const unknown = await t.request('GET', '/fhir/Patient/nobody/Observation', undefined, h);
+      expect([hidden.status, hidden.body.total, unknown.status, unknown.body.total]).toEqual([200, 0, 200, 0]);
+      expect((await t.request('GET', '/fhir/Encounter/e1/Observation')).status).toBe(501);
+      expect((await t.request('GET', '/fhir/Patient/a%20b/Observation')).status).toBe(400);
+      expect((await t.request('POST', '/fhir/Patient/p1/Observation', {})).status).toBe(404);
+    });
+
     it('is audited as a disclosure of the patient, naming what it returned', async () => {
       const log = t.vault.ledger.log;
       const from = await log.appendedSize();

@@ -4,6 +4,7 @@
  */
 import { CustodiaError } from '../../kernel/index.js';
 import type { FhirContext } from './fhir-context.js';
+import type { Visibility } from '../ports/visibility.js';
 import type { FhirInteraction, RequestOptions } from './fhir-interaction.js';
 import type { FhirResult } from './fhir-result.js';
 import { processBatch } from './batch-bundle.js';
@@ -38,6 +39,19 @@ function preferred(r: FhirResult, options: RequestOptions): FhirResult {
  */
 export type InteractionGuard = (i: FhirInteraction) => void;
 
+/**
+ * A compartment search (R4 http.html §3.1.0.8) is a search whose matches must also be in the
+ * compartment. It does not look the patient up: an unknown or hidden one gives an empty
+ * Bundle, as a search by `patient=` does.
+ */
+function compartmentSearch(ctx: FhirContext, c: { type: 'Patient'; id: string }, types: readonly string[], params: ReadonlyArray<readonly [string, string]>): { within: Visibility; selfUrl: string } {
+  const qs = new URLSearchParams(params as [string, string][]).toString();
+  return {
+    within: { kind: 'in-compartment', compartment: c.type, ids: [c.id] },
+    selfUrl: `${ctx.baseUrl}/${c.type}/${c.id}/${types[0] ?? '*'}${qs === '' ? '' : `?${qs}`}`,
+  };
+}
+
 /** The types of the Patient compartment the guard lets the caller search. */
 function searchable(ctx: FhirContext, guard: InteractionGuard): string[] {
   return compartmentResourceTypes('Patient', ctx.validator.resourceTypes).filter((type) => {
@@ -70,7 +84,14 @@ export async function executeInteraction(ctx: FhirContext, i: FhirInteraction, o
     case 'conditional-delete':
       return conditionalDelete(ctx, i.type, i.query, writeAccessOf(options));
     case 'search':
-      return searchResources(ctx, { types: i.types, params: i.params, handling: options.handling, owner: options.owner, visibility: options.visibility });
+      return searchResources(ctx, {
+        types: i.types,
+        params: i.params,
+        handling: options.handling,
+        owner: options.owner,
+        visibility: options.visibility,
+        ...(i.compartment === undefined ? {} : compartmentSearch(ctx, i.compartment, i.types, i.params)),
+      });
     case 'page':
       return searchPage(ctx, i.pageId, i.offset, i.count, options.owner, options.visibility);
     case 'history':

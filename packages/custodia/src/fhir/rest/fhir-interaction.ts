@@ -25,7 +25,7 @@ export type FhirInteraction =
   | { readonly kind: 'patch'; readonly type: string; readonly id: string }
   | { readonly kind: 'delete'; readonly type: string; readonly id: string }
   | { readonly kind: 'conditional-delete'; readonly type: string; readonly query: string }
-  | { readonly kind: 'search'; readonly types: readonly string[]; readonly params: ReadonlyArray<readonly [string, string]> }
+  | { readonly kind: 'search'; readonly types: readonly string[]; readonly params: ReadonlyArray<readonly [string, string]>; readonly compartment?: { readonly type: 'Patient'; readonly id: string } }
   | { readonly kind: 'page'; readonly pageId: string; readonly offset: number; readonly count: number }
   | { readonly kind: 'history'; readonly type?: string; readonly id?: string; readonly params: ReadonlyArray<readonly [string, string]> }
   | { readonly kind: 'bundle'; readonly body: unknown }

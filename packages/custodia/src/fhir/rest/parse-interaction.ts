@@ -45,6 +45,11 @@ function projectionOf(q: readonly (readonly [string, string])[]): { projection?:
   return { projection: { ...(summary === undefined || summary === 'false' ? {} : { summary }), ...(elements === undefined ? {} : { elements }) } };
 }
 
+/** A compartment's id (hostile URL text) must be a FHIR id: it goes into the search as a value. */
+function assertCompartmentId(id: string): void {
+  if (!/^[A-Za-z0-9\-.]{1,64}$/.test(id)) throw new CustodiaError('request-malformed', 'The compartment id must be a FHIR id');
+}
+
 function notAllowed(method: string): never {
   throw new CustodiaError('method-not-allowed', `${method} is not allowed on this URL`);
 }
@@ -132,7 +137,13 @@ export function parseInteraction(raw: RawFhirRequest): FhirInteraction {
         return notAllowed(method);
     }
   }
-  if (c !== '_history') throw new CustodiaError('resource-not-found', 'No such FHIR endpoint');
+  if (c !== '_history') {
+    // Compartment search (R4 http.html §3.1.0.8, compartmentdefinition.html): GET [base]/Patient/[id]/[type] or /*.
+    if (d !== undefined || method !== 'GET') throw new CustodiaError('resource-not-found', 'No such FHIR endpoint');
+    if (type !== 'Patient') throw new CustodiaError('not-supported', 'Only the Patient compartment can be searched');
+    assertCompartmentId(b);
+    return { kind: 'search', types: c === '*' ? [] : [c], params: q, compartment: { type: 'Patient', id: b } };
+  }
   if (method !== 'GET') return notAllowed(method);
   if (d === undefined) return { kind: 'history', type, id: b, params: q };
   return { kind: 'vread', type, id: b, version: d, ...projectionOf(q) };
