@@ -40,7 +40,7 @@ const MAY_IMPORT: Record<Module, readonly Module[]> = {
 const PACKAGES: Record<Module, readonly string[]> = {
   kernel: [],
   crypto: ['jose'],
-  fhir: ['fhirpath', '@types/fhir'],
+  fhir: ['fhirpath', '@types/fhir', 'rfc6902'],
   ledger: ['canonicalize'],
   access: ['jose', 'qrcode'],
   detect: [],

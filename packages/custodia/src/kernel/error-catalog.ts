@@ -22,6 +22,8 @@ export const ERROR_CATALOG: Readonly<Record<ErrorCode, ErrorCatalogEntry>> = Obj
   'resource-structure': { status: 400, issueCode: 'structure', summary: 'The resource does not follow the R4 structure (unknown element, wrong JSON type).' },
   'resource-invalid': { status: 422, issueCode: 'invariant', summary: 'The resource breaks an R4 rule (cardinality, required element, primitive format).' },
   'id-mismatch': { status: 400, issueCode: 'invalid', summary: 'The id in the body does not match the id in the URL.' },
+  'patch-invalid': { status: 400, issueCode: 'invalid', summary: 'The body is not a JSON Patch document (RFC 6902) the vault accepts.' },
+  'patch-failed': { status: 422, issueCode: 'processing', summary: 'A JSON Patch operation could not be applied, or its test failed (RFC 6902 §5).' },
   'resource-not-found': { status: 404, issueCode: 'not-found', summary: 'No such resource, or the caller may not know that it exists.' },
   'resource-gone': { status: 410, issueCode: 'deleted', summary: 'The resource was deleted.' },
   'version-not-found': { status: 404, issueCode: 'not-found', summary: 'No such version of the resource.' },

@@ -17,6 +17,8 @@ export type ErrorCode =
   | 'resource-structure'
   | 'resource-invalid'
   | 'id-mismatch'
+  | 'patch-invalid'
+  | 'patch-failed'
   | 'resource-not-found'
   | 'resource-gone'
   | 'version-not-found'

@@ -8,7 +8,8 @@ import { CustodiaError } from '../app/index.js';
 
 export function registerBodyParsers(app: FastifyInstance): void {
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser(['application/fhir+json', 'application/json', 'application/json+fhir'], { parseAs: 'string' }, (_req, body, done) => {
+  // application/json-patch+json: JSON Patch (RFC 6902) for PATCH (R4 http.html §3.1.0.6).
+  app.addContentTypeParser(['application/fhir+json', 'application/json', 'application/json+fhir', 'application/json-patch+json'], { parseAs: 'string' }, (_req, body, done) => {
     const text = body as string;
     if (text.trim() === '') {
       done(null, undefined);

@@ -161,6 +161,43 @@ for (const dialect of ALL_DATABASES) {
       }
     });
 
+    it('patches with JSON Patch: applied to the current version, validated, versioned; failures change nothing (http.html §3.1.0.6)', async () => {
+      const id = (await t.request('POST', '/fhir/Patient', patient('Patchy'))).body.id as string;
+      const patch = (ops: unknown, headers: Record<string, string> = {}) => t.request('PATCH', `/fhir/Patient/${id}`, JSON.stringify(ops), { 'content-type': 'application/json-patch+json', ...headers });
+      const ok = await patch([{ op: 'test', path: '/gender', value: 'female' }, { op: 'replace', path: '/name/0/family', value: 'Patched' }, { op: 'add', path: '/active', value: true }, { op: 'remove', path: '/birthDate' }], { 'if-match': 'W/"1"' });
+      expect(ok.status, ok.text).toBe(200);
+      expect(ok.headers['etag']).toBe('W/"2"');
+      const read = (await t.request('GET', `/fhir/Patient/${id}`)).body;
+      expect(read).toMatchObject({ name: [{ family: 'Patched', given: ['Ada'] }], active: true, meta: { versionId: '2' } });
+      expect(read.birthDate).toBeUndefined();
+      expect((await t.request('GET', `/fhir/Patient/${id}/_history/1`)).body.birthDate).toBe('1970-05-06');
+      // Each failure leaves version 2 as it was.
+      const failures: [unknown, number, string, Record<string, string>?][] = [
+        [[{ op: 'test', path: '/gender', value: 'male' }, { op: 'remove', path: '/name' }], 422, 'patch-failed'],
+        [[{ op: 'remove', path: '/nickname' }], 422, 'patch-failed'],
+        [[{ op: 'replace', path: '/gender', value: 'hen' }], 422, 'resource-invalid'],
+        [[{ op: 'add', path: '/nickname', value: 'x' }], 400, 'resource-structure'],
+        [[{ op: 'replace', path: '/id', value: 'other' }], 400, 'id-mismatch'],
+        [[{ op: 'add', path: '/__proto__/polluted', value: 1 }], 400, 'patch-invalid'],
+        [[{ op: 'add', path: '/name/0/constructor', value: 1 }], 400, 'patch-invalid'],
+        [[{ op: 'copy', path: '/a' }], 400, 'patch-invalid'],
+        [[{ op: 'frobnicate', path: '/a' }], 400, 'patch-invalid'],
+        [{ resourceType: 'Parameters' }, 400, 'patch-invalid'],
+        [[], 400, 'patch-invalid'],
+        [[{ op: 'add', path: '/active', value: false }], 412, 'precondition-failed', { 'if-match': 'W/"1"' }],
+      ];
+      for (const [ops, status, code, headers] of failures) {
+        const r = await patch(ops, headers);
+        expect(r.status, JSON.stringify(ops)).toBe(status);
+        expect(r.body.issue[0].details.coding[0].code).toBe(code);
+      }
+      expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
+      expect((await t.request('GET', `/fhir/Patient/${id}`)).body).toEqual(read);
+      expect((await t.request('PATCH', '/fhir/Patient/not-there', JSON.stringify([{ op: 'add', path: '/active', value: true }]), { 'content-type': 'application/json-patch+json' })).status).toBe(404);
+      await t.request('DELETE', `/fhir/Patient/${id}`);
+      expect((await patch([{ op: 'add', path: '/active', value: true }])).status).toBe(410);
+    });
+
     it('publishes a CapabilityStatement without a token', async () => {
       const res = await t.app.inject({ method: 'GET', url: '/fhir/metadata' });
       expect(res.statusCode).toBe(200);

@@ -6,7 +6,7 @@
  */
 import type { FhirContext } from './fhir-context.js';
 
-const TYPE_INTERACTIONS = ['read', 'vread', 'update', 'delete', 'history-instance', 'history-type', 'create', 'search-type'];
+const TYPE_INTERACTIONS = ['read', 'vread', 'update', 'patch', 'delete', 'history-instance', 'history-type', 'create', 'search-type'];
 
 export function capabilityStatement(ctx: FhirContext, fhirDate: string): object {
   const elsewhere = ctx.searchServedElsewhere ?? {};

@@ -17,7 +17,7 @@ import { informationOutcome } from './operation-outcome.js';
 import { readResource, vreadResource } from './read-interactions.js';
 import { searchPage, searchResources } from './search-interaction.js';
 import { processTransaction } from './transaction-bundle.js';
-import { conditionalDelete, conditionalUpdate, createResource, deleteResource, updateResource } from './write-interactions.js';
+import { conditionalDelete, conditionalUpdate, createResource, deleteResource, patchResource, updateResource } from './write-interactions.js';
 import { writeAccessOf } from './write-access.js';
 
 /** Prefer: return (R4 http.html §3.1.0.1.8) for create and update. */
@@ -111,7 +111,7 @@ export async function executeInteraction(ctx: FhirContext, i: FhirInteraction, o
       return processBatch(ctx, bundle.entries, options, (inner, o) => executeInteraction(ctx, inner, o, guard));
     }
     case 'patch':
-      throw new CustodiaError('not-supported', 'PATCH is not supported; use PUT with the whole resource');
+      return preferred(await patchResource(ctx, i.type, i.id, i.body, i.ifMatch, writeAccessOf(options)), options);
     case 'operation':
       if (i.name === '$everything' && i.type === 'Patient' && i.id !== undefined) return patientEverything(ctx, i.id, i.params ?? [], options, searchable(ctx, guard));
       throw new CustodiaError('not-supported', 'This operation is not supported');

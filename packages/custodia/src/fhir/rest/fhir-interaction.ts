@@ -22,7 +22,7 @@ export type FhirInteraction =
   | { readonly kind: 'create'; readonly type: string; readonly body: unknown; readonly ifNoneExist?: string }
   | { readonly kind: 'update'; readonly type: string; readonly id: string; readonly body: unknown; readonly ifMatch?: number }
   | { readonly kind: 'conditional-update'; readonly type: string; readonly query: string; readonly body: unknown; readonly ifMatch?: number }
-  | { readonly kind: 'patch'; readonly type: string; readonly id: string }
+  | { readonly kind: 'patch'; readonly type: string; readonly id: string; readonly body: unknown; readonly ifMatch?: number }
   | { readonly kind: 'delete'; readonly type: string; readonly id: string }
   | { readonly kind: 'conditional-delete'; readonly type: string; readonly query: string }
   | { readonly kind: 'search'; readonly types: readonly string[]; readonly params: ReadonlyArray<readonly [string, string]>; readonly compartment?: { readonly type: 'Patient'; readonly id: string } }

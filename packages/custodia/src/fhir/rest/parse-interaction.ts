@@ -131,8 +131,10 @@ export function parseInteraction(raw: RawFhirRequest): FhirInteraction {
       }
       case 'DELETE':
         return { kind: 'delete', type, id };
-      case 'PATCH':
-        return { kind: 'patch', type, id };
+      case 'PATCH': {
+        const ifMatch = ifMatchOf(raw);
+        return ifMatch === undefined ? { kind: 'patch', type, id, body: raw.body } : { kind: 'patch', type, id, body: raw.body, ifMatch };
+      }
       default:
         return notAllowed(method);
     }

@@ -1,0 +1,61 @@
+/**
+ * JSON Patch documents (RFC 6902) for FHIR PATCH (R4 http.html §3.1.0.6), applied with
+ * the `rfc6902` library. The document is hostile input: it is checked here — shape,
+ * size, operation names, JSON Pointers (RFC 6901) — before the library sees it, and a
+ * pointer into an object's prototype machinery (`__proto__`, `constructor`, `prototype`)
+ * is refused outright, whatever the library would do with it.
+ */
+import { applyPatch, type Operation } from 'rfc6902';
+import { CustodiaError } from '../../kernel/index.js';
+
+/** At most this many operations in one document, each pointer at most this long. */
+export const MAX_PATCH_OPERATIONS = 1000;
+const MAX_POINTER = 1024;
+const OPS = new Set(['add', 'remove', 'replace', 'move', 'copy', 'test']);
+const FORBIDDEN_SEGMENTS = new Set(['__proto__', 'constructor', 'prototype']);
+
+const invalid = (message: string): CustodiaError => new CustodiaError('patch-invalid', message);
+
+/** RFC 6901: '' or '/'-separated segments with ~1 for '/' and ~0 for '~' (no other escape). */
+function checkPointer(pointer: unknown, at: string): string {
+  if (typeof pointer !== 'string' || pointer.length > MAX_POINTER || (pointer !== '' && !pointer.startsWith('/'))) {
+    throw invalid(`${at} is not a JSON Pointer (RFC 6901) of at most ${MAX_POINTER} characters`);
+  }
+  for (const raw of pointer.split('/').slice(1)) {
+    if (/~[^01]|~$/.test(raw)) throw invalid(`${at} has an escape other than ~0 and ~1`);
+    const segment = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+    if (FORBIDDEN_SEGMENTS.has(segment)) throw invalid(`${at} points into ${segment}, which no FHIR resource has`);
+  }
+  return pointer;
+}
+
+/** The operations of a JSON Patch body, checked. */
+export function parseJsonPatch(body: unknown): Operation[] {
+  if (!Array.isArray(body)) throw invalid('A JSON Patch is a JSON array of operations (RFC 6902 §3); FHIRPath Patch (Parameters) is not supported');
+  if (body.length === 0 || body.length > MAX_PATCH_OPERATIONS) throw invalid(`A JSON Patch holds 1 to ${MAX_PATCH_OPERATIONS} operations`);
+  return body.map((item: unknown, n) => {
+    const at = `operation ${n}`;
+    if (typeof item !== 'object' || item === null || Array.isArray(item)) throw invalid(`${at} is not a JSON object`);
+    const o = item as Record<string, unknown>;
+    const op = o['op'];
+    if (typeof op !== 'string' || !OPS.has(op)) throw invalid(`${at}: op is one of add, remove, replace, move, copy, test`);
+    const path = checkPointer(o['path'], `${at} path`);
+    if (op === 'move' || op === 'copy') return { op, from: checkPointer(o['from'], `${at} from`), path } as Operation;
+    if (op === 'remove') return { op, path } as Operation;
+    if (!Object.hasOwn(o, 'value')) throw invalid(`${at}: ${op} needs a value`);
+    return { op, path, value: o['value'] } as Operation;
+  });
+}
+
+/**
+ * Applies `operations` to `target` in place (a fresh parse of the stored version). The
+ * first that fails stops the patch: `patch-failed`, naming its position and the kind of
+ * failure, never a value (values are patient data).
+ */
+export function applyJsonPatch(target: Record<string, unknown>, operations: readonly Operation[]): void {
+  const results = applyPatch(target, operations as Operation[]);
+  const n = results.findIndex((r) => r !== null);
+  if (n < 0) return;
+  const why = results[n]!.name === 'TestError' ? 'its test did not hold' : results[n]!.name === 'MissingError' ? 'its path does not exist' : 'it cannot be applied';
+  throw new CustodiaError('patch-failed', `JSON Patch operation ${n} (${operations[n]!.op}) failed: ${why}`);
+}
