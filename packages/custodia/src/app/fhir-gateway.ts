@@ -27,6 +27,9 @@ export interface FhirHttpRequest {
   readonly clientCertificate?: ClientCertificate;
   readonly ifMatch?: string;
   readonly ifNoneExist?: string;
+  /** Conditional read (R4 http.html §3.1.0.2, RFC 9110 §13.1.2, §13.1.3). */
+  readonly ifNoneMatch?: string;
+  readonly ifModifiedSince?: string;
   readonly prefer?: string;
   /** Break-the-glass by header: X-Purpose-Of-Use, X-Break-Glass-Reason, X-Break-Glass-Patient. */
   readonly breakGlass?: BreakGlassRequest;
@@ -155,6 +158,8 @@ function parse(req: FhirHttpRequest): FhirInteraction {
     ...(req.formParams === undefined ? {} : { formParams: req.formParams }),
     ...(req.ifMatch === undefined ? {} : { ifMatch: req.ifMatch }),
     ...(req.ifNoneExist === undefined ? {} : { ifNoneExist: req.ifNoneExist }),
+    ...(req.ifNoneMatch === undefined ? {} : { ifNoneMatch: req.ifNoneMatch }),
+    ...(req.ifModifiedSince === undefined ? {} : { ifModifiedSince: req.ifModifiedSince }),
   });
 }
 

@@ -58,6 +58,8 @@ export function registerFhirRoutes(app: FastifyInstance, vault: Vault): void {
       ...(certificate === undefined ? {} : { clientCertificate: certificate }),
       ...optional('ifMatch', header(req, 'if-match')),
       ...optional('ifNoneExist', header(req, 'if-none-exist')),
+      ...optional('ifNoneMatch', header(req, 'if-none-match')),
+      ...optional('ifModifiedSince', header(req, 'if-modified-since')),
       ...optional('prefer', header(req, 'prefer')),
       ...(breakGlass === undefined ? {} : { breakGlass }),
       address: req.ip,

@@ -198,6 +198,28 @@ for (const dialect of ALL_DATABASES) {
       expect((await patch([{ op: 'add', path: '/active', value: true }])).status).toBe(410);
     });
 
+    it('answers a conditional read with 304 when the caller holds the current version (If-None-Match, If-Modified-Since)', async () => {
+      const id = (await t.request('POST', '/fhir/Patient', patient('Cached'))).body.id as string;
+      const read = (headers: Record<string, string>) => t.request('GET', `/fhir/Patient/${id}`, undefined, headers);
+      const fresh = await read({ 'if-none-match': 'W/"1"' });
+      expect(fresh.status).toBe(304);
+      expect(fresh.text).toBe('');
+      expect(fresh.headers['etag']).toBe('W/"1"');
+      expect((await read({ 'if-none-match': '*' })).status).toBe(304);
+      expect((await read({ 'if-none-match': 'W/"7", W/"1"' })).status).toBe(304);
+      expect((await read({ 'if-none-match': 'W/"0"' })).status).toBe(200);
+      expect((await read({ 'if-none-match': 'garbage' })).status).toBe(200);
+      const lastModified = fresh.headers['last-modified'] as string;
+      expect((await read({ 'if-modified-since': lastModified })).status).toBe(304);
+      expect((await read({ 'if-modified-since': new Date(Date.parse(lastModified) - 1000).toUTCString() })).status).toBe(200);
+      expect((await read({ 'if-modified-since': 'not a date' })).status).toBe(200);
+      // If-None-Match decides when both are sent (RFC 9110 §13.1.3).
+      expect((await read({ 'if-none-match': 'W/"0"', 'if-modified-since': lastModified })).status).toBe(200);
+      await t.request('PUT', `/fhir/Patient/${id}`, patient('Cached', { id, active: true }));
+      expect((await read({ 'if-none-match': 'W/"1"' })).status).toBe(200);
+      expect((await t.request('GET', '/fhir/Patient/not-there', undefined, { 'if-none-match': '*' })).status).toBe(404);
+    });
+
     it('publishes a CapabilityStatement without a token', async () => {
       const res = await t.app.inject({ method: 'GET', url: '/fhir/metadata' });
       expect(res.statusCode).toBe(200);
@@ -205,7 +227,9 @@ for (const dialect of ALL_DATABASES) {
       expect(cs.resourceType).toBe('CapabilityStatement');
       expect(cs.fhirVersion).toBe('4.0.1');
       const pat = cs.rest[0].resource.find((r: any) => r.type === 'Patient');
-      expect(pat.interaction.map((i: any) => i.code)).toContain('vread');
+      expect(pat.interaction.map((i: any) => i.code)).toEqual(expect.arrayContaining(['vread', 'patch']));
+      expect(pat.conditionalRead).toBe('full-support');
+      expect(pat.operation).toEqual([{ name: 'everything', definition: 'http://hl7.org/fhir/OperationDefinition/Patient-everything' }]);
       expect(pat.searchParam.map((p: any) => p.name)).toEqual(expect.arrayContaining(['family', 'birthdate', 'identifier', '_id', '_lastUpdated']));
       expect(cs.rest[0].resource).toHaveLength(t.vault.fhir.validator.resourceTypes.length);
       // AuditEvent search is the ledger's audit trail: it announces what that search takes.

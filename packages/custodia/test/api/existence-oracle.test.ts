@@ -32,6 +32,7 @@ function bodyOf(type: string, mine: string, id?: string): Record<string, unknown
 const TEMPLATES: ReadonlyArray<(t: Target, mine: string) => Request> = [
   ([t, id]) => ({ method: 'GET', url: `/fhir/${t}/${id}` }),
   ([t, id]) => ({ method: 'HEAD', url: `/fhir/${t}/${id}` }),
+  ([t, id]) => ({ method: 'GET', url: `/fhir/${t}/${id}`, headers: { 'if-none-match': '*' } }),
   ([t, id]) => ({ method: 'GET', url: `/fhir/${t}/${id}/_history/1` }),
   ([t, id]) => ({ method: 'GET', url: `/fhir/${t}/${id}/_history/2` }),
   ([t, id]) => ({ method: 'GET', url: `/fhir/${t}/${id}/_history` }),

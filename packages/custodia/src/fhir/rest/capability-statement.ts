@@ -22,7 +22,7 @@ export function capabilityStatement(ctx: FhirContext, fhirDate: string): object 
       readHistory: true,
       updateCreate: true,
       conditionalCreate: true,
-      conditionalRead: 'not-supported',
+      conditionalRead: 'full-support',
       conditionalUpdate: true,
       conditionalDelete: 'single',
       referencePolicy: ['literal', 'logical', 'local'],

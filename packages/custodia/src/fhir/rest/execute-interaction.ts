@@ -70,7 +70,7 @@ export async function executeInteraction(ctx: FhirContext, i: FhirInteraction, o
     case 'capabilities':
       return { status: 200, body: capabilityStatement(ctx, new Date(ctx.clock.now()).toISOString()) };
     case 'read':
-      return readResource(ctx, i.type, i.id, options.visibility, i.projection);
+      return readResource(ctx, i.type, i.id, options.visibility, i.projection, i.unlessChanged);
     case 'vread':
       return vreadResource(ctx, i.type, i.id, i.version, options.visibility, i.projection);
     case 'create':

@@ -10,6 +10,12 @@ import type { SummaryMode } from '../search/query.js';
  * `_summary` / `_elements` on a read or vread (R4 http.html §3.1.0.1.7: "for use with all
  * of the interactions"): only part of the resource is returned, tagged SUBSETTED.
  */
+/** A conditional read: 304 when the current version is one of `versions` (or any, `*`), or not newer than `since`. */
+export interface UnlessChanged {
+  readonly versions?: readonly number[] | '*';
+  readonly since?: number;
+}
+
 export interface Projection {
   readonly summary?: SummaryMode;
   readonly elements?: readonly string[];
@@ -17,7 +23,7 @@ export interface Projection {
 
 export type FhirInteraction =
   | { readonly kind: 'capabilities' }
-  | { readonly kind: 'read'; readonly type: string; readonly id: string; readonly projection?: Projection }
+  | { readonly kind: 'read'; readonly type: string; readonly id: string; readonly projection?: Projection; readonly unlessChanged?: UnlessChanged }
   | { readonly kind: 'vread'; readonly type: string; readonly id: string; readonly version: string; readonly projection?: Projection }
   | { readonly kind: 'create'; readonly type: string; readonly body: unknown; readonly ifNoneExist?: string }
   | { readonly kind: 'update'; readonly type: string; readonly id: string; readonly body: unknown; readonly ifMatch?: number }

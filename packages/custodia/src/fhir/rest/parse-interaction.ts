@@ -4,7 +4,7 @@
  * attacker-controlled; nothing is trusted beyond its shape.
  */
 import { CustodiaError } from '../../kernel/index.js';
-import type { FhirInteraction, Projection } from './fhir-interaction.js';
+import type { FhirInteraction, Projection, UnlessChanged } from './fhir-interaction.js';
 import { parseElements, parseSummary } from '../search/parse-result-params.js';
 import { parseEtag } from './fhir-result.js';
 
@@ -19,6 +19,8 @@ export interface RawFhirRequest {
   readonly formParams?: ReadonlyArray<readonly [string, string]>;
   readonly ifMatch?: string;
   readonly ifNoneExist?: string;
+  readonly ifNoneMatch?: string;
+  readonly ifModifiedSince?: string;
 }
 
 const MAX_SEGMENTS = 4;
@@ -43,6 +45,26 @@ function projectionOf(q: readonly (readonly [string, string])[]): { projection?:
   const elements = rawElements === undefined ? undefined : parseElements(rawElements);
   if ((summary === undefined || summary === 'false') && (elements === undefined || elements.length === 0)) return {};
   return { projection: { ...(summary === undefined || summary === 'false' ? {} : { summary }), ...(elements === undefined ? {} : { elements }) } };
+}
+
+/**
+ * Conditional read (RFC 9110 §13.1.2–3): If-None-Match (`*` or a list of ETags) and
+ * If-Modified-Since (an HTTP date), both header text from the client. A malformed value
+ * is ignored, as RFC 9110 has it for dates; the read is then unconditional.
+ */
+function unlessChanged(raw: RawFhirRequest): { unlessChanged?: UnlessChanged } {
+  if (raw.ifNoneMatch !== undefined && raw.ifNoneMatch.length <= 1024) {
+    const text = raw.ifNoneMatch.trim();
+    if (text === '*') return { unlessChanged: { versions: '*' } };
+    const versions = text.split(',').slice(0, 64).map((t) => parseEtag(t)).filter((v): v is number => v !== undefined);
+    if (versions.length > 0) return { unlessChanged: { versions } };
+  }
+  // If-Modified-Since counts only without If-None-Match (RFC 9110 §13.1.3).
+  if (raw.ifNoneMatch === undefined && raw.ifModifiedSince !== undefined && raw.ifModifiedSince.length <= 64) {
+    const at = Date.parse(raw.ifModifiedSince);
+    if (Number.isFinite(at)) return { unlessChanged: { since: at } };
+  }
+  return {};
 }
 
 /** A compartment's id (hostile URL text) must be a FHIR id: it goes into the search as a value. */
@@ -124,7 +146,7 @@ export function parseInteraction(raw: RawFhirRequest): FhirInteraction {
     const id = b;
     switch (method) {
       case 'GET':
-        return { kind: 'read', type, id, ...projectionOf(q) };
+        return { kind: 'read', type, id, ...projectionOf(q), ...unlessChanged(raw) };
       case 'PUT': {
         const ifMatch = ifMatchOf(raw);
         return ifMatch === undefined ? { kind: 'update', type, id, body: raw.body } : { kind: 'update', type, id, body: raw.body, ifMatch };
