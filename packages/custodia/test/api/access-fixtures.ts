@@ -119,8 +119,8 @@ export async function createUsers(t: TestVault): Promise<Users> {
 export const bearer = (token: string): Record<string, string> => ({ authorization: `Bearer ${token}` });
 
 /** A vault on `dialect` with the access-control seed data and one user per role. */
-export async function seededVault(dialect: 'sqlite' | 'postgres'): Promise<{ t: TestVault; users: Users }> {
-  const t = await startTestVault(dialect);
+export async function seededVault(dialect: 'sqlite' | 'postgres', config?: NonNullable<Parameters<typeof startTestVault>[1]>['config']): Promise<{ t: TestVault; users: Users }> {
+  const t = await startTestVault(dialect, config === undefined ? {} : { config });
   await seed(t);
   return { t, users: await createUsers(t) };
 }
