@@ -3,9 +3,10 @@
  * reference SHALL point to a resource of a type" its targetProfile allows), from the
  * structure table (scripts/generate-structure-tables.mjs: `references`). Only literal
  * RESTful references are checked — `Type/id`, `Type/id/_history/vid`, or either after an
- * http(s) base when `Type` is an R4 resource type (references.html §2.3.0.2); contained
- * (`#id`), `urn:` and logical references name no type here. So are `Reference.type` values
- * that name a resource type.
+ * http(s) base when `Type` is an R4 resource type (references.html §2.3.0.2); a local
+ * `#id` names the type of the contained resource it points to (§2.3.0.4); `urn:` and
+ * logical references name no type here. So are `Reference.type` values that name a
+ * resource type.
  */
 import { loadStructureTable } from './structure-table.js';
 import { isResourceType } from './resource-types.js';
@@ -59,10 +60,12 @@ export function referencedType(reference: string): string | undefined {
   return absolute && isResourceType(type) ? type : undefined;
 }
 
-/** Reports a Reference whose literal reference or `type` names a resource type `targets` does not allow. */
+/** Reports a Reference whose literal or local reference, or `type`, names a resource type `targets` does not allow. */
 export function checkReferenceTarget(value: JsonObject, targets: ReadonlySet<string>, ctx: ValidationContext): void {
   const reference = Object.hasOwn(value, 'reference') ? value['reference'] : undefined;
-  const named = typeof reference === 'string' ? referencedType(reference) : undefined;
+  // `#id`: the type of the contained resource it names in the enclosing resource, if any.
+  const local = typeof reference === 'string' && reference.startsWith('#') ? ctx.localTargets.at(-1)?.get(reference) : undefined;
+  const named = local ?? (typeof reference === 'string' ? referencedType(reference) : undefined);
   if (named !== undefined && !targets.has(named)) ctx.report('invalid', 'value', refused(named, targets), 'reference');
   const declared = Object.hasOwn(value, 'type') ? value['type'] : undefined;
   if (typeof declared === 'string' && TYPE_NAME.test(declared) && isResourceType(declared) && !targets.has(declared)) {

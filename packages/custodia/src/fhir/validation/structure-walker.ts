@@ -31,11 +31,34 @@ export function validateResourceObject(obj: JsonObject, ctx: ValidationContext, 
   if (isRoot) ctx.push(type?.name ?? 'Resource');
   if (type === undefined) {
     reportResourceType(resourceType, ctx);
-  } else {
+  } else if (role === ResourceRole.Contained) {
     validateObject(obj, type, ctx, depth);
-    if (role === ResourceRole.Contained) checkContainedResource(obj, ctx);
+    checkContainedResource(obj, ctx);
+  } else {
+    ctx.localTargets.push(localTargetsOf(obj, type.name));
+    validateObject(obj, type, ctx, depth);
+    ctx.localTargets.pop();
   }
   if (isRoot) ctx.leave();
+}
+
+/**
+ * What a local reference can name inside `obj` (references.html §2.3.0.4 "Contained
+ * Resources"): `#` the resource itself, `#id` each contained resource with a string id and
+ * an R4 type. Only read from the hostile input; malformed entries are reported by the walk.
+ */
+function localTargetsOf(obj: JsonObject, type: string): Map<string, string> {
+  const targets = new Map<string, string>([['#', type]]);
+  const contained = Object.hasOwn(obj, 'contained') ? obj['contained'] : undefined;
+  if (Array.isArray(contained)) {
+    for (const c of contained) {
+      if (!isJsonObject(c)) continue;
+      const id = c['id'];
+      const t = c['resourceType'];
+      if (typeof id === 'string' && typeof t === 'string' && isResourceType(t)) targets.set(`#${id}`, t);
+    }
+  }
+  return targets;
 }
 
 /** Reports a resourceType that is missing, not a string, or not a concrete R4 type. */

@@ -16,6 +16,11 @@ const PRINTABLE_NAME = /^[A-Za-z_$][A-Za-z0-9_$]{0,63}$/;
 
 export class ValidationContext {
   readonly issues: ValidationIssue[] = [];
+  /**
+   * For each resource being walked that can hold contained resources (not a contained one
+   * itself), the types of what `#id` names there: `#` the resource, `#x` its contained x.
+   */
+  readonly localTargets: Map<string, string>[] = [];
   /** Set once the issue limit is reached: every loop checks it and returns. */
   stopped = false;
   private readonly segments: (string | number)[] = [];

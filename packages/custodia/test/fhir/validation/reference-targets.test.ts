@@ -68,6 +68,21 @@ describe('validateResource with reference targets', () => {
     expect(validateResource(observation({ subject: { reference: 'Spaceship/1' } }))[0]!.diagnostics).toContain('not a type that is not an R4 resource type');
   });
 
+  it('checks a local reference (#id) against the contained resource it names, in the resource that contains it', () => {
+    const medication = { resourceType: 'Medication', id: 'm1', code: { text: 'x' } };
+    const organization = { resourceType: 'Organization', id: 'm1', name: 'x' };
+    const request = (ref: string, contained: unknown[]) => ({ resourceType: 'MedicationRequest', status: 'active', intent: 'order', subject: { reference: 'Patient/p' }, medicationReference: { reference: ref }, contained });
+    const wrong = [{ kind: 'invalid', code: 'value', expression: 'MedicationRequest.medicationReference.reference' }];
+    expect(issuesOf(request('#m1', [medication]))).toEqual([]);
+    expect(issuesOf(request('#m1', [organization]))).toEqual(wrong);
+    // '#' is the container itself (a MedicationRequest here); an unknown local id names no type.
+    expect(issuesOf(request('#', [medication]))).toEqual(wrong);
+    expect(issuesOf(request('#nothing', [medication]))).toEqual([]);
+    // Each Bundle entry resolves against its own contained resources.
+    const bundle = { resourceType: 'Bundle', type: 'collection', entry: [{ resource: request('#m1', [medication]) }, { resource: request('#m1', [organization]) }] };
+    expect(issuesOf(bundle)).toEqual([{ kind: 'invalid', code: 'value', expression: 'Bundle.entry[1].resource.medicationReference.reference' }]);
+  });
+
   it('checks Reference.type, data types, backbone elements, choice variants and nested resources', () => {
     expect(issuesOf(observation({ subject: { type: 'Encounter', reference: '#c' } }))).toEqual([{ kind: 'invalid', code: 'value', expression: 'Observation.subject.type' }]);
     expect(issuesOf(observation({ note: [{ authorReference: { reference: 'Device/d' }, text: 'x' }] }))).toEqual([{ kind: 'invalid', code: 'value', expression: 'Observation.note[0].authorReference.reference' }]);
