@@ -89,6 +89,32 @@ for (const dialect of ALL_DATABASES) {
       expect(dangling.body.issue[0].details.coding[0].code).toBe('reference-unresolved');
     });
 
+    it('takes PATCH entries (a Binary holding a JSON Patch) in batches and in transactions, atomically', async () => {
+      const binary = (ops: unknown) => ({ resourceType: 'Binary', contentType: 'application/json-patch+json', data: Buffer.from(JSON.stringify(ops)).toString('base64') });
+      const a = (await t.request('POST', '/fhir/Patient', { resourceType: 'Patient', name: [{ family: 'PatchA' }] })).body.id as string;
+      const b = (await t.request('POST', '/fhir/Patient', { resourceType: 'Patient', name: [{ family: 'PatchB' }] })).body.id as string;
+      const batch = await t.request('POST', '/fhir', tx([{ resource: binary([{ op: 'add', path: '/active', value: true }]), request: { method: 'PATCH', url: `Patient/${a}` } }], 'batch'));
+      expect(batch.status).toBe(200);
+      expect(batch.body.entry[0].response.status).toBe('200 OK');
+      expect((await t.request('GET', `/fhir/Patient/${a}`)).body.active).toBe(true);
+      // A transaction: a new Observation about b, and b patched; one failing test undoes both.
+      const obs = { fullUrl: 'urn:uuid:p-obs', resource: { resourceType: 'Observation', status: 'final', code: { text: 'x' }, subject: { reference: `Patient/${b}` } }, request: { method: 'POST', url: 'Observation' } };
+      const before = await count('Observation');
+      const failing = await t.request('POST', '/fhir', tx([obs, { resource: binary([{ op: 'test', path: '/active', value: true }]), request: { method: 'PATCH', url: `Patient/${b}` } }]));
+      expect(failing.status).toBe(422);
+      expect(failing.body.issue[0].details.coding[0].code).toBe('patch-failed');
+      expect(await count('Observation')).toBe(before);
+      const ok = await t.request('POST', '/fhir', tx([obs, { resource: binary([{ op: 'add', path: '/gender', value: 'other' }]), request: { method: 'PATCH', url: `Patient/${b}`, ifMatch: 'W/"1"' } }]));
+      expect(ok.status, ok.text).toBe(200);
+      expect((await t.request('GET', `/fhir/Patient/${b}`)).body).toMatchObject({ gender: 'other', meta: { versionId: '2' } });
+      expect(await count('Observation')).toBe(before + 1);
+      // The patch must come as that Binary.
+      for (const resource of [{ resourceType: 'Binary', contentType: 'application/json', data: 'W10=' }, { resourceType: 'Binary', contentType: 'application/json-patch+json', data: 'not base64!' }, [{ op: 'add', path: '/active', value: false }]]) {
+        const r = await t.request('POST', '/fhir', tx([{ resource, request: { method: 'PATCH', url: `Patient/${a}` } }]));
+        expect(r.status).toBe(400);
+      }
+    });
+
     it('checks the type a reference resolves to against what its element allows', async () => {
       const before = await count('Observation');
       const encounter = post('urn:uuid:enc-1', { resourceType: 'Encounter', status: 'finished', class: { code: 'AMB' } });

@@ -29,6 +29,27 @@ function checkPointer(pointer: unknown, at: string): string {
   return pointer;
 }
 
+/**
+ * The patch of a Bundle entry (R4 http.html §3.1.0.11: a Binary whose contentType is
+ * application/json-patch+json and whose data is the patch, base64). Hostile: the data is
+ * decoded only when it is canonical base64, then parsed as JSON; anything else is
+ * `patch-invalid`.
+ */
+export function patchOfBinary(resource: unknown): unknown {
+  const r = typeof resource === 'object' && resource !== null && !Array.isArray(resource) ? (resource as Record<string, unknown>) : {};
+  const data = r['data'];
+  if (r['resourceType'] !== 'Binary' || r['contentType'] !== 'application/json-patch+json' || typeof data !== 'string') {
+    throw invalid('A PATCH entry carries a Binary whose contentType is application/json-patch+json and whose data is the patch');
+  }
+  const bytes = Buffer.from(data, 'base64');
+  if (bytes.toString('base64') !== data) throw invalid('The Binary data of a PATCH entry is not canonical base64');
+  try {
+    return JSON.parse(bytes.toString('utf8')) as unknown;
+  } catch {
+    throw invalid('The Binary data of a PATCH entry is not JSON');
+  }
+}
+
 /** The operations of a JSON Patch body, checked. */
 export function parseJsonPatch(body: unknown): Operation[] {
   if (!Array.isArray(body)) throw invalid('A JSON Patch is a JSON array of operations (RFC 6902 §3); FHIRPath Patch (Parameters) is not supported');

@@ -8,12 +8,15 @@ import { CustodiaError, uuidV4 } from '../../kernel/index.js';
 import type { CurrentState, ResourceWriter, VersionWrite } from '../ports/resource-store.js';
 import type { FhirResource } from '../resource.js';
 import type { FhirContext } from './fhir-context.js';
-import type { RequestOptions } from './fhir-interaction.js';
+import type { FhirInteraction, RequestOptions } from './fhir-interaction.js';
 import { etagOf, statusLine, type FhirResult } from './fhir-result.js';
 import { bundleJson, type BundleEntryJson } from './bundle-json.js';
 import { atEntry, type BundleEntryRequest } from './bundle-request.js';
 import { findMatches, parseQueryString, singleMatch } from './conditional-match.js';
 import { ReferenceResolver } from './reference-resolution.js';
+import { parseJsonPatch } from './json-patch.js';
+import { patched } from './write-interactions.js';
+import type { Operation } from 'rfc6902';
 import { assertId, assertResourceType, parseResourceBody } from './resource-input.js';
 import { checkIfMatch, planDelete, planPut } from './version-plan.js';
 import { newPatientsAhead, type NewPatient } from './keys-ahead.js';
@@ -32,12 +35,17 @@ const ORDER: Record<string, number> = { DELETE: 0, POST: 1, PUT: 2, PATCH: 2, GE
 export async function processTransaction(ctx: FhirContext, entries: readonly BundleEntryRequest[], options: RequestOptions): Promise<FhirResult> {
   // Structural validation first, outside the transaction: cheap failures hold no lock.
   const resources = new Map<number, FhirResource>();
+  const patches = new Map<number, Operation[]>();
   for (const e of entries) {
     const i = e.interaction;
     try {
       if (i.kind === 'create' || i.kind === 'update' || i.kind === 'conditional-update') {
         assertResourceType(ctx, i.type);
         resources.set(e.index, structuredClone(parseResourceBody(ctx, i.body, i.type)));
+      } else if (i.kind === 'patch') {
+        assertResourceType(ctx, i.type);
+        assertId(i.id);
+        patches.set(e.index, parseJsonPatch(i.body));
       } else if (!['delete', 'conditional-delete', 'read', 'vread', 'search'].includes(i.kind)) {
         throw new CustodiaError('bundle-invalid', `A transaction entry cannot be a ${i.kind} interaction`);
       }
@@ -53,7 +61,8 @@ export async function processTransaction(ctx: FhirContext, entries: readonly Bun
     const steps: Step[] = [];
     for (const e of ordered) {
       try {
-        steps.push(await identify(ctx, tx, e, resources.get(e.index) ?? null, resolver, options.visibility, patientIds.get(e.index)));
+        const patch = patches.get(e.index);
+        steps.push(patch !== undefined ? await patchStep(ctx, tx, e, patch, resolver, writeAccessOf(options)) : await identify(ctx, tx, e, resources.get(e.index) ?? null, resolver, options.visibility, patientIds.get(e.index)));
       } catch (err) {
         throw atEntry(e.index, err);
       }
@@ -123,6 +132,14 @@ async function patientKeysAhead(ctx: FhirContext, ordered: readonly BundleEntryR
     if (m !== undefined && c.id === undefined) ids.set(c.index, m.id);
   });
   return ids;
+}
+
+/** A PATCH entry: the current version with its patch applied, written as an update of it. */
+async function patchStep(ctx: FhirContext, tx: ResourceWriter, e: BundleEntryRequest, operations: readonly Operation[], resolver: ReferenceResolver, access: WriteAccess): Promise<Step> {
+  const i = e.interaction as Extract<FhirInteraction, { kind: 'patch' }>;
+  const { resource } = await patched(ctx, tx, i.type, i.id, operations, i.ifMatch, access);
+  resolver.bind(e.fullUrl, `${i.type}/${i.id}`);
+  return { kind: 'write', entry: e, type: i.type, id: i.id, resource: structuredClone(resource), method: 'PUT', ...(i.ifMatch === undefined ? {} : { ifMatch: i.ifMatch }) };
 }
 
 /** Decides which resource each entry acts on, and binds its fullUrl to that resource; a create, or a conditional update that creates without an id, takes `assigned` as its id when given. */

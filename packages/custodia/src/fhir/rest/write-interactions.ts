@@ -12,6 +12,9 @@ import { checkIfMatch, planDelete, planPrepared, planPut, prepareResource, type 
 import { assertChangeable, assertMayCreateWithId, assertPatientsSeen, assertWritable, mayCreateWithId, visibleState, type WriteAccess } from './write-access.js';
 import { keysAhead, newPatientsAhead } from './keys-ahead.js';
 import { applyJsonPatch, parseJsonPatch } from './json-patch.js';
+import type { Operation } from 'rfc6902';
+import type { CurrentState, ResourceReader } from '../ports/resource-store.js';
+import type { FhirResource } from '../resource.js';
 
 function written(p: PlannedWrite): FhirResult {
   const w = p.write;
@@ -75,27 +78,35 @@ export async function updateResource(ctx: FhirContext, type: string, id: string,
  * with that body would be (validation, rules, labels, the caller's right to change it).
  */
 export async function patchResource(ctx: FhirContext, type: string, id: string, body: unknown, ifMatch: number | undefined, access: WriteAccess): Promise<FhirResult> {
-  const { visibility } = access;
   assertResourceType(ctx, type);
   assertId(id);
   const operations = parseJsonPatch(body);
   return ctx.store.transaction(async (tx) => {
-    const current = await visibleState(tx, type, id, visibility);
-    const stored = current === undefined || current.deleted ? undefined : await tx.readCurrent(type, id, visibility);
-    if (current === undefined || (stored === undefined && !current.deleted)) throw new CustodiaError('resource-not-found', `${type}/${id} is not known`);
-    if (current.deleted || stored?.json == null) throw new CustodiaError('resource-gone', `${type}/${id} was deleted`);
-    await assertChangeable(tx, access, type, id);
-    checkIfMatch(current, ifMatch);
-    const patched = JSON.parse(stored.json) as Record<string, unknown>;
-    applyJsonPatch(patched, operations);
-    if (patched['resourceType'] !== type || patched['id'] !== id) throw new CustodiaError('id-mismatch', 'A patch may not change the resource type or id');
-    const resource = parseResourceBody(ctx, patched, type);
+    const { current, resource } = await patched(ctx, tx, type, id, operations, ifMatch, access);
     const plan = planPrepared(prepareResource(ctx, resource, id), current, ctx.clock.now(), 'PUT');
     assertWritable(access, plan.write);
     await assertPatientsSeen(tx, access, plan.write);
     await tx.writeVersions([plan.write]);
     return written(plan);
   });
+}
+
+/**
+ * The current version of `type/id` as the caller may see and change it, with `operations`
+ * applied and the result validated as a PUT body (also for PATCH entries of a transaction).
+ */
+export async function patched(ctx: FhirContext, tx: ResourceReader, type: string, id: string, operations: readonly Operation[], ifMatch: number | undefined, access: WriteAccess): Promise<{ current: CurrentState; resource: FhirResource }> {
+  const { visibility } = access;
+  const current = await visibleState(tx, type, id, visibility);
+  const stored = current === undefined || current.deleted ? undefined : await tx.readCurrent(type, id, visibility);
+  if (current === undefined || (stored === undefined && !current.deleted)) throw new CustodiaError('resource-not-found', `${type}/${id} is not known`);
+  if (current.deleted || stored?.json == null) throw new CustodiaError('resource-gone', `${type}/${id} was deleted`);
+  await assertChangeable(tx, access, type, id);
+  checkIfMatch(current, ifMatch);
+  const target = JSON.parse(stored.json) as Record<string, unknown>;
+  applyJsonPatch(target, operations);
+  if (target['resourceType'] !== type || target['id'] !== id) throw new CustodiaError('id-mismatch', 'A patch may not change the resource type or id');
+  return { current, resource: parseResourceBody(ctx, target, type) };
 }
 
 /** PUT [type]?criteria (R4 http.html §3.1.0.4.3). */
