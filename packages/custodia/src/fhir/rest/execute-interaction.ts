@@ -4,13 +4,12 @@
  */
 import { CustodiaError } from '../../kernel/index.js';
 import type { FhirContext } from './fhir-context.js';
-import type { Visibility } from '../ports/visibility.js';
 import type { FhirInteraction, RequestOptions } from './fhir-interaction.js';
 import type { FhirResult } from './fhir-result.js';
 import { processBatch } from './batch-bundle.js';
 import { atEntry, parseBundleRequest } from './bundle-request.js';
 import { capabilityStatement } from './capability-statement.js';
-import { patientEverything } from './patient-everything.js';
+import { patientCompartmentScope, patientEverything } from './patient-everything.js';
 import { compartmentResourceTypes } from '../search/index.js';
 import { historyResources } from './history-interaction.js';
 import { informationOutcome } from './operation-outcome.js';
@@ -38,19 +37,6 @@ function preferred(r: FhirResult, options: RequestOptions): FhirResult {
  * (all transaction entries are checked before any executes). Throws to refuse.
  */
 export type InteractionGuard = (i: FhirInteraction) => void;
-
-/**
- * A compartment search (R4 http.html §3.1.0.8) is a search whose matches must also be in the
- * compartment. It does not look the patient up: an unknown or hidden one gives an empty
- * Bundle, as a search by `patient=` does.
- */
-function compartmentSearch(ctx: FhirContext, c: { type: 'Patient'; id: string }, types: readonly string[], params: ReadonlyArray<readonly [string, string]>): { within: Visibility; selfUrl: string } {
-  const qs = new URLSearchParams(params as [string, string][]).toString();
-  return {
-    within: { kind: 'in-compartment', compartment: c.type, ids: [c.id] },
-    selfUrl: `${ctx.baseUrl}/${c.type}/${c.id}/${types[0] ?? '*'}${qs === '' ? '' : `?${qs}`}`,
-  };
-}
 
 /** The types of the Patient compartment the guard lets the caller search. */
 function searchable(ctx: FhirContext, guard: InteractionGuard): string[] {
@@ -90,7 +76,9 @@ export async function executeInteraction(ctx: FhirContext, i: FhirInteraction, o
         handling: options.handling,
         owner: options.owner,
         visibility: options.visibility,
-        ...(i.compartment === undefined ? {} : compartmentSearch(ctx, i.compartment, i.types, i.params)),
+        // A compartment search (R4 http.html §3.1.0.8) does not look the patient up: an unknown
+        // or hidden one gives an empty Bundle, as a search by `patient=` does.
+        ...(i.compartment === undefined ? {} : patientCompartmentScope(ctx, i.compartment.id, i.types[0] ?? '*', i.params)),
       });
     case 'page':
       return searchPage(ctx, i.pageId, i.offset, i.count, options.owner, options.visibility);
@@ -113,7 +101,7 @@ export async function executeInteraction(ctx: FhirContext, i: FhirInteraction, o
     case 'patch':
       return preferred(await patchResource(ctx, i.type, i.id, i.body, i.ifMatch, writeAccessOf(options)), options);
     case 'operation':
-      if (i.name === '$everything' && i.type === 'Patient' && i.id !== undefined) return patientEverything(ctx, i.id, i.params ?? [], options, searchable(ctx, guard));
+      if (i.name === '$everything' && i.type === 'Patient' && i.id !== undefined) return patientEverything(ctx, i.id, i.params ?? [], options, () => searchable(ctx, guard));
       throw new CustodiaError('not-supported', 'This operation is not supported');
   }
 }

@@ -7,6 +7,7 @@ import { CustodiaError } from '../../kernel/index.js';
 import type { FhirInteraction, Projection, UnlessChanged } from './fhir-interaction.js';
 import { parseElements, parseSummary } from '../search/parse-result-params.js';
 import { parseEtag } from './fhir-result.js';
+import { assertId, singleParam } from './resource-input.js';
 
 export interface RawFhirRequest {
   readonly method: string;
@@ -33,13 +34,8 @@ function params(query: string): [string, string][] {
 
 /** `_summary` and `_elements` of a read (hostile query text: each given once, parsed as search parses them). */
 function projectionOf(q: readonly (readonly [string, string])[]): { projection?: Projection } {
-  const one = (name: string): string | undefined => {
-    const values = q.filter(([k]) => k === name);
-    if (values.length > 1) throw new CustodiaError('request-malformed', `${name} may be given once`);
-    return values[0]?.[1];
-  };
-  const rawSummary = one('_summary');
-  const rawElements = one('_elements');
+  const rawSummary = singleParam(q, '_summary');
+  const rawElements = singleParam(q, '_elements');
   const summary = rawSummary === undefined ? undefined : parseSummary(rawSummary);
   if (summary === 'count') throw new CustodiaError('request-malformed', '_summary=count is for searches; a read returns one resource');
   const elements = rawElements === undefined ? undefined : parseElements(rawElements);
@@ -65,11 +61,6 @@ function unlessChanged(raw: RawFhirRequest): { unlessChanged?: UnlessChanged } {
     if (Number.isFinite(at)) return { unlessChanged: { since: at } };
   }
   return {};
-}
-
-/** A compartment's id (hostile URL text) must be a FHIR id: it goes into the search as a value. */
-function assertCompartmentId(id: string): void {
-  if (!/^[A-Za-z0-9\-.]{1,64}$/.test(id)) throw new CustodiaError('request-malformed', 'The compartment id must be a FHIR id');
 }
 
 function notAllowed(method: string): never {
@@ -165,7 +156,8 @@ export function parseInteraction(raw: RawFhirRequest): FhirInteraction {
     // Compartment search (R4 http.html §3.1.0.8, compartmentdefinition.html): GET [base]/Patient/[id]/[type] or /*.
     if (d !== undefined || method !== 'GET') throw new CustodiaError('resource-not-found', 'No such FHIR endpoint');
     if (type !== 'Patient') throw new CustodiaError('not-supported', 'Only the Patient compartment can be searched');
-    assertCompartmentId(b);
+    // Hostile URL text that goes into the search as a value: a FHIR id or nothing.
+    assertId(b);
     return { kind: 'search', types: c === '*' ? [] : [c], params: q, compartment: { type: 'Patient', id: b } };
   }
   if (method !== 'GET') return notAllowed(method);

@@ -19,23 +19,30 @@ import { CustodiaError } from '../../kernel/index.js';
 import type { FhirContext } from './fhir-context.js';
 import type { FhirResult } from './fhir-result.js';
 import type { RequestOptions } from './fhir-interaction.js';
-import { assertId } from './resource-input.js';
+import type { Visibility } from '../ports/visibility.js';
+import { assertId, singleParam } from './resource-input.js';
 import { searchResources } from './search-interaction.js';
 
 const TAKES = new Set(['_type', '_count', '_since', '_format', '_pretty']);
 const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})$/;
 
-/** `searchable`: the types the caller may search, which is what it gets without `_type` (R4: "that the user is authorized to see"). */
-export async function patientEverything(ctx: FhirContext, id: string, params: ReadonlyArray<readonly [string, string]>, options: RequestOptions, searchable: readonly string[]): Promise<FhirResult> {
+/**
+ * A search restricted to Patient/`id`'s compartment (this operation, and compartment search,
+ * `Patient/[id]/[type]`): its matches must also be `in-compartment`, and its self link is
+ * the request's own (`path` below Patient/[id]), not the search it is run as.
+ */
+export function patientCompartmentScope(ctx: FhirContext, id: string, path: string, params: ReadonlyArray<readonly [string, string]>): { within: Visibility; selfUrl: string } {
+  const qs = new URLSearchParams(params.filter(([k]) => k !== '_format' && k !== '_pretty') as [string, string][]).toString();
+  return { within: { kind: 'in-compartment', compartment: 'Patient', ids: [id] }, selfUrl: `${ctx.baseUrl}/Patient/${id}/${path}${qs === '' ? '' : `?${qs}`}` };
+}
+
+/** `searchable`: the types the caller may search, asked for only without `_type` (R4: what "the user is authorized to see"). */
+export async function patientEverything(ctx: FhirContext, id: string, params: ReadonlyArray<readonly [string, string]>, options: RequestOptions, searchable: () => readonly string[]): Promise<FhirResult> {
   assertId(id);
   for (const [k] of params) {
     if (!TAKES.has(k)) throw new CustodiaError('search-unsupported', `$everything takes _type, _count and _since, not ${k.slice(0, 64)}`);
   }
-  const one = (name: string): string | undefined => {
-    const values = params.filter(([k]) => k === name);
-    if (values.length > 1) throw new CustodiaError('search-invalid', `${name} may be given once`);
-    return values[0]?.[1];
-  };
+  const one = (name: string): string | undefined => singleParam(params, name, 'search-invalid');
   const since = one('_since');
   if (since !== undefined && !(INSTANT.test(since) && Number.isFinite(Date.parse(since)))) throw new CustodiaError('search-invalid', '_since is an instant such as 2026-01-01T00:00:00Z');
   const patient = await ctx.store.readCurrent('Patient', id, options.visibility);
@@ -43,21 +50,13 @@ export async function patientEverything(ctx: FhirContext, id: string, params: Re
   if (patient.deleted) throw new CustodiaError('resource-gone', `Patient/${id} was deleted`);
   const type = one('_type');
   const count = one('_count');
-  if (type === undefined && searchable.length === 0) throw new CustodiaError('forbidden', 'The token does not allow searching any resource type');
+  const types = type ?? searchable().join(',');
+  if (types === '') throw new CustodiaError('forbidden', 'The token does not allow searching any resource type');
   const query: [string, string][] = [
-    ['_type', type ?? searchable.join(',')],
+    ['_type', types],
     ...(count === undefined ? [] : [['_count', count] as [string, string]]),
     ...(since === undefined ? [] : [['_lastUpdated', `ge${since}`] as [string, string]]),
     ['_include', '*'],
   ];
-  const self = new URLSearchParams(params.filter(([k]) => k !== '_format' && k !== '_pretty') as [string, string][]).toString();
-  return searchResources(ctx, {
-    types: [],
-    params: query,
-    handling: 'strict',
-    owner: options.owner,
-    visibility: options.visibility,
-    within: { kind: 'in-compartment', compartment: 'Patient', ids: [id] },
-    selfUrl: `${ctx.baseUrl}/Patient/${id}/$everything${self === '' ? '' : `?${self}`}`,
-  });
+  return searchResources(ctx, { types: [], params: query, handling: 'strict', owner: options.owner, visibility: options.visibility, ...patientCompartmentScope(ctx, id, '$everything', params) });
 }

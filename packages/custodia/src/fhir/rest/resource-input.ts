@@ -24,6 +24,13 @@ export function assertId(id: string): void {
   if (!isFhirId(id)) throw new CustodiaError('request-malformed', 'A resource id is 1–64 characters of A–Z, a–z, 0–9, "-" and "."');
 }
 
+/** The one value of query parameter `name`, or undefined; given twice is `code` (400). Hostile input: only compared. */
+export function singleParam(params: ReadonlyArray<readonly [string, string]>, name: string, code: 'request-malformed' | 'search-invalid' = 'request-malformed'): string | undefined {
+  const values = params.filter(([k]) => k === name);
+  if (values.length > 1) throw new CustodiaError(code, `${name} may be given once`);
+  return values[0]?.[1];
+}
+
 export function parseVersionId(v: string): number {
   if (!/^[1-9]\d{0,8}$/.test(v)) throw new CustodiaError('version-not-found', 'No such version of the resource');
   return Number(v);
