@@ -98,9 +98,11 @@ export async function patchResource(ctx: FhirContext, type: string, id: string, 
 export async function patched(ctx: FhirContext, tx: ResourceReader, type: string, id: string, operations: readonly Operation[], ifMatch: number | undefined, access: WriteAccess): Promise<{ current: CurrentState; resource: FhirResource }> {
   const { visibility } = access;
   const current = await visibleState(tx, type, id, visibility);
-  const stored = current === undefined || current.deleted ? undefined : await tx.readCurrent(type, id, visibility);
-  if (current === undefined || (stored === undefined && !current.deleted)) throw new CustodiaError('resource-not-found', `${type}/${id} is not known`);
-  if (current.deleted || stored?.json == null) throw new CustodiaError('resource-gone', `${type}/${id} was deleted`);
+  if (current === undefined) throw new CustodiaError('resource-not-found', `${type}/${id} is not known`);
+  if (current.deleted) throw new CustodiaError('resource-gone', `${type}/${id} was deleted`);
+  // Seen a moment ago in the same transaction: the live version is there.
+  const stored = await tx.readCurrent(type, id, visibility);
+  if (stored?.json == null) throw new CustodiaError('resource-not-found', `${type}/${id} is not known`);
   await assertChangeable(tx, access, type, id);
   checkIfMatch(current, ifMatch);
   const target = JSON.parse(stored.json) as Record<string, unknown>;
