@@ -104,10 +104,14 @@ export class AuditEventApi {
     if (scope.kind === 'patient' && q.patient !== undefined && q.patient !== scope.patient) throw new CustodiaError('forbidden', 'A patient may search only the audit events about themself');
     const patient = scope.kind === 'patient' ? scope.patient : q.patient;
     const forPatient = scope.kind === 'patient' ? scope.patient : undefined;
-    // Filters see each event as this caller will (a patient's view hides other patients).
+    // Filters see each event as this caller will (a patient's view hides other patients);
+    // the entries of those that pass are kept for the page, not built again.
+    const shown = new Map<number, { fullUrl: string; resource: Json }>();
     const accept = q.filters.length === 0 ? undefined : (e: ScannedEvent): boolean => {
-      const shown = this.#entry(e, forPatient).resource;
-      return q.filters.every((f) => f(shown));
+      const entry = this.#entry(e, forPatient);
+      if (!q.filters.every((f) => f(entry.resource))) return false;
+      shown.set(e.index, entry);
+      return true;
     };
     const page = await scanAuditEvents(this.deps.ledger.log, {
       ...(patient === undefined ? {} : { patient }),
@@ -129,7 +133,7 @@ export class AuditEventApi {
       type: 'searchset',
       link: [{ relation: 'self', url: link(q.before === undefined ? [] : [['_before', String(q.before)]]) }, ...(page.next === undefined ? [] : [{ relation: 'next', url: link([['_before', String(page.next)]]) }])],
       entry: [
-        ...page.events.map((e) => ({ ...this.#entry(e, forPatient), search: { mode: 'match' } })),
+        ...page.events.map((e) => ({ ...(shown.get(e.index) ?? this.#entry(e, forPatient)), search: { mode: 'match' } })),
         ...(issues.length === 0 ? [] : [{ resource: informationOutcome(issues.join('. ')), search: { mode: 'outcome' } }]),
       ],
     };
