@@ -60,11 +60,26 @@ export function referencedType(reference: string): string | undefined {
   return absolute && isResourceType(type) ? type : undefined;
 }
 
-/** Reports a Reference whose literal or local reference, or `type`, names a resource type `targets` does not allow. */
-export function checkReferenceTarget(value: JsonObject, targets: ReadonlySet<string>, ctx: ValidationContext): void {
+/**
+ * Checks one Reference (`value` is hostile input, already walked as a Reference):
+ *
+ * - ref-1 (FHIR R4 Reference invariant; references.html §2.3.0.4): a local reference `#id`
+ *   SHALL name a contained resource of the resource that holds it — the root, or the
+ *   Bundle entry or Parameters resource it sits in; from inside a contained resource, its
+ *   container. `#` alone names that resource itself (the spec's prose allows it from a
+ *   contained resource; R4's expression predates that and would refuse it).
+ * - target types, when `targets` is given: a literal or local reference, or `type`, that
+ *   names a resource type `targets` does not allow.
+ */
+export function checkReference(value: JsonObject, targets: ReadonlySet<string> | undefined, ctx: ValidationContext): void {
   const reference = Object.hasOwn(value, 'reference') ? value['reference'] : undefined;
-  // `#id`: the type of the contained resource it names in the enclosing resource, if any.
-  const local = typeof reference === 'string' && reference.startsWith('#') ? ctx.localTargets.at(-1)?.get(reference) : undefined;
+  // `#id`: the type of the contained resource it names in the enclosing resource.
+  let local: string | undefined;
+  if (typeof reference === 'string' && reference.startsWith('#')) {
+    local = ctx.localTargets.at(-1)?.get(reference);
+    if (local === undefined) ctx.report('invalid', 'invariant', 'A local reference (#id) must name a contained resource of the resource holding it (ref-1)', 'reference');
+  }
+  if (targets === undefined) return;
   const named = local ?? (typeof reference === 'string' ? referencedType(reference) : undefined);
   if (named !== undefined && !targets.has(named)) ctx.report('invalid', 'value', refused(named, targets), 'reference');
   const declared = Object.hasOwn(value, 'type') ? value['type'] : undefined;

@@ -8,7 +8,7 @@ import { compiledType, complexTypeOf, ElementKind, type CompiledElement, type Co
 import { describeJsonType } from './json-type.js';
 import { isResourceType } from './resource-types.js';
 import { partnerItem, validatePrimitive } from './validate-primitive.js';
-import { checkReferenceTarget } from './reference-targets.js';
+import { checkReference } from './reference-targets.js';
 import type { ValidationContext } from './validation-context.js';
 
 /** At most this many nested objects are walked, the resource included (official examples: 11). */
@@ -198,6 +198,6 @@ function validateItem(
     validateResourceObject(value, ctx, depth + 1, element.contained ? ResourceRole.Contained : ResourceRole.Nested);
   } else {
     validateObject(value, complexTypeOf(element), ctx, depth + 1);
-    if (element.targets !== undefined) checkReferenceTarget(value, element.targets, ctx);
+    if (element.typeName === 'Reference') checkReference(value, element.targets, ctx);
   }
 }

@@ -54,7 +54,7 @@ describe('referencedType', () => {
 describe('validateResource with reference targets', () => {
   it('accepts references to allowed types, and the forms that name no type', () => {
     for (const reference of ['Patient/p1', 'Group/g/_history/2', 'https://other.example/fhir/Device/d', '#c', 'urn:uuid:5c3c8f3e-3b1a-4d5e-9d6f-1b2c3d4e5f60']) {
-      expect(issuesOf(observation({ subject: { reference } }))).toEqual([]);
+      expect(issuesOf(observation({ subject: { reference }, contained: [{ resourceType: 'Patient', id: 'c' }] }))).toEqual([]);
     }
     expect(issuesOf(observation({ subject: { identifier: { value: 'x' } } }))).toEqual([]);
     expect(issuesOf(observation({ extension: [{ url: 'http://example.org/x', valueReference: { reference: 'Encounter/e' } }] }))).toEqual([]);
@@ -75,16 +75,33 @@ describe('validateResource with reference targets', () => {
     const wrong = [{ kind: 'invalid', code: 'value', expression: 'MedicationRequest.medicationReference.reference' }];
     expect(issuesOf(request('#m1', [medication]))).toEqual([]);
     expect(issuesOf(request('#m1', [organization]))).toEqual(wrong);
-    // '#' is the container itself (a MedicationRequest here); an unknown local id names no type.
+    // '#' is the container itself (a MedicationRequest here).
     expect(issuesOf(request('#', [medication]))).toEqual(wrong);
-    expect(issuesOf(request('#nothing', [medication]))).toEqual([]);
     // Each Bundle entry resolves against its own contained resources.
     const bundle = { resourceType: 'Bundle', type: 'collection', entry: [{ resource: request('#m1', [medication]) }, { resource: request('#m1', [organization]) }] };
     expect(issuesOf(bundle)).toEqual([{ kind: 'invalid', code: 'value', expression: 'Bundle.entry[1].resource.medicationReference.reference' }]);
   });
 
+  it('refuses a local reference that names no contained resource (ref-1), wherever the Reference sits, without echoing the id', () => {
+    const ref1 = (expression: string) => ({ kind: 'invalid', code: 'invariant', expression });
+    const unnamed = validateResource(observation({ subject: { reference: '#secret-id' } }));
+    expect(unnamed.map(({ kind, code, expression }) => ({ kind, code, expression }))).toEqual([ref1('Observation.subject.reference')]);
+    expect(unnamed[0]!.diagnostics).toContain('ref-1');
+    expect(unnamed[0]!.diagnostics).not.toContain('secret-id');
+    // Reference(Any) elements and extensions have no target types, but ref-1 holds for every Reference.
+    expect(issuesOf({ resourceType: 'Provenance', recorded: '2020-01-01T00:00:00Z', agent: [{ who: { reference: 'Practitioner/p' } }], target: [{ reference: '#x' }] })).toEqual([ref1('Provenance.target[0].reference')]);
+    expect(issuesOf(observation({ extension: [{ url: 'http://example.org/x', valueReference: { reference: '#x' } }] }))).toEqual([ref1('Observation.extension[0].valueReference.reference')]);
+    // The id is looked up in the resource that holds the Reference: not a sibling entry's, not the Bundle's.
+    const patient = { resourceType: 'Patient', id: 'c' };
+    const bundle = { resourceType: 'Bundle', type: 'collection', entry: [{ resource: observation({ subject: { reference: '#c' }, contained: [patient] }) }, { resource: observation({ subject: { reference: '#c' } }) }] };
+    expect(issuesOf(bundle)).toEqual([ref1('Bundle.entry[1].resource.subject.reference')]);
+    // From inside a contained resource, its container's other contained resources, and '#' the container itself.
+    const inner = { resourceType: 'Observation', id: 'o', status: 'final', code: { text: 'x' }, subject: { reference: '#c' }, hasMember: [{ reference: '#' }], derivedFrom: [{ reference: '#z' }] };
+    expect(issuesOf(observation({ contained: [patient, inner], hasMember: [{ reference: '#o' }] }))).toEqual([ref1('Observation.contained[1].derivedFrom[0].reference')]);
+  });
+
   it('checks Reference.type, data types, backbone elements, choice variants and nested resources', () => {
-    expect(issuesOf(observation({ subject: { type: 'Encounter', reference: '#c' } }))).toEqual([{ kind: 'invalid', code: 'value', expression: 'Observation.subject.type' }]);
+    expect(issuesOf(observation({ subject: { type: 'Encounter', reference: '#c' }, contained: [{ resourceType: 'Patient', id: 'c' }] }))).toEqual([{ kind: 'invalid', code: 'value', expression: 'Observation.subject.type' }]);
     expect(issuesOf(observation({ note: [{ authorReference: { reference: 'Device/d' }, text: 'x' }] }))).toEqual([{ kind: 'invalid', code: 'value', expression: 'Observation.note[0].authorReference.reference' }]);
     const medication = { resourceType: 'MedicationRequest', status: 'active', intent: 'order', subject: { reference: 'Patient/p' }, medicationReference: { reference: 'Patient/p' }, dispenseRequest: { performer: { reference: 'Practitioner/x' } } };
     expect(issuesOf(medication)).toEqual([
