@@ -46,6 +46,8 @@ export function rankCondition(c: Condition): number {
     case 'last-updated':
       return 7;
     case 'missing':
+    // Matches every resource of an undated type: no index lookup can list its matches.
+    case 'care-date':
       return NEVER_DRIVES;
   }
 }

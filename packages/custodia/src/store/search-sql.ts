@@ -61,6 +61,15 @@ export function conditionSql(ctx: ConditionContext, c: Condition, r: string, typ
     }
     case 'composite':
       return sql`(${sql.join(c.values.map((components) => compositeSql(ctx, components, r, types, mode)), sql` OR `)})`;
+    case 'care-date': {
+      // Overlap ('ap' on the closed range): a care date on either bound's day counts.
+      const dated = c.params.filter(([t]) => types.length === 0 || types.includes(t));
+      if (dated.length === 0) return sql`1 = 1`;
+      const a = ctx.alias('c');
+      const rows = sql.join(dated.map(([t, codes]) => sql`(${ref(a, 'res_type')} = ${t} AND ${ref(a, 'param')} IN (${list(codes)}))`), sql` OR `);
+      const overlaps = rangeMatch(ref(a, 'lo'), ref(a, 'hi'), { prefix: 'ap', range: c.range });
+      return sql`(${ref(r, 'res_type')} NOT IN (${list(dated.map(([t]) => t))}) OR EXISTS (SELECT 1 FROM ${sql.table(INDEX_TABLES.date).as(a)} WHERE ${ref(a, 'res_pk')} = ${ref(r, 'pk')} AND (${rows}) AND ${overlaps}))`;
+    }
     case 'chain': {
       const x = ctx.alias('x');
       const t = ctx.alias('t');

@@ -61,8 +61,39 @@ for (const dialect of ALL_DATABASES) {
       expect(refs(await t.request('GET', `/fhir/Patient/p1/$everything?_since=${new Date(Date.now() + 60_000).toISOString()}`, undefined, h), 'match')).toEqual([]);
     });
 
+    it('bounds care dates with start and end: overlap, inclusive, undated types kept, undated records of dated types left out', async () => {
+      const put = async (resource: any) => expect((await t.request('PUT', `/fhir/${resource.resourceType}/${resource.id}`, resource)).status).toBeLessThan(300);
+      const subject = { reference: 'Patient/pd' };
+      const code = { text: 'x' };
+      await put({ resourceType: 'Patient', id: 'pd' });
+      await put({ resourceType: 'Encounter', id: 'e-2019', status: 'finished', class: { code: 'AMB' }, subject, period: { start: '2019-12-20', end: '2020-01-03' } });
+      await put({ resourceType: 'Observation', id: 'o-2020', status: 'final', code, subject, effectiveDateTime: '2020-06-15T10:00:00Z' });
+      await put({ resourceType: 'Observation', id: 'o-2021', status: 'final', code, subject, effectiveDateTime: '2021-01-01T00:00:00Z' });
+      await put({ resourceType: 'Observation', id: 'o-undated', status: 'final', code, subject });
+      await put({ resourceType: 'Condition', id: 'c-2005', subject, code, onsetDateTime: '2005', recordedDate: '2005-02-01' });
+      await put({ resourceType: 'Condition', id: 'c-rec2020', subject, code, onsetDateTime: '2010', recordedDate: '2020-03-01' });
+      await put({ resourceType: 'MedicationRequest', id: 'mr-2020', status: 'active', intent: 'order', subject, medicationCodeableConcept: code, authoredOn: '2020-12-31T23:00:00Z' });
+      await put({ resourceType: 'Coverage', id: 'cov', status: 'active', beneficiary: subject, payor: [subject] });
+      const everything = async (q: string) => refs(await t.request('GET', `/fhir/Patient/pd/$everything?${q}`), 'match');
+      expect(await everything('start=2020-01-01&end=2020-12-31')).toEqual(['Condition/c-rec2020', 'Coverage/cov', 'Encounter/e-2019', 'MedicationRequest/mr-2020', 'Observation/o-2020', 'Patient/pd']);
+      // A year, a month: the whole of it. One bound alone: open on the other side.
+      expect(await everything('start=2020&end=2020')).toEqual(await everything('start=2020-01-01&end=2020-12-31'));
+      expect(await everything('start=2020-06&end=2020-06')).toEqual(['Coverage/cov', 'Observation/o-2020', 'Patient/pd']);
+      expect(await everything('start=2021')).toEqual(['Coverage/cov', 'Observation/o-2021', 'Patient/pd']);
+      expect(await everything('end=2005-12-31')).toEqual(['Condition/c-2005', 'Coverage/cov', 'Patient/pd']);
+      expect(await everything('start=2020-01-03&end=2020-01-03&_type=Encounter,Observation')).toEqual(['Encounter/e-2019']);
+      expect(await everything('')).toContain('Observation/o-undated');
+      const r = await t.request('GET', '/fhir/Patient/pd/$everything?start=2021&_count=1');
+      expect(r.body.link[0].url).toBe('http://127.0.0.1:8080/fhir/Patient/pd/$everything?start=2021&_count=1');
+      for (const q of ['start=2021&end=2020', 'start=yesterday', 'start=2020-01-01T00:00:00Z', 'end=2020-13', 'start=2020&start=2021', 'end=']) {
+        const bad = await t.request('GET', `/fhir/Patient/pd/$everything?${q}`);
+        expect(bad.status, q).toBe(400);
+        expect(bad.body.resourceType).toBe('OperationOutcome');
+      }
+    });
+
     it('refuses other parameters, methods and scopes that do not cover it', async () => {
-      for (const q of ['start=2020-01-01', '_since=yesterday', '_count=1&_count=2', '_type=Spaceship']) {
+      for (const q of ['_since=yesterday', '_count=1&_count=2', '_type=Spaceship', 'end=2020-01-01&_sort=date']) {
         const r = await t.request('GET', `/fhir/Patient/p1/$everything?${q}`);
         expect(r.status, q).toBe(400);
         expect(r.body.resourceType).toBe('OperationOutcome');

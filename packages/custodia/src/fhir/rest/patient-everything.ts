@@ -11,9 +11,9 @@
  * authorized to see"); a `_type` naming one it may not is refused (403) by the guard.
  *
  * Parameters (query text, hostile): `_type` (types to return), `_count` (page size),
- * `_since` (changed at or after this instant). Care-date bounds (`start`, `end`) and any
- * other parameter are refused, not ignored: an export silently broader than asked for is
- * worse than an error.
+ * `_since` (changed at or after this instant), `start` and `end` (care dates, FHIR dates:
+ * care-dates.ts). Any other parameter is refused, not ignored: an export silently broader
+ * than asked for is worse than an error.
  */
 import { CustodiaError } from '../../kernel/index.js';
 import type { FhirContext } from './fhir-context.js';
@@ -22,8 +22,9 @@ import type { RequestOptions } from './fhir-interaction.js';
 import type { Visibility } from '../ports/visibility.js';
 import { assertId, singleParam } from './resource-input.js';
 import { searchResources } from './search-interaction.js';
+import { careDateCondition } from './care-dates.js';
 
-const TAKES = new Set(['_type', '_count', '_since', '_format', '_pretty']);
+const TAKES = new Set(['_type', '_count', '_since', 'start', 'end', '_format', '_pretty']);
 const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})$/;
 
 /**
@@ -40,11 +41,12 @@ export function patientCompartmentScope(ctx: FhirContext, id: string, path: stri
 export async function patientEverything(ctx: FhirContext, id: string, params: ReadonlyArray<readonly [string, string]>, options: RequestOptions, searchable: () => readonly string[]): Promise<FhirResult> {
   assertId(id);
   for (const [k] of params) {
-    if (!TAKES.has(k)) throw new CustodiaError('search-unsupported', `$everything takes _type, _count and _since, not ${k.slice(0, 64)}`);
+    if (!TAKES.has(k)) throw new CustodiaError('search-unsupported', `$everything takes _type, _count, _since, start and end, not ${k.slice(0, 64)}`);
   }
   const one = (name: string): string | undefined => singleParam(params, name, 'search-invalid');
   const since = one('_since');
   if (since !== undefined && !(INSTANT.test(since) && Number.isFinite(Date.parse(since)))) throw new CustodiaError('search-invalid', '_since is an instant such as 2026-01-01T00:00:00Z');
+  const careDates = careDateCondition(one('start'), one('end'));
   const patient = await ctx.store.readCurrent('Patient', id, options.visibility);
   if (patient === undefined) throw new CustodiaError('resource-not-found', `Patient/${id} is not known`);
   if (patient.deleted) throw new CustodiaError('resource-gone', `Patient/${id} was deleted`);
@@ -58,5 +60,13 @@ export async function patientEverything(ctx: FhirContext, id: string, params: Re
     ...(since === undefined ? [] : [['_lastUpdated', `ge${since}`] as [string, string]]),
     ['_include', '*'],
   ];
-  return searchResources(ctx, { types: [], params: query, handling: 'strict', owner: options.owner, visibility: options.visibility, ...patientCompartmentScope(ctx, id, '$everything', params) });
+  return searchResources(ctx, {
+    types: [],
+    params: query,
+    handling: 'strict',
+    owner: options.owner,
+    visibility: options.visibility,
+    ...patientCompartmentScope(ctx, id, '$everything', params),
+    ...(careDates === undefined ? {} : { conditions: [careDates] }),
+  });
 }

@@ -9,7 +9,7 @@
  * presentation options only, never search values (which may be names or identifiers).
  */
 import { CustodiaError, uuidV4 } from '../../kernel/index.js';
-import type { IncludeSpec, SearchQuery, SummaryMode } from '../search/query.js';
+import type { Condition, IncludeSpec, SearchQuery, SummaryMode } from '../search/query.js';
 import type { StoredVersion } from '../ports/resource-store.js';
 import type { Visibility } from '../ports/visibility.js';
 import type { FhirContext } from './fhir-context.js';
@@ -32,6 +32,8 @@ export interface SearchRequest {
   readonly within?: Visibility;
   /** The self link, when the search stands for another request (an operation). */
   readonly selfUrl?: string;
+  /** Conditions an operation adds to those its parameters parse to (`$everything`'s care dates). */
+  readonly conditions?: readonly Condition[];
 }
 
 interface PageState {
@@ -45,7 +47,8 @@ interface PageState {
 
 export async function searchResources(ctx: FhirContext, req: SearchRequest): Promise<FhirResult> {
   for (const t of req.types) assertResourceType(ctx, t);
-  const query = ctx.search.parse(req.types, req.params, req.handling);
+  const parsed = ctx.search.parse(req.types, req.params, req.handling);
+  const query = req.conditions === undefined ? parsed : { ...parsed, conditions: [...parsed.conditions, ...req.conditions] };
   const now = ctx.clock.now();
   const self = req.selfUrl ?? selfLink(ctx, req.types, ctx.search.format(query));
   const matching: Visibility = req.within === undefined ? req.visibility : { kind: 'and', items: [req.visibility, req.within] };

@@ -90,6 +90,9 @@ export function formatCondition(c: Condition): [string, string] {
       const [inner, value] = formatCondition(c.condition);
       return [`_has:${c.sourceType}:${c.param}:${inner}`, value];
     }
+    case 'care-date':
+      // An operation's bounds (`start`, `end`); operations give their own self link.
+      return ['_care-date', `${new Date(c.range.lo).toISOString()}..${new Date(c.range.hi).toISOString()}`];
   }
 }
 

@@ -72,7 +72,14 @@ export type Condition =
    * Reverse chaining `_has` (§3.1.1.4.9): some `sourceType` resource whose `param` references
    * the candidate satisfies `condition`.
    */
-  | { readonly kind: 'has'; readonly sourceType: string; readonly param: string; readonly condition: Condition };
+  | { readonly kind: 'has'; readonly sourceType: string; readonly param: string; readonly condition: Condition }
+  /**
+   * Care dates (`Patient/[id]/$everything?start&end`, fhir/rest/care-dates.ts): a resource
+   * of a type listed in `params` matches when one of its date rows under that type's
+   * care-date parameters overlaps `range`; a resource of any other type matches (it has no
+   * care date: Patient, Coverage, …). Not a URL parameter: only operations build it.
+   */
+  | { readonly kind: 'care-date'; readonly params: ReadonlyArray<readonly [type: string, codes: readonly string[]]>; readonly range: Range };
 
 export interface SortKey {
   /** A search parameter code, or `_id` / `_lastUpdated`. */
