@@ -89,7 +89,7 @@ for (const dialect of ALL_DATABASES) {
       expect(dangling.body.issue[0].details.coding[0].code).toBe('reference-unresolved');
     });
 
-    it('takes PATCH entries (a Binary holding a JSON Patch) in batches and in transactions, atomically', async () => {
+    it('takes PATCH entries (a Binary holding a JSON Patch, or a FHIRPath Patch) in batches and in transactions, atomically', async () => {
       const binary = (ops: unknown) => ({ resourceType: 'Binary', contentType: 'application/json-patch+json', data: Buffer.from(JSON.stringify(ops)).toString('base64') });
       const a = (await t.request('POST', '/fhir/Patient', { resourceType: 'Patient', name: [{ family: 'PatchA' }] })).body.id as string;
       const b = (await t.request('POST', '/fhir/Patient', { resourceType: 'Patient', name: [{ family: 'PatchB' }] })).body.id as string;
@@ -108,8 +108,13 @@ for (const dialect of ALL_DATABASES) {
       expect(ok.status, ok.text).toBe(200);
       expect((await t.request('GET', `/fhir/Patient/${b}`)).body).toMatchObject({ gender: 'other', meta: { versionId: '2' } });
       expect(await count('Observation')).toBe(before + 1);
-      // The patch must come as that Binary.
-      for (const resource of [{ resourceType: 'Binary', contentType: 'application/json', data: 'W10=' }, { resourceType: 'Binary', contentType: 'application/json-patch+json', data: 'not base64!' }, [{ op: 'add', path: '/active', value: false }]]) {
+      // A FHIRPath Patch comes as the Parameters itself.
+      const parameters = { resourceType: 'Parameters', parameter: [{ name: 'operation', part: [{ name: 'type', valueCode: 'replace' }, { name: 'path', valueString: 'Patient.gender' }, { name: 'value', valueCode: 'female' }] }] };
+      const fp = await t.request('POST', '/fhir', tx([{ resource: parameters, request: { method: 'PATCH', url: `Patient/${b}` } }]));
+      expect(fp.status, fp.text).toBe(200);
+      expect((await t.request('GET', `/fhir/Patient/${b}`)).body).toMatchObject({ gender: 'female', meta: { versionId: '3' } });
+      // The patch must come as that Binary, or a Parameters.
+      for (const resource of [{ resourceType: 'Binary', contentType: 'application/json', data: 'W10=' }, { resourceType: 'Binary', contentType: 'application/json-patch+json', data: 'not base64!' }, [{ op: 'add', path: '/active', value: false }], { resourceType: 'Parameters' }]) {
         const r = await t.request('POST', '/fhir', tx([{ resource, request: { method: 'PATCH', url: `Patient/${a}` } }]));
         expect(r.status).toBe(400);
       }

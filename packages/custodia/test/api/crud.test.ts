@@ -198,6 +198,36 @@ for (const dialect of ALL_DATABASES) {
       expect((await patch([{ op: 'add', path: '/active', value: true }])).status).toBe(410);
     });
 
+    it('patches with FHIRPath Patch (a Parameters body, fhirpatch.html): validated and versioned as an update; failures change nothing', async () => {
+      const id = (await t.request('POST', '/fhir/Patient', patient('Pathy'))).body.id as string;
+      const operation = (...part: unknown[]) => ({ name: 'operation', part });
+      const fhirPatch = (...parameter: unknown[]) => t.request('PATCH', `/fhir/Patient/${id}`, { resourceType: 'Parameters', parameter });
+      const ok = await fhirPatch(
+        operation({ name: 'type', valueCode: 'replace' }, { name: 'path', valueString: 'Patient.name[0].family' }, { name: 'value', valueString: 'Patched' }),
+        operation({ name: 'type', valueCode: 'add' }, { name: 'path', valueString: 'Patient' }, { name: 'name', valueString: 'telecom' }, { name: 'value', valueContactPoint: { system: 'phone', value: '555' } }),
+        operation({ name: 'type', valueCode: 'delete' }, { name: 'path', valueString: 'Patient.birthDate' }),
+      );
+      expect(ok.status, ok.text).toBe(200);
+      expect(ok.headers['etag']).toBe('W/"2"');
+      const read = (await t.request('GET', `/fhir/Patient/${id}`)).body;
+      expect(read).toMatchObject({ name: [{ family: 'Patched', given: ['Ada'] }], telecom: [{ system: 'phone', value: '555' }], meta: { versionId: '2' } });
+      expect(read.birthDate).toBeUndefined();
+      const failures: [unknown[], number, string][] = [
+        [[operation({ name: 'type', valueCode: 'replace' }, { name: 'path', valueString: 'Patient.birthDate' }, { name: 'value', valueDate: '2000-01-01' })], 422, 'patch-failed'],
+        [[operation({ name: 'type', valueCode: 'replace' }, { name: 'path', valueString: 'Patient.gender' }, { name: 'value', valueCode: 'hen' })], 422, 'resource-invalid'],
+        [[operation({ name: 'type', valueCode: 'add' }, { name: 'path', valueString: 'Patient' }, { name: 'name', valueString: 'nickname' }, { name: 'value', valueString: 'x' })], 400, 'resource-structure'],
+        [[operation({ name: 'type', valueCode: 'replace' }, { name: 'path', valueString: 'Patient.id' }, { name: 'value', valueId: 'other' })], 400, 'id-mismatch'],
+        [[operation({ name: 'type', valueCode: 'delete' }, { name: 'path', valueString: 'Patient.descendants()' })], 400, 'patch-invalid'],
+        [[operation({ name: 'type', valueCode: 'add' }, { name: 'path', valueString: 'Patient' }, { name: 'name', valueString: '__proto__' }, { name: 'value', valueString: 'x' })], 400, 'patch-invalid'],
+      ];
+      for (const [ops, status, code] of failures) {
+        const r = await fhirPatch(...ops);
+        expect(r.status, JSON.stringify(ops)).toBe(status);
+        expect(r.body.issue[0].details.coding[0].code).toBe(code);
+      }
+      expect((await t.request('GET', `/fhir/Patient/${id}`)).body).toEqual(read);
+    });
+
     it('answers a conditional read with 304 when the caller holds the current version (If-None-Match, If-Modified-Since)', async () => {
       const id = (await t.request('POST', '/fhir/Patient', patient('Cached'))).body.id as string;
       const read = (headers: Record<string, string>) => t.request('GET', `/fhir/Patient/${id}`, undefined, headers);

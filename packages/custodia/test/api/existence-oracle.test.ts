@@ -42,6 +42,8 @@ const TEMPLATES: ReadonlyArray<(t: Target, mine: string) => Request> = [
   ([t, id]) => ({ method: 'GET', url: `/fhir/${t}/${id}?_elements=id` }),
   ([t, id]) => ({ method: 'DELETE', url: `/fhir/${t}/${id}` }),
   ([t, id]) => ({ method: 'PATCH', url: `/fhir/${t}/${id}`, body: JSON.stringify([{ op: 'add', path: '/active', value: true }]), headers: { 'content-type': 'application/json-patch+json' } }),
+  ([t, id]) => ({ method: 'PATCH', url: `/fhir/${t}/${id}`, body: { resourceType: 'Parameters', parameter: [{ name: 'operation', part: [{ name: 'type', valueCode: 'delete' }, { name: 'path', valueString: `${t}.text` }] }] } }),
+  ([t, id]) => ({ method: 'GET', url: `/fhir/${t}/${id}/$everything?start=2020&end=2030` }),
   ([t, id], mine) => ({ method: 'PUT', url: `/fhir/${t}/${id}`, body: bodyOf(t, mine, id), headers: { 'if-match': 'W/"1"' } }),
   ([t, id], mine) => ({ method: 'PUT', url: `/fhir/${t}?_id=${id}`, body: bodyOf(t, mine) }),
   ([t, id]) => ({ method: 'DELETE', url: `/fhir/${t}?_id=${id}` }),

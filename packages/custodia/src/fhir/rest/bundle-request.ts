@@ -8,7 +8,7 @@ import { isJsonObject } from '../resource.js';
 import type { FhirContext } from './fhir-context.js';
 import type { FhirInteraction } from './fhir-interaction.js';
 import { parseInteraction } from './parse-interaction.js';
-import { patchOfBinary } from './json-patch.js';
+import { patchOfEntry } from './resource-patch.js';
 
 export interface BundleEntryRequest {
   readonly index: number;
@@ -66,7 +66,7 @@ export function parseBundleRequest(ctx: FhirContext, body: unknown): BundleReque
         method,
         path: q < 0 ? rel : rel.slice(0, q),
         query: q < 0 ? '' : rel.slice(q + 1),
-        body: method === 'PATCH' ? patchOfBinary(e['resource']) : e['resource'],
+        body: method === 'PATCH' ? patchOfEntry(e['resource']) : e['resource'],
         ...(typeof ifMatch === 'string' ? { ifMatch } : {}),
         ...(typeof ifNoneExist === 'string' ? { ifNoneExist } : {}),
       });

@@ -44,6 +44,8 @@ export function capabilityStatement(ctx: FhirContext, fhirDate: string): object 
     implementation: { description: 'Custodia health-data vault', url: ctx.baseUrl },
     fhirVersion: '4.0.1',
     format: ['application/fhir+json', 'json'],
+    // JSON Patch, and FHIRPath Patch (a Parameters resource): http.html §3.1.0.6.
+    patchFormat: ['application/json-patch+json', 'application/fhir+json'],
     rest: [
       {
         mode: 'server',

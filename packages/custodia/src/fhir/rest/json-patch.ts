@@ -39,7 +39,7 @@ export function patchOfBinary(resource: unknown): unknown {
   const r = typeof resource === 'object' && resource !== null && !Array.isArray(resource) ? (resource as Record<string, unknown>) : {};
   const data = r['data'];
   if (r['resourceType'] !== 'Binary' || r['contentType'] !== 'application/json-patch+json' || typeof data !== 'string') {
-    throw invalid('A PATCH entry carries a Binary whose contentType is application/json-patch+json and whose data is the patch');
+    throw invalid('A PATCH entry carries a FHIRPath Patch (Parameters), or a Binary whose contentType is application/json-patch+json and whose data is the JSON Patch');
   }
   const bytes = Buffer.from(data, 'base64');
   if (bytes.toString('base64') !== data) throw invalid('The Binary data of a PATCH entry is not canonical base64');
@@ -52,7 +52,7 @@ export function patchOfBinary(resource: unknown): unknown {
 
 /** The operations of a JSON Patch body, checked. */
 export function parseJsonPatch(body: unknown): Operation[] {
-  if (!Array.isArray(body)) throw invalid('A JSON Patch is a JSON array of operations (RFC 6902 §3); FHIRPath Patch (Parameters) is not supported');
+  if (!Array.isArray(body)) throw invalid('A patch is a JSON Patch, a JSON array of operations (RFC 6902 §3), or a FHIRPath Patch, a Parameters resource');
   if (body.length === 0 || body.length > MAX_PATCH_OPERATIONS) throw invalid(`A JSON Patch holds 1 to ${MAX_PATCH_OPERATIONS} operations`);
   return body.map((item: unknown, n) => {
     const at = `operation ${n}`;

@@ -14,9 +14,8 @@ import { bundleJson, type BundleEntryJson } from './bundle-json.js';
 import { atEntry, type BundleEntryRequest } from './bundle-request.js';
 import { findMatches, parseQueryString, singleMatch } from './conditional-match.js';
 import { ReferenceResolver } from './reference-resolution.js';
-import { parseJsonPatch } from './json-patch.js';
+import { parsePatch, type ResourcePatch } from './resource-patch.js';
 import { patched } from './write-interactions.js';
-import type { Operation } from 'rfc6902';
 import { assertId, assertResourceType, parseResourceBody } from './resource-input.js';
 import { checkIfMatch, planDelete, planPut } from './version-plan.js';
 import { newPatientsAhead, type NewPatient } from './keys-ahead.js';
@@ -35,7 +34,7 @@ const ORDER: Record<string, number> = { DELETE: 0, POST: 1, PUT: 2, PATCH: 2, GE
 export async function processTransaction(ctx: FhirContext, entries: readonly BundleEntryRequest[], options: RequestOptions): Promise<FhirResult> {
   // Structural validation first, outside the transaction: cheap failures hold no lock.
   const resources = new Map<number, FhirResource>();
-  const patches = new Map<number, Operation[]>();
+  const patches = new Map<number, ResourcePatch>();
   for (const e of entries) {
     const i = e.interaction;
     try {
@@ -45,7 +44,7 @@ export async function processTransaction(ctx: FhirContext, entries: readonly Bun
       } else if (i.kind === 'patch') {
         assertResourceType(ctx, i.type);
         assertId(i.id);
-        patches.set(e.index, parseJsonPatch(i.body));
+        patches.set(e.index, parsePatch(i.body));
       } else if (!['delete', 'conditional-delete', 'read', 'vread', 'search'].includes(i.kind)) {
         throw new CustodiaError('bundle-invalid', `A transaction entry cannot be a ${i.kind} interaction`);
       }
@@ -135,9 +134,9 @@ async function patientKeysAhead(ctx: FhirContext, ordered: readonly BundleEntryR
 }
 
 /** A PATCH entry: the current version with its patch applied, written as an update of it. */
-async function patchStep(ctx: FhirContext, tx: ResourceWriter, e: BundleEntryRequest, operations: readonly Operation[], resolver: ReferenceResolver, access: WriteAccess): Promise<Step> {
+async function patchStep(ctx: FhirContext, tx: ResourceWriter, e: BundleEntryRequest, patch: ResourcePatch, resolver: ReferenceResolver, access: WriteAccess): Promise<Step> {
   const i = e.interaction as Extract<FhirInteraction, { kind: 'patch' }>;
-  const { resource } = await patched(ctx, tx, i.type, i.id, operations, i.ifMatch, access);
+  const { resource } = await patched(ctx, tx, i.type, i.id, patch, i.ifMatch, access);
   resolver.bind(e.fullUrl, `${i.type}/${i.id}`);
   return { kind: 'write', entry: e, type: i.type, id: i.id, resource: structuredClone(resource), method: 'PUT', ...(i.ifMatch === undefined ? {} : { ifMatch: i.ifMatch }) };
 }

@@ -11,8 +11,7 @@ import { assertId, assertResourceType, parseResourceBody } from './resource-inpu
 import { checkIfMatch, planDelete, planPrepared, planPut, prepareResource, type PlannedWrite } from './version-plan.js';
 import { assertChangeable, assertMayCreateWithId, assertPatientsSeen, assertWritable, mayCreateWithId, visibleState, type WriteAccess } from './write-access.js';
 import { keysAhead, newPatientsAhead } from './keys-ahead.js';
-import { applyJsonPatch, parseJsonPatch } from './json-patch.js';
-import type { Operation } from 'rfc6902';
+import { applyResourcePatch, parsePatch, type ResourcePatch } from './resource-patch.js';
 import type { CurrentState, ResourceReader } from '../ports/resource-store.js';
 import type { FhirResource } from '../resource.js';
 
@@ -73,16 +72,17 @@ export async function updateResource(ctx: FhirContext, type: string, id: string,
 }
 
 /**
- * PATCH [type]/[id] with a JSON Patch (R4 http.html §3.1.0.6, RFC 6902): applied to the
+ * PATCH [type]/[id] with a JSON Patch (RFC 6902) or a FHIRPath Patch (R4 http.html
+ * §3.1.0.6, fhirpatch.html; resource-patch.ts): applied to the
  * current version as the caller may see it, then checked and written exactly as an update
  * with that body would be (validation, rules, labels, the caller's right to change it).
  */
 export async function patchResource(ctx: FhirContext, type: string, id: string, body: unknown, ifMatch: number | undefined, access: WriteAccess): Promise<FhirResult> {
   assertResourceType(ctx, type);
   assertId(id);
-  const operations = parseJsonPatch(body);
+  const patch = parsePatch(body);
   return ctx.store.transaction(async (tx) => {
-    const { current, resource } = await patched(ctx, tx, type, id, operations, ifMatch, access);
+    const { current, resource } = await patched(ctx, tx, type, id, patch, ifMatch, access);
     const plan = planPrepared(prepareResource(ctx, resource, id), current, ctx.clock.now(), 'PUT');
     assertWritable(access, plan.write);
     await assertPatientsSeen(tx, access, plan.write);
@@ -92,10 +92,10 @@ export async function patchResource(ctx: FhirContext, type: string, id: string, 
 }
 
 /**
- * The current version of `type/id` as the caller may see and change it, with `operations`
+ * The current version of `type/id` as the caller may see and change it, with `patch`
  * applied and the result validated as a PUT body (also for PATCH entries of a transaction).
  */
-export async function patched(ctx: FhirContext, tx: ResourceReader, type: string, id: string, operations: readonly Operation[], ifMatch: number | undefined, access: WriteAccess): Promise<{ current: CurrentState; resource: FhirResource }> {
+export async function patched(ctx: FhirContext, tx: ResourceReader, type: string, id: string, patch: ResourcePatch, ifMatch: number | undefined, access: WriteAccess): Promise<{ current: CurrentState; resource: FhirResource }> {
   const { visibility } = access;
   const current = await visibleState(tx, type, id, visibility);
   if (current === undefined) throw new CustodiaError('resource-not-found', `${type}/${id} is not known`);
@@ -106,7 +106,7 @@ export async function patched(ctx: FhirContext, tx: ResourceReader, type: string
   await assertChangeable(tx, access, type, id);
   checkIfMatch(current, ifMatch);
   const target = JSON.parse(stored.json) as Record<string, unknown>;
-  applyJsonPatch(target, operations);
+  applyResourcePatch(target, patch);
   if (target['resourceType'] !== type || target['id'] !== id) throw new CustodiaError('id-mismatch', 'A patch may not change the resource type or id');
   return { current, resource: parseResourceBody(ctx, target, type) };
 }

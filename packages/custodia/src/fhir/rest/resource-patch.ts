@@ -1,0 +1,28 @@
+/**
+ * The two patch formats of FHIR PATCH (R4 http.html §3.1.0.6): JSON Patch (RFC 6902, a JSON
+ * array; json-patch.ts) and FHIRPath Patch (a Parameters resource; fhirpath-patch.ts). The
+ * body's shape says which it is: an array, or an object whose resourceType is Parameters.
+ * In a Bundle a PATCH entry carries a Binary that holds a JSON Patch, or the Parameters
+ * itself (http.html §3.1.0.11).
+ */
+import type { Operation } from 'rfc6902';
+import { applyJsonPatch, parseJsonPatch, patchOfBinary } from './json-patch.js';
+import { applyFhirPathPatch, isFhirPathPatch, parseFhirPathPatch, type FhirPathOperation } from './fhirpath-patch.js';
+
+export type ResourcePatch = { readonly kind: 'json-patch'; readonly operations: readonly Operation[] } | { readonly kind: 'fhirpath-patch'; readonly operations: readonly FhirPathOperation[] };
+
+/** The patch of a PATCH body (hostile), checked. */
+export function parsePatch(body: unknown): ResourcePatch {
+  return isFhirPathPatch(body) ? { kind: 'fhirpath-patch', operations: parseFhirPathPatch(body) } : { kind: 'json-patch', operations: parseJsonPatch(body) };
+}
+
+/** The patch body of a Bundle entry's resource: a FHIRPath Patch's Parameters as it is, else the JSON Patch in a Binary. */
+export function patchOfEntry(resource: unknown): unknown {
+  return isFhirPathPatch(resource) ? resource : patchOfBinary(resource);
+}
+
+/** Applies `patch` to `target` in place; the first operation that fails stops it (`patch-failed`). */
+export function applyResourcePatch(target: Record<string, unknown>, patch: ResourcePatch): void {
+  if (patch.kind === 'fhirpath-patch') applyFhirPathPatch(target, patch.operations);
+  else applyJsonPatch(target, patch.operations);
+}
