@@ -176,6 +176,12 @@ function typeOf(node: PathNode): string {
   return t === 'Resource' ? resourceType : t;
 }
 
+/** `prev` (absent, one value, or a list) with `item` appended, as a list. */
+function appended(prev: unknown, item: unknown): unknown[] {
+  if (Array.isArray(prev)) return [...(prev as unknown[]), item];
+  return prev === undefined ? [item] : [prev, item];
+}
+
 /** The JSON of a value part; named parts become an object of element `type`, lists where the table says so. */
 function jsonOf(value: ValuePart, type: string): unknown {
   if ('json' in value) return structuredClone(value.json);
@@ -185,7 +191,7 @@ function jsonOf(value: ValuePart, type: string): unknown {
     const entry = entryOf(type, name);
     const child = jsonOf(part, typeName(entry));
     const list = entry === undefined ? Object.hasOwn(out, name) : entry[2] === '*';
-    if (list) out[name] = [...((out[name] as unknown[] | undefined) ?? []), child];
+    if (list) out[name] = appended(out[name], child);
     else if (Object.hasOwn(out, name)) throw invalid(`A value gives the single element ${name} more than once`);
     else out[name] = child;
   }
@@ -246,7 +252,7 @@ export function applyFhirPathPatch(target: Json, operations: readonly FhirPathOp
         const name = 'json' in op.value ? choiceKey(type, op.name, op.value.type) : op.name;
         const entry = entryOf(type, name);
         const json = jsonOf(op.value, typeName(entry));
-        if (entry?.[2] === '*' || Array.isArray(container[name])) container[name] = [...((container[name] as unknown[] | undefined) ?? []), json];
+        if (entry?.[2] === '*' || Array.isArray(container[name])) container[name] = appended(container[name], json);
         else if (Object.hasOwn(container, name) || keyOf(type, container, op.name) !== op.name) throw failed(n, op.type, `${op.name} already has a value (replace it instead)`);
         else container[name] = json;
         return;

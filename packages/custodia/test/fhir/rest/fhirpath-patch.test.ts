@@ -45,6 +45,9 @@ describe('applyFhirPathPatch', () => {
     expect(patched(patient(), contact)['contact']).toEqual([{ name: { family: 'Doe' }, telecom: [{ system: 'phone', value: '1' }], gender: 'female' }]);
     // Into an element found by where(): the second name gets a family.
     expect((patched(patient(), op(type('add'), path("Patient.name.where(use = 'usual')"), name('family'), value({ valueString: 'Doe' }))) as any).name[1]).toEqual({ use: 'usual', given: ['Jim'], family: 'Doe' });
+    // Parts an element does not know are kept for validation to refuse; twice, as a list.
+    const unknown = op(type('add'), path('Patient'), name('contact'), { name: 'value', part: [{ name: 'x', valueHumanName: { family: 'A' } }, { name: 'x', valueHumanName: { family: 'B' } }] });
+    expect(patched(patient(), unknown)['contact']).toEqual([{ x: [{ family: 'A' }, { family: 'B' }] }]);
     expect(codeOf(() => patched(patient(), op(type('add'), path('Patient'), name('birthDate'), value({ valueDate: '2000-01-01' }))))).toBe('patch-failed');
     expect(codeOf(() => patched(patient(), op(type('add'), path('Patient.name'), name('family'), value({ valueString: 'x' }))))).toBe('patch-failed');
   });
