@@ -76,6 +76,7 @@ export function checkReference(value: JsonObject, targets: ReadonlySet<string> |
   // `#id`: the type of the contained resource it names in the enclosing resource.
   let local: string | undefined;
   if (typeof reference === 'string' && reference.startsWith('#')) {
+    ctx.noteLocalUse(reference);
     local = ctx.localTargets.at(-1)?.get(reference);
     if (local === undefined) ctx.report('invalid', 'invariant', 'A local reference (#id) must name a contained resource of the resource holding it (ref-1)', 'reference');
   }

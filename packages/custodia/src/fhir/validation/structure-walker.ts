@@ -11,6 +11,9 @@ import { partnerItem, validatePrimitive } from './validate-primitive.js';
 import { checkReference } from './reference-targets.js';
 import type { ValidationContext } from './validation-context.js';
 
+/** The primitive types whose `#id` value names a contained resource (dom-3: `as(canonical)`, `as(uri)`, `as(url)`). */
+const LOCAL_URI_TYPES: ReadonlySet<string> = new Set(['canonical', 'uri', 'url']);
+
 /** At most this many nested objects are walked, the resource included (official examples: 11). */
 export const MAX_DEPTH = 64;
 
@@ -32,12 +35,21 @@ export function validateResourceObject(obj: JsonObject, ctx: ValidationContext, 
   if (type === undefined) {
     reportResourceType(resourceType, ctx);
   } else if (role === ResourceRole.Contained) {
+    const outer = ctx.containedId;
+    ctx.containedId = typeof obj['id'] === 'string' ? obj['id'] : undefined;
     validateObject(obj, type, ctx, depth);
+    ctx.containedId = outer;
     checkContainedResource(obj, ctx);
   } else {
+    const outer = ctx.containedId;
+    ctx.containedId = undefined;
     ctx.localTargets.push(localTargetsOf(obj, type.name));
+    ctx.localUses.push(new Set());
     validateObject(obj, type, ctx, depth);
+    if (!ctx.stopped) checkContainedUsed(obj, ctx.localUses.at(-1)!, ctx);
+    ctx.localUses.pop();
     ctx.localTargets.pop();
+    ctx.containedId = outer;
   }
   if (isRoot) ctx.leave();
 }
@@ -59,6 +71,24 @@ function localTargetsOf(obj: JsonObject, type: string): Map<string, string> {
     }
   }
   return targets;
+}
+
+/**
+ * FHIR R4 DomainResource invariant dom-3: a contained resource SHALL be referred to from
+ * elsewhere in the resource (a Reference, canonical, uri or url `#id`), or SHALL refer to
+ * the containing resource (`#`). `used` holds what the walk of `obj` recorded.
+ */
+function checkContainedUsed(obj: JsonObject, used: ReadonlySet<string>, ctx: ValidationContext): void {
+  const contained = Object.hasOwn(obj, 'contained') ? obj['contained'] : undefined;
+  if (!Array.isArray(contained)) return;
+  contained.forEach((c: unknown, i) => {
+    if (!isJsonObject(c) || typeof c['id'] !== 'string' || used.has(`#${c['id']}`)) return;
+    ctx.push('contained');
+    ctx.push(i);
+    ctx.report('invalid', 'invariant', 'A contained resource must be referenced from elsewhere in the resource, or refer to it (dom-3)');
+    ctx.leave();
+    ctx.leave();
+  });
 }
 
 /** Reports a resourceType that is missing, not a string, or not a concrete R4 type. */
@@ -175,6 +205,7 @@ function validateItem(
 ): void {
   if (element.kind === ElementKind.Primitive) {
     validatePrimitive(value, element, owner, index, ctx);
+    if (typeof value === 'string' && value.startsWith('#') && LOCAL_URI_TYPES.has(element.typeName)) ctx.noteLocalUse(value);
     return;
   }
   if (value === null && element.kind === ElementKind.Sibling) {

@@ -21,6 +21,14 @@ export class ValidationContext {
    * itself), the types of what `#id` names there: `#` the resource, `#x` its contained x.
    */
   readonly localTargets: Map<string, string>[] = [];
+  /**
+   * Beside each frame of {@link localTargets}: the local ids used there (`#x` by a Reference,
+   * canonical, uri or url anywhere in the resource, its contained ones included), and `#x`
+   * for a contained x that refers to its container with `#` (dom-3).
+   */
+  readonly localUses: Set<string>[] = [];
+  /** The id of the contained resource being walked, if any (a `#` in it refers to its container). */
+  containedId: string | undefined;
   /** Set once the issue limit is reached: every loop checks it and returns. */
   stopped = false;
   private readonly segments: (string | number)[] = [];
@@ -28,6 +36,14 @@ export class ValidationContext {
 
   constructor(maxIssues: number) {
     this.maxIssues = maxIssues;
+  }
+
+  /** Records a local reference (`#id`, or `#` from inside a contained resource) in the innermost frame, for dom-3. */
+  noteLocalUse(value: string): void {
+    const uses = this.localUses.at(-1);
+    if (uses === undefined) return;
+    if (value !== '#') uses.add(value);
+    else if (this.containedId !== undefined) uses.add(`#${this.containedId}`);
   }
 
   /** Enters a named element (`name`) or, for a number, an array item (`[3]`). */

@@ -74,7 +74,7 @@ describe('required bindings of code elements', () => {
       codeInvalid('Bundle.entry[1].resource.status'),
     ]);
     expect(issuesOf(bundle({ resourceType: 'Patient', contact: [{ gender: 'robot' }] }))).toEqual([codeInvalid('Bundle.entry[0].resource.contact[0].gender')]);
-    expect(issuesOf({ ...observation, contained: [{ resourceType: 'Patient', id: 'p', gender: 'robot' }] })).toEqual([codeInvalid('Observation.contained[0].gender')]);
+    expect(issuesOf({ ...observation, subject: { reference: '#p' }, contained: [{ resourceType: 'Patient', id: 'p', gender: 'robot' }] })).toEqual([codeInvalid('Observation.contained[0].gender')]);
     expect(issuesOf({ resourceType: 'Bundle', type: 'collections' })).toEqual([codeInvalid('Bundle.type')]);
     expect(issuesOf({ resourceType: 'Bundle', type: 'batch', entry: [{ request: { method: 'get', url: 'Patient' } }] })).toEqual([
       codeInvalid('Bundle.entry[0].request.method'),

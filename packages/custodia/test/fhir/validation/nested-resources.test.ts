@@ -35,8 +35,8 @@ describe('nested resources are validated as the type they declare', () => {
 
   describe('contained resources', () => {
     it('are validated with their own type', () => {
-      expect(issuesOf({ ...observation, contained: [{ ...patient, name: [{ given: ['Ann', ''] }] }] })).toEqual([invalid('value', 'Observation.contained[0].name[0].given[1]')]);
-      expect(issuesOf({ ...observation, contained: [patient, { resourceType: 'Practitioner', id: 'pr', foo: 1 }] })).toEqual([structure('Observation.contained[1].foo')]);
+      expect(issuesOf({ ...observation, subject: { reference: '#p1' }, contained: [{ ...patient, name: [{ given: ['Ann', ''] }] }] })).toEqual([invalid('value', 'Observation.contained[0].name[0].given[1]')]);
+      expect(issuesOf({ ...observation, subject: { reference: '#p1' }, performer: [{ reference: '#pr' }], contained: [patient, { resourceType: 'Practitioner', id: 'pr', foo: 1 }] })).toEqual([structure('Observation.contained[1].foo')]);
     });
 
     it('must have an id', () => {
@@ -44,13 +44,30 @@ describe('nested resources are validated as the type they declare', () => {
     });
 
     it('must not contain resources themselves (dom-2)', () => {
-      expect(issuesOf({ ...observation, contained: [{ ...patient, contained: [{ resourceType: 'Patient', id: 'p2' }] }] })).toEqual([
+      expect(issuesOf({ ...observation, subject: { reference: '#p1' }, contained: [{ ...patient, contained: [{ resourceType: 'Patient', id: 'p2' }] }] })).toEqual([
         invalid('invariant', 'Observation.contained[0].contained'),
       ]);
     });
 
+    it('must be referenced from elsewhere in the resource, or refer to it (dom-3)', () => {
+      const unused = invalid('invariant', 'Observation.contained[0]');
+      expect(issuesOf({ ...observation, contained: [patient] })).toEqual([unused]);
+      // By a Reference anywhere in the resource, another contained resource's included.
+      const practitioner = { resourceType: 'Practitioner', id: 'pr' };
+      expect(issuesOf({ ...observation, performer: [{ reference: '#pr' }], contained: [{ ...patient, generalPractitioner: [{ reference: '#pr' }] }, practitioner] })).toEqual([unused]);
+      expect(issuesOf({ ...observation, subject: { reference: '#p1' }, contained: [{ ...patient, generalPractitioner: [{ reference: '#pr' }] }, practitioner] })).toEqual([]);
+      // By a canonical, uri or url '#id'; or it refers to its container with '#'.
+      const questionnaire = { resourceType: 'Questionnaire', id: 'q', status: 'active' };
+      expect(issuesOf({ resourceType: 'QuestionnaireResponse', status: 'completed', questionnaire: '#q', contained: [questionnaire] })).toEqual([]);
+      expect(issuesOf({ ...observation, contained: [{ ...observation, id: 'o2', derivedFrom: [{ reference: '#' }] }] })).toEqual([]);
+      // A '#' outside a contained resource refers to no contained one; a string that is not a reference does not count.
+      expect(issuesOf({ ...observation, focus: [{ reference: '#' }], note: [{ text: '#p1' }], contained: [patient] })).toContainEqual(unused);
+      // Each Bundle entry for itself.
+      expect(issuesOf(bundle({ ...observation, subject: { reference: '#p1' }, contained: [patient] }, { ...observation, contained: [patient] }))).toEqual([invalid('invariant', 'Bundle.entry[1].resource.contained[0]')]);
+    });
+
     it('may appear in resources inside a Bundle', () => {
-      expect(issuesOf(bundle({ ...observation, contained: [patient] }))).toEqual([]);
+      expect(issuesOf(bundle({ ...observation, subject: { reference: '#p1' }, contained: [patient] }))).toEqual([]);
       expect(issuesOf(bundle({ ...observation, contained: [{ resourceType: 'Patient' }] }))).toEqual([invalid('required', 'Bundle.entry[0].resource.contained[0].id')]);
     });
   });

@@ -54,7 +54,7 @@ describe('referencedType', () => {
 describe('validateResource with reference targets', () => {
   it('accepts references to allowed types, and the forms that name no type', () => {
     for (const reference of ['Patient/p1', 'Group/g/_history/2', 'https://other.example/fhir/Device/d', '#c', 'urn:uuid:5c3c8f3e-3b1a-4d5e-9d6f-1b2c3d4e5f60']) {
-      expect(issuesOf(observation({ subject: { reference }, contained: [{ resourceType: 'Patient', id: 'c' }] }))).toEqual([]);
+      expect(issuesOf(observation({ subject: { reference }, ...(reference === '#c' ? { contained: [{ resourceType: 'Patient', id: 'c' }] } : {}) }))).toEqual([]);
     }
     expect(issuesOf(observation({ subject: { identifier: { value: 'x' } } }))).toEqual([]);
     expect(issuesOf(observation({ extension: [{ url: 'http://example.org/x', valueReference: { reference: 'Encounter/e' } }] }))).toEqual([]);
@@ -76,7 +76,7 @@ describe('validateResource with reference targets', () => {
     expect(issuesOf(request('#m1', [medication]))).toEqual([]);
     expect(issuesOf(request('#m1', [organization]))).toEqual(wrong);
     // '#' is the container itself (a MedicationRequest here).
-    expect(issuesOf(request('#', [medication]))).toEqual(wrong);
+    expect(issuesOf(request('#', [medication]))).toEqual([...wrong, { kind: 'invalid', code: 'invariant', expression: 'MedicationRequest.contained[0]' }]);
     // Each Bundle entry resolves against its own contained resources.
     const bundle = { resourceType: 'Bundle', type: 'collection', entry: [{ resource: request('#m1', [medication]) }, { resource: request('#m1', [organization]) }] };
     expect(issuesOf(bundle)).toEqual([{ kind: 'invalid', code: 'value', expression: 'Bundle.entry[1].resource.medicationReference.reference' }]);
