@@ -226,6 +226,14 @@ for (const dialect of ALL_DATABASES) {
         expect(r.body.issue[0].details.coding[0].code).toBe(code);
       }
       expect((await t.request('GET', `/fhir/Patient/${id}`)).body).toEqual(read);
+      // A value nested 200,000 deep, in either format: refused before anything copies it (it overflowed the stack: 500).
+      const deep = `${'['.repeat(200_000)}1${']'.repeat(200_000)}`;
+      const parts = `[{"name":"type","valueCode":"add"},{"name":"path","valueString":"Patient"},{"name":"name","valueString":"extension"},{"name":"value","valueExtension":${deep}}]`;
+      for (const [body, type] of [[`[{"op":"add","path":"/extension","value":${deep}}]`, 'application/json-patch+json'], [`{"resourceType":"Parameters","parameter":[{"name":"operation","part":${parts}}]}`, 'application/fhir+json']]) {
+        const r = await t.request('PATCH', `/fhir/Patient/${id}`, body, { 'content-type': type! });
+        expect(r.status).toBe(400);
+        expect(r.body.issue[0].details.coding[0].code).toBe('patch-invalid');
+      }
     });
 
     it('answers a conditional read with 304 when the caller holds the current version (If-None-Match, If-Modified-Since)', async () => {

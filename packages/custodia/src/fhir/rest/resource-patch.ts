@@ -6,13 +6,35 @@
  * itself (http.html §3.1.0.11).
  */
 import type { Operation } from 'rfc6902';
+import { CustodiaError } from '../../kernel/index.js';
 import { applyJsonPatch, parseJsonPatch, patchOfBinary } from './json-patch.js';
 import { applyFhirPathPatch, isFhirPathPatch, parseFhirPathPatch, type FhirPathOperation } from './fhirpath-patch.js';
 
 export type ResourcePatch = { readonly kind: 'json-patch'; readonly operations: readonly Operation[] } | { readonly kind: 'fhirpath-patch'; readonly operations: readonly FhirPathOperation[] };
 
+/**
+ * How deep a patch body may nest arrays and objects: a resource nests at most 64 deep
+ * (validation's MAX_DEPTH), and a FHIRPath Patch wraps its values in a few levels more.
+ * Deeper values would overflow the stack of the libraries that copy them (rfc6902,
+ * structuredClone) before validation could refuse them.
+ */
+export const MAX_PATCH_DEPTH = 100;
+
+/** Whether `value` nests arrays and objects deeper than `max`. Iterative: a hostile depth never recurses. */
+function nestsDeeperThan(value: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (typeof v !== 'object' || v === null) continue;
+    if (depth > max) return true;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) stack.push([child, depth + 1]);
+  }
+  return false;
+}
+
 /** The patch of a PATCH body (hostile), checked. */
 export function parsePatch(body: unknown): ResourcePatch {
+  if (nestsDeeperThan(body, MAX_PATCH_DEPTH)) throw new CustodiaError('patch-invalid', `A patch nests deeper than ${MAX_PATCH_DEPTH} arrays and objects`);
   return isFhirPathPatch(body) ? { kind: 'fhirpath-patch', operations: parseFhirPathPatch(body) } : { kind: 'json-patch', operations: parseJsonPatch(body) };
 }
 
