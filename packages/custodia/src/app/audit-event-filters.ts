@@ -9,13 +9,15 @@
  * with the caller's view), never the sealed record, so that a patient cannot find by a
  * filter what their view leaves out (another patient acting, other patients' resources).
  * Repeated parameters narrow each other (AND); a comma separates alternatives (OR); R4
- * search.html §3.1.1.4.9–11 for references, tokens and strings.
+ * search.html §3.1.1.4.9–11 for references, tokens and strings. Values are split and
+ * unescaped (`\,`, `\|`) as every other search value is (fhir/search).
  *
  *   AuditEvent?agent=Practitioner/dr1&outcome=4,8&date=ge2026-11-01
  *   AuditEvent?agent:identifier=https://custodia.dev/fhir/NamingSystem/client|app1
  *   AuditEvent?entity=Observation/o1&action=R
  */
 import { CustodiaError } from '../kernel/index.js';
+import { parseTokenValue, splitUnescaped, unescapeValue, type TokenValue } from '../fhir/index.js';
 
 type Params = ReadonlyArray<readonly [string, string]>;
 type Json = Record<string, unknown>;
@@ -36,11 +38,11 @@ const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 const object = (v: unknown): Json => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Json) : {});
 const text = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
-/** The alternatives of one value: hostile text, bounded before it is split. */
+/** The alternatives of one value (escapes kept): hostile text, bounded before it is split. */
 function alternatives(name: string, value: string): string[] {
   if (value.length === 0 || value.length > MAX_ALTERNATIVES * (MAX_VALUE + 1)) throw invalid(`${name} needs a value of at most ${MAX_VALUE} characters per alternative`);
-  const parts = value.split(',');
-  if (parts.length > MAX_ALTERNATIVES || parts.some((p) => p.length === 0 || p.length > MAX_VALUE)) {
+  const parts = splitUnescaped(value, ',', MAX_ALTERNATIVES);
+  if (parts === undefined || parts.some((p) => p.length === 0 || p.length > MAX_VALUE)) {
     throw invalid(`${name} takes at most ${MAX_ALTERNATIVES} comma-separated values of 1 to ${MAX_VALUE} characters`);
   }
   return parts;
@@ -48,7 +50,8 @@ function alternatives(name: string, value: string): string[] {
 
 /** A reference value: `Type/id`, `Type/id/_history/v`, or either after this vault's base. */
 function referenceValues(name: string, value: string, baseUrl: string): string[] {
-  return alternatives(name, value).map((v) => {
+  return alternatives(name, value).map((escaped) => {
+    const v = unescapeValue(escaped);
     const r = v.startsWith(`${baseUrl}/`) ? v.slice(baseUrl.length + 1) : v;
     if (!REFERENCE.test(r)) throw invalid(`${name} is a reference such as Practitioner/123`);
     return r;
@@ -59,35 +62,22 @@ function referenceValues(name: string, value: string, baseUrl: string): string[]
 const refers = (reference: string | undefined, wanted: string): boolean =>
   reference !== undefined && (reference === wanted || (!wanted.includes('/_history/') && reference.startsWith(`${wanted}/_history/`)));
 
-/** A token: `code`, `system|code`, `|code` (no system), `system|` (any code of the system). */
-interface Token {
-  readonly system: string | undefined;
-  readonly code: string | undefined;
-}
+/** Tokens (§3.1.1.4.11): `code`, `system|code`, `|code` (system null: none), `system|` (any code of the system). */
+const tokenValues = (name: string, value: string): TokenValue[] => alternatives(name, value).map((v) => parseTokenValue(name, v));
 
-function tokenValues(name: string, value: string): Token[] {
-  return alternatives(name, value).map((v) => {
-    const bar = v.indexOf('|');
-    if (bar < 0) return { system: undefined, code: v };
-    if (v.indexOf('|', bar + 1) >= 0) throw invalid(`${name} is a token: code, system|code, |code or system|`);
-    const code = v.slice(bar + 1);
-    return { system: v.slice(0, bar), code: code === '' ? undefined : code };
-  });
-}
-
-function codingMatches(coding: unknown, t: Token): boolean {
+function codingMatches(coding: unknown, t: TokenValue): boolean {
   const c = object(coding);
   const system = text(c['system']);
-  if (t.system !== undefined && (t.system === '' ? system !== undefined : system !== t.system)) return false;
+  if (t.system !== undefined && (t.system === null ? system !== undefined : system !== t.system)) return false;
   return t.code === undefined || text(c['code']) === t.code;
 }
 
 /** A `code` element (action, outcome) has no system of its own: `|code` and `code` both match it. */
-const codeMatches = (code: unknown, t: Token): boolean => t.code !== undefined && text(code) === t.code && (t.system === undefined || t.system === '');
+const codeMatches = (code: unknown, t: TokenValue): boolean => t.code !== undefined && text(code) === t.code && (t.system === undefined || t.system === null);
 
 const agents = (e: Json): Json[] => list(e['agent']).map(object);
 
-/** The filter of one parameter occurrence; `used` receives it, canonical, for page links. */
+/** The filter of one parameter occurrence. */
 function filterOf(name: string, value: string, baseUrl: string): EventFilter {
   switch (name) {
     case 'agent': {
@@ -120,7 +110,7 @@ function filterOf(name: string, value: string, baseUrl: string): EventFilter {
     }
     default: {
       // address: a string parameter, matched case-insensitively at the start (§3.1.1.4.7).
-      const wanted = alternatives(name, value).map((v) => v.toLowerCase());
+      const wanted = alternatives(name, value).map((v) => unescapeValue(v).toLowerCase());
       return (e) => agents(e).some((a) => {
         const address = text(object(a['network'])['address'])?.toLowerCase();
         return address !== undefined && wanted.some((w) => address.startsWith(w));
