@@ -77,7 +77,7 @@ export function checkReference(value: JsonObject, targets: ReadonlySet<string> |
   let local: string | undefined;
   if (typeof reference === 'string' && reference.startsWith('#')) {
     ctx.noteLocalUse(reference);
-    local = ctx.localTargets.at(-1)?.get(reference);
+    local = ctx.localFrames.at(-1)?.targets.get(reference);
     if (local === undefined) ctx.report('invalid', 'invariant', 'A local reference (#id) must name a contained resource of the resource holding it (ref-1)', 'reference');
   }
   if (targets === undefined) return;

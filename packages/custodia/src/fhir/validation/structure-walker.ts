@@ -43,12 +43,11 @@ export function validateResourceObject(obj: JsonObject, ctx: ValidationContext, 
   } else {
     const outer = ctx.containedId;
     ctx.containedId = undefined;
-    ctx.localTargets.push(localTargetsOf(obj, type.name));
-    ctx.localUses.push(new Set());
+    const frame = { targets: localTargetsOf(obj, type.name), uses: new Set<string>() };
+    ctx.localFrames.push(frame);
     validateObject(obj, type, ctx, depth);
-    if (!ctx.stopped) checkContainedUsed(obj, ctx.localUses.at(-1)!, ctx);
-    ctx.localUses.pop();
-    ctx.localTargets.pop();
+    ctx.localFrames.pop();
+    if (!ctx.stopped) checkContainedUsed(obj, frame.uses, ctx);
     ctx.containedId = outer;
   }
   if (isRoot) ctx.leave();

@@ -18,15 +18,12 @@ export class ValidationContext {
   readonly issues: ValidationIssue[] = [];
   /**
    * For each resource being walked that can hold contained resources (not a contained one
-   * itself), the types of what `#id` names there: `#` the resource, `#x` its contained x.
+   * itself): `targets`, the types of what `#id` names there (`#` the resource, `#x` its
+   * contained x); `uses`, the local ids used there (`#x` by a Reference, canonical, uri or
+   * url anywhere in the resource, its contained ones included, and `#x` for a contained x
+   * that refers to its container with `#`: dom-3).
    */
-  readonly localTargets: Map<string, string>[] = [];
-  /**
-   * Beside each frame of {@link localTargets}: the local ids used there (`#x` by a Reference,
-   * canonical, uri or url anywhere in the resource, its contained ones included), and `#x`
-   * for a contained x that refers to its container with `#` (dom-3).
-   */
-  readonly localUses: Set<string>[] = [];
+  readonly localFrames: { readonly targets: ReadonlyMap<string, string>; readonly uses: Set<string> }[] = [];
   /** The id of the contained resource being walked, if any (a `#` in it refers to its container). */
   containedId: string | undefined;
   /** Set once the issue limit is reached: every loop checks it and returns. */
@@ -40,7 +37,7 @@ export class ValidationContext {
 
   /** Records a local reference (`#id`, or `#` from inside a contained resource) in the innermost frame, for dom-3. */
   noteLocalUse(value: string): void {
-    const uses = this.localUses.at(-1);
+    const uses = this.localFrames.at(-1)?.uses;
     if (uses === undefined) return;
     if (value !== '#') uses.add(value);
     else if (this.containedId !== undefined) uses.add(`#${this.containedId}`);
