@@ -25,7 +25,8 @@ export const MAX_CRITERION_TERMS = 8;
 /** Functions on the navigation, and those allowed inside `where(…)` (which takes no nested list functions). */
 const STEP_FUNCTIONS = new Set(['where', 'first', 'last', 'single', 'ofType', 'extension']);
 const CRITERION_FUNCTIONS = new Set(['exists', 'empty', 'not', 'hasValue', 'first', 'last']);
-const KEYWORDS = new Set(['and', 'or', 'true', 'false']);
+const COMPARISONS = new Set(['=', '!=', '~', '!~', '<', '>', '<=', '>=']);
+const LOGIC = new Set(['and', 'or']);
 /** FHIRPath's other word operators: `in` and `contains` compare two lists (quadratic), the rest are not navigation. After a `.` they are element names (ValueSet.expansion.contains). */
 const OPERATOR_WORDS = new Set(['xor', 'implies', 'is', 'as', 'div', 'mod', 'in', 'contains']);
 
@@ -58,17 +59,16 @@ export function checkPatchPath(path: string): void {
   // One pass, tracking the parentheses that are open: each a function's, and whether it is a where's.
   const open: string[] = [];
   let terms = 0;
+  const term = (): void => {
+    if (++terms > MAX_CRITERION_TERMS) throw refused(`has more than ${MAX_CRITERION_TERMS} comparisons and functions inside where()`);
+  };
   for (let i = 0; i < t.length; i++) {
     const tok = t[i]!;
-    const next = t[i + 1];
     const inWhere = open.includes('where');
-    if (inWhere && (['=', '!=', '~', '!~', '<', '>', '<=', '>='].includes(tok) || CRITERION_FUNCTIONS.has(tok)) && ++terms > MAX_CRITERION_TERMS) {
-      throw refused(`has more than ${MAX_CRITERION_TERMS} comparisons and functions inside where()`);
-    }
     if (OPERATOR_WORDS.has(tok) && t[i - 1] !== '.') throw refused('uses an operator it may not use');
-    if (/^[A-Za-z_]/.test(tok) && next === '(') {
-      const allowed = inWhere ? CRITERION_FUNCTIONS.has(tok) : STEP_FUNCTIONS.has(tok);
-      if (!allowed) throw refused(`calls a function it may not use${inWhere ? ' inside where()' : ''}`);
+    if (/^[A-Za-z_]/.test(tok) && t[i + 1] === '(') {
+      if (!(inWhere ? CRITERION_FUNCTIONS : STEP_FUNCTIONS).has(tok)) throw refused(`calls a function it may not use${inWhere ? ' inside where()' : ''}`);
+      if (inWhere) term();
       open.push(tok);
       i++;
     } else if (tok === '(') {
@@ -77,8 +77,9 @@ export function checkPatchPath(path: string): void {
       open.push('(');
     } else if (tok === ')') {
       if (open.pop() === undefined) throw refused('closes a parenthesis it did not open');
-    } else if (['=', '!=', '~', '!~', '<', '>', '<=', '>='].includes(tok) || (KEYWORDS.has(tok) && tok !== 'true' && tok !== 'false')) {
+    } else if (COMPARISONS.has(tok) || LOGIC.has(tok)) {
       if (!inWhere) throw refused('compares outside where()');
+      if (COMPARISONS.has(tok)) term();
     } else if (tok === ',') {
       throw refused('passes more than one argument');
     }

@@ -32,6 +32,8 @@ export type FhirPathOperation =
 export type ValuePart = { readonly json: unknown; readonly type: string } | { readonly parts: readonly (readonly [name: string, value: ValuePart])[] };
 
 const MAX_PARTS = 1000;
+/** The parts each operation type takes besides `type` and `path` (fhirpatch.html, the table of operations). */
+const PARTS_OF: Readonly<Record<string, readonly string[]>> = { add: ['name', 'value'], insert: ['index', 'value'], delete: [], replace: ['value'], move: ['source', 'destination'] };
 const NAME = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
 /** Property names a patch may never write, whatever the path found (the same guard as JSON Patch's). */
 const FORBIDDEN = new Set(['__proto__', 'constructor', 'prototype']);
@@ -102,8 +104,7 @@ export function parseFhirPathPatch(body: unknown): FhirPathOperation[] {
     const type = text('type', 'valueCode');
     const path = text('path', 'valueString');
     checkPatchPath(path);
-    const allowed: Record<string, readonly string[]> = { add: ['name', 'value'], insert: ['index', 'value'], delete: [], replace: ['value'], move: ['source', 'destination'] };
-    const expected = allowed[type];
+    const expected = Object.hasOwn(PARTS_OF, type) ? PARTS_OF[type] : undefined;
     if (expected === undefined) throw invalid(`${at}: type is one of add, insert, delete, replace, move`);
     for (const name of parts.keys()) if (name !== 'type' && name !== 'path' && !expected.includes(name)) throw invalid(`${at}: ${type} takes no ${name.slice(0, 32)} part`);
     switch (type) {
