@@ -6,16 +6,16 @@
 import type { Visibility } from '../ports/visibility.js';
 import type { SummaryMode } from '../search/query.js';
 
-/**
- * `_summary` / `_elements` on a read or vread (R4 http.html §3.1.0.1.7: "for use with all
- * of the interactions"): only part of the resource is returned, tagged SUBSETTED.
- */
 /** A conditional read: 304 when the current version is one of `versions` (or any, `*`), or not newer than `since`. */
 export interface UnlessChanged {
   readonly versions?: readonly number[] | '*';
   readonly since?: number;
 }
 
+/**
+ * `_summary` / `_elements` on a read or vread (R4 http.html §3.1.0.1.7: "for use with all
+ * of the interactions"): only part of the resource is returned, tagged SUBSETTED.
+ */
 export interface Projection {
   readonly summary?: SummaryMode;
   readonly elements?: readonly string[];
