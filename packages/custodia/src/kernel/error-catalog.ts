@@ -23,7 +23,7 @@ export const ERROR_CATALOG: Readonly<Record<ErrorCode, ErrorCatalogEntry>> = Obj
   'resource-invalid': { status: 422, issueCode: 'invariant', summary: 'The resource breaks an R4 rule (cardinality, required element, primitive format).' },
   'id-mismatch': { status: 400, issueCode: 'invalid', summary: 'The id in the body does not match the id in the URL.' },
   'patch-invalid': { status: 400, issueCode: 'invalid', summary: 'The body is not a JSON Patch document (RFC 6902) or a FHIRPath Patch (Parameters) the vault accepts.' },
-  'patch-failed': { status: 422, issueCode: 'processing', summary: 'A patch operation could not be applied: a JSON Patch test failed or its path does not exist (RFC 6902 §5), or a FHIRPath Patch path selected nothing or too much.' },
+  'patch-failed': { status: 422, issueCode: 'processing', summary: 'A patch operation could not be applied: a JSON Patch test failed or its path does not exist (RFC 6902 §5), or a FHIRPath Patch path selected nothing or too much; or the patch would copy or walk more of the resource than the vault allows.' },
   'resource-not-found': { status: 404, issueCode: 'not-found', summary: 'No such resource, or the caller may not know that it exists.' },
   'resource-gone': { status: 410, issueCode: 'deleted', summary: 'The resource was deleted.' },
   'version-not-found': { status: 404, issueCode: 'not-found', summary: 'No such version of the resource.' },

@@ -181,6 +181,8 @@ for (const dialect of ALL_DATABASES) {
         [[{ op: 'add', path: '/__proto__/polluted', value: 1 }], 400, 'patch-invalid'],
         [[{ op: 'add', path: '/name/0/constructor', value: 1 }], 400, 'patch-invalid'],
         [[{ op: 'copy', path: '/a' }], 400, 'patch-invalid'],
+        // Each copy doubles the list: 40 of them would ask for 2⁴⁰ names (it ran the server out of memory).
+        [Array.from({ length: 40 }, () => ({ op: 'copy', from: '/name', path: '/name/-' })), 422, 'patch-failed'],
         [[{ op: 'frobnicate', path: '/a' }], 400, 'patch-invalid'],
         [{ resourceType: 'Parameters' }, 400, 'patch-invalid'],
         [[], 400, 'patch-invalid'],
@@ -219,6 +221,15 @@ for (const dialect of ALL_DATABASES) {
         [[operation({ name: 'type', valueCode: 'replace' }, { name: 'path', valueString: 'Patient.id' }, { name: 'value', valueId: 'other' })], 400, 'id-mismatch'],
         [[operation({ name: 'type', valueCode: 'delete' }, { name: 'path', valueString: 'Patient.descendants()' })], 400, 'patch-invalid'],
         [[operation({ name: 'type', valueCode: 'add' }, { name: 'path', valueString: 'Patient' }, { name: 'name', valueString: '__proto__' }, { name: 'value', valueString: 'x' })], 400, 'patch-invalid'],
+        // More walking of the resource than a patch may ask for (MAX_PATH_WORK): its first operation makes it large, 300 paths of 8 terms follow.
+        [
+          [
+            operation({ name: 'type', valueCode: 'add' }, { name: 'path', valueString: 'Patient' }, { name: 'name', valueString: 'identifier' }, { name: 'value', valueIdentifier: { system: 'urn:s', value: 'x', type: { coding: Array.from({ length: 400 }, (_, i) => ({ system: 'urn:c', code: `c${i}` })) } } }),
+            ...Array.from({ length: 300 }, () => operation({ name: 'type', valueCode: 'delete' }, { name: 'path', valueString: "Patient.identifier.where(system = 'a' or system = 'b' or system = 'c' or system = 'd' or value = 'e' or value = 'f' or value = 'g' or value = 'h')" })),
+          ],
+          422,
+          'patch-failed',
+        ],
       ];
       for (const [ops, status, code] of failures) {
         const r = await fhirPatch(...ops);

@@ -48,12 +48,14 @@ function tokens(path: string): string[] {
 }
 
 /**
- * Throws `patch-invalid` unless `path` is a navigation as described above.
+ * Throws `patch-invalid` unless `path` is a navigation as described above; else how many
+ * times evaluating it may walk the resource: once for the navigation, and once more for
+ * each term of its criterion (fhirpath-patch.ts bounds a patch by the sum).
  *
  * @example checkPatchPath("Patient.identifier.where(system = 'urn:x').value") // passes
  * @example checkPatchPath('Patient.descendants()') // throws
  */
-export function checkPatchPath(path: string): void {
+export function checkPatchPath(path: string): number {
   if (path.length === 0 || path.length > MAX_PATH_LENGTH) throw refused(`is 1 to ${MAX_PATH_LENGTH} characters`);
   const t = tokens(path);
   // One pass, tracking the parentheses that are open: each a function's, and whether it is a where's.
@@ -85,4 +87,5 @@ export function checkPatchPath(path: string): void {
     }
   }
   if (open.length > 0) throw refused('leaves a parenthesis open');
+  return 1 + terms;
 }

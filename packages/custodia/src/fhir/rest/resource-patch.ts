@@ -9,6 +9,7 @@ import type { Operation } from 'rfc6902';
 import { CustodiaError } from '../../kernel/index.js';
 import { applyJsonPatch, parseJsonPatch, patchOfBinary } from './json-patch.js';
 import { applyFhirPathPatch, isFhirPathPatch, parseFhirPathPatch, type FhirPathOperation } from './fhirpath-patch.js';
+import { nestsDeeperThan } from './json-extent.js';
 
 export type ResourcePatch = { readonly kind: 'json-patch'; readonly operations: readonly Operation[] } | { readonly kind: 'fhirpath-patch'; readonly operations: readonly FhirPathOperation[] };
 
@@ -19,18 +20,6 @@ export type ResourcePatch = { readonly kind: 'json-patch'; readonly operations: 
  * structuredClone) before validation could refuse them.
  */
 export const MAX_PATCH_DEPTH = 100;
-
-/** Whether `value` nests arrays and objects deeper than `max`. Iterative: a hostile depth never recurses. */
-function nestsDeeperThan(value: unknown, max: number): boolean {
-  const stack: [unknown, number][] = [[value, 1]];
-  while (stack.length > 0) {
-    const [v, depth] = stack.pop()!;
-    if (typeof v !== 'object' || v === null) continue;
-    if (depth > max) return true;
-    for (const child of Array.isArray(v) ? v : Object.values(v)) stack.push([child, depth + 1]);
-  }
-  return false;
-}
 
 /** The patch of a PATCH body (hostile), checked. */
 export function parsePatch(body: unknown): ResourcePatch {

@@ -3,7 +3,7 @@
  * body and the paths refused as hostile input.
  */
 import { describe, expect, it } from 'vitest';
-import { applyFhirPathPatch, parseFhirPathPatch } from '../../../src/fhir/rest/fhirpath-patch.js';
+import { applyFhirPathPatch, MAX_PATH_WORK, parseFhirPathPatch } from '../../../src/fhir/rest/fhirpath-patch.js';
 import { checkPatchPath } from '../../../src/fhir/rest/fhirpath-patch-path.js';
 import { CustodiaError } from '../../../src/kernel/index.js';
 
@@ -104,6 +104,38 @@ describe('applyFhirPathPatch', () => {
   });
 });
 
+describe('applyFhirPathPatch: the work a patch may ask for', () => {
+  // 8 terms: each operation may walk the resource 9 times.
+  const costly = "Patient.identifier.where(system = 'a' or system = 'b' or system = 'c' or system = 'd' or value = 'e' or value = 'f' or value = 'g' or value = 'h')";
+  const deletes = (count: number) => Array.from({ length: count }, () => op(type('delete'), path(costly)));
+  const withIdentifiers = (count: number) => ({ ...patient(), identifier: Array.from({ length: count }, (_, i) => ({ system: 'urn:s', value: `v${i}` })) });
+
+  it('refuses, before evaluating any path, a patch whose paths would walk the resource more than MAX_PATH_WORK nodes', () => {
+    // 300 operations (900 of the 1,000 parts a patch may have) × 9 walks of a 30-node resource: applied (nothing matches; delete of nothing is no error).
+    expect(() => patched(patient(), ...deletes(300))).not.toThrow();
+    // The same over a resource of 300 identifiers (≈ 920 nodes): 2.5 × 10⁶ node walks.
+    const big = withIdentifiers(300);
+    const before = structuredClone(big);
+    let err: unknown;
+    try {
+      patched(big, op(type('delete'), path('Patient.birthDate')), ...deletes(299));
+    } catch (e) {
+      err = e;
+    }
+    expect((err as CustodiaError).code).toBe('patch-failed');
+    expect((err as Error).message).toContain(String(MAX_PATH_WORK));
+    expect(big).toEqual(before);
+    // Fewer operations over the same resource fit.
+    expect(() => patched(withIdentifiers(300), ...deletes(100))).not.toThrow();
+  });
+
+  it('counts what the operations add: a small resource made large by the patch itself is walked at its new size', () => {
+    const bulky = { valueIdentifier: { system: 'urn:s', value: 'x', type: { coding: Array.from({ length: 400 }, (_, i) => ({ system: 'urn:c', code: `c${i}` })) } } };
+    expect(codeOf(() => patched(patient(), op(type('add'), path('Patient'), name('identifier'), value(bulky)), ...deletes(300)))).toBe('patch-failed');
+    expect(codeOf(() => patched(patient(), op(type('add'), path('Patient'), name('identifier'), value(bulky)), ...deletes(10)))).toBeUndefined();
+  });
+});
+
 describe('parseFhirPathPatch (hostile Parameters)', () => {
   it('refuses a malformed body, with patch-invalid', () => {
     const bodies: unknown[] = [
@@ -132,6 +164,8 @@ describe('checkPatchPath', () => {
     for (const p of ['Patient.birthDate', 'Patient.name[0].given[1]', "Patient.identifier.where(system = 'urn:a' and value != 'x').value", 'Patient.name.where(use.exists().not() or period.empty()).first()', "Observation.extension('http://example.org/x')", 'Bundle.entry.resource.ofType(Patient).name', 'ValueSet.expansion.contains.code', "Patient.name.where(given.first() = 'Peter')", 'Patient.contact.where((gender = \'female\') and name.hasValue())', "Patient.name.where(given = 'a' or given = 'b' or given = 'c' or given = 'd' or given = 'e' or given = 'f' or given = 'g' or given = 'h')"]) {
       expect(() => checkPatchPath(p), p).not.toThrow();
     }
+    expect(checkPatchPath('Patient.name.given')).toBe(1);
+    expect(checkPatchPath("Patient.name.where(use.exists().not() or given.first() = 'a')")).toBe(5);
   });
 
   it('refuses what could run long or reach outside the resource', () => {
