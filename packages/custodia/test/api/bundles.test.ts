@@ -120,6 +120,23 @@ for (const dialect of ALL_DATABASES) {
       }
     });
 
+    it("spends one patch allowance across a transaction's PATCH entries; a batch's entries each have their own", async () => {
+      const identifiers = Array.from({ length: 100 }, (_, i) => ({ system: 'urn:s', value: `v${i}` }));
+      const ids: string[] = [];
+      for (const family of ['Walk1', 'Walk2', 'Walk3']) ids.push((await t.request('POST', '/fhir/Patient', { resourceType: 'Patient', name: [{ family }], identifier: identifiers })).body.id as string);
+      // 300 paths of 8 terms (9 walks each) over ≈ 310 nodes: ≈ 0.84 × 10⁶ node walks an entry; three are more than one request's 2 × 10⁶.
+      const costly = "Patient.identifier.where(system = 'a' or system = 'b' or system = 'c' or system = 'd' or value = 'e' or value = 'f' or value = 'g' or value = 'h')";
+      const parameters = { resourceType: 'Parameters', parameter: Array.from({ length: 300 }, () => ({ name: 'operation', part: [{ name: 'type', valueCode: 'delete' }, { name: 'path', valueString: costly }] })) };
+      const entries = ids.map((id) => ({ resource: parameters, request: { method: 'PATCH', url: `Patient/${id}` } }));
+      const refused = await t.request('POST', '/fhir', tx(entries));
+      expect(refused.status).toBe(422);
+      expect(refused.body.issue[0].details.coding[0].code).toBe('patch-failed');
+      for (const id of ids) expect((await t.request('GET', `/fhir/Patient/${id}`)).body.meta.versionId).toBe('1');
+      const batch = await t.request('POST', '/fhir', tx(entries, 'batch'));
+      expect(batch.status).toBe(200);
+      expect(batch.body.entry.map((e: { response: { status: string } }) => e.response.status)).toEqual(['200 OK', '200 OK', '200 OK']);
+    });
+
     it('checks the type a reference resolves to against what its element allows', async () => {
       const before = await count('Observation');
       const encounter = post('urn:uuid:enc-1', { resourceType: 'Encounter', status: 'finished', class: { code: 'AMB' } });

@@ -18,6 +18,7 @@ import { CustodiaError } from '../../kernel/index.js';
 import { loadStructureTable, type ElementEntry } from '../validation/structure-table.js';
 import { checkPatchPath } from './fhirpath-patch-path.js';
 import { countNodes } from './json-extent.js';
+import { MAX_PATH_WORK, type PatchAllowance } from './patch-allowance.js';
 import { MAX_PATCH_OPERATIONS } from './json-patch.js';
 
 type Json = Record<string, unknown>;
@@ -33,17 +34,6 @@ export type FhirPathOperation =
 export type ValuePart = { readonly json: unknown; readonly type: string } | { readonly parts: readonly (readonly [name: string, value: ValuePart])[] };
 
 const MAX_PARTS = 1000;
-/**
- * At most this many nodes walked by one patch's paths, all together: the resource's nodes
- * times the walks of each path (checkPatchPath). Every path is evaluated over the whole
- * resource, so without a bound one PATCH of 1,000 operations could hold the event loop for
- * minutes: measured 2026-12-01 on a 1.6 MB Patient (260,004 nodes), 50 operations whose
- * `where()` has 4 terms took 10.1 s, one took 0.23 s, one plain navigation 0.06 s. This
- * bound is about 0.3 s of that machine's time (0.16 µs a node walked), and leaves a
- * 10 KB resource hundreds of operations; a large resource is patched with JSON Patch,
- * whose pointers cost their length.
- */
-export const MAX_PATH_WORK = 2_000_000;
 /** The parts each operation type takes besides `type` and `path` (fhirpatch.html, the table of operations). */
 const PARTS_OF: Readonly<Record<string, readonly string[]>> = { add: ['name', 'value'], insert: ['index', 'value'], delete: [], replace: ['value'], move: ['source', 'destination'] };
 const NAME = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
@@ -253,13 +243,14 @@ function removeAt(parent: Json, prop: string, index: number): void {
  * Applies `operations` in order to `target` in place (a fresh parse of the stored version).
  * The first that fails stops the patch with `patch-failed`, naming its position and why.
  */
-export function applyFhirPathPatch(target: Json, operations: readonly FhirPathOperation[]): void {
-  // Each path walks the resource as the operations before it left it: at most the resource and every value they add.
+export function applyFhirPathPatch(target: Json, operations: readonly FhirPathOperation[], allowance: PatchAllowance): void {
+  // Spent before any path is evaluated. Each path walks the resource as the operations before it left it: at most the resource and every value they add.
   const walks = operations.reduce((sum, op) => sum + checkPatchPath(op.path), 0);
-  const limit = Math.floor(MAX_PATH_WORK / walks);
+  const limit = Math.floor(allowance.pathWork / walks);
   const size = operations.reduce((sum, op) => sum + ('value' in op ? countNodes(op.value, limit) : 0), countNodes(target, limit));
-  if (size * walks > MAX_PATH_WORK) {
-    throw new CustodiaError('patch-failed', `This FHIRPath Patch would walk the resource more than the server allows (${MAX_PATH_WORK} elements and values in all, counted as the resource's size times each path's walks); send fewer operations or simpler paths, or a JSON Patch`);
+  allowance.pathWork -= size * walks;
+  if (allowance.pathWork < 0) {
+    throw new CustodiaError('patch-failed', `This FHIRPath Patch would walk the resource more than the server allows a request (${MAX_PATH_WORK} elements and values in all, counted as the resource's size times each path's walks); send fewer operations or simpler paths, or a JSON Patch`);
   }
   operations.forEach((op, n) => {
     const nodes = select(target, op.path, n, op.type);

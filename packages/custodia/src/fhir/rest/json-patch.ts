@@ -8,19 +8,11 @@
 import { applyPatch, Pointer, type Operation } from 'rfc6902';
 import { CustodiaError } from '../../kernel/index.js';
 import { countNodes } from './json-extent.js';
+import { MAX_COPIED_NODES, type PatchAllowance } from './patch-allowance.js';
 
 /** At most this many operations in one document, each pointer at most this long. */
 export const MAX_PATCH_OPERATIONS = 1000;
 const MAX_POINTER = 1024;
-/**
- * At most this many JSON nodes copied by one patch's `copy` operations, all together
- * (about a 1.5 MB resource's worth). `copy` is the one operation whose output outgrows
- * its input: copying a list into itself doubles it, so 30 such operations in a body of
- * 2 KB would ask for 2³⁰ times the resource's memory (measured 2026-12-01: 22 of them
- * turned a 50-byte extension list into 160 MB in a second). The bound is on the work, not
- * on what the result may be; the result is then validated as any update body is.
- */
-export const MAX_COPIED_NODES = 250_000;
 const OPS = new Set(['add', 'remove', 'replace', 'move', 'copy', 'test']);
 const FORBIDDEN_SEGMENTS = new Set(['__proto__', 'constructor', 'prototype']);
 
@@ -83,13 +75,12 @@ export function parseJsonPatch(body: unknown): Operation[] {
  * first that fails stops the patch: `patch-failed`, naming its position and the kind of
  * failure, never a value (values are patient data).
  */
-export function applyJsonPatch(target: Record<string, unknown>, operations: readonly Operation[]): void {
-  let copyBudget = MAX_COPIED_NODES;
+export function applyJsonPatch(target: Record<string, unknown>, operations: readonly Operation[], allowance: PatchAllowance): void {
   operations.forEach((op, n) => {
     if (op.op === 'copy') {
       // Measured where the copy would read it, after the operations before it (undefined if absent: the library reports that).
-      copyBudget -= countNodes(Pointer.fromJSON(op.from).get(target), copyBudget);
-      if (copyBudget < 0) throw new CustodiaError('patch-failed', `JSON Patch operation ${n} (copy) failed: the patch copies more than ${MAX_COPIED_NODES} elements and values in all`);
+      allowance.copiedNodes -= countNodes(Pointer.fromJSON(op.from).get(target), allowance.copiedNodes);
+      if (allowance.copiedNodes < 0) throw new CustodiaError('patch-failed', `JSON Patch operation ${n} (copy) failed: the request's patches copy more than ${MAX_COPIED_NODES} elements and values in all`);
     }
     const [result] = applyPatch(target, [op]);
     if (result === null || result === undefined) return;

@@ -10,6 +10,7 @@ import { CustodiaError } from '../../kernel/index.js';
 import { applyJsonPatch, parseJsonPatch, patchOfBinary } from './json-patch.js';
 import { applyFhirPathPatch, isFhirPathPatch, parseFhirPathPatch, type FhirPathOperation } from './fhirpath-patch.js';
 import { nestsDeeperThan } from './json-extent.js';
+import type { PatchAllowance } from './patch-allowance.js';
 
 export type ResourcePatch = { readonly kind: 'json-patch'; readonly operations: readonly Operation[] } | { readonly kind: 'fhirpath-patch'; readonly operations: readonly FhirPathOperation[] };
 
@@ -32,8 +33,8 @@ export function patchOfEntry(resource: unknown): unknown {
   return isFhirPathPatch(resource) ? resource : patchOfBinary(resource);
 }
 
-/** Applies `patch` to `target` in place; the first operation that fails stops it (`patch-failed`). */
-export function applyResourcePatch(target: Record<string, unknown>, patch: ResourcePatch): void {
-  if (patch.kind === 'fhirpath-patch') applyFhirPathPatch(target, patch.operations);
-  else applyJsonPatch(target, patch.operations);
+/** Applies `patch` to `target` in place, spending `allowance` (patch-allowance.ts); the first operation that fails stops it (`patch-failed`). */
+export function applyResourcePatch(target: Record<string, unknown>, patch: ResourcePatch, allowance: PatchAllowance): void {
+  if (patch.kind === 'fhirpath-patch') applyFhirPathPatch(target, patch.operations, allowance);
+  else applyJsonPatch(target, patch.operations, allowance);
 }

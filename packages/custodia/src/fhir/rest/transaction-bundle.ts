@@ -15,6 +15,7 @@ import { atEntry, type BundleEntryRequest } from './bundle-request.js';
 import { findMatches, parseQueryString, singleMatch } from './conditional-match.js';
 import { ReferenceResolver } from './reference-resolution.js';
 import { parsePatch, type ResourcePatch } from './resource-patch.js';
+import { patchAllowance, type PatchAllowance } from './patch-allowance.js';
 import { patched } from './write-interactions.js';
 import { assertId, assertResourceType, parseResourceBody } from './resource-input.js';
 import { checkIfMatch, planDelete, planPut } from './version-plan.js';
@@ -57,11 +58,13 @@ export async function processTransaction(ctx: FhirContext, entries: readonly Bun
   const now = ctx.clock.now();
   const responses = await ctx.store.transaction(async (tx) => {
     const resolver = new ReferenceResolver(ctx, tx, options.visibility);
+    // One allowance for all the bundle's patches: it holds every patched resource until it commits.
+    const allowance = patchAllowance();
     const steps: Step[] = [];
     for (const e of ordered) {
       try {
         const patch = patches.get(e.index);
-        steps.push(patch !== undefined ? await patchStep(ctx, tx, e, patch, resolver, writeAccessOf(options)) : await identify(ctx, tx, e, resources.get(e.index) ?? null, resolver, options.visibility, patientIds.get(e.index)));
+        steps.push(patch !== undefined ? await patchStep(ctx, tx, e, patch, resolver, writeAccessOf(options), allowance) : await identify(ctx, tx, e, resources.get(e.index) ?? null, resolver, options.visibility, patientIds.get(e.index)));
       } catch (err) {
         throw atEntry(e.index, err);
       }
@@ -134,9 +137,9 @@ async function patientKeysAhead(ctx: FhirContext, ordered: readonly BundleEntryR
 }
 
 /** A PATCH entry: the current version with its patch applied, written as an update of it. */
-async function patchStep(ctx: FhirContext, tx: ResourceWriter, e: BundleEntryRequest, patch: ResourcePatch, resolver: ReferenceResolver, access: WriteAccess): Promise<Step> {
+async function patchStep(ctx: FhirContext, tx: ResourceWriter, e: BundleEntryRequest, patch: ResourcePatch, resolver: ReferenceResolver, access: WriteAccess, allowance: PatchAllowance): Promise<Step> {
   const i = e.interaction as Extract<FhirInteraction, { kind: 'patch' }>;
-  const { resource } = await patched(ctx, tx, i.type, i.id, patch, i.ifMatch, access);
+  const { resource } = await patched(ctx, tx, i.type, i.id, patch, i.ifMatch, access, allowance);
   resolver.bind(e.fullUrl, `${i.type}/${i.id}`);
   return { kind: 'write', entry: e, type: i.type, id: i.id, resource: structuredClone(resource), method: 'PUT', ...(i.ifMatch === undefined ? {} : { ifMatch: i.ifMatch }) };
 }

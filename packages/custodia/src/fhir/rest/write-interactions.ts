@@ -12,6 +12,7 @@ import { checkIfMatch, planDelete, planPrepared, planPut, prepareResource, type 
 import { assertChangeable, assertMayCreateWithId, assertPatientsSeen, assertWritable, mayCreateWithId, visibleState, type WriteAccess } from './write-access.js';
 import { keysAhead, newPatientsAhead } from './keys-ahead.js';
 import { applyResourcePatch, parsePatch, type ResourcePatch } from './resource-patch.js';
+import { patchAllowance, type PatchAllowance } from './patch-allowance.js';
 import type { CurrentState, ResourceReader } from '../ports/resource-store.js';
 import type { FhirResource } from '../resource.js';
 
@@ -82,7 +83,7 @@ export async function patchResource(ctx: FhirContext, type: string, id: string, 
   assertId(id);
   const patch = parsePatch(body);
   return ctx.store.transaction(async (tx) => {
-    const { current, resource } = await patched(ctx, tx, type, id, patch, ifMatch, access);
+    const { current, resource } = await patched(ctx, tx, type, id, patch, ifMatch, access, patchAllowance());
     const plan = planPrepared(prepareResource(ctx, resource, id), current, ctx.clock.now(), 'PUT');
     assertWritable(access, plan.write);
     await assertPatientsSeen(tx, access, plan.write);
@@ -95,7 +96,7 @@ export async function patchResource(ctx: FhirContext, type: string, id: string, 
  * The current version of `type/id` as the caller may see and change it, with `patch`
  * applied and the result validated as a PUT body (also for PATCH entries of a transaction).
  */
-export async function patched(ctx: FhirContext, tx: ResourceReader, type: string, id: string, patch: ResourcePatch, ifMatch: number | undefined, access: WriteAccess): Promise<{ current: CurrentState; resource: FhirResource }> {
+export async function patched(ctx: FhirContext, tx: ResourceReader, type: string, id: string, patch: ResourcePatch, ifMatch: number | undefined, access: WriteAccess, allowance: PatchAllowance): Promise<{ current: CurrentState; resource: FhirResource }> {
   const { visibility } = access;
   const current = await visibleState(tx, type, id, visibility);
   if (current === undefined) throw new CustodiaError('resource-not-found', `${type}/${id} is not known`);
@@ -106,7 +107,7 @@ export async function patched(ctx: FhirContext, tx: ResourceReader, type: string
   await assertChangeable(tx, access, type, id);
   checkIfMatch(current, ifMatch);
   const target = JSON.parse(stored.json) as Record<string, unknown>;
-  applyResourcePatch(target, patch);
+  applyResourcePatch(target, patch, allowance);
   if (target['resourceType'] !== type || target['id'] !== id) throw new CustodiaError('id-mismatch', 'A patch may not change the resource type or id');
   return { current, resource: parseResourceBody(ctx, target, type) };
 }

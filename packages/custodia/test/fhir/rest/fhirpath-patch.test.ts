@@ -3,9 +3,11 @@
  * body and the paths refused as hostile input.
  */
 import { describe, expect, it } from 'vitest';
-import { applyFhirPathPatch, MAX_PATH_WORK, parseFhirPathPatch } from '../../../src/fhir/rest/fhirpath-patch.js';
+import { applyFhirPathPatch, parseFhirPathPatch } from '../../../src/fhir/rest/fhirpath-patch.js';
+import { MAX_PATH_WORK, patchAllowance } from '../../../src/fhir/rest/patch-allowance.js';
 import { checkPatchPath } from '../../../src/fhir/rest/fhirpath-patch-path.js';
 import { CustodiaError } from '../../../src/kernel/index.js';
+import { codeOf } from '../../helpers/error-code.js';
 
 type Part = Record<string, unknown>;
 const op = (...parts: Part[]) => ({ name: 'operation', part: parts });
@@ -24,17 +26,8 @@ const patient = () => ({
   birthDate: '1974-12-25',
 });
 const patched = (target: Record<string, unknown>, ...ops: unknown[]) => {
-  applyFhirPathPatch(target, parseFhirPathPatch(params(...ops)));
+  applyFhirPathPatch(target, parseFhirPathPatch(params(...ops)), patchAllowance());
   return target;
-};
-const codeOf = (f: () => unknown): string | undefined => {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof CustodiaError) return e.code;
-    throw e;
-  }
-  return undefined;
 };
 
 describe('applyFhirPathPatch', () => {
