@@ -2,7 +2,10 @@
  * Request rate limits per authenticated identity: a token bucket (token-buckets.ts) per
  * user and one per OAuth client for the FHIR API, and one per client at the token
  * endpoint. A request is admitted only when every bucket it draws on has a token, and
- * a refused request spends none, so a refusal by one bucket never drains another.
+ * a refused request spends none, so a refusal by one bucket never drains another. A batch
+ * or transaction Bundle is admitted as one request, then charged one token for each of
+ * its other entries: otherwise one Bundle of 10,000 entries would do the work of 10,000
+ * requests for the price of one.
  *
  * Keys come from verified tokens (principal.ts) or an authenticated client, never from
  * anything a caller merely claims: an attacker cannot spend someone else's budget.
@@ -67,6 +70,14 @@ export const DEFAULT_RATE_LIMITS: RateLimits = Object.freeze({
 const refused = (what: string, retryAfterMs: number): CustodiaError =>
   new CustodiaError('rate-limited', `Too many requests ${what}; retry after the time in Retry-After`, { retryAfterMs });
 
+/** The buckets a FHIR request of `principal` draws on (none for the operator). */
+function keysOf(principal: Principal): { readonly user?: string; readonly client?: string } {
+  if (principal.kind === 'operator') return {};
+  const user = principal.kind === 'user' ? principal.subject : undefined;
+  const client = principal.kind === 'client' ? (principal.clientId ?? principal.subject) : principal.clientId;
+  return { ...(user === undefined ? {} : { user }), ...(client === undefined ? {} : { client }) };
+}
+
 export class RateLimiter {
   readonly #users: TokenBuckets;
   readonly #clients: TokenBuckets;
@@ -85,13 +96,23 @@ export class RateLimiter {
 
   /** Admits one FHIR request of `principal`, or throws `rate-limited` with the wait. */
   admit(principal: Principal): void {
-    if (principal.kind === 'operator') return;
-    const user = principal.kind === 'user' ? principal.subject : undefined;
-    const client = principal.kind === 'client' ? (principal.clientId ?? principal.subject) : principal.clientId;
+    const { user, client } = keysOf(principal);
     const wait = Math.max(user === undefined ? 0 : this.#users.waitMs(user), client === undefined ? 0 : this.#clients.waitMs(client));
     if (wait > 0) throw refused(user === undefined ? 'from this client' : 'from this user or app', wait);
     if (user !== undefined) this.#users.take(user);
     if (client !== undefined) this.#clients.take(client);
+  }
+
+  /**
+   * Charges an admitted FHIR request of `principal` for `more` interactions than the one
+   * {@link admit} took: a batch or transaction Bundle costs one per entry, as that many
+   * requests would. The buckets may go into debt (a Bundle larger than the burst still
+   * runs); the caller's next requests wait until it is repaid.
+   */
+  charge(principal: Principal, more: number): void {
+    const { user, client } = keysOf(principal);
+    if (user !== undefined) this.#users.spend(user, more);
+    if (client !== undefined) this.#clients.spend(client, more);
   }
 
   /** Admits one token request of an authenticated client, or throws `rate-limited` with the wait. */

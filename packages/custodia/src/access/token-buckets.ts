@@ -79,6 +79,21 @@ export class TokenBuckets {
     return allowed ? ALLOWED : { allowed: false, retryAfterMs: this.#wait(tokens) };
   }
 
+  /**
+   * Spends `count` more tokens of `key`'s bucket, going into debt if it has fewer: for a
+   * request already admitted whose cost is known only once it is read (a Bundle's entries).
+   * A bucket in debt admits nothing until it has refilled past it.
+   */
+  spend(key: string, count: number): void {
+    if (!(count > 0)) return;
+    const now = this.clock.now();
+    const b = this.#buckets.get(key);
+    const tokens = b === undefined ? this.#capacity : this.#refilled(b, now);
+    this.#buckets.delete(key);
+    if (b === undefined && this.#buckets.size >= this.#maxKeys) this.#buckets.delete(this.#buckets.keys().next().value as string);
+    this.#buckets.set(key, { tokens: tokens - count, at: now });
+  }
+
   /** Keys currently remembered. */
   get size(): number {
     return this.#buckets.size;

@@ -44,7 +44,7 @@ export interface FhirGateway {
   readonly auditedFhir: (audit: WriteAuditContext) => FhirContext;
   readonly tokens: TokenService;
   readonly access: AccessControl;
-  readonly rateLimiter: Pick<RateLimiter, 'admit'>;
+  readonly rateLimiter: Pick<RateLimiter, 'admit' | 'charge'>;
   readonly audit: AuditTrail;
   /** The patients a returned version is about (fhir-audit.ts patientsOfVersion). */
   readonly patientsOf: (v: StoredVersion) => readonly string[];
@@ -89,9 +89,20 @@ function ownerOf(p: Principal): string {
 }
 
 /**
- * authenticate → rate-limit (per user and client, before any parsing or lookup) → parse →
- * decide (scopes ∩ role ∩ compartment ∩ consent ∩ labels) → execute with the decision's
- * guard and visibility.
+ * The entries of a batch or transaction Bundle, each of which the rate limits count as a
+ * request (R4 http.html §3.1.0.11: each entry is an interaction). Counted in the parsed
+ * body (hostile: whatever `entry` is), before any entry is read; a Bundle over the limit
+ * is refused by the bundle parser and costs the limit.
+ */
+function bundleEntries(body: unknown, max: number): number {
+  const entry = typeof body === 'object' && body !== null ? (body as Record<string, unknown>)['entry'] : undefined;
+  return Array.isArray(entry) ? Math.min(entry.length, max) : 0;
+}
+
+/**
+ * authenticate → rate-limit (per user and client, before any parsing or lookup; a Bundle
+ * then pays for its other entries) → parse → decide (scopes ∩ role ∩ compartment ∩ consent
+ * ∩ labels) → execute with the decision's guard and visibility.
  */
 export async function handleFhirRequest(gateway: FhirGateway, req: FhirHttpRequest): Promise<FhirResult> {
   const isMetadata = req.path === 'metadata' && (req.method === 'GET' || req.method === 'HEAD');
@@ -103,6 +114,7 @@ export async function handleFhirRequest(gateway: FhirGateway, req: FhirHttpReque
     principal = await authenticate(gateway.tokens, req.authorization, req.clientCertificate);
     gateway.rateLimiter.admit(principal);
     interaction = parse(req);
+    if (interaction.kind === 'bundle') gateway.rateLimiter.charge(principal, bundleEntries(interaction.body, gateway.fhir.limits.maxBundleEntries) - 1);
     if (gateway.auditEvents?.handles(interaction) === true) {
       // The audit trail: its own access rule and audit record. Break-the-glass does not
       // apply to it, so a BTG header is not what access was decided on and is not recorded.

@@ -58,6 +58,25 @@ describe('TokenBuckets', () => {
     expect(b.size).toBeLessThanOrEqual(2);
   });
 
+  it('spends into debt for a cost known after admission, and admits nothing until it is repaid', () => {
+    const clock = new ManualClock(0);
+    const b = new TokenBuckets(clock, { capacity: 4, refill: 2, intervalMs: 1000, maxKeys: 10 });
+    expect(b.take('k').allowed).toBe(true);
+    b.spend('k', 9);
+    // 3 − 9 = −6 tokens: one more to admit is 7 tokens away, 3.5 s.
+    expect(b.waitMs('k')).toBe(3500);
+    expect(b.take('k')).toEqual({ allowed: false, retryAfterMs: 3500 });
+    clock.advance(3500);
+    expect(b.take('k').allowed).toBe(true);
+    expect(b.take('k').allowed).toBe(false);
+    // A bucket never seen starts full; nothing (or less) to spend changes nothing.
+    b.spend('new', 2);
+    expect([b.take('new').allowed, b.take('new').allowed, b.take('new').allowed]).toEqual([true, true, false]);
+    b.spend('other', 0);
+    b.spend('other', Number.NaN);
+    expect(b.waitMs('other')).toBe(0);
+  });
+
   it('refuses nonsensical settings', () => {
     const clock = new ManualClock(0);
     for (const o of [
@@ -111,6 +130,26 @@ describe('RateLimiter', () => {
     expect(() => limiter.admit(service)).toThrow(expect.objectContaining({ code: 'rate-limited' }));
     const operator = principal({ kind: 'operator', subject: 'operator' });
     for (let i = 0; i < 10_000; i++) limiter.admit(operator);
+  });
+
+  it('charges an admitted request for more interactions (a Bundle\'s entries) on every bucket it drew on, never the operator', () => {
+    const clock = new ManualClock(0);
+    const limiter = new RateLimiter(clock, limits);
+    const user = principal({ kind: 'user', subject: 'u', clientId: 'app' });
+    limiter.admit(user);
+    limiter.charge(user, 9);
+    // The user's bucket: 3 − 10 = −7, eight seconds from the next admission; the app's: 5 − 10 = −5, three seconds.
+    expect(thrown(() => limiter.admit(user)).retryAfterMs).toBe(8000);
+    expect(thrown(() => limiter.admit(principal({ kind: 'user', subject: 'v', clientId: 'app' }))).retryAfterMs).toBe(3000);
+    clock.advance(8000);
+    limiter.admit(user);
+    const service = principal({ kind: 'client', subject: 'backend', clientId: 'backend' });
+    limiter.admit(service);
+    limiter.charge(service, 4);
+    expect(() => limiter.admit(service)).toThrow(expect.objectContaining({ code: 'rate-limited' }));
+    const operator = principal({ kind: 'operator', subject: 'operator' });
+    limiter.charge(operator, 1_000_000);
+    limiter.admit(operator);
   });
 
   it('limits token requests per client', () => {

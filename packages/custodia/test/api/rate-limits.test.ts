@@ -96,6 +96,34 @@ for (const name of ALL_DATABASES) {
       expect(refused.headers.get('retry-after')).toBe('1');
     });
 
+    it("charges a batch or transaction Bundle one request per entry: admitted, then the user's next requests wait it out", async () => {
+      h.clock.advance(60_000);
+      const carol = await userToken('carol');
+      const bundle = async (entries: number): Promise<Answer> => {
+        const body = { resourceType: 'Bundle', type: 'batch', entry: Array.from({ length: entries }, () => ({ request: { method: 'GET', url: 'Patient?_count=1' } })) };
+        const res = await fetch(`${h.fhirBase}`, { method: 'POST', headers: { authorization: `Bearer ${carol}`, 'content-type': 'application/fhir+json' }, body: JSON.stringify(body) });
+        const text = await res.text();
+        return { status: res.status, headers: res.headers, body: text === '' ? undefined : JSON.parse(text) };
+      };
+      // Eight entries against a burst of 5: it runs (a Bundle larger than the burst is not refused for ever)...
+      const big = await bundle(8);
+      expect(big.status).toBe(200);
+      expect(big.body.entry).toHaveLength(8);
+      // ...and leaves the bucket at 5 − 8 = −3: four seconds until the next request.
+      const refused = await search(carol);
+      expect(refused.status).toBe(429);
+      expect(refused.headers.get('retry-after')).toBe('4');
+      h.clock.advance(3_000);
+      expect((await search(carol)).status).toBe(429);
+      h.clock.advance(1_000);
+      expect((await search(carol)).status).toBe(200);
+      // A one-entry Bundle costs one request, as the request it carries would.
+      h.clock.advance(60_000);
+      for (let i = 0; i < 4; i++) expect((await search(carol)).status).toBe(200);
+      expect((await bundle(1)).status).toBe(200);
+      expect((await search(carol)).status).toBe(429);
+    });
+
     it('lets the operator token through at any rate', async () => {
       const operator = await h.operatorToken();
       const statuses = await Promise.all(Array.from({ length: 40 }, () => search(operator).then((a) => a.status)));
