@@ -98,23 +98,20 @@ export async function processTransaction(ctx: FhirContext, entries: readonly Bun
 }
 
 /**
- * At most this many patients' keys are made ahead of a Bundle's transaction. A key made
- * ahead outlives a Bundle that its transaction then refuses (a bad reference, a failed
- * If-Match): a writer sending failing Bundles of many new patients would otherwise fill
- * the key store with keys that seal nothing, a thousand a request. A patient's record as
- * apps and importers send it (Synthea: one patient and their data) is well under the cap;
- * a larger Bundle makes its keys inside its transaction, as every Bundle did before.
- */
-export const MAX_PATIENT_KEYS_AHEAD = 8;
-
-/**
  * The data keys of the new patients the bundle creates, made before its transaction
  * (keys-ahead.ts `newPatientsAhead`): every other entry's version is sealed under a key
  * that exists, or under one of theirs (ownerOf: a resource in one patient's compartment
  * takes that patient's key). Plain creates of a Patient get their ids now (returned by
  * entry index), and so do conditional creates and conditional updates without an id
- * whose criteria match nothing yet; a PUT creates under its own id. The entries are
- * counted against the cap before any is searched or prepared.
+ * whose criteria match nothing yet; a PUT creates under its own id.
+ *
+ * Every new patient, however many: a key made ahead outlives a Bundle its transaction then
+ * refuses, but each entry is charged to the caller's rate limits as a request
+ * (fhir-gateway.ts), and a refused PUT of one new patient leaves its key behind just as
+ * well, so a Bundle leaves no more keys that seal nothing than the same entries sent one
+ * by one. (Until 2026-12-01, when a Bundle cost one request, a Bundle of more than eight
+ * new patients made their keys inside its transaction, holding the write lock, and every
+ * audited read behind it, while they were made and wrapped.)
  */
 async function patientKeysAhead(ctx: FhirContext, ordered: readonly BundleEntryRequest[], resources: ReadonlyMap<number, FhirResource>, access: WriteAccess): Promise<Map<number, string>> {
   const creates: (NewPatient & { index: number })[] = [];
@@ -127,7 +124,6 @@ async function patientKeysAhead(ctx: FhirContext, ordered: readonly BundleEntryR
     else if (i.kind === 'conditional-update') creates.push({ index: e.index, resource, method: 'PUT', criteria: i.query, ...(resource.id === undefined ? {} : { id: resource.id }) });
   }
   const ids = new Map<number, string>();
-  if (creates.length > MAX_PATIENT_KEYS_AHEAD) return ids;
   const made = await newPatientsAhead(ctx, access, creates);
   creates.forEach((c, k) => {
     const m = made[k];
