@@ -104,6 +104,7 @@ export const DEFAULT_LIMITS: FhirLimits = Object.freeze({
   maxResults: 10_000,
   maxIncludes: 1000,
   maxBundleEntries: 10_000,
+  maxIndexRows: 50_000,
   pageTtlMs: 30 * 60_000,
 });
 
@@ -166,10 +167,18 @@ function retentionOf(path: string | undefined): RetentionPolicy {
   return path === undefined ? NO_RETENTION : loadRetentionPolicy(resolve(path));
 }
 
+/** Limits set in the environment: CUSTODIA_MAX_INDEX_ROWS (a positive integer), checked with the others. */
+function envLimits(env: NodeJS.ProcessEnv): Partial<FhirLimits> {
+  const rows = nonEmpty(env['CUSTODIA_MAX_INDEX_ROWS'])?.trim();
+  if (rows === undefined) return {};
+  if (!/^[0-9]{1,9}$/.test(rows)) invalid('CUSTODIA_MAX_INDEX_ROWS must be a positive integer');
+  return { maxIndexRows: Number(rows) };
+}
+
 /**
  * Resolves the configuration. `env` supplies CUSTODIA_DATABASE_URL, CUSTODIA_DATA_DIR,
  * CUSTODIA_CORS_ORIGINS, CUSTODIA_TRUSTED_PROXIES and CUSTODIA_RATE_LIMITS (comma-separated),
- * CUSTODIA_TLS_CERT, CUSTODIA_TLS_KEY, CUSTODIA_TLS_CLIENT_CA (paths), and the flags
+ * CUSTODIA_TLS_CERT, CUSTODIA_TLS_KEY, CUSTODIA_TLS_CLIENT_CA (paths), CUSTODIA_MAX_INDEX_ROWS, and the flags
  * CUSTODIA_TLS_SELF_SIGNED and CUSTODIA_INSECURE_HTTP (1 or 0); explicit options win over
  * the environment.
  */
@@ -184,7 +193,7 @@ export function resolveConfig(input: ConfigInput, env: NodeJS.ProcessEnv = {}): 
   if (tls === undefined && !isLoopback(host) && !insecureHttp) {
     invalid(`Refusing to serve plain HTTP on ${host}: patient data would cross the network unencrypted. Bind 127.0.0.1, give --tls-cert and --tls-key (or --tls-self-signed), or pass --insecure-http in a lab.`);
   }
-  const limits = { ...DEFAULT_LIMITS, ...(input.limits ?? {}) };
+  const limits = { ...DEFAULT_LIMITS, ...envLimits(env), ...(input.limits ?? {}) };
   for (const [k, v] of Object.entries(limits)) {
     if (!Number.isInteger(v) || v < 1) invalid(`limit ${k} must be a positive integer`);
   }

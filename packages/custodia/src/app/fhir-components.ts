@@ -63,5 +63,5 @@ export function fhirComponents(baseUrl: string, limits: FhirLimits, clock: Clock
     format: (query: SearchQuery) => formatSearch(query, { omitTypes: query.types.length === 1 }),
     describe: (type: string) => registry.list(type).map((p) => ({ name: p.code, type: p.type, definition: p.url })),
   });
-  return { validator, indexer: createIndexer(registry, { baseUrl }), labeler: vaultLabeler, rules: vaultRules, search };
+  return { validator, indexer: createIndexer(registry, { baseUrl, maxRows: limits.maxIndexRows }), labeler: vaultLabeler, rules: vaultRules, search };
 }

@@ -21,6 +21,7 @@ export const ERROR_CATALOG: Readonly<Record<ErrorCode, ErrorCatalogEntry>> = Obj
   'unknown-resource-type': { status: 404, issueCode: 'not-supported', summary: 'The resource type is not a FHIR R4 resource type.' },
   'resource-structure': { status: 400, issueCode: 'structure', summary: 'The resource does not follow the R4 structure (unknown element, wrong JSON type).' },
   'resource-invalid': { status: 422, issueCode: 'invariant', summary: 'The resource breaks an R4 rule (cardinality, required element, primitive format).' },
+  'resource-too-costly': { status: 422, issueCode: 'too-costly', summary: 'The resource would have more search index entries than the server allows one version (limits.maxIndexRows).' },
   'id-mismatch': { status: 400, issueCode: 'invalid', summary: 'The id in the body does not match the id in the URL.' },
   'patch-invalid': { status: 400, issueCode: 'invalid', summary: 'The body is not a JSON Patch document (RFC 6902) or a FHIRPath Patch (Parameters) the vault accepts.' },
   'patch-failed': { status: 422, issueCode: 'processing', summary: 'A patch operation could not be applied: a JSON Patch test failed or its path does not exist (RFC 6902 §5), or a FHIRPath Patch path selected nothing or too much; or the patch would copy or walk more of the resource than the vault allows.' },

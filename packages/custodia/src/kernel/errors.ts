@@ -16,6 +16,7 @@ export type ErrorCode =
   | 'unknown-resource-type'
   | 'resource-structure'
   | 'resource-invalid'
+  | 'resource-too-costly'
   | 'id-mismatch'
   | 'patch-invalid'
   | 'patch-failed'

@@ -247,6 +247,21 @@ for (const dialect of ALL_DATABASES) {
       }
     });
 
+    it('refuses a resource with more search index entries than one version may have (422 resource-too-costly); nothing is written', async () => {
+      // 10,000 names of one family and one given name: 60,000 family, given, name and phonetic rows, against the default 50,000.
+      const names = Array.from({ length: 10_000 }, (_, i) => ({ family: `Many${i}`, given: [`Name${i}`] }));
+      const created = await t.request('POST', '/fhir/Patient', patient('Indexed', { name: names }));
+      expect(created.status).toBe(422);
+      expect(created.body.issue[0]).toMatchObject({ code: 'too-costly', details: { coding: [{ code: 'resource-too-costly' }] } });
+      expect((await t.request('PUT', '/fhir/Patient/too-many-names', patient('Indexed', { id: 'too-many-names', name: names }))).status).toBe(422);
+      expect((await t.request('GET', '/fhir/Patient/too-many-names')).status).toBe(404);
+      const id = (await t.request('POST', '/fhir/Patient', patient('Indexed'))).body.id as string;
+      const patched = await t.request('PATCH', `/fhir/Patient/${id}`, JSON.stringify([{ op: 'replace', path: '/name', value: names }]), { 'content-type': 'application/json-patch+json' });
+      expect(patched.status).toBe(422);
+      expect((await t.request('GET', `/fhir/Patient/${id}`)).body.meta.versionId).toBe('1');
+      expect((await t.request('GET', '/fhir/Patient?family=Many9999')).body.total ?? 0).toBe(0);
+    });
+
     it('answers a conditional read with 304 when the caller holds the current version (If-None-Match, If-Modified-Since)', async () => {
       const id = (await t.request('POST', '/fhir/Patient', patient('Cached'))).body.id as string;
       const read = (headers: Record<string, string>) => t.request('GET', `/fhir/Patient/${id}`, undefined, headers);

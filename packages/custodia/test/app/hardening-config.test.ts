@@ -62,6 +62,17 @@ describe('trusted proxies', () => {
   });
 });
 
+describe('FHIR limits', () => {
+  it('takes CUSTODIA_MAX_INDEX_ROWS under explicit limits, and refuses anything but a positive integer', () => {
+    expect(resolveConfig({}).limits.maxIndexRows).toBe(50_000);
+    expect(resolveConfig({}, { CUSTODIA_MAX_INDEX_ROWS: '200000' }).limits.maxIndexRows).toBe(200_000);
+    expect(resolveConfig({ limits: { maxIndexRows: 7 } }, { CUSTODIA_MAX_INDEX_ROWS: '200000' }).limits.maxIndexRows).toBe(7);
+    for (const bad of ['0', '-1', '1e6', 'many', '12.5', '9999999999']) {
+      expect(() => resolveConfig({}, { CUSTODIA_MAX_INDEX_ROWS: bad }), bad).toThrow(configInvalid);
+    }
+  });
+});
+
 describe('rate limits', () => {
   it('reads <kind>=<per second>/<burst> over the defaults', () => {
     expect(parseRateLimitSpecs(['user=20/100', 'token=0.5/5,client=1000/4000'])).toEqual({

@@ -68,6 +68,8 @@ export interface FhirLimits {
   readonly maxIncludes: number;
   /** Most entries in one batch or transaction Bundle. */
   readonly maxBundleEntries: number;
+  /** Search index rows one resource version may have (extract-index-rows.ts); a write of more is `resource-too-costly`. */
+  readonly maxIndexRows: number;
   /** How long paging links stay valid. */
   readonly pageTtlMs: number;
 }

@@ -23,6 +23,12 @@ export class RowSink {
   readonly #starts = [0, 0, 0, 0, 0, 0, 0];
   readonly #keys: (Set<string> | undefined)[] = [undefined, undefined, undefined, undefined, undefined, undefined, undefined];
 
+  /** The rows collected so far, in every table. */
+  get size(): number {
+    const r = this.rows;
+    return r.string.length + r.token.length + r.reference.length + r.date.length + r.number.length + r.quantity.length + r.uri.length;
+  }
+
   /** Starts the rows of another parameter. */
   beginParam(): void {
     this.#param++;

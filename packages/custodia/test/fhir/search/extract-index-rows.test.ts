@@ -247,6 +247,21 @@ describe('robustness', () => {
     expect(indexer.extract({ resourceType: 'NoSuchType' } as FhirResource)).toEqual({ string: [], token: [], reference: [], date: [], number: [], quantity: [], uri: [] });
   });
 
+  it('refuses a resource with more rows than maxRows, simple or composite, and takes every official example under the default', () => {
+    const rowCount = (rows: IndexRows): number => Object.values(rows).reduce((n, t) => n + t.length, 0);
+    const capped = createIndexer(registry, { baseUrl: BASE, maxRows: 50 });
+    // 20 names of a family and a given name: family, given, name and phonetic rows, more than 50.
+    const patient = { resourceType: 'Patient', name: Array.from({ length: 20 }, (_, i) => ({ family: `F${i}`, given: [`G${i}`] })) } as FhirResource;
+    expect(rowCount(indexer.extract(patient))).toBeGreaterThan(50);
+    expect(() => capped.extract(patient)).toThrow(expect.objectContaining({ code: 'resource-too-costly' }));
+    expect(rowCount(capped.extract({ resourceType: 'Patient', name: [{ family: 'F', given: ['G'] }] }))).toBeLessThanOrEqual(50);
+    // Composite rows count too (Observation code-value-quantity, one group per component).
+    const observation = { resourceType: 'Observation', status: 'final', code: { text: 'x' }, component: Array.from({ length: 30 }, (_, i) => ({ code: { coding: [{ system: 'urn:c', code: `c${i}` }] }, valueQuantity: { value: i, unit: 'mm' } })) } as FhirResource;
+    expect(() => createIndexer(registry, { maxRows: 100 }).extract(observation)).toThrow(expect.objectContaining({ code: 'resource-too-costly' }));
+    // The default limit of the vault (50,000) is far above any real resource: the largest official example has a few hundred rows.
+    expect(Math.max(...[...examples.values()].map((r) => rowCount(indexer.extract(r))))).toBeLessThan(1000);
+  });
+
   it('gives the same rows on every official example when every expression goes through the fhirpath library', { timeout: 120_000 }, () => {
     const slow = createIndexer(registry, { baseUrl: BASE, forceFallback: true });
     expect(slow.fallbacks()).toEqual([]);
