@@ -204,6 +204,13 @@ for (const dialect of ALL_DATABASES) {
       expect(res.body.entry.map((e: any) => e.response.status)).toEqual(['201 Created', '422 Unprocessable Entity', '404 Not Found', '200 OK']);
       expect(res.body.entry[1].response.outcome.issue[0].expression[0]).toBe('Bundle.entry[1].resource.birthDate');
       expect(res.body.entry[3].resource.total).toBe(1);
+      // A body nested far deeper than a resource may be is that entry's 400, in a batch as in a transaction (it overflowed the copy's stack: 500).
+      const nested = `{"resource":{"resourceType":"Patient","x":${'['.repeat(5_000)}1${']'.repeat(5_000)}},"request":{"method":"POST","url":"Patient"}}`;
+      const bundle = (type: string, ...more: string[]) => `{"resourceType":"Bundle","type":"${type}","entry":[${[nested, ...more].join(',')}]}`;
+      const batch = await t.request('POST', '/fhir', bundle('batch', '{"request":{"method":"GET","url":"Patient?family=BatchOk"}}'));
+      expect(batch.status).toBe(200);
+      expect(batch.body.entry.map((e: any) => e.response.status)).toEqual(['400 Bad Request', '200 OK']);
+      expect((await t.request('POST', '/fhir', bundle('transaction'))).status).toBe(400);
     });
 
     it('imports the Synthea transaction bundles with every reference resolved', async () => {

@@ -12,6 +12,7 @@ import { bundleJson, type BundleEntryJson } from './bundle-json.js';
 import { atEntry, type BundleEntryRequest } from './bundle-request.js';
 import { outcomeFromError } from './operation-outcome.js';
 import { ReferenceResolver } from './reference-resolution.js';
+import { assertResourceType, parseResourceBody } from './resource-input.js';
 import { catalogEntry } from '../../kernel/index.js';
 
 export type Executor = (i: FhirInteraction, options: RequestOptions) => Promise<FhirResult>;
@@ -37,9 +38,17 @@ export async function processBatch(ctx: FhirContext, entries: readonly BundleEnt
   return { status: 200, body, returned };
 }
 
+/**
+ * The entry with its conditional references resolved. The body is validated first, as the
+ * transaction's are: a body that cannot be stored is refused before it is copied (a value
+ * nested thousands deep overflowed structuredClone's stack: a 500 until 2026-12-01) or
+ * costs a search. The interaction validates the rewritten body again, since a resolved
+ * reference names its target's type, which the element may not allow.
+ */
 async function withResolvedReferences(ctx: FhirContext, i: FhirInteraction, options: RequestOptions): Promise<FhirInteraction> {
   if (i.kind !== 'create' && i.kind !== 'update' && i.kind !== 'conditional-update') return i;
-  const body = structuredClone(i.body);
+  assertResourceType(ctx, i.type);
+  const body = structuredClone(parseResourceBody(ctx, i.body, i.type));
   await new ReferenceResolver(ctx, ctx.store, options.visibility).rewrite(body);
   return { ...i, body };
 }
