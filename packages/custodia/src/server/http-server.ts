@@ -73,7 +73,7 @@ export function buildServer(vault: Vault, options: ServerOptions = {}): FastifyI
       void (reply as FastifyReply).code(r.status).headers({ 'content-type': FHIR_JSON, ...PRE_ROUTING_HEADERS }).send(JSON.stringify(r.body));
     },
   } as FastifyServerOptions) as unknown as FastifyInstance;
-  registerBodyParsers(app);
+  registerBodyParsers(app, vault.config.bodyLimitBytes);
 
   // Every request counts as in flight from its arrival until its response has ended or its
   // connection closed (the store decides from this whether an fsync may block the event loop).

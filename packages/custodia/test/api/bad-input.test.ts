@@ -69,6 +69,17 @@ describe('bad input', () => {
     expectOutcome(await t.request('POST', '/fhir/Patient', big), 413, 'payload-too-large');
   });
 
+  it('a form body (POST _search) of more than 1,000 pairs or over the limit → 413, before the caller is authenticated', async () => {
+    const form = { 'content-type': 'application/x-www-form-urlencoded' };
+    // A million empty pairs in 3 MB used to be parsed whole; 1,001 in 3 KB are refused now, with a token or without.
+    expectOutcome(await t.request('POST', '/fhir/Patient/_search', 'a=&'.repeat(1_001), form), 413, 'payload-too-large');
+    expectOutcome(await t.request('POST', '/fhir/Patient/_search', 'a=&'.repeat(1_001), { ...form, authorization: '' }), 413, 'payload-too-large');
+    expectOutcome(await t.request('POST', '/fhir/Patient/_search', `name=${'x'.repeat(100 * 1024)}`, form), 413, 'payload-too-large');
+    // 1,000 pairs are parsed, and the search refuses more than 100 parameters as before.
+    expectOutcome(await t.request('POST', '/fhir/Patient/_search', Array.from({ length: 1_000 }, (_, i) => `name=${i}`).join('&'), form), 400, 'search-too-costly');
+    expect((await t.request('POST', '/fhir/Patient/_search', 'gender=female&_count=1', form)).status).toBe(200);
+  });
+
   it('no token → 401 with WWW-Authenticate; a bad token → 401; missing scope → 403', async () => {
     const none = await t.app.inject({ method: 'GET', url: '/fhir/Patient' });
     expect(none.statusCode).toBe(401);
