@@ -9,6 +9,7 @@ import { VISIBILITY_FACT_ROWS, type ResourceVersionsTable } from './schema.js';
 import { newContext, orderBySql, whereSql } from './search-sql.js';
 import { visibilitySql } from './visibility-sql.js';
 import type { AtRest } from './at-rest.js';
+import { CustodiaError } from '../kernel/index.js';
 
 /** The columns of `resource_versions` that make a StoredVersion. */
 export type VersionRow = Omit<ResourceVersionsTable, 'seq' | 'res_pk'>;
@@ -83,6 +84,24 @@ export async function currentStates(db: Kysely<unknown>, d: DialectSql, refs: re
   return out;
 }
 
+/**
+ * At most this many bound values in one search statement. The parser bounds a search's
+ * alternatives (SEARCH_LIMITS.maxValues), but some take several values each (a composite's
+ * components, a quantity's system and code, a sealed vault's blind prefixes), and both
+ * databases refuse a statement past their own limit (SQLite 32,766, PostgreSQL 65,535)
+ * with an error that would be a 500; compiling one that large also holds the event loop.
+ */
+export const MAX_SEARCH_PARAMETERS = 5000;
+
+/** Runs `statement`, unless it binds more than MAX_SEARCH_PARAMETERS values (`search-too-costly`). */
+async function runBounded<R>(db: Kysely<unknown>, statement: RawBuilder<R>): Promise<R[]> {
+  const compiled = statement.compile(db);
+  if (compiled.parameters.length > MAX_SEARCH_PARAMETERS) {
+    throw new CustodiaError('search-too-costly', `This search compares more values than the server takes in one query (${MAX_SEARCH_PARAMETERS}); send fewer alternatives`);
+  }
+  return (await db.executeQuery(compiled)).rows;
+}
+
 export async function search(db: Kysely<unknown>, d: DialectSql, at: AtRest, query: SearchQuery, limit: number, visibility: Visibility = SEE_ALL): Promise<SearchResult> {
   const q = at.query(query);
   const ctx = newContext(d, visibility);
@@ -90,17 +109,17 @@ export async function search(db: Kysely<unknown>, d: DialectSql, at: AtRest, que
   const keys: number[] = [];
   let truncated = false;
   if (limit > 0) {
-    const result = await sql<{ pk: number }>`
-      SELECT r.pk FROM resources r WHERE ${where} ORDER BY ${orderBySql(q.sort, 'r')} LIMIT ${limit + 1}`.execute(db);
-    for (const row of result.rows) keys.push(Number(row.pk));
+    const rows = await runBounded(db, sql<{ pk: number }>`
+      SELECT r.pk FROM resources r WHERE ${where} ORDER BY ${orderBySql(q.sort, 'r')} LIMIT ${limit + 1}`);
+    for (const row of rows) keys.push(Number(row.pk));
     truncated = keys.length > limit;
     if (truncated) keys.length = limit;
   }
   // When every match fitted under the limit the total is known for free.
   if (limit > 0 && !truncated) return { keys, truncated, total: keys.length };
   if (q.total === 'none') return { keys, truncated };
-  const count = await sql<{ n: number }>`SELECT COUNT(*) AS n FROM resources r WHERE ${whereSql(newContext(d, visibility), q, 'r')}`.execute(db);
-  return { keys, truncated, total: Number(count.rows[0]?.n ?? 0) };
+  const count = await runBounded(db, sql<{ n: number }>`SELECT COUNT(*) AS n FROM resources r WHERE ${whereSql(newContext(d, visibility), q, 'r')}`);
+  return { keys, truncated, total: Number(count[0]?.n ?? 0) };
 }
 
 export async function loadByKeys(db: Kysely<unknown>, d: DialectSql, at: AtRest, keys: readonly number[], visibility: Visibility = SEE_ALL): Promise<StoredVersion[]> {

@@ -114,6 +114,23 @@ describe('bad input', () => {
     expectOutcome(await t.request('GET', '/fhir/Patient?unknown-param=1', undefined, { prefer: 'handling=strict' }), 400);
   });
 
+  it('many alternatives: what SQL can bind is answered, what it cannot is search-too-costly, never a 500', async () => {
+    const alternatives = (n: number, f: (i: number, j: number) => string, name: string) => Array.from({ length: n }, (_, i) => `${name}=${Array.from({ length: 100 }, (_, j) => f(i, j)).join(',')}`).join('&');
+    // Bare ids of Basic's subject (any of 145 target types): 3 × 100 of them bound 300 × 146 values, past SQLite's 32,766 (a 500).
+    const subjects = await t.request('GET', `/fhir/Basic?${alternatives(3, (i, j) => `id${i}-${j}`, 'subject')}`);
+    expect(subjects.status).toBe(200);
+    expect(subjects.body.total).toBe(0);
+    // 1,000 quantities with system and code bind more than a statement may (MAX_SEARCH_PARAMETERS).
+    const quantities = await t.app.inject({
+      method: 'POST',
+      url: '/fhir/Observation/_search',
+      headers: { authorization: `Bearer ${t.token}`, 'content-type': 'application/x-www-form-urlencoded' },
+      payload: alternatives(10, (i, j) => `ge${j}|s${i}|c${j}`, 'value-quantity'),
+    });
+    expect(quantities.statusCode).toBe(400);
+    expect(JSON.parse(quantities.body).issue[0].details.coding[0].code).toBe('search-too-costly');
+  });
+
   it('malformed ids, versions and paths are clean errors', async () => {
     expectOutcome(await t.request('GET', `/fhir/Patient/${'a'.repeat(65)}`), 400, 'request-malformed');
     expectOutcome(await t.request('GET', '/fhir/Patient/x/_history/abc'), 404, 'version-not-found');

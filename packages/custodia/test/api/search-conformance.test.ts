@@ -109,6 +109,11 @@ for (const dialect of ALL_DATABASES) {
       }
       expect(await total(`Patient?address-city=${encodeURIComponent(city)}`)).toBe(allPatients.filter((p) => (p.address ?? []).some((a: R) => norm(a.city ?? '').startsWith(norm(city)))).length);
       expect(await total('Patient?name:missing=true')).toBe(allPatients.filter((p) => nameParts(p).length === 0).length);
+      // Several alternatives at once (looked up together in the index since 2026-12-01), prefixes of one to seven characters, and :exact.
+      const many = [...terms, 'Sm', 'o', 'Rey', 'zz-none', families(allPatients[40]!)[0]!, nameParts(allPatients[60]!)[1] ?? 'Ann'];
+      const list = many.map(encodeURIComponent).join(',');
+      expect(await total(`Patient?name=${list}`)).toBe(allPatients.filter((p) => nameParts(p).some((x) => many.some((m) => norm(x).startsWith(norm(m))))).length);
+      expect(await total(`Patient?family:exact=${list}`)).toBe(allPatients.filter((p) => families(p).some((x) => many.includes(x))).length);
     });
 
     it('address-state', async () => {

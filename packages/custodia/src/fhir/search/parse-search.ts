@@ -12,6 +12,7 @@ import { parseCount, parseElements, parseInclude, parseSort, parseSummary, parse
 import type { Condition, IncludeSpec, SearchQuery, SortKey, SummaryMode } from './query.js';
 import { invalid, tooCostly, type SearchParseContext } from './search-context.js';
 import { SEARCH_LIMITS } from './search-limits.js';
+import { splitUnescaped } from './search-escape.js';
 import type { SearchParamRegistry } from './search-param-registry.js';
 
 export interface ParseSearchContext {
@@ -93,6 +94,8 @@ function parse(params: ReadonlyArray<readonly [string, string]>, context: ParseS
   let elements: string[] | undefined;
   /** Include values given (SEARCH_LIMITS.maxIncludes counts values: `*` on a system search is one, whatever the types it covers). */
   let includeValues = 0;
+  /** Alternatives of the conditions so far (SEARCH_LIMITS.maxValues). */
+  let values = 0;
 
   for (const [name, value] of params) {
     if (HTTP_LEVEL.has(name) || name === '_type') continue;
@@ -106,6 +109,8 @@ function parse(params: ReadonlyArray<readonly [string, string]>, context: ParseS
       (reverse ? revinclude : include).push(...specs);
       if (++includeValues > SEARCH_LIMITS.maxIncludes) throw tooCostly(name, `more than ${SEARCH_LIMITS.maxIncludes} includes`);
     } else {
+      values += splitUnescaped(value, ',', SEARCH_LIMITS.maxValuesPerParam)?.length ?? SEARCH_LIMITS.maxValuesPerParam;
+      if (values > SEARCH_LIMITS.maxValues) throw tooCostly(name, `more than ${SEARCH_LIMITS.maxValues} values in all the parameters of one search`);
       const condition = parseCondition(name, value, { types, chainDepth: 0, hasDepth: 0, label: name }, ctx);
       if (condition !== null) conditions.push(condition);
     }

@@ -13,6 +13,13 @@ export const SEARCH_LIMITS = Object.freeze({
   maxValueLength: 4096,
   /** Alternatives (comma-separated values) in one parameter. */
   maxValuesPerParam: 100,
+  /**
+   * Alternatives in all the parameters of one search, together. Each becomes a predicate of
+   * one SQL statement, which the database compiles for its distinct values, and compiling
+   * grows faster than the statement: 100 parameters of 100 dates held the event loop for
+   * 7–13 s in SQLite's prepare (measured 2026-12-01), 10 of 100 for 0.15 s.
+   */
+  maxValues: 1000,
   /** Chained parameters: `subject:Patient.name` is depth 1. */
   maxChainDepth: 1,
   /** Nested reverse chains: `_has:Observation:patient:_has:…` is depth 2. */

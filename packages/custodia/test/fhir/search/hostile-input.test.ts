@@ -47,6 +47,12 @@ describe('hostile search parameters', () => {
     expect(errorCode(() => parse(['Patient'], [['family', 'x'.repeat(SEARCH_LIMITS.maxValueLength + 1)]]))).toBe('search-too-costly');
     expect(errorCode(() => parse(['Patient'], [['f'.repeat(SEARCH_LIMITS.maxNameLength + 1), 'x']], 'lenient'))).toBe('search-too-costly');
     expect(errorCode(() => parse(['Patient'], [['family', Array.from({ length: SEARCH_LIMITS.maxValuesPerParam + 1 }, () => 'x').join(',')]]))).toBe('search-too-costly');
+    // 10 parameters of 100 alternatives are taken; one more alternative anywhere is more than a search may compare.
+    const hundred = Array.from({ length: 100 }, (_, i) => `x${i}`).join(',');
+    const ten = Array.from({ length: 10 }, (): [string, string] => ['family', hundred]);
+    expect(() => parse(['Patient'], ten)).not.toThrow();
+    expect(errorCode(() => parse(['Patient'], [...ten, ['given', 'y']]))).toBe('search-too-costly');
+    expect(errorCode(() => parse(['Patient'], [...ten.slice(1), ['general-practitioner:Practitioner.name', `${hundred},y`]]))).toBe('search-too-costly');
     const includes = Array.from({ length: SEARCH_LIMITS.maxIncludes + 1 }, (): [string, string] => ['_include', 'Patient:organization']);
     expect(errorCode(() => parse(['Patient'], includes))).toBe('search-too-costly');
     expect(errorCode(() => parse(['Patient'], '_sort=family,given,name,birthdate,gender,address'))).toBe('search-too-costly');
