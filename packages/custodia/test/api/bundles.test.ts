@@ -87,6 +87,17 @@ for (const dialect of ALL_DATABASES) {
       const dangling = await t.request('POST', '/fhir', tx([post('urn:uuid:f', { resourceType: 'Observation', status: 'final', code: { text: 'x' }, subject: { reference: 'urn:uuid:missing' } })]));
       expect(dangling.status).toBe(400);
       expect(dangling.body.issue[0].details.coding[0].code).toBe('reference-unresolved');
+      // Conditional references compare at most MAX_CONDITIONAL_VALUES values in all: two of 1,000 alternatives resolve, a third is refused.
+      const id = (await t.request('POST', '/fhir/Patient', { resourceType: 'Patient', name: [{ family: 'Conditional' }] })).body.id as string;
+      const costly = (n: number) => `Patient?${Array.from({ length: 10 }, (_, p) => `_id=${[id, ...Array.from({ length: 99 }, (_, i) => `x${n}-${p}-${i}`)].join(',')}`).join('&')}`;
+      const performers = (n: number) => Array.from({ length: n }, (_, i) => ({ reference: costly(i) }));
+      const two = await t.request('POST', '/fhir', tx([post('urn:uuid:g', { resourceType: 'Observation', status: 'final', code: { text: 'x' }, performer: performers(2) })]));
+      expect(two.status, two.text.slice(0, 300)).toBe(200);
+      const three = await t.request('POST', '/fhir', tx([post('urn:uuid:h', { resourceType: 'Observation', status: 'final', code: { text: 'x' }, performer: performers(3) })]));
+      expect(three.status).toBe(400);
+      expect(three.body.issue[0].details.coding[0].code).toBe('search-too-costly');
+      const batch = await t.request('POST', '/fhir', tx([post('urn:uuid:i', { resourceType: 'Observation', status: 'final', code: { text: 'x' }, performer: performers(3) })], 'batch'));
+      expect(batch.body.entry[0].response.status).toBe('400 Bad Request');
     });
 
     it('takes PATCH entries (a Binary holding a JSON Patch, or a FHIRPath Patch) in batches and in transactions, atomically', async () => {

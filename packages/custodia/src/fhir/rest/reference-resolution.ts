@@ -9,12 +9,24 @@ import type { ResourceReader } from '../ports/resource-store.js';
 import type { Visibility } from '../ports/visibility.js';
 import type { FhirContext } from './fhir-context.js';
 import { findMatches } from './conditional-match.js';
+import { SEARCH_LIMITS, splitUnescaped } from '../search/index.js';
 
 const CONDITIONAL = /^([A-Z][A-Za-z]{1,63})\?(.+)$/;
+
+/**
+ * What one resolver's conditional references may search, together: each distinct one
+ * costs its alternatives (at least one). Each is a search of its own, and a resource or
+ * a transaction may carry any number of them: 20,000 cheap ones in an 850 KB Bundle held
+ * the event loop for a second, and ten of 5,000 alternatives each for 15 s, inside the
+ * transaction's write lock (measured 2026-12-01). Twice one search's budget
+ * (SEARCH_LIMITS.maxValues).
+ */
+export const MAX_CONDITIONAL_VALUES = 2 * SEARCH_LIMITS.maxValues;
 
 export class ReferenceResolver {
   readonly #byFullUrl = new Map<string, string>();
   readonly #conditional = new Map<string, string>();
+  #values = 0;
 
   constructor(
     private readonly ctx: FhirContext,
@@ -54,7 +66,10 @@ export class ReferenceResolver {
     if (cached !== undefined) return cached;
     const type = m[1]!;
     if (!this.ctx.validator.isResourceType(type)) throw new CustodiaError('reference-unresolved', 'A conditional reference names an unknown resource type');
+    // The criteria are hostile: their alternatives are counted before anything is searched.
     const params = [...new URLSearchParams(m[2]!)].map(([k, v]) => [k, v] as [string, string]);
+    this.#values += Math.max(1, params.reduce((n, [, v]) => n + (splitUnescaped(v, ',', SEARCH_LIMITS.maxValuesPerParam)?.length ?? SEARCH_LIMITS.maxValuesPerParam + 1), 0));
+    if (this.#values > MAX_CONDITIONAL_VALUES) throw new CustodiaError('search-too-costly', `The conditional references of one request may compare at most ${MAX_CONDITIONAL_VALUES} values in all`);
     const matches = await findMatches(this.ctx, this.reader, type, params, this.visibility);
     if (matches.length !== 1) {
       throw new CustodiaError(matches.length === 0 ? 'reference-unresolved' : 'multiple-matches', `A conditional reference to ${type} matches ${matches.length === 0 ? 'nothing' : 'more than one resource'}`);
