@@ -221,6 +221,13 @@ for (const dialect of ALL_DATABASES) {
         expect(r.status, bad).toBe(400);
         expect(r.body.issue[0].details.coding[0].code).toBe('search-invalid');
       }
+      // Every filter runs on every event a page examines: more than 100 parameters, or a value past 4,096 characters, are refused before any is.
+      for (const costly of [`${'address=1&'.repeat(101)}outcome=0`, `_id=${'1,'.repeat(2_100)}`, `_count=5&${'date=ge2020&'.repeat(100)}`]) {
+        const r = await get(`/fhir/AuditEvent?${costly}`, po);
+        expect(r.status, costly.slice(0, 40)).toBe(400);
+        expect(r.body.issue[0].details.coding[0].code).toBe('search-too-costly');
+      }
+      expect((await get(`/fhir/Patient/p1/$access-log?${'_count=1&'.repeat(101)}`, po)).body.issue[0].details.coding[0].code).toBe('search-too-costly');
     });
 
     it('reading the audit trail is on the audit trail, and so is a refusal', async () => {

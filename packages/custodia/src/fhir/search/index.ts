@@ -12,7 +12,7 @@ export { formatDateRange } from './date-format.js';
 export { type Decimal, parseDecimal, impliedRange, approximateRange, formatDecimal, decimalOfRange } from './number-range.js';
 export { type ParsedReference, parseReference, stripCanonicalVersion, isResourceId } from './reference-target.js';
 export { createIndexer, type Indexer, type IndexerOptions } from './extract-index-rows.js';
-export { parseSearch, type ParseSearchContext } from './parse-search.js';
+export { parseSearch, checkSearchShape, type ParseSearchContext } from './parse-search.js';
 export { parseTokenValue } from './parse-search-values.js';
 export { formatSearch, formatCondition, type FormatOptions } from './format-search.js';
 export { SEARCH_LIMITS } from './search-limits.js';

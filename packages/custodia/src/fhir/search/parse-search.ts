@@ -36,7 +36,12 @@ const HTTP_LEVEL: ReadonlySet<string> = new Set(['_format', '_pretty']);
 /** Result parameters that may appear once. */
 const SINGLE: ReadonlySet<string> = new Set(['_count', '_sort', '_total', '_summary', '_elements', '_type']);
 
-function checkShape(params: ReadonlyArray<readonly [string, string]>): void {
+/**
+ * The shape every query string must have before anything reads it (hostile): at most
+ * SEARCH_LIMITS.maxParams pairs of strings, names and values of bounded length. Also for
+ * the operations that parse their own parameters (AuditEvent search, $access-log).
+ */
+export function checkSearchShape(params: ReadonlyArray<readonly [string, string]>): void {
   if (!Array.isArray(params)) throw invalid('', 'search parameters must be a list of name/value pairs');
   if (params.length > SEARCH_LIMITS.maxParams) throw tooCostly('', `more than ${SEARCH_LIMITS.maxParams} search parameters`);
   for (const pair of params) {
@@ -68,7 +73,7 @@ export function parseSearch(params: ReadonlyArray<readonly [string, string]>, co
 }
 
 function parse(params: ReadonlyArray<readonly [string, string]>, context: ParseSearchContext): SearchQuery {
-  checkShape(params);
+  checkSearchShape(params);
   const ctx: SearchParseContext = {
     registry: context.registry,
     handling: context.handling,
