@@ -5,9 +5,9 @@
  * on all; composite values `a$b` (§3.1.1.4.12). ATTACKER-CONTROLLED values.
  */
 import { indexTableOf, type SearchParameter, type SearchParamType } from './search-parameter.js';
-import { normalizeString } from './normalize.js';
+import { indexedPrefix, MAX_CONTAINS_TERM, normalizeString } from './normalize.js';
 import type { Condition } from './query.js';
-import { invalid, reject, type SearchParseContext } from './search-context.js';
+import { invalid, reject, tooCostly, type SearchParseContext } from './search-context.js';
 import { splitUnescaped, unescapeValue } from './search-escape.js';
 import type { ParamScope } from './parse-condition.js';
 import {
@@ -64,7 +64,9 @@ export function parseValuesOf(
   switch (param.type) {
     case 'string': {
       const match = modifier === 'exact' ? 'exact' : modifier === 'contains' ? 'contains' : 'prefix';
-      const values = alternatives.map((v) => (match === 'exact' ? unescapeValue(v) : normalizeString(unescapeValue(v)))).filter((v) => v !== '');
+      // What the index keeps of a string (normalize.ts): a starts-with term is compared as far, a :contains term is bounded.
+      const values = alternatives.map((v) => (match === 'exact' ? unescapeValue(v) : indexedPrefix(normalizeString(unescapeValue(v))))).filter((v) => v !== '');
+      if (match === 'contains' && values.some((v) => v.length > MAX_CONTAINS_TERM)) throw tooCostly(label, `a :contains value longer than ${MAX_CONTAINS_TERM} characters`);
       return values.length === 0 ? null : { kind: 'string', param: code, match, values };
     }
     case 'token':

@@ -3,7 +3,7 @@
  * parameter on HumanName searches family, given, prefix, suffix and text; on Address line,
  * city, district, state, postalCode, country and text).
  */
-import { normalizeString } from './normalize.js';
+import { indexedPrefix, normalizeString } from './normalize.js';
 import type { RowSink } from './row-sink.js';
 
 const HUMAN_NAME_PARTS = ['family', 'given', 'prefix', 'suffix', 'text'] as const;
@@ -11,7 +11,7 @@ const ADDRESS_PARTS = ['line', 'city', 'district', 'state', 'postalCode', 'count
 
 function addOne(sink: RowSink, param: string, grp: number, s: unknown): number {
   if (typeof s !== 'string') return 0;
-  const value = normalizeString(s);
+  const value = indexedPrefix(normalizeString(s));
   if (value === '') return 0;
   sink.string(param, grp, value, s);
   return 1;

@@ -240,6 +240,12 @@ describe('robustness', () => {
     expect(rowsOf(many, 'token', 'identifier')).toHaveLength(50);
   });
 
+  it('keeps the first 1,024 characters of a string for default and :contains search, and the whole for :exact', () => {
+    const long = `${'Ab'.repeat(1_000)}Z`;
+    const [row] = rowsOf(indexer.extract({ resourceType: 'Organization', name: long } as FhirResource), 'string', 'name');
+    expect(row).toEqual({ grp: 0, value: 'ab'.repeat(512), exact: long });
+  });
+
   it('skips values it cannot index instead of failing', () => {
     const rows = indexer.extract({ resourceType: 'Patient', birthDate: '1974-13-45', name: [{ family: 42, given: [null, 'Bo'] }], gender: { bad: true }, telecom: 'x' } as unknown as FhirResource);
     expect(rowsOf(rows, 'date', 'birthdate')).toEqual([]);

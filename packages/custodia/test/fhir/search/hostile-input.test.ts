@@ -53,6 +53,9 @@ describe('hostile search parameters', () => {
     expect(() => parse(['Patient'], ten)).not.toThrow();
     expect(errorCode(() => parse(['Patient'], [...ten, ['given', 'y']]))).toBe('search-too-costly');
     expect(errorCode(() => parse(['Patient'], [...ten.slice(1), ['general-practitioner:Practitioner.name', `${hundred},y`]]))).toBe('search-too-costly');
+    // :contains compares its term at every position of every stored value: 256 characters at most.
+    expect(() => parse(['Organization'], [['name:contains', 'a'.repeat(256)]])).not.toThrow();
+    expect(errorCode(() => parse(['Organization'], [['name:contains', 'a'.repeat(257)]]))).toBe('search-too-costly');
     const includes = Array.from({ length: SEARCH_LIMITS.maxIncludes + 1 }, (): [string, string] => ['_include', 'Patient:organization']);
     expect(errorCode(() => parse(['Patient'], includes))).toBe('search-too-costly');
     expect(errorCode(() => parse(['Patient'], '_sort=family,given,name,birthdate,gender,address'))).toBe('search-too-costly');

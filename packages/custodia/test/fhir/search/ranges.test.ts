@@ -11,6 +11,7 @@ import {
   parseDecimal,
 } from '../../../src/fhir/search/index.js';
 import { nextDown } from '../../../src/fhir/search/number-range.js';
+import { indexedPrefix, MAX_INDEXED_STRING } from '../../../src/fhir/search/normalize.js';
 
 describe('parseDateRange (R4 search.html §3.1.1.4.3: the value covers its whole precision)', () => {
   it.each([
@@ -110,5 +111,22 @@ describe('normalizeString', () => {
   test.prop([fc.string({ unit: 'grapheme' })])('is idempotent on text', (s) => {
     const once = normalizeString(s);
     expect(normalizeString(once)).toBe(once);
+  });
+});
+
+describe('indexedPrefix (what the string index keeps)', () => {
+  it('keeps the first MAX_INDEXED_STRING code units, never half a surrogate pair', () => {
+    expect(indexedPrefix('chalmers')).toBe('chalmers');
+    expect(indexedPrefix('a'.repeat(5_000))).toBe('a'.repeat(MAX_INDEXED_STRING));
+    const pair = `${'a'.repeat(MAX_INDEXED_STRING - 1)}😀b`;
+    expect(indexedPrefix(pair)).toBe('a'.repeat(MAX_INDEXED_STRING - 1));
+  });
+
+  test.prop([fc.string({ unit: 'grapheme', maxLength: 1_200 })])('is a prefix, well formed, at most MAX_INDEXED_STRING long, and idempotent', (s) => {
+    const p = indexedPrefix(s);
+    expect(s.startsWith(p)).toBe(true);
+    expect(p.length).toBeLessThanOrEqual(MAX_INDEXED_STRING);
+    expect(/\p{Cs}/u.test(p)).toBe(false);
+    expect(indexedPrefix(p)).toBe(p);
   });
 });
