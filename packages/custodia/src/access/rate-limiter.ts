@@ -48,6 +48,13 @@ export interface RateLimits {
   readonly token: RateLimit;
   /** Requests at the end-session endpoint: of one client address, and (separately) of one user at one app. */
   readonly logout: RateLimit;
+  /**
+   * Requests whose bearer token was refused, per client address (an IPv6 /64 as one).
+   * Each such refusal is an audit record, durable before the 401 leaves, and the caller
+   * has no identity to be limited by: past this limit the address gets 429, which is not
+   * recorded, instead of 401.
+   */
+  readonly unauthenticated: RateLimit;
   /** Identities remembered per kind of bucket. */
   readonly maxKeys: number;
 }
@@ -57,13 +64,15 @@ export interface RateLimits {
  * few dozen searches); ten times that per app; token requests are rarer (a sign-in or a
  * refresh every few minutes per user). A person signs out once per sign-in: the logout
  * limit lets a ward behind one NAT address sign out together at shift change (20 at once,
- * then 30 a minute), as the sign-in throttle lets it sign in.
+ * then 30 a minute), as the sign-in throttle lets it sign in. A refused token is rare for
+ * a working app (one, then a refresh): 200 from one address at once, then 10 a second.
  */
 export const DEFAULT_RATE_LIMITS: RateLimits = Object.freeze({
   user: Object.freeze({ perSecond: 50, burst: 200 }),
   client: Object.freeze({ perSecond: 500, burst: 2000 }),
   token: Object.freeze({ perSecond: 10, burst: 100 }),
   logout: Object.freeze({ perSecond: 0.5, burst: 20 }),
+  unauthenticated: Object.freeze({ perSecond: 10, burst: 200 }),
   maxKeys: 100_000,
 });
 
@@ -84,6 +93,7 @@ export class RateLimiter {
   readonly #tokenRequests: TokenBuckets;
   readonly #logoutAddresses: TokenBuckets;
   readonly #logoutSignIns: TokenBuckets;
+  readonly #unauthenticated: TokenBuckets;
 
   constructor(clock: Clock, limits: RateLimits = DEFAULT_RATE_LIMITS) {
     const buckets = (l: RateLimit) => new TokenBuckets(clock, { capacity: l.burst, refill: l.perSecond, intervalMs: 1000, maxKeys: limits.maxKeys });
@@ -92,6 +102,7 @@ export class RateLimiter {
     this.#tokenRequests = buckets(limits.token);
     this.#logoutAddresses = buckets(limits.logout);
     this.#logoutSignIns = buckets(limits.logout);
+    this.#unauthenticated = buckets(limits.unauthenticated);
   }
 
   /** Admits one FHIR request of `principal`, or throws `rate-limited` with the wait. */
@@ -113,6 +124,17 @@ export class RateLimiter {
     const { user, client } = keysOf(principal);
     if (user !== undefined) this.#users.spend(user, more);
     if (client !== undefined) this.#clients.spend(client, more);
+  }
+
+  /**
+   * Counts a request from `address` whose bearer token was refused (attacker-influenced:
+   * the peer, or a trusted proxy's header), or throws `rate-limited` with the wait once
+   * that address has been refused too often: the caller then answers 429 and records
+   * nothing, so that a flood of bad tokens cannot fill the audit ledger.
+   */
+  countRefusedToken(address: string | undefined): void {
+    const d = this.#unauthenticated.take(address === undefined ? 'unknown' : throttleKey(address));
+    if (!d.allowed) throw refused('with refused tokens from this address', d.retryAfterMs);
   }
 
   /** Admits one token request of an authenticated client, or throws `rate-limited` with the wait. */

@@ -44,7 +44,7 @@ export interface FhirGateway {
   readonly auditedFhir: (audit: WriteAuditContext) => FhirContext;
   readonly tokens: TokenService;
   readonly access: AccessControl;
-  readonly rateLimiter: Pick<RateLimiter, 'admit' | 'charge'>;
+  readonly rateLimiter: Pick<RateLimiter, 'admit' | 'charge' | 'countRefusedToken'>;
   readonly audit: AuditTrail;
   /** The patients a returned version is about (fhir-audit.ts patientsOfVersion). */
   readonly patientsOf: (v: StoredVersion) => readonly string[];
@@ -111,7 +111,11 @@ export async function handleFhirRequest(gateway: FhirGateway, req: FhirHttpReque
   let principal: Principal | undefined;
   let interaction: FhirInteraction | undefined;
   try {
-    principal = await authenticate(gateway.tokens, req.authorization, req.clientCertificate);
+    principal = await authenticate(gateway.tokens, req.authorization, req.clientCertificate).catch((e: unknown) => {
+      // A refused token is recorded (auditFailure), up to a rate per address; past it, 429 and nothing recorded.
+      gateway.rateLimiter.countRefusedToken(req.address);
+      throw e;
+    });
     gateway.rateLimiter.admit(principal);
     interaction = parse(req);
     if (interaction.kind === 'bundle') gateway.rateLimiter.charge(principal, bundleEntries(interaction.body, gateway.fhir.limits.maxBundleEntries) - 1);

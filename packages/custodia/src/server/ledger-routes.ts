@@ -41,7 +41,8 @@ export function registerLedgerRoutes(app: FastifyInstance, vault: Vault): void {
   app.get('/ledger/entry/:index', async (req, reply) => {
     const header = req.headers['authorization'];
     const caller = await authenticate(vault.tokens, Array.isArray(header) ? header[0] : header, clientCertificate(req)).catch(async (e: unknown) => {
-      // A failed sign-in at the audit trail is on it too.
+      // A failed sign-in at the audit trail is on it too, up to a rate per address; past it, 429 and nothing recorded.
+      vault.rateLimiter.countRefusedToken(req.ip);
       await recordAuthnFailure(vault, e, req.ip).catch(() => undefined);
       throw e;
     });

@@ -92,7 +92,7 @@ describe('TokenBuckets', () => {
 });
 
 describe('RateLimiter', () => {
-  const limits = { user: { perSecond: 1, burst: 3 }, client: { perSecond: 2, burst: 5 }, token: { perSecond: 1, burst: 2 }, logout: { perSecond: 1, burst: 2 }, maxKeys: 100 };
+  const limits = { user: { perSecond: 1, burst: 3 }, client: { perSecond: 2, burst: 5 }, token: { perSecond: 1, burst: 2 }, logout: { perSecond: 1, burst: 2 }, unauthenticated: { perSecond: 1, burst: 2 }, maxKeys: 100 };
 
   it('limits each user on their own, with Retry-After for the next token', () => {
     const clock = new ManualClock(0);
@@ -150,6 +150,21 @@ describe('RateLimiter', () => {
     const operator = principal({ kind: 'operator', subject: 'operator' });
     limiter.charge(operator, 1_000_000);
     limiter.admit(operator);
+  });
+
+  it('counts refused tokens per client address (an IPv6 /64 as one), and refuses past the limit', () => {
+    const clock = new ManualClock(0);
+    const limiter = new RateLimiter(clock, limits);
+    limiter.countRefusedToken('192.0.2.1');
+    limiter.countRefusedToken('192.0.2.1');
+    expect(thrown(() => limiter.countRefusedToken('192.0.2.1')).retryAfterMs).toBe(1000);
+    limiter.countRefusedToken('192.0.2.2');
+    limiter.countRefusedToken('2001:db8::1');
+    limiter.countRefusedToken('2001:db8::ffff');
+    expect(thrown(() => limiter.countRefusedToken('2001:db8::2')).code).toBe('rate-limited');
+    limiter.countRefusedToken(undefined);
+    clock.advance(1000);
+    limiter.countRefusedToken('192.0.2.1');
   });
 
   it('limits token requests per client', () => {

@@ -21,7 +21,7 @@ import { isCustodiaError } from '../../src/kernel/index.js';
 
 const NO_LIMIT = { perSecond: 1_000_000, burst: 1_000_000 };
 /** Users are unlimited; the SMART app `flood-app` gets three requests and then (practically) none. */
-const RATE_LIMITS = { user: NO_LIMIT, client: { perSecond: 0.001, burst: 3 }, token: NO_LIMIT };
+const RATE_LIMITS = { user: NO_LIMIT, client: { perSecond: 0.001, burst: 3 }, token: NO_LIMIT, unauthenticated: { perSecond: 0.001, burst: 4 } };
 const PASSWORD = 'a long enough passphrase 42';
 const REASON = { resourceType: 'Parameters', parameter: [{ name: 'reason', valueString: 'Art. 17 request, ticket 4711' }] };
 
@@ -296,6 +296,19 @@ for (const dialect of ALL_DATABASES) {
         for (let i = 0; i < 5; i++) expect((await call('GET', '/fhir/Patient/pb', flood)).status).toBe(429);
       });
       expect(refused).toEqual([]);
+      // Refused tokens are recorded up to the address's limit (4 here, the test before spent some); then 429, recorded by no one, while a good token from the same address goes on.
+      let recorded = 0;
+      const flooded = await appendedBy(async () => {
+        for (let i = 0; i < 6; i++) {
+          const status = (await call('GET', '/fhir/Patient/pb', `bad.token.${i}`)).status;
+          if (status === 401) recorded++;
+          else expect(status).toBe(429);
+        }
+      });
+      expect(recorded).toBeLessThanOrEqual(4);
+      expect(audits(flooded)).toHaveLength(recorded);
+      expect(audits(flooded).every((r) => r.type === 'authn-failure')).toBe(true);
+      expect((await call('GET', '/fhir/Patient/pb', clinician)).status).toBe(200);
     });
 
     it('gives concurrent requests one record each, at dense indexes', async () => {
