@@ -37,12 +37,6 @@ function startsWith(ctx: ConditionContext, column: Sql, prefix: string): Sql {
 }
 
 /**
- * A sealed starts-with search (store/blind-search.ts, crypto/blind-index.ts): a row holding
- * the term's own blind prefix (a head row, or a row of the layout of one row per prefix
- * written before tails, migration 0015); or the last head row of a layout with tails
- * (three head rows now, four in earlier rows) whose tail holds the term's blind index.
- */
-/**
  * Every row value that any of several sealed starts-with searches can match. Stated once
  * outside their OR, it lets the database look them up in the (res_type, param, value)
  * index; the OR alone left it reading every row of the parameter for each alternative
@@ -58,6 +52,12 @@ function blindHeads(matches: readonly BlindPrefixMatch[]): string[] {
   return [...heads];
 }
 
+/**
+ * A sealed starts-with search (store/blind-search.ts, crypto/blind-index.ts): a row holding
+ * the term's own blind prefix (a head row, or a row of the layout of one row per prefix
+ * written before tails, migration 0015); or the last head row of a layout with tails
+ * (three head rows now, four in earlier rows) whose tail holds the term's blind index.
+ */
 function blindStartsWith(a: string, p: BlindPrefixMatch): Sql {
   const value = ref(a, 'value');
   if (p.tails.length === 0) return sql`${value} = ${p.whole}`;
