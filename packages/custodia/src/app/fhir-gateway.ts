@@ -23,6 +23,8 @@ export interface FhirHttpRequest {
   readonly body: unknown;
   readonly formParams?: ReadonlyArray<readonly [string, string]>;
   readonly authorization?: string;
+  /** The principal `authorization` was already verified as, for this request, before its body was read (server/verified-before-body.ts). */
+  readonly principal?: Principal;
   /** The connection's client certificate, verified by the TLS stack (mutual TLS), if any. */
   readonly clientCertificate?: ClientCertificate;
   readonly ifMatch?: string;
@@ -111,7 +113,7 @@ export async function handleFhirRequest(gateway: FhirGateway, req: FhirHttpReque
   let principal: Principal | undefined;
   let interaction: FhirInteraction | undefined;
   try {
-    principal = await authenticate(gateway.tokens, req.authorization, req.clientCertificate).catch((e: unknown) => {
+    principal = req.principal ?? await authenticate(gateway.tokens, req.authorization, req.clientCertificate).catch((e: unknown) => {
       // A refused token is recorded (auditFailure), up to a rate per address; past it, 429 and nothing recorded.
       gateway.rateLimiter.countRefusedToken(req.address);
       throw e;

@@ -7,6 +7,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { CustodiaError, handleFhirRequest, type FhirResult, type Vault } from '../app/index.js';
 import { etagOf } from '../app/index.js';
 import { clientCertificate } from './client-certificate.js';
+import { verifiedBeforeBody } from './verified-before-body.js';
 
 export const FHIR_JSON = 'application/fhir+json; charset=utf-8';
 
@@ -48,6 +49,7 @@ export function registerFhirRoutes(app: FastifyInstance, vault: Vault): void {
     const purposeOfUse = header(req, 'x-purpose-of-use');
     const breakGlass = purposeOfUse === undefined ? undefined : { purposeOfUse, reason: header(req, 'x-break-glass-reason'), patient: header(req, 'x-break-glass-patient') };
     const certificate = clientCertificate(req);
+    const principal = verifiedBeforeBody(req);
     const result = await handleFhirRequest(vault, {
       method: req.method,
       path,
@@ -55,6 +57,7 @@ export function registerFhirRoutes(app: FastifyInstance, vault: Vault): void {
       body: form === undefined ? body : undefined,
       ...(form === undefined ? {} : { formParams: form }),
       ...optional('authorization', header(req, 'authorization')),
+      ...(principal === undefined ? {} : { principal }),
       ...(certificate === undefined ? {} : { clientCertificate: certificate }),
       ...optional('ifMatch', header(req, 'if-match')),
       ...optional('ifNoneExist', header(req, 'if-none-exist')),

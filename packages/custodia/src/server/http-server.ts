@@ -6,6 +6,7 @@
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify';
 import { CustodiaError, errorResponse, type TlsMaterial, type Vault } from '../app/index.js';
 import { registerBodyParsers } from './body-parsers.js';
+import { registerVerifiedBodies } from './verified-before-body.js';
 import { FHIR_JSON, registerFhirRoutes } from './fhir-routes.js';
 import { registerOAuthRoutes } from './oauth-routes.js';
 import { registerAdminRoutes } from './admin-routes.js';
@@ -74,6 +75,7 @@ export function buildServer(vault: Vault, options: ServerOptions = {}): FastifyI
     },
   } as FastifyServerOptions) as unknown as FastifyInstance;
   registerBodyParsers(app, vault.config.bodyLimitBytes);
+  registerVerifiedBodies(app, vault);
 
   // Every request counts as in flight from its arrival until its response has ended or its
   // connection closed (the store decides from this whether an fsync may block the event loop).

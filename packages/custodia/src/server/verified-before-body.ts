@@ -1,0 +1,44 @@
+/**
+ * A request body is read only for a caller whose bearer token verifies, on the routes that
+ * require one (/fhir, /admin, /detect, /inventory). Fastify parses a body before the route
+ * runs, and the route is where the token was checked: so anyone, with no token at all,
+ * could make the server parse a body of up to the body limit (32 MiB of JSON, about 0.3 s
+ * of the event loop) before being refused. A preParsing hook now verifies the token of a
+ * request that has a body; when it does not verify, the body is replaced by an empty one
+ * and the route refuses the request as before (401, recorded, and counted against the
+ * address's `unauthenticated` limit) without parsing what was sent. The principal it
+ * verified is kept for the route, which then does not verify it again. Requests without a
+ * body (reads) are verified by their route alone, as before.
+ */
+import { Readable } from 'node:stream';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { authenticate, type Vault } from '../app/index.js';
+import { clientCertificate } from './client-certificate.js';
+
+type Principal = Awaited<ReturnType<typeof authenticate>>;
+
+const TOKEN_ROUTES = /^\/(?:fhir|admin|detect|inventory)(?:[/?]|$)/;
+const verified = new WeakMap<FastifyRequest, Principal>();
+
+/** The principal the request's token was verified as before its body was read, if it was. */
+export function verifiedBeforeBody(req: FastifyRequest): Principal | undefined {
+  return verified.get(req);
+}
+
+const hasBody = (req: FastifyRequest): boolean => req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0');
+
+export function registerVerifiedBodies(app: FastifyInstance, vault: Vault): void {
+  app.addHook('preParsing', async (req, _reply, payload) => {
+    if (!hasBody(req) || !TOKEN_ROUTES.test(req.url)) return payload;
+    const header = req.headers['authorization'];
+    const principal = await authenticate(vault.tokens, Array.isArray(header) ? header[0] : header, clientCertificate(req)).catch(() => undefined);
+    if (principal !== undefined) {
+      verified.set(req, principal);
+      return payload;
+    }
+    // Unread: the route refuses the request. Fastify compares what a replaced body says it received with Content-Length.
+    const empty = Readable.from([]) as Readable & { receivedEncodedLength?: number };
+    empty.receivedEncodedLength = Number(req.headers['content-length'] ?? 0);
+    return empty;
+  });
+}
