@@ -98,10 +98,14 @@ for (const dialect of ALL_DATABASES) {
       await vault.resources.transaction((tx) => tx.writeVersions(patients.map((p) => create('Patient', p, rows({})))));
       const appends: Promise<number>[] = [];
       // Past FILING_MERGE_SPAN twice: batches of ten events through the writer thread, every seventh through the writer's own transaction.
+      // The thread commits everything sent while it was busy as one transaction, and a merge happens at the first append past the span,
+      // so a backlog of hundreds of requests moved the first merge as late as index 11,535 and left room for no second one (CI,
+      // 2026-12-01: through 8,175). Waiting for what was sent every 100 requests keeps a transaction under 1,200 entries: two merges.
       for (let i = 0; i < 1000; i++) {
         const audits = Array.from({ length: 10 }, (_, k) => event(k === 9 ? [patients[i % 40]!, patients[(i + 7) % 40]!] : [patients[(i * 10 + k) % 40]!], i * 10 + k));
         appends.push(vault.ledger.appendUnsynced(i % 7 === 3 ? { audits, erasures: [] } : { audits }));
         if (i % 50 === 0) await new Promise((r) => setImmediate(r));
+        if (i % 100 === 99) await Promise.all(appends);
       }
       await Promise.all(appends);
       await vault.ledger.flushAppends();
