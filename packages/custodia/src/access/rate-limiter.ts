@@ -79,6 +79,15 @@ export const DEFAULT_RATE_LIMITS: RateLimits = Object.freeze({
 const refused = (what: string, retryAfterMs: number): CustodiaError =>
   new CustodiaError('rate-limited', `Too many requests ${what}; retry after the time in Retry-After`, { retryAfterMs });
 
+/** Spends a token of `key` in `buckets`, or throws `rate-limited` (`what`: whose requests) with the wait. */
+function admitOne(buckets: TokenBuckets, key: string, what: string): void {
+  const d = buckets.take(key);
+  if (!d.allowed) throw refused(what, d.retryAfterMs);
+}
+
+/** The bucket of a client address (attacker-influenced): the sign-in throttle's key, an IPv6 /64 as one; in process, one shared bucket. */
+const addressKey = (address: string | undefined): string => (address === undefined ? 'unknown' : throttleKey(address));
+
 /** The buckets a FHIR request of `principal` draws on (none for the operator). */
 function keysOf(principal: Principal): { readonly user?: string; readonly client?: string } {
   if (principal.kind === 'operator') return {};
@@ -133,14 +142,12 @@ export class RateLimiter {
    * nothing, so that a flood of bad tokens cannot fill the audit ledger.
    */
   countRefusedToken(address: string | undefined): void {
-    const d = this.#unauthenticated.take(address === undefined ? 'unknown' : throttleKey(address));
-    if (!d.allowed) throw refused('with refused tokens from this address', d.retryAfterMs);
+    admitOne(this.#unauthenticated, addressKey(address), 'with refused tokens from this address');
   }
 
   /** Admits one token request of an authenticated client, or throws `rate-limited` with the wait. */
   admitTokenRequest(clientId: string): void {
-    const d = this.#tokenRequests.take(clientId);
-    if (!d.allowed) throw refused('from this client', d.retryAfterMs);
+    admitOne(this.#tokenRequests, clientId, 'from this client');
   }
 
   /**
@@ -149,13 +156,11 @@ export class RateLimiter {
    * bucket), or throws `rate-limited` with the wait.
    */
   admitLogoutFrom(address: string | undefined): void {
-    const d = this.#logoutAddresses.take(address === undefined ? 'unknown' : throttleKey(address));
-    if (!d.allowed) throw refused('from this address', d.retryAfterMs);
+    admitOne(this.#logoutAddresses, addressKey(address), 'from this address');
   }
 
   /** Admits one sign-out of `userId` from `clientId` (from a verified ID token), or throws `rate-limited` with the wait. */
   admitLogoutOf(userId: string, clientId: string): void {
-    const d = this.#logoutSignIns.take(JSON.stringify([userId, clientId]));
-    if (!d.allowed) throw refused('to sign this user out', d.retryAfterMs);
+    admitOne(this.#logoutSignIns, JSON.stringify([userId, clientId]), 'to sign this user out');
   }
 }

@@ -65,14 +65,7 @@ export class TokenBuckets {
   /** Spends one token of `key`'s bucket, or says how long to wait for one. */
   take(key: string): BucketDecision {
     const now = this.clock.now();
-    const b = this.#buckets.get(key);
-    let tokens = this.#capacity;
-    if (b !== undefined) {
-      tokens = this.#refilled(b, now);
-      this.#buckets.delete(key);
-    } else if (this.#buckets.size >= this.#maxKeys) {
-      this.#buckets.delete(this.#buckets.keys().next().value as string);
-    }
+    const tokens = this.#detach(key, now);
     const allowed = tokens >= 1;
     this.#buckets.set(key, { tokens: allowed ? tokens - 1 : tokens, at: now });
     this.#sweep(now);
@@ -87,11 +80,21 @@ export class TokenBuckets {
   spend(key: string, count: number): void {
     if (!(count > 0)) return;
     const now = this.clock.now();
+    this.#buckets.set(key, { tokens: this.#detach(key, now) - count, at: now });
+  }
+
+  /**
+   * The tokens `key` holds at `now`, its bucket taken out of the map to be put back as the
+   * most recent (a new key full, making room for itself by forgetting the least recent).
+   */
+  #detach(key: string, now: number): number {
     const b = this.#buckets.get(key);
-    const tokens = b === undefined ? this.#capacity : this.#refilled(b, now);
-    this.#buckets.delete(key);
-    if (b === undefined && this.#buckets.size >= this.#maxKeys) this.#buckets.delete(this.#buckets.keys().next().value as string);
-    this.#buckets.set(key, { tokens: tokens - count, at: now });
+    if (b !== undefined) {
+      this.#buckets.delete(key);
+      return this.#refilled(b, now);
+    }
+    if (this.#buckets.size >= this.#maxKeys) this.#buckets.delete(this.#buckets.keys().next().value as string);
+    return this.#capacity;
   }
 
   /** Keys currently remembered. */
