@@ -9,7 +9,7 @@ import type { ResourceReader } from '../ports/resource-store.js';
 import type { Visibility } from '../ports/visibility.js';
 import type { FhirContext } from './fhir-context.js';
 import { findMatches } from './conditional-match.js';
-import { SEARCH_LIMITS, splitUnescaped } from '../search/index.js';
+import { alternativesIn, SEARCH_LIMITS } from '../search/index.js';
 
 const CONDITIONAL = /^([A-Z][A-Za-z]{1,63})\?(.+)$/;
 
@@ -68,7 +68,7 @@ export class ReferenceResolver {
     if (!this.ctx.validator.isResourceType(type)) throw new CustodiaError('reference-unresolved', 'A conditional reference names an unknown resource type');
     // The criteria are hostile: their alternatives are counted before anything is searched.
     const params = [...new URLSearchParams(m[2]!)].map(([k, v]) => [k, v] as [string, string]);
-    this.#values += Math.max(1, params.reduce((n, [, v]) => n + (splitUnescaped(v, ',', SEARCH_LIMITS.maxValuesPerParam)?.length ?? SEARCH_LIMITS.maxValuesPerParam + 1), 0));
+    this.#values += Math.max(1, params.reduce((n, [, v]) => n + alternativesIn(v), 0));
     if (this.#values > MAX_CONDITIONAL_VALUES) throw new CustodiaError('search-too-costly', `The conditional references of one request may compare at most ${MAX_CONDITIONAL_VALUES} values in all`);
     const matches = await findMatches(this.ctx, this.reader, type, params, this.visibility);
     if (matches.length !== 1) {

@@ -13,7 +13,7 @@ export { type Decimal, parseDecimal, impliedRange, approximateRange, formatDecim
 export { type ParsedReference, parseReference, stripCanonicalVersion, isResourceId } from './reference-target.js';
 export { createIndexer, type Indexer, type IndexerOptions } from './extract-index-rows.js';
 export { parseSearch, checkSearchShape, type ParseSearchContext } from './parse-search.js';
-export { parseTokenValue } from './parse-search-values.js';
+export { alternativesIn, parseTokenValue } from './parse-search-values.js';
 export { formatSearch, formatCondition, type FormatOptions } from './format-search.js';
 export { SEARCH_LIMITS } from './search-limits.js';
 export { splitUnescaped, unescapeValue, escapeValue } from './search-escape.js';

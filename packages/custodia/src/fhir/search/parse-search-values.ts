@@ -27,6 +27,14 @@ export function splitAlternatives(param: string, raw: string): string[] {
   return parts.filter((p) => p.length > 0);
 }
 
+/**
+ * What a value counts against a search's budget of alternatives (SEARCH_LIMITS.maxValues):
+ * its comma-separated parts, and one more than a parameter may hold past that.
+ */
+export function alternativesIn(raw: string): number {
+  return splitUnescaped(raw, ',', SEARCH_LIMITS.maxValuesPerParam)?.length ?? SEARCH_LIMITS.maxValuesPerParam + 1;
+}
+
 /** R4 search.html §3.1.1.4.1.1: an optional two-letter prefix. */
 function splitPrefix(param: string, text: string): { prefix: Prefix; rest: string } {
   const a = text.charCodeAt(0);

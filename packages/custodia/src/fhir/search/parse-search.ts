@@ -12,7 +12,7 @@ import { parseCount, parseElements, parseInclude, parseSort, parseSummary, parse
 import type { Condition, IncludeSpec, SearchQuery, SortKey, SummaryMode } from './query.js';
 import { invalid, tooCostly, type SearchParseContext } from './search-context.js';
 import { SEARCH_LIMITS } from './search-limits.js';
-import { splitUnescaped } from './search-escape.js';
+import { alternativesIn } from './parse-search-values.js';
 import type { SearchParamRegistry } from './search-param-registry.js';
 
 export interface ParseSearchContext {
@@ -114,7 +114,7 @@ function parse(params: ReadonlyArray<readonly [string, string]>, context: ParseS
       (reverse ? revinclude : include).push(...specs);
       if (++includeValues > SEARCH_LIMITS.maxIncludes) throw tooCostly(name, `more than ${SEARCH_LIMITS.maxIncludes} includes`);
     } else {
-      values += splitUnescaped(value, ',', SEARCH_LIMITS.maxValuesPerParam)?.length ?? SEARCH_LIMITS.maxValuesPerParam;
+      values += alternativesIn(value);
       if (values > SEARCH_LIMITS.maxValues) throw tooCostly(name, `more than ${SEARCH_LIMITS.maxValues} values in all the parameters of one search`);
       const condition = parseCondition(name, value, { types, chainDepth: 0, hasDepth: 0, label: name }, ctx);
       if (condition !== null) conditions.push(condition);
