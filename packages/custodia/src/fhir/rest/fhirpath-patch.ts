@@ -23,12 +23,14 @@ import { MAX_PATCH_OPERATIONS } from './json-patch.js';
 
 type Json = Record<string, unknown>;
 
-export type FhirPathOperation =
-  | { readonly type: 'add'; readonly path: string; readonly name: string; readonly value: ValuePart }
-  | { readonly type: 'insert'; readonly path: string; readonly index: number; readonly value: ValuePart }
-  | { readonly type: 'delete'; readonly path: string }
-  | { readonly type: 'replace'; readonly path: string; readonly value: ValuePart }
-  | { readonly type: 'move'; readonly path: string; readonly source: number; readonly destination: number };
+/** One operation, with the walks of the resource its checked path may make (checkPatchPath), which the patch's allowance is spent by. */
+export type FhirPathOperation = { readonly path: string; readonly walks: number } & (
+  | { readonly type: 'add'; readonly name: string; readonly value: ValuePart }
+  | { readonly type: 'insert'; readonly index: number; readonly value: ValuePart }
+  | { readonly type: 'delete' }
+  | { readonly type: 'replace'; readonly value: ValuePart }
+  | { readonly type: 'move'; readonly source: number; readonly destination: number }
+);
 
 /** A `value` part: a `value[x]`'s JSON and its type (`Quantity` of valueQuantity), or (for an element of no data type, a backbone element) its named parts. */
 export type ValuePart = { readonly json: unknown; readonly type: string } | { readonly parts: readonly (readonly [name: string, value: ValuePart])[] };
@@ -105,7 +107,7 @@ export function parseFhirPathPatch(body: unknown): FhirPathOperation[] {
     };
     const type = text('type', 'valueCode');
     const path = text('path', 'valueString');
-    checkPatchPath(path);
+    const walks = checkPatchPath(path);
     const expected = Object.hasOwn(PARTS_OF, type) ? PARTS_OF[type] : undefined;
     if (expected === undefined) throw invalid(`${at}: type is one of add, insert, delete, replace, move`);
     for (const name of parts.keys()) if (name !== 'type' && name !== 'path' && !expected.includes(name)) throw invalid(`${at}: ${type} takes no ${name.slice(0, 32)} part`);
@@ -113,16 +115,16 @@ export function parseFhirPathPatch(body: unknown): FhirPathOperation[] {
       case 'add': {
         const name = text('name', 'valueString', NAME);
         if (FORBIDDEN.has(name)) throw invalid(`${at} adds an element no FHIR resource has`);
-        return { type, path, name, value: value() };
+        return { type, path, walks, name, value: value() };
       }
       case 'insert':
-        return { type, path, index: integer('index'), value: value() };
+        return { type, path, walks, index: integer('index'), value: value() };
       case 'delete':
-        return { type, path };
+        return { type, path, walks };
       case 'replace':
-        return { type, path, value: value() };
+        return { type, path, walks, value: value() };
       default:
-        return { type: 'move', path, source: integer('source'), destination: integer('destination') };
+        return { type: 'move', path, walks, source: integer('source'), destination: integer('destination') };
     }
   });
 }
@@ -245,7 +247,7 @@ function removeAt(parent: Json, prop: string, index: number): void {
  */
 export function applyFhirPathPatch(target: Json, operations: readonly FhirPathOperation[], allowance: PatchAllowance): void {
   // Spent before any path is evaluated. Each path walks the resource as the operations before it left it: at most the resource and every value they add.
-  const walks = operations.reduce((sum, op) => sum + checkPatchPath(op.path), 0);
+  const walks = operations.reduce((sum, op) => sum + op.walks, 0);
   const limit = Math.floor(allowance.pathWork / walks);
   const size = operations.reduce((sum, op) => sum + ('value' in op ? countNodes(op.value, limit) : 0), countNodes(target, limit));
   allowance.pathWork -= size * walks;
