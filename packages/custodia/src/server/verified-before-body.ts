@@ -28,17 +28,24 @@ export function verifiedBeforeBody(req: FastifyRequest): Principal | undefined {
 const hasBody = (req: FastifyRequest): boolean => req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0');
 
 export function registerVerifiedBodies(app: FastifyInstance, vault: Vault): void {
-  app.addHook('preParsing', async (req, _reply, payload) => {
-    if (!hasBody(req) || !TOKEN_ROUTES.test(req.url)) return payload;
-    const header = req.headers['authorization'];
-    const principal = await authenticate(vault.tokens, Array.isArray(header) ? header[0] : header, clientCertificate(req)).catch(() => undefined);
-    if (principal !== undefined) {
-      verified.set(req, principal);
-      return payload;
+  // Callback style: every request passes here, and one without a body (every read) goes on at once, without a promise.
+  app.addHook('preParsing', (req, _reply, payload, done) => {
+    if (!hasBody(req) || !TOKEN_ROUTES.test(req.url)) {
+      done(null, payload);
+      return;
     }
-    // Unread: the route refuses the request. Fastify compares what a replaced body says it received with Content-Length.
-    const empty = Readable.from([]) as Readable & { receivedEncodedLength?: number };
-    empty.receivedEncodedLength = Number(req.headers['content-length'] ?? 0);
-    return empty;
+    const header = req.headers['authorization'];
+    authenticate(vault.tokens, Array.isArray(header) ? header[0] : header, clientCertificate(req)).then(
+      (principal) => {
+        verified.set(req, principal);
+        done(null, payload);
+      },
+      () => {
+        // Unread: the route refuses the request. Fastify compares what a replaced body says it received with Content-Length.
+        const empty = Readable.from([]) as Readable & { receivedEncodedLength?: number };
+        empty.receivedEncodedLength = Number(req.headers['content-length'] ?? 0);
+        done(null, empty);
+      },
+    );
   });
 }
