@@ -7,6 +7,7 @@ export type {
   StoredVersion,
   CurrentState,
   VersionWrite,
+  HistoryCursor,
   HistoryFilter,
   SearchResult,
   SavedPageSet,

@@ -1,9 +1,12 @@
 /**
  * History queries (R4 http.html §3.1.0.9): versions newest first, at instance, type or
  * system level, optionally bounded by `_since` and a pinned upper time for stable paging.
+ * Pages are keyset pages: each starts below the (last_updated, seq) of the version the
+ * page before ended on, a seek in the history indexes, so page 10,000 costs what page 1
+ * does (an OFFSET would read and drop every version before it).
  */
 import { sql, type Kysely, type RawBuilder } from 'kysely';
-import { SEE_ALL, type HistoryFilter, type Visibility } from '../fhir/index.js';
+import { SEE_ALL, type HistoryCursor, type HistoryFilter, type Visibility } from '../fhir/index.js';
 import { VERSION_COLUMNS, visibleClause, type VersionRow } from './read-queries.js';
 import type { DialectSql } from './dialect-sql.js';
 
@@ -29,11 +32,35 @@ function visibleVersions(d: DialectSql, visibility: Visibility): RawBuilder<unkn
   return visibility.kind === 'all' ? sql`` : sql`JOIN resources r ON r.pk = v.res_pk ${visibleClause(d, visibility)}`;
 }
 
-export async function historyRows(db: Kysely<unknown>, d: DialectSql, f: HistoryFilter, limit: number, offset: number, visibility: Visibility = SEE_ALL): Promise<VersionRow[]> {
+interface Position {
+  readonly last_updated: number | string;
+  readonly seq: number | string;
+}
+
+/**
+ * The order position of the version a cursor names, if it is one of this history's
+ * versions that the caller may see; the same query as a page's, so a cursor cannot
+ * reach past the filter or the caller's visibility. The cursor is request input.
+ */
+async function cursorPosition(db: Kysely<unknown>, d: DialectSql, f: HistoryFilter, c: HistoryCursor, visibility: Visibility): Promise<Position | undefined> {
+  const result = await sql<Position>`
+    SELECT v.last_updated, v.seq FROM resource_versions v ${visibleVersions(d, visibility)}
+    WHERE ${filterSql(f)} AND v.res_pk = (SELECT pk FROM resources WHERE res_type = ${c.type} AND res_id = ${c.id}) AND v.version_id = ${c.versionId}`.execute(db);
+  return result.rows[0];
+}
+
+export async function historyRows(db: Kysely<unknown>, d: DialectSql, f: HistoryFilter, limit: number, cursor: HistoryCursor | undefined, visibility: Visibility = SEE_ALL): Promise<VersionRow[] | undefined> {
+  let after: RawBuilder<unknown> = sql``;
+  if (cursor !== undefined) {
+    const at = await cursorPosition(db, d, f, cursor, visibility);
+    if (at === undefined) return undefined;
+    // A row value compares lexicographically, and both databases seek an index on it.
+    after = sql`AND (v.last_updated, v.seq) < (${Number(at.last_updated)}, ${Number(at.seq)})`;
+  }
   const result = await sql<VersionRow>`
     SELECT ${sql.raw(VERSION_COLUMNS)}
-    FROM resource_versions v ${visibleVersions(d, visibility)} WHERE ${filterSql(f)}
-    ORDER BY v.last_updated DESC, v.seq DESC LIMIT ${limit} OFFSET ${offset}`.execute(db);
+    FROM resource_versions v ${visibleVersions(d, visibility)} WHERE ${filterSql(f)} ${after}
+    ORDER BY v.last_updated DESC, v.seq DESC LIMIT ${limit}`.execute(db);
   return result.rows;
 }
 

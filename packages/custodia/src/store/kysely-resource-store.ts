@@ -9,6 +9,7 @@ import type {
   VisibilityFacts,
   Visibility,
   CurrentState,
+  HistoryCursor,
   HistoryFilter,
   IncludeSpec,
   ResourceStore,
@@ -159,8 +160,8 @@ export class KyselyResourceStore implements ResourceStore {
     return guarded(() => readVersion(this.h.read, this.h.d, this.h.at, type, id, versionId, visibility));
   }
 
-  history(filter: HistoryFilter, limit: number, offset: number, visibility: Visibility = SEE_ALL): Promise<StoredVersion[]> {
-    return guarded(async () => (await historyRows(this.h.read, this.h.d, filter, limit, offset, visibility)).map((row) => toStoredVersion(row, this.h.at)));
+  history(filter: HistoryFilter, limit: number, cursor?: HistoryCursor, visibility: Visibility = SEE_ALL): Promise<StoredVersion[] | undefined> {
+    return guarded(async () => (await historyRows(this.h.read, this.h.d, filter, limit, cursor, visibility))?.map((row) => toStoredVersion(row, this.h.at)));
   }
 
   countHistory(filter: HistoryFilter, visibility: Visibility = SEE_ALL): Promise<number> {

@@ -137,6 +137,39 @@ for (const dialect of ALL_DATABASES) {
       expect((await t.request('GET', '/fhir/_history?_since=yesterday')).status).toBe(400);
     });
 
+    it('pages history by cursor: every version once, in order; writes while paging shift nothing; a bad cursor is 410', async () => {
+      const ids: string[] = [];
+      for (let i = 0; i < 5; i++) ids.push((await t.request('POST', '/fhir/Patient', patient(`Paged${i}`))).body.id as string);
+      await t.request('PUT', `/fhir/Patient/${ids[0]!}`, { ...patient('Paged0'), id: ids[0]!, active: false });
+      const all = await t.request('GET', '/fhir/Patient/_history?_count=1000');
+      const expected = (all.body.entry as any[]).map((e) => e.response.location as string);
+      expect(all.body.total).toBe(expected.length);
+      const first = await t.request('GET', '/fhir/Patient/_history?_count=3');
+      expect(first.body.total).toBe(expected.length);
+      // A version written after the first page is outside the pinned snapshot: later pages neither show it nor shift.
+      await t.request('POST', '/fhir/Patient', patient('PagedLate'));
+      const seen = (first.body.entry as any[]).map((e) => e.response.location as string);
+      let next = first.body.link.find((l: any) => l.relation === 'next')?.url as string | undefined;
+      while (next !== undefined) {
+        const page = await t.request('GET', next.replace(BASE, '/fhir'));
+        expect(page.status).toBe(200);
+        expect(page.body.total).toBeUndefined();
+        expect(page.body.link.find((l: any) => l.relation === 'first').url).not.toContain('_cursor');
+        seen.push(...(page.body.entry as any[]).map((e) => e.response.location as string));
+        next = page.body.link.find((l: any) => l.relation === 'next')?.url;
+      }
+      expect(seen).toEqual(expected);
+      expect((await t.request('GET', '/fhir/Patient/_history?_total=none')).body.total).toBeUndefined();
+      for (const cursor of ['Patient/never-written/1', 'Patient/x', 'Nope/x/1', `Patient/${ids[1]!}/0`, `Patient/${ids[1]!}/2`, `Observation/${ids[1]!}/1`]) {
+        const bad = await t.request('GET', `/fhir/Patient/_history?_cursor=${encodeURIComponent(cursor)}`);
+        expect(bad.status, cursor).toBe(410);
+        expect(bad.body.resourceType).toBe('OperationOutcome');
+      }
+      // A cursor from another history (another type's) is refused, not followed.
+      expect((await t.request('GET', `/fhir/Observation/_history?_cursor=Patient/${ids[1]!}/1`)).status).toBe(410);
+      expect((await t.request('GET', '/fhir/Patient/_history?_getpagesoffset=3')).status).toBe(400);
+    });
+
     it('returns part of a resource on read and vread with _summary and _elements, tagged SUBSETTED (http.html §3.1.0.1.7)', async () => {
       const full = (await t.request('POST', '/fhir/Patient', patient('Summary', { communication: [{ language: { text: 'English' } }], text: { status: 'generated', div: '<div xmlns="http://www.w3.org/1999/xhtml">Ada Summary</div>' } }))).body;
       const id = full.id as string;

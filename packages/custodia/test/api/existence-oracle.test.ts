@@ -52,6 +52,8 @@ const TEMPLATES: ReadonlyArray<(t: Target, mine: string) => Request> = [
   ([t, id]) => ({ method: 'GET', url: `/fhir/${t}?_id=${id}&_summary=count` }),
   ([t, id]) => ({ method: 'GET', url: `/fhir/${t}?_id=${id}&_revinclude=Observation:subject&_revinclude=Condition:subject` }),
   ([t, id]) => ({ method: 'GET', url: `/fhir/${t}/_history?_id=${id}` }),
+  ([t, id]) => ({ method: 'GET', url: `/fhir/${t}/_history?_cursor=${t}/${id}/1` }),
+  ([t, id]) => ({ method: 'GET', url: `/fhir/_history?_count=1&_cursor=${t}/${id}/1` }),
   ([t, id]) => ({ method: 'GET', url: `/fhir?_id=${id}&_type=${t}` }),
   ([t, id]) => ({ method: 'GET', url: `/fhir/Observation?subject=${t}/${id}&_include=Observation:subject&_total=accurate` }),
   ([, id]) => ({ method: 'GET', url: `/fhir/Observation?subject:Patient._id=${id}&_total=accurate` }),

@@ -90,7 +90,7 @@ for (const dbName of ALL_DATABASES) {
           await store.transaction((tx) => tx.writeVersions([w]));
           expect((await store.readCurrent(type, id))?.json).toBe(json);
           expect((await store.readVersion(type, id, 1))?.json).toBe(json);
-          expect((await store.history({ type, id }, 10, 0)).map((v) => v.json)).toEqual([json]);
+          expect((await store.history({ type, id }, 10, undefined))!.map((v) => v.json)).toEqual([json]);
           const [row] = await stored(type, id);
           const content = Buffer.from(row!.content!);
           expect(content[0]).toBe(ENVELOPE_VERSION);

@@ -124,7 +124,7 @@ for (const name of ALL_DATABASES) {
       const dup = store.transaction((tx) => tx.writeVersions([create('Patient', 'p1', rows({}))]));
       await expect(dup).rejects.toSatisfy((e) => isCustodiaError(e, 'version-conflict'));
       expect((await store.readVersion('Patient', 'p3', 1))?.versionId).toBe(1);
-      const hist = await store.history({ type: 'Patient', id: 'p3' }, 10, 0);
+      const hist = (await store.history({ type: 'Patient', id: 'p3' }, 10, undefined))!;
       expect(hist.map((v) => v.versionId)).toEqual([2, 1]);
     });
 

@@ -101,6 +101,31 @@ for (const name of ALL_DATABASES) {
       );
     });
 
+    it('history pages by cursor: every visible version once, in order, at any page size; a cursor the caller may not see ends it', async () => {
+      // Every version here has the same lastUpdated (one transaction), so the order within a page and across pages rests on the tie-break alone.
+      const all = (await store.history({}, 1000, undefined))!.map((x) => `${x.type}/${x.id}`);
+      expect(all).toHaveLength(facts.length);
+      await fc.assert(
+        fc.asyncProperty(visibility, fc.integer({ min: 1, max: 9 }), async (v, size) => {
+          const expected = all.filter((ref) => isVisible(v, facts.find((f) => `${f.type}/${f.id}` === ref)!));
+          const paged: string[] = [];
+          let cursor: { type: string; id: string; versionId: number } | undefined;
+          for (let page = 0; page <= facts.length; page++) {
+            const versions = (await store.history({}, size, cursor, v))!;
+            paged.push(...versions.map((x) => `${x.type}/${x.id}`));
+            if (versions.length < size) break;
+            const last = versions[size - 1]!;
+            cursor = { type: last.type, id: last.id, versionId: last.versionId };
+          }
+          expect(paged).toEqual(expected);
+          const hidden = facts.find((f) => !isVisible(v, f));
+          if (hidden !== undefined) expect(await store.history({}, size, { type: hidden.type, id: hidden.id, versionId: 1 }, v)).toBeUndefined();
+          expect(await store.history({}, size, { type: 'Patient', id: 'never-written', versionId: 1 }, v)).toBeUndefined();
+        }),
+        { numRuns: 40, seed: 12 },
+      );
+    });
+
     it('includes and chains only go through visible resources', async () => {
       const onlyP0: Visibility = { kind: 'or', items: [{ kind: 'in-compartment', compartment: 'Patient', ids: ['p0'] }, { kind: 'type-in', types: ['Organization'] }] };
       const all = await store.search(query(['Observation']), 1000);

@@ -71,6 +71,17 @@ export interface HistoryFilter {
   readonly until?: number;
 }
 
+/**
+ * Where a page of history starts: just after this version, the last one of the page
+ * before (keyset paging, so a page costs the same at any depth). It names only what the
+ * caller was shown, never the store's internal order.
+ */
+export interface HistoryCursor {
+  readonly type: string;
+  readonly id: string;
+  readonly versionId: number;
+}
+
 /** An ordered, paged result: opaque keys of matching resources (current versions). */
 export interface SearchResult {
   readonly keys: readonly number[];
@@ -124,8 +135,12 @@ export interface ResourceStore extends ResourceReader {
    * key missing makes it durable itself.
    */
   prepareKeys(writes: readonly VersionWrite[]): Promise<void>;
-  /** Versions newest first, at most `limit`, skipping `offset`. */
-  history(filter: HistoryFilter, limit: number, offset: number, visibility?: Visibility): Promise<StoredVersion[]>;
+  /**
+   * Versions newest first, at most `limit`, after `cursor` when given. Undefined when the
+   * cursor names no version of this history that `visibility` lets the caller see (gone,
+   * hidden since, or never there: the three are not told apart).
+   */
+  history(filter: HistoryFilter, limit: number, cursor?: HistoryCursor, visibility?: Visibility): Promise<StoredVersion[] | undefined>;
   countHistory(filter: HistoryFilter, visibility?: Visibility): Promise<number>;
   /** Keys of the visible resources that `keys` reference (`_include`). */
   includeKeys(keys: readonly number[], specs: readonly IncludeSpec[], limit: number, visibility?: Visibility): Promise<number[]>;
