@@ -18,8 +18,8 @@
  * with the database still learns is in docs/threat-model.md ("Encryption at rest").
  */
 import { CustodiaError } from '../kernel/index.js';
-import { blindIndex, blindPrefixMatch, blindPrefixRows, type BlindPrefixMatch } from '../crypto/index.js';
-import type { Condition, IndexRows, RangeValue, SearchQuery, TokenValue } from '../fhir/index.js';
+import { blindIndex, blindPrefixMatch, blindPrefixRows, PREFIX_ROWS, type BlindPrefixMatch } from '../crypto/index.js';
+import { indexedPrefix, normalizeString, type Condition, type IndexRows, type RangeValue, type SearchQuery, type TokenValue } from '../fhir/index.js';
 
 /** The resource types whose names, contact details and birth dates identify a person. */
 export const PERSON_TYPES: ReadonlySet<string> = new Set(['Patient', 'Person', 'Practitioner', 'RelatedPerson']);
@@ -57,9 +57,29 @@ const domainOf = (param: string): string => DOMAIN_OF[param] ?? param;
 /**
  * A condition as the store runs it (search-sql.ts, condition-sql.ts read it): the
  * parameters its rows are stored under, when more than its own; for a sealed starts-with
- * search, what each value looks up (`values[i]` is then `prefixes[i].whole`).
+ * search, what each value looks up (`values[i]` is then `prefixes[i].whole`); `sealed`
+ * when its values are blind indexes, not text; for a sealed `:exact`, `exactHeads[i]`,
+ * the head row every stored part equal to `values[i]` has (below).
  */
-export type StoredStringCondition = Condition & { readonly storedParams?: readonly string[]; readonly prefixes?: readonly BlindPrefixMatch[] };
+export type StoredStringCondition = Condition & {
+  readonly storedParams?: readonly string[];
+  readonly prefixes?: readonly BlindPrefixMatch[];
+  readonly sealed?: true;
+  readonly exactHeads?: readonly (string | undefined)[];
+};
+
+/**
+ * Every stored row of a part carries the part's blinded exact text, and every layout has a
+ * head row for the blind prefix of its first min(length, {@link PREFIX_ROWS}) characters
+ * (three heads now, four before; one row per prefix before that). A sealed `:exact` seeks
+ * that head in the `(res_type, param, value)` index and compares the exact text there,
+ * instead of reading every row of the parameter. Undefined for a text with nothing to
+ * index (no part can equal it).
+ */
+function exactHead(key: Uint8Array, domain: string, text: string): string | undefined {
+  const head = [...indexedPrefix(normalizeString(text))].slice(0, PREFIX_ROWS).join('');
+  return blindPrefixMatch(key, domain, head)?.whole;
+}
 
 /** The parameters a search on `param` looks up once sealed. */
 export function storedParamsOf(param: string): readonly string[] | undefined {
@@ -301,11 +321,14 @@ function blindCondition(key: Uint8Array, c: Condition, types: readonly string[])
       const domain = domainOf(c.param);
       const stored = storedParamsOf(c.param);
       const withParams = <T extends Condition>(x: T): T => (stored === undefined ? x : ({ ...x, storedParams: stored } as T));
-      if (c.match === 'exact') return withParams({ ...c, values: c.values.map((v) => blindIndex(key, `${domain}:exact`, v)) });
+      if (c.match === 'exact') {
+        const exactHeads = c.values.map((v) => exactHead(key, domain, v));
+        return withParams({ ...c, sealed: true, exactHeads, values: c.values.map((v) => blindIndex(key, `${domain}:exact`, v)) } as StoredStringCondition);
+      }
       const prefixes = c.values.map((v) => blindPrefixMatch(key, domain, v));
       if (prefixes.some((p) => p === undefined)) return withParams({ kind: 'missing', param: c.param, table: 'string', missing: false });
       const matches = prefixes as BlindPrefixMatch[];
-      return withParams({ ...c, values: matches.map((p) => p.whole), prefixes: matches } as StoredStringCondition);
+      return withParams({ ...c, sealed: true, values: matches.map((p) => p.whole), prefixes: matches } as StoredStringCondition);
     }
     case 'token':
       return blindOver(types, 'token', c.param) ? { ...c, values: blindTokens(key, c.param, c.values) } : c;

@@ -106,7 +106,11 @@ function plainSql(ctx: ConditionContext, c: Condition & { param: string }, r: st
   const a = ctx.alias('i');
   const p = valuePredicate(ctx, c, a);
   if (mode === 'drive') {
-    return sql`${ref(r, 'pk')} IN (SELECT ${ref(a, 'res_pk')} FROM ${sql.table(p.table).as(a)} WHERE ${typeFilter(a, types)} AND ${paramIs(a, c)} AND ${p.where})`;
+    // Alternative ranges are read one index seek each (condition-sql.ts, ValuePredicate); IN drops the duplicates. Only
+    // within one type, so that the arms' repeated bound values stay few (a system search of many types keeps the OR).
+    const arms = p.alternatives !== undefined && types.length === 1 ? p.alternatives : [p.where];
+    const selects = arms.map((where) => sql`SELECT ${ref(a, 'res_pk')} FROM ${sql.table(p.table).as(a)} WHERE ${typeFilter(a, types)} AND ${paramIs(a, c)} AND ${where}`);
+    return sql`${ref(r, 'pk')} IN (${sql.join(selects, sql` UNION ALL `)})`;
   }
   return sql`EXISTS (SELECT 1 FROM ${sql.table(p.table).as(a)} WHERE ${ref(a, 'res_pk')} = ${ref(r, 'pk')} AND ${paramIs(a, c)} AND ${p.where})`;
 }

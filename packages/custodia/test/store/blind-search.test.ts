@@ -223,6 +223,9 @@ for (const dbName of ALL_DATABASES) {
       for (const term of ['v', 'vand', 'vande', 'vandermeule', 'vandermeulen']) expect(await family(term), term).toContain('legacy-rows');
       expect(await family('vandermeulenx')).not.toContain('legacy-rows');
       expect(await family('vandy')).not.toContain('legacy-rows');
+      const exact = (text: string) => idsOf(sealed, query(['Patient'], [{ kind: 'string', param: 'family', match: 'exact', values: [text] }]));
+      expect(await exact('Vandermeulen')).toContain('legacy-rows');
+      expect(await exact('vandermeulen')).not.toContain('legacy-rows');
     });
 
     it('still finds a name stored with four head rows and a tail (the layout before three)', async () => {
@@ -244,6 +247,9 @@ for (const dbName of ALL_DATABASES) {
       for (const term of ['o', 'oos', 'oost', 'ooste', 'oosterhuisen']) expect(await family(term), term).toContain('four-heads');
       expect(await family('oosterhuisenx')).not.toContain('four-heads');
       expect(await family('oostx')).not.toContain('four-heads');
+      const exact = (text: string) => idsOf(sealed, query(['Patient'], [{ kind: 'string', param: 'family', match: 'exact', values: [text] }]));
+      expect(await exact('Oosterhuisen')).toContain('four-heads');
+      expect(await exact('Oosterhuisen ')).not.toContain('four-heads');
     });
 
     it('refuses :contains and _sort on blinded parameters with search-unsupported; the clear store answers them', async () => {

@@ -6,7 +6,7 @@ export * from './index-rows.js';
 export type * from './query.js';
 export { type SearchParameter, type SearchParamComponent, type SearchParamType, indexTableOf, isSearchParamType } from './search-parameter.js';
 export { SearchParamRegistry, compartmentParams, compartmentTypes } from './search-param-registry.js';
-export { normalizeString } from './normalize.js';
+export { indexedPrefix, normalizeString } from './normalize.js';
 export { type DateRange, type DatePrecision, parseDateRange } from './date-range.js';
 export { formatDateRange } from './date-format.js';
 export { type Decimal, parseDecimal, impliedRange, approximateRange, formatDecimal, decimalOfRange } from './number-range.js';
