@@ -5,7 +5,11 @@
  * a refused request spends none, so a refusal by one bucket never drains another. A batch
  * or transaction Bundle is admitted as one request, then charged one token for each of
  * its other entries: otherwise one Bundle of 10,000 entries would do the work of 10,000
- * requests for the price of one.
+ * requests for the price of one. A request body is charged too, one token for each
+ * {@link BODY_BYTES_PER_TOKEN} it holds beyond the first: reading and parsing 32 MiB of
+ * JSON holds the event loop for a third of a second, so at one token each a user could
+ * make the server parse 50 of those a second. And a caller whose buckets are empty or in
+ * debt is refused before their body is read (server/verified-before-body.ts).
  *
  * Keys come from verified tokens (principal.ts) or an authenticated client, never from
  * anything a caller merely claims: an attacker cannot spend someone else's budget.
@@ -96,6 +100,14 @@ function keysOf(principal: Principal): { readonly user?: string; readonly client
   return { ...(user === undefined ? {} : { user }), ...(client === undefined ? {} : { client }) };
 }
 
+/**
+ * Request-body bytes one token pays for. A FHIR resource of the usual size (well under
+ * 256 KiB) costs nothing beyond its request; a 32 MiB body (the default limit) costs 128
+ * tokens, so a person (50 a second, bursts of 200) sends one every two and a half seconds
+ * once their burst is spent: about 12 MiB a second, a few percent of a core to parse.
+ */
+export const BODY_BYTES_PER_TOKEN = 256 * 1024;
+
 export class RateLimiter {
   readonly #users: TokenBuckets;
   readonly #clients: TokenBuckets;
@@ -114,10 +126,16 @@ export class RateLimiter {
     this.#unauthenticated = buckets(limits.unauthenticated);
   }
 
+  /** How long before {@link admit} would admit a request of `principal` (0: now). Takes nothing. */
+  waitMs(principal: Principal): number {
+    const { user, client } = keysOf(principal);
+    return Math.max(user === undefined ? 0 : this.#users.waitMs(user), client === undefined ? 0 : this.#clients.waitMs(client));
+  }
+
   /** Admits one FHIR request of `principal`, or throws `rate-limited` with the wait. */
   admit(principal: Principal): void {
     const { user, client } = keysOf(principal);
-    const wait = Math.max(user === undefined ? 0 : this.#users.waitMs(user), client === undefined ? 0 : this.#clients.waitMs(client));
+    const wait = this.waitMs(principal);
     if (wait > 0) throw refused(user === undefined ? 'from this client' : 'from this user or app', wait);
     if (user !== undefined) this.#users.take(user);
     if (client !== undefined) this.#clients.take(client);
@@ -133,6 +151,12 @@ export class RateLimiter {
     const { user, client } = keysOf(principal);
     if (user !== undefined) this.#users.spend(user, more);
     if (client !== undefined) this.#clients.spend(client, more);
+  }
+
+  /** Charges an admitted request of `principal` for its body of `bytes` ({@link BODY_BYTES_PER_TOKEN}), as {@link charge} does. */
+  chargeBody(principal: Principal, bytes: number): void {
+    const more = Math.floor(Math.max(0, bytes) / BODY_BYTES_PER_TOKEN);
+    if (more > 0) this.charge(principal, more);
   }
 
   /**

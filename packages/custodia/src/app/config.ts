@@ -74,7 +74,8 @@ export interface ConfigInput {
   readonly host?: string;
   readonly port?: number | string;
   readonly baseUrl?: string;
-  readonly bodyLimitBytes?: number;
+  /** The largest request body: a number of bytes, or a size such as `4MiB` or `512KiB` from the command line (env CUSTODIA_BODY_LIMIT). */
+  readonly bodyLimitBytes?: number | string;
   readonly limits?: Partial<FhirLimits>;
   readonly insecureHttp?: boolean;
   /** PEM files: the certificate chain and its private key (env CUSTODIA_TLS_CERT, CUSTODIA_TLS_KEY). */
@@ -175,10 +176,26 @@ function envLimits(env: NodeJS.ProcessEnv): Partial<FhirLimits> {
   return { maxIndexRows: Number(rows) };
 }
 
+const MIN_BODY_LIMIT = 64 * 1024;
+const MAX_BODY_LIMIT = 1024 * 1024 * 1024;
+const BYTE_UNITS: Record<string, number> = { '': 1, B: 1, KIB: 1024, MIB: 1024 ** 2, GIB: 1024 ** 3 };
+
+/**
+ * The body limit: bytes, or a whole number of KiB, MiB or GiB. From the command line or
+ * the environment: refused unless it reads exactly so and lies between 64 KiB (room for
+ * any ordinary resource and the OAuth forms) and 1 GiB.
+ */
+function parseBodyLimit(value: number | string): number {
+  const m = typeof value === 'number' ? undefined : /^\s*([0-9]{1,10})\s*(B|KiB|MiB|GiB)?\s*$/i.exec(value);
+  const bytes = typeof value === 'number' ? value : m === null || m === undefined ? Number.NaN : Number(m[1]) * BYTE_UNITS[(m[2] ?? '').toUpperCase()]!;
+  if (!Number.isInteger(bytes) || bytes < MIN_BODY_LIMIT || bytes > MAX_BODY_LIMIT) invalid('the body limit must be a size from 64KiB to 1GiB, such as 4MiB or 1048576');
+  return bytes;
+}
+
 /**
  * Resolves the configuration. `env` supplies CUSTODIA_DATABASE_URL, CUSTODIA_DATA_DIR,
  * CUSTODIA_CORS_ORIGINS, CUSTODIA_TRUSTED_PROXIES and CUSTODIA_RATE_LIMITS (comma-separated),
- * CUSTODIA_TLS_CERT, CUSTODIA_TLS_KEY, CUSTODIA_TLS_CLIENT_CA (paths), CUSTODIA_MAX_INDEX_ROWS, and the flags
+ * CUSTODIA_TLS_CERT, CUSTODIA_TLS_KEY, CUSTODIA_TLS_CLIENT_CA (paths), CUSTODIA_MAX_INDEX_ROWS, CUSTODIA_BODY_LIMIT, and the flags
  * CUSTODIA_TLS_SELF_SIGNED and CUSTODIA_INSECURE_HTTP (1 or 0); explicit options win over
  * the environment.
  */
@@ -206,7 +223,7 @@ export function resolveConfig(input: ConfigInput, env: NodeJS.ProcessEnv = {}): 
     host,
     port,
     fhirBaseUrl,
-    bodyLimitBytes: input.bodyLimitBytes ?? 32 * 1024 * 1024,
+    bodyLimitBytes: parseBodyLimit(input.bodyLimitBytes ?? nonEmpty(env['CUSTODIA_BODY_LIMIT']) ?? 32 * 1024 * 1024),
     limits: Object.freeze(limits),
     insecureHttp,
     ...(tls === undefined ? {} : { tls }),

@@ -25,6 +25,8 @@ export interface FhirHttpRequest {
   readonly authorization?: string;
   /** The principal `authorization` was already verified as, for this request, before its body was read (server/verified-before-body.ts). */
   readonly principal?: Principal;
+  /** The length of the body as read (characters of its text), for its rate-limit charge; 0 or absent without one. */
+  readonly bodyLength?: number;
   /** The connection's client certificate, verified by the TLS stack (mutual TLS), if any. */
   readonly clientCertificate?: ClientCertificate;
   readonly ifMatch?: string;
@@ -46,7 +48,7 @@ export interface FhirGateway {
   readonly auditedFhir: (audit: WriteAuditContext) => FhirContext;
   readonly tokens: TokenService;
   readonly access: AccessControl;
-  readonly rateLimiter: Pick<RateLimiter, 'admit' | 'charge' | 'countRefusedToken'>;
+  readonly rateLimiter: Pick<RateLimiter, 'admit' | 'charge' | 'chargeBody' | 'countRefusedToken'>;
   readonly audit: AuditTrail;
   /** The patients a returned version is about (fhir-audit.ts patientsOfVersion). */
   readonly patientsOf: (v: StoredVersion) => readonly string[];
@@ -102,8 +104,8 @@ function bundleEntries(body: unknown, max: number): number {
 }
 
 /**
- * authenticate → rate-limit (per user and client, before any parsing or lookup; a Bundle
- * then pays for its other entries) → parse → decide (scopes ∩ role ∩ compartment ∩ consent
+ * authenticate → rate-limit (per user and client, before any parsing or lookup; a large
+ * body pays for its size and a Bundle for its other entries) → parse → decide (scopes ∩ role ∩ compartment ∩ consent
  * ∩ labels) → execute with the decision's guard and visibility.
  */
 export async function handleFhirRequest(gateway: FhirGateway, req: FhirHttpRequest): Promise<FhirResult> {
@@ -119,6 +121,7 @@ export async function handleFhirRequest(gateway: FhirGateway, req: FhirHttpReque
       throw e;
     });
     gateway.rateLimiter.admit(principal);
+    gateway.rateLimiter.chargeBody(principal, req.bodyLength ?? 0);
     interaction = parse(req);
     if (interaction.kind === 'bundle') gateway.rateLimiter.charge(principal, bundleEntries(interaction.body, gateway.fhir.limits.maxBundleEntries) - 1);
     if (gateway.auditEvents?.handles(interaction) === true) {

@@ -9,13 +9,15 @@ import { authenticate, type Vault } from '../app/index.js';
 type Caller = Awaited<ReturnType<typeof authenticate>>;
 import { clientCertificate } from './client-certificate.js';
 import { verifiedBeforeBody } from './verified-before-body.js';
+import { bodyLength } from './body-parsers.js';
 
-/** authenticate → rate-limit: the caller of a request, or the error that refuses it. */
+/** authenticate → rate-limit (the request, then its body): the caller of a request, or the error that refuses it. */
 export function apiCaller(vault: Vault): (req: FastifyRequest) => Promise<Caller> {
   return async (req) => {
     const header = req.headers['authorization'];
     const principal = verifiedBeforeBody(req) ?? (await authenticate(vault.tokens, Array.isArray(header) ? header[0] : header, clientCertificate(req)));
     vault.rateLimiter.admit(principal);
+    vault.rateLimiter.chargeBody(principal, bodyLength(req));
     return principal;
   };
 }

@@ -3,8 +3,15 @@
  * `_search` parameters. Bodies are attacker-controlled; the size limits are enforced by
  * fastify before parsing, and a parse failure is a clean 400 OperationOutcome.
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { CustodiaError } from '../app/index.js';
+
+const lengths = new WeakMap<FastifyRequest, number>();
+
+/** The length of the body the request's parser read (characters of its text; 0 when none was read), for its rate-limit charge. */
+export function bodyLength(req: FastifyRequest): number {
+  return lengths.get(req) ?? 0;
+}
 
 /**
  * Form bodies carry `_search` parameters (and OAuth forms, whose routes set 64 KiB): a
@@ -21,8 +28,9 @@ export const MAX_FORM_PAIRS = 1000;
 export function registerBodyParsers(app: FastifyInstance, bodyLimit: number): void {
   app.removeAllContentTypeParsers();
   // application/json-patch+json: JSON Patch (RFC 6902) for PATCH (R4 http.html §3.1.0.6).
-  app.addContentTypeParser(['application/fhir+json', 'application/json', 'application/json+fhir', 'application/json-patch+json'], { parseAs: 'string' }, (_req, body, done) => {
+  app.addContentTypeParser(['application/fhir+json', 'application/json', 'application/json+fhir', 'application/json-patch+json'], { parseAs: 'string' }, (req, body, done) => {
     const text = body as string;
+    lengths.set(req, text.length);
     if (text.trim() === '') {
       done(null, undefined);
       return;
@@ -35,8 +43,9 @@ export function registerBodyParsers(app: FastifyInstance, bodyLimit: number): vo
   });
   // Hostile, and parsed before the caller is authenticated: bounded in bytes and in pairs,
   // which are counted before any is made.
-  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: Math.min(FORM_BODY_LIMIT, bodyLimit) }, (_req, body, done) => {
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: Math.min(FORM_BODY_LIMIT, bodyLimit) }, (req, body, done) => {
     const text = body as string;
+    lengths.set(req, text.length);
     let pairs = 1;
     for (let at = text.indexOf('&'); at !== -1; at = text.indexOf('&', at + 1)) {
       if (++pairs > MAX_FORM_PAIRS) {

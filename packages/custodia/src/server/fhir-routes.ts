@@ -8,6 +8,7 @@ import { CustodiaError, handleFhirRequest, type FhirResult, type Vault } from '.
 import { etagOf } from '../app/index.js';
 import { clientCertificate } from './client-certificate.js';
 import { verifiedBeforeBody } from './verified-before-body.js';
+import { bodyLength } from './body-parsers.js';
 
 export const FHIR_JSON = 'application/fhir+json; charset=utf-8';
 
@@ -58,6 +59,7 @@ export function registerFhirRoutes(app: FastifyInstance, vault: Vault): void {
       ...(form === undefined ? {} : { formParams: form }),
       ...optional('authorization', header(req, 'authorization')),
       ...(principal === undefined ? {} : { principal }),
+      bodyLength: bodyLength(req),
       ...(certificate === undefined ? {} : { clientCertificate: certificate }),
       ...optional('ifMatch', header(req, 'if-match')),
       ...optional('ifNoneExist', header(req, 'if-none-exist')),

@@ -8,7 +8,9 @@
  * and the route refuses the request as before (401, recorded, and counted against the
  * address's `unauthenticated` limit) without parsing what was sent. The principal it
  * verified is kept for the route, which then does not verify it again. Requests without a
- * body (reads) are verified by their route alone, as before.
+ * body (reads) are verified by their route alone, as before. A caller whose rate-limit
+ * buckets are spent (access/rate-limiter.ts: a large body is charged by its size) is
+ * treated the same way: the body is left unread and the route answers 429.
  */
 import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
@@ -35,17 +37,20 @@ export function registerVerifiedBodies(app: FastifyInstance, vault: Vault): void
       return;
     }
     const header = req.headers['authorization'];
+    const unread = (): void => {
+      // The route refuses the request. Fastify compares what a replaced body says it received with Content-Length.
+      const empty = Readable.from([]) as Readable & { receivedEncodedLength?: number };
+      empty.receivedEncodedLength = Number(req.headers['content-length'] ?? 0);
+      done(null, empty);
+    };
     authenticate(vault.tokens, Array.isArray(header) ? header[0] : header, clientCertificate(req)).then(
       (principal) => {
         verified.set(req, principal);
-        done(null, payload);
+        // Spent buckets: the route's admission refuses it (429) before looking at the body, so the body need not be read.
+        if (vault.rateLimiter.waitMs(principal) > 0) unread();
+        else done(null, payload);
       },
-      () => {
-        // Unread: the route refuses the request. Fastify compares what a replaced body says it received with Content-Length.
-        const empty = Readable.from([]) as Readable & { receivedEncodedLength?: number };
-        empty.receivedEncodedLength = Number(req.headers['content-length'] ?? 0);
-        done(null, empty);
-      },
+      unread,
     );
   });
 }

@@ -1,6 +1,6 @@
 /** Token buckets and the per-user / per-client rate limiter, with an injected clock. */
 import { describe, expect, it } from 'vitest';
-import { RateLimiter, TokenBuckets, type Principal } from '../../src/access/index.js';
+import { BODY_BYTES_PER_TOKEN, RateLimiter, TokenBuckets, type Principal } from '../../src/access/index.js';
 import { CustodiaError, ManualClock } from '../../src/kernel/index.js';
 
 const principal = (p: Partial<Principal> & Pick<Principal, 'kind' | 'subject'>): Principal => ({
@@ -150,6 +150,24 @@ describe('RateLimiter', () => {
     const operator = principal({ kind: 'operator', subject: 'operator' });
     limiter.charge(operator, 1_000_000);
     limiter.admit(operator);
+  });
+
+  it('charges a body one token per BODY_BYTES_PER_TOKEN beyond the request, and tells the wait without taking anything', () => {
+    const clock = new ManualClock(0);
+    const limiter = new RateLimiter(clock, limits);
+    const user = principal({ kind: 'user', subject: 'u' });
+    limiter.admit(user);
+    limiter.chargeBody(user, BODY_BYTES_PER_TOKEN - 1);
+    expect(limiter.waitMs(user)).toBe(0);
+    limiter.chargeBody(user, 0);
+    limiter.chargeBody(user, 2 * BODY_BYTES_PER_TOKEN + 5);
+    // 3 − 1 − 2 = 0: the next admission is a second away, and asking does not change that.
+    expect(limiter.waitMs(user)).toBe(1000);
+    expect(limiter.waitMs(user)).toBe(1000);
+    expect(thrown(() => limiter.admit(user)).retryAfterMs).toBe(1000);
+    clock.advance(1000);
+    expect(limiter.waitMs(user)).toBe(0);
+    limiter.admit(user);
   });
 
   it('counts refused tokens per client address (an IPv6 /64 as one), and refuses past the limit', () => {

@@ -2,7 +2,8 @@
  * Rate limits over real HTTP, on SQLite and PostgreSQL: per user on the FHIR API (429
  * OperationOutcome with Retry-After, other users unaffected, recovery as the injected
  * clock moves), per backend service, operators exempt, and per client at the token
- * endpoint (counted only once the client is authenticated).
+ * endpoint (counted only once the client is authenticated); Bundles by their entries and
+ * large bodies by their size.
  */
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
 import { randomUUID } from 'node:crypto';
@@ -122,6 +123,34 @@ for (const name of ALL_DATABASES) {
       for (let i = 0; i < 4; i++) expect((await search(carol)).status).toBe(200);
       expect((await bundle(1)).status).toBe(200);
       expect((await search(carol)).status).toBe(429);
+    });
+
+    it("charges a large body by its size, and leaves a spent caller's body unread: 429, not the 400 that parsing it would give", async () => {
+      h.clock.advance(60_000);
+      const dave = await userToken('dave');
+      const post = async (body: string): Promise<Answer> => {
+        const res = await fetch(`${h.fhirBase}/Patient`, { method: 'POST', headers: { authorization: `Bearer ${dave}`, 'content-type': 'application/fhir+json' }, body });
+        const text = await res.text();
+        return { status: res.status, headers: res.headers, body: text === '' ? undefined : JSON.parse(text) };
+      };
+      // A mebibyte and a little: the request's own token and four more (one per 256 KiB), the whole burst of 5.
+      const div = `<div xmlns="http://www.w3.org/1999/xhtml">${'a'.repeat(1024 * 1024)}</div>`;
+      const large = await post(JSON.stringify({ resourceType: 'Patient', text: { status: 'generated', div } }));
+      expect(large.status).toBe(403); // user/*.rs may not create: refused after admission, so charged all the same
+      const spent = await search(dave);
+      expect(spent.status).toBe(429);
+      expect(spent.headers.get('retry-after')).toBe('1');
+      // Spent: a body that is not JSON is not read at all, so it is refused for the rate, not for its JSON.
+      const unread = await post('{"resourceType": "Patient", ');
+      expect(unread.status).toBe(429);
+      expect(unread.body).toMatchObject({ resourceType: 'OperationOutcome', issue: [{ code: 'throttled' }] });
+      h.clock.advance(1_000);
+      expect((await post('{"resourceType": "Patient", ')).status).toBe(400);
+      // A body of the usual size costs nothing beyond its request.
+      h.clock.advance(60_000);
+      for (let i = 0; i < 4; i++) expect((await post(JSON.stringify({ resourceType: 'Patient', text: { status: 'generated', div: `<div xmlns="http://www.w3.org/1999/xhtml">${'b'.repeat(200 * 1024)}</div>` } }))).status).toBe(403);
+      expect((await search(dave)).status).toBe(200);
+      expect((await search(dave)).status).toBe(429);
     });
 
     it('lets the operator token through at any rate', async () => {

@@ -73,6 +73,20 @@ describe('FHIR limits', () => {
   });
 });
 
+describe('body limit', () => {
+  it('takes a size in bytes, KiB, MiB or GiB from the option or CUSTODIA_BODY_LIMIT, between 64 KiB and 1 GiB', () => {
+    expect(resolveConfig({}).bodyLimitBytes).toBe(32 * 1024 * 1024);
+    expect(resolveConfig({}, { CUSTODIA_BODY_LIMIT: '4MiB' }).bodyLimitBytes).toBe(4 * 1024 * 1024);
+    expect(resolveConfig({ bodyLimitBytes: '512kib' }, { CUSTODIA_BODY_LIMIT: '4MiB' }).bodyLimitBytes).toBe(512 * 1024);
+    expect(resolveConfig({ bodyLimitBytes: '1048576' }).bodyLimitBytes).toBe(1024 * 1024);
+    expect(resolveConfig({ bodyLimitBytes: '1GiB' }).bodyLimitBytes).toBe(1024 ** 3);
+    for (const bad of ['0', '1KiB', '65535', '2GiB', '4 MB', '4M', '1e6', '-1', 'lots', '4.5MiB', '99999999999']) {
+      expect(() => resolveConfig({ bodyLimitBytes: bad }), bad).toThrow(configInvalid);
+    }
+    expect(() => resolveConfig({}, { CUSTODIA_BODY_LIMIT: 'huge' })).toThrow(configInvalid);
+  });
+});
+
 describe('rate limits', () => {
   it('reads <kind>=<per second>/<burst> over the defaults', () => {
     expect(parseRateLimitSpecs(['user=20/100', 'token=0.5/5,client=1000/4000'])).toEqual({
