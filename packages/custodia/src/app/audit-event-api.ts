@@ -36,6 +36,7 @@ import { isAuditKind, openAudit, scanAuditEvents, type ScannedEvent } from './au
 import { proofParameters, WITHHELD_ERASED, WITHHELD_SHARED, type ProofItem } from './access-log-proof.js';
 import { scanPatientChain, type ChainItem } from './patient-chain-scan.js';
 import { templateOf } from './fhir-audit.js';
+import { ScanSlots } from './scan-slots.js';
 
 type Json = Record<string, unknown>;
 
@@ -54,10 +55,25 @@ export interface AuditEventApiDeps {
   readonly baseUrl: string;
   readonly limits: PageLimits;
   readonly clock: Clock;
+  /** Charges an admitted request of `caller` for `more` requests' worth of work (access/rate-limiter.ts `charge`). */
+  readonly charge?: (caller: Principal, more: number) => void;
 }
 
+/** Audit events opened that cost the caller one request more against the rate limits. */
+const EVENTS_PER_REQUEST = 1000;
+/** Accountings of disclosures made at once in a process (scan-slots.ts). */
+const ACCOUNTINGS_AT_ONCE = 2;
+
 export class AuditEventApi {
+  readonly #accountings = new ScanSlots(ACCOUNTINGS_AT_ONCE);
+
   constructor(private readonly deps: AuditEventApiDeps) {}
+
+  /** Charges `caller` for the events a scan opened. */
+  #chargeFor(caller: Principal, examined: number): void {
+    const more = Math.floor(examined / EVENTS_PER_REQUEST);
+    if (more > 0) this.deps.charge?.(caller, more);
+  }
 
   /** Whether `i` is the audit trail's: AuditEvent search, anything on a `ledger-` id, `$access-log`. */
   handles(i: FhirInteraction): boolean {
@@ -123,6 +139,7 @@ export class AuditEventApi {
       order: 'desc',
       count: q.count,
     });
+    this.#chargeFor(caller, page.examined);
     const link = (extra: [string, string][]): string => `${this.deps.baseUrl}/AuditEvent?${new URLSearchParams([...q.used, ...extra] as [string, string][]).toString()}`;
     const issues = [
       ...(page.erased > 0 ? [`${page.erased} audit event(s) in this page's range are left out: their patient was erased, so they can no longer be read`] : []),
@@ -222,17 +239,26 @@ export class AuditEventApi {
     const q = parseDisclosureQuery(params, now, LOOK_BACK_MS, req.handling);
     const found: { event: ScannedEvent; disclosure: Disclosure }[] = [];
     let erased = 0;
-    // Every event about the patient in the period, oldest first (bounded: an accounting is not paged).
-    for (let cursor: number | undefined; ; ) {
-      const page = await scanAuditEvents(this.deps.ledger.log, { patient, from: q.start, to: q.end, order: 'asc', count: 1000, ...(cursor === undefined ? {} : { cursor }) });
-      erased += page.erased;
-      for (const event of page.events) {
-        const disclosure = disclosureOf(event.index, event.record, patient);
-        if (disclosure !== null) found.push({ event, disclosure });
+    let examined = 0;
+    // Every event about the patient in the period, oldest first (bounded: an accounting is not paged), one slot per caller.
+    const key = `${caller.kind}:${caller.subject}`;
+    await this.#accountings.run(key, async () => {
+      try {
+        for (let cursor: number | undefined; ; ) {
+          const page = await scanAuditEvents(this.deps.ledger.log, { patient, from: q.start, to: q.end, order: 'asc', count: 1000, ...(cursor === undefined ? {} : { cursor }) });
+          erased += page.erased;
+          examined += page.examined;
+          for (const event of page.events) {
+            const disclosure = disclosureOf(event.index, event.record, patient);
+            if (disclosure !== null) found.push({ event, disclosure });
+          }
+          if (page.next === undefined || found.length >= MAX_DISCLOSURES) break;
+          cursor = page.next;
+        }
+      } finally {
+        this.#chargeFor(caller, examined);
       }
-      if (page.next === undefined || found.length >= MAX_DISCLOSURES) break;
-      cursor = page.next;
-    }
+    });
     const forPatient = scope.kind === 'patient' ? patient : undefined;
     const html = disclosuresHtml(patient, q.start, q.end, found.map((f) => f.disclosure));
     const notes = [

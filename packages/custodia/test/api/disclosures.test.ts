@@ -80,4 +80,37 @@ for (const dialect of ALL_DATABASES) {
       expect(leaves.some((l) => l.kind === 'audit')).toBe(true);
     });
   });
+
+  describe.skipIf(!isAvailable(dialect))(`$disclosures costs on ${dialect}`, () => {
+    let t: TestVault;
+    let users: Users;
+    beforeAll(async () => {
+      // A person regains a request every 10 s, bursts of 3.
+      ({ t, users } = await seededVault(dialect, { rateLimits: { user: { perSecond: 0.1, burst: 3 } } }));
+    }, 120_000);
+    afterAll(async () => t?.close());
+
+    it('charges the caller one request per 1,000 events it read, so a long accounting spends their burst', async () => {
+      const at = Date.now();
+      const treatment = Array.from({ length: 2_500 }, (_, i) => ({
+        at: at + i,
+        type: 'rest' as const,
+        subtype: 'read',
+        action: 'R' as const,
+        outcome: '0' as const,
+        agent: { who: 'Practitioner/dr1' },
+        purposeOfUse: 'TREAT',
+        patients: ['p1'],
+        entities: ['Patient/p1'],
+      }));
+      for (let i = 0; i < treatment.length; i += 500) await t.vault.audit.record(treatment.slice(i, i + 500));
+      const patient = bearer(await users.token('patient'));
+      const r = await t.request('GET', '/fhir/Patient/p1/$disclosures', undefined, patient);
+      expect(r.status).toBe(200);
+      // Admitted (3 → 2), then charged 2 for the 2,500 events read: nothing left for a third request.
+      const spent = await t.request('GET', '/fhir/Patient/p1', undefined, patient);
+      expect(spent.status).toBe(429);
+      expect(spent.body.resourceType).toBe('OperationOutcome');
+    });
+  });
 }
