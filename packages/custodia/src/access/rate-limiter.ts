@@ -132,11 +132,16 @@ export class RateLimiter {
     return Math.max(user === undefined ? 0 : this.#users.waitMs(user), client === undefined ? 0 : this.#clients.waitMs(client));
   }
 
+  /** Throws what {@link admit} would throw for a request of `principal` now, and takes nothing. */
+  check(principal: Principal): void {
+    const wait = this.waitMs(principal);
+    if (wait > 0) throw refused(keysOf(principal).user === undefined ? 'from this client' : 'from this user or app', wait);
+  }
+
   /** Admits one FHIR request of `principal`, or throws `rate-limited` with the wait. */
   admit(principal: Principal): void {
     const { user, client } = keysOf(principal);
-    const wait = this.waitMs(principal);
-    if (wait > 0) throw refused(user === undefined ? 'from this client' : 'from this user or app', wait);
+    this.check(principal);
     if (user !== undefined) this.#users.take(user);
     if (client !== undefined) this.#clients.take(client);
   }

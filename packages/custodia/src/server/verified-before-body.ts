@@ -10,7 +10,7 @@
  * verified is kept for the route, which then does not verify it again. Requests without a
  * body (reads) are verified by their route alone, as before. A caller whose rate-limit
  * buckets are spent (access/rate-limiter.ts: a large body is charged by its size) is
- * treated the same way: the body is left unread and the route answers 429.
+ * refused here with 429, as their route would refuse them, and the body is not read.
  */
 import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
@@ -46,9 +46,14 @@ export function registerVerifiedBodies(app: FastifyInstance, vault: Vault): void
     authenticate(vault.tokens, Array.isArray(header) ? header[0] : header, clientCertificate(req)).then(
       (principal) => {
         verified.set(req, principal);
-        // Spent buckets: the route's admission refuses it (429) before looking at the body, so the body need not be read.
-        if (vault.rateLimiter.waitMs(principal) > 0) unread();
-        else done(null, payload);
+        // Spent buckets: refused here (429, as the route's admission would refuse it; not recorded), the body unread.
+        try {
+          vault.rateLimiter.check(principal);
+        } catch (refusal) {
+          done(refusal as Error, undefined);
+          return;
+        }
+        done(null, payload);
       },
       unread,
     );

@@ -144,6 +144,7 @@ for (const name of ALL_DATABASES) {
       const unread = await post('{"resourceType": "Patient", ');
       expect(unread.status).toBe(429);
       expect(unread.body).toMatchObject({ resourceType: 'OperationOutcome', issue: [{ code: 'throttled' }] });
+      expect(unread.headers.get('retry-after')).toBe('1');
       h.clock.advance(1_000);
       expect((await post('{"resourceType": "Patient", ')).status).toBe(400);
       // A body of the usual size costs nothing beyond its request.
