@@ -10,7 +10,7 @@
  * monotonic clock, the record made first) and in practice at most a transaction later:
  * the upper bound is widened by {@link APPEND_SLACK_MS} and then applied exactly.
  */
-import { CustodiaError, isCustodiaError } from '../kernel/index.js';
+import { CustodiaError, GiveWay, isCustodiaError } from '../kernel/index.js';
 import { chainLinkOf, decodeEntry, type AuditRecord, type ChainLink } from '../ledger/index.js';
 import type { LedgerLog, StoredLeaf } from '../store/index.js';
 
@@ -20,14 +20,11 @@ export const APPEND_SLACK_MS = 10 * 60_000;
 const BATCH = 256;
 
 /**
- * A scan lets the event loop serve what is waiting after each millisecond of opening
- * entries (about 60 of them). SQLite answers synchronously, so a scan that only awaited
- * its queries never gave way: one accounting of 200,000 events held the event loop for
- * 3 s, and 16 of them at once left reads waiting 48 s (2026-12-01). Giving way after each
- * batch of 256 (about 4 ms) still left a read 14 ms at the median beside one accounting.
+ * A scan gives the event loop away after each millisecond of opening entries (about 60),
+ * kernel/give-way.ts. After each batch of 256 (about 4 ms) instead, a read still waited
+ * 14 ms at the median beside one accounting (2026-12-01).
  */
 const SLICE_MS = 1;
-const giveWay = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 /** At most this many entries are examined per page; a page may then end early, with a next link. */
 const MAX_EXAMINED = 20_000;
 
@@ -82,7 +79,7 @@ export async function scanAuditEvents(log: LedgerLog, q: ScanRequest): Promise<S
   let erasedSinceLast = 0;
   let cursor = q.cursor;
   let examined = 0;
-  let slice = performance.now();
+  const turns = new GiveWay(SLICE_MS);
   for (;;) {
     const candidates = await log.auditIndexes({
       ...(q.patient === undefined ? {} : { patient: q.patient }),
@@ -112,10 +109,7 @@ export async function scanAuditEvents(log: LedgerLog, q: ScanRequest): Promise<S
       }
       cursor = index;
       if (++examined >= MAX_EXAMINED) return { events, erased: erased + erasedSinceLast, next: index, examined };
-      if (performance.now() - slice >= SLICE_MS) {
-        await giveWay();
-        slice = performance.now();
-      }
+      await turns.ifDue();
     }
     if (candidates.length < BATCH) break;
   }

@@ -3,3 +3,4 @@ export { ERROR_CATALOG, catalogEntry, type ErrorCatalogEntry } from './error-cat
 export { type Clock, systemClock, ManualClock, monotonicClock } from './clock.js';
 export { type Random, secureRandom, seededRandom, uuidV4 } from './random.js';
 export { InFlight } from './in-flight.js';
+export { GiveWay } from './give-way.js';

@@ -3,7 +3,7 @@
  * transaction, and the response says which. Entries may not depend on each other, so a
  * `urn:uuid:` reference is an error; conditional references are resolved per entry.
  */
-import { isCustodiaError, uuidV4, CustodiaError } from '../../kernel/index.js';
+import { GiveWay, isCustodiaError, uuidV4, CustodiaError } from '../../kernel/index.js';
 import type { FhirContext } from './fhir-context.js';
 import type { StoredVersion } from '../ports/resource-store.js';
 import type { FhirInteraction, RequestOptions } from './fhir-interaction.js';
@@ -20,7 +20,11 @@ export type Executor = (i: FhirInteraction, options: RequestOptions) => Promise<
 export async function processBatch(ctx: FhirContext, entries: readonly BundleEntryRequest[], options: RequestOptions, execute: Executor): Promise<FhirResult> {
   const out: BundleEntryJson[] = [];
   const returned: StoredVersion[] = [];
+  // Up to 10,000 entries, each a read or search the store may answer without ever giving
+  // the event loop away: other requests get their turn every millisecond (kernel/give-way.ts).
+  const turns = new GiveWay();
   for (const e of entries) {
+    await turns.ifDue();
     try {
       if (e.interaction.kind === 'bundle') throw new CustodiaError('bundle-invalid', 'A batch cannot contain another batch or transaction');
       const interaction = await withResolvedReferences(ctx, e.interaction, options);
