@@ -162,7 +162,6 @@ function uriAncestors(uri: string): string[] {
   return out;
 }
 
-/** The row predicate of a plain (non-chain, non-has) condition on index alias `a`. */
 /**
  * A condition's rows: the index table and the predicate on its alias. `alternatives`, set
  * when the predicate is an OR of two or more ranges (R4 search.html §3.1.1.4: a comma is
@@ -183,6 +182,7 @@ function anyOf(table: string, parts: readonly Sql[]): ValuePredicate {
   return parts.length > 1 ? { table, where: or([...parts]), alternatives: parts } : { table, where: or([...parts]) };
 }
 
+/** The row predicate of a plain (non-chain, non-has) condition on index alias `a`. */
 export function valuePredicate(ctx: ConditionContext, c: Condition, a: string): ValuePredicate {
   switch (c.kind) {
     case 'string': {

@@ -87,7 +87,7 @@ export async function historyResources(ctx: FhirContext, req: HistoryRequest): P
   return { status: 200, body, returned: versions };
 }
 
-/** `_total` as search takes it (R4 search.html §3.1.1.5.7): only `none` changes anything here. */
+/** `_total` as search takes it (R4 search.html, "_total"): only `none` changes anything here. */
 function parseTotal(value: string): boolean {
   if (value === 'none') return false;
   if (value === 'estimate' || value === 'accurate') return true;
