@@ -154,6 +154,34 @@ for (const name of ALL_DATABASES) {
       expect((await search(dave)).status).toBe(429);
     });
 
+    it('charges an answer one request more per 50 resources it returns', async () => {
+      h.clock.advance(60_000);
+      const erin = await userToken('erin');
+      const ids: string[] = [];
+      const operator = await h.operatorToken();
+      for (let i = 0; i < 120; i++) {
+        const res = await fetch(`${h.fhirBase}/Organization`, { method: 'POST', headers: { authorization: `Bearer ${operator}`, 'content-type': 'application/fhir+json' }, body: JSON.stringify({ resourceType: 'Organization', name: `Org ${i}` }) });
+        expect(res.status).toBe(201);
+        ids.push(((await res.json()) as { id: string }).id);
+      }
+      const page = async (count: number): Promise<Answer> => {
+        const res = await fetch(`${h.fhirBase}/Organization?_count=${count}`, { headers: { authorization: `Bearer ${erin}` } });
+        const text = await res.text();
+        return { status: res.status, headers: res.headers, body: text === '' ? undefined : JSON.parse(text) };
+      };
+      // 49 resources cost the request alone: the burst of 5 holds five such pages.
+      for (let i = 0; i < 5; i++) expect((await page(49)).status).toBe(200);
+      expect((await page(49)).status).toBe(429);
+      // 100 resources: the request and two more. Admitted with 5, left at 5 − 3 = 2: two more requests, then 429.
+      h.clock.advance(60_000);
+      const big = await page(100);
+      expect(big.status).toBe(200);
+      expect(big.body.entry).toHaveLength(100);
+      expect((await search(erin)).status).toBe(200);
+      expect((await search(erin)).status).toBe(200);
+      expect((await search(erin)).status).toBe(429);
+    });
+
     it('lets the operator token through at any rate', async () => {
       const operator = await h.operatorToken();
       const statuses = await Promise.all(Array.from({ length: 40 }, () => search(operator).then((a) => a.status)));
