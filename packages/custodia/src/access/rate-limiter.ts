@@ -153,6 +153,8 @@ export class RateLimiter {
    * runs); the caller's next requests wait until it is repaid.
    */
   charge(principal: Principal, more: number): void {
+    // Nothing to charge is the common case (every answer of a few resources): no bucket is touched.
+    if (!(more > 0)) return;
     const { user, client } = keysOf(principal);
     if (user !== undefined) this.#users.spend(user, more);
     if (client !== undefined) this.#clients.spend(client, more);
@@ -160,8 +162,7 @@ export class RateLimiter {
 
   /** Charges an admitted request of `principal` for its body of `bytes` ({@link BODY_BYTES_PER_TOKEN}), as {@link charge} does. */
   chargeBody(principal: Principal, bytes: number): void {
-    const more = Math.floor(Math.max(0, bytes) / BODY_BYTES_PER_TOKEN);
-    if (more > 0) this.charge(principal, more);
+    this.charge(principal, Math.floor(Math.max(0, bytes) / BODY_BYTES_PER_TOKEN));
   }
 
   /**

@@ -71,8 +71,7 @@ export class AuditEventApi {
 
   /** Charges `caller` for the events a scan opened. */
   #chargeFor(caller: Principal, examined: number): void {
-    const more = Math.floor(examined / EVENTS_PER_REQUEST);
-    if (more > 0) this.deps.charge?.(caller, more);
+    this.deps.charge?.(caller, Math.floor(examined / EVENTS_PER_REQUEST));
   }
 
   /** Whether `i` is the audit trail's: AuditEvent search, anything on a `ledger-` id, `$access-log`. */

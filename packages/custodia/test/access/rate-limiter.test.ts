@@ -160,6 +160,10 @@ describe('RateLimiter', () => {
     limiter.chargeBody(user, BODY_BYTES_PER_TOKEN - 1);
     expect(limiter.waitMs(user)).toBe(0);
     limiter.chargeBody(user, 0);
+    limiter.charge(user, 0);
+    limiter.charge(user, -5);
+    limiter.charge(user, Number.NaN);
+    expect(limiter.waitMs(user)).toBe(0);
     limiter.chargeBody(user, 2 * BODY_BYTES_PER_TOKEN + 5);
     // 3 − 1 − 2 = 0: the next admission is a second away, and asking does not change that.
     expect(limiter.waitMs(user)).toBe(1000);
