@@ -5,11 +5,14 @@
  * a refused request spends none, so a refusal by one bucket never drains another. A batch
  * or transaction Bundle is admitted as one request, then charged one token for each of
  * its other entries: otherwise one Bundle of 10,000 entries would do the work of 10,000
- * requests for the price of one. A request body is charged too, one token for each
- * {@link BODY_BYTES_PER_TOKEN} it holds beyond the first: reading and parsing 32 MiB of
- * JSON holds the event loop for a third of a second, so at one token each a user could
- * make the server parse 50 of those a second. And a caller whose buckets are empty or in
- * debt is refused before their body is read (server/verified-before-body.ts).
+ * requests for the price of one. Other work is charged the same way, after admission and
+ * as debt, so that a request costs about what it makes the server do:
+ * - a request body, one token per {@link BODY_BYTES_PER_TOKEN} (reading and parsing 32 MiB
+ *   of JSON holds the event loop for a third of a second);
+ * - an answer, one per 50 resources it returns (app/fhir-gateway.ts);
+ * - a scan of the audit trail, one per 1,000 events it opens (app/audit-event-api.ts).
+ * A caller whose buckets are empty or in debt is refused before their body is read
+ * (server/verified-before-body.ts).
  *
  * Keys come from verified tokens (principal.ts) or an authenticated client, never from
  * anything a caller merely claims: an attacker cannot spend someone else's budget.
