@@ -1,6 +1,6 @@
 export { TokenService, TOKEN_AUDIENCE, TOKEN_ISSUER, type SigningKey, type IssueOptions } from './token-service.js';
 export type { Principal } from './principal.js';
-export { RateLimiter, DEFAULT_RATE_LIMITS, BODY_BYTES_PER_TOKEN, type RateLimit, type RateLimits } from './rate-limiter.js';
+export { RateLimiter, DEFAULT_RATE_LIMITS, WORK_PER_REQUEST, type RateLimit, type Work, type RateLimits } from './rate-limiter.js';
 export { TokenBuckets, type TokenBucketOptions, type BucketDecision } from './token-buckets.js';
 export { parseScopes, parseResourceScope, scopesGrant, type ResourceScope, type ScopeRestriction, type Permission, type ScopeContext } from './smart-scopes.js';
 export * from './identity/index.js';

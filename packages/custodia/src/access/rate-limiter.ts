@@ -6,13 +6,10 @@
  * or transaction Bundle is admitted as one request, then charged one token for each of
  * its other entries: otherwise one Bundle of 10,000 entries would do the work of 10,000
  * requests for the price of one. Other work is charged the same way, after admission and
- * as debt, so that a request costs about what it makes the server do:
- * - a request body, one token per {@link BODY_BYTES_PER_TOKEN} (reading and parsing 32 MiB
- *   of JSON holds the event loop for a third of a second);
- * - an answer, one per 50 resources it returns (app/fhir-gateway.ts);
- * - a scan of the audit trail, one per 1,000 events it opens (app/audit-event-api.ts).
- * A caller whose buckets are empty or in debt is refused before their body is read
- * (server/verified-before-body.ts).
+ * as debt, so that a request costs about what it makes the server do
+ * ({@link WORK_PER_REQUEST}: a body by its bytes, an answer by the resources it returns,
+ * an audit-trail scan by the events it opens). A caller whose buckets are empty or in
+ * debt is refused before their body is read (server/verified-before-body.ts).
  *
  * Keys come from verified tokens (principal.ts) or an authenticated client, never from
  * anything a caller merely claims: an attacker cannot spend someone else's budget.
@@ -104,12 +101,19 @@ function keysOf(principal: Principal): { readonly user?: string; readonly client
 }
 
 /**
- * Request-body bytes one token pays for. A FHIR resource of the usual size (well under
- * 256 KiB) costs nothing beyond its request; a 32 MiB body (the default limit) costs 128
- * tokens, so a person (50 a second, bursts of 200) sends one every two and a half seconds
- * once their burst is spent: about 12 MiB a second, a few percent of a core to parse.
+ * How much of each kind of work one request more pays for ({@link RateLimiter.chargeWork}).
+ * Work of the usual size costs nothing beyond its request. Measured 2026-12-01:
+ * - `bodyBytes`: reading and parsing 32 MiB of JSON holds the event loop for a third of a
+ *   second; such a body costs 128 requests, so a person (50 a second, bursts of 200) sends
+ *   one every two and a half seconds once their burst is spent;
+ * - `resources` (returned by an answer: a search or history page with its includes, a
+ *   batch's reads): a page of 1,000 Observations opened from their envelopes takes 0.1 s
+ *   and costs 21 requests, so a person gets about two a second, not fifty;
+ * - `auditEvents` (opened by a scan of the audit trail): about 16 µs each, so an accounting
+ *   of disclosures over 200,000 costs 200 requests.
  */
-export const BODY_BYTES_PER_TOKEN = 256 * 1024;
+export const WORK_PER_REQUEST = Object.freeze({ bodyBytes: 256 * 1024, resources: 50, auditEvents: 1000 });
+export type Work = keyof typeof WORK_PER_REQUEST;
 
 export class RateLimiter {
   readonly #users: TokenBuckets;
@@ -131,22 +135,29 @@ export class RateLimiter {
 
   /** How long before {@link admit} would admit a request of `principal` (0: now). Takes nothing. */
   waitMs(principal: Principal): number {
-    const { user, client } = keysOf(principal);
-    return Math.max(user === undefined ? 0 : this.#users.waitMs(user), client === undefined ? 0 : this.#clients.waitMs(client));
+    return this.#waitOf(keysOf(principal));
   }
 
   /** Throws what {@link admit} would throw for a request of `principal` now, and takes nothing. */
   check(principal: Principal): void {
-    const wait = this.waitMs(principal);
-    if (wait > 0) throw refused(keysOf(principal).user === undefined ? 'from this client' : 'from this user or app', wait);
+    this.#check(keysOf(principal));
   }
 
   /** Admits one FHIR request of `principal`, or throws `rate-limited` with the wait. */
   admit(principal: Principal): void {
-    const { user, client } = keysOf(principal);
-    this.check(principal);
-    if (user !== undefined) this.#users.take(user);
-    if (client !== undefined) this.#clients.take(client);
+    const keys = keysOf(principal);
+    this.#check(keys);
+    if (keys.user !== undefined) this.#users.take(keys.user);
+    if (keys.client !== undefined) this.#clients.take(keys.client);
+  }
+
+  #waitOf({ user, client }: ReturnType<typeof keysOf>): number {
+    return Math.max(user === undefined ? 0 : this.#users.waitMs(user), client === undefined ? 0 : this.#clients.waitMs(client));
+  }
+
+  #check(keys: ReturnType<typeof keysOf>): void {
+    const wait = this.#waitOf(keys);
+    if (wait > 0) throw refused(keys.user === undefined ? 'from this client' : 'from this user or app', wait);
   }
 
   /**
@@ -163,9 +174,9 @@ export class RateLimiter {
     if (client !== undefined) this.#clients.spend(client, more);
   }
 
-  /** Charges an admitted request of `principal` for its body of `bytes` ({@link BODY_BYTES_PER_TOKEN}), as {@link charge} does. */
-  chargeBody(principal: Principal, bytes: number): void {
-    this.charge(principal, Math.floor(Math.max(0, bytes) / BODY_BYTES_PER_TOKEN));
+  /** Charges an admitted request of `principal` for `amount` of `work`, one request per {@link WORK_PER_REQUEST}, as {@link charge} does. */
+  chargeWork(principal: Principal, work: Work, amount: number): void {
+    this.charge(principal, Math.floor(amount / WORK_PER_REQUEST[work]));
   }
 
   /**

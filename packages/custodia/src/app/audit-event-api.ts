@@ -55,12 +55,10 @@ export interface AuditEventApiDeps {
   readonly baseUrl: string;
   readonly limits: PageLimits;
   readonly clock: Clock;
-  /** Charges an admitted request of `caller` for `more` requests' worth of work (access/rate-limiter.ts `charge`). */
-  readonly charge?: (caller: Principal, more: number) => void;
+  /** Charges an admitted request of `caller` for the audit events it opened (access/rate-limiter.ts `chargeWork`). */
+  readonly chargeEvents?: (caller: Principal, events: number) => void;
 }
 
-/** Audit events opened that cost the caller one request more against the rate limits. */
-const EVENTS_PER_REQUEST = 1000;
 /** Accountings of disclosures made at once in a process (scan-slots.ts). */
 const ACCOUNTINGS_AT_ONCE = 2;
 
@@ -68,11 +66,6 @@ export class AuditEventApi {
   readonly #accountings = new ScanSlots(ACCOUNTINGS_AT_ONCE);
 
   constructor(private readonly deps: AuditEventApiDeps) {}
-
-  /** Charges `caller` for the events a scan opened. */
-  #chargeFor(caller: Principal, examined: number): void {
-    this.deps.charge?.(caller, Math.floor(examined / EVENTS_PER_REQUEST));
-  }
 
   /** Whether `i` is the audit trail's: AuditEvent search, anything on a `ledger-` id, `$access-log`. */
   handles(i: FhirInteraction): boolean {
@@ -138,7 +131,7 @@ export class AuditEventApi {
       order: 'desc',
       count: q.count,
     });
-    this.#chargeFor(caller, page.examined);
+    this.deps.chargeEvents?.(caller, page.examined);
     const link = (extra: [string, string][]): string => `${this.deps.baseUrl}/AuditEvent?${new URLSearchParams([...q.used, ...extra] as [string, string][]).toString()}`;
     const issues = [
       ...(page.erased > 0 ? [`${page.erased} audit event(s) in this page's range are left out: their patient was erased, so they can no longer be read`] : []),
@@ -255,7 +248,7 @@ export class AuditEventApi {
           cursor = page.next;
         }
       } finally {
-        this.#chargeFor(caller, examined);
+        this.deps.chargeEvents?.(caller, examined);
       }
     });
     const forPatient = scope.kind === 'patient' ? patient : undefined;

@@ -48,7 +48,7 @@ export interface FhirGateway {
   readonly auditedFhir: (audit: WriteAuditContext) => FhirContext;
   readonly tokens: TokenService;
   readonly access: AccessControl;
-  readonly rateLimiter: Pick<RateLimiter, 'admit' | 'charge' | 'chargeBody' | 'countRefusedToken'>;
+  readonly rateLimiter: Pick<RateLimiter, 'admit' | 'charge' | 'chargeWork' | 'countRefusedToken'>;
   readonly audit: AuditTrail;
   /** The patients a returned version is about (fhir-audit.ts patientsOfVersion). */
   readonly patientsOf: (v: StoredVersion) => readonly string[];
@@ -104,16 +104,6 @@ function bundleEntries(body: unknown, max: number): number {
 }
 
 /**
- * Resources a response may return for the price of one request; each further
- * RESOURCES_PER_REQUEST cost one more, charged after the answer as debt. A page of 1,000
- * Observations (opened from their envelopes) takes about 0.1 s of the event loop, so at a
- * person's 50 requests a second, pages of 1,000 alone would keep the server busy; at one
- * request per 50 resources they cost 21 requests, and a person gets about two a second
- * once their burst is spent. A search of the usual page size costs what any request does.
- */
-const RESOURCES_PER_REQUEST = 50;
-
-/**
  * authenticate → rate-limit (per user and client, before any parsing or lookup; a large
  * body pays for its size, a Bundle for its other entries, and a large answer for what it
  * returns) → parse → decide (scopes ∩ role ∩ compartment ∩ consent
@@ -132,7 +122,7 @@ export async function handleFhirRequest(gateway: FhirGateway, req: FhirHttpReque
       throw e;
     });
     gateway.rateLimiter.admit(principal);
-    gateway.rateLimiter.chargeBody(principal, req.bodyLength ?? 0);
+    gateway.rateLimiter.chargeWork(principal, 'bodyBytes', req.bodyLength ?? 0);
     interaction = parse(req);
     if (interaction.kind === 'bundle') gateway.rateLimiter.charge(principal, bundleEntries(interaction.body, gateway.fhir.limits.maxBundleEntries) - 1);
     if (gateway.auditEvents?.handles(interaction) === true) {
@@ -149,7 +139,7 @@ export async function handleFhirRequest(gateway: FhirGateway, req: FhirHttpReque
     const ctx = isReadOnly(interaction) ? gateway.fhir : gateway.auditedFhir(context);
     const result = await authorizeAndExecute(gateway, ctx, req, principal, interaction);
     const returned = result.returned ?? [];
-    gateway.rateLimiter.charge(principal, Math.floor(returned.length / RESOURCES_PER_REQUEST));
+    gateway.rateLimiter.chargeWork(principal, 'resources', returned.length);
     // A write was audited in its transaction; what a response discloses is audited here, before it leaves.
     if (audit.enabled && (returned.length > 0 || !context.recorded)) await audit.record([disclosureRecord(template, returned, gateway.patientsOf, audit.clock.now())]);
     return result;

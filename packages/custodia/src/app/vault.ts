@@ -234,7 +234,7 @@ export async function createVault(config: VaultConfig, overrides: VaultOverrides
     ...(cosigning === undefined ? {} : { cosigning }),
     ...(witness === undefined ? {} : { witness }),
     patientsOf,
-    auditEvents: new AuditEventApi({ ledger, audit, guardFor: (p) => access.guardFor(p), baseUrl: config.fhirBaseUrl, limits: config.limits, clock, charge: (p, more) => rateLimiter.charge(p, more) }),
+    auditEvents: new AuditEventApi({ ledger, audit, guardFor: (p) => access.guardFor(p), baseUrl: config.fhirBaseUrl, limits: config.limits, clock, chargeEvents: (p, events) => rateLimiter.chargeWork(p, 'auditEvents', events) }),
     findings,
     inventory,
     ...(detectStream === undefined ? {} : { detectStream }),

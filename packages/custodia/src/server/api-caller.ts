@@ -17,7 +17,7 @@ export function apiCaller(vault: Vault): (req: FastifyRequest) => Promise<Caller
     const header = req.headers['authorization'];
     const principal = verifiedBeforeBody(req) ?? (await authenticate(vault.tokens, Array.isArray(header) ? header[0] : header, clientCertificate(req)));
     vault.rateLimiter.admit(principal);
-    vault.rateLimiter.chargeBody(principal, bodyLength(req));
+    vault.rateLimiter.chargeWork(principal, 'bodyBytes', bodyLength(req));
     return principal;
   };
 }

@@ -1,6 +1,6 @@
 /** Token buckets and the per-user / per-client rate limiter, with an injected clock. */
 import { describe, expect, it } from 'vitest';
-import { BODY_BYTES_PER_TOKEN, RateLimiter, TokenBuckets, type Principal } from '../../src/access/index.js';
+import { WORK_PER_REQUEST, RateLimiter, TokenBuckets, type Principal } from '../../src/access/index.js';
 import { CustodiaError, ManualClock } from '../../src/kernel/index.js';
 
 const principal = (p: Partial<Principal> & Pick<Principal, 'kind' | 'subject'>): Principal => ({
@@ -152,19 +152,19 @@ describe('RateLimiter', () => {
     limiter.admit(operator);
   });
 
-  it('charges a body one token per BODY_BYTES_PER_TOKEN beyond the request, and tells the wait without taking anything', () => {
+  it('charges a body one token per WORK_PER_REQUEST.bodyBytes beyond the request, and tells the wait without taking anything', () => {
     const clock = new ManualClock(0);
     const limiter = new RateLimiter(clock, limits);
     const user = principal({ kind: 'user', subject: 'u' });
     limiter.admit(user);
-    limiter.chargeBody(user, BODY_BYTES_PER_TOKEN - 1);
+    limiter.chargeWork(user, 'bodyBytes', WORK_PER_REQUEST.bodyBytes - 1);
     expect(limiter.waitMs(user)).toBe(0);
-    limiter.chargeBody(user, 0);
+    limiter.chargeWork(user, 'bodyBytes', 0);
     limiter.charge(user, 0);
     limiter.charge(user, -5);
     limiter.charge(user, Number.NaN);
     expect(limiter.waitMs(user)).toBe(0);
-    limiter.chargeBody(user, 2 * BODY_BYTES_PER_TOKEN + 5);
+    limiter.chargeWork(user, 'bodyBytes', 2 * WORK_PER_REQUEST.bodyBytes + 5);
     // 3 − 1 − 2 = 0: the next admission is a second away, and asking does not change that.
     expect(limiter.waitMs(user)).toBe(1000);
     expect(limiter.waitMs(user)).toBe(1000);
