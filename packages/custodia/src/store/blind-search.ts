@@ -57,14 +57,13 @@ const domainOf = (param: string): string => DOMAIN_OF[param] ?? param;
 /**
  * A condition as the store runs it (search-sql.ts, condition-sql.ts read it): the
  * parameters its rows are stored under, when more than its own; for a sealed starts-with
- * search, what each value looks up (`values[i]` is then `prefixes[i].whole`); `sealed`
- * when its values are blind indexes, not text; for a sealed `:exact`, `exactHeads[i]`,
- * the head row every stored part equal to `values[i]` has (below).
+ * search, what each value looks up (`values[i]` is then `prefixes[i].whole`); for a
+ * sealed `:exact` (its values blind indexes, not text), `exactHeads[i]`, the head row every
+ * stored part equal to `values[i]` has (below).
  */
 export type StoredStringCondition = Condition & {
   readonly storedParams?: readonly string[];
   readonly prefixes?: readonly BlindPrefixMatch[];
-  readonly sealed?: true;
   readonly exactHeads?: readonly (string | undefined)[];
 };
 
@@ -323,12 +322,12 @@ function blindCondition(key: Uint8Array, c: Condition, types: readonly string[])
       const withParams = <T extends Condition>(x: T): T => (stored === undefined ? x : ({ ...x, storedParams: stored } as T));
       if (c.match === 'exact') {
         const exactHeads = c.values.map((v) => exactHead(key, domain, v));
-        return withParams({ ...c, sealed: true, exactHeads, values: c.values.map((v) => blindIndex(key, `${domain}:exact`, v)) } as StoredStringCondition);
+        return withParams({ ...c, exactHeads, values: c.values.map((v) => blindIndex(key, `${domain}:exact`, v)) } as StoredStringCondition);
       }
       const prefixes = c.values.map((v) => blindPrefixMatch(key, domain, v));
       if (prefixes.some((p) => p === undefined)) return withParams({ kind: 'missing', param: c.param, table: 'string', missing: false });
       const matches = prefixes as BlindPrefixMatch[];
-      return withParams({ ...c, sealed: true, values: matches.map((p) => p.whole), prefixes: matches } as StoredStringCondition);
+      return withParams({ ...c, values: matches.map((p) => p.whole), prefixes: matches } as StoredStringCondition);
     }
     case 'token':
       return blindOver(types, 'token', c.param) ? { ...c, values: blindTokens(key, c.param, c.values) } : c;

@@ -187,14 +187,13 @@ export function valuePredicate(ctx: ConditionContext, c: Condition, a: string): 
   switch (c.kind) {
     case 'string': {
       const prefixes = (c as StoredStringCondition).prefixes;
-      const sealed = (c as StoredStringCondition).sealed === true;
       const exactHeads = (c as StoredStringCondition).exactHeads;
       const parts = c.values.map((v, i) => {
         const blind = prefixes?.[i];
         if (blind !== undefined) return blindStartsWith(a, blind);
-        // `exact` has no index: seek the `value` every row of equal text has. Unsealed, that is the text normalised; sealed, a head row (blind-search.ts, exactHead).
+        // `exact` has no index: seek the `value` every row of equal text has. Unsealed, that is the text normalised; sealed (`exactHeads` given), a head row (blind-search.ts, exactHead).
         if (c.match === 'exact') {
-          const seek = sealed ? exactHeads?.[i] : indexedPrefix(normalizeString(v));
+          const seek = exactHeads === undefined ? indexedPrefix(normalizeString(v)) : exactHeads[i];
           return seek === undefined ? sql`${ref(a, 'exact')} = ${v}` : sql`(${ref(a, 'value')} = ${seek} AND ${ref(a, 'exact')} = ${v})`;
         }
         if (c.match === 'contains') return sql`${ref(a, 'value')} LIKE ${containsPattern(v)} ESCAPE '\\'`;
