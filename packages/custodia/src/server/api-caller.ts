@@ -4,18 +4,14 @@
  * same per-user and per-client rate limits as /fhir; and a JSON answer.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { authenticate, type Vault } from '../app/index.js';
-
-type Caller = Awaited<ReturnType<typeof authenticate>>;
-import { clientCertificate } from './client-certificate.js';
-import { verifiedBeforeBody } from './verified-before-body.js';
+import type { Vault } from '../app/index.js';
+import { authenticateRequest, verifiedBeforeBody } from './verified-before-body.js';
 import { bodyLength } from './body-parsers.js';
 
 /** authenticate → rate-limit (the request, then its body): the caller of a request, or the error that refuses it. */
-export function apiCaller(vault: Vault): (req: FastifyRequest) => Promise<Caller> {
+export function apiCaller(vault: Vault): (req: FastifyRequest) => ReturnType<typeof authenticateRequest> {
   return async (req) => {
-    const header = req.headers['authorization'];
-    const principal = verifiedBeforeBody(req) ?? (await authenticate(vault.tokens, Array.isArray(header) ? header[0] : header, clientCertificate(req)));
+    const principal = verifiedBeforeBody(req) ?? (await authenticateRequest(vault, req));
     vault.rateLimiter.admit(principal);
     vault.rateLimiter.chargeWork(principal, 'bodyBytes', bodyLength(req));
     return principal;

@@ -5,8 +5,8 @@
  * entry's bytes are an audit record and need an administration token (app/ledger-access.ts).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { authenticate, CustodiaError, parseTilePath, readLedgerEntry, recordAuthnFailure, type Vault } from '../app/index.js';
-import { clientCertificate } from './client-certificate.js';
+import { CustodiaError, parseTilePath, readLedgerEntry, recordAuthnFailure, type Vault } from '../app/index.js';
+import { authenticateRequest } from './verified-before-body.js';
 
 const DECIMAL = /^(?:0|[1-9][0-9]{0,15})$/;
 
@@ -39,8 +39,7 @@ export function registerLedgerRoutes(app: FastifyInstance, vault: Vault): void {
   app.get('/ledger/proof/inclusion', async (req, reply) => proof(reply, await ledger.inclusionProof(sizeParam(req, 'index'), sizeParam(req, 'size'))));
   app.get('/ledger/proof/consistency', async (req, reply) => proof(reply, await ledger.consistencyProof(sizeParam(req, 'from'), sizeParam(req, 'to'))));
   app.get('/ledger/entry/:index', async (req, reply) => {
-    const header = req.headers['authorization'];
-    const caller = await authenticate(vault.tokens, Array.isArray(header) ? header[0] : header, clientCertificate(req)).catch(async (e: unknown) => {
+    const caller = await authenticateRequest(vault, req).catch(async (e: unknown) => {
       // A failed sign-in at the audit trail is on it too, up to a rate per address; past it, 429 and nothing recorded.
       vault.rateLimiter.countRefusedToken(req.ip);
       await recordAuthnFailure(vault, e, req.ip).catch(() => undefined);

@@ -22,6 +22,12 @@ type Principal = Awaited<ReturnType<typeof authenticate>>;
 const TOKEN_ROUTES = /^\/(?:fhir|admin|detect|inventory)(?:[/?]|$)/;
 const verified = new WeakMap<FastifyRequest, Principal>();
 
+/** The principal of the request's bearer token (and the client certificate it may be bound to), or `unauthenticated` / `token-invalid`. */
+export function authenticateRequest(vault: Vault, req: FastifyRequest): Promise<Principal> {
+  const header = req.headers['authorization'];
+  return authenticate(vault.tokens, Array.isArray(header) ? header[0] : header, clientCertificate(req));
+}
+
 /** The principal the request's token was verified as before its body was read, if it was. */
 export function verifiedBeforeBody(req: FastifyRequest): Principal | undefined {
   return verified.get(req);
@@ -36,14 +42,13 @@ export function registerVerifiedBodies(app: FastifyInstance, vault: Vault): void
       done(null, payload);
       return;
     }
-    const header = req.headers['authorization'];
     const unread = (): void => {
       // The route refuses the request. Fastify compares what a replaced body says it received with Content-Length.
       const empty = Readable.from([]) as Readable & { receivedEncodedLength?: number };
       empty.receivedEncodedLength = Number(req.headers['content-length'] ?? 0);
       done(null, empty);
     };
-    authenticate(vault.tokens, Array.isArray(header) ? header[0] : header, clientCertificate(req)).then(
+    authenticateRequest(vault, req).then(
       (principal) => {
         verified.set(req, principal);
         // Spent buckets: refused here (429, as the route's admission would refuse it; not recorded), the body unread.
