@@ -8,13 +8,13 @@
  * records need: the thread keeps none between appends, so an erasure (which destroys a
  * key in the key store) is never undone by a copy it still holds.
  */
-import { existsSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { CustodiaError } from '../kernel/index.js';
 import type { DataKey } from '../crypto/index.js';
 import type { AuditRecord } from '../ledger/index.js';
 import type { AppendRequest, AppendThreadData } from './ledger-append-thread.js';
 import { AppendChannel, channelMemory, RING } from './ledger-append-channel.js';
+import { threadModule } from './thread-module.js';
 
 export interface LedgerAppender {
   /**
@@ -23,17 +23,6 @@ export interface LedgerAppender {
    */
   append(audits: readonly AuditRecord[], keys: readonly (readonly [string, DataKey])[] | null, filingKey: Buffer | null, at: number): Promise<number>;
   close(): Promise<void>;
-}
-
-/**
- * The thread's module. Under vitest this file runs from its TypeScript source, which a
- * worker thread cannot load: the build of the same module is used (`npm test` builds
- * first), and without a build there is no thread (the caller appends in-process).
- */
-function threadModule(): URL | undefined {
-  if (!import.meta.url.endsWith('.ts')) return new URL('./ledger-append-thread.js', import.meta.url);
-  const built = new URL('../../dist/store/ledger-append-thread.js', import.meta.url);
-  return existsSync(built) ? built : undefined;
 }
 
 interface Waiting {
@@ -59,7 +48,7 @@ const stopped = (cause?: unknown): CustodiaError => new CustodiaError('storage-u
  * for is durable.
  */
 export function ledgerAppender(path: string): LedgerAppender | undefined {
-  const module = path === ':memory:' ? undefined : threadModule();
+  const module = path === ':memory:' ? undefined : threadModule('ledger-append-thread');
   if (module === undefined) return undefined;
   let thread: { readonly worker: Worker; readonly channel: AppendChannel } | undefined;
   let sent = 0;
