@@ -14,6 +14,7 @@ import { resolveEncryption, type EncryptionConfig, type EncryptionInput } from '
 import { loadRetentionPolicy, NO_RETENTION, type RetentionPolicy } from './retention-policy.js';
 import { resolveLedger, type LedgerConfig, type LedgerInput } from './ledger-config.js';
 import { resolveDetectStream, type DetectStreamConfig, type DetectStreamInput } from './detect-stream-config.js';
+import { DEFAULT_SEARCH_TIMEOUT_MS } from '../store/index.js';
 
 export { isLoopback };
 
@@ -28,6 +29,8 @@ export interface VaultConfig {
   /** Public base URL of the FHIR API, e.g. http://127.0.0.1:8080/fhir. */
   readonly fhirBaseUrl: string;
   readonly bodyLimitBytes: number;
+  /** The longest a search statement may run on a SQLite file before the search fails `search-too-costly` (store/search-runner.ts). */
+  readonly searchTimeoutMs: number;
   readonly limits: FhirLimits;
   /** Allow plain HTTP on a non-loopback address (never do this outside a lab). */
   readonly insecureHttp: boolean;
@@ -76,6 +79,8 @@ export interface ConfigInput {
   readonly baseUrl?: string;
   /** The largest request body: a number of bytes, or a size such as `4MiB` or `512KiB` from the command line (env CUSTODIA_BODY_LIMIT). */
   readonly bodyLimitBytes?: number | string;
+  /** The search deadline in seconds, 1 to 600 (env CUSTODIA_SEARCH_TIMEOUT; default 10). */
+  readonly searchTimeoutSeconds?: number | string;
   readonly limits?: Partial<FhirLimits>;
   readonly insecureHttp?: boolean;
   /** PEM files: the certificate chain and its private key (env CUSTODIA_TLS_CERT, CUSTODIA_TLS_KEY). */
@@ -193,9 +198,19 @@ function parseBodyLimit(value: number | string): number {
 }
 
 /**
+ * The search deadline: whole seconds from 1 to 600, from the command line or the
+ * environment (hostile text: refused unless it reads exactly so).
+ */
+function parseSearchTimeout(value: number | string): number {
+  const seconds = typeof value === 'number' ? value : /^\s*[0-9]{1,3}\s*$/.test(value) ? Number(value) : Number.NaN;
+  if (!Number.isInteger(seconds) || seconds < 1 || seconds > 600) invalid('the search timeout must be a whole number of seconds from 1 to 600');
+  return seconds * 1000;
+}
+
+/**
  * Resolves the configuration. `env` supplies CUSTODIA_DATABASE_URL, CUSTODIA_DATA_DIR,
  * CUSTODIA_CORS_ORIGINS, CUSTODIA_TRUSTED_PROXIES and CUSTODIA_RATE_LIMITS (comma-separated),
- * CUSTODIA_TLS_CERT, CUSTODIA_TLS_KEY, CUSTODIA_TLS_CLIENT_CA (paths), CUSTODIA_MAX_INDEX_ROWS, CUSTODIA_BODY_LIMIT, and the flags
+ * CUSTODIA_TLS_CERT, CUSTODIA_TLS_KEY, CUSTODIA_TLS_CLIENT_CA (paths), CUSTODIA_MAX_INDEX_ROWS, CUSTODIA_BODY_LIMIT, CUSTODIA_SEARCH_TIMEOUT, and the flags
  * CUSTODIA_TLS_SELF_SIGNED and CUSTODIA_INSECURE_HTTP (1 or 0); explicit options win over
  * the environment.
  */
@@ -224,6 +239,7 @@ export function resolveConfig(input: ConfigInput, env: NodeJS.ProcessEnv = {}): 
     port,
     fhirBaseUrl,
     bodyLimitBytes: parseBodyLimit(input.bodyLimitBytes ?? nonEmpty(env['CUSTODIA_BODY_LIMIT']) ?? 32 * 1024 * 1024),
+    searchTimeoutMs: parseSearchTimeout(input.searchTimeoutSeconds ?? nonEmpty(env['CUSTODIA_SEARCH_TIMEOUT']) ?? DEFAULT_SEARCH_TIMEOUT_MS / 1000),
     limits: Object.freeze(limits),
     insecureHttp,
     ...(tls === undefined ? {} : { tls }),

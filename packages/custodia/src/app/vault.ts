@@ -117,6 +117,7 @@ export async function openVaultDatabase(
       database: config.database,
       atRest: keyManagement.atRest,
       ledger: { enabled: config.ledger.audit, random, clock },
+      searchTimeoutMs: config.searchTimeoutMs,
       ...(inFlight === undefined ? {} : { inFlight }),
       ...(config.postgresSchema === undefined ? {} : { schema: config.postgresSchema }),
     });

@@ -30,6 +30,7 @@ import type { AtRest } from './at-rest.js';
 import { writeAuditRecord, type WriteAuditContext, type WrittenVersion } from '../ledger/index.js';
 import type { LedgerLog, SyncLedgerWrites } from './ledger-log.js';
 import type { LedgerAppender } from './ledger-appender.js';
+import type { SearchRunner } from './search-runner.js';
 import type { StoredDigest } from './stored-digest.js';
 
 export interface StoreHandles {
@@ -72,6 +73,8 @@ export interface StoreHandles {
   readonly sequencerLease?: () => Promise<boolean>;
   /** SQLite files: the audit writer thread that appends audited reads' records (ledger-appender.ts). */
   readonly appender?: LedgerAppender;
+  /** SQLite files: the threads that run searches outside transactions, off the event loop and within a deadline (search-runner.ts). */
+  readonly searches?: SearchRunner;
 }
 
 class TransactionWriter implements ResourceWriter {
@@ -153,7 +156,7 @@ export class KyselyResourceStore implements ResourceStore {
   }
 
   search(query: SearchQuery, limit: number, visibility: Visibility = SEE_ALL): Promise<SearchResult> {
-    return guarded(() => search(this.h.read, this.h.d, this.h.at, query, limit, visibility));
+    return guarded(() => search(this.h.read, this.h.d, this.h.at, query, limit, visibility, this.h.searches));
   }
 
   readVersion(type: string, id: string, versionId: number, visibility: Visibility = SEE_ALL): Promise<StoredVersion | undefined> {
@@ -165,7 +168,7 @@ export class KyselyResourceStore implements ResourceStore {
   }
 
   countHistory(filter: HistoryFilter, visibility: Visibility = SEE_ALL): Promise<number> {
-    return guarded(() => countHistoryRows(this.h.read, this.h.d, filter, visibility));
+    return guarded(() => countHistoryRows(this.h.read, this.h.d, filter, visibility, this.h.searches));
   }
 
   loadByKeys(keys: readonly number[], visibility: Visibility = SEE_ALL): Promise<StoredVersion[]> {

@@ -34,6 +34,7 @@ import { sealedDataStore, type SealedDataStore } from './sealed-data-store.js';
 import { legalHoldStore, type LegalHoldStore } from './legal-hold-store.js';
 import { findingStore, type FindingStore } from './finding-store.js';
 import { talkerStore, type TalkerStore } from './talker-store.js';
+import { searchRunner } from './search-runner.js';
 
 export interface StoreOptions {
   /** A `postgres://` URL or a SQLite file path (`:memory:` for a throwaway database). */
@@ -48,6 +49,8 @@ export interface StoreOptions {
    * Without it (command-line tools) every commit fsyncs in place.
    */
   readonly inFlight?: InFlight;
+  /** SQLite files: the longest a search statement may run, in milliseconds (search-runner.ts; default DEFAULT_SEARCH_TIMEOUT_MS). */
+  readonly searchTimeoutMs?: number;
   /** The audit ledger's sources of randomness (entry salts) and time. */
   readonly ledger?: {
     /** False: no ledger entries at all (the benchmark that measures auditing's cost). Default true. */
@@ -189,6 +192,7 @@ async function openSqliteStore(options: StoreOptions): Promise<StoreHandles> {
   const fast = sqliteFastPath(h.writer, h.reader, at);
   const wal = walSync(options.database);
   const appender = ledgerAppender(options.database);
+  const searches = searchRunner(options.database, options.searchTimeoutMs);
   // `synchronous = FULL` (the connection's setting) fsyncs the WAL in the COMMIT, on the
   // event loop; NORMAL leaves the flush to someone else (wal-sync.ts, or nobody).
   const inWriteTransaction = <T>(fn: (db: Kysely<unknown>) => Promise<T>, fsyncInCommit: boolean, touchesData = true): Promise<T> =>
@@ -269,7 +273,9 @@ async function openSqliteStore(options: StoreOptions): Promise<StoreHandles> {
     // Saved search pages only: no resource data changes.
     inEphemeralWriteTransaction: (fn) => inWriteTransaction(fn, false, false),
     ...(appender === undefined ? {} : { appender }),
+    ...(searches === undefined ? {} : { searches }),
     close: async () => {
+      await searches?.close();
       await appender?.close();
       await wal?.close();
       await h.close();

@@ -10,6 +10,7 @@ import { newContext, orderBySql, whereSql } from './search-sql.js';
 import { visibilitySql } from './visibility-sql.js';
 import type { AtRest } from './at-rest.js';
 import { CustodiaError } from '../kernel/index.js';
+import type { SearchRunner } from './search-runner.js';
 
 /** The columns of `resource_versions` that make a StoredVersion. */
 export type VersionRow = Omit<ResourceVersionsTable, 'seq' | 'res_pk'>;
@@ -93,16 +94,23 @@ export async function currentStates(db: Kysely<unknown>, d: DialectSql, refs: re
  */
 export const MAX_SEARCH_PARAMETERS = 5000;
 
-/** Runs `statement`, unless it binds more than MAX_SEARCH_PARAMETERS values (`search-too-costly`). */
-async function runBounded<R>(db: Kysely<unknown>, statement: RawBuilder<R>): Promise<R[]> {
+/**
+ * Runs `statement` (through `runner` when given: off the event loop, search-runner.ts),
+ * unless it binds more than MAX_SEARCH_PARAMETERS values (`search-too-costly`).
+ */
+async function runBounded<R>(db: Kysely<unknown>, statement: RawBuilder<R>, runner?: SearchRunner): Promise<R[]> {
   const compiled = statement.compile(db);
   if (compiled.parameters.length > MAX_SEARCH_PARAMETERS) {
     throw new CustodiaError('search-too-costly', `This search compares more values than the server takes in one query (${MAX_SEARCH_PARAMETERS}); send fewer alternatives`);
   }
-  return (await db.executeQuery(compiled)).rows;
+  return runner === undefined ? (await db.executeQuery(compiled)).rows : runner.run(compiled);
 }
 
-export async function search(db: Kysely<unknown>, d: DialectSql, at: AtRest, query: SearchQuery, limit: number, visibility: Visibility = SEE_ALL): Promise<SearchResult> {
+/**
+ * A page of `query`'s keys and, when the page does not hold every match, their count: the
+ * two statements of a search that may inspect many rows, run through `runner` when given.
+ */
+export async function search(db: Kysely<unknown>, d: DialectSql, at: AtRest, query: SearchQuery, limit: number, visibility: Visibility = SEE_ALL, runner?: SearchRunner): Promise<SearchResult> {
   const q = at.query(query);
   const ctx = newContext(d, visibility);
   const where = whereSql(ctx, q, 'r');
@@ -110,7 +118,7 @@ export async function search(db: Kysely<unknown>, d: DialectSql, at: AtRest, que
   let truncated = false;
   if (limit > 0) {
     const rows = await runBounded(db, sql<{ pk: number }>`
-      SELECT r.pk FROM resources r WHERE ${where} ORDER BY ${orderBySql(q.sort, 'r')} LIMIT ${limit + 1}`);
+      SELECT r.pk FROM resources r WHERE ${where} ORDER BY ${orderBySql(q.sort, 'r')} LIMIT ${limit + 1}`, runner);
     for (const row of rows) keys.push(Number(row.pk));
     truncated = keys.length > limit;
     if (truncated) keys.length = limit;
@@ -118,7 +126,7 @@ export async function search(db: Kysely<unknown>, d: DialectSql, at: AtRest, que
   // When every match fitted under the limit the total is known for free.
   if (limit > 0 && !truncated) return { keys, truncated, total: keys.length };
   if (q.total === 'none') return { keys, truncated };
-  const count = await runBounded(db, sql<{ n: number }>`SELECT COUNT(*) AS n FROM resources r WHERE ${whereSql(newContext(d, visibility), q, 'r')}`);
+  const count = await runBounded(db, sql<{ n: number }>`SELECT COUNT(*) AS n FROM resources r WHERE ${whereSql(newContext(d, visibility), q, 'r')}`, runner);
   return { keys, truncated, total: Number(count[0]?.n ?? 0) };
 }
 

@@ -87,6 +87,19 @@ describe('body limit', () => {
   });
 });
 
+describe('search timeout', () => {
+  it('takes whole seconds from 1 to 600 from the option or CUSTODIA_SEARCH_TIMEOUT (default 10)', () => {
+    expect(resolveConfig({}).searchTimeoutMs).toBe(10_000);
+    expect(resolveConfig({}, { CUSTODIA_SEARCH_TIMEOUT: '30' }).searchTimeoutMs).toBe(30_000);
+    expect(resolveConfig({ searchTimeoutSeconds: '2' }, { CUSTODIA_SEARCH_TIMEOUT: '30' }).searchTimeoutMs).toBe(2_000);
+    expect(resolveConfig({ searchTimeoutSeconds: 600 }).searchTimeoutMs).toBe(600_000);
+    for (const bad of ['0', '601', '-1', '1.5', '1e2', '10s', 'forever', '', ' ', 0.5, 1000]) {
+      expect(() => resolveConfig({ searchTimeoutSeconds: bad }), String(bad)).toThrow(configInvalid);
+    }
+    expect(() => resolveConfig({}, { CUSTODIA_SEARCH_TIMEOUT: 'never' })).toThrow(configInvalid);
+  });
+});
+
 describe('rate limits', () => {
   it('reads <kind>=<per second>/<burst> over the defaults', () => {
     expect(parseRateLimitSpecs(['user=20/100', 'token=0.5/5,client=1000/4000'])).toEqual({

@@ -1,0 +1,143 @@
+/**
+ * The vault's side of the search threads (search-thread.ts): a small pool that runs a
+ * search's costly statements off the event loop, one statement per thread at a time, in
+ * the order they came, each within a deadline.
+ *
+ * The deadline: a statement still running after `timeoutMs` fails its search with
+ * `search-too-costly` (400, OperationOutcome `too-costly`), and its thread is given up.
+ * SQLite could stop the statement (sqlite3_interrupt), but better-sqlite3 does not offer
+ * that, and a worker's termination takes effect only when the statement returns to
+ * JavaScript; so the thread runs it to its end and then exits. While it does, it still
+ * holds a core: a new thread replaces it only while the pool's threads, given up ones
+ * included, number no more than `threads` + {@link GIVEN_UP}. Beyond that, searches queue
+ * until one ends. The event loop, which serves reads, writes and logins, is never held.
+ */
+import { Worker } from 'node:worker_threads';
+import type { CompiledQuery } from 'kysely';
+import { CustodiaError } from '../kernel/index.js';
+import type { SearchReply, SearchStatement, SearchThreadData } from './search-thread.js';
+import { threadModule } from './thread-module.js';
+
+export interface SearchRunner {
+  /** The rows of `compiled`, read off the event loop; `search-too-costly` past the deadline. */
+  run<R>(compiled: CompiledQuery<R>): Promise<R[]>;
+  close(): Promise<void>;
+}
+
+/** Threads that run statements at once (the machines this is built for have two cores; the event loop keeps one). */
+export const SEARCH_THREADS = 2;
+/** The longest a search statement may run, by default (`--search-timeout`, CUSTODIA_SEARCH_TIMEOUT). */
+export const DEFAULT_SEARCH_TIMEOUT_MS = 10_000;
+/** Threads given up at their deadline and still running, beyond {@link SEARCH_THREADS}, at most. */
+const GIVEN_UP = 1;
+
+interface Job {
+  readonly statement: SearchStatement;
+  readonly resolve: (rows: unknown[]) => void;
+  readonly reject: (e: unknown) => void;
+}
+
+interface Slot {
+  readonly worker: Worker;
+  job: Job | undefined;
+  timer: NodeJS.Timeout | undefined;
+  /** Past a deadline: its statement no longer has a caller, and the thread exits when it ends. */
+  givenUp: boolean;
+  exited: boolean;
+}
+
+/** A driver error from the thread, with its code, as db-errors.ts translates it. */
+const driverError = (e: { code: string; message: string }): Error => Object.assign(new Error(e.message), { code: e.code });
+
+/**
+ * A pool over the SQLite file at `path`; undefined where there can be none (`:memory:`,
+ * an unbuilt source tree): the caller then runs its statements on its own connection.
+ */
+export function searchRunner(path: string, timeoutMs: number = DEFAULT_SEARCH_TIMEOUT_MS, threads: number = SEARCH_THREADS): SearchRunner | undefined {
+  const module = path === ':memory:' ? undefined : threadModule('search-thread');
+  if (module === undefined) return undefined;
+  const slots = new Set<Slot>();
+  const idle: Slot[] = [];
+  const queue: Job[] = [];
+  let nextId = 0;
+  let closed = false;
+  const working = (): number => [...slots].filter((s) => !s.givenUp).length;
+
+  function spawn(): Slot {
+    const worker = new Worker(module!, { workerData: { role: 'search', path } satisfies SearchThreadData });
+    worker.unref();
+    const slot: Slot = { worker, job: undefined, timer: undefined, givenUp: false, exited: false };
+    slots.add(slot);
+    worker.on('message', (reply: SearchReply) => {
+      const job = slot.job;
+      if (job === undefined || job.statement.id !== reply.id) return;
+      clearTimeout(slot.timer);
+      slot.job = undefined;
+      worker.unref();
+      if ('error' in reply) job.reject(driverError(reply.error));
+      else job.resolve(reply.rows);
+      idle.push(slot);
+      dispatch();
+    });
+    const gone = (cause: unknown): void => {
+      if (slot.exited) return;
+      slot.exited = true;
+      slots.delete(slot);
+      const at = idle.indexOf(slot);
+      if (at >= 0) idle.splice(at, 1);
+      const job = slot.job;
+      slot.job = undefined;
+      clearTimeout(slot.timer);
+      job?.reject(new CustodiaError('storage-unavailable', 'The search thread stopped; retry', { cause }));
+      dispatch();
+    };
+    worker.on('error', gone);
+    worker.on('exit', (code) => gone(new Error(`exit code ${code}`)));
+    return slot;
+  }
+
+  function expire(slot: Slot): void {
+    const job = slot.job;
+    if (job === undefined) return;
+    slot.job = undefined;
+    slot.givenUp = true;
+    job.reject(new CustodiaError('search-too-costly', `This search ran longer than the server allows (${timeoutMs / 1000} s); narrow it (a patient, a code, a date range) or ask for _total=none`));
+    // Exits once the statement returns to JavaScript (the header); it no longer keeps the process up.
+    slot.worker.unref();
+    void slot.worker.terminate();
+    dispatch();
+  }
+
+  function dispatch(): void {
+    while (queue.length > 0 && !closed) {
+      let slot = idle.pop();
+      if (slot === undefined) {
+        if (working() >= threads || slots.size >= threads + GIVEN_UP) return;
+        slot = spawn();
+      }
+      const job = queue.shift()!;
+      slot.job = job;
+      // A statement in flight keeps the process up until it is answered.
+      slot.worker.ref();
+      const s = slot;
+      slot.timer = setTimeout(() => expire(s), timeoutMs);
+      slot.worker.postMessage(job.statement);
+    }
+  }
+
+  return {
+    run<R>(compiled: CompiledQuery<R>): Promise<R[]> {
+      if (closed) return Promise.reject(new CustodiaError('storage-unavailable', 'The store is closed'));
+      return new Promise<R[]>((resolve, reject) => {
+        queue.push({ statement: { id: nextId++, sql: compiled.sql, parameters: compiled.parameters }, resolve: resolve as (rows: unknown[]) => void, reject });
+        dispatch();
+      });
+    },
+    async close() {
+      closed = true;
+      for (const job of queue.splice(0)) job.reject(new CustodiaError('storage-unavailable', 'The store is closed'));
+      // Threads given up are not waited for: their statement has no caller, and a read-only connection may stop anywhere.
+      await Promise.all([...slots].map((s) => (s.givenUp ? undefined : s.worker.terminate())));
+    },
+  };
+}

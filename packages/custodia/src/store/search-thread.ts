@@ -1,0 +1,70 @@
+/**
+ * A search thread (SQLite files): runs a search's statements that may inspect many rows —
+ * its page of keys and its count (read-queries.ts `search`) — on a read-only connection of
+ * its own, so that a search no index serves (`:text`, `:not`, `_sort` over a large type, a
+ * count over millions of rows) holds this thread and not the event loop that serves every
+ * other request. better-sqlite3 is synchronous: on the event loop such a statement stopped
+ * the whole server for as long as it ran.
+ *
+ * Isolation: WAL lets this connection read beside the vault's writer. Each statement reads
+ * the database as last committed when it starts, so a search sees every write whose caller
+ * has been answered (commits are visible to other connections at once; durability is a
+ * separate matter, wal-sync.ts). Searches inside a write transaction (conditional
+ * operations, transaction bundles) must see that transaction's own rows and do not come here.
+ *
+ * Input: the statements come from this process (search-runner.ts), compiled by kysely from
+ * a parsed and checked query; the values a caller sent are bound parameters, never SQL
+ * text. Rows go back as they are (keys and counts, no patient data).
+ */
+import { isMainThread, parentPort, workerData, type MessagePort } from 'node:worker_threads';
+import BetterSqlite3 from 'better-sqlite3';
+import { BUSY_TIMEOUT_MS } from './sqlite-write-lock.js';
+
+export interface SearchThreadData {
+  readonly role: 'search';
+  readonly path: string;
+}
+
+/** One statement to run: kysely's compiled SQL and its parameters. */
+export interface SearchStatement {
+  readonly id: number;
+  readonly sql: string;
+  readonly parameters: readonly unknown[];
+}
+
+/** Its rows, or the driver's error (code and message; the runner translates it as db-errors.ts does). */
+export type SearchReply = { readonly id: number; readonly rows: unknown[] } | { readonly id: number; readonly error: { readonly code: string; readonly message: string } };
+
+/** Prepared statements kept, by SQL text (a search's SQL varies with its parameters' shape, not their values). */
+const STATEMENTS = 256;
+
+/** A parameter as better-sqlite3 binds it: a byte array that crossed the thread boundary is a Uint8Array, not a Buffer. */
+const bindable = (v: unknown): unknown => (v instanceof Uint8Array && !Buffer.isBuffer(v) ? Buffer.from(v.buffer, v.byteOffset, v.byteLength) : v);
+
+function run(data: SearchThreadData, port: MessagePort): void {
+  const db = new BetterSqlite3(data.path, { readonly: true, fileMustExist: true, timeout: BUSY_TIMEOUT_MS });
+  const prepared = new Map<string, BetterSqlite3.Statement>();
+  const statement = (text: string): BetterSqlite3.Statement => {
+    let s = prepared.get(text);
+    if (s === undefined) {
+      s = db.prepare(text);
+      if (prepared.size >= STATEMENTS) prepared.delete(prepared.keys().next().value!);
+      prepared.set(text, s);
+    }
+    return s;
+  };
+  port.on('message', (m: SearchStatement) => {
+    let reply: SearchReply;
+    try {
+      reply = { id: m.id, rows: statement(m.sql).all(...m.parameters.map(bindable)) };
+    } catch (e) {
+      const code = typeof e === 'object' && e !== null && 'code' in e ? String((e as { code: unknown }).code) : '';
+      reply = { id: m.id, error: { code, message: e instanceof Error ? e.message.slice(0, 300) : 'the search failed' } };
+    }
+    port.postMessage(reply);
+  });
+}
+
+// Only as search-runner.ts starts it (another worker that imports this module has other data).
+const given = workerData as Partial<SearchThreadData> | null;
+if (!isMainThread && parentPort !== null && given?.role === 'search' && typeof given.path === 'string') run(given as SearchThreadData, parentPort);

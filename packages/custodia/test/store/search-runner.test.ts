@@ -1,0 +1,117 @@
+/**
+ * The search threads (store/search-runner.ts, store/search-thread.ts) on a SQLite file:
+ * statements run off the event loop with their parameters bound (bytes included); a
+ * statement past its deadline fails `search-too-costly` at the deadline, while the event
+ * loop and the pool's other thread go on serving; a thread given up is replaced within
+ * the pool's bound; driver errors keep their SQLite code (db-errors.ts translates them);
+ * closing fails what is queued and what comes after.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import BetterSqlite3 from 'better-sqlite3';
+import { CompiledQuery } from 'kysely';
+import { searchRunner, type SearchRunner } from '../../src/store/search-runner.js';
+import { isCustodiaError } from '../../src/kernel/index.js';
+
+const built = existsSync(fileURLToPath(new URL('../../dist/store/search-thread.js', import.meta.url)));
+
+/** A statement that runs for seconds: a recursive count to 50 million (about 4 s here). */
+const SLOW = CompiledQuery.raw('WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 50000000) SELECT COUNT(*) AS n FROM c', []);
+const cheap = (n: number): CompiledQuery<{ n: number }> => CompiledQuery.raw('SELECT n FROM t WHERE n = ?', [n]);
+
+describe.skipIf(!built)('search threads (SQLite file)', () => {
+  let dir: string;
+  let path: string;
+  let runner: SearchRunner | undefined;
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'custodia-search-threads-'));
+    path = join(dir, 'custodia.db');
+    const db = new BetterSqlite3(path);
+    db.pragma('journal_mode = WAL');
+    db.exec('CREATE TABLE t (n INTEGER PRIMARY KEY, b BLOB)');
+    const insert = db.prepare('INSERT INTO t (n, b) VALUES (?, ?)');
+    for (let n = 1; n <= 100; n++) insert.run(n, Buffer.from([n, 0, 255]));
+    db.close();
+  });
+
+  afterEach(async () => {
+    await runner?.close();
+    runner = undefined;
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('runs statements with their parameters bound, bytes included, and sees what was committed before', async () => {
+    runner = searchRunner(path, 5_000)!;
+    expect(runner).toBeDefined();
+    expect(await runner.run(cheap(7))).toEqual([{ n: 7 }]);
+    const bytes = await runner.run<{ n: number }>(CompiledQuery.raw('SELECT n FROM t WHERE b = ?', [Buffer.from([42, 0, 255])]));
+    expect(bytes).toEqual([{ n: 42 }]);
+    // A write committed on another connection after the thread opened its own.
+    const db = new BetterSqlite3(path);
+    db.prepare('INSERT INTO t (n, b) VALUES (?, ?)').run(1000, null);
+    db.close();
+    expect(await runner.run(cheap(1000))).toEqual([{ n: 1000 }]);
+  });
+
+  it('fails a statement past its deadline with search-too-costly, while the event loop and the other thread go on', async () => {
+    runner = searchRunner(path, 300, 2)!;
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 10);
+    const started = performance.now();
+    const slow = runner.run(SLOW).then(
+      () => 'finished',
+      (e: unknown) => e,
+    );
+    // The pool's other thread answers while the slow statement runs.
+    expect(await runner.run(cheap(3))).toEqual([{ n: 3 }]);
+    const failure = await slow;
+    const waited = performance.now() - started;
+    clearInterval(timer);
+    expect(isCustodiaError(failure) && failure.code).toBe('search-too-costly');
+    expect(waited).toBeGreaterThanOrEqual(290);
+    expect(waited).toBeLessThan(2_000);
+    // The event loop was not held: a 10 ms timer fired through the wait.
+    expect(ticks).toBeGreaterThan(waited / 10 / 4);
+    // A thread replaces the one given up (whose statement still runs to its end).
+    expect(await runner.run(cheap(4))).toEqual([{ n: 4 }]);
+    expect(await runner.run(cheap(5))).toEqual([{ n: 5 }]);
+  }, 20_000);
+
+  it('queues searches beyond the bound on threads given up until one ends, and answers them then', async () => {
+    runner = searchRunner(path, 100, 1)!;
+    // One thread, one given up at most: two slow statements past their deadline fill the bound.
+    const failures = await Promise.all([runner.run(SLOW), runner.run(SLOW)].map((p) => p.then(() => 'finished', (e: unknown) => (isCustodiaError(e) ? e.code : e))));
+    expect(failures).toEqual(['search-too-costly', 'search-too-costly']);
+    // Answered once a given-up thread has ended its statement and exited.
+    expect(await runner.run(cheap(9))).toEqual([{ n: 9 }]);
+  }, 60_000);
+
+  it('keeps the SQLite code of a driver error, for db-errors.ts to translate', async () => {
+    runner = searchRunner(path, 5_000)!;
+    await expect(runner.run(CompiledQuery.raw('SELECT * FROM no_such_table', []))).rejects.toMatchObject({ code: 'SQLITE_ERROR' });
+    // The thread goes on after an error.
+    expect(await runner.run(cheap(2))).toEqual([{ n: 2 }]);
+  });
+
+  it('fails what is queued and what comes after once closed', async () => {
+    runner = searchRunner(path, 5_000, 1)!;
+    const first = runner.run(cheap(1));
+    const queued = runner.run(cheap(2)).then(
+      () => 'answered',
+      (e: unknown) => (isCustodiaError(e) ? e.code : e),
+    );
+    await runner.close();
+    expect(['answered', 'storage-unavailable']).toContain(await queued);
+    await first.catch(() => undefined);
+    await expect(runner.run(cheap(3))).rejects.toMatchObject({ code: 'storage-unavailable' });
+    runner = undefined;
+  });
+
+  it('is not made for a database in memory', () => {
+    expect(searchRunner(':memory:')).toBeUndefined();
+  });
+});
