@@ -76,7 +76,9 @@ export class DeviceDirectory {
 
   async #refresh(): Promise<void> {
     const now = this.clock.now();
-    if (now - this.#checkedAt < this.refreshMs) return;
+    // Checked lately and no load under way. A caller that comes while one is under way
+    // waits for it: the maps are not filled until it ends (the first load of all included).
+    if (this.#loading === undefined && now - this.#checkedAt < this.refreshMs) return;
     this.#loading ??= (async () => {
       this.#checkedAt = now;
       const marker = await this.store.changeMarker('Device');

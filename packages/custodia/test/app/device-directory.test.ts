@@ -1,0 +1,47 @@
+/**
+ * The device directory (app/device-directory.ts) over a real store: a Device is linked by
+ * MAC and by the IP literal of its url, and callers that come while the directory is
+ * loading wait for the load instead of finding nothing (the two scorers of a shared bus
+ * ask at once; the first load of all is the one they both need).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLEAR_AT_REST, openStore } from '../../src/store/index.js';
+import type { ResourceStore } from '../../src/fhir/index.js';
+import { DeviceDirectory, ETHERNET_ADDRESS_SYSTEM } from '../../src/app/device-directory.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/databases.js';
+import { create, rows } from '../store/store-fixtures.js';
+
+describe('device directory', () => {
+  let db: TestDatabase;
+  let store: ResourceStore;
+  const clock = { now: () => 1_800_000_000_000 };
+
+  beforeAll(async () => {
+    db = await createTestDatabase('sqlite');
+    store = await openStore({ ...db.options, atRest: CLEAR_AT_REST });
+    const device = (id: string, resource: object) => ({ ...create('Device', id, rows({})), json: JSON.stringify({ resourceType: 'Device', id, status: 'active', ...resource }) });
+    await store.transaction((tx) =>
+      tx.writeVersions([
+        device('monitor-1', { identifier: [{ system: ETHERNET_ADDRESS_SYSTEM, value: '02-00-00-00-04-17' }], url: 'http://10.0.4.17/' }),
+        device('pump-2', { url: '10.0.4.18' }),
+      ]),
+    );
+  });
+  afterAll(async () => {
+    await store.close();
+    await db.cleanup();
+  });
+
+  it('links by MAC before IP, and by the IP literal of the url', async () => {
+    const directory = new DeviceDirectory(store, clock);
+    expect(await directory.deviceOf({ origMac: '02:00:00:00:04:17', origAddr: '10.0.4.99' })).toBe('Device/monitor-1');
+    expect(await directory.deviceOf({ origAddr: '10.0.4.18' })).toBe('Device/pump-2');
+    expect(await directory.deviceOf({ origAddr: '10.0.4.19' })).toBeUndefined();
+  });
+
+  it('makes callers that come during a load wait for it', async () => {
+    const directory = new DeviceDirectory(store, clock);
+    const asked = await Promise.all([directory.deviceOf({ origAddr: '10.0.4.17' }), directory.deviceOf({ origAddr: '10.0.4.18' }), directory.deviceOf({ origMac: '02:00:00:00:04:17' })]);
+    expect(asked).toEqual(['Device/monitor-1', 'Device/pump-2', 'Device/monitor-1']);
+  });
+});
