@@ -7,7 +7,8 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import { SEE_ALL, type IncludeSpec, type Visibility } from '../fhir/index.js';
 import type { DialectSql } from './dialect-sql.js';
-import { visibleClause } from './read-queries.js';
+import { runBounded, visibleClause } from './read-queries.js';
+import type { SearchRunner } from './search-runner.js';
 
 function specSql(spec: IncludeSpec, x: string): RawBuilder<unknown> {
   const parts = [sql`${sql.ref(`${x}.res_type`)} = ${spec.sourceType}`];
@@ -16,23 +17,25 @@ function specSql(spec: IncludeSpec, x: string): RawBuilder<unknown> {
   return sql`(${sql.join(parts, sql` AND `)})`;
 }
 
-export async function includeKeys(db: Kysely<unknown>, d: DialectSql, keys: readonly number[], specs: readonly IncludeSpec[], limit: number, visibility: Visibility = SEE_ALL): Promise<number[]> {
+/** The resources a page's references point at; through `runner` when given, as a search's own statements (search-runner.ts). */
+export async function includeKeys(db: Kysely<unknown>, d: DialectSql, keys: readonly number[], specs: readonly IncludeSpec[], limit: number, visibility: Visibility = SEE_ALL, runner?: SearchRunner): Promise<number[]> {
   if (keys.length === 0 || specs.length === 0) return [];
-  const result = await sql<{ pk: number }>`
+  const rows = await runBounded(db, sql<{ pk: number }>`
     SELECT DISTINCT t.pk FROM sp_reference x
     JOIN resources t ON t.res_type = x.target_type AND t.res_id = x.target_id
     WHERE ${d.inKeys('x.res_pk', keys)} AND t.deleted = 0 AND (${sql.join(specs.map((s) => specSql(s, 'x')), sql` OR `)}) ${visibleClause(d, visibility, 't')}
-    ORDER BY t.pk LIMIT ${limit}`.execute(db);
-  return result.rows.map((r) => Number(r.pk));
+    ORDER BY t.pk LIMIT ${limit}`, runner);
+  return rows.map((r) => Number(r.pk));
 }
 
-export async function revincludeKeys(db: Kysely<unknown>, d: DialectSql, keys: readonly number[], specs: readonly IncludeSpec[], limit: number, visibility: Visibility = SEE_ALL): Promise<number[]> {
+/** The resources that point at a page's (every one of them read and made distinct before the limit: for a large page, many); through `runner` when given. */
+export async function revincludeKeys(db: Kysely<unknown>, d: DialectSql, keys: readonly number[], specs: readonly IncludeSpec[], limit: number, visibility: Visibility = SEE_ALL, runner?: SearchRunner): Promise<number[]> {
   if (keys.length === 0 || specs.length === 0) return [];
-  const result = await sql<{ pk: number }>`
+  const rows = await runBounded(db, sql<{ pk: number }>`
     SELECT DISTINCT x.res_pk AS pk FROM resources t
     JOIN sp_reference x ON x.target_type = t.res_type AND x.target_id = t.res_id
     JOIN resources s ON s.pk = x.res_pk
     WHERE ${d.inKeys('t.pk', keys)} AND s.deleted = 0 AND (${sql.join(specs.map((s) => specSql(s, 'x')), sql` OR `)}) ${visibleClause(d, visibility, 's')}
-    ORDER BY x.res_pk LIMIT ${limit}`.execute(db);
-  return result.rows.map((r) => Number(r.pk));
+    ORDER BY x.res_pk LIMIT ${limit}`, runner);
+  return rows.map((r) => Number(r.pk));
 }

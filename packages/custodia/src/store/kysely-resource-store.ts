@@ -176,11 +176,11 @@ export class KyselyResourceStore implements ResourceStore {
   }
 
   includeKeys(keys: readonly number[], specs: readonly IncludeSpec[], limit: number, visibility: Visibility = SEE_ALL): Promise<number[]> {
-    return guarded(() => includeKeys(this.h.read, this.h.d, keys, specs, limit, visibility));
+    return guarded(() => includeKeys(this.h.read, this.h.d, keys, specs, limit, visibility, this.h.searches));
   }
 
   revincludeKeys(keys: readonly number[], specs: readonly IncludeSpec[], limit: number, visibility: Visibility = SEE_ALL): Promise<number[]> {
-    return guarded(() => revincludeKeys(this.h.read, this.h.d, keys, specs, limit, visibility));
+    return guarded(() => revincludeKeys(this.h.read, this.h.d, keys, specs, limit, visibility, this.h.searches));
   }
 
   prepareKeys(writes: readonly VersionWrite[]): Promise<void> {

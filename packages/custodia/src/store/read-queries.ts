@@ -98,7 +98,7 @@ export const MAX_SEARCH_PARAMETERS = 5000;
  * Runs `statement` (through `runner` when given: off the event loop, search-runner.ts),
  * unless it binds more than MAX_SEARCH_PARAMETERS values (`search-too-costly`).
  */
-async function runBounded<R>(db: Kysely<unknown>, statement: RawBuilder<R>, runner?: SearchRunner): Promise<R[]> {
+export async function runBounded<R>(db: Kysely<unknown>, statement: RawBuilder<R>, runner?: SearchRunner): Promise<R[]> {
   const compiled = statement.compile(db);
   if (compiled.parameters.length > MAX_SEARCH_PARAMETERS) {
     throw new CustodiaError('search-too-costly', `This search compares more values than the server takes in one query (${MAX_SEARCH_PARAMETERS}); send fewer alternatives`);

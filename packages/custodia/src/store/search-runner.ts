@@ -11,6 +11,11 @@
  * holds a core: a new thread replaces it only while the pool's threads, given up ones
  * included, number no more than `threads` + {@link GIVEN_UP}. Beyond that, searches queue
  * until one ends. The event loop, which serves reads, writes and logins, is never held.
+ *
+ * A thread is sent statements once it has opened its connection, so the deadline counts
+ * the statement, not the thread's start. A thread that cannot open the database fails the
+ * search that waited longest, so that searches fail (`storage-unavailable`) rather than
+ * wait for a thread that will never start.
  */
 import { Worker } from 'node:worker_threads';
 import type { CompiledQuery } from 'kysely';
@@ -39,6 +44,8 @@ interface Job {
 
 interface Slot {
   readonly worker: Worker;
+  /** Its connection is open: statements may be sent (the deadline counts from the send, not from the thread's start). */
+  ready: boolean;
   job: Job | undefined;
   timer: NodeJS.Timeout | undefined;
   /** Past a deadline: its statement no longer has a caller, and the thread exits when it ends. */
@@ -66,9 +73,15 @@ export function searchRunner(path: string, timeoutMs: number = DEFAULT_SEARCH_TI
   function spawn(): Slot {
     const worker = new Worker(module!, { workerData: { role: 'search', path } satisfies SearchThreadData });
     worker.unref();
-    const slot: Slot = { worker, job: undefined, timer: undefined, givenUp: false, exited: false };
+    const slot: Slot = { worker, ready: false, job: undefined, timer: undefined, givenUp: false, exited: false };
     slots.add(slot);
     worker.on('message', (reply: SearchReply) => {
+      if ('ready' in reply) {
+        slot.ready = true;
+        idle.push(slot);
+        dispatch();
+        return;
+      }
       const job = slot.job;
       if (job === undefined || job.statement.id !== reply.id) return;
       clearTimeout(slot.timer);
@@ -89,6 +102,9 @@ export function searchRunner(path: string, timeoutMs: number = DEFAULT_SEARCH_TI
       slot.job = undefined;
       clearTimeout(slot.timer);
       job?.reject(new CustodiaError('storage-unavailable', 'The search thread stopped; retry', { cause }));
+      // A thread that never got ready (the database could not be opened) fails the search
+      // that waited longest, so that searches fail rather than wait for a thread that cannot start.
+      if (!slot.ready && !slot.givenUp && !closed) queue.shift()?.reject(new CustodiaError('storage-unavailable', 'The search thread could not start; retry', { cause }));
       dispatch();
     };
     worker.on('error', gone);
@@ -110,10 +126,11 @@ export function searchRunner(path: string, timeoutMs: number = DEFAULT_SEARCH_TI
 
   function dispatch(): void {
     while (queue.length > 0 && !closed) {
-      let slot = idle.pop();
+      const slot = idle.pop();
       if (slot === undefined) {
-        if (working() >= threads || slots.size >= threads + GIVEN_UP) return;
-        slot = spawn();
+        // A new thread is sent work once it is ready (its message calls this again).
+        if (working() < threads && slots.size < threads + GIVEN_UP) spawn();
+        return;
       }
       const job = queue.shift()!;
       slot.job = job;

@@ -32,8 +32,11 @@ export interface SearchStatement {
   readonly parameters: readonly unknown[];
 }
 
-/** Its rows, or the driver's error (code and message; the runner translates it as db-errors.ts does). */
-export type SearchReply = { readonly id: number; readonly rows: unknown[] } | { readonly id: number; readonly error: { readonly code: string; readonly message: string } };
+/**
+ * Its rows, or the driver's error (code and message; the runner translates it as db-errors.ts
+ * does); first of all, once the connection is open, that the thread is ready.
+ */
+export type SearchReply = { readonly ready: true } | { readonly id: number; readonly rows: unknown[] } | { readonly id: number; readonly error: { readonly code: string; readonly message: string } };
 
 /** Prepared statements kept, by SQL text (a search's SQL varies with its parameters' shape, not their values). */
 const STATEMENTS = 256;
@@ -63,6 +66,7 @@ function run(data: SearchThreadData, port: MessagePort): void {
     }
     port.postMessage(reply);
   });
+  port.postMessage({ ready: true } satisfies SearchReply);
 }
 
 // Only as search-runner.ts starts it (another worker that imports this module has other data).

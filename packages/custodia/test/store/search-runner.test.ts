@@ -4,6 +4,7 @@
  * statement past its deadline fails `search-too-costly` at the deadline, while the event
  * loop and the pool's other thread go on serving; a thread given up is replaced within
  * the pool's bound; driver errors keep their SQLite code (db-errors.ts translates them);
+ * a thread that cannot open the database fails the search instead of leaving it waiting;
  * closing fails what is queued and what comes after.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -99,16 +100,22 @@ describe.skipIf(!built)('search threads (SQLite file)', () => {
 
   it('fails what is queued and what comes after once closed', async () => {
     runner = searchRunner(path, 5_000, 1)!;
-    const first = runner.run(cheap(1));
+    const first = runner.run(cheap(1)).catch(() => undefined);
     const queued = runner.run(cheap(2)).then(
       () => 'answered',
       (e: unknown) => (isCustodiaError(e) ? e.code : e),
     );
     await runner.close();
     expect(['answered', 'storage-unavailable']).toContain(await queued);
-    await first.catch(() => undefined);
+    await first;
     await expect(runner.run(cheap(3))).rejects.toMatchObject({ code: 'storage-unavailable' });
     runner = undefined;
+  });
+
+  it('fails a search, rather than let it wait, when no thread can open the database', async () => {
+    runner = searchRunner(join(dir, 'missing.db'), 5_000, 1)!;
+    await expect(runner.run(cheap(1))).rejects.toMatchObject({ code: 'storage-unavailable' });
+    await expect(runner.run(cheap(2))).rejects.toMatchObject({ code: 'storage-unavailable' });
   });
 
   it('is not made for a database in memory', () => {
