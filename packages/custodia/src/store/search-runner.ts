@@ -30,7 +30,7 @@ export interface SearchRunner {
 }
 
 /** Threads that run statements at once (the machines this is built for have two cores; the event loop keeps one). */
-export const SEARCH_THREADS = 2;
+const SEARCH_THREADS = 2;
 /** The longest a search statement may run, by default (`--search-timeout`, CUSTODIA_SEARCH_TIMEOUT). */
 export const DEFAULT_SEARCH_TIMEOUT_MS = 10_000;
 /** Threads given up at their deadline and still running, beyond {@link SEARCH_THREADS}, at most. */

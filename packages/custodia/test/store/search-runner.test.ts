@@ -8,14 +8,14 @@
  * closing fails what is queued and what comes after.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import BetterSqlite3 from 'better-sqlite3';
 import { CompiledQuery } from 'kysely';
 import { searchRunner, type SearchRunner } from '../../src/store/search-runner.js';
 import { isCustodiaError } from '../../src/kernel/index.js';
+import { tempDirs } from '../helpers/temp-dirs.js';
 
 const built = existsSync(fileURLToPath(new URL('../../dist/store/search-thread.js', import.meta.url)));
 
@@ -24,12 +24,13 @@ const SLOW = CompiledQuery.raw('WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELEC
 const cheap = (n: number): CompiledQuery<{ n: number }> => CompiledQuery.raw('SELECT n FROM t WHERE n = ?', [n]);
 
 describe.skipIf(!built)('search threads (SQLite file)', () => {
+  const tempDir = tempDirs('custodia-search-threads-');
   let dir: string;
   let path: string;
   let runner: SearchRunner | undefined;
 
   beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), 'custodia-search-threads-'));
+    dir = tempDir();
     path = join(dir, 'custodia.db');
     const db = new BetterSqlite3(path);
     db.pragma('journal_mode = WAL');
@@ -42,7 +43,6 @@ describe.skipIf(!built)('search threads (SQLite file)', () => {
   afterEach(async () => {
     await runner?.close();
     runner = undefined;
-    rmSync(dir, { recursive: true, force: true });
   });
 
   it('runs statements with their parameters bound, bytes included, and sees what was committed before', async () => {
