@@ -2,7 +2,7 @@
  * Read queries shared by the store and its transactions: current versions, batch
  * current-state lookups and searches.
  */
-import { sql, type Kysely, type RawBuilder } from 'kysely';
+import { sql, type CompiledQuery, type Kysely, type RawBuilder } from 'kysely';
 import { SEE_ALL, type CurrentState, type SearchQuery, type SearchResult, type StoredVersion, type Visibility } from '../fhir/index.js';
 import type { DialectSql } from './dialect-sql.js';
 import { VISIBILITY_FACT_ROWS, type ResourceVersionsTable } from './schema.js';
@@ -99,35 +99,46 @@ export const MAX_SEARCH_PARAMETERS = 5000;
  * unless it binds more than MAX_SEARCH_PARAMETERS values (`search-too-costly`).
  */
 export async function runBounded<R>(db: Kysely<unknown>, statement: RawBuilder<R>, runner?: SearchRunner): Promise<R[]> {
+  return (await rowsThen(db, compileBounded(db, statement), 0, undefined, runner)).rows;
+}
+
+function compileBounded<R>(db: Kysely<unknown>, statement: RawBuilder<R>): CompiledQuery<R> {
   const compiled = statement.compile(db);
   if (compiled.parameters.length > MAX_SEARCH_PARAMETERS) {
     throw new CustodiaError('search-too-costly', `This search compares more values than the server takes in one query (${MAX_SEARCH_PARAMETERS}); send fewer alternatives`);
   }
-  return runner === undefined ? (await db.executeQuery(compiled)).rows : runner.run(compiled);
+  return compiled;
 }
 
 /**
+ * `first`'s rows and, when `then` is given and `first` returned more than `above` rows,
+ * `then`'s: on a search thread in one snapshot and one hand-off, else one after the other.
+ */
+async function rowsThen<R, T>(db: Kysely<unknown>, first: CompiledQuery<R>, above: number, then: CompiledQuery<T> | undefined, runner?: SearchRunner): Promise<{ readonly rows: R[]; readonly thenRows?: T[] }> {
+  if (runner !== undefined) return then === undefined ? { rows: await runner.run(first) } : runner.runThen(first, above, then);
+  const rows = (await db.executeQuery(first)).rows;
+  return then === undefined || rows.length <= above ? { rows } : { rows, thenRows: (await db.executeQuery(then)).rows };
+}
+
+const totalOf = (rows: readonly { n: number }[]): number => Number(rows[0]?.n ?? 0);
+
+/**
  * A page of `query`'s keys and, when the page does not hold every match, their count: the
- * two statements of a search that may inspect many rows, run through `runner` when given.
+ * two statements of a search that may inspect many rows, run through `runner` when given
+ * (in one snapshot there).
  */
 export async function search(db: Kysely<unknown>, d: DialectSql, at: AtRest, query: SearchQuery, limit: number, visibility: Visibility = SEE_ALL, runner?: SearchRunner): Promise<SearchResult> {
   const q = at.query(query);
-  const ctx = newContext(d, visibility);
-  const where = whereSql(ctx, q, 'r');
-  const keys: number[] = [];
-  let truncated = false;
-  if (limit > 0) {
-    const rows = await runBounded(db, sql<{ pk: number }>`
-      SELECT r.pk FROM resources r WHERE ${where} ORDER BY ${orderBySql(q.sort, 'r')} LIMIT ${limit + 1}`, runner);
-    for (const row of rows) keys.push(Number(row.pk));
-    truncated = keys.length > limit;
-    if (truncated) keys.length = limit;
-  }
-  // When every match fitted under the limit the total is known for free.
-  if (limit > 0 && !truncated) return { keys, truncated, total: keys.length };
-  if (q.total === 'none') return { keys, truncated };
-  const count = await runBounded(db, sql<{ n: number }>`SELECT COUNT(*) AS n FROM resources r WHERE ${whereSql(newContext(d, visibility), q, 'r')}`, runner);
-  return { keys, truncated, total: Number(count[0]?.n ?? 0) };
+  const where = whereSql(newContext(d, visibility), q, 'r');
+  const count = q.total === 'none' ? undefined : compileBounded(db, sql<{ n: number }>`SELECT COUNT(*) AS n FROM resources r WHERE ${where}`);
+  if (limit === 0) return count === undefined ? { keys: [], truncated: false } : { keys: [], truncated: false, total: totalOf((await rowsThen(db, count, 0, undefined, runner)).rows) };
+  const page = compileBounded(db, sql<{ pk: number }>`SELECT r.pk FROM resources r WHERE ${where} ORDER BY ${orderBySql(q.sort, 'r')} LIMIT ${limit + 1}`);
+  // The count only when the page does not hold every match (otherwise the total is known for free), read with it.
+  const { rows, thenRows } = await rowsThen(db, page, limit, count, runner);
+  const keys = rows.map((row) => Number(row.pk));
+  if (keys.length <= limit) return { keys, truncated: false, total: keys.length };
+  keys.length = limit;
+  return thenRows === undefined ? { keys, truncated: true } : { keys, truncated: true, total: totalOf(thenRows) };
 }
 
 export async function loadByKeys(db: Kysely<unknown>, d: DialectSql, at: AtRest, keys: readonly number[], visibility: Visibility = SEE_ALL): Promise<StoredVersion[]> {

@@ -26,6 +26,8 @@ import { threadModule } from './thread-module.js';
 export interface SearchRunner {
   /** The rows of `compiled`, read off the event loop; `search-too-costly` past the deadline. */
   run<R>(compiled: CompiledQuery<R>): Promise<R[]>;
+  /** `first`'s rows and, when there are more than `above` of them, `then`'s, read in one snapshot with one hand-off (the deadline covers both). */
+  runThen<R, T>(first: CompiledQuery<R>, above: number, then: CompiledQuery<T>): Promise<{ readonly rows: R[]; readonly thenRows?: T[] }>;
   close(): Promise<void>;
 }
 
@@ -38,7 +40,7 @@ const GIVEN_UP = 1;
 
 interface Job {
   readonly statement: SearchStatement;
-  readonly resolve: (rows: unknown[]) => void;
+  readonly resolve: (reply: { readonly rows: unknown[]; readonly thenRows?: unknown[] }) => void;
   readonly reject: (e: unknown) => void;
 }
 
@@ -88,7 +90,7 @@ export function searchRunner(path: string, timeoutMs: number = DEFAULT_SEARCH_TI
       slot.job = undefined;
       worker.unref();
       if ('error' in reply) job.reject(driverError(reply.error));
-      else job.resolve(reply.rows);
+      else job.resolve(reply);
       idle.push(slot);
       dispatch();
     });
@@ -142,13 +144,21 @@ export function searchRunner(path: string, timeoutMs: number = DEFAULT_SEARCH_TI
     }
   }
 
+  function send(statement: SearchStatement): Promise<{ readonly rows: unknown[]; readonly thenRows?: unknown[] }> {
+    if (closed) return Promise.reject(new CustodiaError('storage-unavailable', 'The store is closed'));
+    return new Promise((resolve, reject) => {
+      queue.push({ statement, resolve, reject });
+      dispatch();
+    });
+  }
+
   return {
-    run<R>(compiled: CompiledQuery<R>): Promise<R[]> {
-      if (closed) return Promise.reject(new CustodiaError('storage-unavailable', 'The store is closed'));
-      return new Promise<R[]>((resolve, reject) => {
-        queue.push({ statement: { id: nextId++, sql: compiled.sql, parameters: compiled.parameters }, resolve: resolve as (rows: unknown[]) => void, reject });
-        dispatch();
-      });
+    async run<R>(compiled: CompiledQuery<R>): Promise<R[]> {
+      return (await send({ id: nextId++, sql: compiled.sql, parameters: compiled.parameters })).rows as R[];
+    },
+    async runThen<R, T>(first: CompiledQuery<R>, above: number, then: CompiledQuery<T>) {
+      const { rows, thenRows } = await send({ id: nextId++, sql: first.sql, parameters: first.parameters, then: { sql: then.sql, parameters: then.parameters, above } });
+      return thenRows === undefined ? { rows: rows as R[] } : { rows: rows as R[], thenRows: thenRows as T[] };
     },
     async close() {
       closed = true;

@@ -25,18 +25,23 @@ export interface SearchThreadData {
   readonly path: string;
 }
 
-/** One statement to run: kysely's compiled SQL and its parameters. */
+/**
+ * One statement to run: kysely's compiled SQL and its parameters; with `then`, a second
+ * one run in the same read transaction (one snapshot) when the first returned more than
+ * `then.above` rows (a search's count, needed only when its page does not hold every match).
+ */
 export interface SearchStatement {
   readonly id: number;
   readonly sql: string;
   readonly parameters: readonly unknown[];
+  readonly then?: { readonly sql: string; readonly parameters: readonly unknown[]; readonly above: number };
 }
 
 /**
  * Its rows, or the driver's error (code and message; the runner translates it as db-errors.ts
  * does); first of all, once the connection is open, that the thread is ready.
  */
-export type SearchReply = { readonly ready: true } | { readonly id: number; readonly rows: unknown[] } | { readonly id: number; readonly error: { readonly code: string; readonly message: string } };
+export type SearchReply = { readonly ready: true } | { readonly id: number; readonly rows: unknown[]; readonly thenRows?: unknown[] } | { readonly id: number; readonly error: { readonly code: string; readonly message: string } };
 
 /** Prepared statements kept, by SQL text (a search's SQL varies with its parameters' shape, not their values). */
 const STATEMENTS = 256;
@@ -56,10 +61,16 @@ function run(data: SearchThreadData, port: MessagePort): void {
     }
     return s;
   };
+  const all = (text: string, parameters: readonly unknown[]): unknown[] => statement(text).all(...parameters.map(bindable));
+  // A read transaction (BEGIN, not IMMEDIATE: a read-only connection takes no write lock), so that both statements read one snapshot.
+  const both = db.transaction((m: SearchStatement): SearchReply => {
+    const rows = all(m.sql, m.parameters);
+    return m.then === undefined || rows.length <= m.then.above ? { id: m.id, rows } : { id: m.id, rows, thenRows: all(m.then.sql, m.then.parameters) };
+  });
   port.on('message', (m: SearchStatement) => {
     let reply: SearchReply;
     try {
-      reply = { id: m.id, rows: statement(m.sql).all(...m.parameters.map(bindable)) };
+      reply = m.then === undefined ? { id: m.id, rows: all(m.sql, m.parameters) } : both(m);
     } catch (e) {
       const code = typeof e === 'object' && e !== null && 'code' in e ? String((e as { code: unknown }).code) : '';
       reply = { id: m.id, error: { code, message: e instanceof Error ? e.message.slice(0, 300) : 'the search failed' } };

@@ -58,6 +58,14 @@ describe.skipIf(!built)('search threads (SQLite file)', () => {
     expect(await runner.run(cheap(1000))).toEqual([{ n: 1000 }]);
   });
 
+  it('runs a second statement in the same hand-off only when the first returned more rows than asked', async () => {
+    runner = searchRunner(path, 5_000)!;
+    const first: CompiledQuery<{ n: number }> = CompiledQuery.raw('SELECT n FROM t WHERE n <= ? ORDER BY n', [4]);
+    const count: CompiledQuery<{ c: number }> = CompiledQuery.raw('SELECT COUNT(*) AS c FROM t', []);
+    expect(await runner.runThen(first, 3, count)).toEqual({ rows: [{ n: 1 }, { n: 2 }, { n: 3 }, { n: 4 }], thenRows: [{ c: 100 }] });
+    expect(await runner.runThen(first, 4, count)).toEqual({ rows: [{ n: 1 }, { n: 2 }, { n: 3 }, { n: 4 }] });
+  });
+
   it('fails a statement past its deadline with search-too-costly, while the event loop and the other thread go on', async () => {
     runner = searchRunner(path, 300, 2)!;
     let ticks = 0;
