@@ -25,6 +25,8 @@ export interface ConditionContext {
   readonly visibility: Visibility;
   /** Allocates a fresh table alias for nested subqueries. */
   alias(prefix: string): string;
+  /** On a search thread: the term that holds a statement to its deadline (search-sql.ts `inTimeAnd`). */
+  readonly deadline?: (rowKey: string) => RawBuilder<unknown> | undefined;
 }
 
 const ref = (alias: string, column: string): Sql => sql.ref(`${alias}.${column}`);

@@ -7,7 +7,7 @@
  */
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import { SEE_ALL, type HistoryCursor, type HistoryFilter, type Visibility } from '../fhir/index.js';
-import { runBounded, VERSION_COLUMNS, visibleClause, type VersionRow } from './read-queries.js';
+import { deadlineAnd, runBounded, VERSION_COLUMNS, visibleClause, type VersionRow } from './read-queries.js';
 import type { DialectSql } from './dialect-sql.js';
 import type { SearchRunner } from './search-runner.js';
 
@@ -67,6 +67,6 @@ export async function historyRows(db: Kysely<unknown>, d: DialectSql, f: History
 
 /** The versions a history holds in all (its first page's total): a count over a whole type may read millions of rows, so it runs through `runner` when given (search-runner.ts). */
 export async function countHistoryRows(db: Kysely<unknown>, d: DialectSql, f: HistoryFilter, visibility: Visibility = SEE_ALL, runner?: SearchRunner): Promise<number> {
-  const rows = await runBounded(db, sql<{ n: number }>`SELECT COUNT(*) AS n FROM resource_versions v ${visibleVersions(d, visibility)} WHERE ${filterSql(f)}`, runner);
+  const rows = await runBounded(db, sql<{ n: number }>`SELECT COUNT(*) AS n FROM resource_versions v ${visibleVersions(d, visibility)} WHERE ${deadlineAnd(runner, 'v.seq')}${filterSql(f)}`, runner);
   return Number(rows[0]?.n ?? 0);
 }

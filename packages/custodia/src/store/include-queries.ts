@@ -7,7 +7,7 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import { SEE_ALL, type IncludeSpec, type Visibility } from '../fhir/index.js';
 import type { DialectSql } from './dialect-sql.js';
-import { runBounded, visibleClause } from './read-queries.js';
+import { deadlineAnd, runBounded, visibleClause } from './read-queries.js';
 import type { SearchRunner } from './search-runner.js';
 
 function specSql(spec: IncludeSpec, x: string): RawBuilder<unknown> {
@@ -23,7 +23,7 @@ export async function includeKeys(db: Kysely<unknown>, d: DialectSql, keys: read
   const rows = await runBounded(db, sql<{ pk: number }>`
     SELECT DISTINCT t.pk FROM sp_reference x
     JOIN resources t ON t.res_type = x.target_type AND t.res_id = x.target_id
-    WHERE ${d.inKeys('x.res_pk', keys)} AND t.deleted = 0 AND (${sql.join(specs.map((s) => specSql(s, 'x')), sql` OR `)}) ${visibleClause(d, visibility, 't')}
+    WHERE ${deadlineAnd(runner, 't.pk')}${d.inKeys('x.res_pk', keys)} AND t.deleted = 0 AND (${sql.join(specs.map((s) => specSql(s, 'x')), sql` OR `)}) ${visibleClause(d, visibility, 't')}
     ORDER BY t.pk LIMIT ${limit}`, runner);
   return rows.map((r) => Number(r.pk));
 }
@@ -35,7 +35,7 @@ export async function revincludeKeys(db: Kysely<unknown>, d: DialectSql, keys: r
     SELECT DISTINCT x.res_pk AS pk FROM resources t
     JOIN sp_reference x ON x.target_type = t.res_type AND x.target_id = t.res_id
     JOIN resources s ON s.pk = x.res_pk
-    WHERE ${d.inKeys('t.pk', keys)} AND s.deleted = 0 AND (${sql.join(specs.map((s) => specSql(s, 'x')), sql` OR `)}) ${visibleClause(d, visibility, 's')}
+    WHERE ${deadlineAnd(runner, 's.pk')}${d.inKeys('t.pk', keys)} AND s.deleted = 0 AND (${sql.join(specs.map((s) => specSql(s, 'x')), sql` OR `)}) ${visibleClause(d, visibility, 's')}
     ORDER BY x.res_pk LIMIT ${limit}`, runner);
   return rows.map((r) => Number(r.pk));
 }

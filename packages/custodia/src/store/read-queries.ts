@@ -6,7 +6,7 @@ import { sql, type CompiledQuery, type Kysely, type RawBuilder } from 'kysely';
 import { SEE_ALL, type CurrentState, type SearchQuery, type SearchResult, type StoredVersion, type Visibility } from '../fhir/index.js';
 import type { DialectSql } from './dialect-sql.js';
 import { VISIBILITY_FACT_ROWS, type ResourceVersionsTable } from './schema.js';
-import { newContext, orderBySql, whereSql } from './search-sql.js';
+import { inTimeAnd, newContext, orderBySql, whereSql } from './search-sql.js';
 import { visibilitySql } from './visibility-sql.js';
 import type { AtRest } from './at-rest.js';
 import { CustodiaError } from '../kernel/index.js';
@@ -120,6 +120,12 @@ async function rowsThen<R, T>(db: Kysely<unknown>, first: CompiledQuery<R>, abov
   return then === undefined || rows.length <= above ? { rows } : { rows, thenRows: (await db.executeQuery(then)).rows };
 }
 
+/**
+ * `runner`'s deadline term for the rows of `rowKey`, then AND, to open a WHERE clause with
+ * (search-runner.ts `deadlineTerm`); nothing where there is no runner or it needs none.
+ */
+export const deadlineAnd = (runner: SearchRunner | undefined, rowKey: string): RawBuilder<unknown> => inTimeAnd(runner?.deadlineTerm, rowKey);
+
 const totalOf = (rows: readonly { n: number }[]): number => Number(rows[0]?.n ?? 0);
 
 /**
@@ -129,7 +135,8 @@ const totalOf = (rows: readonly { n: number }[]): number => Number(rows[0]?.n ??
  */
 export async function search(db: Kysely<unknown>, d: DialectSql, at: AtRest, query: SearchQuery, limit: number, visibility: Visibility = SEE_ALL, runner?: SearchRunner): Promise<SearchResult> {
   const q = at.query(query);
-  const where = whereSql(newContext(d, visibility), q, 'r');
+  // On a search thread the statement looks at its deadline as it goes through resources and through the index rows it reads.
+  const where = sql`${deadlineAnd(runner, 'r.pk')}${whereSql(newContext(d, visibility, runner?.deadlineTerm), q, 'r')}`;
   const count = q.total === 'none' ? undefined : compileBounded(db, sql<{ n: number }>`SELECT COUNT(*) AS n FROM resources r WHERE ${where}`);
   if (limit === 0) return count === undefined ? { keys: [], truncated: false } : { keys: [], truncated: false, total: totalOf((await rowsThen(db, count, 0, undefined, runner)).rows) };
   const page = compileBounded(db, sql<{ pk: number }>`SELECT r.pk FROM resources r WHERE ${where} ORDER BY ${orderBySql(q.sort, 'r')} LIMIT ${limit + 1}`);

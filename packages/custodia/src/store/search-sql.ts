@@ -25,10 +25,26 @@ function paramIs(a: string, c: { readonly param: string; readonly storedParams?:
   return c.storedParams === undefined ? sql`${ref(a, 'param')} = ${c.param}` : sql`${ref(a, 'param')} IN (${list(c.storedParams)})`;
 }
 
-export function newContext(d: DialectSql, visibility: Visibility = SEE_ALL): ConditionContext {
-  let n = 0;
-  return { d, visibility, alias: (prefix) => `${prefix}${++n}` };
+/**
+ * Makes the term that holds a statement to its deadline as it inspects the rows of a key
+ * column (search-runner.ts `deadlineTerm`); undefined where none is needed.
+ */
+export type DeadlineTerm = (rowKey: string) => Sql | undefined;
+
+/** `term AND ` for the rows of `rowKey`, to open a WHERE clause with; nothing without a term. */
+export function inTimeAnd(deadline: DeadlineTerm | undefined, rowKey: string): Sql {
+  const term = deadline?.(rowKey);
+  return term === undefined ? sql`` : sql`${term} AND `;
 }
+
+/** `deadline`: where the statement runs on a search thread, its subqueries that read an index look at the deadline as they go (search-runner.ts). */
+export function newContext(d: DialectSql, visibility: Visibility = SEE_ALL, deadline?: DeadlineTerm): ConditionContext {
+  let n = 0;
+  return { d, visibility, alias: (prefix) => `${prefix}${++n}`, ...(deadline === undefined ? {} : { deadline }) };
+}
+
+/** The deadline term for the rows an index subquery reads through alias `a` (its rowid). */
+const inTime = (ctx: ConditionContext, a: string): Sql => inTimeAnd(ctx.deadline, `${a}.rowid`);
 
 /** The caller's visibility on a resources alias, or nothing when the caller sees everything. */
 function visible(ctx: ConditionContext, alias: string): Sql {
@@ -78,7 +94,7 @@ export function conditionSql(ctx: ConditionContext, c: Condition, r: string, typ
         JOIN ${sql.table('resources').as(t)} ON ${ref(t, 'res_type')} = ${ref(x, 'target_type')} AND ${ref(t, 'res_id')} = ${ref(x, 'target_id')}`;
       const where = sql`${ref(x, 'param')} = ${c.param} AND ${typeFilter(t, c.targetTypes)} AND ${ref(t, 'deleted')} = 0 AND ${visible(ctx, t)} AND ${inner}`;
       return mode === 'drive'
-        ? sql`${ref(r, 'pk')} IN (SELECT ${ref(x, 'res_pk')} ${join} WHERE ${typeFilter(x, types)} AND ${where})`
+        ? sql`${ref(r, 'pk')} IN (SELECT ${ref(x, 'res_pk')} ${join} WHERE ${inTime(ctx, x)}${typeFilter(x, types)} AND ${where})`
         : sql`EXISTS (SELECT 1 ${join} WHERE ${ref(x, 'res_pk')} = ${ref(r, 'pk')} AND ${where})`;
     }
     case 'has': {
@@ -88,7 +104,7 @@ export function conditionSql(ctx: ConditionContext, c: Condition, r: string, typ
       const join = sql`FROM ${sql.table(INDEX_TABLES.reference).as(x)} JOIN ${sql.table('resources').as(s)} ON ${ref(s, 'pk')} = ${ref(x, 'res_pk')}`;
       const where = sql`${ref(x, 'res_type')} = ${c.sourceType} AND ${ref(x, 'param')} = ${c.param} AND ${ref(s, 'deleted')} = 0 AND ${visible(ctx, s)} AND ${inner}`;
       return mode === 'drive'
-        ? sql`(${ref(r, 'res_type')}, ${ref(r, 'res_id')}) IN (SELECT ${ref(x, 'target_type')}, ${ref(x, 'target_id')} ${join} WHERE ${where})`
+        ? sql`(${ref(r, 'res_type')}, ${ref(r, 'res_id')}) IN (SELECT ${ref(x, 'target_type')}, ${ref(x, 'target_id')} ${join} WHERE ${inTime(ctx, x)}${where})`
         : sql`EXISTS (SELECT 1 ${join} WHERE ${ref(x, 'target_type')} = ${ref(r, 'res_type')} AND ${ref(x, 'target_id')} = ${ref(r, 'res_id')} AND ${where})`;
     }
     case 'token':
@@ -109,7 +125,7 @@ function plainSql(ctx: ConditionContext, c: Condition & { param: string }, r: st
     // Alternative ranges are read one index seek each (condition-sql.ts, ValuePredicate); IN drops the duplicates. Only
     // within one type, so that the arms' repeated bound values stay few (a system search of many types keeps the OR).
     const arms = p.alternatives !== undefined && types.length === 1 ? p.alternatives : [p.where];
-    const selects = arms.map((where) => sql`SELECT ${ref(a, 'res_pk')} FROM ${sql.table(p.table).as(a)} WHERE ${typeFilter(a, types)} AND ${paramIs(a, c)} AND ${where}`);
+    const selects = arms.map((where) => sql`SELECT ${ref(a, 'res_pk')} FROM ${sql.table(p.table).as(a)} WHERE ${inTime(ctx, a)}${typeFilter(a, types)} AND ${paramIs(a, c)} AND ${where}`);
     return sql`${ref(r, 'pk')} IN (${sql.join(selects, sql` UNION ALL `)})`;
   }
   return sql`EXISTS (SELECT 1 FROM ${sql.table(p.table).as(a)} WHERE ${ref(a, 'res_pk')} = ${ref(r, 'pk')} AND ${paramIs(a, c)} AND ${p.where})`;
@@ -136,7 +152,7 @@ function compositeSql(ctx: ConditionContext, components: readonly Condition[], r
   );
   const wheres = sql`${ref(first!.a, 'param')} = ${first!.comp.param} AND ${ref(first!.a, 'grp')} > 0 AND ${sql.join(parts.map((x) => x.p.where), sql` AND `)}`;
   return mode === 'drive'
-    ? sql`${ref(r, 'pk')} IN (SELECT ${ref(first!.a, 'res_pk')} FROM ${from} WHERE ${typeFilter(first!.a, types)} AND ${wheres})`
+    ? sql`${ref(r, 'pk')} IN (SELECT ${ref(first!.a, 'res_pk')} FROM ${from} WHERE ${inTime(ctx, first!.a)}${typeFilter(first!.a, types)} AND ${wheres})`
     : sql`EXISTS (SELECT 1 FROM ${from} WHERE ${ref(first!.a, 'res_pk')} = ${ref(r, 'pk')} AND ${wheres})`;
 }
 

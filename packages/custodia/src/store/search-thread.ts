@@ -12,6 +12,14 @@
  * separate matter, wal-sync.ts). Searches inside a write transaction (conditional
  * operations, transaction bundles) must see that transaction's own rows and do not come here.
  *
+ * Stopping a statement at its deadline: better-sqlite3 offers neither sqlite3_interrupt nor
+ * a progress handler, so the thread defines a SQL function, {@link IN_TIME_FUNCTION},
+ * that the search's statements call as they go through the rows they inspect
+ * (search-runner.ts `inTimeTerm`). It reads a word the vault sets when the deadline
+ * passes, and once it is set, it throws: SQLite abandons the statement, and the thread is
+ * free again within a few hundred rows of the deadline instead of holding a core until
+ * the statement's end.
+ *
  * Input: the statements come from this process (search-runner.ts), compiled by kysely from
  * a parsed and checked query; the values a caller sent are bound parameters, never SQL
  * text. Rows go back as they are (keys and counts, no patient data).
@@ -19,10 +27,13 @@
 import { isMainThread, parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import BetterSqlite3 from 'better-sqlite3';
 import { BUSY_TIMEOUT_MS } from './sqlite-write-lock.js';
+import { IN_TIME_FUNCTION, STOPPED_AT_DEADLINE } from './search-deadline.js';
 
 export interface SearchThreadData {
   readonly role: 'search';
   readonly path: string;
+  /** One Int32 word: set (not 0) by the vault once the statement running here is past its deadline; cleared before the next is sent. */
+  readonly stop: SharedArrayBuffer;
 }
 
 /**
@@ -51,6 +62,12 @@ const bindable = (v: unknown): unknown => (v instanceof Uint8Array && !Buffer.is
 
 function run(data: SearchThreadData, port: MessagePort): void {
   const db = new BetterSqlite3(data.path, { readonly: true, fileMustExist: true, timeout: BUSY_TIMEOUT_MS });
+  const stop = new Int32Array(data.stop);
+  // Called by the statements themselves (never by a value a caller sent: `directOnly`); throwing abandons the statement.
+  db.function(IN_TIME_FUNCTION, { deterministic: false, directOnly: true }, () => {
+    if (Atomics.load(stop, 0) !== 0) throw Object.assign(new Error('stopped at its deadline'), { code: STOPPED_AT_DEADLINE });
+    return 1;
+  });
   const prepared = new Map<string, BetterSqlite3.Statement>();
   const statement = (text: string): BetterSqlite3.Statement => {
     let s = prepared.get(text);
@@ -82,4 +99,4 @@ function run(data: SearchThreadData, port: MessagePort): void {
 
 // Only as search-runner.ts starts it (another worker that imports this module has other data).
 const given = workerData as Partial<SearchThreadData> | null;
-if (!isMainThread && parentPort !== null && given?.role === 'search' && typeof given.path === 'string') run(given as SearchThreadData, parentPort);
+if (!isMainThread && parentPort !== null && given?.role === 'search' && typeof given.path === 'string' && given.stop instanceof SharedArrayBuffer) run(given as SearchThreadData, parentPort);

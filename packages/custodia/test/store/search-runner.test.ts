@@ -2,8 +2,9 @@
  * The search threads (store/search-runner.ts, store/search-thread.ts) on a SQLite file:
  * statements run off the event loop with their parameters bound (bytes included); a
  * statement past its deadline fails `search-too-costly` at the deadline, while the event
- * loop and the pool's other thread go on serving; a thread given up is replaced within
- * the pool's bound; driver errors keep their SQLite code (db-errors.ts translates them);
+ * loop and the pool's other thread go on serving; a statement that looks at its deadline
+ * (the term searches carry) stops there and frees its thread; one that does not is given
+ * up and its thread replaced within the pool's bound; driver errors keep their SQLite code (db-errors.ts translates them);
  * a thread that cannot open the database fails the search instead of leaving it waiting;
  * closing fails what is queued and what comes after.
  */
@@ -12,7 +13,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import BetterSqlite3 from 'better-sqlite3';
-import { CompiledQuery } from 'kysely';
+import { CompiledQuery, Kysely, SqliteDialect } from 'kysely';
 import { searchRunner, type SearchRunner } from '../../src/store/search-runner.js';
 import { isCustodiaError } from '../../src/kernel/index.js';
 import { tempDirs } from '../helpers/temp-dirs.js';
@@ -98,6 +99,27 @@ describe.skipIf(!built)('search threads (SQLite file)', () => {
     // Answered once a given-up thread has ended its statement and exited.
     expect(await runner.run(cheap(9))).toEqual([{ n: 9 }]);
   }, 60_000);
+
+  it('stops a statement that looks at its deadline, and its thread takes the next statement at once', async () => {
+    runner = searchRunner(path, 200, 1)!;
+    // The same count, looking at the deadline as it goes through the rows (as a search's statements do).
+    const term = runner.deadlineTerm('c.x')!.compile(new Kysely({ dialect: new SqliteDialect({ database: new BetterSqlite3(':memory:') }) })).sql;
+    const watched = CompiledQuery.raw(`WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE ${term} AND x < 50000000) SELECT COUNT(*) AS n FROM c`, []);
+    const started = performance.now();
+    // One thread and one given up at most: had the two statements run to their end (seconds
+    // each, the test above), the third would wait for the first of them.
+    const failures = await Promise.all([runner.run(watched), runner.run(watched)].map((p) => p.then(() => 'finished', (e: unknown) => (isCustodiaError(e) ? e.code : e))));
+    expect(failures).toEqual(['search-too-costly', 'search-too-costly']);
+    expect(await runner.run(cheap(9))).toEqual([{ n: 9 }]);
+    expect(performance.now() - started).toBeLessThan(2_000);
+    // Within its deadline the term lets every row through.
+    expect(await runner.run(CompiledQuery.raw(`WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE ${term} AND x < 100000) SELECT COUNT(*) AS n FROM c`, []))).toEqual([{ n: 100000 }]);
+  }, 20_000);
+
+  it('takes only our own column names into a deadline term', () => {
+    runner = searchRunner(path, 5_000)!;
+    expect(() => runner!.deadlineTerm('r.pk); DROP TABLE t; --')).toThrow();
+  });
 
   it('keeps the SQLite code of a driver error, for db-errors.ts to translate', async () => {
     runner = searchRunner(path, 5_000)!;
