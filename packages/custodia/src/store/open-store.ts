@@ -34,7 +34,8 @@ import { sealedDataStore, type SealedDataStore } from './sealed-data-store.js';
 import { legalHoldStore, type LegalHoldStore } from './legal-hold-store.js';
 import { findingStore, type FindingStore } from './finding-store.js';
 import { talkerStore, type TalkerStore } from './talker-store.js';
-import { searchRunner } from './search-runner.js';
+import { DEFAULT_SEARCH_TIMEOUT_MS, searchRunner } from './search-runner.js';
+import { postgresSearchRunner } from './postgres-search-runner.js';
 
 export interface StoreOptions {
   /** A `postgres://` URL or a SQLite file path (`:memory:` for a throwaway database). */
@@ -297,13 +298,16 @@ async function openPostgresStore(options: StoreOptions): Promise<StoreHandles> {
   if (options.schema !== undefined && !SCHEMA_NAME.test(options.schema)) {
     throw new CustodiaError('config-invalid', 'The PostgreSQL schema name must be a lower-case SQL identifier');
   }
-  const { db, pool } = openPostgres({ url: options.database, ...(options.schema === undefined ? {} : { schema: options.schema }) });
+  const searchTimeoutMs = options.searchTimeoutMs ?? DEFAULT_SEARCH_TIMEOUT_MS;
+  const { db, pool, searchPool } = openPostgres({ url: options.database, ...(options.schema === undefined ? {} : { schema: options.schema }), searchTimeoutMs });
+  const searches = postgresSearchRunner(searchPool, searchTimeoutMs);
   const lease = sequencerLease(pool);
   const raw = db as Kysely<unknown>;
   try {
     if (options.schema !== undefined) await sql`CREATE SCHEMA IF NOT EXISTS ${sql.id(options.schema)}`.execute(raw);
     await migrate(raw, 'postgres');
   } catch (e) {
+    await searches.close();
     await db.destroy();
     if (e instanceof CustodiaError) throw e;
     throw new CustodiaError('storage-unavailable', 'Cannot open the PostgreSQL database', { cause: e });
@@ -333,8 +337,10 @@ async function openPostgresStore(options: StoreOptions): Promise<StoreHandles> {
         await sql`SET LOCAL synchronous_commit = off`.execute(trx);
         return fn(trx);
       }),
+    searches,
     close: async () => {
       await lease.release();
+      await searches.close();
       await db.destroy();
     },
     sequencerLease: () => lease.acquire(),

@@ -6,6 +6,7 @@
 import pg from 'pg';
 import { Kysely, PostgresDialect } from 'kysely';
 import type { Database } from './schema.js';
+import { CustodiaError } from '../kernel/index.js';
 
 const INT8_OID = 20;
 
@@ -21,9 +22,15 @@ export interface PostgresOptions {
   readonly url: string;
   readonly schema?: string;
   readonly maxConnections?: number;
+  /** The statements of searches run on a second pool, each cancelled by PostgreSQL past this many milliseconds (postgres-search-runner.ts). */
+  readonly searchTimeoutMs: number;
 }
 
-export function openPostgres(options: PostgresOptions): { db: Kysely<Database>; pool: pg.Pool } {
+/** Connections of the search pool: at most this many costly search statements run at once; more wait for one. */
+const SEARCH_CONNECTIONS = 4;
+
+export function openPostgres(options: PostgresOptions): { db: Kysely<Database>; pool: pg.Pool; searchPool: pg.Pool } {
+  if (!Number.isSafeInteger(options.searchTimeoutMs) || options.searchTimeoutMs < 1) throw new CustodiaError('config-invalid', 'A search timeout is a whole number of milliseconds');
   const config: pg.PoolConfig = {
     connectionString: options.url,
     max: options.maxConnections ?? 10,
@@ -37,5 +44,10 @@ export function openPostgres(options: PostgresOptions): { db: Kysely<Database>; 
   const pool = new pg.Pool(config);
   // An idle client that loses its connection must not crash the process.
   pool.on('error', () => undefined);
-  return { db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), pool };
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const ms = options.searchTimeoutMs;
+  // statement_timeout on every connection of this pool: PostgreSQL cancels a statement past it (SQLSTATE 57014).
+  const searchPool = new pg.Pool({ ...config, max: SEARCH_CONNECTIONS, application_name: 'custodia-search', options: [config.options, `-c statement_timeout=${ms}`].filter((o) => o !== undefined).join(' ') });
+  searchPool.on('error', () => undefined);
+  return { db, pool, searchPool };
 }
