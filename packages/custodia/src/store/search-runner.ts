@@ -30,7 +30,7 @@ import { threadModule } from './thread-module.js';
 export interface SearchRunner {
   /** The rows of `compiled`, read off the event loop; `search-too-costly` past the deadline. */
   run<R>(compiled: CompiledQuery<R>): Promise<R[]>;
-  /** `first`'s rows and, when there are more than `above` of them, `then`'s, read in one snapshot with one hand-off (the deadline covers both). */
+  /** `first`'s rows and, when there are more than `above` of them, `then`'s (on a search thread: read in one snapshot with one hand-off, the deadline covering both). */
   runThen<R, T>(first: CompiledQuery<R>, above: number, then: CompiledQuery<T>): Promise<{ readonly rows: R[]; readonly thenRows?: T[] }>;
   /**
    * A term for the WHERE clause of a statement run here, ANDed with the rest, that makes
