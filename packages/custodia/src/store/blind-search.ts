@@ -18,7 +18,7 @@
  * with the database still learns is in docs/threat-model.md ("Encryption at rest").
  */
 import { CustodiaError } from '../kernel/index.js';
-import { blindIndex, blindPrefixMatch, blindPrefixRows, PREFIX_ROWS, type BlindPrefixMatch } from '../crypto/index.js';
+import { blindIndex, blindPrefixMatch, rememberedBlindIndex, blindPrefixRows, PREFIX_ROWS, type BlindPrefixMatch } from '../crypto/index.js';
 import { indexedPrefix, normalizeString, type Condition, type IndexRows, type RangeValue, type SearchQuery, type TokenValue } from '../fhir/index.js';
 
 /** The resource types whose names, contact details and birth dates identify a person. */
@@ -306,7 +306,8 @@ function blindDates(key: Uint8Array, param: string, values: readonly RangeValue[
     const c = v.prefix === 'eq' ? civilOf(v.range.lo, v.range.hi) : undefined;
     // Equality at the search's own precision is one token: y:, m: or d: (see dateTokens).
     const tokens = c === undefined ? rangeTokens(v) : [dateTokens(c)[c.precision === 'year' ? 0 : c.precision === 'month' ? 1 : 2]!];
-    return tokens.map((t) => ({ code: blindIndex(key, param, t) }));
+    // The same few hundred tokens search after search: remembered (crypto/blind-index.ts).
+    return tokens.map((t) => ({ code: rememberedBlindIndex(key, param, t) }));
   });
 }
 

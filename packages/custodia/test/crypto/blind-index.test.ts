@@ -1,7 +1,7 @@
 /** Keyed blind indexes: deterministic under one key, unrelated across keys and parameters, prefix lookups that agree with "starts with". */
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
-import { blindIndex, blindPrefixes, blindPrefixMatch, blindPrefixRows, EARLIER_PREFIX_ROWS, MAX_PREFIX, PREFIX_ROWS, TAIL_CHARS } from '../../src/crypto/index.js';
+import { blindIndex, blindPrefixes, forgetBlindIndexKey, rememberedBlindIndex, blindPrefixMatch, blindPrefixRows, EARLIER_PREFIX_ROWS, MAX_PREFIX, PREFIX_ROWS, TAIL_CHARS } from '../../src/crypto/index.js';
 
 const KEY = Buffer.alloc(32, 0x42);
 const OTHER = Buffer.alloc(32, 0x43);
@@ -18,6 +18,21 @@ describe('blind indexes', () => {
     const v = 'medhurst';
     const all = [blindIndex(KEY, 'family', v), blindIndex(OTHER, 'family', v), blindIndex(KEY, 'given', v), blindIndex(KEY, 'family', 'medhursT'), blindPrefixMatch(KEY, 'family', v)!.whole];
     expect(new Set(all).size).toBe(all.length);
+  });
+
+  it('are remembered per key and forgotten with it: the same as computed, never another key’s', () => {
+    const key = Buffer.alloc(32, 0x44);
+    const first = rememberedBlindIndex(key, 'birthdate', 'y:1990');
+    expect(first).toBe(blindIndex(key, 'birthdate', 'y:1990'));
+    expect(rememberedBlindIndex(OTHER, 'birthdate', 'y:1990')).toBe(blindIndex(OTHER, 'birthdate', 'y:1990'));
+    expect(rememberedBlindIndex(OTHER, 'birthdate', 'y:1990')).not.toBe(first);
+    // The key store wipes a key as it closes, after forgetting it: nothing made under it survives.
+    forgetBlindIndexKey(key);
+    key.fill(0x45);
+    expect(rememberedBlindIndex(key, 'birthdate', 'y:1990')).toBe(blindIndex(Buffer.alloc(32, 0x45), 'birthdate', 'y:1990'));
+    // Past its bound the memory starts again, and still answers what blindIndex does.
+    for (let i = 0; i < 9000; i++) rememberedBlindIndex(key, 'birthdate', `d:${i}`);
+    expect(rememberedBlindIndex(key, 'birthdate', 'd:7')).toBe(blindIndex(key, 'birthdate', 'd:7'));
   });
 
   it('refuse a key of the wrong size and odd parameter names', () => {
