@@ -7,8 +7,11 @@
  * (search-runner.ts). The pool's size bounds how many such statements run at once; the
  * vault's other work keeps its own pool, so costly searches never take its connections.
  *
- * A page and its count are two statements, as before this pool: each reads the database
- * as committed when it starts (READ COMMITTED).
+ * A page and its count (`runThen`) read one snapshot, as on a SQLite search thread: they
+ * run in one read-only REPEATABLE READ transaction (PostgreSQL takes its snapshot at the
+ * transaction's first statement: "Transaction Isolation", §13.2.2 of its manual), so that
+ * the total a Bundle reports was true of the rows it lists. The deadline covers both: the
+ * count runs under `SET LOCAL statement_timeout` of what the page left of it.
  */
 import type pg from 'pg';
 import type { CompiledQuery } from 'kysely';
@@ -20,21 +23,52 @@ const QUERY_CANCELED = '57014';
 
 export function postgresSearchRunner(pool: pg.Pool, timeoutMs: number): SearchRunner {
   let closed = false;
-  async function rows<R>(compiled: CompiledQuery<R>): Promise<R[]> {
+  const translated = (e: unknown): unknown =>
+    // Other driver errors keep their SQLSTATE, for db-errors.ts to translate.
+    typeof e === 'object' && e !== null && (e as { code?: unknown }).code === QUERY_CANCELED ? pastDeadline(timeoutMs) : e;
+  function open(): void {
     if (closed) throw new CustodiaError('storage-unavailable', 'The store is closed');
-    try {
-      return (await pool.query({ text: compiled.sql, values: [...compiled.parameters] })).rows as R[];
-    } catch (e) {
-      // Other driver errors keep their SQLSTATE, for db-errors.ts to translate.
-      if (typeof e === 'object' && e !== null && (e as { code?: unknown }).code === QUERY_CANCELED) throw pastDeadline(timeoutMs);
-      throw e;
-    }
+  }
+  async function rows<R>(on: pg.Pool | pg.PoolClient, compiled: CompiledQuery<R>): Promise<R[]> {
+    return (await on.query({ text: compiled.sql, values: [...compiled.parameters] })).rows as R[];
   }
   return {
-    run: rows,
-    async runThen(first, above, then) {
-      const r = await rows(first);
-      return r.length <= above ? { rows: r } : { rows: r, thenRows: await rows(then) };
+    async run<R>(compiled: CompiledQuery<R>): Promise<R[]> {
+      open();
+      try {
+        return await rows(pool, compiled);
+      } catch (e) {
+        throw translated(e);
+      }
+    },
+    async runThen<R, T>(first: CompiledQuery<R>, above: number, then: CompiledQuery<T>) {
+      open();
+      const started = performance.now();
+      const client = await pool.connect();
+      let broken: Error | undefined;
+      try {
+        await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY');
+        const r = await rows(client, first);
+        if (r.length <= above) {
+          await client.query('COMMIT');
+          return { rows: r };
+        }
+        const left = Math.floor(timeoutMs - (performance.now() - started));
+        if (left < 1) throw pastDeadline(timeoutMs);
+        // A whole number of milliseconds of our own making, never a caller's text.
+        await client.query(`SET LOCAL statement_timeout = ${left}`);
+        const thenRows = await rows(client, then);
+        await client.query('COMMIT');
+        return { rows: r, thenRows };
+      } catch (e) {
+        // An aborted transaction must not go back to the pool: roll it back, or drop the connection.
+        await client.query('ROLLBACK').catch((rollback: unknown) => {
+          broken = rollback instanceof Error ? rollback : new Error('ROLLBACK failed');
+        });
+        throw translated(e);
+      } finally {
+        client.release(broken);
+      }
     },
     // PostgreSQL keeps the deadline itself.
     deadlineTerm: () => undefined,

@@ -52,6 +52,45 @@ describe.skipIf(POSTGRES_URL === undefined)('search deadline (PostgreSQL)', () =
     expect(await r.runThen(page, 4, count)).toEqual({ rows: [{ n: 1 }, { n: 2 }, { n: 3 }, { n: 4 }] });
   }, 20_000);
 
+  it('reads a page and its count in one snapshot, and the deadline covers both', async () => {
+    const r = open(1_500);
+    const { db, pool, searchPool } = openPostgres({ url: POSTGRES_URL!, searchTimeoutMs: 1_500 });
+    const table = `snapshot_probe_${process.pid}_${Date.now()}`;
+    try {
+      await pool.query(`CREATE TABLE ${table} (n int)`);
+      await pool.query(`INSERT INTO ${table} SELECT generate_series(1, 5)`);
+      // The page reads slowly; a row committed while it runs must not reach its count.
+      const page: CompiledQuery<{ n: number }> = CompiledQuery.raw(`SELECT n FROM ${table}, pg_sleep(0.4) ORDER BY n`, []);
+      const count: CompiledQuery<{ c: number }> = CompiledQuery.raw(`SELECT count(*)::int AS c FROM ${table}`, []);
+      const reading = r.runThen(page, 2, count);
+      await new Promise((done) => setTimeout(done, 150));
+      await pool.query(`INSERT INTO ${table} VALUES (6)`);
+      const read = await reading;
+      expect(read.rows).toHaveLength(5);
+      expect(read.thenRows).toEqual([{ c: 5 }]);
+      // Read afresh, the new row is there.
+      expect((await r.runThen(page, 2, count)).thenRows).toEqual([{ c: 6 }]);
+      // 0.9 s of page and 0.9 s of count: each under the deadline, together over it.
+      const slowPage: CompiledQuery<{ n: number }> = CompiledQuery.raw(`SELECT n FROM ${table}, pg_sleep(0.9) ORDER BY n`, []);
+      const slowCount: CompiledQuery<{ c: number }> = CompiledQuery.raw('SELECT 1 AS c FROM pg_sleep(0.9)', []);
+      const started = performance.now();
+      const failure = await r.runThen(slowPage, 2, slowCount).then(
+        () => 'finished',
+        (e: unknown) => e,
+      );
+      expect(isCustodiaError(failure) && failure.code).toBe('search-too-costly');
+      expect(performance.now() - started).toBeLessThan(1_750);
+      // The connection went back to the pool usable: no transaction left open on it.
+      for (let i = 0; i < 6; i++) expect(await r.run(CompiledQuery.raw('SELECT 1 AS one', []))).toEqual([{ one: 1 }]);
+      const open = await pool.query(`SELECT count(*)::int AS c FROM pg_stat_activity WHERE application_name = 'custodia-search' AND state LIKE 'idle in transaction%'`);
+      expect(open.rows).toEqual([{ c: 0 }]);
+    } finally {
+      await pool.query(`DROP TABLE IF EXISTS ${table}`);
+      await searchPool.end();
+      await db.destroy();
+    }
+  }, 20_000);
+
   it('keeps the SQLSTATE of other driver errors, and needs no deadline term', async () => {
     const r = open(5_000);
     await expect(r.run(CompiledQuery.raw('SELECT * FROM no_such_table', []))).rejects.toMatchObject({ code: '42P01' });
