@@ -7,6 +7,9 @@
  *   patient       valueReference     Patient/<id>
  *   since         valueInstant       (when `_since` was given)
  *   checkpoint    valueString        the signed C2SP checkpoint (note text and signatures)
+ *   head          valueString        the log's signed statement of the patient's newest chain
+ *                                    entry among the checkpoint's leaves (ledger/chain-head.ts);
+ *                                    in format v3, absent from v2 proofs
  *   verifierKey   valueString        the log's vkey, for information only: pin your own
  *   erased        valueInteger       entries of the run that can no longer be read (their patient was erased)
  *   after         valueString        the index this page follows (`_after`), when paged
@@ -23,7 +26,8 @@
  *     inclusionProof  valueBase64Binary × n, the RFC 9162 §2.1.3 audit path, leaf's sibling first
  *
  * The entries are a contiguous run of the patient's chain (ledger/patient-chain.ts): each
- * links to the one before, so the verifier can tell that none is missing.
+ * links to the one before, so the verifier can tell that none is missing; the head says
+ * where the chain ends at the checkpoint, so that none can be left off the end unnoticed.
  *
  * Parsing is strict: the Bundle comes back from whoever holds it (the verifier's input
  * is attacker-controlled), so every name, count, type and length is checked.
@@ -34,7 +38,9 @@ import { isFhirId } from '../fhir/index.js';
 import { ledgerEventId } from './audit-event-resource.js';
 
 export const ACCESS_LOG_PROOF_ID = 'access-log-proof';
-export const ACCESS_LOG_PROOF_FORMAT = 'https://custodia.dev/fhir/access-log-proof/v2';
+export const ACCESS_LOG_PROOF_FORMAT = 'https://custodia.dev/fhir/access-log-proof/v3';
+/** Proofs made before the signed head (2026-12-01): still verified, without the head's guarantee. */
+export const ACCESS_LOG_PROOF_FORMAT_V2 = 'https://custodia.dev/fhir/access-log-proof/v2';
 /** Why an event's bytes are not in a patient's proof. */
 export const WITHHELD_SHARED = 'the event also names other patients: its entry is not disclosed, only its leaf hash and its inclusion';
 export const WITHHELD_ERASED = 'the patient was erased: the entry can no longer be read, only its leaf hash and its inclusion are shown';
@@ -53,6 +59,8 @@ export interface AccessLogProof {
   /** Epoch ms of `_since`, if given. */
   readonly since?: number;
   readonly checkpoint: string;
+  /** The signed chain head (signed-note text); absent only in v2 proofs. */
+  readonly head?: string;
   readonly verifierKey: string;
   readonly erased: number;
   /** The index the page follows, when paged. */
@@ -87,10 +95,11 @@ export function proofParameters(p: AccessLogProof): Json {
     resourceType: 'Parameters',
     id: ACCESS_LOG_PROOF_ID,
     parameter: [
-      { name: 'format', valueUri: ACCESS_LOG_PROOF_FORMAT },
+      { name: 'format', valueUri: p.head === undefined ? ACCESS_LOG_PROOF_FORMAT_V2 : ACCESS_LOG_PROOF_FORMAT },
       { name: 'patient', valueReference: { reference: `Patient/${p.patient}` } },
       ...(p.since === undefined ? [] : [{ name: 'since', valueInstant: new Date(p.since).toISOString() }]),
       { name: 'checkpoint', valueString: p.checkpoint },
+      ...(p.head === undefined ? [] : [{ name: 'head', valueString: p.head }]),
       { name: 'verifierKey', valueString: p.verifierKey },
       { name: 'erased', valueInteger: p.erased },
       ...(p.after === undefined ? [] : [{ name: 'after', valueString: String(p.after) }]),
@@ -210,6 +219,7 @@ export function parseProofParameters(resource: unknown): AccessLogProof {
         once('valueInstant');
         break;
       case 'checkpoint':
+      case 'head':
       case 'verifierKey':
       case 'after':
         once('valueString');
@@ -228,7 +238,9 @@ export function parseProofParameters(resource: unknown): AccessLogProof {
         throw bad('an unknown parameter');
     }
   }
-  if (single.get('format') !== ACCESS_LOG_PROOF_FORMAT) throw bad(`format is not ${ACCESS_LOG_PROOF_FORMAT}`);
+  const format = single.get('format');
+  if (format !== ACCESS_LOG_PROOF_FORMAT && format !== ACCESS_LOG_PROOF_FORMAT_V2) throw bad(`format is not ${ACCESS_LOG_PROOF_FORMAT} (or v2)`);
+  if ((format === ACCESS_LOG_PROOF_FORMAT) !== single.has('head')) throw bad(format === ACCESS_LOG_PROOF_FORMAT ? 'a v3 proof has no head' : 'a v2 proof has no head parameter');
   const patient = reference(single.get('patient'), /^Patient\/(.+)$/, 'patient');
   if (!isFhirId(patient)) throw bad('patient is not a Patient id');
   const sinceText = single.get('since');
@@ -240,6 +252,7 @@ export function parseProofParameters(resource: unknown): AccessLogProof {
     patient,
     ...(since === undefined ? {} : { since }),
     checkpoint: text(single.get('checkpoint'), PROOF_LIMITS.noteBytes, 'checkpoint'),
+    ...(single.has('head') ? { head: text(single.get('head'), PROOF_LIMITS.noteBytes, 'head') } : {}),
     verifierKey: text(single.get('verifierKey'), PROOF_LIMITS.keyLength, 'verifierKey'),
     erased: erased as number,
     ...(single.has('after') ? { after: indexOf(single.get('after'), 'after') } : {}),

@@ -17,12 +17,21 @@
  *     points elsewhere means entries were left out: that fails. An entry that cannot be
  *     read (withheld, erased, or appended before chains were kept) cannot show its link:
  *     that is reported as a gap, and the run is not proven complete.
+ *  6. the end (v3 proofs): the log's signed chain head (ledger/chain-head.ts) is of this
+ *     log, patient and checkpoint size, and agrees with the run — it names the last entry
+ *     listed (the run reaches the newest entry the checkpoint covers: nothing is left off
+ *     the end), or a later one when the Bundle links a next page, never an earlier one, and,
+ *     when nothing is listed, the boundary or nothing. A disagreement fails.
+ *
+ * `compareWithEarlier` then checks a Bundle against one the patient saved before: an entry
+ * of the later run between the earlier head and the earlier checkpoint's size is one the
+ * earlier Bundle withheld while the log's key signed that there was none.
  *
  * The first failure is thrown as `ledger-invalid`, naming it. What a success proves, and
  * what it does not, is in docs/operations.md § Access log proofs.
  */
 import { CustodiaError, isCustodiaError } from '../kernel/index.js';
-import { chainLinkOf, decodeEntry, ed25519NoteVerifier, encodeBase64, hashLeaf, NoteVerifierSet, openCheckpoint, parseVerifierKey, SIGNATURE_TYPE_ED25519, verifyInclusion, type AuditRecord, type ChainLink, type Checkpoint } from '../ledger/index.js';
+import { chainLinkOf, decodeEntry, ed25519NoteVerifier, encodeBase64, hashLeaf, NoteVerifierSet, openChainHead, openCheckpoint, parseVerifierKey, SIGNATURE_TYPE_ED25519, verifyInclusion, type AuditRecord, type ChainHead, type ChainLink, type Checkpoint } from '../ledger/index.js';
 import { ACCESS_LOG_PROOF_ID, parseProofParameters, PROOF_LIMITS, type AccessLogProof, type ProofItem } from './access-log-proof.js';
 import { AUDIT_VIEW_SYSTEM, auditEventResource, ledgerEventId } from './audit-event-resource.js';
 import { parseStrictJson } from './strict-json.js';
@@ -55,9 +64,22 @@ export interface AccessLogVerification {
   /**
    * Whether the run is proven complete: no entry about the patient between its start (the
    * chain's first entry, the boundary before `since`, or `after`) and its last entry is
-   * missing. Entries after the last one, up to the checkpoint, are not covered.
+   * missing. The end is `head`'s and `reachesHead`'s matter.
    */
   readonly complete: boolean;
+  /**
+   * The log's signed statement of the patient's newest chain entry among the checkpoint's
+   * leaves (null: none); undefined for a v2 proof, which has none.
+   */
+  readonly head?: number | null;
+  /**
+   * Whether the run reaches that head: nothing about the patient up to the checkpoint is
+   * left off the end (with `complete`, the whole run from its start to the checkpoint).
+   * False for a page that more pages follow, and for a v2 proof.
+   */
+  readonly reachesHead: boolean;
+  /** Ledger indexes of the entries whose chain link was checked: proven entries of the patient's chain. */
+  readonly chained: readonly number[];
   /** Why it is not proven complete: where a link could not be checked. */
   readonly gaps: readonly string[];
   /** Events the vault says it left out because their patient was erased (its claim; not verifiable). */
@@ -84,8 +106,15 @@ function sameJson(expected: unknown, actual: unknown): boolean {
   return expected === actual;
 }
 
-/** The Bundle's proof Parameters and its AuditEvents by id. */
-function readBundle(value: unknown): { proof: AccessLogProof; events: Map<string, Record<string, unknown>> } {
+/** Whether the Bundle offers a next page (`link` with relation `next`). */
+function hasNextPage(links: unknown): boolean {
+  if (links === undefined) return false;
+  if (!Array.isArray(links) || links.length > 8) throw fail('The Bundle links are not a short list');
+  return links.some((l) => isObject(l) && l['relation'] === 'next');
+}
+
+/** The Bundle's proof Parameters, its AuditEvents by id, and whether it has a next page. */
+function readBundle(value: unknown): { proof: AccessLogProof; events: Map<string, Record<string, unknown>>; paged: boolean } {
   if (!isObject(value) || value['resourceType'] !== 'Bundle' || value['type'] !== 'collection') throw fail('The file is not a collection Bundle');
   if (Object.keys(value).some((k) => !BUNDLE_KEYS.includes(k))) throw fail('The Bundle has unexpected elements');
   const entries = value['entry'];
@@ -107,7 +136,7 @@ function readBundle(value: unknown): { proof: AccessLogProof; events: Map<string
     }
   }
   if (proof === undefined) throw fail(`The Bundle has no proof (Parameters ${ACCESS_LOG_PROOF_ID})`);
-  return { proof: parseProofParameters(proof), events };
+  return { proof: parseProofParameters(proof), events, paged: hasNextPage(value['link']) };
 }
 
 /** The signed checkpoint under the key: signature (signed-note), then origin = key name. */
@@ -208,6 +237,59 @@ function checkRun(proof: AccessLogProof, boundary: ItemView | undefined, views: 
 }
 
 /**
+ * Step 6: the signed head against the run; whether the run reaches it. Throws when they
+ * disagree: a head before an entry listed, or a newer head than an empty run admits.
+ */
+function checkHead(proof: AccessLogProof, note: string, vkey: string, checkpoint: Checkpoint, paged: boolean): { head: number | null; reachesHead: boolean } {
+  let head: ChainHead;
+  try {
+    head = openChainHead(note, new NoteVerifierSet([ed25519NoteVerifier(parseVerifierKey(vkey))]));
+  } catch (e) {
+    throw fail(isCustodiaError(e, 'forbidden') ? 'The chain head is not signed by the log key' : 'The chain head is not a well-formed signed note', e);
+  }
+  if (head.origin !== checkpoint.origin) throw fail('The chain head is of another log than the checkpoint');
+  if (head.patient !== proof.patient) throw fail(`The chain head is of Patient/${head.patient}, not of Patient/${proof.patient}`);
+  if (head.size !== checkpoint.size) throw fail(`The chain head is at size ${head.size}, the checkpoint at ${checkpoint.size}`);
+  const last = proof.items[proof.items.length - 1]?.index;
+  if (last !== undefined) {
+    if (head.head === null || head.head < last) throw fail(`The log signed that the patient's newest entry is ${head.head ?? 'none'}, yet it lists ledger index ${last}`);
+    // Short of the head, the Bundle must be a page with more to follow: else it left the end off.
+    if (head.head > last && !paged) throw fail(`The log signed that the patient's newest entry is ${head.head}, yet the list ends at ${last} and offers no next page: entries were left off the end`);
+    return { head: head.head, reachesHead: head.head === last };
+  }
+  // Nothing listed: nothing may follow where the run starts.
+  if (proof.after !== undefined) {
+    if (head.head !== null && head.head > proof.after) throw fail(`The log signed that the patient's newest entry is ${head.head}, yet lists none after ${proof.after}`);
+  } else if (proof.boundary !== undefined) {
+    if (head.head !== proof.boundary.index) throw fail(`The log signed that the patient's newest entry is ${head.head ?? 'none'}, yet lists none after the boundary ${proof.boundary.index}`);
+  } else if (head.head !== null) {
+    throw fail(`The log signed that the patient's newest entry is ${head.head}, yet lists none`);
+  }
+  return { head: head.head, reachesHead: true };
+}
+
+/**
+ * Checks a Bundle against one of the same patient and log saved before it (both already
+ * verified): the earlier one's signed head says that no entry of the patient's chain lies
+ * between it and the earlier checkpoint's size. A proven entry of the later run there is
+ * evidence, under the log's key, that the earlier Bundle withheld it: `ledger-invalid`.
+ *
+ * @example
+ *   compareWithEarlier(verifyAccessLogBundle(today, o), verifyAccessLogBundle(lastMonth, o));
+ */
+export function compareWithEarlier(later: AccessLogVerification, earlier: AccessLogVerification): void {
+  if (later.origin !== earlier.origin || later.patient !== earlier.patient) throw new CustodiaError('config-invalid', 'The two Bundles are not of the same log and patient');
+  if (earlier.head === undefined) throw new CustodiaError('config-invalid', 'The earlier Bundle has no signed chain head (a v2 proof): there is nothing to hold the log to');
+  if (later.treeSize < earlier.treeSize) throw new CustodiaError('config-invalid', 'The "earlier" Bundle has the larger checkpoint: give the Bundles the other way round');
+  const newest = earlier.head ?? -1;
+  const withheld = later.chained.find((i) => i > newest && i < earlier.treeSize);
+  if (withheld !== undefined)
+    throw fail(
+      `Ledger index ${withheld} is in Patient/${later.patient}'s chain and within the earlier checkpoint's ${earlier.treeSize} entries, yet the log signed then that the newest was ${earlier.head ?? 'none'}: the earlier Bundle withheld it`,
+    );
+}
+
+/**
  * Verifies a saved `$access-log` Bundle; throws `ledger-invalid` naming the first failure
  * (`config-invalid` for a bad key or options, which are the caller's, not the file's).
  *
@@ -218,7 +300,7 @@ function checkRun(proof: AccessLogProof, boundary: ItemView | undefined, views: 
 export function verifyAccessLogBundle(bytes: Uint8Array, options: VerifyProofOptions): AccessLogVerification {
   if (options.vkey === undefined && options.trustEmbeddedKey !== true) throw new CustodiaError('config-invalid', "Give the log's verifier key (--vkey), or explicitly trust the one in the Bundle");
   if (options.vkey !== undefined) parseVerifierKey(options.vkey); // the caller's input: config-invalid when malformed
-  const { proof, events } = readBundle(parseStrictJson(bytes, options.maxBytes ?? MAX_PROOF_BUNDLE_BYTES));
+  const { proof, events, paged } = readBundle(parseStrictJson(bytes, options.maxBytes ?? MAX_PROOF_BUNDLE_BYTES));
   let vkey = options.vkey;
   if (vkey === undefined) {
     try {
@@ -238,6 +320,7 @@ export function verifyAccessLogBundle(bytes: Uint8Array, options: VerifyProofOpt
   });
   const withheld = views.filter((v) => v.record === undefined).length;
   const gaps = checkRun(proof, boundary, views);
+  const end = proof.head === undefined ? { reachesHead: false } : checkHead(proof, proof.head, vkey, checkpoint, paged);
   const proven = new Set(proof.items.map((i) => ledgerEventId(i.index)));
   for (const id of events.keys()) if (!proven.has(id)) throw fail(`AuditEvent/${id.slice(0, 64)} has no proof`);
   return {
@@ -251,6 +334,8 @@ export function verifyAccessLogBundle(bytes: Uint8Array, options: VerifyProofOpt
     verified: proof.items.length - withheld,
     withheld,
     complete: gaps.length === 0,
+    ...end,
+    chained: proof.items.flatMap((item, n) => (views[n]!.link === undefined ? [] : [item.index])),
     gaps,
     erased: proof.erased,
     indexes: proof.items.map((i) => i.index),

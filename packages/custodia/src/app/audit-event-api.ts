@@ -172,13 +172,18 @@ export class AuditEventApi {
     // Another patient's log is as invisible to a patient as that patient's record (GET Patient/{id} answers 404 too).
     if (scope.kind === 'patient' && scope.patient !== patient) throw new CustodiaError('resource-not-found', `No Patient/${patient}`);
     const q = parseAccessLogQuery(params, this.deps.limits, req.handling);
-    const run = await scanPatientChain(this.deps.ledger.log, { patient, ...(q.since === undefined ? {} : { since: q.since }), ...(q.after === undefined ? {} : { after: q.after }), count: q.count });
+    const { ledger } = this.deps;
+    // The checkpoint first (integrating what has been appended, if the sequencer has not
+    // yet), then the chain below its size: every entry listed can be proven against it,
+    // and the signed head says which entry is the patient's newest among its leaves.
+    const checkpoint = await ledger.checkpointCovering(await ledger.log.appendedSize());
+    const below = checkpoint.size;
+    const run = await scanPatientChain(ledger.log, { patient, ...(q.since === undefined ? {} : { since: q.since }), ...(q.after === undefined ? {} : { after: q.after }), below, count: q.count });
+    const newest = (await ledger.log.auditIndexes({ patient, below, order: 'desc', limit: 1 }))[0];
+    const head = ledger.signChainHead(patient, below, newest ?? null);
     const events = run.items.flatMap((item) => (item.event === undefined ? [] : [item.event]));
     const erased = run.items.length - events.length;
-    const { ledger } = this.deps;
-    // The proofs need a checkpoint that covers every entry given: integrate them now if the sequencer has not yet.
     const proven = [...(run.boundary === undefined ? [] : [run.boundary]), ...run.items];
-    const checkpoint = await ledger.checkpointCovering(Math.max(-1, ...proven.map((p) => p.index)) + 1);
     const paths = proven.length === 0 ? [] : await ledger.inclusionProofs(proven.map((p) => p.index), checkpoint.size);
     const forPatient = scope.kind === 'patient' ? patient : undefined;
     const withheld = (e: ScannedEvent): boolean => forPatient !== undefined && isSharedWithOthers(e.record, forPatient);
@@ -193,6 +198,7 @@ export class AuditEventApi {
       patient,
       ...(q.since === undefined ? {} : { since: q.since }),
       checkpoint: checkpoint.note,
+      head,
       verifierKey: ledger.verifierKey,
       erased,
       ...(q.after === undefined ? {} : { after: q.after }),
@@ -303,7 +309,7 @@ function accessLogNotes(shown: number, erased: number, shared: number, size: num
     `${shown} audit event(s) with a proof of inclusion in the signed ledger checkpoint of ${size} entries.`,
     ...(shared > 0 ? [`${shared} of them also name other patients (as subjects, or as who acted): only your part is shown, and the proof covers the entry's hash, not its content.`] : []),
     ...(erased > 0 ? [`${erased} event(s) are left out: their patient was erased, so they can no longer be read.`] : []),
-    'The proofs show that each event shown is in the log as signed, and the events form an unbroken run of your chain (each names the one before it about you), so none between the first and the last was left out. Events after the last one shown, up to this checkpoint, are not covered: a later access log shows them.',
+    'The proofs show that each event shown is in the log as signed, and the events form an unbroken run of your chain (each names the one before it about you), so none between the first and the last was left out. The log also signs which event about you is the newest up to this checkpoint (the head): keep this file, and a later access log can be checked against it (custodia ledger verify-proof --earlier).',
     ...ignored.map((name) => `The parameter ${name} is not supported and was ignored.`),
   ].join(' ');
 }

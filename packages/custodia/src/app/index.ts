@@ -43,7 +43,7 @@ export { readLedgerEntry } from './ledger-access.js';
 export { LedgerService } from './ledger-service.js';
 export { AuditEventApi } from './audit-event-api.js';
 export { auditEventResource, ledgerEventId, parseLedgerEventId } from './audit-event-resource.js';
-export { verifyAccessLogBundle, MAX_PROOF_BUNDLE_BYTES, type AccessLogVerification, type VerifyProofOptions } from './access-log-verify.js';
+export { compareWithEarlier, verifyAccessLogBundle, MAX_PROOF_BUNDLE_BYTES, type AccessLogVerification, type VerifyProofOptions } from './access-log-verify.js';
 export { AuditTrail } from './audit-trail.js';
 export { parseTilePath } from '../ledger/index.js';
 export { ledgerVerifierKey, verifyVaultLedger, type VaultLedgerVerification } from './ledger-admin.js';

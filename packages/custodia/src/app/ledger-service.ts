@@ -9,6 +9,7 @@ import {
   assembleProof,
   ed25519NoteSigner,
   formatVerifierKey,
+  signChainHead,
   planConsistencyProof,
   planInclusionProof,
   planNodes,
@@ -17,6 +18,7 @@ import {
   tileWidth,
   type HashTile,
   type NotePrivateKey,
+  type NoteSigner,
   type SequencerRun,
   type StoredCheckpoint,
 } from '../ledger/index.js';
@@ -29,6 +31,7 @@ export class LedgerService {
   /** The log's verifier key (C2SP signed-note vkey). */
   readonly verifierKey: string;
   readonly #sequencer: Sequencer;
+  readonly #signer: NoteSigner;
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<SequencerRun> | undefined;
   #pending = 0;
@@ -46,7 +49,16 @@ export class LedgerService {
   ) {
     this.origin = key.name;
     this.verifierKey = formatVerifierKey(key.name, key.type, key.publicKey);
-    this.#sequencer = new Sequencer(log, { origin: key.name, signer: ed25519NoteSigner(key), clock });
+    this.#signer = ed25519NoteSigner(key);
+    this.#sequencer = new Sequencer(log, { origin: key.name, signer: this.#signer, clock });
+  }
+
+  /**
+   * The log's signed statement that, among the first `size` leaves, the newest entry of
+   * Patient/`patient`'s chain is `head` (null: none); ledger/chain-head.ts says why.
+   */
+  signChainHead(patient: string, size: number, head: number | null): string {
+    return signChainHead({ origin: this.origin, patient, size, head }, [this.#signer]);
   }
 
   /** Publishes checkpoints every interval while entries arrive; `onError` hears of a failed run (the next one retries). */

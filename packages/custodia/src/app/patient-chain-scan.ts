@@ -35,6 +35,8 @@ export interface ChainRequest {
   readonly since?: number;
   /** The index the previous page ended at (exclusive). */
   readonly after?: number;
+  /** Only entries below this index (a checkpoint's size: what its proofs can cover). */
+  readonly below?: number;
   readonly count: number;
 }
 
@@ -69,6 +71,7 @@ export async function scanPatientChain(log: LedgerLog, q: ChainRequest): Promise
     const candidates = await log.auditIndexes({
       patient: q.patient,
       ...(cursor === undefined ? {} : { above: cursor }),
+      ...(q.below === undefined ? {} : { below: q.below }),
       // Appended no earlier than recorded: nothing at or after `since` was appended before it.
       ...(started || q.since === undefined ? {} : { appendedFrom: q.since }),
       order: 'asc',
@@ -98,7 +101,7 @@ async function boundaryOf(log: LedgerLog, q: ChainRequest, items: readonly Chain
   if (q.after !== undefined) return {};
   let index: number | undefined;
   if (items.length === 0) {
-    index = (await log.auditIndexes({ patient: q.patient, order: 'desc', limit: 1 }))[0];
+    index = (await log.auditIndexes({ patient: q.patient, ...(q.below === undefined ? {} : { below: q.below }), order: 'desc', limit: 1 }))[0];
   } else {
     const prev = items[0]!.event?.link?.prev;
     index = prev === null ? undefined : prev;

@@ -5,7 +5,7 @@
  */
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { Command } from '@commander-js/extra-typings';
-import { CustodiaError, exportAuditEvents, isCustodiaError, jsonLinesSink, ledgerVerifierKey, MAX_PROOF_BUNDLE_BYTES, syslogSink, verifyAccessLogBundle, verifyVaultLedger, type AccessLogVerification } from '../app/index.js';
+import { CustodiaError, exportAuditEvents, isCustodiaError, jsonLinesSink, ledgerVerifierKey, MAX_PROOF_BUNDLE_BYTES, syslogSink, compareWithEarlier, verifyAccessLogBundle, verifyVaultLedger, type AccessLogVerification } from '../app/index.js';
 import { databaseOption, dataDirOption, schemaOption } from './storage-options.js';
 import { storageConfig } from './storage-config.js';
 
@@ -85,12 +85,15 @@ export function ledgerCommand(): Command<[], Record<string, unknown>> {
       .argument('<file>', 'the Bundle as saved (JSON)')
       .option('--vkey <vkey>', "the log's verifier key, as you obtained it from the vault operator or `custodia ledger vkey` (pin it: do not take it from the file)")
       .option('--trust-embedded-vkey', 'use the verifier key written in the Bundle instead (proves only that the Bundle is consistent with itself)', false)
+      .option('--earlier <file>', 'a Bundle of the same patient saved before: fail if this one shows an entry that the earlier one withheld while the log signed there was none')
       .option('--json', 'print the result as JSON', false)
       .exitOverride()
       .action((file, o) => {
         let r: AccessLogVerification;
         try {
-          r = verifyAccessLogBundle(readBounded(file, MAX_PROOF_BUNDLE_BYTES), { ...(o.vkey === undefined ? {} : { vkey: o.vkey }), trustEmbeddedKey: o.trustEmbeddedVkey });
+          const options = { ...(o.vkey === undefined ? {} : { vkey: o.vkey }), trustEmbeddedKey: o.trustEmbeddedVkey };
+          r = verifyAccessLogBundle(readBounded(file, MAX_PROOF_BUNDLE_BYTES), options);
+          if (o.earlier !== undefined) compareWithEarlier(r, verifyAccessLogBundle(readBounded(o.earlier, MAX_PROOF_BUNDLE_BYTES), options));
         } catch (e) {
           // A bad key or option is the caller's mistake (exit 2); anything wrong with the file is a failed verification.
           if (!isCustodiaError(e, 'ledger-invalid')) throw e;
@@ -110,8 +113,12 @@ export function ledgerCommand(): Command<[], Record<string, unknown>> {
             `Verified: ${r.verified} event(s) — entry bytes, leaf hash, inclusion proof and AuditEvent`,
             ...(r.withheld > 0 ? [`Included by hash only: ${r.withheld} entr(ies) that also name other patients or can no longer be read (erased)`] : []),
             ...r.gaps.map((g) => `Not proven: ${g}`),
+            r.head === undefined
+              ? 'Chain head: none in this file (a v2 proof): events after the last one listed, up to the checkpoint, are not covered.'
+              : `Chain head: the log signed that the patient's newest entry among the checkpoint's ${r.treeSize} is ${r.head ?? 'none'}${r.reachesHead ? ', and the run reaches it' : `; this file stops at ${r.indexes[r.indexes.length - 1]}: fetch the next page`}.`,
+            ...(o.earlier === undefined ? [] : [`Earlier file: consistent (nothing it withheld appears here).`]),
             r.complete
-              ? `OK: every event in the file is in the signed log as shown, and none about this patient is missing between ${r.indexes.length === 0 ? 'the start and the checkpoint' : `the start of the run and ledger index ${r.indexes[r.indexes.length - 1]}`} (events after the last one, up to the checkpoint, are not covered).`
+              ? `OK: every event in the file is in the signed log as shown, and none about this patient is missing between ${r.indexes.length === 0 ? 'the start and the checkpoint' : `the start of the run and ledger index ${r.indexes[r.indexes.length - 1]}`}${r.reachesHead ? ', which is the newest up to the checkpoint (a signed claim: a later file that shows one more is evidence against the log; check with --earlier)' : ''}.`
               : 'OK: every event in the file is in the signed log as shown. Completeness is NOT proven (see above).',
           ].join('\n') + '\n',
         );

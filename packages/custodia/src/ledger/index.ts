@@ -24,6 +24,7 @@ export { SIGNATURE_TYPE_ED25519, SIGNATURE_TYPE_COSIGNATURE_V1, formatVerifierKe
 export { ed25519NoteSigner, signNote, type NoteSigner } from './note-signer.js';
 export { ed25519NoteVerifier, NoteVerifierSet, verifyNote, openNote, type NoteVerifier, type NoteVerification } from './note-verifier.js';
 export { parseCheckpoint, formatCheckpoint, signCheckpoint, openCheckpoint, EMPTY_TREE_ROOT, type Checkpoint } from './checkpoint.js';
+export { CHAIN_HEAD_KIND, formatChainHead, openChainHead, parseChainHead, signChainHead, type ChainHead } from './chain-head.js';
 export { cosignatureSigner, cosignatureVerifier, cosignatureTimestamp, type CosignatureSigner } from './cosignature.js';
 export { parseAddCheckpointRequest, formatAddCheckpointRequest, formatTreeSizeBody, parseTreeSizeBody, formatCosignatureBody, parseCosignatureBody, TLOG_SIZE_CONTENT_TYPE } from './add-checkpoint-request.js';
 export { witnessAddCheckpoint, witnessResponse, requestOrigin, type WitnessConfig, type WitnessLogState, type AddCheckpointOutcome, type ConsistencyProofVerifier, type ConsistencyProof, type WitnessResponse } from './witness-protocol.js';

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ALL_DATABASES, isAvailable } from '../helpers/databases.js';
 import type { TestResponse, TestVault } from '../helpers/test-vault.js';
 import { bearer, seededVault, type Users } from './access-fixtures.js';
-import { verifyAccessLogBundle } from '../../src/app/index.js';
+import { compareWithEarlier, verifyAccessLogBundle } from '../../src/app/index.js';
 import { decodeEntry, type AuditEntry, type AuditRecord } from '../../src/ledger/index.js';
 import { validateResource } from '../../src/fhir/index.js';
 import type { LedgerLog } from '../../src/store/index.js';
@@ -292,6 +292,66 @@ for (const dialect of ALL_DATABASES) {
       expect(verifyAccessLogBundle(Buffer.from(second.text), { vkey: t.vault.ledger.verifierKey }).verified).toBeGreaterThan(0);
       const secondPo = await get(next, po);
       expect(verifyAccessLogBundle(Buffer.from(secondPo.text), { vkey: t.vault.ledger.verifierKey })).toMatchObject({ complete: true, gaps: [] });
+    });
+
+    it("the access log's signed head: the run reaches it, a page says more follow, and an end left off is caught now or by a later log", async () => {
+      const vkey = t.vault.ledger.verifierKey;
+      const whole = await get('/fhir/Patient/p1/$access-log?_count=1000', po);
+      const v = verifyAccessLogBundle(Buffer.from(whole.text), { vkey });
+      const last = v.indexes[v.indexes.length - 1]!;
+      expect(v).toMatchObject({ complete: true, head: last, reachesHead: true });
+      expect(v.chained).toEqual(v.indexes);
+      // A page short of the head links the next one, and says so.
+      const page = verifyAccessLogBundle(Buffer.from((await get('/fhir/Patient/p1/$access-log?_count=2', po)).text), { vkey });
+      expect(page).toMatchObject({ complete: true, head: expect.any(Number), reachesHead: false });
+      expect(page.head).toBeGreaterThan(page.indexes[1]!);
+      // Nothing since now: an empty run whose boundary is the head.
+      const empty = verifyAccessLogBundle(Buffer.from((await get(`/fhir/Patient/p1/$access-log?_since=${encodeURIComponent(new Date(Date.now() + 60_000).toISOString())}`, po)).text), { vkey });
+      expect(empty).toMatchObject({ indexes: [], reachesHead: true });
+      expect(empty.head).toBeGreaterThanOrEqual(last);
+
+      // A vault that leaves the newest entry off the end, under the honest head: caught in the file itself.
+      const cut = JSON.parse(whole.text);
+      const params = cut.entry.find((e: any) => e.resource.resourceType === 'Parameters').resource.parameter;
+      const lastEntry = params.map((p: any) => p.name).lastIndexOf('entry');
+      const dropped = `ledger-${params[lastEntry].part[0].valueString}`;
+      params.splice(lastEntry, 1);
+      cut.entry = cut.entry.filter((e: any) => e.resource.id !== dropped);
+      expect(() => verifyAccessLogBundle(Buffer.from(JSON.stringify(cut)), { vkey })).toThrow(/left off the end/);
+      // … and with a head it signed to match the shortened list: the file alone is consistent,
+      const secondLast = v.indexes[v.indexes.length - 2]!;
+      const size = Number(params.find((p: any) => p.name === 'checkpoint').valueString.split('\n')[1]);
+      params.find((p: any) => p.name === 'head').valueString = t.vault.ledger.signChainHead('p1', size, secondLast);
+      const lying = verifyAccessLogBundle(Buffer.from(JSON.stringify(cut)), { vkey });
+      expect(lying).toMatchObject({ complete: true, head: secondLast, reachesHead: true });
+      // but any later log of the patient shows the entry it withheld, and the two signed statements convict it.
+      await get('/fhir/Patient/p1', clinician);
+      const later = verifyAccessLogBundle(Buffer.from((await get('/fhir/Patient/p1/$access-log?_count=1000', po)).text), { vkey });
+      expect(later.treeSize).toBeGreaterThan(size);
+      expect(() => compareWithEarlier(later, lying)).toThrow(new RegExp(`Ledger index ${last} .* the earlier Bundle withheld it`));
+      // The honest earlier log agrees with the later one; the wrong order or another patient is the caller's mistake.
+      expect(() => compareWithEarlier(later, v)).not.toThrow();
+      expect(() => compareWithEarlier(v, later)).toThrow(expect.objectContaining({ code: 'config-invalid' }));
+      const other = verifyAccessLogBundle(Buffer.from((await get('/fhir/Patient/p2/$access-log?_count=1000', po)).text), { vkey });
+      expect(() => compareWithEarlier(other, v)).toThrow(expect.objectContaining({ code: 'config-invalid' }));
+      // A head of another patient or size, or under another key, fails the file.
+      const swapped = JSON.parse(whole.text);
+      const swappedParams = swapped.entry.find((e: any) => e.resource.resourceType === 'Parameters').resource.parameter;
+      const head = swappedParams.find((p: any) => p.name === 'head');
+      head.valueString = t.vault.ledger.signChainHead('p2', size, last);
+      expect(() => verifyAccessLogBundle(Buffer.from(JSON.stringify(swapped)), { vkey })).toThrow(/of Patient\/p2, not of Patient\/p1/);
+      head.valueString = t.vault.ledger.signChainHead('p1', size + 1, last);
+      expect(() => verifyAccessLogBundle(Buffer.from(JSON.stringify(swapped)), { vkey })).toThrow(/chain head is at size/);
+      // One bit of the signature flipped (past the key hash that names the key).
+      head.valueString = t.vault.ledger.signChainHead('p1', size, last).replace(/— (\S+) (\S+)\n$/, (_: string, name: string, sig: string) => {
+        const bytes = Buffer.from(sig, 'base64');
+        bytes[10]! ^= 1;
+        return `— ${name} ${bytes.toString('base64')}\n`;
+      });
+      expect(() => verifyAccessLogBundle(Buffer.from(JSON.stringify(swapped)), { vkey })).toThrow(/chain head is not signed by the log key/);
+      // A v3 proof without its head is malformed.
+      swapped.entry.find((e: any) => e.resource.resourceType === 'Parameters').resource.parameter = swappedParams.filter((p: any) => p.name !== 'head');
+      expect(() => verifyAccessLogBundle(Buffer.from(JSON.stringify(swapped)), { vkey })).toThrow(/a v3 proof has no head/);
     });
 
     it('the stored AuditEvent resources keep their ids; ledger ids cannot be written', async () => {

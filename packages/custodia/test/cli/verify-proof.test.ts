@@ -44,6 +44,14 @@ function independentlyVerify(bundle: Json, vkey: string): { size: number; checke
   expect(verifySignature(null, Buffer.from(text), publicKey, sig.subarray(4))).toBe(true);
   const [origin, sizeLine, rootLine] = text.split('\n');
   expect(origin).toBe(name);
+  // The signed chain head: the same signed-note rules, same key; its size is the checkpoint's.
+  const head: string = param('head').valueString;
+  const headSplit = head.lastIndexOf('\n\n');
+  const headText = head.slice(0, headSplit + 1);
+  const headSig = Buffer.from(head.slice(headSplit + 2).trim().slice(`\u2014 ${name} `.length), 'base64');
+  expect(headSig.subarray(0, 4).toString('hex')).toBe(keyIdHex);
+  expect(verifySignature(null, Buffer.from(headText), publicKey, headSig.subarray(4))).toBe(true);
+  expect(headText.split('\n').slice(0, 4)).toEqual([name, 'custodia patient-chain head v1', `Patient/${param('patient').valueReference.reference.slice('Patient/'.length)}`, sizeLine]);
   const size = Number(sizeLine);
   const root = Buffer.from(rootLine!, 'base64');
   const node = (l: Buffer, r: Buffer): Buffer => createHash('sha256').update(Buffer.of(1)).update(l).update(r).digest();
@@ -187,6 +195,38 @@ describe('custodia ledger verify-proof', () => {
     hp.splice(hp.indexOf(entries(headless)[0]), 1);
     headless.entry = headless.entry.filter((e: Json) => e.resource.id !== firstId);
     expectFailure(save('headless.json', headless), /Entry 0 \(ledger index \d+\) follows ledger index \d+ in the patient's chain, but the list has nothing before it/);
+  });
+
+  it("the end of the list is held to the log's signed head; --earlier convicts a head signed to match a shortened list", async () => {
+    const r = verify(save('full-head.json', full), '--vkey', vkeyA, '--json');
+    const json = JSON.parse(r.stdout);
+    expect(json).toMatchObject({ ok: true, reachesHead: true });
+    expect(json.head).toBe(json.indexes[json.indexes.length - 1]);
+    expect(verify(save('full-head-text.json', full), '--vkey', vkeyA).stdout).toMatch(/Chain head: the log signed that the patient's newest entry among the checkpoint's \d+ is \d+, and the run reaches it/);
+    // The newest entry left off the end: the honest head no longer matches.
+    const cut = copy(full);
+    const params = proofOf(cut).parameter as Json[];
+    const last = entries(cut)[entries(cut).length - 1];
+    const lastIndex = Number(part(last, 'index').valueString);
+    params.splice(params.indexOf(last), 1);
+    cut.entry = cut.entry.filter((e: Json) => e.resource.id !== `ledger-${lastIndex}`);
+    expectFailure(save('end-cut.json', cut), /yet the list ends at \d+ and offers no next page: entries were left off the end/);
+    // The same list under a head the log signed to match it passes alone …
+    const size = Number(params.find((p: Json) => p.name === 'checkpoint').valueString.split('\n')[1]);
+    params.find((p: Json) => p.name === 'head').valueString = a.vault.ledger.signChainHead('p1', size, Number(part(entries(cut)[entries(cut).length - 1], 'index').valueString));
+    const lying = save('lying.json', cut);
+    expect(verify(lying, '--vkey', vkeyA).code).toBe(0);
+    // … until a later access log shows what it withheld.
+    expect((await a.request('GET', '/fhir/Patient/p1', undefined, bearer(await users.token('clinician')))).status).toBe(200);
+    const later = save('later.json', (await a.request('GET', '/fhir/Patient/p1/$access-log', undefined, bearer(await users.token('privacy-officer')))).body);
+    const convicted = verify(later, '--vkey', vkeyA, '--earlier', lying);
+    expect(convicted.code, convicted.stdout + convicted.stderr).toBe(1);
+    expect(convicted.stdout).toMatch(new RegExp(`^FAILED: Ledger index ${lastIndex} is in Patient/p1's chain .* the earlier Bundle withheld it`));
+    const honest = verify(later, '--vkey', vkeyA, '--earlier', save('honest.json', full));
+    expect(honest.code, honest.stdout + honest.stderr).toBe(0);
+    expect(honest.stdout).toMatch(/Earlier file: consistent/);
+    // The files the wrong way round is a usage error.
+    expect(verify(save('honest2.json', full), '--vkey', vkeyA, '--earlier', later).code).toBe(2);
   });
 
   it('a changed entry fails, whether or not its leaf hash was changed to match', () => {
