@@ -139,13 +139,23 @@ function readBundle(value: unknown): { proof: AccessLogProof; events: Map<string
   return { proof: parseProofParameters(proof), events, paged: hasNextPage(value['link']) };
 }
 
-/** The signed checkpoint under the key: signature (signed-note), then origin = key name. */
-function openPinnedCheckpoint(note: string, vkey: string): Checkpoint {
+/** The log's key, as the notes of a proof (its checkpoint, its chain head) are verified under it. */
+interface LogKey {
+  readonly name: string;
+  readonly verifiers: NoteVerifierSet;
+}
+
+function logKey(vkey: string): LogKey {
   const key = parseVerifierKey(vkey);
   if (key.type !== SIGNATURE_TYPE_ED25519) throw new CustodiaError('config-invalid', 'The verifier key is not a log key (signature type 0x01)');
+  return { name: key.name, verifiers: new NoteVerifierSet([ed25519NoteVerifier(key)]) };
+}
+
+/** The signed checkpoint under the key: signature (signed-note), then origin = key name. */
+function openPinnedCheckpoint(note: string, key: LogKey): Checkpoint {
   let checkpoint: Checkpoint;
   try {
-    checkpoint = openCheckpoint(note, new NoteVerifierSet([ed25519NoteVerifier(key)])).checkpoint;
+    checkpoint = openCheckpoint(note, key.verifiers).checkpoint;
   } catch (e) {
     throw fail(isCustodiaError(e, 'forbidden') ? `The checkpoint is not signed by the log key ${key.name}` : 'The checkpoint is not a well-formed signed note', e);
   }
@@ -240,10 +250,10 @@ function checkRun(proof: AccessLogProof, boundary: ItemView | undefined, views: 
  * Step 6: the signed head against the run; whether the run reaches it. Throws when they
  * disagree: a head before an entry listed, or a newer head than an empty run admits.
  */
-function checkHead(proof: AccessLogProof, note: string, vkey: string, checkpoint: Checkpoint, paged: boolean): { head: number | null; reachesHead: boolean } {
+function checkHead(proof: AccessLogProof, note: string, key: LogKey, checkpoint: Checkpoint, paged: boolean): { head: number | null; reachesHead: boolean } {
   let head: ChainHead;
   try {
-    head = openChainHead(note, new NoteVerifierSet([ed25519NoteVerifier(parseVerifierKey(vkey))]));
+    head = openChainHead(note, key.verifiers);
   } catch (e) {
     throw fail(isCustodiaError(e, 'forbidden') ? 'The chain head is not signed by the log key' : 'The chain head is not a well-formed signed note', e);
   }
@@ -310,7 +320,8 @@ export function verifyAccessLogBundle(bytes: Uint8Array, options: VerifyProofOpt
     }
     vkey = proof.verifierKey;
   }
-  const checkpoint = openPinnedCheckpoint(proof.checkpoint, vkey);
+  const key = logKey(vkey);
+  const checkpoint = openPinnedCheckpoint(proof.checkpoint, key);
   const boundary = proof.boundary === undefined ? undefined : verifyItem(proof.boundary, `The boundary (ledger index ${proof.boundary.index})`, checkpoint, proof, events, false);
   let previous = -1;
   const views = proof.items.map((item, n) => {
@@ -320,7 +331,7 @@ export function verifyAccessLogBundle(bytes: Uint8Array, options: VerifyProofOpt
   });
   const withheld = views.filter((v) => v.record === undefined).length;
   const gaps = checkRun(proof, boundary, views);
-  const end = proof.head === undefined ? { reachesHead: false } : checkHead(proof, proof.head, vkey, checkpoint, paged);
+  const end = proof.head === undefined ? { reachesHead: false } : checkHead(proof, proof.head, key, checkpoint, paged);
   const proven = new Set(proof.items.map((i) => ledgerEventId(i.index)));
   for (const id of events.keys()) if (!proven.has(id)) throw fail(`AuditEvent/${id.slice(0, 64)} has no proof`);
   return {

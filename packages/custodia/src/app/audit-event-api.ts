@@ -179,8 +179,7 @@ export class AuditEventApi {
     const checkpoint = await ledger.checkpointCovering(await ledger.log.appendedSize());
     const below = checkpoint.size;
     const run = await scanPatientChain(ledger.log, { patient, ...(q.since === undefined ? {} : { since: q.since }), ...(q.after === undefined ? {} : { after: q.after }), below, count: q.count });
-    const newest = (await ledger.log.auditIndexes({ patient, below, order: 'desc', limit: 1 }))[0];
-    const head = ledger.signChainHead(patient, below, newest ?? null);
+    const head = ledger.signChainHead(patient, below, run.newest);
     const events = run.items.flatMap((item) => (item.event === undefined ? [] : [item.event]));
     const erased = run.items.length - events.length;
     const proven = [...(run.boundary === undefined ? [] : [run.boundary]), ...run.items];

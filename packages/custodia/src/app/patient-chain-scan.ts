@@ -27,6 +27,8 @@ export interface ChainRun {
   readonly boundary?: ChainItem;
   /** The cursor of the next page, when there is one. */
   readonly next?: number;
+  /** The patient's newest chain entry (below `below`; null: none): the head the log signs. */
+  readonly newest: number | null;
 }
 
 export interface ChainRequest {
@@ -89,24 +91,27 @@ export async function scanPatientChain(log: LedgerLog, q: ChainRequest): Promise
         if (item.event === undefined || item.event.record.at < q.since!) continue;
         started = true;
       }
-      if (items.length === q.count) return { items, ...(await boundaryOf(log, q, items)), next: items[items.length - 1]!.index };
+      if (items.length === q.count) return { items, ...(await boundaryOf(log, q, items)), next: items[items.length - 1]!.index, newest: (await newestOf(log, q)) ?? null };
       items.push(item);
     }
     if (candidates.length < BATCH) break;
   }
-  return { items, ...(await boundaryOf(log, q, items)) };
+  // The scan ran to the chain's end, so its last entry is the newest. With none listed, the newest is the boundary (unless paged by `after`).
+  if (items.length > 0) return { items, ...(await boundaryOf(log, q, items)), newest: items[items.length - 1]!.index };
+  const newest = (await newestOf(log, q)) ?? null;
+  const boundary = newest === null || q.after !== undefined ? undefined : await itemAt(log, newest);
+  return { items, ...(boundary === undefined ? {} : { boundary }), newest };
 }
 
+/** The patient's newest chain entry below `below`. */
+async function newestOf(log: LedgerLog, q: ChainRequest): Promise<number | undefined> {
+  return (await log.auditIndexes({ patient: q.patient, ...(q.below === undefined ? {} : { below: q.below }), order: 'desc', limit: 1 }))[0];
+}
+
+/** The boundary of a run with items: the chain entry its first one links to (none when paged by `after`). */
 async function boundaryOf(log: LedgerLog, q: ChainRequest, items: readonly ChainItem[]): Promise<{ boundary?: ChainItem }> {
-  if (q.after !== undefined) return {};
-  let index: number | undefined;
-  if (items.length === 0) {
-    index = (await log.auditIndexes({ patient: q.patient, ...(q.below === undefined ? {} : { below: q.below }), order: 'desc', limit: 1 }))[0];
-  } else {
-    const prev = items[0]!.event?.link?.prev;
-    index = prev === null ? undefined : prev;
-  }
-  if (index === undefined) return {};
-  const boundary = await itemAt(log, index);
+  const prev = q.after === undefined ? items[0]!.event?.link?.prev : undefined;
+  if (prev === undefined || prev === null) return {};
+  const boundary = await itemAt(log, prev);
   return boundary === undefined ? {} : { boundary };
 }

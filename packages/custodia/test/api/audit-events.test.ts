@@ -352,6 +352,14 @@ for (const dialect of ALL_DATABASES) {
       // A v3 proof without its head is malformed.
       swapped.entry.find((e: any) => e.resource.resourceType === 'Parameters').resource.parameter = swappedParams.filter((p: any) => p.name !== 'head');
       expect(() => verifyAccessLogBundle(Buffer.from(JSON.stringify(swapped)), { vkey })).toThrow(/a v3 proof has no head/);
+      // A v2 proof (saved before the head) still verifies, without the guarantee at its end; a v2 head is malformed.
+      swapped.entry.find((e: any) => e.resource.resourceType === 'Parameters').resource.parameter.find((p: any) => p.name === 'format').valueUri = 'https://custodia.dev/fhir/access-log-proof/v2';
+      const v2 = verifyAccessLogBundle(Buffer.from(JSON.stringify(swapped)), { vkey });
+      expect(v2).toMatchObject({ complete: true, reachesHead: false, indexes: v.indexes });
+      expect(v2.head).toBeUndefined();
+      expect(() => compareWithEarlier(later, v2)).toThrow(expect.objectContaining({ code: 'config-invalid' }));
+      swapped.entry.find((e: any) => e.resource.resourceType === 'Parameters').resource.parameter.push({ name: 'head', valueString: head.valueString });
+      expect(() => verifyAccessLogBundle(Buffer.from(JSON.stringify(swapped)), { vkey })).toThrow(/a v2 proof has no head parameter/);
     });
 
     it('the stored AuditEvent resources keep their ids; ledger ids cannot be written', async () => {
