@@ -15,6 +15,7 @@ import { loadRetentionPolicy, NO_RETENTION, type RetentionPolicy } from './reten
 import { resolveLedger, type LedgerConfig, type LedgerInput } from './ledger-config.js';
 import { resolveDetectStream, type DetectStreamConfig, type DetectStreamInput } from './detect-stream-config.js';
 import { DEFAULT_SEARCH_TIMEOUT_MS } from '../store/index.js';
+import { DEFAULT_ANSWER_FLOOR_MS, MAX_ANSWER_FLOOR_MS } from './answer-floor.js';
 
 export { isLoopback };
 
@@ -31,6 +32,8 @@ export interface VaultConfig {
   readonly bodyLimitBytes: number;
   /** The longest a search statement may run on a SQLite file before the search fails `search-too-costly` (store/search-runner.ts). */
   readonly searchTimeoutMs: number;
+  /** The least time a refusal of the FHIR pipeline takes, so that hidden and missing records answer alike in time too (answer-floor.ts); 0: off. */
+  readonly answerFloorMs: number;
   readonly limits: FhirLimits;
   /** Allow plain HTTP on a non-loopback address (never do this outside a lab). */
   readonly insecureHttp: boolean;
@@ -81,6 +84,8 @@ export interface ConfigInput {
   readonly bodyLimitBytes?: number | string;
   /** The search deadline in seconds, 1 to 600 (env CUSTODIA_SEARCH_TIMEOUT; default 10). */
   readonly searchTimeoutSeconds?: number | string;
+  /** The answer floor in whole milliseconds, 0 (off) to 1000 (env CUSTODIA_ANSWER_FLOOR; default 25). */
+  readonly answerFloorMs?: number | string;
   readonly limits?: Partial<FhirLimits>;
   readonly insecureHttp?: boolean;
   /** PEM files: the certificate chain and its private key (env CUSTODIA_TLS_CERT, CUSTODIA_TLS_KEY). */
@@ -207,10 +212,17 @@ function parseSearchTimeout(value: number | string): number {
   return seconds * 1000;
 }
 
+/** Command-line and environment input: hostile until checked. */
+function parseAnswerFloor(value: number | string): number {
+  const ms = typeof value === 'number' ? value : /^\s*[0-9]{1,4}\s*$/.test(value) ? Number(value) : Number.NaN;
+  if (!Number.isInteger(ms) || ms < 0 || ms > MAX_ANSWER_FLOOR_MS) invalid(`the answer floor must be a whole number of milliseconds from 0 to ${MAX_ANSWER_FLOOR_MS}`);
+  return ms;
+}
+
 /**
  * Resolves the configuration. `env` supplies CUSTODIA_DATABASE_URL, CUSTODIA_DATA_DIR,
  * CUSTODIA_CORS_ORIGINS, CUSTODIA_TRUSTED_PROXIES and CUSTODIA_RATE_LIMITS (comma-separated),
- * CUSTODIA_TLS_CERT, CUSTODIA_TLS_KEY, CUSTODIA_TLS_CLIENT_CA (paths), CUSTODIA_MAX_INDEX_ROWS, CUSTODIA_BODY_LIMIT, CUSTODIA_SEARCH_TIMEOUT, and the flags
+ * CUSTODIA_TLS_CERT, CUSTODIA_TLS_KEY, CUSTODIA_TLS_CLIENT_CA (paths), CUSTODIA_MAX_INDEX_ROWS, CUSTODIA_BODY_LIMIT, CUSTODIA_SEARCH_TIMEOUT, CUSTODIA_ANSWER_FLOOR, and the flags
  * CUSTODIA_TLS_SELF_SIGNED and CUSTODIA_INSECURE_HTTP (1 or 0); explicit options win over
  * the environment.
  */
@@ -240,6 +252,7 @@ export function resolveConfig(input: ConfigInput, env: NodeJS.ProcessEnv = {}): 
     fhirBaseUrl,
     bodyLimitBytes: parseBodyLimit(input.bodyLimitBytes ?? nonEmpty(env['CUSTODIA_BODY_LIMIT']) ?? 32 * 1024 * 1024),
     searchTimeoutMs: parseSearchTimeout(input.searchTimeoutSeconds ?? nonEmpty(env['CUSTODIA_SEARCH_TIMEOUT']) ?? DEFAULT_SEARCH_TIMEOUT_MS / 1000),
+    answerFloorMs: parseAnswerFloor(input.answerFloorMs ?? nonEmpty(env['CUSTODIA_ANSWER_FLOOR']) ?? DEFAULT_ANSWER_FLOOR_MS),
     limits: Object.freeze(limits),
     insecureHttp,
     ...(tls === undefined ? {} : { tls }),

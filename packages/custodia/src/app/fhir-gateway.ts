@@ -14,6 +14,7 @@ import type { WriteAuditContext, WriteAuditTemplate } from '../ledger/index.js';
 import type { AuditTrail } from './audit-trail.js';
 import { agentOf, disclosureRecord, failureRecord, templateOf } from './fhir-audit.js';
 import type { AuditEventApi } from './audit-event-api.js';
+import type { AnswerFloor } from './answer-floor.js';
 
 export interface FhirHttpRequest {
   readonly method: string;
@@ -54,6 +55,8 @@ export interface FhirGateway {
   readonly patientsOf: (v: StoredVersion) => readonly string[];
   /** The audit trail as AuditEvents and `$access-log` (audit-event-api.ts), served from the ledger. */
   readonly auditEvents?: Pick<AuditEventApi, 'handles' | 'serve'>;
+  /** Holds refusals to a floor of time (answer-floor.ts); none: they leave when ready. */
+  readonly answerFloor?: AnswerFloor;
 }
 
 /**
@@ -112,41 +115,60 @@ function bundleEntries(body: unknown, max: number): number {
 export async function handleFhirRequest(gateway: FhirGateway, req: FhirHttpRequest): Promise<FhirResult> {
   const isMetadata = req.path === 'metadata' && (req.method === 'GET' || req.method === 'HEAD');
   if (isMetadata) return answerMetadata(gateway, req);
-  const { audit } = gateway;
-  let principal: Principal | undefined;
-  let interaction: FhirInteraction | undefined;
+  // Armed at arrival: a hidden record's refusal and a missing one's leave when it fires (answer-floor.ts).
+  const floor = gateway.answerFloor?.start();
+  const state: RequestState = { req };
   try {
-    principal = req.principal ?? await authenticate(gateway.tokens, req.authorization, req.clientCertificate).catch((e: unknown) => {
-      // A refused token is recorded (auditFailure), up to a rate per address; past it, 429 and nothing recorded.
-      gateway.rateLimiter.countRefusedToken(req.address);
-      throw e;
-    });
-    gateway.rateLimiter.admit(principal);
-    gateway.rateLimiter.chargeWork(principal, 'bodyBytes', req.bodyLength ?? 0);
-    interaction = parse(req);
-    if (interaction.kind === 'bundle') gateway.rateLimiter.charge(principal, bundleEntries(interaction.body, gateway.fhir.limits.maxBundleEntries) - 1);
-    if (gateway.auditEvents?.handles(interaction) === true) {
-      // The audit trail: its own access rule and audit record. Break-the-glass does not
-      // apply to it, so a BTG header is not what access was decided on and is not recorded.
-      const { breakGlass: _notApplicable, ...rest } = req;
-      req = rest;
-      if (interaction.kind === 'operation' && req.method !== 'GET' && req.method !== 'HEAD') throw new CustodiaError('method-not-allowed', `${interaction.name} is invoked with GET`);
-      return await gateway.auditEvents.serve(interaction, principal, { ...(req.address === undefined ? {} : { address: req.address }), handling: parsePrefer(req.prefer).handling });
-    }
-    const template = templateOf(interaction, principal, req.address, req.breakGlass?.purposeOfUse);
-    const context: WriteAuditContext = { template, now: () => audit.clock.now(), recorded: false };
-    // A read-only interaction writes nothing, so its store needs no write-audit context.
-    const ctx = isReadOnly(interaction) ? gateway.fhir : gateway.auditedFhir(context);
-    const result = await authorizeAndExecute(gateway, ctx, req, principal, interaction);
-    const returned = result.returned ?? [];
-    gateway.rateLimiter.chargeWork(principal, 'resources', returned.length);
-    // A write was audited in its transaction; what a response discloses is audited here, before it leaves.
-    if (audit.enabled && (returned.length > 0 || !context.recorded)) await audit.record([disclosureRecord(template, returned, gateway.patientsOf, audit.clock.now())]);
+    const result = await serve(gateway, req, state);
+    floor?.done();
     return result;
   } catch (e) {
-    await auditFailure(gateway, req, principal, interaction, e);
+    await auditFailure(gateway, state.req, state.principal, state.interaction, e);
+    await floor?.refuse(e);
     throw e;
   }
+}
+
+/** What a request had established when it failed: its audit record says so. */
+interface RequestState {
+  /** The request as the pipeline took it (without a break-the-glass claim where none applies). */
+  req: FhirHttpRequest;
+  principal?: Principal;
+  interaction?: FhirInteraction;
+}
+
+/** authenticate → admit → parse → authorize and execute → audit what is disclosed. */
+async function serve(gateway: FhirGateway, req: FhirHttpRequest, state: RequestState): Promise<FhirResult> {
+  const { audit } = gateway;
+  const principal = req.principal ?? await authenticate(gateway.tokens, req.authorization, req.clientCertificate).catch((e: unknown) => {
+    // A refused token is recorded (auditFailure), up to a rate per address; past it, 429 and nothing recorded.
+    gateway.rateLimiter.countRefusedToken(req.address);
+    throw e;
+  });
+  state.principal = principal;
+  gateway.rateLimiter.admit(principal);
+  gateway.rateLimiter.chargeWork(principal, 'bodyBytes', req.bodyLength ?? 0);
+  const interaction = parse(req);
+  state.interaction = interaction;
+  if (interaction.kind === 'bundle') gateway.rateLimiter.charge(principal, bundleEntries(interaction.body, gateway.fhir.limits.maxBundleEntries) - 1);
+  if (gateway.auditEvents?.handles(interaction) === true) {
+    // The audit trail: its own access rule and audit record. Break-the-glass does not
+    // apply to it, so a BTG header is not what access was decided on and is not recorded.
+    const { breakGlass: _notApplicable, ...rest } = req;
+    state.req = rest;
+    if (interaction.kind === 'operation' && rest.method !== 'GET' && rest.method !== 'HEAD') throw new CustodiaError('method-not-allowed', `${interaction.name} is invoked with GET`);
+    return gateway.auditEvents.serve(interaction, principal, { ...(rest.address === undefined ? {} : { address: rest.address }), handling: parsePrefer(rest.prefer).handling });
+  }
+  const template = templateOf(interaction, principal, req.address, req.breakGlass?.purposeOfUse);
+  const context: WriteAuditContext = { template, now: () => audit.clock.now(), recorded: false };
+  // A read-only interaction writes nothing, so its store needs no write-audit context.
+  const ctx = isReadOnly(interaction) ? gateway.fhir : gateway.auditedFhir(context);
+  const result = await authorizeAndExecute(gateway, ctx, req, principal, interaction);
+  const returned = result.returned ?? [];
+  gateway.rateLimiter.chargeWork(principal, 'resources', returned.length);
+  // A write was audited in its transaction; what a response discloses is audited here, before it leaves.
+  if (audit.enabled && (returned.length > 0 || !context.recorded)) await audit.record([disclosureRecord(template, returned, gateway.patientsOf, audit.clock.now())]);
+  return result;
 }
 
 /** A bearer token refused outside the FHIR pipeline (the ledger's entry route) is audited like one inside it. */

@@ -34,12 +34,15 @@ import { createOAuthServer, type OAuthServer } from './oauth-server.js';
 import { openKeyManagement, type KeyManagement } from './key-management.js';
 import { ErasureService } from './erasure-service.js';
 import { KeyRotation } from './key-rotation.js';
+import { answerFloor, type AnswerFloor, type FloorTimer } from './answer-floor.js';
 import { prepareTlsMaterial, readCaBundle, type TlsMaterial } from './tls-files.js';
 
 export interface Vault {
   readonly config: VaultConfig;
   /** The requests being served: the server counts each from arrival to the end of its response. */
   readonly inFlight: InFlight;
+  /** How long the FHIR pipeline holds a refusal (answer-floor.ts). */
+  readonly answerFloor: AnswerFloor;
   /** What HTTPS serves with (certificate, key, client CAs), checked; undefined for plain HTTP. */
   readonly tls?: TlsMaterial;
   readonly fhir: FhirContext;
@@ -89,6 +92,8 @@ export interface VaultOverrides {
   readonly identity?: Partial<IdentityOptions>;
   /** Authorization-server settings (lifetimes, JWKS fetching). */
   readonly oauth?: OAuthOptions;
+  /** The timer of the answer floor (answer-floor.ts; default: setTimeout). */
+  readonly timer?: FloorTimer;
 }
 
 function softwareVersion(): string {
@@ -216,6 +221,7 @@ export async function createVault(config: VaultConfig, overrides: VaultOverrides
   return Object.freeze({
     config,
     inFlight,
+    answerFloor: answerFloor(config.answerFloorMs, overrides.timer),
     ...(tls === undefined ? {} : { tls }),
     fhir,
     // Without a ledger the store's view is the store itself (KyselyResourceStore.withAudit).

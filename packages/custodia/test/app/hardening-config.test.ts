@@ -100,6 +100,19 @@ describe('search timeout', () => {
   });
 });
 
+describe('answer floor', () => {
+  it('takes whole milliseconds from 0 (off) to 1000 from the option or CUSTODIA_ANSWER_FLOOR (default 25)', () => {
+    expect(resolveConfig({}).answerFloorMs).toBe(25);
+    expect(resolveConfig({}, { CUSTODIA_ANSWER_FLOOR: '40' }).answerFloorMs).toBe(40);
+    expect(resolveConfig({ answerFloorMs: '0' }, { CUSTODIA_ANSWER_FLOOR: '40' }).answerFloorMs).toBe(0);
+    expect(resolveConfig({ answerFloorMs: 1000 }).answerFloorMs).toBe(1000);
+    for (const bad of ['1001', '-1', '2.5', '1e2', '25ms', 'on', ' ', -1, 0.5, 1001, Number.NaN]) {
+      expect(() => resolveConfig({ answerFloorMs: bad }), String(bad)).toThrow(configInvalid);
+    }
+    expect(() => resolveConfig({}, { CUSTODIA_ANSWER_FLOOR: 'always' })).toThrow(configInvalid);
+  });
+});
+
 describe('rate limits', () => {
   it('reads <kind>=<per second>/<burst> over the defaults', () => {
     expect(parseRateLimitSpecs(['user=20/100', 'token=0.5/5,client=1000/4000'])).toEqual({

@@ -78,6 +78,7 @@ describe('custodia CLI', () => {
       [['--cors-origin', '*'], {}, /CORS origin "\*": wildcards are not allowed/],
       [[], { CUSTODIA_CORS_ORIGINS: 'https://ok.example,http://app.example' }, /CORS origin "http:\/\/app.example": must be https/],
       [['--rate-limit', 'user=lots'], {}, /rate limit "user=lots"/],
+      [['--answer-floor', '25ms'], {}, /answer floor must be a whole number of milliseconds from 0 to 1000/],
       [['--trust-proxy', 'proxy.example'], {}, /trusted proxy "proxy.example": not an IP address or CIDR range/],
       [['--tls-cert', '/nonexistent/cert.pem'], {}, /TLS needs both --tls-cert and --tls-key/],
       [[], { CUSTODIA_TRUSTED_PROXIES: '0.0.0.0/0' }, /trusted proxy "0.0.0.0\/0": a \/0 range would trust every client/],

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { seededRandom, systemClock, type Clock } from '../../src/kernel/index.js';
-import { createVault, resolveConfig, type Vault, type ConfigInput } from '../../src/app/index.js';
+import { createVault, resolveConfig, type Vault, type ConfigInput, type FloorTimer } from '../../src/app/index.js';
 import { buildServer } from '../../src/server/index.js';
 import { createTestDatabase, type TestDatabase } from './databases.js';
 
@@ -32,7 +32,7 @@ export interface TestVault {
   close(): Promise<void>;
 }
 
-export async function startTestVault(dialect: 'sqlite' | 'postgres', options: { clock?: Clock; config?: ConfigInput; seed?: string } = {}): Promise<TestVault> {
+export async function startTestVault(dialect: 'sqlite' | 'postgres', options: { clock?: Clock; config?: ConfigInput; seed?: string; timer?: FloorTimer } = {}): Promise<TestVault> {
   const db = await createTestDatabase(dialect);
   const dataDir = mkdtempSync(join(tmpdir(), 'custodia-vault-'));
   const config = resolveConfig({
@@ -44,7 +44,7 @@ export async function startTestVault(dialect: 'sqlite' | 'postgres', options: { 
     ...(options.config ?? {}),
   });
   // Cheap scrypt: tests create many users; production keeps N=2^17.
-  const vault = await createVault(config, { clock: options.clock ?? systemClock, random: seededRandom(options.seed ?? `vault-${dialect}`), identity: { scrypt: { logN: 4, r: 8, p: 1 } } });
+  const vault = await createVault(config, { clock: options.clock ?? systemClock, random: seededRandom(options.seed ?? `vault-${dialect}`), identity: { scrypt: { logN: 4, r: 8, p: 1 } }, ...(options.timer === undefined ? {} : { timer: options.timer }) });
   const app = buildServer(vault);
   await app.ready();
   const tokenFor = (scope: string, subject = 'test-operator'): Promise<string> => vault.tokens.issue({ subject, scope, ttlSeconds: 3600 });
