@@ -79,11 +79,13 @@ function hasPgCode(e: unknown, codes: readonly string[]): boolean {
 /**
  * Whether a migration run failed in kysely's listing of every schema's tables, because
  * another vault dropped its schema (invalid_schema_name, 3F000) or its tables
- * (undefined_table, 42P01: `pg_get_serial_sequence` of a table listed a moment before)
- * meanwhile. `results` is undefined when the run failed before any migration started.
+ * (undefined_table, 42P01, or undefined_column, 42703: `pg_get_serial_sequence` of a
+ * table or column listed a moment before; seen in CI on 2026-12-01 as `column "unit" of
+ * relation "sp_quantity" does not exist`) meanwhile. `results` is undefined when the run
+ * failed before any migration started.
  */
 export function isCatalogRace(error: unknown, results: readonly { status: string }[] | undefined): boolean {
-  if (results === undefined) return hasPgCode(error, ['3F000', '42P01']);
+  if (results === undefined) return hasPgCode(error, ['3F000', '42P01', '42703']);
   return results.every((r) => r.status !== 'Success') && hasPgCode(error, ['3F000']);
 }
 

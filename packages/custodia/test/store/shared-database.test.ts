@@ -35,9 +35,10 @@ describe('a migration run that another vault raced in the catalog', () => {
   // As kysely and pg throw them: the pg error as the cause of the run's error.
   const pgError = (code: string) => Object.assign(new Error('listing failed'), { cause: Object.assign(new Error('pg'), { code }) });
 
-  it('is tried again when it failed listing the tables, before any migration ran (schema or table dropped meanwhile)', () => {
+  it('is tried again when it failed listing the tables, before any migration ran (schema, table or column dropped meanwhile)', () => {
     expect(isCatalogRace(pgError('3F000'), undefined)).toBe(true);
     expect(isCatalogRace(pgError('42P01'), undefined)).toBe(true);
+    expect(isCatalogRace(pgError('42703'), undefined)).toBe(true);
     expect(isCatalogRace(pgError('3F000'), [{ status: 'NotExecuted' }])).toBe(true);
   });
 
@@ -47,5 +48,6 @@ describe('a migration run that another vault raced in the catalog', () => {
     expect(isCatalogRace(pgError('3F000'), [{ status: 'Success' }, { status: 'Error' }])).toBe(false);
     // A missing table inside a migration is that migration's own failure.
     expect(isCatalogRace(pgError('42P01'), [{ status: 'Error' }])).toBe(false);
+    expect(isCatalogRace(pgError('42703'), [{ status: 'Error' }])).toBe(false);
   });
 });
