@@ -202,21 +202,21 @@ function parseBodyLimit(value: number | string): number {
   return bytes;
 }
 
-/**
- * The search deadline: whole seconds from 1 to 600, from the command line or the
- * environment (hostile text: refused unless it reads exactly so).
- */
-function parseSearchTimeout(value: number | string): number {
-  const seconds = typeof value === 'number' ? value : /^\s*[0-9]{1,3}\s*$/.test(value) ? Number(value) : Number.NaN;
-  if (!Number.isInteger(seconds) || seconds < 1 || seconds > 600) invalid('the search timeout must be a whole number of seconds from 1 to 600');
-  return seconds * 1000;
+/** A whole number from `min` to `max`: an option's number, or digits from the command line or environment (hostile until checked). */
+function wholeNumberIn(value: number | string, min: number, max: number, message: string): number {
+  const n = typeof value === 'number' ? value : /^\s*[0-9]{1,9}\s*$/.test(value) ? Number(value) : Number.NaN;
+  if (!Number.isInteger(n) || n < min || n > max) invalid(message);
+  return n;
 }
 
-/** Command-line and environment input: hostile until checked. */
+/** The search deadline: whole seconds from 1 to 600. */
+function parseSearchTimeout(value: number | string): number {
+  return wholeNumberIn(value, 1, 600, 'the search timeout must be a whole number of seconds from 1 to 600') * 1000;
+}
+
+/** The answer floor: whole milliseconds from 0 (off) to MAX_ANSWER_FLOOR_MS. */
 function parseAnswerFloor(value: number | string): number {
-  const ms = typeof value === 'number' ? value : /^\s*[0-9]{1,4}\s*$/.test(value) ? Number(value) : Number.NaN;
-  if (!Number.isInteger(ms) || ms < 0 || ms > MAX_ANSWER_FLOOR_MS) invalid(`the answer floor must be a whole number of milliseconds from 0 to ${MAX_ANSWER_FLOOR_MS}`);
-  return ms;
+  return wholeNumberIn(value, 0, MAX_ANSWER_FLOOR_MS, `the answer floor must be a whole number of milliseconds from 0 to ${MAX_ANSWER_FLOOR_MS}`);
 }
 
 /**
