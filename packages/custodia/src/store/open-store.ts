@@ -67,41 +67,14 @@ export function isPostgresUrl(database: string): boolean {
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
-/** A PostgreSQL error code among `codes`, anywhere in the cause chain. */
-function hasPgCode(e: unknown, codes: readonly string[]): boolean {
-  for (let c: unknown = e, i = 0; c !== null && typeof c === 'object' && i < 5; c = (c as { cause?: unknown }).cause, i++) {
-    const code = (c as { code?: unknown }).code;
-    if (typeof code === 'string' && codes.includes(code)) return true;
-  }
-  return false;
-}
-
-/**
- * Whether a migration run failed in kysely's listing of every schema's tables, because
- * another vault dropped its schema (invalid_schema_name, 3F000) or its tables
- * (undefined_table, 42P01, or undefined_column, 42703: `pg_get_serial_sequence` of a
- * table or column listed a moment before; seen in CI on 2026-12-01 as `column "unit" of
- * relation "sp_quantity" does not exist`) meanwhile. `results` is undefined when the run
- * failed before any migration started.
- */
-export function isCatalogRace(error: unknown, results: readonly { status: string }[] | undefined): boolean {
-  if (results === undefined) return hasPgCode(error, ['3F000', '42P01', '42703']);
-  return results.every((r) => r.status !== 'Success') && hasPgCode(error, ['3F000']);
-}
-
 async function migrate(db: Kysely<unknown>, dialect: SqlDialect): Promise<void> {
   // Without an explicit schema kysely would take a migration table in ANY schema of the
   // database for ours, and skip creating it: vaults sharing a database must not collide.
   const schema = dialect === 'postgres' ? (await sql<{ s: string }>`SELECT current_schema() AS s`.execute(db)).rows[0]?.s : undefined;
   const migrator = new Migrator({ db, provider: migrationProvider(dialect), ...(schema === undefined ? {} : { migrationTableSchema: schema }) });
-  let { error, results } = await migrator.migrateToLatest();
-  // kysely looks for its migration table by listing the tables of every schema; a schema or
-  // table another vault drops at that moment makes the listing fail before anything of
-  // ours ran. The run is idempotent and nothing was applied: try again.
-  for (let attempt = 1; attempt <= 5 && error !== undefined && isCatalogRace(error, results); attempt++) {
-    await new Promise((r) => setTimeout(r, 20 * attempt));
-    ({ error, results } = await migrator.migrateToLatest());
-  }
+  // The dialect introspects only this schema (postgres-schema-introspector.ts): another
+  // vault dropping its schema meanwhile cannot fail the run.
+  const { error, results } = await migrator.migrateToLatest();
   if (error !== undefined) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
     throw new CustodiaError('storage-unavailable', `Database migration ${failed} failed`, { cause: error });

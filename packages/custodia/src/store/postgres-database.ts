@@ -4,9 +4,10 @@
  * a vault (and each test suite) inside a shared database.
  */
 import pg from 'pg';
-import { Kysely, PostgresDialect } from 'kysely';
+import { Kysely } from 'kysely';
 import type { Database } from './schema.js';
 import { CustodiaError } from '../kernel/index.js';
+import { VaultPostgresDialect } from './postgres-schema-introspector.js';
 
 const INT8_OID = 20;
 
@@ -44,7 +45,7 @@ export function openPostgres(options: PostgresOptions): { db: Kysely<Database>; 
   const pool = new pg.Pool(config);
   // An idle client that loses its connection must not crash the process.
   pool.on('error', () => undefined);
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<Database>({ dialect: new VaultPostgresDialect({ pool }) });
   const ms = options.searchTimeoutMs;
   // statement_timeout on every connection of this pool: PostgreSQL cancels a statement past it (SQLSTATE 57014).
   const searchPool = new pg.Pool({ ...config, max: SEARCH_CONNECTIONS, application_name: 'custodia-search', options: [config.options, `-c statement_timeout=${ms}`].filter((o) => o !== undefined).join(' ') });
