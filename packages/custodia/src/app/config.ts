@@ -71,6 +71,12 @@ export interface TlsConfig {
    * connect; only what needs a certificate (tls_client_auth, bound tokens) refuses them.
    */
   readonly clientCaFile?: string;
+  /**
+   * With mutual TLS: the CRLs (PEM or DER, RFC 5280 §5) of every CA in `clientCaFile`; a
+   * revoked client certificate then authenticates nothing (app/tls-crl.ts). Read again
+   * while serving (app/tls-renewal.ts).
+   */
+  readonly clientCrlFile?: string;
 }
 
 export interface ConfigInput {
@@ -95,6 +101,8 @@ export interface ConfigInput {
   readonly tlsSelfSigned?: boolean;
   /** PEM file of the CA certificates client certificates must chain to (env CUSTODIA_TLS_CLIENT_CA). */
   readonly tlsClientCa?: string;
+  /** CRL file of the client CAs (env CUSTODIA_TLS_CLIENT_CRL). */
+  readonly tlsClientCrl?: string;
   readonly logLevel?: VaultConfig['logLevel'];
   /** Exact origins (e.g. https://app.example.org); each entry may also be a comma-separated list. */
   readonly corsOrigins?: readonly string[];
@@ -141,10 +149,10 @@ export function selfSignedTlsFiles(dataDir: string): { readonly certFile: string
 }
 
 /** The TLS options of a server (`custodia serve`, `custodia witness serve`). */
-export type TlsInput = Pick<ConfigInput, 'tlsCert' | 'tlsKey' | 'tlsSelfSigned' | 'tlsClientCa'>;
+export type TlsInput = Pick<ConfigInput, 'tlsCert' | 'tlsKey' | 'tlsSelfSigned' | 'tlsClientCa' | 'tlsClientCrl'>;
 
 /**
- * `--tls-cert/--tls-key`, `--tls-self-signed` and `--tls-client-ca` (each also from its
+ * `--tls-cert/--tls-key`, `--tls-self-signed`, `--tls-client-ca` and `--tls-client-crl` (each also from its
  * CUSTODIA_TLS_* variable in `env`), resolved to files; undefined without TLS.
  */
 export function resolveTls(input: TlsInput, env: NodeJS.ProcessEnv, dataDir: string): TlsConfig | undefined {
@@ -152,6 +160,8 @@ export function resolveTls(input: TlsInput, env: NodeJS.ProcessEnv, dataDir: str
   const keyFile = input.tlsKey ?? nonEmpty(env['CUSTODIA_TLS_KEY']);
   const selfSigned = input.tlsSelfSigned ?? envFlag(env, 'CUSTODIA_TLS_SELF_SIGNED') ?? false;
   const clientCa = input.tlsClientCa ?? nonEmpty(env['CUSTODIA_TLS_CLIENT_CA']);
+  const clientCrl = input.tlsClientCrl ?? nonEmpty(env['CUSTODIA_TLS_CLIENT_CRL']);
+  if (clientCrl !== undefined && clientCa === undefined) invalid('--tls-client-crl needs --tls-client-ca: the lists revoke certificates of those CAs');
   if ((certFile === undefined) !== (keyFile === undefined)) invalid('TLS needs both --tls-cert and --tls-key');
   if (selfSigned && certFile !== undefined) invalid('Give --tls-cert and --tls-key, or --tls-self-signed, not both');
   const files = selfSigned ? selfSignedTlsFiles(dataDir) : certFile === undefined || keyFile === undefined ? undefined : { certFile: resolve(certFile), keyFile: resolve(keyFile) };
@@ -159,7 +169,7 @@ export function resolveTls(input: TlsInput, env: NodeJS.ProcessEnv, dataDir: str
     if (clientCa !== undefined) invalid('--tls-client-ca needs TLS: give --tls-cert and --tls-key, or --tls-self-signed');
     return undefined;
   }
-  return Object.freeze({ ...files, selfSigned, ...(clientCa === undefined ? {} : { clientCaFile: resolve(clientCa) }) });
+  return Object.freeze({ ...files, selfSigned, ...(clientCa === undefined ? {} : { clientCaFile: resolve(clientCa) }), ...(clientCrl === undefined ? {} : { clientCrlFile: resolve(clientCrl) }) });
 }
 
 function parsePort(p: number | string | undefined): number {
@@ -222,7 +232,7 @@ function parseAnswerFloor(value: number | string): number {
 /**
  * Resolves the configuration. `env` supplies CUSTODIA_DATABASE_URL, CUSTODIA_DATA_DIR,
  * CUSTODIA_CORS_ORIGINS, CUSTODIA_TRUSTED_PROXIES and CUSTODIA_RATE_LIMITS (comma-separated),
- * CUSTODIA_TLS_CERT, CUSTODIA_TLS_KEY, CUSTODIA_TLS_CLIENT_CA (paths), CUSTODIA_MAX_INDEX_ROWS, CUSTODIA_BODY_LIMIT, CUSTODIA_SEARCH_TIMEOUT, CUSTODIA_ANSWER_FLOOR, and the flags
+ * CUSTODIA_TLS_CERT, CUSTODIA_TLS_KEY, CUSTODIA_TLS_CLIENT_CA, CUSTODIA_TLS_CLIENT_CRL (paths), CUSTODIA_MAX_INDEX_ROWS, CUSTODIA_BODY_LIMIT, CUSTODIA_SEARCH_TIMEOUT, CUSTODIA_ANSWER_FLOOR, and the flags
  * CUSTODIA_TLS_SELF_SIGNED and CUSTODIA_INSECURE_HTTP (1 or 0); explicit options win over
  * the environment.
  */

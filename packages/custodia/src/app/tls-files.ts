@@ -1,8 +1,8 @@
 /**
  * The TLS material of `custodia serve` and `custodia witness serve`: the certificate chain and private key
  * (`--tls-cert/--tls-key`, or the self-signed pair of `--tls-self-signed`) and the CA
- * certificates client certificates must chain to (`--tls-client-ca`, mutual TLS). All are
- * PEM files, operator input. The key must be private to its owner, like the token signing
+ * certificates client certificates must chain to (`--tls-client-ca`, mutual TLS) with
+ * their revocation lists (`--tls-client-crl`, app/tls-crl.ts). All are files, operator input. The key must be private to its owner, like the token signing
  * key; every file is checked before the server starts, so a wrong path or file is a
  * one-line configuration error, not a failed handshake later.
  */
@@ -11,12 +11,15 @@ import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { CustodiaError, type Clock, type Random } from '../kernel/index.js';
 import type { TlsConfig } from './config.js';
 import { ensureSelfSignedCertificate } from './self-signed-certificate.js';
+import { readClientCrls, type ClientCrls } from './tls-crl.js';
 
 export interface TlsMaterial {
   readonly cert: Buffer;
   readonly key: Buffer;
   /** The CA certificates of mutual TLS, when configured. */
   readonly clientCa?: Buffer;
+  /** Their CRLs (PEM), when configured (app/tls-crl.ts). */
+  readonly clientCrl?: ClientCrls;
   /** SHA-256 fingerprint of the (first) server certificate, colon-separated hex. */
   readonly fingerprint: string;
   readonly notAfter: Date;
@@ -102,18 +105,30 @@ export interface TlsSettings {
   readonly tls?: TlsConfig;
 }
 
-/** The PEM material to serve with, or undefined without TLS. Reads files only: see {@link prepareTlsMaterial}. */
+/**
+ * The PEM material to serve with, or undefined without TLS. Reads files only: see
+ * {@link prepareTlsMaterial}, which also makes the self-signed pair and reads the CRLs.
+ */
 export function loadTlsMaterial(config: TlsSettings): TlsMaterial | undefined {
   if (config.tls === undefined) return undefined;
+  // Serving without the configured CRLs would accept revoked certificates.
+  if (config.tls.clientCrlFile !== undefined) throw new Error('TLS material with client CRLs is read by prepareTlsMaterial');
   const { cert, key, x509 } = readCertificateAndKey(config.tls.certFile, config.tls.keyFile, { cert: 'The TLS certificate', key: 'The TLS private key' });
   const clientCa = config.tls.clientCaFile === undefined ? undefined : readCaBundle(config.tls.clientCaFile);
   return { cert, key, ...(clientCa === undefined ? {} : { clientCa }), fingerprint: x509.fingerprint256, notAfter: new Date(x509.validTo), selfSigned: config.tls.selfSigned };
 }
 
-/** {@link loadTlsMaterial}, after making or renewing the self-signed pair of `--tls-self-signed`. */
-export async function prepareTlsMaterial(config: TlsSettings, clock: Clock, random: Random): Promise<TlsMaterial | undefined> {
-  if (config.tls?.selfSigned !== true) return loadTlsMaterial(config);
-  const made = await ensureSelfSignedCertificate(config.tls, clock, random);
-  const material = loadTlsMaterial(config)!;
-  return { ...material, issued: made.issued };
+/**
+ * {@link loadTlsMaterial}, after making or renewing the self-signed pair of
+ * `--tls-self-signed`, with the client CRLs. `serving`: the material served now, whose
+ * CRLs are not parsed again when their file did not change.
+ */
+export async function prepareTlsMaterial(config: TlsSettings, clock: Clock, random: Random, serving?: TlsMaterial): Promise<TlsMaterial | undefined> {
+  const tls = config.tls;
+  if (tls === undefined) return undefined;
+  const made = tls.selfSigned ? await ensureSelfSignedCertificate(tls, clock, random) : undefined;
+  const { clientCrlFile, ...files } = tls;
+  const material = loadTlsMaterial({ tls: files })!;
+  const clientCrl = clientCrlFile === undefined || material.clientCa === undefined ? undefined : await readClientCrls(clientCrlFile, material.clientCa, clock.now(), serving?.clientCrl);
+  return { ...material, ...(made === undefined ? {} : { issued: made.issued }), ...(clientCrl === undefined ? {} : { clientCrl }) };
 }

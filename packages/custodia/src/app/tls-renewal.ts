@@ -1,10 +1,12 @@
 /**
  * Keeps a running server's certificate current: every `intervalMs` the TLS material is
  * prepared again — the `--tls-self-signed` certificate is re-issued when it is within 30
- * days of expiring, and `--tls-cert/--tls-key` files an operator replaced are read again —
- * and handed to `apply` (the server's `setSecureContext`) when it changed. New connections
- * get the new certificate; open ones keep theirs. A failure (a half-written file, a key
- * that does not match) keeps the current certificate and is reported to `onError`.
+ * days of expiring, and `--tls-cert/--tls-key`, `--tls-client-ca` and `--tls-client-crl`
+ * files an operator replaced are read again — and handed to `apply` (the server's
+ * `setSecureContext`) when it changed. New connections get the new material; open ones
+ * keep theirs (a revocation reaches a client when it connects again). A failure (a
+ * half-written file, a key that does not match, a CRL past its nextUpdate) keeps the
+ * current material and is reported to `onError`.
  */
 import { secureRandom, systemClock, type Clock, type Random } from '../kernel/index.js';
 import { prepareTlsMaterial, type TlsMaterial, type TlsSettings } from './tls-files.js';
@@ -15,6 +17,13 @@ export interface TlsRenewal {
   stop(): void;
 }
 
+const sameBytes = (a: Buffer | undefined, b: Buffer | undefined): boolean => (a === undefined ? b === undefined : b !== undefined && a.equals(b));
+
+/** The same certificate, key, client CAs and CRLs. */
+function sameMaterial(a: TlsMaterial, b: TlsMaterial): boolean {
+  return a.fingerprint === b.fingerprint && a.key.equals(b.key) && sameBytes(a.clientCa, b.clientCa) && sameBytes(a.clientCrl?.pem, b.clientCrl?.pem);
+}
+
 export function startTlsRenewal(
   config: TlsSettings,
   current: TlsMaterial,
@@ -23,8 +32,8 @@ export function startTlsRenewal(
   let serving = current;
   const check = async (): Promise<TlsMaterial | undefined> => {
     try {
-      const next = await prepareTlsMaterial(config, o.clock ?? systemClock, o.random ?? secureRandom);
-      if (next === undefined || (next.fingerprint === serving.fingerprint && next.key.equals(serving.key))) return undefined;
+      const next = await prepareTlsMaterial(config, o.clock ?? systemClock, o.random ?? secureRandom, serving);
+      if (next === undefined || sameMaterial(next, serving)) return undefined;
       o.apply(next);
       serving = next;
       return next;

@@ -7,10 +7,15 @@ import { databaseOption, dataDirOption, schemaOption } from './storage-options.j
 /** A repeatable option's values, in order. */
 const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
 
+/** How often the TLS files are read again: the certificate (renewal), and the client CRLs when given (revocations take effect within this). */
+const TLS_RECHECK_MS = 6 * 3600_000;
+const CRL_RECHECK_MS = 5 * 60_000;
+
 /** What a user needs to trust or pin the server's certificate. */
 function tlsSummary(tls: TlsMaterial): string {
   const what = tls.selfSigned ? `self-signed for localhost, 127.0.0.1 and ::1${tls.issued === true ? ', newly issued' : ''}` : 'from --tls-cert';
-  const clients = tls.clientCa === undefined ? '' : 'Mutual TLS: client certificates are requested and checked against --tls-client-ca.\n';
+  const crl = tls.clientCrl === undefined ? '' : `Revocation: client certificates are checked against --tls-client-crl (replace it before ${tls.clientCrl.nextUpdate.toISOString()}; it is read again every ${CRL_RECHECK_MS / 60_000} minutes).\n`;
+  const clients = tls.clientCa === undefined ? '' : `Mutual TLS: client certificates are requested and checked against --tls-client-ca.\n${crl}`;
   return `TLS certificate (${what}), valid until ${tls.notAfter.toISOString()}\nSHA-256 fingerprint: ${tls.fingerprint}\n${clients}`;
 }
 
@@ -29,6 +34,7 @@ export function serveCommand(): Command<[], Record<string, unknown>> {
     .option('--tls-key <file>', 'the PEM private key of --tls-cert, mode 0600 (env CUSTODIA_TLS_KEY)')
     .option('--tls-self-signed', 'serve HTTPS with a self-signed certificate for localhost, made and renewed under <data-dir>/keys/tls (env CUSTODIA_TLS_SELF_SIGNED=1)')
     .option('--tls-client-ca <file>', 'mutual TLS: ask clients for a certificate and accept those issued by these PEM CA certificates (env CUSTODIA_TLS_CLIENT_CA)')
+    .option('--tls-client-crl <file>', 'mutual TLS: the current CRLs (PEM, or one DER) of every --tls-client-ca CA; revoked certificates authenticate nothing; read again every 5 minutes (env CUSTODIA_TLS_CLIENT_CRL)')
     .addOption(new Option('--log-level <level>', 'log level').choices(['fatal', 'error', 'warn', 'info', 'debug', 'silent'] as const).default('info' as const))
     .option('--cors-origin <origin>', 'let browser apps of this exact origin call /fhir and the token endpoints (repeatable; env CUSTODIA_CORS_ORIGINS)', collect, undefined)
     .option('--trust-proxy <address>', 'a reverse proxy (IP or CIDR) whose X-Forwarded-For names the client (repeatable; env CUSTODIA_TRUSTED_PROXIES)', collect, undefined)
@@ -73,6 +79,7 @@ export function serveCommand(): Command<[], Record<string, unknown>> {
           ...(o.insecureHttp === undefined ? {} : { insecureHttp: o.insecureHttp }),
           ...(o.tlsSelfSigned === undefined ? {} : { tlsSelfSigned: o.tlsSelfSigned }),
           ...(o.tlsClientCa === undefined ? {} : { tlsClientCa: o.tlsClientCa }),
+          ...(o.tlsClientCrl === undefined ? {} : { tlsClientCrl: o.tlsClientCrl }),
           logLevel: o.logLevel,
           ...(o.database === undefined ? {} : { database: o.database }),
           ...(o.schema === undefined ? {} : { postgresSchema: o.schema }),
@@ -173,12 +180,13 @@ export function serveCommand(): Command<[], Record<string, unknown>> {
       if (vault.tls !== undefined) {
         const server = app.server as unknown as SecureServer;
         startTlsRenewal(config, vault.tls, {
-          intervalMs: 6 * 3600_000,
+          intervalMs: vault.tls.clientCrl === undefined ? TLS_RECHECK_MS : CRL_RECHECK_MS,
           apply: (m) => {
             server.setSecureContext(secureContextOptions(m));
-            app.log.info({ notAfter: m.notAfter.toISOString(), fingerprint: m.fingerprint }, 'TLS certificate renewed');
+            app.log.info({ notAfter: m.notAfter.toISOString(), fingerprint: m.fingerprint, ...(m.clientCrl === undefined ? {} : { crlNextUpdate: m.clientCrl.nextUpdate.toISOString() }) }, 'TLS material renewed (certificate, client CAs or CRLs)');
           },
-          onError: (e) => app.log.error({ err: e }, 'TLS certificate renewal failed; the current certificate stays'),
+          // A CRL past its nextUpdate is refused here and by OpenSSL alike: client certificates then authenticate nothing until a fresh one is in place.
+          onError: (e) => app.log.error({ err: e }, 'TLS renewal failed; the current material stays'),
         });
       }
       process.stdout.write(`Custodia is listening at ${config.fhirBaseUrl}\n`);

@@ -41,9 +41,13 @@ function fastifyError(e: unknown): unknown {
   }
 }
 
-/** The certificate, key and TLS floor (TLS 1.2) of the server, also for replacing them while it runs (app/tls-renewal.ts). */
-export function secureContextOptions(tls: TlsMaterial): { cert: Buffer; key: Buffer; minVersion: 'TLSv1.2'; ca?: Buffer } {
-  return { cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2', ...(tls.clientCa === undefined ? {} : { ca: tls.clientCa }) };
+/**
+ * The certificate, key and TLS floor (TLS 1.2) of the server, the client CAs and their
+ * CRLs (with a CRL, OpenSSL checks every certificate of a client's chain against its
+ * issuer's list: app/tls-crl.ts), also for replacing them while it runs (app/tls-renewal.ts).
+ */
+export function secureContextOptions(tls: TlsMaterial): { cert: Buffer; key: Buffer; minVersion: 'TLSv1.2'; ca?: Buffer; crl?: Buffer } {
+  return { cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2', ...(tls.clientCa === undefined ? {} : { ca: tls.clientCa }), ...(tls.clientCrl === undefined ? {} : { crl: tls.clientCrl.pem }) };
 }
 
 export function buildServer(vault: Vault, options: ServerOptions = {}): FastifyInstance {

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { tempDirs } from '../helpers/temp-dirs.js';
+import { createTestCa } from '../helpers/test-pki.js';
 
 const BIN = fileURLToPath(new URL('../../bin/custodia.mjs', import.meta.url));
 const tempDir = tempDirs('custodia-cli-');
@@ -87,6 +88,37 @@ describe('custodia CLI', () => {
       expect(r.code).toBe(2);
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
       expect(r.stderr).toMatch(message);
+    }
+  });
+
+  it('serves mutual TLS with client CRLs, and refuses to start on a list that would refuse every client', async () => {
+    const d = tempDir();
+    const ca = await createTestCa('Hospital Client CA');
+    const caFile = join(d, 'client-ca.pem');
+    const crlFile = join(d, 'client.crl');
+    writeFileSync(caFile, ca.cert);
+    writeFileSync(crlFile, await ca.revoke([], { thisUpdate: new Date(Date.now() - 7200_000), nextUpdate: new Date(Date.now() - 3600_000) }));
+    const tls = ['--data-dir', d, '--tls-self-signed', '--tls-client-ca', caFile];
+    const expired = run(['serve', ...tls, '--tls-client-crl', crlFile]);
+    expect(expired.code).toBe(2);
+    expect(expired.stderr.trim().split('\n')).toHaveLength(1);
+    expect(expired.stderr).toMatch(/CRL 1 of .*client\.crl \(issuer CN=Hospital Client CA\) expired at/);
+    expect(run(['serve', '--data-dir', d, '--tls-self-signed', '--tls-client-crl', crlFile]).stderr).toMatch(/--tls-client-crl needs --tls-client-ca/);
+    writeFileSync(crlFile, await ca.revoke([]));
+    const out: string[] = [];
+    const port = await freePort();
+    const server = spawn(process.execPath, [BIN, 'serve', '--port', String(port), '--log-level', 'silent', ...tls], { env: { ...process.env, CUSTODIA_DATABASE_URL: '', CUSTODIA_TLS_CLIENT_CRL: crlFile } });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.stdout.on('data', (c: Buffer) => {
+          out.push(c.toString());
+          if (/Revocation: .*\n/.test(out.join(''))) resolve();
+        });
+        server.on('exit', (code) => reject(new Error(`serve exited with ${code}: ${out.join('')}`)));
+      });
+      expect(out.join('')).toMatch(/Revocation: client certificates are checked against --tls-client-crl \(replace it before \d{4}-\d\d-\d\dT[\d:.]+Z; it is read again every 5 minutes\)/);
+    } finally {
+      server.kill('SIGTERM');
     }
   });
 

@@ -23,6 +23,11 @@ export interface Issued {
 
 export interface TestCa extends Issued {
   issue(subject: x509.JsonName, o?: { readonly notAfter?: Date }): Promise<Issued>;
+  /**
+   * A PEM CRL (RFC 5280 §5) of this CA revoking the given certificates, current from a
+   * minute ago for a day unless told otherwise.
+   */
+  revoke(certs: readonly Issued[], o?: { readonly thisUpdate?: Date; readonly nextUpdate?: Date }): Promise<string>;
 }
 
 async function pemKey(key: webcrypto.CryptoKey): Promise<string> {
@@ -76,6 +81,21 @@ export async function createTestCa(name: string): Promise<TestCa> {
         webcrypto,
       );
       return issued(cert, await pemKey(leaf.privateKey));
+    },
+    async revoke(certs, o = {}) {
+      const crl = await x509.X509CrlGenerator.create(
+        {
+          issuer: ca.subject,
+          thisUpdate: o.thisUpdate ?? new Date(Date.now() - 60_000),
+          nextUpdate: o.nextUpdate ?? new Date(Date.now() + DAY),
+          signingAlgorithm: ALG,
+          signingKey: keys.privateKey,
+          entries: certs.map((c) => ({ serialNumber: new x509.X509Certificate(c.cert).serialNumber, revocationDate: new Date(Date.now() - 30_000), reason: x509.X509CrlReason.keyCompromise })),
+        },
+        webcrypto,
+      );
+      // RFC 7468 §5: the label is "X509 CRL" (the library writes "CRL", which OpenSSL does not read).
+      return crl.toString('pem').replace(/-----(BEGIN|END) CRL-----/g, '-----$1 X509 CRL-----');
     },
   };
 }

@@ -4,7 +4,8 @@
  * --tls-client-ca; a client certificate it issued authenticates a backend client at the
  * token endpoint (tls_client_auth, §2.1) and the tokens issued over it are bound to it
  * (cnf.x5t#S256, §3.1) and refused on a connection without it (§3). Certificates from
- * another CA, of another subject or expired are refused; clients without a certificate
+ * another CA, of another subject, expired or revoked (the server's --tls-client-crl holds
+ * the CA's CRL) are refused; clients without a certificate
  * (browsers, public apps) are served as before. On SQLite and PostgreSQL (the registered
  * subject is stored).
  */
@@ -38,6 +39,7 @@ for (const name of ALL_DATABASES) {
     let billing: Issued;
     let impostor: Issued;
     let expired: Issued;
+    let revoked: Issued;
     let webSecret: string;
 
     beforeAll(async () => {
@@ -52,9 +54,12 @@ for (const name of ALL_DATABASES) {
       const tlsKey = join(dir, 'server.key');
       copyFileSync(join(FIXTURES, 'localhost-test.key'), tlsKey);
       chmodSync(tlsKey, 0o600);
+      revoked = await ca.issue([{ O: ['Hospital'] }, { CN: ['lab-system'] }]);
       const tlsClientCa = join(dir, 'client-ca.pem');
       writeFileSync(tlsClientCa, ca.cert);
-      h = await startOAuthServer(name, { config: { tlsCert: join(FIXTURES, 'localhost-test.crt'), tlsKey, tlsClientCa } });
+      const tlsClientCrl = join(dir, 'client-ca.crl');
+      writeFileSync(tlsClientCrl, await ca.revoke([revoked]));
+      h = await startOAuthServer(name, { config: { tlsCert: join(FIXTURES, 'localhost-test.crt'), tlsKey, tlsClientCa, tlsClientCrl } });
       await h.vault.identity.addUser({ username: 'alice', role: 'clinician', fhirUser: 'Practitioner/alice', password: PASSWORD });
       await h.vault.identity.addClient({ clientId: 'lab', name: 'Lab system', tlsSubjectDn: 'cn=lab-system, o=Hospital', redirectUris: [REDIRECT], scope: `system/Patient.rs ${USER_SCOPE}` });
       webSecret = (await h.vault.identity.addClient({ clientId: 'web', name: 'Web app', redirectUris: [REDIRECT], scope: USER_SCOPE })).clientSecret!;
@@ -110,8 +115,8 @@ for (const name of ALL_DATABASES) {
       expect(info.body).toMatchObject({ active: true, client_id: 'lab', cnf: { 'x5t#S256': lab.thumbprint } });
     });
 
-    it('refuses the client without its certificate, with another CA’s, another subject’s or an expired one', async () => {
-      for (const identity of [undefined, impostor, billing, expired]) {
+    it('refuses the client without its certificate, with another CA’s, another subject’s, an expired or a revoked one', async () => {
+      for (const identity of [undefined, impostor, billing, expired, revoked]) {
         const r = await labToken(identity);
         expect(r.status).toBe(401);
         expect(r.body.error).toBe('invalid_client');

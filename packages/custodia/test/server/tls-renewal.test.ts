@@ -2,11 +2,11 @@
  * A running server's certificate is kept current (app/tls-renewal.ts): the self-signed
  * localhost certificate is re-issued near expiry, and replaced `--tls-cert/--tls-key` files
  * are read again, then served to new connections through setSecureContext — the server's own
- * options (server/http-server.ts secureContextOptions). A broken replacement keeps the
- * current certificate. Real TLS connections on loopback.
+ * options (server/http-server.ts secureContextOptions), as are replaced client CRLs. A
+ * broken replacement keeps the current certificate. Real TLS connections on loopback.
  */
-import { chmodSync, copyFileSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:https';
+import { chmodSync, copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, request, type Server } from 'node:https';
 import { connect } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +14,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { ManualClock, secureRandom } from '../../src/kernel/index.js';
 import { ensureSelfSignedCertificate, prepareTlsMaterial, resolveConfig, selfSignedTlsFiles, startTlsRenewal, type TlsMaterial } from '../../src/app/index.js';
 import { secureContextOptions } from '../../src/server/index.js';
+import { createTestCa, type Issued } from '../helpers/test-pki.js';
 
 const DAY = 24 * 3600_000;
 const dirs: string[] = [];
@@ -33,6 +34,19 @@ async function serve(m: TlsMaterial): Promise<{ server: Server; port: number }> 
   servers.push(server);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return { server, port: (server.address() as { port: number }).port };
+}
+
+/** Whether a new connection presenting `client` is verified by the server, and why not. */
+async function clientVerdict(port: number, client: Issued): Promise<{ authorized: boolean; error: string | null }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path: '/', cert: client.cert, key: client.key, rejectUnauthorized: false, agent: false }, (res) => {
+      let body = '';
+      res.on('data', (d: Buffer) => (body += d.toString()));
+      res.on('end', () => resolve(JSON.parse(body)));
+    });
+    req.on('error', reject);
+    req.end();
+  });
 }
 
 /** The SHA-256 fingerprint of the certificate a new connection is served. */
@@ -64,6 +78,48 @@ describe('TLS certificate renewal while serving', () => {
       expect(renewed!.notAfter.getTime()).toBe(Date.UTC(2030, 0, 1) + 61 * DAY + 90 * DAY);
       expect(await servedFingerprint(port)).toBe(renewed!.fingerprint);
       expect(errors).toEqual([]);
+    } finally {
+      renewal.stop();
+    }
+  });
+
+  it('takes up a replaced client CRL: a certificate revoked meanwhile is unverified on new connections; an expired or broken list changes nothing', async () => {
+    const dir = tempDir();
+    const clock = new ManualClock(Date.now());
+    const ca = await createTestCa('Client CA');
+    const lab = await ca.issue([{ CN: ['lab-system'] }]);
+    const billing = await ca.issue([{ CN: ['billing'] }]);
+    const caFile = join(dir, 'client-ca.pem');
+    const crlFile = join(dir, 'client.crl');
+    writeFileSync(caFile, ca.cert);
+    writeFileSync(crlFile, await ca.revoke([billing]));
+    const config = resolveConfig({ dataDir: dir, tlsSelfSigned: true, tlsClientCa: caFile, tlsClientCrl: crlFile });
+    const first = (await prepareTlsMaterial(config, clock, secureRandom))!;
+    const server = createServer({ ...secureContextOptions(first), requestCert: true, rejectUnauthorized: false }, (req, res) => {
+      const socket = req.socket as unknown as { authorized: boolean; authorizationError: Error | string | null };
+      res.end(JSON.stringify({ authorized: socket.authorized, error: socket.authorizationError === null ? null : String(socket.authorizationError) }));
+    });
+    servers.push(server);
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as { port: number }).port;
+    const errors: unknown[] = [];
+    const renewal = startTlsRenewal(config, first, { clock, random: secureRandom, intervalMs: 3600_000, apply: (m) => server.setSecureContext(secureContextOptions(m)), onError: (e) => errors.push(e) });
+    try {
+      expect(await clientVerdict(port, lab)).toEqual({ authorized: true, error: null });
+      expect(await clientVerdict(port, billing)).toEqual({ authorized: false, error: 'CERT_REVOKED' });
+      expect(await renewal.check()).toBeUndefined(); // nothing changed
+      // The CA revokes the lab system's certificate too.
+      writeFileSync(crlFile, await ca.revoke([billing, lab]));
+      const revoked = await renewal.check();
+      expect(revoked?.clientCrl).toBeDefined();
+      expect(await clientVerdict(port, lab)).toEqual({ authorized: false, error: 'CERT_REVOKED' });
+      // A half-written list, and a list past its nextUpdate: refused, the current one stays.
+      writeFileSync(crlFile, '-----BEGIN X509 CRL-----\nMIIB\n');
+      expect(await renewal.check()).toBeUndefined();
+      writeFileSync(crlFile, await ca.revoke([], { thisUpdate: new Date(clock.now() - 7200_000), nextUpdate: new Date(clock.now() - 3600_000) }));
+      expect(await renewal.check()).toBeUndefined();
+      expect(errors.map((e) => String(e))).toEqual([expect.stringMatching(/not a certificate revocation list|holds no PEM CRL/), expect.stringMatching(/expired at/)]);
+      expect(await clientVerdict(port, lab)).toEqual({ authorized: false, error: 'CERT_REVOKED' });
     } finally {
       renewal.stop();
     }

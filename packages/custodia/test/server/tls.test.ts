@@ -112,4 +112,16 @@ describe('TLS configuration', () => {
     writeFileSync(junk, '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n');
     expect(() => loadTlsMaterial(resolveConfig({ dataDir: dir, ...material(), tlsClientCa: junk }))).toThrow(/not a certificate/);
   });
+
+  it('takes client CRLs only with client CAs, from the option or CUSTODIA_TLS_CLIENT_CRL, and never serves without them', () => {
+    const ca = join(dir, 'client-ca.pem');
+    writeFileSync(ca, CA.toString());
+    const crl = join(dir, 'client.crl');
+    expect(() => resolveConfig({ dataDir: dir, ...material(), tlsClientCrl: crl })).toThrow(/--tls-client-crl needs --tls-client-ca/);
+    expect(() => resolveConfig({ dataDir: dir, ...material() }, { CUSTODIA_TLS_CLIENT_CRL: crl })).toThrow(/--tls-client-crl needs --tls-client-ca/);
+    const config = resolveConfig({ dataDir: dir, ...material(), tlsClientCa: ca }, { CUSTODIA_TLS_CLIENT_CRL: crl });
+    expect(config.tls?.clientCrlFile).toBe(crl);
+    // The synchronous reader cannot check the lists: it refuses rather than serve without them.
+    expect(() => loadTlsMaterial(config)).toThrow(/prepareTlsMaterial/);
+  });
 });
