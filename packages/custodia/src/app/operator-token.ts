@@ -1,8 +1,8 @@
 /**
  * `custodia token`: a bearer token signed with the data directory's key, for operators
  * and automated tests. Only someone who can read `<data-dir>/keys/` can mint one, and
- * every mint is recorded in the operator log (who, for whom, which scope and purpose —
- * never the token).
+ * every mint is recorded in the operator log (who, for whom, which scope and purpose, the
+ * token id — never the token). `custodia token revoke` (token-revocation.ts) ends one early.
  *
  * Without --user it is an operator token. With --user it speaks for that user: their
  * role, fhirUser and clearances, optionally a patient context (--patient) and a purpose
@@ -61,7 +61,7 @@ export async function mintOperatorToken(o: OperatorTokenOptions): Promise<string
       scope = o.scope ?? (administers ? `user/*.cruds ${ADMIN_SCOPE}` : 'user/*.cruds');
       if (!administers && hasAdminScope(scope)) throw new CustodiaError('request-malformed', `--scope ${ADMIN_SCOPE} is only for admin and privacy-officer users`);
     }
-    const token = await tokens.issue({
+    const minted = await tokens.mint({
       subject,
       scope,
       ttlSeconds: o.ttlSeconds,
@@ -77,9 +77,10 @@ export async function mintOperatorToken(o: OperatorTokenOptions): Promise<string
       at: systemClock.now(),
       action: 'token.mint',
       actor: 'operator',
-      detail: { subject, user: o.user ?? null, kind: claims.kind, scope, patient: o.patient ?? null, purpose: o.purpose ?? null, ttl: o.ttlSeconds },
+      // The token id (not a secret) ties the mint to the token's audit records and to a later `token revoke`.
+      detail: { jti: minted.tokenId, subject, user: o.user ?? null, kind: claims.kind, scope, patient: o.patient ?? null, purpose: o.purpose ?? null, ttl: o.ttlSeconds },
     });
-    return token;
+    return minted.token;
   } finally {
     await database.close();
   }

@@ -23,7 +23,11 @@ export function buildProgram(): Command {
     .description('Custodia: a FHIR R4 health-data vault that secures itself')
     .version('0.1.0')
     .exitOverride()
-    .showHelpAfterError();
+    .showHelpAfterError()
+    // A subcommand's arguments reach it as given: `token revoke --data-dir D` is revoke's
+    // --data-dir, not token's (commander otherwise hands options after a nested command
+    // to the first command that declares them).
+    .enablePositionalOptions();
   program.addCommand(serveCommand());
   program.addCommand(importCommand());
   program.addCommand(tokenCommand());

@@ -1,7 +1,42 @@
+import { readFileSync } from 'node:fs';
 import { Command } from '@commander-js/extra-typings';
-import { CustodiaError, mintOperatorToken } from '../app/index.js';
+import { CustodiaError, mintOperatorToken, revokeToken } from '../app/index.js';
 import { databaseOption, dataDirOption, schemaOption } from './storage-options.js';
 import { parseDuration } from './durations.js';
+
+/** The token to revoke: from a file, or stdin with `-` (never from the command line, where `ps` and shell history would show it). */
+function readToken(file: string): string {
+  try {
+    // Read at most a little past the longest token: revokeToken refuses anything longer.
+    return readFileSync(file === '-' ? 0 : file, 'utf8').slice(0, 64 * 1024);
+  } catch (e) {
+    throw new CustodiaError('request-malformed', `The token file ${file} cannot be read`, { cause: e });
+  }
+}
+
+function revokeCommand() {
+  return new Command('revoke')
+    .description('end a bearer token of this vault before it expires (custodia token, or the authorization server\'s); servers refuse it from their next request')
+    .addOption(dataDirOption())
+    .addOption(databaseOption())
+    .addOption(schemaOption())
+    .requiredOption('--token-file <file>', 'a file holding the token, or - for standard input')
+    .exitOverride()
+    .action(async (o) => {
+      const r = await revokeToken({
+        dataDir: o.dataDir,
+        token: readToken(o.tokenFile),
+        ...(o.database === undefined ? {} : { database: o.database }),
+        ...(o.schema === undefined ? {} : { postgresSchema: o.schema }),
+      });
+      const expiry = new Date(r.expiresAt * 1000).toISOString();
+      process.stdout.write(
+        r.revoked
+          ? `Revoked token ${r.tokenId} (${r.kind} token of ${r.subject}); it stays refused until it would have expired, ${expiry}.\n`
+          : `Token ${r.tokenId} (${r.kind} token of ${r.subject}) expired at ${expiry}: nothing to revoke.\n`,
+      );
+    });
+}
 
 export function tokenCommand(): Command<[], Record<string, unknown>> {
   return new Command('token')
@@ -16,6 +51,9 @@ export function tokenCommand(): Command<[], Record<string, unknown>> {
     .option('--reason <text>', 'the reason, with --purpose BTG')
     .option('--subject <sub>', 'token subject of an operator token', 'operator')
     .option('--ttl <duration>', 'lifetime, e.g. 10m, 1h', '1h')
+    // `token revoke --data-dir …`: the data directory is revoke's own, not token's (with main.ts's enablePositionalOptions).
+    .enablePositionalOptions()
+    .addCommand(revokeCommand())
     .action(async (o) => {
       const ttl = parseDuration(o.ttl);
       if (ttl === undefined) throw new CustodiaError('request-malformed', '--ttl must look like 90s, 10m or 2h');

@@ -122,6 +122,43 @@ describe('custodia CLI', () => {
     }
   });
 
+  it('revokes a token a running server accepts, read from a file or stdin, never from the command line', async () => {
+    const d = tempDir();
+    expect(run(['user', 'add', '--data-dir', d, '--username', 'ivy', '--role', 'clinician']).code).toBe(0);
+    const { server, base } = await serve(['--data-dir', d]);
+    try {
+      const operator = run(['token', '--data-dir', d]).stdout.trim();
+      const user = run(['token', '--data-dir', d, '--user', 'ivy']).stdout.trim();
+      const get = async (token: string) => (await fetch(`${base}/Patient`, { headers: { authorization: `Bearer ${token}` } })).status;
+      expect([await get(operator), await get(user)]).toEqual([200, 200]);
+      const file = join(d, 'leaked.txt');
+      writeFileSync(file, `${user}\n`);
+      const byFile = run(['token', 'revoke', '--data-dir', d, '--token-file', file]);
+      expect(byFile.code, byFile.stderr).toBe(0);
+      expect(byFile.stdout).toMatch(/^Revoked token [0-9a-f-]{36} \(user token of [0-9a-f-]+\); it stays refused until it would have expired, \d{4}-/);
+      expect([await get(operator), await get(user)]).toEqual([200, 401]);
+      const byStdin = spawnSync(process.execPath, [BIN, 'token', 'revoke', '--data-dir', d, '--token-file', '-'], { input: operator, encoding: 'utf8', env: { ...process.env, CUSTODIA_DATABASE_URL: '' } });
+      expect(byStdin.status, byStdin.stderr).toBe(0);
+      expect(byStdin.stdout).toMatch(/\(operator token of operator\)/);
+      expect(await get(operator)).toBe(401);
+      // Not a token of this vault (another data directory's key), no file: one line, exit 2.
+      const elsewhere = tempDir();
+      writeFileSync(join(elsewhere, 'token.txt'), run(['token', '--data-dir', elsewhere]).stdout);
+      for (const [args, message] of [
+        [['--token-file', join(elsewhere, 'token.txt')], /not signed by this vault's key/],
+        [['--token-file', join(d, 'missing.txt')], /The token file .* cannot be read/],
+        [[], /required option '--token-file <file>'/],
+      ] as const) {
+        const r = run(['token', 'revoke', '--data-dir', d, ...args]);
+        expect(r.code).toBe(2);
+        expect(r.stderr.trim().split('\n')).toHaveLength(1);
+        expect(r.stderr).toMatch(message);
+      }
+    } finally {
+      server.kill('SIGTERM');
+    }
+  });
+
   it('ends a running server’s acceptance of a user’s tokens when another process disables the account', async () => {
     const d = tempDir();
     expect(run(['user', 'add', '--data-dir', d, '--username', 'ivy', '--role', 'clinician']).code).toBe(0);

@@ -251,7 +251,7 @@ describe('the operator log', () => {
       expect(log[5]!.detail).toMatchObject({ role: 'nurse', required: true });
       expect(log[6]!.detail).toMatchObject({ clientId: 'ehr', scope: 'openid user/*.rs' });
       expect(log[7]!.detail).toMatchObject({ clientId: 'ehr', via: 'cli' });
-      expect(log[9]!.detail).toMatchObject({ user: 'olga', kind: 'user', scope: 'user/*.cruds', ttl: 300 });
+      expect(log[9]!.detail).toMatchObject({ user: 'olga', kind: 'user', scope: 'user/*.cruds', ttl: 300, jti: expect.stringMatching(/^[0-9a-f-]{36}$/) });
       const text = JSON.stringify(log);
       for (const s of [password, newPassword, secret, token.stdout.trim()]) expect(text).not.toContain(s);
     } finally {

@@ -1,0 +1,76 @@
+/**
+ * `custodia token revoke` (app/token-revocation.ts) on both databases: a token of this
+ * vault, put on the revocation list from outside the server, is refused by the running
+ * vault from its next request and stays so; anything that is not a token signed by this
+ * vault's key is refused without touching the database; an expired token needs nothing.
+ * The operator log names the token by its id, never by the token.
+ */
+import { generateKeyPair, SignJWT } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../src/kernel/index.js';
+import { openVaultDatabase, revokeToken, type TokenRevocationOptions } from '../../src/app/index.js';
+import { ALL_DATABASES, isAvailable } from '../helpers/databases.js';
+import { startTestVault, type TestVault } from '../helpers/test-vault.js';
+
+for (const name of ALL_DATABASES) {
+  describe.skipIf(!isAvailable(name))(`token revocation on ${name}`, () => {
+    let t: TestVault;
+    beforeAll(async () => {
+      t = await startTestVault(name);
+    });
+    afterAll(async () => t?.close());
+
+    const where = (): Omit<TokenRevocationOptions, 'token'> => ({
+      dataDir: t.vault.config.dataDir,
+      database: t.db.options.database,
+      ...(t.db.options.schema === undefined ? {} : { postgresSchema: t.db.options.schema }),
+    });
+    const status = async (token: string): Promise<number> => (await t.request('GET', '/fhir/Patient', undefined, { authorization: `Bearer ${token}` })).status;
+    const operatorLog = async () => {
+      const db = await openVaultDatabase(t.vault.config);
+      try {
+        return await db.operatorLog.recent(20);
+      } finally {
+        await db.close();
+      }
+    };
+
+    it('refuses a revoked token from the next request on, and records the revocation by token id', async () => {
+      const token = await t.tokenFor('system/*.rs', 'leaked-operator');
+      const other = await t.tokenFor('system/*.rs', 'other-operator');
+      expect(await status(token)).toBe(200);
+      const r = await revokeToken({ ...where(), token: `\n  ${token}  \n` });
+      expect(r).toMatchObject({ revoked: true, kind: 'operator', subject: 'leaked-operator' });
+      expect(r.tokenId).toMatch(/^[0-9a-f-]{36}$/);
+      expect(await status(token)).toBe(401);
+      expect(await status(other)).toBe(200);
+      // Again: still revoked, nothing breaks.
+      expect((await revokeToken({ ...where(), token })).revoked).toBe(true);
+      expect(await status(token)).toBe(401);
+      const log = await operatorLog();
+      const revocations = log.filter((e) => e.action === 'token.revoke');
+      expect(revocations).toHaveLength(2);
+      expect(revocations[0]!.detail).toMatchObject({ jti: r.tokenId, subject: 'leaked-operator', kind: 'operator', issuer: 'urn:custodia:vault' });
+      expect(JSON.stringify(log)).not.toContain(token);
+    });
+
+    it('refuses anything but a token signed by this vault’s key, and says why', async () => {
+      const { privateKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519' });
+      const foreign = await new SignJWT({ kind: 'operator', scope: 'system/*.rs' }).setProtectedHeader({ alg: 'EdDSA' }).setJti('00000000-0000-4000-8000-000000000000').setSubject('x').setExpirationTime('1h').sign(privateKey);
+      await expect(revokeToken({ ...where(), token: foreign })).rejects.toThrow(/not signed by this vault's key/);
+      const unsigned = `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from('{"jti":"a","exp":9999999999}').toString('base64url')}.`;
+      for (const junk of ['', 'not a token', unsigned, `${foreign}.extra`, 'a'.repeat(20_000)]) {
+        await expect(revokeToken({ ...where(), token: junk })).rejects.toMatchObject({ code: 'request-malformed' });
+      }
+      expect((await operatorLog()).filter((e) => e.action === 'token.revoke' && e.detail['subject'] === 'x')).toHaveLength(0);
+    });
+
+    it('has nothing to do for a token that expired already', async () => {
+      const token = await t.tokenFor('system/*.rs', 'gone');
+      const later = new ManualClock(Date.now() + 2 * 3600_000);
+      const r = await revokeToken({ ...where(), token, clock: later });
+      expect(r).toMatchObject({ revoked: false, subject: 'gone' });
+      expect((await operatorLog()).some((e) => e.detail['jti'] === r.tokenId)).toBe(false);
+    });
+  });
+}
