@@ -14,17 +14,8 @@
 import { compactVerify, errors as joseErrors } from 'jose';
 import { CustodiaError, systemClock, type Clock } from '../kernel/index.js';
 import { loadSigningKey } from '../store/index.js';
-import { resolveConfig, type ConfigInput } from './config.js';
+import type { VaultConfig } from './config.js';
 import { openVaultDatabase } from './vault.js';
-
-export interface TokenRevocationOptions {
-  readonly dataDir: string;
-  readonly database?: string;
-  readonly postgresSchema?: string;
-  /** The token (its compact serialization; surrounding white space is ignored). */
-  readonly token: string;
-  readonly clock?: Clock;
-}
 
 export interface TokenRevocation {
   readonly tokenId: string;
@@ -71,17 +62,14 @@ async function verifiedClaims(token: string, publicKey: Parameters<typeof compac
   }
 }
 
-/** Puts the token on the revocation list until it expires, and records that in the operator log. */
-export async function revokeToken(o: TokenRevocationOptions): Promise<TokenRevocation> {
-  const input: ConfigInput = {
-    dataDir: o.dataDir,
-    ...(o.database === undefined ? {} : { database: o.database }),
-    ...(o.postgresSchema === undefined ? {} : { postgresSchema: o.postgresSchema }),
-  };
-  const config = resolveConfig(input, process.env);
-  const clock = o.clock ?? systemClock;
+/**
+ * Puts `token` (its compact serialization; surrounding white space is ignored) on the
+ * revocation list of the vault `config` opens until it expires, and records that in the
+ * operator log.
+ */
+export async function revokeToken(config: VaultConfig, token: string, clock: Clock = systemClock): Promise<TokenRevocation> {
   const key = await loadSigningKey(config.dataDir, false);
-  const claims = await verifiedClaims(o.token, key.publicKey);
+  const claims = await verifiedClaims(token, key.publicKey);
   const tokenId = claim(claims, 'jti');
   const exp = claims['exp'];
   // Every access token of this vault has both (token-service.ts requires them to verify).

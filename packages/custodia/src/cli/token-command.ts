@@ -3,6 +3,7 @@ import { Command } from '@commander-js/extra-typings';
 import { CustodiaError, mintOperatorToken, revokeToken } from '../app/index.js';
 import { databaseOption, dataDirOption, schemaOption } from './storage-options.js';
 import { parseDuration } from './durations.js';
+import { storageConfig } from './storage-config.js';
 
 /** The token to revoke: from a file, or stdin with `-` (never from the command line, where `ps` and shell history would show it). */
 function readToken(file: string): string {
@@ -23,12 +24,7 @@ function revokeCommand() {
     .requiredOption('--token-file <file>', 'a file holding the token, or - for standard input')
     .exitOverride()
     .action(async (o) => {
-      const r = await revokeToken({
-        dataDir: o.dataDir,
-        token: readToken(o.tokenFile),
-        ...(o.database === undefined ? {} : { database: o.database }),
-        ...(o.schema === undefined ? {} : { postgresSchema: o.schema }),
-      });
+      const r = await revokeToken(storageConfig(o), readToken(o.tokenFile));
       const expiry = new Date(r.expiresAt * 1000).toISOString();
       process.stdout.write(
         r.revoked
