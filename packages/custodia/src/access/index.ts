@@ -11,6 +11,7 @@ export { requirementsOf, type Requirement } from './interaction-permissions.js';
 export { checkPermissions, compartmentBoundTypes, ownPatientId, type PermissionOutcome, type TypeClasses } from './permission-check.js';
 export { buildVisibility, type VisibilityInputs, type VisibilityDecision, type LabelRequirement, type ConsentGroup } from './visibility-builder.js';
 export { type TokenServiceOptions, type IssuedToken } from './token-service.js';
+export { signedTokenClaims, type SignedTokenClaims } from './signed-token-claims.js';
 export type { RevocationList } from './revocation-list.js';
 export {
   eventUser,
