@@ -14,6 +14,10 @@
  * Keys come from verified tokens (principal.ts) or an authenticated client, never from
  * anything a caller merely claims: an attacker cannot spend someone else's budget.
  *
+ * The authorization endpoint (oauth/authorization-flow.ts) has no authenticated caller
+ * either: it is limited per client address with the `authorize` limit, before anything is
+ * looked up or stored.
+ *
  * The end-session endpoint (oauth/end-session.ts) has no authenticated caller, so it is
  * limited twice with the `logout` limit: per client address (as the sign-in throttle
  * keys it, an IPv6 /64 as one), before the request is read at all; and per sign-in (the
@@ -53,6 +57,11 @@ export interface RateLimits {
   /** Requests at the end-session endpoint: of one client address, and (separately) of one user at one app. */
   readonly logout: RateLimit;
   /**
+   * Requests at the authorization endpoint of one client address (an IPv6 /64 as one).
+   * Each starts a sign-in, a row in the database, before anyone has authenticated.
+   */
+  readonly authorize: RateLimit;
+  /**
    * Requests whose bearer token was refused, per client address (an IPv6 /64 as one).
    * Each such refusal is an audit record, durable before the 401 leaves, and the caller
    * has no identity to be limited by: past this limit the address gets 429, which is not
@@ -68,7 +77,9 @@ export interface RateLimits {
  * few dozen searches); ten times that per app; token requests are rarer (a sign-in or a
  * refresh every few minutes per user). A person signs out once per sign-in: the logout
  * limit lets a ward behind one NAT address sign out together at shift change (20 at once,
- * then 30 a minute), as the sign-in throttle lets it sign in. A refused token is rare for
+ * then 30 a minute), as the sign-in throttle lets it sign in; starting sign-ins is allowed
+ * three times the sign-in throttle's rate (60 at once, then 60 a minute: a sign-in that
+ * does not go on to a password costs nothing there). A refused token is rare for
  * a working app (one, then a refresh): 200 from one address at once, then 10 a second.
  */
 export const DEFAULT_RATE_LIMITS: RateLimits = Object.freeze({
@@ -76,6 +87,7 @@ export const DEFAULT_RATE_LIMITS: RateLimits = Object.freeze({
   client: Object.freeze({ perSecond: 500, burst: 2000 }),
   token: Object.freeze({ perSecond: 10, burst: 100 }),
   logout: Object.freeze({ perSecond: 0.5, burst: 20 }),
+  authorize: Object.freeze({ perSecond: 1, burst: 60 }),
   unauthenticated: Object.freeze({ perSecond: 10, burst: 200 }),
   maxKeys: 100_000,
 });
@@ -122,6 +134,7 @@ export class RateLimiter {
   readonly #logoutAddresses: TokenBuckets;
   readonly #logoutSignIns: TokenBuckets;
   readonly #unauthenticated: TokenBuckets;
+  readonly #authorizeAddresses: TokenBuckets;
 
   constructor(clock: Clock, limits: RateLimits = DEFAULT_RATE_LIMITS) {
     const buckets = (l: RateLimit) => new TokenBuckets(clock, { capacity: l.burst, refill: l.perSecond, intervalMs: 1000, maxKeys: limits.maxKeys });
@@ -131,6 +144,7 @@ export class RateLimiter {
     this.#logoutAddresses = buckets(limits.logout);
     this.#logoutSignIns = buckets(limits.logout);
     this.#unauthenticated = buckets(limits.unauthenticated);
+    this.#authorizeAddresses = buckets(limits.authorize);
   }
 
   /** How long before {@link admit} would admit a request of `principal` (0: now). Takes nothing. */
@@ -201,6 +215,11 @@ export class RateLimiter {
    */
   admitLogoutFrom(address: string | undefined): void {
     admitOne(this.#logoutAddresses, addressKey(address), 'from this address');
+  }
+
+  /** Admits one authorization request (the start of a sign-in) from `address`, or throws `rate-limited` with the wait. */
+  admitAuthorizationFrom(address: string | undefined): void {
+    admitOne(this.#authorizeAddresses, addressKey(address), 'from this address');
   }
 
   /** Admits one sign-out of `userId` from `clientId` (from a verified ID token), or throws `rate-limited` with the wait. */

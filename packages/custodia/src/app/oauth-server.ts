@@ -85,6 +85,7 @@ export function createOAuthServer(d: OAuthServerDeps): OAuthServer {
   const patients = fhirPatientDirectory(d.fhir, d.access);
   const issuer = new TokenIssuer(d.tokens, d.key, d.clock, d.random, endpoints, lifetimes);
   const authenticator = new ClientAuthenticator(d.identity, d.store, d.clock, clientKeys({ fetchJwksUri: d.options?.fetchJwksUri ?? true }), endpoints.token);
+  const limited = d.rateLimiter === undefined ? {} : { rateLimiter: d.rateLimiter };
   const flow = new AuthorizationFlow({
     identity: d.identity,
     store: d.store,
@@ -95,8 +96,8 @@ export function createOAuthServer(d: OAuthServerDeps): OAuthServer {
     lifetimes,
     maxAttempts: d.options?.maxInteractionAttempts ?? 10,
     events: d.events,
+    ...limited,
   });
-  const limited = d.rateLimiter === undefined ? {} : { rateLimiter: d.rateLimiter };
   const tokenEndpoint = new TokenEndpoint({ identity: d.identity, store: d.store, tokens: d.tokens, issuer, authenticator, clock: d.clock, endpoints, events: d.events, ...limited });
   const endSession = new EndSessionEndpoint({ identity: d.identity, store: d.store, clock: d.clock, endpoints, idTokenKey: d.key.publicKey, events: d.events, ...limited });
   const launches = new LaunchService(d.tokens, d.store, patients, d.clock, d.random, lifetimes);

@@ -5,7 +5,7 @@
 import { CustodiaError } from '../kernel/index.js';
 import { DEFAULT_RATE_LIMITS, type RateLimit, type RateLimits } from '../access/index.js';
 
-const KINDS = ['user', 'client', 'token', 'logout', 'unauthenticated'] as const;
+const KINDS = ['user', 'client', 'token', 'logout', 'authorize', 'unauthenticated'] as const;
 type Kind = (typeof KINDS)[number];
 
 export type RateLimitInput = Partial<Record<Kind, RateLimit>> & { readonly maxKeys?: number };
@@ -14,12 +14,12 @@ function invalid(message: string): never {
   throw new CustodiaError('config-invalid', message);
 }
 
-/** `--rate-limit` values (or CUSTODIA_RATE_LIMITS, comma-separated): `<user|client|token|logout|unauthenticated>=<per second>/<burst>`. */
+/** `--rate-limit` values (or CUSTODIA_RATE_LIMITS, comma-separated): `<user|client|token|logout|authorize|unauthenticated>=<per second>/<burst>`. */
 export function parseRateLimitSpecs(specs: readonly string[]): RateLimitInput {
   const out: Partial<Record<Kind, RateLimit>> = {};
   for (const spec of specs.flatMap((s) => s.split(',')).map((s) => s.trim()).filter((s) => s !== '')) {
-    const m = /^(user|client|token|logout|unauthenticated)=(\d+(?:\.\d+)?)\/(\d+)$/.exec(spec);
-    if (m === null) invalid(`rate limit ${JSON.stringify(spec.slice(0, 100))}: write <user|client|token|logout|unauthenticated>=<requests per second>/<burst>, e.g. user=50/200`);
+    const m = /^(user|client|token|logout|authorize|unauthenticated)=(\d+(?:\.\d+)?)\/(\d+)$/.exec(spec);
+    if (m === null) invalid(`rate limit ${JSON.stringify(spec.slice(0, 100))}: write <user|client|token|logout|authorize|unauthenticated>=<requests per second>/<burst>, e.g. user=50/200`);
     out[m[1] as Kind] = { perSecond: Number(m[2]), burst: Number(m[3]) };
   }
   return out;
@@ -32,6 +32,7 @@ export function resolveRateLimits(input: RateLimitInput = {}): RateLimits {
     client: input.client ?? DEFAULT_RATE_LIMITS.client,
     token: input.token ?? DEFAULT_RATE_LIMITS.token,
     logout: input.logout ?? DEFAULT_RATE_LIMITS.logout,
+    authorize: input.authorize ?? DEFAULT_RATE_LIMITS.authorize,
     unauthenticated: input.unauthenticated ?? DEFAULT_RATE_LIMITS.unauthenticated,
     maxKeys: input.maxKeys ?? DEFAULT_RATE_LIMITS.maxKeys,
   };
@@ -42,5 +43,5 @@ export function resolveRateLimits(input: RateLimitInput = {}): RateLimits {
   }
   if (!Number.isSafeInteger(limits.maxKeys) || limits.maxKeys < 1) invalid('rate limits: maxKeys must be a positive whole number');
   const frozen = (kind: Kind): RateLimit => Object.freeze({ ...limits[kind] });
-  return Object.freeze({ ...limits, user: frozen('user'), client: frozen('client'), token: frozen('token'), logout: frozen('logout'), unauthenticated: frozen('unauthenticated') });
+  return Object.freeze({ ...limits, user: frozen('user'), client: frozen('client'), token: frozen('token'), logout: frozen('logout'), authorize: frozen('authorize'), unauthenticated: frozen('unauthenticated') });
 }

@@ -52,7 +52,7 @@ export function serveCommand(): Command<[], Record<string, unknown>> {
     .option('--body-limit <size>', 'the largest request body, e.g. 4MiB (64KiB to 1GiB; default 32MiB; env CUSTODIA_BODY_LIMIT): a resource that large costs about half a second of CPU to store per 32 MiB')
     .option('--search-timeout <seconds>', 'the longest a search may run on a SQLite database before it fails with 400 too-costly (1 to 600; default 10; env CUSTODIA_SEARCH_TIMEOUT)')
     .option('--answer-floor <ms>', 'the least time, in milliseconds, a refused FHIR request (404, 403, 4xx but 429) takes, so that timing does not tell a hidden record from a missing one (0 to 1000, 0 off; default 25; env CUSTODIA_ANSWER_FLOOR)')
-    .option('--rate-limit <kind=rate/burst>', 'requests per second and burst for user, client, token, logout or unauthenticated, e.g. user=50/200 (repeatable; env CUSTODIA_RATE_LIMITS)', collect, undefined)
+    .option('--rate-limit <kind=rate/burst>', 'requests per second and burst for user, client, token, logout, authorize or unauthenticated, e.g. user=50/200 (repeatable; env CUSTODIA_RATE_LIMITS)', collect, undefined)
     .option('--detect-mqtt <url>', 'score live device telemetry from this MQTT broker, mqtts://host:port (TLS) or mqtt://host:port on loopback (env CUSTODIA_DETECT_MQTT_URL; off by default)')
     .option('--detect-mqtt-ca <file>', 'PEM CA certificates the mqtts:// broker must chain to, instead of the system roots')
     .option('--detect-mqtt-cert <file>', 'mutual TLS: the PEM client certificate the vault presents to the MQTT broker')

@@ -92,7 +92,7 @@ describe('TokenBuckets', () => {
 });
 
 describe('RateLimiter', () => {
-  const limits = { user: { perSecond: 1, burst: 3 }, client: { perSecond: 2, burst: 5 }, token: { perSecond: 1, burst: 2 }, logout: { perSecond: 1, burst: 2 }, unauthenticated: { perSecond: 1, burst: 2 }, maxKeys: 100 };
+  const limits = { user: { perSecond: 1, burst: 3 }, client: { perSecond: 2, burst: 5 }, token: { perSecond: 1, burst: 2 }, logout: { perSecond: 1, burst: 2 }, authorize: { perSecond: 1, burst: 2 }, unauthenticated: { perSecond: 1, burst: 2 }, maxKeys: 100 };
 
   it('limits each user on their own, with Retry-After for the next token', () => {
     const clock = new ManualClock(0);

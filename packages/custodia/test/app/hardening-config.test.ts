@@ -126,6 +126,8 @@ describe('rate limits', () => {
     expect(resolveConfig({}, { CUSTODIA_RATE_LIMITS: 'client=10/20' }).rateLimits.client).toEqual({ perSecond: 10, burst: 20 });
     expect(resolveConfig({}, { CUSTODIA_RATE_LIMITS: 'logout=0.2/5' }).rateLimits.logout).toEqual({ perSecond: 0.2, burst: 5 });
     expect(resolveConfig({}, { CUSTODIA_RATE_LIMITS: 'unauthenticated=1/30' }).rateLimits.unauthenticated).toEqual({ perSecond: 1, burst: 30 });
+    expect(resolveConfig({ rateLimits: parseRateLimitSpecs(['authorize=0.5/10']) }).rateLimits.authorize).toEqual({ perSecond: 0.5, burst: 10 });
+    expect(() => resolveConfig({ rateLimits: { authorize: { perSecond: 1, burst: 0 } } })).toThrow(configInvalid);
   });
 
   it('refuses what it cannot read and limits that could never admit a request', () => {

@@ -25,7 +25,7 @@ import { eventUser, MAX_USERNAME, recordBestEffort, type SecondFactor, type Secu
 import { AuthorizationError, checkClientTarget, redirectTo, RequestParams, validateAuthorizationRequest, type AuthorizationRequest } from './authorization-request.js';
 import { bindingCookie, readBrowserId } from './browser-binding.js';
 import type { SafeHtml } from './html.js';
-import { pageResponse, redirectResponse, type OAuthHttpResponse } from './http-response.js';
+import { pageResponse, rateLimitedPage, redirectResponse, type OAuthHttpResponse } from './http-response.js';
 import type { GrantRecord, OAuthStore, PendingAuthorization, PendingStage, PendingUpdate } from './oauth-store.js';
 import type { OAuthEndpoints, OAuthLifetimes } from './oauth-settings.js';
 import { consentPage, enrolPage, errorPage, formTargetOf, loginPage, patientPage, recoveryCodesPage, secondFactorPage, type FormBinding, type PageContent } from './pages.js';
@@ -34,6 +34,7 @@ import type { PatientDirectory } from './patient-directory.js';
 import { isHandle, randomHandle, sameSecret, sha256 } from './secrets.js';
 import { grantExpiry, refreshKind } from './token-issuer.js';
 import { scopesForRole } from '../admin-scope.js';
+import type { RateLimiter } from '../rate-limiter.js';
 
 /** What the HTTP adapter passes about the browser. */
 export interface BrowserRequest {
@@ -53,6 +54,8 @@ export interface AuthorizationFlowDeps {
   readonly maxAttempts: number;
   /** Where sign-in, second-factor and consent events go (the audit ledger). */
   readonly events: SecurityEventSink;
+  /** Limits the sign-ins started per address; without it there is no limit. */
+  readonly rateLimiter?: Pick<RateLimiter, 'admitAuthorizationFrom'>;
 }
 
 /** One form submission, once the pending request and its bindings are verified. */
@@ -72,6 +75,8 @@ const MESSAGES = {
   unrecorded: 'This sign-in could not be recorded in the audit trail, so it cannot continue. Wait a few minutes, return to the application and start again.',
 } as const;
 
+const TOO_MANY_SIGN_INS = errorPage({ title: 'Too many sign-ins', message: 'Too many sign-ins were started from this address. Wait a moment, then return to the application and try again.' });
+
 export class AuthorizationFlow {
   readonly #secure: boolean;
 
@@ -82,6 +87,14 @@ export class AuthorizationFlow {
   /** `GET` or `POST /oauth/authorize` (SMART `authorize-post`). */
   async start(pairs: Iterable<readonly [string, string]>, browser: BrowserRequest, method: 'GET' | 'POST'): Promise<OAuthHttpResponse> {
     const status = method === 'GET' ? 302 : 303;
+    // Per address, before anything is looked up or stored: each request would add a pending
+    // sign-in. Refused with a page, not a redirect: the redirect URI is not checked yet.
+    try {
+      this.d.rateLimiter?.admitAuthorizationFrom(browser.ip);
+    } catch (e) {
+      if (isCustodiaError(e, 'rate-limited')) return rateLimitedPage(e.retryAfterMs ?? 1000, TOO_MANY_SIGN_INS);
+      throw e;
+    }
     const p = new RequestParams(pairs);
     try {
       const clientId = p.get('client_id');
