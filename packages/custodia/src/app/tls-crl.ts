@@ -51,8 +51,9 @@ const toPem = (der: Buffer): string => `-----BEGIN X509 CRL-----\n${der.toString
  * Reads and checks `path` against the CA certificates of `--tls-client-ca` (`caBundle`,
  * PEM) at time `now` (ms). Throws `config-invalid` naming the file and what is wrong.
  * `previous`: the lists this file held when last read; when neither the file nor the CAs
- * changed and they are still current, they are returned as they are (a large list takes
- * seconds to parse, and the server reads the file again every few minutes).
+ * changed and they are still current, they are returned as they are (parsing costs about
+ * 60 µs per revoked certificate, on the event loop: 0.3–0.6 s for 5,000, measured
+ * 2026-12-02; the server reads the file again every 5 minutes).
  */
 export async function readClientCrls(path: string, caBundle: Buffer, now: number, previous?: ClientCrls): Promise<ClientCrls> {
   let data: Buffer;
@@ -74,7 +75,10 @@ export async function readClientCrls(path: string, caBundle: Buffer, now: number
     const which = `CRL ${i + 1} of ${path}`;
     let crl: InstanceType<typeof x509.X509Crl>;
     try {
-      crl = new x509.X509Crl(der);
+      // asn1js's defaults (10,000 nodes, 16 MB) would refuse a CA's list of a few thousand
+      // revocations. Every ASN.1 node takes at least two bytes (tag and length), so the
+      // file's own size, already bounded above, bounds the nodes and the content.
+      crl = new x509.X509Crl(der, { berOptions: { maxNodes: Math.ceil(der.length / 2) + 16, maxContentLength: der.length } });
     } catch (e) {
       return invalid(`${which} is not a certificate revocation list`, e);
     }

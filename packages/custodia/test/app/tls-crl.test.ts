@@ -55,6 +55,14 @@ describe('client CRLs of mutual TLS', () => {
     expect(fromDer.pem.toString()).toMatch(/^-----BEGIN X509 CRL-----\n/);
   });
 
+  it('takes a list longer than asn1js\'s default node limit (10,000 nodes: about 2,500 revocations)', { timeout: 60_000 }, async () => {
+    const signingKey = await webcrypto.subtle.importKey('pkcs8', Buffer.from(ca.key.replace(/-----[^-]+-----|\s/g, ''), 'base64'), { name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign']);
+    const entries = Array.from({ length: 4000 }, (_, i) => ({ serialNumber: (0x100000 + i).toString(16), revocationDate: new Date(now - HOUR) }));
+    const long = await x509.X509CrlGenerator.create({ issuer: new x509.X509Certificate(ca.cert).subject, thisUpdate: new Date(now - HOUR), nextUpdate: new Date(now + HOUR), signingAlgorithm: { name: 'ECDSA', hash: 'SHA-256' }, signingKey, entries }, webcrypto as never);
+    const read = await readClientCrls(file('long.crl', Buffer.from(long.rawData)), bundle(ca), now);
+    expect(new x509.X509Crl(read.pem.toString(), { berOptions: { maxNodes: 100_000 } }).findRevoked((0x100000 + 3999).toString(16))).not.toBeNull();
+  });
+
   it('refuses a file that is not a CRL, and one larger than the limit without reading it', async () => {
     await expect(readClientCrls(file('junk.pem', '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n'), bundle(ca), now)).rejects.toThrow(/holds no PEM CRL/);
     await expect(readClientCrls(file('junk.der', Buffer.from('not DER at all')), bundle(ca), now)).rejects.toThrow(/CRL 1 of .* is not a certificate revocation list/);
