@@ -17,6 +17,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { webcrypto } from 'node:crypto';
 import { CustodiaError } from '../kernel/index.js';
+import { pemBlocks } from './pem-blocks.js';
 
 export interface ClientCrls {
   /** Every list, as PEM (`X509 CRL`): the `crl` of the server's secure context. */
@@ -30,17 +31,17 @@ export interface ClientCrls {
 /** A CRL file larger than this is refused (a CA with a million revocations issues about 40 MB). */
 export const MAX_CRL_FILE_BYTES = 64 * 1024 * 1024;
 
-const PEM_CRL = /-----BEGIN X509 CRL-----([\s\S]*?)-----END X509 CRL-----/g;
-
 const invalid = (message: string, cause?: unknown): never => {
   throw new CustodiaError('config-invalid', message, cause === undefined ? undefined : { cause });
 };
+
+const tooLarge = (path: string): never => invalid(`The client CRL file ${path} is larger than ${MAX_CRL_FILE_BYTES / 1024 / 1024} MiB`);
 
 /** The DER lists of the file: its PEM `X509 CRL` blocks, or the file itself when it holds no PEM. */
 function derLists(path: string, data: Buffer): Buffer[] {
   const text = data.toString('latin1');
   if (!text.includes('-----BEGIN')) return [data];
-  const blocks = [...text.matchAll(PEM_CRL)].map((m) => Buffer.from(m[1]!.replace(/\s+/g, ''), 'base64'));
+  const blocks = pemBlocks(text, 'X509 CRL').map((b) => Buffer.from(b.replace(/-----[^-]+-----|\s+/g, ''), 'base64'));
   if (blocks.length === 0) invalid(`${path} holds no PEM CRL (-----BEGIN X509 CRL-----) and is not a DER CRL`);
   return blocks;
 }
@@ -58,16 +59,18 @@ const toPem = (der: Buffer): string => `-----BEGIN X509 CRL-----\n${der.toString
 export async function readClientCrls(path: string, caBundle: Buffer, now: number, previous?: ClientCrls): Promise<ClientCrls> {
   let data: Buffer;
   try {
-    if (statSync(path).size > MAX_CRL_FILE_BYTES) invalid(`The client CRL file ${path} is larger than ${MAX_CRL_FILE_BYTES / 1024 / 1024} MiB`);
+    if (statSync(path).size > MAX_CRL_FILE_BYTES) tooLarge(path);
     data = readFileSync(path);
   } catch (e) {
     if (e instanceof CustodiaError) throw e;
     return invalid(`The client CRL file ${path} cannot be read`, e);
   }
+  // Checked again: the file may have grown between the stat and the read.
+  if (data.length > MAX_CRL_FILE_BYTES) tooLarge(path);
   if (previous !== undefined && previous.nextUpdate.getTime() > now && previous.checked.file.equals(data) && previous.checked.caBundle.equals(caBundle)) return previous;
   await import('reflect-metadata');
   const x509 = await import('@peculiar/x509');
-  const cas = (caBundle.toString('utf8').match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? []).map((pem) => new x509.X509Certificate(pem));
+  const cas = pemBlocks(caBundle.toString('utf8'), 'CERTIFICATE').map((pem) => new x509.X509Certificate(pem));
   const covered = new Set<number>();
   const pems: string[] = [];
   let nextUpdate = Infinity;

@@ -12,6 +12,7 @@ import { CustodiaError, type Clock, type Random } from '../kernel/index.js';
 import type { TlsConfig } from './config.js';
 import { ensureSelfSignedCertificate } from './self-signed-certificate.js';
 import { readClientCrls, type ClientCrls } from './tls-crl.js';
+import { pemBlocks } from './pem-blocks.js';
 
 export interface TlsMaterial {
   readonly cert: Buffer;
@@ -79,8 +80,6 @@ export function readCertificateAndKey(certFile: string, keyFile: string, labels:
   return { cert, key, x509 };
 }
 
-const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
-
 /**
  * A PEM bundle of CA certificates (`--tls-client-ca`, `--witness-ca`): one or more PEM
  * certificates, each parsed. Operator input: a file without a certificate, or with a block
@@ -88,7 +87,7 @@ const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE
  */
 export function readCaBundle(path: string, what = 'client CA file'): Buffer {
   const pem = read(path, what);
-  const blocks = pem.toString('utf8').match(PEM_CERTIFICATE) ?? [];
+  const blocks = pemBlocks(pem.toString('utf8'), 'CERTIFICATE');
   if (blocks.length === 0) invalid(`${path} holds no PEM certificate`);
   for (const block of blocks) {
     try {
