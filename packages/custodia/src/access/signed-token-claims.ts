@@ -9,7 +9,7 @@
  */
 import { compactVerify, errors as joseErrors } from 'jose';
 import { CustodiaError } from '../kernel/index.js';
-import type { SigningKey } from './token-service.js';
+import { claimText, type SigningKey } from './token-service.js';
 
 export interface SignedTokenClaims {
   readonly tokenId: string;
@@ -29,10 +29,7 @@ const refused = (message: string, cause?: unknown): never => {
   throw new CustodiaError('request-malformed', message, cause === undefined ? undefined : { cause });
 };
 
-const claim = (payload: Record<string, unknown>, name: string): string | undefined => {
-  const v = payload[name];
-  return typeof v === 'string' && v.length > 0 && v.length <= 1024 ? v : undefined;
-};
+const claim = (payload: Record<string, unknown>, name: string): string | undefined => claimText(payload[name]);
 
 /** The claims of `token` (surrounding white space ignored) if `key` signed it; otherwise a refusal that says why, never echoing the token. */
 export async function signedTokenClaims(token: string, key: Pick<SigningKey, 'publicKey'>): Promise<SignedTokenClaims> {

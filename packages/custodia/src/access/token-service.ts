@@ -74,7 +74,8 @@ export interface TokenServiceOptions {
 
 const MAX_TTL_SECONDS = 24 * 3600;
 
-const str = (v: unknown): string | undefined => (typeof v === 'string' && v.length > 0 && v.length <= 1024 ? v : undefined);
+/** A claim's text: a non-empty string of at most 1,024 characters, or undefined (a token's claims are hostile until checked). */
+export const claimText = (v: unknown): string | undefined => (typeof v === 'string' && v.length > 0 && v.length <= 1024 ? v : undefined);
 
 /**
  * The principal a verified payload describes. Every token this server issues names its
@@ -87,18 +88,18 @@ function principalOf(payload: JWTPayload): Principal {
   if (kindClaim !== 'user' && kindClaim !== 'client' && kindClaim !== 'operator') throw new Error('the token names no known kind');
   if (kindClaim === 'operator' && payload.iss !== TOKEN_ISSUER) throw new Error('an operator token from another issuer');
   const kind: Principal['kind'] = kindClaim;
-  const role = str(payload['role']);
+  const role = claimText(payload['role']);
   const clearance = Array.isArray(payload['clearance']) ? payload['clearance'].filter((c): c is string => typeof c === 'string') : [];
   // RFC 7800 §3.1 confirmation; RFC 8705 §3.1 its x5t#S256 member. A cnf this server cannot honour voids the token.
   const cnf = payload['cnf'];
   const thumbprint = typeof cnf === 'object' && cnf !== null ? (cnf as Record<string, unknown>)['x5t#S256'] : undefined;
   if (cnf !== undefined && !isThumbprint(thumbprint)) throw new Error('a confirmation claim other than a certificate thumbprint');
   const optional = {
-    ...(str(payload['client_id']) === undefined ? {} : { clientId: str(payload['client_id'])! }),
+    ...(claimText(payload['client_id']) === undefined ? {} : { clientId: claimText(payload['client_id'])! }),
     ...(role !== undefined && isRole(role) ? { role } : {}),
-    ...(str(payload['fhirUser']) === undefined ? {} : { fhirUser: str(payload['fhirUser'])! }),
-    ...(str(payload['patient']) === undefined ? {} : { patient: str(payload['patient'])! }),
-    ...(str(payload['btg_reason']) === undefined ? {} : { breakGlassReason: str(payload['btg_reason'])! }),
+    ...(claimText(payload['fhirUser']) === undefined ? {} : { fhirUser: claimText(payload['fhirUser'])! }),
+    ...(claimText(payload['patient']) === undefined ? {} : { patient: claimText(payload['patient'])! }),
+    ...(claimText(payload['btg_reason']) === undefined ? {} : { breakGlassReason: claimText(payload['btg_reason'])! }),
     ...(isThumbprint(thumbprint) ? { certificateThumbprint: thumbprint } : {}),
   };
   return {
@@ -110,7 +111,7 @@ function principalOf(payload: JWTPayload): Principal {
     expiresAt: payload.exp!,
     ...(typeof payload['iat_ms'] === 'number' && Number.isSafeInteger(payload['iat_ms']) ? { issuedAtMs: payload['iat_ms'] } : typeof payload.iat === 'number' ? { issuedAtMs: payload.iat * 1000 } : {}),
     kind,
-    purposeOfUse: str(payload['purpose_of_use']) ?? TREATMENT,
+    purposeOfUse: claimText(payload['purpose_of_use']) ?? TREATMENT,
     clearances: clearance,
     ...optional,
   };
