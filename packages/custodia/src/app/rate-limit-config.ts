@@ -7,6 +7,12 @@ import { DEFAULT_RATE_LIMITS, type RateLimit, type RateLimits } from '../access/
 
 const KINDS = ['user', 'client', 'token', 'logout', 'authorize', 'unauthenticated'] as const;
 type Kind = (typeof KINDS)[number];
+/** Compiles only while KINDS names every bucket of RateLimits (the casts below rely on it). */
+export type KindsCoverRateLimits = [Exclude<keyof RateLimits, 'maxKeys' | Kind>] extends [never] ? true : never;
+const kindsCoverRateLimits: KindsCoverRateLimits = true;
+void kindsCoverRateLimits;
+/** `<kind>=<per second>/<burst>`: the whole spec, nothing else (operator text, hostile until it matches). */
+const SPEC = new RegExp(`^(${KINDS.join('|')})=(\\d+(?:\\.\\d+)?)\\/(\\d+)$`);
 
 export type RateLimitInput = Partial<Record<Kind, RateLimit>> & { readonly maxKeys?: number };
 
@@ -14,12 +20,12 @@ function invalid(message: string): never {
   throw new CustodiaError('config-invalid', message);
 }
 
-/** `--rate-limit` values (or CUSTODIA_RATE_LIMITS, comma-separated): `<user|client|token|logout|authorize|unauthenticated>=<per second>/<burst>`. */
+/** `--rate-limit` values (or CUSTODIA_RATE_LIMITS, comma-separated): `<kind>=<per second>/<burst>`, a kind of {@link KINDS}. */
 export function parseRateLimitSpecs(specs: readonly string[]): RateLimitInput {
   const out: Partial<Record<Kind, RateLimit>> = {};
   for (const spec of specs.flatMap((s) => s.split(',')).map((s) => s.trim()).filter((s) => s !== '')) {
-    const m = /^(user|client|token|logout|authorize|unauthenticated)=(\d+(?:\.\d+)?)\/(\d+)$/.exec(spec);
-    if (m === null) invalid(`rate limit ${JSON.stringify(spec.slice(0, 100))}: write <user|client|token|logout|authorize|unauthenticated>=<requests per second>/<burst>, e.g. user=50/200`);
+    const m = SPEC.exec(spec);
+    if (m === null) invalid(`rate limit ${JSON.stringify(spec.slice(0, 100))}: write <${KINDS.join('|')}>=<requests per second>/<burst>, e.g. user=50/200`);
     out[m[1] as Kind] = { perSecond: Number(m[2]), burst: Number(m[3]) };
   }
   return out;
@@ -27,21 +33,12 @@ export function parseRateLimitSpecs(specs: readonly string[]): RateLimitInput {
 
 /** The defaults with `input` over them, checked. */
 export function resolveRateLimits(input: RateLimitInput = {}): RateLimits {
-  const limits: RateLimits = {
-    user: input.user ?? DEFAULT_RATE_LIMITS.user,
-    client: input.client ?? DEFAULT_RATE_LIMITS.client,
-    token: input.token ?? DEFAULT_RATE_LIMITS.token,
-    logout: input.logout ?? DEFAULT_RATE_LIMITS.logout,
-    authorize: input.authorize ?? DEFAULT_RATE_LIMITS.authorize,
-    unauthenticated: input.unauthenticated ?? DEFAULT_RATE_LIMITS.unauthenticated,
-    maxKeys: input.maxKeys ?? DEFAULT_RATE_LIMITS.maxKeys,
-  };
+  const limits = { ...Object.fromEntries(KINDS.map((k) => [k, input[k] ?? DEFAULT_RATE_LIMITS[k]])), maxKeys: input.maxKeys ?? DEFAULT_RATE_LIMITS.maxKeys } as unknown as RateLimits;
   for (const kind of KINDS) {
     const { perSecond, burst } = limits[kind];
     if (!(perSecond > 0) || !Number.isFinite(perSecond)) invalid(`rate limit ${kind}: the rate must be a positive number of requests per second`);
     if (!Number.isSafeInteger(burst) || burst < 1) invalid(`rate limit ${kind}: the burst must be a whole number of at least 1`);
   }
   if (!Number.isSafeInteger(limits.maxKeys) || limits.maxKeys < 1) invalid('rate limits: maxKeys must be a positive whole number');
-  const frozen = (kind: Kind): RateLimit => Object.freeze({ ...limits[kind] });
-  return Object.freeze({ ...limits, user: frozen('user'), client: frozen('client'), token: frozen('token'), logout: frozen('logout'), authorize: frozen('authorize'), unauthenticated: frozen('unauthenticated') });
+  return Object.freeze({ ...limits, ...Object.fromEntries(KINDS.map((k) => [k, Object.freeze({ ...limits[k] })])) });
 }
