@@ -1,17 +1,30 @@
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { Command } from '@commander-js/extra-typings';
 import { CustodiaError, mintOperatorToken, revokeToken } from '../app/index.js';
 import { databaseOption, dataDirOption, schemaOption } from './storage-options.js';
 import { parseDuration } from './durations.js';
 import { storageConfig } from './storage-config.js';
 
-/** The token to revoke: from a file, or stdin with `-` (never from the command line, where `ps` and shell history would show it). */
+/** More than any token this vault issues: the reader stops there, and signedTokenClaims refuses what is that long. */
+const MAX_TOKEN_FILE_BYTES = 64 * 1024;
+
+/**
+ * The token to revoke: from a file, or stdin with `-` (never from the command line, where
+ * `ps` and shell history would show it). At most MAX_TOKEN_FILE_BYTES are read, whatever
+ * the file or pipe holds.
+ */
 function readToken(file: string): string {
+  let fd: number | undefined;
   try {
-    // Read at most a little past the longest token: revokeToken refuses anything longer.
-    return readFileSync(file === '-' ? 0 : file, 'utf8').slice(0, 64 * 1024);
+    fd = file === '-' ? 0 : openSync(file, 'r');
+    const buf = Buffer.alloc(MAX_TOKEN_FILE_BYTES);
+    let length = 0;
+    for (let n = 1; n > 0 && length < buf.length; length += n) n = readSync(fd, buf, length, buf.length - length, null);
+    return buf.subarray(0, length).toString('utf8');
   } catch (e) {
     throw new CustodiaError('request-malformed', `The token file ${file} cannot be read`, { cause: e });
+  } finally {
+    if (fd !== undefined && fd !== 0) closeSync(fd);
   }
 }
 
