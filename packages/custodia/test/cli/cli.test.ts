@@ -29,20 +29,20 @@ async function freePort(): Promise<number> {
   });
 }
 
-/** `custodia serve` on a free port, once it says where it listens. */
-async function serve(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ server: ChildProcess; port: number; base: string }> {
+/** `custodia serve` on a free port, once it says where it listens (and, with `until`, once its output matches that too). */
+async function serve(args: string[], env: NodeJS.ProcessEnv = {}, until?: RegExp): Promise<{ server: ChildProcess; port: number; base: string; out: string }> {
   const port = await freePort();
   const server = spawn(process.execPath, [BIN, 'serve', '--port', String(port), '--log-level', 'silent', ...args], { env: { ...process.env, CUSTODIA_DATABASE_URL: '', ...env } });
+  let out = '';
   const base = await new Promise<string>((resolve, reject) => {
-    let out = '';
     server.stdout.on('data', (c: Buffer) => {
       out += c.toString();
       const m = /listening at (\S+)/.exec(out);
-      if (m) resolve(m[1]!);
+      if (m && (until === undefined || until.test(out))) resolve(m[1]!);
     });
-    server.on('exit', (code) => reject(new Error(`serve exited with ${code}`)));
+    server.on('exit', (code) => reject(new Error(`serve exited with ${code}: ${out}`)));
   });
-  return { server, port, base };
+  return { server, port, base, out };
 }
 
 const patientLine = (id: string, family: string) => JSON.stringify({ resourceType: 'Patient', id, name: [{ family }] });
@@ -105,18 +105,9 @@ describe('custodia CLI', () => {
     expect(expired.stderr).toMatch(/CRL 1 of .*client\.crl \(issuer CN=Hospital Client CA\) expired at/);
     expect(run(['serve', '--data-dir', d, '--tls-self-signed', '--tls-client-crl', crlFile]).stderr).toMatch(/--tls-client-crl needs --tls-client-ca/);
     writeFileSync(crlFile, await ca.revoke([]));
-    const out: string[] = [];
-    const port = await freePort();
-    const server = spawn(process.execPath, [BIN, 'serve', '--port', String(port), '--log-level', 'silent', ...tls], { env: { ...process.env, CUSTODIA_DATABASE_URL: '', CUSTODIA_TLS_CLIENT_CRL: crlFile } });
+    const { server, out } = await serve(tls, { CUSTODIA_TLS_CLIENT_CRL: crlFile }, /Revocation: .*\n/);
     try {
-      await new Promise<void>((resolve, reject) => {
-        server.stdout.on('data', (c: Buffer) => {
-          out.push(c.toString());
-          if (/Revocation: .*\n/.test(out.join(''))) resolve();
-        });
-        server.on('exit', (code) => reject(new Error(`serve exited with ${code}: ${out.join('')}`)));
-      });
-      expect(out.join('')).toMatch(/Revocation: client certificates are checked against --tls-client-crl \(replace it before \d{4}-\d\d-\d\dT[\d:.]+Z; it is read again every 5 minutes\)/);
+      expect(out).toMatch(/Revocation: client certificates are checked against --tls-client-crl \(replace it before \d{4}-\d\d-\d\dT[\d:.]+Z; it is read again every 5 minutes\)/);
     } finally {
       server.kill('SIGTERM');
     }
