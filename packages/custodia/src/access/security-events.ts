@@ -67,6 +67,8 @@ export type SecurityEvent =
       readonly patient?: string;
       readonly grant?: string;
       readonly address?: string;
+      /** The `jti` of the access token issued (never the token). */
+      readonly tokenId?: string;
     }
   /** An authenticated client's token request refused, with the RFC 6749 §5.2 error code. */
   | { readonly kind: 'token-refused'; readonly grantType: EventGrantType; readonly client: string; readonly error: OAuthErrorCode; readonly address?: string }

@@ -72,7 +72,8 @@ export interface TokenServiceOptions {
   readonly accounts?: UserAccounts;
 }
 
-const MAX_TTL_SECONDS = 24 * 3600;
+/** No token of this vault lives longer (`custodia token --ttl`, and the authorization server's lifetimes, oauth-settings.ts). */
+export const MAX_TOKEN_LIFETIME_SECONDS = 24 * 3600;
 
 /** A claim's text: a non-empty string of at most 1,024 characters, or undefined (a token's claims are hostile until checked). */
 export const claimText = (v: unknown): string | undefined => (typeof v === 'string' && v.length > 0 && v.length <= 1024 ? v : undefined);
@@ -140,8 +141,8 @@ export class TokenService {
 
   /** `issue`, also returning the token id and times (the OAuth server records them to revoke tokens later). */
   async mint(o: IssueOptions): Promise<IssuedToken> {
-    if (!Number.isInteger(o.ttlSeconds) || o.ttlSeconds <= 0 || o.ttlSeconds > MAX_TTL_SECONDS) {
-      throw new CustodiaError('request-malformed', `A token lives between 1 second and ${MAX_TTL_SECONDS / 3600} hours`);
+    if (!Number.isInteger(o.ttlSeconds) || o.ttlSeconds <= 0 || o.ttlSeconds > MAX_TOKEN_LIFETIME_SECONDS) {
+      throw new CustodiaError('request-malformed', `A token lives between 1 second and ${MAX_TOKEN_LIFETIME_SECONDS / 3600} hours`);
     }
     const oauth = this.options.oauth;
     if (o.authority === 'oauth' && oauth === undefined) throw new CustodiaError('config-invalid', 'The token service has no OAuth issuer');

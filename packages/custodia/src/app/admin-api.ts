@@ -5,12 +5,13 @@
  * checks the caller's role first (deny by default), and every change is recorded in the
  * operator log.
  */
-import { ADMIN_ROLES, ADMIN_SCOPE, CLEARANCES, hasAdminScope, TREATMENT, userPrincipal, type BreakGlassService, type BreakGlassSession, type IdentityService, type OperatorLog, type Principal } from '../access/index.js';
+import { ADMIN_ROLES, ADMIN_SCOPE, CLEARANCES, hasAdminScope, TREATMENT, userPrincipal, type BreakGlassService, type BreakGlassSession, type IdentityService, type OAuthStore, type OperatorLog, type Principal } from '../access/index.js';
 import { CustodiaError, type Clock } from '../kernel/index.js';
 import { isFhirId, type ResourceStore } from '../fhir/index.js';
 import type { AccessControl, ExplainedLayer } from './access-control.js';
 import type { LegalHold, LegalHoldStore } from '../store/index.js';
 import { badPatientId, type ErasureReport, type ErasureService } from './erasure-service.js';
+import { parseTokenId, tokenIdRevokedUntil } from './token-id.js';
 import type { KeyRotation, KeyStatus } from './key-rotation.js';
 
 /** Key management behind the admin API; erasure and rotation are absent when encryption at rest is off. */
@@ -18,6 +19,8 @@ export interface KeyAdministration {
   readonly holds: LegalHoldStore;
   readonly erasure?: ErasureService;
   readonly keyRotation?: KeyRotation;
+  /** The revocation list every token verification consults (`oauth_revoked_tokens`). */
+  readonly revocations: Pick<OAuthStore, 'revokeAccessToken'>;
 }
 
 const encryptionOff = (): CustodiaError => new CustodiaError('not-supported', 'Encryption at rest is off in this vault: there are no keys to destroy or rotate');
@@ -158,6 +161,22 @@ export class AdminApi {
     const u = await this.identity.resetMfa(str(username, 'username'));
     await this.#record(caller, 'user.reset-mfa', { username: u.username });
     return u;
+  }
+
+  /**
+   * Ends the bearer token an AuditEvent names (`agent.policy`, the id alone or as the BALP
+   * URN; path text, attacker-controlled): a security officer who sees accesses they do not
+   * trust stops the token at once, without the token in hand. Same list, same lifetime as
+   * `custodia token revoke --jti` (token-revocation.ts).
+   */
+  async revokeTokenId(caller: Principal, id: string): Promise<{ jti: string; revokedUntil: string }> {
+    requireAdministrator(caller, 'admin', 'privacy-officer');
+    const jti = parseTokenId(id);
+    const until = tokenIdRevokedUntil(this.clock.now());
+    await this.keys.revocations.revokeAccessToken(jti, until);
+    const revokedUntil = new Date(until).toISOString();
+    await this.#record(caller, 'token.revoke', { jti, by: 'id', expires: revokedUntil });
+    return { jti, revokedUntil };
   }
 
   /** Sensitive-data clearances are a privacy decision: the privacy officer (or the operator) grants them. */

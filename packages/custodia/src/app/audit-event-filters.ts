@@ -3,7 +3,8 @@
  * Parameters"): what a privacy officer asks first — everything one user or app did
  * (`agent`, `agent:identifier`), everything done to one record (`entity`), the refusals
  * (`outcome`), the changes (`action`), an interaction or security event (`type`,
- * `subtype`), from one network (`address`).
+ * `subtype`), from one network (`address`), with one bearer token (`policy`: its id as
+ * `urn:ietf:params:oauth:jti:<jti>`, IHE BALP; finds the token's issuance and every use).
  *
  * They are matched against the AuditEvent as the caller receives it (auditEventResource
  * with the caller's view), never the sealed record, so that a patient cannot find by a
@@ -15,6 +16,7 @@
  *   AuditEvent?agent=Practitioner/dr1&outcome=4,8&date=ge2026-11-01
  *   AuditEvent?agent:identifier=https://custodia.dev/fhir/NamingSystem/client|app1
  *   AuditEvent?entity=Observation/o1&action=R
+ *   AuditEvent?policy=urn:ietf:params:oauth:jti:4f0c…
  */
 import { CustodiaError } from '../kernel/index.js';
 import { parseTokenValue, splitUnescaped, unescapeValue, type TokenValue } from '../fhir/index.js';
@@ -25,7 +27,7 @@ type Json = Record<string, unknown>;
 /** Whether an AuditEvent, as the caller would receive it, matches. */
 export type EventFilter = (event: Json) => boolean;
 
-export const FILTER_PARAMS: readonly string[] = ['agent', 'agent:identifier', 'entity', 'action', 'outcome', 'type', 'subtype', 'address'];
+export const FILTER_PARAMS: readonly string[] = ['agent', 'agent:identifier', 'entity', 'action', 'outcome', 'type', 'subtype', 'address', 'policy'];
 
 /** At most this many alternatives in one value, of at most this many characters each. */
 const MAX_ALTERNATIVES = 20;
@@ -107,6 +109,11 @@ function filterOf(name: string, value: string, baseUrl: string): EventFilter {
     case 'subtype': {
       const wanted = tokenValues(name, value);
       return (e) => list(e['subtype']).some((c) => wanted.some((t) => codingMatches(c, t)));
+    }
+    case 'policy': {
+      // A uri parameter: matched exactly (R4 search.html §3.1.1.4.13), against AuditEvent.agent.policy.
+      const wanted = alternatives(name, value).map(unescapeValue);
+      return (e) => agents(e).some((a) => list(a['policy']).some((p) => typeof p === 'string' && wanted.includes(p)));
     }
     default: {
       // address: a string parameter, matched case-insensitively at the start (§3.1.1.4.7).

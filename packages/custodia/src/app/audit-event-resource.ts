@@ -112,6 +112,9 @@ function referenceOf(who: string): Json {
   return { display: who };
 }
 
+/** IHE BALP: "jti SHALL be prefixed with urn:ietf:params:oauth:jti:" (AuditEvent.agent.policy). */
+export const TOKEN_ID_URN = 'urn:ietf:params:oauth:jti:';
+
 const network = (address: string): Json => ({ address, type: isIP(address) === 0 ? '1' : '2' });
 
 function userAgentType(r: AuditRecord): Coding {
@@ -134,6 +137,8 @@ function agentsOf(r: AuditRecord, origin: string, hidePatientsBut: string | unde
     // The vault account behind a FHIR identity (agentOf in fhir-audit.ts records it as `user:<id>`).
     ...(a.onBehalfOf?.startsWith('user:') === true && !anonymous ? { altId: a.onBehalfOf } : {}),
     requestor: true,
+    // IHE BALP OAUTHaccessTokenUse: agent[user].policy is the token's jti, as an RFC 3553 URN.
+    ...(a.token !== undefined && !anonymous ? { policy: [`${TOKEN_ID_URN}${a.token}`] } : {}),
     ...(a.address !== undefined && a.client === undefined && !anonymous ? { network: network(a.address) } : {}),
   };
   const agents: Json[] = [user];

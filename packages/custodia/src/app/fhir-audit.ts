@@ -34,7 +34,7 @@ export function restSubtype(i: FhirInteraction): string {
   }
 }
 
-/** BALP's agent: the user (their FHIR identity when they have one) or the client, and from where. */
+/** BALP's agent: the user (their FHIR identity when they have one) or the client, from where, and with which token (its id). */
 export function agentOf(p: Principal | undefined, address: string | undefined): AuditAgent {
   const who = p === undefined ? 'anonymous' : p.kind === 'operator' ? 'operator' : p.kind === 'client' ? `client:${p.subject}` : (p.fhirUser ?? `user:${p.subject}`);
   return {
@@ -43,6 +43,7 @@ export function agentOf(p: Principal | undefined, address: string | undefined): 
     ...(p?.kind === 'user' && p.fhirUser !== undefined ? { onBehalfOf: `user:${p.subject}`.slice(0, 256) } : {}),
     ...(p?.role === undefined ? {} : { roles: [p.role] }),
     ...(address === undefined ? {} : { address: address.slice(0, 64) }),
+    ...(p === undefined || p.tokenId === '' ? {} : { token: p.tokenId.slice(0, 256) }),
   };
 }
 

@@ -17,7 +17,8 @@ export { CustodiaError, isCustodiaError, ERROR_CATALOG, type ErrorCode } from '.
 export { etagOf, type FhirResult } from '../fhir/index.js';
 export { TOKEN_AUDIENCE, TOKEN_ISSUER } from '../access/index.js';
 export { mintOperatorToken, type OperatorTokenOptions } from './operator-token.js';
-export { revokeToken, type TokenRevocation } from './token-revocation.js';
+export { revokeToken, revokeTokenId, type TokenRevocation } from './token-revocation.js';
+export { LONGEST_TOKEN_LIFETIME_MS, parseTokenId } from './token-id.js';
 export { addUser, disableUser, enableUser, resetUserMfa, setUserPassword, setRoleMfaRequired, addClient, disableClient, enableClient, readJwksFile, type NewClientInput } from './identity-admin.js';
 export { createIdentityService, openVaultDatabase } from './vault.js';
 export { commonPasswords, COMMON_PASSWORDS_FILE } from './common-passwords.js';

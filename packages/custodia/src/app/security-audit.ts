@@ -137,7 +137,8 @@ function shapeOf(e: SecurityEvent): Shape {
         subtype: e.grantType,
         action: 'C',
         ...ok,
-        agent: e.user === undefined ? otherAgent(`client:${e.client}`, undefined, e.address) : userAgent(e.user, e.client, e.address),
+        // The issued token's id: AuditEvent?policy= finds this issuance with every use of the token.
+        agent: { ...(e.user === undefined ? otherAgent(`client:${e.client}`, undefined, e.address) : userAgent(e.user, e.client, e.address)), ...(e.tokenId === undefined ? {} : { token: e.tokenId.slice(0, 256) }) },
         patients: patientsOf(e.patient),
         entities: grantEntity(e.grant),
         query: eventQuery([['scope', e.scope]]),

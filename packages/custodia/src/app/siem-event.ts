@@ -20,6 +20,8 @@ export interface SiemEvent {
   readonly client?: string;
   readonly roles?: readonly string[];
   readonly address?: string;
+  /** The bearer token's id (jti), never the token: correlates the uses of one token. */
+  readonly tokenId?: string;
   readonly purposeOfUse?: string;
   readonly breakGlass?: boolean;
   readonly patients: readonly string[];
@@ -41,6 +43,7 @@ export function siemEvent(index: number, r: AuditRecord): SiemEvent {
     ...(r.agent.client === undefined ? {} : { client: r.agent.client }),
     ...(r.agent.roles === undefined ? {} : { roles: r.agent.roles }),
     ...(r.agent.address === undefined ? {} : { address: r.agent.address }),
+    ...(r.agent.token === undefined ? {} : { tokenId: r.agent.token }),
     ...(r.purposeOfUse === undefined ? {} : { purposeOfUse: r.purposeOfUse }),
     ...(r.breakGlass === true ? { breakGlass: true } : {}),
     patients: r.patients,
@@ -73,6 +76,7 @@ export function syslogMessage(e: SiemEvent, hostname: string, procId: string): s
     ['outcome', e.outcome],
     ['who', e.who],
     ...(e.address === undefined ? [] : ([['address', e.address]] as [string, string][])),
+    ...(e.tokenId === undefined ? [] : ([['token', e.tokenId]] as [string, string][])),
     ...e.patients.slice(0, 20).map((p): [string, string] => ['patient', p]),
   ];
   const sd = `[${SD_ID} ${params.map(([k, v]) => `${k}="${sdValue(v)}"`).join(' ')}]`;

@@ -1,6 +1,6 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import { Command } from '@commander-js/extra-typings';
-import { CustodiaError, mintOperatorToken, revokeToken } from '../app/index.js';
+import { CustodiaError, mintOperatorToken, parseTokenId, revokeToken, revokeTokenId } from '../app/index.js';
 import { databaseOption, dataDirOption, schemaOption } from './storage-options.js';
 import { parseDuration } from './durations.js';
 import { storageConfig } from './storage-config.js';
@@ -30,14 +30,22 @@ function readToken(file: string): string {
 
 function revokeCommand() {
   return new Command('revoke')
-    .description('end a bearer token of this vault before it expires (custodia token, or the authorization server\'s); servers refuse it from their next request')
+    .description("end a bearer token of this vault before it expires (custodia token, or the authorization server's); servers refuse it from their next request")
     .addOption(dataDirOption())
     .addOption(databaseOption())
     .addOption(schemaOption())
-    .requiredOption('--token-file <file>', 'a file holding the token, or - for standard input')
+    .option('--token-file <file>', 'a file holding the token, or - for standard input')
+    .option('--jti <id>', "the token's id, as an AuditEvent's agent.policy shows it (urn:ietf:params:oauth:jti:<id>, or the id alone), when you do not have the token")
     .exitOverride()
     .action(async (o) => {
-      const r = await revokeToken(storageConfig(o), readToken(o.tokenFile));
+      if ((o.tokenFile === undefined) === (o.jti === undefined)) throw new CustodiaError('request-malformed', 'Give the token (--token-file FILE, or - for standard input) or its id (--jti ID), not both');
+      if (o.jti !== undefined) {
+        const id = parseTokenId(o.jti);
+        const until = await revokeTokenId(storageConfig(o), id);
+        process.stdout.write(`Revoked token id ${id}: servers refuse any token with this id from their next request. An id does not say when its token expires, so it stays on the list until ${new Date(until).toISOString()}.\n`);
+        return;
+      }
+      const r = await revokeToken(storageConfig(o), readToken(o.tokenFile!));
       const expiry = new Date(r.expiresAt * 1000).toISOString();
       process.stdout.write(
         r.revoked

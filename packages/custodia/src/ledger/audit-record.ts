@@ -29,6 +29,13 @@ export interface AuditAgent {
   readonly roles?: readonly string[];
   /** Network address the request came from. */
   readonly address?: string;
+  /**
+   * The id (`jti`) of the bearer token the request carried — or, for a token issuance,
+   * of the access token issued — so that everything done with one token can be found
+   * (AuditEvent `policy`, IHE BALP OAUTHaccessTokenUse) and the token revoked by id
+   * (`custodia token revoke --jti`). Never the token itself.
+   */
+  readonly token?: string;
 }
 
 export interface AuditRecord {
@@ -62,7 +69,7 @@ const isText = (v: unknown, max = 256): v is string => typeof v === 'string' && 
 const isTextList = (v: unknown, maxItems: number, maxText = 256): v is string[] => Array.isArray(v) && v.length <= maxItems && v.every((x) => isText(x, maxText));
 const optional = (o: Record<string, unknown>, k: string, test: (v: unknown) => boolean): boolean => !(k in o) || test(o[k]);
 const KEYS = ['at', 'type', 'subtype', 'action', 'outcome', 'outcomeCode', 'agent', 'purposeOfUse', 'breakGlass', 'patients', 'entities', 'entitiesTruncated', 'query'];
-const AGENT_KEYS = ['who', 'client', 'onBehalfOf', 'roles', 'address'];
+const AGENT_KEYS = ['who', 'client', 'onBehalfOf', 'roles', 'address', 'token'];
 
 function isAgent(v: unknown): v is AuditAgent {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
@@ -73,7 +80,8 @@ function isAgent(v: unknown): v is AuditAgent {
     optional(a, 'client', (x) => isText(x)) &&
     optional(a, 'onBehalfOf', (x) => isText(x)) &&
     optional(a, 'roles', (x) => isTextList(x, 32, 64)) &&
-    optional(a, 'address', (x) => isText(x, 64))
+    optional(a, 'address', (x) => isText(x, 64)) &&
+    optional(a, 'token', (x) => isText(x, 256))
   );
 }
 

@@ -18,6 +18,7 @@ export function registerAdminRoutes(app: FastifyInstance, vault: Vault): void {
   app.post('/admin/btg-reviews/:id', async (req, reply) => json(reply, 200, await vault.admin.reviewBreakGlass(await caller(req), params(req)['id'] ?? '', req.body)));
   app.post('/admin/users', async (req, reply) => json(reply, 201, await vault.admin.addUser(await caller(req), req.body)));
   app.post('/admin/users/:username/disable', async (req, reply) => json(reply, 200, await vault.admin.disableUser(await caller(req), params(req)['username'] ?? '')));
+  app.post('/admin/tokens/:jti/revoke', async (req, reply) => json(reply, 200, await vault.admin.revokeTokenId(await caller(req), params(req)['jti'] ?? '')));
   app.post('/admin/users/:username/reset-mfa', async (req, reply) => json(reply, 200, await vault.admin.resetMfa(await caller(req), params(req)['username'] ?? '')));
   app.get('/admin/legal-holds', async (req, reply) => json(reply, 200, await vault.admin.legalHolds(await caller(req))));
   app.put('/admin/legal-holds/:patient', async (req, reply) => json(reply, 200, await vault.admin.placeHold(await caller(req), params(req)['patient'] ?? '', req.body)));

@@ -4,8 +4,10 @@
  * accounts with administrative roles are created by the operator only (separation of
  * duties); clearances are the privacy officer's. On every database.
  */
+import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_SCOPE } from '../../src/access/index.js';
+import { openVaultDatabase } from '../../src/app/index.js';
 import { ALL_DATABASES, isAvailable } from '../helpers/databases.js';
 import { type TestVault } from '../helpers/test-vault.js';
 import { bearer, PASSWORD, type Users, seededVault } from './access-fixtures.js';
@@ -68,6 +70,40 @@ for (const dialect of ALL_DATABASES) {
       expect((await call('POST', '/admin/users', admin, { username: 'x'.repeat(300), role: 'nurse' })).status).toBe(400);
       expect((await call('POST', '/admin/users', admin, { username: 'bo', role: 'surgeon' })).status).toBe(400);
       expect((await call('POST', '/admin/users', admin, { username: 'bo', role: 'nurse', password: 'short' })).status).toBe(400);
+    });
+
+    it('lets the privacy officer and the administrator end a token by the id its AuditEvents show; no one else', async () => {
+      const suspect = bearer(await users.token('clinician'));
+      const read = async (): Promise<number> => (await call('GET', '/fhir/Patient/p1', suspect)).status;
+      expect(await read()).toBe(200);
+      const jti = decodeJwt(suspect['authorization']!.slice('Bearer '.length)).jti!;
+      const urn = `urn:ietf:params:oauth:jti:${jti}`;
+      const trail = await call('GET', `/fhir/AuditEvent?policy=${encodeURIComponent(urn)}`, po);
+      expect(trail.body.entry.filter((e: any) => e.resource.resourceType === 'AuditEvent').length).toBeGreaterThan(0);
+      // Refused to others, and nothing is revoked by the attempt.
+      const nurse = bearer(await users.token('nurse', { scope: `user/*.cruds ${ADMIN_SCOPE}` }));
+      const narrowPo = bearer(await users.token('privacy-officer', { scope: 'openid fhirUser' }));
+      for (const h of [nurse, narrowPo, suspect]) expect((await call('POST', `/admin/tokens/${encodeURIComponent(urn)}/revoke`, h)).status).toBe(403);
+      expect(await read()).toBe(200);
+      for (const bad of ['a%20b', encodeURIComponent('urn:ietf:params:oauth:jti:'), encodeURIComponent('\u00e9t\u00e9')]) {
+        const r = await call('POST', `/admin/tokens/${bad}/revoke`, po);
+        expect(r.status, bad).toBe(400);
+        expect(r.body.resourceType).toBe('OperationOutcome');
+      }
+      const revoked = await call('POST', `/admin/tokens/${encodeURIComponent(urn)}/revoke`, po);
+      expect(revoked.status, revoked.text).toBe(200);
+      expect(revoked.body.jti).toBe(jti);
+      expect(Date.parse(revoked.body.revokedUntil) - Date.now()).toBeGreaterThan(24 * 3600_000);
+      expect(await read()).toBe(401);
+      // The administrator, by the bare id; the revocation is in the operator log, with the id only.
+      const other = bearer(await users.token('clinician'));
+      const otherJti = decodeJwt(other['authorization']!.slice('Bearer '.length)).jti!;
+      expect((await call('POST', `/admin/tokens/${otherJti}/revoke`, admin)).status).toBe(200);
+      expect((await call('GET', '/fhir/Patient/p1', other)).status).toBe(401);
+      const db = await openVaultDatabase(t.vault.config);
+      const log = await db.operatorLog.recent(50).then((all) => all.filter((e) => e.action === 'token.revoke')).finally(() => db.close());
+      expect(log.map((e) => e.detail['jti'])).toEqual(expect.arrayContaining([jti, otherJti]));
+      expect(log.every((e) => e.detail['by'] === 'id')).toBe(true);
     });
 
     it('leaves clearances to the privacy officer, and disabling and second-factor resets to the administrator', async () => {

@@ -8,6 +8,7 @@
  * reading the trail is on the trail; every AuditEvent and Bundle is valid R4; the proof
  * Bundle verifies against the log's key.
  */
+import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ALL_DATABASES, isAvailable } from '../helpers/databases.js';
 import type { TestResponse, TestVault } from '../helpers/test-vault.js';
@@ -163,8 +164,8 @@ for (const dialect of ALL_DATABASES) {
       expect((await get('/fhir/AuditEvent?date=sa2026', po)).status).toBe(400);
       expect((await get('/fhir/AuditEvent?date=yesterday', po)).status).toBe(400);
       expect((await get('/fhir/AuditEvent?_before=-1', po)).status).toBe(400);
-      expect((await get('/fhir/AuditEvent?policy=x', po)).status).toBe(200);
-      expect((await t.request('GET', '/fhir/AuditEvent?policy=x', undefined, { ...po, prefer: 'handling=strict' })).status).toBe(400);
+      expect((await get('/fhir/AuditEvent?site=x', po)).status).toBe(200);
+      expect((await t.request('GET', '/fhir/AuditEvent?site=x', undefined, { ...po, prefer: 'handling=strict' })).status).toBe(400);
     });
 
     it('filters by who, what, outcome, action, type and address, on each event as the caller sees it', async () => {
@@ -228,6 +229,42 @@ for (const dialect of ALL_DATABASES) {
         expect(r.body.issue[0].details.coding[0].code).toBe('search-too-costly');
       }
       expect((await get(`/fhir/Patient/p1/$access-log?${'_count=1&'.repeat(101)}`, po)).body.issue[0].details.coding[0].code).toBe('search-too-costly');
+    });
+
+    it('finds everything done with one bearer token by its id (policy, IHE BALP), and keeps another patient’s token id from a patient', async () => {
+      const events = async (query: string, as = po): Promise<any[]> => {
+        const r = await get(`/fhir/AuditEvent?_count=1000&${query}`, as);
+        expect(r.status, r.text).toBe(200);
+        return r.body.entry.filter((e: any) => e.resource.resourceType === 'AuditEvent').map((e: any) => e.resource);
+      };
+      const jti = (h: Record<string, string>): string => decodeJwt(h['authorization']!.slice('Bearer '.length)).jti!;
+      const urn = (h: Record<string, string>): string => `urn:ietf:params:oauth:jti:${jti(h)}`;
+      // A token of its own, used twice; the clinician's token, used before.
+      const suspect = bearer(await users.token('clinician'));
+      expect((await get('/fhir/Patient/p1', suspect)).status).toBe(200);
+      expect((await get('/fhir/Observation/o-p2', suspect)).status).toBe(200);
+      const records = await recordedBy(() => get('/fhir/Patient/p2', suspect));
+      expect(records.map((r) => r.agent.token)).toEqual([jti(suspect)]);
+      const used = await events(`policy=${encodeURIComponent(urn(suspect))}`);
+      expect(used).toHaveLength(3);
+      expect(used.every((e) => e.agent.find((a: any) => a.requestor === true).policy[0] === urn(suspect))).toBe(true);
+      expect(used.flatMap(patientsIn).sort()).toEqual(['Patient/p1', 'Patient/p2', 'Patient/p2']);
+      // Alternatives (OR), exact matching only, and the id alone is not the URN.
+      expect((await events(`policy=${encodeURIComponent(urn(suspect))},${encodeURIComponent(urn(clinician))}`)).length).toBeGreaterThan(3);
+      expect(await events(`policy=${jti(suspect)}`)).toEqual([]);
+      expect(await events(`policy=${encodeURIComponent(urn(suspect).slice(0, -1))}`)).toEqual([]);
+      // p2 tried p1's record with their own token: p1 sees that someone tried, not with which token.
+      const tried = (await events('agent=Patient/p2&outcome=4')).filter((e) => e.entity?.some((x: any) => x.what?.reference === 'Patient/p1'));
+      expect(tried.length).toBeGreaterThan(0);
+      const policy = tried[0].agent.find((a: any) => a.requestor === true).policy[0] as string;
+      expect(policy).toMatch(/^urn:ietf:params:oauth:jti:[0-9a-f-]{36}$/);
+      const mine = await events('', patient);
+      const anonymous = mine.filter((e) => e.agent.some((a: any) => a.who?.display === 'another patient'));
+      expect(anonymous.length).toBeGreaterThan(0);
+      expect(anonymous.every((e) => e.agent.every((a: any) => a.policy === undefined))).toBe(true);
+      expect(await events(`policy=${encodeURIComponent(policy)}`, patient)).toEqual([]);
+      // A patient's own token is theirs to see.
+      expect(mine.some((e) => e.agent.some((a: any) => a.policy?.[0] === urn(patient)))).toBe(true);
     });
 
     it('reading the audit trail is on the audit trail, and so is a refusal', async () => {

@@ -7,6 +7,7 @@
  * disclosed, nothing written); records about one patient are sealed under that patient's
  * data key, and erasing the patient makes them unreadable while the log stays provable.
  */
+import { decodeJwt } from 'jose';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
@@ -94,7 +95,8 @@ for (const dialect of ALL_DATABASES) {
       expect(rows).toHaveLength(1);
       return rows[0]!;
     };
-    const clinicianAgent = () => ({ who: 'Practitioner/dr1', onBehalfOf: `user:${clinicianId}`, roles: ['clinician'], address: '127.0.0.1' });
+    // With the id of the token the request carried (never the token), IHE BALP's agent.policy.
+    const clinicianAgent = () => ({ who: 'Practitioner/dr1', onBehalfOf: `user:${clinicianId}`, roles: ['clinician'], address: '127.0.0.1', token: decodeJwt(clinician).jti });
 
     beforeAll(async () => {
       lv = await startListeningVault(dialect, { rateLimits: RATE_LIMITS });

@@ -331,7 +331,7 @@ for (const dialect of ALL_DATABASES) {
       expect(cs.rest[0].resource).toHaveLength(t.vault.fhir.validator.resourceTypes.length);
       // AuditEvent search is the ledger's audit trail: it announces what that search takes.
       const audit = cs.rest[0].resource.find((r: any) => r.type === 'AuditEvent');
-      expect(audit.searchParam.map((p: any) => p.name).sort()).toEqual(['_id', 'action', 'address', 'agent', 'date', 'entity', 'outcome', 'patient', 'subtype', 'type']);
+      expect(audit.searchParam.map((p: any) => p.name).sort()).toEqual(['_id', 'action', 'address', 'agent', 'date', 'entity', 'outcome', 'patient', 'policy', 'subtype', 'type']);
       expect(audit.searchParam.every((p: any) => p.definition.startsWith('http://hl7.org/fhir/SearchParameter/'))).toBe(true);
     });
 

@@ -62,6 +62,8 @@ describe('ledger export for a SIEM', () => {
     expect(events.map((e) => e.subtype)).toEqual(expect.arrayContaining(['create', 'search-type', 'read']));
     const search = events.find((e) => e.subtype === 'search-type')!;
     expect(search).toMatchObject({ type: 'rest', action: 'R', outcome: 'success', who: 'operator', patients: [patientId] });
+    // The bearer token's id (never the token): the uses of one token correlate in the SIEM.
+    expect(search.tokenId).toMatch(/^[0-9a-f-]{36}$/);
     expect(events.find((e) => e.subtype === 'read' && e.outcome === 'minor-failure')).toMatchObject({ outcomeCode: 'resource-not-found' });
     expect(text).toContain(patientId);
     expect(text.toLowerCase()).not.toContain(NAME.toLowerCase());
@@ -109,6 +111,7 @@ describe('ledger export for a SIEM', () => {
           expect(Number(m![1])).toBe(13 * 8 + (event.outcome === 'success' ? 5 : 4));
           expect(m![2]).toBe(event.time);
           expect(m![6]).toContain(`idx="${event.ledgerIndex}"`);
+          if (event.tokenId !== undefined) expect(m![6]).toContain(`token="${event.tokenId}"`);
           expect(f.toLowerCase()).not.toContain(NAME.toLowerCase());
         }
       } finally {

@@ -3,12 +3,13 @@
  * vault, put on the revocation list from outside the server, is refused by the running
  * vault from its next request and stays so; anything that is not a token signed by this
  * vault's key is refused without touching the database; an expired token needs nothing.
- * The operator log names the token by its id, never by the token.
+ * The operator log names the token by its id, never by the token. An operator who has
+ * only the token's id, from an AuditEvent, revokes by it.
  */
-import { generateKeyPair, SignJWT } from 'jose';
+import { decodeJwt, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/kernel/index.js';
-import { openVaultDatabase, revokeToken } from '../../src/app/index.js';
+import { LONGEST_TOKEN_LIFETIME_MS, openVaultDatabase, parseTokenId, revokeToken, revokeTokenId } from '../../src/app/index.js';
 import { ALL_DATABASES, isAvailable } from '../helpers/databases.js';
 import { startTestVault, type TestVault } from '../helpers/test-vault.js';
 
@@ -47,6 +48,31 @@ for (const name of ALL_DATABASES) {
       expect(revocations).toHaveLength(2);
       expect(revocations[0]!.detail).toMatchObject({ jti: r.tokenId, subject: 'leaked-operator', kind: 'operator', issuer: 'urn:custodia:vault' });
       expect(JSON.stringify(log)).not.toContain(token);
+    });
+
+    it('revokes by the id an AuditEvent shows (agent.policy), for an operator who has the trail but not the token', async () => {
+      const token = await t.tokenFor('system/*.rs', 'seen-in-the-trail');
+      const other = await t.tokenFor('system/*.rs', 'bystander');
+      expect(await status(token)).toBe(200);
+      const jti = decodeJwt(token).jti!;
+      const trail = await t.request('GET', `/fhir/AuditEvent?_count=10&policy=${encodeURIComponent(`urn:ietf:params:oauth:jti:${jti}`)}`);
+      expect(trail.status).toBe(200);
+      const policy = trail.body.entry[0].resource.agent.find((a: any) => a.requestor === true).policy[0] as string;
+      const now = new ManualClock(Date.parse('2026-12-02T00:00:00Z'));
+      const until = await revokeTokenId(t.vault.config, parseTokenId(policy), now);
+      expect(until).toBe(now.now() + LONGEST_TOKEN_LIFETIME_MS);
+      expect(await status(token)).toBe(401);
+      expect(await status(other)).toBe(200);
+      const [entry] = (await operatorLog()).filter((e) => e.action === 'token.revoke' && e.detail['jti'] === jti);
+      expect(entry!.detail).toEqual({ jti, by: 'id', expires: new Date(until).toISOString() });
+    });
+
+    it('takes a token id alone or as the BALP URN, and nothing else', () => {
+      expect(parseTokenId(' 0b9c-x ')).toBe('0b9c-x');
+      expect(parseTokenId('urn:ietf:params:oauth:jti:0b9c-x')).toBe('0b9c-x');
+      for (const bad of ['', 'urn:ietf:params:oauth:jti:', 'a b', 'x'.repeat(257), 'caf\u00e9', 'a\u0000b']) {
+        expect(() => parseTokenId(bad), JSON.stringify(bad)).toThrow(expect.objectContaining({ code: 'request-malformed' }));
+      }
     });
 
     it('refuses anything but a token signed by this vault’s key, and says why', async () => {

@@ -2,6 +2,7 @@
  * The `custodia` command as users run it: the built binary in a child process.
  * (`npm test` builds first.)
  */
+import { decodeJwt } from 'jose';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -132,13 +133,23 @@ describe('custodia CLI', () => {
       expect(byStdin.status, byStdin.stderr).toBe(0);
       expect(byStdin.stdout).toMatch(/\(operator token of operator\)/);
       expect(await get(operator)).toBe(401);
+      // By the id an AuditEvent shows (agent.policy), for an operator who does not have the token.
+      const second = run(['token', '--data-dir', d, '--user', 'ivy']).stdout.trim();
+      expect(await get(second)).toBe(200);
+      const policy = `urn:ietf:params:oauth:jti:${decodeJwt(second).jti}`;
+      const byId = run(['token', 'revoke', '--data-dir', d, '--jti', policy]);
+      expect(byId.code, byId.stderr).toBe(0);
+      expect(byId.stdout).toMatch(/^Revoked token id [0-9a-f-]{36}: servers refuse any token with this id from their next request\. .* until \d{4}-/);
+      expect(await get(second)).toBe(401);
       // Not a token of this vault (another data directory's key), no file: one line, exit 2.
       const elsewhere = tempDir();
       writeFileSync(join(elsewhere, 'token.txt'), run(['token', '--data-dir', elsewhere]).stdout);
       for (const [args, message] of [
         [['--token-file', join(elsewhere, 'token.txt')], /not signed by this vault's key/],
         [['--token-file', join(d, 'missing.txt')], /The token file .* cannot be read/],
-        [[], /required option '--token-file <file>'/],
+        [[], /Give the token \(--token-file FILE, or - for standard input\) or its id \(--jti ID\), not both/],
+        [['--token-file', join(d, 'leaked.txt'), '--jti', 'abc'], /not both/],
+        [['--jti', 'two words'], /A token id is 1 to 256 printable ASCII characters/],
       ] as const) {
         const r = run(['token', 'revoke', '--data-dir', d, ...args]);
         expect(r.code).toBe(2);

@@ -12,7 +12,7 @@
  * PostgreSQL.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { exportJWK, generateKeyPair, SignJWT } from 'jose';
+import { decodeJwt, exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { base32Decode, totpAt } from '../../src/access/index.js';
@@ -189,7 +189,8 @@ for (const name of ALL_DATABASES) {
         subtype: 'authorization_code',
         action: 'C',
         outcome: '0',
-        agent: { ...alice, ...agentAt(tokenAddress) },
+        // The id of the access token issued, never the token: AuditEvent?policy= links it to every use.
+        agent: { ...alice, ...agentAt(tokenAddress), token: decodeJwt(tokens.access_token).jti },
         patients: [patientId],
         entities: [grant],
         query: expect.any(String),
@@ -417,13 +418,15 @@ for (const name of ALL_DATABASES) {
       const now = Math.floor(Date.now() / 1000);
       const assertion = await new SignJWT({ iss: 'backend', sub: 'backend', aud: `${h.issuer}/oauth/token`, jti: randomUUID(), exp: now + 240, iat: now }).setProtectedHeader({ alg: 'ES384', kid: 'k1', typ: 'JWT' }).sign(privateKey);
       secrets.add(assertion);
+      let access = '';
       const appended = await appendedBy(async () => {
         const reply = await postForm(`${h.issuer}/oauth/token`, { grant_type: 'client_credentials', scope: 'system/Patient.rs', client_assertion_type: ASSERTION_TYPE, client_assertion: assertion });
         expect(reply.status).toBe(200);
-        secrets.add(reply.body.access_token);
+        access = reply.body.access_token;
+        secrets.add(access);
       });
       expect(security(appended)).toEqual([
-        { at: expect.any(Number), type: 'token', subtype: 'client_credentials', action: 'C', outcome: '0', agent: { who: 'client:backend', address: '127.0.0.1' }, patients: [], entities: [], query: 'scope=system%2FPatient.rs' },
+        { at: expect.any(Number), type: 'token', subtype: 'client_credentials', action: 'C', outcome: '0', agent: { who: 'client:backend', address: '127.0.0.1', token: decodeJwt(access).jti }, patients: [], entities: [], query: 'scope=system%2FPatient.rs' },
       ]);
     });
 
