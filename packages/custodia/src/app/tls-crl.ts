@@ -15,9 +15,11 @@
  * or a single DER list, as distribution points serve them.
  */
 import { readFileSync, statSync } from 'node:fs';
-import { webcrypto } from 'node:crypto';
+import { Worker } from 'node:worker_threads';
 import { CustodiaError } from '../kernel/index.js';
-import { pemBlocks } from './pem-blocks.js';
+import { threadModule } from '../store/index.js';
+import { verifyCrlLists, type CheckedCrls } from './crl-check.js';
+import type { CrlCheckData, CrlCheckReply } from './crl-check-thread.js';
 
 export interface ClientCrls {
   /** Every list, as PEM (`X509 CRL`): the `crl` of the server's secure context. */
@@ -35,26 +37,53 @@ const invalid = (message: string, cause?: unknown): never => {
   throw new CustodiaError('config-invalid', message, cause === undefined ? undefined : { cause });
 };
 
-const tooLarge = (path: string): never => invalid(`The client CRL file ${path} is larger than ${MAX_CRL_FILE_BYTES / 1024 / 1024} MiB`);
+/**
+ * The worker's heap. asn1js builds objects for every node: checking a list of 10,000
+ * revocations (240 KB) needed 48 MB of heap (32 MB was too little; measured 2026-12-02),
+ * so this holds about 900,000. A larger list ends the worker, not the server, and is
+ * refused as one that could not be checked.
+ */
+const CHECK_HEAP_MB = 4096;
 
-/** The DER lists of the file: its PEM `X509 CRL` blocks, or the file itself when it holds no PEM. */
-function derLists(path: string, data: Buffer): Buffer[] {
-  const text = data.toString('latin1');
-  if (!text.includes('-----BEGIN')) return [data];
-  const blocks = pemBlocks(text, 'X509 CRL').map((b) => Buffer.from(b.replace(/-----[^-]+-----|\s+/g, ''), 'base64'));
-  if (blocks.length === 0) invalid(`${path} holds no PEM CRL (-----BEGIN X509 CRL-----) and is not a DER CRL`);
-  return blocks;
+/**
+ * The lists of `data`, checked in a worker thread (crl-check-thread.ts; parsing costs
+ * about 60 µs per revoked certificate, 0.3–0.6 s for 5,000, measured 2026-12-02), or in
+ * this thread when there is no built worker module (tests run from the TypeScript source
+ * without a build).
+ */
+function checkClientCrls(path: string, data: Buffer, caBundle: Buffer, now: number): Promise<CheckedCrls> {
+  const module = threadModule('crl-check-thread', 'app');
+  if (module === undefined) return verifyCrlLists(path, data, caBundle, now);
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(module, { workerData: { path, data, caBundle, now } satisfies CrlCheckData, resourceLimits: { maxOldGenerationSizeMb: CHECK_HEAP_MB } });
+    let settled = false;
+    const settle = (f: () => void): void => {
+      if (settled) return;
+      settled = true;
+      f();
+      void worker.terminate();
+    };
+    worker.once('message', (r: CrlCheckReply) =>
+      settle(() => {
+        if ('pem' in r) resolve({ pem: Buffer.from(r.pem.buffer, r.pem.byteOffset, r.pem.byteLength), nextUpdate: r.nextUpdate });
+        else if ('invalid' in r) reject(new CustodiaError('config-invalid', r.invalid, r.cause === undefined ? undefined : { cause: new Error(r.cause) }));
+        else reject(new CustodiaError('internal', `The CRL check failed: ${r.failed}`));
+      }),
+    );
+    // ERR_WORKER_OUT_OF_MEMORY above all: a list too large to check is refused like a bad one.
+    worker.once('error', (e) => settle(() => reject(new CustodiaError('config-invalid', `The client CRL file ${path} could not be checked (${e.message})`, { cause: e }))));
+    worker.once('exit', (code) => settle(() => reject(new CustodiaError('config-invalid', `The client CRL file ${path} could not be checked (the check stopped with code ${code})`))));
+  });
 }
 
-const toPem = (der: Buffer): string => `-----BEGIN X509 CRL-----\n${der.toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n?$/, '\n')}-----END X509 CRL-----\n`;
+const tooLarge = (path: string): never => invalid(`The client CRL file ${path} is larger than ${MAX_CRL_FILE_BYTES / 1024 / 1024} MiB`);
 
 /**
  * Reads and checks `path` against the CA certificates of `--tls-client-ca` (`caBundle`,
  * PEM) at time `now` (ms). Throws `config-invalid` naming the file and what is wrong.
  * `previous`: the lists this file held when last read; when neither the file nor the CAs
- * changed and they are still current, they are returned as they are (parsing costs about
- * 60 µs per revoked certificate, on the event loop: 0.3–0.6 s for 5,000, measured
- * 2026-12-02; the server reads the file again every 5 minutes).
+ * changed and they are still current, they are returned as they are, unparsed (the server
+ * reads the file again every 5 minutes); otherwise they are checked in a worker thread.
  */
 export async function readClientCrls(path: string, caBundle: Buffer, now: number, previous?: ClientCrls): Promise<ClientCrls> {
   let data: Buffer;
@@ -68,47 +97,6 @@ export async function readClientCrls(path: string, caBundle: Buffer, now: number
   // Checked again: the file may have grown between the stat and the read.
   if (data.length > MAX_CRL_FILE_BYTES) tooLarge(path);
   if (previous !== undefined && previous.nextUpdate.getTime() > now && previous.checked.file.equals(data) && previous.checked.caBundle.equals(caBundle)) return previous;
-  await import('reflect-metadata');
-  const x509 = await import('@peculiar/x509');
-  const cas = pemBlocks(caBundle.toString('utf8'), 'CERTIFICATE').map((pem) => new x509.X509Certificate(pem));
-  const covered = new Set<number>();
-  const pems: string[] = [];
-  let nextUpdate = Infinity;
-  for (const [i, der] of derLists(path, data).entries()) {
-    const which = `CRL ${i + 1} of ${path}`;
-    let crl: InstanceType<typeof x509.X509Crl>;
-    try {
-      // asn1js's defaults (10,000 nodes, 16 MB) would refuse a CA's list of a few thousand
-      // revocations. Every ASN.1 node takes at least two bytes (tag and length), so the
-      // file's own size, already bounded above, bounds the nodes and the content.
-      crl = new x509.X509Crl(der, { berOptions: { maxNodes: Math.ceil(der.length / 2) + 16, maxContentLength: der.length } });
-    } catch (e) {
-      return invalid(`${which} is not a certificate revocation list`, e);
-    }
-    // RFC 5280 §6.3.3 (b), (f): the list's issuer is one of our CAs, whose key signed it.
-    let signer = -1;
-    for (const [j, ca] of cas.entries()) {
-      if (ca.subject !== crl.issuer) continue;
-      const ok = await crl.verify({ publicKey: ca }, webcrypto as unknown as Parameters<typeof crl.verify>[1]).catch(() => false);
-      if (ok) {
-        signer = j;
-        break;
-      }
-    }
-    if (signer < 0) invalid(`${which} (issuer ${crl.issuer}) is not signed by any CA of --tls-client-ca`);
-    // §5.1.2.5: conforming issuers always give nextUpdate; without it a list would never go stale.
-    const next = crl.nextUpdate;
-    if (next === undefined) return invalid(`${which} (issuer ${crl.issuer}) has no nextUpdate: a list that never goes stale cannot be trusted to be current`);
-    if (crl.thisUpdate.getTime() > now) invalid(`${which} (issuer ${crl.issuer}) is not valid before ${crl.thisUpdate.toISOString()}`);
-    if (next.getTime() <= now) invalid(`${which} (issuer ${crl.issuer}) expired at ${next.toISOString()}: fetch a fresh one from its CA (meanwhile every client certificate of that CA is refused)`);
-    covered.add(signer);
-    nextUpdate = Math.min(nextUpdate, next.getTime());
-    pems.push(toPem(der));
-  }
-  // OpenSSL checks every certificate of a chain (CRL_CHECK_ALL): a CA without a list here
-  // would make every certificate it issued unverifiable.
-  for (const [j, ca] of cas.entries()) {
-    if (!covered.has(j)) invalid(`${path} has no CRL of ${ca.subject}, a CA of --tls-client-ca: with --tls-client-crl every such CA needs its current CRL`);
-  }
-  return { pem: Buffer.from(pems.join('')), nextUpdate: new Date(nextUpdate), checked: { file: data, caBundle } };
+  const { pem, nextUpdate } = await checkClientCrls(path, data, caBundle, now);
+  return { pem, nextUpdate: new Date(nextUpdate), checked: { file: data, caBundle } };
 }

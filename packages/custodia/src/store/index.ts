@@ -18,3 +18,4 @@ export { ledgerCosignatures } from './ledger-cosignatures.js';
 export { openWitnessStateFile, EVIDENCE_PER_LOG, type WitnessStateFile, type WitnessEvidence } from './witness-state-file.js';
 export { loadWitnessKey, witnessKeyPath } from './witness-key-file.js';
 export { DEFAULT_SEARCH_TIMEOUT_MS } from './search-runner.js';
+export { threadModule } from './thread-module.js';

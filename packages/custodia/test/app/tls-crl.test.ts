@@ -14,6 +14,7 @@ import { webcrypto } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_CRL_FILE_BYTES, readClientCrls } from '../../src/app/tls-crl.js';
 import { createTestCa, type Issued, type TestCa } from '../helpers/test-pki.js';
+import { threadModule } from '../../src/store/index.js';
 
 const HOUR = 3600_000;
 
@@ -61,6 +62,27 @@ describe('client CRLs of mutual TLS', () => {
     const long = await x509.X509CrlGenerator.create({ issuer: new x509.X509Certificate(ca.cert).subject, thisUpdate: new Date(now - HOUR), nextUpdate: new Date(now + HOUR), signingAlgorithm: { name: 'ECDSA', hash: 'SHA-256' }, signingKey, entries }, webcrypto as never);
     const read = await readClientCrls(file('long.crl', Buffer.from(long.rawData)), bundle(ca), now);
     expect(new x509.X509Crl(read.pem.toString(), { berOptions: { maxNodes: 100_000 } }).findRevoked((0x100000 + 3999).toString(16))).not.toBeNull();
+  });
+
+  // A CA's list changes daily or hourly; checking one of 5,000 revocations takes 0.3–0.6 s.
+  it.skipIf(threadModule('crl-check-thread', 'app') === undefined)('checks a changed list in a worker thread: the event loop keeps serving meanwhile', { timeout: 120_000 }, async () => {
+    const signingKey = await webcrypto.subtle.importKey('pkcs8', Buffer.from(ca.key.replace(/-----[^-]+-----|\s/g, ''), 'base64'), { name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign']);
+    const entries = Array.from({ length: 5_000 }, (_, i) => ({ serialNumber: (0x200000 + i).toString(16), revocationDate: new Date(now - HOUR) }));
+    const big = await x509.X509CrlGenerator.create({ issuer: new x509.X509Certificate(ca.cert).subject, thisUpdate: new Date(now - HOUR), nextUpdate: new Date(now + HOUR), signingAlgorithm: { name: 'ECDSA', hash: 'SHA-256' }, signingKey, entries }, webcrypto as never);
+    const path = file('big.crl', Buffer.from(big.rawData));
+    const ticks: number[] = [];
+    const timer = setInterval(() => ticks.push(performance.now()), 5);
+    const started = performance.now();
+    const read = await readClientCrls(path, bundle(ca), now);
+    const took = performance.now() - started;
+    clearInterval(timer);
+    const gaps = ticks.map((t, i) => t - (i === 0 ? started : ticks[i - 1]!));
+    // In this thread the parse alone held the loop for most of the check (one gap of about its length).
+    expect(Math.max(...gaps), `longest gap of ${ticks.length} ticks in ${took.toFixed(0)} ms`).toBeLessThan(Math.max(took / 2, 100));
+    expect(ticks.length).toBeGreaterThan(10);
+    expect(read.pem.toString()).toContain('-----BEGIN X509 CRL-----');
+    // A bad list is reported from the worker with the same message as in this thread.
+    await expect(readClientCrls(file('big-other.pem', await second.revoke([])), bundle(ca), now)).rejects.toThrow(/issuer CN=Second Client CA\) is not signed by any CA of --tls-client-ca/);
   });
 
   it('refuses a file that is not a CRL, and one larger than the limit without reading it', async () => {
