@@ -1,4 +1,4 @@
-export { TokenService, TOKEN_AUDIENCE, TOKEN_ISSUER, MAX_TOKEN_LIFETIME_SECONDS, type SigningKey, type IssueOptions } from './token-service.js';
+export { TokenService, TOKEN_AUDIENCE, TOKEN_ISSUER, MAX_TOKEN_LIFETIME_SECONDS, RefusedToken, type TokenRefusal, type SigningKey, type IssueOptions } from './token-service.js';
 export type { Principal } from './principal.js';
 export { RateLimiter, DEFAULT_RATE_LIMITS, WORK_PER_REQUEST, type RateLimit, type Work, type RateLimits } from './rate-limiter.js';
 export { TokenBuckets, type TokenBucketOptions, type BucketDecision } from './token-buckets.js';

@@ -11,7 +11,7 @@
  */
 import * as crypto from 'node:crypto';
 import { createHash } from 'node:crypto';
-import { SignJWT, jwtVerify, type CryptoKey, type JWK, type JWTPayload, type KeyObject } from 'jose';
+import { SignJWT, errors as joseErrors, jwtVerify, type CryptoKey, type JWK, type JWTPayload, type KeyObject } from 'jose';
 import { CustodiaError, type Clock, type Random, uuidV4 } from '../kernel/index.js';
 import { TREATMENT, type Principal } from './principal.js';
 import { isRole, type Role } from './identity/roles.js';
@@ -70,6 +70,25 @@ export interface TokenServiceOptions {
   readonly revocations?: RevocationList;
   /** User accounts as they stand now; without it a user token is judged on its claims alone. */
   readonly accounts?: UserAccounts;
+}
+
+/** Why a token this vault's key signed was refused: recorded in the audit trail, never told to the caller. */
+export type TokenRefusal = 'revoked' | 'expired' | 'client-disabled' | 'account-ended';
+
+/**
+ * A bearer token signed by this vault's key and refused: `token-invalid` to the caller,
+ * like any bad token, but with the token's id and why, for the audit trail — so that
+ * `AuditEvent?policy=` shows every attempt with a revoked or expired token, and from
+ * where. A token whose signature does not verify has no id worth recording (anyone can
+ * write one).
+ */
+export class RefusedToken extends CustodiaError {
+  constructor(
+    readonly tokenId: string,
+    readonly reason: TokenRefusal,
+  ) {
+    super('token-invalid', 'The bearer token is not valid');
+  }
 }
 
 /** No token of this vault lives longer (`custodia token --ttl`, and the authorization server's lifetimes, oauth-settings.ts). */
@@ -208,6 +227,9 @@ export class TokenService {
       if (payload.iss !== TOKEN_ISSUER && header.typ !== 'at+jwt') throw new Error('not an access token');
       principal = principalOf(payload);
     } catch (e) {
+      // jose checks the signature before the claims: an expired token's payload is this vault's.
+      const jti = e instanceof joseErrors.JWTExpired ? claimText(e.payload['jti']) : undefined;
+      if (jti !== undefined) throw new RefusedToken(jti, 'expired');
       throw new CustodiaError('token-invalid', 'The bearer token is not valid', { cause: e });
     }
     if (this.#cache.size >= CACHE_MAX) this.#cache.delete(this.#cache.keys().next().value as string);
@@ -217,11 +239,11 @@ export class TokenService {
 
   async #notRevoked(p: Principal): Promise<Principal> {
     const list = this.options.revocations;
-    if (list !== undefined && (await list.isRevoked(p.tokenId))) throw new CustodiaError('token-invalid', 'The bearer token is not valid');
+    if (list !== undefined && (await list.isRevoked(p.tokenId))) throw new RefusedToken(p.tokenId, 'revoked');
     // A token issued to a client (OAuth) holds only while the client is active.
     const accounts = this.options.accounts;
     if (accounts !== undefined && p.clientId !== undefined && p.issuer !== TOKEN_ISSUER && !(await accounts.clientActive(p.clientId))) {
-      throw new CustodiaError('token-invalid', 'The bearer token is not valid');
+      throw new RefusedToken(p.tokenId, 'client-disabled');
     }
     return p.kind === 'user' ? this.#asAccountStands(p) : p;
   }
@@ -239,7 +261,7 @@ export class TokenService {
     const now = await accounts.standing(p.subject);
     const cutOff = now?.sessionsNotBefore !== undefined && (p.issuedAtMs === undefined || p.issuedAtMs <= now.sessionsNotBefore);
     if (now === undefined || !now.active || cutOff || now.role !== p.role || (p.fhirUser !== undefined && now.fhirUser !== p.fhirUser)) {
-      throw new CustodiaError('token-invalid', 'The bearer token is not valid');
+      throw new RefusedToken(p.tokenId, 'account-ended');
     }
     if (p.clearances.every((c) => now.clearances.includes(c))) return p;
     return { ...p, clearances: p.clearances.filter((c) => now.clearances.includes(c)) };

@@ -5,7 +5,7 @@
  * response discloses), why (purpose of use, break-the-glass) and how it ended.
  */
 import { isCustodiaError, catalogEntry } from '../kernel/index.js';
-import { BREAK_THE_GLASS, type Principal } from '../access/index.js';
+import { BREAK_THE_GLASS, RefusedToken, type Principal } from '../access/index.js';
 import { MAX_ENTITIES, type AuditAgent, type AuditOutcome, type AuditRecord, type WriteAuditTemplate } from '../ledger/index.js';
 import type { FhirInteraction, FhirResource, StoredVersion } from '../fhir/index.js';
 
@@ -45,6 +45,18 @@ export function agentOf(p: Principal | undefined, address: string | undefined): 
     ...(address === undefined ? {} : { address: address.slice(0, 64) }),
     ...(p === undefined || p.tokenId === '' ? {} : { token: p.tokenId.slice(0, 256) }),
   };
+}
+
+/**
+ * A bearer token refused before anyone is known: who acted is `anonymous`; a token of
+ * this vault's key (revoked, expired, its account or client ended) is named by its id,
+ * with why in the record's query (sealed; the privacy officer reads it), so that the uses
+ * of a leaked token after its revocation are found with the others (`AuditEvent?policy=`).
+ */
+export function authnFailureTemplate(e: unknown, address: string | undefined): WriteAuditTemplate {
+  const agent = agentOf(undefined, address);
+  if (!(e instanceof RefusedToken)) return { type: 'authn-failure', subtype: 'bearer-token', agent };
+  return { type: 'authn-failure', subtype: 'bearer-token', agent: { ...agent, token: e.tokenId.slice(0, 256) }, query: `reason=${e.reason}` };
 }
 
 /** The entity a failed interaction was aimed at, when it names one. */

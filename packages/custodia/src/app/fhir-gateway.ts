@@ -12,7 +12,7 @@ import type { AccessControl, BreakGlassRequest } from './access-control.js';
 import { executeInteraction, isReadOnly, parseInteraction, type FhirContext, type FhirInteraction, type FhirResult, type RequestOptions, type StoredVersion } from '../fhir/index.js';
 import type { WriteAuditContext, WriteAuditTemplate } from '../ledger/index.js';
 import type { AuditTrail } from './audit-trail.js';
-import { agentOf, disclosureRecord, failureRecord, templateOf } from './fhir-audit.js';
+import { agentOf, authnFailureTemplate, disclosureRecord, failureRecord, templateOf } from './fhir-audit.js';
 import type { AuditEventApi } from './audit-event-api.js';
 import type { AnswerFloor } from './answer-floor.js';
 
@@ -173,8 +173,7 @@ async function serve(gateway: FhirGateway, req: FhirHttpRequest, state: RequestS
 
 /** A bearer token refused outside the FHIR pipeline (the ledger's entry route) is audited like one inside it. */
 export function recordAuthnFailure(gateway: Pick<FhirGateway, 'audit'>, e: unknown, address: string | undefined): Promise<void> {
-  const template: WriteAuditTemplate = { type: 'authn-failure', subtype: 'bearer-token', agent: agentOf(undefined, address) };
-  return gateway.audit.record([failureRecord(template, undefined, e, gateway.audit.clock.now())]);
+  return gateway.audit.record([failureRecord(authnFailureTemplate(e, address), undefined, e, gateway.audit.clock.now())]);
 }
 
 /** A request that failed is audited too (failed sign-ins, refusals, not found); a flood of 429s is not, to keep it from amplifying. */
@@ -183,7 +182,7 @@ async function auditFailure(gateway: FhirGateway, req: FhirHttpRequest, principa
   const { audit } = gateway;
   const template: WriteAuditTemplate =
     principal === undefined
-      ? { type: 'authn-failure', subtype: 'bearer-token', agent: agentOf(undefined, req.address) }
+      ? authnFailureTemplate(e, req.address)
       : interaction === undefined
         ? { type: 'rest', subtype: 'unparsed', agent: agentOf(principal, req.address), purposeOfUse: principal.purposeOfUse.slice(0, 64) || 'TREAT' }
         : templateOf(interaction, principal, req.address, req.breakGlass?.purposeOfUse);

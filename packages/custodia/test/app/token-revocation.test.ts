@@ -63,6 +63,13 @@ for (const name of ALL_DATABASES) {
       expect(until).toBe(now.now() + LONGEST_TOKEN_LIFETIME_MS);
       expect(await status(token)).toBe(401);
       expect(await status(other)).toBe(200);
+      // The attempt with the revoked token is on the trail under the same id, with why.
+      const after = await t.request('GET', `/fhir/AuditEvent?_count=10&outcome=4&policy=${encodeURIComponent(policy)}`);
+      const [attempt] = after.body.entry.filter((e: any) => e.resource.resourceType === 'AuditEvent').map((e: any) => e.resource);
+      expect(attempt).toMatchObject({ type: { code: '110114' }, outcome: '4', outcomeDesc: 'token-invalid' }); // DICOM User Authentication
+      expect(attempt.agent[0]).toMatchObject({ who: { display: 'anonymous (no valid token)' }, policy: [policy] });
+      const query = attempt.entity.find((e: any) => e.query !== undefined).query as string;
+      expect(Buffer.from(query, 'base64').toString()).toBe('reason=revoked');
       const [entry] = (await operatorLog()).filter((e) => e.action === 'token.revoke' && e.detail['jti'] === jti);
       expect(entry!.detail).toEqual({ jti, by: 'id', expires: new Date(until).toISOString() });
     });

@@ -7,7 +7,7 @@
  */
 import { generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TOKEN_AUDIENCE, TOKEN_ISSUER, TokenService, type RevocationList, type SigningKey } from '../../src/access/index.js';
+import { RefusedToken, TOKEN_AUDIENCE, TOKEN_ISSUER, TokenService, type RevocationList, type SigningKey } from '../../src/access/index.js';
 import { isCustodiaError, ManualClock, seededRandom } from '../../src/kernel/index.js';
 import { ALL_DATABASES, isAvailable } from '../helpers/databases.js';
 import { basicAuth, fhirStatus, postForm, startOAuthServer, type OAuthHarness } from './oauth-harness.js';
@@ -128,6 +128,25 @@ describe('TokenService with an OAuth issuer and a revocation list', () => {
     expect(calls).toEqual([t.tokenId, t.tokenId]);
     revoked.add(t.tokenId);
     await expect(tokens.verify(t.token)).rejects.toSatisfy((e) => isCustodiaError(e, 'token-invalid'));
+  });
+
+  it('names a refused token of its own key by id and reason (for the audit trail), and nothing else', async () => {
+    const revoked = new Set<string>();
+    const { tokens, clock } = await service(revoked);
+    const refusal = async (token: string) => tokens.verify(token).then(() => 'accepted', (e: unknown) => (e instanceof RefusedToken ? `${e.code} ${e.reason} ${e.tokenId}` : isCustodiaError(e, 'token-invalid') ? 'token-invalid, no id' : String(e)));
+    const kept = await tokens.mint({ authority: 'oauth', kind: 'client', subject: 's', scope: 'system/*.rs', ttlSeconds: 60 });
+    const ended = await tokens.mint({ authority: 'oauth', kind: 'client', subject: 's', scope: 'system/*.rs', ttlSeconds: 60 });
+    revoked.add(ended.tokenId);
+    expect(await refusal(kept.token)).toBe('accepted');
+    expect(await refusal(ended.token)).toBe(`token-invalid revoked ${ended.tokenId}`);
+    // Tampered, or signed by another key: no id is taken from it.
+    const [h, p, sig] = kept.token.split('.') as [string, string, string];
+    expect(await refusal(`${h}.${p}.${sig.startsWith('A') ? 'B' : 'A'}${sig.slice(1)}`)).toBe('token-invalid, no id');
+    const { privateKey } = await generateKeyPair('EdDSA');
+    const foreign = await new SignJWT({ scope: 'system/*.rs', kind: 'client' }).setProtectedHeader({ alg: 'EdDSA', typ: 'at+jwt' }).setIssuer('https://vault.example').setAudience('https://vault.example/fhir').setSubject('s').setJti('forged-id').setIssuedAt(T0 / 1000 - 120).setExpirationTime(T0 / 1000 - 60).sign(privateKey);
+    expect(await refusal(foreign)).toBe('token-invalid, no id');
+    clock.advance(61_000);
+    expect(await refusal(kept.token)).toBe(`token-invalid expired ${kept.tokenId}`);
   });
 
   it('keeps operator tokens working, and the old three-argument constructor', async () => {
