@@ -1,7 +1,7 @@
 import { Command, Option } from '@commander-js/extra-typings';
 import type { Server as SecureServer } from 'node:https';
 import { createVault, isLoopback, loadDemoDataIfEmpty, loggerOptions, parseRateLimitSpecs, resolveConfig, startTlsRenewal, type TlsMaterial } from '../app/index.js';
-import { buildServer, secureContextOptions } from '../server/index.js';
+import { buildServer, secureContextOptions, trackConnections } from '../server/index.js';
 import { databaseOption, dataDirOption, schemaOption } from './storage-options.js';
 
 /** A repeatable option's values, in order. */
@@ -14,7 +14,7 @@ const CRL_RECHECK_MS = 5 * 60_000;
 /** What a user needs to trust or pin the server's certificate. */
 function tlsSummary(tls: TlsMaterial): string {
   const what = tls.selfSigned ? `self-signed for localhost, 127.0.0.1 and ::1${tls.issued === true ? ', newly issued' : ''}` : 'from --tls-cert';
-  const crl = tls.clientCrl === undefined ? '' : `Revocation: client certificates are checked against --tls-client-crl (replace it before ${tls.clientCrl.nextUpdate.toISOString()}; it is read again every ${CRL_RECHECK_MS / 60_000} minutes).\n`;
+  const crl = tls.clientCrl === undefined ? '' : `Revocation: client certificates are checked against --tls-client-crl (replace it before ${tls.clientCrl.nextUpdate.toISOString()}; it is read again every ${CRL_RECHECK_MS / 60_000} minutes, or at once on SIGHUP).\n`;
   const clients = tls.clientCa === undefined ? '' : `Mutual TLS: client certificates are requested and checked against --tls-client-ca.\n${crl}`;
   return `TLS certificate (${what}), valid until ${tls.notAfter.toISOString()}\nSHA-256 fingerprint: ${tls.fingerprint}\n${clients}`;
 }
@@ -34,7 +34,7 @@ export function serveCommand(): Command<[], Record<string, unknown>> {
     .option('--tls-key <file>', 'the PEM private key of --tls-cert, mode 0600 (env CUSTODIA_TLS_KEY)')
     .option('--tls-self-signed', 'serve HTTPS with a self-signed certificate for localhost, made and renewed under <data-dir>/keys/tls (env CUSTODIA_TLS_SELF_SIGNED=1)')
     .option('--tls-client-ca <file>', 'mutual TLS: ask clients for a certificate and accept those issued by these PEM CA certificates (env CUSTODIA_TLS_CLIENT_CA)')
-    .option('--tls-client-crl <file>', 'mutual TLS: the current CRLs (PEM, or one DER) of every --tls-client-ca CA; revoked certificates authenticate nothing; read again every 5 minutes (env CUSTODIA_TLS_CLIENT_CRL)')
+    .option('--tls-client-crl <file>', 'mutual TLS: the current CRLs (PEM, or one DER) of every --tls-client-ca CA; revoked certificates authenticate nothing; read again every 5 minutes or on SIGHUP (env CUSTODIA_TLS_CLIENT_CRL)')
     .addOption(new Option('--log-level <level>', 'log level').choices(['fatal', 'error', 'warn', 'info', 'debug', 'silent'] as const).default('info' as const))
     .option('--cors-origin <origin>', 'let browser apps of this exact origin call /fhir and the token endpoints (repeatable; env CUSTODIA_CORS_ORIGINS)', collect, undefined)
     .option('--trust-proxy <address>', 'a reverse proxy (IP or CIDR) whose X-Forwarded-For names the client (repeatable; env CUSTODIA_TRUSTED_PROXIES)', collect, undefined)
@@ -125,6 +125,8 @@ export function serveCommand(): Command<[], Record<string, unknown>> {
         if (report !== undefined) process.stdout.write(`Loaded demo data: ${report.resources} resources from ${report.files} files.\n`);
       }
       const app = buildServer(vault, { logger: loggerOptions(config.logLevel) });
+      // Before listening, so that every connection is known when the client CRL or CAs are replaced.
+      const connections = vault.tls?.clientCa === undefined ? undefined : trackConnections(app.server);
       const close = async (): Promise<void> => {
         await app.close();
         await vault.close();
@@ -179,15 +181,21 @@ export function serveCommand(): Command<[], Record<string, unknown>> {
       // A certificate that is renewed (self-signed) or replaced on disk is taken up without a restart.
       if (vault.tls !== undefined) {
         const server = app.server as unknown as SecureServer;
-        startTlsRenewal(config, vault.tls, {
+        const renewal = startTlsRenewal(config, vault.tls, {
           intervalMs: vault.tls.clientCrl === undefined ? TLS_RECHECK_MS : CRL_RECHECK_MS,
           apply: (m) => {
             server.setSecureContext(secureContextOptions(m));
+            // Client certificates verified under the lists before are not trusted on: their connections end (server/tls-connections.ts).
+            if (m.clientCa !== undefined) connections?.retireAll();
             app.log.info({ notAfter: m.notAfter.toISOString(), fingerprint: m.fingerprint, ...(m.clientCrl === undefined ? {} : { crlNextUpdate: m.clientCrl.nextUpdate.toISOString() }) }, 'TLS material renewed (certificate, client CAs or CRLs)');
           },
           // A CRL past its nextUpdate is refused here and by OpenSSL alike: client certificates then authenticate nothing until a fresh one is in place.
           onError: (e) => app.log.error({ err: e }, 'TLS renewal failed; the current material stays'),
         });
+        // SIGHUP: read the files now (a revocation that cannot wait 5 minutes). Node's default for SIGHUP is to exit.
+        process.on('SIGHUP', () => void renewal.check().then((m) => app.log.info({ changed: m !== undefined }, 'SIGHUP: TLS files read again')));
+      } else {
+        process.on('SIGHUP', () => app.log.info('SIGHUP: no TLS files to read again (plain HTTP)'));
       }
       process.stdout.write(`Custodia is listening at ${config.fhirBaseUrl}\n`);
       if (vault.witness !== undefined) {

@@ -60,7 +60,7 @@ export function witnessCommand(): Command<[], Record<string, unknown>> {
         if (tls !== undefined) {
           // A renewed self-signed certificate, or files the operator replaced, are taken up without a restart.
           const server = app.server as unknown as SecureServer;
-          startTlsRenewal(config, tls, {
+          const renewal = startTlsRenewal(config, tls, {
             intervalMs: 6 * 3600_000,
             apply: (m) => {
               server.setSecureContext(secureContextOptions(m));
@@ -68,6 +68,8 @@ export function witnessCommand(): Command<[], Record<string, unknown>> {
             },
             onError: (e) => app.log.error({ err: e }, 'TLS certificate renewal failed; the current certificate stays'),
           });
+          // SIGHUP: read a replaced certificate now (Node's default for SIGHUP is to exit).
+          process.on('SIGHUP', () => void renewal.check().then((m) => app.log.info({ changed: m !== undefined }, 'SIGHUP: TLS files read again')));
         }
         process.stdout.write(`Witness ${service.name} is listening at ${tls === undefined ? 'http' : 'https'}://${host}:${port}\n`);
         process.stdout.write(`Verifier key: ${service.verifierKey}\n`);

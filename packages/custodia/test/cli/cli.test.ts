@@ -106,9 +106,19 @@ describe('custodia CLI', () => {
     expect(expired.stderr).toMatch(/CRL 1 of .*client\.crl \(issuer CN=Hospital Client CA\) expired at/);
     expect(run(['serve', '--data-dir', d, '--tls-self-signed', '--tls-client-crl', crlFile]).stderr).toMatch(/--tls-client-crl needs --tls-client-ca/);
     writeFileSync(crlFile, await ca.revoke([]));
-    const { server, out } = await serve(tls, { CUSTODIA_TLS_CLIENT_CRL: crlFile }, /Revocation: .*\n/);
+    const { server, out } = await serve([...tls, '--log-level', 'info'], { CUSTODIA_TLS_CLIENT_CRL: crlFile }, /Revocation: .*\n/);
     try {
-      expect(out).toMatch(/Revocation: client certificates are checked against --tls-client-crl \(replace it before \d{4}-\d\d-\d\dT[\d:.]+Z; it is read again every 5 minutes\)/);
+      expect(out).toMatch(/Revocation: client certificates are checked against --tls-client-crl \(replace it before \d{4}-\d\d-\d\dT[\d:.]+Z; it is read again every 5 minutes, or at once on SIGHUP\)/);
+      // A revocation that cannot wait 5 minutes: replace the list and send SIGHUP (which no longer ends the server).
+      let later = '';
+      server.stdout!.on('data', (c: Buffer) => (later += c.toString()));
+      writeFileSync(crlFile, await ca.revoke([await ca.issue([{ CN: ['stolen-tablet'] }])]));
+      server.kill('SIGHUP');
+      const deadline = Date.now() + 20_000;
+      while (!later.includes('TLS material renewed') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      expect(later).toContain('TLS material renewed');
+      expect(later).toMatch(/"changed":true[^\n]*SIGHUP: TLS files read again/);
+      expect(server.exitCode).toBeNull();
     } finally {
       server.kill('SIGTERM');
     }

@@ -3,17 +3,19 @@
  * localhost certificate is re-issued near expiry, and replaced `--tls-cert/--tls-key` files
  * are read again, then served to new connections through setSecureContext — the server's own
  * options (server/http-server.ts secureContextOptions), as are replaced client CRLs. A
- * broken replacement keeps the current certificate. Real TLS connections on loopback.
+ * broken replacement keeps the current certificate. Connections verified under replaced
+ * client lists are retired (server/tls-connections.ts). Real TLS connections on loopback.
  */
 import { chmodSync, copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, request, type Server } from 'node:https';
-import { connect } from 'node:tls';
+import { Agent, createServer, request, type Server } from 'node:https';
+import type { IncomingHttpHeaders } from 'node:http';
+import { connect, type TLSSocket } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ManualClock, secureRandom } from '../../src/kernel/index.js';
 import { ensureSelfSignedCertificate, prepareTlsMaterial, resolveConfig, selfSignedTlsFiles, startTlsRenewal, type TlsMaterial } from '../../src/app/index.js';
-import { secureContextOptions } from '../../src/server/index.js';
+import { isRetiredConnection, secureContextOptions, trackConnections } from '../../src/server/index.js';
 import { createTestCa, type Issued } from '../helpers/test-pki.js';
 
 const DAY = 24 * 3600_000;
@@ -122,6 +124,80 @@ describe('TLS certificate renewal while serving', () => {
       expect(await clientVerdict(port, lab)).toEqual({ authorized: false, error: 'CERT_REVOKED' });
     } finally {
       renewal.stop();
+    }
+  });
+
+  it('retires connections verified under replaced lists: an idle keep-alive one at once, a busy one after its response', async () => {
+    const dir = tempDir();
+    const clock = new ManualClock(Date.now());
+    const ca = await createTestCa('Client CA');
+    const lab = await ca.issue([{ CN: ['lab-system'] }]);
+    const caFile = join(dir, 'client-ca.pem');
+    const crlFile = join(dir, 'client.crl');
+    writeFileSync(caFile, ca.cert);
+    writeFileSync(crlFile, await ca.revoke([]));
+    const config = resolveConfig({ dataDir: dir, tlsSelfSigned: true, tlsClientCa: caFile, tlsClientCrl: crlFile });
+    const first = (await prepareTlsMaterial(config, clock, secureRandom))!;
+    let release: (() => void) | undefined;
+    // The verdict is taken when the request arrives, as the vault authenticates it; /slow is answered when released.
+    const server = createServer({ ...secureContextOptions(first), requestCert: true, rejectUnauthorized: false }, (req, res) => {
+      const socket = req.socket as TLSSocket;
+      const body = JSON.stringify({ authorized: socket.authorized && !isRetiredConnection(socket), error: socket.authorizationError === null ? null : String(socket.authorizationError) });
+      if (req.url === '/slow') release = () => res.end(body);
+      else res.end(body);
+    });
+    // Fastify keeps idle connections 72 s: only the retirement can close one within the test.
+    server.keepAliveTimeout = 72_000;
+    const connections = trackConnections(server);
+    servers.push(server);
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as { port: number }).port;
+    const renewal = startTlsRenewal(config, first, {
+      clock,
+      random: secureRandom,
+      intervalMs: 3600_000,
+      apply: (m) => {
+        server.setSecureContext(secureContextOptions(m));
+        connections.retireAll();
+      },
+      onError: (e) => {
+        throw e;
+      },
+    });
+    const agent = new Agent({ keepAlive: true, cert: lab.cert, key: lab.key, rejectUnauthorized: false });
+    type Answer = { body: { authorized: boolean; error: string | null }; headers: IncomingHttpHeaders; closed: Promise<void> };
+    const get = (path: string): Promise<Answer> =>
+      new Promise((resolve, reject) => {
+        const req = request({ host: '127.0.0.1', port, path, agent }, (res) => {
+          const closed = new Promise<void>((r) => res.socket.once('close', () => r()));
+          let text = '';
+          res.on('data', (d: Buffer) => (text += d.toString()));
+          res.on('end', () => resolve({ body: JSON.parse(text), headers: res.headers, closed }));
+        });
+        req.on('error', reject);
+        req.end();
+      });
+    try {
+      // A busy connection (/slow, not yet answered) and an idle keep-alive one, both verified.
+      const slow = get('/slow');
+      while (release === undefined) await new Promise((r) => setTimeout(r, 10));
+      const idle = await get('/');
+      expect(idle.body).toEqual({ authorized: true, error: null });
+      expect(idle.headers.connection).toBe('keep-alive');
+      // The CA revokes the lab system's certificate; the server takes the list up.
+      writeFileSync(crlFile, await ca.revoke([lab]));
+      expect((await renewal.check())?.clientCrl).toBeDefined();
+      await idle.closed; // closed at once
+      release();
+      const busy = await slow;
+      expect(busy.body).toEqual({ authorized: true, error: null }); // authenticated before the list changed
+      expect(busy.headers.connection).toBe('close');
+      await busy.closed;
+      // Whatever the client does next is a new handshake, under the new list.
+      expect((await get('/')).body).toEqual({ authorized: false, error: 'CERT_REVOKED' });
+    } finally {
+      renewal.stop();
+      agent.destroy();
     }
   });
 
