@@ -126,7 +126,7 @@ export function serveCommand(): Command<[], Record<string, unknown>> {
       }
       const app = buildServer(vault, { logger: loggerOptions(config.logLevel) });
       // Before listening, so that every connection is known when the client CRL or CAs are replaced.
-      const connections = vault.tls?.clientCa === undefined ? undefined : trackConnections(app.server);
+      const connections = vault.tls?.clientCa === undefined ? undefined : trackConnections(app.server as unknown as SecureServer);
       const close = async (): Promise<void> => {
         await app.close();
         await vault.close();

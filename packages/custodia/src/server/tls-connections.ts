@@ -9,8 +9,9 @@
  * reaches a retired connection (a pipelined one) is answered with `Connection: close` and
  * without the connection's certificate (server/client-certificate.ts): deny by default.
  */
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Server } from 'node:https';
+import type { TLSSocket } from 'node:tls';
 
 /** Set on a socket once it is retired: the state lives with the connection, not in a registry. */
 const RETIRED = Symbol('custodia.retiredConnection');
@@ -24,14 +25,15 @@ export interface ConnectionRetirement {
 }
 
 /**
- * Tracks the connections of `server` (call before it listens). Node's own
- * `closeIdleConnections` closes the idle ones; the busy ones are those with a response
- * in flight.
+ * Tracks the TLS connections of `server` (call before it listens): the TLS sockets, which
+ * requests see as `req.socket` (the `connection` event gives the TCP socket beneath).
+ * Node's own `closeIdleConnections` closes the idle ones; the busy ones are those with a
+ * response in flight.
  */
 export function trackConnections(server: Server): ConnectionRetirement {
-  const open = new Set<Socket>();
-  const inFlight = new Map<Socket, ServerResponse>();
-  server.on('connection', (s: Socket) => {
+  const open = new Set<TLSSocket>();
+  const inFlight = new Map<TLSSocket, ServerResponse>();
+  server.on('secureConnection', (s: TLSSocket) => {
     open.add(s);
     s.once('close', () => {
       open.delete(s);
@@ -40,7 +42,7 @@ export function trackConnections(server: Server): ConnectionRetirement {
   });
   // Listeners run after Fastify's, which answers asynchronously: headers are not sent yet.
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-    const s = req.socket;
+    const s = req.socket as TLSSocket;
     if (isRetiredConnection(s) && !res.headersSent) res.setHeader('Connection', 'close');
     inFlight.set(s, res);
     res.once('close', () => {

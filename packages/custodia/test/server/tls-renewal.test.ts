@@ -139,11 +139,15 @@ describe('TLS certificate renewal while serving', () => {
     const config = resolveConfig({ dataDir: dir, tlsSelfSigned: true, tlsClientCa: caFile, tlsClientCrl: crlFile });
     const first = (await prepareTlsMaterial(config, clock, secureRandom))!;
     let release: (() => void) | undefined;
+    let busySocket: TLSSocket | undefined;
     // The verdict is taken when the request arrives, as the vault authenticates it; /slow is answered when released.
     const server = createServer({ ...secureContextOptions(first), requestCert: true, rejectUnauthorized: false }, (req, res) => {
       const socket = req.socket as TLSSocket;
       const body = JSON.stringify({ authorized: socket.authorized && !isRetiredConnection(socket), error: socket.authorizationError === null ? null : String(socket.authorizationError) });
-      if (req.url === '/slow') release = () => res.end(body);
+      if (req.url === '/slow') {
+        busySocket = socket;
+        release = () => res.end(body);
+      }
       else res.end(body);
     });
     // Fastify keeps idle connections 72 s: only the retirement can close one within the test.
@@ -186,7 +190,10 @@ describe('TLS certificate renewal while serving', () => {
       expect(idle.headers.connection).toBe('keep-alive');
       // The CA revokes the lab system's certificate; the server takes the list up.
       writeFileSync(crlFile, await ca.revoke([lab]));
+      expect(isRetiredConnection(busySocket!)).toBe(false);
       expect((await renewal.check())?.clientCrl).toBeDefined();
+      // A request that still reached it would not count its certificate (server/client-certificate.ts).
+      expect(isRetiredConnection(busySocket!)).toBe(true);
       await idle.closed; // closed at once
       release();
       const busy = await slow;
