@@ -40,7 +40,8 @@ const invalid = (message: string, cause?: unknown): never => {
 /**
  * The worker's heap. asn1js builds objects for every node: checking a list of 10,000
  * revocations (240 KB) needed 48 MB of heap (32 MB was too little; measured 2026-12-02),
- * so this holds about 900,000. A larger list ends the worker, not the server, and is
+ * so this holds about 900,000 by extrapolation (lists that large were not measured: the
+ * test CA takes minutes to sign one). A larger list ends the worker, not the server, and is
  * refused as one that could not be checked.
  */
 const CHECK_HEAP_MB = 4096;
@@ -51,11 +52,11 @@ const CHECK_HEAP_MB = 4096;
  * this thread when there is no built worker module (tests run from the TypeScript source
  * without a build).
  */
-function checkClientCrls(path: string, data: Buffer, caBundle: Buffer, now: number): Promise<CheckedCrls> {
+function checkClientCrls(path: string, data: Buffer, caBundle: Buffer, now: number, heapMb: number): Promise<CheckedCrls> {
   const module = threadModule('crl-check-thread', 'app');
   if (module === undefined) return verifyCrlLists(path, data, caBundle, now);
   return new Promise((resolve, reject) => {
-    const worker = new Worker(module, { workerData: { path, data, caBundle, now } satisfies CrlCheckData, resourceLimits: { maxOldGenerationSizeMb: CHECK_HEAP_MB } });
+    const worker = new Worker(module, { workerData: { path, data, caBundle, now } satisfies CrlCheckData, resourceLimits: { maxOldGenerationSizeMb: heapMb } });
     let settled = false;
     const settle = (f: () => void): void => {
       if (settled) return;
@@ -83,9 +84,10 @@ const tooLarge = (path: string): never => invalid(`The client CRL file ${path} i
  * PEM) at time `now` (ms). Throws `config-invalid` naming the file and what is wrong.
  * `previous`: the lists this file held when last read; when neither the file nor the CAs
  * changed and they are still current, they are returned as they are, unparsed (the server
- * reads the file again every 5 minutes); otherwise they are checked in a worker thread.
+ * reads the file again every 5 minutes); otherwise they are checked in a worker thread
+ * whose heap is `heapMb` (tests give less, to see a list too large for it refused).
  */
-export async function readClientCrls(path: string, caBundle: Buffer, now: number, previous?: ClientCrls): Promise<ClientCrls> {
+export async function readClientCrls(path: string, caBundle: Buffer, now: number, previous?: ClientCrls, heapMb = CHECK_HEAP_MB): Promise<ClientCrls> {
   let data: Buffer;
   try {
     if (statSync(path).size > MAX_CRL_FILE_BYTES) tooLarge(path);
@@ -97,6 +99,6 @@ export async function readClientCrls(path: string, caBundle: Buffer, now: number
   // Checked again: the file may have grown between the stat and the read.
   if (data.length > MAX_CRL_FILE_BYTES) tooLarge(path);
   if (previous !== undefined && previous.nextUpdate.getTime() > now && previous.checked.file.equals(data) && previous.checked.caBundle.equals(caBundle)) return previous;
-  const { pem, nextUpdate } = await checkClientCrls(path, data, caBundle, now);
+  const { pem, nextUpdate } = await checkClientCrls(path, data, caBundle, now, heapMb);
   return { pem, nextUpdate: new Date(nextUpdate), checked: { file: data, caBundle } };
 }

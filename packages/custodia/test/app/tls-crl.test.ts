@@ -83,6 +83,8 @@ describe('client CRLs of mutual TLS', () => {
     expect(read.pem.toString()).toContain('-----BEGIN X509 CRL-----');
     // A bad list is reported from the worker with the same message as in this thread.
     await expect(readClientCrls(file('big-other.pem', await second.revoke([])), bundle(ca), now)).rejects.toThrow(/issuer CN=Second Client CA\) is not signed by any CA of --tls-client-ca/);
+    // A list too large for the worker's heap ends the worker, not this process: refused like a bad list.
+    await expect(readClientCrls(path, bundle(ca), now, undefined, 16)).rejects.toMatchObject({ code: 'config-invalid', message: expect.stringMatching(/big\.crl could not be checked \(.*memory/i) });
   });
 
   it('refuses a file that is not a CRL, and one larger than the limit without reading it', async () => {
