@@ -37,6 +37,8 @@ export interface IssuedTokens {
   readonly user?: User;
   readonly patient?: string;
   readonly grantId?: string;
+  /** The access token's id (`jti`), for the audit trail. */
+  readonly accessTokenId: string;
 }
 
 const invalidGrant = (): OAuthError => new OAuthError('invalid_grant', 'The authorization code is invalid, expired, already used, or was issued to another client or redirect URI');
@@ -79,5 +81,5 @@ export async function exchangeAuthorizationCode(p: RequestParams, client: Client
   if (outcome === 'reused') d.revoked?.(grant!.id, 'code-reuse');
   if (outcome !== 'issued') throw invalidGrant();
   const patient = grant!.context.patient;
-  return { body: tokens.body, scope: grant!.context.scope, user: user!, ...(patient === undefined ? {} : { patient }), grantId: grant!.id };
+  return { body: tokens.body, scope: grant!.context.scope, user: user!, ...(patient === undefined ? {} : { patient }), grantId: grant!.id, accessTokenId: tokens.issue.accessTokenId };
 }

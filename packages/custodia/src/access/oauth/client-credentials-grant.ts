@@ -17,5 +17,6 @@ export async function clientCredentials(p: RequestParams, client: Client, issuer
   if (client.kind !== 'confidential-asymmetric') throw new OAuthError('unauthorized_client', 'Only backend services clients (private_key_jwt or tls_client_auth) may use the client_credentials grant');
   const scopes = grantScopes(parseRequestedScope(p.get('scope')), client.scope, 'client_credentials');
   const scope = scopes.join(' ');
-  return { body: await issuer.forClient(client, scope, certificateThumbprint), scope };
+  const { body, accessTokenId } = await issuer.forClient(client, scope, certificateThumbprint);
+  return { body, scope, accessTokenId };
 }

@@ -51,5 +51,5 @@ export async function exchangeRefreshToken(p: RequestParams, client: Client, d: 
   if (outcome === 'reused') d.revoked?.(grant.id, 'refresh-reuse');
   if (outcome !== 'issued') throw invalidGrant();
   const patient = grant.context.patient;
-  return { body: tokens.body, scope, user, ...(patient === undefined ? {} : { patient }), grantId: grant.id };
+  return { body: tokens.body, scope, user, ...(patient === undefined ? {} : { patient }), grantId: grant.id, accessTokenId: tokens.issue.accessTokenId };
 }

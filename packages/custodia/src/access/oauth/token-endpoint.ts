@@ -113,8 +113,6 @@ export class TokenEndpoint {
    * refresh token would otherwise look reused on retry): fail closed, 503.
    */
   async #recordIssue(issued: IssuedTokens, grantType: Exclude<EventGrantType, 'other'>, client: Client, at: { address?: string }): Promise<void> {
-    // The access token was minted by this server a moment ago: its claims need no check here.
-    const jti = decodeJwt(String(issued.body['access_token'])).jti;
     try {
       await this.d.events.record({
         kind: 'token-issued',
@@ -124,7 +122,7 @@ export class TokenEndpoint {
         scope: issued.scope,
         ...(issued.patient === undefined ? {} : { patient: issued.patient }),
         ...(issued.grantId === undefined ? {} : { grant: issued.grantId }),
-        ...(typeof jti === 'string' && jti !== '' ? { tokenId: jti } : {}),
+        tokenId: issued.accessTokenId,
         ...at,
       });
     } catch (e) {

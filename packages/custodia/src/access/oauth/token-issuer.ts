@@ -87,7 +87,7 @@ export class TokenIssuer {
   }
 
   /** SMART Backend Services: an access token for the client itself, no refresh token; bound as in {@link forUser}. */
-  async forClient(client: Client, scope: string, certificateThumbprint?: string): Promise<Record<string, unknown>> {
+  async forClient(client: Client, scope: string, certificateThumbprint?: string): Promise<{ body: Record<string, unknown>; accessTokenId: string }> {
     const access = await this.tokens.mint({
       authority: 'oauth',
       kind: 'client',
@@ -97,7 +97,7 @@ export class TokenIssuer {
       ttlSeconds: this.lifetimes.accessToken,
       ...(certificateThumbprint === undefined ? {} : { certificateThumbprint }),
     });
-    return { access_token: access.token, token_type: 'Bearer', expires_in: access.expiresAt - access.issuedAt, scope };
+    return { body: { access_token: access.token, token_type: 'Bearer', expires_in: access.expiresAt - access.issuedAt, scope }, accessTokenId: access.tokenId };
   }
 
   /** OIDC Core §2: iss, sub, aud (the client), exp, iat, auth_time, nonce; SMART adds fhirUser as an absolute URL. */
