@@ -11,7 +11,7 @@ import { isFhirId, type ResourceStore } from '../fhir/index.js';
 import type { AccessControl, ExplainedLayer } from './access-control.js';
 import type { LegalHold, LegalHoldStore } from '../store/index.js';
 import { badPatientId, type ErasureReport, type ErasureService } from './erasure-service.js';
-import { parseTokenId, tokenIdRevokedUntil } from './token-id.js';
+import { parseTokenId, revokeTokenIdOn } from './token-id.js';
 import type { KeyRotation, KeyStatus } from './key-rotation.js';
 
 /** Key management behind the admin API; erasure and rotation are absent when encryption at rest is off. */
@@ -19,8 +19,6 @@ export interface KeyAdministration {
   readonly holds: LegalHoldStore;
   readonly erasure?: ErasureService;
   readonly keyRotation?: KeyRotation;
-  /** The revocation list every token verification consults (`oauth_revoked_tokens`). */
-  readonly revocations: Pick<OAuthStore, 'revokeAccessToken'>;
 }
 
 const encryptionOff = (): CustodiaError => new CustodiaError('not-supported', 'Encryption at rest is off in this vault: there are no keys to destroy or rotate');
@@ -34,6 +32,9 @@ function reasonOf(body: unknown): string {
   }
   return str(b['reason'], 'reason', 500);
 }
+
+/** Who the operator log names for a caller. */
+const actorOf = (caller: Principal): string => (caller.kind === 'operator' ? 'operator' : caller.subject);
 
 export type AdminRole = 'admin' | 'privacy-officer';
 
@@ -87,10 +88,12 @@ export class AdminApi {
     private readonly log: OperatorLog,
     private readonly clock: Clock,
     private readonly keys: KeyAdministration,
+    /** The revocation list every token verification consults (`oauth_revoked_tokens`). */
+    private readonly revocations: Pick<OAuthStore, 'revokeAccessToken'>,
   ) {}
 
   async #record(caller: Principal, action: string, detail: Record<string, string | number | boolean | null>): Promise<void> {
-    await this.log.record({ at: this.clock.now(), action, actor: caller.kind === 'operator' ? 'operator' : caller.subject, detail });
+    await this.log.record({ at: this.clock.now(), action, actor: actorOf(caller), detail });
   }
 
   /** "Why was this user allowed or denied this resource?" — for administrators and privacy officers only. */
@@ -172,11 +175,8 @@ export class AdminApi {
   async revokeTokenId(caller: Principal, id: string): Promise<{ jti: string; revokedUntil: string }> {
     requireAdministrator(caller, 'admin', 'privacy-officer');
     const jti = parseTokenId(id);
-    const until = tokenIdRevokedUntil(this.clock.now());
-    await this.keys.revocations.revokeAccessToken(jti, until);
-    const revokedUntil = new Date(until).toISOString();
-    await this.#record(caller, 'token.revoke', { jti, by: 'id', expires: revokedUntil });
-    return { jti, revokedUntil };
+    const until = await revokeTokenIdOn({ revocations: this.revocations, log: this.log }, jti, this.clock.now(), actorOf(caller));
+    return { jti, revokedUntil: new Date(until).toISOString() };
   }
 
   /** Sensitive-data clearances are a privacy decision: the privacy officer (or the operator) grants them. */

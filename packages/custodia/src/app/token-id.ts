@@ -1,9 +1,11 @@
 /**
  * A bearer token's id (`jti`) as an operator or a security officer gives it to revoke the
- * token without having it: copied from an AuditEvent (`agent.policy`), and how long its
- * revocation is kept (`custodia token revoke --jti`, `POST /admin/tokens/{jti}/revoke`).
+ * token without having it: copied from an AuditEvent (`agent.policy`), how long its
+ * revocation is kept, and the one way a revocation is written — on the list every token
+ * verification consults, and in the operator log — for `custodia token revoke` (with the
+ * token or its id) and `POST /admin/tokens/{jti}/revoke` alike.
  */
-import { MAX_TOKEN_LIFETIME_SECONDS } from '../access/index.js';
+import { MAX_TOKEN_LIFETIME_SECONDS, type OAuthStore, type OperatorAction, type OperatorLog } from '../access/index.js';
 import { CustodiaError } from '../kernel/index.js';
 import { TOKEN_ID_URN } from './audit-event-resource.js';
 
@@ -30,4 +32,26 @@ export function parseTokenId(text: string): string {
   const id = trimmed.startsWith(TOKEN_ID_URN) ? trimmed.slice(TOKEN_ID_URN.length) : trimmed;
   if (!TOKEN_ID.test(id)) throw new CustodiaError('request-malformed', 'A token id is 1 to 256 printable ASCII characters without spaces, alone or after urn:ietf:params:oauth:jti: (as AuditEvent.agent.policy shows it)');
   return id;
+}
+
+/** Where a revocation is written: the list (`oauth_revoked_tokens`) and the operator log. */
+export interface RevocationTarget {
+  readonly revocations: Pick<OAuthStore, 'revokeAccessToken'>;
+  readonly log: OperatorLog;
+}
+
+/**
+ * Puts `jti` on the revocation list until `until` (epoch ms) and records `token.revoke`
+ * with the id (never the token) in the operator log.
+ */
+export async function recordRevocation(to: RevocationTarget, jti: string, until: number, by: { readonly at: number; readonly actor: string; readonly detail: OperatorAction['detail'] }): Promise<void> {
+  await to.revocations.revokeAccessToken(jti, until);
+  await to.log.record({ at: by.at, action: 'token.revoke', actor: by.actor, detail: { jti, ...by.detail, expires: new Date(until).toISOString() } });
+}
+
+/** Revokes by id ({@link tokenIdRevokedUntil}); returns until when, epoch ms. */
+export async function revokeTokenIdOn(to: RevocationTarget, jti: string, at: number, actor: string): Promise<number> {
+  const until = tokenIdRevokedUntil(at);
+  await recordRevocation(to, jti, until, { at, actor, detail: { by: 'id' } });
+  return until;
 }

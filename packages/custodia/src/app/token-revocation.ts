@@ -14,24 +14,13 @@
 import { signedTokenClaims, type SignedTokenClaims } from '../access/index.js';
 import { systemClock, type Clock } from '../kernel/index.js';
 import { loadSigningKey } from '../store/index.js';
-import { tokenIdRevokedUntil } from './token-id.js';
+import { recordRevocation, revokeTokenIdOn, type RevocationTarget } from './token-id.js';
 import type { VaultConfig } from './config.js';
 import { openVaultDatabase } from './vault.js';
 
 export interface TokenRevocation extends SignedTokenClaims {
   /** False when the token had expired already: nothing was written. */
   readonly revoked: boolean;
-}
-
-/** Puts `tokenId` on the revocation list until `until` (epoch ms) and records that in the operator log. */
-async function listRevocation(config: VaultConfig, tokenId: string, until: number, detail: Record<string, string | null>, clock: Clock): Promise<void> {
-  const database = await openVaultDatabase(config);
-  try {
-    await database.oauth.revokeAccessToken(tokenId, until);
-    await database.operatorLog.record({ at: clock.now(), action: 'token.revoke', actor: 'operator', detail: { jti: tokenId, ...detail, expires: new Date(until).toISOString() } });
-  } finally {
-    await database.close();
-  }
 }
 
 /**
@@ -43,8 +32,9 @@ export async function revokeToken(config: VaultConfig, token: string, clock: Clo
   const key = await loadSigningKey(config.dataDir, false);
   const claims = await signedTokenClaims(token, key);
   if (claims.expiresAt * 1000 <= clock.now()) return { ...claims, revoked: false };
+  const detail = { by: 'token', subject: claims.subject, kind: claims.kind, issuer: claims.issuer ?? null };
   // epoch ms, as the list keeps them
-  await listRevocation(config, claims.tokenId, claims.expiresAt * 1000, { by: 'token', subject: claims.subject, kind: claims.kind, issuer: claims.issuer ?? null }, clock);
+  await withRevocationTarget(config, (to) => recordRevocation(to, claims.tokenId, claims.expiresAt * 1000, { at: clock.now(), actor: 'operator', detail }));
   return { ...claims, revoked: true };
 }
 
@@ -56,7 +46,15 @@ export async function revokeToken(config: VaultConfig, token: string, clock: Clo
  * up: an id no token has revokes nothing.
  */
 export async function revokeTokenId(config: VaultConfig, tokenId: string, clock: Clock = systemClock): Promise<number> {
-  const until = tokenIdRevokedUntil(clock.now());
-  await listRevocation(config, tokenId, until, { by: 'id' }, clock);
-  return until;
+  return withRevocationTarget(config, (to) => revokeTokenIdOn(to, tokenId, clock.now(), 'operator'));
+}
+
+/** Runs `fn` against the list and operator log of the vault `config` opens, from outside its server. */
+async function withRevocationTarget<T>(config: VaultConfig, fn: (to: RevocationTarget) => Promise<T>): Promise<T> {
+  const database = await openVaultDatabase(config);
+  try {
+    return await fn({ revocations: database.oauth, log: database.operatorLog });
+  } finally {
+    await database.close();
+  }
 }

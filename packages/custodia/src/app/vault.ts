@@ -232,7 +232,7 @@ export async function createVault(config: VaultConfig, overrides: VaultOverrides
     oauth,
     access,
     breakGlass,
-    admin: new AdminApi(access, identity, breakGlass, store, database.operatorLog, clock, { holds: database.legalHolds, revocations: database.oauth, ...(erasure === undefined ? {} : { erasure }), ...(keyRotation === undefined ? {} : { keyRotation }) }),
+    admin: new AdminApi(access, identity, breakGlass, store, database.operatorLog, clock, { holds: database.legalHolds, ...(erasure === undefined ? {} : { erasure }), ...(keyRotation === undefined ? {} : { keyRotation }) }, database.oauth),
     rateLimiter,
     ...(erasure === undefined ? {} : { erasure }),
     ...(keyRotation === undefined ? {} : { keyRotation }),
