@@ -14,7 +14,8 @@ export interface CheckedCrls {
   readonly nextUpdate: number;
 }
 
-const invalid = (message: string, cause?: unknown): never => {
+/** A CRL file that cannot be used: `config-invalid`, with what to fix. */
+export const invalid = (message: string, cause?: unknown): never => {
   throw new CustodiaError('config-invalid', message, cause === undefined ? undefined : { cause });
 };
 

@@ -40,7 +40,7 @@ export { isFindingStatus, isSeverity, type Finding, type FindingDraft } from '..
 export { keyStatus, rotateKek, rotateDataKeys, resumeReseal, erasePatient, placeLegalHold, releaseLegalHold } from './key-admin.js';
 export type { KeyStatus, ResealProgress } from './key-rotation.js';
 export type { ErasureReport } from './erasure-service.js';
-export { startTlsRenewal, type TlsRenewal } from './tls-renewal.js';
+export { sameClientLists, startTlsRenewal, type TlsRenewal } from './tls-renewal.js';
 export { readLedgerEntry } from './ledger-access.js';
 export { LedgerService } from './ledger-service.js';
 export { AuditEventApi } from './audit-event-api.js';

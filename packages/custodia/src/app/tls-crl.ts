@@ -18,7 +18,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { CustodiaError } from '../kernel/index.js';
 import { threadModule } from '../store/index.js';
-import { verifyCrlLists, type CheckedCrls } from './crl-check.js';
+import { invalid, verifyCrlLists, type CheckedCrls } from './crl-check.js';
 import type { CrlCheckData, CrlCheckReply } from './crl-check-thread.js';
 
 export interface ClientCrls {
@@ -33,9 +33,6 @@ export interface ClientCrls {
 /** A CRL file larger than this is refused (a CA with a million revocations issues about 40 MB). */
 export const MAX_CRL_FILE_BYTES = 64 * 1024 * 1024;
 
-const invalid = (message: string, cause?: unknown): never => {
-  throw new CustodiaError('config-invalid', message, cause === undefined ? undefined : { cause });
-};
 
 /**
  * The worker's heap. asn1js builds objects for every node: checking a list of 10,000

@@ -1,6 +1,6 @@
 import { Command, Option } from '@commander-js/extra-typings';
 import type { Server as SecureServer } from 'node:https';
-import { createVault, isLoopback, loadDemoDataIfEmpty, loggerOptions, parseRateLimitSpecs, resolveConfig, startTlsRenewal, type TlsMaterial } from '../app/index.js';
+import { createVault, isLoopback, loadDemoDataIfEmpty, loggerOptions, parseRateLimitSpecs, resolveConfig, sameClientLists, startTlsRenewal, type TlsMaterial } from '../app/index.js';
 import { buildServer, secureContextOptions, trackConnections } from '../server/index.js';
 import { databaseOption, dataDirOption, schemaOption } from './storage-options.js';
 
@@ -183,10 +183,10 @@ export function serveCommand(): Command<[], Record<string, unknown>> {
         const server = app.server as unknown as SecureServer;
         const renewal = startTlsRenewal(config, vault.tls, {
           intervalMs: vault.tls.clientCrl === undefined ? TLS_RECHECK_MS : CRL_RECHECK_MS,
-          apply: (m) => {
+          apply: (m, before) => {
             server.setSecureContext(secureContextOptions(m));
-            // Client certificates verified under the lists before are not trusted on: their connections end (server/tls-connections.ts).
-            if (m.clientCa !== undefined) connections?.retireAll();
+            // Client certificates verified under other lists are not trusted on: their connections end (server/tls-connections.ts). A renewed server certificate alone changes no verdict.
+            if (!sameClientLists(m, before)) connections?.retireAll();
             app.log.info({ notAfter: m.notAfter.toISOString(), fingerprint: m.fingerprint, ...(m.clientCrl === undefined ? {} : { crlNextUpdate: m.clientCrl.nextUpdate.toISOString() }) }, 'TLS material renewed (certificate, client CAs or CRLs)');
           },
           // A CRL past its nextUpdate is refused here and by OpenSSL alike: client certificates then authenticate nothing until a fresh one is in place.
