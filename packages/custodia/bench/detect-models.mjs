@@ -1,6 +1,6 @@
 // Supervised and hybrid detection figures for `npm run bench` (issue 6): our gradient-
-// boosted trees and the hybrid (the same trees + an isolation forest on normal rows,
-// detect/train-detector.ts) against scikit-learn's HistGradientBoostingClassifier and
+// boosted trees and the hybrid (the same trees averaged with a random forest, + an
+// isolation forest on normal rows, detect/train-detector.ts) against scikit-learn's HistGradientBoostingClassifier and
 // RandomForestClassifier, on the same NSL-KDD 20% rows, features (39, no identifiers),
 // 5 classes and 5 folds (stratified by attack type, the isolation forest's bench folds),
 // in the same run, one core each:
@@ -12,7 +12,8 @@
 //   repetition is not enough to rank models here: with one seed and another, the same
 //   training gave macro-F1 0.867 and 0.913 (the 11 U2R rows: 3 or 5 found), and
 //   scikit-learn's HGB 0.840 and 0.887;
-// - training CPU seconds per fold, mean (the trees alone are timed inside the hybrid's training);
+// - training CPU seconds per fold, mean (the boosted trees alone are timed inside the
+//   hybrid's training, up to its random forest);
 // - scoring throughput: the first repetition's fold-0 model scoring all 25,192 rows, median rows/s.
 //
 // Alone:  npm run build && node packages/custodia/bench/detect-models.mjs
@@ -62,7 +63,7 @@ function crossValidate(matrix, y, fold, r, log) {
     const t0 = cpu();
     const hybrid = trainHybridDetector(NSL_KDD_SCHEMA, selectRows(matrix, trainRows), Int32Array.from(trainRows, (i) => y[i]), CLASSES, {
       random: seededRandom(modelSeed(r, f)),
-      onStage: (stage) => stage === 'forest' && (treesDone = cpu()),
+      onStage: (stage) => stage === 'random-forest' && (treesDone = cpu()),
     });
     const t1 = cpu();
     train.gbdt += treesDone - t0;

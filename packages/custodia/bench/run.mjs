@@ -294,8 +294,8 @@ for (const psi of PSI) {
 // The unsupervised detector as shipped (its threshold and rare values) against the bare forest it is built on (same ψ), same folds.
 emit('detect.unsupervised.auc', detect.ours.detectorAuc, 'AUC', `detect.iforest${psiName(detectorPsi)}.auc`, detect.ours[detectorPsi].auc);
 
-// Detection (issue 6): our gradient-boosted trees and the hybrid (the same trees + the
-// isolation forest on normal rows) against scikit-learn's HistGradientBoostingClassifier
+// Detection (issue 6): our gradient-boosted trees and the hybrid (the same trees averaged
+// with a random forest, + the isolation forest on normal rows) against scikit-learn's HistGradientBoostingClassifier
 // and RandomForestClassifier on the same NSL-KDD rows, features, 5 classes and 5 folds:
 // training CPU time per fold, scoring throughput on one core, 5-class macro-F1 and binary
 // AUC out of fold, each the mean over three repetitions of the cross-validation

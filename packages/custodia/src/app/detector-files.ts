@@ -18,7 +18,7 @@ import {
   evaluateDetections, formatModelFile, formatOfSchema, NORMAL_CLASS, schemaForFormat,
   trainHybridDetector, trainSupervisedDetector, trainUnsupervisedDetector, selectRows,
   type DetectionEvaluation, type DetectionExplanation, type DetectionModel, type DetectionScores, type FeatureSchema, type FlowFormat, type Scorer,
-  type Calibration,
+  type Calibration, type TrainingStage,
 } from '../detect/index.js';
 import { CustodiaError, isCustodiaError, seededRandom } from '../kernel/index.js';
 import { readAllFlowRows, readFlowRows, type FlowReadProgress, type FlowReadReport, type FlowRowBatch } from './flow-rows.js';
@@ -26,7 +26,7 @@ import { readAllFlowRows, readFlowRows, type FlowReadProgress, type FlowReadRepo
 export type TrainingMode = 'unsupervised' | 'supervised' | 'hybrid';
 
 /** Where a long step is: reading (with bytes), then the training stages. */
-export type DetectorProgress = ({ readonly stage: 'reading' } & FlowReadProgress) | { readonly stage: 'trees' | 'forest' | 'threshold' | 'scoring' };
+export type DetectorProgress = ({ readonly stage: 'reading' } & FlowReadProgress) | { readonly stage: TrainingStage | 'scoring' };
 
 export interface TrainedDetector {
   readonly mode: TrainingMode;
@@ -46,14 +46,15 @@ function refuse(message: string): CustodiaError {
 
 /**
  * Trains a model of `mode` on the flows of `input`, seeded with `seed`; `bags` boosted
- * ensembles averaged for the trees (default 1; detect/train-detector.ts); `falsePositiveBudget`
+ * ensembles averaged for the trees (default 1; detect/train-detector.ts); `randomForestTrees`
+ * the trees of a hybrid's random forest (default 100, 0 for none); `falsePositiveBudget`
  * the share of normal traffic an unsupervised or hybrid model may alert on (default
  * 0.01, detect/train-detector.ts; a supervised model refuses one).
  *
  * @example
  *   const { text } = await trainDetectorFromFile({ input: 'KDDTrain+_20Percent.txt', format: 'nsl-kdd', mode: 'hybrid', seed: '1' });
  */
-export async function trainDetectorFromFile(o: { input: string; format: FlowFormat; mode: TrainingMode | 'auto'; seed: string; bags?: number; falsePositiveBudget?: number; onProgress?: (p: DetectorProgress) => void }): Promise<TrainedDetector> {
+export async function trainDetectorFromFile(o: { input: string; format: FlowFormat; mode: TrainingMode | 'auto'; seed: string; bags?: number; randomForestTrees?: number; falsePositiveBudget?: number; onProgress?: (p: DetectorProgress) => void }): Promise<TrainedDetector> {
   if (o.mode === 'supervised' && o.falsePositiveBudget !== undefined) throw refuse('a supervised model has no false-positive budget (it cuts at 0.5); train --hybrid or --unsupervised to set one');
   const schema = schemaForFormat(o.format);
   const read = await readAllFlowRows(o.input, o.format, schema, (p) => o.onProgress?.({ stage: 'reading', ...p }));
@@ -76,11 +77,13 @@ function trainOn(schema: FeatureSchema, { matrix, classes, report }: Awaited<Ret
     else counts[c] = (counts[c] ?? 0) + 1;
   }
   const mode: TrainingMode = o.mode !== 'auto' ? o.mode : unlabelled === matrix.rows ? 'unsupervised' : 'hybrid';
+  if (mode !== 'hybrid' && o.randomForestTrees !== undefined) throw refuse('only a hybrid model has a random forest beside its boosted trees (labelled flows, --hybrid)');
   const options = {
     random: seededRandom(`custodia-detect:${o.seed}`),
     ...(o.bags === undefined ? {} : { bags: o.bags }),
+    ...(o.randomForestTrees === undefined ? {} : { randomForest: o.randomForestTrees === 0 ? (false as const) : { trees: o.randomForestTrees } }),
     ...(o.falsePositiveBudget === undefined ? {} : { falsePositiveBudget: o.falsePositiveBudget }),
-    onStage: (stage: 'trees' | 'forest' | 'threshold') => o.onProgress?.({ stage }),
+    onStage: (stage: TrainingStage) => o.onProgress?.({ stage }),
     onCalibrated: (c: Calibration) => calibration.push(c),
   };
   const calibration: Calibration[] = [];

@@ -64,5 +64,5 @@ export { readDetectorScorer, isOnnxModel } from './detector-scorer.js';
 export { writeOnnxReference, type OnnxReferenceResult } from './onnx-reference.js';
 export { MAX_FLOW_ROWS, type FlowReadReport } from './flow-rows.js';
 export { withFlowAlerts, flowFindingDraft, FLOW_FINDING_FEATURES, type FlowAlerts } from './flow-findings.js';
-export { FLOW_FORMATS, MAX_BAGS, DEFAULT_FALSE_POSITIVE_BUDGET, MAX_FALSE_POSITIVE_BUDGET, attackThreshold, calibrationRowsFor, displayScore, scoreThreshold, type Calibration, type FlowFormat, type DetectionModel, type DetectionEvaluation, type DetectionExplanation, type Scorer } from '../detect/index.js';
+export { FLOW_FORMATS, MAX_BAGS, DETECTOR_RANDOM_FOREST_OPTIONS, RANDOM_FOREST_LIMITS, DEFAULT_FALSE_POSITIVE_BUDGET, MAX_FALSE_POSITIVE_BUDGET, attackThreshold, calibrationRowsFor, displayScore, scoreThreshold, type Calibration, type FlowFormat, type DetectionModel, type DetectionEvaluation, type DetectionExplanation, type Scorer } from '../detect/index.js';
 export { answerFloor, DEFAULT_ANSWER_FLOOR_MS, isHeldRefusal, systemTimer, type AnswerFloor, type FloorTimer } from './answer-floor.js';

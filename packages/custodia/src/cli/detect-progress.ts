@@ -6,7 +6,7 @@
 import cliProgress from 'cli-progress';
 import type { DetectorProgress } from '../app/index.js';
 
-const STAGES: Readonly<Record<string, string>> = { trees: 'training the gradient-boosted trees', forest: 'growing the isolation forest', threshold: 'calibrating the forest threshold on held-out normal rows', scoring: 'scoring' };
+const STAGES: Readonly<Record<string, string>> = { trees: 'training the gradient-boosted trees', 'random-forest': 'growing the random forest', forest: 'growing the isolation forest', threshold: 'calibrating the forest threshold on held-out normal rows', scoring: 'scoring' };
 
 export interface DetectProgress {
   readonly update: (p: DetectorProgress) => void;

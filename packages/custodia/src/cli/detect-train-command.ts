@@ -1,14 +1,16 @@
 /**
  * `custodia detect train --format F --input FILE --model OUT.json [--supervised |
- * --unsupervised | --hybrid] [--seed N] [--bags N] [--false-positive-budget B]` (issue 6 §5): trains a detection model on a
+ * --unsupervised | --hybrid] [--seed N] [--bags N] [--random-forest N] [--false-positive-budget B]` (issue 6 §5): trains a detection model on a
  * flow file and writes it as a versioned model file (app/detector-files.ts). Without a
  * mode flag: hybrid for labelled input, unsupervised for unlabelled.
  */
 import { writeFileSync } from 'node:fs';
 import { Command } from '@commander-js/extra-typings';
-import { attackThreshold, calibrationRowsFor, CustodiaError, type Calibration, DEFAULT_FALSE_POSITIVE_BUDGET, MAX_BAGS, MAX_FALSE_POSITIVE_BUDGET, scoreThreshold, trainDetectorFromFile, type DetectionModel, type TrainingMode } from '../app/index.js';
+import { attackThreshold, calibrationRowsFor, CustodiaError, type Calibration, DEFAULT_FALSE_POSITIVE_BUDGET, MAX_BAGS, MAX_FALSE_POSITIVE_BUDGET, DETECTOR_RANDOM_FOREST_OPTIONS, RANDOM_FOREST_LIMITS, scoreThreshold, trainDetectorFromFile, type DetectionModel, type TrainingMode } from '../app/index.js';
 import { detectProgress } from './detect-progress.js';
 import { formatOption, reportBadRecords } from './detect-options.js';
+
+const MAX_RANDOM_FOREST_TREES = RANDOM_FOREST_LIMITS.trees;
 
 function modeOf(o: { supervised?: boolean; unsupervised?: boolean; hybrid?: boolean }): TrainingMode | 'auto' {
   const chosen = (['supervised', 'unsupervised', 'hybrid'] as const).filter((m) => o[m] === true);
@@ -29,7 +31,8 @@ function cuts(model: DetectionModel): string {
   const cut = `above ${at(attackThreshold(model))}`;
   if (model.kind === 'gbdt') return `It alerts when the trees give a flow an attack probability ${cut}.`;
   const trees = model.treesQuantile === undefined ? cut : `${cut} (the ${model.treesQuantile} quantile of normal flows they did not fit)`;
-  return `It alerts when the trees give a flow an attack probability ${trees}, or the forest scores it above ${at(model.forestThreshold)} (the ${model.normalQuantile} quantile of held-out normal flows).${rareValuesSentence(model)}`;
+  const averaged = model.randomForest === undefined ? 'the trees give' : `the boosted trees and the random forest (${model.randomForest.trees.length} trees) give, on average,`;
+  return `It alerts when ${averaged} a flow an attack probability ${trees}, or the forest scores it above ${at(model.forestThreshold)} (the ${model.normalQuantile} quantile of held-out normal flows).${rareValuesSentence(model)}`;
 }
 
 /**
@@ -57,6 +60,7 @@ export function detectTrainCommand() {
     .option('--hybrid', 'both: the trees, and the forest for attack types they never saw')
     .option('--seed <n>', 'the seed: the same seed and input give the same model file', '0')
     .option('--bags <n>', `average this many boosted ensembles (1 to ${MAX_BAGS}): steadier on known attack types, fewer unseen ones caught (docs/detect.md)`, '1')
+    .option('--random-forest <trees>', `trees of the hybrid's random forest, averaged with its boosted trees (default ${DETECTOR_RANDOM_FOREST_OPTIONS.trees}, 0 for none, at most ${MAX_RANDOM_FOREST_TREES}; docs/detect.md "Random forest")`)
     .option('--false-positive-budget <share>', `the share of normal traffic an unsupervised or hybrid model may alert on, up to ${MAX_FALSE_POSITIVE_BUDGET} (default ${DEFAULT_FALSE_POSITIVE_BUDGET}: 1%; a hybrid splits it between its trees and its forest)`)
     .exitOverride()
     .action(async (o) => {
@@ -64,6 +68,8 @@ export function detectTrainCommand() {
       // Command-line text: hostile until it is a short run of digits in range.
       const bags = /^\d{1,2}$/.test(o.bags) ? Number(o.bags) : NaN;
       if (!(bags >= 1 && bags <= MAX_BAGS)) throw new CustodiaError('request-malformed', `--bags is a whole number from 1 to ${MAX_BAGS}`);
+      const randomForestTrees = o.randomForest === undefined ? undefined : /^\d{1,4}$/.test(o.randomForest) ? Number(o.randomForest) : NaN;
+      if (randomForestTrees !== undefined && !(randomForestTrees >= 0 && randomForestTrees <= MAX_RANDOM_FOREST_TREES)) throw new CustodiaError('request-malformed', `--random-forest is a whole number of trees from 0 to ${MAX_RANDOM_FOREST_TREES}`);
       // Command-line text again: a plain decimal share, nothing Number() would also take (hex, exponents, Infinity).
       const budget = o.falsePositiveBudget === undefined ? undefined : /^0?\.\d{1,6}$/.test(o.falsePositiveBudget) ? Number(o.falsePositiveBudget) : NaN;
       if (budget !== undefined && !(budget > 0 && budget <= MAX_FALSE_POSITIVE_BUDGET)) throw new CustodiaError('request-malformed', `--false-positive-budget is a share above 0 and at most ${MAX_FALSE_POSITIVE_BUDGET}, such as 0.01`);
@@ -71,7 +77,7 @@ export function detectTrainCommand() {
       const progress = detectProgress('reading');
       let trained;
       try {
-        trained = await trainDetectorFromFile({ input: o.input, format: o.format!, mode, seed: o.seed, bags, ...(budget === undefined ? {} : { falsePositiveBudget: budget }), onProgress: progress.update });
+        trained = await trainDetectorFromFile({ input: o.input, format: o.format!, mode, seed: o.seed, bags, ...(randomForestTrees === undefined ? {} : { randomForestTrees }), ...(budget === undefined ? {} : { falsePositiveBudget: budget }), onProgress: progress.update });
       } finally {
         progress.stop();
       }

@@ -7,6 +7,9 @@
  *   the named attack class; when the trees call the row normal (a forest-only alert, or
  *   no alert), the features that pushed it away from `normal` most (the most negative
  *   contributions to the normal class's score). Binary models: the attack log-odds.
+ * - Random forest (a hybrid's, random-forest.ts): for the same class, each feature's
+ *   change of the class's share along the row's paths through the trees (Saabas), in
+ *   probability; the forest's half of the supervised probability.
  * - Forest (isolation-forest, hybrid): each feature's share of the row's isolation
  *   (isolation-forest-explain.ts); for a row that departs from a rare value
  *   (rare-values.ts), the features it departs in, with the value normal traffic holds.
@@ -26,12 +29,12 @@ export interface DetectionFeature {
   /** As observed: a number (log1p undone) or a category (`unseen` outside the vocabulary). */
   readonly value: number | string;
   /**
-   * In the source's units: SHAP (log-odds) for trees, a share of the isolation for the
-   * forest, the feature's Shapley value in the score against the reference row (the
+   * In the source's units: SHAP (log-odds) for trees, a change of the class's probability
+   * for `random-forest`, a share of the isolation for the forest, the feature's Shapley value in the score against the reference row (the
    * values of a row add up to its score minus the reference's) for `shapley`.
    */
   readonly contribution: number;
-  readonly source: 'trees' | 'forest' | 'shapley';
+  readonly source: 'trees' | 'random-forest' | 'forest' | 'shapley';
   /** The reference ("normal") value the row's value was judged against, as observed: the reference row's (shapley), or the rare value it departed from (forest, rare-values.ts). */
   readonly reference?: number | string;
 }
@@ -81,7 +84,12 @@ function treeFeatures(model: DetectionModel, row: Float64Array, classIndex: numb
   const output = outputs === 1 ? 0 : classIndex > 0 ? classIndex : 0;
   const sign = outputs === 1 || classIndex > 0 ? 1 : -1;
   const slice = phi.subarray(output * (w + 1), output * (w + 1) + w);
-  return topFeatures(slice, sign, count).map((f) => ({ feature: model.schema.features[f]!.name, value: observedValue(model.schema, f, row[f]!), contribution: slice[f]!, source: 'trees' }));
+  const boosted = topFeatures(slice, sign, count).map((f): DetectionFeature => ({ feature: model.schema.features[f]!.name, value: observedValue(model.schema, f, row[f]!), contribution: slice[f]!, source: 'trees' }));
+  if (model.kind !== 'hybrid' || model.randomForest === undefined) return boosted;
+  // The random forest's share of the same class (normal: what pulled the row away from it).
+  const share = model.randomForest.pathContributions(row, classIndex > 0 ? classIndex : 0);
+  const forest = topFeatures(share, classIndex > 0 ? 1 : -1, count).map((f): DetectionFeature => ({ feature: model.schema.features[f]!.name, value: observedValue(model.schema, f, row[f]!), contribution: share[f]!, source: 'random-forest' }));
+  return [...boosted, ...forest];
 }
 
 function forestFeatures(model: DetectionModel, row: Float64Array, count: number): DetectionFeature[] {

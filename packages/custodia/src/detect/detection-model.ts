@@ -7,13 +7,16 @@
  * - `gbdt`: supervised gradient-boosted trees over named classes, `classes[0]` being
  *   `normal`.
  * - `hybrid`: both; a row is an attack when the trees' attack probability is above their
- *   threshold or when the forest scores it above its threshold (detection-scores.ts). Both
+ *   threshold or when the forest scores it above its threshold (detection-scores.ts). The
+ *   trees' probabilities are those of the boosted trees averaged with a random forest's,
+ *   when the model has one (since 2026-12-02; files before have none). Both
  *   thresholds are false-positive budgets set on normal rows: that is what lets the hybrid
  *   alert on attack types the trees never saw.
  */
 import type { FeatureSchema } from './feature-schema.js';
 import type { GbdtModel } from './gbdt-model.js';
 import type { IsolationForest } from './isolation-forest.js';
+import type { RandomForest } from './random-forest.js';
 import type { RareValue } from './rare-values.js';
 
 /** The name of the class of ordinary traffic; always class 0 of a supervised model. */
@@ -45,6 +48,12 @@ export interface HybridModel {
   readonly schema: FeatureSchema;
   readonly classes: readonly string[];
   readonly gbdt: GbdtModel;
+  /**
+   * A random forest over the same classes, grown on the rows the boosted trees fitted: the
+   * supervised probabilities are the mean of the two (detection-scores.ts). Absent in files
+   * written before it was kept: the boosted trees alone, as they were.
+   */
+  readonly randomForest?: RandomForest;
   /** Trained on normal rows only. */
   readonly forest: IsolationForest;
   /** Forest scores at or above this are attacks: the `normalQuantile` quantile of held-out normal rows' scores. */

@@ -43,8 +43,8 @@ export { parseModelFile, formatModelFile, MODEL_FORMAT, MODEL_FORMAT_VERSION, MA
 // Detection models: unsupervised, supervised and hybrid; training, scoring, explanations, evaluation.
 export { NORMAL_CLASS, UNKNOWN_CLASS, type DetectionModel, type DetectionModelKind, type IsolationForestModel, type GbdtDetectionModel, type HybridModel } from './detection-model.js';
 export { calibrationRowsFor, normalQuantile, thresholdLevel } from './normal-threshold.js';
-export { trainUnsupervisedDetector, trainSupervisedDetector, trainHybridDetector, selectRows, DETECTOR_GBDT_OPTIONS, DETECTOR_FOREST_OPTIONS, MAX_BAGS, DEFAULT_FALSE_POSITIVE_BUDGET, MAX_FALSE_POSITIVE_BUDGET, type Calibration, type DetectorTrainingOptions } from './train-detector.js';
-export { scoreDetections, scoreThreshold, attackThreshold, displayScore, modelClasses, className, DETECTED_BY_TREES, DETECTED_BY_FOREST, DEFAULT_FOREST_THRESHOLD, type DetectionScores } from './detection-scores.js';
+export { trainUnsupervisedDetector, trainSupervisedDetector, trainHybridDetector, selectRows, DETECTOR_GBDT_OPTIONS, DETECTOR_FOREST_OPTIONS, MAX_BAGS, DEFAULT_FALSE_POSITIVE_BUDGET, MAX_FALSE_POSITIVE_BUDGET, type Calibration, type DetectorTrainingOptions, type TrainingStage } from './train-detector.js';
+export { scoreDetections, supervisedProbabilities, scoreThreshold, attackThreshold, displayScore, modelClasses, className, DETECTED_BY_TREES, DETECTED_BY_FOREST, DEFAULT_FOREST_THRESHOLD, type DetectionScores } from './detection-scores.js';
 export { forestContributions } from './isolation-forest-explain.js';
 export { explainDetection, observedValue, type DetectionExplanation, type DetectionFeature } from './detection-explanation.js';
 export { explainByShapley, MAX_SCORED_ROWS, ORDERINGS, shapleyValues, type ShapleyScorer } from './shapley-explanation.js';
@@ -82,3 +82,6 @@ export { type GbdtTree } from './gbdt-tree.js';
 export { topContributions, type Attribution, type ImportanceKind, type FeatureContribution } from './gbdt-explain.js';
 export { GBDT_FORMAT, GBDT_VERSION, gbdtModelToJson, gbdtModelFromJson, parseGbdtModel, type GbdtModelJson, type GbdtTreeJson } from './gbdt-json.js';
 export { rareValues, departures, forestPartScores, type RareValue } from './rare-values.js';
+export { RandomForest, RANDOM_FOREST_LIMITS, type RandomForestTree } from './random-forest.js';
+export { trainRandomForest, DETECTOR_RANDOM_FOREST_OPTIONS, type RandomForestOptions } from './train-random-forest.js';
+export { randomForestFromJson, randomForestToJson } from './random-forest-json.js';

@@ -10,8 +10,9 @@
  *     { …, "kind": "hybrid", "schema", "classes",
  *       "model": { "gbdt": <custodia-gbdt JSON>, "forest": <forest>, "forestThreshold", "normalQuantile",
  *                  "treesThreshold", "treesQuantile",          (the trees' cut optional: 0.5
- *                  "rareValues": [[feature, value], …] } }     without it; its quantile optional;
- *                                                              rare values optional: none)
+ *                  "rareValues": [[feature, value], …],        without it; its quantile optional;
+ *                  "randomForest": <random forest> } }         rare values optional: none; the
+ *                                                              random forest optional: none)
  *
  * Loading a model file is parsing hostile input: a model can arrive from another site,
  * an upload or a tampered disk. Everything is checked before use — a size limit before
@@ -30,6 +31,7 @@ import { parseFeatureSchema, type FeatureSchema } from './feature-schema.js';
 import { gbdtModelFromJson, gbdtModelToJson } from './gbdt-json.js';
 import type { GbdtModel } from './gbdt-model.js';
 import { forestFromJson, forestJsonNodes, forestToJson } from './isolation-forest-json.js';
+import { randomForestFromJson, randomForestJsonNodes, randomForestToJson } from './random-forest-json.js';
 import type { RareValue } from './rare-values.js';
 import { decodeJsonFile, exactKeys, finiteNumber, invalidModel, isRecord } from './model-json-checks.js';
 
@@ -121,9 +123,9 @@ function parseModel(value: unknown, maxNodes: number): DetectionModel {
     const file = exactKeys(value, [...HEAD, 'classes', 'model'], 'the file');
     const schema = parseFeatureSchema(file['schema']);
     const classes = parseClasses(file['classes']);
-    const optional = isRecord(file['model']) ? ['treesThreshold', 'treesQuantile', 'rareValues'].filter((k) => k in (file['model'] as object)) : [];
+    const optional = isRecord(file['model']) ? ['treesThreshold', 'treesQuantile', 'rareValues', 'randomForest'].filter((k) => k in (file['model'] as object)) : [];
     const model = exactKeys(file['model'], ['gbdt', 'forest', 'forestThreshold', 'normalQuantile', ...optional], 'the model');
-    budget(gbdtNodes(model['gbdt']) + forestJsonNodes(model['forest']));
+    budget(gbdtNodes(model['gbdt']) + forestJsonNodes(model['forest']) + randomForestJsonNodes(model['randomForest']));
     const forestThreshold = finiteNumber(model['forestThreshold'], 'forestThreshold');
     const normalQuantile = finiteNumber(model['normalQuantile'], 'normalQuantile');
     if (forestThreshold <= 0 || forestThreshold > 1) throw invalidModel('forestThreshold must be in (0, 1]');
@@ -137,8 +139,10 @@ function parseModel(value: unknown, maxNodes: number): DetectionModel {
     // Files written before the rare values were kept have none: the forest part is the forest alone, as it was.
     const rareValues = model['rareValues'] === undefined ? undefined : parseRareValues(model['rareValues'], schema);
     const gbdt = parseGbdtPart(model['gbdt'], schema, classes);
+    // Files written before the random forest was kept have none: the boosted trees alone, as they were.
+    const randomForest = model['randomForest'] === undefined ? undefined : randomForestFromJson(model['randomForest'], classes.length, schema.features.length);
     const forest = forestFromJson(model['forest'], schema.features.length);
-    return Object.freeze({ kind, schema, classes, gbdt, forest, forestThreshold, normalQuantile, treesThreshold, ...(treesQuantile === undefined ? {} : { treesQuantile }), ...(rareValues === undefined ? {} : { rareValues }) });
+    return Object.freeze({ kind, schema, classes, gbdt, ...(randomForest === undefined ? {} : { randomForest }), forest, forestThreshold, normalQuantile, treesThreshold, ...(treesQuantile === undefined ? {} : { treesQuantile }), ...(rareValues === undefined ? {} : { rareValues }) });
   }
   throw invalidModel('the model kind is not supported');
 }
@@ -185,7 +189,9 @@ function supervisedFile(model: GbdtDetectionModel | HybridModel): Record<string,
   if (model.kind === 'gbdt') return { classes: model.classes, model: gbdtModelToJson(model.gbdt) };
   checkWidth(model.forest.params.width, model.schema, 'forest');
   const trees = { treesThreshold: model.treesThreshold, ...(model.treesQuantile === undefined ? {} : { treesQuantile: model.treesQuantile }) };
-  return { classes: model.classes, model: { gbdt: gbdtModelToJson(model.gbdt), forest: forestToJson(model.forest), forestThreshold: model.forestThreshold, normalQuantile: model.normalQuantile, ...trees, ...rareValuesJson(model) } };
+  if (model.randomForest !== undefined && (model.randomForest.numClasses !== model.classes.length || model.randomForest.numFeatures !== model.schema.features.length)) throw new RangeError('the random forest does not score the classes from the schema features');
+  const randomForest = model.randomForest === undefined ? {} : { randomForest: randomForestToJson(model.randomForest) };
+  return { classes: model.classes, model: { gbdt: gbdtModelToJson(model.gbdt), forest: forestToJson(model.forest), forestThreshold: model.forestThreshold, normalQuantile: model.normalQuantile, ...trees, ...rareValuesJson(model), ...randomForest } };
 }
 
 /**

@@ -8,8 +8,9 @@
  *   10% validation split (LightGBM's defaults otherwise, and λ = 1); with `bags` > 1, the
  *   average of that many such ensembles (gbdt-average.ts), each on its own 80% of the
  *   rows and 80% of the features per tree, and its own validation split;
- * - hybrid: the same trees on every row, and a forest on the normal rows only, its
- *   threshold calibrated on held-out normal rows as above. Neither the trees nor the
+ * - hybrid: the same trees on every row, a random forest (train-random-forest.ts) on the
+ *   rows the trees fitted, its probabilities averaged with theirs, and an isolation forest
+ *   on the normal rows only, its threshold calibrated on held-out normal rows as above. Neither the trees nor the
  *   attacks have any say in the threshold: it is a false-positive budget on normal
  *   traffic, which is what makes it hold for attack types that were never seen. The
  *   trees' own cut is set the same way: the `treesQuantile` quantile of the attack
@@ -24,7 +25,7 @@ import { CustodiaError, seededRandom, type Random } from '../kernel/index.js';
 import { NORMAL_CLASS, type GbdtDetectionModel, type HybridModel, type IsolationForestModel } from './detection-model.js';
 import type { FeatureMatrix } from './feature-encoder.js';
 import type { FeatureSchema } from './feature-schema.js';
-import { attackProbabilityOf } from './detection-scores.js';
+import { attackProbabilityOf, supervisedProbabilities } from './detection-scores.js';
 import { denseMatrix } from './gbdt-matrix.js';
 import type { GbdtModel } from './gbdt-model.js';
 import type { GbdtOptions } from './gbdt-options.js';
@@ -34,6 +35,8 @@ import type { IsolationForest } from './isolation-forest.js';
 import { normalQuantile } from './normal-threshold.js';
 import { forestPartScores, rareValues, type RareValue } from './rare-values.js';
 import { trainIsolationForest } from './train-isolation-forest.js';
+import { RANDOM_FOREST_LIMITS, type RandomForest } from './random-forest.js';
+import { DETECTOR_RANDOM_FOREST_OPTIONS, trainRandomForest } from './train-random-forest.js';
 import { UniformRandom } from './uniform-random.js';
 
 /**
@@ -100,6 +103,12 @@ export interface DetectorTrainingOptions {
   readonly gbdt?: Omit<GbdtOptions, 'random' | 'featureNames' | 'numClasses' | 'objective'>;
   /** Boosted ensembles averaged, 1 to {@link MAX_BAGS} (default {@link DETECTOR_BAGS}). */
   readonly bags?: number;
+  /**
+   * The hybrid's random forest: its number of trees (default
+   * DETECTOR_RANDOM_FOREST_OPTIONS, 100), or `false` for none (the boosted trees alone, as
+   * hybrids were before 2026-12-02).
+   */
+  readonly randomForest?: { readonly trees?: number } | false;
   /** Isolation forest size (default {@link DETECTOR_FOREST_OPTIONS}). */
   readonly forest?: { readonly trees?: number; readonly subsampleSize?: number };
   /** The share of normal traffic an unsupervised or hybrid detector may alert on, in (0, {@link MAX_FALSE_POSITIVE_BUDGET}] (default {@link DEFAULT_FALSE_POSITIVE_BUDGET}); it sets the quantiles below unless they are given. */
@@ -110,11 +119,14 @@ export interface DetectorTrainingOptions {
   readonly treesQuantile?: number;
   /** Share of the forest's rows held out to calibrate its threshold (default 0.2). */
   readonly calibrationFraction?: number;
-  /** Called as each stage starts: `trees`, `forest`, `threshold`. */
-  readonly onStage?: (stage: 'trees' | 'forest' | 'threshold') => void;
+  /** Called as each stage starts: `trees`, `random-forest` (hybrids), `forest`, `threshold`. */
+  readonly onStage?: (stage: TrainingStage) => void;
   /** Called as each cut is set on normal rows, with how many (fewer than calibrationRowsFor(quantile): the budget cannot be kept, normal-threshold.ts). */
   readonly onCalibrated?: (c: Calibration) => void;
 }
+
+/** The stages of training, in order. */
+export type TrainingStage = 'trees' | 'random-forest' | 'forest' | 'threshold';
 
 /** A cut set on normal rows the part did not train on. */
 export interface Calibration {
@@ -209,21 +221,38 @@ function trees(schema: FeatureSchema, m: FeatureMatrix, classIndex: ArrayLike<nu
 
 /**
  * The trees' cut (normal-threshold.ts): the `quantile` quantile of the attack
- * probabilities of the normal rows among `unfitted`, 0.5 at most; 0.5 when there are none.
- * The trees did not fit those rows, but early stopping watched their loss, so the cut is
- * a little optimistic: fresh normal traffic may pass it a little more often than the budget.
+ * probabilities (the boosted trees', averaged with the random forest's when there is one)
+ * of the normal rows among `unfitted`, 0.5 at most; 0.5 when there are none. Neither
+ * ensemble fitted those rows (the random forest grows on the others), but early stopping
+ * watched their loss, so the cut is a little optimistic: fresh normal traffic may pass it
+ * a little more often than the budget.
  */
-function treesCut(gbdt: GbdtModel, m: FeatureMatrix, classIndex: ArrayLike<number>, unfitted: Uint32Array, quantile: number, o: DetectorTrainingOptions): { threshold: number; quantile?: number } {
+function treesCut(trees: Pick<HybridModel, 'gbdt' | 'randomForest'>, m: FeatureMatrix, classIndex: ArrayLike<number>, unfitted: Uint32Array, quantile: number, o: DetectorTrainingOptions): { threshold: number; quantile?: number } {
   if (!(quantile > 0 && quantile < 1)) throw refuse('the trees quantile must be in (0, 1)');
   const normal = Array.from(unfitted).filter((r) => classIndex[r] === 0);
   if (normal.length === 0) return { threshold: 0.5 };
   o.onCalibrated?.({ part: 'trees', rows: normal.length, quantile });
-  const p = gbdt.predictProba(denseMatrix(selectRows(m, normal).data, m.width));
-  const attack = Float64Array.from(normal, (_, i) => attackProbabilityOf(p, i, gbdt.numClasses));
+  const p = supervisedProbabilities(trees, selectRows(m, normal));
+  const attack = Float64Array.from(normal, (_, i) => attackProbabilityOf(p, i, trees.gbdt.numClasses));
   // Not 0: probabilities that underflowed to 0 would make the cut 0, which a model file
   // refuses and thresholdLevel cannot divide by; the least positive double keeps the meaning
   // (any attack probability above 0 alerts) without either.
   return { threshold: Math.min(0.5, Math.max(Number.MIN_VALUE, normalQuantile(attack, quantile))), quantile };
+}
+
+/**
+ * The hybrid's random forest, grown on every row but `unfitted` (the boosted trees'
+ * validation rows), so that the trees' cut is set on rows neither ensemble fitted.
+ */
+function forestOfTrees(m: FeatureMatrix, classIndex: ArrayLike<number>, classes: number, unfitted: Uint32Array, o: DetectorTrainingOptions, random: Random): RandomForest {
+  const trees = o.randomForest === undefined || o.randomForest === false ? DETECTOR_RANDOM_FOREST_OPTIONS.trees : (o.randomForest.trees ?? DETECTOR_RANDOM_FOREST_OPTIONS.trees);
+  if (!(Number.isInteger(trees) && trees >= 1 && trees <= RANDOM_FOREST_LIMITS.trees)) throw refuse(`the random forest must have 1 to ${RANDOM_FOREST_LIMITS.trees} trees`);
+  o.onStage?.('random-forest');
+  const held = new Uint8Array(m.rows);
+  for (const r of unfitted) held[r] = 1;
+  const fitted: number[] = [];
+  for (let r = 0; r < m.rows; r++) if (held[r] === 0) fitted.push(r);
+  return trainRandomForest(denseMatrix(m.data, m.width), classIndex, classes, Uint32Array.from(fitted), { trees, random });
 }
 
 /**
@@ -262,10 +291,11 @@ export function trainHybridDetector(schema: FeatureSchema, rows: FeatureMatrix, 
   checkClasses(classes, classIndex, rows.rows);
   const stream = streams(o.random);
   const { model: gbdt, unfitted } = trees(schema, rows, classIndex, classes, o, stream('trees'));
+  const randomForest = o.randomForest === false ? undefined : forestOfTrees(rows, classIndex, classes.length, unfitted, o, stream('random-forest'));
   const half = 1 - budget(o) / 2;
-  const cut = treesCut(gbdt, rows, classIndex, unfitted, o.treesQuantile ?? half, o);
+  const cut = treesCut({ gbdt, ...(randomForest === undefined ? {} : { randomForest }) }, rows, classIndex, unfitted, o.treesQuantile ?? half, o);
   const normal: number[] = [];
   for (let i = 0; i < rows.rows; i++) if (classIndex[i] === 0) normal.push(i);
   const { forest, threshold, quantile, rare } = calibratedForest(selectRows(rows, normal), o, stream('forest'), half, schema);
-  return Object.freeze({ kind: 'hybrid', schema, classes: Object.freeze([...classes]), gbdt, forest, forestThreshold: threshold, normalQuantile: quantile, treesThreshold: cut.threshold, ...(cut.quantile === undefined ? {} : { treesQuantile: cut.quantile }), rareValues: Object.freeze(rare.map((r) => Object.freeze(r))) });
+  return Object.freeze({ kind: 'hybrid', schema, classes: Object.freeze([...classes]), gbdt, ...(randomForest === undefined ? {} : { randomForest }), forest, forestThreshold: threshold, normalQuantile: quantile, treesThreshold: cut.threshold, ...(cut.quantile === undefined ? {} : { treesQuantile: cut.quantile }), rareValues: Object.freeze(rare.map((r) => Object.freeze(r))) });
 }

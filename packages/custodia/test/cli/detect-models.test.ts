@@ -45,7 +45,7 @@ describe('custodia detect train|score|evaluate on NSL-KDD', () => {
 
   it('says where the model alerts, and takes a false-positive budget that it splits between the trees and the forest', () => {
     const a = runCustodia(['detect', 'train', '--format', 'nsl-kdd', '--input', kddPart, '--model', join(dir, 'budget-default.json'), '--hybrid', '--seed', '7']);
-    expect(a.stdout).toMatch(/It alerts when the trees give a flow an attack probability above 0\.\d+ \(the 0\.995 quantile of normal flows they did not fit\), or the forest scores it above 0\.\d+ \(the 0\.995 quantile/);
+    expect(a.stdout).toMatch(/It alerts when the boosted trees and the random forest \(100 trees\) give, on average, a flow an attack probability above 0\.\d+ \(the 0\.995 quantile of normal flows they did not fit\), or the forest scores it above 0\.\d+ \(the 0\.995 quantile/);
     expect(a.stdout).toMatch(/It also alerts on a flow that departs from what normal flows almost always hold \([^)]*wrong_fragment 0[^)]*\), which the forest cannot split on\./);
     const wide = join(dir, 'budget-4.json');
     const r = runCustodia(['detect', 'train', '--format', 'nsl-kdd', '--input', kddPart, '--model', wide, '--hybrid', '--seed', '7', '--false-positive-budget', '0.04']);
@@ -86,6 +86,28 @@ describe('custodia detect train|score|evaluate on NSL-KDD', () => {
     const f = runCustodia(['detect', 'train', '--format', 'nsl-kdd', '--input', small, '--model', join(dir, 'small-forest.json'), '--unsupervised', '--seed', '7']);
     expect(f.code, f.stderr).toBe(0);
     expect(f.stderr).toBe('');
+  });
+
+  it('sizes the hybrid\'s random forest with --random-forest, 0 for none, and refuses it elsewhere', () => {
+    const sized = join(dir, 'rf-20.json');
+    const r = runCustodia(['detect', 'train', '--format', 'nsl-kdd', '--input', kddPart, '--model', sized, '--hybrid', '--seed', '7', '--random-forest', '20']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/the boosted trees and the random forest \(20 trees\) give, on average,/);
+    type File = { model: { randomForest?: { trees: unknown[] } } };
+    expect((JSON.parse(readFileSync(sized, 'utf8')) as File).model.randomForest!.trees.length).toBe(20);
+    expect((JSON.parse(readFileSync(join(dir, 'a.json'), 'utf8')) as File).model.randomForest!.trees.length).toBe(100);
+    const none = join(dir, 'rf-0.json');
+    const n = runCustodia(['detect', 'train', '--format', 'nsl-kdd', '--input', kddPart, '--model', none, '--hybrid', '--seed', '7', '--random-forest', '0']);
+    expect(n.code, n.stderr).toBe(0);
+    expect(n.stdout).toMatch(/It alerts when the trees give a flow an attack probability above/);
+    expect((JSON.parse(readFileSync(none, 'utf8')) as File).model.randomForest).toBeUndefined();
+    for (const bad of ['1001', '1.5', 'x', '-1', '']) {
+      expectOneLineError(runCustodia(['detect', 'train', '--format', 'nsl-kdd', '--input', kddPart, '--model', join(dir, 'no.json'), '--random-forest', bad]), /--random-forest is a whole number of trees from 0 to 1000/);
+    }
+    for (const mode of ['--supervised', '--unsupervised']) {
+      expectOneLineError(runCustodia(['detect', 'train', '--format', 'nsl-kdd', '--input', kddPart, '--model', join(dir, 'no.json'), mode, '--random-forest', '10']), /only a hybrid model has a random forest/);
+    }
+    expect(existsSync(join(dir, 'no.json'))).toBe(false);
   });
 
   it('averages boosted ensembles with --bags: another model than one ensemble, still one per seed', () => {

@@ -11,14 +11,14 @@
 import { fc, test } from '@fast-check/vitest';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
-  assignFolds, ATTACK_CLASSES, departures, explainDetection, forestPartScores, rareValues, formatModelFile, NSL_KDD_SCHEMA, parseModelFile, scoreDetections, trainHybridDetector, trainUnsupervisedDetector,
+  assignFolds, ATTACK_CLASSES, denseMatrix, departures, explainDetection, supervisedProbabilities, forestPartScores, rareValues, formatModelFile, NSL_KDD_SCHEMA, parseModelFile, scoreDetections, trainHybridDetector, trainUnsupervisedDetector,
   type DetectionModel, type DetectorTrainingOptions, type HybridModel, type IsolationForestModel,
 } from '../../src/detect/index.js';
 import { isCustodiaError, seededRandom } from '../../src/kernel/index.js';
 import { runs } from '../ledger/seeded.js';
 import { loadNslKdd, selectRows, type NslKddFixture } from './nsl-kdd-fixture.js';
 
-const SMALL = { gbdt: { rounds: 30, numLeaves: 15, earlyStopping: false as const }, forest: { trees: 50 } };
+const SMALL = { gbdt: { rounds: 30, numLeaves: 15, earlyStopping: false as const }, forest: { trees: 50 }, randomForest: { trees: 30 } };
 /** As SMALL, with the validation split the trees' cut is set on. */
 const SMALL_WITH_CUT = { ...SMALL, gbdt: { rounds: 30, numLeaves: 15, earlyStopping: { validationFraction: 0.1, patience: 30 } } };
 const HELD_OUT = 'DoS';
@@ -94,6 +94,53 @@ describe('the hybrid detector', () => {
   });
 });
 
+describe('the random forest beside the boosted trees', () => {
+  it('averages the two ensembles\' class probabilities', () => {
+    expect(cutModel.randomForest).toBeDefined();
+    const probe = selectRows(data.matrix, Array.from({ length: 300 }, (_, i) => i * 79));
+    const boosted = cutModel.gbdt.predictProba(denseMatrix(probe.data, probe.width));
+    const forest = cutModel.randomForest!.predictProba(probe.data, probe.width);
+    const p = supervisedProbabilities(cutModel, probe);
+    for (let i = 0; i < p.length; i++) expect(p[i]).toBeCloseTo((boosted[i]! + forest[i]!) / 2, 15);
+    const s = scoreDetections(cutModel, probe);
+    for (let r = 0; r < probe.rows; r++) expect(s.attackProbability[r]).toBeCloseTo(1 - p[r * CLASSES.length]!, 12);
+  });
+
+  it('grows on the rows the boosted trees fitted, not on the validation rows their cut is set on', () => {
+    // Each tree's leaves hold a bootstrap of the fitted rows: as many draws as there are of them (90% of the training rows).
+    const fitted = cutModel.randomForest!.trees.map((t) => t.counts.reduce((a, b) => a + b, 0));
+    expect(new Set(fitted).size).toBe(1);
+    expect(fitted[0]).toBe(train.length - Math.round(0.1 * train.length));
+    // Without early stopping every row is fitted, so every row is drawn from.
+    expect(model.randomForest!.trees[0]!.counts.reduce((a, b) => a + b, 0)).toBe(train.length);
+  });
+
+  it('is left out on request, and then the trees are the boosted trees alone', () => {
+    const alone = trainOn(train, 1, { ...SMALL_WITH_CUT, randomForest: false });
+    expect(alone.randomForest).toBeUndefined();
+    expect(JSON.parse(formatModelFile(alone)).model.randomForest).toBeUndefined();
+    const probe = selectRows(data.matrix, Array.from({ length: 100 }, (_, i) => i * 101));
+    expect(Array.from(supervisedProbabilities(alone, probe))).toEqual(Array.from(alone.gbdt.predictProba(denseMatrix(probe.data, probe.width))));
+    expect(() => trainOn(train, 1, { ...SMALL, randomForest: { trees: 0 } })).toThrow(expect.objectContaining({ code: 'request-malformed' }));
+  });
+
+  it('explains an alert by both ensembles: the random forest\'s features in probability, adding up with its prior', () => {
+    const neptune = data.labels.findIndex((l) => l.type === 'neptune');
+    const row = data.matrix.data.slice(neptune * data.matrix.width, (neptune + 1) * data.matrix.width);
+    const e = explainDetection(cutModel, row, 3);
+    const forest = e.features.filter((f) => f.source === 'random-forest');
+    expect(forest.length).toBeGreaterThan(0);
+    expect(e.features.filter((f) => f.source === 'trees').length).toBeGreaterThan(0);
+    for (const f of forest) expect(f.contribution).toBeGreaterThan(0);
+    // DoS is held out of these models: the class named is another attack class, and the random forest's features are its.
+    const named = cutModel.classes.indexOf(e.class);
+    expect(named).toBeGreaterThan(0);
+    const phi = cutModel.randomForest!.pathContributions(row, named);
+    expect(forest.map((f) => f.contribution)).toEqual(Array.from(phi).filter((v) => v > 0).sort((a, b) => b - a).slice(0, forest.length));
+    expect(cutModel.randomForest!.priorShare(named) + phi.reduce((a, b) => a + b, 0)).toBeCloseTo(cutModel.randomForest!.predictProba(row, row.length)[named]!, 12);
+  });
+});
+
 describe("the trees' cut: a false-positive budget on normal rows they did not fit", () => {
   const heldOutTest = (): number[] => cls.flatMap((c, i) => (fold[i] === 0 && (c === 'normal' || c === HELD_OUT) ? [i] : []));
 
@@ -102,7 +149,8 @@ describe("the trees' cut: a false-positive budget on normal rows they did not fi
     expect(cutModel.treesThreshold).toBeGreaterThan(0);
     expect(cutModel.treesThreshold).toBeLessThan(0.5);
     // An order statistic of normal training rows' probabilities: some normal row of the training set scores exactly it.
-    const s = scoreDetections({ kind: 'gbdt', schema: cutModel.schema, classes: cutModel.classes, gbdt: cutModel.gbdt }, selectRows(data.matrix, train));
+    // (The probabilities are the boosted trees' and the random forest's averaged, as the hybrid scores.)
+    const s = scoreDetections(cutModel, selectRows(data.matrix, train));
     expect(train.some((r, i) => cls[r] === 'normal' && s.attackProbability[i] === cutModel.treesThreshold)).toBe(true);
     // A lower quantile spends more of the budget: the cut can only fall.
     expect(trainOn(train, 1, { ...SMALL_WITH_CUT, treesQuantile: 0.9 }).treesThreshold).toBeLessThanOrEqual(cutModel.treesThreshold);
@@ -297,6 +345,24 @@ describe('hybrid model files', () => {
     for (const v of [{}, 'x', [[failed]], [[failed, 0, 1]], [[failed, 'zero']], [[failed, null]], [[failed + 0.5, 0]], [[-1, 0]], [[39, 0]], [[1, 0]], [[failed, 0], [failed, 0]], [[failed, 0], [failed - 1, 0]], Array.from({ length: 40 }, (_, i) => [i, 0])]) bad(v);
   });
 
+  it('round-trips the random forest, reads a file written before it as the boosted trees alone, and refuses a bad one', () => {
+    const withForest = formatModelFile(cutModel);
+    const old = JSON.parse(withForest) as Record<string, any>;
+    expect(old['model'].randomForest.trees.length).toBe(30);
+    delete old['model'].randomForest;
+    const before = parseModelFile(JSON.stringify(old)) as HybridModel;
+    expect(before.randomForest).toBeUndefined();
+    const probe = selectRows(data.matrix, Array.from({ length: 200 }, (_, i) => i * 89));
+    expect(Array.from(scoreDetections(before, probe).attackProbability)).toEqual(Array.from(scoreDetections({ kind: 'gbdt', schema: cutModel.schema, classes: cutModel.classes, gbdt: cutModel.gbdt }, probe).attackProbability));
+    const f = JSON.parse(withForest) as Record<string, any>;
+    const bad = (randomForest: unknown): void => refused({ ...f, model: { ...f['model'], randomForest } });
+    for (const v of [null, {}, [], 'forest', { ...f['model'].randomForest, numClasses: 5 }, { ...f['model'].randomForest, numFeatures: 38 }, { ...f['model'].randomForest, trees: [] }]) bad(v);
+    const shared = structuredClone(f);
+    const tree = shared.model.randomForest.trees[0];
+    tree.right[0] = tree.left[0];
+    refused(shared);
+  });
+
   it('refuses hostile or inconsistent files with model-invalid', () => {
     const f = file();
     refused({ ...f, classes: ['DoS', 'normal', 'Probe', 'R2L'] });
@@ -323,7 +389,7 @@ describe('hybrid model files', () => {
 
   test.prop([fc.nat(), fc.jsonValue()], runs(40))('never throws anything but model-invalid, whatever member is replaced by whatever JSON', (pick, replacement) => {
     const f = file();
-    const paths: string[][] = [['kind'], ['classes'], ['schema'], ['model'], ['model', 'gbdt'], ['model', 'forest'], ['model', 'forestThreshold'], ['model', 'normalQuantile'], ['model', 'treesThreshold'], ['model', 'treesQuantile'], ['model', 'rareValues'], ['model', 'gbdt', 'trees'], ['model', 'gbdt', 'numClasses'], ['model', 'forest', 'trees'], ['model', 'forest', 'subsampleSize']];
+    const paths: string[][] = [['kind'], ['classes'], ['schema'], ['model'], ['model', 'gbdt'], ['model', 'forest'], ['model', 'forestThreshold'], ['model', 'normalQuantile'], ['model', 'treesThreshold'], ['model', 'treesQuantile'], ['model', 'rareValues'], ['model', 'randomForest'], ['model', 'gbdt', 'trees'], ['model', 'gbdt', 'numClasses'], ['model', 'forest', 'trees'], ['model', 'forest', 'subsampleSize']];
     const path = paths[pick % paths.length]!;
     let holder: any = f;
     for (const k of path.slice(0, -1)) holder = holder[k];
