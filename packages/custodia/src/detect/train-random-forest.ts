@@ -1,7 +1,7 @@
 /**
  * Growing a random forest (random-forest.ts) as scikit-learn's RandomForestClassifier
  * does by default (L. Breiman 2001): each tree on a bootstrap sample of the rows (n draws
- * with replacement, a row drawn twice counting twice), grown until its leaves are pure or
+ * with replacement, a row drawn twice counting twice; at most 100,000 draws), grown until its leaves are pure or
  * cannot be split, each split the best by Gini impurity among √d features drawn at random
  * for that node (more are drawn when those are constant in the node, so a split is found
  * whenever one exists).
@@ -28,6 +28,12 @@ export interface RandomForestOptions {
   readonly featuresPerSplit?: number;
   /** The deepest a leaf may be (default 64: a bound, not a setting; NSL-KDD's trees stay far above it). */
   readonly maxDepth?: number;
+  /**
+   * The most rows a tree's bootstrap draws (scikit-learn's `max_samples`; default
+   * 100,000): a tree costs about rows × √d × depth, so a flow file of millions of rows would
+   * otherwise take hours. Inputs up to this size draw as many rows as they have.
+   */
+  readonly maxSamples?: number;
   readonly random: Random;
 }
 
@@ -55,6 +61,8 @@ export function trainRandomForest(x: DenseMatrix, y: ArrayLike<number>, numClass
   const d = x.features;
   const mtry = Math.min(d, Math.max(1, o.featuresPerSplit ?? Math.floor(Math.sqrt(d))));
   const maxDepth = o.maxDepth ?? 64;
+  const draws = Math.min(rows.length, o.maxSamples ?? 100_000);
+  if (!(Number.isInteger(draws) && draws >= 1)) throw new RangeError('a bootstrap draws at least one row');
   for (const r of rows) if (!(Number.isInteger(y[r]) && y[r]! >= 0 && y[r]! < numClasses)) throw new RangeError(`row ${r} has no class of the ${numClasses}`);
   const bins = computeFeatureBins(x, rows);
   const binned = binMatrix(x, bins);
@@ -63,9 +71,9 @@ export function trainRandomForest(x: DenseMatrix, y: ArrayLike<number>, numClass
   const trees: RandomForestTree[] = [];
   for (let t = 0; t < treeCount; t++) {
     const rng = new UniformRandom(seededRandom(`${key}:tree-${t}`));
-    // The bootstrap: as many draws as rows, with replacement; a row's weight is how often it was drawn.
+    // The bootstrap: as many draws as rows (at most maxSamples), with replacement; a row's weight is how often it was drawn.
     const weight = new Float64Array(n);
-    for (let i = 0; i < rows.length; i++) weight[rows[rng.below(rows.length)]!]!++;
+    for (let i = 0; i < draws; i++) weight[rows[rng.below(rows.length)]!]!++;
     const inBag: number[] = [];
     for (const r of rows) if (weight[r]! > 0) inBag.push(r);
     const g = grow(Uint32Array.from(inBag), weight, y, numClasses, binned, n, bins.edges, mtry, maxDepth, rng);

@@ -70,6 +70,9 @@ describe('trainRandomForest', () => {
     // Rows 0–999 only: a forest of the same seed on all rows differs, and every leaf count adds up to a bootstrap of 1,000 draws.
     const half = trainRandomForest(denseMatrix(train.data, 3), train.y, 2, all(1000), { random: seededRandom('rf'), trees: 5 });
     for (const t of half.trees) expect(t.counts.reduce((a, b) => a + b, 0)).toBe(1000);
+    // A bounded bootstrap (large inputs) draws no more than it is allowed.
+    const bounded = trainRandomForest(denseMatrix(train.data, 3), train.y, 2, all(2000), { random: seededRandom('rf'), trees: 5, maxSamples: 300 });
+    for (const t of bounded.trees) expect(t.counts.reduce((a, b) => a + b, 0)).toBe(300);
   });
 
   it('grows each tree until its leaves are pure: the rows it drew are classified right', () => {
