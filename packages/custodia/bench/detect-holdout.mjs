@@ -13,8 +13,9 @@
 // normal rows of folds 1–4, its threshold the 0.995 quantile of held-out normal scores),
 // then score fold 0 (normal rows and the three seen families) and every row of the
 // held-out family (none of which was trained on). Reported per family: the detection rate
-// (label 1) of the held-out rows for the trees alone (the hybrid's own trees as a
-// classifier, cut at 0.5, so the comparison isolates what the hybrid's two budgets add)
+// (label 1) of the held-out rows for the trees alone (the hybrid's own boosted trees as a
+// classifier, cut at 0.5, so the comparison isolates what the hybrid's random forest and
+// two budgets add)
 // and for the hybrid, their AUC against fold 0's normal rows, the false-positive rate on
 // fold 0's normal rows, and the detection rate of the seen families in fold 0. One JSON
 // line per family, then a summary line.
