@@ -389,7 +389,7 @@ describe('hybrid model files', () => {
 
   test.prop([fc.nat(), fc.jsonValue()], runs(40))('never throws anything but model-invalid, whatever member is replaced by whatever JSON', (pick, replacement) => {
     const f = file();
-    const paths: string[][] = [['kind'], ['classes'], ['schema'], ['model'], ['model', 'gbdt'], ['model', 'forest'], ['model', 'forestThreshold'], ['model', 'normalQuantile'], ['model', 'treesThreshold'], ['model', 'treesQuantile'], ['model', 'rareValues'], ['model', 'randomForest'], ['model', 'gbdt', 'trees'], ['model', 'gbdt', 'numClasses'], ['model', 'forest', 'trees'], ['model', 'forest', 'subsampleSize']];
+    const paths: string[][] = [['kind'], ['classes'], ['schema'], ['model'], ['model', 'gbdt'], ['model', 'forest'], ['model', 'forestThreshold'], ['model', 'normalQuantile'], ['model', 'treesThreshold'], ['model', 'treesQuantile'], ['model', 'rareValues'], ['model', 'randomForest'], ['model', 'gbdt', 'trees'], ['model', 'gbdt', 'numClasses'], ['model', 'forest', 'trees'], ['model', 'forest', 'subsampleSize'], ['model', 'randomForest', 'trees'], ['model', 'randomForest', 'numClasses'], ['model', 'randomForest', 'trees', '0'], ['model', 'randomForest', 'trees', '0', 'counts'], ['model', 'randomForest', 'trees', '0', 'left']];
     const path = paths[pick % paths.length]!;
     let holder: any = f;
     for (const k of path.slice(0, -1)) holder = holder[k];

@@ -187,6 +187,31 @@ describe('random forests in model files (hostile input)', () => {
     }
   });
 
+  const small = (): Record<string, any> => {
+    const train = xor(300, 'rf-fuzz');
+    return JSON.parse(JSON.stringify(randomForestToJson(trainRandomForest(denseMatrix(train.data, 3), train.y, 2, all(300), { random: seededRandom('rf-fuzz'), trees: 3 })))) as Record<string, any>;
+  };
+  const base = small();
+  const probe = xor(50, 'rf-fuzz-probe').data;
+  test.prop([fc.nat(), fc.nat(), fc.nat(), fc.oneof(fc.integer({ min: -3, max: 400 }), fc.double(), fc.jsonValue())])(
+    'overwriting any one value of any tree array gives model-invalid or a sound forest, never a crash or a wrong probability',
+    (t, member, at, value) => {
+      const f = structuredClone(base);
+      const tree = f['trees'][t % f['trees'].length];
+      const key = (['feature', 'threshold', 'left', 'right', 'counts'] as const)[member % 5]!;
+      tree[key][at % tree[key].length] = value;
+      let forest: RandomForest;
+      try {
+        forest = randomForestFromJson(f, 2, 3);
+      } catch (e) {
+        expect(isCustodiaError(e) && e.code === 'model-invalid').toBe(true);
+        return;
+      }
+      const p = forest.predictProba(probe, 3);
+      for (let r = 0; r < 50; r++) expect(p[r * 2]! + p[r * 2 + 1]!).toBeCloseTo(1, 12);
+    },
+  );
+
   it('refuses a forest built in code the same way (the constructor checks)', () => {
     const t: RandomForestTree = { feature: Int32Array.of(0, -1, -1), threshold: Float64Array.of(0.5, 0, 0), left: Int32Array.of(1, -1, -1), right: Int32Array.of(2, -1, -1), counts: Float64Array.of(1, 0) };
     expect(rejects(() => new RandomForest(2, 1, [t]))).toMatch(/counts per leaf/);
