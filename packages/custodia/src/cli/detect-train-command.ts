@@ -10,8 +10,6 @@ import { attackThreshold, calibrationRowsFor, CustodiaError, type Calibration, D
 import { detectProgress } from './detect-progress.js';
 import { formatOption, reportBadRecords } from './detect-options.js';
 
-const MAX_RANDOM_FOREST_TREES = RANDOM_FOREST_LIMITS.trees;
-
 function modeOf(o: { supervised?: boolean; unsupervised?: boolean; hybrid?: boolean }): TrainingMode | 'auto' {
   const chosen = (['supervised', 'unsupervised', 'hybrid'] as const).filter((m) => o[m] === true);
   if (chosen.length > 1) throw new CustodiaError('request-malformed', 'choose one of --supervised, --unsupervised and --hybrid');
@@ -60,7 +58,7 @@ export function detectTrainCommand() {
     .option('--hybrid', 'both: the trees, and the forest for attack types they never saw')
     .option('--seed <n>', 'the seed: the same seed and input give the same model file', '0')
     .option('--bags <n>', `average this many boosted ensembles (1 to ${MAX_BAGS}): steadier on known attack types, fewer unseen ones caught (docs/detect.md)`, '1')
-    .option('--random-forest <trees>', `trees of the hybrid's random forest, averaged with its boosted trees (default ${DETECTOR_RANDOM_FOREST_OPTIONS.trees}, 0 for none, at most ${MAX_RANDOM_FOREST_TREES}; docs/detect.md "Random forest")`)
+    .option('--random-forest <trees>', `trees of the hybrid's random forest, averaged with its boosted trees (default ${DETECTOR_RANDOM_FOREST_OPTIONS.trees}, 0 for none, at most ${RANDOM_FOREST_LIMITS.trees}; docs/detect.md "Random forest")`)
     .option('--false-positive-budget <share>', `the share of normal traffic an unsupervised or hybrid model may alert on, up to ${MAX_FALSE_POSITIVE_BUDGET} (default ${DEFAULT_FALSE_POSITIVE_BUDGET}: 1%; a hybrid splits it between its trees and its forest)`)
     .exitOverride()
     .action(async (o) => {
@@ -69,7 +67,7 @@ export function detectTrainCommand() {
       const bags = /^\d{1,2}$/.test(o.bags) ? Number(o.bags) : NaN;
       if (!(bags >= 1 && bags <= MAX_BAGS)) throw new CustodiaError('request-malformed', `--bags is a whole number from 1 to ${MAX_BAGS}`);
       const randomForestTrees = o.randomForest === undefined ? undefined : /^\d{1,4}$/.test(o.randomForest) ? Number(o.randomForest) : NaN;
-      if (randomForestTrees !== undefined && !(randomForestTrees >= 0 && randomForestTrees <= MAX_RANDOM_FOREST_TREES)) throw new CustodiaError('request-malformed', `--random-forest is a whole number of trees from 0 to ${MAX_RANDOM_FOREST_TREES}`);
+      if (randomForestTrees !== undefined && !(randomForestTrees >= 0 && randomForestTrees <= RANDOM_FOREST_LIMITS.trees)) throw new CustodiaError('request-malformed', `--random-forest is a whole number of trees from 0 to ${RANDOM_FOREST_LIMITS.trees}`);
       // Command-line text again: a plain decimal share, nothing Number() would also take (hex, exponents, Infinity).
       const budget = o.falsePositiveBudget === undefined ? undefined : /^0?\.\d{1,6}$/.test(o.falsePositiveBudget) ? Number(o.falsePositiveBudget) : NaN;
       if (budget !== undefined && !(budget > 0 && budget <= MAX_FALSE_POSITIVE_BUDGET)) throw new CustodiaError('request-malformed', `--false-positive-budget is a share above 0 and at most ${MAX_FALSE_POSITIVE_BUDGET}, such as 0.01`);

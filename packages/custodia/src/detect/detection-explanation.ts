@@ -75,6 +75,11 @@ export function topFeatures(values: Float64Array, sign: number, count: number): 
     .slice(0, count);
 }
 
+/** The `count` features of `values` largest in the direction of `sign`, each with the row's value as observed. */
+function topOf(schema: FeatureSchema, row: Float64Array, values: Float64Array, sign: number, count: number, source: DetectionFeature['source']): DetectionFeature[] {
+  return topFeatures(values, sign, count).map((f) => ({ feature: schema.features[f]!.name, value: observedValue(schema, f, row[f]!), contribution: values[f]!, source }));
+}
+
 function treeFeatures(model: DetectionModel, row: Float64Array, classIndex: number, count: number): DetectionFeature[] {
   if (model.kind === 'isolation-forest') return [];
   const w = model.schema.features.length;
@@ -84,12 +89,11 @@ function treeFeatures(model: DetectionModel, row: Float64Array, classIndex: numb
   const output = outputs === 1 ? 0 : classIndex > 0 ? classIndex : 0;
   const sign = outputs === 1 || classIndex > 0 ? 1 : -1;
   const slice = phi.subarray(output * (w + 1), output * (w + 1) + w);
-  const boosted = topFeatures(slice, sign, count).map((f): DetectionFeature => ({ feature: model.schema.features[f]!.name, value: observedValue(model.schema, f, row[f]!), contribution: slice[f]!, source: 'trees' }));
+  const boosted = topOf(model.schema, row, slice, sign, count, 'trees');
   if (model.kind !== 'hybrid' || model.randomForest === undefined) return boosted;
   // The random forest's share of the same class (normal: what pulled the row away from it).
   const share = model.randomForest.pathContributions(row, classIndex > 0 ? classIndex : 0);
-  const forest = topFeatures(share, classIndex > 0 ? 1 : -1, count).map((f): DetectionFeature => ({ feature: model.schema.features[f]!.name, value: observedValue(model.schema, f, row[f]!), contribution: share[f]!, source: 'random-forest' }));
-  return [...boosted, ...forest];
+  return [...boosted, ...topOf(model.schema, row, share, classIndex > 0 ? 1 : -1, count, 'random-forest')];
 }
 
 function forestFeatures(model: DetectionModel, row: Float64Array, count: number): DetectionFeature[] {
@@ -99,8 +103,7 @@ function forestFeatures(model: DetectionModel, row: Float64Array, count: number)
   if (departed.length > 0) {
     return departed.slice(0, count).map((x) => ({ feature: model.schema.features[x.feature]!.name, value: observedValue(model.schema, x.feature, row[x.feature]!), contribution: 1 / departed.length, source: 'forest', reference: observedValue(model.schema, x.feature, x.value) }));
   }
-  const share = forestContributions(model.forest, row);
-  return topFeatures(share, 1, count).map((f) => ({ feature: model.schema.features[f]!.name, value: observedValue(model.schema, f, row[f]!), contribution: share[f]!, source: 'forest' }));
+  return topOf(model.schema, row, forestContributions(model.forest, row), 1, count, 'forest');
 }
 
 /**

@@ -15,6 +15,7 @@ import { CustodiaError } from '../kernel/index.js';
 import { GbdtModel } from './gbdt-model.js';
 import { outputsOf, type ObjectiveName } from './gbdt-objective.js';
 import type { GbdtTree } from './gbdt-tree.js';
+import { checkTreeLinks } from './tree-links.js';
 
 export const GBDT_FORMAT = 'custodia-gbdt';
 export const GBDT_VERSION = 1;
@@ -136,23 +137,13 @@ function parseTree(input: unknown, at: string, numFeatures: number): GbdtTree {
   const value = Float64Array.from(numbers(t['value'], `${at}.value`, n));
   const count = Float64Array.from(integers(t['count'], `${at}.count`, n, 1, Number.MAX_SAFE_INTEGER));
   const gain = Float64Array.from(numbers(t['gain'], `${at}.gain`, n));
-  const parents = new Uint8Array(n);
   for (let i = 0; i < n; i++) {
-    if (feature[i]! < 0) {
-      if (left[i] !== -1 || right[i] !== -1 || threshold[i] !== 0 || defaultLeft[i] !== 0 || gain[i] !== 0) throw invalid(`${at} node ${i}`, 'is a leaf with children, a threshold, a default side or a gain');
-      continue;
-    }
-    const l = left[i]!;
-    const r = right[i]!;
-    // Children come after their parent and have no other parent: no cycle, no shared node.
-    if (l <= i || r <= i || l === r) throw invalid(`${at} node ${i}`, 'has children not numbered after it');
-    if (parents[l] === 1 || parents[r] === 1) throw invalid(`${at} node ${i}`, 'shares a child with another node');
-    parents[l] = 1;
-    parents[r] = 1;
-    if (count[l]! + count[r]! !== count[i]) throw invalid(`${at}.count[${i}]`, "is not the sum of its children's");
+    if (feature[i]! < 0 && (left[i] !== -1 || right[i] !== -1 || threshold[i] !== 0 || defaultLeft[i] !== 0 || gain[i] !== 0)) throw invalid(`${at} node ${i}`, 'is a leaf with children, a threshold, a default side or a gain');
   }
-  // Every node but the root has a parent: with children after parents, all are reachable from 0.
-  for (let i = 1; i < n; i++) if (parents[i] !== 1) throw invalid(`${at} node ${i}`, 'is not reachable from the root');
+  checkTreeLinks(feature, left, right, (i, problem) => invalid(`${at} node ${i}`, problem));
+  for (let i = 0; i < n; i++) {
+    if (feature[i]! >= 0 && count[left[i]!]! + count[right[i]!]! !== count[i]) throw invalid(`${at}.count[${i}]`, "is not the sum of its children's");
+  }
   return Object.freeze({ feature, threshold, left, right, defaultLeft, value, count, gain });
 }
 

@@ -10,6 +10,7 @@
  * parent each, every node reachable, counts whole and non-empty) before anything scores.
  */
 import { RANDOM_FOREST_LIMITS, RandomForest, type RandomForestTree } from './random-forest.js';
+import { forestJsonNodes } from './isolation-forest-json.js';
 import { exactKeys, finites, int32s, invalidModel, isRecord, positiveInteger } from './model-json-checks.js';
 
 const TREE_KEYS = ['feature', 'threshold', 'left', 'right', 'counts'] as const;
@@ -19,9 +20,10 @@ const FOREST_KEYS = ['numClasses', 'numFeatures', 'trees'] as const;
 export function randomForestJsonNodes(value: unknown): number {
   const trees = isRecord(value) ? value['trees'] : undefined;
   if (!Array.isArray(trees)) return 0;
-  let nodes = 0;
-  for (const tree of trees) nodes += isRecord(tree) && Array.isArray(tree['feature']) ? tree['feature'].length + (Array.isArray(tree['counts']) ? tree['counts'].length : 0) : 0;
-  return nodes;
+  // The nodes as an isolation forest's are counted, and each leaf's class counts beside them.
+  let counts = 0;
+  for (const tree of trees) counts += isRecord(tree) && Array.isArray(tree['counts']) ? tree['counts'].length : 0;
+  return forestJsonNodes(value) + counts;
 }
 
 function parseTree(v: unknown, t: number): RandomForestTree {

@@ -17,6 +17,7 @@
  * with it.
  */
 import { CustodiaError } from '../kernel/index.js';
+import { checkTreeLinks } from './tree-links.js';
 
 /** One tree: parallel arrays by node; `counts` holds `numClasses` numbers per leaf, leaves in node order. */
 export interface RandomForestTree {
@@ -44,26 +45,16 @@ function nodeCounts(tree: RandomForestTree, t: number, numClasses: number, numFe
   const where = `tree ${t}`;
   if (n < 1 || n > RANDOM_FOREST_LIMITS.nodesPerTree) throw invalid(where, `must have 1 to ${RANDOM_FOREST_LIMITS.nodesPerTree} nodes`);
   if (tree.threshold.length !== n || tree.left.length !== n || tree.right.length !== n) throw invalid(where, 'has arrays of different lengths');
-  const parents = new Uint8Array(n);
   let leaves = 0;
   for (let i = 0; i < n; i++) {
     const f = tree.feature[i]!;
     if (f < 0) {
       if (f !== -1 || tree.left[i] !== -1 || tree.right[i] !== -1 || tree.threshold[i] !== 0) throw invalid(`${where} node ${i}`, 'is a leaf with children or a threshold');
       leaves++;
-      continue;
-    }
-    if (f >= numFeatures) throw invalid(`${where} node ${i}`, 'splits on a feature the forest does not take');
-    if (!Number.isFinite(tree.threshold[i]!)) throw invalid(`${where} node ${i}`, 'has a threshold that is not finite');
-    const l = tree.left[i]!;
-    const r = tree.right[i]!;
-    // Children come after their parent and have no other parent: no cycle, no shared node.
-    if (l <= i || r <= i || l === r || l >= n || r >= n) throw invalid(`${where} node ${i}`, 'has children not numbered after it');
-    if (parents[l] === 1 || parents[r] === 1) throw invalid(`${where} node ${i}`, 'shares a child with another node');
-    parents[l] = 1;
-    parents[r] = 1;
+    } else if (f >= numFeatures) throw invalid(`${where} node ${i}`, 'splits on a feature the forest does not take');
+    else if (!Number.isFinite(tree.threshold[i]!)) throw invalid(`${where} node ${i}`, 'has a threshold that is not finite');
   }
-  for (let i = 1; i < n; i++) if (parents[i] !== 1) throw invalid(`${where} node ${i}`, 'is not reachable from the root');
+  checkTreeLinks(tree.feature, tree.left, tree.right, (i, problem) => invalid(`${where} node ${i}`, problem));
   if (tree.counts.length !== leaves * numClasses) throw invalid(where, `must hold ${numClasses} counts per leaf`);
   const out = new Float64Array(n * numClasses);
   for (let i = 0, leaf = 0; i < n; i++) {

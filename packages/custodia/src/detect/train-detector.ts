@@ -245,7 +245,7 @@ function treesCut(trees: Pick<HybridModel, 'gbdt' | 'randomForest'>, m: FeatureM
  * validation rows), so that the trees' cut is set on rows neither ensemble fitted.
  */
 function forestOfTrees(m: FeatureMatrix, classIndex: ArrayLike<number>, classes: number, unfitted: Uint32Array, o: DetectorTrainingOptions, random: Random): RandomForest {
-  const trees = o.randomForest === undefined || o.randomForest === false ? DETECTOR_RANDOM_FOREST_OPTIONS.trees : (o.randomForest.trees ?? DETECTOR_RANDOM_FOREST_OPTIONS.trees);
+  const trees = (o.randomForest || undefined)?.trees ?? DETECTOR_RANDOM_FOREST_OPTIONS.trees;
   if (!(Number.isInteger(trees) && trees >= 1 && trees <= RANDOM_FOREST_LIMITS.trees)) throw refuse(`the random forest must have 1 to ${RANDOM_FOREST_LIMITS.trees} trees`);
   o.onStage?.('random-forest');
   const held = new Uint8Array(m.rows);
