@@ -33,7 +33,6 @@ export interface ClientCrls {
 /** A CRL file larger than this is refused (a CA with a million revocations issues about 40 MB). */
 export const MAX_CRL_FILE_BYTES = 64 * 1024 * 1024;
 
-
 /**
  * The worker's heap. asn1js builds objects for every node: checking a list of 10,000
  * revocations (240 KB) needed 48 MB of heap (32 MB was too little; measured 2026-12-02),

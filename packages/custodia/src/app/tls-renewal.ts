@@ -3,8 +3,9 @@
  * prepared again — the `--tls-self-signed` certificate is re-issued when it is within 30
  * days of expiring, and `--tls-cert/--tls-key`, `--tls-client-ca` and `--tls-client-crl`
  * files an operator replaced are read again — and handed to `apply` (the server's
- * `setSecureContext`) when it changed, with the material it replaces. New connections get the new material; open ones
- * keep theirs (a revocation reaches a client when it connects again). A failure (a
+ * `setSecureContext`) when it changed, with the material it replaces. New connections get
+ * the new material; what becomes of open ones is the caller's (`serve` retires them when
+ * the client CAs or CRLs changed: server/tls-connections.ts). A failure (a
  * half-written file, a key that does not match, a CRL past its nextUpdate) keeps the
  * current material and is reported to `onError`.
  */

@@ -125,8 +125,10 @@ export function serveCommand(): Command<[], Record<string, unknown>> {
         if (report !== undefined) process.stdout.write(`Loaded demo data: ${report.resources} resources from ${report.files} files.\n`);
       }
       const app = buildServer(vault, { logger: loggerOptions(config.logLevel) });
+      // With TLS material (vault.tls), buildServer made an HTTPS server.
+      const server = app.server as unknown as SecureServer;
       // Before listening, so that every connection is known when the client CRL or CAs are replaced.
-      const connections = vault.tls?.clientCa === undefined ? undefined : trackConnections(app.server as unknown as SecureServer);
+      const connections = vault.tls?.clientCa === undefined ? undefined : trackConnections(server);
       const close = async (): Promise<void> => {
         await app.close();
         await vault.close();
@@ -180,7 +182,6 @@ export function serveCommand(): Command<[], Record<string, unknown>> {
       );
       // A certificate that is renewed (self-signed) or replaced on disk is taken up without a restart.
       if (vault.tls !== undefined) {
-        const server = app.server as unknown as SecureServer;
         const renewal = startTlsRenewal(config, vault.tls, {
           intervalMs: vault.tls.clientCrl === undefined ? TLS_RECHECK_MS : CRL_RECHECK_MS,
           apply: (m, before) => {
