@@ -88,11 +88,6 @@ function grow(idx: Uint32Array, weight: Float64Array, y: ArrayLike<number>, k: n
   const out: Grown = { feature: [], threshold: [], left: [], right: [], counts: [] };
   const hist = new Float64Array(256 * k);
   const order = Int32Array.from({ length: d }, (_, f) => f);
-  const classes = (start: number, end: number): Float64Array => {
-    const c = new Float64Array(k);
-    for (let i = start; i < end; i++) c[y[idx[i]!]!]! += weight[idx[i]!]!;
-    return c;
-  };
   const add = (): number => {
     out.feature.push(-1);
     out.threshold.push(0);
@@ -102,11 +97,13 @@ function grow(idx: Uint32Array, weight: Float64Array, y: ArrayLike<number>, k: n
   };
   /** Each leaf's class counts, by node: written out in node order at the end. */
   const leaves = new Map<number, Float64Array>();
-  // Depth first, left child first: an explicit stack of [node, start, end, depth].
-  const stack: [number, number, number, number][] = [[add(), 0, idx.length, 0]];
+  // The root's class counts; a child's come from its parent's split.
+  const rootTotal = new Float64Array(k);
+  for (const r of idx) rootTotal[y[r]!]! += weight[r]!;
+  // Depth first, left child first: an explicit stack of [node, start, end, depth, class counts].
+  const stack: [number, number, number, number, Float64Array][] = [[add(), 0, idx.length, 0, rootTotal]];
   while (stack.length > 0) {
-    const [node, start, end, depth] = stack.pop()!;
-    const total = classes(start, end);
+    const [node, start, end, depth, total] = stack.pop()!;
     let weightSum = 0;
     let classesPresent = 0;
     for (let c = 0; c < k; c++) {
@@ -123,6 +120,7 @@ function grow(idx: Uint32Array, weight: Float64Array, y: ArrayLike<number>, k: n
     let best = -Infinity;
     let bestFeature = -1;
     let bestBin = -1;
+    const bestLeft = new Float64Array(k);
     let visited = 0;
     let drawn = 0;
     while (drawn < d && (visited < mtry || bestFeature < 0)) {
@@ -170,6 +168,7 @@ function grow(idx: Uint32Array, weight: Float64Array, y: ArrayLike<number>, k: n
             best = score;
             bestFeature = f;
             bestBin = b;
+            bestLeft.set(left);
           }
         }
       }
@@ -198,8 +197,9 @@ function grow(idx: Uint32Array, weight: Float64Array, y: ArrayLike<number>, k: n
     const r = add();
     out.left[node] = l;
     out.right[node] = r;
+    const rightTotal = Float64Array.from(total, (t, c) => t - bestLeft[c]!);
     // Right pushed first so the left subtree is grown (and numbered) first.
-    stack.push([r, i, end, depth + 1], [l, start, i, depth + 1]);
+    stack.push([r, i, end, depth + 1, rightTotal], [l, start, i, depth + 1, bestLeft]);
   }
   for (let node = 0; node < out.feature.length; node++) {
     const c = leaves.get(node);
