@@ -5,7 +5,7 @@
  */
 import { checkMatrix, type DenseMatrix } from './gbdt-matrix.js';
 import { featureContributions, featureImportance, type Attribution, type ImportanceKind } from './gbdt-explain.js';
-import { packForest, scoreRaw, type PackedForest } from './gbdt-forest.js';
+import { packForest, scoreRaw, type PackedTrees } from './packed-trees.js';
 import { outputsOf, sigmoid, softmaxInto, type ObjectiveName } from './gbdt-objective.js';
 import type { GbdtTree } from './gbdt-tree.js';
 
@@ -29,7 +29,7 @@ export class GbdtModel implements GbdtModelSpec {
   readonly trees: readonly GbdtTree[];
   /** Raw scores per row: 1 for binary, one per class for multiclass. */
   readonly outputs: number;
-  readonly #forest: PackedForest;
+  readonly #forest: PackedTrees;
 
   /** Takes `spec` as given: callers (training, the checked loader) vouch for its consistency. */
   constructor(spec: GbdtModelSpec) {
@@ -57,8 +57,10 @@ export class GbdtModel implements GbdtModelSpec {
    */
   predictRaw(m: DenseMatrix): Float64Array {
     checkMatrix(m, this.numFeatures);
-    const out = new Float64Array(m.rows * this.outputs);
-    scoreRaw(this.#forest, this.initScore, m, out);
+    const k = this.outputs;
+    const out = new Float64Array(m.rows * k);
+    for (let r = 0; r < m.rows; r++) out.set(this.initScore, r * k);
+    scoreRaw(this.#forest, m, out, k);
     return out;
   }
 

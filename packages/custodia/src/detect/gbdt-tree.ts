@@ -41,7 +41,7 @@ export function childOf(tree: GbdtTree, n: number, x: number): number {
 }
 
 /** Depth of the deepest leaf (a lone root has depth 0). */
-export function treeDepth(tree: GbdtTree): number {
+export function treeDepth(tree: Pick<GbdtTree, 'feature' | 'left' | 'right'>): number {
   const depth = new Int32Array(tree.feature.length);
   let max = 0;
   for (let n = 0; n < tree.feature.length; n++) {

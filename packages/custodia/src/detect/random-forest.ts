@@ -14,9 +14,12 @@
  * and missing (NaN) values right. A leaf holds the (bootstrap-weighted) training rows of
  * each class that reached it. The constructor checks every tree's structure, so a forest
  * read from a file (random-forest-json.ts, hostile input) is sound before anything scores
- * with it.
+ * with it, and packs the trees for the boosted trees' scoring loop (packed-trees.ts:
+ * eight rows a tree side by side, branch-free), each leaf adding its class shares.
  */
 import { CustodiaError } from '../kernel/index.js';
+import { denseMatrix } from './gbdt-matrix.js';
+import { packClassTrees, scoreRaw, type PackedTrees } from './packed-trees.js';
 import { checkTreeLinks } from './tree-links.js';
 
 /** One tree: parallel arrays by node; `counts` holds `numClasses` numbers per leaf, leaves in node order. */
@@ -83,6 +86,8 @@ export class RandomForest {
   readonly trees: readonly RandomForestTree[];
   /** Per tree, per node × class: the share of the node's training rows in each class. */
   readonly #shares: readonly Float64Array[];
+  /** The trees packed for scoring, each leaf adding its class shares. */
+  readonly #packed: PackedTrees;
 
   /** Checks every tree (throws `model-invalid`) and keeps them. */
   constructor(numClasses: number, numFeatures: number, trees: readonly RandomForestTree[]) {
@@ -104,6 +109,7 @@ export class RandomForest {
       shares.push(counts);
     });
     this.#shares = shares;
+    this.#packed = packClassTrees(this.trees, shares, numClasses, numFeatures);
   }
 
   /** The leaf of tree `t` that the row at `data[offset …]` reaches. */
@@ -126,13 +132,7 @@ export class RandomForest {
     const k = this.numClasses;
     const rows = Math.floor(data.length / width);
     const out = new Float64Array(rows * k);
-    for (let t = 0; t < this.trees.length; t++) {
-      const shares = this.#shares[t]!;
-      for (let r = 0; r < rows; r++) {
-        const at = this.leaf(t, data, r * width) * k;
-        for (let c = 0; c < k; c++) out[r * k + c]! += shares[at + c]!;
-      }
-    }
+    scoreRaw(this.#packed, denseMatrix(data.subarray(0, rows * width), width), out, k);
     const scale = 1 / this.trees.length;
     for (let i = 0; i < out.length; i++) out[i]! *= scale;
     return out;
