@@ -13,6 +13,7 @@ export { buildVisibility, type VisibilityInputs, type VisibilityDecision, type L
 export { type TokenServiceOptions, type IssuedToken } from './token-service.js';
 export { signedTokenClaims, type SignedTokenClaims } from './signed-token-claims.js';
 export type { RevocationList } from './revocation-list.js';
+export type { IssuedTokenRecord } from './issued-token-record.js';
 export {
   eventUser,
   recordBestEffort,

@@ -16,6 +16,7 @@ import { CustodiaError, type Clock, type Random, uuidV4 } from '../kernel/index.
 import { TREATMENT, type Principal } from './principal.js';
 import { isRole, type Role } from './identity/roles.js';
 import { parseScopes } from './smart-scopes.js';
+import type { IssuedTokenRecord } from './issued-token-record.js';
 import type { RevocationList } from './revocation-list.js';
 import type { UserAccounts } from './user-standing.js';
 import { isThumbprint } from './client-certificate.js';
@@ -68,6 +69,8 @@ export interface TokenServiceOptions {
   readonly oauth?: { readonly issuer: string; readonly audience: string };
   /** Revoked token ids; without it nothing is ever revoked. */
   readonly revocations?: RevocationList;
+  /** Where every token minted is recorded before it is handed out (revocation by id checks it); without it nothing is recorded. */
+  readonly issued?: IssuedTokenRecord;
   /** User accounts as they stand now; without it a user token is judged on its claims alone. */
   readonly accounts?: UserAccounts;
 }
@@ -193,6 +196,7 @@ export class TokenService {
       .setNotBefore(now)
       .setExpirationTime(expiresAt)
       .sign(this.key.privateKey);
+    await this.options.issued?.recordIssuedToken(tokenId, expiresAt * 1000);
     return { token, tokenId, issuedAt: now, expiresAt };
   }
 

@@ -89,7 +89,7 @@ export class AdminApi {
     private readonly clock: Clock,
     private readonly keys: KeyAdministration,
     /** The revocation list every token verification consults (`oauth_revoked_tokens`). */
-    private readonly revocations: Pick<OAuthStore, 'revokeAccessToken'>,
+    private readonly revocations: Pick<OAuthStore, 'revokeAccessToken' | 'issuedTokenExpiry'>,
   ) {}
 
   async #record(caller: Principal, action: string, detail: Record<string, string | number | boolean | null>): Promise<void> {
@@ -170,13 +170,16 @@ export class AdminApi {
    * Ends the bearer token an AuditEvent names (`agent.policy`, the id alone or as the BALP
    * URN; path text, attacker-controlled): a security officer who sees accesses they do not
    * trust stops the token at once, without the token in hand. Same list, same lifetime as
-   * `custodia token revoke --jti` (token-revocation.ts).
+   * `custodia token revoke --jti` (token-revocation.ts): until the token expires. An id
+   * this vault has no record of issuing is `token-unknown` (404); the CLI's `--unrecorded`
+   * is the way for a token issued before issuance was recorded.
    */
-  async revokeTokenId(caller: Principal, id: string): Promise<{ jti: string; revokedUntil: string }> {
+  async revokeTokenId(caller: Principal, id: string): Promise<{ jti: string; revoked: true; revokedUntil: string } | { jti: string; revoked: false; expiredAt: string }> {
     requireAdministrator(caller, 'admin', 'privacy-officer');
     const jti = parseTokenId(id);
-    const until = await revokeTokenIdOn({ revocations: this.revocations, log: this.log }, jti, this.clock.now(), actorOf(caller));
-    return { jti, revokedUntil: new Date(until).toISOString() };
+    const r = await revokeTokenIdOn({ revocations: this.revocations, log: this.log }, jti, this.clock.now(), actorOf(caller));
+    const at = new Date(r.until).toISOString();
+    return r.revoked ? { jti, revoked: true, revokedUntil: at } : { jti, revoked: false, expiredAt: at };
   }
 
   /** Sensitive-data clearances are a privacy decision: the privacy officer (or the operator) grants them. */

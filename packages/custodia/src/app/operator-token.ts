@@ -43,7 +43,8 @@ export async function mintOperatorToken(o: OperatorTokenOptions): Promise<string
   const key = await loadSigningKey(config.dataDir, true);
   const database = await openVaultDatabase(config);
   try {
-    const tokens = new TokenService(key, systemClock, secureRandom);
+    // Recorded as issued before it is printed: `token revoke --jti` checks the record (token-id.ts).
+    const tokens = new TokenService(key, systemClock, secureRandom, { issued: database.oauth });
     let claims: Partial<Principal> & { kind: Principal['kind'] } = { kind: 'operator' };
     let subject = o.subject;
     let scope = o.scope ?? 'system/*.cruds';

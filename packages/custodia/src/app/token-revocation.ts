@@ -8,13 +8,14 @@
  *
  * The token is checked as hostile input by access/signed-token-claims.ts (a compact JWS
  * of this vault's key). Or the operator has only its id, from the audit trail (an
- * AuditEvent's `agent.policy`): `--jti` revokes by id. The operator log records the
- * revocation with the token id, never the token.
+ * AuditEvent's `agent.policy`): `--jti` revokes by id, an id this vault recorded issuing
+ * (token-id.ts). The operator log records the revocation with the token id, never the
+ * token.
  */
 import { signedTokenClaims, type SignedTokenClaims } from '../access/index.js';
 import { systemClock, type Clock } from '../kernel/index.js';
 import { loadSigningKey } from '../store/index.js';
-import { recordRevocation, revokeTokenIdOn, type RevocationTarget } from './token-id.js';
+import { recordRevocation, revokeTokenIdOn, type RevocationTarget, type TokenIdRevocation } from './token-id.js';
 import type { VaultConfig } from './config.js';
 import { openVaultDatabase } from './vault.js';
 
@@ -40,13 +41,13 @@ export async function revokeToken(config: VaultConfig, token: string, clock: Clo
 
 /**
  * Revokes by id the token an AuditEvent names (`agent.policy`), for an operator who has
- * the audit trail but not the token. An id alone does not say when its token expires, so
- * it stays on the list for as long as any token of this vault can live
- * (token-id.ts). Returns that time, epoch ms. The id is not looked
- * up: an id no token has revokes nothing.
+ * the audit trail but not the token: checked against the record of issued tokens, kept
+ * until the token expires (token-id.ts). An id this vault has no record of issuing is
+ * `token-unknown`, unless `unrecorded` (a token issued before issuance was recorded: kept
+ * for as long as any token of this vault can live).
  */
-export async function revokeTokenId(config: VaultConfig, tokenId: string, clock: Clock = systemClock): Promise<number> {
-  return withRevocationTarget(config, (to) => revokeTokenIdOn(to, tokenId, clock.now(), 'operator'));
+export async function revokeTokenId(config: VaultConfig, tokenId: string, clock: Clock = systemClock, o: { readonly unrecorded?: boolean } = {}): Promise<TokenIdRevocation> {
+  return withRevocationTarget(config, (to) => revokeTokenIdOn(to, tokenId, clock.now(), 'operator', o));
 }
 
 /** Runs `fn` against the list and operator log of the vault `config` opens, from outside its server. */

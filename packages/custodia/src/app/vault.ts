@@ -195,7 +195,7 @@ export async function createVault(config: VaultConfig, overrides: VaultOverrides
   const patientsOf = patientsOfVersion((r) => fhir.indexer.patients(r));
   const store = fhir.store;
   // Access tokens of the authorization server: its issuer, for this FHIR base URL; revocations in the database.
-  const tokens = new TokenService(key, clock, random, { oauth: { issuer: oauthEndpoints(config.fhirBaseUrl).issuer, audience: config.fhirBaseUrl }, revocations: database.oauth, accounts: database.identity });
+  const tokens = new TokenService(key, clock, random, { oauth: { issuer: oauthEndpoints(config.fhirBaseUrl).issuer, audience: config.fhirBaseUrl }, revocations: database.oauth, issued: database.oauth, accounts: database.identity });
   const identity = createIdentityService(database, clock, random, overrides.identity);
   // Sign-in, MFA, consent, token and break-the-glass events, in the ledger like FHIR requests.
   const securityEvents = auditedSecurityEvents(audit);

@@ -36,13 +36,22 @@ function revokeCommand() {
     .addOption(schemaOption())
     .option('--token-file <file>', 'a file holding the token, or - for standard input')
     .option('--jti <id>', "the token's id, as an AuditEvent's agent.policy shows it (urn:ietf:params:oauth:jti:<id>, or the id alone), when you do not have the token")
+    .option('--unrecorded', 'with --jti: revoke an id this vault has no record of issuing (a token issued before this version recorded issued tokens); kept on the list for 24 h 5 min')
     .exitOverride()
     .action(async (o) => {
       if ((o.tokenFile === undefined) === (o.jti === undefined)) throw new CustodiaError('request-malformed', 'Give the token (--token-file FILE, or - for standard input) or its id (--jti ID), not both');
+      if (o.unrecorded === true && o.jti === undefined) throw new CustodiaError('request-malformed', '--unrecorded goes with --jti');
       if (o.jti !== undefined) {
         const id = parseTokenId(o.jti);
-        const until = await revokeTokenId(storageConfig(o), id);
-        process.stdout.write(`Revoked token id ${id}: servers refuse any token with this id from their next request. An id does not say when its token expires, so it stays on the list until ${new Date(until).toISOString()}.\n`);
+        const r = await revokeTokenId(storageConfig(o), id, undefined, { unrecorded: o.unrecorded === true });
+        const until = new Date(r.until).toISOString();
+        process.stdout.write(
+          !r.revoked
+            ? `Token id ${id} expired at ${until}: nothing to revoke.\n`
+            : r.recorded
+              ? `Revoked token id ${id}: servers refuse it from their next request, until it would have expired (${until}, with five minutes for clock skew).\n`
+              : `Revoked token id ${id}, which this vault has no record of issuing: servers refuse any token with this id from their next request. An id alone does not say when its token expires, so it stays on the list until ${until}.\n`,
+        );
         return;
       }
       const r = await revokeToken(storageConfig(o), readToken(o.tokenFile!));

@@ -47,6 +47,7 @@ export const ERROR_CATALOG: Readonly<Record<ErrorCode, ErrorCatalogEntry>> = Obj
   'password-rejected': { status: 400, issueCode: 'invalid', summary: 'The new password breaks the password policy (length, common or context-specific); the reason never quotes it.' },
   'identity-conflict': { status: 409, issueCode: 'conflict', summary: 'The username or client id is taken, or the account is not in a state that allows this change.' },
   'identity-not-found': { status: 404, issueCode: 'not-found', summary: 'No such user or client (administration only; sign-in never says so).' },
+  'token-unknown': { status: 404, issueCode: 'not-found', summary: 'No bearer token with that id was issued by this vault, or it expired more than a day ago (revocation by id, administration only).' },
   'client-auth-failed': { status: 401, issueCode: 'security', summary: 'The client could not be authenticated (unknown client, wrong secret, or not a confidential client).' },
   'import-failed': { status: 400, issueCode: 'processing', summary: 'An import line or file could not be loaded.' },
   'config-invalid': { status: 500, issueCode: 'exception', summary: 'The server configuration is invalid.' },

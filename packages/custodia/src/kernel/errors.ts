@@ -42,6 +42,7 @@ export type ErrorCode =
   | 'password-rejected'
   | 'identity-conflict'
   | 'identity-not-found'
+  | 'token-unknown'
   | 'client-auth-failed'
   | 'import-failed'
   | 'config-invalid'

@@ -87,6 +87,8 @@ const STAGES: readonly string[] = ['login', 'mfa', 'enrol', 'recovery', 'consent
 
 /** Grants (with their codes and refresh tokens) are kept this long past their end, so a late reuse still finds them. */
 const GRANT_RETENTION_MS = 24 * 3600_000;
+/** How long an issued token's record outlives the token. */
+const ISSUED_RECORD_RETENTION_MS = 24 * 3600_000;
 
 function toPending(r: PendingRow): PendingAuthorization {
   if (!STAGES.includes(r.stage)) throw new CustodiaError('internal', 'The OAuth tables hold an unexpected stage');
@@ -306,6 +308,17 @@ export class KyselyOAuthStore implements OAuthStore {
     await this.#write((db) => sql`INSERT INTO oauth_revoked_tokens (jti, expires_at) VALUES (${tokenId}, ${expiresAt}) ON CONFLICT (jti) DO NOTHING`.execute(db));
   }
 
+  async recordIssuedToken(tokenId: string, expiresAt: number): Promise<void> {
+    await this.#write((db) => sql`INSERT INTO oauth_issued_tokens (jti, expires_at) VALUES (${tokenId}, ${expiresAt})`.execute(db));
+  }
+
+  issuedTokenExpiry(tokenId: string): Promise<number | undefined> {
+    return this.#read(async (db) => {
+      const row = (await sql<{ expires_at: number | string }>`SELECT expires_at FROM oauth_issued_tokens WHERE jti = ${tokenId}`.execute(db)).rows[0];
+      return row === undefined ? undefined : num(row.expires_at);
+    });
+  }
+
   /** Asked for every request: synchronous on SQLite. */
   isRevoked(tokenId: string): Promise<boolean> {
     const { readNow, memo } = this.h;
@@ -354,6 +367,8 @@ export class KyselyOAuthStore implements OAuthStore {
       await sql`DELETE FROM oauth_assertion_ids WHERE expires_at <= ${now}`.execute(db);
       await sql`DELETE FROM oauth_revoked_tokens WHERE expires_at <= ${now}`.execute(db);
       await sql`DELETE FROM oauth_grant_tokens WHERE expires_at <= ${now}`.execute(db);
+      // A day past expiry, so that revoking an id just expired says so rather than that it was never issued.
+      await sql`DELETE FROM oauth_issued_tokens WHERE expires_at <= ${now - ISSUED_RECORD_RETENTION_MS}`.execute(db);
       await sql`DELETE FROM oauth_codes WHERE grant_id IN (SELECT id FROM oauth_grants WHERE expires_at <= ${gone})`.execute(db);
       await sql`DELETE FROM oauth_refresh_tokens WHERE grant_id IN (SELECT id FROM oauth_grants WHERE expires_at <= ${gone})`.execute(db);
       await sql`DELETE FROM oauth_grants WHERE expires_at <= ${gone}`.execute(db);

@@ -58,9 +58,9 @@ for (const name of ALL_DATABASES) {
       const trail = await t.request('GET', `/fhir/AuditEvent?_count=10&policy=${encodeURIComponent(`urn:ietf:params:oauth:jti:${jti}`)}`);
       expect(trail.status).toBe(200);
       const policy = trail.body.entry[0].resource.agent.find((a: any) => a.requestor === true).policy[0] as string;
-      const now = new ManualClock(Date.parse('2026-12-02T00:00:00Z'));
-      const until = await revokeTokenId(t.vault.config, parseTokenId(policy), now);
-      expect(until).toBe(now.now() + LONGEST_TOKEN_LIFETIME_MS);
+      const r = await revokeTokenId(t.vault.config, parseTokenId(policy));
+      // Until the token expires (as the vault recorded it when it issued it), plus five minutes of clock skew.
+      expect(r).toEqual({ revoked: true, recorded: true, until: decodeJwt(token).exp! * 1000 + 300_000 });
       expect(await status(token)).toBe(401);
       expect(await status(other)).toBe(200);
       // The attempt with the revoked token is on the trail under the same id, with why.
@@ -71,7 +71,33 @@ for (const name of ALL_DATABASES) {
       const query = attempt.entity.find((e: any) => e.query !== undefined).query as string;
       expect(Buffer.from(query, 'base64').toString()).toBe('reason=revoked');
       const [entry] = (await operatorLog()).filter((e) => e.action === 'token.revoke' && e.detail['jti'] === jti);
-      expect(entry!.detail).toEqual({ jti, by: 'id', expires: new Date(until).toISOString() });
+      expect(entry!.detail).toEqual({ jti, by: 'id', expires: new Date(r.until).toISOString() });
+    });
+
+    it('refuses an id this vault never issued, unless told it is unrecorded, and leaves an expired one alone', async () => {
+      const before = (await operatorLog()).length;
+      for (const id of ['0b9c0000-0000-4000-8000-000000000000', 'someone-elses-token']) {
+        await expect(revokeTokenId(t.vault.config, id)).rejects.toMatchObject({ code: 'token-unknown' });
+      }
+      const db = await openVaultDatabase(t.vault.config);
+      try {
+        expect(await db.oauth.isRevoked('someone-elses-token')).toBe(false);
+      } finally {
+        await db.close();
+      }
+      expect((await operatorLog()).length).toBe(before);
+      // A token issued before issuance was recorded: listed for as long as any token lives.
+      const now = new ManualClock(Date.now());
+      const forced = await revokeTokenId(t.vault.config, 'issued-before-the-record', now, { unrecorded: true });
+      expect(forced).toEqual({ revoked: true, recorded: false, until: now.now() + LONGEST_TOKEN_LIFETIME_MS });
+      const [entry] = (await operatorLog()).filter((e) => e.detail['jti'] === 'issued-before-the-record');
+      expect(entry!.detail).toMatchObject({ by: 'id', recorded: false });
+      // Expired: nothing to do, nothing written.
+      const token = await t.tokenFor('system/*.rs', 'expired-by-now');
+      const jti = decodeJwt(token).jti!;
+      const later = new ManualClock(Date.now() + 2 * 3600_000);
+      expect(await revokeTokenId(t.vault.config, jti, later)).toEqual({ revoked: false, recorded: true, until: decodeJwt(token).exp! * 1000 });
+      expect((await operatorLog()).some((e) => e.detail['jti'] === jti)).toBe(false);
     });
 
     it('takes a token id alone or as the BALP URN, and nothing else', () => {

@@ -149,8 +149,16 @@ describe('custodia CLI', () => {
       const policy = `urn:ietf:params:oauth:jti:${decodeJwt(second).jti}`;
       const byId = run(['token', 'revoke', '--data-dir', d, '--jti', policy]);
       expect(byId.code, byId.stderr).toBe(0);
-      expect(byId.stdout).toMatch(/^Revoked token id [0-9a-f-]{36}: servers refuse any token with this id from their next request\. .* until \d{4}-/);
+      expect(byId.stdout).toMatch(/^Revoked token id [0-9a-f-]{36}: servers refuse it from their next request, until it would have expired \(\d{4}-/);
       expect(await get(second)).toBe(401);
+      // An id this vault never issued (a typo) is refused, and nothing is revoked; --unrecorded lists it anyway.
+      const typo = `${decodeJwt(operator).jti!.slice(0, -1)}0`.replace(/00$/, '01');
+      const unknown = run(['token', 'revoke', '--data-dir', d, '--jti', typo]);
+      expect(unknown.code).toBe(2);
+      expect(unknown.stderr).toMatch(/^custodia: This vault has no record of issuing a token with that id .*nothing was revoked\n$/);
+      const forced = run(['token', 'revoke', '--data-dir', d, '--jti', typo, '--unrecorded']);
+      expect(forced.code, forced.stderr).toBe(0);
+      expect(forced.stdout).toMatch(/^Revoked token id \S+, which this vault has no record of issuing: .* until \d{4}-/);
       // Not a token of this vault (another data directory's key), no file: one line, exit 2.
       const elsewhere = tempDir();
       writeFileSync(join(elsewhere, 'token.txt'), run(['token', '--data-dir', elsewhere]).stdout);
@@ -160,6 +168,7 @@ describe('custodia CLI', () => {
         [[], /Give the token \(--token-file FILE, or - for standard input\) or its id \(--jti ID\), not both/],
         [['--token-file', join(d, 'leaked.txt'), '--jti', 'abc'], /not both/],
         [['--jti', 'two words'], /A token id is 1 to 256 printable ASCII characters/],
+        [['--token-file', join(d, 'leaked.txt'), '--unrecorded'], /--unrecorded goes with --jti/],
       ] as const) {
         const r = run(['token', 'revoke', '--data-dir', d, ...args]);
         expect(r.code).toBe(2);

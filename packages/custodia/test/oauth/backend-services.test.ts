@@ -4,10 +4,11 @@
  * refusals (replayed jti, alg none, wrong audience, too long a lifetime, wrong key).
  * On SQLite and PostgreSQL.
  */
-import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
+import { decodeJwt, exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
 import * as client from 'openid-client';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { revokeTokenId } from '../../src/app/index.js';
 import { ALL_DATABASES, isAvailable } from '../helpers/databases.js';
 import { basicAuth, discover, fhirStatus, postForm, startOAuthServer, type OAuthHarness } from './oauth-harness.js';
 
@@ -71,6 +72,10 @@ for (const name of ALL_DATABASES) {
         expect(tokens.refresh_token).toBeUndefined();
         expect(await h.vault.tokens.verify(tokens.access_token)).toMatchObject({ kind: 'client', subject: 'backend', clientId: 'backend', scope: 'system/Patient.rs' });
         expect(await fhirStatus(h, tokens.access_token)).not.toBe(401);
+        // Recorded as issued, with its expiry: revoked by its id, until then (and five minutes for clock skew).
+        const { jti, exp } = decodeJwt(tokens.access_token);
+        expect(await revokeTokenId(h.vault.config, jti!)).toEqual({ revoked: true, recorded: true, until: exp! * 1000 + 300_000 });
+        expect(await fhirStatus(h, tokens.access_token)).toBe(401);
       }
     });
 

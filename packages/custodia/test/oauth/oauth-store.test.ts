@@ -146,6 +146,18 @@ for (const name of ALL_DATABASES) {
       expect(await vdb.oauth.revokeUserGrants('u-out', 'app', T0 + 20)).toEqual([]);
     });
 
+    it('records issued tokens, and keeps each record a day past its expiry', async () => {
+      await vdb.oauth.recordIssuedToken('issued-1', T0 + 900_000);
+      await vdb.oauth.recordIssuedToken('issued-2', T0 + 2 * 86_400_000);
+      expect(await vdb.oauth.issuedTokenExpiry('issued-1')).toBe(T0 + 900_000);
+      expect(await vdb.oauth.issuedTokenExpiry('never-issued')).toBeUndefined();
+      await vdb.oauth.purgeExpired(T0 + 900_000 + 86_400_000 - 1);
+      expect(await vdb.oauth.issuedTokenExpiry('issued-1')).toBe(T0 + 900_000);
+      await vdb.oauth.purgeExpired(T0 + 900_000 + 86_400_000);
+      expect(await vdb.oauth.issuedTokenExpiry('issued-1')).toBeUndefined();
+      expect(await vdb.oauth.issuedTokenExpiry('issued-2')).toBe(T0 + 2 * 86_400_000);
+    });
+
     it('claims a client-assertion id once until it expires', async () => {
       const results = await Promise.all([1, 2, 3].map(() => vdb.oauth.claimAssertionId('backend', 'jti-1', T0 + 300_000, T0)));
       expect(results.filter(Boolean)).toHaveLength(1);

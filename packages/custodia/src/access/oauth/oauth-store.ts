@@ -11,6 +11,7 @@
  * rotating a refresh token, moving a sign-in to its next step, claiming an assertion id
  * — is atomic here. Times are epoch milliseconds.
  */
+import type { IssuedTokenRecord } from '../issued-token-record.js';
 import type { RevocationList } from '../revocation-list.js';
 import type { AuthorizationRequest } from './authorization-request.js';
 
@@ -120,7 +121,7 @@ export interface LaunchRecord {
   readonly expiresAt: number;
 }
 
-export interface OAuthStore extends RevocationList {
+export interface OAuthStore extends RevocationList, IssuedTokenRecord {
   insertPending(p: PendingAuthorization): Promise<void>;
   /** The pending request, or undefined when unknown or expired. */
   findPending(handleHash: string, now: number): Promise<PendingAuthorization | undefined>;
@@ -151,6 +152,8 @@ export interface OAuthStore extends RevocationList {
   revokeUserGrants(userId: string, clientId: string, now: number): Promise<GrantRecord[]>;
   /** Adds an access token id to the revocation list until `expiresAt`. */
   revokeAccessToken(tokenId: string, expiresAt: number): Promise<void>;
+  /** When the token with this id expires (epoch ms), if this vault recorded issuing it (records are kept a day past expiry). */
+  issuedTokenExpiry(tokenId: string): Promise<number | undefined>;
 
   /** RFC 7523 §3 item 7: records a client assertion's `jti`; false when it was seen before and has not expired. */
   claimAssertionId(clientId: string, jti: string, expiresAt: number, now: number): Promise<boolean>;

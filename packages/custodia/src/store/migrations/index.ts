@@ -28,6 +28,7 @@ import { breakGlassSealedReasonSchema } from './0021-break-glass-sealed-reason.j
 import { grantsByUserSchema } from './0022-grants-by-user.js';
 import { ledgerKeyIndexSchema } from './0023-ledger-key-index.js';
 import { auditFilingSchema } from './0024-audit-filings.js';
+import { issuedTokenSchema } from './0025-issued-tokens.js';
 
 function statements(list: string[]): Migration {
   return {
@@ -65,6 +66,7 @@ export function migrationProvider(dialect: SqlDialect): MigrationProvider {
         '0022-grants-by-user': statements(grantsByUserSchema()),
         '0023-ledger-key-index': statements(ledgerKeyIndexSchema()),
         '0024-audit-filings': statements(auditFilingSchema(dialect)),
+        '0025-issued-tokens': statements(issuedTokenSchema(dialect)),
       };
     },
   };
