@@ -14,6 +14,7 @@ export { type TokenServiceOptions, type IssuedToken } from './token-service.js';
 export { signedTokenClaims, type SignedTokenClaims } from './signed-token-claims.js';
 export type { RevocationList } from './revocation-list.js';
 export type { IssuedTokenRecord } from './issued-token-record.js';
+export type { SharedBucketLimit, SharedBuckets } from './shared-buckets.js';
 export {
   eventUser,
   recordBestEffort,

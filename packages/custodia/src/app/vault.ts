@@ -146,7 +146,7 @@ export async function openVaultDatabase(
 
 /** The identity service over a vault database, with the shipped common-password list. */
 export function createIdentityService(database: VaultDatabase, clock: Clock, random: Random, options: Partial<IdentityOptions> = {}): IdentityService {
-  return new IdentityService(database.identity, clock, random, { commonPasswords, ...options });
+  return new IdentityService(database.identity, clock, random, { commonPasswords, sharedThrottle: database.sharedBuckets, ...options });
 }
 
 function oauthUrisOf(e: ReturnType<typeof oauthEndpoints>): NonNullable<FhirContext['oauthUris']> {

@@ -9,7 +9,7 @@ import type { CosignatureStore, WriteAuditContext } from '../ledger/index.js';
 import { ledgerLog, type LedgerLog } from './ledger-log.js';
 import { ledgerCosignatures } from './ledger-cosignatures.js';
 import type { ResourceStore } from '../fhir/index.js';
-import type { IdentityStore, OAuthStore, OperatorLog } from '../access/index.js';
+import type { IdentityStore, OAuthStore, OperatorLog, SharedBuckets } from '../access/index.js';
 import { postgresSql, sqliteSql } from './dialect-sql.js';
 import { KyselyResourceStore, type StoreHandles } from './kysely-resource-store.js';
 import { GroupCommit } from './group-commit.js';
@@ -18,6 +18,7 @@ import { migrationProvider } from './migrations/index.js';
 import { KyselyOAuthStore } from './oauth-store.js';
 import { breakGlassStore, type SealingBreakGlassStore } from './break-glass-store.js';
 import { operatorLogStore } from './operator-log-store.js';
+import { sharedBucketStore } from './shared-buckets.js';
 import { openPostgres } from './postgres-database.js';
 import { sequencerLease } from './sequencer-lease.js';
 import type { SqlDialect } from './schema.js';
@@ -112,6 +113,8 @@ export interface VaultDatabase {
   readonly oauth: OAuthStore;
   readonly breakGlass: SealingBreakGlassStore;
   readonly operatorLog: OperatorLog;
+  /** Token buckets every server process of this database shares (the sign-in throttle per address). */
+  readonly sharedBuckets: SharedBuckets;
   /** Key usage, erasure and re-sealing of resource versions (key management). */
   readonly sealedData: SealedDataStore;
   readonly legalHolds: LegalHoldStore;
@@ -141,6 +144,7 @@ export async function openDatabase(options: StoreOptions): Promise<VaultDatabase
     oauth: new KyselyOAuthStore(handle),
     breakGlass: breakGlassStore(handle, h.at),
     operatorLog: operatorLogStore(handle),
+    sharedBuckets: sharedBucketStore(handle),
     sealedData: sealedDataStore(h, options.ledger?.enabled === false ? undefined : ledger),
     legalHolds: legalHoldStore(handle),
     findings: findingStore(handle, h.at),

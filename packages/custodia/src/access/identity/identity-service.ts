@@ -39,6 +39,7 @@ import { DEFAULT_RECOVERY_CODE_COUNT, generateRecoveryCodes, hashRecoveryCode, m
 import { DEFAULT_ROLE_POLICY, isRole, type Role, type RolePolicy } from './roles.js';
 import { DEFAULT_TOTP, TOTP_SECRET_BYTES, checkTotpParams, otpauthUri, verifyTotp, type TotpAlgorithm, type TotpParams } from './totp.js';
 import { normalizeUsername, publicUser, requireUsername, type User, type UserRecord } from './user.js';
+import type { SharedBuckets } from '../shared-buckets.js';
 
 export interface IdentityOptions {
   /** The breached/common password list (the app loads `data/common-passwords.txt.gz`). */
@@ -50,6 +51,8 @@ export interface IdentityOptions {
   readonly passwordPolicy?: Partial<PasswordPolicyOptions>;
   readonly lockout?: LockoutPolicy;
   readonly throttle?: Partial<ThrottleOptions>;
+  /** Buckets every server process shares (the vault's database): the sign-in throttle then holds across them, not per process. */
+  readonly sharedThrottle?: SharedBuckets;
   /** Algorithm and digits of new TOTP enrolments (SHA1 and 6 by default: what every authenticator app supports). */
   readonly totp?: Partial<Pick<TotpParams, 'algorithm' | 'digits'>>;
   /** Issuer shown by authenticator apps. */
@@ -153,7 +156,7 @@ export class IdentityService {
     this.#policy = new PasswordPolicy(options.commonPasswords, options.passwordPolicy ?? {});
     this.#lockout = options.lockout ?? DEFAULT_LOCKOUT;
     checkLockoutPolicy(this.#lockout);
-    this.#throttle = new IpThrottle(clock, options.throttle ?? {});
+    this.#throttle = new IpThrottle(clock, options.throttle ?? {}, options.sharedThrottle);
     this.#totp = Object.freeze({ ...DEFAULT_TOTP, ...(options.totp ?? {}) });
     checkTotpParams(this.#totp);
     this.#issuer = options.issuer ?? 'Custodia';
@@ -307,7 +310,7 @@ export class IdentityService {
    * attempts, and `login-failed` for every other failure.
    */
   async authenticate(username: string, password: string, ip: string): Promise<LoginResult> {
-    this.#throttle.consume(ip);
+    await this.#throttle.consume(ip);
     const name = normalizeUsername(username);
     const attempt = async (): Promise<LoginResult> => {
       const now = this.clock.now();
@@ -341,7 +344,7 @@ export class IdentityService {
    * attacker-controlled.
    */
   async verifySecondFactor(userId: string, code: string, ip?: string): Promise<User> {
-    if (ip !== undefined) this.#throttle.consume(ip);
+    if (ip !== undefined) await this.#throttle.consume(ip);
     return this.#serial(`id:${userId}`, async () => {
       const now = this.clock.now();
       const r = await this.store.findUserById(userId);

@@ -3,10 +3,15 @@
  * (or per IPv6 /64, which one subscriber usually holds whole), refilled continuously
  * from the injected clock. It complements the per-account lockout: the lockout stops
  * guessing at one account, the throttle stops one address from spraying a common
- * password at many. Buckets live in this process's memory, bounded as token-buckets.ts says.
+ * password at many. Each attempt takes from this process's bucket of the address (in
+ * memory, bounded as token-buckets.ts says: a flood at one process is refused without
+ * touching the database), then, given shared buckets (the vault's database,
+ * shared-buckets.ts), from the bucket every server process of the database shares, so
+ * that servers behind a load balancer do not each grant the address its own budget.
  */
 import { isIPv4, isIPv6 } from 'node:net';
 import { CustodiaError, type Clock } from '../../kernel/index.js';
+import type { SharedBucketLimit, SharedBuckets } from '../shared-buckets.js';
 import { TokenBuckets, type BucketDecision } from '../token-buckets.js';
 
 export interface ThrottleOptions {
@@ -68,26 +73,52 @@ export function throttleKey(ip: string): string {
   return `other:${s.slice(0, 64)}`;
 }
 
+/** The shared buckets' scope of the sign-in throttle. */
+const SCOPE = 'sign-in';
+/** How often full shared buckets are forgotten, at most. */
+const PURGE_INTERVAL_MS = 10 * 60_000;
+
 export class IpThrottle {
   readonly #buckets: TokenBuckets;
+  readonly #limit: SharedBucketLimit;
+  #lastPurge = Number.NEGATIVE_INFINITY;
 
-  constructor(clock: Clock, options: Partial<ThrottleOptions> = {}) {
+  constructor(
+    private readonly clock: Clock,
+    options: Partial<ThrottleOptions> = {},
+    private readonly shared?: SharedBuckets,
+  ) {
     const o = { ...DEFAULT_THROTTLE, ...options };
     this.#buckets = new TokenBuckets(clock, { capacity: o.capacity, refill: o.refillPerMinute, intervalMs: 60_000, maxKeys: o.maxKeys });
+    this.#limit = Object.freeze({ capacity: o.capacity, perMs: o.refillPerMinute / 60_000 });
   }
 
-  /** Takes one attempt from the address's bucket. */
+  /** Takes one attempt from this process's bucket of the address. */
   take(ip: string): ThrottleDecision {
     return this.#buckets.take(throttleKey(ip));
   }
 
-  /** `take`, throwing `LoginThrottledError` when the bucket is empty. */
-  consume(ip: string): void {
-    const d = this.take(ip);
+  /**
+   * Takes one attempt from this process's bucket of the address, then from the shared one
+   * (when there are shared buckets); throws `LoginThrottledError` when either is empty.
+   * A shared store that cannot be reached fails the sign-in (`storage-unavailable`).
+   */
+  async consume(ip: string): Promise<void> {
+    const key = throttleKey(ip);
+    const d = this.#buckets.take(key);
     if (!d.allowed) throw new LoginThrottledError(d.retryAfterMs);
+    if (this.shared === undefined) return;
+    const now = this.clock.now();
+    if (now - this.#lastPurge >= PURGE_INTERVAL_MS) {
+      this.#lastPurge = now;
+      // Best effort: a full bucket left behind decides nothing a missing one would not.
+      this.shared.purgeFull(now).catch(() => undefined);
+    }
+    const s = await this.shared.take(SCOPE, key, now, this.#limit);
+    if (!s.allowed) throw new LoginThrottledError(s.retryAfterMs);
   }
 
-  /** Addresses currently remembered. */
+  /** Addresses currently remembered in this process. */
   get size(): number {
     return this.#buckets.size;
   }

@@ -29,6 +29,7 @@ import { grantsByUserSchema } from './0022-grants-by-user.js';
 import { ledgerKeyIndexSchema } from './0023-ledger-key-index.js';
 import { auditFilingSchema } from './0024-audit-filings.js';
 import { issuedTokenSchema } from './0025-issued-tokens.js';
+import { sharedBucketSchema } from './0026-shared-buckets.js';
 
 function statements(list: string[]): Migration {
   return {
@@ -67,6 +68,7 @@ export function migrationProvider(dialect: SqlDialect): MigrationProvider {
         '0023-ledger-key-index': statements(ledgerKeyIndexSchema()),
         '0024-audit-filings': statements(auditFilingSchema(dialect)),
         '0025-issued-tokens': statements(issuedTokenSchema(dialect)),
+        '0026-shared-buckets': statements(sharedBucketSchema(dialect)),
       };
     },
   };

@@ -23,11 +23,11 @@ describe('IpThrottle', () => {
     expect([1, 2, 3, 4].map(() => t.take('198.51.100.7').allowed)).toEqual([true, true, true, false]);
   });
 
-  it('throws LoginThrottledError with the wait through consume()', () => {
+  it('throws LoginThrottledError with the wait through consume()', async () => {
     const t = new IpThrottle(new ManualClock(0), { capacity: 1, refillPerMinute: 1 });
-    t.consume('203.0.113.1');
+    await t.consume('203.0.113.1');
     try {
-      t.consume('203.0.113.1');
+      await t.consume('203.0.113.1');
       expect.unreachable();
     } catch (e) {
       expect(e).toBeInstanceOf(LoginThrottledError);
