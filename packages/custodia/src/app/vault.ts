@@ -196,7 +196,8 @@ export async function createVault(config: VaultConfig, overrides: VaultOverrides
   const store = fhir.store;
   // Access tokens of the authorization server: its issuer, for this FHIR base URL; revocations in the database.
   const tokens = new TokenService(key, clock, random, { oauth: { issuer: oauthEndpoints(config.fhirBaseUrl).issuer, audience: config.fhirBaseUrl }, revocations: database.oauth, issued: database.oauth, accounts: database.identity });
-  const identity = createIdentityService(database, clock, random, overrides.identity);
+  // The sign-in throttle, like the rate limits below, measures elapsed time by the wall clock.
+  const identity = createIdentityService(database, clock, random, { throttleClock: wallClock, ...overrides.identity });
   // Sign-in, MFA, consent, token and break-the-glass events, in the ledger like FHIR requests.
   const securityEvents = auditedSecurityEvents(audit);
   const breakGlass = new BreakGlassService(database.breakGlass, random, securityEvents);

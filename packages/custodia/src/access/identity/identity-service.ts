@@ -53,6 +53,12 @@ export interface IdentityOptions {
   readonly throttle?: Partial<ThrottleOptions>;
   /** Buckets every server process shares (the vault's database): the sign-in throttle then holds across them, not per process. */
   readonly sharedThrottle?: SharedBuckets;
+  /**
+   * The clock the throttle measures elapsed time by (default: the service's). The vault
+   * gives the wall clock: its own clock never repeats a reading, so it runs ahead of the
+   * wall clock under load, and shared buckets compare readings across processes.
+   */
+  readonly throttleClock?: Clock;
   /** Algorithm and digits of new TOTP enrolments (SHA1 and 6 by default: what every authenticator app supports). */
   readonly totp?: Partial<Pick<TotpParams, 'algorithm' | 'digits'>>;
   /** Issuer shown by authenticator apps. */
@@ -156,7 +162,7 @@ export class IdentityService {
     this.#policy = new PasswordPolicy(options.commonPasswords, options.passwordPolicy ?? {});
     this.#lockout = options.lockout ?? DEFAULT_LOCKOUT;
     checkLockoutPolicy(this.#lockout);
-    this.#throttle = new IpThrottle(clock, options.throttle ?? {}, options.sharedThrottle);
+    this.#throttle = new IpThrottle(options.throttleClock ?? clock, options.throttle ?? {}, options.sharedThrottle);
     this.#totp = Object.freeze({ ...DEFAULT_TOTP, ...(options.totp ?? {}) });
     checkTotpParams(this.#totp);
     this.#issuer = options.issuer ?? 'Custodia';
