@@ -15,6 +15,7 @@ export { signedTokenClaims, type SignedTokenClaims } from './signed-token-claims
 export type { RevocationList } from './revocation-list.js';
 export type { IssuedTokenRecord } from './issued-token-record.js';
 export type { SharedBucketLimit, SharedBuckets } from './shared-buckets.js';
+export { SharedBucketScope } from './shared-bucket-scope.js';
 export {
   eventUser,
   recordBestEffort,

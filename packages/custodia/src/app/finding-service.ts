@@ -5,9 +5,9 @@
  * token — list, read and decide them. Every read and every decision is an audit record,
  * like every other access to what the vault holds.
  */
-import { TokenBuckets, type Principal, type TokenBucketOptions } from '../access/index.js';
+import { SharedBucketScope, TokenBuckets, type Principal, type SharedBuckets, type TokenBucketOptions } from '../access/index.js';
 import { CustodiaError, isCustodiaError, uuidV4, type Clock, type Random } from '../kernel/index.js';
-import { dedupKey, gate, isFindingStatus, isSeverity, transition, type Finding, type FindingDraft, type FindingStatus } from '../detect/index.js';
+import { dedupKey, gate, isFindingStatus, isSeverity, spendsBudget, transition, type Finding, type FindingDraft, type FindingStatus } from '../detect/index.js';
 import type { AuditRecord } from '../ledger/index.js';
 import type { FindingQuery, FindingStore } from '../store/index.js';
 import { auditedAdmin } from './audited-admin.js';
@@ -47,30 +47,45 @@ function checked(d: FindingDraft): FindingDraft {
   return d;
 }
 
+/** Token buckets every process raising findings into one database shares, and the wall clock they measure time by. */
+export interface SharedFindingLimit {
+  readonly buckets: SharedBuckets;
+  readonly clock: Clock;
+}
+
 export class FindingService {
   readonly #buckets: TokenBuckets;
+  readonly #shared: SharedBucketScope | undefined;
 
+  /**
+   * `shared`: the per-device limit then holds across every process raising findings into
+   * the database (several scorers on one NATS subject, `custodia detect score --findings`
+   * beside a server), not once per process.
+   */
   constructor(
     private readonly store: FindingStore,
     private readonly audit: AuditTrail,
     private readonly clock: Clock,
     private readonly random: Random,
     private readonly policy: FindingPolicy = DEFAULT_FINDING_POLICY,
+    shared?: SharedFindingLimit,
   ) {
     this.#buckets = new TokenBuckets(clock, { ...policy.perDevice, maxKeys: 100_000 });
+    const { capacity, refill, intervalMs } = policy.perDevice;
+    this.#shared = shared === undefined ? undefined : new SharedBucketScope(shared.buckets, 'findings', { capacity, perMs: refill / intervalMs }, shared.clock);
   }
 
   /** Gates and stores a detection; the finding it is now part of. */
   async raise(draft: FindingDraft): Promise<Finding> {
     let d = checked(draft);
-    let limited = true;
     for (let attempt = 0; ; attempt++) {
       const key = dedupKey(d);
       const existing = await this.store.latestByKey(key);
-      const decision = gate(d, existing?.finding, this.policy, this.clock.now(), () => !limited || this.#buckets.take(d.device).allowed, () => uuidV4(this.random));
+      const within = spendsBudget(d, existing?.finding, this.policy) ? await this.#withinLimit(d.device) : true;
+      const decision = gate(d, existing?.finding, this.policy, this.clock.now(), () => within, () => uuidV4(this.random));
       if (decision.kind === 'over-limit') {
+        // The device's rate-limit finding, which spends no budget.
         d = decision.draft;
-        limited = false;
         continue;
       }
       try {
@@ -82,6 +97,12 @@ export class FindingService {
         throw e;
       }
     }
+  }
+
+  /** A token from this process's bucket of the device, then from the shared one (when there is one). */
+  async #withinLimit(device: string): Promise<boolean> {
+    if (!this.#buckets.take(device).allowed) return false;
+    return this.#shared === undefined || (await this.#shared.take(device)).allowed;
   }
 
   async list(caller: Principal, q: FindingQuery, address?: string): Promise<Finding[]> {

@@ -69,7 +69,8 @@ export function flowFindingDraft(batch: ScoredBatch, r: number, e: DetectionExpl
  */
 export function withFlowAlerts<T>(config: VaultConfig, input: string, fn: (alerts: FlowAlerts) => Promise<T>, clock: Clock = systemClock): Promise<T> {
   return withAuditedDatabase(config, async (db, audit) => {
-    const findings = new FindingService(db.findings, audit, clock, secureRandom);
+    // The per-device limit is shared with a running server raising findings into the same database.
+    const findings = new FindingService(db.findings, audit, clock, secureRandom, undefined, { buckets: db.sharedBuckets, clock });
     const devices = new DeviceDirectory(db.resources, clock);
     const inventory = new TalkerInventory(db.talkers, audit, clock);
     const source = basename(input).slice(0, 120);

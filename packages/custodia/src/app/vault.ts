@@ -215,7 +215,7 @@ export async function createVault(config: VaultConfig, overrides: VaultOverrides
   await database.breakGlass.sealClearReasons();
   // Audit index rows filed under a clear patient id (before blind filing) are filed blind now, once.
   await database.ledger.refileClearPatients();
-  const findings = new FindingService(database.findings, audit, clock, random);
+  const findings = new FindingService(database.findings, audit, clock, random, undefined, { buckets: database.sharedBuckets, clock: wallClock });
   const inventory = new TalkerInventory(database.talkers, audit, clock);
   const detectStream = config.detectStream === undefined ? undefined : new DetectStream({ config: config.detectStream, findings, devices: new DeviceDirectory(store, clock), inventory, clock, random });
   const oauth = createOAuthServer({ fhirBaseUrl: config.fhirBaseUrl, mutualTls: tls?.clientCa !== undefined, access, key, tokens, identity, store: database.oauth, fhir, clock, random, rateLimiter, events: securityEvents, ...(overrides.oauth === undefined ? {} : { options: overrides.oauth }) });

@@ -10,7 +10,8 @@
  *      among them and the latest one's explanation — it stays visible, it is not dropped.
  *
  * Pure: the caller looks findings up (by key) and owns the rate limiter (a port: the app
- * passes its token buckets).
+ * passes its token buckets, this process's and those every process of the database
+ * shares).
  */
 import { dedupKey, isOpen, mergeRepeat, type Finding, type FindingDraft } from './finding.js';
 
@@ -41,16 +42,28 @@ export function overLimitDraft(d: FindingDraft): FindingDraft {
   };
 }
 
+/** An open finding seen within the dedup window absorbs `draft`, a repeat of it. */
+function absorbs(existing: Finding | undefined, draft: FindingDraft, policy: GatePolicy): existing is Finding {
+  return existing !== undefined && isOpen(existing) && draft.end - existing.lastSeen <= policy.dedupWindowMs;
+}
+
+/**
+ * Whether {@link gate} asks `withinLimit` for `draft`: a new finding, not a repeat, and
+ * not the device's rate-limit finding. A caller whose limit must be awaited (buckets shared
+ * across processes) asks this first, and passes the answer.
+ */
+export function spendsBudget(draft: FindingDraft, existing: Finding | undefined, policy: GatePolicy): boolean {
+  return !absorbs(existing, draft, policy) && draft.explanation.detector !== RATE_LIMIT_DETECTOR;
+}
+
 /**
  * What to do with `draft`, given the finding its key names (if any), whether the device
- * may raise another finding now (`withinLimit`; ask only when this returns `raised` or
- * `over-limit`, so repeats do not spend the budget), and a fresh id.
+ * may raise another finding now (`withinLimit`; asked only when {@link spendsBudget}, so
+ * repeats do not spend the budget), and a fresh id.
  */
 export function gate(draft: FindingDraft, existing: Finding | undefined, policy: GatePolicy, now: number, withinLimit: () => boolean, newId: () => string): GateDecision {
-  if (existing !== undefined && isOpen(existing) && draft.end - existing.lastSeen <= policy.dedupWindowMs) {
-    return { kind: 'merged', finding: mergeRepeat(existing, draft, now) };
-  }
-  if (draft.explanation.detector !== RATE_LIMIT_DETECTOR && !withinLimit()) return { kind: 'over-limit', draft: overLimitDraft(draft) };
+  if (absorbs(existing, draft, policy)) return { kind: 'merged', finding: mergeRepeat(existing, draft, now) };
+  if (spendsBudget(draft, existing, policy) && !withinLimit()) return { kind: 'over-limit', draft: overLimitDraft(draft) };
   const finding: Finding = { ...draft, id: newId(), status: 'new', count: 1, firstSeen: draft.start, lastSeen: draft.end, updatedAt: now };
   return { kind: 'raised', finding, key: dedupKey(draft) };
 }

@@ -15,7 +15,7 @@ export {
   type FindingDraft,
   type Finding,
 } from './finding.js';
-export { gate, overLimitDraft, RATE_LIMIT_DETECTOR, type GatePolicy, type GateDecision } from './finding-gate.js';
+export { gate, overLimitDraft, RATE_LIMIT_DETECTOR, spendsBudget, type GatePolicy, type GateDecision } from './finding-gate.js';
 export { FLOW_FORMATS, type FlowFormat, type FlowRecord, type FlowEndpoints, type GroundTruth, type ZeekFlowRecord, type CicFlowRecord, type NslKddFlowRecord } from './flow-record.js';
 export { type FlowSource, type FlowSourceReport, type BadRecord } from './flow-source.js';
 export { ZEEK_TRANSPORTS, ZEEK_CONN_STATES, type ZeekTransport, type ZeekConnFeatures, type ZeekValue } from './zeek-conn-record.js';

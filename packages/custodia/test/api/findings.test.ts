@@ -6,7 +6,8 @@
  * clear; and every read and decision is on the audit ledger.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FindingDraft, Vault } from '../../src/app/index.js';
+import { AuditTrail, FindingService, openVaultDatabase, type FindingDraft, type Vault } from '../../src/app/index.js';
+import { seededRandom, systemClock } from '../../src/kernel/index.js';
 import { decodeEntry, type AuditEntry } from '../../src/ledger/index.js';
 import { envelopeKeyId } from '../../src/crypto/index.js';
 import type { LedgerLog } from '../../src/store/index.js';
@@ -65,6 +66,23 @@ for (const dialect of ALL_DATABASES) {
       expect((await call('GET', '/detect/findings', bearer(await users.token('admin', { scope: 'openid fhirUser user/*.cruds' })))).status).toBe(403);
       // The operator token (custodia token) is let in, as for every administration route.
       expect((await call('GET', `/detect/findings/${f.id}`, bearer(t.token))).body.status).toBe('new');
+    });
+
+    it('holds a device to one budget across processes: a second raiser on its own connection shares it', async () => {
+      const db = await openVaultDatabase(t.vault.config);
+      try {
+        const other = new FindingService(db.findings, new AuditTrail(db.ledger, systemClock, t.vault.config.ledger.audit), systemClock, seededRandom('other-process'), undefined, { buckets: db.sharedBuckets, clock: systemClock });
+        const base = 30_000_000;
+        for (let i = 0; i < 60; i++) {
+          await (i % 2 === 0 ? t.vault.findings : other).raise(spoof('Device/pump-shared', base + i, { explanation: { detector: 'isolation-forest', score: 0.7, threshold: 0.6, features: [{ feature: `f${i}`, value: i }] } }));
+        }
+        const list = await call('GET', '/detect/findings?device=Device/pump-shared&_count=1000', admin);
+        // 20 findings (the burst, once for both), the other 40 folded into one; each process alone would have raised 20.
+        expect(list.body.findings).toHaveLength(21);
+        expect(list.body.findings.find((f: { explanation: { detector: string } }) => f.explanation.detector === 'rate-limit').count).toBe(40);
+      } finally {
+        await db.close();
+      }
     });
 
     it('merges repeats, folds a flood into one visible finding, and lists newest first with filters and paging', async () => {

@@ -11,7 +11,8 @@
  */
 import { isIPv4, isIPv6 } from 'node:net';
 import { CustodiaError, type Clock } from '../../kernel/index.js';
-import type { SharedBucketLimit, SharedBuckets } from '../shared-buckets.js';
+import { SharedBucketScope } from '../shared-bucket-scope.js';
+import type { SharedBuckets } from '../shared-buckets.js';
 import { TokenBuckets, type BucketDecision } from '../token-buckets.js';
 
 export interface ThrottleOptions {
@@ -73,24 +74,14 @@ export function throttleKey(ip: string): string {
   return `other:${s.slice(0, 64)}`;
 }
 
-/** The shared buckets' scope of the sign-in throttle. */
-const SCOPE = 'sign-in';
-/** How often full shared buckets are forgotten, at most. */
-const PURGE_INTERVAL_MS = 10 * 60_000;
-
 export class IpThrottle {
   readonly #buckets: TokenBuckets;
-  readonly #limit: SharedBucketLimit;
-  #lastPurge = Number.NEGATIVE_INFINITY;
+  readonly #shared: SharedBucketScope | undefined;
 
-  constructor(
-    private readonly clock: Clock,
-    options: Partial<ThrottleOptions> = {},
-    private readonly shared?: SharedBuckets,
-  ) {
+  constructor(clock: Clock, options: Partial<ThrottleOptions> = {}, shared?: SharedBuckets) {
     const o = { ...DEFAULT_THROTTLE, ...options };
     this.#buckets = new TokenBuckets(clock, { capacity: o.capacity, refill: o.refillPerMinute, intervalMs: 60_000, maxKeys: o.maxKeys });
-    this.#limit = Object.freeze({ capacity: o.capacity, perMs: o.refillPerMinute / 60_000 });
+    this.#shared = shared === undefined ? undefined : new SharedBucketScope(shared, 'sign-in', { capacity: o.capacity, perMs: o.refillPerMinute / 60_000 }, clock);
   }
 
   /** Takes one attempt from this process's bucket of the address. */
@@ -107,14 +98,8 @@ export class IpThrottle {
     const key = throttleKey(ip);
     const d = this.#buckets.take(key);
     if (!d.allowed) throw new LoginThrottledError(d.retryAfterMs);
-    if (this.shared === undefined) return;
-    const now = this.clock.now();
-    if (now - this.#lastPurge >= PURGE_INTERVAL_MS) {
-      this.#lastPurge = now;
-      // Best effort: a full bucket left behind decides nothing a missing one would not.
-      this.shared.purgeFull(now).catch(() => undefined);
-    }
-    const s = await this.shared.take(SCOPE, key, now, this.#limit);
+    if (this.#shared === undefined) return;
+    const s = await this.#shared.take(key);
     if (!s.allowed) throw new LoginThrottledError(s.retryAfterMs);
   }
 
