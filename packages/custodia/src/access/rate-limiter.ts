@@ -32,12 +32,20 @@
  *   can mint that token holds the signing key and the database files; a limit would
  *   stop no one, only slow bulk work.
  *
- * Limits hold per process (see token-buckets.ts).
+ * Limits hold per process (see token-buckets.ts), except those of callers who have no
+ * identity yet — the authorization endpoint's and the end-session endpoint's, given shared
+ * buckets (shared-buckets.ts, the vault's database): each of their requests also takes from
+ * a bucket every server process of the database shares, so that servers behind a load
+ * balancer do not each grant an address its own budget. Those requests write to the
+ * database anyway (a pending sign-in, a sign-out's audit record); an authenticated FHIR
+ * request does not, and its limits stay in memory.
  */
 import { CustodiaError, type Clock } from '../kernel/index.js';
 import { throttleKey } from './identity/ip-throttle.js';
 import type { Principal } from './principal.js';
-import { TokenBuckets } from './token-buckets.js';
+import { SharedBucketScope } from './shared-bucket-scope.js';
+import type { SharedBuckets } from './shared-buckets.js';
+import { TokenBuckets, type BucketDecision } from './token-buckets.js';
 
 /** A sustained rate and the burst above it. */
 export interface RateLimit {
@@ -97,7 +105,16 @@ const refused = (what: string, retryAfterMs: number): CustodiaError =>
 
 /** Spends a token of `key` in `buckets`, or throws `rate-limited` (`what`: whose requests) with the wait. */
 function admitOne(buckets: TokenBuckets, key: string, what: string): void {
-  const d = buckets.take(key);
+  refuseUnless(buckets.take(key), what);
+}
+
+/** {@link admitOne} in this process's buckets, then in the shared scope (when there is one). */
+async function admitEverywhere(buckets: TokenBuckets, shared: SharedBucketScope | undefined, key: string, what: string): Promise<void> {
+  admitOne(buckets, key, what);
+  if (shared !== undefined) refuseUnless(await shared.take(key), what);
+}
+
+function refuseUnless(d: BucketDecision, what: string): void {
   if (!d.allowed) throw refused(what, d.retryAfterMs);
 }
 
@@ -135,9 +152,13 @@ export class RateLimiter {
   readonly #logoutSignIns: TokenBuckets;
   readonly #unauthenticated: TokenBuckets;
   readonly #authorizeAddresses: TokenBuckets;
+  readonly #shared: { readonly authorize: SharedBucketScope; readonly logoutAddresses: SharedBucketScope; readonly logoutSignIns: SharedBucketScope } | undefined;
 
-  constructor(clock: Clock, limits: RateLimits = DEFAULT_RATE_LIMITS) {
+  /** `shared`: buckets every server process of the database shares, for the limits of callers without an identity (see the header). */
+  constructor(clock: Clock, limits: RateLimits = DEFAULT_RATE_LIMITS, shared?: SharedBuckets) {
     const buckets = (l: RateLimit) => new TokenBuckets(clock, { capacity: l.burst, refill: l.perSecond, intervalMs: 1000, maxKeys: limits.maxKeys });
+    const scope = (name: string, l: RateLimit) => new SharedBucketScope(shared!, name, { capacity: l.burst, perMs: l.perSecond / 1000 }, clock);
+    this.#shared = shared === undefined ? undefined : { authorize: scope('authorize', limits.authorize), logoutAddresses: scope('logout-address', limits.logout), logoutSignIns: scope('logout-sign-in', limits.logout) };
     this.#users = buckets(limits.user);
     this.#clients = buckets(limits.client);
     this.#tokenRequests = buckets(limits.token);
@@ -213,17 +234,17 @@ export class RateLimiter {
    * trusted proxy's header; undefined only in process, all such callers sharing one
    * bucket), or throws `rate-limited` with the wait.
    */
-  admitLogoutFrom(address: string | undefined): void {
-    admitOne(this.#logoutAddresses, addressKey(address), 'from this address');
+  admitLogoutFrom(address: string | undefined): Promise<void> {
+    return admitEverywhere(this.#logoutAddresses, this.#shared?.logoutAddresses, addressKey(address), 'from this address');
   }
 
   /** Admits one authorization request (the start of a sign-in) from `address`, or throws `rate-limited` with the wait. */
-  admitAuthorizationFrom(address: string | undefined): void {
-    admitOne(this.#authorizeAddresses, addressKey(address), 'from this address');
+  admitAuthorizationFrom(address: string | undefined): Promise<void> {
+    return admitEverywhere(this.#authorizeAddresses, this.#shared?.authorize, addressKey(address), 'from this address');
   }
 
   /** Admits one sign-out of `userId` from `clientId` (from a verified ID token), or throws `rate-limited` with the wait. */
-  admitLogoutOf(userId: string, clientId: string): void {
-    admitOne(this.#logoutSignIns, JSON.stringify([userId, clientId]), 'to sign this user out');
+  admitLogoutOf(userId: string, clientId: string): Promise<void> {
+    return admitEverywhere(this.#logoutSignIns, this.#shared?.logoutSignIns, JSON.stringify([userId, clientId]), 'to sign this user out');
   }
 }

@@ -205,7 +205,7 @@ export async function createVault(config: VaultConfig, overrides: VaultOverrides
   const access = new AccessControl(fhir.validator.resourceTypes, LABEL_REQUIREMENTS, new ConsentDirectory(store, { baseUrl: config.fhirBaseUrl }), breakGlass, clock, tokenParams);
   // Rate limits measure elapsed time: the wall clock, not the monotonic one, which runs
   // ahead of it whenever it is read more than once a millisecond.
-  const rateLimiter = new RateLimiter(wallClock, config.rateLimits);
+  const rateLimiter = new RateLimiter(wallClock, config.rateLimits, database.sharedBuckets);
   const keys = database.keyManagement.keys;
   const erasure = keys === undefined ? undefined : new ErasureService(keys, database.sealedData, database.legalHolds, config.retention, database.operatorLog, clock, ledgerErasureRecorder(database, config.ledger.audit, (n) => ledger.appended(n)));
   const keyRotation = keys === undefined ? undefined : new KeyRotation(keys, database.sealedData, database.keyManagement.atRest, database.operatorLog, clock);

@@ -15,6 +15,16 @@ const principal = (p: Partial<Principal> & Pick<Principal, 'kind' | 'subject'>):
 });
 
 /** The error `fn` throws (fails the test when it throws none). */
+async function refusal(p: Promise<void>): Promise<CustodiaError> {
+  try {
+    await p;
+  } catch (e) {
+    if (e instanceof CustodiaError) return e;
+    throw e;
+  }
+  throw new Error('expected a refusal');
+}
+
 function thrown(fn: () => void): CustodiaError {
   try {
     fn();
@@ -197,21 +207,22 @@ describe('RateLimiter', () => {
     limiter.admitTokenRequest('b');
   });
 
-  it('limits sign-outs per address (an IPv6 /64 as one) and, apart, per user and app', () => {
+  it('limits sign-outs per address (an IPv6 /64 as one) and, apart, per user and app', async () => {
     const clock = new ManualClock(0);
     const limiter = new RateLimiter(clock, limits);
-    limiter.admitLogoutFrom('2001:db8:1:2::1');
-    limiter.admitLogoutFrom('2001:db8:1:2::ffff');
-    expect(thrown(() => limiter.admitLogoutFrom('2001:db8:1:2:aaaa::1')).retryAfterMs).toBe(1000);
-    limiter.admitLogoutFrom('2001:db8:1:3::1');
+    await limiter.admitLogoutFrom('2001:db8:1:2::1');
+    await limiter.admitLogoutFrom('2001:db8:1:2::ffff');
+    expect((await refusal(limiter.admitLogoutFrom('2001:db8:1:2:aaaa::1'))).retryAfterMs).toBe(1000);
+    await limiter.admitLogoutFrom('2001:db8:1:3::1');
     // The per-user buckets are apart from the address buckets, and per app.
-    limiter.admitLogoutOf('u1', 'app');
-    limiter.admitLogoutOf('u1', 'app');
-    expect(thrown(() => limiter.admitLogoutOf('u1', 'app')).code).toBe('rate-limited');
-    limiter.admitLogoutOf('u1', 'other-app');
-    limiter.admitLogoutOf('u2', 'app');
+    await limiter.admitLogoutOf('u1', 'app');
+    await limiter.admitLogoutOf('u1', 'app');
+    expect((await refusal(limiter.admitLogoutOf('u1', 'app'))).code).toBe('rate-limited');
+    await limiter.admitLogoutOf('u1', 'other-app');
+    await limiter.admitLogoutOf('u2', 'app');
     clock.advance(1000);
-    limiter.admitLogoutOf('u1', 'app');
-    limiter.admitLogoutFrom('2001:db8:1:2::1');
+    await limiter.admitLogoutOf('u1', 'app');
+    await limiter.admitLogoutFrom('2001:db8:1:2::1');
   });
+
 });

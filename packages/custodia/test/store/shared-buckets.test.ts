@@ -6,7 +6,7 @@
  * holds. The identity service then throttles sign-ins across servers.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { IdentityService, ScryptHasher } from '../../src/access/index.js';
+import { DEFAULT_RATE_LIMITS, IdentityService, RateLimiter, ScryptHasher } from '../../src/access/index.js';
 import { isCustodiaError, ManualClock, seededRandom } from '../../src/kernel/index.js';
 import { openDatabase, type VaultDatabase } from '../../src/store/index.js';
 import { ALL_DATABASES, createTestDatabase, isAvailable, type TestDatabase } from '../helpers/databases.js';
@@ -62,6 +62,23 @@ for (const name of ALL_DATABASES) {
       expect((await Promise.all([1, 2, 3].map(() => a.sharedBuckets.take('purge', 'k', T0 + 1, LIMIT)))).filter((d) => d.allowed)).toHaveLength(2);
       await a.sharedBuckets.purgeFull(T0 + 1 + 3000);
       expect((await Promise.all([1, 2, 3].map(() => b.sharedBuckets.take('purge', 'k', T0 + 1 + 3000, LIMIT)))).filter((d) => d.allowed)).toHaveLength(3);
+    });
+
+    it('limits the starts of sign-ins and the sign-outs of one address across servers, not per server', async () => {
+      const clock = new ManualClock(T0);
+      const limits = { ...DEFAULT_RATE_LIMITS, authorize: { burst: 3, perSecond: 0.001 }, logout: { burst: 2, perSecond: 0.001 } };
+      const [one, two] = [new RateLimiter(clock, limits, a.sharedBuckets), new RateLimiter(clock, limits, b.sharedBuckets)];
+      const outcome = (p: Promise<void>) => p.then(() => 'admitted', (e: unknown) => (isCustodiaError(e, 'rate-limited') ? 'limited' : String(e)));
+      const starts: string[] = [];
+      for (let i = 0; i < 6; i++) starts.push(await outcome((i % 2 === 0 ? one : two).admitAuthorizationFrom('203.0.113.9')));
+      // Each server alone would admit 3 (6 in all); together the address gets 3.
+      expect(starts).toEqual(['admitted', 'admitted', 'admitted', 'limited', 'limited', 'limited']);
+      const outs: string[] = [];
+      for (let i = 0; i < 4; i++) outs.push(await outcome((i % 2 === 0 ? one : two).admitLogoutOf('u1', 'app')));
+      expect(outs).toEqual(['admitted', 'admitted', 'limited', 'limited']);
+      // Another address, another user: their own buckets.
+      expect(await outcome(two.admitAuthorizationFrom('203.0.113.10'))).toBe('admitted');
+      expect(await outcome(one.admitLogoutFrom('203.0.113.9'))).toBe('admitted');
     });
 
     it('throttles sign-ins from one address across servers, not per server', async () => {

@@ -90,7 +90,7 @@ export class AuthorizationFlow {
     // Per address, before anything is looked up or stored: each request would add a pending
     // sign-in. Refused with a page, not a redirect: the redirect URI is not checked yet.
     try {
-      this.d.rateLimiter?.admitAuthorizationFrom(browser.ip);
+      await this.d.rateLimiter?.admitAuthorizationFrom(browser.ip);
     } catch (e) {
       if (isCustodiaError(e, 'rate-limited')) return rateLimitedPage(e.retryAfterMs ?? 1000, TOO_MANY_SIGN_INS);
       throw e;

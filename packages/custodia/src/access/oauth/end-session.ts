@@ -75,9 +75,9 @@ export class EndSessionEndpoint {
   async endSession(params: Iterable<readonly [string, string]>, method: 'GET' | 'POST', address?: string): Promise<OAuthHttpResponse> {
     let request: { hint: Hint; client: Client | undefined; redirect: string | undefined };
     try {
-      this.d.rateLimiter?.admitLogoutFrom(address);
+      await this.d.rateLimiter?.admitLogoutFrom(address);
       request = await this.#parse(new RequestParams(params));
-      this.d.rateLimiter?.admitLogoutOf(request.hint.userId, request.hint.clientId);
+      await this.d.rateLimiter?.admitLogoutOf(request.hint.userId, request.hint.clientId);
     } catch (e) {
       if (e instanceof LogoutRefused) return pageResponse(400, errorPage({ title: 'This sign-out cannot be done', message: e.message }));
       // One page for either limit: it says nothing of the request, valid hint or not.
