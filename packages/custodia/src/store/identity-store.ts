@@ -14,6 +14,7 @@ import {
   type ClientKind,
   type ClientRecord,
   type IdentityStore,
+  type LoginAttempt,
   type PublicJwks,
   type Role,
   type RolePolicy,
@@ -233,15 +234,32 @@ export class KyselyIdentityStore implements IdentityStore {
     await this.#write((db) => sql`UPDATE identity_users SET password_hash = ${passwordHash}, updated_at = ${now} WHERE id = ${id}`.execute(db));
   }
 
-  recordLoginFailure(id: string, now: number, lockedUntil: (failures: number) => number | undefined): Promise<number> {
+  claimLoginAttempt(id: string, now: number, lockedUntil: (failures: number) => number | undefined): Promise<LoginAttempt | undefined> {
     return this.#write(async (db) => {
-      const r = await sql<{ failed_logins: number }>`
-        UPDATE identity_users SET failed_logins = failed_logins + 1, updated_at = ${now} WHERE id = ${id} RETURNING failed_logins`.execute(db);
-      const failures = r.rows[0] === undefined ? 0 : Number(r.rows[0].failed_logins);
-      if (failures === 0) return 0;
+      // One statement counts and tests the lock: of two concurrent claims (two processes),
+      // the second sees the first's count and lock (PostgreSQL re-reads the row it waited
+      // for; SQLite has one writer).
+      const r = await sql<{ failed_logins: number | string; locked_until: number | string | null }>`
+        UPDATE identity_users SET failed_logins = failed_logins + 1, updated_at = ${now}
+        WHERE id = ${id} AND (locked_until IS NULL OR locked_until <= ${now}) RETURNING failed_logins, locked_until`.execute(db);
+      const row = r.rows[0];
+      if (row === undefined) return undefined;
+      const failures = Number(row.failed_logins);
       const until = lockedUntil(failures);
       await sql`UPDATE identity_users SET locked_until = ${until ?? null} WHERE id = ${id}`.execute(db);
-      return failures;
+      return { failures, lockSet: until !== undefined, ...(row.locked_until === null ? {} : { previousLock: Number(row.locked_until) }) };
+    });
+  }
+
+  releaseLoginAttempt(id: string, attempt: LoginAttempt, now: number, lockedUntil: (failures: number) => number | undefined): Promise<void> {
+    return this.#write(async (db) => {
+      const r = await sql<{ failed_logins: number | string }>`
+        UPDATE identity_users SET failed_logins = CASE WHEN failed_logins > 0 THEN failed_logins - 1 ELSE 0 END, updated_at = ${now}
+        WHERE id = ${id} RETURNING failed_logins`.execute(db);
+      const row = r.rows[0];
+      if (row === undefined) return;
+      if (lockedUntil(Number(row.failed_logins)) === undefined) await sql`UPDATE identity_users SET locked_until = NULL WHERE id = ${id}`.execute(db);
+      else if (attempt.lockSet) await sql`UPDATE identity_users SET locked_until = ${attempt.previousLock ?? null} WHERE id = ${id}`.execute(db);
     });
   }
 

@@ -65,16 +65,33 @@ for (const name of ALL_DATABASES) {
       expect((await vdb.identity.findUserById('u-1'))?.status).toBe('disabled');
     });
 
-    it('counts failures atomically and applies the lock the domain computes', async () => {
+    it('counts attempts atomically before their check, and refuses them once the lock the domain computes is set', async () => {
       await vdb.identity.insertUser(user('u-3', 'bea'));
-      const counts = await Promise.all(Array.from({ length: 8 }, () => vdb.identity.recordLoginFailure('u-3', T0, (n) => (n >= 5 ? T0 + n * 1000 : undefined))));
-      expect(counts.sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
-      expect(await vdb.identity.findUserById('u-3')).toMatchObject({ failedLogins: 8, lockedUntil: T0 + 8000 });
+      const lock = (n: number) => (n >= 5 ? T0 + n * 1000 : undefined);
+      // Eight at once, half of them from a second connection (another server): five are counted, the lock set by the fifth refuses the rest.
+      const other = await openDatabase(db.options);
+      try {
+        const claims = await Promise.all(Array.from({ length: 8 }, (_, i) => (i % 2 === 0 ? vdb : other).identity.claimLoginAttempt('u-3', T0, lock)));
+        expect(claims.filter((c) => c !== undefined).map((c) => c!.failures).sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5]);
+        expect(claims.filter((c) => c === undefined)).toHaveLength(3);
+      } finally {
+        await other.close();
+      }
+      expect(await vdb.identity.findUserById('u-3')).toMatchObject({ failedLogins: 5, lockedUntil: T0 + 5000 });
+      // Once the lock ran out, the next attempt is counted and locks again at once; taken back (the right password, a second factor to come), the old lock is put back.
+      const next = await vdb.identity.claimLoginAttempt('u-3', T0 + 5000, (n) => (n >= 5 ? T0 + 5000 + n * 1000 : undefined));
+      expect(next).toEqual({ failures: 6, lockSet: true, previousLock: T0 + 5000 });
+      await vdb.identity.releaseLoginAttempt('u-3', next!, T0 + 5000, lock);
+      expect(await vdb.identity.findUserById('u-3')).toMatchObject({ failedLogins: 5, lockedUntil: T0 + 5000 });
+      // Below the threshold a release leaves no lock.
       await vdb.identity.resetLoginFailures('u-3', T0 + 9);
       const after = await vdb.identity.findUserById('u-3');
       expect(after?.failedLogins).toBe(0);
       expect(after?.lockedUntil).toBeUndefined();
-      expect(await vdb.identity.recordLoginFailure('missing', T0, () => undefined)).toBe(0);
+      const one = await vdb.identity.claimLoginAttempt('u-3', T0 + 10, lock);
+      await vdb.identity.releaseLoginAttempt('u-3', one!, T0 + 10, lock);
+      expect(await vdb.identity.findUserById('u-3')).toMatchObject({ failedLogins: 0 });
+      expect(await vdb.identity.claimLoginAttempt('missing', T0, () => undefined)).toBeUndefined();
     });
 
     it('claims each TOTP step once, only forwards, even under concurrency', async () => {
@@ -133,6 +150,28 @@ for (const name of ALL_DATABASES) {
       expect(await vdb.identity.findClient('app-1')).toEqual(c);
       expect(await errorCode(vdb.identity.insertClient({ ...c, name: 'again' }))).toBe('identity-conflict');
       expect(await vdb.identity.findClient('APP-1')).toBeUndefined();
+    });
+
+    it('checks at most five guesses before the lock, whatever number of servers guess at once', async () => {
+      const other = await openDatabase(db.options);
+      try {
+        // Two servers (two connections, two services) with generous throttles: only the lockout is measured.
+        const a = harness({ throttle: { capacity: 1000, refillPerMinute: 1000 } }, vdb.identity, `race-a-${name}`);
+        const b = harness({ throttle: { capacity: 1000, refillPerMinute: 1000 } }, other.identity, `race-b-${name}`);
+        const { user: rae } = await a.service.addUser({ username: 'rae', role: 'nurse', password: GOOD_PASSWORD });
+        const stored = (await vdb.identity.findUserById(rae.id))!.passwordHash;
+        a.hasher.verifies = [];
+        b.hasher.verifies = [];
+        const outcomes = await Promise.all(Array.from({ length: 12 }, (_, i) => errorCode((i % 2 === 0 ? a : b).service.authenticate('rae', `guess number ${i}`, `198.51.100.${i}`))));
+        expect(outcomes.every((c) => c === 'login-failed')).toBe(true);
+        // Every attempt did one verification; only five were against the account's hash, the rest against the dummy.
+        const checked = [...a.hasher.verifies, ...b.hasher.verifies];
+        expect(checked).toHaveLength(12);
+        expect(checked.filter((h) => h === stored)).toHaveLength(5);
+        expect((await vdb.identity.findUserById(rae.id))?.failedLogins).toBe(5);
+      } finally {
+        await other.close();
+      }
     });
 
     it('runs the identity flows: sign-in, lockout, TOTP, recovery codes, clients', async () => {

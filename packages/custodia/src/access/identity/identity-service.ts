@@ -30,9 +30,9 @@ import {
 } from './client.js';
 import { checkFhirUser } from './fhir-user.js';
 import { generateClientSecret, generatePassword, hashClientSecret, verifyClientSecret } from './generated-secrets.js';
-import type { IdentityStore } from './identity-store.js';
+import type { IdentityStore, LoginAttempt } from './identity-store.js';
 import { IpThrottle, type ThrottleOptions } from './ip-throttle.js';
-import { DEFAULT_LOCKOUT, checkLockoutPolicy, isLocked, lockedUntilAfter, type LockoutPolicy } from './lockout-policy.js';
+import { DEFAULT_LOCKOUT, checkLockoutPolicy, lockedUntilAfter, type LockoutPolicy } from './lockout-policy.js';
 import { ScryptHasher, PRODUCTION_SCRYPT, type PasswordHasher, type ScryptParams } from './password-hash.js';
 import { MAX_PASSWORD_INPUT, PasswordPolicy, normalizePassword, type CommonPasswordList, type PasswordPolicyOptions } from './password-policy.js';
 import { DEFAULT_RECOVERY_CODE_COUNT, generateRecoveryCodes, hashRecoveryCode, matchRecoveryCode, normalizeRecoveryCode } from './recovery-codes.js';
@@ -323,22 +323,24 @@ export class IdentityService {
       const record = name === undefined ? undefined : await this.store.findUserByUsername(name);
       const tooLong = password.length > MAX_PASSWORD_INPUT;
       const candidate = tooLong ? '' : normalizePassword(password);
-      const open = record !== undefined && record.status === 'active' && !isLocked(record.lockedUntil, now);
+      // Counted as a failure before the check (undefined: locked), so that attempts at once
+      // from several server processes cannot all be checked before the lock lands.
+      const claim = record !== undefined && record.status === 'active' ? await this.#claimAttempt(record.id, now) : undefined;
       // Exactly one verification on every path: against the account's hash when it may
       // sign in, else against a dummy hash with the current parameters.
-      const matches = await this.#hasher.verify(candidate, open && !tooLong ? record.passwordHash : this.#dummyPasswordHash);
-      if (!open || tooLong || !matches) {
-        if (open) await this.#recordFailure(record.id, now);
-        throw loginFailed();
+      const matches = await this.#hasher.verify(candidate, claim !== undefined && !tooLong ? record!.passwordHash : this.#dummyPasswordHash);
+      if (claim === undefined || tooLong || !matches) throw loginFailed();
+      const user = record!;
+      if (this.#hasher.needsRehash(user.passwordHash)) {
+        await this.store.setPasswordHash(user.id, await this.#hasher.hash(candidate), now);
       }
-      if (this.#hasher.needsRehash(record.passwordHash)) {
-        await this.store.setPasswordHash(record.id, await this.#hasher.hash(candidate), now);
-      }
-      const mfaEnrolled = record.totp?.confirmed === true;
-      const mfaRequired = mfaEnrolled || (await this.getRolePolicy(record.role)).mfaRequired;
-      // With a second factor pending, failures keep counting until it is passed.
-      if (!mfaRequired && (record.failedLogins > 0 || record.lockedUntil !== undefined)) await this.store.resetLoginFailures(record.id, now);
-      return { user: publicUser(record), mfaRequired, mfaEnrolled };
+      const mfaEnrolled = user.totp?.confirmed === true;
+      const mfaRequired = mfaEnrolled || (await this.getRolePolicy(user.role)).mfaRequired;
+      // The right password is no failure; with a second factor pending, the failures before
+      // it keep counting until that is passed.
+      if (mfaRequired) await this.store.releaseLoginAttempt(user.id, claim, now, this.#lockFor(now));
+      else await this.store.resetLoginFailures(user.id, now);
+      return { user: publicUser(user), mfaRequired, mfaEnrolled };
     };
     return name === undefined ? attempt() : this.#serial(`name:${name}`, attempt);
   }
@@ -354,11 +356,10 @@ export class IdentityService {
     return this.#serial(`id:${userId}`, async () => {
       const now = this.clock.now();
       const r = await this.store.findUserById(userId);
-      if (r?.totp === undefined || !r.totp.confirmed || r.status !== 'active' || isLocked(r.lockedUntil, now)) throw loginFailed();
-      if (!(await this.#checkSecondFactor(r, code, now))) {
-        await this.#recordFailure(r.id, now);
-        throw loginFailed();
-      }
+      if (r?.totp === undefined || !r.totp.confirmed || r.status !== 'active') throw loginFailed();
+      // Counted before the check, as a password is (undefined: locked).
+      if ((await this.#claimAttempt(r.id, now)) === undefined) throw loginFailed();
+      if (!(await this.#checkSecondFactor(r, code, now))) throw loginFailed();
       await this.store.resetLoginFailures(r.id, now);
       return publicUser(r);
     });
@@ -382,8 +383,13 @@ export class IdentityService {
     return verifyTotp(secret, code, now, { algorithm: totp.algorithm, digits: totp.digits, period: this.#totp.period }, 1);
   }
 
-  async #recordFailure(userId: string, now: number): Promise<void> {
-    await this.store.recordLoginFailure(userId, now, (failures) => lockedUntilAfter(failures, now, this.#lockout));
+  #claimAttempt(userId: string, now: number): Promise<LoginAttempt | undefined> {
+    return this.store.claimLoginAttempt(userId, now, this.#lockFor(now));
+  }
+
+  /** The lock after a given count of consecutive failures at `now` (undefined: none). */
+  #lockFor(now: number): (failures: number) => number | undefined {
+    return (failures) => lockedUntilAfter(failures, now, this.#lockout);
   }
 
   /**

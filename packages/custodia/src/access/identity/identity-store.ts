@@ -17,6 +17,16 @@ export interface StoredRecoveryCode {
   readonly hash: string;
 }
 
+/** A sign-in attempt counted before its check (IdentityStore.claimLoginAttempt). */
+export interface LoginAttempt {
+  /** The consecutive failures, this attempt included. */
+  readonly failures: number;
+  /** The lock this attempt set, if its count reached the threshold. */
+  readonly lockSet: boolean;
+  /** The account's lock before (expired, since the attempt was allowed), if it had one. */
+  readonly previousLock?: number;
+}
+
 export interface IdentityStore extends UserAccounts {
   /** Adds a user; `identity-conflict` when the username (or id) is taken. */
   insertUser(user: UserRecord): Promise<void>;
@@ -32,10 +42,19 @@ export interface IdentityStore extends UserAccounts {
   setClearances(id: string, clearances: readonly string[], now: number): Promise<boolean>;
 
   /**
-   * Atomically counts one more consecutive failure and sets the lock that
-   * `lockedUntil(failures)` gives for the new count (undefined: no lock). Returns the count.
+   * Atomically counts one more sign-in attempt on an account that is not locked at `now`,
+   * before its password or code is checked, and sets the lock `lockedUntil(failures)`
+   * gives for the new count (undefined: no lock); undefined when the account is locked or
+   * missing (nothing counted). Counted first, an attempt cannot slip past a lock that a
+   * concurrent attempt, in this process or another, is about to set.
    */
-  recordLoginFailure(id: string, now: number, lockedUntil: (failures: number) => number | undefined): Promise<number>;
+  claimLoginAttempt(id: string, now: number, lockedUntil: (failures: number) => number | undefined): Promise<LoginAttempt | undefined>;
+  /**
+   * Takes back an attempt whose password was right while a second factor is still to come
+   * (it is not a failure): one failure fewer, no lock below the threshold, and a lock this
+   * attempt set put back as it was.
+   */
+  releaseLoginAttempt(id: string, attempt: LoginAttempt, now: number, lockedUntil: (failures: number) => number | undefined): Promise<void>;
   /** Clears the failure count and any lock. */
   resetLoginFailures(id: string, now: number): Promise<void>;
 

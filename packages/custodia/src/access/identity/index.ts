@@ -53,7 +53,7 @@ export {
 export { generatePassword, generateClientSecret, hashClientSecret, verifyClientSecret } from './generated-secrets.js';
 export { DEFAULT_LOCKOUT, lockDelayMs, lockedUntilAfter, isLocked, checkLockoutPolicy, type LockoutPolicy } from './lockout-policy.js';
 export { IpThrottle, LoginThrottledError, throttleKey, DEFAULT_THROTTLE, type ThrottleOptions, type ThrottleDecision } from './ip-throttle.js';
-export type { IdentityStore, StoredRecoveryCode } from './identity-store.js';
+export type { IdentityStore, LoginAttempt, StoredRecoveryCode } from './identity-store.js';
 export { InMemoryIdentityStore } from './memory-identity-store.js';
 export {
   IdentityService,

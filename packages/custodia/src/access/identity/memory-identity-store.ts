@@ -5,7 +5,8 @@
  */
 import { CustodiaError } from '../../kernel/index.js';
 import type { ClientRecord } from './client.js';
-import type { IdentityStore, StoredRecoveryCode } from './identity-store.js';
+import type { IdentityStore, LoginAttempt, StoredRecoveryCode } from './identity-store.js';
+import { isLocked } from './lockout-policy.js';
 import type { Role, RolePolicy } from './roles.js';
 import type { AccountStatus, TotpEnrolment, UserRecord } from './user.js';
 import type { UserStanding } from '../user-standing.js';
@@ -83,15 +84,28 @@ export class InMemoryIdentityStore implements IdentityStore {
     u.updatedAt = now;
   }
 
-  async recordLoginFailure(id: string, now: number, lockedUntil: (failures: number) => number | undefined): Promise<number> {
+  async claimLoginAttempt(id: string, now: number, lockedUntil: (failures: number) => number | undefined): Promise<LoginAttempt | undefined> {
     const u = this.#users.get(id);
-    if (u === undefined) return 0;
+    if (u === undefined || isLocked(u.lockedUntil, now)) return undefined;
+    const previous = u.lockedUntil;
     u.failedLogins += 1;
     const until = lockedUntil(u.failedLogins);
     if (until === undefined) delete u.lockedUntil;
     else u.lockedUntil = until;
     u.updatedAt = now;
-    return u.failedLogins;
+    return { failures: u.failedLogins, lockSet: until !== undefined, ...(previous === undefined ? {} : { previousLock: previous }) };
+  }
+
+  async releaseLoginAttempt(id: string, attempt: LoginAttempt, now: number, lockedUntil: (failures: number) => number | undefined): Promise<void> {
+    const u = this.#users.get(id);
+    if (u === undefined) return;
+    u.failedLogins = Math.max(0, u.failedLogins - 1);
+    if (lockedUntil(u.failedLogins) === undefined) delete u.lockedUntil;
+    else if (attempt.lockSet) {
+      if (attempt.previousLock === undefined) delete u.lockedUntil;
+      else u.lockedUntil = attempt.previousLock;
+    }
+    u.updatedAt = now;
   }
 
   async resetLoginFailures(id: string, now: number): Promise<void> {
