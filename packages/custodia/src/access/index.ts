@@ -14,8 +14,8 @@ export { type TokenServiceOptions, type IssuedToken } from './token-service.js';
 export { signedTokenClaims, type SignedTokenClaims } from './signed-token-claims.js';
 export type { RevocationList } from './revocation-list.js';
 export type { IssuedTokenRecord } from './issued-token-record.js';
-export type { SharedBucketLimit, SharedBuckets } from './shared-buckets.js';
-export { SharedBucketScope } from './shared-bucket-scope.js';
+export type { SharedBucketLimit, SharedBuckets } from './cross-process-buckets.js';
+export { SharedBucketScope } from './cross-process-bucket-scope.js';
 export {
   eventUser,
   recordBestEffort,

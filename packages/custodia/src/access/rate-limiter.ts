@@ -34,7 +34,7 @@
  *
  * Limits hold per process (see token-buckets.ts), except those of callers who have no
  * identity yet — the authorization endpoint's and the end-session endpoint's, given shared
- * buckets (shared-buckets.ts, the vault's database): each of their requests also takes from
+ * buckets (cross-process-buckets.ts, the vault's database): each of their requests also takes from
  * a bucket every server process of the database shares, so that servers behind a load
  * balancer do not each grant an address its own budget. Those requests write to the
  * database anyway (a pending sign-in, a sign-out's audit record); an authenticated FHIR
@@ -43,8 +43,8 @@
 import { CustodiaError, type Clock } from '../kernel/index.js';
 import { throttleKey } from './identity/ip-throttle.js';
 import type { Principal } from './principal.js';
-import { SharedBucketScope } from './shared-bucket-scope.js';
-import type { SharedBuckets } from './shared-buckets.js';
+import { SharedBucketScope } from './cross-process-bucket-scope.js';
+import type { SharedBuckets } from './cross-process-buckets.js';
 import { TokenBuckets, type BucketDecision } from './token-buckets.js';
 
 /** A sustained rate and the burst above it. */

@@ -1,5 +1,5 @@
 /**
- * The SharedBuckets port (access/shared-buckets.ts) over the vault's database: one row a
+ * The SharedBuckets port (access/cross-process-buckets.ts) over the vault's database: one row a
  * bucket (`shared_buckets`, migration 0026), refilled and spent by one upsert, so that
  * concurrent takes from any number of server processes serialise on the row (PostgreSQL's
  * row lock, SQLite's single writer) and never spend one token twice. Both databases run

@@ -39,7 +39,7 @@ import { DEFAULT_RECOVERY_CODE_COUNT, generateRecoveryCodes, hashRecoveryCode, m
 import { DEFAULT_ROLE_POLICY, isRole, type Role, type RolePolicy } from './roles.js';
 import { DEFAULT_TOTP, TOTP_SECRET_BYTES, checkTotpParams, otpauthUri, verifyTotp, type TotpAlgorithm, type TotpParams } from './totp.js';
 import { normalizeUsername, publicUser, requireUsername, type User, type UserRecord } from './user.js';
-import type { SharedBuckets } from '../shared-buckets.js';
+import type { SharedBuckets } from '../cross-process-buckets.js';
 
 export interface IdentityOptions {
   /** The breached/common password list (the app loads `data/common-passwords.txt.gz`). */

@@ -6,13 +6,13 @@
  * password at many. Each attempt takes from this process's bucket of the address (in
  * memory, bounded as token-buckets.ts says: a flood at one process is refused without
  * touching the database), then, given shared buckets (the vault's database,
- * shared-buckets.ts), from the bucket every server process of the database shares, so
+ * cross-process-buckets.ts), from the bucket every server process of the database shares, so
  * that servers behind a load balancer do not each grant the address its own budget.
  */
 import { isIPv4, isIPv6 } from 'node:net';
 import { CustodiaError, type Clock } from '../../kernel/index.js';
-import { SharedBucketScope } from '../shared-bucket-scope.js';
-import type { SharedBuckets } from '../shared-buckets.js';
+import { SharedBucketScope } from '../cross-process-bucket-scope.js';
+import type { SharedBuckets } from '../cross-process-buckets.js';
 import { TokenBuckets, type BucketDecision } from '../token-buckets.js';
 
 export interface ThrottleOptions {

@@ -1,11 +1,11 @@
 /**
- * One limit over shared token buckets (shared-buckets.ts): a scope (what is limited: the
+ * One limit over shared token buckets (cross-process-buckets.ts): a scope (what is limited: the
  * sign-in throttle, a device's findings), its burst and rate, and the clock it measures
  * elapsed time by — the wall clock, since the buckets compare readings of every process
  * that shares them. Full buckets are forgotten at most every ten minutes, as takes come.
  */
 import type { Clock } from '../kernel/index.js';
-import type { SharedBucketLimit, SharedBuckets } from './shared-buckets.js';
+import type { SharedBucketLimit, SharedBuckets } from './cross-process-buckets.js';
 import type { BucketDecision } from './token-buckets.js';
 
 /** How often full buckets are forgotten, at most. */
