@@ -13,7 +13,7 @@
  * stored) and sightings are written in batches (`flushMs`), not once per flow.
  */
 import type { Principal } from '../access/index.js';
-import type { FlowEndpoints } from '../detect/index.js';
+import { senderKey, type FlowEndpoints } from '../detect/index.js';
 import { CustodiaError, type Clock } from '../kernel/index.js';
 import type { Talker, TalkerQuery, TalkerStore } from '../store/index.js';
 import { auditedAdmin } from './audited-admin.js';
@@ -52,9 +52,9 @@ export class TalkerInventory {
     this.#lastFlush = clock.now();
   }
 
-  /** The inventory key of an endpoint, or undefined when it has neither MAC nor address. */
+  /** The inventory key of an endpoint (detect/telemetry-partition.ts), or undefined when it has neither MAC nor address. */
   static keyOf(e: FlowEndpoints): string | undefined {
-    return e.origMac !== undefined ? `mac:${e.origMac}` : e.origAddr !== undefined ? `ip:${e.origAddr}` : undefined;
+    return senderKey(e);
   }
 
   /** New talkers not stored because the inventory was full. */
