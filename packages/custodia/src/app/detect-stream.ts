@@ -1,8 +1,8 @@
 /**
  * The detection stream (issue 6 §1–§3), as the spec reads:
  *
- *   MQTT telemetry (parsed as hostile input) → bus (in-process, or NATS JetStream shared
- *   by several scorers) → which Device sent it (by MAC, else IP), or an inventory entry for
+ *   MQTT telemetry (parsed as hostile input) → bus (in-process, or NATS JetStream
+ *   partitioned by device and shared by several scorers) → which Device sent it (by MAC, else IP), or an inventory entry for
  *   an unknown talker → per-device scoring (robust baselines that learn before they alert,
  *   physiological checks, flood) → explained findings through the FindingService (where
  *   repeats merge and each device's rate limit applies).
@@ -31,6 +31,7 @@ export interface DetectStreamReport {
   readonly scorers: readonly TelemetryReport[];
   /** Records the bus dropped because it already held one with their flow id (a device, or someone, repeating a FlowId). */
   readonly duplicates: number;
+  /** Records scored, each counted once its findings were stored. */
   readonly scored: number;
   readonly findings: number;
   readonly failures: number;
@@ -116,11 +117,11 @@ export class DetectStream {
     try {
       const device = await this.#deviceOf(r, true);
       const drafts = this.#scorer.score(device, r);
-      this.#scored += 1;
       for (const d of drafts) {
         await this.deps.findings.raise(d);
         this.#findings += 1;
       }
+      this.#scored += 1; // counted once its findings are stored, so that a count reached means they can be read
     } catch (e) {
       this.#failures += 1;
       this.#onError(e);
