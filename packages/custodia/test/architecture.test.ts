@@ -47,7 +47,7 @@ const PACKAGES: Record<Module, readonly string[]> = {
   intel: [],
   compliance: [],
   store: ['kysely', 'better-sqlite3', 'pg', 'jose', 'pkcs11js'],
-  ingest: ['mqtt', '@nats-io/transport-node', '@nats-io/jetstream'],
+  ingest: ['mqtt', '@nats-io/transport-node', '@nats-io/jetstream', '@nats-io/kv'],
   // onnxruntime-node is optional and loaded by a computed import(): the test below checks where it is named.
   onnx: [],
   app: ['pino', '@peculiar/x509', 'reflect-metadata'],

@@ -69,4 +69,6 @@ export interface TelemetryReport {
   readonly firstBad: readonly BadTelemetry[];
   /** Messages dropped because the consumer was too far behind (bounded queue). */
   readonly dropped: number;
+  /** A consumer of a bus partitioned by device: the partitions it consumes now. */
+  readonly partitions?: readonly number[];
 }
