@@ -7,6 +7,9 @@
  *                          scoring (env CUSTODIA_DETECT_NATS_URL); default the in-process bus
  *   --detect-subject S     JetStream subject (default custodia.detect.telemetry)
  *   --detect-scorers N     consumers of the bus in this process (default 1, at most 16)
+ *   --detect-partitions N  with --detect-nats: partitions of the subject, by device (default 8,
+ *                          at most 256; env CUSTODIA_DETECT_PARTITIONS): the most scorers, in
+ *                          all processes together, that work at once
  *
  * and the brokers' TLS and credentials (detect-broker-security.ts): --detect-mqtt-ca,
  * --detect-mqtt-cert, --detect-mqtt-key, --detect-mqtt-username, --detect-mqtt-password-file
@@ -16,6 +19,7 @@
  *
  * Every value is checked here, once; the result is frozen.
  */
+import { MAX_PARTITIONS } from '../detect/index.js';
 import { CustodiaError } from '../kernel/index.js';
 import { resolveMqttSecurity, resolveNatsSecurity, type BrokerTls, type MqttAuth, type MqttSecurityInput, type NatsAuth, type NatsSecurityInput } from './detect-broker-security.js';
 
@@ -25,7 +29,7 @@ export interface DetectStreamConfig {
   /** mqtts:// only: the trust anchor and client certificate (system roots when no CA is given). */
   readonly mqttTls?: BrokerTls;
   readonly mqttAuth?: MqttAuth;
-  readonly nats?: { readonly url: string; readonly subject: string; readonly stream: string; readonly durable: string; readonly tls?: BrokerTls; readonly auth?: NatsAuth };
+  readonly nats?: { readonly url: string; readonly subject: string; readonly stream: string; readonly durable: string; readonly partitions: number; readonly tls?: BrokerTls; readonly auth?: NatsAuth };
   readonly scorers: number;
   /** Brokers (host:port) beyond loopback reached in plain text, as --detect-*-insecure allowed; absent when none. */
   readonly plainTextBrokers?: readonly string[];
@@ -37,12 +41,14 @@ export interface DetectStreamInput {
   readonly natsUrl?: string | undefined;
   readonly subject?: string | undefined;
   readonly scorers?: number | string | undefined;
+  readonly partitions?: number | string | undefined;
   readonly mqtt?: MqttSecurityInput;
   readonly nats?: NatsSecurityInput;
 }
 
 export const DEFAULT_TOPIC = 'custodia/telemetry/#';
 export const DEFAULT_SUBJECT = 'custodia.detect.telemetry';
+export const DEFAULT_PARTITIONS = 8;
 
 const invalid = (m: string): never => {
   throw new CustodiaError('config-invalid', m);
@@ -80,11 +86,15 @@ export function resolveDetectStream(input: DetectStreamInput, env: NodeJS.Proces
   const mqtt = pick(input.mqttUrl, 'CUSTODIA_DETECT_MQTT_URL');
   const nats = pick(input.natsUrl, 'CUSTODIA_DETECT_NATS_URL');
   const topic = pick(input.topic, 'CUSTODIA_DETECT_TOPIC');
+  const partitionsText = typeof input.partitions === 'number' ? String(input.partitions) : pick(input.partitions, 'CUSTODIA_DETECT_PARTITIONS');
   if (mqtt === undefined) {
-    if (nats !== undefined || topic !== undefined || input.subject !== undefined || input.scorers !== undefined || given(input.mqtt) || given(input.nats)) invalid('The detection stream needs --detect-mqtt: its other options do nothing without it');
+    if (nats !== undefined || topic !== undefined || input.subject !== undefined || input.scorers !== undefined || partitionsText !== undefined || given(input.mqtt) || given(input.nats)) invalid('The detection stream needs --detect-mqtt: its other options do nothing without it');
     return undefined;
   }
   if (nats === undefined && given(input.nats)) invalid('The --detect-nats-* options need --detect-nats: they do nothing without it');
+  if (nats === undefined && partitionsText !== undefined) invalid('--detect-partitions needs --detect-nats: the in-process bus has no partitions');
+  const partitions = partitionsText === undefined ? DEFAULT_PARTITIONS : /^\d{1,3}$/.test(partitionsText) ? Number(partitionsText) : Number.NaN;
+  if (!(partitions >= 1 && partitions <= MAX_PARTITIONS)) invalid(`--detect-partitions is a whole number from 1 to ${MAX_PARTITIONS}`);
   const scorers = input.scorers === undefined ? 1 : typeof input.scorers === 'number' ? input.scorers : /^\d{1,2}$/.test(input.scorers) ? Number(input.scorers) : Number.NaN;
   if (!Number.isInteger(scorers) || scorers < 1 || scorers > 16) invalid('--detect-scorers is a whole number from 1 to 16');
   const subj = subject(input.subject ?? DEFAULT_SUBJECT);
@@ -99,7 +109,7 @@ export function resolveDetectStream(input: DetectStreamInput, env: NodeJS.Proces
     topic: filter,
     ...(mqttSecurity.tls === undefined ? {} : { mqttTls: mqttSecurity.tls }),
     ...(mqttSecurity.auth === undefined ? {} : { mqttAuth: mqttSecurity.auth }),
-    ...(nats === undefined ? {} : { nats: Object.freeze({ url: nats, subject: subj, stream: `CUSTODIA_${subj.replace(/[.-]/g, '_').toUpperCase()}`, durable: 'custodia-scorers', ...natsSecurity }) }),
+    ...(nats === undefined ? {} : { nats: Object.freeze({ url: nats, subject: subj, stream: `CUSTODIA_${subj.replace(/[.-]/g, '_').toUpperCase()}`, durable: 'custodia-scorers', partitions, ...natsSecurity }) }),
     scorers,
     ...(plainTextBrokers.length === 0 ? {} : { plainTextBrokers: Object.freeze(plainTextBrokers) }),
   });

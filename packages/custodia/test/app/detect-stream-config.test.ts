@@ -29,7 +29,7 @@ describe('detection stream config', () => {
       mqttUrl: 'mqtts://broker:8883',
       topic: 'hospital/+/telemetry',
       mqttTls: {},
-      nats: { url: 'nats://127.0.0.1:4222', subject: 'custodia.detect.telemetry', stream: 'CUSTODIA_CUSTODIA_DETECT_TELEMETRY', durable: 'custodia-scorers' },
+      nats: { url: 'nats://127.0.0.1:4222', subject: 'custodia.detect.telemetry', stream: 'CUSTODIA_CUSTODIA_DETECT_TELEMETRY', durable: 'custodia-scorers', partitions: 8 },
       scorers: 1,
     });
     expect(Object.isFrozen(config({ mqttUrl: 'mqtt://127.0.0.1:1' }))).toBe(true);
@@ -43,6 +43,11 @@ describe('detection stream config', () => {
     for (const topic of ['a/#/b', 'a/b#', 'a+/b', '']) expect(refusal({ mqttUrl: 'mqtt://h:1', topic: topic || '\u0000' }), topic).toMatch(/--detect-topic/);
     for (const subject of ['a.*', 'a.>', 'a..b', 'a b']) expect(refusal({ mqttUrl: 'mqtt://h:1', subject }), subject).toMatch(/--detect-subject/);
     for (const scorers of [0, 17, '1.5', 'x', 2.5]) expect(refusal({ mqttUrl: 'mqtt://h:1', scorers }), String(scorers)).toMatch(/--detect-scorers/);
+    for (const partitions of [0, 257, '1.5', 'x', 2.5, '-1', '0008', ' 8']) expect(refusal({ mqttUrl: 'mqtt://127.0.0.1:1', natsUrl: 'nats://127.0.0.1:4222', partitions }), String(partitions)).toMatch(/--detect-partitions is a whole number from 1 to 256/);
+    expect(refusal({ mqttUrl: 'mqtt://127.0.0.1:1', partitions: 4 })).toMatch(/--detect-partitions needs --detect-nats/);
+    expect(refusal({ partitions: 4 })).toMatch(/needs --detect-mqtt/);
+    expect(config({ mqttUrl: 'mqtt://127.0.0.1:1', natsUrl: 'nats://127.0.0.1:4222', partitions: '256' })?.nats?.partitions).toBe(256);
+    expect(config({ mqttUrl: 'mqtt://127.0.0.1:1', natsUrl: 'nats://127.0.0.1:4222' }, { CUSTODIA_DETECT_PARTITIONS: '3' })?.nats?.partitions).toBe(3);
   });
 
   it('refuses plain text beyond loopback unless told, and credentials in the URL', () => {
