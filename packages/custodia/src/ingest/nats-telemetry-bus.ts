@@ -26,7 +26,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
-import { Kvm, type KV } from '@nats-io/kv';
+import { Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { partitionOf, senderKey, type BusConsumer, type PublishOutcome, type TelemetryBus, type TelemetryHandler, type TelemetryRecord } from '../detect/index.js';
 import { CustodiaError, type Clock } from '../kernel/index.js';
@@ -73,16 +73,16 @@ export class NatsTelemetryBus implements TelemetryBus {
   /** Connects, and creates the stream, the partitions' consumers and the lease bucket when missing. */
   static async open(options: NatsBusOptions): Promise<NatsTelemetryBus> {
     const nc = await openNatsConnection(options);
-    let kv: KV;
+    let leaseMs: number;
     try {
-      kv = await ensureTopology(nc, NatsTelemetryBus.#topology(options));
+      const kv = await ensureTopology(nc, NatsTelemetryBus.#topology(options));
+      // An existing bucket keeps the lease time it was made with; every scorer follows it.
+      leaseMs = (await kv.status()).ttl;
     } catch (e) {
       await nc.close();
       if (e instanceof CustodiaError) throw e;
       throw new CustodiaError('stream-unavailable', 'JetStream is not available on the NATS server', { cause: e });
     }
-    // An existing bucket keeps the lease time it was made with; every scorer follows it.
-    const leaseMs = (await kv.status()).ttl;
     return new NatsTelemetryBus(options, nc, jetstream(nc), leaseMs);
   }
 
