@@ -19,7 +19,7 @@
  *
  * Every value is checked here, once; the result is frozen.
  */
-import { MAX_PARTITIONS } from '../detect/index.js';
+import { DEFAULT_PARTITIONS, MAX_PARTITIONS } from '../detect/index.js';
 import { CustodiaError } from '../kernel/index.js';
 import { resolveMqttSecurity, resolveNatsSecurity, type BrokerTls, type MqttAuth, type MqttSecurityInput, type NatsAuth, type NatsSecurityInput } from './detect-broker-security.js';
 
@@ -48,7 +48,6 @@ export interface DetectStreamInput {
 
 export const DEFAULT_TOPIC = 'custodia/telemetry/#';
 export const DEFAULT_SUBJECT = 'custodia.detect.telemetry';
-export const DEFAULT_PARTITIONS = 8;
 
 const invalid = (m: string): never => {
   throw new CustodiaError('config-invalid', m);

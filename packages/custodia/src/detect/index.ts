@@ -63,7 +63,7 @@ export { DeviceBaselines, type DeviceBaselinesOptions, type DeviceAssessment } f
 export { NETWORK_FEATURES, VITAL_SIGNS, type NetworkFeature, type VitalSign, type TelemetryRecord, type TelemetryPosition, type BadTelemetry, type TelemetryReport } from './telemetry-record.js';
 export { type TelemetryBus, type BusConsumer, type TelemetryHandler, type PublishOutcome } from './telemetry-bus.js';
 export { InProcessBus } from './in-process-bus.js';
-export { senderKey, partitionOf, partitionShare, fnv1a32, MAX_PARTITIONS } from './telemetry-partition.js';
+export { senderKey, partitionOf, partitionShare, fnv1a32, MAX_PARTITIONS, DEFAULT_PARTITIONS } from './telemetry-partition.js';
 export { checkVitalSigns, pulseTolerance, PLAUSIBLE_VITALS, type PlausibleRange, type VitalSignIssue } from './vital-sign-checks.js';
 export { TelemetryScorer, RATE_FEATURES, type TelemetryScorerOptions } from './telemetry-scorer.js';
 export { ArrivalRates, ARRIVALS_FEATURE, type ArrivalRateOptions } from './arrival-rate.js';

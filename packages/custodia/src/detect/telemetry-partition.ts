@@ -20,6 +20,8 @@ import type { FlowEndpoints } from './flow-record.js';
 
 /** The most partitions a bus may be cut into (each is a durable consumer on the server). */
 export const MAX_PARTITIONS = 256;
+/** Partitions when none are configured: the most scorers that work at once. */
+export const DEFAULT_PARTITIONS = 8;
 
 /** What a device's records are grouped by: `mac:<eui-48>`, else `ip:<address>`; undefined when the record names neither. */
 export function senderKey(e: FlowEndpoints): string | undefined {

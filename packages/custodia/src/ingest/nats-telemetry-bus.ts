@@ -28,9 +28,9 @@ import { randomUUID } from 'node:crypto';
 import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { partitionOf, senderKey, type BusConsumer, type PublishOutcome, type TelemetryBus, type TelemetryHandler, type TelemetryRecord } from '../detect/index.js';
+import { DEFAULT_PARTITIONS, partitionOf, senderKey, type BusConsumer, type PublishOutcome, type TelemetryBus, type TelemetryHandler, type TelemetryRecord } from '../detect/index.js';
 import { CustodiaError, type Clock } from '../kernel/index.js';
-import { ensureTopology, leaseBucket, partitionSubject } from './nats-bus-topology.js';
+import { ensureTopology, leaseBucket, partitionSubject, type BusTopology } from './nats-bus-topology.js';
 import { openNatsConnection, type NatsConnectionOptions } from './nats-connection.js';
 import { PartitionConsumer } from './nats-partition-consumer.js';
 import { formatTelemetryMessage } from './wustl-message.js';
@@ -52,30 +52,29 @@ export interface NatsBusOptions extends NatsConnectionOptions {
   readonly clock: Clock;
 }
 
-export const DEFAULT_PARTITIONS = 8;
 export const DEFAULT_LEASE_MS = 15_000;
 
 export class NatsTelemetryBus implements TelemetryBus {
   readonly #connections = new Set<NatsConnection>();
   readonly #consumers = new Set<PartitionConsumer>();
-  readonly #partitions: number;
 
   private constructor(
     private readonly options: NatsBusOptions,
+    private readonly topology: BusTopology,
     publisher: NatsConnection,
     private readonly js: JetStreamClient,
     private readonly leaseMs: number,
   ) {
     this.#connections.add(publisher);
-    this.#partitions = options.partitions ?? DEFAULT_PARTITIONS;
   }
 
   /** Connects, and creates the stream, the partitions' consumers and the lease bucket when missing. */
   static async open(options: NatsBusOptions): Promise<NatsTelemetryBus> {
     const nc = await openNatsConnection(options);
+    const topology: BusTopology = { stream: options.stream, subject: options.subject, durable: options.durable, partitions: options.partitions ?? DEFAULT_PARTITIONS, ackWaitMs: options.ackWaitMs ?? 30_000, leaseMs: options.leaseMs ?? DEFAULT_LEASE_MS };
     let leaseMs: number;
     try {
-      const kv = await ensureTopology(nc, NatsTelemetryBus.#topology(options));
+      const kv = await ensureTopology(nc, topology);
       // An existing bucket keeps the lease time it was made with; every scorer follows it.
       leaseMs = (await kv.status()).ttl;
     } catch (e) {
@@ -83,15 +82,11 @@ export class NatsTelemetryBus implements TelemetryBus {
       if (e instanceof CustodiaError) throw e;
       throw new CustodiaError('stream-unavailable', 'JetStream is not available on the NATS server', { cause: e });
     }
-    return new NatsTelemetryBus(options, nc, jetstream(nc), leaseMs);
-  }
-
-  static #topology(o: NatsBusOptions) {
-    return { stream: o.stream, subject: o.subject, durable: o.durable, partitions: o.partitions ?? DEFAULT_PARTITIONS, ackWaitMs: o.ackWaitMs ?? 30_000, leaseMs: o.leaseMs ?? DEFAULT_LEASE_MS };
+    return new NatsTelemetryBus(options, topology, nc, jetstream(nc), leaseMs);
   }
 
   async publish(record: TelemetryRecord): Promise<PublishOutcome> {
-    const k = partitionOf(senderKey(record.endpoints) ?? record.id, this.#partitions);
+    const k = partitionOf(senderKey(record.endpoints) ?? record.id, this.topology.partitions);
     // JetStream's publish acknowledgement says whether the stream already held this Nats-Msg-Id (within its duplicate window).
     const ack = await this.js.publish(partitionSubject(this.options.subject, k), formatTelemetryMessage(record), { msgID: record.id });
     return ack.duplicate ? 'duplicate' : 'held';
@@ -107,7 +102,7 @@ export class NatsTelemetryBus implements TelemetryBus {
       await nc.close();
       throw new CustodiaError('stream-unavailable', 'The lease bucket of the telemetry bus cannot be opened', { cause: e });
     });
-    const consumer = new PartitionConsumer(nc, jetstream(nc), kv, { stream: o.stream, durable: o.durable, partitions: this.#partitions, leaseMs: this.leaseMs, prefetch: o.prefetch ?? 64, member: randomUUID(), clock: o.clock }, handler);
+    const consumer = new PartitionConsumer(nc, jetstream(nc), kv, { stream: o.stream, durable: o.durable, partitions: this.topology.partitions, leaseMs: this.leaseMs, prefetch: o.prefetch ?? 64, member: randomUUID(), clock: o.clock }, handler);
     this.#consumers.add(consumer);
     void consumer.done.then(() => this.#consumers.delete(consumer));
     await consumer.start();
