@@ -64,6 +64,13 @@ function brokerUrl(text: string, protocols: readonly string[], flag: string): UR
   return u;
 }
 
+/** A count from 1 to `max`: a number from code, or (hostile text from the command line or environment) decimal digits only, no sign or leading zero. */
+function wholeNumber(v: number | string | undefined, fallback: number, max: number, flag: string): number {
+  const n = v === undefined ? fallback : typeof v === 'number' ? v : /^[1-9]\d{0,5}$/.test(v) ? Number(v) : Number.NaN;
+  if (!Number.isInteger(n) || n < 1 || n > max) invalid(`${flag} is a whole number from 1 to ${max}`);
+  return n;
+}
+
 const given = (o: object | undefined): boolean => o !== undefined && Object.values(o).some((v) => v !== undefined && v !== false);
 
 /** An MQTT topic filter (MQTT 3.1.1 §4.7.1): `#` only as the whole last level, `+` only as a whole level. */
@@ -85,17 +92,15 @@ export function resolveDetectStream(input: DetectStreamInput, env: NodeJS.Proces
   const mqtt = pick(input.mqttUrl, 'CUSTODIA_DETECT_MQTT_URL');
   const nats = pick(input.natsUrl, 'CUSTODIA_DETECT_NATS_URL');
   const topic = pick(input.topic, 'CUSTODIA_DETECT_TOPIC');
-  const partitionsText = typeof input.partitions === 'number' ? String(input.partitions) : pick(input.partitions, 'CUSTODIA_DETECT_PARTITIONS');
+  const partitionsGiven = typeof input.partitions === 'number' ? input.partitions : pick(input.partitions, 'CUSTODIA_DETECT_PARTITIONS');
   if (mqtt === undefined) {
-    if (nats !== undefined || topic !== undefined || input.subject !== undefined || input.scorers !== undefined || partitionsText !== undefined || given(input.mqtt) || given(input.nats)) invalid('The detection stream needs --detect-mqtt: its other options do nothing without it');
+    if (nats !== undefined || topic !== undefined || input.subject !== undefined || input.scorers !== undefined || partitionsGiven !== undefined || given(input.mqtt) || given(input.nats)) invalid('The detection stream needs --detect-mqtt: its other options do nothing without it');
     return undefined;
   }
   if (nats === undefined && given(input.nats)) invalid('The --detect-nats-* options need --detect-nats: they do nothing without it');
-  if (nats === undefined && partitionsText !== undefined) invalid('--detect-partitions needs --detect-nats: the in-process bus has no partitions');
-  const partitions = partitionsText === undefined ? DEFAULT_PARTITIONS : /^\d{1,3}$/.test(partitionsText) ? Number(partitionsText) : Number.NaN;
-  if (!(partitions >= 1 && partitions <= MAX_PARTITIONS)) invalid(`--detect-partitions is a whole number from 1 to ${MAX_PARTITIONS}`);
-  const scorers = input.scorers === undefined ? 1 : typeof input.scorers === 'number' ? input.scorers : /^\d{1,2}$/.test(input.scorers) ? Number(input.scorers) : Number.NaN;
-  if (!Number.isInteger(scorers) || scorers < 1 || scorers > 16) invalid('--detect-scorers is a whole number from 1 to 16');
+  if (nats === undefined && partitionsGiven !== undefined) invalid('--detect-partitions needs --detect-nats: the in-process bus has no partitions');
+  const partitions = wholeNumber(partitionsGiven, DEFAULT_PARTITIONS, MAX_PARTITIONS, '--detect-partitions');
+  const scorers = wholeNumber(input.scorers, 1, 16, '--detect-scorers');
   const subj = subject(input.subject ?? DEFAULT_SUBJECT);
   const mqttUrl = brokerUrl(mqtt, ['mqtt:', 'mqtts:'], '--detect-mqtt');
   const natsUrl = nats === undefined ? undefined : brokerUrl(nats, ['nats:', 'tls:'], '--detect-nats');

@@ -16,13 +16,13 @@
  * A failure while scoring one record (the database down when a finding is stored) is
  * counted and handed to `onError`; it does not stop the stream.
  */
-import { ArrivalRates, InProcessBus, TelemetryScorer, type ArrivalRateOptions, type BusConsumer, type TelemetryBus, type TelemetryRecord, type TelemetryReport, type TelemetryScorerOptions } from '../detect/index.js';
+import { ArrivalRates, InProcessBus, senderKey, TelemetryScorer, type ArrivalRateOptions, type BusConsumer, type TelemetryBus, type TelemetryRecord, type TelemetryReport, type TelemetryScorerOptions } from '../detect/index.js';
 import { NatsTelemetryBus, openMqttTelemetry, type MqttTelemetrySource } from '../ingest/index.js';
 import type { Clock, Random } from '../kernel/index.js';
 import type { DetectStreamConfig } from './detect-stream-config.js';
 import type { DeviceDirectory } from './device-directory.js';
 import type { FindingService } from './finding-service.js';
-import { TalkerInventory } from './talker-inventory.js';
+import type { TalkerInventory } from './talker-inventory.js';
 
 export interface DetectStreamReport {
   /** What the MQTT subscription received, handed to the bus, refused (with where and why) and dropped. */
@@ -94,14 +94,14 @@ export class DetectStream {
   async #deviceOf(r: TelemetryRecord, sighted: boolean): Promise<string> {
     const device = await this.deps.devices.deviceOf(r.endpoints);
     if (device !== undefined) return device;
-    const key = TalkerInventory.keyOf(r.endpoints)!; // the parser insists on SrcAddr or SrcMac
+    const key = senderKey(r.endpoints)!; // the parser insists on SrcAddr or SrcMac
     if (sighted) await this.deps.inventory.sighted(key, r.endpoints, r.timeMs);
     return `talker:${key}`;
   }
 
   /** Counts the arrival of `r` by its sender's address (MAC, else IP) on the vault's clock, and raises the flood it reveals. */
   async #arrived(r: TelemetryRecord): Promise<void> {
-    const flood = this.#arrivals.observe(TalkerInventory.keyOf(r.endpoints)!, this.deps.clock.now());
+    const flood = this.#arrivals.observe(senderKey(r.endpoints)!, this.deps.clock.now());
     if (flood === undefined) return;
     try {
       await this.deps.findings.raise({ ...flood, device: await this.#deviceOf(r, false) });

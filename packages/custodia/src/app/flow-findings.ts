@@ -12,7 +12,7 @@
  *     model explained by Shapley values, each feature's reference value as its baseline.
  */
 import { basename } from 'node:path';
-import { displayScore, type DetectionExplanation, type DetectionFeature, type ExplainedFeature, type FindingDraft, type Severity } from '../detect/index.js';
+import { displayScore, senderKey, type DetectionExplanation, type DetectionFeature, type ExplainedFeature, type FindingDraft, type Severity } from '../detect/index.js';
 import { CustodiaError, secureRandom, systemClock, type Clock } from '../kernel/index.js';
 import type { VaultConfig } from './config.js';
 import { DeviceDirectory } from './device-directory.js';
@@ -85,7 +85,7 @@ export function withFlowAlerts<T>(config: VaultConfig, input: string, fn: (alert
           const endpoints = batch.endpoints[r]!;
           let device = await devices.deviceOf(endpoints);
           if (device === undefined) {
-            const key = TalkerInventory.keyOf(endpoints);
+            const key = senderKey(endpoints); // the inventory's key: MAC, else IP
             if (key !== undefined) {
               await inventory.sighted(key, endpoints, batch.startTimes[r] ?? clock.now());
               device = `talker:${key}`;

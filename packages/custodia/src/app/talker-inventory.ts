@@ -13,7 +13,7 @@
  * stored) and sightings are written in batches (`flushMs`), not once per flow.
  */
 import type { Principal } from '../access/index.js';
-import { senderKey, type FlowEndpoints } from '../detect/index.js';
+import type { FlowEndpoints } from '../detect/index.js';
 import { CustodiaError, type Clock } from '../kernel/index.js';
 import type { Talker, TalkerQuery, TalkerStore } from '../store/index.js';
 import { auditedAdmin } from './audited-admin.js';
@@ -50,11 +50,6 @@ export class TalkerInventory {
     this.#maxTalkers = options.maxTalkers ?? 10_000;
     this.#flushMs = options.flushMs ?? 10_000;
     this.#lastFlush = clock.now();
-  }
-
-  /** The inventory key of an endpoint (detect/telemetry-partition.ts), or undefined when it has neither MAC nor address. */
-  static keyOf(e: FlowEndpoints): string | undefined {
-    return senderKey(e);
   }
 
   /** New talkers not stored because the inventory was full. */
