@@ -11,11 +11,10 @@
 import { randomBytes } from 'node:crypto';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect } from '@nats-io/transport-node';
-import { jetstreamManager } from '@nats-io/jetstream';
 import { ETHERNET_ADDRESS_SYSTEM, type DetectStream, type Finding } from '../../src/app/index.js';
 import { ALL_DATABASES, isAvailable } from '../helpers/databases.js';
 import { MQTT_URL, NATS_URL, mqttSuite } from '../helpers/brokers.js';
+import { removeTelemetryStreams } from '../helpers/nats-streams.js';
 import { startTestVault, type TestVault } from '../helpers/test-vault.js';
 import { encode, jitter, normalMessage } from '../helpers/telemetry.js';
 import { until } from '../helpers/until.js';
@@ -73,12 +72,7 @@ for (const { dialect, nats } of LEGS) {
     afterAll(async () => {
       await pub?.endAsync();
       await t?.close();
-      if (nats) {
-        const nc = await connect({ servers: NATS_URL! });
-        const jsm = await jetstreamManager(nc);
-        await jsm.streams.delete(`CUSTODIA_${subject.replace(/[.-]/g, '_').toUpperCase()}`).catch(() => undefined);
-        await nc.close();
-      }
+      if (nats) await removeTelemetryStreams([`CUSTODIA_${subject.replace(/[.-]/g, '_').toUpperCase()}`]);
     });
 
     it('learns a device before alerting, then explains a MITM alteration of vital signs and a flood', async () => {

@@ -8,13 +8,14 @@
  * - an existing lease bucket keeps its lease time.
  */
 import { randomBytes } from 'node:crypto';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { AckPolicy, jetstream, jetstreamManager, RetentionPolicy, StorageType } from '@nats-io/jetstream';
 import { partitionOf, senderKey, type TelemetryRecord } from '../../src/detect/index.js';
 import { NatsTelemetryBus, parseTelemetryMessage, type NatsBusOptions } from '../../src/ingest/index.js';
 import { CustodiaError, systemClock } from '../../src/kernel/index.js';
 import { NATS_URL, natsSuite } from '../helpers/brokers.js';
+import { removeTelemetryStreams } from '../helpers/nats-streams.js';
 import { encode, jitter, normalMessage } from '../helpers/telemetry.js';
 
 const record = (i: number): TelemetryRecord =>
@@ -35,17 +36,15 @@ describe.skipIf(NATS_URL === undefined)(natsSuite('the telemetry bus’s layout 
     expect((e as CustodiaError).code).toBe('stream-unavailable');
     return e as CustodiaError;
   };
+  beforeAll(async () => {
+    nc = await connect({ servers: NATS_URL! });
+  });
   afterAll(async () => {
-    const jsm = await jetstreamManager(nc);
-    for (const s of streams) {
-      await jsm.streams.delete(s).catch(() => undefined);
-      await jsm.streams.delete(`KV_${s}-scorers`).catch(() => undefined);
-    }
     await nc.close();
+    await removeTelemetryStreams(streams);
   });
 
   it('refuses a stream of the unpartitioned bus that holds records, and converts an empty one', async () => {
-    nc = await connect({ servers: NATS_URL! });
     const jsm = await jetstreamManager(nc);
     const n = names();
     // The layout before 2026-12-02: the bare subject, one durable for every scorer.

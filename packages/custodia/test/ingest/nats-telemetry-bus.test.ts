@@ -15,11 +15,11 @@ import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { connect } from '@nats-io/transport-node';
-import { jetstreamManager } from '@nats-io/jetstream';
 import { partitionOf, senderKey, type TelemetryRecord } from '../../src/detect/index.js';
 import { NatsTelemetryBus, parseTelemetryMessage, type NatsBusOptions } from '../../src/ingest/index.js';
 import { systemClock } from '../../src/kernel/index.js';
 import { NATS_URL, natsSuite } from '../helpers/brokers.js';
+import { removeTelemetryStreams } from '../helpers/nats-streams.js';
 import { encode, jitter, normalMessage } from '../helpers/telemetry.js';
 
 const N = 400;
@@ -53,15 +53,7 @@ describe.skipIf(NATS_URL === undefined)(natsSuite('the JetStream telemetry bus, 
     const bus = await NatsTelemetryBus.open({ url: NATS_URL!, stream: t.stream, subject: t.subject, durable: 'scorers', partitions: P, ackWaitMs: o.ackWaitMs ?? 1_000, leaseMs: o.leaseMs ?? 1_500, prefetch: 16, clock: systemClock });
     return { bus, ...t };
   };
-  afterAll(async () => {
-    const nc = await connect({ servers: NATS_URL! });
-    const jsm = await jetstreamManager(nc);
-    for (const s of streams) {
-      await jsm.streams.delete(s).catch(() => undefined);
-      await jsm.streams.delete(`KV_${s}-scorers`).catch(() => undefined);
-    }
-    await nc.close();
-  });
+  afterAll(() => removeTelemetryStreams(streams));
 
   it('shares N flows between two consumers by device: every flow once, none lost, each device in one place', async () => {
     const { bus } = await openBus();
