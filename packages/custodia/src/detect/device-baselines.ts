@@ -77,6 +77,11 @@ export class DeviceBaselines {
     return baseline;
   }
 
+  /** Whether the set is full: a key without a baseline would be refused. */
+  get full(): boolean {
+    return this.#baselines.size >= this.maxDevices;
+  }
+
   /** Drops `key`'s baseline (a decommissioned device); true if there was one. */
   forget(key: string): boolean {
     return this.#baselines.delete(key);

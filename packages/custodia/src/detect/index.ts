@@ -57,7 +57,7 @@ export { ZEEK_CONN_SCHEMA, CIC_FLOW_SCHEMA } from './flow-feature-schemas.js';
 export { schemaForFormat, formatOfSchema, flowFeatureRecord, flowClass } from './flow-features.js';
 // Per-device robust baselines.
 export { SortedWindow } from './sorted-window.js';
-export { RobustBaseline, type RobustBaselineOptions, type BaselineAssessment, type FeatureDeviation, type ScaleRule } from './robust-baseline.js';
+export { RobustBaseline, type RobustBaselineOptions, type BaselineState, type BaselineAssessment, type FeatureDeviation, type ScaleRule } from './robust-baseline.js';
 export { DeviceBaselines, type DeviceBaselinesOptions, type DeviceAssessment } from './device-baselines.js';
 // Device telemetry (WUSTL-EHMS shape), the bus between ingestion and scoring, and its scorer.
 export { NETWORK_FEATURES, VITAL_SIGNS, type NetworkFeature, type VitalSign, type TelemetryRecord, type TelemetryPosition, type BadTelemetry, type TelemetryReport } from './telemetry-record.js';
@@ -66,6 +66,7 @@ export { InProcessBus } from './in-process-bus.js';
 export { senderKey, partitionOf, partitionShare, fnv1a32, MAX_PARTITIONS, DEFAULT_PARTITIONS } from './telemetry-partition.js';
 export { checkVitalSigns, pulseTolerance, PLAUSIBLE_VITALS, type PlausibleRange, type VitalSignIssue } from './vital-sign-checks.js';
 export { TelemetryScorer, RATE_FEATURES, type TelemetryScorerOptions } from './telemetry-scorer.js';
+export { encodeBaselines, decodeBaselines, type NamedBaselineState } from './baseline-snapshot.js';
 export { ArrivalRates, ARRIVALS_FEATURE, type ArrivalRateOptions } from './arrival-rate.js';
 /**
  * Anomaly and attack detection for device networks (issue 6). This file exposes the

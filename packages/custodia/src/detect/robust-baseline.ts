@@ -66,6 +66,17 @@ export interface FeatureDeviation {
   readonly z: number;
 }
 
+/**
+ * What a baseline holds, to be stored and restored (baseline-snapshot.ts): its samples in
+ * arrival order (times, and rows of `features.length` values, row-major) and the newest
+ * time it has seen, which a dropped sample may have set.
+ */
+export interface BaselineState {
+  readonly latest: number;
+  readonly times: Float64Array;
+  readonly rows: Float64Array;
+}
+
 export interface BaselineAssessment {
   /** True while the baseline has fewer than minSamples samples: nothing alerts. */
   readonly learning: boolean;
@@ -164,6 +175,55 @@ export class RobustBaseline {
   /** Samples currently in the baseline. */
   get samples(): number {
     return this.#count;
+  }
+
+  /** Its samples in arrival order and the newest time seen: what {@link restore} takes back. */
+  state(): BaselineState {
+    const k = this.features.length;
+    const times = new Float64Array(this.#count);
+    const rows = new Float64Array(this.#count * k);
+    for (let i = 0; i < this.#count; i++) {
+      const from = (this.#head + i) % this.#slots;
+      times[i] = this.#times[from]!;
+      rows.set(this.#ring.subarray(from * k, from * k + k), i * k);
+    }
+    return { latest: this.#latest, times, rows };
+  }
+
+  /**
+   * Takes back what {@link state} gave, into a baseline that has no samples yet, exactly:
+   * the same samples in the same order and the same newest time, so that it assesses and
+   * learns as the one it came from would have. The state may come from storage, so it is
+   * checked: at most `capacity` samples, finite values, no time after `latest`
+   * (RangeError otherwise, and the baseline stays empty).
+   */
+  restore(s: BaselineState): void {
+    if (this.#count !== 0 || this.#latest !== -Infinity) throw new RangeError('only an empty baseline can be restored');
+    const k = this.features.length;
+    const n = s.times.length;
+    if (n > this.capacity || s.rows.length !== n * k) throw new RangeError(`a baseline state holds at most ${this.capacity} samples of ${k} values`);
+    if (n === 0) {
+      if (s.latest !== -Infinity && !Number.isFinite(s.latest)) throw new RangeError('the newest time must be a finite number');
+      this.#latest = s.latest;
+      return;
+    }
+    if (!Number.isFinite(s.latest)) throw new RangeError('the newest time must be a finite number');
+    for (let i = 0; i < n; i++) if (!Number.isFinite(s.times[i]!) || s.times[i]! > s.latest) throw new RangeError('sample times must be finite and not after the newest');
+    for (let i = 0; i < s.rows.length; i++) if (!Number.isFinite(s.rows[i]!)) throw new RangeError('row values must be finite numbers');
+    let slots = this.#slots;
+    while (slots < n) slots = Math.min(this.capacity, 2 * slots);
+    this.#slots = slots;
+    this.#times = new Float64Array(slots);
+    this.#ring = new Float64Array(slots * k);
+    this.#times.set(s.times);
+    for (let i = 0; i < s.rows.length; i++) {
+      const v = s.rows[i]! === 0 ? 0 : s.rows[i]!; // one zero, as learn stores it
+      this.#ring[i] = v;
+      this.#windows[i % k]!.insert(v);
+    }
+    this.#head = 0;
+    this.#count = n;
+    this.#latest = s.latest;
   }
 
   #checkRow(row: ArrayLike<number>): void {

@@ -16,6 +16,7 @@
  * samples, only the physiological checks can raise anything. Time comes from the
  * records. Pure: no clock, no I/O; the app feeds records in and raises the drafts.
  */
+import { decodeBaselines, encodeBaselines } from './baseline-snapshot.js';
 import { DeviceBaselines, type DeviceAssessment } from './device-baselines.js';
 import type { ExplainedFeature, FindingDraft, Severity } from './finding.js';
 import type { FeatureDeviation } from './robust-baseline.js';
@@ -62,6 +63,7 @@ export class TelemetryScorer {
   readonly #floodFactor: number;
   readonly #networkZ: number;
   readonly #plausible: Readonly<Record<VitalSign, PlausibleRange>>;
+  readonly #capacity: number;
 
   constructor(options: TelemetryScorerOptions = {}) {
     const common = { minSamples: options.minSamples ?? 30, capacity: options.capacity ?? 256, windowMs: options.windowMs ?? 3_600_000, maxDevices: options.maxDevices ?? 10_000 };
@@ -72,6 +74,62 @@ export class TelemetryScorer {
     this.#floodFactor = options.floodFactor ?? 5;
     this.#networkZ = options.networkZ ?? 8;
     this.#plausible = options.plausible ?? PLAUSIBLE_VITALS;
+    this.#capacity = common.capacity;
+  }
+
+  /** Whether `device` has baselines here. */
+  has(device: string): boolean {
+    return this.#vitals.get(device) !== undefined;
+  }
+
+  /** Whether a device without baselines would be refused them (the set is full). */
+  get full(): boolean {
+    return this.#vitals.full;
+  }
+
+  /** `device`'s baselines as bytes to keep (baseline-snapshot.ts); undefined when it has none. */
+  snapshot(device: string): Uint8Array | undefined {
+    const vitals = this.#vitals.get(device);
+    const network = this.#network.get(device);
+    if (vitals === undefined || network === undefined) return undefined;
+    return encodeBaselines([
+      { name: 'vitals', features: vitals.features, state: vitals.state() },
+      { name: 'network', features: network.features, state: network.state() },
+    ]);
+  }
+
+  /**
+   * Gives `device`, which has no baselines here yet, the ones a snapshot kept. The bytes
+   * come from storage: a RangeError says what is wrong with them (another version's
+   * features, too many samples, values that are not finite), and the device is then left
+   * without baselines, to learn afresh. False, and nothing restored, when the set is full.
+   */
+  restore(device: string, bytes: Uint8Array): boolean {
+    if (this.has(device)) throw new RangeError('the device already has baselines here');
+    const parts = decodeBaselines(bytes, this.#capacity);
+    const part = (name: string, features: readonly string[]) => {
+      const p = parts.find((x) => x.name === name);
+      if (p === undefined || p.features.length !== features.length || p.features.some((f, i) => f !== features[i])) throw new RangeError(`the snapshot's ${name} baseline has other features than this version's`);
+      return p.state;
+    };
+    const vitals = part('vitals', VITAL_SIGNS);
+    const network = part('network', NETWORK_FEATURES);
+    if (parts.length !== 2) throw new RangeError('a device snapshot holds the vitals and network baselines only');
+    const v = this.#vitals.admit(device);
+    const n = v === undefined ? undefined : this.#network.admit(device);
+    if (v === undefined || n === undefined) {
+      this.#vitals.forget(device);
+      return false;
+    }
+    try {
+      v.restore(vitals);
+      n.restore(network);
+    } catch (e) {
+      this.#vitals.forget(device);
+      this.#network.forget(device);
+      throw e;
+    }
+    return true;
   }
 
   /** Devices with baselines, and devices refused one because the set was full. */
