@@ -22,11 +22,10 @@
  */
 import { sql } from 'kysely';
 import type { BreakGlassSession, BreakGlassStore, ReviewStatus } from '../access/index.js';
-import { envelopeKeyId } from '../crypto/index.js';
-import { isCustodiaError } from '../kernel/index.js';
 import type { AtRest } from './at-rest.js';
 import { guarded } from './db-errors.js';
 import type { DatabaseHandle } from './open-store.js';
+import { resealSecretRows, type ResealOutcome } from './reseal-secrets.js';
 
 /** The purpose a break-the-glass reason is sealed for (the AAD's; the subject is the session id). */
 export const BREAK_GLASS_REASON = 'break-glass';
@@ -51,7 +50,7 @@ export interface SealingBreakGlassStore extends BreakGlassStore {
   /** Seals every reason still in clear (rows from before migration 0021); returns how many. */
   sealClearReasons(): Promise<number>;
   /** Re-seals the reasons sealed by `keyIds` under the current tenant key; which of them still seal one. */
-  resealReasons(keyIds: readonly string[]): Promise<{ resealed: number; stillSealing: Set<string> }>;
+  resealReasons(keyIds: readonly string[]): Promise<ResealOutcome>;
 }
 
 const sealReason = (at: AtRest, id: string, reason: string): Buffer => at.sealSecret(BREAK_GLASS_REASON, id, Buffer.from(reason, 'utf8'));
@@ -133,32 +132,10 @@ export function breakGlassStore(db: Pick<DatabaseHandle, 'read' | 'transaction' 
       }),
     resealReasons: (keyIds) =>
       guarded(async () => {
-        const stillSealing = new Set<string>();
-        if (!at.sealed || keyIds.length === 0) return { resealed: 0, stillSealing };
-        const wanted = new Set(keyIds);
-        const moves: { id: string; from: Uint8Array; to: Buffer }[] = [];
-        for (const r of (await sql<{ id: string; reason_sealed: Uint8Array }>`SELECT id, reason_sealed FROM break_glass_sessions WHERE reason_sealed IS NOT NULL`.execute(db.read)).rows) {
-          let keyId: string;
-          try {
-            keyId = envelopeKeyId(Buffer.from(r.reason_sealed));
-          } catch {
-            continue; // damaged: under no key, refused when read
-          }
-          if (!wanted.has(keyId)) continue;
-          try {
-            moves.push({ id: r.id, from: r.reason_sealed, to: at.sealSecret(BREAK_GLASS_REASON, r.id, at.openSecret(BREAK_GLASS_REASON, r.id, r.reason_sealed)) });
-          } catch (e) {
-            if (!isCustodiaError(e, 'decrypt-failed')) throw e;
-            stillSealing.add(keyId);
-          }
-        }
-        if (moves.length === 0) return { resealed: 0, stillSealing };
-        const resealed = await db.transaction(async (tx) => {
-          let n = 0;
-          for (const m of moves) n += Number((await sql`UPDATE break_glass_sessions SET reason_sealed = ${m.to} WHERE id = ${m.id} AND reason_sealed = ${m.from}`.execute(tx)).numAffectedRows ?? 0);
-          return n;
-        });
-        return { resealed, stillSealing };
+        const rows = (await sql<{ id: string; reason_sealed: Uint8Array }>`SELECT id, reason_sealed FROM break_glass_sessions WHERE reason_sealed IS NOT NULL`.execute(db.read)).rows;
+        return resealSecretRows(at, BREAK_GLASS_REASON, keyIds, rows.map((r) => ({ subject: r.id, sealed: r.reason_sealed })), db.transaction, async (tx, r, resealed) =>
+          Number((await sql`UPDATE break_glass_sessions SET reason_sealed = ${resealed} WHERE id = ${r.subject} AND reason_sealed = ${r.sealed}`.execute(tx)).numAffectedRows ?? 0),
+        );
       }),
   };
 }

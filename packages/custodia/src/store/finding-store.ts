@@ -7,12 +7,12 @@
  * each other silently (`storage-conflict`, retry).
  */
 import { sql, type Kysely } from 'kysely';
-import { CustodiaError, isCustodiaError } from '../kernel/index.js';
-import { envelopeKeyId } from '../crypto/index.js';
+import { CustodiaError } from '../kernel/index.js';
 import { isFindingStatus, isSeverity, type Finding, type FindingExplanation, type FindingStatus, type Severity } from '../detect/index.js';
 import type { AtRest } from './at-rest.js';
 import { guarded } from './db-errors.js';
 import type { DatabaseHandle } from './open-store.js';
+import { resealSecretRows, type ResealOutcome } from './reseal-secrets.js';
 
 const PURPOSE = 'finding';
 
@@ -42,7 +42,7 @@ export interface FindingStore {
   /** Newest first. */
   list(q: FindingQuery): Promise<Finding[]>;
   /** Re-seals details sealed by `keyIds` under the current tenant key; which of them still seal one. */
-  resealFindings(keyIds: readonly string[]): Promise<{ resealed: number; stillSealing: Set<string> }>;
+  resealFindings(keyIds: readonly string[]): Promise<ResealOutcome>;
 }
 
 interface Row {
@@ -133,35 +133,11 @@ export function findingStore(h: Pick<DatabaseHandle, 'read' | 'transaction'>, at
       }),
     resealFindings: (keyIds) =>
       guarded(async () => {
-        const stillSealing = new Set<string>();
-        if (!at.sealed || keyIds.length === 0) return { resealed: 0, stillSealing };
-        const wanted = new Set(keyIds);
-        const moves: { id: string; version: number; detail: Buffer; keyId: string }[] = [];
-        for (const r of (await sql<{ id: string; detail: Buffer; version: number | string }>`SELECT id, detail, version FROM detect_findings`.execute(h.read)).rows) {
-          let keyId: string;
-          try {
-            keyId = envelopeKeyId(r.detail);
-          } catch {
-            continue; // damaged: under no key, refused when read
-          }
-          if (!wanted.has(keyId)) continue;
-          try {
-            moves.push({ id: r.id, version: Number(r.version), detail: at.sealSecret(PURPOSE, r.id, at.openSecret(PURPOSE, r.id, r.detail)), keyId });
-          } catch (e) {
-            if (!isCustodiaError(e, 'decrypt-failed')) throw e;
-            stillSealing.add(keyId);
-          }
-        }
-        let resealed = 0;
-        if (moves.length > 0) {
-          resealed = await h.transaction(async (db) => {
-            let n = 0;
-            for (const m of moves) n += Number((await sql`UPDATE detect_findings SET detail = ${m.detail} WHERE id = ${m.id} AND version = ${m.version}`.execute(db)).numAffectedRows ?? 0);
-            return n;
-          });
-          // A finding updated meanwhile was sealed under the current key by that update.
-        }
-        return { resealed, stillSealing };
+        const rows = (await sql<{ id: string; detail: Uint8Array; version: number | string }>`SELECT id, detail, version FROM detect_findings`.execute(h.read)).rows;
+        // A finding updated meanwhile (its version moved on) was sealed under the current key by that update.
+        return resealSecretRows(at, PURPOSE, keyIds, rows.map((r) => ({ subject: r.id, sealed: r.detail, version: Number(r.version) })), h.transaction, async (db, r, resealed) =>
+          Number((await sql`UPDATE detect_findings SET detail = ${resealed} WHERE id = ${r.subject} AND version = ${r.version}`.execute(db)).numAffectedRows ?? 0),
+        );
       }),
   };
 }

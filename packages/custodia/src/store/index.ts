@@ -8,6 +8,7 @@ export type { SealedDataStore, KeyUsage, SealedRow, ErasedCounts, CompartmentEnt
 export type { LegalHold, LegalHoldStore } from './legal-hold-store.js';
 export type { FindingStore, FindingQuery, StoredFinding } from './finding-store.js';
 export type { TalkerStore, TalkerQuery, Talker } from './talker-store.js';
+export type { BaselineStore, KeptBaseline } from './baseline-store.js';
 export { openPkcs11KeyProvider, type Pkcs11KeyProviderOptions } from './pkcs11-key-provider.js';
 export { writeFileAtomically } from './atomic-file.js';
 export { ledgerLog, type LedgerLog, type AuditIndexQuery, type StoredLeaf } from './ledger-log.js';

@@ -35,6 +35,7 @@ import { sealedDataStore, type SealedDataStore } from './sealed-data-store.js';
 import { legalHoldStore, type LegalHoldStore } from './legal-hold-store.js';
 import { findingStore, type FindingStore } from './finding-store.js';
 import { talkerStore, type TalkerStore } from './talker-store.js';
+import { baselineStore, type BaselineStore } from './baseline-store.js';
 import { DEFAULT_SEARCH_TIMEOUT_MS, searchRunner } from './search-runner.js';
 import { postgresSearchRunner } from './postgres-search-runner.js';
 
@@ -122,6 +123,8 @@ export interface VaultDatabase {
   readonly findings: FindingStore;
   /** Unknown talkers of the device network (issue 6 §2). */
   readonly talkers: TalkerStore;
+  /** Device baselines kept between runs (issue 6 §2). */
+  readonly baselines: BaselineStore;
   /** The audit ledger's tables (append, sequencer storage, entries). */
   readonly ledger: LedgerLog;
   /** The witnesses' cosignatures of the ledger's checkpoints. */
@@ -149,6 +152,7 @@ export async function openDatabase(options: StoreOptions): Promise<VaultDatabase
     legalHolds: legalHoldStore(handle),
     findings: findingStore(handle, h.at),
     talkers: talkerStore(handle),
+    baselines: baselineStore(handle, h.at),
     ledger,
     cosignatures: ledgerCosignatures(handle, h.d),
     close: () => resources.close(),

@@ -11,6 +11,7 @@ import type { StoredContent } from './at-rest.js';
 import { deleteSearchRows } from './write-versions.js';
 import { resealSecrets } from './identity-secrets.js';
 import { findingStore } from './finding-store.js';
+import { baselineStore } from './baseline-store.js';
 import { breakGlassStore } from './break-glass-store.js';
 import type { LedgerLog, LedgerResealProgress } from './ledger-log.js';
 import { storedDigest, type StoredDigest } from './stored-digest.js';
@@ -156,7 +157,9 @@ export function sealedDataStore(h: StoreHandles, ledger?: LedgerLog): SealedData
         const totp = await resealSecrets(h.read, h.transaction, h.at, keyIds);
         const findings = await findingStore(h, h.at).resealFindings(keyIds);
         const reasons = await breakGlassStore(h, h.at).resealReasons(keyIds);
-        return { resealed: totp.resealed + findings.resealed + reasons.resealed, stillSealing: new Set([...totp.stillSealing, ...findings.stillSealing, ...reasons.stillSealing]) };
+        const baselines = await baselineStore(h, h.at).resealBaselines(keyIds);
+        const all = [totp, findings, reasons, baselines];
+        return { resealed: all.reduce((n, r) => n + r.resealed, 0), stillSealing: new Set(all.flatMap((r) => [...r.stillSealing])) };
       }),
     resealLedger: (keyIds, limit) => guarded(async () => (ledger === undefined ? { resealed: 0, stillSealing: new Set<string>(), remaining: 0 } : ledger.resealSealedBy(keyIds, limit))),
   };

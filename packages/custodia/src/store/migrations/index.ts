@@ -30,6 +30,7 @@ import { ledgerKeyIndexSchema } from './0023-ledger-key-index.js';
 import { auditFilingSchema } from './0024-audit-filings.js';
 import { issuedTokenSchema } from './0025-issued-tokens.js';
 import { sharedBucketSchema } from './0026-shared-buckets.js';
+import { deviceBaselineSchema } from './0027-device-baselines.js';
 
 function statements(list: string[]): Migration {
   return {
@@ -69,6 +70,7 @@ export function migrationProvider(dialect: SqlDialect): MigrationProvider {
         '0024-audit-filings': statements(auditFilingSchema(dialect)),
         '0025-issued-tokens': statements(issuedTokenSchema(dialect)),
         '0026-shared-buckets': statements(sharedBucketSchema(dialect)),
+        '0027-device-baselines': statements(deviceBaselineSchema(dialect)),
       };
     },
   };
