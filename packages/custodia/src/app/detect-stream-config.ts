@@ -10,6 +10,9 @@
  *   --detect-partitions N  with --detect-nats: partitions of the subject, by device (default 8,
  *                          at most 256; env CUSTODIA_DETECT_PARTITIONS): the most scorers, in
  *                          all processes together, that work at once
+ *   --detect-keep-seconds N  how often the device baselines that learned something are
+ *                          kept in the database (default 30, 1–3600; env
+ *                          CUSTODIA_DETECT_KEEP_SECONDS): what a process that dies can lose
  *
  * and the brokers' TLS and credentials (detect-broker-security.ts): --detect-mqtt-ca,
  * --detect-mqtt-cert, --detect-mqtt-key, --detect-mqtt-username, --detect-mqtt-password-file
@@ -31,6 +34,8 @@ export interface DetectStreamConfig {
   readonly mqttAuth?: MqttAuth;
   readonly nats?: { readonly url: string; readonly subject: string; readonly stream: string; readonly durable: string; readonly partitions: number; readonly tls?: BrokerTls; readonly auth?: NatsAuth };
   readonly scorers: number;
+  /** How often the baselines that learned something are kept in the database, in seconds. */
+  readonly keepSeconds: number;
   /** Brokers (host:port) beyond loopback reached in plain text, as --detect-*-insecure allowed; absent when none. */
   readonly plainTextBrokers?: readonly string[];
 }
@@ -42,12 +47,14 @@ export interface DetectStreamInput {
   readonly subject?: string | undefined;
   readonly scorers?: number | string | undefined;
   readonly partitions?: number | string | undefined;
+  readonly keepSeconds?: number | string | undefined;
   readonly mqtt?: MqttSecurityInput;
   readonly nats?: NatsSecurityInput;
 }
 
 export const DEFAULT_TOPIC = 'custodia/telemetry/#';
 export const DEFAULT_SUBJECT = 'custodia.detect.telemetry';
+export const DEFAULT_KEEP_SECONDS = 30;
 
 const invalid = (m: string): never => {
   throw new CustodiaError('config-invalid', m);
@@ -93,14 +100,16 @@ export function resolveDetectStream(input: DetectStreamInput, env: NodeJS.Proces
   const nats = pick(input.natsUrl, 'CUSTODIA_DETECT_NATS_URL');
   const topic = pick(input.topic, 'CUSTODIA_DETECT_TOPIC');
   const partitionsGiven = typeof input.partitions === 'number' ? input.partitions : pick(input.partitions, 'CUSTODIA_DETECT_PARTITIONS');
+  const keepGiven = typeof input.keepSeconds === 'number' ? input.keepSeconds : pick(input.keepSeconds, 'CUSTODIA_DETECT_KEEP_SECONDS');
   if (mqtt === undefined) {
-    if (nats !== undefined || topic !== undefined || input.subject !== undefined || input.scorers !== undefined || partitionsGiven !== undefined || given(input.mqtt) || given(input.nats)) invalid('The detection stream needs --detect-mqtt: its other options do nothing without it');
+    if (nats !== undefined || topic !== undefined || input.subject !== undefined || input.scorers !== undefined || partitionsGiven !== undefined || keepGiven !== undefined || given(input.mqtt) || given(input.nats)) invalid('The detection stream needs --detect-mqtt: its other options do nothing without it');
     return undefined;
   }
   if (nats === undefined && given(input.nats)) invalid('The --detect-nats-* options need --detect-nats: they do nothing without it');
   if (nats === undefined && partitionsGiven !== undefined) invalid('--detect-partitions needs --detect-nats: the in-process bus has no partitions');
   const partitions = wholeNumber(partitionsGiven, DEFAULT_PARTITIONS, MAX_PARTITIONS, '--detect-partitions');
   const scorers = wholeNumber(input.scorers, 1, 16, '--detect-scorers');
+  const keepSeconds = wholeNumber(keepGiven, DEFAULT_KEEP_SECONDS, 3600, '--detect-keep-seconds');
   const subj = subject(input.subject ?? DEFAULT_SUBJECT);
   const mqttUrl = brokerUrl(mqtt, ['mqtt:', 'mqtts:'], '--detect-mqtt');
   const natsUrl = nats === undefined ? undefined : brokerUrl(nats, ['nats:', 'tls:'], '--detect-nats');
@@ -115,6 +124,7 @@ export function resolveDetectStream(input: DetectStreamInput, env: NodeJS.Proces
     ...(mqttSecurity.auth === undefined ? {} : { mqttAuth: mqttSecurity.auth }),
     ...(nats === undefined ? {} : { nats: Object.freeze({ url: nats, subject: subj, stream: `CUSTODIA_${subj.replace(/[.-]/g, '_').toUpperCase()}`, durable: 'custodia-scorers', partitions, ...natsSecurity }) }),
     scorers,
+    keepSeconds,
     ...(plainTextBrokers.length === 0 ? {} : { plainTextBrokers: Object.freeze(plainTextBrokers) }),
   });
 }

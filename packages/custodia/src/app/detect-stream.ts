@@ -12,13 +12,21 @@
  * nothing unusual in any one of them. With several vaults subscribed, each counts what it
  * receives.
  *
+ * Each device's baselines are kept in the vault's database (store/baseline-store.ts,
+ * sealed) every `keepEveryMs` and when the stream closes, and a device this process has
+ * no baselines for takes back the ones kept before its first record is scored: a restart,
+ * or a partition of the bus moving to another vault sharing the database, no longer sends
+ * every device back to its learning period. What it can lose is what was learned since
+ * the last keep (at most `keepEveryMs`, 30 s by default, when a process dies).
+ *
  * Built by the composition root (vault.ts) from a validated config; `start` connects.
  * A failure while scoring one record (the database down when a finding is stored) is
  * counted and handed to `onError`; it does not stop the stream.
  */
 import { ArrivalRates, InProcessBus, senderKey, TelemetryScorer, type ArrivalRateOptions, type BusConsumer, type TelemetryBus, type TelemetryRecord, type TelemetryReport, type TelemetryScorerOptions } from '../detect/index.js';
 import { NatsTelemetryBus, openMqttTelemetry, type MqttTelemetrySource } from '../ingest/index.js';
-import type { Clock, Random } from '../kernel/index.js';
+import { isCustodiaError, type Clock, type Random } from '../kernel/index.js';
+import type { BaselineStore } from '../store/index.js';
 import type { DetectStreamConfig } from './detect-stream-config.js';
 import type { DeviceDirectory } from './device-directory.js';
 import type { FindingService } from './finding-service.js';
@@ -36,6 +44,12 @@ export interface DetectStreamReport {
   readonly findings: number;
   readonly failures: number;
   readonly devices: { readonly baselines: number; readonly refused: number };
+  /**
+   * Baselines taken back from the database, snapshots written to it, and kept snapshots
+   * refused (they did not open for their device, or were not a snapshot of this version:
+   * those devices learned afresh).
+   */
+  readonly kept: { readonly restored: number; readonly saved: number; readonly refused: number };
   /** Devices whose arrival rate is tracked, and those refused because the set was full. */
   readonly arrivals: { readonly tracked: number; readonly refused: number };
   readonly unknownTalkersRefused: number;
@@ -50,7 +64,17 @@ export interface DetectStreamDeps {
   readonly random: Random;
   readonly scoring?: TelemetryScorerOptions;
   readonly arrivals?: ArrivalRateOptions;
+  /** Where device baselines are kept between runs; none: they live and die with the process. */
+  readonly baselines?: BaselineStore;
+  /** How often the baselines that learned something are kept (default 30 s). */
+  readonly keepEveryMs?: number;
 }
+
+/** Devices whose snapshots are written in one transaction. */
+const KEEP_BATCH = 100;
+const KEEP_EVERY_MS = 30_000;
+/** The scorer's default baseline window (telemetry-scorer.ts): snapshots older than it would be emptied on their first record. */
+const WINDOW_MS = 3_600_000;
 
 const EMPTY: TelemetryReport = { received: 0, records: 0, badRecords: 0, firstBad: [], dropped: 0 };
 
@@ -64,11 +88,18 @@ export class DetectStream {
   #duplicates = 0;
   #findings = 0;
   #failures = 0;
+  /** Devices whose baselines learned since they were last kept. */
+  readonly #unkept = new Set<string>();
+  readonly #restoring = new Map<string, Promise<void>>();
+  readonly #kept = { restored: 0, saved: 0, refused: 0 };
+  #lastKept: number;
+  #keeping: Promise<void> | undefined;
   #onError: (e: unknown) => void = () => undefined;
 
   constructor(private readonly deps: DetectStreamDeps) {
     this.#scorer = new TelemetryScorer(deps.scoring);
     this.#arrivals = new ArrivalRates(deps.arrivals);
+    this.#lastKept = deps.clock.now();
   }
 
   /** Connects the bus, starts the scorers, then subscribes to the broker; `stream-unavailable` if a broker is unreachable. */
@@ -116,7 +147,10 @@ export class DetectStream {
   async #score(r: TelemetryRecord): Promise<void> {
     try {
       const device = await this.#deviceOf(r, true);
+      await this.#restore(device);
       const drafts = this.#scorer.score(device, r);
+      if (this.#scorer.has(device)) this.#unkept.add(device);
+      this.#keepWhenDue();
       for (const d of drafts) {
         await this.deps.findings.raise(d);
         this.#findings += 1;
@@ -125,6 +159,74 @@ export class DetectStream {
     } catch (e) {
       this.#failures += 1;
       this.#onError(e);
+    }
+  }
+
+  /**
+   * A device this process has no baselines for takes back the ones kept in the database,
+   * once (concurrent records of it wait for the same read). Kept bytes that do not open
+   * for this device or are not a snapshot of this version are counted, and the device
+   * learns afresh; the database failing is the record's failure.
+   */
+  async #restore(device: string): Promise<void> {
+    const store = this.deps.baselines;
+    if (store === undefined || this.#scorer.has(device) || this.#scorer.full) return;
+    let pending = this.#restoring.get(device);
+    if (pending === undefined) {
+      pending = (async () => {
+        try {
+          const bytes = await store.load(device);
+          if (bytes !== undefined && !this.#scorer.has(device) && this.#scorer.restore(device, bytes)) this.#kept.restored += 1;
+        } catch (e) {
+          if (!(e instanceof RangeError) && !isCustodiaError(e, 'decrypt-failed')) throw e;
+          this.#kept.refused += 1;
+        } finally {
+          this.#restoring.delete(device);
+        }
+      })();
+      this.#restoring.set(device, pending);
+    }
+    await pending;
+  }
+
+  /** Starts keeping the baselines when `keepEveryMs` has passed since the last time (one keep at a time; a failure goes to `onError`). */
+  #keepWhenDue(): void {
+    if (this.deps.baselines === undefined || this.#keeping !== undefined || this.deps.clock.now() - this.#lastKept < (this.deps.keepEveryMs ?? KEEP_EVERY_MS)) return;
+    this.#keeping = this.keepBaselines()
+      .catch((e) => {
+        this.#failures += 1;
+        this.#onError(e);
+      })
+      .finally(() => {
+        this.#keeping = undefined;
+      });
+  }
+
+  /**
+   * Writes the snapshots of the devices whose baselines learned since they were last kept,
+   * in transactions of {@link KEEP_BATCH} devices, and deletes the snapshots not kept for
+   * longer than the baselines' window. Devices of a batch that failed stay to be kept.
+   */
+  async keepBaselines(): Promise<void> {
+    const store = this.deps.baselines;
+    if (store === undefined) return;
+    const now = this.deps.clock.now();
+    this.#lastKept = now;
+    const devices = [...this.#unkept];
+    this.#unkept.clear();
+    const forgetBefore = now - (this.deps.scoring?.windowMs ?? WINDOW_MS);
+    for (let i = 0; i === 0 || i < devices.length; i += KEEP_BATCH) {
+      const batch = devices.slice(i, i + KEEP_BATCH).flatMap((device) => {
+        const snapshot = this.#scorer.snapshot(device);
+        return snapshot === undefined ? [] : [{ device, savedAt: now, snapshot }];
+      });
+      try {
+        await store.keep(batch, forgetBefore);
+      } catch (e) {
+        for (const d of devices.slice(i)) this.#unkept.add(d);
+        throw e;
+      }
+      this.#kept.saved += batch.length;
     }
   }
 
@@ -142,6 +244,7 @@ export class DetectStream {
       findings: this.#findings,
       failures: this.#failures,
       devices: this.#scorer.devices,
+      kept: { ...this.#kept },
       arrivals: this.#arrivals.devices,
       unknownTalkersRefused: this.deps.inventory.refused,
     };
@@ -152,6 +255,8 @@ export class DetectStream {
     for (const c of this.#consumers) await c.stop().catch(() => undefined);
     await this.#bus?.close().catch(() => undefined);
     await this.deps.inventory.flush().catch(() => undefined);
+    await this.#keeping;
+    await this.keepBaselines().catch((e) => this.#onError(e));
     this.#source = undefined;
     this.#consumers = [];
     this.#bus = undefined;

@@ -217,7 +217,7 @@ export async function createVault(config: VaultConfig, overrides: VaultOverrides
   await database.ledger.refileClearPatients();
   const findings = new FindingService(database.findings, audit, clock, random, undefined, { buckets: database.sharedBuckets, clock: wallClock });
   const inventory = new TalkerInventory(database.talkers, audit, clock);
-  const detectStream = config.detectStream === undefined ? undefined : new DetectStream({ config: config.detectStream, findings, devices: new DeviceDirectory(store, clock), inventory, clock, random });
+  const detectStream = config.detectStream === undefined ? undefined : new DetectStream({ config: config.detectStream, findings, devices: new DeviceDirectory(store, clock), inventory, clock, random, baselines: database.baselines, keepEveryMs: config.detectStream.keepSeconds * 1000 });
   const oauth = createOAuthServer({ fhirBaseUrl: config.fhirBaseUrl, mutualTls: tls?.clientCa !== undefined, access, key, tokens, identity, store: database.oauth, fhir, clock, random, rateLimiter, events: securityEvents, ...(overrides.oauth === undefined ? {} : { options: overrides.oauth }) });
   return Object.freeze({
     config,

@@ -15,6 +15,7 @@ import { ETHERNET_ADDRESS_SYSTEM, type DetectStream, type Finding } from '../../
 import { ARRIVALS_FEATURE } from '../../src/detect/index.js';
 import { ManualClock } from '../../src/kernel/index.js';
 import { MQTT_URL, mqttSuite } from '../helpers/brokers.js';
+import { openRawDatabase } from '../helpers/raw-database.js';
 import { encode, normalMessage } from '../helpers/telemetry.js';
 import { startTestVault, type TestVault } from '../helpers/test-vault.js';
 import { until } from '../helpers/until.js';
@@ -64,6 +65,8 @@ describe.skipIf(MQTT_URL === undefined)(mqttSuite('a flood of ordinary messages,
       await send(MONITOR, 2);
       await send(TALKER, 2);
       await settle();
+      // Each window scored before the clock moves on, so that keeps fall due where this test expects them.
+      await until('the window to be scored', () => stream.report().scored === published);
       clock.advance(WINDOW);
     }
   }, 120_000);
@@ -75,6 +78,19 @@ describe.skipIf(MQTT_URL === undefined)(mqttSuite('a flood of ordinary messages,
   it('learns both devices at two messages a window, raising nothing', async () => {
     expect(await findings('Device/monitor-1')).toEqual([]);
     expect(stream.report()).toMatchObject({ findings: 0, failures: 0, arrivals: { tracked: 2, refused: 0 } });
+  });
+
+  it('keeps both devices’ baselines in the database every 30 s of its clock while scoring, before any close', async () => {
+    // 35 windows of 10 s: a keep falls due every third window, each writing the two devices that learned since the last.
+    await until('ten keeps to be written', () => stream.report().kept.saved >= 2 * 10);
+    const raw = await openRawDatabase(t.db);
+    try {
+      const rows = await raw.query<{ device: string; saved_at: number | string }>('SELECT device, saved_at FROM detect_baselines ORDER BY device');
+      expect(rows.map((r) => r.device)).toEqual(['Device/monitor-1', `talker:mac:${TALKER.mac}`]);
+      for (const r of rows) expect(Number(r.saved_at)).toBeGreaterThanOrEqual(clock.now() - 30_000);
+    } finally {
+      await raw.close();
+    }
   });
 
   it('raises one explained flood finding about the monitor when 60 of its messages arrive in one window, and none about the talker at its pace', async () => {

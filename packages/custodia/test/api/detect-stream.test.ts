@@ -11,7 +11,8 @@
 import { randomBytes } from 'node:crypto';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ETHERNET_ADDRESS_SYSTEM, type DetectStream, type Finding } from '../../src/app/index.js';
+import { createVault, ETHERNET_ADDRESS_SYSTEM, type DetectStream, type Finding } from '../../src/app/index.js';
+import { seededRandom } from '../../src/kernel/index.js';
 import { ALL_DATABASES, isAvailable } from '../helpers/databases.js';
 import { MQTT_URL, NATS_URL, mqttSuite } from '../helpers/brokers.js';
 import { removeTelemetryStreams } from '../helpers/nats-streams.js';
@@ -149,6 +150,28 @@ for (const { dialect, nats } of LEGS) {
       expect(r.body.talkers).toEqual([expect.objectContaining({ talker: `mac:${STRANGER.mac}`, mac: STRANGER.mac, address: STRANGER.addr, flows: 6 })]);
       expect((await t.request('GET', '/detect/inventory?colour=red', undefined, admin)).status).toBe(400);
       expect((await t.request('GET', '/detect/inventory', undefined, { authorization: 'Bearer garbage' })).status).toBe(401);
+    }, 60_000);
+
+    it('takes back each device’s baselines after a restart: its first altered record alerts, with no learning period', async () => {
+      await stream.close(); // keeps every device's baselines
+      expect(stream.report().kept).toMatchObject({ restored: 0, refused: 0 });
+      expect(stream.report().kept.saved).toBeGreaterThanOrEqual(3); // the monitor, the pump, the stranger (more if a keep fell due before)
+      const again = await createVault(t.vault.config, { random: seededRandom(`restart-${tag}`) });
+      try {
+        const restarted = again.detectStream!;
+        await restarted.start();
+        // A fever the monitor has never reported: 30 new samples would be needed to learn it afresh.
+        await send(MONITOR, { Temp: 38.9 }, jitter(7));
+        await until('the record to be scored after the restart', () => restarted.report().scored === 1);
+        expect(restarted.report().kept).toMatchObject({ restored: 1, refused: 0 });
+        const fever = (await findings('Device/monitor-1')).find((f) => f.explanation.label === 'deviation' && f.explanation.features[0]?.feature === 'Temp');
+        expect(fever).toMatchObject({ severity: 'high', count: 1, explanation: { detector: 'vital-signs' } });
+        expect(fever!.explanation.features[0]).toMatchObject({ feature: 'Temp', value: 38.9 });
+        expect(fever!.explanation.features[0]!.baseline).toBeCloseTo(36.8, 0);
+        expect(fever!.explanation.features[0]!.z).toBeGreaterThan(5);
+      } finally {
+        await again.close();
+      }
     }, 60_000);
   });
 }

@@ -24,13 +24,14 @@ const refusal = (detectStream: Record<string, unknown>, env: NodeJS.ProcessEnv =
 describe('detection stream config', () => {
   it('is off by default and on with an MQTT broker, with defaults', () => {
     expect(config({})).toBeUndefined();
-    expect(config({ mqttUrl: 'mqtt://127.0.0.1:1883' })).toEqual({ mqttUrl: 'mqtt://127.0.0.1:1883', topic: 'custodia/telemetry/#', scorers: 1 });
+    expect(config({ mqttUrl: 'mqtt://127.0.0.1:1883' })).toEqual({ mqttUrl: 'mqtt://127.0.0.1:1883', topic: 'custodia/telemetry/#', scorers: 1, keepSeconds: 30 });
     expect(config({}, { CUSTODIA_DETECT_MQTT_URL: 'mqtts://broker:8883', CUSTODIA_DETECT_TOPIC: 'hospital/+/telemetry', CUSTODIA_DETECT_NATS_URL: 'nats://127.0.0.1:4222' })).toEqual({
       mqttUrl: 'mqtts://broker:8883',
       topic: 'hospital/+/telemetry',
       mqttTls: {},
       nats: { url: 'nats://127.0.0.1:4222', subject: 'custodia.detect.telemetry', stream: 'CUSTODIA_CUSTODIA_DETECT_TELEMETRY', durable: 'custodia-scorers', partitions: 8 },
       scorers: 1,
+      keepSeconds: 30,
     });
     expect(Object.isFrozen(config({ mqttUrl: 'mqtt://127.0.0.1:1' }))).toBe(true);
   });
@@ -48,6 +49,10 @@ describe('detection stream config', () => {
     expect(refusal({ partitions: 4 })).toMatch(/needs --detect-mqtt/);
     expect(config({ mqttUrl: 'mqtt://127.0.0.1:1', natsUrl: 'nats://127.0.0.1:4222', partitions: '256' })?.nats?.partitions).toBe(256);
     expect(config({ mqttUrl: 'mqtt://127.0.0.1:1', natsUrl: 'nats://127.0.0.1:4222' }, { CUSTODIA_DETECT_PARTITIONS: '3' })?.nats?.partitions).toBe(3);
+    for (const keepSeconds of [0, 3601, '1.5', 'x', '-1', '030']) expect(refusal({ mqttUrl: 'mqtt://127.0.0.1:1', keepSeconds }), String(keepSeconds)).toMatch(/--detect-keep-seconds is a whole number from 1 to 3600/);
+    expect(refusal({ keepSeconds: 5 })).toMatch(/needs --detect-mqtt/);
+    expect(config({ mqttUrl: 'mqtt://127.0.0.1:1', keepSeconds: '3600' })?.keepSeconds).toBe(3600);
+    expect(config({ mqttUrl: 'mqtt://127.0.0.1:1' }, { CUSTODIA_DETECT_KEEP_SECONDS: '5' })?.keepSeconds).toBe(5);
   });
 
   it('refuses plain text beyond loopback unless told, and credentials in the URL', () => {
