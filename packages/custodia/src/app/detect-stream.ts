@@ -23,7 +23,7 @@
  * A failure while scoring one record (the database down when a finding is stored) is
  * counted and handed to `onError`; it does not stop the stream.
  */
-import { ArrivalRates, InProcessBus, senderKey, TelemetryScorer, type ArrivalRateOptions, type BusConsumer, type TelemetryBus, type TelemetryRecord, type TelemetryReport, type TelemetryScorerOptions } from '../detect/index.js';
+import { ArrivalRates, InProcessBus, partitionOf, senderKey, TelemetryScorer, type ArrivalRateOptions, type BusConsumer, type TelemetryBus, type TelemetryRecord, type TelemetryReport, type TelemetryScorerOptions } from '../detect/index.js';
 import { NatsTelemetryBus, openMqttTelemetry, type MqttTelemetrySource } from '../ingest/index.js';
 import { isCustodiaError, type Clock, type Random } from '../kernel/index.js';
 import type { BaselineStore } from '../store/index.js';
@@ -90,6 +90,8 @@ export class DetectStream {
   #failures = 0;
   /** Devices whose baselines learned since they were last kept. */
   readonly #unkept = new Set<string>();
+  /** The sender (MAC, else IP) each device with baselines here was last scored from: which partition of the bus it is in. */
+  readonly #senders = new Map<string, string>();
   readonly #restoring = new Map<string, Promise<void>>();
   readonly #kept = { restored: 0, saved: 0, refused: 0 };
   #lastKept: number;
@@ -109,7 +111,8 @@ export class DetectStream {
     const bus: TelemetryBus = config.nats === undefined ? new InProcessBus({ clock }) : await NatsTelemetryBus.open({ ...config.nats, clock });
     this.#bus = bus;
     try {
-      for (let i = 0; i < config.scorers; i++) this.#consumers.push(await bus.consume((r) => this.#score(r)));
+      const hooks = { releasing: (k: number, n: number) => this.#releasing(k, n), lost: (k: number, n: number) => this.#lost(k, n) };
+      for (let i = 0; i < config.scorers; i++) this.#consumers.push(await bus.consume((r) => this.#score(r), hooks));
       const mqtt = { url: config.mqttUrl, topic: config.topic, clock, random, ...(config.mqttTls === undefined ? {} : { tls: config.mqttTls }), ...config.mqttAuth };
       this.#source = await openMqttTelemetry(mqtt, async (r) => {
         await this.#arrived(r);
@@ -149,7 +152,10 @@ export class DetectStream {
       const device = await this.#deviceOf(r, true);
       await this.#restore(device);
       const drafts = this.#scorer.score(device, r);
-      if (this.#scorer.has(device)) this.#unkept.add(device);
+      if (this.#scorer.has(device)) {
+        this.#unkept.add(device);
+        this.#senders.set(device, senderKey(r.endpoints)!);
+      }
       this.#keepWhenDue();
       for (const d of drafts) {
         await this.deps.findings.raise(d);
@@ -208,12 +214,17 @@ export class DetectStream {
    * longer than the baselines' window. Devices of a batch that failed stay to be kept.
    */
   async keepBaselines(): Promise<void> {
+    if (this.deps.baselines === undefined) return;
+    this.#lastKept = this.deps.clock.now();
+    const devices = [...this.#unkept];
+    this.#unkept.clear();
+    await this.#write(devices);
+  }
+
+  async #write(devices: readonly string[]): Promise<void> {
     const store = this.deps.baselines;
     if (store === undefined) return;
     const now = this.deps.clock.now();
-    this.#lastKept = now;
-    const devices = [...this.#unkept];
-    this.#unkept.clear();
     const forgetBefore = now - (this.deps.scoring?.windowMs ?? WINDOW_MS);
     for (let i = 0; i === 0 || i < devices.length; i += KEEP_BATCH) {
       const batch = devices.slice(i, i + KEEP_BATCH).flatMap((device) => {
@@ -228,6 +239,43 @@ export class DetectStream {
       }
       this.#kept.saved += batch.length;
     }
+  }
+
+  /** The devices with baselines here whose sender is in partition k of n. */
+  #devicesIn(k: number, n: number): string[] {
+    return [...this.#senders].filter(([, sender]) => partitionOf(sender, n) === k).map(([device]) => device);
+  }
+
+  #forget(devices: readonly string[]): void {
+    for (const d of devices) {
+      this.#scorer.forget(d);
+      this.#senders.delete(d);
+      this.#unkept.delete(d);
+    }
+  }
+
+  /**
+   * Partition k is moving to another scorer (this one has stopped taking its records): its
+   * devices' baselines are written now, so that the next holder starts from them rather than
+   * from the last periodic keep, and forgotten here, so that if the partition comes back
+   * this scorer takes back what was kept meanwhile instead of carrying on from its own.
+   */
+  async #releasing(k: number, n: number): Promise<void> {
+    const devices = this.#devicesIn(k, n);
+    const unkept = devices.filter((d) => this.#unkept.has(d));
+    try {
+      if (unkept.length > 0) await this.#write(unkept);
+    } catch (e) {
+      this.#failures += 1;
+      this.#onError(e);
+    } finally {
+      this.#forget(devices);
+    }
+  }
+
+  /** Partition k was lost without a hand-over: another scorer may be writing its devices' baselines already, so they are forgotten here, not written. */
+  #lost(k: number, n: number): void {
+    this.#forget(this.#devicesIn(k, n));
   }
 
   /** Settles once everything received so far has gone through the bus into the scorers (in-process bus only). */

@@ -61,7 +61,7 @@ export { RobustBaseline, type RobustBaselineOptions, type BaselineState, type Ba
 export { DeviceBaselines, type DeviceBaselinesOptions, type DeviceAssessment } from './device-baselines.js';
 // Device telemetry (WUSTL-EHMS shape), the bus between ingestion and scoring, and its scorer.
 export { NETWORK_FEATURES, VITAL_SIGNS, type NetworkFeature, type VitalSign, type TelemetryRecord, type TelemetryPosition, type BadTelemetry, type TelemetryReport } from './telemetry-record.js';
-export { type TelemetryBus, type BusConsumer, type TelemetryHandler, type PublishOutcome } from './telemetry-bus.js';
+export { type TelemetryBus, type BusConsumer, type TelemetryHandler, type PublishOutcome, type ConsumerHooks } from './telemetry-bus.js';
 export { InProcessBus } from './in-process-bus.js';
 export { senderKey, partitionOf, partitionShare, fnv1a32, MAX_PARTITIONS, DEFAULT_PARTITIONS } from './telemetry-partition.js';
 export { checkVitalSigns, pulseTolerance, PLAUSIBLE_VITALS, type PlausibleRange, type VitalSignIssue } from './vital-sign-checks.js';

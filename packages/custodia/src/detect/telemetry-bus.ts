@@ -23,6 +23,23 @@ export interface BusConsumer {
   readonly done: Promise<void>;
 }
 
+/**
+ * What a consumer of a partitioned bus is told about the partitions it gives up, so that
+ * state kept per device (the baselines) can follow them. Partition k of P holds the records
+ * of the senders with `partitionOf(senderKey, P) === k` (telemetry-partition.ts). An
+ * unpartitioned bus never calls them.
+ */
+export interface ConsumerHooks {
+  /**
+   * The consumer has stopped taking partition k's records and is about to hand it to
+   * another consumer, which will start on it once the promise settles (or after a bounded
+   * wait): the moment to write what the next holder should start from.
+   */
+  readonly releasing?: (partition: number, partitions: number) => Promise<void>;
+  /** Partition k was lost without a hand-over (its lease expired): another consumer may already hold it. */
+  readonly lost?: (partition: number, partitions: number) => void;
+}
+
 /** What became of a publish: the bus holds the record, or already held one with its flow id and dropped this one. */
 export type PublishOutcome = 'held' | 'duplicate';
 
@@ -30,6 +47,6 @@ export interface TelemetryBus {
   /** Publishes one record; resolves when the bus holds it (or has dropped it as a duplicate), saying which. */
   publish(record: TelemetryRecord): Promise<PublishOutcome>;
   /** Starts a consumer that shares this bus's records with the others. */
-  consume(handler: TelemetryHandler): Promise<BusConsumer>;
+  consume(handler: TelemetryHandler, hooks?: ConsumerHooks): Promise<BusConsumer>;
   close(): Promise<void>;
 }

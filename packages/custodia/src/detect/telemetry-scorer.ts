@@ -132,6 +132,12 @@ export class TelemetryScorer {
     return true;
   }
 
+  /** Drops `device`'s baselines (another scorer carries on with them); true if it had some. */
+  forget(device: string): boolean {
+    this.#network.forget(device);
+    return this.#vitals.forget(device);
+  }
+
   /** Devices with baselines, and devices refused one because the set was full. */
   get devices(): { readonly baselines: number; readonly refused: number } {
     return { baselines: this.#vitals.size, refused: this.#vitals.refused };

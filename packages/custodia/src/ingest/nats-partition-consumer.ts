@@ -18,7 +18,7 @@
 import type { ConsumerMessages, JetStreamClient, JsMsg } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
-import type { BusConsumer, TelemetryHandler, TelemetryReport } from '../detect/index.js';
+import type { BusConsumer, ConsumerHooks, TelemetryHandler, TelemetryReport } from '../detect/index.js';
 import type { Clock } from '../kernel/index.js';
 import { TelemetryTally } from './bad-telemetry-log.js';
 import { partitionDurable } from './nats-bus-topology.js';
@@ -62,11 +62,15 @@ export class PartitionConsumer implements BusConsumer {
     kv: KV,
     private readonly options: PartitionConsumerOptions,
     private readonly handler: TelemetryHandler,
+    private readonly hooks: ConsumerHooks = {},
   ) {
     this.#leases = new PartitionLeases(kv, { partitions: options.partitions, member: options.member, leaseMs: options.leaseMs }, {
       acquired: (k) => this.#start(k),
-      surrender: (k) => this.#halt(k),
-      lost: (k) => void this.#halt(k),
+      surrender: (k) => this.#surrender(k),
+      lost: (k) => {
+        void this.#halt(k);
+        this.hooks.lost?.(k, options.partitions);
+      },
     });
     // The connection closing (stop, the bus closing, or the server gone for good) ends the consumer; leases not handed back expire.
     this.done = nc.closed().then(async () => {
@@ -84,6 +88,21 @@ export class PartitionConsumer implements BusConsumer {
     const p: Partition = { active: true, done: Promise.resolve() };
     p.done = this.#run(k, p);
     this.#partitions.set(k, p);
+  }
+
+  /**
+   * Stops partition k, then lets the owner write what the next holder starts from
+   * (`releasing`) before the lease is handed back. A failing or slow hook never keeps the
+   * partition from moving: it gets a third of the lease, so the other leases are still
+   * renewed in time.
+   */
+  async #surrender(k: number): Promise<void> {
+    await this.#halt(k);
+    const releasing = this.hooks.releasing;
+    if (releasing === undefined) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([releasing(k, this.options.partitions).catch(() => undefined), new Promise<void>((r) => (timer = setTimeout(r, this.options.leaseMs / 3)))]);
+    clearTimeout(timer);
   }
 
   async #halt(k: number): Promise<void> {

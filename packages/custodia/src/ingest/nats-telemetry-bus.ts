@@ -28,7 +28,7 @@ import { randomUUID } from 'node:crypto';
 import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { DEFAULT_PARTITIONS, partitionOf, senderKey, type BusConsumer, type PublishOutcome, type TelemetryBus, type TelemetryHandler, type TelemetryRecord } from '../detect/index.js';
+import { DEFAULT_PARTITIONS, partitionOf, senderKey, type BusConsumer, type ConsumerHooks, type PublishOutcome, type TelemetryBus, type TelemetryHandler, type TelemetryRecord } from '../detect/index.js';
 import { CustodiaError, type Clock } from '../kernel/index.js';
 import { ensureTopology, leaseBucket, partitionSubject, type BusTopology } from './nats-bus-topology.js';
 import { openNatsConnection, type NatsConnectionOptions } from './nats-connection.js';
@@ -93,7 +93,7 @@ export class NatsTelemetryBus implements TelemetryBus {
   }
 
   /** A scorer on a connection of its own; it resolves once it has taken its first share of the partitions. */
-  async consume(handler: TelemetryHandler): Promise<BusConsumer> {
+  async consume(handler: TelemetryHandler, hooks: ConsumerHooks = {}): Promise<BusConsumer> {
     const o = this.options;
     const nc = await openNatsConnection(o);
     this.#connections.add(nc);
@@ -102,7 +102,7 @@ export class NatsTelemetryBus implements TelemetryBus {
       await nc.close();
       throw new CustodiaError('stream-unavailable', 'The lease bucket of the telemetry bus cannot be opened', { cause: e });
     });
-    const consumer = new PartitionConsumer(nc, jetstream(nc), kv, { stream: o.stream, durable: o.durable, partitions: this.topology.partitions, leaseMs: this.leaseMs, prefetch: o.prefetch ?? 64, member: randomUUID(), clock: o.clock }, handler);
+    const consumer = new PartitionConsumer(nc, jetstream(nc), kv, { stream: o.stream, durable: o.durable, partitions: this.topology.partitions, leaseMs: this.leaseMs, prefetch: o.prefetch ?? 64, member: randomUUID(), clock: o.clock }, handler, hooks);
     this.#consumers.add(consumer);
     void consumer.done.then(() => this.#consumers.delete(consumer));
     await consumer.start();

@@ -97,6 +97,41 @@ describe.skipIf(NATS_URL === undefined)(natsSuite('the JetStream telemetry bus, 
     await bus.close();
   }, 60_000);
 
+  it('tells a consumer each partition it hands over, after it stopped taking it, and a hook that hangs does not hold the hand-over', async () => {
+    const leaseMs = 3_000; // a hook gets a third of it
+    const { bus } = await openBus({ leaseMs });
+    const released: number[] = [];
+    const lost: number[] = [];
+    let a: Awaited<ReturnType<typeof bus.consume>> | undefined;
+    const heldWhenReleased: boolean[] = [];
+    const counts = new Set<number>();
+    a = await bus.consume(async () => undefined, {
+      releasing: async (k, n) => {
+        counts.add(n);
+        heldWhenReleased.push(a!.report().partitions!.includes(k));
+        released.push(k);
+        if (released.length === 1) await new Promise(() => undefined); // a hook that never settles
+      },
+      lost: (k) => void lost.push(k),
+    });
+    await until(() => a!.report().partitions?.length === P, 10_000);
+    const started = Date.now();
+    const b = await bus.consume(async () => undefined);
+    await until(() => b.report().partitions?.length === P / 2, 15_000);
+    expect(Date.now() - started).toBeLessThan(leaseMs * 2);
+    expect([...released].sort()).toEqual(b.report().partitions);
+    // The hook ran once the partition was stopped, while its lease was still this consumer's (handed back after).
+    expect(heldWhenReleased.every((h) => h)).toBe(true);
+    const kept = a.report().partitions!;
+    await a.stop();
+    expect([...released].sort()).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    expect(released.slice(P / 2).sort()).toEqual(kept);
+    expect(lost).toEqual([]);
+    expect([...counts]).toEqual([P]); // each call names the partition count, for partitionOf
+    await b.stop();
+    await bus.close();
+  }, 60_000);
+
   it('hands a stopping consumer’s partitions to the other at once, and loses nothing', async () => {
     const leaseMs = 20_000; // a takeover that waited for the lease would take this long
     const { bus } = await openBus({ leaseMs });
