@@ -15,6 +15,7 @@ import { detectionFigures, PSI } from './detect.mjs';
 import { DETECTOR_FOREST_OPTIONS } from '../dist/detect/index.js';
 import { modelComparisons, ourModelFigures, sklearnModelFigures } from './detect-models.mjs';
 import { holdoutFigures, sklearnHoldoutFigures } from './detect-holdout.mjs';
+import { baselineFigures } from './baselines.mjs';
 
 const DURATION = Number(process.env.CUSTODIA_BENCH_SECONDS ?? 10);
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -269,6 +270,15 @@ emit('ledger.sequence', rates.sequence, 'entries/s', 'sha256.leaf_hash', rates.r
 const proofs = await proofLatency();
 emit('ledger.proof.inclusion.p50', proofs.p50, 'ms', 'sqlite.hash_lookup.p50', proofs.lookupP50);
 emit('ledger.proof.inclusion.p99', proofs.p99, 'ms', 'sqlite.hash_lookup.p99', proofs.lookupP99);
+
+// Device baselines kept between runs (issue 6 §2): a device's keep (snapshot, seal, write
+// in batches of 100) and restore (read, open, restore), each against scoring one telemetry
+// record with full baselines; and a snapshot's size against its samples' (bench/baselines.mjs).
+log('detect: device baselines kept and restored, 500 devices with full baselines, 3 rounds');
+const kept = await baselineFigures();
+emit('detect.baselines.keep', kept.keep, 'devices/s', 'detect.telemetry.score', kept.score);
+emit('detect.baselines.restore', kept.restore, 'devices/s', 'detect.telemetry.score', kept.score);
+emit('detect.baselines.snapshot_bytes', kept.snapshotBytes, 'bytes', 'detect.baselines.sample_bytes', kept.sampleBytes);
 
 // Detection (issue 6): the isolation forest against scikit-learn's on the same NSL-KDD
 // rows, features and 5 folds: scoring throughput on one core, training time, and the

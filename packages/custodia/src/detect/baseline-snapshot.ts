@@ -28,6 +28,8 @@ export interface NamedBaselineState {
 }
 
 const MAGIC = 'CDB1';
+/** Whether this machine stores a float64 little-endian, as the format does (then the samples copy as bytes). */
+const LITTLE_ENDIAN = new Uint8Array(Float64Array.of(1).buffer)[7] === 0x3f;
 const MAX_PARTS = 8;
 const MAX_TEXT = 4096;
 
@@ -50,10 +52,28 @@ export function encodeBaselines(parts: readonly NamedBaselineState[]): Uint8Arra
     out.writeUInt32LE(p.state.times.length, at);
     out.writeDoubleLE(p.state.latest, at + 4);
     at += 12;
-    for (const v of p.state.times) at = out.writeDoubleLE(v, at);
-    for (const v of p.state.rows) at = out.writeDoubleLE(v, at);
+    at = writeDoubles(out, at, p.state.times);
+    at = writeDoubles(out, at, p.state.rows);
   });
   return out;
+}
+
+/** Writes `values` as float64 little-endian at `at`; returns the offset after them. */
+function writeDoubles(out: Buffer, at: number, values: Float64Array): number {
+  if (!LITTLE_ENDIAN) {
+    for (const v of values) at = out.writeDoubleLE(v, at);
+    return at;
+  }
+  out.set(new Uint8Array(values.buffer, values.byteOffset, values.byteLength), at);
+  return at + values.byteLength;
+}
+
+/** `n` float64 little-endian values from `at` (the caller checked that they are there), copied into an array of their own. */
+function readDoubles(b: Buffer, at: number, n: number): Float64Array {
+  const values = new Float64Array(n);
+  if (LITTLE_ENDIAN) new Uint8Array(values.buffer).set(b.subarray(at, at + 8 * n));
+  else for (let i = 0; i < n; i++) values[i] = b.readDoubleLE(at + 8 * i);
+  return values;
 }
 
 /**
@@ -94,10 +114,10 @@ export function decodeBaselines(bytes: Uint8Array, maxSamples: number): NamedBas
     if (n > maxSamples) throw new RangeError(`a baseline snapshot holds ${n} samples, more than the ${maxSamples} kept`);
     const k = features.length;
     need(8 * n * (1 + k), 'samples');
-    const times = new Float64Array(n);
-    const rows = new Float64Array(n * k);
-    for (let i = 0; i < n; i++, at += 8) times[i] = b.readDoubleLE(at);
-    for (let i = 0; i < n * k; i++, at += 8) rows[i] = b.readDoubleLE(at);
+    const times = readDoubles(b, at, n);
+    at += 8 * n;
+    const rows = readDoubles(b, at, n * k);
+    at += 8 * n * k;
     parts.push({ name, features, state: { latest, times, rows } });
   }
   if (at !== b.length) throw new RangeError('a baseline snapshot has bytes after its last baseline');

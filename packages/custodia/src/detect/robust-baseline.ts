@@ -216,10 +216,11 @@ export class RobustBaseline {
     this.#times = new Float64Array(slots);
     this.#ring = new Float64Array(slots * k);
     this.#times.set(s.times);
-    for (let i = 0; i < s.rows.length; i++) {
-      const v = s.rows[i]! === 0 ? 0 : s.rows[i]!; // one zero, as learn stores it
-      this.#ring[i] = v;
-      this.#windows[i % k]!.insert(v);
+    for (let i = 0; i < s.rows.length; i++) this.#ring[i] = s.rows[i]! === 0 ? 0 : s.rows[i]!; // one zero, as learn stores it
+    const column = new Float64Array(n);
+    for (let f = 0; f < k; f++) {
+      for (let i = 0; i < n; i++) column[i] = this.#ring[i * k + f]!;
+      this.#windows[f]!.fill(column);
     }
     this.#head = 0;
     this.#count = n;

@@ -8,7 +8,7 @@
  */
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
-import { decodeBaselines, encodeBaselines, RobustBaseline, TelemetryScorer, type TelemetryRecord } from '../../src/detect/index.js';
+import { decodeBaselines, encodeBaselines, RobustBaseline, SortedWindow, TelemetryScorer, type TelemetryRecord } from '../../src/detect/index.js';
 import { parseTelemetryMessage } from '../../src/ingest/index.js';
 import { runs } from '../ledger/seeded.js';
 import { encode, jitter, normalMessage } from '../helpers/telemetry.js';
@@ -61,6 +61,27 @@ describe('baseline state', () => {
     ok.restore(state(24));
     expect(ok.samples).toBe(24);
     expect(ok.allocated).toBe(24);
+  });
+});
+
+describe('a sorted window filled at once', () => {
+  test.prop([fc.array(value, { maxLength: 40 })], runs(200))('holds what inserting one by one would', (values) => {
+    const filled = new SortedWindow(40);
+    filled.fill(Float64Array.from(values, (v) => (v === 0 ? 0 : v)));
+    const inserted = new SortedWindow(40);
+    for (const v of values) inserted.insert(v === 0 ? 0 : v);
+    expect([filled.size, filled.median(), filled.mad(), filled.meanAbsoluteDeviation()]).toEqual([inserted.size, inserted.median(), inserted.mad(), inserted.meanAbsoluteDeviation()]);
+    if (values.length > 0) {
+      filled.remove(values[0] === 0 ? 0 : values[0]!); // it stays a working window
+      expect(filled.size).toBe(values.length - 1);
+    }
+  });
+
+  it('is only for an empty window, within its capacity', () => {
+    const w = new SortedWindow(2);
+    expect(() => w.fill(Float64Array.of(1, 2, 3))).toThrow(/more values/);
+    w.insert(1);
+    expect(() => w.fill(Float64Array.of(1))).toThrow(/only an empty window/);
   });
 });
 
