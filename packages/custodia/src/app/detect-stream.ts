@@ -70,8 +70,12 @@ export interface DetectStreamDeps {
   readonly keepEveryMs?: number;
 }
 
-/** Devices whose snapshots are written in one transaction. */
-const KEEP_BATCH = 100;
+/**
+ * Devices whose snapshots are written in one transaction (about 76 KB each at full
+ * baselines). The snapshots are made and sealed on the event loop, so a keep yields to
+ * waiting requests between batches rather than holding the loop for every device at once.
+ */
+const KEEP_BATCH = 25;
 const KEEP_EVERY_MS = 30_000;
 /** The scorer's default baseline window (telemetry-scorer.ts): snapshots older than it would be emptied on their first record. */
 const WINDOW_MS = 3_600_000;
@@ -227,6 +231,7 @@ export class DetectStream {
     const now = this.deps.clock.now();
     const forgetBefore = now - (this.deps.scoring?.windowMs ?? WINDOW_MS);
     for (let i = 0; i === 0 || i < devices.length; i += KEEP_BATCH) {
+      if (i > 0) await new Promise((r) => setImmediate(r));
       const batch = devices.slice(i, i + KEEP_BATCH).flatMap((device) => {
         const snapshot = this.#scorer.snapshot(device);
         return snapshot === undefined ? [] : [{ device, savedAt: now, snapshot }];
