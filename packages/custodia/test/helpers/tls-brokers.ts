@@ -126,3 +126,25 @@ export function startNatsOperatorServer(dir: string, o: { port: number; operator
     `resolver_preload: { ${Object.entries(o.accounts).map(([id, jwt]) => `${id}: ${q(jwt)}`).join(', ')} }`,
   ]);
 }
+
+/** One user of {@link startNatsWithPermissions}: NATS subject permissions (allow lists) for publish and subscribe. */
+export interface NatsPermittedUser {
+  readonly user: string;
+  readonly password: string;
+  readonly publish: readonly string[];
+  readonly subscribe: readonly string[];
+}
+
+/**
+ * nats-server with JetStream on loopback (plain: the permissions are the point) and users
+ * whose permissions allow only the subjects listed; anything else is a "Permissions
+ * Violation", which the server logs (`debug`) and reports to the client.
+ */
+export function startNatsWithPermissions(dir: string, o: { port: number; users: readonly NatsPermittedUser[] }): Promise<Broker> {
+  const q = JSON.stringify;
+  const list = (xs: readonly string[]): string => `[${xs.map((x) => q(x)).join(', ')}]`;
+  return startNats(dir, 'nats-permissions', o.port, [
+    'debug: true',
+    `authorization { users: [ ${o.users.map((u) => `{ user: ${q(u.user)}, password: ${q(u.password)}, permissions: { publish: { allow: ${list(u.publish)} }, subscribe: { allow: ${list(u.subscribe)} } } }`).join(', ')} ] }`,
+  ]);
+}
