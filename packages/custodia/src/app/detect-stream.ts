@@ -12,24 +12,22 @@
  * nothing unusual in any one of them. With several vaults subscribed, each counts what it
  * receives.
  *
- * Each device's baselines are kept in the vault's database (store/baseline-store.ts,
- * sealed) every `keepEveryMs` and when the stream closes, and a device this process has
- * no baselines for takes back the ones kept before its first record is scored: a restart,
- * or a partition of the bus moving to another vault sharing the database, no longer sends
- * every device back to its learning period. What it can lose is what was learned since
- * the last keep (at most `keepEveryMs`, 30 s by default, when a process dies).
+ * Each device's baselines are kept in the vault's database (kept-baselines.ts): a
+ * restart, or a partition of the bus moving to another vault sharing the database, does
+ * not send every device back to its learning period.
  *
  * Built by the composition root (vault.ts) from a validated config; `start` connects.
  * A failure while scoring one record (the database down when a finding is stored) is
  * counted and handed to `onError`; it does not stop the stream.
  */
-import { ArrivalRates, InProcessBus, partitionOf, senderKey, TelemetryScorer, type ArrivalRateOptions, type BusConsumer, type TelemetryBus, type TelemetryRecord, type TelemetryReport, type TelemetryScorerOptions } from '../detect/index.js';
+import { ArrivalRates, InProcessBus, senderKey, TelemetryScorer, type ArrivalRateOptions, type BusConsumer, type TelemetryBus, type TelemetryRecord, type TelemetryReport, type TelemetryScorerOptions } from '../detect/index.js';
 import { NatsTelemetryBus, openMqttTelemetry, type MqttTelemetrySource } from '../ingest/index.js';
-import { isCustodiaError, type Clock, type Random } from '../kernel/index.js';
+import type { Clock, Random } from '../kernel/index.js';
 import type { BaselineStore } from '../store/index.js';
 import type { DetectStreamConfig } from './detect-stream-config.js';
 import type { DeviceDirectory } from './device-directory.js';
 import type { FindingService } from './finding-service.js';
+import { KeptBaselines } from './kept-baselines.js';
 import type { TalkerInventory } from './talker-inventory.js';
 
 export interface DetectStreamReport {
@@ -44,11 +42,7 @@ export interface DetectStreamReport {
   readonly findings: number;
   readonly failures: number;
   readonly devices: { readonly baselines: number; readonly refused: number };
-  /**
-   * Baselines taken back from the database, snapshots written to it, and kept snapshots
-   * refused (they did not open for their device, or were not a snapshot of this version:
-   * those devices learned afresh).
-   */
+  /** Device baselines kept between runs (kept-baselines.ts): restored, written, refused. */
   readonly kept: { readonly restored: number; readonly saved: number; readonly refused: number };
   /** Devices whose arrival rate is tracked, and those refused because the set was full. */
   readonly arrivals: { readonly tracked: number; readonly refused: number };
@@ -70,16 +64,6 @@ export interface DetectStreamDeps {
   readonly keepEveryMs?: number;
 }
 
-/**
- * Devices whose snapshots are written in one transaction (about 76 KB each at full
- * baselines). The snapshots are made and sealed on the event loop, so a keep yields to
- * waiting requests between batches rather than holding the loop for every device at once.
- */
-const KEEP_BATCH = 25;
-const KEEP_EVERY_MS = 30_000;
-/** The scorer's default baseline window (telemetry-scorer.ts): snapshots older than it would be emptied on their first record. */
-const WINDOW_MS = 3_600_000;
-
 const EMPTY: TelemetryReport = { received: 0, records: 0, badRecords: 0, firstBad: [], dropped: 0 };
 
 export class DetectStream {
@@ -92,20 +76,17 @@ export class DetectStream {
   #duplicates = 0;
   #findings = 0;
   #failures = 0;
-  /** Devices whose baselines learned since they were last kept. */
-  readonly #unkept = new Set<string>();
-  /** The sender (MAC, else IP) each device with baselines here was last scored from: which partition of the bus it is in. */
-  readonly #senders = new Map<string, string>();
-  readonly #restoring = new Map<string, Promise<void>>();
-  readonly #kept = { restored: 0, saved: 0, refused: 0 };
-  #lastKept: number;
-  #keeping: Promise<void> | undefined;
+  readonly #kept: KeptBaselines | undefined;
   #onError: (e: unknown) => void = () => undefined;
 
   constructor(private readonly deps: DetectStreamDeps) {
     this.#scorer = new TelemetryScorer(deps.scoring);
     this.#arrivals = new ArrivalRates(deps.arrivals);
-    this.#lastKept = deps.clock.now();
+    const failed = (e: unknown): void => {
+      this.#failures += 1;
+      this.#onError(e);
+    };
+    this.#kept = deps.baselines === undefined ? undefined : new KeptBaselines(this.#scorer, { store: deps.baselines, clock: deps.clock, failed, ...(deps.keepEveryMs === undefined ? {} : { keepEveryMs: deps.keepEveryMs }), ...(deps.scoring?.windowMs === undefined ? {} : { windowMs: deps.scoring.windowMs }) });
   }
 
   /** Connects the bus, starts the scorers, then subscribes to the broker; `stream-unavailable` if a broker is unreachable. */
@@ -115,7 +96,8 @@ export class DetectStream {
     const bus: TelemetryBus = config.nats === undefined ? new InProcessBus({ clock }) : await NatsTelemetryBus.open({ ...config.nats, clock });
     this.#bus = bus;
     try {
-      const hooks = { releasing: (k: number, n: number) => this.#releasing(k, n), lost: (k: number, n: number) => this.#lost(k, n) };
+      const kept = this.#kept;
+      const hooks = kept === undefined ? {} : { releasing: (k: number, n: number) => kept.releasing(k, n), lost: (k: number, n: number) => kept.lost(k, n) };
       for (let i = 0; i < config.scorers; i++) this.#consumers.push(await bus.consume((r) => this.#score(r), hooks));
       const mqtt = { url: config.mqttUrl, topic: config.topic, clock, random, ...(config.mqttTls === undefined ? {} : { tls: config.mqttTls }), ...config.mqttAuth };
       this.#source = await openMqttTelemetry(mqtt, async (r) => {
@@ -154,13 +136,9 @@ export class DetectStream {
   async #score(r: TelemetryRecord): Promise<void> {
     try {
       const device = await this.#deviceOf(r, true);
-      await this.#restore(device);
+      await this.#kept?.restore(device);
       const drafts = this.#scorer.score(device, r);
-      if (this.#scorer.has(device)) {
-        this.#unkept.add(device);
-        this.#senders.set(device, senderKey(r.endpoints)!);
-      }
-      this.#keepWhenDue();
+      this.#kept?.learned(device, senderKey(r.endpoints)!);
       for (const d of drafts) {
         await this.deps.findings.raise(d);
         this.#findings += 1;
@@ -170,117 +148,6 @@ export class DetectStream {
       this.#failures += 1;
       this.#onError(e);
     }
-  }
-
-  /**
-   * A device this process has no baselines for takes back the ones kept in the database,
-   * once (concurrent records of it wait for the same read). Kept bytes that do not open
-   * for this device or are not a snapshot of this version are counted, and the device
-   * learns afresh; the database failing is the record's failure.
-   */
-  async #restore(device: string): Promise<void> {
-    const store = this.deps.baselines;
-    if (store === undefined || this.#scorer.has(device) || this.#scorer.full) return;
-    let pending = this.#restoring.get(device);
-    if (pending === undefined) {
-      pending = (async () => {
-        try {
-          const bytes = await store.load(device);
-          if (bytes !== undefined && !this.#scorer.has(device) && this.#scorer.restore(device, bytes)) this.#kept.restored += 1;
-        } catch (e) {
-          if (!(e instanceof RangeError) && !isCustodiaError(e, 'decrypt-failed')) throw e;
-          this.#kept.refused += 1;
-        } finally {
-          this.#restoring.delete(device);
-        }
-      })();
-      this.#restoring.set(device, pending);
-    }
-    await pending;
-  }
-
-  /** Starts keeping the baselines when `keepEveryMs` has passed since the last time (one keep at a time; a failure goes to `onError`). */
-  #keepWhenDue(): void {
-    if (this.deps.baselines === undefined || this.#keeping !== undefined || this.deps.clock.now() - this.#lastKept < (this.deps.keepEveryMs ?? KEEP_EVERY_MS)) return;
-    this.#keeping = this.keepBaselines()
-      .catch((e) => {
-        this.#failures += 1;
-        this.#onError(e);
-      })
-      .finally(() => {
-        this.#keeping = undefined;
-      });
-  }
-
-  /**
-   * Writes the snapshots of the devices whose baselines learned since they were last kept,
-   * in transactions of {@link KEEP_BATCH} devices, and deletes the snapshots not kept for
-   * longer than the baselines' window. Devices of a batch that failed stay to be kept.
-   */
-  async keepBaselines(): Promise<void> {
-    if (this.deps.baselines === undefined) return;
-    this.#lastKept = this.deps.clock.now();
-    const devices = [...this.#unkept];
-    this.#unkept.clear();
-    await this.#write(devices);
-  }
-
-  async #write(devices: readonly string[]): Promise<void> {
-    const store = this.deps.baselines;
-    if (store === undefined) return;
-    const now = this.deps.clock.now();
-    const forgetBefore = now - (this.deps.scoring?.windowMs ?? WINDOW_MS);
-    for (let i = 0; i === 0 || i < devices.length; i += KEEP_BATCH) {
-      if (i > 0) await new Promise((r) => setImmediate(r));
-      const batch = devices.slice(i, i + KEEP_BATCH).flatMap((device) => {
-        const snapshot = this.#scorer.snapshot(device);
-        return snapshot === undefined ? [] : [{ device, savedAt: now, snapshot }];
-      });
-      try {
-        await store.keep(batch, forgetBefore);
-      } catch (e) {
-        for (const d of devices.slice(i)) this.#unkept.add(d);
-        throw e;
-      }
-      this.#kept.saved += batch.length;
-    }
-  }
-
-  /** The devices with baselines here whose sender is in partition k of n. */
-  #devicesIn(k: number, n: number): string[] {
-    return [...this.#senders].filter(([, sender]) => partitionOf(sender, n) === k).map(([device]) => device);
-  }
-
-  #forget(devices: readonly string[]): void {
-    for (const d of devices) {
-      this.#scorer.forget(d);
-      this.#senders.delete(d);
-      this.#unkept.delete(d);
-    }
-  }
-
-  /**
-   * Partition k is moving to another scorer (this one has stopped taking its records): its
-   * devices' baselines are written now, so that the next holder starts from them rather than
-   * from the last periodic keep, and forgotten here, so that if the partition comes back
-   * this scorer takes back what was kept meanwhile instead of carrying on from its own.
-   */
-  async #releasing(k: number, n: number): Promise<void> {
-    const devices = this.#devicesIn(k, n);
-    const unkept = devices.filter((d) => this.#unkept.has(d));
-    try {
-      if (unkept.length > 0) await this.#write(unkept);
-    } catch (e) {
-      this.#failures += 1;
-      this.#onError(e);
-    } finally {
-      this.#forget(devices);
-    }
-  }
-
-  /** Partition k was lost without a hand-over: another scorer may be writing its devices' baselines already, so they are forgotten here, not written. */
-  #lost(k: number, n: number): void {
-    this.#forget(this.#devicesIn(k, n));
   }
 
   /** Settles once everything received so far has gone through the bus into the scorers (in-process bus only). */
@@ -297,7 +164,7 @@ export class DetectStream {
       findings: this.#findings,
       failures: this.#failures,
       devices: this.#scorer.devices,
-      kept: { ...this.#kept },
+      kept: this.#kept?.report() ?? { restored: 0, saved: 0, refused: 0 },
       arrivals: this.#arrivals.devices,
       unknownTalkersRefused: this.deps.inventory.refused,
     };
@@ -308,8 +175,8 @@ export class DetectStream {
     for (const c of this.#consumers) await c.stop().catch(() => undefined);
     await this.#bus?.close().catch(() => undefined);
     await this.deps.inventory.flush().catch(() => undefined);
-    await this.#keeping;
-    await this.keepBaselines().catch((e) => this.#onError(e));
+    await this.#kept?.settled();
+    await this.#kept?.keep().catch((e) => this.#onError(e));
     this.#source = undefined;
     this.#consumers = [];
     this.#bus = undefined;
