@@ -2,7 +2,7 @@
 // what the detect stream's keep (snapshot, seal, write to SQLite) and restore (read, open,
 // restore) cost per device, against scoring one telemetry record, the work they sit
 // beside. Devices with full baselines (256 samples of 8 vital signs and 27 network
-// features), a sealed SQLite store as `custodia serve` opens it, batches of 25 devices
+// features), a sealed SQLite store as `custodia serve` opens it, batches of 8 devices
 // per transaction, as the stream writes them.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,7 +12,7 @@ import { parseTelemetryMessage } from '../dist/ingest/index.js';
 import { secureRandom } from '../dist/kernel/index.js';
 import { KeyStore, openDatabase, openKeyringProvider, sealedAtRest } from '../dist/store/index.js';
 
-const BATCH = 25; // as app/detect-stream.ts KEEP_BATCH
+const BATCH = 8; // as app/kept-baselines.ts KEEP_BATCH
 const T0 = 1_764_000_000_000;
 
 /** mulberry32, seeded: the same readings every run. */

@@ -272,7 +272,7 @@ emit('ledger.proof.inclusion.p50', proofs.p50, 'ms', 'sqlite.hash_lookup.p50', p
 emit('ledger.proof.inclusion.p99', proofs.p99, 'ms', 'sqlite.hash_lookup.p99', proofs.lookupP99);
 
 // Device baselines kept between runs (issue 6 §2): a device's keep (snapshot, seal, write
-// in batches of 25) and restore (read, open, restore), each against scoring one telemetry
+// in batches of 8) and restore (read, open, restore), each against scoring one telemetry
 // record with full baselines; and a snapshot's size against its samples' (bench/baselines.mjs).
 log('detect: device baselines kept and restored, 500 devices with full baselines, 3 rounds');
 const kept = await baselineFigures();
