@@ -13,12 +13,13 @@
  * - What arrives is hostile (any client with publish rights on the subject can write
  *   there): each message is parsed by the same strict parser as MQTT, and a bad one is
  *   counted, reported (subject, stream sequence, reason) and terminated — never retried,
- *   never fatal.
+ *   never fatal. So is a record on a partition that is not its sender's: scored, it would
+ *   give that device a second baseline in another scorer.
  */
 import type { ConsumerMessages, JetStreamClient, JsMsg } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
-import type { BusConsumer, ConsumerHooks, TelemetryHandler, TelemetryReport } from '../detect/index.js';
+import { partitionOf, senderKey, type BusConsumer, type ConsumerHooks, type TelemetryHandler, type TelemetryReport } from '../detect/index.js';
 import type { Clock } from '../kernel/index.js';
 import { TelemetryTally } from './bad-telemetry-log.js';
 import { partitionDurable } from './nats-bus-topology.js';
@@ -131,7 +132,7 @@ export class PartitionConsumer implements BusConsumer {
       try {
         for await (const m of batch) {
           if (!p.active || this.#stopping || !this.#leases.holds(k)) m.nak();
-          else await this.#handle(m);
+          else await this.#handle(m, k);
         }
       } catch {
         await sleep(RETRY_MS); // the pull ended in an error (the connection dropped): what was not acknowledged comes back
@@ -139,12 +140,16 @@ export class PartitionConsumer implements BusConsumer {
     }
   }
 
-  async #handle(m: JsMsg): Promise<void> {
+  async #handle(m: JsMsg, k: number): Promise<void> {
     this.#tally.received += 1;
     const sequence = m.seq;
     let record;
     try {
       record = parseTelemetryMessage(m.data, { position: { topic: m.subject, sequence }, fallbackId: `${this.options.stream}-${sequence}`, receivedMs: this.options.clock.now() });
+      // A record on another sender's partition (written there by hand: the vault's publisher
+      // never does) would split that device's baseline between two scorers: refused.
+      const home = partitionOf(senderKey(record.endpoints)!, this.options.partitions);
+      if (home !== k) throw new RecordRefused(`sent on partition ${k}; its sender's partition is ${home}`);
     } catch (e) {
       if (!(e instanceof RecordRefused)) throw e;
       this.#tally.bad(m.subject, sequence, e.reason);

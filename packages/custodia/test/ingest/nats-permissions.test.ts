@@ -6,10 +6,11 @@
  *   - the vault's user, allowed exactly what operations.md lists for one telemetry stream
  *     (its records, its stream and partition consumers, its lease bucket, replies): the
  *     bus opens, two scorers share the partitions, every record is scored once;
- *   - a device gateway's user, allowed to publish records only: its records are scored,
- *     but it can neither read the stream nor touch the lease bucket, so it cannot steal,
- *     starve or misplace a partition's scorer (the bucket is trusted as the subjects are:
- *     the permissions are what make that trust hold);
+ *   - a device gateway's user, allowed to publish records only: its records are scored
+ *     (one it puts on another sender's partition is refused by the scorer), but it can
+ *     neither read the stream nor touch the lease bucket, so it cannot steal or starve a
+ *     partition (the bucket is trusted as the subjects are: the permissions are what make
+ *     that trust hold);
  *   - a user with the same permissions for another stream reaches neither this stream nor
  *     its bucket, and runs its own bus.
  */
@@ -21,7 +22,7 @@ import { Kvm } from '@nats-io/kv';
 import { connect } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/app/index.js';
-import type { TelemetryRecord } from '../../src/detect/index.js';
+import { partitionOf, senderKey, type TelemetryRecord } from '../../src/detect/index.js';
 import { formatTelemetryMessage, NatsTelemetryBus, parseTelemetryMessage } from '../../src/ingest/index.js';
 import { systemClock } from '../../src/kernel/index.js';
 import { NATS_URL, natsSuite } from '../helpers/brokers.js';
@@ -127,12 +128,17 @@ describe.skipIf(NATS_URL === undefined || NATS_SERVER === undefined)(natsSuite(`
     const gateway = await connect({ servers: `nats://127.0.0.1:${port}`, user: 'gateway', pass: 'gateway-password' });
     try {
       await until(() => scorer.report().partitions?.length === 4, 15_000);
-      // Its records reach the scorer like the vault's own.
-      const [record] = flows('gateway', 1);
-      const ack = await jetstream(gateway).publish(`${SUBJECT}.2`, formatTelemetryMessage(record!), { msgID: record!.id });
+      // Its records reach the scorer like the vault's own, on their sender's partition…
+      const [record, misplaced] = flows('gateway', 2);
+      const home = partitionOf(senderKey(record!.endpoints)!, 4);
+      const ack = await jetstream(gateway).publish(`${SUBJECT}.${home}`, formatTelemetryMessage(record!), { msgID: record!.id });
       expect(ack.stream).toBe(STREAM);
-      await until(() => got.includes(record!.id), 10_000);
+      // …and one put on another sender's partition, which S.* cannot forbid, is refused by the scorer.
+      const elsewhere = (partitionOf(senderKey(misplaced!.endpoints)!, 4) + 1) % 4;
+      await jetstream(gateway).publish(`${SUBJECT}.${elsewhere}`, formatTelemetryMessage(misplaced!), { msgID: misplaced!.id });
+      await until(() => got.includes(record!.id) && scorer.report().badRecords === 1, 10_000);
       expect(got).toEqual([record!.id]);
+      expect(scorer.report().firstBad[0]!.reason).toMatch(/^sent on partition \d; its sender's partition is \d$/);
 
       // A lease written into the bucket by hand: refused by the server, the holder unchanged.
       const logged = server.output().length;

@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { connect } from '@nats-io/transport-node';
 import { partitionOf, senderKey, type TelemetryRecord } from '../../src/detect/index.js';
-import { NatsTelemetryBus, parseTelemetryMessage, type NatsBusOptions } from '../../src/ingest/index.js';
+import { formatTelemetryMessage, NatsTelemetryBus, parseTelemetryMessage, type NatsBusOptions } from '../../src/ingest/index.js';
 import { systemClock } from '../../src/kernel/index.js';
 import { NATS_URL, natsSuite } from '../helpers/brokers.js';
 import { removeTelemetryStreams } from '../helpers/nats-streams.js';
@@ -206,28 +206,33 @@ describe.skipIf(NATS_URL === undefined)(natsSuite('the JetStream telemetry bus, 
     await bus.close();
   }, 90_000);
 
-  it('counts and reports a hostile message on a partition, terminates it, and goes on', async () => {
+  it('counts and reports a hostile message on a partition, or a record on another sender’s partition, terminates it, and goes on', async () => {
     const { bus, subject, tag } = await openBus();
     const nc = await connect({ servers: NATS_URL! });
     nc.publish(`${subject}.3`, Buffer.from('{"SrcAddr": "10.0.0.9", "SpO2": "97"}'));
     nc.publish(`${subject}.5`, Buffer.from([0xff, 0xfe]));
+    // A well-formed record put by hand on a partition that is not its sender's: it would split the device's baseline.
+    const [misplaced] = flows('misplaced');
+    const home = partitionOf(senderKey(misplaced!.endpoints)!, P);
+    nc.publish(`${subject}.${(home + 1) % P}`, formatTelemetryMessage(misplaced!));
     await nc.flush();
     const ok = flows('ok')[0]!;
     await bus.publish(ok);
     const got: TelemetryRecord[] = [];
     const c = await bus.consume(async (r) => void got.push(r));
-    await until(() => got.length === 1 && c.report().badRecords === 2, 10_000);
+    await until(() => got.length === 1 && c.report().badRecords === 3, 10_000);
     const report = c.report();
-    expect(report.badRecords).toBe(2);
-    expect(report.firstBad.map((b) => [b.sequence, b.topic.includes(tag)]).sort()).toEqual([[1, true], [2, true]]);
+    expect(report.badRecords).toBe(3);
+    expect(report.firstBad.map((b) => [b.sequence, b.topic.includes(tag)]).sort()).toEqual([[1, true], [2, true], [3, true]]);
     expect(report.firstBad.find((b) => b.sequence === 2)!.reason).toBe('not UTF-8 JSON');
+    expect(report.firstBad.find((b) => b.sequence === 3)!.reason).toBe(`sent on partition ${(home + 1) % P}; its sender's partition is ${home}`);
     // The good record came from its sender's partition.
     expect(got[0]!.id).toBe(ok.id);
     expect(got[0]!.position.topic).toBe(`${subject}.${partitionOf(senderKey(ok.endpoints)!, P)}`);
     // Terminated for good: past the ack wait (1 s) neither comes back.
     await new Promise((r) => setTimeout(r, 2_500));
-    expect(c.report().badRecords).toBe(2);
-    expect(c.report().received).toBe(3);
+    expect(c.report().badRecords).toBe(3);
+    expect(c.report().received).toBe(4);
     await c.stop();
     await nc.close();
     await bus.close();
