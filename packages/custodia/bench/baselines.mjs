@@ -7,28 +7,17 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { NETWORK_FEATURES, TelemetryScorer, VITAL_SIGNS } from '../dist/detect/index.js';
+import { NETWORK_FEATURES, TelemetryScorer, UniformRandom, VITAL_SIGNS } from '../dist/detect/index.js';
 import { parseTelemetryMessage } from '../dist/ingest/index.js';
-import { secureRandom } from '../dist/kernel/index.js';
+import { secureRandom, seededRandom } from '../dist/kernel/index.js';
 import { KeyStore, openDatabase, openKeyringProvider, sealedAtRest } from '../dist/store/index.js';
 
 const BATCH = 8; // as app/kept-baselines.ts KEEP_BATCH
 const T0 = 1_764_000_000_000;
 
-/** mulberry32, seeded: the same readings every run. */
-function seeded(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function records(devices, samples) {
-  const rand = seeded(7);
+  const uniform = new UniformRandom(seededRandom('bench-baselines')); // the same readings every run
+  const rand = () => uniform.next();
   const around = (x, s) => Math.round((x + (rand() * 2 - 1) * s) * 100) / 100;
   const out = [];
   let seq = 0;

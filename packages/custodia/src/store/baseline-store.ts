@@ -42,7 +42,7 @@ export function baselineStore(h: Pick<DatabaseHandle, 'read' | 'transaction'>, a
       guarded(async () => {
         const row = (await sql<{ snapshot: Uint8Array }>`SELECT snapshot FROM detect_baselines WHERE device = ${device}`.execute(h.read)).rows[0];
         // The row is database content: openSecret authenticates it against this device before anything reads it.
-        return row === undefined ? undefined : new Uint8Array(at.openSecret(PURPOSE, device, row.snapshot));
+        return row === undefined ? undefined : at.openSecret(PURPOSE, device, row.snapshot);
       }),
     keep: (snapshots, forgetBefore) =>
       guarded(() =>
