@@ -10,6 +10,10 @@
  *   --detect-partitions N  with --detect-nats: partitions of the subject, by device (default 8,
  *                          at most 256; env CUSTODIA_DETECT_PARTITIONS): the most scorers, in
  *                          all processes together, that work at once
+ *   --detect-device-level N  the topic level (1-based, a `+` of --detect-topic) that names
+ *                          the publishing Device's FHIR id; a record is admitted only when
+ *                          its sender is that Device (topic-identity.ts; env
+ *                          CUSTODIA_DETECT_DEVICE_LEVEL). Off by default
  *   --detect-keep-seconds N  how often the device baselines that learned something are
  *                          kept in the database (default 30, 1–3600; env
  *                          CUSTODIA_DETECT_KEEP_SECONDS): what a process that dies can lose
@@ -36,6 +40,8 @@ export interface DetectStreamConfig {
   readonly scorers: number;
   /** How often the baselines that learned something are kept in the database, in seconds. */
   readonly keepSeconds: number;
+  /** The topic level (1-based) naming the publishing Device, when topics are bound to devices. */
+  readonly deviceLevel?: number;
   /** Brokers (host:port) beyond loopback reached in plain text, as --detect-*-insecure allowed; absent when none. */
   readonly plainTextBrokers?: readonly string[];
 }
@@ -48,6 +54,7 @@ export interface DetectStreamInput {
   readonly scorers?: number | string | undefined;
   readonly partitions?: number | string | undefined;
   readonly keepSeconds?: number | string | undefined;
+  readonly deviceLevel?: number | string | undefined;
   readonly mqtt?: MqttSecurityInput;
   readonly nats?: NatsSecurityInput;
 }
@@ -88,6 +95,13 @@ function topicFilter(t: string): string {
   return t;
 }
 
+/** The level of `filter` that names the device: it must be one of the filter's `+` levels, so that each device's topic matches. */
+function deviceLevel(v: number | string, filter: string): number {
+  const n = wholeNumber(v, 1, 32, '--detect-device-level');
+  if (filter.split('/')[n - 1] !== '+') invalid(`--detect-device-level ${n} must point at a + level of --detect-topic (${filter}), e.g. --detect-topic custodia/telemetry/+ --detect-device-level 3`);
+  return n;
+}
+
 /** A NATS subject without wildcards: dot-separated tokens of letters, digits, `-` and `_`. */
 function subject(s: string): string {
   if (!/^[A-Za-z0-9_-]{1,64}(\.[A-Za-z0-9_-]{1,64}){0,15}$/.test(s)) invalid('--detect-subject is a NATS subject such as custodia.detect.telemetry (no wildcards)');
@@ -100,9 +114,10 @@ export function resolveDetectStream(input: DetectStreamInput, env: NodeJS.Proces
   const nats = pick(input.natsUrl, 'CUSTODIA_DETECT_NATS_URL');
   const topic = pick(input.topic, 'CUSTODIA_DETECT_TOPIC');
   const partitionsGiven = typeof input.partitions === 'number' ? input.partitions : pick(input.partitions, 'CUSTODIA_DETECT_PARTITIONS');
+  const levelGiven = typeof input.deviceLevel === 'number' ? input.deviceLevel : pick(input.deviceLevel, 'CUSTODIA_DETECT_DEVICE_LEVEL');
   const keepGiven = typeof input.keepSeconds === 'number' ? input.keepSeconds : pick(input.keepSeconds, 'CUSTODIA_DETECT_KEEP_SECONDS');
   if (mqtt === undefined) {
-    if (nats !== undefined || topic !== undefined || input.subject !== undefined || input.scorers !== undefined || partitionsGiven !== undefined || keepGiven !== undefined || given(input.mqtt) || given(input.nats)) invalid('The detection stream needs --detect-mqtt: its other options do nothing without it');
+    if (nats !== undefined || topic !== undefined || input.subject !== undefined || input.scorers !== undefined || partitionsGiven !== undefined || keepGiven !== undefined || levelGiven !== undefined || given(input.mqtt) || given(input.nats)) invalid('The detection stream needs --detect-mqtt: its other options do nothing without it');
     return undefined;
   }
   if (nats === undefined && given(input.nats)) invalid('The --detect-nats-* options need --detect-nats: they do nothing without it');
@@ -125,6 +140,7 @@ export function resolveDetectStream(input: DetectStreamInput, env: NodeJS.Proces
     ...(nats === undefined ? {} : { nats: Object.freeze({ url: nats, subject: subj, stream: `CUSTODIA_${subj.replace(/[.-]/g, '_').toUpperCase()}`, durable: 'custodia-scorers', partitions, ...natsSecurity }) }),
     scorers,
     keepSeconds,
+    ...(levelGiven === undefined ? {} : { deviceLevel: deviceLevel(levelGiven, filter) }),
     ...(plainTextBrokers.length === 0 ? {} : { plainTextBrokers: Object.freeze(plainTextBrokers) }),
   });
 }

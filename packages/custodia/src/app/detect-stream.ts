@@ -7,6 +7,11 @@
  *   physiological checks, flood) → explained findings through the FindingService (where
  *   repeats merge and each device's rate limit applies).
  *
+ * With topics bound to devices (`--detect-device-level`, topic-identity.ts), a record goes
+ * on only when its sender is the Device whose topic the broker let publish it; a record in
+ * another sender's name is refused before anything counts it and raises an impersonation
+ * finding against the publishing Device.
+ *
  * How fast each device's messages arrive is counted where they arrive, before the bus, on
  * the vault's clock (detect/arrival-rate.ts): a flood of ordinary-looking messages reports
  * nothing unusual in any one of them. With several vaults subscribed, each counts what it
@@ -21,7 +26,7 @@
  * counted and handed to `onError`; it does not stop the stream.
  */
 import { ArrivalRates, InProcessBus, senderKey, TelemetryScorer, type ArrivalRateOptions, type BusConsumer, type TelemetryBus, type TelemetryRecord, type TelemetryReport, type TelemetryScorerOptions } from '../detect/index.js';
-import { NatsTelemetryBus, openMqttTelemetry, type MqttTelemetrySource } from '../ingest/index.js';
+import { NatsTelemetryBus, openMqttTelemetry, RecordRefused, type MqttTelemetrySource } from '../ingest/index.js';
 import type { Clock, Random } from '../kernel/index.js';
 import type { BaselineStore } from '../store/index.js';
 import type { DetectStreamConfig } from './detect-stream-config.js';
@@ -29,6 +34,7 @@ import type { DeviceDirectory } from './device-directory.js';
 import type { FindingService } from './finding-service.js';
 import { KeptBaselines } from './kept-baselines.js';
 import type { TalkerInventory } from './talker-inventory.js';
+import { impersonationFinding, TopicIdentity } from './topic-identity.js';
 
 export interface DetectStreamReport {
   /** What the MQTT subscription received, handed to the bus, refused (with where and why) and dropped. */
@@ -40,6 +46,8 @@ export interface DetectStreamReport {
   /** Records scored, each counted once its findings were stored. */
   readonly scored: number;
   readonly findings: number;
+  /** Records refused because a registered Device's topic carried them in another sender's name (topic-identity.ts). */
+  readonly impersonations: number;
   readonly failures: number;
   readonly devices: { readonly baselines: number; readonly refused: number };
   /** Device baselines kept between runs (kept-baselines.ts): restored, written, refused. */
@@ -75,13 +83,16 @@ export class DetectStream {
   #scored = 0;
   #duplicates = 0;
   #findings = 0;
+  #impersonations = 0;
   #failures = 0;
+  readonly #identity: TopicIdentity | undefined;
   readonly #kept: KeptBaselines | undefined;
   #onError: (e: unknown) => void = () => undefined;
 
   constructor(private readonly deps: DetectStreamDeps) {
     this.#scorer = new TelemetryScorer(deps.scoring);
     this.#arrivals = new ArrivalRates(deps.arrivals);
+    this.#identity = deps.config.deviceLevel === undefined ? undefined : new TopicIdentity(deps.devices, deps.config.deviceLevel);
     const failed = (e: unknown): void => {
       this.#failures += 1;
       this.#onError(e);
@@ -100,8 +111,9 @@ export class DetectStream {
       const hooks = kept === undefined ? {} : { releasing: (k: number, n: number) => kept.releasing(k, n), lost: (k: number, n: number) => kept.lost(k, n) };
       for (let i = 0; i < config.scorers; i++) this.#consumers.push(await bus.consume((r) => this.#score(r), hooks));
       const mqtt = { url: config.mqttUrl, topic: config.topic, clock, random, ...(config.mqttTls === undefined ? {} : { tls: config.mqttTls }), ...config.mqttAuth };
-      this.#source = await openMqttTelemetry(mqtt, async (r) => {
-        await this.#arrived(r);
+      this.#source = await openMqttTelemetry(mqtt, async (r, topic) => {
+        const bound = await this.#admit(r, topic);
+        await this.#arrived(r, bound);
         if ((await bus.publish(r)) === 'duplicate') this.#duplicates += 1;
       });
     } catch (e) {
@@ -119,12 +131,34 @@ export class DetectStream {
     return `talker:${key}`;
   }
 
-  /** Counts the arrival of `r` by its sender's address (MAC, else IP) on the vault's clock, and raises the flood it reveals. */
-  async #arrived(r: TelemetryRecord): Promise<void> {
-    const flood = this.#arrivals.observe(senderKey(r.endpoints)!, this.deps.clock.now());
+  /** With topics bound to devices: refuses (RecordRefused) a record whose sender is not its topic's Device, raising the impersonation it reveals. */
+  async #admit(r: TelemetryRecord, topic: string): Promise<string | undefined> {
+    if (this.#identity === undefined) return undefined;
+    const a = await this.#identity.admit(topic, r);
+    if (a.admitted) return a.device;
+    if (a.impersonation !== undefined) {
+      this.#impersonations += 1;
+      try {
+        await this.deps.findings.raise(impersonationFinding(a.impersonation, this.deps.clock.now()));
+        this.#findings += 1;
+      } catch (e) {
+        this.#failures += 1;
+        this.#onError(e);
+      }
+    }
+    throw new RecordRefused(a.reason);
+  }
+
+  /**
+   * Counts the arrival of `r` on the vault's clock, and raises the flood it reveals: by the
+   * Device its topic is bound to, else by its sender's address (MAC, else IP), which a
+   * publisher chooses.
+   */
+  async #arrived(r: TelemetryRecord, bound: string | undefined): Promise<void> {
+    const flood = this.#arrivals.observe(bound ?? senderKey(r.endpoints)!, this.deps.clock.now());
     if (flood === undefined) return;
     try {
-      await this.deps.findings.raise({ ...flood, device: await this.#deviceOf(r, false) });
+      await this.deps.findings.raise({ ...flood, device: bound ?? (await this.#deviceOf(r, false)) });
       this.#findings += 1;
     } catch (e) {
       this.#failures += 1;
@@ -162,6 +196,7 @@ export class DetectStream {
       duplicates: this.#duplicates,
       scored: this.#scored,
       findings: this.#findings,
+      impersonations: this.#impersonations,
       failures: this.#failures,
       devices: this.#scorer.devices,
       kept: this.#kept?.report() ?? { restored: 0, saved: 0, refused: 0 },

@@ -52,6 +52,7 @@ interface DeviceJson {
 export class DeviceDirectory {
   #byMac = new Map<string, string>();
   #byIp = new Map<string, string>();
+  #known = new Set<string>();
   #marker: string | undefined;
   #checkedAt = -Infinity;
   #loading: Promise<void> | undefined;
@@ -72,6 +73,12 @@ export class DeviceDirectory {
     await this.#refresh();
     const mac = e.origMac === undefined ? undefined : this.#byMac.get(e.origMac);
     return mac ?? (e.origAddr === undefined ? undefined : this.#byIp.get(e.origAddr));
+  }
+
+  /** Whether `Device/<id>` is stored and not `entered-in-error` (as of the last load). */
+  async known(device: string): Promise<boolean> {
+    await this.#refresh();
+    return this.#known.has(device);
   }
 
   async #refresh(): Promise<void> {
@@ -95,12 +102,14 @@ export class DeviceDirectory {
     const { keys } = await this.store.search(query, MAX_DEVICES);
     const byMac = new Map<string, string>();
     const byIp = new Map<string, string>();
+    const known = new Set<string>();
     for (let i = 0; i < keys.length; i += 1000) {
       for (const v of await this.store.loadByKeys(keys.slice(i, i + 1000))) {
         if (v.json === null) continue;
         const d = JSON.parse(v.json) as DeviceJson;
         if (typeof d.id !== 'string' || d.status === 'entered-in-error') continue;
         const ref = `Device/${d.id}`;
+        known.add(ref);
         for (const id of Array.isArray(d.identifier) ? d.identifier : []) {
           if (id?.system !== ETHERNET_ADDRESS_SYSTEM || typeof id.value !== 'string') continue;
           const mac = canonicalMac(id.value);
@@ -112,5 +121,6 @@ export class DeviceDirectory {
     }
     this.#byMac = byMac;
     this.#byIp = byIp;
+    this.#known = known;
   }
 }

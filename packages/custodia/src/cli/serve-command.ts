@@ -61,6 +61,7 @@ export function serveCommand(): Command<[], Record<string, unknown>> {
     .option('--detect-mqtt-password-file <file>', 'a file (mode 0600) holding the MQTT password on one line')
     .option('--detect-mqtt-insecure', 'allow a plain mqtt:// broker beyond loopback (telemetry, which is patient data, and the password then cross the network unencrypted)')
     .option('--detect-topic <filter>', 'the MQTT topic filter of the telemetry (default custodia/telemetry/#; env CUSTODIA_DETECT_TOPIC)')
+    .option('--detect-device-level <n>', 'bind topics to devices: the topic level (a + of --detect-topic) naming the publishing Device\'s id; a record in another sender\'s name is refused and raises a finding (env CUSTODIA_DETECT_DEVICE_LEVEL)')
     .option('--detect-nats <url>', 'carry telemetry to the scorers over NATS JetStream, tls://host:port or nats://host:port on loopback (env CUSTODIA_DETECT_NATS_URL; default: in process)')
     .option('--detect-nats-ca <file>', 'PEM CA certificates the NATS server must chain to, instead of the system roots (implies TLS)')
     .option('--detect-nats-cert <file>', 'mutual TLS: the PEM client certificate the vault presents to the NATS server (implies TLS)')
@@ -112,6 +113,7 @@ export function serveCommand(): Command<[], Record<string, unknown>> {
             scorers: o.detectScorers,
             partitions: o.detectPartitions,
             keepSeconds: o.detectKeepSeconds,
+            deviceLevel: o.detectDeviceLevel,
             mqtt: { ca: o.detectMqttCa, cert: o.detectMqttCert, key: o.detectMqttKey, username: o.detectMqttUsername, passwordFile: o.detectMqttPasswordFile, insecure: o.detectMqttInsecure },
             nats: { ca: o.detectNatsCa, cert: o.detectNatsCert, key: o.detectNatsKey, creds: o.detectNatsCreds, user: o.detectNatsUser, insecure: o.detectNatsInsecure },
           },
@@ -161,7 +163,7 @@ export function serveCommand(): Command<[], Record<string, unknown>> {
         }
         const d = config.detectStream;
         // Where and how, never the credentials or the key material.
-        app.log.info({ mqtt: d.mqttUrl, topic: d.topic, mqttTls: d.mqttTls !== undefined, mqttMutualTls: d.mqttTls?.cert !== undefined, mqttUser: d.mqttAuth?.username, bus: d.nats === undefined ? 'in-process' : d.nats.url, natsTls: d.nats?.tls !== undefined, natsAuth: d.nats?.auth?.kind, partitions: d.nats?.partitions, keepSeconds: d.keepSeconds }, 'detect stream started');
+        app.log.info({ mqtt: d.mqttUrl, topic: d.topic, mqttTls: d.mqttTls !== undefined, mqttMutualTls: d.mqttTls?.cert !== undefined, mqttUser: d.mqttAuth?.username, bus: d.nats === undefined ? 'in-process' : d.nats.url, natsTls: d.nats?.tls !== undefined, natsAuth: d.nats?.auth?.kind, partitions: d.nats?.partitions, keepSeconds: d.keepSeconds, deviceLevel: d.deviceLevel }, 'detect stream started');
         for (const broker of d.plainTextBrokers ?? []) {
           const warning = `Device telemetry from ${broker} arrives in PLAIN TEXT (--detect-mqtt-insecure / --detect-nats-insecure): vital signs and broker credentials cross the network unencrypted. Lab use only.`;
           app.log.warn({ broker }, warning);
@@ -169,7 +171,7 @@ export function serveCommand(): Command<[], Record<string, unknown>> {
         }
         setInterval(() => {
           const r = stream.report();
-          app.log.info({ received: r.source.received, bad: r.source.badRecords, dropped: r.source.dropped, firstBad: r.source.firstBad.slice(0, 3), duplicates: r.duplicates, scored: r.scored, findings: r.findings, failures: r.failures, devices: r.devices.baselines, baselinesRestored: r.kept.restored, baselinesKept: r.kept.saved, baselinesRefused: r.kept.refused, arrivalsTracked: r.arrivals.tracked, arrivalsRefused: r.arrivals.refused, ...(d.nats === undefined ? {} : { partitionsHeld: r.scorers.map((s) => s.partitions ?? []) }) }, 'detect stream');
+          app.log.info({ received: r.source.received, bad: r.source.badRecords, dropped: r.source.dropped, firstBad: r.source.firstBad.slice(0, 3), duplicates: r.duplicates, scored: r.scored, findings: r.findings, impersonations: r.impersonations, failures: r.failures, devices: r.devices.baselines, baselinesRestored: r.kept.restored, baselinesKept: r.kept.saved, baselinesRefused: r.kept.refused, arrivalsTracked: r.arrivals.tracked, arrivalsRefused: r.arrivals.refused, ...(d.nats === undefined ? {} : { partitionsHeld: r.scorers.map((s) => s.partitions ?? []) }) }, 'detect stream');
         }, 60_000).unref();
       }
       // Witnesses: each exchange, sizes and counts only; failures never hold up a request (they are retried with backoff).

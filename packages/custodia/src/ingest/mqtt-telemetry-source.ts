@@ -5,6 +5,8 @@
  *
  * - A bad message is counted and reported with its topic, its sequence on this
  *   subscription (1-based, in arrival order) and the reason; it never stops the source.
+ *   So is a record whose hand-on refuses it (`RecordRefused`: the app's check of the
+ *   topic's device against the record's sender, topic-identity.ts).
  * - Records are handed on one at a time, in arrival order. At most `queueLimit` messages
  *   wait (default 10,000); beyond, new ones are dropped and counted, so a flood costs
  *   bounded memory. A message whose hand-on fails is counted as dropped too.
@@ -47,7 +49,7 @@ export interface MqttTelemetrySource {
   close(): Promise<void>;
 }
 
-export async function openMqttTelemetry(options: MqttTelemetryOptions, onRecord: (r: TelemetryRecord) => Promise<void>): Promise<MqttTelemetrySource> {
+export async function openMqttTelemetry(options: MqttTelemetryOptions, onRecord: (r: TelemetryRecord, topic: string) => Promise<void>): Promise<MqttTelemetrySource> {
   const sourceId = options.random.bytes(6).toString('hex');
   const maxBytes = options.maxBytes ?? TELEMETRY_MAX_BYTES;
   const queueLimit = options.queueLimit ?? 10_000;
@@ -90,10 +92,11 @@ export async function openMqttTelemetry(options: MqttTelemetryOptions, onRecord:
     waiting += 1;
     chain = chain.then(async () => {
       try {
-        await onRecord(record);
+        await onRecord(record, topic);
         tally.records += 1;
-      } catch {
-        tally.dropped += 1;
+      } catch (e) {
+        if (e instanceof RecordRefused) tally.bad(topic, sequence, e.reason);
+        else tally.dropped += 1;
       } finally {
         waiting -= 1;
       }

@@ -55,6 +55,20 @@ describe('detection stream config', () => {
     expect(config({ mqttUrl: 'mqtt://127.0.0.1:1' }, { CUSTODIA_DETECT_KEEP_SECONDS: '5' })?.keepSeconds).toBe(5);
   });
 
+  it('binds topics to devices only at a + level of the filter', () => {
+    const bound = (deviceLevel: number | string, topic = 'custodia/telemetry/+') => ({ mqttUrl: 'mqtt://127.0.0.1:1', topic, deviceLevel });
+    expect(config(bound(3))?.deviceLevel).toBe(3);
+    expect(config(bound('2', 'hospital/+/telemetry'))?.deviceLevel).toBe(2);
+    expect(config({ mqttUrl: 'mqtt://127.0.0.1:1', topic: 'custodia/telemetry/+' }, { CUSTODIA_DETECT_DEVICE_LEVEL: '3' })?.deviceLevel).toBe(3);
+    expect(config({ mqttUrl: 'mqtt://127.0.0.1:1' })).not.toHaveProperty('deviceLevel');
+    // The default filter ends in #: a level under # could hold a/b, and level 2 is the same for every device.
+    expect(refusal({ mqttUrl: 'mqtt://127.0.0.1:1', deviceLevel: 3 })).toMatch(/--detect-device-level 3 must point at a \+ level of --detect-topic \(custodia\/telemetry\/#\)/);
+    expect(refusal(bound(2))).toMatch(/must point at a \+ level/);
+    expect(refusal(bound(4))).toMatch(/must point at a \+ level/);
+    for (const v of [0, 33, '03', 'x', '1.5']) expect(refusal(bound(v)), String(v)).toMatch(/--detect-device-level is a whole number from 1 to 32/);
+    expect(refusal({ deviceLevel: 3 })).toMatch(/needs --detect-mqtt/);
+  });
+
   it('refuses plain text beyond loopback unless told, and credentials in the URL', () => {
     expect(refusal({ mqttUrl: 'mqtt://broker.ward:1883' })).toMatch(/--detect-mqtt mqtt:\/\/broker.ward:1883 is plain MQTT beyond loopback: .* pass --detect-mqtt-insecure/);
     expect(refusal({ mqttUrl: 'mqtt://10.0.0.5:1883', mqtt: { insecure: true } })).toBe('accepted');

@@ -30,6 +30,11 @@ describe('custodia serve: telemetry transport refusals', () => {
     expectOneLineError(serve(['--detect-mqtt', 'mqtt://10.1.2.3:1883', '--detect-nats-insecure', '--detect-nats', 'nats://10.1.2.4:4222']), /plain MQTT beyond loopback/);
   });
 
+  it('binds topics to devices only at a + level of the topic filter', () => {
+    expectOneLineError(serve(['--detect-mqtt', 'mqtts://broker.example:8883', '--detect-device-level', '3']), /--detect-device-level 3 must point at a \+ level of --detect-topic \(custodia\/telemetry\/#\)/);
+    expectOneLineError(serve(['--detect-mqtt', 'mqtts://broker.example:8883', '--detect-topic', 'custodia/telemetry/+', '--detect-device-level', 'three']), /--detect-device-level is a whole number from 1 to 32/);
+  });
+
   it('has no way to give a password on the command line, and refuses one in the URL', () => {
     for (const flag of ['--detect-mqtt-password', '--detect-nats-password', '--detect-nats-token']) {
       const r = serve(['--detect-mqtt', 'mqtts://broker.example:8883', flag, 'hunter2']);

@@ -57,18 +57,23 @@ async function startBroker(command: string, args: string[], ready: (output: stri
   return { process: child, output: () => output, stop };
 }
 
+/** A Mosquitto password file at `path` (mode 0600) for `users` (name → password), made by mosquitto_passwd. */
+function mosquittoPasswords(path: string, users: Record<string, string>): string {
+  writeFileSync(path, '', { mode: 0o600 });
+  for (const [user, password] of Object.entries(users)) {
+    const r = spawnSync(MOSQUITTO_PASSWD!, ['-b', path, user, password], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`mosquitto_passwd failed: ${r.stderr}`);
+  }
+  return path;
+}
+
 /**
  * Mosquitto with two TLS listeners, both password-only (`allow_anonymous false`):
  * `mtlsPort` with the server certificate of `ca` and `require_certificate` (mutual TLS),
  * `otherPort` with a certificate from an unrelated CA.
  */
 export async function startMosquitto(dir: string, o: { mtlsPort: number; otherPort: number; ca: string; cert: string; key: string; otherCert: string; otherKey: string; otherCa: string; users: Record<string, string> }): Promise<Broker> {
-  const passwords = join(dir, 'mosquitto.passwd');
-  writeFileSync(passwords, '', { mode: 0o600 });
-  for (const [user, password] of Object.entries(o.users)) {
-    const r = spawnSync(MOSQUITTO_PASSWD!, ['-b', passwords, user, password], { encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`mosquitto_passwd failed: ${r.stderr}`);
-  }
+  const passwords = mosquittoPasswords(join(dir, 'mosquitto.passwd'), o.users);
   const conf = join(dir, 'mosquitto.conf');
   writeFileSync(
     conf,
@@ -91,6 +96,20 @@ export async function startMosquitto(dir: string, o: { mtlsPort: number; otherPo
     ].join('\n'),
   );
   return startBroker(MOSQUITTO!, ['-c', conf], () => true, [o.mtlsPort, o.otherPort]);
+}
+
+/**
+ * Mosquitto on a plain loopback listener where every client signs in with a password
+ * and may publish and subscribe only as `acl` says (mosquitto.conf(5) `acl_file`: `user`
+ * and `topic` lines, `pattern` lines with `%u` for the client's username).
+ */
+export async function startMosquittoWithAcl(dir: string, o: { port: number; users: Record<string, string>; acl: readonly string[] }): Promise<Broker> {
+  const passwords = mosquittoPasswords(join(dir, 'mosquitto-acl.passwd'), o.users);
+  const aclFile = join(dir, 'mosquitto.acl');
+  writeFileSync(aclFile, [...o.acl, ''].join('\n'));
+  const conf = join(dir, 'mosquitto-acl.conf');
+  writeFileSync(conf, ['user root', 'persistence false', 'log_dest stderr', 'allow_anonymous false', `password_file ${passwords}`, `acl_file ${aclFile}`, `listener ${o.port} 127.0.0.1`, ''].join('\n'));
+  return startBroker(MOSQUITTO!, ['-c', conf], () => true, [o.port]);
 }
 
 /** nats-server on loopback `port` with JetStream (its store in `dir`), configured by `lines`, written to `dir/name`. */
