@@ -4,7 +4,7 @@
  *   MQTT telemetry (parsed as hostile input) → bus (in-process, or NATS JetStream
  *   partitioned by device and shared by several scorers) → which Device sent it (by MAC, else IP), or an inventory entry for
  *   an unknown talker → per-device scoring (robust baselines that learn before they alert,
- *   physiological checks, flood) → explained findings through the FindingService (where
+ *   held meanwhile to their Device.type's pooled baseline; physiological checks, flood) → explained findings through the FindingService (where
  *   repeats merge and each device's rate limit applies).
  *
  * With topics bound to devices (`--detect-device-level`, topic-identity.ts), a record goes
@@ -49,7 +49,8 @@ export interface DetectStreamReport {
   /** Records refused because a registered Device's topic carried them in another sender's name (topic-identity.ts). */
   readonly impersonations: number;
   readonly failures: number;
-  readonly devices: { readonly baselines: number; readonly refused: number };
+  /** Devices with baselines, those refused one (the set full), and device classes with a pooled network baseline. */
+  readonly devices: { readonly baselines: number; readonly refused: number; readonly classes: number };
   /** Device baselines kept between runs (kept-baselines.ts): restored, written, refused. */
   readonly kept: { readonly restored: number; readonly saved: number; readonly refused: number };
   /** Devices whose arrival rate is tracked, and those refused because the set was full. */
@@ -171,7 +172,7 @@ export class DetectStream {
     try {
       const device = await this.#deviceOf(r, true);
       await this.#kept?.restore(device);
-      const drafts = this.#scorer.score(device, r);
+      const drafts = this.#scorer.score(device, r, await this.deps.devices.classOf(device));
       this.#kept?.learned(device, senderKey(r.endpoints)!);
       for (const d of drafts) {
         await this.deps.findings.raise(d);

@@ -10,6 +10,11 @@
  * 2. else by IP: `Device.url` (R4: "network address to contact device") whose host is an
  *    IP literal, e.g. `http://10.0.4.17/` or `10.0.4.17`.
  *
+ * A Device's class is its `Device.type` (R4: "the kind or type of device"), the first
+ * coding with a system and a code, as `system|code` (a FHIR token): the telemetry scorer
+ * pools the network baselines of each class, so that a new device of a known kind is
+ * judged from its first message.
+ *
  * MAC first, because addresses are leased (DHCP) and move between devices; a MAC stays
  * with its network card (spoofable, as every identifier in a packet is — the checks on
  * what the device reports are what catch an impostor). A Device `entered-in-error` links
@@ -42,10 +47,20 @@ function ipOfUrl(url: string): string | undefined {
   }
 }
 
+/** `system|code` of the first coding of a Device.type with both (stored JSON, validated on write; still checked for shape and size here). */
+function classOfType(type: DeviceJson['type']): string | undefined {
+  const codings = type !== null && typeof type === 'object' && Array.isArray(type.coding) ? type.coding : [];
+  for (const c of codings) {
+    if (typeof c?.system === 'string' && typeof c.code === 'string' && c.system !== '' && c.code !== '' && c.system.length + c.code.length <= 512) return `${c.system}|${c.code}`;
+  }
+  return undefined;
+}
+
 interface DeviceJson {
   id?: unknown;
   status?: unknown;
   url?: unknown;
+  type?: { coding?: { system?: unknown; code?: unknown }[] };
   identifier?: { system?: unknown; value?: unknown }[];
 }
 
@@ -53,6 +68,7 @@ export class DeviceDirectory {
   #byMac = new Map<string, string>();
   #byIp = new Map<string, string>();
   #known = new Set<string>();
+  #classes = new Map<string, string>();
   #marker: string | undefined;
   #checkedAt = -Infinity;
   #loading: Promise<void> | undefined;
@@ -81,6 +97,12 @@ export class DeviceDirectory {
     return this.#known.has(device);
   }
 
+  /** The class (`system|code` of its `Device.type`) of `Device/<id>`, if it is stored with one. */
+  async classOf(device: string): Promise<string | undefined> {
+    await this.#refresh();
+    return this.#classes.get(device);
+  }
+
   async #refresh(): Promise<void> {
     const now = this.clock.now();
     // Checked lately and no load under way. A caller that comes while one is under way
@@ -103,6 +125,7 @@ export class DeviceDirectory {
     const byMac = new Map<string, string>();
     const byIp = new Map<string, string>();
     const known = new Set<string>();
+    const classes = new Map<string, string>();
     for (let i = 0; i < keys.length; i += 1000) {
       for (const v of await this.store.loadByKeys(keys.slice(i, i + 1000))) {
         if (v.json === null) continue;
@@ -110,6 +133,8 @@ export class DeviceDirectory {
         if (typeof d.id !== 'string' || d.status === 'entered-in-error') continue;
         const ref = `Device/${d.id}`;
         known.add(ref);
+        const kind = classOfType(d.type);
+        if (kind !== undefined) classes.set(ref, kind);
         for (const id of Array.isArray(d.identifier) ? d.identifier : []) {
           if (id?.system !== ETHERNET_ADDRESS_SYSTEM || typeof id.value !== 'string') continue;
           const mac = canonicalMac(id.value);
@@ -122,5 +147,6 @@ export class DeviceDirectory {
     this.#byMac = byMac;
     this.#byIp = byIp;
     this.#known = known;
+    this.#classes = classes;
   }
 }

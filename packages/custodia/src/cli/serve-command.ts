@@ -171,7 +171,7 @@ export function serveCommand(): Command<[], Record<string, unknown>> {
         }
         setInterval(() => {
           const r = stream.report();
-          app.log.info({ received: r.source.received, bad: r.source.badRecords, dropped: r.source.dropped, firstBad: r.source.firstBad.slice(0, 3), duplicates: r.duplicates, scored: r.scored, findings: r.findings, impersonations: r.impersonations, failures: r.failures, devices: r.devices.baselines, baselinesRestored: r.kept.restored, baselinesKept: r.kept.saved, baselinesRefused: r.kept.refused, arrivalsTracked: r.arrivals.tracked, arrivalsRefused: r.arrivals.refused, ...(d.nats === undefined ? {} : { partitionsHeld: r.scorers.map((s) => s.partitions ?? []) }) }, 'detect stream');
+          app.log.info({ received: r.source.received, bad: r.source.badRecords, dropped: r.source.dropped, firstBad: r.source.firstBad.slice(0, 3), duplicates: r.duplicates, scored: r.scored, findings: r.findings, impersonations: r.impersonations, failures: r.failures, devices: r.devices.baselines, deviceClasses: r.devices.classes, baselinesRestored: r.kept.restored, baselinesKept: r.kept.saved, baselinesRefused: r.kept.refused, arrivalsTracked: r.arrivals.tracked, arrivalsRefused: r.arrivals.refused, ...(d.nats === undefined ? {} : { partitionsHeld: r.scorers.map((s) => s.partitions ?? []) }) }, 'detect stream');
         }, 60_000).unref();
       }
       // Witnesses: each exchange, sizes and counts only; failures never hold up a request (they are retried with backoff).

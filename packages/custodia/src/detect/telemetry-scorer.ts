@@ -13,8 +13,22 @@
  *   scale is measured (not the "never seen" cap of a constant feature). Low.
  *
  * Baselines learn before they alert: until a device's baseline holds `minSamples`
- * samples, only the physiological checks can raise anything. Time comes from the
- * records. Pure: no clock, no I/O; the app feeds records in and raises the drafts.
+ * samples, only the physiological checks can raise anything — unless the device has a
+ * **class** (its FHIR `Device.type`) whose baseline is settled:
+ *
+ * - *Class baselines* pool the network features of the class's devices (the last
+ *   `capacity` samples, no time window: a device's clock cannot flush them). They learn
+ *   only from records of devices whose own baseline is settled and that raised nothing
+ *   on the network, so a new device, a flooding one or one being judged cannot teach
+ *   its class what is normal.
+ * - A device still learning its own baseline, or refused one (the set full), is held to
+ *   its class's: the same flood and network rules, labelled `class`. A new pump that
+ *   floods or scans from its first message alerts, where it would have had a free
+ *   learning period. Vital signs belong to a patient, not a class: they have no class
+ *   baseline.
+ *
+ * Time comes from the records. Pure: no clock, no I/O; the app feeds records in and
+ * raises the drafts.
  */
 import { decodeBaselines, encodeBaselines } from './baseline-snapshot.js';
 import { DeviceBaselines, type DeviceAssessment } from './device-baselines.js';
@@ -42,6 +56,8 @@ export interface TelemetryScorerOptions {
   readonly networkZ?: number;
   /** Devices with baselines (default 10,000; beyond, new devices are only checked physiologically). */
   readonly maxDevices?: number;
+  /** Device classes with a pooled network baseline (default 1,000). */
+  readonly maxClasses?: number;
   readonly plausible?: Readonly<Record<VitalSign, PlausibleRange>>;
 }
 
@@ -58,6 +74,7 @@ const round = (x: number): number => Math.round(x * 1000) / 1000;
 export class TelemetryScorer {
   readonly #network: DeviceBaselines;
   readonly #vitals: DeviceBaselines;
+  readonly #classes: DeviceBaselines;
   readonly #vitalZ: number;
   readonly #floodZ: number;
   readonly #floodFactor: number;
@@ -69,6 +86,8 @@ export class TelemetryScorer {
     const common = { minSamples: options.minSamples ?? 30, capacity: options.capacity ?? 256, windowMs: options.windowMs ?? 3_600_000, maxDevices: options.maxDevices ?? 10_000 };
     this.#network = new DeviceBaselines({ ...common, features: NETWORK_FEATURES, resolution: NETWORK_RESOLUTION });
     this.#vitals = new DeviceBaselines({ ...common, features: VITAL_SIGNS, resolution: VITAL_RESOLUTION });
+    const { windowMs: _perDevice, ...pooled } = common;
+    this.#classes = new DeviceBaselines({ ...pooled, maxDevices: options.maxClasses ?? 1000, features: NETWORK_FEATURES, resolution: NETWORK_RESOLUTION });
     this.#vitalZ = options.vitalZ ?? 5;
     this.#floodZ = options.floodZ ?? 5;
     this.#floodFactor = options.floodFactor ?? 5;
@@ -139,26 +158,40 @@ export class TelemetryScorer {
   }
 
   /** Devices with baselines, and devices refused one because the set was full. */
-  get devices(): { readonly baselines: number; readonly refused: number } {
-    return { baselines: this.#vitals.size, refused: this.#vitals.refused };
+  get devices(): { readonly baselines: number; readonly refused: number; readonly classes: number } {
+    return { baselines: this.#vitals.size, refused: this.#vitals.refused, classes: this.#classes.size };
   }
 
   /**
-   * Scores one record of `device` (a `Device/<id>` or an inventory entry): the drafts it
-   * raises, most severe first; an empty list for a normal record or a learning device.
+   * Scores one record of `device` (a `Device/<id>` or an inventory entry) of class
+   * `deviceClass` (when it has one): the drafts it raises, most severe first; an empty
+   * list for a normal record, or a learning device with no settled class baseline.
    *
    * @example
-   *   for (const draft of scorer.score('Device/monitor-1', record)) await findings.raise(draft);
+   *   for (const draft of scorer.score('Device/monitor-1', record, 'http://snomed.info/sct|706172005')) await findings.raise(draft);
    */
-  score(device: string, r: TelemetryRecord): FindingDraft[] {
+  score(device: string, r: TelemetryRecord, deviceClass?: string): FindingDraft[] {
     const window = { device, start: r.timeMs, end: r.timeMs };
     const drafts: FindingDraft[] = checkVitalSigns(r.vitals, this.#plausible).map((issue) => this.#physiology(window, issue));
     const vitals = this.#vitals.observe(device, r.timeMs, VITAL_SIGNS.map((f) => r.vitals[f]));
-    const network = this.#network.observe(device, r.timeMs, NETWORK_FEATURES.map((f) => r.network[f]));
+    const row = NETWORK_FEATURES.map((f) => r.network[f]);
+    const network = this.#network.observe(device, r.timeMs, row);
     const alteration = this.#alteration(window, vitals);
     if (alteration !== undefined) drafts.push(alteration);
-    drafts.push(...this.#networkDrafts(window, network));
+    const own = this.#networkDrafts(window, network, 'device');
+    drafts.push(...own);
+    if (deviceClass !== undefined) drafts.push(...this.#byClass(window, deviceClass, network, r.timeMs, row, own.length === 0));
     return drafts;
+  }
+
+  /** A settled device's normal record teaches its class; a learning (or refused) device is held to its settled class. */
+  #byClass(w: Window, deviceClass: string, own: DeviceAssessment, timeMs: number, row: readonly number[], normal: boolean): FindingDraft[] {
+    if (!own.refused && !own.learning) {
+      if (normal) this.#classes.admit(deviceClass)?.learn(timeMs, row);
+      return [];
+    }
+    const pooled = this.#classes.get(deviceClass);
+    return pooled === undefined ? [] : this.#networkDrafts(w, { ...pooled.assess(row), refused: false }, 'class');
   }
 
   #physiology(w: Window, issue: VitalSignIssue): FindingDraft {
@@ -189,16 +222,18 @@ export class TelemetryScorer {
     };
   }
 
-  #networkDrafts(w: Window, a: DeviceAssessment): FindingDraft[] {
+  /** Flood and network drafts against `basis`: the device's own baseline, or (while it learns) its class's. */
+  #networkDrafts(w: Window, a: DeviceAssessment, basis: 'device' | 'class'): FindingDraft[] {
     if (a.refused || a.learning) return [];
+    const whose = basis === 'device' ? 'this device’s baseline' : 'the baseline of its device class (it is still learning its own)';
     const flood = a.deviations.filter((d) => RATE_FEATURES.includes(d.feature as NetworkFeature) && d.z >= this.#floodZ && d.value >= this.#floodFactor * Math.max(d.median, 1));
     const out: FindingDraft[] = [];
     if (flood.length > 0) {
       out.push({
         ...w,
         severity: 'high',
-        summary: `Traffic far above this device’s baseline (${flood.map((d) => d.feature).slice(0, 3).join(', ')}): possible flood`,
-        explanation: { detector: 'flood', score: round(flood[0]!.z), threshold: this.#floodZ, features: flood.slice(0, 5).map(explained) },
+        summary: `Traffic far above ${whose} (${flood.map((d) => d.feature).slice(0, 3).join(', ')}): possible flood`,
+        explanation: { detector: 'flood', ...(basis === 'class' ? { label: 'class' } : {}), score: round(flood[0]!.z), threshold: this.#floodZ, features: flood.slice(0, 5).map(explained) },
       });
       return out;
     }
@@ -207,8 +242,8 @@ export class TelemetryScorer {
       out.push({
         ...w,
         severity: 'low' satisfies Severity,
-        summary: `Network behaviour unlike this device’s baseline (${odd.map((d) => d.feature).slice(0, 3).join(', ')})`,
-        explanation: { detector: 'baseline', label: 'network', score: round(Math.abs(odd[0]!.z)), threshold: this.#networkZ, features: odd.slice(0, 5).map(explained) },
+        summary: `Network behaviour unlike ${whose} (${odd.map((d) => d.feature).slice(0, 3).join(', ')})`,
+        explanation: { detector: 'baseline', label: basis === 'device' ? 'network' : 'class-network', score: round(Math.abs(odd[0]!.z)), threshold: this.#networkZ, features: odd.slice(0, 5).map(explained) },
       });
     }
     return out;

@@ -23,7 +23,8 @@ describe('device directory', () => {
     await store.transaction((tx) =>
       tx.writeVersions([
         device('monitor-1', { identifier: [{ system: ETHERNET_ADDRESS_SYSTEM, value: '02-00-00-00-04-17' }], url: 'http://10.0.4.17/' }),
-        device('pump-2', { url: '10.0.4.18' }),
+        device('pump-2', { url: '10.0.4.18', type: { coding: [{ display: 'no system or code' }, { system: 'http://snomed.info/sct', code: '69805005' }] } }),
+        device('gone', { status: 'entered-in-error', url: '10.0.4.20', type: { coding: [{ system: 'http://snomed.info/sct', code: '69805005' }] } }),
       ]),
     );
   });
@@ -37,6 +38,16 @@ describe('device directory', () => {
     expect(await directory.deviceOf({ origMac: '02:00:00:00:04:17', origAddr: '10.0.4.99' })).toBe('Device/monitor-1');
     expect(await directory.deviceOf({ origAddr: '10.0.4.18' })).toBe('Device/pump-2');
     expect(await directory.deviceOf({ origAddr: '10.0.4.19' })).toBeUndefined();
+  });
+
+  it('knows each Device that is not entered-in-error, and its class by Device.type', async () => {
+    const directory = new DeviceDirectory(store, clock);
+    expect(await directory.known('Device/pump-2')).toBe(true);
+    expect(await directory.known('Device/gone')).toBe(false);
+    expect(await directory.deviceOf({ origAddr: '10.0.4.20' })).toBeUndefined();
+    expect(await directory.classOf('Device/pump-2')).toBe('http://snomed.info/sct|69805005');
+    expect(await directory.classOf('Device/monitor-1')).toBeUndefined();
+    expect(await directory.classOf('Device/gone')).toBeUndefined();
   });
 
   it('makes callers that come during a load wait for it', async () => {

@@ -49,6 +49,44 @@ describe('telemetry scorer', () => {
     expect(rate.baseline!).toBeLessThan(14);
   });
 
+  it('holds a new device of a known class to its class’s pooled baseline from its first message', () => {
+    const PUMP = 'http://snomed.info/sct|69805005'; // insulin pump
+    const s = new TelemetryScorer({ minSamples: 30 });
+    const rand = jitter(21);
+    // Two settled pumps: their first 30 records learn their own baselines, the next 20 each teach the class.
+    for (let i = 0; i < 50; i++) for (const d of ['Device/p1', 'Device/p2']) expect(s.score(d, record(normalMessage(monitor, rand), i), PUMP)).toEqual([]);
+    expect(s.devices).toEqual({ baselines: 2, refused: 0, classes: 1 });
+    // A new pump, normal: nothing. The same pump flooding on its second message: a flood, against the class.
+    expect(s.score('Device/p3', record(normalMessage(monitor, rand), 50), PUMP)).toEqual([]);
+    const [flood, ...rest] = s.score('Device/p3', record(normalMessage(monitor, rand, { Rate: 4000, TotPkts: 9000, TotBytes: 1_200_000, Load: 4_000_000 }), 51), PUMP);
+    expect(rest).toEqual([]);
+    expect(flood).toMatchObject({ device: 'Device/p3', severity: 'high', explanation: { detector: 'flood', label: 'class', threshold: 5 } });
+    expect(flood!.summary).toMatch(/^Traffic far above the baseline of its device class \(it is still learning its own\)/);
+    expect(flood!.explanation.features.find((f) => f.feature === 'Rate')).toMatchObject({ value: 4000 });
+    expect(flood!.explanation.features.find((f) => f.feature === 'Rate')!.baseline!).toBeLessThan(14);
+    // Without a class, or of a class no settled device has taught, the same flood is the learning period's.
+    const flooding = normalMessage(monitor, rand, { Rate: 4000, TotPkts: 9000, TotBytes: 1_200_000, Load: 4_000_000 });
+    expect(s.score('Device/p4', record(flooding, 52))).toEqual([]);
+    expect(s.score('Device/p5', record(flooding, 52), 'http://snomed.info/sct|numbers-unheard-of')).toEqual([]);
+    expect(s.devices.classes).toBe(1);
+  });
+
+  it('lets only settled devices’ normal records teach a class', () => {
+    const PUMP = 'http://snomed.info/sct|69805005';
+    const rand = jitter(22);
+    const flood = { Rate: 4000, TotPkts: 9000, TotBytes: 1_200_000, Load: 4_000_000 };
+    // Learning devices teach nothing: 40 new pumps that flood from birth leave the class without a baseline.
+    const s = new TelemetryScorer({ minSamples: 30 });
+    for (let i = 0; i < 29; i++) for (let d = 0; d < 40; d++) s.score(`Device/new-${d}`, record(normalMessage(monitor, rand, flood), i), PUMP);
+    expect(s.devices.classes).toBe(0);
+    // A settled pump that floods raises against its own baseline and does not teach the class its flood.
+    for (let i = 0; i < 60; i++) s.score('Device/p1', record(normalMessage(monitor, rand), i), PUMP);
+    for (let i = 60; i < 100; i++) expect(s.score('Device/p1', record(normalMessage(monitor, rand, flood), i), PUMP).map((d) => [d.explanation.detector, d.explanation.label]), `record ${i}`).toContainEqual(['flood', undefined]);
+    // The class learned 30 of p1's normal records and none of its floods: a new pump's flood still stands out.
+    const [classFlood] = s.score('Device/p9', record(normalMessage(monitor, rand, flood), 100), PUMP);
+    expect(classFlood).toMatchObject({ explanation: { detector: 'flood', label: 'class' } });
+  });
+
   it('raises implausible and inconsistent vital signs from the first message', () => {
     const s = new TelemetryScorer();
     const drafts = s.score('talker:mac:02:00:00:00:00:bb', record(normalMessage(monitor, jitter(13), { SpO2: 140, Pulse_Rate: 150, Heart_rate: 75 }), 0));

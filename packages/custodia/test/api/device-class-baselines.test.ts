@@ -1,0 +1,76 @@
+/**
+ * Device-class baselines end to end (detect/telemetry-scorer.ts, app/device-directory.ts):
+ * a real vault subscribed to Mosquitto; two infusion pumps registered with the same
+ * Device.type settle and teach their class; a third pump of that type, registered and
+ * heard for the first time, floods on its first message and is alerted on at once,
+ * explained against the class's baseline, while a new device with no type flooding the
+ * same way is still in its learning period.
+ */
+import { randomBytes } from 'node:crypto';
+import mqtt, { type MqttClient } from 'mqtt';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ETHERNET_ADDRESS_SYSTEM, type DetectStream, type Finding } from '../../src/app/index.js';
+import { MQTT_URL, mqttSuite } from '../helpers/brokers.js';
+import { encode, jitter, normalMessage } from '../helpers/telemetry.js';
+import { startTestVault, type TestVault } from '../helpers/test-vault.js';
+import { until } from '../helpers/until.js';
+import { bearer, createUsers } from './access-fixtures.js';
+
+const INFUSION_PUMP = { coding: [{ system: 'http://snomed.info/sct', code: '706172005', display: 'Ambulatory infusion pump' }] };
+const pump = (n: number) => ({ id: `pump-${n}`, mac: `02:00:00:00:06:0${n}`, addr: `10.0.6.${n}` });
+const FLOOD = { Rate: 4000, TotPkts: 9000, TotBytes: 1_200_000, Load: 4_000_000, SrcLoad: 3_000_000 };
+
+describe.skipIf(MQTT_URL === undefined)(mqttSuite('a new device of a known class is held to its class’s baseline from its first message'), () => {
+  const tag = randomBytes(4).toString('hex');
+  const base = `custodia-test/${tag}`;
+  let t: TestVault;
+  let stream: DetectStream;
+  let pub: MqttClient;
+  let admin: Record<string, string>;
+  let tick = 0;
+  const T0 = Date.now() - 10 * 60_000;
+  const rand = jitter(31);
+  const send = (d: { mac: string; addr: string }, over: Record<string, unknown> = {}) => pub.publishAsync(`${base}/${d.mac}`, encode(normalMessage(d, rand, { ts: T0 + ++tick * 1000, ...over })), { qos: 1 });
+  const findings = async (device: string): Promise<Finding[]> => {
+    const r = await t.request('GET', `/detect/findings?device=${encodeURIComponent(device)}`, undefined, admin);
+    expect(r.status).toBe(200);
+    return r.body.findings;
+  };
+
+  beforeAll(async () => {
+    t = await startTestVault('sqlite', { config: { detectStream: { mqttUrl: MQTT_URL, topic: `${base}/#` } } });
+    admin = bearer(await (await createUsers(t)).token('admin'));
+    for (const n of [1, 2, 3]) {
+      const p = pump(n);
+      expect((await t.request('PUT', `/fhir/Device/${p.id}`, { resourceType: 'Device', id: p.id, status: 'active', type: INFUSION_PUMP, identifier: [{ system: ETHERNET_ADDRESS_SYSTEM, value: p.mac }] })).status).toBe(201);
+    }
+    expect((await t.request('PUT', '/fhir/Device/untyped-1', { resourceType: 'Device', id: 'untyped-1', status: 'active', url: 'http://10.0.6.9/' })).status).toBe(201);
+    stream = t.vault.detectStream!;
+    await stream.start();
+    pub = await mqtt.connectAsync(MQTT_URL!, { clientId: `custodia-test-class-${tag}` });
+  }, 120_000);
+  afterAll(async () => {
+    await pub?.endAsync();
+    await t?.close();
+  });
+
+  it('alerts on the new pump’s first-message flood, explained against its class, and not on an untyped newcomer', async () => {
+    // Pumps 1 and 2: 30 records to settle each, then 20 normal records each that teach the class.
+    for (let i = 0; i < 50; i++) for (const n of [1, 2]) await send(pump(n));
+    await until('the pumps to be scored', () => stream.report().scored === 100);
+    expect(stream.report().devices).toMatchObject({ baselines: 2, classes: 1 });
+    expect(await findings('Device/pump-1')).toEqual([]);
+
+    await send(pump(3), FLOOD);
+    await send({ mac: '02:00:00:00:06:99', addr: '10.0.6.9' }, FLOOD); // Device/untyped-1, by its url
+    await until('both to be scored', () => stream.report().scored === 102);
+    const [flood, ...rest] = await findings('Device/pump-3');
+    expect(rest).toEqual([]);
+    expect(flood).toMatchObject({ severity: 'high', count: 1, explanation: { detector: 'flood', label: 'class', threshold: 5 } });
+    expect(flood!.summary).toContain('the baseline of its device class');
+    const rate = flood!.explanation.features.find((f) => f.feature === 'Rate')!;
+    expect(rate.value).toBe(4000);
+    expect(rate.baseline!).toBeLessThan(14);
+    expect(await findings('Device/untyped-1')).toEqual([]);
+  }, 60_000);
+});
