@@ -49,8 +49,8 @@ export interface DetectStreamReport {
   /** Records refused because a registered Device's topic carried them in another sender's name (topic-identity.ts). */
   readonly impersonations: number;
   readonly failures: number;
-  /** Devices with baselines, those refused one (the set full), and device classes with a pooled network baseline. */
-  readonly devices: { readonly baselines: number; readonly refused: number; readonly classes: number };
+  /** Devices with baselines, those refused one (the set full), device classes with a pooled network baseline, and vital-sign baselines started afresh because a device was given to another patient. */
+  readonly devices: { readonly baselines: number; readonly refused: number; readonly classes: number; readonly reassigned: number };
   /** Device baselines kept between runs (kept-baselines.ts): restored, written, refused. */
   readonly kept: { readonly restored: number; readonly saved: number; readonly refused: number };
   /** Devices whose arrival rate is tracked, and those refused because the set was full. */
@@ -172,7 +172,8 @@ export class DetectStream {
     try {
       const device = await this.#deviceOf(r, true);
       await this.#kept?.restore(device);
-      const drafts = this.#scorer.score(device, r, await this.deps.devices.classOf(device));
+      const [deviceClass, patient] = await Promise.all([this.deps.devices.classOf(device), this.deps.devices.patientOf(device)]);
+      const drafts = this.#scorer.score(device, r, { deviceClass, patient });
       this.#kept?.learned(device, senderKey(r.endpoints)!);
       for (const d of drafts) {
         await this.deps.findings.raise(d);
@@ -183,6 +184,19 @@ export class DetectStream {
       this.#failures += 1;
       this.#onError(e);
     }
+  }
+
+  /**
+   * Forgets, in this process, the baselines of `devices` and of every device whose
+   * vital-sign baseline holds `patient`'s readings (the patient was erased); resolves
+   * once no keep can write them back. The devices forgotten, so that the caller deletes
+   * their kept snapshots.
+   */
+  async forgetPatient(patient: string, devices: readonly string[]): Promise<string[]> {
+    const all = [...new Set([...devices, ...this.#scorer.devicesOf(patient)])];
+    if (this.#kept === undefined) for (const d of all) this.#scorer.forget(d);
+    else await this.#kept.forget(all);
+    return all;
   }
 
   /** Settles once everything received so far has gone through the bus into the scorers (in-process bus only). */

@@ -15,6 +15,9 @@
  * pools the network baselines of each class, so that a new device of a known kind is
  * judged from its first message.
  *
+ * The patient a Device is attached to is its `Device.patient` (a `Patient/<id>` reference):
+ * the scorer keeps vital-sign baselines per patient-device pairing.
+ *
  * MAC first, because addresses are leased (DHCP) and move between devices; a MAC stays
  * with its network card (spoofable, as every identifier in a packet is — the checks on
  * what the device reports are what catch an impostor). A Device `entered-in-error` links
@@ -28,6 +31,8 @@ import type { Clock } from '../kernel/index.js';
 
 export const ETHERNET_ADDRESS_SYSTEM = 'http://terminology.hl7.org/NamingSystem/ethernet-address-identifier';
 const MAX_DEVICES = 200_000;
+/** A relative reference to a Patient (FHIR R4 §2.3.0.1 literal reference, id per §2.24.0.1). */
+const PATIENT_REFERENCE = /^Patient\/[A-Za-z0-9\-.]{1,64}$/;
 
 /** A MAC in canonical form (lower case, colons), from any common spelling; undefined if it is not an EUI-48. */
 export function canonicalMac(text: string): string | undefined {
@@ -61,6 +66,7 @@ interface DeviceJson {
   status?: unknown;
   url?: unknown;
   type?: { coding?: { system?: unknown; code?: unknown }[] };
+  patient?: { reference?: unknown };
   identifier?: { system?: unknown; value?: unknown }[];
 }
 
@@ -69,6 +75,7 @@ export class DeviceDirectory {
   #byIp = new Map<string, string>();
   #known = new Set<string>();
   #classes = new Map<string, string>();
+  #patients = new Map<string, string>();
   #marker: string | undefined;
   #checkedAt = -Infinity;
   #loading: Promise<void> | undefined;
@@ -103,6 +110,12 @@ export class DeviceDirectory {
     return this.#classes.get(device);
   }
 
+  /** The patient (`Patient/<id>`) `Device/<id>` is attached to, if it is stored with one. */
+  async patientOf(device: string): Promise<string | undefined> {
+    await this.#refresh();
+    return this.#patients.get(device);
+  }
+
   async #refresh(): Promise<void> {
     const now = this.clock.now();
     // Checked lately and no load under way. A caller that comes while one is under way
@@ -126,6 +139,7 @@ export class DeviceDirectory {
     const byIp = new Map<string, string>();
     const known = new Set<string>();
     const classes = new Map<string, string>();
+    const patients = new Map<string, string>();
     for (let i = 0; i < keys.length; i += 1000) {
       for (const v of await this.store.loadByKeys(keys.slice(i, i + 1000))) {
         if (v.json === null) continue;
@@ -135,6 +149,8 @@ export class DeviceDirectory {
         known.add(ref);
         const kind = classOfType(d.type);
         if (kind !== undefined) classes.set(ref, kind);
+        const patient = typeof d.patient?.reference === 'string' && PATIENT_REFERENCE.test(d.patient.reference) ? d.patient.reference : undefined;
+        if (patient !== undefined) patients.set(ref, patient);
         for (const id of Array.isArray(d.identifier) ? d.identifier : []) {
           if (id?.system !== ETHERNET_ADDRESS_SYSTEM || typeof id.value !== 'string') continue;
           const mac = canonicalMac(id.value);
@@ -148,5 +164,6 @@ export class DeviceDirectory {
     this.#byIp = byIp;
     this.#known = known;
     this.#classes = classes;
+    this.#patients = patients;
   }
 }

@@ -40,6 +40,12 @@ export class ErasureService {
     private readonly clock: Clock,
     /** Records the erasure in the audit ledger (the destroyed key ids, and who erased whom); durable before it returns. */
     private readonly onErased: (e: { readonly patient: string; readonly keyIds: readonly string[]; readonly actor: string; readonly at: number }) => Promise<void> = async () => undefined,
+    /**
+     * Forgets what the detectors keep about the patient's devices (their Devices in the
+     * compartment, `Device/<id>`): device baselines whose vital signs are the patient's,
+     * which are sealed under the tenant key, not the patient's.
+     */
+    private readonly forgetDevices: (patient: string, devices: readonly string[]) => Promise<void> = async () => undefined,
   ) {}
 
   /**
@@ -67,6 +73,8 @@ export class ErasureService {
     const sharedKept = entries.filter((e) => e.keyId !== null && !gone.has(e.keyId)).length;
     // The ledger commits to which keys went (so `custodia ledger verify` accepts the emptied versions), and audits who erased.
     await this.onErased({ patient: patientId, keyIds: destroyed, actor, at: now });
+    // After the record: should this fail, the keys are gone and recorded all the same, and the snapshots age out within the baseline window (an hour).
+    await this.forgetDevices(owner, entries.filter((e) => e.type === 'Device').map((e) => `Device/${e.id}`));
     await this.log.record({ at: now, action: 'patient.erase', actor, detail: { phase: 'done', patient: patientId, reason, keys: destroyed.length, versions: counts.versions, resources: counts.resources, sharedKept } });
     return { patient: patientId, erasedAt: now, keys: destroyed.length, versions: counts.versions, resources: counts.resources, sharedKept };
   }

@@ -62,6 +62,20 @@ export class KeptBaselines {
   }
 
   /**
+   * Forgets these devices' baselines here (a patient whose vital signs they hold was
+   * erased): not kept again, and the keep under way, if any, has ended when this
+   * resolves, so that nothing writes them back after the caller deletes the rows.
+   */
+  async forget(devices: readonly string[]): Promise<void> {
+    for (const d of devices) {
+      this.scorer.forget(d);
+      this.#unkept.delete(d);
+      this.#senders.delete(d);
+    }
+    await this.settled();
+  }
+
+  /**
    * A device that has no baselines here takes back the ones kept, once (concurrent records
    * of it wait for the same read). Kept bytes that do not open for this device or are not
    * a snapshot of this version are counted, and the device learns afresh; the database

@@ -21,7 +21,7 @@ async function withKeys<T>(config: VaultConfig, fn: (db: Database, services: { e
     const keys = db.keyManagement.keys;
     if (keys === undefined) throw new CustodiaError('config-invalid', 'Encryption at rest is off (CUSTODIA_ENCRYPTION_AT_REST=off): there are no keys');
     return await fn(db, {
-      erasure: new ErasureService(keys, db.sealedData, db.legalHolds, config.retention, db.operatorLog, clock, ledgerErasureRecorder(db, config.ledger.audit)),
+      erasure: new ErasureService(keys, db.sealedData, db.legalHolds, config.retention, db.operatorLog, clock, ledgerErasureRecorder(db, config.ledger.audit), async (_patient, devices) => void (await db.baselines.forget(devices))),
       rotation: new KeyRotation(keys, db.sealedData, db.keyManagement.atRest, db.operatorLog, clock),
     });
   } finally {

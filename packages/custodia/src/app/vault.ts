@@ -207,7 +207,12 @@ export async function createVault(config: VaultConfig, overrides: VaultOverrides
   // ahead of it whenever it is read more than once a millisecond.
   const rateLimiter = new RateLimiter(wallClock, config.rateLimits, database.sharedBuckets);
   const keys = database.keyManagement.keys;
-  const erasure = keys === undefined ? undefined : new ErasureService(keys, database.sealedData, database.legalHolds, config.retention, database.operatorLog, clock, ledgerErasureRecorder(database, config.ledger.audit, (n) => ledger.appended(n)));
+  // The detection stream is built below; an erasure reaches it through this binding.
+  let streamOfErasure: DetectStream | undefined;
+  const forgetDevices = async (patient: string, devices: readonly string[]): Promise<void> => {
+    await database.baselines.forget(streamOfErasure === undefined ? devices : await streamOfErasure.forgetPatient(patient, devices));
+  };
+  const erasure = keys === undefined ? undefined : new ErasureService(keys, database.sealedData, database.legalHolds, config.retention, database.operatorLog, clock, ledgerErasureRecorder(database, config.ledger.audit, (n) => ledger.appended(n)), forgetDevices);
   const keyRotation = keys === undefined ? undefined : new KeyRotation(keys, database.sealedData, database.keyManagement.atRest, database.operatorLog, clock);
   // A database restored from a backup taken before an erasure loses the erased records again.
   await erasure?.replay();
@@ -218,6 +223,7 @@ export async function createVault(config: VaultConfig, overrides: VaultOverrides
   const findings = new FindingService(database.findings, audit, clock, random, undefined, { buckets: database.sharedBuckets, clock: wallClock });
   const inventory = new TalkerInventory(database.talkers, audit, clock);
   const detectStream = config.detectStream === undefined ? undefined : new DetectStream({ config: config.detectStream, findings, devices: new DeviceDirectory(store, clock), inventory, clock, random, baselines: database.baselines, keepEveryMs: config.detectStream.keepSeconds * 1000 });
+  streamOfErasure = detectStream;
   const oauth = createOAuthServer({ fhirBaseUrl: config.fhirBaseUrl, mutualTls: tls?.clientCa !== undefined, access, key, tokens, identity, store: database.oauth, fhir, clock, random, rateLimiter, events: securityEvents, ...(overrides.oauth === undefined ? {} : { options: overrides.oauth }) });
   return Object.freeze({
     config,

@@ -27,6 +27,14 @@
  *   learning period. Vital signs belong to a patient, not a class: they have no class
  *   baseline.
  *
+ * A device's vital-sign baseline belongs to the patient it is attached to (FHIR
+ * `Device.patient`): when the device is given to another patient (or taken off one), its
+ * vital-sign baseline starts learning again, so that a monitor moved to the next bed does
+ * not report the new patient's normal readings as an alteration of the last one's. The
+ * network baseline is the device's and carries on. Snapshots record whose vital signs
+ * they hold, and a restored one whose patient is no longer the device's is dropped by the
+ * same rule at the device's next record.
+ *
  * Time comes from the records. Pure: no clock, no I/O; the app feeds records in and
  * raises the drafts.
  */
@@ -68,6 +76,16 @@ const NETWORK_RESOLUTION: Partial<Record<NetworkFeature, number>> = Object.fromE
   (['SrcBytes', 'DstBytes', 'sMaxPktSz', 'dMaxPktSz', 'sMinPktSz', 'dMinPktSz', 'Trans', 'TotPkts', 'TotBytes', 'Packet_num', 'Loss', 'Rate', 'Load', 'SrcLoad', 'DstLoad'] as const).map((f) => [f, 1]),
 );
 
+/** What the app knows of a device beyond its record: its class (Device.type, `system|code`) and the patient it is attached to (`Patient/<id>`). */
+export interface DeviceContext {
+  readonly deviceClass?: string | undefined;
+  readonly patient?: string | undefined;
+}
+
+/** The snapshot part of the vital signs: `vitals`, or `vitals of Patient/<id>` when they are a patient's. */
+const VITALS_PART = 'vitals';
+const OWNED_VITALS = /^vitals of (Patient\/[A-Za-z0-9\-.]{1,64})$/;
+
 const explained = (d: FeatureDeviation): ExplainedFeature => ({ feature: d.feature, value: d.value, baseline: d.median, z: round(d.z) });
 const round = (x: number): number => Math.round(x * 1000) / 1000;
 
@@ -75,6 +93,9 @@ export class TelemetryScorer {
   readonly #network: DeviceBaselines;
   readonly #vitals: DeviceBaselines;
   readonly #classes: DeviceBaselines;
+  /** The patient whose vital signs each device's vital-sign baseline holds, for devices attached to one. */
+  readonly #owners = new Map<string, string>();
+  #reassigned = 0;
   readonly #vitalZ: number;
   readonly #floodZ: number;
   readonly #floodFactor: number;
@@ -111,8 +132,9 @@ export class TelemetryScorer {
     const vitals = this.#vitals.get(device);
     const network = this.#network.get(device);
     if (vitals === undefined || network === undefined) return undefined;
+    const owner = this.#owners.get(device);
     return encodeBaselines([
-      { name: 'vitals', features: vitals.features, state: vitals.state() },
+      { name: owner === undefined ? VITALS_PART : `${VITALS_PART} of ${owner}`, features: vitals.features, state: vitals.state() },
       { name: 'network', features: network.features, state: network.state() },
     ]);
   }
@@ -126,13 +148,16 @@ export class TelemetryScorer {
   restore(device: string, bytes: Uint8Array): boolean {
     if (this.has(device)) throw new RangeError('the device already has baselines here');
     const parts = decodeBaselines(bytes, this.#capacity);
-    const part = (name: string, features: readonly string[]) => {
-      const p = parts.find((x) => x.name === name);
+    const part = (name: string, features: readonly string[], matches = (n: string) => n === name) => {
+      const p = parts.find((x) => matches(x.name));
       if (p === undefined || p.features.length !== features.length || p.features.some((f, i) => f !== features[i])) throw new RangeError(`the snapshot's ${name} baseline has other features than this version's`);
-      return p.state;
+      return p;
     };
-    const vitals = part('vitals', VITAL_SIGNS);
-    const network = part('network', NETWORK_FEATURES);
+    // Whose vital signs: the part's name is snapshot content, checked against the one form it may take.
+    const vitalsPart = part(VITALS_PART, VITAL_SIGNS, (n) => n === VITALS_PART || OWNED_VITALS.test(n));
+    const owner = OWNED_VITALS.exec(vitalsPart.name)?.[1];
+    const vitals = vitalsPart.state;
+    const network = part('network', NETWORK_FEATURES).state;
     if (parts.length !== 2) throw new RangeError('a device snapshot holds the vitals and network baselines only');
     const v = this.#vitals.admit(device);
     const n = v === undefined ? undefined : this.#network.admit(device);
@@ -148,32 +173,45 @@ export class TelemetryScorer {
       this.#network.forget(device);
       throw e;
     }
+    if (owner !== undefined) this.#owners.set(device, owner);
     return true;
   }
 
   /** Drops `device`'s baselines (another scorer carries on with them); true if it had some. */
   forget(device: string): boolean {
+    this.#owners.delete(device);
     this.#network.forget(device);
     return this.#vitals.forget(device);
   }
 
   /** Devices with baselines, and devices refused one because the set was full. */
-  get devices(): { readonly baselines: number; readonly refused: number; readonly classes: number } {
-    return { baselines: this.#vitals.size, refused: this.#vitals.refused, classes: this.#classes.size };
+  get devices(): { readonly baselines: number; readonly refused: number; readonly classes: number; readonly reassigned: number } {
+    return { baselines: this.#vitals.size, refused: this.#vitals.refused, classes: this.#classes.size, reassigned: this.#reassigned };
+  }
+
+  /** The devices whose vital-sign baselines hold `patient`'s readings (to forget them when the patient is erased). */
+  devicesOf(patient: string): string[] {
+    return [...this.#owners].filter(([, p]) => p === patient).map(([d]) => d);
   }
 
   /**
-   * Scores one record of `device` (a `Device/<id>` or an inventory entry) of class
-   * `deviceClass` (when it has one): the drafts it raises, most severe first; an empty
-   * list for a normal record, or a learning device with no settled class baseline.
+   * Scores one record of `device` (a `Device/<id>` or an inventory entry), of its class
+   * and attached to its patient when it has them: the drafts it raises, most severe
+   * first; an empty list for a normal record, or a learning device with no settled class
+   * baseline.
    *
    * @example
-   *   for (const draft of scorer.score('Device/monitor-1', record, 'http://snomed.info/sct|706172005')) await findings.raise(draft);
+   *   for (const draft of scorer.score('Device/monitor-1', record, { deviceClass: 'http://snomed.info/sct|706172005', patient: 'Patient/p1' })) await findings.raise(draft);
    */
-  score(device: string, r: TelemetryRecord, deviceClass?: string): FindingDraft[] {
+  score(device: string, r: TelemetryRecord, context: DeviceContext = {}): FindingDraft[] {
+    const { deviceClass, patient } = context;
+    this.#attach(device, patient);
     const window = { device, start: r.timeMs, end: r.timeMs };
     const drafts: FindingDraft[] = checkVitalSigns(r.vitals, this.#plausible).map((issue) => this.#physiology(window, issue));
     const vitals = this.#vitals.observe(device, r.timeMs, VITAL_SIGNS.map((f) => r.vitals[f]));
+    // Whose readings the baseline now holds (only for a device that has one: refused devices are not remembered).
+    if (patient !== undefined && !vitals.refused) this.#owners.set(device, patient);
+    else this.#owners.delete(device);
     const row = NETWORK_FEATURES.map((f) => r.network[f]);
     const network = this.#network.observe(device, r.timeMs, row);
     const alteration = this.#alteration(window, vitals);
@@ -182,6 +220,16 @@ export class TelemetryScorer {
     drafts.push(...own);
     if (deviceClass !== undefined) drafts.push(...this.#byClass(window, deviceClass, network, r.timeMs, row, own.length === 0));
     return drafts;
+  }
+
+  /** Starts `device`'s vital-sign baseline afresh when the patient it is attached to is not the one its baseline learned. */
+  #attach(device: string, patient: string | undefined): void {
+    if (this.#vitals.get(device) !== undefined && this.#owners.get(device) !== patient) {
+      // A fresh baseline in the same place, so that the device still has baselines here (nothing is restored over its network baseline).
+      this.#vitals.forget(device);
+      this.#vitals.admit(device);
+      this.#reassigned += 1;
+    }
   }
 
   /** A settled device's normal record teaches its class; a learning (or refused) device is held to its settled class. */

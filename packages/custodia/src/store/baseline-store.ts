@@ -30,6 +30,8 @@ export interface BaselineStore {
   load(device: string): Promise<Uint8Array | undefined>;
   /** Keeps these snapshots, replacing each device's earlier one, and deletes those saved before `forgetBefore`; one transaction. */
   keep(snapshots: readonly KeptBaseline[], forgetBefore: number): Promise<void>;
+  /** Deletes the snapshots of these devices (a patient they held was erased); how many there were. */
+  forget(devices: readonly string[]): Promise<number>;
   /** Devices with a snapshot kept. */
   count(): Promise<number>;
   /** Re-seals the snapshots sealed by `keyIds` under the current tenant key; which of them still seal one. */
@@ -55,6 +57,15 @@ export function baselineStore(h: Pick<DatabaseHandle, 'read' | 'transaction'>, a
           await sql`DELETE FROM detect_baselines WHERE saved_at < ${forgetBefore}`.execute(db);
         }),
       ),
+    forget: (devices) =>
+      guarded(async () => {
+        let n = 0;
+        for (let i = 0; i < devices.length; i += 500) {
+          const chunk = devices.slice(i, i + 500);
+          n += Number((await h.transaction((db: Kysely<unknown>) => sql`DELETE FROM detect_baselines WHERE device IN (${sql.join(chunk)})`.execute(db))).numAffectedRows ?? 0);
+        }
+        return n;
+      }),
     count: () => guarded(async () => Number((await sql<{ n: number | string }>`SELECT COUNT(*) AS n FROM detect_baselines`.execute(h.read)).rows[0]?.n ?? 0)),
     resealBaselines: (keyIds) =>
       guarded(async () => {

@@ -5,7 +5,7 @@
  * telemetry raises nothing.
  */
 import { describe, expect, it } from 'vitest';
-import { checkVitalSigns, InProcessBus, TelemetryScorer, type TelemetryRecord } from '../../src/detect/index.js';
+import { checkVitalSigns, decodeBaselines, encodeBaselines, InProcessBus, TelemetryScorer, type TelemetryRecord } from '../../src/detect/index.js';
 import { parseTelemetryMessage } from '../../src/ingest/index.js';
 import { ManualClock, systemClock } from '../../src/kernel/index.js';
 import { encode, jitter, normalMessage } from '../helpers/telemetry.js';
@@ -54,11 +54,11 @@ describe('telemetry scorer', () => {
     const s = new TelemetryScorer({ minSamples: 30 });
     const rand = jitter(21);
     // Two settled pumps: their first 30 records learn their own baselines, the next 20 each teach the class.
-    for (let i = 0; i < 50; i++) for (const d of ['Device/p1', 'Device/p2']) expect(s.score(d, record(normalMessage(monitor, rand), i), PUMP)).toEqual([]);
-    expect(s.devices).toEqual({ baselines: 2, refused: 0, classes: 1 });
+    for (let i = 0; i < 50; i++) for (const d of ['Device/p1', 'Device/p2']) expect(s.score(d, record(normalMessage(monitor, rand), i), { deviceClass: PUMP })).toEqual([]);
+    expect(s.devices).toEqual({ baselines: 2, refused: 0, classes: 1, reassigned: 0 });
     // A new pump, normal: nothing. The same pump flooding on its second message: a flood, against the class.
-    expect(s.score('Device/p3', record(normalMessage(monitor, rand), 50), PUMP)).toEqual([]);
-    const [flood, ...rest] = s.score('Device/p3', record(normalMessage(monitor, rand, { Rate: 4000, TotPkts: 9000, TotBytes: 1_200_000, Load: 4_000_000 }), 51), PUMP);
+    expect(s.score('Device/p3', record(normalMessage(monitor, rand), 50), { deviceClass: PUMP })).toEqual([]);
+    const [flood, ...rest] = s.score('Device/p3', record(normalMessage(monitor, rand, { Rate: 4000, TotPkts: 9000, TotBytes: 1_200_000, Load: 4_000_000 }), 51), { deviceClass: PUMP });
     expect(rest).toEqual([]);
     expect(flood).toMatchObject({ device: 'Device/p3', severity: 'high', explanation: { detector: 'flood', label: 'class', threshold: 5 } });
     expect(flood!.summary).toMatch(/^Traffic far above the baseline of its device class \(it is still learning its own\)/);
@@ -67,7 +67,7 @@ describe('telemetry scorer', () => {
     // Without a class, or of a class no settled device has taught, the same flood is the learning period's.
     const flooding = normalMessage(monitor, rand, { Rate: 4000, TotPkts: 9000, TotBytes: 1_200_000, Load: 4_000_000 });
     expect(s.score('Device/p4', record(flooding, 52))).toEqual([]);
-    expect(s.score('Device/p5', record(flooding, 52), 'http://snomed.info/sct|numbers-unheard-of')).toEqual([]);
+    expect(s.score('Device/p5', record(flooding, 52), { deviceClass: 'http://snomed.info/sct|numbers-unheard-of' })).toEqual([]);
     expect(s.devices.classes).toBe(1);
   });
 
@@ -77,14 +77,70 @@ describe('telemetry scorer', () => {
     const flood = { Rate: 4000, TotPkts: 9000, TotBytes: 1_200_000, Load: 4_000_000 };
     // Learning devices teach nothing: 40 new pumps that flood from birth leave the class without a baseline.
     const s = new TelemetryScorer({ minSamples: 30 });
-    for (let i = 0; i < 29; i++) for (let d = 0; d < 40; d++) s.score(`Device/new-${d}`, record(normalMessage(monitor, rand, flood), i), PUMP);
+    for (let i = 0; i < 29; i++) for (let d = 0; d < 40; d++) s.score(`Device/new-${d}`, record(normalMessage(monitor, rand, flood), i), { deviceClass: PUMP });
     expect(s.devices.classes).toBe(0);
     // A settled pump that floods raises against its own baseline and does not teach the class its flood.
-    for (let i = 0; i < 60; i++) s.score('Device/p1', record(normalMessage(monitor, rand), i), PUMP);
-    for (let i = 60; i < 100; i++) expect(s.score('Device/p1', record(normalMessage(monitor, rand, flood), i), PUMP).map((d) => [d.explanation.detector, d.explanation.label]), `record ${i}`).toContainEqual(['flood', undefined]);
+    for (let i = 0; i < 60; i++) s.score('Device/p1', record(normalMessage(monitor, rand), i), { deviceClass: PUMP });
+    for (let i = 60; i < 100; i++) expect(s.score('Device/p1', record(normalMessage(monitor, rand, flood), i), { deviceClass: PUMP }).map((d) => [d.explanation.detector, d.explanation.label]), `record ${i}`).toContainEqual(['flood', undefined]);
     // The class learned 30 of p1's normal records and none of its floods: a new pump's flood still stands out.
-    const [classFlood] = s.score('Device/p9', record(normalMessage(monitor, rand, flood), 100), PUMP);
+    const [classFlood] = s.score('Device/p9', record(normalMessage(monitor, rand, flood), 100), { deviceClass: PUMP });
     expect(classFlood).toMatchObject({ explanation: { detector: 'flood', label: 'class' } });
+  });
+
+  it('starts a device’s vital-sign baseline afresh when it is given to another patient, and keeps its network baseline', () => {
+    const rand = jitter(23);
+    const A = { patient: 'Patient/a' };
+    const B = { patient: 'Patient/b' };
+    const tachycardic = { Pulse_Rate: 121, Heart_rate: 120, SYS: 150, DIA: 95 }; // patient b's normal
+    const s = new TelemetryScorer({ minSamples: 30 });
+    for (let i = 0; i < 60; i++) s.score('Device/m1', record(normalMessage(monitor, rand), i), A);
+    // The same readings on the same patient would be an alteration…
+    const control = new TelemetryScorer({ minSamples: 30 });
+    for (let i = 0; i < 60; i++) control.score('Device/m1', record(normalMessage(monitor, jitter(23)), i), A);
+    expect(control.score('Device/m1', record(normalMessage(monitor, rand, tachycardic), 60), A).map((d) => d.explanation.label)).toContain('deviation');
+    // …on the next patient they are that patient's first readings: learning, not an alarm.
+    for (let i = 60; i < 89; i++) expect(s.score('Device/m1', record(normalMessage(monitor, rand, tachycardic), i), B), `record ${i}`).toEqual([]);
+    expect(s.devices).toMatchObject({ baselines: 1, reassigned: 1 });
+    expect(s.devicesOf('Patient/b')).toEqual(['Device/m1']);
+    expect(s.devicesOf('Patient/a')).toEqual([]);
+    // The network baseline is the device's: a flood right after the move still alerts.
+    const [flood] = s.score('Device/m1', record(normalMessage(monitor, rand, { ...tachycardic, Rate: 4000, TotPkts: 9000, TotBytes: 1_200_000, Load: 4_000_000 }), 89), B);
+    expect(flood).toMatchObject({ explanation: { detector: 'flood' } });
+    expect(flood!.explanation.label).toBeUndefined();
+    // Once settled on patient b, b's own deviation alerts.
+    for (let i = 90; i < 100; i++) s.score('Device/m1', record(normalMessage(monitor, rand, tachycardic), i), B);
+    expect(s.score('Device/m1', record(normalMessage(monitor, rand, { ...tachycardic, SpO2: 84 }), 100), B).map((d) => d.explanation.label)).toEqual(['deviation']);
+    // Taken off every patient: afresh again.
+    s.score('Device/m1', record(normalMessage(monitor, rand), 101));
+    expect(s.devices.reassigned).toBe(2);
+    expect(s.devicesOf('Patient/b')).toEqual([]);
+  });
+
+  it('keeps whose vital signs a snapshot holds, and drops them at the next record when the device has another patient', () => {
+    const rand = jitter(24);
+    const s = new TelemetryScorer({ minSamples: 30 });
+    for (let i = 0; i < 40; i++) s.score('Device/m1', record(normalMessage(monitor, rand), i), { patient: 'Patient/a' });
+    for (let i = 0; i < 40; i++) s.score('Device/m2', record(normalMessage(monitor, rand), i));
+    const owned = s.snapshot('Device/m1')!;
+    const unowned = s.snapshot('Device/m2')!;
+    expect(decodeBaselines(owned, 256).map((p) => p.name)).toEqual(['vitals of Patient/a', 'network']);
+    expect(decodeBaselines(unowned, 256).map((p) => p.name)).toEqual(['vitals', 'network']);
+    // Restored while still on patient a: its deviations alert at once.
+    const same = new TelemetryScorer({ minSamples: 30 });
+    expect(same.restore('Device/m1', owned)).toBe(true);
+    expect(same.devicesOf('Patient/a')).toEqual(['Device/m1']);
+    expect(same.score('Device/m1', record(normalMessage(monitor, rand, { SpO2: 84 }), 40), { patient: 'Patient/a' }).map((d) => d.explanation.label)).toEqual(['deviation']);
+    // Restored after the device moved to patient c: a's readings are dropped, c's learned.
+    const moved = new TelemetryScorer({ minSamples: 30 });
+    moved.restore('Device/m1', owned);
+    expect(moved.score('Device/m1', record(normalMessage(monitor, rand, { SpO2: 84 }), 40), { patient: 'Patient/c' })).toEqual([]);
+    expect(moved.devices.reassigned).toBe(1);
+    // The name is snapshot content: anything but the two forms is refused.
+    const parts = decodeBaselines(owned, 256);
+    for (const name of ['vitals of Patient/a b', 'vitals of Observation/x', 'vitals of Patient/', 'vitalsof Patient/a']) {
+      const forged = encodeBaselines([{ ...parts[0]!, name }, parts[1]!]);
+      expect(() => new TelemetryScorer().restore('Device/m1', forged), name).toThrow(RangeError);
+    }
   });
 
   it('raises implausible and inconsistent vital signs from the first message', () => {

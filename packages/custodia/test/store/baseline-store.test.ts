@@ -70,6 +70,16 @@ for (const name of ALL_DATABASES) {
       expect(await vdb.baselines.count()).toBe(1);
     });
 
+    it('forgets the snapshots of given devices, and only those', async () => {
+      await vdb.baselines.keep([{ device: 'Device/x1', savedAt: 5_000, snapshot: snapshotOf('Device/x1', 3) }, { device: 'Device/x2', savedAt: 5_000, snapshot: snapshotOf('Device/x2', 3) }], 0);
+      expect(await vdb.baselines.forget(['Device/x1', 'Device/never-kept', "Device/x2' OR 1=1 --"])).toBe(1);
+      expect(await vdb.baselines.load('Device/x1')).toBeUndefined();
+      expect(await vdb.baselines.load('Device/x2')).toBeDefined();
+      expect(await vdb.baselines.forget([])).toBe(0);
+      expect(await vdb.baselines.forget(['Device/x2'])).toBe(1);
+      expect(await vdb.baselines.load('Device/a')).toBeDefined();
+    });
+
     it('keeps a snapshot sealed, bound to its device', async () => {
       const a = (await vdb.baselines.load('Device/a'))!;
       const row = await stored('Device/a');
