@@ -278,6 +278,7 @@ log('detect: device baselines kept and restored, 500 devices with full baselines
 const kept = await baselineFigures();
 emit('detect.baselines.keep', kept.keep, 'devices/s', 'detect.telemetry.score', kept.score);
 emit('detect.baselines.restore', kept.restore, 'devices/s', 'detect.telemetry.score', kept.score);
+emit('detect.telemetry.score_with_class', kept.scoreInContext, 'records/s', 'detect.telemetry.score', kept.score);
 emit('detect.baselines.snapshot_bytes', kept.snapshotBytes, 'bytes', 'detect.baselines.sample_bytes', kept.sampleBytes);
 
 // Detection (issue 6): the isolation forest against scikit-learn's on the same NSL-KDD

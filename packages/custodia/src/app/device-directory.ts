@@ -116,6 +116,13 @@ export class DeviceDirectory {
     return this.#patients.get(device);
   }
 
+  /** The Devices (`Device/<id>`) attached to `patient` (`Patient/<id>`), as stored now (the directory is reloaded first if it changed). */
+  async devicesOf(patient: string): Promise<string[]> {
+    this.#checkedAt = -Infinity; // an erasure asks: no five-second-old view
+    await this.#refresh();
+    return [...this.#patients].filter(([, p]) => p === patient).map(([d]) => d);
+  }
+
   async #refresh(): Promise<void> {
     const now = this.clock.now();
     // Checked lately and no load under way. A caller that comes while one is under way

@@ -41,11 +41,12 @@ export class ErasureService {
     /** Records the erasure in the audit ledger (the destroyed key ids, and who erased whom); durable before it returns. */
     private readonly onErased: (e: { readonly patient: string; readonly keyIds: readonly string[]; readonly actor: string; readonly at: number }) => Promise<void> = async () => undefined,
     /**
-     * Forgets what the detectors keep about the patient's devices (their Devices in the
-     * compartment, `Device/<id>`): device baselines whose vital signs are the patient's,
-     * which are sealed under the tenant key, not the patient's.
+     * Forgets what the detectors keep about `Patient/<id>`'s vital signs: the baselines of
+     * the Devices attached to them (`Device.patient`; R4 puts Device outside the Patient
+     * compartment, so those Devices are not erased) and of any device whose vital-sign
+     * baseline holds their readings. Sealed under the tenant key, not the patient's.
      */
-    private readonly forgetDevices: (patient: string, devices: readonly string[]) => Promise<void> = async () => undefined,
+    private readonly forgetDevices: (patient: string) => Promise<void> = async () => undefined,
   ) {}
 
   /**
@@ -74,7 +75,7 @@ export class ErasureService {
     // The ledger commits to which keys went (so `custodia ledger verify` accepts the emptied versions), and audits who erased.
     await this.onErased({ patient: patientId, keyIds: destroyed, actor, at: now });
     // After the record: should this fail, the keys are gone and recorded all the same, and the snapshots age out within the baseline window (an hour).
-    await this.forgetDevices(owner, entries.filter((e) => e.type === 'Device').map((e) => `Device/${e.id}`));
+    await this.forgetDevices(owner);
     await this.log.record({ at: now, action: 'patient.erase', actor, detail: { phase: 'done', patient: patientId, reason, keys: destroyed.length, versions: counts.versions, resources: counts.resources, sharedKept } });
     return { patient: patientId, erasedAt: now, keys: destroyed.length, versions: counts.versions, resources: counts.resources, sharedKept };
   }

@@ -11,6 +11,7 @@ import type { VaultConfig } from './config.js';
 import { badPatientId, ErasureService, type ErasureReport } from './erasure-service.js';
 import { KeyRotation, type KeyStatus, type ResealProgress } from './key-rotation.js';
 import { openVaultDatabase } from './vault.js';
+import { DeviceDirectory } from './device-directory.js';
 import { ledgerErasureRecorder } from './erasure-record.js';
 
 type Database = Awaited<ReturnType<typeof openVaultDatabase>>;
@@ -21,7 +22,7 @@ async function withKeys<T>(config: VaultConfig, fn: (db: Database, services: { e
     const keys = db.keyManagement.keys;
     if (keys === undefined) throw new CustodiaError('config-invalid', 'Encryption at rest is off (CUSTODIA_ENCRYPTION_AT_REST=off): there are no keys');
     return await fn(db, {
-      erasure: new ErasureService(keys, db.sealedData, db.legalHolds, config.retention, db.operatorLog, clock, ledgerErasureRecorder(db, config.ledger.audit), async (_patient, devices) => void (await db.baselines.forget(devices))),
+      erasure: new ErasureService(keys, db.sealedData, db.legalHolds, config.retention, db.operatorLog, clock, ledgerErasureRecorder(db, config.ledger.audit), async (patient) => void (await db.baselines.forget(await new DeviceDirectory(db.resources, clock).devicesOf(patient)))),
       rotation: new KeyRotation(keys, db.sealedData, db.keyManagement.atRest, db.operatorLog, clock),
     });
   } finally {

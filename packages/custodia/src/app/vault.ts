@@ -208,8 +208,10 @@ export async function createVault(config: VaultConfig, overrides: VaultOverrides
   const rateLimiter = new RateLimiter(wallClock, config.rateLimits, database.sharedBuckets);
   const keys = database.keyManagement.keys;
   // The detection stream is built below; an erasure reaches it through this binding.
+  const deviceDirectory = new DeviceDirectory(store, clock);
   let streamOfErasure: DetectStream | undefined;
-  const forgetDevices = async (patient: string, devices: readonly string[]): Promise<void> => {
+  const forgetDevices = async (patient: string): Promise<void> => {
+    const devices = await deviceDirectory.devicesOf(patient);
     await database.baselines.forget(streamOfErasure === undefined ? devices : await streamOfErasure.forgetPatient(patient, devices));
   };
   const erasure = keys === undefined ? undefined : new ErasureService(keys, database.sealedData, database.legalHolds, config.retention, database.operatorLog, clock, ledgerErasureRecorder(database, config.ledger.audit, (n) => ledger.appended(n)), forgetDevices);
@@ -222,7 +224,7 @@ export async function createVault(config: VaultConfig, overrides: VaultOverrides
   await database.ledger.refileClearPatients();
   const findings = new FindingService(database.findings, audit, clock, random, undefined, { buckets: database.sharedBuckets, clock: wallClock });
   const inventory = new TalkerInventory(database.talkers, audit, clock);
-  const detectStream = config.detectStream === undefined ? undefined : new DetectStream({ config: config.detectStream, findings, devices: new DeviceDirectory(store, clock), inventory, clock, random, baselines: database.baselines, keepEveryMs: config.detectStream.keepSeconds * 1000 });
+  const detectStream = config.detectStream === undefined ? undefined : new DetectStream({ config: config.detectStream, findings, devices: deviceDirectory, inventory, clock, random, baselines: database.baselines, keepEveryMs: config.detectStream.keepSeconds * 1000 });
   streamOfErasure = detectStream;
   const oauth = createOAuthServer({ fhirBaseUrl: config.fhirBaseUrl, mutualTls: tls?.clientCa !== undefined, access, key, tokens, identity, store: database.oauth, fhir, clock, random, rateLimiter, events: securityEvents, ...(overrides.oauth === undefined ? {} : { options: overrides.oauth }) });
   return Object.freeze({

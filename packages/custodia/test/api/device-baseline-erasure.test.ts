@@ -85,6 +85,8 @@ for (const dialect of ALL_DATABASES) {
       expect((await t.request('POST', '/fhir/Patient/p1/$erase', REASON, bearer(await users.token('privacy-officer')))).status).toBe(200);
       expect(await kept()).toEqual(['Device/spare-1']);
       expect(stream.report().devices.baselines).toBe(before - 1);
+      // The monitor's Device is the hospital's (R4 keeps Device out of the Patient compartment): it stays.
+      expect((await t.request('GET', '/fhir/Device/bedside-1', undefined, bearer(t.token))).status).toBe(200);
       // Later keeps do not write it back.
       await send(SPARE, TACHYCARDIC);
       await until('the spare monitor to be scored', () => stream.report().scored === 92);

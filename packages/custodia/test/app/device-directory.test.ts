@@ -24,6 +24,8 @@ describe('device directory', () => {
       tx.writeVersions([
         device('monitor-1', { identifier: [{ system: ETHERNET_ADDRESS_SYSTEM, value: '02-00-00-00-04-17' }], url: 'http://10.0.4.17/' }),
         device('pump-2', { url: '10.0.4.18', type: { coding: [{ display: 'no system or code' }, { system: 'http://snomed.info/sct', code: '69805005' }] } }),
+        device('bed-3', { url: '10.0.4.21', patient: { reference: 'Patient/p9' } }),
+        device('bed-4', { url: '10.0.4.22', patient: { reference: 'Group/ward-4' } }),
         device('gone', { status: 'entered-in-error', url: '10.0.4.20', type: { coding: [{ system: 'http://snomed.info/sct', code: '69805005' }] } }),
       ]),
     );
@@ -48,6 +50,15 @@ describe('device directory', () => {
     expect(await directory.classOf('Device/pump-2')).toBe('http://snomed.info/sct|69805005');
     expect(await directory.classOf('Device/monitor-1')).toBeUndefined();
     expect(await directory.classOf('Device/gone')).toBeUndefined();
+  });
+
+  it('knows the patient each Device is attached to, by a Patient reference only', async () => {
+    const directory = new DeviceDirectory(store, clock);
+    expect(await directory.patientOf('Device/bed-3')).toBe('Patient/p9');
+    expect(await directory.patientOf('Device/bed-4')).toBeUndefined();
+    expect(await directory.patientOf('Device/pump-2')).toBeUndefined();
+    expect(await directory.devicesOf('Patient/p9')).toEqual(['Device/bed-3']);
+    expect(await directory.devicesOf('Patient/nobody')).toEqual([]);
   });
 
   it('makes callers that come during a load wait for it', async () => {

@@ -4,9 +4,11 @@
  * reason is required, a legal hold refuses erasure and says why until it is released, a
  * retention policy file refuses erasure of a recent record naming its legal basis (and a
  * malformed one is a clear configuration error), the erasure prints what it destroyed, a
- * vault opened afterwards answers 410 for the patient and 200 for everyone else, and an
+ * vault opened afterwards answers 410 for the patient and 200 for everyone else (and the
+ * kept baseline of the patient's bedside monitor is deleted, another device's not), and an
  * unknown or already erased patient is refused. The operator log records each change.
  */
+import BetterSqlite3 from 'better-sqlite3';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,7 +20,10 @@ const PATIENTS = ['pa', 'pb', 'pc'] as const;
 const patient = (id: string, i: number) => ({ resourceType: 'Patient', id, name: [{ family: `Löschmann${i}`, given: ['Eva'] }], birthDate: `197${i}-05-0${i + 1}` });
 const observations = (id: string, i: number) =>
   [0, 1].map((j) => ({ resourceType: 'Observation', id: `${id}-obs-${j}`, status: 'final', code: { text: 'pulse' }, subject: { reference: `Patient/${id}` }, valueQuantity: { value: 70 + i + j, unit: '/min' } }));
-const RESOURCES = PATIENTS.flatMap((id, i) => [patient(id, i), ...observations(id, i)]);
+// pa wears a bedside monitor (Device.patient): its kept baseline holds pa's vital signs. R4 keeps
+// Device out of the Patient compartment: the Device is the hospital's (tenant key) and stays.
+const MONITOR = { resourceType: 'Device', id: 'pa-monitor', status: 'active', patient: { reference: 'Patient/pa' } };
+const RESOURCES = [...PATIENTS.flatMap((id, i) => [patient(id, i), ...observations(id, i)]), MONITOR];
 const urlsOf = (id: string): string[] => [`/fhir/Patient/${id}`, `/fhir/Observation/${id}-obs-0`, `/fhir/Observation/${id}-obs-1`];
 const written = (url: string): unknown => RESOURCES.find((r) => url === `/fhir/${r.resourceType}/${r.id}`);
 
@@ -114,10 +119,19 @@ describe('custodia patient', () => {
   }, 60_000);
 
   it('erasure after the hold is released prints what it destroyed; a vault opened afterwards answers 410 for the patient and 200 for others', async () => {
-    const r = erase('pa', '--reason', ERASE_REASON);
-    expect(r.code, r.stderr).toBe(0);
-    expect(r.stderr).toBe('');
-    expect(r.stdout).toBe('Erased Patient/pa: 1 data keys destroyed, 3 versions of 3 records unreadable.\n');
+    // Kept device baselines (their bytes do not matter here): pa's monitor's, and another device's.
+    const db = new BetterSqlite3(join(dataDir, 'custodia.db'));
+    const keptDevices = () => (db.prepare('SELECT device FROM detect_baselines ORDER BY device').all() as { device: string }[]).map((x) => x.device);
+    try {
+      for (const device of ['Device/pa-monitor', 'Device/elsewhere']) db.prepare('INSERT INTO detect_baselines (device, saved_at, snapshot) VALUES (?, ?, ?)').run(device, Date.now(), Buffer.from('sealed'));
+      const r = erase('pa', '--reason', ERASE_REASON);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toBe('');
+      expect(r.stdout).toBe('Erased Patient/pa: 1 data keys destroyed, 3 versions of 3 records unreadable.\n');
+      expect(keptDevices()).toEqual(['Device/elsewhere']);
+    } finally {
+      db.close();
+    }
 
     const urls = [...urlsOf('pa'), ...urlsOf('pc'), ...urlsOf('pb')];
     const reads = await readAt(dataDir, urls);
@@ -136,7 +150,7 @@ describe('custodia patient', () => {
     const status = runCustodia(['keys', 'status', '--json', '--data-dir', dataDir]);
     expect(status.code, status.stderr).toBe(0);
     const s = JSON.parse(status.stdout) as { versions: Record<string, number>; dataKeys: { state: string; keys: number }[] };
-    expect(s.versions).toMatchObject({ active: 3, erased: 6, unknownKey: 0 });
+    expect(s.versions).toMatchObject({ active: 4, erased: 6, unknownKey: 0 });
     expect(s.dataKeys.filter((c) => c.state === 'erased').reduce((n, c) => n + c.keys, 0)).toBe(2);
   }, 60_000);
 
