@@ -42,7 +42,8 @@ function checked(d: FindingDraft): FindingDraft {
     Number.isFinite(e.score) &&
     Number.isFinite(e.threshold) &&
     e.features.length <= LIMITS.features &&
-    e.features.every((f) => text(f.feature, LIMITS.feature) && Number.isFinite(f.value));
+    e.features.every((f) => text(f.feature, LIMITS.feature) && Number.isFinite(f.value)) &&
+    (d.patient === undefined || /^Patient\/[A-Za-z0-9\-.]{1,64}$/.test(d.patient));
   if (!ok) throw new CustodiaError('internal', 'A detector produced a malformed finding');
   return d;
 }

@@ -41,6 +41,11 @@ export interface FindingExplanation {
   readonly label?: string;
   /** The top contributing features, largest first. */
   readonly features: readonly ExplainedFeature[];
+  /**
+   * Set when the readings this explanation held were a patient's and that patient was
+   * erased: their data key is gone, so the features, score and threshold (0 here) with it.
+   */
+  readonly erased?: true;
 }
 
 /** What a detector hands over. */
@@ -54,6 +59,12 @@ export interface FindingDraft {
   /** One line for a list view; never patient data (values are in the explanation). */
   readonly summary: string;
   readonly explanation: FindingExplanation;
+  /**
+   * The patient (`Patient/<id>`) whose readings the explanation holds (a vital-sign finding
+   * of a Device attached to them): it is sealed under their data key, so that erasing them
+   * erases it. Absent for findings about the network or a device alone.
+   */
+  readonly patient?: string;
 }
 
 export interface Finding extends FindingDraft {
@@ -104,8 +115,10 @@ export function dedupKey(d: FindingDraft): string {
 
 /** An open finding with a repeat merged in: one more detection, the wider window, the higher severity, the latest explanation. */
 export function mergeRepeat(f: Finding, d: FindingDraft, at: number): Finding {
+  const { patient: _earlier, ...rest } = f; // the latest explanation is the latest patient's readings
   return {
-    ...f,
+    ...rest,
+    ...(d.patient === undefined ? {} : { patient: d.patient }),
     count: f.count + 1,
     start: Math.min(f.start, d.start),
     end: Math.max(f.end, d.end),

@@ -207,14 +207,16 @@ export class TelemetryScorer {
     const { deviceClass, patient } = context;
     this.#attach(device, patient);
     const window = { device, start: r.timeMs, end: r.timeMs };
-    const drafts: FindingDraft[] = checkVitalSigns(r.vitals, this.#plausible).map((issue) => this.#physiology(window, issue));
+    // Findings that hold vital-sign readings name whose they are (sealed under that patient's key).
+    const vitalWindow = patient === undefined ? window : { ...window, patient };
+    const drafts: FindingDraft[] = checkVitalSigns(r.vitals, this.#plausible).map((issue) => this.#physiology(vitalWindow, issue));
     const vitals = this.#vitals.observe(device, r.timeMs, VITAL_SIGNS.map((f) => r.vitals[f]));
     // Whose readings the baseline now holds (only for a device that has one: refused devices are not remembered).
     if (patient !== undefined && !vitals.refused) this.#owners.set(device, patient);
     else this.#owners.delete(device);
     const row = NETWORK_FEATURES.map((f) => r.network[f]);
     const network = this.#network.observe(device, r.timeMs, row);
-    const alteration = this.#alteration(window, vitals);
+    const alteration = this.#alteration(vitalWindow, vitals);
     if (alteration !== undefined) drafts.push(alteration);
     const own = this.#networkDrafts(window, network, 'device');
     drafts.push(...own);
@@ -302,4 +304,5 @@ interface Window {
   readonly device: string;
   readonly start: number;
   readonly end: number;
+  readonly patient?: string;
 }

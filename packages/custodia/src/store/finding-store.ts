@@ -1,13 +1,18 @@
 /**
  * Detection findings (migration 0019) over the vault's database. The explanation and the
- * analyst's note are sealed together as `detail` under the tenant key (purpose `finding`,
- * subject the finding id, so a detail copied onto another finding does not open); data-key
- * rotation re-seals them (`resealFindings`). Every update is a compare-and-set on
+ * analyst's note are sealed together as `detail` (purpose `finding`, subject the finding
+ * id, so a detail copied onto another finding does not open): under the data key of the
+ * patient whose readings the explanation holds (`Finding.patient`, a vital-sign finding
+ * of a Device attached to them), else under the tenant key. Erasing that patient makes
+ * the detail unreadable, in the database and every copy of it: the finding stays, with
+ * its plain columns, and its explanation reads as `erased` (no features, score or
+ * threshold; the note goes with it). Data-key rotation re-seals details under the current
+ * key of the same owner (`resealFindings`). Every update is a compare-and-set on
  * `version`: two analysts, or an analyst and a detector merging a repeat, cannot undo
  * each other silently (`storage-conflict`, retry).
  */
 import { sql, type Kysely } from 'kysely';
-import { CustodiaError } from '../kernel/index.js';
+import { CustodiaError, isCustodiaError } from '../kernel/index.js';
 import { isFindingStatus, isSeverity, type Finding, type FindingExplanation, type FindingStatus, type Severity } from '../detect/index.js';
 import type { AtRest } from './at-rest.js';
 import { guarded } from './db-errors.js';
@@ -41,12 +46,13 @@ export interface FindingStore {
   save(f: Finding, key: string, version: number | undefined): Promise<void>;
   /** Newest first. */
   list(q: FindingQuery): Promise<Finding[]>;
-  /** Re-seals details sealed by `keyIds` under the current tenant key; which of them still seal one. */
+  /** Re-seals details sealed by `keyIds` under the current key of the same owner (the tenant, or a patient); which of them still seal one. */
   resealFindings(keyIds: readonly string[]): Promise<ResealOutcome>;
 }
 
 interface Row {
   id: string;
+  detector: string;
   device: string;
   severity: string;
   status: string;
@@ -65,6 +71,7 @@ interface Row {
 interface Detail {
   readonly explanation: FindingExplanation;
   readonly note?: string;
+  readonly patient?: string;
 }
 
 const damaged = (): CustodiaError => new CustodiaError('decrypt-failed', 'A stored finding is damaged');
@@ -72,7 +79,7 @@ const damaged = (): CustodiaError => new CustodiaError('decrypt-failed', 'A stor
 function toFinding(at: AtRest, r: Row): StoredFinding {
   // The row is what the database holds: its detail is authenticated (sealed), its plain columns are checked.
   if (!isSeverity(r.severity) || !isFindingStatus(r.status)) throw damaged();
-  const detail = JSON.parse(at.openSecret(PURPOSE, r.id, r.detail).toString('utf8')) as Detail;
+  const detail = openDetail(at, r);
   const finding: Finding = {
     id: r.id,
     device: r.device,
@@ -88,13 +95,37 @@ function toFinding(at: AtRest, r: Row): StoredFinding {
     summary: r.summary,
     explanation: detail.explanation,
     ...(detail.note === undefined ? {} : { note: detail.note }),
+    ...(detail.patient === undefined ? {} : { patient: detail.patient }),
   };
   return { finding, version: Number(r.version) };
 }
 
-function sealDetail(at: AtRest, f: Finding): Buffer {
-  const detail: Detail = { explanation: f.explanation, ...(f.note === undefined ? {} : { note: f.note }) };
-  return at.sealSecret(PURPOSE, f.id, Buffer.from(JSON.stringify(detail), 'utf8'));
+/** The detail, or what is left of it when its patient was erased (their key is gone). */
+function openDetail(at: AtRest, r: Row): Detail {
+  try {
+    return JSON.parse(at.openSecret(PURPOSE, r.id, r.detail).toString('utf8')) as Detail;
+  } catch (e) {
+    if (!isCustodiaError(e, 'resource-erased')) throw e;
+    return { explanation: { detector: r.detector, score: 0, threshold: 0, features: [], erased: true } };
+  }
+}
+
+/**
+ * Whose key seals a finding's detail: its patient's while they are not erased (readings
+ * that arrive for an erased patient's Device are someone else's: the tenant's); else the
+ * tenant's. A patient's key is made durable before anything is sealed under it.
+ */
+async function detailOwner(at: AtRest, f: Finding): Promise<string | undefined> {
+  if (f.patient === undefined || at.keys === undefined || at.keys.isErased(f.patient)) return undefined;
+  await at.keys.prepareDurably([f.patient]);
+  return f.patient;
+}
+
+function sealDetail(at: AtRest, f: Finding, owner: string | undefined): Buffer {
+  const detail: Detail = { explanation: f.explanation, ...(f.note === undefined ? {} : { note: f.note }), ...(f.patient === undefined ? {} : { patient: f.patient }) };
+  const bytes = Buffer.from(JSON.stringify(detail), 'utf8');
+  if (owner === undefined) return at.sealSecret(PURPOSE, f.id, bytes);
+  return Buffer.from(at.sealFor(owner, PURPOSE, f.id, bytes).content!);
 }
 
 export function findingStore(h: Pick<DatabaseHandle, 'read' | 'transaction'>, at: AtRest): FindingStore {
@@ -106,9 +137,10 @@ export function findingStore(h: Pick<DatabaseHandle, 'read' | 'transaction'>, at
     latestByKey: (key) => guarded(() => one(sql<Row>`SELECT * FROM detect_findings WHERE dedup_key = ${key} ORDER BY last_seen DESC, id DESC LIMIT 1`)),
     get: (id) => guarded(() => one(sql<Row>`SELECT * FROM detect_findings WHERE id = ${id}`)),
     save: (f, key, version) =>
-      guarded(() =>
-        h.transaction(async (db: Kysely<unknown>) => {
-          const detail = sealDetail(at, f);
+      guarded(async () => {
+        const owner = await detailOwner(at, f);
+        return h.transaction(async (db: Kysely<unknown>) => {
+          const detail = sealDetail(at, f, owner);
           if (version === undefined) {
             await sql`INSERT INTO detect_findings (id, dedup_key, device, detector, severity, status, count, start_at, end_at, first_seen, last_seen, updated_at, updated_by, summary, detail, version)
               VALUES (${f.id}, ${key}, ${f.device}, ${f.explanation.detector}, ${f.severity}, ${f.status}, ${f.count}, ${f.start}, ${f.end}, ${f.firstSeen}, ${f.lastSeen}, ${f.updatedAt}, ${f.updatedBy ?? null}, ${f.summary}, ${detail}, 1)`.execute(db);
@@ -118,8 +150,8 @@ export function findingStore(h: Pick<DatabaseHandle, 'read' | 'transaction'>, at
               last_seen = ${f.lastSeen}, updated_at = ${f.updatedAt}, updated_by = ${f.updatedBy ?? null}, detail = ${detail}, version = ${version + 1}
             WHERE id = ${f.id} AND version = ${version}`.execute(db);
           if (Number(r.numAffectedRows ?? 0) !== 1) throw new CustodiaError('storage-conflict', 'The finding changed meanwhile; read it again and retry');
-        }),
-      ),
+        });
+      }),
     list: (q) =>
       guarded(async () => {
         const where = [sql`1 = 1`];

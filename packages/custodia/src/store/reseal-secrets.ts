@@ -1,7 +1,9 @@
 /**
- * Data-key rotation of what is sealed under the tenant key for one purpose
- * (AtRest.sealSecret: finding details, break-the-glass reasons, device baselines): the
- * rows sealed by one of `keyIds` are opened and sealed again under the current key, in one
+ * Data-key rotation of what is sealed for one purpose (AtRest.sealSecret, under the tenant
+ * key: break-the-glass reasons, device baselines, finding details; AtRest.sealFor, under a
+ * patient's: finding details holding their readings): the rows sealed by one of `keyIds`
+ * are opened and sealed again under the current key of the owner of the key that sealed
+ * them (a patient's stays a patient's), in one
  * transaction, each written back only if it still holds what was read (a compare-and-set
  * the caller's `write` makes: a row rewritten meanwhile was sealed under the current key by
  * that write). A row that no longer opens (`decrypt-failed`) keeps its key in
@@ -11,6 +13,7 @@ import type { Kysely } from 'kysely';
 import { envelopeKeyId } from '../crypto/index.js';
 import { isCustodiaError } from '../kernel/index.js';
 import type { AtRest } from './at-rest.js';
+import { TENANT_OWNER } from './key-store.js';
 
 /** A stored secret: the subject it is bound to and its envelope as the database holds it. */
 export interface SealedRow {
@@ -43,9 +46,13 @@ export async function resealSecretRows<R extends SealedRow>(
       continue; // damaged: under no key, refused when read
     }
     if (!wanted.has(keyId)) continue;
+    const owner = at.keys?.ownerOf(keyId);
     try {
-      moves.push({ row, resealed: at.sealSecret(purpose, row.subject, at.openSecret(purpose, row.subject, row.sealed)) });
+      const plain = at.openSecret(purpose, row.subject, row.sealed);
+      moves.push({ row, resealed: owner === undefined || owner === TENANT_OWNER ? at.sealSecret(purpose, row.subject, plain) : Buffer.from(at.sealFor(owner, purpose, row.subject, plain).content!) });
     } catch (e) {
+      // Its patient was erased meanwhile: it stays unreadable, as it should.
+      if (isCustodiaError(e, 'resource-erased')) continue;
       if (!isCustodiaError(e, 'decrypt-failed')) throw e;
       stillSealing.add(keyId);
     }

@@ -3,7 +3,8 @@
  * end to end on every database: a bedside monitor attached to Patient/p1 (Device.patient)
  * learns p1's vital signs over MQTT, and its baselines are kept in the database; erasing
  * p1 deletes the kept snapshot and forgets the baselines in the running stream, while a
- * monitor attached to no one keeps its own. Moving a monitor to another patient starts
+ * monitor attached to no one keeps its own; a finding that held p1's reading stays, its
+ * reading unreadable (sealed under p1's data key). Moving a monitor to another patient starts
  * its vital-sign baseline afresh: the next patient's normal readings are not reported as
  * an alteration of the last one's.
  */
@@ -73,7 +74,11 @@ for (const dialect of ALL_DATABASES) {
 
     it('forgets the baselines holding an erased patient’s vital signs, kept and in memory, and only those', async () => {
       for (let i = 0; i < 40; i++) await send(BEDSIDE);
-      await until('the bedside monitor to be scored', () => stream.report().scored === 90);
+      await send(BEDSIDE, { SpO2: 140 }); // implausible: a finding that holds p1's reading
+      await until('the bedside monitor to be scored', () => stream.report().scored === 91);
+      const held = await findings('Device/bedside-1'); // implausible, and a deviation from p1's baseline
+      expect(held.map((f) => f.explanation.label).sort()).toEqual(['deviation', 'implausible']);
+      for (const f of held) expect(f).toMatchObject({ patient: 'Patient/p1', explanation: { features: expect.arrayContaining([expect.objectContaining({ feature: 'SpO2', value: 140 })]) } });
       await new Promise((r) => setTimeout(r, 1_100));
       await send(BEDSIDE); // a record after the keep interval, so that a keep falls due
       await until('both monitors to be kept', async () => (await kept()).length === 2, 15_000).catch(async (e) => {
@@ -85,14 +90,21 @@ for (const dialect of ALL_DATABASES) {
       expect((await t.request('POST', '/fhir/Patient/p1/$erase', REASON, bearer(await users.token('privacy-officer')))).status).toBe(200);
       expect(await kept()).toEqual(['Device/spare-1']);
       expect(stream.report().devices.baselines).toBe(before - 1);
+      // The findings stay, their readings gone with p1's key.
+      const erased = await findings('Device/bedside-1');
+      expect(erased.map((f) => [f.id, f.severity]).sort()).toEqual(held.map((f) => [f.id, f.severity]).sort());
+      for (const f of erased) {
+        expect(f.explanation).toEqual({ detector: 'vital-signs', score: 0, threshold: 0, features: [], erased: true });
+        expect(f.patient).toBeUndefined();
+      }
       // The monitor's Device is the hospital's (R4 keeps Device out of the Patient compartment): it stays.
       expect((await t.request('GET', '/fhir/Device/bedside-1', undefined, bearer(t.token))).status).toBe(200);
       // Later keeps do not write it back.
       await send(SPARE, TACHYCARDIC);
-      await until('the spare monitor to be scored', () => stream.report().scored === 92);
+      await until('the spare monitor to be scored', () => stream.report().scored === 93);
       await new Promise((r) => setTimeout(r, 1_100));
       await send(SPARE, TACHYCARDIC);
-      await until('a later keep', async () => stream.report().scored === 93 && (await kept()).length === 1);
+      await until('a later keep', async () => stream.report().scored === 94 && (await kept()).length === 1);
       await stream.close();
       expect(await kept()).toEqual(['Device/spare-1']);
     }, 60_000);

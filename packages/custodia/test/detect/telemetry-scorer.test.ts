@@ -107,9 +107,10 @@ describe('telemetry scorer', () => {
     const [flood] = s.score('Device/m1', record(normalMessage(monitor, rand, { ...tachycardic, Rate: 4000, TotPkts: 9000, TotBytes: 1_200_000, Load: 4_000_000 }), 89), B);
     expect(flood).toMatchObject({ explanation: { detector: 'flood' } });
     expect(flood!.explanation.label).toBeUndefined();
+    expect(flood!.patient).toBeUndefined(); // network counters are the device's, not the patient's
     // Once settled on patient b, b's own deviation alerts.
     for (let i = 90; i < 100; i++) s.score('Device/m1', record(normalMessage(monitor, rand, tachycardic), i), B);
-    expect(s.score('Device/m1', record(normalMessage(monitor, rand, { ...tachycardic, SpO2: 84 }), 100), B).map((d) => d.explanation.label)).toEqual(['deviation']);
+    expect(s.score('Device/m1', record(normalMessage(monitor, rand, { ...tachycardic, SpO2: 84 }), 100), B).map((d) => [d.explanation.label, d.patient])).toEqual([['deviation', 'Patient/b']]);
     // Taken off every patient: afresh again.
     s.score('Device/m1', record(normalMessage(monitor, rand), 101));
     expect(s.devices.reassigned).toBe(2);
