@@ -184,7 +184,7 @@ export class TelemetryScorer {
     return this.#vitals.forget(device);
   }
 
-  /** Devices with baselines, and devices refused one because the set was full. */
+  /** Devices with baselines, devices refused one (the set full), device classes with a pooled baseline, and vital-sign baselines started afresh for another patient. */
   get devices(): { readonly baselines: number; readonly refused: number; readonly classes: number; readonly reassigned: number } {
     return { baselines: this.#vitals.size, refused: this.#vitals.refused, classes: this.#classes.size, reassigned: this.#reassigned };
   }

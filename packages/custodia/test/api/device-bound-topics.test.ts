@@ -11,8 +11,11 @@
  *   arrival, no inventory entry for the name it claimed; and an impersonation finding is
  *   raised against the publishing Device, read back over HTTP; repeats merge into it.
  * - A broker user with no registered Device is refused, with no finding.
+ *
+ * And the same with device identity from client certificates (mutual TLS, the CN as the
+ * username: `use_identity_as_username`), the vault itself a TLS client of the broker.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
@@ -22,7 +25,8 @@ import { MQTT_URL, mqttSuite } from '../helpers/brokers.js';
 import { freePort } from '../helpers/free-port.js';
 import { encode, jitter, normalMessage } from '../helpers/telemetry.js';
 import { startTestVault, type TestVault } from '../helpers/test-vault.js';
-import { MOSQUITTO, MOSQUITTO_PASSWD, startMosquittoWithAcl, type Broker } from '../helpers/tls-brokers.js';
+import { MOSQUITTO, MOSQUITTO_PASSWD, OPENSSL, startMosquittoWithAcl, type Broker } from '../helpers/tls-brokers.js';
+import { issueClientCertificate, makeTestPki } from '../helpers/openssl-pki.js';
 import { until } from '../helpers/until.js';
 import { bearer, createUsers } from './access-fixtures.js';
 
@@ -127,5 +131,63 @@ describe.skipIf(MQTT_URL === undefined || missing.length > 0)(mqttSuite(`telemet
     expect(stream.report().source.firstBad.at(-1)!.reason).toBe('Device/ghost is not a registered Device');
     expect(stream.report().impersonations).toBe(before.impersonations);
     expect(await findings('Device/ghost')).toEqual([]);
+  }, 60_000);
+});
+
+const tlsMissing = [...missing.filter((m) => m === 'mosquitto'), ...(OPENSSL === undefined ? ['openssl'] : [])];
+
+describe.skipIf(MQTT_URL === undefined || tlsMissing.length > 0)(mqttSuite(`telemetry topics bound to devices by client certificate (own Mosquitto, mutual TLS${tlsMissing.length > 0 ? `: skipped, ${tlsMissing.join(', ')} not found` : ''})`), () => {
+  let dir: string;
+  let broker: Broker;
+  let t: TestVault;
+  let stream: DetectStream;
+  let admin: Record<string, string>;
+  const clients: MqttClient[] = [];
+  let port: number;
+  let ca: string;
+  let tick = 0;
+  const T0 = Date.now() - 10 * 60_000;
+  const rand = jitter(8);
+  const reading = (sender: { mac: string; addr: string }): Buffer => encode(normalMessage(sender, rand, { ts: T0 + ++tick * 1000 }));
+  const device = async (cn: string): Promise<MqttClient> => {
+    const { cert, key } = issueClientCertificate(dir, cn);
+    const c = await mqtt.connectAsync(`mqtts://127.0.0.1:${port}`, { clientId: `custodia-test-tls-${cn}`, ca: readFileSync(ca), cert: readFileSync(cert), key: readFileSync(key), protocolVersion: 5, reconnectPeriod: 0 });
+    clients.push(c);
+    return c;
+  };
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'custodia-bound-tls-'));
+    const pki = makeTestPki(dir); // its client certificate, CN custodia-vault, is the vault's
+    ca = pki.caCert;
+    port = await freePort();
+    broker = await startMosquittoWithAcl(dir, { port, acl: ['user custodia-vault', 'topic read custodia/telemetry/+', 'pattern write custodia/telemetry/%u'], tls: { ca: pki.caCert, cert: pki.serverCert, key: pki.serverKey } });
+    t = await startTestVault('sqlite', { config: { detectStream: { mqttUrl: `mqtts://127.0.0.1:${port}`, topic: 'custodia/telemetry/+', deviceLevel: 3, mqtt: { ca: pki.caCert, cert: pki.clientCert, key: pki.clientKey } } } });
+    admin = bearer(await (await createUsers(t)).token('admin'));
+    for (const d of [
+      { resourceType: 'Device', id: 'monitor-1', status: 'active', identifier: [{ system: ETHERNET_ADDRESS_SYSTEM, value: MONITOR.mac }] },
+      { resourceType: 'Device', id: 'pump-2', status: 'active', url: `http://${PUMP.addr}/` },
+    ]) expect((await t.request('PUT', `/fhir/Device/${d.id}`, d)).status).toBe(201);
+    stream = t.vault.detectStream!;
+    await stream.start();
+  }, 120_000);
+  afterAll(async () => {
+    for (const c of clients) await c.endAsync().catch(() => undefined);
+    await t?.close();
+    await broker?.stop();
+    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('admits a device’s own readings by its certificate, refuses another’s topic, and raises an impersonation in another’s name', async () => {
+    const monitor = await device('monitor-1');
+    await monitor.publishAsync('custodia/telemetry/monitor-1', reading(MONITOR), { qos: 1 });
+    await until('the reading to be scored', () => stream.report().scored === 1);
+    await expect(monitor.publishAsync('custodia/telemetry/pump-2', reading(PUMP), { qos: 1 })).rejects.toThrow(/not authorized/i);
+    await monitor.publishAsync('custodia/telemetry/monitor-1', reading(PUMP), { qos: 1 });
+    await until('the impersonation to be refused', () => stream.report().source.badRecords === 1);
+    expect(stream.report()).toMatchObject({ scored: 1, impersonations: 1 });
+    await until('the finding to be stored', () => stream.report().findings >= 1);
+    const r = await t.request('GET', '/detect/findings?device=Device%2Fmonitor-1', undefined, admin);
+    expect(r.body.findings).toEqual([expect.objectContaining({ severity: 'high', explanation: expect.objectContaining({ detector: 'device-identity', label: 'sender-mismatch' }) })]);
   }, 60_000);
 });

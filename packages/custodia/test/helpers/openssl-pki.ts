@@ -47,6 +47,13 @@ function issue(dir: string, ca: string, name: string, cn: string, ext: string): 
 const SERVER_EXT = 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\nkeyUsage=critical,digitalSignature\n';
 const CLIENT_EXT = 'extendedKeyUsage=clientAuth\nkeyUsage=critical,digitalSignature\n';
 
+/** A client certificate (and its key, mode 0600) issued by `makeTestPki`'s CA in `dir`, with subject CN `cn`. */
+export function issueClientCertificate(dir: string, cn: string): { readonly cert: string; readonly key: string } {
+  const name = `client-${cn.replace(/[^A-Za-z0-9-]/g, '_')}`;
+  issue(dir, 'ca', name, cn, CLIENT_EXT);
+  return { cert: join(dir, `${name}.crt`), key: join(dir, `${name}.key`) };
+}
+
 /** Makes the PKI in `dir` (an empty temporary directory) and returns the file paths. */
 export function makeTestPki(dir: string): TestPki {
   makeCa(dir, 'ca');

@@ -99,16 +99,20 @@ export async function startMosquitto(dir: string, o: { mtlsPort: number; otherPo
 }
 
 /**
- * Mosquitto on a plain loopback listener where every client signs in with a password
- * and may publish and subscribe only as `acl` says (mosquitto.conf(5) `acl_file`: `user`
- * and `topic` lines, `pattern` lines with `%u` for the client's username).
+ * Mosquitto on a loopback listener where every client may publish and subscribe only as
+ * `acl` says (mosquitto.conf(5) `acl_file`: `user` and `topic` lines, `pattern` lines with
+ * `%u` for the client's username). Clients sign in with a password (`users`), or, with
+ * `tls`, by a client certificate of `tls.ca` whose CN is their username
+ * (`require_certificate`, `use_identity_as_username`).
  */
-export async function startMosquittoWithAcl(dir: string, o: { port: number; users: Record<string, string>; acl: readonly string[] }): Promise<Broker> {
-  const passwords = mosquittoPasswords(join(dir, 'mosquitto-acl.passwd'), o.users);
+export async function startMosquittoWithAcl(dir: string, o: { port: number; acl: readonly string[]; users?: Record<string, string>; tls?: { ca: string; cert: string; key: string } }): Promise<Broker> {
   const aclFile = join(dir, 'mosquitto.acl');
   writeFileSync(aclFile, [...o.acl, ''].join('\n'));
+  const signIn = o.tls === undefined
+    ? [`password_file ${mosquittoPasswords(join(dir, 'mosquitto-acl.passwd'), o.users ?? {})}`]
+    : [`cafile ${o.tls.ca}`, `certfile ${o.tls.cert}`, `keyfile ${o.tls.key}`, 'require_certificate true', 'use_identity_as_username true'];
   const conf = join(dir, 'mosquitto-acl.conf');
-  writeFileSync(conf, ['user root', 'persistence false', 'log_dest stderr', 'allow_anonymous false', `password_file ${passwords}`, `acl_file ${aclFile}`, `listener ${o.port} 127.0.0.1`, ''].join('\n'));
+  writeFileSync(conf, ['user root', 'persistence false', 'log_dest stderr', 'per_listener_settings true', `listener ${o.port} 127.0.0.1`, 'allow_anonymous false', `acl_file ${aclFile}`, ...signIn, ''].join('\n'));
   return startBroker(MOSQUITTO!, ['-c', conf], () => true, [o.port]);
 }
 
