@@ -25,7 +25,7 @@
  * A failure while scoring one record (the database down when a finding is stored) is
  * counted and handed to `onError`; it does not stop the stream.
  */
-import { ArrivalRates, InProcessBus, senderKey, TelemetryScorer, type ArrivalRateOptions, type BusConsumer, type TelemetryBus, type TelemetryRecord, type TelemetryReport, type TelemetryScorerOptions } from '../detect/index.js';
+import { ArrivalRates, InProcessBus, senderKey, TelemetryScorer, type ArrivalRateOptions, type DeviceState, type BusConsumer, type TelemetryBus, type TelemetryRecord, type TelemetryReport, type TelemetryScorerOptions } from '../detect/index.js';
 import { NatsTelemetryBus, openMqttTelemetry, RecordRefused, type MqttTelemetrySource } from '../ingest/index.js';
 import type { Clock, Random } from '../kernel/index.js';
 import type { BaselineStore } from '../store/index.js';
@@ -197,6 +197,19 @@ export class DetectStream {
     if (this.#kept === undefined) for (const d of all) this.#scorer.forget(d);
     else await this.#kept.forget(all);
     return all;
+  }
+
+  /**
+   * What guards each device this process scores (telemetry-scorer.ts `states`), in device
+   * order, a page of at most `limit` after `after`. With a NATS bus, the devices of the
+   * partitions this process holds.
+   */
+  async deviceStates(q: { readonly after?: string; readonly limit: number }): Promise<DeviceState[]> {
+    const keys = this.#scorer.deviceKeys().filter((d) => q.after === undefined || d > q.after).sort().slice(0, q.limit);
+    const classes = new Map<string, string | undefined>();
+    for (const d of keys) classes.set(d, d.startsWith('Device/') ? await this.deps.devices.classOf(d) : undefined);
+    const wanted = new Set(keys);
+    return this.#scorer.states((d) => classes.get(d)).filter((s) => wanted.has(s.device)).sort((a, b) => (a.device < b.device ? -1 : 1));
   }
 
   /** Settles once everything received so far has gone through the bus into the scorers (in-process bus only). */

@@ -19,6 +19,7 @@ import { FindingService } from './finding-service.js';
 import { DeviceDirectory } from './device-directory.js';
 import { DetectStream } from './detect-stream.js';
 import { TalkerInventory } from './talker-inventory.js';
+import { DeviceStatusApi } from './device-status.js';
 import { AuditEventApi } from './audit-event-api.js';
 import { AUDIT_EVENT_SEARCH_PARAMS } from './audit-event-query.js';
 import { CosignedCheckpoints } from './cosigned-checkpoints.js';
@@ -80,6 +81,8 @@ export interface Vault {
   readonly findings: FindingService;
   /** Unknown talkers of the device network (issue 6 §2). */
   readonly inventory: TalkerInventory;
+  /** What guards each device the detection stream of this process scores. */
+  readonly deviceStatus: DeviceStatusApi;
   /** With `--detect-mqtt`: device telemetry → scoring → findings; started by `start()` (serve). */
   readonly detectStream?: DetectStream;
   close(): Promise<void>;
@@ -253,6 +256,7 @@ export async function createVault(config: VaultConfig, overrides: VaultOverrides
     auditEvents: new AuditEventApi({ ledger, audit, guardFor: (p) => access.guardFor(p), baseUrl: config.fhirBaseUrl, limits: config.limits, clock, chargeEvents: (p, events) => rateLimiter.chargeWork(p, 'auditEvents', events) }),
     findings,
     inventory,
+    deviceStatus: new DeviceStatusApi(audit, detectStream),
     ...(detectStream === undefined ? {} : { detectStream }),
     async close() {
       await detectStream?.close();

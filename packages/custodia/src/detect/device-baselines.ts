@@ -82,6 +82,11 @@ export class DeviceBaselines {
     return this.#baselines.size >= this.maxDevices;
   }
 
+  /** The keys with a baseline, in the order they were first seen. */
+  keys(): IterableIterator<string> {
+    return this.#baselines.keys();
+  }
+
   /** Drops `key`'s baseline (a decommissioned device); true if there was one. */
   forget(key: string): boolean {
     return this.#baselines.delete(key);

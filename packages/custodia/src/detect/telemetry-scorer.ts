@@ -76,6 +76,18 @@ const NETWORK_RESOLUTION: Partial<Record<NetworkFeature, number>> = Object.fromE
   (['SrcBytes', 'DstBytes', 'sMaxPktSz', 'dMaxPktSz', 'sMinPktSz', 'dMinPktSz', 'Trans', 'TotPkts', 'TotBytes', 'Packet_num', 'Loss', 'Rate', 'Load', 'SrcLoad', 'DstLoad'] as const).map((f) => [f, 1]),
 );
 
+/** What guards one device now, and the samples behind it (TelemetryScorer.states). */
+export interface DeviceState {
+  readonly device: string;
+  /** `baseline`: its own; `class`: its class's (network), its own still learning; `learning`: the physiological checks alone. */
+  readonly guard: 'baseline' | 'class' | 'learning';
+  readonly samples: { readonly vitals: number; readonly network: number; readonly needed: number };
+  readonly deviceClass?: string;
+  readonly classSamples?: number;
+  /** Whether its vital-sign baseline is a patient's (Device.patient); which patient is not said. */
+  readonly attached: boolean;
+}
+
 /** What the app knows of a device beyond its record: its class (Device.type, `system|code`) and the patient it is attached to (`Patient/<id>`). */
 export interface DeviceContext {
   readonly deviceClass?: string | undefined;
@@ -102,6 +114,7 @@ export class TelemetryScorer {
   readonly #networkZ: number;
   readonly #plausible: Readonly<Record<VitalSign, PlausibleRange>>;
   readonly #capacity: number;
+  readonly #minSamples: number;
 
   constructor(options: TelemetryScorerOptions = {}) {
     const common = { minSamples: options.minSamples ?? 30, capacity: options.capacity ?? 256, windowMs: options.windowMs ?? 3_600_000, maxDevices: options.maxDevices ?? 10_000 };
@@ -115,6 +128,7 @@ export class TelemetryScorer {
     this.#networkZ = options.networkZ ?? 8;
     this.#plausible = options.plausible ?? PLAUSIBLE_VITALS;
     this.#capacity = common.capacity;
+    this.#minSamples = common.minSamples;
   }
 
   /** Whether `device` has baselines here. */
@@ -187,6 +201,37 @@ export class TelemetryScorer {
   /** Devices with baselines, devices refused one (the set full), device classes with a pooled baseline, and vital-sign baselines started afresh for another patient. */
   get devices(): { readonly baselines: number; readonly refused: number; readonly classes: number; readonly reassigned: number } {
     return { baselines: this.#vitals.size, refused: this.#vitals.refused, classes: this.#classes.size, reassigned: this.#reassigned };
+  }
+
+  /** The devices with baselines here. */
+  deviceKeys(): string[] {
+    return [...this.#vitals.keys()];
+  }
+
+  /**
+   * What guards each device with baselines here now: its own baselines once settled
+   * (`baseline`), else its class's while that is settled (`class`, the network side only),
+   * else the physiological checks alone (`learning`); with the samples each holds.
+   * `deviceClass` says a device's class (the scorer keeps none of its own).
+   */
+  states(deviceClass: (device: string) => string | undefined): DeviceState[] {
+    const out: DeviceState[] = [];
+    for (const device of this.#vitals.keys()) {
+      const vitals = this.#vitals.get(device)!.samples;
+      const network = this.#network.get(device)?.samples ?? 0;
+      const cls = deviceClass(device);
+      const classSamples = cls === undefined ? undefined : this.#classes.get(cls)?.samples;
+      const settled = Math.min(vitals, network) >= this.#minSamples;
+      const classSettled = classSamples !== undefined && classSamples >= this.#minSamples;
+      out.push({
+        device,
+        guard: settled ? 'baseline' : classSettled ? 'class' : 'learning',
+        samples: { vitals, network, needed: this.#minSamples },
+        ...(cls === undefined ? {} : { deviceClass: cls, classSamples: classSamples ?? 0 }),
+        attached: this.#owners.has(device),
+      });
+    }
+    return out;
   }
 
   /** The devices whose vital-sign baselines hold `patient`'s readings (to forget them when the patient is erased). */

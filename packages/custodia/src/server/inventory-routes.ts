@@ -1,7 +1,9 @@
 /**
- * `/detect/inventory`: the unknown talkers of the device network (app/talker-inventory.ts).
+ * `/detect/inventory`: the unknown talkers of the device network (app/talker-inventory.ts);
+ * `/detect/devices`: what guards each device this process scores (app/device-status.ts).
  *
  *   GET /detect/inventory?_count=&after=   in key order; `next` is the `after` of the next page
+ *   GET /detect/devices?_count=&after=     in device order; the same paging
  *
  * Bearer token (an administrator or privacy officer with the administration scope), the
  * caller's rate limit, JSON answers, OperationOutcome errors as everywhere else.
@@ -28,5 +30,12 @@ export function registerInventoryRoutes(app: FastifyInstance, vault: Vault): voi
     const talkers = await vault.inventory.list(who, q, req.ip);
     const last = talkers.at(-1);
     return json(reply, 200, { talkers, ...(talkers.length === q.limit && last !== undefined ? { next: last.talker } : {}) });
+  });
+  app.get('/detect/devices', async (req, reply) => {
+    const who = await caller(req);
+    const q = listQuery(req.query as Record<string, unknown>);
+    const { detecting, devices } = await vault.deviceStatus.list(who, q, req.ip);
+    const last = devices.at(-1);
+    return json(reply, 200, { detecting, devices, ...(devices.length === q.limit && last !== undefined ? { next: last.device } : {}) });
   });
 }

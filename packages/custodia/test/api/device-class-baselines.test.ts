@@ -4,7 +4,8 @@
  * Device.type settle and teach their class; a third pump of that type, registered and
  * heard for the first time, floods on its first message and is alerted on at once,
  * explained against the class's baseline, while a new device with no type flooding the
- * same way is still in its learning period.
+ * same way is still in its learning period. GET /detect/devices tells the security staff
+ * which of the three guards each device.
  */
 import { randomBytes } from 'node:crypto';
 import mqtt, { type MqttClient } from 'mqtt';
@@ -14,7 +15,7 @@ import { MQTT_URL, mqttSuite } from '../helpers/brokers.js';
 import { encode, jitter, normalMessage } from '../helpers/telemetry.js';
 import { startTestVault, type TestVault } from '../helpers/test-vault.js';
 import { until } from '../helpers/until.js';
-import { bearer, createUsers } from './access-fixtures.js';
+import { bearer, createUsers, type Users } from './access-fixtures.js';
 
 const INFUSION_PUMP = { coding: [{ system: 'http://snomed.info/sct', code: '706172005', display: 'Ambulatory infusion pump' }] };
 const pump = (n: number) => ({ id: `pump-${n}`, mac: `02:00:00:00:06:0${n}`, addr: `10.0.6.${n}` });
@@ -27,6 +28,7 @@ describe.skipIf(MQTT_URL === undefined)(mqttSuite('a new device of a known class
   let stream: DetectStream;
   let pub: MqttClient;
   let admin: Record<string, string>;
+  let users: Users;
   let tick = 0;
   const T0 = Date.now() - 10 * 60_000;
   const rand = jitter(31);
@@ -39,7 +41,8 @@ describe.skipIf(MQTT_URL === undefined)(mqttSuite('a new device of a known class
 
   beforeAll(async () => {
     t = await startTestVault('sqlite', { config: { detectStream: { mqttUrl: MQTT_URL, topic: `${base}/#` } } });
-    admin = bearer(await (await createUsers(t)).token('admin'));
+    users = await createUsers(t);
+    admin = bearer(await users.token('admin'));
     for (const n of [1, 2, 3]) {
       const p = pump(n);
       expect((await t.request('PUT', `/fhir/Device/${p.id}`, { resourceType: 'Device', id: p.id, status: 'active', type: INFUSION_PUMP, identifier: [{ system: ETHERNET_ADDRESS_SYSTEM, value: p.mac }] })).status).toBe(201);
@@ -72,5 +75,27 @@ describe.skipIf(MQTT_URL === undefined)(mqttSuite('a new device of a known class
     expect(rate.value).toBe(4000);
     expect(rate.baseline!).toBeLessThan(14);
     expect(await findings('Device/untyped-1')).toEqual([]);
+  }, 60_000);
+
+  it('tells the security staff what guards each device: its own baselines, its class’s, or the physiological checks alone', async () => {
+    const r = await t.request('GET', '/detect/devices', undefined, admin);
+    expect(r.status).toBe(200);
+    expect(r.body.detecting).toBe(true);
+    const by = Object.fromEntries((r.body.devices as { device: string }[]).map((d) => [d.device, d])) as Record<string, Record<string, unknown>>;
+    expect(Object.keys(by)).toEqual(['Device/pump-1', 'Device/pump-2', 'Device/pump-3', 'Device/untyped-1']);
+    expect(by['Device/pump-1']).toEqual({ device: 'Device/pump-1', guard: 'baseline', samples: { vitals: 50, network: 50, needed: 30 }, deviceClass: 'http://snomed.info/sct|706172005', classSamples: expect.any(Number), attached: false });
+    expect(by['Device/pump-1']!['classSamples']).toBeGreaterThanOrEqual(30);
+    expect(by['Device/pump-3']).toMatchObject({ guard: 'class', samples: { vitals: 1, network: 1, needed: 30 } });
+    expect(by['Device/untyped-1']).toEqual({ device: 'Device/untyped-1', guard: 'learning', samples: { vitals: 1, network: 1, needed: 30 }, attached: false });
+    // Paged in device order.
+    const first = await t.request('GET', '/detect/devices?_count=2', undefined, admin);
+    expect(first.body.devices.map((d: { device: string }) => d.device)).toEqual(['Device/pump-1', 'Device/pump-2']);
+    const second = await t.request('GET', `/detect/devices?_count=2&after=${encodeURIComponent(first.body.next)}`, undefined, admin);
+    expect(second.body.devices.map((d: { device: string }) => d.device)).toEqual(['Device/pump-3', 'Device/untyped-1']);
+    // The security staff only; hostile parameters refused.
+    expect((await t.request('GET', '/detect/devices', undefined, bearer(await users.token('clinician')))).status).toBe(403);
+    expect((await t.request('GET', '/detect/devices', undefined, { authorization: 'Bearer garbage' })).status).toBe(401);
+    expect((await t.request('GET', '/detect/devices?colour=red', undefined, admin)).status).toBe(400);
+    expect((await t.request('GET', '/detect/devices?_count=5000', undefined, admin)).status).toBe(400);
   }, 60_000);
 });

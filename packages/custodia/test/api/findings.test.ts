@@ -70,6 +70,13 @@ for (const dialect of ALL_DATABASES) {
       expect((await call('GET', `/detect/findings/${f.id}`, bearer(t.token))).body.status).toBe('new');
     });
 
+    it('says that no device is scored here when the detection stream is off', async () => {
+      const r = await call('GET', '/detect/devices', admin);
+      expect(r.status).toBe(200);
+      expect(r.body).toEqual({ detecting: false, devices: [] });
+      expect((await call('GET', '/detect/devices', bearer(await users.token('nurse')))).status).toBe(403);
+    });
+
     it('holds a device to one budget across processes: a second raiser on its own connection shares it', async () => {
       const db = await openVaultDatabase(t.vault.config);
       try {
