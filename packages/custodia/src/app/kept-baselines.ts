@@ -67,6 +67,8 @@ export class KeptBaselines {
    * resolves, so that nothing writes them back after the caller deletes the rows.
    */
   async forget(devices: readonly string[]): Promise<void> {
+    // A restore under way would put back what is forgotten here: let it end first.
+    await Promise.all(devices.map((d) => this.#restoring.get(d)?.catch(() => undefined)));
     for (const d of devices) {
       this.scorer.forget(d);
       this.#unkept.delete(d);

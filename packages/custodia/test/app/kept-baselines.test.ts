@@ -120,6 +120,37 @@ describe('kept baselines (sealed SQLite, no broker)', () => {
     expect(kept.report().saved).toBe(2); // nothing left here to keep
   });
 
+  it('forgets devices (an erased patient’s) only once a restore of them under way has ended, and keeps them no more', async () => {
+    const clock = new ManualClock(T0);
+    const [x, y] = [macIn(0, 40), macIn(1, 40)];
+    const [dx, dy] = [`talker:mac:${x}`, `talker:mac:${y}`];
+    const earlier = new TelemetryScorer();
+    for (let i = 0; i < 40; i++) earlier.score(dx, record(x, i));
+    await vdb.baselines.keep([{ device: dx, savedAt: T0, snapshot: earlier.snapshot(dx)! }], 0);
+    let open: () => void = () => undefined;
+    const gate = new Promise<void>((r) => (open = r));
+    // The real store, its reads held until the test lets them through.
+    const slow: BaselineStore = { ...vdb.baselines, load: async (d) => (await gate, vdb.baselines.load(d)) };
+    const scorer = new TelemetryScorer();
+    const kept = new KeptBaselines(scorer, { store: slow, clock, keepEveryMs: 1_000, failed: () => undefined });
+    const restoring = kept.restore(dx);
+    let forgotten = false;
+    const forgetting = kept.forget([dx]).then(() => (forgotten = true));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(forgotten).toBe(false); // waits for the restore, which would otherwise put the device back after it
+    open();
+    await restoring;
+    await forgetting;
+    expect(scorer.has(dx)).toBe(false);
+    // Later keeps write the other device only.
+    await feed(kept, scorer, y, 3);
+    clock.advance(1_000);
+    await feed(kept, scorer, y, 1, 3);
+    await kept.settled();
+    expect(kept.report().saved).toBe(1);
+    expect(scorer.has(dx)).toBe(false);
+  });
+
   it('reports a keep that failed, and keeps its devices next time', async () => {
     const other = await createTestDatabase('sqlite');
     const broken = await openDatabase(other.options);
