@@ -1,13 +1,15 @@
 /**
  * Detection findings (migration 0019) over the vault's database. The explanation and the
- * analyst's note are sealed together as `detail` (purpose `finding`, subject the finding
- * id, so a detail copied onto another finding does not open): under the data key of the
- * patient whose readings the explanation holds (`Finding.patient`, a vital-sign finding
- * of a Device attached to them), else under the tenant key. Erasing that patient makes
- * the detail unreadable, in the database and every copy of it: the finding stays, with
- * its plain columns, and its explanation reads as `erased` (no features, score or
- * threshold; the note goes with it). Data-key rotation re-seals details under the current
- * key of the same owner (`resealFindings`). Every update is a compare-and-set on
+ * analyst's note are sealed together as `detail` under the tenant key (purpose `finding`,
+ * subject the finding id, so a detail copied onto another finding does not open). When
+ * the explanation holds a patient's readings (`Finding.patient`, a vital-sign finding of
+ * a Device attached to them), it is sealed once more, inside, under that patient's data
+ * key (purpose `finding-readings`): erasing the patient makes the readings unreadable in
+ * the database and every copy of it, while the finding, its status and the analyst's
+ * note stay — security-incident records are kept (HIPAA 45 CFR 164.316(b)(2): six years);
+ * its explanation then reads as `erased` (no features, score or threshold). Data-key
+ * rotation re-seals both layers, each under the current key of its own owner
+ * (`resealFindings`). Every update is a compare-and-set on
  * `version`: two analysts, or an analyst and a detector merging a repeat, cannot undo
  * each other silently (`storage-conflict`, retry).
  */
@@ -18,6 +20,7 @@ import type { AtRest } from './at-rest.js';
 import { guarded } from './db-errors.js';
 import type { DatabaseHandle } from './open-store.js';
 import { resealSecretRows, type ResealOutcome } from './reseal-secrets.js';
+import { envelopeKeyId } from '../crypto/index.js';
 
 const PURPOSE = 'finding';
 
@@ -68,18 +71,24 @@ interface Row {
   version: number | string;
 }
 
+/** What the tenant key seals. The explanation is in clear inside it, or sealed again under the patient's key (base64). */
 interface Detail {
-  readonly explanation: FindingExplanation;
+  readonly explanation?: FindingExplanation;
+  readonly readings?: string;
   readonly note?: string;
   readonly patient?: string;
 }
+
+const READINGS = 'finding-readings';
+const erasedExplanation = (detector: string): FindingExplanation => ({ detector, score: 0, threshold: 0, features: [], erased: true });
 
 const damaged = (): CustodiaError => new CustodiaError('decrypt-failed', 'A stored finding is damaged');
 
 function toFinding(at: AtRest, r: Row): StoredFinding {
   // The row is what the database holds: its detail is authenticated (sealed), its plain columns are checked.
   if (!isSeverity(r.severity) || !isFindingStatus(r.status)) throw damaged();
-  const detail = openDetail(at, r);
+  const detail = openDetail(at, r.id, r.detail);
+  const readings = openReadings(at, r.id, detail, r.detector);
   const finding: Finding = {
     id: r.id,
     device: r.device,
@@ -93,20 +102,27 @@ function toFinding(at: AtRest, r: Row): StoredFinding {
     updatedAt: Number(r.updated_at),
     ...(r.updated_by === null ? {} : { updatedBy: r.updated_by }),
     summary: r.summary,
-    explanation: detail.explanation,
+    explanation: readings.explanation,
     ...(detail.note === undefined ? {} : { note: detail.note }),
-    ...(detail.patient === undefined ? {} : { patient: detail.patient }),
+    ...(readings.patient === undefined ? {} : { patient: readings.patient }),
   };
   return { finding, version: Number(r.version) };
 }
 
-/** The detail, or what is left of it when its patient was erased (their key is gone). */
-function openDetail(at: AtRest, r: Row): Detail {
+const openDetail = (at: AtRest, id: string, sealed: Uint8Array): Detail => JSON.parse(at.openSecret(PURPOSE, id, sealed).toString('utf8')) as Detail;
+
+/** The explanation and whose readings it holds; `erased` when that patient was (their key is gone, and with it the readings). */
+function openReadings(at: AtRest, id: string, d: Detail, detector: string): { explanation: FindingExplanation; patient?: string } {
+  if (d.readings === undefined) {
+    if (d.explanation === undefined) throw damaged();
+    return { explanation: d.explanation, ...(d.patient === undefined ? {} : { patient: d.patient }) };
+  }
   try {
-    return JSON.parse(at.openSecret(PURPOSE, r.id, r.detail).toString('utf8')) as Detail;
+    const explanation = JSON.parse(at.openSecret(READINGS, id, Buffer.from(d.readings, 'base64')).toString('utf8')) as FindingExplanation;
+    return { explanation, ...(d.patient === undefined ? {} : { patient: d.patient }) };
   } catch (e) {
     if (!isCustodiaError(e, 'resource-erased')) throw e;
-    return { explanation: { detector: r.detector, score: 0, threshold: 0, features: [], erased: true } };
+    return { explanation: erasedExplanation(detector) };
   }
 }
 
@@ -121,11 +137,14 @@ async function detailOwner(at: AtRest, f: Finding): Promise<string | undefined> 
   return f.patient;
 }
 
+/** The readings sealed under `owner`'s key, as a detail carries them. */
+const sealReadings = (at: AtRest, owner: string, id: string, explanation: FindingExplanation): string => Buffer.from(at.sealFor(owner, READINGS, id, Buffer.from(JSON.stringify(explanation), 'utf8')).content!).toString('base64');
+
 function sealDetail(at: AtRest, f: Finding, owner: string | undefined): Buffer {
-  const detail: Detail = { explanation: f.explanation, ...(f.note === undefined ? {} : { note: f.note }), ...(f.patient === undefined ? {} : { patient: f.patient }) };
-  const bytes = Buffer.from(JSON.stringify(detail), 'utf8');
-  if (owner === undefined) return at.sealSecret(PURPOSE, f.id, bytes);
-  return Buffer.from(at.sealFor(owner, PURPOSE, f.id, bytes).content!);
+  // A patient's readings are sealed under their key; an explanation already erased has none.
+  const readings = owner === undefined || f.explanation.erased === true ? { explanation: f.explanation } : { readings: sealReadings(at, owner, f.id, f.explanation), patient: owner };
+  const detail: Detail = { ...readings, ...(f.note === undefined ? {} : { note: f.note }) };
+  return at.sealSecret(PURPOSE, f.id, Buffer.from(JSON.stringify(detail), 'utf8'));
 }
 
 export function findingStore(h: Pick<DatabaseHandle, 'read' | 'transaction'>, at: AtRest): FindingStore {
@@ -166,10 +185,54 @@ export function findingStore(h: Pick<DatabaseHandle, 'read' | 'transaction'>, at
     resealFindings: (keyIds) =>
       guarded(async () => {
         const rows = (await sql<{ id: string; detail: Uint8Array; version: number | string }>`SELECT id, detail, version FROM detect_findings`.execute(h.read)).rows;
-        // A finding updated meanwhile (its version moved on) was sealed under the current key by that update.
-        return resealSecretRows(at, PURPOSE, keyIds, rows.map((r) => ({ subject: r.id, sealed: r.detail, version: Number(r.version) })), h.transaction, async (db, r, resealed) =>
-          Number((await sql`UPDATE detect_findings SET detail = ${resealed} WHERE id = ${r.subject} AND version = ${r.version}`.execute(db)).numAffectedRows ?? 0),
-        );
+        // First the readings inside (under a patient's retired key), each finding's detail then sealed again whole under the tenant's current key.
+        const inner = new Set<string>();
+        const resealedInside = new Map<string, Buffer>();
+        const stillSealing = new Set<string>();
+        const wanted = new Set(keyIds);
+        for (const r of rows) {
+          let d: Detail;
+          try {
+            d = openDetail(at, r.id, r.detail);
+          } catch (e) {
+            if (isCustodiaError(e, 'decrypt-failed')) continue; // the outer pass below counts it
+            throw e;
+          }
+          if (d.readings === undefined) continue;
+          const sealed = Buffer.from(d.readings, 'base64');
+          let keyId: string;
+          try {
+            keyId = envelopeKeyId(sealed);
+          } catch {
+            continue;
+          }
+          if (!wanted.has(keyId)) continue;
+          const owner = at.keys?.ownerOf(keyId);
+          try {
+            if (owner === undefined) throw new CustodiaError('decrypt-failed', 'the key of a finding’s readings is unknown');
+            const explanation = JSON.parse(at.openSecret(READINGS, r.id, sealed).toString('utf8')) as FindingExplanation;
+            resealedInside.set(r.id, at.sealSecret(PURPOSE, r.id, Buffer.from(JSON.stringify({ ...d, readings: sealReadings(at, owner, r.id, explanation) }), 'utf8')));
+            inner.add(r.id);
+          } catch (e) {
+            if (isCustodiaError(e, 'resource-erased')) continue; // its patient was erased meanwhile: it stays unreadable
+            if (!isCustodiaError(e, 'decrypt-failed')) throw e;
+            stillSealing.add(keyId);
+          }
+        }
+        const write = async (db: Kysely<unknown>, r: { subject: string; version: number }, detail: Buffer): Promise<number> =>
+          Number((await sql`UPDATE detect_findings SET detail = ${detail} WHERE id = ${r.subject} AND version = ${r.version}`.execute(db)).numAffectedRows ?? 0);
+        let resealed = 0;
+        if (resealedInside.size > 0) {
+          resealed += await h.transaction(async (db: Kysely<unknown>) => {
+            let n = 0;
+            for (const r of rows) if (resealedInside.has(r.id)) n += await write(db, { subject: r.id, version: Number(r.version) }, resealedInside.get(r.id)!);
+            return n;
+          });
+        }
+        // A finding updated meanwhile (its version moved on) was sealed under the current keys by that update.
+        const outer = await resealSecretRows(at, PURPOSE, keyIds, rows.filter((r) => !inner.has(r.id)).map((r) => ({ subject: r.id, sealed: r.detail, version: Number(r.version) })), h.transaction, write);
+        for (const k of outer.stillSealing) stillSealing.add(k);
+        return { resealed: resealed + outer.resealed, stillSealing };
       }),
   };
 }

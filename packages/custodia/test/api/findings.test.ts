@@ -200,35 +200,35 @@ for (const dialect of ALL_DATABASES) {
       expect((await call('GET', `/detect/findings/${f.id}`, admin)).body.explanation.features[0].feature).toBe('SpO2');
     });
 
-    it('seals a finding holding a patient’s readings under their data key: rotation keeps it theirs, erasure makes it unreadable and the finding stays', async () => {
+    it('seals a finding’s readings of a patient under their data key: rotation keeps them theirs, erasure makes them unreadable, and the finding and its note stay', async () => {
       const f = await t.vault.findings.raise(spoof('Device/bedside-2', 50_000_000, { patient: 'Patient/p2' }));
       const tenantSealed = await t.vault.findings.raise(spoof('Device/monitor-7', 50_000_000));
       const raw = await openRawDatabase(t.db);
-      const sealedBy = async (id: string): Promise<string> => envelopeKeyId(Buffer.from((await raw.query<{ detail: Uint8Array }>('SELECT detail FROM detect_findings WHERE id = ?', [id]))[0]!.detail));
-      const patientKey = async (): Promise<string> => (await raw.query<{ key_id: string }>("SELECT key_id FROM resource_versions WHERE res_type = 'Patient' AND res_id = 'p2' ORDER BY version_id DESC LIMIT 1"))[0]!.key_id;
+      const stored = async (id: string): Promise<Buffer> => Buffer.from((await raw.query<{ detail: Uint8Array }>('SELECT detail FROM detect_findings WHERE id = ?', [id]))[0]!.detail);
       try {
-        expect(await sealedBy(f.id)).toBe(await patientKey());
+        // The whole detail under the tenant key, the readings inside it under the patient's.
+        expect(envelopeKeyId(await stored(f.id))).toBe(envelopeKeyId(await stored(tenantSealed.id)));
         expect((await call('GET', `/detect/findings/${f.id}`, admin)).body).toMatchObject({ patient: 'Patient/p2', explanation: { features: [{ feature: 'SpO2', value: 71.5 }, { feature: 'Pulse_Rate' }] } });
-        // Rotation moves it to the patient's new key, not the tenant's.
+        expect((await call('PATCH', `/detect/findings/${f.id}`, admin, { status: 'triaged', note: 'biomed checks the bedside monitor' })).status).toBe(200);
+        // Rotation moves both layers, each under its owner's new key: the readings still open, and every retired key goes.
         const rotation = t.vault.keyRotation!;
         await rotation.retireDataKeys('test');
         await rotation.resealAll();
-        expect(await sealedBy(f.id)).toBe(await patientKey());
-        expect(await sealedBy(f.id)).not.toBe(await sealedBy(tenantSealed.id));
+        expect((await rotation.status()).dataKeys.filter((k) => k.state === 'retired').reduce((n, k) => n + k.keys, 0)).toBe(0);
+        expect((await call('GET', `/detect/findings/${f.id}`, admin)).body).toMatchObject({ patient: 'Patient/p2', explanation: { features: [{ feature: 'SpO2', value: 71.5 }, { feature: 'Pulse_Rate' }] } });
 
         expect((await call('POST', '/fhir/Patient/p2/$erase', po, { resourceType: 'Parameters', parameter: [{ name: 'reason', valueString: 'Art. 17 request, ticket 4713' }] })).status).toBe(200);
         const after = await call('GET', `/detect/findings/${f.id}`, admin);
         expect(after.status).toBe(200);
-        expect(after.body).toMatchObject({ id: f.id, device: 'Device/bedside-2', severity: 'high', status: 'new', count: 1, summary: f.summary, explanation: { detector: 'baseline', features: [], erased: true } });
+        // Still under the patient's key after rotation, so gone with it; the finding and the analyst's note stay.
+        expect(after.body).toMatchObject({ id: f.id, device: 'Device/bedside-2', severity: 'high', status: 'triaged', note: 'biomed checks the bedside monitor', count: 1, summary: f.summary, explanation: { detector: 'baseline', score: 0, threshold: 0, features: [], erased: true } });
         expect(after.body.patient).toBeUndefined();
         expect(JSON.stringify(after.body)).not.toContain('71.5');
-        // Lists and decisions still work on it; a repeat for the erased patient is sealed under the tenant key.
         expect((await call('GET', '/detect/findings?device=Device%2Fbedside-2', admin)).body.findings).toHaveLength(1);
-        expect((await call('PATCH', `/detect/findings/${f.id}`, admin, { status: 'triaged', note: 'monitor moved' })).status).toBe(200);
+        // A repeat for the erased patient is someone else's readings: kept under the tenant key, readable.
         const again = await t.vault.findings.raise(spoof('Device/bedside-2', 50_010_000, { patient: 'Patient/p2' }));
         expect(again.id).toBe(f.id);
-        expect(await sealedBy(f.id)).toBe(await sealedBy(tenantSealed.id));
-        expect((await call('GET', `/detect/findings/${f.id}`, admin)).body).toMatchObject({ count: 2, status: 'triaged', explanation: { features: [{ feature: 'SpO2' }, { feature: 'Pulse_Rate' }] } });
+        expect((await call('GET', `/detect/findings/${f.id}`, admin)).body).toMatchObject({ count: 2, status: 'triaged', note: 'biomed checks the bedside monitor', explanation: { features: [{ feature: 'SpO2' }, { feature: 'Pulse_Rate' }] } });
       } finally {
         await raw.close();
       }

@@ -123,7 +123,7 @@ describe('kept baselines (sealed SQLite, no broker)', () => {
   it('forgets devices (an erased patient’s) only once a restore of them under way has ended, and keeps them no more', async () => {
     const clock = new ManualClock(T0);
     const [x, y] = [macIn(0, 40), macIn(1, 40)];
-    const [dx, dy] = [`talker:mac:${x}`, `talker:mac:${y}`];
+    const dx = `talker:mac:${x}`;
     const earlier = new TelemetryScorer();
     for (let i = 0; i < 40; i++) earlier.score(dx, record(x, i));
     await vdb.baselines.keep([{ device: dx, savedAt: T0, snapshot: earlier.snapshot(dx)! }], 0);
