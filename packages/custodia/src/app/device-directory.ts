@@ -84,6 +84,8 @@ export class DeviceDirectory {
     private readonly store: ResourceStore,
     private readonly clock: Clock,
     private readonly refreshMs = 5_000,
+    /** Whether a patient was erased: a Device still attached to one is attached to no one (its readings are someone else's). */
+    private readonly isErased: (patient: string) => boolean = () => false,
   ) {}
 
   /**
@@ -110,10 +112,11 @@ export class DeviceDirectory {
     return this.#classes.get(device);
   }
 
-  /** The patient (`Patient/<id>`) `Device/<id>` is attached to, if it is stored with one. */
+  /** The patient (`Patient/<id>`) `Device/<id>` is attached to, if it is stored with one who was not erased. */
   async patientOf(device: string): Promise<string | undefined> {
     await this.#refresh();
-    return this.#patients.get(device);
+    const patient = this.#patients.get(device);
+    return patient === undefined || this.isErased(patient) ? undefined : patient;
   }
 
   /** The Devices (`Device/<id>`) attached to `patient` (`Patient/<id>`), as stored now (the directory is reloaded first if it changed). */

@@ -211,7 +211,7 @@ export async function createVault(config: VaultConfig, overrides: VaultOverrides
   const rateLimiter = new RateLimiter(wallClock, config.rateLimits, database.sharedBuckets);
   const keys = database.keyManagement.keys;
   // The detection stream is built below; an erasure reaches it through this binding.
-  const deviceDirectory = new DeviceDirectory(store, clock);
+  const deviceDirectory = new DeviceDirectory(store, clock, undefined, (patient) => keys?.isErased(patient) ?? false);
   let streamOfErasure: DetectStream | undefined;
   const forgetDevices = async (patient: string): Promise<void> => {
     const devices = await deviceDirectory.devicesOf(patient);

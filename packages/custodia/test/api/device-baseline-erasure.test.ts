@@ -11,7 +11,8 @@
 import { randomBytes } from 'node:crypto';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ETHERNET_ADDRESS_SYSTEM, type DetectStream, type Finding } from '../../src/app/index.js';
+import { ETHERNET_ADDRESS_SYSTEM, openVaultDatabase, type DetectStream, type Finding } from '../../src/app/index.js';
+import { decodeBaselines } from '../../src/detect/index.js';
 import { ALL_DATABASES, isAvailable } from '../helpers/databases.js';
 import { MQTT_URL, mqttSuite } from '../helpers/brokers.js';
 import { openRawDatabase, type RawDatabase } from '../helpers/raw-database.js';
@@ -99,14 +100,28 @@ for (const dialect of ALL_DATABASES) {
       }
       // The monitor's Device is the hospital's (R4 keeps Device out of the Patient compartment): it stays.
       expect((await t.request('GET', '/fhir/Device/bedside-1', undefined, bearer(t.token))).status).toBe(200);
-      // Later keeps do not write it back.
+      // Still attached to p1 in its Device, the monitor now reads someone else: attached to no one, its findings under the tenant key.
+      await send(BEDSIDE, { SpO2: 141 });
+      await until('the new reading to be scored', () => stream.report().scored === 93);
+      const fresh = (await findings('Device/bedside-1')).find((f) => f.explanation.features.some((x) => x.value === 141));
+      expect(fresh).toBeDefined();
+      expect(fresh!.patient).toBeUndefined();
+      // Later keeps do not write back what was p1's.
       await send(SPARE, TACHYCARDIC);
-      await until('the spare monitor to be scored', () => stream.report().scored === 93);
+      await until('the spare monitor to be scored', () => stream.report().scored === 94);
       await new Promise((r) => setTimeout(r, 1_100));
       await send(SPARE, TACHYCARDIC);
-      await until('a later keep', async () => stream.report().scored === 94 && (await kept()).length === 1);
+      await until('a later keep', async () => stream.report().scored === 95 && (await kept()).length === 2);
       await stream.close();
-      expect(await kept()).toEqual(['Device/spare-1']);
+      // The bedside monitor's new baseline is nobody's: its vital-sign part names no patient.
+      expect(await kept()).toEqual(['Device/bedside-1', 'Device/spare-1']);
+      const db = await openVaultDatabase(t.vault.config);
+      try {
+        expect(decodeBaselines((await db.baselines.load('Device/bedside-1'))!, 256).map((p) => p.name)).toEqual(['vitals', 'network']);
+        expect(decodeBaselines((await db.baselines.load('Device/spare-1'))!, 256).map((p) => p.name)).toEqual(['vitals of Patient/p2', 'network']);
+      } finally {
+        await db.close();
+      }
     }, 60_000);
   });
 }
