@@ -14,6 +14,9 @@
  *                          the publishing Device's FHIR id; a record is admitted only when
  *                          its sender is that Device (topic-identity.ts; env
  *                          CUSTODIA_DETECT_DEVICE_LEVEL). Off by default
+ *   --detect-silence-seconds N  how long a registered Device may send nothing before a
+ *                          `silence` finding is raised (default 300, 1–86400; env
+ *                          CUSTODIA_DETECT_SILENCE_SECONDS)
  *   --detect-keep-seconds N  how often the device baselines that learned something are
  *                          kept in the database (default 30, 1–3600; env
  *                          CUSTODIA_DETECT_KEEP_SECONDS): what a process that dies can lose
@@ -40,6 +43,8 @@ export interface DetectStreamConfig {
   readonly scorers: number;
   /** How often the baselines that learned something are kept in the database, in seconds. */
   readonly keepSeconds: number;
+  /** How long a registered Device may send nothing before it counts as silent, in seconds. */
+  readonly silenceSeconds: number;
   /** The topic level (1-based) naming the publishing Device, when topics are bound to devices. */
   readonly deviceLevel?: number;
   /** Brokers (host:port) beyond loopback reached in plain text, as --detect-*-insecure allowed; absent when none. */
@@ -55,6 +60,7 @@ export interface DetectStreamInput {
   readonly partitions?: number | string | undefined;
   readonly keepSeconds?: number | string | undefined;
   readonly deviceLevel?: number | string | undefined;
+  readonly silenceSeconds?: number | string | undefined;
   readonly mqtt?: MqttSecurityInput;
   readonly nats?: NatsSecurityInput;
 }
@@ -62,6 +68,7 @@ export interface DetectStreamInput {
 export const DEFAULT_TOPIC = 'custodia/telemetry/#';
 export const DEFAULT_SUBJECT = 'custodia.detect.telemetry';
 export const DEFAULT_KEEP_SECONDS = 30;
+export const DEFAULT_SILENCE_SECONDS = 300;
 
 const invalid = (m: string): never => {
   throw new CustodiaError('config-invalid', m);
@@ -114,10 +121,11 @@ export function resolveDetectStream(input: DetectStreamInput, env: NodeJS.Proces
   const nats = pick(input.natsUrl, 'CUSTODIA_DETECT_NATS_URL');
   const topic = pick(input.topic, 'CUSTODIA_DETECT_TOPIC');
   const partitionsGiven = typeof input.partitions === 'number' ? input.partitions : pick(input.partitions, 'CUSTODIA_DETECT_PARTITIONS');
+  const silenceGiven = typeof input.silenceSeconds === 'number' ? input.silenceSeconds : pick(input.silenceSeconds, 'CUSTODIA_DETECT_SILENCE_SECONDS');
   const levelGiven = typeof input.deviceLevel === 'number' ? input.deviceLevel : pick(input.deviceLevel, 'CUSTODIA_DETECT_DEVICE_LEVEL');
   const keepGiven = typeof input.keepSeconds === 'number' ? input.keepSeconds : pick(input.keepSeconds, 'CUSTODIA_DETECT_KEEP_SECONDS');
   if (mqtt === undefined) {
-    if (nats !== undefined || topic !== undefined || input.subject !== undefined || input.scorers !== undefined || partitionsGiven !== undefined || keepGiven !== undefined || levelGiven !== undefined || given(input.mqtt) || given(input.nats)) invalid('The detection stream needs --detect-mqtt: its other options do nothing without it');
+    if (nats !== undefined || topic !== undefined || input.subject !== undefined || input.scorers !== undefined || partitionsGiven !== undefined || keepGiven !== undefined || levelGiven !== undefined || silenceGiven !== undefined || given(input.mqtt) || given(input.nats)) invalid('The detection stream needs --detect-mqtt: its other options do nothing without it');
     return undefined;
   }
   if (nats === undefined && given(input.nats)) invalid('The --detect-nats-* options need --detect-nats: they do nothing without it');
@@ -125,6 +133,7 @@ export function resolveDetectStream(input: DetectStreamInput, env: NodeJS.Proces
   const partitions = wholeNumber(partitionsGiven, DEFAULT_PARTITIONS, MAX_PARTITIONS, '--detect-partitions');
   const scorers = wholeNumber(input.scorers, 1, 16, '--detect-scorers');
   const keepSeconds = wholeNumber(keepGiven, DEFAULT_KEEP_SECONDS, 3600, '--detect-keep-seconds');
+  const silenceSeconds = wholeNumber(silenceGiven, DEFAULT_SILENCE_SECONDS, 86_400, '--detect-silence-seconds');
   const subj = subject(input.subject ?? DEFAULT_SUBJECT);
   const mqttUrl = brokerUrl(mqtt, ['mqtt:', 'mqtts:'], '--detect-mqtt');
   const natsUrl = nats === undefined ? undefined : brokerUrl(nats, ['nats:', 'tls:'], '--detect-nats');
@@ -140,6 +149,7 @@ export function resolveDetectStream(input: DetectStreamInput, env: NodeJS.Proces
     ...(nats === undefined ? {} : { nats: Object.freeze({ url: nats, subject: subj, stream: `CUSTODIA_${subj.replace(/[.-]/g, '_').toUpperCase()}`, durable: 'custodia-scorers', partitions, ...natsSecurity }) }),
     scorers,
     keepSeconds,
+    silenceSeconds,
     ...(levelGiven === undefined ? {} : { deviceLevel: deviceLevel(levelGiven, filter) }),
     ...(plainTextBrokers.length === 0 ? {} : { plainTextBrokers: Object.freeze(plainTextBrokers) }),
   });

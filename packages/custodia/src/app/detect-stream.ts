@@ -12,6 +12,10 @@
  * another sender's name is refused before anything counts it and raises an impersonation
  * finding against the publishing Device.
  *
+ * A registered Device that sends nothing for `--detect-silence-seconds` raises a
+ * `silence` finding (detect/silence-watch.ts), judged where messages arrive, like arrival
+ * rates: each vault watches what it receives.
+ *
  * How fast each device's messages arrive is counted where they arrive, before the bus, on
  * the vault's clock (detect/arrival-rate.ts): a flood of ordinary-looking messages reports
  * nothing unusual in any one of them. With several vaults subscribed, each counts what it
@@ -25,7 +29,7 @@
  * A failure while scoring one record (the database down when a finding is stored) is
  * counted and handed to `onError`; it does not stop the stream.
  */
-import { ArrivalRates, InProcessBus, senderKey, TelemetryScorer, type ArrivalRateOptions, type DeviceState, type BusConsumer, type TelemetryBus, type TelemetryRecord, type TelemetryReport, type TelemetryScorerOptions } from '../detect/index.js';
+import { ArrivalRates, InProcessBus, senderKey, SilenceWatch, TelemetryScorer, type ArrivalRateOptions, type DeviceState, type BusConsumer, type TelemetryBus, type TelemetryRecord, type TelemetryReport, type TelemetryScorerOptions } from '../detect/index.js';
 import { NatsTelemetryBus, openMqttTelemetry, RecordRefused, type MqttTelemetrySource } from '../ingest/index.js';
 import type { Clock, Random } from '../kernel/index.js';
 import type { BaselineStore } from '../store/index.js';
@@ -53,6 +57,8 @@ export interface DetectStreamReport {
   readonly devices: { readonly baselines: number; readonly refused: number; readonly classes: number; readonly reassigned: number };
   /** Device baselines kept between runs (kept-baselines.ts): restored, written, refused. */
   readonly kept: { readonly restored: number; readonly saved: number; readonly refused: number };
+  /** Registered Devices watched for silence, those silent now, and those refused because the set was full. */
+  readonly silence: { readonly watched: number; readonly silent: number; readonly refused: number };
   /** Devices whose arrival rate is tracked, and those refused because the set was full. */
   readonly arrivals: { readonly tracked: number; readonly refused: number };
   readonly unknownTalkersRefused: number;
@@ -87,6 +93,8 @@ export class DetectStream {
   #impersonations = 0;
   #failures = 0;
   readonly #identity: TopicIdentity | undefined;
+  readonly #silence: SilenceWatch;
+  #silenceTimer: NodeJS.Timeout | undefined;
   readonly #kept: KeptBaselines | undefined;
   #onError: (e: unknown) => void = () => undefined;
 
@@ -94,6 +102,7 @@ export class DetectStream {
     this.#scorer = new TelemetryScorer(deps.scoring);
     this.#arrivals = new ArrivalRates(deps.arrivals);
     this.#identity = deps.config.deviceLevel === undefined ? undefined : new TopicIdentity(deps.devices, deps.config.deviceLevel);
+    this.#silence = new SilenceWatch({ silenceMs: deps.config.silenceSeconds * 1000 });
     const failed = (e: unknown): void => {
       this.#failures += 1;
       this.#onError(e);
@@ -115,12 +124,43 @@ export class DetectStream {
       this.#source = await openMqttTelemetry(mqtt, async (r, topic) => {
         const bound = await this.#admit(r, topic);
         await this.#arrived(r, bound);
+        await this.#heard(r, bound);
         if ((await bus.publish(r)) === 'duplicate') this.#duplicates += 1;
       });
     } catch (e) {
       await this.close();
       throw e;
     }
+    // A quarter of the silence allowed between looks (at most 30 s, at least 250 ms): a silence is raised at most that late.
+    this.#silenceTimer = setInterval(() => void this.checkSilence(), Math.max(250, Math.min(30_000, this.#silence.silenceMs / 4)));
+    this.#silenceTimer.unref();
+  }
+
+  /** Notes when a registered Device was last heard (where messages arrive, on the vault's clock). */
+  async #heard(r: TelemetryRecord, bound: string | undefined): Promise<void> {
+    const device = bound ?? (await this.deps.devices.deviceOf(r.endpoints));
+    if (device !== undefined) this.#silence.heard(device, this.deps.clock.now());
+  }
+
+  /**
+   * Raises a `silence` finding for each registered Device that has sent nothing for the
+   * configured time (once per silence; `high` for a Device attached to a patient, whose
+   * monitor has gone quiet); the stream calls it on a timer. The findings raised.
+   */
+  async checkSilence(): Promise<number> {
+    let raised = 0;
+    for (const d of this.#silence.silent(this.deps.clock.now())) {
+      try {
+        const attached = (await this.deps.devices.patientOf(d.device)) !== undefined;
+        await this.deps.findings.raise(attached ? { ...d, severity: 'high' } : d);
+        this.#findings += 1;
+        raised += 1;
+      } catch (e) {
+        this.#failures += 1;
+        this.#onError(e);
+      }
+    }
+    return raised;
   }
 
   /** The device that sent `r`: a stored Device, else its unknown-talker entry (noted as sighted when `sighted`). */
@@ -229,11 +269,14 @@ export class DetectStream {
       devices: this.#scorer.devices,
       kept: this.#kept?.report() ?? { restored: 0, saved: 0, refused: 0 },
       arrivals: this.#arrivals.devices,
+      silence: this.#silence.devices,
       unknownTalkersRefused: this.deps.inventory.refused,
     };
   }
 
   async close(): Promise<void> {
+    clearInterval(this.#silenceTimer);
+    this.#silenceTimer = undefined;
     await this.#source?.close().catch(() => undefined);
     for (const c of this.#consumers) await c.stop().catch(() => undefined);
     await this.#bus?.close().catch(() => undefined);

@@ -71,6 +71,7 @@ export function serveCommand(): Command<[], Record<string, unknown>> {
     .option('--detect-nats-insecure', 'allow a plain nats:// server beyond loopback (telemetry, which is patient data, and the credentials then cross the network unencrypted)')
     .option('--detect-subject <subject>', 'the JetStream subject of the telemetry (default custodia.detect.telemetry)')
     .option('--detect-scorers <n>', 'scorers in this process sharing the bus (default 1)')
+    .option('--detect-silence-seconds <n>', 'how long a registered Device may send nothing before a silence finding is raised (default 300, 1-86400; env CUSTODIA_DETECT_SILENCE_SECONDS)')
     .option('--detect-keep-seconds <n>', 'how often device baselines that learned something are kept in the database, so that a restart or a moved partition does not relearn them (default 30, 1-3600; env CUSTODIA_DETECT_KEEP_SECONDS)')
     .option('--detect-partitions <n>', 'with --detect-nats: partitions of the subject by device, the most scorers of all processes that work at once (default 8; env CUSTODIA_DETECT_PARTITIONS)')
     .action(async (o) => {
@@ -114,6 +115,7 @@ export function serveCommand(): Command<[], Record<string, unknown>> {
             partitions: o.detectPartitions,
             keepSeconds: o.detectKeepSeconds,
             deviceLevel: o.detectDeviceLevel,
+            silenceSeconds: o.detectSilenceSeconds,
             mqtt: { ca: o.detectMqttCa, cert: o.detectMqttCert, key: o.detectMqttKey, username: o.detectMqttUsername, passwordFile: o.detectMqttPasswordFile, insecure: o.detectMqttInsecure },
             nats: { ca: o.detectNatsCa, cert: o.detectNatsCert, key: o.detectNatsKey, creds: o.detectNatsCreds, user: o.detectNatsUser, insecure: o.detectNatsInsecure },
           },
@@ -163,7 +165,7 @@ export function serveCommand(): Command<[], Record<string, unknown>> {
         }
         const d = config.detectStream;
         // Where and how, never the credentials or the key material.
-        app.log.info({ mqtt: d.mqttUrl, topic: d.topic, mqttTls: d.mqttTls !== undefined, mqttMutualTls: d.mqttTls?.cert !== undefined, mqttUser: d.mqttAuth?.username, bus: d.nats === undefined ? 'in-process' : d.nats.url, natsTls: d.nats?.tls !== undefined, natsAuth: d.nats?.auth?.kind, partitions: d.nats?.partitions, keepSeconds: d.keepSeconds, deviceLevel: d.deviceLevel }, 'detect stream started');
+        app.log.info({ mqtt: d.mqttUrl, topic: d.topic, mqttTls: d.mqttTls !== undefined, mqttMutualTls: d.mqttTls?.cert !== undefined, mqttUser: d.mqttAuth?.username, bus: d.nats === undefined ? 'in-process' : d.nats.url, natsTls: d.nats?.tls !== undefined, natsAuth: d.nats?.auth?.kind, partitions: d.nats?.partitions, keepSeconds: d.keepSeconds, deviceLevel: d.deviceLevel, silenceSeconds: d.silenceSeconds }, 'detect stream started');
         for (const broker of d.plainTextBrokers ?? []) {
           const warning = `Device telemetry from ${broker} arrives in PLAIN TEXT (--detect-mqtt-insecure / --detect-nats-insecure): vital signs and broker credentials cross the network unencrypted. Lab use only.`;
           app.log.warn({ broker }, warning);
@@ -171,7 +173,7 @@ export function serveCommand(): Command<[], Record<string, unknown>> {
         }
         setInterval(() => {
           const r = stream.report();
-          app.log.info({ received: r.source.received, bad: r.source.badRecords, dropped: r.source.dropped, firstBad: r.source.firstBad.slice(0, 3), duplicates: r.duplicates, scored: r.scored, findings: r.findings, impersonations: r.impersonations, failures: r.failures, devices: r.devices.baselines, deviceClasses: r.devices.classes, baselinesRestored: r.kept.restored, baselinesKept: r.kept.saved, baselinesRefused: r.kept.refused, arrivalsTracked: r.arrivals.tracked, arrivalsRefused: r.arrivals.refused, ...(d.nats === undefined ? {} : { partitionsHeld: r.scorers.map((s) => s.partitions ?? []) }) }, 'detect stream');
+          app.log.info({ received: r.source.received, bad: r.source.badRecords, dropped: r.source.dropped, firstBad: r.source.firstBad.slice(0, 3), duplicates: r.duplicates, scored: r.scored, findings: r.findings, impersonations: r.impersonations, failures: r.failures, devices: r.devices.baselines, deviceClasses: r.devices.classes, baselinesRestored: r.kept.restored, baselinesKept: r.kept.saved, baselinesRefused: r.kept.refused, silentDevices: r.silence.silent, arrivalsTracked: r.arrivals.tracked, arrivalsRefused: r.arrivals.refused, ...(d.nats === undefined ? {} : { partitionsHeld: r.scorers.map((s) => s.partitions ?? []) }) }, 'detect stream');
         }, 60_000).unref();
       }
       // Witnesses: each exchange, sizes and counts only; failures never hold up a request (they are retried with backoff).

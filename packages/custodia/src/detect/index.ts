@@ -65,6 +65,7 @@ export { type TelemetryBus, type BusConsumer, type TelemetryHandler, type Publis
 export { InProcessBus } from './in-process-bus.js';
 export { senderKey, partitionOf, partitionShare, fnv1a32, MAX_PARTITIONS, DEFAULT_PARTITIONS } from './telemetry-partition.js';
 export { checkVitalSigns, pulseTolerance, PLAUSIBLE_VITALS, type PlausibleRange, type VitalSignIssue } from './vital-sign-checks.js';
+export { SilenceWatch, SILENCE_FEATURE, type SilenceWatchOptions } from './silence-watch.js';
 export { TelemetryScorer, RATE_FEATURES, type TelemetryScorerOptions, type DeviceContext, type DeviceState } from './telemetry-scorer.js';
 export { encodeBaselines, decodeBaselines, type NamedBaselineState } from './baseline-snapshot.js';
 export { ArrivalRates, ARRIVALS_FEATURE, type ArrivalRateOptions } from './arrival-rate.js';

@@ -24,7 +24,7 @@ const refusal = (detectStream: Record<string, unknown>, env: NodeJS.ProcessEnv =
 describe('detection stream config', () => {
   it('is off by default and on with an MQTT broker, with defaults', () => {
     expect(config({})).toBeUndefined();
-    expect(config({ mqttUrl: 'mqtt://127.0.0.1:1883' })).toEqual({ mqttUrl: 'mqtt://127.0.0.1:1883', topic: 'custodia/telemetry/#', scorers: 1, keepSeconds: 30 });
+    expect(config({ mqttUrl: 'mqtt://127.0.0.1:1883' })).toEqual({ mqttUrl: 'mqtt://127.0.0.1:1883', topic: 'custodia/telemetry/#', scorers: 1, keepSeconds: 30, silenceSeconds: 300 });
     expect(config({}, { CUSTODIA_DETECT_MQTT_URL: 'mqtts://broker:8883', CUSTODIA_DETECT_TOPIC: 'hospital/+/telemetry', CUSTODIA_DETECT_NATS_URL: 'nats://127.0.0.1:4222' })).toEqual({
       mqttUrl: 'mqtts://broker:8883',
       topic: 'hospital/+/telemetry',
@@ -32,6 +32,7 @@ describe('detection stream config', () => {
       nats: { url: 'nats://127.0.0.1:4222', subject: 'custodia.detect.telemetry', stream: 'CUSTODIA_CUSTODIA_DETECT_TELEMETRY', durable: 'custodia-scorers', partitions: 8 },
       scorers: 1,
       keepSeconds: 30,
+      silenceSeconds: 300,
     });
     expect(Object.isFrozen(config({ mqttUrl: 'mqtt://127.0.0.1:1' }))).toBe(true);
   });
@@ -53,6 +54,13 @@ describe('detection stream config', () => {
     expect(refusal({ keepSeconds: 5 })).toMatch(/needs --detect-mqtt/);
     expect(config({ mqttUrl: 'mqtt://127.0.0.1:1', keepSeconds: '3600' })?.keepSeconds).toBe(3600);
     expect(config({ mqttUrl: 'mqtt://127.0.0.1:1' }, { CUSTODIA_DETECT_KEEP_SECONDS: '5' })?.keepSeconds).toBe(5);
+  });
+
+  it('takes how long a device may be silent, from 1 to 86400 seconds', () => {
+    expect(config({ mqttUrl: 'mqtt://127.0.0.1:1', silenceSeconds: '60' })?.silenceSeconds).toBe(60);
+    expect(config({ mqttUrl: 'mqtt://127.0.0.1:1' }, { CUSTODIA_DETECT_SILENCE_SECONDS: '900' })?.silenceSeconds).toBe(900);
+    for (const v of [0, 86_401, '1.5', 'x', '-1', '060']) expect(refusal({ mqttUrl: 'mqtt://127.0.0.1:1', silenceSeconds: v }), String(v)).toMatch(/--detect-silence-seconds is a whole number from 1 to 86400/);
+    expect(refusal({ silenceSeconds: 60 })).toMatch(/needs --detect-mqtt/);
   });
 
   it('binds topics to devices only at a + level of the filter', () => {
