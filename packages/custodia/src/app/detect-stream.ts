@@ -151,6 +151,11 @@ export class DetectStream {
     let raised = 0;
     for (const d of this.#silence.silent(this.deps.clock.now())) {
       try {
+        // A Device retired (entered-in-error) or removed meanwhile is not missed: no longer watched.
+        if (!(await this.deps.devices.known(d.device))) {
+          this.#silence.forget(d.device);
+          continue;
+        }
         const attached = (await this.deps.devices.patientOf(d.device)) !== undefined;
         await this.deps.findings.raise(attached ? { ...d, severity: 'high' } : d);
         this.#findings += 1;
