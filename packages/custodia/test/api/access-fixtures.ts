@@ -119,8 +119,9 @@ export async function createUsers(t: TestVault): Promise<Users> {
 export const bearer = (token: string): Record<string, string> => ({ authorization: `Bearer ${token}` });
 
 /** A vault on `dialect` with the access-control seed data and one user per role. */
-export async function seededVault(dialect: 'sqlite' | 'postgres', config?: NonNullable<Parameters<typeof startTestVault>[1]>['config']): Promise<{ t: TestVault; users: Users }> {
-  const t = await startTestVault(dialect, config === undefined ? {} : { config });
+export async function seededVault(dialect: 'sqlite' | 'postgres', config?: NonNullable<Parameters<typeof startTestVault>[1]>['config'], randomSeed?: string): Promise<{ t: TestVault; users: Users }> {
+  // A seed of its own for a vault that talks to a shared broker: two vaults of one seed would share an MQTT client id, and the broker lets only one connect.
+  const t = await startTestVault(dialect, { ...(config === undefined ? {} : { config }), ...(randomSeed === undefined ? {} : { seed: randomSeed }) });
   await seed(t);
   return { t, users: await createUsers(t) };
 }

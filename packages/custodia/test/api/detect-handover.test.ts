@@ -47,7 +47,7 @@ describe.skipIf(MQTT_URL === undefined || NATS_URL === undefined)(mqttSuite(`dev
   const held = (s: DetectStream): number[] => s.report().scorers.flatMap((c) => c.partitions ?? []);
 
   beforeAll(async () => {
-    a = await startTestVault('sqlite', { config: { detectStream: { mqttUrl: MQTT_URL, topic: `${base}/#`, natsUrl: NATS_URL, subject, partitions: 2, keepSeconds: 3600 } } });
+    a = await startTestVault('sqlite', { seed: `handover-a-${tag}`, config: { detectStream: { mqttUrl: MQTT_URL, topic: `${base}/#`, natsUrl: NATS_URL, subject, partitions: 2, keepSeconds: 3600 } } });
     admin = bearer(await (await createUsers(a)).token('admin'));
     await a.vault.detectStream!.start();
     pub = await mqtt.connectAsync(MQTT_URL!, { clientId: `custodia-test-handover-${tag}` });

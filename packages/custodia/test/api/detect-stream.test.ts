@@ -59,7 +59,7 @@ for (const { dialect, nats } of LEGS) {
     };
 
     beforeAll(async () => {
-      t = await startTestVault(dialect, { config: { detectStream: { mqttUrl: MQTT_URL, topic: `${base}/#`, ...(nats ? { natsUrl: NATS_URL, subject, scorers: 2 } : {}) } } });
+      t = await startTestVault(dialect, { seed: `stream-${tag}`, config: { detectStream: { mqttUrl: MQTT_URL, topic: `${base}/#`, ...(nats ? { natsUrl: NATS_URL, subject, scorers: 2 } : {}) } } });
       admin = bearer(await (await createUsers(t)).token('admin'));
       // The monitor is registered by its MAC (in the IHE spelling with dashes), the pump by its address only.
       for (const d of [

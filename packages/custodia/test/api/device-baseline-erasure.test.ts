@@ -11,12 +11,12 @@
 import { randomBytes } from 'node:crypto';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ETHERNET_ADDRESS_SYSTEM, openVaultDatabase, type DetectStream, type Finding } from '../../src/app/index.js';
+import { openVaultDatabase, type DetectStream, type Finding } from '../../src/app/index.js';
 import { decodeBaselines } from '../../src/detect/index.js';
 import { ALL_DATABASES, isAvailable } from '../helpers/databases.js';
 import { MQTT_URL, mqttSuite } from '../helpers/brokers.js';
 import { openRawDatabase, type RawDatabase } from '../helpers/raw-database.js';
-import { encode, jitter, normalMessage } from '../helpers/telemetry.js';
+import { encode, jitter, macDevice, normalMessage } from '../helpers/telemetry.js';
 import type { TestVault } from '../helpers/test-vault.js';
 import { until } from '../helpers/until.js';
 import { bearer, seededVault, type Users } from './access-fixtures.js';
@@ -41,11 +41,11 @@ for (const dialect of ALL_DATABASES) {
     const rand = jitter(41);
     const send = (d: { mac: string; addr: string }, over: Record<string, unknown> = {}) => pub.publishAsync(`${base}/${d.mac}`, encode(normalMessage(d, rand, { ts: T0 + ++tick * 1000, ...over })), { qos: 1 });
     const kept = async (): Promise<string[]> => (await raw.query<{ device: string }>('SELECT device FROM detect_baselines ORDER BY device')).map((r) => r.device);
-    const monitor = (id: string, mac: string, patient?: string) => ({ resourceType: 'Device', id, status: 'active', identifier: [{ system: ETHERNET_ADDRESS_SYSTEM, value: mac }], ...(patient === undefined ? {} : { patient: { reference: patient } }) });
+    const monitor = (id: string, mac: string, patient?: string) => macDevice(id, mac, patient === undefined ? {} : { patient: { reference: patient } });
     const findings = async (device: string): Promise<Finding[]> => (await t.request('GET', `/detect/findings?device=${encodeURIComponent(device)}`, undefined, admin)).body.findings;
 
     beforeAll(async () => {
-      ({ t, users } = await seededVault(dialect, { detectStream: { mqttUrl: MQTT_URL, topic: `${base}/#`, keepSeconds: 1 } }));
+      ({ t, users } = await seededVault(dialect, { detectStream: { mqttUrl: MQTT_URL, topic: `${base}/#`, keepSeconds: 1 } }, `erasure-${tag}`));
       admin = bearer(await users.token('admin'));
       raw = await openRawDatabase(t.db);
       const op = bearer(t.token);

@@ -10,9 +10,9 @@
 import { randomBytes } from 'node:crypto';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ETHERNET_ADDRESS_SYSTEM, type DetectStream, type Finding } from '../../src/app/index.js';
+import type { DetectStream, Finding } from '../../src/app/index.js';
 import { MQTT_URL, mqttSuite } from '../helpers/brokers.js';
-import { encode, jitter, normalMessage } from '../helpers/telemetry.js';
+import { encode, jitter, macDevice, normalMessage } from '../helpers/telemetry.js';
 import { startTestVault, type TestVault } from '../helpers/test-vault.js';
 import { until } from '../helpers/until.js';
 import { bearer, createUsers, type Users } from './access-fixtures.js';
@@ -40,12 +40,12 @@ describe.skipIf(MQTT_URL === undefined)(mqttSuite('a new device of a known class
   };
 
   beforeAll(async () => {
-    t = await startTestVault('sqlite', { config: { detectStream: { mqttUrl: MQTT_URL, topic: `${base}/#` } } });
+    t = await startTestVault('sqlite', { seed: `class-${tag}`, config: { detectStream: { mqttUrl: MQTT_URL, topic: `${base}/#` } } });
     users = await createUsers(t);
     admin = bearer(await users.token('admin'));
     for (const n of [1, 2, 3]) {
       const p = pump(n);
-      expect((await t.request('PUT', `/fhir/Device/${p.id}`, { resourceType: 'Device', id: p.id, status: 'active', type: INFUSION_PUMP, identifier: [{ system: ETHERNET_ADDRESS_SYSTEM, value: p.mac }] })).status).toBe(201);
+      expect((await t.request('PUT', `/fhir/Device/${p.id}`, macDevice(p.id, p.mac, { type: INFUSION_PUMP }))).status).toBe(201);
     }
     expect((await t.request('PUT', '/fhir/Device/untyped-1', { resourceType: 'Device', id: 'untyped-1', status: 'active', url: 'http://10.0.6.9/' })).status).toBe(201);
     stream = t.vault.detectStream!;

@@ -9,9 +9,9 @@
 import { randomBytes } from 'node:crypto';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ETHERNET_ADDRESS_SYSTEM, type DetectStream, type Finding } from '../../src/app/index.js';
+import type { DetectStream, Finding } from '../../src/app/index.js';
 import { MQTT_URL, mqttSuite } from '../helpers/brokers.js';
-import { encode, jitter, normalMessage } from '../helpers/telemetry.js';
+import { encode, jitter, macDevice, normalMessage } from '../helpers/telemetry.js';
 import type { TestVault } from '../helpers/test-vault.js';
 import { until } from '../helpers/until.js';
 import { bearer, seededVault } from './access-fixtures.js';
@@ -34,13 +34,12 @@ describe.skipIf(MQTT_URL === undefined)(mqttSuite('devices that fall silent rais
     ((await t.request('GET', `/detect/findings?device=${encodeURIComponent(device)}`, undefined, admin)).body.findings as Finding[]).filter((f) => f.explanation.detector === 'silence');
 
   beforeAll(async () => {
-    const seeded = await seededVault('sqlite', { detectStream: { mqttUrl: MQTT_URL, topic: `${base}/#`, silenceSeconds: 1 } });
+    const seeded = await seededVault('sqlite', { detectStream: { mqttUrl: MQTT_URL, topic: `${base}/#`, silenceSeconds: 1 } }, `silence-${tag}`);
     t = seeded.t;
     admin = bearer(await seeded.users.token('admin'));
     const op = bearer(t.token);
-    const device = (id: string, mac: string, patient?: string) => ({ resourceType: 'Device', id, status: 'active', identifier: [{ system: ETHERNET_ADDRESS_SYSTEM, value: mac }], ...(patient === undefined ? {} : { patient: { reference: patient } }) });
-    expect((await t.request('PUT', '/fhir/Device/bedside-9', device('bedside-9', MONITOR.mac, 'Patient/p1'), op)).status).toBe(201);
-    expect((await t.request('PUT', '/fhir/Device/pump-9', device('pump-9', PUMP.mac), op)).status).toBe(201);
+    expect((await t.request('PUT', '/fhir/Device/bedside-9', macDevice('bedside-9', MONITOR.mac, { patient: { reference: 'Patient/p1' } }), op)).status).toBe(201);
+    expect((await t.request('PUT', '/fhir/Device/pump-9', macDevice('pump-9', PUMP.mac), op)).status).toBe(201);
     stream = t.vault.detectStream!;
     await stream.start();
     pub = await mqtt.connectAsync(MQTT_URL!, { clientId: `custodia-test-silence-${tag}` });
@@ -54,6 +53,7 @@ describe.skipIf(MQTT_URL === undefined)(mqttSuite('devices that fall silent rais
     for (let i = 0; i < 3; i++) for (const d of [MONITOR, PUMP, STRANGER]) await send(d);
     await until('the readings to be scored', () => stream.report().scored === 9);
     await until('both devices to be silent', () => stream.report().silence.silent === 2, 10_000);
+    await until('both silences to be stored', async () => (await silences('Device/bedside-9')).length === 1 && (await silences('Device/pump-9')).length === 1, 10_000);
     expect(stream.report().silence).toEqual({ watched: 2, silent: 2, refused: 0 });
     const [monitor] = await silences('Device/bedside-9');
     expect(monitor).toMatchObject({ severity: 'high', count: 1, explanation: { detector: 'silence', threshold: 1, features: [{ feature: 'seconds_silent' }] } });

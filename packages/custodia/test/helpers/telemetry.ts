@@ -54,3 +54,12 @@ export function normalMessage(m: Monitor, rand: () => number, over: Record<strin
 }
 
 export const encode = (o: unknown): Buffer => Buffer.from(JSON.stringify(o), 'utf8');
+
+/** A FHIR Device linked by its MAC (the IHE ethernet-address identifier), with more members (`type`, `patient`, `url`) as given. */
+export const macDevice = (id: string, mac: string, more: Record<string, unknown> = {}): Record<string, unknown> => ({
+  resourceType: 'Device',
+  id,
+  status: 'active',
+  identifier: [{ system: 'http://terminology.hl7.org/NamingSystem/ethernet-address-identifier', value: mac }],
+  ...more,
+});
